@@ -1,0 +1,228 @@
+"""Reverse-mode automatic differentiation: the backward pass.
+
+Three ideas live here and nowhere else:
+
+* ``toposort`` orders the graph so that every node comes after the nodes it was computed from.
+  It is iterative (an explicit stack), so a chain of a million nodes needs no recursion.
+* ``sum_to_shape`` undoes broadcasting: if ``x`` of shape (3,) was broadcast to (4, 3) in the
+  forward pass, its gradient of shape (4, 3) is summed back down to (3,).
+* ``backward`` walks the order in reverse, asks each node's op for its vector-Jacobian product,
+  and adds the results into the inputs' ``.grad`` in ONE line. That line is both "gradients from
+  several paths add up" (fan-out) and "broadcasting undone". The op rules in ``ops.py`` never add.
+
+The switches ``no_grad`` and ``detect_anomaly`` live here too, because they change what the forward
+pass records and what the backward pass checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "GradientAccumulationWarning",
+    "backward",
+    "detect_anomaly",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "no_grad",
+    "sum_to_shape",
+    "toposort",
+]
+
+
+class _Mode:
+    """Global switches read by every op call (plain attributes: cheap to read)."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+MODE = _Mode()
+
+
+class GradientAccumulationWarning(UserWarning):
+    """backward() is adding to gradients left over from an earlier backward() call."""
+
+
+# ----------------------------------------------------------------------------------- switches
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block ops record no graph: use it for evaluation and parameter updates."""
+    previous, MODE.grad_enabled = MODE.grad_enabled, False
+    try:
+        yield
+    finally:
+        MODE.grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return MODE.grad_enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly(enabled: bool = True) -> Iterator[None]:
+    """Check every op's forward output and backward gradients for NaN/inf.
+
+    The first op that turns finite inputs into a non-finite result raises a FloatingPointError
+    that names it. Costs one ``np.isfinite`` per array, so it is off by default.
+    """
+    previous, MODE.anomaly = MODE.anomaly, enabled
+    try:
+        yield
+    finally:
+        MODE.anomaly = previous
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
+    return MODE.anomaly
+
+
+# ------------------------------------------------------------------------------ the algorithm
+def toposort(root: Tensor) -> list[Tensor]:
+    """Every node that ``root`` depends on (and needs a gradient), inputs before outputs.
+
+    Depth-first search with an explicit stack: each node is pushed once to visit its inputs and
+    once more (``done=True``) to be emitted after all of them. Inputs are a tuple, so the order
+    is the same on every run.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node.inputs):
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``g`` down to ``shape``: the gradient of numpy broadcasting.
+
+    Broadcasting copies a value along new leading axes and along axes of length 1, so the
+    gradient adds those copies back up: sum over the extra leading axes, then (keeping dims)
+    over the axes where ``shape`` has a 1.  (8, 4, 3) -> (4, 1): sum axis 0, then axis 2.
+    """
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[extra:])):
+        raise ValueError(f"cannot sum a gradient of shape {g.shape} down to shape {shape}")
+    ones = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
+    g = g.sum(axis=tuple(range(extra)) + ones, keepdims=True)
+    return g.reshape(shape)
+
+
+def backward(root: Tensor, grad: object = None, *, accumulate: bool = False) -> None:
+    """Fill ``.grad`` of every node ``root`` depends on with d(root)/d(node).
+
+    ``grad`` seeds the pass (default 1 for a scalar root). Gradients of leaves (tensors you
+    created) add to what they already hold; a warning says so unless ``accumulate=True``.
+    """
+    if grad is None:
+        if root.data.size != 1:
+            raise ValueError(
+                f"backward: {_label(root)} has shape {root.shape}; pass a gradient of that shape "
+                f"(L.backward(g)) or reduce it to a scalar first (e.g. L.sum())"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        seed = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        if seed.shape != root.shape:
+            raise ValueError(
+                f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
+                f"{root.shape}; they must match"
+            )
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"backward: {_label(root)} does not require grad: no input was created with "
+            f"requires_grad=True (or it was computed inside no_grad())"
+        )
+
+    order = toposort(root)
+    stale = [n for n in order if n.op is None and n.grad is not None]
+    if stale and not accumulate:
+        names = ", ".join(_label(n) for n in stale[:5]) + (" ..." if len(stale) > 5 else "")
+        warnings.warn(
+            f"backward: {names} already hold gradients from an earlier backward(); the new "
+            f"gradients are being added to them. Call zero_grad() (or set .grad = None) before "
+            f"each backward(), or pass accumulate=True if you mean to add them up.",
+            GradientAccumulationWarning,
+            stacklevel=3,
+        )
+    for node in order:  # intermediate gradients start fresh on every pass
+        if node.op is not None:
+            node.grad = None
+    root.grad = seed
+
+    check = MODE.anomaly
+    for node in reversed(order):  # outputs before inputs: each node's grad is complete here
+        if node.op is None or node.grad is None:
+            continue  # a leaf, or a node no path from root reaches
+        arrays = [x.data for x in node.inputs]
+        grads = node.op.vjp(node.grad, node.data, *arrays, **node.settings)
+        if len(grads) != len(node.inputs):
+            raise TypeError(
+                f"vjp of '{node.op.name}' returned {len(grads)} gradient(s) for "
+                f"{len(node.inputs)} input(s); return one per input (None for no gradient)"
+            )
+        for i, (x, g) in enumerate(zip(node.inputs, grads)):
+            if g is None or not x.requires_grad:
+                continue
+            g = _checked(g, x, node, i, check)
+            x.grad = g if x.grad is None else x.grad + g  # THE line: every path's gradient adds up
+
+
+def _checked(g: object, x: Tensor, node: Tensor, i: int, check: bool) -> np.ndarray:
+    """The rule's gradient for input ``i``, summed back to ``x``'s shape, or a clear error."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g, dtype=x.dtype)
+    if g.shape != x.shape:
+        reduced = None
+        if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: a wrong rule
+            try:
+                reduced = sum_to_shape(g, x.shape)
+            except ValueError:
+                pass
+        if reduced is None:
+            shapes = ", ".join(str(t.shape) for t in node.inputs)
+            raise ValueError(
+                f"vjp of '{node.op.name}' (inputs {shapes}) returned a gradient of shape "
+                f"{g.shape} for input {i}, which has shape {x.shape}: check that rule"
+            )
+        g = reduced
+    if check and not np.all(np.isfinite(g)):
+        raise FloatingPointError(
+            f"detect_anomaly: the backward of '{node.op.name}' (inputs "
+            f"{', '.join(str(t.shape) for t in node.inputs)}) produced a non-finite gradient "
+            f"for input {i} ({_first_bad(g)})"
+        )
+    return g
+
+
+def _first_bad(a: np.ndarray) -> str:
+    bad = a[~np.isfinite(a)]
+    return f"first non-finite value: {bad.flat[0]}" if bad.size else "all finite"
+
+
+def _label(t: Tensor) -> str:
+    if t.name:
+        return f"'{t.name}'"
+    return f"the output of '{t.op.name}'" if t.op is not None else "a tensor"

@@ -1,0 +1,315 @@
+"""Checking gradients against finite differences.
+
+Three checks, from thorough to cheap:
+
+* ``gradcheck`` compares every entry of every input's gradient with a central difference
+  (f(x + eps) - f(x - eps)) / (2 eps): two forward passes per entry.
+* ``check_direction`` compares the gradient along one random direction v with
+  (f(x + eps v) - f(x - eps v)) / (2 eps): two forward passes in all, for inputs of any size.
+* ``nudge_check`` is seed 001's check: nudge every parameter at once, and compare the change of
+  the loss that the gradient predicts, sum(grad * nudge), with the change that really happens.
+
+Defaults, and why (they follow ``torch.autograd.gradcheck``):
+
+* float64 only. A central difference has truncation error ~ eps^2 * f''' and rounding error
+  ~ machine_eps * |f| / eps; in float64 (machine eps 2.2e-16) eps = 1e-6 keeps both near 1e-10.
+  In float32 (1.2e-7) no eps is good enough, so float32 inputs are refused.
+* An entry passes when |analytic - numeric| <= atol + rtol * |numeric|, with atol = 1e-5 and
+  rtol = 1e-3: loose enough for rounding, tight enough that a wrong rule (a missing factor 2,
+  a transposed matrix) fails by orders of magnitude.
+* Kinks: at a point where the function is not differentiable (relu at 0, max with ties, abs at
+  0) the two one-sided slopes differ and no check can pass. Keep inputs at least ~1e-3 from
+  kinks.
+* A non-scalar output f is checked through the scalar sum(u * f) for a fixed random u, so every
+  output's gradient takes part (a vector-Jacobian product, which is what backward computes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .autodiff import no_grad
+from .tensor import Tensor
+
+__all__ = [
+    "DirectionReport",
+    "GradcheckError",
+    "GradcheckReport",
+    "NudgeReport",
+    "check_direction",
+    "gradcheck",
+    "nudge_check",
+]
+
+
+class GradcheckError(AssertionError):
+    """Raised by gradcheck when an analytic gradient disagrees with finite differences."""
+
+
+@dataclass
+class InputCheck:
+    """How one input's gradient compares with finite differences."""
+
+    name: str
+    shape: tuple[int, ...]
+    max_abs_error: float
+    max_rel_error: float
+    passed: bool
+
+
+@dataclass
+class GradcheckReport:
+    """The result of ``gradcheck``: one row per input, and whether all passed."""
+
+    rows: list[InputCheck]
+    eps: float
+    atol: float
+    rtol: float
+
+    @property
+    def passed(self) -> bool:
+        """True when every input passed."""
+        return all(r.passed for r in self.rows)
+
+    def __str__(self) -> str:
+        lines = [f"{'input':<12}{'shape':<14}{'max abs error':>15}{'max rel error':>15}  ok"]
+        for r in self.rows:
+            ok = "yes" if r.passed else "NO"
+            errors = f"{r.max_abs_error:>15.2e}{r.max_rel_error:>15.2e}"
+            lines.append(f"{r.name:<12}{str(r.shape):<14}{errors}  {ok}")
+        verdict = "passed" if self.passed else "FAILED"
+        lines.append(
+            f"gradcheck {verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})"
+        )
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def gradcheck(
+    fn: Callable[..., Tensor],
+    *inputs: Tensor,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> GradcheckReport:
+    """Compare backward()'s gradients of ``fn(*inputs)`` with central differences.
+
+    Every input with ``requires_grad=True`` is checked, entry by entry. Returns a report (a
+    readable table); raises GradcheckError when a check fails, unless ``raise_exception=False``.
+    """
+    checked = _checked_inputs("gradcheck", inputs)
+    project = _projection(fn, inputs, seed)
+    analytic = _analytic(project, inputs, checked)
+
+    rows = []
+    for i in checked:
+        x = inputs[i]
+        numeric = np.zeros_like(x.data)
+        original = x.data
+        x.data = original.copy()
+        for idx in np.ndindex(*x.shape):  # two forward passes per entry
+            x.data[idx] = original[idx] + eps
+            up = project(inputs)
+            x.data[idx] = original[idx] - eps
+            down = project(inputs)
+            x.data[idx] = original[idx]
+            numeric[idx] = (up - down) / (2 * eps)
+        x.data = original
+        error = np.abs(analytic[i] - numeric)
+        rel = error / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
+        ok = bool(np.all(error <= atol + rtol * np.abs(numeric)))
+        rows.append(InputCheck(x.name or f"input {i}", x.shape, _max(error), _max(rel), ok))
+    report = GradcheckReport(rows, eps, atol, rtol)
+    if raise_exception and not report.passed:
+        raise GradcheckError("gradients disagree with finite differences:\n" + str(report))
+    return report
+
+
+@dataclass
+class DirectionReport:
+    """The result of ``check_direction``: the slope along one direction, two ways."""
+
+    analytic: float
+    numeric: float
+    rtol: float
+    atol: float
+
+    @property
+    def error(self) -> float:
+        """|analytic - numeric|."""
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def passed(self) -> bool:
+        """True when the two slopes agree within atol + rtol * |numeric|."""
+        return self.error <= self.atol + self.rtol * abs(self.numeric)
+
+    def __str__(self) -> str:
+        verdict = "passed" if self.passed else "FAILED"
+        return (
+            f"directional derivative: backward {self.analytic:.10g}, finite differences "
+            f"{self.numeric:.10g}, error {self.error:.2e} -> {verdict}"
+        )
+
+    __repr__ = __str__
+
+
+def check_direction(
+    fn: Callable[..., Tensor],
+    *inputs: Tensor,
+    eps: float = 1e-6,
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> DirectionReport:
+    """Check the gradient of ``fn(*inputs)`` along one random direction: cheap for big inputs.
+
+    The slope along v is sum(grad * v) by backward, and (f(x + eps v) - f(x - eps v)) / (2 eps)
+    by finite differences (v is a unit vector over all checked inputs together).
+    """
+    checked = _checked_inputs("check_direction", inputs)
+    project = _projection(fn, inputs, seed)
+    analytic = _analytic(project, inputs, checked)
+    rng = np.random.default_rng(seed + 1)
+    direction = {i: rng.standard_normal(inputs[i].shape) for i in checked}
+    norm = np.sqrt(sum(float((v**2).sum()) for v in direction.values()))
+    direction = {i: v / norm for i, v in direction.items()}
+
+    originals = {i: inputs[i].data for i in checked}
+    values = []
+    for sign in (1, -1):
+        for i in checked:
+            inputs[i].data = originals[i] + sign * eps * direction[i]
+        values.append(project(inputs))
+    for i in checked:
+        inputs[i].data = originals[i]
+    numeric = (values[0] - values[1]) / (2 * eps)
+    slope = sum(float((analytic[i] * direction[i]).sum()) for i in checked)
+    report = DirectionReport(slope, numeric, rtol, atol)
+    if raise_exception and not report.passed:
+        raise GradcheckError(str(report))
+    return report
+
+
+@dataclass
+class NudgeReport:
+    """Seed 001's check: the change of the loss predicted by the gradient, and the actual one."""
+
+    loss_before: float
+    loss_after: float
+    predicted_change: float
+
+    @property
+    def actual_change(self) -> float:
+        """loss_after - loss_before."""
+        return self.loss_after - self.loss_before
+
+    @property
+    def relative_difference(self) -> float:
+        """|predicted - actual| / |actual|: small when the first-order prediction holds."""
+        return abs(self.predicted_change - self.actual_change) / max(
+            abs(self.actual_change), np.finfo(np.float64).tiny
+        )
+
+    def __str__(self) -> str:
+        return (
+            f"loss {self.loss_before:.6f} -> {self.loss_after:.6f}: predicted change "
+            f"{self.predicted_change:+.6f}, actual change {self.actual_change:+.6f} "
+            f"(relative difference {self.relative_difference:.1e})"
+        )
+
+    __repr__ = __str__
+
+
+def nudge_check(
+    loss_fn: Callable[[], Tensor],
+    params: Sequence[Tensor],
+    nudge: float | Sequence[np.ndarray] = 1e-3,
+) -> NudgeReport:
+    """Nudge every parameter at once and compare predicted with actual change of the loss.
+
+    ``loss_fn()`` computes the loss from ``params``. ``nudge`` is a number added to every entry
+    (seed 001 adds epsilon to all parameters), or one array per parameter, e.g. ``-lr * grad``
+    for a gradient-descent step. Predicted change: sum over parameters of grad * nudge.
+    The parameters and their ``.grad`` are left as they were.
+    """
+    params = list(params)
+    saved_grads = [p.grad for p in params]
+    for p in params:
+        p.grad = None
+    loss = loss_fn()
+    loss.backward()
+    grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
+    deltas = (
+        [np.broadcast_to(np.asarray(nudge, dtype=p.dtype), p.shape) for p in params]
+        if (np.isscalar(nudge))
+        else [np.asarray(d, dtype=p.dtype) for d in nudge]
+    )
+    if len(deltas) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
+        raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
+    predicted = sum(float((g * d).sum()) for g, d in zip(grads, deltas))
+
+    originals = [p.data for p in params]
+    for p, d in zip(params, deltas):
+        p.data = p.data + d
+    with no_grad():
+        after = loss_fn().item()
+    for p, original, g in zip(params, originals, saved_grads):
+        p.data, p.grad = original, g
+    return NudgeReport(loss.item(), after, predicted)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError(f"{caller}: no input has requires_grad=True, so there is nothing to check")
+    for i in checked:
+        x = inputs[i]
+        if x.dtype != np.float64:
+            raise TypeError(
+                f"{caller}: input {i} is {x.dtype}; finite differences need float64 "
+                f"(use x.astype(np.float64))"
+            )
+        if not np.all(np.isfinite(x.data)):
+            raise ValueError(f"{caller}: input {i} of shape {x.shape} contains NaN or inf")
+    return checked
+
+
+def _projection(fn: Callable[..., Tensor], inputs: Sequence[Tensor], seed: int):
+    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random."""
+    with no_grad():
+        out = fn(*inputs)
+    u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
+
+    def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
+        if grad:
+            return (fn(*xs) * u).sum()
+        with no_grad():
+            return float((fn(*xs).data * u).sum())
+
+    return project
+
+
+def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int, np.ndarray]:
+    saved = {i: inputs[i].grad for i in checked}
+    for i in checked:
+        inputs[i].grad = None
+    project(inputs, grad=True).backward()
+    grads = {}
+    for i in checked:
+        g = inputs[i].grad
+        grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g)
+        inputs[i].grad = saved[i]
+    return grads
+
+
+def _max(a: np.ndarray) -> float:
+    return float(a.max()) if a.size else 0.0
