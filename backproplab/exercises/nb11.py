@@ -1,0 +1,167 @@
+"""Self-checks for notebook 11, skip connections.
+
+Expected gradients come from the engine: each check builds a network whose branch F is linear, so
+that its Jacobian is exactly the matrix handed to the learner, and runs ``backward`` on it.
+Expected forward values come from plain numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import Feedback, attempt, correct, hint
+
+__all__ = ["check_residual_block", "check_residual_vjp", "check_stack_input_gradient"]
+
+
+def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
+    """The learner's result as a float array of ``shape``, or a sentence saying why not."""
+    try:
+        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"your function returned {type(result).__name__}, not an array of numbers."
+    if array.shape != shape:
+        return f"your result has shape {array.shape}, but it should have shape {shape}."
+    return array
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+
+
+def _engine_input_grad(g: np.ndarray, jacobians: list[np.ndarray], residual: bool) -> np.ndarray:
+    """dL/dx_0 by backward() through blocks x <- F(x) (+ x), with F linear: F(x) = J x."""
+    x0 = Tensor(np.zeros(g.shape), requires_grad=True)  # a linear map's gradient ignores x
+    x = x0
+    for J in jacobians:
+        fx = x @ Tensor(J).T  # row-vector form of J x
+        x = fx + x if residual else fx
+    x.backward(g)
+    return x0.grad
+
+
+# ------------------------------------------------------------------------------ residual_vjp
+def check_residual_vjp(residual_vjp: Callable) -> Feedback:
+    """``residual_vjp(g, J_F)``: dL/dx for H = F(x) + x, given g = dL/dH and J_F = dF/dx."""
+    name = "residual_vjp"
+    rng = np.random.default_rng(110)
+    n = 4
+    J = rng.standard_normal((n, n))  # not symmetric, so J and J.T give different answers
+    g = rng.standard_normal(n)
+    expected = _engine_input_grad(g, [J], residual=True)
+    result = attempt(name, residual_vjp, g.copy(), J.copy())
+    if isinstance(result, Feedback):
+        return result
+    got = _as_array(result, (n,))
+    if isinstance(got, str):
+        return hint(name, got)
+    if _close(got, expected):
+        return correct(name, "matches backward() through H = F(x) + x.")
+    if _close(got, g @ J):
+        return hint(
+            name,
+            "you kept the path through F but dropped the skip path: x reaches H "
+            "twice, and the chain rule adds one term per path.",
+        )
+    if _close(got, g):
+        return hint(name, "only the skip path is there: the gradient also flows through F.")
+    if _close(got, J @ g + g):
+        return hint(
+            name,
+            "both paths are there, but the Jacobian is applied the wrong way "
+            "round: which index of J_F belongs to x?",
+        )
+    return hint(name, "not yet: write dL/dx_j as a sum over i of dL/dH_i * dH_i/dx_j.")
+
+
+# ---------------------------------------------------------------------- stack_input_gradient
+def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
+    """``stack_input_gradient(g, jacobians, residual)``: dL/dx_0 through a stack of blocks.
+
+    Block l maps x_l to x_{l+1} = F_l(x_l) (+ x_l when ``residual``); ``jacobians[l]`` is
+    dF_l/dx_l and ``g`` is dL/dx_L.
+    """
+    name = "stack_input_gradient"
+    rng = np.random.default_rng(111)
+    n, depth = 4, 3
+    jacobians = [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)]  # do not commute
+    g = rng.standard_normal(n)
+    for residual in (False, True):
+        expected = _engine_input_grad(g, jacobians, residual)
+        result = attempt(
+            name, stack_input_gradient, g.copy(), [J.copy() for J in jacobians], residual
+        )
+        if isinstance(result, Feedback):
+            return result
+        got = _as_array(result, (n,))
+        if isinstance(got, str):
+            return hint(name, got)
+        if _close(got, expected):
+            continue
+        label = f"with residual={residual}"
+        other = _engine_input_grad(g, jacobians, not residual)
+        if _close(got, other):
+            return hint(
+                name,
+                f"{label} you computed the gradient of the other kind of stack: "
+                "does each block have a skip path or not?",
+            )
+        if _close(got, _engine_input_grad(g, jacobians[::-1], residual)):
+            return hint(
+                name,
+                f"{label} the blocks are visited in the wrong order: backward "
+                "starts at the block nearest the loss.",
+            )
+        return hint(
+            name,
+            f"{label} not yet: get one block right first (the previous exercise), "
+            "then repeat it block by block.",
+        )
+    return correct(name, "matches backward() through 3 plain blocks and 3 residual blocks.")
+
+
+# ---------------------------------------------------------------------------- residual_block
+def check_residual_block(residual_block: Callable) -> Feedback:
+    """``residual_block(x, W, b)``: H = x + relu(x @ W.T + b) on Tensors, so backward can follow."""
+    name = "residual_block"
+    rng = np.random.default_rng(112)
+    n, width = 5, 3
+    x = rng.standard_normal((n, width))
+    W = rng.standard_normal((width, width))
+    b = rng.standard_normal(width)
+    branch = np.maximum(x @ W.T + b, 0)
+    expected = x + branch
+    x_t = Tensor(x, requires_grad=True, name="x")
+    W_t = Tensor(W, requires_grad=True, name="W")
+    b_t = Tensor(b, requires_grad=True, name="b")
+    result = attempt(name, residual_block, x_t, W_t, b_t)
+    if isinstance(result, Feedback):
+        return result
+    got = _as_array(result, (n, width))
+    if isinstance(got, str):
+        return hint(name, got)
+    if not _close(got, expected):
+        if _close(got, branch):
+            return hint(name, "this is F(x) alone: the block's output also carries x itself.")
+        if _close(got, x + x @ W.T + b):
+            return hint(name, "the branch is missing its activation.")
+        if _close(got, x + np.maximum(x @ W + b, 0)):
+            return hint(name, "W has the package's layout (n_out, n_in): check the transpose.")
+        return hint(name, "the output values are not x + relu(x W^T + b).")
+    if not isinstance(result, Tensor) or result.op is None:
+        return hint(
+            name,
+            "right values, but not a Tensor computed from x, W and b: build it "
+            "with Tensor operations so that backward() can follow it.",
+        )
+    result.backward(np.ones((n, width)))
+    if x_t.grad is None or W_t.grad is None or b_t.grad is None:
+        return hint(
+            name,
+            "right values, but the gradient does not reach x, W and b: use the "
+            "Tensors you were given, not their .data.",
+        )
+    return correct(name, "right values, and backward() reaches x, W and b.")

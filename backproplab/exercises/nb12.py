@@ -1,0 +1,206 @@
+"""Self-checks for notebook 12, your own layers, losses and optimizers.
+
+The new op's rule is checked against central finite differences of its forward function; the loss
+against a numpy formula (value) and finite differences of it (gradient); the Adam step against
+the update rule written out here in numpy -- never against the learner's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import Feedback, attempt, correct, hint
+
+__all__ = ["check_adam_step", "check_huber_loss", "check_silu_vjp"]
+
+_EPS = 1e-6
+
+
+def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
+    """The learner's result as a float array of ``shape``, or a sentence saying why not."""
+    try:
+        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"your function returned {type(result).__name__}, not an array of numbers."
+    if array.shape != shape:
+        return f"your result has shape {array.shape}, but it should have shape {shape}."
+    return array
+
+
+def _close(a: object, b: object, rtol: float = 1e-6) -> bool:
+    return bool(np.allclose(a, b, rtol=rtol, atol=1e-9))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ---------------------------------------------------------------------------------- silu_vjp
+def _silu(x: np.ndarray) -> np.ndarray:
+    return x * _sigmoid(x)
+
+
+def check_silu_vjp(silu_vjp: Callable) -> Feedback:
+    """``silu_vjp(g, out, x)``: the rule of silu(x) = x * sigmoid(x), returning a 1-tuple."""
+    name = "silu_vjp"
+    rng = np.random.default_rng(120)
+    x = rng.uniform(-4, 4, size=(3, 4))
+    g = rng.standard_normal((3, 4))
+    slope = (_silu(x + _EPS) - _silu(x - _EPS)) / (2 * _EPS)  # finite differences
+    expected = g * slope
+    result = attempt(name, silu_vjp, g.copy(), _silu(x), x.copy())
+    if isinstance(result, Feedback):
+        return result
+    if not isinstance(result, tuple) or len(result) != 1:
+        return hint(name, "a vjp returns a tuple with one gradient per input: here `(grad,)`.")
+    got = _as_array(result[0], x.shape)
+    if isinstance(got, str):
+        return hint(name, got)
+    if _close(got, expected, rtol=1e-5):
+        return correct(name, "matches finite differences of x * sigmoid(x) at 12 points.")
+    s = _sigmoid(x)
+    if _close(got, slope, rtol=1e-5):
+        return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
+    if _close(got, g * s):
+        return hint(name, "x * sigmoid(x) is a product: the product rule gives two terms.")
+    if _close(got, g * s * (1 - s)) or _close(got, g * x * s * (1 - s)):
+        return hint(name, "one term of the product rule is missing.")
+    return hint(
+        name,
+        "not yet: differentiate x * sigmoid(x) with the product rule, using "
+        "sigmoid' = sigmoid * (1 - sigmoid).",
+    )
+
+
+# -------------------------------------------------------------------------------- huber_loss
+def _huber(pred: np.ndarray, target: np.ndarray, delta: float) -> float:
+    r = np.abs(pred - target)
+    return float(np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean())
+
+
+def check_huber_loss(huber_loss: Callable) -> Feedback:
+    """``huber_loss(pred, target, delta)``: mean over entries of the Huber loss, as a Tensor.
+
+    0.5 r^2 where |r| <= delta, delta (|r| - delta / 2) elsewhere, with r = pred - target.
+    """
+    name = "huber_loss"
+    rng = np.random.default_rng(121)
+    target = rng.standard_normal(8)
+    residuals = np.array([-3.0, -1.7, -0.6, -0.2, 0.3, 0.9, 1.4, 2.5])  # both branches, no kinks
+    pred = target + residuals
+    delta = 1.2
+    expected = _huber(pred, target, delta)
+    pred_t = Tensor(pred, requires_grad=True, name="pred")
+    result = attempt(name, huber_loss, pred_t, target.copy(), delta)
+    if isinstance(result, Feedback):
+        return result
+    got = _as_array(result, ())
+    if isinstance(got, str):
+        return hint(name, got + " The loss is one number: the mean over all entries.")
+    inside = np.abs(residuals) <= delta
+    quadratic = float(np.mean(np.where(inside, 0.5 * residuals**2, 0)))
+    linear = float(np.mean(np.where(inside, 0, delta * (np.abs(residuals) - 0.5 * delta))))
+    if not _close(got, expected):
+        if _close(got, expected * pred.size):
+            return hint(name, "right up to a factor of the number of entries: mean, not sum.")
+        if _close(got, 2 * quadratic + linear):
+            return hint(name, "the linear part is right; look at the factor of the quadratic one.")
+        if _close(got, quadratic):
+            return hint(name, "the quadratic part is right, but the linear part is missing.")
+        if _close(got, quadratic + float(np.mean(np.where(inside, 0, delta * np.abs(residuals))))):
+            return hint(
+                name,
+                "the two parts do not meet at |r| = delta: evaluate both there; "
+                "the linear part needs a constant.",
+            )
+        return hint(
+            name,
+            f"the loss should be {expected:.6f}, yours is {float(got):.6f}: check "
+            "each branch on one small and one large residual.",
+        )
+    if not isinstance(result, Tensor) or result.op is None:
+        return hint(
+            name,
+            "right value, but not a Tensor computed from pred: build it from "
+            "Tensor operations (abs, where, *, mean...) so backward() can follow.",
+        )
+    result.backward()
+    if pred_t.grad is None:
+        return hint(name, "right value, but the gradient does not reach pred.")
+    numeric = np.empty_like(pred)
+    for i in range(pred.size):  # central differences of the numpy formula
+        up, down = pred.copy(), pred.copy()
+        up[i] += _EPS
+        down[i] -= _EPS
+        numeric[i] = (_huber(up, target, delta) - _huber(down, target, delta)) / (2 * _EPS)
+    if not _close(pred_t.grad, numeric, rtol=1e-5):
+        return hint(
+            name,
+            "right value but a wrong gradient: did you use .data (or numpy) "
+            "somewhere, cutting the graph?",
+        )
+    return correct(name, "right value on both branches, and backward() matches finite differences.")
+
+
+# --------------------------------------------------------------------------------- adam_step
+def _adam_reference(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def check_adam_step(adam_step: Callable) -> Feedback:
+    """``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` -> (new p, new m, new v); t = 1, 2..."""
+    name = "adam_step"
+    rng = np.random.default_rng(122)
+    p0 = rng.standard_normal(5)
+    settings = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
+    p, m, v = p0.copy(), np.zeros(5), np.zeros(5)
+    for t in (1, 2, 3):
+        g = rng.standard_normal(5) * 10 ** rng.uniform(-2, 2, 5)  # gradients of very mixed size
+        expected = _adam_reference(p, g, m, v, t, **settings)
+        result = attempt(
+            name, adam_step, p.copy(), g.copy(), m.copy(), v.copy(), t, *settings.values()
+        )
+        if isinstance(result, Feedback):
+            return result
+        if not isinstance(result, tuple) or len(result) != 3:
+            return hint(name, "return three arrays: (new p, new m, new v).")
+        got = [_as_array(r, (5,)) for r in result]
+        for r in got:
+            if isinstance(r, str):
+                return hint(name, r)
+        new_p, new_m, new_v = got
+        if not _close(new_m, expected[1]):
+            return hint(
+                name,
+                f"at step t={t} the first moment m is off: it is a running "
+                "average of the gradients, weighted by beta1.",
+            )
+        if not _close(new_v, expected[2]):
+            return hint(
+                name,
+                f"at step t={t} the second moment v is off: it is a running "
+                "average of the squared gradients, weighted by beta2.",
+            )
+        if not _close(new_p, expected[0]):
+            lr, eps = settings["lr"], settings["eps"]
+            no_correction = p - lr * new_m / (np.sqrt(new_v) + eps)
+            if _close(new_p, no_correction):
+                return hint(
+                    name,
+                    f"m and v are right, but at t={t} the step forgets that m and v "
+                    "start at 0 and are biased towards 0 early on.",
+                )
+            return hint(
+                name,
+                f"m and v are right; the step at t={t} is not: every parameter "
+                "should move by about lr, whatever the size of its gradient.",
+            )
+        p, m, v = expected
+    return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100.")

@@ -1,0 +1,98 @@
+"""Self-checks of notebook 11: a correct answer passes, typical mistakes get their hint, stubs
+are "not done", and no hint gives the answer away."""
+
+import numpy as np
+import pytest
+
+from backproplab.exercises import nb11
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+# ------------------------------------------------------------------------------ residual_vjp
+def test_residual_vjp_correct():
+    feedback = nb11.check_residual_vjp(lambda g, J: g @ J + g)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda g, J: g @ J, "dropped the skip path"),
+        (lambda g, J: g, "only the skip path"),
+        (lambda g, J: J @ g + g, "wrong way"),
+        (lambda g, J: g @ J + 1, "not yet"),
+        (lambda g, J: np.outer(g, g), "shape"),
+    ],
+)
+def test_residual_vjp_hints(wrong, words):
+    feedback = nb11.check_residual_vjp(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "g @ J" not in feedback.message and "J.T" not in feedback.message
+
+
+def test_residual_vjp_not_done():
+    assert nb11.check_residual_vjp(stub).status == "not done"
+
+
+# ---------------------------------------------------------------------- stack_input_gradient
+def stack_solution(g, jacobians, residual):
+    for J in reversed(jacobians):
+        g = g @ J + g if residual else g @ J
+    return g
+
+
+def test_stack_input_gradient_correct():
+    feedback = nb11.check_stack_input_gradient(stack_solution)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda g, Js, residual: stack_solution(g, Js, not residual), "other kind of stack"),
+        (lambda g, Js, residual: stack_solution(g, Js[::-1], residual), "wrong order"),
+        (lambda g, Js, residual: stack_solution(g, [J.T for J in Js], residual), "one block"),
+    ],
+)
+def test_stack_input_gradient_hints(wrong, words):
+    feedback = nb11.check_stack_input_gradient(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "reversed" not in feedback.message and "@" not in feedback.message
+
+
+def test_stack_input_gradient_always_residual_is_caught_on_the_plain_stack():
+    feedback = nb11.check_stack_input_gradient(lambda g, Js, r: stack_solution(g, Js, True))
+    assert feedback.status == "hint" and "residual=False" in feedback.message, feedback
+
+
+def test_stack_input_gradient_not_done():
+    assert nb11.check_stack_input_gradient(stub).status == "not done"
+
+
+# ---------------------------------------------------------------------------- residual_block
+def test_residual_block_correct():
+    feedback = nb11.check_residual_block(lambda x, W, b: x + (x @ W.T + b).relu())
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda x, W, b: (x @ W.T + b).relu(), "F(x) alone"),
+        (lambda x, W, b: x + x @ W.T + b, "activation"),
+        (lambda x, W, b: x + (x @ W + b).relu(), "transpose"),
+        (lambda x, W, b: x.data + np.maximum(x.data @ W.data.T + b.data, 0), "Tensor"),
+        (lambda x, W, b: x - (x @ W.T + b).relu(), "not x + relu"),
+    ],
+)
+def test_residual_block_hints(wrong, words):
+    feedback = nb11.check_residual_block(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert ".relu()" not in feedback.message
+
+
+def test_residual_block_not_done():
+    assert nb11.check_residual_block(stub).status == "not done"

@@ -1,0 +1,177 @@
+"""Self-checks of notebook 12: a correct answer passes, typical mistakes get their hint, stubs
+are "not done", and no hint gives the answer away."""
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab.exercises import nb12
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# ---------------------------------------------------------------------------------- silu_vjp
+def test_silu_vjp_correct():
+    def silu_vjp(g, out, x):
+        s = sigmoid(x)
+        return (g * (s + x * s * (1 - s)),)
+
+    feedback = nb12.check_silu_vjp(silu_vjp)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda g, out, x: g * (sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x))), "tuple"),
+        (lambda g, out, x: (sigmoid(x) * (1 + x * (1 - sigmoid(x))),), "upstream gradient g"),
+        (lambda g, out, x: (g * sigmoid(x),), "product rule gives two terms"),
+        (lambda g, out, x: (g * x * sigmoid(x) * (1 - sigmoid(x)),), "one term"),
+        (lambda g, out, x: (g * out * (1 - out),), "not yet"),
+    ],
+)
+def test_silu_vjp_hints(wrong, words):
+    feedback = nb12.check_silu_vjp(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "sigmoid(x) + x" not in feedback.message and "(1 + x" not in feedback.message
+
+
+def test_silu_vjp_not_done():
+    assert nb12.check_silu_vjp(stub).status == "not done"
+
+
+# -------------------------------------------------------------------------------- huber_loss
+def huber_solution(pred, target, delta):
+    r = (pred - target).abs()
+    return bl.where(r.data <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
+
+
+def test_huber_loss_correct():
+    feedback = nb12.check_huber_loss(huber_solution)
+    assert feedback.passed, feedback
+
+
+def numpy_huber(pred, target, delta):
+    r = np.abs(pred.data - target)
+    return np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda p, t, d: huber_solution(p, t, d) * p.size, "mean, not sum"),
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, r**2, d * (r - 0.5 * d)).mean())(
+                (p - t).abs()
+            ),
+            "factor of the quadratic",
+        ),
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2, 0 * r).mean())(
+                (p - t).abs()
+            ),
+            "linear part is missing",
+        ),
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2, d * r).mean())(
+                (p - t).abs()
+            ),
+            "do not meet",
+        ),
+        (lambda p, t, d: ((p - t) ** 2).mean(), "should be"),
+        (numpy_huber, "not a Tensor"),
+        (lambda p, t, d: (p - t).sum(axis=0, keepdims=True), "shape"),
+    ],
+)
+def test_huber_loss_hints(wrong, words):
+    feedback = nb12.check_huber_loss(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "0.5 *" not in feedback.message and "delta *" not in feedback.message
+
+
+def test_huber_loss_cut_graph_gets_the_gradient_hint():
+    def cut(pred, target, delta):  # the right value, but the graph only sees pred * 0 + constant
+        return pred.sum() * 0.0 + float(numpy_huber(pred, target, delta))
+
+    feedback = nb12.check_huber_loss(cut)
+    assert feedback.status == "hint" and "wrong gradient" in feedback.message, feedback
+
+
+def test_huber_loss_not_done():
+    assert nb12.check_huber_loss(stub).status == "not done"
+
+
+# --------------------------------------------------------------------------------- adam_step
+def adam_solution(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return p - step, m, v
+
+
+def test_adam_step_correct():
+    feedback = nb12.check_adam_step(adam_solution)
+    assert feedback.passed, feedback
+
+
+def test_adam_step_agrees_with_the_package_optimizer():
+    # the package's Adam (PyTorch's arrangement of the same formula) passes the same check
+    def via_optimizer(p, g, m, v, t, lr, beta1, beta2, eps):
+        param = bl.Tensor(p, requires_grad=True)
+        opt = bl.optim.Adam([param], lr=lr, betas=(beta1, beta2), eps=eps)
+        opt.state[0] = {"m": m.copy(), "v": v.copy(), "t": t - 1}
+        param.grad = g
+        opt.step()
+        return param.data, opt.state[0]["m"], opt.state[0]["v"]
+
+    feedback = nb12.check_adam_step(via_optimizer)
+    assert feedback.passed, feedback
+
+
+def no_bias_correction(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return p - lr * m / (np.sqrt(v) + eps), m, v
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (no_bias_correction, "biased towards 0"),
+        (
+            lambda p, g, m, v, t, lr, b1, b2, eps: adam_solution(p, g, m, v, t, lr, b1, b2, eps)[0],
+            "three arrays",
+        ),
+        (lambda p, g, m, v, t, lr, b1, b2, eps: (p - lr * g, b1 * m + g, v), "first moment"),
+        (
+            lambda p, g, m, v, t, lr, b1, b2, eps: (
+                p,
+                b1 * m + (1 - b1) * g,
+                b2 * v + (1 - b2) * g,
+            ),
+            "second moment",
+        ),
+        (
+            lambda p, g, m, v, t, lr, b1, b2, eps: (
+                p - lr * g,
+                b1 * m + (1 - b1) * g,
+                b2 * v + (1 - b2) * g * g,
+            ),
+            "about lr",
+        ),
+    ],
+)
+def test_adam_step_hints(wrong, words):
+    feedback = nb12.check_adam_step(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
+def test_adam_step_not_done():
+    assert nb12.check_adam_step(stub).status == "not done"
