@@ -3,7 +3,7 @@
 Three ideas live here and nowhere else:
 
 * ``toposort`` orders the graph so that every node comes after the nodes it was computed from.
-  It is iterative (an explicit stack), so a chain of a million nodes needs no recursion.
+  It is iterative (explicit stacks), so a chain of a million nodes needs no recursion.
 * ``sum_to_shape`` undoes broadcasting: if ``x`` of shape (3,) was broadcast to (4, 3) in the
   forward pass, its gradient of shape (4, 3) is summed back down to (3,).
 * ``backward`` walks the order in reverse, asks each node's op for its vector-Jacobian product,
@@ -91,25 +91,35 @@ def is_anomaly_enabled() -> bool:
 def toposort(root: Tensor) -> list[Tensor]:
     """Every node that ``root`` depends on (and needs a gradient), inputs before outputs.
 
-    Depth-first search with an explicit stack: each node is pushed once to visit its inputs and
-    once more (``done=True``) to be emitted after all of them. Inputs are a tuple, so the order
-    is the same on every run.
+    Kahn's algorithm, run from the root: first count, for every node, how many nodes of the graph
+    consume it; then release the root and, each time a node is released, take one off the count
+    of each of its inputs -- an input is released when its last consumer has been. That is exactly
+    when backward can handle it: every gradient it will receive has arrived. Both passes use an
+    explicit stack (no recursion limit), and inputs are a tuple, so the order is the same every run.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node.inputs):
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
+    consumers = {id(root): 0}
+    stack = [root]
+    while stack:  # pass 1: find the nodes, count each one's consumers
+        for parent in stack.pop().inputs:
+            if parent.requires_grad:
+                key = id(parent)
+                if key in consumers:
+                    consumers[key] += 1
+                else:
+                    consumers[key] = 1
+                    stack.append(parent)
+    order = []
+    ready = [root]
+    while ready:  # pass 2: release nodes whose consumers are all done (outputs first)
+        node = ready.pop()
+        order.append(node)
+        for parent in node.inputs:
+            if parent.requires_grad:
+                key = id(parent)
+                consumers[key] -= 1
+                if consumers[key] == 0:
+                    ready.append(parent)
+    order.reverse()  # inputs before outputs
     return order
 
 
@@ -144,7 +154,7 @@ def backward(root: Tensor, grad: object = None, *, accumulate: bool = False) -> 
             )
         seed = np.ones_like(root.data)
     else:
-        seed = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        seed = np.asarray(grad.data if type(grad) is type(root) else grad, dtype=root.dtype)
         if seed.shape != root.shape:
             raise ValueError(
                 f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
@@ -174,26 +184,33 @@ def backward(root: Tensor, grad: object = None, *, accumulate: bool = False) -> 
 
     check = MODE.anomaly
     for node in reversed(order):  # outputs before inputs: each node's grad is complete here
-        if node.op is None or node.grad is None:
+        op = node.op
+        if op is None or node.grad is None:
             continue  # a leaf, or a node no path from root reaches
-        arrays = [x.data for x in node.inputs]
-        grads = node.op.vjp(node.grad, node.data, *arrays, **node.settings)
-        if len(grads) != len(node.inputs):
+        inputs = node.inputs
+        grads = op.vjp(node.grad, node.data, *[x.data for x in inputs], **node.settings)
+        if len(grads) != len(inputs):
             raise TypeError(
-                f"vjp of '{node.op.name}' returned {len(grads)} gradient(s) for "
-                f"{len(node.inputs)} input(s); return one per input (None for no gradient)"
+                f"vjp of '{op.name}' returned {len(grads)} gradient(s) for {len(inputs)} "
+                f"input(s); return one per input (None for no gradient)"
             )
-        for i, (x, g) in enumerate(zip(node.inputs, grads)):
+        for i, x in enumerate(inputs):
+            g = grads[i]
             if g is None or not x.requires_grad:
                 continue
-            g = _checked(g, x, node, i, check)
+            if check or getattr(g, "shape", None) != x.data.shape or g.dtype != x.data.dtype:
+                g = _checked(g, x, node, i, check)  # broadcasting undone, or a clear error
             x.grad = g if x.grad is None else x.grad + g  # THE line: every path's gradient adds up
+
+    for node in order:  # numpy hands back scalars for 0-d arrays; .grad is always an array
+        if type(node.grad) is not np.ndarray and node.grad is not None:
+            node.grad = np.asarray(node.grad)
 
 
 def _checked(g: object, x: Tensor, node: Tensor, i: int, check: bool) -> np.ndarray:
     """The rule's gradient for input ``i``, summed back to ``x``'s shape, or a clear error."""
-    if type(g) is not np.ndarray:
-        g = np.asarray(g, dtype=x.dtype)
+    if type(g) is not np.ndarray or g.dtype != x.dtype:
+        g = np.asarray(g, dtype=x.dtype)  # a float32 model keeps float32 gradients
     if g.shape != x.shape:
         reduced = None
         if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: a wrong rule

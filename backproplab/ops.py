@@ -55,20 +55,23 @@ class Op:
         self.explain = explain
 
     def __call__(self, *inputs: object, **settings: object) -> Tensor:
-        tensors = _as_tensors(inputs)
-        arrays = [t.data for t in tensors]
+        for x in inputs:
+            if type(x) is not Tensor:
+                inputs = _as_tensors(inputs)  # numbers and arrays become constant tensors
+                break
+        arrays = [t.data for t in inputs]
         try:
             data = self.forward(*arrays, **settings)
         except (ValueError, IndexError, TypeError) as error:
             raise ShapeError(self._explain(error, arrays, settings)) from None
         if type(data) is not np.ndarray:
-            data = np.asarray(data)
+            data = np.asarray(data)  # numpy returns scalars for 0-d inputs
         if MODE.anomaly:
             _check_forward(self, data, arrays)
         if MODE.grad_enabled:
-            for t in tensors:
-                if t.requires_grad:
-                    return Tensor._node(data, self, tensors, settings)
+            for t in inputs:
+                if t.requires_grad:  # record the op only when a gradient can flow back
+                    return Tensor._node(data, self, inputs, settings)
         return Tensor._node(data, None, (), {})
 
     def _explain(self, error: Exception, arrays: list, settings: dict) -> str:
@@ -90,8 +93,6 @@ class ShapeError(ValueError):
 
 def _as_tensors(inputs: tuple) -> tuple[Tensor, ...]:
     """Wrap numbers and arrays as constant tensors, in the dtype of the first tensor input."""
-    if all(type(x) is Tensor for x in inputs):
-        return inputs  # the common case, kept fast
     like = next((x.dtype for x in inputs if isinstance(x, Tensor)), None)
     return tuple(x if isinstance(x, Tensor) else Tensor(x, dtype=like) for x in inputs)
 
@@ -152,7 +153,7 @@ def _expand(g: np.ndarray, x: np.ndarray, axis: object, keepdims: bool) -> np.nd
 
 def _max_vjp(g, out, x, *, axis=None, keepdims=False):
     winners = x == _expand(out, x, axis, keepdims)  # ties share the gradient equally
-    share = winners / winners.sum(axis=axis, keepdims=True)
+    share = (winners / winners.sum(axis=axis, keepdims=True)).astype(x.dtype)
     return (_expand(g, x, axis, keepdims) * share,)
 
 
@@ -165,6 +166,11 @@ def _matmul_vjp(g, out, x, y):
         return g[..., None] * y, (np.swapaxes(x, -1, -2) @ g[..., None])[..., 0]
     # (..., m, k) @ (..., k, n) -> (..., m, n):  dX = G Y^T,  dY = X^T G
     return g @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ g
+
+
+def _maximum_vjp(g, out, x, y):
+    tie = 0.5 * g * (x == y)  # at a tie both inputs get half
+    return np.where(x > y, g, 0) + tie, np.where(x < y, g, 0) + tie
 
 
 def _pow_vjp(g, out, x, y):
@@ -226,13 +232,11 @@ exp         = Op("exp",         np.exp,         lambda g, out, x: (g * out,))
 log         = Op("log",         np.log,         lambda g, out, x: (g / x,))
 sqrt        = Op("sqrt",        np.sqrt,        lambda g, out, x: (g / (2 * out),))
 abs         = Op("abs",         np.abs,         lambda g, out, x: (g * np.sign(x),))
-maximum     = Op("maximum",     np.maximum,     lambda g, out, x, y: (g * ((x > y) + 0.5 * (x == y)),
-                                                                      g * ((x < y) + 0.5 * (x == y))),
-                                                                                            _broadcast_error)
+maximum     = Op("maximum",     np.maximum,     _maximum_vjp,                               _broadcast_error)
 relu        = Op("relu",        lambda x: np.maximum(x, 0),
                                                 lambda g, out, x: (g * (x > 0),))
 leaky_relu  = Op("leaky_relu",  lambda x, *, slope=0.01: np.where(x > 0, x, slope * x),
-                                                lambda g, out, x, *, slope=0.01: (g * np.where(x > 0, 1.0, slope),))
+                                                lambda g, out, x, *, slope=0.01: (np.where(x > 0, g, slope * g),))
 sigmoid     = Op("sigmoid",     _sigmoid,       lambda g, out, x: (g * out * (1 - out),))
 tanh        = Op("tanh",        np.tanh,        lambda g, out, x: (g * (1 - out**2),))
 matmul      = Op("matmul",      np.matmul,      _matmul_vjp,                                _matmul_error)

@@ -1,0 +1,217 @@
+"""The backward pass: classic graphs, order, accumulation, memory, switches."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+import warnings
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import backproplab as bl
+from backproplab.autodiff import sum_to_shape, toposort
+
+
+def leaf(value, name):
+    return bl.Tensor(value, requires_grad=True, name=name)
+
+
+def test_seed_002_graph_x_plus_y_times_z():
+    x, y, z = leaf(-2.0, "x"), leaf(5.0, "y"), leaf(-4.0, "z")
+    q = x + y
+    L = q * z
+    L.backward()
+    assert (q.item(), L.item()) == (3.0, -12.0)
+    # mul swaps: dL/dz = q, dL/dq = z; add distributes: dq/dx = dq/dy = 1
+    assert (x.grad, y.grad, z.grad, q.grad) == (-4.0, -4.0, 3.0, -4.0)
+    assert x.grad.shape == ()  # a scalar's gradient is a 0-d array
+
+
+def test_fan_out_gradients_add_up():
+    x = leaf(3.0, "x")
+    y = x * x + x  # x feeds three edges
+    y.backward()
+    assert x.grad == 2 * 3.0 + 1
+
+
+def test_diamond_graph():
+    x = leaf(0.5, "x")
+    a, b = x.exp(), x.tanh()  # two paths from x to y
+    y = a * b
+    y.backward()
+    expected = np.exp(0.5) * np.tanh(0.5) + np.exp(0.5) * (1 - np.tanh(0.5) ** 2)
+    np.testing.assert_allclose(x.grad, expected)
+
+
+def test_toposort_puts_inputs_first_and_is_deterministic():
+    x, y = leaf(1.0, "x"), leaf(2.0, "y")
+    q = x + y
+    L = q * x + y
+    order = toposort(L)
+    assert order[-1] is L
+    position = {id(n): i for i, n in enumerate(order)}
+    for node in order:
+        for parent in node.inputs:
+            assert position[id(parent)] < position[id(node)]
+    assert [n.name or n.op.name for n in order] == [n.name or n.op.name for n in toposort(L)]
+    assert len(order) == len({id(n) for n in order})
+
+
+def test_constants_are_not_in_the_order():
+    x = leaf(2.0, "x")
+    c = bl.Tensor(3.0, name="c")
+    order = toposort(x * c)
+    assert c not in [n for n in order if n is c]
+    assert [n.name for n in order if n.op is None] == ["x"]
+
+
+def test_a_million_node_chain_backpropagates_without_recursion():
+    x = leaf(1.0, "x")
+    h = x
+    for _ in range(500_000):  # two nodes per step: 10^6 nodes
+        h = h * 1.0 + 0.0
+    h.backward()
+    assert x.grad == 1.0
+
+
+def _graph_memory(n):
+    tracemalloc.start()
+    x = leaf(np.ones(3), "x")
+    h = x
+    for _ in range(n):
+        h = h * 1.0
+    current, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return current
+
+
+def test_memory_grows_linearly_with_the_graph():
+    small, large = _graph_memory(2_000), _graph_memory(8_000)
+    assert 3.0 < large / small < 5.0  # four times the nodes, four times the memory
+
+
+def test_graph_is_freed_by_reference_counting():
+    gc.disable()  # prove no cycle needs the cyclic collector
+    try:
+        x = leaf(np.ones(3), "x")
+        h = (x * 2).tanh()
+        loss = (h * h).sum()
+        loss.backward()
+        probe = weakref.ref(h)
+        del h, loss
+        assert probe() is None
+    finally:
+        gc.enable()
+
+
+def test_gradients_stay_when_backward_runs_on_a_subgraph():
+    x = leaf(2.0, "x")
+    y = x * 3
+    z = y * y
+    z.backward()
+    assert y.grad == 2 * 6 * 1.0 and x.grad == 36.0
+
+
+def test_second_backward_warns_and_accumulates():
+    x = leaf(2.0, "x")
+    (x * x).backward()
+    with pytest.warns(bl.GradientAccumulationWarning, match="'x' already hold gradients"):
+        (x * x).backward()
+    assert x.grad == 8.0  # 4 + 4: added, as the warning says
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x * x).backward(accumulate=True)  # deliberate accumulation: silent
+        assert x.grad == 12.0
+        x.zero_grad()
+        (x * x).backward()  # zeroed: silent
+        assert x.grad == 4.0
+
+
+def test_intermediate_gradients_start_fresh_each_backward():
+    x = leaf(1.0, "x")
+    h = x * 2
+    (h * 3).backward()
+    x.zero_grad()
+    (h * 5).backward()
+    assert h.grad == 5.0 and x.grad == 10.0
+
+
+def test_no_grad_records_nothing():
+    x = leaf(1.0, "x")
+    with bl.no_grad():
+        y = x * 2
+        assert not bl.is_grad_enabled()
+    assert bl.is_grad_enabled()
+    assert y.op is None and not y.requires_grad and y.inputs == ()
+
+
+def test_detach_cuts_the_graph():
+    x = leaf(3.0, "x")
+    y = x.detach() * x
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_anomaly_mode_names_the_first_forward_op():
+    x = leaf(np.array([1.0, 0.0]), "x")
+    y = x * 1.0
+    with bl.detect_anomaly(), pytest.raises(FloatingPointError, match="forward of 'log'"):
+        with np.errstate(divide="ignore"):
+            bl.log(y)
+    with np.errstate(divide="ignore"):
+        bl.log(y)  # off by default: no error
+
+
+def test_anomaly_mode_names_the_backward_op():
+    x = leaf(np.array([0.0, 4.0]), "x")
+    with bl.detect_anomaly(), np.errstate(divide="ignore"):
+        y = bl.sqrt(x).sum()  # sqrt(0) = 0 is fine, its slope is not
+        with pytest.raises(FloatingPointError, match="backward of 'sqrt'"):
+            y.backward()
+
+
+def test_custom_op_works_with_everything():
+    cube = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
+    x = leaf(np.array([0.5, -1.5, 2.0]), "x")
+    y = cube(x).sum()
+    y.backward()
+    np.testing.assert_allclose(x.grad, 3 * x.data**2)
+    assert bl.gradcheck(lambda t: cube(t * 2), x).passed
+    assert toposort(y)[1].op.name == "cube"
+    wrong = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * x**2,))
+    assert not bl.gradcheck(wrong, x, raise_exception=False).passed
+
+
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+    data=st.data(),
+)
+def test_sum_to_shape_undoes_broadcasting(shape, data):
+    target = data.draw(hnp.broadcastable_shapes(shape, min_dims=0, max_dims=3))
+    big = np.broadcast_shapes(shape, target)
+    g = np.arange(np.prod(big), dtype=float).reshape(big)
+    reduced = sum_to_shape(g, tuple(target))
+    assert reduced.shape == tuple(target)
+    assert reduced.sum() == pytest.approx(g.sum())  # no element lost or counted twice
+    # the defining property: <g, broadcast(v)> = <sum_to_shape(g), v> for any v
+    v = np.random.default_rng(0).standard_normal(target)
+    assert np.sum(g * np.broadcast_to(v, big)) == pytest.approx(np.sum(reduced * v))
+
+
+@given(
+    shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3),
+    seed=st.integers(0, 1000),
+)
+def test_broadcast_binary_ops_property(shapes, seed):
+    rng = np.random.default_rng(seed)
+    a = leaf(rng.uniform(0.5, 2, shapes.input_shapes[0]), "a")
+    b = leaf(rng.uniform(0.5, 2, shapes.input_shapes[1]), "b")
+    out = (a * b + a / b - b).sum()
+    out.backward()
+    assert a.grad.shape == a.shape and b.grad.shape == b.shape
+    assert bl.check_direction(lambda a, b: (a * b + a / b - b).sum(), a, b).passed

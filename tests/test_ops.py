@@ -1,0 +1,200 @@
+"""Every row of the op table, gradchecked over shapes that include broadcasting.
+
+Values come from hypothesis; each case says which values its op is differentiable at (``domain``):
+away from kinks (relu, abs at 0; maximum at ties), inside log/sqrt's domain, away from a zero divisor.
+A test also asserts that every row of ``ops.TABLE`` has a case here, so a new op cannot go untested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import backproplab as bl
+from backproplab import ops
+
+BROADCAST_PAIRS = [
+    ((3,), (3,)),
+    ((2, 3), (3,)),
+    ((2, 1), (1, 3)),
+    ((4, 2, 3), (2, 1)),
+    ((), (2, 3)),
+    ((2, 3), ()),
+]
+
+
+@dataclass
+class Case:
+    """An op applied to tensors of ``shapes`` whose values lie in ``domain``."""
+
+    op: str  # the row of ops.TABLE this case exercises
+    fn: object  # function of tensors -> tensor
+    shapes: tuple
+    domain: str = "any"  # any | positive | nonzero
+    id: str = field(default="")
+
+
+def elementwise(name, fn, domain="any"):
+    return [Case(name, fn, ((2, 3),), domain, f"{name}")]
+
+
+def binary(name, fn, domain="any"):
+    return [Case(name, fn, pair, domain, f"{name}-{pair[0]}-{pair[1]}") for pair in BROADCAST_PAIRS]
+
+
+CASES = [
+    *binary("add", lambda x, y: x + y),
+    *binary("sub", lambda x, y: x - y),
+    *binary("mul", lambda x, y: x * y),
+    *binary("div", lambda x, y: x / y, "nonzero"),
+    *binary("pow", lambda x, y: x**y, "positive"),
+    *binary("maximum", bl.maximum, "distinct"),
+    *binary("where", lambda x, y: bl.where(np.broadcast_to(x.data > 0, np.broadcast_shapes(x.shape, y.shape)), x, y)),
+    *elementwise("neg", lambda x: -x),
+    *elementwise("exp", bl.exp),
+    *elementwise("log", bl.log, "positive"),
+    *elementwise("sqrt", bl.sqrt, "positive"),
+    *elementwise("abs", bl.abs, "nonzero"),
+    *elementwise("relu", bl.relu, "nonzero"),
+    *elementwise("leaky_relu", lambda x: x.leaky_relu(0.1), "nonzero"),
+    *elementwise("sigmoid", bl.sigmoid),
+    *elementwise("tanh", bl.tanh),
+    Case("power", lambda x: x**3, ((2, 3),), "any", "power-3"),
+    Case("power", lambda x: x**0.5, ((2, 3),), "positive", "power-0.5"),
+    Case("power", lambda x: x**-1.5, ((4,),), "positive", "power--1.5"),
+    Case("matmul", lambda x, y: x @ y, ((3, 4), (4, 2)), id="matmul-2d"),
+    Case("matmul", lambda x, y: x @ y, ((4,), (4, 2)), id="matmul-vec-mat"),
+    Case("matmul", lambda x, y: x @ y, ((3, 4), (4,)), id="matmul-mat-vec"),
+    Case("matmul", lambda x, y: x @ y, ((4,), (4,)), id="matmul-dot"),
+    Case("matmul", lambda x, y: x @ y, ((2, 3, 4), (4, 5)), id="matmul-batch-2d"),
+    Case("matmul", lambda x, y: x @ y, ((2, 3, 4), (2, 4, 5)), id="matmul-batch"),
+    Case("matmul", lambda x, y: x @ y, ((2, 1, 3, 4), (5, 4, 2)), id="matmul-batch-broadcast"),
+    Case("matmul", lambda x, y: x @ y, ((2, 3, 4), (4,)), id="matmul-batch-vec"),
+    *[
+        Case(name, lambda x, n=name, a=axis, k=keep: getattr(x, n)(axis=a, keepdims=k),
+             ((2, 3, 4),), "distinct" if name == "max" else "any", f"{name}-{axis}-{keep}")
+        for name in ("sum", "mean", "max")
+        for axis in (None, 0, -1, (0, 2))
+        for keep in (False, True)
+    ],  # fmt: skip
+    Case("reshape", lambda x: x.reshape(3, 2, 2) * np.arange(12.0).reshape(3, 2, 2), ((2, 6),), id="reshape"),
+    Case("transpose", lambda x: x.transpose(2, 0, 1) * np.arange(24.0).reshape(4, 2, 3), ((2, 3, 4),), id="transpose"),
+    Case("transpose", lambda x: x.T @ np.ones((3, 2)), ((3, 4),), id="transpose-T"),
+    Case("getitem", lambda x: x[1:, ::2] * 3, ((3, 4),), id="getitem-slice"),
+    Case("getitem", lambda x: x[np.array([0, 2, 0]), np.array([1, 1, 1])], ((3, 4),), id="getitem-repeated-fancy"),
+    Case("getitem", lambda x: x[np.array([2, 0, 2])], ((3, 4),), id="getitem-rows"),
+    Case("concatenate", lambda x, y: bl.concatenate([x, y], axis=1), ((2, 3), (2, 1)), id="concatenate"),
+    Case("stack", lambda x, y: bl.stack([x, y], axis=1), ((2, 3), (2, 3)), id="stack"),
+    Case("log_softmax", lambda x: bl.log_softmax(x, axis=-1), ((3, 5),), id="log_softmax-last"),
+    Case("log_softmax", lambda x: bl.log_softmax(x, axis=0), ((3, 5),), id="log_softmax-first"),
+    Case("cross_entropy", lambda x: bl.cross_entropy(x, np.array([0, 4, 2])), ((3, 5),), id="ce-labels"),
+    Case("cross_entropy", lambda x: bl.cross_entropy(x, np.eye(5)[[1, 1, 3]]), ((3, 5),), id="ce-onehot"),
+    Case("cross_entropy", lambda x: bl.cross_entropy(x, 3), ((5,),), id="ce-single"),
+]  # fmt: skip
+
+
+def values(data, shape, domain, rng_seed):
+    """Draw float64 values for ``shape`` that keep the op differentiable."""
+    rng = np.random.default_rng(rng_seed)
+    x = rng.uniform(-2, 2, size=shape)
+    if domain == "positive":
+        x = np.abs(x) + 0.2
+    elif domain in ("nonzero", "distinct"):
+        x = np.sign(x + (x == 0)) * (np.abs(x) + 0.05)
+    return x
+
+
+def test_every_row_of_the_table_has_a_case():
+    assert set(ops.TABLE) == {c.op for c in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_gradient_matches_finite_differences(case, seed):
+    inputs = [
+        bl.Tensor(values(None, shape, case.domain, seed + i), requires_grad=True, name=f"x{i}")
+        for i, shape in enumerate(case.shapes)
+    ]
+    if case.domain == "distinct":  # maximum/max: no ties, or the derivative does not exist
+        flat = np.concatenate(
+            [np.ravel(np.broadcast_to(t.data, np.broadcast_shapes(*case.shapes))) for t in inputs]
+        )
+        spread = np.diff(np.sort(flat))
+        if spread.size and spread.min() < 1e-3:
+            return
+    report = bl.gradcheck(case.fn, *inputs)
+    assert report.passed
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept_end_to_end(dtype):
+    rng = np.random.default_rng(0)
+    x = bl.Tensor(rng.standard_normal((4, 3)).astype(dtype), requires_grad=True)
+    w = bl.Tensor(rng.standard_normal((3, 2)).astype(dtype), requires_grad=True)
+    loss = bl.cross_entropy(((x @ w) * 2.0 + 1).tanh().sigmoid(), np.array([0, 1, 1, 0]))
+    loss = loss + (x**2).mean() / 3 + bl.softmax(x).max()
+    loss.backward()
+    assert loss.dtype == dtype
+    assert x.grad.dtype == dtype and w.grad.dtype == dtype
+
+
+def test_sigmoid_is_stable_far_out():
+    x = bl.Tensor([-1e4, -1e3, -40.0, 0.0, 40.0, 1e3, 1e4], requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):  # underflow to 0 is fine
+        y = bl.sigmoid(x)
+        y.sum().backward()
+    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(y.data[2], np.exp(-40.0) / (1 + np.exp(-40.0)), rtol=1e-12)
+    assert y.data[0] == 0.0 and y.data[-1] == 1.0
+
+
+def test_fused_cross_entropy_is_stable_for_huge_logits():
+    logits = bl.Tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss = bl.cross_entropy(logits, np.array([1, 1]))
+        loss.backward()
+    # example 0 puts all its mass on class 0 but the label is 1: loss 2e4/2 from it, 0 from the other
+    np.testing.assert_allclose(loss.item(), (1e4 - (-1e4)) / 2, rtol=1e-12)
+    np.testing.assert_allclose(logits.grad, np.array([[1, -1, 0], [0, 0, 0]]) / 2, atol=1e-12)
+
+
+def test_log_softmax_is_stable_and_softmax_sums_to_one():
+    x = bl.Tensor([[1000.0, 1001.0, 1002.0]])
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        p = bl.softmax(x)
+        lp = bl.log_softmax(x)
+    np.testing.assert_allclose(p.data.sum(), 1.0)
+    np.testing.assert_allclose(
+        lp.data, np.array([[-2, -1, 0]]) - np.log(1 + np.exp(-1) + np.exp(-2))
+    )
+
+
+def test_binary_cross_entropy_with_logits_matches_the_plain_form_and_is_stable():
+    z = bl.Tensor([-3.0, 0.5, 2.0], requires_grad=True)
+    y = np.array([0.0, 1.0, 1.0])
+    p = 1 / (1 + np.exp(-z.data))
+    expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    np.testing.assert_allclose(bl.binary_cross_entropy_with_logits(z, y).item(), expected)
+    np.testing.assert_allclose(bl.binary_cross_entropy(bl.sigmoid(z), y).item(), expected)
+    big = bl.Tensor([800.0, -800.0], requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss = bl.binary_cross_entropy_with_logits(big, np.array([0.0, 1.0]))
+        loss.backward()
+    np.testing.assert_allclose(loss.item(), 800.0)
+    np.testing.assert_allclose(big.grad, [0.5, -0.5])
+
+
+def test_composite_losses_pass_gradcheck():
+    rng = np.random.default_rng(1)
+    pred = bl.Tensor(rng.standard_normal((4, 2)), requires_grad=True)
+    target = rng.standard_normal((4, 2))
+    bl.gradcheck(lambda p: bl.mse_loss(p, target), pred)
+    z = bl.Tensor(rng.standard_normal(5), requires_grad=True)
+    labels = (rng.random(5) > 0.5).astype(float)
+    bl.gradcheck(lambda z: bl.binary_cross_entropy_with_logits(z, labels), z)
+    bl.gradcheck(lambda z: bl.binary_cross_entropy(bl.sigmoid(z), labels), z)
+    bl.gradcheck(lambda p: bl.softmax(p, axis=0), pred)
