@@ -1,0 +1,160 @@
+"""Optimizers: turn gradients into parameter updates.
+
+Both follow PyTorch's update rules exactly (``torch.optim.SGD`` and ``torch.optim.Adam``), step for
+step, so what you learn here carries over. Usage is the same too::
+
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for X, y in batches:
+        opt.zero_grad()
+        cross_entropy(model(X), y).backward()
+        opt.step()
+
+An optimizer reads ``p.grad`` and never writes into it (a gradient array may be shared with
+other arrays); it updates ``p.data`` in place, which a Parameter owns (it copies its data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["SGD", "Adam", "Optimizer"]
+
+
+class Optimizer:
+    """Holds the parameters and per-parameter state; subclasses define ``step``."""
+
+    def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+        self.params: list[Tensor] = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(
+                    f"{type(self).__name__}: item {i} is not a tensor with requires_grad=True "
+                    f"(pass model.parameters())"
+                )
+        if lr < 0:
+            raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {lr}")
+        self.lr = lr
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self.steps = 0  # how many times step() has run
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (sets ``.grad`` to None)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        raise NotImplementedError
+
+    def _grad(self, p: Tensor, weight_decay: float) -> np.ndarray:
+        """The gradient with L2 weight decay added: g + wd * p (a new array, never in place)."""
+        g = p.grad
+        if g.shape != p.shape:
+            raise ValueError(
+                f"{type(self).__name__}: a gradient of shape {g.shape} does not fit a "
+                f"parameter of shape {p.shape}"
+            )
+        return g + weight_decay * p.data if weight_decay else g
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and weight decay (PyTorch's rule).
+
+    With g = grad + weight_decay * p, each step does::
+
+        v = g                          on the first step (momentum > 0)
+        v = momentum * v + g           afterwards
+        p = p - lr * v                 (p = p - lr * g without momentum)
+
+    NB: some texts write v = momentum * v + (1 - momentum) * g or fold lr into v; PyTorch (and
+    this class) uses the form above, so lr and momentum mean the same thing as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        self.steps += 1
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            g = self._grad(p, self.weight_decay)
+            if self.momentum:
+                if "velocity" not in state:
+                    state["velocity"] = np.array(g, dtype=p.dtype)  # a copy: g may be p.grad
+                else:
+                    v = state["velocity"]
+                    v *= self.momentum
+                    v += g
+                g = state["velocity"]
+            p.data -= self.lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with PyTorch's rule and defaults.
+
+    With g = grad + weight_decay * p and t the step number (1, 2, ...)::
+
+        m = beta1 * m + (1 - beta1) * g             running mean of gradients
+        v = beta2 * v + (1 - beta2) * g**2          running mean of squared gradients
+        m_hat = m / (1 - beta1**t) ; v_hat = v / (1 - beta2**t)   undo the bias towards 0
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Each parameter moves by about lr per step whatever the scale of its gradient.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not all(0 <= b < 1 for b in betas):
+            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
+
+    def step(self) -> None:
+        """One update of every parameter that has a gradient."""
+        self.steps += 1
+        beta1, beta2 = self.betas
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            g = self._grad(p, self.weight_decay)
+            if "m" not in state:
+                state["m"] = np.zeros_like(p.data)
+                state["v"] = np.zeros_like(p.data)
+                state["t"] = 0
+            m, v = state["m"], state["v"]
+            state["t"] += 1
+            t = state["t"]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * (g * g)
+            # PyTorch's arrangement: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+            denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
+            p.data -= (self.lr / (1 - beta1**t)) * m / denom

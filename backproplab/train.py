@@ -1,0 +1,299 @@
+"""Training: ``train_step``, ``fit`` and its ``History``, ``evaluate``, and per-layer diagnostics.
+
+One training step is four lines, and ``train_step`` is exactly those lines::
+
+    optimizer.zero_grad()              # forget the last step's gradients
+    loss = loss_fn(model(X), y)        # forward pass
+    loss.backward()                    # backward pass: fills p.grad for every parameter
+    optimizer.step()                   # p <- p - lr * (something made of p.grad)
+
+``fit`` repeats it over shuffled minibatches for some epochs and records the loss and accuracy
+after each epoch. With ``diagnostics=True`` it also records, layer by layer, what notebook 10 and
+11 plot: the gradient norm, the update/weight ratio, the mean and standard deviation of the
+activations and the fraction of dead (always-zero) ReLU units.
+
+Progress bar: ``progress=False`` by default, so notebooks whose outputs are stored and compared
+(nbval) stay deterministic; pass ``progress=True`` for a ``tqdm.auto`` bar (a widget in Jupyter).
+The environment variable ``TQDM_DISABLE=1`` turns every bar off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .autodiff import no_grad
+from .datasets import minibatches
+from .functional import cross_entropy
+from .nn import Linear, Module
+from .optim import Optimizer
+from .tensor import Tensor
+
+__all__ = ["Diagnostics", "History", "accuracy", "evaluate", "fit", "predict", "train_step"]
+
+LossFn = Callable[[Tensor, np.ndarray], Tensor]
+
+
+def _model_dtype(model: Module) -> np.dtype:
+    params = model.parameters()
+    return params[0].dtype if params else np.dtype(np.float64)
+
+
+def train_step(
+    model: Module,
+    optimizer: Optimizer,
+    X: np.ndarray | Tensor,
+    y: np.ndarray,
+    loss_fn: LossFn = cross_entropy,
+) -> float:
+    """One step of gradient descent on the batch (X, y); returns the loss before the step."""
+    optimizer.zero_grad()
+    loss = loss_fn(model(X if isinstance(X, Tensor) else Tensor(X, dtype=_model_dtype(model))), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """The model's outputs (e.g. logits) for every row of X as a numpy array, without a graph."""
+    dtype = _model_dtype(model)
+    with no_grad():
+        outs = [
+            model(Tensor(X[i : i + batch_size], dtype=dtype)).data
+            for i in range(0, len(X), batch_size)
+        ]
+    return np.concatenate(outs)
+
+
+def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
+    """The fraction of rows whose largest logit is at the true label's index."""
+    logits = np.asarray(getattr(logits, "data", logits))
+    labels = np.asarray(labels)
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(
+            f"accuracy: expected logits (N, C) and labels (N,), got shapes {logits.shape} "
+            f"and {labels.shape}"
+        )
+    return float(np.mean(logits.argmax(axis=1) == labels))
+
+
+def evaluate(
+    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn = cross_entropy
+) -> tuple[float, float]:
+    """(loss, accuracy) of the model on (X, y), computed without building a graph.
+
+    The accuracy is NaN when the labels are not integer classes (e.g. regression targets).
+    """
+    logits = predict(model, X)
+    with no_grad():
+        loss = loss_fn(Tensor(logits), y).item()
+    y = np.asarray(y)
+    is_classes = y.dtype.kind in "iu" and logits.ndim == 2 and y.shape == logits.shape[:1]
+    return loss, accuracy(logits, y) if is_classes else float("nan")
+
+
+@dataclass
+class Diagnostics:
+    """Per-layer records, each an array indexed [record, layer], ready for ``plt.plot``.
+
+    Gradient and update statistics are per Linear layer (named in ``layers``, input side first);
+    activation statistics are per activation module (named in ``activations``). Record r was
+    taken at optimizer step ``step[r]`` (counting from 1) during epoch ``epoch[r]``.
+
+    * ``grad_norm[r, l]``: the Frobenius norm of dL/dW of layer l, ||grad W||.
+    * ``update_ratio[r, l]``: ||W_after - W_before|| / ||W_before||, how much of the weight one
+      step changes (about 1e-3 is the usual rule of thumb for a healthy rate).
+    * ``act_mean``, ``act_std``: the mean and standard deviation of the activation's output
+      over the batch and the units.
+    * ``dead_fraction[r, a]``: the fraction of units whose output is 0 for every example in the
+      batch (a dead ReLU unit passes no gradient back).
+    """
+
+    layers: list[str]
+    activations: list[str]
+    step: np.ndarray
+    epoch: np.ndarray
+    grad_norm: np.ndarray
+    update_ratio: np.ndarray
+    act_mean: np.ndarray
+    act_std: np.ndarray
+    dead_fraction: np.ndarray
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded: per-epoch arrays (index 0 is after the first epoch), the loss of
+    every step, and optional per-layer ``diagnostics``. Test entries are NaN without test data."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    diagnostics: Diagnostics | None = None
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """1, 2, ..., the number of epochs run (for the x-axis of a plot)."""
+        return np.arange(1, len(self.train_loss) + 1)
+
+    def __repr__(self) -> str:
+        if not self.train_loss:
+            return "History(no epochs)"
+        last = (
+            f"train loss {self.train_loss[-1]:.4f}, train acc {self.train_acc[-1]:.4f}, "
+            f"test loss {self.test_loss[-1]:.4f}, test acc {self.test_acc[-1]:.4f}"
+        )
+        return f"History({len(self.train_loss)} epochs; last: {last})"
+
+
+class _Recorder:
+    """Collects Diagnostics: wraps each activation module's forward to see its output."""
+
+    def __init__(self, model: Module) -> None:
+        modules = model.named_modules()
+        self.linears = [(n, m) for n, m in modules if isinstance(m, Linear)]
+        self.acts = [(n, m) for n, m in modules if _is_activation(m)]
+        self.rows: dict[str, list] = {
+            k: [] for k in ("step", "epoch", "grad", "ratio", "mean", "std", "dead")
+        }
+        self.outputs: list[np.ndarray | None] = [None] * len(self.acts)
+
+    def watch(self) -> None:
+        """Start seeing activation outputs (an instance attribute shadows the class's forward)."""
+        for i, (_, m) in enumerate(self.acts):
+            m.forward = self._spy(i, type(m).forward.__get__(m))
+
+    def unwatch(self) -> None:
+        for _, m in self.acts:
+            m.__dict__.pop("forward", None)
+
+    def _spy(self, i: int, forward: Callable) -> Callable:
+        def spying_forward(x: Tensor) -> Tensor:
+            out = forward(x)
+            self.outputs[i] = out.data
+            return out
+
+        return spying_forward
+
+    def before_step(self) -> list[np.ndarray]:
+        return [m.weight.data.copy() for _, m in self.linears]
+
+    def after_step(self, step: int, epoch: int, before: list[np.ndarray], grads: list) -> None:
+        r = self.rows
+        r["step"].append(step)
+        r["epoch"].append(epoch)
+        r["grad"].append([np.linalg.norm(g) if g is not None else np.nan for g in grads])
+        r["ratio"].append(
+            [
+                np.linalg.norm(m.weight.data - w) / (np.linalg.norm(w) or 1.0)
+                for (_, m), w in zip(self.linears, before)
+            ]
+        )
+        outs = [o.reshape(-1, o.shape[-1]) if o is not None and o.ndim else o for o in self.outputs]
+        r["mean"].append([o.mean() if o is not None else np.nan for o in outs])
+        r["std"].append([o.std() if o is not None else np.nan for o in outs])
+        r["dead"].append(
+            [np.mean(np.all(o == 0, axis=0)) if o is not None else np.nan for o in outs]
+        )
+
+    def result(self) -> Diagnostics:
+        r = self.rows
+        n_l, n_a = len(self.linears), len(self.acts)
+
+        def arr(key: str, width: int) -> np.ndarray:
+            return np.array(r[key], dtype=np.float64).reshape(len(r["step"]), width)
+
+        return Diagnostics(
+            layers=[n for n, _ in self.linears],
+            activations=[n for n, _ in self.acts],
+            step=np.array(r["step"], dtype=np.int64),
+            epoch=np.array(r["epoch"], dtype=np.int64),
+            grad_norm=arr("grad", n_l),
+            update_ratio=arr("ratio", n_l),
+            act_mean=arr("mean", n_a),
+            act_std=arr("std", n_a),
+            dead_fraction=arr("dead", n_a),
+        )
+
+
+def _is_activation(m: Module) -> bool:
+    from .nn import ACTIVATIONS
+
+    return type(m) in ACTIVATIONS.values() and type(m).__name__ != "Identity"
+
+
+def fit(
+    model: Module,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    optimizer: Optimizer,
+    epochs: int = 10,
+    batch_size: int = 64,
+    loss_fn: LossFn = cross_entropy,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    rng: np.random.Generator | int = 0,
+    diagnostics: bool | int = False,
+    progress: bool = False,
+) -> History:
+    """Train ``model`` on (X_train, y_train) with minibatch gradient descent; return a History.
+
+    Each epoch visits the training data once in a new shuffled order drawn from ``rng``, takes
+    one ``train_step`` per batch, then evaluates the loss and accuracy on the training data and,
+    when given, on ``test = (X_test, y_test)``.
+
+    ``diagnostics=True`` records per-layer statistics at every step (an integer n: every n-th
+    step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
+    ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
+    """
+    if epochs < 0:
+        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    X_train = np.asarray(X_train, dtype=_model_dtype(model))
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    every = int(diagnostics)
+    recorder = _Recorder(model) if every else None
+    history = History()
+    epoch_iter = range(1, epochs + 1)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        epoch_iter = bar = tqdm(epoch_iter, desc="epochs", unit="epoch")
+    step = 0
+    for epoch in epoch_iter:
+        model.train()
+        for Xb, yb in minibatches(X_train, y_train, batch_size, shuffle=True, rng=rng):
+            step += 1
+            if recorder is None or step % every:
+                history.step_loss.append(train_step(model, optimizer, Xb, yb, loss_fn))
+                continue
+            recorder.watch()
+            try:
+                optimizer.zero_grad()
+                loss = loss_fn(model(Tensor(Xb)), yb)
+                loss.backward()
+                grads = [m.weight.grad for _, m in recorder.linears]
+                before = recorder.before_step()
+                optimizer.step()
+                recorder.after_step(step, epoch, before, grads)
+                history.step_loss.append(loss.item())
+            finally:
+                recorder.unwatch()
+        model.eval()
+        loss, acc = evaluate(model, X_train, y_train, loss_fn)
+        history.train_loss.append(loss)
+        history.train_acc.append(acc)
+        if test is not None:
+            loss, acc = evaluate(model, test[0], test[1], loss_fn)
+        else:
+            loss, acc = float("nan"), float("nan")
+        history.test_loss.append(loss)
+        history.test_acc.append(acc)
+        if bar is not None:
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{acc:.4f}")
+    if recorder is not None:
+        history.diagnostics = recorder.result()
+    return history

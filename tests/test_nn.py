@@ -1,0 +1,221 @@
+"""Tests for backproplab.nn: parameter discovery, Linear's layout and init, MLP, residual blocks."""
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab import nn
+
+
+def test_parameter_is_a_tensor_that_requires_grad_and_owns_a_copy():
+    a = np.array([1.0, 2.0])
+    p = nn.Parameter(a)
+    assert isinstance(p, bl.Tensor) and p.requires_grad
+    p.data += 1  # in-place updates must not reach the caller's array
+    assert a.tolist() == [1.0, 2.0]
+    assert nn.Parameter([1, 2]).dtype == np.float64
+    assert nn.Parameter([1, 2], dtype=np.float32).dtype == np.float32
+
+
+class Tiny(nn.Module):
+    def __init__(self):
+        self.scale = nn.Parameter(2.0)
+        self.blocks = [nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1)]
+        self.pair = (nn.Parameter(np.zeros(2)), nn.Tanh())
+        self.not_a_param = bl.Tensor([1.0], requires_grad=True)  # plain tensors are not learned
+        self.shared = self.blocks[0]  # the same module twice: its parameters are listed once
+
+    def forward(self, x):
+        return self.blocks[1](self.blocks[0](x)) * self.scale
+
+
+def test_named_parameters_walks_attributes_lists_and_tuples_with_dotted_names():
+    names = [name for name, _ in Tiny().named_parameters()]
+    assert names == [  # the module's own parameters first, then its children's (as PyTorch)
+        "scale",
+        "pair.0",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+    ]
+    model = Tiny()
+    assert len(model.parameters()) == 6
+    assert model.num_parameters() == 1 + (6 + 3) + (3 + 1) + 2
+
+
+def test_zero_grad_clears_every_parameter():
+    model = Tiny()
+    model(bl.Tensor(np.ones((4, 2)))).sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p is not model.pair[0])
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_train_and_eval_set_the_flag_everywhere():
+    model = nn.MLP([2, 3, 1])
+    assert model.eval() is model
+    assert not any(m.training for _, m in model.named_modules())
+    model.train()
+    assert all(m.training for _, m in model.named_modules())
+
+
+def test_linear_layout_matches_W_a_plus_b_row_by_row():
+    layer = nn.Linear(3, 2, rng=0)
+    assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
+    layer.bias.data = np.array([0.5, -1.0])
+    X = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
+    out = layer(bl.Tensor(X)).data
+    W, b = layer.weight.data, layer.bias.data
+    for i in range(2):  # each row is the column-vector formula z = W a + b
+        z = [sum(W[j, k] * X[i, k] for k in range(3)) + b[j] for j in range(2)]
+        np.testing.assert_allclose(out[i], z)
+
+
+def test_linear_gradients_are_the_outer_products_of_the_derivations():
+    layer = nn.Linear(3, 2, rng=0)
+    X = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 4.0]])
+    G = np.array([[1.0, -2.0], [0.5, 3.0]])
+    layer(bl.Tensor(X)).backward(G)
+    expected_dW = np.outer(G[0], X[0]) + np.outer(G[1], X[1])  # sum of delta a^T over the batch
+    np.testing.assert_allclose(layer.weight.grad, expected_dW)
+    np.testing.assert_allclose(layer.bias.grad, G[0] + G[1])
+
+
+def test_linear_rejects_a_wrong_input_width_naming_both_shapes():
+    with pytest.raises(ValueError, match=r"Linear\(3 -> 2\).*\(5, 4\).*\(batch, 3\)"):
+        nn.Linear(3, 2)(bl.Tensor(np.ones((5, 4))))
+
+
+@pytest.mark.parametrize(
+    "init, std",
+    [("he", np.sqrt(2 / 400)), ("kaiming", np.sqrt(2 / 400)), ("xavier", np.sqrt(2 / 700)),
+     ("glorot", np.sqrt(2 / 700)), (0.05, 0.05)],
+)  # fmt: skip
+def test_init_standard_deviations(init, std):
+    w = nn.Linear(400, 300, init=init, rng=1).weight.data
+    assert abs(w.mean()) < 0.05 * std
+    assert w.std() == pytest.approx(std, rel=0.02)  # 120,000 draws: 0.4 % standard error
+
+
+def test_init_zeros_seeding_and_errors():
+    assert not nn.Linear(4, 3, init="zeros").weight.data.any()
+    a, b, c = nn.Linear(4, 3, rng=7), nn.Linear(4, 3, rng=7), nn.Linear(4, 3, rng=8)
+    assert np.array_equal(a.weight.data, b.weight.data)
+    assert not np.array_equal(a.weight.data, c.weight.data)
+    with pytest.raises(ValueError, match="unknown init 'lecun'"):
+        nn.Linear(4, 3, init="lecun")
+
+
+def test_one_rng_gives_each_layer_of_a_model_different_weights():
+    model = nn.MLP([5, 5, 5, 5], rng=0)
+    w = [m.weight.data for m in model if isinstance(m, nn.Linear)]
+    assert not np.array_equal(w[0], w[1]) and not np.array_equal(w[1], w[2])
+    again = nn.MLP([5, 5, 5, 5], rng=0)
+    assert all(
+        np.array_equal(p.data, q.data) for p, q in zip(model.parameters(), again.parameters())
+    )
+
+
+def test_activations_compute_their_functions():
+    x = bl.Tensor([-2.0, 0.5])
+    np.testing.assert_allclose(nn.ReLU()(x).data, [0.0, 0.5])
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).data, [-0.2, 0.5])
+    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp([2.0, -0.5])))
+    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh([-2.0, 0.5]))
+    assert nn.make_activation("tanh").__class__ is nn.Tanh
+    with pytest.raises(ValueError, match="unknown activation 'swish'"):
+        nn.make_activation("swish")
+
+
+def test_mlp_structure_names_and_repr():
+    model = nn.MLP([64, 128, 64, 10], activation="relu", rng=0)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "ReLU", "Linear", "ReLU", "Linear"]
+    assert model.num_parameters() == 64 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
+    names = [n for n, _ in model.named_parameters()]
+    assert names[:2] == ["0.weight", "0.bias"] and names[-1] == "4.bias"
+    text = repr(model)
+    assert "(0): Linear(64 -> 128: weight (128, 64), bias (128,))" in text
+    assert "(1): ReLU()" in text
+    with pytest.raises(ValueError, match="MLP: sizes"):
+        nn.MLP([3])
+
+
+def test_sequential_rejects_non_modules():
+    with pytest.raises(TypeError, match="Sequential: item 1 is a ufunc, not a Module"):
+        nn.Sequential(nn.ReLU(), np.tanh)
+
+
+def test_residual_block_adds_its_input():
+    block = nn.ResidualBlock(3, activation="relu", rng=0)
+    x = np.array([[1.0, -2.0, 0.5]])
+    W, b = block.f[0].weight.data, block.f[0].bias.data
+    np.testing.assert_allclose(block(bl.Tensor(x)).data, x + np.maximum(x @ W.T + b, 0))
+
+
+def test_residual_block_gradient_has_the_identity_path():
+    # with F's weights at zero and a sigmoid, dF/dx = 0, so dH/dx = I exactly
+    block = nn.ResidualBlock(4, activation="sigmoid", init="zeros")
+    x = bl.Tensor(np.ones((2, 4)), requires_grad=True)
+    block(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.ones((2, 4)))
+
+
+def test_deep_network_plain_and_residual_have_the_same_parameters():
+    plain = nn.deep_network(5, 8, residual=False, activation="tanh", rng=3)
+    res = nn.deep_network(5, 8, residual=True, activation="tanh", rng=3)
+    assert len(plain) == len(res) == 5 + 3  # input Linear, activation, 5 hidden, output Linear
+    assert [p.shape for p in plain.parameters()] == [p.shape for p in res.parameters()]
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(plain.parameters(), res.parameters()))
+    assert sum(isinstance(m, nn.ResidualBlock) for m in res) == 5
+    assert plain(bl.Tensor(np.ones((2, 64)))).shape == (2, 10)
+
+
+def test_gradcheck_mlp_float64():
+    rng = np.random.default_rng(0)
+    model = nn.MLP([3, 4, 4, 2], activation="tanh", rng=1)
+    x = bl.Tensor(rng.standard_normal((5, 3)))
+    labels = np.array([0, 1, 1, 0, 1])
+    report = bl.gradcheck(lambda *params: bl.cross_entropy(model(x), labels), *model.parameters())
+    assert report.passed and len(report.rows) == 6
+
+
+def test_gradcheck_residual_block_float64_inputs_and_parameters():
+    rng = np.random.default_rng(1)
+    block = nn.ResidualBlock(4, activation="sigmoid", init="xavier", rng=2)
+    x = bl.Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    report = bl.gradcheck(lambda x, *params: (block(x) ** 2).sum(), x, *block.parameters())
+    assert report.passed and len(report.rows) == 3
+
+
+def test_gradcheck_catches_a_broken_layer():
+    class Broken(nn.Linear):  # forgets the transpose's effect by using a detached weight
+        def forward(self, x):
+            return x @ self.weight.detach().T + self.bias
+
+    layer = Broken(2, 2, rng=0)
+    x = bl.Tensor(np.ones((3, 2)))
+    with pytest.raises(bl.GradcheckError):
+        bl.gradcheck(lambda w, b: (layer(x) ** 2).sum(), layer.weight, layer.bias)
+
+
+def test_float32_model_runs_in_float32_end_to_end():
+    model = nn.MLP([4, 8, 3], rng=0, dtype=np.float32)
+    x = bl.Tensor(np.ones((2, 4), dtype=np.float32))
+    out = model(x)
+    assert out.dtype == np.float32
+    bl.cross_entropy(out, np.array([0, 2])).backward()
+    assert all(p.grad.dtype == np.float32 for p in model.parameters())
+
+
+def test_state_dict_round_trip_and_mismatch_errors():
+    a, b = nn.MLP([3, 4, 2], rng=0), nn.MLP([3, 4, 2], rng=1)
+    b.load_state_dict(a.state_dict())
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    state = a.state_dict()
+    state["0.weight"] = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="'0.weight' has shape \\(4, 3\\)"):
+        b.load_state_dict(state)
+    with pytest.raises(KeyError, match="missing"):
+        b.load_state_dict({})

@@ -1,0 +1,155 @@
+"""Tests for backproplab.train: fit, History, evaluate/accuracy, diagnostics, acceptance runs."""
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab import datasets, nn, optim, train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return datasets.digits()
+
+
+def test_accuracy_counts_argmax_matches():
+    logits = np.array([[2.0, 1.0, 0.0], [0.0, 0.1, 3.0], [1.0, 5.0, 0.0], [0.0, 0.0, 1.0]])
+    assert train.accuracy(logits, np.array([0, 2, 0, 1])) == 0.5
+    with pytest.raises(ValueError, match=r"accuracy: expected logits \(N, C\) and labels \(N,\)"):
+        train.accuracy(logits, np.array([0, 1]))
+
+
+def test_evaluate_matches_a_direct_forward_pass():
+    model = nn.MLP([2, 5, 3], rng=0)
+    X, y = datasets.spirals(n=30, rng=0)
+    loss, acc = train.evaluate(model, X, y)
+    logits = model(bl.Tensor(X))
+    assert loss == pytest.approx(bl.cross_entropy(logits, y).item())
+    assert acc == pytest.approx(np.mean(logits.data.argmax(1) == y))
+    assert train.predict(model, X, batch_size=7).shape == (30, 3)  # batching does not matter
+    np.testing.assert_allclose(train.predict(model, X, batch_size=7), logits.data)
+
+
+def test_train_step_lowers_the_loss_on_its_batch():
+    model = nn.MLP([2, 16, 2], rng=0)
+    X, y = datasets.moons(n=64, rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    first = train.train_step(model, opt, X, y)
+    for _ in range(20):
+        last = train.train_step(model, opt, X, y)
+    assert last < 0.8 * first
+
+
+def test_fit_records_one_entry_per_epoch_and_learns_moons():
+    X, y = datasets.moons(n=200, noise=0.1, rng=0)
+    Xt, yt = datasets.moons(n=100, noise=0.1, rng=1)
+    model = nn.MLP([2, 16, 16, 2], activation="tanh", init="xavier", rng=0)
+    history = train.fit(
+        model, X, y, optimizer=optim.Adam(model.parameters(), lr=0.02), epochs=30,
+        batch_size=32, test=(Xt, yt), rng=0,
+    )  # fmt: skip
+    assert len(history.train_loss) == len(history.test_acc) == 30
+    assert history.epochs.tolist() == list(range(1, 31))
+    assert len(history.step_loss) == 30 * 7  # ceil(200 / 32) steps per epoch
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+    assert history.test_acc[-1] >= 0.95
+    assert history.diagnostics is None
+    assert "30 epochs" in repr(history)
+
+
+def test_fit_without_test_data_records_nan():
+    X, y = datasets.xor(n=40, rng=0)
+    model = nn.MLP([2, 4, 2], rng=0)
+    history = train.fit(model, X, y, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2)
+    assert np.isnan(history.test_acc).all() and not np.isnan(history.train_acc).any()
+
+
+def test_fit_is_reproducible_with_fixed_seeds():
+    X, y = datasets.spirals(n=90, rng=0)
+    runs = []
+    for _ in range(2):
+        model = nn.MLP([2, 8, 3], rng=5)
+        h = train.fit(model, X, y, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=3, rng=1)
+        runs.append(h.step_loss)
+    assert runs[0] == runs[1]
+
+
+def test_progress_bar_runs(capsys):
+    X, y = datasets.xor(n=40, rng=0)
+    model = nn.MLP([2, 4, 2], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    history = train.fit(model, X, y, optimizer=opt, epochs=2, progress=True)
+    assert len(history.train_loss) == 2
+
+
+def test_float32_model_trains_in_float32():
+    X, y = datasets.moons(n=100, rng=0)
+    model = nn.MLP([2, 16, 2], rng=0, dtype=np.float32)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = train.fit(model, X, y, optimizer=opt, epochs=5, batch_size=20)
+    assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_diagnostics_arrays_are_indexed_record_by_layer():
+    X, y = datasets.spirals(n=90, rng=0)
+    model = nn.MLP([2, 8, 8, 3], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    history = train.fit(model, X, y, optimizer=opt, epochs=2, batch_size=30, diagnostics=2)
+    d = history.diagnostics
+    assert d.layers == ["0", "2", "4"] and d.activations == ["1", "3"]
+    assert d.step.tolist() == [2, 4, 6] and d.epoch.tolist() == [1, 2, 2]
+    assert d.grad_norm.shape == d.update_ratio.shape == (3, 3)
+    assert d.act_mean.shape == d.act_std.shape == d.dead_fraction.shape == (3, 2)
+    assert (d.grad_norm > 0).all() and (d.act_std > 0).all()
+    # the spying forward is removed afterwards
+    assert "forward" not in vars(model[1])
+
+
+def test_update_ratio_of_plain_sgd_is_lr_times_grad_norm_over_weight_norm():
+    X, y = datasets.moons(n=40, rng=0)
+    model = nn.MLP([2, 6, 2], rng=0)
+    W0 = [model[0].weight.data.copy(), model[2].weight.data.copy()]
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    h = train.fit(model, X, y, optimizer=opt, epochs=1, batch_size=40, diagnostics=True)
+    d = h.diagnostics  # one step: W1 = W0 - 0.1 * grad, so ||W1 - W0|| = 0.1 * ||grad||
+    for layer in range(2):
+        expected = 0.1 * d.grad_norm[0, layer] / np.linalg.norm(W0[layer])
+        assert d.update_ratio[0, layer] == pytest.approx(expected, rel=1e-9)
+        assert np.linalg.norm(model[2 * layer].weight.data - W0[layer]) == pytest.approx(
+            0.1 * d.grad_norm[0, layer], rel=1e-9
+        )
+
+
+def test_dead_relu_units_are_counted():
+    X, y = datasets.moons(n=40, rng=0)
+    model = nn.MLP([2, 6, 2], rng=0)
+    model[0].bias.data[:4] = -100.0  # 4 of 6 hidden units can never fire on these inputs
+    history = train.fit(
+        model, X, y, optimizer=optim.SGD(model.parameters(), lr=0.01), epochs=1,
+        batch_size=40, diagnostics=True,
+    )  # fmt: skip
+    assert history.diagnostics.dead_fraction[0, 0] == pytest.approx(4 / 6)
+
+
+def test_fit_rejects_negative_epochs():
+    model = nn.MLP([2, 2])
+    with pytest.raises(ValueError, match="fit: epochs must be >= 0"):
+        train.fit(
+            model,
+            np.zeros((2, 2)),
+            np.zeros(2, int),
+            optimizer=optim.SGD(model.parameters()),
+            epochs=-1,
+        )
+
+
+# ------------------------------------------------------------------------- acceptance: digits
+def test_digits_mlp_reaches_97_percent(digits):
+    model = nn.MLP([64, 128, 64, 10], activation="relu", init="he", rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    history = train.fit(
+        model, digits.X_train, digits.y_train, optimizer=opt, epochs=15, batch_size=64,
+        test=(digits.X_test, digits.y_test), rng=0,
+    )  # fmt: skip
+    assert history.test_acc[-1] >= 0.97
