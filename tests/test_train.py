@@ -153,3 +153,29 @@ def test_digits_mlp_reaches_97_percent(digits):
         test=(digits.X_test, digits.y_test), rng=0,
     )  # fmt: skip
     assert history.test_acc[-1] >= 0.97
+
+
+def test_deep_plain_network_fails_where_the_residual_one_learns(digits):
+    """Notebook 11's experiment: 30 hidden ReLU layers of width 32, badly initialised (std 0.05).
+
+    The plain network's signal and gradients shrink by ~0.2 per layer and it stays at chance;
+    the residual network (the same weights, plus ``x +`` in every layer) trains."""
+    results = {}
+    for residual in (False, True):
+        model = nn.deep_network(30, 32, residual=residual, activation="relu", init=0.05, rng=0)
+        opt = optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+        history = train.fit(
+            model, digits.X_train, digits.y_train, optimizer=opt, epochs=8, batch_size=64,
+            test=(digits.X_test, digits.y_test), rng=0, diagnostics=10,
+        )  # fmt: skip
+        results[residual] = history
+    plain, res = results[False], results[True]
+    assert plain.test_acc[-1] <= 0.2  # chance is 0.1
+    assert plain.train_loss[-1] > 2.0  # still about ln(10) = 2.30
+    assert res.test_acc[-1] >= 0.95
+    # why: at the first record the gradient reaching the first hidden layers of the plain net is
+    # (numerically) zero, while the residual net's is of the same order as its last layer's
+    g_plain, g_res = plain.diagnostics.grad_norm[0], res.diagnostics.grad_norm[0]
+    assert g_plain[1] < 1e-12 * g_plain[-1]
+    assert g_res[1] > 1e-2 * g_res[-1]
+    assert len(plain.diagnostics.layers) == 32  # input layer, 30 hidden, output layer
