@@ -1,0 +1,214 @@
+"""Every misuse gets one sentence that names the op and the shapes (DESIGN.md: errors a learner understands)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+
+
+def t(*shape, grad=True):
+    return bl.Tensor(np.ones(shape), requires_grad=grad)
+
+
+def raises_one_line(exc, pattern, fn):
+    with pytest.raises(exc) as info:
+        fn()
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert re.search(pattern, message), message
+    error = info.value  # no numpy traceback chained behind ours
+    assert error.__cause__ is None and (error.__context__ is None or error.__suppress_context__)
+    return message
+
+
+@pytest.mark.parametrize(
+    "name, fn",
+    [
+        ("add", lambda a, b: a + b),
+        ("sub", lambda a, b: a - b),
+        ("mul", lambda a, b: a * b),
+        ("div", lambda a, b: a / b),
+        ("pow", lambda a, b: a**b),
+        ("maximum", bl.maximum),
+        ("where", lambda a, b: bl.ops.where(a, b, cond=np.ones((3, 4), dtype=bool))),
+    ],
+)
+def test_binary_shape_mismatch(name, fn):
+    raises_one_line(
+        bl.ShapeError,
+        rf"^{name}: shapes \(3, 4\) and \(5,\) cannot be broadcast together$",
+        lambda: fn(t(3, 4), t(5)),
+    )
+
+
+def test_matmul_inner_dimensions():
+    raises_one_line(
+        bl.ShapeError,
+        r"^matmul: cannot multiply \(3, 4\) by \(5, 2\): inner dimensions 4 and 5 differ$",
+        lambda: t(3, 4) @ t(5, 2),
+    )
+    raises_one_line(bl.ShapeError, r"inner dimensions 4 and 3 differ", lambda: t(3, 4) @ t(3))
+    raises_one_line(bl.ShapeError, r"at least one dimension.*\(\) and \(3,\)", lambda: t() @ t(3))
+    raises_one_line(
+        bl.ShapeError,
+        r"batch dimensions of \(2, 3, 4\) and \(5, 4, 2\)",
+        lambda: t(2, 3, 4) @ t(5, 4, 2),
+    )
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max"])
+def test_bad_axis(method):
+    raises_one_line(
+        bl.ShapeError,
+        rf"^{method}: axis 2 is out of range for a tensor of shape \(3, 4\) \(2 axes\)$",
+        lambda: getattr(t(3, 4), method)(axis=2),
+    )
+
+
+def test_reshape_transpose_index_concatenate():
+    raises_one_line(
+        bl.ShapeError,
+        r"^reshape: cannot reshape \(3, 4\) \(12 elements\) into \(5,\)$",
+        lambda: t(3, 4).reshape(5),
+    )
+    raises_one_line(
+        bl.ShapeError,
+        r"^transpose: axes \(0, 0\) are not a permutation",
+        lambda: t(3, 4).transpose(0, 0),
+    )
+    raises_one_line(
+        bl.ShapeError,
+        r"^getitem: index 7 does not fit a tensor of shape \(3, 4\)$",
+        lambda: t(3, 4)[7],
+    )
+    raises_one_line(
+        bl.ShapeError,
+        r"^concatenate: cannot join shapes \(2, 3\), \(3, 3\) along axis 1$",
+        lambda: bl.concatenate([t(2, 3), t(3, 3)], axis=1),
+    )
+    raises_one_line(bl.ShapeError, r"^log_softmax: axis 3", lambda: bl.log_softmax(t(2, 3), axis=3))
+
+
+def test_backward_on_a_non_scalar():
+    raises_one_line(
+        ValueError,
+        r"^backward: the output of 'mul' has shape \(3, 4\); pass a gradient of that shape",
+        lambda: (t(3, 4) * 2).backward(),
+    )
+    raises_one_line(
+        ValueError,
+        r"^backward: the gradient has shape \(4,\) but the output of 'mul' has shape \(3, 4\)",
+        lambda: (t(3, 4) * 2).backward(np.ones(4)),
+    )
+
+
+def test_backward_without_anything_to_differentiate():
+    raises_one_line(
+        RuntimeError, r"does not require grad", lambda: (t(3, grad=False) * 2).sum().backward()
+    )
+
+
+def test_a_vjp_of_the_wrong_shape_names_the_rule():
+    bad = bl.Op("bad_square", lambda x: x**2, lambda g, out, x: (np.outer(g, x),))
+    raises_one_line(
+        ValueError,
+        r"^vjp of 'bad_square' \(inputs \(3,\)\) returned a gradient of shape \(3, 3\) for input 0, which has shape \(3,\): check that rule$",
+        lambda: bad(t(3)).sum().backward(),
+    )
+    transposed = bl.Op("bad_t", lambda x: x * 2, lambda g, out, x: (g.T,))
+    raises_one_line(
+        ValueError,
+        r"vjp of 'bad_t'.*shape \(4, 2\) for input 0, which has shape \(2, 4\)",
+        lambda: transposed(t(2, 4)).sum().backward(),
+    )
+    too_few = bl.Op("too_few", lambda x, y: x * y, lambda g, out, x, y: (g * y,))
+    raises_one_line(
+        TypeError,
+        r"^vjp of 'too_few' returned 1 gradient\(s\) for 2 input\(s\)",
+        lambda: too_few(t(2), t(2)).sum().backward(),
+    )
+
+
+def test_cross_entropy_labels():
+    logits = t(4, 3)
+    raises_one_line(
+        ValueError,
+        r"^cross_entropy: label 3 is out of range for 3 classes \(labels must be 0\.\.2\)$",
+        lambda: bl.cross_entropy(logits, np.array([0, 1, 2, 3])),
+    )
+    raises_one_line(
+        ValueError,
+        r"label -1 is out of range",
+        lambda: bl.cross_entropy(logits, np.array([0, -1, 2, 2])),
+    )
+    raises_one_line(
+        ValueError,
+        r"integer labels must have shape \(4,\) for logits of shape \(4, 3\), got \(3,\)",
+        lambda: bl.cross_entropy(logits, np.array([0, 1, 2])),
+    )
+    raises_one_line(
+        ValueError,
+        r"labels of dtype float64 and shape \(4,\) do not fit logits of shape \(4, 3\)",
+        lambda: bl.cross_entropy(logits, np.array([0.0, 1.0, 2.0, 1.0])),
+    )
+    raises_one_line(
+        ValueError,
+        r"must have shape \(N, C\) or \(C,\), got \(2, 2, 3\)",
+        lambda: bl.cross_entropy(t(2, 2, 3), np.zeros((2, 2), dtype=int)),
+    )
+    nan_logits = bl.Tensor([[np.nan, 0.0, 1.0]])
+    raises_one_line(
+        ValueError,
+        r"^cross_entropy: the logits of shape \(1, 3\) contain NaN or inf$",
+        lambda: bl.cross_entropy(nan_logits, np.array([0])),
+    )
+
+
+def test_loss_shape_mismatches():
+    raises_one_line(
+        ValueError,
+        r"^mse_loss: prediction shape \(4, 1\) and target shape \(4,\) differ",
+        lambda: bl.mse_loss(t(4, 1), np.ones(4)),
+    )
+    raises_one_line(
+        ValueError,
+        r"^binary_cross_entropy: probabilities must lie in \[0, 1\]$",
+        lambda: bl.binary_cross_entropy(bl.Tensor([1.5]), np.ones(1)),
+    )
+    raises_one_line(
+        ValueError,
+        r"^binary_cross_entropy_with_logits: logits shape \(3,\) and target shape \(2,\)",
+        lambda: bl.binary_cross_entropy_with_logits(t(3), np.ones(2)),
+    )
+
+
+def test_gradcheck_refuses_what_it_cannot_check():
+    raises_one_line(
+        TypeError,
+        r"^gradcheck: input 0 is float32; finite differences need float64",
+        lambda: bl.gradcheck(
+            lambda x: x * 2, bl.Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+        ),
+    )
+    raises_one_line(
+        ValueError,
+        r"^gradcheck: no input has requires_grad=True",
+        lambda: bl.gradcheck(lambda x: x * 2, t(2, grad=False)),
+    )
+    raises_one_line(
+        ValueError,
+        r"^check_direction: input 0 of shape \(2,\) contains NaN or inf$",
+        lambda: bl.check_direction(lambda x: x * 2, bl.Tensor([1.0, np.inf], requires_grad=True)),
+    )
+
+
+def test_item_of_a_vector():
+    raises_one_line(
+        ValueError,
+        r"^item: only a one-element tensor has an item, not shape \(3,\)$",
+        lambda: t(3).item(),
+    )

@@ -1,0 +1,91 @@
+"""The checkers must pass right rules and fail wrong ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+
+RIGHT = bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * g,))
+OFF_BY_TWO = bl.Op("square", lambda x: x**2, lambda g, out, x: (x * g,))
+SWAPPED = bl.Op("matmul_swapped", np.matmul, lambda g, out, x, y: (g @ y.T, g.T @ x))
+
+
+def leaf(shape, seed=0, name=None):
+    return bl.Tensor(
+        np.random.default_rng(seed).uniform(0.5, 1.5, shape), requires_grad=True, name=name
+    )
+
+
+def test_gradcheck_passes_a_right_rule_and_reports_each_input():
+    report = bl.gradcheck(lambda x: RIGHT(x).sum(), leaf((2, 3), name="x"))
+    assert report.passed
+    assert [r.name for r in report.rows] == ["x"]
+    assert report.rows[0].max_abs_error < 1e-8
+    assert "gradcheck passed" in str(report)
+
+
+def test_gradcheck_fails_a_wrong_rule_with_a_table():
+    x = leaf((2, 3), name="x")
+    with pytest.raises(bl.GradcheckError, match=r"(?s)x\s+\(2, 3\).*NO.*gradcheck FAILED"):
+        bl.gradcheck(lambda x: RIGHT(x) * OFF_BY_TWO(x), x)
+    assert not bl.gradcheck(OFF_BY_TWO, x, raise_exception=False).passed
+
+
+def test_gradcheck_catches_a_wrong_rule_on_one_input_only():
+    x, w = leaf((3, 3), 1, "x"), leaf((3, 3), 2, "w")  # square, so the wrong transpose still runs
+    report = bl.gradcheck(SWAPPED, x, w, raise_exception=False)
+    assert [r.passed for r in report.rows] == [True, False]
+
+
+def test_gradcheck_leaves_inputs_and_grads_untouched():
+    x = leaf((3,))
+    before = x.data.copy()
+    x.grad = np.full(3, 7.0)
+    bl.gradcheck(lambda x: (x * x).sum(), x)
+    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x.grad, np.full(3, 7.0))
+
+
+def test_non_scalar_outputs_are_checked_through_a_random_projection():
+    x = leaf((4,))
+    assert bl.gradcheck(lambda x: x.exp(), x).passed
+    flawed = bl.Op(
+        "exp_flawed", np.exp, lambda g, out, x: (out * g.mean(),)
+    )  # right only for one-hot g
+    assert not bl.gradcheck(flawed, x, raise_exception=False).passed
+
+
+def test_check_direction():
+    x, w = leaf((20, 30), 3), leaf((30, 10), 4)
+    report = bl.check_direction(lambda x, w: (x @ w).tanh().sum(), x, w)
+    assert report.passed and report.error < 1e-7
+    bad = bl.check_direction(SWAPPED, leaf((5, 5), 5), leaf((5, 5), 6), raise_exception=False)
+    assert not bad.passed
+    with pytest.raises(bl.GradcheckError, match="FAILED"):
+        bl.check_direction(SWAPPED, leaf((5, 5), 5), leaf((5, 5), 6))
+
+
+def test_nudge_check_predicts_the_change_of_the_loss():
+    w = leaf((3,), 7, "w")
+    target = np.array([1.0, -1.0, 0.5])
+
+    def loss():
+        return ((w - target) ** 2).sum()
+
+    small = bl.nudge_check(loss, [w], 1e-4)
+    # exact for a quadratic: change = sum(2 (w - t) eps) + 3 eps^2
+    np.testing.assert_allclose(small.predicted_change, np.sum(2 * (w.data - target) * 1e-4))
+    np.testing.assert_allclose(small.actual_change, small.predicted_change + 3e-8, rtol=1e-6)
+    assert small.relative_difference < 1e-3
+    step = [-0.1 * 2 * (w.data - target)]  # one gradient-descent step, lr = 0.1
+    report = bl.nudge_check(loss, [w], step)
+    assert report.actual_change < 0 and report.predicted_change < report.actual_change
+    assert w.grad is None  # left as it was
+
+
+def test_nudge_check_needs_one_array_per_parameter():
+    w = leaf((3,))
+    with pytest.raises(ValueError, match="one nudge array per parameter"):
+        bl.nudge_check(lambda: w.sum(), [w], [np.ones(2)])
