@@ -82,6 +82,29 @@ def test_linear_gradients_are_the_outer_products_of_the_derivations():
     np.testing.assert_allclose(layer.bias.grad, G[0] + G[1])
 
 
+@pytest.mark.parametrize("x_shape", [(5, 3), (3,), (2, 4, 3)])
+def test_fused_linear_op_passes_gradcheck(x_shape):
+    rng = np.random.default_rng(0)
+    x = bl.Tensor(rng.standard_normal(x_shape), requires_grad=True, name="x")
+    w = bl.Tensor(rng.standard_normal((2, 3)), requires_grad=True, name="W")
+    b = bl.Tensor(rng.standard_normal(2), requires_grad=True, name="b")
+    report = bl.gradcheck(lambda x, w, b: nn.linear(x, w, b), x, w, b)
+    assert report.passed and len(report.rows) == 3
+    np.testing.assert_allclose(nn.linear(x, w, b).data, x.data @ w.data.T + b.data)
+
+
+def test_first_layer_skips_the_gradient_of_its_data_input():
+    layer = nn.Linear(3, 2, rng=0)
+    out = layer(np.ones((4, 3)))  # a numpy array is accepted and needs no gradient
+    assert out.op is nn.linear and out.settings == {"input_grad": False}
+    out.sum().backward()
+    assert layer.weight.grad.shape == (2, 3) and layer.bias.grad.shape == (2,)
+    x = bl.Tensor(np.ones((4, 3)), requires_grad=True)
+    layer.zero_grad()
+    layer(x).sum().backward()
+    np.testing.assert_allclose(x.grad, np.ones((4, 2)) @ layer.weight.data)
+
+
 def test_linear_rejects_a_wrong_input_width_naming_both_shapes():
     with pytest.raises(ValueError, match=r"Linear\(3 -> 2\).*\(5, 4\).*\(batch, 3\)"):
         nn.Linear(3, 2)(bl.Tensor(np.ones((5, 4))))

@@ -1,0 +1,315 @@
+"""How much does the engine cost? One training step against hand-written numpy, in the same run.
+
+    python benchmarks/train_step.py            # about a minute; prints a markdown table
+    python benchmarks/train_step.py --quick    # fewer repeats, for a smoke test
+
+A train step is forward + backward + an SGD update (plain SGD, lr 0.01) on one batch:
+
+* ``backproplab``: ``train.train_step(model, SGD, X, y)`` -- the engine, Module, cross_entropy and
+  the optimizer, exactly what ``fit`` runs.
+* ``numpy``: the same network written out by hand with the same weight layout: Z = X @ W.T + b,
+  ReLU, the fused softmax-cross-entropy gradient (P - Y) / N, the backward as matmuls, and
+  in-place updates. No graph, no Python objects per operation: the floor the engine can approach.
+* ``torch``: the same step in PyTorch on the CPU, if it is importable (it is not a dependency).
+
+Timing: each variant is warmed up, then timed in blocks of steps; blocks of the variants alternate
+(so that a noisy neighbour slows all of them alike) and the median block is reported. Blocks are
+timed in CPU time of this process (``time.process_time``), which does not count the time the
+process waits while other programs run on a shared machine. BLAS runs on
+one thread (``OPENBLAS_NUM_THREADS=1`` and friends, set before numpy is imported), because on a
+small shared machine threads make small matmuls slower and the timings erratic.
+
+The last part trains the digits MLP 64-128-64-10 with ``train.fit`` and with a hand-written numpy
+loop doing the same work (same initial weights, same batches, SGD with momentum and weight decay,
+train and test evaluated after every epoch) for the number of epochs the numpy loop needs to reach
+97 % test accuracy, and compares the wall times.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import backproplab as bl  # noqa: E402
+from backproplab import datasets, nn, optim, train  # noqa: E402
+
+LR = 0.01
+
+
+# ----------------------------------------------------------------------- hand-written numpy
+class NumpyMLP:
+    """A ReLU MLP with softmax-cross-entropy, forward and backward written out by hand.
+
+    weights[i] has shape (n_out, n_in) like nn.Linear, so the same numbers can be loaded."""
+
+    def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
+        self.W = [w.copy() for w in weights]
+        self.b = [b.copy() for b in biases]
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        a = X
+        for i, (W, b) in enumerate(zip(self.W, self.b)):
+            z = a @ W.T + b
+            a = np.maximum(z, 0) if i < len(self.W) - 1 else z
+        return a
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list, list]:
+        """Loss and (dW, db) per layer for one batch."""
+        acts = [X]  # the input of every layer
+        zs = []
+        a = X
+        last = len(self.W) - 1
+        for i, (W, b) in enumerate(zip(self.W, self.b)):
+            z = a @ W.T + b
+            zs.append(z)
+            a = np.maximum(z, 0) if i < last else z
+            acts.append(a)
+        shifted = a - a.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        n = len(y)
+        loss = -log_probs[np.arange(n), y].mean()
+        G = np.exp(log_probs)
+        G[np.arange(n), y] -= 1
+        G /= n  # dL/dz of the output layer: (P - Y) / N
+        dW, db = [None] * len(self.W), [None] * len(self.W)
+        for i in range(last, -1, -1):
+            dW[i] = G.T @ acts[i]
+            db[i] = G.sum(axis=0)
+            if i > 0:
+                G = (G @ self.W[i]) * (zs[i - 1] > 0)
+        return float(loss), dW, db
+
+    def sgd_step(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
+        loss, dW, db = self.gradients(X, y)
+        for W, b, gW, gb in zip(self.W, self.b, dW, db):
+            W -= lr * gW
+            b -= lr * gb
+        return loss
+
+
+def linear_layers(model: nn.Module) -> list[nn.Linear]:
+    return [m for _, m in model.named_modules() if isinstance(m, nn.Linear)]
+
+
+def numpy_twin(model: nn.Module) -> NumpyMLP:
+    layers = linear_layers(model)
+    return NumpyMLP([m.weight.data for m in layers], [m.bias.data for m in layers])
+
+
+# --------------------------------------------------------------------------------- torch
+def torch_step(sizes: list[int], dtype: np.dtype, X: np.ndarray, y: np.ndarray):
+    """A PyTorch train step of the same network, or None when torch is not importable."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    layers: list = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(a, b, dtype=tdtype))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+
+    def step() -> None:
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(tX), ty).backward()
+        opt.step()
+
+    return step
+
+
+# ------------------------------------------------------------------------------- timing
+def time_alternating(steps: dict[str, Callable[[], object]], block: int, repeats: int) -> dict:
+    """Median seconds per call of each function, timing blocks of calls in alternation."""
+    for f in steps.values():  # warm-up
+        for _ in range(max(3, block // 2)):
+            f()
+    samples: dict[str, list[float]] = {k: [] for k in steps}
+    for _ in range(repeats):
+        for name, f in steps.items():
+            start = time.process_time()
+            for _ in range(block):
+                f()
+            samples[name].append((time.process_time() - start) / block)
+    return {k: statistics.median(v) for k, v in samples.items()}
+
+
+CASES = [  # name, layer sizes, batch
+    ("digits 64-128-64-10", [64, 128, 64, 10], 64),
+    ("MNIST-size 784-256-128-10", [784, 256, 128, 10], 128),
+    ("deep 20x64", [64] + [64] * 20 + [10], 64),
+]
+
+
+def step_rows(quick: bool) -> list[dict]:
+    rows = []
+    rng = np.random.default_rng(0)
+    for name, sizes, batch in CASES:
+        for dtype in (np.float32, np.float64):
+            X = rng.standard_normal((batch, sizes[0])).astype(dtype)
+            y = rng.integers(0, sizes[-1], size=batch)
+            model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
+            twin = numpy_twin(model)
+            opt = optim.SGD(model.parameters(), lr=LR)
+            Xt = bl.Tensor(X)
+            steps = {
+                "backproplab": lambda m=model, o=opt, x=Xt, t=y: train.train_step(m, o, x, t),
+                "numpy": lambda tw=twin, x=X, t=y: tw.sgd_step(x, t, LR),
+            }
+            t_step = torch_step(sizes, dtype, X, y)
+            if t_step is not None:
+                steps["torch"] = t_step
+            big = sizes[0] >= 784
+            block = (10 if big else 20) if not quick else 5
+            repeats = 15 if not quick else 3
+            times = time_alternating(steps, block, repeats)
+            rows.append({"case": name, "dtype": np.dtype(dtype).name, "batch": batch, **times})
+            print(
+                f"  {name:<28} {np.dtype(dtype).name:<8} "
+                + "  ".join(f"{k} {v * 1e6:8.1f} us" for k, v in times.items()),
+                file=sys.stderr,
+            )
+    return rows
+
+
+# ----------------------------------------------------------------------- time to 97 %
+def numpy_fit(twin: NumpyMLP, data, epochs: int, lr: float, momentum: float, wd: float, seed: int):
+    """The numpy twin of train.fit with SGD(momentum, weight_decay): the same batches, updates
+    and per-epoch evaluation of the training and test data. Returns test accuracies."""
+    rng = np.random.default_rng(seed)
+    vel_W = [None] * len(twin.W)
+    vel_b = [None] * len(twin.b)
+    test_acc = []
+    for _ in range(epochs):
+        for Xb, yb in datasets.minibatches(data.X_train, data.y_train, 64, rng=rng):
+            _, dW, db = twin.gradients(Xb, yb)
+            for i in range(len(twin.W)):
+                for params, grads, vel in ((twin.W, dW, vel_W), (twin.b, db, vel_b)):
+                    g = grads[i] + wd * params[i]
+                    if vel[i] is None:
+                        vel[i] = g
+                    else:
+                        vel[i] *= momentum
+                        vel[i] += g
+                    params[i] -= lr * vel[i]
+        for X, y, keep in ((data.X_train, data.y_train, False), (data.X_test, data.y_test, True)):
+            logits = twin.logits(X)  # loss and accuracy, as fit's evaluate computes them
+            shifted = logits - logits.max(axis=1, keepdims=True)
+            _ = -(shifted - np.log(np.exp(shifted).sum(1, keepdims=True)))[
+                np.arange(len(y)), y
+            ].mean()
+            acc = float(np.mean(logits.argmax(1) == y))
+            if keep:
+                test_acc.append(acc)
+    return test_acc
+
+
+def time_to_97(repeats: int) -> dict:
+    data = datasets.digits()
+    hp = dict(lr=0.1, momentum=0.9, wd=1e-3, seed=0)
+    model = nn.MLP([64, 128, 64, 10], rng=0)
+    accs = numpy_fit(numpy_twin(model), data, 30, hp["lr"], hp["momentum"], hp["wd"], hp["seed"])
+    epochs = next((i + 1 for i, a in enumerate(accs) if a >= 0.97), None)
+    if epochs is None:
+        raise RuntimeError("the numpy loop did not reach 97 % in 30 epochs")
+    t_bl, t_np, acc_bl = [], [], None
+    for _ in range(repeats):
+        model = nn.MLP([64, 128, 64, 10], rng=0)
+        twin = numpy_twin(model)
+        start = time.process_time()
+        numpy_fit(twin, data, epochs, hp["lr"], hp["momentum"], hp["wd"], hp["seed"])
+        t_np.append(time.process_time() - start)
+        start = time.process_time()
+        opt = optim.SGD(
+            model.parameters(), lr=hp["lr"], momentum=hp["momentum"], weight_decay=hp["wd"]
+        )
+        history = train.fit(
+            model,
+            data.X_train,
+            data.y_train,
+            optimizer=opt,
+            epochs=epochs,
+            batch_size=64,
+            test=(data.X_test, data.y_test),
+            rng=hp["seed"],
+        )
+        t_bl.append(time.process_time() - start)
+        acc_bl = history.test_acc[-1]
+    return {
+        "epochs": epochs,
+        "numpy": min(t_np),
+        "backproplab": min(t_bl),
+        "acc_numpy": accs[epochs - 1],
+        "acc_backproplab": acc_bl,
+    }
+
+
+# --------------------------------------------------------------------------------- report
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke test)")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    print("timing train steps ...", file=sys.stderr)
+    rows = step_rows(args.quick)
+    print("timing training to 97 % ...", file=sys.stderr)
+    fit_row = time_to_97(1 if args.quick else 3)
+    has_torch = any("torch" in r for r in rows)
+
+    print(
+        f"\nTrain step (forward + backward + SGD update), median of blocks, "
+        f"{platform.processor() or platform.machine()}, numpy {np.__version__}, "
+        f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}:\n"
+    )
+    head = "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio |"
+    rule = "|---|---|---|---|---|---|"
+    if has_torch:
+        head += " torch (µs) |"
+        rule += "---|"
+    print(head)
+    print(rule)
+    for r in rows:
+        line = (
+            f"| {r['case']} | {r['dtype']} | {r['batch']} | {r['numpy'] * 1e6:.0f} | "
+            f"{r['backproplab'] * 1e6:.0f} | {r['backproplab'] / r['numpy']:.2f}× |"
+        )
+        if has_torch:
+            line += f" {r['torch'] * 1e6:.0f} |"
+        print(line)
+    f = fit_row
+    print(
+        f"\nTraining the digits MLP 64-128-64-10 to 97 % test accuracy ({f['epochs']} epochs, "
+        f"SGD lr 0.1 momentum 0.9 weight decay 1e-3, batch 64, best of runs):\n"
+    )
+    print("| | numpy (s) | backproplab `fit` (s) | ratio |")
+    print("|---|---|---|---|")
+    print(
+        f"| time | {f['numpy']:.2f} | {f['backproplab']:.2f} | "
+        f"{f['backproplab'] / f['numpy']:.2f}× |"
+    )
+    print(f"| test accuracy | {f['acc_numpy']:.4f} | {f['acc_backproplab']:.4f} | |")
+    if not has_torch:
+        print("\n(torch is not installed: no torch column.)")
+    print(
+        f"\nReproduce: `python benchmarks/train_step.py` (this run: "
+        f"{time.perf_counter() - start:.0f} s)."
+    )
+
+
+if __name__ == "__main__":
+    main()
