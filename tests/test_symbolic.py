@@ -1,0 +1,207 @@
+"""The sympy table against the numpy table, tracing graphs into formulas, and the verdicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import backproplab as bl
+from backproplab import ops, symbolic
+
+# Where each elementwise row is differentiable, and its settings: points come from hypothesis.
+DOMAIN = {
+    "log": "positive",
+    "sqrt": "positive",
+    "pow": "positive",  # d/dy x**y needs log(x)
+    "power": "positive",
+    "div": "nonzero",
+    "abs": "nonzero",
+    "relu": "nonzero",
+    "leaky_relu": "nonzero",
+    "maximum": "apart",
+}
+SETTINGS = {"power": {"p": 3}, "leaky_relu": {"slope": 0.1}}
+
+values = st.floats(-3, 3, allow_nan=False)
+
+
+def _point(domain: str, draw: list[float]) -> list[float]:
+    if domain == "positive":
+        return [abs(v) + 0.1 for v in draw]
+    if domain == "nonzero":
+        return [v if abs(v) > 0.1 else 0.5 for v in draw]
+    if domain == "apart" and abs(draw[0] - draw[1]) < 0.1:
+        return [draw[0], draw[0] + 0.5]
+    return draw
+
+
+@pytest.mark.parametrize("name", symbolic.ELEMENTWISE)
+@given(raw=st.lists(values, min_size=2, max_size=2), g=values)
+def test_every_elementwise_vjp_equals_sympy_diff(name, raw, g):
+    op = ops.TABLE[name]
+    rule = symbolic.SYMPY_OPS[name]
+    settings = SETTINGS.get(name, {})
+    arity = _arity(name)
+    point = _point(DOMAIN.get(name, "any"), raw)[:arity]
+    symbols = sp.symbols(f"a0:{arity}", real=True)
+    expr = rule(*[np.array(s, dtype=object) for s in symbols], **settings)[()]
+    arrays = [np.array(v) for v in point]
+    out = op.forward(*arrays, **settings)
+    # the forwards agree ...
+    at = dict(zip(symbols, point))
+    assert float(expr.subs(at)) == pytest.approx(float(out), rel=1e-9, abs=1e-12)
+    # ... and each vjp is the upstream gradient times sympy's partial derivative
+    grads = op.vjp(np.array(g), np.asarray(out), *arrays, **settings)
+    for s, got in zip(symbols, grads):
+        want = g * float(sp.diff(expr, s).subs(at))
+        assert float(got) == pytest.approx(want, rel=1e-9, abs=1e-12), (name, s, point)
+
+
+def _arity(name: str) -> int:
+    binary = {"add", "sub", "mul", "div", "pow", "maximum"}
+    return 2 if name in binary else 1
+
+
+def test_the_sympy_table_covers_the_op_table():
+    assert set(ops.TABLE) <= set(symbolic.SYMPY_OPS)
+    assert set(symbolic.ELEMENTWISE) <= set(ops.TABLE)
+
+
+def _seed_graph():
+    x = bl.Tensor(-2.0, requires_grad=True, name="x")
+    y = bl.Tensor(5.0, requires_grad=True, name="y")
+    z = bl.Tensor(-4.0, requires_grad=True, name="z")
+    return x, y, z, (x + y) * z
+
+
+def test_to_sympy_names_the_leaves():
+    x, y, z, L = _seed_graph()
+    assert str(symbolic.to_sympy(L)) == "z*(x + y)"
+    w = bl.Tensor(3.0, requires_grad=True, name="w")
+    assert str(symbolic.to_sympy((w + 5) * -4)) == "-4*w - 20"  # numbers stay exact integers
+    assert str(symbolic.to_sympy(w.tanh() ** 2)) == "tanh(w)**2"
+
+
+def test_to_sympy_of_a_matrix_graph_has_entries():
+    X = bl.Tensor(np.ones((2, 3)), name="X", requires_grad=True)
+    W = bl.Tensor(np.ones((3, 2)), name="W", requires_grad=True)
+    Y = symbolic.to_sympy(X @ W)
+    assert Y.shape == (2, 2)
+    assert str(Y[1, 0]) == "W_11*X_21 + W_21*X_22 + W_31*X_23"
+    W11, X21 = symbolic.symbols("W_11 X_21")
+    assert Y[1, 0].coeff(W11) == X21  # the same symbols a learner makes with symbols()
+
+
+def test_gradients_by_sympy_for_the_seed_example():
+    x, y, z, L = _seed_graph()
+    X, Y, Z = symbolic.symbols("x y z")
+    assert symbolic.gradients(L) == {"x": Z, "y": Z, "z": X + Y}
+
+
+def test_check_backward_agrees_and_prints_a_verdict():
+    x, y, z, L = _seed_graph()
+    L.backward()
+    result = symbolic.check_backward(L)
+    assert result.ok
+    text = str(result)
+    assert text.startswith("The derivation matches the code: all 3 gradient(s) agree.")
+    assert "dL/dz = x + y  ->  sympy 3, backward 3: agrees" in text
+
+
+def test_check_backward_catches_a_wrong_hand_derivation():
+    x, y, z, L = _seed_graph()
+    L.backward()
+    X, Y, Z = sp.symbols("x y z")
+    result = symbolic.check_backward(L, {"x": Z, "y": Z, "z": X})  # forgot y in dL/dz
+    assert not result.ok
+    assert "DISAGREE on: z" in str(result)
+
+
+def test_check_backward_catches_a_wrong_vjp_in_a_custom_op():
+    bad_cube = bl.Op("bad_cube", lambda x: x**3, lambda g, out, x: (g * 3 * x,))  # x, not x**2
+    symbolic.register("bad_cube", lambda x: x**3)
+    try:
+        x = bl.Tensor(2.0, requires_grad=True, name="x")
+        L = bad_cube(x)
+        L.backward()
+        result = symbolic.check_backward(L)
+        assert not result.ok
+        assert result.rows[0][2] == pytest.approx(12.0)  # sympy: 3 x^2 at x = 2
+        assert result.rows[0][3] == pytest.approx(6.0)  # the broken rule: 3 x
+    finally:
+        del symbolic.SYMPY_OPS["bad_cube"]
+
+
+def test_check_backward_on_a_small_network_with_broadcasting_and_cross_entropy():
+    rng = np.random.default_rng(0)
+    X = bl.Tensor(rng.normal(size=(2, 2)), name="X")  # data: a constant, no gradient
+    W = bl.Tensor(rng.normal(size=(2, 3)), requires_grad=True, name="W")
+    b = bl.Tensor(rng.normal(size=3), requires_grad=True, name="b")
+    L = bl.cross_entropy((X @ W + b).relu() * 2.0 - (X @ W).sigmoid(), np.array([0, 2]))
+    L.backward()
+    result = symbolic.check_backward(L)
+    assert result.ok, str(result)
+    assert [row[0] for row in result.rows] == ["W", "b"]
+    assert result.rows[0][2].shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda a: (a.mean(axis=0) * a.sum(axis=1, keepdims=True)).sum(),
+        lambda a: a.max(axis=1).sum() + a.T.reshape(6)[1:4].exp().sum(),
+        lambda a: bl.log_softmax(a, axis=0).sum() + bl.where(a.data > 0, a, a * a).mean(),
+        lambda a: (a / (a * a + 1)).abs().sum() + bl.concatenate([a, a], axis=0).sqrt().mean(),
+    ],
+)
+def test_check_backward_on_reductions_and_shape_ops(build):
+    a = bl.Tensor(np.array([[0.3, 1.2, 0.7], [2.0, 0.1, 1.5]]), requires_grad=True, name="a")
+    L = build(a)
+    L.backward()
+    assert symbolic.check_backward(L).ok
+
+
+def test_register_a_custom_elementwise_op():
+    cube = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
+    symbolic.register("cube", lambda x: x**3)
+    try:
+        x = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True, name="x")
+        L = cube(x).sum()
+        assert str(symbolic.to_sympy(L)) == "x_1**3 + x_2**3"
+        L.backward()
+        assert symbolic.check_backward(L).ok
+    finally:
+        del symbolic.SYMPY_OPS["cube"]
+
+
+def test_errors_say_what_to_do():
+    x, y, z, L = _seed_graph()
+    with pytest.raises(ValueError, match="call backward"):
+        symbolic.check_backward(L)
+    with pytest.raises(KeyError, match="no leaf called"):
+        symbolic.check_backward(L, {"q": sp.Symbol("z")})
+    unknown = bl.Op("mystery", lambda x: x, lambda g, out, x: (g,))
+    with pytest.raises(KeyError, match="symbolic.register"):
+        symbolic.to_sympy(unknown(x))
+    with pytest.raises(ValueError, match="scalar"):
+        symbolic.gradients(bl.Tensor(np.ones(2), requires_grad=True, name="v") * 2)
+
+
+def test_symbol_matrix_names_entries_from_one():
+    X = symbolic.symbol_matrix("x", 2, 3)
+    assert X.shape == (2, 3)
+    assert [str(s) for s in X] == ["x_11", "x_12", "x_13", "x_21", "x_22", "x_23"]
+    assert str(symbolic.symbol_matrix("w", 10, 1)[9, 0]) == "w_10,1"
+
+
+def test_matmul_derivation_reads_off_xt_g():
+    d = symbolic.matmul_derivation(2, 3, 2)
+    x11, x21, g11, g21 = sp.symbols("x_11 x_21 g_11 g_21", real=True)
+    assert d.dW.shape == (3, 2) and d.dX.shape == (2, 3)
+    assert sp.expand(d.dW[0, 0] - (x11 * g11 + x21 * g21)) == 0  # written out by hand
+    assert d.dW_is_XT_G and d.dX_is_G_WT
+    wrong = symbolic.MatmulDerivation(d.X, d.W, d.G, d.Y, d.L, d.dX, 2 * d.X.T * d.G)
+    assert not wrong.dW_is_XT_G
