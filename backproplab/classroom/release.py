@@ -1,0 +1,154 @@
+"""The student release: the curriculum's notebooks with every solution replaced by a stub.
+
+The notebooks in ``notebooks/`` are the teacher's version: each exercise's solution sits between
+nbgrader's markers inside the function the learner completes::
+
+    def dL_dW(X, G):
+        ### BEGIN SOLUTION
+        return X.T @ G
+        ### END SOLUTION
+
+The student version keeps the function and loses the solution::
+
+    def dL_dW(X, G):
+        # YOUR CODE HERE
+        raise NotImplementedError("dL_dW: your code goes here")
+
+What changes, and nothing else:
+
+* every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region becomes that stub, indented like the
+  marker (in a Markdown cell the region becomes "YOUR ANSWER HERE");
+* a cell that nbgrader's metadata marks as a solution but that has no markers becomes the stub
+  as a whole (nbgrader does the same);
+* the outputs and execution counts of solution cells and of self-check cells (nbgrader
+  ``grade: true``) are cleared, because they were produced by the solution;
+* all other cells, outputs and metadata (including nbgrader's) stay as they are.
+
+The markers are nbgrader's, so a teacher who runs nbgrader can use the same sources with
+``nbgrader generate_assignment`` (see docs/teaching.md).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["ReleaseError", "release", "student_notebook", "strip_solutions"]
+
+BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing them is a marker
+END_SOLUTION = "END SOLUTION"
+TEXT_STUB = "YOUR ANSWER HERE"
+
+# The name of the function a solution region sits in: the nearest `def` above it.
+_DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
+
+
+class ReleaseError(ValueError):
+    """A notebook's solution markers cannot be turned into a student version."""
+
+
+def code_stub(exercise: str) -> list[str]:
+    """The lines that replace a code solution: nbgrader's stub, naming the exercise."""
+    return ["# YOUR CODE HERE", f'raise NotImplementedError("{exercise}: your code goes here")']
+
+
+def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
+    """The name of the innermost `def` above line ``marker_index`` that contains it, if any."""
+    marker_indent = len(lines[marker_index]) - len(lines[marker_index].lstrip())
+    for line in reversed(lines[:marker_index]):
+        match = _DEF.match(line)
+        if match and len(match.group(1)) < marker_indent:
+            return match.group(2)
+    return None
+
+
+def strip_solutions(source: str, *, code: bool = True, fallback_name: str = "exercise") -> str:
+    """Replace each solution region of one cell's ``source`` by the stub.
+
+    ``code`` says whether the cell is code (stub raising NotImplementedError, naming the enclosing
+    function, or ``fallback_name`` at top level) or Markdown ("YOUR ANSWER HERE").
+    Raises ReleaseError for a region that is nested or never closed.
+    """
+    lines = source.split("\n")
+    kept: list[str] = []
+    in_solution = False
+    for index, line in enumerate(lines):
+        if BEGIN_SOLUTION in line:
+            if in_solution:
+                raise ReleaseError(f"nested '{BEGIN_SOLUTION}' in a cell starting {lines[0]!r}")
+            in_solution = True
+            indent = line[: len(line) - len(line.lstrip())]
+            name = _enclosing_function(lines, index) or fallback_name
+            stub = code_stub(name) if code else [TEXT_STUB]
+            kept.extend(indent + stub_line for stub_line in stub)
+        elif END_SOLUTION in line:
+            if not in_solution:
+                raise ReleaseError(
+                    f"'{END_SOLUTION}' without a begin in a cell starting {lines[0]!r}"
+                )
+            in_solution = False
+        elif not in_solution:
+            kept.append(line)
+    if in_solution:
+        raise ReleaseError(f"'{BEGIN_SOLUTION}' never ended in a cell starting {lines[0]!r}")
+    return "\n".join(kept)
+
+
+def _nbgrader(cell: nbformat.NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` with solutions stubbed and their outputs cleared (see module doc)."""
+    student = copy.deepcopy(notebook)
+    for cell in student.cells:
+        meta = _nbgrader(cell)
+        has_region = BEGIN_SOLUTION in cell.source
+        is_solution = has_region or meta.get("solution", False)
+        fallback = meta.get("grade_id", "exercise")
+        if has_region:
+            cell.source = strip_solutions(
+                cell.source, code=cell.cell_type == "code", fallback_name=fallback
+            )
+        elif is_solution:  # marked as a solution as a whole, no markers: all of it goes
+            cell.source = "\n".join(
+                code_stub(fallback) if cell.cell_type == "code" else [TEXT_STUB]
+            )
+        if cell.cell_type == "code" and (is_solution or meta.get("grade", False)):
+            cell.outputs = []
+            cell.execution_count = None
+    return student
+
+
+def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
+    """Write the student version of every notebook in ``source_dir`` into ``target_dir``.
+
+    Other files (images, data) are copied unchanged; ``.ipynb_checkpoints`` folders are skipped.
+    Returns the notebooks written, sorted. ``target_dir`` may exist; files in it are overwritten.
+    """
+    source_dir, target_dir = Path(source_dir), Path(target_dir)
+    if not source_dir.is_dir():
+        raise ReleaseError(f"release: {source_dir} is not a folder of notebooks")
+    if target_dir.resolve() == source_dir.resolve():
+        raise ReleaseError(f"release: the student folder must differ from the source {source_dir}")
+    written = []
+    for path in sorted(source_dir.rglob("*")):
+        relative = path.relative_to(source_dir)
+        if ".ipynb_checkpoints" in relative.parts or path.is_dir():
+            continue
+        destination = target_dir / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".ipynb":
+            try:
+                student = student_notebook(nbformat.read(path, as_version=4))
+            except ReleaseError as error:
+                raise ReleaseError(f"{path}: {error}") from None
+            nbformat.write(student, destination)
+            written.append(destination)
+        else:
+            shutil.copy2(path, destination)
+    return written

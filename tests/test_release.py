@@ -1,0 +1,287 @@
+"""The student release: solutions stubbed, nothing else changed, checks say "not done yet".
+
+Run on a small fixture notebook (tests/fixtures/exercises.ipynb, two exercises with their own
+checks) and on every curriculum notebook present in notebooks/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from backproplab.classroom import ReleaseError, release, strip_solutions, student_notebook
+from backproplab.classroom.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "exercises.ipynb"
+CURRICULUM = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def solution_regions(source: str) -> list[list[str]]:
+    """The lines strictly between each BEGIN/END SOLUTION pair of a cell (written independently
+    of the code under test: plain string search on nbgrader's markers)."""
+    regions, current = [], None
+    for line in source.split("\n"):
+        if "### BEGIN SOLUTION" in line:
+            current = []
+        elif "### END SOLUTION" in line:
+            regions.append(current)
+            current = None
+        elif current is not None:
+            current.append(line)
+    return regions
+
+
+def fill_in(student_source: str, teacher_source: str) -> str:
+    """Put the teacher's solution regions (with their markers) back in place of the stubs."""
+    teacher_lines = teacher_source.split("\n")
+    blocks, start = [], None  # each block: the marker lines and everything between them
+    for index, line in enumerate(teacher_lines):
+        if "### BEGIN SOLUTION" in line:
+            start = index
+        elif "### END SOLUTION" in line:
+            blocks.append(teacher_lines[start : index + 1])
+    out, lines, index = [], student_source.split("\n"), 0
+    while index < len(lines):
+        if lines[index].strip() == "# YOUR CODE HERE" and "NotImplementedError" in lines[index + 1]:
+            out += blocks.pop(0)
+            index += 2
+        else:
+            out.append(lines[index])
+            index += 1
+    assert not blocks, "more solution regions than stubs"
+    return "\n".join(out)
+
+
+def is_check(cell) -> bool:
+    return cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade", False)
+
+
+def run_cells(notebook, folder: Path, stop_after_first_check: bool = False, timeout: int = 60):
+    """Execute ``notebook`` in place in a fresh kernel, optionally only up to its first check."""
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+    )
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            client.execute_cell(cell, index)
+            if stop_after_first_check and is_check(cell):
+                return cell
+    return None
+
+
+def output_text(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        parts.append(output.get("text", "") if output.output_type == "stream" else "")
+        parts.append(output.get("data", {}).get("text/plain", ""))
+        parts.append(output.get("ename", ""))
+    return "\n".join(part.strip() for part in parts if part)
+
+
+# --- one cell -------------------------------------------------------------------------------
+
+
+def test_stub_keeps_the_function_and_names_it():
+    source = "def dL_dW(X, G):\n    ### BEGIN SOLUTION\n    return X.T @ G\n    ### END SOLUTION\n"
+    assert strip_solutions(source) == (
+        "def dL_dW(X, G):\n"
+        "    # YOUR CODE HERE\n"
+        '    raise NotImplementedError("dL_dW: your code goes here")\n'
+    )
+
+
+def test_stub_in_a_nested_function_names_the_innermost():
+    source = (
+        "def outer():\n    def inner(x):\n        ### BEGIN SOLUTION\n        return x\n"
+        "        ### END SOLUTION\n    return inner"
+    )
+    stubbed = strip_solutions(source)
+    assert 'NotImplementedError("inner: your code goes here")' in stubbed
+    assert "return x" not in stubbed and stubbed.endswith("    return inner")
+
+
+def test_markdown_region_becomes_your_answer_here():
+    text = "Why?\n### BEGIN SOLUTION\nBecause the chain rule.\n### END SOLUTION"
+    assert strip_solutions(text, code=False) == "Why?\nYOUR ANSWER HERE"
+
+
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "never ended"),
+        ("x = 1\n### END SOLUTION", "without a begin"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "nested"),
+    ],
+)
+def test_broken_markers_are_a_clear_error(source, problem):
+    with pytest.raises(ReleaseError, match=problem):
+        strip_solutions(source)
+
+
+# --- the fixture notebook -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    """The fixture folder (notebook + a data file + a checkpoint) released by the CLI."""
+    source = tmp_path_factory.mktemp("teacher")
+    shutil.copy(FIXTURE, source / "exercises.ipynb")
+    (source / "data.csv").write_text("x,y\n1,2\n")
+    (source / ".ipynb_checkpoints").mkdir()
+    (source / ".ipynb_checkpoints" / "exercises-checkpoint.ipynb").write_text("{}")
+    target = tmp_path_factory.mktemp("student")
+    assert main(["release", str(source), str(target)]) == 0
+    return source, target
+
+
+def test_release_removes_every_solution_line(released):
+    source, target = released
+    teacher = nbformat.read(source / "exercises.ipynb", as_version=4)
+    student_text = (target / "exercises.ipynb").read_text()
+    solution_lines = [
+        line.strip()
+        for cell in teacher.cells
+        for region in solution_regions(cell.source)
+        for line in region
+        if line.strip()
+    ]
+    assert solution_lines == ["return 2 * x", "squared = x * x", "return squared"]
+    for line in solution_lines:
+        assert line not in student_text
+    assert "SOLUTION" not in student_text
+    assert 'raise NotImplementedError(\\"double: your code goes here\\")' in student_text
+
+
+def test_release_changes_nothing_else(released):
+    source, target = released
+    teacher = nbformat.read(source / "exercises.ipynb", as_version=4)
+    student = nbformat.read(target / "exercises.ipynb", as_version=4)
+    assert len(student.cells) == len(teacher.cells)
+    assert student.metadata == teacher.metadata
+    for mine, theirs in zip(student.cells, teacher.cells):
+        assert mine.metadata == theirs.metadata  # nbgrader metadata kept for nbgrader users
+        nbgrader = theirs.metadata.get("nbgrader", {})
+        if nbgrader.get("solution") or nbgrader.get("grade"):
+            assert theirs.outputs or nbgrader.get("solution")  # the checks had outputs to clear
+            assert mine.outputs == [] and mine.execution_count is None
+        else:
+            assert mine.source == theirs.source
+            assert mine.get("outputs") == theirs.get("outputs")
+    assert (target / "data.csv").read_text() == "x,y\n1,2\n"
+    assert not (target / ".ipynb_checkpoints").exists()
+
+
+def test_student_notebook_says_not_done_yet_instead_of_crashing(released, tmp_path):
+    _, target = released
+    student = nbformat.read(target / "exercises.ipynb", as_version=4)
+    run_cells(student, tmp_path)  # raises CellExecutionError if any cell crashes
+    checks = [cell for cell in student.cells if is_check(cell)]
+    assert len(checks) == 2
+    for cell, name in zip(checks, ["double", "square"]):
+        assert f"{name}: … not done yet" in output_text(cell)
+
+
+def test_filling_the_solutions_back_in_passes_every_check(released, tmp_path):
+    source, target = released
+    teacher = nbformat.read(source / "exercises.ipynb", as_version=4)
+    student = nbformat.read(target / "exercises.ipynb", as_version=4)
+    for mine, theirs in zip(student.cells, teacher.cells):
+        mine.source = fill_in(mine.source, theirs.source)
+        assert mine.source == theirs.source
+    run_cells(student, tmp_path)
+    checks = [output_text(cell) for cell in student.cells if is_check(cell)]
+    assert checks == ["double: ✔ correct — well done.", "square: ✔ correct — well done."]
+
+
+def test_release_refuses_to_overwrite_its_source(tmp_path):
+    shutil.copy(FIXTURE, tmp_path / "exercises.ipynb")
+    with pytest.raises(ReleaseError, match="must differ"):
+        release(tmp_path, tmp_path)
+
+
+def test_release_names_the_notebook_with_broken_markers(tmp_path, capsys):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("### BEGIN SOLUTION")])
+    nbformat.write(notebook, tmp_path / "broken.ipynb")
+    assert main(["release", str(tmp_path), str(tmp_path / "out")]) == 1
+    assert "broken.ipynb" in capsys.readouterr().err
+
+
+# --- nbgrader accepts the same sources ------------------------------------------------------
+
+
+def nbgrader_release(notebooks: list[Path], course: Path) -> list[Path]:
+    """Run `nbgrader generate_assignment` on ``notebooks`` in a throwaway course folder."""
+    pytest.importorskip(
+        "nbgrader", reason="nbgrader is not installed: pip install -e '.[instructor]'"
+    )
+    source = course / "source" / "ps1"
+    source.mkdir(parents=True)
+    for notebook in notebooks:
+        shutil.copy(notebook, source / notebook.name)
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        "ps1",
+        "--no-db",
+        f"--CourseDirectory.root={course}",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=course)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return sorted((course / "release" / "ps1").glob("*.ipynb"))
+
+
+def test_nbgrader_generate_assignment_accepts_the_same_sources(tmp_path):
+    """One nbgrader run (it is slow to start) over the fixture and every curriculum notebook."""
+    released_notebooks = nbgrader_release([FIXTURE, *CURRICULUM], tmp_path)
+    names = sorted(path.name for path in [FIXTURE, *CURRICULUM])
+    assert [path.name for path in released_notebooks] == names
+    for path in released_notebooks:
+        assert "SOLUTION" not in path.read_text(), path.name
+    fixture_text = (tmp_path / "release" / "ps1" / FIXTURE.name).read_text()
+    for line in ["return 2 * x", "squared = x * x", "return squared"]:
+        assert line not in fixture_text
+    assert fixture_text.count("raise NotImplementedError()") == 2
+
+
+# --- the curriculum -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", CURRICULUM, ids=[path.stem for path in CURRICULUM])
+def test_curriculum_release(path, tmp_path):
+    """Every exercise is well formed; the release hides its solution; the round trip is exact;
+    the student version runs to the first exercise, whose check says "not done yet"."""
+    teacher = nbformat.read(path, as_version=4)
+    student = student_notebook(teacher)
+    solutions = 0
+    for index, (mine, theirs) in enumerate(zip(student.cells, teacher.cells)):
+        where = f"{path.name} cell {index}"
+        regions = solution_regions(theirs.source)
+        if regions:
+            solutions += 1
+            assert theirs.metadata.get("nbgrader", {}).get("solution"), f"{where}: no metadata"
+            assert is_check(teacher.cells[index + 1]), f"{where}: next cell is not a check"
+            assert "SOLUTION" not in mine.source
+            for line in (line.strip() for region in regions for line in region):
+                assert not line or line not in mine.source, f"{where}: {line!r} leaked"
+        assert fill_in(mine.source, theirs.source) == theirs.source, where
+        if is_check(theirs):
+            points = theirs.metadata["nbgrader"].get("points", 0)
+            assert points > 0, f"{where}: a check without points"
+            assert "✔ correct" in output_text(theirs), f"{where}: stored check is not correct"
+    assert 2 <= solutions <= 4, f"{path.name}: {solutions} exercises (the curriculum says 2-4)"
+
+    first_check = run_cells(student, path.parent, stop_after_first_check=True)
+    assert first_check is not None
+    assert "… not done yet" in output_text(first_check), output_text(first_check)
