@@ -51,17 +51,6 @@ def forward_difference(f, w, eps):
     return grad
 
 
-def forward_difference_recomputing_base(f, w, eps):
-    grad = np.zeros_like(w)
-    for idx in np.ndindex(*w.shape):
-        base = f(w)
-        old = w[idx]
-        w[idx] = old + eps
-        grad[idx] = (f(w) - base) / eps
-        w[idx] = old
-    return grad
-
-
 def central_difference(f, w, eps, scale=2.0):
     grad = np.zeros_like(w)
     for idx in np.ndindex(*w.shape):
@@ -75,39 +64,40 @@ def central_difference(f, w, eps, scale=2.0):
     return grad
 
 
-def test_forward_difference_pass():
-    feedback = nb01.check_forward_difference_gradient(forward_difference)
-    assert feedback.passed, feedback
-    assert "7 forward passes" in feedback.message  # 6 parameters + 1 unperturbed pass
+def test_gradient_descent_step_pass():
+    def step(params, grads, lr):
+        return [p - lr * g for p, g in zip(params, grads)]
+
+    assert nb01.check_gradient_descent_step(step).passed
 
 
-def test_forward_difference_hints():
-    central = nb01.check_forward_difference_gradient(central_difference)
-    assert central.status == "hint" and "exercise 3" in central.message
+def test_gradient_descent_step_hints():
+    uphill = nb01.check_gradient_descent_step(
+        lambda params, grads, lr: [p + lr * g for p, g in zip(params, grads)]
+    )
+    assert uphill.status == "hint" and "along the gradient" in uphill.message
+    assert "minus" not in uphill.message and "-" not in uphill.message
 
-    recomputing = nb01.check_forward_difference_gradient(forward_difference_recomputing_base)
-    assert recomputing.status == "hint" and "compute it once" in recomputing.message
+    no_lr = nb01.check_gradient_descent_step(
+        lambda params, grads, lr: [p - g for p, g in zip(params, grads)]
+    )
+    assert no_lr.status == "hint" and "ignores lr" in no_lr.message
 
-    def not_restored(f, w, eps):
-        grad = np.zeros_like(w)
-        base = f(w)
-        for idx in np.ndindex(*w.shape):
-            w[idx] += eps
-            grad[idx] = (f(w) - base) / eps
-        return grad
+    def in_place(params, grads, lr):  # updates but returns nothing
+        for p, g in zip(params, grads):
+            p -= lr * g
 
-    leaked = nb01.check_forward_difference_gradient(not_restored)
-    assert leaked.status == "hint" and "put every entry back" in leaked.message
-
-    def no_division(f, w, eps):
-        return forward_difference(f, w, eps) * eps
-
-    tiny = nb01.check_forward_difference_gradient(no_division)
-    assert tiny.status == "hint" and "divided by" in tiny.message
+    assert "return a list" in nb01.check_gradient_descent_step(in_place).message
 
 
-def test_forward_difference_not_done():
-    assert nb01.check_forward_difference_gradient(stub).status == "not done"
+def test_gradient_descent_step_not_done():
+    assert nb01.check_gradient_descent_step(stub).status == "not done"
+
+
+def test_forward_difference_is_one_sided():
+    # the helper below is what the central-difference check must reject; make sure it is sane
+    w = np.array([[0.5]])
+    assert abs(forward_difference(lambda a: float(a[0, 0] ** 2), w, 1e-6)[0, 0] - 1.0) < 1e-5
 
 
 def test_central_difference_pass():
@@ -125,6 +115,24 @@ def test_central_difference_hints():
         lambda f, w, eps: central_difference(f, w, eps, scale=1.0)
     )
     assert factor.status == "hint" and "factor of 2" in factor.message
+
+    def not_restored(f, w, eps):
+        grad = np.zeros_like(w)
+        for idx in np.ndindex(*w.shape):
+            w[idx] += eps
+            up = f(w)
+            w[idx] -= 2 * eps
+            grad[idx] = (up - f(w)) / (2 * eps)
+        return grad
+
+    leaked = nb01.check_central_difference_gradient(not_restored)
+    assert leaked.status == "hint" and "put every entry back" in leaked.message
+
+    def no_division(f, w, eps):
+        return central_difference(f, w, eps) * 2 * eps
+
+    tiny = nb01.check_central_difference_gradient(no_division)
+    assert tiny.status == "hint" and "divided by" in tiny.message
 
     wrong_shape = nb01.check_central_difference_gradient(lambda f, w, eps: np.zeros(3))
     assert wrong_shape.status == "hint" and "shaped like w" in wrong_shape.message

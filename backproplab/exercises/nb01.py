@@ -4,12 +4,12 @@ Three exercises:
 
 * ``count_parameters(sizes)``: how many numbers an MLP learns, i.e. how many forward passes the
   numerical method needs per gradient;
-* ``forward_difference_gradient(f, w, eps)``: the numerical gradient with ONE perturbed forward pass
-  per parameter (plus one unperturbed pass);
+* ``gradient_descent_step(params, grads, lr)``: the easy half of training, once gradients exist;
 * ``central_difference_gradient(f, w, eps)``: two perturbed passes per parameter, far more precise.
 
-Expected answers come from ``nn.MLP`` and from derivatives written out in this file, never from the
-learner's function. Every call of ``f`` is counted, because counting is the point of the notebook.
+Expected answers come from ``nn.MLP``, from ``p - lr * g`` and from derivatives written out in this
+file, never from the learner's function. Every call of ``f`` is counted: counting forward passes
+is the point of the notebook.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from . import Feedback, attempt, correct, hint
 __all__ = [
     "check_central_difference_gradient",
     "check_count_parameters",
-    "check_forward_difference_gradient",
+    "check_gradient_descent_step",
 ]
 
 
@@ -122,55 +122,41 @@ def _common_problems(exercise: str, result: object, w: np.ndarray, eps: float) -
     return None
 
 
-# ------------------------------------------------------------ forward_difference_gradient
-def check_forward_difference_gradient(fn: Callable) -> Feedback:
-    """Check ``fn(f, w, eps)``: right values AND exactly one perturbed call of f per entry (+1)."""
-    exercise = "forward_difference_gradient"
-    eps = 1e-6
-    result, f, w = _run(exercise, fn, eps)
+# ------------------------------------------------------------------ gradient_descent_step
+def check_gradient_descent_step(fn: Callable) -> Feedback:
+    """Check ``fn(params, grads, lr)`` returns the list of new parameters ``p - lr * g``."""
+    exercise = "gradient_descent_step"
+    rng = np.random.default_rng(1)
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    saved = [p.copy() for p in params]
+    lr = 0.1
+    result = attempt(exercise, fn, params, grads, lr)
     if isinstance(result, Feedback):
         return result
-    problem = _common_problems(exercise, result, w, eps)
-    if problem:
-        return problem
-    grad = np.asarray(result, dtype=float)
-    n = w.size
-    if not np.allclose(grad, _exact_gradient(_W0), rtol=1e-4, atol=1e-4):
-        if np.allclose(grad, _exact_gradient(_W0) / 2, rtol=1e-3, atol=1e-4):
-            return hint(
-                exercise,
-                "your slopes are half the true ones: what is the step between your two points?",
-            )
+    if not isinstance(result, (list, tuple)) or len(result) != len(params):
+        return hint(
+            exercise, f"return a list with one new array per parameter ({len(params)} here)"
+        )
+    new = [np.asarray(r, dtype=float) for r in result]
+    if any(n.shape != p.shape for n, p in zip(new, saved)):
+        return hint(exercise, "each new parameter must have the shape of the old one")
+    step = [p - lr * g for p, g in zip(saved, grads)]
+    if all(np.allclose(n, s) for n, s in zip(new, step)):
+        return correct(exercise, "every parameter moved a step of size lr against its gradient.")
+    if all(np.allclose(n, p + lr * g) for n, p, g in zip(new, saved, grads)):
         return hint(
             exercise,
-            "your gradient is not close to the true one: for each entry, add eps to that entry "
-            "only, evaluate f, and compare with f at the unchanged w",
+            "you stepped along the gradient: it points to where the loss grows fastest",
         )
-    if f.calls == 2 * n:
-        one_sided = float(np.max(np.abs(grad - _exact_gradient(_W0)))) > 1e-8
-        if not one_sided:
-            return hint(
-                exercise,
-                f"right values, but f was called {f.calls} times for {n} parameters: two "
-                "perturbed passes per parameter is exercise 3. Here use one perturbed pass each",
-            )
-        return hint(
-            exercise,
-            f"right values, but f was called {f.calls} times for {n} parameters: f at the "
-            "unchanged w is the same for every entry, so compute it once",
-        )
-    if f.calls != n + 1:
-        return hint(
-            exercise,
-            f"right values, but f was called {f.calls} times for {n} parameters; the method "
-            "needs one unperturbed pass and one perturbed pass per parameter",
-        )
-    return correct(exercise, f"{n} parameters, {f.calls} forward passes, values within 1e-4.")
+    if all(np.allclose(n, p - g) for n, p, g in zip(new, saved, grads)):
+        return hint(exercise, "your step ignores lr: how big should a step be?")
+    return hint(exercise, "the new parameters are not one small step downhill from the old ones")
 
 
 # ------------------------------------------------------------ central_difference_gradient
 def check_central_difference_gradient(fn: Callable) -> Feedback:
-    """Check ``fn(f, w, eps)``: two calls per entry and an error below 1e-8 at eps = 1e-5."""
+    """Check ``fn(f, w, eps)``: two calls of f per entry and an error below 1e-8 at eps = 1e-5."""
     exercise = "central_difference_gradient"
     eps = 1e-5
     result, f, w = _run(exercise, fn, eps)
