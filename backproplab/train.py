@@ -178,18 +178,22 @@ class _Recorder:
 
         return spying_forward
 
-    def before_step(self) -> list[np.ndarray]:
-        return [m.weight.data.copy() for _, m in self.linears]
+    def start(self) -> None:
+        """Before a step: watch the activations and remember the weights."""
+        self.watch()
+        self.before = [m.weight.data.copy() for _, m in self.linears]
 
-    def after_step(self, step: int, epoch: int, before: list[np.ndarray], grads: list) -> None:
+    def finish(self, step: int, epoch: int) -> None:
+        """After a step: the gradients (still held by the parameters) and what changed."""
         r = self.rows
         r["step"].append(step)
         r["epoch"].append(epoch)
+        grads = [m.weight.grad for _, m in self.linears]
         r["grad"].append([np.linalg.norm(g) if g is not None else np.nan for g in grads])
         r["ratio"].append(
             [
                 np.linalg.norm(m.weight.data - w) / (np.linalg.norm(w) or 1.0)
-                for (_, m), w in zip(self.linears, before)
+                for (_, m), w in zip(self.linears, self.before)
             ]
         )
         outs = [o.reshape(-1, o.shape[-1]) if o is not None and o.ndim else o for o in self.outputs]
@@ -198,6 +202,7 @@ class _Recorder:
         r["dead"].append(
             [np.mean(np.all(o == 0, axis=0)) if o is not None else np.nan for o in outs]
         )
+        self.outputs = [None] * len(self.acts)
 
     def result(self) -> Diagnostics:
         r = self.rows
@@ -267,21 +272,17 @@ def fit(
         model.train()
         for Xb, yb in minibatches(X_train, y_train, batch_size, shuffle=True, rng=rng):
             step += 1
-            if recorder is None or step % every:
-                history.step_loss.append(train_step(model, optimizer, Xb, yb, loss_fn))
-                continue
-            recorder.watch()
+            record = recorder is not None and step % every == 0
+            if record:
+                recorder.start()
             try:
-                optimizer.zero_grad()
-                loss = loss_fn(model(Tensor(Xb)), yb)
-                loss.backward()
-                grads = [m.weight.grad for _, m in recorder.linears]
-                before = recorder.before_step()
-                optimizer.step()
-                recorder.after_step(step, epoch, before, grads)
-                history.step_loss.append(loss.item())
+                loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
             finally:
-                recorder.unwatch()
+                if record:
+                    recorder.unwatch()  # never leave a spy behind, even after an error
+            history.step_loss.append(loss)
+            if record:
+                recorder.finish(step, epoch)
         model.eval()
         loss, acc = evaluate(model, X_train, y_train, loss_fn)
         history.train_loss.append(loss)
