@@ -56,7 +56,7 @@ class Op:
 
     def __call__(self, *inputs: object, **settings: object) -> Tensor:
         for x in inputs:
-            if type(x) is not Tensor:
+            if not isinstance(x, Tensor):
                 inputs = _as_tensors(inputs)  # numbers and arrays become constant tensors
                 break
         arrays = [t.data for t in inputs]
