@@ -369,7 +369,9 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def __getitem__(self, i: int) -> Module:
+    def __getitem__(self, i: int | slice) -> Module:
+        if isinstance(i, slice):  # model[:-1] is a Sequential of those layers (the same objects)
+            return Sequential(*self.layers[i])
         return self.layers[i]
 
     def __len__(self) -> int:

@@ -257,6 +257,12 @@ def fit(
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
     X_train = np.asarray(X_train, dtype=_model_dtype(model))
+    if len(X_train) != len(y_train):
+        raise ValueError(
+            f"fit: X_train has {len(X_train)} rows but y_train has {len(y_train)} labels"
+        )
+    if test is not None and len(test) != 2:
+        raise ValueError("fit: test must be a pair (X_test, y_test)")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     every = int(diagnostics)
     recorder = _Recorder(model) if every else None

@@ -165,6 +165,14 @@ def test_mlp_structure_names_and_repr():
         nn.MLP([3])
 
 
+def test_sequential_slices_share_the_layers():
+    model = nn.MLP([3, 4, 2], rng=0)
+    body = model[:-1]
+    assert isinstance(body, nn.Sequential) and len(body) == 2 and body[0] is model[0]
+    x = bl.Tensor(np.ones((5, 3)))
+    np.testing.assert_allclose(model[-1](body(x)).data, model(x).data)
+
+
 def test_sequential_rejects_non_modules():
     with pytest.raises(TypeError, match="Sequential: item 1 is a ufunc, not a Module"):
         nn.Sequential(nn.ReLU(), np.tanh)

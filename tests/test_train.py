@@ -132,8 +132,15 @@ def test_dead_relu_units_are_counted():
     assert history.diagnostics.dead_fraction[0, 0] == pytest.approx(4 / 6)
 
 
-def test_fit_rejects_negative_epochs():
+def test_fit_rejects_bad_arguments():
     model = nn.MLP([2, 2])
+    opt = optim.SGD(model.parameters())
+    with pytest.raises(ValueError, match="fit: X_train has 3 rows but y_train has 2 labels"):
+        train.fit(model, np.zeros((3, 2)), np.zeros(2, int), optimizer=opt)
+    with pytest.raises(ValueError, match="fit: test must be a pair"):
+        train.fit(
+            model, np.zeros((2, 2)), np.zeros(2, int), optimizer=opt, test=(np.zeros((2, 2)),)
+        )
     with pytest.raises(ValueError, match="fit: epochs must be >= 0"):
         train.fit(
             model,
