@@ -185,6 +185,10 @@ def test_custom_op_works_with_everything():
     assert toposort(y)[1].op.name == "cube"
     wrong = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * x**2,))
     assert not bl.gradcheck(wrong, x, raise_exception=False).passed
+    blows_up = bl.Op("inverse_cube", lambda x: x**-3.0, lambda g, out, x: (-3 * g * x**-4.0,))
+    with bl.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(FloatingPointError, match="forward of 'inverse_cube'"):
+            blows_up(x * 0)
 
 
 @given(
