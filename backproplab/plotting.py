@@ -13,8 +13,9 @@ by ``id()``, so a picture is the same on every run.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,17 +26,35 @@ from matplotlib.patches import FancyArrowPatch
 from .autodiff import sum_to_shape, toposort
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from .nn import Module
+    from .train import Diagnostics, History
+
 __all__ = [
     "BackwardStep",
     "GraphLayout",
+    "GraphSummary",
     "backward_steps",
     "draw_backward_step",
     "draw_graph",
     "format_array",
     "graph_layout",
     "graph_nodes",
+    "graph_summary",
     "node_names",
     "to_dot",
+    "decision_grid",
+    "finite_difference_errors",
+    "layer_activations",
+    "layer_gradient_norms",
+    "plot_activation_histograms",
+    "plot_decision_boundary",
+    "plot_eps_error",
+    "plot_function_and_derivative",
+    "plot_gradient_flow",
+    "plot_gradient_norms",
+    "plot_history",
+    "plot_step_loss",
 ]
 
 # colours used consistently in every picture
@@ -73,15 +92,18 @@ def graph_nodes(root: Tensor) -> list[Tensor]:
     return order
 
 
-def node_names(nodes: Sequence[Tensor]) -> list[str]:
-    """A unique, run-independent name for each node: ``Tensor.name`` if set, else the op and a
-    counter ("add1", "mul2"), "const1" for numbers and "input1" for unnamed inputs."""
-    taken = {t.name for t in nodes if t.name}
+def node_names(nodes: Sequence[Tensor], model: Module | None = None) -> list[str]:
+    """A unique, run-independent name for each node: ``Tensor.name`` if set (for parameters of
+    ``model``, their dotted name such as "0.weight"), else the op and a counter ("add1",
+    "mul2"), "const1" for numbers and "input1" for unnamed inputs."""
+    given = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
+    taken = {t.name for t in nodes if t.name} | set(given.values())
     counts: dict[str, int] = {}
-    names = []
+    names: list[str] = []
     for t in nodes:
-        if t.name and t.name not in names:
-            names.append(t.name)
+        own = t.name or given.get(id(t))
+        if own and own not in names:
+            names.append(own)
             continue
         kind = t.op.name if t.op is not None else ("input" if t.requires_grad else "const")
         while True:  # skip counters a learner's own names already use
@@ -135,7 +157,7 @@ class GraphLayout:
         return [t.op.name if t.op is not None else "" for t in self.nodes]
 
 
-def graph_layout(root: Tensor) -> GraphLayout:
+def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
     """Lay ``root``'s graph out left to right: every op one column right of its latest input;
     inputs and constants one column left of their first consumer (short edges); within a
     column, nodes sorted by the average height of their inputs (fewer crossings)."""
@@ -171,7 +193,7 @@ def graph_layout(root: Tensor) -> GraphLayout:
         members.sort(key=lambda i: (height(i), i))
         for slot, i in enumerate(members):
             row[i] = slot - (len(members) - 1) / 2  # centred on 0
-    names = node_names(nodes)
+    names = node_names(nodes, model)
     # y grows upward in matplotlib: the first of a column goes on top
     return GraphLayout(nodes, names, col, [-r for r in row], edges)
 
@@ -194,10 +216,44 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
     return fig, ax
 
 
+def _draw_boxes(
+    ax: Axes,
+    x: Sequence[float],
+    y: Sequence[float],
+    names: Sequence[str],
+    texts: Sequence[str],
+    colors: Sequence[str],
+    edges: Sequence[tuple[int, int]],
+    edge_labels: dict[tuple[str, str], str],
+    bold: set[str],
+) -> None:
+    """Boxes of text at (x, y) in data units joined by arrows; the shared drawing code."""
+    for src, dst in edges:  # edges first, boxes on top of them
+        p0, p1 = (x[src], y[src]), (x[dst], y[dst])
+        arrow = FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color="0.45",
+                                shrinkA=32, shrinkB=32, lw=1.0, zorder=1)  # fmt: skip
+        ax.add_patch(arrow)
+        label = edge_labels.get((names[src], names[dst]))
+        if label:
+            ax.text((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2 + 0.12, label, color=GRAD_COLOR,
+                    ha="center", va="bottom", fontsize=8, zorder=4,
+                    gid=f"edge:{names[src]}->{names[dst]}")  # fmt: skip
+    for i, name in enumerate(names):
+        ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8, family="monospace",
+                zorder=3, gid=name,
+                bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
+                          lw=2.0 if name in bold else 0.8))  # fmt: skip
+    ax.set_xlim(min(x) - 1.4, max(x) + 1.4)
+    ax.set_ylim(min(y) - 0.8, max(y) + 0.8)
+    ax.set_axis_off()
+
+
 def draw_graph(
     root: Tensor,
     *,
     show_grad: bool = True,
+    model: Module | None = None,
+    max_nodes: int = 100,
     grads: dict[str, np.ndarray | None] | None = None,
     highlight: Sequence[str] = (),
     edge_labels: dict[tuple[str, str], str] | None = None,
@@ -207,51 +263,132 @@ def draw_graph(
     """Draw the graph that computed ``root``: one box per node with its name, op, value and
     (once ``backward`` has run) gradient, inputs on the left, the root on the right.
 
+    ``model`` names its parameters in the picture ("0.weight"). A graph of more than
+    ``max_nodes`` nodes is drawn summarised (see ``graph_summary``): one box per layer of
+    ``model``, or per group of columns without one.
+
     ``grads`` overrides the gradients shown (by node name; the step-through uses it);
     ``highlight`` names nodes to colour; ``edge_labels`` writes text on the edge from input to
     output, keyed by ``(input name, output name)``. Each box is a Text artist whose ``gid`` is
     the node name, so ``{t.get_gid(): t.get_text() for t in ax.texts}`` reads the picture back.
     """
-    layout = graph_layout(root)
+    layout = graph_layout(root, model=model)
+    if len(layout) > max_nodes:
+        return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
     columns = max(layout.x) + 1
     tallest = max(layout.x.count(c) for c in set(layout.x))
-    fig, ax = _figure(ax, width=min(2.2 * columns + 1, 40), height=min(1.2 * tallest + 1.2, 40))
-    highlight = set(highlight)
-    edge_labels = edge_labels or {}
+    fig, ax = _figure(ax, width=min(2.2 * columns + 1, 60), height=min(1.2 * tallest + 1.2, 40))
     sx, sy = 2.2, 1.2  # data units between columns / rows: boxes never overlap
-
-    for src, dst in layout.edges:  # edges first, boxes on top of them
-        p0 = (layout.x[src] * sx, layout.y[src] * sy)
-        p1 = (layout.x[dst] * sx, layout.y[dst] * sy)
-        arrow = FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color="0.45",
-                                shrinkA=32, shrinkB=32, lw=1.0, zorder=1)  # fmt: skip
-        ax.add_patch(arrow)
-        label = edge_labels.get((layout.names[src], layout.names[dst]))
-        if label:
-            ax.text((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2 + 0.12, label, color=GRAD_COLOR,
-                    ha="center", va="bottom", fontsize=8, zorder=4,
-                    gid=f"edge:{layout.names[src]}->{layout.names[dst]}")  # fmt: skip
-
+    texts, colors = [], []
     for i, t in enumerate(layout.nodes):
         name = layout.names[i]
         grad = grads.get(name) if grads is not None else t.grad
+        texts.append(_node_text(name, t, grad, show_grad))
         if name in highlight:
-            color = ACTIVE_COLOR
+            colors.append(ACTIVE_COLOR)
         elif t.op is None:
-            color = LEAF_COLOR if (t.requires_grad or t.name) else CONST_COLOR
+            colors.append(LEAF_COLOR if (t.requires_grad or t.name) else CONST_COLOR)
         else:
-            color = OP_COLOR
-        ax.text(layout.x[i] * sx, layout.y[i] * sy, _node_text(name, t, grad, show_grad),
-                ha="center", va="center", fontsize=8, family="monospace", zorder=3, gid=name,
-                bbox=dict(boxstyle="round,pad=0.4", fc=color, ec="0.3",
-                          lw=2.0 if name in highlight else 0.8))  # fmt: skip
-
-    ax.set_xlim(-0.9 * sx / 2 - 0.4, (columns - 1) * sx + 0.9 * sx / 2 + 0.4)
-    ys = [y * sy for y in layout.y]
-    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
-    ax.set_axis_off()
+            colors.append(OP_COLOR)
+    xs = [c * sx for c in layout.x]
+    ys = [r * sy for r in layout.y]
+    _draw_boxes(ax, xs, ys, layout.names, texts, colors, layout.edges, edge_labels or {},
+                set(highlight))  # fmt: skip
     if title:
         ax.set_title(title)
+    return fig
+
+
+# ------------------------------------------------------------------------ big graphs, summarised
+@dataclass
+class GraphSummary:
+    """A big graph in groups: ``names[k]`` has ``ops[k]`` (op name -> count), its last node's
+    ``shapes[k]`` and gradient norm ``grad_norms[k]`` (None before backward); ``edges`` join
+    groups that pass a tensor from one to the other."""
+
+    names: list[str]
+    ops: list[dict[str, int]]
+    shapes: list[tuple[int, ...]]
+    grad_norms: list[float | None]
+    edges: list[tuple[int, int]]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def graph_summary(
+    root: Tensor,
+    *,
+    model: Module | None = None,
+    groups: int = 24,
+    layout: GraphLayout | None = None,
+) -> GraphSummary:
+    """Group the nodes of a big graph so it can be drawn.
+
+    With ``model``, a node belongs to the top-level layer of ``model`` whose parameters it
+    most recently used (a Linear and the activation after it form one group; the loss joins the
+    last layer); nodes before any parameter form the group "input". Without a model, the
+    columns of ``graph_layout`` are cut into at most ``groups`` runs of columns.
+    """
+    layout = graph_layout(root, model=model) if layout is None else layout
+    nodes = layout.nodes
+    if model is not None:
+        children = model.named_children() or [("model", model)]
+        owner = {id(p): k for k, (_, child) in enumerate(children) for p in child.parameters()}
+        where = {id(t): i for i, t in enumerate(nodes)}
+        key = [-1] * len(nodes)
+        for i, t in enumerate(nodes):  # inputs first: each node takes its inputs' latest layer
+            own = owner.get(id(t), -1)
+            key[i] = max([own] + [key[where[id(x)]] for x in t.inputs])
+        labels = {-1: "input"} | {
+            k: f"{name}: {type(child).__name__}" for k, (name, child) in enumerate(children)
+        }
+    else:
+        width = -(-(max(layout.x) + 1) // groups)  # columns per group, rounded up
+        key = [c // width for c in layout.x]
+        labels = {
+            k: f"columns {k * width}-{min((k + 1) * width, max(layout.x) + 1) - 1}"
+            for k in set(key)
+        }
+    order = sorted(set(key))
+    index = {k: n for n, k in enumerate(order)}
+    ops: list[dict[str, int]] = [{} for _ in order]
+    last: list[Tensor | None] = [None] * len(order)
+    for i, t in enumerate(nodes):
+        g = index[key[i]]
+        if t.op is not None:
+            ops[g][t.op.name] = ops[g].get(t.op.name, 0) + 1
+        last[g] = t  # nodes come in topological order: the last one is the group's output
+    edges = sorted({(index[key[a]], index[key[b]]) for a, b in layout.edges if key[a] != key[b]})
+    return GraphSummary(
+        names=[labels[k] for k in order],
+        ops=ops,
+        shapes=[t.shape for t in last],
+        grad_norms=[None if t.grad is None else float(np.linalg.norm(t.grad)) for t in last],
+        edges=edges,
+    )
+
+
+def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> Figure:
+    per_row = 6
+    rows = -(-len(summary) // per_row)
+    fig, ax = _figure(
+        ax, width=min(2.6 * min(len(summary), per_row) + 1, 30), height=1.6 * rows + 1
+    )
+    xs = [(k % per_row) * 2.6 for k in range(len(summary))]  # reading order, row by row
+    ys = [-(k // per_row) * 1.6 for k in range(len(summary))]
+    texts = []
+    for name, ops, shape, norm in zip(summary.names, summary.ops, summary.shapes,
+                                      summary.grad_norms):  # fmt: skip
+        counted = ", ".join(f"{op}×{n}" if n > 1 else op for op, n in ops.items()) or "leaves"
+        lines = [name, counted, f"out {shape}"]
+        if norm is not None:
+            lines.append(f"grad |{norm:.3g}|")
+        texts.append("\n".join(lines))
+    _draw_boxes(ax, xs, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges, {},
+                set())  # fmt: skip
+    n_nodes = sum(sum(ops.values()) for ops in summary.ops)
+    ax.set_title(title or f"{n_nodes} ops in {len(summary)} groups (summarised)")
     return fig
 
 
@@ -399,3 +536,287 @@ def draw_backward_step(
     title += f"upstream {format_array(s.upstream)}"
     return draw_graph(root, grads=s.grads, highlight=[s.node], edge_labels=labels,
                       title=title, ax=ax)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- training curves
+def plot_history(history: History, *, title: str | None = None) -> Figure:
+    """Loss (left) and accuracy (right) per epoch from ``fit``'s History; test curves are
+    drawn when the History has test numbers (they are NaN without test data)."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    epochs = history.epochs
+    loss_ax.plot(epochs, history.train_loss, marker="o", ms=3, label="train")
+    acc_ax.plot(epochs, history.train_acc, marker="o", ms=3, label="train")
+    if len(history.test_loss) and not np.all(np.isnan(history.test_loss)):
+        loss_ax.plot(epochs, history.test_loss, marker="o", ms=3, label="test")
+        acc_ax.plot(epochs, history.test_acc, marker="o", ms=3, label="test")
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_step_loss(history: History, *, ax: Axes | None = None, smooth: int = 10) -> Figure:
+    """The loss of every training step (faint) and its running mean over ``smooth`` steps."""
+    fig, ax = _figure(ax, 6, 3.6)
+    loss = np.asarray(history.step_loss, dtype=float)
+    steps = np.arange(1, len(loss) + 1)
+    ax.plot(steps, loss, alpha=0.35, label="each step")
+    if len(loss) >= smooth > 1:
+        mean = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(steps[smooth - 1 :], mean, label=f"mean of {smooth} steps")
+    ax.set(xlabel="step", ylabel="loss", title="loss per step")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+# -------------------------------------------------------------------------- gradients by layer
+def layer_gradient_norms(
+    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
+) -> dict[str, float]:
+    """||dL/dW|| of every Linear layer's weight after one forward and backward pass on (X, y),
+    input side first, keyed by the layer's dotted name. The model's gradients are reset
+    (set to None) afterwards, so this leaves the model as it found it."""
+    from .functional import cross_entropy
+    from .nn import Linear
+
+    loss_fn = cross_entropy if loss_fn is None else loss_fn
+    model.zero_grad()
+    loss_fn(model(Tensor(X, dtype=model.parameters()[0].dtype)), y).backward()
+    norms = {
+        name: float(np.linalg.norm(m.weight.grad))
+        for name, m in model.named_modules()
+        if isinstance(m, Linear)
+    }
+    model.zero_grad()
+    return norms
+
+
+def plot_gradient_norms(
+    norms: Mapping[str, Sequence[float] | Mapping[str, float]],
+    *,
+    ax: Axes | None = None,
+    title: str = "gradient norm per layer",
+) -> Figure:
+    """One line per network: ||dL/dW|| against the layer (input side on the left), log scale,
+    so a gradient that shrinks (vanishes) or grows (explodes) layer by layer is a slope.
+
+    ``norms`` maps a label ("plain", "residual") to a list of norms or to the dict of
+    ``layer_gradient_norms``.
+    """
+    fig, ax = _figure(ax, 7, 4)
+    for label, values in norms.items():
+        values = list(values.values()) if isinstance(values, Mapping) else list(values)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set_yscale("log")
+    ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", title=title)
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) -> Figure:
+    """Gradient norm per layer over training, from ``fit(..., diagnostics=True)``: left, one
+    line per layer against the step; right, the norm against the layer at the first, middle
+    and last record."""
+    if diagnostics.grad_norm.size == 0:
+        raise ValueError("plot_gradient_flow: no records; train with fit(..., diagnostics=True)")
+    fig, (over_time, by_layer) = plt.subplots(1, 2, figsize=(11, 4))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(diagnostics.layers)))
+    for l, name in enumerate(diagnostics.layers):
+        over_time.plot(diagnostics.step, diagnostics.grad_norm[:, l], color=colors[l],
+                       label=f"layer {name}")  # fmt: skip
+    over_time.set(xlabel="step", ylabel="||dL/dW||", yscale="log", title="during training")
+    over_time.legend(fontsize=7, ncol=2)
+    layers = np.arange(1, len(diagnostics.layers) + 1)
+    n = len(diagnostics.step)
+    for r in sorted({0, n // 2, n - 1}):
+        by_layer.plot(layers, diagnostics.grad_norm[r], marker="o",
+                      label=f"step {diagnostics.step[r]}")  # fmt: skip
+    by_layer.set_xticks(layers)
+    by_layer.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", yscale="log",
+                 title="by layer")  # fmt: skip
+    by_layer.legend()
+    for ax in (over_time, by_layer):
+        ax.grid(alpha=0.3, which="both")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- activations by layer
+def layer_activations(model: Module, X: np.ndarray) -> dict[str, np.ndarray]:
+    """The output of every activation module (ReLU, Tanh, ...) for input X, keyed by its
+    dotted name, input side first. Computed without a graph (inside ``no_grad``)."""
+    from .autodiff import no_grad
+    from .nn import ACTIVATIONS
+
+    kinds = tuple(
+        k for k in ACTIVATIONS.values() if isinstance(k, type) and k.__name__ != "Identity"
+    )
+    watched = [(n, m) for n, m in model.named_modules() if isinstance(m, kinds)]
+    seen: dict[str, np.ndarray] = {}
+
+    def spy(name: str, forward: Callable) -> Callable:
+        def forward_and_record(x: Tensor) -> Tensor:
+            out = forward(x)
+            seen[name] = out.data
+            return out
+
+        return forward_and_record
+
+    for name, m in watched:  # an instance attribute shadows the class's forward for a moment
+        m.forward = spy(name, type(m).forward.__get__(m))
+    try:
+        with no_grad():
+            model(Tensor(X, dtype=model.parameters()[0].dtype))
+    finally:
+        for _, m in watched:
+            m.__dict__.pop("forward", None)
+    return {name: seen[name] for name, _ in watched if name in seen}
+
+
+def plot_activation_histograms(
+    activations: Mapping[str, np.ndarray], *, bins: int = 40, title: str | None = None
+) -> Figure:
+    """One histogram per layer of the values in ``activations`` (e.g. ``layer_activations``),
+    with the layer's mean and standard deviation in its title: watch them saturate or die."""
+    names = list(activations)
+    if not names:
+        raise ValueError("plot_activation_histograms: no activations to plot")
+    cols = min(len(names), 5)
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        a = np.asarray(activations[name]).ravel()
+        ax.hist(a, bins=bins, color="#4c72b0")
+        ax.set_title(f"{name}\nmean {a.mean():.2f} std {a.std():.2f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------- decision boundaries
+def decision_grid(
+    predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, resolution: int = 150
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluate a classifier on a grid covering the 2-D points X (plus a margin).
+
+    ``predict`` maps (N, 2) points to logits (N, C) (or scores (N,)); returns the grid
+    coordinates ``xx, yy`` (resolution x resolution) and the predicted class at each point.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_grid: needs 2-D points of shape (N, 2), got {X.shape}")
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = 0.1 * (high - low) + 1e-9
+    xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
+    ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    scores = np.asarray(predict(np.column_stack([xx.ravel(), yy.ravel()])))
+    classes = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)
+    return xx, yy, classes.reshape(xx.shape)
+
+
+def plot_decision_boundary(
+    model: Module | Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    resolution: int = 150,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The classes a model predicts over the plane, with the data points on top."""
+    from .nn import Module
+    from .train import predict
+
+    fn = (lambda P: predict(model, P)) if isinstance(model, Module) else model
+    xx, yy, classes = decision_grid(fn, X, resolution)
+    fig, ax = _figure(ax, 5, 4.5)
+    n_classes = int(max(classes.max(), np.max(y))) + 1
+    ax.contourf(xx, yy, classes, levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm",
+                alpha=0.3)  # fmt: skip
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3,
+               vmin=0, vmax=n_classes - 1)  # fmt: skip
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title or "decision boundary")
+    return fig
+
+
+# ----------------------------------------------------------------------- functions, derivatives
+def plot_function_and_derivative(
+    f: Callable[[Tensor], Tensor],
+    *,
+    x: np.ndarray | None = None,
+    name: str = "f",
+    derivative: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Figure:
+    """``f`` (left) and its derivative (right), the derivative computed by ``backward`` on
+    ``f(x).sum()`` (each output depends on its own input only). A hand-written
+    ``derivative`` (numpy in, numpy out) is drawn dashed on top for comparison."""
+    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
+    t = Tensor(x, requires_grad=True)
+    out = f(t)
+    out.sum().backward()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(x, out.data, label=f"{name}(x)")
+    right.plot(x, t.grad, label=f"{name}'(x) by backward")
+    if derivative is not None:
+        right.plot(x, derivative(x), "--", label=f"{name}'(x) by hand")
+    left.set(xlabel="x", title=f"{name}(x)")
+    right.set(xlabel="x", title=f"{name}'(x)")
+    for ax in (left, right):
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.axvline(0, color="0.6", lw=0.6)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def finite_difference_errors(
+    f: Callable[[float], float], exact: float, x: float, eps: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """|numerical - exact| derivative of ``f`` at ``x`` for each step size in ``eps``, for the
+    one-sided (f(x+e) - f(x)) / e and the central (f(x+e) - f(x-e)) / 2e difference.
+
+    Large eps: truncation error (the secant is not the tangent: ~eps, ~eps^2). Small eps:
+    rounding error (two nearly equal floats subtracted: ~1e-16 / eps). The best eps is between.
+    """
+    eps = np.asarray(eps, dtype=float)
+    forward = np.array([(f(x + e) - f(x)) / e for e in eps])
+    central = np.array([(f(x + e) - f(x - e)) / (2 * e) for e in eps])
+    return {"eps": eps, "forward": np.abs(forward - exact), "central": np.abs(central - exact)}
+
+
+def plot_eps_error(
+    f: Callable[[float], float],
+    exact: float,
+    x: float,
+    *,
+    eps: Sequence[float] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The precision trade-off of numerical derivatives: error against eps, log-log, for the
+    one-sided and central differences (see ``finite_difference_errors``)."""
+    eps = np.logspace(-15, 0, 61) if eps is None else eps
+    errors = finite_difference_errors(f, exact, x, eps)
+    fig, ax = _figure(ax, 6.5, 4)
+    tiny = np.finfo(float).tiny  # an exact hit (error 0) would vanish from a log plot
+    ax.loglog(errors["eps"], np.maximum(errors["forward"], tiny), marker=".", label="one-sided")
+    ax.loglog(errors["eps"], np.maximum(errors["central"], tiny), marker=".", label="central")
+    ax.set(xlabel="eps", ylabel="|numerical - exact|", title=f"derivative error at x = {x:g}")
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return fig

@@ -139,6 +139,7 @@ SYMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
     "stack":       lambda *xs, axis=0: np.stack(xs, axis=axis),
     "where":       lambda x, y, *, cond: _obj(np.where(cond, x, y)),
     "log_softmax": _log_softmax,
+    "linear":      lambda x, w, b, *, input_grad=True: _obj(np.matmul(x, w.T) + b),  # nn.Linear
     "cross_entropy": _cross_entropy,
 }
 # fmt: on

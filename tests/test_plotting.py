@@ -192,3 +192,151 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
     assert first["x"] == "x\nvalue -2"  # x's gradient has not arrived yet at step 1
     with pytest.raises(IndexError, match="there are 2"):
         plotting.draw_backward_step(L, 2)
+
+
+# ---------------------------------------------------------------------------- big graphs
+def test_big_graph_is_summarised_by_model_layer():
+    model = bl.nn.deep_network(3, 4, residual=True, n_in=3, n_out=2, rng=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    L = bl.cross_entropy(model(X), np.array([0, 1, 0, 1, 1]))
+    L.backward()
+    layout = plotting.graph_layout(L, model=model)
+    assert "2.f.0.weight" in layout.names  # parameters carry their dotted names
+    summary = plotting.graph_summary(L, model=model)
+    assert summary.names == [
+        "input", "0: Linear", "2: ResidualBlock", "3: ResidualBlock", "4: ResidualBlock",
+        "5: Linear",
+    ]  # fmt: skip
+    assert summary.ops[2] == {"linear": 1, "relu": 1, "add": 1}  # x + relu(W x + b)
+    assert summary.ops[-1] == {"linear": 1, "cross_entropy": 1}
+    assert summary.edges == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    assert summary.grad_norms[-1] == 1.0  # the loss: dL/dL = 1
+    fig = plotting.draw_graph(L, model=model, max_nodes=10)
+    assert len(layout) > 10
+    texts = texts_by_name(fig)
+    assert set(texts) == set(summary.names)
+    assert texts["2: ResidualBlock"].startswith("2: ResidualBlock\nlinear, relu, add\nout (5, 4)")
+    assert fig.axes[0].get_title() == "13 ops in 6 groups (summarised)"  # 2 + 3 * 3 + 2
+
+
+def test_big_graph_without_model_is_cut_into_runs_of_columns():
+    x = bl.Tensor(0.5, requires_grad=True, name="x")
+    y = x
+    for _ in range(60):
+        y = (y * 1.01).tanh()  # 2 nodes per round + a constant
+    summary = plotting.graph_summary(y, groups=10)
+    assert len(summary) <= 10
+    assert sum(sum(ops.values()) for ops in summary.ops) == 120
+    assert summary.names[0].startswith("columns 0-")
+    assert len(texts_by_name(plotting.draw_graph(y))) == len(plotting.graph_summary(y))
+
+
+# ------------------------------------------------------------------------- training pictures
+def _history():
+    from backproplab.train import Diagnostics, History
+
+    diag = Diagnostics(
+        layers=["0", "2"], activations=["1"], step=np.array([1, 2, 3]), epoch=np.array([1, 1, 2]),
+        grad_norm=np.array([[1.0, 0.5], [0.8, 0.4], [0.6, 0.3]]),
+        update_ratio=np.zeros((3, 2)), act_mean=np.zeros((3, 1)), act_std=np.ones((3, 1)),
+        dead_fraction=np.zeros((3, 1)),
+    )  # fmt: skip
+    return History(
+        train_loss=[1.0, 0.5, 0.25], train_acc=[0.5, 0.75, 0.9], test_loss=[1.1, 0.6, 0.4],
+        test_acc=[0.4, 0.7, 0.8], step_loss=[1.2, 1.0, 0.9, 0.7, 0.5, 0.3], diagnostics=diag,
+    )  # fmt: skip
+
+
+def test_plot_history_draws_train_and_test_curves():
+    fig = plotting.plot_history(_history())
+    loss_ax, acc_ax = fig.axes
+    lines = {line.get_label(): line for line in loss_ax.lines}
+    np.testing.assert_array_equal(lines["train"].get_ydata(), [1.0, 0.5, 0.25])
+    np.testing.assert_array_equal(lines["test"].get_xdata(), [1, 2, 3])
+    assert [line.get_label() for line in acc_ax.lines] == ["train", "test"]
+    assert acc_ax.get_ylabel() == "accuracy"
+    h = _history()
+    h.test_loss = h.test_acc = [float("nan")] * 3  # fit without test data
+    assert [line.get_label() for line in plotting.plot_history(h).axes[0].lines] == ["train"]
+
+
+def test_plot_step_loss_smooths():
+    fig = plotting.plot_step_loss(_history(), smooth=2)
+    faint, mean = fig.axes[0].lines
+    np.testing.assert_allclose(mean.get_ydata(), [1.1, 0.95, 0.8, 0.6, 0.4])
+
+
+def test_plot_gradient_flow_reads_the_diagnostics():
+    fig = plotting.plot_gradient_flow(_history().diagnostics)
+    over_time, by_layer = fig.axes
+    np.testing.assert_array_equal(over_time.lines[1].get_ydata(), [0.5, 0.4, 0.3])  # layer 2
+    assert [line.get_label() for line in by_layer.lines] == ["step 1", "step 2", "step 3"]
+    np.testing.assert_array_equal(by_layer.lines[2].get_ydata(), [0.6, 0.3])
+    assert by_layer.get_yscale() == "log"
+
+
+def test_layer_gradient_norms_match_a_manual_backward():
+    model = bl.nn.MLP([3, 4, 2], rng=0)
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    y = np.array([0, 1, 1, 0, 1, 0])
+    norms = plotting.layer_gradient_norms(model, X, y)
+    assert list(norms) == ["0", "2"]
+    assert all(p.grad is None for p in model.parameters())  # left as it was found
+    bl.cross_entropy(model(bl.Tensor(X)), y).backward()
+    assert norms["2"] == pytest.approx(np.linalg.norm(model[2].weight.grad))
+    fig = plotting.plot_gradient_norms({"mlp": norms, "halved": [v / 2 for v in norms.values()]})
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), np.array(list(norms.values())) / 2)
+    assert ax.get_yscale() == "log"
+
+
+def test_layer_activations_and_their_histograms():
+    model = bl.nn.MLP([2, 5, 3, 2], activation="tanh", rng=0)
+    X = np.random.default_rng(2).normal(size=(7, 2))
+    acts = plotting.layer_activations(model, X)
+    assert list(acts) == ["1", "3"]
+    expected = np.tanh(X @ model[0].weight.data.T + model[0].bias.data)  # tanh(X W^T + b)
+    np.testing.assert_allclose(acts["1"], expected)
+    assert "forward" not in vars(model[1])  # the spy is gone
+    fig = plotting.plot_activation_histograms(acts, bins=5)
+    counts = [p.get_height() for p in fig.axes[1].patches]
+    assert sum(counts) == 7 * 3
+    assert fig.axes[0].get_title().startswith("1\nmean ")
+
+
+def test_decision_grid_and_boundary():
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    xx, yy, classes = plotting.decision_grid(
+        lambda P: np.column_stack([-P[:, 0], P[:, 0] - 0.5]), X, 11
+    )  # noqa: E501
+    assert xx.shape == classes.shape == (11, 11)
+    assert xx.min() == pytest.approx(-0.1) and xx.max() == pytest.approx(1.1)
+    np.testing.assert_array_equal(classes, (xx > 0.25).astype(int))  # -x < x - 0.5 iff x > 0.25
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        plotting.decision_grid(lambda P: P, np.ones((3, 3)))
+    model = bl.nn.MLP([2, 2], rng=0)
+    fig = plotting.plot_decision_boundary(model, X, np.array([0, 1]), resolution=20)
+    points = fig.axes[0].collections[-1]
+    np.testing.assert_array_equal(points.get_offsets(), X)
+
+
+def test_function_and_derivative_uses_backward():
+    fig = plotting.plot_function_and_derivative(
+        lambda t: t * t * t, x=np.array([-1.0, 0.0, 2.0]), name="cube",
+        derivative=lambda x: 3 * x**2,
+    )  # fmt: skip
+    left, right = fig.axes
+    np.testing.assert_array_equal(left.lines[0].get_ydata(), [-1.0, 0.0, 8.0])
+    np.testing.assert_array_equal(right.lines[0].get_ydata(), [3.0, 0.0, 12.0])
+    assert right.lines[1].get_label() == "cube'(x) by hand"
+
+
+def test_finite_difference_errors_show_the_trade_off():
+    errors = plotting.finite_difference_errors(np.exp, np.exp(1.0), 1.0, [1e-1, 1e-5, 1e-13])
+    forward, central = errors["forward"], errors["central"]
+    assert forward[0] == pytest.approx(np.e * 0.1 / 2, rel=0.05)  # truncation ~ f''(x) eps / 2
+    assert central[0] == pytest.approx(np.e * 0.01 / 6, rel=0.05)  # ~ f'''(x) eps^2 / 6
+    assert forward[1] < forward[0] and forward[1] < forward[2]  # too small is worse again
+    assert central[1] < forward[1]
+    fig = plotting.plot_eps_error(np.exp, np.exp(1.0), 1.0, eps=[1e-1, 1e-5])
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), central[:2])
