@@ -11,20 +11,20 @@ def stub(*args):
 
 
 @pytest.mark.parametrize(
-    "check", [nb06.check_dL_dz1, nb06.check_tiny_net_backward, nb06.check_gd_predicted_change]
+    "check", [nb06.check_through_relu, nb06.check_tiny_net_backward, nb06.check_gd_predicted_change]
 )
 def test_not_done(check):
     assert check(stub).status == "not done"
 
 
-# ----------------------------------------------------------------------------------- dL_dz1
-def test_dL_dz1():
-    assert nb06.check_dL_dz1(lambda dL_dh, z1: dL_dh * (z1 > 0)).passed
-    unchanged = nb06.check_dL_dz1(lambda dL_dh, z1: dL_dh)
+# ----------------------------------------------------------------------------- through_relu
+def test_through_relu():
+    assert nb06.check_through_relu(lambda dL_dh, z1: dL_dh * (z1 > 0)).passed
+    unchanged = nb06.check_through_relu(lambda dL_dh, z1: dL_dh)
     assert unchanged.status == "hint" and "unchanged" in unchanged.message
-    by_output = nb06.check_dL_dz1(lambda dL_dh, z1: dL_dh * np.maximum(z1, 0))
+    by_output = nb06.check_through_relu(lambda dL_dh, z1: dL_dh * np.maximum(z1, 0))
     assert by_output.status == "hint" and "output" in by_output.message
-    by_gradient = nb06.check_dL_dz1(lambda dL_dh, z1: dL_dh * (dL_dh > 0))
+    by_gradient = nb06.check_through_relu(lambda dL_dh, z1: dL_dh * (dL_dh > 0))
     assert by_gradient.status == "hint" and "its own input" in by_gradient.message
     assert "z1 > 0)" not in by_gradient.message
 

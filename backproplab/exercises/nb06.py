@@ -6,7 +6,7 @@ The network (column-vector notation, one example)::
 
 Three exercises:
 
-* ``dL_dz1(dL_dh, z1)``: the backward step through the ReLU;
+* ``through_relu(dL_dh, z1)``: the backward step through the ReLU, returning dL/dz1;
 * ``tiny_net_backward(x, y, W1, b1, W2, b2)``: every gradient of the network, returned as
   ``(dW1, db1, dW2, db2)``; checked on networks of other sizes than the notebook's;
 * ``gd_predicted_change(grads, lr)``: the change of the loss that a gradient-descent step predicts.
@@ -25,7 +25,7 @@ from ..gradcheck import nudge_check
 from ..tensor import Tensor
 from . import Feedback, attempt, correct, hint
 
-__all__ = ["check_dL_dz1", "check_gd_predicted_change", "check_tiny_net_backward"]
+__all__ = ["check_gd_predicted_change", "check_through_relu", "check_tiny_net_backward"]
 
 
 def _forward(x, y, W1, b1, W2, b2):
@@ -50,15 +50,15 @@ def _random_network(seed: int, n_in: int = 3, n_hidden: int = 4, n_out: int = 2)
             return x, y, W1, b1, W2, b2
 
 
-def check_dL_dz1(dL_dz1: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
+def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
     """Check the ReLU backward step: dL/dz1 from dL/dh and the pre-activations z1."""
-    exercise = "dL_dz1"
+    exercise = "through_relu"
     z1 = np.array([1.5, -0.5, 0.3, -2.0, 0.7])
     dL_dh = np.array([0.4, -1.2, -0.8, 0.9, 0.0])
     z = Tensor(z1, requires_grad=True)
     (z.relu() * dL_dh).sum().backward()  # a loss whose dL/dh is dL_dh
     want = z.grad
-    got = attempt(exercise, dL_dz1, dL_dh, z1)
+    got = attempt(exercise, through_relu, dL_dh, z1)
     if isinstance(got, Feedback):
         return got
     got = np.asarray(got, dtype=float)
