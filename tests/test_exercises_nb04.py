@@ -144,3 +144,14 @@ def test_softplus_vjp_not_done():
         raise NotImplementedError
 
     assert nb04.check_softplus_vjp(stub).status == "not done"
+
+
+def test_checks_never_raise_on_odd_answers():
+    def sets_strings(root):
+        for node in iterative_order(root):
+            node.grad = "a gradient"
+
+    assert nb04.check_backward_scalar(sets_strings).status == "hint"
+    assert nb04.check_softplus_vjp(lambda g, out, x: ("abc",)).status == "hint"
+    assert nb04.check_topo_order(lambda root: None).status == "hint"
+    assert nb04.check_topo_order(lambda root: [1, 2, 3]).status == "hint"

@@ -57,3 +57,12 @@ def test_dL_dW_column():
     assert swapped.status == "hint" and "swap" in swapped.message
     inner = nb05.check_dL_dW_column(lambda delta, a: np.ones((10, 128)))
     assert inner.status == "hint" and "wrong numbers" in inner.message
+
+
+@pytest.mark.parametrize(
+    "check",
+    [nb05.check_dL_dX, nb05.check_dL_dW, nb05.check_dL_db, nb05.check_dL_dW_column],
+)
+@pytest.mark.parametrize("answer", [None, "abc", [[1, 2]]])
+def test_checks_never_raise_on_odd_answers(check, answer):
+    assert check(lambda *args: answer).status == "hint"

@@ -68,3 +68,11 @@ def test_gd_predicted_change():
         lambda grads, lr: -lr * sum(float(g.sum()) for g in grads)
     )
     assert no_square.status == "hint" and "**" not in no_square.message
+
+
+@pytest.mark.parametrize(
+    "check", [nb06.check_through_relu, nb06.check_tiny_net_backward, nb06.check_gd_predicted_change]
+)
+@pytest.mark.parametrize("answer", [None, "abc", ("a", "b", "c", "d")])
+def test_checks_never_raise_on_odd_answers(check, answer):
+    assert check(lambda *args: answer).status == "hint"

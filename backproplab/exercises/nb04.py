@@ -166,14 +166,19 @@ def check_backward_scalar(backward_scalar: Callable[[Tensor], None]) -> Feedback
                 "root.grad = 1, then walk the order from the root back, giving every input its "
                 "gradient",
             )
+        try:
+            got = [float(np.asarray(x.grad)), float(np.asarray(y.grad))]
+        except (TypeError, ValueError):
+            return hint(
+                exercise, f"for L = {name}, x.grad and y.grad should be numbers (0-d arrays)"
+            )
         dx, dy = _central_difference(f, x0, y0)
-        ok = np.allclose([float(x.grad), float(y.grad)], [dx, dy], rtol=1e-5, atol=1e-7)
-        if ok:
+        if np.allclose(got, [dx, dy], rtol=1e-5, atol=1e-7):
             continue
         xb = Tensor(x0, requires_grad=True)
         yb = Tensor(y0, requires_grad=True)
         overwritten = _overwriting_backward(f(xb, yb))
-        if np.isclose(float(x.grad), float(overwritten[id(xb)])):
+        if np.isclose(got[0], float(overwritten[id(xb)])):
             return hint(
                 exercise,
                 f"for L = {name}, x feeds more than one node and your x.grad keeps only the "
@@ -211,7 +216,10 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
             "a vjp returns a tuple with one gradient per input; softplus has one input, so "
             "return a 1-tuple: (gradient,)",
         )
-    gx = np.asarray(result[0], dtype=float)
+    try:
+        gx = np.asarray(result[0], dtype=float)
+    except (TypeError, ValueError):
+        return hint(exercise, "the gradient in your tuple should be a numpy array shaped like x")
     if gx.shape != x.shape:
         return hint(exercise, f"the gradient has shape {gx.shape}, but x has shape {x.shape}")
     if np.allclose(gx, g * local, rtol=1e-5, atol=1e-8):
