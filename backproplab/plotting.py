@@ -21,7 +21,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch
 
 from .autodiff import sum_to_shape, toposort
 from .tensor import Tensor
@@ -158,9 +157,10 @@ class GraphLayout:
 
 
 def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
-    """Lay ``root``'s graph out left to right: every op one column right of its latest input;
-    inputs and constants one column left of their first consumer (short edges); within a
-    column, nodes sorted by the average height of their inputs (fewer crossings)."""
+    """Lay ``root``'s graph out left to right: the root in the last column and every other
+    node one column left of its first consumer (so edges are short and each column is one
+    step of the computation); within a column, nodes sorted by the average height of their
+    consumers (fewer crossings)."""
     nodes = graph_nodes(root)
     where = {id(t): i for i, t in enumerate(nodes)}
     edges = [(where[id(x)], i) for i, t in enumerate(nodes) for x in t.inputs]
@@ -168,31 +168,36 @@ def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
     for src, dst in edges:
         consumers[src].append(dst)
 
-    col = [0] * len(nodes)
-    for i, t in enumerate(nodes):  # inputs come first, so their columns are known
-        if t.inputs:
-            col[i] = 1 + max(col[where[id(x)]] for x in t.inputs)
-    for i, t in enumerate(nodes):
-        if not t.inputs and consumers[i]:
-            col[i] = min(col[j] for j in consumers[i]) - 1
+    col = [0] * len(nodes)  # the root goes last; every other node just left of its first consumer
+    for i in range(len(nodes) - 2, -1, -1):  # outputs before inputs: consumers are placed
+        col[i] = min(col[j] for j in consumers[i]) - 1
     low = min(col)
     col = [c - low for c in col]
 
-    # rows: leaves keep their discovery order, ops sit near the mean row of their inputs
+    # rows, column by column from the root leftwards: each node goes near the mean row of its
+    # consumers (already placed), inputs of one consumer in argument order (x above y in x + y)
     row = [0.0] * len(nodes)
     columns: dict[int, list[int]] = {}
     for i in range(len(nodes)):
         columns.setdefault(col[i], []).append(i)
+    arg_of: list[list[float]] = [[] for _ in nodes]
+    for i, t in enumerate(nodes):
+        n = len(t.inputs)
+        for k, x in enumerate(t.inputs):
+            arg_of[where[id(x)]].append((i, (k - (n - 1) / 2) / (n + 1)))
 
-    def height(i: int) -> float:  # mean row of the inputs already placed (left of i)
-        ins = [row[where[id(x)]] for x in nodes[i].inputs if col[where[id(x)]] < col[i]]
-        return float(np.mean(ins)) if ins else float(i)
+    def height(i: int) -> float:  # mean row of the consumers, nudged by argument position
+        return float(np.mean([row[j] + nudge for j, nudge in arg_of[i]])) if arg_of[i] else 0.0
 
-    for c in sorted(columns):
-        members = columns[c]
-        members.sort(key=lambda i: (height(i), i))
-        for slot, i in enumerate(members):
-            row[i] = slot - (len(members) - 1) / 2  # centred on 0
+    for c in sorted(columns, reverse=True):
+        members = sorted(columns[c], key=lambda i: (height(i), i))
+        wanted = [height(i) for i in members]
+        placed: list[float] = []
+        for h in wanted:  # as close to where it wants to be as the box above allows
+            placed.append(h if not placed else max(h, placed[-1] + 1.0))
+        shift = float(np.mean(np.subtract(placed, wanted)))  # share the push between all
+        for i, r in zip(members, placed):
+            row[i] = r - shift
     names = node_names(nodes, model)
     # y grows upward in matplotlib: the first of a column goes on top
     return GraphLayout(nodes, names, col, [-r for r in row], edges)
@@ -216,36 +221,85 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
     return fig, ax
 
 
+# Box sizes in inches for 8-point monospace text (0.6 em wide characters, 1.2 em lines, 0.4 em
+# padding): the graph figures are made so that one data unit is one inch (times ``scale``).
+_CHAR, _LINE, _PAD = 0.6 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
+MAX_WIDTH, MAX_HEIGHT = 60.0, 40.0  # inches; bigger graphs are drawn smaller
+
+
+def _half_size(text: str) -> tuple[float, float]:
+    lines = text.split("\n")
+    return max(map(len, lines)) * _CHAR / 2 + _PAD, len(lines) * _LINE / 2 + _PAD
+
+
+def _clip(p0: tuple, p1: tuple, size0: tuple, size1: tuple) -> tuple[tuple, tuple]:
+    """The segment p0 -> p1 shortened to run from the edge of box 0 to the edge of box 1."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+
+    def along(size: tuple) -> float:  # fraction of the segment inside a box of half-size `size`
+        fx = size[0] / abs(dx) if dx else np.inf
+        fy = size[1] / abs(dy) if dy else np.inf
+        return min(fx, fy)
+
+    a, b = along(size0) + 0.01, 1 - along(size1) - 0.01
+    return (p0[0] + a * dx, p0[1] + a * dy), (p0[0] + b * dx, p0[1] + b * dy)
+
+
 def _draw_boxes(
-    ax: Axes,
     x: Sequence[float],
     y: Sequence[float],
     names: Sequence[str],
     texts: Sequence[str],
     colors: Sequence[str],
     edges: Sequence[tuple[int, int]],
-    edge_labels: dict[tuple[str, str], str],
-    bold: set[str],
-) -> None:
-    """Boxes of text at (x, y) in data units joined by arrows; the shared drawing code."""
-    for src, dst in edges:  # edges first, boxes on top of them
-        p0, p1 = (x[src], y[src]), (x[dst], y[dst])
-        arrow = FancyArrowPatch(p0, p1, arrowstyle="-|>", mutation_scale=12, color="0.45",
-                                shrinkA=32, shrinkB=32, lw=1.0, zorder=1)  # fmt: skip
-        ax.add_patch(arrow)
-        label = edge_labels.get((names[src], names[dst]))
+    *,
+    edge_labels: dict[tuple[str, str], str] | None = None,
+    bold: Sequence[str] = (),
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Boxes of text centred at (x, y) (inches) joined by arrows: the shared drawing code.
+
+    Arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes' edges.
+    """
+    margin = 1.2
+    width = max(x) - min(x) + 2 * margin
+    height = max(y) - min(y) + 2 * margin * 0.6
+    top = 0.45 if title else 0.0
+    scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / (height + top))
+    if ax is None:
+        fig = plt.figure(figsize=(width * scale, (height + top) * scale))
+        ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
+    fig = ax.figure
+    sizes = [_half_size(t) for t in texts]
+    starts, ends = [], []
+    for src, dst in edges:
+        a, b = _clip((x[src], y[src]), (x[dst], y[dst]), sizes[src], sizes[dst])
+        starts.append(a)
+        ends.append(b)
+    if edges:
+        start, end = np.array(starts), np.array(ends)
+        ax.quiver(start[:, 0], start[:, 1], end[:, 0] - start[:, 0], end[:, 1] - start[:, 1],
+                  angles="xy", scale_units="xy", scale=1, units="inches", width=0.012 * scale,
+                  headwidth=5, headlength=7, headaxislength=6, color="0.45", zorder=1)  # fmt: skip
+    for (src, dst), a, b in zip(edges, starts, ends):
+        label = (edge_labels or {}).get((names[src], names[dst]))
         if label:
-            ax.text((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2 + 0.12, label, color=GRAD_COLOR,
-                    ha="center", va="bottom", fontsize=8, zorder=4,
+            ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.05, label, color=GRAD_COLOR,
+                    ha="center", va="bottom", fontsize=8 * scale, zorder=4,
                     gid=f"edge:{names[src]}->{names[dst]}")  # fmt: skip
+    bold = set(bold)
     for i, name in enumerate(names):
-        ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8, family="monospace",
-                zorder=3, gid=name,
+        ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8 * scale,
+                family="monospace", zorder=3, gid=name,
                 bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
-                          lw=2.0 if name in bold else 0.8))  # fmt: skip
-    ax.set_xlim(min(x) - 1.4, max(x) + 1.4)
-    ax.set_ylim(min(y) - 0.8, max(y) + 0.8)
+                          lw=(2.0 if name in bold else 0.8) * scale))  # fmt: skip
+    ax.set_xlim(min(x) - margin, max(x) + margin)
+    ax.set_ylim(min(y) - margin * 0.6, max(y) + margin * 0.6)
     ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=11 * max(scale, 0.6))
+    return fig
 
 
 def draw_graph(
@@ -275,10 +329,7 @@ def draw_graph(
     layout = graph_layout(root, model=model)
     if len(layout) > max_nodes:
         return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
-    columns = max(layout.x) + 1
-    tallest = max(layout.x.count(c) for c in set(layout.x))
-    fig, ax = _figure(ax, width=min(2.2 * columns + 1, 60), height=min(1.2 * tallest + 1.2, 40))
-    sx, sy = 2.2, 1.2  # data units between columns / rows: boxes never overlap
+    sx, sy = 2.2, 1.0  # inches between columns / rows: boxes never overlap
     texts, colors = [], []
     for i, t in enumerate(layout.nodes):
         name = layout.names[i]
@@ -292,11 +343,8 @@ def draw_graph(
             colors.append(OP_COLOR)
     xs = [c * sx for c in layout.x]
     ys = [r * sy for r in layout.y]
-    _draw_boxes(ax, xs, ys, layout.names, texts, colors, layout.edges, edge_labels or {},
-                set(highlight))  # fmt: skip
-    if title:
-        ax.set_title(title)
-    return fig
+    return _draw_boxes(xs, ys, layout.names, texts, colors, layout.edges,
+                       edge_labels=edge_labels, bold=highlight, title=title, ax=ax)  # fmt: skip
 
 
 # ------------------------------------------------------------------------ big graphs, summarised
@@ -371,12 +419,8 @@ def graph_summary(
 
 def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> Figure:
     per_row = 6
-    rows = -(-len(summary) // per_row)
-    fig, ax = _figure(
-        ax, width=min(2.6 * min(len(summary), per_row) + 1, 30), height=1.6 * rows + 1
-    )
     xs = [(k % per_row) * 2.6 for k in range(len(summary))]  # reading order, row by row
-    ys = [-(k // per_row) * 1.6 for k in range(len(summary))]
+    ys = [-(k // per_row) * 1.3 for k in range(len(summary))]
     texts = []
     for name, ops, shape, norm in zip(summary.names, summary.ops, summary.shapes,
                                       summary.grad_norms):  # fmt: skip
@@ -385,18 +429,17 @@ def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> 
         if norm is not None:
             lines.append(f"grad |{norm:.3g}|")
         texts.append("\n".join(lines))
-    _draw_boxes(ax, xs, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges, {},
-                set())  # fmt: skip
     n_nodes = sum(sum(ops.values()) for ops in summary.ops)
-    ax.set_title(title or f"{n_nodes} ops in {len(summary)} groups (summarised)")
-    return fig
+    title = title or f"{n_nodes} ops in {len(summary)} groups (summarised)"
+    return _draw_boxes(xs, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges,
+                       title=title, ax=ax)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- to_dot (text)
-def to_dot(root: Tensor) -> str:
+def to_dot(root: Tensor, model: Module | None = None) -> str:
     """The graph as Graphviz DOT text (render it with ``dot -Tsvg`` if you have Graphviz).
     Node ids are the run-independent names of ``node_names``."""
-    layout = graph_layout(root)
+    layout = graph_layout(root, model=model)
     lines = ["digraph backproplab {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     for i, t in enumerate(layout.nodes):
         label = _node_text(layout.names[i], t, t.grad, show_grad=True).replace("\n", "\\n")
