@@ -310,6 +310,7 @@ def draw_graph(
     max_nodes: int = 100,
     grads: dict[str, np.ndarray | None] | None = None,
     highlight: Sequence[str] = (),
+    done: Sequence[str] = (),
     edge_labels: dict[tuple[str, str], str] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
@@ -322,9 +323,10 @@ def draw_graph(
     ``model``, or per group of columns without one.
 
     ``grads`` overrides the gradients shown (by node name; the step-through uses it);
-    ``highlight`` names nodes to colour; ``edge_labels`` writes text on the edge from input to
-    output, keyed by ``(input name, output name)``. Each box is a Text artist whose ``gid`` is
-    the node name, so ``{t.get_gid(): t.get_text() for t in ax.texts}`` reads the picture back.
+    ``highlight`` names nodes to colour orange, ``done`` green; ``edge_labels`` writes text on
+    the edge from input to output, keyed by ``(input name, output name)``. Each box is a Text
+    artist whose ``gid`` is the node name, so ``{t.get_gid(): t.get_text() for t in ax.texts}``
+    reads the picture back.
     """
     layout = graph_layout(root, model=model)
     if len(layout) > max_nodes:
@@ -337,6 +339,8 @@ def draw_graph(
         texts.append(_node_text(name, t, grad, show_grad))
         if name in highlight:
             colors.append(ACTIVE_COLOR)
+        elif name in done:
+            colors.append(DONE_COLOR)
         elif t.op is None:
             colors.append(LEAF_COLOR if (t.requires_grad or t.name) else CONST_COLOR)
         else:
@@ -561,8 +565,8 @@ def draw_backward_step(
     root: Tensor, step: int, *, steps: list[BackwardStep] | None = None, ax: Axes | None = None
 ) -> Figure:
     """Draw step ``step`` (0-based) of the backward pass: the node being processed in orange,
-    the gradients known so far in red, and on each edge into it the downstream gradient it
-    sends (with the local gradient when the node is a scalar)."""
+    nodes already processed in green, the gradients known so far, and on each edge into it the
+    downstream gradient it sends (upstream × local = downstream when the node is a scalar)."""
     steps = backward_steps(root) if steps is None else steps
     if not 0 <= step < len(steps):
         raise IndexError(f"draw_backward_step: step {step} is out of range: there are {len(steps)}")
@@ -577,7 +581,8 @@ def draw_backward_step(
         labels[(name, s.node)] = text
     title = f"step {step + 1} of {len(steps)}: {s.node} = {s.op}, "
     title += f"upstream {format_array(s.upstream)}"
-    return draw_graph(root, grads=s.grads, highlight=[s.node], edge_labels=labels,
+    finished = [earlier.node for earlier in steps[:step]]
+    return draw_graph(root, grads=s.grads, highlight=[s.node], done=finished, edge_labels=labels,
                       title=title, ax=ax)  # fmt: skip
 
 

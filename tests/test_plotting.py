@@ -193,6 +193,9 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
     assert boxes["edge:x->q"].get_text() == "-4×1=-4"
     assert boxes["edge:y->q"].get_text() == "-4×1=-4"
     assert boxes["z"].get_text().endswith("grad 3")  # known after step 1
+    assert boxes["L"].get_bbox_patch().get_facecolor() == matplotlib.colors.to_rgba(
+        plotting.DONE_COLOR
+    )  # processed in step 1
     assert ax.get_title() == "step 2 of 2: q = add, upstream -4"
     first = texts_by_name(plotting.draw_backward_step(L, 0))
     assert first["x"] == "x\nvalue -2"  # x's gradient has not arrived yet at step 1
