@@ -1,0 +1,226 @@
+"""Explorers for JupyterLab: sliders over the pictures in ``plotting``.
+
+Each explorer is two things: a plain function that computes the numbers (``gradient_norms``,
+``train_2d``, ``eps_errors_at``, ``plotting.backward_steps``), testable without a kernel, and a
+thin factory that puts ipywidgets controls in front of it. A factory returns an
+``ipywidgets.interactive``: display it in a notebook cell (it is the last expression), or set
+its controls' ``.value`` and read ``.result`` -- what the function computed -- without one::
+
+    stepper = backward_stepper(L)
+    stepper.children[0].value = 2      # the "step" slider
+    stepper.result.node                # the node processed at step 2
+
+Widget state is not saved in notebooks by default: re-run the cell to see an explorer again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import plotting
+from .tensor import Tensor
+
+__all__ = [
+    "INITS",
+    "backward_stepper",
+    "eps_errors_at",
+    "eps_explorer",
+    "gradient_explorer",
+    "gradient_norms",
+    "train_2d",
+    "training_explorer",
+]
+
+# the initialisations the explorers offer: a name in nn.init_weight, or a standard deviation
+INITS: dict[str, str | float] = {
+    "xavier": "xavier",
+    "he": "he",
+    "small (std 0.01)": 0.01,
+    "large (std 1.0)": 1.0,
+}
+
+
+def _show(fig: plt.Figure) -> None:
+    """Display a figure in the widget's output area and free it (no figure piles up)."""
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- backward stepper
+def backward_stepper(root: Tensor) -> widgets.interactive:
+    """A slider over the steps of ``root``'s backward pass (``plotting.backward_steps``): each
+    position draws the graph with the node being processed and says, in numbers, what it
+    received, multiplied and sent. ``.result`` is the current ``BackwardStep``."""
+    steps = plotting.backward_steps(root)
+    if not steps:
+        raise ValueError("backward_stepper: the graph has no op that needs a gradient")
+
+    def show(step: int) -> plotting.BackwardStep:
+        _show(plotting.draw_backward_step(root, step - 1, steps=steps))
+        print(steps[step - 1].describe())
+        return steps[step - 1]
+
+    slider = widgets.IntSlider(value=1, min=1, max=len(steps), description="step")
+    return widgets.interactive(show, step=slider)
+
+
+# ------------------------------------------------------------------ depth / activation / init
+def gradient_norms(
+    depth: int,
+    activation: str,
+    init: str | float,
+    *,
+    width: int = 32,
+    n_in: int = 16,
+    batch: int = 64,
+    residual: bool = False,
+    seed: int = 0,
+) -> dict[str, float]:
+    """||dL/dW|| per Linear layer (input side first) of a freshly initialised
+    ``nn.deep_network(depth, width, ...)`` after one backward pass on random inputs
+    (standard normal, ``batch`` x ``n_in``) with random labels from 4 classes."""
+    from .nn import deep_network
+
+    rng = np.random.default_rng(seed)
+    model = deep_network(depth, width, residual=residual, activation=activation, init=init,
+                         n_in=n_in, n_out=4, rng=rng)  # fmt: skip
+    X = rng.normal(size=(batch, n_in))
+    y = rng.integers(0, 4, size=batch)
+    return plotting.layer_gradient_norms(model, X, y)
+
+
+def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interactive:
+    """Depth, activation, initialisation and skip connections -> the gradient norm of every
+    layer at initialisation (log scale): watch gradients vanish or explode as depth grows.
+    ``.result`` is the dict of norms from ``gradient_norms``."""
+
+    def show(depth: int, activation: str, init: str, residual: bool) -> dict[str, float]:
+        norms = gradient_norms(depth, activation, INITS[init], width=width, residual=residual)
+        values = list(norms.values())
+        label = f"{activation}, {init}" + (", residual" if residual else "")
+        fig = plotting.plot_gradient_norms({label: norms}, title="gradient norm per layer")
+        fig.axes[0].set_title(
+            f"first layer / last layer = {values[0] / values[-1]:.3g}", fontsize=9, loc="right"
+        )
+        _show(fig)
+        return norms
+
+    return widgets.interactive(
+        show,
+        depth=widgets.IntSlider(value=10, min=1, max=max_depth, description="depth"),
+        activation=widgets.Dropdown(
+            options=["sigmoid", "tanh", "relu", "leaky_relu"],
+            value="sigmoid",
+            description="activation",
+        ),  # fmt: skip
+        init=widgets.Dropdown(options=list(INITS), value="xavier", description="init"),
+        residual=widgets.Checkbox(value=False, description="residual"),
+    )
+
+
+# ---------------------------------------------------------------------- training on 2-D data
+def train_2d(
+    dataset: str = "moons",
+    *,
+    lr: float = 0.03,
+    width: int = 16,
+    depth: int = 2,
+    epochs: int = 60,
+    activation: str = "relu",
+    n: int = 200,
+    seed: int = 0,
+):
+    """Train an MLP (``depth`` hidden layers of ``width`` units) with Adam on a 2-D dataset
+    from ``backproplab.datasets`` (moons, circles, spirals, xor). Returns
+    ``(model, history, X, y)``; the same arguments give the same result every run."""
+    from . import datasets
+    from .nn import MLP
+    from .optim import Adam
+    from .train import fit
+
+    makers = {"moons": datasets.moons, "circles": datasets.circles, "spirals": datasets.spirals,
+              "xor": datasets.xor}  # fmt: skip
+    if dataset not in makers:
+        raise ValueError(f"train_2d: unknown dataset {dataset!r}; use one of {sorted(makers)}")
+    X, y = makers[dataset](n=n, rng=seed)
+    classes = int(y.max()) + 1
+    model = MLP([2] + [width] * depth + [classes], activation=activation, rng=seed)
+    history = fit(model, X, y, optimizer=Adam(model.parameters(), lr=lr), epochs=epochs,
+                  batch_size=32, rng=seed)  # fmt: skip
+    return model, history, X, y
+
+
+def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.interactive:
+    """Learning rate, width and depth -> a freshly trained MLP's decision boundary and its loss
+    curve (training runs when a slider is released). ``.result`` is ``(model, history)``."""
+
+    def show(lr: float, width: int, depth: int):
+        model, history, X, y = train_2d(dataset, lr=lr, width=width, depth=depth, epochs=epochs)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        title = f"{dataset}: training accuracy {history.train_acc[-1]:.2f}"
+        plotting.plot_decision_boundary(model, X, y, ax=left, resolution=100, title=title)
+        right.plot(history.epochs, history.train_loss)
+        right.set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss")
+        right.grid(alpha=0.3, which="both")
+        fig.tight_layout()
+        _show(fig)
+        return model, history
+
+    slow = {"continuous_update": False}  # train once per release, not on every pixel
+    return widgets.interactive(
+        show,
+        lr=widgets.FloatLogSlider(value=0.03, base=10, min=-4, max=0, description="lr", **slow),
+        width=widgets.IntSlider(value=16, min=2, max=64, description="width", **slow),
+        depth=widgets.IntSlider(value=2, min=1, max=4, description="depth", **slow),
+    )
+
+
+# -------------------------------------------------------------------------------- eps explorer
+def eps_errors_at(
+    f: Callable[[float], float], exact: float, x: float, eps: float
+) -> dict[str, float]:
+    """The one-sided and central difference estimates of f'(x) for one ``eps``, and their
+    errors against ``exact`` (see ``plotting.finite_difference_errors``)."""
+    forward = (f(x + eps) - f(x)) / eps
+    central = (f(x + eps) - f(x - eps)) / (2 * eps)
+    return {
+        "eps": eps,
+        "forward": forward,
+        "central": central,
+        "forward_error": abs(forward - exact),
+        "central_error": abs(central - exact),
+    }
+
+
+def eps_explorer(
+    f: Callable[[float], float] = np.exp, exact: float | None = None, x: float = 1.0
+) -> widgets.interactive:
+    """A slider over log10(eps): the numerical derivative of ``f`` at ``x`` and its error,
+    marked on the error-vs-eps curve. ``exact`` defaults to e^x (right for the default f).
+    ``.result`` is the dict of ``eps_errors_at``."""
+    exact = float(np.exp(x)) if exact is None else exact
+
+    def show(log10_eps: float) -> dict[str, float]:
+        point = eps_errors_at(f, exact, x, 10.0**log10_eps)
+        fig = plotting.plot_eps_error(f, exact, x)
+        ax = fig.axes[0]
+        tiny = np.finfo(float).tiny
+        ax.plot([point["eps"]] * 2, [max(point["forward_error"], tiny),
+                max(point["central_error"], tiny)], "ko", ms=8, label="this eps")  # fmt: skip
+        ax.legend()
+        _show(fig)
+        print(
+            f"eps = {point['eps']:.1e}: one-sided {point['forward']:.12f} "
+            f"(error {point['forward_error']:.1e}), central {point['central']:.12f} "
+            f"(error {point['central_error']:.1e}), exact {exact:.12f}"
+        )
+        return point
+
+    slider = widgets.FloatSlider(value=-5, min=-15, max=0, step=0.5, description="log10 eps")
+    return widgets.interactive(show, log10_eps=slider)

@@ -1,0 +1,100 @@
+"""The explorers, built headless: set a control's value, read what the function computed."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests draw off screen
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import backproplab as bl  # noqa: E402
+from backproplab import widgets  # noqa: E402
+
+
+def control(w, description):
+    """The control of an ``interactive`` labelled ``description``."""
+    (found,) = [c for c in w.kwargs_widgets if c.description == description]
+    return found
+
+
+def test_backward_stepper_walks_the_steps():
+    x = bl.Tensor(-2.0, requires_grad=True, name="x")
+    y = bl.Tensor(5.0, requires_grad=True, name="y")
+    z = bl.Tensor(-4.0, requires_grad=True, name="z")
+    q = x + y
+    q.name = "q"
+    L = q * z
+    L.name = "L"
+    w = widgets.backward_stepper(L)
+    step = control(w, "step")
+    assert (step.min, step.max) == (1, 2)
+    assert w.result.node == "L" and float(w.result.upstream) == 1.0
+    step.value = 2
+    assert w.result.node == "q"
+    assert [float(g) for g in w.result.downstream] == [-4.0, -4.0]
+    assert x.grad is None  # stepping does not run backward() on the graph
+    with pytest.raises(ValueError, match="no op"):
+        widgets.backward_stepper(x)  # a leaf: nothing to step through
+
+
+def test_gradient_norms_vanish_with_sigmoid_and_not_with_relu_he():
+    sigmoid = list(widgets.gradient_norms(20, "sigmoid", "xavier").values())
+    relu = list(widgets.gradient_norms(20, "relu", "he").values())
+    assert len(sigmoid) == len(relu) == 22  # depth hidden layers + first + last
+    assert sigmoid[0] / sigmoid[-1] < 1e-6  # sigmoid' <= 1/4 per layer: 20 layers crush it
+    assert 0.1 < relu[0] / relu[-1] < 10  # He init keeps the scale through ReLUs
+    small = list(widgets.gradient_norms(20, "relu", 0.01).values())
+    assert max(small) < 1e-20  # std 0.01: signals shrink layer by layer, forward and back
+
+
+def test_gradient_explorer_recomputes_on_each_control():
+    w = widgets.gradient_explorer(max_depth=12)
+    assert len(w.result) == 12  # default depth 10
+    control(w, "depth").value = 3
+    assert len(w.result) == 5
+    control(w, "activation").value = "relu"
+    control(w, "init").value = "he"
+    assert w.result == widgets.gradient_norms(3, "relu", "he")
+    control(w, "residual").value = True
+    assert list(w.result)[1] == "2.f.0"  # the hidden layers are now residual blocks
+
+
+def test_train_2d_is_deterministic_and_learns():
+    model, history, X, y = widgets.train_2d("xor", epochs=30)
+    again = widgets.train_2d("xor", epochs=30)[1]
+    assert history.train_loss == again.train_loss
+    assert X.shape == (200, 2) and history.train_acc[-1] >= 0.95
+    with pytest.raises(ValueError, match="unknown dataset"):
+        widgets.train_2d("mnist")
+
+
+def test_training_explorer_retrains_when_a_slider_moves():
+    w = widgets.training_explorer("moons", epochs=30)
+    model, history = w.result
+    assert len(history.train_loss) == 30
+    assert history.train_acc[-1] >= 0.95
+    control(w, "lr").value = 1e-4  # far too small a step to learn in 30 epochs
+    control(w, "width").value = 2
+    _, slow = w.result
+    assert slow.train_acc[-1] < history.train_acc[-1]
+    assert slow.train_loss[-1] > 0.3
+
+
+def test_eps_errors_at_by_hand():
+    point = widgets.eps_errors_at(lambda v: v**2, 6.0, 3.0, 0.5)
+    assert point["forward"] == 6.5  # (3.5^2 - 3^2) / 0.5
+    assert point["central"] == 6.0  # (3.5^2 - 2.5^2) / 1: exact for a parabola
+    assert point["forward_error"] == 0.5 and point["central_error"] == 0.0
+
+
+def test_eps_explorer_shows_both_kinds_of_error():
+    w = widgets.eps_explorer()
+    assert w.result["eps"] == pytest.approx(1e-5)
+    assert w.result["central_error"] < 1e-9  # a good eps
+    control(w, "log10 eps").value = -15
+    assert w.result["forward_error"] > 1e-3  # rounding error ~ 1e-16 / eps
+    control(w, "log10 eps").value = 0
+    assert w.result["forward_error"] > 0.5  # truncation error ~ f''(x) eps / 2
+    assert np.isclose(w.result["forward"], np.e**2 - np.e)
