@@ -21,6 +21,7 @@ does the same job in fewer lines for a small package.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -206,7 +207,7 @@ def init_weight(
     * a number: that standard deviation, e.g. ``0.01`` (too small for a deep net: try it).
     * ``"zeros"``: all zeros (every unit then computes the same thing: symmetry is never broken).
     """
-    if isinstance(init, (int, float)) and not isinstance(init, bool):
+    if isinstance(init, numbers.Real) and not isinstance(init, bool):  # also numpy floats
         std = float(init)
     elif init in ("he", "kaiming"):
         std = np.sqrt(2.0 / n_in)

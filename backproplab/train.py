@@ -121,6 +121,26 @@ class Diagnostics:
     act_std: np.ndarray
     dead_fraction: np.ndarray
 
+    def table(self, record: int = -1) -> str:
+        """One record as a table, a row per layer: where is the gradient, what is dead?
+
+        Each Linear layer is shown with the activation that follows it (if any)."""
+        r = record
+        lines = [
+            f"step {self.step[r]} (epoch {self.epoch[r]})",
+            f"{'layer':<12}{'||grad W||':>12}{'update/W':>11}   {'activation':<12}"
+            f"{'mean':>9}{'std':>9}{'dead':>7}",
+        ]
+        for i, name in enumerate(self.layers):
+            row = f"{name:<12}{self.grad_norm[r, i]:>12.2e}{self.update_ratio[r, i]:>11.1e}   "
+            if i < len(self.activations):
+                row += (
+                    f"{self.activations[i]:<12}{self.act_mean[r, i]:>9.3f}"
+                    f"{self.act_std[r, i]:>9.3f}{self.dead_fraction[r, i]:>7.0%}"
+                )
+            lines.append(row.rstrip())
+        return "\n".join(lines)
+
 
 @dataclass
 class History:

@@ -190,3 +190,18 @@ def test_deep_plain_network_fails_where_the_residual_one_learns(digits):
     assert g_plain[1] < 1e-12 * g_plain[-1]
     assert g_res[1] > 1e-2 * g_res[-1]
     assert len(plain.diagnostics.layers) == 32  # input layer, 30 hidden, output layer
+
+
+def test_diagnostics_table_shows_one_row_per_layer():
+    X, y = datasets.spirals(n=90, rng=0)
+    model = nn.MLP([2, 8, 8, 3], rng=0)
+    model[2].bias.data[:4] = -50.0  # half of the second hidden layer is dead
+    history = train.fit(
+        model, X, y, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=1, batch_size=30,
+        diagnostics=True,
+    )  # fmt: skip
+    lines = history.diagnostics.table().splitlines()
+    assert lines[0] == "step 3 (epoch 1)"
+    assert [line.split()[0] for line in lines[2:]] == ["0", "2", "4"]
+    assert lines[3].endswith("50%") and lines[2].endswith("0%")
+    assert len(lines[4].split()) == 3  # the output layer has no activation
