@@ -73,6 +73,8 @@ def graph_nodes(root: Tensor) -> list[Tensor]:
     too, because a picture of ``(x + 5) * -4`` should show the 5 and the -4. Iterative depth-first
     search over the ordered ``inputs`` tuples: the same order on every run.
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"graph_nodes: expected a Tensor, got {type(root).__name__}")
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
@@ -515,7 +517,17 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
     nodes = graph_nodes(root)
     names = dict(zip(map(id, nodes), node_names(nodes)))  # the same names as the drawing
     name = lambda t: names[id(t)]  # noqa: E731
+    if grad is None and root.size != 1:
+        raise ValueError(
+            f"backward_steps: the root has shape {root.shape}; pass a gradient of that shape "
+            f"or reduce it to a scalar first (e.g. L.sum())"
+        )
     seed = np.ones_like(root.data) if grad is None else np.asarray(grad, dtype=root.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(
+            f"backward_steps: the gradient has shape {seed.shape} but the root has shape "
+            f"{root.shape}; they must match"
+        )
     grads: dict[str, np.ndarray] = {name(root): seed}
     received: dict[str, list[tuple[str, np.ndarray]]] = {name(root): [("seed", seed)]}
     steps = []

@@ -32,6 +32,7 @@ __all__ = [
     "Comparison",
     "MatmulDerivation",
     "check_backward",
+    "expression_size",
     "gradients",
     "leaf_symbols",
     "matmul_derivation",
@@ -224,6 +225,11 @@ def _leaf_names(root: Tensor) -> dict[int, str]:
     for t in _leaves(root):
         if t.requires_grad:
             if t.name:
+                if t.name in names.values():
+                    raise ValueError(
+                        f"to_sympy: two different tensors are both called '{t.name}'; give "
+                        f"them different names (they would become the same symbol)"
+                    )
                 names[id(t)] = t.name
             else:
                 k += 1
@@ -364,6 +370,14 @@ def check_backward(
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=atol))
         rows.append((name, formula, want, t.grad, agrees))
     return Comparison(rows, rtol, atol)
+
+
+def expression_size(expr: object) -> int:
+    """How big a formula is: the number of operations in it (``sympy.count_ops``), summed over
+    the entries of a matrix. Use it to measure expression swell."""
+    if isinstance(expr, sp.MatrixBase):
+        return int(sum(sp.count_ops(e) for e in expr))
+    return int(sp.count_ops(expr))
 
 
 def _evaluate(formula: object, point: dict[str, float]) -> float:

@@ -349,3 +349,16 @@ def test_finite_difference_errors_show_the_trade_off():
     assert central[1] < forward[1]
     fig = plotting.plot_eps_error(np.exp, np.exp(1.0), 1.0, eps=[1e-1, 1e-5])
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), central[:2])
+
+
+def test_bad_input_gets_a_clear_error():
+    with pytest.raises(TypeError, match="graph_nodes: expected a Tensor, got ndarray"):
+        plotting.draw_graph(np.ones(3))
+    v = bl.Tensor(np.ones(3), requires_grad=True, name="v")
+    with pytest.raises(ValueError, match=r"backward_steps: the root has shape \(3,\)"):
+        plotting.backward_steps(v * 2)
+    with pytest.raises(ValueError, match=r"gradient has shape \(2,\)"):
+        plotting.backward_steps(v * 2, np.ones(2))
+    steps = plotting.backward_steps(v * 2, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(steps[-1].grads["v"], [2.0, 4.0, 6.0])
+    assert steps[0].local == [None, None]  # tensors: no local derivative shown, constant 2

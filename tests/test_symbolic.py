@@ -205,3 +205,23 @@ def test_matmul_derivation_reads_off_xt_g():
     assert d.dW_is_XT_G and d.dX_is_G_WT
     wrong = symbolic.MatmulDerivation(d.X, d.W, d.G, d.Y, d.L, d.dX, 2 * d.X.T * d.G)
     assert not wrong.dW_is_XT_G
+
+
+def test_two_leaves_with_one_name_are_refused():
+    a = bl.Tensor(1.0, requires_grad=True, name="x")
+    b = bl.Tensor(2.0, requires_grad=True, name="x")
+    with pytest.raises(ValueError, match="both called 'x'"):
+        symbolic.to_sympy(a * b)
+
+
+def test_expression_size_counts_operations():
+    x, y = symbolic.symbols("x y")
+    assert symbolic.expression_size(x * y + x) == 2  # one mul, one add
+    assert symbolic.expression_size(sp.Matrix([x + y, x * y])) == 2
+    w = bl.Tensor(0.5, requires_grad=True, name="w")
+    h = w
+    sizes = []
+    for _ in range(3):  # each layer wraps the formula once more: tanh(w * h)
+        h = (h * w).tanh()
+        sizes.append(symbolic.expression_size(symbolic.gradients(h)["w"]))
+    assert sizes[0] < sizes[1] < sizes[2]
