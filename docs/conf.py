@@ -1,0 +1,81 @@
+"""Sphinx configuration: the curriculum as a static site.
+
+Build (offline, warnings are errors):  sphinx-build -W -b html docs docs/_build/html
+
+The notebooks are rendered with the outputs stored in them (myst-nb, nb_execution_mode = "off"):
+the site shows exactly what nbval checks, and building it runs no code from the notebooks.
+Sphinx reads sources only inside docs/, so each build first copies notebooks/NN_*.ipynb into
+docs/notebooks/ (git-ignored; a symbolic link would resolve the notebooks' links between each
+other outside docs/).
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+
+
+def copy_notebooks() -> None:
+    """Mirror notebooks/NN_*.ipynb into docs/notebooks/, keeping times (incremental builds)."""
+    target = DOCS / "notebooks"
+    target.mkdir(exist_ok=True)
+    sources = {path.name: path for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    for stale in target.glob("*.ipynb"):
+        if stale.name not in sources:
+            stale.unlink()
+    for name, source in sources.items():
+        shutil.copy2(source, target / name)
+
+
+copy_notebooks()
+
+project = "backproplab"
+author = "The backproplab authors"
+copyright = "2026, the backproplab authors"
+
+extensions = ["myst_nb", "sphinx.ext.autodoc"]
+exclude_patterns = ["_build", "**/.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
+
+nb_execution_mode = "off"  # render the stored outputs; never re-execute
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+
+html_theme = "sphinx_book_theme"
+html_title = "backproplab"
+html_theme_options = {"show_toc_level": 2}
+
+# README.md is written for the repository: its links are relative to the repository's root.
+_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)([^)\s]+)\)")
+
+
+def _site_link(match: re.Match) -> str:
+    text, target = match.groups()
+    if target.startswith("notebooks/"):  # a page of this site (myst: "/" = docs/)
+        return f"[{text}](/{target})"
+    if target.startswith("docs/"):
+        return f"[{text}](/{target.removeprefix('docs/')})"
+    return f"{text} (`{target}` in the repository)"  # LICENSE etc. are not pages
+
+
+def readme_links(app, relative_path, parent_docname, content) -> None:
+    """Rewrite the included README's repository-relative links into links of this site."""
+    if Path(relative_path).name == "README.md":
+        content[0] = _LINK.sub(_site_link, content[0])
+
+
+def plain_pipes(app, what, name, obj, options, lines) -> None:
+    """Docstrings are plain text: |x - y| means an absolute value, not an RST substitution."""
+    for index, line in enumerate(lines):
+        parts = line.split("``")  # odd parts are inline literals, where | is already literal
+        parts[::2] = [part.replace("|", "\\|") for part in parts[::2]]
+        lines[index] = "``".join(parts)
+
+
+def setup(app):
+    app.connect("include-read", readme_links)
+    app.connect("autodoc-process-docstring", plain_pipes)
