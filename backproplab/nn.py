@@ -13,7 +13,8 @@ derivations, z = W a + b with column vectors a (n_in,) and z (n_out,) -- and ``b
 (n_out,). Code works on a batch of row vectors, X of shape (batch, n_in), one example per row, so
 the same layer is Z = X @ W.T + b: row i of Z is (W x_i + b) transposed. dL/dW is then
 G.T @ X, the sum over the batch of the outer products delta_i a_i^T of the derivations.
-This is PyTorch's layout (``torch.nn.Linear``), so weights carry over unchanged.
+This is PyTorch's layout (``torch.nn.Linear``), so weights carry over unchanged. For speed the
+layer is one fused op, ``linear``, whose vjp is exactly those formulas (see below).
 
 NB: PyTorch's ``nn.Module`` registers parameters in ``__setattr__``; walking attributes on demand
 does the same job in fewer lines for a small package.
@@ -82,7 +83,7 @@ class Module:
 
     Parameters are found by walking attributes (in the order they were set): Parameters,
     Modules and lists/tuples of either. ``named_parameters()`` gives dotted names such as
-    ``layers.0.weight``.
+    ``blocks.0.weight`` (attribute ``blocks``, item 0, its ``weight``).
     """
 
     training: bool = True
@@ -115,7 +116,7 @@ class Module:
         return found
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
-        """Every Parameter with its dotted name, e.g. ``("layers.0.weight", p)``, each once."""
+        """Every Parameter with its dotted name, e.g. ``("blocks.0.weight", p)``, each once."""
         found: list[tuple[str, Parameter]] = []
         seen: set[int] = set()
         for prefix, module in self.named_modules():
