@@ -250,3 +250,11 @@ def test_state_dict_round_trip_and_mismatch_errors():
         b.load_state_dict(state)
     with pytest.raises(KeyError, match="missing"):
         b.load_state_dict({})
+
+
+def test_linear_without_bias():
+    layer = nn.Linear(3, 2, bias=False, rng=0)
+    assert [n for n, _ in layer.named_parameters()] == ["weight"]
+    x = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T)
+    assert "no bias" in repr(layer)
