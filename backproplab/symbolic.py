@@ -382,12 +382,13 @@ def expression_size(expr: object) -> int:
 
 def _evaluate(formula: object, point: dict[str, float]) -> float:
     expr = sp.sympify(formula)
-    free = {s: point[s.name] for s in expr.free_symbols if s.name in point}
-    value = expr.subs(free)
-    if value.free_symbols:
-        names = sorted(s.name for s in value.free_symbols)
-        raise ValueError(f"check_backward: the formula {formula} uses {names}, which are no leaves")
-    return float(value)
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in point)
+    if unknown:
+        raise ValueError(
+            f"check_backward: the formula {formula} uses {unknown}, which are no leaves"
+        )
+    free = {s: point[s.name] for s in expr.free_symbols}
+    return float(expr.subs(free))
 
 
 # -------------------------------------------------------------------------- matrix derivations
