@@ -5,10 +5,11 @@ The logic behind each picture is a plain function that returns numbers -- ``grap
 the graph, ``backward_steps`` for the step-through -- so tests and notebooks can read what a
 picture shows without looking at pixels.
 
-No system binary is needed: the graph is laid out here (left to right, one column per
-topological layer) and drawn with matplotlib. ``to_dot`` gives Graphviz text for people who
-have Graphviz. Nodes are named by ``Tensor.name`` or by their op and a counter ("add1"), never
-by ``id()``, so a picture is the same on every run.
+No system binary is needed: the graph is laid out here (left to right, the root in the last
+column, every other node one column left of its first consumer) and drawn with matplotlib.
+``to_dot`` gives Graphviz text for people who have Graphviz. Nodes are named by
+``Tensor.name`` or by their op and a counter ("add1"), never by ``id()``, so a picture is the
+same on every run.
 """
 
 from __future__ import annotations
@@ -101,10 +102,12 @@ def node_names(nodes: Sequence[Tensor], model: Module | None = None) -> list[str
     taken = {t.name for t in nodes if t.name} | set(given.values())
     counts: dict[str, int] = {}
     names: list[str] = []
+    used: set[str] = set()
     for t in nodes:
         own = t.name or given.get(id(t))
-        if own and own not in names:
+        if own and own not in used:
             names.append(own)
+            used.add(own)
             continue
         kind = t.op.name if t.op is not None else ("input" if t.requires_grad else "const")
         while True:  # skip counters a learner's own names already use
@@ -113,6 +116,7 @@ def node_names(nodes: Sequence[Tensor], model: Module | None = None) -> list[str
             if candidate not in taken:
                 break
         names.append(candidate)
+        used.add(candidate)
     return names
 
 
@@ -469,7 +473,9 @@ class BackwardStep:
     ``local[k]`` is the derivative of the node with respect to input k when the node and that
     input are scalars, else None (for tensors the vjp computes the product without ever forming
     the local Jacobian). ``downstream[k]`` is None for an input that needs no gradient (a
-    number). ``grads`` is every gradient known after this step (partial sums included).
+    number). ``totals`` is what each input holds after this step (the sum so far, when
+    several consumers send to it); the ``grads`` property, every gradient known after this
+    step, is rebuilt from them (storing a copy per step would cost quadratic memory).
     """
 
     index: int
@@ -480,8 +486,23 @@ class BackwardStep:
     upstream: np.ndarray
     local: list[np.ndarray | None]
     downstream: list[np.ndarray | None]
-    grads: dict[str, np.ndarray] = field(repr=False)
-    root: str = ""
+    totals: dict[str, np.ndarray] = field(repr=False)
+    root: str
+    seed: np.ndarray = field(repr=False)
+    previous: BackwardStep | None = field(default=None, repr=False)
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """Every gradient known after this step, by node name (partial sums included)."""
+        chain = []
+        step: BackwardStep | None = self
+        while step is not None:  # a loop, not recursion: any number of steps
+            chain.append(step)
+            step = step.previous
+        known = {self.root: self.seed}
+        for step in reversed(chain):
+            known.update(step.totals)
+        return known
 
     def describe(self) -> str:
         """The step in one paragraph, with the numbers."""
@@ -502,7 +523,7 @@ class BackwardStep:
                 )
             else:
                 parts.append(f"downstream {d}/d{name} = {format_array(down)} (by the vjp).")
-            total = self.grads.get(name)
+            total = self.totals.get(name)
             if down is not None and total is not None and not np.array_equal(total, down):
                 parts.append(f"({name} now holds the sum {format_array(total)}.)")
         return " ".join(parts)
@@ -566,8 +587,10 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
                 upstream=g,
                 local=local,
                 downstream=downstream,
-                grads=dict(grads),
+                totals={name(x): grads[name(x)] for x in node.inputs if name(x) in grads},
                 root=name(root),
+                seed=seed,
+                previous=steps[-1] if steps else None,
             )
         )
     return steps
