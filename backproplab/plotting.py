@@ -186,23 +186,22 @@ def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
     columns: dict[int, list[int]] = {}
     for i in range(len(nodes)):
         columns.setdefault(col[i], []).append(i)
-    arg_of: list[list[float]] = [[] for _ in nodes]
+    uses: list[list[tuple[int, float]]] = [[] for _ in nodes]  # (consumer, argument nudge)
     for i, t in enumerate(nodes):
         n = len(t.inputs)
         for k, x in enumerate(t.inputs):
-            arg_of[where[id(x)]].append((i, (k - (n - 1) / 2) / (n + 1)))
+            uses[where[id(x)]].append((i, (k - (n - 1) / 2) / (n + 1)))
 
     def height(i: int) -> float:  # mean row of the consumers, nudged by argument position
-        return float(np.mean([row[j] + nudge for j, nudge in arg_of[i]])) if arg_of[i] else 0.0
+        return sum(row[j] + nudge for j, nudge in uses[i]) / len(uses[i]) if uses[i] else 0.0
 
     for c in sorted(columns, reverse=True):
-        members = sorted(columns[c], key=lambda i: (height(i), i))
-        wanted = [height(i) for i in members]
+        wanted = sorted((height(i), i) for i in columns[c])
         placed: list[float] = []
-        for h in wanted:  # as close to where it wants to be as the box above allows
+        for h, _ in wanted:  # as close to where it wants to be as the box above allows
             placed.append(h if not placed else max(h, placed[-1] + 1.0))
-        shift = float(np.mean(np.subtract(placed, wanted)))  # share the push between all
-        for i, r in zip(members, placed):
+        shift = sum(p - h for p, (h, _) in zip(placed, wanted)) / len(placed)  # share the push
+        for (_, i), r in zip(wanted, placed):
             row[i] = r - shift
     names = node_names(nodes, model)
     # y grows upward in matplotlib: the first of a column goes on top
