@@ -115,3 +115,11 @@ def test_binary_cross_entropy_grad_hints(wrong, words):
 
 def test_binary_cross_entropy_grad_not_done():
     assert nb07.check_binary_cross_entropy_grad(stub).status == "not done"
+
+
+def test_a_missing_return_is_named():
+    def forgot_return(g, out):
+        g * out * (1 - out)
+
+    feedback = nb07.check_sigmoid_backward(forgot_return)
+    assert feedback.status == "hint" and "return" in feedback.message

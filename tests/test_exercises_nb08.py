@@ -122,3 +122,11 @@ def test_softmax_vjp_hints(wrong, words):
 
 def test_softmax_vjp_not_done():
     assert nb08.check_softmax_vjp(stub).status == "not done"
+
+
+def test_a_missing_return_is_named():
+    def forgot_return(g, s):
+        s * (g - g @ s)
+
+    feedback = nb08.check_softmax_vjp(forgot_return)
+    assert feedback.status == "hint" and "return" in feedback.message

@@ -93,3 +93,13 @@ def test_sigmoid_hidden_delta_hints(wrong, words):
 
 def test_sigmoid_hidden_delta_not_done():
     assert nb09.check_sigmoid_hidden_delta(stub).status == "not done"
+
+
+def test_a_missing_return_is_named():
+    def forgot_return(d, W, Z):
+        (d @ W) * (Z > 0)
+
+    feedback = nb09.check_hidden_delta(forgot_return)
+    assert feedback.status == "hint" and "return" in feedback.message
+    feedback = nb09.check_linear_backward(lambda d, A, W: (d.T @ A, None, d @ W))
+    assert feedback.status == "hint" and "db is None" in feedback.message

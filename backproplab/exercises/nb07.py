@@ -38,6 +38,8 @@ def _elementwise_slope(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> 
 
 def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
     """The learner's result as a float array of ``shape``, or a sentence saying why not."""
+    if result is None:
+        return "your function returned None: is a `return` missing?"
     try:
         array = np.asarray(getattr(result, "data", result), dtype=np.float64)
     except (TypeError, ValueError):

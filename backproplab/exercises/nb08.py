@@ -39,6 +39,8 @@ def _quiet_attempt(name: str, fn: Callable, *args: object) -> object:
 
 
 def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
+    if result is None:
+        return "your function returned None: is a `return` missing?"
     try:
         array = np.asarray(getattr(result, "data", result), dtype=np.float64)
     except (TypeError, ValueError):

@@ -29,6 +29,8 @@ def _numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.nda
 
 
 def _as_array(result: object, shape: tuple[int, ...], what: str) -> np.ndarray | str:
+    if result is None:
+        return f"{what} is None: is a `return` missing?"
     try:
         array = np.asarray(getattr(result, "data", result), dtype=np.float64)
     except (TypeError, ValueError):
@@ -75,6 +77,8 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
     got = {}
     for key, value in raw.items():
         shape = expected[key].shape
+        if value is None:
+            return hint(name, f"{key} is None: is something missing from the returned tuple?")
         array = np.asarray(getattr(value, "data", value), dtype=np.float64)
         if key == "dW" and array.shape == shape[::-1] and _close(array.T, expected["dW"]):
             return hint(name, "dW is transposed: a gradient always has the shape of its parameter, "
