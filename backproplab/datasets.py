@@ -77,16 +77,15 @@ def spirals(
     return _finish(parts, 0.0, rng)
 
 
-def xor(n: int = 200, noise: float = 0.1, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Points in the four quadrants around (+-1, +-1): class 1 where x1 and x2 have different
-    signs. No straight line separates the classes."""
+def xor(n: int = 200, noise: float = 0.2, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four clouds around (+-1, +-1) (standard deviation ``noise``): class 1 where the centre's
+    coordinates have different signs. No straight line separates the classes."""
     rng = _rng(rng)
     parts = []
     for m, (sx, sy) in zip(_counts(n, 4, "xor"), [(1, 1), (-1, -1), (1, -1), (-1, 1)]):
         parts.append(np.tile([sx, sy], (m, 1)).astype(np.float64))
-    X, quadrant = _finish(parts, 0.0, rng)
-    X = X + noise * rng.standard_normal(X.shape) * 2  # the clouds reach towards the axes
-    return X, (quadrant >= 2).astype(np.int64)
+    X, quadrant = _finish(parts, noise, rng)
+    return X, (quadrant >= 2).astype(np.int64)  # quadrants 2 and 3 have mixed signs
 
 
 class Split(NamedTuple):
