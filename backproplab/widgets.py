@@ -16,6 +16,7 @@ Widget state is not saved in notebooks by default: re-run the cell to see an exp
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -23,6 +24,10 @@ import numpy as np
 
 from . import plotting
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from .nn import Module
+    from .train import History
 
 __all__ = [
     "INITS",
@@ -135,7 +140,7 @@ def train_2d(
     activation: str = "relu",
     n: int = 200,
     seed: int = 0,
-):
+) -> tuple[Module, History, np.ndarray, np.ndarray]:
     """Train an MLP (``depth`` hidden layers of ``width`` units) with Adam on a 2-D dataset
     from ``backproplab.datasets`` (moons, circles, spirals, xor). Returns
     ``(model, history, X, y)``; the same arguments give the same result every run."""
@@ -160,7 +165,7 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
     """Learning rate, width and depth -> a freshly trained MLP's decision boundary and its loss
     curve (training runs when a slider is released). ``.result`` is ``(model, history)``."""
 
-    def show(lr: float, width: int, depth: int):
+    def show(lr: float, width: int, depth: int) -> tuple[Module, History]:
         model, history, X, y = train_2d(dataset, lr=lr, width=width, depth=depth, epochs=epochs)
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
         title = f"{dataset}: training accuracy {history.train_acc[-1]:.2f}"

@@ -325,8 +325,10 @@ def test_decision_grid_and_boundary():
         plotting.decision_grid(lambda P: P, np.ones((3, 3)))
     model = bl.nn.MLP([2, 2], rng=0)
     fig = plotting.plot_decision_boundary(model, X, np.array([0, 1]), resolution=20)
-    points = fig.axes[0].collections[-1]
+    regions, points = fig.axes[0].collections
+    np.testing.assert_array_equal(regions.levels, [-0.5, 0.5, 1.5])  # one band per class
     np.testing.assert_array_equal(points.get_offsets(), X)
+    np.testing.assert_array_equal(points.get_array(), [0, 1])  # coloured by label
 
 
 def test_function_and_derivative_uses_backward():
