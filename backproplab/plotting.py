@@ -428,7 +428,10 @@ def graph_summary(
 
 def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> Figure:
     per_row = 6
-    xs = [(k % per_row) * 2.6 for k in range(len(summary))]  # reading order, row by row
+    # a snake: left to right, then right to left on the next row, so every arrow is short
+    slots = [k % per_row if (k // per_row) % 2 == 0 else per_row - 1 - k % per_row
+             for k in range(len(summary))]  # fmt: skip
+    xs = [slot * 2.6 for slot in slots]
     ys = [-(k // per_row) * 1.3 for k in range(len(summary))]
     texts = []
     for name, ops, shape, norm in zip(summary.names, summary.ops, summary.shapes,
