@@ -237,7 +237,12 @@ def test_big_graph_without_model_is_cut_into_runs_of_columns():
     assert len(summary) <= 10
     assert sum(sum(ops.values()) for ops in summary.ops) == 120
     assert summary.names[0].startswith("columns 0-")
-    assert len(texts_by_name(plotting.draw_graph(y))) == len(plotting.graph_summary(y))
+    fig = plotting.draw_graph(y)
+    summary = plotting.graph_summary(y)
+    assert len(texts_by_name(fig)) == len(summary) > 6
+    where = {t.get_gid(): t.get_position() for t in fig.axes[0].texts}
+    sixth, seventh = (where[summary.names[k]] for k in (5, 6))
+    assert sixth[0] == seventh[0] and sixth[1] > seventh[1]  # the row turns: straight down
 
 
 # ------------------------------------------------------------------------- training pictures
