@@ -236,3 +236,50 @@ def test_expression_size_counts_operations():
         h = (h * w).tanh()
         sizes.append(symbolic.expression_size(symbolic.gradients(h)["w"]))
     assert sizes[0] < sizes[1] < sizes[2]
+
+
+A23 = np.array([[0.3, -1.2, 0.7], [2.0, 0.1, -1.5]])
+B32 = np.array([[1.0, -0.5], [0.25, 2.0], [-1.0, 0.5]])
+ONE_HOT = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+# every row that is not elementwise, with inputs and settings (the elementwise ones are above)
+SHAPED_ROWS = {
+    "matmul": ((A23, B32), {}),
+    "sum": ((A23,), {"axis": 1, "keepdims": True}),
+    "mean": ((A23,), {"axis": 0}),
+    "max": ((A23,), {"axis": -1}),
+    "reshape": ((A23,), {"shape": (3, 2)}),
+    "transpose": ((A23,), {"axes": (1, 0)}),
+    "getitem": ((A23,), {"index": (slice(None), [2, 0])}),
+    "concatenate": ((A23, A23 * 2), {"axis": 1}),
+    "stack": ((A23, A23 * 2), {"axis": 0}),
+    "where": ((A23, -A23), {"cond": A23 > 0}),
+    "log_softmax": ((A23,), {"axis": -1}),
+    "cross_entropy": ((A23,), {"target": ONE_HOT}),
+}
+
+
+def test_every_row_has_a_sympy_forward_checked_here():
+    assert set(SHAPED_ROWS) | set(symbolic.ELEMENTWISE) == set(ops.TABLE)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPED_ROWS))
+def test_sympy_forward_of_shaped_rows_matches_numpy(name):
+    arrays, settings = SHAPED_ROWS[name]
+    numbers = [np.frompyfunc(sp.Float, 1, 1)(a) for a in arrays]  # the same values, as sympy
+    settings_sympy = dict(settings)
+    if "target" in settings:
+        settings_sympy["target"] = np.frompyfunc(sp.Float, 1, 1)(settings["target"])
+    got = symbolic.SYMPY_OPS[name](*numbers, **settings_sympy)
+    want = ops.TABLE[name].forward(*arrays, **settings)
+    assert got.shape == np.shape(want)
+    np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-12)
+
+
+def test_check_backward_through_nn_linear_and_stack():
+    layer = bl.nn.Linear(3, 2, rng=0)
+    layer.weight.name, layer.bias.name = "W", "b"
+    X = bl.Tensor(A23, requires_grad=True, name="X")
+    L = bl.stack([layer(X).tanh(), -layer(X)], axis=0).sum()
+    L.backward()
+    result = symbolic.check_backward(L)
+    assert result.ok and [row[0] for row in result.rows] == ["X", "W", "b"]
