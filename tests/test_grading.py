@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -164,3 +166,43 @@ def shown(text):
 )
 def test_feedback_status(outputs, status):
     assert feedback_status(outputs)[0] == status
+
+
+def test_nbgrader_autograde_scores_checks_by_their_feedback(tmp_path):
+    """With use_feedback_grades in nbgrader_config.py, an unsolved check scores 0 in nbgrader.
+
+    (Without it nbgrader gives full points to every check cell that does not raise, and the
+    checks never raise.)"""
+    pytest.importorskip(
+        "nbgrader", reason="nbgrader is not installed: pip install -e '.[instructor]'"
+    )
+    (tmp_path / "source" / "ps1").mkdir(parents=True)
+    shutil.copy(FIXTURE, tmp_path / "source" / "ps1" / FIXTURE.name)
+    (tmp_path / "nbgrader_config.py").write_text(
+        "from backproplab.classroom.nbgrader_support import use_feedback_grades\n"
+        "c = get_config()\n"
+        "c.CourseDirectory.db_assignments = [dict(name='ps1')]\n"
+        "c.CourseDirectory.db_students = [dict(id='ada')]\n"
+        "use_feedback_grades(c)\n"
+    )
+
+    def nbgrader(*arguments):
+        command = [sys.executable, "-m", "nbgrader", *arguments]
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    nbgrader("generate_assignment", "ps1")
+    released = nbformat.read(tmp_path / "release" / "ps1" / FIXTURE.name, as_version=4)
+    submitted = tmp_path / "submitted" / "ada" / "ps1"
+    submitted.mkdir(parents=True)
+    solved = with_bodies(released, double="    return 2 * x")  # square left as the stub
+    assert "return 2 * x" in solved.cells[3].source
+    nbformat.write(solved, submitted / FIXTURE.name)
+    nbgrader("autograde", "ps1")
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        (notebook,) = gradebook.find_submission("ps1", "ada").notebooks
+        scores = {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
+    assert scores == {"fixture-double-check": (1.0, 1.0), "fixture-square-check": (0.0, 2.0)}

@@ -5,7 +5,8 @@
 
 ``release`` (release.py) replaces each solution between nbgrader's markers by a stub;
 ``grade`` (grading.py) runs each submitted notebook in a fresh kernel and scores its self-checks.
-Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md).
+Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), and
+nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """
 
 from .grading import (
