@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
 from .autodiff import sum_to_shape, toposort
 from .tensor import Tensor
@@ -250,6 +251,28 @@ def _clip(p0: tuple, p1: tuple, size0: tuple, size1: tuple) -> tuple[tuple, tupl
     return (p0[0] + a * dx, p0[1] + a * dy), (p0[0] + b * dx, p0[1] + b * dy)
 
 
+def _bends(
+    x: Sequence[float], y: Sequence[float], sizes: list, edges: Sequence[tuple[int, int]]
+) -> list[float]:
+    """How much to bend each edge: 0 (straight, most edges), or an arc for an edge that would
+    run through another box and for the second copy of a repeated edge (``x * x``)."""
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    half_height = np.array([h for _, h in sizes])
+    bends, seen = [], set()
+    for src, dst in edges:
+        if (src, dst) in seen:
+            bends.append(0.4)  # the repeat bows the other way from any first arc
+            continue
+        seen.add((src, dst))
+        between = (xs > min(xs[src], xs[dst]) + 1e-9) & (xs < max(xs[src], xs[dst]) - 1e-9)
+        between[[src, dst]] = False
+        t = (xs[between] - xs[src]) / (xs[dst] - xs[src]) if xs[dst] != xs[src] else 0.0
+        line = ys[src] + t * (ys[dst] - ys[src])  # the straight edge's height at those boxes
+        hit = np.any(np.abs(line - ys[between]) < half_height[between] + 0.1)
+        bends.append(-0.3 if hit else 0.0)  # bulges 15% of its length: clears the boxes
+    return bends
+
+
 def _draw_boxes(
     x: Sequence[float],
     y: Sequence[float],
@@ -265,33 +288,45 @@ def _draw_boxes(
 ) -> Figure:
     """Boxes of text centred at (x, y) (inches) joined by arrows: the shared drawing code.
 
-    Arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes' edges.
+    Straight arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes'
+    edges; the few that would cross a box, or repeat an edge, are drawn as arcs.
     """
+    sizes = [_half_size(t) for t in texts]
+    bends = _bends(x, y, sizes, edges)
+    apexes = [(y[s] + y[d]) / 2 - bend * (x[d] - x[s]) / 2  # how far each arc bulges
+              for (s, d), bend in zip(edges, bends) if bend]  # fmt: skip
+    low, high = min([*y, *apexes]), max([*y, *apexes])
     margin = 1.2
     width = max(x) - min(x) + 2 * margin
-    height = max(y) - min(y) + 2 * margin * 0.6
+    height = high - low + 2 * margin * 0.6
     top = 0.45 if title else 0.0
     scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / (height + top))
     if ax is None:
         fig = plt.figure(figsize=(width * scale, (height + top) * scale))
         ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
     fig = ax.figure
-    sizes = [_half_size(t) for t in texts]
-    starts, ends = [], []
-    for src, dst in edges:
+    straight, labelled = [], []
+    for (src, dst), bend in zip(edges, bends):
         a, b = _clip((x[src], y[src]), (x[dst], y[dst]), sizes[src], sizes[dst])
-        starts.append(a)
-        ends.append(b)
-    if edges:
-        start, end = np.array(starts), np.array(ends)
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        if bend:  # an arc (few of them): bulges by bend * length, sideways
+            ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}",
+                                         arrowstyle="-|>", mutation_scale=10 * scale,
+                                         color="0.45", lw=scale, zorder=1))  # fmt: skip
+            mid = (mid[0] + bend * (b[1] - a[1]) / 2, mid[1] - bend * (b[0] - a[0]) / 2)
+        else:
+            straight.append((a, b))
+        labelled.append(mid)
+    if straight:
+        start, end = np.array([a for a, _ in straight]), np.array([b for _, b in straight])
         ax.quiver(start[:, 0], start[:, 1], end[:, 0] - start[:, 0], end[:, 1] - start[:, 1],
                   angles="xy", scale_units="xy", scale=1, units="inches", width=0.012 * scale,
                   headwidth=5, headlength=7, headaxislength=6, color="0.45", zorder=1)  # fmt: skip
-    for (src, dst), a, b in zip(edges, starts, ends):
+    for (src, dst), mid in zip(edges, labelled):
         label = (edge_labels or {}).get((names[src], names[dst]))
         if label:
-            ax.text((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.05, label, color=GRAD_COLOR,
-                    ha="center", va="bottom", fontsize=8 * scale, zorder=4,
+            ax.text(mid[0], mid[1] + 0.05, label, color=GRAD_COLOR, ha="center", va="bottom",
+                    fontsize=8 * scale, zorder=4,
                     gid=f"edge:{names[src]}->{names[dst]}")  # fmt: skip
     bold = set(bold)
     for i, name in enumerate(names):
@@ -300,7 +335,7 @@ def _draw_boxes(
                 bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
                           lw=(2.0 if name in bold else 0.8) * scale))  # fmt: skip
     ax.set_xlim(min(x) - margin, max(x) + margin)
-    ax.set_ylim(min(y) - margin * 0.6, max(y) + margin * 0.6)
+    ax.set_ylim(low - margin * 0.6, high + margin * 0.6)
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=11 * max(scale, 0.6))

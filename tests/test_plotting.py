@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # tests draw off screen (notebooks keep their own backend
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from matplotlib.quiver import Quiver  # noqa: E402
 
 import backproplab as bl  # noqa: E402
@@ -369,3 +370,14 @@ def test_bad_input_gets_a_clear_error():
     steps = plotting.backward_steps(v * 2, np.array([1.0, 2.0, 3.0]))
     np.testing.assert_array_equal(steps[-1].grads["v"], [2.0, 4.0, 6.0])
     assert steps[0].local == [None, None]  # tensors: no local derivative shown, constant 2
+
+
+def test_edges_that_would_cross_a_box_or_repeat_are_arcs():
+    x = bl.Tensor(2.0, requires_grad=True, name="x")
+    L = x * x + x  # x -> mul1 twice, and x -> add1 straight through mul1's box
+    ax = plotting.draw_graph(L).axes[0]
+    (straight,) = [c for c in ax.collections if isinstance(c, Quiver)]
+    arcs = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert straight.N == 2 and len(arcs) == 2  # x -> mul1 (first copy), mul1 -> add1 straight
+    layout = plotting.graph_layout(L)
+    assert layout.y[layout.index("x")] == pytest.approx(layout.y[layout.index("mul1")], abs=0.5)
