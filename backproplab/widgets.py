@@ -109,10 +109,8 @@ def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interacti
         norms = gradient_norms(depth, activation, INITS[init], width=width, residual=residual)
         values = list(norms.values())
         label = f"{activation}, {init}" + (", residual" if residual else "")
-        fig = plotting.plot_gradient_norms({label: norms}, title="gradient norm per layer")
-        fig.axes[0].set_title(
-            f"first layer / last layer = {values[0] / values[-1]:.3g}", fontsize=9, loc="right"
-        )
+        title = f"gradient norm per layer: first / last = {values[0] / values[-1]:.3g}"
+        fig = plotting.plot_gradient_norms({label: norms}, title=title)
         _show(fig)
         return norms
 
