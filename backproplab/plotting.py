@@ -700,8 +700,8 @@ def layer_gradient_norms(
     model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
 ) -> dict[str, float]:
     """||dL/dW|| of every Linear layer's weight after one forward and backward pass on (X, y),
-    input side first, keyed by the layer's dotted name. The model's gradients are reset
-    (set to None) afterwards, so this leaves the model as it found it."""
+    input side first, keyed by the layer's dotted name. The parameters' gradients are set to
+    None before and after (the model's weights are not changed)."""
     from .functional import cross_entropy
     from .nn import Linear
 
@@ -833,8 +833,9 @@ def decision_grid(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Evaluate a classifier on a grid covering the 2-D points X (plus a margin).
 
-    ``predict`` maps (N, 2) points to logits (N, C) (or scores (N,)); returns the grid
-    coordinates ``xx, yy`` (resolution x resolution) and the predicted class at each point.
+    ``predict`` maps (N, 2) points to logits (N, C), or to one logit per point ((N,) or
+    (N, 1): class 1 where it is positive); returns the grid coordinates ``xx, yy``
+    (resolution x resolution) and the predicted class at each point.
     """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -845,6 +846,8 @@ def decision_grid(
     ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
     xx, yy = np.meshgrid(xs, ys)
     scores = np.asarray(predict(np.column_stack([xx.ravel(), yy.ravel()])))
+    if scores.ndim == 2 and scores.shape[1] == 1:  # one logit per point: a binary classifier
+        scores = scores[:, 0]
     classes = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)
     return xx, yy, classes.reshape(xx.shape)
 

@@ -327,6 +327,8 @@ def test_decision_grid_and_boundary():
     assert xx.shape == classes.shape == (11, 11)
     assert xx.min() == pytest.approx(-0.1) and xx.max() == pytest.approx(1.1)
     np.testing.assert_array_equal(classes, (xx > 0.25).astype(int))  # -x < x - 0.5 iff x > 0.25
+    _, _, binary = plotting.decision_grid(lambda P: P[:, :1] - 0.25, X, 11)  # one logit
+    np.testing.assert_array_equal(binary, classes)
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         plotting.decision_grid(lambda P: P, np.ones((3, 3)))
     model = bl.nn.MLP([2, 2], rng=0)
