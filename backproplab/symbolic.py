@@ -32,6 +32,7 @@ __all__ = [
     "Comparison",
     "MatmulDerivation",
     "check_backward",
+    "derivative_table",
     "expression_size",
     "gradients",
     "leaf_symbols",
@@ -90,12 +91,13 @@ def _reduce(kind: str) -> Callable:
 
 def _max(x: np.ndarray, *, axis: object = None, keepdims: bool = False) -> np.ndarray:
     """sympy.Max over ``axis``, one axis at a time (Max of symbols cannot be sorted by numpy)."""
-    axes = range(x.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    given = range(x.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    axes = {a % x.ndim for a in given}
     out = x
-    for a in sorted({a % x.ndim for a in axes}):
+    for a in sorted(axes):
         out = np.frompyfunc(sp.Max, 2, 1).reduce(out, axis=a, keepdims=True)
     if not keepdims:
-        out = out.reshape([n for i, n in enumerate(x.shape) if i not in {a % x.ndim for a in axes}])
+        out = out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
     return _obj(out)
 
 
@@ -150,6 +152,29 @@ ELEMENTWISE: tuple[str, ...] = (
     "relu", "leaky_relu", "sigmoid", "tanh",
 )  # fmt: skip
 """The rows that act entry by entry: their vjp is (upstream) * (the sympy derivative)."""
+
+
+def derivative_table(names: tuple[str, ...] = ELEMENTWISE) -> dict[str, tuple]:
+    """The elementwise rows as math: ``{name: (formula, [d formula / d input, ...])}`` in the
+    real symbols x (and y for two inputs), derived by ``sympy.diff`` from ``SYMPY_OPS``.
+
+    >>> derivative_table(("tanh",))["tanh"]
+    (tanh(x), [1 - tanh(x)**2])
+
+    Settings take their defaults (``power`` uses p = 3, written as the symbol-free x**3).
+    """
+    x, y = symbols("x y")
+    table = {}
+    for name in names:
+        rule = SYMPY_OPS[name]
+        settings = {"p": 3} if name == "power" else {}
+        inputs = (x, y) if name in _BINARY else (x,)
+        formula = rule(*[_obj(s) for s in inputs], **settings)[()]
+        table[name] = (formula, [sp.diff(formula, s) for s in inputs])
+    return table
+
+
+_BINARY = ("add", "sub", "mul", "div", "pow", "maximum")
 
 
 def register(name: str, forward: Callable[..., sp.Expr], *, elementwise: bool = True) -> None:

@@ -283,3 +283,15 @@ def test_check_backward_through_nn_linear_and_stack():
     L.backward()
     result = symbolic.check_backward(L)
     assert result.ok and [row[0] for row in result.rows] == ["X", "W", "b"]
+
+
+def test_derivative_table_reads_like_the_math():
+    x, y = symbolic.symbols("x y")
+    table = symbolic.derivative_table()
+    assert set(table) == set(symbolic.ELEMENTWISE)
+    assert table["mul"] == (x * y, [y, x])  # mul swaps its inputs
+    assert table["add"][1] == [1, 1]  # add passes the gradient on
+    assert table["tanh"] == (sp.tanh(x), [1 - sp.tanh(x) ** 2])
+    assert table["power"][1] == [3 * x**2]
+    s = 1 / (1 + sp.exp(-x))
+    assert sp.simplify(table["sigmoid"][1][0] - s * (1 - s)) == 0  # sigmoid' = s (1 - s)
