@@ -48,8 +48,6 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
             f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}"
         )
     classes = logits.shape[-1]
-    if not np.all(np.isfinite(logits.data)):
-        raise ValueError(f"cross_entropy: the logits of shape {logits.shape} contain NaN or inf")
     if y.dtype.kind in "iu":
         if y.shape != logits.shape[:-1]:
             raise ValueError(
@@ -62,8 +60,7 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
                 f"cross_entropy: label {bad} is out of range for {classes} classes "
                 f"(labels must be 0..{classes - 1})"
             )
-        target = np.zeros(logits.shape, dtype=logits.dtype)
-        np.put_along_axis(target, y[..., None], 1.0, axis=-1)  # one-hot rows
+        target = np.eye(classes, dtype=logits.dtype)[y]  # one-hot rows
     elif y.dtype.kind == "f" and y.shape == logits.shape:
         target = y.astype(logits.dtype, copy=False)
     else:
@@ -72,7 +69,10 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
             f"shape {logits.shape}; pass integer class indices of shape {logits.shape[:-1]} or "
             f"one-hot rows of shape {logits.shape}"
         )
-    return ops.cross_entropy(logits, target=target)
+    loss = ops.cross_entropy(logits, target=target)
+    if not np.isfinite(loss.data):  # finite logits always give a finite loss: check only then
+        raise ValueError(f"cross_entropy: the logits of shape {logits.shape} contain NaN or inf")
+    return loss
 
 
 def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .ops import Op
+from .ops import linear  # the fused layer row Z = X @ W.T + b, kept in the op table
 from .tensor import ArrayLike, Tensor
 
 __all__ = [
@@ -222,25 +222,6 @@ def init_weight(
 
 
 # ------------------------------------------------------------------------ the fused linear op
-def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-    out = x @ w.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
-    out += b  # in place: out is a fresh array
-    return out
-
-
-def _linear_vjp(g, out, x, w, b, *, input_grad=True):
-    g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])  # (batch, n_out), (batch, n_in)
-    dx = g @ w if input_grad else None  # dL/dX = G W; skipped when X is data (first layer)
-    return dx, g2.T @ x2, g2.sum(axis=0)  # dL/dW = G^T X (sum of delta a^T), dL/db = sum of G
-
-
-# One row, as in ops.py: Z = X @ W.T + b fused into one op, so that a layer costs one node of
-# the graph instead of three (transpose, matmul, add). Its vjp is notebook 05's result. The setting
-# ``input_grad=False`` skips dL/dX when the input needs no gradient (the data fed to the first
-# layer): on MNIST-sized inputs that matmul is a quarter of the backward pass.
-linear = Op("linear", _linear, _linear_vjp)
-
-
 # ------------------------------------------------------------------------------------ layers
 class Linear(Module):
     """z = W a + b for every row a of the input: ``forward(X) = X @ W.T + b``.

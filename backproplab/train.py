@@ -50,7 +50,9 @@ def train_step(
 ) -> float:
     """One step of gradient descent on the batch (X, y); returns the loss before the step."""
     optimizer.zero_grad()
-    loss = loss_fn(model(X if isinstance(X, Tensor) else Tensor(X, dtype=_model_dtype(model))), y)
+    if not isinstance(X, Tensor):  # in the parameters' dtype: a float32 model stays float32
+        X = Tensor(X, dtype=optimizer.params[0].dtype)
+    loss = loss_fn(model(X), y)
     loss.backward()
     optimizer.step()
     return loss.item()

@@ -94,6 +94,10 @@ CASES = [
     Case("cross_entropy", lambda x: bl.cross_entropy(x, np.array([0, 4, 2])), ((3, 5),), id="ce-labels"),
     Case("cross_entropy", lambda x: bl.cross_entropy(x, np.eye(5)[[1, 1, 3]]), ((3, 5),), id="ce-onehot"),
     Case("cross_entropy", lambda x: bl.cross_entropy(x, 3), ((5,),), id="ce-single"),
+    Case("linear", lambda x, w, b: bl.ops.linear(x, w, b), ((4, 3), (2, 3), (2,)), id="linear-batch"),
+    Case("linear", lambda x, w, b: bl.ops.linear(x, w, b), ((3,), (2, 3), (2,)), id="linear-vector"),
+    Case("linear", lambda x, w, b: bl.ops.linear(x, w, b), ((2, 4, 3), (2, 3), (2,)), id="linear-3d"),
+    Case("linear", lambda w, b: bl.ops.linear(np.arange(12.0).reshape(4, 3), w, b, input_grad=False), ((2, 3), (2,)), id="linear-data-input"),
 ]  # fmt: skip
 
 

@@ -255,6 +255,7 @@ SHAPED_ROWS = {
     "where": ((A23, -A23), {"cond": A23 > 0}),
     "log_softmax": ((A23,), {"axis": -1}),
     "cross_entropy": ((A23,), {"target": ONE_HOT}),
+    "linear": ((A23, B32.T, np.array([0.5, -1.0])), {}),
 }
 
 
