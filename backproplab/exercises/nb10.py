@@ -111,10 +111,23 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
                 "standard deviation is a positive number.",
             )
         W = rng.standard_normal((n_out, n_in)) * std
-        z = a @ W.T
-        a = np.maximum(z, 0) if activation == "relu" else z
-        mean_squares.append(float((z**2).mean()))
+        with np.errstate(all="ignore"):  # a huge std overflows: reported below, not warned
+            z = a @ W.T
+            a = np.maximum(z, 0) if activation == "relu" else z
+            mean_squares.append(float((z**2).mean()))
     ms = np.array(mean_squares)
+    if not np.all(np.isfinite(ms)):
+        return hint(
+            name,
+            f"with activation={activation!r} the signal grows until it overflows: "
+            "your std is far too large.",
+        )
+    if np.any(ms == 0):
+        return hint(
+            name,
+            f"with activation={activation!r} the signal shrinks until it is exactly "
+            "0: your std is far too small.",
+        )
     return ms[1:] / ms[:-1]
 
 
@@ -138,13 +151,13 @@ def check_init_std(init_std: Callable) -> Feedback:
         if typical < 0.8:
             return hint(
                 name,
-                f"{where} the signal shrinks by a factor of about {typical:.2f} per layer: "
+                f"{where} the signal shrinks by a factor of about {typical:.3g} per layer: "
                 "your std is too small. Redo the variance argument for this activation.",
             )
         if typical > 1.25:
             return hint(
                 name,
-                f"{where} the signal grows by a factor of about {typical:.2f} per layer: "
+                f"{where} the signal grows by a factor of about {typical:.3g} per layer: "
                 "your std is too large. Redo the variance argument for this activation.",
             )
         return hint(
