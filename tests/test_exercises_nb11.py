@@ -4,6 +4,7 @@ are "not done", and no hint gives the answer away."""
 import numpy as np
 import pytest
 
+import backproplab as bl
 from backproplab.exercises import nb11
 
 
@@ -96,3 +97,10 @@ def test_residual_block_hints(wrong, words):
 
 def test_residual_block_not_done():
     assert nb11.check_residual_block(stub).status == "not done"
+
+
+def test_residual_block_backward_failure_is_a_hint():
+    broken = bl.Op("broken", lambda x: x, lambda g, out, x: (g[:1],))  # a vjp of the wrong shape
+
+    feedback = nb11.check_residual_block(lambda x, W, b: broken(x + (x @ W.T + b).relu()))
+    assert feedback.status == "hint" and "backward() failed" in feedback.message, feedback

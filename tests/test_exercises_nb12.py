@@ -175,3 +175,12 @@ def test_adam_step_hints(wrong, words):
 
 def test_adam_step_not_done():
     assert nb12.check_adam_step(stub).status == "not done"
+
+
+def test_huber_loss_backward_failure_is_a_hint():
+    broken = bl.Op(
+        "broken", lambda x: x, lambda g, out, x: (np.ones(3),)
+    )  # a vjp of the wrong shape
+
+    feedback = nb12.check_huber_loss(lambda p, t, d: broken(huber_solution(p, t, d)))
+    assert feedback.status == "hint" and "backward() failed" in feedback.message, feedback

@@ -157,7 +157,10 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "right values, but not a Tensor computed from x, W and b: build it "
             "with Tensor operations so that backward() can follow it.",
         )
-    result.backward(np.ones((n, width)))
+    try:
+        result.backward(np.ones((n, width)))
+    except Exception as error:  # a check never raises: say what backward() said
+        return hint(name, f"right values, but backward() failed: {type(error).__name__}: {error}")
     if x_t.grad is None or W_t.grad is None or b_t.grad is None:
         return hint(
             name,

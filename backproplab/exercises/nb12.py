@@ -127,7 +127,10 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
             "right value, but not a Tensor computed from pred: build it from "
             "Tensor operations (abs, where, *, mean...) so backward() can follow.",
         )
-    result.backward()
+    try:
+        result.backward()
+    except Exception as error:  # a check never raises: say what backward() said
+        return hint(name, f"right value, but backward() failed: {type(error).__name__}: {error}")
     if pred_t.grad is None:
         return hint(name, "right value, but the gradient does not reach pred.")
     numeric = np.empty_like(pred)
