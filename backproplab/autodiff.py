@@ -167,13 +167,26 @@ def backward(root: Tensor, grad: object = None, *, accumulate: bool = False) -> 
             f"requires_grad=True (or it was computed inside no_grad())"
         )
 
-    with _cyclic_gc_paused():
+    # The graph holds no reference cycles (nodes point only at their inputs), so Python's cyclic
+    # garbage collector has nothing to find here; left on, it would rescan every live node each
+    # time enough new gradients were allocated, a cost that grows with the size of the graph.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
         _backward(root, seed, accumulate)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _backward(root: Tensor, seed: np.ndarray, accumulate: bool) -> None:
     order = toposort(root)
-    stale = [n for n in order if n.op is None and n.grad is not None]
+    stale = []
+    for node in order:
+        if node.op is not None:
+            node.grad = None  # intermediate gradients start fresh on every pass
+        elif node.grad is not None:
+            stale.append(node)  # a leaf still holding the gradient of an earlier backward()
     if stale and not accumulate:
         names = ", ".join(_label(n) for n in stale[:5]) + (" ..." if len(stale) > 5 else "")
         warnings.warn(
@@ -181,11 +194,8 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool) -> None:
             f"gradients are being added to them. Call zero_grad() (or set .grad = None) before "
             f"each backward(), or pass accumulate=True if you mean to add them up.",
             GradientAccumulationWarning,
-            stacklevel=5,
+            stacklevel=4,
         )
-    for node in order:  # intermediate gradients start fresh on every pass
-        if node.op is not None:
-            node.grad = None
     root.grad = seed
 
     check = MODE.anomaly
@@ -211,23 +221,6 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool) -> None:
     for node in order:  # numpy hands back scalars for 0-d arrays; .grad is always an array
         if type(node.grad) is not np.ndarray and node.grad is not None:
             node.grad = np.asarray(node.grad)
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during the backward pass.
-
-    The graph holds no reference cycles (nodes point only at their inputs), so the collector has
-    nothing to find; left on, it rescans every live node each time enough new objects (gradients,
-    tuples) have been allocated, a cost that grows with the size of the graph.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _checked(g: object, x: Tensor, node: Tensor, i: int, check: bool) -> np.ndarray:
