@@ -46,7 +46,7 @@ from .ops import (
     sum,
     tanh,
 )
-from .tensor import Tensor, tensor
+from .tensor import Tensor, as_array, tensor
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .tensor import ArrayLike, Tensor
+from .tensor import ArrayLike, Tensor, as_array
 
 __all__ = [
     "binary_cross_entropy",
@@ -42,7 +42,7 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
     The gradient with respect to the logits is (softmax(logits) - one_hot(labels)) / N.
     """
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
-    y = _array(labels)
+    y = as_array(labels)
     if logits.ndim not in (1, 2):
         raise ValueError(
             f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}"
@@ -77,7 +77,7 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
 
 def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:
     """Mean squared error, mean((prediction - target)^2). The shapes must match exactly."""
-    t_shape = _array(target).shape
+    t_shape = as_array(target).shape
     if prediction.shape != t_shape:
         raise ValueError(
             f"mse_loss: prediction shape {prediction.shape} and target shape {t_shape} differ "
@@ -91,7 +91,7 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
 
     Prefer ``binary_cross_entropy_with_logits`` on the raw score: it never takes log(0).
     """
-    y = _array(target)
+    y = as_array(target)
     if probability.shape != np.shape(y):
         raise ValueError(
             f"binary_cross_entropy: probability shape {probability.shape} and target shape "
@@ -106,7 +106,7 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
 def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tensor:
     """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the raw scores z:
     mean(max(z, 0) - z y + log(1 + e^-|z|)), which never overflows."""
-    y = _array(target)
+    y = as_array(target)
     if logits.shape != np.shape(y):
         raise ValueError(
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} and target shape "
@@ -117,7 +117,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tenso
 
 def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise ``x`` where ``condition`` holds, else ``y`` (the condition gets no gradient)."""
-    return ops.where(x, y, cond=_array(condition).astype(bool))
+    return ops.where(x, y, cond=as_array(condition).astype(bool))
 
 
 def concatenate(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
@@ -128,8 +128,3 @@ def concatenate(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
 def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     return ops.stack(*tensors, axis=axis)
-
-
-def _array(x: ArrayLike) -> np.ndarray:
-    """The numpy array behind a Tensor, or ``x`` as an array (never ndarray.data, a memoryview)."""
-    return x.data if isinstance(x, Tensor) else np.asarray(x)

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import ops
 from .ops import linear  # the fused layer row Z = X @ W.T + b, kept in the op table
-from .tensor import ArrayLike, Tensor
+from .tensor import ArrayLike, Tensor, as_array
 
 __all__ = [
     "MLP",
@@ -64,7 +64,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: ArrayLike, name: str | None = None, dtype: Any = None) -> None:
-        data = np.array(getattr(data, "data", data), dtype=dtype)  # a copy this Parameter owns
+        data = np.array(as_array(data), dtype=dtype)  # a copy this Parameter owns
         super().__init__(data, requires_grad=True, name=name)
 
     def __repr__(self) -> str:

@@ -296,6 +296,14 @@ def tensor(data: ArrayLike, requires_grad: bool = False, name: str | None = None
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 
+def as_array(x: ArrayLike) -> np.ndarray:
+    """The numpy array behind a Tensor, or ``x`` (number, list, array) as a numpy array.
+
+    (Not ``getattr(x, "data", x)``: a numpy array's own ``.data`` is a raw memory buffer.)
+    """
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def _plain(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
 

@@ -29,7 +29,7 @@ from .datasets import minibatches
 from .functional import cross_entropy
 from .nn import Linear, Module
 from .optim import Optimizer
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 __all__ = ["Diagnostics", "History", "accuracy", "evaluate", "fit", "predict", "train_step"]
 
@@ -71,7 +71,7 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 
 def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
     """The fraction of rows whose largest logit is at the true label's index."""
-    logits = np.asarray(getattr(logits, "data", logits))
+    logits = as_array(logits)
     labels = np.asarray(labels)
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
         raise ValueError(
