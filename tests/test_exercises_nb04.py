@@ -76,47 +76,75 @@ def test_topo_order_not_done():
     assert nb04.check_topo_order(stub).status == "not done"
 
 
-# -------------------------------------------------------------------------- backward_scalar
-def make_backward(overwrite):
-    def backward_scalar(root):
-        order = iterative_order(root)
-        for node in order:
-            node.grad = None
-        root.grad = np.ones_like(root.data)
-        for node in reversed(order):
-            if node.op is None:
+# ---------------------------------------------------------------------------- backward_list
+def make_backward_list(mistake=None):
+    """A backward pass over (name, op, inputs) lists; ``mistake`` injects one typical error."""
+
+    def backward_list(nodes, values, local):
+        grads = {nodes[-1][0]: 0.0 if mistake == "no seed" else 1.0}
+        walk = nodes if mistake == "forwards" else reversed(nodes)
+        for name, op, inputs in walk:
+            grads.setdefault(name, 0.0)
+            if op is None:
                 continue
-            arrays = [x.data for x in node.inputs]
-            for x, g in zip(
-                node.inputs, node.op.vjp(node.grad, node.data, *arrays, **node.settings)
-            ):
-                if x.requires_grad:
-                    x.grad = g if (overwrite or x.grad is None) else x.grad + g
+            derivatives = local[op](*[values[i] for i in inputs])
+            for i, d in zip(inputs, derivatives):
+                share = d if mistake == "no upstream" else d * grads[name]
+                if mistake == "overwrite":
+                    grads[i] = share
+                else:
+                    grads[i] = grads.get(i, 0.0) + share
+        return grads
 
-    return backward_scalar
-
-
-def test_backward_scalar_pass():
-    assert nb04.check_backward_scalar(make_backward(overwrite=False)).passed
+    return backward_list
 
 
-def test_backward_scalar_overwrite_hint():
-    feedback = nb04.check_backward_scalar(make_backward(overwrite=True))
+def test_backward_list_pass():
+    feedback = nb04.check_backward_list(make_backward_list())
+    assert feedback.passed, feedback
+
+
+def test_backward_list_overwrite_hint():
+    feedback = nb04.check_backward_list(make_backward_list("overwrite"))
     assert feedback.status == "hint"
-    assert "arrived last" in feedback.message
-    assert "+=" not in feedback.message and "add" not in feedback.message  # no fix spelled out
+    assert "arrived last" in feedback.message and "'x'" in feedback.message
+    advice = feedback.message.split("), ", 1)[1]  # after the graph's formula, which has a +
+    assert "+" not in advice and "add" not in advice and "sum" not in advice  # no fix spelled out
 
 
-def test_backward_scalar_none_hint():
-    feedback = nb04.check_backward_scalar(lambda root: None)
-    assert feedback.status == "hint" and "still None" in feedback.message
+def test_backward_list_missing_upstream_and_order_hints():
+    for mistake in ("no upstream", "forwards"):
+        feedback = nb04.check_backward_list(make_backward_list(mistake))
+        assert feedback.status == "hint", (mistake, feedback)
+        assert "disagrees with finite differences" in feedback.message, (mistake, feedback)
+        assert "reversed" not in feedback.message
 
 
-def test_backward_scalar_not_done():
-    def stub(root):
+def test_backward_list_seed_hint():
+    feedback = nb04.check_backward_list(make_backward_list("no seed"))
+    assert feedback.status == "hint" and "with respect to itself" in feedback.message
+
+
+def test_backward_list_shape_of_answer_hints():
+    assert "return a dict" in nb04.check_backward_list(lambda n, v, local: None).message
+    leaves_left_out = nb04.check_backward_list(
+        lambda n, v, local: {k: g for k, g in make_backward_list()(n, v, local).items() if k != "y"}
+    )
+    assert leaves_left_out.status == "hint" and "no gradient for 'y'" in leaves_left_out.message
+
+
+def test_backward_list_not_done():
+    def stub(nodes, values, local):
         raise NotImplementedError
 
-    assert nb04.check_backward_scalar(stub).status == "not done"
+    assert nb04.check_backward_list(stub).status == "not done"
+
+
+def test_backward_list_expected_values_match_calculus():
+    # The check's finite differences on L = x (x + y) at x=2, y=3: dL/dx = 2x + y, dL/dy = x.
+    _, nodes, leaves = nb04._LIST_CASES[0]
+    fd = nb04._finite_differences(nodes, leaves)
+    assert np.allclose([fd["x"], fd["y"], fd["q"], fd["L"]], [7.0, 2.0, 2.0, 1.0], atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- softplus_vjp
@@ -147,11 +175,9 @@ def test_softplus_vjp_not_done():
 
 
 def test_checks_never_raise_on_odd_answers():
-    def sets_strings(root):
-        for node in iterative_order(root):
-            node.grad = "a gradient"
-
-    assert nb04.check_backward_scalar(sets_strings).status == "hint"
+    strings = nb04.check_backward_list(lambda n, v, local: {name: "a gradient" for name, _, _ in n})
+    assert strings.status == "hint"
+    assert nb04.check_backward_list(lambda n, v, local: 1 / 0).status == "hint"
     assert nb04.check_softplus_vjp(lambda g, out, x: ("abc",)).status == "hint"
     assert nb04.check_topo_order(lambda root: None).status == "hint"
     assert nb04.check_topo_order(lambda root: [1, 2, 3]).status == "hint"

@@ -3,7 +3,9 @@
 Three exercises:
 
 * ``topo_order(root)``: an iterative topological order (inputs before outputs, no recursion);
-* ``backward_scalar(root)``: the backward loop, with gradients from several paths added up;
+* ``backward_list(nodes, values, local)``: the backward loop written from scratch on a graph given
+  as a plain list of (name, op, inputs) with a table of local derivatives: gradients from several
+  paths must add up;
 * ``softplus_vjp(g, out, x)``: the backward rule of a new op, softplus(x) = log(1 + e^x).
 
 Expected answers come from the checks' own graph walk and from finite differences, never from the
@@ -12,15 +14,15 @@ learner's function.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
-from ..autodiff import toposort
 from ..tensor import Tensor
 from . import Feedback, attempt, correct, hint
 
-__all__ = ["check_backward_scalar", "check_softplus_vjp", "check_topo_order"]
+__all__ = ["LOCAL", "check_backward_list", "check_softplus_vjp", "check_topo_order"]
 
 
 # ----------------------------------------------------------------------------- topo_order
@@ -109,87 +111,147 @@ def check_topo_order(topo_order: Callable[[Tensor], list]) -> Feedback:
     return correct(exercise, "a valid order on all three graphs, including the 1500-deep chain.")
 
 
-# ------------------------------------------------------------------------- backward_scalar
-def _fan_out(x: Tensor, y: Tensor) -> Tensor:
-    return (x + y) * x
+# --------------------------------------------------------------------------- backward_list
+# Local derivatives, d(output)/d(input) for each input, from the inputs' values. This is the table
+# the learner's backward_list receives; it is deliberately not a vjp: the learner multiplies by the
+# upstream gradient.
+LOCAL = {
+    "add": lambda a, b: (1.0, 1.0),
+    "mul": lambda a, b: (b, a),
+    "exp": lambda a: (math.exp(a),),
+    "tanh": lambda a: (1.0 - math.tanh(a) ** 2,),
+}
 
+# The forward of each op, for the check's own finite differences.
+_FORWARD = {
+    "add": lambda a, b: a + b,
+    "mul": lambda a, b: a * b,
+    "exp": math.exp,
+    "tanh": math.tanh,
+}
 
-def _cube_plus(x: Tensor, y: Tensor) -> Tensor:
-    return x * x * x + y * x
+Node = tuple[str, str | None, tuple[str, ...]]  # (name, op or None for a leaf, input names)
 
-
-def _mixed(x: Tensor, y: Tensor) -> Tensor:
-    s = x * y
-    return s.tanh() + s.exp() * x - y / x
-
-
-_BACKWARD_CASES = [
-    ("(x + y) * x", _fan_out, 2.0, 3.0),
-    ("x * x * x + y * x", _cube_plus, 0.7, -1.3),
-    ("tanh(x y) + exp(x y) x - y / x", _mixed, 0.4, 0.9),
+_LIST_CASES: list[tuple[str, list[Node], dict[str, float]]] = [
+    (
+        "L = x (x + y)",
+        [("x", None, ()), ("y", None, ()), ("q", "add", ("x", "y")), ("L", "mul", ("x", "q"))],
+        {"x": 2.0, "y": 3.0},
+    ),
+    (
+        "a = x y, b = a + x, L = a b",
+        [
+            ("x", None, ()),
+            ("y", None, ()),
+            ("a", "mul", ("x", "y")),
+            ("b", "add", ("a", "x")),
+            ("L", "mul", ("a", "b")),
+        ],
+        {"x": 0.7, "y": -1.3},
+    ),
+    (
+        "s = x y, L = tanh(s) + exp(s) x",
+        [
+            ("x", None, ()),
+            ("y", None, ()),
+            ("s", "mul", ("x", "y")),
+            ("t", "tanh", ("s",)),
+            ("e", "exp", ("s",)),
+            ("u", "mul", ("e", "x")),
+            ("L", "add", ("t", "u")),
+        ],
+        {"x": 0.4, "y": 0.9},
+    ),
 ]
 
 
-def _central_difference(f: Callable, x: float, y: float, eps: float = 1e-6) -> tuple[float, float]:
-    value = lambda a, b: f(Tensor(a), Tensor(b)).item()
-    dx = (value(x + eps, y) - value(x - eps, y)) / (2 * eps)
-    dy = (value(x, y + eps) - value(x, y - eps)) / (2 * eps)
-    return dx, dy
+def _forward(nodes: list[Node], leaves: dict[str, float], nudge: tuple[str, float] = ("", 0.0)):
+    """Every node's value; ``nudge = (name, eps)`` adds eps to that node once it is computed."""
+    values: dict[str, float] = {}
+    for name, op, inputs in nodes:
+        value = leaves[name] if op is None else _FORWARD[op](*[values[i] for i in inputs])
+        values[name] = value + (nudge[1] if name == nudge[0] else 0.0)
+    return values
 
 
-def _overwriting_backward(root: Tensor) -> dict[int, np.ndarray]:
+def _finite_differences(nodes: list[Node], leaves: dict[str, float], eps: float = 1e-6):
+    """dL/d(node) for every node: nudge the node up and down, watch the root (the last node)."""
+    root = nodes[-1][0]
+    return {
+        name: (
+            _forward(nodes, leaves, (name, eps))[root] - _forward(nodes, leaves, (name, -eps))[root]
+        )
+        / (2 * eps)
+        for name, _, _ in nodes
+    }
+
+
+def _overwriting_list(nodes: list[Node], values: dict[str, float]) -> dict[str, float]:
     """The broken loop (``=`` instead of adding up): used only to recognise that mistake."""
-    grads = {id(root): np.ones_like(root.data)}
-    for node in reversed(toposort(root)):
-        if node.op is None:
-            continue
-        arrays = [t.data for t in node.inputs]
-        for t, g in zip(node.inputs, node.op.vjp(grads[id(node)], node.data, *arrays)):
-            grads[id(t)] = g  # the bug: a second path's gradient replaces the first
+    grads = {nodes[-1][0]: 1.0}
+    for name, op, inputs in reversed(nodes):
+        if op is not None:
+            for i, d in zip(inputs, LOCAL[op](*[values[j] for j in inputs])):
+                grads[i] = d * grads[name]  # the bug: a second path's gradient replaces the first
     return grads
 
 
-def check_backward_scalar(backward_scalar: Callable[[Tensor], None]) -> Feedback:
-    """Check ``backward_scalar(root)`` fills x.grad and y.grad like finite differences do."""
-    exercise = "backward_scalar"
-    for name, f, x0, y0 in _BACKWARD_CASES:
-        x = Tensor(x0, requires_grad=True, name="x")
-        y = Tensor(y0, requires_grad=True, name="y")
-        root = f(x, y)
-        result = attempt(exercise, backward_scalar, root)
+def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
+    """Check ``backward_list(nodes, values, local)`` against finite differences on every node."""
+    exercise = "backward_list"
+    for name, nodes, leaves in _LIST_CASES:
+        values = _forward(nodes, leaves)
+        result = attempt(exercise, backward_list, list(nodes), dict(values), LOCAL)
         if isinstance(result, Feedback):
             return result
-        if x.grad is None or y.grad is None:
+        if not isinstance(result, dict):
             return hint(
                 exercise,
-                f"for L = {name}, x.grad or y.grad is still None after your function: set "
-                "root.grad = 1, then walk the order from the root back, giving every input its "
-                "gradient",
+                f"return a dict {{node name: gradient}}; for {name} you returned "
+                f"{type(result).__name__}",
+            )
+        missing = [n for n, _, _ in nodes if n not in result]
+        if missing:
+            return hint(
+                exercise,
+                f"for {name} your dict has no gradient for {', '.join(map(repr, missing))}: "
+                "every node, leaves included, gets one",
             )
         try:
-            got = [float(np.asarray(x.grad)), float(np.asarray(y.grad))]
+            got = {n: float(result[n]) for n, _, _ in nodes}
         except (TypeError, ValueError):
-            return hint(
-                exercise, f"for L = {name}, x.grad and y.grad should be numbers (0-d arrays)"
-            )
-        dx, dy = _central_difference(f, x0, y0)
-        if np.allclose(got, [dx, dy], rtol=1e-5, atol=1e-7):
+            return hint(exercise, f"for {name} the gradients should be plain numbers")
+        expected = _finite_differences(nodes, leaves)
+        wrong = [
+            n
+            for n, _, _ in reversed(nodes)  # from the root back: the first wrong one is the cause
+            if not math.isclose(got[n], expected[n], rel_tol=1e-5, abs_tol=1e-7)
+        ]
+        if not wrong:
             continue
-        xb = Tensor(x0, requires_grad=True)
-        yb = Tensor(y0, requires_grad=True)
-        overwritten = _overwriting_backward(f(xb, yb))
-        if np.isclose(got[0], float(overwritten[id(xb)])):
+        root = nodes[-1][0]
+        if wrong[0] == root:
             return hint(
                 exercise,
-                f"for L = {name}, x feeds more than one node and your x.grad keeps only the "
-                "gradient that arrived last: what should happen to the gradient already there?",
+                f"for {name} the gradient of the root {root!r} is off: what is the derivative "
+                f"of {root} with respect to itself?",
+            )
+        overwritten = _overwriting_list(nodes, values)
+        if all(math.isclose(got[n], overwritten.get(n, math.nan)) for n in wrong):
+            return hint(
+                exercise,
+                f"for {name}, {wrong[0]!r} feeds more than one node and your gradient for it "
+                "keeps only the one that arrived last: what should happen to the gradient "
+                "already there?",
             )
         return hint(
             exercise,
-            f"for L = {name}, x.grad and y.grad disagree with finite differences: is each "
-            "input's gradient the op's vjp applied to the node's own upstream gradient?",
+            f"for {name} your gradient for {wrong[0]!r} disagrees with finite differences (the "
+            "nodes after it are right): is an input's share the local derivative times the "
+            "upstream gradient of the node using it, and is that gradient complete when you "
+            "use it?",
         )
-    return correct(exercise, "all three graphs agree with finite differences, fan-out included.")
+    return correct(exercise, "every node of all three graphs agrees with finite differences.")
 
 
 # ---------------------------------------------------------------------------- softplus_vjp
