@@ -7,11 +7,16 @@ the site shows exactly what nbval checks, and building it runs no code from the 
 Sphinx reads sources only inside docs/, so each build first copies notebooks/NN_*.ipynb into
 docs/notebooks/ (git-ignored; a symbolic link would resolve the notebooks' links between each
 other outside docs/).
+
+The site needs no network: MathJax comes from the Python package sphinx-mathjax-offline, which
+copies its MathJax 3 into _static/mathjax/ and points mathjax_path there.
 """
 
 import re
 import shutil
 from pathlib import Path
+
+from docutils import nodes
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -35,7 +40,8 @@ project = "backproplab"
 author = "The backproplab authors"
 copyright = "2026, the backproplab authors"
 
-extensions = ["myst_nb", "sphinx.ext.autodoc"]
+# "sphinx-mathjax-offline" is the extension's real module name (hyphens and all).
+extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx-mathjax-offline"]
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 
 nb_execution_mode = "off"  # render the stored outputs; never re-execute
@@ -76,6 +82,36 @@ def plain_pipes(app, what, name, obj, options, lines) -> None:
         lines[index] = "``".join(parts)
 
 
+# LaTeX spacing commands, which read as a space in a plain-text title.
+_LATEX_SPACE = re.compile(r"\\[,:;! ]|\\q?quad\b")
+
+
+def plain_titles(app, doctree) -> None:
+    """Navigation shows a title as plain text: "(x + y)\\,z" in a sidebar is noise, not maths.
+
+    A page's title may hold inline maths (notebook 03's does). The page's own heading keeps it,
+    typeset; the sidebar, the previous/next links and the browser tab get plain text instead.
+    Runs after Sphinx's title and toctree collectors (priority 500), which store it with maths.
+    """
+    docname = app.env.current_document.docname
+    title = app.env.titles.get(docname)
+    if title is None or not any(title.findall(nodes.math)):
+        return
+    text = "".join(
+        _LATEX_SPACE.sub(" ", node) if isinstance(node.parent, nodes.math) else node
+        for node in title.findall(nodes.Text)
+    )
+    text = " ".join(text.split())
+    plain = nodes.title("", nodes.Text(text))
+    if app.env.longtitles[docname] is title:  # no explicit title: the browser tab shows this one
+        app.env.longtitles[docname] = plain
+    app.env.titles[docname] = plain  # previous/next links
+    for reference in app.env.tocs[docname].findall(nodes.reference):  # the sidebar
+        if not reference["anchorname"]:  # the page itself; its sections link to "#anchor"
+            reference[:] = [nodes.Text(text)]
+
+
 def setup(app):
     app.connect("include-read", readme_links)
     app.connect("autodoc-process-docstring", plain_pipes)
+    app.connect("doctree-read", plain_titles, priority=600)

@@ -6,12 +6,16 @@ Same command as documented in docs/conf.py, into a temporary folder:
 
 from __future__ import annotations
 
+import json
+import pkgutil
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import backproplab
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -52,6 +56,73 @@ def test_api_page_documents_the_public_modules(site):
     for name in ["backproplab.tensor.Tensor", "backproplab.gradcheck.gradcheck",
                  "backproplab.exercises.Feedback", "backproplab.classroom.release.release"]:  # fmt: skip
         assert f'id="{name}"' in page, name
+
+
+def test_api_page_has_every_module_of_the_package(site):
+    """Found by walking the package, so a new module without its automodule fails this test."""
+    page = (site / "api.html").read_text(encoding="utf-8")
+    found = pkgutil.walk_packages(backproplab.__path__, prefix="backproplab.")
+    public = ["backproplab"] + [
+        module.name
+        for module in found
+        if not any(part.startswith("_") for part in module.name.split("."))
+    ]  # backproplab.classroom.__main__ is the command line, described by backproplab.classroom
+    assert len(public) > 20  # the walk really found the modules (engine, exercises, classroom)
+    missing = [name for name in public if f'id="module-{name}"' not in page]
+    assert not missing, f"docs/api.md has no automodule for {missing}"
+    assert 'id="backproplab.widgets.' in page  # members too, not only the module's docstring
+
+
+def _scripts(page: str) -> list[str]:
+    return re.findall(r'<script[^>]*\ssrc="([^"]+)"', page)
+
+
+def test_math_is_typeset_by_mathjax_shipped_with_the_site(site):
+    """A reader offline sees formulas, not raw \\(...\\): MathJax is a file of the site, no CDN."""
+    pages = [site / "notebooks" / f"{path.stem}.html" for path in NOTEBOOKS] + [site / "api.html"]
+    with_math = [page for page in pages if 'class="math' in page.read_text(encoding="utf-8")]
+    assert len(with_math) >= len(NOTEBOOKS) // 2  # the check below really runs
+    for page in with_math:
+        mathjax = [
+            src for src in _scripts(page.read_text(encoding="utf-8")) if "mathjax" in src.lower()
+        ]
+        assert len(mathjax) == 1, (page.name, mathjax)
+        assert "://" not in mathjax[0] and not mathjax[0].startswith("//"), (page.name, mathjax)
+        script = (page.parent / mathjax[0].split("?")[0]).resolve()
+        assert script.is_relative_to(site.resolve()) and script.is_file(), script
+    assert "MathJax" in script.read_text(encoding="utf-8")[:100_000]
+    fonts = site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
+    assert len(list(fonts.glob("MathJax_*.woff"))) > 10  # MathJax loads its fonts from next to it
+
+
+def _navigation(page: str) -> str:
+    """The sidebar of the pages and the previous/next links at the bottom of a page."""
+    sidebar = re.search(r'<nav class="bd-links bd-docs-nav".*?</nav>', page, re.S).group(0)
+    prev_next = "".join(re.findall(r'class="prev-next-title">[^<]*', page))
+    return sidebar + prev_next
+
+
+def test_titles_with_maths_are_plain_text_in_navigation_and_typeset_on_their_page(site):
+    with_maths = [path for path in NOTEBOOKS if "$" in _first_line(path)]
+    assert with_maths  # notebook 03's title, "(x + y)\\,z" in LaTeX
+    for path in NOTEBOOKS:
+        page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        navigation = _navigation(page)
+        assert "\\" not in navigation and 'class="math' not in navigation, path.stem
+        for other in set(with_maths) - {path}:  # a page links to itself as "#"
+            assert f'href="{other.stem}.html"' in navigation  # the entry is there, in plain text
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+        assert "\\" not in title and "$" not in title, title  # the browser tab
+    for path in with_maths:
+        page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        heading = re.search(r'<h1>((?!</h1>).)*class="headerlink".*?</h1>', page, re.S).group(0)
+        assert 'class="math' in heading  # the page's own heading keeps its typeset maths
+
+
+def _first_line(path: Path) -> str:
+    """The title line of a notebook: the first line of its first cell."""
+    cell = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
+    return "".join(cell["source"]).splitlines()[0]
 
 
 def test_teaching_page_documents_both_ways(site):
