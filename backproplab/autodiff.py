@@ -258,4 +258,4 @@ def _first_bad(a: np.ndarray) -> str:
 def _label(t: Tensor) -> str:
     if t.name:
         return f"'{t.name}'"
-    return f"the output of '{t.op.name}'" if t.op is not None else "a tensor"
+    return f"the output of '{t.op.name}'" if t.op is not None else f"a tensor of shape {t.shape}"
