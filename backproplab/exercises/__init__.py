@@ -13,6 +13,10 @@ An exercise is a function the learner completes between nbgrader's markers::
 In the student release the solution becomes ``raise NotImplementedError(...)``; the check calls the
 function, catches that, and says "not done yet" instead of crashing the notebook. A check never
 raises: it returns a ``Feedback``, which displays as one line (text and HTML).
+
+The helpers every check shares: ``attempt`` (call the learner's function), ``result_array`` (its
+result as a float array of the right shape, or a hint), ``close`` (agreement within a tolerance),
+and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the reference answers).
 """
 
 from __future__ import annotations
@@ -22,7 +26,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Feedback", "attempt", "correct", "hint", "not_done"]
+import numpy as np
+
+from ..tensor import as_array
+
+__all__ = [
+    "Feedback",
+    "attempt",
+    "close",
+    "correct",
+    "elementwise_slope",
+    "hint",
+    "not_done",
+    "numeric_gradient",
+    "result_array",
+]
 
 
 @dataclass(frozen=True)
@@ -80,3 +98,60 @@ def attempt(exercise: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except Exception as error:  # the learner's code crashed: say how, in one line
         first_line = str(error).splitlines()[0] if str(error) else ""
         return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
+
+
+def result_array(
+    exercise: str, result: object, shape: tuple[int, ...] | None = None, what: str = "your result"
+) -> np.ndarray | Feedback:
+    """The learner's ``result`` (array, Tensor, list or number) as a float64 array of ``shape``.
+
+    When it cannot be one (None, not numbers, another shape) the answer is a hint Feedback whose
+    sentence names ``what`` ("your result", "dW", ...); check with ``isinstance`` as after
+    ``attempt``. With ``shape=None`` any shape is accepted, for checks with their own shape hints.
+    """
+    if result is None:
+        return hint(exercise, f"{what} is None: is a `return` missing?")
+    try:
+        array = np.asarray(as_array(result), dtype=np.float64)
+    except (TypeError, ValueError):
+        return hint(exercise, f"{what} is a {type(result).__name__}, not an array of numbers.")
+    if shape is not None and array.shape != shape:
+        return hint(exercise, f"{what} has shape {array.shape}, but it should have shape {shape}.")
+    return array
+
+
+def close(a: object, b: object, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
+    """True when ``a`` and ``b`` agree entry by entry: ``|a - b| <= atol + rtol * |b|``.
+
+    The defaults leave room for the small error of a central-difference reference, while a wrong
+    rule (off by a factor or a sign) fails by far; checks against exact references pass tighter
+    tolerances.
+    """
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def elementwise_slope(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """f'(x) at every entry of ``x`` for an elementwise ``f``, by central differences.
+
+    (f(x + eps) - f(x - eps)) / (2 eps): two calls of f for the whole array, since each output
+    entry depends on its own input entry only. Shape of ``x``.
+    """
+    return (f(x + eps) - f(x - eps)) / (2 * eps)
+
+
+def numeric_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
+    """The gradient of a scalar function ``f`` at ``x``, entry by entry, by central differences.
+
+    Two calls of f per entry of ``x``: for the small inputs of a self-check. Shape of ``x``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    for idx in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[idx] = eps
+        grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
+    return grad

@@ -1,0 +1,99 @@
+"""The helpers every notebook's self-checks share (backproplab.exercises), tested once here."""
+
+import numpy as np
+import pytest
+
+from backproplab import Tensor
+from backproplab.exercises import (
+    Feedback,
+    attempt,
+    close,
+    elementwise_slope,
+    numeric_gradient,
+    result_array,
+)
+
+
+# ------------------------------------------------------------------------------ attempt
+def test_attempt_returns_the_result_or_feedback():
+    assert attempt("ex", lambda a, b: a + b, 2, 3) == 5
+
+    def stub():
+        raise NotImplementedError
+
+    assert attempt("ex", stub).status == "not done"
+
+    crashed = attempt("ex", lambda: 1 / 0)
+    assert crashed.status == "hint" and "ZeroDivisionError" in crashed.message
+
+
+# ------------------------------------------------------------------------- result_array
+@pytest.mark.parametrize(
+    "result",
+    [np.array([1.0, 2.0, 3.0]), [1, 2, 3], (1.0, 2.0, 3.0), Tensor([1.0, 2.0, 3.0])],
+)
+def test_result_array_accepts_arrays_lists_and_tensors(result):
+    got = result_array("ex", result, (3,))
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64
+    assert np.array_equal(got, [1.0, 2.0, 3.0])
+
+
+def test_result_array_reads_a_numpy_array_not_its_memory_buffer():
+    # getattr(a, "data", a) would give a memoryview of the raw bytes for a numpy array
+    a = np.arange(6.0).reshape(2, 3)
+    got = result_array("ex", a, (2, 3))
+    assert isinstance(got, np.ndarray) and np.array_equal(got, a)
+
+
+def test_result_array_hints_name_the_problem():
+    none = result_array("ex", None, (3,))
+    assert isinstance(none, Feedback) and none.status == "hint"
+    assert none.message == "your result is None: is a `return` missing?"
+
+    text = result_array("ex", "abc", (3,), what="dW")
+    assert text.message == "dW is a str, not an array of numbers."
+
+    ragged = result_array("ex", [[1.0, 2.0], [3.0]], (2, 2))
+    assert isinstance(ragged, Feedback) and "list, not an array of numbers" in ragged.message
+
+    shape = result_array("ex", np.zeros((3, 2)), (2, 3))
+    assert shape.message == "your result has shape (3, 2), but it should have shape (2, 3)."
+    assert str(shape).startswith("ex: ")
+
+
+def test_result_array_without_a_shape_accepts_any_shape():
+    assert result_array("ex", np.zeros((4, 5))).shape == (4, 5)
+    assert result_array("ex", 2.5).shape == ()
+    assert isinstance(result_array("ex", None), Feedback)
+
+
+# -------------------------------------------------------------------------------- close
+def test_close_default_and_custom_tolerances():
+    assert close([1.0, 2.0], [1.0 + 1e-6, 2.0])  # within rtol 1e-5
+    assert not close([1.0, 2.0], [1.0 + 1e-4, 2.0])
+    assert not close([1.0, 2.0], [1.0 + 1e-6, 2.0], rtol=1e-7, atol=1e-9)
+    assert not close([1.0, 2.0], [2.0, 4.0])  # a missing factor 2 fails
+    assert isinstance(close(1.0, 1.0), bool)
+
+
+# ------------------------------------------------------------------- central differences
+def test_elementwise_slope_matches_known_derivatives():
+    x = np.array([-1.3, 0.2, 0.9, 2.4])
+    assert np.allclose(elementwise_slope(np.sin, x), np.cos(x), atol=1e-9)
+    assert np.allclose(elementwise_slope(lambda t: t**3, x), 3 * x**2, atol=1e-8)
+
+
+def test_numeric_gradient_matches_a_hand_derivative():
+    # f(W) = sum(sin(W) * C): df/dW = cos(W) * C, entry by entry
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((2, 3))
+    C = np.arange(1.0, 7.0).reshape(2, 3)
+    grad = numeric_gradient(lambda v: float(np.sum(np.sin(v) * C)), W)
+    assert grad.shape == W.shape
+    assert np.allclose(grad, np.cos(W) * C, atol=1e-8)
+
+
+def test_numeric_gradient_does_not_change_its_input():
+    x = np.array([0.5, -0.5])
+    numeric_gradient(lambda v: float(v @ v), x)
+    assert np.array_equal(x, [0.5, -0.5])
