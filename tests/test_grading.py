@@ -7,6 +7,7 @@ Each submission below is that notebook as a student might hand it in.
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
@@ -188,7 +189,14 @@ def test_nbgrader_autograde_scores_checks_by_their_feedback(tmp_path):
 
     def nbgrader(*arguments):
         command = [sys.executable, "-m", "nbgrader", *arguments]
-        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        # nbgrader runs its own executables (alembic): find them beside this Python
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        result = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
+        )
         assert result.returncode == 0, result.stderr[-3000:]
 
     nbgrader("generate_assignment", "ps1")
