@@ -16,30 +16,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, close, correct, elementwise_slope, hint, result_array
 
 __all__ = ["check_d_sin_of_square", "check_partials", "check_two_paths"]
 
-_EPS = 1e-6
 _POINTS = np.array([-1.7, -0.6, 0.3, 0.9, 2.2])  # away from 0, where some wrong answers agree
-
-
-def _slope(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
-    """Central difference of f at every point of x."""
-    return (f(x + _EPS) - f(x - _EPS)) / (2 * _EPS)
-
-
-def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | None:
-    """The learner's result as a float array of ``shape``, or None when it cannot be one."""
-    try:
-        a = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return np.broadcast_to(a, shape) if a.shape in ((), shape) else None
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-5, atol=1e-7))
 
 
 # ------------------------------------------------------------------------- d_sin_of_square
@@ -50,18 +31,18 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     result = attempt(exercise, fn, x)
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, x.shape)
-    if got is None:
-        return hint(exercise, f"return one number per point: an array of shape {x.shape}")
-    if _close(got, _slope(lambda t: np.sin(t**2), x)):
+    got = result_array(exercise, result, x.shape)
+    if isinstance(got, Feedback):
+        return got
+    if close(got, elementwise_slope(lambda t: np.sin(t**2), x)):
         return correct(exercise, "matches finite differences at all five points.")
-    if _close(got, np.cos(x**2)):
+    if close(got, np.cos(x**2)):
         return hint(
             exercise,
             "that is the outer function's derivative, at the right place; the chain rule "
             "multiplies it by one more factor",
         )
-    if _close(got, np.cos(x) * 2 * x) or _close(got, np.cos(x)):
+    if close(got, np.cos(x) * 2 * x) or close(got, np.cos(x)):
         return hint(
             exercise,
             "you evaluated the outer derivative at x; the outer function sees the inner "
@@ -89,22 +70,25 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
         return result
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return hint(exercise, "return a pair: (df/dx, df/dy)")
-    dx, dy = (_as_array(r, x.shape) for r in result)
-    if dx is None or dy is None:
-        return hint(exercise, f"each partial derivative has one value per point, shape {x.shape}")
-    want_dx = _slope(lambda t: _f(t, y), x)
-    want_dy = _slope(lambda t: _f(x, t), y)
-    if _close(dx, want_dx) and _close(dy, want_dy):
+    dx, dy = (
+        result_array(exercise, r, x.shape, what) for r, what in zip(result, ["df/dx", "df/dy"])
+    )
+    for partial in (dx, dy):
+        if isinstance(partial, Feedback):
+            return partial
+    want_dx = elementwise_slope(lambda t: _f(t, y), x)
+    want_dy = elementwise_slope(lambda t: _f(x, t), y)
+    if close(dx, want_dx) and close(dy, want_dy):
         return correct(exercise, "both partial derivatives match finite differences.")
-    if _close(dx, want_dy) and _close(dy, want_dx):
+    if close(dx, want_dy) and close(dy, want_dx):
         return hint(exercise, "right derivatives, wrong order: return df/dx first")
-    if _close(dx, want_dx):
+    if close(dx, want_dx):
         return hint(
             exercise,
             "df/dx is right; df/dy is not. Hold x fixed, treat it like a number, and "
             "differentiate in y (e^(x y) needs the chain rule)",
         )
-    if _close(dy, want_dy):
+    if close(dy, want_dy):
         return hint(
             exercise,
             "df/dy is right; df/dx is not. Hold y fixed, treat it like a number, and "
@@ -125,22 +109,22 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     result = attempt(exercise, fn, x)
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, x.shape)
-    if got is None:
-        return hint(exercise, f"return one number per point: an array of shape {x.shape}")
-    if _close(got, _slope(lambda t: t**2 * np.sin(t), x)):
+    got = result_array(exercise, result, x.shape)
+    if isinstance(got, Feedback):
+        return got
+    if close(got, elementwise_slope(lambda t: t**2 * np.sin(t), x)):
         return correct(exercise, "both paths counted: matches finite differences.")
     u, v = x**2, np.sin(x)
     through_u = v * 2 * x  # dL/du * du/dx alone
     through_v = u * np.cos(x)  # dL/dv * dv/dx alone
-    if _close(got, through_u) or _close(got, through_v):
-        which = "u" if _close(got, through_u) else "v"
+    if close(got, through_u) or close(got, through_v):
+        which = "u" if close(got, through_u) else "v"
         return hint(
             exercise,
             f"you followed only the path through {which}; x reaches L along another path too, "
             "and every path contributes",
         )
-    if _close(got, 2 * x * np.cos(x)):
+    if close(got, 2 * x * np.cos(x)):
         return hint(
             exercise,
             "you multiplied du/dx by dv/dx; each path's contribution is dL/d(that variable) "

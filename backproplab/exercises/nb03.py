@@ -17,22 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, close, correct, hint, numeric_gradient
 
 __all__ = ["check_backward_by_hand", "check_fan_out", "check_mul_backward"]
-
-_EPS = 1e-6
-
-
-def _partials(f: Callable[..., float], point: tuple[float, ...]) -> np.ndarray:
-    """Central differences of f in each argument at ``point``."""
-    grads = []
-    for i in range(len(point)):
-        up, down = list(point), list(point)
-        up[i] += _EPS
-        down[i] -= _EPS
-        grads.append((f(*up) - f(*down)) / (2 * _EPS))
-    return np.array(grads)
 
 
 def _as_vector(result: object, n: int) -> np.ndarray | None:
@@ -43,10 +30,6 @@ def _as_vector(result: object, n: int) -> np.ndarray | None:
         return np.array([float(np.asarray(r)) for r in result])
     except (TypeError, ValueError):
         return None
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-5, atol=1e-7))
 
 
 # ------------------------------------------------------------------------ backward_by_hand
@@ -63,18 +46,18 @@ def check_backward_by_hand(fn: Callable[[float, float, float], tuple]) -> Feedba
         got = _as_vector(result, 3)
         if got is None:
             return hint(exercise, "return three numbers: (dL/dx, dL/dy, dL/dz)")
-        want = _partials(lambda a, b, c: (a + b) * c, (x, y, z))
-        if _close(got, want):
+        want = numeric_gradient(lambda v: (v[0] + v[1]) * v[2], np.array([x, y, z]))
+        if close(got, want):
             continue
         q = x + y
         at = f"at x={x}, y={y}, z={z}"
-        if _close(got, [1.0, 1.0, q]):
+        if close(got, [1.0, 1.0, q]):
             return hint(
                 exercise,
                 f"{at}: dL/dx and dL/dy are the add node's local gradients; the add node must "
                 "also multiply them by its upstream gradient",
             )
-        if _close(got[:2], want[:2]) and np.isclose(got[2], z):
+        if close(got[:2], want[:2]) and np.isclose(got[2], z):
             return hint(
                 exercise,
                 f"{at}: dL/dx and dL/dy are right, dL/dz is not: a mul node's local gradient "
@@ -107,20 +90,20 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
         return hint(exercise, f"each gradient has the shape of its input, {a.shape}")
 
     # L = sum(upstream * a * b) is a loss whose gradient arriving at the node is `upstream`
-    def loss(*entries: float) -> float:
-        return float(np.sum(upstream * np.array(entries[:4]) * np.array(entries[4:])))
+    def loss(ab: np.ndarray) -> float:  # ab: a's 4 entries, then b's 4
+        return float(np.sum(upstream * ab[:4] * ab[4:]))
 
-    want = _partials(loss, (*a, *b))
+    want = numeric_gradient(loss, np.concatenate([a, b]))
     want_a, want_b = want[:4], want[4:]
-    if _close(ga, want_a) and _close(gb, want_b):
+    if close(ga, want_a) and close(gb, want_b):
         return correct(exercise, "the node multiplies the upstream gradient by the other input.")
-    if _close(ga, upstream * a) and _close(gb, upstream * b):
+    if close(ga, upstream * a) and close(gb, upstream * b):
         return hint(
             exercise,
             "how much does a * b change when a moves by 1? Not by a: the local gradients are "
             "swapped",
         )
-    if _close(ga, b) and _close(gb, a):
+    if close(ga, b) and close(gb, a):
         return hint(
             exercise,
             "those are the local gradients; a downstream gradient also carries the upstream one",
@@ -139,8 +122,8 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
         got = _as_vector(result, 2)
         if got is None:
             return hint(exercise, "return two numbers: (dL/dx, dL/dy)")
-        want = _partials(lambda a, b: (a + b) * a, (x, y))
-        if _close(got, want):
+        want = numeric_gradient(lambda v: (v[0] + v[1]) * v[0], np.array([x, y]))
+        if close(got, want):
             continue
         q = x + y
         if np.isclose(got[0], q) or np.isclose(got[0], x):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, correct, hint, result_array
 
 __all__ = ["check_dL_dW", "check_dL_dW_column", "check_dL_dX", "check_dL_db"]
 
@@ -41,13 +41,6 @@ def _engine_grads(X, W, b, G) -> dict[str, np.ndarray]:
     return {"X": Xt.grad, "W": Wt.grad, "b": bt.grad}
 
 
-def _as_array(result: object) -> np.ndarray | None:
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
 def _shape_hint(exercise: str, what: str, got: tuple, want: tuple, rows: str) -> Feedback:
     return hint(
         exercise,
@@ -64,9 +57,9 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     got = attempt(exercise, dL_dX, G, W)
     if isinstance(got, Feedback):
         return got
-    got = _as_array(got)
-    if got is None:
-        return hint(exercise, "return a numpy array")
+    got = result_array(exercise, got)
+    if isinstance(got, Feedback):
+        return got
     if got.shape == want.T.shape and np.allclose(got, want.T):
         return hint(exercise, "right numbers, but transposed: dL/dX must be shaped like X (N, D)")
     if got.shape != want.shape:
@@ -88,9 +81,9 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     got = attempt(exercise, dL_dW, X, G)
     if isinstance(got, Feedback):
         return got
-    got = _as_array(got)
-    if got is None:
-        return hint(exercise, "return a numpy array")
+    got = result_array(exercise, got)
+    if isinstance(got, Feedback):
+        return got
     if got.shape == want.T.shape and np.allclose(got, want.T):
         return hint(exercise, "right numbers, but transposed: dL/dW must be shaped like W (D, M)")
     if got.shape != want.shape:
@@ -118,9 +111,9 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     got = attempt(exercise, dL_db, G)
     if isinstance(got, Feedback):
         return got
-    got = _as_array(got)
-    if got is None:
-        return hint(exercise, "return a numpy array")
+    got = result_array(exercise, got)
+    if isinstance(got, Feedback):
+        return got
     if got.shape == (1, M) and np.allclose(got[0], want):
         return hint(exercise, f"right numbers, but b has shape {want.shape}, not {got.shape}")
     if got.shape != want.shape:
@@ -154,9 +147,9 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
     got = attempt(exercise, dL_dW_column, delta, a)
     if isinstance(got, Feedback):
         return got
-    got = _as_array(got)
-    if got is None:
-        return hint(exercise, "return a numpy array")
+    got = result_array(exercise, got)
+    if isinstance(got, Feedback):
+        return got
     if got.shape == want.T.shape:
         return hint(
             exercise,

@@ -23,16 +23,9 @@ import numpy as np
 
 from ..gradcheck import nudge_check
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, correct, hint, result_array
 
 __all__ = ["check_gd_predicted_change", "check_through_relu", "check_tiny_net_backward"]
-
-
-def _as_array(result: object) -> np.ndarray | None:
-    try:
-        return np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None
 
 
 def _forward(x, y, W1, b1, W2, b2):
@@ -68,9 +61,9 @@ def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarr
     got = attempt(exercise, through_relu, dL_dh, z1)
     if isinstance(got, Feedback):
         return got
-    got = _as_array(got)
-    if got is None:
-        return hint(exercise, "return a numpy array shaped like z1")
+    got = result_array(exercise, got)
+    if isinstance(got, Feedback):
+        return got
     if got.shape != want.shape:
         return hint(exercise, f"your dL/dz1 has shape {got.shape}; z1 has shape {z1.shape}")
     if np.allclose(got, want):
@@ -114,9 +107,9 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
             return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
         sizes = f"{len(x)} inputs, {len(b1)} hidden neurons, {len(b2)} outputs"
         for name, g, w in zip(names[::-1], got[::-1], want[::-1]):  # from the loss backwards
-            g = _as_array(g)
-            if g is None:
-                return hint(exercise, f"{name} should be a numpy array")
+            g = result_array(exercise, g, what=name)
+            if isinstance(g, Feedback):
+                return g
             if g.shape == w.T.shape and g.shape != w.shape:
                 return hint(exercise, f"{name} is transposed: it must have shape {w.shape}")
             if g.shape != w.shape:
