@@ -10,11 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
 
 __all__ = ["check_cross_entropy_grad", "check_softmax_vjp", "check_stable_log_softmax"]
-
-_EPS = 1e-6
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -22,36 +20,10 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
 
 
-def _numeric_gradient(f: Callable[[np.ndarray], float], z: np.ndarray) -> np.ndarray:
-    """The gradient of a scalar function of z, entry by entry, by central differences."""
-    grad = np.empty_like(z)
-    for idx in np.ndindex(*z.shape):
-        step = np.zeros_like(z)
-        step[idx] = _EPS
-        grad[idx] = (f(z + step) - f(z - step)) / (2 * _EPS)
-    return grad
-
-
 def _quiet_attempt(name: str, fn: Callable, *args: object) -> object:
     """``attempt`` with numpy's overflow warnings silenced: the check reports them as a hint."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         return attempt(name, fn, *args)
-
-
-def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
-    if result is None:
-        return "your function returned None: is a `return` missing?"
-    try:
-        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"your function returned {type(result).__name__}, not an array of numbers."
-    if array.shape != shape:
-        return f"your result has shape {array.shape}, but it should have shape {shape}."
-    return array
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-5, atol=1e-7))
 
 
 def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
@@ -64,20 +36,20 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
         result = _quiet_attempt(name, stable_log_softmax, z.copy())
         if isinstance(result, Feedback):
             return result
-        got = _as_array(result, z.shape)
-        if isinstance(got, str):
-            return hint(name, got)
+        got = result_array(name, result, z.shape)
+        if isinstance(got, Feedback):
+            return got
         results[label] = got
     got, expected = results["gentle"], _log_softmax(gentle)
-    if not _close(got, expected):
+    if not close(got, expected):
         with np.errstate(under="ignore"):
-            if _close(got, np.exp(expected)):
+            if close(got, np.exp(expected)):
                 return hint(name, "those are the probabilities; the function returns their log.")
-            if _close(np.exp(got).sum(axis=0), np.ones(gentle.shape[1])):
+            if close(np.exp(got).sum(axis=0), np.ones(gentle.shape[1])):
                 return hint(name, "you normalised each column; normalise each row (the classes).")
             return hint(name, "not yet, even for small logits: check log(e^z_i / sum_k e^z_k).")
     got, expected = results["huge"], _log_softmax(huge)
-    if _close(got, expected):
+    if close(got, expected):
         return correct(name, "right for small logits, and finite and right for logits near 1000.")
     if not np.all(np.isfinite(got)):
         if np.any(np.isnan(got[0])) or np.any(np.isposinf(got[0])):
@@ -106,28 +78,28 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
     def loss(z: np.ndarray) -> float:
         return float(-_log_softmax(z)[np.arange(n), labels].mean())
 
-    expected = _numeric_gradient(loss, logits)
+    expected = numeric_gradient(loss, logits)
     result = _quiet_attempt(name, cross_entropy_grad, logits.copy(), labels.copy())
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, logits.shape)
-    if isinstance(got, str):
-        return hint(name, got)
-    if _close(got, expected):
+    got = result_array(name, result, logits.shape)
+    if isinstance(got, Feedback):
+        return got
+    if close(got, expected):
         return correct(name, "matches finite differences of the mean cross-entropy (5 x 4).")
-    if _close(got, expected * n):
+    if close(got, expected * n):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
-    if _close(got, -expected) or _close(got, -expected * n):
+    if close(got, -expected) or close(got, -expected * n):
         return hint(name, "right size, wrong sign: the loss grows as the true class's score falls.")
     probs = np.exp(_log_softmax(logits))
     one_hot = np.eye(logits.shape[1])[labels]
-    if _close(got, -one_hot / probs / n) or _close(got, -one_hot / probs):
+    if close(got, -one_hot / probs / n) or close(got, -one_hot / probs):
         return hint(
             name,
             "that is the gradient with respect to the probabilities s; the question asks for "
             "the gradient with respect to the logits z (one more link of the chain).",
         )
-    if _close(got, probs / n) or _close(got, probs):
+    if close(got, probs / n) or close(got, probs):
         return hint(name, "the labels do not appear in your answer: where does the true class go?")
     return hint(name, "not yet: derive dL/dz for one example first, then average over the batch.")
 
@@ -138,23 +110,23 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
     z = np.array([0.2, -1.3, 2.1, 0.7, -0.4])
     g = np.array([1.5, -0.5, 0.3, 2.0, -1.0])
     s = np.exp(_log_softmax(z))
-    expected = _numeric_gradient(lambda v: float(g @ np.exp(_log_softmax(v))), z)
+    expected = numeric_gradient(lambda v: float(g @ np.exp(_log_softmax(v))), z)
     result = attempt(name, softmax_vjp, g.copy(), s.copy())
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, z.shape)
-    if isinstance(got, str):
-        return hint(name, got)
-    if _close(got, expected):
+    got = result_array(name, result, z.shape)
+    if isinstance(got, Feedback):
+        return got
+    if close(got, expected):
         return correct(name, "matches finite differences of g . softmax(z) (K = 5).")
-    if _close(got, g * s * (1 - s)):
+    if close(got, g * s * (1 - s)):
         return hint(
             name,
             "that uses only the diagonal of the Jacobian: moving z_j moves every s_i, "
             "because they share one denominator.",
         )
-    if _close(got, s * (g - g.sum())) or _close(got, s * (g - g.mean())):
+    if close(got, s * (g - g.sum())) or close(got, s * (g - g.mean())):
         return hint(name, "close: the number you subtract from g should weigh each g_i by s_i.")
-    if _close(got, g - s * g.sum()):
+    if close(got, g - s * g.sum()):
         return hint(name, "that is the vjp of log-softmax, not of softmax.")
     return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = s_i (delta_ij - s_j).")

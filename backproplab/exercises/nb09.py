@@ -11,37 +11,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
 
 __all__ = ["check_hidden_delta", "check_linear_backward", "check_sigmoid_hidden_delta"]
-
-_EPS = 1e-6
-
-
-def _numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
-    """The gradient of a scalar function at x, entry by entry, by central differences."""
-    grad = np.empty_like(x)
-    for idx in np.ndindex(*x.shape):
-        step = np.zeros_like(x)
-        step[idx] = _EPS
-        grad[idx] = (f(x + step) - f(x - step)) / (2 * _EPS)
-    return grad
-
-
-def _as_array(result: object, shape: tuple[int, ...], what: str) -> np.ndarray | str:
-    if result is None:
-        return f"{what} is None: is a `return` missing?"
-    try:
-        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"{what} is a {type(result).__name__}, not an array of numbers."
-    if array.shape != shape:
-        return f"{what} has shape {array.shape}, but it should have shape {shape}."
-    return array
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-5, atol=1e-7))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -64,9 +36,9 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         return float((delta * (A_ @ W_.T + b_)).sum())
 
     expected = {
-        "dW": _numeric_gradient(lambda v: loss(A, v, b), W),
-        "db": _numeric_gradient(lambda v: loss(A, W, v), b),
-        "dA_prev": _numeric_gradient(lambda v: loss(v, W, b), A),
+        "dW": numeric_gradient(lambda v: loss(A, v, b), W),
+        "db": numeric_gradient(lambda v: loss(A, W, v), b),
+        "dA_prev": numeric_gradient(lambda v: loss(v, W, b), A),
     }
     result = attempt(name, linear_backward, delta.copy(), A.copy(), W.copy())
     if isinstance(result, Feedback):
@@ -79,8 +51,10 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         shape = expected[key].shape
         if value is None:
             return hint(name, f"{key} is None: is something missing from the returned tuple?")
-        array = np.asarray(getattr(value, "data", value), dtype=np.float64)
-        if key == "dW" and array.shape == shape[::-1] and _close(array.T, expected["dW"]):
+        array = result_array(name, value, what=key)  # any shape yet: two shapes get own hints
+        if isinstance(array, Feedback):
+            return array
+        if key == "dW" and array.shape == shape[::-1] and close(array.T, expected["dW"]):
             return hint(name, "dW is transposed: a gradient always has the shape of its parameter, "
                         f"here W's {shape}.")  # fmt: skip
         if key == "db" and array.shape == (n, n_out):
@@ -89,16 +63,16 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
                 f"db has one row per example; the bias has shape {shape}, and every example "
                 "used the same bias: its contributions add up.",
             )
-        checked = _as_array(array, shape, key)
-        if isinstance(checked, str):
-            return hint(name, checked)
+        checked = result_array(name, array, shape, key)
+        if isinstance(checked, Feedback):
+            return checked
         got[key] = checked
-    wrong = [key for key in expected if not _close(got[key], expected[key])]
+    wrong = [key for key in expected if not close(got[key], expected[key])]
     if not wrong:
         return correct(name, "dW, db and dA_prev all match finite differences.")
-    if "db" in wrong and _close(got["db"] * n, expected["db"]):
+    if "db" in wrong and close(got["db"] * n, expected["db"]):
         return hint(name, "db is off by a factor of the batch size: add the rows, don't average.")
-    if "dW" in wrong and _close(got["dW"] * n, expected["dW"]):
+    if "dW" in wrong and close(got["dW"] * n, expected["dW"]):
         return hint(name, "dW is off by a factor of the batch size: delta already holds the 1/N.")
     return hint(name, f"{', '.join(wrong)} not yet right (the others are): check the shapes of "
                 "the product you wrote, term by term.")  # fmt: skip
@@ -117,25 +91,25 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
     def loss(Z_: np.ndarray) -> float:
         return float((delta_next * (np.maximum(Z_, 0) @ W_next.T)).sum())
 
-    expected = _numeric_gradient(loss, Z)
+    expected = numeric_gradient(loss, Z)
     result = attempt(name, hidden_delta, delta_next.copy(), W_next.copy(), Z.copy())
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, Z.shape, "your result")
-    if isinstance(got, str):
-        return hint(name, got)
-    if _close(got, expected):
+    got = result_array(name, result, Z.shape, "your result")
+    if isinstance(got, Feedback):
+        return got
+    if close(got, expected):
         return correct(name, "matches finite differences through the weights and the ReLU.")
     through_weights = delta_next @ W_next
-    if _close(got, through_weights):
+    if close(got, through_weights):
         return hint(
             name,
             "you carried the error back through the weights, but not through the ReLU: "
             "some of these units were switched off in the forward pass.",
         )
-    if _close(got, through_weights * Z) or _close(got, through_weights * np.maximum(Z, 0)):
+    if close(got, through_weights * Z) or close(got, through_weights * np.maximum(Z, 0)):
         return hint(name, "multiply by the derivative of ReLU at Z, not by Z (or ReLU(Z)) itself.")
-    if _close(got, through_weights * (Z < 0)):
+    if close(got, through_weights * (Z < 0)):
         return hint(name, "the ReLU mask is inverted: which units let the gradient through?")
     return hint(name, "not yet: two links of the chain, the weights, then the activation.")
 
@@ -154,22 +128,22 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
     def loss(Z_: np.ndarray) -> float:
         return float((delta_out * (_sigmoid(Z_) @ w2)).sum())
 
-    expected = _numeric_gradient(loss, Zh)
+    expected = numeric_gradient(loss, Zh)
     result = attempt(name, sigmoid_hidden_delta, delta_out.copy(), w2.copy(), h.copy())
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, h.shape, "your result")
-    if isinstance(got, str):
-        return hint(name, got)
-    if _close(got, expected):
+    got = result_array(name, result, h.shape, "your result")
+    if isinstance(got, Feedback):
+        return got
+    if close(got, expected):
         return correct(name, "matches finite differences through w2 and the sigmoid.")
     through_weights = delta_out @ w2.T
-    if _close(got, through_weights):
+    if close(got, through_weights):
         return hint(
             name,
             "you went back through w2 but stopped before the sigmoid (and a sigmoid's "
             "output h is always > 0, so a ReLU mask would change nothing).",
         )
-    if _close(got, through_weights * _sigmoid(h) * (1 - _sigmoid(h))):
+    if close(got, through_weights * _sigmoid(h) * (1 - _sigmoid(h))):
         return hint(name, "h already is the sigmoid's output: do not apply the sigmoid again.")
     return hint(name, "not yet: back through w2 (mind its layout here: h @ w2), then the sigmoid.")

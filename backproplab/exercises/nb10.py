@@ -8,28 +8,18 @@ known by construction -- never from the learner's code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
-from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint
+from ..tensor import Tensor, as_array
+from . import Feedback, attempt, close, correct, hint, result_array
 
 __all__ = ["check_dead_fraction", "check_init_std", "check_input_gradient"]
 
-
-def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
-    """The learner's result as a float array of ``shape``, or a sentence saying why not."""
-    try:
-        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"your function returned {type(result).__name__}, not an array of numbers."
-    if array.shape != shape:
-        return f"your result has shape {array.shape}, but it should have shape {shape}."
-    return array
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+# The references here are exact (the engine, numpy formulas), so agreement can be tighter than
+# close()'s default, which allows for finite differences.
+_close = partial(close, rtol=1e-6, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- input_gradient
@@ -64,11 +54,12 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     result = attempt(name, input_gradient, x.copy(), [W.copy() for W in weights], g.copy())
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, x.shape)
-    if isinstance(got, str):
+    got = result_array(name, result, x.shape)
+    if isinstance(got, Feedback):
         return hint(
             name,
-            got + " Going back through a layer multiplies by its weight matrix; let the shapes "
+            got.message
+            + " Going back through a layer multiplies by its weight matrix; let the shapes "
             "tell you which side and whether it is transposed.",
         )
     if _close(got, expected):
@@ -193,7 +184,7 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
         if isinstance(result, Feedback):
             return result
         try:
-            got = float(np.asarray(getattr(result, "data", result)))
+            got = float(as_array(result))
         except (TypeError, ValueError):
             return hint(name, "return one number: the fraction of dead units in the layer.")
         if abs(got - expected) < 1e-9:

@@ -8,28 +8,18 @@ Expected forward values come from plain numpy.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, close, correct, hint, result_array
 
 __all__ = ["check_residual_block", "check_residual_vjp", "check_stack_input_gradient"]
 
-
-def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
-    """The learner's result as a float array of ``shape``, or a sentence saying why not."""
-    try:
-        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"your function returned {type(result).__name__}, not an array of numbers."
-    if array.shape != shape:
-        return f"your result has shape {array.shape}, but it should have shape {shape}."
-    return array
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(np.allclose(a, b, rtol=1e-6, atol=1e-9))
+# The references here are exact (the engine, numpy formulas), so agreement can be tighter than
+# close()'s default, which allows for finite differences.
+_close = partial(close, rtol=1e-6, atol=1e-9)
 
 
 def _engine_input_grad(g: np.ndarray, jacobians: list[np.ndarray], residual: bool) -> np.ndarray:
@@ -55,9 +45,9 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     result = attempt(name, residual_vjp, g.copy(), J.copy())
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, (n,))
-    if isinstance(got, str):
-        return hint(name, got)
+    got = result_array(name, result, (n,))
+    if isinstance(got, Feedback):
+        return got
     if _close(got, expected):
         return correct(name, "matches backward() through H = F(x) + x.")
     if _close(got, g @ J):
@@ -96,9 +86,9 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
         )
         if isinstance(result, Feedback):
             return result
-        got = _as_array(result, (n,))
-        if isinstance(got, str):
-            return hint(name, got)
+        got = result_array(name, result, (n,))
+        if isinstance(got, Feedback):
+            return got
         if _close(got, expected):
             continue
         label = f"with residual={residual}"
@@ -140,9 +130,9 @@ def check_residual_block(residual_block: Callable) -> Feedback:
     result = attempt(name, residual_block, x_t, W_t, b_t)
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, (n, width))
-    if isinstance(got, str):
-        return hint(name, got)
+    got = result_array(name, result, (n, width))
+    if isinstance(got, Feedback):
+        return got
     if not _close(got, expected):
         if _close(got, branch):
             return hint(name, "this is F(x) alone: the block's output also carries x itself.")

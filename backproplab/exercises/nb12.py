@@ -8,30 +8,27 @@ the update rule written out here in numpy -- never against the learner's code.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint
+from . import (
+    Feedback,
+    attempt,
+    close,
+    correct,
+    elementwise_slope,
+    hint,
+    numeric_gradient,
+    result_array,
+)
 
 __all__ = ["check_adam_step", "check_huber_loss", "check_silu_vjp"]
 
-_EPS = 1e-6
-
-
-def _as_array(result: object, shape: tuple[int, ...]) -> np.ndarray | str:
-    """The learner's result as a float array of ``shape``, or a sentence saying why not."""
-    try:
-        array = np.asarray(getattr(result, "data", result), dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"your function returned {type(result).__name__}, not an array of numbers."
-    if array.shape != shape:
-        return f"your result has shape {array.shape}, but it should have shape {shape}."
-    return array
-
-
-def _close(a: object, b: object, rtol: float = 1e-6) -> bool:
-    return bool(np.allclose(a, b, rtol=rtol, atol=1e-9))
+# The references here are exact (the engine, numpy formulas), so agreement can be tighter than
+# close()'s default, which allows for finite differences.
+_close = partial(close, rtol=1e-6, atol=1e-9)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -49,16 +46,16 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     rng = np.random.default_rng(120)
     x = rng.uniform(-4, 4, size=(3, 4))
     g = rng.standard_normal((3, 4))
-    slope = (_silu(x + _EPS) - _silu(x - _EPS)) / (2 * _EPS)  # finite differences
+    slope = elementwise_slope(_silu, x)  # finite differences
     expected = g * slope
     result = attempt(name, silu_vjp, g.copy(), _silu(x), x.copy())
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, tuple) or len(result) != 1:
         return hint(name, "a vjp returns a tuple with one gradient per input: here `(grad,)`.")
-    got = _as_array(result[0], x.shape)
-    if isinstance(got, str):
-        return hint(name, got)
+    got = result_array(name, result[0], x.shape)
+    if isinstance(got, Feedback):
+        return got
     if _close(got, expected, rtol=1e-5):
         return correct(name, "matches finite differences of x * sigmoid(x) at 12 points.")
     s = _sigmoid(x)
@@ -97,9 +94,9 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     result = attempt(name, huber_loss, pred_t, target.copy(), delta)
     if isinstance(result, Feedback):
         return result
-    got = _as_array(result, ())
-    if isinstance(got, str):
-        return hint(name, got + " The loss is one number: the mean over all entries.")
+    got = result_array(name, result, ())
+    if isinstance(got, Feedback):
+        return hint(name, got.message + " The loss is one number: the mean over all entries.")
     inside = np.abs(residuals) <= delta
     quadratic = float(np.mean(np.where(inside, 0.5 * residuals**2, 0)))
     linear = float(np.mean(np.where(inside, 0, delta * (np.abs(residuals) - 0.5 * delta))))
@@ -133,12 +130,7 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
         return hint(name, f"right value, but backward() failed: {type(error).__name__}: {error}")
     if pred_t.grad is None:
         return hint(name, "right value, but the gradient does not reach pred.")
-    numeric = np.empty_like(pred)
-    for i in range(pred.size):  # central differences of the numpy formula
-        up, down = pred.copy(), pred.copy()
-        up[i] += _EPS
-        down[i] -= _EPS
-        numeric[i] = (_huber(up, target, delta) - _huber(down, target, delta)) / (2 * _EPS)
+    numeric = numeric_gradient(lambda p: _huber(p, target, delta), pred)  # of the numpy formula
     if not _close(pred_t.grad, numeric, rtol=1e-5):
         return hint(
             name,
@@ -174,10 +166,10 @@ def check_adam_step(adam_step: Callable) -> Feedback:
             return result
         if not isinstance(result, tuple) or len(result) != 3:
             return hint(name, "return three arrays: (new p, new m, new v).")
-        got = [_as_array(r, (5,)) for r in result]
+        got = [result_array(name, r, (5,)) for r in result]
         for r in got:
-            if isinstance(r, str):
-                return hint(name, r)
+            if isinstance(r, Feedback):
+                return r
         new_p, new_m, new_v = got
         if not _close(new_m, expected[1]):
             return hint(
