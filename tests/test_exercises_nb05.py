@@ -66,3 +66,11 @@ def test_dL_dW_column():
 @pytest.mark.parametrize("answer", [None, "abc", [[1, 2]]])
 def test_checks_never_raise_on_odd_answers(check, answer):
     assert check(lambda *args: answer).status == "hint"
+
+
+def test_a_missing_return_is_named():
+    def forgot_return(G, W):
+        G @ W.T
+
+    feedback = nb05.check_dL_dX(forgot_return)
+    assert feedback.status == "hint" and "return" in feedback.message, feedback

@@ -103,3 +103,8 @@ def test_a_missing_return_is_named():
     assert feedback.status == "hint" and "return" in feedback.message
     feedback = nb09.check_linear_backward(lambda d, A, W: (d.T @ A, None, d @ W))
     assert feedback.status == "hint" and "db is None" in feedback.message
+
+
+def test_linear_backward_non_numbers_get_a_hint_not_a_crash():
+    feedback = nb09.check_linear_backward(lambda d, A, W: (d.T @ A, "db", d @ W))
+    assert feedback.status == "hint" and feedback.message.startswith("db is a str"), feedback

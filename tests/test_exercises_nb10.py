@@ -4,6 +4,7 @@ are "not done", and no hint gives the answer away."""
 import numpy as np
 import pytest
 
+from backproplab import Tensor
 from backproplab.exercises import nb10
 
 
@@ -25,6 +26,11 @@ def input_gradient_solution(x, weights, g):
 
 def test_input_gradient_correct():
     feedback = nb10.check_input_gradient(input_gradient_solution)
+    assert feedback.passed, feedback
+
+
+def test_input_gradient_accepts_a_tensor():
+    feedback = nb10.check_input_gradient(lambda *args: Tensor(input_gradient_solution(*args)))
     assert feedback.passed, feedback
 
 
