@@ -9,6 +9,7 @@ from backproplab.exercises import (
     attempt,
     close,
     elementwise_slope,
+    not_done,
     numeric_gradient,
     result_array,
 )
@@ -59,6 +60,15 @@ def test_result_array_hints_name_the_problem():
     shape = result_array("ex", np.zeros((3, 2)), (2, 3))
     assert shape.message == "your result has shape (3, 2), but it should have shape (2, 3)."
     assert str(shape).startswith("ex: ")
+
+
+def test_result_array_passes_attempts_feedback_through():
+    def stub(x):
+        raise NotImplementedError
+
+    assert result_array("ex", attempt("ex", stub, 1.0), (3,)) == not_done("ex")
+    wrong = Feedback("ex", "hint", "a hint from attempt")
+    assert result_array("ex", wrong, (3,)) is wrong
 
 
 def test_result_array_without_a_shape_accepts_any_shape():

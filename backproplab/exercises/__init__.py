@@ -106,9 +106,13 @@ def result_array(
     """The learner's ``result`` (array, Tensor, list or number) as a float64 array of ``shape``.
 
     When it cannot be one (None, not numbers, another shape) the answer is a hint Feedback whose
-    sentence names ``what`` ("your result", "dW", ...); check with ``isinstance`` as after
-    ``attempt``. With ``shape=None`` any shape is accepted, for checks with their own shape hints.
+    sentence names ``what`` ("your result", "dW", ...); check with ``isinstance``. A Feedback
+    passes through unchanged, so ``result_array(name, attempt(name, fn, x), x.shape)`` calls and
+    converts in one step. With ``shape=None`` any shape is accepted, for checks with their own
+    shape hints.
     """
+    if isinstance(result, Feedback):  # from attempt: not done, or the learner's code crashed
+        return result
     if result is None:
         return hint(exercise, f"{what} is None: is a `return` missing?")
     try:

@@ -28,10 +28,7 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = d/dx sin(x^2) on an array of points."""
     exercise = "d_sin_of_square"
     x = _POINTS.copy()
-    result = attempt(exercise, fn, x)
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(exercise, result, x.shape)
+    got = result_array(exercise, attempt(exercise, fn, x), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, elementwise_slope(lambda t: np.sin(t**2), x)):
@@ -106,10 +103,7 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = dL/dx for L = u * v, u = x^2, v = sin(x)."""
     exercise = "two_paths"
     x = _POINTS.copy()
-    result = attempt(exercise, fn, x)
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(exercise, result, x.shape)
+    got = result_array(exercise, attempt(exercise, fn, x), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, elementwise_slope(lambda t: t**2 * np.sin(t), x)):

@@ -54,10 +54,7 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     exercise = "dL_dX"
     X, W, b, G = _case()
     want = _engine_grads(X, W, b, G)["X"]
-    got = attempt(exercise, dL_dX, G, W)
-    if isinstance(got, Feedback):
-        return got
-    got = result_array(exercise, got)
+    got = result_array(exercise, attempt(exercise, dL_dX, G, W))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape and np.allclose(got, want.T):
@@ -78,10 +75,7 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     exercise = "dL_dW"
     X, W, b, G = _case()
     want = _engine_grads(X, W, b, G)["W"]
-    got = attempt(exercise, dL_dW, X, G)
-    if isinstance(got, Feedback):
-        return got
-    got = result_array(exercise, got)
+    got = result_array(exercise, attempt(exercise, dL_dW, X, G))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape and np.allclose(got, want.T):
@@ -108,10 +102,7 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     exercise = "dL_db"
     X, W, b, G = _case()
     want = _engine_grads(X, W, b, G)["b"]
-    got = attempt(exercise, dL_db, G)
-    if isinstance(got, Feedback):
-        return got
-    got = result_array(exercise, got)
+    got = result_array(exercise, attempt(exercise, dL_db, G))
     if isinstance(got, Feedback):
         return got
     if got.shape == (1, M) and np.allclose(got[0], want):
@@ -144,10 +135,7 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
     Wt = Tensor(W, requires_grad=True)
     ((Wt @ a) * delta).sum().backward()  # L with dL/dz = delta
     want = Wt.grad
-    got = attempt(exercise, dL_dW_column, delta, a)
-    if isinstance(got, Feedback):
-        return got
-    got = result_array(exercise, got)
+    got = result_array(exercise, attempt(exercise, dL_dW_column, delta, a))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape:

@@ -48,10 +48,7 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
     g = rng.standard_normal((3, 5))
     out = _sigmoid(x)
     expected = g * elementwise_slope(_sigmoid, x)
-    result = attempt(name, sigmoid_backward, g.copy(), out.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, x.shape)
+    got = result_array(name, attempt(name, sigmoid_backward, g.copy(), out.copy()), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -80,10 +77,7 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
         return np.where(v > 0, v, slope * v)
 
     expected = g * elementwise_slope(leaky, x)
-    result = attempt(name, leaky_relu_backward, g.copy(), x.copy(), slope)
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, x.shape)
+    got = result_array(name, attempt(name, leaky_relu_backward, g.copy(), x.copy(), slope), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -111,10 +105,7 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
         step = np.zeros(k)
         step[j] = _EPS
         expected[:, j] = (_softmax(z + step) - _softmax(z - step)) / (2 * _EPS)
-    result = attempt(name, softmax_jacobian, s.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, (k, k))
+    got = result_array(name, attempt(name, softmax_jacobian, s.copy()), (k, k))
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -146,10 +137,7 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
         return float(np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q))))
 
     expected = numeric_gradient(loss, p)
-    result = attempt(name, binary_cross_entropy_grad, p.copy(), y.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, p.shape)
+    got = result_array(name, attempt(name, binary_cross_entropy_grad, p.copy(), y.copy()), p.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):

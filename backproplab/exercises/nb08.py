@@ -33,10 +33,7 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     huge = np.array([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 5.0, -3.0]])
     results = {}
     for label, z in (("gentle", gentle), ("huge", huge)):
-        result = _quiet_attempt(name, stable_log_softmax, z.copy())
-        if isinstance(result, Feedback):
-            return result
-        got = result_array(name, result, z.shape)
+        got = result_array(name, _quiet_attempt(name, stable_log_softmax, z.copy()), z.shape)
         if isinstance(got, Feedback):
             return got
         results[label] = got
@@ -79,10 +76,9 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
         return float(-_log_softmax(z)[np.arange(n), labels].mean())
 
     expected = numeric_gradient(loss, logits)
-    result = _quiet_attempt(name, cross_entropy_grad, logits.copy(), labels.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, logits.shape)
+    got = result_array(
+        name, _quiet_attempt(name, cross_entropy_grad, logits.copy(), labels.copy()), logits.shape
+    )
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -111,10 +107,7 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
     g = np.array([1.5, -0.5, 0.3, 2.0, -1.0])
     s = np.exp(_log_softmax(z))
     expected = numeric_gradient(lambda v: float(g @ np.exp(_log_softmax(v))), z)
-    result = attempt(name, softmax_vjp, g.copy(), s.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, z.shape)
+    got = result_array(name, attempt(name, softmax_vjp, g.copy(), s.copy()), z.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):

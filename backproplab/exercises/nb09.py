@@ -92,10 +92,9 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
         return float((delta_next * (np.maximum(Z_, 0) @ W_next.T)).sum())
 
     expected = numeric_gradient(loss, Z)
-    result = attempt(name, hidden_delta, delta_next.copy(), W_next.copy(), Z.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, Z.shape, "your result")
+    got = result_array(
+        name, attempt(name, hidden_delta, delta_next.copy(), W_next.copy(), Z.copy()), Z.shape
+    )
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -129,10 +128,9 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
         return float((delta_out * (_sigmoid(Z_) @ w2)).sum())
 
     expected = numeric_gradient(loss, Zh)
-    result = attempt(name, sigmoid_hidden_delta, delta_out.copy(), w2.copy(), h.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, h.shape, "your result")
+    got = result_array(
+        name, attempt(name, sigmoid_hidden_delta, delta_out.copy(), w2.copy(), h.copy()), h.shape
+    )
     if isinstance(got, Feedback):
         return got
     if close(got, expected):

@@ -55,7 +55,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     if isinstance(result, Feedback):
         return result
     got = result_array(name, result, x.shape)
-    if isinstance(got, Feedback):
+    if isinstance(got, Feedback):  # not an array of the right shape: add where to look
         return hint(
             name,
             got.message

@@ -42,10 +42,7 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     J = rng.standard_normal((n, n))  # not symmetric, so J and J.T give different answers
     g = rng.standard_normal(n)
     expected = _engine_input_grad(g, [J], residual=True)
-    result = attempt(name, residual_vjp, g.copy(), J.copy())
-    if isinstance(result, Feedback):
-        return result
-    got = result_array(name, result, (n,))
+    got = result_array(name, attempt(name, residual_vjp, g.copy(), J.copy()), (n,))
     if isinstance(got, Feedback):
         return got
     if _close(got, expected):
