@@ -64,7 +64,8 @@ class NumpyMLP:
     def logits(self, X: np.ndarray) -> np.ndarray:
         a = X
         for i, (W, b) in enumerate(zip(self.W, self.b)):
-            z = a @ W.T + b
+            z = a @ W.T
+            z += b  # in place: one fresh array per layer, as the engine's linear row
             a = np.maximum(z, 0) if i < len(self.W) - 1 else z
         return a
 
@@ -75,7 +76,8 @@ class NumpyMLP:
         a = X
         last = len(self.W) - 1
         for i, (W, b) in enumerate(zip(self.W, self.b)):
-            z = a @ W.T + b
+            z = a @ W.T
+            z += b  # in place: one fresh array per layer, as the engine's linear row
             zs.append(z)
             a = np.maximum(z, 0) if i < last else z
             acts.append(a)
