@@ -1,9 +1,19 @@
-"""A real browser: JupyterLab runs notebook 10 and its slider explorer reacts to the mouse/keyboard.
+"""A real browser: every notebook renders in JupyterLab 4, and notebook 10's slider reacts.
 
-Starts JupyterLab on a free loopback port (no token, throwaway config, workspaces and settings),
-opens a copy of notebooks/10_vanishing_gradients.ipynb in Debian's headless Chromium driven by
-Playwright, runs all cells, checks that every cell ran without an error, moves the first slider
-of the widget explorer one step and checks that the explorer's output changes.
+One JupyterLab server (free loopback port, no token, throwaway config, workspaces and settings)
+and one headless Debian Chromium driven by Playwright serve the whole module.
+
+- `test_notebook_renders`: each notebook in notebooks/ is opened WITHOUT running it; from the
+  rendered DOM it checks that no error dialog or error notification appeared, that there are as
+  many code cells as in the .ipynb, that every stored image/png output is a loaded <img> in its
+  cell's output area, that every markdown cell with `$...$` holds MathJax output without TeX
+  errors, and that no output area shows an error (stderr/traceback or a widget error).
+- `test_run_all_and_move_the_slider`: notebook 10 is run top to bottom, every cell runs without
+  an error, and moving the first slider of its widget explorer one step changes its output.
+
+The notebooks are copies, so running them never touches the real files. The server's notebook
+setting `windowingMode` is "none" so that every cell is attached to the DOM at once (the default
+attaches off-screen cells on idle, through the same renderers), which keeps the checks fast.
 
 Needs /usr/bin/chromium (`apt-get install chromium`; never `playwright install`) and the
 `playwright` package; skipped with the reason otherwise.
@@ -13,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -25,7 +36,9 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "10_vanishing_gradients.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK = NOTEBOOKS / "10_vanishing_gradients.ipynb"
+ALL_NOTEBOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -33,8 +46,6 @@ if not CHROMIUM.exists():
         allow_module_level=True,
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-if not NOTEBOOK.exists():
-    pytest.skip(f"{NOTEBOOK.name} is not written yet", allow_module_level=True)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,6 +56,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+RUN_ALL_DIR = "run-all"  # notebook 10's copy for run-all, apart from the copies opened unrun
 
 
 def free_port() -> int:
@@ -53,18 +65,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server serving a copy of the notebook; yields its base URL."""
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server serving copies of the notebooks; yields its base URL."""
+    tmp_path = tmp_path_factory.mktemp("lab")
     root, config = tmp_path / "root", tmp_path / "config"
     (config / "labconfig").mkdir(parents=True)
-    root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)  # run-all must never touch the real notebook
+    (root / RUN_ALL_DIR).mkdir(parents=True)
+    for notebook in ALL_NOTEBOOKS:  # tests must never touch the real notebooks
+        shutil.copy(notebook, root / notebook.name)
+    if NOTEBOOK.exists():
+        shutil.copy(NOTEBOOK, root / RUN_ALL_DIR / NOTEBOOK.name)
     page_config = {  # window.jupyterapp for the test (as galata does); no news pop-up
         "exposeAppInBrowser": True,
         "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True},
     }
     (config / "labconfig" / "page_config.json").write_text(json.dumps(page_config))
+    tracker_settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker_settings.mkdir(parents=True)  # every cell in the DOM at once (module docstring)
+    (tracker_settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port = free_port()
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser",
@@ -105,6 +124,140 @@ def lab(tmp_path):
         log.close()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One page with JupyterLab loaded and restored, shared by the rendering tests."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{lab}/lab")
+    page.wait_for_function("() => window.jupyterapp", timeout=60_000)
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+    yield page
+    page.close()
+
+
+# In the page: no modal dialog and no error notification anywhere in JupyterLab.
+ALERTS_JS = """() => [...document.querySelectorAll('.jp-Dialog, .Toastify__toast--error')]
+  .map(node => node.innerText.trim().replace(/\\s+/g, ' ').slice(0, 300))"""
+
+# In the page: what the open notebook shows, cell by cell, read from the DOM only.
+RENDERED_JS = """() => {
+  const notebook = window.jupyterapp.shell.currentWidget.content.node;
+  return [...notebook.querySelectorAll('.jp-Cell')].map(cell => ({
+    type: cell.classList.contains('jp-CodeCell') ? 'code'
+      : cell.classList.contains('jp-MarkdownCell') ? 'markdown' : 'raw',
+    images: [...cell.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="image/png"] img')]
+      .filter(img => img.complete && img.naturalWidth > 0).length,
+    math: cell.querySelector('.jp-RenderedMarkdown mjx-container') !== null,
+    math_errors: [...cell.querySelectorAll('mjx-merror')].map(e => e.textContent),
+    output_errors: [...cell.querySelectorAll('.jp-OutputArea-output')]
+      .filter(out => out.dataset.mimeType === 'application/vnd.jupyter.stderr'
+        || out.innerText.includes('Error displaying widget'))
+      .map(out => out.innerText.slice(0, 300)),
+  }));
+}"""
+
+MATH = re.compile(r"\$[^$]+\$")  # $x$ and $$x$$ both contain one
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)  # a $ in code is not math
+
+
+def expected_cells(notebook: Path) -> list[dict]:
+    """What RENDERED_JS must find for `notebook`, read from the .ipynb itself."""
+    cells = json.loads(notebook.read_text())["cells"]
+    return [
+        {
+            "type": cell["cell_type"],
+            "images": sum("image/png" in out.get("data", {}) for out in cell.get("outputs", [])),
+            "math": cell["cell_type"] == "markdown"
+            and bool(MATH.search(CODE.sub("", "".join(cell["source"])))),
+            "math_errors": [],
+            "output_errors": [],
+        }
+        for cell in cells
+    ]
+
+
+@pytest.mark.parametrize("notebook", ALL_NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_renders(lab_page, notebook):
+    page = lab_page
+    expected = expected_cells(notebook)
+    earlier_alerts = page.evaluate(ALERTS_JS)  # e.g. a toast still fading; not this notebook's
+
+    def new_alerts() -> list[str]:
+        return [alert for alert in page.evaluate(ALERTS_JS) if alert not in earlier_alerts]
+
+    # Not awaited inside the page: awaiting a command's promise can hang (ECOSYSTEM.md).
+    page.evaluate(
+        "(path) => { window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+        notebook.name,
+    )
+    try:
+        page.wait_for_function(
+            f"""([path, before]) => {{
+              const w = window.jupyterapp.shell.currentWidget;
+              return ({ALERTS_JS})().length > before
+                || (w && w.context && w.context.path === path && w.context.isReady);
+            }}""",
+            arg=[notebook.name, len(earlier_alerts)],
+            timeout=30_000,
+        )
+        assert new_alerts() == [], f"{notebook.name} opened with an error"
+        # Wait until the outputs and math have rendered (or time out), then compare every field.
+        try:
+            page.wait_for_function(
+                f"""(expected) => {{
+                  const shown = ({RENDERED_JS})();
+                  return shown.length === expected.length && shown.every((cell, i) =>
+                    cell.type === expected[i].type && cell.images === expected[i].images
+                    && cell.math === expected[i].math);
+                }}""",
+                arg=expected,
+                timeout=20_000,
+                polling=200,
+            )
+        except sync_api.TimeoutError:
+            pass  # the assertions below say which cells differ
+        shown = page.evaluate(RENDERED_JS)
+        assert new_alerts() == [], f"{notebook.name} raised an error while rendering"
+        code_cells = sum(cell["type"] == "code" for cell in expected)
+        assert sum(cell["type"] == "code" for cell in shown) == code_cells
+        assert len(shown) == len(expected), f"{len(shown)} cells shown, {len(expected)} stored"
+        differences = [
+            (index, {key: (cell[key], want[key]) for key in want if cell[key] != want[key]})
+            for index, (cell, want) in enumerate(zip(shown, expected, strict=True))
+            if cell != want
+        ]
+        assert differences == [], "cells rendered wrong as (index, {field: (shown, stored)})"
+    finally:  # close without a save prompt, stop the kernel that opening started, drop dialogs
+        page.evaluate(
+            """async () => {
+              const w = window.jupyterapp.shell.currentWidget;
+              if (!w || !w.context) return;
+              w.context.model.dirty = false;
+              await w.sessionContext.shutdown();
+              w.dispose();
+            }"""
+        )
+        for _ in range(3):  # a failed open leaves its modal dialog; Escape dismisses it
+            if page.locator(".jp-Dialog").count() == 0:
+                break
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(200)
+
+
 # In the page: the open notebook's cells, from JupyterLab's own models.
 CELLS_JS = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
@@ -118,47 +271,44 @@ CELLS_JS = """() => {
 }"""
 
 
-def test_run_all_and_move_the_slider(lab):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+@pytest.mark.skipif(not NOTEBOOK.exists(), reason=f"{NOTEBOOK.name} is not written yet")
+def test_run_all_and_move_the_slider(lab, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{lab}/lab/tree/{RUN_ALL_DIR}/{NOTEBOOK.name}")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+            timeout=60_000,
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{lab}/lab/tree/{NOTEBOOK.name}")
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-                " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
-                timeout=60_000,
-            )
-            # Not awaited inside the page: awaiting the command's promise hangs (ECOSYSTEM.md).
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-            page.wait_for_function(
-                f"() => ({CELLS_JS})().every(c => c.type !== 'code' || c.count !== null)",
-                timeout=90_000,
-                polling=500,
-            )
-            cells = page.evaluate(CELLS_JS)
-            errors = [(i, c["errors"]) for i, c in enumerate(cells) if c["errors"]]
-            assert errors == [], f"cells with errors after run-all: {errors}"
+        # Not awaited inside the page: awaiting the command's promise hangs (ECOSYSTEM.md).
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.wait_for_function(
+            f"() => ({CELLS_JS})().every(c => c.type !== 'code' || c.count !== null)",
+            timeout=90_000,
+            polling=500,
+        )
+        cells = page.evaluate(CELLS_JS)
+        errors = [(i, c["errors"]) for i, c in enumerate(cells) if c["errors"]]
+        assert errors == [], f"cells with errors after run-all: {errors}"
 
-            explorer = page.locator(".widget-interact").first
-            explorer.wait_for(timeout=30_000)
-            output = explorer.locator(".widget-output")
-            sync_api.expect(output).not_to_have_text("", timeout=30_000)
-            before = output.inner_text()
-            handle = explorer.locator(".widget-slider .noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            handle.focus()
-            page.keyboard.press("ArrowRight")  # one step of the first slider
-            page.wait_for_function(
-                "([el, old]) => el.innerText.trim() !== '' && el.innerText !== old",
-                arg=[output.element_handle(), before],
-                timeout=30_000,
-            )
-            after = output.inner_text()
-            assert after != before and after.strip()
-        finally:
-            browser.close()
+        explorer = page.locator(".widget-interact").first
+        explorer.wait_for(timeout=30_000)
+        output = explorer.locator(".widget-output")
+        sync_api.expect(output).not_to_have_text("", timeout=30_000)
+        before = output.inner_text()
+        handle = explorer.locator(".widget-slider .noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        page.keyboard.press("ArrowRight")  # one step of the first slider
+        page.wait_for_function(
+            "([el, old]) => el.innerText.trim() !== '' && el.innerText !== old",
+            arg=[output.element_handle(), before],
+            timeout=30_000,
+        )
+        after = output.inner_text()
+        assert after != before and after.strip()
+    finally:
+        page.close()
