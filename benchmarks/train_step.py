@@ -25,12 +25,15 @@ friends, set before numpy is imported): on a small shared machine threads make s
 slower and the timings erratic.
 
 Heap trimming: run alone (``--case deep``), the deep net measured 2.60x (float32) and 2.56x
-(float64) instead of 1.42x and 1.31x, and the numpy twin slows too. glibc's malloc hands freed
-memory at the top of the heap back to the system once more than 128 KiB is free there, and the
-next step faults it back in page by page. A step frees many 16-32 KiB arrays at once (the graph,
-then the gradients at ``zero_grad``), so this happens every step. Freeing an array larger than the
-threshold (the MNIST-size case, which runs first) makes glibc raise it, so the full run does not
-show it; ``MALLOC_TRIM_THRESHOLD_=268435456 python benchmarks/train_step.py --case deep`` neither.
+(float64) instead of 1.42x and 1.31x (the numpy twin sometimes slows too). glibc's malloc hands
+freed memory at the top of the heap back to the system once more than 128 KiB is free there, and
+the next step faults it back in page by page. A step frees many 16-32 KiB arrays at once (the
+graph, then the gradients at ``zero_grad``), so this happens every step. Freeing an array larger
+than the threshold (the MNIST-size case, which runs before it) makes glibc raise it, so the full
+run does not show it for the deep net; ``MALLOC_TRIM_THRESHOLD_=268435456 python
+benchmarks/train_step.py --case deep`` neither. The digits net runs before that case, and its
+float64 row measured 1.37x in one full run and 2.05x in another (2.03x-2.10x in three ``--case
+digits`` runs, 1.34x-1.35x with the threshold raised): compare rows across runs with care.
 
 The last part trains the digits MLP 64-128-64-10 with ``train.fit`` and with a hand-written numpy
 loop doing the same work (same initial weights, same batches, SGD with momentum and weight decay,
