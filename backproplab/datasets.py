@@ -18,7 +18,8 @@ __all__ = ["Split", "circles", "digits", "minibatches", "moons", "spirals", "xor
 RngLike = np.random.Generator | int | None
 
 
-def _rng(rng: RngLike) -> np.random.Generator:
+def generator(rng: RngLike) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (seed 0: deterministic by default)."""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
 
 
@@ -41,7 +42,7 @@ def _finish(parts: list[np.ndarray], noise: float, rng: np.random.Generator):
 def moons(n: int = 200, noise: float = 0.1, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (classes 0 and 1), like ``sklearn.datasets.make_moons``."""
     n0, n1 = _counts(n, 2, "moons")
-    rng = _rng(rng)
+    rng = generator(rng)
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
     lower = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
@@ -55,7 +56,7 @@ def circles(
     if not 0 < factor < 1:
         raise ValueError(f"circles: factor must lie in (0, 1), got {factor}")
     n0, n1 = _counts(n, 2, "circles")
-    rng = _rng(rng)
+    rng = generator(rng)
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
     outer = np.stack([np.cos(t0), np.sin(t0)], axis=1)
@@ -68,7 +69,7 @@ def spirals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` spiral arms from the origin (CS231n's data set); ``noise`` jitters the angle
     (in radians) as well as the points, so arms stay separable for small noise."""
-    rng = _rng(rng)
+    rng = generator(rng)
     parts = []
     for k, m in enumerate(_counts(n, classes, "spirals")):
         r = np.linspace(0.0, 1.0, m)
@@ -80,7 +81,7 @@ def spirals(
 def xor(n: int = 200, noise: float = 0.2, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
     """Four clouds around (+-1, +-1) (standard deviation ``noise``): class 1 where the centre's
     coordinates have different signs. No straight line separates the classes."""
-    rng = _rng(rng)
+    rng = generator(rng)
     parts = []
     for m, (sx, sy) in zip(_counts(n, 4, "xor"), [(1, 1), (-1, -1), (1, -1), (-1, 1)]):
         parts.append(np.tile([sx, sy], (m, 1)).astype(np.float64))
@@ -148,7 +149,7 @@ def minibatches(
         raise ValueError(f"minibatches: X has {len(X)} rows but y has {len(y)} labels")
     if batch_size < 1:
         raise ValueError(f"minibatches: batch_size must be >= 1, got {batch_size}")
-    order = _rng(rng).permutation(len(X)) if shuffle else np.arange(len(X))
+    order = generator(rng).permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
         idx = order[start : start + batch_size]
         yield X[idx], y[idx]

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .datasets import generator
 from .ops import linear  # the fused layer row Z = X @ W.T + b, kept in the op table
 from .tensor import ArrayLike, Tensor, as_array
 
@@ -69,13 +70,6 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
-
-
-def _rng(rng: RngLike) -> np.random.Generator:
-    """A Generator from a Generator, a seed, or None (seed 0: deterministic by default)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(0 if rng is None else rng)
 
 
 class Module:
@@ -218,7 +212,7 @@ def init_weight(
         return np.zeros((n_out, n_in), dtype=dtype)
     else:
         raise ValueError(f"init_weight: unknown init {init!r}; use one of {INITS} or a std (float)")
-    return (_rng(rng).standard_normal((n_out, n_in)) * std).astype(dtype)
+    return (generator(rng).standard_normal((n_out, n_in)) * std).astype(dtype)
 
 
 # ------------------------------------------------------------------------ the fused linear op
@@ -384,7 +378,7 @@ class MLP(Sequential):
     ) -> None:
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
-        rng = _rng(rng)
+        rng = generator(rng)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
@@ -453,7 +447,7 @@ def deep_network(
     """
     if depth < 0 or width < 1:
         raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
-    rng = _rng(rng)
+    rng = generator(rng)
     layers: list[Module] = [
         Linear(n_in, width, init=init, rng=rng, dtype=dtype),
         _fresh(activation),

@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # tests draw off screen (notebooks keep their own backend
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from graphs import seed_graph  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from matplotlib.quiver import Quiver  # noqa: E402
 
@@ -20,18 +21,6 @@ from backproplab import plotting  # noqa: E402
 def _close_figures():
     yield
     plt.close("all")
-
-
-def seed_graph():
-    """Seed 002's example: x = -2, y = 5, z = -4, q = x + y = 3, L = q z = -12."""
-    x = bl.Tensor(-2.0, requires_grad=True, name="x")
-    y = bl.Tensor(5.0, requires_grad=True, name="y")
-    z = bl.Tensor(-4.0, requires_grad=True, name="z")
-    q = x + y
-    q.name = "q"
-    L = q * z
-    L.name = "L"
-    return x, y, z, q, L
 
 
 def texts_by_name(fig):

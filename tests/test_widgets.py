@@ -8,8 +8,8 @@ matplotlib.use("Agg")  # tests draw off screen
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from graphs import seed_graph  # noqa: E402
 
-import backproplab as bl  # noqa: E402
 from backproplab import widgets  # noqa: E402
 
 
@@ -20,13 +20,7 @@ def control(w, description):
 
 
 def test_backward_stepper_walks_the_steps():
-    x = bl.Tensor(-2.0, requires_grad=True, name="x")
-    y = bl.Tensor(5.0, requires_grad=True, name="y")
-    z = bl.Tensor(-4.0, requires_grad=True, name="z")
-    q = x + y
-    q.name = "q"
-    L = q * z
-    L.name = "L"
+    x, *_, L = seed_graph()
     w = widgets.backward_stepper(L)
     step = control(w, "step")
     assert (step.min, step.max) == (1, 2)
