@@ -141,11 +141,17 @@ def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g.reshape(shape)
 
 
-def backward(root: Tensor, grad: object = None, *, accumulate: bool = False) -> None:
+def backward(
+    root: Tensor, grad: object = None, *, accumulate: bool = False, retain_grads: bool = True
+) -> None:
     """Fill ``.grad`` of every node ``root`` depends on with d(root)/d(node).
 
     ``grad`` seeds the pass (default 1 for a scalar root). Gradients of leaves (tensors you
     created) add to what they already hold; a warning says so unless ``accumulate=True``.
+    ``retain_grads=False`` keeps only the leaves' gradients: each intermediate node's gradient
+    is freed as soon as its vjp has used it, so a training step holds less memory.
+    (NB: PyTorch does that by default and keeps a non-leaf's ``.grad`` only after
+    ``retain_grad()``; here you see every node's gradient unless you ask otherwise.)
     """
     if grad is None:
         if root.data.size != 1:
@@ -173,13 +179,13 @@ def backward(root: Tensor, grad: object = None, *, accumulate: bool = False) -> 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _backward(root, seed, accumulate)
+        _backward(root, seed, accumulate, retain_grads)
     finally:
         if collecting:
             gc.enable()
 
 
-def _backward(root: Tensor, seed: np.ndarray, accumulate: bool) -> None:
+def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bool) -> None:
     order = toposort(root)
     stale = []
     for node in order:
@@ -200,11 +206,13 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool) -> None:
 
     check = MODE.anomaly
     for node in reversed(order):  # outputs before inputs: each node's grad is complete here
-        op = node.op
-        if op is None or node.grad is None:
+        op, upstream = node.op, node.grad
+        if op is None or upstream is None:
             continue  # a leaf, or a node no path from root reaches
         inputs = node.inputs
-        grads = op.vjp(node.grad, node.data, *[x.data for x in inputs], **node.settings)
+        grads = op.vjp(upstream, node.data, *[x.data for x in inputs], **node.settings)
+        if not retain_grads:
+            node.grad = None  # its only use was this vjp
         if len(grads) != len(inputs):
             raise TypeError(
                 f"vjp of '{op.name}' returned {len(grads)} gradient(s) for {len(inputs)} "

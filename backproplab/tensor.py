@@ -138,13 +138,17 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     # ------------------------------------------------------------------------------- autodiff
-    def backward(self, grad: ArrayLike = None, *, accumulate: bool = False) -> None:
+    def backward(
+        self, grad: ArrayLike = None, *, accumulate: bool = False, retain_grads: bool = True
+    ) -> None:
         """Compute d(self)/d(t) for every tensor t this one depends on, into ``t.grad``.
 
         ``grad`` is the upstream gradient, needed when ``self`` is not a scalar. Leaves add
         to the gradient they hold; ``accumulate=True`` silences the warning about it.
+        ``retain_grads=False`` frees the intermediate nodes' gradients once used (only the
+        leaves keep theirs), as a training step wants.
         """
-        autodiff.backward(self, grad, accumulate=accumulate)
+        autodiff.backward(self, grad, accumulate=accumulate, retain_grads=retain_grads)
 
     def zero_grad(self) -> None:
         """Forget the gradient (sets ``grad`` to None)."""

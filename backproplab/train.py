@@ -7,6 +7,9 @@ One training step is four lines, and ``train_step`` is exactly those lines::
     loss.backward()                    # backward pass: fills p.grad for every parameter
     optimizer.step()                   # p <- p - lr * (something made of p.grad)
 
+(``train_step`` calls ``loss.backward(retain_grads=False)``: the same gradients for the
+parameters, while the intermediate nodes' gradients are freed as soon as they are used.)
+
 ``fit`` repeats it over shuffled minibatches for some epochs and records the loss and accuracy
 after each epoch. With ``diagnostics=True`` it also records, layer by layer, what notebook 10 and
 11 plot: the gradient norm, the update/weight ratio, the mean and standard deviation of the
@@ -53,7 +56,7 @@ def train_step(
     if not isinstance(X, Tensor):  # in the parameters' dtype: a float32 model stays float32
         X = Tensor(X, dtype=optimizer.params[0].dtype)
     loss = loss_fn(model(X), y)
-    loss.backward()
+    loss.backward(retain_grads=False)  # the step needs only the parameters' gradients
     optimizer.step()
     return loss.item()
 
