@@ -24,16 +24,15 @@ waiting while other programs run. BLAS runs on one thread (``OPENBLAS_NUM_THREAD
 friends, set before numpy is imported): on a small shared machine threads make small matmuls
 slower and the timings erratic.
 
-Heap trimming: run alone (``--case deep``), the deep net measured 2.60x (float32) and 2.56x
-(float64) instead of 1.42x and 1.31x (the numpy twin sometimes slows too). glibc's malloc hands
-freed memory at the top of the heap back to the system once more than 128 KiB is free there, and
-the next step faults it back in page by page. A step frees many 16-32 KiB arrays at once (the
-graph, then the gradients at ``zero_grad``), so this happens every step. Freeing an array larger
-than the threshold (the MNIST-size case, which runs before it) makes glibc raise it, so the full
-run does not show it for the deep net; ``MALLOC_TRIM_THRESHOLD_=268435456 python
-benchmarks/train_step.py --case deep`` neither. The digits net runs before that case, and its
-float64 row measured 1.37x in one full run and 2.05x in another (2.03x-2.10x in three ``--case
-digits`` runs, 1.34x-1.35x with the threshold raised): compare rows across runs with care.
+Allocator: both variants allocate and free the same kinds of arrays every step, and glibc's
+malloc decides what it costs. With its defaults, memory freed at the top of the heap (more than
+128 KiB) goes back to the system and the next step faults it back in page by page, and arrays of
+128 KiB or more are mapped fresh from the system every time until a free raises that threshold.
+Which variant pays depends on where freed blocks happen to lie, so the same row swung from 1.37x to
+2.05x between two runs, and the float64 MNIST row showed the engine at 0.72x of numpy (the twin's
+1.6 MB gradient arrays were mapped and faulted in on every step). The benchmark therefore tells
+glibc (``mallopt``, before any timing) to keep freed memory for reuse: a training loop's steady
+state, the same for every variant. ``--default-allocator`` measures with glibc's defaults instead.
 
 The last part trains the digits MLP 64-128-64-10 with ``train.fit`` and with a hand-written numpy
 loop doing the same work (same initial weights, same batches, SGD with momentum and weight decay,
@@ -49,6 +48,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -61,6 +61,17 @@ from backproplab import datasets, nn, optim, train  # noqa: E402
 
 LR = 0.0  # see the module docstring
 REPEATS = 31  # blocks per variant (3 with --quick)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse (see the module docstring); False if not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers, from <malloc.h>
+    trim_at, map_at = 1 << 30, 1 << 25  # 1 GiB; 32 MiB is the largest mmap threshold allowed
+    return bool(libc.mallopt(M_TRIM_THRESHOLD, trim_at) and libc.mallopt(M_MMAP_THRESHOLD, map_at))
 
 
 # ----------------------------------------------------------------------- hand-written numpy
@@ -286,7 +297,13 @@ def main() -> None:
     parser.add_argument(
         "--case", default="", help="only the networks whose name contains this (no time to 97 %%)"
     )
+    parser.add_argument(
+        "--default-allocator", action="store_true", help="leave glibc's malloc settings alone"
+    )
     args = parser.parse_args()
+    allocator = "glibc defaults"
+    if not args.default_allocator:
+        allocator = "freed memory kept" if keep_freed_memory() else "not glibc: defaults"
     start = time.perf_counter()
     print("timing train steps ...", file=sys.stderr)
     rows = step_rows(args.quick, args.case)
@@ -300,7 +317,7 @@ def main() -> None:
         f"\nTrain step (forward + backward + SGD update), best of "
         f"{3 if args.quick else REPEATS} blocks of steps, "
         f"{platform.processor() or platform.machine()}, numpy {np.__version__}, "
-        f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}:\n"
+        f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, allocator: {allocator}:\n"
     )
     head = "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio |"
     rule = "|---|---|---|---|---|---|"

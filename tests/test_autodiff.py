@@ -141,6 +141,38 @@ def test_intermediate_gradients_start_fresh_each_backward():
     assert h.grad == 5.0 and x.grad == 10.0
 
 
+def test_retain_grads_false_keeps_only_the_leaves_gradients():
+    def run(retain):
+        x, w = leaf([1.0, -2.0, 3.0], "x"), leaf([0.5, 0.25, -1.0], "w")
+        h = (x * w).tanh()  # fan-out: h is used twice below
+        L = (h * h + h).sum()
+        L.backward(retain_grads=retain)
+        return x, w, h, L
+
+    x1, w1, h1, L1 = run(True)
+    x2, w2, h2, L2 = run(False)
+    np.testing.assert_array_equal(x2.grad, x1.grad)
+    np.testing.assert_array_equal(w2.grad, w1.grad)
+    assert h1.grad is not None and L1.grad is not None
+    assert h2.grad is None and L2.grad is None  # freed once their vjp had used them
+
+
+def test_retain_grads_false_frees_gradient_memory_during_backward():
+    def peak(retain):
+        x = leaf(np.ones(100_000), "x")
+        h = x
+        for _ in range(20):
+            h = h * 1.0001  # 20 intermediate gradients of 800 kB each
+        L = h.sum()
+        tracemalloc.start()
+        L.backward(retain_grads=retain)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    assert peak(False) < peak(True) / 4
+
+
 def test_no_grad_records_nothing():
     x = leaf(1.0, "x")
     with bl.no_grad():

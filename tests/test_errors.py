@@ -160,6 +160,11 @@ def test_cross_entropy_labels():
         r"must have shape \(N, C\) or \(C,\), got \(2, 2, 3\)",
         lambda: bl.cross_entropy(t(2, 2, 3), np.zeros((2, 2), dtype=int)),
     )
+    raises_one_line(
+        ValueError,
+        r"^cross_entropy: the batch is empty$",
+        lambda: bl.cross_entropy(t(0, 3), np.zeros(0, dtype=int)),
+    )
     nan_logits = bl.Tensor([[np.nan, 0.0, 1.0]])
     raises_one_line(
         ValueError,

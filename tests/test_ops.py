@@ -155,6 +155,22 @@ def test_sigmoid_is_stable_far_out():
     assert y.data[0] == 0.0 and y.data[-1] == 1.0
 
 
+def test_cross_entropy_with_labels_matches_one_hot_rows():
+    z = np.random.default_rng(3).standard_normal((4, 5)) * 3
+    labels = np.array([2, 0, 4, 4])
+    one_hot = np.eye(5)[labels]
+    a, b = bl.Tensor(z, requires_grad=True), bl.Tensor(z, requires_grad=True)
+    by_label = bl.cross_entropy(a, labels)  # the fused row
+    by_rows = bl.cross_entropy(b, one_hot)  # composed from log_softmax
+    by_label.backward()
+    by_rows.backward()
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    want = -np.log(probs[np.arange(4), labels]).mean()
+    np.testing.assert_allclose([by_label.item(), by_rows.item()], [want, want], rtol=1e-12)
+    np.testing.assert_allclose(a.grad, (probs - one_hot) / 4, rtol=1e-10)  # (a - y) / N
+    np.testing.assert_allclose(b.grad, (probs - one_hot) / 4, rtol=1e-10)
+
+
 def test_fused_cross_entropy_is_stable_for_huge_logits():
     logits = bl.Tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], requires_grad=True)
     with np.errstate(over="raise", divide="raise", invalid="raise"):
