@@ -1,8 +1,7 @@
 """Composites: functions built from the primitive ops, with no derivative rules of their own.
 
 Their gradients come for free from the rows they are made of. The exception, for numerical
-stability, is ``log_softmax``/``cross_entropy`` (with class-index labels): fused rows in ``ops.py``
-(see notebook 08).
+stability, is ``log_softmax``/``cross_entropy``: fused rows in ``ops.py`` (see notebook 08).
 """
 
 from __future__ import annotations
@@ -48,8 +47,8 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
         raise ValueError(
             f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}"
         )
+    classes = logits.shape[-1]
     if y.dtype.kind in "iu":
-        classes = logits.shape[-1]
         if y.shape != logits.shape[:-1]:
             raise ValueError(
                 f"cross_entropy: integer labels must have shape {logits.shape[:-1]} for logits "
@@ -59,20 +58,21 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
             raise ValueError("cross_entropy: the batch is empty")
         low, high = y.min(), y.max()
         if low < 0 or high >= classes:
+            bad = low if low < 0 else high
             raise ValueError(
-                f"cross_entropy: label {low if low < 0 else high} is out of range for {classes} "
-                f"classes (labels must be 0..{classes - 1})"
+                f"cross_entropy: label {bad} is out of range for {classes} classes "
+                f"(labels must be 0..{classes - 1})"
             )
-        loss = ops.cross_entropy(logits, labels=y)  # the fused row: delta = a - y in one place
-    elif y.dtype.kind == "f" and y.shape == logits.shape:  # probabilities: built from log_softmax
-        batch = logits.size // logits.shape[-1]
-        loss = -(log_softmax(logits) * y.astype(logits.dtype, copy=False)).sum() / batch
+        target = np.eye(classes, dtype=logits.dtype)[y]  # one-hot rows
+    elif y.dtype.kind == "f" and y.shape == logits.shape:
+        target = y.astype(logits.dtype, copy=False)
     else:
         raise ValueError(
             f"cross_entropy: labels of dtype {y.dtype} and shape {y.shape} do not fit logits of "
             f"shape {logits.shape}; pass integer class indices of shape {logits.shape[:-1]} or "
             f"one-hot rows of shape {logits.shape}"
         )
+    loss = ops.cross_entropy(logits, target=target)
     if not np.isfinite(loss.data):  # finite logits always give a finite loss: check only then
         raise ValueError(f"cross_entropy: the logits of shape {logits.shape} contain NaN or inf")
     return loss

@@ -211,27 +211,22 @@ def _log_softmax(x, *, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _softmax(x, *, axis=-1):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))  # largest logit becomes 0: no overflow
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
+def _cross_entropy(logits, *, target):
+    """Mean over the batch of -log softmax(logits)[target]. ``target`` is a (N, C) array of
+    class probabilities (one-hot for integer labels, built by ``functional.cross_entropy``)."""
+    return -(target * _log_softmax(logits, axis=-1)).sum() / _batch(logits)
 
 
-def _true_class(labels):
-    """The index of each example's true class in logits of shape (N, C) (or (C,) for one)."""
-    return labels if labels.ndim == 0 else (np.arange(labels.size), labels)
-
-
-def _cross_entropy(logits, *, labels):
-    """Mean over the batch of -log softmax(logits)[label]; ``labels`` are class indices."""
-    return -_log_softmax(logits)[_true_class(labels)].mean()
-
-
-def _cross_entropy_vjp(g, out, logits, *, labels):
-    delta = _softmax(logits)  # a: the softmax, recomputed (rows keep no state)
-    delta[_true_class(labels)] -= 1  # a - y: y is one-hot, 1 at the true class
-    delta *= g / labels.size  # the loss is a mean over the batch
+def _cross_entropy_vjp(g, out, logits, *, target):
+    delta = np.exp(logits - logits.max(axis=-1, keepdims=True))  # rows keep no state, so the
+    delta /= delta.sum(axis=-1, keepdims=True)  # softmax a is recomputed from the logits
+    delta -= target  # delta = a - y
+    delta *= g / _batch(logits)  # the loss is a mean over the batch (in place: delta is ours)
     return (delta,)
+
+
+def _batch(logits):
+    return logits.size // logits.shape[-1]
 
 
 def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
@@ -298,7 +293,7 @@ where       = Op("where",       lambda x, y, *, cond: np.where(cond, x, y),
 log_softmax = Op("log_softmax", _log_softmax,   lambda g, out, x, *, axis=-1:
                                                     (g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
                                                                                             _axis_error)
-cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp)  # labels: class indices
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp)
 # fused for speed: a Linear layer Z = X @ W.T + b is one node instead of three (nn.Linear uses it).
 # Its vjp is notebook 05's result. ``input_grad=False`` skips dL/dX when X is data (the first layer):
 # on MNIST-sized inputs that matmul is a quarter of the backward pass.

@@ -106,10 +106,10 @@ def _log_softmax(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
     return _obj(x - _each(sp.log)(_obj(np.sum(exps, axis=axis, keepdims=True))))
 
 
-def _cross_entropy(logits: np.ndarray, *, labels: np.ndarray) -> np.ndarray:
-    log_probs = _log_softmax(logits, axis=-1).reshape(-1, logits.shape[-1])
-    picked = [log_probs[i, c] for i, c in enumerate(np.ravel(labels))]
-    return _obj(-sum(picked) / len(picked))
+def _cross_entropy(logits: np.ndarray, *, target: np.ndarray) -> np.ndarray:
+    batch = logits.size // logits.shape[-1]
+    picked = _obj(_log_softmax(logits, axis=-1) * target.astype(object))
+    return _obj(-np.sum(picked) / batch)
 
 
 # fmt: off
@@ -279,7 +279,10 @@ def _trace(root: Tensor, names: dict[int, str]) -> dict[int, np.ndarray]:
                 f"to_sympy: op '{t.op.name}' has no sympy form; add one with "
                 f"symbolic.register('{t.op.name}', lambda x: ...)"
             )
-        value[id(t)] = _obj(rule(*[value[id(x)] for x in t.inputs], **t.settings))
+        settings = dict(t.settings)
+        if "target" in settings:
+            settings["target"] = np.frompyfunc(_number, 1, 1)(np.asarray(settings["target"]))
+        value[id(t)] = _obj(rule(*[value[id(x)] for x in t.inputs], **settings))
     return value
 
 

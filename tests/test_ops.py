@@ -160,8 +160,8 @@ def test_cross_entropy_with_labels_matches_one_hot_rows():
     labels = np.array([2, 0, 4, 4])
     one_hot = np.eye(5)[labels]
     a, b = bl.Tensor(z, requires_grad=True), bl.Tensor(z, requires_grad=True)
-    by_label = bl.cross_entropy(a, labels)  # the fused row
-    by_rows = bl.cross_entropy(b, one_hot)  # composed from log_softmax
+    by_label = bl.cross_entropy(a, labels)  # class indices
+    by_rows = bl.cross_entropy(b, one_hot)  # rows of probabilities
     by_label.backward()
     by_rows.backward()
     probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)

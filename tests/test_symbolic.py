@@ -240,6 +240,7 @@ def test_expression_size_counts_operations():
 
 A23 = np.array([[0.3, -1.2, 0.7], [2.0, 0.1, -1.5]])
 B32 = np.array([[1.0, -0.5], [0.25, 2.0], [-1.0, 0.5]])
+ONE_HOT = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
 # every row that is not elementwise, with inputs and settings (the elementwise ones are above)
 SHAPED_ROWS = {
     "matmul": ((A23, B32), {}),
@@ -253,7 +254,7 @@ SHAPED_ROWS = {
     "stack": ((A23, A23 * 2), {"axis": 0}),
     "where": ((A23, -A23), {"cond": A23 > 0}),
     "log_softmax": ((A23,), {"axis": -1}),
-    "cross_entropy": ((A23,), {"labels": np.array([1, 2])}),
+    "cross_entropy": ((A23,), {"target": ONE_HOT}),
     "linear": ((A23, B32.T, np.array([0.5, -1.0])), {}),
 }
 
@@ -266,7 +267,10 @@ def test_every_row_has_a_sympy_forward_checked_here():
 def test_sympy_forward_of_shaped_rows_matches_numpy(name):
     arrays, settings = SHAPED_ROWS[name]
     numbers = [np.frompyfunc(sp.Float, 1, 1)(a) for a in arrays]  # the same values, as sympy
-    got = symbolic.SYMPY_OPS[name](*numbers, **settings)
+    settings_sympy = dict(settings)
+    if "target" in settings:
+        settings_sympy["target"] = np.frompyfunc(sp.Float, 1, 1)(settings["target"])
+    got = symbolic.SYMPY_OPS[name](*numbers, **settings_sympy)
     want = ops.TABLE[name].forward(*arrays, **settings)
     assert got.shape == np.shape(want)
     np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-12)
