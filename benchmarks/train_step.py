@@ -29,8 +29,8 @@ malloc decides what it costs. With its defaults, memory freed at the top of the 
 128 KiB) goes back to the system and the next step faults it back in page by page, and arrays of
 128 KiB or more are mapped fresh from the system every time until a free raises that threshold.
 Which variant pays depends on where freed blocks happen to lie, so the same row swung from 1.37x to
-2.05x between two runs, and the float64 MNIST row showed the engine at 0.72x of numpy (the twin's
-1.6 MB gradient arrays were mapped and faulted in on every step). The benchmark therefore tells
+2.05x between two runs, and the float64 MNIST row showed the engine at 0.70x-0.75x of numpy (about
+1.0x with freed memory kept). The benchmark therefore tells
 glibc (``mallopt``, before any timing) to keep freed memory for reuse: a training loop's steady
 state, the same for every variant. ``--default-allocator`` measures with glibc's defaults instead.
 

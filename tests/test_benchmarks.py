@@ -1,0 +1,44 @@
+"""The benchmark's hand-written numpy network must do the engine's work, or its ratios mean nothing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import backproplab as bl
+from backproplab import datasets, nn, optim, train
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import train_step as bench  # noqa: E402
+
+
+def test_numpy_twin_computes_the_engines_loss_and_gradients():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((16, 8)), rng.integers(0, 5, size=16)
+    model = nn.MLP([8, 12, 6, 5], rng=2)
+    loss, dW, db = bench.numpy_twin(model).gradients(X, y)
+    L = bl.cross_entropy(model(bl.Tensor(X)), y)
+    L.backward()
+    np.testing.assert_allclose(loss, L.item(), rtol=1e-12)
+    layers = bench.linear_layers(model)
+    for layer, gW, gb in zip(layers, dW, db):
+        np.testing.assert_allclose(gW, layer.weight.grad, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(gb, layer.bias.grad, rtol=1e-10, atol=1e-14)
+
+
+def test_numpy_fit_makes_the_same_updates_as_fit():
+    data = datasets.digits()
+    model = nn.MLP([64, 128, 64, 10], rng=0)
+    twin = bench.numpy_twin(model)
+    accs = bench.numpy_fit(twin, data, 2, 0.1, 0.9, 1e-3, 0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    history = train.fit(
+        model, data.X_train, data.y_train, optimizer=opt, epochs=2, batch_size=64,
+        test=(data.X_test, data.y_test), rng=0,
+    )  # fmt: skip
+    for layer, W, b in zip(bench.linear_layers(model), twin.W, twin.b):
+        np.testing.assert_allclose(W, layer.weight.data, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b, layer.bias.data, rtol=1e-9, atol=1e-12)
+    assert accs == history.test_acc
