@@ -1,4 +1,4 @@
-"""A real browser: every notebook renders in JupyterLab 4, and notebook 10's slider reacts.
+"""A real browser: every notebook renders in JupyterLab 4, and every widget explorer reacts.
 
 One JupyterLab server (free loopback port, no token, throwaway config, workspaces and settings)
 and one headless Debian Chromium driven by Playwright serve the whole module.
@@ -8,8 +8,9 @@ and one headless Debian Chromium driven by Playwright serve the whole module.
   many code cells as in the .ipynb, that every stored image/png output is a loaded <img> in its
   cell's output area, that every markdown cell with `$...$` holds MathJax output without TeX
   errors, and that no output area shows an error (stderr/traceback or a widget error).
-- `test_run_all_and_move_the_slider`: notebook 10 is run top to bottom, every cell runs without
-  an error, and moving the first slider of its widget explorer one step changes its output.
+- `test_run_all_and_move_the_slider`: each notebook that shows a `bl.widgets` explorer (01, 03
+  and 10) is run top to bottom, every cell runs without an error, and moving the first slider of
+  its first explorer one step changes that explorer's output.
 
 The notebooks are copies, so running them never touches the real files. The server's notebook
 setting `windowingMode` is "none" so that every cell is attached to the DOM at once (the default
@@ -37,8 +38,8 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOK = NOTEBOOKS / "10_vanishing_gradients.ipynb"
 ALL_NOTEBOOKS = sorted(NOTEBOOKS.glob("*.ipynb"))
+WIDGET_NOTEBOOKS = [nb for nb in ALL_NOTEBOOKS if "bl.widgets." in nb.read_text()]
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -56,7 +57,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-RUN_ALL_DIR = "run-all"  # notebook 10's copy for run-all, apart from the copies opened unrun
+RUN_ALL_DIR = "run-all"  # copies for run-all, apart from the copies opened unrun
 
 
 def free_port() -> int:
@@ -74,8 +75,8 @@ def lab(tmp_path_factory):
     (root / RUN_ALL_DIR).mkdir(parents=True)
     for notebook in ALL_NOTEBOOKS:  # tests must never touch the real notebooks
         shutil.copy(notebook, root / notebook.name)
-    if NOTEBOOK.exists():
-        shutil.copy(NOTEBOOK, root / RUN_ALL_DIR / NOTEBOOK.name)
+    for notebook in WIDGET_NOTEBOOKS:
+        shutil.copy(notebook, root / RUN_ALL_DIR / notebook.name)
     page_config = {  # window.jupyterapp for the test (as galata does); no news pop-up
         "exposeAppInBrowser": True,
         "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True},
@@ -241,21 +242,27 @@ def test_notebook_renders(lab_page, notebook):
             if cell != want
         ]
         assert differences == [], "cells rendered wrong as (index, {field: (shown, stored)})"
-    finally:  # close without a save prompt, stop the kernel that opening started, drop dialogs
-        page.evaluate(
-            """async () => {
-              const w = window.jupyterapp.shell.currentWidget;
-              if (!w || !w.context) return;
-              w.context.model.dirty = false;
-              await w.sessionContext.shutdown();
-              w.dispose();
-            }"""
-        )
-        for _ in range(3):  # a failed open leaves its modal dialog; Escape dismisses it
-            if page.locator(".jp-Dialog").count() == 0:
-                break
-            page.keyboard.press("Escape")
-            page.wait_for_timeout(200)
+    finally:
+        close_notebook(page)
+
+
+def close_notebook(page) -> None:
+    """Close the open notebook without a save prompt, stop its kernel, and drop any dialog, so
+    that the workspace does not reopen it under the next test's notebook."""
+    page.evaluate(
+        """async () => {
+          const w = window.jupyterapp.shell.currentWidget;
+          if (!w || !w.context) return;
+          w.context.model.dirty = false;
+          await w.sessionContext.shutdown();
+          w.dispose();
+        }"""
+    )
+    for _ in range(3):  # a failed open leaves its modal dialog; Escape dismisses it
+        if page.locator(".jp-Dialog").count() == 0:
+            break
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(200)
 
 
 # In the page: the open notebook's cells, from JupyterLab's own models.
@@ -271,11 +278,16 @@ CELLS_JS = """() => {
 }"""
 
 
-@pytest.mark.skipif(not NOTEBOOK.exists(), reason=f"{NOTEBOOK.name} is not written yet")
-def test_run_all_and_move_the_slider(lab, browser):
+def test_every_explorer_notebook_is_run_in_the_browser():
+    names = {nb.name[:2] for nb in WIDGET_NOTEBOOKS}
+    assert {"01", "03", "10"} <= names, f"notebooks with widget explorers: {sorted(names)}"
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda nb: nb.stem)
+def test_run_all_and_move_the_slider(lab, browser, notebook):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab}/lab/tree/{RUN_ALL_DIR}/{NOTEBOOK.name}")
+        page.goto(f"{lab}/lab/tree/{RUN_ALL_DIR}/{notebook.name}")
         page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
             " && window.jupyterapp.shell.currentWidget.sessionContext"
@@ -294,7 +306,7 @@ def test_run_all_and_move_the_slider(lab, browser):
         errors = [(i, c["errors"]) for i, c in enumerate(cells) if c["errors"]]
         assert errors == [], f"cells with errors after run-all: {errors}"
 
-        explorer = page.locator(".widget-interact").first
+        explorer = page.locator(".jp-NotebookPanel:visible .widget-interact").first
         explorer.wait_for(timeout=30_000)
         output = explorer.locator(".widget-output")
         sync_api.expect(output).not_to_have_text("", timeout=30_000)
@@ -311,4 +323,5 @@ def test_run_all_and_move_the_slider(lab, browser):
         after = output.inner_text()
         assert after != before and after.strip()
     finally:
+        close_notebook(page)
         page.close()
