@@ -9,9 +9,14 @@ docs/notebooks/ (git-ignored; a symbolic link would resolve the notebooks' links
 other outside docs/).
 
 The site needs no network: MathJax comes from the Python package sphinx-mathjax-offline, which
-copies its MathJax 3 into _static/mathjax/ and points mathjax_path there.
+copies its MathJax 3 into _static/mathjax/ and points mathjax_path there. A widget explorer
+(notebooks 01, 03, 10) is live only with a kernel; rendering the widget state a notebook stores
+would take ipywidgets' JavaScript from a CDN. So the copies show each explorer as its snapshot
+instead: a line naming its controls and their values, then what its output area held when the
+notebook was run (the figure and the text), and they keep no widget state.
 """
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -22,8 +27,13 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
 def copy_notebooks() -> None:
-    """Mirror notebooks/NN_*.ipynb into docs/notebooks/, keeping times (incremental builds)."""
+    """Mirror notebooks/NN_*.ipynb into docs/notebooks/, keeping times (incremental builds);
+    widget explorers become their snapshots (module docstring)."""
     target = DOCS / "notebooks"
     target.mkdir(exist_ok=True)
     sources = {path.name: path for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
@@ -31,7 +41,45 @@ def copy_notebooks() -> None:
         if stale.name not in sources:
             stale.unlink()
     for name, source in sources.items():
-        shutil.copy2(source, target / name)
+        notebook = json.loads(source.read_text(encoding="utf-8"))
+        state = notebook["metadata"].pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+        if not state:
+            shutil.copy2(source, target / name)
+            continue
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"] = [new for out in cell["outputs"] for new in snapshot(out, state)]
+        (target / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+        shutil.copystat(source, target / name)
+
+
+def snapshot(output: dict, state: dict) -> list[dict]:
+    """A widget's output as static outputs: its controls in one line, then the contents of its
+    Output areas. Any other output is returned unchanged."""
+    view = output.get("data", {}).get(WIDGET_VIEW)
+    if view is None:
+        return [output]
+    controls, shown = [], []
+    for child in _models(view["model_id"], state):
+        shown += child.get("outputs", [])  # an Output widget: what it captured
+        if "_options_labels" in child:  # a dropdown stores the index of its choice
+            controls.append(f"{child['description']} = {child['_options_labels'][child['index']]}")
+        elif "value" in child and child.get("description"):
+            controls.append(f"{child['description']} = {child['value']}")
+    line = "A live explorer: run the notebook in Jupyter to use it. Its controls: "
+    line += ", ".join(controls) + (", showing:" if shown else ".")
+    note = {"output_type": "display_data", "metadata": {},
+            "data": {"text/markdown": f"*{line}*", "text/plain": line}}  # fmt: skip
+    return [note] + shown
+
+
+def _models(model_id: str, state: dict) -> list[dict]:
+    """The states of a widget and every widget inside it, depth first."""
+    model = state.get(model_id, {}).get("state", {})
+    found = [model]
+    for child in model.get("children", []):
+        found += _models(child.removeprefix("IPY_MODEL_"), state)
+    return found
 
 
 copy_notebooks()

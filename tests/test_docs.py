@@ -6,6 +6,7 @@ Same command as documented in docs/conf.py, into a temporary folder:
 
 from __future__ import annotations
 
+import html
 import json
 import pkgutil
 import re
@@ -19,6 +20,7 @@ import backproplab
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 pytest.importorskip("myst_nb", reason="the docs extra is not installed: pip install -e '.[docs]'")
 
@@ -93,6 +95,39 @@ def test_math_is_typeset_by_mathjax_shipped_with_the_site(site):
     assert "MathJax" in script.read_text(encoding="utf-8")[:100_000]
     fonts = site / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2"
     assert len(list(fonts.glob("MathJax_*.woff"))) > 10  # MathJax loads its fonts from next to it
+
+
+def test_no_page_loads_a_script_from_the_network(site):
+    remote = [
+        (page.name, src)
+        for page in site.rglob("*.html")
+        for src in _scripts(page.read_text(encoding="utf-8"))
+        if "://" in src or src.startswith("//")
+    ]
+    assert remote == []
+
+
+def test_widget_explorers_are_shown_as_their_stored_snapshot(site):
+    """Their stored widget state would need ipywidgets' JavaScript from a CDN (docs/conf.py)."""
+    shown = 0
+    for path in NOTEBOOKS:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        state = notebook["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+        texts = [
+            out["text"]
+            for model in state.values()
+            for out in model["state"].get("outputs", [])
+            if out["output_type"] == "stream"
+        ]
+        if not texts:
+            continue
+        page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        assert "A live explorer: run the notebook in Jupyter to use it." in page, path.name
+        for text in texts:
+            assert html.escape(text.splitlines()[0], quote=False) in page, (path.name, text)
+        assert WIDGET_STATE not in page
+        shown += 1
+    assert shown >= 3  # notebooks 01, 03 and 10 store an explorer
 
 
 def _navigation(page: str) -> str:
