@@ -25,14 +25,14 @@ friends, set before numpy is imported): on a small shared machine threads make s
 slower and the timings erratic.
 
 Allocator: both variants allocate and free the same kinds of arrays every step, and glibc's
-malloc decides what it costs. With its defaults, memory freed at the top of the heap (more than
+malloc decides what that costs. With its defaults, memory freed at the top of the heap (more than
 128 KiB) goes back to the system and the next step faults it back in page by page, and arrays of
-128 KiB or more are mapped fresh from the system every time until a free raises that threshold.
-Which variant pays depends on where freed blocks happen to lie, so the same row swung from 1.37x to
-2.05x between two runs, and the float64 MNIST row showed the engine at 0.70x-0.75x of numpy (about
-1.0x with freed memory kept). The benchmark therefore tells
-glibc (``mallopt``, before any timing) to keep freed memory for reuse: a training loop's steady
-state, the same for every variant. ``--default-allocator`` measures with glibc's defaults instead.
+128 KiB or more are mapped fresh from the system (until freeing one raises that threshold). Which
+variant pays depends on where freed blocks happen to lie: the same row swung from 1.37x to 2.05x
+between two runs, and the float64 MNIST row showed the engine at 0.70x-0.75x of numpy (about 1.0x
+with freed memory kept). So the benchmark tells glibc (``mallopt``, before any timing) to keep
+freed memory for reuse: a training loop's steady state, the same for every variant.
+``--default-allocator`` measures with glibc's defaults instead.
 
 The last part trains the digits MLP 64-128-64-10 with ``train.fit`` and with a hand-written numpy
 loop doing the same work (same initial weights, same batches, SGD with momentum and weight decay,
