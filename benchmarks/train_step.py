@@ -14,6 +14,9 @@ whose arithmetic is many times slower) that would time something else than a tra
 * ``numpy``: the same network written out by hand with the same weight layout: Z = X @ W.T + b,
   ReLU, the fused softmax-cross-entropy gradient (P - Y) / N, the backward as matmuls, and
   in-place updates. No graph, no Python objects per operation: the floor the engine can approach.
+* ``bare graph``: ``BareGraphMLP``, the engine's rows of ``ops.py`` on the same arrays, recorded on
+  a graph of bare nodes and walked back, with no Tensor, Module, optimizer object or checks: the
+  least a define-by-run graph running these rows costs, printed as its ratio to ``numpy``.
 * ``torch``: the same step in PyTorch on the CPU, if it is importable (it is not a dependency).
 
 Timing: each variant is warmed up, then timed in blocks of steps; blocks of the variants alternate
@@ -57,7 +60,7 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 import backproplab as bl  # noqa: E402
-from backproplab import datasets, nn, optim, train  # noqa: E402
+from backproplab import datasets, nn, ops, optim, train  # noqa: E402
 
 LR = 0.0  # see the module docstring
 REPEATS = 31  # blocks per variant (3 with --quick)
@@ -127,13 +130,74 @@ class NumpyMLP:
         return loss
 
 
+# ------------------------------------------------------------------------------ bare graph
+class BareNode:
+    """A node of a graph with nothing but the essentials: value, gradient, the op, its inputs."""
+
+    __slots__ = ("value", "grad", "op", "inputs", "settings")
+
+    def __init__(self, value: np.ndarray, op=None, inputs: tuple = (), settings=None) -> None:
+        self.value, self.grad = value, None
+        self.op, self.inputs, self.settings = op, inputs, settings
+
+
+def bare_call(op: ops.Op, *inputs: BareNode, **settings) -> BareNode:
+    return BareNode(op.forward(*[x.value for x in inputs], **settings), op, inputs, settings)
+
+
+def bare_backward(root: BareNode) -> None:
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:  # depth first: a node is appended after its inputs
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((x, False) for x in node.inputs)
+    root.grad = np.ones_like(root.value)
+    for node in reversed(order):
+        if node.op is not None:
+            inputs = node.inputs
+            grads = node.op.vjp(node.grad, node.value, *[x.value for x in inputs], **node.settings)
+            node.grad = None
+            for x, g in zip(inputs, grads):
+                if g is not None:
+                    x.grad = g if x.grad is None else x.grad + g
+
+
+class BareGraphMLP(NumpyMLP):
+    """The engine's numpy work and nothing else: the same rows of ``ops.py`` (fused linear, relu,
+    cross_entropy on one-hot rows), recorded on a graph and walked back in topological order, but
+    no Tensor, Module, optimizer, checks, dtype handling or error messages. What a define-by-run
+    graph in Python costs at the least, so that the engine's ratio can be read against it."""
+
+    def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
+        super().__init__(weights, biases)
+        self.nodes = [(BareNode(W), BareNode(b)) for W, b in zip(self.W, self.b)]  # share arrays
+
+    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list, list]:
+        for W, b in self.nodes:
+            W.grad = b.grad = None
+        a = BareNode(X)
+        for i, (W, b) in enumerate(self.nodes):
+            a = bare_call(ops.linear, a, W, b, input_grad=i > 0)
+            if i < len(self.nodes) - 1:
+                a = bare_call(ops.relu, a)
+        target = np.eye(a.value.shape[-1], dtype=a.value.dtype)[y]
+        loss = bare_call(ops.cross_entropy, a, target=target)
+        bare_backward(loss)
+        return float(loss.value), [W.grad for W, _ in self.nodes], [b.grad for _, b in self.nodes]
+
+
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
     return [m for _, m in model.named_modules() if isinstance(m, nn.Linear)]
 
 
-def numpy_twin(model: nn.Module) -> NumpyMLP:
+def numpy_twin(model: nn.Module, kind: type[NumpyMLP] = NumpyMLP) -> NumpyMLP:
+    """A NumpyMLP (or BareGraphMLP) holding copies of the model's weights."""
     layers = linear_layers(model)
-    return NumpyMLP([m.weight.data for m in layers], [m.bias.data for m in layers])
+    return kind([m.weight.data for m in layers], [m.bias.data for m in layers])
 
 
 # --------------------------------------------------------------------------------- torch
@@ -195,12 +259,13 @@ def step_rows(quick: bool, case: str = "") -> list[dict]:
             X = rng.standard_normal((batch, sizes[0])).astype(dtype)
             y = rng.integers(0, sizes[-1], size=batch)
             model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
-            twin = numpy_twin(model)
+            twin, bare = numpy_twin(model), numpy_twin(model, BareGraphMLP)
             opt = optim.SGD(model.parameters(), lr=LR)
             Xt = bl.Tensor(X)
             steps = {
                 "backproplab": lambda m=model, o=opt, x=Xt, t=y: train.train_step(m, o, x, t),
                 "numpy": lambda tw=twin, x=X, t=y: tw.sgd_step(x, t, LR),
+                "bare": lambda tw=bare, x=X, t=y: tw.sgd_step(x, t, LR),
             }
             t_step = torch_step(sizes, dtype, X, y)
             if t_step is not None:
@@ -310,7 +375,7 @@ def main() -> None:
     fit_row = None
     if not args.case:
         print("timing training to 97 % ...", file=sys.stderr)
-        fit_row = time_to_97(1 if args.quick else 5)
+        fit_row = time_to_97(1 if args.quick else 11)
     has_torch = any("torch" in r for r in rows)
 
     print(
@@ -319,8 +384,8 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, numpy {np.__version__}, "
         f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, allocator: {allocator}:\n"
     )
-    head = "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio |"
-    rule = "|---|---|---|---|---|---|"
+    head = "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio | bare graph |"
+    rule = "|---|---|---|---|---|---|---|"
     if has_torch:
         head += " torch (µs) |"
         rule += "---|"
@@ -329,7 +394,8 @@ def main() -> None:
     for r in rows:
         line = (
             f"| {r['case']} | {r['dtype']} | {r['batch']} | {r['numpy'] * 1e6:.0f} | "
-            f"{r['backproplab'] * 1e6:.0f} | {r['backproplab'] / r['numpy']:.2f}× |"
+            f"{r['backproplab'] * 1e6:.0f} | {r['backproplab'] / r['numpy']:.2f}× | "
+            f"{r['bare'] / r['numpy']:.2f}× |"
         )
         if has_torch:
             line += f" {r['torch'] * 1e6:.0f} |"

@@ -42,3 +42,21 @@ def test_numpy_fit_makes_the_same_updates_as_fit():
         np.testing.assert_allclose(W, layer.weight.data, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(b, layer.bias.data, rtol=1e-9, atol=1e-12)
     assert accs == history.test_acc
+
+
+def test_bare_graph_computes_the_engines_loss_and_gradients():
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((16, 8)), rng.integers(0, 5, size=16)
+    model = nn.MLP([8, 12, 6, 5], rng=4)
+    bare = bench.numpy_twin(model, bench.BareGraphMLP)
+    loss, dW, db = bare.gradients(X, y)
+    L = bl.cross_entropy(model(bl.Tensor(X)), y)
+    L.backward()
+    assert loss == L.item()  # the same rows on the same arrays: the same numbers, bit for bit
+    for layer, gW, gb in zip(bench.linear_layers(model), dW, db):
+        np.testing.assert_array_equal(gW, layer.weight.grad)
+        np.testing.assert_array_equal(gb, layer.bias.grad)
+    bare.sgd_step(X, y, 0.5)  # and the update reaches the weights it was built on
+    np.testing.assert_array_equal(
+        bare.W[0], bench.linear_layers(model)[0].weight.data - 0.5 * dW[0]
+    )
