@@ -60,7 +60,7 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 import backproplab as bl  # noqa: E402
-from backproplab import datasets, nn, ops, optim, train  # noqa: E402
+from backproplab import autodiff, datasets, nn, ops, optim, train  # noqa: E402
 
 LR = 0.0  # see the module docstring
 REPEATS = 31  # blocks per variant (3 with --quick)
@@ -135,6 +135,7 @@ class BareNode:
     """A node of a graph with nothing but the essentials: value, gradient, the op, its inputs."""
 
     __slots__ = ("value", "grad", "op", "inputs", "settings")
+    requires_grad = True  # every node: the first layer's linear row skips dL/dX itself
 
     def __init__(self, value: np.ndarray, op=None, inputs: tuple = (), settings=None) -> None:
         self.value, self.grad = value, None
@@ -146,15 +147,7 @@ def bare_call(op: ops.Op, *inputs: BareNode, **settings) -> BareNode:
 
 
 def bare_backward(root: BareNode) -> None:
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:  # depth first: a node is appended after its inputs
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((x, False) for x in node.inputs)
+    order = autodiff.toposort(root)  # the engine's order: it reads only .inputs and .requires_grad
     root.grad = np.ones_like(root.value)
     for node in reversed(order):
         if node.op is not None:
@@ -168,9 +161,10 @@ def bare_backward(root: BareNode) -> None:
 
 class BareGraphMLP(NumpyMLP):
     """The engine's numpy work and nothing else: the same rows of ``ops.py`` (fused linear, relu,
-    cross_entropy on one-hot rows), recorded on a graph and walked back in topological order, but
-    no Tensor, Module, optimizer, checks, dtype handling or error messages. What a define-by-run
-    graph in Python costs at the least, so that the engine's ratio can be read against it."""
+    cross_entropy on one-hot rows), recorded on a graph and walked back in the engine's topological
+    order, but no Tensor, Module, optimizer, checks, dtype handling or error messages. What a
+    define-by-run graph in Python costs at the least, so that the engine's ratio can be read
+    against it."""
 
     def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
         super().__init__(weights, biases)
