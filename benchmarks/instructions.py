@@ -1,16 +1,18 @@
 """Machine instructions per train step, counted by valgrind: exact where timings are noisy.
 
-    python benchmarks/instructions.py                          # digits float32: about a minute
-    python benchmarks/instructions.py --case deep --dtype float64  # about five minutes
+    python benchmarks/instructions.py                          # digits float32: about 90 s
+    python benchmarks/instructions.py --case deep --dtype float64  # about six minutes
 
-The same step as ``train_step.py`` (forward, backward, SGD update), for the engine and for the
-hand-written numpy network. Each variant runs in a child process under
-``valgrind --tool=callgrind`` twice, after the same set-up and warm-up: once with 0 more steps and
-once with ``--steps``. The difference divided by the number of steps is the cost of one step, with
-the imports and the set-up taken out. The counts repeat to the last few instructions from run to
-run, whatever else the machine is doing, so they show a change in the engine's Python overhead that
-timings on a shared machine would hide. They are not times: they do not see cache misses or page
-faults, and BLAS kernels run many instructions per cycle where the Python interpreter runs few.
+The same step as ``train_step.py`` (forward, backward, SGD update), for the engine, the bare graph
+(the engine's rows with no classes or checks) and the hand-written numpy network. Each variant runs
+in a child process under ``valgrind --tool=callgrind`` twice, after the same set-up and warm-up:
+once with 0 more steps and once with ``--steps``. The difference divided by the number of steps is
+the cost of one step, with the imports and the set-up taken out. The counts repeat to the last few
+instructions from run to run, whatever else the machine is doing, so they show a change in the
+engine's Python overhead that timings on a shared machine would hide. They are not times: they do
+not see cache misses or page faults, and BLAS kernels run many instructions per cycle where the
+Python interpreter runs few.
+
 Needs valgrind (Debian's ``valgrind`` package).
 """
 
@@ -24,12 +26,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from train_step import CASES, LR, numpy_twin
+from train_step import CASES, LR, BareGraphMLP, NumpyMLP, numpy_twin
 
 import backproplab as bl
 from backproplab import nn, optim, train
 
-VARIANTS = ("numpy", "backproplab")
+VARIANTS = ("numpy", "bare", "backproplab")
 WARM_UP = 20
 
 
@@ -40,8 +42,8 @@ def run_steps(case: str, dtype: str, variant: str, steps: int) -> None:
     X = rng.standard_normal((batch, sizes[0])).astype(dtype)
     y = rng.integers(0, sizes[-1], size=batch)
     model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
-    if variant == "numpy":
-        twin = numpy_twin(model)
+    if variant in ("numpy", "bare"):
+        twin = numpy_twin(model, NumpyMLP if variant == "numpy" else BareGraphMLP)
 
         def step() -> None:
             twin.sgd_step(X, y, LR)
@@ -84,10 +86,13 @@ def main() -> None:
         per_step[variant] = (some - none) / args.steps
     name = next(c[0] for c in CASES if args.case in c[0])
     print(f"\nInstructions per train step, {name}, {args.dtype} ({args.steps} steps counted):\n")
-    print("| numpy | backproplab | difference | ratio |")
-    print("|---|---|---|---|")
-    numpy_, engine = per_step["numpy"], per_step["backproplab"]
-    print(f"| {numpy_:,.0f} | {engine:,.0f} | {engine - numpy_:,.0f} | {engine / numpy_:.2f}× |")
+    print("| numpy | bare graph | backproplab | backproplab - numpy | backproplab - bare | ratio |")
+    print("|---|---|---|---|---|---|")
+    numpy_, bare, engine = (per_step[v] for v in VARIANTS)
+    print(
+        f"| {numpy_:,.0f} | {bare:,.0f} | {engine:,.0f} | {engine - numpy_:,.0f} | "
+        f"{engine - bare:,.0f} | {engine / numpy_:.2f}× |"
+    )
 
 
 if __name__ == "__main__":
