@@ -210,7 +210,8 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
         if op is None or upstream is None:
             continue  # a leaf, or a node no path from root reaches
         inputs = node.inputs
-        grads = op.vjp(upstream, node.data, *[x.data for x in inputs], **node.settings)
+        out = node.data if node.saved is None else node.saved  # a few rows kept a value instead
+        grads = op.vjp(upstream, out, *[x.data for x in inputs], **node.settings)
         if not retain_grads:
             node.grad = None  # its only use was this vjp
         if len(grads) != len(inputs):

@@ -6,6 +6,8 @@ stability, is ``log_softmax``/``cross_entropy``: fused rows in ``ops.py`` (see n
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import ops
@@ -56,14 +58,13 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
             )
         if y.size == 0:
             raise ValueError("cross_entropy: the batch is empty")
-        low, high = y.min(), y.max()
-        if low < 0 or high >= classes:
-            bad = low if low < 0 else high
-            raise ValueError(
-                f"cross_entropy: label {bad} is out of range for {classes} classes "
-                f"(labels must be 0..{classes - 1})"
-            )
-        target = np.eye(classes, dtype=logits.dtype)[y]  # one-hot rows
+        low = y.min()  # numpy would count a negative label from the end: check it here
+        if low < 0:
+            raise ValueError(_label_error(low, classes))
+        try:
+            target = _identity(classes, logits.dtype)[y]  # one-hot rows: row k of I is class k
+        except IndexError:  # a label >= classes
+            raise ValueError(_label_error(y.max(), classes)) from None
     elif y.dtype.kind == "f" and y.shape == logits.shape:
         target = y.astype(logits.dtype, copy=False)
     else:
@@ -76,6 +77,21 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
     if not np.isfinite(loss.data):  # finite logits always give a finite loss: check only then
         raise ValueError(f"cross_entropy: the logits of shape {logits.shape} contain NaN or inf")
     return loss
+
+
+def _label_error(label: int, classes: int) -> str:
+    return (
+        f"cross_entropy: label {label} is out of range for {classes} classes "
+        f"(labels must be 0..{classes - 1})"
+    )
+
+
+@functools.cache
+def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
+    """The (classes, classes) identity matrix, made once per size (never written to)."""
+    eye = np.eye(classes, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
 
 
 def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:

@@ -38,9 +38,15 @@ class Op:
 
     ``explain(*arrays, **settings)`` may return a one-sentence error for inputs the forward
     rejects; the default names the op and the shapes.
+
+    A rule that needs a value its forward computed on the way (``cross_entropy``'s needs the
+    softmax) is made with ``saves=True``: its forward returns ``(out, saved)`` and its vjp gets
+    ``saved`` where other rules get ``out``. That is the memory backprop costs: every value kept
+    for the backward pass stays alive until the graph is freed. (NB: PyTorch's custom functions
+    call ``ctx.save_for_backward``; JAX's ``custom_vjp`` forward returns "residuals".)
     """
 
-    __slots__ = ("name", "forward", "vjp", "explain")
+    __slots__ = ("name", "forward", "vjp", "explain", "saves")
 
     def __init__(
         self,
@@ -48,11 +54,13 @@ class Op:
         forward: Callable[..., np.ndarray],
         vjp: Callable[..., tuple],
         explain: Callable[..., str] | None = None,
+        saves: bool = False,
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjp = vjp
         self.explain = explain
+        self.saves = saves
 
     def __call__(self, *inputs: object, **settings: object) -> Tensor:
         for x in inputs:
@@ -64,6 +72,9 @@ class Op:
             data = self.forward(*arrays, **settings)
         except (ValueError, IndexError, TypeError) as error:
             raise ShapeError(self._explain(error, arrays, settings)) from None
+        saved = None
+        if self.saves:
+            data, saved = data
         if type(data) is not np.ndarray:
             data = np.asarray(data)  # numpy returns scalars for 0-d inputs
         if MODE.anomaly:
@@ -71,8 +82,8 @@ class Op:
         if MODE.grad_enabled:
             for t in inputs:
                 if t.requires_grad:  # record the op only when a gradient can flow back
-                    return Tensor._node(data, self, inputs, settings)
-        return Tensor._node(data, None, (), {})
+                    return Tensor._node(data, self, inputs, settings, saved)
+        return Tensor._node(data, None, (), {}, None)
 
     def _explain(self, error: Exception, arrays: list, settings: dict) -> str:
         if self.explain is not None:
@@ -212,15 +223,19 @@ def _log_softmax(x, *, axis=-1):
 
 
 def _cross_entropy(logits, *, target):
-    """Mean over the batch of -log softmax(logits)[target]. ``target`` is a (N, C) array of
-    class probabilities (one-hot for integer labels, built by ``functional.cross_entropy``)."""
-    return -(target * _log_softmax(logits, axis=-1)).sum() / _batch(logits)
+    """Mean over the batch of -log softmax(logits)[target], and the softmax a (saved for the
+    vjp). ``target`` is a (N, C) array of class probabilities (one-hot for integer labels, built
+    by ``functional.cross_entropy``)."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # largest logit becomes 0: no overflow
+    a = np.exp(shifted)
+    total = a.sum(axis=-1, keepdims=True)
+    loss = -(target * (shifted - np.log(total))).sum() / _batch(logits)
+    a /= total  # softmax: the forward computed it on the way, so the row keeps it
+    return loss, a
 
 
-def _cross_entropy_vjp(g, out, logits, *, target):
-    delta = np.exp(logits - logits.max(axis=-1, keepdims=True))  # rows keep no state, so the
-    delta /= delta.sum(axis=-1, keepdims=True)  # softmax a is recomputed from the logits
-    delta -= target  # delta = a - y
+def _cross_entropy_vjp(g, a, logits, *, target):
+    delta = a - target  # delta = a - y, with a the softmax the forward saved
     delta *= g / _batch(logits)  # the loss is a mean over the batch (in place: delta is ours)
     return (delta,)
 
@@ -293,7 +308,7 @@ where       = Op("where",       lambda x, y, *, cond: np.where(cond, x, y),
 log_softmax = Op("log_softmax", _log_softmax,   lambda g, out, x, *, axis=-1:
                                                     (g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
                                                                                             _axis_error)
-cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp)
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp,                  saves=True)
 # fused for speed: a Linear layer Z = X @ W.T + b is one node instead of three (nn.Linear uses it).
 # Its vjp is notebook 05's result. ``input_grad=False`` skips dL/dX when X is data (the first layer):
 # on MNIST-sized inputs that matmul is a quarter of the backward pass.

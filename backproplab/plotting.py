@@ -594,11 +594,12 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
             continue
         g = grads[name(node)]
         arrays = [x.data for x in node.inputs]
-        down = node.op.vjp(g, node.data, *arrays, **node.settings)
+        out = node.data if node.saved is None else node.saved  # as autodiff.backward passes it
+        down = node.op.vjp(g, out, *arrays, **node.settings)
         scalar = node.data.size == 1
         if scalar:
             one = np.ones_like(node.data)
-            local_all = node.op.vjp(one, node.data, *arrays, **node.settings)
+            local_all = node.op.vjp(one, out, *arrays, **node.settings)
         local, downstream = [], []
         for k, x in enumerate(node.inputs):
             if not x.requires_grad or down[k] is None:

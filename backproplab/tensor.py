@@ -2,7 +2,8 @@
 
 A Tensor holds ``data`` (a numpy array; a scalar is a 0-d array), ``grad`` (filled in by
 ``backward``), and -- when it was computed by an op and gradients are wanted -- the ``op`` and the
-``inputs`` that made it, plus the op's keyword ``settings``. That is the whole computational graph:
+``inputs`` that made it, plus the op's keyword ``settings`` (and, for the few rows that keep one,
+a value ``saved`` by the forward for the backward). That is the whole computational graph:
 each node points at its inputs, never at its outputs, so the graph has no reference cycles and
 is freed the moment the last name for the loss goes away.
 
@@ -34,7 +35,9 @@ class Tensor:
     are converted to floating point (gradients need it).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "settings", "__weakref__")
+    __slots__ = (
+        "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "__weakref__"
+    )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
 
     def __init__(
@@ -56,9 +59,12 @@ class Tensor:
         self.op = None  # the ops.Op that computed this tensor (None for a leaf)
         self.inputs: tuple[Tensor, ...] = ()
         self.settings: dict = {}
+        self.saved = None  # what a row's forward kept for its vjp (see ops.Op), if anything
 
     @classmethod
-    def _node(cls, data: np.ndarray, op: Any, inputs: tuple, settings: dict) -> Tensor:
+    def _node(
+        cls, data: np.ndarray, op: Any, inputs: tuple, settings: dict, saved: Any = None
+    ) -> Tensor:
         """An op's output (skips __init__'s conversions: ops already return arrays)."""
         t = object.__new__(cls)
         t.data = data
@@ -68,6 +74,7 @@ class Tensor:
         t.op = op
         t.inputs = inputs
         t.settings = settings
+        t.saved = saved
         return t
 
     # ------------------------------------------------------------------------------ properties

@@ -134,16 +134,19 @@ class NumpyMLP:
 class BareNode:
     """A node of a graph with nothing but the essentials: value, gradient, the op, its inputs."""
 
-    __slots__ = ("value", "grad", "op", "inputs", "settings")
+    __slots__ = ("value", "grad", "op", "inputs", "settings", "saved")
     requires_grad = True  # every node: the first layer's linear row skips dL/dX itself
 
-    def __init__(self, value: np.ndarray, op=None, inputs: tuple = (), settings=None) -> None:
+    def __init__(self, value: np.ndarray, op=None, inputs=(), settings=None, saved=None) -> None:
         self.value, self.grad = value, None
-        self.op, self.inputs, self.settings = op, inputs, settings
+        self.op, self.inputs, self.settings, self.saved = op, inputs, settings, saved
 
 
 def bare_call(op: ops.Op, *inputs: BareNode, **settings) -> BareNode:
-    return BareNode(op.forward(*[x.value for x in inputs], **settings), op, inputs, settings)
+    value = op.forward(*[x.value for x in inputs], **settings)
+    if op.saves:
+        return BareNode(value[0], op, inputs, settings, saved=value[1])
+    return BareNode(value, op, inputs, settings)
 
 
 def bare_backward(root: BareNode) -> None:
@@ -152,7 +155,8 @@ def bare_backward(root: BareNode) -> None:
     for node in reversed(order):
         if node.op is not None:
             inputs = node.inputs
-            grads = node.op.vjp(node.grad, node.value, *[x.value for x in inputs], **node.settings)
+            out = node.value if node.saved is None else node.saved
+            grads = node.op.vjp(node.grad, out, *[x.value for x in inputs], **node.settings)
             node.grad = None
             for x, g in zip(inputs, grads):
                 if g is not None:
