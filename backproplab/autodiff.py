@@ -108,7 +108,8 @@ def toposort(root: Tensor) -> list[Tensor]:
                     consumers[key] += 1
                 else:
                     consumers[key] = 1
-                    stack.append(parent)
+                    if parent.inputs:  # a leaf has no inputs to visit
+                        stack.append(parent)
     order = []
     ready = [root]
     while ready:  # pass 2: release nodes whose consumers are all done (outputs first)
@@ -159,7 +160,7 @@ def backward(
                 f"backward: {_label(root)} has shape {root.shape}; pass a gradient of that shape "
                 f"(L.backward(g)) or reduce it to a scalar first (e.g. L.sum())"
             )
-        seed = np.ones_like(root.data)
+        seed = np.ones(root.data.shape, root.data.dtype)
     else:
         seed = np.asarray(grad.data if type(grad) is type(root) else grad, dtype=root.dtype)
         if seed.shape != root.shape:
@@ -219,12 +220,12 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
                 f"vjp of '{op.name}' returned {len(grads)} gradient(s) for {len(inputs)} "
                 f"input(s); return one per input (None for no gradient)"
             )
-        for i, x in enumerate(inputs):
-            g = grads[i]
+        for x, g in zip(inputs, grads):
             if g is None or not x.requires_grad:
                 continue
-            if check or getattr(g, "shape", None) != x.data.shape or g.dtype is not x.data.dtype:
-                g = _checked(g, x, node, i, check)  # broadcasting undone, or a clear error
+            a = x.data
+            if check or type(g) is not np.ndarray or g.shape != a.shape or g.dtype is not a.dtype:
+                g = _checked(g, x, node, check)  # broadcasting undone, or a clear error
             x.grad = g if x.grad is None else x.grad + g  # THE line: every path's gradient adds up
 
     for node in order:  # numpy hands back scalars for 0-d arrays; .grad is always an array
@@ -232,8 +233,9 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
             node.grad = np.asarray(node.grad)
 
 
-def _checked(g: object, x: Tensor, node: Tensor, i: int, check: bool) -> np.ndarray:
-    """The rule's gradient for input ``i``, summed back to ``x``'s shape, or a clear error."""
+def _checked(g: object, x: Tensor, node: Tensor, check: bool) -> np.ndarray:
+    """The rule's gradient for input ``x``, summed back to ``x``'s shape, or a clear error."""
+    i = next(k for k, t in enumerate(node.inputs) if t is x)  # x's position, for the messages
     if type(g) is not np.ndarray or g.dtype != x.dtype:
         g = np.asarray(g, dtype=x.dtype)  # a float32 model keeps float32 gradients
     if g.shape != x.shape:

@@ -7,6 +7,7 @@ stability, is ``log_softmax``/``cross_entropy``: fused rows in ``ops.py`` (see n
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -45,16 +46,15 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
     """
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     y = as_array(labels)
-    if logits.ndim not in (1, 2):
-        raise ValueError(
-            f"cross_entropy: logits must have shape (N, C) or (C,), got {logits.shape}"
-        )
-    classes = logits.shape[-1]
+    shape = logits.data.shape
+    if len(shape) not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {shape}")
+    classes = shape[-1]
     if y.dtype.kind in "iu":
-        if y.shape != logits.shape[:-1]:
+        if y.shape != shape[:-1]:
             raise ValueError(
-                f"cross_entropy: integer labels must have shape {logits.shape[:-1]} for logits "
-                f"of shape {logits.shape}, got {y.shape}"
+                f"cross_entropy: integer labels must have shape {shape[:-1]} for logits "
+                f"of shape {shape}, got {y.shape}"
             )
         if y.size == 0:
             raise ValueError("cross_entropy: the batch is empty")
@@ -62,20 +62,20 @@ def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
         if low < 0:
             raise ValueError(_label_error(low, classes))
         try:
-            target = _identity(classes, logits.dtype)[y]  # one-hot rows: row k of I is class k
+            target = _identity(classes, logits.data.dtype)[y]  # one-hot rows: row k of I is class k
         except IndexError:  # a label >= classes
             raise ValueError(_label_error(y.max(), classes)) from None
-    elif y.dtype.kind == "f" and y.shape == logits.shape:
-        target = y.astype(logits.dtype, copy=False)
+    elif y.dtype.kind == "f" and y.shape == shape:
+        target = y.astype(logits.data.dtype, copy=False)
     else:
         raise ValueError(
             f"cross_entropy: labels of dtype {y.dtype} and shape {y.shape} do not fit logits of "
-            f"shape {logits.shape}; pass integer class indices of shape {logits.shape[:-1]} or "
-            f"one-hot rows of shape {logits.shape}"
+            f"shape {shape}; pass integer class indices of shape {shape[:-1]} or "
+            f"one-hot rows of shape {shape}"
         )
     loss = ops.cross_entropy(logits, target=target)
-    if not np.isfinite(loss.data):  # finite logits always give a finite loss: check only then
-        raise ValueError(f"cross_entropy: the logits of shape {logits.shape} contain NaN or inf")
+    if not math.isfinite(loss.data):  # finite logits always give a finite loss: check only then
+        raise ValueError(f"cross_entropy: the logits of shape {shape} contain NaN or inf")
     return loss
 
 

@@ -246,14 +246,17 @@ class Linear(Module):
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         if not isinstance(x, Tensor):
             x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
-        if x.shape[-1:] != (self.n_in,):
+        try:
+            if self.bias is None:
+                return x @ self.weight.T  # (batch, n_in) @ (n_in, n_out) -> (batch, n_out)
+            return linear(x, self.weight, self.bias, input_grad=x.requires_grad)  # X @ W.T + b
+        except ops.ShapeError:
+            if x.shape[-1:] == (self.n_in,):
+                raise  # the shapes fit: the row's own message says what is wrong
             raise ValueError(
                 f"Linear({self.n_in} -> {self.n_out}): input has shape {x.shape}, expected "
                 f"(batch, {self.n_in})"
-            )
-        if self.bias is None:
-            return x @ self.weight.T  # (batch, n_in) @ (n_in, n_out) -> (batch, n_out)
-        return linear(x, self.weight, self.bias, input_grad=x.requires_grad)  # X @ W.T + b
+            ) from None
 
     def extra_repr(self) -> str:
         bias = f", bias {self.bias.shape}" if self.bias is not None else ", no bias"

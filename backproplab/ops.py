@@ -251,9 +251,10 @@ def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, input_grad: bool = T
 
 
 def _linear_vjp(g, out, x, w, b, *, input_grad=True):
-    g2, x2 = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])  # (batch, n_out), (batch, n_in)
     dx = g @ w if input_grad else None  # dL/dX = G W; skipped when X is data (first layer)
-    return dx, g2.T @ x2, g2.sum(axis=0)  # dL/dW = G^T X (sum of delta a^T), dL/db = sum of G
+    if g.ndim != 2:  # (..., n) -> (batch, n): every leading axis is part of the batch
+        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
+    return dx, g.T @ x, g.sum(axis=0)  # dL/dW = G^T X (sum of delta a^T), dL/db = sum of G
 
 
 # ------------------------------------------------------------------------------ the table

@@ -56,7 +56,7 @@ class Optimizer:
     def _grad(self, p: Tensor, weight_decay: float) -> np.ndarray:
         """The gradient with L2 weight decay added: g + wd * p (a new array, never in place)."""
         g = p.grad
-        if g.shape != p.shape:
+        if g.shape != p.data.shape:
             raise ValueError(
                 f"{type(self).__name__}: a gradient of shape {g.shape} does not fit a "
                 f"parameter of shape {p.shape}"
