@@ -3,7 +3,7 @@
 Three ideas live here and nowhere else:
 
 * ``toposort`` orders the graph so that every node comes after the nodes it was computed from.
-  It is iterative (explicit stacks), so a chain of a million nodes needs no recursion.
+  It is iterative (an explicit stack), so a chain of a million nodes needs no recursion.
 * ``sum_to_shape`` undoes broadcasting: if ``x`` of shape (3,) was broadcast to (4, 3) in the
   forward pass, its gradient of shape (4, 3) is summed back down to (3,).
 * ``backward`` walks the order in reverse, asks each node's op for its vector-Jacobian product,
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import operator
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -92,37 +93,24 @@ def is_anomaly_enabled() -> bool:
 def toposort(root: Tensor) -> list[Tensor]:
     """Every node that ``root`` depends on (and needs a gradient), inputs before outputs.
 
-    Kahn's algorithm, run from the root: first count, for every node, how many nodes of the graph
-    consume it; then release the root and, each time a node is released, take one off the count
-    of each of its inputs -- an input is released when its last consumer has been. That is exactly
-    when backward can handle it: every gradient it will receive has arrived. Both passes use an
-    explicit stack (no recursion limit), and inputs are a tuple, so the order is the same every run.
+    The forward pass has already made such an order: a tensor can only be made after its inputs,
+    so each tensor gets a number when it is made (``Tensor.seq``: 0, 1, 2, ...), larger than the
+    numbers of its inputs. toposort only has to find the nodes, with an explicit stack (no
+    recursion limit), and sort them by that number: the same order every run.
+    (NB: PyTorch numbers its graph nodes the same way, ``sequence_nr``, and among the nodes whose
+    gradients are complete runs the one made last first.)
     """
-    consumers = {id(root): 0}
+    found = {id(root): root}
     stack = [root]
-    while stack:  # pass 1: find the nodes, count each one's consumers
+    while stack:
         for parent in stack.pop().inputs:
-            if parent.requires_grad:
-                key = id(parent)
-                if key in consumers:
-                    consumers[key] += 1
-                else:
-                    consumers[key] = 1
-                    if parent.inputs:  # a leaf has no inputs to visit
-                        stack.append(parent)
-    order = []
-    ready = [root]
-    while ready:  # pass 2: release nodes whose consumers are all done (outputs first)
-        node = ready.pop()
-        order.append(node)
-        for parent in node.inputs:
-            if parent.requires_grad:
-                key = id(parent)
-                consumers[key] -= 1
-                if consumers[key] == 0:
-                    ready.append(parent)
-    order.reverse()  # inputs before outputs
-    return order
+            if parent.requires_grad and id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=_made_at)
+
+
+_made_at = operator.attrgetter("seq")
 
 
 def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

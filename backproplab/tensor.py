@@ -13,6 +13,7 @@ rows of the op table in ``ops.py``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from . import autodiff
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays, Tensors
+_CREATION_ORDER = itertools.count()  # numbers every tensor as it is made: 0, 1, 2, ...
 
 
 class Tensor:
@@ -36,7 +38,8 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "__weakref__"
+        "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "seq",
+        "__weakref__",
     )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
 
@@ -60,6 +63,7 @@ class Tensor:
         self.inputs: tuple[Tensor, ...] = ()
         self.settings: dict = {}
         self.saved = None  # what a row's forward kept for its vjp (see ops.Op), if anything
+        self.seq = next(_CREATION_ORDER)  # larger than the number of any tensor made before
 
     @classmethod
     def _node(
@@ -75,6 +79,7 @@ class Tensor:
         t.inputs = inputs
         t.settings = settings
         t.saved = saved
+        t.seq = next(_CREATION_ORDER)  # larger than its inputs': they were made before it
         return t
 
     # ------------------------------------------------------------------------------ properties

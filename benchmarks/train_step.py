@@ -52,6 +52,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402
+import itertools  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -134,12 +135,14 @@ class NumpyMLP:
 class BareNode:
     """A node of a graph with nothing but the essentials: value, gradient, the op, its inputs."""
 
-    __slots__ = ("value", "grad", "op", "inputs", "settings", "saved")
+    __slots__ = ("value", "grad", "op", "inputs", "settings", "saved", "seq")
     requires_grad = True  # every node: the first layer's linear row skips dL/dX itself
+    made = itertools.count()  # creation numbers, which the engine's toposort sorts by
 
     def __init__(self, value: np.ndarray, op=None, inputs=(), settings=None, saved=None) -> None:
         self.value, self.grad = value, None
         self.op, self.inputs, self.settings, self.saved = op, inputs, settings, saved
+        self.seq = next(self.made)
 
 
 def bare_call(op: ops.Op, *inputs: BareNode, **settings) -> BareNode:
@@ -150,7 +153,7 @@ def bare_call(op: ops.Op, *inputs: BareNode, **settings) -> BareNode:
 
 
 def bare_backward(root: BareNode) -> None:
-    order = autodiff.toposort(root)  # the engine's order: it reads only .inputs and .requires_grad
+    order = autodiff.toposort(root)  # the engine's order: it reads .inputs, .requires_grad, .seq
     root.grad = np.ones_like(root.value)
     for node in reversed(order):
         if node.op is not None:
