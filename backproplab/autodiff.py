@@ -176,12 +176,14 @@ def backward(
 
 def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bool) -> None:
     order = toposort(root)
-    stale = []
+    nodes, leaves = [], []  # made by an op / made by you
     for node in order:
-        if node.op is not None:
+        if node.op is None:
+            leaves.append(node)
+        else:
             node.grad = None  # intermediate gradients start fresh on every pass
-        elif node.grad is not None:
-            stale.append(node)  # a leaf still holding the gradient of an earlier backward()
+            nodes.append(node)
+    stale = [leaf for leaf in leaves if leaf.grad is not None]  # left from an earlier backward()
     if stale and not accumulate:
         names = ", ".join(_label(n) for n in stale[:5]) + (" ..." if len(stale) > 5 else "")
         warnings.warn(
@@ -194,10 +196,10 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
     root.grad = seed
 
     check = MODE.anomaly
-    for node in reversed(order):  # outputs before inputs: each node's grad is complete here
+    for node in reversed(nodes):  # outputs before inputs: each node's grad is complete here
         op, upstream = node.op, node.grad
-        if op is None or upstream is None:
-            continue  # a leaf, or a node no path from root reaches
+        if upstream is None:
+            continue  # every rule that reached it returned None for it: nothing to pass on
         inputs = node.inputs
         out = node.data if node.saved is None else node.saved  # a few rows kept a value instead
         grads = op.vjp(upstream, out, *[x.data for x in inputs], **node.settings)
@@ -216,7 +218,8 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
                 g = _checked(g, x, node, check)  # broadcasting undone, or a clear error
             x.grad = g if x.grad is None else x.grad + g  # THE line: every path's gradient adds up
 
-    for node in order:  # numpy hands back scalars for 0-d arrays; .grad is always an array
+    kept = order if retain_grads else leaves  # the nodes that keep a gradient
+    for node in kept:  # numpy hands back scalars for 0-d arrays; .grad is always an array
         if type(node.grad) is not np.ndarray and node.grad is not None:
             node.grad = np.asarray(node.grad)
 
