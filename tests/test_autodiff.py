@@ -62,6 +62,19 @@ def test_toposort_puts_inputs_first_and_is_deterministic():
     assert len(order) == len({id(n) for n in order})
 
 
+def test_toposort_is_creation_order_even_for_a_leaf_made_late():
+    x = leaf(1.0, "x")
+    a = x * 2.0
+    late = leaf(3.0, "late")  # made after a, used only by the last node
+    b = a + x
+    L = b * late
+    order = toposort(L)
+    assert [n.name or n.op.name for n in order] == ["x", "mul", "late", "add", "mul"]
+    assert [n.seq for n in order] == sorted(n.seq for n in order)
+    L.backward()
+    assert (x.grad, late.grad) == (9.0, 3.0)  # dL/dx = 3 * late, dL/dlate = 3x
+
+
 def test_constants_are_not_in_the_order():
     x = leaf(2.0, "x")
     c = bl.Tensor(3.0, name="c")

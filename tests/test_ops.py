@@ -171,6 +171,42 @@ def test_cross_entropy_with_labels_matches_one_hot_rows():
     np.testing.assert_allclose(b.grad, (probs - one_hot) / 4, rtol=1e-10)
 
 
+def test_cross_entropy_keeps_its_softmax_and_backward_leaves_it_intact():
+    z = np.random.default_rng(4).standard_normal((3, 4))
+    logits = bl.Tensor(z, requires_grad=True)
+    loss = bl.cross_entropy(logits, np.array([1, 0, 3]))
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(loss.saved, probs, rtol=1e-12)  # what the vjp receives
+    loss.backward()
+    first = logits.grad.copy()
+    loss.backward(accumulate=True)  # the same graph again: the rule must not have changed `saved`
+    np.testing.assert_allclose(loss.saved, probs, rtol=1e-12)
+    np.testing.assert_allclose(logits.grad, 2 * first, rtol=1e-12)
+    with bl.no_grad():  # no graph: nothing is kept
+        assert bl.cross_entropy(logits, np.array([1, 0, 3])).saved is None
+
+
+def test_a_row_made_with_saves_gets_its_saved_value_in_the_vjp():
+    received = []
+
+    def forward(x):
+        e = np.exp(x)
+        return e.sum(), e  # (out, saved)
+
+    def vjp(g, saved, x):
+        received.append(saved)
+        return (g * saved,)
+
+    sum_exp = ops.Op("sum_exp", forward, vjp, saves=True)
+    x = bl.Tensor([0.0, 1.0, 2.0], requires_grad=True)
+    y = sum_exp(x)
+    np.testing.assert_allclose(y.item(), np.exp([0.0, 1.0, 2.0]).sum(), rtol=1e-12)
+    y.backward()
+    assert len(received) == 1 and received[0] is y.saved
+    np.testing.assert_allclose(x.grad, np.exp([0.0, 1.0, 2.0]), rtol=1e-12)
+    assert bl.gradcheck(lambda t: sum_exp(t), bl.Tensor([0.3, -0.2], requires_grad=True)).passed
+
+
 def test_fused_cross_entropy_is_stable_for_huge_logits():
     logits = bl.Tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], requires_grad=True)
     with np.errstate(over="raise", divide="raise", invalid="raise"):
