@@ -213,8 +213,8 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
         for x, g in zip(inputs, grads):
             if g is None or not x.requires_grad:
                 continue
-            a = x.data
-            if check or type(g) is not np.ndarray or g.shape != a.shape or g.dtype is not a.dtype:
+            a = x.data  # (numpy scalars, which 0-d rules return, pass: the last loop fixes them)
+            if check or getattr(g, "shape", None) != a.shape or g.dtype is not a.dtype:
                 g = _checked(g, x, node, check)  # broadcasting undone, or a clear error
             x.grad = g if x.grad is None else x.grad + g  # THE line: every path's gradient adds up
 
@@ -226,7 +226,6 @@ def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bo
 
 def _checked(g: object, x: Tensor, node: Tensor, check: bool) -> np.ndarray:
     """The rule's gradient for input ``x``, summed back to ``x``'s shape, or a clear error."""
-    i = next(k for k, t in enumerate(node.inputs) if t is x)  # x's position, for the messages
     if type(g) is not np.ndarray or g.dtype != x.dtype:
         g = np.asarray(g, dtype=x.dtype)  # a float32 model keeps float32 gradients
     if g.shape != x.shape:
@@ -237,6 +236,7 @@ def _checked(g: object, x: Tensor, node: Tensor, check: bool) -> np.ndarray:
             except ValueError:
                 pass
         if reduced is None:
+            i = _position(x, node)
             shapes = ", ".join(str(t.shape) for t in node.inputs)
             raise ValueError(
                 f"vjp of '{node.op.name}' (inputs {shapes}) returned a gradient of shape "
@@ -244,12 +244,18 @@ def _checked(g: object, x: Tensor, node: Tensor, check: bool) -> np.ndarray:
             )
         g = reduced
     if check and not np.all(np.isfinite(g)):
+        i = _position(x, node)
         raise FloatingPointError(
             f"detect_anomaly: the backward of '{node.op.name}' (inputs "
             f"{', '.join(str(t.shape) for t in node.inputs)}) produced a non-finite gradient "
             f"for input {i} ({_first_bad(g)})"
         )
     return g
+
+
+def _position(x: Tensor, node: Tensor) -> int:
+    """Which input of ``node`` ``x`` is, for error messages (the first, if it is used twice)."""
+    return next(k for k, t in enumerate(node.inputs) if t is x)
 
 
 def _first_bad(a: np.ndarray) -> str:
