@@ -249,7 +249,9 @@ class Linear(Module):
         try:
             if self.bias is None:
                 return x @ self.weight.T  # (batch, n_in) @ (n_in, n_out) -> (batch, n_out)
-            return linear(x, self.weight, self.bias, input_grad=x.requires_grad)  # X @ W.T + b
+            if x.requires_grad:
+                return linear(x, self.weight, self.bias)  # X @ W.T + b
+            return linear(x, self.weight, self.bias, input_grad=False)  # X is data: no dL/dX
         except ops.ShapeError:
             if x.shape[-1:] == (self.n_in,):
                 raise  # the shapes fit: the row's own message says what is wrong
