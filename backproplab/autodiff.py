@@ -106,7 +106,8 @@ def toposort(root: Tensor) -> list[Tensor]:
         for parent in stack.pop().inputs:
             if parent.requires_grad and id(parent) not in found:
                 found[id(parent)] = parent
-                stack.append(parent)
+                if parent.inputs:  # a leaf has no inputs to visit
+                    stack.append(parent)
     return sorted(found.values(), key=_made_at)
 
 
