@@ -93,19 +93,20 @@ class SGD(Optimizer):
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
         self.steps += 1
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
-            g = self._grad(p, self.weight_decay)
-            if self.momentum:
+            g = self._grad(p, weight_decay)
+            if momentum:
                 if "velocity" not in state:
                     state["velocity"] = np.array(g, dtype=p.dtype)  # a copy: g may be p.grad
                 else:
                     v = state["velocity"]
-                    v *= self.momentum
+                    v *= momentum
                     v += g
                 g = state["velocity"]
-            p.data -= self.lr * g
+            p.data -= lr * g
 
 
 class Adam(Optimizer):
