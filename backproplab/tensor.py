@@ -62,8 +62,8 @@ class Tensor:
         self.op = None  # the ops.Op that computed this tensor (None for a leaf)
         self.inputs: tuple[Tensor, ...] = ()
         self.settings: dict = {}
-        self.saved = None  # what a row's forward kept for its vjp (see ops.Op), if anything
-        self.seq = next(_CREATION_ORDER)  # larger than the number of any tensor made before
+        self.saved: Any = None  # what a row's forward kept for its vjp (see ops.Op), if anything
+        self.seq: int = next(_CREATION_ORDER)  # larger than the number of any tensor made before
 
     @classmethod
     def _node(
