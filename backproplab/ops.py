@@ -226,12 +226,9 @@ def _cross_entropy(logits, *, target):
     """Mean over the batch of -log softmax(logits)[target], and the softmax a (saved for the
     vjp). ``target`` is a (N, C) array of class probabilities (one-hot for integer labels, built
     by ``functional.cross_entropy``)."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)  # largest logit becomes 0: no overflow
-    a = np.exp(shifted)
-    total = a.sum(axis=-1, keepdims=True)
-    loss = -(target * (shifted - np.log(total))).sum() / _batch(logits)
-    a /= total  # softmax: the forward computed it on the way, so the row keeps it
-    return loss, a
+    log_a = _log_softmax(logits, axis=-1)
+    a = np.exp(log_a)  # the softmax: the forward has it at hand, so the row keeps it
+    return -(target * log_a).sum() / _batch(logits), a
 
 
 def _cross_entropy_vjp(g, a, logits, *, target):

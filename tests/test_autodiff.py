@@ -202,6 +202,14 @@ def test_detach_cuts_the_graph():
     assert x.grad == 3.0
 
 
+def test_anomaly_mode_checks_a_row_that_saves_a_value():
+    logits = leaf(np.array([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]]), "z")
+    with bl.detect_anomaly():  # finite logits: the forward check sees the loss, not (loss, softmax)
+        loss = bl.cross_entropy(logits, np.array([2, 0]))
+        loss.backward()
+    assert loss.data.shape == () and np.all(np.isfinite(logits.grad))
+
+
 def test_anomaly_mode_names_the_first_forward_op():
     x = leaf(np.array([1.0, 0.0]), "x")
     y = x * 1.0

@@ -125,6 +125,12 @@ def test_a_vjp_of_the_wrong_shape_names_the_rule():
         r"vjp of 'bad_t'.*shape \(4, 2\) for input 0, which has shape \(2, 4\)",
         lambda: transposed(t(2, 4)).sum().backward(),
     )
+    second = bl.Op("bad_second", lambda x, y: x * y, lambda g, out, x, y: (g * y, g.sum(axis=0)))
+    raises_one_line(
+        ValueError,
+        r"vjp of 'bad_second'.*shape \(3,\) for input 1, which has shape \(2, 3\)",
+        lambda: second(t(2, 3), t(2, 3)).sum().backward(),
+    )
     too_few = bl.Op("too_few", lambda x, y: x * y, lambda g, out, x, y: (g * y,))
     raises_one_line(
         TypeError,

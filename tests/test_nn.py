@@ -110,6 +110,15 @@ def test_linear_rejects_a_wrong_input_width_naming_both_shapes():
         nn.Linear(3, 2)(bl.Tensor(np.ones((5, 4))))
 
 
+def test_linear_with_a_fitting_input_but_a_broken_weight_gives_the_rows_message():
+    layer = nn.Linear(3, 2)
+    layer.weight.data = np.ones((2, 5))  # replaced by hand with the wrong shape
+    with pytest.raises(
+        bl.ShapeError, match=r"^linear: inputs of shape \(4, 3\) do not fit a weight"
+    ):
+        layer(bl.Tensor(np.ones((4, 3))))
+
+
 @pytest.mark.parametrize(
     "init, std",
     [("he", np.sqrt(2 / 400)), ("kaiming", np.sqrt(2 / 400)), ("xavier", np.sqrt(2 / 700)),
