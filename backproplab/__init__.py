@@ -46,6 +46,7 @@ from .ops import (
     sum,
     tanh,
 )
+from .tape import Replay, ReplayError, replay
 from .tensor import Tensor, as_array, tensor
 
 __version__ = "0.1.0"

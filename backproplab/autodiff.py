@@ -45,6 +45,7 @@ class _Mode:
 
     grad_enabled = True
     anomaly = False
+    recording = False  # tape.py: record every op, even those no gradient flows through
 
 
 MODE = _Mode()
@@ -176,7 +177,7 @@ def backward(
 
 
 def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bool) -> None:
-    order = toposort(root)
+    order = root.order or toposort(root)  # a replayed graph (tape.py) keeps its order
     nodes, leaves = [], []  # made by an op / made by you
     for node in order:
         if node.op is None:

@@ -19,6 +19,8 @@ call the backward of an op its vjp, as we do.
 from __future__ import annotations
 
 import builtins
+import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -67,7 +69,18 @@ class Op:
             if not isinstance(x, Tensor):
                 inputs = _as_tensors(inputs)  # numbers and arrays become constant tensors
                 break
-        arrays = [t.data for t in inputs]
+        data, saved = self.run([t.data for t in inputs], settings)
+        if MODE.grad_enabled:
+            for t in inputs:
+                if t.requires_grad:  # record the op only when a gradient can flow back
+                    return Tensor._node(data, self, inputs, settings, saved, True)
+        if MODE.recording:  # tape.py keeps every op, so that a replay can run it again
+            return Tensor._node(data, self, inputs, settings, saved, False)
+        return Tensor._node(data, None, (), {}, None, False)
+
+    def run(self, arrays: list[np.ndarray], settings: dict) -> tuple[np.ndarray, object]:
+        """The forward on numpy arrays: (output, the saved value or None). A failure becomes a
+        ShapeError that names the op (``explain``); anomaly mode checks the output."""
         try:
             data = self.forward(*arrays, **settings)
         except (ValueError, IndexError, TypeError) as error:
@@ -79,11 +92,7 @@ class Op:
             data = np.asarray(data)  # numpy returns scalars for 0-d inputs
         if MODE.anomaly:
             _check_forward(self, data, arrays)
-        if MODE.grad_enabled:
-            for t in inputs:
-                if t.requires_grad:  # record the op only when a gradient can flow back
-                    return Tensor._node(data, self, inputs, settings, saved)
-        return Tensor._node(data, None, (), {}, None)
+        return data, saved
 
     def _explain(self, error: Exception, arrays: list, settings: dict) -> str:
         if self.explain is not None:
@@ -99,7 +108,8 @@ class Op:
 
 
 class ShapeError(ValueError):
-    """An op was given inputs whose shapes (or axes) it cannot work with."""
+    """An op was given inputs it cannot work with: shapes, axes, or values such as a label out
+    of range. The message names the op and says which."""
 
 
 def _as_tensors(inputs: tuple) -> tuple[Tensor, ...]:
@@ -222,19 +232,57 @@ def _log_softmax(x, *, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _cross_entropy(logits, *, target):
-    """Mean over the batch of -log softmax(logits)[target], and the softmax a (saved for the
-    vjp). ``target`` is a (N, C) array of class probabilities (one-hot for integer labels, built
-    by ``functional.cross_entropy``)."""
+def _cross_entropy(logits, *, labels):
+    """Mean over the batch of -log softmax(logits)[label], and what the vjp needs: the softmax
+    and the target rows. ``labels`` are integer classes of shape (N,), or rows of class
+    probabilities of shape (N, C); ``functional.cross_entropy`` checks the shapes, the row checks
+    the values (so that a replayed graph, see tape.py, checks them too)."""
+    target = _target_rows(labels, logits)
     log_a = _log_softmax(logits, axis=-1)
     a = np.exp(log_a)  # the softmax: the forward has it at hand, so the row keeps it
-    return -(target * log_a).sum() / _batch(logits), a
+    loss = -(target * log_a).sum() / _batch(logits)
+    if not math.isfinite(loss):  # finite logits and labels always give a finite loss
+        raise ValueError("the loss is not finite")
+    return loss, (a, target)
 
 
-def _cross_entropy_vjp(g, a, logits, *, target):
-    delta = a - target  # delta = a - y, with a the softmax the forward saved
+def _target_rows(labels, logits):
+    if labels.dtype.kind == "f":  # class probabilities (one-hot or soft), in the logits' dtype
+        return labels.astype(logits.dtype, copy=False)
+    if labels.min() < 0:  # numpy would count a negative label from the end
+        raise IndexError("a negative label")
+    return _identity(logits.shape[-1], logits.dtype)[labels]  # row k of I is class k
+
+
+@functools.cache
+def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
+    """The (classes, classes) identity matrix, made once per size (never written to)."""
+    eye = np.eye(classes, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
+
+
+def _cross_entropy_vjp(g, saved, logits, *, labels):
+    a, target = saved  # the softmax and the target rows, kept by the forward
+    delta = a - target  # delta = a - y
     delta *= g / _batch(logits)  # the loss is a mean over the batch (in place: delta is ours)
     return (delta,)
+
+
+def _cross_entropy_error(logits, *, labels):
+    classes = logits.shape[-1]
+    if labels.dtype.kind in "iu" and labels.size:
+        low, high = labels.min(), labels.max()
+        if low < 0 or high >= classes:
+            return (
+                f"label {low if low < 0 else high} is out of range for {classes} classes "
+                f"(labels must be 0..{classes - 1})"
+            )
+    if not np.all(np.isfinite(logits)):
+        return f"the logits of shape {logits.shape} contain NaN or inf"
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        return f"the target rows of shape {labels.shape} contain NaN or inf"
+    return ""
 
 
 def _batch(logits):
@@ -306,7 +354,7 @@ where       = Op("where",       lambda x, y, *, cond: np.where(cond, x, y),
 log_softmax = Op("log_softmax", _log_softmax,   lambda g, out, x, *, axis=-1:
                                                     (g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
                                                                                             _axis_error)
-cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp,                  saves=True)
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp,                _cross_entropy_error, saves=True)
 # fused for speed: a Linear layer Z = X @ W.T + b is one node instead of three (nn.Linear uses it).
 # Its vjp is notebook 05's result. ``input_grad=False`` skips dL/dX when X is data (the first layer):
 # on MNIST-sized inputs that matmul is a quarter of the backward pass.

@@ -106,9 +106,13 @@ def _log_softmax(x: np.ndarray, *, axis: int = -1) -> np.ndarray:
     return _obj(x - _each(sp.log)(_obj(np.sum(exps, axis=axis, keepdims=True))))
 
 
-def _cross_entropy(logits: np.ndarray, *, target: np.ndarray) -> np.ndarray:
+def _cross_entropy(logits: np.ndarray, *, labels: np.ndarray) -> np.ndarray:
     batch = logits.size // logits.shape[-1]
-    picked = _obj(_log_softmax(logits, axis=-1) * target.astype(object))
+    if labels.dtype.kind in "iu":  # class indices: one-hot rows
+        target = np.eye(logits.shape[-1], dtype=int)[labels].astype(object)
+    else:  # class probabilities: each a sympy number
+        target = np.frompyfunc(_number, 1, 1)(labels)
+    picked = _obj(_log_softmax(logits, axis=-1) * target)
     return _obj(-np.sum(picked) / batch)
 
 
@@ -279,10 +283,7 @@ def _trace(root: Tensor, names: dict[int, str]) -> dict[int, np.ndarray]:
                 f"to_sympy: op '{t.op.name}' has no sympy form; add one with "
                 f"symbolic.register('{t.op.name}', lambda x: ...)"
             )
-        settings = dict(t.settings)
-        if "target" in settings:
-            settings["target"] = np.frompyfunc(_number, 1, 1)(np.asarray(settings["target"]))
-        value[id(t)] = _obj(rule(*[value[id(x)] for x in t.inputs], **settings))
+        value[id(t)] = _obj(rule(*[value[id(x)] for x in t.inputs], **t.settings))
     return value
 
 

@@ -39,7 +39,7 @@ class Tensor:
 
     __slots__ = (
         "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "seq",
-        "__weakref__",
+        "order", "__weakref__",
     )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
 
@@ -64,22 +64,30 @@ class Tensor:
         self.settings: dict = {}
         self.saved: Any = None  # what a row's forward kept for its vjp (see ops.Op), if anything
         self.seq: int = next(_CREATION_ORDER)  # larger than the number of any tensor made before
+        self.order: list[Tensor] | None = None  # see _node
 
     @classmethod
     def _node(
-        cls, data: np.ndarray, op: Any, inputs: tuple, settings: dict, saved: Any = None
+        cls,
+        data: np.ndarray,
+        op: Any,
+        inputs: tuple,
+        settings: dict,
+        saved: Any,
+        requires_grad: bool,
     ) -> Tensor:
         """An op's output (skips __init__'s conversions: ops already return arrays)."""
         t = object.__new__(cls)
         t.data = data
         t.grad = None
-        t.requires_grad = op is not None
+        t.requires_grad = requires_grad
         t.name = None
         t.op = op
         t.inputs = inputs
         t.settings = settings
         t.saved = saved
         t.seq = next(_CREATION_ORDER)  # larger than its inputs': they were made before it
+        t.order = None  # the topological order, kept only by a graph that is replayed (tape.py)
         return t
 
     # ------------------------------------------------------------------------------ properties

@@ -32,9 +32,19 @@ from .datasets import minibatches
 from .functional import cross_entropy
 from .nn import Linear, Module
 from .optim import Optimizer
+from .tape import Replay
 from .tensor import Tensor, as_array
 
-__all__ = ["Diagnostics", "History", "accuracy", "evaluate", "fit", "predict", "train_step"]
+__all__ = [
+    "Diagnostics",
+    "History",
+    "accuracy",
+    "evaluate",
+    "fit",
+    "predict",
+    "replayed_step",
+    "train_step",
+]
 
 LossFn = Callable[[Tensor, np.ndarray], Tensor]
 
@@ -59,6 +69,24 @@ def train_step(
     loss.backward(retain_grads=False)  # the step needs only the parameters' gradients
     optimizer.step()
     return loss.item()
+
+
+def replayed_step(
+    model: Module, optimizer: Optimizer, loss_fn: LossFn = cross_entropy
+) -> Callable[[np.ndarray, np.ndarray], float]:
+    """``train_step`` with its forward pass recorded once and replayed on later batches (see
+    ``tape.py``): the same numbers, less Python per step. Returns ``step(X, y) -> loss``,
+    which takes numpy arrays (X in the parameters' dtype)."""
+    loss_of = Replay(lambda X, y: loss_fn(model(X), y))
+
+    def step(X: np.ndarray, y: np.ndarray) -> float:
+        optimizer.zero_grad()
+        loss = loss_of(X, y)  # the same graph as last time, refilled from this batch
+        loss.backward(retain_grads=False)
+        optimizer.step()
+        return loss.item()
+
+    return step
 
 
 def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -268,6 +296,7 @@ def fit(
     rng: np.random.Generator | int = 0,
     diagnostics: bool | int = False,
     progress: bool = False,
+    replay: bool = False,
 ) -> History:
     """Train ``model`` on (X_train, y_train) with minibatch gradient descent; return a History.
 
@@ -278,6 +307,9 @@ def fit(
     ``diagnostics=True`` records per-layer statistics at every step (an integer n: every n-th
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
+    ``replay=True`` takes the steps with ``replayed_step``: the same numbers, faster on small
+    networks; the model's forward must run the same ops for every batch (see ``tape.py``).
+    Steps that record diagnostics run the ordinary way.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
@@ -298,6 +330,7 @@ def fit(
         from tqdm.auto import tqdm
 
         epoch_iter = bar = tqdm(epoch_iter, desc="epochs", unit="epoch")
+    replayed = replayed_step(model, optimizer, loss_fn) if replay else None
     step = 0
     for epoch in epoch_iter:
         model.train()
@@ -307,7 +340,10 @@ def fit(
             if record:
                 recorder.start()
             try:
-                loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
+                if replayed is not None and not record:
+                    loss = replayed(Xb, yb)
+                else:
+                    loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
             finally:
                 if record:
                     recorder.unwatch()  # never leave a spy behind, even after an error

@@ -57,6 +57,7 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -168,7 +169,7 @@ def bare_backward(root: BareNode) -> None:
 
 class BareGraphMLP(NumpyMLP):
     """The engine's numpy work and nothing else: the same rows of ``ops.py`` (fused linear, relu,
-    cross_entropy on one-hot rows), recorded on a graph and walked back in the engine's topological
+    cross_entropy on the labels), recorded on a graph and walked back in the engine's topological
     order, but no Tensor, Module, optimizer, checks, dtype handling or error messages. What a
     define-by-run graph in Python costs at the least, so that the engine's ratio can be read
     against it."""
@@ -185,8 +186,7 @@ class BareGraphMLP(NumpyMLP):
             a = bare_call(ops.linear, a, W, b, input_grad=i > 0)
             if i < len(self.nodes) - 1:
                 a = bare_call(ops.relu, a)
-        target = np.eye(a.value.shape[-1], dtype=a.value.dtype)[y]
-        loss = bare_call(ops.cross_entropy, a, target=target)
+        loss = bare_call(ops.cross_entropy, a, labels=y)
         bare_backward(loss)
         return float(loss.value), [W.grad for W, _ in self.nodes], [b.grad for _, b in self.nodes]
 
@@ -202,7 +202,7 @@ def numpy_twin(model: nn.Module, kind: type[NumpyMLP] = NumpyMLP) -> NumpyMLP:
 
 
 # --------------------------------------------------------------------------------- torch
-def torch_step(sizes: list[int], dtype: np.dtype, X: np.ndarray, y: np.ndarray):
+def torch_step(sizes: list[int], dtype: np.dtype, batches: list):
     """A PyTorch train step of the same network, or None when torch is not importable."""
     try:
         import torch
@@ -217,17 +217,22 @@ def torch_step(sizes: list[int], dtype: np.dtype, X: np.ndarray, y: np.ndarray):
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
-    tX, ty = torch.from_numpy(X), torch.from_numpy(y)
 
-    def step() -> None:
+    def step(tX, ty) -> None:
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(tX), ty).backward()
         opt.step()
 
-    return step
+    return in_turn(step, [(torch.from_numpy(X), torch.from_numpy(y)) for X, y in batches])
 
 
 # ------------------------------------------------------------------------------- timing
+def in_turn(step: Callable, batches: list) -> Callable[[], object]:
+    """A function of no arguments that calls ``step(X, y)`` on each batch in turn."""
+    batch = itertools.cycle(batches)
+    return lambda: step(*next(batch))
+
+
 def time_alternating(steps: dict[str, Callable[[], object]], block: int, repeats: int) -> dict:
     """Best seconds per call of each function, timing blocks of calls in alternation."""
     for f in steps.values():  # warm-up
@@ -257,18 +262,24 @@ def step_rows(quick: bool, case: str = "") -> list[dict]:
         if case not in name:
             continue
         for dtype in (np.float32, np.float64):
-            X = rng.standard_normal((batch, sizes[0])).astype(dtype)
-            y = rng.integers(0, sizes[-1], size=batch)
+            batches = [  # two batches, taken in turn: a new batch at every step, as in training
+                (
+                    rng.standard_normal((batch, sizes[0])).astype(dtype),
+                    rng.integers(0, sizes[-1], batch),
+                )
+                for _ in range(2)
+            ]
             model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
             twin, bare = numpy_twin(model), numpy_twin(model, BareGraphMLP)
             opt = optim.SGD(model.parameters(), lr=LR)
-            Xt = bl.Tensor(X)
+            tensors = [(bl.Tensor(X), y) for X, y in batches]
             steps = {
-                "backproplab": lambda m=model, o=opt, x=Xt, t=y: train.train_step(m, o, x, t),
-                "numpy": lambda tw=twin, x=X, t=y: tw.sgd_step(x, t, LR),
-                "bare": lambda tw=bare, x=X, t=y: tw.sgd_step(x, t, LR),
+                "backproplab": in_turn(partial(train.train_step, model, opt), tensors),
+                "replayed": in_turn(train.replayed_step(model, opt), batches),
+                "numpy": in_turn(partial(twin.sgd_step, lr=LR), batches),
+                "bare": in_turn(partial(bare.sgd_step, lr=LR), batches),
             }
-            t_step = torch_step(sizes, dtype, X, y)
+            t_step = torch_step(sizes, dtype, batches)
             if t_step is not None:
                 steps["torch"] = t_step
             big = sizes[0] >= 784
@@ -385,8 +396,11 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, numpy {np.__version__}, "
         f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, allocator: {allocator}:\n"
     )
-    head = "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio | bare graph |"
-    rule = "|---|---|---|---|---|---|---|"
+    head = (
+        "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio | replayed (µs) "
+        "| ratio | bare graph |"
+    )
+    rule = "|---|---|---|---|---|---|---|---|---|"
     if has_torch:
         head += " torch (µs) |"
         rule += "---|"
@@ -396,6 +410,7 @@ def main() -> None:
         line = (
             f"| {r['case']} | {r['dtype']} | {r['batch']} | {r['numpy'] * 1e6:.0f} | "
             f"{r['backproplab'] * 1e6:.0f} | {r['backproplab'] / r['numpy']:.2f}× | "
+            f"{r['replayed'] * 1e6:.0f} | {r['replayed'] / r['numpy']:.2f}× | "
             f"{r['bare'] / r['numpy']:.2f}× |"
         )
         if has_torch:

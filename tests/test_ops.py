@@ -176,11 +176,13 @@ def test_cross_entropy_keeps_its_softmax_and_backward_leaves_it_intact():
     logits = bl.Tensor(z, requires_grad=True)
     loss = bl.cross_entropy(logits, np.array([1, 0, 3]))
     probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(loss.saved, probs, rtol=1e-12)  # what the vjp receives
+    softmax, target = loss.saved  # what the vjp receives
+    np.testing.assert_allclose(softmax, probs, rtol=1e-12)
+    np.testing.assert_array_equal(target, np.eye(4)[[1, 0, 3]])
     loss.backward()
     first = logits.grad.copy()
     loss.backward(accumulate=True)  # the same graph again: the rule must not have changed `saved`
-    np.testing.assert_allclose(loss.saved, probs, rtol=1e-12)
+    np.testing.assert_allclose(loss.saved[0], probs, rtol=1e-12)
     np.testing.assert_allclose(logits.grad, 2 * first, rtol=1e-12)
     with bl.no_grad():  # no graph: nothing is kept
         assert bl.cross_entropy(logits, np.array([1, 0, 3])).saved is None

@@ -240,7 +240,8 @@ def test_expression_size_counts_operations():
 
 A23 = np.array([[0.3, -1.2, 0.7], [2.0, 0.1, -1.5]])
 B32 = np.array([[1.0, -0.5], [0.25, 2.0], [-1.0, 0.5]])
-ONE_HOT = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+LABELS = np.array([1, 2])
+ONE_HOT = np.eye(3)[LABELS]
 # every row that is not elementwise, with inputs and settings (the elementwise ones are above)
 SHAPED_ROWS = {
     "matmul": ((A23, B32), {}),
@@ -254,7 +255,7 @@ SHAPED_ROWS = {
     "stack": ((A23, A23 * 2), {"axis": 0}),
     "where": ((A23, -A23), {"cond": A23 > 0}),
     "log_softmax": ((A23,), {"axis": -1}),
-    "cross_entropy": ((A23,), {"target": ONE_HOT}),
+    "cross_entropy": ((A23,), {"labels": LABELS}),
     "linear": ((A23, B32.T, np.array([0.5, -1.0])), {}),
 }
 
@@ -267,16 +268,21 @@ def test_every_row_has_a_sympy_forward_checked_here():
 def test_sympy_forward_of_shaped_rows_matches_numpy(name):
     arrays, settings = SHAPED_ROWS[name]
     numbers = [np.frompyfunc(sp.Float, 1, 1)(a) for a in arrays]  # the same values, as sympy
-    settings_sympy = dict(settings)
-    if "target" in settings:
-        settings_sympy["target"] = np.frompyfunc(sp.Float, 1, 1)(settings["target"])
-    got = symbolic.SYMPY_OPS[name](*numbers, **settings_sympy)
+    got = symbolic.SYMPY_OPS[name](*numbers, **settings)
     op = ops.TABLE[name]
     want = op.forward(*arrays, **settings)
     if op.saves:  # (out, what the vjp needs): compare the output
         want = want[0]
     assert got.shape == np.shape(want)
     np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-12)
+
+
+def test_sympy_cross_entropy_takes_class_indices_and_probability_rows_alike():
+    numbers = np.frompyfunc(sp.Float, 1, 1)(A23)
+    by_index = symbolic.SYMPY_OPS["cross_entropy"](numbers, labels=LABELS)
+    by_rows = symbolic.SYMPY_OPS["cross_entropy"](numbers, labels=ONE_HOT)
+    want = ops.cross_entropy.forward(A23, labels=LABELS)[0]
+    np.testing.assert_allclose([float(by_index[()]), float(by_rows[()])], [want, want], rtol=1e-12)
 
 
 def test_check_backward_through_nn_linear_and_stack():
