@@ -61,15 +61,13 @@ class Replay:
         self.tapes: dict[tuple, _Tape] = {}  # one recorded graph per signature of the inputs
 
     def __call__(self, *inputs: np.ndarray) -> Tensor:
-        for i, x in enumerate(inputs):
-            if type(x) is not np.ndarray:
-                raise TypeError(
-                    f"replay: input {i} is a {type(x).__name__}; pass numpy arrays (a tensor's "
-                    f"are in .data; numbers and other settings belong inside fn)"
-                )
-        key = (MODE.grad_enabled, *[(x.shape, x.dtype) for x in inputs])
+        try:  # (the type is part of the key: anything but an array is turned away when recording)
+            key = (MODE.grad_enabled, *[(type(x), x.shape, x.dtype) for x in inputs])
+        except AttributeError:
+            key = None
         tape = self.tapes.get(key)
         if tape is None:
+            _check_types(inputs)
             self.tapes[key] = _Tape(self.fn, inputs)
             return self.tapes[key].root
         if tape.checked:
@@ -77,7 +75,7 @@ class Replay:
         return tape.check(self.fn, inputs)
 
     def __repr__(self) -> str:
-        shapes = "; ".join(", ".join(str(s[0]) for s in key[1:]) for key in self.tapes)
+        shapes = "; ".join(", ".join(str(s[1]) for s in key[1:]) for key in self.tapes)
         return f"Replay({getattr(self.fn, '__name__', 'fn')}, recorded for: {shapes or 'none yet'})"
 
 
@@ -93,9 +91,10 @@ class _Tape:
             places = [(n.settings, k) for n in self.nodes for k, v in n.settings.items() if v is a]
             if not holders and not places:
                 raise ReplayError(
-                    f"replay: input {i} {_describe(a)} does not reach the graph as it is "
-                    f"(fn converted or copied it), so a replay could not feed it new values; "
-                    f"pass it in the dtype fn uses, or call fn without replay"
+                    f"replay: input {i} {_describe(a)} never reaches an op as it is: fn made "
+                    f"something else of it outside the ops (a copy, another dtype, a numpy "
+                    f"computation), so a replay could not feed it new values; call fn without "
+                    f"replay, or let the ops see the input itself"
                 )
             self.feeds.append((holders, places))
         self.recorded_inputs = [a.copy() for a in inputs]
@@ -182,6 +181,15 @@ def _recording() -> Iterator[None]:
         yield
     finally:
         MODE.recording = previous
+
+
+def _check_types(inputs: tuple) -> None:
+    for i, x in enumerate(inputs):
+        if type(x) is not np.ndarray:
+            raise TypeError(
+                f"replay: input {i} is a {type(x).__name__}; pass numpy arrays (a tensor's "
+                f"are in .data; numbers and other settings belong inside fn)"
+            )
 
 
 def _describe(a: np.ndarray) -> str:
