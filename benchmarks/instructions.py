@@ -3,8 +3,9 @@
     python benchmarks/instructions.py                          # digits float32: about 90 s
     python benchmarks/instructions.py --case deep --dtype float64  # about six minutes
 
-The same step as ``train_step.py`` (forward, backward, SGD update), for the engine, the bare graph
-(the engine's rows with no classes or checks) and the hand-written numpy network. Each variant runs
+The same step as ``train_step.py`` (forward, backward, SGD update, on two batches in turn), for the
+engine, the engine's replayed step (``train.replayed_step``), the bare graph (the engine's rows with
+no classes or checks) and the hand-written numpy network. Each variant runs
 in a child process under ``valgrind --tool=callgrind`` twice, after the same set-up and warm-up:
 once with 0 more steps and once with ``--steps``. The difference divided by the number of steps is
 the cost of one step, with the imports and the set-up taken out. The counts repeat to the last few
@@ -24,14 +25,15 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
-from train_step import CASES, LR, BareGraphMLP, NumpyMLP, numpy_twin
+from train_step import CASES, LR, BareGraphMLP, NumpyMLP, in_turn, numpy_twin
 
 import backproplab as bl
 from backproplab import nn, optim, train
 
-VARIANTS = ("numpy", "bare", "backproplab")
+VARIANTS = ("numpy", "bare", "backproplab", "replayed")
 WARM_UP = 20
 
 
@@ -39,19 +41,20 @@ def run_steps(case: str, dtype: str, variant: str, steps: int) -> None:
     """The child: build the case, warm up, then run ``steps`` more train steps."""
     _, sizes, batch = next(c for c in CASES if case in c[0])
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((batch, sizes[0])).astype(dtype)
-    y = rng.integers(0, sizes[-1], size=batch)
+    batches = [  # two batches in turn, as in train_step.py
+        (rng.standard_normal((batch, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], batch))
+        for _ in range(2)
+    ]
     model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
+    opt = optim.SGD(model.parameters(), lr=LR)
     if variant in ("numpy", "bare"):
         twin = numpy_twin(model, NumpyMLP if variant == "numpy" else BareGraphMLP)
-
-        def step() -> None:
-            twin.sgd_step(X, y, LR)
+        step = in_turn(partial(twin.sgd_step, lr=LR), batches)
+    elif variant == "replayed":
+        step = in_turn(train.replayed_step(model, opt), batches)
     else:
-        opt, Xt = optim.SGD(model.parameters(), lr=LR), bl.Tensor(X)
-
-        def step() -> None:
-            train.train_step(model, opt, Xt, y)
+        tensors = [(bl.Tensor(X), y) for X, y in batches]
+        step = in_turn(partial(train.train_step, model, opt), tensors)
 
     for _ in range(WARM_UP + steps):
         step()
@@ -86,12 +89,16 @@ def main() -> None:
         per_step[variant] = (some - none) / args.steps
     name = next(c[0] for c in CASES if args.case in c[0])
     print(f"\nInstructions per train step, {name}, {args.dtype} ({args.steps} steps counted):\n")
-    print("| numpy | bare graph | backproplab | backproplab - numpy | backproplab - bare | ratio |")
-    print("|---|---|---|---|---|---|")
-    numpy_, bare, engine = (per_step[v] for v in VARIANTS)
+    print(
+        "| numpy | bare graph | backproplab | backproplab - numpy | backproplab - bare | ratio "
+        "| replayed | replayed - numpy | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    numpy_, bare, engine, replayed = (per_step[v] for v in VARIANTS)
     print(
         f"| {numpy_:,.0f} | {bare:,.0f} | {engine:,.0f} | {engine - numpy_:,.0f} | "
-        f"{engine - bare:,.0f} | {engine / numpy_:.2f}× |"
+        f"{engine - bare:,.0f} | {engine / numpy_:.2f}× | {replayed:,.0f} | "
+        f"{replayed - numpy_:,.0f} | {replayed / numpy_:.2f}× |"
     )
 
 
