@@ -83,7 +83,16 @@ class _Tape:
     """One recorded graph: its nodes in the order they were made, and where the inputs went."""
 
     def __init__(self, fn: Callable[..., Tensor], inputs: tuple) -> None:
+        # One array passed for two inputs is recorded as two views of it, so that each input
+        # has places of its own when later calls pass two different arrays.
+        inputs = tuple(
+            a.view() if any(a is b for b in inputs[:i]) else a for i, a in enumerate(inputs)
+        )
+        start = Tensor(0.0).seq  # every tensor fn makes gets a larger number
         self.root, self.nodes, leaves = _record(fn, inputs)
+        # Leaves fn makes itself that want a gradient (an input's saliency, say) are new at every
+        # ordinary call; in a replay they are the same tensors, so each replay clears their grad.
+        self.own_leaves = [t for t in leaves if t.seq > start and t.requires_grad]
         # Where each input went: the leaves holding its array, the op settings that got it.
         self.feeds: list[tuple[list[Tensor], list[tuple[dict, str]]]] = []
         for i, a in enumerate(inputs):
@@ -91,10 +100,11 @@ class _Tape:
             places = [(n.settings, k) for n in self.nodes for k, v in n.settings.items() if v is a]
             if not holders and not places:
                 raise ReplayError(
-                    f"replay: input {i} {_describe(a)} never reaches an op as it is: fn made "
-                    f"something else of it outside the ops (a copy, another dtype, a numpy "
-                    f"computation), so a replay could not feed it new values; call fn without "
-                    f"replay, or let the ops see the input itself"
+                    f"replay: input {i} {_describe(a)} never reaches an op as it is (as an "
+                    f"input or a setting of its own): fn made something else of it outside the "
+                    f"ops (a copy, another dtype, a numpy computation, part of a tuple), so a "
+                    f"replay could not feed it new values; call fn without replay, or let the "
+                    f"ops see the input itself"
                 )
             self.feeds.append((holders, places))
         self.recorded_inputs = [a.copy() for a in inputs]
@@ -110,6 +120,8 @@ class _Tape:
                 leaf.data = a
             for settings, key in places:
                 settings[key] = a
+        for leaf in self.own_leaves:
+            leaf.grad = None
         for node in self.nodes:  # in the order they were made: every input is up to date
             node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
         return self.root
