@@ -69,3 +69,16 @@ def test_bare_graph_computes_the_engines_loss_and_gradients():
     assert loss == L.item()
     for layer, gW in zip(bench.linear_layers(model), dW):
         np.testing.assert_array_equal(gW, layer.weight.grad)
+
+
+def test_step_rows_time_every_variant_on_batches_taken_in_turn():
+    rows = bench.step_rows(quick=True, case="digits")
+    assert [r["dtype"] for r in rows] == ["float32", "float64"]
+    for r in rows:
+        for variant in ("backproplab", "replayed", "numpy", "bare"):
+            assert 0 < r[variant] < 0.1, (variant, r[variant])  # seconds per step
+    seen = []
+    step = bench.in_turn(lambda X, y: seen.append((X, y)), [(1, 2), (3, 4)])
+    for _ in range(3):
+        step()
+    assert seen == [(1, 2), (3, 4), (1, 2)]
