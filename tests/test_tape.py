@@ -13,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import backproplab as bl
 from backproplab import autodiff, datasets, nn, optim, train
@@ -514,3 +516,36 @@ def test_a_leaf_made_inside_fn_starts_without_a_gradient_at_each_call():
             (leaf,) = [t for t in loss.order if t.op is None]
             (eager_leaf,) = [t for t in eager.order or bl.toposort(eager) if t.op is None]
             assert np.array_equal(leaf.grad, eager_leaf.grad)
+
+
+# ------------------------------------------------------------- property: any MLP, any batch
+@given(
+    sizes=st.lists(st.integers(1, 12), min_size=2, max_size=5),
+    batches=st.lists(st.integers(1, 9), min_size=2, max_size=4),
+    activation=st.sampled_from(["relu", "tanh", "sigmoid", "leaky_relu"]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
+def test_a_replay_equals_the_ordinary_call_for_any_mlp_and_batches(
+    sizes, batches, activation, dtype, seed
+):
+    """Losses and gradients bit for bit, over batch sizes that come and go (several tapes)."""
+    sizes = [*sizes, 3]  # three classes
+    model = nn.MLP(sizes, activation=activation, rng=seed, dtype=dtype)
+    fn = lambda X, y: bl.cross_entropy(model(X), y)  # noqa: E731
+    r = bl.replay(fn)
+    rng = np.random.default_rng(seed)
+    for n in batches + batches:  # every size at least twice: recorded, then checked or replayed
+        X = rng.standard_normal((n, sizes[0])).astype(dtype)
+        y = rng.integers(0, 3, n)
+        model.zero_grad()
+        replayed = r(X, y)
+        replayed.backward()
+        got = (replayed.item(), grads(model))
+        model.zero_grad()
+        ordinary = fn(X, y)
+        ordinary.backward()
+        assert got[0] == ordinary.item()
+        for g, p in zip(got[1], model.parameters()):
+            assert np.array_equal(g, p.grad)
+    assert len(r.tapes) == len(set(batches))
