@@ -9,6 +9,8 @@ One training step is four lines, and ``train_step`` is exactly those lines::
 
 (``train_step`` calls ``loss.backward(retain_grads=False)``: the same gradients for the
 parameters, while the intermediate nodes' gradients are freed as soon as they are used.)
+``replayed_step`` takes the same steps with the forward's graph built once and refilled from each
+new batch (``tape.py``): the same numbers with less Python per step; ``fit(replay=True)`` uses it.
 
 ``fit`` repeats it over shuffled minibatches for some epochs and records the loss and accuracy
 after each epoch. With ``diagnostics=True`` it also records, layer by layer, what notebook 10 and
