@@ -11,8 +11,8 @@ whose arithmetic is many times slower) that would time something else than a tra
 
 * ``backproplab``: ``train.train_step(model, SGD, X, y)`` -- the engine, Module, cross_entropy and
   the optimizer, exactly what ``fit`` runs.
-* ``replayed``: ``train.replayed_step(model, SGD)`` -- the same step with its graph recorded once and
-  replayed on each new batch (``tape.py``), what ``fit(replay=True)`` runs.
+* ``replayed``: ``train.replayed_step(model, SGD)`` -- the same step with its graph recorded once
+  and replayed on each new batch (``tape.py``), what ``fit(replay=True)`` runs.
 * ``numpy``: the same network written out by hand with the same weight layout: Z = X @ W.T + b,
   ReLU, the fused softmax-cross-entropy gradient (P - Y) / N, the backward as matmuls, and
   in-place updates. No graph, no Python objects per operation: the floor the engine can approach.
