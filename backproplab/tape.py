@@ -24,11 +24,11 @@ A disagreement is a ``ReplayError`` naming the first node that differs. Each sha
 the inputs gets a graph of its own (a smaller last batch is recorded once more). Inputs are numpy
 arrays; the parameters are read afresh at every replay.
 
-NB: this is a *tape*, or Wengert list (Wengert, 1964), the oldest way of writing a computation
-down for reverse-mode differentiation. Frameworks replay for the same reason: ``torch.jit.trace``
-and CUDA graphs record once and replay, ``jax.jit`` traces once per input shape and dtype, and
-they share this limit: a recording sees the values that went through it, not the Python code that
-chose them.
+NB: this is a *tape*, or Wengert list (after R. E. Wengert's 1964 paper on automatic
+differentiation): the computation written down as a list of elementary steps, which reverse mode
+walks backwards. Frameworks replay for the same reason: ``torch.jit.trace`` and CUDA graphs record
+once and replay, ``jax.jit`` traces once per input shape and dtype, and they share this limit: a
+recording sees the values that went through it, not the Python code that chose them.
 """
 
 from __future__ import annotations
