@@ -88,6 +88,7 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
     p = probability.data
     if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
         raise ValueError("binary_cross_entropy: probabilities must lie in [0, 1]")
+    y = Tensor(y, dtype=probability.dtype)  # so that 1 - y is an op, which a replay runs again
     return -(y * ops.log(probability) + (1 - y) * ops.log(1 - probability)).mean()
 
 

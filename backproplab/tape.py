@@ -20,9 +20,12 @@ What a replay repeats is only what went through the ops. Anything ``fn`` does ou
 on its inputs, random numbers, an ``if`` on a value) was frozen into the graph when it was
 recorded. So the first calls are checked: ``fn`` runs again the ordinary way beside the replay,
 and every node must agree bit for bit, until they agree on inputs other than the recorded ones.
-A disagreement is a ``ReplayError`` naming the first node that differs. Each shape and dtype of
-the inputs gets a graph of its own (a smaller last batch is recorded once more). Inputs are numpy
-arrays; the parameters are read afresh at every replay.
+A disagreement is a ``ReplayError`` naming the first node that differs. The rows' own checks run
+at every replay (``cross_entropy``'s labels in range, anomaly mode); checks written around the ops
+in Python ran only when the graph was recorded. Shapes cannot change in a replay, so the shape
+checks still hold, but a value check such as ``binary_cross_entropy``'s probability range is not
+repeated. Each shape and dtype of the inputs gets a graph of its own (a smaller last batch is
+recorded once more). Inputs are numpy arrays; the parameters are read afresh at every replay.
 
 NB: this is a *tape*, or Wengert list (after R. E. Wengert's 1964 paper on automatic
 differentiation): the computation written down as a list of elementary steps, which reverse mode

@@ -549,3 +549,37 @@ def test_a_replay_equals_the_ordinary_call_for_any_mlp_and_batches(
         for g, p in zip(got[1], model.parameters()):
             assert np.array_equal(g, p.grad)
     assert len(r.tapes) == len(set(batches))
+
+
+LOSSES = {
+    "mse_loss": (bl.mse_loss, lambda rng: rng.standard_normal((6, 3))),
+    "binary_cross_entropy": (
+        lambda z, t: bl.binary_cross_entropy(bl.sigmoid(z), t),
+        lambda rng: rng.random((6, 3)),
+    ),
+    "binary_cross_entropy_with_logits": (
+        bl.binary_cross_entropy_with_logits,
+        lambda rng: rng.random((6, 3)).round(),
+    ),
+}
+
+
+@pytest.mark.parametrize("loss, targets", LOSSES.values(), ids=LOSSES.keys())
+def test_the_other_losses_replay_with_their_float_targets(loss, targets):
+    """Their targets reach the ops as they are (no numpy on them outside the ops)."""
+    net = nn.Sequential(nn.Linear(5, 4, bias=False, rng=0), nn.Sigmoid(), nn.Linear(4, 3, rng=1))
+    fn = lambda X, T: loss(net(X), T)  # noqa: E731
+    r = bl.replay(fn)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        X, T = rng.standard_normal((6, 5)), targets(rng)
+        net.zero_grad()
+        replayed = r(X, T)
+        replayed.backward()
+        got = grads(net)
+        net.zero_grad()
+        ordinary = fn(X, T)
+        ordinary.backward()
+        assert replayed.item() == ordinary.item()
+        assert all(np.array_equal(g, p.grad) for g, p in zip(got, net.parameters()))
+    assert only_tape(r).checked
