@@ -97,17 +97,16 @@ class _Tape:
         # ordinary call; in a replay they are the same tensors, so each replay clears their grad.
         self.own_leaves = [t for t in leaves if t.seq > start and t.requires_grad]
         # Where each input went: the leaves holding its array, the op settings that got it.
-        self.feeds: list[tuple[list[Tensor], list[tuple[dict, str]]]] = []
+        self.feeds: list[tuple[list[Tensor], list[tuple[dict, str, int | None]]]] = []
         for i, a in enumerate(inputs):
             holders = [leaf for leaf in leaves if leaf.data is a]
-            places = [(n.settings, k) for n in self.nodes for k, v in n.settings.items() if v is a]
+            places = _places(self.nodes, a)
             if not holders and not places:
                 raise ReplayError(
-                    f"replay: input {i} {_describe(a)} never reaches an op as it is (as an "
-                    f"input or a setting of its own): fn made something else of it outside the "
-                    f"ops (a copy, another dtype, a numpy computation, part of a tuple), so a "
-                    f"replay could not feed it new values; call fn without replay, or let the "
-                    f"ops see the input itself"
+                    f"replay: input {i} {_describe(a)} never reaches an op as it is: fn made "
+                    f"something else of it outside the ops (a copy, another dtype, a numpy "
+                    f"computation), so a replay could not feed it new values; call fn without "
+                    f"replay, or let the ops see the input itself"
                 )
             self.feeds.append((holders, places))
         self.recorded_inputs = [a.copy() for a in inputs]
@@ -121,8 +120,8 @@ class _Tape:
         for a, (holders, places) in zip(inputs, self.feeds):
             for leaf in holders:
                 leaf.data = a
-            for settings, key in places:
-                settings[key] = a
+            for settings, key, j in places:
+                settings[key] = a if j is None else (*settings[key][:j], a, *settings[key][j + 1 :])
         for leaf in self.own_leaves:
             leaf.grad = None
         for node in self.nodes:  # in the order they were made: every input is up to date
@@ -196,6 +195,19 @@ def _recording() -> Iterator[None]:
         yield
     finally:
         MODE.recording = previous
+
+
+def _places(nodes: list[Tensor], a: np.ndarray) -> list[tuple[dict, str, int | None]]:
+    """The op settings that hold the array ``a``: (settings, key, None) for a setting that is
+    ``a``, (settings, key, j) for item j of a tuple setting (an index such as ``x[rows, y]``)."""
+    found = []
+    for node in nodes:
+        for key, value in node.settings.items():
+            if value is a:
+                found.append((node.settings, key, None))
+            elif type(value) is tuple:
+                found += [(node.settings, key, j) for j, item in enumerate(value) if item is a]
+    return found
 
 
 def _check_types(inputs: tuple) -> None:
