@@ -316,6 +316,11 @@ def fit(
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
     X_train = np.asarray(X_train, dtype=_model_dtype(model))
+    # Float targets in the model's dtype too: the losses would convert them anyway, and a replay
+    # can only feed new arrays to ops that see them unconverted.
+    y_train = np.asarray(y_train)
+    if y_train.dtype.kind == "f":
+        y_train = y_train.astype(X_train.dtype, copy=False)
     if len(X_train) != len(y_train):
         raise ValueError(
             f"fit: X_train has {len(X_train)} rows but y_train has {len(y_train)} labels"

@@ -606,3 +606,21 @@ def test_labels_inside_an_index_are_fed_like_any_input():
         assert replayed.item() == ordinary.item()
         assert all(np.array_equal(g, p.grad) for g, p in zip(got, model.parameters()))
     assert only_tape(r).checked
+
+
+def test_fit_replays_a_float32_regression_on_float64_targets():
+    """fit puts float targets in the model's dtype, as the losses would, so that they reach the
+    ops as they are: the replay is not refused and gives the ordinary numbers."""
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((40, 5)), rng.standard_normal((40, 2))  # float64 data
+    histories, weights = [], []
+    for replay in (False, True):
+        net = nn.MLP([5, 8, 2], activation="tanh", rng=0, dtype=np.float32)
+        opt = optim.SGD(net.parameters(), lr=0.1)
+        history = train.fit(
+            net, X, Y, optimizer=opt, epochs=2, batch_size=16, loss_fn=bl.mse_loss, replay=replay
+        )
+        histories.append(history.step_loss)
+        weights.append([p.data.copy() for p in net.parameters()])
+    assert histories[0] == histories[1]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
