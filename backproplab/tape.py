@@ -96,6 +96,8 @@ class _Tape:
         # Leaves fn makes itself that want a gradient (an input's saliency, say) are new at every
         # ordinary call; in a replay they are the same tensors, so each replay clears their grad.
         self.own_leaves = [t for t in leaves if t.seq > start and t.requires_grad]
+        # Which leaves wanted a gradient decided which nodes record one: it must not change.
+        self.wanted = [(t, t.requires_grad) for t in leaves]
         # Where each input went: the leaves holding its array, the op settings that got it.
         self.feeds: list[tuple[list[Tensor], list[tuple[dict, str, int | None]]]] = []
         for i, a in enumerate(inputs):
@@ -124,6 +126,13 @@ class _Tape:
                 settings[key] = a if j is None else (*settings[key][:j], a, *settings[key][j + 1 :])
         for leaf in self.own_leaves:
             leaf.grad = None
+        for leaf, wanted in self.wanted:
+            if leaf.requires_grad != wanted:
+                raise ReplayError(
+                    f"replay: a leaf of shape {leaf.data.shape} had requires_grad={wanted} when "
+                    f"fn was recorded and has {leaf.requires_grad} now (a layer frozen or "
+                    f"unfrozen?); the recorded graph cannot follow that: make a new replay(fn)"
+                )
         for node in self.nodes:  # in the order they were made: every input is up to date
             node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
         return self.root

@@ -624,3 +624,24 @@ def test_fit_replays_a_float32_regression_on_float64_targets():
         weights.append([p.data.copy() for p in net.parameters()])
     assert histories[0] == histories[1]
     assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+def test_freezing_or_unfreezing_a_layer_after_recording_is_refused():
+    """Which leaves want a gradient decided which nodes the recording made differentiable."""
+    model = mlp()
+    r = bl.replay(lambda X, y: bl.cross_entropy(model(X), y))
+    r(*batch(0))
+    r(*batch(1))
+    first = model.parameters()[0]
+    for flag in (False, True):
+        first.requires_grad = flag
+        if flag:  # back as recorded: fine again
+            assert r(*batch(2)).item() == bl.cross_entropy(model(batch(2)[0]), batch(2)[1]).item()
+            continue
+        with pytest.raises(
+            bl.ReplayError,
+            match=r"^replay: a leaf of shape \(32, 64\) had requires_grad=True when fn was "
+            r"recorded and has False now \(a layer frozen or unfrozen\?\); the recorded graph "
+            r"cannot follow that: make a new replay\(fn\)$",
+        ):
+            r(*batch(2))
