@@ -105,10 +105,10 @@ class _Tape:
             places = _places(self.nodes, a)
             if not holders and not places:
                 raise ReplayError(
-                    f"replay: input {i} {_describe(a)} never reaches an op as it is: fn made "
-                    f"something else of it outside the ops (a copy, another dtype, a numpy "
-                    f"computation), so a replay could not feed it new values; call fn without "
-                    f"replay, or let the ops see the input itself"
+                    f"replay: input {i} (shape {a.shape}, {a.dtype}) never reaches an op as it "
+                    f"is: fn made something else of it outside the ops (a copy, another dtype, a "
+                    f"numpy computation), so a replay could not feed it new values; call fn "
+                    f"without replay, or let the ops see the input itself"
                 )
             self.feeds.append((holders, places))
         self.recorded_inputs = [a.copy() for a in inputs]
@@ -226,7 +226,3 @@ def _check_types(inputs: tuple) -> None:
                 f"replay: input {i} is a {type(x).__name__}; pass numpy arrays (a tensor's "
                 f"are in .data; numbers and other settings belong inside fn)"
             )
-
-
-def _describe(a: np.ndarray) -> str:
-    return f"(shape {a.shape}, {a.dtype})"
