@@ -18,38 +18,76 @@ from .autodiff import (
     toposort,
 )
 from .functional import (
+    abs,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
-    log_softmax,
-    mse_loss,
-    softmax,
-    stack,
-    where,
-)
-from .gradcheck import GradcheckError, check_direction, gradcheck, nudge_check
-from .ops import (
-    Op,
-    ShapeError,
-    abs,
     exp,
     leaky_relu,
     log,
+    log_softmax,
     matmul,
     max,
     maximum,
     mean,
+    mse_loss,
     relu,
     sigmoid,
+    softmax,
     sqrt,
+    stack,
     sum,
     tanh,
+    where,
 )
-from .tape import Replay, ReplayError, replay
-from .tensor import Tensor, as_array, tensor
+from .gradcheck import GradcheckError, check_direction, gradcheck, nudge_check
+from .ops import Op, ShapeError
+from .tensor import Tensor, apply, as_array, tensor
 
 __version__ = "0.1.0"
+
+# `from backproplab import *` brings these; bl.sum, bl.max and bl.abs stay out of it so that they
+# never shadow Python's builtins (use them as bl.sum(...)).
+__all__ = [
+    "GradcheckError",
+    "GradientAccumulationWarning",
+    "Op",
+    "ShapeError",
+    "Tensor",
+    "apply",
+    "as_array",
+    "backward",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "check_direction",
+    "concatenate",
+    "cross_entropy",
+    "detect_anomaly",
+    "exp",
+    "gradcheck",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "matmul",
+    "maximum",
+    "mean",
+    "mse_loss",
+    "no_grad",
+    "nudge_check",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "sqrt",
+    "stack",
+    "sum_to_shape",
+    "tanh",
+    "tensor",
+    "toposort",
+    "where",
+]
 
 _LAZY = ("nn", "optim", "train", "datasets", "plotting", "widgets", "symbolic", "exercises")
 

@@ -7,20 +7,21 @@ Three ideas live here and nowhere else:
 * ``sum_to_shape`` undoes broadcasting: if ``x`` of shape (3,) was broadcast to (4, 3) in the
   forward pass, its gradient of shape (4, 3) is summed back down to (3,).
 * ``backward`` walks the order in reverse, asks each node's op for its vector-Jacobian product,
-  and adds the results into the inputs' ``.grad`` in ONE line. That line is both "gradients from
-  several paths add up" (fan-out) and "broadcasting undone". The op rules in ``ops.py`` never add.
+  sums each gradient back to its input's shape, and adds it into the input's ``.grad``: gradients
+  that reach a tensor along several paths add up there, and nowhere else. The op rules in
+  ``ops.py`` never add.
 
 The switches ``no_grad`` and ``detect_anomaly`` live here too, because they change what the forward
-pass records and what the backward pass checks.
+pass records and what the backward pass checks. Each thread has its own switches.
+This module imports nothing from the rest of the package: it only reads the nodes' attributes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
-import operator
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,12 +41,11 @@ __all__ = [
 ]
 
 
-class _Mode:
-    """Global switches read by every op call (plain attributes: cheap to read)."""
+class _Mode(threading.local):
+    """The switches every op call reads; each thread sees its own (as PyTorch's grad mode)."""
 
     grad_enabled = True
     anomaly = False
-    recording = False  # tape.py: record every op, even those no gradient flows through
 
 
 MODE = _Mode()
@@ -67,7 +67,7 @@ def no_grad() -> Iterator[None]:
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
+    """True unless inside ``no_grad()`` (in this thread)."""
     return MODE.grad_enabled
 
 
@@ -86,33 +86,28 @@ def detect_anomaly(enabled: bool = True) -> Iterator[None]:
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
+    """True inside ``detect_anomaly()`` (in this thread)."""
     return MODE.anomaly
 
 
 # ------------------------------------------------------------------------------ the algorithm
 def toposort(root: Tensor) -> list[Tensor]:
-    """Every node that ``root`` depends on (and needs a gradient), inputs before outputs.
+    """Every tensor ``root`` was computed from (and root itself), inputs before outputs.
 
-    The forward pass has already made such an order: a tensor can only be made after its inputs,
-    so each tensor gets a number when it is made (``Tensor.seq``: 0, 1, 2, ...), larger than the
-    numbers of its inputs. toposort only has to find the nodes, with an explicit stack (no
-    recursion limit), and sort them by that number: the same order every run.
-    (NB: PyTorch numbers its graph nodes the same way, ``sequence_nr``, and among the nodes whose
-    gradients are complete runs the one made last first.)
+    The forward pass has already made such an order: a tensor is always made after its inputs,
+    and each tensor gets a number when it is made (``Tensor.seq``: 0, 1, 2, ...). So toposort
+    only has to find the nodes, with an explicit stack (no recursion limit), and sort them by
+    that number: the same order every run.
+    (NB: PyTorch numbers its graph nodes the same way, ``sequence_nr``.)
     """
     found = {id(root): root}
     stack = [root]
     while stack:
-        for parent in stack.pop().inputs:
-            if parent.requires_grad and id(parent) not in found:
-                found[id(parent)] = parent
-                if parent.inputs:  # a leaf has no inputs to visit
-                    stack.append(parent)
-    return sorted(found.values(), key=_made_at)
-
-
-_made_at = operator.attrgetter("seq")
+        for x in stack.pop().inputs:
+            if id(x) not in found:
+                found[id(x)] = x
+                stack.append(x)
+    return sorted(found.values(), key=lambda t: t.seq)
 
 
 def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -128,144 +123,155 @@ def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[extra:])):
         raise ValueError(f"cannot sum a gradient of shape {g.shape} down to shape {shape}")
     ones = tuple(extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1)
-    g = g.sum(axis=tuple(range(extra)) + ones, keepdims=True)
-    return g.reshape(shape)
+    return g.sum(axis=tuple(range(extra)) + ones, keepdims=True).reshape(shape)
 
 
 def backward(
-    root: Tensor, grad: object = None, *, accumulate: bool = False, retain_grads: bool = True
+    root: Tensor,
+    grad: object = None,
+    *,
+    accumulate: bool = False,
+    hook: Callable[[Tensor, tuple], None] | None = None,
 ) -> None:
     """Fill ``.grad`` of every node ``root`` depends on with d(root)/d(node).
 
     ``grad`` seeds the pass (default 1 for a scalar root). Gradients of leaves (tensors you
     created) add to what they already hold; a warning says so unless ``accumulate=True``.
-    ``retain_grads=False`` keeps only the leaves' gradients: each intermediate node's gradient
-    is freed as soon as its vjp has used it, so a training step holds less memory.
-    (NB: PyTorch does that by default and keeps a non-leaf's ``.grad`` only after
-    ``retain_grad()``; here you see every node's gradient unless you ask otherwise.)
+    ``hook(node, grads)``, if given, is called after each node has sent its gradients (the
+    backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
-    if grad is None:
-        if root.data.size != 1:
-            raise ValueError(
-                f"backward: {_label(root)} has shape {root.shape}; pass a gradient of that shape "
-                f"(L.backward(g)) or reduce it to a scalar first (e.g. L.sum())"
-            )
-        seed = np.ones(root.data.shape, root.data.dtype)
-    else:
-        seed = np.asarray(grad.data if type(grad) is type(root) else grad, dtype=root.dtype)
-        if seed.shape != root.shape:
-            raise ValueError(
-                f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
-                f"{root.shape}; they must match"
-            )
+    seed = _seed(root, grad)
+    order = toposort(root)
+    stale = [t for t in order if t.op is None and t.grad is not None]  # from an earlier pass
+    if stale and not accumulate:
+        _warn_stale(stale)
+    for node in order:
+        if node.op is not None:
+            node.grad = None  # intermediate gradients start fresh on every pass
+    root.grad = seed
+    if MODE.anomaly:
+        hook = _checking_gradients(hook)
+
+    for node in reversed(order):  # outputs before inputs: each node's grad is complete here
+        if node.op is None or node.grad is None:
+            continue  # a leaf, or a node no gradient reached
+        if any(x.version != v for x, v in zip(node.inputs, node.versions)):
+            raise RuntimeError(_modified_message(node))
+        out = node.data if node.saved is None else node.saved  # what the rule asked to keep
+        grads = node.op.vjp(node.grad, out, *[x.data for x in node.inputs], **node.settings)
+        if type(grads) is not tuple or len(grads) != len(node.inputs):
+            raise TypeError(_arity_message(node, grads))
+        for x, g in zip(node.inputs, grads):
+            if g is None or not x.requires_grad:
+                continue
+            g = _unbroadcast(g, x, node)  # x's shape and dtype: broadcasting undone
+            x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
+        if hook is not None:
+            hook(node, grads)
+
+
+# ------------------------------------------------------------------ checks and their messages
+def _seed(root: Tensor, grad: object) -> np.ndarray:
+    """The gradient that starts the pass: 1 for a scalar root, else the one the caller gave."""
     if not root.requires_grad:
         raise RuntimeError(
             f"backward: {_label(root)} does not require grad: no input was created with "
             f"requires_grad=True (or it was computed inside no_grad())"
         )
-
-    # The graph holds no reference cycles (nodes point only at their inputs), so Python's cyclic
-    # garbage collector has nothing to find here; left on, it would rescan every live node each
-    # time enough new gradients were allocated, a cost that grows with the size of the graph.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _backward(root, seed, accumulate, retain_grads)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _backward(root: Tensor, seed: np.ndarray, accumulate: bool, retain_grads: bool) -> None:
-    order = root.order or toposort(root)  # a replayed graph (tape.py) keeps its order
-    nodes, leaves = [], []  # made by an op / made by you
-    for node in order:
-        if node.op is None:
-            leaves.append(node)
-        else:
-            node.grad = None  # intermediate gradients start fresh on every pass
-            nodes.append(node)
-    stale = [leaf for leaf in leaves if leaf.grad is not None]  # left from an earlier backward()
-    if stale and not accumulate:
-        names = ", ".join(_label(n) for n in stale[:5]) + (" ..." if len(stale) > 5 else "")
-        warnings.warn(
-            f"backward: {names} already hold gradients from an earlier backward(); the new "
-            f"gradients are being added to them. Call zero_grad() (or set .grad = None) before "
-            f"each backward(), or pass accumulate=True if you mean to add them up.",
-            GradientAccumulationWarning,
-            stacklevel=4,
+    if grad is None and root.data.size != 1:
+        raise ValueError(
+            f"backward: {_label(root)} has shape {root.shape}; pass a gradient of that shape "
+            f"(L.backward(g)) or reduce it to a scalar first (e.g. L.sum())"
         )
-    root.grad = seed
-
-    check = MODE.anomaly
-    for node in reversed(nodes):  # outputs before inputs: each node's grad is complete here
-        op, upstream = node.op, node.grad
-        if upstream is None:
-            continue  # every rule that reached it returned None for it: nothing to pass on
-        inputs = node.inputs
-        out = node.data if node.saved is None else node.saved  # a few rows kept a value instead
-        grads = op.vjp(upstream, out, *[x.data for x in inputs], **node.settings)
-        if not retain_grads:
-            node.grad = None  # its only use was this vjp
-        if len(grads) != len(inputs):
-            raise TypeError(
-                f"vjp of '{op.name}' returned {len(grads)} gradient(s) for {len(inputs)} "
-                f"input(s); return one per input (None for no gradient)"
-            )
-        for x, g in zip(inputs, grads):
-            if g is None or not x.requires_grad:
-                continue
-            a = x.data  # (numpy scalars, which 0-d rules return, pass: the last loop fixes them)
-            if check or getattr(g, "shape", None) != a.shape or g.dtype is not a.dtype:
-                g = _checked(g, x, node, check)  # broadcasting undone, or a clear error
-            x.grad = g if x.grad is None else x.grad + g  # THE line: every path's gradient adds up
-
-    kept = order if retain_grads else leaves  # the nodes that keep a gradient
-    for node in kept:  # numpy hands back scalars for 0-d arrays; .grad is always an array
-        if type(node.grad) is not np.ndarray and node.grad is not None:
-            node.grad = np.asarray(node.grad)
+    seed = np.ones(root.shape, root.dtype) if grad is None else np.array(grad, root.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(
+            f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
+            f"{root.shape}; they must match"
+        )
+    return seed
 
 
-def _checked(g: object, x: Tensor, node: Tensor, check: bool) -> np.ndarray:
-    """The rule's gradient for input ``x``, summed back to ``x``'s shape, or a clear error."""
-    if type(g) is not np.ndarray or g.dtype != x.dtype:
-        g = np.asarray(g, dtype=x.dtype)  # a float32 model keeps float32 gradients
-    if g.shape != x.shape:
-        reduced = None
-        if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: a wrong rule
-            try:
-                reduced = sum_to_shape(g, x.shape)
-            except ValueError:
-                pass
-        if reduced is None:
-            i = _position(x, node)
-            shapes = ", ".join(str(t.shape) for t in node.inputs)
-            raise ValueError(
-                f"vjp of '{node.op.name}' (inputs {shapes}) returned a gradient of shape "
-                f"{g.shape} for input {i}, which has shape {x.shape}: check that rule"
-            )
-        g = reduced
-    if check and not np.all(np.isfinite(g)):
-        i = _position(x, node)
+def _unbroadcast(g: object, x: Tensor, node: Tensor) -> np.ndarray:
+    """The rule's gradient for input ``x`` as an array of x's dtype, summed back to x's shape
+    (a rule may return the broadcast output's shape), or a clear error for a wrong rule."""
+    g = np.asarray(g, dtype=x.dtype)  # a float32 model keeps float32 gradients
+    if g.shape == x.shape:
+        return g
+    if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: the rule is wrong
+        with contextlib.suppress(ValueError):
+            return sum_to_shape(g, x.shape)
+    position = next(k for k, t in enumerate(node.inputs) if t is x)
+    raise ValueError(
+        f"vjp of '{node.op.name}' (inputs {_shapes(node)}) returned a gradient of shape "
+        f"{g.shape} for input {position}, which has shape {x.shape}: check that rule"
+    )
+
+
+def _checking_gradients(hook: Callable | None) -> Callable:
+    """``hook`` preceded by anomaly mode's check: every gradient a rule returns is finite."""
+
+    def check(node: Tensor, grads: tuple) -> None:
+        for k, g in enumerate(grads):
+            if g is not None and not np.all(np.isfinite(g)):
+                bad = np.asarray(g)[~np.isfinite(g)].flat[0]
+                raise FloatingPointError(
+                    f"detect_anomaly: the backward of '{node.op.name}' (inputs {_shapes(node)}) "
+                    f"produced a non-finite gradient for input {k} (first non-finite value: {bad})"
+                )
+        if hook is not None:
+            hook(node, grads)
+
+    return check
+
+
+def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> None:
+    """Anomaly mode's forward check: finite inputs must give a finite output."""
+    finite_in = all(np.all(np.isfinite(a)) for a in arrays if a.dtype.kind == "f")
+    if finite_in and data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+        shapes = ", ".join(str(a.shape) for a in arrays)
+        bad = data[~np.isfinite(data)].flat[0]
         raise FloatingPointError(
-            f"detect_anomaly: the backward of '{node.op.name}' (inputs "
-            f"{', '.join(str(t.shape) for t in node.inputs)}) produced a non-finite gradient "
-            f"for input {i} ({_first_bad(g)})"
+            f"detect_anomaly: the forward of '{op_name}' (inputs {shapes}) turned finite "
+            f"inputs into a non-finite output ({bad})"
         )
-    return g
 
 
-def _position(x: Tensor, node: Tensor) -> int:
-    """Which input of ``node`` ``x`` is, for error messages (the first, if it is used twice)."""
-    return next(k for k, t in enumerate(node.inputs) if t is x)
+def _warn_stale(stale: list[Tensor]) -> None:
+    names = ", ".join(_label(t) for t in stale[:5]) + (" ..." if len(stale) > 5 else "")
+    warnings.warn(
+        f"backward: {names} already hold gradients from an earlier backward(); the new "
+        f"gradients are being added to them. Call zero_grad() (or set .grad = None) before "
+        f"each backward(), or pass accumulate=True if you mean to add them up.",
+        GradientAccumulationWarning,
+        stacklevel=4,
+    )
 
 
-def _first_bad(a: np.ndarray) -> str:
-    bad = a[~np.isfinite(a)]
-    return f"first non-finite value: {bad.flat[0]}" if bad.size else "all finite"
+def _modified_message(node: Tensor) -> str:
+    changed = next(x for x, v in zip(node.inputs, node.versions) if x.version != v)
+    return (
+        f"backward: {_label(changed)}, an input of '{node.op.name}', was modified in place (an "
+        f"optimizer step or load_state_dict) after the forward pass used it, so this graph's "
+        f"gradients would be wrong; run the forward pass again before calling backward()"
+    )
+
+
+def _arity_message(node: Tensor, grads: object) -> str:
+    what = f"{len(grads)} gradient(s)" if type(grads) is tuple else f"a {type(grads).__name__}"
+    return (
+        f"vjp of '{node.op.name}' returned {what} for {len(node.inputs)} input(s); return a "
+        f"tuple with one gradient per input, e.g. (g * 2,) for one input (None for no gradient)"
+    )
+
+
+def _shapes(node: Tensor) -> str:
+    return ", ".join(str(t.shape) for t in node.inputs)
 
 
 def _label(t: Tensor) -> str:
     if t.name:
         return f"'{t.name}'"
-    return f"the output of '{t.op.name}'" if t.op is not None else f"a tensor of shape {t.shape}"
+    if t.op is not None:
+        return f"the output of '{t.op.name}'"
+    return f"a tensor of shape {t.shape}"

@@ -1,7 +1,10 @@
-"""Composites: functions built from the primitive ops, with no derivative rules of their own.
+"""Functions on tensors: each op of the table as a function, and composites built from them.
 
-Their gradients come for free from the rows they are made of. The exception, for numerical
-stability, is ``log_softmax``/``cross_entropy``: fused rows in ``ops.py`` (see notebook 08).
+``relu(x)``, ``exp(x)``, ``sum(x, axis)`` ... apply one row of ``ops.py``. The composites
+(``softmax``, ``mse_loss``) have no derivative rules of their own: their gradients come from the
+rows they are made of. The exceptions, for numerical stability, are the losses: fused rows in
+``ops.py`` (see notebooks 07 and 08). The checks that give a learner a clear error for wrong
+labels or targets live here, in front of the rows.
 """
 
 from __future__ import annotations
@@ -9,58 +12,126 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .tensor import ArrayLike, Tensor, as_array
+from .tensor import ArrayLike, Tensor, apply, as_array
 
 __all__ = [
+    "abs",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "concatenate",
     "cross_entropy",
+    "exp",
+    "leaky_relu",
+    "log",
     "log_softmax",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
     "mse_loss",
+    "relu",
+    "sigmoid",
     "softmax",
+    "sqrt",
     "stack",
+    "sum",
+    "tanh",
     "where",
 ]
 
+Axis = int | tuple[int, ...] | None
 
+
+# ---------------------------------------------------------------------- one row, one function
+def exp(x: ArrayLike) -> Tensor:
+    """e to the power of each element."""
+    return apply(ops.exp, x)
+
+
+def log(x: ArrayLike) -> Tensor:
+    """Natural logarithm of each element."""
+    return apply(ops.log, x)
+
+
+def sqrt(x: ArrayLike) -> Tensor:
+    """Square root of each element."""
+    return apply(ops.sqrt, x)
+
+
+def abs(x: ArrayLike) -> Tensor:  # noqa: A001 (bl.abs, like np.abs and torch.abs)
+    """Absolute value of each element (gradient 0 at 0)."""
+    return apply(ops.abs, x)
+
+
+def relu(x: ArrayLike) -> Tensor:
+    """max(x, 0) for each element (gradient 0 at 0)."""
+    return apply(ops.relu, x)
+
+
+def leaky_relu(x: ArrayLike, slope: float = 0.01) -> Tensor:
+    """x where x > 0, else slope * x (gradient ``slope`` at 0)."""
+    return apply(ops.leaky_relu, x, slope=slope)
+
+
+def sigmoid(x: ArrayLike) -> Tensor:
+    """1 / (1 + e^-x) for each element, computed without overflow."""
+    return apply(ops.sigmoid, x)
+
+
+def tanh(x: ArrayLike) -> Tensor:
+    """Hyperbolic tangent of each element."""
+    return apply(ops.tanh, x)
+
+
+def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Elementwise maximum of two tensors (at a tie each gets half the gradient)."""
+    return apply(ops.maximum, x, y)
+
+
+def matmul(x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Matrix product ``x @ y`` (numpy's rules for 1-d and batched operands)."""
+    return apply(ops.matmul, x, y)
+
+
+def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (all axes by default)."""
+    return apply(ops.sum, x, axis=axis, keepdims=keepdims)
+
+
+def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (all axes by default)."""
+    return apply(ops.mean, x, axis=axis, keepdims=keepdims)
+
+
+def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``; ties share the gradient equally."""
+    return apply(ops.max, x, axis=axis, keepdims=keepdims)
+
+
+def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Elementwise ``x`` where ``condition`` holds, else ``y`` (the condition gets no gradient)."""
+    return apply(ops.where, x, y, cond=as_array(condition).astype(bool))
+
+
+def concatenate(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    return apply(ops.concatenate, *tensors, axis=axis)
+
+
+def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    return apply(ops.stack, *tensors, axis=axis)
+
+
+# ------------------------------------------------------------------------------- composites
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed stably (shift by the max, log-sum-exp)."""
-    return ops.log_softmax(x, axis=axis)
+    return apply(ops.log_softmax, x, axis=axis)
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """e^x / sum(e^x) along ``axis``: positive, sums to 1. Built as exp(log_softmax(x))."""
-    return ops.exp(log_softmax(x, axis=axis))
-
-
-def cross_entropy(logits: Tensor, labels: ArrayLike) -> Tensor:
-    """Mean cross-entropy of softmax(logits) against ``labels``, like PyTorch's.
-
-    ``logits`` has shape (N, C) (or (C,) for one example). ``labels`` are integer class indices
-    of shape (N,), or rows of class probabilities (e.g. one-hot) of shape (N, C).
-    The gradient with respect to the logits is (softmax(logits) - one_hot(labels)) / N.
-    """
-    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
-    y = as_array(labels)
-    shape = logits.data.shape
-    if len(shape) not in (1, 2):
-        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {shape}")
-    if y.dtype.kind in "iu":
-        if y.shape != shape[:-1]:
-            raise ValueError(
-                f"cross_entropy: integer labels must have shape {shape[:-1]} for logits "
-                f"of shape {shape}, got {y.shape}"
-            )
-    elif y.dtype.kind != "f" or y.shape != shape:
-        raise ValueError(
-            f"cross_entropy: labels of dtype {y.dtype} and shape {y.shape} do not fit logits of "
-            f"shape {shape}; pass integer class indices of shape {shape[:-1]} or "
-            f"one-hot rows of shape {shape}"
-        )
-    if y.size == 0:
-        raise ValueError("cross_entropy: the batch is empty")
-    return ops.cross_entropy(logits, labels=y)  # the row checks the values (labels in range...)
+    return exp(log_softmax(x, axis=axis))
 
 
 def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:
@@ -74,46 +145,87 @@ def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:
     return ((prediction - target) ** 2).mean()
 
 
-def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
-    """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in (0, 1).
+# ----------------------------------------------------------------------------------- losses
+def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
+    """Mean cross-entropy of softmax(logits) against ``labels``, like PyTorch's.
 
-    Prefer ``binary_cross_entropy_with_logits`` on the raw score: it never takes log(0).
+    ``logits`` has shape (N, C) (or (C,) for one example). ``labels`` are integer class indices
+    of shape (N,), or rows of class probabilities (e.g. one-hot) of shape (N, C).
+    The gradient with respect to the logits is (softmax(logits) - y) / N, y the one-hot rows
+    (for probability rows that do not sum to 1: (softmax * sum(y) - y) / N).
     """
-    y = as_array(target)
-    if probability.shape != np.shape(y):
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    y = as_array(labels)
+    shape = logits.shape
+    if len(shape) not in (1, 2) or shape[-1] == 0:
         raise ValueError(
-            f"binary_cross_entropy: probability shape {probability.shape} and target shape "
-            f"{np.shape(y)} differ"
+            f"cross_entropy: logits must have shape (N, C) or (C,) with C >= 1 classes, got {shape}"
         )
+    if y.dtype.kind in "iu":
+        if y.shape != shape[:-1]:
+            raise ValueError(
+                f"cross_entropy: integer labels must have shape {shape[:-1]} for logits "
+                f"of shape {shape}, got {y.shape}"
+            )
+        if y.size and (y.min() < 0 or y.max() >= shape[-1]):
+            bad = y.min() if y.min() < 0 else y.max()
+            raise ValueError(
+                f"cross_entropy: label {bad} is out of range for {shape[-1]} classes "
+                f"(labels must be 0..{shape[-1] - 1})"
+            )
+    elif y.dtype.kind != "f" or y.shape != shape:
+        raise ValueError(
+            f"cross_entropy: labels of dtype {y.dtype} and shape {y.shape} do not fit logits of "
+            f"shape {shape}; pass integer class indices of shape {shape[:-1]} or "
+            f"rows of class probabilities of shape {shape}"
+        )
+    elif not np.all(np.isfinite(y)):
+        raise ValueError(f"cross_entropy: the target rows of shape {y.shape} contain NaN or inf")
+    if y.size == 0:
+        raise ValueError("cross_entropy: the batch is empty")
+    if not np.all(np.isfinite(logits.data)):
+        raise ValueError(f"cross_entropy: the logits of shape {shape} contain NaN or inf")
+    loss = apply(ops.cross_entropy, logits, labels=y)
+    if not np.isfinite(loss.data):
+        spread = float(np.max(logits.data)) - float(np.min(logits.data))
+        raise ValueError(
+            f"cross_entropy: the loss overflows {logits.dtype} (logits from "
+            f"{logits.data.min():.3g} to {logits.data.max():.3g}, {spread:.3g} apart); logits this "
+            f"large mean the model "
+            f"has diverged: lower the learning rate or check the inputs' scale"
+        )
+    return loss
+
+
+def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
+    """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1].
+
+    Each log is clamped at -100, as in PyTorch, so p = 0 or 1 gives a finite loss (and a
+    confident right answer a loss of 0). Prefer ``binary_cross_entropy_with_logits`` on the raw
+    score: it never needs the clamp.
+    """
+    probability = probability if isinstance(probability, Tensor) else Tensor(probability)
+    y = _binary_target("binary_cross_entropy", probability, target)
     p = probability.data
-    if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
+    if not np.all((p >= 0) & (p <= 1)):  # also False for NaN
         raise ValueError("binary_cross_entropy: probabilities must lie in [0, 1]")
-    y = Tensor(y, dtype=probability.dtype)  # so that 1 - y is an op, which a replay runs again
-    return -(y * ops.log(probability) + (1 - y) * ops.log(1 - probability)).mean()
+    return apply(ops.binary_cross_entropy, probability, target=y)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tensor:
     """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the raw scores z:
-    mean(max(z, 0) - z y + log(1 + e^-|z|)), which never overflows."""
-    y = as_array(target)
-    if logits.shape != np.shape(y):
-        raise ValueError(
-            f"binary_cross_entropy_with_logits: logits shape {logits.shape} and target shape "
-            f"{np.shape(y)} differ"
-        )
-    return (ops.relu(logits) - logits * y + ops.log(1 + ops.exp(-ops.abs(logits)))).mean()
+    mean(log(1 + e^z) - z y), which never overflows. Its gradient is (sigmoid(z) - y) / N."""
+    logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    y = _binary_target("binary_cross_entropy_with_logits", logits, target)
+    return apply(ops.bce_with_logits, logits, target=y)
 
 
-def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
-    """Elementwise ``x`` where ``condition`` holds, else ``y`` (the condition gets no gradient)."""
-    return ops.where(x, y, cond=as_array(condition).astype(bool))
-
-
-def concatenate(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
-    return ops.concatenate(*tensors, axis=axis)
-
-
-def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
-    return ops.stack(*tensors, axis=axis)
+def _binary_target(name: str, x: Tensor, target: ArrayLike) -> np.ndarray:
+    y = np.asarray(as_array(target), dtype=x.dtype)
+    if x.shape != y.shape:
+        raise ValueError(f"{name}: input shape {x.shape} and target shape {y.shape} differ")
+    if x.size == 0:
+        raise ValueError(f"{name}: the batch is empty")
+    if not np.all((y >= 0) & (y <= 1)):
+        raise ValueError(f"{name}: targets must lie in [0, 1]")
+    return y

@@ -28,10 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from . import functional as F
 from . import ops
-from .datasets import generator
-from .ops import linear  # the fused layer row Z = X @ W.T + b, kept in the op table
-from .tensor import ArrayLike, Tensor, as_array
+from .tensor import ArrayLike, Tensor, apply, as_array
 
 __all__ = [
     "MLP",
@@ -47,7 +46,6 @@ __all__ = [
     "Tanh",
     "deep_network",
     "init_weight",
-    "linear",
     "make_activation",
 ]
 
@@ -166,6 +164,7 @@ class Module:
                     f"load_state_dict: '{name}' has shape {p.shape}, the saved value {value.shape}"
                 )
             p.data = value.astype(p.dtype, copy=True)
+            p.version += 1  # graphs built with the old value can no longer backpropagate
 
     # ---------------------------------------------------------------------------- display
     def extra_repr(self) -> str:
@@ -212,7 +211,7 @@ def init_weight(
         return np.zeros((n_out, n_in), dtype=dtype)
     else:
         raise ValueError(f"init_weight: unknown init {init!r}; use one of {INITS} or a std (float)")
-    return (generator(rng).standard_normal((n_out, n_in)) * std).astype(dtype)
+    return (np.random.default_rng(rng or 0).standard_normal((n_out, n_in)) * std).astype(dtype)
 
 
 # ------------------------------------------------------------------------ the fused linear op
@@ -239,6 +238,8 @@ class Linear(Module):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
+        if n_in < 1 or n_out < 1:
+            raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
         self.n_in, self.n_out = n_in, n_out
         self.weight = Parameter(init_weight(n_in, n_out, init, rng, dtype))
         self.bias = Parameter(np.zeros(n_out, dtype=dtype)) if bias else None
@@ -249,9 +250,7 @@ class Linear(Module):
         try:
             if self.bias is None:
                 return x @ self.weight.T  # (batch, n_in) @ (n_in, n_out) -> (batch, n_out)
-            if x.requires_grad:
-                return linear(x, self.weight, self.bias)  # X @ W.T + b
-            return linear(x, self.weight, self.bias, input_grad=False)  # X is data: no dL/dX
+            return apply(ops.linear, x, self.weight, self.bias)  # X @ W.T + b, one node
         except ops.ShapeError:
             if x.shape[-1:] == (self.n_in,):
                 raise  # the shapes fit: the row's own message says what is wrong
@@ -269,7 +268,7 @@ class ReLU(Module):
     """max(z, 0) elementwise."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.relu(x)
+        return F.relu(x)
 
 
 class LeakyReLU(Module):
@@ -279,7 +278,7 @@ class LeakyReLU(Module):
         self.slope = slope
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.leaky_relu(x, slope=self.slope)
+        return F.leaky_relu(x, slope=self.slope)
 
     def extra_repr(self) -> str:
         return f"slope={self.slope}"
@@ -289,14 +288,14 @@ class Sigmoid(Module):
     """1 / (1 + e^-z) elementwise; its derivative is at most 1/4."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.sigmoid(x)
+        return F.sigmoid(x)
 
 
 class Tanh(Module):
     """tanh(z) elementwise; its derivative is at most 1."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return ops.tanh(x)
+        return F.tanh(x)
 
 
 class Identity(Module):
@@ -383,7 +382,7 @@ class MLP(Sequential):
     ) -> None:
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
-        rng = generator(rng)
+        rng = np.random.default_rng(rng or 0)  # one Generator for every layer
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
@@ -452,7 +451,7 @@ def deep_network(
     """
     if depth < 0 or width < 1:
         raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
-    rng = generator(rng)
+    rng = np.random.default_rng(rng or 0)  # one Generator for every layer
     layers: list[Module] = [
         Linear(n_in, width, init=init, rng=rng, dtype=dtype),
         _fresh(activation),

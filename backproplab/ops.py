@@ -7,10 +7,10 @@ Each row is ``Op(name, forward, vjp)``:
   the output and the inputs, and returns one gradient per input: the *local* derivative times
   the upstream gradient (a vector-Jacobian product).
 
-Arrays are positional; settings (``axis``, ``p``, ``slope``...) are keywords and get no gradient.
-The rules are plain calculus: they never add into ``.grad`` and never undo broadcasting -- the
-one line in ``autodiff.backward`` does both. A rule may return a gradient shaped like the
-broadcast output; ``autodiff.sum_to_shape`` sums it back to the input's shape.
+Arrays are positional; settings (``axis``, ``p``, ``slope``, ``labels``...) are keywords and get
+no gradient. The rules are plain calculus on numpy arrays: they never add into ``.grad`` and
+never undo broadcasting (``autodiff.backward`` does both), and this file knows nothing of
+tensors or graphs. ``Tensor`` (tensor.py) applies a row to tensors and records it on the output.
 
 NB: PyTorch keeps the same table in ``tools/autograd/derivatives.yaml``; JAX and HIPS autograd
 call the backward of an op its vjp, as we do.
@@ -18,25 +18,19 @@ call the backward of an op its vjp, as we do.
 
 from __future__ import annotations
 
-import builtins
-import functools
-import math
 from collections.abc import Callable
 
 import numpy as np
-
-from .autodiff import MODE
-from .tensor import Tensor
 
 
 class Op:
     """A primitive: a name, a forward on numpy arrays, and its vector-Jacobian product.
 
-    Calling an op on tensors (or numbers/arrays) runs the forward and, when gradients are
-    needed, records the op and its inputs on the output so that ``backward`` can find them::
+    Apply it to tensors with ``bl.apply``; the result works with backward, gradcheck, drawing
+    and anomaly mode::
 
         cube = Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
-        y = cube(x)          # works with backward, gradcheck, drawing and anomaly mode
+        y = bl.apply(cube, x)
 
     ``explain(*arrays, **settings)`` may return a one-sentence error for inputs the forward
     rejects; the default names the op and the shapes.
@@ -64,69 +58,37 @@ class Op:
         self.explain = explain
         self.saves = saves
 
-    def __call__(self, *inputs: object, **settings: object) -> Tensor:
-        for x in inputs:
-            if not isinstance(x, Tensor):
-                inputs = _as_tensors(inputs)  # numbers and arrays become constant tensors
-                break
-        data, saved = self.run([t.data for t in inputs], settings)
-        if MODE.grad_enabled:
-            for t in inputs:
-                if t.requires_grad:  # record the op only when a gradient can flow back
-                    return Tensor._node(data, self, inputs, settings, saved, True)
-        if MODE.recording:  # tape.py keeps every op, so that a replay can run it again
-            return Tensor._node(data, self, inputs, settings, saved, False)
-        return Tensor._node(data, None, (), {}, None, False)
-
     def run(self, arrays: list[np.ndarray], settings: dict) -> tuple[np.ndarray, object]:
-        """The forward on numpy arrays: (output, the saved value or None). A failure becomes a
-        ShapeError that names the op (``explain``); anomaly mode checks the output."""
+        """The forward on numpy arrays: ``(output, saved)``, where ``saved`` is None unless the
+        row keeps a value for its vjp. A failure becomes a ShapeError naming the op."""
         try:
-            data = self.forward(*arrays, **settings)
+            out = self.forward(*arrays, **settings)
         except (ValueError, IndexError, TypeError) as error:
-            raise ShapeError(self._explain(error, arrays, settings)) from None
-        saved = None
-        if self.saves:
-            data, saved = data
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)  # numpy returns scalars for 0-d inputs
-        if MODE.anomaly:
-            _check_forward(self, data, arrays)
-        return data, saved
+            raise ShapeError(self.error_message(error, arrays, settings)) from None
+        out, saved = out if self.saves else (out, None)
+        return np.asarray(out), saved  # asarray: numpy returns scalars for 0-d inputs
 
-    def _explain(self, error: Exception, arrays: list, settings: dict) -> str:
-        if self.explain is not None:
-            message = self.explain(*arrays, **settings)
-            if message:
-                return f"{self.name}: {message}"
+    def error_message(self, error: Exception, arrays: list, settings: dict) -> str:
+        """One line naming the op and what does not fit."""
+        message = self.explain(*arrays, **settings) if self.explain is not None else ""
+        if message:
+            return f"{self.name}: {message}"
         shapes = " and ".join(str(a.shape) for a in arrays)
-        detail = str(error).split("\n")[0]
-        return f"{self.name}: cannot apply to shapes {shapes} ({detail})"
+        return f"{self.name}: cannot apply to shapes {shapes} ({str(error).splitlines()[0]})"
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(
+            f"Op '{self.name}' is a row of the table, not a function: apply it to tensors with "
+            f"bl.apply({self.name}, x, ...)"
+        )
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
 
 class ShapeError(ValueError):
-    """An op was given inputs it cannot work with: shapes, axes, or values such as a label out
-    of range. The message names the op and says which."""
-
-
-def _as_tensors(inputs: tuple) -> tuple[Tensor, ...]:
-    """Wrap numbers and arrays as constant tensors, in the dtype of the first tensor input."""
-    like = next((x.dtype for x in inputs if isinstance(x, Tensor)), None)
-    return tuple(x if isinstance(x, Tensor) else Tensor(x, dtype=like) for x in inputs)
-
-
-def _check_forward(op: Op, data: np.ndarray, arrays: list) -> None:
-    finite_in = builtins.all(np.all(np.isfinite(a)) for a in arrays if a.dtype.kind == "f")
-    if finite_in and data.dtype.kind == "f" and not np.all(np.isfinite(data)):
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        bad = data[~np.isfinite(data)].flat[0]
-        raise FloatingPointError(
-            f"detect_anomaly: the forward of '{op.name}' (inputs {shapes}) turned finite "
-            f"inputs into a non-finite output ({bad})"
-        )
+    """An op was given inputs whose shapes (or axes, or indices) it cannot work with. The
+    message names the op and the shapes."""
 
 
 # --------------------------------------------------------------------- explanations of errors
@@ -202,9 +164,23 @@ def _maximum_vjp(g, out, x, y):
     return np.where(x > y, g, 0) + tie, np.where(x < y, g, 0) + tie
 
 
+def _power_vjp(g, out, x, *, p):
+    if p == 0:  # x ** 0 is the constant 1, even at x = 0 (where x ** -1 would be inf)
+        return (np.zeros_like(g * x),)
+    return (g * p * x ** (p - 1),)
+
+
 def _pow_vjp(g, out, x, y):
-    with np.errstate(divide="ignore", invalid="ignore"):  # d/dy needs log(x): x > 0
-        return g * y * x ** (y - 1), g * out * np.log(x)
+    with np.errstate(divide="ignore", invalid="ignore"):  # x ** (y - 1) and log(x) at x <= 0
+        dx = np.where(y == 0, 0.0, g * y * x ** (y - 1))  # x ** 0 = 1 for every x
+        dy = np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))  # 0 ** y: flat in y
+    return dx, dy
+
+
+def _transpose_vjp(g, out, x, *, axes=None):
+    if axes is None:  # all axes reversed: reversing again undoes it
+        return (np.transpose(g),)
+    return (np.transpose(g, np.argsort([a % x.ndim for a in axes])),)  # the inverse permutation
 
 
 def _getitem_vjp(g, out, x, *, index):
@@ -233,73 +209,48 @@ def _log_softmax(x, *, axis=-1):
 
 
 def _cross_entropy(logits, *, labels):
-    """Mean over the batch of -log softmax(logits)[label], and what the vjp needs: the softmax
-    and the target rows. ``labels`` are integer classes of shape (N,), or rows of class
-    probabilities of shape (N, C); ``functional.cross_entropy`` checks the shapes, the row checks
-    the values (so that a replayed graph, see tape.py, checks them too)."""
-    target = _target_rows(labels, logits)
+    """Mean over the batch of -sum_k y_k log softmax(logits)_k, and what the vjp needs: the
+    softmax and the target rows y. ``labels`` are integer classes of shape (N,) (row k of the
+    identity is class k) or rows of class probabilities of shape (N, C)."""
+    if labels.dtype.kind == "f":
+        target = labels.astype(logits.dtype, copy=False)
+    else:
+        target = np.eye(logits.shape[-1], dtype=logits.dtype)[labels]
     log_a = _log_softmax(logits, axis=-1)
     a = np.exp(log_a)  # the softmax: the forward has it at hand, so the row keeps it
-    loss = -(target * log_a).sum() / _batch(logits)
-    if not math.isfinite(loss):  # finite logits and labels always give a finite loss
-        raise ValueError("the loss is not finite")
-    return loss, (a, target)
-
-
-def _target_rows(labels, logits):
-    if labels.dtype.kind == "f":  # class probabilities (one-hot or soft), in the logits' dtype
-        return labels.astype(logits.dtype, copy=False)
-    if labels.min() < 0:  # numpy would count a negative label from the end
-        raise IndexError("a negative label")
-    return _identity(logits.shape[-1], logits.dtype)[labels]  # row k of I is class k
-
-
-@functools.cache
-def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
-    """The (classes, classes) identity matrix, made once per size (never written to)."""
-    eye = np.eye(classes, dtype=dtype)
-    eye.flags.writeable = False
-    return eye
+    return -(target * log_a).sum() / _batch(logits), (a, target)
 
 
 def _cross_entropy_vjp(g, saved, logits, *, labels):
-    a, target = saved  # the softmax and the target rows, kept by the forward
-    delta = a - target  # delta = a - y
-    delta *= g / _batch(logits)  # the loss is a mean over the batch (in place: delta is ours)
-    return (delta,)
-
-
-def _cross_entropy_error(logits, *, labels):
-    classes = logits.shape[-1]
-    if labels.dtype.kind in "iu" and labels.size:
-        low, high = labels.min(), labels.max()
-        if low < 0 or high >= classes:
-            return (
-                f"label {low if low < 0 else high} is out of range for {classes} classes "
-                f"(labels must be 0..{classes - 1})"
-            )
-    if not np.all(np.isfinite(logits)):
-        return f"the logits of shape {logits.shape} contain NaN or inf"
-    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
-        return f"the target rows of shape {labels.shape} contain NaN or inf"
-    return ""
+    a, y = saved  # the softmax and the target rows, kept by the forward
+    # d/dz of -sum_k y_k log a_k is a * sum_k y_k - y: delta = a - y when each row sums to 1
+    delta = a * y.sum(axis=-1, keepdims=True) - y
+    return (delta * (g / _batch(logits)),)  # the loss is a mean over the batch
 
 
 def _batch(logits):
     return logits.size // logits.shape[-1]
 
 
-def _linear(x: np.ndarray, w: np.ndarray, b: np.ndarray, *, input_grad: bool = True) -> np.ndarray:
-    out = x @ w.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
-    out += b  # in place: out is a fresh array
-    return out
+def _binary_cross_entropy(p, *, target):
+    with np.errstate(divide="ignore"):  # log(0) = -inf, clamped at -100 as PyTorch does
+        log_p, log_q = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
+    return -(target * log_p + (1 - target) * log_q).mean()
 
 
-def _linear_vjp(g, out, x, w, b, *, input_grad=True):
-    dx = g @ w if input_grad else None  # dL/dX = G W; skipped when X is data (first layer)
-    if g.ndim != 2:  # (..., n) -> (batch, n): every leading axis is part of the batch
-        g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])
-    return dx, g.T @ x, g.sum(axis=0)  # dL/dW = G^T X (sum of delta a^T), dL/db = sum of G
+def _binary_cross_entropy_vjp(g, out, p, *, target):
+    # d/dp = (p - y) / (p (1 - p)), with PyTorch's floor of 1e-12 on p (1 - p) at p = 0 or 1
+    return (g * (p - target) / np.maximum(p * (1 - p), 1e-12) / p.size,)
+
+
+def _bce_with_logits(z, *, target):
+    return (np.logaddexp(0, z) - z * target).mean()  # log(1 + e^z) - z y, never overflows
+
+
+def _linear_vjp(g, out, x, w, b):
+    dx = g @ w  # dL/dX = G W: (..., n_out) @ (n_out, n_in)
+    g, x = g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1])  # every leading axis is batch
+    return dx, g.T @ x, g.sum(axis=0)  # dL/dW = G^T X (the sum of delta a^T), dL/db = sum of G
 
 
 # ------------------------------------------------------------------------------ the table
@@ -311,7 +262,7 @@ mul         = Op("mul",         np.multiply,    lambda g, out, x, y: (g * y, g *
 div         = Op("div",         np.divide,      lambda g, out, x, y: (g / y, -g * out / y), _broadcast_error)
 neg         = Op("neg",         np.negative,    lambda g, out, x: (-g,))
 power       = Op("power",       lambda x, *, p: x ** p,
-                                                lambda g, out, x, *, p: (g * p * x ** (p - 1),))
+                                                _power_vjp)
 pow         = Op("pow",         np.power,       _pow_vjp,                                   _broadcast_error)
 exp         = Op("exp",         np.exp,         lambda g, out, x: (g * out,))
 log         = Op("log",         np.log,         lambda g, out, x: (g / x,))
@@ -338,9 +289,7 @@ reshape     = Op("reshape",     lambda x, *, shape: x.reshape(shape),
                                                 lambda g, out, x, *, shape: (g.reshape(x.shape),),
                                                                                             _reshape_error)
 transpose   = Op("transpose",   lambda x, *, axes=None: np.transpose(x, axes),
-                                                lambda g, out, x, *, axes=None:
-                                                    (np.transpose(g, None if axes is None else np.argsort(axes)),),
-                                                                                            _transpose_error)
+                                                _transpose_vjp,                             _transpose_error)
 getitem     = Op("getitem",     lambda x, *, index: x[index],
                                                 _getitem_vjp,                               _index_error)
 concatenate = Op("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
@@ -350,15 +299,19 @@ stack       = Op("stack",       lambda *xs, axis=0: np.stack(xs, axis=axis),
 where       = Op("where",       lambda x, y, *, cond: np.where(cond, x, y),
                                                 lambda g, out, x, y, *, cond: (np.where(cond, g, 0.0), np.where(cond, 0.0, g)),
                                                                                             _broadcast_error)
-# fused for numerical stability: the max-shift and delta = a - y in one place
+# fused for numerical stability: the max-shift, and the losses' delta = a - y in one place
+# (the binary losses: logs clamped at -100 as in PyTorch, delta = sigmoid(z) - y)
 log_softmax = Op("log_softmax", _log_softmax,   lambda g, out, x, *, axis=-1:
                                                     (g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
                                                                                             _axis_error)
-cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp,                _cross_entropy_error, saves=True)
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp,                saves=True)
+binary_cross_entropy = Op("binary_cross_entropy", _binary_cross_entropy, _binary_cross_entropy_vjp)
+bce_with_logits = Op("bce_with_logits", _bce_with_logits,
+                                                lambda g, out, z, *, target: (g * (_sigmoid(z) - target) / z.size,))
 # fused for speed: a Linear layer Z = X @ W.T + b is one node instead of three (nn.Linear uses it).
-# Its vjp is notebook 05's result. ``input_grad=False`` skips dL/dX when X is data (the first layer):
-# on MNIST-sized inputs that matmul is a quarter of the backward pass.
-linear      = Op("linear",      _linear,        _linear_vjp,                                _linear_error)
+# Its vjp is notebook 05's result.
+linear      = Op("linear",      lambda x, w, b: x @ w.T + b,
+                                                _linear_vjp,                                _linear_error)
 # fmt: on
 
 TABLE: dict[str, Op] = {
@@ -366,6 +319,6 @@ TABLE: dict[str, Op] = {
     for op in (
         add, sub, mul, div, neg, power, pow, exp, log, sqrt, abs, maximum, relu, leaky_relu,
         sigmoid, tanh, matmul, sum, mean, max, reshape, transpose, getitem, concatenate, stack,
-        where, log_softmax, cross_entropy, linear,
+        where, log_softmax, cross_entropy, binary_cross_entropy, bce_with_logits, linear,
     )
 }  # fmt: skip

@@ -10,7 +10,9 @@ step, so what you learn here carries over. Usage is the same too::
         opt.step()
 
 An optimizer reads ``p.grad`` and never writes into it (a gradient array may be shared with
-other arrays); it updates ``p.data`` in place, which a Parameter owns (it copies its data).
+other arrays); it updates ``p.data`` in place, which a Parameter owns (it copies its data),
+and counts the update in ``p.version``: ``backward`` on a graph built before the step raises
+instead of using the new values.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {lr}")
         self.lr = lr
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
-        self.steps = 0  # how many times step() has run
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets ``.grad`` to None)."""
@@ -92,7 +93,6 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
-        self.steps += 1
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for p, state in zip(self.params, self.state):
             if p.grad is None:
@@ -107,6 +107,7 @@ class SGD(Optimizer):
                     v += g
                 g = state["velocity"]
             p.data -= lr * g
+            p.version += 1  # a graph that used the old value can no longer backpropagate
 
 
 class Adam(Optimizer):
@@ -139,7 +140,6 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
-        self.steps += 1
         beta1, beta2 = self.betas
         for p, state in zip(self.params, self.state):
             if p.grad is None:
@@ -159,3 +159,4 @@ class Adam(Optimizer):
             # PyTorch's arrangement: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
             denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
             p.data -= (self.lr / (1 - beta1**t)) * m / denom
+            p.version += 1  # a graph that used the old value can no longer backpropagate

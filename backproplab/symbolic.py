@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .tensor import Tensor
+from .autodiff import toposort
+from .tensor import Tensor, format_array
 
 __all__ = [
     "ELEMENTWISE",
@@ -146,7 +147,7 @@ SYMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
     "stack":       lambda *xs, axis=0: np.stack(xs, axis=axis),
     "where":       lambda x, y, *, cond: _obj(np.where(cond, x, y)),
     "log_softmax": _log_softmax,
-    "linear":      lambda x, w, b, *, input_grad=True: _obj(np.matmul(x, w.T) + b),  # nn.Linear
+    "linear":      lambda x, w, b: _obj(np.matmul(x, w.T) + b),  # nn.Linear
     "cross_entropy": _cross_entropy,
 }
 # fmt: on
@@ -243,9 +244,8 @@ def leaf_symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 def _leaves(root: Tensor) -> list[Tensor]:
     """The leaves of ``root``'s graph in a fixed order (iterative depth-first search)."""
-    from .plotting import graph_nodes  # the graph walk lives with the drawing code
 
-    return [t for t in graph_nodes(root) if t.op is None]
+    return [t for t in toposort(root) if t.op is None]
 
 
 def _leaf_names(root: Tensor) -> dict[int, str]:
@@ -267,10 +267,9 @@ def _leaf_names(root: Tensor) -> dict[int, str]:
 
 
 def _trace(root: Tensor, names: dict[int, str]) -> dict[int, np.ndarray]:
-    from .plotting import graph_nodes
 
     value: dict[int, np.ndarray] = {}
-    for t in graph_nodes(root):
+    for t in toposort(root):
         if t.op is None:
             if id(t) in names:
                 value[id(t)] = leaf_symbols(names[id(t)], t.shape)
@@ -340,8 +339,6 @@ class Comparison:
         return self.ok
 
     def __str__(self) -> str:
-        from .plotting import format_array
-
         lines = []
         for name, formula, want, got, agrees in self.rows:
             mark = "agrees" if agrees else "DIFFERS"

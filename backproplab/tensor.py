@@ -2,13 +2,13 @@
 
 A Tensor holds ``data`` (a numpy array; a scalar is a 0-d array), ``grad`` (filled in by
 ``backward``), and -- when it was computed by an op and gradients are wanted -- the ``op`` and the
-``inputs`` that made it, plus the op's keyword ``settings`` (and, for the few rows that keep one,
-a value ``saved`` by the forward for the backward). That is the whole computational graph:
-each node points at its inputs, never at its outputs, so the graph has no reference cycles and
-is freed the moment the last name for the loss goes away.
+``inputs`` that made it, plus the op's keyword ``settings`` (and, for a row that keeps one, the
+value ``saved`` by the forward for the backward). That is the whole computational graph: each
+node points at its inputs, never at its outputs, so the graph has no reference cycles and is
+freed the moment the last name for the loss goes away.
 
-The operators (+, -, *, /, **, @, unary -, indexing) and methods (sum, exp, relu, ...) only call
-rows of the op table in ``ops.py``.
+``apply(op, *inputs)`` runs a row of the op table (``ops.py``) on tensors and builds the node.
+The operators (+, -, *, /, **, @, unary -, indexing) and methods (sum, exp, relu, ...) only call it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from . import autodiff
+from . import autodiff, ops
+from .autodiff import MODE
+from .ops import Op
 
 ArrayLike = Any  # numbers, nested lists, numpy arrays, Tensors
-_CREATION_ORDER = itertools.count()  # numbers every tensor as it is made: 0, 1, 2, ...
+_seq = itertools.count()  # numbers every tensor as it is made: 0, 1, 2, ... (see toposort)
 
 
 class Tensor:
@@ -33,13 +35,16 @@ class Tensor:
     >>> L.backward(); x.grad          # d/dx (x^2 + x) = 2x + 1
     array(5.)
 
-    Values are float64 unless you pass float32 data or ``dtype``; integers and Python numbers
-    are converted to floating point (gradients need it).
+    Values are float64 unless you pass float32 data or ``dtype``; integers and booleans are
+    converted to floating point (gradients need it). ``version`` counts the in-place updates
+    the package makes to ``data`` (optimizer steps, ``load_state_dict``), so that ``backward``
+    can refuse a graph whose inputs changed after the forward pass. Writing into ``data``
+    yourself (``t.data[...] = ...``, ``t.data -= ...``) is not counted, as in PyTorch.
     """
 
     __slots__ = (
         "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "seq",
-        "order", "__weakref__",
+        "version", "versions", "__weakref__",
     )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
 
@@ -50,45 +55,22 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
-        array = np.asarray(data, dtype=dtype)
-        if array.dtype.kind != "f":  # ints, bools, Python numbers: gradients need floats
-            array = array.astype(np.float64)
-        self.data: np.ndarray = array
+        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+        if array.dtype.kind not in "fiub":
+            raise TypeError(_not_numeric(data, array))
+        if dtype is not None or array.dtype.kind != "f":  # ints and bools: gradients need floats
+            array = array.astype(dtype or np.float64, copy=False)
+        self.data = array
         self.grad: np.ndarray | None = None
-        self.requires_grad: bool = bool(requires_grad)
-        self.name: str | None = name
-        self.op = None  # the ops.Op that computed this tensor (None for a leaf)
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.op: Op | None = None  # the row of ops.py that computed this tensor (None: a leaf)
         self.inputs: tuple[Tensor, ...] = ()
         self.settings: dict = {}
-        self.saved: Any = None  # what a row's forward kept for its vjp (see ops.Op), if anything
-        self.seq: int = next(_CREATION_ORDER)  # larger than the number of any tensor made before
-        self.order: list[Tensor] | None = None  # see _node
-
-    @classmethod
-    def _node(
-        cls,
-        data: np.ndarray,
-        op: Any,
-        inputs: tuple,
-        settings: dict,
-        saved: Any,
-        requires_grad: bool,
-    ) -> Tensor:
-        """An op's output (skips __init__'s conversions: ops already return arrays)."""
-        t = object.__new__(cls)
-        t.data = data
-        t.grad = None
-        t.requires_grad = requires_grad
-        t.name = None
-        t.op = op
-        t.inputs = inputs
-        t.settings = settings
-        t.saved = saved
-        t.seq = next(_CREATION_ORDER)  # larger than its inputs': they were made before it
-        t.order = None  # the topological order, kept only by a graph that is replayed (tape.py)
-        return t
+        self.saved: Any = None  # what the row's forward kept for its vjp, if it keeps anything
+        self.versions: tuple[int, ...] = ()  # the inputs' versions when this node was made
+        self.version = 0
+        self.seq = next(_seq)  # larger than the number of every tensor made before
 
     # ------------------------------------------------------------------------------ properties
     @property
@@ -158,17 +140,13 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     # ------------------------------------------------------------------------------- autodiff
-    def backward(
-        self, grad: ArrayLike = None, *, accumulate: bool = False, retain_grads: bool = True
-    ) -> None:
+    def backward(self, grad: ArrayLike = None, *, accumulate: bool = False) -> None:
         """Compute d(self)/d(t) for every tensor t this one depends on, into ``t.grad``.
 
         ``grad`` is the upstream gradient, needed when ``self`` is not a scalar. Leaves add
         to the gradient they hold; ``accumulate=True`` silences the warning about it.
-        ``retain_grads=False`` frees the intermediate nodes' gradients once used (only the
-        leaves keep theirs), as a training step wants.
         """
-        autodiff.backward(self, grad, accumulate=accumulate, retain_grads=retain_grads)
+        autodiff.backward(self, grad, accumulate=accumulate)
 
     def zero_grad(self) -> None:
         """Forget the gradient (sets ``grad`` to None)."""
@@ -176,48 +154,48 @@ class Tensor:
 
     # ------------------------------------------------------------------------------- operators
     def __add__(self, other: ArrayLike) -> Tensor:
-        return ops.add(self, other)
+        return apply(ops.add, self, other)
 
     def __radd__(self, other: ArrayLike) -> Tensor:
-        return ops.add(other, self)
+        return apply(ops.add, other, self)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return ops.sub(self, other)
+        return apply(ops.sub, self, other)
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
-        return ops.sub(other, self)
+        return apply(ops.sub, other, self)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return ops.mul(self, other)
+        return apply(ops.mul, self, other)
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
-        return ops.mul(other, self)
+        return apply(ops.mul, other, self)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return ops.div(self, other)
+        return apply(ops.div, self, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        return ops.div(other, self)
+        return apply(ops.div, other, self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         if isinstance(other, (int, float)):  # a fixed exponent: x ** 2
-            return ops.power(self, p=other)
-        return ops.pow(self, other)  # a tensor exponent gets a gradient too
+            return apply(ops.power, self, p=other)
+        return apply(ops.pow, self, other)  # a tensor exponent gets a gradient too
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
-        return ops.pow(other, self)
+        return apply(ops.pow, other, self)
 
     def __neg__(self) -> Tensor:
-        return ops.neg(self)
+        return apply(ops.neg, self)
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
-        return ops.matmul(self, other)
+        return apply(ops.matmul, self, other)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return ops.matmul(other, self)
+        return apply(ops.matmul, other, self)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index=_plain_index(index))
+        return apply(ops.getitem, self, index=_plain_index(index))
 
     # comparisons give plain boolean arrays: they have no gradient
     def __lt__(self, other: ArrayLike) -> np.ndarray:
@@ -243,59 +221,59 @@ class Tensor:
     # --------------------------------------------------------------------------------- methods
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
-        return ops.sum(self, axis=_axis(axis), keepdims=keepdims)
+        return apply(ops.sum, self, axis=_axis(axis), keepdims=keepdims)
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
-        return ops.mean(self, axis=_axis(axis), keepdims=keepdims)
+        return apply(ops.mean, self, axis=_axis(axis), keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; ties share the gradient equally."""
-        return ops.max(self, axis=_axis(axis), keepdims=keepdims)
+        return apply(ops.max, self, axis=_axis(axis), keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """The same values in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return ops.reshape(self, shape=shape)
+        return apply(ops.reshape, self, shape=shape)
 
     def transpose(self, *axes: int) -> Tensor:
         """Permute the axes (reverse them when none are given)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return ops.transpose(self, axes=axes or None)
+        return apply(ops.transpose, self, axes=axes or None)
 
     def exp(self) -> Tensor:
         """e to the power of each element."""
-        return ops.exp(self)
+        return apply(ops.exp, self)
 
     def log(self) -> Tensor:
         """Natural logarithm of each element."""
-        return ops.log(self)
+        return apply(ops.log, self)
 
     def sqrt(self) -> Tensor:
         """Square root of each element."""
-        return ops.sqrt(self)
+        return apply(ops.sqrt, self)
 
     def abs(self) -> Tensor:
         """Absolute value of each element."""
-        return ops.abs(self)
+        return apply(ops.abs, self)
 
     def relu(self) -> Tensor:
         """max(x, 0) for each element."""
-        return ops.relu(self)
+        return apply(ops.relu, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x where x > 0, else slope * x."""
-        return ops.leaky_relu(self, slope=slope)
+        return apply(ops.leaky_relu, self, slope=slope)
 
     def sigmoid(self) -> Tensor:
         """1 / (1 + e^-x) for each element, computed without overflow."""
-        return ops.sigmoid(self)
+        return apply(ops.sigmoid, self)
 
     def tanh(self) -> Tensor:
         """Hyperbolic tangent of each element."""
-        return ops.tanh(self)
+        return apply(ops.tanh, self)
 
     # --------------------------------------------------------------------------------- display
     def __repr__(self) -> str:
@@ -328,6 +306,19 @@ def as_array(x: ArrayLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def format_array(a: np.ndarray | None, digits: int = 4) -> str:
+    """A short text for a value or gradient: the number for a scalar, the entries of a tiny
+    array, otherwise the shape (and the norm, which says how big it is)."""
+    if a is None:
+        return "?"
+    a = np.asarray(a)
+    if a.size == 1:
+        return f"{a.item():.{digits}g}"
+    if a.size <= 4:
+        return "[" + ", ".join(f"{v:.3g}" for v in a.ravel()) + "]"
+    return f"{a.shape} |{np.linalg.norm(a):.3g}|"
+
+
 def _plain(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
 
@@ -342,4 +333,37 @@ def _axis(axis: Any) -> Any:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-from . import ops  # noqa: E402  (ops builds Tensors, so it imports this module first)
+def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:
+    """Run the row ``op`` on ``inputs`` (numbers and arrays become constants) and, when a
+    gradient can flow back, record the op and its inputs on the result: the graph is built here.
+
+    >>> cube = Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
+    >>> x = Tensor(2.0, requires_grad=True)
+    >>> y = apply(cube, x); y.backward(); x.grad
+    array(12.)
+    """
+    inputs = tuple(x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs)
+    data, saved = op.run([x.data for x in inputs], settings)
+    if MODE.anomaly:
+        autodiff.check_forward(op.name, data, [x.data for x in inputs])
+    out = Tensor(data)
+    if MODE.grad_enabled and any(x.requires_grad for x in inputs):
+        out.requires_grad, out.op, out.inputs, out.settings = True, op, inputs, settings
+        out.saved, out.versions = saved, tuple(x.version for x in inputs)
+    return out
+
+
+def _constant(x: ArrayLike, inputs: tuple) -> Tensor:
+    """A number or array as a constant tensor, with numpy's promotion rules (NEP 50): a Python
+    number or an integer array takes the dtype of the tensors it meets; a float array keeps
+    its own."""
+    like = next((t.dtype for t in inputs if isinstance(t, Tensor)), None)
+    weak = type(x) in (bool, int, float) or np.asarray(x).dtype.kind in "iub"
+    return Tensor(x, dtype=like if weak else None)
+
+
+def _not_numeric(data: object, array: np.ndarray) -> str:
+    return (
+        f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}; "
+        f"pass real numbers, nested lists of them or a numeric numpy array"
+    )

@@ -7,11 +7,6 @@ One training step is four lines, and ``train_step`` is exactly those lines::
     loss.backward()                    # backward pass: fills p.grad for every parameter
     optimizer.step()                   # p <- p - lr * (something made of p.grad)
 
-(``train_step`` calls ``loss.backward(retain_grads=False)``: the same gradients for the
-parameters, while the intermediate nodes' gradients are freed as soon as they are used.)
-``replayed_step`` takes the same steps with the forward's graph built once and refilled from each
-new batch (``tape.py``): the same numbers with less Python per step; ``fit(replay=True)`` uses it.
-
 ``fit`` repeats it over shuffled minibatches for some epochs and records the loss and accuracy
 after each epoch. With ``diagnostics=True`` it also records, layer by layer, what notebook 10 and
 11 plot: the gradient norm, the update/weight ratio, the mean and standard deviation of the
@@ -34,7 +29,6 @@ from .datasets import minibatches
 from .functional import cross_entropy
 from .nn import Linear, Module
 from .optim import Optimizer
-from .tape import Replay
 from .tensor import Tensor, as_array
 
 __all__ = [
@@ -44,7 +38,6 @@ __all__ = [
     "evaluate",
     "fit",
     "predict",
-    "replayed_step",
     "train_step",
 ]
 
@@ -68,27 +61,9 @@ def train_step(
     if not isinstance(X, Tensor):  # in the parameters' dtype: a float32 model stays float32
         X = Tensor(X, dtype=optimizer.params[0].dtype)
     loss = loss_fn(model(X), y)
-    loss.backward(retain_grads=False)  # the step needs only the parameters' gradients
+    loss.backward()
     optimizer.step()
     return loss.item()
-
-
-def replayed_step(
-    model: Module, optimizer: Optimizer, loss_fn: LossFn = cross_entropy
-) -> Callable[[np.ndarray, np.ndarray], float]:
-    """``train_step`` with its forward pass recorded once and replayed on later batches (see
-    ``tape.py``): the same numbers, less Python per step. Returns ``step(X, y) -> loss``,
-    which takes numpy arrays (X in the parameters' dtype)."""
-    loss_of = Replay(lambda X, y: loss_fn(model(X), y))
-
-    def step(X: np.ndarray, y: np.ndarray) -> float:
-        optimizer.zero_grad()
-        loss = loss_of(X, y)  # the same graph as last time, refilled from this batch
-        loss.backward(retain_grads=False)
-        optimizer.step()
-        return loss.item()
-
-    return step
 
 
 def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -298,7 +273,6 @@ def fit(
     rng: np.random.Generator | int = 0,
     diagnostics: bool | int = False,
     progress: bool = False,
-    replay: bool = False,
 ) -> History:
     """Train ``model`` on (X_train, y_train) with minibatch gradient descent; return a History.
 
@@ -309,18 +283,12 @@ def fit(
     ``diagnostics=True`` records per-layer statistics at every step (an integer n: every n-th
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
-    ``replay=True`` takes the steps with ``replayed_step``: the same numbers, faster on small
-    networks; the model's forward must run the same ops for every batch (see ``tape.py``).
-    Steps that record diagnostics run the ordinary way.
     """
     if epochs < 0:
         raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
-    X_train = np.asarray(X_train, dtype=_model_dtype(model))
-    # Float targets in the model's dtype too: the losses would convert them anyway, and a replay
-    # can only feed new arrays to ops that see them unconverted.
-    y_train = np.asarray(y_train)
-    if y_train.dtype.kind == "f":
-        y_train = y_train.astype(X_train.dtype, copy=False)
+    X_train, y_train = np.asarray(X_train, dtype=_model_dtype(model)), np.asarray(y_train)
+    if X_train.ndim == 0 or len(X_train) == 0:
+        raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")
     if len(X_train) != len(y_train):
         raise ValueError(
             f"fit: X_train has {len(X_train)} rows but y_train has {len(y_train)} labels"
@@ -337,7 +305,6 @@ def fit(
         from tqdm.auto import tqdm
 
         epoch_iter = bar = tqdm(epoch_iter, desc="epochs", unit="epoch")
-    replayed = replayed_step(model, optimizer, loss_fn) if replay else None
     step = 0
     for epoch in epoch_iter:
         model.train()
@@ -347,10 +314,7 @@ def fit(
             if record:
                 recorder.start()
             try:
-                if replayed is not None and not record:
-                    loss = replayed(Xb, yb)
-                else:
-                    loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
+                loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
             finally:
                 if record:
                     recorder.unwatch()  # never leave a spy behind, even after an error

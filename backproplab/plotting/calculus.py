@@ -1,0 +1,86 @@
+"""Pictures of calculus: a function beside its derivative, and the error of finite differences
+against the step size."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..tensor import Tensor
+from .graphs import _figure
+
+if TYPE_CHECKING:
+    pass
+
+
+# ----------------------------------------------------------------------- functions, derivatives
+def plot_function_and_derivative(
+    f: Callable[[Tensor], Tensor],
+    *,
+    x: np.ndarray | None = None,
+    name: str = "f",
+    derivative: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Figure:
+    """``f`` (left) and its derivative (right), the derivative computed by ``backward`` on
+    ``f(x).sum()`` (each output depends on its own input only). A hand-written
+    ``derivative`` (numpy in, numpy out) is drawn dashed on top for comparison."""
+    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
+    t = Tensor(x, requires_grad=True)
+    out = f(t)
+    out.sum().backward()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(x, out.data, label=f"{name}(x)")
+    right.plot(x, t.grad, label=f"{name}'(x) by backward")
+    if derivative is not None:
+        right.plot(x, derivative(x), "--", label=f"{name}'(x) by hand")
+    left.set(xlabel="x", title=f"{name}(x)")
+    right.set(xlabel="x", title=f"{name}'(x)")
+    for ax in (left, right):
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.axvline(0, color="0.6", lw=0.6)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def finite_difference_errors(
+    f: Callable[[float], float], exact: float, x: float, eps: Sequence[float]
+) -> dict[str, np.ndarray]:
+    """|numerical - exact| derivative of ``f`` at ``x`` for each step size in ``eps``, for the
+    one-sided (f(x+e) - f(x)) / e and the central (f(x+e) - f(x-e)) / 2e difference.
+
+    Large eps: truncation error (the secant is not the tangent: ~eps, ~eps^2). Small eps:
+    rounding error (two nearly equal floats subtracted: ~1e-16 / eps). The best eps is between.
+    """
+    eps = np.asarray(eps, dtype=float)
+    forward = np.array([(f(x + e) - f(x)) / e for e in eps])
+    central = np.array([(f(x + e) - f(x - e)) / (2 * e) for e in eps])
+    return {"eps": eps, "forward": np.abs(forward - exact), "central": np.abs(central - exact)}
+
+
+def plot_eps_error(
+    f: Callable[[float], float],
+    exact: float,
+    x: float,
+    *,
+    eps: Sequence[float] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """The precision trade-off of numerical derivatives: error against eps, log-log, for the
+    one-sided and central differences (see ``finite_difference_errors``)."""
+    eps = np.logspace(-15, 0, 61) if eps is None else eps
+    errors = finite_difference_errors(f, exact, x, eps)
+    fig, ax = _figure(ax, 6.5, 4)
+    tiny = np.finfo(float).tiny  # an exact hit (error 0) would vanish from a log plot
+    ax.loglog(errors["eps"], np.maximum(errors["forward"], tiny), marker=".", label="one-sided")
+    ax.loglog(errors["eps"], np.maximum(errors["central"], tiny), marker=".", label="central")
+    ax.set(xlabel="eps", ylabel="|numerical - exact|", title=f"derivative error at x = {x:g}")
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return fig

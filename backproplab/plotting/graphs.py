@@ -1,0 +1,433 @@
+"""The computational graph as a picture: names, a left-to-right layout, matplotlib drawing.
+
+No system binary is needed: the graph is laid out here (left to right, the root in the last
+column, every other node one column left of its first consumer) and drawn with matplotlib.
+``to_dot`` gives Graphviz text for people who have Graphviz. Nodes are named by
+``Tensor.name`` or by their op and a counter ("add1"), never by ``id()``, so a picture is the
+same on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+
+from ..autodiff import toposort
+from ..tensor import Tensor, format_array
+
+if TYPE_CHECKING:
+    from ..nn import Module
+
+
+LEAF_COLOR = "#dbe9f6"  # inputs and parameters
+OP_COLOR = "#f2f2f2"  # results of ops
+CONST_COLOR = "#ffffff"  # numbers that need no gradient
+ACTIVE_COLOR = "#ffd27f"  # the node being processed in a backward step
+DONE_COLOR = "#d8f0d2"  # nodes whose gradient is complete
+GRAD_COLOR = "#c0392b"  # gradients are written in red, values in black
+
+
+# --------------------------------------------------------------------------- walking the graph
+def graph_nodes(root: Tensor) -> list[Tensor]:
+    """Every tensor ``root`` was computed from, constants included, inputs before outputs: the
+    engine's own ``toposort`` (a picture of ``(x + 5) * -4`` shows the 5 and the -4 too)."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"graph_nodes: expected a Tensor, got {type(root).__name__}")
+    return toposort(root)
+
+
+def node_names(nodes: Sequence[Tensor], model: Module | None = None) -> list[str]:
+    """A unique, run-independent name for each node: ``Tensor.name`` if set (for parameters of
+    ``model``, their dotted name such as "0.weight"), else the op and a counter ("add1",
+    "mul2"), "const1" for numbers and "input1" for unnamed inputs."""
+    given = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
+    taken = {t.name for t in nodes if t.name} | set(given.values())
+    counts: dict[str, int] = {}
+    names: list[str] = []
+    used: set[str] = set()
+    for t in nodes:
+        own = t.name or given.get(id(t))
+        if own and own not in used:
+            names.append(own)
+            used.add(own)
+            continue
+        kind = t.op.name if t.op is not None else ("input" if t.requires_grad else "const")
+        while True:  # skip counters a learner's own names already use
+            counts[kind] = counts.get(kind, 0) + 1
+            candidate = f"{kind}{counts[kind]}"
+            if candidate not in taken:
+                break
+        names.append(candidate)
+        used.add(candidate)
+    return names
+
+
+# ------------------------------------------------------------------------------------ layout
+@dataclass
+class GraphLayout:
+    """Where each node of a graph goes, as plain data.
+
+    ``nodes[i]`` is drawn at ``(x[i], y[i])``: ``x`` is the topological layer (inputs on the
+    left, the root on the right), ``y`` the slot within the layer. ``edges`` are
+    ``(input index, output index)`` pairs, one per argument (``x * x`` has two).
+    """
+
+    nodes: list[Tensor]
+    names: list[str]
+    x: list[int]
+    y: list[float]
+    edges: list[tuple[int, int]]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def index(self, name: str) -> int:
+        """The position of the node called ``name``."""
+        return self.names.index(name)
+
+    @property
+    def ops(self) -> list[str]:
+        """The op of each node ("" for inputs and constants)."""
+        return [t.op.name if t.op is not None else "" for t in self.nodes]
+
+
+def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
+    """Lay ``root``'s graph out left to right: the root in the last column and every other
+    node one column left of its first consumer (so edges are short and each column is one
+    step of the computation); within a column, nodes sorted by the average height of their
+    consumers (fewer crossings)."""
+    nodes = graph_nodes(root)
+    where = {id(t): i for i, t in enumerate(nodes)}
+    edges = [(where[id(x)], i) for i, t in enumerate(nodes) for x in t.inputs]
+    consumers: list[list[int]] = [[] for _ in nodes]
+    for src, dst in edges:
+        consumers[src].append(dst)
+
+    col = [0] * len(nodes)  # the root goes last; every other node just left of its first consumer
+    for i in range(len(nodes) - 2, -1, -1):  # outputs before inputs: consumers are placed
+        col[i] = min(col[j] for j in consumers[i]) - 1
+    low = min(col)
+    col = [c - low for c in col]
+
+    # rows, column by column from the root leftwards: each node goes near the mean row of its
+    # consumers (already placed), inputs of one consumer in argument order (x above y in x + y)
+    row = [0.0] * len(nodes)
+    columns: dict[int, list[int]] = {}
+    for i in range(len(nodes)):
+        columns.setdefault(col[i], []).append(i)
+    uses: list[list[tuple[int, float]]] = [[] for _ in nodes]  # (consumer, argument nudge)
+    for i, t in enumerate(nodes):
+        n = len(t.inputs)
+        for k, x in enumerate(t.inputs):
+            uses[where[id(x)]].append((i, (k - (n - 1) / 2) / (n + 1)))
+
+    def height(i: int) -> float:  # mean row of the consumers, nudged by argument position
+        return sum(row[j] + nudge for j, nudge in uses[i]) / len(uses[i]) if uses[i] else 0.0
+
+    for c in sorted(columns, reverse=True):
+        wanted = sorted((height(i), i) for i in columns[c])
+        placed: list[float] = []
+        for h, _ in wanted:  # as close to where it wants to be as the box above allows
+            placed.append(h if not placed else max(h, placed[-1] + 1.0))
+        shift = sum(p - h for p, (h, _) in zip(placed, wanted)) / len(placed)  # share the push
+        for (_, i), r in zip(wanted, placed):
+            row[i] = r - shift
+    names = node_names(nodes, model)
+    # y grows upward in matplotlib: the first of a column goes on top
+    return GraphLayout(nodes, names, col, [-r for r in row], edges)
+
+
+# -------------------------------------------------------------------------------- drawing
+def _node_text(name: str, t: Tensor, grad: np.ndarray | None, show_grad: bool) -> str:
+    head = name if t.op is None else f"{name} = {t.op.name}"
+    if t.op is None and not t.requires_grad and not t.name:
+        head = "const"
+    lines = [head, f"value {format_array(t.data)}"]
+    if show_grad and grad is not None:
+        lines.append(f"grad {format_array(grad)}")
+    return "\n".join(lines)
+
+
+def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=(width, height))
+    return fig, ax
+
+
+# Box sizes in inches for 8-point monospace text (0.6 em wide characters, 1.2 em lines, 0.4 em
+# padding): the graph figures are made so that one data unit is one inch (times ``scale``).
+_CHAR, _LINE, _PAD = 0.6 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
+MAX_WIDTH, MAX_HEIGHT = 60.0, 40.0  # inches; bigger graphs are drawn smaller
+
+
+def _half_size(text: str) -> tuple[float, float]:
+    lines = text.split("\n")
+    return max(map(len, lines)) * _CHAR / 2 + _PAD, len(lines) * _LINE / 2 + _PAD
+
+
+def _clip(p0: tuple, p1: tuple, size0: tuple, size1: tuple) -> tuple[tuple, tuple]:
+    """The segment p0 -> p1 shortened to run from the edge of box 0 to the edge of box 1."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+
+    def along(size: tuple) -> float:  # fraction of the segment inside a box of half-size `size`
+        fx = size[0] / abs(dx) if dx else np.inf
+        fy = size[1] / abs(dy) if dy else np.inf
+        return min(fx, fy)
+
+    a, b = along(size0) + 0.01, 1 - along(size1) - 0.01
+    return (p0[0] + a * dx, p0[1] + a * dy), (p0[0] + b * dx, p0[1] + b * dy)
+
+
+def _bends(
+    x: Sequence[float], y: Sequence[float], sizes: list, edges: Sequence[tuple[int, int]]
+) -> list[float]:
+    """How much to bend each edge: 0 (straight, most edges), or an arc for an edge that would
+    run through another box and for the second copy of a repeated edge (``x * x``)."""
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    half_height = np.array([h for _, h in sizes])
+    bends, seen = [], set()
+    for src, dst in edges:
+        if (src, dst) in seen:
+            bends.append(0.4)  # the repeat bows the other way from any first arc
+            continue
+        seen.add((src, dst))
+        between = (xs > min(xs[src], xs[dst]) + 1e-9) & (xs < max(xs[src], xs[dst]) - 1e-9)
+        between[[src, dst]] = False
+        t = (xs[between] - xs[src]) / (xs[dst] - xs[src]) if xs[dst] != xs[src] else 0.0
+        line = ys[src] + t * (ys[dst] - ys[src])  # the straight edge's height at those boxes
+        hit = np.any(np.abs(line - ys[between]) < half_height[between] + 0.1)
+        bends.append(-0.3 if hit else 0.0)  # bulges 15% of its length: clears the boxes
+    return bends
+
+
+def _draw_boxes(
+    x: Sequence[float],
+    y: Sequence[float],
+    names: Sequence[str],
+    texts: Sequence[str],
+    colors: Sequence[str],
+    edges: Sequence[tuple[int, int]],
+    *,
+    edge_labels: dict[tuple[str, str], str] | None = None,
+    bold: Sequence[str] = (),
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Boxes of text centred at (x, y) (inches) joined by arrows: the shared drawing code.
+
+    Straight arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes'
+    edges; the few that would cross a box, or repeat an edge, are drawn as arcs.
+    """
+    sizes = [_half_size(t) for t in texts]
+    bends = _bends(x, y, sizes, edges)
+    apexes = [(y[s] + y[d]) / 2 - bend * (x[d] - x[s]) / 2  # how far each arc bulges
+              for (s, d), bend in zip(edges, bends) if bend]  # fmt: skip
+    low, high = min([*y, *apexes]), max([*y, *apexes])
+    margin = 1.2
+    width = max(x) - min(x) + 2 * margin
+    height = high - low + 2 * margin * 0.6
+    top = 0.45 if title else 0.0
+    scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / (height + top))
+    if ax is None:
+        fig = plt.figure(figsize=(width * scale, (height + top) * scale))
+        ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
+    fig = ax.figure
+    straight, labelled = [], []
+    for (src, dst), bend in zip(edges, bends):
+        a, b = _clip((x[src], y[src]), (x[dst], y[dst]), sizes[src], sizes[dst])
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+        if bend:  # an arc (few of them): bulges by bend * length, sideways
+            ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}",
+                                         arrowstyle="-|>", mutation_scale=10 * scale,
+                                         color="0.45", lw=scale, zorder=1))  # fmt: skip
+            mid = (mid[0] + bend * (b[1] - a[1]) / 2, mid[1] - bend * (b[0] - a[0]) / 2)
+        else:
+            straight.append((a, b))
+        labelled.append(mid)
+    if straight:
+        start, end = np.array([a for a, _ in straight]), np.array([b for _, b in straight])
+        ax.quiver(start[:, 0], start[:, 1], end[:, 0] - start[:, 0], end[:, 1] - start[:, 1],
+                  angles="xy", scale_units="xy", scale=1, units="inches", width=0.012 * scale,
+                  headwidth=5, headlength=7, headaxislength=6, color="0.45", zorder=1)  # fmt: skip
+    for (src, dst), mid in zip(edges, labelled):
+        label = (edge_labels or {}).get((names[src], names[dst]))
+        if label:
+            ax.text(mid[0], mid[1] + 0.05, label, color=GRAD_COLOR, ha="center", va="bottom",
+                    fontsize=8 * scale, zorder=4,
+                    gid=f"edge:{names[src]}->{names[dst]}")  # fmt: skip
+    bold = set(bold)
+    for i, name in enumerate(names):
+        ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8 * scale,
+                family="monospace", zorder=3, gid=name,
+                bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
+                          lw=(2.0 if name in bold else 0.8) * scale))  # fmt: skip
+    ax.set_xlim(min(x) - margin, max(x) + margin)
+    ax.set_ylim(low - margin * 0.6, high + margin * 0.6)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=11 * max(scale, 0.6))
+    return fig
+
+
+def draw_graph(
+    root: Tensor,
+    *,
+    show_grad: bool = True,
+    model: Module | None = None,
+    max_nodes: int = 100,
+    grads: dict[str, np.ndarray | None] | None = None,
+    highlight: Sequence[str] = (),
+    done: Sequence[str] = (),
+    edge_labels: dict[tuple[str, str], str] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Draw the graph that computed ``root``: one box per node with its name, op, value and
+    (once ``backward`` has run) gradient, inputs on the left, the root on the right.
+
+    ``model`` names its parameters in the picture ("0.weight"). A graph of more than
+    ``max_nodes`` nodes is drawn summarised (see ``graph_summary``): one box per layer of
+    ``model``, or per group of columns without one.
+
+    ``grads`` overrides the gradients shown (by node name; the step-through uses it);
+    ``highlight`` names nodes to colour orange, ``done`` green; ``edge_labels`` writes text on
+    the edge from input to output, keyed by ``(input name, output name)``. Each box is a Text
+    artist whose ``gid`` is the node name, so ``{t.get_gid(): t.get_text() for t in ax.texts}``
+    reads the picture back.
+    """
+    layout = graph_layout(root, model=model)
+    if len(layout) > max_nodes:
+        return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
+    sx, sy = 2.2, 1.0  # inches between columns / rows: boxes never overlap
+    texts, colors = [], []
+    for i, t in enumerate(layout.nodes):
+        name = layout.names[i]
+        grad = grads.get(name) if grads is not None else t.grad
+        texts.append(_node_text(name, t, grad, show_grad))
+        if name in highlight:
+            colors.append(ACTIVE_COLOR)
+        elif name in done:
+            colors.append(DONE_COLOR)
+        elif t.op is None:
+            colors.append(LEAF_COLOR if (t.requires_grad or t.name) else CONST_COLOR)
+        else:
+            colors.append(OP_COLOR)
+    xs = [c * sx for c in layout.x]
+    ys = [r * sy for r in layout.y]
+    return _draw_boxes(xs, ys, layout.names, texts, colors, layout.edges,
+                       edge_labels=edge_labels, bold=highlight, title=title, ax=ax)  # fmt: skip
+
+
+# ------------------------------------------------------------------------ big graphs, summarised
+@dataclass
+class GraphSummary:
+    """A big graph in groups: ``names[k]`` has ``ops[k]`` (op name -> count), its last node's
+    ``shapes[k]`` and gradient norm ``grad_norms[k]`` (None before backward); ``edges`` join
+    groups that pass a tensor from one to the other."""
+
+    names: list[str]
+    ops: list[dict[str, int]]
+    shapes: list[tuple[int, ...]]
+    grad_norms: list[float | None]
+    edges: list[tuple[int, int]]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def graph_summary(
+    root: Tensor,
+    *,
+    model: Module | None = None,
+    groups: int = 24,
+    layout: GraphLayout | None = None,
+) -> GraphSummary:
+    """Group the nodes of a big graph so it can be drawn.
+
+    With ``model``, a node belongs to the top-level layer of ``model`` whose parameters it
+    most recently used (a Linear and the activation after it form one group; the loss joins the
+    last layer); nodes before any parameter form the group "input". Without a model, the
+    columns of ``graph_layout`` are cut into at most ``groups`` runs of columns.
+    """
+    layout = graph_layout(root, model=model) if layout is None else layout
+    nodes = layout.nodes
+    if model is not None:
+        children = model.named_children() or [("model", model)]
+        owner = {id(p): k for k, (_, child) in enumerate(children) for p in child.parameters()}
+        where = {id(t): i for i, t in enumerate(nodes)}
+        key = [-1] * len(nodes)
+        for i, t in enumerate(nodes):  # inputs first: each node takes its inputs' latest layer
+            own = owner.get(id(t), -1)
+            key[i] = max([own] + [key[where[id(x)]] for x in t.inputs])
+        labels = {-1: "input"} | {
+            k: f"{name}: {type(child).__name__}" for k, (name, child) in enumerate(children)
+        }
+    else:
+        width = -(-(max(layout.x) + 1) // groups)  # columns per group, rounded up
+        key = [c // width for c in layout.x]
+        labels = {
+            k: f"columns {k * width}-{min((k + 1) * width, max(layout.x) + 1) - 1}"
+            for k in set(key)
+        }
+    order = sorted(set(key))
+    index = {k: n for n, k in enumerate(order)}
+    ops: list[dict[str, int]] = [{} for _ in order]
+    last: list[Tensor | None] = [None] * len(order)
+    for i, t in enumerate(nodes):
+        g = index[key[i]]
+        if t.op is not None:
+            ops[g][t.op.name] = ops[g].get(t.op.name, 0) + 1
+        last[g] = t  # nodes come in topological order: the last one is the group's output
+    edges = sorted({(index[key[a]], index[key[b]]) for a, b in layout.edges if key[a] != key[b]})
+    return GraphSummary(
+        names=[labels[k] for k in order],
+        ops=ops,
+        shapes=[t.shape for t in last],
+        grad_norms=[None if t.grad is None else float(np.linalg.norm(t.grad)) for t in last],
+        edges=edges,
+    )
+
+
+def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> Figure:
+    per_row = 6
+    # a snake: left to right, then right to left on the next row, so every arrow is short
+    slots = [k % per_row if (k // per_row) % 2 == 0 else per_row - 1 - k % per_row
+             for k in range(len(summary))]  # fmt: skip
+    xs = [slot * 2.6 for slot in slots]
+    ys = [-(k // per_row) * 1.3 for k in range(len(summary))]
+    texts = []
+    for name, ops, shape, norm in zip(summary.names, summary.ops, summary.shapes,
+                                      summary.grad_norms):  # fmt: skip
+        counted = ", ".join(f"{op}×{n}" if n > 1 else op for op, n in ops.items()) or "leaves"
+        lines = [name, counted, f"out {shape}"]
+        if norm is not None:
+            lines.append(f"grad |{norm:.3g}|")
+        texts.append("\n".join(lines))
+    n_nodes = sum(sum(ops.values()) for ops in summary.ops)
+    title = title or f"{n_nodes} ops in {len(summary)} groups (summarised)"
+    return _draw_boxes(xs, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges,
+                       title=title, ax=ax)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- to_dot (text)
+def to_dot(root: Tensor, model: Module | None = None) -> str:
+    """The graph as Graphviz DOT text (render it with ``dot -Tsvg`` if you have Graphviz).
+    Node ids are the run-independent names of ``node_names``."""
+    layout = graph_layout(root, model=model)
+    lines = ["digraph backproplab {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
+    for i, t in enumerate(layout.nodes):
+        label = _node_text(layout.names[i], t, t.grad, show_grad=True).replace("\n", "\\n")
+        label = label.replace('"', '\\"')
+        lines.append(f'  "{layout.names[i]}" [label="{label}"];')
+    for src, dst in layout.edges:
+        lines.append(f'  "{layout.names[src]}" -> "{layout.names[dst]}";')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

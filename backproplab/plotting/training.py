@@ -1,0 +1,238 @@
+"""Pictures of training: loss curves, gradient norms and activations by layer, decision
+boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..tensor import Tensor
+from .graphs import _figure
+
+if TYPE_CHECKING:
+    from ..nn import Module
+    from ..train import Diagnostics, History
+
+
+# ----------------------------------------------------------------------------- training curves
+def plot_history(history: History, *, title: str | None = None) -> Figure:
+    """Loss (left) and accuracy (right) per epoch from ``fit``'s History; test curves are
+    drawn when the History has test numbers (they are NaN without test data)."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    epochs = history.epochs
+    loss_ax.plot(epochs, history.train_loss, marker="o", ms=3, label="train")
+    acc_ax.plot(epochs, history.train_acc, marker="o", ms=3, label="train")
+    if len(history.test_loss) and not np.all(np.isnan(history.test_loss)):
+        loss_ax.plot(epochs, history.test_loss, marker="o", ms=3, label="test")
+        acc_ax.plot(epochs, history.test_acc, marker="o", ms=3, label="test")
+    loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_step_loss(history: History, *, ax: Axes | None = None, smooth: int = 10) -> Figure:
+    """The loss of every training step (faint) and its running mean over ``smooth`` steps."""
+    fig, ax = _figure(ax, 6, 3.6)
+    loss = np.asarray(history.step_loss, dtype=float)
+    steps = np.arange(1, len(loss) + 1)
+    ax.plot(steps, loss, alpha=0.35, label="each step")
+    if len(loss) >= smooth > 1:
+        mean = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
+        ax.plot(steps[smooth - 1 :], mean, label=f"mean of {smooth} steps")
+    ax.set(xlabel="step", ylabel="loss", title="loss per step")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+# -------------------------------------------------------------------------- gradients by layer
+def layer_gradient_norms(
+    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
+) -> dict[str, float]:
+    """||dL/dW|| of every Linear layer's weight after one forward and backward pass on (X, y),
+    input side first, keyed by the layer's dotted name. The parameters' gradients are set to
+    None before and after (the model's weights are not changed)."""
+    from .functional import cross_entropy
+    from .nn import Linear
+
+    loss_fn = cross_entropy if loss_fn is None else loss_fn
+    model.zero_grad()
+    loss_fn(model(Tensor(X, dtype=model.parameters()[0].dtype)), y).backward()
+    norms = {
+        name: float(np.linalg.norm(m.weight.grad))
+        for name, m in model.named_modules()
+        if isinstance(m, Linear)
+    }
+    model.zero_grad()
+    return norms
+
+
+def plot_gradient_norms(
+    norms: Mapping[str, Sequence[float] | Mapping[str, float]],
+    *,
+    ax: Axes | None = None,
+    title: str = "gradient norm per layer",
+) -> Figure:
+    """One line per network: ||dL/dW|| against the layer (input side on the left), log scale,
+    so a gradient that shrinks (vanishes) or grows (explodes) layer by layer is a slope.
+
+    ``norms`` maps a label ("plain", "residual") to a list of norms or to the dict of
+    ``layer_gradient_norms``.
+    """
+    fig, ax = _figure(ax, 7, 4)
+    for label, values in norms.items():
+        values = list(values.values()) if isinstance(values, Mapping) else list(values)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set_yscale("log")
+    ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", title=title)
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) -> Figure:
+    """Gradient norm per layer over training, from ``fit(..., diagnostics=True)``: left, one
+    line per layer against the step; right, the norm against the layer at the first, middle
+    and last record."""
+    if diagnostics.grad_norm.size == 0:
+        raise ValueError("plot_gradient_flow: no records; train with fit(..., diagnostics=True)")
+    fig, (over_time, by_layer) = plt.subplots(1, 2, figsize=(11, 4))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(diagnostics.layers)))
+    for l, name in enumerate(diagnostics.layers):
+        over_time.plot(diagnostics.step, diagnostics.grad_norm[:, l], color=colors[l],
+                       label=f"layer {name}")  # fmt: skip
+    over_time.set(xlabel="step", ylabel="||dL/dW||", yscale="log", title="during training")
+    over_time.legend(fontsize=7, ncol=2)
+    layers = np.arange(1, len(diagnostics.layers) + 1)
+    n = len(diagnostics.step)
+    for r in sorted({0, n // 2, n - 1}):
+        by_layer.plot(layers, diagnostics.grad_norm[r], marker="o",
+                      label=f"step {diagnostics.step[r]}")  # fmt: skip
+    by_layer.set_xticks(layers)
+    by_layer.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", yscale="log",
+                 title="by layer")  # fmt: skip
+    by_layer.legend()
+    for ax in (over_time, by_layer):
+        ax.grid(alpha=0.3, which="both")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------- activations by layer
+def layer_activations(model: Module, X: np.ndarray) -> dict[str, np.ndarray]:
+    """The output of every activation module (ReLU, Tanh, ...) for input X, keyed by its
+    dotted name, input side first. Computed without a graph (inside ``no_grad``)."""
+    from .autodiff import no_grad
+    from .nn import ACTIVATIONS
+
+    kinds = tuple(
+        k for k in ACTIVATIONS.values() if isinstance(k, type) and k.__name__ != "Identity"
+    )
+    watched = [(n, m) for n, m in model.named_modules() if isinstance(m, kinds)]
+    seen: dict[str, np.ndarray] = {}
+
+    def spy(name: str, forward: Callable) -> Callable:
+        def forward_and_record(x: Tensor) -> Tensor:
+            out = forward(x)
+            seen[name] = out.data
+            return out
+
+        return forward_and_record
+
+    for name, m in watched:  # an instance attribute shadows the class's forward for a moment
+        m.forward = spy(name, type(m).forward.__get__(m))
+    try:
+        with no_grad():
+            model(Tensor(X, dtype=model.parameters()[0].dtype))
+    finally:
+        for _, m in watched:
+            m.__dict__.pop("forward", None)
+    return {name: seen[name] for name, _ in watched if name in seen}
+
+
+def plot_activation_histograms(
+    activations: Mapping[str, np.ndarray], *, bins: int = 40, title: str | None = None
+) -> Figure:
+    """One histogram per layer of the values in ``activations`` (e.g. ``layer_activations``),
+    with the layer's mean and standard deviation in its title: watch them saturate or die."""
+    names = list(activations)
+    if not names:
+        raise ValueError("plot_activation_histograms: no activations to plot")
+    cols = min(len(names), 5)
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows), squeeze=False)
+    for ax, name in zip(axes.ravel(), names):
+        a = np.asarray(activations[name]).ravel()
+        ax.hist(a, bins=bins, color="#4c72b0")
+        ax.set_title(f"{name}\nmean {a.mean():.2f} std {a.std():.2f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(names) :]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------------- decision boundaries
+def decision_grid(
+    predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, resolution: int = 150
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluate a classifier on a grid covering the 2-D points X (plus a margin).
+
+    ``predict`` maps (N, 2) points to logits (N, C), or to one logit per point ((N,) or
+    (N, 1): class 1 where it is positive); returns the grid coordinates ``xx, yy``
+    (resolution x resolution) and the predicted class at each point.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"decision_grid: needs 2-D points of shape (N, 2), got {X.shape}")
+    low, high = X.min(axis=0), X.max(axis=0)
+    margin = 0.1 * (high - low) + 1e-9
+    xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
+    ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
+    xx, yy = np.meshgrid(xs, ys)
+    scores = np.asarray(predict(np.column_stack([xx.ravel(), yy.ravel()])))
+    if scores.ndim == 2 and scores.shape[1] == 1:  # one logit per point: a binary classifier
+        scores = scores[:, 0]
+    classes = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)
+    return xx, yy, classes.reshape(xx.shape)
+
+
+def plot_decision_boundary(
+    model: Module | Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    resolution: int = 150,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The classes a model predicts over the plane, with the data points on top."""
+    from .nn import Module
+    from .train import predict
+
+    fn = (lambda P: predict(model, P)) if isinstance(model, Module) else model
+    xx, yy, classes = decision_grid(fn, X, resolution)
+    fig, ax = _figure(ax, 5, 4.5)
+    n_classes = int(max(classes.max(), np.max(y))) + 1
+    ax.contourf(xx, yy, classes, levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm",
+                alpha=0.3)  # fmt: skip
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3,
+               vmin=0, vmax=n_classes - 1)  # fmt: skip
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title or "decision boundary")
+    return fig
