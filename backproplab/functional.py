@@ -157,10 +157,10 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     y = as_array(labels)
     shape = logits.shape
-    if len(shape) not in (1, 2) or shape[-1] == 0:
-        raise ValueError(
-            f"cross_entropy: logits must have shape (N, C) or (C,) with C >= 1 classes, got {shape}"
-        )
+    if len(shape) not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {shape}")
+    if shape[-1] == 0:
+        raise ValueError(f"cross_entropy: logits of shape {shape} have no classes (C = 0)")
     if y.dtype.kind in "iu":
         if y.shape != shape[:-1]:
             raise ValueError(
@@ -205,7 +205,7 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
     score: it never needs the clamp.
     """
     probability = probability if isinstance(probability, Tensor) else Tensor(probability)
-    y = _binary_target("binary_cross_entropy", probability, target)
+    y = _binary_target("binary_cross_entropy: probability", probability, target)
     p = probability.data
     if not np.all((p >= 0) & (p <= 1)):  # also False for NaN
         raise ValueError("binary_cross_entropy: probabilities must lie in [0, 1]")
@@ -216,16 +216,18 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tenso
     """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the raw scores z:
     mean(log(1 + e^z) - z y), which never overflows. Its gradient is (sigmoid(z) - y) / N."""
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
-    y = _binary_target("binary_cross_entropy_with_logits", logits, target)
+    y = _binary_target("binary_cross_entropy_with_logits: logits", logits, target)
     return apply(ops.bce_with_logits, logits, target=y)
 
 
-def _binary_target(name: str, x: Tensor, target: ArrayLike) -> np.ndarray:
+def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
+    """The target as an array of x's dtype, after checking it fits ("loss: input" in ``what``)."""
+    loss = what.split(":")[0]
     y = np.asarray(as_array(target), dtype=x.dtype)
     if x.shape != y.shape:
-        raise ValueError(f"{name}: input shape {x.shape} and target shape {y.shape} differ")
+        raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ")
     if x.size == 0:
-        raise ValueError(f"{name}: the batch is empty")
+        raise ValueError(f"{loss}: the batch is empty")
     if not np.all((y >= 0) & (y <= 1)):
-        raise ValueError(f"{name}: targets must lie in [0, 1]")
+        raise ValueError(f"{loss}: targets must lie in [0, 1]")
     return y

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .autodiff import no_grad
-from .tensor import Tensor
+from .ops import Op
+from .tensor import Tensor, apply
 
 __all__ = [
     "DirectionReport",
@@ -98,7 +99,8 @@ def gradcheck(
     seed: int = 0,
     raise_exception: bool = True,
 ) -> GradcheckReport:
-    """Compare backward()'s gradients of ``fn(*inputs)`` with central differences.
+    """Compare backward()'s gradients of ``fn(*inputs)`` with central differences (``fn`` a
+    function of tensors, or an ``Op``).
 
     Every input with ``requires_grad=True`` is checked, entry by entry. Returns a report (a
     readable table); raises GradcheckError when a check fails, unless ``raise_exception=False``.
@@ -283,8 +285,12 @@ def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
     return checked
 
 
-def _projection(fn: Callable[..., Tensor], inputs: Sequence[Tensor], seed: int):
-    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random."""
+def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
+    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random.
+    An ``Op`` is checked as ``apply(op, *inputs)``."""
+    if isinstance(fn, Op):
+        op = fn
+        fn = lambda *xs: apply(op, *xs)  # noqa: E731
     with no_grad():
         out = fn(*inputs)
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)

@@ -117,6 +117,18 @@ def _cross_entropy(logits: np.ndarray, *, labels: np.ndarray) -> np.ndarray:
     return _obj(-np.sum(picked) / batch)
 
 
+def _binary_cross_entropy(p: np.ndarray, *, target: np.ndarray) -> np.ndarray:
+    y = np.frompyfunc(_number, 1, 1)(target)  # (the row's clamp at log = -100 is left out)
+    terms = _obj(y * _each(sp.log)(p) + (1 - y) * _each(sp.log)(_obj(1 - p)))
+    return _obj(-np.sum(terms) / p.size)
+
+
+def _bce_with_logits(z: np.ndarray, *, target: np.ndarray) -> np.ndarray:
+    y = np.frompyfunc(_number, 1, 1)(target)
+    terms = _obj(_each(lambda e: sp.log(1 + sp.exp(e)))(z) - z * y)
+    return _obj(np.sum(terms) / z.size)
+
+
 # fmt: off
 # name -> the op's forward, written for object arrays of sympy expressions
 SYMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
@@ -149,6 +161,8 @@ SYMPY_OPS: dict[str, Callable[..., np.ndarray]] = {
     "log_softmax": _log_softmax,
     "linear":      lambda x, w, b: _obj(np.matmul(x, w.T) + b),  # nn.Linear
     "cross_entropy": _cross_entropy,
+    "binary_cross_entropy": _binary_cross_entropy,
+    "bce_with_logits": _bce_with_logits,
 }
 # fmt: on
 

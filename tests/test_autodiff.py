@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import tracemalloc
 import warnings
 import weakref
@@ -69,27 +70,35 @@ def test_toposort_is_creation_order_even_for_a_leaf_made_late():
     b = a + x
     L = b * late
     order = toposort(L)
-    assert [n.name or n.op.name for n in order] == ["x", "mul", "late", "add", "mul"]
-    assert [n.seq for n in order] == sorted(n.seq for n in order)
+    label = lambda n: n.name or (n.op.name if n.op else f"const {n.item():g}")  # noqa: E731
+    assert [label(n) for n in order] == ["x", "const 2", "mul", "late", "add", "mul"]
     L.backward()
     assert (x.grad, late.grad) == (9.0, 3.0)  # dL/dx = 3 * late, dL/dlate = 3x
 
 
-def test_constants_are_not_in_the_order():
+def test_constants_are_in_the_order_and_get_no_gradient():
     x = leaf(2.0, "x")
     c = bl.Tensor(3.0, name="c")
-    order = toposort(x * c)
-    assert all(n is not c for n in order)
-    assert [n.name for n in order if n.op is None] == ["x"]
+    L = x * c
+    order = toposort(L)
+    assert [n.name for n in order if n.op is None] == ["x", "c"]  # drawings show constants too
+    L.backward()
+    assert x.grad == 3.0 and c.grad is None
 
 
-def test_a_million_node_chain_backpropagates_without_recursion():
+def test_a_long_chain_backpropagates_without_recursion():
     x = leaf(1.0, "x")
     h = x
-    for _ in range(500_000):  # two nodes per step: 10^6 nodes
+    for _ in range(50_000):  # two nodes per step: 10^5 nodes
         h = h * 1.0 + 0.0
-    h.backward()
-    assert x.grad == 1.0
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100)  # any recursion over the graph would fail at once
+    try:
+        h.backward()
+        order = toposort(h)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert x.grad == 1.0 and len(order) == 200_001  # x, then 4 tensors a step (two constants)
 
 
 def _graph_memory(n):
@@ -154,38 +163,6 @@ def test_intermediate_gradients_start_fresh_each_backward():
     assert h.grad == 5.0 and x.grad == 10.0
 
 
-def test_retain_grads_false_keeps_only_the_leaves_gradients():
-    def run(retain):
-        x, w = leaf([1.0, -2.0, 3.0], "x"), leaf([0.5, 0.25, -1.0], "w")
-        h = (x * w).tanh()  # fan-out: h is used twice below
-        L = (h * h + h).sum()
-        L.backward(retain_grads=retain)
-        return x, w, h, L
-
-    x1, w1, h1, L1 = run(True)
-    x2, w2, h2, L2 = run(False)
-    np.testing.assert_array_equal(x2.grad, x1.grad)
-    np.testing.assert_array_equal(w2.grad, w1.grad)
-    assert h1.grad is not None and L1.grad is not None
-    assert h2.grad is None and L2.grad is None  # freed once their vjp had used them
-
-
-def test_retain_grads_false_frees_gradient_memory_during_backward():
-    def peak(retain):
-        x = leaf(np.ones(100_000), "x")
-        h = x
-        for _ in range(20):
-            h = h * 1.0001  # 20 intermediate gradients of 800 kB each
-        L = h.sum()
-        tracemalloc.start()
-        L.backward(retain_grads=retain)
-        _, top = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return top
-
-    assert peak(False) < peak(True) / 4
-
-
 def test_no_grad_records_nothing():
     x = leaf(1.0, "x")
     with bl.no_grad():
@@ -231,17 +208,17 @@ def test_anomaly_mode_names_the_backward_op():
 def test_custom_op_works_with_everything():
     cube = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
     x = leaf(np.array([0.5, -1.5, 2.0]), "x")
-    y = cube(x).sum()
+    y = bl.apply(cube, x).sum()
     y.backward()
     np.testing.assert_allclose(x.grad, 3 * x.data**2)
-    assert bl.gradcheck(lambda t: cube(t * 2), x).passed
+    assert bl.gradcheck(lambda t: bl.apply(cube, t * 2), x).passed
     assert toposort(y)[1].op.name == "cube"
     wrong = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * x**2,))
     assert not bl.gradcheck(wrong, x, raise_exception=False).passed
     blows_up = bl.Op("inverse_cube", lambda x: x**-3.0, lambda g, out, x: (-3 * g * x**-4.0,))
     with bl.detect_anomaly(), np.errstate(divide="ignore"):
         with pytest.raises(FloatingPointError, match="forward of 'inverse_cube'"):
-            blows_up(x * 0)
+            bl.apply(blows_up, x * 0)
 
 
 @given(

@@ -102,5 +102,5 @@ def test_residual_block_not_done():
 def test_residual_block_backward_failure_is_a_hint():
     broken = bl.Op("broken", lambda x: x, lambda g, out, x: (g[:1],))  # a vjp of the wrong shape
 
-    feedback = nb11.check_residual_block(lambda x, W, b: broken(x + (x @ W.T + b).relu()))
+    feedback = nb11.check_residual_block(lambda x, W, b: bl.apply(broken, x + (x @ W.T + b).relu()))
     assert feedback.status == "hint" and "backward() failed" in feedback.message, feedback

@@ -183,5 +183,5 @@ def test_huber_loss_backward_failure_is_a_hint():
         "broken", lambda x: x, lambda g, out, x: (np.ones(3),)
     )  # a vjp of the wrong shape
 
-    feedback = nb12.check_huber_loss(lambda p, t, d: broken(huber_solution(p, t, d)))
+    feedback = nb12.check_huber_loss(lambda p, t, d: bl.apply(broken, huber_solution(p, t, d)))
     assert feedback.status == "hint" and "backward() failed" in feedback.message, feedback

@@ -49,10 +49,10 @@ def test_names_never_use_addresses_and_skip_taken_names():
 def test_layout_of_the_seed_example():
     *_, L = seed_graph()
     layout = plotting.graph_layout(L)
-    assert layout.names == ["x", "y", "q", "z", "L"]
+    assert layout.names == ["x", "y", "z", "q", "L"]  # the order the tensors were made
     assert layout.x == [0, 0, 1, 1, 2]  # z sits just left of its consumer, not with x and y
-    assert layout.ops == ["", "", "add", "", "mul"]
-    assert sorted(layout.edges) == [(0, 2), (1, 2), (2, 4), (3, 4)]
+    assert layout.ops == ["", "", "", "add", "mul"]
+    assert sorted(layout.edges) == [(0, 3), (1, 3), (2, 4), (3, 4)]
     assert layout.y[0] > layout.y[1]  # x above y
 
 
@@ -354,7 +354,7 @@ def test_bad_input_gets_a_clear_error():
     with pytest.raises(TypeError, match="graph_nodes: expected a Tensor, got ndarray"):
         plotting.draw_graph(np.ones(3))
     v = bl.Tensor(np.ones(3), requires_grad=True, name="v")
-    with pytest.raises(ValueError, match=r"backward_steps: the root has shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"backward_steps: the output of 'mul' has shape \(3,\)"):
         plotting.backward_steps(v * 2)
     with pytest.raises(ValueError, match=r"gradient has shape \(2,\)"):
         plotting.backward_steps(v * 2, np.ones(2))

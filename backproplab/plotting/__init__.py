@@ -14,6 +14,12 @@ picture shows without looking at pixels. One module per kind of picture:
 from ..tensor import format_array
 from .calculus import finite_difference_errors, plot_eps_error, plot_function_and_derivative
 from .graphs import (
+    ACTIVE_COLOR,
+    CONST_COLOR,
+    DONE_COLOR,
+    GRAD_COLOR,
+    LEAF_COLOR,
+    OP_COLOR,
     GraphLayout,
     GraphSummary,
     draw_graph,
@@ -37,6 +43,12 @@ from .training import (
 )
 
 __all__ = [
+    "ACTIVE_COLOR",
+    "CONST_COLOR",
+    "DONE_COLOR",
+    "GRAD_COLOR",
+    "LEAF_COLOR",
+    "OP_COLOR",
     "BackwardStep",
     "GraphLayout",
     "GraphSummary",

@@ -63,8 +63,8 @@ def layer_gradient_norms(
     """||dL/dW|| of every Linear layer's weight after one forward and backward pass on (X, y),
     input side first, keyed by the layer's dotted name. The parameters' gradients are set to
     None before and after (the model's weights are not changed)."""
-    from .functional import cross_entropy
-    from .nn import Linear
+    from ..functional import cross_entropy
+    from ..nn import Linear
 
     loss_fn = cross_entropy if loss_fn is None else loss_fn
     model.zero_grad()
@@ -136,8 +136,8 @@ def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) ->
 def layer_activations(model: Module, X: np.ndarray) -> dict[str, np.ndarray]:
     """The output of every activation module (ReLU, Tanh, ...) for input X, keyed by its
     dotted name, input side first. Computed without a graph (inside ``no_grad``)."""
-    from .autodiff import no_grad
-    from .nn import ACTIVATIONS
+    from ..autodiff import no_grad
+    from ..nn import ACTIVATIONS
 
     kinds = tuple(
         k for k in ACTIVATIONS.values() if isinstance(k, type) and k.__name__ != "Identity"
@@ -223,8 +223,8 @@ def plot_decision_boundary(
     title: str | None = None,
 ) -> Figure:
     """The classes a model predicts over the plane, with the data points on top."""
-    from .nn import Module
-    from .train import predict
+    from ..nn import Module
+    from ..train import predict
 
     fn = (lambda P: predict(model, P)) if isinstance(model, Module) else model
     xx, yy, classes = decision_grid(fn, X, resolution)
