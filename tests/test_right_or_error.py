@@ -1,0 +1,263 @@
+"""The right gradient or an error, never a silently wrong one: each case here was once wrong.
+
+Expected values are written out by hand (calculus, PyTorch's documented formulas) or come from
+central finite differences in float64; none is computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab import nn, optim
+
+
+def leaf(data, name=None):
+    return bl.Tensor(np.asarray(data, dtype=np.float64), requires_grad=True, name=name)
+
+
+def numeric_grad(f, x, eps=1e-6):
+    """Central differences of the float f(array) at x (float64)."""
+    g = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        g[idx] = (f(up) - f(down)) / (2 * eps)
+    return g
+
+
+# ------------------------------------------------------------------------ 1. transpose, axes < 0
+@pytest.mark.parametrize(
+    "shape, axes", [((3, 3), (-1, 0)), ((2, 3), (-1, -2)), ((2, 3, 4), (1, -1, 0))]
+)
+def test_transpose_with_negative_axes_sends_back_the_transposed_gradient(shape, axes):
+    x = leaf(np.ones(shape))
+    G = np.arange(np.prod(shape), dtype=float).reshape(np.transpose(np.ones(shape), axes).shape)
+    (x.transpose(*axes) * G).sum().backward()
+    np.testing.assert_array_equal(
+        x.grad, np.transpose(G, np.argsort([a % len(shape) for a in axes]))
+    )
+
+
+# ----------------------------------------------------------- 2. BCE with logits at a logit of 0
+@pytest.mark.parametrize("y", [0.0, 1.0, 0.3])
+def test_bce_with_logits_at_zero_is_sigmoid_minus_target(y):
+    z = leaf(np.zeros(4))
+    bl.binary_cross_entropy_with_logits(z, np.full(4, y)).backward()
+    np.testing.assert_allclose(z.grad, np.full(4, (0.5 - y) / 4), rtol=1e-15)
+
+
+def test_bce_with_logits_passes_gradcheck_at_zero_and_at_huge_logits():
+    for values in ([0.0, 0.0, 0.0], [1e4, -1e4, 0.0], [40.0, -40.0, 1e-300]):
+        z = leaf(values)
+        assert bl.gradcheck(
+            lambda t: bl.binary_cross_entropy_with_logits(t, np.array([1.0, 0.0, 1.0])), z
+        ).passed
+
+
+# ------------------------------------------------- 3. probability rows that do not sum to one
+def test_cross_entropy_gradient_matches_its_loss_for_rows_not_summing_to_one():
+    target = np.array([[1.0, 1.0, 0.0], [0.2, 0.2, 0.2]])
+    logits = np.array([[0.5, -1.0, 2.0], [0.0, 3.0, -2.0]])
+    z = leaf(logits)
+    bl.cross_entropy(z, target).backward()
+
+    def loss(a):
+        log_p = a - np.log(np.exp(a).sum(axis=1, keepdims=True))
+        return -(target * log_p).sum() / 2
+
+    np.testing.assert_allclose(z.grad, numeric_grad(loss, logits), atol=1e-8)
+
+
+# ---------------------------------------------------------- 4. BCE at probabilities 0 and 1
+def test_binary_cross_entropy_at_exact_zero_and_one_is_finite_as_in_pytorch():
+    p = leaf([1.0, 0.0, 1.0, 0.0])
+    y = np.array([1.0, 0.0, 0.0, 1.0])
+    loss = bl.binary_cross_entropy(p, y)
+    # right and sure: 0; wrong and sure: each log clamped at -100 (PyTorch's rule), mean of 4
+    assert loss.item() == pytest.approx(200 / 4)
+    loss.backward()
+    # PyTorch: grad = (p - y) / max(p (1 - p), 1e-12) / N
+    np.testing.assert_allclose(p.grad, np.array([0.0, 0.0, 1e12, -1e12]) / 4)
+
+
+def test_a_confident_right_sigmoid_gives_a_zero_loss_not_nan():
+    z = leaf([40.0, -40.0])
+    p = bl.sigmoid(z)  # exactly 1.0 and about 4e-18 in float64
+    loss = bl.binary_cross_entropy(p, np.array([1.0, 0.0]))
+    assert np.isfinite(loss.item()) and loss.item() < 1e-15
+    loss.backward()
+    assert np.all(np.isfinite(z.grad))
+
+
+# ------------------------------------------------------------------------------- 5. x ** 0
+def test_x_to_the_zero_has_gradient_zero_at_zero():
+    x = leaf([0.0, 2.0, -3.0])
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_tensor_power_at_zero_base_and_zero_exponent():
+    x, y = leaf([0.0, 0.0, 2.0]), leaf([0.0, 2.0, 0.0])
+    (x**y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])  # d/dx x^0 = 0; d/dx x^2 at 0 = 0
+    np.testing.assert_allclose(y.grad, [0.0, 0.0, np.log(2.0)])  # 0^y is flat in y for y >= 0
+
+
+# ---------------------------------------------------------- 6. in-place updates after forward
+def test_backward_after_an_optimizer_step_raises_instead_of_using_new_weights():
+    layer = nn.Linear(3, 2, rng=0)
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    loss = layer(np.ones((4, 3))).sum()
+    loss.backward()
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"^backward: .*modified in place.*run the forward pass"):
+        loss.backward(accumulate=True)
+
+
+def test_backward_after_load_state_dict_raises():
+    layer = nn.Linear(3, 2, rng=0)
+    loss = layer(np.ones((4, 3))).sum()
+    layer.load_state_dict(layer.state_dict())
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_a_fresh_forward_after_the_step_backpropagates_normally():
+    layer = nn.Linear(3, 2, rng=0)
+    opt = optim.Adam(layer.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        layer(np.ones((4, 3))).sum().backward()
+        opt.step()
+    assert layer.weight.version == 3
+
+
+# ------------------------------------------------------------------ switches are per thread
+def test_no_grad_in_one_thread_does_not_switch_off_another():
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        with bl.no_grad():
+            inside.set()
+            outside.wait(5)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait(5)
+    x = leaf(2.0)
+    seen["grad"] = (x * 3).requires_grad
+    seen["enabled"] = bl.is_grad_enabled()
+    outside.set()
+    t.join()
+    assert seen == {"grad": True, "enabled": True}
+
+
+def test_anomaly_mode_is_per_thread():
+    result = []
+    with bl.detect_anomaly():
+        t = threading.Thread(target=lambda: result.append(bl.is_anomaly_enabled()))
+        t.start()
+        t.join()
+        assert bl.is_anomaly_enabled()
+    assert result == [False]
+
+
+# ------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "data", [None, [1, None], "1.5", np.array(["a"]), [1 + 2j], np.array([1], dtype=object)]
+)
+def test_non_numeric_data_is_a_one_line_type_error(data):
+    with pytest.raises(TypeError, match=r"^Tensor: cannot make a tensor from .* of dtype"):
+        bl.Tensor(data)
+    with pytest.raises(TypeError, match=r"^Tensor: cannot make a tensor"):
+        leaf(1.0) + data  # a constant goes through the same check
+
+
+# ------------------------------------------------------------------- dtypes (numpy 2, NEP 50)
+f32, f64 = np.float32, np.float64
+
+
+@pytest.mark.parametrize(
+    "other, want",
+    [
+        (2.0, f32),  # a Python number never changes the tensor's dtype
+        (2, f32),
+        (True, f32),
+        (np.array([1, 2]), f32),  # an integer array takes the tensor's floating dtype
+        ([1, 2], f32),
+        (np.array([1.0, 2.0], dtype=f64), f64),  # a float64 array promotes, as in numpy
+        (np.array([1.0, 2.0], dtype=f32), f32),
+        (np.float64(2.0), f64),  # a numpy scalar is an array, not a Python number
+        (bl.Tensor([1.0, 2.0]), f64),
+        (bl.Tensor([1.0, 2.0], dtype=f32), f32),
+    ],
+)
+def test_promotion_table_for_a_float32_tensor(other, want):
+    x = bl.Tensor([1.0, 2.0], dtype=f32, requires_grad=True)
+    for out in (x + other, other + x, x * other):
+        assert out.dtype == want
+    (x * other).sum().backward()
+    assert x.grad.dtype == f32  # a gradient has its tensor's dtype
+
+
+def test_a_float64_tensor_stays_float64_with_float32_arrays():
+    assert (bl.Tensor([1.0]) + np.array([1.0], dtype=f32)).dtype == f64
+
+
+# -------------------------------------------------------------------------------- messages
+def test_fit_on_empty_data_says_so():
+    from backproplab.train import fit
+
+    model = nn.MLP([2, 3, 2])
+    with pytest.raises(ValueError, match=r"^fit: X_train has no rows"):
+        fit(
+            model, np.zeros((0, 2)), np.zeros(0, dtype=int), optimizer=optim.SGD(model.parameters())
+        )
+
+
+def test_linear_with_zero_width_says_so():
+    with pytest.raises(
+        ValueError, match=r"^Linear: n_in and n_out must be at least 1, got 0 and 3"
+    ):
+        nn.Linear(0, 3)
+
+
+def test_cross_entropy_with_zero_classes_says_so():
+    with pytest.raises(
+        ValueError, match=r"^cross_entropy: logits of shape \(2, 0\) have no classes"
+    ):
+        bl.cross_entropy(leaf(np.zeros((2, 0))), np.array([0, 0]))
+
+
+def test_cross_entropy_that_overflows_says_why():
+    with pytest.raises(ValueError, match=r"^cross_entropy: the loss overflows float64 .*apart"):
+        bl.cross_entropy(leaf([[1e308, -1e308]]), np.array([1]))
+
+
+def test_an_op_is_not_called_directly():
+    cube = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
+    with pytest.raises(TypeError, match=r"bl\.apply\(cube, x"):
+        cube(leaf(1.0))
+    x = leaf(2.0)
+    bl.apply(cube, x).backward()
+    assert x.grad == 12.0
+
+
+def test_a_vjp_that_forgets_the_tuple_is_named():
+    sin = bl.Op("sin", np.sin, lambda g, out, x: g * np.cos(x))  # no (..., )
+    with pytest.raises(TypeError, match=r"^vjp of 'sin' returned a ndarray for 1 input"):
+        bl.apply(sin, leaf([0.1])).sum().backward()
+
+
+def test_star_import_does_not_shadow_builtins():
+    namespace: dict = {}
+    exec("from backproplab import *", namespace)
+    for name in ("sum", "max", "abs", "pow", "min"):
+        assert name not in namespace
+    assert "Tensor" in namespace and "cross_entropy" in namespace
