@@ -4,8 +4,7 @@
     python benchmarks/instructions.py --case deep --dtype float64  # about six minutes
 
 The same step as ``train_step.py`` (forward, backward, SGD update, on two batches in turn), for the
-engine, the engine's replayed step (``train.replayed_step``), the bare graph (the engine's rows with
-no classes or checks) and the hand-written numpy network. Each variant runs
+engine and the hand-written numpy network. Each variant runs
 in a child process under ``valgrind --tool=callgrind`` twice, after the same set-up and warm-up:
 once with 0 more steps and once with ``--steps``. The difference divided by the number of steps is
 the cost of one step, with the imports and the set-up taken out. The counts repeat to the last few
@@ -28,12 +27,12 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
-from train_step import CASES, LR, BareGraphMLP, NumpyMLP, in_turn, numpy_twin
+from train_step import CASES, LR, in_turn, numpy_twin
 
 import backproplab as bl
 from backproplab import nn, optim, train
 
-VARIANTS = ("numpy", "bare", "backproplab", "replayed")
+VARIANTS = ("numpy", "backproplab")
 WARM_UP = 20
 
 
@@ -47,11 +46,8 @@ def run_steps(case: str, dtype: str, variant: str, steps: int) -> None:
     ]
     model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
     opt = optim.SGD(model.parameters(), lr=LR)
-    if variant in ("numpy", "bare"):
-        twin = numpy_twin(model, NumpyMLP if variant == "numpy" else BareGraphMLP)
-        step = in_turn(partial(twin.sgd_step, lr=LR), batches)
-    elif variant == "replayed":
-        step = in_turn(train.replayed_step(model, opt), batches)
+    if variant == "numpy":
+        step = in_turn(partial(numpy_twin(model).sgd_step, lr=LR), batches)
     else:
         tensors = [(bl.Tensor(X), y) for X, y in batches]
         step = in_turn(partial(train.train_step, model, opt), tensors)
@@ -89,17 +85,10 @@ def main() -> None:
         per_step[variant] = (some - none) / args.steps
     name = next(c[0] for c in CASES if args.case in c[0])
     print(f"\nInstructions per train step, {name}, {args.dtype} ({args.steps} steps counted):\n")
-    print(
-        "| numpy | bare graph | backproplab | backproplab - numpy | backproplab - bare | ratio "
-        "| replayed | replayed - numpy | ratio |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    numpy_, bare, engine, replayed = (per_step[v] for v in VARIANTS)
-    print(
-        f"| {numpy_:,.0f} | {bare:,.0f} | {engine:,.0f} | {engine - numpy_:,.0f} | "
-        f"{engine - bare:,.0f} | {engine / numpy_:.2f}× | {replayed:,.0f} | "
-        f"{replayed - numpy_:,.0f} | {replayed / numpy_:.2f}× |"
-    )
+    print("| numpy | backproplab | backproplab - numpy | ratio |")
+    print("|---|---|---|---|")
+    numpy_, engine = (per_step[v] for v in VARIANTS)
+    print(f"| {numpy_:,.0f} | {engine:,.0f} | {engine - numpy_:,.0f} | {engine / numpy_:.2f}× |")
 
 
 if __name__ == "__main__":

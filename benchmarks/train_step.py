@@ -11,18 +11,12 @@ whose arithmetic is many times slower) that would time something else than a tra
 
 * ``backproplab``: ``train.train_step(model, SGD, X, y)`` -- the engine, Module, cross_entropy and
   the optimizer, exactly what ``fit`` runs.
-* ``replayed``: ``train.replayed_step(model, SGD)`` -- the same step with its graph recorded once
-  and replayed on each new batch (``tape.py``), what ``fit(replay=True)`` runs.
 * ``numpy``: the same network written out by hand with the same weight layout: Z = X @ W.T + b,
   ReLU, the fused softmax-cross-entropy gradient (P - Y) / N, the backward as matmuls, and
   in-place updates. No graph, no Python objects per operation: the floor the engine can approach.
-* ``bare graph``: ``BareGraphMLP``, the engine's rows of ``ops.py`` on the same arrays, recorded on
-  a graph of bare nodes and walked back, with no Tensor, Module, optimizer object or checks: the
-  least a define-by-run graph running these rows costs, printed as its ratio to ``numpy``.
 * ``torch``: the same step in PyTorch on the CPU, if it is importable (it is not a dependency).
 
-Each variant takes two batches in turn, so that every step sees new data, as in training (a replay
-checks itself against the ordinary run until it has seen inputs other than the recorded ones).
+Each variant takes two batches in turn, so that every step sees new data, as in training.
 
 Timing: each variant is warmed up, then timed in blocks of steps; blocks of the variants alternate
 (so that a noisy neighbour slows all of them alike) and the best (fastest) block is reported: on a
@@ -42,8 +36,7 @@ with freed memory kept). So the benchmark tells glibc (``mallopt``, before any t
 freed memory for reuse: a training loop's steady state, the same for every variant.
 ``--default-allocator`` measures with glibc's defaults instead.
 
-The last part trains the digits MLP 64-128-64-10 with ``train.fit`` (ordinary and with
-``replay=True``) and with a hand-written numpy
+The last part trains the digits MLP 64-128-64-10 with ``train.fit`` and with a hand-written numpy
 loop doing the same work (same initial weights, same batches, SGD with momentum and weight decay,
 train and test evaluated after every epoch) for the number of epochs the numpy loop needs to reach
 97 % test accuracy, and compares the wall times.
@@ -68,7 +61,7 @@ from functools import partial  # noqa: E402
 import numpy as np  # noqa: E402
 
 import backproplab as bl  # noqa: E402
-from backproplab import autodiff, datasets, nn, ops, optim, train  # noqa: E402
+from backproplab import datasets, nn, optim, train  # noqa: E402
 
 LR = 0.0  # see the module docstring
 REPEATS = 31  # blocks per variant (3 with --quick)
@@ -138,71 +131,12 @@ class NumpyMLP:
         return loss
 
 
-# ------------------------------------------------------------------------------ bare graph
-class BareNode:
-    """A node of a graph with nothing but the essentials: value, gradient, the op, its inputs."""
-
-    __slots__ = ("value", "grad", "op", "inputs", "settings", "saved", "seq")
-    requires_grad = True  # every node: the first layer's linear row skips dL/dX itself
-    made = itertools.count()  # creation numbers, which the engine's toposort sorts by
-
-    def __init__(self, value: np.ndarray, op=None, inputs=(), settings=None, saved=None) -> None:
-        self.value, self.grad = value, None
-        self.op, self.inputs, self.settings, self.saved = op, inputs, settings, saved
-        self.seq = next(self.made)
-
-
-def bare_call(op: ops.Op, *inputs: BareNode, **settings) -> BareNode:
-    value = op.forward(*[x.value for x in inputs], **settings)
-    if op.saves:
-        return BareNode(value[0], op, inputs, settings, saved=value[1])
-    return BareNode(value, op, inputs, settings)
-
-
-def bare_backward(root: BareNode) -> None:
-    order = autodiff.toposort(root)  # the engine's order: it reads .inputs, .requires_grad, .seq
-    root.grad = np.ones_like(root.value)
-    for node in reversed(order):
-        if node.op is not None:
-            inputs = node.inputs
-            out = node.value if node.saved is None else node.saved
-            grads = node.op.vjp(node.grad, out, *[x.value for x in inputs], **node.settings)
-            node.grad = None
-            for x, g in zip(inputs, grads):
-                if g is not None:
-                    x.grad = g if x.grad is None else x.grad + g
-
-
-class BareGraphMLP(NumpyMLP):
-    """The engine's numpy work and nothing else: the same rows of ``ops.py`` (fused linear, relu,
-    cross_entropy on the labels), recorded on a graph and walked back in the engine's topological
-    order, but no Tensor, Module, optimizer, checks, dtype handling or error messages. What a
-    define-by-run graph in Python costs at the least, so that the engine's ratio can be read
-    against it."""
-
-    def __init__(self, weights: list[np.ndarray], biases: list[np.ndarray]) -> None:
-        super().__init__(weights, biases)
-        self.nodes = [(BareNode(W), BareNode(b)) for W, b in zip(self.W, self.b)]  # share arrays
-
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, list, list]:
-        for W, b in self.nodes:
-            W.grad = b.grad = None
-        a = BareNode(X)
-        for i, (W, b) in enumerate(self.nodes):
-            a = bare_call(ops.linear, a, W, b, input_grad=i > 0)
-            if i < len(self.nodes) - 1:
-                a = bare_call(ops.relu, a)
-        loss = bare_call(ops.cross_entropy, a, labels=y)
-        bare_backward(loss)
-        return float(loss.value), [W.grad for W, _ in self.nodes], [b.grad for _, b in self.nodes]
-
-
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
     return [m for _, m in model.named_modules() if isinstance(m, nn.Linear)]
 
 
 def numpy_twin(model: nn.Module, kind: type[NumpyMLP] = NumpyMLP) -> NumpyMLP:
-    """A NumpyMLP (or BareGraphMLP) holding copies of the model's weights."""
+    """A NumpyMLP holding copies of the model's weights."""
     layers = linear_layers(model)
     return kind([m.weight.data for m in layers], [m.bias.data for m in layers])
 
@@ -276,14 +210,12 @@ def step_rows(quick: bool, case: str = "") -> list[dict]:
                 for _ in range(2)
             ]
             model = nn.MLP(sizes, activation="relu", init="he", rng=0, dtype=dtype)
-            twin, bare = numpy_twin(model), numpy_twin(model, BareGraphMLP)
+            twin = numpy_twin(model)
             opt = optim.SGD(model.parameters(), lr=LR)
             tensors = [(bl.Tensor(X), y) for X, y in batches]
             steps = {
                 "backproplab": in_turn(partial(train.train_step, model, opt), tensors),
-                "replayed": in_turn(train.replayed_step(model, opt), batches),
                 "numpy": in_turn(partial(twin.sgd_step, lr=LR), batches),
-                "bare": in_turn(partial(bare.sgd_step, lr=LR), batches),
             }
             t_step = torch_step(sizes, dtype, batches)
             if t_step is not None:
@@ -341,14 +273,14 @@ def time_to_97(repeats: int) -> dict:
     epochs = next((i + 1 for i, a in enumerate(accs) if a >= 0.97), None)
     if epochs is None:
         raise RuntimeError("the numpy loop did not reach 97 % in 30 epochs")
-    times: dict[str, list[float]] = {"numpy": [], "backproplab": [], "replayed": []}
+    times: dict[str, list[float]] = {"numpy": [], "backproplab": []}
     acc: dict[str, float] = {"numpy": accs[epochs - 1]}
     for _ in range(repeats):
         twin = numpy_twin(nn.MLP([64, 128, 64, 10], rng=0))
         start = time.process_time()
         numpy_fit(twin, data, epochs, hp["lr"], hp["momentum"], hp["wd"], hp["seed"])
         times["numpy"].append(time.process_time() - start)
-        for name, replay in (("backproplab", False), ("replayed", True)):
+        for name in ("backproplab",):
             model = nn.MLP([64, 128, 64, 10], rng=0)
             start = time.process_time()
             opt = optim.SGD(
@@ -363,7 +295,6 @@ def time_to_97(repeats: int) -> dict:
                 batch_size=64,
                 test=(data.X_test, data.y_test),
                 rng=hp["seed"],
-                replay=replay,
             )
             times[name].append(time.process_time() - start)
             acc[name] = history.test_acc[-1]
@@ -399,11 +330,8 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, numpy {np.__version__}, "
         f"BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}, allocator: {allocator}:\n"
     )
-    head = (
-        "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio | replayed (µs) "
-        "| ratio | bare graph |"
-    )
-    rule = "|---|---|---|---|---|---|---|---|---|"
+    head = "| network | dtype | batch | numpy (µs) | backproplab (µs) | ratio |"
+    rule = "|---|---|---|---|---|---|"
     if has_torch:
         head += " torch (µs) |"
         rule += "---|"
@@ -412,9 +340,7 @@ def main() -> None:
     for r in rows:
         line = (
             f"| {r['case']} | {r['dtype']} | {r['batch']} | {r['numpy'] * 1e6:.0f} | "
-            f"{r['backproplab'] * 1e6:.0f} | {r['backproplab'] / r['numpy']:.2f}× | "
-            f"{r['replayed'] * 1e6:.0f} | {r['replayed'] / r['numpy']:.2f}× | "
-            f"{r['bare'] / r['numpy']:.2f}× |"
+            f"{r['backproplab'] * 1e6:.0f} | {r['backproplab'] / r['numpy']:.2f}× |"
         )
         if has_torch:
             line += f" {r['torch'] * 1e6:.0f} |"
@@ -426,17 +352,13 @@ def main() -> None:
             f"SGD lr 0.1 momentum 0.9 weight decay 1e-3, batch 64, best of runs):\n"
         )
         t, a = f["time"], f["acc"]
-        print("| | numpy (s) | backproplab `fit` (s) | ratio | `fit(replay=True)` (s) | ratio |")
-        print("|---|---|---|---|---|---|")
+        print("| | numpy (s) | backproplab `fit` (s) | ratio |")
+        print("|---|---|---|---|")
         print(
             f"| time | {t['numpy']:.2f} | {t['backproplab']:.2f} | "
-            f"{t['backproplab'] / t['numpy']:.2f}× | {t['replayed']:.2f} | "
-            f"{t['replayed'] / t['numpy']:.2f}× |"
+            f"{t['backproplab'] / t['numpy']:.2f}× |"
         )
-        print(
-            f"| test accuracy | {a['numpy']:.4f} | {a['backproplab']:.4f} | | "
-            f"{a['replayed']:.4f} | |"
-        )
+        print(f"| test accuracy | {a['numpy']:.4f} | {a['backproplab']:.4f} | |")
     if not has_torch:
         print("\n(torch is not installed: no torch column.)")
     print(

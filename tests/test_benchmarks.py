@@ -44,38 +44,11 @@ def test_numpy_fit_makes_the_same_updates_as_fit():
     assert accs == history.test_acc
 
 
-def test_bare_graph_computes_the_engines_loss_and_gradients():
-    rng = np.random.default_rng(3)
-    X, y = rng.standard_normal((16, 8)), rng.integers(0, 5, size=16)
-    model = nn.MLP([8, 12, 6, 5], rng=4)
-    bare = bench.numpy_twin(model, bench.BareGraphMLP)
-    loss, dW, db = bare.gradients(X, y)
-    L = bl.cross_entropy(model(bl.Tensor(X)), y)
-    L.backward()
-    assert loss == L.item()  # the same rows on the same arrays: the same numbers, bit for bit
-    for layer, gW, gb in zip(bench.linear_layers(model), dW, db):
-        np.testing.assert_array_equal(gW, layer.weight.grad)
-        np.testing.assert_array_equal(gb, layer.bias.grad)
-    # after one update, the graph's nodes must see the new weights: the next gradients must be
-    # the engine's after the same update
-    bare.sgd_step(X, y, 0.5)
-    model.zero_grad()
-    for layer, gW, gb in zip(bench.linear_layers(model), dW, db):
-        layer.weight.data -= 0.5 * gW
-        layer.bias.data -= 0.5 * gb
-    loss, dW, db = bare.gradients(X, y)
-    L = bl.cross_entropy(model(bl.Tensor(X)), y)
-    L.backward()
-    assert loss == L.item()
-    for layer, gW in zip(bench.linear_layers(model), dW):
-        np.testing.assert_array_equal(gW, layer.weight.grad)
-
-
 def test_step_rows_time_every_variant_on_batches_taken_in_turn():
     rows = bench.step_rows(quick=True, case="digits")
     assert [r["dtype"] for r in rows] == ["float32", "float64"]
     for r in rows:
-        for variant in ("backproplab", "replayed", "numpy", "bare"):
+        for variant in ("backproplab", "numpy"):
             assert 0 < r[variant] < 0.1, (variant, r[variant])  # seconds per step
     seen = []
     step = bench.in_turn(lambda X, y: seen.append((X, y)), [(1, 2), (3, 4)])
