@@ -234,6 +234,7 @@ class _Session:
         self.kernel = kernel
         self.budget = budget
         self.package_calls: list[str] = []  # forbidden calls seen during the current check
+        self.broken = ""  # why the kernel cannot be used any more ("" while it can)
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         if self.budget.spent():
@@ -273,10 +274,14 @@ class _Session:
         def answer(prompt: str) -> str:
             return _callback(prompt, functions)
 
+        allowed = self.budget.timeout()
         try:
-            run = self.kernel.execute(code, self.budget.timeout(), on_input=answer)
+            run = self.kernel.execute(code, allowed, on_input=answer)
         except KernelDied:
+            self.broken = "the kernel died while a check ran its function"
             raise GradingStop("the kernel died while running the function") from None
+        if run.status == "stuck":
+            self.broken = "the kernel stayed stuck: the remaining cells were not run"
         if run.status in ("timeout", "stuck"):
             raise GradingStop(
                 f"{name} ran longer than {self.budget.timeout():.3g} s ({run.status})"
@@ -435,7 +440,7 @@ def _evaluate(check: TeacherCheck, teacher: TeacherNotebook, session: _Session) 
     if session.package_calls:
         result.status = "package"
         result.message = (
-            f"{check.exercise}: answered by calling {', '.join(session.package_calls[:3])}: "
+            f"answered by calling {', '.join(session.package_calls[:3])}: "
             "the exercise asks for your own code, scored 0"
         )
     result.score = check.points if result.status == "correct" else 0.0
@@ -541,6 +546,7 @@ def _grade_into(
             grade.problems.append(str(error))
             kernel = None
         stopped = kernel is None
+        session = _Session(kernel, budget) if kernel is not None else None
         try:
             for index, step in plan:
                 if isinstance(step, TeacherCheck):
@@ -549,26 +555,36 @@ def _grade_into(
                             step.exercise, step.points, 0.0, "not run", "the kernel was stopped"
                         )
                     else:
-                        results[step.grade_id] = _evaluate(step, teacher, _Session(kernel, budget))
+                        results[step.grade_id] = _evaluate(step, teacher, session)
+                        if session.broken:
+                            grade.problems.append(session.broken)
+                            stopped = True
                     continue
                 if stopped or not step.strip():
                     continue
                 if budget.spent():
                     grade.problems.append(
-                        f"the notebook ran past its time budget of {budget.seconds:g} s: "
-                        f"cells from {index} on were not run"
+                        f"the notebook ran past its time budget of {budget.seconds:g} s before "
+                        f"cell {index}: the rest was not run"
                     )
                     stopped = True
                     continue
+                allowed = budget.timeout()
                 try:
-                    run = kernel.execute(step, budget.timeout())
+                    run = kernel.execute(step, allowed)
                 except KernelDied:
                     grade.problems.append(f"the kernel died in cell {index}: the rest was not run")
                     stopped = True
                     continue
-                if run.status in ("timeout", "stuck"):
+                if run.status in ("timeout", "stuck") and allowed < limits.timeout:
+                    grade.problems.append(
+                        f"the notebook ran past its time budget of {budget.seconds:g} s in cell "
+                        f"{index}: the rest was not run"
+                    )
+                    stopped = True
+                elif run.status in ("timeout", "stuck"):
                     grade.problems.append(f"cell {index} ran longer than {limits.timeout:g} s")
-                if run.status == "stuck":
+                if run.status == "stuck" and not stopped:
                     grade.problems.append(
                         "the kernel stayed stuck: the remaining cells were not run"
                     )
@@ -583,7 +599,7 @@ def _grade_into(
                 kernel.close()
     grade.checks = [results[c.grade_id] for c in teacher.checks]
     for result in grade.checks:
-        if result.status in ("error", "package") and result.message:
+        if result.status in ("error", "package", "timeout") and result.message:
             grade.problems.append(f"{result.exercise}: {result.message}")
 
 

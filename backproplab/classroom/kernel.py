@@ -147,6 +147,8 @@ class Kernel:
                     replied = True
             except queue.Empty:
                 pass
+        if not self.alive():  # e.g. the code killed the launcher, the kernel's parent
+            raise KernelDied("the kernel died")
         if result.status == "ok" and result.errors:
             result.status = "error"
         result.seconds = time.monotonic() - start

@@ -159,6 +159,9 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         code = frame.f_code
         if code in own or not code.co_filename.startswith(_PACKAGE):
             return
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename.startswith(_PACKAGE):
+            return  # inside the package already: only the way in is reported
         if graph_allowed and code.co_filename in _GRAPH_FILES and code not in vjps:
             return
         where = code.co_filename[len(_PACKAGE) :].removesuffix(".py").replace(os.sep, ".")
@@ -199,7 +202,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
 
     encode = wire.Encoder(tensor=tensor)
     reply["result"] = encode(result)
-    reply["args_after"] = [_tolerant(encode, arg) for arg in args]
+    reply["args_after"] = {"list": [_tolerant(encode, arg) for arg in args]}
     jacobians = {}
     for index, t in enumerate(made[:4]):
         found = _jacobians(t, leaves)
