@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from .grading import grade_folder, scores_csv, scores_table
+from .grading import Limits, grade_folder, scores_table
 from .release import ReleaseError, release
 
 
@@ -21,8 +20,22 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    limits = Limits(timeout=args.timeout, budget=args.budget, memory_mb=args.memory)
+
+    def progress(student: str, grades: list) -> None:
+        score = sum(g.score for g in grades)
+        print(f"graded {student}: {score:g}", file=sys.stderr, flush=True)
+
     try:
-        grades = grade_folder(args.submissions, timeout=args.timeout, source=args.source)
+        grades = grade_folder(
+            args.submissions,
+            args.source,
+            limits=limits,
+            jobs=args.jobs,
+            csv_path=args.csv,
+            feedback=args.feedback,
+            on_student=progress,
+        )
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1
@@ -31,8 +44,9 @@ def _grade(args: argparse.Namespace) -> int:
         return 1
     print(scores_table(grades))
     if args.csv:
-        Path(args.csv).write_text(scores_csv(grades), encoding="utf-8")
         print(f"\nscores written to {args.csv}")
+    if args.feedback:
+        print(f"feedback for each student written to {args.feedback}")
     return 0
 
 
@@ -57,16 +71,31 @@ def main(argv: list[str] | None = None) -> int:
 
     grade = commands.add_parser(
         "grade",
-        help="run submitted notebooks and score their self-checks",
+        help="run submitted notebooks and score their exercises with the teacher's checks",
         description="Run every notebook under SUBMISSIONS (SUBMISSIONS/<student>/*.ipynb or "
-        "SUBMISSIONS/<student>.ipynb) in a fresh kernel; print a score per exercise per student.",
+        "SUBMISSIONS/<student>.ipynb) in a sandboxed kernel and judge each exercise with the "
+        "teacher's check, in the grader's own process; print a score per exercise per student.",
     )
     grade.add_argument("submissions", help="folder of submitted notebooks")
     grade.add_argument(
-        "--source", help="the teacher's notebooks: restore their check cells before running"
+        "--source",
+        required=True,
+        help="the teacher's notebooks: exercises, points and checks are taken from them",
     )
-    grade.add_argument("--timeout", type=float, default=60, help="seconds per cell (default 60)")
-    grade.add_argument("--csv", help="also write the scores to this CSV file")
+    grade.add_argument(
+        "--timeout", type=float, default=60, help="seconds per cell and per check (default 60)"
+    )
+    grade.add_argument(
+        "--budget",
+        type=float,
+        help="seconds for a whole notebook (default 5 times --timeout)",
+    )
+    grade.add_argument(
+        "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
+    )
+    grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+    grade.add_argument("--csv", help="write the scores to this CSV file, one row per student")
+    grade.add_argument("--feedback", help="write a feedback file per student into this folder")
     grade.set_defaults(run=_grade)
 
     args = parser.parse_args(argv)

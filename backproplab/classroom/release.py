@@ -22,6 +22,9 @@ What changes, and nothing else:
   as a whole (nbgrader does the same);
 * the outputs and execution counts of solution cells and of self-check cells (nbgrader
   ``grade: true``) are cleared, because they were produced by the solution;
+* so are those of every later code cell that may depend on a solution: one that mentions a name a
+  solution cell binds, or a name such a cell binds, changes or hands a solution to (and so on),
+  or that is not plain Python (magics); a later cell mentioning none of them keeps its outputs;
 * all other cells, outputs and metadata (including nbgrader's) stay as they are.
 
 The markers are nbgrader's, so a teacher who runs nbgrader can use the same sources with
@@ -30,6 +33,7 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import shutil
@@ -102,10 +106,77 @@ def _nbgrader(cell: nbformat.NotebookNode) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def _root(node: ast.AST) -> str | None:
+    """The name at the root of ``a.b[c].d``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _mentioned(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _bound(tree: ast.AST) -> set[str]:
+    """Names a cell binds (assignments, defs, imports) or changes (``a.b = ...``)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+            names.add(_root(node) or "")
+    return names
+
+
+def _spread(tree: ast.AST, tainted: set[str]) -> set[str]:
+    """What a cell that uses a solution passes it on to: every name it binds or changes, and
+    whatever a call handed a tainted value may have changed (``registry.add(silu)``)."""
+    names = _bound(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            arguments = [*node.args, *(k.value for k in node.keywords)]
+            if any(_mentioned(a) & tainted for a in arguments):
+                names.add(_root(node.func) or "")
+                for argument in arguments:
+                    names |= _mentioned(argument)
+    return names
+
+
+def _depends_on_solutions(notebook: nbformat.NotebookNode) -> list[bool]:
+    """For each cell: may its outputs show something a solution computed? (see module doc)"""
+    tainted: set[str] = set()
+    seen_solution = False
+    flags = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            flags.append(False)
+            continue
+        meta = _nbgrader(cell)
+        try:
+            tree: ast.AST | None = ast.parse(cell.source)
+        except SyntaxError:
+            tree = None
+        if BEGIN_SOLUTION in cell.source or meta.get("solution", False):
+            seen_solution = True
+            tainted |= _bound(tree) if tree is not None else set()
+            flags.append(True)
+            continue
+        depends = seen_solution and (tree is None or bool(_mentioned(tree) & tainted))
+        if depends and tree is not None:
+            tainted |= _spread(tree, tainted)
+        flags.append(depends)
+    return flags
+
+
 def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``notebook`` with solutions stubbed and their outputs cleared (see module doc)."""
     student = copy.deepcopy(notebook)
-    for cell in student.cells:
+    depends = _depends_on_solutions(notebook)
+    for cell, dependent in zip(student.cells, depends):
         meta = _nbgrader(cell)
         has_region = BEGIN_SOLUTION in cell.source
         is_solution = has_region or meta.get("solution", False)
@@ -118,7 +189,7 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.source = "\n".join(
                 code_stub(fallback) if cell.cell_type == "code" else [TEXT_STUB]
             )
-        if cell.cell_type == "code" and (is_solution or meta.get("grade", False)):
+        if cell.cell_type == "code" and (is_solution or meta.get("grade", False) or dependent):
             cell.outputs = []
             cell.execution_count = None
     return student

@@ -1,0 +1,155 @@
+"""Run code in a student's sandboxed kernel (sandbox.py), with time limits, and stop it for good."""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sandbox import SandboxKernelManager, kill_group, kill_tagged
+
+# Variables a kernel must not inherit: they tell it where the grader runs.
+_HIDDEN_VARIABLES = ("PWD", "OLDPWD", "JPY_SESSION_NAME")
+_ONE_THREAD = {  # 2 cores, several kernels at once: no BLAS thread pools
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+}
+
+
+class KernelDied(RuntimeError):
+    """The kernel (or its launcher) is gone."""
+
+
+@dataclass
+class Execution:
+    """What running one piece of code gave."""
+
+    status: str  # "ok", "error", "timeout" or "stuck" (ignored the interrupt)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (ename, evalue)
+    displays: list[dict] = field(default_factory=list)  # display_data / execute_result bundles
+    seconds: float = 0.0
+
+
+class Kernel:
+    """A python3 kernel started through the sandbox launcher in ``cwd``.
+
+    ``memory_mb`` limits its address space. Use as a context manager: on exit the kernel, its
+    process group and every process tagged with its token are killed.
+    """
+
+    def __init__(self, cwd: Path, memory_mb: int) -> None:
+        self.token = secrets.token_hex(16)
+        self.km = SandboxKernelManager(kernel_name="python3")
+        self.km.memory_mb = memory_mb
+        self.km.token = self.token
+        env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_VARIABLES}
+        env.update(_ONE_THREAD)
+        self.km.start_kernel(
+            cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.pgid = self.km.process_group()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            self.kc.wait_for_ready(timeout=60)
+        except RuntimeError as error:
+            self.close()
+            raise KernelDied(f"the kernel did not start: {error}") from None
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the kernel, its launcher, their process group and everything tagged as theirs."""
+        try:
+            self.kc.stop_channels()
+        except Exception:  # noqa: BLE001 - closing must not fail
+            pass
+        kill_group(self.pgid)
+        kill_tagged(self.token)
+        try:
+            self.km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001
+            pass
+        kill_group(self.pgid)
+        kill_tagged(self.token)
+        try:
+            self.km.cleanup_resources()
+        except Exception:  # noqa: BLE001
+            pass
+
+    def alive(self) -> bool:
+        """False once the launcher (the kernel's parent) has exited."""
+        try:
+            return bool(self.km.is_alive())
+        except Exception:  # noqa: BLE001
+            return False
+
+    def execute(
+        self,
+        code: str,
+        timeout: float,
+        on_input: Callable[[str], str] | None = None,
+    ) -> Execution:
+        """Run ``code``; interrupt it after ``timeout`` s. ``on_input(prompt)`` answers input().
+
+        Raises KernelDied when the kernel dies on the way.
+        """
+        start = time.monotonic()
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=on_input is not None)
+        result = Execution("ok")
+        deadline = start + max(timeout, 0.01)
+        interrupted_at: float | None = None
+        replied = idle = False
+        while not (replied and idle):
+            now = time.monotonic()
+            if interrupted_at is None and now > deadline:
+                self.km.interrupt_kernel()
+                interrupted_at = now
+                result.status = "timeout"
+            if interrupted_at is not None and now > interrupted_at + min(max(timeout, 1.0), 3.0):
+                result.status = "stuck"
+                break
+            if on_input is not None:
+                try:
+                    request = self.kc.get_stdin_msg(timeout=0)
+                    if request["msg_type"] == "input_request":
+                        self.kc.input(on_input(request["content"].get("prompt", "")))
+                except queue.Empty:
+                    pass
+            try:
+                message = self.kc.get_iopub_msg(timeout=0.02)
+            except queue.Empty:
+                message = None
+                if not self.alive():
+                    raise KernelDied("the kernel died") from None
+            if message is not None and message["parent_header"].get("msg_id") == msg_id:
+                kind, content = message["msg_type"], message["content"]
+                if kind == "error":
+                    result.errors.append((content.get("ename", ""), content.get("evalue", "")))
+                elif kind in ("display_data", "execute_result"):
+                    result.displays.append(content.get("data", {}))
+                elif kind == "status" and content.get("execution_state") == "idle":
+                    idle = True
+            try:
+                reply = self.kc.get_shell_msg(timeout=0)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    replied = True
+            except queue.Empty:
+                pass
+        if not self.alive():  # e.g. the code killed the launcher, the kernel's parent
+            raise KernelDied("the kernel died")
+        if result.status == "ok" and result.errors:
+            result.status = "error"
+        result.seconds = time.monotonic() - start
+        return result

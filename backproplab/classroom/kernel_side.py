@@ -1,0 +1,212 @@
+"""The grader's helper inside a student's kernel: call one student function on data, reply data.
+
+The grader runs ``call(namespace, name, request)`` in the kernel after the student's cells. It
+rebuilds the arguments (see wire.py), calls the student's function, and displays one reply: the
+result and the arguments after the call (so a check can see whether they were modified), or the
+exception it raised, plus every call the function made into backproplab's own code that the
+exercise is not meant to use. Nothing here decides a verdict: the grader does, in its own process.
+A student can patch this module in their kernel; that changes only what their kernel replies,
+which their function could choose anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+
+from . import wire
+
+REPLY_MIME = "application/x-backproplab-reply"
+CALLBACK_PROMPT = "backproplab-callback:"
+MAX_JACOBIAN = 4096  # output entries: a larger Tensor result is sent without its gradients
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(wire.__file__))) + os.sep
+# What an exercise on Tensors may use: building a graph (Tensor methods, ops' forwards).
+_GRAPH_FILES = {_PACKAGE + name for name in ("tensor.py", "ops.py", "functional.py")}
+
+
+def _vjp_codes() -> set:
+    """The code of every vjp rule in backproplab.ops: no exercise may call one."""
+    from .. import ops
+
+    codes = set()
+    for value in vars(ops).values():
+        vjp = getattr(value, "vjp", None)
+        if type(value).__name__ == "Op" and hasattr(vjp, "__code__"):
+            codes.add(vjp.__code__)
+        if callable(value) and "vjp" in getattr(value, "__name__", ""):
+            codes.add(value.__code__)
+    return codes
+
+
+class _Remote:
+    """A function of the grader's: calling it asks the grader (over stdin) to run it."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        profiler = sys.getprofile()
+        sys.setprofile(None)  # the round trip is the grader's, not the student's
+        try:
+            encode = wire.Encoder()
+            request = {"call": self.number, "args": encode(args), "kwargs": encode(kwargs)}
+            reply = wire.loads(input(CALLBACK_PROMPT + wire.dumps(request)))
+            if "error" in reply:
+                raise RuntimeError(str(reply["error"]))
+            return wire.Decoder()(reply["ok"])
+        finally:
+            sys.setprofile(profiler)
+
+
+def _rebuild(nodes: list[dict]) -> list:
+    """Tensors from the grader's node table (inputs listed before the nodes using them)."""
+    from ..tensor import Tensor
+
+    class _OpName:  # enough of an op for code that walks a graph
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __repr__(self) -> str:
+            return f"Op({self.name!r})"
+
+    built: list = []
+    for node in nodes:
+        t = Tensor(wire.array_from_text(node["data"]), requires_grad=node["rg"], name=node["name"])
+        if node["op"] is not None:
+            t.op = _OpName(node["op"])
+            t.inputs = tuple(built[i] for i in node["inputs"])
+        built.append(t)
+    return built
+
+
+def _graph(root) -> list:
+    """Every tensor ``root`` depends on (itself included), without recursion."""
+    seen, stack, out = {id(root)}, [root], []
+    while stack:
+        t = stack.pop()
+        out.append(t)
+        for parent in getattr(t, "inputs", ()):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return out
+
+
+def _jacobians(t, leaves: list[tuple[int, Any]]) -> dict[str, str] | None:
+    """d t / d leaf (rows: t's entries) for each (node index, leaf) t's graph reaches, by one
+    backward() per entry of t."""
+    if t.op is None or t.data.size > MAX_JACOBIAN:
+        return None
+    graph = _graph(t)
+    inside = {id(n) for n in graph}
+    reached = [(i, leaf) for i, leaf in leaves if id(leaf) in inside]
+    rows: dict[int, list] = {i: [] for i, _ in reached}
+    for k in range(t.data.size):
+        for node in graph:
+            node.grad = None
+        seed = np.zeros(t.data.size)
+        seed[k] = 1.0
+        t.backward(seed.reshape(t.data.shape))
+        for i, leaf in reached:
+            grad = leaf.grad if leaf.grad is not None else np.zeros(leaf.data.shape)
+            rows[i].append(np.asarray(grad, dtype=np.float64).ravel())
+    for node in graph:
+        node.grad = None
+    return {str(i): wire.array_to_text(np.array(r)) for i, r in rows.items()}
+
+
+def _tolerant(encode, value: Any) -> Any:
+    """``value`` encoded, or None when it cannot be (a callable the grader passed...)."""
+    try:
+        return encode(value)
+    except wire.WireError:
+        return None
+
+
+def call(namespace: dict, name: str, request_text: str) -> None:
+    """Call ``namespace[name]`` on the request's arguments; display the reply (see module doc)."""
+    from IPython.display import display
+
+    reply: dict[str, Any] = {}
+    try:
+        reply = _call(namespace, name, request_text)
+    except Exception as error:  # noqa: BLE001 - whatever happens, the grader gets a reply
+        reply = {"status": "grader", "error": f"{type(error).__name__}: {error}"}
+    display({REPLY_MIME: wire.dumps(reply)}, raw=True)
+
+
+def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
+    request = wire.loads(request_text)
+    fn = namespace.get(name)
+    if not callable(fn):
+        return {"status": "missing"}
+    nodes = _rebuild(request["nodes"])
+    decode = wire.Decoder(tensor=lambda i: nodes[i], function=_Remote)
+    args, kwargs = decode(request["args"]), decode(request["kwargs"])
+    graph_allowed = bool(nodes)
+    vjps = _vjp_codes()
+    own = {_Remote.__call__.__code__}
+    forbidden: list[str] = []
+
+    def profile(frame, event, arg):
+        if event != "call":
+            return
+        code = frame.f_code
+        if code in own or not code.co_filename.startswith(_PACKAGE):
+            return
+        caller = frame.f_back
+        if caller is not None and caller.f_code.co_filename.startswith(_PACKAGE):
+            return  # inside the package already: only the way in is reported
+        if graph_allowed and code.co_filename in _GRAPH_FILES and code not in vjps:
+            return
+        where = code.co_filename[len(_PACKAGE) :].removesuffix(".py").replace(os.sep, ".")
+        label = f"backproplab.{where}.{code.co_qualname}"
+        if label not in forbidden:
+            forbidden.append(label)
+
+    reply: dict[str, Any] = {"status": "ok"}
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    try:
+        result = fn(*args, **kwargs)
+    except BaseException as error:  # noqa: BLE001 - the check decides what an exception means
+        result = None
+        reply["status"] = "raised"
+        reply["error_type"] = type(error).__name__
+        reply["error"] = str(error)
+    finally:
+        tampered = sys.getprofile() is not profile
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
+    reply["package_calls"] = forbidden
+    reply["profiler_removed"] = tampered
+    sent = {id(t): i for i, t in enumerate(nodes)}
+    leaves = [(i, t) for i, t in enumerate(nodes) if t.op is None and t.requires_grad]
+    made: list = []
+
+    def tensor(t):
+        if id(t) in sent:
+            return {"ref": sent[id(t)]}
+        made.append(t)
+        return {
+            "data": wire.array_to_text(t.data),
+            "rg": bool(t.requires_grad),
+            "leaf": t.op is None,
+            "index": len(made) - 1,
+        }
+
+    encode = wire.Encoder(tensor=tensor)
+    reply["result"] = encode(result)
+    reply["args_after"] = {"list": [_tolerant(encode, arg) for arg in args]}
+    jacobians = {}
+    for index, t in enumerate(made[:4]):
+        found = _jacobians(t, leaves)
+        if found is not None:
+            jacobians[str(index)] = found
+    reply["jacobians"] = jacobians
+    return reply

@@ -1,0 +1,41 @@
+"""The kernel launcher of sandbox.py, run as a script: memory limit, fork, wait.
+
+``python launcher.py --memory MB --token T -- <kernel command>``: see sandbox.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import sys
+
+TOKEN_VARIABLE = "BACKPROPLAB_GRADING"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Limit the memory, start the kernel as a child, wait for it; its exit status."""
+    parser = argparse.ArgumentParser(prog="launcher.py")
+    parser.add_argument("--memory", type=int, required=True, help="address space limit, MB")
+    parser.add_argument("--token", required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    limit = args.memory * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.environ[TOKEN_VARIABLE] = args.token
+    child = os.fork()
+    if child == 0:
+        try:
+            os.execvp(command[0], command)
+        finally:
+            os._exit(127)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader's interrupts are for the kernel
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status) & 0xFF
+
+
+if __name__ == "__main__":
+    sys.exit(main())

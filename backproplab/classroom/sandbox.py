@@ -1,0 +1,76 @@
+"""A student's kernel, started so that it cannot take the grader down with it.
+
+``python launcher.py --memory MB --token T -- <kernel command>`` (the file next to this one, run
+as a script so that it imports nothing of the grader's) is what the grader starts instead of the
+kernel itself. It
+
+* lowers the address-space limit (``RLIMIT_AS``) to ``MB`` megabytes, for itself and the kernel;
+* forks: the kernel is its child, so the kernel's parent is this launcher, not the grader
+  (``os.kill(os.getppid(), SIGKILL)`` in a notebook ends the launcher, and with it only that
+  student's run);
+* ignores the interrupt the grader sends to the whole process group (the kernel gets it).
+
+jupyter_client already starts the launcher in a session of its own, so the launcher, the kernel
+and every process they start share one process group, killed as a whole at the end. A process
+that leaves the group (``setsid``, a double fork) still carries the environment variable
+``BACKPROPLAB_GRADING=<token>``; ``kill_tagged`` finds those by their environment and kills them.
+A process that also clears its environment escapes: see docs/teaching.md (use a container).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from jupyter_client.manager import KernelManager
+
+TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # launcher.py sets it too
+LAUNCHER = Path(__file__).with_name("launcher.py")
+
+
+def kill_group(pgid: int | None) -> None:
+    """SIGKILL every process of group ``pgid`` (nothing if it is gone)."""
+    if pgid and pgid > 1 and pgid != os.getpgid(0):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def kill_tagged(token: str) -> int:
+    """SIGKILL every process whose environment holds ``BACKPROPLAB_GRADING=token``; how many."""
+    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    killed = 0
+    for _ in range(3):  # a process may fork while we look: look again
+        found = 0
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                    found += 1
+            except (OSError, ValueError):
+                continue
+        killed += found
+        if not found:
+            break
+        time.sleep(0.05)
+    return killed
+
+
+class SandboxKernelManager(KernelManager):
+    """A KernelManager whose kernel is started through the launcher above."""
+
+    memory_mb: int = 2048
+    token: str = ""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        command = super().format_kernel_cmd(extra_arguments)
+        launcher = [sys.executable, str(LAUNCHER)]
+        return [*launcher, "--memory", str(self.memory_mb), "--token", self.token, "--", *command]
+
+    def process_group(self) -> int | None:
+        """The kernel's process group (the launcher's pid), if it was started."""
+        return getattr(self.provisioner, "pgid", None) if self.provisioner else None
