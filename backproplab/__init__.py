@@ -17,6 +17,7 @@ from .autodiff import (
     sum_to_shape,
     toposort,
 )
+from .convolution import avg_pool2d, col2im, conv2d, im2col, max_pool2d
 from .functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -29,6 +30,7 @@ from .functional import (
     where,
 )
 from .gradcheck import GradcheckError, check_direction, gradcheck, nudge_check
+from .normalization import batch_norm, layer_norm
 from .ops import (
     Op,
     ShapeError,
