@@ -156,3 +156,56 @@ def test_layer_norm_backward_hints(wrong, words):
 
 def test_layer_norm_backward_not_done():
     assert nb13.check_layer_norm_backward(stub).status == "not done"
+
+
+# ------------------------------------------------------------------------------- fold_batch_norm
+def fold(linear, bn, eps=None, mean=True, scale_bias=True, sqrt=True):
+    eps = bn.eps if eps is None else eps
+    var = bn.running_var + eps
+    s = bn.weight.data / (np.sqrt(var) if sqrt else var)
+    W = linear.weight.data * s[:, None]  # row o of W feeds output unit o
+    shift = linear.bias.data - (bn.running_mean if mean else 0)
+    b = (s * shift if scale_bias else shift) + bn.bias.data
+    return W, b
+
+
+def test_fold_batch_norm_correct():
+    feedback = nb13.check_fold_batch_norm(fold)
+    assert feedback.passed, feedback
+
+
+def folding_in_place(linear, bn):
+    W, b = fold(linear, bn)
+    linear.weight.data *= 1.0 + 0 * W[:, :1]  # unchanged values, but ...
+    bn.running_var[:] = 1.0  # ... the trained statistics are overwritten
+    return W, b
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda linear, bn: fold(linear, bn, eps=0.0), "eps is missing"),
+        (lambda linear, bn: fold(linear, bn, mean=False), "running mean"),
+        (lambda linear, bn: fold(linear, bn, scale_bias=False), "which terms"),
+        (lambda linear, bn: fold(linear, bn, sqrt=False), "standard deviation"),
+        (lambda linear, bn: (fold(linear, bn)[0].T, fold(linear, bn)[1]), "layout"),
+        (
+            lambda linear, bn: (linear.weight.data * bn.weight.data[:, None], fold(linear, bn)[1]),
+            "not yet",
+        ),  # fmt: skip
+        (
+            lambda linear, bn: (linear.weight.data * bn.weight.data[None, :], linear.bias.data),
+            "ValueError",
+        ),  # fmt: skip
+        (folding_in_place, "leave the trained layers"),
+        (lambda linear, bn: fold(linear, bn)[0], "two arrays"),
+    ],
+)
+def test_fold_batch_norm_hints(wrong, words):
+    feedback = nb13.check_fold_batch_norm(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "[:, None]" not in feedback.message and "np." not in feedback.message
+
+
+def test_fold_batch_norm_not_done():
+    assert nb13.check_fold_batch_norm(stub).status == "not done"

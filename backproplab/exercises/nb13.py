@@ -17,7 +17,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import Feedback, attempt, close, correct, hint, result_array
 
-__all__ = ["check_batch_norm_backward", "check_batch_norm_rescue", "check_layer_norm_backward"]
+__all__ = ["check_batch_norm_backward", "check_fold_batch_norm", "check_layer_norm_backward"]
 
 EPS = 1e-5
 UNBIASED = (
@@ -295,7 +295,84 @@ def check_layer_norm_backward(layer_norm_backward: Callable) -> Feedback:
     )
 
 
-# ---------------------------------------------------------------------------- batch_norm_rescue
-def check_batch_norm_rescue(build_model: Callable) -> Feedback:
-    """Placeholder replaced below once the package's BatchNorm1d exists."""
-    raise NotImplementedError
+# ------------------------------------------------------------------------------ fold_batch_norm
+def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
+    """``fold_batch_norm(linear, bn)`` -> ``(W, b)``: one affine map x W^T + b that equals
+    ``bn(linear(x))`` in evaluation mode, for a ``bl.nn.Linear`` and a ``bl.nn.BatchNorm1d``.
+
+    The reference is numpy on the layers' arrays: gamma * (z - running_mean) /
+    sqrt(running_var + eps) + beta with z = x W^T + b. The batch norm here has eps = 0.1, so that
+    forgetting eps shows, and running statistics far from 0 and 1."""
+    from ..nn import BatchNorm1d, Linear  # here: nn imports this package's siblings
+
+    name = "fold_batch_norm"
+    rng = np.random.default_rng(132)
+    n_in, n_out = 5, 3  # not square: a transposed or misplaced scale cannot go unnoticed
+    linear = Linear(n_in, n_out, rng=rng)
+    linear.bias.data = rng.standard_normal(n_out)
+    bn = BatchNorm1d(n_out, eps=0.1)
+    bn.weight.data = rng.uniform(0.5, 2.0, n_out) * np.array([1.0, -1.0, 1.0])
+    bn.bias.data = rng.standard_normal(n_out)
+    bn.running_mean[:] = rng.standard_normal(n_out) * 2
+    bn.running_var[:] = rng.uniform(0.2, 3.0, n_out)
+    arrays = {
+        "linear.weight": linear.weight.data,
+        "linear.bias": linear.bias.data,
+        "bn.weight": bn.weight.data,
+        "bn.bias": bn.bias.data,
+        "bn.running_mean": bn.running_mean,
+        "bn.running_var": bn.running_var,
+    }
+    before = {key: value.copy() for key, value in arrays.items()}
+    bn.eval()
+    result = attempt(name, fold_batch_norm, linear, bn)
+    if isinstance(result, Feedback):
+        return result
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return hint(name, "return two arrays, in this order: (W, b).")
+    W = result_array(name, result[0], what="W")
+    if isinstance(W, Feedback):
+        return W
+    if W.shape == (n_in, n_out):
+        return hint(name, f"W has shape {W.shape}: keep Linear's layout (n_out, n_in).")
+    W = result_array(name, W, (n_out, n_in), "W")
+    if isinstance(W, Feedback):
+        return W
+    b = result_array(name, result[1], (n_out,), "b")
+    if isinstance(b, Feedback):
+        return b
+    for key, value in arrays.items():
+        if not np.array_equal(value, before[key]):
+            return hint(
+                name,
+                f"{key} changed: build new arrays, and leave the trained layers as they were.",
+            )
+    x = rng.standard_normal((7, n_in))
+    w0, b0 = before["linear.weight"], before["linear.bias"]
+    gamma, beta = before["bn.weight"], before["bn.bias"]
+    mean, var = before["bn.running_mean"], before["bn.running_var"]
+    z = x @ w0.T + b0
+    expected = gamma * (z - mean) / np.sqrt(var + bn.eps) + beta
+    got = x @ W.T + b
+    if _close(got, expected):
+        return correct(name, "x W^T + b equals the two layers in evaluation mode.")
+    scale = gamma / np.sqrt(var + bn.eps)
+    if _close(W, w0 * scale[:, None]):
+        if _close(b, scale * b0 + beta):
+            return hint(name, "W is right; b forgets that the running mean is subtracted.")
+        if _close(b, b0 - mean + beta) or _close(b, scale * (b0 - mean)):
+            return hint(name, "W is right; in b, which terms does the scale multiply?")
+        return hint(name, "W is right, b is not yet: expand gamma * (z - mean) / s + beta.")
+    if _close(W, w0 * (gamma / np.sqrt(var))[:, None]):
+        return hint(
+            name, "close, but eps is missing: it sits under the square root in evaluation too."
+        )
+    if _close(W, w0 * (gamma / (var + bn.eps))[:, None]):
+        return hint(
+            name, "you divided by the variance: batch norm divides by a standard deviation."
+        )
+    return hint(
+        name,
+        "not yet: each output unit o of the Linear layer is scaled by its own factor: which "
+        "axis of W belongs to o?",
+    )
