@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autodiff import MODE
 from .ops import Op, ShapeError
+from .tape import ReplayError
 from .tensor import ArrayLike, Tensor
 
 __all__ = ["batch_norm", "layer_norm"]
@@ -124,6 +126,9 @@ def batch_norm(
     ``training=False``: normalise with ``running_mean`` and ``running_var``; nothing changes.
     The running averages are plain numpy arrays of shape (C,) (or None, in training only); they
     get no gradient. Arguments and rules are ``torch.nn.functional.batch_norm``'s.
+
+    Training mode with running averages cannot be recorded for a replay (``tape.py``,
+    ``fit(replay=True)``): it raises ``ReplayError`` rather than update the averages twice.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     c = x.shape[1] if x.ndim >= 2 else 0
@@ -140,6 +145,14 @@ def batch_norm(
     message = _batch_norm_error(*arrays, **settings)
     if message:
         raise ShapeError(f"batch_norm: {message}")
+    if MODE.recording and training and running_mean is not None:
+        # A replay (tape.py) checks its first calls by running fn a second time: the running
+        # averages would be updated twice, and evaluation would differ from an eager run.
+        raise ReplayError(
+            "batch_norm: a graph that updates running averages (training mode) cannot be "
+            "replayed: checking a replay runs it twice and would update them twice; train "
+            "without replay"
+        )
     return batch_norm_op(x, weight, bias, **settings)
 
 

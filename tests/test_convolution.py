@@ -303,3 +303,26 @@ def test_pooling_errors_name_the_op_and_the_shapes():
     with pytest.raises(bl.ShapeError) as err:
         bl.avg_pool2d(np.zeros((4, 4)), 2)
     assert str(err.value) == "avg_pool2d: expected an input of shape (N, C, H, W), got shape (4, 4)"
+
+
+def test_a_conv_net_trains_the_same_with_and_without_replay():
+    from backproplab import datasets, optim, train
+
+    data = datasets.digits()
+
+    def run(replay):
+        rng = np.random.default_rng(0)
+        model = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 4, 3, stride=2, rng=rng), nn.AvgPool2d(1), nn.Flatten(),
+            nn.Linear(4, 10, rng=rng),
+        )  # fmt: skip
+        X = data.X_train[:200].reshape(-1, 1, 8, 8)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        train.fit(model, X, data.y_train[:200], optimizer=opt, epochs=2, batch_size=64, rng=0,
+                  replay=replay)  # fmt: skip
+        return model
+
+    eager, replayed = run(False), run(True)
+    for (name, a), (_, b) in zip(eager.named_parameters(), replayed.named_parameters()):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)

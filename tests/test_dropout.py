@@ -77,3 +77,14 @@ def test_train_and_eval_switch_every_submodule():
     np.testing.assert_array_equal(net(x).data, net(x).data)  # eval: deterministic
     net.train()
     assert not np.array_equal(net(x).data, net(x).data)  # training: new dropout masks
+
+
+def test_a_replay_refuses_dropout_in_training_mode():
+    """The mask is drawn outside the ops, so a recording would freeze it: the replay's check
+    finds that out and raises instead of reusing one mask for every batch."""
+    layer = nn.Sequential(nn.Linear(4, 6, rng=0), nn.Dropout(0.5, rng=1))
+    replayed = bl.replay(lambda X: layer(X).sum())
+    rng = np.random.default_rng(2)
+    replayed(rng.standard_normal((3, 4)))
+    with pytest.raises(bl.ReplayError, match=r"differs from running fn again"):
+        replayed(rng.standard_normal((3, 4)))

@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 import backproplab as bl
-from backproplab import nn, optim
+from backproplab import datasets, nn, optim, train
+from backproplab.tape import ReplayError
 
 EPS = 1e-5
 # (N, C), (N, C, L), (N, C, H, W); batch 1 (with pixels: 4 values per channel)
@@ -314,3 +315,21 @@ def test_layer_norm_errors_name_the_op_and_the_shapes():
     with pytest.raises(bl.ShapeError) as err:
         bl.layer_norm(np.zeros((2, 3, 4)), 4, bl.Tensor(np.ones(3)))
     assert str(err.value) == "layer_norm: weight of shape (3,) does not fit normalized_shape (4,)"
+
+
+def test_replay_refuses_training_mode_batch_norm_and_replays_evaluation_mode():
+    """A replay checks its first calls by running fn twice: in training mode that would update
+    the running averages twice (and evaluation would differ from an eager run), so it raises."""
+    data = datasets.digits()
+    model = nn.Sequential(nn.Linear(64, 8, rng=0), nn.BatchNorm1d(8), nn.ReLU(),
+                          nn.Linear(8, 10, rng=1))  # fmt: skip
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ReplayError, match=r"^batch_norm: a graph that updates running averages"):
+        train.fit(model, data.X_train[:128], data.y_train[:128], optimizer=opt, epochs=1,
+                  batch_size=64, rng=0, replay=True)  # fmt: skip
+    model.eval()
+    replayed = bl.replay(lambda X: model(X).sum())
+    for X in (data.X_test[:16], data.X_test[16:32], data.X_test[32:48]):
+        with bl.no_grad():
+            eager = model(bl.Tensor(X)).sum().item()
+        assert replayed(X).item() == eager
