@@ -52,7 +52,10 @@ def _pairs(op: str, kernel_size: Pair, stride: Pair, padding: Pair) -> tuple[tup
 
 
 def output_size(
-    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding=(0, 0)
+    size: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int] = (0, 0),
 ) -> tuple[int, int]:
     """(OH, OW): how many windows fit down and across an image of ``size`` (H, W)."""
     return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
