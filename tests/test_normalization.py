@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 import backproplab as bl
 from backproplab import datasets, nn, optim, train
@@ -333,3 +335,36 @@ def test_replay_refuses_training_mode_batch_norm_and_replays_evaluation_mode():
         with bl.no_grad():
             eager = model(bl.Tensor(X)).sum().item()
         assert replayed(X).item() == eager
+
+
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple),
+    training=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_batch_norm_over_shapes_matches_the_composite_graph_and_a_directional_check(
+    shape, training, seed
+):
+    assume(not training or np.prod(shape) // shape[1] > 1)
+    x, w, b = inputs(shape, seed)
+    c = shape[1]
+    rm, rv = np.linspace(-1, 1, c), np.linspace(0.5, 2, c)
+    fn = lambda x, w, b: bl.batch_norm(x, rm.copy(), rv.copy(), w, b, training)  # noqa: E731
+    assert bl.check_direction(fn, x, w, b, seed=seed).passed
+    if training:
+        np.testing.assert_allclose(fn(x, w, b).data, composite_batch_norm(x, w, b).data,
+                                   rtol=1e-10, atol=1e-12)  # fmt: skip
+
+
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
+    k=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+)
+def test_layer_norm_over_shapes_passes_a_directional_check(shape, k, seed):
+    assume(k <= len(shape) and np.prod(shape[-k:]) > 1)
+    rng = np.random.default_rng(seed)
+    x = bl.Tensor(rng.standard_normal(shape), requires_grad=True)
+    w = bl.Tensor(rng.uniform(0.5, 2, shape[-k:]), requires_grad=True)
+    fn = lambda x, w: bl.layer_norm(x, shape[-k:], w, w)  # noqa: E731
+    assert bl.check_direction(fn, x, w, seed=seed).passed
