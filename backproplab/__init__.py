@@ -17,6 +17,7 @@ from .autodiff import (
     sum_to_shape,
     toposort,
 )
+from .convolution import avg_pool2d, col2im, conv2d, im2col, max_pool2d
 from .functional import (
     abs,
     binary_cross_entropy,
@@ -42,6 +43,7 @@ from .functional import (
     where,
 )
 from .gradcheck import GradcheckError, check_direction, gradcheck, nudge_check
+from .normalization import batch_norm, layer_norm
 from .ops import Op, ShapeError
 from .tensor import Tensor, apply, as_array, tensor
 
@@ -50,6 +52,13 @@ __version__ = "0.1.0"
 # `from backproplab import *` brings these; bl.sum, bl.max and bl.abs stay out of it so that they
 # never shadow Python's builtins (use them as bl.sum(...)).
 __all__ = [
+    "max_pool2d",
+    "layer_norm",
+    "im2col",
+    "conv2d",
+    "col2im",
+    "batch_norm",
+    "avg_pool2d",
     "GradcheckError",
     "GradientAccumulationWarning",
     "Op",

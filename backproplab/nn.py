@@ -30,11 +30,21 @@ import numpy as np
 
 from . import functional as F
 from . import ops
+from .convolution import avg_pool2d, conv2d, max_pool2d
+from .normalization import batch_norm, layer_norm
 from .tensor import ArrayLike, Tensor, apply, as_array
 
 __all__ = [
     "MLP",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "Dropout",
+    "Flatten",
     "Identity",
+    "LayerNorm",
+    "MaxPool2d",
     "LeakyReLU",
     "Linear",
     "Module",
@@ -79,6 +89,7 @@ class Module:
     """
 
     training: bool = True
+    buffer_names: tuple[str, ...] = ()  # arrays kept but not learned (BatchNorm's running stats)
 
     def forward(self, *args: Any) -> Any:
         """The computation; subclasses define it."""
@@ -136,8 +147,11 @@ class Module:
 
     # ------------------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:
-        """Set training mode on this module and all inside it (kept for PyTorch habits: no layer
-        here behaves differently in training and evaluation). Returns self."""
+        """Set training mode (``mode=True``) or evaluation mode on this module and every module
+        inside it. ``BatchNorm1d``/``BatchNorm2d`` (batch statistics vs running averages) and
+        ``Dropout`` (random zeros vs identity) read ``self.training``; the other layers behave
+        the same in both modes. ``fit`` trains in training mode and evaluates in evaluation
+        mode. Returns self."""
         for _, m in self.named_modules():
             m.training = mode
         return self
@@ -147,24 +161,42 @@ class Module:
         return self.train(False)
 
     # ------------------------------------------------------------------- saving and restoring
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """Arrays a module keeps but does not learn (the attributes named in ``buffer_names``,
+        such as BatchNorm's ``running_mean``), with dotted names. Optimizers never see them;
+        ``state_dict`` saves them. (NB: PyTorch calls them buffers, made by ``register_buffer``.)"""
+        return [
+            (f"{prefix}.{name}" if prefix else name, getattr(module, name))
+            for prefix, module in self.named_modules()
+            for name in module.buffer_names
+        ]
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's values, keyed by dotted name."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """A copy of every parameter's values and every buffer, keyed by dotted name."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy values saved by ``state_dict`` back in; names and shapes must match."""
         params = dict(self.named_parameters())
-        if set(params) != set(state):
-            missing, extra = sorted(set(params) - set(state)), sorted(set(state) - set(params))
+        buffers = dict(self.named_buffers())
+        if set(params) | set(buffers) != set(state):
+            known = set(params) | set(buffers)
+            missing, extra = sorted(known - set(state)), sorted(set(state) - known)
             raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}")
-        for name, p in params.items():
+        for name, current in [*params.items(), *buffers.items()]:
             value = np.asarray(state[name])
-            if value.shape != p.shape:
+            if value.shape != current.shape:
                 raise ValueError(
-                    f"load_state_dict: '{name}' has shape {p.shape}, the saved value {value.shape}"
+                    f"load_state_dict: '{name}' has shape {current.shape}, the saved value "
+                    f"{value.shape}"
                 )
-            p.data = value.astype(p.dtype, copy=True)
-            p.version += 1  # graphs built with the old value can no longer backpropagate
+            if name in buffers:
+                current[...] = value  # in place: the layer keeps its own array
+            else:
+                current.data = value.astype(current.dtype, copy=True)
+                current.version += 1  # graphs built with the old value cannot backpropagate
 
     # ---------------------------------------------------------------------------- display
     def extra_repr(self) -> str:
@@ -467,3 +499,187 @@ def deep_network(
             )
     layers.append(Linear(width, n_out, init=init, rng=rng, dtype=dtype))
     return Sequential(*layers)
+
+
+# ------------------------------------------------------- convolution, normalization, dropout
+class Conv2d(Module):
+    """A 2-d convolution layer: ``conv2d(x, weight, bias, stride, padding)`` on images x of shape
+    (N, in_channels, H, W), as ``torch.nn.Conv2d``.
+
+    ``weight`` has shape (out_channels, in_channels, kh, kw): each output channel is a Linear
+    unit looking at one kh x kw window of all input channels, so its fan-in is
+    in_channels * kh * kw, and He init draws it with std sqrt(2 / fan-in) (``init`` as in
+    ``Linear``). The bias (one per output channel) starts at zero.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        bias: bool = True,
+        init: str | float = "he",
+        rng: RngLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
+        fan_in = in_channels * kh * kw
+        w = init_weight(fan_in, out_channels, init, rng, dtype)  # (out, in * kh * kw)
+        self.weight = Parameter(w.reshape(out_channels, in_channels, kh, kw))
+        self.bias = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        bias = "" if self.bias is not None else ", bias=False"
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}{bias}"
+        )
+
+
+class MaxPool2d(Module):
+    """``max_pool2d(x, kernel_size, stride)``: the maximum of every window, channel by channel."""
+
+    def __init__(
+        self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
+    ) -> None:
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+
+
+class AvgPool2d(MaxPool2d):
+    """``avg_pool2d(x, kernel_size, stride)``: the mean of every window, channel by channel."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride)
+
+
+class Flatten(Module):
+    """Flattens every axis from ``start_dim`` on: (N, C, H, W) -> (N, C * H * W) by default."""
+
+    def __init__(self, start_dim: int = 1) -> None:
+        self.start_dim = start_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.reshape(*x.shape[: self.start_dim], -1)
+
+
+class _BatchNorm(Module):
+    """Batch normalization with a learned scale ``weight`` (gamma, starts at 1) and shift
+    ``bias`` (beta, starts at 0), one per channel, and running averages of the mean and
+    variance (``running_mean`` starts at 0, ``running_var`` at 1): plain arrays, not Parameters,
+    so optimizers leave them alone; they are buffers (``named_buffers``) and ``state_dict``
+    saves them. In training mode (``train()``) the layer normalizes with the batch's statistics
+    and updates the running averages; in evaluation mode (``eval()``) it uses the averages."""
+
+    buffer_names = ("running_mean", "running_var")
+    dims: tuple[int, ...] = ()  # the numbers of axes the layer accepts
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Parameter(np.ones(num_features, dtype=dtype))
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.running_mean = np.zeros(num_features, dtype=dtype)
+        self.running_var = np.ones(num_features, dtype=dtype)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)
+        if x.ndim not in self.dims:
+            shapes = " or ".join(["(N, C)", "(N, C, L)", "(N, C, H, W)"][d - 2] for d in self.dims)
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): expected an input of shape "
+                f"{shapes}, got {x.shape}"
+            )
+        return batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias,
+            self.training, self.momentum, self.eps,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over features: input (N, C) (or (N, C, L)), each of the C features
+    normalized over the batch. See ``batch_norm``."""
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over image channels: input (N, C, H, W), each channel normalized over the
+    batch and all pixels (N * H * W values). See ``batch_norm``."""
+
+    dims = (4,)
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last axes, ``normalized_shape`` (an int for the last axis
+    alone), with a learned ``weight`` (starts at 1) and ``bias`` (starts at 0) of that shape.
+    The same in training and evaluation. See ``layer_norm``."""
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape, self.eps = tuple(shape), eps
+        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode, zero each value with probability ``p`` and scale the
+    kept ones by 1 / (1 - p), so that the expected output equals the input; in evaluation mode,
+    return the input unchanged (nothing to rescale at test time).
+
+    The zeros are drawn from ``rng`` (a numpy Generator or a seed, as elsewhere in the package):
+    the same seed gives the same masks. Backward, the gradient flows through the kept values,
+    scaled by the same 1 / (1 - p) (the mask is a constant of the ``mul`` node).
+    """
+
+    def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(rng or 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p == 1:  # every value dropped (and nothing to scale)
+            return x * np.zeros(x.shape, dtype=x.dtype)
+        keep = self.rng.random(x.shape) >= self.p
+        return x * (keep / (1 - self.p)).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

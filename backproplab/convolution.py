@@ -1,0 +1,271 @@
+"""Convolution and pooling: a matmul over every window of an image.
+
+A convolution slides a small kernel over an image and, at every position, takes the dot product of
+the kernel with the window of pixels under it. ``im2col`` copies every window into a row of a
+matrix; the convolution is then one matmul, the same ``X @ W.T`` as a Linear layer, applied to
+every window at once::
+
+    cols = im2col(x, (kh, kw), stride, padding)      # (N*OH*OW, C*kh*kw): one window per row
+    out  = cols @ weight.reshape(out_channels, -1).T  # (N*OH*OW, out_channels)
+
+So the backward pass is notebook 05's matmul rule, dW = G^T cols and dcols = G W, plus one more
+step: ``col2im``, which sends each row of dcols back to the pixels its window was copied from and
+adds up where windows overlap (a pixel that sits in nine windows gets nine contributions).
+col2im is the adjoint (the transpose) of im2col: <im2col(x), c> = <x, col2im(c)> for every x, c.
+
+Layouts are PyTorch's: images are NCHW (batch, channels, height, width), a weight is
+(out_channels, in_channels, kh, kw). The output is OH = (H + 2 padding - kh) // stride + 1 high
+(and likewise wide), as in ``torch.nn.functional.conv2d``.
+
+NB: like PyTorch and every deep-learning framework, "convolution" here is a cross-correlation:
+the kernel is not flipped. Frameworks on GPUs use im2col too, or FFTs and Winograd transforms for
+large kernels; the gradient rules are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .ops import Op, ShapeError
+from .tensor import ArrayLike, Tensor, apply
+
+__all__ = ["avg_pool2d", "col2im", "conv2d", "im2col", "max_pool2d"]
+
+Pair = int | tuple[int, int]
+
+
+def _pair(value: Pair, what: str, op: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise TypeError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _pairs(op: str, kernel_size: Pair, stride: Pair, padding: Pair) -> tuple[tuple[int, int], ...]:
+    return (
+        _pair(kernel_size, "kernel_size", op),
+        _pair(stride, "stride", op),
+        _pair(padding, "padding", op),
+    )
+
+
+def output_size(
+    size: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int] = (0, 0),
+) -> tuple[int, int]:
+    """(OH, OW): how many windows fit down and across an image of ``size`` (H, W)."""
+    return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
+
+
+def _offsets(kernel, stride, out) -> Iterator[tuple[int, int, tuple]]:
+    """For each kernel offset (i, j): the slice of the (padded) image that this offset of the
+    kernel sees, in every window at once. Loops run over the kh*kw offsets, never over pixels."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    for i in range(kh):
+        for j in range(kw):
+            down = slice(i, i + sh * (oh - 1) + 1, sh)  # rows i, i + sh, ... (oh of them)
+            across = slice(j, j + sw * (ow - 1) + 1, sw)  # columns j, j + sw, ... (ow of them)
+            yield i, j, (..., down, across)
+
+
+def _pad(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+    ph, pw = padding
+    if ph == pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # zeros around every image
+
+
+def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair = 1, padding: Pair = 0) -> np.ndarray:
+    """Every kernel-sized window of the images ``x`` (N, C, H, W), one window per row.
+
+    Returns an array of shape (N * OH * OW, C * kh * kw). Row ``(n * OH + r) * OW + c`` is the
+    window of image n whose top-left corner is at (r * stride, c * stride) of the zero-padded
+    image, flattened in the order (channel, row in kernel, column in kernel) -- the order of
+    ``weight.reshape(out_channels, -1)``, so a convolution is ``im2col(x, ...) @ W.T``.
+    """
+    kernel, stride, padding = _pairs("im2col", kernel_size, stride, padding)
+    xp = _pad(x, padding)
+    n, c = x.shape[:2]
+    oh, ow = output_size(x.shape[2:], kernel, stride, padding)
+    cols = np.empty((n, oh, ow, c, *kernel), dtype=x.dtype)
+    for i, j, window in _offsets(kernel, stride, (oh, ow)):
+        cols[..., i, j] = xp[window].transpose(0, 2, 3, 1)  # (N, C, OH, OW) -> (N, OH, OW, C)
+    return cols.reshape(n * oh * ow, c * kernel[0] * kernel[1])
+
+
+def col2im(
+    cols: np.ndarray,
+    x_shape: tuple[int, ...],
+    kernel_size: Pair,
+    stride: Pair = 1,
+    padding: Pair = 0,
+) -> np.ndarray:
+    """The adjoint of ``im2col``: add every row of ``cols`` back onto the pixels of the window it
+    came from, and return an array of ``x_shape`` (N, C, H, W).
+
+    Where windows overlap, their values add up; values that landed on the zero padding are
+    dropped (the padding is not part of x). ``im2col`` copies, ``col2im`` adds: the same loop over
+    kernel offsets with ``=`` turned into ``+=``.
+    """
+    kernel, stride, padding = _pairs("col2im", kernel_size, stride, padding)
+    n, c, h, w = x_shape
+    (ph, pw), (oh, ow) = padding, output_size((h, w), kernel, stride, padding)
+    cols = cols.reshape(n, oh, ow, c, *kernel)
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i, j, window in _offsets(kernel, stride, (oh, ow)):
+        xp[window] += cols[..., i, j].transpose(0, 3, 1, 2)  # (N, OH, OW, C) -> (N, C, OH, OW)
+    return xp[:, :, ph : ph + h, pw : pw + w]
+
+
+# ------------------------------------------------------------------------------- conv2d row
+def _conv2d(x, w, *bias, stride, padding):
+    """Forward: im2col, then one matmul. Keeps ``cols`` for the backward pass (dW = G^T cols)."""
+    cols = im2col(x, w.shape[2:], stride, padding)  # (N*OH*OW, C*kh*kw)
+    out = cols @ w.reshape(len(w), -1).T  # (N*OH*OW, C*kh*kw) @ (C*kh*kw, O) -> (N*OH*OW, O)
+    if bias:
+        out += bias[0]  # one bias per output channel
+    oh, ow = output_size(x.shape[2:], w.shape[2:], stride, padding)
+    out = out.reshape(len(x), oh, ow, len(w)).transpose(0, 3, 1, 2)  # NHWC -> NCHW
+    return np.ascontiguousarray(out), cols
+
+
+def _conv2d_vjp(g, cols, x, w, *bias, stride, padding):
+    G = g.transpose(0, 2, 3, 1).reshape(-1, len(w))  # (N*OH*OW, O): one row per window, as cols
+    dw = (G.T @ cols).reshape(w.shape)  # dL/dW = G^T cols (notebook 05), back to (O, C, kh, kw)
+    dcols = G @ w.reshape(len(w), -1)  # dL/dcols = G W: (N*OH*OW, C*kh*kw)
+    dx = col2im(dcols, x.shape, w.shape[2:], stride, padding)  # windows back onto pixels
+    return (dx, dw, G.sum(axis=0)) if bias else (dx, dw)
+
+
+def _conv2d_error(x, w, *bias, stride=(1, 1), padding=(0, 0)) -> str:
+    if x.ndim != 4:
+        return f"expected an input of shape (N, C, H, W), got shape {x.shape}"
+    if w.ndim != 4:
+        return (
+            f"expected a weight of shape (out_channels, in_channels, kh, kw), got shape {w.shape}"
+        )
+    if x.shape[1] != w.shape[1]:
+        return (
+            f"input of shape {x.shape} has {x.shape[1]} channels but the weight {w.shape} "
+            f"expects {w.shape[1]}"
+        )
+    if bias and bias[0].shape != (w.shape[0],):
+        return (
+            f"bias of shape {bias[0].shape} does not fit the weight {w.shape}: expected "
+            f"({w.shape[0]},), one per output channel"
+        )
+    return _window_error(x, w.shape[2:], stride, padding)
+
+
+def _window_error(x, kernel, stride, padding=(0, 0)) -> str:
+    if min(stride) < 1 or min(padding) < 0:
+        return f"stride {stride} must be positive and padding {padding} non-negative"
+    padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+    if kernel[0] > padded[0] or kernel[1] > padded[1] or min(kernel) < 1:
+        return (
+            f"kernel {tuple(kernel)} does not fit in the input of shape {x.shape} "
+            f"(padded to {padded} with padding {padding})"
+        )
+    return ""
+
+
+# fmt: off
+# fused for speed and for the lesson: im2col + matmul forward, the matmul rule + col2im backward
+conv2d_op = Op("conv2d", _conv2d, _conv2d_vjp, _conv2d_error, saves=True)
+# fmt: on
+
+
+def conv2d(
+    x: ArrayLike, weight: Tensor, bias: Tensor | None = None, stride: Pair = 1, padding: Pair = 0
+) -> Tensor:
+    """2-d convolution (cross-correlation) of images ``x`` (N, C, H, W) with ``weight``
+    (out_channels, C, kh, kw), plus ``bias`` (out_channels,) if given: PyTorch's
+    ``torch.nn.functional.conv2d``. ``stride`` and ``padding`` (zeros) are an int or a pair
+    (rows, columns). The output has shape (N, out_channels, OH, OW).
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x, dtype=getattr(weight, "dtype", None))
+    stride, padding = _pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in inputs]
+    message = _conv2d_error(*arrays, stride=stride, padding=padding)
+    if message:
+        raise ShapeError(f"conv2d: {message}")
+    return apply(conv2d_op, *inputs, stride=stride, padding=padding)
+
+
+# ------------------------------------------------------------------------------- pooling rows
+def _max_pool2d(x, *, kernel_size, stride):
+    out_size = output_size(x.shape[2:], kernel_size, stride)
+    out = None
+    for _, _, window in _offsets(kernel_size, stride, out_size):  # running maximum over offsets
+        out = x[window].copy() if out is None else np.maximum(out, x[window], out=out)
+    return out
+
+
+def _max_pool2d_vjp(g, out, x, *, kernel_size, stride):
+    slices = [window for _, _, window in _offsets(kernel_size, stride, out.shape[2:])]
+    winners = [x[window] == out for window in slices]  # which offset holds each window's max
+    share = g / sum(winners)  # ties share the gradient equally (as the package's max row)
+    dx = np.zeros_like(x)
+    for window, won in zip(slices, winners):
+        dx[window] += won * share  # += : overlapping windows (stride < kernel) add up
+    return (dx,)
+
+
+def _avg_pool2d(x, *, kernel_size, stride):
+    out_size = output_size(x.shape[2:], kernel_size, stride)
+    out = sum(x[window] for _, _, window in _offsets(kernel_size, stride, out_size))
+    return out / (kernel_size[0] * kernel_size[1])
+
+
+def _avg_pool2d_vjp(g, out, x, *, kernel_size, stride):
+    share = g / (kernel_size[0] * kernel_size[1])  # every pixel of a window gets 1/(kh*kw)
+    dx = np.zeros_like(x)
+    for _, _, window in _offsets(kernel_size, stride, out.shape[2:]):
+        dx[window] += share
+    return (dx,)
+
+
+def _pool_error(x, *, kernel_size, stride) -> str:
+    if x.ndim != 4:
+        return f"expected an input of shape (N, C, H, W), got shape {x.shape}"
+    return _window_error(x, kernel_size, stride)
+
+
+# fmt: off
+# name                          forward         vjp                 error
+max_pool2d_op = Op("max_pool2d", _max_pool2d,   _max_pool2d_vjp,    _pool_error)
+avg_pool2d_op = Op("avg_pool2d", _avg_pool2d,   _avg_pool2d_vjp,    _pool_error)
+# fmt: on
+
+
+def _pool(op: Op, x: ArrayLike, kernel_size: Pair, stride: Pair | None) -> Tensor:
+    kernel = _pair(kernel_size, "kernel_size", op.name)
+    stride = kernel if stride is None else _pair(stride, "stride", op.name)
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    message = _pool_error(x.data, kernel_size=kernel, stride=stride)
+    if message:
+        raise ShapeError(f"{op.name}: {message}")
+    return apply(op, x, kernel_size=kernel, stride=stride)
+
+
+def max_pool2d(x: ArrayLike, kernel_size: Pair, stride: Pair | None = None) -> Tensor:
+    """The maximum of every ``kernel_size`` window of the images ``x`` (N, C, H, W), channel by
+    channel; ``stride`` defaults to ``kernel_size`` (windows side by side, no overlap).
+
+    Backward, each window's gradient goes to the pixel that held its maximum. At a tie the
+    winners share it equally, as the package's ``max`` does. (NB: PyTorch gives all of it to the
+    first winner; both are valid subgradients, and ties are rare in real images.)
+    """
+    return _pool(max_pool2d_op, x, kernel_size, stride)
+
+
+def avg_pool2d(x: ArrayLike, kernel_size: Pair, stride: Pair | None = None) -> Tensor:
+    """The mean of every ``kernel_size`` window of the images ``x`` (N, C, H, W), channel by
+    channel; ``stride`` defaults to ``kernel_size``. Backward, every pixel of a window gets
+    1 / (kh * kw) of the window's gradient."""
+    return _pool(avg_pool2d_op, x, kernel_size, stride)

@@ -1,0 +1,378 @@
+"""Self-checks for notebook 13, normalization.
+
+Batch-first, as everywhere: ``x`` has one example per row, shape (N, D). Batch norm normalises
+each column (feature) over the batch, layer norm each row (example) over its features; both then
+scale by ``gamma`` and shift by ``beta`` (shape (D,)). Expected gradients come from the engine on a
+graph of primitives (mean, subtract, square, sqrt, divide) written out here, never from
+``bl.batch_norm`` / ``bl.layer_norm``, whose signatures a learner could call. The wrong answers
+the hints recognise are computed here from the compact formulas, with one piece changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import Feedback, attempt, close, correct, hint, result_array
+
+__all__ = ["check_batch_norm_backward", "check_fold_batch_norm", "check_layer_norm_backward"]
+
+EPS = 1e-5
+UNBIASED = (
+    "you used the unbiased variance (divided by the count minus 1): the forward pass normalises "
+    "with the biased one, the mean of the squared deviations."
+)
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    """Agreement with an exact reference (the engine), looser than bit for bit."""
+    return close(a, b, rtol=1e-6, atol=1e-9)
+
+
+def _engine_norm_grads(
+    g: np.ndarray, x: np.ndarray, gamma: np.ndarray, axis: int, eps: float = EPS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(dx, dgamma, dbeta) by backward() through y = gamma * (x - mu) / sqrt(var + eps) + beta,
+    with mu and var (biased) taken over ``axis``: 0 is batch norm, 1 is layer norm."""
+    xt = Tensor(x, requires_grad=True)
+    gt = Tensor(gamma, requires_grad=True)
+    bt = Tensor(np.zeros_like(gamma), requires_grad=True)
+    mu = xt.mean(axis=axis, keepdims=True)
+    centred = xt - mu
+    var = (centred * centred).mean(axis=axis, keepdims=True)
+    y = gt * (centred / (var + eps).sqrt()) + bt
+    y.backward(g)
+    return xt.grad, gt.grad, bt.grad
+
+
+def _pieces(x: np.ndarray, axis: int, ddof: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(x_hat, sigma) over ``axis``, keeping dims; ddof=1 is the unbiased variance."""
+    mu = x.mean(axis=axis, keepdims=True)
+    sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + EPS)
+    return (x - mu) / sigma, sigma
+
+
+def _unchanged(name: str, originals: dict[str, np.ndarray], passed: dict[str, np.ndarray]):
+    """A hint if the learner's function changed one of its input arrays in place, else None."""
+    for key, value in originals.items():
+        if not np.array_equal(value, passed[key]):
+            return hint(
+                name,
+                f"your function changed its input {key} in place: compute new arrays and "
+                "leave the inputs as they were (the forward pass may still need them).",
+            )
+    return None
+
+
+def _three(name: str, result: object, shapes: dict[str, tuple[int, ...]], shared: str):
+    """The learner's (dx, dgamma, dbeta) as arrays, or a hint about the tuple or a shape.
+
+    ``shared`` names the axis gamma is shared across ("the batch" for both norms here)."""
+    if isinstance(result, Feedback):
+        return result
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return hint(name, "return three arrays, in this order: (dx, dgamma, dbeta).")
+    got = {}
+    for key, value in zip(shapes, result):
+        array = result_array(name, value, what=key)
+        if isinstance(array, Feedback):
+            return array
+        if key != "dx" and array.shape == shapes["dx"]:
+            return hint(
+                name,
+                f"{key} has one row per example, but {key[1:]} has shape {shapes[key]}: "
+                f"the same {key[1:]} was used by every example of {shared}, so their "
+                "contributions add up.",
+            )
+        array = result_array(name, array, shapes[key], key)
+        if isinstance(array, Feedback):
+            return array
+        got[key] = array
+    return got
+
+
+def _case(rng: np.random.Generator, n: int, d: int, axis: int) -> dict[str, np.ndarray]:
+    """Inputs for one test: x with a large offset and unequal spreads, and one slice that is
+    constant along ``axis`` (its variance is 0, so only eps keeps the division finite)."""
+    x = 3.0 + rng.standard_normal((n, d)) * rng.uniform(
+        0.5, 4.0, size=(1, d) if axis == 0 else (n, 1)
+    )
+    if axis == 0:
+        x[:, -1] = 2.5  # a feature that never changes over the batch
+    else:
+        x[-1, :] = 2.5  # an example whose features are all equal
+    return {
+        "g": rng.standard_normal((n, d)),
+        "x": x,
+        "gamma": rng.uniform(0.5, 2.0, size=d) * rng.choice([-1.0, 1.0], size=d),
+    }
+
+
+def _compare(
+    name: str,
+    fn: Callable,
+    case: dict[str, np.ndarray],
+    axis: int,
+    wrong_dx: Callable[[dict[str, np.ndarray]], list[tuple[np.ndarray, str]]],
+) -> Feedback | None:
+    """Run ``fn`` on one case and compare (dx, dgamma, dbeta) with the engine; None if right."""
+    g, x, gamma = case["g"], case["x"], case["gamma"]
+    n, d = x.shape
+    passed = {key: value.copy() for key, value in case.items()}
+    result = attempt(name, fn, passed["g"], passed["x"], passed["gamma"], EPS)
+    got = _three(name, result, {"dx": (n, d), "dgamma": (d,), "dbeta": (d,)}, "the batch")
+    if isinstance(got, Feedback):
+        return got
+    changed = _unchanged(name, case, passed)
+    if changed is not None:
+        return changed
+    expected = dict(zip(("dx", "dgamma", "dbeta"), _engine_norm_grads(g, x, gamma, axis)))
+    if not np.all(np.isfinite(got["dx"])):
+        return hint(
+            name,
+            "dx has nan or inf entries: one slice of x here is constant, so its variance is 0. "
+            "Where does eps go?",
+        )
+    x_hat, _ = _pieces(x, axis)
+    if not _close(got["dbeta"], expected["dbeta"]):
+        if _close(got["dbeta"] * n, expected["dbeta"]):
+            return hint(name, "dbeta is off by a factor of the batch size: add, don't average.")
+        return hint(name, "dbeta not yet right: beta is added to every example's output.")
+    if not _close(got["dgamma"], expected["dgamma"]):
+        if _close(got["dgamma"] * n, expected["dgamma"]):
+            return hint(name, "dgamma is off by a factor of the batch size: add, don't average.")
+        if _close(got["dgamma"], (g * _pieces(x, axis, ddof=1)[0]).sum(axis=0)):
+            return hint(name, UNBIASED)
+        if _close(got["dgamma"], (g * _pieces(x, 1 - axis)[0]).sum(axis=0)):
+            return hint(
+                name,
+                "dgamma: your x_hat was normalised along the wrong axis. Batch norm takes each "
+                "feature's statistics over the batch, layer norm each example's over its features.",
+            )
+        if _close(got["dgamma"], (g * x).sum(axis=0)):
+            return hint(name, "dgamma: gamma multiplies the normalised x_hat, not x itself.")
+        return hint(name, "dgamma not yet right: what does gamma multiply in the forward pass?")
+    if _close(got["dx"], expected["dx"]):
+        return None
+    for candidate, message in wrong_dx(case):
+        if _close(got["dx"], candidate):
+            return hint(name, message)
+    return hint(
+        name,
+        "dgamma and dbeta are right, dx is not yet: derive it node by node (section 2), then "
+        "compare your one expression with the node-by-node version on the same numbers.",
+    )
+
+
+# --------------------------------------------------------------------------- batch_norm_backward
+def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    """Plausible wrong dx for batch norm, each with the hint that names its mistake."""
+    g, x, gamma = case["g"], case["x"], case["gamma"]
+    x_hat, sigma = _pieces(x, 0)
+    x_hat_u, sigma_u = _pieces(x, 0, ddof=1)
+    n = len(x)
+
+    def compact(g_, x_hat_, sigma_, centre=True, spread=True, mean=np.mean):
+        out = g_.copy()
+        if centre:
+            out = out - mean(g_, axis=0, keepdims=True)
+        if spread:
+            out = out - x_hat_ * mean(g_ * x_hat_, axis=0, keepdims=True)
+        return gamma * out / sigma_
+
+    def total(a, axis, keepdims):
+        return a.sum(axis=axis, keepdims=keepdims)
+
+    return [
+        (
+            gamma * g / sigma,
+            "you treated the batch mean and variance as constants: they are computed from x "
+            "too, so x reaches the output along more paths than the direct one.",
+        ),
+        (
+            compact(g, x_hat, sigma, centre=False),
+            "the path through the batch mean mu is missing (the centring term): every x_i "
+            "moves mu, and mu is subtracted from every example.",
+        ),
+        (
+            compact(g, x_hat, sigma, spread=False),
+            "the path through the batch variance is missing: every x_i moves the variance, "
+            "which divides every example.",
+        ),
+        (
+            compact(g, x_hat_u, sigma_u),
+            UNBIASED,
+        ),
+        (
+            compact(g, x_hat, sigma, mean=total),
+            f"two terms are {n} times too large: sums where the formula has means (a 1/N is "
+            "missing).",
+        ),
+        (
+            compact(g, x_hat, sigma) / gamma,
+            "gamma is missing from dx: the gradient reaches x_hat through "
+            "y = gamma * x_hat + beta.",
+        ),
+    ]
+
+
+def check_batch_norm_backward(batch_norm_backward: Callable) -> Feedback:
+    """``batch_norm_backward(g, x, gamma, eps)`` -> ``(dx, dgamma, dbeta)`` for training-mode
+    batch norm y = gamma * (x - mu) / sqrt(var + eps) + beta, statistics over the batch (axis 0),
+    given g = dL/dy of shape (N, D)."""
+    name = "batch_norm_backward"
+    rng = np.random.default_rng(130)
+    for n, d in ((6, 4), (2, 3)):  # N = 2: the smallest batch, where every term is large
+        feedback = _compare(name, batch_norm_backward, _case(rng, n, d, 0), 0, _batch_norm_wrong_dx)
+        if feedback is not None:
+            return feedback
+    return correct(
+        name,
+        "dx, dgamma and dbeta match the engine's backward through mean, variance, sqrt and "
+        "divide, including a feature that is constant over the batch.",
+    )
+
+
+# --------------------------------------------------------------------------- layer_norm_backward
+def _layer_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
+    """Plausible wrong dx for layer norm, each with the hint that names its mistake."""
+    g, x, gamma = case["g"], case["x"], case["gamma"]
+    x_hat, sigma = _pieces(x, 1)
+    gh = g * gamma  # dL/dx_hat
+    d = x.shape[1]
+    # batch norm's compact formula with the statistics (and means) over the batch axis
+    xb_hat, sigma_b = _pieces(x, 0)
+    ghb = g * gamma
+    over_batch = (
+        ghb - ghb.mean(axis=0, keepdims=True) - xb_hat * (ghb * xb_hat).mean(axis=0, keepdims=True)
+    ) / sigma_b
+    return [
+        (
+            over_batch,
+            "these are batch norm's statistics: layer norm takes the mean and variance of each "
+            "example over its own features, so the means in dx run along the other axis.",
+        ),
+        (
+            gamma
+            * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))
+            / sigma,
+            "gamma was pulled out of the means: in layer norm gamma changes along the axis you "
+            "average over, so it has to act on g before the means are taken.",
+        ),
+        (
+            (gh - x_hat * (gh * x_hat).mean(axis=1, keepdims=True)) / sigma,
+            "the path through each example's mean is missing (the centring term).",
+        ),
+        (
+            (gh - gh.mean(axis=1, keepdims=True)) / sigma,
+            "the path through each example's variance is missing.",
+        ),
+        (
+            (gh - gh.sum(axis=1, keepdims=True) - x_hat * (gh * x_hat).sum(axis=1, keepdims=True))
+            / sigma,
+            f"two terms are {d} times too large: sums where the formula has means over the "
+            "features.",
+        ),
+    ]
+
+
+def check_layer_norm_backward(layer_norm_backward: Callable) -> Feedback:
+    """``layer_norm_backward(g, x, gamma, eps)`` -> ``(dx, dgamma, dbeta)`` for layer norm:
+    statistics of each example over its D features (axis 1), then y = gamma * x_hat + beta with
+    gamma, beta of shape (D,), given g = dL/dy of shape (N, D)."""
+    name = "layer_norm_backward"
+    rng = np.random.default_rng(131)
+    for n, d in ((5, 4), (3, 2)):
+        feedback = _compare(name, layer_norm_backward, _case(rng, n, d, 1), 1, _layer_norm_wrong_dx)
+        if feedback is not None:
+            return feedback
+    return correct(
+        name,
+        "dx, dgamma and dbeta match the engine's backward through each example's mean and "
+        "variance, including an example whose features are all equal.",
+    )
+
+
+# ------------------------------------------------------------------------------ fold_batch_norm
+def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
+    """``fold_batch_norm(linear, bn)`` -> ``(W, b)``: one affine map x W^T + b that equals
+    ``bn(linear(x))`` in evaluation mode, for a ``bl.nn.Linear`` and a ``bl.nn.BatchNorm1d``.
+
+    The reference is numpy on the layers' arrays: gamma * (z - running_mean) /
+    sqrt(running_var + eps) + beta with z = x W^T + b. The batch norm here has eps = 0.1, so that
+    forgetting eps shows, and running statistics far from 0 and 1."""
+    from ..nn import BatchNorm1d, Linear  # here: nn imports this package's siblings
+
+    name = "fold_batch_norm"
+    rng = np.random.default_rng(132)
+    n_in, n_out = 5, 3  # not square: a transposed or misplaced scale cannot go unnoticed
+    linear = Linear(n_in, n_out, rng=rng)
+    linear.bias.data = rng.standard_normal(n_out)
+    bn = BatchNorm1d(n_out, eps=0.1)
+    bn.weight.data = rng.uniform(0.5, 2.0, n_out) * np.array([1.0, -1.0, 1.0])
+    bn.bias.data = rng.standard_normal(n_out)
+    bn.running_mean[:] = rng.standard_normal(n_out) * 2
+    bn.running_var[:] = rng.uniform(0.2, 3.0, n_out)
+    arrays = {
+        "linear.weight": linear.weight.data,
+        "linear.bias": linear.bias.data,
+        "bn.weight": bn.weight.data,
+        "bn.bias": bn.bias.data,
+        "bn.running_mean": bn.running_mean,
+        "bn.running_var": bn.running_var,
+    }
+    before = {key: value.copy() for key, value in arrays.items()}
+    bn.eval()
+    result = attempt(name, fold_batch_norm, linear, bn)
+    if isinstance(result, Feedback):
+        return result
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return hint(name, "return two arrays, in this order: (W, b).")
+    W = result_array(name, result[0], what="W")
+    if isinstance(W, Feedback):
+        return W
+    if W.shape == (n_in, n_out):
+        return hint(name, f"W has shape {W.shape}: keep Linear's layout (n_out, n_in).")
+    W = result_array(name, W, (n_out, n_in), "W")
+    if isinstance(W, Feedback):
+        return W
+    b = result_array(name, result[1], (n_out,), "b")
+    if isinstance(b, Feedback):
+        return b
+    for key, value in arrays.items():
+        if not np.array_equal(value, before[key]):
+            return hint(
+                name,
+                f"{key} changed: build new arrays, and leave the trained layers as they were.",
+            )
+    x = rng.standard_normal((7, n_in))
+    w0, b0 = before["linear.weight"], before["linear.bias"]
+    gamma, beta = before["bn.weight"], before["bn.bias"]
+    mean, var = before["bn.running_mean"], before["bn.running_var"]
+    z = x @ w0.T + b0
+    expected = gamma * (z - mean) / np.sqrt(var + bn.eps) + beta
+    got = x @ W.T + b
+    if _close(got, expected):
+        return correct(name, "x W^T + b equals the two layers in evaluation mode.")
+    scale = gamma / np.sqrt(var + bn.eps)
+    if _close(W, w0 * scale[:, None]):
+        if _close(b, scale * b0 + beta):
+            return hint(name, "W is right; b forgets that the running mean is subtracted.")
+        if _close(b, b0 - mean + beta) or _close(b, scale * (b0 - mean)):
+            return hint(name, "W is right; in b, which terms does the scale multiply?")
+        return hint(name, "W is right, b is not yet: expand gamma * (z - mean) / s + beta.")
+    if _close(W, w0 * (gamma / np.sqrt(var))[:, None]):
+        return hint(
+            name, "close, but eps is missing: it sits under the square root in evaluation too."
+        )
+    if _close(W, w0 * (gamma / (var + bn.eps))[:, None]):
+        return hint(
+            name, "you divided by the variance: batch norm divides by a standard deviation."
+        )
+    return hint(
+        name,
+        "not yet: each output unit o of the Linear layer is scaled by its own factor: which "
+        "axis of W belongs to o?",
+    )

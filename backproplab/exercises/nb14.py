@@ -1,0 +1,273 @@
+"""Self-checks for notebook 14, convolution.
+
+Layouts are PyTorch's: images ``x`` are (N, C, H, W), a convolution's weight is
+(out_channels, in_channels, kh, kw), and ``conv2d`` is a cross-correlation (no flip) with
+stride 1: out[n, o, p, q] = sum over c, i, j of weight[o, c, i, j] * x_pad[n, c, p + i, q + j].
+Expected gradients are central finite differences through a forward pass written here (a sliding
+window and one einsum), never through ``bl.conv2d`` or the package's pooling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
+
+__all__ = ["check_conv2d_input_grad", "check_conv2d_weight_grad", "check_max_pool2d_backward"]
+
+
+def _conv(x: np.ndarray, weight: np.ndarray, padding: int = 0) -> np.ndarray:
+    """Stride-1 cross-correlation, (N, C, H, W) and (O, C, kh, kw) -> (N, O, H', W')."""
+    kh, kw = weight.shape[2:]
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, H', W', kh, kw)
+    return np.einsum("ncpqij,ocij->nopq", windows, weight)
+
+
+def _weight_grad_fd(g: np.ndarray, x: np.ndarray, weight: np.ndarray, padding: int) -> np.ndarray:
+    """dL/dweight for L = sum(g * conv(x, weight)), by central differences."""
+    return numeric_gradient(lambda w: float((g * _conv(x, w, padding)).sum()), weight)
+
+
+def _input_grad_fd(g: np.ndarray, x: np.ndarray, weight: np.ndarray, padding: int) -> np.ndarray:
+    """dL/dx for L = sum(g * conv(x, weight)), by central differences."""
+    return numeric_gradient(lambda v: float((g * _conv(v, weight, padding)).sum()), x)
+
+
+def _unchanged(name: str, originals: dict[str, np.ndarray], passed: dict[str, np.ndarray]):
+    """A hint if the learner's function changed an input array in place, else None."""
+    for key, value in originals.items():
+        if not np.array_equal(value, passed[key]):
+            return hint(
+                name,
+                f"your function changed its input {key} in place: compute new arrays and leave "
+                "the inputs as they were.",
+            )
+    return None
+
+
+def _inputs(rng: np.random.Generator, padding: int) -> dict[str, np.ndarray]:
+    """A batch of 2 images with 3 channels, 5x6 (not square), a 4x3x3x3 weight (out != in)."""
+    x = rng.standard_normal((2, 3, 5, 6))
+    weight = rng.standard_normal((4, 3, 3, 3))
+    g = rng.standard_normal(_conv(x, weight, padding).shape)
+    return {"x": x, "weight": weight, "g": g}
+
+
+# ----------------------------------------------------------------------------- conv2d_weight_grad
+def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
+    """``conv2d_weight_grad(x, g, kernel_size, padding)`` -> dL/dweight, shape
+    (out_channels, in_channels, k, k), given g = dL/dout of shape (N, out_channels, H', W')."""
+    name = "conv2d_weight_grad"
+    rng = np.random.default_rng(140)
+    for padding in (0, 1):
+        case = _inputs(rng, padding)
+        x, weight, g = case["x"], case["weight"], case["g"]
+        expected = _weight_grad_fd(g, x, weight, padding)
+        passed = {key: value.copy() for key, value in case.items()}
+        result = attempt(name, conv2d_weight_grad, passed["x"], passed["g"], 3, padding)
+        if isinstance(result, Feedback):
+            return result
+        got = result_array(name, result, what="dW")
+        if isinstance(got, Feedback):
+            return got
+        if got.shape == (3, 4, 3, 3):
+            return hint(
+                name,
+                "dW has the in- and out-channel axes swapped: a gradient has the shape of its "
+                "parameter, here (out_channels, in_channels, kh, kw) = (4, 3, 3, 3).",
+            )
+        got = result_array(name, got, weight.shape, "dW")
+        if isinstance(got, Feedback):
+            return got
+        changed = _unchanged(name, case, passed)
+        if changed is not None:
+            return changed
+        if close(got, expected):
+            continue
+        label = f"with padding={padding}:"
+        first = _weight_grad_fd(g[:1], x[:1], weight, padding)
+        if close(got * len(x), expected):
+            return hint(
+                name,
+                f"{label} dW is off by a factor of the batch size: every example used the same "
+                "weight, so their contributions add up (g already carries any 1/N).",
+            )
+        if close(got, first):
+            return hint(name, f"{label} only the first example contributes: sum over the batch.")
+        if close(got[..., ::-1, ::-1], expected):
+            return hint(
+                name,
+                f"{label} dW is rotated by 180 degrees: conv2d correlates without flipping, so "
+                "weight[o, c, i, j] met x at offset (i, j) from each output position.",
+            )
+        if close(got.transpose(0, 1, 3, 2), expected):
+            return hint(name, f"{label} the two spatial axes of dW are swapped (the image is 5x6).")
+        if padding:
+            return hint(
+                name,
+                f"{label} right without padding, not with it: the forward pass padded x before "
+                "sliding the kernel over it.",
+            )
+        return hint(
+            name,
+            f"{label} not yet: write dW[o, c, i, j] as a sum over n, p, q of the upstream "
+            "gradient times the input that weight met, from the forward formula.",
+        )
+    return correct(name, "matches finite differences, with and without padding.")
+
+
+# ------------------------------------------------------------------------------ conv2d_input_grad
+def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
+    """``conv2d_input_grad(g, weight, padding)`` -> dL/dx of shape (N, in_channels, H, W), where
+    the forward pass was out = conv2d(x, weight, stride=1, padding=padding)."""
+    name = "conv2d_input_grad"
+    rng = np.random.default_rng(141)
+    for padding in (0, 1):
+        case = _inputs(rng, padding)
+        x, weight, g = case["x"], case["weight"], case["g"]
+        expected = _input_grad_fd(g, x, weight, padding)
+        passed = {key: value.copy() for key, value in case.items()}
+        result = attempt(name, conv2d_input_grad, passed["g"], passed["weight"], padding)
+        if isinstance(result, Feedback):
+            return result
+        got = result_array(name, result, what="dx")
+        if isinstance(got, Feedback):
+            return got
+        label = f"with padding={padding}:"
+        n, c, h, w = x.shape
+        if got.shape == (n, weight.shape[0], h, w):
+            return hint(
+                name,
+                f"{label} dx has one channel per output channel (4), but x has 3: going "
+                "backward, the weight's in- and out-channel axes trade places.",
+            )
+        if got.shape == (n, c, h + 2 * padding, w + 2 * padding) and padding:
+            return hint(
+                name,
+                f"{label} dx has the shape of the padded input: the padding is not part of x, "
+                "so its border's gradient goes nowhere.",
+            )
+        if got.shape[:2] == (n, c) and got.shape[2] < h:
+            return hint(
+                name,
+                f"{label} dx is smaller than x: a 'valid' correlation shrinks g; every input "
+                "pixel needs every output it contributed to, so g must be padded ('full').",
+            )
+        got = result_array(name, got, x.shape, "dx")
+        if isinstance(got, Feedback):
+            return got
+        changed = _unchanged(name, case, passed)
+        if changed is not None:
+            return changed
+        if close(got, expected):
+            continue
+        unflipped = _input_grad_fd(g, x, weight[..., ::-1, ::-1], padding)
+        if close(got, unflipped):
+            return hint(
+                name,
+                f"{label} the kernel is not flipped: input pixel p met weight offset i at output "
+                "p - i, so walking over the outputs runs through the kernel backwards.",
+            )
+        return hint(
+            name,
+            f"{label} not yet: write dx[n, c, h, w] as a sum over the outputs that this pixel "
+            "reached, from the forward formula, then compare with your loops on a 3x3 example.",
+        )
+    return correct(name, "matches finite differences, with and without padding.")
+
+
+# --------------------------------------------------------------------------- max_pool2d_backward
+def _max_pool(x: np.ndarray, k: int) -> np.ndarray:
+    """Non-overlapping k x k max pooling of (N, C, H, W), H and W multiples of k."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // k, k, w // k, k).max(axis=(3, 5))
+
+
+def _windows(a: np.ndarray, k: int) -> np.ndarray:
+    """(N, C, H, W) -> (N, C, H/k, W/k, k*k): each pooling window's entries in a row."""
+    n, c, h, w = a.shape
+    return (
+        a.reshape(n, c, h // k, k, w // k, k)
+        .transpose(0, 1, 2, 4, 3, 5)
+        .reshape(n, c, h // k, w // k, k * k)
+    )
+
+
+def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
+    """``max_pool2d_backward(g, x, kernel_size)`` -> dL/dx for out = max_pool2d(x, kernel_size)
+    with stride = kernel_size, given g = dL/dout.
+
+    Without ties the answer is unique (checked with finite differences). Where several entries
+    of a window tie for the maximum, any split of g among them (all to one, or shared) is a valid
+    gradient; the check asks that each window passes on exactly g, and only to its maxima."""
+    name = "max_pool2d_backward"
+    rng = np.random.default_rng(142)
+    k = 2
+    x = rng.permutation(2 * 3 * 4 * 6).reshape(2, 3, 4, 6) / 10.0  # distinct: no ties
+    g = rng.standard_normal((2, 3, 2, 3))
+    expected = numeric_gradient(lambda v: float((g * _max_pool(v, k)).sum()), x, eps=1e-4)
+    case = {"g": g, "x": x}
+    passed = {key: value.copy() for key, value in case.items()}
+    got = result_array(name, attempt(name, max_pool2d_backward, passed["g"], passed["x"], k))
+    if isinstance(got, Feedback):
+        return got
+    got = result_array(name, got, x.shape, "dx")
+    if isinstance(got, Feedback):
+        return got
+    changed = _unchanged(name, case, passed)
+    if changed is not None:
+        return changed
+    if not close(got, expected):
+        spread = np.kron(g, np.ones((k, k)))
+        winners = (x == np.kron(_max_pool(x, k), np.ones((k, k)))).astype(float)
+        if close(got, spread / (k * k)):
+            return hint(
+                name,
+                "you spread g evenly over each window: that is average pooling's backward. Only "
+                "one entry of a window decided the max.",
+            )
+        if close(got, spread):
+            return hint(name, "every entry of a window got g: only the maximum moved the output.")
+        if close(got, winners):
+            return hint(
+                name,
+                "you found the maxima, but passed on 1 instead of the upstream gradient g.",
+            )
+        return hint(
+            name,
+            "not yet: nudge one input entry by a little and ask which output moves, and by "
+            "how much.",
+        )
+    # ties: ReLU outputs pool over windows full of zeros, and equal pixels are common
+    x_tied = np.round(rng.standard_normal((2, 3, 4, 6)))
+    x_tied[0, 0, :2, :2] = 0.0  # one window of four tied entries
+    x_tied[1, 2, 2:, 4:] = [[1.0, 3.0], [3.0, 0.0]]  # two tied maxima
+    g_tied = rng.standard_normal((2, 3, 2, 3))
+    got = result_array(name, attempt(name, max_pool2d_backward, g_tied, x_tied.copy(), k))
+    if isinstance(got, Feedback):
+        return got
+    got = result_array(name, got, x.shape, "dx")
+    if isinstance(got, Feedback):
+        return got
+    at_max = _windows(x_tied, k) == _max_pool(x_tied, k)[..., None]
+    shares = _windows(got, k)
+    if np.any((shares != 0) & ~at_max):
+        return hint(
+            name,
+            "where several entries of a window tie for the max, some gradient went to an "
+            "entry that is not a maximum.",
+        )
+    if not close(shares.sum(axis=-1), g_tied):
+        return hint(
+            name,
+            "in windows where several entries tie for the max, your gradients add up to more "
+            "(or less) than the upstream gradient: moving all the tied entries together moves "
+            "the output by the same amount, so each window must pass on exactly g.",
+        )
+    return correct(
+        name, "matches finite differences, and windows with tied maxima pass on exactly g."
+    )

@@ -1,0 +1,220 @@
+"""Self-checks of notebook 14: a correct answer passes, typical mistakes get their hint, stubs
+are "not done", and no hint gives the answer away."""
+
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+from backproplab.exercises import nb14
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def pad(a, p):
+    return np.pad(a, ((0, 0), (0, 0), (p, p), (p, p)))
+
+
+def windows(a, kh, kw):
+    return sliding_window_view(a, (kh, kw), axis=(2, 3))  # (N, C, H', W', kh, kw)
+
+
+# ------------------------------------------------------------------------- conv2d_weight_grad
+def weight_grad(x, g, k, padding=0):
+    return np.einsum("ncpqij,nopq->ocij", windows(pad(x, padding), k, k), g)
+
+
+def weight_grad_loops(x, g, k, padding=0):
+    xp = pad(x, padding)
+    n, o, hh, ww = g.shape
+    dW = np.zeros((o, x.shape[1], k, k))
+    for i in range(k):
+        for j in range(k):
+            patch = xp[:, :, i : i + hh, j : j + ww]  # what weight offset (i, j) met
+            dW[:, :, i, j] = np.einsum("ncpq,nopq->oc", patch, g)
+    return dW
+
+
+@pytest.mark.parametrize("solution", [weight_grad, weight_grad_loops])
+def test_conv2d_weight_grad_correct(solution):
+    feedback = nb14.check_conv2d_weight_grad(solution)
+    assert feedback.passed, feedback
+
+
+def mutating_weight_grad(x, g, k, padding=0):
+    result = weight_grad(x, g, k, padding)
+    g *= 0
+    return result
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda x, g, k, p: weight_grad(x, g, k, p) / len(x), "factor of the batch size"),
+        (lambda x, g, k, p: weight_grad(x[:1], g[:1], k, p), "only the first example"),
+        (lambda x, g, k, p: weight_grad(x, g, k, p)[..., ::-1, ::-1], "rotated by 180"),
+        (lambda x, g, k, p: weight_grad(x, g, k, p).transpose(1, 0, 2, 3), "swapped"),
+        (lambda x, g, k, p: weight_grad(x, g, k, p).transpose(0, 1, 3, 2), "spatial axes"),
+        (lambda x, g, k, p: weight_grad(x, g, k, 0), "raised ValueError"),
+        (lambda x, g, k, p: weight_grad(x, g, k, p) + 1, "not yet"),
+        (mutating_weight_grad, "in place"),
+    ],
+)
+def test_conv2d_weight_grad_hints(wrong, words):
+    feedback = nb14.check_conv2d_weight_grad(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "einsum" not in feedback.message and "sum(" not in feedback.message
+
+
+def test_conv2d_weight_grad_padding_mistake_is_named():
+    # crop g instead of padding x: right shape, right with padding=0, wrong with padding=1
+    def cropped(x, g, k, p):
+        return weight_grad(x, g[:, :, p : g.shape[2] - p or None, p : g.shape[3] - p or None], k, 0)
+
+    feedback = nb14.check_conv2d_weight_grad(cropped)
+    assert feedback.status == "hint" and "padding=1" in feedback.message, feedback
+
+
+def test_conv2d_weight_grad_not_done():
+    assert nb14.check_conv2d_weight_grad(stub).status == "not done"
+
+
+# -------------------------------------------------------------------------- conv2d_input_grad
+def input_grad(g, weight, padding=0, flip=True, swap=True, full=True, crop=True):
+    kh, kw = weight.shape[2:]
+    kernel = weight[..., ::-1, ::-1] if flip else weight
+    kernel = kernel.transpose(1, 0, 2, 3) if swap else kernel  # (in, out, kh, kw)
+    gp = np.pad(g, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1))) if full else g
+    dx_padded = np.einsum("nopqij,coij->ncpq", windows(gp, kh, kw), kernel)
+    if crop and padding:
+        return dx_padded[:, :, padding:-padding, padding:-padding]
+    return dx_padded
+
+
+def input_grad_loops(g, weight, padding=0):
+    n, o, hh, ww = g.shape
+    _, c, kh, kw = weight.shape
+    dx = np.zeros((n, c, hh + kh - 1, ww + kw - 1))  # the padded input's gradient
+    for i in range(kh):
+        for j in range(kw):  # output (p, q) met input (p + i, q + j) through weight[:, :, i, j]
+            dx[:, :, i : i + hh, j : j + ww] += np.einsum("nopq,oc->ncpq", g, weight[:, :, i, j])
+    return dx[:, :, padding : dx.shape[2] - padding, padding : dx.shape[3] - padding]
+
+
+@pytest.mark.parametrize("solution", [input_grad, input_grad_loops])
+def test_conv2d_input_grad_correct(solution):
+    feedback = nb14.check_conv2d_input_grad(solution)
+    assert feedback.passed, feedback
+
+
+def mutating_input_grad(g, weight, padding=0):
+    result = input_grad(g, weight, padding)
+    weight[...] = 0
+    return result
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda g, w, p: input_grad(g, w, p, flip=False), "not flipped"),
+        (lambda g, w, p: input_grad(g, w, p, swap=False), "raised ValueError"),  # out != in
+        (lambda g, w, p: input_grad(g, w, p, full=False), "smaller than x"),
+        (lambda g, w, p: input_grad(g, w, p, crop=False), "shape of the padded input"),
+        (lambda g, w, p: -input_grad(g, w, p), "not yet"),
+        (mutating_input_grad, "in place"),
+    ],
+)
+def test_conv2d_input_grad_hints(wrong, words):
+    feedback = nb14.check_conv2d_input_grad(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "[..., ::-1" not in feedback.message and "einsum" not in feedback.message
+
+
+def test_conv2d_input_grad_channels_not_swapped_is_named():
+    # the sum runs over the weight's in-channels instead of its out-channels
+    def wrong_sum(g, weight, padding=0):
+        kh, kw = weight.shape[2:]
+        gp = np.pad(g, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+        dx = np.einsum("nopqij,ocij->nopq", windows(gp, kh, kw), weight[..., ::-1, ::-1])
+        return dx[:, :, padding : dx.shape[2] - padding, padding : dx.shape[3] - padding]
+
+    feedback = nb14.check_conv2d_input_grad(wrong_sum)
+    assert feedback.status == "hint" and "trade places" in feedback.message, feedback
+
+
+def test_conv2d_input_grad_not_done():
+    assert nb14.check_conv2d_input_grad(stub).status == "not done"
+
+
+# ------------------------------------------------------------------------ max_pool2d_backward
+def pool_windows(a, k):
+    n, c, h, w = a.shape
+    return a.reshape(n, c, h // k, k, w // k, k)
+
+
+def max_pool_backward_first(g, x, k):
+    # all of g to the first maximum of each window (PyTorch's choice)
+    n, c, h, w = x.shape
+    flat = pool_windows(x, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, h // k, w // k, k * k)
+    first = flat.argmax(axis=-1)
+    dflat = np.zeros_like(flat)
+    np.put_along_axis(dflat, first[..., None], g[..., None], axis=-1)
+    return dflat.reshape(n, c, h // k, w // k, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(x.shape)
+
+
+def max_pool_backward_shared(g, x, k, share=True):
+    # g shared equally among tied maxima (the engine's choice), or to every one of them
+    out = pool_windows(x, k).max(axis=(3, 5), keepdims=True)
+    winners = pool_windows(x, k) == out
+    count = winners.sum(axis=(3, 5), keepdims=True) if share else 1
+    return (winners * g[:, :, :, None, :, None] / count).reshape(x.shape)
+
+
+@pytest.mark.parametrize("solution", [max_pool_backward_first, max_pool_backward_shared])
+def test_max_pool2d_backward_correct(solution):
+    feedback = nb14.check_max_pool2d_backward(solution)
+    assert feedback.passed, feedback
+
+
+def spread(g, k):
+    return np.kron(g, np.ones((k, k)))
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda g, x, k: spread(g, k) / k**2, "average pooling"),
+        (lambda g, x, k: spread(g, k), "only the maximum"),
+        (
+            lambda g, x, k: max_pool_backward_shared(np.ones_like(g), x, k),
+            "instead of the upstream",
+        ),
+        (lambda g, x, k: max_pool_backward_shared(g, x, k, share=False), "add up to more"),
+        (lambda g, x, k: max_pool_backward_first(g, -x, k), "not yet"),
+        (lambda g, x, k: max_pool_backward_first(g, x, k)[..., :-1], "shape"),
+    ],
+)
+def test_max_pool2d_backward_hints(wrong, words):
+    feedback = nb14.check_max_pool2d_backward(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "argmax" not in feedback.message and "kron" not in feedback.message
+
+
+def test_max_pool2d_backward_gradient_to_a_non_maximum_in_a_tied_window():
+    def last_of_window(g, x, k):  # right without ties, but a tied window's g goes to its last entry
+        dx = max_pool_backward_first(g, x, k)
+        tied = (pool_windows(x, k) == pool_windows(x, k).max(axis=(3, 5), keepdims=True)).sum(
+            axis=(3, 5)
+        ) > 1
+        w = pool_windows(dx, k)
+        w[tied[:, :, :, None, :, None].repeat(k, 3).repeat(k, 5)] = 0
+        w[:, :, :, -1, :, -1][tied] = g[tied]
+        return dx
+
+    feedback = nb14.check_max_pool2d_backward(last_of_window)
+    assert feedback.status == "hint" and "not a maximum" in feedback.message, feedback
+
+
+def test_max_pool2d_backward_not_done():
+    assert nb14.check_max_pool2d_backward(stub).status == "not done"
