@@ -152,23 +152,6 @@ def test_conv2d_matches_the_loops_and_a_directional_check_over_shapes(n, c, o, h
     assert bl.check_direction(lambda x, w, b: bl.conv2d(x, w, b, s, p), x, weight, b).passed
 
 
-def test_conv2d_skips_the_input_gradient_for_data_and_keeps_the_others():
-    x, w, b = make((2, 3, 5, 5), (4, 3, 3, 3), seed=2)
-    rng = np.random.default_rng(3)
-    g = rng.standard_normal((2, 4, 5, 5))
-    bl.conv2d(x, w, b, padding=1).backward(g)
-    dw, db = w.grad, b.grad
-    w.grad = b.grad = None
-    data = bl.Tensor(x.data)  # no gradient wanted: the row skips col2im
-    out = bl.conv2d(data, w, b, padding=1)
-    assert out.settings["input_grad"] is False
-    out.backward(g)
-    np.testing.assert_allclose(w.grad, dw, rtol=1e-12)
-    np.testing.assert_allclose(b.grad, db, rtol=1e-12)
-    assert data.grad is None
-    bl.conv2d(x.data, w, b, padding=1)  # a plain array works as the input too
-
-
 def test_conv2d_keeps_float32():
     rng = np.random.default_rng(0)
     x = bl.Tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)

@@ -332,7 +332,7 @@ def _add_graph(root: Any, nodes: list, node_index: dict[int, int]) -> None:
 def _tensor(content: Any, nodes: list, jacobians: dict) -> Any:
     """A Tensor the kernel sent: one of the check's own (by index) or a new one."""
     from ..ops import Op
-    from ..tensor import Tensor
+    from ..tensor import Tensor, apply
 
     if not isinstance(content, dict):
         raise wire.WireError("a malformed tensor")
@@ -360,7 +360,7 @@ def _tensor(content: Any, nodes: list, jacobians: dict) -> Any:
         flat = np.broadcast_to(g, data.shape).ravel()
         return tuple((flat @ m).reshape(x.shape) for m, x in zip(matrices, xs))
 
-    return Op("your function", lambda *xs: data.copy(), vjp)(*inputs)
+    return apply(Op("your function", lambda *xs: data.copy(), vjp), *inputs)
 
 
 def _copy_back(args: tuple, after: Any) -> None:
