@@ -1,7 +1,9 @@
 """The self-checks of notebook 01: pass, hint and not-done paths."""
 
 import numpy as np
+import pytest
 
+import backproplab as bl
 from backproplab.exercises import nb01
 
 
@@ -21,7 +23,38 @@ def test_count_parameters_pass():
 def test_count_parameters_known_value():
     # 784*128 + 128 + 128*64 + 64 + 64*10 + 10, worked out by hand
     assert count_with_biases([784, 128, 64, 10]) == 109386
-    assert nb01._mlp_parameters([784, 128, 64, 10]) == 109386
+    assert nb01._layer_count([784, 128, 64, 10]) == 109386
+
+
+@pytest.mark.parametrize("sizes", nb01._SIZES)
+def test_count_parameters_reference_agrees_with_a_real_network(sizes):
+    assert nb01._layer_count(sizes) == bl.nn.MLP(sizes, rng=0).num_parameters()
+
+
+def test_count_parameters_rejects_plausible_mistakes():
+    def biases_per_input(sizes):
+        return sum(a * b + a for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def biases_for_every_width(sizes):
+        return sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + sum(sizes)
+
+    def last_layer_forgotten(sizes):
+        return sum(a * b + b for a, b in zip(sizes[:-2], sizes[1:-1]))
+
+    def ask_the_network(sizes):
+        return bl.nn.MLP(sizes).num_parameters()
+
+    expected = {
+        biases_per_input: "one bias per input",
+        biases_for_every_width: "input layer",
+        last_layer_forgotten: "not the number of learned values",
+        ask_the_network: "count from the layer widths yourself",
+    }
+    for wrong, words in expected.items():
+        feedback = nb01.check_count_parameters(wrong)
+        assert feedback.status == "hint", wrong.__name__
+        assert words in feedback.message, feedback.message
+        assert "+ b" not in feedback.message and "n_out *" not in feedback.message
 
 
 def test_count_parameters_weights_only_hint():
@@ -87,7 +120,40 @@ def test_gradient_descent_step_hints():
         for p, g in zip(params, grads):
             p -= lr * g
 
-    assert "return a list" in nb01.check_gradient_descent_step(in_place).message
+    # updates the given arrays and returns nothing: the inputs changed, which is said first
+    assert "changed the parameter arrays" in nb01.check_gradient_descent_step(in_place).message
+
+    def in_place_returned(params, grads, lr):  # updates the given arrays, returns them
+        for p, g in zip(params, grads):
+            p -= lr * g
+        return params
+
+    mutated = nb01.check_gradient_descent_step(in_place_returned)
+    assert mutated.status == "hint" and "changed the parameter arrays" in mutated.message
+    assert "-=" not in mutated.message
+
+    def lr_squared(params, grads, lr):
+        return [p - lr * lr * g for p, g in zip(params, grads)]
+
+    assert nb01.check_gradient_descent_step(lr_squared).status == "hint"
+
+    def first_only(params, grads, lr):
+        return [params[0] - lr * grads[0]] + [p.copy() for p in params[1:]]
+
+    frozen = nb01.check_gradient_descent_step(first_only)
+    assert frozen.status == "hint" and "did not move" in frozen.message
+
+    def grads_changed(params, grads, lr):
+        for g in grads:
+            g *= lr
+        return [p - g for p, g in zip(params, grads)]
+
+    assert "changed the gradients" in nb01.check_gradient_descent_step(grads_changed).message
+
+    def no_list(params, grads, lr):
+        return params[0] - lr * grads[0]
+
+    assert "return a list" in nb01.check_gradient_descent_step(no_list).message
 
 
 def test_gradient_descent_step_not_done():
@@ -140,3 +206,71 @@ def test_central_difference_hints():
 
 def test_central_difference_not_done():
     assert nb01.check_central_difference_gradient(stub).status == "not done"
+
+
+# ---------------------------------------------------------------------------- challenge: train
+def make_train(sign=-1.0, zero_grads=True, copy=True, use_new=True, record_after=False):
+    """A learner's train() with the package, with one switch per plausible mistake."""
+
+    def train(X, Y, W1, W2, lr, steps):
+        w1 = bl.Tensor(W1.copy() if copy else W1, requires_grad=True)
+        w2 = bl.Tensor(W2.copy() if copy else W2, requires_grad=True)
+        first = (w1, w2)
+        losses = []
+        for _ in range(steps):
+            a, b = (w1, w2) if use_new else first
+            loss = bl.cross_entropy((X @ a.T).sigmoid() @ b.T, Y)
+            if not record_after:
+                losses.append(loss.item())
+            if zero_grads:
+                a.grad = b.grad = None
+            loss.backward()
+            if copy:
+                w1 = bl.Tensor(a.data + sign * lr * a.grad, requires_grad=True)
+                w2 = bl.Tensor(b.data + sign * lr * b.grad, requires_grad=True)
+                if not zero_grads:  # carry the accumulated gradients along
+                    w1.grad, w2.grad = a.grad.copy(), b.grad.copy()
+            else:
+                a.data += sign * lr * a.grad
+                b.data += sign * lr * b.grad
+            if record_after:
+                with bl.no_grad():
+                    losses.append(bl.cross_entropy((X @ w1.T).sigmoid() @ w2.T, Y).item())
+        return losses, w1.data, w2.data
+
+    return train
+
+
+def test_train_reference_gradients_agree_with_the_engine():
+    X, Y, W1, W2 = nb01._challenge_data()
+    loss, g1, g2 = nb01._network_loss_and_grads(X, Y, W1, W2)
+    w1, w2 = bl.Tensor(W1, requires_grad=True), bl.Tensor(W2, requires_grad=True)
+    L = bl.cross_entropy((X @ w1.T).sigmoid() @ w2.T, Y)
+    L.backward()
+    assert np.isclose(L.item(), loss, rtol=1e-12)
+    assert np.allclose(w1.grad, g1, rtol=1e-10) and np.allclose(w2.grad, g2, rtol=1e-10)
+
+
+def test_train_pass():
+    feedback = nb01.check_train(make_train())
+    assert feedback.passed, feedback
+
+
+@pytest.mark.filterwarnings("ignore::backproplab.autodiff.GradientAccumulationWarning")
+def test_train_rejects_plausible_mistakes():
+    cases = {
+        "uphill": (make_train(sign=+1.0), "goes up"),
+        "grads never cleared": (make_train(zero_grads=False), "still in .grad"),
+        "in place on the given arrays": (make_train(copy=False), "W1, W2 you were given changed"),
+        "old weights reused": (make_train(use_new=False), "never changes"),
+        "loss recorded after the step": (make_train(record_after=True), "before any step"),
+    }
+    for name, (wrong, words) in cases.items():
+        feedback = nb01.check_train(wrong)
+        assert feedback.status == "hint", name
+        assert words in feedback.message, (name, feedback.message)
+
+
+def test_train_not_done_and_shape_hints():
+    assert nb01.check_train(stub).status == "not done"
+    assert "three things" in nb01.check_train(lambda *a: [0.0]).message

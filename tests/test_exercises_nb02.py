@@ -65,19 +65,23 @@ def test_partials_not_done():
 
 # -------------------------------------------------------------------------------- two_paths
 def test_two_paths_pass():
-    assert nb02.check_two_paths(lambda x: 2 * x * np.sin(x) + x**2 * np.cos(x)).passed
+    assert nb02.check_two_paths(lambda x: 3 * x**2 * np.cos(x) - x**3 * np.sin(x)).passed
 
 
 def test_two_paths_hints():
-    via_u = nb02.check_two_paths(lambda x: 2 * x * np.sin(x))
+    via_u = nb02.check_two_paths(lambda x: 3 * x**2 * np.cos(x))
     assert via_u.status == "hint" and "only the path through u" in via_u.message
-    via_v = nb02.check_two_paths(lambda x: x**2 * np.cos(x))
+    via_v = nb02.check_two_paths(lambda x: -(x**3) * np.sin(x))
     assert via_v.status == "hint" and "only the path through v" in via_v.message
     for feedback in (via_u, via_v):
         assert "add" not in feedback.message and "sum" not in feedback.message
 
-    product = nb02.check_two_paths(lambda x: 2 * x * np.cos(x))
+    product = nb02.check_two_paths(lambda x: -3 * x**2 * np.sin(x))
     assert product.status == "hint" and "multiplied du/dx by dv/dx" in product.message
+
+    sign = nb02.check_two_paths(lambda x: 3 * x**2 * np.cos(x) + x**3 * np.sin(x))
+    assert sign.status == "hint" and "wrong sign" in sign.message
+    assert "-sin" not in sign.message and "minus" not in sign.message
 
 
 def test_two_paths_not_done():
@@ -90,3 +94,35 @@ def test_two_paths_crash_becomes_hint():
 
     feedback = nb02.check_two_paths(crashes)
     assert feedback.status == "hint" and "raised" in feedback.message
+
+
+# ---------------------------------------------------------------------- challenge: three_paths
+def three_paths(x, drop=None, sin_at_x=False, sign=1.0):
+    a, b = x**2, np.sin(x**2) + x
+    cos_a = np.cos(x) if sin_at_x else np.cos(a)
+    paths = {"a": 2 * x * b, "ab": a * sign * cos_a * 2 * x, "b": a * 1.0}
+    return sum(v for k, v in paths.items() if k != drop)
+
+
+def test_three_paths_pass():
+    feedback = nb02.check_three_paths(three_paths)
+    assert feedback.passed, feedback
+
+
+def test_three_paths_rejects_plausible_mistakes():
+    cases = [
+        (lambda x: three_paths(x, drop="a"), "the path x -> a -> L"),
+        (lambda x: three_paths(x, drop="ab"), "the path x -> a -> b -> L"),
+        (lambda x: three_paths(x, drop="b"), "the path x -> b -> L"),
+        (lambda x: three_paths(x, sin_at_x=True), "sin sees a"),
+        (lambda x: three_paths(x, sign=-1.0), "wrong sign"),
+        (lambda x: 2 * x * (np.sin(x**2) + x), "not yet"),
+    ]
+    for wrong, words in cases:
+        feedback = nb02.check_three_paths(wrong)
+        assert feedback.status == "hint" and words in feedback.message, feedback.message
+        assert "cos(" not in feedback.message and "2 * x" not in feedback.message
+
+
+def test_three_paths_not_done():
+    assert nb02.check_three_paths(stub).status == "not done"

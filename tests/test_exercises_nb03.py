@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import backproplab as bl
 from backproplab.exercises import nb03, numeric_gradient
 
 
@@ -15,8 +16,8 @@ def test_backward_by_hand_pass():
     assert feedback.passed, feedback
 
 
-def test_backward_by_hand_seed_numbers():
-    # seed 002 / CS231n: x=-2, y=5, z=-4 gives q=3, L=-12, dL/dx = dL/dy = -4, dL/dz = 3
+def test_backward_by_hand_notebook_numbers():
+    # the notebook's point (the CS231n example): x=-2, y=5, z=-4 gives q=3, L=-12, dL/dx = dL/dy = -4, dL/dz = 3
     want = numeric_gradient(lambda v: (v[0] + v[1]) * v[2], np.array([-2.0, 5.0, -4.0]))
     assert np.allclose(want, [-4.0, -4.0, 3.0], atol=1e-6)
 
@@ -48,14 +49,31 @@ def test_mul_backward_pass():
 
 def test_mul_backward_hints():
     unswapped = nb03.check_mul_backward(lambda g, a, b: (g * a, g * b))
-    assert unswapped.status == "hint" and "swapped" in unswapped.message
-    assert "g * b" not in unswapped.message
+    assert unswapped.status == "hint" and "grows with a itself" in unswapped.message
+    assert "g * b" not in unswapped.message and "swap" not in unswapped.message
+    assert "other input" not in unswapped.message
 
     local_only = nb03.check_mul_backward(lambda g, a, b: (b, a))
     assert local_only.status == "hint" and "local gradients" in local_only.message
 
     assert "pair" in nb03.check_mul_backward(lambda g, a, b: g * a * b).message
     assert "shape" in nb03.check_mul_backward(lambda g, a, b: (np.ones(3), np.ones(3))).message
+
+    summed = nb03.check_mul_backward(lambda g, a, b: (np.sum(g * b), np.sum(g * a)))
+    assert summed.status == "hint" and "nothing summed" in summed.message
+
+    sign = nb03.check_mul_backward(lambda g, a, b: (-g * b, -g * a))
+    assert sign.status == "hint" and "wrong sign" in sign.message
+
+    half = nb03.check_mul_backward(lambda g, a, b: (g * b, a))
+    assert half.status == "hint" and "the one for b is not" in half.message
+
+    def in_place(g, a, b):
+        g *= b  # reuses the upstream array
+        return g, g / b * a
+
+    mutated = nb03.check_mul_backward(in_place)
+    assert mutated.status == "hint" and "changed an array" in mutated.message
 
 
 def test_mul_backward_not_done():
@@ -81,3 +99,77 @@ def test_fan_out_hints():
 
 def test_fan_out_not_done():
     assert nb03.check_fan_out(stub).status == "not done"
+
+
+# ------------------------------------------------------------------------ challenge: my_graph
+def graph_of(mistake=None):
+    """L = (x * y + exp(x)) * y at x = 0.5, y = -1.5: x and y each feed two operations."""
+
+    def my_graph():
+        x = bl.Tensor(0.5, requires_grad=True, name="x")
+        y = bl.Tensor(-1.5, requires_grad=True, name="y")
+        p = x * y
+        p.name = "p"
+        s = x.exp()
+        s.name = "s"
+        q = p + s
+        q.name = "q"
+        L = q * y
+        xv, yv = 0.5, -1.5
+        qv = xv * yv + np.exp(xv)
+        dq = yv  # mul: the other input
+        dy = qv + dq * xv  # from L directly, and through p
+        dp, ds = dq, dq
+        dx = dp * yv + ds * np.exp(xv)
+        if mistake == "fan-out":
+            dx = dp * yv  # only what p sends back
+        if mistake == "sign":
+            ds, dx = -ds, dp * yv - ds * np.exp(xv)
+        if mistake == "not swapped":
+            dq = qv
+            dp, ds = dq, dq
+            dx = dp * yv + ds * np.exp(xv)
+            dy = qv + dq * xv
+        grads = {"x": dx, "y": dy, "p": dp, "s": ds, "q": dq}
+        if mistake == "missing":
+            del grads["s"]
+        return L, grads
+
+    return my_graph
+
+
+def test_my_graph_pass_and_agrees_with_backward():
+    feedback = nb03.check_my_graph(graph_of())
+    assert feedback.passed, feedback
+    L, grads = graph_of()()
+    L.backward()
+    x, y = (n for n in nb03._graph(L) if n.name in ("x", "y"))
+    assert np.isclose(x.grad, grads["x"]) and np.isclose(y.grad, grads["y"])
+
+
+def test_my_graph_rejects_plausible_mistakes():
+    cases = {
+        "fan-out": "feeds 2 operations",
+        "sign": "dL/ds has the wrong sign",
+        "not swapped": "dL/dq is the wrong gradient closest to L",
+        "missing": "no entry for s",
+    }
+    for mistake, words in cases.items():
+        feedback = nb03.check_my_graph(graph_of(mistake))
+        assert feedback.status == "hint" and words in feedback.message, (mistake, feedback)
+
+
+def test_my_graph_asks_for_a_big_enough_graph_with_a_fan_out():
+    def chain():
+        x = bl.Tensor(0.3, requires_grad=True, name="x")
+        return ((x * 2).tanh() + 1).exp(), {"x": 0.0}
+
+    assert "used twice" in nb03.check_my_graph(chain).message
+
+    def tiny():
+        x = bl.Tensor(0.3, requires_grad=True, name="x")
+        return x * x, {"x": 0.6}
+
+    assert "at least 3" in nb03.check_my_graph(tiny).message
+    assert nb03.check_my_graph(stub).status == "not done"
+    assert "(L, grads)" in nb03.check_my_graph(lambda: 1.0).message

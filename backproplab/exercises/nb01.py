@@ -1,19 +1,23 @@
 """Self-checks for notebook 01 · Why backprop.
 
-Three exercises:
+Three exercises and a challenge:
 
+* ``gradient_descent_step(params, grads, lr)``: the easy half of training, once gradients exist;
 * ``count_parameters(sizes)``: how many numbers an MLP learns, i.e. how many forward passes the
   numerical method needs per gradient;
-* ``gradient_descent_step(params, grads, lr)``: the easy half of training, once gradients exist;
-* ``central_difference_gradient(f, w, eps)``: two perturbed passes per parameter, far more precise.
+* ``central_difference_gradient(f, w, eps)``: two perturbed passes per parameter, far more precise;
+* the challenge ``train(X, Y, W1, W2, lr, steps)``: gradient descent on the notebook's network,
+  written from a blank cell with ``backward()``.
 
-Expected answers come from ``nn.MLP``, from ``p - lr * g`` and from derivatives written out in this
-file, never from the learner's function. Every call of ``f`` is counted: counting forward passes
-is the point of the notebook.
+Expected answers are written out in this file (a count per layer, ``p - lr * g``, derivatives and
+a numpy forward and backward pass of the challenge's network), never taken from the learner's
+function or from a package function the learner could call instead. Every call of ``f`` is
+counted: counting forward passes is the point of the notebook.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -24,40 +28,68 @@ __all__ = [
     "check_central_difference_gradient",
     "check_count_parameters",
     "check_gradient_descent_step",
+    "check_train",
 ]
 
 
 # ------------------------------------------------------------------------ count_parameters
-_SIZES = [[3, 5, 3], [784, 128, 64, 10], [2, 1]]
+# One layer (n_in -> n_out = [2, 7]), two layers with unequal widths, and the digits network:
+# widths that differ tell "a bias per output" from "a bias per input" apart.
+_SIZES = [[2, 7], [3, 5, 3], [784, 128, 64, 10]]
 
 
-def _mlp_parameters(sizes: list[int]) -> int:
-    """The number of parameters of ``nn.MLP(sizes)``, counted on the real module."""
-    from ..nn import MLP  # imported here: nn is a larger module than the checks need
+def _layer_count(sizes: list[int]) -> int:
+    """Learned numbers of an MLP: each layer has an (n_out, n_in) weight and n_out biases."""
+    return sum(n_out * n_in + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
-    return MLP(sizes, rng=0).num_parameters()
+
+def _source(fn: Callable) -> str:
+    """The learner's source code, or "" when Python cannot find it."""
+    try:
+        return inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
 
 
 def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> Feedback:
-    """Check ``count_parameters(sizes)`` against the parameters of ``nn.MLP(sizes)``."""
+    """Check ``count_parameters(sizes)`` against a count made layer by layer in this file."""
     exercise = "count_parameters"
+    if "num_parameters" in _source(count_parameters):
+        return hint(
+            exercise,
+            "you asked a network to count for you; count from the layer widths yourself, one "
+            "layer at a time",
+        )
     for sizes in _SIZES:
         result = attempt(exercise, count_parameters, list(sizes))
         if isinstance(result, Feedback):
             return result
-        expected = _mlp_parameters(sizes)
+        expected = _layer_count(sizes)
         if result == expected:
             continue
-        weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        pairs = list(zip(sizes[:-1], sizes[1:]))
+        weights_only = sum(a * b for a, b in pairs)
         if result == weights_only:
             return hint(
                 exercise,
                 f"for sizes {sizes} you counted only the weight matrices: what else does each "
                 "Linear layer learn besides its weights?",
             )
+        if result == weights_only + sum(n_in for n_in, _ in pairs):
+            return hint(
+                exercise,
+                f"for sizes {sizes} you gave each layer one bias per input; a bias is added to "
+                "each number the layer computes",
+            )
+        if result == weights_only + sum(sizes):
+            return hint(
+                exercise,
+                f"for sizes {sizes} you also counted biases for the input layer: the inputs are "
+                "data, nothing there is learned",
+            )
         return hint(
             exercise,
-            f"for sizes {sizes} you returned {result}, which is not what nn.MLP({sizes}) has: "
+            f"for sizes {sizes} you returned {result}, which is not the number of learned values: "
             "a layer from n_in to n_out neurons has a weight matrix of which shape?",
         )
     return correct(exercise, f"right for all of {_SIZES}.")
@@ -124,34 +156,56 @@ def _common_problems(exercise: str, result: object, w: np.ndarray, eps: float) -
 
 # ------------------------------------------------------------------ gradient_descent_step
 def check_gradient_descent_step(fn: Callable) -> Feedback:
-    """Check ``fn(params, grads, lr)`` returns the list of new parameters ``p - lr * g``."""
+    """Check ``fn(params, grads, lr)``: new arrays ``p - lr * g``, the inputs left alone.
+
+    Two learning rates (0.1 and 0.5), so that a step of lr**2 or a fixed step cannot pass.
+    """
     exercise = "gradient_descent_step"
     rng = np.random.default_rng(1)
-    params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
-    grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
-    saved = [p.copy() for p in params]
-    lr = 0.1
-    result = attempt(exercise, fn, params, grads, lr)
-    if isinstance(result, Feedback):
-        return result
-    if not isinstance(result, (list, tuple)) or len(result) != len(params):
+    for lr in (0.1, 0.5):
+        params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+        grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+        saved = [p.copy() for p in params]
+        saved_grads = [g.copy() for g in grads]
+        result = attempt(exercise, fn, params, grads, lr)
+        if isinstance(result, Feedback):
+            return result
+        changed = any(not np.array_equal(p, s) for p, s in zip(params, saved))
+        if changed:
+            return hint(
+                exercise,
+                "your function changed the parameter arrays it was given (an update in place): "
+                "the old parameters must stay as they were, and the new ones be new arrays",
+            )
+        if any(not np.array_equal(g, s) for g, s in zip(grads, saved_grads)):
+            return hint(exercise, "your function changed the gradients it was given")
+        if not isinstance(result, (list, tuple)) or len(result) != len(params):
+            return hint(
+                exercise, f"return a list with one new array per parameter ({len(params)} here)"
+            )
+        if any(r is p for r, p in zip(result, params)):
+            return hint(exercise, "return new arrays, not the parameter arrays you were given")
+        new = [np.asarray(r, dtype=float) for r in result]
+        if any(n.shape != p.shape for n, p in zip(new, saved)):
+            return hint(exercise, "each new parameter must have the shape of the old one")
+        step = [p - lr * g for p, g in zip(saved, grads)]
+        if all(np.allclose(n, s) for n, s in zip(new, step)):
+            continue
+        if all(np.allclose(n, p + lr * g) for n, p, g in zip(new, saved, grads)):
+            return hint(
+                exercise,
+                "you stepped along the gradient: it points to where the loss grows fastest",
+            )
+        if all(np.allclose(n, p - g) for n, p, g in zip(new, saved, grads)):
+            return hint(exercise, "your step ignores lr: how big should a step be?")
+        if any(np.allclose(n, p) for n, p in zip(new, saved)):
+            return hint(
+                exercise, "at least one parameter did not move: every parameter takes a step"
+            )
         return hint(
-            exercise, f"return a list with one new array per parameter ({len(params)} here)"
+            exercise, "the new parameters are not one small step downhill from the old ones"
         )
-    new = [np.asarray(r, dtype=float) for r in result]
-    if any(n.shape != p.shape for n, p in zip(new, saved)):
-        return hint(exercise, "each new parameter must have the shape of the old one")
-    step = [p - lr * g for p, g in zip(saved, grads)]
-    if all(np.allclose(n, s) for n, s in zip(new, step)):
-        return correct(exercise, "every parameter moved a step of size lr against its gradient.")
-    if all(np.allclose(n, p + lr * g) for n, p, g in zip(new, saved, grads)):
-        return hint(
-            exercise,
-            "you stepped along the gradient: it points to where the loss grows fastest",
-        )
-    if all(np.allclose(n, p - g) for n, p, g in zip(new, saved, grads)):
-        return hint(exercise, "your step ignores lr: how big should a step be?")
-    return hint(exercise, "the new parameters are not one small step downhill from the old ones")
+    return correct(exercise, "every parameter moved a step of size lr against its gradient.")
 
 
 # ------------------------------------------------------------ central_difference_gradient
@@ -195,3 +249,125 @@ def check_central_difference_gradient(fn: Callable) -> Feedback:
             "per parameter are enough",
         )
     return correct(exercise, f"{n} parameters, {f.calls} forward passes, error below 1e-8.")
+
+
+# ------------------------------------------------------------------------- challenge: train
+def _network_loss_and_grads(
+    X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The notebook's network in numpy, forward and backward written out by hand.
+
+    h = sigmoid(X W1^T), logits = h W2^T, L = mean over rows of -log softmax(logits)[label].
+    """
+    h = 1 / (1 + np.exp(-(X @ W1.T)))  # (N, hidden)
+    logits = h @ W2.T  # (N, classes)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    n = len(Y)
+    loss = float(-log_p[np.arange(n), Y].mean())
+    d_logits = np.exp(log_p)  # softmax - one-hot, over N
+    d_logits[np.arange(n), Y] -= 1
+    d_logits /= n
+    dW2 = d_logits.T @ h
+    dz = (d_logits @ W2) * h * (1 - h)  # through the sigmoid
+    dW1 = dz.T @ X
+    return loss, dW1, dW2
+
+
+def _trajectory(X, Y, W1, W2, lr, steps, accumulate=False):  # noqa: ANN001, ANN202
+    """Losses before each step and the final weights of plain gradient descent (or, with
+    ``accumulate``, of a loop that never clears its gradients)."""
+    losses, sum1, sum2 = [], np.zeros_like(W1), np.zeros_like(W2)
+    for _ in range(steps):
+        loss, g1, g2 = _network_loss_and_grads(X, Y, W1, W2)
+        losses.append(loss)
+        if accumulate:
+            sum1, sum2 = sum1 + g1, sum2 + g2
+            g1, g2 = sum1, sum2
+        W1, W2 = W1 - lr * g1, W2 - lr * g2
+    return losses, W1, W2
+
+
+def _challenge_data() -> tuple[np.ndarray, ...]:
+    """Data and weights of the check: 8 examples, 3 features, 5 hidden units, 3 classes."""
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((8, 3))
+    Y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    return X, Y, rng.standard_normal((5, 3)), rng.standard_normal((3, 5))
+
+
+def check_train(fn: Callable) -> Feedback:
+    """Check ``fn(X, Y, W1, W2, lr, steps)`` -> ``(losses, W1_new, W2_new)``: gradient descent.
+
+    ``losses[k]`` is the loss before step k; the given arrays must be left unchanged.
+    """
+    exercise = "train"
+    X, Y, W1, W2 = _challenge_data()
+    lr, steps = 0.5, 30
+    saved = (W1.copy(), W2.copy())
+    result = attempt(exercise, fn, X, Y, W1, W2, lr, steps)
+    if isinstance(result, Feedback):
+        return result
+    if not np.array_equal(W1, saved[0]) or not np.array_equal(W2, saved[1]):
+        return hint(
+            exercise,
+            "the arrays W1, W2 you were given changed: a Tensor made from an array may share its "
+            "memory, so work on copies",
+        )
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        return hint(exercise, "return three things: (losses, W1, W2)")
+    losses, new1, new2 = result
+    try:
+        losses = np.array([float(np.asarray(getattr(v, "data", v))) for v in losses])
+    except (TypeError, ValueError):
+        return hint(exercise, "losses should be a list of numbers, one per step")
+    new1 = np.asarray(getattr(new1, "data", new1), dtype=float)
+    new2 = np.asarray(getattr(new2, "data", new2), dtype=float)
+    if len(losses) != steps:
+        return hint(exercise, f"losses has {len(losses)} entries for {steps} steps: one per step")
+    if new1.shape != W1.shape or new2.shape != W2.shape:
+        return hint(exercise, "return the weights in the shapes you were given them")
+    want, want1, want2 = _trajectory(X, Y, W1, W2, lr, steps)
+    if (
+        np.allclose(losses, want, rtol=1e-8, atol=1e-12)
+        and np.allclose(new1, want1)
+        and np.allclose(new2, want2)
+    ):
+        return correct(
+            exercise,
+            f"{steps} steps of gradient descent: the loss fell from {want[0]:.3f} to "
+            f"{want[-1]:.3f}.",
+        )
+    if not np.isclose(losses[0], want[0], rtol=1e-8):
+        if np.isclose(losses[0], want[1], rtol=1e-8):
+            return hint(
+                exercise,
+                "losses[0] should be the loss of the weights you were given, before any step",
+            )
+        return hint(
+            exercise,
+            "your first loss is not the loss of the given weights: is the network h = "
+            "sigmoid(X W1ᵀ), logits = h W2ᵀ, cross-entropy averaged over the examples?",
+        )
+    if np.allclose(losses, losses[0]):
+        return hint(
+            exercise,
+            "your loss never changes: does each forward pass use the weights of the last step?",
+        )
+    if losses[-1] > losses[0]:
+        return hint(exercise, "your loss goes up: which way does the gradient point?")
+    if np.allclose(losses, _trajectory(X, Y, W1, W2, lr, steps, accumulate=True)[0], rtol=1e-8):
+        return hint(
+            exercise,
+            "from the second step on your steps are too big: backward() adds to .grad, so what "
+            "is still in .grad from the step before?",
+        )
+    if np.allclose(losses, want, rtol=1e-8):
+        return hint(
+            exercise, "the losses are right; the weights you returned are not the last ones"
+        )
+    return hint(
+        exercise,
+        "your losses drift away from plain gradient descent with this lr: one forward pass, "
+        "one backward pass and one step of size lr per iteration",
+    )

@@ -1,14 +1,17 @@
 """Self-checks for notebook 03 · The computational graph of (x + y) z.
 
-Three exercises:
+Three exercises and a challenge:
 
 * ``backward_by_hand(x, y, z)``: (dL/dx, dL/dy, dL/dz) for L = (x + y) z, node by node;
 * ``mul_backward(upstream, a, b)``: the downstream gradients of a multiplication node;
-* ``fan_out(x, y)``: (dL/dx, dL/dy) for L = (x + y) x, where x feeds two nodes.
+* ``fan_out(x, y)``: (dL/dx, dL/dy) for L = (x + y) x, where x feeds two nodes;
+* the challenge ``my_graph()``: a small graph of the learner's choice, with every gradient worked
+  out by hand.
 
-Expected answers are central differences of the functions written in this file, never the
-learner's function. The typical slips (local instead of downstream gradients, mul not swapped,
-one path of a fan-out forgotten) get their own hints.
+Expected answers are central differences of the functions written in this file (for the
+challenge: of the learner's graph, re-evaluated op by op from its recorded forward pass), never
+the learner's function or ``backward()``. The typical slips (local instead of downstream
+gradients, mul not swapped, one path of a fan-out forgotten, a sign) get their own hints.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 
 from . import Feedback, attempt, close, correct, hint, numeric_gradient
 
-__all__ = ["check_backward_by_hand", "check_fan_out", "check_mul_backward"]
+__all__ = ["check_backward_by_hand", "check_fan_out", "check_mul_backward", "check_my_graph"]
 
 
 def _as_vector(result: object, n: int) -> np.ndarray | None:
@@ -70,24 +73,41 @@ def check_backward_by_hand(fn: Callable[[float, float, float], tuple]) -> Feedba
                 "reaches q, then pass it through the add node",
             )
         return hint(exercise, f"{at}: not yet: go node by node from L back to x, y and z")
-    return correct(exercise, "right at all three points, including seed 002's x=-2, y=5, z=-4.")
+    return correct(exercise, "right at all three points, including the notebook's x=-2, y=5, z=-4.")
 
 
 # ---------------------------------------------------------------------------- mul_backward
 def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
-    """Check ``fn(upstream, a, b)`` = (dL/da, dL/db) for a node out = a * b (arrays allowed)."""
+    """Check ``fn(upstream, a, b)`` = (dL/da, dL/db) for a node out = a * b (arrays allowed).
+
+    The upstream gradient is not 1 and a, b differ entry by entry, so that a forgotten upstream
+    factor or swapped inputs show; the three arrays must come back unchanged.
+    """
     exercise = "mul_backward"
     rng = np.random.default_rng(3)
     a, b, upstream = (rng.standard_normal(4) + 1.5 for _ in range(3))
+    saved = (upstream.copy(), a.copy(), b.copy())
     result = attempt(exercise, fn, upstream, a, b)
     if isinstance(result, Feedback):
         return result
+    if any(not np.array_equal(x, y) for x, y in zip((upstream, a, b), saved)):
+        return hint(
+            exercise,
+            "your function changed an array it was given (an update in place); the graph still "
+            "needs those values, so compute new arrays",
+        )
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return hint(exercise, "return a pair: (gradient for a, gradient for b)")
     try:
-        ga, gb = (np.broadcast_to(np.asarray(r, dtype=float), a.shape) for r in result)
-    except ValueError:
-        return hint(exercise, f"each gradient has the shape of its input, {a.shape}")
+        ga, gb = (np.asarray(r, dtype=float) for r in result)
+    except (TypeError, ValueError):
+        return hint(exercise, "each gradient should be an array of numbers")
+    if ga.shape != a.shape or gb.shape != b.shape:
+        return hint(
+            exercise,
+            f"each gradient has the shape of its input, {a.shape}; yours have {ga.shape} and "
+            f"{gb.shape} (one number per entry, nothing summed)",
+        )
 
     # L = sum(upstream * a * b) is a loss whose gradient arriving at the node is `upstream`
     def loss(ab: np.ndarray) -> float:  # ab: a's 4 entries, then b's 4
@@ -100,13 +120,22 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
     if close(ga, upstream * a) and close(gb, upstream * b):
         return hint(
             exercise,
-            "how much does a * b change when a moves by 1? Not by a: the local gradients are "
-            "swapped",
+            "your gradient for a grows with a itself. Hold b fixed and raise a by 1: by how much "
+            "does a * b change?",
         )
     if close(ga, b) and close(gb, a):
         return hint(
             exercise,
             "those are the local gradients; a downstream gradient also carries the upstream one",
+        )
+    if close(ga, -want_a) and close(gb, -want_b):
+        return hint(exercise, "right size, wrong sign: nothing in a product flips a sign")
+    if close(ga, want_a) != close(gb, want_b):
+        right, wrong = ("a", "b") if close(ga, want_a) else ("b", "a")
+        return hint(
+            exercise,
+            f"the gradient for {right} is right, the one for {wrong} is not: treat both inputs "
+            "the same way",
         )
     return hint(exercise, "not yet: downstream = upstream x local, for each input")
 
@@ -137,3 +166,115 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
             return hint(exercise, f"at x={x}, y={y} dL/dx is right; dL/dy reaches y through q only")
         return hint(exercise, f"at x={x}, y={y}: not yet: draw the graph and go node by node")
     return correct(exercise, "x collects the gradients from both of its consumers.")
+
+
+# ------------------------------------------------------------------------- challenge: my_graph
+def _graph(root: object) -> list:
+    """Every node ``root`` depends on, constants included, inputs before outputs."""
+    seen, stack = {}, [root]
+    while stack:  # an explicit stack: no recursion limit
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(node.inputs)
+    return sorted(seen.values(), key=lambda t: t.seq)
+
+
+def _evaluate(nodes: list, root: object, override: dict[int, float]) -> float:
+    """The root's value, each node recomputed from its inputs by its op (forward only), with
+    the values of the nodes in ``override`` (by id) replaced."""
+    values: dict[int, np.ndarray] = {}
+    for node in nodes:
+        if id(node) in override:
+            values[id(node)] = np.asarray(override[id(node)], dtype=np.float64)
+        elif node.op is None:
+            values[id(node)] = node.data
+        else:
+            arrays = [values[id(x)] for x in node.inputs]
+            values[id(node)] = node.op.run(arrays, node.settings)[0]
+    return float(values[id(root)])
+
+
+def _slope_at(nodes: list, root: object, node: object, eps: float = 1e-6) -> float:
+    """dL/d(node) by central differences: the node's value nudged, everything after it
+    recomputed."""
+    v = float(node.data)
+    up = _evaluate(nodes, root, {id(node): v + eps})
+    down = _evaluate(nodes, root, {id(node): v - eps})
+    return (up - down) / (2 * eps)
+
+
+def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
+    """Check ``fn()`` -> ``(L, grads)``: a scalar graph with at least three operations and a
+    fan-out, and ``grads`` = {name: dL/d(name)} for every named node that needs a gradient."""
+    exercise = "my_graph"
+    result = attempt(exercise, fn)
+    if isinstance(result, Feedback):
+        return result
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return hint(exercise, "return two things: (L, grads)")
+    root, grads = result
+    if not hasattr(root, "inputs") or not hasattr(root, "op"):
+        return hint(exercise, "L should be the Tensor your graph ends in")
+    if not isinstance(grads, dict):
+        return hint(exercise, "grads should be a dict: {node name: your dL/d(that node)}")
+    nodes = _graph(root)
+    if any(node.data.size != 1 for node in nodes):
+        return hint(exercise, "keep every value of the graph a single number (a scalar graph)")
+    ops = [node for node in nodes if node.op is not None]
+    if len(ops) < 3:
+        return hint(exercise, f"your graph has {len(ops)} operation(s): choose one with at least 3")
+    users: dict[int, list] = {id(node): [] for node in nodes}
+    for node in ops:
+        for x in node.inputs:
+            users[id(x)].append(node)
+    needs = [n for n in nodes if n.requires_grad and n is not root]
+    if not any(len(users[id(n)]) > 1 for n in needs):
+        return hint(
+            exercise,
+            "no value of your graph is used twice: let one feed two operations, so that a node "
+            "has to collect more than one gradient",
+        )
+    unnamed_leaves = [n for n in needs if n.op is None and not n.name]
+    if unnamed_leaves:
+        return hint(exercise, "give every input that needs a gradient a name (name=...)")
+    named = {n.name: n for n in needs if n.name}
+    missing = sorted(set(named) - set(grads))
+    if missing:
+        return hint(exercise, f"grads has no entry for {', '.join(missing)}: give every named node")
+    unknown = sorted(set(grads) - set(named))
+    if unknown:
+        return hint(
+            exercise, f"no node that needs a gradient is named {', '.join(map(str, unknown))}"
+        )
+    try:
+        mine = {name: float(np.asarray(getattr(g, "data", g))) for name, g in grads.items()}
+    except (TypeError, ValueError):
+        return hint(exercise, "each entry of grads should be one number")
+    want = {name: _slope_at(nodes, root, node) for name, node in named.items()}
+    wrong = [
+        n
+        for n in named.values()
+        if not np.isclose(mine[n.name], want[n.name], rtol=1e-5, atol=1e-6)
+    ]
+    if not wrong:
+        return correct(
+            exercise,
+            f"all {len(named)} gradients of your {len(ops)}-operation graph are right.",
+        )
+    first = max(wrong, key=lambda n: n.seq)  # the wrong one closest to L: where it went wrong
+    name, got, right = first.name, mine[first.name], want[first.name]
+    if np.isclose(got, -right, rtol=1e-5, atol=1e-6):
+        return hint(exercise, f"dL/d{name} has the wrong sign")
+    consumers = users[id(first)]
+    if len(consumers) > 1:
+        return hint(
+            exercise,
+            f"dL/d{name} is off, and {name} feeds {len(consumers)} operations: it receives a "
+            "gradient from each of them",
+        )
+    return hint(
+        exercise,
+        f"dL/d{name} is the wrong gradient closest to L (the ones after it are right): check "
+        f"the upstream gradient {name} receives and the local gradient it is multiplied by",
+    )
