@@ -184,7 +184,7 @@ def _jacobian(z: np.ndarray) -> np.ndarray:
 
 
 def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
-    """``softmax_jacobian(s)``: the K x K matrix J[i, j] = d s_i / d z_j, given s = softmax(z).
+    """``softmax_jacobian(a)``: the K x K matrix J[i, j] = d a_i / d z_j, given a = softmax(z).
 
     Tried on ordinary logits, on ties (all logits equal) and on one logit far ahead (s nearly
     one-hot, where J is nearly zero).
