@@ -1,68 +1,158 @@
-"""The self-checks of notebook 05: pass, hint and not-done paths."""
+"""The self-checks of notebook 05: right answers pass, plausible wrong ones get a hint that names
+the mistake without giving the code, stubs are "not done"."""
 
 import numpy as np
 import pytest
 
 from backproplab.exercises import nb05
 
+CHECKS = [
+    nb05.check_dL_dX,
+    nb05.check_dL_dW,
+    nb05.check_dL_db,
+    nb05.check_dL_dW_column,
+    nb05.check_bilinear_grads,
+]
+CODE = ["W.T", "G.T", "X.T", "@", "sum(axis", "a.T", "np."]
+
 
 def stub(*args):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize(
-    "check",
-    [nb05.check_dL_dX, nb05.check_dL_dW, nb05.check_dL_db, nb05.check_dL_dW_column],
-)
+def assert_hint(feedback, *words):
+    assert feedback.status == "hint", feedback
+    for word in words:
+        assert word in feedback.message, feedback
+    for code in CODE:
+        assert code not in feedback.message, feedback
+
+
+@pytest.mark.parametrize("check", CHECKS)
 def test_not_done(check):
     assert check(stub).status == "not done"
 
 
-def test_dL_dX():
-    assert nb05.check_dL_dX(lambda G, W: G @ W.T).passed
-    transposed = nb05.check_dL_dX(lambda G, W: W @ G.T)
-    assert transposed.status == "hint" and "transposed" in transposed.message
-    crashed = nb05.check_dL_dX(lambda G, W: W @ G)  # (3, 2) @ (5, 2): numpy raises
-    assert crashed.status == "hint" and "ValueError" in crashed.message
+# ---------------------------------------------------------------------------------- dL_dX
+def test_dL_dX_right():
+    assert nb05.check_dL_dX(lambda G, W: G @ W).passed
 
 
-def test_dL_dX_wrong_numbers_hint_gives_no_formula():
-    feedback = nb05.check_dL_dX(lambda G, W: G @ W.T + 1.0)
-    assert feedback.status == "hint" and "wrong numbers" in feedback.message
-    assert "W.T" not in feedback.message and "W^T" not in feedback.message
-
-
-def test_dL_dW():
-    assert nb05.check_dL_dW(lambda X, G: X.T @ G).passed
-    mean = nb05.check_dL_dW(lambda X, G: X.T @ G / len(X))
-    assert mean.status == "hint" and "batch size" in mean.message
-    transposed = nb05.check_dL_dW(lambda X, G: G.T @ X)
-    assert "transposed" in transposed.message
-
-
-def test_dL_db():
-    assert nb05.check_dL_db(lambda G: G.sum(axis=0)).passed
-    mean = nb05.check_dL_db(lambda G: G.mean(axis=0))
-    assert mean.status == "hint" and "batch size" in mean.message
-    assert "sum" not in mean.message
-    wrong_axis = nb05.check_dL_db(lambda G: G.sum(axis=1))
-    assert wrong_axis.status == "hint" and "which axis" in wrong_axis.message
-    kept = nb05.check_dL_db(lambda G: G.sum(axis=0, keepdims=True))
-    assert kept.status == "hint" and "shape" in kept.message
-
-
-def test_dL_dW_column():
-    assert nb05.check_dL_dW_column(lambda delta, a: delta @ a.T).passed
-    swapped = nb05.check_dL_dW_column(lambda delta, a: a @ delta.T)
-    assert swapped.status == "hint" and "swap" in swapped.message
-    inner = nb05.check_dL_dW_column(lambda delta, a: np.ones((10, 128)))
-    assert inner.status == "hint" and "wrong numbers" in inner.message
+def mutating_dX(G, W):
+    G -= 1.0  # works on the caller's array: right numbers, but G is changed
+    return (G + 1.0) @ W
 
 
 @pytest.mark.parametrize(
-    "check",
-    [nb05.check_dL_dX, nb05.check_dL_dW, nb05.check_dL_db, nb05.check_dL_dW_column],
+    "wrong, words",
+    [
+        (lambda G, W: G @ W.T, ["does not fit", "(5, 3)"]),  # the (in, out) habit
+        (lambda G, W: W.T @ G.T, ["transposed"]),
+        (lambda G, W: -(G @ W), ["sign"]),
+        (lambda G, W: G @ W / len(G), ["batch size"]),
+        (lambda G, W: (G @ W).sum(axis=0), ["shape"]),
+        (lambda G, W: G @ W + 1.0, ["wrong numbers"]),
+        (mutating_dX, ["in place"]),
+    ],
 )
+def test_dL_dX_wrong(wrong, words):
+    assert_hint(nb05.check_dL_dX(wrong), *words)
+
+
+# ---------------------------------------------------------------------------------- dL_dW
+def test_dL_dW_right():
+    assert nb05.check_dL_dW(lambda X, G: G.T @ X).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda X, G: X.T @ G, ["transposed", "(outputs, inputs)"]),  # the (in, out) habit
+        (lambda X, G: G @ X, ["does not fit"]),
+        (lambda X, G: G.T @ X / len(X), ["batch size"]),
+        (lambda X, G: np.outer(G[0], X[0]), ["wrong numbers"]),  # one example, no sum
+        (lambda X, G: -(G.T @ X), ["sign"]),
+    ],
+)
+def test_dL_dW_wrong(wrong, words):
+    assert_hint(nb05.check_dL_dW(wrong), *words)
+
+
+# ---------------------------------------------------------------------------------- dL_db
+def test_dL_db_right():
+    assert nb05.check_dL_db(lambda G: G.sum(axis=0)).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda G: G.mean(axis=0), ["batch size"]),
+        (lambda G: G.sum(axis=1), ["which axis"]),
+        (lambda G: G.sum(axis=0, keepdims=True), ["shape"]),
+        (lambda G: G[0], ["one example"]),
+        (lambda G: G.sum(), ["shape"]),
+    ],
+)
+def test_dL_db_wrong(wrong, words):
+    feedback = nb05.check_dL_db(wrong)
+    assert_hint(feedback, *words)
+    assert "sum" not in feedback.message
+
+
+# ---------------------------------------------------------------------------- dL_dW_column
+def test_dL_dW_column_right():
+    assert nb05.check_dL_dW_column(lambda delta, a: delta @ a.T).passed
+    assert nb05.check_dL_dW_column(lambda delta, a: delta * a.T).passed  # broadcasting
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda delta, a: a @ delta.T, ["(128, 10)", "(n_out, n_in)"]),
+        (lambda delta, a: delta.T @ a, ["does not fit"]),
+        (lambda delta, a: (delta * a.T).sum(), ["whole matrix"]),
+        (lambda delta, a: np.ones((10, 128)), ["wrong numbers"]),
+    ],
+)
+def test_dL_dW_column_wrong(wrong, words):
+    feedback = nb05.check_dL_dW_column(wrong)
+    assert_hint(feedback, *words)
+    assert "swap" not in feedback.message
+
+
+# -------------------------------------------------------------------------- bilinear_grads
+def bilinear(X, A, Y, g, weight=True, transpose=False, mean=False):
+    w = g[:, None] if weight else 1.0
+    dX = w * (Y @ A.T)
+    dA = (X * w).T @ Y
+    dY = w * (X @ A)
+    if mean:
+        dA = dA / len(X)
+    if transpose:
+        dA = dA.T
+    return dX, dA, dY
+
+
+def test_bilinear_right():
+    assert nb05.check_bilinear_grads(bilinear).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda *a: bilinear(*a, weight=False), ["g_n were 1"]),
+        (lambda *a: bilinear(*a, transpose=True), ["dA has shape (2, 3)"]),
+        (lambda *a: bilinear(*a, mean=True), ["factor of N"]),
+        (lambda X, A, Y, g: (g[:, None] * (Y @ A), None, None), ["does not fit"]),
+        (lambda *a: bilinear(*a)[:2], ["tuple of three"]),
+    ],
+)
+def test_bilinear_wrong(wrong, words):
+    assert_hint(nb05.check_bilinear_grads(wrong), *words)
+
+
+# ------------------------------------------------------------------------------ odd answers
+@pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("answer", [None, "abc", [[1, 2]]])
 def test_checks_never_raise_on_odd_answers(check, answer):
     assert check(lambda *args: answer).status == "hint"
@@ -70,7 +160,7 @@ def test_checks_never_raise_on_odd_answers(check, answer):
 
 def test_a_missing_return_is_named():
     def forgot_return(G, W):
-        G @ W.T
+        G @ W
 
     feedback = nb05.check_dL_dX(forgot_return)
     assert feedback.status == "hint" and "return" in feedback.message, feedback

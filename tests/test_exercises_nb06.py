@@ -1,78 +1,134 @@
-"""The self-checks of notebook 06: pass, hint and not-done paths."""
+"""The self-checks of notebook 06: right answers pass, plausible wrong ones get a hint that names
+the mistake without giving the code, stubs are "not done"."""
 
 import numpy as np
 import pytest
 
 from backproplab.exercises import nb06
 
+CHECKS = [nb06.check_through_relu, nb06.check_tiny_net_backward, nb06.check_gd_predicted_change]
+CODE = ["> 0)", ">= 0", "np.", "@", ".T", "sum("]
+
 
 def stub(*args):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize(
-    "check", [nb06.check_through_relu, nb06.check_tiny_net_backward, nb06.check_gd_predicted_change]
-)
+def assert_hint(feedback, *words):
+    assert feedback.status == "hint", feedback
+    for word in words:
+        assert word in feedback.message, feedback
+    for code in CODE:
+        assert code not in feedback.message, feedback
+
+
+@pytest.mark.parametrize("check", CHECKS)
 def test_not_done(check):
     assert check(stub).status == "not done"
 
 
+def test_no_module_function_answers_an_exercise():
+    # a learner could call a helper with the exercise's own signature: there must be none
+    public_or_private = [name for name in vars(nb06) if not name.startswith("__")]
+    assert "_engine_grads" not in public_or_private
+    assert all(not name.endswith("backward") or name.startswith("check_") for name in vars(nb06))
+
+
 # ----------------------------------------------------------------------------- through_relu
-def test_through_relu():
+def test_through_relu_right():
     assert nb06.check_through_relu(lambda dL_dh, z1: dL_dh * (z1 > 0)).passed
-    unchanged = nb06.check_through_relu(lambda dL_dh, z1: dL_dh)
-    assert unchanged.status == "hint" and "unchanged" in unchanged.message
-    by_output = nb06.check_through_relu(lambda dL_dh, z1: dL_dh * np.maximum(z1, 0))
-    assert by_output.status == "hint" and "output" in by_output.message
-    by_gradient = nb06.check_through_relu(lambda dL_dh, z1: dL_dh * (dL_dh > 0))
-    assert by_gradient.status == "hint" and "its own input" in by_gradient.message
-    assert "z1 > 0)" not in by_gradient.message
+    assert nb06.check_through_relu(lambda dL_dh, z1: np.where(z1 > 0, dL_dh, 0.0)).passed
 
 
-# ------------------------------------------------------------------------ tiny_net_backward
-def backward(x, y, W1, b1, W2, b2, relu_mask=True, factor=2.0, transpose_W1=False):
-    z1 = W1 @ x + b1
-    h = np.maximum(z1, 0)
-    y_hat = W2 @ h + b2
-    dy = factor * (y_hat - y)
-    dW2, db2 = np.outer(dy, h), dy
-    dz1 = (W2.T @ dy) * ((z1 > 0) if relu_mask else 1.0)
-    dW1 = np.outer(dz1, x)
-    return (dW1.T if transpose_W1 else dW1), dz1, dW2, db2
-
-
-def test_tiny_net_backward_pass():
-    assert nb06.check_tiny_net_backward(backward).passed
-
-
-def test_tiny_net_backward_hints():
-    no_relu = nb06.check_tiny_net_backward(lambda *a: backward(*a, relu_mask=False))
-    assert no_relu.status == "hint" and "off" in no_relu.message
-    half = nb06.check_tiny_net_backward(lambda *a: backward(*a, factor=1.0))
-    assert half.status == "hint" and "half" in half.message and "db2" in half.message
-    transposed = nb06.check_tiny_net_backward(lambda *a: backward(*a, transpose_W1=True))
-    assert transposed.status == "hint" and "dW1 is transposed" in transposed.message
-    not_a_tuple = nb06.check_tiny_net_backward(lambda *a: backward(*a)[0])
-    assert "tuple of four" in not_a_tuple.message
-
-
-# ---------------------------------------------------------------------- gd_predicted_change
-def test_gd_predicted_change():
-    right = lambda grads, lr: -lr * sum(float((g**2).sum()) for g in grads)
-    assert nb06.check_gd_predicted_change(right).passed
-    sign = nb06.check_gd_predicted_change(lambda grads, lr: -right(grads, lr))
-    assert sign.status == "hint" and "sign" in sign.message
-    no_lr = nb06.check_gd_predicted_change(lambda grads, lr: right(grads, lr) / lr)
-    assert no_lr.status == "hint" and "learning rate" in no_lr.message
-    no_square = nb06.check_gd_predicted_change(
-        lambda grads, lr: -lr * sum(float(g.sum()) for g in grads)
-    )
-    assert no_square.status == "hint" and "**" not in no_square.message
+def zero_in_place(dL_dh, z1):
+    dL_dh[z1 <= 0] = 0.0  # right numbers, but the caller's array is changed
+    return dL_dh
 
 
 @pytest.mark.parametrize(
-    "check", [nb06.check_through_relu, nb06.check_tiny_net_backward, nb06.check_gd_predicted_change]
+    "wrong, words",
+    [
+        (lambda dL_dh, z1: dL_dh, ["unchanged"]),
+        (lambda dL_dh, z1: dL_dh * np.maximum(z1, 0), ["output"]),
+        (lambda dL_dh, z1: dL_dh * (dL_dh > 0), ["its own input"]),
+        (lambda dL_dh, z1: dL_dh * (z1 >= 0), ["z1 = 0", "strict"]),
+        (zero_in_place, ["in place"]),
+    ],
 )
+def test_through_relu_wrong(wrong, words):
+    assert_hint(nb06.check_through_relu(wrong), *words)
+
+
+# ---------------------------------------------------------------------- gd_predicted_change
+def right_change(grads, lr):
+    return -lr * sum(float((g**2).sum()) for g in grads)
+
+
+def test_gd_predicted_change_right():
+    assert nb06.check_gd_predicted_change(right_change).passed
+
+
+def scale_in_place(grads, lr):
+    for g in grads:
+        g *= -lr  # the caller's gradients are now steps
+    return sum(float((g * g).sum()) for g in grads) / -lr
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda grads, lr: -right_change(grads, lr), ["sign"]),
+        (lambda grads, lr: right_change(grads, lr) / lr, ["learning rate"]),
+        (lambda grads, lr: -lr * sum(float(g.sum()) for g in grads), ["summed over every entry"]),
+        (lambda grads, lr: right_change(grads[:1], lr), ["first array"]),
+        (
+            lambda grads, lr: right_change(grads, lr) / sum(g.size for g in grads),
+            ["not averaged"],
+        ),
+        (scale_in_place, ["in place"]),
+    ],
+)
+def test_gd_predicted_change_wrong(wrong, words):
+    assert_hint(nb06.check_gd_predicted_change(wrong), *words)
+
+
+# ------------------------------------------------------------------------ tiny_net_backward
+def backward(
+    X, Y, W1, b1, W2, b2, relu_mask=True, factor=2.0, mean=True, transpose_W1=False, keep=False
+):
+    n = len(X) if mean else 1
+    z1 = X @ W1.T + b1
+    h = np.maximum(z1, 0)
+    y_hat = h @ W2.T + b2
+    G = factor * (y_hat - Y) / n  # dL/dy_hat
+    dW2, db2 = G.T @ h, G.sum(axis=0)
+    G1 = (G @ W2) * ((z1 > 0) if relu_mask else 1.0)
+    dW1, db1 = G1.T @ X, G1.sum(axis=0)
+    if keep:
+        db1 = G1
+    return (dW1.T if transpose_W1 else dW1), db1, dW2, db2
+
+
+def test_tiny_net_backward_right():
+    assert nb06.check_tiny_net_backward(backward).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda *a: backward(*a, relu_mask=False), ["ReLU", "off"]),
+        (lambda *a: backward(*a, factor=1.0), ["half", "db2"]),
+        (lambda *a: backward(*a, mean=False), ["db2", "not a sum"]),
+        (lambda *a: backward(*a, transpose_W1=True), ["dW1 is transposed"]),
+        (lambda *a: backward(*a, keep=True), ["db1", "one row per example"]),
+        (lambda *a: backward(*a)[0], ["tuple of four"]),
+    ],
+)
+def test_tiny_net_backward_wrong(wrong, words):
+    assert_hint(nb06.check_tiny_net_backward(wrong), *words)
+
+
+@pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("answer", [None, "abc", ("a", "b", "c", "d")])
 def test_checks_never_raise_on_odd_answers(check, answer):
     assert check(lambda *args: answer).status == "hint"

@@ -1,120 +1,189 @@
-"""Self-checks of notebook 07: a correct answer passes, typical mistakes get their hint, stubs
-are "not done", and no hint gives the answer away."""
+"""Self-checks of notebook 07: a correct answer passes, plausible mistakes get a hint that names
+them without giving the code, stubs are "not done", and the package cannot do the exercise."""
+
+import math
 
 import numpy as np
 import pytest
 
+import backproplab as bl
 from backproplab.exercises import nb07
+
+CHECKS = [
+    nb07.check_sigmoid_backward,
+    nb07.check_leaky_relu_backward,
+    nb07.check_softmax_jacobian,
+    nb07.check_binary_cross_entropy_grad,
+    nb07.check_gelu_backward,
+]
+CODE = ["out * (1 - out)", "1 - out", "np.", "outer", "diag(s)", "y / p"]
 
 
 def stub(*args):
     raise NotImplementedError
 
 
+def assert_hint(feedback, *words):
+    assert feedback.status == "hint", feedback
+    for word in words:
+        assert word in feedback.message, feedback
+    for code in CODE:
+        assert code not in feedback.message, feedback
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_not_done(check):
+    assert check(stub).status == "not done"
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("answer", [None, "abc", [[1, 2]]])
+def test_checks_never_raise_on_odd_answers(check, answer):
+    assert check(lambda *args: answer).status == "hint"
+
+
 # --------------------------------------------------------------------------- sigmoid_backward
 def test_sigmoid_backward_correct():
-    feedback = nb07.check_sigmoid_backward(lambda g, out: g * out * (1 - out))
-    assert feedback.passed, feedback
+    assert nb07.check_sigmoid_backward(lambda g, out: g * out * (1 - out)).passed
+
+
+def sigmoid_in_place(g, out):
+    g *= out * (1 - out)
+    return g
 
 
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda g, out: out * (1 - out), "upstream gradient g"),
-        (lambda g, out: g * out, "two factors"),
-        (lambda g, out: g * (1 / (1 + np.exp(-out))) * (1 - 1 / (1 + np.exp(-out))), "again"),
-        (lambda g, out: g * (1 - out**2), "not yet"),
+        (lambda g, out: out * (1 - out), ["upstream gradient g"]),
+        (lambda g, out: g * out, ["two factors"]),
+        (lambda g, out: g * (1 / (1 + np.exp(-out))) * (1 - 1 / (1 + np.exp(-out))), ["again"]),
+        (lambda g, out: g * (1 - out**2), ["tanh"]),
+        (lambda g, out: -g * out * (1 - out), ["sign"]),
+        (lambda g, out: (g * out * (1 - out)).ravel(), ["shape"]),
+        (sigmoid_in_place, ["in place"]),
+        (lambda g, out: bl.ops.sigmoid.vjp(g, out, None)[0], ["calls the package"]),
     ],
 )
-def test_sigmoid_backward_hints(wrong, words):
-    feedback = nb07.check_sigmoid_backward(wrong)
-    assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "out * (1 - out)" not in feedback.message and "1 - out" not in feedback.message
+def test_sigmoid_backward_wrong(wrong, words):
+    assert_hint(nb07.check_sigmoid_backward(wrong), *words)
 
 
-def test_sigmoid_backward_not_done_and_bad_shape():
-    assert nb07.check_sigmoid_backward(stub).status == "not done"
-    feedback = nb07.check_sigmoid_backward(lambda g, out: (g * out * (1 - out)).ravel())
-    assert feedback.status == "hint" and "shape" in feedback.message
+def test_the_package_cannot_answer():
+    def through_tensor(g, out):
+        x = bl.Tensor(np.log(out / (1 - out)), requires_grad=True)
+        x.sigmoid().backward(g)
+        return x.grad
+
+    assert_hint(nb07.check_sigmoid_backward(through_tensor), "calls the package")
+    assert not nb07.uses_package(lambda g, out: np.multiply(g, out))
 
 
 # ------------------------------------------------------------------------ leaky_relu_backward
 def test_leaky_relu_backward_correct():
-    feedback = nb07.check_leaky_relu_backward(lambda g, x, slope: g * np.where(x > 0, 1.0, slope))
-    assert feedback.passed, feedback
+    answer = lambda g, x, slope: g * np.where(x > 0, 1.0, slope)
+    assert nb07.check_leaky_relu_backward(answer).passed
+
+
+def leaky_in_place(g, x, slope):
+    g[x <= 0] *= slope
+    return g
 
 
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda g, x, slope: g * (x > 0), "that is ReLU"),
-        (lambda g, x, slope: g * np.where(x > 0, 1.0, -slope), "x < 0"),
-        (lambda g, x, slope: g * np.where(x > 0, slope, slope), "x > 0"),
-        (lambda g, x, slope: np.where(x > 0, 1.0, slope), "upstream gradient g"),
+        (lambda g, x, slope: g * np.where(x >= 0, 1.0, slope), ["x = 0", "strict"]),
+        (lambda g, x, slope: g * (x > 0), ["that is ReLU"]),
+        (lambda g, x, slope: g * np.where(x > 0, 1.0, -slope), ["x < 0"]),
+        (lambda g, x, slope: g * np.where(x > 0, slope, slope), ["x > 0"]),
+        (lambda g, x, slope: np.where(x > 0, 1.0, slope), ["upstream gradient g"]),
+        (leaky_in_place, ["in place"]),
     ],
 )
-def test_leaky_relu_backward_hints(wrong, words):
+def test_leaky_relu_backward_wrong(wrong, words):
     feedback = nb07.check_leaky_relu_backward(wrong)
-    assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "np.where" not in feedback.message and "slope *" not in feedback.message
-
-
-def test_leaky_relu_backward_not_done():
-    assert nb07.check_leaky_relu_backward(stub).status == "not done"
+    assert_hint(feedback, *words)
+    assert "slope *" not in feedback.message
 
 
 # --------------------------------------------------------------------------- softmax_jacobian
 def test_softmax_jacobian_correct():
-    feedback = nb07.check_softmax_jacobian(lambda s: np.diag(s) - np.outer(s, s))
-    assert feedback.passed, feedback
+    assert nb07.check_softmax_jacobian(lambda s: np.diag(s) - np.outer(s, s)).passed
 
 
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda s: np.diag(s * (1 - s)), "off-diagonal entries are not zero"),
-        (lambda s: -np.outer(s, s), "off-diagonal entries are right"),
-        (lambda s: np.diag(s * (1 - s)) + np.outer(s, s) - np.diag(s * s), "sign and size"),
-        (lambda s: np.outer(s, s), "quotient rule"),
+        (lambda s: np.diag(s * (1 - s)), ["off-diagonal entries are not zero"]),
+        (lambda s: -np.outer(s, s), ["off-diagonal entries are right"]),
+        (lambda s: np.diag(s * (1 - s)) + np.outer(s, s) - np.diag(s * s), ["sign and size"]),
+        (lambda s: np.outer(s, s) - np.diag(s), ["wrong sign"]),
+        (lambda s: np.outer(s, s), ["quotient rule"]),
+        (lambda s: np.diag(s) - s * s, ["off-diagonal"]),  # broadcasting, not an outer product
     ],
 )
-def test_softmax_jacobian_hints(wrong, words):
-    feedback = nb07.check_softmax_jacobian(wrong)
-    assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "outer" not in feedback.message and "diag(s)" not in feedback.message
+def test_softmax_jacobian_wrong(wrong, words):
+    assert_hint(nb07.check_softmax_jacobian(wrong), *words)
 
 
-def test_softmax_jacobian_not_done_and_crash():
-    assert nb07.check_softmax_jacobian(stub).status == "not done"
+def test_softmax_jacobian_crash_is_named():
     feedback = nb07.check_softmax_jacobian(lambda s: s @ np.ones((3, 3)))
     assert feedback.status == "hint" and "ValueError" in feedback.message
 
 
 # ------------------------------------------------------------------ binary_cross_entropy_grad
 def test_binary_cross_entropy_grad_correct():
-    feedback = nb07.check_binary_cross_entropy_grad(
-        lambda p, y: (-y / p + (1 - y) / (1 - p)) / p.size
-    )
-    assert feedback.passed, feedback
+    answer = lambda p, y: (-y / p + (1 - y) / (1 - p)) / p.size
+    assert nb07.check_binary_cross_entropy_grad(answer).passed
+    same = lambda p, y: (p - y) / (p * (1 - p)) / len(p)
+    assert nb07.check_binary_cross_entropy_grad(same).passed
+
+
+def clipped(p, y):
+    q = np.clip(p, 0.01, 0.99)
+    return (-y / q + (1 - y) / (1 - q)) / p.size
 
 
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda p, y: -y / p + (1 - y) / (1 - p), "factor of the batch size"),
-        (lambda p, y: (y / p - (1 - y) / (1 - p)) / p.size, "wrong sign"),
-        (lambda p, y: (p - y) / p.size, "logit z"),
-        (lambda p, y: -y / p / p.size, "not yet"),
+        (lambda p, y: -y / p + (1 - y) / (1 - p), ["factor of the batch size"]),
+        (lambda p, y: (y / p - (1 - y) / (1 - p)) / p.size, ["wrong sign"]),
+        (lambda p, y: (p - y) / p.size, ["logit z"]),
+        (lambda p, y: -y / p / p.size, ["not yet"]),
+        (clipped, ["close to p = 0 or p = 1"]),
     ],
 )
-def test_binary_cross_entropy_grad_hints(wrong, words):
-    feedback = nb07.check_binary_cross_entropy_grad(wrong)
-    assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "(1 - y) / (1 - p)" not in feedback.message and "y / p" not in feedback.message
+def test_binary_cross_entropy_grad_wrong(wrong, words):
+    assert_hint(nb07.check_binary_cross_entropy_grad(wrong), *words)
 
 
-def test_binary_cross_entropy_grad_not_done():
-    assert nb07.check_binary_cross_entropy_grad(stub).status == "not done"
+# ------------------------------------------------------------------------------ gelu_backward
+erf = np.vectorize(math.erf)
+
+
+def gelu_grad(g, x, scale=1.0, second=1.0):
+    cdf = 0.5 * (1 + erf(x / math.sqrt(2)))
+    pdf = np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi) * scale
+    return g * (cdf + second * x * pdf)
+
+
+def test_gelu_backward_correct():
+    assert nb07.check_gelu_backward(gelu_grad).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda g, x: gelu_grad(g, x, second=0.0), ["product"]),
+        (lambda g, x: gelu_grad(g, x, scale=math.sqrt(2 * math.pi)), ["normalising"]),
+        (lambda g, x: gelu_grad(g, x, second=-1.0), ["sign"]),
+        (lambda g, x: gelu_grad(np.ones_like(g), x), ["upstream gradient g"]),
+    ],
+)
+def test_gelu_backward_wrong(wrong, words):
+    assert_hint(nb07.check_gelu_backward(wrong), *words)
 
 
 def test_a_missing_return_is_named():

@@ -1,26 +1,35 @@
 """Self-checks for notebook 05 · Matmul gradients.
 
-Four exercises, for Y = X W + b with upstream gradient G = dL/dY (batch-first, as in the code):
+The layer is the package's ``Linear``: Y = X W^T + b, batch-first, with X of shape (N, D), the
+weights W of shape (M, D) = (n_out, n_in) and the upstream gradient G = dL/dY of shape (N, M).
 
-* ``dL_dX(G, W)``, ``dL_dW(X, G)``, ``dL_db(G)``;
-* ``dL_dW_column(delta, a)``: the same weight gradient in the column-vector notation z = W a + b
-  of seed 004 (delta and a are column vectors).
+* ``dL_dX(G, W)``, ``dL_dW(X, G)``, ``dL_db(G)``: the three gradients of the layer;
+* ``dL_dW_column(delta, a)``: the weight gradient for one example written as column vectors,
+  z = W a + b (delta = dL/dz and a are column vectors);
+* ``bilinear_grads(X, A, Y, g)``, the challenge: all gradients of the batched bilinear form
+  s_n = x_n^T A y_n, given g = dL/ds.
 
-The expected answers come from the engine's backward pass (``(X @ W + b) * G`` summed, then
-``backward()``), never from the learner's function. Shapes are deliberately all different, so a
-transposed or swapped answer cannot pass by accident.
+Every expected answer is a central finite difference of a loss written out in plain numpy here
+(``L = sum(G * Y)`` has dL/dY = G exactly), never the learner's function and never a package
+function. Shapes are all different, so a transposed or swapped answer cannot pass by accident.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint, result_array
+from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array
 
-__all__ = ["check_dL_dW", "check_dL_dW_column", "check_dL_dX", "check_dL_db"]
+__all__ = [
+    "check_bilinear_grads",
+    "check_dL_dW",
+    "check_dL_dW_column",
+    "check_dL_dX",
+    "check_dL_db",
+]
 
 N, D, M = 5, 3, 2  # batch, inputs, outputs: all different
 
@@ -28,84 +37,141 @@ N, D, M = 5, 3, 2  # batch, inputs, outputs: all different
 def _case(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((N, D))
-    W = rng.standard_normal((D, M))
+    W = rng.standard_normal((M, D))  # (n_out, n_in), as the package's Linear
     b = rng.standard_normal(M)
     G = rng.standard_normal((N, M))  # the upstream gradient dL/dY
     return X, W, b, G
 
 
-def _engine_grads(X, W, b, G) -> dict[str, np.ndarray]:
-    """dL/dX, dL/dW, dL/db by backward() on L = sum(G * (X W + b)), whose dL/dY is G."""
-    Xt, Wt, bt = (Tensor(a, requires_grad=True) for a in (X, W, b))
-    ((Xt @ Wt + bt) * G).sum().backward()
-    return {"X": Xt.grad, "W": Wt.grad, "b": bt.grad}
+def _reference(X, W, b, G) -> dict[str, np.ndarray]:
+    """dL/dX, dL/dW, dL/db by finite differences of L = sum(G * (X W^T + b)), whose dL/dY is G."""
+
+    def loss(X, W, b):
+        return float((G * (X @ W.T + b)).sum())
+
+    return {
+        "X": numeric_gradient(lambda v: loss(v, W, b), X),
+        "W": numeric_gradient(lambda v: loss(X, v, b), W),
+        "b": numeric_gradient(lambda v: loss(X, W, v), b),
+    }
 
 
-def _shape_hint(exercise: str, what: str, got: tuple, want: tuple, rows: str) -> Feedback:
+def _call(exercise: str, fn: Callable[..., Any], shapes: str, want: tuple, *args: Any) -> Any:
+    """Call the learner's ``fn`` on copies of ``args``; name a product that does not fit.
+
+    Returns the result, or a Feedback: not done, a matrix product whose inner dimensions differ
+    (numpy's error turned into a hint about shapes), another crash, or an input changed in place.
+    """
+    copies = [np.array(a, copy=True) for a in args]
+    try:
+        result = fn(*copies)
+    except NotImplementedError:
+        return not_done(exercise)
+    except ValueError as error:
+        text = str(error)
+        if "matmul" in text or "aligned" in text or "mismatch" in text:
+            return hint(
+                exercise,
+                f"a matrix product in your code does not fit (its inner dimensions differ). "
+                f"Write the shape under each factor, {shapes}, and find the product of them, "
+                f"transposed or not, whose shape is {want}",
+            )
+        return hint(exercise, f"your code raised ValueError: {text.splitlines()[0]}")
+    except Exception as error:  # the learner's code crashed: say how, in one line
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
+    if any(not np.array_equal(a, c) for a, c in zip(args, copies)):
+        return hint(
+            exercise,
+            "your function changed one of its inputs in place (`+=`, `*=` or an assignment into "
+            "it): compute a new array instead, the caller still needs its inputs",
+        )
+    return result
+
+
+def _shape_hint(exercise: str, what: str, got: tuple, want: tuple, of: str) -> Feedback:
     return hint(
         exercise,
-        f"your {what} has shape {got}, but it must have the shape of {rows} {want}: a gradient "
+        f"your {what} has shape {got}, but it must have the shape of {of}, {want}: a gradient "
         "always has the shape of the thing it is the gradient of",
     )
 
 
 def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_dX(G, W)`` for Y = X W: (N, M) and (D, M) give (N, D)."""
+    """Check ``dL_dX(G, W)`` for Y = X W^T: G (N, M) and W (M, D) give (N, D)."""
     exercise = "dL_dX"
     X, W, b, G = _case()
-    want = _engine_grads(X, W, b, G)["X"]
-    got = result_array(exercise, attempt(exercise, dL_dX, G, W))
+    want = _reference(X, W, b, G)["X"]
+    shapes = f"G {G.shape} and W {W.shape}"
+    got = result_array(exercise, _call(exercise, dL_dX, shapes, want.shape, G, W))
     if isinstance(got, Feedback):
         return got
-    if got.shape == want.T.shape and np.allclose(got, want.T):
-        return hint(exercise, "right numbers, but transposed: dL/dX must be shaped like X (N, D)")
+    if got.shape == want.T.shape and close(got, want.T):
+        return hint(
+            exercise, f"right numbers, but transposed: dL/dX must be shaped like X {X.shape}"
+        )
     if got.shape != want.shape:
         return _shape_hint(exercise, "dL/dX", got.shape, want.shape, "X")
-    if np.allclose(got, want):
-        return correct(exercise, "matches the engine's backward pass.")
+    if close(got, want):
+        return correct(exercise, "dL/dX = G W, shaped like X.")
+    if close(got, -want):
+        return hint(exercise, "right size, wrong sign: Y grows with X where W is positive")
+    if close(got * N, want):
+        return hint(
+            exercise,
+            "off by a factor of the batch size N: row n of dL/dX comes from row n of G alone; "
+            "nothing is averaged here",
+        )
     return hint(
         exercise,
-        "right shape, wrong numbers: which product of G and W (transposed or not) has shape "
-        "(N, D)? Write out one entry, dL/dx_11, as a sum over the outputs",
+        "right shape, wrong numbers: write out dL/dx_11 as a sum over the outputs j and compare "
+        "it with entry (1, 1) of each product of G and W that has the right shape",
     )
 
 
 def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_dW(X, G)`` for Y = X W: (N, D) and (N, M) give (D, M)."""
+    """Check ``dL_dW(X, G)`` for Y = X W^T: X (N, D) and G (N, M) give (M, D)."""
     exercise = "dL_dW"
     X, W, b, G = _case()
-    want = _engine_grads(X, W, b, G)["W"]
-    got = result_array(exercise, attempt(exercise, dL_dW, X, G))
+    want = _reference(X, W, b, G)["W"]
+    shapes = f"X {X.shape} and G {G.shape}"
+    got = result_array(exercise, _call(exercise, dL_dW, shapes, want.shape, X, G))
     if isinstance(got, Feedback):
         return got
-    if got.shape == want.T.shape and np.allclose(got, want.T):
-        return hint(exercise, "right numbers, but transposed: dL/dW must be shaped like W (D, M)")
+    if got.shape == want.T.shape and close(got, want.T):
+        return hint(
+            exercise,
+            f"right numbers, but transposed: dL/dW must be shaped like W {W.shape}, which is "
+            "(outputs, inputs) in the package's layout",
+        )
     if got.shape != want.shape:
         return _shape_hint(exercise, "dL/dW", got.shape, want.shape, "W")
-    if np.allclose(got, want):
-        return correct(exercise, "matches the engine's backward pass.")
-    if np.allclose(got * N, want):
+    if close(got, want):
+        return correct(exercise, "dL/dW = G^T X: one term per example, added up.")
+    if close(got * N, want):
         return hint(
             exercise,
             "right shape but off by a factor of the batch size N: G already says how much each "
             "example matters, so the examples' contributions are simply added",
         )
+    if close(got, -want):
+        return hint(exercise, "right size, wrong sign")
     return hint(
         exercise,
-        "right shape, wrong numbers: which product of X and G (transposed or not) has shape "
-        "(D, M)? Write out one entry, dL/dw_11, as a sum over the batch",
+        "right shape, wrong numbers: write out dL/dw_11 as a sum over the batch and compare it "
+        "with entry (1, 1) of each product of X and G that has the right shape",
     )
 
 
 def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_db(G)`` for Y = X W + b, b of shape (M,) broadcast over the N rows."""
+    """Check ``dL_db(G)`` for Y = X W^T + b, b of shape (M,) broadcast over the N rows."""
     exercise = "dL_db"
     X, W, b, G = _case()
-    want = _engine_grads(X, W, b, G)["b"]
-    got = result_array(exercise, attempt(exercise, dL_db, G))
+    want = _reference(X, W, b, G)["b"]
+    got = result_array(exercise, _call(exercise, dL_db, f"G {G.shape}", want.shape, G))
     if isinstance(got, Feedback):
         return got
-    if got.shape == (1, M) and np.allclose(got[0], want):
+    if got.shape == (1, M) and close(got[0], want):
         return hint(exercise, f"right numbers, but b has shape {want.shape}, not {got.shape}")
     if got.shape != want.shape:
         return hint(
@@ -113,43 +179,105 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             f"your dL/db has shape {got.shape}, but b has shape {want.shape} (one entry per "
             "output column): which axis of G runs over the batch?",
         )
-    if np.allclose(got, want):
+    if close(got, want):
         return correct(exercise, "b is used by every row, so its gradient adds up over the batch.")
-    if np.allclose(got * N, want):
+    if close(got * N, want):
         return hint(
             exercise,
             "right shape but off by a factor of the batch size N: b is used once per example; "
             "how do gradients from several uses combine?",
         )
+    if any(close(got, G[n]) for n in range(N)):
+        return hint(
+            exercise,
+            "that is one example's contribution only: b is used by every row of the batch",
+        )
     return hint(exercise, "right shape, wrong numbers: b_j is added to every entry of column j")
 
 
 def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_dW_column(delta, a)`` for z = W a + b with column vectors, as in seed 004."""
+    """Check ``dL_dW_column(delta, a)`` for z = W a + b, delta = dL/dz (n_out, 1), a (n_in, 1)."""
     exercise = "dL_dW_column"
     rng = np.random.default_rng(6)
-    n_out, n_in = 10, 128  # seed 004's shapes: 10 classes, 128 hidden units
+    n_out, n_in = 10, 128  # the last layer of notebook 09's digits network
     delta = rng.standard_normal((n_out, 1))
     a = rng.standard_normal((n_in, 1))
     W = rng.standard_normal((n_out, n_in))
-    Wt = Tensor(W, requires_grad=True)
-    ((Wt @ a) * delta).sum().backward()  # L with dL/dz = delta
-    want = Wt.grad
-    got = result_array(exercise, attempt(exercise, dL_dW_column, delta, a))
+    want = numeric_gradient(lambda v: float((delta * (v @ a)).sum()), W)  # dL/dz = delta
+    shapes = f"delta {delta.shape} and a {a.shape}"
+    got = result_array(exercise, _call(exercise, dL_dW_column, shapes, want.shape, delta, a))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape:
         return hint(
             exercise,
-            f"your gradient has shape {got.shape}; W is {want.shape} (outputs x inputs): swap "
-            "the roles of the two vectors",
+            f"your gradient has shape {got.shape}, but W has shape {want.shape}, (n_out, n_in): "
+            "a gradient has the shape of its variable",
         )
     if got.shape != want.shape:
         return hint(
             exercise,
-            f"your gradient has shape {got.shape}, but W has shape {want.shape}: an (n_out, 1) "
-            "column times a (1, n_in) row gives the right shape",
+            f"your gradient has shape {got.shape}, but W has shape {want.shape}: every weight "
+            "w_ij gets its own entry, so the result is a whole matrix",
         )
-    if np.allclose(got, want):
+    if close(got, want):
         return correct(exercise, "the outer product delta a^T, shape (10, 128).")
-    return hint(exercise, "right shape, wrong numbers: entry (i, j) is how z_i depends on W_ij")
+    return hint(exercise, "right shape, wrong numbers: entry (i, j) is how z_i depends on w_ij")
+
+
+def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
+    """Check ``bilinear_grads(X, A, Y, g) -> (dX, dA, dY)`` for s_n = x_n^T A y_n, g = dL/ds."""
+    exercise = "bilinear_grads"
+    rng = np.random.default_rng(12)
+    n, d, e = 4, 3, 2  # all different
+    X, A, Y = rng.standard_normal((n, d)), rng.standard_normal((d, e)), rng.standard_normal((n, e))
+    g = rng.standard_normal(n)
+
+    def loss(X, A, Y):  # sum_n g_n s_n, whose gradient with respect to s is g
+        return float(sum(g[k] * X[k] @ A @ Y[k] for k in range(n)))
+
+    want = {
+        "dX": numeric_gradient(lambda v: loss(v, A, Y), X),
+        "dA": numeric_gradient(lambda v: loss(X, v, Y), A),
+        "dY": numeric_gradient(lambda v: loss(X, A, v), Y),
+    }
+    shapes = f"X {X.shape}, A {A.shape}, Y {Y.shape}, g {g.shape}"
+    got = _call(exercise, bilinear_grads, shapes, "the shape of the variable", X, A, Y, g)
+    if isinstance(got, Feedback):
+        return got
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return hint(exercise, "return a tuple of three arrays: (dX, dA, dY)")
+    unweighted = {  # the same sums with every g_n = 1: the upstream gradient forgotten
+        "dX": numeric_gradient(lambda v: float((v @ A * Y).sum()), X),
+        "dA": numeric_gradient(lambda v: float((X @ v * Y).sum()), A),
+        "dY": numeric_gradient(lambda v: float((X @ A * v).sum()), Y),
+    }
+    variables = {"dX": X, "dA": A, "dY": Y}
+    for (name, w), value in zip(want.items(), got):
+        value = result_array(exercise, value, what=name)
+        if isinstance(value, Feedback):
+            return value
+        shape = variables[name].shape
+        if value.shape != shape:
+            return hint(
+                exercise,
+                f"{name} has shape {value.shape}; it must have the shape of {name[1:]}, {shape}",
+            )
+        if close(value, w):
+            continue
+        if close(value, unweighted[name]):
+            return hint(
+                exercise,
+                f"{name} is what you would get if every g_n were 1: each example's term must be "
+                "weighted by its own upstream gradient g_n",
+            )
+        if close(value * n, w):
+            return hint(exercise, f"{name} is off by a factor of N = {n}: nothing is averaged here")
+        if close(value, -w):
+            return hint(exercise, f"{name} has the wrong sign")
+        return hint(
+            exercise,
+            f"{name} is not right yet: write s_n as a double sum over i and j, differentiate one "
+            "entry, then find the product whose shape fits",
+        )
+    return correct(exercise, "all three gradients of the bilinear form are right.")

@@ -1,141 +1,97 @@
 """Self-checks for notebook 06 · A small network by hand.
 
-The network (column-vector notation, one example)::
+The network, in the package's batch-first layout (weights are (n_out, n_in))::
 
-    z1 = W1 @ x + b1      h = relu(z1)      y_hat = W2 @ h + b2      L = sum((y_hat - y) ** 2)
+    z1 = X @ W1.T + b1      h = relu(z1)      y_hat = h @ W2.T + b2
 
 Three exercises:
 
 * ``through_relu(dL_dh, z1)``: the backward step through the ReLU, returning dL/dz1;
-* ``tiny_net_backward(x, y, W1, b1, W2, b2)``: every gradient of the network, returned as
-  ``(dW1, db1, dW2, db2)``; checked on networks of other sizes than the notebook's;
-* ``gd_predicted_change(grads, lr)``: the change of the loss that a gradient-descent step predicts.
+* ``gd_predicted_change(grads, lr)``: the change of the loss that a gradient-descent step predicts;
+* ``tiny_net_backward(X, Y, W1, b1, W2, b2)``, the challenge: every gradient of the network for a
+  batch, with the loss L = mean over the examples of sum((y_hat - y) ** 2), returned as
+  ``(dW1, db1, dW2, db2)``.
 
-Expected answers come from the engine's backward pass or from running a forward pass, never from
-the learner's function.
+Expected answers are central finite differences of a forward pass written out here in numpy, or
+the measured change of a loss; never the learner's function, and no function here can be called
+with an exercise's signature to answer it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ..gradcheck import nudge_check
-from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint, result_array
+from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array
 
 __all__ = ["check_gd_predicted_change", "check_through_relu", "check_tiny_net_backward"]
 
 
-def _forward(x, y, W1, b1, W2, b2):
-    """The network on Tensors or arrays: returns (z1, L)."""
-    z1 = W1 @ x + b1
-    y_hat = W2 @ z1.relu() + b2
-    return z1, ((y_hat - y) ** 2).sum()
-
-
-def _random_network(seed: int, n_in: int = 3, n_hidden: int = 4, n_out: int = 2):
-    """A network whose hidden layer has neurons on and off, none within 0.1 of the kink."""
-    rng = np.random.default_rng(seed)
-    while True:
-        x = rng.standard_normal(n_in)
-        y = rng.standard_normal(n_out)
-        W1 = rng.standard_normal((n_hidden, n_in))
-        b1 = rng.standard_normal(n_hidden)
-        W2 = rng.standard_normal((n_out, n_hidden))
-        b2 = rng.standard_normal(n_out)
-        z1 = W1 @ x + b1
-        if np.all(np.abs(z1) > 0.1) and 0 < np.sum(z1 > 0) < n_hidden:
-            return x, y, W1, b1, W2, b2
+def _call(exercise: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call the learner's ``fn`` on copies of ``args``: its result, or a Feedback (not done, a
+    crash, or an input changed in place)."""
+    copies = [[np.array(v, copy=True) for v in a] if isinstance(a, list) else np.array(a, copy=True)
+              for a in args]  # fmt: skip
+    try:
+        result = fn(*copies)
+    except NotImplementedError:
+        return not_done(exercise)
+    except Exception as error:  # the learner's code crashed: say how, in one line
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
+    for a, c in zip(args, copies):
+        pairs = zip(a, c) if isinstance(a, list) else [(a, c)]
+        if any(not np.array_equal(u, v) for u, v in pairs):
+            return hint(
+                exercise,
+                "your function changed one of its inputs in place (`*=`, `+=` or an assignment "
+                "into it): compute a new array; the caller still needs its inputs",
+            )
+    return result
 
 
 def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """Check the ReLU backward step: dL/dz1 from dL/dh and the pre-activations z1."""
+    """Check the ReLU backward step: dL/dz1 from dL/dh and the pre-activations z1.
+
+    z1 holds an exact 0: there ReLU has a kink, and the package (like PyTorch) uses slope 0.
+    """
     exercise = "through_relu"
-    z1 = np.array([1.5, -0.5, 0.3, -2.0, 0.7])
-    dL_dh = np.array([0.4, -1.2, -0.8, 0.9, 0.0])
-    z = Tensor(z1, requires_grad=True)
-    (z.relu() * dL_dh).sum().backward()  # a loss whose dL/dh is dL_dh
-    want = z.grad
-    got = result_array(exercise, attempt(exercise, through_relu, dL_dh, z1))
+    z1 = np.array([1.5, -0.5, 0.3, -2.0, 0.7, 0.0])
+    dL_dh = np.array([0.4, -1.2, -0.8, 0.9, 0.0, 0.6])
+    slope = np.where(z1 > 0, 1.0, 0.0)  # the ReLU's slope, 0 at the kink by convention
+    want = dL_dh * slope
+    got = result_array(exercise, _call(exercise, through_relu, dL_dh, z1))
     if isinstance(got, Feedback):
         return got
     if got.shape != want.shape:
         return hint(exercise, f"your dL/dz1 has shape {got.shape}; z1 has shape {z1.shape}")
-    if np.allclose(got, want):
+    if close(got, want):
         return correct(exercise, "gradients pass where the neuron is on and stop where it is off.")
-    if np.allclose(got, dL_dh):
+    at_kink = z1 == 0
+    if close(got[~at_kink], want[~at_kink]):
+        return hint(
+            exercise,
+            "right everywhere except at z1 = 0 exactly: there the neuron counts as off (slope 0, "
+            "the package's and PyTorch's convention); is your comparison strict?",
+        )
+    if close(got, dL_dh):
         return hint(
             exercise,
             "you passed dL/dh through unchanged: what is the slope of the ReLU where z1 < 0?",
         )
-    if np.allclose(got, dL_dh * (dL_dh > 0)):
+    if close(got, dL_dh * (dL_dh > 0)):
         return hint(
             exercise,
             "whether a neuron passes its gradient depends on its own input z1, not on the gradient",
         )
-    if np.allclose(got, dL_dh * np.maximum(z1, 0)):
+    if close(got, dL_dh * np.maximum(z1, 0)):
         return hint(
             exercise,
             "you multiplied by the ReLU's output; the chain rule needs its derivative (its slope)",
         )
     return hint(exercise, "not yet: the ReLU's slope is 1 where z1 > 0 and 0 where z1 < 0")
-
-
-def _engine_grads(x, y, W1, b1, W2, b2) -> list[np.ndarray]:
-    params = [Tensor(p, requires_grad=True) for p in (W1, b1, W2, b2)]
-    _forward(x, y, *params)[1].backward()
-    return [p.grad for p in params]
-
-
-def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback:
-    """Check ``tiny_net_backward(x, y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)``."""
-    exercise = "tiny_net_backward"
-    names = ["dW1", "db1", "dW2", "db2"]
-    for seed in (1, 2):
-        x, y, W1, b1, W2, b2 = _random_network(seed)
-        want = _engine_grads(x, y, W1, b1, W2, b2)
-        off = (W1 @ x + b1) < 0  # hidden neurons whose ReLU is off
-        got = attempt(exercise, tiny_net_backward, x, y, W1, b1, W2, b2)
-        if isinstance(got, Feedback):
-            return got
-        if not isinstance(got, (tuple, list)) or len(got) != 4:
-            return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
-        sizes = f"{len(x)} inputs, {len(b1)} hidden neurons, {len(b2)} outputs"
-        for name, g, w in zip(names[::-1], got[::-1], want[::-1]):  # from the loss backwards
-            g = result_array(exercise, g, what=name)
-            if isinstance(g, Feedback):
-                return g
-            if g.shape == w.T.shape and g.shape != w.shape:
-                return hint(exercise, f"{name} is transposed: it must have shape {w.shape}")
-            if g.shape != w.shape:
-                return hint(
-                    exercise,
-                    f"on a network with {sizes}, {name} has shape {g.shape}; it must have the "
-                    f"shape of its parameter, {w.shape}",
-                )
-            if np.allclose(g, w):
-                continue
-            if np.allclose(2 * g, w):
-                return hint(
-                    exercise,
-                    f"{name} is half of what it should be: what is the derivative of "
-                    "(y_hat - y) ** 2 with respect to y_hat?",
-                )
-            on_rows_right = np.allclose(g[~off], w[~off])
-            if name in ("dW1", "db1") and on_rows_right and not np.allclose(g[off], 0):
-                return hint(
-                    exercise,
-                    f"{name} is right for the neurons that are on, but not zero for the neurons "
-                    "whose ReLU is off: those pass no gradient back",
-                )
-            return hint(
-                exercise,
-                f"on a network with {sizes}, {name} disagrees with the engine "
-                f"(everything after it, closer to the loss, is right): check that step",
-            )
-    return correct(exercise, "all four gradients match the engine on two random networks.")
 
 
 def check_gd_predicted_change(
@@ -146,13 +102,13 @@ def check_gd_predicted_change(
     rng = np.random.default_rng(7)
     grads = [rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((1, 2))]
     lr = 0.05
-    # A linear loss sum(g * theta) has exactly these gradients and changes exactly as predicted:
-    # measure its change by running it before and after the step.
-    params = [Tensor(rng.standard_normal(g.shape), requires_grad=True) for g in grads]
-    linear_loss = lambda: sum(((p * g).sum() for p, g in zip(params, grads)), Tensor(0.0))
-    want = nudge_check(linear_loss, params, nudge=[-lr * g for g in grads]).actual_change
+    # A linear loss sum(g * theta) has exactly these gradients and changes exactly as the first
+    # order predicts: measure its change by evaluating it before and after the step.
+    theta = [rng.standard_normal(g.shape) for g in grads]
+    linear_loss = lambda ps: sum(float((p * g).sum()) for p, g in zip(ps, grads))
+    want = linear_loss([p - lr * g for p, g in zip(theta, grads)]) - linear_loss(theta)
 
-    got = attempt(exercise, gd_predicted_change, grads, lr)
+    got = _call(exercise, gd_predicted_change, grads, lr)
     if isinstance(got, Feedback):
         return got
     try:
@@ -168,8 +124,123 @@ def check_gd_predicted_change(
         )
     if np.isclose(got * lr, want):
         return hint(exercise, "off by a factor of the learning rate: how big is each step?")
+    if np.isclose(got, -lr * sum(float((g**2).sum()) for g in grads[:1])):
+        return hint(exercise, "only the first array counts in your sum: every parameter moves")
+    sizes = sum(g.size for g in grads)
+    if np.isclose(got * sizes, want):
+        return hint(
+            exercise,
+            "off by a factor of the number of entries: the contributions of the entries add up, "
+            "they are not averaged",
+        )
     return hint(
         exercise,
         "each parameter entry changes by -lr times its gradient; its contribution to the change "
         "of the loss is its gradient times its own change, summed over every entry",
     )
+
+
+def _random_network(seed: int, n: int = 4, n_in: int = 3, n_hidden: int = 5, n_out: int = 2):
+    """A batch and a network whose hidden units are on for some examples and off for others,
+    none within 0.1 of the kink (finite differences need that)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        X = rng.standard_normal((n, n_in))
+        Y = rng.standard_normal((n, n_out))
+        W1 = rng.standard_normal((n_hidden, n_in))
+        b1 = rng.standard_normal(n_hidden)
+        W2 = rng.standard_normal((n_out, n_hidden))
+        b2 = rng.standard_normal(n_out)
+        z1 = X @ W1.T + b1
+        if np.all(np.abs(z1) > 0.1) and 0.2 < np.mean(z1 > 0) < 0.8:
+            return X, Y, W1, b1, W2, b2
+
+
+def _differences(X: np.ndarray, Y: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
+    """The gradient of the mean squared error with respect to each of ``weights``
+    (W1, b1, W2, b2), by central finite differences of the forward pass."""
+
+    def loss(ws: list[np.ndarray]) -> float:
+        W1, b1, W2, b2 = ws
+        y_hat = np.maximum(X @ W1.T + b1, 0) @ W2.T + b2
+        return float(((y_hat - Y) ** 2).sum(axis=1).mean())
+
+    grads = []
+    for k, w in enumerate(weights):
+        swap = lambda v, k=k: loss([v if i == k else u for i, u in enumerate(weights)])
+        grads.append(numeric_gradient(swap, w))
+    return grads
+
+
+def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback:
+    """Check ``tiny_net_backward(X, Y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)`` for a batch,
+    L = mean over the N examples of sum((y_hat - y) ** 2)."""
+    exercise = "tiny_net_backward"
+    names = ["dW1", "db1", "dW2", "db2"]
+    for seed in (1, 2):
+        X, Y, W1, b1, W2, b2 = params = _random_network(seed)
+        n = len(X)
+
+        want = _differences(X, Y, [W1, b1, W2, b2])
+        got = _call(exercise, tiny_net_backward, *params)
+        if isinstance(got, Feedback):
+            return got
+        if not isinstance(got, (tuple, list)) or len(got) != 4:
+            return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
+        sizes = f"a batch of {n}, {W1.shape[1]} inputs, {len(b1)} hidden units, {len(b2)} outputs"
+        for name, g, w in zip(names[::-1], got[::-1], want[::-1]):  # from the loss backwards
+            g = result_array(exercise, g, what=name)
+            if isinstance(g, Feedback):
+                return g
+            if g.shape == w.T.shape and g.shape != w.shape:
+                return hint(
+                    exercise,
+                    f"{name} is transposed: it must have the shape of its parameter, {w.shape} "
+                    "(outputs, inputs)",
+                )
+            if g.ndim == w.ndim + 1 and g.shape[1:] == w.shape:
+                return hint(
+                    exercise,
+                    f"{name} has one row per example, shape {g.shape}: the parameter is shared "
+                    "by the whole batch, so its gradient has its shape, " + str(w.shape),
+                )
+            if g.shape != w.shape:
+                return hint(
+                    exercise,
+                    f"with {sizes}, {name} has shape {g.shape}; it must have the shape of its "
+                    f"parameter, {w.shape}",
+                )
+            if close(g, w, rtol=1e-4, atol=1e-6):
+                continue
+            if close(g, w * n, rtol=1e-4, atol=1e-6):
+                return hint(
+                    exercise,
+                    f"{name} is N = {n} times too large: L is a mean over the batch, not a sum",
+                )
+            if close(g, w / n, rtol=1e-4, atol=1e-6):
+                return hint(
+                    exercise,
+                    f"{name} is {n} times too small: L is a mean over the batch, and its 1/N "
+                    "belongs in the gradient once, at the start of the backward pass",
+                )
+            if close(2 * g, w, rtol=1e-4, atol=1e-6):
+                return hint(
+                    exercise,
+                    f"{name} is half of what it should be: what is the derivative of "
+                    "(y_hat - y) ** 2 with respect to y_hat?",
+                )
+            if close(g, -w, rtol=1e-4, atol=1e-6):
+                return hint(exercise, f"{name} has the wrong sign")
+            if name in ("dW1", "db1"):
+                return hint(
+                    exercise,
+                    f"{name} disagrees (everything closer to the loss is right): check the step "
+                    "through the ReLU; a unit that is off for an example passes none of that "
+                    "example's gradient back",
+                )
+            return hint(
+                exercise,
+                f"with {sizes}, {name} disagrees with finite differences (everything after it, "
+                "closer to the loss, is right): check that step",
+            )
+    return correct(exercise, "all four gradients match finite differences on two random batches.")

@@ -1,34 +1,96 @@
 """Self-checks for notebook 07, derivatives of standard layers and losses.
 
-Every expected answer is computed here by central finite differences of the forward function,
-never from the learner's code, so a check cannot agree with a wrong formula by construction.
+Every expected answer is computed here, by central finite differences of a forward function
+written out in numpy (or, at a kink, by the convention the notebook states), never from the
+learner's code and never with a package function. A check also refuses an answer that calls the
+package's own rule (``bl.ops.sigmoid.vjp``, a Tensor's ``backward``...): the exercise is to write
+the rule.
 """
 
 from __future__ import annotations
 
+import math
+import types
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import (
     Feedback,
-    attempt,
     close,
     correct,
     elementwise_slope,
     hint,
+    not_done,
     numeric_gradient,
     result_array,
 )
 
 __all__ = [
     "check_binary_cross_entropy_grad",
+    "check_gelu_backward",
     "check_leaky_relu_backward",
     "check_sigmoid_backward",
     "check_softmax_jacobian",
+    "uses_package",
 ]
 
 _EPS = 1e-6
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Global and attribute names used by ``code`` and the functions defined inside it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def uses_package(fn: Callable[..., Any]) -> bool:
+    """True when ``fn`` reaches into backproplab (a module, class or function of the package)
+    or calls a ``vjp`` or ``backward``: an answer that lets the package do the exercise."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    names = _names(code)
+    if names & {"vjp", "backward"}:
+        return True
+    for name in names:
+        value = fn.__globals__.get(name)
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        if isinstance(module, str) and module.split(".")[0] == "backproplab":
+            return True
+    return False
+
+
+def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call the learner's ``fn`` on copies of ``args``: its result, or a Feedback (not done, the
+    package doing the work, a crash, or an input changed in place)."""
+    if uses_package(fn):
+        return hint(
+            name,
+            "your function calls the package (backproplab) to do the work: write the rule "
+            "yourself, with numpy only",
+        )
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*copies)
+    except NotImplementedError:
+        return not_done(name)
+    except Exception as error:  # the learner's code crashed: say how, in one line
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        return hint(name, f"your code raised {type(error).__name__}: {first_line}")
+    for a, c in zip(args, copies):
+        if isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=True):
+            return hint(
+                name,
+                "your function changed one of its inputs in place (`*=`, `+=` or an assignment "
+                "into it): compute a new array; the engine still needs its inputs",
+            )
+    return result
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -45,10 +107,11 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
     name = "sigmoid_backward"
     rng = np.random.default_rng(7)
     x = rng.uniform(-4, 4, size=(3, 5))
+    x[0, :3] = [0.0, 30.0, -30.0]  # the top of the slope, and two saturated points
     g = rng.standard_normal((3, 5))
     out = _sigmoid(x)
     expected = g * elementwise_slope(_sigmoid, x)
-    got = result_array(name, attempt(name, sigmoid_backward, g.copy(), out.copy()), x.shape)
+    got = result_array(name, _call(name, sigmoid_backward, g, out), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -59,29 +122,44 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
         return hint(name, "you applied sigmoid to `out` again: `out` already is sigmoid(x).")
     if close(got, g * out) or close(got, g * (1 - out)):
         return hint(name, "half of the slope is there: sigmoid' has two factors, not one.")
+    if close(got, -expected):
+        return hint(name, "right size, wrong sign: sigmoid increases everywhere.")
+    if close(got, g * (1 - out**2)):
+        return hint(name, "that is the slope of tanh, not of the sigmoid.")
     return hint(
         name, "not yet: differentiate 1 / (1 + e^-x) and write the result in terms of sigmoid(x)."
     )
 
 
 def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
-    """``leaky_relu_backward(g, x, slope)``: the gradient reaching x through leaky ReLU."""
+    """``leaky_relu_backward(g, x, slope)``: the gradient reaching x through leaky ReLU.
+
+    x holds exact zeros: there the notebook fixes the slope to the negative side's.
+    """
     name = "leaky_relu_backward"
     rng = np.random.default_rng(8)
     x = rng.uniform(-3, 3, size=(4, 6))
-    x[np.abs(x) < 1e-2] = 0.5  # stay away from the kink, where no derivative exists
+    x[np.abs(x) < 1e-2] = 0.5  # finite differences need distance from the kink ...
+    x[0, :3] = 0.0  # ... and the kink itself is tried with its convention
     g = rng.standard_normal((4, 6))
     slope = 0.1
 
     def leaky(v: np.ndarray) -> np.ndarray:
         return np.where(v > 0, v, slope * v)
 
-    expected = g * elementwise_slope(leaky, x)
-    got = result_array(name, attempt(name, leaky_relu_backward, g.copy(), x.copy(), slope), x.shape)
+    at_kink = x == 0
+    expected = g * np.where(at_kink, slope, elementwise_slope(leaky, x))
+    got = result_array(name, _call(name, leaky_relu_backward, g, x, slope), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
-        return correct(name, "matches finite differences on both sides of the kink.")
+        return correct(name, "matches finite differences on both sides, and the convention at 0.")
+    if close(got[~at_kink], expected[~at_kink]):
+        return hint(
+            name,
+            "right everywhere except at x = 0 exactly: there the rule uses the negative side's "
+            "slope; is your comparison strict?",
+        )
     positive, negative = x > 0, x <= 0
     if close(got[positive], expected[positive]) and close(got[negative], 0 * g[negative]):
         return hint(name, "negative inputs get zero gradient: that is ReLU, not leaky ReLU.")
@@ -89,62 +167,84 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
         return hint(name, "right for x > 0; look again at the slope of the line for x < 0.")
     if close(got[negative], expected[negative]):
         return hint(name, "right for x < 0; look again at the slope of the line for x > 0.")
-    if close(got, elementwise_slope(leaky, x)):
+    if close(got, expected / g):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
     return hint(name, "not yet: leaky ReLU is two straight lines; what is each line's slope?")
 
 
-def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
-    """``softmax_jacobian(s)``: the K x K matrix J[i, j] = d s_i / d z_j, given s = softmax(z)."""
-    name = "softmax_jacobian"
-    z = np.array([0.5, -1.0, 2.0, 0.1])
-    s = _softmax(z)
+def _jacobian(z: np.ndarray) -> np.ndarray:
+    """d softmax(z)_i / d z_j by central differences, one column per z_j."""
     k = z.size
-    expected = np.empty((k, k))
-    for j in range(k):  # column j: how every output moves when z_j moves
+    out = np.empty((k, k))
+    for j in range(k):
         step = np.zeros(k)
         step[j] = _EPS
-        expected[:, j] = (_softmax(z + step) - _softmax(z - step)) / (2 * _EPS)
-    got = result_array(name, attempt(name, softmax_jacobian, s.copy()), (k, k))
-    if isinstance(got, Feedback):
-        return got
-    if close(got, expected):
-        return correct(name, "matches the finite-difference Jacobian of softmax (K = 4).")
-    off = ~np.eye(k, dtype=bool)
-    if close(np.diag(got), np.diag(expected)) and np.allclose(got[off], 0):
-        return hint(
-            name,
-            "the diagonal is right, but moving z_j also moves the other outputs: they share "
-            "the denominator, so the off-diagonal entries are not zero.",
-        )
-    if close(got[off], expected[off]):
-        return hint(name, "the off-diagonal entries are right; check the diagonal.")
-    if close(np.diag(got), np.diag(expected)):
-        return hint(name, "the diagonal is right; check the sign and size of the off-diagonal.")
-    return hint(name, "not yet: differentiate e^{z_i} / sum_k e^{z_k} by z_j, once for i = j "
-                "and once for i != j (quotient rule).")  # fmt: skip
+        out[:, j] = (_softmax(z + step) - _softmax(z - step)) / (2 * _EPS)
+    return out
+
+
+def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
+    """``softmax_jacobian(a)``: the K x K matrix J[i, j] = d a_i / d z_j, given a = softmax(z).
+
+    Tried on ordinary logits, on ties (all logits equal) and on one logit far ahead (s nearly
+    one-hot, where J is nearly zero).
+    """
+    name = "softmax_jacobian"
+    cases = [
+        np.array([0.5, -1.0, 2.0, 0.1]),
+        np.zeros(4),  # ties: s is uniform
+        np.array([30.0, 0.0, -1.0, 1.0]),  # one logit far ahead
+    ]
+    for z in cases:
+        s = _softmax(z)
+        k = z.size
+        expected = _jacobian(z)
+        got = result_array(name, _call(name, softmax_jacobian, s), (k, k))
+        if isinstance(got, Feedback):
+            return got
+        if close(got, expected):
+            continue
+        off = ~np.eye(k, dtype=bool)
+        if close(np.diag(got), np.diag(expected)) and np.allclose(got[off], 0):
+            return hint(
+                name,
+                "the diagonal is right, but moving z_j also moves the other outputs: they share "
+                "the denominator, so the off-diagonal entries are not zero.",
+            )
+        if close(got, -expected):
+            return hint(name, "right size, wrong sign in every entry: raising z_i raises s_i.")
+        if close(got[off], expected[off]):
+            return hint(name, "the off-diagonal entries are right; check the diagonal.")
+        if close(np.diag(got), np.diag(expected)):
+            return hint(name, "the diagonal is right; check the sign and size of the off-diagonal.")
+        return hint(name, "not yet: differentiate e^{z_i} / sum_k e^{z_k} by z_j, once for i = j "
+                    "and once for i != j (quotient rule).")  # fmt: skip
+    return correct(name, "matches the finite-difference Jacobian, also for ties and a far lead.")
 
 
 def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feedback:
-    """``binary_cross_entropy_grad(p, y)``: d/dp of mean(-(y log p + (1-y) log(1-p)))."""
+    """``binary_cross_entropy_grad(p, y)``: d/dp of mean(-(y log p + (1-y) log(1-p))).
+
+    Includes probabilities close to 0 and 1 on both labels, where the gradient is large.
+    """
     name = "binary_cross_entropy_grad"
     rng = np.random.default_rng(9)
     p = rng.uniform(0.05, 0.95, size=8)
     y = (rng.uniform(size=8) > 0.5).astype(float)
-    y[:2] = [0.0, 1.0]  # both classes present
+    p[:4], y[:4] = [0.001, 0.999, 0.001, 0.999], [1.0, 0.0, 0.0, 1.0]  # near 0 and 1
 
     def loss(q: np.ndarray) -> float:
         return float(np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q))))
 
-    expected = numeric_gradient(loss, p)
-    got = result_array(name, attempt(name, binary_cross_entropy_grad, p.copy(), y.copy()), p.shape)
+    expected = numeric_gradient(loss, p, eps=1e-8)
+    got = result_array(name, _call(name, binary_cross_entropy_grad, p, y), p.shape)
     if isinstance(got, Feedback):
         return got
-    if close(got, expected):
-        return correct(name, "matches finite differences of the mean BCE (batch of 8).")
-    if close(got, expected * p.size):
+    if close(got, expected, rtol=1e-4):
+        return correct(name, "matches finite differences of the mean BCE, also near p = 0 and 1.")
+    if close(got, expected * p.size, rtol=1e-4):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
-    if close(got, -expected) or close(got, -expected * p.size):
+    if close(got, -expected, rtol=1e-4) or close(got, -expected * p.size, rtol=1e-4):
         return hint(name, "right size, wrong sign: the loss has a minus sign in front.")
     if close(got, p - y) or close(got, (p - y) / p.size):
         return hint(
@@ -152,4 +252,47 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
             "that is the gradient with respect to the logit z (through the sigmoid); here "
             "we want the gradient with respect to the probability p itself.",
         )
+    middle = slice(4, None)
+    if close(got[middle], expected[middle], rtol=1e-4):
+        return hint(
+            name,
+            "right for ordinary probabilities, wrong close to p = 0 or p = 1: do not clip or "
+            "round p; the gradient there really is large",
+        )
     return hint(name, "not yet: differentiate each of the two log terms by p, then average.")
+
+
+_erf = np.vectorize(math.erf)
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1 + _erf(x / math.sqrt(2)))
+
+
+def check_gelu_backward(gelu_backward: Callable) -> Feedback:
+    """``gelu_backward(g, x)``: the gradient reaching x through GELU(x) = x Phi(x)."""
+    name = "gelu_backward"
+    rng = np.random.default_rng(10)
+    x = rng.uniform(-4, 4, size=(3, 4))
+    x[0, :3] = [0.0, 8.0, -8.0]  # the middle, and far out on both sides
+    g = rng.standard_normal((3, 4))
+    expected = g * elementwise_slope(_gelu, x)
+    got = result_array(name, _call(name, gelu_backward, g, x), x.shape)
+    if isinstance(got, Feedback):
+        return got
+    if close(got, expected):
+        return correct(name, "matches finite differences of GELU at 12 points.")
+    cdf = 0.5 * (1 + _erf(x / math.sqrt(2)))
+    pdf = np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+    if close(got, expected / g):
+        return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
+    if close(got, g * cdf):
+        return hint(
+            name,
+            "only one term: GELU is x times Phi(x), a product, and both factors depend on x.",
+        )
+    if close(got, g * (cdf + x * pdf * math.sqrt(2 * math.pi))):
+        return hint(name, "the density of the standard normal has a normalising constant.")
+    if close(got, g * (cdf - x * pdf)):
+        return hint(name, "check the sign of the second term: Phi is increasing.")
+    return hint(name, "not yet: write GELU as x times Phi(x) and use the product rule.")

@@ -1,18 +1,33 @@
 """Self-checks for notebook 08, softmax and cross-entropy.
 
+Exercises (the softmax output is called ``a``, as in notebooks 08 and 09):
+
+* ``softmax_vjp(g, a)``: g^T J for a = softmax(z), without the K x K Jacobian;
+* ``stable_log_softmax(z)``: log softmax of each row, finite for logits near +-1000;
+* ``cross_entropy_grad(logits, labels)``: dL/dlogits of the mean cross-entropy, huge logits too;
+* ``label_smoothing_grad(logits, labels, eps)``, the challenge: the same for label smoothing.
+
 Expected answers come from numpy alone (``np.logaddexp.reduce`` for log-sum-exp, central finite
-differences for gradients), never from the package's own softmax or the learner's code.
+differences for gradients), never from the package or the learner's code. Answers that call the
+package are refused (``nb07.uses_package``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
+from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array
+from .nb07 import uses_package
 
-__all__ = ["check_cross_entropy_grad", "check_softmax_vjp", "check_stable_log_softmax"]
+__all__ = [
+    "check_cross_entropy_grad",
+    "check_label_smoothing_grad",
+    "check_softmax_vjp",
+    "check_stable_log_softmax",
+]
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -20,20 +35,86 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
 
 
-def _quiet_attempt(name: str, fn: Callable, *args: object) -> object:
-    """``attempt`` with numpy's overflow warnings silenced: the check reports them as a hint."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        return attempt(name, fn, *args)
+def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call the learner's ``fn`` on copies of ``args`` with numpy's overflow warnings silenced
+    (the check reports overflow as a hint): the result, or a Feedback (not done, the package
+    doing the work, a crash, or an input changed in place)."""
+    if uses_package(fn):
+        return hint(
+            name,
+            "your function calls the package (backproplab) to do the work: write it yourself, "
+            "with numpy only",
+        )
+    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*copies)
+    except NotImplementedError:
+        return not_done(name)
+    except Exception as error:  # the learner's code crashed: say how, in one line
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        return hint(name, f"your code raised {type(error).__name__}: {first_line}")
+    for a, c in zip(args, copies):
+        if isinstance(a, np.ndarray) and not np.array_equal(a, c):
+            return hint(
+                name,
+                "your function changed one of its inputs in place (`-=`, `*=` or an assignment "
+                "into it): compute a new array; the caller still needs its logits",
+            )
+    return result
+
+
+_OVERFLOW = (
+    "e^1000 overflows to inf (then inf/inf = nan). Softmax does not change if you subtract the "
+    "same number from every logit of a row: choose that number well."
+)
+
+
+def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
+    """``softmax_vjp(g, a)``: g^T J for a = softmax(z), without building the K x K Jacobian J.
+
+    Tried on ordinary logits, on ties and on one logit far ahead (a nearly one-hot).
+    """
+    name = "softmax_vjp"
+    g = np.array([1.5, -0.5, 0.3, 2.0, -1.0])
+    for z in (
+        np.array([0.2, -1.3, 2.1, 0.7, -0.4]),
+        np.zeros(5),  # ties
+        np.array([25.0, 0.0, 1.0, -2.0, 0.5]),  # one logit far ahead
+    ):
+        a = np.exp(_log_softmax(z))
+        expected = numeric_gradient(lambda v: float(g @ np.exp(_log_softmax(v))), z)
+        got = result_array(name, _call(name, softmax_vjp, g, a), z.shape)
+        if isinstance(got, Feedback):
+            return got
+        if close(got, expected):
+            continue
+        if close(got, g * a * (1 - a)):
+            return hint(
+                name,
+                "that uses only the diagonal of the Jacobian: moving z_j moves every a_i, "
+                "because they share one denominator.",
+            )
+        if close(got, a * (g - g.sum())) or close(got, a * (g - g.mean())):
+            return hint(name, "close: the number you subtract from g should weigh each g_i by a_i.")
+        if close(got, g - a * g.sum()):
+            return hint(name, "that is the vjp of log-softmax, not of softmax.")
+        if close(got, -expected):
+            return hint(name, "right size, wrong sign.")
+        return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j).")
+    return correct(
+        name, "matches finite differences of g . softmax(z), also for ties and a far lead."
+    )
 
 
 def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     """``stable_log_softmax(z)``: log softmax of each row of z, finite even for huge logits."""
     name = "stable_log_softmax"
-    gentle = np.array([[1.0, 2.0, 0.5, -1.0], [0.0, 0.3, -0.2, 2.0]])
+    gentle = np.array([[1.0, 2.0, 0.5, -1.0], [0.0, 0.3, -0.2, 2.0], [0.7, 0.7, 0.7, 0.7]])
     huge = np.array([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 5.0, -3.0]])
     results = {}
     for label, z in (("gentle", gentle), ("huge", huge)):
-        got = result_array(name, _quiet_attempt(name, stable_log_softmax, z.copy()), z.shape)
+        got = result_array(name, _call(name, stable_log_softmax, z), z.shape)
         if isinstance(got, Feedback):
             return got
         results[label] = got
@@ -48,14 +129,17 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     got, expected = results["huge"], _log_softmax(huge)
     if close(got, expected):
         return correct(name, "right for small logits, and finite and right for logits near 1000.")
-    if not np.all(np.isfinite(got)):
-        if np.any(np.isnan(got[0])) or np.any(np.isposinf(got[0])):
-            return hint(
-                name,
-                "right for small logits, but e^1000 overflows to inf (then inf/inf = nan). "
-                "Softmax does not change if you subtract the same number from every logit "
-                "of a row: choose that number well.",
-            )
+    finite = np.isfinite(got)
+    if not finite[0].all():
+        return hint(name, "right for small logits, but " + _OVERFLOW)
+    if close(got[0], expected[0]) and not finite[1].any():
+        return hint(
+            name,
+            "the row with the largest logit is right, but every entry of the other row is "
+            "inf or nan: you subtracted one maximum for the whole batch, and the other row's "
+            "exponentials all underflowed to 0. Each row needs its own maximum.",
+        )
+    if not finite.all():
         return hint(
             name,
             "a -inf appears: a probability underflowed to 0 and then you took its log. "
@@ -64,62 +148,95 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     return hint(name, "right for small logits but not for large ones: check what you subtract.")
 
 
-def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
-    """``cross_entropy_grad(logits, labels)``: dL/dlogits of the mean cross-entropy."""
-    name = "cross_entropy_grad"
+def _ce_case() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(11)
     logits = rng.standard_normal((5, 4))
-    labels = np.array([0, 3, 1, 1, 2])
+    logits[1] = [1000.0, 1001.0, 1002.0, 999.0]  # would overflow e^z
+    logits[2] = [-800.0, 30.0, 0.0, -5.0]  # the true class far behind: its a_c underflows
+    logits[3] = [2.0, 2.0, 2.0, 2.0]  # a tie
+    labels = np.array([0, 3, 0, 1, 2])
+    return logits, labels
+
+
+def _row_shifted(logits: np.ndarray) -> np.ndarray:
+    """The logits minus each row's maximum: the same softmax, so the same loss and gradient, but
+    finite differences near 0 instead of near 1000 lose no digits to rounding."""
+    return logits - logits.max(axis=1, keepdims=True)
+
+
+def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels) -> Feedback:
     n = labels.size
-
-    def loss(z: np.ndarray) -> float:
-        return float(-_log_softmax(z)[np.arange(n), labels].mean())
-
-    expected = numeric_gradient(loss, logits)
-    got = result_array(
-        name, _quiet_attempt(name, cross_entropy_grad, logits.copy(), labels.copy()), logits.shape
-    )
-    if isinstance(got, Feedback):
-        return got
-    if close(got, expected):
-        return correct(name, "matches finite differences of the mean cross-entropy (5 x 4).")
+    if not np.all(np.isfinite(got)):
+        return hint(name, "inf or nan in your gradient for the rows with huge logits: " + _OVERFLOW)
     if close(got, expected * n):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
     if close(got, -expected) or close(got, -expected * n):
         return hint(name, "right size, wrong sign: the loss grows as the true class's score falls.")
     probs = np.exp(_log_softmax(logits))
-    one_hot = np.eye(logits.shape[1])[labels]
-    if close(got, -one_hot / probs / n) or close(got, -one_hot / probs):
-        return hint(
-            name,
-            "that is the gradient with respect to the probabilities s; the question asks for "
-            "the gradient with respect to the logits z (one more link of the chain).",
-        )
     if close(got, probs / n) or close(got, probs):
         return hint(name, "the labels do not appear in your answer: where does the true class go?")
     return hint(name, "not yet: derive dL/dz for one example first, then average over the batch.")
 
 
-def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
-    """``softmax_vjp(g, s)``: g^T J for s = softmax(z), without building the K x K Jacobian J."""
-    name = "softmax_vjp"
-    z = np.array([0.2, -1.3, 2.1, 0.7, -0.4])
-    g = np.array([1.5, -0.5, 0.3, 2.0, -1.0])
-    s = np.exp(_log_softmax(z))
-    expected = numeric_gradient(lambda v: float(g @ np.exp(_log_softmax(v))), z)
-    got = result_array(name, attempt(name, softmax_vjp, g.copy(), s.copy()), z.shape)
+def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
+    """``cross_entropy_grad(logits, labels)``: dL/dlogits of the mean cross-entropy.
+
+    The batch has an ordinary row, a row of logits near 1000, a row whose true class is 830
+    behind, and a tie: an answer without the max-shift fails.
+    """
+    name = "cross_entropy_grad"
+    logits, labels = _ce_case()
+    n = labels.size
+
+    def loss(z: np.ndarray) -> float:
+        return float(-_log_softmax(z)[np.arange(n), labels].mean())
+
+    expected = numeric_gradient(loss, _row_shifted(logits))
+    got = result_array(name, _call(name, cross_entropy_grad, logits, labels), logits.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
-        return correct(name, "matches finite differences of g . softmax(z) (K = 5).")
-    if close(got, g * s * (1 - s)):
+        return correct(name, "matches finite differences, also for logits near 1000 and a tie.")
+    probs = np.exp(_log_softmax(logits))
+    one_hot = np.eye(logits.shape[1])[labels]
+    with np.errstate(divide="ignore"):
+        wrt_probs = -one_hot / probs
+    if close(got, wrt_probs / n) or close(got, wrt_probs):
         return hint(
             name,
-            "that uses only the diagonal of the Jacobian: moving z_j moves every s_i, "
-            "because they share one denominator.",
+            "that is the gradient with respect to the probabilities a; the question asks for "
+            "the gradient with respect to the logits z (one more link of the chain).",
         )
-    if close(got, s * (g - g.sum())) or close(got, s * (g - g.mean())):
-        return hint(name, "close: the number you subtract from g should weigh each g_i by s_i.")
-    if close(got, g - s * g.sum()):
-        return hint(name, "that is the vjp of log-softmax, not of softmax.")
-    return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = s_i (delta_ij - s_j).")
+    return _grad_hints(name, got, expected, logits, labels)
+
+
+def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
+    """``label_smoothing_grad(logits, labels, eps)``: dL/dlogits of the mean cross-entropy
+    against the smoothed target q = (1 - eps) y + eps / K."""
+    name = "label_smoothing_grad"
+    logits, labels = _ce_case()
+    n, k = logits.shape
+    eps = 0.1
+    one_hot = np.eye(k)[labels]
+    q = (1 - eps) * one_hot + eps / k
+
+    def loss(z: np.ndarray) -> float:
+        return float(-(q * _log_softmax(z)).sum(axis=1).mean())
+
+    expected = numeric_gradient(loss, _row_shifted(logits))
+    got = result_array(name, _call(name, label_smoothing_grad, logits, labels, eps), logits.shape)
+    if isinstance(got, Feedback):
+        return got
+    if close(got, expected):
+        return correct(name, "the gradient is (a - q) / N: prediction minus smoothed target.")
+    probs = np.exp(_log_softmax(logits))
+    if close(got, (probs - one_hot) / n):
+        return hint(name, "that is the gradient without smoothing: the target is not one-hot now.")
+    others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
+    if close(got, (probs - others) / n):
+        return hint(
+            name,
+            "check how eps is spread: here every one of the K classes, the true one included, "
+            "gets eps / K",
+        )
+    return _grad_hints(name, got, expected, logits, labels)
