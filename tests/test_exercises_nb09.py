@@ -194,8 +194,7 @@ def replay_no_refill(order, inputs, values):
 
 
 def replay_rebinds(order, inputs, values):
-    for tensor, value in zip(inputs, values):
-        tensor = bl.Tensor(value)  # a new tensor: the graph still holds the old one
+    inputs = [bl.Tensor(value) for value in values]  # new tensors: the graph holds the old ones
     return replay_no_refill(order, inputs, values)
 
 
