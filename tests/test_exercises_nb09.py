@@ -4,6 +4,7 @@ are "not done", and no hint gives the answer away."""
 import numpy as np
 import pytest
 
+import backproplab as bl
 from backproplab.exercises import nb09
 
 
@@ -67,7 +68,7 @@ def test_hidden_delta_not_done():
 
 # ----------------------------------------------------------------------- sigmoid_hidden_delta
 def test_sigmoid_hidden_delta_correct():
-    feedback = nb09.check_sigmoid_hidden_delta(lambda d, w2, h: (d @ w2.T) * h * (1 - h))
+    feedback = nb09.check_sigmoid_hidden_delta(lambda d, W2, H: (d @ W2) * H * (1 - H))
     assert feedback.passed, feedback
 
 
@@ -78,21 +79,206 @@ def sig(v):
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda d, w2, h: d @ w2.T, "stopped before the sigmoid"),
-        (lambda d, w2, h: (d @ w2.T) * (h > 0), "stopped before the sigmoid"),
-        (lambda d, w2, h: (d @ w2.T) * sig(h) * (1 - sig(h)), "again"),
-        (lambda d, w2, h: (d @ w2) * h * (1 - h), "ValueError"),
-        (lambda d, w2, h: (d @ w2.T) * h, "not yet"),
+        (lambda d, W2, H: d @ W2, "stopped before the sigmoid"),
+        (lambda d, W2, H: (d @ W2) * (H > 0), "stopped before the sigmoid"),
+        (lambda d, W2, H: (d @ W2) * sig(H) * (1 - sig(H)), "again"),
+        (lambda d, W2, H: (d @ W2.T) * H * (1 - H), "ValueError"),
+        (lambda d, W2, H: (d @ W2) * H, "kept only one"),
+        (lambda d, W2, H: (d @ W2) * (1 - H), "kept only one"),
+        (lambda d, W2, H: -(d @ W2) * H * (1 - H), "not yet"),
     ],
 )
 def test_sigmoid_hidden_delta_hints(wrong, words):
     feedback = nb09.check_sigmoid_hidden_delta(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "h * (1 - h)" not in feedback.message and "w2.T" not in feedback.message
+    assert "H * (1 - H)" not in feedback.message and "@ W2" not in feedback.message
 
 
 def test_sigmoid_hidden_delta_not_done():
     assert nb09.check_sigmoid_hidden_delta(stub).status == "not done"
+
+
+# ------------------------------------------------------------------- mlp_backward (challenge)
+def make_mlp_backward(
+    scale_out=True, mean_loss=True, relu=True, mask_on="Z", db="sum", dW="DtA", mutate=False
+):
+    """A hand-written MLP backward with one chosen mistake (the defaults are all right)."""
+
+    def mlp_backward(Ws, bs, X, labels):
+        N = len(X)
+        Z1 = X @ Ws[0].T + bs[0]
+        A1 = np.maximum(Z1, 0)
+        Z2 = A1 @ Ws[1].T + bs[1]
+        A2 = np.maximum(Z2, 0)
+        Z3 = A2 @ Ws[2].T + bs[2]
+        E = np.exp(Z3 - Z3.max(axis=1, keepdims=True))
+        P = E / E.sum(axis=1, keepdims=True)
+        losses = -np.log(P[np.arange(N), labels])
+        loss = losses.mean() if mean_loss else losses.sum()
+        D3 = P - np.eye(P.shape[1])[labels]
+        if scale_out:
+            D3 = D3 / N
+
+        def back(D, W, Z, A):
+            G = D @ W
+            if not relu:
+                return G
+            return G * ((Z if mask_on == "Z" else -Z) > 0)
+
+        D2 = back(D3, Ws[2], Z2, A2)
+        D1 = back(D2, Ws[1], Z1, A1)
+        grads = {}
+        for k, (D, A) in enumerate([(D1, X), (D2, A1), (D3, A2)], start=1):
+            grads[f"D{k}"] = D
+            grads[f"W{k}"] = D.T @ A if dW == "DtA" else A.T @ D
+            grads[f"b{k}"] = D.sum(axis=0) if db == "sum" else D.mean(axis=0)
+        if mutate:
+            Ws[0] -= 0.1
+        return loss, grads
+
+    return mlp_backward
+
+
+def test_mlp_backward_correct():
+    feedback = nb09.check_mlp_backward(make_mlp_backward())
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (make_mlp_backward(scale_out=False), "N times too large"),
+        (make_mlp_backward(mean_loss=False), "the loss is the sum"),
+        (make_mlp_backward(relu=False), "D2 is not yet right"),
+        (make_mlp_backward(mask_on="minus Z"), "D2 is not yet right"),
+        (make_mlp_backward(db="mean"), "b3 is off by a factor of the batch size"),
+        (make_mlp_backward(dW="AtD"), "W3 is transposed"),
+        (make_mlp_backward(mutate=True), "changed the weights"),
+        (lambda Ws, bs, X, y: make_mlp_backward()(Ws, bs, X, y)[1], "two things"),
+    ],
+)
+def test_mlp_backward_hints(wrong, words):
+    feedback = nb09.check_mlp_backward(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "@" not in feedback.message and ".T" not in feedback.message
+
+
+def test_mlp_backward_names_missing_keys():
+    def no_deltas(Ws, bs, X, y):
+        loss, grads = make_mlp_backward()(Ws, bs, X, y)
+        return loss, {k: v for k, v in grads.items() if not k.startswith("D")}
+
+    feedback = nb09.check_mlp_backward(no_deltas)
+    assert feedback.status == "hint" and "D3, D2, D1" in feedback.message, feedback
+
+
+def test_mlp_backward_not_done():
+    assert nb09.check_mlp_backward(stub).status == "not done"
+
+
+# ------------------------------------------------------------------------------------ replay
+def replay_right(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+    return order[-1]
+
+
+def replay_no_refill(order, inputs, values):
+    for node in order:
+        if node.op is not None:
+            node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+    return order[-1]
+
+
+def replay_rebinds(order, inputs, values):
+    inputs = [bl.Tensor(value) for value in values]  # new tensors: the graph holds the old ones
+    return replay_no_refill(order, inputs, values)
+
+
+def replay_reversed(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in reversed(order):
+        if node.op is not None:
+            node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+    return order[-1]
+
+
+def replay_no_settings(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            node.data = node.op.forward(*[x.data for x in node.inputs])
+    return order[-1]
+
+
+def replay_leaves_too(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+    return order[-1]
+
+
+def replay_not_stored(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            node.op.forward(*[x.data for x in node.inputs], **node.settings)
+    return order[-1]
+
+
+def replay_only_the_loss(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    last = order[-1]
+    last.data = last.op.forward(*[x.data for x in last.inputs], **last.settings)
+    return last
+
+
+def replay_first_input_only(order, inputs, values):
+    inputs[0].data = values[0]
+    return replay_no_refill(order, inputs, values)
+
+
+def replay_returns_first(order, inputs, values):
+    replay_right(order, inputs, values)
+    return order[0]
+
+
+def test_replay_correct():
+    feedback = nb09.check_replay(replay_right)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (replay_no_refill, "still hold the recorded batch"),
+        (replay_rebinds, "still hold the recorded batch"),
+        (replay_reversed, "must run after the nodes it reads"),
+        (replay_no_settings, "without its settings"),
+        (replay_leaves_too, "has no op to run"),
+        (replay_not_stored, "no node has a new value"),
+        (replay_only_the_loss, "must run after the nodes it reads"),
+        (replay_first_input_only, "still hold the recorded batch"),
+        (replay_returns_first, "the loss node itself"),
+        (lambda order, inputs, values: None, "returned None"),
+    ],
+)
+def test_replay_hints(wrong, words):
+    feedback = nb09.check_replay(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "forward(*" not in feedback.message and "for node" not in feedback.message
+
+
+def test_replay_not_done():
+    assert nb09.check_replay(stub).status == "not done"
 
 
 def test_a_missing_return_is_named():

@@ -144,3 +144,89 @@ def test_dead_fraction_hints(wrong, words):
 
 def test_dead_fraction_not_done():
     assert nb10.check_dead_fraction(stub).status == "not done"
+
+
+# ----------------------------------------------------------------------------- clip_gradients
+def clip_right(grads, max_norm):
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    scale = min(1.0, max_norm / total) if total > 0 else 1.0
+    return [g * scale for g in grads]
+
+
+def clip_always(grads, max_norm):
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    return [g * max_norm / total for g in grads]
+
+
+def clip_each(grads, max_norm):
+    return [g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads]
+
+
+def clip_in_place(grads, max_norm):
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    for g in grads:
+        g *= min(1.0, max_norm / total)
+    return grads
+
+
+def clip_nan_at_zero(grads, max_norm):
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    return [g / total * min(total, max_norm) for g in grads]  # 0 / 0 for zero gradients
+
+
+def clip_sum_of_norms(grads, max_norm):
+    total = sum(np.linalg.norm(g) for g in grads)
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
+def test_clip_gradients_correct():
+    feedback = nb10.check_clip_gradients(clip_right)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (clip_always, "scaled the gradients up"),
+        (lambda grads, m: [np.clip(g, -m, m) for g in grads], "every entry on its own"),
+        (clip_each, "on its own; the norm to limit"),
+        (clip_in_place, "changed the gradients"),
+        (clip_nan_at_zero, "no division by a norm of 0"),
+        (clip_sum_of_norms, "global norm of your result"),
+        (lambda grads, m: grads[0] * 0.5, "list of 3 arrays"),
+    ],
+)
+def test_clip_gradients_hints(wrong, words):
+    feedback = nb10.check_clip_gradients(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "min(" not in feedback.message and "sqrt" not in feedback.message
+
+
+def test_clip_gradients_not_done():
+    assert nb10.check_clip_gradients(stub).status == "not done"
+
+
+# ------------------------------------------------------------------- trainable init (challenge)
+def test_trainable_init_accepts_he_for_width_48():
+    feedback = nb10.check_trainable_init(np.sqrt(2 / 48))
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (0.08, "vanishing"),  # the network as given
+        (np.sqrt(1 / 48), "vanishing"),  # LeCun: ReLU's half is missing
+        (np.sqrt(2 / (48 + 48)), "vanishing"),  # Xavier
+        (np.sqrt(2 / 64), "vanishing"),  # He for the input width, not the hidden width
+        (2 / 48, "vanishing"),  # the variance instead of the standard deviation
+        (np.sqrt(2 / 32), "exploding"),
+        (1.0, "exploding"),
+        (-0.2, "positive"),
+        ("he", "one number"),
+    ],
+)
+def test_trainable_init_hints(wrong, words):
+    feedback = nb10.check_trainable_init(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "48" not in feedback.message

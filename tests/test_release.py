@@ -280,7 +280,7 @@ def test_curriculum_release(path, tmp_path):
             points = theirs.metadata["nbgrader"].get("points", 0)
             assert points > 0, f"{where}: a check without points"
             assert "✔ correct" in output_text(theirs), f"{where}: stored check is not correct"
-    assert 2 <= solutions <= 5, f"{path.name}: {solutions} exercises (2-4 + a challenge)"
+    assert 2 <= solutions <= 5, f"{path.name}: {solutions} exercises (2-4 and a challenge)"
 
     first_check = run_cells(student, path.parent, stop_after_first_check=True)
     assert first_check is not None

@@ -11,9 +11,18 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..autodiff import toposort
+from ..functional import log_softmax
+from ..tensor import Tensor
 from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
 
-__all__ = ["check_hidden_delta", "check_linear_backward", "check_sigmoid_hidden_delta"]
+__all__ = [
+    "check_hidden_delta",
+    "check_linear_backward",
+    "check_mlp_backward",
+    "check_replay",
+    "check_sigmoid_hidden_delta",
+]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -114,34 +123,229 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
 
 
 def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
-    """``sigmoid_hidden_delta(delta_out, w2, h)`` for seed 000's network, h = sigmoid(X @ w1),
-    logits = h @ w2: dL/d(X @ w1) given delta_out = dL/dlogits."""
+    """``sigmoid_hidden_delta(delta_out, W2, H)`` for H = sigmoid(X W1^T), logits = H W2^T (no
+    biases, weights (n_out, n_in)): dL/d(X W1^T) given delta_out = dL/dlogits."""
     name = "sigmoid_hidden_delta"
     rng = np.random.default_rng(23)
     n, hidden, classes = 4, 5, 3
     Zh = rng.standard_normal((n, hidden))
-    w2 = rng.standard_normal((hidden, classes))
+    Zh[0, 0] = 0.0  # the sigmoid's steepest point, where its slope is 1/4
+    W2 = rng.standard_normal((classes, hidden))
     delta_out = rng.standard_normal((n, classes))
-    h = _sigmoid(Zh)
+    H = _sigmoid(Zh)
 
     def loss(Z_: np.ndarray) -> float:
-        return float((delta_out * (_sigmoid(Z_) @ w2)).sum())
+        return float((delta_out * (_sigmoid(Z_) @ W2.T)).sum())
 
     expected = numeric_gradient(loss, Zh)
     got = result_array(
-        name, attempt(name, sigmoid_hidden_delta, delta_out.copy(), w2.copy(), h.copy()), h.shape
+        name, attempt(name, sigmoid_hidden_delta, delta_out.copy(), W2.copy(), H.copy()), H.shape
     )
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
-        return correct(name, "matches finite differences through w2 and the sigmoid.")
-    through_weights = delta_out @ w2.T
-    if close(got, through_weights):
+        return correct(name, "matches finite differences through W2 and the sigmoid.")
+    through_weights = delta_out @ W2
+    if close(got, through_weights) or close(got, through_weights * (H > 0)):
         return hint(
             name,
-            "you went back through w2 but stopped before the sigmoid (and a sigmoid's "
-            "output h is always > 0, so a ReLU mask would change nothing).",
+            "you went back through W2 but stopped before the sigmoid (and a sigmoid's "
+            "output H is always > 0, so a ReLU mask would change nothing).",
         )
-    if close(got, through_weights * _sigmoid(h) * (1 - _sigmoid(h))):
-        return hint(name, "h already is the sigmoid's output: do not apply the sigmoid again.")
-    return hint(name, "not yet: back through w2 (mind its layout here: h @ w2), then the sigmoid.")
+    if close(got, through_weights * _sigmoid(H) * (1 - _sigmoid(H))):
+        return hint(name, "H already is the sigmoid's output: do not apply the sigmoid again.")
+    if close(got, through_weights * H) or close(got, through_weights * (1 - H)):
+        return hint(name, "the sigmoid's slope has two factors, written with its output: "
+                    "you kept only one.")  # fmt: skip
+    return hint(name, "not yet: back through W2 (the same layout as Linear), then the sigmoid.")
+
+
+# ------------------------------------------------------------------------- the challenge
+_BACKWARD_KEYS = ("D3", "W3", "b3", "D2", "W2", "b2", "D1", "W1", "b1")
+
+
+def _mlp_loss_from(layer: int, Z: np.ndarray, Ws: list, bs: list, labels: np.ndarray) -> float:
+    """Mean cross-entropy of the ReLU MLP, run on from the pre-activations Z of ``layer`` (1..3)."""
+    for k in range(layer, 3):  # the layers after ``layer``; Ws[k] is layer k + 1
+        Z = np.maximum(Z, 0) @ Ws[k].T + bs[k]
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_p[np.arange(len(labels)), labels].mean())
+
+
+def _mlp_reference(Ws: list, bs: list, X: np.ndarray, labels: np.ndarray) -> tuple[float, dict]:
+    """The loss, every Delta (dL/dZ) and every parameter gradient, all by central differences."""
+    Zs, A = [], X
+    for k in range(3):
+        Zs.append(A @ Ws[k].T + bs[k])
+        A = np.maximum(Zs[-1], 0)
+
+    def loss_with(k: int, which: str, value: np.ndarray) -> float:
+        Ws_, bs_ = list(Ws), list(bs)
+        (Ws_ if which == "W" else bs_)[k] = value
+        return _mlp_loss_from(1, X @ Ws_[0].T + bs_[0], Ws_, bs_, labels)
+
+    expected = {}
+    for k in range(3):
+        layer = k + 1
+        expected[f"D{layer}"] = numeric_gradient(
+            lambda Z, layer=layer: _mlp_loss_from(layer, Z, Ws, bs, labels), Zs[k]
+        )
+        expected[f"W{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "W", v), Ws[k])
+        expected[f"b{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "b", v), bs[k])
+    return _mlp_loss_from(3, Zs[2], Ws, bs, labels), expected
+
+
+def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int) -> str:
+    """A hint for one wrong tensor of the challenge (the ones before it in the pass are right)."""
+    kind = key[0]
+    if close(got * n, want):
+        if kind == "D":
+            return (f"{key} is N times too small; the ones before it are right, so look at the "
+                    "step that made it.")  # fmt: skip
+        return f"{key} is off by a factor of the batch size: add over the examples, don't average."
+    if close(got, want * n):
+        return (f"{key} is N times too large: the loss is the mean over the batch, so the 1/N "
+                "enters once, at the output error.")  # fmt: skip
+    if close(got, -want):
+        return f"{key} has the wrong sign."
+    if kind == "D" and key != "D3":
+        return (f"{key} is not yet right (the tensors before it are): two links of the chain, "
+                "the weights of the layer above, then the ReLU of this layer.")  # fmt: skip
+    if kind == "D":
+        return "D3 is not yet right: softmax and cross-entropy together, notebook 08."
+    return (f"{key} is not yet right (the tensors before it are): which error and which input "
+            "meet in this layer?")  # fmt: skip
+
+
+def check_mlp_backward(mlp_backward: Callable) -> Feedback:
+    """The challenge: ``mlp_backward(Ws, bs, X, labels)`` -> ``(loss, grads)`` for the ReLU MLP
+    with three Linear layers (weights (n_out, n_in)) and mean cross-entropy; ``grads`` holds
+    "D3", "D2", "D1" (dL/dZ of each layer, batch-first) and "W1".."W3", "b1".."b3"."""
+    name = "mlp_backward"
+    rng = np.random.default_rng(24)
+    n, sizes = 6, (5, 7, 4, 3)  # three layers of different widths: a wrong product cannot fit
+    X = rng.standard_normal((n, sizes[0]))
+    Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
+    bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
+    labels = np.array([0, 2, 2, 1, 0, 2])  # repeated labels, so rows of a class add up
+    loss, expected = _mlp_reference(Ws, bs, X, labels)
+    copies = ([W.copy() for W in Ws], [b.copy() for b in bs], X.copy())
+    result = attempt(name, mlp_backward, *copies, labels.copy())
+    if isinstance(result, Feedback):
+        return result
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return hint(name, "return two things: (loss, grads), grads a dict of arrays.")
+    got_loss, grads = result
+    if not isinstance(grads, dict):
+        return hint(name, f"grads is a {type(grads).__name__}; make it a dict keyed "
+                    f"{', '.join(_BACKWARD_KEYS)}.")  # fmt: skip
+    missing = [key for key in _BACKWARD_KEYS if key not in grads]
+    if missing:
+        return hint(name, f"grads has no {', '.join(missing)}: expected the keys "
+                    f"{', '.join(_BACKWARD_KEYS)}.")  # fmt: skip
+    if any(not np.array_equal(a, b) for a, b in zip(copies[0] + copies[1], Ws + bs)):
+        return hint(name, "your function changed the weights it was given: compute new arrays.")
+    loss_value = result_array(name, got_loss, (), "the loss")
+    if isinstance(loss_value, Feedback):
+        return loss_value
+    if close(loss_value, loss * n):
+        return hint(name, "the loss is the sum over the batch; it is the mean.")
+    if not close(loss_value, loss):
+        return hint(name, "the loss is not yet right: mean cross-entropy of the softmax.")
+    for key in _BACKWARD_KEYS:  # in the order backpropagation makes them
+        want = expected[key]
+        array = result_array(name, grads[key], None, key)
+        if isinstance(array, Feedback):
+            return array
+        if key[0] == "W" and array.shape == want.shape[::-1] and close(array.T, want):
+            return hint(name, f"{key} is transposed: a gradient has the shape of its parameter, "
+                        f"{want.shape}.")  # fmt: skip
+        checked = result_array(name, array, want.shape, key)
+        if isinstance(checked, Feedback):
+            return checked
+        if not close(checked, want):
+            return hint(name, _why_wrong(key, checked, want, n))
+    return correct(name, "every Delta, dW and db matches finite differences.")
+
+
+# ----------------------------------------------------------------------------- the replay
+def _replay_graph(rng: np.random.Generator) -> tuple:
+    """A small graph with settings (slope, axis), fan-out and two refillable inputs."""
+    X = Tensor(rng.standard_normal((5, 3)))
+    Y = Tensor(np.eye(4)[rng.integers(0, 4, 5)])
+    W1 = Tensor(rng.standard_normal((6, 3)), requires_grad=True)
+    W2 = Tensor(rng.standard_normal((4, 6)), requires_grad=True)
+    H = (X @ W1.T).leaky_relu(slope=0.3)
+    logits = H @ W2.T + H.sum(axis=1, keepdims=True) * 0.1  # H used twice
+    loss = -(log_softmax(logits, axis=1) * Y).sum() / 5
+    return X, Y, W1, W2, loss
+
+
+def _replay_numpy(X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray) -> float:
+    Z = X @ W1.T
+    H = np.where(Z > 0, Z, 0.3 * Z)
+    logits = H @ W2.T + H.sum(axis=1, keepdims=True) * 0.1
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-(log_p * Y).sum() / 5)
+
+
+def check_replay(replay: Callable) -> Feedback:
+    """``replay(order, inputs, values)``: put each new value into its input tensor's ``.data``,
+    recompute every op node of ``order`` (from ``bl.toposort(loss)``), return the loss node."""
+    name = "replay"
+    rng = np.random.default_rng(25)
+    X, Y, W1, W2, loss = _replay_graph(rng)
+    order = toposort(loss)
+    recorded = {id(node): node.data for node in order}
+    new_X, new_Y = rng.standard_normal((5, 3)), np.eye(4)[[3, 0, 1, 1, 2]]
+    want = _replay_numpy(new_X, new_Y, W1.data, W2.data)
+    result = attempt(name, replay, list(order), (X, Y), (new_X.copy(), new_Y.copy()))
+    if isinstance(result, Feedback):
+        if "NoneType" in result.message and "forward" in result.message:
+            return hint(name, "a leaf (a parameter, an input) has no op to run: skip it.")
+        if "keyword" in result.message or "argument" in result.message:
+            return hint(name, f"{result.message}: an op's forward takes the node's inputs and "
+                        "its settings.")  # fmt: skip
+        return result
+    if result is None:
+        return hint(name, "your replay returned None: is a `return` missing?")
+    if result is not loss:
+        return hint(name, "return the loss node itself, the last node of the order: backward() "
+                    "starts from it.")  # fmt: skip
+    if not (np.array_equal(X.data, new_X) and np.array_equal(Y.data, new_Y)):
+        return hint(name, "the input tensors still hold the recorded batch: the new values go "
+                    "into their .data.")  # fmt: skip
+    if all(node.data is recorded[id(node)] for node in order if node.op is not None):
+        return hint(name, "no node has a new value: store each node's recomputed value in it.")
+    for node in order:
+        if node.op is None:
+            continue
+        arrays = [x.data for x in node.inputs]
+        fresh = node.op.forward(*arrays, **node.settings)
+        if not np.allclose(node.data, fresh, rtol=1e-12, atol=1e-12):
+            if np.allclose(node.data, node.op.forward(*arrays), rtol=1e-12, atol=1e-12):
+                return hint(name, f"the {node.op.name!r} node ran without its settings "
+                            f"({', '.join(node.settings)}).")  # fmt: skip
+            return hint(
+                name,
+                f"the {node.op.name!r} node was computed from inputs that changed after it "
+                "ran: a node must run after the nodes it reads.",
+            )
+    if not close(float(np.asarray(loss.data)), want, rtol=1e-10, atol=1e-12):
+        return hint(name, "every node agrees with its inputs, but the loss is not that of the "
+                    "new batch: did every input get its new value?")  # fmt: skip
+    W1.grad = W2.grad = None
+    loss.backward()
+    for W, which in ((W1, 0), (W2, 1)):
+
+        def f(value: np.ndarray, which: int = which) -> float:
+            ws = [W1.data, W2.data]
+            ws[which] = value
+            return _replay_numpy(new_X, new_Y, *ws)
+
+        if not close(W.grad, numeric_gradient(f, W.data)):
+            return hint(name, "the loss is right but backward() gives other gradients: did "
+                        "every node on the way get its new value?")  # fmt: skip
+    return correct(name, "the replayed loss and its gradients are those of the new batch.")

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
+from ..datasets import digits
+from ..functional import cross_entropy
+from ..nn import deep_network
 from ..tensor import Tensor, as_array
 from . import Feedback, attempt, close, correct, hint, result_array
 
-__all__ = ["check_dead_fraction", "check_init_std", "check_input_gradient"]
+__all__ = [
+    "check_clip_gradients",
+    "check_dead_fraction",
+    "check_init_std",
+    "check_input_gradient",
+    "check_trainable_init",
+]
 
 # The references here are exact (the engine, numpy formulas), so agreement can be tighter than
 # close()'s default, which allows for finite differences.
@@ -176,7 +186,14 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
     """``dead_fraction(a)``: the fraction of units (columns) that are 0 for every example (row)."""
     name = "dead_fraction"
     rng = np.random.default_rng(12)
-    cases = [(40, 20, [1, 4, 5, 11, 19]), (30, 16, [0, 7, 15])]  # (examples, units, dead units)
+    # (examples, units, dead units): a typical layer, another, none dead, all dead, one example
+    cases = [
+        (40, 20, [1, 4, 5, 11, 19]),
+        (30, 16, [0, 7, 15]),
+        (12, 8, []),
+        (12, 6, list(range(6))),
+    ]
+    cases.append((1, 10, [2, 3]))
     for n, units, dead in cases:
         a = _layer_with_dead_units(rng, n, units, dead)
         expected = len(dead) / units  # known by construction
@@ -206,4 +223,116 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
             f"a layer of {units} units with {len(dead)} that never fire should give "
             f"{len(dead)}/{units}; yours gave {got:.4g}.",
         )
-    return correct(name, "right on two layers with a known number of dead units.")
+    return correct(name, "right on layers with a known number of dead units (also none, all, and "
+                   "a batch of one example).")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- clip_gradients
+def _global_norm(grads: list[np.ndarray]) -> float:
+    return float(np.sqrt(sum(float((g**2).sum()) for g in grads)))
+
+
+def check_clip_gradients(clip_gradients: Callable) -> Feedback:
+    """``clip_gradients(grads, max_norm)``: new arrays, all scaled by one factor so that their
+    global norm (all entries of all arrays together) is at most ``max_norm``."""
+    name = "clip_gradients"
+    rng = np.random.default_rng(13)
+    grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal(4), rng.standard_normal((2, 4))]
+    total = _global_norm(grads)  # about 11
+    cases = [  # (max_norm, what it tests): above the norm, below it, exactly at it
+        (2.0, "a global norm above max_norm"),
+        (50.0, "a global norm below max_norm"),
+        (total, "a global norm exactly at max_norm"),
+    ]
+    for max_norm, what in cases:
+        originals = [g.copy() for g in grads]
+        result = attempt(name, clip_gradients, grads, max_norm)
+        if isinstance(result, Feedback):
+            return result
+        if any(not np.array_equal(g, o) for g, o in zip(grads, originals)):
+            grads[:] = originals
+            return hint(name, "your function changed the gradients it was given: return new "
+                        "arrays (a caller may still need the originals).")  # fmt: skip
+        if not isinstance(result, (list, tuple)) or len(result) != len(grads):
+            return hint(name, f"return a list of {len(grads)} arrays, one per gradient, in order.")
+        got = []
+        for g, r in zip(grads, result):
+            array = result_array(name, r, g.shape, "each clipped gradient")
+            if isinstance(array, Feedback):
+                return array
+            got.append(array)
+        want = [g * min(1.0, max_norm / total) for g in grads]
+        if all(_close(a, b) for a, b in zip(got, want)):
+            continue
+        if max_norm > total and _close(_global_norm(got), max_norm):
+            return hint(name, f"with {what} you scaled the gradients up to max_norm: clipping only "
+                        "ever shrinks them.")  # fmt: skip
+        if all(_close(a, np.clip(g, -max_norm, max_norm)) for a, g in zip(got, grads)):
+            return hint(name, "you clipped every entry on its own: that changes the gradient's "
+                        "direction. Scale all of it by one factor.")  # fmt: skip
+        one_by_one = [min(max_norm, _global_norm([g])) for g in grads]
+        if all(_close(_global_norm([a]), n) for a, n in zip(got, one_by_one)):
+            return hint(
+                name,
+                "each array was clipped to max_norm on its own; the norm to limit is that of all "
+                "the gradients together, and one factor scales them all.",
+            )
+        return hint(name, f"with {what}: the global norm of your result is "
+                    f"{_global_norm(got):.4g}, expected {_global_norm(want):.4g}.")  # fmt: skip
+    zeros = [np.zeros((2, 2)), np.zeros(3)]
+    with np.errstate(all="ignore"):
+        result = attempt(name, clip_gradients, zeros, 1.0)
+    if isinstance(result, Feedback):
+        return hint(name, f"all-zero gradients (a global norm of 0): {result.message}")
+    got = [result_array(name, r, z.shape, "each clipped gradient") for r, z in zip(result, zeros)]
+    for array in got:
+        if isinstance(array, Feedback):
+            return array
+    if not all(np.array_equal(a, z) for a, z in zip(got, zeros)):
+        return hint(name, "all-zero gradients must come back as zeros (no division by a norm "
+                    "of 0: NaN).")  # fmt: skip
+    return correct(name, "one factor for all the gradients, only when the global norm is above "
+                   "max_norm; zeros and the inputs left alone.")  # fmt: skip
+
+
+# ----------------------------------------------------------------------- the challenge: an init
+def hidden_gradient_norms(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """||dL/da|| after every activation layer of a ``deep_network``, input side first."""
+    h = Tensor(X)
+    outputs = []
+    for layer in model:
+        h = layer(h)
+        outputs.append(h)
+    cross_entropy(h, y).backward()
+    return np.array([np.linalg.norm(t.grad) for t in outputs[1:-1]])
+
+
+def check_trainable_init(std: object) -> Feedback:
+    """The challenge: a standard deviation for every weight of ``deep_network(20, 48, "relu")``
+    at which the gradient keeps its size through the layers (a factor per layer of 0.93..1.07)."""
+    name = "trainable init"
+    try:
+        value = float(as_array(std))
+    except (TypeError, ValueError):
+        return hint(name, f"my_std is a {type(std).__name__}; it should be one number, a "
+                    "standard deviation.")  # fmt: skip
+    if not np.isfinite(value) or value <= 0:
+        return hint(name, "a standard deviation is a positive number.")
+    data = digits()
+    X, y = data.X_train[:256], data.y_train[:256]
+    with np.errstate(all="ignore"):
+        model = deep_network(20, 48, activation="relu", init=value, rng=3)
+        norms = hidden_gradient_norms(model, X, y)
+    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
+        return hint(name, "with this std the gradients overflow or vanish to exactly 0.")
+    factor = float(np.exp(np.mean(np.log(norms[:-1] / norms[1:]))))  # per layer, input side
+    ratio = norms[0] / norms[-1]
+    if factor < 0.93:
+        return hint(name, f"vanishing: with this std each layer passes on about {factor:.2f} of "
+                    f"the gradient it receives, so layer 1 gets {ratio:.1e} of what the last "
+                    "layer gets.")  # fmt: skip
+    if factor > 1.07:
+        return hint(name, f"exploding: each layer multiplies the gradient by about {factor:.2f}, "
+                    f"so layer 1 gets {ratio:.1e} times what the last layer gets.")  # fmt: skip
+    return correct(name, f"the gradient keeps its size: about {factor:.3f} per layer, "
+                   f"{ratio:.2f} from the last layer to the first.")  # fmt: skip
