@@ -164,3 +164,15 @@ def test_a_missing_return_is_named():
 
     feedback = nb05.check_dL_dX(forgot_return)
     assert feedback.status == "hint" and "return" in feedback.message, feedback
+
+
+def test_the_package_cannot_answer():
+    import backproplab as bl
+
+    def through_engine(X, G):
+        W = bl.Tensor(np.zeros((G.shape[1], X.shape[1])), requires_grad=True)
+        (bl.Tensor(X) @ W.T * G).sum().backward()
+        return W.grad
+
+    assert through_engine(np.ones((5, 3)), np.ones((5, 2))).shape == (2, 3)  # it would work
+    assert_hint(nb05.check_dL_dW(through_engine), "calls the package")

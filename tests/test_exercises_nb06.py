@@ -132,3 +132,14 @@ def test_tiny_net_backward_wrong(wrong, words):
 @pytest.mark.parametrize("answer", [None, "abc", ("a", "b", "c", "d")])
 def test_checks_never_raise_on_odd_answers(check, answer):
     assert check(lambda *args: answer).status == "hint"
+
+
+def test_the_package_cannot_answer():
+    import backproplab as bl
+
+    def through_engine(dL_dh, z1):
+        z = bl.Tensor(z1, requires_grad=True)
+        (z.relu() * dL_dh).sum().backward()
+        return z.grad
+
+    assert_hint(nb06.check_through_relu(through_engine), "calls the package")
