@@ -77,7 +77,7 @@ def test_readme_set_up_commands_are_the_ones_ci_runs():
 def test_every_notebook_in_the_readme_map_exists():
     readme = (ROOT / "README.md").read_text()
     linked = re.findall(r"\]\((notebooks/[^)]+\.ipynb)\)", readme)
-    assert len(linked) == 12
+    assert len(linked) == 14
     for path in linked:
         assert (ROOT / path).exists(), path
 
