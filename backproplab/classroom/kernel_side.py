@@ -162,7 +162,12 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         caller = frame.f_back
         if caller is not None and caller.f_code.co_filename.startswith(_PACKAGE):
             return  # inside the package already: only the way in is reported
-        if graph_allowed and code.co_filename in _GRAPH_FILES and code not in vjps:
+        if (
+            graph_allowed
+            and code.co_filename in _GRAPH_FILES
+            and code not in vjps
+            and code.co_name != "backward"  # the engine's backward pass answers for you
+        ):
             return
         where = code.co_filename[len(_PACKAGE) :].removesuffix(".py").replace(os.sep, ".")
         label = f"backproplab.{where}.{code.co_qualname}"

@@ -34,6 +34,7 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import re
 import shutil
@@ -143,7 +144,7 @@ def _spread(tree: ast.AST, tainted: set[str]) -> set[str]:
                 names.add(_root(node.func) or "")
                 for argument in arguments:
                     names |= _mentioned(argument)
-    return names
+    return names - set(dir(builtins))  # print(y) does not make print carry y
 
 
 def _depends_on_solutions(notebook: nbformat.NotebookNode) -> list[bool]:
