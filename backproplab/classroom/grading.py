@@ -9,18 +9,18 @@ nothing; an extra or repeated graded cell is listed as a problem.
 How one notebook is graded:
 
 1. a throwaway copy of the student's folder is made, and a kernel is started there through the
-   sandbox launcher (sandbox.py: its own process group, a memory limit, not a child of the
+   sandbox launcher (_sandbox.py: its own process group, a memory limit, not a child of the
    grader);
 2. the student's code cells run one by one, each with a time limit, the notebook with a time
    budget; the check cells are not run in the kernel;
 3. where a check cell stands (or at the end, if the student deleted it) the grader evaluates the
    teacher's check cell in its own process, with each exercise function bound to a proxy: calling
    the proxy sends the arguments to the kernel as data, the kernel calls the student's function,
-   and the result (and the arguments after the call) come back as data (wire.py: JSON and .npy,
+   and the result (and the arguments after the call) come back as data (_wire.py: JSON and .npy,
    never pickle). The teacher's check, imported here from the installed package, judges it.
    Patching checks or ``Feedback`` inside the kernel changes nothing here;
 4. while the student's function runs, the kernel records calls into backproplab's own code that
-   the exercise is not meant to use (kernel_side.py); such an answer scores 0 with a problem
+   the exercise is not meant to use (_kernel_side.py); such an answer scores 0 with a problem
    naming the function;
 5. the kernel, its process group and every process carrying its token are killed.
 
@@ -50,9 +50,9 @@ import numpy as np
 
 from backproplab.exercises import Feedback
 
-from . import wire
-from .kernel import Kernel, KernelDied
-from .kernel_side import CALLBACK_PROMPT, REPLY_MIME
+from . import _wire as wire
+from ._kernel import Kernel, KernelDied
+from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME
 
 __all__ = [
     "CheckResult",
@@ -267,7 +267,7 @@ class _Session:
             for t in nodes
         ]
         code = (
-            "__import__('backproplab.classroom.kernel_side', fromlist=['call'])"
+            "__import__('backproplab.classroom._kernel_side', fromlist=['call'])"
             f".call(globals(), {name!r}, {wire.dumps(request)!r})"
         )
 

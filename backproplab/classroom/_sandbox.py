@@ -1,6 +1,6 @@
 """A student's kernel, started so that it cannot take the grader down with it.
 
-``python launcher.py --memory MB --token T -- <kernel command>`` (the file next to this one, run
+``python _launcher.py --memory MB --token T -- <kernel command>`` (the file next to this one, run
 as a script so that it imports nothing of the grader's) is what the grader starts instead of the
 kernel itself. It
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # launcher.py sets it too
-LAUNCHER = Path(__file__).with_name("launcher.py")
+TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # _launcher.py sets it too
+LAUNCHER = Path(__file__).with_name("_launcher.py")
 
 
 def kill_group(pgid: int | None) -> None:

@@ -1,7 +1,7 @@
 """The grader's helper inside a student's kernel: call one student function on data, reply data.
 
 The grader runs ``call(namespace, name, request)`` in the kernel after the student's cells. It
-rebuilds the arguments (see wire.py), calls the student's function, and displays one reply: the
+rebuilds the arguments (see _wire.py), calls the student's function, and displays one reply: the
 result and the arguments after the call (so a check can see whether they were modified), or the
 exception it raised, plus every call the function made into backproplab's own code that the
 exercise is not meant to use. Nothing here decides a verdict: the grader does, in its own process.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import wire
+from . import _wire as wire
 
 REPLY_MIME = "application/x-backproplab-reply"
 CALLBACK_PROMPT = "backproplab-callback:"

@@ -1,6 +1,6 @@
-"""The kernel launcher of sandbox.py, run as a script: memory limit, fork, wait.
+"""The kernel launcher of _sandbox.py, run as a script: memory limit, fork, wait.
 
-``python launcher.py --memory MB --token T -- <kernel command>``: see sandbox.py.
+``python _launcher.py --memory MB --token T -- <kernel command>``: see _sandbox.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ TOKEN_VARIABLE = "BACKPROPLAB_GRADING"
 
 def main(argv: list[str] | None = None) -> int:
     """Limit the memory, start the kernel as a child, wait for it; its exit status."""
-    parser = argparse.ArgumentParser(prog="launcher.py")
+    parser = argparse.ArgumentParser(prog="_launcher.py")
     parser.add_argument("--memory", type=int, required=True, help="address space limit, MB")
     parser.add_argument("--token", required=True)
     parser.add_argument("command", nargs=argparse.REMAINDER)
