@@ -213,7 +213,7 @@ class _Budget:
         self.seconds = seconds
 
     def timeout(self) -> float:
-        return min(self.cell_timeout, self.end - time.monotonic())
+        return max(0.0, min(self.cell_timeout, self.end - time.monotonic()))
 
     def spent(self) -> bool:
         return time.monotonic() >= self.end
@@ -282,10 +282,10 @@ class _Session:
             raise GradingStop("the kernel died while running the function") from None
         if run.status == "stuck":
             self.broken = "the kernel stayed stuck: the remaining cells were not run"
+        if run.status in ("timeout", "stuck") and allowed < self.budget.cell_timeout:
+            raise GradingStop(f"the notebook's time budget ran out while a check ran {name}")
         if run.status in ("timeout", "stuck"):
-            raise GradingStop(
-                f"{name} ran longer than {self.budget.timeout():.3g} s ({run.status})"
-            )
+            raise GradingStop(f"{name} ran longer than {allowed:g} s")
         replies = [d[REPLY_MIME] for d in run.displays if REPLY_MIME in d]
         if not replies:
             raise GradingStop(f"no reply from the kernel for {name}")
@@ -425,10 +425,8 @@ def _evaluate(check: TeacherCheck, teacher: TeacherNotebook, session: _Session) 
             compile(ast.Expression(tree.body[-1].value), check.grade_id, "eval"), namespace
         )  # noqa: E501, S307
     except GradingStop as stop:
-        result.status, result.message = (
-            ("timeout" if "longer than" in str(stop) else "error"),
-            str(stop),
-        )
+        timed_out = "longer than" in str(stop) or "budget" in str(stop)
+        result.status, result.message = ("timeout" if timed_out else "error"), str(stop)
         return result
     except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
         result.message = f"the check failed in the grader: {type(error).__name__}: {error}"
