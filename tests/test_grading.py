@@ -314,29 +314,40 @@ def test_feedback_file_per_student(graded):
 
 
 def test_csv_rows_are_written_as_students_finish(tmp_path):
-    """A grader killed mid-class leaves the header and every finished row."""
+    """A grader killed mid-class leaves the header and every finished row, and no kernel."""
     teacher = tmp_path / "teacher"
     teacher.mkdir()
     nbformat.write(teacher_notebook(), teacher / NAME)
     release(teacher, tmp_path / "student")
     blank = nbformat.read(tmp_path / "student" / NAME, as_version=4)
-    for student, notebook in [("a", blank), ("b", add_cells(blank, "import time; time.sleep(60)"))]:
+    pid_file = tmp_path / "kernel.pid"
+    slow = add_cells(
+        blank, f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))", "time.sleep(60)"
+    )
+    slow = add_cells(slow, "import time", at=0)
+    for student, notebook in [("a", blank), ("b", slow)]:
         (tmp_path / "in" / student).mkdir(parents=True)
         nbformat.write(notebook, tmp_path / "in" / student / NAME)
     out = tmp_path / "scores.csv"
     command = [sys.executable, "-m", "backproplab.classroom", "grade", str(tmp_path / "in")]
     command += ["--source", str(teacher), "--timeout", "60", "--csv", str(out)]
     grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.monotonic() + 60
     try:
         for line in grader.stderr:  # "graded a: 0" comes once a's row is written
             if line.startswith("graded a"):
                 break
-        grader.kill()
+        while not pid_file.exists() and time.monotonic() < deadline:  # b's kernel is running
+            time.sleep(0.1)
     finally:
         grader.kill()
         grader.wait()
     rows = list(csv.reader(out.open()))
     assert rows[0][0] == "student" and [row[0] for row in rows[1:]] == ["a"]
+    kernel = Path("/proc") / pid_file.read_text()
+    while kernel.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not kernel.exists(), "the kernel outlived the grader"
 
 
 def test_missing_folder_is_a_clear_error(tmp_path, capsys):
