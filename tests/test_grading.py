@@ -123,6 +123,8 @@ def graded(tmp_path_factory):
     blank = nbformat.read(root / "student" / NAME, as_version=4)
     folder = root / "submitted"
     escaped = root / "escaped"  # where a detached child tries to write after the grading
+    scores = root / "out" / "scores.csv"
+    scores.parent.mkdir()
 
     renamed = nbformat.from_dict(blank)  # self-written checks, their points set to 100
     for cell in renamed.cells:
@@ -177,6 +179,12 @@ def graded(tmp_path_factory):
             "open('../scores.csv', 'w').write('pwned')\nopen('scores.csv', 'w').write('pwned')",
             at=1,
         ),
+        "impostor": add_cells(  # replaces the CSV with its own (it knows the absolute path)
+            teacher,
+            f"os.replace({str(scores)!r}, {str(scores)!r} + '.old')\n"
+            f"open({str(scores)!r}, 'w').write('student,score\\nimpostor,1000\\n')",
+            at=1,
+        ),
         "sleeper": add_cells(teacher, *["import time\ntime.sleep(2.5)"] * 8, at=1),
         "hog": add_cells(teacher, "big = np.ones(400_000_000)", at=1),
         "loop": replace_solution(teacher, "dL_db", "    while True:\n        pass"),
@@ -192,8 +200,6 @@ def graded(tmp_path_factory):
     nbformat.write(teacher, folder / "twice" / "again.ipynb")
     (folder / "mallory.ipynb").write_text("not json")  # a flat file: the student is "mallory"
 
-    scores = root / "out" / "scores.csv"
-    scores.parent.mkdir()
     arguments = ["grade", str(folder), "--source", str(teacher_dir), "--timeout", str(TIMEOUT)]
     arguments += ["--budget", "15", "--memory", "1536", "--jobs", "2"]
     arguments += ["--csv", str(scores), "--feedback", str(root / "out" / "feedback")]
@@ -279,6 +285,7 @@ def test_kernels_cannot_reach_other_submissions_or_the_csv(graded):
     assert not (folder / "overwriter" / "scores.csv").exists()
     assert not (folder / "scores.csv").exists() and not (Path.cwd() / "scores.csv").exists()
     assert rows["overwriter"]["problems"] == ""
+    assert rows["impostor"]["score"] == "6"  # the CSV it replaced was written over
 
 
 def test_detached_children_die_with_their_kernel(graded):
@@ -301,7 +308,7 @@ def test_limits_are_flagged(graded):
 
 def test_the_grader_survives_a_kernel_killing_its_parent(graded):
     assert "the kernel died in cell 3" in graded[0]["killer"]["problems"]
-    assert len(graded[0]) == 17  # every student has a row
+    assert len(graded[0]) == 18  # every student has a row
 
 
 def test_feedback_file_per_student(graded):

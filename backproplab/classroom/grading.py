@@ -642,32 +642,37 @@ def _best(student: str, grades: list[NotebookGrade], teachers: list[TeacherNoteb
 
 
 class _CsvRows:
-    """The scores CSV, written one student at a time and flushed."""
+    """The scores CSV, rewritten whole after each student (to a temporary file in the same
+    folder, then renamed over it): a killed grader leaves every finished row, and whatever a
+    submission wrote to that path in the meantime is replaced by the grader's rows."""
 
     def __init__(self, path: Path | None, exercises: list[str]) -> None:
+        self.path = path
+        self.rows = [_header(exercises)]
         self.exercises = exercises
         self.lock = threading.Lock()
-        self.file = None
-        if path is not None:
-            self.file = path.open("w", encoding="utf-8", newline="")
-            self.writer = csv.writer(self.file, lineterminator="\n")
-            self.writer.writerow(_header(exercises))
-            self._flush()
+        self._write()
 
-    def _flush(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+        handle, temporary = tempfile.mkstemp(prefix=".scores-", dir=self.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(buffer.getvalue())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
 
     def add(self, grades: list[NotebookGrade], points: float) -> None:
-        if self.file is None:
-            return
         with self.lock:
-            self.writer.writerow(_row(grades, self.exercises, points))
-            self._flush()
+            self.rows.append(_row(grades, self.exercises, points))
+            self._write()
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        with self.lock:
+            self._write()
 
 
 def grade_folder(
