@@ -357,6 +357,35 @@ def test_csv_rows_are_written_as_students_finish(tmp_path):
     assert not kernel.exists(), "the kernel outlived the grader"
 
 
+MYGRAD = """def dL_db(G):
+    ### BEGIN SOLUTION see notebook 05, exercise dL_db
+    return G.sum(axis=0)
+    ### END SOLUTION
+"""
+
+
+def test_the_learners_own_module_is_graded_through_the_kernel(tmp_path):
+    """An exercise that lives in the learner's mygrad.py: the release stubs it there, and the
+    grader calls the kernel's mygrad.dL_db (the student's file), judged by the teacher's check."""
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    (teacher / "mygrad.py").write_text(MYGRAD)
+    check = nbformat.v4.new_code_cell("nb05.check_dL_db(mygrad.dL_db)")
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "mygrad-dL_db-check", "points": 2}
+    cells = [nbformat.v4.new_code_cell("import mygrad\nfrom backproplab.exercises import nb05")]
+    nbformat.write(nbformat.v4.new_notebook(cells=[*cells, check]), teacher / "engine.ipynb")
+    release(teacher, tmp_path / "student")
+    assert "NotImplementedError" in (tmp_path / "student" / "mygrad.py").read_text()
+    for student, origin in [("solved", teacher), ("stub", tmp_path / "student")]:
+        shutil.copytree(origin, tmp_path / "in" / student)
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
+    assert main([*command, "--timeout", str(TIMEOUT)]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    assert (rows["solved"]["mygrad-dL_db"], rows["stub"]["mygrad-dL_db"]) == ("2", "0")
+    assert rows["solved"]["problems"] == rows["stub"]["problems"] == ""
+
+
 def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere"), "--source", str(tmp_path)]) == 1
     assert "is not a folder of submissions" in capsys.readouterr().err

@@ -333,3 +333,46 @@ def test_curriculum_answers_are_not_left_in_stored_outputs():
         uses = any(name in theirs.source for name in ("silu", "huber_loss", "adam_step"))
         if theirs.cell_type == "code" and uses:
             assert mine.outputs == [], theirs.source[:60]
+
+
+# --- the learner's own .py files --------------------------------------------------------------
+
+MYGRAD = '''"""The learner's engine."""
+
+
+def topo_order(root):
+    """Inputs before outputs."""
+    ### BEGIN SOLUTION see notebook 04, exercise topo_order
+    return [root]
+    ### END SOLUTION
+
+
+def helper(x):
+    return x
+'''
+
+
+def test_release_stubs_solutions_in_py_files_and_copies_other_py_files(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mygrad.py").write_text(MYGRAD)
+    (tmp_path / "src" / "plain.py").write_text("X = 1  # no solution here\n")
+    release(tmp_path / "src", tmp_path / "out")
+    stubbed = (tmp_path / "out" / "mygrad.py").read_text()
+    assert "return [root]" not in stubbed and "SOLUTION" not in stubbed
+    assert (
+        '    raise NotImplementedError("topo_order: your code goes here, see notebook 04, '
+        'exercise topo_order")' in stubbed
+    )
+    assert stubbed.endswith("def helper(x):\n    return x\n")  # the rest unchanged
+    assert (tmp_path / "out" / "plain.py").read_text() == "X = 1  # no solution here\n"
+    namespace: dict = {}
+    exec(compile(stubbed, "mygrad.py", "exec"), namespace)  # still valid Python
+    with pytest.raises(NotImplementedError, match="see notebook 04"):
+        namespace["topo_order"](None)
+
+
+def test_release_names_the_py_file_with_broken_markers(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mygrad.py").write_text("def f():\n    ### BEGIN SOLUTION\n    pass\n")
+    with pytest.raises(ReleaseError, match="mygrad.py.*never ended"):
+        release(tmp_path / "src", tmp_path / "out")

@@ -142,7 +142,10 @@ def call(namespace: dict, name: str, request_text: str) -> None:
 
 def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     request = wire.loads(request_text)
-    fn = namespace.get(name)
+    first, *attributes = name.split(".")  # "mygrad.topo_order": a function of the learner's module
+    fn = namespace.get(first)
+    for attribute in attributes:
+        fn = getattr(fn, attribute, None)
     if not callable(fn):
         return {"status": "missing"}
     nodes = _rebuild(request["nodes"])

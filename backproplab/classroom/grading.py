@@ -132,6 +132,7 @@ class TeacherNotebook:
     grade_ids: set[str]  # of every nbgrader cell (solutions and checks): a submission's fingerprint
     functions: list[str]  # the functions the solution cells define: the learner's answers
     setup: list[ast.stmt]  # imports and definitions of its other code cells, run in the grader
+    modules: list[str] = field(default_factory=list)  # the learner's own .py modules it imports
 
     @property
     def points(self) -> float:
@@ -152,9 +153,16 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def teacher_notebook(name: str, notebook: nbformat.NotebookNode) -> TeacherNotebook:
-    """Read a teacher notebook's checks, points, solution functions and setup code."""
-    checks, grade_ids, functions, setup = [], set(), [], []
+def teacher_notebook(
+    name: str, notebook: nbformat.NotebookNode, student_modules: set[str] = frozenset()
+) -> TeacherNotebook:
+    """Read a teacher notebook's checks, points, solution functions and setup code.
+
+    ``student_modules`` are the ``.py`` modules of the source folder that hold solutions (the
+    learner's own engine): the notebook's imports of them are not run in the grader; what they
+    bring in is reached through proxies, like the solution cells' functions.
+    """
+    checks, grade_ids, functions, setup, modules = [], set(), [], [], []
     for cell in notebook.cells:
         meta = _nbgrader(cell)
         if meta.get("grade_id"):
@@ -169,9 +177,18 @@ def teacher_notebook(name: str, notebook: nbformat.NotebookNode) -> TeacherNoteb
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
         elif tree is not None:
-            kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
-            setup += [node for node in tree.body if isinstance(node, kinds)]
-    return TeacherNotebook(name, checks, grade_ids, functions, setup)
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name in student_modules:
+                            modules.append(alias.asname or alias.name)
+                        else:
+                            setup.append(ast.Import([alias]))
+                elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
+                    functions += [alias.asname or alias.name for alias in node.names]
+                elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+                    setup.append(node)
+    return TeacherNotebook(name, checks, grade_ids, functions, setup, modules)
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
@@ -179,11 +196,17 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"grade: the teacher's source {folder} is not a folder")
+    student_modules = {
+        path.stem
+        for path in folder.rglob("*.py")
+        if "BEGIN SOLUTION" in path.read_text(encoding="utf-8", errors="replace")
+    }
     teachers = []
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        teacher = teacher_notebook(path.name, nbformat.read(path, as_version=4))
+        notebook = nbformat.read(path, as_version=4)
+        teacher = teacher_notebook(path.name, notebook, student_modules)
         if teacher.checks:
             teachers.append(teacher)
     return teachers
@@ -391,6 +414,19 @@ def _callback(prompt: str, functions: list[Callable]) -> str:
         return wire.dumps({"error": f"{type(error).__name__}: {error}"})
 
 
+class _ModuleProxy:
+    """Stands for the learner's own module (``mygrad``): its attributes are proxies."""
+
+    def __init__(self, session: _Session, name: str) -> None:
+        self._session = session
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> _Proxy:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Proxy(self._session, f"{self._name}.{attribute}")
+
+
 class _Proxy:
     """Stands for the student's function ``name`` in the teacher's check."""
 
@@ -413,6 +449,8 @@ def _evaluate(check: TeacherCheck, teacher: TeacherNotebook, session: _Session) 
             pass
     for name in teacher.functions:
         namespace[name] = _Proxy(session, name)
+    for name in teacher.modules:
+        namespace[name] = _ModuleProxy(session, name)
     session.package_calls = []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     tree = _parse(check.source)
