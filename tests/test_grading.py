@@ -391,6 +391,16 @@ def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert "is not a folder of submissions" in capsys.readouterr().err
 
 
+def test_a_teachers_bad_points_are_a_clear_error(tmp_path, capsys):
+    check = nbformat.v4.new_code_cell("check(f)")
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "f-check", "points": "lots"}
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[check]), tmp_path / "teacher" / "t.ipynb")
+    (tmp_path / "in").mkdir()
+    assert main(["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]) == 1
+    assert "t.ipynb: check f-check has points 'lots', not a number" in capsys.readouterr().err
+
+
 def stream(text):
     return {"output_type": "stream", "name": "stdout", "text": text}
 

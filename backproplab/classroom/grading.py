@@ -171,7 +171,13 @@ def teacher_notebook(
             continue
         tree = _parse(cell.source)
         if meta.get("grade") and meta.get("grade_id"):
-            points = float(meta.get("points", 0))
+            try:
+                points = float(meta.get("points", 0))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"grade: the teacher's {name}: check {meta['grade_id']} has points "
+                    f"{meta.get('points')!r}, not a number"
+                ) from None
             checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source))
         elif meta.get("solution"):
             body = tree.body if tree else []
