@@ -580,6 +580,10 @@ def _grade_into(
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
+            if folder is not None:
+                grade.problems.append(
+                    "the student's folder holds over 1 GiB: the notebook ran without its files"
+                )
         (cwd / path.name).unlink(missing_ok=True)  # the kernel never sees the notebook file
         budget = _Budget(limits.timeout, limits.notebook_seconds)
         try:
