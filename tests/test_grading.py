@@ -123,6 +123,8 @@ def graded(tmp_path_factory):
     blank = nbformat.read(root / "student" / NAME, as_version=4)
     folder = root / "submitted"
     escaped = root / "escaped"  # where a detached child tries to write after the grading
+    scores = root / "out" / "scores.csv"
+    scores.parent.mkdir()
 
     renamed = nbformat.from_dict(blank)  # self-written checks, their points set to 100
     for cell in renamed.cells:
@@ -142,14 +144,16 @@ def graded(tmp_path_factory):
     lots.metadata["nbgrader"] = {"grade": True, "grade_id": "x", "points": "lots"}
     inflated.cells += [own, no_id, lots]
 
-    detach = (
+    detach = (  # two children that append to a file every 0.2 s, forever
         "import subprocess\n"
-        f"cmd = 'sleep 3; echo pwned > {escaped}'\n"
-        "subprocess.Popen(['sh', '-c', cmd], start_new_session=True)\n"
+        f"loop = 'while true; do echo x >> {escaped}; sleep 0.2; done'\n"
+        "subprocess.Popen(['sh', '-c', loop], start_new_session=True)\n"
         "if os.fork() == 0:\n"  # a double fork leaving the process group as well
         "    os.setsid()\n"
         "    if os.fork() == 0:\n"
-        f"        time.sleep(3); open('{escaped}2', 'w').write('pwned')\n"
+        "        while True:\n"
+        f"            open('{escaped}2', 'a').write('x')\n"
+        "            time.sleep(0.2)\n"
         "    os._exit(0)\n"
     )
     submissions = {
@@ -175,7 +179,13 @@ def graded(tmp_path_factory):
             "open('../scores.csv', 'w').write('pwned')\nopen('scores.csv', 'w').write('pwned')",
             at=1,
         ),
-        "sleeper": add_cells(teacher, *["import time\ntime.sleep(0.9)"] * 8, at=1),
+        "impostor": add_cells(  # replaces the CSV with its own (it knows the absolute path)
+            teacher,
+            f"os.replace({str(scores)!r}, {str(scores)!r} + '.old')\n"
+            f"open({str(scores)!r}, 'w').write('student,score\\nimpostor,1000\\n')",
+            at=1,
+        ),
+        "sleeper": add_cells(teacher, *["import time\ntime.sleep(2.5)"] * 8, at=1),
         "hog": add_cells(teacher, "big = np.ones(400_000_000)", at=1),
         "loop": replace_solution(teacher, "dL_db", "    while True:\n        pass"),
         "stuck": replace_solution(teacher, "dL_db", STUCK),
@@ -190,10 +200,8 @@ def graded(tmp_path_factory):
     nbformat.write(teacher, folder / "twice" / "again.ipynb")
     (folder / "mallory.ipynb").write_text("not json")  # a flat file: the student is "mallory"
 
-    scores = root / "out" / "scores.csv"
-    scores.parent.mkdir()
     arguments = ["grade", str(folder), "--source", str(teacher_dir), "--timeout", str(TIMEOUT)]
-    arguments += ["--budget", "6", "--memory", "1536", "--jobs", "2"]
+    arguments += ["--budget", "15", "--memory", "1536", "--jobs", "2"]
     arguments += ["--csv", str(scores), "--feedback", str(root / "out" / "feedback")]
     start = time.monotonic()
     assert main(arguments) == 0
@@ -271,26 +279,28 @@ def test_unreadable_notebook_costs_only_its_student(graded):
 
 
 def test_kernels_cannot_reach_other_submissions_or_the_csv(graded):
-    rows, root, folder, escaped, seconds = graded
+    rows, root, folder, _, _ = graded
     assert (folder / "full" / NAME).read_text() == "{}"  # the attack happened on disk ...
     assert rows["full"]["score"] == "6"  # ... and changed nothing graded
     assert not (folder / "overwriter" / "scores.csv").exists()
     assert not (folder / "scores.csv").exists() and not (Path.cwd() / "scores.csv").exists()
     assert rows["overwriter"]["problems"] == ""
+    assert rows["impostor"]["score"] == "6"  # the CSV it replaced was written over
 
 
 def test_detached_children_die_with_their_kernel(graded):
-    escaped, seconds = graded[3], graded[4]
-    time.sleep(max(0.0, 4.0 - seconds))  # the children would write 3 s after they started
-    assert not escaped.exists()
-    assert not Path(f"{escaped}2").exists()
+    files = [graded[3], Path(f"{graded[3]}2")]
+    sizes = [path.stat().st_size for path in files]  # they ran while the notebook was graded
+    assert all(size > 0 for size in sizes)
+    time.sleep(1.0)  # five more lines each, were they still alive
+    assert [path.stat().st_size for path in files] == sizes
 
 
 def test_limits_are_flagged(graded):
     rows = graded[0]
-    assert "ran past its time budget of 6 s" in rows["sleeper"]["problems"]
+    assert "ran past its time budget of 15 s" in rows["sleeper"]["problems"]  # 8 x 2.5 s
     assert "ran out of memory (limit 1536 MB)" in rows["hog"]["problems"]
-    assert "nb05-dL_db: dL_db ran longer than" in rows["loop"]["problems"]
+    assert "nb05-dL_db: dL_db ran longer than 4 s" in rows["loop"]["problems"]
     assert "the kernel stayed stuck" in rows["stuck"]["problems"]
     # the issue's case: 8 cells of sleep(4.5) take 36 s > the default budget for --timeout 5
     assert Limits(timeout=5).notebook_seconds < 8 * 4.5
@@ -298,7 +308,7 @@ def test_limits_are_flagged(graded):
 
 def test_the_grader_survives_a_kernel_killing_its_parent(graded):
     assert "the kernel died in cell 3" in graded[0]["killer"]["problems"]
-    assert len(graded[0]) == 17  # every student has a row
+    assert len(graded[0]) == 18  # every student has a row
 
 
 def test_feedback_file_per_student(graded):
@@ -311,34 +321,84 @@ def test_feedback_file_per_student(graded):
 
 
 def test_csv_rows_are_written_as_students_finish(tmp_path):
-    """A grader killed mid-class leaves the header and every finished row."""
+    """A grader killed mid-class leaves the header and every finished row, and no kernel."""
     teacher = tmp_path / "teacher"
     teacher.mkdir()
     nbformat.write(teacher_notebook(), teacher / NAME)
     release(teacher, tmp_path / "student")
     blank = nbformat.read(tmp_path / "student" / NAME, as_version=4)
-    for student, notebook in [("a", blank), ("b", add_cells(blank, "import time; time.sleep(60)"))]:
+    pid_file = tmp_path / "kernel.pid"
+    slow = add_cells(
+        blank, f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))", "time.sleep(60)"
+    )
+    slow = add_cells(slow, "import time", at=0)
+    for student, notebook in [("a", blank), ("b", slow)]:
         (tmp_path / "in" / student).mkdir(parents=True)
         nbformat.write(notebook, tmp_path / "in" / student / NAME)
     out = tmp_path / "scores.csv"
     command = [sys.executable, "-m", "backproplab.classroom", "grade", str(tmp_path / "in")]
     command += ["--source", str(teacher), "--timeout", "60", "--csv", str(out)]
     grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.monotonic() + 60
     try:
         for line in grader.stderr:  # "graded a: 0" comes once a's row is written
             if line.startswith("graded a"):
                 break
-        grader.kill()
+        while not pid_file.exists() and time.monotonic() < deadline:  # b's kernel is running
+            time.sleep(0.1)
     finally:
         grader.kill()
         grader.wait()
     rows = list(csv.reader(out.open()))
     assert rows[0][0] == "student" and [row[0] for row in rows[1:]] == ["a"]
+    kernel = Path("/proc") / pid_file.read_text()
+    while kernel.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not kernel.exists(), "the kernel outlived the grader"
+
+
+MYGRAD = """def dL_db(G):
+    ### BEGIN SOLUTION see notebook 05, exercise dL_db
+    return G.sum(axis=0)
+    ### END SOLUTION
+"""
+
+
+def test_the_learners_own_module_is_graded_through_the_kernel(tmp_path):
+    """An exercise that lives in the learner's mygrad.py: the release stubs it there, and the
+    grader calls the kernel's mygrad.dL_db (the student's file), judged by the teacher's check."""
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    (teacher / "mygrad.py").write_text(MYGRAD)
+    check = nbformat.v4.new_code_cell("nb05.check_dL_db(mygrad.dL_db)")
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "mygrad-dL_db-check", "points": 2}
+    cells = [nbformat.v4.new_code_cell("import mygrad\nfrom backproplab.exercises import nb05")]
+    nbformat.write(nbformat.v4.new_notebook(cells=[*cells, check]), teacher / "engine.ipynb")
+    release(teacher, tmp_path / "student")
+    assert "NotImplementedError" in (tmp_path / "student" / "mygrad.py").read_text()
+    for student, origin in [("solved", teacher), ("stub", tmp_path / "student")]:
+        shutil.copytree(origin, tmp_path / "in" / student)
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
+    assert main([*command, "--timeout", str(TIMEOUT)]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    assert (rows["solved"]["mygrad-dL_db"], rows["stub"]["mygrad-dL_db"]) == ("2", "0")
+    assert rows["solved"]["problems"] == rows["stub"]["problems"] == ""
 
 
 def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere"), "--source", str(tmp_path)]) == 1
     assert "is not a folder of submissions" in capsys.readouterr().err
+
+
+def test_a_teachers_bad_points_are_a_clear_error(tmp_path, capsys):
+    check = nbformat.v4.new_code_cell("check(f)")
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "f-check", "points": "lots"}
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[check]), tmp_path / "teacher" / "t.ipynb")
+    (tmp_path / "in").mkdir()
+    assert main(["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]) == 1
+    assert "t.ipynb: check f-check has points 'lots', not a number" in capsys.readouterr().err
 
 
 def stream(text):

@@ -285,3 +285,94 @@ def test_curriculum_release(path, tmp_path):
     first_check = run_cells(student, path.parent, stop_after_first_check=True)
     assert first_check is not None
     assert "… not done yet" in output_text(first_check), output_text(first_check)
+
+
+# --- outputs that depend on a solution ------------------------------------------------------
+
+
+def test_outputs_after_a_solution_are_cleared_when_they_may_depend_on_it():
+    """A later cell using the solution (directly, through a name it fed, or through a registry
+    it was handed to) loses its stored outputs; an unrelated cell keeps them."""
+    shown = [nbformat.v4.new_output("stream", name="stdout", text="shown\n")]
+
+    def cell(source, **nbgrader):
+        made = nbformat.v4.new_code_cell(source, outputs=list(shown))
+        if nbgrader:
+            made.metadata["nbgrader"] = nbgrader
+        return made
+
+    teacher = nbformat.v4.new_notebook(
+        cells=[
+            cell("import numpy as np\nprint(np.pi)"),  # 0: before any solution: kept
+            cell(
+                "def silu(x):\n    ### BEGIN SOLUTION\n    return x / (1 + np.exp(-x))\n"
+                "    ### END SOLUTION",
+                solution=True,
+                grade_id="silu",
+            ),
+            cell("check(silu)", grade=True, grade_id="silu-check", points=1),
+            cell("y = silu(np.arange(3.0))"),  # 3: uses the solution
+            cell("print(y.round(3))"),  # 4: uses what 3 computed
+            cell("registry.add('silu', silu)"),  # 5: hands it to an object ...
+            cell("print(registry.lookup('silu'))"),  # 6: ... that later cells use
+            cell("print(np.arange(3.0) ** 2)"),  # 7: unrelated: kept
+            cell("%timeit x = 1"),  # 8: not plain Python: cleared, to be safe
+        ]
+    )
+    student = student_notebook(teacher)
+    kept = [bool(c.outputs) for c in student.cells]
+    assert kept == [True, False, False, False, False, False, False, True, False]
+
+
+def test_curriculum_answers_are_not_left_in_stored_outputs():
+    """Notebook 12 shows the SiLU and Huber curves the learner is asked to find: the student
+    release keeps no output computed with them."""
+    teacher = nbformat.read(ROOT / "notebooks" / "12_your_own_layers.ipynb", as_version=4)
+    student = student_notebook(teacher)
+    for mine, theirs in zip(student.cells, teacher.cells):
+        uses = any(name in theirs.source for name in ("silu", "huber_loss", "adam_step"))
+        if theirs.cell_type == "code" and uses:
+            assert mine.outputs == [], theirs.source[:60]
+
+
+# --- the learner's own .py files --------------------------------------------------------------
+
+MYGRAD = '''"""The learner's engine."""
+
+
+def topo_order(root):
+    """Inputs before outputs."""
+    ### BEGIN SOLUTION see notebook 04, exercise topo_order
+    return [root]
+    ### END SOLUTION
+
+
+def helper(x):
+    return x
+'''
+
+
+def test_release_stubs_solutions_in_py_files_and_copies_other_py_files(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mygrad.py").write_text(MYGRAD)
+    (tmp_path / "src" / "plain.py").write_text("X = 1  # no solution here\n")
+    release(tmp_path / "src", tmp_path / "out")
+    stubbed = (tmp_path / "out" / "mygrad.py").read_text()
+    assert "return [root]" not in stubbed and "SOLUTION" not in stubbed
+    assert (
+        '    raise NotImplementedError("topo_order: your code goes here, see notebook 04, '
+        'exercise topo_order")' in stubbed
+    )
+    assert stubbed.endswith("def helper(x):\n    return x\n")  # the rest unchanged
+    assert (tmp_path / "out" / "plain.py").read_text() == "X = 1  # no solution here\n"
+    namespace: dict = {}
+    exec(compile(stubbed, "mygrad.py", "exec"), namespace)  # still valid Python
+    with pytest.raises(NotImplementedError, match="see notebook 04"):
+        namespace["topo_order"](None)
+
+
+def test_release_names_the_py_file_with_broken_markers(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mygrad.py").write_text("def f():\n    ### BEGIN SOLUTION\n    pass\n")
+    with pytest.raises(ReleaseError, match="mygrad.py.*never ended"):
+        release(tmp_path / "src", tmp_path / "out")

@@ -5,9 +5,9 @@
         --jobs 2 --csv scores.csv --feedback feedback/
 
 ``release`` (release.py) replaces each solution between nbgrader's markers by a stub;
-``grade`` (grading.py) runs each submitted notebook in a sandboxed kernel (sandbox.py, kernel.py)
-and judges the learner's functions with the teacher's checks in its own process (wire.py and
-kernel_side.py carry the data between the two).
+``grade`` (grading.py) runs each submitted notebook in a sandboxed kernel (_sandbox.py, _kernel.py)
+and judges the learner's functions with the teacher's checks in its own process (_wire.py and
+_kernel_side.py carry the data between the two).
 Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), and
 nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """

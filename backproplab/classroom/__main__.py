@@ -36,7 +36,7 @@ def _grade(args: argparse.Namespace) -> int:
             feedback=args.feedback,
             on_student=progress,
         )
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:  # the teacher's side: a clear message
         print(error, file=sys.stderr)
         return 1
     if not grades:

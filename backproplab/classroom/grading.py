@@ -9,18 +9,18 @@ nothing; an extra or repeated graded cell is listed as a problem.
 How one notebook is graded:
 
 1. a throwaway copy of the student's folder is made, and a kernel is started there through the
-   sandbox launcher (sandbox.py: its own process group, a memory limit, not a child of the
+   sandbox launcher (_sandbox.py: its own process group, a memory limit, not a child of the
    grader);
 2. the student's code cells run one by one, each with a time limit, the notebook with a time
    budget; the check cells are not run in the kernel;
 3. where a check cell stands (or at the end, if the student deleted it) the grader evaluates the
    teacher's check cell in its own process, with each exercise function bound to a proxy: calling
    the proxy sends the arguments to the kernel as data, the kernel calls the student's function,
-   and the result (and the arguments after the call) come back as data (wire.py: JSON and .npy,
+   and the result (and the arguments after the call) come back as data (_wire.py: JSON and .npy,
    never pickle). The teacher's check, imported here from the installed package, judges it.
    Patching checks or ``Feedback`` inside the kernel changes nothing here;
 4. while the student's function runs, the kernel records calls into backproplab's own code that
-   the exercise is not meant to use (kernel_side.py); such an answer scores 0 with a problem
+   the exercise is not meant to use (_kernel_side.py); such an answer scores 0 with a problem
    naming the function;
 5. the kernel, its process group and every process carrying its token are killed.
 
@@ -50,9 +50,9 @@ import numpy as np
 
 from backproplab.exercises import Feedback
 
-from . import wire
-from .kernel import Kernel, KernelDied
-from .kernel_side import CALLBACK_PROMPT, REPLY_MIME
+from . import _wire as wire
+from ._kernel import Kernel, KernelDied
+from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME
 
 __all__ = [
     "CheckResult",
@@ -132,6 +132,7 @@ class TeacherNotebook:
     grade_ids: set[str]  # of every nbgrader cell (solutions and checks): a submission's fingerprint
     functions: list[str]  # the functions the solution cells define: the learner's answers
     setup: list[ast.stmt]  # imports and definitions of its other code cells, run in the grader
+    modules: list[str] = field(default_factory=list)  # the learner's own .py modules it imports
 
     @property
     def points(self) -> float:
@@ -152,9 +153,16 @@ def _parse(source: str) -> ast.Module | None:
         return None
 
 
-def teacher_notebook(name: str, notebook: nbformat.NotebookNode) -> TeacherNotebook:
-    """Read a teacher notebook's checks, points, solution functions and setup code."""
-    checks, grade_ids, functions, setup = [], set(), [], []
+def teacher_notebook(
+    name: str, notebook: nbformat.NotebookNode, student_modules: set[str] = frozenset()
+) -> TeacherNotebook:
+    """Read a teacher notebook's checks, points, solution functions and setup code.
+
+    ``student_modules`` are the ``.py`` modules of the source folder that hold solutions (the
+    learner's own engine): the notebook's imports of them are not run in the grader; what they
+    bring in is reached through proxies, like the solution cells' functions.
+    """
+    checks, grade_ids, functions, setup, modules = [], set(), [], [], []
     for cell in notebook.cells:
         meta = _nbgrader(cell)
         if meta.get("grade_id"):
@@ -163,15 +171,30 @@ def teacher_notebook(name: str, notebook: nbformat.NotebookNode) -> TeacherNoteb
             continue
         tree = _parse(cell.source)
         if meta.get("grade") and meta.get("grade_id"):
-            points = float(meta.get("points", 0))
+            try:
+                points = float(meta.get("points", 0))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"grade: the teacher's {name}: check {meta['grade_id']} has points "
+                    f"{meta.get('points')!r}, not a number"
+                ) from None
             checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source))
         elif meta.get("solution"):
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
         elif tree is not None:
-            kinds = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)
-            setup += [node for node in tree.body if isinstance(node, kinds)]
-    return TeacherNotebook(name, checks, grade_ids, functions, setup)
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name in student_modules:
+                            modules.append(alias.asname or alias.name)
+                        else:
+                            setup.append(ast.Import([alias]))
+                elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
+                    functions += [alias.asname or alias.name for alias in node.names]
+                elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+                    setup.append(node)
+    return TeacherNotebook(name, checks, grade_ids, functions, setup, modules)
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
@@ -179,11 +202,17 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"grade: the teacher's source {folder} is not a folder")
+    student_modules = {
+        path.stem
+        for path in folder.rglob("*.py")
+        if "BEGIN SOLUTION" in path.read_text(encoding="utf-8", errors="replace")
+    }
     teachers = []
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        teacher = teacher_notebook(path.name, nbformat.read(path, as_version=4))
+        notebook = nbformat.read(path, as_version=4)
+        teacher = teacher_notebook(path.name, notebook, student_modules)
         if teacher.checks:
             teachers.append(teacher)
     return teachers
@@ -213,7 +242,7 @@ class _Budget:
         self.seconds = seconds
 
     def timeout(self) -> float:
-        return min(self.cell_timeout, self.end - time.monotonic())
+        return max(0.0, min(self.cell_timeout, self.end - time.monotonic()))
 
     def spent(self) -> bool:
         return time.monotonic() >= self.end
@@ -267,7 +296,7 @@ class _Session:
             for t in nodes
         ]
         code = (
-            "__import__('backproplab.classroom.kernel_side', fromlist=['call'])"
+            "__import__('backproplab.classroom._kernel_side', fromlist=['call'])"
             f".call(globals(), {name!r}, {wire.dumps(request)!r})"
         )
 
@@ -282,10 +311,10 @@ class _Session:
             raise GradingStop("the kernel died while running the function") from None
         if run.status == "stuck":
             self.broken = "the kernel stayed stuck: the remaining cells were not run"
+        if run.status in ("timeout", "stuck") and allowed < self.budget.cell_timeout:
+            raise GradingStop(f"the notebook's time budget ran out while a check ran {name}")
         if run.status in ("timeout", "stuck"):
-            raise GradingStop(
-                f"{name} ran longer than {self.budget.timeout():.3g} s ({run.status})"
-            )
+            raise GradingStop(f"{name} ran longer than {allowed:g} s")
         replies = [d[REPLY_MIME] for d in run.displays if REPLY_MIME in d]
         if not replies:
             raise GradingStop(f"no reply from the kernel for {name}")
@@ -391,6 +420,19 @@ def _callback(prompt: str, functions: list[Callable]) -> str:
         return wire.dumps({"error": f"{type(error).__name__}: {error}"})
 
 
+class _ModuleProxy:
+    """Stands for the learner's own module (``mygrad``): its attributes are proxies."""
+
+    def __init__(self, session: _Session, name: str) -> None:
+        self._session = session
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> _Proxy:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Proxy(self._session, f"{self._name}.{attribute}")
+
+
 class _Proxy:
     """Stands for the student's function ``name`` in the teacher's check."""
 
@@ -413,6 +455,8 @@ def _evaluate(check: TeacherCheck, teacher: TeacherNotebook, session: _Session) 
             pass
     for name in teacher.functions:
         namespace[name] = _Proxy(session, name)
+    for name in teacher.modules:
+        namespace[name] = _ModuleProxy(session, name)
     session.package_calls = []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     tree = _parse(check.source)
@@ -425,10 +469,8 @@ def _evaluate(check: TeacherCheck, teacher: TeacherNotebook, session: _Session) 
             compile(ast.Expression(tree.body[-1].value), check.grade_id, "eval"), namespace
         )  # noqa: E501, S307
     except GradingStop as stop:
-        result.status, result.message = (
-            ("timeout" if "longer than" in str(stop) else "error"),
-            str(stop),
-        )
+        timed_out = "longer than" in str(stop) or "budget" in str(stop)
+        result.status, result.message = ("timeout" if timed_out else "error"), str(stop)
         return result
     except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
         result.message = f"the check failed in the grader: {type(error).__name__}: {error}"
@@ -538,6 +580,10 @@ def _grade_into(
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
+            if folder is not None:
+                grade.problems.append(
+                    "the student's folder holds over 1 GiB: the notebook ran without its files"
+                )
         (cwd / path.name).unlink(missing_ok=True)  # the kernel never sees the notebook file
         budget = _Budget(limits.timeout, limits.notebook_seconds)
         try:
@@ -644,32 +690,37 @@ def _best(student: str, grades: list[NotebookGrade], teachers: list[TeacherNoteb
 
 
 class _CsvRows:
-    """The scores CSV, written one student at a time and flushed."""
+    """The scores CSV, rewritten whole after each student (to a temporary file in the same
+    folder, then renamed over it): a killed grader leaves every finished row, and whatever a
+    submission wrote to that path in the meantime is replaced by the grader's rows."""
 
     def __init__(self, path: Path | None, exercises: list[str]) -> None:
+        self.path = path
+        self.rows = [_header(exercises)]
         self.exercises = exercises
         self.lock = threading.Lock()
-        self.file = None
-        if path is not None:
-            self.file = path.open("w", encoding="utf-8", newline="")
-            self.writer = csv.writer(self.file, lineterminator="\n")
-            self.writer.writerow(_header(exercises))
-            self._flush()
+        self._write()
 
-    def _flush(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+        handle, temporary = tempfile.mkstemp(prefix=".scores-", dir=self.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(buffer.getvalue())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
 
     def add(self, grades: list[NotebookGrade], points: float) -> None:
-        if self.file is None:
-            return
         with self.lock:
-            self.writer.writerow(_row(grades, self.exercises, points))
-            self._flush()
+            self.rows.append(_row(grades, self.exercises, points))
+            self._write()
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        with self.lock:
+            self._write()
 
 
 def grade_folder(

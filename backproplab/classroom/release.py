@@ -34,7 +34,9 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
+import json
 import re
 import shutil
 from pathlib import Path
@@ -55,9 +57,14 @@ class ReleaseError(ValueError):
     """A notebook's solution markers cannot be turned into a student version."""
 
 
-def code_stub(exercise: str) -> list[str]:
-    """The lines that replace a code solution: nbgrader's stub, naming the exercise."""
-    return ["# YOUR CODE HERE", f'raise NotImplementedError("{exercise}: your code goes here")']
+def code_stub(exercise: str, where: str = "") -> list[str]:
+    """The lines that replace a code solution: nbgrader's stub, naming the exercise (and, for a
+    ``.py`` file, where it is explained: ``where`` is the text after the BEGIN marker)."""
+    message = f"{exercise}: your code goes here" + (f", {where}" if where else "")
+    return [
+        "# YOUR CODE HERE",
+        f"raise NotImplementedError({json.dumps(message, ensure_ascii=False)})",
+    ]
 
 
 def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
@@ -87,7 +94,8 @@ def strip_solutions(source: str, *, code: bool = True, fallback_name: str = "exe
             in_solution = True
             indent = line[: len(line) - len(line.lstrip())]
             name = _enclosing_function(lines, index) or fallback_name
-            stub = code_stub(name) if code else [TEXT_STUB]
+            where = line.split(BEGIN_SOLUTION, 1)[1].strip(" :-—()")
+            stub = code_stub(name, where) if code else [TEXT_STUB]
             kept.extend(indent + stub_line for stub_line in stub)
         elif END_SOLUTION in line:
             if not in_solution:
@@ -143,7 +151,7 @@ def _spread(tree: ast.AST, tainted: set[str]) -> set[str]:
                 names.add(_root(node.func) or "")
                 for argument in arguments:
                     names |= _mentioned(argument)
-    return names
+    return names - set(dir(builtins))  # print(y) does not make print carry y
 
 
 def _depends_on_solutions(notebook: nbformat.NotebookNode) -> list[bool]:
@@ -198,7 +206,12 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
     """Write the student version of every notebook in ``source_dir`` into ``target_dir``.
 
-    Other files (images, data) are copied unchanged; ``.ipynb_checkpoints`` folders are skipped.
+    A ``.py`` file with solution regions (the learner's own engine, ``mygrad.py``) gets the same
+    stubs; text after a BEGIN marker says where the exercise is explained and ends up in the stub's
+    message (``### BEGIN SOLUTION see notebook 04, exercise topo_order`` gives
+    ``NotImplementedError("topo_order: your code goes here, see notebook 04, exercise
+    topo_order")``). Other files (images, data) are copied unchanged; ``.ipynb_checkpoints``
+    folders are skipped.
     Returns the notebooks written, sorted. ``target_dir`` may exist; files in it are overwritten.
     """
     source_dir, target_dir = Path(source_dir), Path(target_dir)
@@ -220,6 +233,12 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
                 raise ReleaseError(f"{path}: {error}") from None
             nbformat.write(student, destination)
             written.append(destination)
+        elif path.suffix == ".py" and BEGIN_SOLUTION in path.read_text(encoding="utf-8"):
+            try:
+                stubbed = strip_solutions(path.read_text(encoding="utf-8"), fallback_name=path.stem)
+            except ReleaseError as error:
+                raise ReleaseError(f"{path}: {error}") from None
+            destination.write_text(stubbed, encoding="utf-8")
         else:
             shutil.copy2(path, destination)
     return written

@@ -1,13 +1,15 @@
 """A student's kernel, started so that it cannot take the grader down with it.
 
-``python launcher.py --memory MB --token T -- <kernel command>`` (the file next to this one, run
-as a script so that it imports nothing of the grader's) is what the grader starts instead of the
-kernel itself. It
+``python _launcher.py --memory MB --token T --parent PID -- <kernel command>`` (the file next to
+this one, run as a script so that it imports nothing of the grader's) is what the grader starts
+instead of the kernel itself. It
 
 * lowers the address-space limit (``RLIMIT_AS``) to ``MB`` megabytes, for itself and the kernel;
 * forks: the kernel is its child, so the kernel's parent is this launcher, not the grader
   (``os.kill(os.getppid(), SIGKILL)`` in a notebook ends the launcher, and with it only that
   student's run);
+* on Linux, asks to be killed when the grader exits, and the kernel when the launcher exits
+  (``PR_SET_PDEATHSIG``), so a grader killed mid-class leaves no kernel behind;
 * ignores the interrupt the grader sends to the whole process group (the kernel gets it).
 
 jupyter_client already starts the launcher in a session of its own, so the launcher, the kernel
@@ -27,8 +29,8 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # launcher.py sets it too
-LAUNCHER = Path(__file__).with_name("launcher.py")
+TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # _launcher.py sets it too
+LAUNCHER = Path(__file__).with_name("_launcher.py")
 
 
 def kill_group(pgid: int | None) -> None:
@@ -69,7 +71,8 @@ class SandboxKernelManager(KernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)
         launcher = [sys.executable, str(LAUNCHER)]
-        return [*launcher, "--memory", str(self.memory_mb), "--token", self.token, "--", *command]
+        limits = ["--memory", str(self.memory_mb), "--token", self.token]
+        return [*launcher, *limits, "--parent", str(os.getpid()), "--", *command]
 
     def process_group(self) -> int | None:
         """The kernel's process group (the launcher's pid), if it was started."""

@@ -1,7 +1,7 @@
 """The grader's helper inside a student's kernel: call one student function on data, reply data.
 
 The grader runs ``call(namespace, name, request)`` in the kernel after the student's cells. It
-rebuilds the arguments (see wire.py), calls the student's function, and displays one reply: the
+rebuilds the arguments (see _wire.py), calls the student's function, and displays one reply: the
 result and the arguments after the call (so a check can see whether they were modified), or the
 exception it raised, plus every call the function made into backproplab's own code that the
 exercise is not meant to use. Nothing here decides a verdict: the grader does, in its own process.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import wire
+from . import _wire as wire
 
 REPLY_MIME = "application/x-backproplab-reply"
 CALLBACK_PROMPT = "backproplab-callback:"
@@ -142,7 +142,10 @@ def call(namespace: dict, name: str, request_text: str) -> None:
 
 def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     request = wire.loads(request_text)
-    fn = namespace.get(name)
+    first, *attributes = name.split(".")  # "mygrad.topo_order": a function of the learner's module
+    fn = namespace.get(first)
+    for attribute in attributes:
+        fn = getattr(fn, attribute, None)
     if not callable(fn):
         return {"status": "missing"}
     nodes = _rebuild(request["nodes"])
@@ -162,7 +165,12 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         caller = frame.f_back
         if caller is not None and caller.f_code.co_filename.startswith(_PACKAGE):
             return  # inside the package already: only the way in is reported
-        if graph_allowed and code.co_filename in _GRAPH_FILES and code not in vjps:
+        if (
+            graph_allowed
+            and code.co_filename in _GRAPH_FILES
+            and code not in vjps
+            and code.co_name != "backward"  # the engine's backward pass answers for you
+        ):
             return
         where = code.co_filename[len(_PACKAGE) :].removesuffix(".py").replace(os.sep, ".")
         label = f"backproplab.{where}.{code.co_qualname}"

@@ -1,4 +1,4 @@
-"""Run code in a student's sandboxed kernel (sandbox.py), with time limits, and stop it for good."""
+"""Run code in a student's sandboxed kernel (_sandbox.py) with time limits; stop it for good."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox import SandboxKernelManager, kill_group, kill_tagged
+from ._sandbox import SandboxKernelManager, kill_group, kill_tagged
 
 # Variables a kernel must not inherit: they tell it where the grader runs.
 _HIDDEN_VARIABLES = ("PWD", "OLDPWD", "JPY_SESSION_NAME")

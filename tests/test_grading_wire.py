@@ -1,0 +1,73 @@
+"""What comes back from a student's kernel is read as data only: never unpickled, never code."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from backproplab.classroom import _wire as wire
+
+
+def roundtrip(value):
+    return wire.Decoder()(wire.loads(wire.dumps(wire.Encoder()(value))))
+
+
+def test_plain_data_round_trips():
+    value = {
+        "a": [1, 2.5, None, True, "text"],
+        3: (np.arange(6.0).reshape(2, 3), np.float64(0.5), np.int64(7)),
+        "empty": [],
+    }
+    back = roundtrip(value)
+    assert back.keys() == value.keys()
+    assert back["a"] == [1, 2.5, None, True, "text"]
+    array, scalar, integer = back[3]
+    np.testing.assert_array_equal(array, value[3][0])
+    assert isinstance(scalar, np.float64) and scalar == 0.5
+    assert isinstance(integer, np.int64) and integer == 7
+    assert math.isnan(roundtrip(float("nan"))) and roundtrip(-math.inf) == -math.inf
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("this ran in the grader",))
+
+
+def test_a_pickled_array_is_refused(capsys):
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Evil()], dtype=object), allow_pickle=True)
+    text = base64.b64encode(buffer.getvalue()).decode()
+    with pytest.raises(wire.WireError):
+        wire.Decoder()({"array": text})
+    raw = base64.b64encode(pickle.dumps(Evil())).decode()
+    with pytest.raises(wire.WireError):
+        wire.Decoder()({"array": raw})
+    assert "this ran" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"function": 0},  # the kernel cannot hand the grader a function to call
+        {"tensor": {"ref": 0}},  # nor a tensor, unless the grader asked for tensors
+        {"object": "os.system"},
+        {"float": "1e400x"},
+        {"dict": [[{"list": []}, 1]]},  # an unhashable key
+        [1, 2],  # a bare JSON list is not a value
+    ],
+)
+def test_unknown_or_malformed_structures_are_refused(data):
+    with pytest.raises(wire.WireError):
+        wire.Decoder()(data)
+
+
+def test_values_that_are_not_data_cannot_be_sent():
+    with pytest.raises(wire.WireError, match="cannot be sent"):
+        wire.Encoder()(object())
+    with pytest.raises(wire.WireError, match="cannot be sent"):
+        wire.Encoder()(np.array([object()]))
