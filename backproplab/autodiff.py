@@ -100,13 +100,11 @@ def toposort(root: Tensor) -> list[Tensor]:
     that number: the same order every run.
     (NB: PyTorch numbers its graph nodes the same way, ``sequence_nr``.)
     """
-    found = {id(root): root}
-    stack = [root]
+    found, stack = {id(root): root}, [root]
     while stack:
-        for x in stack.pop().inputs:
-            if id(x) not in found:
-                found[id(x)] = x
-                stack.append(x)
+        new = [x for x in stack.pop().inputs if id(x) not in found]
+        found.update((id(x), x) for x in new)
+        stack += new
     return sorted(found.values(), key=lambda t: t.seq)
 
 
@@ -140,14 +138,15 @@ def backward(
     ``hook(node, grads)``, if given, is called after each node has sent its gradients (the
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
-    seed = _seed(root, grad)
+    seed = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
+    if grad is None and seed.size != 1 or not root.requires_grad or seed.shape != root.data.shape:
+        raise _bad_seed(root, grad, seed)
     order = toposort(root)
     stale = [t for t in order if t.op is None and t.grad is not None]  # from an earlier pass
     if stale and not accumulate:
         _warn_stale(stale)
-    for node in order:
-        if node.op is not None:
-            node.grad = None  # intermediate gradients start fresh on every pass
+    for node in order:  # intermediate gradients start fresh on every pass
+        node.grad = None if node.op is not None else node.grad
     root.grad = seed
     if MODE.anomaly:
         hook = _checking_gradients(hook)
@@ -157,8 +156,7 @@ def backward(
             continue  # a leaf, or a node no gradient reached
         if any(x.version != v for x, v in zip(node.inputs, node.versions)):
             raise RuntimeError(_modified_message(node))
-        out = node.data if node.saved is None else node.saved  # what the rule asked to keep
-        grads = node.op.vjp(node.grad, out, *[x.data for x in node.inputs], **node.settings)
+        grads = node.op.vjp(node.grad, node.saved, *[x.data for x in node.inputs], **node.settings)
         if type(grads) is not tuple or len(grads) != len(node.inputs):
             raise TypeError(_arity_message(node, grads))
         for x, g in zip(node.inputs, grads):
@@ -171,32 +169,29 @@ def backward(
 
 
 # ------------------------------------------------------------------ checks and their messages
-def _seed(root: Tensor, grad: object) -> np.ndarray:
-    """The gradient that starts the pass: 1 for a scalar root, else the one the caller gave."""
+def _bad_seed(root: Tensor, grad: object, seed: np.ndarray) -> Exception:
+    """Why the pass cannot start from ``root`` with this gradient."""
     if not root.requires_grad:
-        raise RuntimeError(
+        return RuntimeError(
             f"backward: {_label(root)} does not require grad: no input was created with "
             f"requires_grad=True (or it was computed inside no_grad())"
         )
-    if grad is None and root.data.size != 1:
-        raise ValueError(
+    if grad is None:
+        return ValueError(
             f"backward: {_label(root)} has shape {root.shape}; pass a gradient of that shape "
             f"(L.backward(g)) or reduce it to a scalar first (e.g. L.sum())"
         )
-    seed = np.ones(root.shape, root.dtype) if grad is None else np.array(grad, root.dtype)
-    if seed.shape != root.shape:
-        raise ValueError(
-            f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
-            f"{root.shape}; they must match"
-        )
-    return seed
+    return ValueError(
+        f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
+        f"{root.shape}; they must match"
+    )
 
 
 def _unbroadcast(g: object, x: Tensor, node: Tensor) -> np.ndarray:
     """The rule's gradient for input ``x`` as an array of x's dtype, summed back to x's shape
     (a rule may return the broadcast output's shape), or a clear error for a wrong rule."""
-    g = np.asarray(g, dtype=x.dtype)  # a float32 model keeps float32 gradients
-    if g.shape == x.shape:
+    g = np.asarray(g, dtype=x.data.dtype)  # a float32 model keeps float32 gradients
+    if g.shape == x.data.shape:
         return g
     if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: the rule is wrong
         with contextlib.suppress(ValueError):

@@ -59,14 +59,14 @@ class Op:
         self.saves = saves
 
     def run(self, arrays: list[np.ndarray], settings: dict) -> tuple[np.ndarray, object]:
-        """The forward on numpy arrays: ``(output, saved)``, where ``saved`` is None unless the
-        row keeps a value for its vjp. A failure becomes a ShapeError naming the op."""
+        """The forward on numpy arrays: ``(output, saved)``, where ``saved`` is what the vjp
+        will get as ``out``: the output itself, unless the row keeps another value (``saves``).
+        A failure becomes a ShapeError naming the op."""
         try:
             out = self.forward(*arrays, **settings)
         except (ValueError, IndexError, TypeError) as error:
             raise ShapeError(self.error_message(error, arrays, settings)) from None
-        out, saved = out if self.saves else (out, None)
-        return np.asarray(out), saved  # asarray: numpy returns scalars for 0-d inputs
+        return out if self.saves else (out, out)
 
     def error_message(self, error: Exception, arrays: list, settings: dict) -> str:
         """One line naming the op and what does not fit."""

@@ -47,6 +47,15 @@ class Tensor:
         "version", "versions", "__weakref__",
     )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
+    data: np.ndarray
+    grad: np.ndarray | None  # d(root)/d(this tensor), filled in by backward
+    op: Op | None  # the row of ops.py that computed this tensor (None: a leaf)
+    inputs: tuple[Tensor, ...]  # the tensors it was computed from, in order
+    settings: dict  # the row's keyword settings (axis, p, labels, ...)
+    saved: Any  # what the row's vjp gets as `out`: the output, or what the row kept
+    versions: tuple[int, ...]  # the inputs' versions when this node was made
+    version: int  # in-place updates of data made by the package
+    seq: int  # larger than the number of every tensor made before (see toposort)
 
     def __init__(
         self,
@@ -60,17 +69,9 @@ class Tensor:
             raise TypeError(_not_numeric(data, array))
         if dtype is not None or array.dtype.kind != "f":  # ints and bools: gradients need floats
             array = array.astype(dtype or np.float64, copy=False)
-        self.data = array
-        self.grad: np.ndarray | None = None
-        self.requires_grad = bool(requires_grad)
-        self.name = name
-        self.op: Op | None = None  # the row of ops.py that computed this tensor (None: a leaf)
-        self.inputs: tuple[Tensor, ...] = ()
-        self.settings: dict = {}
-        self.saved: Any = None  # what the row's forward kept for its vjp, if it keeps anything
-        self.versions: tuple[int, ...] = ()  # the inputs' versions when this node was made
-        self.version = 0
-        self.seq = next(_seq)  # larger than the number of every tensor made before
+        self.data, self.grad, self.requires_grad, self.name = array, None, bool(requires_grad), name
+        self.op, self.inputs, self.settings, self.saved = None, (), {}, None  # a leaf; see apply
+        self.version, self.versions, self.seq = 0, (), next(_seq)
 
     # ------------------------------------------------------------------------------ properties
     @property
@@ -140,13 +141,7 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     # ------------------------------------------------------------------------------- autodiff
-    def backward(self, grad: ArrayLike = None, *, accumulate: bool = False) -> None:
-        """Compute d(self)/d(t) for every tensor t this one depends on, into ``t.grad``.
-
-        ``grad`` is the upstream gradient, needed when ``self`` is not a scalar. Leaves add
-        to the gradient they hold; ``accumulate=True`` silences the warning about it.
-        """
-        autodiff.backward(self, grad, accumulate=accumulate)
+    backward = autodiff.backward  # L.backward() is autodiff.backward(L): no code in between
 
     def zero_grad(self) -> None:
         """Forget the gradient (sets ``grad`` to None)."""

@@ -182,14 +182,14 @@ def replay_right(order, inputs, values):
         tensor.data = value
     for node in order:
         if node.op is not None:
-            node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
     return order[-1]
 
 
 def replay_no_refill(order, inputs, values):
     for node in order:
         if node.op is not None:
-            node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
     return order[-1]
 
 
@@ -203,7 +203,7 @@ def replay_reversed(order, inputs, values):
         tensor.data = value
     for node in reversed(order):
         if node.op is not None:
-            node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
     return order[-1]
 
 
@@ -212,7 +212,7 @@ def replay_no_settings(order, inputs, values):
         tensor.data = value
     for node in order:
         if node.op is not None:
-            node.data = node.op.forward(*[x.data for x in node.inputs])
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], {})
     return order[-1]
 
 
@@ -220,7 +220,7 @@ def replay_leaves_too(order, inputs, values):
     for tensor, value in zip(inputs, values):
         tensor.data = value
     for node in order:
-        node.data = node.op.forward(*[x.data for x in node.inputs], **node.settings)
+        node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
     return order[-1]
 
 
@@ -246,6 +246,15 @@ def replay_first_input_only(order, inputs, values):
     return replay_no_refill(order, inputs, values)
 
 
+def replay_data_only(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            node.data = node.op.run([x.data for x in node.inputs], node.settings)[0]
+    return order[-1]
+
+
 def replay_returns_first(order, inputs, values):
     replay_right(order, inputs, values)
     return order[0]
@@ -268,6 +277,7 @@ def test_replay_correct():
         (replay_only_the_loss, "must run after the nodes it reads"),
         (replay_first_input_only, "still hold the recorded batch"),
         (replay_returns_first, "the loss node itself"),
+        (replay_data_only, "what each rule kept"),
         (lambda order, inputs, values: None, "returned None"),
     ],
 )

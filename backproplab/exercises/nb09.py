@@ -293,17 +293,21 @@ def _replay_numpy(X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray) 
 
 def check_replay(replay: Callable) -> Feedback:
     """``replay(order, inputs, values)``: put each new value into its input tensor's ``.data``,
-    recompute every op node of ``order`` (from ``bl.toposort(loss)``), return the loss node."""
+    run every op node of ``order`` (from ``bl.toposort(loss)``) again with ``node.op.run`` into
+    ``node.data`` and ``node.saved``, return the loss node."""
     name = "replay"
     rng = np.random.default_rng(25)
     X, Y, W1, W2, loss = _replay_graph(rng)
     order = toposort(loss)
     recorded = {id(node): node.data for node in order}
+    kept = {id(node): node.saved for node in order}
     new_X, new_Y = rng.standard_normal((5, 3)), np.eye(4)[[3, 0, 1, 1, 2]]
     want = _replay_numpy(new_X, new_Y, W1.data, W2.data)
     result = attempt(name, replay, list(order), (X, Y), (new_X.copy(), new_Y.copy()))
     if isinstance(result, Feedback):
-        if "NoneType" in result.message and "forward" in result.message:
+        if "NoneType" in result.message and (
+            "run" in result.message or "forward" in result.message
+        ):
             return hint(name, "a leaf (a parameter, an input) has no op to run: skip it.")
         if "keyword" in result.message or "argument" in result.message:
             return hint(name, f"{result.message}: an op's forward takes the node's inputs and "
@@ -323,7 +327,7 @@ def check_replay(replay: Callable) -> Feedback:
         if node.op is None:
             continue
         arrays = [x.data for x in node.inputs]
-        fresh = node.op.forward(*arrays, **node.settings)
+        fresh, _ = node.op.run(arrays, node.settings)
         if not np.allclose(node.data, fresh, rtol=1e-12, atol=1e-12):
             if np.allclose(node.data, node.op.forward(*arrays), rtol=1e-12, atol=1e-12):
                 return hint(name, f"the {node.op.name!r} node ran without its settings "
@@ -333,6 +337,10 @@ def check_replay(replay: Callable) -> Feedback:
                 f"the {node.op.name!r} node was computed from inputs that changed after it "
                 "ran: a node must run after the nodes it reads.",
             )
+    if any(node.saved is kept[id(node)] for node in order if node.op is not None):
+        return hint(name, "every node has its new value, but the backward pass reads what "
+                    "each rule kept (node.saved), and that still belongs to the recorded "
+                    "batch.")  # fmt: skip
     if not close(float(np.asarray(loss.data)), want, rtol=1e-10, atol=1e-12):
         return hint(name, "every node agrees with its inputs, but the loss is not that of the "
                     "new batch: did every input get its new value?")  # fmt: skip

@@ -149,7 +149,7 @@ def _local_gradients(node: Tensor, downstream: list) -> list[np.ndarray | None]:
     """d(node)/d(input) for each scalar input of a scalar node (the vjp with g = 1), else None."""
     if node.data.size != 1:
         return [None] * len(node.inputs)
-    out = node.data if node.saved is None else node.saved
+    out = node.saved  # what the rule's vjp gets as `out`
     one = np.ones_like(node.data)
     local = node.op.vjp(one, out, *[x.data for x in node.inputs], **node.settings)
     return [
