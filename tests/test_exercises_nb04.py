@@ -1,7 +1,9 @@
 """The self-checks of notebook 04: pass, hint and not-done paths."""
 
 import numpy as np
+import pytest
 
+import backproplab as bl
 from backproplab.exercises import nb04
 
 
@@ -162,7 +164,8 @@ def test_softplus_vjp_missing_upstream_hint():
 
 def test_softplus_vjp_not_a_tuple_and_wrong_rule_hints():
     sigmoid = lambda x: 1 / (1 + np.exp(-x))
-    assert "1-tuple" in nb04.check_softplus_vjp(lambda g, out, x: g * sigmoid(x)).message
+    bare = nb04.check_softplus_vjp(lambda g, out, x: g * sigmoid(x)).message
+    assert "one entry for each" in bare and "(g" not in bare  # names the mistake, not the code
     wrong = nb04.check_softplus_vjp(lambda g, out, x: (g * out,))
     assert wrong.status == "hint" and "finite differences" in wrong.message
 
@@ -181,3 +184,109 @@ def test_checks_never_raise_on_odd_answers():
     assert nb04.check_softplus_vjp(lambda g, out, x: ("abc",)).status == "hint"
     assert nb04.check_topo_order(lambda root: None).status == "hint"
     assert nb04.check_topo_order(lambda root: [1, 2, 3]).status == "hint"
+
+
+# ----------------------------------------------------------------- answers from the package
+def test_the_package_cannot_answer_topo_order():
+    everything = nb04.check_topo_order(lambda root: bl.toposort(root))  # constants included
+    assert everything.status == "hint"
+    filtered = nb04.check_topo_order(lambda root: [t for t in bl.toposort(root) if t.requires_grad])
+    assert filtered.status == "hint" and "backproplab" in filtered.message
+
+
+def test_the_package_cannot_answer_softplus():
+    from backproplab import ops
+
+    feedback = nb04.check_softplus_vjp(lambda g, out, x: ops.sigmoid.vjp(g, out, x))
+    assert feedback.status == "hint" and "backproplab" in feedback.message
+
+
+def test_softplus_vjp_that_changes_g_in_place_is_refused():
+    def in_place(g, out, x):
+        g *= 1 / (1 + np.exp(-x))
+        return (g,)
+
+    feedback = nb04.check_softplus_vjp(in_place)
+    assert feedback.status == "hint" and "in place" in feedback.message
+
+
+# ------------------------------------------------------------------- challenge: my_backward
+def my_backward_right(root):
+    order = bl.toposort(root)
+    for node in order:
+        node.grad = None
+    root.grad = np.ones_like(root.data)
+    for node in reversed(order):
+        if node.op is None or node.grad is None:
+            continue
+        grads = node.op.vjp(node.grad, node.saved, *[x.data for x in node.inputs], **node.settings)
+        for x, g in zip(node.inputs, grads):
+            if g is not None and x.requires_grad:
+                g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+                x.grad = g if x.grad is None else x.grad + g
+
+
+def my_backward_overwrites(root):
+    order = bl.toposort(root)
+    root.grad = np.ones_like(root.data)
+    for node in reversed(order):
+        if node.op is not None and node.grad is not None:
+            grads = node.op.vjp(
+                node.grad, node.saved, *[x.data for x in node.inputs], **node.settings
+            )
+            for x, g in zip(node.inputs, grads):
+                if g is not None and x.requires_grad:
+                    x.grad = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)  # '=' not '+'
+
+
+def my_backward_no_unbroadcast(root):
+    order = bl.toposort(root)
+    root.grad = np.ones_like(root.data)
+    for node in reversed(order):
+        if node.op is not None and node.grad is not None:
+            grads = node.op.vjp(
+                node.grad, node.saved, *[x.data for x in node.inputs], **node.settings
+            )
+            for x, g in zip(node.inputs, grads):
+                if g is not None and x.requires_grad:
+                    x.grad = g if x.grad is None else x.grad + g
+
+
+def my_backward_wrong_direction(root):
+    order = bl.toposort(root)
+    root.grad = np.ones_like(root.data)
+    for node in order:  # inputs first: a node sends its gradient before it is complete
+        if node.op is not None and node.grad is not None:
+            grads = node.op.vjp(
+                node.grad, node.saved, *[x.data for x in node.inputs], **node.settings
+            )
+            for x, g in zip(node.inputs, grads):
+                if g is not None and x.requires_grad:
+                    g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+                    x.grad = g if x.grad is None else x.grad + g
+
+
+def my_backward_no_seed(root):
+    for node in reversed(bl.toposort(root)):
+        if node.op is not None and node.grad is not None:
+            node.op.vjp(node.grad, node.saved, *[x.data for x in node.inputs], **node.settings)
+
+
+def test_my_backward_right():
+    assert nb04.check_my_backward(my_backward_right).passed
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (my_backward_overwrites, "paths"),
+        (my_backward_no_unbroadcast, "summed back"),
+        (my_backward_wrong_direction, "only after every node that uses it"),
+        (my_backward_no_seed, "gradient of 1"),
+        (lambda root: root.backward(), "write that loop"),
+    ],
+)
+def test_my_backward_hints(wrong, words):
+    feedback = nb04.check_my_backward(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "vjp(" not in feedback.message and "+=" not in feedback.message

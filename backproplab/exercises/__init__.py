@@ -22,6 +22,7 @@ and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the refer
 from __future__ import annotations
 
 import html
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "not_done",
     "numeric_gradient",
     "result_array",
+    "uses_package",
 ]
 
 
@@ -159,3 +161,40 @@ def numeric_gradient(
         step[idx] = eps
         grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
     return grad
+
+
+# ------------------------------------------------------------- answers the package gives
+def _names(code: types.CodeType) -> set[str]:
+    """Global and attribute names used by ``code`` and the functions defined inside it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def uses_package(fn: Callable[..., Any]) -> bool:
+    """True when ``fn`` reaches into backproplab (a module, class or function of the package)
+    or calls a ``.vjp`` or ``.backward`` method: an answer that lets the package do the exercise.
+    A function of the learner's own that happens to be called ``backward`` is fine."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    names = _names(code)
+    if any(name not in fn.__globals__ for name in names & {"vjp", "backward"}):
+        return True  # used as an attribute (a rule's .vjp, a Tensor's .backward), not own code
+    values = [fn.__globals__.get(name) for name in names]
+    values += [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)]
+    for value in values:
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        if isinstance(module, str) and module.split(".")[0] == "backproplab":
+            return True
+    return False
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018 (an empty closure cell raises ValueError)
+    except ValueError:
+        return False
+    return True

@@ -6,23 +6,39 @@ Three exercises:
 * ``backward_list(nodes, values, local)``: the backward loop written from scratch on a graph given
   as a plain list of (name, op, inputs) with a table of local derivatives: gradients from several
   paths must add up;
-* ``softplus_vjp(g, out, x)``: the backward rule of a new op, softplus(x) = log(1 + e^x).
+* ``softplus_vjp(g, out, x)``: the backward rule of a new op, softplus(x) = log(1 + e^x);
+* the challenge ``my_backward(root)``: the engine's backward loop over real tensors, from a blank
+  cell (broadcasting undone, fan-out added up), without calling ``backward()``.
 
 Expected answers come from the checks' own graph walk and from finite differences, never from the
-learner's function.
+learner's function or the package's ``backward``. Answers that let the package do the exercise
+(``bl.toposort`` for ``topo_order``, a rule's ``.vjp``...) are refused.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
+from ..autodiff import toposort
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, correct, hint, numeric_gradient, uses_package
 
-__all__ = ["LOCAL", "check_backward_list", "check_softplus_vjp", "check_topo_order"]
+__all__ = [
+    "LOCAL",
+    "check_backward_list",
+    "check_my_backward",
+    "check_softplus_vjp",
+    "check_topo_order",
+]
+
+_PACKAGE_HINT = (
+    "your answer calls into backproplab, which already has this piece: write it with plain "
+    "Python and numpy (the point is to build it yourself)"
+)
 
 
 # ----------------------------------------------------------------------------- topo_order
@@ -95,6 +111,8 @@ def _judge_order(name: str, root: Tensor, order: object) -> str | None:
 def check_topo_order(topo_order: Callable[[Tensor], list]) -> Feedback:
     """Check ``topo_order(root)``: every node needing a gradient, once, each after its inputs."""
     exercise = "topo_order"
+    if uses_package(topo_order):
+        return hint(exercise, _PACKAGE_HINT)
     for name, root in _graphs_for_order():
         order = attempt(exercise, topo_order, root)
         if isinstance(order, Feedback):
@@ -262,6 +280,8 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     """Check the vjp of softplus(x) = log(1 + e^x) against central differences, times g."""
     exercise = "softplus_vjp"
+    if uses_package(softplus_vjp):
+        return hint(exercise, _PACKAGE_HINT)
     rng = np.random.default_rng(4)
     x = np.array([-3.0, -0.5, 0.0, 0.8, 4.0])
     g = rng.standard_normal(x.shape)
@@ -269,14 +289,19 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     eps = 1e-6
     local = (_softplus(x + eps) - _softplus(x - eps)) / (2 * eps)  # the slope, numerically
 
-    result = attempt(exercise, softplus_vjp, g, out, x)
+    inputs = (g.copy(), out.copy(), x.copy())
+    result = attempt(exercise, softplus_vjp, *inputs)
     if isinstance(result, Feedback):
         return result
+    if not all(np.array_equal(a, b) for a, b in zip(inputs, (g, out, x))):
+        return hint(exercise, "your rule changed one of its arguments in place: the engine "
+                    "hands the same arrays to other rules, so compute a new array")  # fmt: skip
     if not isinstance(result, tuple) or len(result) != 1:
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
         return hint(
             exercise,
-            "a vjp returns a tuple with one gradient per input; softplus has one input, so "
-            "return a 1-tuple: (gradient,)",
+            f"your rule returned {got}; the engine pairs what a vjp returns with the op's "
+            "inputs, one entry for each of them",
         )
     try:
         gx = np.asarray(result[0], dtype=float)
@@ -296,4 +321,87 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         exercise,
         "your gradient disagrees with finite differences: differentiate log(1 + e^x) "
         "(sympy can do it for you) and multiply by g",
+    )
+
+
+# ----------------------------------------------------------------- challenge: my_backward
+def _challenge_graphs() -> list[tuple[str, Callable[..., Tensor], list[np.ndarray]]]:
+    """(name, build(*leaves) -> scalar loss, leaf values): broadcasting, fan-out, a deep mix."""
+    rng = np.random.default_rng(44)
+    return [
+        ("L = a (a + b) with a used twice", lambda a, b: a * (a + b),
+         [np.array(2.0), np.array(3.0)]),
+        ("L = sum(x * y + x), x (3,) broadcast against y (2, 3)",
+         lambda x, y: (x * y + x).sum(), [rng.standard_normal(3), rng.standard_normal((2, 3))]),
+        ("L = sum(tanh(W @ v) * exp(v[0]))",
+         lambda W, v: ((W @ v).tanh() * v[0].exp()).sum(),
+         [rng.standard_normal((2, 3)), rng.standard_normal(3)]),
+    ]  # fmt: skip
+
+
+def _loss_with(build: Callable[..., Tensor], values: list, k: int, value: np.ndarray) -> float:
+    """The loss with input ``k`` set to ``value`` (the others as given)."""
+    leaves = [Tensor(value if i == k else v) for i, v in enumerate(values)]
+    return float(build(*leaves).item())
+
+
+def check_my_backward(my_backward: Callable[[Tensor], None]) -> Feedback:
+    """``my_backward(root)``: fill ``.grad`` of every tensor ``root`` depends on, as the engine's
+    backward does, without calling it. Compared with finite differences on three graphs."""
+    exercise = "my_backward"
+    names = set(getattr(getattr(my_backward, "__code__", None), "co_names", ()))
+    if "backward" in names and "backward" not in my_backward.__globals__:
+        return hint(
+            exercise,
+            "your answer calls a tensor's backward(): the challenge is to "
+            "write that loop, with toposort, each node's rule and sum_to_shape",
+        )
+    for name, build, values in _challenge_graphs():
+        leaves = [Tensor(v.copy(), requires_grad=True) for v in values]
+        root = build(*leaves)
+        result = attempt(exercise, my_backward, root)
+        if isinstance(result, Feedback):
+            return result
+        for k, (leaf, value) in enumerate(zip(leaves, values)):
+            want = numeric_gradient(partial(_loss_with, build, values, k), value)
+            if leaf.grad is None:
+                return hint(
+                    exercise,
+                    f"on {name}, input {k} has no gradient: did every node "
+                    "get visited, starting from the loss with a gradient of 1?",
+                )
+            got = np.asarray(leaf.grad)
+            if got.shape != value.shape:
+                return hint(
+                    exercise,
+                    f"on {name}, input {k} of shape {value.shape} got a gradient "
+                    f"of shape {got.shape}: where broadcasting copied a tensor, its "
+                    "gradient must be summed back to its shape",
+                )
+            if not np.allclose(got, want, rtol=1e-5, atol=1e-7):
+                if (
+                    "used twice" in name and k == 0 and np.isclose(got, values[0])
+                ):  # a: the q path only
+                    return hint(
+                        exercise,
+                        f"on {name}, a's gradient is not the sum over both of "
+                        "its paths: a later arrival must add to what is there",
+                    )
+                return hint(
+                    exercise,
+                    f"on {name}, input {k}'s gradient disagrees with finite "
+                    "differences: is each node visited only after every node that uses "
+                    "it (the order walked from the loss back)?",
+                )
+    check = toposort(root)  # (the last graph) the intermediate nodes hold their gradients too
+    if any(node.grad is None for node in check if node.op is not None):
+        return hint(
+            exercise,
+            "the leaves are right, but some intermediate node has no .grad: "
+            "store each node's gradient on it, as the engine does",
+        )
+    return correct(
+        exercise,
+        "your loop matches finite differences on all three graphs: it is "
+        "the engine's backward pass.",
     )

@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array
-from .nb07 import uses_package
+from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array, uses_package
 
 __all__ = ["check_gd_predicted_change", "check_through_relu", "check_tiny_net_backward"]
 

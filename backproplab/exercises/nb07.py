@@ -10,7 +10,6 @@ the rule.
 from __future__ import annotations
 
 import math
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +24,7 @@ from . import (
     not_done,
     numeric_gradient,
     result_array,
+    uses_package,
 )
 
 __all__ = [
@@ -33,46 +33,9 @@ __all__ = [
     "check_leaky_relu_backward",
     "check_sigmoid_backward",
     "check_softmax_jacobian",
-    "uses_package",
 ]
 
 _EPS = 1e-6
-
-
-def _names(code: types.CodeType) -> set[str]:
-    """Global and attribute names used by ``code`` and the functions defined inside it."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names(const)
-    return names
-
-
-def uses_package(fn: Callable[..., Any]) -> bool:
-    """True when ``fn`` reaches into backproplab (a module, class or function of the package)
-    or calls a ``.vjp`` or ``.backward`` method: an answer that lets the package do the exercise.
-    A function of the learner's own that happens to be called ``backward`` is fine."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return False
-    names = _names(code)
-    if any(name not in fn.__globals__ for name in names & {"vjp", "backward"}):
-        return True  # used as an attribute (a rule's .vjp, a Tensor's .backward), not own code
-    values = [fn.__globals__.get(name) for name in names]
-    values += [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)]
-    for value in values:
-        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
-        if isinstance(module, str) and module.split(".")[0] == "backproplab":
-            return True
-    return False
-
-
-def _filled(cell: Any) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018 (an empty closure cell raises ValueError)
-    except ValueError:
-        return False
-    return True
 
 
 def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:

@@ -9,7 +9,7 @@ Exercises (the softmax output is called ``a``, as in notebooks 08 and 09):
 
 Expected answers come from numpy alone (``np.logaddexp.reduce`` for log-sum-exp, central finite
 differences for gradients), never from the package or the learner's code. Answers that call the
-package are refused (``nb07.uses_package``).
+package are refused (``uses_package``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array
-from .nb07 import uses_package
+from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array, uses_package
 
 __all__ = [
     "check_cross_entropy_grad",
