@@ -165,9 +165,9 @@ def graded(tmp_path_factory):
         "inflated": inflated,
         "package": with_bodies(
             blank,
-            dL_db="    from backproplab.exercises.nb05 import _engine_grads\n"
-            "    X, W, b = np.zeros((len(G), 3)), np.zeros((3, G.shape[1])), np.zeros(G.shape[1])\n"
-            "    return _engine_grads(X, W, b, G)['b']",
+            dL_db="    from backproplab.exercises.nb05 import _reference\n"
+            "    X, W, b = np.zeros((len(G), 3)), np.zeros((G.shape[1], 3)), np.zeros(G.shape[1])\n"
+            "    return _reference(X, W, b, G)['b']",
             sigmoid_backward="    return bl.ops.sigmoid.vjp(g, out, None)[0]",
             topo_order="    return bl.toposort(root)",
         ),
@@ -267,7 +267,7 @@ def test_two_copies_count_once(graded):
 
 def test_package_answers_name_the_package_function(graded):
     problems = graded[0]["package"]["problems"]
-    assert "nb05-dL_db: answered by calling backproplab.exercises.nb05._engine_grads:" in problems
+    assert "nb05-dL_db: answered by calling backproplab.exercises.nb05._reference:" in problems
     assert "backproplab.ops.<lambda>" in problems  # sigmoid's vjp rule
     assert "backproplab.autodiff.toposort" in problems
 
