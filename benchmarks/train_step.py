@@ -23,8 +23,10 @@ Timing: each variant is warmed up, then timed in blocks of steps; blocks of the 
 shared machine other programs only ever add time, so the minimum is the least disturbed. Blocks
 are timed in CPU time of this process (``time.process_time``), which leaves out the time spent
 waiting while other programs run. BLAS runs on one thread (``OPENBLAS_NUM_THREADS=1`` and
-friends, set before numpy is imported): on a small shared machine threads make small matmuls
-slower and the timings erratic.
+friends, set before numpy is imported, unless they are set already): on a small shared machine
+threads make small matmuls slower and the timings erratic. To measure as a learner's laptop runs,
+with BLAS on several threads, set ``OPENBLAS_NUM_THREADS=2`` (say) for the run: blocks are then
+timed in wall time (``time.perf_counter``), since CPU time would add up the threads' work.
 
 Allocator: both variants allocate and free the same kinds of arrays every step, and glibc's
 malloc decides what that costs. With its defaults, memory freed at the top of the heap (more than
@@ -64,6 +66,10 @@ import backproplab as bl  # noqa: E402
 from backproplab import datasets, nn, optim, train  # noqa: E402
 
 LR = 0.0  # see the module docstring
+# CPU time of this process with BLAS on one thread; with more threads, CPU time would add up the
+# threads' work, so the benchmark measures wall time instead (what a learner's laptop shows).
+ONE_THREAD = os.environ["OPENBLAS_NUM_THREADS"] == "1"
+CLOCK = time.process_time if ONE_THREAD else time.perf_counter
 REPEATS = 31  # blocks per variant (3 with --quick)
 
 
@@ -181,10 +187,10 @@ def time_alternating(steps: dict[str, Callable[[], object]], block: int, repeats
     samples: dict[str, list[float]] = {k: [] for k in steps}
     for _ in range(repeats):
         for name, f in steps.items():
-            start = time.process_time()
+            start = CLOCK()
             for _ in range(block):
                 f()
-            samples[name].append((time.process_time() - start) / block)
+            samples[name].append((CLOCK() - start) / block)
     return {k: min(v) for k, v in samples.items()}
 
 
