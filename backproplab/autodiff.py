@@ -22,6 +22,7 @@ import contextlib
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,10 +103,11 @@ def toposort(root: Tensor) -> list[Tensor]:
     """
     found, stack = {id(root): root}, [root]
     while stack:
-        new = [x for x in stack.pop().inputs if id(x) not in found]
-        found.update((id(x), x) for x in new)
-        stack += new
-    return sorted(found.values(), key=lambda t: t.seq)
+        for x in stack.pop().inputs:
+            if id(x) not in found:
+                found[id(x)] = x
+                stack.append(x)
+    return sorted(found.values(), key=attrgetter("seq"))  # attrgetter: t.seq, but faster
 
 
 def sum_to_shape(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -154,15 +156,16 @@ def backward(
     for node in reversed(order):  # outputs before inputs: each node's grad is complete here
         if node.op is None or node.grad is None:
             continue  # a leaf, or a node no gradient reached
-        if any(x.version != v for x, v in zip(node.inputs, node.versions)):
-            raise RuntimeError(_modified_message(node))
         grads = node.op.vjp(node.grad, node.saved, *[x.data for x in node.inputs], **node.settings)
         if type(grads) is not tuple or len(grads) != len(node.inputs):
             raise TypeError(_arity_message(node, grads))
         for x, g in zip(node.inputs, grads):
+            if x.modified > node.seq:  # changed in place after this node read it: g is stale
+                raise RuntimeError(_modified_message(x, node))
             if g is None or not x.requires_grad:
-                continue
-            g = _unbroadcast(g, x, node)  # x's shape and dtype: broadcasting undone
+                continue  # (so a rule's costly gradient that nobody needs is never computed)
+            if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype != x.data.dtype:
+                g = _gradient_for(x, g, node)  # x's shape and dtype: broadcasting undone
             x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
         if hook is not None:
             hook(node, grads)
@@ -187,12 +190,16 @@ def _bad_seed(root: Tensor, grad: object, seed: np.ndarray) -> Exception:
     )
 
 
-def _unbroadcast(g: object, x: Tensor, node: Tensor) -> np.ndarray:
-    """The rule's gradient for input ``x`` as an array of x's dtype, summed back to x's shape
-    (a rule may return the broadcast output's shape), or a clear error for a wrong rule."""
-    g = np.asarray(g, dtype=x.data.dtype)  # a float32 model keeps float32 gradients
-    if g.shape == x.data.shape:
-        return g
+def _gradient_for(x: Tensor, g: object, node: Tensor) -> np.ndarray:
+    """The rule's gradient for input ``x`` as an array of x's shape and dtype: computed now if
+    the rule handed it over as a function (see ``ops.Op``), summed back to x's shape where
+    broadcasting copied x (a rule may return the output's shape), or a clear error."""
+    g = np.asarray(g() if callable(g) else g, dtype=x.data.dtype)  # float32 stays float32
+    return g if g.shape == x.data.shape else _unbroadcast(g, x, node)
+
+
+def _unbroadcast(g: np.ndarray, x: Tensor, node: Tensor) -> np.ndarray:
+    """``g`` summed back to x's shape with ``sum_to_shape``, or a clear error for a wrong rule."""
     if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: the rule is wrong
         with contextlib.suppress(ValueError):
             return sum_to_shape(g, x.shape)
@@ -208,6 +215,7 @@ def _checking_gradients(hook: Callable | None) -> Callable:
 
     def check(node: Tensor, grads: tuple) -> None:
         for k, g in enumerate(grads):
+            g = g() if callable(g) else g  # a gradient handed over as a function
             if g is not None and not np.all(np.isfinite(g)):
                 bad = np.asarray(g)[~np.isfinite(g)].flat[0]
                 raise FloatingPointError(
@@ -243,8 +251,7 @@ def _warn_stale(stale: list[Tensor]) -> None:
     )
 
 
-def _modified_message(node: Tensor) -> str:
-    changed = next(x for x, v in zip(node.inputs, node.versions) if x.version != v)
+def _modified_message(changed: Tensor, node: Tensor) -> str:
     return (
         f"backward: {_label(changed)}, an input of '{node.op.name}', was modified in place (an "
         f"optimizer step or load_state_dict) after the forward pass used it, so this graph's "

@@ -136,8 +136,8 @@ def _conv2d(x, w, *bias, stride, padding):
 def _conv2d_vjp(g, cols, x, w, *bias, stride, padding):
     G = g.transpose(0, 2, 3, 1).reshape(-1, len(w))  # (N*OH*OW, O): one row per window, as cols
     dw = (G.T @ cols).reshape(w.shape)  # dL/dW = G^T cols (notebook 05), back to (O, C, kh, kw)
-    dcols = G @ w.reshape(len(w), -1)  # dL/dcols = G W: (N*OH*OW, C*kh*kw)
-    dx = col2im(dcols, x.shape, w.shape[2:], stride, padding)  # windows back onto pixels
+    # dL/dcols = G W, (N*OH*OW, C*kh*kw), then the windows back onto pixels: only if x needs it
+    dx = lambda: col2im(G @ w.reshape(len(w), -1), x.shape, w.shape[2:], stride, padding)  # noqa: E731
     return (dx, dw, G.sum(axis=0)) if bias else (dx, dw)
 
 

@@ -179,23 +179,28 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
             f"shape {shape}; pass integer class indices of shape {shape[:-1]} or "
             f"rows of class probabilities of shape {shape}"
         )
-    elif not np.all(np.isfinite(y)):
-        raise ValueError(f"cross_entropy: the target rows of shape {y.shape} contain NaN or inf")
     if y.size == 0:
         raise ValueError("cross_entropy: the batch is empty")
-    if not np.all(np.isfinite(logits.data)):
-        raise ValueError(f"cross_entropy: the logits of shape {shape} contain NaN or inf")
-    with np.errstate(over="ignore"):  # logits 1e308 apart overflow: said below, not warned
+    with np.errstate(over="ignore", invalid="ignore"):  # said below, not warned
         loss = apply(ops.cross_entropy, logits, labels=y)
-    if not np.isfinite(loss.data):
-        spread = float(np.max(logits.data)) - float(np.min(logits.data))
-        raise ValueError(
-            f"cross_entropy: the loss overflows {logits.dtype} (logits from "
-            f"{logits.data.min():.3g} to {logits.data.max():.3g}, {spread:.3g} apart); logits this "
-            f"large mean the model "
-            f"has diverged: lower the learning rate or check the inputs' scale"
-        )
+    if not np.isfinite(loss.data):  # finite logits and targets give a finite loss, unless huge
+        raise ValueError(_not_finite(logits.data, y))
     return loss
+
+
+def _not_finite(logits: np.ndarray, y: np.ndarray) -> str:
+    """Why cross_entropy's loss is not finite: NaN or inf in the input, or logits so far apart
+    that the loss overflows."""
+    if not np.all(np.isfinite(logits)):
+        return f"cross_entropy: the logits of shape {logits.shape} contain NaN or inf"
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        return f"cross_entropy: the target rows of shape {y.shape} contain NaN or inf"
+    spread = float(logits.max()) - float(logits.min())
+    return (
+        f"cross_entropy: the loss overflows {logits.dtype} (logits from {logits.min():.3g} to "
+        f"{logits.max():.3g}, {spread:.3g} apart); logits this large mean the model has "
+        f"diverged: lower the learning rate or check the inputs' scale"
+    )
 
 
 def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:

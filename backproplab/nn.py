@@ -196,7 +196,7 @@ class Module:
                 current[...] = value  # in place: the layer keeps its own array
             else:
                 current.data = value.astype(current.dtype, copy=True)
-                current.version += 1  # graphs built with the old value cannot backpropagate
+                current.mark_modified()  # graphs built with the old value cannot backpropagate
 
     # ---------------------------------------------------------------------------- display
     def extra_repr(self) -> str:

@@ -11,7 +11,7 @@ step, so what you learn here carries over. Usage is the same too::
 
 An optimizer reads ``p.grad`` and never writes into it (a gradient array may be shared with
 other arrays); it updates ``p.data`` in place, which a Parameter owns (it copies its data),
-and counts the update in ``p.version``: ``backward`` on a graph built before the step raises
+and records the update (``p.mark_modified()``): ``backward`` on a graph built before the step raises
 instead of using the new values.
 """
 
@@ -107,7 +107,7 @@ class SGD(Optimizer):
                     v += g
                 g = state["velocity"]
             p.data -= lr * g
-            p.version += 1  # a graph that used the old value can no longer backpropagate
+            p.mark_modified()  # a graph that used the old value can no longer backpropagate
 
 
 class Adam(Optimizer):
@@ -159,4 +159,4 @@ class Adam(Optimizer):
             # PyTorch's arrangement: lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
             denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
             p.data -= (self.lr / (1 - beta1**t)) * m / denom
-            p.version += 1  # a graph that used the old value can no longer backpropagate
+            p.mark_modified()  # a graph that used the old value can no longer backpropagate

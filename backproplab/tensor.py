@@ -36,15 +36,15 @@ class Tensor:
     array(5.)
 
     Values are float64 unless you pass float32 data or ``dtype``; integers and booleans are
-    converted to floating point (gradients need it). ``version`` counts the in-place updates
-    the package makes to ``data`` (optimizer steps, ``load_state_dict``), so that ``backward``
-    can refuse a graph whose inputs changed after the forward pass. Writing into ``data``
-    yourself (``t.data[...] = ...``, ``t.data -= ...``) is not counted, as in PyTorch.
+    converted to floating point (gradients need it). The in-place updates the package makes to
+    ``data`` (optimizer steps, ``load_state_dict``) call ``mark_modified``, so that ``backward``
+    can refuse a graph that used the old values. Writing into ``data`` yourself
+    (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
     """
 
     __slots__ = (
         "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "seq",
-        "version", "versions", "__weakref__",
+        "modified", "__weakref__",
     )  # fmt: skip
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
     data: np.ndarray
@@ -53,8 +53,7 @@ class Tensor:
     inputs: tuple[Tensor, ...]  # the tensors it was computed from, in order
     settings: dict  # the row's keyword settings (axis, p, labels, ...)
     saved: Any  # what the row's vjp gets as `out`: the output, or what the row kept
-    versions: tuple[int, ...]  # the inputs' versions when this node was made
-    version: int  # in-place updates of data made by the package
+    modified: int  # when data was last changed in place: a number from the seq counter, or 0
     seq: int  # larger than the number of every tensor made before (see toposort)
 
     def __init__(
@@ -65,13 +64,11 @@ class Tensor:
         dtype: Any = None,
     ) -> None:
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
-        if array.dtype.kind not in "fiub":
-            raise TypeError(_not_numeric(data, array))
-        if dtype is not None or array.dtype.kind != "f":  # ints and bools: gradients need floats
-            array = array.astype(dtype or np.float64, copy=False)
+        if array.dtype.kind != "f" or dtype is not None:  # gradients need floating point
+            array = _floats(data, array, dtype)
         self.data, self.grad, self.requires_grad, self.name = array, None, bool(requires_grad), name
         self.op, self.inputs, self.settings, self.saved = None, (), {}, None  # a leaf; see apply
-        self.version, self.versions, self.seq = 0, (), next(_seq)
+        self.modified, self.seq = 0, next(_seq)
 
     # ------------------------------------------------------------------------------ properties
     @property
@@ -142,6 +139,12 @@ class Tensor:
 
     # ------------------------------------------------------------------------------- autodiff
     backward = autodiff.backward  # L.backward() is autodiff.backward(L): no code in between
+
+    def mark_modified(self) -> None:
+        """Record that ``data`` was just changed in place: a graph made before now used the old
+        values, so ``backward`` through it raises. The optimizers and ``load_state_dict`` call
+        this; write ``t.data`` yourself and nothing is recorded."""
+        self.modified = next(_seq)  # larger than the number of every tensor made before now
 
     def zero_grad(self) -> None:
         """Forget the gradient (sets ``grad`` to None)."""
@@ -337,14 +340,14 @@ def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:
     >>> y = apply(cube, x); y.backward(); x.grad
     array(12.)
     """
-    inputs = tuple(x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs)
+    inputs = tuple([x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs])
     data, saved = op.run([x.data for x in inputs], settings)
     if MODE.anomaly:
         autodiff.check_forward(op.name, data, [x.data for x in inputs])
     out = Tensor(data)
     if MODE.grad_enabled and any(x.requires_grad for x in inputs):
-        out.requires_grad, out.op, out.inputs, out.settings = True, op, inputs, settings
-        out.saved, out.versions = saved, tuple(x.version for x in inputs)
+        out.op, out.inputs, out.settings, out.saved = op, inputs, settings, saved
+        out.requires_grad = True
     return out
 
 
@@ -357,8 +360,12 @@ def _constant(x: ArrayLike, inputs: tuple) -> Tensor:
     return Tensor(x, dtype=like if weak else None)
 
 
-def _not_numeric(data: object, array: np.ndarray) -> str:
-    return (
-        f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype {array.dtype}; "
-        f"pass real numbers, nested lists of them or a numeric numpy array"
-    )
+def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:
+    """``array`` in ``dtype`` (float64 for integers and booleans), or a TypeError for data that
+    are not real numbers (None, strings, complex numbers, Python objects)."""
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
+            f"{array.dtype}; pass real numbers, nested lists of them or a numeric numpy array"
+        )
+    return array.astype(dtype or np.float64, copy=False)

@@ -134,7 +134,7 @@ def test_a_fresh_forward_after_the_step_backpropagates_normally():
         opt.zero_grad()
         layer(np.ones((4, 3))).sum().backward()
         opt.step()
-    assert layer.weight.version == 3
+    assert layer.weight.modified > 0
 
 
 # ------------------------------------------------------------------ switches are per thread

@@ -106,7 +106,8 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
 
     def watch(node: Tensor, grads: tuple) -> None:
         downstream = [
-            sum_to_shape(np.asarray(g, x.dtype), x.shape) if g is not None and x.requires_grad
+            sum_to_shape(np.asarray(g() if callable(g) else g, x.dtype), x.shape)
+            if g is not None and x.requires_grad
             else None
             for x, g in zip(node.inputs, grads)
         ]  # fmt: skip
@@ -153,7 +154,8 @@ def _local_gradients(node: Tensor, downstream: list) -> list[np.ndarray | None]:
     one = np.ones_like(node.data)
     local = node.op.vjp(one, out, *[x.data for x in node.inputs], **node.settings)
     return [
-        np.asarray(loc, dtype=x.dtype).reshape(x.shape) if d is not None and x.data.size == 1
+        np.asarray(loc() if callable(loc) else loc, dtype=x.dtype).reshape(x.shape)
+        if d is not None and x.data.size == 1
         else None
         for x, loc, d in zip(node.inputs, local, downstream)
     ]  # fmt: skip
