@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
+from ..autodiff import no_grad
+from ..functional import cross_entropy
+from ..nn import Linear, deep_network
 from ..tensor import Tensor
 from . import Feedback, attempt, close, correct, hint, result_array
 
-__all__ = ["check_residual_block", "check_residual_vjp", "check_stack_input_gradient"]
+__all__ = [
+    "check_block_gradient_norms",
+    "check_residual_block",
+    "check_residual_vjp",
+    "check_stack_input_gradient",
+]
 
 # The references here are exact (the engine, numpy formulas), so agreement can be tighter than
 # close()'s default, which allows for finite differences.
@@ -155,3 +164,71 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "Tensors you were given, not their .data.",
         )
     return correct(name, "right values, and backward() reaches x, W and b.")
+
+
+# ---------------------------------------------------------------------------- the challenge
+def _reference_norms(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """||dL/dx_l|| for x_0 (the input layer's output) .. x_depth (the last hidden layer's),
+    each by its own backward pass from a fresh leaf holding x_l's value."""
+    layers = list(model)
+    with no_grad():
+        values, h = [], Tensor(X)
+        for layer in layers[:-1]:
+            h = layer(h)
+            values.append(h.data)
+    norms = []
+    for start in range(1, len(layers) - 1):  # x_l enters layer start + 1
+        leaf = Tensor(values[start].copy(), requires_grad=True)
+        h = leaf
+        for layer in layers[start + 1 :]:
+            h = layer(h)
+        model.zero_grad()
+        cross_entropy(h, y).backward()
+        norms.append(np.linalg.norm(leaf.grad))
+    model.zero_grad()
+    return np.array(norms)
+
+
+def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
+    """The challenge: ``block_gradient_norms(model, X, y)`` for a ``deep_network`` returns
+    ||dL/dx_l|| (the whole batch's gradient, L the mean cross-entropy) for x_0, the output of the
+    input layer, then x_1 .. x_depth, the outputs of the hidden layers."""
+    name = "block_gradient_norms"
+    rng = np.random.default_rng(111)
+    X, y = rng.standard_normal((12, 7)), rng.integers(0, 4, 12)
+    for residual in (False, True):
+        kind = "residual" if residual else "plain"
+        model = deep_network(5, 6, residual=residual, activation="sigmoid", init="xavier",
+                             n_in=7, n_out=4, rng=112)  # fmt: skip
+        want = _reference_norms(model, X, y)
+        result = attempt(name, block_gradient_norms, model, X.copy(), y.copy())
+        got = result_array(name, result, None, "your result")
+        if isinstance(got, Feedback):
+            return got
+        got = got.ravel()
+        if got.shape != want.shape:
+            model.zero_grad()
+            cross_entropy(model(Tensor(X)), y).backward()
+            weights = np.array([np.linalg.norm(m.weight.grad) for m in _linears(model)])
+            model.zero_grad()
+            if got.shape == weights.shape and _close(got, weights):
+                return hint(name, "these are the gradients of the Linear layers' weights; the "
+                            "challenge asks for the gradients of the layers' outputs.")  # fmt: skip
+            return hint(name, f"for a network with 5 hidden layers expected {len(want)} norms "
+                        f"(x_0 .. x_5), got {got.size}.")  # fmt: skip
+        if _close(got, want):
+            continue
+        if _close(got[::-1], want):
+            return hint(name, "the right numbers in reverse order: x_0, next to the input, first.")
+        if _close(got, want * len(X)):
+            return hint(name, "N times too large: the loss is the mean over the batch.")
+        if _close(got, want**2):
+            return hint(name, "these are squared norms.")
+        return hint(name, f"not yet right on the {kind} network: one backward pass, then the "
+                    "norm of the gradient each layer's output received.")  # fmt: skip
+    return correct(name, "right on a plain and a residual network of 5 hidden layers.")
+
+
+def _linears(model: Any) -> list:
+    """Every Linear layer of ``model``, input side first."""
+    return [module for _, module in model.named_modules() if isinstance(module, Linear)]
