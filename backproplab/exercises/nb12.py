@@ -52,6 +52,7 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     name = "silu_vjp"
     rng = np.random.default_rng(120)
     x = rng.uniform(-4, 4, size=(3, 4))
+    x[0, :3] = (0.0, 30.0, -30.0)  # the middle, and both ends where the sigmoid saturates
     g = rng.standard_normal((3, 4))
     slope = elementwise_slope(_silu, x)  # finite differences
     expected = g * slope
@@ -59,12 +60,13 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, tuple) or len(result) != 1:
-        return hint(name, "a vjp returns a tuple with one gradient per input: here `(grad,)`.")
+        return hint(name, "a vjp returns a tuple with one gradient per input (silu has one input).")
     got = result_array(name, result[0], x.shape)
     if isinstance(got, Feedback):
         return got
     if _close(got, expected, rtol=1e-5):
-        return correct(name, "matches finite differences of x * sigmoid(x) at 12 points.")
+        return correct(name, "matches finite differences of x * sigmoid(x) at 12 points, 0 and ±30 "
+                       "among them.")  # fmt: skip
     s = _sigmoid(x)
     if _close(got, slope, rtol=1e-5):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
@@ -92,10 +94,12 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     """
     name = "huber_loss"
     rng = np.random.default_rng(121)
-    target = rng.standard_normal(8)
-    residuals = np.array([-3.0, -1.7, -0.6, -0.2, 0.3, 0.9, 1.4, 2.5])  # both branches, no kinks
-    pred = target + residuals
     delta = 1.2
+    # both branches, both signs, a residual of 0 and residuals exactly at the edges +-delta (the
+    # loss is smooth enough there for central differences: its slope is continuous)
+    residuals = np.array([-3.0, -1.7, -delta, -0.6, 0.0, 0.3, 0.9, delta, 1.4, 2.5])
+    target = rng.standard_normal(len(residuals))
+    pred = target + residuals
     expected = _huber(pred, target, delta)
     pred_t = Tensor(pred, requires_grad=True, name="pred")
     result = attempt(name, huber_loss, pred_t, target.copy(), delta)
