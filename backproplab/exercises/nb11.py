@@ -31,11 +31,12 @@ __all__ = [
 _close = partial(close, rtol=1e-6, atol=1e-9)
 
 
-def _engine_input_grad(g: np.ndarray, jacobians: list[np.ndarray], residual: bool) -> np.ndarray:
-    """dL/dx_0 by backward() through blocks x <- F(x) (+ x), with F linear: F(x) = J x."""
+def _engine_input_grad(g: np.ndarray, blocks: list[tuple[np.ndarray, bool]]) -> np.ndarray:
+    """dL/dx_0 by backward() through blocks x <- F(x) (+ x when the block's flag is True), with
+    F linear, F(x) = J x, for ``blocks`` = [(J, residual), ...]."""
     x0 = Tensor(np.zeros(g.shape), requires_grad=True)  # a linear map's gradient ignores x
     x = x0
-    for J in jacobians:
+    for J, residual in blocks:
         fx = x @ Tensor(J).T  # row-vector form of J x
         x = fx + x if residual else fx
     x.backward(g)
@@ -50,7 +51,7 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     n = 4
     J = rng.standard_normal((n, n))  # not symmetric, so J and J.T give different answers
     g = rng.standard_normal(n)
-    expected = _engine_input_grad(g, [J], residual=True)
+    expected = _engine_input_grad(g, [(J, True)])
     got = result_array(name, attempt(name, residual_vjp, g.copy(), J.copy()), (n,))
     if isinstance(got, Feedback):
         return got
@@ -86,7 +87,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
     jacobians = [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)]  # do not commute
     g = rng.standard_normal(n)
     for residual in (False, True):
-        expected = _engine_input_grad(g, jacobians, residual)
+        expected = _engine_input_grad(g, [(J, residual) for J in jacobians])
         result = attempt(
             name, stack_input_gradient, g.copy(), [J.copy() for J in jacobians], residual
         )
@@ -98,14 +99,14 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
         if _close(got, expected):
             continue
         label = f"with residual={residual}"
-        other = _engine_input_grad(g, jacobians, not residual)
+        other = _engine_input_grad(g, [(J, not residual) for J in jacobians])
         if _close(got, other):
             return hint(
                 name,
                 f"{label} you computed the gradient of the other kind of stack: "
                 "does each block have a skip path or not?",
             )
-        if _close(got, _engine_input_grad(g, jacobians[::-1], residual)):
+        if _close(got, _engine_input_grad(g, [(J, residual) for J in jacobians[::-1]])):
             return hint(
                 name,
                 f"{label} the blocks are visited in the wrong order: backward "
@@ -167,28 +168,6 @@ def check_residual_block(residual_block: Callable) -> Feedback:
 
 
 # ---------------------------------------------------------------------------- the challenge
-def _reference_norms(model: Any, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """||dL/dx_l|| for x_0 (the input layer's output) .. x_depth (the last hidden layer's),
-    each by its own backward pass from a fresh leaf holding x_l's value."""
-    layers = list(model)
-    with no_grad():
-        values, h = [], Tensor(X)
-        for layer in layers[:-1]:
-            h = layer(h)
-            values.append(h.data)
-    norms = []
-    for start in range(1, len(layers) - 1):  # x_l enters layer start + 1
-        leaf = Tensor(values[start].copy(), requires_grad=True)
-        h = leaf
-        for layer in layers[start + 1 :]:
-            h = layer(h)
-        model.zero_grad()
-        cross_entropy(h, y).backward()
-        norms.append(np.linalg.norm(leaf.grad))
-    model.zero_grad()
-    return np.array(norms)
-
-
 def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
     """The challenge: ``block_gradient_norms(model, X, y)`` for a ``deep_network`` returns
     ||dL/dx_l|| (the whole batch's gradient, L the mean cross-entropy) for x_0, the output of the
@@ -200,7 +179,24 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
         kind = "residual" if residual else "plain"
         model = deep_network(5, 6, residual=residual, activation="sigmoid", init="xavier",
                              n_in=7, n_out=4, rng=112)  # fmt: skip
-        want = _reference_norms(model, X, y)
+        # expected: ||dL/dx_l||, each by its own backward pass from a fresh leaf holding x_l
+        layers = list(model)
+        with no_grad():
+            values, h = [], Tensor(X)
+            for layer in layers[:-1]:
+                h = layer(h)
+                values.append(h.data)
+        want = []
+        for start in range(1, len(layers) - 1):  # x_l enters layer start + 1
+            leaf = Tensor(values[start].copy(), requires_grad=True)
+            h = leaf
+            for layer in layers[start + 1 :]:
+                h = layer(h)
+            model.zero_grad()
+            cross_entropy(h, y).backward()
+            want.append(np.linalg.norm(leaf.grad))
+        model.zero_grad()
+        want = np.array(want)
         result = attempt(name, block_gradient_norms, model, X.copy(), y.copy())
         got = result_array(name, result, None, "your result")
         if isinstance(got, Feedback):
