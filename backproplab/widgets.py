@@ -15,6 +15,8 @@ Widget state is not saved in notebooks by default: re-run the cell to see an exp
 
 from __future__ import annotations
 
+import sys
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -49,6 +51,33 @@ INITS: dict[str, str | float] = {
 }
 
 
+class _Explorer(widgets.interactive):
+    """``widgets.interactive`` that hands what its function prints and displays to its output
+    widget as state, instead of as output messages. JupyterLab can receive such messages before
+    it knows that they belong to the widget, and then shows them in its log console (seen on
+    the first move of a slider); written into ``out.outputs``, they cannot go anywhere else."""
+
+    def update(self, *args: object) -> None:
+        from IPython.utils.capture import capture_output
+
+        self.kwargs = {widget._kwarg: widget.get_interact_value() for widget in self.kwargs_widgets}
+        with capture_output() as captured:
+            try:
+                self.result = self.f(**self.kwargs)
+            except Exception:  # shown where the picture would be, as interactive does
+                print(traceback.format_exc(), file=sys.stderr)
+        outputs = [  # the figure first, then the text (the explorers draw, then print)
+            {"output_type": "display_data", "data": out.data, "metadata": out.metadata or {}}
+            for out in captured.outputs
+        ]
+        outputs += [
+            {"output_type": "stream", "name": name, "text": text}
+            for name, text in (("stdout", captured.stdout), ("stderr", captured.stderr))
+            if text
+        ]
+        self.out.outputs = tuple(outputs)
+
+
 def _show(fig: plt.Figure) -> None:
     """Display a figure in the widget's output area and free it (no figure piles up)."""
     from IPython.display import display
@@ -72,7 +101,7 @@ def backward_stepper(root: Tensor) -> widgets.interactive:
         return steps[step - 1]
 
     slider = widgets.IntSlider(value=1, min=1, max=len(steps), description="step")
-    return widgets.interactive(show, step=slider)
+    return _Explorer(show, step=slider)
 
 
 # ------------------------------------------------------------------ depth / activation / init
@@ -114,7 +143,7 @@ def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interacti
         _show(fig)
         return norms
 
-    return widgets.interactive(
+    return _Explorer(
         show,
         depth=widgets.IntSlider(value=10, min=1, max=max_depth, description="depth"),
         activation=widgets.Dropdown(
@@ -176,7 +205,7 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
         return model, history
 
     slow = {"continuous_update": False}  # train once per release, not on every pixel
-    return widgets.interactive(
+    return _Explorer(
         show,
         lr=widgets.FloatLogSlider(value=0.03, base=10, min=-4, max=0, description="lr", **slow),
         width=widgets.IntSlider(value=16, min=2, max=64, description="width", **slow),
@@ -226,4 +255,4 @@ def eps_explorer(
         return point
 
     slider = widgets.FloatSlider(value=-5, min=-15, max=0, step=0.5, description="log10 eps")
-    return widgets.interactive(show, log10_eps=slider)
+    return _Explorer(show, log10_eps=slider)

@@ -10,7 +10,9 @@ and one headless Debian Chromium driven by Playwright serve the whole module.
   errors, and that no output area shows an error (stderr/traceback or a widget error).
 - `test_run_all_and_move_the_slider`: each notebook that shows a `bl.widgets` explorer (01, 03
   and 10) is run top to bottom, every cell runs without an error, and moving the first slider of
-  its first explorer one step changes that explorer's output.
+  its first explorer one step changes that explorer's output, and nothing else: no entry appears
+  in JupyterLab's log console (where output lands that no cell catches, such as a figure left
+  open by an explorer's callback), and no label of the explorer's widgets is cut off.
 
 The notebooks are copies, so running them never touches the real files. The server's notebook
 setting `windowingMode` is "none" so that every cell is attached to the DOM at once (the default
@@ -278,6 +280,19 @@ CELLS_JS = """() => {
 }"""
 
 
+# In the page: the log console's status bar item, empty until something is logged, then titled
+# "N log entries for <notebook>" (read from the DOM, shown or not).
+LOG_JS = """() => [...document.querySelectorAll('.jp-LogConsoleStatusItem [title]')]
+  .map(item => item.title).filter(title => title.includes('log entries'))"""
+
+# In the page: the labels inside `root` whose text is wider than the box that shows it.
+CLIPPED_JS = """(root) => [...root.querySelectorAll(
+    '.widget-label, .widget-label-basic, .widget-label-basic span, .widget-inline-hbox label')]
+  .filter(el => el.offsetParent !== null && el.innerText.trim() !== ''
+    && el.scrollWidth > el.clientWidth + 1)
+  .map(el => `${el.innerText.trim()} (${el.scrollWidth}px of text in ${el.clientWidth}px)`)"""
+
+
 def test_every_explorer_notebook_is_run_in_the_browser():
     names = {nb.name[:2] for nb in WIDGET_NOTEBOOKS}
     assert {"01", "03", "10"} <= names, f"notebooks with widget explorers: {sorted(names)}"
@@ -322,6 +337,11 @@ def test_run_all_and_move_the_slider(lab, browser, notebook):
         )
         after = output.inner_text()
         assert after != before and after.strip()
+        page.wait_for_timeout(1000)  # a stray output reaches the log console after the redraw
+        logged = page.evaluate(LOG_JS)
+        clipped = page.evaluate(CLIPPED_JS, explorer.element_handle())
+        assert logged == [], f"moving the slider logged output that no cell caught: {logged}"
+        assert clipped == [], f"widget labels cut off: {clipped}"
     finally:
         close_notebook(page)
         page.close()

@@ -104,3 +104,55 @@ def test_residual_block_backward_failure_is_a_hint():
 
     feedback = nb11.check_residual_block(lambda x, W, b: bl.apply(broken, x + (x @ W.T + b).relu()))
     assert feedback.status == "hint" and "backward() failed" in feedback.message, feedback
+
+
+# ------------------------------------------------------------- block_gradient_norms (challenge)
+def block_norms(model, X, y, scale=1.0, power=1, reverse=False):
+    """||dL/dx_l|| of every hidden layer's input (and the last one's output), by one backward."""
+    outputs, h = [], bl.Tensor(X)
+    for layer in model:
+        h = layer(h)
+        outputs.append(h)
+    model.zero_grad()
+    (bl.cross_entropy(h, y) * scale).backward()
+    norms = np.array([np.linalg.norm(t.grad) ** power for t in outputs[1:-1]])
+    return norms[::-1] if reverse else norms
+
+
+def test_block_gradient_norms_correct():
+    feedback = nb11.check_block_gradient_norms(block_norms)
+    assert feedback.passed, feedback
+
+
+def weight_norms(model, X, y):
+    return list(bl.plotting.layer_gradient_norms(model, X, y).values())
+
+
+def per_example(model, X, y):
+    outputs, h = [], bl.Tensor(X)
+    for layer in model:
+        h = layer(h)
+        outputs.append(h)
+    bl.cross_entropy(h, y).backward()
+    return [np.linalg.norm(t.grad, axis=1).mean() for t in outputs[1:-1]]
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (weight_norms, "weights"),
+        (lambda m, X, y: block_norms(m, X, y, reverse=True), "reverse order"),
+        (lambda m, X, y: block_norms(m, X, y, scale=len(X)), "N times too large"),
+        (lambda m, X, y: block_norms(m, X, y, power=2), "squared"),
+        (lambda m, X, y: block_norms(m, X, y)[1:], "expected 6 norms"),
+        (per_example, "not yet right on the plain network"),
+    ],
+)
+def test_block_gradient_norms_hints(wrong, words):
+    feedback = nb11.check_block_gradient_norms(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "backward()" not in feedback.message and ".grad" not in feedback.message
+
+
+def test_block_gradient_norms_not_done():
+    assert nb11.check_block_gradient_norms(stub).status == "not done"

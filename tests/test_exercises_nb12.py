@@ -185,3 +185,72 @@ def test_huber_loss_backward_failure_is_a_hint():
 
     feedback = nb12.check_huber_loss(lambda p, t, d: bl.apply(broken, huber_solution(p, t, d)))
     assert feedback.status == "hint" and "backward() failed" in feedback.message, feedback
+
+
+def adam_without_eps(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    with np.errstate(all="ignore"):
+        return p - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t)), m, v
+
+
+def test_adam_step_zero_gradient_is_a_special_point():
+    feedback = nb12.check_adam_step(adam_without_eps)
+    assert feedback.status == "hint" and "not finite" in feedback.message, feedback
+
+
+# ---------------------------------------------------------------- train_digits (challenge)
+def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True):
+    """The challenge's training run, with or without each of its three bugs."""
+    if vjp_right:
+        vjp = lambda g, out, x: (g * (1 - np.abs(out)) ** 2,)  # noqa: E731
+    else:
+        vjp = lambda g, out, x: (g * (1 - out) ** 2,)  # noqa: E731
+    softsign = bl.Op("softsign", lambda x: x / (1 + np.abs(x)), vjp)
+
+    class Softsign(bl.nn.Module):
+        def forward(self, x):
+            return softsign(x)
+
+    def train_digits(X, y):
+        model = bl.nn.MLP([64, 64, 10], activation=Softsign, rng=0)
+        optimizer = bl.optim.SGD(model.parameters(), lr=lr)
+        batches = np.random.default_rng(0)
+        for _ in range(10):
+            order = batches.permutation(len(X))
+            for start in range(0, len(X), 64):
+                rows = order[start : start + 64]
+                if zero_grad:
+                    optimizer.zero_grad()
+                bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward()
+                optimizer.step()
+        return model if returns_model else model.parameters()
+
+    return train_digits
+
+
+def test_training_run_fixed():
+    feedback = nb12.check_training_run(make_training())
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (make_training(vjp_right=False), "wrong vjp"),
+        (make_training(zero_grad=False), "GradientAccumulationWarning"),
+        (make_training(lr=0.0005), "useful pace"),
+        (make_training(vjp_right=False, zero_grad=False, lr=0.0005), "wrong vjp"),
+        (make_training(zero_grad=False, lr=0.0005), "GradientAccumulationWarning"),
+        (make_training(returns_model=False), "return the trained model"),
+        (make_training(lr=1e6), "far too large"),
+    ],
+)
+def test_training_run_hints(wrong, words):
+    feedback = nb12.check_training_run(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "zero_grad()" not in feedback.message and "abs" not in feedback.message
+
+
+def test_training_run_not_done():
+    assert nb12.check_training_run(stub).status == "not done"

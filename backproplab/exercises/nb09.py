@@ -173,29 +173,6 @@ def _mlp_loss_from(layer: int, Z: np.ndarray, Ws: list, bs: list, labels: np.nda
     return float(-log_p[np.arange(len(labels)), labels].mean())
 
 
-def _mlp_reference(Ws: list, bs: list, X: np.ndarray, labels: np.ndarray) -> tuple[float, dict]:
-    """The loss, every Delta (dL/dZ) and every parameter gradient, all by central differences."""
-    Zs, A = [], X
-    for k in range(3):
-        Zs.append(A @ Ws[k].T + bs[k])
-        A = np.maximum(Zs[-1], 0)
-
-    def loss_with(k: int, which: str, value: np.ndarray) -> float:
-        Ws_, bs_ = list(Ws), list(bs)
-        (Ws_ if which == "W" else bs_)[k] = value
-        return _mlp_loss_from(1, X @ Ws_[0].T + bs_[0], Ws_, bs_, labels)
-
-    expected = {}
-    for k in range(3):
-        layer = k + 1
-        expected[f"D{layer}"] = numeric_gradient(
-            lambda Z, layer=layer: _mlp_loss_from(layer, Z, Ws, bs, labels), Zs[k]
-        )
-        expected[f"W{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "W", v), Ws[k])
-        expected[f"b{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "b", v), bs[k])
-    return _mlp_loss_from(3, Zs[2], Ws, bs, labels), expected
-
-
 def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int) -> str:
     """A hint for one wrong tensor of the challenge (the ones before it in the pass are right)."""
     kind = key[0]
@@ -229,7 +206,26 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
     Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
     bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
     labels = np.array([0, 2, 2, 1, 0, 2])  # repeated labels, so rows of a class add up
-    loss, expected = _mlp_reference(Ws, bs, X, labels)
+    # the expected loss, every Delta (dL/dZ) and every parameter gradient, by central differences
+    Zs, A = [], X
+    for k in range(3):
+        Zs.append(A @ Ws[k].T + bs[k])
+        A = np.maximum(Zs[-1], 0)
+
+    def loss_with(k: int, which: str, value: np.ndarray) -> float:
+        Ws_, bs_ = list(Ws), list(bs)
+        (Ws_ if which == "W" else bs_)[k] = value
+        return _mlp_loss_from(1, X @ Ws_[0].T + bs_[0], Ws_, bs_, labels)
+
+    expected = {}
+    for k in range(3):
+        layer = k + 1
+        expected[f"D{layer}"] = numeric_gradient(
+            lambda Z, layer=layer: _mlp_loss_from(layer, Z, Ws, bs, labels), Zs[k]
+        )
+        expected[f"W{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "W", v), Ws[k])
+        expected[f"b{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "b", v), bs[k])
+    loss = _mlp_loss_from(3, Zs[2], Ws, bs, labels)
     copies = ([W.copy() for W in Ws], [b.copy() for b in bs], X.copy())
     result = attempt(name, mlp_backward, *copies, labels.copy())
     if isinstance(result, Feedback):

@@ -33,16 +33,6 @@ _close = partial(close, rtol=1e-6, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- input_gradient
-def _relu_network(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
-    """dL/dx by the engine, for a = relu(a @ W.T) layer after layer and dL/d(output) = g."""
-    x_t = Tensor(x, requires_grad=True)
-    a = x_t
-    for W in weights:
-        a = (a @ Tensor(W).T).relu()
-    a.backward(g)
-    return x_t.grad
-
-
 def _without_masks(weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
     for W in reversed(weights):
         g = g @ W
@@ -60,7 +50,12 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
     x = rng.standard_normal((3, widths[0]))
     g = rng.standard_normal((3, widths[-1]))
-    expected = _relu_network(x, weights, g)
+    x_t = Tensor(x, requires_grad=True)  # the expected dL/dx: the engine's backward()
+    a = x_t
+    for W in weights:
+        a = (a @ Tensor(W).T).relu()
+    a.backward(g)
+    expected = x_t.grad
     result = attempt(name, input_gradient, x.copy(), [W.copy() for W in weights], g.copy())
     if isinstance(result, Feedback):
         return result

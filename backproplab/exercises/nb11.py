@@ -9,24 +9,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
+from ..autodiff import no_grad
+from ..functional import cross_entropy
+from ..nn import Linear, deep_network
 from ..tensor import Tensor
 from . import Feedback, attempt, close, correct, hint, result_array
 
-__all__ = ["check_residual_block", "check_residual_vjp", "check_stack_input_gradient"]
+__all__ = [
+    "check_block_gradient_norms",
+    "check_residual_block",
+    "check_residual_vjp",
+    "check_stack_input_gradient",
+]
 
 # The references here are exact (the engine, numpy formulas), so agreement can be tighter than
 # close()'s default, which allows for finite differences.
 _close = partial(close, rtol=1e-6, atol=1e-9)
 
 
-def _engine_input_grad(g: np.ndarray, jacobians: list[np.ndarray], residual: bool) -> np.ndarray:
-    """dL/dx_0 by backward() through blocks x <- F(x) (+ x), with F linear: F(x) = J x."""
+def _engine_input_grad(g: np.ndarray, blocks: list[tuple[np.ndarray, bool]]) -> np.ndarray:
+    """dL/dx_0 by backward() through blocks x <- F(x) (+ x when the block's flag is True), with
+    F linear, F(x) = J x, for ``blocks`` = [(J, residual), ...]."""
     x0 = Tensor(np.zeros(g.shape), requires_grad=True)  # a linear map's gradient ignores x
     x = x0
-    for J in jacobians:
+    for J, residual in blocks:
         fx = x @ Tensor(J).T  # row-vector form of J x
         x = fx + x if residual else fx
     x.backward(g)
@@ -41,7 +51,7 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     n = 4
     J = rng.standard_normal((n, n))  # not symmetric, so J and J.T give different answers
     g = rng.standard_normal(n)
-    expected = _engine_input_grad(g, [J], residual=True)
+    expected = _engine_input_grad(g, [(J, True)])
     got = result_array(name, attempt(name, residual_vjp, g.copy(), J.copy()), (n,))
     if isinstance(got, Feedback):
         return got
@@ -77,7 +87,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
     jacobians = [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)]  # do not commute
     g = rng.standard_normal(n)
     for residual in (False, True):
-        expected = _engine_input_grad(g, jacobians, residual)
+        expected = _engine_input_grad(g, [(J, residual) for J in jacobians])
         result = attempt(
             name, stack_input_gradient, g.copy(), [J.copy() for J in jacobians], residual
         )
@@ -89,14 +99,14 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
         if _close(got, expected):
             continue
         label = f"with residual={residual}"
-        other = _engine_input_grad(g, jacobians, not residual)
+        other = _engine_input_grad(g, [(J, not residual) for J in jacobians])
         if _close(got, other):
             return hint(
                 name,
                 f"{label} you computed the gradient of the other kind of stack: "
                 "does each block have a skip path or not?",
             )
-        if _close(got, _engine_input_grad(g, jacobians[::-1], residual)):
+        if _close(got, _engine_input_grad(g, [(J, residual) for J in jacobians[::-1]])):
             return hint(
                 name,
                 f"{label} the blocks are visited in the wrong order: backward "
@@ -155,3 +165,66 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "Tensors you were given, not their .data.",
         )
     return correct(name, "right values, and backward() reaches x, W and b.")
+
+
+# ---------------------------------------------------------------------------- the challenge
+def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
+    """The challenge: ``block_gradient_norms(model, X, y)`` for a ``deep_network`` returns
+    ||dL/dx_l|| (the whole batch's gradient, L the mean cross-entropy) for x_0, the output of the
+    input layer, then x_1 .. x_depth, the outputs of the hidden layers."""
+    name = "block_gradient_norms"
+    rng = np.random.default_rng(111)
+    X, y = rng.standard_normal((12, 7)), rng.integers(0, 4, 12)
+    for residual in (False, True):
+        kind = "residual" if residual else "plain"
+        model = deep_network(5, 6, residual=residual, activation="sigmoid", init="xavier",
+                             n_in=7, n_out=4, rng=112)  # fmt: skip
+        # expected: ||dL/dx_l||, each by its own backward pass from a fresh leaf holding x_l
+        layers = list(model)
+        with no_grad():
+            values, h = [], Tensor(X)
+            for layer in layers[:-1]:
+                h = layer(h)
+                values.append(h.data)
+        want = []
+        for start in range(1, len(layers) - 1):  # x_l enters layer start + 1
+            leaf = Tensor(values[start].copy(), requires_grad=True)
+            h = leaf
+            for layer in layers[start + 1 :]:
+                h = layer(h)
+            model.zero_grad()
+            cross_entropy(h, y).backward()
+            want.append(np.linalg.norm(leaf.grad))
+        model.zero_grad()
+        want = np.array(want)
+        result = attempt(name, block_gradient_norms, model, X.copy(), y.copy())
+        got = result_array(name, result, None, "your result")
+        if isinstance(got, Feedback):
+            return got
+        got = got.ravel()
+        if got.shape != want.shape:
+            model.zero_grad()
+            cross_entropy(model(Tensor(X)), y).backward()
+            weights = np.array([np.linalg.norm(m.weight.grad) for m in _linears(model)])
+            model.zero_grad()
+            if got.shape == weights.shape and _close(got, weights):
+                return hint(name, "these are the gradients of the Linear layers' weights; the "
+                            "challenge asks for the gradients of the layers' outputs.")  # fmt: skip
+            return hint(name, f"for a network with 5 hidden layers expected {len(want)} norms "
+                        f"(x_0 .. x_5), got {got.size}.")  # fmt: skip
+        if _close(got, want):
+            continue
+        if _close(got[::-1], want):
+            return hint(name, "the right numbers in reverse order: x_0, next to the input, first.")
+        if _close(got, want * len(X)):
+            return hint(name, "N times too large: the loss is the mean over the batch.")
+        if _close(got, want**2):
+            return hint(name, "these are squared norms.")
+        return hint(name, f"not yet right on the {kind} network: one backward pass, then the "
+                    "norm of the gradient each layer's output received.")  # fmt: skip
+    return correct(name, "right on a plain and a residual network of 5 hidden layers.")
+
+
+def _linears(model: Any) -> list:
+    """Every Linear layer of ``model``, input side first."""
+    return [module for _, module in model.named_modules() if isinstance(module, Linear)]

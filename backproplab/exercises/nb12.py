@@ -7,12 +7,19 @@ the update rule written out here in numpy -- never against the learner's code.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 
+from ..autodiff import GradientAccumulationWarning
+from ..datasets import digits
+from ..functional import cross_entropy
+from ..gradcheck import check_direction
+from ..nn import Module
 from ..tensor import Tensor
+from ..train import predict
 from . import (
     Feedback,
     attempt,
@@ -24,7 +31,7 @@ from . import (
     result_array,
 )
 
-__all__ = ["check_adam_step", "check_huber_loss", "check_silu_vjp"]
+__all__ = ["check_adam_step", "check_huber_loss", "check_silu_vjp", "check_training_run"]
 
 # The references here are exact (the engine, numpy formulas), so agreement can be tighter than
 # close()'s default, which allows for finite differences.
@@ -45,6 +52,7 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     name = "silu_vjp"
     rng = np.random.default_rng(120)
     x = rng.uniform(-4, 4, size=(3, 4))
+    x[0, :3] = (0.0, 30.0, -30.0)  # the middle, and both ends where the sigmoid saturates
     g = rng.standard_normal((3, 4))
     slope = elementwise_slope(_silu, x)  # finite differences
     expected = g * slope
@@ -52,12 +60,13 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, tuple) or len(result) != 1:
-        return hint(name, "a vjp returns a tuple with one gradient per input: here `(grad,)`.")
+        return hint(name, "a vjp returns a tuple with one gradient per input (silu has one input).")
     got = result_array(name, result[0], x.shape)
     if isinstance(got, Feedback):
         return got
     if _close(got, expected, rtol=1e-5):
-        return correct(name, "matches finite differences of x * sigmoid(x) at 12 points.")
+        return correct(name, "matches finite differences of x * sigmoid(x) at 12 points, 0 and ±30 "
+                       "among them.")  # fmt: skip
     s = _sigmoid(x)
     if _close(got, slope, rtol=1e-5):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
@@ -85,10 +94,12 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     """
     name = "huber_loss"
     rng = np.random.default_rng(121)
-    target = rng.standard_normal(8)
-    residuals = np.array([-3.0, -1.7, -0.6, -0.2, 0.3, 0.9, 1.4, 2.5])  # both branches, no kinks
-    pred = target + residuals
     delta = 1.2
+    # both branches, both signs, a residual of 0 and residuals exactly at the edges +-delta (the
+    # loss is smooth enough there for central differences: its slope is continuous)
+    residuals = np.array([-3.0, -1.7, -delta, -0.6, 0.0, 0.3, 0.9, delta, 1.4, 2.5])
+    target = rng.standard_normal(len(residuals))
+    pred = target + residuals
     expected = _huber(pred, target, delta)
     pred_t = Tensor(pred, requires_grad=True, name="pred")
     result = attempt(name, huber_loss, pred_t, target.copy(), delta)
@@ -141,24 +152,29 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
 
 
 # --------------------------------------------------------------------------------- adam_step
-def _adam_reference(p, g, m, v, t, lr, beta1, beta2, eps):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
 def check_adam_step(adam_step: Callable) -> Feedback:
-    """``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` -> (new p, new m, new v); t = 1, 2..."""
+    """``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` -> (new p, new m, new v); t = 1, 2...
+
+    The expected values are Adam's running averages written out as weighted sums over all the
+    gradients so far, m_t = (1 - beta1) sum_k beta1^(t-k) g_k (and v_t likewise with g_k^2), not
+    the step-by-step rule the learner writes."""
     name = "adam_step"
     rng = np.random.default_rng(122)
     p0 = rng.standard_normal(5)
     settings = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
+    lr, beta1, beta2, eps = settings.values()
     p, m, v = p0.copy(), np.zeros(5), np.zeros(5)
+    history = []
     for t in (1, 2, 3):
         g = rng.standard_normal(5) * 10 ** rng.uniform(-2, 2, 5)  # gradients of very mixed size
-        expected = _adam_reference(p, g, m, v, t, **settings)
+        if t == 1:
+            g[0] = 0.0  # a parameter whose first gradient is 0 must not move (no 0 / 0)
+        history.append(g)
+        ages = np.arange(t - 1, -1, -1)  # t - k for k = 1 .. t
+        want_m = ((1 - beta1) * beta1**ages) @ np.array(history)
+        want_v = ((1 - beta2) * beta2**ages) @ np.array(history) ** 2
+        step = lr * (want_m / (1 - beta1**t)) / (np.sqrt(want_v / (1 - beta2**t)) + eps)
+        expected = (p - step, want_m, want_v)
         result = attempt(
             name, adam_step, p.copy(), g.copy(), m.copy(), v.copy(), t, *settings.values()
         )
@@ -183,8 +199,13 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                 f"at step t={t} the second moment v is off: it is a running "
                 "average of the squared gradients, weighted by beta2.",
             )
+        if not np.all(np.isfinite(new_p)):
+            return hint(
+                name,
+                f"at step t={t} some entries of p are not finite numbers: a parameter whose "
+                "gradient is 0 must stay where it is.",
+            )
         if not _close(new_p, expected[0]):
-            lr, eps = settings["lr"], settings["eps"]
             no_correction = p - lr * new_m / (np.sqrt(new_v) + eps)
             if _close(new_p, no_correction):
                 return hint(
@@ -199,3 +220,50 @@ def check_adam_step(adam_step: Callable) -> Feedback:
             )
         p, m, v = expected
     return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100.")
+
+
+# ----------------------------------------------------------------- the challenge: a broken run
+def check_training_run(train_digits: Callable) -> Feedback:
+    """The challenge: ``train_digits(X, y)`` trains a network on the digits' training split and
+    returns it (a ``bl.nn.Module``). It passes when the gradient of the returned model's loss
+    agrees with finite differences, no step added to a stale gradient, and the model classifies
+    at least 90 % of the test digits."""
+    name = "train_digits"
+    data = digits()
+    with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = attempt(name, train_digits, data.X_train.copy(), data.y_train.copy())
+    if isinstance(model, Feedback):
+        return model
+    if not isinstance(model, Module):
+        return hint(name, f"train_digits returned a {type(model).__name__}; return the trained "
+                    "model.")  # fmt: skip
+    if not all(np.all(np.isfinite(p.data)) for p in model.parameters()):
+        return hint(name, "the trained parameters are not finite numbers (NaN or inf): the "
+                    "steps were far too large somewhere.")  # fmt: skip
+    largest = max(float(np.abs(p.data).max()) for p in model.parameters())
+    if largest > 1e3:  # a digits network's weights stay far below that
+        return hint(name, f"the trained weights grew huge (the largest is {largest:.1e}): the "
+                    "steps were far too large.")  # fmt: skip
+    X, y = data.X_train[:16], data.y_train[:16]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.zero_grad()
+        params = model.parameters()
+        report = check_direction(
+            lambda *ps: cross_entropy(model(Tensor(X)), y), *params, raise_exception=False
+        )
+        model.zero_grad()
+    if not report.passed:
+        return hint(name, "the gradient of your model's loss disagrees with finite differences: "
+                    "one of its ops has a wrong vjp (gradcheck each op on its own).")  # fmt: skip
+    if any(issubclass(c.category, GradientAccumulationWarning) for c in caught):
+        return hint(name, "while training, backward() added to gradients left from an earlier "
+                    "step (a GradientAccumulationWarning was raised).")  # fmt: skip
+    with np.errstate(all="ignore"):
+        accuracy = float(np.mean(predict(model, data.X_test).argmax(axis=1) == data.y_test))
+    if accuracy < 0.9:
+        return hint(name, f"the gradients are right, but the model classifies only "
+                    f"{accuracy:.0%} of the test digits: is it learning at a useful pace? "
+                    "(the update/weight ratio of section 4.4)")  # fmt: skip
+    return correct(name, f"right gradients, no stale ones, and {accuracy:.1%} of the test digits.")
