@@ -352,28 +352,29 @@ class Adam:
 # =========================================================================================
 # For the notebooks' self-checks (no need to read or change it): they write a small program as
 # data, this runs it on my engine and answers with arrays only.
-def run(program, inputs, how="backward"):
+def run(program, inputs, how="backward", seed=None):
     """Run ``program``, a list of steps ``(name, *arguments, settings)`` on the tensors made from
     ``inputs`` (an int argument is a tensor by its position, anything else a value). Layer steps
     add their parameters as tensors before their output. ``how`` is "forward", "vjp" (the last
-    op's vjp of a gradient of ones) or "backward". Returns the values, the gradients and the
-    positions in ``toposort``'s order."""
+    op's vjp of the upstream gradient ``seed``) or "backward". Returns the values, the
+    gradients and the positions in ``toposort``'s order."""
     ts = [Tensor(x, requires_grad=True) for x in inputs]
     for name, *args, settings in program:
+        if name in ("Linear", "MLP", "Residual"):  # (name, input, sizes..., settings)
+            layer = globals()[name](*args[1:])
+            ts += layer.parameters()
+            ts.append(layer(ts[args[0]]))
+            continue
         args = [ts[a] if type(a) is int else a for a in args]
         if hasattr(operator, name):
             ts.append(getattr(operator, name)(*args))
-        elif name in ("Linear", "MLP", "Residual"):
-            layer = globals()[name](*args[1:])
-            ts += layer.parameters()
-            ts.append(layer(args[0]))
         elif name == "cross_entropy":
             ts.append(cross_entropy(*args))
         else:
             ts.append(getattr(args[0], name)(*args[1:], **settings))
     grads, order = [], []
     if how == "vjp":
-        grads = list(ts[-1].vjp(np.ones_like(ts[-1].data)))
+        grads = list(ts[-1].vjp(np.asarray(seed, dtype=np.float64)))
     elif how == "backward":
         ts[-1].backward()
         grads = [t.grad for t in ts]
@@ -385,7 +386,7 @@ def run(program, inputs, how="backward"):
 def fit(optimizer, params, coefficients, settings):
     """Take one optimizer step per row of ``coefficients`` on L = sum(c * p * p); return the
     parameters after each step."""
-    ps = [Tensor(p, requires_grad=True) for p in params]
+    ps = [Tensor(np.array(p), requires_grad=True) for p in params]  # a copy: steps change it
     opt = globals()[optimizer](ps, **settings)
     path = []
     for row in coefficients:
