@@ -291,6 +291,8 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
         return f"{head}: it is the sum over the batch; the loss is the mean"
     if name in ("MLP", "Linear") and np.all(got >= 0) and np.any(want < 0):
         return f"{head}: it is never negative; the last layer's output (the logits) has no ReLU"
+    if name == "mean" and (ratio := _ratio(got, want)) is not None:
+        return f"{head}: it is {ratio:g} times the right one; a mean divides by the count"
     if name == "Residual":
         return f"{head}: a residual block adds x to relu of the layer's output, H(x) = x + F(x)"
     return f"{head}: check the forward of {name}"
@@ -340,9 +342,8 @@ def _ratio(got: np.ndarray, want: np.ndarray) -> float | None:
 
 
 def _role(program: _Program, step: tuple, k: int) -> str:
-    ints = [a for a in step[1:] if type(a) is int]
-    if step[0] in _SYMBOL and len(ints) == 2 and ints[0] != ints[1]:
-        return "left" if ints[0] == k else "right"
+    if step[0] in _SYMBOL and step[1] != step[2]:
+        return "left" if step[1] == k else "right"
     return "only"
 
 
@@ -542,7 +543,8 @@ def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
     for name in ("relu", "tanh", "sigmoid", "exp", "log"):
         x = _inputs(rng, [(5,)], low=-1 if name != "log" else 0.5)
         x[0][0] = 0.2  # one small input: not where the slopes of tanh and its input agree
-        steps = [(name, 0, {}), ("mul", 1, 0, {}), ("sum", 2, {})]
+        weights = rng.uniform(0.5, 2, size=5)  # an upstream gradient that is not 1
+        steps = [(name, 0, {}), ("mul", 1, weights, {}), ("sum", 2, {})]
         _compare(exercise, engine, _Program(x, steps), check_order=False)
     big = [np.array([-800.0, -30.0, 0.5, 30.0, 800.0])]
     _compare(exercise, engine, _Program(big, [("sigmoid", 0, {}), ("sum", 1, {})]), False)
@@ -591,7 +593,19 @@ def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
 def _layer_shapes(
     exercise: str, engine: ModuleType, name: str, steps: list, shapes: list, x: np.ndarray
 ) -> None:
-    values = _call(exercise, engine.run, steps, [x], "forward")[0]
+    try:
+        values = _call(exercise, engine.run, steps, [x], "forward")[0]
+    except _Stop as stop:
+        if stop.feedback.status != "hint":
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                f"{name} on a batch of shape {x.shape}: "
+                f"{stop.feedback.message}; a weight's layout is (n_out, n_in), "
+                "and a layer computes Z = X Wᵀ + b",
+            )
+        ) from None
     params = _arrays(exercise, values[1:-1], "a parameter")
     if len(params) != len(shapes):
         raise _Stop(
@@ -636,10 +650,8 @@ def _check_optimizer(
             continue
         what = f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})"
         for label, variant in _VARIANTS[name].items():
-            if all(
-                close(g, w)
-                for g, w in zip(got, _update_rule(name, settings, params, rows, variant)[t])
-            ):
+            wrong = _update_rule(name, settings, params, rows, variant)[t]
+            if all(np.allclose(g, w, equal_nan=True) for g, w in zip(got, wrong)):
                 raise _Stop(hint(exercise, f"{what}, step {t + 1}: {label}"))
         raise _Stop(hint(exercise, f"{what}: the parameters after step {t + 1} are off"))
 
