@@ -22,6 +22,7 @@ def test_curriculum_solutions_pass_and_the_release_scores_nothing(tmp_path):
     teacher.mkdir()
     for path in CURRICULUM:
         shutil.copy(path, teacher)
+    shutil.copy(ROOT / "notebooks" / "mygrad.py", teacher)  # the learner's own engine
     release(teacher, tmp_path / "in" / "released")
     shutil.copytree(teacher, tmp_path / "in" / "solved")
     grades = grade_folder(tmp_path / "in", teacher, limits=Limits(timeout=120), jobs=2)

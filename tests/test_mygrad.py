@@ -1,0 +1,308 @@
+"""The learner's engine, notebooks/mygrad.py: the teacher's version passes every self-check,
+agrees with the package on random programs and trains the digits; plausible mistakes get the hint
+that names them; the student release stubs every piece with a pointer, and grades to zero."""
+
+import csv
+import importlib.util
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab.classroom.__main__ import main
+from backproplab.classroom.release import release
+from backproplab.exercises.mygrad import STEPS, check_step
+
+SOURCE = Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py"
+TEXT = SOURCE.read_text()
+
+
+def load(text: str, name: str = "mygrad_under_test"):
+    """The module made from ``text`` (a version of mygrad.py)."""
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and friends look modules up by name
+    exec(compile(text, f"{name}.py", "exec"), module.__dict__)
+    return module
+
+
+def changed(old: str, new: str):
+    """The teacher's mygrad with one line changed: a plausible mistake."""
+    assert TEXT.count(old) == 1, old
+    return load(TEXT.replace(old, new))
+
+
+def check(module, step):
+    return check_step(step, module, own_op="softplus" if step == "12" else None)
+
+
+teacher = load(TEXT, "mygrad_teacher")
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_the_teachers_engine_passes_every_check(step):
+    assert check(teacher, step).passed, check(teacher, step)
+
+
+# ------------------------------------------------------------------ random programs
+UNARY = ["relu", "tanh", "sigmoid", "exp"]
+BINARY = ["+", "-", "*", "/"]
+
+
+def random_program(rng, T):
+    """A random graph on inputs of shapes (3, 4), (4,), (3, 1), with fan-out, broadcasting and
+    numbers on either side, built with the Tensor class ``T``; returns its leaves and nodes."""
+    values = [rng.uniform(0.5, 1.5, s) * rng.choice([-1, 1], s) for s in [(3, 4), (4,), (3, 1)]]
+    leaves = [T(v, requires_grad=True) for v in values]
+    nodes = list(leaves)
+    for _ in range(int(rng.integers(3, 8))):
+        a, b = (nodes[int(k)] for k in rng.integers(len(nodes), size=2))
+        kind = rng.integers(4)
+        if kind == 0:
+            nodes.append(getattr(a, UNARY[int(rng.integers(len(UNARY)))])())
+        elif kind == 1:
+            op = BINARY[int(rng.integers(3))]  # no division by a node that may be near 0
+            nodes.append(eval(f"a {op} b"))
+        elif kind == 2:
+            c = float(rng.uniform(1, 2))  # noqa: F841 (used in the eval below)
+            op = BINARY[int(rng.integers(4))]
+            left = rng.random() < 0.5 and op != "/"  # c / a: a may be near 0
+            nodes.append(eval(f"c {op} a") if left else eval(f"a {op} c"))
+        else:
+            nodes.append(a**2 if rng.random() < 0.5 else (a * a + 1.0).log())
+    return leaves, nodes[-1].sum() + nodes[-2].mean() * 0.5
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_gradients_agree_with_the_package_on_random_programs(seed):
+    results = []
+    for T in (teacher.Tensor, bl.Tensor):
+        leaves, loss = random_program(np.random.default_rng(seed), T)
+        loss.backward()
+        results.append((loss.data, [leaf.grad for leaf in leaves]))
+    (mine, my_grads), (theirs, their_grads) = results
+    np.testing.assert_allclose(mine, theirs, rtol=1e-10)
+    for g, h in zip(my_grads, their_grads):
+        np.testing.assert_allclose(0 if g is None else g, 0 if h is None else h, rtol=1e-9)
+
+
+def test_the_teachers_engine_trains_the_digits_to_97_percent():
+    data = bl.datasets.digits()
+    mg = load(TEXT, "mygrad_digits")  # a fresh file: its rng starts at seed 0
+    model = mg.MLP([64, 128, 10])
+    optimizer = mg.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        order = rng.permutation(len(data.X_train))
+        for start in range(0, len(order), 32):
+            batch = order[start : start + 32]
+            optimizer.zero_grad()
+            mg.cross_entropy(model(mg.Tensor(data.X_train[batch])), data.y_train[batch]).backward()
+            optimizer.step()
+    predicted = model(mg.Tensor(data.X_test)).data.argmax(axis=1)
+    assert np.mean(predicted == data.y_test) >= 0.97
+
+
+# ------------------------------------------------------------------ the student release
+def test_the_release_stubs_every_piece_with_a_pointer(tmp_path):
+    (tmp_path / "src").mkdir()
+    shutil.copy(SOURCE, tmp_path / "src" / "mygrad.py")
+    release(tmp_path / "src", tmp_path / "out")
+    text = (tmp_path / "out" / "mygrad.py").read_text()
+    assert "BEGIN SOLUTION" not in text and "x.grad + g" not in text
+    stubs = re.findall(r'raise NotImplementedError\("(.*)"\)', text)
+    assert len(stubs) == TEXT.count("### BEGIN SOLUTION") >= 25
+    for message in stubs:
+        assert re.search(r'see notebook \d\d, \\"Your engine\\"', message), message
+    student = load(text, "mygrad_student")
+    with pytest.raises(NotImplementedError, match="see notebook 03"):
+        student.Tensor(1.0)
+    for step in STEPS:
+        feedback = check(student, step)
+        assert feedback.status == "not done", feedback
+        assert "not done yet: do " in feedback.message and "Traceback" not in feedback.message
+    assert 'part 1 of "Your engine" in notebook 03 first' in check(student, "03").message
+
+
+def test_a_missing_earlier_piece_names_its_notebook():
+    no_sum_to_shape = TEXT.replace(
+        "    g = g.sum(axis=tuple(range(g.ndim - len(shape))))",
+        '    raise NotImplementedError("sum_to_shape: your code goes here, see notebook 05, '
+        '\\"Your engine\\", part 2")',
+    )
+    module = load(no_sum_to_shape)
+    assert check(module, "04").passed  # 04 needs no broadcasting
+    feedback = check(module, "07")
+    assert feedback.status == "not done"
+    assert 'part 2 of "Your engine" in notebook 05 first (`sum_to_shape`' in feedback.message
+
+
+def test_release_and_grading_round_trip(tmp_path):
+    """A solved mygrad scores full marks, the untouched release scores zero."""
+    teacher_dir = tmp_path / "teacher"
+    teacher_dir.mkdir()
+    shutil.copy(SOURCE, teacher_dir / "mygrad.py")
+    cells = [
+        nbformat.v4.new_code_cell(
+            "import mygrad\nfrom backproplab.exercises.mygrad import check_step"
+        )
+    ]
+    for step in ("03", "09"):
+        cell = nbformat.v4.new_code_cell(f'check_step("{step}", mygrad)')
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"mygrad-{step}-check", "points": 2}
+        cells.append(cell)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), teacher_dir / "engine.ipynb")
+    release(teacher_dir, tmp_path / "student")
+    for student, origin in [("solved", teacher_dir), ("stub", tmp_path / "student")]:
+        shutil.copytree(origin, tmp_path / "in" / student)
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(teacher_dir), "--csv", str(out)]
+    assert main([*command, "--timeout", "60"]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    assert [rows["solved"][f"mygrad-{s}"] for s in ("03", "09")] == ["2", "2"], rows
+    assert [rows["stub"][f"mygrad-{s}"] for s in ("03", "09")] == ["0", "0"], rows
+    assert rows["solved"]["problems"] == rows["stub"]["problems"] == ""
+
+
+# ------------------------------------------------------------------ plausible mistakes
+# (step, old line, new line, words the hint must contain)
+MISTAKES = [
+    # 03: Tensor, + and *
+    ("03", "self.data = np.asarray(data, dtype=np.float64)", "self.data = data", ["numpy array"]),
+    ("03", "lambda g: (g * y, g * x))", "lambda g: (g, g))", ["product is missing"]),
+    ("03", "lambda g: (g * y, g * x))", "lambda g: (g * x, g * y))", ["grows with x"]),
+    ("03", "lambda g: (g * y, g * x))", "lambda g: (y, x))", ["local gradient alone"]),
+    (
+        "03",
+        "(self, other), lambda g: (g, g))",
+        "(self, other), lambda g: (1.0 + 0 * g, 1.0 + 0 * g))",
+        ["1 everywhere"],
+    ),
+    # 04: toposort, backward, -, /, **
+    ("04", "x.grad = g if x.grad is None else x.grad + g", "x.grad = g", ["add up"]),
+    ("04", "lambda g: (g, -g))", "lambda g: (g, g))", ["wrong sign"]),
+    (
+        "04",
+        "(g / other.data, -g * out / other.data)",
+        "(g / other.data, g * out / other.data)",
+        ["wrong sign"],
+    ),
+    ("04", "(g * p * self.data ** (p - 1),)", "(g * p * self.data**p,)", ["power rule"]),
+    ("04", "(g * out * np.log(base),)", "(g * out,)", ["log(a)"]),
+    (
+        "04",
+        "return sorted(found.values(), key=lambda t: t.seq)",
+        "return list(found.values())",
+        ["toposort puts"],
+    ),
+    ("04", "for t in reversed(order):", "for t in order:", ["no gradient reached"]),
+    # 05: @, sum_to_shape, sum, mean
+    ("05", "    return g.sum(axis=ones, keepdims=True)", "    return g", ["summed back"]),
+    ("05", "g = g.sum(axis=tuple(range(g.ndim - len(shape))))", "pass", ["summed back"]),
+    ("05", "(g @ y.T, x.T @ g)", "(g @ y.T, x @ g.T)", ["raised ValueError"]),
+    (
+        "05",
+        "        return self.sum(axis) / n",
+        "        return self.sum(axis)",
+        ["times the right one"],
+    ),
+    (
+        "05",
+        "                g = np.expand_dims(g, axis)",
+        "                pass",
+        ["raised ValueError"],
+    ),
+    # 07: activations
+    ("07", "(g * (1 - out**2),)", "(g * (1 - self.data**2),)", ["output, not its input"]),
+    ("07", "(g * out * (1 - out),)", "(g * out,)", ["output, not its input"]),
+    ("07", "lambda g: (g * (x > 0),))", "lambda g: (g * x,))", ["0 elsewhere"]),
+    (
+        "07",
+        "(g * out,))\n        ### END SOLUTION\n\n    def log",
+        "(g * self.data,))\n        ### END SOLUTION\n\n    def log",
+        ["its own derivative"],
+    ),
+    ("07", "lambda g: (g / x,))", "lambda g: (g * x,))", ["1/x"]),
+    # 08: cross_entropy
+    (
+        "08",
+        "z = logits.data - logits.data.max(axis=1, keepdims=True)",
+        "z = logits.data",
+        ["overflows"],
+    ),
+    ("08", "(g * (np.exp(log_a) - y) / n,)", "(g * (np.exp(log_a) - y),)", ["mean over the batch"]),
+    ("08", "loss = -(log_a * y).sum() / n", "loss = -(log_a * y).sum()", ["sum over the batch"]),
+    ("08", "(g * (np.exp(log_a) - y) / n,)", "(g * np.exp(log_a) / n,)", ["one-hot"]),
+    # 09: Linear, MLP, SGD
+    (
+        "09",
+        "rng.standard_normal((n_out, n_in))",
+        "rng.standard_normal((n_in, n_out))",
+        ["(n_out, n_in)"],
+    ),
+    (
+        "09",
+        "        return self.layers[-1](x)",
+        "        return self.layers[-1](x).relu()",
+        ["no ReLU"],
+    ),
+    (
+        "09",
+        "        for p in self.params:\n            p.grad = None\n        ### END SOLUTION\n\n    def step",
+        "        pass\n        ### END SOLUTION\n\n    def step",
+        ["zero_grad"],
+    ),
+    (
+        "09",
+        "                v *= self.momentum\n",
+        "                v *= 0\n",
+        ["kept from one step"],
+    ),
+    (
+        "09",
+        "                v += p.grad\n",
+        "                v += (1 - self.momentum) * p.grad\n",
+        ["damped"],
+    ),
+    (
+        "09",
+        "                p.data -= self.lr * v",
+        "                p.data += self.lr * v",
+        ["uphill"],
+    ),
+    # 11: Residual
+    ("11", "return x + self.linear(x).relu()", "return self.linear(x).relu()", ["x + F(x)"]),
+    ("11", "return x + self.linear(x).relu()", "return (x + self.linear(x)).relu()", ["x + F(x)"]),
+    ("11", "return x + self.linear(x).relu()", "return x + self.linear(x)", ["x + F(x)"]),
+    # 12: Adam and the learner's own op
+    (
+        "12",
+        "m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)",
+        "m_hat, v_hat = m, v",
+        ["1 - beta^t"],
+    ),
+    ("12", "(np.sqrt(v_hat) + self.eps)", "np.sqrt(v_hat + self.eps)", ["outside the square root"]),
+    ("12", "        self.t += 1\n", "        self.t = 1\n", ["count the steps"]),
+    ("12", "(1 - beta2) * p.grad**2", "(1 - beta2) * p.grad", ["squares"]),
+    ("12", "(g / (1 + np.exp(-x)),)", "(g / (1 + np.exp(x)),)", ["central differences"]),
+]
+
+
+@pytest.mark.parametrize("step, old, new, words", MISTAKES)
+def test_a_plausible_mistake_gets_the_hint_that_names_it(step, old, new, words):
+    with np.errstate(all="ignore"):
+        feedback = check(changed(old, new), step)
+    assert feedback.status == "hint", feedback
+    for word in words:
+        assert word in feedback.message, feedback
+    assert "Traceback" not in feedback.message
+
+
+def test_at_least_three_mistakes_per_step():
+    counts = {step: sum(m[0] == step for m in MISTAKES) for step in STEPS}
+    assert min(counts.values()) >= 3, counts
