@@ -6,7 +6,7 @@ Three checks, from thorough to cheap:
   (f(x + eps) - f(x - eps)) / (2 eps): two forward passes per entry.
 * ``check_direction`` compares the gradient along one random direction v with
   (f(x + eps v) - f(x - eps v)) / (2 eps): two forward passes in all, for inputs of any size.
-* ``nudge_check`` is seed 001's check: nudge every parameter at once, and compare the change of
+* ``nudge_check`` nudges every parameter at once (notebook 06), and compares the change of
   the loss that the gradient predicts, sum(grad * nudge), with the change that really happens.
 
 Defaults, and why (they follow ``torch.autograd.gradcheck``):
@@ -202,7 +202,7 @@ def check_direction(
 
 @dataclass
 class NudgeReport:
-    """Seed 001's check: the change of the loss predicted by the gradient, and the actual one."""
+    """The change of the loss the gradient predicts for a nudge of every parameter, and the actual one."""
 
     loss_before: float
     loss_after: float
@@ -238,7 +238,7 @@ def nudge_check(
     """Nudge every parameter at once and compare predicted with actual change of the loss.
 
     ``loss_fn()`` computes the loss from ``params``. ``nudge`` is a number added to every entry
-    (seed 001 adds epsilon to all parameters), or one array per parameter, e.g. ``-lr * grad``
+    (the same small epsilon for all parameters), or one array per parameter, e.g. ``-lr * grad``
     for a gradient-descent step. Predicted change: sum over parameters of grad * nudge.
     The parameters and their ``.grad`` are left as they were.
     """
