@@ -202,7 +202,7 @@ def check_direction(
 
 @dataclass
 class NudgeReport:
-    """The change of the loss the gradient predicts for a nudge of every parameter, and the actual one."""
+    """What a nudge of every parameter does to the loss: predicted by the gradient, and actual."""
 
     loss_before: float
     loss_after: float
