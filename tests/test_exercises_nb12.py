@@ -210,7 +210,7 @@ def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True):
 
     class Softsign(bl.nn.Module):
         def forward(self, x):
-            return softsign(x)
+            return bl.apply(softsign, x)
 
     def train_digits(X, y):
         model = bl.nn.MLP([64, 64, 10], activation=Softsign, rng=0)
