@@ -140,16 +140,16 @@ def backward(
     ``hook(node, grads)``, if given, is called after each node has sent its gradients (the
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
-    seed = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
-    if grad is None and seed.size != 1 or not root.requires_grad or seed.shape != root.data.shape:
-        raise _bad_seed(root, grad, seed)
     order = toposort(root)
     stale = [t for t in order if t.op is None and t.grad is not None]  # from an earlier pass
     if stale and not accumulate:
         _warn_stale(stale)
     for node in order:  # intermediate gradients start fresh on every pass
         node.grad = None if node.op is not None else node.grad
-    root.grad = seed
+    seed = root.grad = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
+    if grad is None and seed.size != 1 or not root.requires_grad or seed.shape != root.data.shape:
+        root.grad = None
+        raise _bad_seed(root, grad, seed)
     if MODE.anomaly:
         hook = _checking_gradients(hook)
 
@@ -163,7 +163,8 @@ def backward(
             if x.modified > node.seq:  # changed in place after this node read it: g is stale
                 raise RuntimeError(_modified_message(x, node))
             if g is None or not x.requires_grad:
-                continue  # (so a rule's costly gradient that nobody needs is never computed)
+                continue
+            g = g() if callable(g) else g  # a costly gradient handed over as a function: now
             if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype != x.data.dtype:
                 g = _gradient_for(x, g, node)  # x's shape and dtype: broadcasting undone
             x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
@@ -191,10 +192,10 @@ def _bad_seed(root: Tensor, grad: object, seed: np.ndarray) -> Exception:
 
 
 def _gradient_for(x: Tensor, g: object, node: Tensor) -> np.ndarray:
-    """The rule's gradient for input ``x`` as an array of x's shape and dtype: computed now if
-    the rule handed it over as a function (see ``ops.Op``), summed back to x's shape where
-    broadcasting copied x (a rule may return the output's shape), or a clear error."""
-    g = np.asarray(g() if callable(g) else g, dtype=x.data.dtype)  # float32 stays float32
+    """The rule's gradient for input ``x`` as an array of x's shape and dtype: summed back to
+    x's shape where broadcasting copied x (a rule may return the output's shape), or a clear
+    error for a rule whose gradient cannot be x's."""
+    g = np.asarray(g, dtype=x.data.dtype)  # a float32 model keeps float32 gradients
     return g if g.shape == x.data.shape else _unbroadcast(g, x, node)
 
 
