@@ -34,6 +34,7 @@ from ..tensor import as_array
 __all__ = [
     "Feedback",
     "attempt",
+    "attempt_own",
     "close",
     "correct",
     "elementwise_slope",
@@ -100,6 +101,38 @@ def attempt(exercise: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     except Exception as error:  # the learner's code crashed: say how, in one line
         first_line = str(error).splitlines()[0] if str(error) else ""
         return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
+
+
+def attempt_own(exercise: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``attempt`` for an exercise the learner must write with numpy alone: an answer that calls
+    the package is refused, ``fn`` gets copies of the arrays (and lists of arrays) in ``args``
+    with numpy's warnings silenced (a check reports overflow as a hint), and an answer that
+    changes an input in place is refused. Returns the result or a Feedback."""
+    if uses_package(fn):
+        return hint(
+            exercise,
+            "your function calls the package (backproplab) to do the work: write it yourself, "
+            "with numpy only",
+        )
+    copies = [_copy(a) for a in args]
+    with np.errstate(all="ignore"):
+        result = attempt(exercise, fn, *copies)
+    for a, c in zip(args, copies):
+        pairs = zip(a, c) if isinstance(a, list) else [(a, c)]
+        if any(isinstance(u, np.ndarray) and not np.array_equal(u, v, equal_nan=True)
+               for u, v in pairs):  # fmt: skip
+            return hint(
+                exercise,
+                "your function changed one of its inputs in place (`*=`, `+=` or an assignment "
+                "into it): compute a new array; the caller still needs its inputs",
+            )
+    return result
+
+
+def _copy(a: Any) -> Any:
+    if isinstance(a, list):
+        return [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in a]
+    return np.array(a, copy=True) if isinstance(a, np.ndarray) else a
 
 
 def result_array(

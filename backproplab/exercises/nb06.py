@@ -20,42 +20,20 @@ with an exercise's signature to answer it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
-from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array, uses_package
+from . import (
+    Feedback,
+    attempt_own,
+    close,
+    correct,
+    hint,
+    numeric_gradient,
+    result_array,
+)
 
 __all__ = ["check_gd_predicted_change", "check_through_relu", "check_tiny_net_backward"]
-
-
-def _call(exercise: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Call the learner's ``fn`` on copies of ``args``: its result, or a Feedback (not done, a
-    crash, or an input changed in place)."""
-    if uses_package(fn):
-        return hint(
-            exercise,
-            "your function calls the package (backproplab) to do the work: write it yourself, "
-            "with numpy only",
-        )
-    copies = [[np.array(v, copy=True) for v in a] if isinstance(a, list) else np.array(a, copy=True)
-              for a in args]  # fmt: skip
-    try:
-        result = fn(*copies)
-    except NotImplementedError:
-        return not_done(exercise)
-    except Exception as error:  # the learner's code crashed: say how, in one line
-        first_line = str(error).splitlines()[0] if str(error) else ""
-        return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
-    for a, c in zip(args, copies):
-        pairs = zip(a, c) if isinstance(a, list) else [(a, c)]
-        if any(not np.array_equal(u, v) for u, v in pairs):
-            return hint(
-                exercise,
-                "your function changed one of its inputs in place (`*=`, `+=` or an assignment "
-                "into it): compute a new array; the caller still needs its inputs",
-            )
-    return result
 
 
 def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
@@ -68,7 +46,7 @@ def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarr
     dL_dh = np.array([0.4, -1.2, -0.8, 0.9, 0.0, 0.6])
     slope = np.where(z1 > 0, 1.0, 0.0)  # the ReLU's slope, 0 at the kink by convention
     want = dL_dh * slope
-    got = result_array(exercise, _call(exercise, through_relu, dL_dh, z1))
+    got = result_array(exercise, attempt_own(exercise, through_relu, dL_dh, z1))
     if isinstance(got, Feedback):
         return got
     if got.shape != want.shape:
@@ -114,7 +92,7 @@ def check_gd_predicted_change(
     linear_loss = lambda ps: sum(float((p * g).sum()) for p, g in zip(ps, grads))
     want = linear_loss([p - lr * g for p, g in zip(theta, grads)]) - linear_loss(theta)
 
-    got = _call(exercise, gd_predicted_change, grads, lr)
+    got = attempt_own(exercise, gd_predicted_change, grads, lr)
     if isinstance(got, Feedback):
         return got
     try:
@@ -188,7 +166,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
         n = len(X)
 
         want = _differences(X, Y, [W1, b1, W2, b2])
-        got = _call(exercise, tiny_net_backward, *params)
+        got = attempt_own(exercise, tiny_net_backward, *params)
         if isinstance(got, Feedback):
             return got
         if not isinstance(got, (tuple, list)) or len(got) != 4:

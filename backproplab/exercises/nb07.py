@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from . import (
     Feedback,
+    attempt_own,
     close,
     correct,
     elementwise_slope,
     hint,
-    not_done,
     numeric_gradient,
     result_array,
-    uses_package,
 )
 
 __all__ = [
@@ -36,34 +34,6 @@ __all__ = [
 ]
 
 _EPS = 1e-6
-
-
-def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Call the learner's ``fn`` on copies of ``args``: its result, or a Feedback (not done, the
-    package doing the work, a crash, or an input changed in place)."""
-    if uses_package(fn):
-        return hint(
-            name,
-            "your function calls the package (backproplab) to do the work: write the rule "
-            "yourself, with numpy only",
-        )
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with np.errstate(all="ignore"):
-            result = fn(*copies)
-    except NotImplementedError:
-        return not_done(name)
-    except Exception as error:  # the learner's code crashed: say how, in one line
-        first_line = str(error).splitlines()[0] if str(error) else ""
-        return hint(name, f"your code raised {type(error).__name__}: {first_line}")
-    for a, c in zip(args, copies):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, c, equal_nan=True):
-            return hint(
-                name,
-                "your function changed one of its inputs in place (`*=`, `+=` or an assignment "
-                "into it): compute a new array; the engine still needs its inputs",
-            )
-    return result
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -84,7 +54,7 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
     g = rng.standard_normal((3, 5))
     out = _sigmoid(x)
     expected = g * elementwise_slope(_sigmoid, x)
-    got = result_array(name, _call(name, sigmoid_backward, g, out), x.shape)
+    got = result_array(name, attempt_own(name, sigmoid_backward, g, out), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -122,7 +92,7 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
 
     at_kink = x == 0
     expected = g * np.where(at_kink, slope, elementwise_slope(leaky, x))
-    got = result_array(name, _call(name, leaky_relu_backward, g, x, slope), x.shape)
+    got = result_array(name, attempt_own(name, leaky_relu_backward, g, x, slope), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -172,7 +142,7 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
         s = _softmax(z)
         k = z.size
         expected = _jacobian(z)
-        got = result_array(name, _call(name, softmax_jacobian, s), (k, k))
+        got = result_array(name, attempt_own(name, softmax_jacobian, s), (k, k))
         if isinstance(got, Feedback):
             return got
         if close(got, expected):
@@ -210,7 +180,7 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
         return float(np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q))))
 
     expected = numeric_gradient(loss, p, eps=1e-8)
-    got = result_array(name, _call(name, binary_cross_entropy_grad, p, y), p.shape)
+    got = result_array(name, attempt_own(name, binary_cross_entropy_grad, p, y), p.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected, rtol=1e-4):
@@ -250,7 +220,7 @@ def check_gelu_backward(gelu_backward: Callable) -> Feedback:
     x[0, :3] = [0.0, 8.0, -8.0]  # the middle, and far out on both sides
     g = rng.standard_normal((3, 4))
     expected = g * elementwise_slope(_gelu, x)
-    got = result_array(name, _call(name, gelu_backward, g, x), x.shape)
+    got = result_array(name, attempt_own(name, gelu_backward, g, x), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):

@@ -15,11 +15,18 @@ package are refused (``uses_package``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from . import Feedback, close, correct, hint, not_done, numeric_gradient, result_array, uses_package
+from . import (
+    Feedback,
+    attempt_own,
+    close,
+    correct,
+    hint,
+    numeric_gradient,
+    result_array,
+)
 
 __all__ = [
     "check_cross_entropy_grad",
@@ -32,35 +39,6 @@ __all__ = [
 def _log_softmax(z: np.ndarray) -> np.ndarray:
     """log softmax along the last axis via numpy's log(e^a + e^b), which never overflows."""
     return z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
-
-
-def _call(name: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Call the learner's ``fn`` on copies of ``args`` with numpy's overflow warnings silenced
-    (the check reports overflow as a hint): the result, or a Feedback (not done, the package
-    doing the work, a crash, or an input changed in place)."""
-    if uses_package(fn):
-        return hint(
-            name,
-            "your function calls the package (backproplab) to do the work: write it yourself, "
-            "with numpy only",
-        )
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with np.errstate(all="ignore"):
-            result = fn(*copies)
-    except NotImplementedError:
-        return not_done(name)
-    except Exception as error:  # the learner's code crashed: say how, in one line
-        first_line = str(error).splitlines()[0] if str(error) else ""
-        return hint(name, f"your code raised {type(error).__name__}: {first_line}")
-    for a, c in zip(args, copies):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, c):
-            return hint(
-                name,
-                "your function changed one of its inputs in place (`-=`, `*=` or an assignment "
-                "into it): compute a new array; the caller still needs its logits",
-            )
-    return result
 
 
 _OVERFLOW = (
@@ -83,7 +61,7 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
     ):
         a = np.exp(_log_softmax(z))
         expected = numeric_gradient(lambda v: float(g @ np.exp(_log_softmax(v))), z)
-        got = result_array(name, _call(name, softmax_vjp, g, a), z.shape)
+        got = result_array(name, attempt_own(name, softmax_vjp, g, a), z.shape)
         if isinstance(got, Feedback):
             return got
         if close(got, expected):
@@ -113,7 +91,7 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     huge = np.array([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 5.0, -3.0]])
     results = {}
     for label, z in (("gentle", gentle), ("huge", huge)):
-        got = result_array(name, _call(name, stable_log_softmax, z), z.shape)
+        got = result_array(name, attempt_own(name, stable_log_softmax, z), z.shape)
         if isinstance(got, Feedback):
             return got
         results[label] = got
@@ -191,7 +169,7 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
         return float(-_log_softmax(z)[np.arange(n), labels].mean())
 
     expected = numeric_gradient(loss, _row_shifted(logits))
-    got = result_array(name, _call(name, cross_entropy_grad, logits, labels), logits.shape)
+    got = result_array(name, attempt_own(name, cross_entropy_grad, logits, labels), logits.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -223,7 +201,9 @@ def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
         return float(-(q * _log_softmax(z)).sum(axis=1).mean())
 
     expected = numeric_gradient(loss, _row_shifted(logits))
-    got = result_array(name, _call(name, label_smoothing_grad, logits, labels, eps), logits.shape)
+    got = result_array(
+        name, attempt_own(name, label_smoothing_grad, logits, labels, eps), logits.shape
+    )
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
