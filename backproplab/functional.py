@@ -207,8 +207,10 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
     """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1].
 
     Each log is clamped at -100, as in PyTorch, so p = 0 or 1 gives a finite loss (and a
-    confident right answer a loss of 0). Prefer ``binary_cross_entropy_with_logits`` on the raw
-    score: it never needs the clamp.
+    confident right answer a loss of 0). The gradient is PyTorch's, (p - y) / (N max(p (1 - p),
+    1e-12)): the exact derivative wherever p (1 - p) > 1e-12, and bounded closer to 0 and 1,
+    where it is no longer the slope of the clamped loss. Prefer
+    ``binary_cross_entropy_with_logits`` on the raw score: it needs neither clamp nor floor.
     """
     probability = probability if isinstance(probability, Tensor) else Tensor(probability)
     y = _binary_target("binary_cross_entropy: probability", probability, target)

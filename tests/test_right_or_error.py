@@ -261,3 +261,55 @@ def test_star_import_does_not_shadow_builtins():
     for name in ("sum", "max", "abs", "pow", "min"):
         assert name not in namespace
     assert "Tensor" in namespace and "cross_entropy" in namespace
+
+
+# --------------------------------------------------------------- every op at its special points
+@pytest.mark.parametrize(
+    "fn, x, want",
+    [
+        # kinks: the convention PyTorch uses, written out (a finite difference straddles the kink)
+        (lambda t: t.relu(), [0.0, -1.0, 2.0], [0.0, 0.0, 1.0]),
+        (lambda t: t.abs(), [0.0, -1.0, 2.0], [0.0, -1.0, 1.0]),
+        (lambda t: t.leaky_relu(0.1), [0.0, -1.0, 2.0], [0.1, 0.1, 1.0]),
+        # ties: the gradient is shared equally
+        (lambda t: t.max(), [1.0, 3.0, 3.0], [0.0, 0.5, 0.5]),
+        (lambda t: bl.maximum(t, bl.Tensor([2.0, 0.0, 5.0])), [2.0, 1.0, 5.0], [0.5, 1.0, 0.5]),
+        # saturation: no NaN, no overflow
+        (lambda t: t.sigmoid(), [1e4, -1e4, 0.0], [0.0, 0.0, 0.25]),
+        (lambda t: t.tanh(), [1e4, -1e4, 0.0], [0.0, 0.0, 1.0]),
+        (lambda t: t**2, [0.0, 1.0, -3.0], [0.0, 2.0, -6.0]),
+        (lambda t: t**0.5, [4.0, 1.0, 0.25], [0.25, 0.5, 1.0]),
+    ],
+)
+def test_ops_at_their_special_points(fn, x, want):
+    t = leaf(x)
+    fn(t).sum().backward()
+    np.testing.assert_allclose(t.grad, want, rtol=1e-12, atol=0)
+
+
+def test_losses_at_huge_logits_are_finite_and_right():
+    z = leaf([[1e4, -1e4, 0.0], [0.0, 0.0, 1e4]])
+    loss = bl.cross_entropy(z, np.array([0, 1]))
+    assert np.isfinite(loss.item())
+    assert loss.item() == pytest.approx(1e4 / 2)  # row 0 right and sure; row 1 off by 1e4
+    loss.backward()
+    np.testing.assert_allclose(z.grad, np.array([[0, 0, 0], [0, -1, 1]]) / 2, atol=1e-12)
+    z2 = leaf([1e4, -1e4, 0.0])
+    bl.binary_cross_entropy_with_logits(z2, np.array([1.0, 1.0, 0.0])).backward()
+    np.testing.assert_allclose(z2.grad, np.array([0.0, -1.0, 0.5]) / 3, atol=1e-12)
+
+
+def test_log_softmax_at_huge_logits():
+    z = leaf([1e4, -1e4, 0.0])
+    out = bl.log_softmax(z)
+    assert np.all(np.isfinite(out.data))
+    out[1].backward()  # d log p_1 / dz = e_1 - softmax
+    np.testing.assert_allclose(z.grad, [-1.0, 1.0, 0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [1e-6, 1 - 1e-6, 0.5])
+def test_binary_cross_entropy_gradcheck_near_zero_and_one(p):
+    # (below p(1 - p) = 1e-12 the gradient follows PyTorch's floored formula, as documented)
+    q = leaf([p, 1 - p])
+    y = np.array([1.0, 0.0])
+    assert bl.gradcheck(lambda t: bl.binary_cross_entropy(t, y), q, eps=min(p, 1 - p) / 10).passed
