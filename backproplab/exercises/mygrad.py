@@ -53,7 +53,8 @@ class _Stop(Exception):
 def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feedback:
     """Check the pieces notebook ``step`` adds to the learner's ``engine`` (the module mygrad).
 
-    For step "12", ``own_op`` names the learner's own op (a Tensor method of no arguments).
+    For step "12", ``own_op`` names the learner's own op (a Tensor method of no arguments); by
+    default, the name the engine's ``own_op()`` returns.
     """
     step = str(step).zfill(2)
     if step not in STEPS:
@@ -719,8 +720,10 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(12)
     settings = {"lr": 0.1, "betas": (0.9, 0.99), "eps": 1e-3}
     _check_optimizer(exercise, engine, "Adam", settings, rng)
-    if not own_op:
-        raise _Stop(hint(exercise, 'name your own op: check_step("12", mygrad, own_op="...")'))
+    if not own_op and callable(getattr(engine, "own_op", None)):
+        own_op = _call(exercise, engine.own_op)  # the name mygrad.own_op() returns
+    if not own_op or not isinstance(own_op, str):
+        raise _Stop(hint(exercise, "own_op() in mygrad.py should return your op's name, a str"))
     if own_op in ("relu", "tanh", "sigmoid", "exp", "log", "sum", "mean", "T"):
         raise _Stop(hint(exercise, f"{own_op} is one of the notebooks' ops: choose a new one"))
     x = rng.uniform(-2, 2, size=5)
