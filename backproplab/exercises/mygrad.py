@@ -80,9 +80,7 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
             part = f"part {found.group(2)} of " if found.group(2) else ""
             what = f'do {part}"Your engine" in notebook {found.group(1)} first'
         where = str(error).split(":")[0]
-        raise _Stop(
-            Feedback(exercise, "not done", f"not done yet: {what} (`{where}` in mygrad.py).")
-        ) from None
+        raise _Stop(Feedback(exercise, "not done", f"{what} (`{where}` in mygrad.py).")) from None
     except Exception as error:  # the learner's code crashed: say how, in one line
         line = str(error).splitlines()[0] if str(error) else ""
         raise _Stop(hint(exercise, f"your engine raised {type(error).__name__}: {line}")) from None
