@@ -45,3 +45,12 @@ def test_my_graph_may_not_call_backward():
 def test_another_function_without_tensors_may_not_build_one():
     calls = package_calls("fan_out", graph_by_hand)
     assert "backproplab.tensor.Tensor.__init__" in calls, calls
+
+
+def test_train_of_notebook_01_may_call_backward():
+    assert package_calls("train", graph_by_backward) == []
+
+
+def test_train_may_not_call_a_vjp_rule():
+    calls = package_calls("train", lambda: bl.ops.mul.vjp(1.0, 2.0, 3.0, 4.0))
+    assert calls == ["backproplab.ops.<lambda>"], calls  # the rule, called by the learner
