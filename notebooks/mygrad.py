@@ -191,6 +191,13 @@ class Tensor:
         ### END SOLUTION
 
 
+def own_op():
+    """The name of the op I added to Tensor in notebook 12 (a method with no arguments)."""
+    ### BEGIN SOLUTION see notebook 12, "Your engine", part 2
+    return "softplus"
+    ### END SOLUTION
+
+
 def as_tensor(x):
     """``x`` itself if it is a Tensor, else a constant Tensor holding it (no gradient)."""
     return x if isinstance(x, Tensor) else Tensor(x)

@@ -212,6 +212,12 @@ def test_trainable_init_accepts_he_for_width_48():
     assert feedback.passed, feedback
 
 
+def test_trainable_init_takes_the_learners_function():
+    assert nb10.check_trainable_init(lambda: np.sqrt(2 / 48)).passed
+    assert nb10.check_trainable_init(stub).status == "not done"  # the released my_std()
+    assert "vanishing" in nb10.check_trainable_init(lambda: 0.08).message
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [

@@ -38,7 +38,7 @@ def changed(old: str, new: str):
 
 
 def check(module, step):
-    return check_step(step, module, own_op="softplus" if step == "12" else None)
+    return check_step(step, module)  # step 12: the op named by the module's own_op()
 
 
 teacher = load(TEXT, "mygrad_teacher")
@@ -47,6 +47,14 @@ teacher = load(TEXT, "mygrad_teacher")
 @pytest.mark.parametrize("step", list(STEPS))
 def test_the_teachers_engine_passes_every_check(step):
     assert check(teacher, step).passed, check(teacher, step)
+
+
+def test_step_12_checks_the_op_own_op_names():
+    assert check_step("12", teacher, own_op="softplus").passed
+    feedback = check_step("12", teacher, own_op="tanh")
+    assert "one of the notebooks' ops" in feedback.message, feedback
+    renamed = changed('    return "softplus"\n', '    return "softpluss"\n')
+    assert "raised AttributeError" in check(renamed, "12").message
 
 
 # ------------------------------------------------------------------ random programs
@@ -125,7 +133,8 @@ def test_the_release_stubs_every_piece_with_a_pointer(tmp_path):
     for step in STEPS:
         feedback = check(student, step)
         assert feedback.status == "not done", feedback
-        assert "not done yet: do " in feedback.message and "Traceback" not in feedback.message
+        assert feedback.message.startswith("do ") and "Traceback" not in feedback.message
+        assert "not done yet" in str(feedback)
     assert 'part 1 of "Your engine" in notebook 03 first' in check(student, "03").message
 
 

@@ -53,7 +53,8 @@ class _Stop(Exception):
 def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feedback:
     """Check the pieces notebook ``step`` adds to the learner's ``engine`` (the module mygrad).
 
-    For step "12", ``own_op`` names the learner's own op (a Tensor method of no arguments).
+    For step "12", ``own_op`` names the learner's own op (a Tensor method of no arguments); by
+    default, the name the engine's ``own_op()`` returns.
     """
     step = str(step).zfill(2)
     if step not in STEPS:
@@ -79,9 +80,7 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
             part = f"part {found.group(2)} of " if found.group(2) else ""
             what = f'do {part}"Your engine" in notebook {found.group(1)} first'
         where = str(error).split(":")[0]
-        raise _Stop(
-            Feedback(exercise, "not done", f"not done yet: {what} (`{where}` in mygrad.py).")
-        ) from None
+        raise _Stop(Feedback(exercise, "not done", f"{what} (`{where}` in mygrad.py).")) from None
     except Exception as error:  # the learner's code crashed: say how, in one line
         line = str(error).splitlines()[0] if str(error) else ""
         raise _Stop(hint(exercise, f"your engine raised {type(error).__name__}: {line}")) from None
@@ -719,8 +718,10 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(12)
     settings = {"lr": 0.1, "betas": (0.9, 0.99), "eps": 1e-3}
     _check_optimizer(exercise, engine, "Adam", settings, rng)
-    if not own_op:
-        raise _Stop(hint(exercise, 'name your own op: check_step("12", mygrad, own_op="...")'))
+    if not own_op and callable(getattr(engine, "own_op", None)):
+        own_op = _call(exercise, engine.own_op)  # the name mygrad.own_op() returns
+    if not own_op or not isinstance(own_op, str):
+        raise _Stop(hint(exercise, "own_op() in mygrad.py should return your op's name, a str"))
     if own_op in ("relu", "tanh", "sigmoid", "exp", "log", "sum", "mean", "T"):
         raise _Stop(hint(exercise, f"{own_op} is one of the notebooks' ops: choose a new one"))
     x = rng.uniform(-2, 2, size=5)
