@@ -27,12 +27,15 @@ MAX_JACOBIAN = 4096  # output entries: a larger Tensor result is sent without it
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(wire.__file__))) + os.sep
 # What an exercise on Tensors may use: building a graph (Tensor methods, ops' forwards).
 _GRAPH_FILES = {_PACKAGE + name for name in ("tensor.py", "ops.py", "functional.py")}
-# The learner's functions that get no Tensor but whose exercise is to use the engine, by name:
-# "graph" may build a graph of Tensors as above (vjp rules and backward() stay forbidden),
-# "backward" may also call backward().
+# The learner's functions whose exercise is to use part of the package, by name: "graph" may
+# build a graph of Tensors as above (vjp rules and backward() stay forbidden), "backward" may also
+# call backward(), and "backproplab.module.function" may call that one function.
 _ENGINE_EXERCISES = {
     "my_graph": {"graph"},  # notebook 03's challenge: a graph, its gradients worked out by hand
     "train": {"graph", "backward"},  # notebook 01's challenge: gradient descent with backward()
+    # notebook 14: the conv backward from notebook 05's rule and the im2col/col2im it shows
+    "conv2d_weight_grad": {"backproplab.convolution.im2col"},
+    "conv2d_input_grad": {"backproplab.convolution.im2col", "backproplab.convolution.col2im"},
 }
 
 
@@ -192,6 +195,8 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             return  # L.backward() (Tensor.backward is autodiff.backward)
         where = code.co_filename[len(_PACKAGE) :].removesuffix(".py").replace(os.sep, ".")
         label = f"backproplab.{where}.{code.co_qualname}"
+        if label in allowed:
+            return  # a helper this exercise is meant to use
         if label not in forbidden:
             forbidden.append(label)
 
