@@ -79,6 +79,8 @@ def lab(tmp_path_factory):
         shutil.copy(notebook, root / notebook.name)
     for notebook in WIDGET_NOTEBOOKS:
         shutil.copy(notebook, root / RUN_ALL_DIR / notebook.name)
+    for folder in (root, root / RUN_ALL_DIR):  # the learner's engine, imported by the notebooks
+        shutil.copy(NOTEBOOKS / "mygrad.py", folder / "mygrad.py")
     page_config = {  # window.jupyterapp for the test (as galata does); no news pop-up
         "exposeAppInBrowser": True,
         "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True},
