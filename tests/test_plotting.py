@@ -143,7 +143,7 @@ def test_backward_steps_of_the_seed_example():
     assert x.grad is None and q.grad is None  # a pure function: no .grad was touched
     assert second.describe() == (
         "Step 2: q = add(x, y). upstream dL/dq = -4. local dq/dx = 1, so downstream "
-        "dL/dx = -4 * 1 = -4. local dq/dy = 1, so downstream dL/dy = -4 * 1 = -4."
+        "dL/dx = (-4) × 1 = -4. local dq/dy = 1, so downstream dL/dy = (-4) × 1 = -4."
     )
 
 
@@ -180,7 +180,7 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
     assert boxes["q"].get_bbox_patch().get_facecolor() == matplotlib.colors.to_rgba(
         plotting.ACTIVE_COLOR
     )
-    assert boxes["edge:x->q"].get_text() == "-4×1=-4"
+    assert boxes["edge:x->q"].get_text() == "(-4)×1=-4"
     assert boxes["edge:y->q"].get_text() == "-4×1=-4"
     assert boxes["z"].get_text().endswith("grad 3")  # known after step 1
     assert boxes["L"].get_bbox_patch().get_facecolor() == matplotlib.colors.to_rgba(

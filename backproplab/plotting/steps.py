@@ -79,7 +79,7 @@ class BackwardStep:
             elif loc is not None:
                 parts.append(
                     f"local d{self.node}/d{name} = {format_array(loc)}, so downstream "
-                    f"{d}/d{name} = {format_array(self.upstream)} * {format_array(loc)} "
+                    f"{d}/d{name} = {_factor(self.upstream)} × {_factor(loc)} "
                     f"= {format_array(down)}."
                 )
             else:
@@ -177,10 +177,16 @@ def draw_backward_step(
             continue
         text = format_array(down)
         if loc is not None:  # upstream x local = downstream, the chain rule on the edge
-            text = f"{format_array(s.upstream)}×{format_array(loc)}={text}"
+            text = f"{_factor(s.upstream)}×{_factor(loc)}={text}"
         labels[(name, s.node)] = text
     title = f"step {step + 1} of {len(steps)}: {s.node} = {s.op}, "
     title += f"upstream {format_array(s.upstream)}"
     finished = [earlier.node for earlier in steps[:step]]
     return draw_graph(root, grads=s.grads, highlight=[s.node], done=finished, edge_labels=labels,
                       title=title, ax=ax)  # fmt: skip
+
+
+def _factor(a: np.ndarray) -> str:
+    """A number written as a factor of a product: -4 becomes (-4), so that 1 × (-4) reads right."""
+    text = format_array(a)
+    return f"({text})" if text.startswith("-") else text
