@@ -181,7 +181,7 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
         plotting.ACTIVE_COLOR
     )
     assert boxes["edge:x->q"].get_text() == "(-4)×1=-4"
-    assert boxes["edge:y->q"].get_text() == "-4×1=-4"
+    assert boxes["edge:y->q"].get_text() == "(-4)×1=-4"
     assert boxes["z"].get_text().endswith("grad 3")  # known after step 1
     assert boxes["L"].get_bbox_patch().get_facecolor() == matplotlib.colors.to_rgba(
         plotting.DONE_COLOR
