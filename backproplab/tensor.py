@@ -368,4 +368,10 @@ def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:
             f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
             f"{array.dtype}; pass real numbers, nested lists of them or a numeric numpy array"
         )
-    return array.astype(dtype or np.float64, copy=False)
+    result = array.astype(dtype or np.float64, copy=False)
+    if result.dtype.kind != "f":
+        raise TypeError(
+            f"Tensor: dtype {result.dtype} is not a floating-point dtype; gradients need float32 "
+            f"or float64"
+        )
+    return result

@@ -313,3 +313,9 @@ def test_binary_cross_entropy_gradcheck_near_zero_and_one(p):
     q = leaf([p, 1 - p])
     y = np.array([1.0, 0.0])
     assert bl.gradcheck(lambda t: bl.binary_cross_entropy(t, y), q, eps=min(p, 1 - p) / 1000).passed
+
+
+@pytest.mark.parametrize("dtype", [np.int64, bool, np.complex128])
+def test_a_tensor_of_a_non_float_dtype_is_refused(dtype):
+    with pytest.raises(TypeError, match=r"^Tensor: dtype .* is not a floating-point dtype"):
+        bl.Tensor([1, 2], dtype=dtype)
