@@ -1,0 +1,89 @@
+"""Convolution layers: Conv2d, MaxPool2d, AvgPool2d, Flatten (PyTorch's names and NCHW layout)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..convolution import avg_pool2d, conv2d, max_pool2d
+from ..tensor import Tensor
+from .layers import init_weight
+from .module import Module, Parameter
+
+RngLike = np.random.Generator | int | None
+
+
+class Conv2d(Module):
+    """A 2-d convolution layer: ``conv2d(x, weight, bias, stride, padding)`` on images x of shape
+    (N, in_channels, H, W), as ``torch.nn.Conv2d``.
+
+    ``weight`` has shape (out_channels, in_channels, kh, kw): each output channel is a Linear
+    unit looking at one kh x kw window of all input channels, so its fan-in is
+    in_channels * kh * kw, and He init draws it with std sqrt(2 / fan-in) (``init`` as in
+    ``Linear``). The bias (one per output channel) starts at zero.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] = 0,
+        bias: bool = True,
+        init: str | float = "he",
+        rng: RngLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
+        fan_in = in_channels * kh * kw
+        w = init_weight(fan_in, out_channels, init, rng, dtype)  # (out, in * kh * kw)
+        self.weight = Parameter(w.reshape(out_channels, in_channels, kh, kw))
+        self.bias = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        bias = "" if self.bias is not None else ", bias=False"
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}{bias}"
+        )
+
+
+class MaxPool2d(Module):
+    """``max_pool2d(x, kernel_size, stride)``: the maximum of every window, channel by channel."""
+
+    def __init__(
+        self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
+    ) -> None:
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}"
+
+
+class AvgPool2d(MaxPool2d):
+    """``avg_pool2d(x, kernel_size, stride)``: the mean of every window, channel by channel."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride)
+
+
+class Flatten(Module):
+    """Flattens every axis from ``start_dim`` on: (N, C, H, W) -> (N, C * H * W) by default."""
+
+    def __init__(self, start_dim: int = 1) -> None:
+        self.start_dim = start_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.reshape(*x.shape[: self.start_dim], -1)

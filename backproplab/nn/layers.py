@@ -1,0 +1,339 @@
+"""Dense layers: Linear, activations, Sequential, MLP, ResidualBlock, deep networks, Dropout.
+
+Weight layout. ``Linear(n_in, n_out)`` stores ``weight`` with shape (n_out, n_in) -- the W of the
+derivations, z = W a + b with column vectors a (n_in,) and z (n_out,) -- and ``bias`` with shape
+(n_out,). Code works on a batch of row vectors, X of shape (batch, n_in), one example per row, so
+the same layer is Z = X @ W.T + b: row i of Z is (W x_i + b) transposed. dL/dW is then
+G.T @ X, the sum over the batch of the outer products delta_i a_i^T of the derivations.
+This is PyTorch's layout (``torch.nn.Linear``), so weights carry over unchanged. For speed the
+layer is one fused op, ``linear``, whose vjp is exactly those formulas.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import functional as F
+from .. import ops
+from ..tensor import Tensor, apply
+from .module import Module, Parameter
+
+RngLike = np.random.Generator | int | None
+
+
+# ------------------------------------------------------------------------------ initialisation
+INITS = ("he", "kaiming", "xavier", "glorot", "zeros")
+
+
+def init_weight(
+    n_in: int, n_out: int, init: str | float = "he", rng: RngLike = None, dtype: Any = np.float64
+) -> np.ndarray:
+    """A (n_out, n_in) weight matrix drawn from a zero-mean normal distribution.
+
+    ``init`` chooses the standard deviation:
+
+    * ``"he"`` / ``"kaiming"``: sqrt(2 / n_in). Keeps the variance of ReLU activations constant
+      from layer to layer (ReLU zeroes half of its inputs, the 2 makes up for it).
+    * ``"xavier"`` / ``"glorot"``: sqrt(2 / (n_in + n_out)). Keeps the variance of activations
+      and of gradients roughly constant for tanh/sigmoid-like (linear near 0) layers.
+    * a number: that standard deviation, e.g. ``0.01`` (too small for a deep net: try it).
+    * ``"zeros"``: all zeros (every unit then computes the same thing: symmetry is never broken).
+    """
+    if isinstance(init, numbers.Real) and not isinstance(init, bool):  # also numpy floats
+        std = float(init)
+    elif init in ("he", "kaiming"):
+        std = np.sqrt(2.0 / n_in)
+    elif init in ("xavier", "glorot"):
+        std = np.sqrt(2.0 / (n_in + n_out))
+    elif init == "zeros":
+        return np.zeros((n_out, n_in), dtype=dtype)
+    else:
+        raise ValueError(f"init_weight: unknown init {init!r}; use one of {INITS} or a std (float)")
+    return (np.random.default_rng(rng or 0).standard_normal((n_out, n_in)) * std).astype(dtype)
+
+
+# ------------------------------------------------------------------------ the fused linear op
+# ------------------------------------------------------------------------------------ layers
+class Linear(Module):
+    """z = W a + b for every row a of the input: ``forward(X) = X @ W.T + b``.
+
+    ``weight`` has shape (n_out, n_in) and ``bias`` (n_out,), as in the derivations (see the
+    module docstring). ``init`` is "he" (default), "xavier", "zeros" or a standard deviation;
+    the bias starts at zero. ``rng`` is a numpy Generator or a seed: pass one Generator to all
+    layers of a model so that each draws different numbers.
+
+    >>> layer = Linear(3, 2, rng=0)
+    >>> layer(Tensor(np.ones((5, 3)))).shape
+    (5, 2)
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        bias: bool = True,
+        init: str | float = "he",
+        rng: RngLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        if n_in < 1 or n_out < 1:
+            raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
+        self.n_in, self.n_out = n_in, n_out
+        self.weight = Parameter(init_weight(n_in, n_out, init, rng, dtype))
+        self.bias = Parameter(np.zeros(n_out, dtype=dtype)) if bias else None
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
+        try:
+            if self.bias is None:
+                return x @ self.weight.T  # (batch, n_in) @ (n_in, n_out) -> (batch, n_out)
+            return apply(ops.linear, x, self.weight, self.bias)  # X @ W.T + b, one node
+        except ops.ShapeError:
+            if x.shape[-1:] == (self.n_in,):
+                raise  # the shapes fit: the row's own message says what is wrong
+            raise ValueError(
+                f"Linear({self.n_in} -> {self.n_out}): input has shape {x.shape}, expected "
+                f"(batch, {self.n_in})"
+            ) from None
+
+    def extra_repr(self) -> str:
+        bias = f", bias {self.bias.shape}" if self.bias is not None else ", no bias"
+        return f"{self.n_in} -> {self.n_out}: weight {self.weight.shape}{bias}"
+
+
+class ReLU(Module):
+    """max(z, 0) elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """z where z > 0, else ``slope * z``: a small gradient survives for negative inputs."""
+
+    def __init__(self, slope: float = 0.01) -> None:
+        self.slope = slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, slope=self.slope)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-z) elementwise; its derivative is at most 1/4."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(z) elementwise; its derivative is at most 1."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanh(x)
+
+
+class Identity(Module):
+    """Returns its input unchanged (no activation)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+ACTIVATIONS: dict[str, Callable[[], Module]] = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "identity": Identity,
+}
+
+
+def make_activation(activation: str | Module | Callable[[], Module]) -> Module:
+    """An activation module from a name ("relu", "leaky_relu", "sigmoid", "tanh", "identity"),
+    a Module class (or any function returning a Module), or a Module instance (used as is)."""
+    if isinstance(activation, Module):
+        return activation
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"make_activation: unknown activation {activation!r}; use one of "
+                f"{tuple(ACTIVATIONS)} or a Module"
+            )
+        return ACTIVATIONS[activation]()
+    module = activation()
+    if not isinstance(module, Module):
+        raise TypeError(f"make_activation: {activation!r} did not build a Module")
+    return module
+
+
+class Sequential(Module):
+    """Modules applied one after the other: ``Sequential(f, g, h)(x) == h(g(f(x)))``."""
+
+    def __init__(self, *layers: Module) -> None:
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, not a Module")
+        self.layers = list(layers)
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The layers, named by position: "0", "1", ... (as in PyTorch)."""
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
+
+    def forward(self, x: Tensor) -> Tensor:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i: int | slice) -> Module:
+        if isinstance(i, slice):  # model[:-1] is a Sequential of those layers (the same objects)
+            return Sequential(*self.layers[i])
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: Linear, activation, Linear, activation, ..., Linear.
+
+    ``sizes`` lists the widths from input to output, e.g. ``MLP([64, 128, 64, 10])`` has two
+    hidden layers. The last layer has no activation: it returns logits for ``cross_entropy``.
+
+    >>> MLP([64, 128, 64, 10], activation="relu", init="he", rng=0).num_parameters()
+    17226
+    """
+
+    def __init__(
+        self,
+        sizes: list[int],
+        activation: str | Module | Callable[[], Module] = "relu",
+        init: str | float = "he",
+        rng: RngLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        if len(sizes) < 2:
+            raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
+        rng = np.random.default_rng(rng or 0)  # one Generator for every layer
+        layers: list[Module] = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
+            if i < len(sizes) - 2:
+                layers.append(_fresh(activation))
+        super().__init__(*layers)
+        self.sizes = list(sizes)
+
+
+def _fresh(activation: str | Module | Callable[[], Module]) -> Module:
+    """A new activation module per layer (an instance passed in is copied by its class)."""
+    if isinstance(activation, Module):
+        clone = object.__new__(type(activation))
+        clone.__dict__.update(vars(activation))
+        return clone
+    return make_activation(activation)
+
+
+class ResidualBlock(Module):
+    """H(x) = x + F(x), with F(x) = activation(W x + b) of shape (width,) -> (width,).
+
+    Backward, the chain rule gives dH/dx = I + dF/dx: the gradient reaches x through the
+    identity even when dF/dx has vanished. Compare a plain layer, H(x) = F(x), in
+    ``deep_network(..., residual=False)``: the two differ only by the ``x +``.
+
+    Forward, every block adds F(x) to x, so the size of x grows with depth. With ReLU and He
+    init it grows by about 1.6x per block (30 blocks: ~1e6, and the logits overflow). Real
+    ResNets keep it in check with normalisation layers or by starting F near zero; here, use a
+    small init for deep residual stacks (e.g. ``init=0.05``: 30 blocks then grow x only ~15x).
+    """
+
+    def __init__(
+        self,
+        width: int,
+        activation: str | Module | Callable[[], Module] = "relu",
+        init: str | float = "he",
+        rng: RngLike = None,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.f = Sequential(
+            Linear(width, width, init=init, rng=rng, dtype=dtype), _fresh(activation)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.f(x)
+
+
+def deep_network(
+    depth: int,
+    width: int,
+    residual: bool = False,
+    activation: str | Module | Callable[[], Module] = "relu",
+    init: str | float = "he",
+    n_in: int = 64,
+    n_out: int = 10,
+    rng: RngLike = None,
+    dtype: Any = np.float64,
+) -> Sequential:
+    """A deep network: Linear(n_in, width), then ``depth`` hidden layers of width ``width``,
+    then Linear(width, n_out) returning logits.
+
+    Each hidden layer is ``activation(W x + b)`` (plain) or ``x + activation(W x + b)``
+    (``residual=True``, a ResidualBlock): the same parameters, the same initialisation, and
+    one ``x +`` of difference. ``depth`` counts the hidden layers, so the network has
+    ``depth + 2`` Linear layers. The defaults fit the 8x8 digits (64 inputs, 10 classes).
+    """
+    if depth < 0 or width < 1:
+        raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
+    rng = np.random.default_rng(rng or 0)  # one Generator for every layer
+    layers: list[Module] = [
+        Linear(n_in, width, init=init, rng=rng, dtype=dtype),
+        _fresh(activation),
+    ]
+    for _ in range(depth):
+        if residual:
+            layers.append(ResidualBlock(width, activation, init=init, rng=rng, dtype=dtype))
+        else:
+            layers.append(
+                Sequential(
+                    Linear(width, width, init=init, rng=rng, dtype=dtype), _fresh(activation)
+                )
+            )
+    layers.append(Linear(width, n_out, init=init, rng=rng, dtype=dtype))
+    return Sequential(*layers)
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode, zero each value with probability ``p`` and scale the
+    kept ones by 1 / (1 - p), so that the expected output equals the input; in evaluation mode,
+    return the input unchanged (nothing to rescale at test time).
+
+    The zeros are drawn from ``rng`` (a numpy Generator or a seed, as elsewhere in the package):
+    the same seed gives the same masks. Backward, the gradient flows through the kept values,
+    scaled by the same 1 / (1 - p) (the mask is a constant of the ``mul`` node).
+    """
+
+    def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p = p
+        self.rng = np.random.default_rng(rng or 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0:
+            return x
+        if self.p == 1:  # every value dropped (and nothing to scale)
+            return x * np.zeros(x.shape, dtype=x.dtype)
+        keep = self.rng.random(x.shape) >= self.p
+        return x * (keep / (1 - self.p)).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,170 @@
+"""``Parameter`` and ``Module``: a function with parameters, found by walking its attributes.
+
+A ``Module`` finds its parameters by looking at its own attributes: a ``Parameter``, another
+``Module``, or a list/tuple of them. Nothing is registered by hand, so a layer is written the way
+you would write the math.
+
+NB: PyTorch's ``nn.Module`` registers parameters in ``__setattr__``; walking attributes on demand
+does the same job in fewer lines for a small package.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import ArrayLike, Tensor, as_array
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module learns: ``requires_grad=True`` always, found by ``parameters()``.
+
+    It is an ordinary Tensor in every other way (a subclass, so ``isinstance(p, Tensor)`` holds);
+    the class only marks "this is trained" for Module's attribute walk and for the optimizers.
+    The data is copied, so the optimizer's in-place updates never touch the array you passed.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: ArrayLike, name: str | None = None, dtype: Any = None) -> None:
+        data = np.array(as_array(data), dtype=dtype)  # a copy this Parameter owns
+        super().__init__(data, requires_grad=True, name=name)
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+class Module:
+    """Base class of every layer and model: override ``forward``; call the module to run it.
+
+    Parameters are found by walking attributes (in the order they were set): Parameters,
+    Modules and lists/tuples of either. ``named_parameters()`` gives dotted names such as
+    ``blocks.0.weight`` (attribute ``blocks``, item 0, its ``weight``).
+    """
+
+    training: bool = True
+    buffer_names: tuple[str, ...] = ()  # arrays kept but not learned (BatchNorm's running stats)
+
+    def forward(self, *args: Any) -> Any:
+        """The computation; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.forward(*args)
+
+    # ---------------------------------------------------------------- finding the parameters
+    def named_children(self) -> list[tuple[str, Module]]:
+        """The direct sub-modules with their attribute names (list items are ``name.i``)."""
+        children = []
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                children.append((name, value))
+            elif isinstance(value, (list, tuple)):
+                children += [
+                    (f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module)
+                ]
+        return children
+
+    def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
+        """This module and every module inside it, depth first, with dotted names ("" is self)."""
+        found = [(prefix, self)]
+        for name, child in self.named_children():
+            found += child.named_modules(f"{prefix}.{name}" if prefix else name)
+        return found
+
+    def named_parameters(self) -> list[tuple[str, Parameter]]:
+        """Every Parameter with its dotted name, e.g. ``("blocks.0.weight", p)``, each once."""
+        found: list[tuple[str, Parameter]] = []
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, value in vars(module).items():
+                values = value if isinstance(value, (list, tuple)) else [value]
+                for i, v in enumerate(values):
+                    if isinstance(v, Parameter) and id(v) not in seen:
+                        seen.add(id(v))
+                        full = name if values is not value else f"{name}.{i}"
+                        found.append((f"{prefix}.{full}" if prefix else full, v))
+        return found
+
+    def parameters(self) -> list[Parameter]:
+        """Every Parameter, each once (the list an optimizer takes)."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """The total number of learned numbers."""
+        return sum(p.size for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (sets ``.grad`` to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # ------------------------------------------------------------------------------ modes
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on this module and every module
+        inside it. ``BatchNorm1d``/``BatchNorm2d`` (batch statistics vs running averages) and
+        ``Dropout`` (random zeros vs identity) read ``self.training``; the other layers behave
+        the same in both modes. ``fit`` trains in training mode and evaluates in evaluation
+        mode. Returns self."""
+        for _, m in self.named_modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode, ``train(False)``. Returns self."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------- saving and restoring
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """Arrays a module keeps but does not learn (the attributes named in ``buffer_names``,
+        such as BatchNorm's ``running_mean``), with dotted names. Optimizers never see them;
+        ``state_dict`` saves them. (NB: PyTorch calls them buffers, made by ``register_buffer``.)"""
+        return [
+            (f"{prefix}.{name}" if prefix else name, getattr(module, name))
+            for prefix, module in self.named_modules()
+            for name in module.buffer_names
+        ]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's values and every buffer, keyed by dotted name."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy values saved by ``state_dict`` back in; names and shapes must match."""
+        params = dict(self.named_parameters())
+        buffers = dict(self.named_buffers())
+        if set(params) | set(buffers) != set(state):
+            known = set(params) | set(buffers)
+            missing, extra = sorted(known - set(state)), sorted(set(state) - known)
+            raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}")
+        for name, current in [*params.items(), *buffers.items()]:
+            value = np.asarray(state[name])
+            if value.shape != current.shape:
+                raise ValueError(
+                    f"load_state_dict: '{name}' has shape {current.shape}, the saved value "
+                    f"{value.shape}"
+                )
+            if name in buffers:
+                current[...] = value  # in place: the layer keeps its own array
+            else:
+                current.data = value.astype(current.dtype, copy=True)
+                current.mark_modified()  # graphs built with the old value cannot backpropagate
+
+    # ---------------------------------------------------------------------------- display
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's one-line repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)

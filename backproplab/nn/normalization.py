@@ -1,0 +1,91 @@
+"""Normalization layers: BatchNorm1d, BatchNorm2d (running averages as buffers), LayerNorm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..normalization import batch_norm, layer_norm
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    """Batch normalization with a learned scale ``weight`` (gamma, starts at 1) and shift
+    ``bias`` (beta, starts at 0), one per channel, and running averages of the mean and
+    variance (``running_mean`` starts at 0, ``running_var`` at 1): plain arrays, not Parameters,
+    so optimizers leave them alone; they are buffers (``named_buffers``) and ``state_dict``
+    saves them. In training mode (``train()``) the layer normalizes with the batch's statistics
+    and updates the running averages; in evaluation mode (``eval()``) it uses the averages."""
+
+    buffer_names = ("running_mean", "running_var")
+    dims: tuple[int, ...] = ()  # the numbers of axes the layer accepts
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = Parameter(np.ones(num_features, dtype=dtype))
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.running_mean = np.zeros(num_features, dtype=dtype)
+        self.running_var = np.ones(num_features, dtype=dtype)
+
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.weight.dtype)
+        if x.ndim not in self.dims:
+            shapes = " or ".join(["(N, C)", "(N, C, L)", "(N, C, H, W)"][d - 2] for d in self.dims)
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): expected an input of shape "
+                f"{shapes}, got {x.shape}"
+            )
+        return batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias,
+            self.training, self.momentum, self.eps,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over features: input (N, C) (or (N, C, L)), each of the C features
+    normalized over the batch. See ``batch_norm``."""
+
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over image channels: input (N, C, H, W), each channel normalized over the
+    batch and all pixels (N * H * W values). See ``batch_norm``."""
+
+    dims = (4,)
+
+
+class LayerNorm(Module):
+    """Layer normalization over the last axes, ``normalized_shape`` (an int for the last axis
+    alone), with a learned ``weight`` (starts at 1) and ``bias`` (starts at 0) of that shape.
+    The same in training and evaluation. See ``layer_norm``."""
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape, self.eps = tuple(shape), eps
+        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
