@@ -4,10 +4,13 @@ A program starts from two or three leaves with shapes that broadcast against eac
 applies a drawn sequence of ops, each to tensors drawn from everything computed so far (so a
 tensor is often reused: fan-out). The ops include broadcasting arithmetic, reductions over
 negative axes, transposes with negative axes, and indexing with repeated indices. A failure
-shrinks to a small program. ``HYPOTHESIS_EXAMPLES`` raises the count for a longer run.
+shrinks to a small program. 150 programs run by default; ``RANDOM_PROGRAMS=5000 python -m pytest
+tests/test_random_programs.py`` runs a longer search.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from hypothesis import given, settings
@@ -92,7 +95,7 @@ def run(program, arrays):
     return values[-1].sum() + 0.0 * sum(v.sum() for v in values[: len(arrays)])
 
 
-@settings(max_examples=150)
+@settings(max_examples=int(os.environ.get("RANDOM_PROGRAMS", "150")))
 @given(programs())
 def test_random_programs_match_finite_differences(program):
     shapes, _, seed = program
