@@ -6,7 +6,7 @@ Builds the scalar graph micrograd is made for -- neurons tanh(sum_i w_i x_i + b)
 one scalar op per node -- then backpropagates it, and prints microseconds per node (best of
 several runs). Goal: <= 7.5 us per node on the 2-core machine. For reference, measured earlier on
 that machine: PyTorch with 0-d tensors ~12 us, micrograd ~34 us (and micrograd's recursive
-topological sort fails past a depth of ~1000). A deep chain is timed too, to show no recursion limit.
+topological sort fails past a depth of ~1000). A deep chain is timed too: no recursion limit.
 """
 
 from __future__ import annotations
