@@ -304,7 +304,11 @@ def test_every_explorer_notebook_is_run_in_the_browser():
 def test_run_all_and_move_the_slider(lab, browser, notebook):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{lab}/lab/tree/{RUN_ALL_DIR}/{notebook.name}")
+        # a workspace of its own, reset: not the tabs the rendering tests left open (each would
+        # start a kernel and slow this page down)
+        page.goto(
+            f"{lab}/lab/workspaces/run-{notebook.stem}/tree/{RUN_ALL_DIR}/{notebook.name}?reset"
+        )
         page.wait_for_function(
             "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
             " && window.jupyterapp.shell.currentWidget.sessionContext"
