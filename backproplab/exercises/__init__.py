@@ -35,6 +35,7 @@ __all__ = [
     "Feedback",
     "attempt",
     "attempt_own",
+    "changed_input",
     "close",
     "correct",
     "elementwise_slope",
@@ -127,6 +128,21 @@ def attempt_own(exercise: str, fn: Callable[..., Any], *args: Any) -> Any:
                 "into it): compute a new array; the caller still needs its inputs",
             )
     return result
+
+
+def changed_input(
+    exercise: str, originals: dict[str, np.ndarray], passed: dict[str, np.ndarray]
+) -> Feedback | None:
+    """A hint if the learner's function changed one of the arrays it was ``passed`` (compared
+    with the ``originals``, by name) in place, else None."""
+    for key, value in originals.items():
+        if not np.array_equal(value, passed[key]):
+            return hint(
+                exercise,
+                f"your function changed its input {key} in place: compute new arrays and leave "
+                "the inputs as they were (the rest of the computation still needs them).",
+            )
+    return None
 
 
 def _copy(a: Any) -> Any:

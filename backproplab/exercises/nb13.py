@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt, close, correct, hint, result_array
+from . import Feedback, attempt, changed_input, close, correct, hint, result_array
 
 __all__ = ["check_batch_norm_backward", "check_fold_batch_norm", "check_layer_norm_backward"]
 
@@ -52,18 +52,6 @@ def _pieces(x: np.ndarray, axis: int, ddof: int = 0) -> tuple[np.ndarray, np.nda
     mu = x.mean(axis=axis, keepdims=True)
     sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + EPS)
     return (x - mu) / sigma, sigma
-
-
-def _unchanged(name: str, originals: dict[str, np.ndarray], passed: dict[str, np.ndarray]):
-    """A hint if the learner's function changed one of its input arrays in place, else None."""
-    for key, value in originals.items():
-        if not np.array_equal(value, passed[key]):
-            return hint(
-                name,
-                f"your function changed its input {key} in place: compute new arrays and "
-                "leave the inputs as they were (the forward pass may still need them).",
-            )
-    return None
 
 
 def _three(name: str, result: object, shapes: dict[str, tuple[int, ...]], shared: str):
@@ -125,7 +113,7 @@ def _compare(
     got = _three(name, result, {"dx": (n, d), "dgamma": (d,), "dbeta": (d,)}, "the batch")
     if isinstance(got, Feedback):
         return got
-    changed = _unchanged(name, case, passed)
+    changed = changed_input(name, case, passed)
     if changed is not None:
         return changed
     expected = dict(zip(("dx", "dgamma", "dbeta"), _engine_norm_grads(g, x, gamma, axis)))

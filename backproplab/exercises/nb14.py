@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
+from . import Feedback, attempt, changed_input, close, correct, hint, numeric_gradient, result_array
 
 __all__ = ["check_conv2d_input_grad", "check_conv2d_weight_grad", "check_max_pool2d_backward"]
 
@@ -35,18 +35,6 @@ def _weight_grad_fd(g: np.ndarray, x: np.ndarray, weight: np.ndarray, padding: i
 def _input_grad_fd(g: np.ndarray, x: np.ndarray, weight: np.ndarray, padding: int) -> np.ndarray:
     """dL/dx for L = sum(g * conv(x, weight)), by central differences."""
     return numeric_gradient(lambda v: float((g * _conv(v, weight, padding)).sum()), x)
-
-
-def _unchanged(name: str, originals: dict[str, np.ndarray], passed: dict[str, np.ndarray]):
-    """A hint if the learner's function changed an input array in place, else None."""
-    for key, value in originals.items():
-        if not np.array_equal(value, passed[key]):
-            return hint(
-                name,
-                f"your function changed its input {key} in place: compute new arrays and leave "
-                "the inputs as they were.",
-            )
-    return None
 
 
 def _inputs(rng: np.random.Generator, padding: int) -> dict[str, np.ndarray]:
@@ -83,7 +71,7 @@ def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
         got = result_array(name, got, weight.shape, "dW")
         if isinstance(got, Feedback):
             return got
-        changed = _unchanged(name, case, passed)
+        changed = changed_input(name, case, passed)
         if changed is not None:
             return changed
         if close(got, expected):
@@ -160,7 +148,7 @@ def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
         got = result_array(name, got, x.shape, "dx")
         if isinstance(got, Feedback):
             return got
-        changed = _unchanged(name, case, passed)
+        changed = changed_input(name, case, passed)
         if changed is not None:
             return changed
         if close(got, expected):
@@ -218,7 +206,7 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     got = result_array(name, got, x.shape, "dx")
     if isinstance(got, Feedback):
         return got
-    changed = _unchanged(name, case, passed)
+    changed = changed_input(name, case, passed)
     if changed is not None:
         return changed
     if not close(got, expected):
