@@ -315,3 +315,10 @@ def test_a_plausible_mistake_gets_the_hint_that_names_it(step, old, new, words):
 def test_at_least_three_mistakes_per_step():
     counts = {step: sum(m[0] == step for m in MISTAKES) for step in STEPS}
     assert min(counts.values()) >= 3, counts
+
+
+def test_an_engine_that_borrows_the_package_is_refused():
+    borrowed = load(TEXT + "\nfrom backproplab import Tensor as Tensor\n", "mygrad_borrowed")
+    feedback = check_step("03", borrowed)
+    assert feedback.status == "hint" and "uses backproplab itself (Tensor)" in feedback.message
+    assert teacher.__dict__.get("bl") is None  # the teacher's engine is numpy only
