@@ -251,7 +251,7 @@ def _batch(logits):
 def _binary_cross_entropy(p, *, target):
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped at -100 as PyTorch does
         log_p, log_q = np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
-    return -(target * log_p + (1 - target) * log_q).mean()
+    return 0.0 - (target * log_p + (1 - target) * log_q).mean()  # 0.0 -: never -0.0
 
 
 def _binary_cross_entropy_vjp(g, out, p, *, target):
