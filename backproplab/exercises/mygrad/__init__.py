@@ -1,0 +1,59 @@
+"""Self-checks for the learner's own engine, ``notebooks/mygrad.py``, one per notebook step.
+
+``check_step("04", mygrad)`` checks what notebook 04 asks the learner to add (see the table in
+``STEPS``). Each check writes random small programs as data (fan-out, numbers on either side,
+broadcasting where the step has it), runs them on the learner's engine through ``mygrad.run``
+(values, gradients, toposort's order, as arrays) and replays them on the package's engine; the
+first node whose value or gradient differs is named, with a hint about the mistake. The
+optimizers are checked through ``mygrad.fit`` against their update rules written out here in
+numpy, and the learner's own op of notebook 12 against central differences of its own forward.
+
+The learner's engine gets data only (lists, arrays, numbers, strings), so the same check runs in
+the notebook and in the grader. A piece that is still a stub raises NotImplementedError with a
+pointer ("see notebook 04, "Your engine", part 1"): the check says which part to do first.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from .. import Feedback, correct, hint
+from ._calls import _package_names, _Stop
+from ._steps import _CHECKS
+
+__all__ = ["STEPS", "check_step"]
+
+STEPS = {
+    "03": "Tensor, + and *",
+    "04": "toposort, backward, -, / and **",
+    "05": "@, sum_to_shape, sum and mean",
+    "07": "relu, tanh, sigmoid, exp and log",
+    "08": "cross_entropy",
+    "09": "Linear, MLP and SGD",
+    "11": "Residual",
+    "12": "Adam and your own op",
+}
+
+
+def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feedback:
+    """Check the pieces notebook ``step`` adds to the learner's ``engine`` (the module mygrad).
+
+    For step "12", ``own_op`` names the learner's own op (a Tensor method of no arguments); by
+    default, the name the engine's ``own_op()`` returns.
+    """
+    step = str(step).zfill(2)
+    if step not in STEPS:
+        raise ValueError(f"check_step: no step {step!r}; the steps are {', '.join(STEPS)}")
+    exercise = f"mygrad {step} ({STEPS[step]})"
+    borrowed = _package_names(engine)
+    if borrowed:
+        return hint(
+            exercise,
+            f"your engine uses backproplab itself ({', '.join(borrowed)}): the point is to build "
+            "it yourself, with numpy only",
+        )
+    try:
+        _CHECKS[step](exercise, engine, own_op)
+    except _Stop as stop:
+        return stop.feedback
+    return correct(exercise, "your engine agrees with the package on every value and gradient.")

@@ -1,0 +1,81 @@
+"""The check of the learner's optimizers: ``mygrad.fit``'s path against the update rule
+written out in numpy, and the plausible wrong rules (``_VARIANTS``) a hint can name."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from .. import close, hint
+from ._calls import _arrays, _call, _Stop
+
+
+def _check_optimizer(
+    exercise: str, engine: ModuleType, name: str, settings: dict, rng: np.random.Generator
+) -> None:
+    params = [rng.standard_normal((2, 3)), rng.standard_normal(3)]
+    rows = [[rng.uniform(0.5, 2, size=p.shape) for p in params] for _ in range(4)]
+    path = _call(exercise, engine.fit, name, [p.copy() for p in params], rows, settings)
+    want = _update_rule(name, settings, params, rows)
+    for t, (got, right) in enumerate(zip(path, want)):
+        got = _arrays(exercise, got, "a parameter")
+        if all(close(g, w) for g, w in zip(got, right)):
+            continue
+        what = f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})"
+        for label, variant in _VARIANTS[name].items():
+            wrong = _update_rule(name, settings, params, rows, variant)[t]
+            if all(np.allclose(g, w, equal_nan=True) for g, w in zip(got, wrong)):
+                raise _Stop(hint(exercise, f"{what}, step {t + 1}: {label}"))
+        raise _Stop(hint(exercise, f"{what}: the parameters after step {t + 1} are off"))
+
+
+# the mistakes the hints name: a variant of the update rule -> what it says
+_VARIANTS = {
+    "SGD": {
+        "the gradients pile up from step to step: zero_grad must clear them": "no_zero",
+        "the parameters move uphill: a step goes against the gradient": "uphill",
+        "momentum has no effect: the velocity must be kept from one step to the next": "no_memory",
+        "the velocity is damped by (1 - momentum); PyTorch's rule adds the gradient itself": (
+            "damped"
+        ),
+    },
+    "Adam": {
+        "the first steps are too small: the averages start at 0 and need dividing by "
+        "1 - beta^t": "no_bias_correction",
+        "eps belongs outside the square root, added to sqrt(v_hat)": "eps_inside",
+        "t must count the steps (1, 2, 3, ...)": "t_fixed",
+        "v averages the squares of the gradients": "v_not_squared",
+        "the gradients pile up from step to step: zero_grad must clear them": "no_zero",
+    },
+}
+
+
+def _update_rule(name: str, settings: dict, params: list, rows: list, variant: str = "") -> list:
+    """The optimizer's path on L = sum(c * p * p) (gradient 2 c p), written out in numpy."""
+    ps = [p.copy() for p in params]
+    state = [np.zeros_like(p) for p in ps], [np.zeros_like(p) for p in ps]
+    grads = [np.zeros_like(p) for p in ps]
+    path = []
+    for t, row in enumerate(rows, start=1):
+        for i, (p, c) in enumerate(zip(ps, row)):
+            g = 2 * c * p + (grads[i] if variant == "no_zero" else 0)
+            grads[i] = g
+            m, v = state[0][i], state[1][i]
+            if name == "SGD":
+                mu = settings.get("momentum", 0.0) * (variant != "no_memory")
+                m[...] = mu * m + (1 - mu if variant == "damped" else 1) * g
+                p -= settings["lr"] * m * (-1 if variant == "uphill" else 1)
+            else:
+                (b1, b2), eps, lr = settings["betas"], settings["eps"], settings["lr"]
+                k = 1 if variant == "t_fixed" else t
+                m[...] = b1 * m + (1 - b1) * g
+                v[...] = b2 * v + (1 - b2) * (g if variant == "v_not_squared" else g * g)
+                m_hat, v_hat = m / (1 - b1**k), v / (1 - b2**k)
+                if variant == "no_bias_correction":
+                    m_hat, v_hat = m, v
+                root = np.sqrt(v_hat + eps) if variant == "eps_inside" else np.sqrt(v_hat) + eps
+                root = np.maximum(root, 1e-12)  # the "v not squared" variant can make v < 0
+                p -= lr * m_hat / root
+        path.append([p.copy() for p in ps])
+    return path

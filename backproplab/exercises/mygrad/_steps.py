@@ -1,0 +1,289 @@
+"""The checks of each notebook step (``_CHECKS``), from notebook 03's Tensor, + and * to
+notebook 12's Adam and the learner's own op; ``check_step`` picks one by its step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .. import close, hint
+from ._calls import _arrays, _call, _Stop
+from ._compare import _compare, _forward_only
+from ._hints import _local_hint
+from ._optimizers import _check_optimizer
+from ._programs import _SYMBOL, _inputs, _Program, _random_steps
+
+
+def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(3)
+    made = _call(exercise, engine.run, [], [[1, 2, 3]], "forward")[0][0]
+    if not isinstance(made, np.ndarray) or made.dtype != np.float64:
+        raise _Stop(
+            hint(
+                exercise,
+                "Tensor([1, 2, 3]).data should be a numpy array of floats "
+                f"(float64), not a {type(made).__name__}",
+            )
+        )
+    for name in ("add", "mul"):
+        x, y = _inputs(rng, [(4,), (4,)], low=-1)
+        for args in [(0, 1), (0, 2.5), (-1.5, 0)]:  # numbers on either side
+            _forward_only(exercise, engine, _Program([x, y], [(name, *args, {})]))
+        g = rng.uniform(0.5, 2, size=4)  # an upstream gradient that is not 1
+        grads = _call(exercise, engine.run, [(name, 0, 1, {})], [x, y], "vjp", g)[1]
+        grads = _arrays(exercise, grads, "a gradient")
+        want = [g, g] if name == "add" else [g * y, g * x]
+        symbol = _SYMBOL[name]
+        if len(grads) != 2:
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"the vjp of x {symbol} y should return two gradients, "
+                    f"one per input; yours returned {len(grads)}",
+                )
+            )
+        for who, got, w, other in [("x", grads[0], want[0], y), ("y", grads[1], want[1], x)]:
+            if got is not None and got.shape == w.shape and close(got, w):
+                continue
+            head = f"the gradient of {who} in x {symbol} y is off"
+            if name == "add" and close(got, np.ones(4)):
+                raise _Stop(
+                    hint(
+                        exercise,
+                        f"{head}: it is 1 everywhere; the local gradient "
+                        "must be multiplied by the upstream gradient",
+                    )
+                )
+            if name == "mul" and close(got, g):
+                raise _Stop(
+                    hint(
+                        exercise,
+                        f"{head}: it reached {who} unchanged; the local "
+                        "gradient of a product is missing",
+                    )
+                )
+            if name == "mul" and close(got, other):
+                raise _Stop(
+                    hint(
+                        exercise,
+                        f"{head}: it is the local gradient alone; multiply it "
+                        "by the upstream gradient",
+                    )
+                )
+            if name == "mul" and close(got, g * (x if who == "x" else y)):
+                raise _Stop(
+                    hint(
+                        exercise,
+                        f"{head}: it grows with {who} itself; the local "
+                        "gradient of a product is the *other* input",
+                    )
+                )
+            raise _Stop(hint(exercise, f"{head}: " + _local_hint(name, "", got, w, None, None)))
+
+
+def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(4)
+    ops = ["add", "sub", "mul", "truediv", "pow", "rpow"]
+    fixed = [  # the typical slips, one op at a time, each with fan-out
+        [("mul", 0, 0, {}), ("add", 2, 0, {}), ("mul", 3, 1, {})],
+        [("sub", 0, 1, {}), ("sub", 1, 2, {}), ("mul", 3, 0, {})],
+        [("truediv", 0, 1, {}), ("truediv", 2.0, 1, {}), ("add", 2, 3, {}), ("mul", 4, 0, {})],
+        [("pow", 0, 3.0, {}), ("pow", 2.0, 1, {}), ("mul", 2, 3, {})],
+    ]
+    for steps in fixed:
+        _compare(exercise, engine, _Program(_inputs(rng, [()] * 2), steps), check_order=True)
+    for _ in range(6):
+        steps = _random_steps(rng, 3, ops, 7)
+        _compare(exercise, engine, _Program(_inputs(rng, [(3,)] * 3), steps), check_order=True)
+
+
+def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(5)
+    shapes = [(4, 3), (3,), (4, 1), (3, 2)]
+    fixed = [
+        [("add", 0, 1, {}), ("mul", 4, 2, {}), ("sum", 5, {})],  # broadcasting undone
+        [("matmul", 0, 3, {}), ("mul", 4, 4, {}), ("sum", 5, {})],
+        [("mul", 0, 0, {}), ("sum", 4, {"axis": 1}), ("mul", 5, 5, {}), ("sum", 6, {})],
+        [("mul", 0, 0, {}), ("sum", 4, {"axis": 0}), ("mul", 5, 1, {}), ("sum", 6, {})],
+        [("mul", 0, 0, {}), ("mean", 4, {"axis": 0}), ("mul", 5, 1, {}), ("mean", 6, {})],
+        [("mul", 0, 2, {}), ("mean", 4, {}), ("mul", 5, 1, {}), ("sum", 6, {})],
+    ]
+    for steps in fixed:
+        _compare(exercise, engine, _Program(_inputs(rng, shapes, low=-1), steps), False)
+    for _ in range(5):  # (4, 3), (3,) and (4, 1) broadcast together; (3, 2) is for @
+        steps = []
+        for name, a, b, d in _random_steps(rng, 3, ["add", "mul", "sub"], 4):
+            a, b = (v + 1 if type(v) is int and v > 2 else v for v in (a, b))  # x3 is for @
+            steps.append((name, a, b, d))
+        last = 3 + len(steps)
+        steps += [("add", last, 0, {}), ("matmul", last + 1, 3, {}), ("mean", last + 2, {})]
+        _compare(exercise, engine, _Program(_inputs(rng, shapes, low=-1), steps), False)
+
+
+def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(7)
+    for name in ("relu", "tanh", "sigmoid", "exp", "log"):
+        x = _inputs(rng, [(5,)], low=-1 if name != "log" else 0.5)
+        x[0][0] = 0.2  # one small input: not where the slopes of tanh and its input agree
+        weights = rng.uniform(0.5, 2, size=5)  # an upstream gradient that is not 1
+        steps = [(name, 0, {}), ("mul", 1, weights, {}), ("sum", 2, {})]
+        _compare(exercise, engine, _Program(x, steps), check_order=False)
+    big = [np.array([-800.0, -30.0, 0.5, 30.0, 800.0])]
+    _compare(exercise, engine, _Program(big, [("sigmoid", 0, {}), ("sum", 1, {})]), False)
+    for _ in range(4):
+        steps = [
+            ("mul", 0, 1, {}),
+            ("tanh", 2, {}),
+            ("exp", 0, {}),
+            ("add", 4, 3, {}),
+            ("sigmoid", 5, {}),
+            ("log", 6, {}),
+            ("relu", 1, {}),
+            ("mul", 7, 8, {}),
+            ("sum", 9, {}),
+        ]
+        _compare(exercise, engine, _Program(_inputs(rng, [(3, 2), (2,)], -1), steps), False)
+
+
+def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(8)
+    for scale in (1.0, 3.0):
+        x, w = rng.standard_normal((6, 4)), rng.standard_normal((4, 5)) * scale
+        labels = rng.integers(0, 5, size=6)
+        steps = [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})]
+        _compare(exercise, engine, _Program([x, w], steps), False)
+    gap = np.array([[0.0, 800.0, 0.0], [1000.0, 0.0, -5.0]])  # confidently wrong, then right
+    steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0]), {})]
+    _compare(exercise, engine, _Program([gap], steps), False)
+
+
+def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(9)
+    x, labels = rng.standard_normal((5, 4)), rng.integers(0, 3, size=5)
+    _layer_shapes(exercise, engine, "Linear", [("Linear", 0, 4, 3, {})], [(3, 4), (3,)], x)
+    program = _Program([x], [("Linear", 0, 4, 3, {}), ("cross_entropy", 3, labels, {})])
+    _compare(exercise, engine, program, False)
+    sizes = [4, 6, 5, 3]
+    shapes = [(6, 4), (6,), (5, 6), (5,), (3, 5), (3,)]
+    _layer_shapes(exercise, engine, "MLP", [("MLP", 0, sizes, {})], shapes, x)
+    program = _Program([x], [("MLP", 0, sizes, {}), ("cross_entropy", 7, labels, {})])
+    _compare(exercise, engine, program, False)
+    for momentum in (0.0, 0.9):
+        _check_optimizer(exercise, engine, "SGD", {"lr": 0.1, "momentum": momentum}, rng)
+
+
+def _layer_shapes(
+    exercise: str, engine: ModuleType, name: str, steps: list, shapes: list, x: np.ndarray
+) -> None:
+    try:
+        values = _call(exercise, engine.run, steps, [x], "forward")[0]
+    except _Stop as stop:
+        if stop.feedback.status != "hint":
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                f"{name} on a batch of shape {x.shape}: "
+                f"{stop.feedback.message}; a weight's layout is (n_out, n_in), "
+                "and a layer computes Z = X Wᵀ + b",
+            )
+        ) from None
+    params = _arrays(exercise, values[1:-1], "a parameter")
+    if len(params) != len(shapes):
+        raise _Stop(
+            hint(
+                exercise,
+                f"{name}(...).parameters() has {len(params)} tensors; "
+                f"expected {len(shapes)}: a weight and a bias per layer",
+            )
+        )
+    for k, (p, shape) in enumerate(zip(params, shapes)):
+        what = "weight" if k % 2 == 0 else "bias"
+        if p is None or p.shape != shape:
+            got = None if p is None else p.shape
+            layout = " (n_out, n_in)" if what == "weight" else " (n_out,)"
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"the {what} of layer {k // 2 + 1} of {name} has shape "
+                    f"{got}; the layout is{layout}: {shape}",
+                )
+            )
+    if not np.any(params[0]):
+        raise _Stop(
+            hint(
+                exercise,
+                f"the weights of {name} start at 0: every unit would learn the "
+                "same thing; start them random",
+            )
+        )
+
+
+def _step_11(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 4))
+    _layer_shapes(exercise, engine, "Residual", [("Residual", 0, 4, {})], [(4, 4), (4,)], x)
+    steps = [("Residual", 0, 4, {}), ("Residual", 3, 4, {}), ("tanh", 6, {}), ("sum", 7, {})]
+    _compare(exercise, engine, _Program([x], steps), False)
+
+
+def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(12)
+    settings = {"lr": 0.1, "betas": (0.9, 0.99), "eps": 1e-3}
+    _check_optimizer(exercise, engine, "Adam", settings, rng)
+    if not own_op and callable(getattr(engine, "own_op", None)):
+        own_op = _call(exercise, engine.own_op)  # the name mygrad.own_op() returns
+    if not own_op or not isinstance(own_op, str):
+        raise _Stop(hint(exercise, "own_op() in mygrad.py should return your op's name, a str"))
+    if own_op in ("relu", "tanh", "sigmoid", "exp", "log", "sum", "mean", "T"):
+        raise _Stop(hint(exercise, f"{own_op} is one of the notebooks' ops: choose a new one"))
+    x = rng.uniform(-2, 2, size=5)
+    eps = 1e-6
+    inputs = [x] + [x + eps * e for e in np.eye(5)] + [x - eps * e for e in np.eye(5)]
+    steps = [(own_op, k, {}) for k in range(len(inputs))]
+    values = _arrays(exercise, _call(exercise, engine.run, steps, inputs, "forward")[0], "a value")
+    outs = values[len(inputs) :]
+    if any(v is None or v.shape != outs[0].shape for v in outs):
+        raise _Stop(hint(exercise, f"{own_op} gives outputs of different shapes for one input"))
+    numeric = np.stack([(outs[1 + j] - outs[6 + j]).ravel() / (2 * eps) for j in range(5)], 1)
+    if not np.any(numeric):
+        raise _Stop(
+            hint(
+                exercise,
+                f"{own_op} does not depend on its input: choose an op that "
+                "does, so that there is a gradient to check",
+            )
+        )
+    seed = rng.standard_normal(outs[0].shape)
+    result = _call(
+        exercise,
+        engine.run,
+        [(own_op, 0, {}), ("mul", 1, seed, {}), ("sum", 2, {})],
+        [x],
+        "backward",
+    )
+    got = _arrays(exercise, [result[1][0]], "a gradient")[0]
+    want = seed.ravel() @ numeric
+    if got is None or got.shape != x.shape or not close(got, want, rtol=1e-4, atol=1e-6):
+        raise _Stop(
+            hint(
+                exercise,
+                f"the gradient of {own_op} disagrees with central differences "
+                "of its own forward: check its vjp",
+            )
+        )
+
+
+_CHECKS: dict[str, Callable[[str, ModuleType, Any], None]] = {
+    "03": _step_03,
+    "04": _step_04,
+    "05": _step_05,
+    "07": _step_07,
+    "08": _step_08,
+    "09": _step_09,
+    "11": _step_11,
+    "12": _step_12,
+}
