@@ -11,6 +11,11 @@ numpy, and the learner's own op of notebook 12 against central differences of it
 The learner's engine gets data only (lists, arrays, numbers, strings), so the same check runs in
 the notebook and in the grader. A piece that is still a stub raises NotImplementedError with a
 pointer ("see notebook 04, "Your engine", part 1"): the check says which part to do first.
+
+The parts, one idea a module: ``_calls`` (calling the learner's engine), ``_programs``
+(programs as data and the package's run of them), ``_hints`` (what a wrong number says),
+``_compare`` (the learner's run against the package's), ``_optimizers`` (SGD and Adam against
+their update rules) and ``_steps`` (the check of each step).
 """
 
 from __future__ import annotations
