@@ -6,23 +6,17 @@
 
 ``release`` (release.py) replaces each solution between nbgrader's markers by a stub;
 ``grade`` (grading.py) runs each submitted notebook in a sandboxed kernel (_sandbox.py, _kernel.py)
-and judges the learner's functions with the teacher's checks in its own process (_wire.py and
-_kernel_side.py carry the data between the two).
+and judges the learner's functions with the teacher's checks (_source.py) in its own process
+(_check.py; _session.py, _wire.py and _kernel_side.py carry the data between the two); the scores
+and feedback are written by _reports.py.
 Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), and
 nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """
 
-from .grading import (
-    CheckResult,
-    Limits,
-    NotebookGrade,
-    feedback_text,
-    grade_folder,
-    grade_notebook,
-    load_source,
-    scores_csv,
-    scores_table,
-)
+from ._grades import CheckResult, NotebookGrade
+from ._reports import feedback_text, scores_csv, scores_table
+from ._source import load_source
+from .grading import Limits, grade_folder, grade_notebook
 from .release import ReleaseError, release, strip_solutions, student_notebook
 
 __all__ = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .grading import Limits, grade_folder, scores_table
+from ._reports import scores_table
+from .grading import Limits, grade_folder
 from .release import ReleaseError, release
 
 

@@ -12,7 +12,7 @@ Values that are not plain data travel as markers the other side resolves:
   ``requires_grad``, name, op name, input indices); the kernel rebuilds it, and a node it sends
   back is referred to by index, so the grader gets its own Tensor object back;
 * a callable the grader passes (a check's ``f``, a table of local derivatives) as a number: the
-  kernel calls it through the grader (see grading.py), so the call runs and counts in the grader.
+  kernel calls it through the grader (see _session.py), so the call runs and counts in the grader.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 import nbformat
 
-from .grading import feedback_status
+from ._reports import feedback_status
 
 __all__ = ["feedback_grades", "use_feedback_grades"]
 

@@ -1,0 +1,39 @@
+"""What grading produces: the verdict of one exercise and the grade of one submitted notebook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["CheckResult", "NotebookGrade"]
+
+
+@dataclass
+class CheckResult:
+    """One exercise of one submission: its verdict and the points it earned."""
+
+    exercise: str  # the check cell's grade_id without a trailing "-check"
+    points: float  # what the teacher's source says it is worth
+    score: float  # points if correct, else 0
+    status: str  # "correct", "hint", "not done", "package", "error", "timeout" or "not run"
+    message: str = ""
+
+
+@dataclass
+class NotebookGrade:
+    """The result of grading one submitted notebook."""
+
+    student: str
+    notebook: str  # the submitted file's name
+    checks: list[CheckResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    teacher: str = ""  # the teacher notebook it was matched to ("" if none)
+
+    @property
+    def score(self) -> float:
+        """The points earned over all checks."""
+        return sum(check.score for check in self.checks)
+
+    @property
+    def points(self) -> float:
+        """The points available over all checks."""
+        return sum(check.points for check in self.checks)

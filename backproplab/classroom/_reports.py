@@ -1,0 +1,166 @@
+"""The reports of a grading: the scores (CSV file, CSV text, terminal table) and the feedback.
+
+Also ``feedback_status``, which reads the verdict a check cell's stored outputs show (for
+nbgrader_support; the grader itself never trusts outputs).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from backproplab.exercises import Feedback
+
+from ._grades import NotebookGrade
+from ._source import TeacherNotebook
+
+__all__ = ["ScoresFile", "feedback_status", "feedback_text", "scores_csv", "scores_table"]
+
+
+def _verdict(status: str) -> str:
+    """How a verdict reads inside a Feedback's text, e.g. ": ✔ correct — ", taken from Feedback."""
+    text = str(Feedback("EXERCISE", status, "MESSAGE"))  # "EXERCISE: ✔ correct — MESSAGE"
+    return text[len("EXERCISE") : -len("MESSAGE")]
+
+
+_VERDICTS = {status: _verdict(status) for status in ("correct", "hint", "not done")}
+
+
+def _header(exercises: list[str]) -> list[str]:
+    return ["student", *exercises, "score", "points", "problems"]
+
+
+def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> list[str]:
+    """One student's row: a score per exercise ("" if never graded), totals, problems."""
+    checks = {c.exercise: c for g in grades for c in g.checks}
+    cells = [f"{checks[e].score:g}" if e in checks else "" for e in exercises]
+    score = sum(g.score for g in grades)
+    problems = "; ".join(f"{g.notebook}: {p}" for g in grades for p in g.problems)
+    return [grades[0].student, *cells, f"{score:g}", f"{points:g}", problems]
+
+
+class ScoresFile:
+    """The scores CSV, rewritten whole after each student (to a temporary file in the same
+    folder, then renamed over it): a killed grader leaves every finished row, and whatever a
+    submission wrote to that path in the meantime is replaced by the grader's rows."""
+
+    def __init__(self, path: Path | None, exercises: list[str]) -> None:
+        self.path = path
+        self.rows = [_header(exercises)]
+        self.exercises = exercises
+        self.lock = threading.Lock()
+        self._write()
+
+    def _write(self) -> None:
+        if self.path is None:
+            return
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+        handle, temporary = tempfile.mkstemp(prefix=".scores-", dir=self.path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(buffer.getvalue())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, self.path)
+
+    def add(self, grades: list[NotebookGrade], points: float) -> None:
+        with self.lock:
+            self.rows.append(_row(grades, self.exercises, points))
+            self._write()
+
+    def close(self) -> None:
+        with self.lock:
+            self._write()
+
+
+def _table(grades: list[NotebookGrade]) -> tuple[list[str], list[list[str]]]:
+    exercises: list[str] = []
+    by_student: dict[str, list[NotebookGrade]] = {}
+    available: dict[str, float] = {}
+    for grade in grades:
+        by_student.setdefault(grade.student, []).append(grade)
+        for check in grade.checks:
+            if check.exercise not in exercises:
+                exercises.append(check.exercise)
+            available[check.exercise] = check.points
+    points = sum(available.values())
+    rows = [_row(gs, exercises, points) for gs in by_student.values()]
+    return _header(exercises), rows
+
+
+def scores_csv(grades: list[NotebookGrade]) -> str:
+    """The scores as CSV: one row per student, one column per exercise, then the totals."""
+    header, rows = _table(grades)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def scores_table(grades: list[NotebookGrade]) -> str:
+    """The scores as an aligned plain-text table, for the terminal."""
+    header, rows = _table(grades)
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(text.ljust(width) for text, width in zip(row, widths)) for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+_MARKS = {"correct": "✔", "hint": "✘", "not done": "…"}
+
+
+def feedback_text(
+    student: str, grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None
+) -> str:
+    """The feedback to hand back to one student: per exercise its verdict and hint, then the
+    problems the grader met (like nbgrader's generate_feedback, as plain text)."""
+    lines = [f"Feedback for {student}", ""]
+    graded = {g.teacher for g in grades if g.teacher}
+    for teacher in teachers or []:
+        if teacher.name not in graded:
+            lines += [f"{teacher.name}: not handed in (0 of {teacher.points:g} points)", ""]
+    for grade in grades:
+        title = grade.teacher or grade.notebook
+        lines.append(
+            f"{title} (handed in as {grade.notebook}): {grade.score:g} of {grade.points:g}"
+        )
+        for check in grade.checks:
+            mark = _MARKS.get(check.status, "✘")
+            text = check.message or check.status
+            lines.append(f"  {mark} {check.exercise} ({check.score:g}/{check.points:g}): {text}")
+        for problem in grade.problems:
+            lines.append(f"  ! {problem}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def feedback_status(outputs: list) -> tuple[str, str]:
+    """The verdict a check cell's stored ``outputs`` show: (status, the line that says so).
+
+    Used by nbgrader_support (nbgrader reads outputs); this grader does not trust outputs.
+    Status is "correct" only if at least one Feedback was displayed and every one says correct;
+    "error" if the cell raised; "not run" if it shows no Feedback at all.
+    """
+    verdicts: list[tuple[str, str]] = []
+    for output in outputs:
+        if output.get("output_type") == "error":
+            return "error", f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        if output.get("output_type") == "stream":
+            text = output.get("text", "")
+        else:
+            text = output.get("data", {}).get("text/plain", "")
+        for line in "".join(text).splitlines():
+            for status, verdict in _VERDICTS.items():
+                if verdict in line:
+                    verdicts.append((status, line.strip()))
+    if not verdicts:
+        return "not run", "the check displayed no feedback"
+    wrong = [verdict for verdict in verdicts if verdict[0] != "correct"]
+    return wrong[0] if wrong else verdicts[0]

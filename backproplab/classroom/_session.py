@@ -1,0 +1,240 @@
+"""The grader's side of one student's kernel: calls sent as data, answers read back as data.
+
+A teacher's check runs in the grader with each exercise function bound to a ``Proxy``: calling it
+sends the arguments to the kernel as data (_wire.py: JSON and .npy, never pickle, Tensor graphs as
+lists of nodes), the kernel calls the student's function (_kernel_side.py), and the result and the
+arguments after the call come back as data. A function the check passes (a check's ``f``) stays in
+the grader: the kernel asks for it to be called, and ``_callback`` runs it here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _wire as wire
+from ._kernel import Kernel, KernelDied
+from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME
+
+__all__ = ["Budget", "GradingStop", "ModuleProxy", "Proxy", "Session"]
+
+
+class GradingStop(BaseException):
+    """The grader could not get an answer from the kernel (not the student's exception).
+
+    A BaseException, so that a check's ``attempt`` (which catches Exception) lets it through.
+    """
+
+
+class Budget:
+    """The notebook's time budget, and the time one cell or call may take within it."""
+
+    def __init__(self, cell_timeout: float, seconds: float) -> None:
+        self.cell_timeout = cell_timeout
+        self.end = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def timeout(self) -> float:
+        return max(0.0, min(self.cell_timeout, self.end - time.monotonic()))
+
+    def spent(self) -> bool:
+        return time.monotonic() >= self.end
+
+
+def _exception(type_name: str, message: str) -> BaseException:
+    """The student's exception, rebuilt by name (a fresh class: nothing of theirs is imported)."""
+    if type_name == "NotImplementedError":
+        return NotImplementedError(message)
+    name = type_name if type_name.isidentifier() else "Exception"
+    return type(name, (Exception,), {})(message)
+
+
+class Session:
+    """Calls into one student's kernel on behalf of the teacher's checks."""
+
+    def __init__(self, kernel: Kernel, budget: Budget) -> None:
+        self.kernel = kernel
+        self.budget = budget
+        self.package_calls: list[str] = []  # forbidden calls seen during the current check
+        self.broken = ""  # why the kernel cannot be used any more ("" while it can)
+
+    def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        if self.budget.spent():
+            raise GradingStop("the notebook's time budget was spent before this check")
+        nodes: list[Any] = []
+        node_index: dict[int, int] = {}
+        functions: list[Callable] = []
+
+        def tensor(t: Any) -> int:
+            _add_graph(t, nodes, node_index)
+            return node_index[id(t)]
+
+        def function(f: Callable) -> int:
+            functions.append(f)
+            return len(functions) - 1
+
+        encode = wire.Encoder(tensor=tensor, function=function)
+        try:
+            request = {"args": encode(list(args)), "kwargs": encode(kwargs)}
+        except wire.WireError as error:
+            raise GradingStop(f"the grader cannot send this check's arguments: {error}") from None
+        request["nodes"] = [
+            {
+                "data": wire.array_to_text(t.data),
+                "rg": bool(t.requires_grad),
+                "name": t.name,
+                "op": None if t.op is None else str(getattr(t.op, "name", "op")),
+                "inputs": [node_index[id(p)] for p in t.inputs],
+            }
+            for t in nodes
+        ]
+        code = (
+            "__import__('backproplab.classroom._kernel_side', fromlist=['call'])"
+            f".call(globals(), {name!r}, {wire.dumps(request)!r})"
+        )
+
+        def answer(prompt: str) -> str:
+            return _callback(prompt, functions)
+
+        allowed = self.budget.timeout()
+        try:
+            run = self.kernel.execute(code, allowed, on_input=answer)
+        except KernelDied:
+            self.broken = "the kernel died while a check ran its function"
+            raise GradingStop("the kernel died while running the function") from None
+        if run.status == "stuck":
+            self.broken = "the kernel stayed stuck: the remaining cells were not run"
+        if run.status in ("timeout", "stuck") and allowed < self.budget.cell_timeout:
+            raise GradingStop(f"the notebook's time budget ran out while a check ran {name}")
+        if run.status in ("timeout", "stuck"):
+            raise GradingStop(f"{name} ran longer than {allowed:g} s")
+        replies = [d[REPLY_MIME] for d in run.displays if REPLY_MIME in d]
+        if not replies:
+            raise GradingStop(f"no reply from the kernel for {name}")
+        try:
+            reply = wire.loads(replies[-1])
+            return self._result(name, reply, nodes, args)
+        except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
+            raise GradingStop(f"unreadable reply for {name}: {error}") from None
+
+    def _result(self, name: str, reply: dict, nodes: list, args: tuple) -> Any:
+        status = reply["status"]
+        if status == "missing":
+            raise NameError(f"name {name!r} is not defined")
+        if status == "grader":
+            raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
+        for label in reply.get("package_calls") or []:
+            if str(label) not in self.package_calls:
+                self.package_calls.append(str(label))
+        if reply.get("profiler_removed"):
+            self.package_calls.append("sys.setprofile (the grader's call recorder was removed)")
+        jacobians = reply.get("jacobians") or {}
+        decode = wire.Decoder(tensor=lambda content: _tensor(content, nodes, jacobians))
+        _copy_back(args, decode(reply["args_after"]))
+        if status == "raised":
+            raise _exception(str(reply.get("error_type")), str(reply.get("error", "")))
+        return decode(reply["result"])
+
+
+def _add_graph(root: Any, nodes: list, node_index: dict[int, int]) -> None:
+    """Append ``root``'s graph to ``nodes``, inputs first, without recursion."""
+    stack = [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if id(t) in node_index:
+            continue
+        if expanded:
+            node_index[id(t)] = len(nodes)
+            nodes.append(t)
+        else:
+            stack.append((t, True))
+            stack += [(p, False) for p in t.inputs if id(p) not in node_index]
+
+
+def _tensor(content: Any, nodes: list, jacobians: dict) -> Any:
+    """A Tensor the kernel sent: one of the check's own (by index) or a new one."""
+    from ..ops import Op
+    from ..tensor import Tensor, apply
+
+    if not isinstance(content, dict):
+        raise wire.WireError("a malformed tensor")
+    if "ref" in content:
+        index = content["ref"]
+        if not isinstance(index, int) or not 0 <= index < len(nodes):
+            raise wire.WireError("a tensor reference out of range")
+        return nodes[index]
+    data = wire.array_from_text(content["data"])
+    if data.dtype.kind not in "fiub":
+        raise wire.WireError(f"a tensor of dtype {data.dtype}")
+    if content.get("leaf", True):
+        return Tensor(data, requires_grad=bool(content.get("rg")))
+    found = jacobians.get(str(content.get("index")), {}) or {}
+    inputs, matrices = [], []
+    for key, text in found.items():
+        leaf = nodes[int(key)]
+        matrix = wire.array_from_text(text)
+        if matrix.shape != (data.size, leaf.data.size):
+            raise wire.WireError("a Jacobian of the wrong shape")
+        inputs.append(leaf)
+        matrices.append(matrix)
+
+    def vjp(g: np.ndarray, out: np.ndarray, *xs: np.ndarray) -> tuple:
+        flat = np.broadcast_to(g, data.shape).ravel()
+        return tuple((flat @ m).reshape(x.shape) for m, x in zip(matrices, xs))
+
+    return apply(Op("your function", lambda *xs: data.copy(), vjp), *inputs)
+
+
+def _copy_back(args: tuple, after: Any) -> None:
+    """Write the arrays the student's function changed back into the check's arguments."""
+    if not isinstance(after, list) or len(after) != len(args):
+        return
+    for mine, theirs in zip(args, after):
+        if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
+            if mine.shape == theirs.shape and mine.flags.writeable:
+                mine[...] = theirs
+        elif isinstance(mine, list) and isinstance(theirs, list):
+            _copy_back(tuple(mine), theirs)
+
+
+def _callback(prompt: str, functions: list[Callable]) -> str:
+    """Run one of the check's own functions for the kernel; reply as data."""
+    try:
+        if not prompt.startswith(CALLBACK_PROMPT):
+            raise wire.WireError("not a grader callback")
+        request = wire.loads(prompt[len(CALLBACK_PROMPT) :])
+        number = request["call"]
+        if not isinstance(number, int) or not 0 <= number < len(functions):
+            raise wire.WireError("no such function")
+        decode = wire.Decoder()
+        value = functions[number](*decode(request["args"]), **decode(request["kwargs"]))
+        return wire.dumps({"ok": wire.Encoder()(value)})
+    except Exception as error:  # noqa: BLE001 - the kernel gets the error, the grader goes on
+        return wire.dumps({"error": f"{type(error).__name__}: {error}"})
+
+
+class ModuleProxy:
+    """Stands for the learner's own module (``mygrad``): its attributes are proxies."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self._session = session
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Proxy:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return Proxy(self._session, f"{self._name}.{attribute}")
+
+
+class Proxy:
+    """Stands for the student's function ``name`` in the teacher's check."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self.session = session
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.session.call(self.__name__, args, kwargs)

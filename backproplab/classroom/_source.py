@@ -1,0 +1,142 @@
+"""The teacher's source notebooks: what decides a score, read before any submission is run.
+
+Each teacher notebook gives its checks (the check cells, their ``grade_id`` and points), the
+``grade_id`` of every nbgrader cell (a submission's fingerprint: a submission is graded as the
+teacher notebook it shares most of them with, whatever the file is called), the functions its
+solution cells define (the learner's answers) and the setup code (imports, definitions) its checks
+need in the grader.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+__all__ = [
+    "TeacherCheck",
+    "TeacherNotebook",
+    "load_source",
+    "matching_teacher",
+    "nbgrader_metadata",
+    "parse_cell",
+    "teacher_notebook",
+]
+
+
+@dataclass
+class TeacherCheck:
+    """One check cell of a teacher notebook."""
+
+    grade_id: str
+    points: float
+    source: str
+
+    @property
+    def exercise(self) -> str:
+        return self.grade_id.removesuffix("-check")
+
+
+@dataclass
+class TeacherNotebook:
+    """What the grader needs from one teacher notebook."""
+
+    name: str
+    checks: list[TeacherCheck]
+    grade_ids: set[str]  # of every nbgrader cell (solutions and checks): a submission's fingerprint
+    functions: list[str]  # the functions the solution cells define: the learner's answers
+    setup: list[ast.stmt]  # imports and definitions of its other code cells, run in the grader
+    modules: list[str] = field(default_factory=list)  # the learner's own .py modules it imports
+
+    @property
+    def points(self) -> float:
+        return sum(check.points for check in self.checks)
+
+
+def nbgrader_metadata(cell: Any) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def parse_cell(source: str) -> ast.Module | None:
+    """A cell's code without IPython magics / shell lines, or None if it is not Python."""
+    lines = [line for line in source.split("\n") if not line.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def teacher_notebook(
+    name: str, notebook: nbformat.NotebookNode, student_modules: set[str] = frozenset()
+) -> TeacherNotebook:
+    """Read a teacher notebook's checks, points, solution functions and setup code.
+
+    ``student_modules`` are the ``.py`` modules of the source folder that hold solutions (the
+    learner's own engine): the notebook's imports of them are not run in the grader; what they
+    bring in is reached through proxies, like the solution cells' functions.
+    """
+    checks, grade_ids, functions, setup, modules = [], set(), [], [], []
+    for cell in notebook.cells:
+        meta = nbgrader_metadata(cell)
+        if meta.get("grade_id"):
+            grade_ids.add(str(meta["grade_id"]))
+        if cell.cell_type != "code":
+            continue
+        tree = parse_cell(cell.source)
+        if meta.get("grade") and meta.get("grade_id"):
+            try:
+                points = float(meta.get("points", 0))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"grade: the teacher's {name}: check {meta['grade_id']} has points "
+                    f"{meta.get('points')!r}, not a number"
+                ) from None
+            checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source))
+        elif meta.get("solution"):
+            body = tree.body if tree else []
+            functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
+        elif tree is not None:
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    for alias in node.names:
+                        if alias.name in student_modules:
+                            modules.append(alias.asname or alias.name)
+                        else:
+                            setup.append(ast.Import([alias]))
+                elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
+                    functions += [alias.asname or alias.name for alias in node.names]
+                elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+                    setup.append(node)
+    return TeacherNotebook(name, checks, grade_ids, functions, setup, modules)
+
+
+def load_source(folder: str | Path) -> list[TeacherNotebook]:
+    """Every teacher notebook with at least one check in ``folder`` (recursively)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"grade: the teacher's source {folder} is not a folder")
+    student_modules = {
+        path.stem
+        for path in folder.rglob("*.py")
+        if "BEGIN SOLUTION" in path.read_text(encoding="utf-8", errors="replace")
+    }
+    teachers = []
+    for path in sorted(folder.rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        notebook = nbformat.read(path, as_version=4)
+        teacher = teacher_notebook(path.name, notebook, student_modules)
+        if teacher.checks:
+            teachers.append(teacher)
+    return teachers
+
+
+def matching_teacher(notebook: nbformat.NotebookNode, teachers: list[TeacherNotebook]):
+    """The teacher notebook sharing most grade_ids with ``notebook`` (None if none shares any)."""
+    ids = {str(nbgrader_metadata(cell).get("grade_id")) for cell in notebook.cells}
+    best = max(teachers, key=lambda t: len(t.grade_ids & ids), default=None)
+    return best if best is not None and best.grade_ids & ids else None
