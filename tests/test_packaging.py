@@ -100,3 +100,13 @@ def test_every_public_name_has_a_docstring():
 def test_license_and_changelog():
     assert "MIT License" in (ROOT / "LICENSE").read_text()
     assert (ROOT / "CHANGELOG.md").read_text().startswith("# Changelog")
+
+
+def test_no_module_is_over_500_lines():
+    """One idea a file: a module that grows past 500 lines holds more than one (split it)."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in (ROOT / "backproplab").rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 500
+    }
+    assert not long, f"modules over 500 lines: {long}"

@@ -63,6 +63,7 @@ from ._source import (
 
 __all__ = [
     "CheckResult",
+    "Limits",
     "NotebookGrade",
     "TeacherNotebook",
     "feedback_status",
