@@ -106,7 +106,8 @@ def toposort(root: Tensor) -> list[Tensor]:
         for x in stack.pop().inputs:
             if id(x) not in found:
                 found[id(x)] = x
-                stack.append(x)
+                if x.inputs:  # a leaf has nothing to look into
+                    stack.append(x)
     return sorted(found.values(), key=attrgetter("seq"))  # attrgetter: t.seq, but faster
 
 
@@ -165,7 +166,7 @@ def backward(
             if g is None or not x.requires_grad:
                 continue
             g = g() if callable(g) else g  # a costly gradient handed over as a function: now
-            if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype != x.data.dtype:
+            if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype is not x.data.dtype:
                 g = _gradient_for(x, g, node)  # x's shape and dtype: broadcasting undone
             x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
         if hook is not None:
