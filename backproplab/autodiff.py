@@ -106,8 +106,7 @@ def toposort(root: Tensor) -> list[Tensor]:
         for x in stack.pop().inputs:
             if id(x) not in found:
                 found[id(x)] = x
-                if x.inputs:  # a leaf has nothing to look into
-                    stack.append(x)
+                stack.append(x)
     return sorted(found.values(), key=attrgetter("seq"))  # attrgetter: t.seq, but faster
 
 
@@ -142,9 +141,8 @@ def backward(
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
     order = toposort(root)
-    stale = [t for t in order if t.op is None and t.grad is not None]  # from an earlier pass
-    if stale and not accumulate:
-        _warn_stale(stale)
+    if not accumulate and any([t.grad is not None for t in order if t.op is None]):
+        _warn_stale(order)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
         node.grad = None if node.op is not None else node.grad
     seed = root.grad = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
@@ -242,7 +240,8 @@ def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> N
         )
 
 
-def _warn_stale(stale: list[Tensor]) -> None:
+def _warn_stale(order: list[Tensor]) -> None:
+    stale = [t for t in order if t.op is None and t.grad is not None]
     names = ", ".join(_label(t) for t in stale[:5]) + (" ..." if len(stale) > 5 else "")
     warnings.warn(
         f"backward: {names} already hold gradients from an earlier backward(); the new "

@@ -359,10 +359,9 @@ def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:
     data, saved = op.run([x.data for x in inputs], settings)
     if MODE.anomaly:
         autodiff.check_forward(op.name, data, [x.data for x in inputs])
-    if MODE.grad_enabled:
-        for x in inputs:
-            if x.requires_grad:  # a gradient can flow back: the output is a node of the graph
-                return Tensor._node(data, op, inputs, settings, saved)
+    for x in inputs:
+        if x.requires_grad and MODE.grad_enabled:  # a gradient can flow back: record the node
+            return Tensor._node(data, op, inputs, settings, saved)
     return Tensor(data)
 
 
