@@ -141,9 +141,8 @@ def backward(
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
     order = toposort(root)
-    stale = [t for t in order if t.op is None and t.grad is not None]  # from an earlier pass
-    if stale and not accumulate:
-        _warn_stale(stale)
+    if not accumulate and any([t.grad is not None for t in order if t.op is None]):
+        _warn_stale(order)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
         node.grad = None if node.op is not None else node.grad
     seed = root.grad = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
@@ -165,7 +164,7 @@ def backward(
             if g is None or not x.requires_grad:
                 continue
             g = g() if callable(g) else g  # a costly gradient handed over as a function: now
-            if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype != x.data.dtype:
+            if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype is not x.data.dtype:
                 g = _gradient_for(x, g, node)  # x's shape and dtype: broadcasting undone
             x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
         if hook is not None:
@@ -241,7 +240,8 @@ def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> N
         )
 
 
-def _warn_stale(stale: list[Tensor]) -> None:
+def _warn_stale(order: list[Tensor]) -> None:
+    stale = [t for t in order if t.op is None and t.grad is not None]
     names = ", ".join(_label(t) for t in stale[:5]) + (" ..." if len(stale) > 5 else "")
     warnings.warn(
         f"backward: {names} already hold gradients from an earlier backward(); the new "

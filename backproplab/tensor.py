@@ -70,6 +70,18 @@ class Tensor:
         self.op, self.inputs, self.settings, self.saved = None, (), {}, None  # a leaf; see apply
         self.modified, self.seq = 0, next(_seq)
 
+    @classmethod
+    def _node(cls, data: Any, op: Op, inputs: tuple, settings: dict, saved: Any) -> Tensor:
+        """The output of the row ``op`` on ``inputs``: a node of the graph (``apply`` makes it)."""
+        array = np.asarray(data)  # (numpy hands back a scalar for 0-d arrays)
+        if array.dtype.kind != "f":  # a row of your own may return integers: floats, as Tensor()
+            array = _floats(data, array, None)
+        out = object.__new__(cls)  # __init__'s work is done: data is a float array
+        out.data, out.grad, out.requires_grad, out.name = array, None, True, None
+        out.op, out.inputs, out.settings, out.saved = op, inputs, settings, saved
+        out.modified, out.seq = 0, next(_seq)
+        return out
+
     # ------------------------------------------------------------------------------ properties
     @property
     def shape(self) -> tuple[int, ...]:
@@ -340,22 +352,28 @@ def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:
     >>> y = apply(cube, x); y.backward(); x.grad
     array(12.)
     """
-    inputs = tuple([x if isinstance(x, Tensor) else _constant(x, inputs) for x in inputs])
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            inputs = _with_constants(inputs)
+            break
     data, saved = op.run([x.data for x in inputs], settings)
     if MODE.anomaly:
         autodiff.check_forward(op.name, data, [x.data for x in inputs])
-    out = Tensor(data)
-    if MODE.grad_enabled and any(x.requires_grad for x in inputs):
-        out.op, out.inputs, out.settings, out.saved = op, inputs, settings, saved
-        out.requires_grad = True
-    return out
+    for x in inputs:
+        if x.requires_grad and MODE.grad_enabled:  # a gradient can flow back: record the node
+            return Tensor._node(data, op, inputs, settings, saved)
+    return Tensor(data)
 
 
-def _constant(x: ArrayLike, inputs: tuple) -> Tensor:
-    """A number or array as a constant tensor, with numpy's promotion rules (NEP 50): a Python
-    number or an integer array takes the dtype of the tensors it meets; a float array keeps
-    its own."""
+def _with_constants(inputs: tuple) -> tuple[Tensor, ...]:
+    """The inputs with numbers and arrays made constant tensors, by numpy's promotion rules
+    (NEP 50): a Python number or an integer array takes the dtype of the tensors it meets; a
+    float array keeps its own."""
     like = next((t.dtype for t in inputs if isinstance(t, Tensor)), None)
+    return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
+
+
+def _constant(x: ArrayLike, like: np.dtype | None) -> Tensor:
     weak = type(x) in (bool, int, float) or np.asarray(x).dtype.kind in "iub"
     return Tensor(x, dtype=like if weak else None)
 
