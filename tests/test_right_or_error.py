@@ -319,3 +319,32 @@ def test_binary_cross_entropy_gradcheck_near_zero_and_one(p):
 def test_a_tensor_of_a_non_float_dtype_is_refused(dtype):
     with pytest.raises(TypeError, match=r"^Tensor: dtype .* is not a floating-point dtype"):
         bl.Tensor([1, 2], dtype=dtype)
+
+
+def test_a_row_of_your_own_that_returns_integers_gives_a_float_node_and_the_right_gradient():
+    # An op's output becomes a node without Tensor()'s conversions; integers must not slip through
+    # (a later gradient cast to an integer node's dtype would be truncated: 0.5 -> 0).
+    rounded = bl.Op("round_to_int", lambda x: np.round(x).astype(np.int64), lambda g, out, x: (g,))
+    x = bl.Tensor([0.4, 1.6, 2.2], requires_grad=True)
+    y = bl.apply(rounded, x)
+    assert y.dtype == np.float64 and y.op is rounded
+    (y * 0.5).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.5, 0.5, 0.5])
+
+
+def test_a_row_of_your_own_that_returns_text_is_a_type_error():
+    words = bl.Op("words", lambda x: np.array(["a"] * x.size), lambda g, out, x: (g,))
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        bl.apply(words, bl.Tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_mixed_dtypes_in_backward_keep_each_tensors_dtype():
+    # backward's fast path compares dtypes by identity; a gradient of another dtype is converted
+    a = bl.Tensor(np.ones(3, np.float32), requires_grad=True)
+    b = bl.Tensor(np.full(3, 2.0), requires_grad=True)
+    big_endian = bl.Tensor(np.ones(3, dtype=">f8"), requires_grad=True)
+    ((a * b) * big_endian).sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    assert big_endian.grad.dtype == np.dtype(">f8")
+    np.testing.assert_array_equal(a.grad, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(big_endian.grad, [2.0, 2.0, 2.0])
