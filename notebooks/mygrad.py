@@ -6,8 +6,9 @@ upstream gradient g, the gradient for each input, the local derivative times g. 
 walks the graph from the output back to the leaves, undoes broadcasting, and adds each
 gradient into its input's ``.grad``: that is the whole engine. The names are PyTorch's.
 
-Each piece I write sits between two marker lines (``### BEGIN ...`` and ``### END ...``); the
-first says which notebook explains it. The notebooks reload this file and check it.
+Each piece I write goes where the file says ``# YOUR CODE HERE``; the ``NotImplementedError``
+under it says which notebook explains the piece. (The teacher's copy has the solutions there,
+between nbgrader's solution markers.) The notebooks reload this file and check it.
 """
 
 from __future__ import annotations
