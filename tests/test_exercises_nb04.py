@@ -71,6 +71,26 @@ def test_topo_order_duplicates_and_constants_hints():
     assert "more than once" in doubled.message
 
 
+def test_topo_order_sorted_by_creation_number_is_refused():
+    # The notebook prints the engine's toposort (find the nodes, sort them by seq) just before the
+    # exercise: copying it must not pass. The check's graphs carry made-up numbers.
+    def by_seq(root):
+        found, stack = {id(root): root}, [root]
+        while stack:
+            for p in stack.pop().inputs:
+                if p.requires_grad and id(p) not in found:
+                    found[id(p)] = p
+                    stack.append(p)
+        return sorted(found.values(), key=lambda t: t.seq)
+
+    feedback = nb04.check_topo_order(by_seq)
+    assert feedback.status == "hint"
+    assert "creation numbers" in feedback.message and "seq" in feedback.message
+    assert "stack" not in feedback.message  # names the mistake, not the algorithm
+    descending = nb04.check_topo_order(lambda root: by_seq(root)[::-1])  # "fixing" the sign
+    assert descending.status == "hint" and "before one of its inputs" in descending.message
+
+
 def test_topo_order_not_done():
     def stub(root):
         raise NotImplementedError

@@ -171,7 +171,22 @@ def graded(tmp_path_factory):
             sigmoid_backward="    return bl.ops.sigmoid.vjp(g, out, None)[0]",
             topo_order="    return bl.toposort(root)",
         ),
-        "killer": add_cells(teacher, "import signal\nos.kill(os.getppid(), signal.SIGKILL)", at=3),
+        "copier": replace_solution(  # the engine's toposort, printed before the exercise, copied
+            teacher,
+            "topo_order",
+            "    found, stack = {id(root): root}, [root]\n"
+            "    while stack:\n"
+            "        for x in stack.pop().inputs:\n"
+            "            if x.requires_grad and id(x) not in found:\n"
+            "                found[id(x)] = x\n"
+            "                stack.append(x)\n"
+            "    return sorted(found.values(), key=lambda t: t.seq)",
+        ),
+        "killer": add_cells(  # (the sleep: the kernel dies in this cell, not at the next one)
+            teacher,
+            "import signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(3)",
+            at=3,
+        ),
         "detacher": add_cells(teacher, "import time\n" + detach, at=1),
         "overwriter": add_cells(
             teacher,
@@ -236,6 +251,9 @@ def test_columns_and_points_come_from_the_teacher(graded):
         ("inflated", ["1", "0", "0", "0", "0"]),
         # 7. answers taken from the package score 0
         ("package", ["0", "0", "0", "0", "0"]),
+        # 8. the engine's own order (sorted by creation number) copied: the kernel's graph carries
+        # the check's made-up numbers, so it fails there as in the self-check
+        ("copier", ["1", "1", "0", "1", "1"]),
         # 5. killing the kernel's parent, detaching children, overwriting others
         ("killer", ["1", "0", "0", "0", "0"]),  # its kernel died after the first check
         ("detacher", ["1", "1", "2", "1", "1"]),
@@ -308,7 +326,7 @@ def test_limits_are_flagged(graded):
 
 def test_the_grader_survives_a_kernel_killing_its_parent(graded):
     assert "the kernel died in cell 3" in graded[0]["killer"]["problems"]
-    assert len(graded[0]) == 18  # every student has a row
+    assert len(graded[0]) == 19  # every student has a row
 
 
 def test_feedback_file_per_student(graded):

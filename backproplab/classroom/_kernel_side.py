@@ -93,6 +93,7 @@ def _rebuild(nodes: list[dict]) -> list:
     built: list = []
     for node in nodes:
         t = Tensor(wire.array_from_text(node["data"]), requires_grad=node["rg"], name=node["name"])
+        t.seq = node["seq"]  # the same creation numbers as the check's graph
         if node["op"] is not None:
             t.op = _OpName(node["op"])
             t.inputs = tuple(built[i] for i in node["inputs"])

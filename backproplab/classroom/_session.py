@@ -88,6 +88,7 @@ class Session:
                 "name": t.name,
                 "op": None if t.op is None else str(getattr(t.op, "name", "op")),
                 "inputs": [node_index[id(p)] for p in t.inputs],
+                "seq": int(t.seq),  # the check's creation numbers (notebook 04's are made up)
             }
             for t in nodes
         ]

@@ -2,7 +2,9 @@
 
 Three exercises:
 
-* ``topo_order(root)``: an iterative topological order (inputs before outputs, no recursion);
+* ``topo_order(root)``: an iterative topological order (inputs before outputs, no recursion), from
+  the edges alone: the check gives its graphs made-up creation numbers, so sorting by ``seq`` (what
+  the engine's ``toposort``, printed just before, does) fails;
 * ``backward_list(nodes, values, local)``: the backward loop written from scratch on a graph given
   as a plain list of (name, op, inputs) with a table of local derivatives: gradients from several
   paths must add up;
@@ -56,11 +58,18 @@ def _graphs_for_order() -> list[tuple[str, Tensor]]:
     chain = c
     for _ in range(1500):  # deeper than sys.getrecursionlimit() == 1000
         chain = chain * 1.0
-    return [
+    graphs = [
         ("(x + y) * x", fan_out),
         ("exp(2a) * tanh(2a) + a", diamond),
         ("a 1500-deep chain", chain),
     ]
+    shuffle = np.random.default_rng(4)  # made-up creation numbers: the order must come from the
+    for _, root in graphs:  # edges alone
+        nodes = toposort(root)
+        for t, number in zip(nodes, shuffle.permutation(len(nodes))):
+            t.seq = int(number)
+        root.seq = -1  # sorting by these numbers puts the root first: never a valid order
+    return graphs
 
 
 def _needs_grad(root: Tensor) -> list[Tensor]:
@@ -101,6 +110,12 @@ def _judge_order(name: str, root: Tensor, order: object) -> str | None:
     for t in order:
         for parent in t.inputs:
             if parent.requires_grad and position[id(parent)] > position[id(t)]:
+                if ids == [id(t) for t in sorted(order, key=lambda t: t.seq)]:
+                    return (
+                        f"for the graph {name} your order follows the tensors' creation numbers "
+                        "(seq); the check makes those up on purpose: build the order from the "
+                        "nodes' inputs alone"
+                    )
                 return (
                     f"for the graph {name} a node comes before one of its inputs: append a node "
                     "only after all of its inputs are in the list"
