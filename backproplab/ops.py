@@ -273,7 +273,7 @@ def _linear_vjp(g, out, x, w, b):
     # every leading axis is a batch axis: (..., n) as a matrix of rows (a batch already is one)
     G, X = (g, x) if g.ndim == 2 else (g.reshape(-1, g.shape[-1]), x.reshape(-1, x.shape[-1]))
     # dL/dX = G W, handed over as a function: computed only if X needs a gradient (not for data);
-    # dL/dW = G^T X (the sum of the outer products delta a^T); dL/db = the sum of G's rows
+    # dL/dW = G^T X (a sum over the batch's rows); dL/db = the sum of G's rows
     return (lambda: g @ w), G.T @ X, G.sum(axis=0)
 
 
