@@ -154,5 +154,28 @@ def test_block_gradient_norms_hints(wrong, words):
     assert "backward()" not in feedback.message and ".grad" not in feedback.message
 
 
+def test_block_gradient_norms_from_the_package_is_refused():
+    # Notebook 10 measures these norms with bl.plotting.hidden_gradient_norms: calling it is no answer
+    feedback = nb11.check_block_gradient_norms(bl.plotting.hidden_gradient_norms)
+    assert feedback.status == "hint" and "notebook 10" in feedback.message
+    wrapped = nb11.check_block_gradient_norms(
+        lambda m, X, y: bl.plotting.hidden_gradient_norms(m, X, y)
+    )
+    assert wrapped.status == "hint" and "write it yourself" in wrapped.message
+
+
+def test_the_package_measurement_is_the_challenges_answer():
+    # what notebook 10 plots is what the challenge asks for (and what the check accepts)
+    from backproplab.nn import deep_network
+
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((9, 7)), rng.integers(0, 4, 9)
+    for residual in (False, True):
+        model = deep_network(4, 6, residual=residual, n_in=7, n_out=4, rng=3)
+        measured = bl.plotting.hidden_gradient_norms(model, X, y)
+        assert all(p.grad is None for p in model.parameters())  # it leaves no gradients behind
+        np.testing.assert_allclose(measured, block_norms(model, X, y), rtol=1e-12)
+
+
 def test_block_gradient_norms_not_done():
     assert nb11.check_block_gradient_norms(stub).status == "not done"

@@ -40,6 +40,7 @@ __all__ = [
     "correct",
     "elementwise_slope",
     "hint",
+    "names_used",
     "not_done",
     "numeric_gradient",
     "result_array",
@@ -220,6 +221,13 @@ def _names(code: types.CodeType) -> set[str]:
         if isinstance(const, types.CodeType):
             names |= _names(const)
     return names
+
+
+def names_used(fn: Callable[..., Any]) -> set[str]:
+    """The global and attribute names ``fn``'s code uses, inner functions included (none for a
+    builtin or a callable object): to refuse an answer that calls one particular function."""
+    code = getattr(fn, "__code__", None)
+    return set() if code is None else _names(code)
 
 
 def uses_package(fn: Callable[..., Any]) -> bool:

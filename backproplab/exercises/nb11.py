@@ -17,7 +17,7 @@ from ..autodiff import no_grad
 from ..functional import cross_entropy
 from ..nn import Linear, deep_network
 from ..tensor import Tensor
-from . import Feedback, attempt, close, correct, hint, result_array
+from . import Feedback, attempt, close, correct, hint, names_used, result_array
 
 __all__ = [
     "check_block_gradient_norms",
@@ -173,6 +173,10 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
     ||dL/dx_l|| (the whole batch's gradient, L the mean cross-entropy) for x_0, the output of the
     input layer, then x_1 .. x_depth, the outputs of the hidden layers."""
     name = "block_gradient_norms"
+    package = {getattr(block_gradient_norms, "__name__", "")} | names_used(block_gradient_norms)
+    if "hidden_gradient_norms" in package:  # the function itself, or a call to it
+        return hint(name, "your answer calls backproplab's own measurement, the one notebook 10 "
+                    "used: this challenge is to write it yourself")  # fmt: skip
     rng = np.random.default_rng(111)
     X, y = rng.standard_normal((12, 7)), rng.integers(0, 4, 12)
     for residual in (False, True):

@@ -32,6 +32,7 @@ from .graphs import (
 from .steps import BackwardStep, backward_steps, draw_backward_step
 from .training import (
     decision_grid,
+    hidden_gradient_norms,
     layer_activations,
     layer_gradient_norms,
     plot_activation_histograms,
@@ -61,6 +62,7 @@ __all__ = [
     "graph_layout",
     "graph_nodes",
     "graph_summary",
+    "hidden_gradient_norms",
     "layer_activations",
     "layer_gradient_norms",
     "node_names",

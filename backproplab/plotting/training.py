@@ -78,6 +78,26 @@ def layer_gradient_norms(
     return norms
 
 
+def hidden_gradient_norms(
+    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
+) -> np.ndarray:
+    """||dL/dx_l|| for the outputs of a ``deep_network``'s layers: x_0 (the input layer's
+    activation), then the output of every hidden layer, input side first (L the mean
+    cross-entropy on the whole batch). One forward pass keeps every layer's output; one backward
+    pass fills in their gradients. The parameters' gradients are set to None before and after."""
+    from ..functional import cross_entropy
+
+    loss_fn = cross_entropy if loss_fn is None else loss_fn
+    h, outputs = Tensor(X, dtype=model.parameters()[0].dtype), []
+    for layer in model:  # Linear, activation, hidden layer, ..., hidden layer, Linear
+        h = layer(h)
+        outputs.append(h)
+    model.zero_grad()
+    loss_fn(h, y).backward()
+    model.zero_grad()
+    return np.array([np.linalg.norm(t.grad) for t in outputs[1:-1]])
+
+
 def plot_gradient_norms(
     norms: Mapping[str, Sequence[float] | Mapping[str, float]],
     *,
