@@ -230,83 +230,105 @@ def test_softplus_vjp_that_changes_g_in_place_is_refused():
     assert feedback.status == "hint" and "in place" in feedback.message
 
 
-# ------------------------------------------------------------------- challenge: my_backward
-def my_backward_right(root):
+# -------------------------------------------------------------------- challenge: gradients
+def _vjps(node, g):
+    return node.op.vjp(g, node.saved, *[x.data for x in node.inputs], **node.settings)
+
+
+def gradients_right(root, wrt):
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is None or id(node) not in grads:
+            continue
+        for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+            g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+            grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_overwrites(root, wrt):
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is not None and id(node) in grads:
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+                grads[id(x)] = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)  # '=' not '+'
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_no_unbroadcast(root, wrt):
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is not None and id(node) in grads:
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+                grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_wrong_direction(root, wrt):
+    grads = {id(root): np.ones_like(root.data)}
+    for node in bl.toposort(root):  # inputs first: a node sends its gradient before it is complete
+        if node.op is not None and id(node) in grads:
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+                g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+                grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_no_seed(root, wrt):
+    grads = {}  # nothing starts the walk: every gradient stays zero
+    for node in reversed(bl.toposort(root)):
+        if node.op is not None and id(node) in grads:
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+                grads[id(x)] = g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_none_if_unused(root, wrt):
+    right = gradients_right(root, wrt)
+    reached = {id(t) for t in bl.toposort(root)}
+    return [g if id(t) in reached else None for t, g in zip(wrt, right)]
+
+
+def gradients_in_grad(root, wrt):  # the engine's way: the results land in .grad
     order = bl.toposort(root)
     for node in order:
         node.grad = None
     root.grad = np.ones_like(root.data)
     for node in reversed(order):
-        if node.op is None or node.grad is None:
-            continue
-        grads = node.op.vjp(node.grad, node.saved, *[x.data for x in node.inputs], **node.settings)
-        for x, g in zip(node.inputs, grads):
-            if g is not None and x.requires_grad:
+        if node.op is not None and node.grad is not None:
+            for x, g in zip(node.inputs, _vjps(node, node.grad)):
                 g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
                 x.grad = g if x.grad is None else x.grad + g
+    return [t.grad if t.grad is not None else np.zeros(t.shape) for t in wrt]
 
 
-def my_backward_overwrites(root):
-    order = bl.toposort(root)
-    root.grad = np.ones_like(root.data)
-    for node in reversed(order):
-        if node.op is not None and node.grad is not None:
-            grads = node.op.vjp(
-                node.grad, node.saved, *[x.data for x in node.inputs], **node.settings
-            )
-            for x, g in zip(node.inputs, grads):
-                if g is not None and x.requires_grad:
-                    x.grad = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)  # '=' not '+'
+def gradients_via_backward(root, wrt):
+    saved = [(t, t.grad) for t in bl.toposort(root)]
+    root.backward(accumulate=True)
+    result = [t.grad for t in wrt]
+    for t, g in saved:
+        t.grad = g
+    return result
 
 
-def my_backward_no_unbroadcast(root):
-    order = bl.toposort(root)
-    root.grad = np.ones_like(root.data)
-    for node in reversed(order):
-        if node.op is not None and node.grad is not None:
-            grads = node.op.vjp(
-                node.grad, node.saved, *[x.data for x in node.inputs], **node.settings
-            )
-            for x, g in zip(node.inputs, grads):
-                if g is not None and x.requires_grad:
-                    x.grad = g if x.grad is None else x.grad + g
-
-
-def my_backward_wrong_direction(root):
-    order = bl.toposort(root)
-    root.grad = np.ones_like(root.data)
-    for node in order:  # inputs first: a node sends its gradient before it is complete
-        if node.op is not None and node.grad is not None:
-            grads = node.op.vjp(
-                node.grad, node.saved, *[x.data for x in node.inputs], **node.settings
-            )
-            for x, g in zip(node.inputs, grads):
-                if g is not None and x.requires_grad:
-                    g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
-                    x.grad = g if x.grad is None else x.grad + g
-
-
-def my_backward_no_seed(root):
-    for node in reversed(bl.toposort(root)):
-        if node.op is not None and node.grad is not None:
-            node.op.vjp(node.grad, node.saved, *[x.data for x in node.inputs], **node.settings)
-
-
-def test_my_backward_right():
-    assert nb04.check_my_backward(my_backward_right).passed
+def test_gradients_right():
+    assert nb04.check_gradients(gradients_right).passed
 
 
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (my_backward_overwrites, "paths"),
-        (my_backward_no_unbroadcast, "summed back"),
-        (my_backward_wrong_direction, "only after every node that uses it"),
-        (my_backward_no_seed, "gradient of 1"),
-        (lambda root: root.backward(), "write that loop"),
+        (gradients_overwrites, "paths"),
+        (gradients_no_unbroadcast, "summed back"),
+        (gradients_wrong_direction, "only after every node that uses it"),
+        (gradients_no_seed, "gradient of 1"),
+        (gradients_none_if_unused, "zero"),
+        (gradients_in_grad, "leave .grad alone"),
+        (gradients_via_backward, "write that loop"),
+        (lambda root, wrt: {id(t): np.zeros(t.shape) for t in wrt}, "one gradient per tensor"),
     ],
 )
-def test_my_backward_hints(wrong, words):
-    feedback = nb04.check_my_backward(wrong)
+def test_gradients_hints(wrong, words):
+    feedback = nb04.check_gradients(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "vjp(" not in feedback.message and "+=" not in feedback.message

@@ -9,8 +9,9 @@ Three exercises:
   as a plain list of (name, op, inputs) with a table of local derivatives: gradients from several
   paths must add up;
 * ``softplus_vjp(g, out, x)``: the backward rule of a new op, softplus(x) = log(1 + e^x);
-* the challenge ``my_backward(root)``: the engine's backward loop over real tensors, from a blank
-  cell (broadcasting undone, fan-out added up), without calling ``backward()``.
+* the challenge ``gradients(root, wrt)``: the backward pass over real tensors as a function that
+  returns d(root)/dt for the tensors asked about (as ``torch.autograd.grad``), from a blank cell
+  (broadcasting undone, fan-out added up), without ``backward()`` and without touching ``.grad``.
 
 Expected answers come from the checks' own graph walk and from finite differences, never from the
 learner's function or the package's ``backward``. Answers that let the package do the exercise
@@ -32,7 +33,7 @@ from . import Feedback, attempt, correct, hint, numeric_gradient, uses_package
 __all__ = [
     "LOCAL",
     "check_backward_list",
-    "check_my_backward",
+    "check_gradients",
     "check_softplus_vjp",
     "check_topo_order",
 ]
@@ -339,64 +340,93 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     )
 
 
-# ----------------------------------------------------------------- challenge: my_backward
-def _challenge_graphs() -> list[tuple[str, Callable[..., Tensor], list[np.ndarray]]]:
-    """(name, build(*leaves) -> scalar loss, leaf values): broadcasting, fan-out, a deep mix."""
+# -------------------------------------------------------------------- challenge: gradients
+def _mix(W: Tensor, v: Tensor, d: Tensor) -> Tensor:
+    """L = sum(tanh(h) * exp(v[0])) with the intermediate node h = W @ v + d (d = 0: a leaf that
+    lets finite differences nudge h, since dL/dh = dL/dd)."""
+    h = W @ v + d
+    h.name = "h"
+    return (h.tanh() * v[0].exp()).sum()
+
+
+def _challenge_graphs() -> list[tuple[str, Callable[..., Tensor], dict[str, np.ndarray], dict]]:
+    """(name, build(*leaves) -> scalar loss, the leaves' values by name, the tensors asked about:
+    name -> the leaf whose finite differences give its gradient)."""
     rng = np.random.default_rng(44)
     return [
-        ("L = a (a + b) with a used twice", lambda a, b: a * (a + b),
-         [np.array(2.0), np.array(3.0)]),
-        ("L = sum(x * y + x), x (3,) broadcast against y (2, 3)",
-         lambda x, y: (x * y + x).sum(), [rng.standard_normal(3), rng.standard_normal((2, 3))]),
-        ("L = sum(tanh(W @ v) * exp(v[0]))",
-         lambda W, v: ((W @ v).tanh() * v[0].exp()).sum(),
-         [rng.standard_normal((2, 3)), rng.standard_normal(3)]),
+        ("L = a (a + b), with a used twice and c not used", lambda a, b, c: a * (a + b),
+         {"a": np.array(2.0), "b": np.array(3.0), "c": np.array(-1.0)},
+         {"a": "a", "b": "b", "c": "c"}),
+        ("L = sum(x * y + x), x (3,) broadcast against y (2, 3)", lambda x, y: (x * y + x).sum(),
+         {"x": rng.standard_normal(3), "y": rng.standard_normal((2, 3))}, {"x": "x", "y": "y"}),
+        ("L = sum(tanh(h) * exp(v[0])) with h = W @ v", _mix,
+         {"W": rng.standard_normal((2, 3)), "v": rng.standard_normal(3), "d": np.zeros(2)},
+         {"h": "d", "v": "v", "W": "W"}),
     ]  # fmt: skip
 
 
-def _loss_with(build: Callable[..., Tensor], values: list, k: int, value: np.ndarray) -> float:
-    """The loss with input ``k`` set to ``value`` (the others as given)."""
-    leaves = [Tensor(value if i == k else v) for i, v in enumerate(values)]
-    return float(build(*leaves).item())
+def _loss_with(build: Callable[..., Tensor], values: dict, name: str, value: np.ndarray) -> float:
+    """The loss with the leaf ``name`` set to ``value`` (the others as given)."""
+    return float(build(*[Tensor(value if n == name else v) for n, v in values.items()]).item())
 
 
-def check_my_backward(my_backward: Callable[[Tensor], None]) -> Feedback:
-    """``my_backward(root)``: fill ``.grad`` of every tensor ``root`` depends on, as the engine's
-    backward does, without calling it. Compared with finite differences on three graphs."""
-    exercise = "my_backward"
-    names = set(getattr(getattr(my_backward, "__code__", None), "co_names", ()))
-    if "backward" in names and "backward" not in my_backward.__globals__:
+def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedback:
+    """``gradients(root, wrt)``: d(root)/dt for every tensor t in ``wrt`` (leaves or intermediate
+    nodes), as a list of arrays of t's shape, without calling ``backward()`` and without
+    changing any tensor's ``.grad``. Compared with finite differences on three graphs."""
+    exercise = "gradients"
+    names = set(getattr(getattr(gradients, "__code__", None), "co_names", ()))
+    if "backward" in names and "backward" not in gradients.__globals__:
         return hint(
             exercise,
             "your answer calls a tensor's backward(): the challenge is to "
             "write that loop, with toposort, each node's rule and sum_to_shape",
         )
-    for name, build, values in _challenge_graphs():
-        leaves = [Tensor(v.copy(), requires_grad=True) for v in values]
+    for name, build, values, asked in _challenge_graphs():
+        leaves = [Tensor(v.copy(), requires_grad=True, name=n) for n, v in values.items()]
         root = build(*leaves)
-        result = attempt(exercise, my_backward, root)
+        graph = toposort(root)
+        for t in graph:  # leaves hold gradients from an earlier pass: they must stay as they are
+            t.grad = np.full(t.shape, 7.0) if t.op is None else None
+        named = {t.name: t for t in [*leaves, *graph] if t.name}  # c is not in the graph
+        wrt = [named[n] for n in asked]
+        before = [(t, t.grad, None if t.grad is None else t.grad.copy()) for t in graph]
+        result = attempt(exercise, gradients, root, list(wrt))
         if isinstance(result, Feedback):
             return result
-        for k, (leaf, value) in enumerate(zip(leaves, values)):
-            want = numeric_gradient(partial(_loss_with, build, values, k), value)
-            if leaf.grad is None:
+        for t, grad, copy in before:
+            changed = t.grad is not grad or (copy is not None and not np.array_equal(t.grad, copy))
+            if changed:
                 return hint(
                     exercise,
-                    f"on {name}, input {k} has no gradient: did every node "
-                    "get visited, starting from the loss with a gradient of 1?",
+                    f"on {name}, your function changed the .grad of {t.name or 'a node'}: "
+                    "keep the gradients in a dictionary of your own and leave .grad alone",
                 )
-            got = np.asarray(leaf.grad)
-            if got.shape != value.shape:
+        if not isinstance(result, (list, tuple)) or len(result) != len(wrt):
+            return hint(
+                exercise,
+                f"on {name}, return a list with one gradient per tensor asked about "
+                f"({len(wrt)} here), in the same order",
+            )
+        for t, got in zip(wrt, result):
+            leaf = asked[t.name]  # the leaf whose finite differences give t's gradient
+            want = numeric_gradient(partial(_loss_with, build, values, leaf), values[leaf])
+            if got is None:
                 return hint(
                     exercise,
-                    f"on {name}, input {k} of shape {value.shape} got a gradient "
-                    f"of shape {got.shape}: where broadcasting copied a tensor, its "
-                    "gradient must be summed back to its shape",
+                    f"on {name}, the gradient of {t.name} is None: the loss does not depend on "
+                    "it, so its gradient is zero, an array of its shape",
+                )
+            got = np.asarray(got, dtype=float)
+            if got.shape != t.shape:
+                return hint(
+                    exercise,
+                    f"on {name}, {t.name} of shape {t.shape} got a gradient of shape "
+                    f"{got.shape}: where broadcasting copied a tensor, its gradient must be "
+                    "summed back to its shape",
                 )
             if not np.allclose(got, want, rtol=1e-5, atol=1e-7):
-                if (
-                    "used twice" in name and k == 0 and np.isclose(got, values[0])
-                ):  # a: the q path only
+                if t.name == "a" and np.isclose(got, values["a"]):  # the q path only
                     return hint(
                         exercise,
                         f"on {name}, a's gradient is not the sum over both of "
@@ -404,19 +434,12 @@ def check_my_backward(my_backward: Callable[[Tensor], None]) -> Feedback:
                     )
                 return hint(
                     exercise,
-                    f"on {name}, input {k}'s gradient disagrees with finite "
-                    "differences: is each node visited only after every node that uses "
-                    "it (the order walked from the loss back)?",
+                    f"on {name}, the gradient of {t.name} disagrees with finite differences: "
+                    "is the walk started from the loss with a gradient of 1, and is each node "
+                    "visited only after every node that uses it?",
                 )
-    check = toposort(root)  # (the last graph) the intermediate nodes hold their gradients too
-    if any(node.grad is None for node in check if node.op is not None):
-        return hint(
-            exercise,
-            "the leaves are right, but some intermediate node has no .grad: "
-            "store each node's gradient on it, as the engine does",
-        )
     return correct(
         exercise,
-        "your loop matches finite differences on all three graphs: it is "
-        "the engine's backward pass.",
+        "your gradients match finite differences on all three graphs, and every .grad "
+        "was left alone: the backward pass as a function, like torch.autograd.grad.",
     )
