@@ -71,7 +71,7 @@ def scale_in_place(grads, lr):
     [
         (lambda grads, lr: -right_change(grads, lr), ["sign"]),
         (lambda grads, lr: right_change(grads, lr) / lr, ["learning rate"]),
-        (lambda grads, lr: -lr * sum(float(g.sum()) for g in grads), ["summed over every entry"]),
+        (lambda grads, lr: -lr * sum(float(g.sum()) for g in grads), ["section 5's formula"]),
         (lambda grads, lr: right_change(grads[:1], lr), ["first array"]),
         (
             lambda grads, lr: right_change(grads, lr) / sum(g.size for g in grads),

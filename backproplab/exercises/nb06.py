@@ -119,8 +119,8 @@ def check_gd_predicted_change(
         )
     return hint(
         exercise,
-        "each parameter entry changes by -lr times its gradient; its contribution to the change "
-        "of the loss is its gradient times its own change, summed over every entry",
+        "not the first-order prediction yet: put this step's change of every parameter entry "
+        "into section 5's formula, and count every entry of every array",
     )
 
 
