@@ -184,7 +184,7 @@ class Tensor:
 
     # ---------------------------------------------------------- notebook 12: my own op
     def softplus(self):
-        """log(1 + e^x), computed without overflow; its derivative is sigmoid(x)."""
+        """log(1 + e^x), computed without overflow."""
         ### BEGIN SOLUTION see notebook 12, "Your engine", part 2
         x = self.data
         out = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
@@ -257,7 +257,7 @@ class Linear:
 
     def __init__(self, n_in, n_out):
         ### BEGIN SOLUTION see notebook 09, "Your engine", part 1
-        std = np.sqrt(2 / n_in)  # He initialisation, for ReLU networks
+        std = np.sqrt(2 / n_in)  # He's scale (notebook 10); 0.1 until then (notebook 09)
         self.weight = Tensor(rng.standard_normal((n_out, n_in)) * std, requires_grad=True)
         self.bias = Tensor(np.zeros(n_out), requires_grad=True)
         ### END SOLUTION
@@ -315,7 +315,7 @@ class SGD:
 
 # ------------------------------------------------------- notebook 11: a residual block
 class Residual:
-    """H(x) = x + relu(x Wᵀ + b): the gradient reaches x through the +, even when F's vanishes."""
+    """H(x) = x + relu(x Wᵀ + b): the block adds its input to its layer's output."""
 
     def __init__(self, width):
         self.linear = Linear(width, width)

@@ -284,6 +284,11 @@ MISTAKES = [
         "                p.data += self.lr * v",
         ["uphill"],
     ),
+    # 10: Linear's initial scale (He's)
+    ("10", "std = np.sqrt(2 / n_in)", "std = 0.1", ["the same for both"]),  # notebook 09's guess
+    ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(1 / n_in)", ["√2 too small"]),  # LeCun
+    ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2 / n_out)", ["number of outputs"]),
+    ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2 / (n_in + n_out))", ["the same for both"]),
     # 11: Residual
     ("11", "return x + self.linear(x).relu()", "return self.linear(x).relu()", ["x + F(x)"]),
     ("11", "return x + self.linear(x).relu()", "return (x + self.linear(x)).relu()", ["x + F(x)"]),

@@ -35,6 +35,7 @@ STEPS = {
     "07": "relu, tanh, sigmoid, exp and log",
     "08": "cross_entropy",
     "09": "Linear, MLP and SGD",
+    "10": "Linear's initial scale",
     "11": "Residual",
     "12": "Adam and your own op",
 }
@@ -61,4 +62,6 @@ def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feed
         _CHECKS[step](exercise, engine, own_op)
     except _Stop as stop:
         return stop.feedback
+    if step == "10":
+        return correct(exercise, "your Linear layers start at He's scale.")
     return correct(exercise, "your engine agrees with the package on every value and gradient.")

@@ -222,6 +222,36 @@ def _layer_shapes(
         )
 
 
+def _step_10(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    """Linear's initial weights at He's scale: their standard deviation, measured on layers of
+    512 -> 128 and 128 -> 512 units (65,536 draws each: the sample std is good to about 0.3 %)."""
+    stds, he = [], []
+    for n_in, n_out in ((512, 128), (128, 512)):
+        x = np.ones((1, n_in))
+        steps = [("Linear", 0, n_in, n_out, {})]
+        _layer_shapes(exercise, engine, "Linear", steps, [(n_out, n_in), (n_out,)], x)
+        values = _call(exercise, engine.run, steps, [x], "forward")[0]  # x, W, b, Z
+        stds.append(float(_arrays(exercise, values, "a value")[1].std()))
+        he.append(float(np.sqrt(2.0 / n_in)))  # He's scale, bl.nn.init_weight's "he"
+    ratios = [s / h for s, h in zip(stds, he)]
+    if all(abs(r - 1) < 0.05 for r in ratios):
+        return
+    found = (
+        f"the weights' standard deviation is {stds[0]:.3g} for 512 inputs and {stds[1]:.3g} for 128"
+    )
+    if abs(stds[0] / stds[1] - 1) < 0.05:
+        message = f"{found}: the same for both. The scale depends on the layer's number of inputs"
+    elif abs(stds[0] / stds[1] - 2) < 0.1:
+        message = (
+            f"{found}: it follows the number of outputs. The sum in z = W a runs over the inputs"
+        )
+    elif all(abs(r * np.sqrt(2) - 1) < 0.05 for r in ratios):
+        message = f"{found}: a factor √2 too small for a ReLU layer, which keeps half of E[z²]"
+    else:
+        message = f"{found}; He's scale is {he[0]:.3g} and {he[1]:.3g}"
+    raise _Stop(hint(exercise, message + " (notebook 10, exercise 2)"))
+
+
 def _step_11(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(11)
     x = rng.standard_normal((5, 4))
@@ -284,6 +314,7 @@ _CHECKS: dict[str, Callable[[str, ModuleType, Any], None]] = {
     "07": _step_07,
     "08": _step_08,
     "09": _step_09,
+    "10": _step_10,
     "11": _step_11,
     "12": _step_12,
 }
