@@ -2,11 +2,12 @@
 
     python benchmarks/grading.py [--students 8] [--notebook 05_matmul_gradients]
 
-Makes a class of ``--students`` submissions of one curriculum notebook (half the teacher's
-solved version, half the untouched student release), grades it with the ``grade`` command's
-function for each number of jobs, checks the scores (solved: full marks, release: 0), and prints
-the wall-clock time and the notebooks graded per minute. Each notebook costs a kernel start, its
-cells, and one kernel round trip per call of a student function by a check.
+Makes a class of ``--students`` submissions of one curriculum notebook and the learner's
+``mygrad.py`` (half the teacher's solved versions, half the untouched student release), grades it
+with the ``grade`` command's function for each number of jobs, checks the scores (solved: full
+marks, release: 0), and prints the wall-clock time and the notebooks graded per minute. Each
+notebook costs a kernel start, its cells, and one kernel round trip per call of a student
+function by a check.
 """
 
 from __future__ import annotations
@@ -29,13 +30,15 @@ def make_class(root: Path, notebook: str, students: int) -> tuple[Path, Path]:
     """A teacher folder with ``notebook`` and a submissions folder of ``students`` copies."""
     teacher = root / "teacher"
     teacher.mkdir()
-    shutil.copy(ROOT / "notebooks" / f"{notebook}.ipynb", teacher)
+    for name in (f"{notebook}.ipynb", "mygrad.py"):  # the learner's engine sits beside the notebook
+        shutil.copy(ROOT / "notebooks" / name, teacher)
     release(teacher, root / "student")
     submitted = root / "submitted"
     for k in range(students):
         (submitted / f"s{k:03d}").mkdir(parents=True)
         origin = teacher if k % 2 == 0 else root / "student"
-        shutil.copy(origin / f"{notebook}.ipynb", submitted / f"s{k:03d}")
+        for name in (f"{notebook}.ipynb", "mygrad.py"):
+            shutil.copy(origin / name, submitted / f"s{k:03d}")
     return teacher, submitted
 
 

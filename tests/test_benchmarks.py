@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,3 +56,15 @@ def test_step_rows_time_every_variant_on_batches_taken_in_turn():
     for _ in range(3):
         step()
     assert seen == [(1, 2), (3, 4), (1, 2)]
+
+
+def test_the_grading_benchmark_grades_a_small_class_as_expected():
+    """benchmarks/grading.py asserts full marks for solved copies and 0 for the release: run it on
+    two students (it broke unnoticed once, when notebooks started to check the learner's mygrad.py)."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "grading.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--students", "2", "--jobs", "1"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "notebooks graded per minute" in done.stdout
