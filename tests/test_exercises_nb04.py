@@ -289,6 +289,19 @@ def gradients_none_if_unused(root, wrt):
     return [g if id(t) in reached else None for t, g in zip(wrt, right)]
 
 
+def gradients_in_place(root, wrt):  # += changes the array that add handed to both inputs
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is not None and id(node) in grads:
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+                g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+                if id(x) in grads:
+                    grads[id(x)] += g
+                else:
+                    grads[id(x)] = g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
 def gradients_in_grad(root, wrt):  # the engine's way: the results land in .grad
     order = bl.toposort(root)
     for node in order:
@@ -323,6 +336,7 @@ def test_gradients_right():
         (gradients_wrong_direction, "only after every node that uses it"),
         (gradients_no_seed, "gradient of 1"),
         (gradients_none_if_unused, "zero"),
+        (gradients_in_place, "in place"),
         (gradients_in_grad, "leave .grad alone"),
         (gradients_via_backward, "write that loop"),
         (lambda root, wrt: {id(t): np.zeros(t.shape) for t in wrt}, "one gradient per tensor"),

@@ -359,6 +359,10 @@ def _challenge_graphs() -> list[tuple[str, Callable[..., Tensor], dict[str, np.n
          {"a": "a", "b": "b", "c": "c"}),
         ("L = sum(x * y + x), x (3,) broadcast against y (2, 3)", lambda x, y: (x * y + x).sum(),
          {"x": rng.standard_normal(3), "y": rng.standard_normal((2, 3))}, {"x": "x", "y": "y"}),
+        ("L = sum((a * c) * (a + b)), where add hands one array to both a and b",
+         lambda a, b, c: ((a * c) * (a + b)).sum(),
+         {"a": rng.standard_normal(2), "b": rng.standard_normal(2), "c": rng.standard_normal(2)},
+         {"a": "a", "b": "b", "c": "c"}),
         ("L = sum(tanh(h) * exp(v[0])) with h = W @ v", _mix,
          {"W": rng.standard_normal((2, 3)), "v": rng.standard_normal(3), "d": np.zeros(2)},
          {"h": "d", "v": "v", "W": "W"}),
@@ -373,7 +377,7 @@ def _loss_with(build: Callable[..., Tensor], values: dict, name: str, value: np.
 def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedback:
     """``gradients(root, wrt)``: d(root)/dt for every tensor t in ``wrt`` (leaves or intermediate
     nodes), as a list of arrays of t's shape, without calling ``backward()`` and without
-    changing any tensor's ``.grad``. Compared with finite differences on three graphs."""
+    changing any tensor's ``.grad``. Compared with finite differences on four graphs."""
     exercise = "gradients"
     names = set(getattr(getattr(gradients, "__code__", None), "co_names", ()))
     if "backward" in names and "backward" not in gradients.__globals__:
@@ -426,8 +430,14 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
                     "summed back to its shape",
                 )
             if not np.allclose(got, want, rtol=1e-5, atol=1e-7):
-                if t.name == "a" and np.isclose(got, values["a"]):  # the q path only
+                if "one array" in name and t.name == "b" and np.allclose(got, result[0]):
                     return hint(
+                        exercise,
+                        f"on {name}, b's gradient changed after it was stored: adding into an "
+                        "array in place changes it under every name it has",
+                    )
+                if "used twice" in name and t.name == "a" and np.isclose(got, values["a"]):
+                    return hint(  # only the path through a + b arrived
                         exercise,
                         f"on {name}, a's gradient is not the sum over both of "
                         "its paths: a later arrival must add to what is there",
@@ -440,6 +450,6 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
                 )
     return correct(
         exercise,
-        "your gradients match finite differences on all three graphs, and every .grad "
+        "your gradients match finite differences on all four graphs, and every .grad "
         "was left alone: the backward pass as a function, like torch.autograd.grad.",
     )
