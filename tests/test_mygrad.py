@@ -194,6 +194,15 @@ MISTAKES = [
     ),
     # 04: toposort, backward, -, /, **
     ("04", "x.grad = g if x.grad is None else x.grad + g", "x.grad = g", ["add up"]),
+    (
+        "04",
+        "                    x.grad = g if x.grad is None else x.grad + g",
+        "                    if x.grad is None:\n"
+        "                        x.grad = g\n"
+        "                    else:\n"
+        "                        x.grad += g",
+        ["in place"],
+    ),
     ("04", "lambda g: (g, -g))", "lambda g: (g, g))", ["wrong sign"]),
     (
         "04",

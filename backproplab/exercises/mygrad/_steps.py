@@ -14,7 +14,7 @@ from ._calls import _arrays, _call, _Stop
 from ._compare import _compare, _forward_only
 from ._hints import _local_hint
 from ._optimizers import _check_optimizer
-from ._programs import _SYMBOL, _inputs, _Program, _random_steps
+from ._programs import _SYMBOL, _inputs, _Program, _random_steps, _reference
 
 
 def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
@@ -95,9 +95,34 @@ def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
     ]
     for steps in fixed:
         _compare(exercise, engine, _Program(_inputs(rng, [()] * 2), steps), check_order=True)
+    _adds_in_place(exercise, engine, rng)
     for _ in range(6):
         steps = _random_steps(rng, 3, ops, 7)
         _compare(exercise, engine, _Program(_inputs(rng, [(3,)] * 3), steps), check_order=True)
+
+
+def _adds_in_place(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """(x0 * x2) * (x0 + x1): the add node hands one array to both x0 and x1, and the mul node
+    later adds to x0's. A backward that adds in place (``+=``) changes x1's gradient (and the add
+    node's) with it; its symptom: x1's gradient is wrong and equal to x0's."""
+    program = _Program(
+        _inputs(rng, [(3,)] * 3), [("mul", 0, 2, {}), ("add", 0, 1, {}), ("mul", 3, 4, {})]
+    )
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
+    if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
+        grads = _arrays(exercise, result[1], "a gradient")
+        want = _reference(program, [])[1]
+        x0, x1 = (list(grads) + [None, None])[:2]
+        if x0 is not None and x1 is not None and close(x1, x0) and not close(x1, want[1]):
+            raise _Stop(
+                hint(
+                    exercise,
+                    "the gradient of x1 in (x0 * x2) * (x0 + x1) is off: it changed after it "
+                    "was stored, together with x0's. The + node hands the same array to both "
+                    "inputs, so adding into that array in place changes it under every name",
+                )
+            )
+    _compare(exercise, engine, program, check_order=True)
 
 
 def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
