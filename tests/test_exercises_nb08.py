@@ -52,7 +52,7 @@ def test_softmax_vjp_correct():
     "wrong, words",
     [
         (lambda g, a: g * a * (1 - a), ["only the diagonal"]),
-        (lambda g, a: a * (g - g.sum()), ["weigh each g_i"]),
+        (lambda g, a: a * (g - g.sum()), ["treats every g_i alike"]),
         (lambda g, a: g - a * g.sum(), ["log-softmax"]),
         (lambda g, a: -a * (g - g @ a), ["sign"]),
         (vjp_through_engine, ["calls the package"]),

@@ -73,7 +73,11 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
                 "because they share one denominator.",
             )
         if close(got, a * (g - g.sum())) or close(got, a * (g - g.mean())):
-            return hint(name, "close: the number you subtract from g should weigh each g_i by a_i.")
+            return hint(
+                name,
+                "close, but the number you subtract from g treats every g_i alike: in "
+                "sum_i g_i J_ij, each g_i comes with a factor of its own.",
+            )
         if close(got, g - a * g.sum()):
             return hint(name, "that is the vjp of log-softmax, not of softmax.")
         if close(got, -expected):
