@@ -15,7 +15,7 @@ import pytest
 
 import backproplab as bl
 from backproplab.classroom.__main__ import main
-from backproplab.classroom.release import release
+from backproplab.classroom.release import release, strip_solutions
 from backproplab.exercises.mygrad import STEPS, check_step
 
 SOURCE = Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py"
@@ -136,6 +136,21 @@ def test_the_release_stubs_every_piece_with_a_pointer(tmp_path):
         assert feedback.message.startswith("do ") and "Traceback" not in feedback.message
         assert "not done yet" in str(feedback)
     assert 'part 1 of "Your engine" in notebook 03 first' in check(student, "03").message
+
+
+def test_a_skipped_step_is_named_before_this_steps_own_stubs():
+    """Only notebook 03's pieces written: every later step sends the learner to notebook 04 (the
+    earliest stub), not to its own pieces first."""
+    only_03 = re.sub(
+        r"### BEGIN SOLUTION (see notebook 03.*?)### END SOLUTION", r"# solved: \1# (solved)",
+        TEXT, flags=re.S,
+    )  # fmt: skip
+    module = load(strip_solutions(only_03), "mygrad_only_03")
+    assert check(module, "03").passed
+    for step in ("05", "07", "09", "11", "12"):
+        feedback = check(module, step)
+        assert feedback.status == "not done", feedback
+        assert "in notebook 04 first" in feedback.message, (step, feedback.message)
 
 
 def test_a_missing_earlier_piece_names_its_notebook():

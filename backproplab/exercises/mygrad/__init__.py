@@ -61,7 +61,21 @@ def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feed
     try:
         _CHECKS[step](exercise, engine, own_op)
     except _Stop as stop:
+        if stop.feedback.status == "not done":  # a stub: send the learner to the earliest one
+            return _earliest_not_done(exercise, step, engine) or stop.feedback
         return stop.feedback
     if step == "10":
         return correct(exercise, "your Linear layers start at He's scale.")
     return correct(exercise, "your engine agrees with the package on every value and gradient.")
+
+
+def _earliest_not_done(exercise: str, step: str, engine: ModuleType) -> Feedback | None:
+    """The first earlier step that still finds a stub, or None: a learner who skipped a step
+    hears about it before this step's own missing pieces, not after writing them."""
+    for earlier in [s for s in STEPS if s < step]:
+        try:
+            _CHECKS[earlier](exercise, engine, None)
+        except _Stop as stop:
+            if stop.feedback.status == "not done":
+                return stop.feedback
+    return None
