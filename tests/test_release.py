@@ -275,6 +275,10 @@ def test_curriculum_release(path, tmp_path):
             self_check = "self-check" in after.metadata.get("tags", [])
             assert is_check(after) or self_check, f"{where}: next cell is not a check"
             assert "SOLUTION" not in mine.source
+            top_level = [
+                x for x in mine.source.splitlines() if x.startswith("raise NotImplementedError")
+            ]
+            assert not top_level, f"{where}: a solution region outside a function: {top_level}"
             for line in (line.strip() for region in regions for line in region):
                 assert not line or line not in mine.source, f"{where}: {line!r} leaked"
         assert fill_in(mine.source, theirs.source) == theirs.source, where
