@@ -3,16 +3,16 @@
 The notebooks in ``notebooks/`` are the teacher's version: each exercise's solution sits between
 nbgrader's markers inside the function the learner completes::
 
-    def dL_dW(X, G):
+    def mean_square(v):
         ### BEGIN SOLUTION
-        return X.T @ G
+        return (v**2).mean()
         ### END SOLUTION
 
 The student version keeps the function and loses the solution::
 
-    def dL_dW(X, G):
+    def mean_square(v):
         # YOUR CODE HERE
-        raise NotImplementedError("dL_dW: your code goes here")
+        raise NotImplementedError("mean_square: your code goes here")
 
 What changes, and nothing else:
 
