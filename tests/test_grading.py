@@ -135,7 +135,10 @@ def graded(tmp_path_factory):
     check = cell_of(inflated, "nb05-dL_db-check")
     check.metadata["nbgrader"]["points"] = 100
     position = inflated.cells.index(check)
-    inflated.cells[position:position] = [nbformat.from_dict(check) for _ in range(5)]
+    copies = [nbformat.from_dict(check) for _ in range(5)]
+    for k, copy in enumerate(copies):  # pasted copies get new cell ids, as in JupyterLab
+        copy.id = f"copy-{k}"
+    inflated.cells[position:position] = copies
     own = nbformat.v4.new_code_cell("print('✔ correct')")
     own.metadata["nbgrader"] = {"grade": True, "grade_id": "mine", "points": 50}
     no_id = nbformat.v4.new_code_cell("1 + 1")
