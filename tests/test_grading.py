@@ -499,3 +499,31 @@ def test_nbgrader_autograde_scores_checks_by_their_feedback(tmp_path):
         (notebook,) = gradebook.find_submission("ps1", "ada").notebooks
         scores = {grade.name: (grade.score, grade.max_score) for grade in notebook.grades}
     assert scores == {"fixture-double-check": (1.0, 1.0), "fixture-square-check": (0.0, 2.0)}
+
+
+def test_a_kernel_that_does_not_start_is_tried_once_more(monkeypatch, tmp_path):
+    """A kernel start fails before any student code ran (seen once on a busy machine): the grader
+    starts another before it gives the student a problem instead of points."""
+    from backproplab.classroom import grading
+    from backproplab.classroom._kernel import KernelDied
+
+    calls = []
+
+    def flaky(cwd, memory_mb):
+        calls.append(cwd)
+        if len(calls) == 1:
+            raise KernelDied("the kernel did not start: Kernel didn't respond in 60 seconds")
+        return "a kernel"
+
+    monkeypatch.setattr(grading, "Kernel", flaky)
+    assert grading._start_kernel(tmp_path, 512) == "a kernel" and len(calls) == 2
+
+    def dead(cwd, memory_mb):
+        calls.append(cwd)
+        raise KernelDied("the kernel did not start: no")
+
+    calls.clear()
+    monkeypatch.setattr(grading, "Kernel", dead)
+    with pytest.raises(KernelDied, match="did not start"):
+        grading._start_kernel(tmp_path, 512)
+    assert len(calls) == 2  # twice, not forever

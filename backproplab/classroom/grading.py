@@ -175,7 +175,7 @@ def _grade_into(
         (cwd / path.name).unlink(missing_ok=True)  # the kernel never sees the notebook file
         budget = Budget(limits.timeout, limits.notebook_seconds)
         try:
-            kernel = Kernel(cwd, limits.memory_mb)
+            kernel = _start_kernel(cwd, limits.memory_mb)
         except KernelDied as error:
             grade.problems.append(str(error))
             kernel = None
@@ -235,6 +235,19 @@ def _grade_into(
     for result in grade.checks:
         if result.status in ("error", "package", "timeout") and result.message:
             grade.problems.append(f"{result.exercise}: {result.message}")
+
+
+def _start_kernel(cwd: Path, memory_mb: int, attempts: int = 2) -> Kernel:
+    """A kernel in ``cwd``, tried ``attempts`` times: no student code has run yet, so a kernel
+    that does not answer in time (seen once on a busy machine) is no fault of the student's.
+    Raises the last KernelDied."""
+    for attempt in range(attempts):
+        try:
+            return Kernel(cwd, memory_mb)
+        except KernelDied:
+            if attempt == attempts - 1:
+                raise
+    raise ValueError(f"_start_kernel: attempts must be at least 1, got {attempts}")
 
 
 def _size(folder: Path) -> int:
