@@ -173,12 +173,12 @@ def _grade_into(
                     "the student's folder holds over 1 GiB: the notebook ran without its files"
                 )
         (cwd / path.name).unlink(missing_ok=True)  # the kernel never sees the notebook file
-        budget = Budget(limits.timeout, limits.notebook_seconds)
         try:
             kernel = _start_kernel(cwd, limits.memory_mb)
         except KernelDied as error:
             grade.problems.append(str(error))
             kernel = None
+        budget = Budget(limits.timeout, limits.notebook_seconds)  # from the kernel's first answer
         stopped = kernel is None
         session = Session(kernel, budget) if kernel is not None else None
         try:
