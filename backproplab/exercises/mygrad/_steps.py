@@ -113,7 +113,8 @@ def _adds_in_place(exercise: str, engine: ModuleType, rng: np.random.Generator) 
         grads = _arrays(exercise, result[1], "a gradient")
         want = _reference(program, [])[1]
         x0, x1 = (list(grads) + [None, None])[:2]
-        if x0 is not None and x1 is not None and close(x1, x0) and not close(x1, want[1]):
+        same = x0 is not None and x1 is not None and x0.shape == x1.shape == want[1].shape
+        if same and close(x1, x0) and not close(x1, want[1]):
             raise _Stop(
                 hint(
                     exercise,
