@@ -141,7 +141,9 @@ class Session:
 
 
 def _add_graph(root: Any, nodes: list, node_index: dict[int, int]) -> None:
-    """Append ``root``'s graph to ``nodes``, inputs first, without recursion."""
+    """Append ``root``'s graph to ``nodes``, inputs first, without recursion. (Not
+    ``autodiff.toposort``: notebook 04's check gives its graphs made-up ``seq`` numbers, so the
+    order comes from the edges alone.)"""
     stack = [(root, False)]
     while stack:
         t, expanded = stack.pop()

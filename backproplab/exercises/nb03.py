@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..autodiff import toposort
 from . import Feedback, attempt, close, correct, hint, numeric_gradient
 
 __all__ = ["check_backward_by_hand", "check_fan_out", "check_mul_backward", "check_my_graph"]
@@ -169,17 +170,6 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
 
 
 # ------------------------------------------------------------------------- challenge: my_graph
-def _graph(root: object) -> list:
-    """Every node ``root`` depends on, constants included, inputs before outputs."""
-    seen, stack = {}, [root]
-    while stack:  # an explicit stack: no recursion limit
-        node = stack.pop()
-        if id(node) not in seen:
-            seen[id(node)] = node
-            stack.extend(node.inputs)
-    return sorted(seen.values(), key=lambda t: t.seq)
-
-
 def _evaluate(nodes: list, root: object, override: dict[int, float]) -> float:
     """The root's value, each node recomputed from its inputs by its op (forward only), with
     the values of the nodes in ``override`` (by id) replaced."""
@@ -218,7 +208,7 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
         return hint(exercise, "L should be the Tensor your graph ends in")
     if not isinstance(grads, dict):
         return hint(exercise, "grads should be a dict: {node name: your dL/d(that node)}")
-    nodes = _graph(root)
+    nodes = toposort(root)  # every node, constants included, inputs before outputs
     if any(node.data.size != 1 for node in nodes):
         return hint(exercise, "keep every value of the graph a single number (a scalar graph)")
     ops = [node for node in nodes if node.op is not None]
