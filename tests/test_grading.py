@@ -527,3 +527,18 @@ def test_a_kernel_that_does_not_start_is_tried_once_more(monkeypatch, tmp_path):
     with pytest.raises(KernelDied, match="did not start"):
         grading._start_kernel(tmp_path, 512)
     assert len(calls) == 2  # twice, not forever
+
+
+def test_a_kernel_listens_on_sockets_of_its_own_not_on_ports(tmp_path):
+    """TCP ports picked by the grader could be taken by another kernel starting at the same moment
+    ("Address already in use"); Unix sockets in a directory of the kernel's own cannot be, and
+    the directory goes with the kernel."""
+    from backproplab.classroom._kernel import Kernel
+
+    with Kernel(tmp_path, 1024) as kernel:
+        info = kernel.km.get_connection_info()
+        sockets = Path(kernel.sockets)
+        assert info["transport"] == "ipc" and str(info["ip"]).startswith(str(sockets))
+        assert any(sockets.iterdir())  # the kernel's socket files
+        assert kernel.execute("x = 1 + 1", timeout=30).status == "ok"
+    assert not sockets.exists()
