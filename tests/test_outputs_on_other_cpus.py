@@ -28,6 +28,7 @@ def _blas_kernels(env: dict[str, str]) -> str:
         "print([i.get('architecture') for i in threadpoolctl.threadpool_info()])"
     )
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]  # no answer must not read as "no change"
     return run.stdout.strip()
 
 
