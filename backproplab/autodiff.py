@@ -164,8 +164,10 @@ def backward(
             if g is None or not x.requires_grad:
                 continue
             g = g() if callable(g) else g  # a costly gradient handed over as a function: now
-            if type(g) is not np.ndarray or g.shape != x.data.shape or g.dtype is not x.data.dtype:
-                g = _gradient_for(x, g, node)  # x's shape and dtype: broadcasting undone
+            if type(g) is not np.ndarray or g.dtype is not x.data.dtype:
+                g = np.asarray(g, x.data.dtype)  # an array, in x's dtype (float32 stays float32)
+            if g.shape != x.data.shape:
+                g = _unbroadcast(g, x, node)  # summed back to x's shape (or a clear error)
             x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
         if hook is not None:
             hook(node, grads)
@@ -190,16 +192,9 @@ def _bad_seed(root: Tensor, grad: object, seed: np.ndarray) -> Exception:
     )
 
 
-def _gradient_for(x: Tensor, g: object, node: Tensor) -> np.ndarray:
-    """The rule's gradient for input ``x`` as an array of x's shape and dtype: summed back to
-    x's shape where broadcasting copied x (a rule may return the output's shape), or a clear
-    error for a rule whose gradient cannot be x's."""
-    g = np.asarray(g, dtype=x.data.dtype)  # a float32 model keeps float32 gradients
-    return g if g.shape == x.data.shape else _unbroadcast(g, x, node)
-
-
 def _unbroadcast(g: np.ndarray, x: Tensor, node: Tensor) -> np.ndarray:
-    """``g`` summed back to x's shape with ``sum_to_shape``, or a clear error for a wrong rule."""
+    """``g`` summed back to x's shape with ``sum_to_shape`` where broadcasting copied x (a rule
+    may return the output's shape), or a clear error for a rule whose gradient cannot be x's."""
     if g.ndim <= max(node.ndim, x.ndim):  # more axes than the output: the rule is wrong
         with contextlib.suppress(ValueError):
             return sum_to_shape(g, x.shape)
