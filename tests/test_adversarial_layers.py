@@ -146,3 +146,10 @@ def test_batch_norm_rejects_a_momentum_that_is_not_a_fraction(momentum):
 
 def test_flatten_keeps_an_empty_batch():
     assert nn.Flatten()(bl.Tensor(np.zeros((0, 2, 3, 3)))).shape == (0, 18)
+
+
+# ------------------------------------------------------------------------------------ datasets
+@pytest.mark.parametrize("classes", [0, -1])
+def test_spirals_without_classes_say_so(classes):
+    with pytest.raises(ValueError, match=rf"spirals: need at least 1 class, got classes={classes}"):
+        bl.datasets.spirals(classes=classes)
