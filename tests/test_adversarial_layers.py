@@ -153,3 +153,21 @@ def test_flatten_keeps_an_empty_batch():
 def test_spirals_without_classes_say_so(classes):
     with pytest.raises(ValueError, match=rf"spirals: need at least 1 class, got classes={classes}"):
         bl.datasets.spirals(classes=classes)
+
+
+class _Block(nn.Module):
+    def __init__(self, owner=None):
+        self.linear = nn.Linear(2, 2, rng=0)
+        self.owner = [owner] if owner is not None else []  # a reference back to the model
+
+
+class _Model(nn.Module):
+    def __init__(self):
+        self.block = _Block(owner=self)
+
+
+def test_a_module_that_contains_itself_gets_a_clear_error_not_a_recursion_error():
+    with pytest.raises(ValueError, match=r"_Model: attribute 'block.owner.0' holds a module"):
+        _Model().parameters()
+    shared = nn.Linear(2, 2, rng=0)  # the same layer twice is not a cycle
+    assert len(nn.Sequential(shared, nn.Tanh(), shared).parameters()) == 2

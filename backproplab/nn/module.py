@@ -77,11 +77,18 @@ class Module:
             if isinstance(v, Module)
         ]
 
-    def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
+    def named_modules(
+        self, prefix: str = "", _outer: tuple[Module, ...] = ()
+    ) -> list[tuple[str, Module]]:
         """This module and every module inside it, depth first, with dotted names ("" is self)."""
+        if any(self is m for m in _outer):  # e.g. a layer keeping a reference to its model
+            raise ValueError(
+                f"{type(self).__name__}: attribute '{prefix}' holds a module that contains it; "
+                f"keep such references out of the module's attributes"
+            )
         found = [(prefix, self)]
         for name, child in self.named_children():
-            found += child.named_modules(f"{prefix}.{name}" if prefix else name)
+            found += child.named_modules(f"{prefix}.{name}" if prefix else name, (*_outer, self))
         return found
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
