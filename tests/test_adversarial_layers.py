@@ -171,3 +171,22 @@ def test_a_module_that_contains_itself_gets_a_clear_error_not_a_recursion_error(
         _Model().parameters()
     shared = nn.Linear(2, 2, rng=0)  # the same layer twice is not a cycle
     assert len(nn.Sequential(shared, nn.Tanh(), shared).parameters()) == 2
+
+
+def test_batch_norm_with_one_running_average_missing_raises_instead_of_skipping_the_other():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    running_var = np.ones(3)
+    with pytest.raises(bl.ShapeError, match="batch_norm: running_mean and running_var must both"):
+        bl.batch_norm(x, None, running_var, training=True)  # running_var was silently kept
+    assert np.array_equal(running_var, np.ones(3))
+    with pytest.raises(bl.ShapeError, match="batch_norm: running_mean and running_var must both"):
+        bl.batch_norm(x, np.zeros(3), None, training=True)
+
+
+@pytest.mark.parametrize(
+    "running", [[0.0, 0.0, 0.0], np.zeros(3, dtype=int)], ids=["list", "int array"]
+)
+def test_batch_norm_running_averages_must_be_float_arrays_it_can_update(running):
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(bl.ShapeError, match="batch_norm: running_mean must be a float numpy array"):
+        bl.batch_norm(x, running, np.ones(3), training=True)
