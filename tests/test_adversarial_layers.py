@@ -190,3 +190,13 @@ def test_batch_norm_running_averages_must_be_float_arrays_it_can_update(running)
     x = np.random.default_rng(0).standard_normal((4, 3))
     with pytest.raises(bl.ShapeError, match="batch_norm: running_mean must be a float numpy array"):
         bl.batch_norm(x, running, np.ones(3), training=True)
+
+
+# ------------------------------------------------------------------------------------- Dropout
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8])
+def test_dropout_scales_integer_data_exactly(dtype):
+    p = 0.3
+    out = nn.Dropout(p, rng=0)(np.full(1000, 200, dtype=dtype))  # e.g. raw pixel values
+    kept = out.data[out.data != 0]
+    assert 0 < len(kept) < 1000
+    np.testing.assert_allclose(kept, 200 / (1 - p), rtol=1e-12)  # not 200 (scale cast to 1)
