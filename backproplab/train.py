@@ -62,6 +62,11 @@ def train_step(
         X = Tensor(X, dtype=optimizer.params[0].dtype)
     loss = loss_fn(model(X), y)
     loss.backward()
+    if all(p.grad is None for p in optimizer.params):  # nothing to step: a silent no-op
+        raise ValueError(
+            "train_step: the loss gave no gradient to any of the optimizer's parameters; was "
+            "the optimizer made for another model? Build it from this model's parameters()"
+        )
     optimizer.step()
     return loss.item()
 

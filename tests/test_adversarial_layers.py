@@ -200,3 +200,15 @@ def test_dropout_scales_integer_data_exactly(dtype):
     kept = out.data[out.data != 0]
     assert 0 < len(kept) < 1000
     np.testing.assert_allclose(kept, 200 / (1 - p), rtol=1e-12)  # not 200 (scale cast to 1)
+
+
+# ------------------------------------------------------------------------------------ training
+def test_training_with_an_optimizer_made_for_another_model_raises():
+    X, y = bl.datasets.moons(40, rng=0)
+    old = nn.MLP([2, 8, 2], rng=0)
+    opt = optim.SGD(old.parameters(), lr=0.5)
+    model = nn.MLP([2, 8, 2], rng=1)  # e.g. the model's cell was run again, the optimizer's not
+    with pytest.raises(ValueError, match="train_step: the loss gave no gradient to any of the"):
+        train.fit(model, X, y, optimizer=opt, epochs=1)
+    with pytest.raises(ValueError, match="optimizer made for another model"):
+        train.train_step(model, opt, X, y)
