@@ -25,6 +25,8 @@ def generator(rng: RngLike) -> np.random.Generator:
 
 def _counts(n: int, classes: int, caller: str) -> list[int]:
     """Split n points as evenly as possible between the classes."""
+    if classes < 1:
+        raise ValueError(f"{caller}: need at least 1 class, got classes={classes}")
     if n < classes:
         raise ValueError(f"{caller}: need at least {classes} points (one per class), got n={n}")
     return [n // classes + (k < n % classes) for k in range(classes)]

@@ -86,6 +86,12 @@ def _batch_norm_vjp(g, saved, x, w, b, *, training, **_):
 def _batch_norm_error(x, w, b, *, running_mean, running_var, training, **_) -> str:
     if x.ndim < 2:
         return f"expected an input of shape (N, C) or (N, C, H, W), got shape {x.shape}"
+    if (running_mean is None) != (running_var is None):  # one would be left out of the update
+        return "running_mean and running_var must both be arrays or both be None"
+    for name, a in (("running_mean", running_mean), ("running_var", running_var)):
+        if a is not None and not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
+            kind = f"array of dtype {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__
+            return f"{name} must be a float numpy array (updated in place), got a {kind}"
     c = x.shape[1]
     for name, a in (("weight", w), ("bias", b), ("running_mean", running_mean),
                     ("running_var", running_var)):  # fmt: skip

@@ -40,6 +40,13 @@ class Optimizer:
                     f"{type(self).__name__}: item {i} is not a tensor with requires_grad=True "
                     f"(pass model.parameters())"
                 )
+        first = {}  # id -> index: a parameter listed twice would be updated twice per step
+        for i, p in enumerate(self.params):
+            if first.setdefault(id(p), i) != i:
+                raise ValueError(
+                    f"{type(self).__name__}: item {i} is the same parameter as item "
+                    f"{first[id(p)]} (shape {p.shape}); list each parameter once"
+                )
         if lr < 0:
             raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {lr}")
         self.lr = lr

@@ -62,18 +62,32 @@ def train_step(
         X = Tensor(X, dtype=optimizer.params[0].dtype)
     loss = loss_fn(model(X), y)
     loss.backward()
+    if all(p.grad is None for p in optimizer.params):  # nothing to step: a silent no-op
+        raise ValueError(
+            "train_step: the loss gave no gradient to any of the optimizer's parameters; was "
+            "the optimizer made for another model? Build it from this model's parameters()"
+        )
     optimizer.step()
     return loss.item()
 
 
 def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """The model's outputs (e.g. logits) for every row of X as a numpy array, without a graph."""
+    """The model's outputs (e.g. logits) for every row of X as a numpy array, without a graph.
+
+    The model runs in evaluation mode (Dropout off, BatchNorm on its running averages, which
+    stay unchanged), whatever its mode; each module's mode is restored afterwards."""
     dtype = _model_dtype(model)
-    with no_grad():
-        outs = [
-            model(Tensor(X[i : i + batch_size], dtype=dtype)).data
-            for i in range(0, len(X), batch_size)
-        ]
+    modes = [(m, m.training) for _, m in model.named_modules()]
+    model.eval()
+    try:
+        with no_grad():
+            outs = [
+                model(Tensor(X[i : i + batch_size], dtype=dtype)).data
+                for i in range(0, max(len(X), 1), batch_size)  # no rows: one empty batch
+            ]
+    finally:
+        for m, mode in modes:
+            m.training = mode
     return np.concatenate(outs)
 
 
@@ -86,21 +100,31 @@ def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
             f"accuracy: expected logits (N, C) and labels (N,), got shapes {logits.shape} "
             f"and {labels.shape}"
         )
+    if logits.shape[1] == 1:  # argmax would always be 0
+        raise ValueError(
+            f"accuracy: logits of shape {logits.shape} have one column, so the largest is always "
+            f"class 0; for one binary logit compare (logits[:, 0] > 0) with the labels"
+        )
     return float(np.mean(logits.argmax(axis=1) == labels))
 
 
 def evaluate(
     model: Module, X: np.ndarray, y: np.ndarray, loss_fn: LossFn = cross_entropy
 ) -> tuple[float, float]:
-    """(loss, accuracy) of the model on (X, y), computed without building a graph.
+    """(loss, accuracy) of the model on (X, y), computed without building a graph, in
+    evaluation mode (see ``predict``).
 
-    The accuracy is NaN when the labels are not integer classes (e.g. regression targets).
+    The accuracy is NaN when the labels are not integer classes (e.g. regression targets) or
+    when the model has a single output column.
     """
+    if len(X) == 0:
+        raise ValueError(f"evaluate: X has no rows (shape {np.shape(X)}); nothing to evaluate")
     logits = predict(model, X)
     with no_grad():
         loss = loss_fn(Tensor(logits), y).item()
     y = np.asarray(y)
     is_classes = y.dtype.kind in "iu" and logits.ndim == 2 and y.shape == logits.shape[:1]
+    is_classes = is_classes and logits.shape[1] > 1  # one column: no argmax to compare
     return loss, accuracy(logits, y) if is_classes else float("nan")
 
 
@@ -118,7 +142,8 @@ class Diagnostics:
     * ``act_mean``, ``act_std``: the mean and standard deviation of the activation's output
       over the batch and the units.
     * ``dead_fraction[r, a]``: the fraction of units whose output is 0 for every example in the
-      batch (a dead ReLU unit passes no gradient back).
+      batch (a dead ReLU unit passes no gradient back); after a convolution, a unit is one
+      channel at one pixel.
     """
 
     layers: list[str]
@@ -226,7 +251,10 @@ class _Recorder:
                 for (_, m), w in zip(self.linears, self.before)
             ]
         )
-        outs = [o.reshape(-1, o.shape[-1]) if o is not None and o.ndim else o for o in self.outputs]
+        # one row per example, one column per unit (a conv unit is a channel at a pixel)
+        outs = [
+            None if o is None else o.reshape(len(o) if o.ndim > 1 else 1, -1) for o in self.outputs
+        ]
         r["mean"].append([o.mean() if o is not None else np.nan for o in outs])
         r["std"].append([o.std() if o is not None else np.nan for o in outs])
         r["dead"].append(

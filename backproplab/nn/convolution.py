@@ -21,7 +21,9 @@ class Conv2d(Module):
     ``weight`` has shape (out_channels, in_channels, kh, kw): each output channel is a Linear
     unit looking at one kh x kw window of all input channels, so its fan-in is
     in_channels * kh * kw, and He init draws it with std sqrt(2 / fan-in) (``init`` as in
-    ``Linear``). The bias (one per output channel) starts at zero.
+    ``Linear``). Xavier init uses sqrt(2 / (fan-in + fan-out)) with the fan-out of a
+    convolution, out_channels * kh * kw (as ``torch.nn.init.xavier_normal_``). The bias (one
+    per output channel) starts at zero.
     """
 
     def __init__(
@@ -39,7 +41,9 @@ class Conv2d(Module):
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
-        fan_in = in_channels * kh * kw
+        fan_in, fan_out = in_channels * kh * kw, out_channels * kh * kw
+        if isinstance(init, str) and init in ("xavier", "glorot"):  # each pixel feeds fan_out
+            init = float(np.sqrt(2.0 / (fan_in + fan_out)))
         w = init_weight(fan_in, out_channels, init, rng, dtype)  # (out, in * kh * kw)
         self.weight = Parameter(w.reshape(out_channels, in_channels, kh, kw))
         self.bias = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
@@ -86,4 +90,5 @@ class Flatten(Module):
         self.start_dim = start_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.reshape(*x.shape[: self.start_dim], -1)
+        kept = x.shape[: self.start_dim]
+        return x.reshape(*kept, int(np.prod(x.shape[len(kept) :])))  # -1 fails on 0 rows

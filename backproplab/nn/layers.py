@@ -327,7 +327,9 @@ class Dropout(Module):
         self.p = p
         self.rng = np.random.default_rng(rng or 0)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(x)  # data given as an array: floats (integers would round the scaling)
         if not self.training or self.p == 0:
             return x
         if self.p == 1:  # every value dropped (and nothing to scale)

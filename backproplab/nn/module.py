@@ -1,8 +1,8 @@
 """``Parameter`` and ``Module``: a function with parameters, found by walking its attributes.
 
 A ``Module`` finds its parameters by looking at its own attributes: a ``Parameter``, another
-``Module``, or a list/tuple of them. Nothing is registered by hand, so a layer is written the way
-you would write the math.
+``Module``, or a list, tuple or dict of them. Nothing is registered by hand, so a layer is written
+the way you would write the math.
 
 NB: PyTorch's ``nn.Module`` registers parameters in ``__setattr__``; walking attributes on demand
 does the same job in fewer lines for a small package.
@@ -35,12 +35,25 @@ class Parameter(Tensor):
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
 
 
+def _walk(name: str, value: Any) -> list[tuple[str, Any]]:
+    """``[(name, value)]``, or, for a list, tuple or dict, every item inside it with a dotted name
+    (``blocks.0``, ``heads.a``), looking inside nested containers too."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return [(name, value)]
+    return [found for key, item in items for found in _walk(f"{name}.{key}", item)]
+
+
 class Module:
     """Base class of every layer and model: override ``forward``; call the module to run it.
 
     Parameters are found by walking attributes (in the order they were set): Parameters,
-    Modules and lists/tuples of either. ``named_parameters()`` gives dotted names such as
-    ``blocks.0.weight`` (attribute ``blocks``, item 0, its ``weight``).
+    Modules and lists, tuples or dicts of either (also inside one another).
+    ``named_parameters()`` gives dotted names such as ``blocks.0.weight`` (attribute ``blocks``,
+    item 0, its ``weight``) or ``heads.a.bias`` (attribute ``heads``, key ``"a"``, its ``bias``).
     """
 
     training: bool = True
@@ -55,22 +68,27 @@ class Module:
 
     # ---------------------------------------------------------------- finding the parameters
     def named_children(self) -> list[tuple[str, Module]]:
-        """The direct sub-modules with their attribute names (list items are ``name.i``)."""
-        children = []
-        for name, value in vars(self).items():
-            if isinstance(value, Module):
-                children.append((name, value))
-            elif isinstance(value, (list, tuple)):
-                children += [
-                    (f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module)
-                ]
-        return children
+        """The direct sub-modules with their attribute names (items of a list, tuple or dict are
+        ``name.i`` or ``name.key``)."""
+        return [
+            (full, v)
+            for name, value in vars(self).items()
+            for full, v in _walk(name, value)
+            if isinstance(v, Module)
+        ]
 
-    def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
+    def named_modules(
+        self, prefix: str = "", _outer: tuple[Module, ...] = ()
+    ) -> list[tuple[str, Module]]:
         """This module and every module inside it, depth first, with dotted names ("" is self)."""
+        if any(self is m for m in _outer):  # e.g. a layer keeping a reference to its model
+            raise ValueError(
+                f"{type(self).__name__}: attribute '{prefix}' holds a module that contains it; "
+                f"keep such references out of the module's attributes"
+            )
         found = [(prefix, self)]
         for name, child in self.named_children():
-            found += child.named_modules(f"{prefix}.{name}" if prefix else name)
+            found += child.named_modules(f"{prefix}.{name}" if prefix else name, (*_outer, self))
         return found
 
     def named_parameters(self) -> list[tuple[str, Parameter]]:
@@ -79,11 +97,9 @@ class Module:
         seen: set[int] = set()
         for prefix, module in self.named_modules():
             for name, value in vars(module).items():
-                values = value if isinstance(value, (list, tuple)) else [value]
-                for i, v in enumerate(values):
+                for full, v in _walk(name, value):
                     if isinstance(v, Parameter) and id(v) not in seen:
                         seen.add(id(v))
-                        full = name if values is not value else f"{name}.{i}"
                         found.append((f"{prefix}.{full}" if prefix else full, v))
         return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,10 @@ class _BatchNorm(Module):
         momentum: float = 0.1,
         dtype: Any = np.float64,
     ) -> None:
+        if not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
+            raise ValueError(
+                f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r}"
+            )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=dtype))
         self.bias = Parameter(np.zeros(num_features, dtype=dtype))
@@ -84,7 +89,9 @@ class LayerNorm(Module):
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        if not isinstance(x, Tensor) and self.weight is not None:
+            x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
