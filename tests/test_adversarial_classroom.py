@@ -13,6 +13,7 @@ from exercise_helpers import stub
 from test_grading import ROOT, cell_of
 
 from backproplab.classroom import ReleaseError, release
+from backproplab.classroom.__main__ import main
 from backproplab.classroom._kernel import Kernel
 from backproplab.classroom._kernel_side import REPLY_MIME
 from backproplab.classroom.grading import Limits, grade_folder, grade_notebook, load_source
@@ -185,3 +186,27 @@ def test_students_whose_names_differ_only_in_punctuation_keep_their_own_feedback
         "Feedback for Ünal",
     ]
     assert all("match none of the teacher's notebooks" in text for text in texts.values())
+
+
+def test_release_refuses_a_student_folder_inside_the_source(tmp_path):
+    """notebooks/student: the next release would release the student notebooks again, and the
+    grader would read them as teacher notebooks."""
+    (tmp_path / "source").mkdir()
+    nbformat.write(teacher_notebook(), tmp_path / "source" / "a.ipynb")
+    with pytest.raises(ReleaseError, match="must not be inside the source"):
+        release(tmp_path / "source", tmp_path / "source" / "student")
+    assert not (tmp_path / "source" / "student").exists()
+
+
+def test_grading_against_the_student_release_is_a_clear_error(tmp_path, capsys):
+    """--source given the release instead of the teacher's notebooks: its setup imports the
+    student's stubbed mygrad.py in the grader (or whatever mygrad the grader's folder holds)."""
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(teacher_notebook(), tmp_path / "teacher" / "a.ipynb")
+    release(tmp_path / "teacher", tmp_path / "student")
+    (tmp_path / "in").mkdir()
+    assert main(["grade", str(tmp_path / "in"), "--source", str(tmp_path / "student")]) == 1
+    error = capsys.readouterr().err
+    assert (
+        "a.ipynb is a student release (its exercise nb02-d_sin_of_square holds the stub)" in error
+    )

@@ -97,6 +97,11 @@ def teacher_notebook(
                 ) from None
             checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source))
         elif meta.get("solution"):
+            if "BEGIN SOLUTION" not in cell.source and "YOUR CODE HERE" in cell.source:
+                raise ValueError(
+                    f"grade: {name} is a student release (its exercise {meta.get('grade_id')} "
+                    "holds the stub): --source must be the teacher's notebooks, with solutions"
+                )
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
         elif tree is not None:

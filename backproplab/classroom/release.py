@@ -224,6 +224,10 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
         raise ReleaseError(f"release: {source_dir} is not a folder of notebooks")
     if target_dir.resolve() == source_dir.resolve():
         raise ReleaseError(f"release: the student folder must differ from the source {source_dir}")
+    if source_dir.resolve() in target_dir.resolve().parents:  # the next release would take it in
+        raise ReleaseError(
+            f"release: the student folder must not be inside the source {source_dir}"
+        )
     written = []
     for path in sorted(source_dir.rglob("*")):
         relative = path.relative_to(source_dir)
