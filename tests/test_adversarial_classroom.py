@@ -210,3 +210,22 @@ def test_grading_against_the_student_release_is_a_clear_error(tmp_path, capsys):
     assert (
         "a.ipynb is a student release (its exercise nb02-d_sin_of_square holds the stub)" in error
     )
+
+
+def clip_by_global_norm(grads, max_norm):
+    total = np.sqrt(sum(float((g**2).sum()) for g in grads))
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
+@pytest.mark.parametrize("zero_case", [None, []], ids=["bare return", "empty list"])
+def test_clip_gradients_that_drop_all_zero_gradients_get_a_hint(zero_case):
+    """A guard `if total == 0: return` made the check raise TypeError (a check never raises),
+    and an empty list for the zeros was "correct"."""
+
+    def clip(grads, max_norm):
+        if all(not g.any() for g in grads):
+            return zero_case
+        return clip_by_global_norm(grads, max_norm)
+
+    feedback = nb10.check_clip_gradients(clip)
+    assert feedback.status == "hint" and "all-zero gradients" in feedback.message, feedback

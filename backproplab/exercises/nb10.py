@@ -281,6 +281,9 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
         result = attempt(name, clip_gradients, zeros, 1.0)
     if isinstance(result, Feedback):
         return hint(name, f"all-zero gradients (a global norm of 0): {result.message}")
+    if not isinstance(result, (list, tuple)) or len(result) != len(zeros):
+        return hint(name, f"all-zero gradients (a global norm of 0): return a list of "
+                    f"{len(zeros)} arrays, one per gradient, here too.")  # fmt: skip
     got = [result_array(name, r, z.shape, "each clipped gradient") for r, z in zip(result, zeros)]
     for array in got:
         if isinstance(array, Feedback):
