@@ -17,7 +17,7 @@ from backproplab.classroom.__main__ import main
 from backproplab.classroom._kernel import Kernel
 from backproplab.classroom._kernel_side import REPLY_MIME
 from backproplab.classroom.grading import Limits, grade_folder, grade_notebook, load_source
-from backproplab.exercises import nb02, nb10
+from backproplab.exercises import nb01, nb02, nb10
 
 
 # ----------------------------------------------------------------------- the self-checks
@@ -229,3 +229,9 @@ def test_clip_gradients_that_drop_all_zero_gradients_get_a_hint(zero_case):
 
     feedback = nb10.check_clip_gradients(clip)
     assert feedback.status == "hint" and "all-zero gradients" in feedback.message, feedback
+
+
+@pytest.mark.parametrize("answer", ["abc", {"w": 1.0}, object()], ids=["str", "dict", "object"])
+def test_central_difference_check_does_not_raise_on_a_result_that_is_not_numbers(answer):
+    feedback = nb01.check_central_difference_gradient(lambda f, w, eps: answer)
+    assert feedback.status == "hint" and "array of numbers" in feedback.message, feedback
