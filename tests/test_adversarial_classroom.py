@@ -235,3 +235,15 @@ def test_clip_gradients_that_drop_all_zero_gradients_get_a_hint(zero_case):
 def test_central_difference_check_does_not_raise_on_a_result_that_is_not_numbers(answer):
     feedback = nb01.check_central_difference_gradient(lambda f, w, eps: answer)
     assert feedback.status == "hint" and "array of numbers" in feedback.message, feedback
+
+
+def test_a_copy_of_a_teacher_notebook_left_in_the_source_is_a_clear_error(tmp_path, capsys):
+    """JupyterLab's Duplicate leaves a-Copy1.ipynb beside a.ipynb; the copy sorts first, and
+    every submission was silently graded against it (its points, its checks)."""
+    (tmp_path / "teacher").mkdir()
+    for name in ("a.ipynb", "a-Copy1.ipynb"):
+        nbformat.write(teacher_notebook(), tmp_path / "teacher" / name)
+    (tmp_path / "in").mkdir()
+    assert main(["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]) == 1
+    error = capsys.readouterr().err
+    assert "a-Copy1.ipynb and a.ipynb both have the check nb02-d_sin_of_square-check" in error

@@ -130,11 +130,19 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
         if "BEGIN SOLUTION" in path.read_text(encoding="utf-8", errors="replace")
     }
     teachers = []
+    owner: dict[str, str] = {}  # check grade_id -> the notebook that has it
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
+        for check in teacher.checks:  # a "-Copy1" left beside the original: which one counts?
+            if check.grade_id in owner:
+                raise ValueError(
+                    f"grade: the teacher's {owner[check.grade_id]} and {path.name} both have "
+                    f"the check {check.grade_id}: keep one of them in the source"
+                )
+            owner[check.grade_id] = path.name
         if teacher.checks:
             teachers.append(teacher)
     return teachers
