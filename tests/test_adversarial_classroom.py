@@ -247,3 +247,17 @@ def test_a_copy_of_a_teacher_notebook_left_in_the_source_is_a_clear_error(tmp_pa
     assert main(["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]) == 1
     error = capsys.readouterr().err
     assert "a-Copy1.ipynb and a.ipynb both have the check nb02-d_sin_of_square-check" in error
+
+
+def test_a_huge_notebook_is_not_parsed(tmp_path):
+    """Parsing a notebook of gigabytes took the grader's memory (and with it the whole class):
+    an upload over the size limit is a problem in its row. (A sparse file: no disk is used.)"""
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(teacher_notebook(), tmp_path / "teacher" / "a.ipynb")
+    huge = tmp_path / "huge.ipynb"
+    with huge.open("wb") as file:
+        file.truncate(101 * 2**20)
+    result = grade_notebook(huge, "ada", load_source(tmp_path / "teacher"))
+    assert result.problems == [
+        "could not read the notebook: ValueError: the file holds 101 MB, over 100 MB"
+    ]

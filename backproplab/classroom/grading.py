@@ -90,7 +90,13 @@ class Limits:
         return self.budget if self.budget is not None else 5 * self.timeout
 
 
+MAX_NOTEBOOK_MB = 100  # the curriculum's notebooks hold under 1 MB, with their figures
+
+
 def _read(path: Path) -> nbformat.NotebookNode:
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_MB * 2**20:  # parsing it could take gigabytes of the grader's memory
+        raise ValueError(f"the file holds {size / 2**20:.0f} MB, over {MAX_NOTEBOOK_MB} MB")
     notebook = nbformat.read(path, as_version=4)
     if not isinstance(notebook.get("cells"), list):
         raise ValueError("no list of cells")
