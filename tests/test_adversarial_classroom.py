@@ -188,14 +188,15 @@ def test_students_whose_names_differ_only_in_punctuation_keep_their_own_feedback
     assert all("match none of the teacher's notebooks" in text for text in texts.values())
 
 
-def test_release_refuses_a_student_folder_inside_the_source(tmp_path):
-    """notebooks/student: the next release would release the student notebooks again, and the
-    grader would read them as teacher notebooks."""
+def test_releasing_twice_into_a_folder_inside_the_source_does_not_release_the_release(tmp_path):
+    """source/student: the second release took the first one in as its source
+    (source/student/student/...)."""
     (tmp_path / "source").mkdir()
     nbformat.write(teacher_notebook(), tmp_path / "source" / "a.ipynb")
-    with pytest.raises(ReleaseError, match="must not be inside the source"):
-        release(tmp_path / "source", tmp_path / "source" / "student")
-    assert not (tmp_path / "source" / "student").exists()
+    for _ in range(2):
+        written = release(tmp_path / "source", tmp_path / "source" / "student")
+        assert written == [tmp_path / "source" / "student" / "a.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "source" / "student").iterdir()) == ["a.ipynb"]
 
 
 def test_grading_against_the_student_release_is_a_clear_error(tmp_path, capsys):

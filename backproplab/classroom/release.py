@@ -215,8 +215,9 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
     message (``### BEGIN SOLUTION see notebook 04, exercise topo_order`` gives
     ``NotImplementedError("topo_order: your code goes here, see notebook 04, exercise
     topo_order")``). Other files (images, data) are copied unchanged, except the folders in
-    ``_NOT_RELEASED`` and ``.pyc`` files, which are skipped; another file that holds a solution
-    marker (an editor's backup ``mygrad.py~``...) is a ReleaseError naming it.
+    ``_NOT_RELEASED``, ``.pyc`` files and ``target_dir`` itself (when it is inside the source),
+    which are skipped; another file that holds a solution marker (an editor's backup
+    ``mygrad.py~``...) is a ReleaseError naming it.
     Returns the notebooks written, sorted. ``target_dir`` may exist; files in it are overwritten.
     """
     source_dir, target_dir = Path(source_dir), Path(target_dir)
@@ -224,14 +225,13 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
         raise ReleaseError(f"release: {source_dir} is not a folder of notebooks")
     if target_dir.resolve() == source_dir.resolve():
         raise ReleaseError(f"release: the student folder must differ from the source {source_dir}")
-    if source_dir.resolve() in target_dir.resolve().parents:  # the next release would take it in
-        raise ReleaseError(
-            f"release: the student folder must not be inside the source {source_dir}"
-        )
+    target = target_dir.resolve()
     written = []
     for path in sorted(source_dir.rglob("*")):
         relative = path.relative_to(source_dir)
         if _NOT_RELEASED & set(relative.parts) or path.suffix == ".pyc" or path.is_dir():
+            continue
+        if target in path.resolve().parents:  # an earlier release inside the source folder
             continue
         destination = target_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
