@@ -6,6 +6,8 @@ directly, and the grading tests grade one notebook in one kernel.
 
 from __future__ import annotations
 
+import ast
+
 import nbformat
 import numpy as np
 import pytest
@@ -199,18 +201,25 @@ def test_releasing_twice_into_a_folder_inside_the_source_does_not_release_the_re
     assert sorted(p.name for p in (tmp_path / "source" / "student").iterdir()) == ["a.ipynb"]
 
 
-def test_grading_against_the_student_release_is_a_clear_error(tmp_path, capsys):
-    """--source given the release instead of the teacher's notebooks: its setup imports the
-    student's stubbed mygrad.py in the grader (or whatever mygrad the grader's folder holds)."""
+def test_the_student_release_serves_as_the_graders_source(tmp_path):
+    """Grading needs no solution on the machine, where a kernel could read it: the release of
+    notebook 05 and its mygrad.py gives the grader what the teacher's version gives. (Before, the
+    release's stubbed mygrad.py was not seen as the learner's module: the grader imported it
+    itself, and every student's mygrad check failed with a NameError.)"""
     (tmp_path / "teacher").mkdir()
-    nbformat.write(teacher_notebook(), tmp_path / "teacher" / "a.ipynb")
+    for name in ("05_matmul_gradients.ipynb", "mygrad.py"):
+        (tmp_path / "teacher" / name).write_bytes((ROOT / "notebooks" / name).read_bytes())
     release(tmp_path / "teacher", tmp_path / "student")
-    (tmp_path / "in").mkdir()
-    assert main(["grade", str(tmp_path / "in"), "--source", str(tmp_path / "student")]) == 1
-    error = capsys.readouterr().err
-    assert (
-        "a.ipynb is a student release (its exercise nb02-d_sin_of_square holds the stub)" in error
-    )
+
+    def seen(teacher):
+        setup = [ast.dump(statement) for statement in teacher.setup]
+        checks = [(c.grade_id, c.points, c.source) for c in teacher.checks]
+        return teacher.name, checks, teacher.grade_ids, teacher.functions, setup, teacher.modules
+
+    (mine,) = load_source(tmp_path / "teacher")
+    (released,) = load_source(tmp_path / "student")
+    assert mine.modules == ["mygrad"] and "dL_dW" in mine.functions
+    assert seen(released) == seen(mine)
 
 
 def clip_by_global_norm(grads, max_norm):
