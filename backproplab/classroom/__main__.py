@@ -14,7 +14,8 @@ def _release(args: argparse.Namespace) -> int:
     try:
         written = release(args.source, args.target)
     except ReleaseError as error:
-        print(f"release: {error}", file=sys.stderr)
+        message = str(error)
+        print(message if message.startswith("release:") else f"release: {message}", file=sys.stderr)
         return 1
     print(f"wrote {len(written)} student notebooks to {args.target}")
     return 0

@@ -35,7 +35,7 @@ class Execution:
 
     status: str  # "ok", "error", "timeout" or "stuck" (ignored the interrupt)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (ename, evalue)
-    displays: list[dict] = field(default_factory=list)  # display_data / execute_result bundles
+    displays: list[dict] = field(default_factory=list)  # the last bundle of the kept MIME type
     seconds: float = 0.0
 
 
@@ -111,10 +111,14 @@ class Kernel:
         code: str,
         timeout: float,
         on_input: Callable[[str], str] | None = None,
+        keep: str | None = None,
     ) -> Execution:
         """Run ``code``; interrupt it after ``timeout`` s. ``on_input(prompt)`` answers input().
 
-        Raises KernelDied when the kernel dies on the way.
+        Of what the code displays only the last bundle holding the MIME type ``keep`` is kept;
+        the rest is dropped as it arrives (a cell displaying megabytes in a loop would otherwise
+        fill the grader's memory, which has no limit). Raises KernelDied when the kernel dies on
+        the way.
         """
         start = time.monotonic()
         msg_id = self.kc.execute(code, store_history=False, allow_stdin=on_input is not None)
@@ -149,7 +153,9 @@ class Kernel:
                 if kind == "error":
                     result.errors.append((content.get("ename", ""), content.get("evalue", "")))
                 elif kind in ("display_data", "execute_result"):
-                    result.displays.append(content.get("data", {}))
+                    data = content.get("data", {})
+                    if keep is not None and keep in data:
+                        result.displays = [data]
                 elif kind == "status" and content.get("execution_state") == "idle":
                     idle = True
             try:

@@ -175,8 +175,11 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     vjps = _vjp_codes()
     own = {_Remote.__call__.__code__}
     forbidden: list[str] = []
+    switched_off: list[bool] = []  # the function called sys.setprofile (and may have put it back)
 
     def profile(frame, event, arg):
+        if event == "c_call" and arg is sys.setprofile and frame.f_code not in own:
+            switched_off.append(True)
         if event != "call":
             return
         code = frame.f_code
@@ -212,7 +215,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         reply["error_type"] = type(error).__name__
         reply["error"] = str(error)
     finally:
-        tampered = sys.getprofile() is not profile
+        tampered = sys.getprofile() is not profile or bool(switched_off)
         sys.setprofile(None)
         threading.setprofile(None)  # type: ignore[arg-type]
     reply["package_calls"] = forbidden

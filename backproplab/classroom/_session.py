@@ -102,7 +102,7 @@ class Session:
 
         allowed = self.budget.timeout()
         try:
-            run = self.kernel.execute(code, allowed, on_input=answer)
+            run = self.kernel.execute(code, allowed, on_input=answer, keep=REPLY_MIME)
         except KernelDied:
             self.broken = "the kernel died while a check ran its function"
             raise GradingStop("the kernel died while running the function") from None

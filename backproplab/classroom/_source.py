@@ -115,21 +115,36 @@ def teacher_notebook(
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
-    """Every teacher notebook with at least one check in ``folder`` (recursively)."""
+    """Every teacher notebook with at least one check in ``folder`` (recursively).
+
+    ``folder`` may as well be the student release: the grader needs the checks, the exercises'
+    names and the setup code, never the solutions, so none need be on the grading machine.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"grade: the teacher's source {folder} is not a folder")
-    student_modules = {
+    student_modules = {  # the teacher's (solution markers) or the release's (stubs) mygrad.py
         path.stem
         for path in folder.rglob("*.py")
-        if "BEGIN SOLUTION" in path.read_text(encoding="utf-8", errors="replace")
+        if any(
+            marker in path.read_text(encoding="utf-8", errors="replace")
+            for marker in ("BEGIN SOLUTION", "YOUR CODE HERE")
+        )
     }
     teachers = []
+    owner: dict[str, str] = {}  # check grade_id -> the notebook that has it
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
+        for check in teacher.checks:  # a "-Copy1" left beside the original: which one counts?
+            if check.grade_id in owner:
+                raise ValueError(
+                    f"grade: the teacher's {owner[check.grade_id]} and {path.name} both have "
+                    f"the check {check.grade_id}: keep one of them in the source"
+                )
+            owner[check.grade_id] = path.name
         if teacher.checks:
             teachers.append(teacher)
     return teachers

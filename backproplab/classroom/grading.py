@@ -90,7 +90,13 @@ class Limits:
         return self.budget if self.budget is not None else 5 * self.timeout
 
 
+MAX_NOTEBOOK_MB = 100  # the curriculum's notebooks hold under 1 MB, with their figures
+
+
 def _read(path: Path) -> nbformat.NotebookNode:
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_MB * 2**20:  # parsing it could take gigabytes of the grader's memory
+        raise ValueError(f"the file holds {size / 2**20:.0f} MB, over {MAX_NOTEBOOK_MB} MB")
     notebook = nbformat.read(path, as_version=4)
     if not isinstance(notebook.get("cells"), list):
         raise ValueError("no list of cells")
@@ -261,6 +267,23 @@ def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
         yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
 
 
+def _file_names(students: Iterable[str]) -> dict[str, str]:
+    """A distinct file name (without extension) for each student's feedback: characters other than
+    letters, digits, ``-``, ``_`` and ``.`` become ``_``, and a name another student already has
+    ("a b" and "a_b", "Ada" and "ada" on a case-insensitive disk) gets ``-2``, ``-3``..."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for student in students:
+        base = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)
+        name, number = base, 1
+        while name.casefold() in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name.casefold())
+        names[student] = name
+    return names
+
+
 def _best(student: str, grades: list[NotebookGrade], teachers: list[TeacherNotebook]):
     """One grade per teacher notebook (the best copy), with the other copies as problems."""
     kept: dict[str, NotebookGrade] = {}
@@ -332,6 +355,7 @@ def grade_folder(
         rows = ScoresFile(Path(csv_path) if csv_path else None, exercises)
         if feedback is not None:
             Path(feedback).mkdir(parents=True, exist_ok=True)
+        file_names = _file_names(by_student)
 
         def grade_student(student: str) -> list[NotebookGrade]:
             grades = []
@@ -341,8 +365,7 @@ def grade_folder(
             grades = _best(student, grades, teachers)
             rows.add(grades, points)
             if feedback is not None:
-                name = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)
-                (Path(feedback) / f"{name}.txt").write_text(
+                (Path(feedback) / f"{file_names[student]}.txt").write_text(
                     feedback_text(student, grades, matched), encoding="utf-8"
                 )
             if on_student is not None:

@@ -49,6 +49,10 @@ BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing th
 END_SOLUTION = "END SOLUTION"
 TEXT_STUB = "YOUR ANSWER HERE"
 
+# Folders of the teacher's source that are never copied: editor checkpoints, Python's compiled
+# files (the bytecode of the teacher's mygrad.py holds every solution of it) and version history.
+_NOT_RELEASED = {".ipynb_checkpoints", "__pycache__", ".git", ".hg", ".svn"}
+
 # The name of the function a solution region sits in: the nearest `def` above it.
 _DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
 
@@ -210,8 +214,10 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
     stubs; text after a BEGIN marker says where the exercise is explained and ends up in the stub's
     message (``### BEGIN SOLUTION see notebook 04, exercise topo_order`` gives
     ``NotImplementedError("topo_order: your code goes here, see notebook 04, exercise
-    topo_order")``). Other files (images, data) are copied unchanged; ``.ipynb_checkpoints``
-    folders are skipped.
+    topo_order")``). Other files (images, data) are copied unchanged, except the folders in
+    ``_NOT_RELEASED``, ``.pyc`` files and ``target_dir`` itself (when it is inside the source),
+    which are skipped; another file that holds a solution marker (an editor's backup
+    ``mygrad.py~``...) is a ReleaseError naming it.
     Returns the notebooks written, sorted. ``target_dir`` may exist; files in it are overwritten.
     """
     source_dir, target_dir = Path(source_dir), Path(target_dir)
@@ -219,10 +225,13 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
         raise ReleaseError(f"release: {source_dir} is not a folder of notebooks")
     if target_dir.resolve() == source_dir.resolve():
         raise ReleaseError(f"release: the student folder must differ from the source {source_dir}")
+    target = target_dir.resolve()
     written = []
     for path in sorted(source_dir.rglob("*")):
         relative = path.relative_to(source_dir)
-        if ".ipynb_checkpoints" in relative.parts or path.is_dir():
+        if _NOT_RELEASED & set(relative.parts) or path.suffix == ".pyc" or path.is_dir():
+            continue
+        if target in path.resolve().parents:  # an earlier release inside the source folder
             continue
         destination = target_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +248,11 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
             except ReleaseError as error:
                 raise ReleaseError(f"{path}: {error}") from None
             destination.write_text(stubbed, encoding="utf-8")
+        elif BEGIN_SOLUTION.encode() in path.read_bytes():
+            raise ReleaseError(
+                f"release: {path} holds a solution marker but is not a notebook or a .py file: "
+                "remove it from the source"
+            )
         else:
             shutil.copy2(path, destination)
     return written

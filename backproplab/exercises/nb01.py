@@ -132,7 +132,11 @@ def _run(exercise: str, fn: Callable, eps: float) -> tuple[object, _Counted, np.
 
 def _common_problems(exercise: str, result: object, w: np.ndarray, eps: float) -> Feedback | None:
     """Hints shared by both difference quotients: shape, w left modified, forgotten division."""
-    grad = np.asarray(result, dtype=float) if result is not None else None
+    try:
+        grad = np.asarray(result, dtype=float) if result is not None else None
+    except (TypeError, ValueError):
+        return hint(exercise, f"return an array of numbers shaped like w; yours is a "
+                    f"{type(result).__name__}")  # fmt: skip
     if grad is None or grad.shape != w.shape:
         shape = None if grad is None else grad.shape
         return hint(exercise, f"return an array shaped like w {w.shape}; yours has shape {shape}")

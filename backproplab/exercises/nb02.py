@@ -23,6 +23,8 @@ from . import Feedback, attempt, close, correct, elementwise_slope, hint, result
 __all__ = ["check_d_sin_of_square", "check_partials", "check_three_paths", "check_two_paths"]
 
 _POINTS = np.array([-1.7, -0.6, 0.3, 0.9, 2.2])  # away from 0, where some wrong answers agree
+# Each check hands the learner copies of its points: an answer that overwrote them (with zeros,
+# where every derivative here is 0) would otherwise move the reference computed after the call.
 
 
 # ------------------------------------------------------------------------- d_sin_of_square
@@ -30,7 +32,7 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = d/dx sin(x^2) on an array of points."""
     exercise = "d_sin_of_square"
     x = _POINTS.copy()
-    got = result_array(exercise, attempt(exercise, fn, x), x.shape)
+    got = result_array(exercise, attempt(exercise, fn, x.copy()), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, elementwise_slope(lambda t: np.sin(t**2), x)):
@@ -64,7 +66,7 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
     exercise = "partials"
     x = _POINTS.copy()
     y = np.array([0.4, -1.1, 1.3, 0.7, -0.5])
-    result = attempt(exercise, fn, x, y)
+    result = attempt(exercise, fn, x.copy(), y.copy())
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -105,7 +107,7 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = dL/dx for L = u * v, u = x^3, v = cos(x)."""
     exercise = "two_paths"
     x = _POINTS.copy()
-    got = result_array(exercise, attempt(exercise, fn, x), x.shape)
+    got = result_array(exercise, attempt(exercise, fn, x.copy()), x.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, elementwise_slope(lambda t: t**3 * np.cos(t), x)):
@@ -143,7 +145,7 @@ def check_three_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = dL/dx for a = x^2, b = sin(a) + x, L = a * b (three paths from x)."""
     exercise = "three_paths"
     x = _POINTS.copy()
-    got = result_array(exercise, attempt(exercise, fn, x), x.shape)
+    got = result_array(exercise, attempt(exercise, fn, x.copy()), x.shape)
     if isinstance(got, Feedback):
         return got
     want = elementwise_slope(lambda t: t**2 * (np.sin(t**2) + t), x)
