@@ -299,3 +299,18 @@ def test_anomaly_mode_does_not_flag_the_gradient_of_a_constant_exponent():
     with bl.detect_anomaly(), np.errstate(invalid="ignore"):
         (x ** np.int64(2)).sum().backward()
     np.testing.assert_array_equal(x.grad, [-4.0, 6.0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="reported: Tensor.__array__ ignores copy=True, so np.array(w) (a snapshot of the "
+    "weights before training) is w.data itself and follows every optimizer step",
+)
+def test_np_array_of_a_tensor_is_a_snapshot():
+    w = leaf([1.0, 2.0])
+    before, before_copy = np.array(w), np.array(w, copy=True)
+    (w * w).sum().backward()
+    bl.optim.SGD([w], lr=0.5).step()  # w becomes (0, 0)
+    np.testing.assert_array_equal(before, [1.0, 2.0])
+    np.testing.assert_array_equal(before_copy, [1.0, 2.0])
