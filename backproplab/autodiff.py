@@ -206,12 +206,15 @@ def _unbroadcast(g: np.ndarray, x: Tensor, node: Tensor) -> np.ndarray:
 
 
 def _checking_gradients(hook: Callable | None) -> Callable:
-    """``hook`` preceded by anomaly mode's check: every gradient a rule returns is finite."""
+    """``hook`` preceded by anomaly mode's check: every gradient a rule returns for an input
+    that needs one is finite (the gradient of a constant is thrown away, NaN or not)."""
 
     def check(node: Tensor, grads: tuple) -> None:
-        for k, g in enumerate(grads):
+        for k, (x, g) in enumerate(zip(node.inputs, grads)):
+            if g is None or not x.requires_grad:
+                continue
             g = g() if callable(g) else g  # a gradient handed over as a function
-            if g is not None and not np.all(np.isfinite(g)):
+            if not np.all(np.isfinite(g)):
                 bad = np.asarray(g)[~np.isfinite(g)].flat[0]
                 raise FloatingPointError(
                     f"detect_anomaly: the backward of '{node.op.name}' (inputs {_shapes(node)}) "

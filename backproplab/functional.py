@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .tensor import ArrayLike, Tensor, apply, as_array
+from .autodiff import is_grad_enabled
+from .tensor import ArrayLike, Tensor, _axis, apply, as_array
 
 __all__ = [
     "abs",
@@ -95,17 +96,17 @@ def matmul(x: ArrayLike, y: ArrayLike) -> Tensor:
 
 def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (all axes by default)."""
-    return apply(ops.sum, x, axis=axis, keepdims=keepdims)
+    return apply(ops.sum, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
 
 
 def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (all axes by default)."""
-    return apply(ops.mean, x, axis=axis, keepdims=keepdims)
+    return apply(ops.mean, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Maximum over ``axis``; ties share the gradient equally."""
-    return apply(ops.max, x, axis=axis, keepdims=keepdims)
+    return apply(ops.max, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
 
 
 def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
@@ -126,7 +127,7 @@ def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
 # ------------------------------------------------------------------------------- composites
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed stably (shift by the max, log-sum-exp)."""
-    return apply(ops.log_softmax, x, axis=axis)
+    return apply(ops.log_softmax, x, axis=_axis(axis))
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
@@ -155,6 +156,7 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
     (for probability rows that do not sum to 1: (softmax * sum(y) - y) / N).
     """
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    _no_target_graph("cross_entropy", labels)
     y = as_array(labels)
     shape = logits.shape
     if len(shape) not in (1, 2):
@@ -231,7 +233,8 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tenso
 def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     """The target as an array of x's dtype, after checking it fits ("loss: input" in ``what``)."""
     loss = what.split(":")[0]
-    y = np.asarray(as_array(target), dtype=x.dtype)
+    _no_target_graph(loss, target)
+    y = np.array(as_array(target), dtype=x.dtype)  # a copy: target may be refilled before backward
     if x.shape != y.shape:
         raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ")
     if x.size == 0:
@@ -239,3 +242,13 @@ def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     if not np.all((y >= 0) & (y <= 1)):
         raise ValueError(f"{loss}: targets must lie in [0, 1]")
     return y
+
+
+def _no_target_graph(loss: str, target: ArrayLike) -> None:
+    """A loss's target gets no gradient: a target tensor that wants one is refused, not detached
+    in silence."""
+    if isinstance(target, Tensor) and target.requires_grad and is_grad_enabled():
+        raise ValueError(
+            f"{loss}: the target is a tensor that requires grad, but a target gets no gradient; "
+            f"pass target.detach() (or a numpy array)"
+        )

@@ -119,7 +119,18 @@ def _linear_error(x: np.ndarray, w: np.ndarray, b: np.ndarray, **_: object) -> s
 
 
 def _axis_error(x: np.ndarray, axis: object = None, **_: object) -> str:
-    return f"axis {axis} is out of range for a tensor of shape {x.shape} ({x.ndim} axes)"
+    axes = tuple(range(x.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    if not all(_is_int(a) and -x.ndim <= a < x.ndim for a in axes):
+        return f"axis {axis} is out of range for a tensor of shape {x.shape} ({x.ndim} axes)"
+    if len({a % x.ndim for a in axes}) < len(axes):
+        return f"axis {axis} names an axis twice (tensor of shape {x.shape})"
+    if axis is None:  # max of nothing: numpy has no answer, and neither do we
+        return f"a tensor of shape {x.shape} has no elements to reduce"
+    return f"axis {axis} of shape {x.shape} has length 0: there is nothing to reduce"
+
+
+def _is_int(a: object) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)
 
 
 def _reshape_error(x: np.ndarray, shape: tuple) -> str:
@@ -132,6 +143,14 @@ def _transpose_error(x: np.ndarray, axes: tuple | None = None) -> str:
 
 def _index_error(x: np.ndarray, index: object) -> str:
     return f"index {index!r} does not fit a tensor of shape {x.shape}"
+
+
+def _where_error(x: np.ndarray, y: np.ndarray, *, cond: np.ndarray) -> str:
+    try:
+        np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        return _broadcast_error(x, y)
+    return f"condition of shape {cond.shape} does not fit values of shapes {x.shape} and {y.shape}"
 
 
 def _join_error(*xs: np.ndarray, axis: int = 0) -> str:
@@ -195,6 +214,9 @@ def _getitem_vjp(g, out, x, *, index):
 
 
 def _split_vjp(g, out, *xs, axis=0):
+    if axis is None:  # numpy flattened the inputs first: split the flat g, then unflatten
+        ends = np.cumsum([x.size for x in xs])[:-1]
+        return tuple(part.reshape(x.shape) for part, x in zip(np.split(g, ends), xs))
     ends = np.cumsum([x.shape[axis] for x in xs])[:-1]
     return tuple(np.split(g, ends, axis=axis))
 
@@ -218,12 +240,12 @@ def _cross_entropy(logits, *, labels):
     softmax and the target rows y. ``labels`` are integer classes of shape (N,) (row k of the
     identity is class k) or rows of class probabilities of shape (N, C)."""
     if labels.dtype.kind == "f":
-        target = labels.astype(logits.dtype, copy=False)
+        target = labels.astype(logits.dtype)  # a copy: the caller may refill labels before backward
     else:
         target = _identity(logits.shape[-1], logits.dtype)[labels]  # row k of I is class k
     log_a = _log_softmax(logits, axis=-1)
     a = np.exp(log_a)  # the softmax: the forward has it at hand, so the row keeps it
-    return -(target * log_a).sum() / _batch(logits), (a, target)
+    return 0.0 - (target * log_a).sum() / _batch(logits), (a, target)  # 0.0 -: never -0.0
 
 
 @functools.cache
@@ -305,7 +327,7 @@ sum         = Op("sum",         lambda x, *, axis=None, keepdims=False: x.sum(ax
                                                     (_expand(g, x, axis, keepdims),),        _axis_error)
 mean        = Op("mean",        lambda x, *, axis=None, keepdims=False: x.mean(axis=axis, keepdims=keepdims),
                                                 lambda g, out, x, *, axis=None, keepdims=False:
-                                                    (_expand(g, x, axis, keepdims) * (out.size / x.size),),
+                                                    (_expand(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0),),
                                                                                             _axis_error)
 max         = Op("max",         lambda x, *, axis=None, keepdims=False: x.max(axis=axis, keepdims=keepdims),
                                                 _max_vjp,                                   _axis_error)
@@ -322,7 +344,7 @@ stack       = Op("stack",       lambda *xs, axis=0: np.stack(xs, axis=axis),
                                                 _stack_vjp,                                 _join_error)
 where       = Op("where",       lambda x, y, *, cond: np.where(cond, x, y),
                                                 lambda g, out, x, y, *, cond: (np.where(cond, g, 0.0), np.where(cond, 0.0, g)),
-                                                                                            _broadcast_error)
+                                                                                            _where_error)
 # fused for numerical stability: the max-shift, and the losses' delta = a - y in one place
 # (the binary losses: logs clamped at -100 as in PyTorch, delta = sigmoid(z) - y)
 log_softmax = Op("log_softmax", _log_softmax,   lambda g, out, x, *, axis=-1:

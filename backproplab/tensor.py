@@ -36,10 +36,12 @@ class Tensor:
     array(5.)
 
     Values are float64 unless you pass float32 data or ``dtype``; integers and booleans are
-    converted to floating point (gradients need it). The in-place updates the package makes to
-    ``data`` (optimizer steps, ``load_state_dict``) call ``mark_modified``, so that ``backward``
-    can refuse a graph that used the old values. Writing into ``data`` yourself
-    (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
+    converted to floating point (gradients need it). A tensor that requires grad gets a copy of
+    ``data`` (as ``torch.tensor`` does), so its updates never reach your array. The in-place
+    updates the package makes to ``data`` (optimizer steps, ``load_state_dict``) call
+    ``mark_modified``, so that ``backward`` can refuse a graph that used the old values. Writing
+    into ``data`` yourself (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in
+    PyTorch.
     """
 
     __slots__ = (
@@ -63,9 +65,13 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
+        if isinstance(data, (list, tuple)):
+            _no_graph_inside(data)
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
         if array.dtype.kind != "f" or dtype is not None:  # gradients need floating point
             array = _floats(data, array, dtype)
+        if requires_grad:  # a copy of its own: an update in place (an optimizer step) must
+            array = array.copy()  # not reach the caller's array, nor another tensor's
         self.data, self.grad, self.requires_grad, self.name = array, None, bool(requires_grad), name
         self.op, self.inputs, self.settings, self.saved = None, (), {}, None  # a leaf; see apply
         self.modified, self.seq = 0, next(_seq)
@@ -125,15 +131,18 @@ class Tensor:
         return self.data
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph: no gradient flows through the result."""
-        return Tensor(self.data, name=self.name)
+        """The same values, cut from the graph: no gradient flows through the result.
+
+        The values are copied, so a later update of this tensor in place (an optimizer step)
+        does not change them. (PyTorch shares the memory and refuses such a graph instead.)"""
+        return Tensor(self.data.copy(), name=self.name)
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy in another floating dtype (a new leaf)."""
         return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad, name=self.name)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return np.array(self.data, dtype=dtype, copy=copy)  # np.array(t) is a snapshot
 
     def __float__(self) -> float:
         return float(self.item())
@@ -188,7 +197,7 @@ class Tensor:
         return apply(ops.div, other, self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
-        if isinstance(other, (int, float)):  # a fixed exponent: x ** 2
+        if isinstance(other, (int, float, np.integer, np.floating)):  # a fixed exponent: x ** 2
             return apply(ops.power, self, p=other)
         return apply(ops.pow, self, other)  # a tensor exponent gets a gradient too
 
@@ -329,14 +338,30 @@ def format_array(a: np.ndarray | None, digits: int = 4) -> str:
     return f"{a.shape} |{np.linalg.norm(a):.3g}|"
 
 
+def _no_graph_inside(data: list | tuple) -> None:
+    """Refuse a (nested) list of tensors that require grad: its values would be copied into a new
+    tensor and their graph dropped without a word."""
+    for item in data:
+        if isinstance(item, Tensor) and item.requires_grad:
+            raise TypeError(
+                "Tensor: cannot make a tensor from a list of tensors that require grad (the new "
+                "tensor would have no graph); use bl.stack(tensors) to keep the gradients"
+            )
+        if isinstance(item, (list, tuple)):
+            _no_graph_inside(item)
+
+
 def _plain(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
 
 
 def _plain_index(index: Any) -> Any:
+    """The index with tensors replaced by their arrays, and arrays copied: the backward reads
+    the index again, after the caller may have refilled it."""
     if isinstance(index, tuple):
-        return tuple(_plain(i) for i in index)
-    return _plain(index)
+        return tuple(_plain_index(i) for i in index)
+    index = _plain(index)
+    return index.copy() if isinstance(index, np.ndarray) else index
 
 
 def _axis(axis: Any) -> Any:

@@ -230,9 +230,10 @@ def make_train(sign=-1.0, zero_grads=True, copy=True, use_new=True, record_after
                 w2 = bl.Tensor(b.data + sign * lr * b.grad, requires_grad=True)
                 if not zero_grads:  # carry the accumulated gradients along
                     w1.grad, w2.grad = a.grad.copy(), b.grad.copy()
-            else:
-                a.data += sign * lr * a.grad
-                b.data += sign * lr * b.grad
+            else:  # a step in place on the very arrays it was given, then tensors of them
+                W1 += sign * lr * a.grad
+                W2 += sign * lr * b.grad
+                w1, w2 = bl.Tensor(W1, requires_grad=True), bl.Tensor(W2, requires_grad=True)
             if record_after:
                 with bl.no_grad():
                     losses.append(bl.cross_entropy((X @ w1.T).sigmoid() @ w2.T, Y).item())
@@ -253,6 +254,24 @@ def test_train_reference_gradients_agree_with_the_engine():
 
 def test_train_pass():
     feedback = nb01.check_train(make_train())
+    assert feedback.passed, feedback
+
+
+def test_train_stepping_tensors_made_from_the_given_arrays_in_place_passes():
+    # a tensor that requires grad owns a copy of its data, so this leaves W1, W2 alone
+    def train(X, Y, W1, W2, lr, steps):
+        w1, w2 = bl.Tensor(W1, requires_grad=True), bl.Tensor(W2, requires_grad=True)
+        losses = []
+        for _ in range(steps):
+            w1.grad = w2.grad = None
+            loss = bl.cross_entropy((X @ w1.T).sigmoid() @ w2.T, Y)
+            losses.append(loss.item())
+            loss.backward()
+            w1.data -= lr * w1.grad
+            w2.data -= lr * w2.grad
+        return losses, w1.data, w2.data
+
+    feedback = nb01.check_train(train)
     assert feedback.passed, feedback
 
 

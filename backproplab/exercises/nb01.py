@@ -315,8 +315,8 @@ def check_train(fn: Callable) -> Feedback:
     if not np.array_equal(W1, saved[0]) or not np.array_equal(W2, saved[1]):
         return hint(
             exercise,
-            "the arrays W1, W2 you were given changed: a Tensor made from an array may share its "
-            "memory, so work on copies",
+            "the arrays W1, W2 you were given changed: step tensors made from them (or copies), "
+            "not the arrays themselves",
         )
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return hint(exercise, "return three things: (losses, W1, W2)")

@@ -1,0 +1,331 @@
+"""An adversarial audit of the engine: inputs a careless user or a confused learner might pass.
+
+Each test here failed on the code before its fix (or is marked ``xfail(strict=True)`` with the
+reason when the fix belongs to the core path: it then fails the moment the bug is fixed, as a
+reminder to drop the mark). Expected values are written out by hand or come from central finite
+differences in float64; none is computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab import ops
+
+
+def leaf(data):
+    return bl.Tensor(np.asarray(data, dtype=np.float64), requires_grad=True)
+
+
+def numeric_grad(f, x, eps=1e-6):
+    """Central differences of the float f(array) at x (float64), written independently of
+    bl.gradcheck."""
+    g = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        g[idx] = (f(up) - f(down)) / (2 * eps)
+    return g
+
+
+def one_line_error(exc, pattern, fn):
+    with pytest.raises(exc) as info:
+        fn()
+    message = str(info.value)
+    assert "\n" not in message and re.search(pattern, message), message
+
+
+# ---------------------------------------------------------------------------- empty tensors
+@pytest.mark.parametrize("axis", [1, -1, (0, 1), None])
+def test_mean_of_an_empty_tensor_gets_an_empty_gradient(axis):
+    # was: ZeroDivisionError inside the backward pass (out.size / x.size with x.size == 0)
+    x = leaf(np.zeros((0, 3)))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():  # the mean of nothing: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        y = x.mean(axis=axis)
+    y.backward(np.ones(y.shape))
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    "fn, pattern",
+    [
+        (lambda: leaf(np.zeros((0, 3))).max(axis=0), r"^max: axis 0 of shape \(0, 3\) has length 0"),
+        (lambda: leaf(np.zeros((0, 3))).max(), r"^max: a tensor of shape \(0, 3\) has no elements"),
+        (lambda: bl.log_softmax(leaf(np.zeros((2, 0)))), r"^log_softmax: axis -1 of shape \(2, 0\) has length 0"),
+        (lambda: leaf(np.ones((2, 3))).sum(axis=(0, -2)), r"^sum: axis \(0, -2\) names an axis twice"),
+    ],
+)  # fmt: skip
+def test_a_reduction_that_cannot_be_done_says_why_not_out_of_range(fn, pattern):
+    # was: "axis 0 is out of range for a tensor of shape (0, 3)", for an axis that exists
+    one_line_error(bl.ShapeError, pattern, fn)
+
+
+def test_concatenate_with_axis_none_flattens_and_backpropagates_as_numpy():
+    # was: the forward flattened (numpy's axis=None); the backward raised a bare TypeError
+    a, b = leaf(np.arange(6.0).reshape(2, 3)), leaf([[10.0], [20.0]])
+    out = bl.concatenate([a, b], axis=None)
+    np.testing.assert_array_equal(out.data, [0, 1, 2, 3, 4, 5, 10, 20])
+    (out * np.arange(8.0)).sum().backward()
+    np.testing.assert_array_equal(a.grad, [[0, 1, 2], [3, 4, 5]])
+    np.testing.assert_array_equal(b.grad, [[6], [7]])
+
+
+# ------------------------------------------------------------------ functional == methods
+@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+def test_functional_reductions_take_a_list_of_axes_like_the_methods(name):
+    # was: bl.sum(x, axis=[0, 2]) raised "axis [0, 2] is out of range"; x.sum(axis=[0, 2]) worked
+    data = np.random.default_rng(0).standard_normal((2, 3, 4))
+    x, y = leaf(data), leaf(data)
+    by_function = getattr(bl, name)(x, axis=[0, -1])
+    by_method = getattr(y, name)(axis=[0, -1])
+    np.testing.assert_array_equal(by_function.data, getattr(data, name)(axis=(0, -1)))
+    (by_function * np.arange(3.0)).sum().backward()
+    (by_method * np.arange(3.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad, y.grad)
+
+
+def test_log_softmax_takes_a_list_of_axes():
+    data = np.random.default_rng(1).standard_normal((2, 3))
+    out = bl.log_softmax(leaf(data), axis=[0, 1])
+    np.testing.assert_allclose(np.exp(out.data).sum(), 1.0, rtol=1e-12)
+
+
+def test_where_with_a_condition_that_does_not_fit_names_the_condition():
+    # was: "where: shapes (3,) and (3,) cannot be broadcast together", two shapes that can
+    one_line_error(
+        bl.ShapeError,
+        r"^where: condition of shape \(4,\) does not fit values of shapes \(3,\) and \(3,\)$",
+        lambda: bl.where(np.ones(4, dtype=bool), leaf(np.ones(3)), leaf(np.ones(3))),
+    )
+
+
+# --------------------------------------------- targets changed after the forward pass
+def _reused_buffer(loss_fn, x0, first, second):
+    """loss_fn(x, buffer) with buffer = first, then the buffer refilled with second before
+    backward (a data loader reusing one array): the gradient must be the one for first."""
+    x = leaf(x0)
+    buffer = np.array(first, dtype=np.float64)
+    loss = loss_fn(x, buffer)
+    buffer[...] = second
+    loss.backward()
+
+    def value(a):
+        return loss_fn(bl.Tensor(a), np.array(first, dtype=np.float64)).item()
+
+    return x.grad, numeric_grad(value, np.asarray(x0, dtype=np.float64))
+
+
+@pytest.mark.parametrize(
+    "loss_fn, x0, first, second",
+    [
+        (bl.binary_cross_entropy, [0.2, 0.7], [1.0, 0.0], [0.0, 1.0]),
+        (bl.binary_cross_entropy_with_logits, [0.2, -0.7], [1.0, 0.0], [0.0, 1.0]),
+        (bl.cross_entropy, [[0.2, -0.7, 1.0]], [[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]),
+        (bl.cross_entropy, [[0.2, -0.7, 1.0]], [[0.2, 0.5, 0.3]], [[0.0, 0.0, 1.0]]),
+    ],
+)
+def test_a_target_array_refilled_before_backward_does_not_change_the_gradient(
+    loss_fn, x0, first, second
+):
+    # was: the rows kept the caller's array, so the vjp read the new targets (forward: old ones)
+    analytic, numeric = _reused_buffer(loss_fn, x0, first, second)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda z, t: bl.cross_entropy(z, t),
+        lambda z, t: bl.binary_cross_entropy(z.sigmoid(), t),
+        lambda z, t: bl.binary_cross_entropy_with_logits(z, t),
+    ],
+)
+def test_a_target_tensor_that_requires_grad_is_refused_not_silently_detached(loss):
+    # was: the target's .grad stayed None, with no error (PyTorch's cross_entropy gives soft
+    # targets a gradient; its binary_cross_entropy raises)
+    z = leaf([[0.3, -0.2]])
+    target = leaf([[0.4, 0.6]])
+    one_line_error(
+        ValueError, r"^[a-z_]+: the target is a tensor that requires grad", lambda: loss(z, target)
+    )
+    loss(z, target.detach()).backward()  # a target without a graph is fine
+    with bl.no_grad():
+        loss(z, target)  # and nothing is recorded inside no_grad
+
+
+def test_cross_entropy_of_a_sure_right_answer_is_zero_not_minus_zero():
+    # was: -0.0 (binary_cross_entropy already avoided it)
+    loss = bl.cross_entropy(leaf([[1e4, -1e4]]), np.array([0]))
+    assert loss.item() == 0.0 and not np.signbit(loss.item())
+
+
+# -------------------------------- tensors that own their arrays, and what is still to be fixed
+def test_an_index_array_refilled_before_backward_does_not_move_the_gradient():
+    x = leaf([1.0, 2.0, 3.0])
+    index = np.array([0, 0])
+    y = x[index]
+    index[:] = [2, 2]
+    (y * np.array([1.0, 10.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [11.0, 0.0, 0.0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="reported: gradcheck's absolute atol (1e-5, as torch's) passes any gradient whose "
+    "true size is below it, e.g. a rule missing a factor 2",
+)
+def test_gradcheck_fails_a_rule_missing_a_factor_two_on_a_small_function():
+    wrong = bl.Op("square_wrong", lambda x: x**2, lambda g, out, x: (g * x,))  # 2x is right
+    x = leaf([1.0, 2.0, 3.0])
+    report = bl.gradcheck(lambda t: bl.apply(wrong, t) * 1e-6, x, raise_exception=False)
+    assert not report.passed
+
+
+def test_the_rows_touched_here_still_pass_gradcheck():
+    rng = np.random.default_rng(2)
+    x = leaf(rng.standard_normal((2, 3)))
+    assert bl.gradcheck(lambda t: t.mean(axis=[0]), x).passed
+    assert bl.gradcheck(lambda t: bl.concatenate([t, t[:1]], axis=None), x).passed
+    assert bl.gradcheck(
+        lambda t: bl.cross_entropy(t, np.array([[0.1, 0.2, 0.3], [1.0, 0, 0]])), x
+    ).passed
+    assert bl.gradcheck(lambda t: bl.apply(ops.cross_entropy, t, labels=np.array([2, 0])), x).passed
+
+
+def test_two_leaves_made_from_one_array_do_not_share_an_optimizer_step():
+    start = np.array([1.0, -2.0])
+    a = bl.Tensor(start, requires_grad=True)
+    b = bl.tensor(start, requires_grad=True)  # spelled like torch.tensor, which copies
+    loss_b = (b * b).sum()  # a graph on b, made before a's step
+    (a * a).sum().backward()
+    bl.optim.SGD([a], lr=0.1).step()
+    np.testing.assert_array_equal(start, [1.0, -2.0])
+    loss_b.backward()
+    np.testing.assert_array_equal(b.grad, [2.0, -4.0])  # d/db sum(b^2) = 2b at b = (1, -2)
+
+
+def test_a_tensor_made_from_a_list_of_tensors_that_require_grad_is_refused():
+    a, b = leaf(2.0), leaf(3.0)
+    with pytest.raises((TypeError, ValueError), match="stack"):
+        bl.Tensor([a, b])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="reported: numpy functions that are not ufuncs (np.stack, np.dot, np.where, np.clip) "
+    "take a Tensor through __array__ and return a plain array: the graph is dropped in silence",
+)
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a, b: np.stack([a, b]),
+        lambda a, b: np.dot(a, b),
+        lambda a, b: np.where(True, a, b),
+        lambda a, b: np.clip(a, 0.0, 1.0),
+    ],
+)
+def test_numpy_functions_that_are_not_ufuncs_refuse_tensors(fn):
+    with pytest.raises(TypeError):
+        fn(leaf([0.5, 2.0]), leaf([1.0, 1.0]))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="reported: backward on a leaf root sets root.grad to the seed, so accumulate=True "
+    "loses what the leaf held (autodiff.backward)",
+)
+def test_backward_on_a_leaf_with_accumulate_adds_to_its_gradient():
+    x = leaf([1.0, 2.0])
+    (x * 3).sum().backward()
+    x.backward(np.ones(2), accumulate=True)
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+
+
+def test_a_detached_parameter_stepped_before_backward_is_not_used_with_its_new_values():
+    w, x = leaf([1.0, 2.0]), leaf([1.0, 1.0])
+    loss = (x * w.detach()).sum()  # d loss / dx = w as the forward saw it: (1, 2)
+    (w * w).sum().backward()
+    bl.optim.SGD([w], lr=0.5).step()
+    try:
+        loss.backward()
+    except RuntimeError:
+        return  # refusing, as for w itself, would be right too
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+
+
+def test_anomaly_mode_does_not_flag_the_gradient_of_a_constant_exponent():
+    x = leaf([-2.0, 3.0])
+    with bl.detect_anomaly(), np.errstate(invalid="ignore"):
+        (x ** np.int64(2)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-4.0, 6.0])
+
+
+def test_np_array_of_a_tensor_is_a_snapshot():
+    w = leaf([1.0, 2.0])
+    before, before_copy = np.array(w), np.array(w, copy=True)
+    (w * w).sum().backward()
+    bl.optim.SGD([w], lr=0.5).step()  # w becomes (0, 0)
+    np.testing.assert_array_equal(before, [1.0, 2.0])
+    np.testing.assert_array_equal(before_copy, [1.0, 2.0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="reported: backward checks mark_modified node by node, so leaves reached before the "
+    "modified input keep gradients computed from the new values when the error is raised",
+)
+def test_a_refused_backward_leaves_no_gradient_behind():
+    x, w = leaf([1.0, 2.0]), leaf([1.0, 1.0])
+    loss = (x.reshape(-1) * w).sum()  # reshape's output is a view of x's data
+    (x * x).sum().backward()
+    bl.optim.SGD([x], lr=0.5).step()  # x becomes (0, 0), in place
+    x.grad = None
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+    assert w.grad is None, w.grad
+
+
+def test_anomaly_mode_ignores_the_nan_gradient_of_a_constant_tensor_exponent():
+    # a 0-d array exponent is a constant tensor: its gradient, log(x) = NaN at x < 0, is dropped
+    x = leaf([-2.0, 3.0])
+    with bl.detect_anomaly(), np.errstate(invalid="ignore"):
+        (x ** np.array(2.0)).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-4.0, 6.0])
+
+
+def test_anomaly_mode_still_flags_a_nan_gradient_of_an_input_that_needs_one():
+    x, p = leaf([-2.0, 3.0]), leaf([2.0, 2.0])
+    with bl.detect_anomaly(), np.errstate(invalid="ignore"):
+        with pytest.raises(FloatingPointError, match="'pow'.*input 1"):
+            (x**p).sum().backward()
+
+
+def test_a_numpy_scalar_exponent_is_a_fixed_exponent():
+    x = leaf([-2.0, 3.0])
+    for p in (np.int64(3), np.float32(3.0)):
+        x.grad = None
+        (x**p).sum().backward()
+        np.testing.assert_array_equal(x.grad, [12.0, 27.0])  # 3 x^2
+
+
+def test_a_leaf_that_requires_grad_owns_its_data_and_one_that_does_not_shares_it():
+    start = np.array([1.0, 2.0])
+    assert not np.shares_memory(bl.Tensor(start, requires_grad=True).data, start)
+    assert np.shares_memory(bl.Tensor(start).data, start)  # data batches are not copied
+
+
+def test_np_array_without_copy_still_shares_and_a_dtype_converts():
+    w = leaf([1.0, 2.0])
+    assert np.shares_memory(np.asarray(w), w.data)
+    assert np.array(w, dtype=np.float32).dtype == np.float32
