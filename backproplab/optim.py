@@ -35,10 +35,16 @@ class Optimizer:
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
         for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
+            if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"{type(self).__name__}: item {i} is not a tensor with requires_grad=True "
+                    f"{type(self).__name__}: item {i} is a {type(p).__name__}, not a tensor "
                     f"(pass model.parameters())"
+                )
+            if not p.requires_grad:  # e.g. a parameter frozen with requires_grad = False
+                raise TypeError(
+                    f"{type(self).__name__}: item {i} (shape {p.shape}) does not require grad; "
+                    f"pass only what it should train, e.g. [p for p in model.parameters() if "
+                    f"p.requires_grad]"
                 )
         first = {}  # id -> index: a parameter listed twice would be updated twice per step
         for i, p in enumerate(self.params):

@@ -62,11 +62,6 @@ def train_step(
         X = Tensor(X, dtype=optimizer.params[0].dtype)
     loss = loss_fn(model(X), y)
     loss.backward()
-    if all(p.grad is None for p in optimizer.params):  # nothing to step: a silent no-op
-        raise ValueError(
-            "train_step: the loss gave no gradient to any of the optimizer's parameters; was "
-            "the optimizer made for another model? Build it from this model's parameters()"
-        )
     optimizer.step()
     return loss.item()
 
@@ -306,7 +301,9 @@ def fit(
 
     Each epoch visits the training data once in a new shuffled order drawn from ``rng``, takes
     one ``train_step`` per batch, then evaluates the loss and accuracy on the training data and,
-    when given, on ``test = (X_test, y_test)``.
+    when given, on ``test = (X_test, y_test)``. Each epoch trains in training mode (Dropout on,
+    BatchNorm on batch statistics); the model is left in evaluation mode, ready to use, so call
+    ``model.train()`` before training it further with ``train_step`` yourself.
 
     ``diagnostics=True`` records per-layer statistics at every step (an integer n: every n-th
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
@@ -320,6 +317,11 @@ def fit(
     if len(X_train) != len(y_train):
         raise ValueError(
             f"fit: X_train has {len(X_train)} rows but y_train has {len(y_train)} labels"
+        )
+    if not {id(p) for p in optimizer.params} & {id(p) for p in model.parameters()}:
+        raise ValueError(  # e.g. the model's cell was run again but not the optimizer's
+            "fit: none of the optimizer's parameters belongs to this model, so training would "
+            "change nothing; build the optimizer from this model's parameters()"
         )
     if test is not None and len(test) != 2:
         raise ValueError("fit: test must be a pair (X_test, y_test)")
