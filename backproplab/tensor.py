@@ -144,6 +144,18 @@ class Tensor:
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.array(self.data, dtype=dtype, copy=copy)  # np.array(t) is a snapshot
 
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """numpy functions that are not ufuncs (``np.dot``, ``np.stack``, ``np.linalg.norm``...)
+        return plain arrays: on a tensor that requires grad they would drop its graph without a
+        word, so they are refused; on other tensors they run on the values."""
+        if MODE.grad_enabled and _needs_grad_inside((args, kwargs)):
+            raise TypeError(
+                f"np.{func.__name__} would turn a tensor that requires grad into a plain array "
+                f"and its gradient would be lost; use the package's op (bl.stack, @, .sum() ...) "
+                f"or, for its values only, t.data"
+            )
+        return func._implementation(*args, **kwargs)
+
     def __float__(self) -> float:
         return float(self.item())
 
@@ -349,6 +361,17 @@ def _no_graph_inside(data: list | tuple) -> None:
             )
         if isinstance(item, (list, tuple)):
             _no_graph_inside(item)
+
+
+def _needs_grad_inside(obj: object) -> bool:
+    """Whether ``obj`` is, or holds in lists, tuples or dicts, a tensor that requires grad."""
+    if isinstance(obj, Tensor):
+        return obj.requires_grad
+    if isinstance(obj, (list, tuple)):
+        return any(_needs_grad_inside(item) for item in obj)
+    if isinstance(obj, dict):
+        return any(_needs_grad_inside(item) for item in obj.values())
+    return False
 
 
 def _plain(x: object) -> object:

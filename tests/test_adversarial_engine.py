@@ -218,12 +218,6 @@ def test_a_tensor_made_from_a_list_of_tensors_that_require_grad_is_refused():
         bl.Tensor([a, b])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="reported: numpy functions that are not ufuncs (np.stack, np.dot, np.where, np.clip) "
-    "take a Tensor through __array__ and return a plain array: the graph is dropped in silence",
-)
 @pytest.mark.parametrize(
     "fn",
     [
