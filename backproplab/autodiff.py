@@ -145,10 +145,10 @@ def backward(
         _warn_stale(order)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
         node.grad = None if node.op is not None else node.grad
-    seed = root.grad = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
+    seed = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
     if grad is None and seed.size != 1 or not root.requires_grad or seed.shape != root.data.shape:
-        root.grad = None
         raise _bad_seed(root, grad, seed)
+    root.grad = seed if root.grad is None else np.asarray(root.grad + seed)  # a leaf root adds
     if MODE.anomaly:
         hook = _checking_gradients(hook)
 

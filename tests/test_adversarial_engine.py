@@ -232,12 +232,6 @@ def test_numpy_functions_that_are_not_ufuncs_refuse_tensors(fn):
         fn(leaf([0.5, 2.0]), leaf([1.0, 1.0]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="reported: backward on a leaf root sets root.grad to the seed, so accumulate=True "
-    "loses what the leaf held (autodiff.backward)",
-)
 def test_backward_on_a_leaf_with_accumulate_adds_to_its_gradient():
     x = leaf([1.0, 2.0])
     (x * 3).sum().backward()
@@ -323,3 +317,19 @@ def test_np_array_without_copy_still_shares_and_a_dtype_converts():
     w = leaf([1.0, 2.0])
     assert np.shares_memory(np.asarray(w), w.data)
     assert np.array(w, dtype=np.float32).dtype == np.float32
+
+
+def test_backward_on_a_leaf_that_holds_a_gradient_warns_and_adds_as_it_says():
+    x = leaf([1.0, 2.0])
+    x.backward(np.ones(2))
+    with pytest.warns(bl.autodiff.GradientAccumulationWarning, match="being added"):
+        x.backward(np.full(2, 2.0))
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_a_refused_seed_leaves_a_leaf_root_gradient_as_it_was():
+    x = leaf([1.0, 2.0])
+    x.grad = np.array([5.0, 5.0])
+    with pytest.raises(ValueError, match="the gradient has shape"):
+        x.backward(np.ones(3), accumulate=True)
+    np.testing.assert_array_equal(x.grad, [5.0, 5.0])
