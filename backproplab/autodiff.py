@@ -253,8 +253,9 @@ def _warn_stale(order: list[Tensor]) -> None:
 def _modified_message(changed: Tensor, node: Tensor) -> str:
     return (
         f"backward: {_label(changed)}, an input of '{node.op.name}', was modified in place (an "
-        f"optimizer step or load_state_dict) after the forward pass used it, so this graph's "
-        f"gradients would be wrong; run the forward pass again before calling backward()"
+        f"optimizer step, load_state_dict or p -= ... in no_grad) after the forward pass used "
+        f"it, so this graph's gradients would be wrong; run the forward pass again before "
+        f"calling backward()"
     )
 
 

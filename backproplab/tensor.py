@@ -39,9 +39,10 @@ class Tensor:
     converted to floating point (gradients need it). A tensor that requires grad gets a copy of
     ``data`` (as ``torch.tensor`` does), so its updates never reach your array. The in-place
     updates the package makes to ``data`` (optimizer steps, ``load_state_dict``) call
-    ``mark_modified``, so that ``backward`` can refuse a graph that used the old values. Writing
-    into ``data`` yourself (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in
-    PyTorch.
+    ``mark_modified``, so that ``backward`` can refuse a graph that used the old values, and so
+    does ``p -= lr * p.grad`` on a tensor that requires grad inside ``no_grad()`` (PyTorch's
+    update idiom: ``+=``, ``-=``, ``*=`` and ``/=`` work so). Writing into ``data`` yourself
+    (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
     """
 
     __slots__ = (
@@ -215,6 +216,43 @@ class Tensor:
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
         return apply(ops.pow, other, self)
+
+    # x += y, -=, *=, /=: in place on a parameter inside no_grad, as PyTorch's update idiom
+    def __iadd__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.add, "+=", other)
+
+    def __isub__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.subtract, "-=", other)
+
+    def __imul__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.multiply, "*=", other)
+
+    def __itruediv__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.divide, "/=", other)
+
+    def _update(self, ufunc: np.ufunc, symbol: str, other: ArrayLike) -> Tensor:
+        """``x -= y`` on a leaf that requires grad (a parameter), inside ``no_grad()``: x changes
+        in place, and ``mark_modified`` records it (``with bl.no_grad(): p -= lr * p.grad``, as
+        in PyTorch). Outside ``no_grad()`` it is refused, as in PyTorch. On any other tensor it
+        is ``x = x - y``: a new tensor, x itself unchanged."""
+        if self.op is not None or not self.requires_grad:
+            return NotImplemented  # Python then makes a new tensor: x = x - y
+        if MODE.grad_enabled:
+            raise RuntimeError(
+                f"x {symbol} ...: x is a tensor that requires grad, and an update in place would "
+                f"not be part of any graph; update it inside `with bl.no_grad():` (or with an "
+                f"optimizer), or write x = x {symbol[0]} ... for a new tensor"
+            )
+        value = as_array(other)
+        try:
+            ufunc(self.data, value, out=self.data, casting="same_kind")
+        except (ValueError, TypeError):
+            raise ops.ShapeError(
+                f"{symbol}: cannot update a tensor of shape {self.shape} and dtype {self.dtype} "
+                f"in place with shape {value.shape} and dtype {value.dtype}"
+            ) from None
+        self.mark_modified()  # a graph that used the old values can no longer backpropagate
+        return self
 
     def __neg__(self) -> Tensor:
         return apply(ops.neg, self)

@@ -333,3 +333,72 @@ def test_a_refused_seed_leaves_a_leaf_root_gradient_as_it_was():
     with pytest.raises(ValueError, match="the gradient has shape"):
         x.backward(np.ones(3), accumulate=True)
     np.testing.assert_array_equal(x.grad, [5.0, 5.0])
+
+
+# --------------------------------------------- x -= y: PyTorch's update idiom on parameters
+def test_updating_parameters_in_place_inside_no_grad_changes_them():
+    # was: p -= ... made a new tensor p and left the model's parameter unchanged, without a word
+    model = bl.nn.Linear(2, 1, rng=0)
+    before = [p.data.copy() for p in model.parameters()]
+    (model(np.ones((4, 2))) ** 2).mean().backward()
+    with bl.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_allclose(p.data, old - 0.1 * p.grad, rtol=1e-15)
+
+
+def test_each_in_place_operator_on_a_parameter():
+    w = leaf([2.0, 4.0])
+    ident = id(w)
+    with bl.no_grad():
+        w += 1.0  # [3, 5]
+        w *= np.array([2.0, 1.0])  # [6, 5]
+        w /= 2  # [3, 2.5]
+        w -= leaf([1.0, 0.5])  # [2, 2]: a tensor on the right is read for its values
+    assert id(w) == ident and w.requires_grad and w.op is None
+    np.testing.assert_array_equal(w.data, [2.0, 2.0])
+
+
+def test_a_graph_that_used_the_old_values_is_refused_after_an_update_in_place():
+    w = leaf([1.0, 2.0])
+    loss = (w * w).sum()
+    with bl.no_grad():
+        w -= 1.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_an_update_in_place_of_a_parameter_outside_no_grad_is_refused():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w -= 0.1
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+
+
+def test_an_update_in_place_that_does_not_fit_names_the_shapes():
+    w = leaf([1.0, 2.0])
+    with bl.no_grad(), pytest.raises(ValueError, match=r"-=.*shape \(2,\).*shape \(3,\)"):
+        w -= np.ones(3)
+
+
+def test_plus_equals_on_a_graph_node_or_a_constant_still_makes_a_new_tensor():
+    w = leaf([1.0, 2.0])
+    total = 0
+    for _ in range(3):
+        total += (w * w).sum()  # a loss summed over terms: total is a graph node
+    total.backward()
+    np.testing.assert_array_equal(w.grad, [6.0, 12.0])  # 3 * 2w
+    data = np.array([1.0, 2.0])
+    x = bl.Tensor(data)  # needs no gradient, shares the caller's array
+    x += 1.0
+    np.testing.assert_array_equal(data, [1.0, 2.0])  # the caller's array is unchanged
+    np.testing.assert_array_equal(x.data, [2.0, 3.0])
+
+
+def test_a_float32_parameter_stays_float32_when_updated_with_float64():
+    w = bl.Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    with bl.no_grad():
+        w -= np.array([0.5, 0.25])  # float64
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(w.data, [0.5, 0.75])
