@@ -364,9 +364,9 @@ def run(program, inputs, how="backward", seed=None):
     """Run ``program``, a list of steps ``(name, *arguments, settings)`` on the tensors made from
     ``inputs`` (an int argument is a tensor by its position, anything else a value). Layer steps
     add their parameters as tensors before their output. ``how`` is "forward", "vjp" (the last
-    op's vjp of the upstream gradient ``seed``), "backward" or "backward twice" (two calls of
-    backward on the same graph). Returns the values, the gradients and the positions in
-    ``toposort``'s order."""
+    op's vjp of the upstream gradient ``seed``), "backward" (from ``seed``, if given) or
+    "backward twice" (two calls of backward on the same graph). Returns the values, the
+    gradients and the positions in ``toposort``'s order."""
     ts = [Tensor(x, requires_grad=True) for x in inputs]
     for name, *args, settings in program:
         if name in ("Linear", "MLP", "Residual"):  # (name, input, sizes..., settings)
@@ -385,7 +385,7 @@ def run(program, inputs, how="backward", seed=None):
     if how == "vjp":
         grads = list(ts[-1].vjp(np.asarray(seed, dtype=np.float64)))
     elif how in ("backward", "backward twice"):
-        ts[-1].backward()
+        ts[-1].backward(seed)
         if how == "backward twice":
             ts[-1].backward()
         grads = [t.grad for t in ts]

@@ -66,6 +66,14 @@ MISTAKES = {
         [("            if t.vjp is not None:\n                t.grad = None", "            t.grad = None")],
         ["second backward()", "leaf's gradients add up"],
     ),
+    "backward ignores the grad it is given": (
+        "04",
+        [(
+            "np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)",
+            "np.ones_like(self.data)",
+        )],
+        ["grad it is given"],
+    ),
     "a recursive toposort": ("04", [(TOPOSORT, RECURSIVE_TOPOSORT)], ["recursion", "2,500"]),
     "backward breadth first, each node once": (
         "04",

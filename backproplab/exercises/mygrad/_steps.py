@@ -102,6 +102,7 @@ def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
         _compare(exercise, engine, _Program(_inputs(rng, [(3,)] * 3), steps), check_order=True)
     _deep_chain(exercise, engine, rng)
     _backward_twice(exercise, engine, rng)
+    _given_seed(exercise, engine, rng)
 
 
 def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
@@ -150,6 +151,27 @@ def _deep_chain(exercise: str, engine: ModuleType, rng: np.random.Generator) -> 
                 "in a list of your own (section 3)",
             )
         ) from None
+
+
+def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """backward(grad) starts from the gradient it is given (ones only when none is given)."""
+    program = _Program(_inputs(rng, [(3,)] * 2), [("mul", 0, 1, {}), ("add", 2, 0, {})])
+    seed = rng.uniform(0.5, 2, size=3)
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward", seed)
+    grads = _arrays(exercise, result[1], "a gradient")
+    want, ones = _reference(program, [], seed)[1], _reference(program, [])[1]
+    for k in (0, 1):
+        got = grads[k] if k < len(grads) else None
+        if got is not None and got.shape == want[k].shape and close(got, want[k]):
+            continue
+        if got is not None and got.shape == ones[k].shape and close(got, ones[k]):
+            message = (
+                f"backward(grad) with a grad given: the gradient of x{k} is the one a grad of "
+                "ones gives; backward starts from the grad it is given (ones when none is)"
+            )
+        else:
+            message = f"backward(grad) with a grad given: the gradient of x{k} is off"
+        raise _Stop(hint(exercise, message))
 
 
 def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
