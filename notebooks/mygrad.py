@@ -364,7 +364,8 @@ def run(program, inputs, how="backward", seed=None):
     """Run ``program``, a list of steps ``(name, *arguments, settings)`` on the tensors made from
     ``inputs`` (an int argument is a tensor by its position, anything else a value). Layer steps
     add their parameters as tensors before their output. ``how`` is "forward", "vjp" (the last
-    op's vjp of the upstream gradient ``seed``) or "backward". Returns the values, the
+    op's vjp of the upstream gradient ``seed``), "backward" (from ``seed``, if given) or
+    "backward twice" (two calls of backward on the same graph). Returns the values, the
     gradients and the positions in ``toposort``'s order."""
     ts = [Tensor(x, requires_grad=True) for x in inputs]
     for name, *args, settings in program:
@@ -383,8 +384,10 @@ def run(program, inputs, how="backward", seed=None):
     grads, order = [], []
     if how == "vjp":
         grads = list(ts[-1].vjp(np.asarray(seed, dtype=np.float64)))
-    elif how == "backward":
-        ts[-1].backward()
+    elif how in ("backward", "backward twice"):
+        ts[-1].backward(seed)
+        if how == "backward twice":
+            ts[-1].backward()
         grads = [t.grad for t in ts]
         position = {id(t): i for i, t in enumerate(ts)}
         order = [position.get(id(t), -1) for t in toposort(ts[-1])]

@@ -4,7 +4,9 @@
 ``STEPS``). Each check writes random small programs as data (fan-out, numbers on either side,
 broadcasting where the step has it), runs them on the learner's engine through ``mygrad.run``
 (values, gradients, toposort's order, as arrays) and replays them on the package's engine; the
-first node whose value or gradient differs is named, with a hint about the mistake. The
+first node whose value or gradient differs is named, with a hint about the mistake. Step 04
+also runs a chain deeper than Python's recursion limit, backward from a given grad, and
+backward twice on one graph (leaves add up, intermediate nodes start fresh). The
 optimizers are checked through ``mygrad.fit`` against their update rules written out here in
 numpy, and the learner's own op of notebook 12 against central differences of its own forward.
 

@@ -55,9 +55,28 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
             what = f'do {part}"Your engine" in notebook {found.group(1)} first'
         where = str(error).split(":")[0]
         raise _Stop(Feedback(exercise, "not done", f"{what} (`{where}` in mygrad.py).")) from None
-    except Exception as error:  # the learner's code crashed: say how, in one line
+    except Exception as error:  # the learner's code crashed: say how and where, in one line
         line = str(error).splitlines()[0] if str(error) else ""
-        raise _Stop(hint(exercise, f"your engine raised {type(error).__name__}: {line}")) from None
+        where = _where(error, fn)
+        raise _Stop(
+            hint(exercise, f"your engine raised {type(error).__name__}{where}: {line}")
+        ) from None
+
+
+def _where(error: Exception, fn: Callable) -> str:
+    """Where the learner's code failed, for the hint: the innermost function of the learner's
+    module that ``error`` passed through, other than ``fn`` itself (" in sum_to_shape", " in the
+    vjp of Tensor.__matmul__"), or "" (none, or ``fn`` is the grader's stand-in for the module)."""
+    module = getattr(fn, "__globals__", None)
+    name, tb = "", error.__traceback__
+    while module is not None and tb is not None:
+        if tb.tb_frame.f_globals is module:
+            name = getattr(tb.tb_frame.f_code, "co_qualname", tb.tb_frame.f_code.co_name)
+        tb = tb.tb_next
+    if not name or name == getattr(fn, "__qualname__", None):
+        return ""
+    outer, *inner = name.split(".<locals>.")
+    return f" in the vjp of {outer}" if inner else f" in {outer}"
 
 
 def _arrays(exercise: str, values: Any, what: str) -> list:

@@ -19,7 +19,8 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
     if name == "cross_entropy" and not np.all(np.isfinite(got)):
         return (
             f"{head}: it is {got.item() if got.size == 1 else 'not finite'} for large logits; "
-            "e to a large number overflows, shift the logits first"
+            "e to a large number overflows, and e to a very negative one underflows to 0: "
+            "shift each row by its own largest logit first"
         )
     if name == "cross_entropy" and close(got, want * len(program.step_of[k][2])):
         return f"{head}: it is the sum over the batch; the loss is the mean"
@@ -36,18 +37,17 @@ def _grad_hint(
     program: _Program, k: int, got: Any, want: np.ndarray, grads: list, sent: dict
 ) -> str:
     head = f"the gradient of {program.names[k]} is off"
+    parameter = program.step_of[k] is None and k >= len(program.inputs)
+    if got is None and parameter:
+        return f"{head}: no gradient reached it; a layer's parameters require gradients"
     if got is None:
         return (
             f"{head}: no gradient reached it (is it in toposort's order, and does backward "
             "pass gradients to every input?)"
         )
-    if got.shape != want.shape:
-        return (
-            f"{head}: it has shape {got.shape}, but {program.label(k)} has shape "
-            f"{want.shape}; broadcasting copied it, so its gradient must be summed back "
-            "to its shape (sum_to_shape)"
-        )
     users = [(c, g) for (c, a), gs in sent.items() if a == k for g in gs]
+    if got.shape != want.shape:
+        return f"{head}: {_shape_hint(program, k, got, want, users)}"
     if len(users) > 1 and any(close(got, g) for _, g in users):
         return (
             f"{head}: {program.label(k)} feeds {len(users)} nodes and its gradient is what "
@@ -61,11 +61,62 @@ def _grad_hint(
         step = program.step_of[c]
         upstream = grads[c] if c < len(grads) and grads[c] is not None else None
         role = _role(program, step, k)
-        hint_text = _local_hint(step[0], role, got, want, upstream, ratio)
+        if _upstream_ignored(got, want, upstream) and step[0] != "matmul":
+            hint_text = (
+                "it is the local gradient alone; multiply it by the upstream gradient that "
+                "the vjp receives"
+            )
+        else:
+            hint_text = _local_hint(step[0], role, got, want, upstream, ratio)
         return f"the gradient of {program.label(k)} in {program.names[c]} is off: {hint_text}"
+    kinds = {(program.step_of[c][0], _role(program, program.step_of[c], k)) for c, _ in users}
+    if len(kinds) == 1:  # every path goes through the same rule (x / y for each y, say)
+        (name, role) = kinds.pop()
+        return f"{head}: {_local_hint(name, role, got, want, None, None)}"
     if ratio is not None:
         return f"{head}: it is {ratio:g} times the right one"
     return f"{head}: compare each op's local gradient with its derivative"
+
+
+def _shape_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray, users: list) -> str:
+    """What a gradient of the wrong shape says: the seed, a gradient that should not be
+    there, a transposed factor of @, or broadcasting not undone."""
+    label = program.label(k)
+    if k == len(program.names) - 1:
+        return (
+            f"it has shape {got.shape}, but the output {label} has shape {want.shape}; "
+            "backward starts from a gradient of ones of the output's own shape"
+        )
+    if not np.any(got) and not np.any(want):
+        return (
+            f"it is a 0 of shape {got.shape}, but the output does not depend on {label}: "
+            "no gradient reaches it, and its .grad should stay None, as notebook 03 asks"
+        )
+    if (
+        got.ndim == 2
+        and got.shape == want.shape[::-1]
+        and any(program.step_of[c][0] == "matmul" for c, _ in users)
+    ):
+        return (
+            f"it has shape {got.shape}, the transpose of {label}'s {want.shape}; the "
+            "gradient of each factor of @ has that factor's shape"
+        )
+    return (
+        f"it has shape {got.shape}, but {label} has shape {want.shape}; broadcasting "
+        "copied it, so its gradient must be summed back to its shape (sum_to_shape)"
+    )
+
+
+def _upstream_ignored(got: np.ndarray, want: np.ndarray, upstream: Any) -> bool:
+    """True when ``got`` times the upstream gradient is ``want``: a vjp that left g out."""
+    if upstream is None or close(upstream, np.ones_like(upstream)):
+        return False
+    try:
+        if np.broadcast_shapes(upstream.shape, want.shape) != want.shape:
+            return False
+    except ValueError:
+        return False
+    return close(got * upstream, want)
 
 
 def _ratio(got: np.ndarray, want: np.ndarray) -> float | None:
@@ -122,6 +173,12 @@ def _local_hint(
         return f"it is {ratio:g} times the right one; the loss is a mean over the batch"
     if name == "cross_entropy":
         return "the gradient is the softmax minus the one-hot labels, per example"
+    skip = upstream is not None and upstream.shape == got.shape
+    if name == "Residual" and skip and close(got + upstream, want):
+        return (
+            "the skip's share is missing: H(x) = x + F(x) passes its upstream gradient to x "
+            "unchanged, besides the path through F"
+        )
     if name in ("Linear", "MLP", "Residual"):
         return "check how the layer uses its weight (n_out, n_in) and bias"
     return "check its local derivative"

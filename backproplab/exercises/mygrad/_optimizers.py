@@ -24,7 +24,8 @@ def _check_optimizer(
             continue
         what = f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})"
         for label, variant in _VARIANTS[name].items():
-            wrong = _update_rule(name, settings, params, rows, variant)[t]
+            with np.errstate(all="ignore"):  # "t_behind" divides by 0 on purpose
+                wrong = _update_rule(name, settings, params, rows, variant)[t]
             if all(np.allclose(g, w, equal_nan=True) for g, w in zip(got, wrong)):
                 raise _Stop(hint(exercise, f"{what}, step {t + 1}: {label}"))
         raise _Stop(hint(exercise, f"{what}: the parameters after step {t + 1} are off"))
@@ -45,7 +46,13 @@ _VARIANTS = {
         "1 - beta^t": "no_bias_correction",
         "eps belongs outside the square root, added to sqrt(v_hat)": "eps_inside",
         "t must count the steps (1, 2, 3, ...)": "t_fixed",
+        "the first step divides by 1 - beta^0 = 0: t must be 1 on the first step": "t_behind",
+        "the first step divides by 1 - beta^2: t must be 1 on the first step": "t_ahead",
         "v averages the squares of the gradients": "v_not_squared",
+        "v needs its bias correction, v as well as m": "m_only_corrected",
+        "m and v must be kept from one step to the next (update the stored arrays)": ("no_memory"),
+        "the running averages m and v carry on uncorrected; only m_hat and v_hat are "
+        "divided by 1 - beta^t": "corrected_in_place",
         "the gradients pile up from step to step: zero_grad must clear them": "no_zero",
     },
 }
@@ -68,12 +75,18 @@ def _update_rule(name: str, settings: dict, params: list, rows: list, variant: s
                 p -= settings["lr"] * m * (-1 if variant == "uphill" else 1)
             else:
                 (b1, b2), eps, lr = settings["betas"], settings["eps"], settings["lr"]
-                k = 1 if variant == "t_fixed" else t
+                k = {"t_fixed": 1, "t_behind": t - 1, "t_ahead": t + 1}.get(variant, t)
+                if variant == "no_memory":
+                    m, v = np.zeros_like(p), np.zeros_like(p)
                 m[...] = b1 * m + (1 - b1) * g
                 v[...] = b2 * v + (1 - b2) * (g if variant == "v_not_squared" else g * g)
                 m_hat, v_hat = m / (1 - b1**k), v / (1 - b2**k)
                 if variant == "no_bias_correction":
                     m_hat, v_hat = m, v
+                if variant == "m_only_corrected":
+                    v_hat = v
+                if variant == "corrected_in_place":
+                    m[...], v[...] = m_hat, v_hat
                 root = np.sqrt(v_hat + eps) if variant == "eps_inside" else np.sqrt(v_hat) + eps
                 root = np.maximum(root, 1e-12)  # the "v not squared" variant can make v < 0
                 p -= lr * m_hat / root

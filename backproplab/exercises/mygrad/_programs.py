@@ -64,9 +64,12 @@ def _number(a: Any) -> str:
     return f"{a:g}" if isinstance(a, float) else "labels" if isinstance(a, np.ndarray) else str(a)
 
 
-def _reference(program: _Program, learner_values: list) -> tuple[list, list, dict]:
+def _reference(
+    program: _Program, learner_values: list, seed: np.ndarray | None = None
+) -> tuple[list, list, dict]:
     """The package's values and gradients for ``program`` (layers' parameters: the learner's
-    initial values), and what each step sent to each of its inputs: ``sent[(k, a)]``."""
+    initial values; backward from ``seed``, ones by default), and what each step sent to each
+    of its inputs: ``sent[(k, a)]``."""
     ts: list[Tensor] = [Tensor(x, requires_grad=True) for x in program.inputs]
     for name, *args, settings in program.steps:
         if name in ("Linear", "MLP", "Residual"):
@@ -102,7 +105,7 @@ def _reference(program: _Program, learner_values: list) -> tuple[list, list, dic
                     sent.setdefault((position[id(node)], position[id(x)]), []).append(g)
 
     root = ts[-1]
-    autodiff.backward(root, np.ones(root.shape), hook=record)
+    autodiff.backward(root, np.ones(root.shape) if seed is None else seed, hook=record)
     return [t.data for t in ts], [t.grad for t in ts], sent
 
 

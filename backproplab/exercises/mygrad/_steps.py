@@ -90,15 +90,121 @@ def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
     fixed = [  # the typical slips, one op at a time, each with fan-out
         [("mul", 0, 0, {}), ("add", 2, 0, {}), ("mul", 3, 1, {})],
         [("sub", 0, 1, {}), ("sub", 1, 2, {}), ("mul", 3, 0, {})],
-        [("truediv", 0, 1, {}), ("truediv", 2.0, 1, {}), ("add", 2, 3, {}), ("mul", 4, 0, {})],
+        [("truediv", 0, 1, {}), ("truediv", 3.0, 1, {}), ("add", 2, 3, {}), ("mul", 4, 0, {})],
         [("pow", 0, 3.0, {}), ("pow", 2.0, 1, {}), ("mul", 2, 3, {})],
     ]
     for steps in fixed:
         _compare(exercise, engine, _Program(_inputs(rng, [()] * 2), steps), check_order=True)
     _adds_in_place(exercise, engine, rng)
+    _consumers_first(exercise, engine, rng)
     for _ in range(6):
         steps = _random_steps(rng, 3, ops, 7)
         _compare(exercise, engine, _Program(_inputs(rng, [(3,)] * 3), steps), check_order=True)
+    _deep_chain(exercise, engine, rng)
+    _backward_twice(exercise, engine, rng)
+    _given_seed(exercise, engine, rng)
+
+
+def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """v2 = x0 * x1 feeds the output v5 directly and through v3 and v4. Its gradient is complete
+    only after all three have sent theirs: a backward that visits nodes by their distance from
+    the output (breadth first) passes v2's on too early, and only the inputs' gradients show it
+    (v2's own ends up right)."""
+    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 1, {}), ("mul", 4, 2, {})]
+    program = _Program(_inputs(rng, [(3,)] * 2), steps)
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
+    if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
+        grads = _arrays(exercise, result[1], "a gradient")
+        want = _reference(program, [])[1]
+        fine = [
+            k < len(grads) and grads[k] is not None and grads[k].shape == w.shape
+            and close(grads[k], w)
+            for k, w in enumerate(want)
+        ]  # fmt: skip
+        if all(fine[2:]) and not all(fine[:2]):
+            raise _Stop(
+                hint(
+                    exercise,
+                    "in v5 = v2 * v4 with v4 made from v2, every node's gradient is right but "
+                    "the inputs' are not: v2 passed its gradient on before v3 and v4 had sent "
+                    "theirs. Visit a node only after every node that uses it (toposort's "
+                    "order, from the output back)",
+                )
+            )
+    _compare(exercise, engine, program, check_order=True)
+
+
+def _deep_chain(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """A chain of 2,500 ops: deeper than Python's recursion limit (1,000 by default), which a
+    toposort or backward that calls itself runs into."""
+    steps = [("add", k, 0.001, {}) for k in range(2500)]
+    try:
+        _compare(exercise, engine, _Program(_inputs(rng, [(3,)]), steps), check_order=True)
+    except _Stop as stop:
+        if "RecursionError" not in stop.feedback.message:
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                "on a chain of 2,500 ops your engine went deeper than Python's recursion "
+                "limit: walk the graph without recursion, keeping the tensors still to visit "
+                "in a list of your own (section 3)",
+            )
+        ) from None
+
+
+def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """backward(grad) starts from the gradient it is given (ones only when none is given)."""
+    program = _Program(_inputs(rng, [(3,)] * 2), [("mul", 0, 1, {}), ("add", 2, 0, {})])
+    seed = rng.uniform(0.5, 2, size=3)
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward", seed)
+    grads = _arrays(exercise, result[1], "a gradient")
+    want, ones = _reference(program, [], seed)[1], _reference(program, [])[1]
+    for k in (0, 1):
+        got = grads[k] if k < len(grads) else None
+        if got is not None and got.shape == want[k].shape and close(got, want[k]):
+            continue
+        if got is not None and got.shape == ones[k].shape and close(got, ones[k]):
+            message = (
+                f"backward(grad) with a grad given: the gradient of x{k} is the one a grad of "
+                "ones gives; backward starts from the grad it is given (ones when none is)"
+            )
+        else:
+            message = f"backward(grad) with a grad given: the gradient of x{k} is off"
+        raise _Stop(hint(exercise, message))
+
+
+def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """backward() twice on one graph, as PyTorch and the package do it: the leaves' gradients
+    add up (2 times one pass; zero_grad is what clears them), the intermediate nodes' gradients
+    start fresh on each pass (1 time)."""
+    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 2, {}), ("mul", 4, 1, {})]
+    program = _Program(_inputs(rng, [(3,)] * 2), steps)
+    _compare(exercise, engine, program, check_order=False)  # one pass is right
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward twice")
+    grads = _arrays(exercise, result[1], "a gradient")
+    want = _reference(program, [])[1]
+    for k in reversed(range(len(want))):
+        leaf = program.step_of[k] is None
+        right = 2 * want[k] if leaf else want[k]
+        got = grads[k] if k < len(grads) else None
+        if got is not None and got.shape == right.shape and close(got, right):
+            continue
+        head = f"after a second backward() on the same graph, the gradient of {program.label(k)}"
+        if got is not None and got.shape == right.shape and leaf and close(got, want[k]):
+            message = (
+                f"{head} is that of one pass: a leaf's gradients add up from one backward() "
+                "to the next (zero_grad is what clears them); only the intermediate nodes "
+                "start fresh"
+            )
+        elif not leaf:
+            message = (
+                f"{head} is off: backward must first clear the gradients that the "
+                "intermediate nodes kept from the earlier pass (the leaves keep theirs)"
+            )
+        else:
+            message = f"{head} should be twice that of one pass: the two passes add up"
+        raise _Stop(hint(exercise, message))
 
 
 def _adds_in_place(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
@@ -147,6 +253,19 @@ def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
         last = 3 + len(steps)
         steps += [("add", last, 0, {}), ("matmul", last + 1, 3, {}), ("mean", last + 2, {})]
         _compare(exercise, engine, _Program(_inputs(rng, shapes, low=-1), steps), False)
+    # broadcasting from 0-d, over two leading axes, over a length-1 axis in front and in the
+    # middle; a mean over an axis that is not the first
+    shapes = [(2, 4, 3), (4, 1), (1, 3), (), (2, 1, 3)]
+    steps = [
+        ("mul", 0, 1, {}),
+        ("add", 5, 2, {}),
+        ("mul", 6, 3, {}),
+        ("sub", 7, 4, {}),
+        ("mul", 8, 8, {}),
+        ("mean", 9, {"axis": 1}),
+        ("sum", 10, {}),
+    ]
+    _compare(exercise, engine, _Program(_inputs(rng, shapes, low=-1), steps), False)
 
 
 def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
@@ -154,11 +273,25 @@ def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
     for name in ("relu", "tanh", "sigmoid", "exp", "log"):
         x = _inputs(rng, [(5,)], low=-1 if name != "log" else 0.5)
         x[0][0] = 0.2  # one small input: not where the slopes of tanh and its input agree
+        if name == "relu":
+            x[0][1] = 0.0  # the kink: relu's slope there is 0 (PyTorch's and the package's)
         weights = rng.uniform(0.5, 2, size=5)  # an upstream gradient that is not 1
         steps = [(name, 0, {}), ("mul", 1, weights, {}), ("sum", 2, {})]
         _compare(exercise, engine, _Program(x, steps), check_order=False)
     big = [np.array([-800.0, -30.0, 0.5, 30.0, 800.0])]
-    _compare(exercise, engine, _Program(big, [("sigmoid", 0, {}), ("sum", 1, {})]), False)
+    try:
+        with np.errstate(over="raise"):  # a right value from inf (1 / (1 + inf)) is luck
+            _compare(exercise, engine, _Program(big, [("sigmoid", 0, {}), ("sum", 1, {})]), False)
+    except _Stop as stop:
+        if "FloatingPointError" not in stop.feedback.message:
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                "sigmoid of -800 and 800: e to a large number overflows (numpy warns and "
+                "gives inf); write sigmoid so that it only ever takes e of a number <= 0",
+            )
+        ) from None
     for _ in range(4):
         steps = [
             ("mul", 0, 1, {}),
@@ -184,6 +317,10 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
     gap = np.array([[0.0, 800.0, 0.0], [1000.0, 0.0, -5.0]])  # confidently wrong, then right
     steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0]), {})]
     _compare(exercise, engine, _Program([gap], steps), False)
+    # the loss scaled (its upstream gradient is not 1), and a row far below the other rows
+    gap = np.array([[0.0, 800.0, 0.0], [1000.0, 0.0, -5.0], [-1000.0, -990.0, -1000.0]])
+    steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0, 1]), {})]
+    _compare(exercise, engine, _Program([gap], steps + [("mul", 2, 2.5, {})]), False)
 
 
 def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:

@@ -1,0 +1,223 @@
+"""Adversarial audit of the "Your engine" checks: wrong-but-plausible versions of the learner's
+notebooks/mygrad.py, each one mistake away from the teacher's, that the check of their step must
+reject with a hint naming the mistake (and no code). Each of these passed the checks, or got a
+hint blaming the wrong piece, before the checks were fixed."""
+
+import numpy as np
+import pytest
+from exercise_helpers import hint_asserter
+from test_mygrad import TEXT, check, load
+
+assert_hint = hint_asserter(["np.", "lambda", "+=", ".grad =", "sum_to_shape(", "for t in"])
+
+TOPOSORT = """    found = {id(root): root}
+    stack = [root]
+    while stack:
+        for x in stack.pop().inputs:
+            if id(x) not in found:
+                found[id(x)] = x
+                stack.append(x)
+    return sorted(found.values(), key=lambda t: t.seq)  # made later = computed later"""
+
+RECURSIVE_TOPOSORT = """    order, seen = [], set()
+
+    def visit(t):
+        if id(t) not in seen:
+            seen.add(id(t))
+            for x in t.inputs:
+                visit(x)
+            order.append(t)
+
+    visit(root)
+    return order"""
+
+VISIT_LOOP = """        for t in reversed(order):  # outputs before inputs: t.grad is complete here
+            if t.vjp is None or t.grad is None:
+                continue"""
+
+BREADTH_FIRST_BACKWARD = """        queue, seen = [self], set()
+        while queue:  # nearest to the output first: each node once, when first reached
+            t = queue.pop(0)
+            if id(t) in seen or t.vjp is None or t.grad is None:
+                continue
+            seen.add(id(t))
+            queue += list(t.inputs)"""
+
+SIGMOID = """        e = np.exp(-np.abs(self.data))  # <= 1: no overflow for any x
+        out = np.where(self.data >= 0, 1, e) / (1 + e)"""
+
+SUM_FRONT = (
+    "    g = g.sum(axis=tuple(range(g.ndim - len(shape))))  # the axes broadcasting put in front"
+)
+SUM_ONES = "    ones = tuple(i for i, n in enumerate(shape) if n == 1)"
+ADAM_HATS = "m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)"
+ADAM_UPDATE = "            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n"
+
+# (step, [(old, new), ...], words the hint must contain)
+MISTAKES = {
+    # 04: toposort and backward
+    "intermediate gradients kept from an earlier pass": (
+        "04",
+        [("                t.grad = None  # gradients of intermediate", "                pass  #")],
+        ["second backward()", "clear", "intermediate"],
+    ),
+    "every gradient, the leaves' too, cleared by backward": (
+        "04",
+        [("            if t.vjp is not None:\n                t.grad = None", "            t.grad = None")],
+        ["second backward()", "leaf's gradients add up"],
+    ),
+    "backward ignores the grad it is given": (
+        "04",
+        [(
+            "np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)",
+            "np.ones_like(self.data)",
+        )],
+        ["grad it is given"],
+    ),
+    "a recursive toposort": ("04", [(TOPOSORT, RECURSIVE_TOPOSORT)], ["recursion", "2,500"]),
+    "backward breadth first, each node once": (
+        "04",
+        [(VISIT_LOOP, BREADTH_FIRST_BACKWARD)],
+        ["after every node that uses it"],
+    ),
+    "the seed is a scalar 1 for a non-scalar output": (
+        "04",
+        [("np.ones_like(self.data) if grad is None", "np.float64(1.0) if grad is None")],
+        ["ones of the output's own shape"],
+    ),
+    "grad starts at 0.0 instead of None": (
+        "04",
+        [
+            ("        self.grad = None\n        self.requires_grad", "        self.grad = 0.0\n        self.requires_grad"),
+            ("            if t.vjp is None or t.grad is None:", "            if t.vjp is None:"),
+        ],
+        ["stay None"],
+    ),
+    "the vjp of - ignores the upstream gradient": (
+        "04",
+        [("lambda g: (g, -g))", "lambda g: (np.ones_like(g), -np.ones_like(g)))")],
+        ["upstream gradient"],
+    ),
+    "the divisor's gradient misses the dividend": (
+        "04",
+        [("-g * out / other.data)", "-g / other.data**2)")],
+        ["with respect to y"],
+    ),
+    # 05: sum_to_shape, @, mean
+    "sum_to_shape removes only one leading axis": (
+        "05",
+        [(SUM_FRONT, "    g = g.sum(axis=0) if g.ndim > len(shape) else g")],
+        ["summed back"],
+    ),
+    "sum_to_shape in one go, the length-1 axes not moved past the leading ones": (
+        "05",
+        [
+            (SUM_FRONT, "    lead = g.ndim - len(shape)"),
+            (SUM_ONES, SUM_ONES.replace("ones = ", "ones = tuple(range(lead)) + ")),
+            ("    return g.sum(axis=ones, keepdims=True)", "    return g.sum(axis=ones, keepdims=True).reshape(shape)"),
+        ],
+        ["raised ValueError in sum_to_shape"],
+    ),
+    "the factors of @ swapped in its vjp": (
+        "05",
+        [("(g @ y.T, x.T @ g)", "(g @ x.T, y.T @ g)")],
+        ["raised ValueError in the vjp of Tensor.__matmul__"],
+    ),
+    "sum_to_shape skips a length-1 first axis": (
+        "05",
+        [(SUM_ONES, SUM_ONES.replace("if n == 1", "if n == 1 and i > 0"))],
+        ["summed back"],
+    ),
+    "the gradient of @'s second factor transposed": (
+        "05",
+        [("(g @ y.T, x.T @ g)", "(g @ y.T, g.T @ x)")],
+        ["the transpose of", "factor's shape"],
+    ),
+    "mean over an axis divides by the first axis' length": (
+        "05",
+        [("else self.data.shape[axis]", "else self.data.shape[0]")],
+        ["divides by the count"],
+    ),
+    # 07: activations
+    "relu's gradient 1 at 0": ("07", [("(g * (x > 0),))", "(g * (x >= 0),))")], ["0 elsewhere"]),
+    "sigmoid overflows for large negative inputs": (
+        "07",
+        [(SIGMOID, "        out = 1 / (1 + np.exp(-self.data))")],
+        ["overflow"],
+    ),
+    "sigmoid's two branches both computed": (
+        "07",
+        [(SIGMOID, "        x = self.data\n        out = np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))")],
+        ["overflow"],
+    ),
+    "exp's vjp ignores the upstream gradient": (
+        "07",
+        [("(g * out,))\n        ### END SOLUTION\n\n    def log", "(out,))\n        ### END SOLUTION\n\n    def log")],
+        ["upstream gradient"],
+    ),
+    # 08: cross_entropy
+    "cross_entropy's vjp ignores the upstream gradient": (
+        "08",
+        [("(g * (np.exp(log_a) - y) / n,)", "((np.exp(log_a) - y) / n,)")],
+        ["upstream gradient"],
+    ),
+    "cross_entropy shifted by the largest logit of the batch": (
+        "08",
+        [("logits.data.max(axis=1, keepdims=True)", "logits.data.max()")],
+        ["each row"],
+    ),
+    # 09: Linear
+    "a bias that does not require grad": (
+        "09",
+        [("self.bias = Tensor(np.zeros(n_out), requires_grad=True)", "self.bias = Tensor(np.zeros(n_out))")],
+        ["require gradients"],
+    ),
+    # 11: Residual
+    "the skip cut out of the graph": (
+        "11",
+        [("return x + self.linear(x).relu()", "return Tensor(x.data) + self.linear(x).relu()")],
+        ["skip's share is missing"],
+    ),
+    # 12: Adam
+    "t counted after the update (0 on the first step)": (
+        "12",
+        [("        self.t += 1\n", ""), (ADAM_UPDATE, ADAM_UPDATE + "        self.t += 1\n")],
+        ["t must be 1 on the first step"],
+    ),
+    "t one step ahead": (
+        "12",
+        [(ADAM_HATS, ADAM_HATS.replace("**self.t", "** (self.t + 1)"))],
+        ["t must be 1 on the first step"],
+    ),
+    "only m bias-corrected": (
+        "12",
+        [(ADAM_HATS, "m_hat, v_hat = m / (1 - beta1**self.t), v")],
+        ["v as well as m"],
+    ),
+    "m and v not kept between steps": (
+        "12",
+        [
+            ("            m[...] = beta1 * m", "            m = beta1 * m"),
+            ("            v[...] = beta2 * v", "            v = beta2 * v"),
+        ],
+        ["kept from one step to the next"],
+    ),
+    "the corrected averages stored in m and v": (
+        "12",
+        [(ADAM_HATS, "m /= 1 - beta1**self.t\n            v /= 1 - beta2**self.t\n            m_hat, v_hat = m, v")],
+        ["uncorrected"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_a_wrong_engine_is_rejected_with_the_hint_that_names_its_mistake(mistake):
+    step, edits, words = MISTAKES[mistake]
+    text = TEXT
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    with np.errstate(all="ignore"):
+        feedback = check(load(text, "mygrad_adversarial"), step)
+    assert_hint(feedback, *words)
+    assert "Traceback" not in feedback.message
