@@ -216,5 +216,22 @@ def test_max_pool2d_backward_gradient_to_a_non_maximum_in_a_tied_window():
     assert feedback.status == "hint" and "not a maximum" in feedback.message, feedback
 
 
+def test_max_pool2d_backward_tied_shares_of_opposite_signs_are_rejected():
+    def over_and_back(g, x, k):  # sums to g in each tied window, but as 2g and a negative rest
+        windows = pool_windows(x, k)
+        winners = windows == windows.max(axis=(3, 5), keepdims=True)
+        count = winners.sum(axis=(3, 5), keepdims=True)
+        gw = g[:, :, :, None, :, None]
+        dx = pool_windows(max_pool_backward_first(g, x, k), k)  # g to the first maximum
+        tied = winners & (count > 1)
+        first = pool_windows(max_pool_backward_first(np.ones_like(g), x, k), k) == 1
+        share = np.where(first, 2 * gw, -gw / np.maximum(count - 1, 1))
+        dx = np.where(tied, share, dx)
+        return dx.reshape(x.shape)
+
+    feedback = nb14.check_max_pool2d_backward(over_and_back)
+    assert feedback.status == "hint" and "opposite sign" in feedback.message, feedback
+
+
 def test_max_pool2d_backward_not_done():
     assert nb14.check_max_pool2d_backward(stub).status == "not done"

@@ -249,6 +249,13 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
             "where several entries of a window tie for the max, some gradient went to an "
             "entry that is not a maximum.",
         )
+    if np.any(shares * g_tied[..., None] < -1e-12):
+        return hint(
+            name,
+            "in windows where several entries tie for the max, one of your tied entries gets a "
+            "share of g with the opposite sign: at a tie the max has no derivative, and each "
+            "tied entry may take a part of g between none and all of it, never more.",
+        )
     if not close(shares.sum(axis=-1), g_tied):
         return hint(
             name,
