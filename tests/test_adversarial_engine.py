@@ -13,25 +13,10 @@ import warnings
 
 import numpy as np
 import pytest
+from graphs import leaf, numeric_grad
 
 import backproplab as bl
 from backproplab import ops
-
-
-def leaf(data):
-    return bl.Tensor(np.asarray(data, dtype=np.float64), requires_grad=True)
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """Central differences of the float f(array) at x (float64), written independently of
-    bl.gradcheck."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        g[idx] = (f(up) - f(down)) / (2 * eps)
-    return g
 
 
 def one_line_error(exc, pattern, fn):

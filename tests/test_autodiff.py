@@ -22,7 +22,7 @@ def leaf(value, name):
     return bl.Tensor(value, requires_grad=True, name=name)
 
 
-def test_seed_002_graph_x_plus_y_times_z():
+def test_the_graph_x_plus_y_times_z():
     x, y, z = leaf(-2.0, "x"), leaf(5.0, "y"), leaf(-4.0, "z")
     q = x + y
     L = q * z

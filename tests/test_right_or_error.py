@@ -10,24 +10,10 @@ import threading
 
 import numpy as np
 import pytest
+from graphs import leaf, numeric_grad
 
 import backproplab as bl
 from backproplab import nn, optim
-
-
-def leaf(data, name=None):
-    return bl.Tensor(np.asarray(data, dtype=np.float64), requires_grad=True, name=name)
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """Central differences of the float f(array) at x (float64)."""
-    g = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        g[idx] = (f(up) - f(down)) / (2 * eps)
-    return g
 
 
 # ------------------------------------------------------------------------ 1. transpose, axes < 0
