@@ -251,7 +251,7 @@ def nudge_check(
     grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
     deltas = (
         [np.broadcast_to(np.asarray(nudge, dtype=p.dtype), p.shape) for p in params]
-        if (np.isscalar(nudge))
+        if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0)
         else [np.asarray(d, dtype=p.dtype) for d in nudge]
     )
     if len(deltas) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):

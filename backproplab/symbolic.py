@@ -263,20 +263,34 @@ def _leaves(root: Tensor) -> list[Tensor]:
 
 
 def _leaf_names(root: Tensor) -> dict[int, str]:
-    """Symbol names for leaves that need a gradient (``Tensor.name``, else input1, input2...)."""
+    """Symbol names for leaves that need a gradient (``Tensor.name``, else input1, input2...,
+    skipping names a leaf already has). Two leaves whose entries would be the same symbol (a
+    vector x has x_1, x_2: a scalar called x_1 clashes) are refused."""
+    leaves = [t for t in _leaves(root) if t.requires_grad]
+    taken = {t.name for t in leaves if t.name}
     names, k = {}, 0
-    for t in _leaves(root):
-        if t.requires_grad:
-            if t.name:
-                if t.name in names.values():
-                    raise ValueError(
-                        f"to_sympy: two different tensors are both called '{t.name}'; give "
-                        f"them different names (they would become the same symbol)"
-                    )
-                names[id(t)] = t.name
-            else:
+    for t in leaves:
+        if t.name:
+            if t.name in names.values():
+                raise ValueError(
+                    f"to_sympy: two different tensors are both called '{t.name}'; give "
+                    f"them different names (they would become the same symbol)"
+                )
+            names[id(t)] = t.name
+        else:
+            k += 1
+            while f"input{k}" in taken:  # a learner's own name: skip it
                 k += 1
-                names[id(t)] = f"input{k}"
+            names[id(t)] = f"input{k}"
+    owner: dict[str, str] = {}  # symbol name -> the leaf it belongs to
+    for t in leaves:
+        for s in leaf_symbols(names[id(t)], t.shape).ravel():
+            other = owner.setdefault(s.name, names[id(t)])
+            if other != names[id(t)]:
+                raise ValueError(
+                    f"to_sympy: the tensors called '{other}' and '{names[id(t)]}' would both "
+                    f"have an entry called {s.name}; rename one of them"
+                )
     return names
 
 
@@ -355,7 +369,7 @@ class Comparison:
     def __str__(self) -> str:
         lines = []
         for name, formula, want, got, agrees in self.rows:
-            mark = "agrees" if agrees else "DIFFERS"
+            mark = "agrees" if agrees else "DIFFERS" + _largest_difference(want, got)
             shown = str(formula) if len(str(formula)) <= 40 else str(formula)[:37] + "..."
             lines.append(
                 f"  dL/d{name} = {shown}  ->  sympy {format_array(want)}, "
@@ -372,19 +386,34 @@ class Comparison:
     __repr__ = __str__
 
 
+def _largest_difference(want: np.ndarray, got: np.ndarray | None) -> str:
+    """Where two gradients differ most, for a DIFFERS row: the summary of a big array (shape
+    and norm) can look the same for both."""
+    if got is None or np.shape(want) != np.shape(got) or np.size(want) <= 1:
+        return ""
+    gap = np.abs(np.asarray(got, dtype=float) - want)
+    where = np.unravel_index(np.nanargmax(gap) if not np.all(np.isnan(gap)) else 0, gap.shape)
+    index = tuple(int(i) for i in where)
+    return f" (most at index {index}: sympy {want[where]:.6g}, backward {got[where]:.6g})"
+
+
 def check_backward(
     root: Tensor,
     derivation: Mapping[str, object] | None = None,
     *,
-    rtol: float = 1e-7,
-    atol: float = 1e-10,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> Comparison:
     """Compare what ``root.backward()`` computed with a symbolic derivation.
 
     With no ``derivation``, sympy differentiates the traced formula (``gradients(root)``).
     Otherwise ``derivation`` maps leaf names to your formulas (sympy expressions or matrices
-    in the leaves' symbols), e.g. ``{"x": z, "y": z, "z": x + y}`` for ``(x + y) * z``.
+    in the leaves' symbols, a matrix shaped like the leaf, or a column for a vector), e.g.
+    ``{"x": z, "y": z, "z": x + y}`` for ``(x + y) * z``.
     Call ``root.backward()`` first; nothing here changes a ``.grad``.
+
+    Tolerances: rtol = 1e-7, atol = 1e-10 for float64 gradients; rtol = 1e-4, atol = 1e-6 if
+    any gradient is float32 (its rounding alone is ~1e-7 relative per operation).
     """
     names = _leaf_names(root)
     leaves = {names[id(t)]: t for t in _leaves(root) if id(t) in names}
@@ -395,6 +424,9 @@ def check_backward(
     missing = [n for n in formulas if leaves[n].grad is None]
     if missing:
         raise ValueError(f"check_backward: {missing} hold no gradient; call backward() first")
+    double = all(np.asarray(leaves[n].grad).dtype == np.float64 for n in formulas)
+    rtol = (1e-7 if double else 1e-4) if rtol is None else rtol
+    atol = (1e-10 if double else 1e-6) if atol is None else atol
     point = {}  # symbol name -> value: your formulas may use plain or real symbols
     for name, t in leaves.items():
         for s, v in zip(leaf_symbols(name, t.shape).ravel(), t.data.ravel()):
@@ -402,11 +434,41 @@ def check_backward(
     rows = []
     for name, formula in formulas.items():
         t = leaves[name]
+        _check_shape(name, formula, t.shape)
         entries = formula if isinstance(formula, sp.MatrixBase) else [formula]
         want = np.array([_evaluate(e, point) for e in entries]).reshape(t.shape)
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=atol))
         rows.append((name, formula, want, t.grad, agrees))
     return Comparison(rows, rtol, atol)
+
+
+def _check_shape(name: str, formula: object, shape: tuple[int, ...]) -> None:
+    """A derivation must be shaped like its leaf, as ``gradients`` gives it: one formula for a
+    scalar, a sympy Matrix of the leaf's shape otherwise (a column for a vector; a row is
+    fine too). A transposed matrix is refused: its entries would be compared in the wrong
+    places."""
+    size = int(np.prod(shape))
+    if isinstance(formula, sp.MatrixBase):
+        rows = shape[0] if shape else 1
+        fits = [(rows, size // rows if rows else 0)] + ([(1, size)] if len(shape) <= 1 else [])
+        if formula.shape in fits:
+            return
+        got = f"a {formula.rows} x {formula.cols} Matrix"
+    elif size == 1:
+        return
+    else:
+        got = "one formula"
+    raise ValueError(
+        f"check_backward: the derivation of '{name}' is {got}, but '{name}' has shape {shape}: "
+        f"give a sympy Matrix with {_fits_text(shape)}"
+    )
+
+
+def _fits_text(shape: tuple[int, ...]) -> str:
+    """How a Matrix for a leaf of this shape is laid out, in words."""
+    if len(shape) <= 1:
+        return f"{int(np.prod(shape))} entries (a column or a row)"
+    return f"{shape[0]} rows of {int(np.prod(shape[1:]))} entries"
 
 
 def expression_size(expr: object) -> int:
