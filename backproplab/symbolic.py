@@ -19,7 +19,7 @@ A custom op can join in: ``register("cube", lambda x: x**3)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -352,11 +352,13 @@ class Comparison:
 
     ``rows`` holds ``(name, formula, sympy value, backward value, agrees)``; ``ok`` is True
     when every leaf agrees to within ``rtol``/``atol``. Printing it gives a table and a verdict.
+    ``kinks`` names, by leaf, the kinks the point sits on (see ``check_backward``).
     """
 
     rows: list[tuple[str, object, np.ndarray, np.ndarray | None, bool]]
     rtol: float
     atol: float
+    kinks: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -375,6 +377,13 @@ class Comparison:
                 f"  dL/d{name} = {shown}  ->  sympy {format_array(want)}, "
                 f"backward {format_array(got)}: {mark}"
             )
+            if not agrees and self.kinks.get(name):
+                lines.append(
+                    f"    (at a kink: {' and '.join(self.kinks[name])}"
+                    f" {'is' if len(self.kinks[name]) == 1 else 'are'} 0 here, where the function"
+                    f" has no derivative; sympy takes Heaviside(0) = 1/2, the code another"
+                    f" subgradient)"
+                )
         n = len(self.rows)
         if self.ok:
             verdict = f"The derivation matches the code: all {n} gradient(s) agree."
@@ -431,7 +440,7 @@ def check_backward(
     for name, t in leaves.items():
         for s, v in zip(leaf_symbols(name, t.shape).ravel(), t.data.ravel()):
             point[s.name] = float(v)
-    rows = []
+    rows, kinks = [], {}
     for name, formula in formulas.items():
         t = leaves[name]
         _check_shape(name, formula, t.shape)
@@ -439,7 +448,21 @@ def check_backward(
         want = np.array([_evaluate(e, point) for e in entries]).reshape(t.shape)
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=atol))
         rows.append((name, formula, want, t.grad, agrees))
-    return Comparison(rows, rtol, atol)
+        kinks[name] = _kinks(entries, point)
+    return Comparison(rows, rtol, atol, kinks)
+
+
+def _kinks(entries: object, point: dict[str, float]) -> list[str]:
+    """The steps Heaviside(a) in the formulas whose argument a is 0 at the point: relu at 0,
+    max with ties. There the function has no derivative, and sympy's Heaviside(0) = 1/2 is a
+    convention, not the calculus (a three-way tie of max gets 1/2 for each entry)."""
+    found = []
+    for e in entries:
+        for h in sorted(sp.sympify(e).atoms(sp.Heaviside), key=str):
+            arg = h.args[0]
+            if str(arg) not in found and _evaluate(arg, point) == 0:
+                found.append(str(arg))
+    return found
 
 
 def _check_shape(name: str, formula: object, shape: tuple[int, ...]) -> None:
