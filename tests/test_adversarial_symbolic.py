@@ -157,3 +157,42 @@ def test_a_difference_at_a_kink_is_said_to_be_one():
     L.backward()
     result = symbolic.check_backward(L)
     assert result.ok and result.kinks == {"x": [], "y": []}
+
+
+# --------------------------------------------------------------------------- big-graph summaries
+def test_each_summarised_group_shows_its_output_not_a_constant():
+    # y_k = tanh(1.01 * y_(k-1)): each mul's constant 1.01 comes after the previous tanh in
+    # topological order, and half the groups showed that constant as their output: "out ()"
+    # and no gradient norm
+    x0 = np.full(3, 0.5)
+    x = bl.Tensor(x0, requires_grad=True, name="x")
+    y = x
+    for _ in range(60):
+        y = (y * 1.01).tanh()
+    L = y.sum()
+    L.backward()
+    summary = plotting.graph_summary(L, groups=10)
+    # numpy: y_k = tanh(m_k), m_k = 1.01 y_(k-1); dL/dy_60 = 1, dL/dm_k = dL/dy_k (1 - y_k^2),
+    # dL/dy_(k-1) = 1.01 dL/dm_k: the true gradient norm of every mul and tanh output
+    ys = [x0]
+    for _ in range(60):
+        ys.append(np.tanh(1.01 * ys[-1]))
+    dy, true_norms = np.ones(3), []
+    for k in range(60, 0, -1):
+        dm = dy * (1 - ys[k] ** 2)
+        true_norms += [np.linalg.norm(dy), np.linalg.norm(dm)]
+        dy = 1.01 * dm
+    assert summary.shapes[:-1] == [(3,)] * (len(summary) - 1) and summary.shapes[-1] == ()
+    for norm in summary.grad_norms[:-1]:  # each group ends on a mul or a tanh
+        assert norm is not None
+        assert min(abs(norm - t) / t for t in true_norms) < 1e-12
+    assert summary.grad_norms[-1] == 1.0
+
+
+def test_the_input_group_of_a_model_summary_shows_the_data():
+    model = bl.nn.Sequential(bl.nn.Linear(2, 3, rng=0), bl.nn.ReLU(), bl.nn.Linear(3, 2, rng=1))
+    X = np.ones((4, 2))
+    L = bl.cross_entropy(model(bl.Tensor(X)), np.array([0, 1, 0, 1])) * 0.5
+    summary = plotting.graph_summary(L, model=model)
+    assert summary.names[0] == "input"
+    assert summary.shapes[0] == (4, 2)  # was (), the constant 0.5

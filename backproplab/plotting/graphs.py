@@ -329,9 +329,10 @@ def draw_graph(
 # ------------------------------------------------------------------------ big graphs, summarised
 @dataclass
 class GraphSummary:
-    """A big graph in groups: ``names[k]`` has ``ops[k]`` (op name -> count), its last node's
-    ``shapes[k]`` and gradient norm ``grad_norms[k]`` (None before backward); ``edges`` join
-    groups that pass a tensor from one to the other."""
+    """A big graph in groups: ``names[k]`` has ``ops[k]`` (op name -> count), the shape
+    ``shapes[k]`` and gradient norm ``grad_norms[k]`` (None before backward) of its output, the
+    group's last op (for a group of leaves only, its biggest leaf); ``edges`` join groups that
+    pass a tensor from one to the other."""
 
     names: list[str]
     ops: list[dict[str, int]]
@@ -385,7 +386,9 @@ def graph_summary(
         g = index[key[i]]
         if t.op is not None:
             ops[g][t.op.name] = ops[g].get(t.op.name, 0) + 1
-        last[g] = t  # nodes come in topological order: the last one is the group's output
+            last[g] = t  # nodes come in topological order: the last op is the group's output
+        elif ops[g] == {} and (last[g] is None or t.size > last[g].size):
+            last[g] = t  # (a group of leaves only, as "input": its biggest, not a constant 2)
     edges = sorted({(index[key[a]], index[key[b]]) for a, b in layout.edges if key[a] != key[b]})
     return GraphSummary(
         names=[labels[k] for k in order],
