@@ -353,17 +353,27 @@ class Comparison:
     ``rows`` holds ``(name, formula, sympy value, backward value, agrees)``; ``ok`` is True
     when every leaf agrees to within ``rtol``/``atol``. Printing it gives a table and a verdict.
     ``kinks`` names, by leaf, the kinks the point sits on (see ``check_backward``).
+    ``value`` is ``(formula's value, graph's value)`` when sympy differentiated the traced
+    formula: if they differ, the formula is not the function the graph computed.
     """
 
     rows: list[tuple[str, object, np.ndarray, np.ndarray | None, bool]]
     rtol: float
     atol: float
     kinks: dict[str, list[str]] = field(default_factory=dict)
+    value: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def value_agrees(self) -> bool:
+        """True when the traced formula gives the value the graph computed (or was not used)."""
+        if self.value is None:
+            return True
+        return bool(np.allclose(self.value[1], self.value[0], rtol=self.rtol, atol=self.atol))
 
     @property
     def ok(self) -> bool:
-        """True when every gradient agrees."""
-        return all(row[4] for row in self.rows)
+        """True when every gradient agrees (and the traced formula is the graph's function)."""
+        return self.value_agrees and all(row[4] for row in self.rows)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -387,6 +397,14 @@ class Comparison:
         n = len(self.rows)
         if self.ok:
             verdict = f"The derivation matches the code: all {n} gradient(s) agree."
+        elif not self.value_agrees:
+            want, got = self.value
+            verdict = (
+                f"The traced formula gives {format_array(want)} but the graph computed "
+                f"{format_array(got)}: the formula is not the graph's function (is a sympy form "
+                f"from symbolic.register unlike its op's forward?), so its derivatives prove "
+                f"nothing about the code."
+            )
         else:
             bad = ", ".join(row[0] for row in self.rows if not row[4])
             verdict = f"The derivation and the code DISAGREE on: {bad}."
@@ -423,6 +441,10 @@ def check_backward(
 
     Tolerances: rtol = 1e-7, atol = 1e-10 for float64 gradients; rtol = 1e-4, atol = 1e-6 if
     any gradient is float32 (its rounding alone is ~1e-7 relative per operation).
+
+    With no ``derivation``, the traced formula's value is compared with the root's value as
+    well: a sympy form (``register``) unlike its op's forward would otherwise differentiate
+    another function, and could "agree" with a vjp that is just as wrong.
     """
     names = _leaf_names(root)
     leaves = {names[id(t)]: t for t in _leaves(root) if id(t) in names}
@@ -449,7 +471,12 @@ def check_backward(
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=atol))
         rows.append((name, formula, want, t.grad, agrees))
         kinks[name] = _kinks(entries, point)
-    return Comparison(rows, rtol, atol, kinks)
+    value = None
+    if derivation is None:  # the formula sympy differentiated: is it what the graph computed?
+        traced = _trace(root, names)[id(root)]
+        formula_value = np.array([_evaluate(e, point) for e in traced.ravel()])
+        value = (formula_value.reshape(root.shape), np.asarray(root.data))
+    return Comparison(rows, rtol, atol, kinks, value)
 
 
 def _kinks(entries: object, point: dict[str, float]) -> list[str]:

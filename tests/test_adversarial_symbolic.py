@@ -64,6 +64,28 @@ def test_a_vector_leaf_takes_a_column_or_a_row():
     assert not symbolic.check_backward(L, {"x": sp.Matrix([2 * x2, 2 * x1])}).ok
 
 
+def test_a_registered_form_unlike_its_op_cannot_confirm_a_wrong_vjp():
+    # the op computes softplus(2x), but its vjp is sigmoid(x), the derivative of softplus(x),
+    # and the sympy form registered for it is softplus(x): sympy differentiated the registered
+    # formula, agreed with the vjp, and printed "The derivation matches the code"
+    bad = bl.Op(
+        "softplus_2x", lambda x: np.logaddexp(0, 2 * x), lambda g, out, x: (g / (1 + np.exp(-x)),)
+    )
+    symbolic.register("softplus_2x", lambda e: sp.log(1 + sp.exp(e)))
+    try:
+        values = np.array([-1.5, 0.2, 2.0])
+        x = bl.Tensor(values, requires_grad=True, name="x")
+        L = bl.apply(bad, x).sum()
+        L.backward()
+        result = symbolic.check_backward(L)
+        assert not result.ok
+        assert result.value[0] == pytest.approx(np.log1p(np.exp(values)).sum(), rel=1e-12)
+        assert result.value[1] == pytest.approx(np.log1p(np.exp(2 * values)).sum(), rel=1e-12)
+        assert "the formula is not the graph's function" in str(result)
+    finally:
+        del symbolic.SYMPY_OPS["softplus_2x"]
+
+
 # ------------------------------------------------------------------ symbolic: float32 and DIFFERS
 def _float32_graph(op: bl.Op | None = None) -> bl.Tensor:
     values = np.array([0.3, -1.2, 0.8, 2.1, -0.4], dtype=np.float32)
