@@ -402,8 +402,8 @@ class Comparison:
             verdict = (
                 f"The traced formula gives {format_array(want)} but the graph computed "
                 f"{format_array(got)}: the formula is not the graph's function (is a sympy form "
-                f"from symbolic.register unlike its op's forward?), so its derivatives prove "
-                f"nothing about the code."
+                f"from symbolic.register unlike its op's forward? was a leaf's .data changed "
+                f"after the forward pass?), so its derivatives prove nothing about the code."
             )
         else:
             bad = ", ".join(row[0] for row in self.rows if not row[4])
@@ -455,6 +455,12 @@ def check_backward(
     missing = [n for n in formulas if leaves[n].grad is None]
     if missing:
         raise ValueError(f"check_backward: {missing} hold no gradient; call backward() first")
+    changed = [n for n, t in leaves.items() if t.modified > root.seq]
+    if changed:  # the gradients belong to the old values, the formulas would get the new ones
+        raise ValueError(
+            f"check_backward: {changed} changed in place (an optimizer step, p -= ...) after the "
+            f"root was computed; run the forward pass and backward() again first"
+        )
     double = all(np.asarray(leaves[n].grad).dtype == np.float64 for n in formulas)
     rtol = (1e-7 if double else 1e-4) if rtol is None else rtol
     atol = (1e-10 if double else 1e-6) if atol is None else atol

@@ -218,3 +218,14 @@ def test_the_input_group_of_a_model_summary_shows_the_data():
     summary = plotting.graph_summary(L, model=model)
     assert summary.names[0] == "input"
     assert summary.shapes[0] == (4, 2)  # was (), the constant 0.5
+
+
+def test_check_backward_refuses_leaves_changed_after_the_forward_pass():
+    # after an optimizer step the gradients belong to the old weights and the formulas were
+    # evaluated at the new ones: the verdict blamed the code ("DISAGREE on: w")
+    w = bl.Tensor(np.array([0.5, -1.0]), requires_grad=True, name="w")
+    L = (w * w).sum().tanh()
+    L.backward()
+    bl.optim.SGD([w], lr=0.1).step()
+    with pytest.raises(ValueError, match=r"\['w'\] changed in place .* after the root"):
+        symbolic.check_backward(L)
