@@ -7,6 +7,7 @@ under test.
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import sympy as sp
@@ -229,3 +230,18 @@ def test_check_backward_refuses_leaves_changed_after_the_forward_pass():
     bl.optim.SGD([w], lr=0.1).step()
     with pytest.raises(ValueError, match=r"\['w'\] changed in place .* after the root"):
         symbolic.check_backward(L)
+
+
+def test_a_drawing_before_backward_shows_no_gradient_of_an_earlier_graph():
+    # x.grad = 4 from L1 = x * x was written on the picture of L2 = 3 x + 1 (dL2/dx = 3)
+    x = bl.Tensor(2.0, requires_grad=True, name="x")
+    (x * x).backward()
+    L2 = x * 3 + 1
+    texts = {t.get_gid(): t.get_text() for t in plotting.draw_graph(L2).axes[0].texts}
+    assert texts["x"] == "x\nvalue 2"
+    assert "grad" not in plotting.to_dot(L2)
+    x.grad = None
+    L2.backward()
+    texts = {t.get_gid(): t.get_text() for t in plotting.draw_graph(L2).axes[0].texts}
+    assert texts["x"] == "x\nvalue 2\ngrad 3"
+    plt.close("all")
