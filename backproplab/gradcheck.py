@@ -22,6 +22,8 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   kinks.
 * A non-scalar output f is checked through the scalar sum(u * f) for a fixed random u, so every
   output's gradient takes part (a vector-Jacobian product, which is what backward computes).
+  A scalar output is differentiated as -1.7 * f (the gradients divided back by -1.7), so that
+  every rule gets an upstream gradient other than 1: one that forgets to multiply by it fails.
 """
 
 from __future__ import annotations
@@ -285,8 +287,17 @@ def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
     return checked
 
 
+# A scalar output f is differentiated as SCALAR_SEED * f (and the gradient divided back): with
+# the seed 1, a rule that drops the upstream gradient g (returns 2 x for x**2, not g * 2 x) gave
+# the right numbers whenever it was the last op, or was followed by .sum(), and passed.
+SCALAR_SEED = -1.7
+
+
 def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
-    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random.
+    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random
+    (for a scalar output, u = 1). With ``grad=True`` it returns the tensor whose backward
+    gives the analytic gradients: sum(u * fn) again, or SCALAR_SEED * fn for a scalar output
+    (``project.scale`` is what the gradients are then divided by).
     An ``Op`` is checked as ``apply(op, *inputs)``."""
     if isinstance(fn, Op):
         op = fn
@@ -297,10 +308,11 @@ def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: 
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
         if grad:
-            return (fn(*xs) * u).sum()
+            return (fn(*xs) * (u * project.scale)).sum()
         with no_grad():
             return float((fn(*xs).data * u).sum())
 
+    project.scale = SCALAR_SEED if out.size == 1 else 1.0
     return project
 
 
@@ -312,7 +324,7 @@ def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int
     grads = {}
     for i in checked:
         g = inputs[i].grad
-        grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g)
+        grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
         inputs[i].grad = saved[i]
     return grads
 

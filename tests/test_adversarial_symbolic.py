@@ -14,7 +14,7 @@ import sympy as sp
 
 import backproplab as bl
 from backproplab import plotting, symbolic, widgets
-from backproplab.gradcheck import nudge_check
+from backproplab.gradcheck import check_direction, gradcheck, nudge_check
 
 
 # ------------------------------------------------------------------------ symbolic: leaf names
@@ -150,6 +150,43 @@ def test_eps_explorer_needs_the_exact_derivative_of_another_function():
     # exact defaulted to e^x for every f: np.sin's errors were measured against e^1
     with pytest.raises(ValueError, match="give exact"):
         widgets.eps_explorer(np.sin, x=1.0)
+
+
+# ------------------------------------------------------------------- gradcheck, check_direction
+TARGET = np.array([0.5, -1.0, 2.0])
+# rules that forget to multiply by the upstream gradient g
+MSE_WITHOUT_G = bl.Op(
+    "mse_without_g",
+    lambda p: ((p - TARGET) ** 2).mean(),
+    lambda g, out, p: (2 * (p - TARGET) / p.size,),
+)
+SQUARE_WITHOUT_G = bl.Op("square_without_g", lambda x: x**2, lambda g, out, x: (2 * x,))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [MSE_WITHOUT_G, lambda x: bl.apply(SQUARE_WITHOUT_G, x).sum()],
+    ids=["a loss op on its own", "an op followed by sum"],
+)
+@pytest.mark.parametrize("check", [gradcheck, check_direction])
+def test_a_rule_that_forgets_the_upstream_gradient_fails(fn, check):
+    # the seed of a scalar output was 1 (and .sum() passes 1 on): g * rule == rule, and both
+    # checks passed a vjp that is wrong as soon as anything follows it, e.g. 3 * loss
+    p = bl.Tensor(np.array([0.1, 0.2, 0.3]), requires_grad=True)
+    assert not check(fn, p, raise_exception=False).passed
+    L = bl.apply(MSE_WITHOUT_G, p) * 3
+    L.backward()
+    assert not np.allclose(p.grad, 3 * 2 * (p.data - TARGET) / 3)  # the rule is wrong indeed
+
+
+def test_gradcheck_reports_a_scalar_output_in_its_own_units():
+    # the seed -1.7 is divided back out: the errors are those of f's own gradient
+    x = bl.Tensor(np.array([0.3, -0.8]), requires_grad=True)
+    twice = bl.Op("twice_square", lambda x: (x**2).sum(), lambda g, out, x: (g * 4 * x,))
+    report = gradcheck(twice, x, raise_exception=False)
+    assert report.rows[0].max_abs_error == pytest.approx(2 * 0.8, rel=1e-6)  # |4x - 2x| at -0.8
+    direction = check_direction(twice, x, raise_exception=False)
+    assert direction.analytic == pytest.approx(2 * direction.numeric, rel=1e-6)
 
 
 # ---------------------------------------------------------------------------------- nudge_check
