@@ -245,6 +245,12 @@ def nudge_check(
     The parameters and their ``.grad`` are left as they were.
     """
     params = list(params)
+    for i, p in enumerate(params):
+        if not p.requires_grad:  # it would be nudged, but no gradient would predict its share
+            raise ValueError(
+                f"nudge_check: parameter {i} (shape {p.shape}) does not require grad, so no "
+                f"gradient can predict what its nudge does; leave it out or set requires_grad"
+            )
     saved_grads = [p.grad for p in params]
     for p in params:
         p.grad = None

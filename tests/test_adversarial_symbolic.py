@@ -282,3 +282,12 @@ def test_a_drawing_before_backward_shows_no_gradient_of_an_earlier_graph():
     texts = {t.get_gid(): t.get_text() for t in plotting.draw_graph(L2).axes[0].texts}
     assert texts["x"] == "x\nvalue 2\ngrad 3"
     plt.close("all")
+
+
+def test_nudge_check_refuses_a_parameter_without_gradient():
+    # b was nudged but had no gradient: the prediction left out its share (+0.007 against
+    # +0.014), which looks like a wrong gradient
+    w = bl.Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    b = bl.Tensor(np.array([2.0]))
+    with pytest.raises(ValueError, match=r"parameter 1 \(shape \(1,\)\) does not require grad"):
+        nudge_check(lambda: ((w + b) ** 2).sum(), [w, b], 1e-3)
