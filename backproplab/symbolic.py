@@ -401,9 +401,10 @@ class Comparison:
             want, got = self.value
             verdict = (
                 f"The traced formula gives {format_array(want)} but the graph computed "
-                f"{format_array(got)}: the formula is not the graph's function (is a sympy form "
-                f"from symbolic.register unlike its op's forward? was a leaf's .data changed "
-                f"after the forward pass?), so its derivatives prove nothing about the code."
+                f"{format_array(got)}, so the gradients below check nothing. Is a sympy form from "
+                f"symbolic.register unlike its op's forward? Was a leaf's .data changed after the "
+                f"forward pass? Or did float64 round a value away (1 - sigmoid(40) is 0) or an op "
+                f"clamp one (binary_cross_entropy's log at -100)?"
             )
         else:
             bad = ", ".join(row[0] for row in self.rows if not row[4])
@@ -493,7 +494,8 @@ def _kinks(entries: object, point: dict[str, float]) -> list[str]:
     for e in entries:
         for h in sorted(sp.sympify(e).atoms(sp.Heaviside), key=str):
             arg = h.args[0]
-            if str(arg) not in found and _evaluate(arg, point) == 0:
+            exact = {s: sp.Rational(point[s.name]) for s in arg.free_symbols if s.name in point}
+            if str(arg) not in found and arg.subs(exact) == 0:  # exactly: the inputs' binary values
                 found.append(str(arg))
     return found
 
@@ -543,7 +545,9 @@ def _evaluate(formula: object, point: dict[str, float]) -> float:
             f"check_backward: the formula {formula} uses {unknown}, which are no leaves"
         )
     free = {s: point[s.name] for s in expr.free_symbols}
-    return float(expr.subs(free))
+    # 30 digits, raised further where terms cancel: subs() computes in 15-digit floats, and
+    # 1 - sigmoid(40) became 0 (or less: log of it, a complex number)
+    return float(expr.evalf(30, subs=free))
 
 
 # -------------------------------------------------------------------------- matrix derivations
