@@ -108,7 +108,7 @@ def gradcheck(
     readable table); raises GradcheckError when a check fails, unless ``raise_exception=False``.
     """
     checked = _checked_inputs("gradcheck", inputs)
-    project = _projection(fn, inputs, seed)
+    project = _projection("gradcheck", fn, inputs, seed)
     analytic = _analytic(project, inputs, checked)
 
     rows = []
@@ -179,7 +179,7 @@ def check_direction(
     by finite differences (v is a unit vector over all checked inputs together).
     """
     checked = _checked_inputs("check_direction", inputs)
-    project = _projection(fn, inputs, seed)
+    project = _projection("check_direction", fn, inputs, seed)
     analytic = _analytic(project, inputs, checked)
     rng = np.random.default_rng(seed + 1)
     direction = {i: rng.standard_normal(inputs[i].shape) for i in checked}
@@ -299,7 +299,7 @@ def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
 SCALAR_SEED = -1.7
 
 
-def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
+def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
     """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random
     (for a scalar output, u = 1). With ``grad=True`` it returns the tensor whose backward
     gives the analytic gradients: sum(u * fn) again, or SCALAR_SEED * fn for a scalar output
@@ -309,7 +309,12 @@ def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: 
         op = fn
         fn = lambda *xs: apply(op, *xs)  # noqa: E731
     with no_grad():
-        out = fn(*inputs)
+        out, again = fn(*inputs), fn(*inputs)
+    if out.shape != again.shape or not np.array_equal(out.data, again.data, equal_nan=True):
+        raise ValueError(  # finite differences of a random function measure the noise
+            f"{caller}: fn gives different outputs for the same inputs (Dropout or other "
+            f"randomness?); check a deterministic function, e.g. the model in eval() mode"
+        )
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:

@@ -369,3 +369,15 @@ def test_rows_with_settings_agree_with_sympy_and_finite_differences(name):
             numeric[i] = (up - down) / 2e-6
         got = np.zeros_like(numeric) if t.grad is None else t.grad
         np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_gradient_checks_refuse_a_random_function():
+    # a new dropout mask on every call: the finite differences measured the noise, and the
+    # report blamed the gradient (errors of ~1e5)
+    x = bl.Tensor(np.array([0.3, -0.8, 1.2, 0.5]), requires_grad=True)
+    drop = bl.nn.Dropout(0.5, rng=0)
+    for check in (gradcheck, check_direction):
+        with pytest.raises(ValueError, match="different outputs for the same inputs"):
+            check(lambda x: (drop(x) * x).sum(), x)
+    drop.eval()
+    assert gradcheck(lambda x: (drop(x) * x).sum(), x).passed
