@@ -309,17 +309,18 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
         op = fn
         fn = lambda *xs: apply(op, *xs)  # noqa: E731
     with no_grad():
-        out, again = fn(*inputs), fn(*inputs)
-    if out.shape != again.shape or not np.array_equal(out.data, again.data, equal_nan=True):
-        raise ValueError(  # finite differences of a random function measure the noise
-            f"{caller}: fn gives different outputs for the same inputs (Dropout or other "
-            f"randomness?); check a deterministic function, e.g. the model in eval() mode"
-        )
+        out = fn(*inputs)
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
-        if grad:
-            return (fn(*xs) * (u * project.scale)).sum()
+        if grad:  # (called once, at the inputs themselves: the same output as `out` above)
+            again = fn(*xs)
+            if again.shape != out.shape or not np.array_equal(again.data, out.data, equal_nan=True):
+                raise ValueError(  # finite differences of a random function measure its noise
+                    f"{caller}: fn gives different outputs for the same inputs (Dropout or "
+                    f"other randomness?); check a deterministic function, e.g. a model in eval()"
+                )
+            return (again * (u * project.scale)).sum()
         with no_grad():
             return float((fn(*xs).data * u).sum())
 
