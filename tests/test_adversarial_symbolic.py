@@ -381,3 +381,12 @@ def test_gradient_checks_refuse_a_random_function():
             check(lambda x: (drop(x) * x).sum(), x)
     drop.eval()
     assert gradcheck(lambda x: (drop(x) * x).sum(), x).passed
+
+
+def test_plot_function_and_derivative_refuses_a_function_that_is_not_entrywise():
+    # f(x) = x * [[1], [2]] has two outputs per entry: the sum's gradient, 1 + 2 = 3, was drawn
+    # as f'(x) (for no row of f is that the slope)
+    with pytest.raises(ValueError, match=r"f\(x\) has shape \(2, 5\) for x of shape \(5,\)"):
+        plotting.plot_function_and_derivative(
+            lambda t: t * np.array([[1.0], [2.0]]), x=np.linspace(-1, 1, 5)
+        )
