@@ -123,6 +123,8 @@ def _check_shape(name: str, formula: object, shape: tuple[int, ...]) -> None:
         if formula.shape in fits:
             return
         got = f"a {formula.rows} x {formula.cols} Matrix"
+    elif isinstance(formula, (list, tuple, np.ndarray)):
+        got = f"a {type(formula).__name__}"  # its entries would be read as one formula
     elif size == 1:
         return
     else:
@@ -137,7 +139,8 @@ def _fits_text(shape: tuple[int, ...]) -> str:
     """How a Matrix for a leaf of this shape is laid out, in words."""
     if len(shape) <= 1:
         return f"{int(np.prod(shape))} entries (a column or a row)"
-    return f"{shape[0]} rows of {int(np.prod(shape[1:]))} entries"
+    rows = f"{shape[0]} row" + ("s" if shape[0] != 1 else "")
+    return f"{rows} of {int(np.prod(shape[1:]))} entries"
 
 
 def _evaluate(formula: object, point: dict[str, float]) -> float:

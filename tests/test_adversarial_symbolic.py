@@ -55,6 +55,8 @@ def test_a_derivation_shaped_unlike_its_leaf_is_refused():
     # one formula for a tensor of three entries: numpy's reshape error before
     with pytest.raises(ValueError, match=r"'b' is one formula, but 'b' has shape \(1, 3\)"):
         symbolic.check_backward(L, {"b": w11})
+    with pytest.raises(ValueError, match=r"'b' is a list, .* give a sympy Matrix with 1 row of 3"):
+        symbolic.check_backward(L, {"b": [w11, w12, w13]})  # (sympy could not read it either)
 
 
 def test_a_vector_leaf_takes_a_column_or_a_row():
