@@ -364,7 +364,8 @@ def check_backward(
     Call ``root.backward()`` first; nothing here changes a ``.grad``.
 
     Tolerances: rtol = 1e-7, atol = 1e-10 for float64 gradients; rtol = 1e-4, atol = 1e-6 if
-    any gradient is float32 (its rounding alone is ~1e-7 relative per operation).
+    any gradient is float32 (its rounding alone is ~1e-7 relative per operation). The default
+    atol is scaled down by a leaf's largest gradient entry when that is below 1.
 
     With no ``derivation``, the traced formula's value is compared with the root's value as
     well: a sympy form (``register``) unlike its op's forward would otherwise differentiate
@@ -387,7 +388,7 @@ def check_backward(
         )
     double = all(np.asarray(leaves[n].grad).dtype == np.float64 for n in formulas)
     rtol = (1e-7 if double else 1e-4) if rtol is None else rtol
-    atol = (1e-10 if double else 1e-6) if atol is None else atol
+    scaled, atol = atol is None, (1e-10 if double else 1e-6) if atol is None else atol
     point = {}  # symbol name -> value: your formulas may use plain or real symbols
     for name, t in leaves.items():
         for s, v in zip(leaf_symbols(name, t.shape).ravel(), t.data.ravel()):
@@ -398,7 +399,11 @@ def check_backward(
         _check_shape(name, formula, t.shape)
         entries = formula if isinstance(formula, sp.MatrixBase) else [formula]
         want = np.array([_evaluate(e, point) for e in entries]).reshape(t.shape)
-        agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=atol))
+        scale = float(np.max(np.abs(want), initial=0.0))
+        # the default atol shrinks with a gradient smaller than 1, or it would pass any rule
+        # for gradients below it (float32's 1e-6: vanishing gradients are that small)
+        leaf_atol = atol * min(1.0, scale) if scaled and 0 < scale < np.inf else atol
+        agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=leaf_atol))
         rows.append((name, formula, want, t.grad, agrees))
         kinks[name] = _kinks(entries, point)
     value = None

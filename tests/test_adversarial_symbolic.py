@@ -392,3 +392,21 @@ def test_plot_function_and_derivative_refuses_a_function_that_is_not_entrywise()
         plotting.plot_function_and_derivative(
             lambda t: t * np.array([[1.0], [2.0]]), x=np.linspace(-1, 1, 5)
         )
+
+
+def test_check_backward_catches_a_wrong_rule_on_small_float32_gradients():
+    # gradients of ~1e-7 (a vanishing gradient in float32) were all within atol = 1e-6 of
+    # anything: a rule off by a factor 2 "agreed"
+    double = bl.Op("double_square", lambda x: x**2, lambda g, out, x: (g * 4 * x,))
+    symbolic.register("double_square", lambda e: e**2)
+    try:
+        x = bl.Tensor(np.array([1e-7, -2e-7], dtype=np.float32), requires_grad=True, name="x")
+        L = bl.apply(double, x).sum()
+        L.backward()
+        assert not symbolic.check_backward(L).ok
+        right = bl.Tensor(np.array([1e-7, -2e-7], dtype=np.float32), requires_grad=True, name="x")
+        L = (right * right).sum()
+        L.backward()
+        assert symbolic.check_backward(L).ok
+    finally:
+        del symbolic.SYMPY_OPS["double_square"]
