@@ -22,6 +22,8 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   kinks.
 * A non-scalar output f is checked through the scalar sum(u * f) for a fixed random u, so every
   output's gradient takes part (a vector-Jacobian product, which is what backward computes).
+  A scalar output is differentiated as -1.7 * f (the gradients divided back by -1.7), so that
+  every rule gets an upstream gradient other than 1: one that forgets to multiply by it fails.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def gradcheck(
     readable table); raises GradcheckError when a check fails, unless ``raise_exception=False``.
     """
     checked = _checked_inputs("gradcheck", inputs)
-    project = _projection(fn, inputs, seed)
+    project = _projection("gradcheck", fn, inputs, seed)
     analytic = _analytic(project, inputs, checked)
 
     rows = []
@@ -177,7 +179,7 @@ def check_direction(
     by finite differences (v is a unit vector over all checked inputs together).
     """
     checked = _checked_inputs("check_direction", inputs)
-    project = _projection(fn, inputs, seed)
+    project = _projection("check_direction", fn, inputs, seed)
     analytic = _analytic(project, inputs, checked)
     rng = np.random.default_rng(seed + 1)
     direction = {i: rng.standard_normal(inputs[i].shape) for i in checked}
@@ -243,6 +245,12 @@ def nudge_check(
     The parameters and their ``.grad`` are left as they were.
     """
     params = list(params)
+    for i, p in enumerate(params):
+        if not p.requires_grad:  # it would be nudged, but no gradient would predict its share
+            raise ValueError(
+                f"nudge_check: parameter {i} (shape {p.shape}) does not require grad, so no "
+                f"gradient can predict what its nudge does; leave it out or set requires_grad"
+            )
     saved_grads = [p.grad for p in params]
     for p in params:
         p.grad = None
@@ -251,7 +259,7 @@ def nudge_check(
     grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
     deltas = (
         [np.broadcast_to(np.asarray(nudge, dtype=p.dtype), p.shape) for p in params]
-        if (np.isscalar(nudge))
+        if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0)
         else [np.asarray(d, dtype=p.dtype) for d in nudge]
     )
     if len(deltas) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
@@ -285,8 +293,17 @@ def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
     return checked
 
 
-def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
-    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random.
+# A scalar output f is differentiated as SCALAR_SEED * f (and the gradient divided back): with
+# the seed 1, a rule that drops the upstream gradient g (returns 2 x for x**2, not g * 2 x) gave
+# the right numbers whenever it was the last op, or was followed by .sum(), and passed.
+SCALAR_SEED = -1.7
+
+
+def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
+    """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random
+    (for a scalar output, u = 1). With ``grad=True`` it returns the tensor whose backward
+    gives the analytic gradients: sum(u * fn) again, or SCALAR_SEED * fn for a scalar output
+    (``project.scale`` is what the gradients are then divided by).
     An ``Op`` is checked as ``apply(op, *inputs)``."""
     if isinstance(fn, Op):
         op = fn
@@ -296,11 +313,18 @@ def _projection(fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: 
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
-        if grad:
-            return (fn(*xs) * u).sum()
+        if grad:  # (called once, at the inputs themselves: the same output as `out` above)
+            again = fn(*xs)
+            if again.shape != out.shape or not np.array_equal(again.data, out.data, equal_nan=True):
+                raise ValueError(  # finite differences of a random function measure its noise
+                    f"{caller}: fn gives different outputs for the same inputs (Dropout or "
+                    f"other randomness?); check a deterministic function, e.g. a model in eval()"
+                )
+            return (again * (u * project.scale)).sum()
         with no_grad():
             return float((fn(*xs).data * u).sum())
 
+    project.scale = SCALAR_SEED if out.size == 1 else 1.0
     return project
 
 
@@ -312,7 +336,7 @@ def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int
     grads = {}
     for i in checked:
         g = inputs[i].grad
-        grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g)
+        grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
         inputs[i].grad = saved[i]
     return grads
 

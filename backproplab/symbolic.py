@@ -9,7 +9,8 @@ scalar is a 0-d array.
   leaves: ``(x + y) * z`` becomes ``z*(x + y)``.
 * ``check_backward(L)`` differentiates that expression with sympy and compares it, entry by
   entry, with what ``L.backward()`` put in the ``.grad`` of every leaf -- or compares your own
-  hand derivation, if you pass one. It returns a ``Comparison`` that prints a clear verdict.
+  hand derivation, if you pass one. It returns a ``Comparison`` that prints a clear verdict
+  (``symbolic_verdict.py``: the verdict, and evaluating formulas exactly enough to trust).
 * ``symbol_matrix`` and ``matmul_derivation`` write matrices with explicit entries (x_11, x_12,
   ...) so that dL/dW = X^T G can be read off entry by entry.
 
@@ -25,7 +26,8 @@ import numpy as np
 import sympy as sp
 
 from .autodiff import toposort
-from .tensor import Tensor, format_array
+from .symbolic_verdict import Comparison, _check_shape, _evaluate, _kinks
+from .tensor import Tensor
 
 __all__ = [
     "ELEMENTWISE",
@@ -263,20 +265,34 @@ def _leaves(root: Tensor) -> list[Tensor]:
 
 
 def _leaf_names(root: Tensor) -> dict[int, str]:
-    """Symbol names for leaves that need a gradient (``Tensor.name``, else input1, input2...)."""
+    """Symbol names for leaves that need a gradient (``Tensor.name``, else input1, input2...,
+    skipping names a leaf already has). Two leaves whose entries would be the same symbol (a
+    vector x has x_1, x_2: a scalar called x_1 clashes) are refused."""
+    leaves = [t for t in _leaves(root) if t.requires_grad]
+    taken = {t.name for t in leaves if t.name}
     names, k = {}, 0
-    for t in _leaves(root):
-        if t.requires_grad:
-            if t.name:
-                if t.name in names.values():
-                    raise ValueError(
-                        f"to_sympy: two different tensors are both called '{t.name}'; give "
-                        f"them different names (they would become the same symbol)"
-                    )
-                names[id(t)] = t.name
-            else:
+    for t in leaves:
+        if t.name:
+            if t.name in names.values():
+                raise ValueError(
+                    f"to_sympy: two different tensors are both called '{t.name}'; give "
+                    f"them different names (they would become the same symbol)"
+                )
+            names[id(t)] = t.name
+        else:
+            k += 1
+            while f"input{k}" in taken:  # a learner's own name: skip it
                 k += 1
-                names[id(t)] = f"input{k}"
+            names[id(t)] = f"input{k}"
+    owner: dict[str, str] = {}  # symbol name -> the leaf it belongs to
+    for t in leaves:
+        for s in leaf_symbols(names[id(t)], t.shape).ravel():
+            other = owner.setdefault(s.name, names[id(t)])
+            if other != names[id(t)]:
+                raise ValueError(
+                    f"to_sympy: the tensors called '{other}' and '{names[id(t)]}' would both "
+                    f"have an entry called {s.name}; rename one of them"
+                )
     return names
 
 
@@ -332,59 +348,28 @@ def gradients(root: Tensor) -> dict[str, sp.Expr | sp.Matrix]:
 
 
 # ------------------------------------------------------------------------------ comparison
-@dataclass
-class Comparison:
-    """Symbolic gradients next to the ones ``backward()`` computed, leaf by leaf.
-
-    ``rows`` holds ``(name, formula, sympy value, backward value, agrees)``; ``ok`` is True
-    when every leaf agrees to within ``rtol``/``atol``. Printing it gives a table and a verdict.
-    """
-
-    rows: list[tuple[str, object, np.ndarray, np.ndarray | None, bool]]
-    rtol: float
-    atol: float
-
-    @property
-    def ok(self) -> bool:
-        """True when every gradient agrees."""
-        return all(row[4] for row in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __str__(self) -> str:
-        lines = []
-        for name, formula, want, got, agrees in self.rows:
-            mark = "agrees" if agrees else "DIFFERS"
-            shown = str(formula) if len(str(formula)) <= 40 else str(formula)[:37] + "..."
-            lines.append(
-                f"  dL/d{name} = {shown}  ->  sympy {format_array(want)}, "
-                f"backward {format_array(got)}: {mark}"
-            )
-        n = len(self.rows)
-        if self.ok:
-            verdict = f"The derivation matches the code: all {n} gradient(s) agree."
-        else:
-            bad = ", ".join(row[0] for row in self.rows if not row[4])
-            verdict = f"The derivation and the code DISAGREE on: {bad}."
-        return "\n".join([verdict, *lines])
-
-    __repr__ = __str__
-
-
 def check_backward(
     root: Tensor,
     derivation: Mapping[str, object] | None = None,
     *,
-    rtol: float = 1e-7,
-    atol: float = 1e-10,
+    rtol: float | None = None,
+    atol: float | None = None,
 ) -> Comparison:
     """Compare what ``root.backward()`` computed with a symbolic derivation.
 
     With no ``derivation``, sympy differentiates the traced formula (``gradients(root)``).
     Otherwise ``derivation`` maps leaf names to your formulas (sympy expressions or matrices
-    in the leaves' symbols), e.g. ``{"x": z, "y": z, "z": x + y}`` for ``(x + y) * z``.
+    in the leaves' symbols, a matrix shaped like the leaf, or a column for a vector), e.g.
+    ``{"x": z, "y": z, "z": x + y}`` for ``(x + y) * z``.
     Call ``root.backward()`` first; nothing here changes a ``.grad``.
+
+    Tolerances: rtol = 1e-7, atol = 1e-10 for float64 gradients; rtol = 1e-4, atol = 1e-6 if
+    any gradient is float32 (its rounding alone is ~1e-7 relative per operation). The default
+    atol is scaled down by a leaf's largest gradient entry when that is below 1.
+
+    With no ``derivation``, the traced formula's value is compared with the root's value as
+    well: a sympy form (``register``) unlike its op's forward would otherwise differentiate
+    another function, and could "agree" with a vjp that is just as wrong.
     """
     names = _leaf_names(root)
     leaves = {names[id(t)]: t for t in _leaves(root) if id(t) in names}
@@ -395,18 +380,38 @@ def check_backward(
     missing = [n for n in formulas if leaves[n].grad is None]
     if missing:
         raise ValueError(f"check_backward: {missing} hold no gradient; call backward() first")
+    changed = [n for n, t in leaves.items() if t.modified > root.seq]
+    if changed:  # the gradients belong to the old values, the formulas would get the new ones
+        raise ValueError(
+            f"check_backward: {changed} changed in place (an optimizer step, p -= ...) after the "
+            f"root was computed; run the forward pass and backward() again first"
+        )
+    double = all(np.asarray(leaves[n].grad).dtype == np.float64 for n in formulas)
+    rtol = (1e-7 if double else 1e-4) if rtol is None else rtol
+    scaled, atol = atol is None, (1e-10 if double else 1e-6) if atol is None else atol
     point = {}  # symbol name -> value: your formulas may use plain or real symbols
     for name, t in leaves.items():
         for s, v in zip(leaf_symbols(name, t.shape).ravel(), t.data.ravel()):
             point[s.name] = float(v)
-    rows = []
+    rows, kinks = [], {}
     for name, formula in formulas.items():
         t = leaves[name]
+        _check_shape(name, formula, t.shape)
         entries = formula if isinstance(formula, sp.MatrixBase) else [formula]
         want = np.array([_evaluate(e, point) for e in entries]).reshape(t.shape)
-        agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=atol))
+        scale = float(np.max(np.abs(want), initial=0.0))
+        # the default atol shrinks with a gradient smaller than 1, or it would pass any rule
+        # for gradients below it (float32's 1e-6: vanishing gradients are that small)
+        leaf_atol = atol * min(1.0, scale) if scaled and 0 < scale < np.inf else atol
+        agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=leaf_atol))
         rows.append((name, formula, want, t.grad, agrees))
-    return Comparison(rows, rtol, atol)
+        kinks[name] = _kinks(entries, point)
+    value = None
+    if derivation is None:  # the formula sympy differentiated: is it what the graph computed?
+        traced = _trace(root, names)[id(root)]
+        formula_value = np.array([_evaluate(e, point) for e in traced.ravel()])
+        value = (formula_value.reshape(root.shape), np.asarray(root.data))
+    return Comparison(rows, rtol, atol, kinks, value)
 
 
 def expression_size(expr: object) -> int:
@@ -415,17 +420,6 @@ def expression_size(expr: object) -> int:
     if isinstance(expr, sp.MatrixBase):
         return int(sum(sp.count_ops(e) for e in expr))
     return int(sp.count_ops(expr))
-
-
-def _evaluate(formula: object, point: dict[str, float]) -> float:
-    expr = sp.sympify(formula)
-    unknown = sorted(s.name for s in expr.free_symbols if s.name not in point)
-    if unknown:
-        raise ValueError(
-            f"check_backward: the formula {formula} uses {unknown}, which are no leaves"
-        )
-    free = {s: point[s.name] for s in expr.free_symbols}
-    return float(expr.subs(free))
 
 
 # -------------------------------------------------------------------------- matrix derivations

@@ -234,8 +234,14 @@ def eps_explorer(
     f: Callable[[float], float] = np.exp, exact: float | None = None, x: float = 1.0
 ) -> widgets.interactive:
     """A slider over log10(eps): the numerical derivative of ``f`` at ``x`` and its error,
-    marked on the error-vs-eps curve. ``exact`` defaults to e^x (right for the default f).
-    ``.result`` is the dict of ``eps_errors_at``."""
+    marked on the error-vs-eps curve. ``exact`` may be left out only for the default f, np.exp
+    (it is then e^x); any other f needs its exact derivative at x. ``.result`` is the dict of
+    ``eps_errors_at``."""
+    if exact is None and f is not np.exp:
+        raise ValueError(
+            "eps_explorer: give exact, the true derivative of f at x (it is e^x only for "
+            "the default f, np.exp)"
+        )
     exact = float(np.exp(x)) if exact is None else exact
 
     def show(log10_eps: float) -> dict[str, float]:

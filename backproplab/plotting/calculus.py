@@ -32,6 +32,11 @@ def plot_function_and_derivative(
     x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
     t = Tensor(x, requires_grad=True)
     out = f(t)
+    if out.shape != t.shape:  # the sum would add several outputs' slopes into one entry's
+        raise ValueError(
+            f"plot_function_and_derivative: f must act entry by entry, but f(x) has shape "
+            f"{out.shape} for x of shape {t.shape}"
+        )
     out.sum().backward()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     left.plot(x, out.data, label=f"{name}(x)")

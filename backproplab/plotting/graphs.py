@@ -145,6 +145,12 @@ def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
 
 
 # -------------------------------------------------------------------------------- drawing
+def _own_grad(root: Tensor, t: Tensor) -> np.ndarray | None:
+    """``t.grad``, if backward has run through ``root`` (else a leaf's gradient would come from
+    an earlier graph: x * x's dL/dx written on a drawing of 3 * x)."""
+    return t.grad if root.grad is not None else None
+
+
 def _node_text(name: str, t: Tensor, grad: np.ndarray | None, show_grad: bool) -> str:
     head = name if t.op is None else f"{name} = {t.op.name}"
     if t.op is None and not t.requires_grad and not t.name:
@@ -310,7 +316,7 @@ def draw_graph(
     texts, colors = [], []
     for i, t in enumerate(layout.nodes):
         name = layout.names[i]
-        grad = grads.get(name) if grads is not None else t.grad
+        grad = grads.get(name) if grads is not None else _own_grad(root, t)
         texts.append(_node_text(name, t, grad, show_grad))
         if name in highlight:
             colors.append(ACTIVE_COLOR)
@@ -329,9 +335,10 @@ def draw_graph(
 # ------------------------------------------------------------------------ big graphs, summarised
 @dataclass
 class GraphSummary:
-    """A big graph in groups: ``names[k]`` has ``ops[k]`` (op name -> count), its last node's
-    ``shapes[k]`` and gradient norm ``grad_norms[k]`` (None before backward); ``edges`` join
-    groups that pass a tensor from one to the other."""
+    """A big graph in groups: ``names[k]`` has ``ops[k]`` (op name -> count), the shape
+    ``shapes[k]`` and gradient norm ``grad_norms[k]`` (None before backward) of its output, the
+    group's last op (for a group of leaves only, its biggest leaf); ``edges`` join groups that
+    pass a tensor from one to the other."""
 
     names: list[str]
     ops: list[dict[str, int]]
@@ -385,13 +392,17 @@ def graph_summary(
         g = index[key[i]]
         if t.op is not None:
             ops[g][t.op.name] = ops[g].get(t.op.name, 0) + 1
-        last[g] = t  # nodes come in topological order: the last one is the group's output
+            last[g] = t  # nodes come in topological order: the last op is the group's output
+        elif ops[g] == {} and (last[g] is None or t.size > last[g].size):
+            last[g] = t  # (a group of leaves only, as "input": its biggest, not a constant 2)
     edges = sorted({(index[key[a]], index[key[b]]) for a, b in layout.edges if key[a] != key[b]})
     return GraphSummary(
         names=[labels[k] for k in order],
         ops=ops,
         shapes=[t.shape for t in last],
-        grad_norms=[None if t.grad is None else float(np.linalg.norm(t.grad)) for t in last],
+        grad_norms=[
+            None if _own_grad(root, t) is None else float(np.linalg.norm(t.grad)) for t in last
+        ],
         edges=edges,
     )
 
@@ -424,7 +435,8 @@ def to_dot(root: Tensor, model: Module | None = None) -> str:
     layout = graph_layout(root, model=model)
     lines = ["digraph backproplab {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     for i, t in enumerate(layout.nodes):
-        label = _node_text(layout.names[i], t, t.grad, show_grad=True).replace("\n", "\\n")
+        label = _node_text(layout.names[i], t, _own_grad(root, t), show_grad=True)
+        label = label.replace("\n", "\\n")
         label = label.replace('"', '\\"')
         lines.append(f'  "{layout.names[i]}" [label="{label}"];')
     for src, dst in layout.edges:

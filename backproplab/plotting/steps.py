@@ -73,7 +73,8 @@ class BackwardStep:
             sent = " + ".join(f"{format_array(g)} from {who}" for who, g in self.received)
             parts.append(f"It received {sent}, so")
         parts.append(f"upstream {d}/d{self.node} = {format_array(self.upstream)}.")
-        for name, loc, down in zip(self.inputs, self.local, self.downstream):
+        last = {name: k for k, name in enumerate(self.inputs)}  # x * x: x's total comes once
+        for k, (name, loc, down) in enumerate(zip(self.inputs, self.local, self.downstream)):
             if down is None:
                 parts.append(f"{name} is a constant: nothing to send.")
             elif loc is not None:
@@ -85,7 +86,9 @@ class BackwardStep:
             else:
                 parts.append(f"downstream {d}/d{name} = {format_array(down)} (by the vjp).")
             total = self.totals.get(name)
-            if down is not None and total is not None and not np.array_equal(total, down):
+            if k != last[name] or down is None or total is None:
+                continue  # (the total is what the input holds after this whole step)
+            if not np.array_equal(total, down):
                 parts.append(f"({name} now holds the sum {format_array(total)}.)")
         return " ".join(parts)
 

@@ -1,0 +1,156 @@
+"""The verdict of ``symbolic.check_backward``: sympy's gradients beside backward's, leaf by leaf.
+
+``Comparison`` holds the rows and prints the verdict; the helpers here evaluate sympy's formulas
+exactly enough to trust (30 digits), refuse a hand derivation shaped unlike its leaf, say where
+two gradients differ most, and name the kinks (relu at 0, ties of max) where no derivative
+exists. Tracing graphs into sympy is ``symbolic.py``'s job; this file knows nothing of graphs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .tensor import format_array
+
+__all__ = ["Comparison"]
+
+
+@dataclass
+class Comparison:
+    """Symbolic gradients next to the ones ``backward()`` computed, leaf by leaf.
+
+    ``rows`` holds ``(name, formula, sympy value, backward value, agrees)``; ``ok`` is True
+    when every leaf agrees to within ``rtol``/``atol``. Printing it gives a table and a verdict.
+    ``kinks`` names, by leaf, the kinks the point sits on (see ``check_backward``).
+    ``value`` is ``(formula's value, graph's value)`` when sympy differentiated the traced
+    formula: if they differ, the formula is not the function the graph computed.
+    """
+
+    rows: list[tuple[str, object, np.ndarray, np.ndarray | None, bool]]
+    rtol: float
+    atol: float
+    kinks: dict[str, list[str]] = field(default_factory=dict)
+    value: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def value_agrees(self) -> bool:
+        """True when the traced formula gives the value the graph computed (or was not used)."""
+        if self.value is None:
+            return True
+        return bool(np.allclose(self.value[1], self.value[0], rtol=self.rtol, atol=self.atol))
+
+    @property
+    def ok(self) -> bool:
+        """True when every gradient agrees (and the traced formula is the graph's function)."""
+        return self.value_agrees and all(row[4] for row in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        lines = []
+        for name, formula, want, got, agrees in self.rows:
+            mark = "agrees" if agrees else "DIFFERS" + _largest_difference(want, got)
+            shown = str(formula) if len(str(formula)) <= 40 else str(formula)[:37] + "..."
+            lines.append(
+                f"  dL/d{name} = {shown}  ->  sympy {format_array(want)}, "
+                f"backward {format_array(got)}: {mark}"
+            )
+            if not agrees and self.kinks.get(name):
+                lines.append(
+                    f"    (at a kink: {' and '.join(self.kinks[name])}"
+                    f" {'is' if len(self.kinks[name]) == 1 else 'are'} 0 here, where the function"
+                    f" has no derivative; sympy takes Heaviside(0) = 1/2, the code another"
+                    f" subgradient)"
+                )
+        n = len(self.rows)
+        if self.ok:
+            verdict = f"The derivation matches the code: all {n} gradient(s) agree."
+        elif not self.value_agrees:
+            want, got = self.value
+            verdict = (
+                f"The traced formula gives {format_array(want)} but the graph computed "
+                f"{format_array(got)}, so the gradients below check nothing. Is a sympy form from "
+                f"symbolic.register unlike its op's forward? Was a leaf's .data changed after the "
+                f"forward pass? Or did float64 round a value away (1 - sigmoid(40) is 0) or an op "
+                f"clamp one (binary_cross_entropy's log at -100)?"
+            )
+        else:
+            bad = ", ".join(row[0] for row in self.rows if not row[4])
+            verdict = f"The derivation and the code DISAGREE on: {bad}."
+        return "\n".join([verdict, *lines])
+
+    __repr__ = __str__
+
+
+def _largest_difference(want: np.ndarray, got: np.ndarray | None) -> str:
+    """Where two gradients differ most, for a DIFFERS row: the summary of a big array (shape
+    and norm) can look the same for both."""
+    if got is None or np.shape(want) != np.shape(got) or np.size(want) <= 1:
+        return ""
+    gap = np.abs(np.asarray(got, dtype=float) - want)
+    where = np.unravel_index(np.nanargmax(gap) if not np.all(np.isnan(gap)) else 0, gap.shape)
+    index = tuple(int(i) for i in where)
+    return f" (most at index {index}: sympy {want[where]:.6g}, backward {got[where]:.6g})"
+
+
+def _kinks(entries: object, point: dict[str, float]) -> list[str]:
+    """The steps Heaviside(a) in the formulas whose argument a is 0 at the point: relu at 0,
+    max with ties. There the function has no derivative, and sympy's Heaviside(0) = 1/2 is a
+    convention, not the calculus (a three-way tie of max gets 1/2 for each entry)."""
+    found = []
+    for e in entries:
+        for h in sorted(sp.sympify(e).atoms(sp.Heaviside), key=str):
+            arg = h.args[0]
+            exact = {s: sp.Rational(point[s.name]) for s in arg.free_symbols if s.name in point}
+            if str(arg) not in found and arg.subs(exact) == 0:  # exactly: the inputs' binary values
+                found.append(str(arg))
+    return found
+
+
+def _check_shape(name: str, formula: object, shape: tuple[int, ...]) -> None:
+    """A derivation must be shaped like its leaf, as ``gradients`` gives it: one formula for a
+    scalar, a sympy Matrix of the leaf's shape otherwise (a column for a vector; a row is
+    fine too). A transposed matrix is refused: its entries would be compared in the wrong
+    places."""
+    size = int(np.prod(shape))
+    if isinstance(formula, sp.MatrixBase):
+        rows = shape[0] if shape else 1
+        fits = [(rows, size // rows if rows else 0)] + ([(1, size)] if len(shape) <= 1 else [])
+        if formula.shape in fits:
+            return
+        got = f"a {formula.rows} x {formula.cols} Matrix"
+    elif isinstance(formula, (list, tuple, np.ndarray)):
+        got = f"a {type(formula).__name__}"  # its entries would be read as one formula
+    elif size == 1:
+        return
+    else:
+        got = "one formula"
+    raise ValueError(
+        f"check_backward: the derivation of '{name}' is {got}, but '{name}' has shape {shape}: "
+        f"give a sympy Matrix with {_fits_text(shape)}"
+    )
+
+
+def _fits_text(shape: tuple[int, ...]) -> str:
+    """How a Matrix for a leaf of this shape is laid out, in words."""
+    if len(shape) <= 1:
+        return f"{int(np.prod(shape))} entries (a column or a row)"
+    rows = f"{shape[0]} row" + ("s" if shape[0] != 1 else "")
+    return f"{rows} of {int(np.prod(shape[1:]))} entries"
+
+
+def _evaluate(formula: object, point: dict[str, float]) -> float:
+    expr = sp.sympify(formula)
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in point)
+    if unknown:
+        raise ValueError(
+            f"check_backward: the formula {formula} uses {unknown}, which are no leaves"
+        )
+    free = {s: point[s.name] for s in expr.free_symbols}
+    # 30 digits, raised further where terms cancel: subs() computes in 15-digit floats, and
+    # 1 - sigmoid(40) became 0 (or less: log of it, a complex number)
+    return float(expr.evalf(30, subs=free))
