@@ -382,9 +382,9 @@ def format_array(a: np.ndarray | None, digits: int = 4) -> str:
         return "?"
     a = np.asarray(a)
     if a.size == 1:
-        return f"{a.item():.{digits}g}"
+        return f"{a.item() + 0.0:.{digits}g}"  # + 0.0: -0.0 shows as 0
     if a.size <= 4:
-        return "[" + ", ".join(f"{v:.3g}" for v in a.ravel()) + "]"
+        return "[" + ", ".join(f"{v + 0.0:.3g}" for v in a.ravel()) + "]"
     return f"{a.shape} |{np.linalg.norm(a):.3g}|"
 
 

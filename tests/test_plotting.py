@@ -113,6 +113,8 @@ def test_format_array():
     assert plotting.format_array(np.array([0.5, 2.0])) == "[0.5, 2]"
     assert plotting.format_array(np.ones((3, 4))) == "(3, 4) |3.46|"
     assert plotting.format_array(None) == "?"
+    assert plotting.format_array(np.array(-0.0)) == "0"  # was "-0"
+    assert plotting.format_array(np.array([-0.0, 1.0])) == "[0, 1]"
 
 
 def test_to_dot_is_graphviz_text_without_addresses():
