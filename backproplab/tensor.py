@@ -66,8 +66,11 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        if isinstance(data, (list, tuple)):
-            _no_graph_inside(data)
+        if isinstance(data, (list, tuple)) and _needs_grad_inside(data):  # its graph would go
+            raise TypeError(
+                "Tensor: cannot make a tensor from a list of tensors that require grad (the new "
+                "tensor would have no graph); use bl.stack(tensors) to keep the gradients"
+            )
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
         if array.dtype.kind != "f" or dtype is not None:  # gradients need floating point
             array = _floats(data, array, dtype)
@@ -386,19 +389,6 @@ def format_array(a: np.ndarray | None, digits: int = 4) -> str:
     if a.size <= 4:
         return "[" + ", ".join(f"{v + 0.0:.3g}" for v in a.ravel()) + "]"
     return f"{a.shape} |{np.linalg.norm(a):.3g}|"
-
-
-def _no_graph_inside(data: list | tuple) -> None:
-    """Refuse a (nested) list of tensors that require grad: its values would be copied into a new
-    tensor and their graph dropped without a word."""
-    for item in data:
-        if isinstance(item, Tensor) and item.requires_grad:
-            raise TypeError(
-                "Tensor: cannot make a tensor from a list of tensors that require grad (the new "
-                "tensor would have no graph); use bl.stack(tensors) to keep the gradients"
-            )
-        if isinstance(item, (list, tuple)):
-            _no_graph_inside(item)
 
 
 def _needs_grad_inside(obj: object) -> bool:
