@@ -399,12 +399,15 @@ def test_the_learners_own_module_is_graded_through_the_kernel(tmp_path):
     assert "NotImplementedError" in (tmp_path / "student" / "mygrad.py").read_text()
     for student, origin in [("solved", teacher), ("stub", tmp_path / "student")]:
         shutil.copytree(origin, tmp_path / "in" / student)
-    out = tmp_path / "scores.csv"
+    shutil.copy(teacher / "engine.ipynb", tmp_path / "in" / "alone.ipynb")  # no mygrad.py
+    out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
-    assert main([*command, "--timeout", str(TIMEOUT)]) == 0
+    assert main([*command, "--timeout", str(TIMEOUT), "--feedback", str(feedback)]) == 0
     rows = {row["student"]: row for row in csv.DictReader(out.open())}
     assert (rows["solved"]["mygrad-dL_db"], rows["stub"]["mygrad-dL_db"]) == ("2", "0")
     assert rows["solved"]["problems"] == rows["stub"]["problems"] == ""
+    assert rows["alone"]["mygrad-dL_db"] == "0"  # and the feedback says what is missing
+    assert "needs mygrad.py handed in beside the notebook" in (feedback / "alone.txt").read_text()
 
 
 def test_missing_folder_is_a_clear_error(tmp_path, capsys):

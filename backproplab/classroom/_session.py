@@ -124,6 +124,12 @@ class Session:
     def _result(self, name: str, reply: dict, nodes: list, args: tuple) -> Any:
         status = reply["status"]
         if status == "missing":
+            module, _, attribute = name.rpartition(".")
+            if module:  # a function of the learner's own module: is the module there at all?
+                raise NameError(
+                    f"{name} was not found: the check needs {module}.py handed in beside the "
+                    f"notebook, with {attribute} in it"
+                )
             raise NameError(f"name {name!r} is not defined")
         if status == "grader":
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
