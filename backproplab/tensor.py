@@ -246,6 +246,9 @@ class Tensor:
                 f"not be part of any graph; update it inside `with bl.no_grad():` (or with an "
                 f"optimizer), or write x = x {symbol[0]} ... for a new tensor"
             )
+        if other is None:  # e.g. p -= lr * p.grad before any backward(): p.grad is None
+            raise TypeError(f"x {symbol} None: there is nothing to update x with (a gradient "
+                            f"that is still None? run backward() first)")  # fmt: skip
         value = as_array(other)
         try:
             ufunc(self.data, value, out=self.data, casting="same_kind")

@@ -365,6 +365,9 @@ def test_an_update_in_place_that_does_not_fit_names_the_shapes():
     w = leaf([1.0, 2.0])
     with bl.no_grad(), pytest.raises(ValueError, match=r"-=.*shape \(2,\).*shape \(3,\)"):
         w -= np.ones(3)
+    with bl.no_grad(), pytest.raises(TypeError, match="still None"):
+        w -= w.grad  # no backward() yet
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
 
 
 def test_plus_equals_on_a_graph_node_or_a_constant_still_makes_a_new_tensor():
