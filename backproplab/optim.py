@@ -10,9 +10,10 @@ step, so what you learn here carries over. Usage is the same too::
         opt.step()
 
 An optimizer reads ``p.grad`` and never writes into it (a gradient array may be shared with
-other arrays); it updates ``p.data`` in place, which a Parameter owns (it copies its data),
-and records the update (``p.mark_modified()``): ``backward`` on a graph built before the step raises
-instead of using the new values.
+other arrays); it updates ``p.data`` in place, which a tensor that requires grad owns (it
+copies its data when made), and records the update (``p.mark_modified()``): ``backward`` on a
+graph built before the step raises instead of using the new values. (The same update by hand:
+``with bl.no_grad(): p -= lr * p.grad``.)
 """
 
 from __future__ import annotations
