@@ -374,3 +374,31 @@ def test_edges_that_would_cross_a_box_or_repeat_are_arcs():
     assert straight.N == 2 and len(arcs) == 2  # x -> mul1 (first copy), mul1 -> add1 straight
     layout = plotting.graph_layout(L)
     assert layout.y[layout.index("x")] == pytest.approx(layout.y[layout.index("mul1")], abs=0.5)
+
+
+def test_measurements_leave_the_model_as_it_was():
+    # in training mode a forward pass moves BatchNorm's running averages and Dropout's generator:
+    # a diagnostic must not, or the training after it differs from a run without it
+    def model():
+        return bl.nn.Sequential(
+            bl.nn.Linear(4, 6, rng=0),
+            bl.nn.BatchNorm1d(6),
+            bl.nn.ReLU(),
+            bl.nn.Dropout(0.5, rng=1),
+            bl.nn.Linear(6, 3, rng=2),
+        )
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((8, 4)), rng.integers(0, 3, 8)
+    measured, plain = model(), model()
+    before = [b.copy() for _, b in measured.named_buffers()]
+    plotting.layer_gradient_norms(measured, X, y)
+    plotting.hidden_gradient_norms(measured, X, y)
+    plotting.layer_activations(measured, X)
+    for (_, b), old in zip(measured.named_buffers(), before):
+        np.testing.assert_array_equal(b, old)
+    losses = []
+    for m in (measured, plain):
+        opt = bl.optim.SGD(m.parameters(), lr=0.1)
+        losses.append([bl.train.train_step(m, opt, X, y) for _ in range(3)])
+    assert losses[0] == losses[1]  # the same numbers as a run without the measurements

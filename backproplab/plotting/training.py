@@ -3,7 +3,8 @@ boundaries."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
@@ -57,18 +58,41 @@ def plot_step_loss(history: History, *, ax: Axes | None = None, smooth: int = 10
 
 
 # -------------------------------------------------------------------------- gradients by layer
+@contextlib.contextmanager
+def _model_left_as_it_was(model: Module) -> Iterator[None]:
+    """A measurement runs the model as it is (in training mode: Dropout on, BatchNorm on the
+    batch's statistics) but leaves no trace: BatchNorm's running averages and each module's
+    random generator (Dropout's masks) are put back, so later results are those of a run
+    without the measurement."""
+    buffers = [(b, b.copy()) for _, b in model.named_buffers()]
+    rngs = [
+        (m.rng, m.rng.bit_generator.state)
+        for _, m in model.named_modules()
+        if isinstance(getattr(m, "rng", None), np.random.Generator)
+    ]
+    try:
+        yield
+    finally:
+        for b, old in buffers:
+            b[...] = old
+        for rng, state in rngs:
+            rng.bit_generator.state = state
+
+
 def layer_gradient_norms(
     model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
 ) -> dict[str, float]:
     """||dL/dW|| of every Linear layer's weight after one forward and backward pass on (X, y),
     input side first, keyed by the layer's dotted name. The parameters' gradients are set to
-    None before and after (the model's weights are not changed)."""
+    None before and after (the model's weights are not changed, nor its running averages and
+    random generators)."""
     from ..functional import cross_entropy
     from ..nn import Linear
 
     loss_fn = cross_entropy if loss_fn is None else loss_fn
     model.zero_grad()
-    loss_fn(model(Tensor(X, dtype=model.parameters()[0].dtype)), y).backward()
+    with _model_left_as_it_was(model):
+        loss_fn(model(Tensor(X, dtype=model.parameters()[0].dtype)), y).backward()
     norms = {
         name: float(np.linalg.norm(m.weight.grad))
         for name, m in model.named_modules()
@@ -89,9 +113,10 @@ def hidden_gradient_norms(
 
     loss_fn = cross_entropy if loss_fn is None else loss_fn
     h, outputs = Tensor(X, dtype=model.parameters()[0].dtype), []
-    for layer in model:  # Linear, activation, hidden layer, ..., hidden layer, Linear
-        h = layer(h)
-        outputs.append(h)
+    with _model_left_as_it_was(model):
+        for layer in model:  # Linear, activation, hidden layer, ..., hidden layer, Linear
+            h = layer(h)
+            outputs.append(h)
     model.zero_grad()
     loss_fn(h, y).backward()
     model.zero_grad()
@@ -176,7 +201,7 @@ def layer_activations(model: Module, X: np.ndarray) -> dict[str, np.ndarray]:
     for name, m in watched:  # an instance attribute shadows the class's forward for a moment
         m.forward = spy(name, type(m).forward.__get__(m))
     try:
-        with no_grad():
+        with no_grad(), _model_left_as_it_was(model):
             model(Tensor(X, dtype=model.parameters()[0].dtype))
     finally:
         for _, m in watched:
