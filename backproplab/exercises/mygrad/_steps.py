@@ -46,7 +46,7 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
                 )
             )
         for who, got, w, other in [("x", grads[0], want[0], y), ("y", grads[1], want[1], x)]:
-            if got is not None and got.shape == w.shape and close(got, w):
+            if _same(got, w):
                 continue
             head = f"the gradient of {who} in x {symbol} y is off"
             if name == "add" and close(got, np.ones(4)):
@@ -153,6 +153,11 @@ def _deep_chain(exercise: str, engine: ModuleType, rng: np.random.Generator) -> 
         ) from None
 
 
+def _same(got: np.ndarray | None, want: np.ndarray) -> bool:
+    """``got`` is an array of ``want``'s shape and close to it."""
+    return got is not None and got.shape == want.shape and close(got, want)
+
+
 def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
     """backward(grad) starts from the gradient it is given (ones only when none is given)."""
     program = _Program(_inputs(rng, [(3,)] * 2), [("mul", 0, 1, {}), ("add", 2, 0, {})])
@@ -162,9 +167,9 @@ def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> 
     want, ones = _reference(program, [], seed)[1], _reference(program, [])[1]
     for k in (0, 1):
         got = grads[k] if k < len(grads) else None
-        if got is not None and got.shape == want[k].shape and close(got, want[k]):
+        if _same(got, want[k]):
             continue
-        if got is not None and got.shape == ones[k].shape and close(got, ones[k]):
+        if _same(got, ones[k]):
             message = (
                 f"backward(grad) with a grad given: the gradient of x{k} is the one a grad of "
                 "ones gives; backward starts from the grad it is given (ones when none is)"
@@ -188,10 +193,10 @@ def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator)
         leaf = program.step_of[k] is None
         right = 2 * want[k] if leaf else want[k]
         got = grads[k] if k < len(grads) else None
-        if got is not None and got.shape == right.shape and close(got, right):
+        if _same(got, right):
             continue
         head = f"after a second backward() on the same graph, the gradient of {program.label(k)}"
-        if got is not None and got.shape == right.shape and leaf and close(got, want[k]):
+        if leaf and _same(got, want[k]):
             message = (
                 f"{head} is that of one pass: a leaf's gradients add up from one backward() "
                 "to the next (zero_grad is what clears them); only the intermediate nodes "
