@@ -49,7 +49,6 @@ class Tensor:
         "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "seq",
         "modified", "__weakref__",
     )  # fmt: skip
-    __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
     data: np.ndarray
     grad: np.ndarray | None  # d(root)/d(this tensor), filled in by backward
     op: Op | None  # the row of ops.py that computed this tensor (None: a leaf)
@@ -159,6 +158,22 @@ class Tensor:
                 f"or, for its values only, t.data"
             )
         return func._implementation(*args, **kwargs)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``array * x`` is numpy's ``np.multiply(array, x)``: it becomes the tensor's own operator
+        (``x.__rmul__(array)``), in the graph. Other ufuncs (``np.exp(x)``, ``array += x``) return
+        plain arrays: refused on a tensor that requires grad, run on the values otherwise."""
+        reflected = _REFLECTED.get(ufunc.__name__)
+        if reflected and method == "__call__" and not kwargs and inputs[-1] is self:
+            return getattr(self, reflected)(inputs[0])  # array + x: x.__radd__(array)
+        into_tensor = any(isinstance(a, Tensor) for a in kwargs.get("out", ()))
+        if into_tensor or MODE.grad_enabled and _needs_grad_inside(inputs):
+            raise TypeError(
+                f"np.{ufunc.__name__} on a tensor that requires grad (or into one, out=) works "
+                f"around the graph: the gradient would be lost; use the package's op (x.exp(), "
+                f"bl.maximum(x, 0), array + x ...) or, for the values only, x.data"
+            )
+        return getattr(ufunc, method)(*[_plain(a) for a in inputs], **kwargs)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -407,6 +422,15 @@ def _needs_grad_inside(obj: object) -> bool:
 
 def _plain(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
+
+
+# numpy's operators with a tensor on the right (array * x calls np.multiply(array, x) first): the
+# tensor's method that Python would have called
+_REFLECTED = {
+    "add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__", "divide": "__rtruediv__",
+    "power": "__rpow__", "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__",
+    "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",
+}  # fmt: skip
 
 
 def _plain_index(index: Any) -> Any:

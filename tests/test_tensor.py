@@ -97,7 +97,68 @@ def test_repr_is_readable():
     assert repr(bl.Tensor([1.5, 2.0], dtype=np.float32)) == "Tensor([1.5, 2. ], dtype=float32)"
 
 
-def test_numpy_functions_refuse_tensors_instead_of_silently_dropping_the_graph():
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: np.exp(x),
+        lambda x: np.maximum(x, 0.0),
+        lambda x: np.add(x, 1.0),  # the function, not the operator x + 1
+        lambda x: np.add.reduce(x),
+        lambda x: np.ones(2) // x,  # an operator the package has no op for
+    ],
+)
+def test_numpy_ufuncs_refuse_a_tensor_that_requires_grad_and_say_what_to_use(call):
     x = bl.Tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError):
-        np.exp(x)
+    with pytest.raises(TypeError, match=r"^np\.\w+ on a tensor that requires grad .*x\.data$"):
+        call(x)
+
+
+def test_numpy_ufuncs_run_on_the_values_of_a_tensor_that_needs_no_gradient():
+    c = bl.Tensor([0.0, 1.0])
+    np.testing.assert_array_equal(np.exp(c), np.exp([0.0, 1.0]))
+    assert type(np.exp(c)) is np.ndarray
+    x = bl.Tensor([0.0, 1.0], requires_grad=True)
+    with bl.no_grad():  # no graph is being recorded: nothing to lose
+        np.testing.assert_array_equal(np.maximum(x, 0.5), [0.5, 1.0])
+
+
+def test_a_numpy_ufunc_never_writes_into_a_tensor():
+    c = bl.Tensor([0.0, 1.0])
+    with pytest.raises(TypeError, match="out="):
+        np.exp(np.zeros(2), out=c)
+    np.testing.assert_array_equal(c.data, [0.0, 1.0])
+
+
+OPERATORS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "@": lambda a, b: a @ b,
+}
+LEFT = {"array": np.array([1.5, 0.5]), "f64": np.float64(1.5), "f32": np.float32(1.5)}
+
+
+@pytest.mark.parametrize(
+    "symbol, left",
+    [(s, v) for s in OPERATORS for v in LEFT if not (s == "@" and v != "array")],  # @ needs arrays
+)
+def test_a_numpy_value_on_the_left_uses_the_tensors_operator_and_keeps_the_graph(symbol, left):
+    op, x = OPERATORS[symbol], bl.Tensor([0.5, 2.0], requires_grad=True)
+    out = op(LEFT[left], x)  # numpy answers first: np.multiply(array, x) and so on
+    assert isinstance(out, bl.Tensor) and out.op is not None
+    twin = op(bl.Tensor(LEFT[left]), x)  # the same expression, the number made a tensor first
+    np.testing.assert_array_equal(out.data, twin.data)
+    out.sum().backward()
+    first, x.grad = x.grad, None
+    twin.sum().backward()
+    np.testing.assert_array_equal(first, x.grad)
+
+
+def test_comparisons_with_a_numpy_array_on_the_left_give_plain_arrays():
+    a, x = np.array([1.0, 2.0, 3.0]), bl.Tensor([2.0, 2.0, 2.0], requires_grad=True)
+    for got, want in [(a < x, [1, 0, 0]), (a <= x, [1, 1, 0]), (a > x, [0, 0, 1]),
+                      (a >= x, [0, 1, 1]), (a == x, [0, 1, 0]), (a != x, [1, 0, 1])]:  # fmt: skip
+        assert type(got) is np.ndarray
+        np.testing.assert_array_equal(got, np.array(want, dtype=bool))
