@@ -162,12 +162,14 @@ class Tensor:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``array * x`` is numpy's ``np.multiply(array, x)``: it becomes the tensor's own operator
         (``x.__rmul__(array)``), in the graph. Other ufuncs (``np.exp(x)``, ``array += x``) return
-        plain arrays: refused on a tensor that requires grad, run on the values otherwise."""
+        plain arrays: refused on a tensor that requires grad, run on the values otherwise (and
+        always for tests such as ``np.isnan(x)``, which have no gradient, like comparisons)."""
         reflected = _REFLECTED.get(ufunc.__name__)
         if reflected and method == "__call__" and not kwargs and inputs[-1] is self:
             return getattr(self, reflected)(inputs[0])  # array + x: x.__radd__(array)
         into_tensor = any(isinstance(a, Tensor) for a in kwargs.get("out", ()))
-        if into_tensor or MODE.grad_enabled and _needs_grad_inside(inputs):
+        true_or_false = {loop[-1] for loop in ufunc.types} <= {"?", "O"}  # np.isnan, np.isfinite
+        if into_tensor or MODE.grad_enabled and not true_or_false and _needs_grad_inside(inputs):
             raise TypeError(
                 f"np.{ufunc.__name__} on a tensor that requires grad (or into one, out=) works "
                 f"around the graph: the gradient would be lost; use the package's op (x.exp(), "

@@ -122,6 +122,12 @@ def test_numpy_ufuncs_run_on_the_values_of_a_tensor_that_needs_no_gradient():
         np.testing.assert_array_equal(np.maximum(x, 0.5), [0.5, 1.0])
 
 
+def test_numpy_true_or_false_tests_answer_for_a_tensor_that_requires_grad():
+    loss = (bl.Tensor([1.0, np.inf], requires_grad=True) * 2).sum()  # such tests have no gradient
+    assert not np.isfinite(loss) and np.isinf(loss) and not np.isnan(loss)
+    np.testing.assert_array_equal(np.signbit(bl.Tensor([-1.0, 2.0], requires_grad=True)), [1, 0])
+
+
 def test_a_numpy_ufunc_never_writes_into_a_tensor():
     c = bl.Tensor([0.0, 1.0])
     with pytest.raises(TypeError, match="out="):
