@@ -65,11 +65,13 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        if isinstance(data, (list, tuple)) and _needs_grad_inside(data):  # its graph would go
-            raise TypeError(
-                "Tensor: cannot make a tensor from a list of tensors that require grad (the new "
-                "tensor would have no graph); use bl.stack(tensors) to keep the gradients"
-            )
+        if isinstance(data, (Tensor, list, tuple)) and _needs_grad_inside(data):
+            if MODE.grad_enabled:  # the new tensor would have no graph
+                raise TypeError(
+                    "Tensor: cannot make a tensor from a tensor that requires grad, or a list of "
+                    "them (its gradient would stop here); use the tensor itself (bl.stack for a "
+                    "list), or t.detach() for a constant copy"
+                )
         array = np.asarray(data.data if isinstance(data, Tensor) else data)
         if array.dtype.kind != "f" or dtype is not None:  # gradients need floating point
             array = _floats(data, array, dtype)
@@ -426,9 +428,7 @@ def _plain(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
 
 
-# numpy's operators with a tensor on the right (array * x calls np.multiply(array, x) first): the
-# tensor's method that Python would have called
-_REFLECTED = {
+_REFLECTED = {  # numpy's operator with a tensor on the right: array * x is x.__rmul__(array)
     "add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__", "divide": "__rtruediv__",
     "power": "__rpow__", "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__",
     "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",

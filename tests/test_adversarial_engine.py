@@ -203,6 +203,20 @@ def test_a_tensor_made_from_a_list_of_tensors_that_require_grad_is_refused():
         bl.Tensor([a, b])
 
 
+@pytest.mark.parametrize("wrap", [bl.Tensor, bl.tensor, lambda t: bl.Tensor(t, dtype=np.float32)])
+def test_a_tensor_made_from_a_tensor_that_requires_grad_is_refused_not_cut_from_the_graph(wrap):
+    # logits = bl.Tensor(model(X)) made a new leaf: the model's weights got no gradient and an
+    # optimizer skipped them (their .grad stayed None), so the model silently stopped learning
+    w = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"detach\(\)"):
+        wrap(w * 3)
+    with pytest.raises(TypeError, match=r"detach\(\)"):
+        wrap(bl.nn.Parameter([1.0]))
+    np.testing.assert_array_equal(bl.Tensor((w * 3).detach()).data, [3.0, 6.0])  # said so: fine
+    with bl.no_grad():  # no graph is being recorded: a copy of the values is all it can be
+        np.testing.assert_array_equal(wrap(w * 3).data, [3.0, 6.0])
+
+
 @pytest.mark.parametrize(
     "fn",
     [
