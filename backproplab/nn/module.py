@@ -18,7 +18,8 @@ from ..tensor import ArrayLike, Tensor, as_array
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module learns: ``requires_grad=True`` always, found by ``parameters()``.
+    """A Tensor that a Module learns: ``requires_grad=True`` (unless frozen with
+    ``requires_grad=False``, as in PyTorch), found by ``parameters()``.
 
     It is an ordinary Tensor in every other way (a subclass, so ``isinstance(p, Tensor)`` holds);
     the class only marks "this is trained" for Module's attribute walk and for the optimizers.
@@ -27,31 +28,56 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data: ArrayLike, name: str | None = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        data: ArrayLike,
+        requires_grad: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
         data = np.array(as_array(data), dtype=dtype)  # a copy this Parameter owns
-        super().__init__(data, requires_grad=True, name=name)
+        super().__init__(data, requires_grad=requires_grad, name=name)  # False: frozen
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
 
 
-def _walk(name: str, value: Any) -> list[tuple[str, Any]]:
+def _walk(name: str, value: Any, owner: object = None) -> list[tuple[str, Any]]:
     """``[(name, value)]``, or, for a list, tuple or dict, every item inside it with a dotted name
     (``blocks.0``, ``heads.a``), looking inside nested containers too."""
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, (list, tuple)):
         items = enumerate(value)
+    elif isinstance(value, (set, frozenset)) and any(_learns(v) for v in value):
+        raise TypeError(  # a set has no order, so its items would have no names: never found
+            f"{type(owner).__name__}: attribute '{name}' is a set, and the parameters inside a "
+            f"set are not found (nor trained, nor saved); use a list"
+        )
     else:
         return [(name, value)]
-    return [found for key, item in items for found in _walk(f"{name}.{key}", item)]
+    return [found for key, item in items for found in _walk(f"{name}.{key}", item, owner)]
+
+
+def _learns(value: Any) -> bool:
+    return isinstance(value, Module) or isinstance(value, Tensor) and value.requires_grad
+
+
+def _not_a_parameter(module: Module, name: str) -> str:
+    return (
+        f"{type(module).__name__}: attribute '{name}' is a Tensor that requires grad but not a "
+        f"Parameter, so parameters() leaves it out and no optimizer would train it; make it "
+        f"bl.nn.Parameter(...) (or requires_grad=False for a constant)"
+    )
 
 
 class Module:
     """Base class of every layer and model: override ``forward``; call the module to run it.
 
     Parameters are found by walking attributes (in the order they were set): Parameters,
-    Modules and lists, tuples or dicts of either (also inside one another).
+    Modules and lists, tuples or dicts of either (also inside one another). A plain Tensor
+    that requires grad, or a set of modules, would be skipped without a word, so either is
+    refused; so is replacing a Parameter attribute by anything but a Parameter (or None).
     ``named_parameters()`` gives dotted names such as ``blocks.0.weight`` (attribute ``blocks``,
     item 0, its ``weight``) or ``heads.a.bias`` (attribute ``heads``, key ``"a"``, its ``bias``).
     """
@@ -63,8 +89,23 @@ class Module:
         """The computation; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """``self.name = value``, except that a Parameter is never replaced by something else:
+        ``model.weight = model.weight - lr * model.weight.grad`` would make it a plain tensor
+        that no optimizer trains and no ``state_dict`` saves, without a word (PyTorch refuses
+        it too)."""
+        old = self.__dict__.get(name)
+        if isinstance(old, Parameter) and value is not None and not isinstance(value, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}: cannot replace the Parameter '{name}' (shape "
+                f"{old.shape}) with a {type(value).__name__}: it would no longer be trained or "
+                f"saved; update it in place (with bl.no_grad(): p -= lr * p.grad) or assign a "
+                f"bl.nn.Parameter"
+            )
+        object.__setattr__(self, name, value)
 
     # ---------------------------------------------------------------- finding the parameters
     def named_children(self) -> list[tuple[str, Module]]:
@@ -73,7 +114,7 @@ class Module:
         return [
             (full, v)
             for name, value in vars(self).items()
-            for full, v in _walk(name, value)
+            for full, v in _walk(name, value, self)
             if isinstance(v, Module)
         ]
 
@@ -97,10 +138,14 @@ class Module:
         seen: set[int] = set()
         for prefix, module in self.named_modules():
             for name, value in vars(module).items():
-                for full, v in _walk(name, value):
-                    if isinstance(v, Parameter) and id(v) not in seen:
-                        seen.add(id(v))
-                        found.append((f"{prefix}.{full}" if prefix else full, v))
+                for full, v in _walk(name, value, module):
+                    full = f"{prefix}.{full}" if prefix else full
+                    if isinstance(v, Parameter):
+                        if id(v) not in seen:
+                            seen.add(id(v))
+                            found.append((full, v))
+                    elif isinstance(v, Tensor) and v.requires_grad and v.is_leaf:
+                        raise TypeError(_not_a_parameter(self, full))  # never trained: say so
         return found
 
     def parameters(self) -> list[Parameter]:
