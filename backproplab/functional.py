@@ -163,23 +163,30 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
         raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {shape}")
     if shape[-1] == 0:
         raise ValueError(f"cross_entropy: logits of shape {shape} have no classes (C = 0)")
+    if logits.op is ops.exp and logits.inputs[0].op is ops.log_softmax:  # O(1): one node back
+        raise ValueError(
+            f"cross_entropy: the logits of shape {shape} are the output of softmax, but "
+            f"cross_entropy applies softmax itself (twice gives a wrong loss and tiny "
+            f"gradients); pass the scores from before the softmax"
+        )
     if y.dtype.kind in "iu":
         if y.shape != shape[:-1]:
             raise ValueError(
                 f"cross_entropy: integer labels must have shape {shape[:-1]} for logits "
-                f"of shape {shape}, got {y.shape}"
+                f"of shape {shape}, got {y.shape}{_one_score_hint(shape, y.shape)}"
+                f"{_one_hot_hint(y, shape)}"
             )
         if y.size and (y.min() < 0 or y.max() >= shape[-1]):
             bad = y.min() if y.min() < 0 else y.max()
             raise ValueError(
                 f"cross_entropy: label {bad} is out of range for {shape[-1]} classes "
-                f"(labels must be 0..{shape[-1] - 1})"
+                f"(labels must be 0..{shape[-1] - 1}){_one_score_hint(shape, y.shape)}"
             )
     elif y.dtype.kind != "f" or y.shape != shape:
         raise ValueError(
             f"cross_entropy: labels of dtype {y.dtype} and shape {y.shape} do not fit logits of "
             f"shape {shape}; pass integer class indices of shape {shape[:-1]} or "
-            f"rows of class probabilities of shape {shape}"
+            f"rows of class probabilities of shape {shape}{_float_labels_hint(labels, y, shape)}"
         )
     if y.size == 0:
         raise ValueError("cross_entropy: the batch is empty")
@@ -188,6 +195,36 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
     if not np.isfinite(loss.data):  # finite logits and targets give a finite loss, unless huge
         raise ValueError(_not_finite(logits.data, y))
     return loss
+
+
+def _one_score_hint(shape: tuple[int, ...], label_shape: tuple[int, ...]) -> str:
+    """What to do when the logits hold one score per example (shape (N,) or (N, 1))."""
+    if shape[-1] == 1 or (len(shape) == 1 and label_shape == shape):
+        return (
+            " (one score per example? cross_entropy needs one column per class: give the model "
+            "C outputs, or use binary_cross_entropy_with_logits with float targets 0 and 1)"
+        )
+    return ""
+
+
+def _one_hot_hint(y: np.ndarray, shape: tuple[int, ...]) -> str:
+    """For integer one-hot rows: the two ways cross_entropy takes them."""
+    if y.shape != shape or len(shape) != 2:
+        return ""
+    return " (one-hot rows? pass labels.argmax(axis=1), or the rows as floats)"
+
+
+def _float_labels_hint(labels: ArrayLike, y: np.ndarray, shape: tuple[int, ...]) -> str:
+    """For class indices that arrived as floats or booleans: where they came from, the fix."""
+    if y.shape != shape[:-1]:
+        return ""
+    if y.dtype.kind == "b":
+        return " (True/False labels: pass labels.astype(int))"
+    if y.dtype.kind != "f" or not np.all(y == np.round(y)):
+        return ""
+    if isinstance(labels, Tensor):  # bl.Tensor(y) holds floats, whatever y held
+        return " (a Tensor always holds floats: pass the integer labels y, not bl.Tensor(y))"
+    return " (these floats are whole numbers: pass labels.astype(int))"
 
 
 def _not_finite(logits: np.ndarray, y: np.ndarray) -> str:
@@ -226,6 +263,12 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tenso
     """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the raw scores z:
     mean(log(1 + e^z) - z y), which never overflows. Its gradient is (sigmoid(z) - y) / N."""
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
+    if logits.op is ops.sigmoid:  # O(1): the node that made the logits
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: the logits of shape {logits.shape} are the output "
+            f"of sigmoid, but this loss applies sigmoid itself; pass the scores from before the "
+            f"sigmoid (or use binary_cross_entropy on the probabilities)"
+        )
     y = _binary_target("binary_cross_entropy_with_logits: logits", logits, target)
     return apply(ops.bce_with_logits, logits, target=y)
 

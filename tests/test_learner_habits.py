@@ -98,3 +98,51 @@ def test_forward_with_keyword_arguments_is_called_like_pytorchs():
 
     model = Scaled()
     np.testing.assert_allclose(model(X, scale=2.0).data, 2 * model(X).data)
+
+
+# ---------------------------------------------------------------------------------- losses
+def _logits():
+    return bl.Tensor(np.random.default_rng(0).standard_normal((8, 3)), requires_grad=True)
+
+
+def test_cross_entropy_of_softmax_outputs_is_refused_not_a_softmax_applied_twice():
+    z = _logits()
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    with pytest.raises(ValueError, match=r"^cross_entropy: the logits of shape \(8, 3\) are the "
+                       r"output of softmax.*before the softmax"):  # fmt: skip
+        bl.cross_entropy(bl.softmax(z), y)
+    bl.cross_entropy(bl.log_softmax(z), y)  # log_softmax is unchanged by log_softmax: allowed
+    with bl.no_grad():  # no graph, nothing to see, as for any array of numbers
+        bl.cross_entropy(bl.softmax(z), y)
+
+
+def test_bce_with_logits_of_sigmoid_outputs_is_refused():
+    z = bl.Tensor(np.linspace(-2, 2, 6), requires_grad=True)
+    y = np.array([0.0, 0, 1, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy_with_logits: the logits of "
+                       r"shape \(6,\) are the output of sigmoid"):  # fmt: skip
+        bl.binary_cross_entropy_with_logits(z.sigmoid(), y)
+    bl.binary_cross_entropy(z.sigmoid(), y)  # the probabilities go to this one
+
+
+@pytest.mark.parametrize(
+    ("labels", "hint"),
+    [
+        (bl.Tensor([0, 1, 2, 0, 1, 2, 0, 1]), r"not bl\.Tensor\(y\)"),  # Tensor() made them floats
+        (np.array([0.0, 1, 2, 0, 1, 2, 0, 1]), r"pass labels\.astype\(int\)"),
+        (np.array([0, 1, 1, 0, 1, 1, 0, 1]) == 1, r"True/False labels: pass labels\.astype"),
+        (np.eye(3, dtype=int)[[0, 1, 2, 0, 1, 2, 0, 1]], r"one-hot rows\? pass labels\.argmax"),
+    ],
+    ids=["tensor", "whole-floats", "booleans", "int-one-hot"],
+)
+def test_cross_entropy_labels_of_the_wrong_kind_get_the_fix_in_the_message(labels, hint):
+    with pytest.raises(ValueError, match=r"^cross_entropy: .*" + hint):
+        bl.cross_entropy(_logits(), labels)
+
+
+@pytest.mark.parametrize("shape", [(8,), (8, 1)])
+def test_cross_entropy_on_one_score_per_example_points_at_two_outputs_or_the_binary_loss(shape):
+    z = bl.Tensor(np.zeros(shape), requires_grad=True)
+    y = np.array([0, 1, 1, 0, 1, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"one score per example\?.*binary_cross_entropy_with"):
+        bl.cross_entropy(z, y)

@@ -22,7 +22,7 @@ class Tiny(nn.Module):
         self.scale = nn.Parameter(2.0)
         self.blocks = [nn.Linear(2, 3, rng=0), nn.Linear(3, 1, rng=1)]
         self.pair = (nn.Parameter(np.zeros(2)), nn.Tanh())
-        self.not_a_param = bl.Tensor([1.0], requires_grad=True)  # plain tensors are not learned
+        self.not_a_param = bl.Tensor([1.0])  # a constant tensor is not learned
         self.shared = self.blocks[0]  # the same module twice: its parameters are listed once
 
     def forward(self, x):
