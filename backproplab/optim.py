@@ -18,11 +18,13 @@ graph built before the step raises instead of using the new values. (The same up
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from .nn.module import Module
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -32,6 +34,11 @@ class Optimizer:
     """Holds the parameters and per-parameter state; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
+        if isinstance(params, Module) or callable(params):  # SGD(model), SGD(model.parameters)
+            raise TypeError(
+                f"{type(self).__name__}: got {_called(params)}, not a list of tensors; pass "
+                f"model.parameters() (called, with the parentheses)"
+            )
         self.params: list[Tensor] = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
@@ -54,10 +61,17 @@ class Optimizer:
                     f"{type(self).__name__}: item {i} is the same parameter as item "
                     f"{first[id(p)]} (shape {p.shape}); list each parameter once"
                 )
-        if lr < 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be >= 0, got {lr}")
         self.lr = lr
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate; a schedule may change it between steps (``opt.lr *= 0.5``)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, lr: float) -> None:  # checked when set (a schedule gone below 0 climbs the loss)
+        self._lr = _non_negative(type(self).__name__, "learning rate", lr)
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (sets ``.grad`` to None)."""
@@ -77,6 +91,21 @@ class Optimizer:
                 f"parameter of shape {p.shape}"
             )
         return g + weight_decay * p.data if weight_decay else g
+
+
+def _called(params: object) -> str:
+    if isinstance(params, Module):
+        return f"the model itself (a {type(params).__name__})"
+    return f"{getattr(params, '__name__', type(params).__name__)} without calling it"
+
+
+def _non_negative(owner: str, what: str, value: object) -> float:
+    """``value`` if it is a real number >= 0, else a one-line error naming it."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{owner}: {what} must be a number, got {value!r}")
+    if not value >= 0:  # also NaN
+        raise ValueError(f"{owner}: {what} must be >= 0, got {value}")
+    return value
 
 
 class SGD(Optimizer):
@@ -100,10 +129,10 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
+        if not 0 <= _non_negative("SGD", "momentum", momentum) < 1:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
-        self.weight_decay = weight_decay
+        self.weight_decay = _non_negative("SGD", "weight_decay", weight_decay)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
@@ -146,11 +175,14 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not all(0 <= b < 1 for b in betas):
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"Adam: betas must be a pair (beta1, beta2), e.g. (0.9, 0.999), got "
+                            f"{betas!r}")  # fmt: skip
+        if not all(_non_negative("Adam", "betas", b) < 1 for b in betas):
             raise ValueError(f"Adam: betas must lie in [0, 1), got {betas}")
-        self.betas = betas
-        self.eps = eps
-        self.weight_decay = weight_decay
+        self.betas = tuple(betas)
+        self.eps = _non_negative("Adam", "eps", eps)
+        self.weight_decay = _non_negative("Adam", "weight_decay", weight_decay)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""

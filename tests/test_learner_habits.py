@@ -146,3 +146,60 @@ def test_cross_entropy_on_one_score_per_example_points_at_two_outputs_or_the_bin
     y = np.array([0, 1, 1, 0, 1, 1, 0, 1])
     with pytest.raises(ValueError, match=r"one score per example\?.*binary_cross_entropy_with"):
         bl.cross_entropy(z, y)
+
+
+# ------------------------------------------------------------------------------- optimizers
+@pytest.mark.parametrize("make", [bl.optim.SGD, bl.optim.Adam])
+def test_an_optimizer_given_the_model_or_the_uncalled_method_says_call_parameters(make):
+    class Net(nn.Module):  # not a Sequential, which list() would walk into
+        def __init__(self):
+            self.layer = nn.Linear(2, 2, rng=0)
+
+        def forward(self, x):
+            return self.layer(x)
+
+    model = Net()
+    for wrong, what in [
+        (model, r"the model itself \(a Net\)"),
+        (model.parameters, "parameters without calling it"),
+    ]:
+        with pytest.raises(
+            TypeError, match=rf"^{make.__name__}: got {what}.*model\.parameters\(\)"
+        ):
+            make(wrong, lr=0.1)
+
+
+@pytest.mark.parametrize(
+    ("make", "kwargs", "error", "message"),
+    [
+        (
+            bl.optim.SGD,
+            {"lr": "0.1"},
+            TypeError,
+            r"^SGD: learning rate must be a number, got '0\.1'",
+        ),
+        (bl.optim.SGD, {"lr": None}, TypeError, r"^SGD: learning rate must be a number, got None"),
+        (
+            bl.optim.SGD,
+            {"lr": 0.1, "weight_decay": -1e-4},
+            ValueError,
+            r"weight_decay must be >= 0",
+        ),
+        (bl.optim.Adam, {"betas": 0.9}, TypeError, r"^Adam: betas must be a pair"),
+        (bl.optim.Adam, {"eps": -1e-8}, ValueError, r"^Adam: eps must be >= 0"),
+        (bl.optim.Adam, {"lr": float("nan")}, ValueError, r"^Adam: learning rate must be >= 0"),
+    ],
+    ids=["lr-str", "lr-none", "negative-decay", "one-beta", "negative-eps", "nan-lr"],
+)
+def test_optimizer_settings_that_are_not_usable_numbers_are_named(make, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make(nn.Linear(2, 2, rng=0).parameters(), **kwargs)
+
+
+def test_a_schedule_that_drives_the_learning_rate_below_zero_is_stopped_not_climbing():
+    layer = nn.Linear(2, 2, rng=0)
+    opt = bl.optim.SGD(layer.parameters(), lr=0.1)
+    opt.lr *= 0.5  # a schedule changing opt.lr between steps works
+    assert opt.lr == 0.05
+    with pytest.raises(ValueError, match=r"^SGD: learning rate must be >= 0, got -0\.05"):
+        opt.lr = 0.1 - 0.05 * 3  # lr0 - k * epoch, gone past zero: gradient ascent
