@@ -8,6 +8,7 @@ returns ``(X, y)``: X of shape (n, 2) (float64) and integer labels y of shape (n
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -149,6 +150,8 @@ def minibatches(
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"minibatches: X has {len(X)} rows but y has {len(y)} labels")
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
+        raise TypeError(f"minibatches: batch_size must be a whole number, got {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"minibatches: batch_size must be >= 1, got {batch_size}")
     order = generator(rng).permutation(len(X)) if shuffle else np.arange(len(X))

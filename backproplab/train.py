@@ -19,6 +19,7 @@ The environment variable ``TQDM_DISABLE=1`` turns every bar off.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -109,8 +110,9 @@ def evaluate(
     """(loss, accuracy) of the model on (X, y), computed without building a graph, in
     evaluation mode (see ``predict``).
 
-    The accuracy is NaN when the labels are not integer classes (e.g. regression targets) or
-    when the model has a single output column.
+    Labels given as rows of class probabilities (one-hot rows, shaped like the logits) count
+    as the class of their largest entry. The accuracy is NaN when the labels are not classes
+    (e.g. regression targets) or when the model has a single output column.
     """
     if len(X) == 0:
         raise ValueError(f"evaluate: X has no rows (shape {np.shape(X)}); nothing to evaluate")
@@ -118,9 +120,25 @@ def evaluate(
     with no_grad():
         loss = loss_fn(Tensor(logits), y).item()
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape == logits.shape and _probability_rows(y):  # e.g. one-hot rows
+        y = y.argmax(axis=1)
     is_classes = y.dtype.kind in "iu" and logits.ndim == 2 and y.shape == logits.shape[:1]
     is_classes = is_classes and logits.shape[1] > 1  # one column: no argmax to compare
     return loss, accuracy(logits, y) if is_classes else float("nan")
+
+
+def _probability_rows(y: np.ndarray) -> bool:
+    """Whether every row of y is a distribution over classes (>= 0, summing to 1)."""
+    return y.dtype.kind == "f" and bool(np.all(y >= 0) and np.allclose(y.sum(axis=1), 1))
+
+
+def _count(caller: str, what: str, value: object, smallest: int) -> int:
+    """``value`` if it is a whole number >= smallest, else a one-line error naming it."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{caller}: {what} must be a whole number, got {value!r}")
+    if value < smallest:
+        raise ValueError(f"{caller}: {what} must be >= {smallest}, got {value}")
+    return int(value)
 
 
 @dataclass
@@ -309,8 +327,10 @@ def fit(
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
     """
-    if epochs < 0:
-        raise ValueError(f"fit: epochs must be >= 0, got {epochs}")
+    epochs = _count("fit", "epochs", epochs, 0)
+    _count("fit", "batch_size", batch_size, 1)
+    if not isinstance(diagnostics, bool):  # or record every n-th step
+        diagnostics = _count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
     X_train, y_train = np.asarray(X_train, dtype=_model_dtype(model)), np.asarray(y_train)
     if X_train.ndim == 0 or len(X_train) == 0:
         raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")

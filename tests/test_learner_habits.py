@@ -203,3 +203,47 @@ def test_a_schedule_that_drives_the_learning_rate_below_zero_is_stopped_not_clim
     assert opt.lr == 0.05
     with pytest.raises(ValueError, match=r"^SGD: learning rate must be >= 0, got -0\.05"):
         opt.lr = 0.1 - 0.05 * 3  # lr0 - k * epoch, gone past zero: gradient ascent
+
+
+# --------------------------------------------------------------------------- fit and friends
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"batch_size": 32.0}, TypeError, r"^fit: batch_size must be a whole number, got 32\.0"),
+        ({"batch_size": None}, TypeError, r"^fit: batch_size must be a whole number, got None"),
+        ({"epochs": 2.5}, TypeError, r"^fit: epochs must be a whole number, got 2\.5"),
+        ({"diagnostics": 0.5}, TypeError, r"^fit: diagnostics .* must be a whole number"),
+        ({"diagnostics": -1}, ValueError, r"^fit: diagnostics .* must be >= 0, got -1"),
+    ],
+    ids=["float-batch", "none-batch", "float-epochs", "fraction-diagnostics", "negative-diag"],
+)
+def test_fit_arguments_of_the_wrong_kind_are_named(kwargs, error, message):
+    model = nn.MLP([2, 4, 2], rng=0)  # diagnostics=0.5 used to record nothing, without a word
+    with pytest.raises(error, match=message):
+        bl.train.fit(model, X, Y, optimizer=bl.optim.SGD(model.parameters(), lr=0.1), **kwargs)
+
+
+def test_fit_with_whole_number_arguments_of_numpy_types_still_runs():
+    model = nn.MLP([2, 4, 2], rng=0)
+    opt = bl.optim.SGD(model.parameters(), lr=0.1)
+    history = bl.train.fit(model, X, Y, optimizer=opt, epochs=np.int64(2), batch_size=np.int64(8),
+                           diagnostics=True)  # fmt: skip
+    assert len(history.train_loss) == 2 and len(history.diagnostics.step) == 2 * 4
+
+
+def test_minibatches_with_a_float_batch_size_is_named():
+    with pytest.raises(
+        TypeError, match=r"^minibatches: batch_size must be a whole number, got 4\.0"
+    ):
+        next(bl.datasets.minibatches(X, Y, 4.0))
+
+
+def test_evaluate_with_one_hot_labels_gives_the_accuracy_not_nan():
+    model = nn.MLP([2, 4, 2], rng=0)
+    one_hot = np.eye(2)[Y]
+    loss, acc = bl.train.evaluate(model, X, one_hot)
+    want = float(np.mean(bl.train.predict(model, X).argmax(axis=1) == Y))  # counted here
+    assert acc == want and loss == pytest.approx(bl.train.evaluate(model, X, Y)[0])
+    model_mse = nn.MLP([2, 4, 2], rng=0)  # regression targets shaped like the outputs: still NaN
+    targets = np.random.default_rng(0).standard_normal((len(X), 2))
+    assert np.isnan(bl.train.evaluate(model_mse, X, targets, loss_fn=bl.mse_loss)[1])
