@@ -278,9 +278,18 @@ def nudge_check(
 
 # ------------------------------------------------------------------------------------ helpers
 def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
+    for i, x in enumerate(inputs):
+        if isinstance(x, (list, tuple)):  # gradcheck(fn, [x, y]) for gradcheck(fn, x, y)
+            raise TypeError(
+                f"{caller}: input {i} is a {type(x).__name__}; pass the tensors as separate "
+                f"arguments: {caller}(fn, x, y), or {caller}(fn, *tensors)"
+            )
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
-        raise ValueError(f"{caller}: no input has requires_grad=True, so there is nothing to check")
+        raise ValueError(
+            f"{caller}: no input has requires_grad=True, so there is nothing to check (make "
+            f"them bl.Tensor(data, requires_grad=True))"
+        )
     for i in checked:
         x = inputs[i]
         if x.dtype != np.float64:
@@ -310,11 +319,22 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
         fn = lambda *xs: apply(op, *xs)  # noqa: E731
     with no_grad():
         out = fn(*inputs)
+    if not isinstance(out, Tensor):  # np.sum(t.data), float(...): no graph to backpropagate
+        raise TypeError(
+            f"{caller}: fn returned a {type(out).__name__}, not a Tensor; build it from the "
+            f"package's ops on the input tensors (t.sum(), bl.exp(t) ...), not numpy on t.data"
+        )
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
         if grad:  # (called once, at the inputs themselves: the same output as `out` above)
             again = fn(*xs)
+            if not again.requires_grad:  # made from t.data, a new Tensor(...), or no_grad()
+                raise ValueError(
+                    f"{caller}: fn's output has no graph back to the inputs (computed from "
+                    f"t.data, a new bl.Tensor(...) or inside no_grad?), so there is no gradient "
+                    f"to check; use the input tensors themselves"
+                )
             if again.shape != out.shape or not np.array_equal(again.data, out.data, equal_nan=True):
                 raise ValueError(  # finite differences of a random function measure its noise
                     f"{caller}: fn gives different outputs for the same inputs (Dropout or "
@@ -332,12 +352,15 @@ def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int
     saved = {i: inputs[i].grad for i in checked}
     for i in checked:
         inputs[i].grad = None
-    project(inputs, grad=True).backward()
     grads = {}
-    for i in checked:
-        g = inputs[i].grad
-        grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
-        inputs[i].grad = saved[i]
+    try:
+        project(inputs, grad=True).backward()
+        for i in checked:
+            g = inputs[i].grad
+            grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
+    finally:  # the caller's gradients come back, even when fn raised
+        for i in checked:
+            inputs[i].grad = saved[i]
     return grads
 
 

@@ -247,3 +247,32 @@ def test_evaluate_with_one_hot_labels_gives_the_accuracy_not_nan():
     model_mse = nn.MLP([2, 4, 2], rng=0)  # regression targets shaped like the outputs: still NaN
     targets = np.random.default_rng(0).standard_normal((len(X), 2))
     assert np.isnan(bl.train.evaluate(model_mse, X, targets, loss_fn=bl.mse_loss)[1])
+
+
+# ---------------------------------------------------------------------------------- gradcheck
+def _x():
+    return bl.Tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [lambda t: np.sum(t.data**2), lambda t: float((t**2).sum().item()), lambda t: ((t**2).sum(),)],
+    ids=["numpy", "float", "tuple"],
+)
+def test_gradcheck_of_a_function_that_does_not_return_a_tensor_says_so(fn):
+    with pytest.raises(TypeError, match=r"^gradcheck: fn returned a \w+, not a Tensor"):
+        bl.gradcheck(fn, _x())
+
+
+def test_gradcheck_of_a_function_that_cut_its_graph_says_so_and_keeps_the_gradient():
+    x = _x()
+    x.grad = np.ones(x.shape)  # the learner's own gradient from before: given back afterwards
+    with pytest.raises(ValueError, match=r"^check_direction: fn's output has no graph back"):
+        bl.check_direction(lambda t: bl.Tensor((t.data**2).sum()), x)
+    np.testing.assert_array_equal(x.grad, np.ones(x.shape))
+
+
+def test_gradcheck_with_the_inputs_in_a_list_says_pass_them_separately():
+    with pytest.raises(TypeError, match=r"^gradcheck: input 0 is a list; pass the tensors as "):
+        bl.gradcheck(lambda a, b: (a * b).sum(), [_x(), _x()])
+    assert bl.gradcheck(lambda a, b: (a * b).sum(), *[_x(), _x()]).passed
