@@ -276,3 +276,24 @@ def test_gradcheck_with_the_inputs_in_a_list_says_pass_them_separately():
     with pytest.raises(TypeError, match=r"^gradcheck: input 0 is a list; pass the tensors as "):
         bl.gradcheck(lambda a, b: (a * b).sum(), [_x(), _x()])
     assert bl.gradcheck(lambda a, b: (a * b).sum(), *[_x(), _x()]).passed
+
+
+# ------------------------------------------------------------------------------ building layers
+def test_a_layer_width_computed_with_a_true_division_is_named():
+    with pytest.raises(TypeError, match=r"^Linear: n_in and n_out must be whole numbers, got 2 and "
+                       r"32\.0 \(use // to divide widths\)"):  # fmt: skip
+        nn.Linear(2, 64 / 2)
+    assert nn.Linear(np.int64(2), 64 // 2)(X).shape == (len(X), 32)  # numpy integers are fine
+
+
+def test_layer_norm_over_a_width_taken_from_an_array_shape():
+    width = np.prod(X.shape[1:])  # a numpy integer, not a Python int
+    assert nn.LayerNorm(width)(X).shape == X.shape
+
+
+def test_an_activation_given_as_the_function_bl_relu_says_pass_a_name_or_a_module():
+    with pytest.raises(TypeError, match=r"^make_activation: relu is a function of a tensor; pass "
+                       r"a name such as 'relu'"):  # fmt: skip
+        nn.MLP([2, 4, 2], activation=bl.relu)
+    assert isinstance(nn.MLP([2, 4, 2], activation=lambda: nn.LeakyReLU(0.2)).layers[1],
+                      nn.LeakyReLU)  # fmt: skip

@@ -11,6 +11,7 @@ layer is one fused op, ``linear``, whose vjp is exactly those formulas.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -80,6 +81,9 @@ class Linear(Module):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
+        if not all(isinstance(n, numbers.Integral) for n in (n_in, n_out)):  # e.g. 64 / 2
+            raise TypeError(f"Linear: n_in and n_out must be whole numbers, got {n_in!r} and "
+                            f"{n_out!r} (use // to divide widths)")  # fmt: skip
         if n_in < 1 or n_out < 1:
             raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
         self.n_in, self.n_out = n_in, n_out
@@ -168,10 +172,28 @@ def make_activation(activation: str | Module | Callable[[], Module]) -> Module:
                 f"{tuple(ACTIVATIONS)} or a Module"
             )
         return ACTIVATIONS[activation]()
+    if _takes_an_input(activation):  # bl.relu, a function of a tensor, not a maker of Modules
+        name = getattr(activation, "__name__", repr(activation))
+        raise TypeError(
+            f"make_activation: {name} is a function of a tensor; pass a name such as "
+            f"{name!r} if it is one of {tuple(ACTIVATIONS)}, or a Module class such as nn.ReLU"
+        )
     module = activation()
     if not isinstance(module, Module):
         raise TypeError(f"make_activation: {activation!r} did not build a Module")
     return module
+
+
+def _takes_an_input(f: Callable) -> bool:
+    """Whether f needs an argument (a function like bl.relu), unlike a class or a factory."""
+    if isinstance(f, type):
+        return False
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # no signature to read: let the call decide
+        return False
+    return any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in params)  # fmt: skip
 
 
 class Sequential(Module):

@@ -84,7 +84,8 @@ class LayerNorm(Module):
         elementwise_affine: bool = True,
         dtype: Any = np.float64,
     ) -> None:
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        integer = isinstance(normalized_shape, numbers.Integral)  # also X.shape[1], np.int64
+        shape = (normalized_shape,) if integer else normalized_shape
         self.normalized_shape, self.eps = tuple(shape), eps
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
