@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from .nn.module import Module
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -34,7 +33,7 @@ class Optimizer:
     """Holds the parameters and per-parameter state; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        if isinstance(params, Module) or callable(params):  # SGD(model), SGD(model.parameters)
+        if hasattr(params, "parameters") or callable(params):  # SGD(model), SGD(model.parameters)
             raise TypeError(
                 f"{type(self).__name__}: got {_called(params)}, not a list of tensors; pass "
                 f"model.parameters() (called, with the parentheses)"
@@ -94,7 +93,7 @@ class Optimizer:
 
 
 def _called(params: object) -> str:
-    if isinstance(params, Module):
+    if hasattr(params, "parameters"):
         return f"the model itself (a {type(params).__name__})"
     return f"{getattr(params, '__name__', type(params).__name__)} without calling it"
 
