@@ -85,6 +85,11 @@ def test_reshape_transpose_index_concatenate():
         r"^getitem: index 7 does not fit a tensor of shape \(3, 4\)$",
         lambda: t(3, 4)[7],
     )
+    raises_one_line(  # a Tensor as an index: it holds floats, whatever it was made from
+        bl.ShapeError,
+        r"^getitem: index array\(\[0\., 2\.\]\) holds floats \(a Tensor always does\): index with",
+        lambda: t(3, 4)[bl.Tensor([0, 2])],
+    )
     raises_one_line(
         bl.ShapeError,
         r"^concatenate: cannot join shapes \(2, 3\), \(3, 3\) along axis 1$",
