@@ -2,6 +2,9 @@
 (or an unclear error) that the other test files did not. Every expected value is computed here
 with plain numpy, never by the code under test."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -213,3 +216,46 @@ def test_training_with_an_optimizer_made_for_another_model_raises():
     assert all(p.grad is None for p in model.parameters())  # refused before any step
     part = optim.SGD(model.parameters()[:2], lr=0.5)  # training part of a model is fine
     train.fit(model, X, y, optimizer=part, epochs=1)
+
+
+# ------------------------------------------------------------------- layers built without rng
+def test_two_layers_built_without_rng_start_from_different_weights():
+    # both started from seed 0: two same-shaped layers side by side got the same gradients and
+    # stayed identical for ever (half the model, silently)
+    a, b = nn.Linear(2, 4), nn.Linear(2, 4)
+    assert not np.array_equal(a.weight.data, b.weight.data)
+    one, two = nn.MLP([2, 3, 2]), nn.MLP([2, 3, 2])
+    assert not np.array_equal(one.layers[0].weight.data, two.layers[0].weight.data)
+    x = bl.Tensor(np.ones((1000, 1)))
+    masks = [nn.Dropout(0.5)(x).data != 0 for _ in range(2)]  # two Dropout layers, fresh
+    assert not np.array_equal(*masks)
+
+
+def test_a_seed_still_repeats_the_same_weights_and_masks():
+    np.testing.assert_array_equal(
+        nn.Linear(2, 4, rng=3).weight.data, nn.Linear(2, 4, rng=3).weight.data
+    )
+    np.testing.assert_array_equal(
+        nn.MLP([2, 3, 2], rng=3).layers[2].weight.data,
+        nn.MLP([2, 3, 2], rng=3).layers[2].weight.data,
+    )
+    x = bl.Tensor(np.ones((1000, 1)))
+    np.testing.assert_array_equal(nn.Dropout(0.5, rng=3)(x).data, nn.Dropout(0.5, rng=3)(x).data)
+
+
+def test_a_fresh_python_session_builds_the_same_layers_without_rng():
+    code = (
+        "import numpy as np, backproplab as bl\n"
+        "a, b = bl.nn.Linear(3, 2), bl.nn.Linear(3, 2)\n"
+        "print(np.array2string(np.concatenate([a.weight.data, b.weight.data]).ravel(), "
+        "precision=17))\n"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.strip()
+    first = np.random.default_rng(0).standard_normal((2, 3)) * np.sqrt(2.0 / 3)  # He, seed 0
+    np.testing.assert_allclose(
+        np.array(runs[0].stdout.strip()[1:-1].split(), float)[:6], first.ravel()
+    )

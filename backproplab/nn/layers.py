@@ -29,6 +29,18 @@ RngLike = np.random.Generator | int | None
 # ------------------------------------------------------------------------------ initialisation
 INITS = ("he", "kaiming", "xavier", "glorot", "zeros")
 
+# Layers built without ``rng`` draw from this one Generator in turn, so that each starts from
+# numbers of its own (as in PyTorch, whose layers share one global generator), and a fresh
+# Python session repeats itself. Pass ``rng`` (a seed or a Generator) to repeat one model.
+_SHARED = np.random.default_rng(0)
+
+
+def _generator(rng: RngLike) -> np.random.Generator:
+    """``rng`` as a Generator: a Generator as it is, a seed made into one, None the shared one."""
+    if rng is None:
+        return _SHARED
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
 
 def init_weight(
     n_in: int, n_out: int, init: str | float = "he", rng: RngLike = None, dtype: Any = np.float64
@@ -54,7 +66,7 @@ def init_weight(
         return np.zeros((n_out, n_in), dtype=dtype)
     else:
         raise ValueError(f"init_weight: unknown init {init!r}; use one of {INITS} or a std (float)")
-    return (np.random.default_rng(rng or 0).standard_normal((n_out, n_in)) * std).astype(dtype)
+    return (_generator(rng).standard_normal((n_out, n_in)) * std).astype(dtype)
 
 
 # ------------------------------------------------------------------------ the fused linear op
@@ -64,8 +76,8 @@ class Linear(Module):
 
     ``weight`` has shape (n_out, n_in) and ``bias`` (n_out,), as in the derivations (see the
     module docstring). ``init`` is "he" (default), "xavier", "zeros" or a standard deviation;
-    the bias starts at zero. ``rng`` is a numpy Generator or a seed: pass one Generator to all
-    layers of a model so that each draws different numbers.
+    the bias starts at zero. ``rng`` is a numpy Generator or a seed (the same seed, the same
+    weights); without it each layer draws its own weights from one generator the package keeps.
 
     >>> layer = Linear(3, 2, rng=0)
     >>> layer(Tensor(np.ones((5, 3)))).shape
@@ -246,7 +258,7 @@ class MLP(Sequential):
     ) -> None:
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
-        rng = np.random.default_rng(rng or 0)  # one Generator for every layer
+        rng = _generator(rng)  # one Generator for every layer
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
@@ -315,7 +327,7 @@ def deep_network(
     """
     if depth < 0 or width < 1:
         raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
-    rng = np.random.default_rng(rng or 0)  # one Generator for every layer
+    rng = _generator(rng)  # one Generator for every layer
     layers: list[Module] = [
         Linear(n_in, width, init=init, rng=rng, dtype=dtype),
         _fresh(activation),
@@ -339,15 +351,16 @@ class Dropout(Module):
     return the input unchanged (nothing to rescale at test time).
 
     The zeros are drawn from ``rng`` (a numpy Generator or a seed, as elsewhere in the package):
-    the same seed gives the same masks. Backward, the gradient flows through the kept values,
-    scaled by the same 1 / (1 - p) (the mask is a constant of the ``mul`` node).
+    the same seed gives the same masks; without it each Dropout has a generator of its own.
+    Backward, the gradient flows through the kept values, scaled by the same 1 / (1 - p) (the
+    mask is a constant of the ``mul`` node).
     """
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
         self.p = p
-        self.rng = np.random.default_rng(rng or 0)
+        self.rng = _SHARED.spawn(1)[0] if rng is None else _generator(rng)  # masks of its own
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         if not isinstance(x, Tensor):
