@@ -136,11 +136,18 @@ def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interacti
 
     def show(depth: int, activation: str, init: str, residual: bool) -> dict[str, float]:
         norms = gradient_norms(depth, activation, INITS[init], width=width, residual=residual)
-        values = list(norms.values())
+        first, last = list(norms.values())[0], list(norms.values())[-1]
         label = f"{activation}, {init}" + (", residual" if residual else "")
-        title = f"gradient norm per layer: first / last = {values[0] / values[-1]:.3g}"
-        fig = plotting.plot_gradient_norms({label: norms}, title=title)
-        _show(fig)
+        _show(plotting.plot_gradient_norms({label: norms}))
+        kind = "residual" if residual else "plain"
+        ratio = f"first / last = {first / last:.1e}" if last > 0 else "the last is exactly 0"
+        print(
+            f"{depth} hidden {kind} layers, {activation}, init {init}: ||dL/dW|| first layer "
+            f"{first:.1e}, last layer {last:.1e}, {ratio}"
+        )
+        if 0.0 in norms.values():  # a log scale cannot show them: say so
+            print(f"{list(norms.values()).count(0.0)} layers have a gradient of exactly 0 "
+                  "(below the smallest float), not drawn")  # fmt: skip
         return norms
 
     return _Explorer(
@@ -194,6 +201,7 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
 
     def show(lr: float, width: int, depth: int) -> tuple[Module, History]:
         model, history, X, y = train_2d(dataset, lr=lr, width=width, depth=depth, epochs=epochs)
+        loss = history.train_loss
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
         title = f"{dataset}: training accuracy {history.train_acc[-1]:.2f}"
         plotting.plot_decision_boundary(model, X, y, ax=left, resolution=100, title=title)
@@ -202,6 +210,10 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
         right.grid(alpha=0.3, which="both")
         fig.tight_layout()
         _show(fig)
+        print(
+            f"lr {lr:.3g}, width {width}, depth {depth}: training accuracy "
+            f"{history.train_acc[-1]:.2f}, loss {loss[0]:.3g} -> {loss[-1]:.3g} in {epochs} epochs"
+        )
         return model, history
 
     slow = {"continuous_update": False}  # train once per release, not on every pixel
