@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -138,12 +139,14 @@ def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interacti
         norms = gradient_norms(depth, activation, INITS[init], width=width, residual=residual)
         first, last = list(norms.values())[0], list(norms.values())[-1]
         label = f"{activation}, {init}" + (", residual" if residual else "")
-        _show(plotting.plot_gradient_norms({label: norms}))
+        with warnings.catch_warnings():  # every norm 0.0: an empty log plot, said below
+            warnings.filterwarnings("ignore", "Data has no positive values")
+            _show(plotting.plot_gradient_norms({label: norms}))
         kind = "residual" if residual else "plain"
         ratio = f"first / last = {first / last:.1e}" if last > 0 else "the last is exactly 0"
         print(
-            f"{depth} hidden {kind} layers, {activation}, init {init}: ||dL/dW|| first layer "
-            f"{first:.1e}, last layer {last:.1e}, {ratio}"
+            f"{depth} hidden {kind} layers, {activation}, init {init}:\n"
+            f"||dL/dW|| first layer {first:.1e}, last layer {last:.1e}, {ratio}"
         )
         if 0.0 in norms.values():  # a log scale cannot show them: say so
             print(f"{list(norms.values()).count(0.0)} layers have a gradient of exactly 0 "

@@ -519,7 +519,8 @@ def test_run_all_and_drive_every_control(lab, browser, notebook):
             output = explorer.locator(".widget-output")
             sync_api.expect(output).not_to_have_text("", timeout=30_000)
             tag = f"{notebook.stem}-{index}"
-            drive_explorer(page, explorer, Path(screenshots) if screenshots else None, tag)
+            moves = drive_explorer(page, explorer, Path(screenshots) if screenshots else None, tag)
+            print(f"{tag}: {'; '.join(moves)}")  # the time each move took (pytest -rP shows it)
             page.wait_for_timeout(500)  # a stray output reaches the log console after the redraw
             logged = page.evaluate(LOG_JS)
             clipped = page.evaluate(CLIPPED_JS, explorer.element_handle())
