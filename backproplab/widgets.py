@@ -263,9 +263,12 @@ def eps_explorer(
         point = eps_errors_at(f, exact, x, 10.0**log10_eps)
         fig = plotting.plot_eps_error(f, exact, x)
         ax = fig.axes[0]
-        tiny = np.finfo(float).tiny
-        ax.plot([point["eps"]] * 2, [max(point["forward_error"], tiny),
-                max(point["central_error"], tiny)], "ko", ms=8, label="this eps")  # fmt: skip
+        tiny = np.finfo(float).tiny  # an error of exactly 0 sits at the bottom of the log axis
+        # the colours of the curves; a smaller diamond on top, so that both show where they meet
+        for kind, name, color, marker, size in (("forward", "one-sided", "C0", "o", 11),
+                                                ("central", "central", "C1", "D", 7)):  # fmt: skip
+            ax.plot(point["eps"], max(point[f"{kind}_error"], tiny), marker, color=color, mec="k",
+                    ms=size, zorder=5, label=f"{name}, this eps")  # fmt: skip
         ax.legend()
         _show(fig)
         print(

@@ -8,11 +8,17 @@ and one headless Debian Chromium driven by Playwright serve the whole module.
   many code cells as in the .ipynb, that every stored image/png output is a loaded <img> in its
   cell's output area, that every markdown cell with `$...$` holds MathJax output without TeX
   errors, and that no output area shows an error (stderr/traceback or a widget error).
-- `test_run_all_and_move_the_slider`: each notebook that shows a `bl.widgets` explorer (01, 03
-  and 10) is run top to bottom, every cell runs without an error, and moving the first slider of
-  its first explorer one step changes that explorer's output, and nothing else: no entry appears
-  in JupyterLab's log console (where output lands that no cell catches, such as a figure left
-  open by an explorer's callback), and no label of the explorer's widgets is cut off.
+- `test_run_all_and_drive_every_control`: each notebook that shows a `bl.widgets` explorer (01,
+  03 and 10), and a scratch notebook showing the two that no notebook shows (`gradient_explorer`,
+  `training_explorer`, used as their docstrings say), is run top to bottom without an error. Then
+  every control of every explorer is moved as a learner would (`drive_explorer`: each slider one
+  step, to its maximum, its minimum and a middle value typed into its readout; every dropdown
+  option; each checkbox on and off). After each move the output changes within SLOW_MOVE seconds
+  and holds one picture (none piles up), no error and no NaN, and a text that names the new
+  setting (EXPECTED_TEXT). Afterwards no entry is in JupyterLab's log console (where output lands
+  that no cell catches, such as a figure left open by a callback), no widget label is cut off,
+  and the kernel answers and holds no open figure. `BACKPROPLAB_SCREENSHOTS=<folder>` saves a
+  picture of the explorer after each move, to look at.
 
 The notebooks are copies, so running them never touches the real files. The server's notebook
 setting `windowingMode` is "none" so that every cell is attached to the DOM at once (the default
