@@ -15,6 +15,7 @@ Widget state is not saved in notebooks by default: re-run the cell to see an exp
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 import warnings
@@ -98,7 +99,8 @@ def backward_stepper(root: Tensor) -> widgets.interactive:
 
     def show(step: int) -> plotting.BackwardStep:
         _show(plotting.draw_backward_step(root, step - 1, steps=steps))
-        print(steps[step - 1].describe())
+        # one sentence a line: JupyterLab breaks a long output line anywhere, even inside "-4"
+        print(re.sub(r"(?:(?<=\.)|(?<=\.\))) (?=[A-Za-z(])", "\n", steps[step - 1].describe()))
         return steps[step - 1]
 
     slider = widgets.IntSlider(value=1, min=1, max=len(steps), description="step")
@@ -205,7 +207,7 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
     def show(lr: float, width: int, depth: int) -> tuple[Module, History]:
         model, history, X, y = train_2d(dataset, lr=lr, width=width, depth=depth, epochs=epochs)
         loss = history.train_loss
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.6))  # readable when scaled down
         title = f"{dataset}: training accuracy {history.train_acc[-1]:.2f}"
         plotting.plot_decision_boundary(model, X, y, ax=left, resolution=100, title=title)
         right.plot(history.epochs, history.train_loss)
@@ -214,7 +216,7 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
         fig.tight_layout()
         _show(fig)
         print(
-            f"lr {lr:.3g}, width {width}, depth {depth}: training accuracy "
+            f"lr {lr:.3g}, width {width}, depth {depth}:\ntraining accuracy "
             f"{history.train_acc[-1]:.2f}, loss {loss[0]:.3g} -> {loss[-1]:.3g} in {epochs} epochs"
         )
         return model, history
@@ -271,10 +273,11 @@ def eps_explorer(
                     ms=size, zorder=5, label=f"{name}, this eps")  # fmt: skip
         ax.legend()
         _show(fig)
-        print(
-            f"eps = {point['eps']:.1e}: one-sided {point['forward']:.12f} "
-            f"(error {point['forward_error']:.1e}), central {point['central']:.12f} "
-            f"(error {point['central_error']:.1e}), exact {exact:.12f}"
+        print(  # short lines: JupyterLab breaks a long one anywhere, even inside a number
+            f"eps = {point['eps']:.1e}:\n"
+            f"  one-sided {point['forward']: .12f}  (error {point['forward_error']:.1e})\n"
+            f"  central   {point['central']: .12f}  (error {point['central_error']:.1e})\n"
+            f"  exact     {exact: .12f}"
         )
         return point
 

@@ -368,7 +368,7 @@ EXPECTED_TEXT = {
     ),
     ("activation", "depth", "init", "residual"): lambda v: depth_text(v, "residual"),
     ("depth", "lr", "width"): lambda v: [
-        f"lr {number(v['lr']):.3g}, width {v['width']}, depth {v['depth']}: training accuracy"
+        f"lr {number(v['lr']):.3g}, width {v['width']}, depth {v['depth']}:\ntraining accuracy"
     ],
 }
 

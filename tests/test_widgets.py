@@ -138,7 +138,7 @@ def test_training_explorer_at_its_extremes_says_what_it_shows():
         control(w, name).value = value
         lr, width, depth = (control(w, n).value for n in ("lr", "width", "depth"))
         text = shown_text(w)
-        assert f"lr {lr:.3g}, width {width}, depth {depth}: training accuracy" in text
+        assert f"lr {lr:.3g}, width {width}, depth {depth}:\ntraining accuracy" in text
         _, history = w.result
         assert len(history.train_loss) == 60 and np.all(np.isfinite(history.train_loss))
         assert f"{history.train_acc[-1]:.2f}" in text
