@@ -134,8 +134,9 @@ def gradient_norms(
 
 def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interactive:
     """Depth, activation, initialisation and skip connections -> the gradient norm of every
-    layer at initialisation (log scale): watch gradients vanish or explode as depth grows.
-    ``.result`` is the dict of norms from ``gradient_norms``."""
+    layer at initialisation (log scale) and those of the first and last layer in numbers: watch
+    gradients vanish or explode as depth grows. ``.result`` is the dict of norms from
+    ``gradient_norms``."""
 
     def show(depth: int, activation: str, init: str, residual: bool) -> dict[str, float]:
         norms = gradient_norms(depth, activation, INITS[init], width=width, residual=residual)
@@ -201,8 +202,9 @@ def train_2d(
 
 
 def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.interactive:
-    """Learning rate, width and depth -> a freshly trained MLP's decision boundary and its loss
-    curve (training runs when a slider is released). ``.result`` is ``(model, history)``."""
+    """Learning rate, width and depth -> a freshly trained MLP's decision boundary, its loss
+    curve and a line with its final accuracy and loss (training runs when a slider is released).
+    ``.result`` is ``(model, history)``."""
 
     def show(lr: float, width: int, depth: int) -> tuple[Module, History]:
         model, history, X, y = train_2d(dataset, lr=lr, width=width, depth=depth, epochs=epochs)
