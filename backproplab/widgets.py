@@ -15,8 +15,10 @@ Widget state is not saved in notebooks by default: re-run the cell to see an exp
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -97,7 +99,8 @@ def backward_stepper(root: Tensor) -> widgets.interactive:
 
     def show(step: int) -> plotting.BackwardStep:
         _show(plotting.draw_backward_step(root, step - 1, steps=steps))
-        print(steps[step - 1].describe())
+        # one sentence a line: JupyterLab breaks a long output line anywhere, even inside "-4"
+        print(re.sub(r"(?:(?<=\.)|(?<=\.\))) (?=[A-Za-z(])", "\n", steps[step - 1].describe()))
         return steps[step - 1]
 
     slider = widgets.IntSlider(value=1, min=1, max=len(steps), description="step")
@@ -131,16 +134,26 @@ def gradient_norms(
 
 def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interactive:
     """Depth, activation, initialisation and skip connections -> the gradient norm of every
-    layer at initialisation (log scale): watch gradients vanish or explode as depth grows.
-    ``.result`` is the dict of norms from ``gradient_norms``."""
+    layer at initialisation (log scale) and those of the first and last layer in numbers: watch
+    gradients vanish or explode as depth grows. ``.result`` is the dict of norms from
+    ``gradient_norms``."""
 
     def show(depth: int, activation: str, init: str, residual: bool) -> dict[str, float]:
         norms = gradient_norms(depth, activation, INITS[init], width=width, residual=residual)
-        values = list(norms.values())
+        first, last = list(norms.values())[0], list(norms.values())[-1]
         label = f"{activation}, {init}" + (", residual" if residual else "")
-        title = f"gradient norm per layer: first / last = {values[0] / values[-1]:.3g}"
-        fig = plotting.plot_gradient_norms({label: norms}, title=title)
-        _show(fig)
+        with warnings.catch_warnings():  # every norm 0.0: an empty log plot, said below
+            warnings.filterwarnings("ignore", "Data has no positive values")
+            _show(plotting.plot_gradient_norms({label: norms}))
+        kind = "residual" if residual else "plain"
+        ratio = f"first / last = {first / last:.1e}" if last > 0 else "the last is exactly 0"
+        print(
+            f"{depth} hidden {kind} layers, {activation}, init {init}:\n"
+            f"||dL/dW|| first layer {first:.1e}, last layer {last:.1e}, {ratio}"
+        )
+        if 0.0 in norms.values():  # a log scale cannot show them: say so
+            print(f"{list(norms.values()).count(0.0)} layers have a gradient of exactly 0 "
+                  "(below the smallest float), not drawn")  # fmt: skip
         return norms
 
     return _Explorer(
@@ -189,12 +202,14 @@ def train_2d(
 
 
 def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.interactive:
-    """Learning rate, width and depth -> a freshly trained MLP's decision boundary and its loss
-    curve (training runs when a slider is released). ``.result`` is ``(model, history)``."""
+    """Learning rate, width and depth -> a freshly trained MLP's decision boundary, its loss
+    curve and a line with its final accuracy and loss (training runs when a slider is released).
+    ``.result`` is ``(model, history)``."""
 
     def show(lr: float, width: int, depth: int) -> tuple[Module, History]:
         model, history, X, y = train_2d(dataset, lr=lr, width=width, depth=depth, epochs=epochs)
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        loss = history.train_loss
+        fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.6))  # readable when scaled down
         title = f"{dataset}: training accuracy {history.train_acc[-1]:.2f}"
         plotting.plot_decision_boundary(model, X, y, ax=left, resolution=100, title=title)
         right.plot(history.epochs, history.train_loss)
@@ -202,6 +217,10 @@ def training_explorer(dataset: str = "moons", epochs: int = 60) -> widgets.inter
         right.grid(alpha=0.3, which="both")
         fig.tight_layout()
         _show(fig)
+        print(
+            f"lr {lr:.3g}, width {width}, depth {depth}:\ntraining accuracy "
+            f"{history.train_acc[-1]:.2f}, loss {loss[0]:.3g} -> {loss[-1]:.3g} in {epochs} epochs"
+        )
         return model, history
 
     slow = {"continuous_update": False}  # train once per release, not on every pixel
@@ -248,15 +267,19 @@ def eps_explorer(
         point = eps_errors_at(f, exact, x, 10.0**log10_eps)
         fig = plotting.plot_eps_error(f, exact, x)
         ax = fig.axes[0]
-        tiny = np.finfo(float).tiny
-        ax.plot([point["eps"]] * 2, [max(point["forward_error"], tiny),
-                max(point["central_error"], tiny)], "ko", ms=8, label="this eps")  # fmt: skip
+        tiny = np.finfo(float).tiny  # an error of exactly 0 sits at the bottom of the log axis
+        # the colours of the curves; a smaller diamond on top, so that both show where they meet
+        for kind, name, color, marker, size in (("forward", "one-sided", "C0", "o", 11),
+                                                ("central", "central", "C1", "D", 7)):  # fmt: skip
+            ax.plot(point["eps"], max(point[f"{kind}_error"], tiny), marker, color=color, mec="k",
+                    ms=size, zorder=5, label=f"{name}, this eps")  # fmt: skip
         ax.legend()
         _show(fig)
-        print(
-            f"eps = {point['eps']:.1e}: one-sided {point['forward']:.12f} "
-            f"(error {point['forward_error']:.1e}), central {point['central']:.12f} "
-            f"(error {point['central_error']:.1e}), exact {exact:.12f}"
+        print(  # short lines: JupyterLab breaks a long one anywhere, even inside a number
+            f"eps = {point['eps']:.1e}:\n"
+            f"  one-sided {point['forward']: .12f}  (error {point['forward_error']:.1e})\n"
+            f"  central   {point['central']: .12f}  (error {point['central_error']:.1e})\n"
+            f"  exact     {exact: .12f}"
         )
         return point
 

@@ -8,11 +8,17 @@ and one headless Debian Chromium driven by Playwright serve the whole module.
   many code cells as in the .ipynb, that every stored image/png output is a loaded <img> in its
   cell's output area, that every markdown cell with `$...$` holds MathJax output without TeX
   errors, and that no output area shows an error (stderr/traceback or a widget error).
-- `test_run_all_and_move_the_slider`: each notebook that shows a `bl.widgets` explorer (01, 03
-  and 10) is run top to bottom, every cell runs without an error, and moving the first slider of
-  its first explorer one step changes that explorer's output, and nothing else: no entry appears
-  in JupyterLab's log console (where output lands that no cell catches, such as a figure left
-  open by an explorer's callback), and no label of the explorer's widgets is cut off.
+- `test_run_all_and_drive_every_control`: each notebook that shows a `bl.widgets` explorer (01,
+  03 and 10), and a scratch notebook showing the two that no notebook shows (`gradient_explorer`,
+  `training_explorer`, used as their docstrings say), is run top to bottom without an error. Then
+  every control of every explorer is moved as a learner would (`drive_explorer`: each slider one
+  step, to its maximum, its minimum and a middle value typed into its readout; every dropdown
+  option; each checkbox on and off). After each move the output changes within SLOW_MOVE seconds
+  and holds one picture (none piles up), no error and no NaN, and a text that names the new
+  setting (EXPECTED_TEXT). Afterwards no entry is in JupyterLab's log console (where output lands
+  that no cell catches, such as a figure left open by a callback), no widget label is cut off,
+  and the kernel answers and holds no open figure. `BACKPROPLAB_SCREENSHOTS=<folder>` saves a
+  picture of the explorer after each move, to look at.
 
 The notebooks are copies, so running them never touches the real files. The server's notebook
 setting `windowingMode` is "none" so that every cell is attached to the DOM at once (the default
@@ -79,6 +85,7 @@ def lab(tmp_path_factory):
         shutil.copy(notebook, root / notebook.name)
     for notebook in WIDGET_NOTEBOOKS:
         shutil.copy(notebook, root / RUN_ALL_DIR / notebook.name)
+    write_scratch_notebook(root / RUN_ALL_DIR)
     for folder in (root, root / RUN_ALL_DIR):  # the learner's engine, imported by the notebooks
         shutil.copy(NOTEBOOKS / "mygrad.py", folder / "mygrad.py")
     page_config = {  # window.jupyterapp for the test (as galata does); no news pop-up
@@ -300,9 +307,192 @@ def test_every_explorer_notebook_is_run_in_the_browser():
     assert {"01", "03", "10"} <= names, f"notebooks with widget explorers: {sorted(names)}"
 
 
-@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda nb: nb.stem)
-def test_run_all_and_move_the_slider(lab, browser, notebook):
+# In the page: what an explorer's output area shows now, as one string that changes whenever the
+# text or any picture does (a 32-bit hash of each image's data URL, not the URL itself).
+SHOWN_JS = """(output) => {
+  const hash = (s) => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    return h; };
+  return output.innerText + '|' + [...output.querySelectorAll('img')].map(i => hash(i.src)).join(',');
+}"""
+
+# In the page: the explorer's controls as a learner reads them (label -> value shown), and what
+# its output area holds.
+STATE_JS = """(explorer) => {
+  const values = {};
+  for (const control of explorer.querySelectorAll('.widget-slider, .widget-dropdown, .widget-checkbox')) {
+    const label = control.querySelector('.widget-label-basic span')  // a checkbox's own label
+      || control.querySelector('.widget-label');
+    const name = label.innerText.trim();
+    const readout = control.querySelector('.widget-readout');
+    const select = control.querySelector('select');
+    const box = control.querySelector('input[type=checkbox]');
+    values[name] = readout ? readout.innerText.trim() : select ? select.selectedOptions[0].text.replace(/\u00a0/g, ' ')
+      : box ? box.checked : null;
+  }
+  const output = explorer.querySelector('.widget-output');
+  return {
+    values,
+    text: output.innerText,
+    images: [...output.querySelectorAll('img')].length,
+    loaded: [...output.querySelectorAll('img')].filter(i => i.complete && i.naturalWidth > 0).length,
+    errors: [...output.querySelectorAll('.jp-OutputArea-output')]
+      .filter(o => o.dataset.mimeType === 'application/vnd.jupyter.stderr'
+        || /Traceback|Error/.test(o.innerText)).map(o => o.innerText.slice(0, 500)),
+  };
+}"""
+
+
+def number(readout: str) -> float:
+    """A slider's readout as a number (ipywidgets writes a minus sign, not a hyphen)."""
+    return float(readout.replace("\u2212", "-"))
+
+
+def eps_text(values: dict) -> list[str]:
+    return [f"eps = {10.0 ** number(values['log10 eps']):.1e}:"]
+
+
+def depth_text(values: dict, residual: str) -> list[str]:
+    kind = "residual" if values[residual] else "plain"
+    return [
+        f"{values['depth']} hidden {kind} layers, {values['activation']}, init {values['init']}:"
+    ]
+
+
+# What each explorer's text must say for the values its controls show, told apart by the labels
+# of its controls: the text follows every control, so a stale output is caught.
+EXPECTED_TEXT = {
+    ("step",): lambda v: [f"Step {v['step']}:"],
+    ("log10 eps",): eps_text,
+    ("activation", "depth", "init", "skip connections (notebook 11)"): lambda v: depth_text(
+        v, "skip connections (notebook 11)"
+    ),
+    ("activation", "depth", "init", "residual"): lambda v: depth_text(v, "residual"),
+    ("depth", "lr", "width"): lambda v: [
+        f"lr {number(v['lr']):.3g}, width {v['width']}, depth {v['depth']}:\ntraining accuracy"
+    ],
+}
+
+# A scratch notebook for the explorers that no notebook shows, used as their docstrings say.
+SCRATCH = "package_explorers.ipynb"
+SCRATCH_CELLS = [
+    "import backproplab as bl",
+    "bl.widgets.gradient_explorer()",
+    "bl.widgets.training_explorer()",
+]
+RUN_ALL_NOTEBOOKS = [*WIDGET_NOTEBOOKS, NOTEBOOKS / SCRATCH]
+SLOW_MOVE = 5.0  # seconds a move may take (the slowest measured: 0.3 s on 2 busy cores)
+
+
+def write_scratch_notebook(folder: Path) -> None:
+    cells = [
+        {"cell_type": "code", "execution_count": None, "id": f"cell{i}", "metadata": {},
+         "outputs": [], "source": source}
+        for i, source in enumerate(SCRATCH_CELLS)
+    ]  # fmt: skip
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (folder / SCRATCH).write_text(json.dumps(notebook))
+
+
+def drive_explorer(page, explorer, screenshots: Path | None, tag: str) -> list[str]:
+    """Move every control of one explorer as a learner would: each slider one step, to its
+    maximum, its minimum and a middle value (typed into its readout); each dropdown through its
+    options; each checkbox on and off. After each move, wait for the output to change and check
+    it. Returns a line per move: the control, its new value and the seconds the output took."""
+    output = explorer.locator(".widget-output")
+    state = page.evaluate(STATE_JS, explorer.element_handle())
+    labels = tuple(sorted(state["values"]))
+    assert labels in EXPECTED_TEXT, f"an explorer with unknown controls {labels}"
+    expected_text = EXPECTED_TEXT[labels]
+    moves: list[str] = []
+
+    def moved(control: str, act) -> None:
+        before = page.evaluate(SHOWN_JS, output.element_handle())
+        started = time.monotonic()
+        act()
+        page.wait_for_function(
+            f"([el, old]) => ({SHOWN_JS})(el) !== old && el.innerText.trim() !== ''"
+            " && [...el.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 0)",
+            arg=[output.element_handle(), before],
+            timeout=SLOW_MOVE * 3 * 1000,
+        )
+        seconds = time.monotonic() - started
+        state = page.evaluate(STATE_JS, explorer.element_handle())
+        moves.append(f"{control} = {state['values'][control]}: {seconds:.1f} s")
+        where = f"{tag}, after {control} -> {state['values'][control]}"
+        if screenshots is not None:
+            explorer.screenshot(
+                path=str(screenshots / f"{tag}-{control}-{state['values'][control]}.png")
+            )
+        assert state["errors"] == [], f"{where}: an error in the output: {state['errors']}"
+        assert state["images"] == state["loaded"] == 1, f"{where}: {state['images']} pictures"
+        missing = [t for t in expected_text(state["values"]) if t not in state["text"]]
+        assert missing == [], f"{where}: the text does not say {missing}: {state['text']!r}"
+        assert not re.search(r"\b(nan|inf)\b", state["text"]), f"{where}: {state['text']!r}"
+        assert seconds < SLOW_MOVE, f"{where}: the output took {seconds:.1f} s ({moves})"
+
+    for slider in explorer.locator(".widget-slider").all():
+        name = slider.locator(".widget-label").inner_text().strip()
+        handle = slider.locator(".noUi-handle").first
+        low, high, now = (float(handle.get_attribute(a)) for a in
+                          ("aria-valuemin", "aria-valuemax", "aria-valuenow"))  # fmt: skip
+        readout = slider.locator(".widget-readout")
+        log_scale = abs(number(readout.inner_text()) - now) > 1e-9  # the readout shows base ** now
+        handle.scroll_into_view_if_needed()
+
+        def press(key: str, h=handle) -> None:
+            h.focus()
+            page.keyboard.press(key)
+
+        if now < high:  # the first thing a learner tries: one step to the right
+            moved(name, lambda: press("ArrowRight"))
+        if float(handle.get_attribute("aria-valuenow")) < high:
+            moved(name, lambda: press("End"))
+        moved(name, lambda: press("Home"))
+        middle = (low + high) / 2
+        if log_scale:
+            typed = f"{10**middle:g}"
+        elif "." in readout.inner_text():  # a float slider
+            typed = f"{middle:g}"
+        else:
+            typed = f"{round(middle)}"
+        if round(middle) not in (low, high):  # not on a slider of two positions
+
+            def type_middle(r=readout, text=typed):
+                r.click()
+                page.keyboard.press("Control+A")
+                page.keyboard.type(text)
+                page.keyboard.press("Enter")
+
+            moved(name, type_middle)
+    for dropdown in explorer.locator(".widget-dropdown").all():
+        name = dropdown.locator(".widget-label").inner_text().strip()
+        select = dropdown.locator("select")
+        current = select.evaluate("s => s.selectedOptions[0].text")
+        for option in [o for o in select.locator("option").all_inner_texts() if o != current]:
+            moved(name, lambda s=select, o=option: s.select_option(label=o))
+    for checkbox in explorer.locator(".widget-checkbox").all():
+        name = checkbox.locator(".widget-label-basic span").inner_text().strip()
+        box = checkbox.locator("input[type=checkbox]")
+        moved(name, lambda b=box: b.click())
+        moved(name, lambda b=box: b.click())
+    return moves
+
+
+@pytest.mark.parametrize("notebook", RUN_ALL_NOTEBOOKS, ids=lambda nb: nb.stem)
+def test_run_all_and_drive_every_control(lab, browser, notebook):
+    """Run the notebook, then move every control of every explorer in it (`drive_explorer`):
+    each move changes the output, which then holds one picture, no error, no NaN, and a text
+    that names the new setting, within SLOW_MOVE seconds. Afterwards: nothing in the log console,
+    no label cut off, and the kernel answers and holds no figure left open."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    screenshots = os.environ.get("BACKPROPLAB_SCREENSHOTS")
+    if screenshots:
+        Path(screenshots).mkdir(parents=True, exist_ok=True)
     try:
         # a workspace of its own, reset: not the tabs the rendering tests left open (each would
         # start a kernel and slow this page down)
@@ -327,27 +517,37 @@ def test_run_all_and_move_the_slider(lab, browser, notebook):
         errors = [(i, c["errors"]) for i, c in enumerate(cells) if c["errors"]]
         assert errors == [], f"cells with errors after run-all: {errors}"
 
-        explorer = page.locator(".jp-NotebookPanel:visible .widget-interact").first
-        explorer.wait_for(timeout=30_000)
-        output = explorer.locator(".widget-output")
-        sync_api.expect(output).not_to_have_text("", timeout=30_000)
-        before = output.inner_text()
-        handle = explorer.locator(".widget-slider .noUi-handle").first
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        page.keyboard.press("ArrowRight")  # one step of the first slider
-        page.wait_for_function(
-            "([el, old]) => el.innerText.trim() !== '' && el.innerText !== old",
-            arg=[output.element_handle(), before],
-            timeout=30_000,
+        explorers = page.locator(".jp-NotebookPanel:visible .widget-interact")
+        explorers.first.wait_for(timeout=30_000)
+        expected = 2 if notebook.name == SCRATCH else 1
+        assert explorers.count() == expected
+        for index, explorer in enumerate(explorers.all()):
+            output = explorer.locator(".widget-output")
+            sync_api.expect(output).not_to_have_text("", timeout=30_000)
+            tag = f"{notebook.stem}-{index}"
+            moves = drive_explorer(page, explorer, Path(screenshots) if screenshots else None, tag)
+            print(f"{tag}: {'; '.join(moves)}")  # the time each move took (pytest -rP shows it)
+            page.wait_for_timeout(500)  # a stray output reaches the log console after the redraw
+            logged = page.evaluate(LOG_JS)
+            clipped = page.evaluate(CLIPPED_JS, explorer.element_handle())
+            assert logged == [], (
+                f"{tag}: moving the controls logged output no cell caught: {logged}"
+            )
+            assert clipped == [], f"{tag}: widget labels cut off: {clipped}"
+        # The kernel still answers, and no explorer left a figure open (they pile up unseen).
+        open_figures = page.evaluate(
+            """async () => {
+              const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+              const future = kernel.requestExecute({code:
+                'import matplotlib.pyplot as plt; print(len(plt.get_fignums()))',
+                silent: false, store_history: false});
+              let text = '';
+              future.onIOPub = (msg) => { if (msg.header.msg_type === 'stream') text += msg.content.text; };
+              await future.done;
+              return text.trim();
+            }"""
         )
-        after = output.inner_text()
-        assert after != before and after.strip()
-        page.wait_for_timeout(1000)  # a stray output reaches the log console after the redraw
-        logged = page.evaluate(LOG_JS)
-        clipped = page.evaluate(CLIPPED_JS, explorer.element_handle())
-        assert logged == [], f"moving the slider logged output that no cell caught: {logged}"
-        assert clipped == [], f"widget labels cut off: {clipped}"
+        assert open_figures == "0", f"figures left open in the kernel: {open_figures}"
     finally:
         close_notebook(page)
         page.close()

@@ -92,3 +92,67 @@ def test_eps_explorer_shows_both_kinds_of_error():
     control(w, "log10 eps").value = 0
     assert w.result["forward_error"] > 0.5  # truncation error ~ f''(x) eps / 2
     assert np.isclose(w.result["forward"], np.e**2 - np.e)
+
+
+def shown_text(w) -> str:
+    """What an explorer printed into its output area; an exception there fails the test."""
+    streams = {o["name"]: o["text"] for o in w.out.outputs if o["output_type"] == "stream"}
+    assert "stderr" not in streams, streams["stderr"]  # a traceback, shown where the picture is
+    return streams.get("stdout", "")
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("init", list(widgets.INITS))
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu"])
+def test_gradient_explorer_at_its_extremes_says_what_it_shows(activation, init, residual):
+    w = widgets.gradient_explorer()
+    control(w, "activation").value = activation
+    control(w, "init").value = init
+    control(w, "residual").value = residual
+    for depth in (1, control(w, "depth").max):
+        control(w, "depth").value = depth
+        kind = "residual" if residual else "plain"
+        assert f"{depth} hidden {kind} layers, {activation}, init {init}:" in shown_text(w)
+        norms = np.array(list(w.result.values()))
+        assert len(norms) == depth + 2 and np.all(np.isfinite(norms)) and np.all(norms > 0)
+
+
+@pytest.mark.filterwarnings("error")
+def test_gradient_explorer_says_when_a_norm_is_exactly_zero():
+    # 200 layers of std 0.01: the signal underflows to 0.0; this raised ZeroDivisionError
+    w = widgets.gradient_explorer(max_depth=200)
+    control(w, "init").value = "small (std 0.01)"
+    control(w, "activation").value = "relu"
+    control(w, "depth").value = 200
+    text = shown_text(w)
+    assert list(w.result.values())[-1] == 0.0
+    assert "the last is exactly 0" in text and "layers have a gradient of exactly 0" in text
+
+
+@pytest.mark.filterwarnings("error")
+def test_training_explorer_at_its_extremes_says_what_it_shows():
+    w = widgets.training_explorer("spirals")
+    for name, value in [("lr", 1.0), ("lr", 1e-4), ("width", 64), ("depth", 4), ("width", 2),
+                        ("depth", 1)]:  # fmt: skip
+        control(w, name).value = value
+        lr, width, depth = (control(w, n).value for n in ("lr", "width", "depth"))
+        text = shown_text(w)
+        assert f"lr {lr:.3g}, width {width}, depth {depth}:\ntraining accuracy" in text
+        _, history = w.result
+        assert len(history.train_loss) == 60 and np.all(np.isfinite(history.train_loss))
+        assert f"{history.train_acc[-1]:.2f}" in text
+
+
+@pytest.mark.filterwarnings("error")
+def test_eps_explorer_and_stepper_at_their_extremes():
+    w = widgets.eps_explorer(np.sin, exact=np.cos(1.0))
+    for value in (-15, 0):
+        control(w, "log10 eps").value = value
+        assert f"eps = {10.0**value:.1e}:" in shown_text(w)
+        assert np.all(np.isfinite(list(w.result.values())))
+    x, *_, L = seed_graph()
+    w = widgets.backward_stepper(L)
+    for value in (control(w, "step").max, control(w, "step").min):
+        control(w, "step").value = value
+        assert f"Step {value}:" in shown_text(w)
