@@ -188,6 +188,8 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
             f"shape {shape}; pass integer class indices of shape {shape[:-1]} or "
             f"rows of class probabilities of shape {shape}{_float_labels_hint(labels, y, shape)}"
         )
+    elif y.size and y.min() < 0:  # a negative "probability" makes the loss meaningless
+        raise ValueError(f"cross_entropy: probability rows must be >= 0, got {y.min():g}")
     if y.size == 0:
         raise ValueError("cross_entropy: the batch is empty")
     with np.errstate(over="ignore", invalid="ignore"):  # said below, not warned

@@ -297,3 +297,14 @@ def test_an_activation_given_as_the_function_bl_relu_says_pass_a_name_or_a_modul
         nn.MLP([2, 4, 2], activation=bl.relu)
     assert isinstance(nn.MLP([2, 4, 2], activation=lambda: nn.LeakyReLU(0.2)).layers[1],
                       nn.LeakyReLU)  # fmt: skip
+
+
+def test_cross_entropy_refuses_probability_rows_with_a_negative_entry():
+    # a target row of (1.2, -0.2) gave a loss that could be negative, without a word
+    logits = bl.Tensor([[2.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    with pytest.raises(
+        ValueError, match=r"^cross_entropy: probability rows must be >= 0, got -0.2$"
+    ):
+        bl.cross_entropy(logits, np.array([[1.2, -0.2], [0.0, 1.0]]))
+    smoothed = np.array([[0.9, 0.1], [0.1, 0.9]])  # label smoothing: still fine
+    assert np.isfinite(bl.cross_entropy(logits, smoothed).item())
