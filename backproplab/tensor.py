@@ -72,7 +72,7 @@ class Tensor:
                     "them (its gradient would stop here); use the tensor itself (bl.stack for a "
                     "list), or t.detach() for a constant copy"
                 )
-        array = np.asarray(data.data if isinstance(data, Tensor) else data)
+        array = np.array(data.data) if isinstance(data, Tensor) else np.asarray(data)  # a copy
         if array.dtype.kind != "f" or dtype is not None:  # gradients need floating point
             array = _floats(data, array, dtype)
         if requires_grad:  # a copy of its own: an update in place (an optimizer step) must

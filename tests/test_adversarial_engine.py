@@ -217,6 +217,20 @@ def test_a_tensor_made_from_a_tensor_that_requires_grad_is_refused_not_cut_from_
         np.testing.assert_array_equal(wrap(w * 3).data, [3.0, 6.0])
 
 
+def test_a_tensor_made_from_a_tensor_is_a_snapshot_of_its_values():
+    # "the weights before training" made inside no_grad shared the parameter's memory, so it
+    # followed every optimizer step
+    w, c = leaf([1.0, 2.0]), bl.Tensor([5.0, 6.0])
+    with bl.no_grad():
+        before = bl.Tensor(w)
+    copy_of_c = bl.Tensor(c)
+    with bl.no_grad():
+        w -= 1.0  # an update in place, as an optimizer step makes
+    c.data[0] = 0.0
+    np.testing.assert_array_equal(before.data, [1.0, 2.0])
+    np.testing.assert_array_equal(copy_of_c.data, [5.0, 6.0])
+
+
 @pytest.mark.parametrize(
     "fn",
     [
