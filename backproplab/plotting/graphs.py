@@ -361,7 +361,8 @@ def _draw_boxes(
     Straight arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes'
     edges; the few that would cross a box, or repeat an edge, are drawn as arcs. The figure
     is as wide as the graph up to ``MAX_WIDTH``; a wider graph is drawn smaller, down to
-    ``MIN_SCALE`` (6-point text), and past that the figure grows.
+    ``MIN_SCALE`` (6-point text), and past that the figure grows. In a given ``ax`` the drawing
+    is centred and made as small as it must be to fit.
     """
     by_key = {(names[s], names[d]): k for k, (s, d) in enumerate(edges)}
     labels = {by_key[key]: text for key, text in (edge_labels or {}).items() if key in by_key}
@@ -382,6 +383,14 @@ def _draw_boxes(
     if ax is None:
         fig = plt.figure(figsize=(width * scale, (height + top) * scale))
         ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
+    else:  # a given axes: the drawing, centred, at the scale that fits it (one unit = `scale`
+        box = ax.get_position()  # inches both ways, so arrows still end at the boxes' edges)
+        room_x = box.width * ax.figure.get_figwidth()
+        room_y = box.height * ax.figure.get_figheight()
+        scale = min(scale, room_x / width, room_y / height)
+        mid_x, mid_y = (left + right) / 2, (low + high) / 2
+        left, right = mid_x - room_x / scale / 2, mid_x + room_x / scale / 2
+        low, high = mid_y - room_y / scale / 2, mid_y + room_y / scale / 2
     fig = ax.figure
     straight = []
     for (a, b), bend in zip(p.segments, p.bends):
