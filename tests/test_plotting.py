@@ -104,7 +104,7 @@ def test_draw_graph_summarises_tensors():
     L = (X @ W).sum()
     L.backward()
     text = texts_by_name(plotting.draw_graph(L))
-    assert text["X"] == "X\nvalue (2, 3) |7.42|"  # sqrt(0+1+4+9+16+25) = 7.416
+    assert text["X"] == "X (2, 3)\nvalue |7.42|"  # sqrt(0+1+4+9+16+25) = 7.416; shape once
     assert text["W"] == "W\nvalue [1, 1, 1]\ngrad [3, 5, 7]"  # X^T (1, 1): column sums
 
 
@@ -193,6 +193,93 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
     assert first["x"] == "x\nvalue -2"  # x's gradient has not arrived yet at step 1
     with pytest.raises(IndexError, match="there are 2"):
         plotting.draw_backward_step(L, 2)
+
+
+def _mlp_loss(name=None):
+    """A 2-layer MLP written out (X W1^T + b1, tanh, W2^T) with a cross-entropy loss, batch 5."""
+    rng = np.random.default_rng(0)
+    X = bl.Tensor(rng.normal(size=(5, 3)), name="X")
+    W1 = bl.Tensor(rng.normal(size=(4, 3)), requires_grad=True, name="W1")
+    b1 = bl.Tensor(np.zeros(4), requires_grad=True, name="b1")
+    W2 = bl.Tensor(rng.normal(size=(3, 4)), requires_grad=True, name="W2")
+    L = bl.cross_entropy((X @ W1.T + b1).tanh() @ W2.T, np.array([0, 1, 2, 0, 1]))
+    if name:
+        L.name = name
+    return L
+
+
+def _fan_out_loss():
+    x = bl.Tensor(1.5, requires_grad=True, name="x")
+    return (x * 2 + x.tanh()) * (x * x)  # x feeds four edges, one of them twice
+
+
+def _drawn_boxes(fig):
+    """The rendered extents (pixels) of the node boxes and of the edge labels."""
+    fig.canvas.draw()
+    nodes, labels = {}, {}
+    for t in fig.axes[0].texts:
+        box = (t.get_bbox_patch() or t).get_window_extent()  # a label's background, if any
+        (labels if t.get_gid().startswith("edge:") else nodes)[t.get_gid()] = box
+    return nodes, labels
+
+
+@pytest.mark.parametrize("graph", ["mlp", "fan_out"])
+def test_edge_labels_never_cover_a_box(graph):
+    # before: on a short edge "(5, 3) |0.165|" was written over the box of W1
+    L = _mlp_loss() if graph == "mlp" else _fan_out_loss()
+    steps = plotting.backward_steps(L)
+    n_labels = 0
+    for k in range(len(steps)):
+        nodes, labels = _drawn_boxes(plotting.draw_backward_step(L, k, steps=steps))
+        n_labels += len(labels)
+        for edge, label in labels.items():
+            for name, box in nodes.items():
+                assert not label.overlaps(box), f"step {k + 1}: {edge} covers {name}"
+        for a, b in [(a, b) for a in labels for b in labels if a < b]:
+            assert not labels[a].overlaps(labels[b]), f"step {k + 1}: {a} covers {b}"
+        plt.close("all")
+    assert n_labels >= len(steps)  # every step labels at least one edge
+
+
+def test_a_wide_graph_fits_a_notebook_with_readable_text():
+    # before: the MLP's step-through was 15.6 in (1560 px) wide, shrunk to fit a notebook
+    L = _mlp_loss()
+    fig = plotting.draw_backward_step(L, 3)
+    assert fig.get_figwidth() <= 10.0  # inches: 1000 px, a notebook's width
+    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 6.0
+    small = plotting.draw_graph(seed_graph()[-1])  # a small graph keeps its full size
+    assert {t.get_fontsize() for t in small.axes[0].texts} == {8.0}
+    assert small.get_figwidth() < 8
+
+
+def test_boxes_stay_narrow_and_stay_put_from_step_to_step():
+    L = _mlp_loss()
+    steps = plotting.backward_steps(L)
+    first = plotting.draw_backward_step(L, 0, steps=steps)
+    last = plotting.draw_backward_step(L, len(steps) - 1, steps=steps)
+    where = [{t.get_gid(): t.get_position() for t in f.axes[0].texts if ":" not in t.get_gid()}
+             for f in (first, last)]  # fmt: skip
+    assert where[0] == where[1]  # the step-through does not move the boxes
+    assert first.get_size_inches().tolist() == last.get_size_inches().tolist()
+    b1 = texts_by_name(last)["b1"]  # a list of four gradients, broken after commas
+    assert b1.startswith("b1\nvalue [0, 0, 0, 0]\ngrad [")
+    assert max(map(len, b1.split("\n"))) <= 18
+    assert texts_by_name(last)["tanh1"].startswith("tanh1 (5, 4)\nvalue |")  # not "tanh1 = tanh"
+
+
+def test_an_unnamed_loss_is_called_L():
+    # before: "upstream dcross_entropy1/dtranspose1"
+    steps = plotting.backward_steps(_mlp_loss())
+    assert steps[0].node == "L" and steps[0].describe().startswith("Step 1: L = cross_entropy(")
+    assert "upstream dL/dtranspose1 = " in steps[-1].describe()
+    assert "downstream dL/dW1 = " in steps[-1].describe()
+    assert plotting.graph_layout(_mlp_loss()).names[-1] == "L"
+    assert texts_by_name(plotting.draw_graph(_fan_out_loss()))["L"].startswith("L = mul\n")
+    assert plotting.backward_steps(_mlp_loss(name="loss"))[-1].root == "loss"  # the learner's
+    L = bl.Tensor(2.0, requires_grad=True, name="L")  # "L" taken: the root keeps its op name
+    assert plotting.graph_layout(L * 3).names == ["L", "const1", "mul1"]
+    y = bl.Tensor(np.ones(3), requires_grad=True, name="x") * 2  # not a scalar: not a loss
+    assert plotting.graph_layout(y).names[-1] == "mul1"
 
 
 # ---------------------------------------------------------------------------- big graphs

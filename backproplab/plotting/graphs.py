@@ -9,6 +9,7 @@ same on every run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -66,6 +67,17 @@ def node_names(nodes: Sequence[Tensor], model: Module | None = None) -> list[str
                 break
         names.append(candidate)
         used.add(candidate)
+    return names
+
+
+def _names(nodes: Sequence[Tensor], model: Module | None = None) -> list[str]:
+    """``node_names``, except that an unnamed scalar root (the last node) is called "L": the
+    curriculum's name for the loss, so the step-through writes dL/dW and the picture has an L.
+    A name the learner gave is kept, and so is the op name when another node is already "L"."""
+    names = node_names(nodes, model)
+    root = nodes[-1]
+    if root.op is not None and not root.name and root.data.size == 1 and "L" not in names:
+        names[-1] = "L"
     return names
 
 
@@ -139,7 +151,7 @@ def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
         shift = sum(p - h for p, (h, _) in zip(placed, wanted)) / len(placed)  # share the push
         for (_, i), r in zip(wanted, placed):
             row[i] = r - shift
-    names = node_names(nodes, model)
+    names = _names(nodes, model)
     # y grows upward in matplotlib: the first of a column goes on top
     return GraphLayout(nodes, names, col, [-r for r in row], edges)
 
@@ -151,14 +163,38 @@ def _own_grad(root: Tensor, t: Tensor) -> np.ndarray | None:
     return t.grad if root.grad is not None else None
 
 
+_SUMMARY = re.compile(r"(\(.*\)) (\|.*\|)")  # format_array's "(5, 4) |5.92|"
+_WIDE = 18  # characters: a longer line of numbers is broken after a comma
+
+
 def _node_text(name: str, t: Tensor, grad: np.ndarray | None, show_grad: bool) -> str:
+    """A box's text: the name (and op), the value and the gradient. A big tensor's shape is
+    written once, in the first line ("tanh1 (5, 4)", then "value |3.18|", its norm), and a long
+    list of numbers is broken over lines, so that boxes stay narrow."""
     head = name if t.op is None else f"{name} = {t.op.name}"
+    if t.op is not None and re.fullmatch(rf"{re.escape(t.op.name)}\d+", name):
+        head = name  # "tanh1", not "tanh1 = tanh": the name already says the op
     if t.op is None and not t.requires_grad and not t.name:
         head = "const"
-    lines = [head, f"value {format_array(t.data)}"]
+    rows = [("value", format_array(t.data))]
     if show_grad and grad is not None:
-        lines.append(f"grad {format_array(grad)}")
+        rows.append(("grad", format_array(grad)))
+    if all(_SUMMARY.fullmatch(text) for _, text in rows):
+        head += f" {_SUMMARY.fullmatch(rows[0][1]).group(1)}"
+        rows = [(word, _SUMMARY.fullmatch(text).group(2)) for word, text in rows]
+    lines = [head] + [_wrap(f"{word} {text}", len(word) + 2) for word, text in rows]
     return "\n".join(lines)
+
+
+def _wrap(line: str, indent: int, width: int = _WIDE) -> str:
+    """``line`` broken after commas into lines of at most ``width`` characters where it can be,
+    the later lines indented by ``indent`` spaces (under the first number of a list)."""
+    lines = []
+    while len(line) > width and ", " in line[indent + 1 : width]:
+        cut = line.rindex(", ", 0, width) + 1
+        lines.append(line[:cut])
+        line = " " * indent + line[cut:].lstrip()
+    return "\n".join([*lines, line])
 
 
 def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
@@ -171,7 +207,10 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
 # Box sizes in inches for 8-point monospace text (0.6 em wide characters, 1.2 em lines, 0.4 em
 # padding): the graph figures are made so that one data unit is one inch (times ``scale``).
 _CHAR, _LINE, _PAD = 0.6 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
-MAX_WIDTH, MAX_HEIGHT = 60.0, 40.0  # inches; bigger graphs are drawn smaller
+_GAP = 0.35  # inches between the boxes of neighbouring columns, at least: room for an arrow
+_LABEL_ROOM = 0.1  # inches kept free between an edge label and the boxes on either side
+MAX_WIDTH = 10.0  # inches (1000 pixels, a notebook's width): a wider graph is drawn smaller...
+MIN_SCALE = 0.75  # ...but its text never below 6 points; past that the figure grows instead
 
 
 def _half_size(text: str) -> tuple[float, float]:
@@ -214,8 +253,95 @@ def _bends(
     return bends
 
 
+def _label_size(label: str) -> tuple[float, float]:
+    """Width and height in inches of an edge label (8-point monospace, like the boxes)."""
+    lines = label.split("\n")
+    return max(map(len, lines)) * _CHAR, len(lines) * _LINE
+
+
+def _point_on_edge(a: tuple, b: tuple, bend: float, x: float) -> tuple[float, float]:
+    """The point of the edge a -> b (straight, or matplotlib's ``arc3`` with rad ``bend``, a
+    quadratic Bezier curve) whose first coordinate is nearest to ``x``."""
+    (ax_, ay), (bx, by) = a, b
+    cx = (ax_ + bx) / 2 + bend * (by - ay)  # the control point of arc3
+    cy = (ay + by) / 2 - bend * (bx - ax_)
+    t = np.linspace(0.0, 1.0, 401)
+    px = (1 - t) ** 2 * ax_ + 2 * t * (1 - t) * cx + t**2 * bx
+    py = (1 - t) ** 2 * ay + 2 * t * (1 - t) * cy + t**2 * by
+    k = int(np.argmin(np.abs(px - x)))
+    return float(px[k]), float(py[k])
+
+
+@dataclass
+class _Placement:
+    """Where ``_place`` puts things, in inches at 8-point text: box centres, the columns'
+    half-widths, the boxes' half sizes (``room``: as big as reserved), how much each edge
+    bends, its ends, and each labelled edge's label as (x centre, y bottom, width, height)."""
+
+    x: list[float]
+    column_x: list[float]
+    column_half: list[float]
+    sizes: list[tuple[float, float]]
+    room: list[tuple[float, float]]
+    bends: list[float]
+    segments: list[tuple[tuple, tuple]]
+    labels: dict[int, tuple[float, float, float, float]]
+
+
+def _place(
+    cols: Sequence[int],
+    y: Sequence[float],
+    texts: Sequence[str],
+    edges: Sequence[tuple[int, int]],
+    labels: dict[int, str],
+    reserve_texts: Sequence[str] = (),
+    reserve_labels: Sequence[tuple[int, str]] = (),
+) -> _Placement:
+    """Place the columns as close as their widest box and the labels between them allow.
+
+    Column c starts right of column c - 1's widest box, a gap of ``_GAP`` further, or far
+    enough that every label of an edge ending in column c fits in the gap with
+    ``_LABEL_ROOM`` on each side; the label is then written in that gap, on its edge. So a
+    label never covers a box. ``reserve_texts`` and ``reserve_labels`` (edge, text) widen the
+    columns and gaps as if they were drawn (the step-through keeps its boxes still that way).
+    """
+    sizes = [_half_size(t) for t in texts]
+    wide = [(max(w, rw), max(h, rh)) for (w, h), (rw, rh)
+            in zip(sizes, map(_half_size, reserve_texts))] or sizes  # fmt: skip
+    n_cols = max(cols) + 1
+    half = [0.0] * n_cols
+    for c, (w, _) in zip(cols, wide):
+        half[c] = max(half[c], w)
+    gap = [_GAP] * n_cols  # gap[c]: the room left of column c
+    for k, text in [*labels.items(), *reserve_labels]:
+        src, dst = edges[k]
+        if cols[dst] > cols[src]:
+            gap[cols[dst]] = max(gap[cols[dst]], _label_size(text)[0] + 2 * _LABEL_ROOM)
+    column_x = [0.0] * n_cols
+    for c in range(1, n_cols):
+        column_x[c] = column_x[c - 1] + half[c - 1] + gap[c] + half[c]
+    x = [column_x[c] for c in cols]
+    bends = _bends(x, y, sizes, edges)
+    segments = [
+        _clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges
+    ]  # fmt: skip
+    placed = {}
+    for k, text in [*reserve_labels, *labels.items()]:  # (the drawn labels last: they win)
+        src, dst = edges[k]
+        a, b = segments[k]
+        c = cols[dst]
+        if c > cols[src]:  # in the middle of the gap left of the consumer's column
+            middle = (column_x[c - 1] + half[c - 1] + column_x[c] - half[c]) / 2
+        else:  # (an edge within a column, as in a summary: only its middle is free)
+            middle = (a[0] + b[0]) / 2
+        px, py = _point_on_edge(a, b, bends[k], middle)
+        width, height = _label_size(text)
+        placed[k] = (px, py + 0.03, width, height)
+    return _Placement(x, column_x, half, sizes, wide, bends, segments, placed)
+
+
 def _draw_boxes(
-    x: Sequence[float],
+    cols: Sequence[int],
     y: Sequence[float],
     names: Sequence[str],
     texts: Sequence[str],
@@ -226,57 +352,76 @@ def _draw_boxes(
     bold: Sequence[str] = (),
     title: str | None = None,
     ax: Axes | None = None,
+    reserve_texts: Sequence[str] = (),
+    reserve_labels: dict[tuple[str, str], str] | None = None,
 ) -> Figure:
-    """Boxes of text centred at (x, y) (inches) joined by arrows: the shared drawing code.
+    """Boxes of text in columns ``cols`` at heights ``y`` (inches) joined by arrows: the shared
+    drawing code (``_place`` says where things go).
 
     Straight arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes'
-    edges; the few that would cross a box, or repeat an edge, are drawn as arcs.
+    edges; the few that would cross a box, or repeat an edge, are drawn as arcs. The figure
+    is as wide as the graph up to ``MAX_WIDTH``; a wider graph is drawn smaller, down to
+    ``MIN_SCALE`` (6-point text), and past that the figure grows. In a given ``ax`` the drawing
+    is centred and made as small as it must be to fit.
     """
-    sizes = [_half_size(t) for t in texts]
-    bends = _bends(x, y, sizes, edges)
+    by_key = {(names[s], names[d]): k for k, (s, d) in enumerate(edges)}
+    labels = {by_key[key]: text for key, text in (edge_labels or {}).items() if key in by_key}
+    reserve = [(by_key[key], text) for key, text in (reserve_labels or {}).items()
+               if key in by_key]  # fmt: skip
+    p = _place(cols, y, texts, edges, labels, reserve_texts, reserve)
+    x = p.x
     apexes = [(y[s] + y[d]) / 2 - bend * (x[d] - x[s]) / 2  # how far each arc bulges
-              for (s, d), bend in zip(edges, bends) if bend]  # fmt: skip
-    low, high = min([*y, *apexes]), max([*y, *apexes])
-    margin = 1.2
-    width = max(x) - min(x) + 2 * margin
-    height = high - low + 2 * margin * 0.6
+              for (s, d), bend in zip(edges, p.bends) if bend]  # fmt: skip
+    tops = [yi + h for yi, (_, h) in zip(y, p.room)]
+    tops += [ly + h for _, ly, _, h in p.labels.values()]
+    low = min([yi - h for yi, (_, h) in zip(y, p.room)] + apexes) - 0.15
+    high = max(tops + apexes) + 0.15
+    left, right = -p.column_half[0] - 0.15, p.column_x[-1] + p.column_half[-1] + 0.15
+    width, height = right - left, high - low
     top = 0.45 if title else 0.0
-    scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / (height + top))
+    scale = max(MIN_SCALE, min(1.0, MAX_WIDTH / width))
     if ax is None:
         fig = plt.figure(figsize=(width * scale, (height + top) * scale))
         ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
+    else:  # a given axes: the drawing, centred, at the scale that fits it (one unit = `scale`
+        box = ax.get_position()  # inches both ways, so arrows still end at the boxes' edges)
+        room_x = box.width * ax.figure.get_figwidth()
+        room_y = box.height * ax.figure.get_figheight()
+        scale = min(scale, room_x / width, room_y / height)
+        mid_x, mid_y = (left + right) / 2, (low + high) / 2
+        left, right = mid_x - room_x / scale / 2, mid_x + room_x / scale / 2
+        low, high = mid_y - room_y / scale / 2, mid_y + room_y / scale / 2
     fig = ax.figure
-    straight, labelled = [], []
-    for (src, dst), bend in zip(edges, bends):
-        a, b = _clip((x[src], y[src]), (x[dst], y[dst]), sizes[src], sizes[dst])
-        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+    straight = []
+    for (a, b), bend in zip(p.segments, p.bends):
         if bend:  # an arc (few of them): bulges by bend * length, sideways
             ax.add_patch(FancyArrowPatch(a, b, connectionstyle=f"arc3,rad={bend}",
                                          arrowstyle="-|>", mutation_scale=10 * scale,
                                          color="0.45", lw=scale, zorder=1))  # fmt: skip
-            mid = (mid[0] + bend * (b[1] - a[1]) / 2, mid[1] - bend * (b[0] - a[0]) / 2)
         else:
             straight.append((a, b))
-        labelled.append(mid)
     if straight:
         start, end = np.array([a for a, _ in straight]), np.array([b for _, b in straight])
         ax.quiver(start[:, 0], start[:, 1], end[:, 0] - start[:, 0], end[:, 1] - start[:, 1],
                   angles="xy", scale_units="xy", scale=1, units="inches", width=0.012 * scale,
                   headwidth=5, headlength=7, headaxislength=6, color="0.45", zorder=1)  # fmt: skip
-    for (src, dst), mid in zip(edges, labelled):
-        label = (edge_labels or {}).get((names[src], names[dst]))
-        if label:
-            ax.text(mid[0], mid[1] + 0.05, label, color=GRAD_COLOR, ha="center", va="bottom",
-                    fontsize=8 * scale, zorder=4,
-                    gid=f"edge:{names[src]}->{names[dst]}")  # fmt: skip
+    for k in sorted(labels):
+        (lx, ly, _, _), (src, dst) = p.labels[k], edges[k]
+        ax.text(lx, ly, labels[k], color=GRAD_COLOR, ha="center", va="bottom",
+                fontsize=8 * scale, family="monospace", zorder=4, linespacing=1.0,
+                gid=f"edge:{names[src]}->{names[dst]}",
+                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
+                          alpha=0.85))  # fmt: skip
     bold = set(bold)
     for i, name in enumerate(names):
+        wrapped = "\n " in texts[i]  # a list broken over lines: its numbers line up on the left
         ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8 * scale,
                 family="monospace", zorder=3, gid=name,
+                multialignment="left" if wrapped else "center",
                 bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
                           lw=(2.0 if name in bold else 0.8) * scale))  # fmt: skip
-    ax.set_xlim(min(x) - margin, max(x) + margin)
-    ax.set_ylim(low - margin * 0.6, high + margin * 0.6)
+    ax.set_xlim(left, right)
+    ax.set_ylim(low, high)
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=11 * max(scale, 0.6))
@@ -301,23 +446,48 @@ def draw_graph(
 
     ``model`` names its parameters in the picture ("0.weight"). A graph of more than
     ``max_nodes`` nodes is drawn summarised (see ``graph_summary``): one box per layer of
-    ``model``, or per group of columns without one.
+    ``model``, or per group of columns without one. An unnamed scalar root is called "L".
 
     ``grads`` overrides the gradients shown (by node name; the step-through uses it);
     ``highlight`` names nodes to colour orange, ``done`` green; ``edge_labels`` writes text on
-    the edge from input to output, keyed by ``(input name, output name)``. Each box is a Text
-    artist whose ``gid`` is the node name, so ``{t.get_gid(): t.get_text() for t in ax.texts}``
-    reads the picture back.
+    the edge from input to output, keyed by ``(input name, output name)``, in the gap left of
+    the output's column (columns move apart to make room: a label never covers a box). Each
+    box is a Text artist whose ``gid`` is the node name, so
+    ``{t.get_gid(): t.get_text() for t in ax.texts}`` reads the picture back.
     """
+    return _draw_graph(root, show_grad=show_grad, model=model, max_nodes=max_nodes, grads=grads,
+                       highlight=highlight, done=done, edge_labels=edge_labels, title=title,
+                       ax=ax)  # fmt: skip
+
+
+def _draw_graph(
+    root: Tensor,
+    *,
+    show_grad: bool = True,
+    model: Module | None = None,
+    max_nodes: int = 100,
+    grads: dict[str, np.ndarray | None] | None = None,
+    highlight: Sequence[str] = (),
+    done: Sequence[str] = (),
+    edge_labels: dict[tuple[str, str], str] | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+    reserve_grads: dict[str, np.ndarray | None] | None = None,
+    reserve_labels: dict[tuple[str, str], str] | None = None,
+) -> Figure:
+    """``draw_graph``, spaced as if the boxes showed ``reserve_grads`` and the edges carried
+    ``reserve_labels`` too (so that every step of the step-through has the same layout)."""
     layout = graph_layout(root, model=model)
     if len(layout) > max_nodes:
         return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
-    sx, sy = 2.2, 1.0  # inches between columns / rows: boxes never overlap
-    texts, colors = [], []
+    sy = 1.0  # inches between rows: boxes never overlap
+    texts, colors, reserve_texts = [], [], []
     for i, t in enumerate(layout.nodes):
         name = layout.names[i]
         grad = grads.get(name) if grads is not None else _own_grad(root, t)
         texts.append(_node_text(name, t, grad, show_grad))
+        if reserve_grads is not None:
+            reserve_texts.append(_node_text(name, t, reserve_grads.get(name), show_grad))
         if name in highlight:
             colors.append(ACTIVE_COLOR)
         elif name in done:
@@ -326,10 +496,10 @@ def draw_graph(
             colors.append(LEAF_COLOR if (t.requires_grad or t.name) else CONST_COLOR)
         else:
             colors.append(OP_COLOR)
-    xs = [c * sx for c in layout.x]
     ys = [r * sy for r in layout.y]
-    return _draw_boxes(xs, ys, layout.names, texts, colors, layout.edges,
-                       edge_labels=edge_labels, bold=highlight, title=title, ax=ax)  # fmt: skip
+    return _draw_boxes(layout.x, ys, layout.names, texts, colors, layout.edges,
+                       edge_labels=edge_labels, bold=highlight, title=title, ax=ax,
+                       reserve_texts=reserve_texts, reserve_labels=reserve_labels)  # fmt: skip
 
 
 # ------------------------------------------------------------------------ big graphs, summarised
@@ -412,7 +582,6 @@ def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> 
     # a snake: left to right, then right to left on the next row, so every arrow is short
     slots = [k % per_row if (k // per_row) % 2 == 0 else per_row - 1 - k % per_row
              for k in range(len(summary))]  # fmt: skip
-    xs = [slot * 2.6 for slot in slots]
     ys = [-(k // per_row) * 1.3 for k in range(len(summary))]
     texts = []
     for name, ops, shape, norm in zip(summary.names, summary.ops, summary.shapes,
@@ -424,7 +593,7 @@ def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> 
         texts.append("\n".join(lines))
     n_nodes = sum(sum(ops.values()) for ops in summary.ops)
     title = title or f"{n_nodes} ops in {len(summary)} groups (summarised)"
-    return _draw_boxes(xs, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges,
+    return _draw_boxes(slots, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges,
                        title=title, ax=ax)  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..autodiff import GradientAccumulationWarning, backward, sum_to_shape
 from ..tensor import Tensor, format_array
-from .graphs import draw_graph, graph_nodes, node_names
+from .graphs import _draw_graph, _names, _wrap, graph_nodes
 
 if TYPE_CHECKING:
     pass
@@ -101,7 +101,7 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
     The final ``grads`` of the last step equal what ``root.backward(grad)`` computes.
     """
     nodes = graph_nodes(root)
-    names = dict(zip(map(id, nodes), node_names(nodes)))  # the same names as the drawing
+    names = dict(zip(map(id, nodes), _names(nodes)))  # the drawing's names: an unnamed loss is L
     name = lambda t: names[id(t)]  # noqa: E731
     before = [t.grad for t in nodes]
     received: dict[str, list[tuple[str, np.ndarray]]] = {}
@@ -169,24 +169,36 @@ def draw_backward_step(
 ) -> Figure:
     """Draw step ``step`` (0-based) of the backward pass: the node being processed in orange,
     nodes already processed in green, the gradients known so far, and on each edge into it the
-    downstream gradient it sends (upstream × local = downstream when the node is a scalar)."""
+    downstream gradient it sends (upstream × local = downstream when the node is a scalar).
+    Every step has the same layout: the columns are spaced for the last step's gradients and
+    for the labels of all steps."""
     steps = backward_steps(root) if steps is None else steps
     if not 0 <= step < len(steps):
         raise IndexError(f"draw_backward_step: step {step} is out of range: there are {len(steps)}")
     s = steps[step]
+    title = f"step {step + 1} of {len(steps)}: {s.node} = {s.op}, "
+    title += f"upstream {format_array(s.upstream)}"
+    finished = [earlier.node for earlier in steps[:step]]
+    every_label = {key: text for each in steps for key, text in _edge_labels(each).items()}
+    return _draw_graph(root, grads=s.grads, highlight=[s.node], done=finished,
+                       edge_labels=_edge_labels(s), title=title, ax=ax,
+                       reserve_grads=steps[-1].grads, reserve_labels=every_label)  # fmt: skip
+
+
+def _edge_labels(s: BackwardStep) -> dict[tuple[str, str], str]:
+    """The label on each edge into the step's node: upstream × local = downstream when the node
+    is a scalar (on two lines when long), else the downstream gradient's shape over its norm."""
     labels = {}
     for name, loc, down in zip(s.inputs, s.local, s.downstream):
         if down is None:
             continue
-        text = format_array(down)
+        text = _wrap(format_array(down).replace(") |", ")\n|"), indent=1)
         if loc is not None:  # upstream x local = downstream, the chain rule on the edge
             text = f"{_factor(s.upstream)}×{_factor(loc)}={text}"
+            if len(text) > 12:  # a narrow label keeps the columns close: the product, then
+                text = text.replace("=", "\n=", 1)  # its value under it
         labels[(name, s.node)] = text
-    title = f"step {step + 1} of {len(steps)}: {s.node} = {s.op}, "
-    title += f"upstream {format_array(s.upstream)}"
-    finished = [earlier.node for earlier in steps[:step]]
-    return draw_graph(root, grads=s.grads, highlight=[s.node], done=finished, edge_labels=labels,
-                      title=title, ax=ax)  # fmt: skip
+    return labels
 
 
 def _factor(a: np.ndarray) -> str:
