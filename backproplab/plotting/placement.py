@@ -1,0 +1,148 @@
+"""Where the boxes and the edge labels of a graph drawing go: plain geometry, in inches.
+
+Columns of boxes from left to right, each as close to the one before as its widest box allows,
+with a gap wide enough for the labels of the edges that end in it; every label is then written
+in that gap, on its edge, so that it never covers a box. ``graphs.py`` draws what is placed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Box sizes in inches for 8-point monospace text (0.6 em wide characters, 1.2 em lines, 0.4 em
+# padding): the graph figures are made so that one data unit is one inch (times ``scale``).
+_CHAR, _LINE, _PAD = 0.6 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
+_GAP = 0.35  # inches between the boxes of neighbouring columns, at least: room for an arrow
+_LABEL_ROOM = 0.1  # inches kept free between an edge label and the boxes on either side
+MAX_WIDTH = 10.0  # inches (1000 pixels, a notebook's width): a wider graph is drawn smaller...
+MIN_SCALE = 0.75  # ...but its text never below 6 points; past that the figure grows instead
+
+
+def _half_size(text: str) -> tuple[float, float]:
+    lines = text.split("\n")
+    return max(map(len, lines)) * _CHAR / 2 + _PAD, len(lines) * _LINE / 2 + _PAD
+
+
+def _clip(p0: tuple, p1: tuple, size0: tuple, size1: tuple) -> tuple[tuple, tuple]:
+    """The segment p0 -> p1 shortened to run from the edge of box 0 to the edge of box 1."""
+    dx, dy = p1[0] - p0[0], p1[1] - p0[1]
+
+    def along(size: tuple) -> float:  # fraction of the segment inside a box of half-size `size`
+        fx = size[0] / abs(dx) if dx else np.inf
+        fy = size[1] / abs(dy) if dy else np.inf
+        return min(fx, fy)
+
+    a, b = along(size0) + 0.01, 1 - along(size1) - 0.01
+    return (p0[0] + a * dx, p0[1] + a * dy), (p0[0] + b * dx, p0[1] + b * dy)
+
+
+def _bends(
+    x: Sequence[float], y: Sequence[float], sizes: list, edges: Sequence[tuple[int, int]]
+) -> list[float]:
+    """How much to bend each edge: 0 (straight, most edges), or an arc for an edge that would
+    run through another box and for the second copy of a repeated edge (``x * x``)."""
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    half_height = np.array([h for _, h in sizes])
+    bends, seen = [], set()
+    for src, dst in edges:
+        if (src, dst) in seen:
+            bends.append(0.4)  # the repeat bows the other way from any first arc
+            continue
+        seen.add((src, dst))
+        between = (xs > min(xs[src], xs[dst]) + 1e-9) & (xs < max(xs[src], xs[dst]) - 1e-9)
+        between[[src, dst]] = False
+        t = (xs[between] - xs[src]) / (xs[dst] - xs[src]) if xs[dst] != xs[src] else 0.0
+        line = ys[src] + t * (ys[dst] - ys[src])  # the straight edge's height at those boxes
+        hit = np.any(np.abs(line - ys[between]) < half_height[between] + 0.1)
+        bends.append(-0.3 if hit else 0.0)  # bulges 15% of its length: clears the boxes
+    return bends
+
+
+def _label_size(label: str) -> tuple[float, float]:
+    """Width and height in inches of an edge label (8-point monospace, like the boxes)."""
+    lines = label.split("\n")
+    return max(map(len, lines)) * _CHAR, len(lines) * _LINE
+
+
+def _point_on_edge(a: tuple, b: tuple, bend: float, x: float) -> tuple[float, float]:
+    """The point of the edge a -> b (straight, or matplotlib's ``arc3`` with rad ``bend``, a
+    quadratic Bezier curve) whose first coordinate is nearest to ``x``."""
+    (ax_, ay), (bx, by) = a, b
+    cx = (ax_ + bx) / 2 + bend * (by - ay)  # the control point of arc3
+    cy = (ay + by) / 2 - bend * (bx - ax_)
+    t = np.linspace(0.0, 1.0, 401)
+    px = (1 - t) ** 2 * ax_ + 2 * t * (1 - t) * cx + t**2 * bx
+    py = (1 - t) ** 2 * ay + 2 * t * (1 - t) * cy + t**2 * by
+    k = int(np.argmin(np.abs(px - x)))
+    return float(px[k]), float(py[k])
+
+
+@dataclass
+class _Placement:
+    """Where ``_place`` puts things, in inches at 8-point text: box centres, the columns'
+    half-widths, the boxes' half sizes (``room``: as big as reserved), how much each edge
+    bends, its ends, and each labelled edge's label as (x centre, y bottom, width, height)."""
+
+    x: list[float]
+    column_x: list[float]
+    column_half: list[float]
+    sizes: list[tuple[float, float]]
+    room: list[tuple[float, float]]
+    bends: list[float]
+    segments: list[tuple[tuple, tuple]]
+    labels: dict[int, tuple[float, float, float, float]]
+
+
+def _place(
+    cols: Sequence[int],
+    y: Sequence[float],
+    texts: Sequence[str],
+    edges: Sequence[tuple[int, int]],
+    labels: dict[int, str],
+    reserve_texts: Sequence[str] = (),
+    reserve_labels: Sequence[tuple[int, str]] = (),
+) -> _Placement:
+    """Place the columns as close as their widest box and the labels between them allow.
+
+    Column c starts right of column c - 1's widest box, a gap of ``_GAP`` further, or far
+    enough that every label of an edge ending in column c fits in the gap with
+    ``_LABEL_ROOM`` on each side; the label is then written in that gap, on its edge. So a
+    label never covers a box. ``reserve_texts`` and ``reserve_labels`` (edge, text) widen the
+    columns and gaps as if they were drawn (the step-through keeps its boxes still that way).
+    """
+    sizes = [_half_size(t) for t in texts]
+    wide = [(max(w, rw), max(h, rh)) for (w, h), (rw, rh)
+            in zip(sizes, map(_half_size, reserve_texts))] or sizes  # fmt: skip
+    n_cols = max(cols) + 1
+    half = [0.0] * n_cols
+    for c, (w, _) in zip(cols, wide):
+        half[c] = max(half[c], w)
+    gap = [_GAP] * n_cols  # gap[c]: the room left of column c
+    for k, text in [*labels.items(), *reserve_labels]:
+        src, dst = edges[k]
+        if cols[dst] > cols[src]:
+            gap[cols[dst]] = max(gap[cols[dst]], _label_size(text)[0] + 2 * _LABEL_ROOM)
+    column_x = [0.0] * n_cols
+    for c in range(1, n_cols):
+        column_x[c] = column_x[c - 1] + half[c - 1] + gap[c] + half[c]
+    x = [column_x[c] for c in cols]
+    bends = _bends(x, y, sizes, edges)
+    segments = [
+        _clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges
+    ]  # fmt: skip
+    placed = {}
+    for k, text in [*reserve_labels, *labels.items()]:  # (the drawn labels last: they win)
+        src, dst = edges[k]
+        a, b = segments[k]
+        c = cols[dst]
+        if c > cols[src]:  # in the middle of the gap left of the consumer's column
+            middle = (column_x[c - 1] + half[c - 1] + column_x[c] - half[c]) / 2
+        else:  # (an edge within a column, as in a summary: only its middle is free)
+            middle = (a[0] + b[0]) / 2
+        px, py = _point_on_edge(a, b, bends[k], middle)
+        width, height = _label_size(text)
+        placed[k] = (px, py + 0.03, width, height)
+    return _Placement(x, column_x, half, sizes, wide, bends, segments, placed)
