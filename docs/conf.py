@@ -124,6 +124,7 @@ html_theme = "sphinx_book_theme"
 html_title = "backproplab"
 # navbar_persistent=[]: without it the theme adds a second search field in a bar above the page.
 html_theme_options = {"show_toc_level": 2, "navbar_persistent": []}
+html_context = {"default_mode": "auto"}  # else a new visitor's console says "invalid theme mode"
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_css_files = ["site.css"]

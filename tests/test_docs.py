@@ -249,3 +249,21 @@ def test_long_names_wrap_on_a_phone_instead_of_widening_the_page(site):
     wrapped = {selector.strip() for selectors, body in rules.items() if "overflow-wrap: anywhere" in body
                and "white-space: normal" in body for selector in selectors.split(",")}  # fmt: skip
     assert {"code.literal span.pre", "dt.sig span.pre"} <= wrapped, wrapped
+
+
+def test_previous_and_next_follow_the_notebook_order(site):
+    pages = ["index"] + [f"notebooks/{path.stem}" for path in NOTEBOOKS] + ["teaching"]
+    for before, page, after in zip(pages, pages[1:], pages[2:]):
+        text = (site / f"{page}.html").read_text(encoding="utf-8")
+        links = re.findall(r'<a class="(left-prev|right-next)"\s+href="([^"]+)"', text)
+        targets = {side: (site / page).parent.joinpath(href).resolve() for side, href in links}
+        assert targets == {
+            "left-prev": (site / f"{before}.html").resolve(),
+            "right-next": (site / f"{after}.html").resolve(),
+        }, (page, links)
+
+
+def test_pages_name_their_colour_mode(site):
+    """Without a default mode the theme's script logs "invalid theme mode" for a new visitor."""
+    for page in [site / "index.html", site / "api.html"]:
+        assert 'data-theme="auto"' in page.read_text(encoding="utf-8")[:2000], page.name
