@@ -14,6 +14,9 @@ copies its MathJax 3 into _static/mathjax/ and points mathjax_path there. A widg
 would take ipywidgets' JavaScript from a CDN. So the copies show each explorer as its snapshot
 instead: a line naming its controls and their values, then what its output area held when the
 notebook was run (the figure and the text), and they keep no widget state.
+
+The notebooks are the teacher's version, every exercise solved. For a reader, each solution cell
+loses nbgrader's "### BEGIN/END SOLUTION" lines and is folded behind "Show the solution".
 """
 
 import json
@@ -43,14 +46,29 @@ def copy_notebooks() -> None:
     for name, source in sources.items():
         notebook = json.loads(source.read_text(encoding="utf-8"))
         state = notebook["metadata"].pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
-        if not state:
-            shutil.copy2(source, target / name)
-            continue
         for cell in notebook["cells"]:
-            if cell["cell_type"] == "code":
+            if cell["cell_type"] != "code":
+                continue
+            if state:
                 cell["outputs"] = [new for out in cell["outputs"] for new in snapshot(out, state)]
+            if cell["metadata"].get("nbgrader", {}).get("solution"):
+                fold_solution(cell)
         (target / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
         shutil.copystat(source, target / name)
+
+
+# nbgrader's markers around a solution: "### BEGIN SOLUTION", "### END SOLUTION".
+_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\b")
+
+
+def fold_solution(cell: dict) -> None:
+    """An exercise's solution cell, for a reader: without nbgrader's marker lines, and folded
+    (myst-nb's "hide-input" tag), so that a reader can try the exercise before opening it."""
+    lines = "".join(cell["source"]).splitlines(keepends=True)
+    cell["source"] = "".join(line for line in lines if not _MARKER.match(line))
+    tags = cell["metadata"].setdefault("tags", [])
+    if "hide-input" not in tags:
+        tags.append("hide-input")
 
 
 def snapshot(output: dict, state: dict) -> list[dict]:
@@ -99,9 +117,17 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 
+nb_code_prompt_show = "Show the solution"  # only solution cells are folded (fold_solution)
+nb_code_prompt_hide = "Hide the solution"
+
 html_theme = "sphinx_book_theme"
 html_title = "backproplab"
-html_theme_options = {"show_toc_level": 2}
+# navbar_persistent=[]: without it the theme adds a second search field in a bar above the page.
+html_theme_options = {"show_toc_level": 2, "navbar_persistent": []}
+html_context = {"default_mode": "auto"}  # else a new visitor's console says "invalid theme mode"
+html_favicon = "_static/favicon.svg"
+html_static_path = ["_static"]
+html_css_files = ["site.css"]
 
 # README.md is written for the repository: its links are relative to the repository's root.
 _LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)([^)\s]+)\)")

@@ -166,3 +166,104 @@ def test_teaching_page_documents_both_ways(site):
     assert "python -m backproplab.classroom release notebooks/ student/" in text
     assert "python -m backproplab.classroom grade submitted/" in text
     assert "nbgrader generate_assignment ps1 --no-db" in text
+
+
+def _solution_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        "".join(cell["source"])
+        for cell in cells
+        if cell["metadata"].get("nbgrader", {}).get("solution")
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_solutions_are_folded_and_show_no_nbgrader_markers(site, path):
+    """A reader sees "Show the solution" where an exercise's solution is, never nbgrader's lines."""
+    page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+    solutions = _solution_cells(path)
+    assert solutions, path.name  # every notebook has exercises
+    folded = re.findall(r"<details[^>]*>\s*<summary[^>]*>(.*?)</summary>", page, re.S)
+    folded = [html.unescape(re.sub(r"<[^>]+>", "", summary)).split() for summary in folded]
+    assert folded.count("Show the solution Hide the solution".split()) == len(solutions), folded
+    for source in solutions:  # the solution itself is still on the page, inside the fold
+        body = [line for line in source.splitlines() if line.strip() and "SOLUTION" not in line]
+        assert body[-1].strip() in text, (path.name, body[-1])
+
+
+def _links(page: str) -> list[str]:
+    return [html.unescape(url) for url in re.findall(r'\s(?:href|src)="([^"]*)"', page)]
+
+
+def test_every_internal_link_and_image_of_every_page_resolves(site):
+    """Files and #anchors, of the pages a reader opens (not the theme's templates in _static)."""
+    pages = [page for page in site.rglob("*.html") if "_static" not in page.parts]
+    assert len(pages) > len(NOTEBOOKS)
+    anchors: dict[Path, set[str]] = {}
+    broken, checked = [], 0
+    for page in pages:
+        for url in _links(page.read_text(encoding="utf-8")):
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^//", url):
+                continue
+            checked += 1
+            path, _, fragment = url.partition("#")
+            path = path.split("?")[0]
+            target = (page.parent / path).resolve() if path else page.resolve()
+            if not target.is_file():
+                broken.append((page.name, url))
+            elif fragment and target.suffix == ".html":
+                if target not in anchors:
+                    anchors[target] = set(re.findall(r'\sid="([^"]+)"', target.read_text("utf-8")))
+                if fragment not in anchors[target]:
+                    broken.append((page.name, url))
+    assert checked > 1000  # the sidebars alone hold hundreds
+    assert broken == []
+
+
+def test_favicon_is_a_file_of_the_site(site):
+    for page in [site / "index.html", site / "notebooks" / f"{NOTEBOOKS[0].stem}.html"]:
+        icons = re.findall(r'<link rel="icon" href="([^"]+)"', page.read_text(encoding="utf-8"))
+        assert len(icons) == 1, (page.name, icons)
+        assert (page.parent / icons[0]).is_file(), icons
+
+
+def test_one_search_field_in_the_sidebar_and_no_bar_above_the_page(site):
+    """The theme's default adds a second search field in an otherwise empty bar above the page."""
+    page = (site / "index.html").read_text(encoding="utf-8")
+    header = re.search(r'<header id="pst-header".*?</header>', page, re.S)
+    assert header is None or "search-button-field" not in header.group(0)
+    sidebar = re.search(r'class="bd-sidebar-primary.*?</nav>', page, re.S).group(0)
+    assert "search-button-field" in sidebar
+
+
+def test_long_names_wrap_on_a_phone_instead_of_widening_the_page(site):
+    """At 400 px, api.html's GradientAccumulationWarning signature widened the page to 887 px."""
+    pages = [(site / name).read_text(encoding="utf-8") for name in ["index.html", "api.html"]]
+    assert all('href="_static/site.css' in page for page in pages)
+    css = re.sub(
+        r"/\*.*?\*/", "", (site / "_static" / "site.css").read_text(encoding="utf-8"), flags=re.S
+    )
+    rules = dict(re.findall(r"([^{}]+)\{([^}]*)\}", css))
+    wrapped = {selector.strip() for selectors, body in rules.items() if "overflow-wrap: anywhere" in body
+               and "white-space: normal" in body for selector in selectors.split(",")}  # fmt: skip
+    assert {"code.literal span.pre", "dt.sig span.pre"} <= wrapped, wrapped
+
+
+def test_previous_and_next_follow_the_notebook_order(site):
+    pages = ["index"] + [f"notebooks/{path.stem}" for path in NOTEBOOKS] + ["teaching"]
+    for before, page, after in zip(pages, pages[1:], pages[2:]):
+        text = (site / f"{page}.html").read_text(encoding="utf-8")
+        links = re.findall(r'<a class="(left-prev|right-next)"\s+href="([^"]+)"', text)
+        targets = {side: (site / page).parent.joinpath(href).resolve() for side, href in links}
+        assert targets == {
+            "left-prev": (site / f"{before}.html").resolve(),
+            "right-next": (site / f"{after}.html").resolve(),
+        }, (page, links)
+
+
+def test_pages_name_their_colour_mode(site):
+    """Without a default mode the theme's script logs "invalid theme mode" for a new visitor."""
+    for page in [site / "index.html", site / "api.html"]:
+        assert 'data-theme="auto"' in page.read_text(encoding="utf-8")[:2000], page.name
