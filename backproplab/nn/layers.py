@@ -321,9 +321,10 @@ def deep_network(
     then Linear(width, n_out) returning logits.
 
     Each hidden layer is ``activation(W x + b)`` (plain) or ``x + activation(W x + b)``
-    (``residual=True``, a ResidualBlock): the same parameters, the same initialisation, and
-    one ``x +`` of difference. ``depth`` counts the hidden layers, so the network has
-    ``depth + 2`` Linear layers. The defaults fit the 8x8 digits (64 inputs, 10 classes).
+    (``residual=True``, a ResidualBlock): the same parameters, the same initialisation (for the
+    same ``rng``), and one ``x +`` of difference. ``depth`` counts the hidden layers, so the
+    network has ``depth + 2`` Linear layers. The defaults fit the 8x8 digits (64 inputs, 10
+    classes).
     """
     if depth < 0 or width < 1:
         raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
