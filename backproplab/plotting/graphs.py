@@ -305,6 +305,8 @@ def draw_graph(
     edge_labels: dict[tuple[str, str], str] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
+    reserve_grads: dict[str, np.ndarray | None] | None = None,
+    reserve_labels: dict[tuple[str, str], str] | None = None,
 ) -> Figure:
     """Draw the graph that computed ``root``: one box per node with its name, op, value and
     (once ``backward`` has run) gradient, inputs on the left, the root on the right.
@@ -319,29 +321,11 @@ def draw_graph(
     the output's column (columns move apart to make room: a label never covers a box). Each
     box is a Text artist whose ``gid`` is the node name, so
     ``{t.get_gid(): t.get_text() for t in ax.texts}`` reads the picture back.
+
+    ``reserve_grads`` and ``reserve_labels`` space the picture as if the boxes also showed those
+    gradients and the edges carried those labels, without drawing them (the step-through uses
+    them, so that every step has the same layout).
     """
-    return _draw_graph(root, show_grad=show_grad, model=model, max_nodes=max_nodes, grads=grads,
-                       highlight=highlight, done=done, edge_labels=edge_labels, title=title,
-                       ax=ax)  # fmt: skip
-
-
-def _draw_graph(
-    root: Tensor,
-    *,
-    show_grad: bool = True,
-    model: Module | None = None,
-    max_nodes: int = 100,
-    grads: dict[str, np.ndarray | None] | None = None,
-    highlight: Sequence[str] = (),
-    done: Sequence[str] = (),
-    edge_labels: dict[tuple[str, str], str] | None = None,
-    title: str | None = None,
-    ax: Axes | None = None,
-    reserve_grads: dict[str, np.ndarray | None] | None = None,
-    reserve_labels: dict[tuple[str, str], str] | None = None,
-) -> Figure:
-    """``draw_graph``, spaced as if the boxes showed ``reserve_grads`` and the edges carried
-    ``reserve_labels`` too (so that every step of the step-through has the same layout)."""
     layout = graph_layout(root, model=model)
     if len(layout) > max_nodes:
         return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)

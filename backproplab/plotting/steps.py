@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from ..autodiff import GradientAccumulationWarning, backward, sum_to_shape
 from ..tensor import Tensor, format_array
-from .graphs import _draw_graph, _names, _wrap, graph_nodes
+from .graphs import _names, _wrap, draw_graph, graph_nodes
 
 if TYPE_CHECKING:
     pass
@@ -180,7 +180,7 @@ def draw_backward_step(
     title += f"upstream {format_array(s.upstream)}"
     finished = [earlier.node for earlier in steps[:step]]
     every_label = {key: text for each in steps for key, text in _edge_labels(each).items()}
-    return _draw_graph(root, grads=s.grads, highlight=[s.node], done=finished,
+    return draw_graph(root, grads=s.grads, highlight=[s.node], done=finished,
                        edge_labels=_edge_labels(s), title=title, ax=ax,
                        reserve_grads=steps[-1].grads, reserve_labels=every_label)  # fmt: skip
 
