@@ -239,7 +239,6 @@ class Tensor:
     def __rpow__(self, other: ArrayLike) -> Tensor:
         return apply(ops.pow, other, self)
 
-    # x += y, -=, *=, /=: in place on a parameter inside no_grad, as PyTorch's update idiom
     def __iadd__(self, other: ArrayLike) -> Tensor:
         return self._update(np.add, "+=", other)
 
@@ -353,6 +352,8 @@ class Tensor:
         """Absolute value of each element."""
         return apply(ops.abs, self)
 
+    __abs__ = abs  # abs(x) is x.abs()
+
     def relu(self) -> Tensor:
         """max(x, 0) for each element."""
         return apply(ops.relu, self)
@@ -393,10 +394,8 @@ def tensor(data: ArrayLike, requires_grad: bool = False, name: str | None = None
 
 
 def as_array(x: ArrayLike) -> np.ndarray:
-    """The numpy array behind a Tensor, or ``x`` (number, list, array) as a numpy array.
-
-    (Not ``getattr(x, "data", x)``: a numpy array's own ``.data`` is a raw memory buffer.)
-    """
+    """The numpy array behind a Tensor, or ``x`` (number, list, array) as a numpy array (not
+    ``getattr(x, "data", x)``: a numpy array's own ``.data`` is a raw memory buffer)."""
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 

@@ -308,3 +308,14 @@ def test_cross_entropy_refuses_probability_rows_with_a_negative_entry():
         bl.cross_entropy(logits, np.array([[1.2, -0.2], [0.0, 1.0]]))
     smoothed = np.array([[0.9, 0.1], [0.1, 0.9]])  # label smoothing: still fine
     assert np.isfinite(bl.cross_entropy(logits, smoothed).item())
+
+
+def test_python_abs_of_a_tensor_is_the_abs_op_with_its_gradient():
+    # abs(x) used to fail with "bad operand type for abs(): 'Tensor'"; torch.Tensor supports it.
+    # The slope is -1 left of 0, +1 right of it, and 0 at the kink itself (as x.abs() and PyTorch).
+    x = bl.Tensor([-2.5, 0.0, 4.0], requires_grad=True)
+    out = abs(x)
+    assert out.op is bl.ops.abs
+    np.testing.assert_array_equal(out.data, [2.5, 0.0, 4.0])
+    (out * bl.Tensor([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 3.0])
