@@ -56,6 +56,25 @@ def test_layout_of_the_seed_example():
     assert layout.y[0] > layout.y[1]  # x above y
 
 
+def test_a_chain_and_an_mlps_main_path_stay_on_one_row():
+    # each computed node sits level with its consumer, and the constants and weights it takes
+    # hang beside it: the path used to drift a sixth of a row per op (a diagonal across the page)
+    x = bl.Tensor(1.0, requires_grad=True, name="x")
+    h = x
+    for _ in range(6):
+        h = (h * 0.9).tanh()
+    layout = plotting.graph_layout(h)
+    path = [y for y, op in zip(layout.y, layout.ops) if op]
+    assert len(path) == 12 and max(path) == min(path)
+    assert all(y < path[0] for y, n in zip(layout.y, layout.names) if n.startswith("const"))
+
+    mlp = bl.nn.MLP([3, 5, 5, 2], activation="tanh", rng=0)
+    loss = bl.cross_entropy(mlp(bl.Tensor(np.ones((4, 3)))), np.array([0, 1, 1, 0]))
+    layout = plotting.graph_layout(loss)
+    path = [y for y, op in zip(layout.y, layout.ops) if op]  # linear, tanh, ..., cross_entropy
+    assert len(path) == 6 and max(path) == min(path)
+
+
 def test_layout_is_the_same_every_run():
     def build():
         rng = np.random.default_rng(1)

@@ -115,7 +115,8 @@ def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
     """Lay ``root``'s graph out left to right: the root in the last column and every other
     node one column left of its first consumer (so edges are short and each column is one
     step of the computation); within a column, nodes sorted by the average height of their
-    consumers (fewer crossings)."""
+    consumers (fewer crossings), and computed nodes level with their consumers, so that a chain
+    of ops runs along one row with its weights and constants beside it."""
     nodes = graph_nodes(root)
     where = {id(t): i for i, t in enumerate(nodes)}
     edges = [(where[id(x)], i) for i, t in enumerate(nodes) for x in t.inputs]
@@ -141,15 +142,21 @@ def graph_layout(root: Tensor, model: Module | None = None) -> GraphLayout:
         for k, x in enumerate(t.inputs):
             uses[where[id(x)]].append((i, (k - (n - 1) / 2) / (n + 1)))
 
-    def height(i: int) -> float:  # mean row of the consumers, nudged by argument position
-        return sum(row[j] + nudge for j, nudge in uses[i]) / len(uses[i]) if uses[i] else 0.0
+    def height(i: int, nudged: bool = True) -> float:  # mean row of the consumers (+ nudges)
+        total = sum(row[j] + nudge * nudged for j, nudge in uses[i])
+        return total / len(uses[i]) if uses[i] else 0.0
 
     for c in sorted(columns, reverse=True):
         wanted = sorted((height(i), i) for i in columns[c])
         placed: list[float] = []
         for h, _ in wanted:  # as close to where it wants to be as the box above allows
             placed.append(h if not placed else max(h, placed[-1] + 1.0))
-        shift = sum(p - h for p, (h, _) in zip(placed, wanted)) / len(placed)  # share the push
+        # then the column moves as a whole: its computed nodes (the main path) level with their
+        # consumers on average, so that a chain stays on one row and the weights and constants
+        # it takes hang beside it; a column of inputs only is centred on its consumers
+        anchors = [k for k, (_, i) in enumerate(wanted) if nodes[i].op is not None]
+        anchors = anchors or list(range(len(wanted)))
+        shift = sum(placed[k] - height(wanted[k][1], nudged=False) for k in anchors) / len(anchors)
         for (_, i), r in zip(wanted, placed):
             row[i] = r - shift
     names = _names(nodes, model)
