@@ -260,6 +260,29 @@ def test_edge_labels_never_cover_a_box(graph):
     assert n_labels >= len(steps)  # every step labels at least one edge
 
 
+def test_the_label_of_a_skip_edge_finds_a_gap_of_its_own():
+    # notebook 11's picture: the skip edge x -> H and the edge F -> H both end in H; their labels,
+    # both written in the gap left of H, ran into each other there
+    x = bl.Tensor(0.5, requires_grad=True, name="x")
+    w = bl.Tensor(2.0, requires_grad=True, name="w")
+    wx = w * x
+    wx.name = "wx"
+    F = wx.sigmoid()
+    F.name = "F"
+    H = x + F
+    H.name = "H"
+    H.backward()
+    edge_labels = {("x", "H"): "skip: × 1", ("F", "H"): "× 1", ("wx", "F"): "× σ' = 0.1966",
+                   ("x", "wx"): "× w = 2"}  # fmt: skip
+    nodes, labels = _drawn_boxes(plotting.draw_graph(H, edge_labels=edge_labels))
+    assert len(labels) == 4
+    for a, b in [(a, b) for a in labels for b in labels if a < b]:
+        assert not labels[a].padded(3).overlaps(labels[b]), f"{a} runs into {b}"
+    for edge, label in labels.items():
+        assert not any(label.overlaps(box) for box in nodes.values()), f"{edge} covers a box"
+    plt.close("all")
+
+
 def test_a_wide_graph_fits_a_notebook_with_readable_text():
     # before: the MLP's step-through was 15.6 in (1560 px) wide, shrunk to fit a notebook
     L = _mlp_loss()

@@ -116,33 +116,60 @@ def _place(
     sizes = [_half_size(t) for t in texts]
     wide = [(max(w, rw), max(h, rh)) for (w, h), (rw, rh)
             in zip(sizes, map(_half_size, reserve_texts))] or sizes  # fmt: skip
-    n_cols = max(cols) + 1
-    half = [0.0] * n_cols
+    half = [0.0] * (max(cols) + 1)
     for c, (w, _) in zip(cols, wide):
         half[c] = max(half[c], w)
-    gap = [_GAP] * n_cols  # gap[c]: the room left of column c
-    for k, text in [*labels.items(), *reserve_labels]:
-        src, dst = edges[k]
-        if cols[dst] > cols[src]:
-            gap[cols[dst]] = max(gap[cols[dst]], _label_size(text)[0] + 2 * _LABEL_ROOM)
-    column_x = [0.0] * n_cols
-    for c in range(1, n_cols):
+    texts_of = [*reserve_labels, *labels.items()]  # (the drawn labels last: they win)
+    # each label goes in the gap left of its edge's consumer, unless it runs into another label
+    # there: an edge that skips columns (a skip connection's) then takes a free gap it crosses
+    where = {k: cols[edges[k][1]] for k, _ in texts_of}
+    p = _columns(cols, y, sizes, wide, half, edges, texts_of, where)
+    moved = False
+    for k, text in texts_of:
+        others = [box for j, box in p.labels.items() if j != k]
+        if not any(_overlap(p.labels[k], box) for box in others):
+            continue
+        for c in range(cols[edges[k][1]] - 1, cols[edges[k][0]], -1):  # nearest the consumer first
+            box = _label_box(p, cols, edges, k, text, c)
+            if not any(_overlap(box, other) for other in others):
+                where[k], p.labels[k], moved = c, box, True
+                break
+    # a gap that took a label widens for it: the columns are placed again
+    return _columns(cols, y, sizes, wide, half, edges, texts_of, where) if moved else p
+
+
+def _columns(cols, y, sizes, wide, half, edges, texts_of, where) -> _Placement:
+    """Columns as close as their widest boxes and the labels in each gap (``where``) allow."""
+    gap = [_GAP] * len(half)  # gap[c]: the room left of column c
+    for k, text in texts_of:
+        if cols[edges[k][1]] > cols[edges[k][0]]:
+            gap[where[k]] = max(gap[where[k]], _label_size(text)[0] + 2 * _LABEL_ROOM)
+    column_x = [0.0] * len(half)
+    for c in range(1, len(half)):
         column_x[c] = column_x[c - 1] + half[c - 1] + gap[c] + half[c]
     x = [column_x[c] for c in cols]
     bends = _bends(x, y, sizes, edges)
     segments = [
         _clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges
     ]  # fmt: skip
-    placed = {}
-    for k, text in [*reserve_labels, *labels.items()]:  # (the drawn labels last: they win)
-        src, dst = edges[k]
-        a, b = segments[k]
-        c = cols[dst]
-        if c > cols[src]:  # in the middle of the gap left of the consumer's column
-            middle = (column_x[c - 1] + half[c - 1] + column_x[c] - half[c]) / 2
-        else:  # (an edge within a column, as in a summary: only its middle is free)
-            middle = (a[0] + b[0]) / 2
-        px, py = _point_on_edge(a, b, bends[k], middle)
-        width, height = _label_size(text)
-        placed[k] = (px, py + 0.03, width, height)
-    return _Placement(x, column_x, half, sizes, wide, bends, segments, placed)
+    p = _Placement(x, column_x, half, sizes, wide, bends, segments, {})
+    p.labels = {k: _label_box(p, cols, edges, k, text, where[k]) for k, text in texts_of}
+    return p
+
+
+def _label_box(p: _Placement, cols, edges, k: int, text: str, c: int) -> tuple:
+    """The label of edge k written on the edge in the middle of the gap left of column c:
+    (x centre, y bottom, width, height)."""
+    a, b = p.segments[k]
+    if c > cols[edges[k][0]]:
+        middle = (p.column_x[c - 1] + p.column_half[c - 1] + p.column_x[c] - p.column_half[c]) / 2
+    else:  # (an edge within a column, as in a summary: only its middle is free)
+        middle = (a[0] + b[0]) / 2
+    px, py = _point_on_edge(a, b, p.bends[k], middle)
+    width, height = _label_size(text)
+    return px, py + 0.03, width, height
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    """Whether two labels (x centre, y bottom, width, height) touch, with a little room."""
+    return abs(a[0] - b[0]) < (a[2] + b[2]) / 2 + 0.05 and abs(a[1] - b[1]) < max(a[3], b[3]) + 0.03
