@@ -13,7 +13,8 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
 
 * float64 only. A central difference has truncation error ~ eps^2 * f''' and rounding error
   ~ machine_eps * |f| / eps; in float64 (machine eps 2.2e-16) eps = 1e-6 keeps both near 1e-10.
-  In float32 (1.2e-7) no eps is good enough, so float32 inputs are refused.
+  In float32 (1.2e-7) no eps is good enough, so float32 inputs are refused, and so is a
+  float32 output (a cast inside fn: a step of 1e-6 on 3.0 is lost in float32's rounding).
 * An entry passes when |analytic - numeric| <= atol' + rtol * |numeric|, with rtol = 1e-3 and
   atol' = atol = 1e-5 for an input whose gradient is of size 1 or more (as torch's): loose
   enough for rounding, tight enough that a wrong rule (a missing factor 2, a transposed matrix)
@@ -116,6 +117,12 @@ def gradcheck(
 
     Every input with ``requires_grad=True`` is checked, entry by entry. Returns a report (a
     readable table); raises GradcheckError when a check fails, unless ``raise_exception=False``.
+
+    An entry passes when |analytic - numeric| <= atol' + rtol * |numeric|. atol' is ``atol``
+    for an input whose largest gradient entry s is 1 or more and ``atol * s`` below that (so
+    a tiny function cannot pass a wrong rule), but not below NOISE_FACTOR times the entry's
+    own finite-difference error, measured when needed (a true 0 comes out as ~1e-11), nor
+    above ``atol``.
     """
     checked = _checked_inputs("gradcheck", inputs)
     project = _projection("gradcheck", fn, inputs, seed)
@@ -345,6 +352,11 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
         raise TypeError(
             f"{caller}: fn returned a {type(out).__name__}, not a Tensor; build it from the "
             f"package's ops on the input tensors (t.sum(), bl.exp(t) ...), not numpy on t.data"
+        )
+    if np.issubdtype(out.dtype, np.floating) and out.dtype != np.float64:  # a cast inside fn
+        raise TypeError(  # its rounding (1e-7 in float32) would swamp a step of eps
+            f"{caller}: fn's output of shape {out.shape} is {out.dtype}; finite differences "
+            f"need float64 throughout (is there an astype inside fn?)"
         )
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
