@@ -85,6 +85,14 @@ def test_a_wrong_rule_on_a_small_input_fails_next_to_a_large_one(c):
     assert [r.passed for r in report.rows] == [True, False]
 
 
+@pytest.mark.parametrize("c", [1e-8, 1e-3, 1e4])
+def test_a_zero_d_input_is_checked_at_every_scale(c):
+    x = bl.Tensor(1.5, requires_grad=True)
+    wrong = WRONG_SQUARES["missing factor 2"]
+    assert not bl.gradcheck(lambda t: bl.apply(wrong, t) * c, x, raise_exception=False).passed
+    assert bl.gradcheck(lambda t: bl.apply(SQUARE, t) * c, x).passed
+
+
 # ----------------------------------------------------- what atol means (as documented), by hand
 def off_at_zero(delta):
     """x**2 with a rule that is right except at x == 0, where it is off by delta."""
@@ -120,6 +128,15 @@ def test_truly_zero_gradients_pass_over_shapes_and_offsets(x, offset):
     x.data = x.data + offset  # the larger the numbers, the larger the rounding noise
     assert bl.gradcheck(lambda t: (t - t.mean()).sum(), x).passed
     assert bl.gradcheck(lambda t: bl.softmax(t, axis=0).sum(), x).passed  # always 1
+
+
+def test_a_zero_d_input_whose_gradient_is_truly_zero_passes():
+    # the sum of y + x less its mean is 0 for every x and y: their differences are noise
+    x = bl.Tensor(0.3, requires_grad=True)
+    y = bl.Tensor(np.array([0.7, -1.1, 2.3, 0.4]), requires_grad=True)
+    report = bl.gradcheck(lambda a, b: ((b + a) - (b + a).mean()).sum(), x, y)
+    assert [r.passed for r in report.rows] == [True, True]
+    assert 0 < report.rows[0].max_abs_error < 1e-8
 
 
 def test_a_truly_zero_gradient_passes_next_to_a_nonzero_one():
