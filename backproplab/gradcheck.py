@@ -3,7 +3,8 @@
 Three checks, from thorough to cheap:
 
 * ``gradcheck`` compares every entry of every input's gradient with a central difference
-  (f(x + eps) - f(x - eps)) / (2 eps): two forward passes per entry.
+  (f(x + eps) - f(x - eps)) / (2 eps): two forward passes per entry (four more for an entry
+  that fails the first comparison, see below).
 * ``check_direction`` compares the gradient along one random direction v with
   (f(x + eps v) - f(x - eps v)) / (2 eps): two forward passes in all, for inputs of any size.
 * ``nudge_check`` nudges every parameter at once (notebook 06), and compares the change of
@@ -22,7 +23,7 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   are all below it (f scaled by 1e-6), so it shrinks with the input's largest gradient entry
   s: atol' = atol * s when s < 1 (as ``bl.symbolic.check_backward``'s). It never goes below
   the entry's own finite-difference error, though: a gradient that is truly 0 comes out of
-  the differences as rounding noise (~1e-11), not 0. That error is measured, for an entry that
+  the differences as rounding noise (~1e-10), not 0. That error is measured, for an entry that
   would fail otherwise, by redoing its difference with the steps 2 eps and eps / 2 (their
   disagreement with step eps is of the size of its rounding and truncation error); the
   tolerance is then NOISE_FACTOR times it, capped at atol. So the check is never looser than
