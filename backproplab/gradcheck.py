@@ -3,7 +3,8 @@
 Three checks, from thorough to cheap:
 
 * ``gradcheck`` compares every entry of every input's gradient with a central difference
-  (f(x + eps) - f(x - eps)) / (2 eps): two forward passes per entry.
+  (f(x + eps) - f(x - eps)) / (2 eps): two forward passes per entry (four more for an entry
+  that fails the first comparison, see below).
 * ``check_direction`` compares the gradient along one random direction v with
   (f(x + eps v) - f(x - eps v)) / (2 eps): two forward passes in all, for inputs of any size.
 * ``nudge_check`` nudges every parameter at once (notebook 06), and compares the change of
@@ -13,10 +14,21 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
 
 * float64 only. A central difference has truncation error ~ eps^2 * f''' and rounding error
   ~ machine_eps * |f| / eps; in float64 (machine eps 2.2e-16) eps = 1e-6 keeps both near 1e-10.
-  In float32 (1.2e-7) no eps is good enough, so float32 inputs are refused.
-* An entry passes when |analytic - numeric| <= atol + rtol * |numeric|, with atol = 1e-5 and
-  rtol = 1e-3: loose enough for rounding, tight enough that a wrong rule (a missing factor 2,
-  a transposed matrix) fails by orders of magnitude.
+  In float32 (1.2e-7) no eps is good enough, so float32 inputs are refused, and so is a
+  float32 output (a cast inside fn: a step of 1e-6 on 3.0 is lost in float32's rounding).
+* An entry passes when |analytic - numeric| <= atol' + rtol * |numeric|, with rtol = 1e-3 and
+  atol' = atol = 1e-5 for an input whose gradient is of size 1 or more (as torch's): loose
+  enough for rounding, tight enough that a wrong rule (a missing factor 2, a transposed matrix)
+  fails by orders of magnitude. A fixed atol would pass ANY rule for an input whose gradients
+  are all below it (f scaled by 1e-6), so it shrinks with the input's largest gradient entry
+  s: atol' = atol * s when s < 1 (as ``bl.symbolic.check_backward``'s). It never goes below
+  the entry's own finite-difference error, though: a gradient that is truly 0 comes out of
+  the differences as rounding noise (~1e-10), not 0. That error is measured, for an entry that
+  would fail otherwise, by redoing its difference with the steps 2 eps and eps / 2 (their
+  disagreement with step eps is of the size of its rounding and truncation error); the
+  tolerance is then NOISE_FACTOR times it, capped at atol. So the check is never looser than
+  |a - n| <= atol + rtol * |n|, and tighter for small gradients. ``check_direction`` treats its
+  one slope the same way (with its own atol and rtol).
 * Kinks: at a point where the function is not differentiable (relu at 0, max with ties, abs at
   0) the two one-sided slopes differ and no check can pass. Keep inputs at least ~1e-3 from
   kinks.
@@ -106,6 +118,12 @@ def gradcheck(
 
     Every input with ``requires_grad=True`` is checked, entry by entry. Returns a report (a
     readable table); raises GradcheckError when a check fails, unless ``raise_exception=False``.
+
+    An entry passes when |analytic - numeric| <= atol' + rtol * |numeric|. atol' is ``atol``
+    for an input whose largest gradient entry s is 1 or more and ``atol * s`` below that (so
+    a tiny function cannot pass a wrong rule), but not below NOISE_FACTOR times the entry's
+    own finite-difference error, measured when needed (a true 0 comes out as ~1e-11), nor
+    above ``atol``.
     """
     checked = _checked_inputs("gradcheck", inputs)
     project = _projection("gradcheck", fn, inputs, seed)
@@ -118,16 +136,19 @@ def gradcheck(
         original = x.data
         x.data = original.copy()
         for idx in np.ndindex(*x.shape):  # two forward passes per entry
-            x.data[idx] = original[idx] + eps
-            up = project(inputs)
-            x.data[idx] = original[idx] - eps
-            down = project(inputs)
-            x.data[idx] = original[idx]
-            numeric[idx] = (up - down) / (2 * eps)
-        x.data = original
+            numeric[idx] = _difference(project, inputs, x, idx, eps)
         error = np.abs(analytic[i] - numeric)
+        allowed = _allowed(numeric, atol, rtol)
+        failing = [idx for idx in np.ndindex(*x.shape) if not error[idx] <= allowed[idx]]
+        if failing:  # a second opinion: how far off are the differences themselves?
+            noise = np.zeros_like(numeric)
+            for idx in failing:
+                other = [_difference(project, inputs, x, idx, step) for step in (2 * eps, eps / 2)]
+                noise[idx] = max(abs(numeric[idx] - d) for d in other)
+            allowed = _allowed(numeric, atol, rtol, noise)
+        x.data = original
         rel = error / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
-        ok = bool(np.all(error <= atol + rtol * np.abs(numeric)))
+        ok = bool(np.all(error <= allowed))
         rows.append(InputCheck(x.name or f"input {i}", x.shape, _max(error), _max(rel), ok))
     report = GradcheckReport(rows, eps, atol, rtol)
     if raise_exception and not report.passed:
@@ -143,6 +164,7 @@ class DirectionReport:
     numeric: float
     rtol: float
     atol: float
+    noise: float = 0.0  # the differences' own error, measured only when needed (see passed)
 
     @property
     def error(self) -> float:
@@ -151,8 +173,10 @@ class DirectionReport:
 
     @property
     def passed(self) -> bool:
-        """True when the two slopes agree within atol + rtol * |numeric|."""
-        return self.error <= self.atol + self.rtol * abs(self.numeric)
+        """True when the two slopes agree within atol' + rtol * |numeric|: atol' is atol scaled
+        by |numeric| when that is below 1, but at least NOISE_FACTOR * noise (at most atol)."""
+        allowed = _allowed(np.array(self.numeric), self.atol, self.rtol, np.array(self.noise))
+        return bool(self.error <= allowed)
 
     def __str__(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
@@ -187,16 +211,22 @@ def check_direction(
     direction = {i: v / norm for i, v in direction.items()}
 
     originals = {i: inputs[i].data for i in checked}
-    values = []
-    for sign in (1, -1):
+
+    def slope(step: float) -> float:
+        values = []
+        for sign in (1, -1):
+            for i in checked:
+                inputs[i].data = originals[i] + sign * step * direction[i]
+            values.append(project(inputs))
         for i in checked:
-            inputs[i].data = originals[i] + sign * eps * direction[i]
-        values.append(project(inputs))
-    for i in checked:
-        inputs[i].data = originals[i]
-    numeric = (values[0] - values[1]) / (2 * eps)
-    slope = sum(float((analytic[i] * direction[i]).sum()) for i in checked)
-    report = DirectionReport(slope, numeric, rtol, atol)
+            inputs[i].data = originals[i]
+        return (values[0] - values[1]) / (2 * step)
+
+    numeric = slope(eps)
+    analytic_slope = sum(float((analytic[i] * direction[i]).sum()) for i in checked)
+    report = DirectionReport(analytic_slope, numeric, rtol, atol)
+    if not report.passed:  # a second opinion: how far off is the difference itself?
+        report.noise = max(abs(numeric - slope(step)) for step in (2 * eps, eps / 2))
     if raise_exception and not report.passed:
         raise GradcheckError(str(report))
     return report
@@ -324,6 +354,11 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
             f"{caller}: fn returned a {type(out).__name__}, not a Tensor; build it from the "
             f"package's ops on the input tensors (t.sum(), bl.exp(t) ...), not numpy on t.data"
         )
+    if np.issubdtype(out.dtype, np.floating) and out.dtype != np.float64:  # a cast inside fn
+        raise TypeError(  # its rounding (1e-7 in float32) would swamp a step of eps
+            f"{caller}: fn's output of shape {out.shape} is {out.dtype}; finite differences "
+            f"need float64 throughout (is there an astype inside fn?)"
+        )
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
@@ -362,6 +397,31 @@ def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int
         for i in checked:
             inputs[i].grad = saved[i]
     return grads
+
+
+# How many times its own measured error a finite difference may be off (see the module's doc).
+NOISE_FACTOR = 10.0
+
+
+def _difference(project, inputs: Sequence[Tensor], x: Tensor, idx: tuple, step: float) -> float:
+    """The central difference of ``project`` in entry ``idx`` of ``x`` (``x.data`` a copy)."""
+    start = x.data[idx]
+    x.data[idx] = start + step
+    up = project(inputs)
+    x.data[idx] = start - step
+    down = project(inputs)
+    x.data[idx] = start
+    return (up - down) / (2 * step)
+
+
+def _allowed(numeric: np.ndarray, atol: float, rtol: float, noise=None) -> np.ndarray:
+    """How far each analytic entry may be from ``numeric``: atol' + rtol * |numeric|, where
+    atol' = atol * min(1, largest |numeric|), raised to NOISE_FACTOR * noise (at most atol)."""
+    scale = np.max(np.abs(numeric), initial=0.0)
+    floor = atol * np.minimum(1.0, scale)
+    if noise is not None:
+        floor = np.maximum(floor, np.minimum(atol, NOISE_FACTOR * noise))
+    return floor + rtol * np.abs(numeric)
 
 
 def _max(a: np.ndarray) -> float:

@@ -15,7 +15,6 @@ Widget state is not saved in notebooks by default: re-run the cell to see an exp
 
 from __future__ import annotations
 
-import re
 import sys
 import traceback
 import warnings
@@ -100,7 +99,7 @@ def backward_stepper(root: Tensor) -> widgets.interactive:
     def show(step: int) -> plotting.BackwardStep:
         _show(plotting.draw_backward_step(root, step - 1, steps=steps))
         # one sentence a line: JupyterLab breaks a long output line anywhere, even inside "-4"
-        print(re.sub(r"(?:(?<=\.)|(?<=\.\))) (?=[A-Za-z(])", "\n", steps[step - 1].describe()))
+        print("\n".join(steps[step - 1].sentences()))
         return steps[step - 1]
 
     slider = widgets.IntSlider(value=1, min=1, max=len(steps), description="step")

@@ -531,3 +531,25 @@ def test_measurements_leave_the_model_as_it_was():
         opt = bl.optim.SGD(m.parameters(), lr=0.1)
         losses.append([bl.train.train_step(m, opt, X, y) for _ in range(3)])
     assert losses[0] == losses[1]  # the same numbers as a run without the measurements
+
+
+def test_a_step_gives_its_sentences_and_describe_joins_them():
+    # a dotted name, a number written 1e-05 and a name that is not ASCII: one sentence each,
+    # written out by hand (a regex splitting the paragraph at ". " kept the last two together)
+    w = bl.Tensor(2.0, requires_grad=True, name="fc1.w")
+    theta = bl.Tensor(1e-5, name="θ")
+    (step,) = plotting.backward_steps(w * theta)
+    assert step.sentences() == [
+        "Step 1: L = mul(fc1.w, θ).",
+        "upstream dL/dL = 1.",
+        "local dL/dfc1.w = 1e-05, so downstream dL/dfc1.w = 1 × 1e-05 = 1e-05.",
+        "θ is a constant: nothing to send.",
+    ]
+    assert step.describe() == " ".join(step.sentences())
+    x = bl.Tensor(0.5, requires_grad=True, name="x.0")
+    h = x * 2.0
+    h.name = "h.1"
+    last = plotting.backward_steps(h * 3.0 + h * 1e-3)[-1]  # h fans out: mul1 and mul2
+    assert last.sentences()[1] == (
+        "It received 0.001 from mul2 + 3 from mul1, so upstream dL/dh.1 = 3.001."
+    )

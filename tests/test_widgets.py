@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from graphs import seed_graph  # noqa: E402
 
+import backproplab as bl  # noqa: E402
 from backproplab import widgets  # noqa: E402
 
 
@@ -156,3 +157,16 @@ def test_eps_explorer_and_stepper_at_their_extremes():
     for value in (control(w, "step").max, control(w, "step").min):
         control(w, "step").value = value
         assert f"Step {value}:" in shown_text(w)
+
+
+def test_backward_stepper_prints_one_sentence_a_line():
+    w = bl.Tensor(2.0, requires_grad=True, name="fc1.w")
+    theta = bl.Tensor(1e-5, name="θ")  # not a letter a regex of [A-Za-z] would split before
+    stepper = widgets.backward_stepper(w * theta)
+    lines = shown_text(stepper).splitlines()  # (headless, the picture shows as Figure(...))
+    assert lines[lines.index("Step 1: L = mul(fc1.w, θ).") :] == [
+        "Step 1: L = mul(fc1.w, θ).",
+        "upstream dL/dL = 1.",
+        "local dL/dfc1.w = 1e-05, so downstream dL/dfc1.w = 1 × 1e-05 = 1e-05.",
+        "θ is a constant: nothing to send.",
+    ]

@@ -65,14 +65,15 @@ class BackwardStep:
             known.update(step.totals)
         return known
 
-    def describe(self) -> str:
-        """The step in one paragraph, with the numbers."""
+    def sentences(self) -> list[str]:
+        """The step as sentences, with the numbers (the step-through prints one a line)."""
         d = f"d{self.root}"
         parts = [f"Step {self.index + 1}: {self.node} = {self.op}({', '.join(self.inputs)})."]
+        upstream = f"upstream {d}/d{self.node} = {format_array(self.upstream)}."
         if len(self.received) > 1:
             sent = " + ".join(f"{format_array(g)} from {who}" for who, g in self.received)
-            parts.append(f"It received {sent}, so")
-        parts.append(f"upstream {d}/d{self.node} = {format_array(self.upstream)}.")
+            upstream = f"It received {sent}, so {upstream}"
+        parts.append(upstream)
         last = {name: k for k, name in enumerate(self.inputs)}  # x * x: x's total comes once
         for k, (name, loc, down) in enumerate(zip(self.inputs, self.local, self.downstream)):
             if down is None:
@@ -90,7 +91,11 @@ class BackwardStep:
                 continue  # (the total is what the input holds after this whole step)
             if not np.array_equal(total, down):
                 parts.append(f"({name} now holds the sum {format_array(total)}.)")
-        return " ".join(parts)
+        return parts
+
+    def describe(self) -> str:
+        """The step in one paragraph, with the numbers: its ``sentences()`` joined."""
+        return " ".join(self.sentences())
 
 
 def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
