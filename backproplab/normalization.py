@@ -5,7 +5,7 @@ along those axes::
 
     mu    = mean(x)                       sigma^2 = mean((x - mu)^2)   (biased: divides by m)
     x_hat = (x - mu) / sqrt(sigma^2 + eps)
-    y     = gamma * x_hat + beta
+    o     = gamma * x_hat + beta        (o: the output)
 
 * ``batch_norm`` normalizes each channel over the batch (and the pixels): axes (N, H, W) of an
   (N, C, H, W) input, axis N of an (N, C) one. Every example's output depends on the others in
@@ -20,7 +20,7 @@ through sigma^2 (every x moves the variance). Added up, they simplify to::
     dL/dx = gamma / sigma * (g - mean(g) - x_hat * mean(g * x_hat))
           = (1/m) * gamma / sigma * (m g - sum(g) - x_hat * sum(g * x_hat))
 
-with g = dL/dy and the means and sums over the normalized axes. The ``- mean(g)`` term is the
+with g = dL/do and the means and sums over the normalized axes. The ``- mean(g)`` term is the
 centring: a gradient that would move every x the same way moves nothing after the mean is taken
 out. The ``- x_hat * mean(g * x_hat)`` term does the same for a change of scale. (A test checks
 this formula against the graph of primitive ops, finite differences, and sympy.)
@@ -75,7 +75,7 @@ def _batch_norm_vjp(g, saved, x, w, b, *, training, **_):
     d_bias = g.sum(axis=axes)  # sum(g)
     d_weight = (g * x_hat).sum(axis=axes)  # sum(g * x_hat)
     scale = (w * inv_std).reshape(line_up)  # gamma / sigma
-    if not training:  # the statistics are constants: y is just a scaled, shifted x
+    if not training:  # the statistics are constants: o is just a scaled, shifted x
         return g * scale, d_weight, d_bias
     m = x.size // x.shape[1]
     # the compact formula: (1/m) gamma/sigma (m g - sum(g) - x_hat sum(g x_hat))

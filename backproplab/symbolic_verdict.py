@@ -55,15 +55,13 @@ class Comparison:
         for name, formula, want, got, agrees in self.rows:
             mark = "agrees" if agrees else "DIFFERS" + _largest_difference(want, got)
             shown = str(formula) if len(str(formula)) <= 40 else str(formula)[:37] + "..."
-            lines.append(
-                f"  dL/d{name} = {shown}  ->  sympy {format_array(want)}, "
-                f"backward {format_array(got)}: {mark}"
-            )
+            lines.append(f"  dL/d{name} = {shown}")  # two lines: each fits a laptop's notebook
+            lines.append(f"    sympy {format_array(want)}, backward {format_array(got)}: {mark}")
             if not agrees and self.kinks.get(name):
                 lines.append(
                     f"    (at a kink: {' and '.join(self.kinks[name])}"
                     f" {'is' if len(self.kinks[name]) == 1 else 'are'} 0 here, where the function"
-                    f" has no derivative; sympy takes Heaviside(0) = 1/2, the code another"
+                    f"\n    has no derivative; sympy takes Heaviside(0) = 1/2, the code another"
                     f" subgradient)"
                 )
         n = len(self.rows)
@@ -73,9 +71,9 @@ class Comparison:
             want, got = self.value
             verdict = (
                 f"The traced formula gives {format_array(want)} but the graph computed "
-                f"{format_array(got)}, so the gradients below check nothing. Is a sympy form from "
-                f"symbolic.register unlike its op's forward? Was a leaf's .data changed after the "
-                f"forward pass? Or did float64 round a value away (1 - sigmoid(40) is 0) or an op "
+                f"{format_array(got)},\nso the gradients below check nothing. Is a sympy form from "
+                f"symbolic.register unlike its op's forward?\nWas a leaf's .data changed after the "
+                f"forward pass? Or did float64 round a value away (1 - sigmoid(40) is 0)\nor an op "
                 f"clamp one (binary_cross_entropy's log at -100)?"
             )
         else:

@@ -113,16 +113,16 @@ def test_dL_dW_column_wrong(wrong, words):
 
 
 # -------------------------------------------------------------------------- bilinear_grads
-def bilinear(X, A, Y, g, weight=True, transpose=False, mean=False):
+def bilinear(U, A, V, g, weight=True, transpose=False, mean=False):
     w = g[:, None] if weight else 1.0
-    dX = w * (Y @ A.T)
-    dA = (X * w).T @ Y
-    dY = w * (X @ A)
+    dU = w * (V @ A.T)
+    dA = (U * w).T @ V
+    dV = w * (U @ A)
     if mean:
-        dA = dA / len(X)
+        dA = dA / len(U)
     if transpose:
         dA = dA.T
-    return dX, dA, dY
+    return dU, dA, dV
 
 
 def test_bilinear_right():
@@ -135,7 +135,7 @@ def test_bilinear_right():
         (lambda *a: bilinear(*a, weight=False), ["g_n were 1"]),
         (lambda *a: bilinear(*a, transpose=True), ["dA has shape (2, 3)"]),
         (lambda *a: bilinear(*a, mean=True), ["factor of N"]),
-        (lambda X, A, Y, g: (g[:, None] * (Y @ A), None, None), ["does not fit"]),
+        (lambda U, A, V, g: (g[:, None] * (V @ A), None, None), ["does not fit"]),
         (lambda *a: bilinear(*a)[:2], ["tuple of three"]),
     ],
 )

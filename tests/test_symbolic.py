@@ -116,7 +116,7 @@ def test_check_backward_agrees_and_prints_a_verdict():
     assert result.ok
     text = str(result)
     assert text.startswith("The derivation matches the code: all 3 gradient(s) agree.")
-    assert "dL/dz = x + y  ->  sympy 3, backward 3: agrees" in text
+    assert "dL/dz = x + y\n    sympy 3, backward 3: agrees" in text
 
 
 def test_check_backward_catches_a_wrong_hand_derivation():

@@ -90,7 +90,7 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> Feed
         return hint(
             exercise,
             f"for sizes {sizes} you returned {result}, which is not the number of learned values: "
-            "a layer from n_in to n_out neurons has a weight matrix of which shape?",
+            "a layer from n_in to n_out units has a weight matrix of which shape?",
         )
     return correct(exercise, f"right for all of {_SIZES}.")
 

@@ -1,16 +1,16 @@
 """Self-checks for notebook 05 · Matmul gradients.
 
-The layer is the package's ``Linear``: Y = X W^T + b, batch-first, with X of shape (N, D), the
-weights W of shape (M, D) = (n_out, n_in) and the upstream gradient G = dL/dY of shape (N, M).
+The layer is the package's ``Linear``: Z = X W^T + b, batch-first, with X of shape (N, D), the
+weights W of shape (M, D) = (n_out, n_in) and the upstream gradient G = dL/dZ of shape (N, M).
 
 * ``dL_dX(G, W)``, ``dL_dW(X, G)``, ``dL_db(G)``: the three gradients of the layer;
 * ``dL_dW_column(delta, a)``: the weight gradient for one example written as column vectors,
   z = W a + b (delta = dL/dz and a are column vectors);
-* ``bilinear_grads(X, A, Y, g)``, the challenge: all gradients of the batched bilinear form
-  s_n = x_n^T A y_n, given g = dL/ds.
+* ``bilinear_grads(U, A, V, g)``, the challenge: all gradients of the batched bilinear form
+  s_n = u_n^T A v_n, given g = dL/ds.
 
 Every expected answer is a central finite difference of a loss written out in plain numpy here
-(``L = sum(G * Y)`` has dL/dY = G exactly), never the learner's function and never a package
+(``L = sum(G * Z)`` has dL/dZ = G exactly), never the learner's function and never a package
 function. Shapes are all different, so a transposed or swapped answer cannot pass by accident.
 """
 
@@ -39,12 +39,12 @@ def _case(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     X = rng.standard_normal((N, D))
     W = rng.standard_normal((M, D))  # (n_out, n_in), as the package's Linear
     b = rng.standard_normal(M)
-    G = rng.standard_normal((N, M))  # the upstream gradient dL/dY
+    G = rng.standard_normal((N, M))  # the upstream gradient dL/dZ
     return X, W, b, G
 
 
 def _reference(X, W, b, G) -> dict[str, np.ndarray]:
-    """dL/dX, dL/dW, dL/db by finite differences of L = sum(G * (X W^T + b)), whose dL/dY is G."""
+    """dL/dX, dL/dW, dL/db by finite differences of L = sum(G * (X W^T + b)), whose dL/dZ is G."""
 
     def loss(X, W, b):
         return float((G * (X @ W.T + b)).sum())
@@ -104,7 +104,7 @@ def _shape_hint(exercise: str, what: str, got: tuple, want: tuple, of: str) -> F
 
 
 def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_dX(G, W)`` for Y = X W^T: G (N, M) and W (M, D) give (N, D)."""
+    """Check ``dL_dX(G, W)`` for Z = X W^T: G (N, M) and W (M, D) give (N, D)."""
     exercise = "dL_dX"
     X, W, b, G = _case()
     want = _reference(X, W, b, G)["X"]
@@ -121,7 +121,7 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     if close(got, want):
         return correct(exercise, "dL/dX = G W, shaped like X.")
     if close(got, -want):
-        return hint(exercise, "right size, wrong sign: Y grows with X where W is positive")
+        return hint(exercise, "right size, wrong sign: Z grows with X where W is positive")
     if close(got * N, want):
         return hint(
             exercise,
@@ -136,7 +136,7 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
 
 
 def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_dW(X, G)`` for Y = X W^T: X (N, D) and G (N, M) give (M, D)."""
+    """Check ``dL_dW(X, G)`` for Z = X W^T: X (N, D) and G (N, M) give (M, D)."""
     exercise = "dL_dW"
     X, W, b, G = _case()
     want = _reference(X, W, b, G)["W"]
@@ -170,7 +170,7 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
 
 
 def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
-    """Check ``dL_db(G)`` for Y = X W^T + b, b of shape (M,) broadcast over the N rows."""
+    """Check ``dL_db(G)`` for Z = X W^T + b, b of shape (M,) broadcast over the N rows."""
     exercise = "dL_db"
     X, W, b, G = _case()
     want = _reference(X, W, b, G)["b"]
@@ -232,33 +232,33 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
 
 
 def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
-    """Check ``bilinear_grads(X, A, Y, g) -> (dX, dA, dY)`` for s_n = x_n^T A y_n, g = dL/ds."""
+    """Check ``bilinear_grads(U, A, V, g) -> (dU, dA, dV)`` for s_n = u_n^T A v_n, g = dL/ds."""
     exercise = "bilinear_grads"
     rng = np.random.default_rng(12)
     n, d, e = 4, 3, 2  # all different
-    X, A, Y = rng.standard_normal((n, d)), rng.standard_normal((d, e)), rng.standard_normal((n, e))
+    U, A, V = rng.standard_normal((n, d)), rng.standard_normal((d, e)), rng.standard_normal((n, e))
     g = rng.standard_normal(n)
 
-    def loss(X, A, Y):  # sum_n g_n s_n, whose gradient with respect to s is g
-        return float(sum(g[k] * X[k] @ A @ Y[k] for k in range(n)))
+    def loss(U, A, V):  # sum_n g_n s_n, whose gradient with respect to s is g
+        return float(sum(g[k] * U[k] @ A @ V[k] for k in range(n)))
 
     want = {
-        "dX": numeric_gradient(lambda v: loss(v, A, Y), X),
-        "dA": numeric_gradient(lambda v: loss(X, v, Y), A),
-        "dY": numeric_gradient(lambda v: loss(X, A, v), Y),
+        "dU": numeric_gradient(lambda v: loss(v, A, V), U),
+        "dA": numeric_gradient(lambda v: loss(U, v, V), A),
+        "dV": numeric_gradient(lambda v: loss(U, A, v), V),
     }
-    shapes = f"X {X.shape}, A {A.shape}, Y {Y.shape}, g {g.shape}"
-    got = _call(exercise, bilinear_grads, shapes, "the shape of the variable", X, A, Y, g)
+    shapes = f"U {U.shape}, A {A.shape}, V {V.shape}, g {g.shape}"
+    got = _call(exercise, bilinear_grads, shapes, "the shape of the variable", U, A, V, g)
     if isinstance(got, Feedback):
         return got
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        return hint(exercise, "return a tuple of three arrays: (dX, dA, dY)")
+        return hint(exercise, "return a tuple of three arrays: (dU, dA, dV)")
     unweighted = {  # the same sums with every g_n = 1: the upstream gradient forgotten
-        "dX": numeric_gradient(lambda v: float((v @ A * Y).sum()), X),
-        "dA": numeric_gradient(lambda v: float((X @ v * Y).sum()), A),
-        "dY": numeric_gradient(lambda v: float((X @ A * v).sum()), Y),
+        "dU": numeric_gradient(lambda v: float((v @ A * V).sum()), U),
+        "dA": numeric_gradient(lambda v: float((U @ v * V).sum()), A),
+        "dV": numeric_gradient(lambda v: float((U @ A * v).sum()), V),
     }
-    variables = {"dX": X, "dA": A, "dY": Y}
+    variables = {"dU": U, "dA": A, "dV": V}
     for (name, w), value in zip(want.items(), got):
         value = result_array(exercise, value, what=name)
         if isinstance(value, Feedback):

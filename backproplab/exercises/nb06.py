@@ -52,12 +52,12 @@ def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarr
     if got.shape != want.shape:
         return hint(exercise, f"your dL/dz1 has shape {got.shape}; z1 has shape {z1.shape}")
     if close(got, want):
-        return correct(exercise, "gradients pass where the neuron is on and stop where it is off.")
+        return correct(exercise, "gradients pass where the unit is on and stop where it is off.")
     at_kink = z1 == 0
     if close(got[~at_kink], want[~at_kink]):
         return hint(
             exercise,
-            "right everywhere except at z1 = 0 exactly: there the neuron counts as off (slope 0, "
+            "right everywhere except at z1 = 0 exactly: there the unit counts as off (slope 0, "
             "the package's and PyTorch's convention); is your comparison strict?",
         )
     if close(got, dL_dh):
@@ -68,7 +68,7 @@ def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarr
     if close(got, dL_dh * (dL_dh > 0)):
         return hint(
             exercise,
-            "whether a neuron passes its gradient depends on its own input z1, not on the gradient",
+            "whether a unit passes its gradient depends on its own input z1, not on the gradient",
         )
     if close(got, dL_dh * np.maximum(z1, 0)):
         return hint(

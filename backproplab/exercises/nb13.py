@@ -34,7 +34,7 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
 def _engine_norm_grads(
     g: np.ndarray, x: np.ndarray, gamma: np.ndarray, axis: int, eps: float = EPS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(dx, dgamma, dbeta) by backward() through y = gamma * (x - mu) / sqrt(var + eps) + beta,
+    """(dx, dgamma, dbeta) by backward() through o = gamma * (x - mu) / sqrt(var + eps) + beta,
     with mu and var (biased) taken over ``axis``: 0 is batch norm, 1 is layer norm."""
     xt = Tensor(x, requires_grad=True)
     gt = Tensor(gamma, requires_grad=True)
@@ -42,8 +42,8 @@ def _engine_norm_grads(
     mu = xt.mean(axis=axis, keepdims=True)
     centred = xt - mu
     var = (centred * centred).mean(axis=axis, keepdims=True)
-    y = gt * (centred / (var + eps).sqrt()) + bt
-    y.backward(g)
+    o = gt * (centred / (var + eps).sqrt()) + bt
+    o.backward(g)
     return xt.grad, gt.grad, bt.grad
 
 
@@ -201,15 +201,15 @@ def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
         (
             compact(g, x_hat, sigma) / gamma,
             "gamma is missing from dx: the gradient reaches x_hat through "
-            "y = gamma * x_hat + beta.",
+            "o = gamma * x_hat + beta.",
         ),
     ]
 
 
 def check_batch_norm_backward(batch_norm_backward: Callable) -> Feedback:
     """``batch_norm_backward(g, x, gamma, eps)`` -> ``(dx, dgamma, dbeta)`` for training-mode
-    batch norm y = gamma * (x - mu) / sqrt(var + eps) + beta, statistics over the batch (axis 0),
-    given g = dL/dy of shape (N, D)."""
+    batch norm o = gamma * (x - mu) / sqrt(var + eps) + beta, statistics over the batch (axis 0),
+    given g = dL/do of shape (N, D)."""
     name = "batch_norm_backward"
     rng = np.random.default_rng(130)
     for n, d in ((6, 4), (2, 3)):  # N = 2: the smallest batch, where every term is large
@@ -268,8 +268,8 @@ def _layer_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
 
 def check_layer_norm_backward(layer_norm_backward: Callable) -> Feedback:
     """``layer_norm_backward(g, x, gamma, eps)`` -> ``(dx, dgamma, dbeta)`` for layer norm:
-    statistics of each example over its D features (axis 1), then y = gamma * x_hat + beta with
-    gamma, beta of shape (D,), given g = dL/dy of shape (N, D)."""
+    statistics of each example over its D features (axis 1), then o = gamma * x_hat + beta with
+    gamma, beta of shape (D,), given g = dL/do of shape (N, D)."""
     name = "layer_norm_backward"
     rng = np.random.default_rng(131)
     for n, d in ((5, 4), (3, 2)):
