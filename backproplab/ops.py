@@ -169,6 +169,11 @@ def _expand(g: np.ndarray, x: np.ndarray, axis: object, keepdims: bool) -> np.nd
     return np.broadcast_to(g, x.shape)
 
 
+def _mean_vjp(g, out, x, *, axis=None, keepdims=False):
+    # each of the n entries averaged into one output gets 1/n of its gradient (n = 0: none)
+    return (_expand(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0),)
+
+
 def _max_vjp(g, out, x, *, axis=None, keepdims=False):
     winners = x == _expand(out, x, axis, keepdims)  # ties share the gradient equally
     share = (winners / winners.sum(axis=axis, keepdims=True)).astype(x.dtype)
@@ -304,62 +309,64 @@ def _linear_vjp(g, out, x, w, b):
 
 # ------------------------------------------------------------------------------ the table
 # fmt: off
-# name                 forward                        vjp(g, out, *inputs) -> one grad per input
-add         = Op("add",         np.add,         lambda g, out, x, y: (g, g),                _broadcast_error)
-sub         = Op("sub",         np.subtract,    lambda g, out, x, y: (g, -g),               _broadcast_error)
-mul         = Op("mul",         np.multiply,    lambda g, out, x, y: (g * y, g * x),        _broadcast_error)
-div         = Op("div",         np.divide,      lambda g, out, x, y: (g / y, -g * out / y), _broadcast_error)
-neg         = Op("neg",         np.negative,    lambda g, out, x: (-g,))
-power       = Op("power",       lambda x, *, p: x ** p,
-                                                _power_vjp)
-pow         = Op("pow",         np.power,       _pow_vjp,                                   _broadcast_error)
-exp         = Op("exp",         np.exp,         lambda g, out, x: (g * out,))
-log         = Op("log",         np.log,         lambda g, out, x: (g / x,))
-sqrt        = Op("sqrt",        np.sqrt,        lambda g, out, x: (g / (2 * out),))
-abs         = Op("abs",         np.abs,         lambda g, out, x: (g * np.sign(x),))
-maximum     = Op("maximum",     np.maximum,     _maximum_vjp,                               _broadcast_error)
-relu        = Op("relu",        lambda x: np.maximum(x, 0),
-                                                lambda g, out, x: (g * (x > 0),))
-leaky_relu  = Op("leaky_relu",  lambda x, *, slope=0.01: np.where(x > 0, x, slope * x),
-                                                lambda g, out, x, *, slope=0.01: (np.where(x > 0, g, slope * g),))
-sigmoid     = Op("sigmoid",     _sigmoid,       lambda g, out, x: (g * out * (1 - out),))
-tanh        = Op("tanh",        np.tanh,        lambda g, out, x: (g * (1 - out**2),))
-matmul      = Op("matmul",      np.matmul,      _matmul_vjp,                                _matmul_error)
-sum         = Op("sum",         lambda x, *, axis=None, keepdims=False: x.sum(axis=axis, keepdims=keepdims),
-                                                lambda g, out, x, *, axis=None, keepdims=False:
-                                                    (_expand(g, x, axis, keepdims),),        _axis_error)
-mean        = Op("mean",        lambda x, *, axis=None, keepdims=False: x.mean(axis=axis, keepdims=keepdims),
-                                                lambda g, out, x, *, axis=None, keepdims=False:
-                                                    (_expand(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0),),
-                                                                                            _axis_error)
-max         = Op("max",         lambda x, *, axis=None, keepdims=False: x.max(axis=axis, keepdims=keepdims),
-                                                _max_vjp,                                   _axis_error)
-reshape     = Op("reshape",     lambda x, *, shape: x.reshape(shape),
-                                                lambda g, out, x, *, shape: (g.reshape(x.shape),),
-                                                                                            _reshape_error)
-transpose   = Op("transpose",   lambda x, *, axes=None: np.transpose(x, axes),
-                                                _transpose_vjp,                             _transpose_error)
-getitem     = Op("getitem",     lambda x, *, index: x[index],
-                                                _getitem_vjp,                               _index_error)
+# name                  forward      vjp(g, out, *inputs) -> one grad per input  explain
+add     = Op("add",     np.add,      lambda g, out, x, y: (g, g),                _broadcast_error)
+sub     = Op("sub",     np.subtract, lambda g, out, x, y: (g, -g),               _broadcast_error)
+mul     = Op("mul",     np.multiply, lambda g, out, x, y: (g * y, g * x),        _broadcast_error)
+div     = Op("div",     np.divide,   lambda g, out, x, y: (g / y, -g * out / y), _broadcast_error)
+neg     = Op("neg",     np.negative, lambda g, out, x: (-g,))
+power   = Op("power",   lambda x, *, p: x ** p,
+                                     _power_vjp)
+pow     = Op("pow",     np.power,    _pow_vjp,                                   _broadcast_error)
+exp     = Op("exp",     np.exp,      lambda g, out, x: (g * out,))
+log     = Op("log",     np.log,      lambda g, out, x: (g / x,))
+sqrt    = Op("sqrt",    np.sqrt,     lambda g, out, x: (g / (2 * out),))
+abs     = Op("abs",     np.abs,      lambda g, out, x: (g * np.sign(x),))
+maximum = Op("maximum", np.maximum,  _maximum_vjp,                               _broadcast_error)
+relu    = Op("relu",    lambda x: np.maximum(x, 0),
+                                     lambda g, out, x: (g * (x > 0),))
+leaky_relu = Op("leaky_relu", lambda x, *, slope=0.01: np.where(x > 0, x, slope * x),
+                                     lambda g, out, x, *, slope=0.01:
+                                         (np.where(x > 0, g, slope * g),))
+sigmoid = Op("sigmoid", _sigmoid,    lambda g, out, x: (g * out * (1 - out),))
+tanh    = Op("tanh",    np.tanh,     lambda g, out, x: (g * (1 - out**2),))
+matmul  = Op("matmul",  np.matmul,   _matmul_vjp,                                _matmul_error)
+sum     = Op("sum",     lambda x, *, axis=None, keepdims=False: x.sum(axis, keepdims=keepdims),
+                                     lambda g, out, x, *, axis=None, keepdims=False:
+                                         (_expand(g, x, axis, keepdims),),       _axis_error)
+mean    = Op("mean",    lambda x, *, axis=None, keepdims=False: x.mean(axis, keepdims=keepdims),
+                                     _mean_vjp,                                  _axis_error)
+max     = Op("max",     lambda x, *, axis=None, keepdims=False: x.max(axis, keepdims=keepdims),
+                                     _max_vjp,                                   _axis_error)
+reshape = Op("reshape", lambda x, *, shape: x.reshape(shape),
+                                     lambda g, out, x, *, shape: (g.reshape(x.shape),),
+                                                                                 _reshape_error)
+transpose = Op("transpose", lambda x, *, axes=None: np.transpose(x, axes),
+                                     _transpose_vjp,                             _transpose_error)
+getitem = Op("getitem", lambda x, *, index: x[index],
+                                     _getitem_vjp,                               _index_error)
 concatenate = Op("concatenate", lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-                                                _split_vjp,                                 _join_error)
-stack       = Op("stack",       lambda *xs, axis=0: np.stack(xs, axis=axis),
-                                                _stack_vjp,                                 _join_error)
-where       = Op("where",       lambda x, y, *, cond: np.where(cond, x, y),
-                                                lambda g, out, x, y, *, cond: (np.where(cond, g, 0.0), np.where(cond, 0.0, g)),
-                                                                                            _where_error)
+                                     _split_vjp,                                 _join_error)
+stack   = Op("stack",   lambda *xs, axis=0: np.stack(xs, axis=axis),
+                                     _stack_vjp,                                 _join_error)
+where   = Op("where",   lambda x, y, *, cond: np.where(cond, x, y),
+                                     lambda g, out, x, y, *, cond:
+                                         (np.where(cond, g, 0.0), np.where(cond, 0.0, g)),
+                                                                                 _where_error)
 # fused for numerical stability: the max-shift, and the losses' delta = a - y in one place
 # (the binary losses: logs clamped at -100 as in PyTorch, delta = sigmoid(z) - y)
-log_softmax = Op("log_softmax", _log_softmax,   lambda g, out, x, *, axis=-1:
-                                                    (g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
-                                                                                            _axis_error)
-cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp,                saves=True)
+log_softmax = Op("log_softmax", _log_softmax,
+                                     lambda g, out, x, *, axis=-1:
+                                         (g - np.exp(out) * g.sum(axis=axis, keepdims=True),),
+                                                                                 _axis_error)
+cross_entropy = Op("cross_entropy", _cross_entropy, _cross_entropy_vjp, saves=True)
 binary_cross_entropy = Op("binary_cross_entropy", _binary_cross_entropy, _binary_cross_entropy_vjp)
 bce_with_logits = Op("bce_with_logits", _bce_with_logits,
-                                                lambda g, out, z, *, target: (g * (_sigmoid(z) - target) / z.size,))
+                                     lambda g, out, z, *, target:
+                                         (g * (_sigmoid(z) - target) / z.size,))
 # fused for speed: a Linear layer Z = X @ W.T + b is one node instead of three (nn.Linear uses it).
 # Its vjp is notebook 05's result.
-linear      = Op("linear",      _linear,        _linear_vjp,                                _linear_error)
+linear  = Op("linear",  _linear,     _linear_vjp,                                _linear_error)
 # fmt: on
 
 TABLE: dict[str, Op] = {
