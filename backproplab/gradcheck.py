@@ -182,7 +182,7 @@ class DirectionReport:
         verdict = "passed" if self.passed else "FAILED"
         return (
             f"directional derivative: backward {self.analytic:.10g}, finite differences "
-            f"{self.numeric:.10g}, error {self.error:.2e} -> {verdict}"
+            f"{self.numeric:.10g}\nerror {self.error:.2e} -> {verdict}"
         )
 
     __repr__ = __str__
@@ -254,7 +254,7 @@ class NudgeReport:
 
     def __str__(self) -> str:
         return (
-            f"loss {self.loss_before:.6f} -> {self.loss_after:.6f}: predicted change "
+            f"loss {self.loss_before:.6f} -> {self.loss_after:.6f}\npredicted change "
             f"{self.predicted_change:+.6f}, actual change {self.actual_change:+.6f} "
             f"(relative difference {self.relative_difference:.1e})"
         )
