@@ -58,6 +58,10 @@ class _Explorer(widgets.interactive):
     it knows that they belong to the widget, and then shows them in its log console (seen on
     the first move of a slider); written into ``out.outputs``, they cannot go anywhere else."""
 
+    def __repr__(self) -> str:  # the text shown where the widget cannot be drawn (no kernel)
+        names = ", ".join(repr(w.description or w._kwarg) for w in self.kwargs_widgets)
+        return f"An explorer ({names}): run the cell in JupyterLab to use it."
+
     def update(self, *args: object) -> None:
         from IPython.utils.capture import capture_output
 

@@ -170,3 +170,15 @@ def test_backward_stepper_prints_one_sentence_a_line():
         "local dL/dfc1.w = 1e-05, so downstream dL/dfc1.w = 1 × 1e-05 = 1e-05.",
         "θ is a constant: nothing to send.",
     ]
+
+
+def test_an_explorer_without_a_kernel_says_what_it_is_in_one_short_line():
+    # before: "_Explorer(children=(FloatSlider(value=-5.0, description='log10 eps', max=0.0, ..."
+    # cut at 110 characters, where a static page or a notebook without its kernel shows it
+    explorers = [widgets.eps_explorer(), widgets.gradient_explorer(max_depth=4),
+                 widgets.training_explorer(), widgets.backward_stepper(seed_graph()[-1])]  # fmt: skip
+    for explorer in explorers:
+        text = explorer._repr_mimebundle_()["text/plain"]
+        assert text.startswith("An explorer ('") and text.endswith("JupyterLab to use it.")
+        assert len(text) <= 100 and "\n" not in text
+    assert "('step')" in text  # the stepper's one control, by name
