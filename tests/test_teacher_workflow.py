@@ -15,6 +15,7 @@ import nbformat
 import numpy as np
 
 from backproplab.classroom.__main__ import main
+from backproplab.classroom.release import student_notebook
 from backproplab.exercises.mygrad import check_step
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,3 +80,51 @@ def test_the_kernel_runs_a_call_under_the_error_state_the_grader_sends():
         quiet = _kernel_side._call({"overflow": overflow}, "overflow", request({}))
         odd = _kernel_side._call({"overflow": overflow}, "overflow", request({"over": "call"}))
     assert quiet["status"] == odd["status"] == "ok"
+
+
+def _widget_notebook() -> nbformat.NotebookNode:
+    """A solution, then two cells each showing an Output widget: the first uses the solution
+    (its Output widget saved a figure's text made by it), the second does not."""
+
+    def shown(cell, model):
+        view = {"model_id": model, "version_major": 2, "version_minor": 0}
+        cell.outputs = [nbformat.v4.new_output("display_data", {WIDGET_VIEW: view})]
+        return cell
+
+    def output_model(text, layout):
+        stream = {"output_type": "stream", "name": "stdout", "text": text}
+        state = {"outputs": [stream], "layout": f"IPY_MODEL_{layout}"}
+        return {"model_name": "OutputModel", "model_module": "@jupyter-widgets/output",
+                "model_module_version": "1.0.0", "state": state}  # fmt: skip
+
+    layout = {"model_name": "LayoutModel", "model_module": "@jupyter-widgets/base",
+              "model_module_version": "2.0.0", "state": {}}  # fmt: skip
+    solution = nbformat.v4.new_code_cell("def slope(x):\n    ### BEGIN SOLUTION\n"
+                                         "    return 2 * x\n    ### END SOLUTION")  # fmt: skip
+    solution.metadata["nbgrader"] = {"solution": True, "grade_id": "slope"}
+    notebook = nbformat.v4.new_notebook(cells=[
+        solution,
+        shown(nbformat.v4.new_code_cell("explorer(slope)"), "aa01"),
+        shown(nbformat.v4.new_code_cell("greeter()"), "bb02"),
+    ])  # fmt: skip
+    state = {"aa01": output_model("slope at 3: 6.0", "aa02"), "aa02": layout,
+             "bb02": output_model("hello", "bb03"), "bb03": dict(layout)}  # fmt: skip
+    notebook.metadata["widgets"] = {WIDGET_STATE: {"state": state, "version_major": 2,
+                                                   "version_minor": 0}}  # fmt: skip
+    return notebook
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def test_the_release_drops_the_saved_widgets_of_the_outputs_it_clears():
+    """The release clears the outputs of a cell that uses a solution; the notebook's widget
+    metadata kept what that cell's Output widget showed ("slope at 3: 6.0") a second time."""
+    teacher = _widget_notebook()
+    student = student_notebook(teacher)
+    assert student.cells[1].outputs == [] and student.cells[2].outputs == teacher.cells[2].outputs
+    state = student.metadata["widgets"][WIDGET_STATE]["state"]
+    assert sorted(state) == ["bb02", "bb03"]  # the kept cell's widget and its layout
+    assert "slope at 3" not in nbformat.writes(student)
+    assert state["bb02"] == teacher.metadata["widgets"][WIDGET_STATE]["state"]["bb02"]
