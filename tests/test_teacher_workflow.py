@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -128,3 +129,42 @@ def test_the_release_drops_the_saved_widgets_of_the_outputs_it_clears():
     assert sorted(state) == ["bb02", "bb03"]  # the kept cell's widget and its layout
     assert "slope at 3" not in nbformat.writes(student)
     assert state["bb02"] == teacher.metadata["widgets"][WIDGET_STATE]["state"]["bb02"]
+
+
+def test_a_kernel_cannot_change_what_a_later_student_is_graded_on_or_told(tmp_path):
+    """Kernels run as the grader's user. One found the staging folder and emptied the staged
+    notebooks of students graded after it (they scored 0, "could not read the notebook"); one
+    graded last wrote over the feedback files of everyone graded before it. Now a changed staged
+    copy is staged again from the submissions folder (or, changed there too, not graded and said
+    so), and the feedback files are written again at the end."""
+    from test_adversarial_classroom import teacher_notebook
+
+    token = uuid.uuid4().hex[:8]
+    names = [f"{who}-{token}" for who in ("a-vandal", "b-victim", "c-victim", "d-scribbler")]
+    teacher, submitted, feedback = tmp_path / "teacher", tmp_path / "in", tmp_path / "feedback"
+    teacher.mkdir()
+    nbformat.write(teacher_notebook(), teacher / "a.ipynb")
+    vandal = (
+        "import glob, os, tempfile\n"
+        "staged = os.path.join(tempfile.gettempdir(), 'backproplab-staging-*', 'submissions')\n"
+        f"for path in glob.glob(os.path.join(staged, '*-victim-{token}', '*.ipynb')):\n"
+        "    open(path, 'w').write('{}')\n"
+        f"open({str(submitted / names[2] / 'a.ipynb')!r}, 'w').write('{{}}')"
+    )
+    scribbler = (
+        f"for path in __import__('glob').glob({str(feedback / '*.txt')!r}):\n"
+        "    open(path, 'w').write('Feedback: 0 of 2, see me')"
+    )
+    for name, extra in zip(names, [vandal, "", "", scribbler]):
+        notebook = teacher_notebook()
+        notebook.cells.insert(1, nbformat.v4.new_code_cell(extra))
+        (submitted / name).mkdir(parents=True)
+        nbformat.write(notebook, submitted / name / "a.ipynb")
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(submitted), "--source", str(teacher), "--csv", str(out)]
+    assert main([*command, "--timeout", "20", "--jobs", "1", "--feedback", str(feedback)]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    assert [rows[name]["score"] for name in names] == ["2", "2", "0", "2"], rows
+    assert "changed on disk while the class was graded" in rows[names[2]]["problems"]
+    for name in names:
+        assert (feedback / f"{name}.txt").read_text().startswith(f"Feedback for {name}\n")
