@@ -168,3 +168,21 @@ def test_a_kernel_cannot_change_what_a_later_student_is_graded_on_or_told(tmp_pa
     assert "changed on disk while the class was graded" in rows[names[2]]["problems"]
     for name in names:
         assert (feedback / f"{name}.txt").read_text().startswith(f"Feedback for {name}\n")
+
+
+def test_a_check_defined_in_the_notebook_gets_the_notebooks_plain_imports(tmp_path):
+    """The fixture notebook defines its checks in a cell after ``import numpy as np``. The grader
+    rebuilt each plain import without a line number, compile refused it, the error was swallowed,
+    and check_square failed in the grader ("name 'np' is not defined"): the teacher's own solved
+    notebook scored 1 of 3."""
+    fixture = ROOT / "tests" / "fixtures" / "exercises.ipynb"
+    (tmp_path / "teacher").mkdir()
+    (tmp_path / "in" / "ada").mkdir(parents=True)
+    shutil.copy(fixture, tmp_path / "teacher")
+    shutil.copy(fixture, tmp_path / "in" / "ada")
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
+    assert main([*command, "--timeout", "20", "--csv", str(out)]) == 0
+    row = next(csv.DictReader(out.open()))
+    assert (row["fixture-double"], row["fixture-square"], row["score"]) == ("1", "2", "3"), row
+    assert row["problems"] == ""

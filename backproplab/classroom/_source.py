@@ -106,7 +106,7 @@ def teacher_notebook(
                         if alias.name in student_modules:
                             modules.append(alias.asname or alias.name)
                         else:
-                            setup.append(ast.Import([alias]))
+                            setup.append(ast.copy_location(ast.Import([alias]), node))
                 elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
                     functions += [alias.asname or alias.name for alias in node.names]
                 elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
