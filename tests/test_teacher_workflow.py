@@ -186,3 +186,35 @@ def test_a_check_defined_in_the_notebook_gets_the_notebooks_plain_imports(tmp_pa
     row = next(csv.DictReader(out.open()))
     assert (row["fixture-double"], row["fixture-square"], row["score"]) == ("1", "2", "3"), row
     assert row["problems"] == ""
+
+
+def test_a_result_that_is_not_data_gets_the_hint_the_notebook_gives(tmp_path):
+    """An answer returning an object that always says it is equal: the self-check says "your
+    result is a Yes, not an array of numbers"; the grader said "the kernel helper failed:
+    WireError: a Yes cannot be sent" and listed it as a problem, as if the grader had failed."""
+    from test_adversarial_classroom import teacher_notebook, with_body
+
+    from backproplab.exercises import nb05
+
+    yes = (
+        "    class Yes:\n"
+        "        shape = (G.shape[1],)\n"
+        "        def __eq__(self, other):\n"
+        "            return True\n"
+        "    return Yes()\n"
+    )
+    namespace: dict = {}
+    exec("def dL_db(G):\n" + yes, namespace)
+    in_the_notebook = str(nb05.check_dL_db(namespace["dL_db"]))
+    assert "your result is a Yes, not an array of numbers" in in_the_notebook
+
+    (tmp_path / "teacher").mkdir()
+    (tmp_path / "in" / "ada").mkdir(parents=True)
+    nbformat.write(teacher_notebook(), tmp_path / "teacher" / "a.ipynb")
+    nbformat.write(with_body(teacher_notebook(), "dL_db", yes), tmp_path / "in" / "ada" / "a.ipynb")
+    out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
+    command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
+    assert main([*command, "--timeout", "20", "--csv", str(out), "--feedback", str(feedback)]) == 0
+    row = next(csv.DictReader(out.open()))
+    assert (row["nb05-dL_db"], row["problems"]) == ("0", ""), row
+    assert f"(0/1): {in_the_notebook}" in (feedback / "ada.txt").read_text()

@@ -54,6 +54,14 @@ def _exception(type_name: str, message: str) -> BaseException:
     return type(name, (Exception,), {})(message)
 
 
+def _stand_in(type_name: str) -> Any:
+    """For a result that is not data (a set, an object of the student's own class): an empty
+    object of a fresh class of the same name, so that the check's hint ("your result is a Yes,
+    not an array") reads as in the notebook."""
+    name = type_name if type_name.isidentifier() else "object"
+    return type(name, (), {"__repr__": lambda self: f"<a {name}>"})()
+
+
 class Session:
     """Calls into one student's kernel on behalf of the teacher's checks."""
 
@@ -149,6 +157,8 @@ class Session:
         _copy_back(args, decode(reply["args_after"]))
         if status == "raised":
             raise _exception(str(reply.get("error_type")), str(reply.get("error", "")))
+        if reply.get("unsendable"):
+            return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])
 
 
