@@ -218,3 +218,19 @@ def test_a_result_that_is_not_data_gets_the_hint_the_notebook_gives(tmp_path):
     row = next(csv.DictReader(out.open()))
     assert (row["nb05-dL_db"], row["problems"]) == ("0", ""), row
     assert f"(0/1): {in_the_notebook}" in (feedback / "ada.txt").read_text()
+
+
+def test_the_csv_may_go_to_a_folder_that_does_not_exist_yet(tmp_path, capsys):
+    """--feedback out/feedback made its folder, --csv out/scores.csv stopped the run with
+    "No such file or directory: '.../out/.scores-…'" (a temporary file the teacher never named)."""
+    (tmp_path / "teacher").mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "exercises.ipynb", tmp_path / "teacher")
+    (tmp_path / "in").mkdir()  # a notebook of another course: graded without a kernel
+    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.write(other, tmp_path / "in" / "ada.ipynb")
+    out = tmp_path / "out" / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
+    assert main([*command, "--csv", str(out)]) == 0, capsys.readouterr().err
+    header, row = out.read_text().splitlines()
+    assert header == "student,score,points,problems"
+    assert row.startswith("ada,0,0,ada.ipynb: its cells match none of the teacher's notebooks")

@@ -46,10 +46,13 @@ def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> li
 class ScoresFile:
     """The scores CSV, rewritten whole after each student (to a temporary file in the same
     folder, then renamed over it): a killed grader leaves every finished row, and whatever a
-    submission wrote to that path in the meantime is replaced by the grader's rows."""
+    submission wrote to that path in the meantime is replaced by the grader's rows. Its folder
+    is made if need be, like the feedback folder."""
 
     def __init__(self, path: Path | None, exercises: list[str]) -> None:
         self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = [_header(exercises)]
         self.exercises = exercises
         self.lock = threading.Lock()
