@@ -234,3 +234,31 @@ def test_the_csv_may_go_to_a_folder_that_does_not_exist_yet(tmp_path, capsys):
     header, row = out.read_text().splitlines()
     assert header == "student,score,points,problems"
     assert row.startswith("ada,0,0,ada.ipynb: its cells match none of the teacher's notebooks")
+
+
+def test_links_to_another_students_work_are_not_graded(tmp_path):
+    """A submission (a zip keeps them) can hold symbolic links: a notebook linked to another
+    student's was graded as the linker's, and a file linked out of the student's folder reached
+    the kernel, which ran another student's code as this one's."""
+    fixture = ROOT / "tests" / "fixtures" / "exercises.ipynb"
+    submitted = tmp_path / "in"
+    (tmp_path / "teacher").mkdir()
+    shutil.copy(fixture, tmp_path / "teacher")
+    for name in ("honest", "linker", "borrower"):
+        (submitted / name).mkdir(parents=True)
+    shutil.copy(fixture, submitted / "honest")
+    (submitted / "honest" / "answers.py").write_text("def double(x):\n    return 2 * x\n")
+    (submitted / "linker" / "exercises.ipynb").symlink_to("../honest/exercises.ipynb")
+    borrowed = nbformat.read(fixture, as_version=4)
+    for cell in borrowed.cells:
+        if "def double(" in cell.source:
+            cell.source = "from answers import double"
+    nbformat.write(borrowed, submitted / "borrower" / "exercises.ipynb")
+    (submitted / "borrower" / "answers.py").symlink_to(submitted / "honest" / "answers.py")
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(submitted), "--source", str(tmp_path / "teacher"), "--csv", str(out)]
+    assert main([*command, "--timeout", "20"]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    assert (rows["honest"]["score"], rows["linker"]["score"]) == ("3", "0"), rows
+    assert "symbolic link" in rows["linker"]["problems"]
+    assert (rows["borrower"]["fixture-double"], rows["borrower"]["fixture-square"]) == ("0", "2")

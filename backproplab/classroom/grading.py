@@ -39,6 +39,7 @@ What one machine cannot guarantee is in docs/teaching.md.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -95,6 +96,8 @@ MAX_NOTEBOOK_MB = 100  # the curriculum's notebooks hold under 1 MB, with their 
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
+    if path.is_symlink():  # to another student's notebook, or the teacher's: not handed in
+        raise ValueError(f"it is a symbolic link (to {os.readlink(path)}), not a notebook")
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_MB * 2**20:  # parsing it could take gigabytes of the grader's memory
         raise ValueError(f"the file holds {size / 2**20:.0f} MB, over {MAX_NOTEBOOK_MB} MB")
@@ -171,7 +174,7 @@ def _grade_into(
         workdir = Path(scratch) / "work"
         cwd = workdir
         if folder is not None and folder.is_dir() and _size(folder) < 2**30:
-            shutil.copytree(folder, workdir, symlinks=True)
+            shutil.copytree(folder, workdir, symlinks=True, ignore=_links_out_of(folder))
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
@@ -252,6 +255,18 @@ def _start_kernel(cwd: Path, memory_mb: int) -> Kernel:
         return Kernel(cwd, memory_mb)
     except KernelDied:
         return Kernel(cwd, memory_mb)
+
+
+def _links_out_of(folder: Path) -> Callable[[str, list[str]], list[str]]:
+    """A ``copytree`` filter leaving out the symbolic links that lead out of ``folder`` (to
+    another student's ``mygrad.py``...): the kernel gets the student's own files only."""
+    root = folder.resolve()
+
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        paths = [(name, Path(directory) / name) for name in names]
+        return [n for n, p in paths if p.is_symlink() and root not in p.resolve().parents]
+
+    return ignore
 
 
 def _size(folder: Path) -> int:
