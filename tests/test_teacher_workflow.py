@@ -262,3 +262,20 @@ def test_links_to_another_students_work_are_not_graded(tmp_path):
     assert (rows["honest"]["score"], rows["linker"]["score"]) == ("3", "0"), rows
     assert "symbolic link" in rows["linker"]["problems"]
     assert (rows["borrower"]["fixture-double"], rows["borrower"]["fixture-square"]) == ("0", "2")
+
+
+def test_the_csv_lists_the_class_in_order_whoever_finishes_first(tmp_path):
+    """With --jobs 2 the CSV's rows came in the order the students finished (the terminal table
+    in the class's order): a slow first student ended up last."""
+    fixture = ROOT / "tests" / "fixtures" / "exercises.ipynb"
+    (tmp_path / "teacher").mkdir()
+    shutil.copy(fixture, tmp_path / "teacher")
+    slow = nbformat.read(fixture, as_version=4)
+    slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(4)"))
+    for name, notebook in [("ada", slow), ("bob", nbformat.read(fixture, as_version=4))]:
+        (tmp_path / "in" / name).mkdir(parents=True)
+        nbformat.write(notebook, tmp_path / "in" / name / "exercises.ipynb")
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
+    assert main([*command, "--timeout", "20", "--jobs", "2", "--csv", str(out)]) == 0
+    assert [row["student"] for row in csv.DictReader(out.open())] == ["ada", "bob"]

@@ -75,8 +75,13 @@ class ScoresFile:
             self.rows.append(_row(grades, self.exercises, points))
             self._write()
 
-    def close(self) -> None:
+    def close(self, students: list[str] | None = None) -> None:
+        """Write the file a last time, its rows in the order of ``students`` (the class list:
+        with several jobs the students finish in no particular order)."""
         with self.lock:
+            if students is not None:
+                place = {student: i for i, student in enumerate(students)}
+                self.rows[1:] = sorted(self.rows[1:], key=lambda row: place.get(row[0], len(place)))
             self._write()
 
 

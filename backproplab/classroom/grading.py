@@ -450,5 +450,5 @@ def grade_folder(
             for student, grades in zip(by_student, results):
                 write_feedback(student, grades)  # again: a later kernel may have written over it
         finally:
-            rows.close()
+            rows.close(list(by_student))
     return [grade for grades in results for grade in grades]
