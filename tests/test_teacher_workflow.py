@@ -1,8 +1,12 @@
-"""The teacher's workflow, found wanting by an audit: each test here failed before its fix.
+"""The teacher's workflow, audited end to end as an adversary: each test here failed before its fix.
 
-The grade must agree with the self-check the learner runs in the notebook: the grader runs the
-same check in its own process and calls the student's code in the kernel, so whatever the check
-sets up around a call (numpy's error state) must hold in the kernel as well.
+Release, then grade a class: the grade must agree with the self-check the learner runs in the
+notebook (the grader runs the same check in its own process and calls the student's code in the
+kernel, so what the check sets up around a call, numpy's error state, must hold in the kernel
+too, and a result that is not data must get the notebook's hint); the release must not keep a
+solution's output anywhere (widget state); one student's kernel must not change what another is
+graded on or told (staged copies, feedback files, symbolic links); and the reports must be what
+the teacher asked for (a CSV in a folder still to be made, in the class's order).
 """
 
 from __future__ import annotations
