@@ -283,3 +283,17 @@ def test_the_csv_lists_the_class_in_order_whoever_finishes_first(tmp_path):
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--jobs", "2", "--csv", str(out)]) == 0
     assert [row["student"] for row in csv.DictReader(out.open())] == ["ada", "bob"]
+
+
+def test_a_release_inside_the_source_is_named_when_the_grader_refuses_it(tmp_path, capsys):
+    """teaching.md shows `release notebooks/ notebooks/student/`; grading with --source
+    notebooks/ then finds every check twice, and the error named the same file twice: "the
+    teacher's exercises.ipynb and exercises.ipynb both have the check ..."."""
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "exercises.ipynb", source)
+    assert main(["release", str(source), str(source / "student")]) == 0
+    (tmp_path / "in").mkdir()
+    assert main(["grade", str(tmp_path / "in"), "--source", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert "exercises.ipynb and student/exercises.ipynb both have the check" in error
