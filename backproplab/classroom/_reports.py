@@ -46,10 +46,13 @@ def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> li
 class ScoresFile:
     """The scores CSV, rewritten whole after each student (to a temporary file in the same
     folder, then renamed over it): a killed grader leaves every finished row, and whatever a
-    submission wrote to that path in the meantime is replaced by the grader's rows."""
+    submission wrote to that path in the meantime is replaced by the grader's rows. Its folder
+    is made if need be, like the feedback folder."""
 
     def __init__(self, path: Path | None, exercises: list[str]) -> None:
         self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = [_header(exercises)]
         self.exercises = exercises
         self.lock = threading.Lock()
@@ -72,8 +75,13 @@ class ScoresFile:
             self.rows.append(_row(grades, self.exercises, points))
             self._write()
 
-    def close(self) -> None:
+    def close(self, students: list[str] | None = None) -> None:
+        """Write the file a last time, its rows in the order of ``students`` (the class list:
+        with several jobs the students finish in no particular order)."""
         with self.lock:
+            if students is not None:
+                place = {student: i for i, student in enumerate(students)}
+                self.rows[1:] = sorted(self.rows[1:], key=lambda row: place.get(row[0], len(place)))
             self._write()
 
 

@@ -4,7 +4,9 @@ A teacher's check runs in the grader with each exercise function bound to a ``Pr
 sends the arguments to the kernel as data (_wire.py: JSON and .npy, never pickle, Tensor graphs as
 lists of nodes), the kernel calls the student's function (_kernel_side.py), and the result and the
 arguments after the call come back as data. A function the check passes (a check's ``f``) stays in
-the grader: the kernel asks for it to be called, and ``_callback`` runs it here.
+the grader: the kernel asks for it to be called, and ``_callback`` runs it here. The student's
+function runs under the check's numpy error state (``np.errstate``), as in the learner's own
+notebook, so an overflow the check turns into an error is one in the grader too.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ def _exception(type_name: str, message: str) -> BaseException:
     return type(name, (Exception,), {})(message)
 
 
+def _stand_in(type_name: str) -> Any:
+    """For a result that is not data (a set, an object of the student's own class): an empty
+    object of a fresh class of the same name, so that the check's hint ("your result is a Yes,
+    not an array") reads as in the notebook."""
+    name = type_name if type_name.isidentifier() else "object"
+    return type(name, (), {"__repr__": lambda self: f"<a {name}>"})()
+
+
 class Session:
     """Calls into one student's kernel on behalf of the teacher's checks."""
 
@@ -60,6 +70,7 @@ class Session:
         self.budget = budget
         self.package_calls: list[str] = []  # forbidden calls seen during the current check
         self.broken = ""  # why the kernel cannot be used any more ("" while it can)
+        self.errstate = np.geterr()  # numpy's error state outside the checks
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         if self.budget.spent():
@@ -81,6 +92,9 @@ class Session:
             request = {"args": encode(list(args)), "kwargs": encode(kwargs)}
         except wire.WireError as error:
             raise GradingStop(f"the grader cannot send this check's arguments: {error}") from None
+        # what the check changed of numpy's error state (np.errstate(over="raise") around a
+        # call): the student's function runs under it, as in the learner's notebook
+        request["errstate"] = {k: v for k, v in np.geterr().items() if self.errstate[k] != v}
         request["nodes"] = [
             {
                 "data": wire.array_to_text(t.data),
@@ -143,6 +157,8 @@ class Session:
         _copy_back(args, decode(reply["args_after"]))
         if status == "raised":
             raise _exception(str(reply.get("error_type")), str(reply.get("error", "")))
+        if reply.get("unsendable"):
+            return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])
 
 

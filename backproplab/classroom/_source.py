@@ -106,7 +106,7 @@ def teacher_notebook(
                         if alias.name in student_modules:
                             modules.append(alias.asname or alias.name)
                         else:
-                            setup.append(ast.Import([alias]))
+                            setup.append(ast.copy_location(ast.Import([alias]), node))
                 elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
                     functions += [alias.asname or alias.name for alias in node.names]
                 elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
@@ -138,13 +138,14 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
             continue
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
+        where = path.relative_to(folder).as_posix()  # a release in the source: student/05...
         for check in teacher.checks:  # a "-Copy1" left beside the original: which one counts?
             if check.grade_id in owner:
                 raise ValueError(
-                    f"grade: the teacher's {owner[check.grade_id]} and {path.name} both have "
+                    f"grade: the teacher's {owner[check.grade_id]} and {where} both have "
                     f"the check {check.grade_id}: keep one of them in the source"
                 )
-            owner[check.grade_id] = path.name
+            owner[check.grade_id] = where
         if teacher.checks:
             teachers.append(teacher)
     return teachers

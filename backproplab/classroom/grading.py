@@ -38,6 +38,8 @@ What one machine cannot guarantee is in docs/teaching.md.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -94,6 +96,8 @@ MAX_NOTEBOOK_MB = 100  # the curriculum's notebooks hold under 1 MB, with their 
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
+    if path.is_symlink():  # to another student's notebook, or the teacher's: not handed in
+        raise ValueError(f"it is a symbolic link (to {os.readlink(path)}), not a notebook")
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_MB * 2**20:  # parsing it could take gigabytes of the grader's memory
         raise ValueError(f"the file holds {size / 2**20:.0f} MB, over {MAX_NOTEBOOK_MB} MB")
@@ -170,7 +174,7 @@ def _grade_into(
         workdir = Path(scratch) / "work"
         cwd = workdir
         if folder is not None and folder.is_dir() and _size(folder) < 2**30:
-            shutil.copytree(folder, workdir, symlinks=True)
+            shutil.copytree(folder, workdir, symlinks=True, ignore=_links_out_of(folder))
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
@@ -253,6 +257,18 @@ def _start_kernel(cwd: Path, memory_mb: int) -> Kernel:
         return Kernel(cwd, memory_mb)
 
 
+def _links_out_of(folder: Path) -> Callable[[str, list[str]], list[str]]:
+    """A ``copytree`` filter leaving out the symbolic links that lead out of ``folder`` (to
+    another student's ``mygrad.py``...): the kernel gets the student's own files only."""
+    root = folder.resolve()
+
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        paths = [(name, Path(directory) / name) for name in names]
+        return [n for n, p in paths if p.is_symlink() and root not in p.resolve().parents]
+
+    return ignore
+
+
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -265,6 +281,38 @@ def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
         if ".ipynb_checkpoints" in relative.parts:
             continue
         yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
+
+
+def _digest(where: Path) -> dict[str, str]:
+    """A SHA-256 of each file of ``where`` (a folder, or one file), by path inside it."""
+    files = [where] if where.is_file() else sorted(where.rglob("*"))
+    return {
+        str(path.relative_to(where)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in files
+        if path.is_file() and not path.is_symlink()
+    }
+
+
+CHANGED = (
+    "the submission changed on disk while the class was graded (another submission's kernel "
+    "may have written to it): not graded, grade this student again"
+)
+
+
+def _unchanged(staged: Path, original: Path, digest: dict[str, str]) -> bool:
+    """Whether the staged copy of a submission (a folder or one file) still holds what was
+    staged, after copying it again from ``original`` if a kernel graded earlier changed it."""
+    try:
+        if _digest(staged) == digest:
+            return True
+        if staged.is_dir():
+            shutil.rmtree(staged)
+            shutil.copytree(original, staged, symlinks=True)
+        else:
+            shutil.copy2(original, staged)
+        return _digest(staged) == digest
+    except OSError:  # the copy or the original is gone
+        return False
 
 
 def _file_names(students: Iterable[str]) -> dict[str, str]:
@@ -325,7 +373,10 @@ def grade_folder(
     ``jobs`` students are graded at once. With ``csv_path`` each student's row is written (and
     flushed) as soon as they are graded; with ``feedback`` a text file per student goes there.
     The submissions are first copied to a private staging folder: a kernel writing into the
-    submissions folder changes nothing that is graded.
+    submissions folder changes nothing that is graded. A staged submission that a kernel graded
+    before it changed is copied again from ``folder``; if that differs too, the student is not
+    graded and their row says so. The feedback files are written again at the end, over
+    whatever a kernel wrote to them.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -340,6 +391,11 @@ def grade_folder(
         by_student: dict[str, list[Path]] = {}
         for student, path in _submissions(staged):
             by_student.setdefault(student, []).append(path)
+        owns = {  # what each student handed in: their folder, and a notebook file of their name
+            student: sorted({p if p.parent == staged else staged / student for p in paths})
+            for student, paths in by_student.items()
+        }
+        digests = {own: _digest(own) for student in owns for own in owns[student]}
         matched = []
         for paths in by_student.values():
             for path in paths:
@@ -357,17 +413,33 @@ def grade_folder(
             Path(feedback).mkdir(parents=True, exist_ok=True)
         file_names = _file_names(by_student)
 
-        def grade_student(student: str) -> list[NotebookGrade]:
-            grades = []
-            for path in by_student[student]:
-                own = None if path.parent == staged else staged / student
-                grades.append(grade_notebook(path, student, teachers, limits, folder=own))
-            grades = _best(student, grades, teachers)
-            rows.add(grades, points)
+        def write_feedback(student: str, grades: list[NotebookGrade]) -> None:
             if feedback is not None:
                 (Path(feedback) / f"{file_names[student]}.txt").write_text(
                     feedback_text(student, grades, matched), encoding="utf-8"
                 )
+
+        def grade_student(student: str) -> list[NotebookGrade]:
+            if all(
+                _unchanged(o, folder / o.relative_to(staged), digests[o]) for o in owns[student]
+            ):
+                grades = [
+                    grade_notebook(
+                        path,
+                        student,
+                        teachers,
+                        limits,
+                        folder=None if path.parent == staged else staged / student,
+                    )
+                    for path in by_student[student]
+                ]
+            else:
+                grades = [
+                    NotebookGrade(student, p.name, [], [CHANGED], "") for p in by_student[student]
+                ]
+            grades = _best(student, grades, teachers)
+            rows.add(grades, points)
+            write_feedback(student, grades)
             if on_student is not None:
                 on_student(student, grades)
             return grades
@@ -375,6 +447,8 @@ def grade_folder(
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 results = list(pool.map(grade_student, by_student))
+            for student, grades in zip(by_student, results):
+                write_feedback(student, grades)  # again: a later kernel may have written over it
         finally:
-            rows.close()
+            rows.close(list(by_student))
     return [grade for grades in results for grade in grades]

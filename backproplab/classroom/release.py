@@ -25,6 +25,8 @@ What changes, and nothing else:
 * so are those of every later code cell that may depend on a solution: one that mentions a name a
   solution cell binds, or a name such a cell binds, changes or hands a solution to (and so on),
   or that is not plain Python (magics); a later cell mentioning none of them keeps its outputs;
+* the saved state of the widgets those cleared cells displayed (the notebook's ``widgets``
+  metadata keeps an Output widget's figures and text a second time) goes with them;
 * all other cells, outputs and metadata (including nbgrader's) stay as they are.
 
 The markers are nbgrader's, so a teacher who runs nbgrader can use the same sources with
@@ -184,10 +186,46 @@ def _depends_on_solutions(notebook: nbformat.NotebookNode) -> list[bool]:
     return flags
 
 
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _widgets_shown(cells: list) -> set[str]:
+    """The ids of the widget models that the outputs of ``cells`` display."""
+    return {
+        str(output["data"][_WIDGET_VIEW].get("model_id"))
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if isinstance(output.get("data", {}).get(_WIDGET_VIEW), dict)
+    }
+
+
+def _drop_widget_state(notebook: nbformat.NotebookNode, cleared: set[str]) -> None:
+    """Remove the saved state of the widget models ``cleared`` and of the models they hold
+    (layouts, an Output widget's outputs), unless a kept output still displays them."""
+    state = notebook.metadata.get("widgets", {}).get(_WIDGET_STATE, {}).get("state")
+    if not isinstance(state, dict):
+        return
+
+    def reachable(roots: set[str]) -> set[str]:
+        found, stack = set(), [r for r in roots if r in state]
+        while stack:
+            model = stack.pop()
+            if model not in found:
+                found.add(model)
+                text = json.dumps(state[model])
+                stack += [m for m in re.findall(r"IPY_MODEL_(\w+)", text) if m in state]
+        return found
+
+    for model in reachable(cleared) - reachable(_widgets_shown(notebook.cells)):
+        del state[model]
+
+
 def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``notebook`` with solutions stubbed and their outputs cleared (see module doc)."""
     student = copy.deepcopy(notebook)
     depends = _depends_on_solutions(notebook)
+    cleared: set[str] = set()
     for cell, dependent in zip(student.cells, depends):
         meta = _nbgrader(cell)
         has_region = BEGIN_SOLUTION in cell.source
@@ -202,8 +240,10 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 code_stub(fallback) if cell.cell_type == "code" else [TEXT_STUB]
             )
         if cell.cell_type == "code" and (is_solution or meta.get("grade", False) or dependent):
+            cleared |= _widgets_shown([cell])
             cell.outputs = []
             cell.execution_count = None
+    _drop_widget_state(student, cleared)
     return student
 
 
