@@ -25,8 +25,10 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   the entry's own finite-difference error, though: a gradient that is truly 0 comes out of
   the differences as rounding noise (~1e-10), not 0. That error is measured, for an entry that
   would fail otherwise, by redoing its difference with the steps 2 eps and eps / 2 (their
-  disagreement with step eps is of the size of its rounding and truncation error); the
-  tolerance is then NOISE_FACTOR times it, capped at atol. So the check is never looser than
+  disagreement with step eps is of the size of its rounding and truncation error), and is
+  at least what rounding alone can do, machine_eps * |f| / eps (the three differences can all
+  come out exactly 0 while backward's rounding leaves 1e-17); the tolerance is then
+  NOISE_FACTOR times it, capped at atol. So the check is never looser than
   |a - n| <= atol + rtol * |n|, and tighter for small gradients. ``check_direction`` treats its
   one slope the same way (with its own atol and rtol).
 * Kinks: at a point where the function is not differentiable (relu at 0, max with ties, abs at
@@ -132,19 +134,21 @@ def gradcheck(
     rows = []
     for i in checked:
         x = inputs[i]
-        numeric = np.zeros_like(x.data)
+        numeric, rounding = np.zeros_like(x.data), np.zeros_like(x.data)
         original = x.data
         x.data = original.copy()
         for idx in np.ndindex(*x.shape):  # two forward passes per entry
-            numeric[idx] = _difference(project, inputs, x, idx, eps)
+            numeric[idx], rounding[idx] = _difference(project, inputs, x, idx, eps)
         error = np.abs(analytic[i] - numeric)
         allowed = _allowed(numeric, atol, rtol)
         failing = [idx for idx in np.ndindex(*x.shape) if not error[idx] <= allowed[idx]]
         if failing:  # a second opinion: how far off are the differences themselves?
             noise = np.zeros_like(numeric)
             for idx in failing:
-                other = [_difference(project, inputs, x, idx, step) for step in (2 * eps, eps / 2)]
-                noise[idx] = max(abs(numeric[idx] - d) for d in other)
+                other = [
+                    _difference(project, inputs, x, idx, step)[0] for step in (2 * eps, eps / 2)
+                ]
+                noise[idx] = max([rounding[idx]] + [abs(numeric[idx] - d) for d in other])
             allowed = _allowed(numeric, atol, rtol, noise)
         x.data = original
         rel = error / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
@@ -212,7 +216,7 @@ def check_direction(
 
     originals = {i: inputs[i].data for i in checked}
 
-    def slope(step: float) -> float:
+    def slope(step: float) -> tuple[float, float]:  # and its rounding error (see _difference)
         values = []
         for sign in (1, -1):
             for i in checked:
@@ -220,13 +224,14 @@ def check_direction(
             values.append(project(inputs))
         for i in checked:
             inputs[i].data = originals[i]
-        return (values[0] - values[1]) / (2 * step)
+        return (values[0] - values[1]) / (2 * step), _rounding(values[0], values[1], step)
 
-    numeric = slope(eps)
+    numeric, rounding = slope(eps)
     analytic_slope = sum(float((analytic[i] * direction[i]).sum()) for i in checked)
     report = DirectionReport(analytic_slope, numeric, rtol, atol)
     if not report.passed:  # a second opinion: how far off is the difference itself?
-        report.noise = max(abs(numeric - slope(step)) for step in (2 * eps, eps / 2))
+        others = [abs(numeric - slope(step)[0]) for step in (2 * eps, eps / 2)]
+        report.noise = max([rounding, *others])
     if raise_exception and not report.passed:
         raise GradcheckError(str(report))
     return report
@@ -403,15 +408,26 @@ def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int
 NOISE_FACTOR = 10.0
 
 
-def _difference(project, inputs: Sequence[Tensor], x: Tensor, idx: tuple, step: float) -> float:
-    """The central difference of ``project`` in entry ``idx`` of ``x`` (``x.data`` a copy)."""
+def _difference(
+    project, inputs: Sequence[Tensor], x: Tensor, idx: tuple, step: float
+) -> tuple[float, float]:
+    """The central difference of ``project`` in entry ``idx`` of ``x`` (``x.data`` a copy), and
+    the most its rounding can be off (see ``_rounding``)."""
     start = x.data[idx]
     x.data[idx] = start + step
     up = project(inputs)
     x.data[idx] = start - step
     down = project(inputs)
     x.data[idx] = start
-    return (up - down) / (2 * step)
+    return (up - down) / (2 * step), _rounding(up, down, step)
+
+
+def _rounding(up: float, down: float, step: float) -> float:
+    """How far rounding alone can move (up - down) / (2 step): each value is off by up to
+    machine epsilon times its size. For a gradient that is truly 0, the two other steps may
+    agree to the last bit (all three differences exactly 0) while backward's rounding leaves
+    1e-17: this floor lets that pass (softmax(x).sum() at x near 1000)."""
+    return float(np.finfo(np.float64).eps * (abs(up) + abs(down)) / (2 * step))
 
 
 def _allowed(numeric: np.ndarray, atol: float, rtol: float, noise=None) -> np.ndarray:

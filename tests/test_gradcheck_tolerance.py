@@ -179,3 +179,20 @@ def test_a_float32_constant_in_a_float64_function_is_fine():
     x = bl.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     w = bl.Tensor(np.array([0.5, -1.5, 2.0], dtype=np.float32))  # promoted to float64
     assert bl.gradcheck(lambda t: (t * t * w).sum(), x).passed
+
+
+def test_a_zero_gradient_whose_differences_are_exactly_zero_passes():
+    # softmax sums to 1 whatever x is, so every gradient is 0. Near x = 1000 the sum comes out
+    # exactly 1.0 for x +- eps (and +- 2 eps, eps / 2): every difference is exactly 0, while
+    # backward's rounding leaves 3e-17. That must pass: it is far below the difference's own
+    # rounding, 2.2e-16 * |f| / eps ~ 2e-10. (Found by hypothesis 6.80 at these inputs.)
+    values = [1001.6822076896324, 1001.7307542080839, 1001.8761195896448, 998.9157702128599,
+              1001.5679618691016]  # fmt: skip
+    x = bl.Tensor(np.array(values), requires_grad=True)
+    assert bl.gradcheck(lambda t: bl.softmax(t, axis=0).sum(), x).passed
+    assert bl.check_direction(lambda t: bl.softmax(t, axis=0).sum(), x).passed
+    # ...while a rule 1e-6 off at the same place still fails (the floor is ~2e-9, not atol)
+    off = bl.Op("off", lambda t: t, lambda g, out, t: (g + 1e-6,))
+    assert not bl.gradcheck(
+        lambda t: bl.softmax(bl.apply(off, t), axis=0).sum(), x, raise_exception=False
+    ).passed
