@@ -85,6 +85,20 @@ def test_every_dependency_has_the_floor_that_ci_min_versions_tests():
     assert "py310" in script.read_text() and "--nbval" in script.read_text()
 
 
+def test_notebooks_execute_with_nbconvert(tmp_path):
+    """The dev extra's way to store a notebook's outputs: `jupyter nbconvert --execute`, in a fresh
+    kernel (nbconvert 7.0 could not even be imported next to lxml >= 5.2)."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nbformat.write(notebook, tmp_path / "answer.ipynb")
+    command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+               "--inplace", str(tmp_path / "answer.ipynb")]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (cell,) = nbformat.read(tmp_path / "answer.ipynb", as_version=4).cells
+    assert cell.execution_count == 1 and cell.outputs[0]["text"] == "42\n"
+
+
 def test_the_readme_example_prints_what_the_readme_says():
     text = (ROOT / "README.md").read_text()
     section = text.split("## A first taste", 1)[1]
