@@ -167,7 +167,7 @@ def plain_titles(app, doctree) -> None:
     typeset; the sidebar, the previous/next links and the browser tab get plain text instead.
     Runs after Sphinx's title and toctree collectors (priority 500), which store it with maths.
     """
-    docname = app.env.current_document.docname
+    docname = app.env.docname  # the document being read (Sphinx 7 and later)
     title = app.env.titles.get(docname)
     if title is None or not any(title.findall(nodes.math)):
         return

@@ -53,6 +53,52 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
     assert (_names(conda) | _names(from_pip)) - {"python", "pip"} == wanted
 
 
+def _versions(requirements):
+    """Each requirement's name and version range, as written: "numpy>=2.0" -> {"numpy": ">=2.0"}."""
+    pairs = (re.fullmatch(r"([A-Za-z0-9_.-]+)\s*(.*)", r.strip()).groups() for r in requirements)
+    return {name.lower(): spec.replace(" ", "") for name, spec in pairs}
+
+
+def test_environment_yml_asks_for_the_same_versions_as_pyproject():
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python >= 3.11")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _versions(project["dependencies"] + project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [
+        d for d in env["dependencies"] if isinstance(d, str) and d not in ("pip", "python=3.11")
+    ]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _versions(conda + [p for p in pip if p != "-e ."]) == wanted
+
+
+def test_every_dependency_has_the_floor_that_ci_min_versions_tests():
+    """.ci/min-versions installs each floor exactly ("numpy>=2.0" -> "numpy==2.0") and runs the
+    tests there: a dependency without a floor would be promised at any version, untested."""
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python >= 3.11")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.10"
+    requirements = project["dependencies"] + project["optional-dependencies"]["dev"]
+    without = [r for r in requirements if not re.match(r"[A-Za-z0-9_.-]+\s*>=\s*\d", r)]
+    assert not without, without
+    script = ROOT / ".ci" / "min-versions"
+    assert script.stat().st_mode & 0o111, "not executable"
+    assert "py310" in script.read_text() and "--nbval" in script.read_text()
+
+
+def test_notebooks_execute_with_nbconvert(tmp_path):
+    """The dev extra's way to store a notebook's outputs: `jupyter nbconvert --execute`, in a fresh
+    kernel (nbconvert 7.0 could not even be imported next to lxml >= 5.2)."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nbformat.write(notebook, tmp_path / "answer.ipynb")
+    command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+               "--inplace", str(tmp_path / "answer.ipynb")]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (cell,) = nbformat.read(tmp_path / "answer.ipynb", as_version=4).cells
+    assert cell.execution_count == 1 and cell.outputs[0]["text"] == "42\n"
+
+
 def test_the_readme_example_prints_what_the_readme_says():
     text = (ROOT / "README.md").read_text()
     section = text.split("## A first taste", 1)[1]

@@ -13,6 +13,16 @@ from graphs import seed_graph  # noqa: E402
 import backproplab as bl  # noqa: E402
 from backproplab import widgets  # noqa: E402
 
+# At an explorer's extremes any warning is an error (an overflow, 0/0, a deprecated call of ours),
+# except a library's deprecation warning about its own code, which Python does not show a learner:
+# matplotlib < 3.10.7 with pyparsing >= 3.3, ipywidgets < 8.0.5 with ipykernel >= 6.25 (tried);
+# and an object another test left open, collected during this one (pytest reports it as a warning).
+STRICT = pytest.mark.filterwarnings(
+    "error",
+    "ignore::DeprecationWarning:(matplotlib|pyparsing|ipywidgets)",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+)
+
 
 def control(w, description):
     """The control of an ``interactive`` labelled ``description``."""
@@ -102,7 +112,7 @@ def shown_text(w) -> str:
     return streams.get("stdout", "")
 
 
-@pytest.mark.filterwarnings("error")
+@STRICT
 @pytest.mark.parametrize("residual", [False, True])
 @pytest.mark.parametrize("init", list(widgets.INITS))
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu"])
@@ -119,7 +129,7 @@ def test_gradient_explorer_at_its_extremes_says_what_it_shows(activation, init, 
         assert len(norms) == depth + 2 and np.all(np.isfinite(norms)) and np.all(norms > 0)
 
 
-@pytest.mark.filterwarnings("error")
+@STRICT
 def test_gradient_explorer_says_when_a_norm_is_exactly_zero():
     # 200 layers of std 0.01: the signal underflows to 0.0; this raised ZeroDivisionError
     w = widgets.gradient_explorer(max_depth=200)
@@ -131,7 +141,7 @@ def test_gradient_explorer_says_when_a_norm_is_exactly_zero():
     assert "the last is exactly 0" in text and "layers have a gradient of exactly 0" in text
 
 
-@pytest.mark.filterwarnings("error")
+@STRICT
 def test_training_explorer_at_its_extremes_says_what_it_shows():
     w = widgets.training_explorer("spirals")
     for name, value in [("lr", 1.0), ("lr", 1e-4), ("width", 64), ("depth", 4), ("width", 2),
@@ -145,7 +155,7 @@ def test_training_explorer_at_its_extremes_says_what_it_shows():
         assert f"{history.train_acc[-1]:.2f}" in text
 
 
-@pytest.mark.filterwarnings("error")
+@STRICT
 def test_eps_explorer_and_stepper_at_their_extremes():
     w = widgets.eps_explorer(np.sin, exact=np.cos(1.0))
     for value in (-15, 0):
