@@ -382,3 +382,19 @@ def test_release_names_the_py_file_with_broken_markers(tmp_path):
     (tmp_path / "src" / "mygrad.py").write_text("def f():\n    ### BEGIN SOLUTION\n    pass\n")
     with pytest.raises(ReleaseError, match="mygrad.py.*never ended"):
         release(tmp_path / "src", tmp_path / "out")
+
+
+def test_the_released_engine_file_hands_out_no_solution_elsewhere_in_it():
+    """No solution region of notebooks/mygrad.py stands, word for word, in the code the release
+    keeps. (Before: Adam.zero_grad, given complete, was the answer to SGD.zero_grad's stub.)"""
+    teacher = (ROOT / "notebooks" / "mygrad.py").read_text()
+    student = strip_solutions(teacher)
+    kept = [line.strip() for line in student.splitlines()]
+    for region in solution_regions(teacher):
+        body = [
+            line.strip() for line in region if line.strip() and not line.strip().startswith("#")
+        ]
+        if len(body) < 2:
+            continue  # one line (return x) may well stand elsewhere without giving anything away
+        runs = [kept[i : i + len(body)] for i in range(len(kept) - len(body) + 1)]
+        assert body not in runs, f"the release keeps a solution outside its region: {body}"
