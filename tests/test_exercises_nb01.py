@@ -26,7 +26,7 @@ def test_count_parameters_known_value():
     assert nb01._layer_count([784, 128, 64, 10]) == 109386
 
 
-@pytest.mark.parametrize("sizes", nb01._SIZES)
+@pytest.mark.parametrize("sizes", [*nb01._SIZES, nb01._HIDDEN_SIZES])
 def test_count_parameters_reference_agrees_with_a_real_network(sizes):
     assert nb01._layer_count(sizes) == bl.nn.MLP(sizes, rng=0).num_parameters()
 
@@ -54,6 +54,35 @@ def test_count_parameters_rejects_plausible_mistakes():
         feedback = nb01.check_count_parameters(wrong)
         assert feedback.status == "hint", wrong.__name__
         assert words in feedback.message, feedback.message
+        assert "+ b" not in feedback.message and "n_out *" not in feedback.message
+
+
+def test_count_parameters_rejects_more_plausible_mistakes():
+    def sum_the_layers_parameters(sizes):  # the package counts, without num_parameters
+        return sum(p.size for p in bl.nn.MLP(sizes, rng=0).parameters())
+
+    asked = nb01.check_count_parameters(sum_the_layers_parameters)
+    assert asked.status == "hint" and "count from the layer widths yourself" in asked.message
+
+    printed = {(2, 7): 21, (3, 5, 3): 38, (784, 128, 64, 10): 109386}  # the printed cases
+
+    def looked_up(sizes):
+        return printed[tuple(sizes)]
+
+    assert nb01.check_count_parameters(looked_up).status == "hint"
+
+    def one_bias_per_layer(sizes):
+        return sum(a * b + 1 for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def first_layer_forgotten(sizes):
+        return sum(a * b + b for a, b in zip(sizes[1:-1], sizes[2:]))
+
+    def square_weights(sizes):  # n_out x n_out instead of n_out x n_in
+        return sum(b * b + b for b in sizes[1:])
+
+    for wrong in (one_bias_per_layer, first_layer_forgotten, square_weights):
+        feedback = nb01.check_count_parameters(wrong)
+        assert feedback.status == "hint", wrong.__name__
         assert "+ b" not in feedback.message and "n_out *" not in feedback.message
 
 
@@ -204,6 +233,60 @@ def test_central_difference_hints():
     assert wrong_shape.status == "hint" and "shaped like w" in wrong_shape.message
 
 
+def test_central_difference_rejects_more_plausible_mistakes():
+    def backward_difference(f, w, eps):  # one-sided, on the other side
+        grad = np.zeros_like(w)
+        base = f(w)
+        for idx in np.ndindex(*w.shape):
+            old = w[idx]
+            w[idx] = old - eps
+            grad[idx] = (base - f(w)) / eps
+            w[idx] = old
+        return grad
+
+    one_sided = nb01.check_central_difference_gradient(backward_difference)
+    assert one_sided.status == "hint" and "one-sided" in one_sided.message
+
+    def own_eps(f, w, eps):  # a central difference, but with a step of its own
+        return central_difference(f, w, 1e-3)
+
+    fixed = nb01.check_central_difference_gradient(own_eps)
+    assert fixed.status == "hint" and "the eps you were given" in fixed.message
+    assert "one-sided" not in fixed.message
+
+    def second_point_unmoved(f, w, eps):  # lowers the raised entry back to w, not below it
+        grad = np.zeros_like(w)
+        for idx in np.ndindex(*w.shape):
+            old = w[idx]
+            w[idx] = w[idx] + eps
+            up = f(w)
+            w[idx] = w[idx] - eps
+            grad[idx] = (up - f(w)) / (2 * eps)
+            w[idx] = old
+        return grad
+
+    halved = nb01.check_central_difference_gradient(second_point_unmoved)
+    assert halved.status == "hint" and "factor of 2" in halved.message
+
+    def aliased(f, w, eps):  # "copies" that are the same array: both points are w itself
+        grad = np.zeros_like(w)
+        for idx in np.ndindex(*w.shape):
+            up, down = w, w
+            up[idx] += eps
+            down[idx] -= eps
+            grad[idx] = (f(up) - f(down)) / (2 * eps)
+        return grad
+
+    assert nb01.check_central_difference_gradient(aliased).status == "hint"
+
+    def one_extra_pass(f, w, eps):
+        f(w)
+        return central_difference(f, w, eps)
+
+    extra = nb01.check_central_difference_gradient(one_extra_pass)
+    assert extra.status == "hint" and "13 times" in extra.message
+
+
 def test_central_difference_not_done():
     assert nb01.check_central_difference_gradient(stub).status == "not done"
 
@@ -288,6 +371,38 @@ def test_train_rejects_plausible_mistakes():
         feedback = nb01.check_train(wrong)
         assert feedback.status == "hint", name
         assert words in feedback.message, (name, feedback.message)
+
+
+def test_train_rejects_more_plausible_mistakes():
+    def train(X, Y, W1, W2, lr, steps, mistake):
+        w1, w2 = W1.copy(), W2.copy()
+        losses, before_last = [], None
+        for _ in range(steps):
+            v1, v2 = bl.Tensor(w1, requires_grad=True), bl.Tensor(w2, requires_grad=True)
+            loss = bl.cross_entropy((X @ v1.T).sigmoid() @ v2.T, Y)
+            if mistake == "summed loss":
+                loss = loss * len(Y)
+            losses.append(loss.item())
+            loss.backward()
+            before_last = (w1, w2)
+            if mistake != "W1 never stepped":
+                w1 = w1 - lr * v1.grad
+            w2 = w2 - lr * v2.grad
+        if mistake == "weights before the last step":
+            return losses, *before_last
+        if mistake == "the given weights":
+            return losses, W1, W2
+        return losses, w1, w2
+
+    cases = {
+        "summed loss": "averaged over the examples",
+        "W1 never stepped": "drift away",
+        "weights before the last step": "not the last ones",
+        "the given weights": "not the last ones",
+    }
+    for mistake, words in cases.items():
+        feedback = nb01.check_train(lambda *a, m=mistake: train(*a, mistake=m))
+        assert feedback.status == "hint" and words in feedback.message, (mistake, feedback)
 
 
 def test_train_not_done_and_shape_hints():

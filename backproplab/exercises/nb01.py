@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, correct, hint
+from . import Feedback, attempt, correct, hint, names_used, uses_package
 
 __all__ = [
     "check_central_difference_gradient",
@@ -36,6 +36,8 @@ __all__ = [
 # One layer (n_in -> n_out = [2, 7]), two layers with unequal widths, and the digits network:
 # widths that differ tell "a bias per output" from "a bias per input" apart.
 _SIZES = [[2, 7], [3, 5, 3], [784, 128, 64, 10]]
+# One more, not printed, so that an answer which looks the printed cases up cannot pass.
+_HIDDEN_SIZES = [6, 11, 2, 9, 4]
 
 
 def _layer_count(sizes: list[int]) -> int:
@@ -54,13 +56,16 @@ def _source(fn: Callable) -> str:
 def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> Feedback:
     """Check ``count_parameters(sizes)`` against a count made layer by layer in this file."""
     exercise = "count_parameters"
-    if "num_parameters" in _source(count_parameters):
+    asks_a_network = uses_package(count_parameters) or "num_parameters" in names_used(
+        count_parameters
+    )
+    if asks_a_network or "num_parameters" in _source(count_parameters):
         return hint(
             exercise,
             "you asked a network to count for you; count from the layer widths yourself, one "
             "layer at a time",
         )
-    for sizes in _SIZES:
+    for sizes in [*_SIZES, _HIDDEN_SIZES]:
         result = attempt(exercise, count_parameters, list(sizes))
         if isinstance(result, Feedback):
             return result
@@ -106,6 +111,16 @@ def _exact_gradient(w: np.ndarray) -> np.ndarray:
     """The derivative of ``_loss``, written out by hand: cos(w) * c + sum(w**2) * w."""
     c = np.arange(1.0, 7.0).reshape(2, 3)
     return np.cos(w) * c + np.sum(w**2) * w
+
+
+def _one_sided(w: np.ndarray, eps: float, side: float) -> np.ndarray:
+    """The forward (side = 1) or backward (side = -1) difference of ``_loss`` at w, per entry."""
+    grad = np.zeros_like(w)
+    for idx in np.ndindex(*w.shape):
+        step = np.zeros_like(w)
+        step[idx] = side * eps
+        grad[idx] = side * (_loss(w + step) - _loss(w)) / eps
+    return grad
 
 
 class _Counted:
@@ -234,11 +249,18 @@ def check_central_difference_gradient(fn: Callable) -> Feedback:
             exercise,
             "off by a factor of 2: how far apart are the two points you compare?",
         )
-    if error > 1e-8 and error < 1e-3:
+    one_sided = [_one_sided(_W0, eps, side) for side in (1.0, -1.0)]
+    if any(np.allclose(grad, g, rtol=1e-6, atol=1e-9) for g in one_sided):
         return hint(
             exercise,
             f"close, but the error is {error:.1e}, what a one-sided difference gives: evaluate f "
             "on both sides of each entry",
+        )
+    if error > 1e-8 and error < 1e-3:
+        return hint(
+            exercise,
+            f"close, but the error is {error:.1e}, more than a central difference with "
+            f"eps = {eps:g} leaves: do you step by the eps you were given, up and down?",
         )
     if error >= 1e-3:
         return hint(
