@@ -1,8 +1,11 @@
 """The self-checks of notebook 02: pass, hint and not-done paths."""
 
 import numpy as np
+import pytest
+import sympy as sp
 
-from backproplab.exercises import nb02
+import backproplab as bl
+from backproplab.exercises import elementwise_slope, nb02
 
 
 def stub(*args):
@@ -126,3 +129,114 @@ def test_three_paths_rejects_plausible_mistakes():
 
 def test_three_paths_not_done():
     assert nb02.check_three_paths(stub).status == "not done"
+
+
+# ------------------------------------------------------ answers that measure the derivative
+def slope(f, at, eps=1e-6):  # the notebook's helper of the same name
+    return (f(at + eps) - f(at - eps)) / (2 * eps)
+
+
+def test_the_written_out_derivatives_agree_with_sympy_and_central_differences():
+    # the checks' exact references, recomputed here by sympy and by central differences
+    t, s = sp.symbols("t s", real=True)
+    x = nb02._POINTS
+    cases = [
+        (nb02.check_d_sin_of_square, sp.sin(t**2)),
+        (nb02.check_two_paths, t**3 * sp.cos(t)),
+        (nb02.check_three_paths, t**2 * (sp.sin(t**2) + t)),
+    ]
+    for check, expr in cases:
+        exact = sp.lambdify(t, sp.diff(expr, t), "numpy")
+        f = sp.lambdify(t, expr, "numpy")
+        assert np.allclose(exact(x), elementwise_slope(f, x), rtol=1e-7)
+        assert check(exact).passed, check.__name__
+    f2 = t**2 * s + sp.exp(t * s)
+    dx, dy = (sp.lambdify((t, s), sp.diff(f2, v), "numpy") for v in (t, s))
+    assert nb02.check_partials(lambda a, b: (dx(a, b), dy(a, b))).passed
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8])
+def test_a_finite_difference_written_inline_is_not_the_derivative(eps):
+    def f(a, b):
+        return a**2 * b + np.exp(a * b)
+
+    answers = {
+        nb02.check_d_sin_of_square: lambda x: (
+            (np.sin((x + eps) ** 2) - np.sin((x - eps) ** 2)) / (2 * eps)
+        ),
+        nb02.check_two_paths: lambda x: (
+            ((x + eps) ** 3 * np.cos(x + eps) - (x - eps) ** 3 * np.cos(x - eps)) / (2 * eps)
+        ),
+        nb02.check_three_paths: lambda x: (
+            (
+                (x + eps) ** 2 * (np.sin((x + eps) ** 2) + x + eps)
+                - (x - eps) ** 2 * (np.sin((x - eps) ** 2) + x - eps)
+            )
+            / (2 * eps)
+        ),
+        nb02.check_partials: lambda x, y: (
+            (f(x + eps, y) - f(x - eps, y)) / (2 * eps),
+            (f(x, y + eps) - f(x, y - eps)) / (2 * eps),
+        ),
+    }
+    for check, answer in answers.items():
+        feedback = check(answer)
+        assert feedback.status == "hint" and "digits" in feedback.message, (check, feedback)
+
+
+def test_an_answer_that_hands_the_derivative_to_a_tool_is_refused():
+    t = sp.Symbol("t")
+
+    def by_slope(x):
+        return slope(lambda u: np.sin(u**2), x)
+
+    def by_sympy(x):
+        return sp.lambdify(t, sp.diff(sp.sin(t**2), t), "numpy")(x)
+
+    def partials_by_the_engine(x, y):
+        u, v = bl.Tensor(x, requires_grad=True), bl.Tensor(y, requires_grad=True)
+        (u * u * v + (u * v).exp()).sum().backward()
+        return u.grad, v.grad
+
+    def partials_by_slope(x, y):
+        return slope(lambda u: u**2 * y + np.exp(u * y), x), slope(
+            lambda v: x**2 * v + np.exp(x * v), y
+        )
+
+    def two_paths_by_slope(x):
+        return slope(lambda u: u**3 * np.cos(u), x)
+
+    def three_paths_by_slope(x):
+        return slope(lambda u: u**2 * (np.sin(u**2) + u), x)
+
+    cases = [
+        (nb02.check_d_sin_of_square, by_slope),
+        (nb02.check_d_sin_of_square, by_sympy),
+        (nb02.check_partials, partials_by_slope),
+        (nb02.check_partials, partials_by_the_engine),
+        (nb02.check_two_paths, two_paths_by_slope),
+        (nb02.check_three_paths, three_paths_by_slope),
+    ]
+    for check, answer in cases:
+        feedback = check(answer)
+        assert feedback.status == "hint", (check, answer.__name__, feedback)
+        assert "something else find the derivative" in feedback.message
+
+
+def test_more_plausible_chain_rule_slips_are_rejected():
+    wrong = [
+        (nb02.check_d_sin_of_square, lambda x: x * np.cos(x**2)),  # the power rule's 2 lost
+        (nb02.check_d_sin_of_square, lambda x: 2 * x * np.cos(2 * x)),  # outer at the inner slope
+        (nb02.check_d_sin_of_square, lambda x: -2 * x * np.cos(x**2)),  # a sign
+        (nb02.check_partials, lambda x, y: (2 * x * y + np.exp(x * y), x**2 + np.exp(x * y))),
+        (nb02.check_partials, lambda x, y: (2 * x + y * np.exp(x * y), x**2 + x * np.exp(x * y))),
+        (nb02.check_two_paths, lambda x: x**2 * np.cos(x) - x**3 * np.sin(x)),  # x^3 -> x^2
+        (nb02.check_two_paths, lambda x: x**3 * np.cos(x) - 3 * x**2 * np.sin(x)),  # swapped
+        (nb02.check_three_paths, lambda x: 2 * x * (np.sin(x**2) + x) + np.cos(x**2) * x**2 + x**2),
+        (
+            nb02.check_three_paths,
+            lambda x: 2 * x * np.sin(x**2) + 2 * x * np.cos(x**2) * x**2 + x**2,
+        ),
+    ]
+    for check, answer in wrong:
+        assert check(answer).status == "hint", check.__name__
