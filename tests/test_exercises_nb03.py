@@ -38,6 +38,30 @@ def test_backward_by_hand_hints():
     assert "three numbers" in nb03.check_backward_by_hand(lambda x, y, z: z).message
 
 
+def test_backward_by_hand_rejects_more_plausible_mistakes():
+    def by_the_engine(x, y, z):  # three lines of the package instead of the backward pass
+        t = [bl.Tensor(v, requires_grad=True) for v in (x, y, z)]
+        ((t[0] + t[1]) * t[2]).backward()
+        return tuple(float(v.grad) for v in t)
+
+    engine = nb03.check_backward_by_hand(by_the_engine)
+    assert engine.status == "hint" and "lets the package do the backward pass" in engine.message
+
+    wrong = {
+        "the notebook's numbers, hard-coded": lambda x, y, z: (-4.0, -4.0, 3.0),
+        "every sign flipped": lambda x, y, z: (-z, -z, -(x + y)),
+        "q taken as x * y": lambda x, y, z: (z, z, x * y),
+        "dL/dz = L": lambda x, y, z: (z, z, (x + y) * z),
+    }
+    for name, answer in wrong.items():
+        assert nb03.check_backward_by_hand(answer).status == "hint", name
+
+
+def test_backward_by_hand_takes_an_array_of_three_numbers():
+    assert nb03.check_backward_by_hand(lambda x, y, z: np.array([z, z, x + y])).passed
+    assert nb03.check_fan_out(lambda x, y: np.array([2 * x + y, x])).passed
+
+
 def test_backward_by_hand_not_done():
     assert nb03.check_backward_by_hand(stub).status == "not done"
 
@@ -76,6 +100,30 @@ def test_mul_backward_hints():
     assert mutated.status == "hint" and "changed an array" in mutated.message
 
 
+def test_mul_backward_rejects_more_plausible_mistakes():
+    def divides(g, a, b):  # "out changes by out / a per unit of a": wrong where a is 0
+        out = a * b
+        return g * out / a, g * out / b
+
+    zero = nb03.check_mul_backward(divides)
+    assert zero.status == "hint" and "divide by an input" in zero.message
+
+    def the_package_row(g, a, b):
+        return bl.ops.mul.vjp(g, a * b, a, b)
+
+    row = nb03.check_mul_backward(the_package_row)
+    assert row.status == "hint" and "lets the package" in row.message
+
+    def changes_b(g, a, b):
+        grad_a = g * b
+        b *= g
+        return grad_a, b / g * 0 + g * a
+
+    assert "changed an array" in nb03.check_mul_backward(changes_b).message
+    for answer in (lambda g, a, b: (g * a * b, g * a * b), lambda g, a, b: (g + b, g + a)):
+        assert nb03.check_mul_backward(answer).status == "hint"
+
+
 def test_mul_backward_not_done():
     assert nb03.check_mul_backward(stub).status == "not done"
 
@@ -95,6 +143,23 @@ def test_fan_out_hints():
 
     dy_wrong = nb03.check_fan_out(lambda x, y: (2 * x + y, 1.0))
     assert dy_wrong.status == "hint" and "dL/dy" in dy_wrong.message
+
+
+def test_fan_out_rejects_more_plausible_mistakes():
+    def by_the_engine(x, y):
+        tx, ty = bl.Tensor(x, requires_grad=True), bl.Tensor(y, requires_grad=True)
+        ((tx + ty) * tx).backward()
+        return float(tx.grad), float(ty.grad)
+
+    assert "lets the package" in nb03.check_fan_out(by_the_engine).message
+    wrong = {
+        "both paths doubled": lambda x, y: (2 * (x + y), x),
+        "the paths multiplied": lambda x, y: ((x + y) * x, x),
+        "y forgotten in q": lambda x, y: (2 * x, x),
+        "dL/dy = q": lambda x, y: (2 * x + y, x + y),
+    }
+    for name, answer in wrong.items():
+        assert nb03.check_fan_out(answer).status == "hint", name
 
 
 def test_fan_out_not_done():
@@ -157,6 +222,17 @@ def test_my_graph_rejects_plausible_mistakes():
     for mistake, words in cases.items():
         feedback = nb03.check_my_graph(graph_of(mistake))
         assert feedback.status == "hint" and words in feedback.message, (mistake, feedback)
+
+
+def test_my_graph_refuses_gradients_read_from_backward():
+    def read_from_grad():
+        L, _ = graph_of()()
+        L.backward()
+        nodes = {n.name: n for n in bl.autodiff.toposort(L) if n.name}
+        return L, {name: float(n.grad) for name, n in nodes.items() if name != "L"}
+
+    feedback = nb03.check_my_graph(read_from_grad)
+    assert feedback.status == "hint" and "backward() ran inside my_graph" in feedback.message
 
 
 def test_my_graph_asks_for_a_big_enough_graph_with_a_fan_out():

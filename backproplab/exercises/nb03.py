@@ -21,13 +21,15 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autodiff import toposort
-from . import Feedback, attempt, close, correct, hint, numeric_gradient
+from . import Feedback, attempt, close, correct, hint, numeric_gradient, uses_package
 
 __all__ = ["check_backward_by_hand", "check_fan_out", "check_mul_backward", "check_my_graph"]
 
 
 def _as_vector(result: object, n: int) -> np.ndarray | None:
-    """The learner's tuple of n numbers as a float array, or None."""
+    """The learner's tuple (or list, or 1-d array) of n numbers as a float array, or None."""
+    if isinstance(result, np.ndarray) and result.ndim == 1:
+        result = list(result)
     if not isinstance(result, (tuple, list)) or len(result) != n:
         return None
     try:
@@ -40,9 +42,23 @@ def _as_vector(result: object, n: int) -> np.ndarray | None:
 _POINTS = [(-2.0, 5.0, -4.0), (1.5, 0.5, 3.0), (0.3, -1.2, 2.5)]
 
 
+def _by_the_engine(exercise: str, fn: Callable) -> Feedback | None:
+    """A hint when ``fn`` lets the package's engine or its op table do the backward pass."""
+    if uses_package(fn):
+        return hint(
+            exercise,
+            "your function lets the package do the backward pass; do it yourself, node by node, "
+            "with plain numbers",
+        )
+    return None
+
+
 def check_backward_by_hand(fn: Callable[[float, float, float], tuple]) -> Feedback:
     """Check ``fn(x, y, z)`` = (dL/dx, dL/dy, dL/dz) for L = (x + y) * z at three points."""
     exercise = "backward_by_hand"
+    refused = _by_the_engine(exercise, fn)
+    if refused:
+        return refused
     for x, y, z in _POINTS:
         result = attempt(exercise, fn, x, y, z)
         if isinstance(result, Feedback):
@@ -85,10 +101,15 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
     factor or swapped inputs show; the three arrays must come back unchanged.
     """
     exercise = "mul_backward"
+    refused = _by_the_engine(exercise, fn)
+    if refused:
+        return refused
     rng = np.random.default_rng(3)
     a, b, upstream = (rng.standard_normal(4) + 1.5 for _ in range(3))
+    a[1], b[2] = 0.0, 0.0  # a product with a zero factor still has a gradient
     saved = (upstream.copy(), a.copy(), b.copy())
-    result = attempt(exercise, fn, upstream, a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a division by 0 gets a hint below
+        result = attempt(exercise, fn, upstream, a, b)
     if isinstance(result, Feedback):
         return result
     if any(not np.array_equal(x, y) for x, y in zip((upstream, a, b), saved)):
@@ -108,6 +129,13 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
             exercise,
             f"each gradient has the shape of its input, {a.shape}; yours have {ga.shape} and "
             f"{gb.shape} (one number per entry, nothing summed)",
+        )
+
+    if not (np.all(np.isfinite(ga)) and np.all(np.isfinite(gb))):
+        return hint(
+            exercise,
+            "where an input is 0 your gradient is not a number (nan or inf): does your rule "
+            "divide by an input?",
         )
 
     # L = sum(upstream * a * b) is a loss whose gradient arriving at the node is `upstream`
@@ -145,6 +173,9 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
 def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
     """Check ``fn(x, y)`` = (dL/dx, dL/dy) for L = (x + y) * x at three points."""
     exercise = "fan_out"
+    refused = _by_the_engine(exercise, fn)
+    if refused:
+        return refused
     for x, y in [(-2.0, 5.0), (1.5, 0.5), (0.7, -2.0)]:
         result = attempt(exercise, fn, x, y)
         if isinstance(result, Feedback):
@@ -209,6 +240,13 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     if not isinstance(grads, dict):
         return hint(exercise, "grads should be a dict: {node name: your dL/d(that node)}")
     nodes = toposort(root)  # every node, constants included, inputs before outputs
+    if any(node.grad is not None for node in nodes):
+        return hint(
+            exercise,
+            "the tensors of your graph already hold gradients: backward() ran inside my_graph. "
+            "Work every gradient out by hand from your forward values; compare with backward() "
+            "outside the function, once the check passes",
+        )
     if any(node.data.size != 1 for node in nodes):
         return hint(exercise, "keep every value of the graph a single number (a scalar graph)")
     ops = [node for node in nodes if node.op is not None]
