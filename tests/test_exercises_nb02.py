@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sympy as sp
+from sympy import lambdify
 
 import backproplab as bl
 from backproplab.exercises import elementwise_slope, nb02
@@ -240,3 +241,24 @@ def test_more_plausible_chain_rule_slips_are_rejected():
     ]
     for check, answer in wrong:
         assert check(answer).status == "hint", check.__name__
+
+
+def diff(u):  # a learner's own helper that happens to share sympy's name
+    return 2 * u
+
+
+def test_a_helper_of_ones_own_named_like_a_tool_is_fine():
+    def own_helper(x):
+        return np.cos(x**2) * diff(x)
+
+    assert nb02.check_d_sin_of_square(own_helper).passed
+
+
+def test_sympys_lambdify_imported_by_name_is_refused():
+    t = sp.Symbol("t")
+    derivative = sp.diff(sp.sin(t**2), t)  # found outside: the function only evaluates it
+
+    def by_sympy(x):
+        return lambdify(t, derivative, "numpy")(x)
+
+    assert "something else" in nb02.check_d_sin_of_square(by_sympy).message

@@ -29,14 +29,24 @@ _POINTS = np.array([-1.7, -0.6, 0.3, 0.9, 2.2])  # away from 0, where some wrong
 # Each check hands the learner copies of its points: an answer that overwrote them (with zeros,
 # where every derivative here is 0) would otherwise move the reference computed after the call.
 
-# Names that find a derivative for the learner: the notebook's `slope`, the package's difference
-# quotients, sympy's `diff` and `lambdify`, numpy's `diff` and `gradient`.
-_SHORTCUTS = {"slope", "elementwise_slope", "numeric_gradient", "diff", "lambdify", "gradient"}
+# Names that find a derivative for the learner: the notebook's `slope` and the package's difference
+# quotients, and (as sympy's or numpy's, not a function of the learner's own) `diff`, `lambdify`
+# and `gradient`.
+_SLOPES = {"slope", "elementwise_slope", "numeric_gradient"}
+_TOOLS = {"diff", "lambdify", "gradient"}
 
 
 def _shortcut(exercise: str, fn: Callable) -> Feedback | None:
     """A hint when ``fn`` lets something else find the derivative, else None."""
-    if uses_package(fn) or _SHORTCUTS & names_used(fn):
+    names = names_used(fn)
+    scope = getattr(fn, "__globals__", {})
+    tools = {  # used as an attribute (sp.diff), or a global imported from sympy or numpy
+        name
+        for name in names & _TOOLS
+        if name not in scope
+        or str(getattr(scope[name], "__module__", "")).split(".")[0] in ("sympy", "numpy")
+    }
+    if uses_package(fn) or names & _SLOPES or tools:
         return hint(
             exercise,
             "your function lets something else find the derivative (a finite difference, sympy "
