@@ -48,9 +48,34 @@ def mutating_weight_grad(x, g, k, padding=0):
     return result
 
 
+def weight_grad_fixed_3(x, g, k, padding=0):  # the kernel size of the notebook's examples
+    return weight_grad(x, g, 3, padding)
+
+
+def weight_grad_channels_last_kept(x, g, k, padding=0):
+    # g flattened to one row per window without moving its channel axis last first
+    cols = (
+        windows(pad(x, padding), k, k).transpose(0, 2, 3, 1, 4, 5).reshape(-1, x.shape[1] * k * k)
+    )
+    return (g.reshape(-1, g.shape[1]).T @ cols).reshape(g.shape[1], x.shape[1], k, k)
+
+
+def weight_grad_untransposed(x, g, k, padding=0):  # cols^T G, (C k k, O), reshaped as it stands
+    dW = weight_grad(x, g, k, padding)
+    return dW.reshape(len(dW), -1).T.reshape(dW.shape)
+
+
+def weight_grad_mean_over_windows(x, g, k, padding=0):
+    return weight_grad(x, g, k, padding) / (len(x) * g.shape[2] * g.shape[3])
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
+        (weight_grad_fixed_3, "right with 3x3 kernels, not with a 2x2"),
+        (weight_grad_channels_last_kept, "not in the order of the windows"),
+        (weight_grad_untransposed, "wrong places"),
+        (weight_grad_mean_over_windows, "number of windows"),
         (lambda x, g, k, p: weight_grad(x, g, k, p) / len(x), "factor of the batch size"),
         (lambda x, g, k, p: weight_grad(x[:1], g[:1], k, p), "only the first example"),
         (lambda x, g, k, p: weight_grad(x, g, k, p)[..., ::-1, ::-1], "rotated by 180"),
@@ -114,9 +139,28 @@ def mutating_input_grad(g, weight, padding=0):
     return result
 
 
+def input_grad_square_kernel(g, weight, padding=0):  # kw taken to be kh
+    k = weight.shape[2]
+    return input_grad(g, weight[:, :, :, :k] if weight.shape[3] >= k else weight, padding)
+
+
+def input_grad_channels_last_kept(g, weight, padding=0):
+    # g flattened to one row per window without moving its channel axis last first
+    n, o, oh, ow = g.shape
+    return input_grad(g.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), weight, padding)
+
+
+def input_grad_cropped_one_side(g, weight, padding=0):
+    dx = input_grad(g, weight, 0)  # the padded input's gradient ...
+    return dx[:, :, : dx.shape[2] - 2 * padding, : dx.shape[3] - 2 * padding]  # ... cropped
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
+        (input_grad_square_kernel, "right with 3x3 kernels, not with a 2x3"),
+        (input_grad_channels_last_kept, "not in the order of the windows"),
+        (input_grad_cropped_one_side, "with padding=1: not yet"),
         (lambda g, w, p: input_grad(g, w, p, flip=False), "not flipped"),
         (lambda g, w, p: input_grad(g, w, p, swap=False), "raised ValueError"),  # out != in
         (lambda g, w, p: input_grad(g, w, p, full=False), "smaller than x"),
@@ -177,6 +221,15 @@ def test_max_pool2d_backward_correct(solution):
     assert feedback.passed, feedback
 
 
+def max_pool_backward_image_max(g, x, k):  # the maximum of the whole image, not of the window
+    return np.where(x == x.max(axis=(2, 3), keepdims=True), spread(g, k), 0.0)
+
+
+def max_pool_backward_window_transposed(g, x, k):  # each window's rows and columns swapped
+    dx = pool_windows(max_pool_backward_first(g, x, k), k)
+    return dx.transpose(0, 1, 2, 5, 4, 3).reshape(x.shape)
+
+
 def spread(g, k):
     return np.kron(g, np.ones((k, k)))
 
@@ -193,6 +246,9 @@ def spread(g, k):
         (lambda g, x, k: max_pool_backward_shared(g, x, k, share=False), "add up to more"),
         (lambda g, x, k: max_pool_backward_first(g, -x, k), "not yet"),
         (lambda g, x, k: max_pool_backward_first(g, x, k)[..., :-1], "shape"),
+        (lambda g, x, k: max_pool_backward_shared(g, x, 2), "not with 3x3"),
+        (max_pool_backward_image_max, "not yet"),
+        (max_pool_backward_window_transposed, "not yet"),
     ],
 )
 def test_max_pool2d_backward_hints(wrong, words):
