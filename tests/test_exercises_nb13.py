@@ -4,6 +4,7 @@ are "not done", and no hint gives the answer away."""
 import numpy as np
 import pytest
 
+import backproplab as bl
 from backproplab.exercises import nb13
 
 
@@ -287,3 +288,31 @@ def test_fold_batch_norm_hints(wrong, words):
 
 def test_fold_batch_norm_not_done():
     assert nb13.check_fold_batch_norm(stub).status == "not done"
+
+
+# ------------------------------------------------------------ the package may not do the work
+def by_engine(norm):
+    def answer(g, x, gamma, eps):
+        xt = bl.Tensor(x, requires_grad=True)
+        w = bl.Tensor(gamma, requires_grad=True)
+        b = bl.Tensor(np.zeros_like(gamma), requires_grad=True)
+        if norm == "batch":
+            out = bl.batch_norm(xt, None, None, w, b, training=True, eps=eps)
+        else:
+            out = bl.layer_norm(xt, x.shape[1], w, b, eps=eps)
+        out.backward(g)
+        return xt.grad, w.grad, b.grad
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "check, answer",
+    [
+        (nb13.check_batch_norm_backward, by_engine("batch")),
+        (nb13.check_layer_norm_backward, by_engine("layer")),
+    ],
+)
+def test_answers_the_engine_computes_are_refused(check, answer):
+    feedback = check(answer)
+    assert feedback.status == "hint" and "numpy only" in feedback.message, feedback

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+import backproplab as bl
+from backproplab.convolution import col2im, im2col
 from backproplab.exercises import nb14
 
 
@@ -291,3 +293,67 @@ def test_max_pool2d_backward_tied_shares_of_opposite_signs_are_rejected():
 
 def test_max_pool2d_backward_not_done():
     assert nb14.check_max_pool2d_backward(stub).status == "not done"
+
+
+# ------------------------------------------------------------ the package may not do the work
+def weight_grad_im2col(x, g, k, padding=0):  # the notebook's way: im2col, then notebook 05's rule
+    cols = im2col(x, k, 1, padding)
+    return (g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1]).T @ cols).reshape(
+        g.shape[1], x.shape[1], k, k
+    )
+
+
+def input_grad_col2im(g, weight, padding=0):
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1)
+    return col2im(
+        dcols, (n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding), (kh, kw), 1, padding
+    )
+
+
+def test_im2col_and_col2im_are_allowed():
+    assert nb14.check_conv2d_weight_grad(weight_grad_im2col).passed
+    assert nb14.check_conv2d_input_grad(input_grad_col2im).passed
+
+
+def weight_grad_by_engine(x, g, k, padding=0):
+    w = bl.Tensor(np.zeros((g.shape[1], x.shape[1], k, k)), requires_grad=True)
+    bl.conv2d(x, w, padding=padding).backward(g)
+    return w.grad
+
+
+def input_grad_by_engine(g, weight, padding=0):
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    x = bl.Tensor(np.zeros((n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding)), True)
+    bl.conv2d(x, bl.Tensor(weight), padding=padding).backward(g)
+    return x.grad
+
+
+def input_grad_by_forward_conv(g, weight, padding=0):  # notebook 14's section 4, with bl.conv2d
+    kh, kw = weight.shape[2:]
+    g_full = np.pad(g, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+    flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    dx = bl.conv2d(g_full, bl.Tensor(flipped)).data
+    return dx[:, :, padding : dx.shape[2] - padding, padding : dx.shape[3] - padding]
+
+
+def max_pool_by_engine(g, x, k):
+    xt = bl.Tensor(x, requires_grad=True)
+    bl.max_pool2d(xt, k).backward(g)
+    return xt.grad
+
+
+@pytest.mark.parametrize(
+    "check, answer, words",
+    [
+        (nb14.check_conv2d_weight_grad, weight_grad_by_engine, "use only im2col and col2im"),
+        (nb14.check_conv2d_input_grad, input_grad_by_engine, "use only im2col and col2im"),
+        (nb14.check_conv2d_input_grad, input_grad_by_forward_conv, "use only im2col and col2im"),
+        (nb14.check_max_pool2d_backward, max_pool_by_engine, "numpy only"),
+    ],
+)
+def test_answers_the_package_computes_are_refused(check, answer, words):
+    feedback = check(answer)
+    assert feedback.status == "hint" and words in feedback.message, feedback

@@ -14,7 +14,18 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import Feedback, attempt, changed_input, close, correct, hint, numeric_gradient, result_array
+from ..convolution import col2im, im2col
+from . import (
+    Feedback,
+    attempt,
+    changed_input,
+    close,
+    correct,
+    hint,
+    names_used,
+    numeric_gradient,
+    result_array,
+)
 
 __all__ = ["check_conv2d_input_grad", "check_conv2d_weight_grad", "check_max_pool2d_backward"]
 
@@ -87,11 +98,47 @@ _ORDER = (
 )
 
 
+def _package_does_it(fn: Callable, allowed: tuple = ()) -> Feedback | None:
+    """A hint if ``fn`` lets the package do the exercise: it calls a ``.backward`` or ``.vjp``
+    method, or uses any of backproplab (``bl.conv2d``, ``bl.max_pool2d``, ...) other than the
+    ``allowed`` functions; else None. (exercises.uses_package, with an allow-list.)"""
+    message = _PACKAGE_BUT if allowed else _PACKAGE
+    names = names_used(fn)
+    globals_ = getattr(fn, "__globals__", {})
+    if any(name not in globals_ for name in names & {"vjp", "backward"}):
+        return message
+    values = [globals_.get(name) for name in names]
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    for value in values:
+        if any(value is ok for ok in allowed):
+            continue
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        if isinstance(module, str) and module.split(".")[0] == "backproplab":
+            return message
+    return None
+
+
+_PACKAGE = (
+    "your function lets the package (backproplab) do the work: write it yourself, with numpy only."
+)
+_PACKAGE_BUT = (
+    "your function lets the package (backproplab) do the work: of the package, use only im2col "
+    "and col2im, and notebook 05's rule for the rest."
+)
+
+
 # ----------------------------------------------------------------------------- conv2d_weight_grad
 def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
     """``conv2d_weight_grad(x, g, kernel_size, padding)`` -> dL/dweight, shape
     (out_channels, in_channels, k, k), given g = dL/dout of shape (N, out_channels, H', W')."""
     name = "conv2d_weight_grad"
+    package = _package_does_it(conv2d_weight_grad, (im2col, col2im))
+    if package is not None:
+        return hint(name, package)
     rng = np.random.default_rng(140)
     for kernel, padding in (*_CASES, ((2, 2), 1)):
         feedback = _weight_grad_case(name, conv2d_weight_grad, rng, kernel, padding)
@@ -180,6 +227,9 @@ def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
     """``conv2d_input_grad(g, weight, padding)`` -> dL/dx of shape (N, in_channels, H, W), where
     the forward pass was out = conv2d(x, weight, stride=1, padding=padding)."""
     name = "conv2d_input_grad"
+    package = _package_does_it(conv2d_input_grad, (im2col, col2im))
+    if package is not None:
+        return hint(name, package)
     rng = np.random.default_rng(141)
     for kernel, padding in (*_CASES, ((2, 3), 1)):  # then a kernel that is not square
         feedback = _input_grad_case(name, conv2d_input_grad, rng, kernel, padding)
@@ -271,6 +321,9 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     of a window tie for the maximum, any split of g among them (all to one, or shared) is a valid
     gradient; the check asks that each window passes on exactly g, and only to its maxima."""
     name = "max_pool2d_backward"
+    package = _package_does_it(max_pool2d_backward)
+    if package is not None:
+        return hint(name, package)
     rng = np.random.default_rng(142)
     k = 2
     x = rng.permutation(2 * 3 * 4 * 6).reshape(2, 3, 4, 6) / 10.0  # distinct: no ties
