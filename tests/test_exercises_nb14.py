@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+import backproplab as bl
+from backproplab.convolution import col2im, im2col
 from backproplab.exercises import nb14
 
 
@@ -48,9 +50,34 @@ def mutating_weight_grad(x, g, k, padding=0):
     return result
 
 
+def weight_grad_fixed_3(x, g, k, padding=0):  # the kernel size of the notebook's examples
+    return weight_grad(x, g, 3, padding)
+
+
+def weight_grad_channels_last_kept(x, g, k, padding=0):
+    # g flattened to one row per window without moving its channel axis last first
+    cols = (
+        windows(pad(x, padding), k, k).transpose(0, 2, 3, 1, 4, 5).reshape(-1, x.shape[1] * k * k)
+    )
+    return (g.reshape(-1, g.shape[1]).T @ cols).reshape(g.shape[1], x.shape[1], k, k)
+
+
+def weight_grad_untransposed(x, g, k, padding=0):  # cols^T G, (C k k, O), reshaped as it stands
+    dW = weight_grad(x, g, k, padding)
+    return dW.reshape(len(dW), -1).T.reshape(dW.shape)
+
+
+def weight_grad_mean_over_windows(x, g, k, padding=0):
+    return weight_grad(x, g, k, padding) / (len(x) * g.shape[2] * g.shape[3])
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
+        (weight_grad_fixed_3, "right with 3x3 kernels, not with a 2x2"),
+        (weight_grad_channels_last_kept, "not in the order of the windows"),
+        (weight_grad_untransposed, "wrong places"),
+        (weight_grad_mean_over_windows, "number of windows"),
         (lambda x, g, k, p: weight_grad(x, g, k, p) / len(x), "factor of the batch size"),
         (lambda x, g, k, p: weight_grad(x[:1], g[:1], k, p), "only the first example"),
         (lambda x, g, k, p: weight_grad(x, g, k, p)[..., ::-1, ::-1], "rotated by 180"),
@@ -114,9 +141,28 @@ def mutating_input_grad(g, weight, padding=0):
     return result
 
 
+def input_grad_square_kernel(g, weight, padding=0):  # kw taken to be kh
+    k = weight.shape[2]
+    return input_grad(g, weight[:, :, :, :k] if weight.shape[3] >= k else weight, padding)
+
+
+def input_grad_channels_last_kept(g, weight, padding=0):
+    # g flattened to one row per window without moving its channel axis last first
+    n, o, oh, ow = g.shape
+    return input_grad(g.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), weight, padding)
+
+
+def input_grad_cropped_one_side(g, weight, padding=0):
+    dx = input_grad(g, weight, 0)  # the padded input's gradient ...
+    return dx[:, :, : dx.shape[2] - 2 * padding, : dx.shape[3] - 2 * padding]  # ... cropped
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
+        (input_grad_square_kernel, "right with 3x3 kernels, not with a 2x3"),
+        (input_grad_channels_last_kept, "not in the order of the windows"),
+        (input_grad_cropped_one_side, "with padding=1: not yet"),
         (lambda g, w, p: input_grad(g, w, p, flip=False), "not flipped"),
         (lambda g, w, p: input_grad(g, w, p, swap=False), "raised ValueError"),  # out != in
         (lambda g, w, p: input_grad(g, w, p, full=False), "smaller than x"),
@@ -177,6 +223,15 @@ def test_max_pool2d_backward_correct(solution):
     assert feedback.passed, feedback
 
 
+def max_pool_backward_image_max(g, x, k):  # the maximum of the whole image, not of the window
+    return np.where(x == x.max(axis=(2, 3), keepdims=True), spread(g, k), 0.0)
+
+
+def max_pool_backward_window_transposed(g, x, k):  # each window's rows and columns swapped
+    dx = pool_windows(max_pool_backward_first(g, x, k), k)
+    return dx.transpose(0, 1, 2, 5, 4, 3).reshape(x.shape)
+
+
 def spread(g, k):
     return np.kron(g, np.ones((k, k)))
 
@@ -193,6 +248,9 @@ def spread(g, k):
         (lambda g, x, k: max_pool_backward_shared(g, x, k, share=False), "add up to more"),
         (lambda g, x, k: max_pool_backward_first(g, -x, k), "not yet"),
         (lambda g, x, k: max_pool_backward_first(g, x, k)[..., :-1], "shape"),
+        (lambda g, x, k: max_pool_backward_shared(g, x, 2), "not with 3x3"),
+        (max_pool_backward_image_max, "not yet"),
+        (max_pool_backward_window_transposed, "not yet"),
     ],
 )
 def test_max_pool2d_backward_hints(wrong, words):
@@ -235,3 +293,67 @@ def test_max_pool2d_backward_tied_shares_of_opposite_signs_are_rejected():
 
 def test_max_pool2d_backward_not_done():
     assert nb14.check_max_pool2d_backward(stub).status == "not done"
+
+
+# ------------------------------------------------------------ the package may not do the work
+def weight_grad_im2col(x, g, k, padding=0):  # the notebook's way: im2col, then notebook 05's rule
+    cols = im2col(x, k, 1, padding)
+    return (g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1]).T @ cols).reshape(
+        g.shape[1], x.shape[1], k, k
+    )
+
+
+def input_grad_col2im(g, weight, padding=0):
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1)
+    return col2im(
+        dcols, (n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding), (kh, kw), 1, padding
+    )
+
+
+def test_im2col_and_col2im_are_allowed():
+    assert nb14.check_conv2d_weight_grad(weight_grad_im2col).passed
+    assert nb14.check_conv2d_input_grad(input_grad_col2im).passed
+
+
+def weight_grad_by_engine(x, g, k, padding=0):
+    w = bl.Tensor(np.zeros((g.shape[1], x.shape[1], k, k)), requires_grad=True)
+    bl.conv2d(x, w, padding=padding).backward(g)
+    return w.grad
+
+
+def input_grad_by_engine(g, weight, padding=0):
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    x = bl.Tensor(np.zeros((n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding)), True)
+    bl.conv2d(x, bl.Tensor(weight), padding=padding).backward(g)
+    return x.grad
+
+
+def input_grad_by_forward_conv(g, weight, padding=0):  # notebook 14's section 4, with bl.conv2d
+    kh, kw = weight.shape[2:]
+    g_full = np.pad(g, ((0, 0), (0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+    flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    dx = bl.conv2d(g_full, bl.Tensor(flipped)).data
+    return dx[:, :, padding : dx.shape[2] - padding, padding : dx.shape[3] - padding]
+
+
+def max_pool_by_engine(g, x, k):
+    xt = bl.Tensor(x, requires_grad=True)
+    bl.max_pool2d(xt, k).backward(g)
+    return xt.grad
+
+
+@pytest.mark.parametrize(
+    "check, answer, words",
+    [
+        (nb14.check_conv2d_weight_grad, weight_grad_by_engine, "use only im2col and col2im"),
+        (nb14.check_conv2d_input_grad, input_grad_by_engine, "use only im2col and col2im"),
+        (nb14.check_conv2d_input_grad, input_grad_by_forward_conv, "use only im2col and col2im"),
+        (nb14.check_max_pool2d_backward, max_pool_by_engine, "numpy only"),
+    ],
+)
+def test_answers_the_package_computes_are_refused(check, answer, words):
+    feedback = check(answer)
+    assert feedback.status == "hint" and words in feedback.message, feedback

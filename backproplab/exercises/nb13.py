@@ -15,11 +15,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt, changed_input, close, correct, hint, result_array
+from . import Feedback, attempt, changed_input, close, correct, hint, result_array, uses_package
 
 __all__ = ["check_batch_norm_backward", "check_fold_batch_norm", "check_layer_norm_backward"]
 
-EPS = 1e-5
+EPS = 1e-3  # the eps the learner's function gets: not the notebook's, so an eps of its own shows
+NOTEBOOK_EPS = 1e-5  # the notebook's EPS, a global an answer may use instead of its argument
 UNBIASED = (
     "you used the unbiased variance (divided by the count minus 1): the forward pass normalises "
     "with the biased one, the mean of the squared deviations."
@@ -106,6 +107,12 @@ def _compare(
     wrong_dx: Callable[[dict[str, np.ndarray]], list[tuple[np.ndarray, str]]],
 ) -> Feedback | None:
     """Run ``fn`` on one case and compare (dx, dgamma, dbeta) with the engine; None if right."""
+    if uses_package(fn):  # e.g. backward() through bl.batch_norm: the engine's answer, not yours
+        return hint(
+            name,
+            "your function lets the package (backproplab) compute the gradients: write them "
+            "yourself, with numpy only, from the formula you derived.",
+        )
     g, x, gamma = case["g"], case["x"], case["gamma"]
     n, d = x.shape
     passed = {key: value.copy() for key, value in case.items()}
@@ -124,6 +131,14 @@ def _compare(
             "Where does eps go?",
         )
     x_hat, _ = _pieces(x, axis)
+    own_eps = _engine_norm_grads(g, x, gamma, axis, eps=NOTEBOOK_EPS)
+    for key, value in zip(("dx", "dgamma"), own_eps):
+        if not _close(got[key], expected[key]) and _close(got[key], value):
+            return hint(
+                name,
+                f"{key} is right for eps = {NOTEBOOK_EPS:g}, but the check called your function "
+                f"with eps = {EPS:g}: use the eps it is given, not a number of your own.",
+            )
     if not _close(got["dbeta"], expected["dbeta"]):
         if _close(got["dbeta"] * n, expected["dbeta"]):
             return hint(name, "dbeta is off by a factor of the batch size: add, don't average.")
@@ -139,6 +154,9 @@ def _compare(
                 "dgamma: your x_hat was normalised along the wrong axis. Batch norm takes each "
                 "feature's statistics over the batch, layer norm each example's over its features.",
             )
+        mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, keepdims=True)
+        if _close(got["dgamma"], (g * (x - mu) / (np.sqrt(var) + EPS)).sum(axis=0)):
+            return hint(name, "eps belongs under the square root, added to the variance.")
         if _close(got["dgamma"], (g * x).sum(axis=0)):
             return hint(name, "dgamma: gamma multiplies the normalised x_hat, not x itself.")
         return hint(name, "dgamma not yet right: what does gamma multiply in the forward pass?")
@@ -348,13 +366,23 @@ def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
     if _close(W, w0 * scale[:, None]):
         if _close(b, scale * b0 + beta):
             return hint(name, "W is right; b forgets that the running mean is subtracted.")
-        if _close(b, b0 - mean + beta) or _close(b, scale * (b0 - mean)):
+        if _close(b, scale * (b0 - mean)):
+            return hint(name, "W is right; b forgets batch norm's own shift, beta.")
+        if _close(b, b0 - mean + beta) or _close(b, scale * b0 - mean + beta):
             return hint(name, "W is right; in b, which terms does the scale multiply?")
         return hint(name, "W is right, b is not yet: expand gamma * (z - mean) / s + beta.")
     if _close(W, w0 * (gamma / np.sqrt(var))[:, None]):
         return hint(
             name, "close, but eps is missing: it sits under the square root in evaluation too."
         )
+    if _close(W, w0 * (gamma / np.sqrt(var + NOTEBOOK_EPS))[:, None]):
+        return hint(
+            name,
+            f"close, but this batch norm's eps is {bn.eps:g}, not {NOTEBOOK_EPS:g}: take eps "
+            "from the layer.",
+        )
+    if _close(W, w0 * (gamma / (np.sqrt(var) + bn.eps))[:, None]):
+        return hint(name, "close, but eps belongs under the square root, added to the variance.")
     if _close(W, w0 * (gamma / (var + bn.eps))[:, None]):
         return hint(
             name, "you divided by the variance: batch norm divides by a standard deviation."

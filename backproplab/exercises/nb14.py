@@ -14,7 +14,18 @@ from collections.abc import Callable
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import Feedback, attempt, changed_input, close, correct, hint, numeric_gradient, result_array
+from ..convolution import col2im, im2col
+from . import (
+    Feedback,
+    attempt,
+    changed_input,
+    close,
+    correct,
+    hint,
+    names_used,
+    numeric_gradient,
+    result_array,
+)
 
 __all__ = ["check_conv2d_input_grad", "check_conv2d_weight_grad", "check_max_pool2d_backward"]
 
@@ -37,12 +48,87 @@ def _input_grad_fd(g: np.ndarray, x: np.ndarray, weight: np.ndarray, padding: in
     return numeric_gradient(lambda v: float((g * _conv(v, weight, padding)).sum()), x)
 
 
-def _inputs(rng: np.random.Generator, padding: int) -> dict[str, np.ndarray]:
-    """A batch of 2 images with 3 channels, 5x6 (not square), a 4x3x3x3 weight (out != in)."""
+def _inputs(
+    rng: np.random.Generator, padding: int, kernel: tuple[int, int] = (3, 3)
+) -> dict[str, np.ndarray]:
+    """A batch of 2 images with 3 channels, 5x6 (not square), a (4, 3, kh, kw) weight
+    (out != in)."""
     x = rng.standard_normal((2, 3, 5, 6))
-    weight = rng.standard_normal((4, 3, 3, 3))
+    weight = rng.standard_normal((4, 3, *kernel))
     g = rng.standard_normal(_conv(x, weight, padding).shape)
     return {"x": x, "weight": weight, "g": g}
+
+
+# (kernel, padding) of each case: 3x3 without and with padding, then one more kernel, where an
+# answer that fixed the kernel's size (3, or kh for kw) stops working
+_CASES = (((3, 3), 0), ((3, 3), 1))
+
+
+def _unordered(g: np.ndarray) -> np.ndarray:
+    """The upstream gradient whose rows G, taken in the order of im2col's windows (n, p, q), are
+    those of ``g.reshape(-1, out_channels)``: an answer that reshaped g without moving its channel
+    axis last computed the right gradient for this g instead of for ``g``."""
+    n, o, oh, ow = g.shape
+    return g.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+def _label(kernel: tuple[int, int], padding: int) -> str:
+    return (
+        f"with padding={padding}:"
+        if kernel == (3, 3)
+        else (f"with a {kernel[0]}x{kernel[1]} kernel and padding={padding}:")
+    )
+
+
+def _other_kernel(name: str, feedback: Feedback, kernel: tuple[int, int]) -> Feedback:
+    """A failure on the last case, after the 3x3 ones passed: say that only the kernel changed."""
+    if feedback.status != "hint":
+        return feedback
+    return hint(
+        name,
+        f"right with 3x3 kernels, not with a {kernel[0]}x{kernel[1]} one: is a size fixed "
+        f"somewhere in your code instead of taken from the arguments? (Here: {feedback.message})",
+    )
+
+
+_ORDER = (
+    "the rows of your matrix of upstream gradients are not in the order of the windows (the rows "
+    "of im2col's output run over n, then p, then q): g is (N, O, OH, OW), with the channels "
+    "before the positions."
+)
+
+
+def _package_does_it(fn: Callable, allowed: tuple = ()) -> Feedback | None:
+    """A hint if ``fn`` lets the package do the exercise: it calls a ``.backward`` or ``.vjp``
+    method, or uses any of backproplab (``bl.conv2d``, ``bl.max_pool2d``, ...) other than the
+    ``allowed`` functions; else None. (exercises.uses_package, with an allow-list.)"""
+    message = _PACKAGE_BUT if allowed else _PACKAGE
+    names = names_used(fn)
+    globals_ = getattr(fn, "__globals__", {})
+    if any(name not in globals_ for name in names & {"vjp", "backward"}):
+        return message
+    values = [globals_.get(name) for name in names]
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            pass
+    for value in values:
+        if any(value is ok for ok in allowed):
+            continue
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        if isinstance(module, str) and module.split(".")[0] == "backproplab":
+            return message
+    return None
+
+
+_PACKAGE = (
+    "your function lets the package (backproplab) do the work: write it yourself, with numpy only."
+)
+_PACKAGE_BUT = (
+    "your function lets the package (backproplab) do the work: of the package, use only im2col "
+    "and col2im, and notebook 05's rule for the rest."
+)
 
 
 # ----------------------------------------------------------------------------- conv2d_weight_grad
@@ -50,62 +136,90 @@ def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
     """``conv2d_weight_grad(x, g, kernel_size, padding)`` -> dL/dweight, shape
     (out_channels, in_channels, k, k), given g = dL/dout of shape (N, out_channels, H', W')."""
     name = "conv2d_weight_grad"
+    package = _package_does_it(conv2d_weight_grad, (im2col, col2im))
+    if package is not None:
+        return hint(name, package)
     rng = np.random.default_rng(140)
-    for padding in (0, 1):
-        case = _inputs(rng, padding)
-        x, weight, g = case["x"], case["weight"], case["g"]
-        expected = _weight_grad_fd(g, x, weight, padding)
-        passed = {key: value.copy() for key, value in case.items()}
-        result = attempt(name, conv2d_weight_grad, passed["x"], passed["g"], 3, padding)
-        if isinstance(result, Feedback):
-            return result
-        got = result_array(name, result, what="dW")
-        if isinstance(got, Feedback):
-            return got
-        if got.shape == (3, 4, 3, 3):
-            return hint(
-                name,
-                "dW has the in- and out-channel axes swapped: a gradient has the shape of its "
-                "parameter, here (out_channels, in_channels, kh, kw) = (4, 3, 3, 3).",
-            )
-        got = result_array(name, got, weight.shape, "dW")
-        if isinstance(got, Feedback):
-            return got
-        changed = changed_input(name, case, passed)
-        if changed is not None:
-            return changed
-        if close(got, expected):
-            continue
-        label = f"with padding={padding}:"
-        first = _weight_grad_fd(g[:1], x[:1], weight, padding)
-        if close(got * len(x), expected):
-            return hint(
-                name,
-                f"{label} dW is off by a factor of the batch size: every example used the same "
-                "weight, so their contributions add up (g already carries any 1/N).",
-            )
-        if close(got, first):
-            return hint(name, f"{label} only the first example contributes: sum over the batch.")
-        if close(got[..., ::-1, ::-1], expected):
-            return hint(
-                name,
-                f"{label} dW is rotated by 180 degrees: conv2d correlates without flipping, so "
-                "weight[o, c, i, j] met x at offset (i, j) from each output position.",
-            )
-        if close(got.transpose(0, 1, 3, 2), expected):
-            return hint(name, f"{label} the two spatial axes of dW are swapped (the image is 5x6).")
-        if padding:
-            return hint(
-                name,
-                f"{label} right without padding, not with it: the forward pass padded x before "
-                "sliding the kernel over it.",
-            )
+    for kernel, padding in (*_CASES, ((2, 2), 1)):
+        feedback = _weight_grad_case(name, conv2d_weight_grad, rng, kernel, padding)
+        if feedback is not None:
+            return feedback if kernel == (3, 3) else _other_kernel(name, feedback, kernel)
+    return correct(name, "matches finite differences, with and without padding.")
+
+
+def _weight_grad_case(
+    name: str, conv2d_weight_grad: Callable, rng: np.random.Generator, kernel, padding: int
+) -> Feedback | None:
+    """One case of check_conv2d_weight_grad: None if right, else the hint."""
+    case = _inputs(rng, padding, kernel)
+    x, weight, g = case["x"], case["weight"], case["g"]
+    expected = _weight_grad_fd(g, x, weight, padding)
+    passed = {key: value.copy() for key, value in case.items()}
+    result = attempt(name, conv2d_weight_grad, passed["x"], passed["g"], kernel[0], padding)
+    if isinstance(result, Feedback):
+        return result
+    got = result_array(name, result, what="dW")
+    if isinstance(got, Feedback):
+        return got
+    o, c = weight.shape[:2]
+    if got.shape == (c, o, *kernel):
         return hint(
             name,
-            f"{label} not yet: write dW[o, c, i, j] as a sum over n, p, q of the upstream "
-            "gradient times the input that weight met, from the forward formula.",
+            "dW has the in- and out-channel axes swapped: a gradient has the shape of its "
+            f"parameter, here (out_channels, in_channels, kh, kw) = {weight.shape}.",
         )
-    return correct(name, "matches finite differences, with and without padding.")
+    got = result_array(name, got, weight.shape, "dW")
+    if isinstance(got, Feedback):
+        return got
+    changed = changed_input(name, case, passed)
+    if changed is not None:
+        return changed
+    if close(got, expected):
+        return None
+    label = _label(kernel, padding)
+    first = _weight_grad_fd(g[:1], x[:1], weight, padding)
+    if close(got * len(x), expected):
+        return hint(
+            name,
+            f"{label} dW is off by a factor of the batch size: every example used the same "
+            "weight, so their contributions add up (g already carries any 1/N).",
+        )
+    if close(got, first):
+        return hint(name, f"{label} only the first example contributes: sum over the batch.")
+    if close(got[..., ::-1, ::-1], expected):
+        return hint(
+            name,
+            f"{label} dW is rotated by 180 degrees: conv2d correlates without flipping, so "
+            "weight[o, c, i, j] met x at offset (i, j) from each output position.",
+        )
+    if close(got.transpose(0, 1, 3, 2), expected):
+        return hint(name, f"{label} the two spatial axes of dW are swapped (the image is 5x6).")
+    if close(got, _weight_grad_fd(_unordered(g), x, weight, padding)):
+        return hint(name, f"{label} {_ORDER}")
+    if close(got, expected.reshape(len(weight), -1).T.reshape(weight.shape)):
+        return hint(
+            name,
+            f"{label} the right numbers in the wrong places: a matrix of shape "
+            "(in_channels * kh * kw, out_channels) does not reshape into (out_channels, "
+            "in_channels, kh, kw) as it stands; which of its axes is out_channels?",
+        )
+    if close(got * g[0, 0].size * len(x), expected):
+        return hint(
+            name,
+            f"{label} dW is too small by the number of windows (N * OH * OW): every window used "
+            "the same weight, so their contributions add up, with no mean.",
+        )
+    if padding and kernel == (3, 3):
+        return hint(
+            name,
+            f"{label} right without padding, not with it: the forward pass padded x before "
+            "sliding the kernel over it.",
+        )
+    return hint(
+        name,
+        f"{label} not yet: write dW[o, c, i, j] as a sum over n, p, q of the upstream "
+        "gradient times the input that weight met, from the forward formula.",
+    )
 
 
 # ------------------------------------------------------------------------------ conv2d_input_grad
@@ -113,59 +227,73 @@ def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
     """``conv2d_input_grad(g, weight, padding)`` -> dL/dx of shape (N, in_channels, H, W), where
     the forward pass was out = conv2d(x, weight, stride=1, padding=padding)."""
     name = "conv2d_input_grad"
+    package = _package_does_it(conv2d_input_grad, (im2col, col2im))
+    if package is not None:
+        return hint(name, package)
     rng = np.random.default_rng(141)
-    for padding in (0, 1):
-        case = _inputs(rng, padding)
-        x, weight, g = case["x"], case["weight"], case["g"]
-        expected = _input_grad_fd(g, x, weight, padding)
-        passed = {key: value.copy() for key, value in case.items()}
-        result = attempt(name, conv2d_input_grad, passed["g"], passed["weight"], padding)
-        if isinstance(result, Feedback):
-            return result
-        got = result_array(name, result, what="dx")
-        if isinstance(got, Feedback):
-            return got
-        label = f"with padding={padding}:"
-        n, c, h, w = x.shape
-        if got.shape == (n, weight.shape[0], h, w):
-            return hint(
-                name,
-                f"{label} dx has one channel per output channel (4), but x has 3: going "
-                "backward, the weight's in- and out-channel axes trade places.",
-            )
-        if got.shape == (n, c, h + 2 * padding, w + 2 * padding) and padding:
-            return hint(
-                name,
-                f"{label} dx has the shape of the padded input: the padding is not part of x, "
-                "so its border's gradient goes nowhere.",
-            )
-        if got.shape[:2] == (n, c) and got.shape[2] < h:
-            return hint(
-                name,
-                f"{label} dx is smaller than x: a 'valid' correlation shrinks g; every input "
-                "pixel needs every output it contributed to, so g must be padded ('full').",
-            )
-        got = result_array(name, got, x.shape, "dx")
-        if isinstance(got, Feedback):
-            return got
-        changed = changed_input(name, case, passed)
-        if changed is not None:
-            return changed
-        if close(got, expected):
-            continue
-        unflipped = _input_grad_fd(g, x, weight[..., ::-1, ::-1], padding)
-        if close(got, unflipped):
-            return hint(
-                name,
-                f"{label} the kernel is not flipped: input pixel p met weight offset i at output "
-                "p - i, so walking over the outputs runs through the kernel backwards.",
-            )
+    for kernel, padding in (*_CASES, ((2, 3), 1)):  # then a kernel that is not square
+        feedback = _input_grad_case(name, conv2d_input_grad, rng, kernel, padding)
+        if feedback is not None:
+            return feedback if kernel == (3, 3) else _other_kernel(name, feedback, kernel)
+    return correct(name, "matches finite differences, with and without padding.")
+
+
+def _input_grad_case(
+    name: str, conv2d_input_grad: Callable, rng: np.random.Generator, kernel, padding: int
+) -> Feedback | None:
+    """One case of check_conv2d_input_grad: None if right, else the hint."""
+    case = _inputs(rng, padding, kernel)
+    x, weight, g = case["x"], case["weight"], case["g"]
+    expected = _input_grad_fd(g, x, weight, padding)
+    passed = {key: value.copy() for key, value in case.items()}
+    result = attempt(name, conv2d_input_grad, passed["g"], passed["weight"], padding)
+    if isinstance(result, Feedback):
+        return result
+    got = result_array(name, result, what="dx")
+    if isinstance(got, Feedback):
+        return got
+    label = _label(kernel, padding)
+    n, c, h, w = x.shape
+    if got.shape == (n, weight.shape[0], h, w):
         return hint(
             name,
-            f"{label} not yet: write dx[n, c, h, w] as a sum over the outputs that this pixel "
-            "reached, from the forward formula, then compare with your loops on a 3x3 example.",
+            f"{label} dx has one channel per output channel (4), but x has 3: going "
+            "backward, the weight's in- and out-channel axes trade places.",
         )
-    return correct(name, "matches finite differences, with and without padding.")
+    if got.shape == (n, c, h + 2 * padding, w + 2 * padding) and padding:
+        return hint(
+            name,
+            f"{label} dx has the shape of the padded input: the padding is not part of x, "
+            "so its border's gradient goes nowhere.",
+        )
+    if got.shape[:2] == (n, c) and got.shape[2] < h:
+        return hint(
+            name,
+            f"{label} dx is smaller than x: a 'valid' correlation shrinks g; every input "
+            "pixel needs every output it contributed to, so g must be padded ('full').",
+        )
+    got = result_array(name, got, x.shape, "dx")
+    if isinstance(got, Feedback):
+        return got
+    changed = changed_input(name, case, passed)
+    if changed is not None:
+        return changed
+    if close(got, expected):
+        return None
+    unflipped = _input_grad_fd(g, x, weight[..., ::-1, ::-1], padding)
+    if close(got, unflipped):
+        return hint(
+            name,
+            f"{label} the kernel is not flipped: input pixel p met weight offset i at output "
+            "p - i, so walking over the outputs runs through the kernel backwards.",
+        )
+    if close(got, _input_grad_fd(_unordered(g), x, weight, padding)):
+        return hint(name, f"{label} {_ORDER}")
+    return hint(
+        name,
+        f"{label} not yet: write dx[n, c, h, w] as a sum over the outputs that this pixel "
+        "reached, from the forward formula, then compare with your loops on a 3x3 example.",
+    )
 
 
 # --------------------------------------------------------------------------- max_pool2d_backward
@@ -193,6 +321,9 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     of a window tie for the maximum, any split of g among them (all to one, or shared) is a valid
     gradient; the check asks that each window passes on exactly g, and only to its maxima."""
     name = "max_pool2d_backward"
+    package = _package_does_it(max_pool2d_backward)
+    if package is not None:
+        return hint(name, package)
     rng = np.random.default_rng(142)
     k = 2
     x = rng.permutation(2 * 3 * 4 * 6).reshape(2, 3, 4, 6) / 10.0  # distinct: no ties
@@ -263,6 +394,22 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
             "(or less) than the upstream gradient: moving all the tied entries together moves "
             "the output by the same amount, so each window must pass on exactly g.",
         )
+    # windows of another size: an answer that fixed the size to 2 (the example's) stops working
+    k = 3
+    rng = np.random.default_rng(143)
+    x = rng.permutation(2 * 2 * 6 * 9).reshape(2, 2, 6, 9) / 10.0  # distinct: no ties
+    g = rng.standard_normal((2, 2, 2, 3))
+    expected = numeric_gradient(lambda v: float((g * _max_pool(v, k)).sum()), x, eps=1e-4)
+    got = result_array(name, attempt(name, max_pool2d_backward, g, x.copy(), k), x.shape, "dx")
+    if isinstance(got, Feedback) or not close(got, expected):
+        message = got.message if isinstance(got, Feedback) else "dx is not the gradient."
+        return hint(
+            name,
+            "right with 2x2 windows, not with 3x3 ones: is the size 2 fixed somewhere in your "
+            f"code instead of taken from kernel_size? (Here: {message})",
+        )
     return correct(
-        name, "matches finite differences, and windows with tied maxima pass on exactly g."
+        name,
+        "matches finite differences, with 2x2 and 3x3 windows, and windows with tied maxima pass "
+        "on exactly g.",
     )
