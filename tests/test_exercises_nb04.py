@@ -91,6 +91,54 @@ def test_topo_order_sorted_by_creation_number_is_refused():
     assert descending.status == "hint" and "before one of its inputs" in descending.message
 
 
+@pytest.mark.parametrize("inputs_reversed", [False, True])
+def test_topo_order_marking_visited_when_pushed_is_refused(inputs_reversed):
+    # A common slip in an iterative search: a node is marked visited as soon as it is pushed,
+    # so a node that reaches it later, but is expanded earlier, is appended before it.
+    def marks_on_push(root):
+        order, visited, stack = [], {id(root)}, [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for p in reversed(node.inputs) if inputs_reversed else node.inputs:
+                if p.requires_grad and id(p) not in visited:
+                    visited.add(id(p))
+                    stack.append((p, False))
+        return order
+
+    feedback = nb04.check_topo_order(marks_on_push)
+    assert feedback.status == "hint" and "before one of its inputs" in feedback.message
+    assert "visited" not in feedback.message.split(":")[-1]  # names the symptom, not the fix
+
+
+def test_topo_order_reversed_preorder_and_bfs_are_refused():
+    def reversed_preorder(root):  # each node once, when first popped; then the list reversed
+        order, visited, stack = [], set(), [root]
+        while stack:
+            node = stack.pop()
+            if id(node) not in visited:
+                visited.add(id(node))
+                order.append(node)
+                stack.extend(p for p in node.inputs if p.requires_grad)
+        return order[::-1]
+
+    def reversed_bfs(root):  # breadth-first from the root, then reversed
+        queue, seen = [root], {id(root)}
+        for node in queue:
+            for p in node.inputs:
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    queue.append(p)
+        return queue[::-1]
+
+    for wrong in (reversed_preorder, reversed_bfs):
+        feedback = nb04.check_topo_order(wrong)
+        assert feedback.status == "hint" and "before one of its inputs" in feedback.message
+
+
 def test_topo_order_not_done():
     def stub(root):
         raise NotImplementedError

@@ -49,7 +49,12 @@ def _graphs_for_order() -> list[tuple[str, Tensor]]:
     """Graphs with fan-out and a constant, and a chain deeper than Python's recursion limit."""
     x = Tensor(2.0, requires_grad=True, name="x")
     y = Tensor(3.0, requires_grad=True, name="y")
-    fan_out = (x + y) * x  # x feeds two nodes
+    u = Tensor(-1.0, requires_grad=True, name="u")
+    v = Tensor(0.5, requires_grad=True, name="v")
+    # x and u each feed two nodes, once as the first input of a mul and once as the second: a
+    # search that marks a node visited when it is pushed (not when it is expanded) appends the
+    # mul before x (or before u), whichever order it pushes a node's inputs in
+    fan_out = x * (x + y) + (u + v) * u
 
     a = Tensor(0.5, requires_grad=True, name="a")
     b = a * 2.0  # 2.0 becomes a constant leaf (requires_grad=False)
@@ -60,7 +65,7 @@ def _graphs_for_order() -> list[tuple[str, Tensor]]:
     for _ in range(1500):  # deeper than sys.getrecursionlimit() == 1000
         chain = chain * 1.0
     graphs = [
-        ("(x + y) * x", fan_out),
+        ("x (x + y) + (u + v) u", fan_out),
         ("exp(2a) * tanh(2a) + a", diamond),
         ("a 1500-deep chain", chain),
     ]
