@@ -203,6 +203,47 @@ def test_backward_list_shape_of_answer_hints():
     assert leaves_left_out.status == "hint" and "no gradient for 'y'" in leaves_left_out.message
 
 
+def test_backward_list_that_changes_its_inputs_is_refused():
+    def reverses_in_place(nodes, values, local):  # right numbers, but the caller's list is reversed
+        nodes.reverse()
+        return make_backward_list()(nodes[::-1], values, local)
+
+    def stores_in_values(nodes, values, local):  # keeps the gradients in the caller's dict
+        grads = make_backward_list()(nodes, values, local)
+        values.update({f"d{name}": g for name, g in grads.items()})
+        return grads
+
+    for wrong in (reverses_in_place, stores_in_values):
+        feedback = nb04.check_backward_list(wrong)
+        assert feedback.status == "hint" and "changed the list of nodes" in feedback.message
+
+
+def test_backward_list_more_wrong_answers():
+    def swapped_derivatives(nodes, values, local):  # each input gets the other one's derivative
+        grads = {name: 0.0 for name, _, _ in nodes}
+        grads[nodes[-1][0]] = 1.0
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                derivatives = local[op](*[values[i] for i in inputs])
+                for i, d in zip(inputs, derivatives[::-1]):
+                    grads[i] += d * grads[name]
+        return grads
+
+    def every_node_starts_at_one(nodes, values, local):
+        grads = {name: 1.0 for name, _, _ in nodes}
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                for i, d in zip(inputs, local[op](*[values[i] for i in inputs])):
+                    grads[i] += d * grads[name]
+        return grads
+
+    def the_example_hard_coded(nodes, values, local):
+        return {"x": 7.0, "y": 2.0, "q": 2.0, "L": 1.0}
+
+    for wrong in (swapped_derivatives, every_node_starts_at_one, the_example_hard_coded):
+        assert nb04.check_backward_list(wrong).status == "hint", wrong.__name__
+
+
 def test_backward_list_not_done():
     def stub(nodes, values, local):
         raise NotImplementedError

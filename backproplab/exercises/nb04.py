@@ -240,9 +240,16 @@ def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
     exercise = "backward_list"
     for name, nodes, leaves in _LIST_CASES:
         values = _forward(nodes, leaves)
-        result = attempt(exercise, backward_list, list(nodes), dict(values), LOCAL)
+        given = (list(nodes), dict(values))
+        result = attempt(exercise, backward_list, *given, LOCAL)
         if isinstance(result, Feedback):
             return result
+        if given != (nodes, values):
+            return hint(
+                exercise,
+                f"for {name} your function changed the list of nodes or the dict of values it "
+                "was given: the caller still needs the graph as it was, in its order",
+            )
         if not isinstance(result, dict):
             return hint(
                 exercise,
