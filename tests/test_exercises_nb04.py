@@ -279,6 +279,36 @@ def test_softplus_vjp_not_a_tuple_and_wrong_rule_hints():
     assert wrong.status == "hint" and "finite differences" in wrong.message
 
 
+def test_softplus_vjp_that_overflows_at_large_x_is_refused():
+    # e^x / (1 + e^x) is the right derivative on paper, and nan at x = 800 (inf / inf)
+    feedback = nb04.check_softplus_vjp(lambda g, out, x: (g * np.exp(x) / (1 + np.exp(x)),))
+    assert feedback.status == "hint" and "x = 800" in feedback.message, feedback
+    assert "overflows" in feedback.message and "exp(-" not in feedback.message
+
+
+def test_softplus_vjp_right_answers_pass_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp(800) in 1 / (1 + e^-x) at x = -800: no warning shown
+        assert nb04.check_softplus_vjp(lambda g, out, x: (g / (1 + np.exp(-x)),)).passed
+        assert nb04.check_softplus_vjp(lambda g, out, x: (g * (1 - np.exp(-out)),)).passed
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda g, out, x: (g / (1 + np.exp(x)),),  # sigmoid(-x): a sign slip
+        lambda g, out, x: (g * np.exp(-x) / (1 + np.exp(-x)) ** 2,),  # sigmoid's own derivative
+        lambda g, out, x: (g * np.exp(x),),  # the derivative of e^x, not of log(1 + e^x)
+        lambda g, out, x: (g * out,),  # exp's rule copied
+    ],
+)
+def test_softplus_vjp_wrong_rules_get_the_finite_difference_hint(wrong):
+    feedback = nb04.check_softplus_vjp(wrong)
+    assert feedback.status == "hint" and "disagrees with finite differences" in feedback.message
+
+
 def test_softplus_vjp_not_done():
     def stub(g, out, x):
         raise NotImplementedError

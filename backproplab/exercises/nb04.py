@@ -311,14 +311,15 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     if uses_package(softplus_vjp):
         return hint(exercise, _PACKAGE_HINT)
     rng = np.random.default_rng(4)
-    x = np.array([-3.0, -0.5, 0.0, 0.8, 4.0])
+    x = np.array([-800.0, -3.0, -0.5, 0.0, 0.8, 4.0, 800.0])  # e^800 overflows a float64
     g = rng.standard_normal(x.shape)
     out = _softplus(x)
     eps = 1e-6
     local = (_softplus(x + eps) - _softplus(x - eps)) / (2 * eps)  # the slope, numerically
 
     inputs = (g.copy(), out.copy(), x.copy())
-    result = attempt(exercise, softplus_vjp, *inputs)
+    with np.errstate(all="ignore"):  # an overflow is reported as a hint, not as a warning
+        result = attempt(exercise, softplus_vjp, *inputs)
     if isinstance(result, Feedback):
         return result
     if not all(np.array_equal(a, b) for a, b in zip(inputs, (g, out, x))):
@@ -337,6 +338,15 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         return hint(exercise, "the gradient in your tuple should be a numpy array shaped like x")
     if gx.shape != x.shape:
         return hint(exercise, f"the gradient has shape {gx.shape}, but x has shape {x.shape}")
+    finite = np.isfinite(gx)
+    if not finite.all() and np.allclose(gx[finite], (g * local)[finite], rtol=1e-5, atol=1e-8):
+        where = ", ".join(f"{v:g}" for v in x[~finite])
+        return hint(
+            exercise,
+            f"at x = {where} your gradient is not a number (nan or inf), yet softplus is smooth "
+            "there, with a slope between 0 and 1: e to a power above about 709 overflows a "
+            "float64, so write the derivative in a form that never needs one",
+        )
     if np.allclose(gx, g * local, rtol=1e-5, atol=1e-8):
         return correct(exercise, "your rule matches finite differences, times the upstream g.")
     if np.allclose(gx, local, rtol=1e-5, atol=1e-8):
