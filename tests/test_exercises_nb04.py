@@ -443,6 +443,18 @@ def gradients_via_backward(root, wrt):
     return result
 
 
+def gradients_via_backward_in_a_helper(root, wrt):
+    def helper():  # backward() called one function down, every .grad restored afterwards
+        saved = [(t, t.grad) for t in bl.toposort(root)]
+        root.backward(accumulate=True)  # the check's leaves held 7 before: backward added to it
+        result = [np.array(t.grad) - (7.0 if t.op is None else 0.0) for t in wrt]
+        for t, g in saved:
+            t.grad = g
+        return result
+
+    return helper()
+
+
 def test_gradients_right():
     assert nb04.check_gradients(gradients_right).passed
 
@@ -458,6 +470,7 @@ def test_gradients_right():
         (gradients_in_place, "in place"),
         (gradients_in_grad, "leave .grad alone"),
         (gradients_via_backward, "write that loop"),
+        (gradients_via_backward_in_a_helper, "write that loop"),
         (lambda root, wrt: {id(t): np.zeros(t.shape) for t in wrt}, "one gradient per tensor"),
     ],
 )

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..autodiff import toposort
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint, numeric_gradient, uses_package
+from . import Feedback, attempt, correct, hint, names_used, numeric_gradient, uses_package
 
 __all__ = [
     "LOCAL",
@@ -401,7 +401,7 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
     nodes), as a list of arrays of t's shape, without calling ``backward()`` and without
     changing any tensor's ``.grad``. Compared with finite differences on four graphs."""
     exercise = "gradients"
-    names = set(getattr(getattr(gradients, "__code__", None), "co_names", ()))
+    names = names_used(gradients)  # inner functions included
     if "backward" in names and "backward" not in gradients.__globals__:
         return hint(
             exercise,
