@@ -80,6 +80,11 @@ def scale_in_place(grads, lr):
             ["not averaged"],
         ),
         (scale_in_place, ["in place"]),
+        # the norm instead of its square; |g| instead of g^2; a 1/2 from a Taylor habit; lr squared
+        (lambda grads, lr: -lr * np.sqrt(-right_change(grads, 1.0)), ["section 5's formula"]),
+        (lambda grads, lr: -lr * sum(float(abs(g).sum()) for g in grads), ["section 5's formula"]),
+        (lambda grads, lr: right_change(grads, lr) / 2, ["section 5's formula"]),
+        (lambda grads, lr: right_change(grads, lr**2), ["section 5's formula"]),
     ],
 )
 def test_gd_predicted_change_wrong(wrong, words):
