@@ -240,7 +240,22 @@ def test_backward_list_more_wrong_answers():
     def the_example_hard_coded(nodes, values, local):
         return {"x": 7.0, "y": 2.0, "q": 2.0, "L": 1.0}
 
-    for wrong in (swapped_derivatives, every_node_starts_at_one, the_example_hard_coded):
+    def the_loss_is_called_L(nodes, values, local):  # seeds "L", whatever the last node is
+        grads = {name: 0.0 for name, _, _ in nodes}
+        grads["L"] = 1.0
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                for i, d in zip(inputs, local[op](*[values[i] for i in inputs])):
+                    grads[i] += d * grads[name]
+        return grads
+
+    wrong_answers = (
+        swapped_derivatives,
+        every_node_starts_at_one,
+        the_example_hard_coded,
+        the_loss_is_called_L,
+    )
+    for wrong in wrong_answers:
         assert nb04.check_backward_list(wrong).status == "hint", wrong.__name__
 
 

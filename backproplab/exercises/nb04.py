@@ -189,7 +189,7 @@ _LIST_CASES: list[tuple[str, list[Node], dict[str, float]]] = [
         {"x": 0.7, "y": -1.3},
     ),
     (
-        "s = x y, L = tanh(s) + exp(s) x",
+        "s = x y, f = tanh(s) + exp(s) x",  # the loss need not be called L
         [
             ("x", None, ()),
             ("y", None, ()),
@@ -197,7 +197,7 @@ _LIST_CASES: list[tuple[str, list[Node], dict[str, float]]] = [
             ("t", "tanh", ("s",)),
             ("e", "exp", ("s",)),
             ("u", "mul", ("e", "x")),
-            ("L", "add", ("t", "u")),
+            ("f", "add", ("t", "u")),
         ],
         {"x": 0.4, "y": 0.9},
     ),
