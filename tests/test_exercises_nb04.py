@@ -91,6 +91,54 @@ def test_topo_order_sorted_by_creation_number_is_refused():
     assert descending.status == "hint" and "before one of its inputs" in descending.message
 
 
+@pytest.mark.parametrize("inputs_reversed", [False, True])
+def test_topo_order_marking_visited_when_pushed_is_refused(inputs_reversed):
+    # A common slip in an iterative search: a node is marked visited as soon as it is pushed,
+    # so a node that reaches it later, but is expanded earlier, is appended before it.
+    def marks_on_push(root):
+        order, visited, stack = [], {id(root)}, [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for p in reversed(node.inputs) if inputs_reversed else node.inputs:
+                if p.requires_grad and id(p) not in visited:
+                    visited.add(id(p))
+                    stack.append((p, False))
+        return order
+
+    feedback = nb04.check_topo_order(marks_on_push)
+    assert feedback.status == "hint" and "before one of its inputs" in feedback.message
+    assert "visited" not in feedback.message.split(":")[-1]  # names the symptom, not the fix
+
+
+def test_topo_order_reversed_preorder_and_bfs_are_refused():
+    def reversed_preorder(root):  # each node once, when first popped; then the list reversed
+        order, visited, stack = [], set(), [root]
+        while stack:
+            node = stack.pop()
+            if id(node) not in visited:
+                visited.add(id(node))
+                order.append(node)
+                stack.extend(p for p in node.inputs if p.requires_grad)
+        return order[::-1]
+
+    def reversed_bfs(root):  # breadth-first from the root, then reversed
+        queue, seen = [root], {id(root)}
+        for node in queue:
+            for p in node.inputs:
+                if p.requires_grad and id(p) not in seen:
+                    seen.add(id(p))
+                    queue.append(p)
+        return queue[::-1]
+
+    for wrong in (reversed_preorder, reversed_bfs):
+        feedback = nb04.check_topo_order(wrong)
+        assert feedback.status == "hint" and "before one of its inputs" in feedback.message
+
+
 def test_topo_order_not_done():
     def stub(root):
         raise NotImplementedError
@@ -155,6 +203,62 @@ def test_backward_list_shape_of_answer_hints():
     assert leaves_left_out.status == "hint" and "no gradient for 'y'" in leaves_left_out.message
 
 
+def test_backward_list_that_changes_its_inputs_is_refused():
+    def reverses_in_place(nodes, values, local):  # right numbers, but the caller's list is reversed
+        nodes.reverse()
+        return make_backward_list()(nodes[::-1], values, local)
+
+    def stores_in_values(nodes, values, local):  # keeps the gradients in the caller's dict
+        grads = make_backward_list()(nodes, values, local)
+        values.update({f"d{name}": g for name, g in grads.items()})
+        return grads
+
+    for wrong in (reverses_in_place, stores_in_values):
+        feedback = nb04.check_backward_list(wrong)
+        assert feedback.status == "hint" and "changed the list of nodes" in feedback.message
+
+
+def test_backward_list_more_wrong_answers():
+    def swapped_derivatives(nodes, values, local):  # each input gets the other one's derivative
+        grads = {name: 0.0 for name, _, _ in nodes}
+        grads[nodes[-1][0]] = 1.0
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                derivatives = local[op](*[values[i] for i in inputs])
+                for i, d in zip(inputs, derivatives[::-1]):
+                    grads[i] += d * grads[name]
+        return grads
+
+    def every_node_starts_at_one(nodes, values, local):
+        grads = {name: 1.0 for name, _, _ in nodes}
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                for i, d in zip(inputs, local[op](*[values[i] for i in inputs])):
+                    grads[i] += d * grads[name]
+        return grads
+
+    def the_example_hard_coded(nodes, values, local):
+        return {"x": 7.0, "y": 2.0, "q": 2.0, "L": 1.0}
+
+    def the_loss_is_called_L(nodes, values, local):  # seeds "L", whatever the last node is
+        grads = {name: 0.0 for name, _, _ in nodes}
+        grads["L"] = 1.0
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                for i, d in zip(inputs, local[op](*[values[i] for i in inputs])):
+                    grads[i] += d * grads[name]
+        return grads
+
+    wrong_answers = (
+        swapped_derivatives,
+        every_node_starts_at_one,
+        the_example_hard_coded,
+        the_loss_is_called_L,
+    )
+    for wrong in wrong_answers:
+        assert nb04.check_backward_list(wrong).status == "hint", wrong.__name__
+
+
 def test_backward_list_not_done():
     def stub(nodes, values, local):
         raise NotImplementedError
@@ -188,6 +292,36 @@ def test_softplus_vjp_not_a_tuple_and_wrong_rule_hints():
     assert "one entry for each" in bare and "(g" not in bare  # names the mistake, not the code
     wrong = nb04.check_softplus_vjp(lambda g, out, x: (g * out,))
     assert wrong.status == "hint" and "finite differences" in wrong.message
+
+
+def test_softplus_vjp_that_overflows_at_large_x_is_refused():
+    # e^x / (1 + e^x) is the right derivative on paper, and nan at x = 800 (inf / inf)
+    feedback = nb04.check_softplus_vjp(lambda g, out, x: (g * np.exp(x) / (1 + np.exp(x)),))
+    assert feedback.status == "hint" and "x = 800" in feedback.message, feedback
+    assert "overflows" in feedback.message and "exp(-" not in feedback.message
+
+
+def test_softplus_vjp_right_answers_pass_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exp(800) in 1 / (1 + e^-x) at x = -800: no warning shown
+        assert nb04.check_softplus_vjp(lambda g, out, x: (g / (1 + np.exp(-x)),)).passed
+        assert nb04.check_softplus_vjp(lambda g, out, x: (g * (1 - np.exp(-out)),)).passed
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda g, out, x: (g / (1 + np.exp(x)),),  # sigmoid(-x): a sign slip
+        lambda g, out, x: (g * np.exp(-x) / (1 + np.exp(-x)) ** 2,),  # sigmoid's own derivative
+        lambda g, out, x: (g * np.exp(x),),  # the derivative of e^x, not of log(1 + e^x)
+        lambda g, out, x: (g * out,),  # exp's rule copied
+    ],
+)
+def test_softplus_vjp_wrong_rules_get_the_finite_difference_hint(wrong):
+    feedback = nb04.check_softplus_vjp(wrong)
+    assert feedback.status == "hint" and "disagrees with finite differences" in feedback.message
 
 
 def test_softplus_vjp_not_done():
@@ -324,6 +458,18 @@ def gradients_via_backward(root, wrt):
     return result
 
 
+def gradients_via_backward_in_a_helper(root, wrt):
+    def helper():  # backward() called one function down, every .grad restored afterwards
+        saved = [(t, t.grad) for t in bl.toposort(root)]
+        root.backward(accumulate=True)  # the check's leaves held 7 before: backward added to it
+        result = [np.array(t.grad) - (7.0 if t.op is None else 0.0) for t in wrt]
+        for t, g in saved:
+            t.grad = g
+        return result
+
+    return helper()
+
+
 def test_gradients_right():
     assert nb04.check_gradients(gradients_right).passed
 
@@ -339,6 +485,7 @@ def test_gradients_right():
         (gradients_in_place, "in place"),
         (gradients_in_grad, "leave .grad alone"),
         (gradients_via_backward, "write that loop"),
+        (gradients_via_backward_in_a_helper, "write that loop"),
         (lambda root, wrt: {id(t): np.zeros(t.shape) for t in wrt}, "one gradient per tensor"),
     ],
 )

@@ -45,6 +45,8 @@ def mutating_dX(G, W):
         (lambda G, W: (G @ W).sum(axis=0), ["shape"]),
         (lambda G, W: G @ W + 1.0, ["wrong numbers"]),
         (mutating_dX, ["in place"]),
+        (lambda G, W: G @ W / W.shape[0], ["wrong numbers"]),  # averaged over the outputs
+        (lambda G, W: G.sum(1, keepdims=True) * W.sum(0), ["wrong numbers"]),  # sums first
     ],
 )
 def test_dL_dX_wrong(wrong, words):
@@ -64,6 +66,8 @@ def test_dL_dW_right():
         (lambda X, G: G.T @ X / len(X), ["batch size"]),
         (lambda X, G: np.outer(G[0], X[0]), ["wrong numbers"]),  # one example, no sum
         (lambda X, G: -(G.T @ X), ["sign"]),
+        (lambda X, G: np.outer(G.sum(axis=0), X.sum(axis=0)), ["wrong numbers"]),  # sums first
+        (lambda X, G: np.outer(G[-1], X[-1]), ["wrong numbers"]),  # the last example only
     ],
 )
 def test_dL_dW_wrong(wrong, words):
@@ -83,6 +87,8 @@ def test_dL_db_right():
         (lambda G: G.sum(axis=0, keepdims=True), ["shape"]),
         (lambda G: G[0], ["one example"]),
         (lambda G: G.sum(), ["shape"]),
+        (lambda G: G[-1], ["one example"]),
+        (lambda G: G.sum(axis=0) * len(G), ["wrong numbers"]),  # "one bias per example"
     ],
 )
 def test_dL_db_wrong(wrong, words):
@@ -104,6 +110,8 @@ def test_dL_dW_column_right():
         (lambda delta, a: delta.T @ a, ["does not fit"]),
         (lambda delta, a: (delta * a.T).sum(), ["whole matrix"]),
         (lambda delta, a: np.ones((10, 128)), ["wrong numbers"]),
+        (lambda delta, a: -(delta @ a.T), ["wrong numbers"]),
+        (lambda delta, a: delta @ a.T / len(a), ["wrong numbers"]),  # averaged over the inputs
     ],
 )
 def test_dL_dW_column_wrong(wrong, words):
@@ -125,6 +133,11 @@ def bilinear(U, A, V, g, weight=True, transpose=False, mean=False):
     return dU, dA, dV
 
 
+def g_twice_in_dA(U, A, V, g):
+    dU, _, dV = bilinear(U, A, V, g)
+    return dU, (g[:, None] * U).T @ (g[:, None] * V), dV  # each term weighted by g_n twice
+
+
 def test_bilinear_right():
     assert nb05.check_bilinear_grads(bilinear).passed
 
@@ -137,6 +150,11 @@ def test_bilinear_right():
         (lambda *a: bilinear(*a, mean=True), ["factor of N"]),
         (lambda U, A, V, g: (g[:, None] * (V @ A), None, None), ["does not fit"]),
         (lambda *a: bilinear(*a)[:2], ["tuple of three"]),
+        # the weights g_n pooled into one number, or applied to both sides of dA
+        (lambda U, A, V, g: (bilinear(U, A, V, g)[0], g.sum() * (U.T @ V), None), ["dA"]),
+        (lambda U, A, V, g: g_twice_in_dA(U, A, V, g), ["dA is not right"]),
+        # dU and dV handed back in each other's place
+        (lambda *a: bilinear(*a)[::-1], ["dU has shape (4, 2)"]),
     ],
 )
 def test_bilinear_wrong(wrong, words):

@@ -45,6 +45,8 @@ def zero_in_place(dL_dh, z1):
         (lambda dL_dh, z1: dL_dh * (dL_dh > 0), ["its own input"]),
         (lambda dL_dh, z1: dL_dh * (z1 >= 0), ["z1 = 0", "strict"]),
         (zero_in_place, ["in place"]),
+        (lambda dL_dh, z1: (z1 > 0) * 1.0, ["slope alone", "arriving"]),  # the upstream forgotten
+        (lambda dL_dh, z1: dL_dh * np.sign(z1), ["slope is 1"]),  # -1 where the unit is off
     ],
 )
 def test_through_relu_wrong(wrong, words):
@@ -78,6 +80,11 @@ def scale_in_place(grads, lr):
             ["not averaged"],
         ),
         (scale_in_place, ["in place"]),
+        # the norm instead of its square; |g| instead of g^2; a 1/2 from a Taylor habit; lr squared
+        (lambda grads, lr: -lr * np.sqrt(-right_change(grads, 1.0)), ["section 5's formula"]),
+        (lambda grads, lr: -lr * sum(float(abs(g).sum()) for g in grads), ["section 5's formula"]),
+        (lambda grads, lr: right_change(grads, lr) / 2, ["section 5's formula"]),
+        (lambda grads, lr: right_change(grads, lr**2), ["section 5's formula"]),
     ],
 )
 def test_gd_predicted_change_wrong(wrong, words):
@@ -88,13 +95,14 @@ def test_gd_predicted_change_wrong(wrong, words):
 def backward(
     X, Y, W1, b1, W2, b2, relu_mask=True, factor=2.0, mean=True, transpose_W1=False, keep=False
 ):
-    n = len(X) if mean else 1
+    n = {True: len(X), False: 1, "every entry": Y.size}[mean]
     z1 = X @ W1.T + b1
     h = np.maximum(z1, 0)
     y_hat = h @ W2.T + b2
     G = factor * (y_hat - Y) / n  # dL/dy_hat
     dW2, db2 = G.T @ h, G.sum(axis=0)
-    G1 = (G @ W2) * ((z1 > 0) if relu_mask else 1.0)
+    mask = {True: z1 > 0, False: 1.0, "per unit": (z1 > 0).any(axis=0), "first": z1[0] > 0}
+    G1 = (G @ W2) * mask[relu_mask]
     dW1, db1 = G1.T @ X, G1.sum(axis=0)
     if keep:
         db1 = G1
@@ -114,6 +122,11 @@ def test_tiny_net_backward_right():
         (lambda *a: backward(*a, transpose_W1=True), ["dW1 is transposed"]),
         (lambda *a: backward(*a, keep=True), ["db1", "one row per example"]),
         (lambda *a: backward(*a)[0], ["tuple of four"]),
+        # np.mean over every entry of y_hat: L is a mean over the examples, a sum over outputs
+        (lambda *a: backward(*a, mean="every entry"), ["db2", "3 times too small", "outputs"]),
+        # a unit's mask taken for the whole batch, or from the first example only
+        (lambda *a: backward(*a, relu_mask="per unit"), ["db1", "off for an example"]),
+        (lambda *a: backward(*a, relu_mask="first"), ["db1", "off for an example"]),
     ],
 )
 def test_tiny_net_backward_wrong(wrong, words):
@@ -135,3 +148,13 @@ def test_the_package_cannot_answer():
         return z.grad
 
     assert_hint(nb06.check_through_relu(through_engine), "calls the package")
+
+
+def test_tiny_net_batches_switch_every_unit_on_and_off():
+    # the notebook says so: every hidden unit is on for some examples and off for others
+    for seed in (1, 2):
+        X, Y, W1, b1, W2, b2 = nb06._random_network(seed)
+        on = X @ W1.T + b1 > 0
+        assert on.any(axis=0).all() and (~on).any(axis=0).all()
+        sizes = {len(X), X.shape[1], len(b1), Y.shape[1]}
+        assert len(sizes) == 4 and Y.shape[1] != 2  # a factor n_out is not a forgotten 2

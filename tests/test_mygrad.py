@@ -243,6 +243,7 @@ MISTAKES = [
     ("05", "    return g.sum(axis=ones, keepdims=True)", "    return g", ["summed back"]),
     ("05", "g = g.sum(axis=tuple(range(g.ndim - len(shape))))", "pass", ["summed back"]),
     ("05", "(g @ y.T, x.T @ g)", "(g @ y.T, x @ g.T)", ["raised ValueError"]),
+    ("05", "(g @ y.T, x.T @ g)", "(x.T @ g, g @ y.T)", ["each factor of @", "which factor"]),
     (
         "05",
         "        return self.sum(axis) / n",

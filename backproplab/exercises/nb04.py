@@ -28,7 +28,7 @@ import numpy as np
 
 from ..autodiff import toposort
 from ..tensor import Tensor
-from . import Feedback, attempt, correct, hint, numeric_gradient, uses_package
+from . import Feedback, attempt, correct, hint, names_used, numeric_gradient, uses_package
 
 __all__ = [
     "LOCAL",
@@ -49,7 +49,12 @@ def _graphs_for_order() -> list[tuple[str, Tensor]]:
     """Graphs with fan-out and a constant, and a chain deeper than Python's recursion limit."""
     x = Tensor(2.0, requires_grad=True, name="x")
     y = Tensor(3.0, requires_grad=True, name="y")
-    fan_out = (x + y) * x  # x feeds two nodes
+    u = Tensor(-1.0, requires_grad=True, name="u")
+    v = Tensor(0.5, requires_grad=True, name="v")
+    # x and u each feed two nodes, once as the first input of a mul and once as the second: a
+    # search that marks a node visited when it is pushed (not when it is expanded) appends the
+    # mul before x (or before u), whichever order it pushes a node's inputs in
+    fan_out = x * (x + y) + (u + v) * u
 
     a = Tensor(0.5, requires_grad=True, name="a")
     b = a * 2.0  # 2.0 becomes a constant leaf (requires_grad=False)
@@ -60,7 +65,7 @@ def _graphs_for_order() -> list[tuple[str, Tensor]]:
     for _ in range(1500):  # deeper than sys.getrecursionlimit() == 1000
         chain = chain * 1.0
     graphs = [
-        ("(x + y) * x", fan_out),
+        ("x (x + y) + (u + v) u", fan_out),
         ("exp(2a) * tanh(2a) + a", diamond),
         ("a 1500-deep chain", chain),
     ]
@@ -184,7 +189,7 @@ _LIST_CASES: list[tuple[str, list[Node], dict[str, float]]] = [
         {"x": 0.7, "y": -1.3},
     ),
     (
-        "s = x y, L = tanh(s) + exp(s) x",
+        "s = x y, f = tanh(s) + exp(s) x",  # the loss need not be called L
         [
             ("x", None, ()),
             ("y", None, ()),
@@ -192,7 +197,7 @@ _LIST_CASES: list[tuple[str, list[Node], dict[str, float]]] = [
             ("t", "tanh", ("s",)),
             ("e", "exp", ("s",)),
             ("u", "mul", ("e", "x")),
-            ("L", "add", ("t", "u")),
+            ("f", "add", ("t", "u")),
         ],
         {"x": 0.4, "y": 0.9},
     ),
@@ -235,9 +240,16 @@ def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
     exercise = "backward_list"
     for name, nodes, leaves in _LIST_CASES:
         values = _forward(nodes, leaves)
-        result = attempt(exercise, backward_list, list(nodes), dict(values), LOCAL)
+        given = (list(nodes), dict(values))
+        result = attempt(exercise, backward_list, *given, LOCAL)
         if isinstance(result, Feedback):
             return result
+        if given != (nodes, values):
+            return hint(
+                exercise,
+                f"for {name} your function changed the list of nodes or the dict of values it "
+                "was given: the caller still needs the graph as it was, in its order",
+            )
         if not isinstance(result, dict):
             return hint(
                 exercise,
@@ -299,14 +311,15 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     if uses_package(softplus_vjp):
         return hint(exercise, _PACKAGE_HINT)
     rng = np.random.default_rng(4)
-    x = np.array([-3.0, -0.5, 0.0, 0.8, 4.0])
+    x = np.array([-800.0, -3.0, -0.5, 0.0, 0.8, 4.0, 800.0])  # e^800 overflows a float64
     g = rng.standard_normal(x.shape)
     out = _softplus(x)
     eps = 1e-6
     local = (_softplus(x + eps) - _softplus(x - eps)) / (2 * eps)  # the slope, numerically
 
     inputs = (g.copy(), out.copy(), x.copy())
-    result = attempt(exercise, softplus_vjp, *inputs)
+    with np.errstate(all="ignore"):  # an overflow is reported as a hint, not as a warning
+        result = attempt(exercise, softplus_vjp, *inputs)
     if isinstance(result, Feedback):
         return result
     if not all(np.array_equal(a, b) for a, b in zip(inputs, (g, out, x))):
@@ -325,6 +338,15 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         return hint(exercise, "the gradient in your tuple should be a numpy array shaped like x")
     if gx.shape != x.shape:
         return hint(exercise, f"the gradient has shape {gx.shape}, but x has shape {x.shape}")
+    finite = np.isfinite(gx)
+    if not finite.all() and np.allclose(gx[finite], (g * local)[finite], rtol=1e-5, atol=1e-8):
+        where = ", ".join(f"{v:g}" for v in x[~finite])
+        return hint(
+            exercise,
+            f"at x = {where} your gradient is not a number (nan or inf), yet softplus is smooth "
+            "there, with a slope between 0 and 1: e to a power above about 709 overflows a "
+            "float64, so write the derivative in a form that never needs one",
+        )
     if np.allclose(gx, g * local, rtol=1e-5, atol=1e-8):
         return correct(exercise, "your rule matches finite differences, times the upstream g.")
     if np.allclose(gx, local, rtol=1e-5, atol=1e-8):
@@ -379,7 +401,7 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
     nodes), as a list of arrays of t's shape, without calling ``backward()`` and without
     changing any tensor's ``.grad``. Compared with finite differences on four graphs."""
     exercise = "gradients"
-    names = set(getattr(getattr(gradients, "__code__", None), "co_names", ()))
+    names = names_used(gradients)  # inner functions included
     if "backward" in names and "backward" not in gradients.__globals__:
         return hint(
             exercise,

@@ -70,6 +70,12 @@ def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarr
             exercise,
             "whether a unit passes its gradient depends on its own input z1, not on the gradient",
         )
+    if close(got, slope):
+        return hint(
+            exercise,
+            "you returned the ReLU's slope alone: the chain rule multiplies it by the gradient "
+            "arriving at h",
+        )
     if close(got, dL_dh * np.maximum(z1, 0)):
         return hint(
             exercise,
@@ -124,9 +130,11 @@ def check_gd_predicted_change(
     )
 
 
-def _random_network(seed: int, n: int = 4, n_in: int = 3, n_hidden: int = 5, n_out: int = 2):
-    """A batch and a network whose hidden units are on for some examples and off for others,
-    none within 0.1 of the kink (finite differences need that)."""
+def _random_network(seed: int, n: int = 4, n_in: int = 2, n_hidden: int = 5, n_out: int = 3):
+    """A batch and a network in which every hidden unit is on for some examples and off for
+    others, none within 0.1 of the kink (finite differences need that). The sizes all differ,
+    and n_out is neither 2 nor n, so that a mean over every entry of y_hat (a factor n_out),
+    a forgotten 2 and a forgotten 1/N each give a different answer."""
     rng = np.random.default_rng(seed)
     while True:
         X = rng.standard_normal((n, n_in))
@@ -136,7 +144,8 @@ def _random_network(seed: int, n: int = 4, n_in: int = 3, n_hidden: int = 5, n_o
         W2 = rng.standard_normal((n_out, n_hidden))
         b2 = rng.standard_normal(n_out)
         z1 = X @ W1.T + b1
-        if np.all(np.abs(z1) > 0.1) and 0.2 < np.mean(z1 > 0) < 0.8:
+        on = z1 > 0
+        if np.all(np.abs(z1) > 0.1) and on.any(axis=0).all() and (~on).any(axis=0).all():
             return X, Y, W1, b1, W2, b2
 
 
@@ -206,6 +215,14 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                     exercise,
                     f"{name} is {n} times too small: L is a mean over the batch, and its 1/N "
                     "belongs in the gradient once, at the start of the backward pass",
+                )
+            n_out = Y.shape[1]
+            if close(n_out * g, w, rtol=1e-4, atol=1e-6):
+                return hint(
+                    exercise,
+                    f"{name} is {n_out} times too small, {n_out} being the number of outputs: L "
+                    "averages over the examples only; each example's squared errors are added "
+                    "up over its outputs",
                 )
             if close(2 * g, w, rtol=1e-4, atol=1e-6):
                 return hint(

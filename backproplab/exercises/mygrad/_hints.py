@@ -101,10 +101,24 @@ def _shape_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray, us
             f"it has shape {got.shape}, the transpose of {label}'s {want.shape}; the "
             "gradient of each factor of @ has that factor's shape"
         )
+    if any(program.step_of[c][0] == "matmul" for c, _ in users) and not _sums_to(got, want):
+        return (  # not a broadcast: (g @ y.T, x.T @ g) handed out in the wrong order, say
+            f"it has shape {got.shape}, but {label} has shape {want.shape}; the gradient of "
+            "each factor of @ has that factor's shape: which factor does each of your vjp's "
+            "gradients belong to?"
+        )
     return (
         f"it has shape {got.shape}, but {label} has shape {want.shape}; broadcasting "
         "copied it, so its gradient must be summed back to its shape (sum_to_shape)"
     )
+
+
+def _sums_to(got: np.ndarray, want: np.ndarray) -> bool:
+    """True when broadcasting ``want``'s shape could have made ``got``'s."""
+    try:
+        return np.broadcast_shapes(got.shape, want.shape) == got.shape
+    except ValueError:
+        return False
 
 
 def _upstream_ignored(got: np.ndarray, want: np.ndarray, upstream: Any) -> bool:
