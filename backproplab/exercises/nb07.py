@@ -21,6 +21,7 @@ from . import (
     correct,
     elementwise_slope,
     hint,
+    names_used,
     numeric_gradient,
     result_array,
 )
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+_EXP_AND_LOG = {"exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "logaddexp", "logit"}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -57,6 +59,13 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
     got = result_array(name, attempt_own(name, sigmoid_backward, g, out), x.shape)
     if isinstance(got, Feedback):
         return got
+    if close(got, expected) and names_used(sigmoid_backward) & _EXP_AND_LOG:
+        return hint(  # right values the long way, e.g. x recovered as log(out / (1 - out))
+            name,
+            "right values, but your rule takes an exponential or a logarithm: the exercise asks "
+            "for the slope written with the output alone; rewrite sigmoid'(x) in terms of "
+            "sigmoid(x).",
+        )
     if close(got, expected):
         return correct(name, "matches finite differences of sigmoid at 15 points.")
     if close(got * g, expected) or close(got, expected / g):
@@ -133,10 +142,10 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
     one-hot, where J is nearly zero).
     """
     name = "softmax_jacobian"
-    cases = [
+    cases = [  # three sizes K, so that an answer written for one K cannot pass
         np.array([0.5, -1.0, 2.0, 0.1]),
-        np.zeros(4),  # ties: s is uniform
-        np.array([30.0, 0.0, -1.0, 1.0]),  # one logit far ahead
+        np.zeros(3),  # ties: s is uniform
+        np.array([30.0, 0.0, -1.0, 1.0, 0.5]),  # one logit far ahead
     ]
     for z in cases:
         s = _softmax(z)
@@ -189,6 +198,13 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
     if close(got, -expected, rtol=1e-4) or close(got, -expected * p.size, rtol=1e-4):
         return hint(name, "right size, wrong sign: the loss has a minus sign in front.")
+    inner_sign_lost = -y / p - (1 - y) / (1 - p)  # d/dp log(1 - p) taken as 1 / (1 - p)
+    if close(got, inner_sign_lost / p.size, rtol=1e-4) or close(got, inner_sign_lost, rtol=1e-4):
+        return hint(
+            name,
+            "right for the examples with label 1, wrong for label 0: in the log(1 - p) term the "
+            "inner function 1 - p has slope -1, and the chain rule multiplies it in.",
+        )
     if close(got, p - y) or close(got, (p - y) / p.size):
         return hint(
             name,
