@@ -137,8 +137,8 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     if np.all(np.isposinf(got[1])):  # every e^(z - shift) of row 1 underflowed: log 0 = -inf
         return hint(
             name,
-            "the row with the largest logit is right, but every entry of the other row is "
-            "inf or nan: you subtracted one maximum for the whole batch, and the other row's "
+            "the row with the largest logit is right, but every entry of a row far below it is "
+            "inf or nan: you subtracted one maximum for the whole batch, and that row's "
             "exponentials all underflowed to 0. Each row needs its own maximum.",
         )
     if not finite.any(axis=1).all():
