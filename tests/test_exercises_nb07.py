@@ -124,7 +124,7 @@ def test_softmax_jacobian_correct():
         (lambda s: np.diag(s * (1 - s)), ["off-diagonal entries are not zero"]),
         (lambda s: -np.outer(s, s), ["off-diagonal entries are right"]),
         (lambda s: np.diag(s * (1 - s)) + np.outer(s, s) - np.diag(s * s), ["sign and size"]),
-        (lambda s: np.outer(s, s) - np.diag(s), ["wrong sign"]),
+        (lambda s: np.outer(s, s) - np.diag(s), ["wrong sign", "raises a_i"]),
         (lambda s: np.outer(s, s), ["quotient rule"]),
         (lambda s: np.diag(s) - s * s, ["off-diagonal"]),  # broadcasting, not an outer product
         (lambda s: np.eye(4) * s - np.outer(s, s), ["ValueError"]),  # K hard-coded as 4

@@ -138,20 +138,20 @@ def _jacobian(z: np.ndarray) -> np.ndarray:
 def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
     """``softmax_jacobian(a)``: the K x K matrix J[i, j] = d a_i / d z_j, given a = softmax(z).
 
-    Tried on ordinary logits, on ties (all logits equal) and on one logit far ahead (s nearly
+    Tried on ordinary logits, on ties (all logits equal) and on one logit far ahead (a nearly
     one-hot, where J is nearly zero).
     """
     name = "softmax_jacobian"
     cases = [  # three sizes K, so that an answer written for one K cannot pass
         np.array([0.5, -1.0, 2.0, 0.1]),
-        np.zeros(3),  # ties: s is uniform
+        np.zeros(3),  # ties: a is uniform
         np.array([30.0, 0.0, -1.0, 1.0, 0.5]),  # one logit far ahead
     ]
     for z in cases:
-        s = _softmax(z)
+        a = _softmax(z)
         k = z.size
         expected = _jacobian(z)
-        got = result_array(name, attempt_own(name, softmax_jacobian, s), (k, k))
+        got = result_array(name, attempt_own(name, softmax_jacobian, a), (k, k))
         if isinstance(got, Feedback):
             return got
         if close(got, expected):
@@ -164,7 +164,7 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
                 "the denominator, so the off-diagonal entries are not zero.",
             )
         if close(got, -expected):
-            return hint(name, "right size, wrong sign in every entry: raising z_i raises s_i.")
+            return hint(name, "right size, wrong sign in every entry: raising z_i raises a_i.")
         if close(got[off], expected[off]):
             return hint(name, "the off-diagonal entries are right; check the diagonal.")
         if close(np.diag(got), np.diag(expected)):
