@@ -101,7 +101,8 @@ def leaky_in_place(g, x, slope):
         (lambda g, x, slope: g * np.where(x > 0, slope, slope), ["x > 0"]),
         (lambda g, x, slope: np.where(x > 0, 1.0, slope), ["upstream gradient g"]),
         (leaky_in_place, ["in place"]),
-        (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.01), ["x < 0"]),  # the default, not slope
+        (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.01), ["fixed number"]),  # the default
+        (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.1), ["fixed number"]),  # the check's slope
         (lambda g, x, slope: g * (x > 0) + slope * g * (x < 0), ["x = 0"]),  # 0 at the kink
         (lambda g, x, slope: np.maximum(g, slope * g), ["not yet"]),  # the forward applied to g
         (lambda g, x, slope: g * np.where(x > 0, x, slope * x), ["not yet"]),  # the forward

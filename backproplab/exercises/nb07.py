@@ -86,7 +86,8 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
 def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
     """``leaky_relu_backward(g, x, slope)``: the gradient reaching x through leaky ReLU.
 
-    x holds exact zeros: there the notebook fixes the slope to the negative side's.
+    x holds exact zeros: there the notebook fixes the slope to the negative side's. Two slopes
+    are tried, so that a number written into the answer cannot stand in for ``slope``.
     """
     name = "leaky_relu_backward"
     rng = np.random.default_rng(8)
@@ -94,34 +95,43 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
     x[np.abs(x) < 1e-2] = 0.5  # finite differences need distance from the kink ...
     x[0, :3] = 0.0  # ... and the kink itself is tried with its convention
     g = rng.standard_normal((4, 6))
-    slope = 0.1
-
-    def leaky(v: np.ndarray) -> np.ndarray:
-        return np.where(v > 0, v, slope * v)
-
     at_kink = x == 0
-    expected = g * np.where(at_kink, slope, elementwise_slope(leaky, x))
-    got = result_array(name, attempt_own(name, leaky_relu_backward, g, x, slope), x.shape)
-    if isinstance(got, Feedback):
-        return got
-    if close(got, expected):
-        return correct(name, "matches finite differences on both sides, and the convention at 0.")
-    if close(got[~at_kink], expected[~at_kink]):
-        return hint(
-            name,
-            "right everywhere except at x = 0 exactly: there the rule uses the negative side's "
-            "slope; is your comparison strict?",
-        )
     positive, negative = x > 0, x <= 0
-    if close(got[positive], expected[positive]) and close(got[negative], 0 * g[negative]):
-        return hint(name, "negative inputs get zero gradient: that is ReLU, not leaky ReLU.")
-    if close(got[positive], expected[positive]):
-        return hint(name, "right for x > 0; look again at the slope of the line for x < 0.")
-    if close(got[negative], expected[negative]):
-        return hint(name, "right for x < 0; look again at the slope of the line for x > 0.")
-    if close(got, expected / g):
-        return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
-    return hint(name, "not yet: leaky ReLU is two straight lines; what is each line's slope?")
+    for slope in (0.1, 0.25):
+
+        def leaky(v: np.ndarray, slope: float = slope) -> np.ndarray:
+            return np.where(v > 0, v, slope * v)
+
+        expected = g * np.where(at_kink, slope, elementwise_slope(leaky, x))
+        got = result_array(name, attempt_own(name, leaky_relu_backward, g, x, slope), x.shape)
+        if isinstance(got, Feedback):
+            return got
+        if close(got, expected):
+            continue
+        if any(close(got, g * np.where(positive, 1.0, fixed)) for fixed in (0.1, 0.01)):
+            return hint(
+                name,
+                f"with slope = {slope} your gradient for x <= 0 uses another, fixed number: "
+                "take the slope from the argument.",
+            )
+        if close(got[~at_kink], expected[~at_kink]):
+            return hint(
+                name,
+                "right everywhere except at x = 0 exactly: there the rule uses the negative "
+                "side's slope; is your comparison strict?",
+            )
+        if close(got[positive], expected[positive]) and close(got[negative], 0 * g[negative]):
+            return hint(name, "negative inputs get zero gradient: that is ReLU, not leaky ReLU.")
+        if close(got[positive], expected[positive]):
+            return hint(name, "right for x > 0; look again at the slope of the line for x < 0.")
+        if close(got[negative], expected[negative]):
+            return hint(name, "right for x < 0; look again at the slope of the line for x > 0.")
+        if close(got, expected / g):
+            return hint(
+                name, "right local slope, but the upstream gradient g is not multiplied in."
+            )
+        return hint(name, "not yet: leaky ReLU is two straight lines; what is each line's slope?")
+    return correct(name, "matches finite differences on both sides, and the convention at 0.")
 
 
 def _jacobian(z: np.ndarray) -> np.ndarray:
