@@ -188,6 +188,7 @@ def test_label_smoothing_grad_correct():
         (lambda z, c, e: smooth_grad(z, c, e, shift=False), ["overflows"]),
         (lambda z, c, e: smooth_grad(z, c, e) * len(c), ["batch size"]),
         (by_row_mean, ["overflows"]),
+        (lambda z, c, e: smooth_grad(z, c, 0.1), ["take eps from the argument"]),  # 0.1 written in
         # every class gets eps instead of eps / K
         (lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e) / len(c), ["not yet"]),
     ],

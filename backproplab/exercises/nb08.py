@@ -222,33 +222,43 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
 
 def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
     """``label_smoothing_grad(logits, labels, eps)``: dL/dlogits of the mean cross-entropy
-    against the smoothed target q = (1 - eps) y + eps / K."""
+    against the smoothed target q = (1 - eps) y + eps / K. Two values of eps are tried, so that
+    a number written into the answer cannot stand in for ``eps``."""
     name = "label_smoothing_grad"
     logits, labels = _ce_case()
     n, k = logits.shape
-    eps = 0.1
     one_hot = np.eye(k)[labels]
-    q = (1 - eps) * one_hot + eps / k
-
-    def loss(z: np.ndarray) -> float:
-        return float(-(q * _log_softmax(z)).sum(axis=1).mean())
-
-    expected = numeric_gradient(loss, _row_shifted(logits))
-    got = result_array(
-        name, attempt_own(name, label_smoothing_grad, logits, labels, eps), logits.shape
-    )
-    if isinstance(got, Feedback):
-        return got
-    if close(got, expected):
-        return correct(name, "the gradient is (a - q) / N: prediction minus smoothed target.")
     probs = np.exp(_log_softmax(logits))
-    if close(got, (probs - one_hot) / n):
-        return hint(name, "that is the gradient without smoothing: the target is not one-hot now.")
-    others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
-    if close(got, (probs - others) / n):
-        return hint(
-            name,
-            "check how eps is spread: here every one of the K classes, the true one included, "
-            "gets eps / K",
+    for eps in (0.1, 0.3):
+        q = (1 - eps) * one_hot + eps / k
+
+        def loss(z: np.ndarray, q: np.ndarray = q) -> float:
+            return float(-(q * _log_softmax(z)).sum(axis=1).mean())
+
+        expected = numeric_gradient(loss, _row_shifted(logits))
+        got = result_array(
+            name, attempt_own(name, label_smoothing_grad, logits, labels, eps), logits.shape
         )
-    return _grad_hints(name, got, expected, logits, labels)
+        if isinstance(got, Feedback):
+            return got
+        if close(got, expected):
+            continue
+        if close(got, (probs - one_hot) / n):
+            return hint(
+                name, "that is the gradient without smoothing: the target is not one-hot now."
+            )
+        if eps != 0.1 and close(got, (probs - 0.9 * one_hot - 0.1 / k) / n):
+            return hint(
+                name,
+                f"right for eps = 0.1, but with eps = {eps} your answer still smooths by 0.1: "
+                "take eps from the argument.",
+            )
+        others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
+        if close(got, (probs - others) / n):
+            return hint(
+                name,
+                "check how eps is spread: here every one of the K classes, the true one "
+                "included, gets eps / K",
+            )
+        return _grad_hints(name, got, expected, logits, labels)
+    return correct(name, "the gradient is (a - q) / N: prediction minus smoothed target.")
