@@ -12,6 +12,21 @@ def stub(*args):
     raise NotImplementedError
 
 
+CHECKS = [
+    nb09.check_linear_backward,
+    nb09.check_hidden_delta,
+    nb09.check_sigmoid_hidden_delta,
+    nb09.check_mlp_backward,
+    nb09.check_replay,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("answer", [None, "abc", [[1, 2]], (1, 2, 3), {"a": 1}, 3.0])
+def test_checks_never_raise_on_odd_answers(check, answer):
+    assert check(lambda *args: answer).status == "hint"
+
+
 # ---------------------------------------------------------------------------- linear_backward
 def linear_by_the_package(d, A, W):
     dA, dW, db = bl.ops.linear.vjp(d, None, A, W, np.zeros(len(W)))
