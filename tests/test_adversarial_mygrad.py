@@ -166,6 +166,11 @@ MISTAKES = {
         [("logits.data.max(axis=1, keepdims=True)", "logits.data.max()")],
         ["each row"],
     ),
+    "cross_entropy shifted by each row's mean, not its maximum": (
+        "08",
+        [("logits.data.max(axis=1, keepdims=True)", "logits.data.mean(axis=1, keepdims=True)")],
+        ["largest logit"],
+    ),
     # 09: Linear
     "a bias that does not require grad": (
         "09",

@@ -61,6 +61,16 @@ def test_sigmoid_backward_wrong(wrong, words):
     assert_hint(nb07.check_sigmoid_backward(wrong), *words)
 
 
+def through_the_input(g, out):
+    x = np.log(out / (1 - out))  # undo the sigmoid, then differentiate it the long way
+    return g * np.exp(-x) / (1 + np.exp(-x)) ** 2
+
+
+def test_sigmoid_backward_refuses_exponentials():
+    # the values come out right (within the check's tolerance), but the exercise is the rule in out
+    assert_hint(nb07.check_sigmoid_backward(through_the_input), "exponential", "output alone")
+
+
 def test_the_package_cannot_answer():
     def through_tensor(g, out):
         x = bl.Tensor(np.log(out / (1 - out)), requires_grad=True)
@@ -91,6 +101,11 @@ def leaky_in_place(g, x, slope):
         (lambda g, x, slope: g * np.where(x > 0, slope, slope), ["x > 0"]),
         (lambda g, x, slope: np.where(x > 0, 1.0, slope), ["upstream gradient g"]),
         (leaky_in_place, ["in place"]),
+        (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.01), ["fixed number"]),  # the default
+        (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.1), ["fixed number"]),  # the check's slope
+        (lambda g, x, slope: g * (x > 0) + slope * g * (x < 0), ["x = 0"]),  # 0 at the kink
+        (lambda g, x, slope: np.maximum(g, slope * g), ["not yet"]),  # the forward applied to g
+        (lambda g, x, slope: g * np.where(x > 0, x, slope * x), ["not yet"]),  # the forward
     ],
 )
 def test_leaky_relu_backward_wrong(wrong, words):
@@ -110,9 +125,12 @@ def test_softmax_jacobian_correct():
         (lambda s: np.diag(s * (1 - s)), ["off-diagonal entries are not zero"]),
         (lambda s: -np.outer(s, s), ["off-diagonal entries are right"]),
         (lambda s: np.diag(s * (1 - s)) + np.outer(s, s) - np.diag(s * s), ["sign and size"]),
-        (lambda s: np.outer(s, s) - np.diag(s), ["wrong sign"]),
+        (lambda s: np.outer(s, s) - np.diag(s), ["wrong sign", "raises a_i"]),
         (lambda s: np.outer(s, s), ["quotient rule"]),
         (lambda s: np.diag(s) - s * s, ["off-diagonal"]),  # broadcasting, not an outer product
+        (lambda s: np.eye(4) * s - np.outer(s, s), ["ValueError"]),  # K hard-coded as 4
+        (lambda s: np.eye(s.size) - s, ["quotient rule"]),  # d log a_i / d z_j, not d a_i / d z_j
+        (lambda s: np.diag(s) - s @ s, ["quotient rule"]),  # a dot product, not an outer one
     ],
 )
 def test_softmax_jacobian_wrong(wrong, words):
@@ -145,6 +163,9 @@ def clipped(p, y):
         (lambda p, y: (p - y) / p.size, ["logit z"]),
         (lambda p, y: -y / p / p.size, ["not yet"]),
         (clipped, ["close to p = 0 or p = 1"]),
+        (lambda p, y: (-y / p - (1 - y) / (1 - p)) / p.size, ["inner function", "chain rule"]),
+        (lambda p, y: (p - y) / (p * (1 - p)) / p.size**2, ["not yet"]),  # the mean taken twice
+        (lambda p, y: np.mean(-y / p + (1 - y) / (1 - p)), ["shape"]),  # the mean of the gradient
     ],
 )
 def test_binary_cross_entropy_grad_wrong(wrong, words):
@@ -161,6 +182,21 @@ def gelu_grad(g, x, scale=1.0, second=1.0):
     return g * (cdf + second * x * pdf)
 
 
+def cdf(x):
+    return 0.5 * (1 + erf(x / math.sqrt(2)))
+
+
+def pdf(x):
+    return np.exp(-(x**2) / 2) / math.sqrt(2 * math.pi)
+
+
+def gelu_tanh_backward(g, x):
+    """The slope of 0.5 x (1 + tanh(c (x + 0.044715 x^3))), GELU's common approximation."""
+    c = math.sqrt(2 / math.pi)
+    t = np.tanh(c * (x + 0.044715 * x**3))
+    return g * (0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 3 * 0.044715 * x**2))
+
+
 def test_gelu_backward_correct():
     assert nb07.check_gelu_backward(gelu_grad).passed
 
@@ -172,6 +208,9 @@ def test_gelu_backward_correct():
         (lambda g, x: gelu_grad(g, x, scale=math.sqrt(2 * math.pi)), ["normalising"]),
         (lambda g, x: gelu_grad(g, x, second=-1.0), ["sign"]),
         (lambda g, x: gelu_grad(np.ones_like(g), x), ["upstream gradient g"]),
+        (lambda g, x: g * (cdf(x) + pdf(x)), ["not yet"]),  # the x of the second term lost
+        (lambda g, x: g * (0.5 * (1 + erf(x)) + x * pdf(x)), ["not yet"]),  # erf(x), not x / sqrt 2
+        (gelu_tanh_backward, ["not yet"]),  # the slope of the tanh approximation, not of GELU
     ],
 )
 def test_gelu_backward_wrong(wrong, words):

@@ -56,6 +56,10 @@ def test_softmax_vjp_correct():
         (lambda g, a: g - a * g.sum(), ["log-softmax"]),
         (lambda g, a: -a * (g - g @ a), ["sign"]),
         (vjp_through_engine, ["calls the package"]),
+        (lambda g, a: g @ (np.diag(a) - np.outer(a, a)), ["K x K matrix"]),  # J built after all
+        (lambda g, a: g @ (a[:, None] * (np.eye(a.size) - a)), ["K x K matrix"]),
+        (lambda g, a: g - g @ a, ["not yet"]),  # the factor a_j lost
+        (lambda g, a: a * (g - g @ a) / a.size, ["not yet"]),  # a mean that is not there
     ],
 )
 def test_softmax_vjp_wrong(wrong, words):
@@ -77,6 +81,16 @@ def global_max(z):
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
+def shifted_by(z, shift):
+    s = shift(z)
+    return z - s - np.log(np.exp(z - s).sum(axis=-1, keepdims=True))
+
+
+def shift_left_behind(z):
+    m = z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))  # log-sum of z - m, not of z
+
+
 def in_place(z):
     z -= z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
@@ -91,6 +105,11 @@ def in_place(z):
         (lambda z: softmax_rows(z), ["probabilities"]),
         (lambda z: right_log_softmax(z.T).T, ["column"]),
         (in_place, ["in place"]),
+        (lambda z: shifted_by(z, lambda v: v.mean(axis=-1, keepdims=True)), ["whole row"]),
+        (lambda z: shifted_by(z, lambda v: v.min(axis=-1, keepdims=True)), ["whole row"]),
+        (lambda z: shifted_by(z, lambda v: v[:, :1]), ["whole row"]),  # the first logit
+        (lambda z: z - z.max(axis=-1, keepdims=True), ["off by one constant"]),  # no log-sum
+        (shift_left_behind, ["off by one constant"]),
     ],
 )
 def test_stable_log_softmax_wrong(wrong, words):
@@ -101,7 +120,9 @@ def test_stable_log_softmax_wrong(wrong, words):
 
 
 # ------------------------------------------------------------------------- cross_entropy_grad
-def ce_grad(logits, labels, shift=True, mean=True, sign=1.0, use_labels=True):
+def ce_grad(logits, labels, shift=True, mean=True, sign=1.0, use_labels=True, by_mean=False):
+    if by_mean:  # shifted by each row's mean instead of its maximum
+        logits, shift = logits - logits.mean(axis=1, keepdims=True), False
     a = softmax_rows(logits, shift=shift)
     y = np.eye(logits.shape[1])[labels] if use_labels else 0.0
     return sign * (a - y) / (len(labels) if mean else 1)
@@ -119,6 +140,9 @@ def test_cross_entropy_grad_correct():
         (lambda z, c: ce_grad(z, c, sign=-1.0), ["wrong sign"]),
         (lambda z, c: ce_grad(z, c, use_labels=False), ["labels do not appear"]),
         (lambda z, c: -np.eye(z.shape[1])[c] / softmax_rows(z) / len(c), ["probabilities a"]),
+        (lambda z, c: ce_grad(z, c, by_mean=True), ["overflows"]),  # shifted by the row's mean
+        (lambda z, c: ce_grad(z, c) * len(c) / z.shape[1], ["not yet"]),  # 1/K, not 1/N
+        (lambda z, c: ce_grad(z, (c + 1) % z.shape[1]), ["not yet"]),  # labels off by one
     ],
 )
 def test_cross_entropy_grad_wrong(wrong, words):
@@ -147,6 +171,11 @@ def smooth_grad(logits, labels, eps, spread_over_others=False, smooth=True, shif
     return (softmax_rows(logits, shift=shift) - q) / n
 
 
+def by_row_mean(logits, labels, eps):
+    centred = logits - logits.mean(axis=1, keepdims=True)  # the mean, not the maximum
+    return smooth_grad(centred, labels, eps, shift=False)
+
+
 def test_label_smoothing_grad_correct():
     assert nb08.check_label_smoothing_grad(smooth_grad).passed
 
@@ -158,6 +187,10 @@ def test_label_smoothing_grad_correct():
         (lambda z, c, e: smooth_grad(z, c, e, spread_over_others=True), ["eps / K"]),
         (lambda z, c, e: smooth_grad(z, c, e, shift=False), ["overflows"]),
         (lambda z, c, e: smooth_grad(z, c, e) * len(c), ["batch size"]),
+        (by_row_mean, ["overflows"]),
+        (lambda z, c, e: smooth_grad(z, c, 0.1), ["take eps from the argument"]),  # 0.1 written in
+        # every class gets eps instead of eps / K
+        (lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e) / len(c), ["not yet"]),
     ],
 )
 def test_label_smoothing_grad_wrong(wrong, words):

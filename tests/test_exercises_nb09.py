@@ -12,7 +12,32 @@ def stub(*args):
     raise NotImplementedError
 
 
+CHECKS = [
+    nb09.check_linear_backward,
+    nb09.check_hidden_delta,
+    nb09.check_sigmoid_hidden_delta,
+    nb09.check_mlp_backward,
+    nb09.check_replay,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+@pytest.mark.parametrize("answer", [None, "abc", [[1, 2]], (1, 2, 3), {"a": 1}, 3.0])
+def test_checks_never_raise_on_odd_answers(check, answer):
+    assert check(lambda *args: answer).status == "hint"
+
+
 # ---------------------------------------------------------------------------- linear_backward
+def linear_by_the_package(d, A, W):
+    dA, dW, db = bl.ops.linear.vjp(d, None, A, W, np.zeros(len(W)))
+    return dW, db, dA()
+
+
+def linear_in_place(d, A, W):
+    d *= 2.0  # right values in the end, but the caller's delta is changed in place
+    return d.T @ A / 2, d.sum(axis=0) / 2, d @ W / 2
+
+
 def test_linear_backward_correct():
     feedback = nb09.check_linear_backward(lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W))
     assert feedback.passed, feedback
@@ -28,6 +53,10 @@ def test_linear_backward_correct():
         (lambda d, A, W: (d.T @ A, d.sum(axis=0)), "three arrays"),
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W.T), "ValueError"),
         (lambda d, A, W: (d.T @ A, -d.sum(axis=0), d @ W), "db not yet right"),
+        (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W / len(d)), "dA_prev is off by a factor"),
+        (lambda d, A, W: (d.T @ A, d @ W, d.sum(axis=0)), "db has shape"),  # order swapped
+        (linear_by_the_package, "calls the package"),
+        (linear_in_place, "in place"),
     ],
 )
 def test_linear_backward_hints(wrong, words):
@@ -54,6 +83,10 @@ def test_hidden_delta_correct():
         (lambda d, W, Z: (d @ W) * (Z < 0), "inverted"),
         (lambda d, W, Z: (d @ W.T) * (Z > 0), "ValueError"),
         (lambda d, W, Z: -(d @ W) * (Z > 0), "not yet"),
+        (lambda d, W, Z: (d @ W) * (Z > 0) / len(d), "N times too small"),  # the mean twice
+        (lambda d, W, Z: np.maximum(d @ W, 0), "not yet"),  # ReLU of the gradient, not ReLU'
+        (lambda d, W, Z: (d @ W) * (d @ W > 0), "not yet"),  # the mask from the wrong tensor
+        (lambda d, W, Z: bl.ops.relu.vjp(d @ W, None, Z)[0], "calls the package"),
     ],
 )
 def test_hidden_delta_hints(wrong, words):
@@ -86,6 +119,9 @@ def sig(v):
         (lambda d, W2, H: (d @ W2) * H, "kept only one"),
         (lambda d, W2, H: (d @ W2) * (1 - H), "kept only one"),
         (lambda d, W2, H: -(d @ W2) * H * (1 - H), "not yet"),
+        (lambda d, W2, H: (d @ W2) * (1 - H**2), "slope of tanh"),
+        (lambda d, W2, H: (d @ W2) * H * (1 - H) / len(d), "N times too small"),
+        (lambda d, W2, H: bl.ops.sigmoid.vjp(d @ W2, H, None)[0], "calls the package"),
     ],
 )
 def test_sigmoid_hidden_delta_hints(wrong, words):
@@ -161,6 +197,34 @@ def test_mlp_backward_hints(wrong, words):
     feedback = nb09.check_mlp_backward(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "@" not in feedback.message and ".T" not in feedback.message
+
+
+def mlp_by_the_engine(Ws, bs, X, labels):
+    """The challenge answered by the engine's backward pass instead of by hand."""
+    W = [bl.Tensor(w, requires_grad=True) for w in Ws]
+    b = [bl.Tensor(v, requires_grad=True) for v in bs]
+    Z1 = bl.Tensor(X) @ W[0].T + b[0]
+    Z2 = Z1.relu() @ W[1].T + b[1]
+    Z3 = Z2.relu() @ W[2].T + b[2]
+    loss = bl.cross_entropy(Z3, labels)
+    loss.backward()
+    grads = {"D1": Z1.grad, "D2": Z2.grad, "D3": Z3.grad}
+    for k in range(3):
+        grads[f"W{k + 1}"], grads[f"b{k + 1}"] = W[k].grad, b[k].grad
+    return loss.item(), grads
+
+
+def mlp_hard_coded_classes(Ws, bs, X, labels):
+    """Right for the digits' 10 classes only: the check's network has 3."""
+    loss, grads = make_mlp_backward()(Ws, bs, X, labels)
+    grads["D3"] = grads["D3"] + 0 * np.eye(10)[labels]
+    return loss, grads
+
+
+def test_the_challenge_refuses_the_engine_and_hard_coded_sizes():
+    assert nb09.check_mlp_backward(mlp_by_the_engine).message.startswith("your function lets")
+    feedback = nb09.check_mlp_backward(mlp_hard_coded_classes)
+    assert feedback.status == "hint" and "ValueError" in feedback.message, feedback
 
 
 def test_mlp_backward_names_missing_keys():

@@ -21,6 +21,7 @@ from . import (
     correct,
     elementwise_slope,
     hint,
+    names_used,
     numeric_gradient,
     result_array,
 )
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _EPS = 1e-6
+_EXP_AND_LOG = {"exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "logaddexp", "logit"}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -57,6 +59,13 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
     got = result_array(name, attempt_own(name, sigmoid_backward, g, out), x.shape)
     if isinstance(got, Feedback):
         return got
+    if close(got, expected) and names_used(sigmoid_backward) & _EXP_AND_LOG:
+        return hint(  # right values the long way, e.g. x recovered as log(out / (1 - out))
+            name,
+            "right values, but your rule takes an exponential or a logarithm: the exercise asks "
+            "for the slope written with the output alone; rewrite sigmoid'(x) in terms of "
+            "sigmoid(x).",
+        )
     if close(got, expected):
         return correct(name, "matches finite differences of sigmoid at 15 points.")
     if close(got * g, expected) or close(got, expected / g):
@@ -77,7 +86,8 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
 def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
     """``leaky_relu_backward(g, x, slope)``: the gradient reaching x through leaky ReLU.
 
-    x holds exact zeros: there the notebook fixes the slope to the negative side's.
+    x holds exact zeros: there the notebook fixes the slope to the negative side's. Two slopes
+    are tried, so that a number written into the answer cannot stand in for ``slope``.
     """
     name = "leaky_relu_backward"
     rng = np.random.default_rng(8)
@@ -85,34 +95,43 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
     x[np.abs(x) < 1e-2] = 0.5  # finite differences need distance from the kink ...
     x[0, :3] = 0.0  # ... and the kink itself is tried with its convention
     g = rng.standard_normal((4, 6))
-    slope = 0.1
-
-    def leaky(v: np.ndarray) -> np.ndarray:
-        return np.where(v > 0, v, slope * v)
-
     at_kink = x == 0
-    expected = g * np.where(at_kink, slope, elementwise_slope(leaky, x))
-    got = result_array(name, attempt_own(name, leaky_relu_backward, g, x, slope), x.shape)
-    if isinstance(got, Feedback):
-        return got
-    if close(got, expected):
-        return correct(name, "matches finite differences on both sides, and the convention at 0.")
-    if close(got[~at_kink], expected[~at_kink]):
-        return hint(
-            name,
-            "right everywhere except at x = 0 exactly: there the rule uses the negative side's "
-            "slope; is your comparison strict?",
-        )
     positive, negative = x > 0, x <= 0
-    if close(got[positive], expected[positive]) and close(got[negative], 0 * g[negative]):
-        return hint(name, "negative inputs get zero gradient: that is ReLU, not leaky ReLU.")
-    if close(got[positive], expected[positive]):
-        return hint(name, "right for x > 0; look again at the slope of the line for x < 0.")
-    if close(got[negative], expected[negative]):
-        return hint(name, "right for x < 0; look again at the slope of the line for x > 0.")
-    if close(got, expected / g):
-        return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
-    return hint(name, "not yet: leaky ReLU is two straight lines; what is each line's slope?")
+    for slope in (0.1, 0.25):
+
+        def leaky(v: np.ndarray, slope: float = slope) -> np.ndarray:
+            return np.where(v > 0, v, slope * v)
+
+        expected = g * np.where(at_kink, slope, elementwise_slope(leaky, x))
+        got = result_array(name, attempt_own(name, leaky_relu_backward, g, x, slope), x.shape)
+        if isinstance(got, Feedback):
+            return got
+        if close(got, expected):
+            continue
+        if any(close(got, g * np.where(positive, 1.0, fixed)) for fixed in (0.1, 0.01)):
+            return hint(
+                name,
+                f"with slope = {slope} your gradient for x <= 0 uses another, fixed number: "
+                "take the slope from the argument.",
+            )
+        if close(got[~at_kink], expected[~at_kink]):
+            return hint(
+                name,
+                "right everywhere except at x = 0 exactly: there the rule uses the negative "
+                "side's slope; is your comparison strict?",
+            )
+        if close(got[positive], expected[positive]) and close(got[negative], 0 * g[negative]):
+            return hint(name, "negative inputs get zero gradient: that is ReLU, not leaky ReLU.")
+        if close(got[positive], expected[positive]):
+            return hint(name, "right for x > 0; look again at the slope of the line for x < 0.")
+        if close(got[negative], expected[negative]):
+            return hint(name, "right for x < 0; look again at the slope of the line for x > 0.")
+        if close(got, expected / g):
+            return hint(
+                name, "right local slope, but the upstream gradient g is not multiplied in."
+            )
+        return hint(name, "not yet: leaky ReLU is two straight lines; what is each line's slope?")
+    return correct(name, "matches finite differences on both sides, and the convention at 0.")
 
 
 def _jacobian(z: np.ndarray) -> np.ndarray:
@@ -129,20 +148,20 @@ def _jacobian(z: np.ndarray) -> np.ndarray:
 def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
     """``softmax_jacobian(a)``: the K x K matrix J[i, j] = d a_i / d z_j, given a = softmax(z).
 
-    Tried on ordinary logits, on ties (all logits equal) and on one logit far ahead (s nearly
+    Tried on ordinary logits, on ties (all logits equal) and on one logit far ahead (a nearly
     one-hot, where J is nearly zero).
     """
     name = "softmax_jacobian"
-    cases = [
+    cases = [  # three sizes K, so that an answer written for one K cannot pass
         np.array([0.5, -1.0, 2.0, 0.1]),
-        np.zeros(4),  # ties: s is uniform
-        np.array([30.0, 0.0, -1.0, 1.0]),  # one logit far ahead
+        np.zeros(3),  # ties: a is uniform
+        np.array([30.0, 0.0, -1.0, 1.0, 0.5]),  # one logit far ahead
     ]
     for z in cases:
-        s = _softmax(z)
+        a = _softmax(z)
         k = z.size
         expected = _jacobian(z)
-        got = result_array(name, attempt_own(name, softmax_jacobian, s), (k, k))
+        got = result_array(name, attempt_own(name, softmax_jacobian, a), (k, k))
         if isinstance(got, Feedback):
             return got
         if close(got, expected):
@@ -155,7 +174,7 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
                 "the denominator, so the off-diagonal entries are not zero.",
             )
         if close(got, -expected):
-            return hint(name, "right size, wrong sign in every entry: raising z_i raises s_i.")
+            return hint(name, "right size, wrong sign in every entry: raising z_i raises a_i.")
         if close(got[off], expected[off]):
             return hint(name, "the off-diagonal entries are right; check the diagonal.")
         if close(np.diag(got), np.diag(expected)):
@@ -189,6 +208,13 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
     if close(got, -expected, rtol=1e-4) or close(got, -expected * p.size, rtol=1e-4):
         return hint(name, "right size, wrong sign: the loss has a minus sign in front.")
+    inner_sign_lost = -y / p - (1 - y) / (1 - p)  # d/dp log(1 - p) taken as 1 / (1 - p)
+    if close(got, inner_sign_lost / p.size, rtol=1e-4) or close(got, inner_sign_lost, rtol=1e-4):
+        return hint(
+            name,
+            "right for the examples with label 1, wrong for label 0: in the log(1 - p) term the "
+            "inner function 1 - p has slope -1, and the chain rule multiplies it in.",
+        )
     if close(got, p - y) or close(got, (p - y) / p.size):
         return hint(
             name,

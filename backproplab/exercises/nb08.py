@@ -24,6 +24,7 @@ from . import (
     close,
     correct,
     hint,
+    names_used,
     numeric_gradient,
     result_array,
 )
@@ -41,6 +42,7 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
     return z - np.logaddexp.reduce(z, axis=-1, keepdims=True)
 
 
+_SQUARE_MATRIX = {"outer", "diag", "diagflat", "eye", "identity"}  # ways to build a K x K array
 _OVERFLOW = (
     "e^1000 overflows to inf (then inf/inf = nan). Softmax does not change if you subtract the "
     "same number from every logit of a row: choose that number well."
@@ -83,6 +85,12 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
         if close(got, -expected):
             return hint(name, "right size, wrong sign.")
         return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j).")
+    if names_used(softmax_vjp) & _SQUARE_MATRIX:
+        return hint(
+            name,
+            "right values, but your code builds a K x K matrix (the Jacobian, or the identity): "
+            "the exercise is to simplify the sum first, so that O(K) work is enough.",
+        )
     return correct(
         name, "matches finite differences of g . softmax(z), also for ties and a far lead."
     )
@@ -92,7 +100,13 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     """``stable_log_softmax(z)``: log softmax of each row of z, finite even for huge logits."""
     name = "stable_log_softmax"
     gentle = np.array([[1.0, 2.0, 0.5, -1.0], [0.0, 0.3, -0.2, 2.0], [0.7, 0.7, 0.7, 0.7]])
-    huge = np.array([[1000.0, 1001.0, 1002.0, 999.0], [-1000.0, 0.0, 5.0, -3.0]])
+    huge = np.array(
+        [
+            [1000.0, 1001.0, 1002.0, 999.0],
+            [-1000.0, 0.0, 5.0, -3.0],
+            [800.0, -800.0, 0.0, 1.0],  # spread out: a shift by the row's mean still overflows
+        ]
+    )
     results = {}
     for label, z in (("gentle", gentle), ("huge", huge)):
         got = result_array(name, attempt_own(name, stable_log_softmax, z), z.shape)
@@ -106,6 +120,13 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
                 return hint(name, "those are the probabilities; the function returns their log.")
             if close(np.exp(got).sum(axis=0), np.ones(gentle.shape[1])):
                 return hint(name, "you normalised each column; normalise each row (the classes).")
+            off = got - expected
+            if np.allclose(off, off[:, :1]):  # every row off by a constant of its own
+                return hint(
+                    name,
+                    "each row is off by one constant: the number you subtract from the logits "
+                    "of a row must be log sum_k e^z_k, whatever shift you used inside the sum.",
+                )
             return hint(name, "not yet, even for small logits: check log(e^z_i / sum_k e^z_k).")
     got, expected = results["huge"], _log_softmax(huge)
     if close(got, expected):
@@ -113,12 +134,18 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
     finite = np.isfinite(got)
     if not finite[0].all():
         return hint(name, "right for small logits, but " + _OVERFLOW)
-    if close(got[0], expected[0]) and not finite[1].any():
+    if np.all(np.isposinf(got[1])):  # every e^(z - shift) of row 1 underflowed: log 0 = -inf
         return hint(
             name,
-            "the row with the largest logit is right, but every entry of the other row is "
-            "inf or nan: you subtracted one maximum for the whole batch, and the other row's "
+            "the row with the largest logit is right, but every entry of a row far below it is "
+            "inf or nan: you subtracted one maximum for the whole batch, and that row's "
             "exponentials all underflowed to 0. Each row needs its own maximum.",
+        )
+    if not finite.any(axis=1).all():
+        return hint(
+            name,
+            "a whole row is inf or nan: after your shift, some exponent of that row is still far "
+            "above 0, and e^1000 overflows. Which shift makes every exponent of a row at most 0?",
         )
     if not finite.all():
         return hint(
@@ -133,7 +160,8 @@ def _ce_case() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(11)
     logits = rng.standard_normal((5, 4))
     logits[1] = [1000.0, 1001.0, 1002.0, 999.0]  # would overflow e^z
-    logits[2] = [-800.0, 30.0, 0.0, -5.0]  # the true class far behind: its a_c underflows
+    logits[2] = [-800.0, 800.0, 0.0, -5.0]  # the true class far behind (a_c underflows), and
+    # logits so spread out that a shift by the row's mean, not its maximum, still overflows
     logits[3] = [2.0, 2.0, 2.0, 2.0]  # a tie
     labels = np.array([0, 3, 0, 1, 2])
     return logits, labels
@@ -162,8 +190,8 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
 def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
     """``cross_entropy_grad(logits, labels)``: dL/dlogits of the mean cross-entropy.
 
-    The batch has an ordinary row, a row of logits near 1000, a row whose true class is 830
-    behind, and a tie: an answer without the max-shift fails.
+    The batch has an ordinary row, a row of logits near 1000, a row whose true class is 1600
+    behind, and a tie: an answer without the max-shift (or with another shift) fails.
     """
     name = "cross_entropy_grad"
     logits, labels = _ce_case()
@@ -180,9 +208,10 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
         return correct(name, "matches finite differences, also for logits near 1000 and a tie.")
     probs = np.exp(_log_softmax(logits))
     one_hot = np.eye(logits.shape[1])[labels]
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         wrt_probs = -one_hot / probs
-    if close(got, wrt_probs / n) or close(got, wrt_probs):
+    rows = np.isfinite(wrt_probs).all(axis=1)  # rows where no probability underflowed to 0
+    if close(got[rows], wrt_probs[rows] / n) or close(got[rows], wrt_probs[rows]):
         return hint(
             name,
             "that is the gradient with respect to the probabilities a; the question asks for "
@@ -193,33 +222,43 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
 
 def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
     """``label_smoothing_grad(logits, labels, eps)``: dL/dlogits of the mean cross-entropy
-    against the smoothed target q = (1 - eps) y + eps / K."""
+    against the smoothed target q = (1 - eps) y + eps / K. Two values of eps are tried, so that
+    a number written into the answer cannot stand in for ``eps``."""
     name = "label_smoothing_grad"
     logits, labels = _ce_case()
     n, k = logits.shape
-    eps = 0.1
     one_hot = np.eye(k)[labels]
-    q = (1 - eps) * one_hot + eps / k
-
-    def loss(z: np.ndarray) -> float:
-        return float(-(q * _log_softmax(z)).sum(axis=1).mean())
-
-    expected = numeric_gradient(loss, _row_shifted(logits))
-    got = result_array(
-        name, attempt_own(name, label_smoothing_grad, logits, labels, eps), logits.shape
-    )
-    if isinstance(got, Feedback):
-        return got
-    if close(got, expected):
-        return correct(name, "the gradient is (a - q) / N: prediction minus smoothed target.")
     probs = np.exp(_log_softmax(logits))
-    if close(got, (probs - one_hot) / n):
-        return hint(name, "that is the gradient without smoothing: the target is not one-hot now.")
-    others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
-    if close(got, (probs - others) / n):
-        return hint(
-            name,
-            "check how eps is spread: here every one of the K classes, the true one included, "
-            "gets eps / K",
+    for eps in (0.1, 0.3):
+        q = (1 - eps) * one_hot + eps / k
+
+        def loss(z: np.ndarray, q: np.ndarray = q) -> float:
+            return float(-(q * _log_softmax(z)).sum(axis=1).mean())
+
+        expected = numeric_gradient(loss, _row_shifted(logits))
+        got = result_array(
+            name, attempt_own(name, label_smoothing_grad, logits, labels, eps), logits.shape
         )
-    return _grad_hints(name, got, expected, logits, labels)
+        if isinstance(got, Feedback):
+            return got
+        if close(got, expected):
+            continue
+        if close(got, (probs - one_hot) / n):
+            return hint(
+                name, "that is the gradient without smoothing: the target is not one-hot now."
+            )
+        if eps != 0.1 and close(got, (probs - 0.9 * one_hot - 0.1 / k) / n):
+            return hint(
+                name,
+                f"right for eps = 0.1, but with eps = {eps} your answer still smooths by 0.1: "
+                "take eps from the argument.",
+            )
+        others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
+        if close(got, (probs - others) / n):
+            return hint(
+                name,
+                "check how eps is spread: here every one of the K classes, the true one "
+                "included, gets eps / K",
+            )
+        return _grad_hints(name, got, expected, logits, labels)
+    return correct(name, "the gradient is (a - q) / N: prediction minus smoothed target.")

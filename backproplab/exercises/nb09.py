@@ -2,7 +2,8 @@
 
 Code is batch-first, as in ``bl.nn.Linear``: a batch holds one example per row, a weight W has
 shape (n_out, n_in), and a layer computes Z = A W^T + b. Expected answers are central finite
-differences of numpy forward passes written here, never the learner's code or the engine.
+differences of numpy forward passes written here, never the learner's code or the engine. An
+answer that calls the package is refused, and so is one that changes its inputs in place.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import numpy as np
 from ..autodiff import toposort
 from ..functional import log_softmax
 from ..tensor import Tensor
-from . import Feedback, attempt, close, correct, hint, numeric_gradient, result_array
+from . import (
+    Feedback,
+    attempt,
+    attempt_own,
+    close,
+    correct,
+    hint,
+    numeric_gradient,
+    result_array,
+    uses_package,
+)
 
 __all__ = [
     "check_hidden_delta",
@@ -27,6 +38,12 @@ __all__ = [
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+_MEAN_TWICE = (
+    "N times too small: the error that arrives already holds the 1/N of the mean; it enters "
+    "once, at the output."
+)
 
 
 def check_linear_backward(linear_backward: Callable) -> Feedback:
@@ -49,7 +66,7 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         "db": numeric_gradient(lambda v: loss(A, W, v), b),
         "dA_prev": numeric_gradient(lambda v: loss(v, W, b), A),
     }
-    result = attempt(name, linear_backward, delta.copy(), A.copy(), W.copy())
+    result = attempt_own(name, linear_backward, delta, A, W)
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, (tuple, list)) or len(result) != 3:
@@ -81,8 +98,11 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         return correct(name, "dW, db and dA_prev all match finite differences.")
     if "db" in wrong and close(got["db"] * n, expected["db"]):
         return hint(name, "db is off by a factor of the batch size: add the rows, don't average.")
-    if "dW" in wrong and close(got["dW"] * n, expected["dW"]):
-        return hint(name, "dW is off by a factor of the batch size: delta already holds the 1/N.")
+    for key in ("dW", "dA_prev"):
+        if key in wrong and close(got[key] * n, expected[key]):
+            return hint(
+                name, f"{key} is off by a factor of the batch size: delta already holds the 1/N."
+            )
     return hint(name, f"{', '.join(wrong)} not yet right (the others are): check the shapes of "
                 "the product you wrote, term by term.")  # fmt: skip
 
@@ -101,9 +121,7 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
         return float((delta_next * (np.maximum(Z_, 0) @ W_next.T)).sum())
 
     expected = numeric_gradient(loss, Z)
-    got = result_array(
-        name, attempt(name, hidden_delta, delta_next.copy(), W_next.copy(), Z.copy()), Z.shape
-    )
+    got = result_array(name, attempt_own(name, hidden_delta, delta_next, W_next, Z), Z.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -119,6 +137,8 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
         return hint(name, "multiply by the derivative of ReLU at Z, not by Z (or ReLU(Z)) itself.")
     if close(got, through_weights * (Z < 0)):
         return hint(name, "the ReLU mask is inverted: which units let the gradient through?")
+    if close(got * n, expected):
+        return hint(name, _MEAN_TWICE)
     return hint(name, "not yet: two links of the chain, the weights, then the activation.")
 
 
@@ -138,9 +158,7 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
         return float((delta_out * (_sigmoid(Z_) @ W2.T)).sum())
 
     expected = numeric_gradient(loss, Zh)
-    got = result_array(
-        name, attempt(name, sigmoid_hidden_delta, delta_out.copy(), W2.copy(), H.copy()), H.shape
-    )
+    got = result_array(name, attempt_own(name, sigmoid_hidden_delta, delta_out, W2, H), H.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
@@ -154,6 +172,10 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
         )
     if close(got, through_weights * _sigmoid(H) * (1 - _sigmoid(H))):
         return hint(name, "H already is the sigmoid's output: do not apply the sigmoid again.")
+    if close(got * n, expected):
+        return hint(name, _MEAN_TWICE)
+    if close(got, through_weights * (1 - H**2)):
+        return hint(name, "that is the slope of tanh; this hidden layer is a sigmoid.")
     if close(got, through_weights * H) or close(got, through_weights * (1 - H)):
         return hint(name, "the sigmoid's slope has two factors, written with its output: "
                     "you kept only one.")  # fmt: skip
@@ -226,6 +248,12 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
         expected[f"W{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "W", v), Ws[k])
         expected[f"b{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "b", v), bs[k])
     loss = _mlp_loss_from(3, Zs[2], Ws, bs, labels)
+    if uses_package(mlp_backward):
+        return hint(
+            name,
+            "your function lets the package (backproplab) do the work: the challenge is the "
+            "backward pass in plain numpy",
+        )
     copies = ([W.copy() for W in Ws], [b.copy() for b in bs], X.copy())
     result = attempt(name, mlp_backward, *copies, labels.copy())
     if isinstance(result, Feedback):

@@ -319,11 +319,13 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
         labels = rng.integers(0, 5, size=6)
         steps = [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})]
         _compare(exercise, engine, _Program([x, w], steps), False)
-    gap = np.array([[0.0, 800.0, 0.0], [1000.0, 0.0, -5.0]])  # confidently wrong, then right
+    # confidently wrong, then right; the first row so spread out that only a shift by the row's
+    # maximum (not, say, by its mean) keeps e^z finite
+    gap = np.array([[0.0, 800.0, -800.0], [1000.0, 0.0, -5.0]])
     steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0]), {})]
     _compare(exercise, engine, _Program([gap], steps), False)
     # the loss scaled (its upstream gradient is not 1), and a row far below the other rows
-    gap = np.array([[0.0, 800.0, 0.0], [1000.0, 0.0, -5.0], [-1000.0, -990.0, -1000.0]])
+    gap = np.array([[0.0, 800.0, -800.0], [1000.0, 0.0, -5.0], [-1000.0, -990.0, -1000.0]])
     steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0, 1]), {})]
     _compare(exercise, engine, _Program([gap], steps + [("mul", 2, 2.5, {})]), False)
 
