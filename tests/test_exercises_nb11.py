@@ -26,6 +26,9 @@ def test_residual_vjp_correct():
         (lambda g, J: J @ g + g, "wrong way"),
         (lambda g, J: g @ J + 1, "not yet"),
         (lambda g, J: np.outer(g, g), "shape"),
+        (lambda g, J: g @ (J + 1), "identity matrix"),  # "+ 1" read as 1 in every entry
+        (lambda g, J: (g @ J) * g, "not yet"),  # the two paths multiplied, not added
+        (lambda g, J: g * np.diag(J) + g, "not yet"),  # only the diagonal of the Jacobian
     ],
 )
 def test_residual_vjp_hints(wrong, words):
@@ -64,6 +67,44 @@ def test_stack_input_gradient_hints(wrong, words):
     assert "reversed" not in feedback.message and "@" not in feedback.message
 
 
+def skip_added_once(g, jacobians, residual):
+    h = stack_solution(g, jacobians, False)
+    return h + g if residual else h  # I + J_n...J_1: one skip path, not the sum over all paths
+
+
+def written_for_three_blocks(g, jacobians, residual):
+    for J in (jacobians[2], jacobians[1], jacobians[0]):  # the check's first stack, hard-coded
+        g = g @ J + g if residual else g @ J
+    return g
+
+
+def first_block_without_skip(g, jacobians, residual):
+    for i, J in enumerate(reversed(jacobians)):
+        g = g @ J + g if residual and i > 0 else g @ J  # off by one block
+    return g
+
+
+def plus_one_everywhere(g, jacobians, residual):
+    for J in reversed(jacobians):
+        g = g @ (J + 1) if residual else g @ J
+    return g
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (skip_added_once, "3 blocks and residual=True"),
+        (written_for_three_blocks, "5 blocks"),
+        (first_block_without_skip, "3 blocks and residual=True"),
+        (plus_one_everywhere, "3 blocks and residual=True"),
+        (lambda g, Js, r: stack_solution(g, [J.T for J in Js[::-1]], r)[::-1], "one block"),
+    ],
+)
+def test_stack_input_gradient_rejects_more_slips(wrong, words):
+    feedback = nb11.check_stack_input_gradient(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
 def test_stack_input_gradient_always_residual_is_caught_on_the_plain_stack():
     feedback = nb11.check_stack_input_gradient(lambda g, Js, r: stack_solution(g, Js, True))
     assert feedback.status == "hint" and "residual=False" in feedback.message, feedback
@@ -87,6 +128,18 @@ def test_residual_block_correct():
         (lambda x, W, b: x + (x @ W + b).relu(), "transpose"),
         (lambda x, W, b: x.data + np.maximum(x.data @ W.data.T + b.data, 0), "Tensor"),
         (lambda x, W, b: x - (x @ W.T + b).relu(), "not x + relu"),
+        (lambda x, W, b: (x + x @ W.T + b).relu(), "not x + relu"),  # ReLU after the sum
+        (lambda x, W, b: x + (x @ W.T).relu() + b, "not x + relu"),  # the bias outside
+        # the skip path cut off: x enters the sum as an array or a new Tensor, not as itself
+        (lambda x, W, b: x.data + (x @ W.T + b).relu(), "misses the skip path"),
+        (lambda x, W, b: bl.Tensor(x.data) + (x @ W.T + b).relu(), "misses the skip path"),
+        # the branch cut off, with W and b still in the graph (their gradients all 0)
+        (
+            lambda x, W, b: (
+                x + bl.Tensor(np.maximum(x.data @ W.data.T + b.data, 0)) + 0 * (W.sum() + b.sum())
+            ),
+            "both paths",
+        ),
     ],
 )
 def test_residual_block_hints(wrong, words):

@@ -65,6 +65,12 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
         )
     if _close(got, g):
         return hint(name, "only the skip path is there: the gradient also flows through F.")
+    if _close(got, g @ (J + 1)):
+        return hint(
+            name,
+            "the skip path's Jacobian is the identity matrix I: 1 on the diagonal, 0 "
+            "elsewhere, not 1 in every entry.",
+        )
     if _close(got, J @ g + g):
         return hint(
             name,
@@ -83,10 +89,12 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
     """
     name = "stack_input_gradient"
     rng = np.random.default_rng(111)
-    n, depth = 4, 3
-    jacobians = [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)]  # do not commute
+    n = 4
+    stacks = [  # 3 blocks, then 5 more: an answer written for one depth does not pass
+        [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)] for depth in (3, 5)
+    ]  # random matrices: they do not commute
     g = rng.standard_normal(n)
-    for residual in (False, True):
+    for jacobians, residual in [(js, residual) for js in stacks for residual in (False, True)]:
         expected = _engine_input_grad(g, [(J, residual) for J in jacobians])
         result = attempt(
             name, stack_input_gradient, g.copy(), [J.copy() for J in jacobians], residual
@@ -98,7 +106,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             return got
         if _close(got, expected):
             continue
-        label = f"with residual={residual}"
+        label = f"with {len(jacobians)} blocks and residual={residual}"
         other = _engine_input_grad(g, [(J, not residual) for J in jacobians])
         if _close(got, other):
             return hint(
@@ -117,7 +125,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             f"{label} not yet: get one block right first (the previous exercise), "
             "then repeat it block by block.",
         )
-    return correct(name, "matches backward() through 3 plain blocks and 3 residual blocks.")
+    return correct(name, "matches backward() through stacks of 3 and 5 blocks, plain and residual.")
 
 
 # ---------------------------------------------------------------------------- residual_block
@@ -154,8 +162,9 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "right values, but not a Tensor computed from x, W and b: build it "
             "with Tensor operations so that backward() can follow it.",
         )
+    upstream = rng.standard_normal((n, width))
     try:
-        result.backward(np.ones((n, width)))
+        result.backward(upstream)
     except Exception as error:  # a check never raises: say what backward() said
         return hint(name, f"right values, but backward() failed: {type(error).__name__}: {error}")
     if x_t.grad is None or W_t.grad is None or b_t.grad is None:
@@ -164,6 +173,20 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "right values, but the gradient does not reach x, W and b: use the "
             "Tensors you were given, not their .data.",
         )
+    # the expected gradients: backward() through the block built here from fresh Tensors
+    x_r, W_r, b_r = (Tensor(v, requires_grad=True) for v in (x, W, b))
+    (x_r + (x_r @ W_r.T + b_r).relu()).backward(upstream)
+    if not _close(x_t.grad, x_r.grad):
+        if _close(x_t.grad, x_r.grad - upstream):
+            return hint(name, "right values, but the gradient reaching x misses the skip path: "
+                        "the x that is added must be the Tensor you were given, so that "
+                        "backward() can follow that path too.")  # fmt: skip
+        return hint(name, "right values, but not the gradient that reaches x through both paths "
+                    "(the skip and the branch): build every part from the Tensors you were "
+                    "given.")  # fmt: skip
+    if not (_close(W_t.grad, W_r.grad) and _close(b_t.grad, b_r.grad)):
+        return hint(name, "right values, but the gradients of W and b are wrong: build the "
+                    "branch from the Tensors you were given.")  # fmt: skip
     return correct(name, "right values, and backward() reaches x, W and b.")
 
 
