@@ -199,6 +199,12 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                 f"at step t={t} the second moment v is off: it is a running "
                 "average of the squared gradients, weighted by beta2.",
             )
+        if not np.any(np.isfinite(new_p)):  # every entry, not only the one whose gradient is 0
+            return hint(
+                name,
+                f"at step t={t} every entry of p is inf or NaN: the bias correction divided by "
+                "zero. The first step is t = 1, not 0.",
+            )
         if not np.all(np.isfinite(new_p)):
             return hint(
                 name,
@@ -207,6 +213,12 @@ def check_adam_step(adam_step: Callable) -> Feedback:
             )
         if not _close(new_p, expected[0]):
             no_correction = p - lr * new_m / (np.sqrt(new_v) + eps)
+            if _close(new_p, 2 * p - expected[0]):
+                return hint(
+                    name,
+                    f"m and v are right, but at t={t} the step goes uphill: each parameter moved "
+                    "with its gradient instead of against it.",
+                )
             if _close(new_p, no_correction):
                 return hint(
                     name,
@@ -244,7 +256,8 @@ def check_training_run(train_digits: Callable) -> Feedback:
     largest = max(float(np.abs(p.data).max()) for p in model.parameters())
     if largest > 1e3:  # a digits network's weights stay far below that
         return hint(name, f"the trained weights grew huge (the largest is {largest:.1e}): the "
-                    "steps were far too large.")  # fmt: skip
+                    "steps were far too large (a learning rate, or a gradient that is wrong: "
+                    "gradcheck each op).")  # fmt: skip
     X, y = data.X_train[:16], data.y_train[:16]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
