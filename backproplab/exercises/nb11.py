@@ -187,7 +187,7 @@ def check_residual_block(residual_block: Callable) -> Feedback:
     if not (_close(W_t.grad, W_r.grad) and _close(b_t.grad, b_r.grad)):
         return hint(name, "right values, but the gradients of W and b are wrong: build the "
                     "branch from the Tensors you were given.")  # fmt: skip
-    return correct(name, "right values, and backward() reaches x, W and b.")
+    return correct(name, "right values, and backward() gives x, W and b their right gradients.")
 
 
 # ---------------------------------------------------------------------------- the challenge
