@@ -40,7 +40,8 @@ def _without_masks(weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
 
 
 def check_input_gradient(input_gradient: Callable) -> Feedback:
-    """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_L.
+    """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_n
+    (n layers; L is the loss).
 
     ``weights[l]`` has the package's layout (n_out, n_in); x has shape (batch, n_in of layer 0).
     """

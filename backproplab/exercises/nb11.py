@@ -85,7 +85,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
     """``stack_input_gradient(g, jacobians, residual)``: dL/dx_0 through a stack of blocks.
 
     Block l maps x_l to x_{l+1} = F_l(x_l) (+ x_l when ``residual``); ``jacobians[l]`` is
-    dF_l/dx_l and ``g`` is dL/dx_L.
+    dF_l/dx_l and ``g`` is dL/dx_n for n blocks (L is the loss).
     """
     name = "stack_input_gradient"
     rng = np.random.default_rng(111)
