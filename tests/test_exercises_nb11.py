@@ -37,6 +37,48 @@ def test_residual_vjp_hints(wrong, words):
     assert "g @ J" not in feedback.message and "J.T" not in feedback.message
 
 
+def engine_residual_vjp(g, J_F):
+    x = bl.Tensor(np.zeros(len(g)), requires_grad=True)  # a linear branch with Jacobian J_F
+    (x @ bl.Tensor(J_F).T + x).backward(g)
+    return x.grad
+
+
+def engine_stack(g, jacobians, residual):
+    x0 = bl.Tensor(np.zeros(len(g)), requires_grad=True)
+    x = x0
+    for J in jacobians:
+        x = x @ bl.Tensor(J).T + x if residual else x @ bl.Tensor(J).T
+    x.backward(g)
+    return x0.grad
+
+
+def stack_in_place(g, jacobians, residual):
+    jacobians.reverse()  # the caller's list, turned round
+    for J in jacobians:
+        g = g @ J + g if residual else g @ J
+    return g
+
+
+def vjp_in_place(g, J):
+    g += g @ J  # the caller's upstream gradient, overwritten
+    return g
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [
+        (nb11.check_residual_vjp, engine_residual_vjp, "calls the package"),
+        (nb11.check_residual_vjp, vjp_in_place, "in place"),
+        (nb11.check_stack_input_gradient, engine_stack, "calls the package"),
+        # the caller's list turned round: a second call with it would go the wrong way
+        (nb11.check_stack_input_gradient, stack_in_place, "in place"),
+    ],
+)
+def test_the_by_hand_exercises_are_numpy_only_and_leave_their_inputs_alone(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
 def test_residual_vjp_not_done():
     assert nb11.check_residual_vjp(stub).status == "not done"
 

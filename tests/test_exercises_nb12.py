@@ -50,6 +50,26 @@ def test_silu_vjp_hints(wrong, words):
     assert "sigmoid(x) + x" not in feedback.message and "(1 + x" not in feedback.message
 
 
+def silu_by_the_engine(g, out, x):
+    t = bl.Tensor(x, requires_grad=True)  # the engine does the exercise
+    (t * t.sigmoid()).backward(g)
+    return (t.grad,)
+
+
+def silu_in_place(g, out, x):
+    s = sigmoid(x)
+    g *= s + x * s * (1 - s)  # the upstream gradient, overwritten
+    return (g,)
+
+
+@pytest.mark.parametrize(
+    "wrong, words", [(silu_by_the_engine, "calls the package"), (silu_in_place, "in place")]
+)
+def test_silu_vjp_is_numpy_only_and_leaves_its_inputs_alone(wrong, words):
+    feedback = nb12.check_silu_vjp(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
 def test_silu_vjp_not_done():
     assert nb12.check_silu_vjp(stub).status == "not done"
 

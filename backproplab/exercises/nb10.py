@@ -17,7 +17,7 @@ from ..datasets import digits
 from ..functional import cross_entropy
 from ..nn import deep_network
 from ..tensor import Tensor, as_array
-from . import Feedback, attempt, close, correct, hint, result_array
+from . import Feedback, attempt, attempt_own, close, correct, hint, result_array
 
 __all__ = [
     "check_clip_gradients",
@@ -59,7 +59,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         a = (a @ Tensor(W).T).relu()
     a.backward(g)
     expected = x_t.grad
-    result = attempt(name, input_gradient, x.copy(), [W.copy() for W in weights], g.copy())
+    result = attempt_own(name, input_gradient, x, weights, g)  # numpy only, inputs untouched
     if isinstance(result, Feedback):
         return result
     got = result_array(name, result, x.shape)

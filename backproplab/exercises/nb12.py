@@ -23,6 +23,7 @@ from ..train import predict
 from . import (
     Feedback,
     attempt,
+    attempt_own,
     close,
     correct,
     elementwise_slope,
@@ -56,7 +57,7 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     g = rng.standard_normal((3, 4))
     slope = elementwise_slope(_silu, x)  # finite differences
     expected = g * slope
-    result = attempt(name, silu_vjp, g.copy(), _silu(x), x.copy())
+    result = attempt_own(name, silu_vjp, g, _silu(x), x)  # numpy only, inputs untouched
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, tuple) or len(result) != 1:
