@@ -326,5 +326,22 @@ def test_training_run_hints(wrong, words):
     assert "zero_grad()" not in feedback.message and "abs" not in feedback.message
 
 
+def test_training_run_with_another_activation_is_not_the_fix():
+    # ReLU in place of softsign trains well, but skips the bug in softsign's vjp
+    def train_with_relu(X, y):
+        model = bl.nn.MLP([64, 64, 10], activation="relu", rng=0)
+        optimizer = bl.optim.SGD(model.parameters(), lr=0.1)
+        for start in range(0, len(X), 32):
+            optimizer.zero_grad()
+            bl.cross_entropy(
+                model(bl.Tensor(X[start : start + 32])), y[start : start + 32]
+            ).backward()
+            optimizer.step()
+        return model
+
+    feedback = nb12.check_training_run(train_with_relu)
+    assert feedback.status == "hint" and "no softsign layer" in feedback.message, feedback
+
+
 def test_training_run_not_done():
     assert nb12.check_training_run(stub).status == "not done"

@@ -254,6 +254,9 @@ def check_training_run(train_digits: Callable) -> Feedback:
     if not all(np.all(np.isfinite(p.data)) for p in model.parameters()):
         return hint(name, "the trained parameters are not finite numbers (NaN or inf): the "
                     "steps were far too large somewhere.")  # fmt: skip
+    if not _has_softsign(model):
+        return hint(name, "your network has no softsign layer: the run to fix trains with "
+                    "softsign; keep it and fix what goes wrong around it.")  # fmt: skip
     largest = max(float(np.abs(p.data).max()) for p in model.parameters())
     if largest > 1e3:  # a digits network's weights stay far below that
         return hint(name, f"the trained weights grew huge (the largest is {largest:.1e}): the "
@@ -281,3 +284,20 @@ def check_training_run(train_digits: Callable) -> Feedback:
                     f"{accuracy:.0%} of the test digits: is it learning at a useful pace? "
                     "(the update/weight ratio of section 4.4)")  # fmt: skip
     return correct(name, f"right gradients, no stale ones, and {accuracy:.1%} of the test digits.")
+
+
+def _has_softsign(model: Module) -> bool:
+    """Whether one of ``model``'s layers without parameters computes softsign, x / (1 + |x|)."""
+    probe = np.linspace(-3.0, 3.0, 13).reshape(1, -1)
+    for _, module in model.named_modules():
+        if module is model or module.parameters():
+            continue
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = np.asarray(module(Tensor(probe)).data)
+        except Exception:  # a module that cannot take this input is not the activation
+            continue
+        if out.shape == probe.shape and np.allclose(out, probe / (1 + np.abs(probe))):
+            return True
+    return False
