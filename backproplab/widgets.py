@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "INITS",
+    "ExplorerBox",
     "backward_stepper",
     "eps_errors_at",
     "eps_explorer",
@@ -59,8 +60,7 @@ class _Explorer(widgets.interactive):
     the first move of a slider); written into ``out.outputs``, they cannot go anywhere else."""
 
     def __repr__(self) -> str:  # the text shown where the widget cannot be drawn (no kernel)
-        names = ", ".join(repr(w.description or w._kwarg) for w in self.kwargs_widgets)
-        return f"An explorer ({names}): run the cell in JupyterLab to use it."
+        return _without_kernel([w.description or w._kwarg for w in self.kwargs_widgets])
 
     def update(self, *args: object) -> None:
         from IPython.utils.capture import capture_output
@@ -81,6 +81,25 @@ class _Explorer(widgets.interactive):
             if text
         ]
         self.out.outputs = tuple(outputs)
+
+
+def _without_kernel(names: list[str]) -> str:
+    """The one line an explorer shows where no kernel draws it (a stored output, a static page)."""
+    return f"An explorer ({', '.join(map(repr, names))}): run the cell in JupyterLab to use it."
+
+
+class ExplorerBox(widgets.VBox):
+    """A notebook's own explorer: its ``controls`` above the ``shown`` output area, styled like
+    the explorers here (class ``widget-interact``); where no kernel draws it, the same one line,
+    naming the controls by their keys, instead of ipywidgets' cut-off list of its children."""
+
+    def __init__(self, controls: dict[str, widgets.Widget], shown: widgets.Output) -> None:
+        super().__init__([*controls.values(), shown])
+        self.add_class("widget-interact")
+        self._names = list(controls)
+
+    def __repr__(self) -> str:
+        return _without_kernel(self._names)
 
 
 def _show(fig: plt.Figure) -> None:

@@ -29,9 +29,37 @@ def test_input_gradient_correct():
     assert feedback.passed, feedback
 
 
-def test_input_gradient_accepts_a_tensor():
-    feedback = nb10.check_input_gradient(lambda *args: Tensor(input_gradient_solution(*args)))
-    assert feedback.passed, feedback
+def engine_input_gradient(x, weights, g):
+    x_t = Tensor(x, requires_grad=True)  # the engine does the exercise
+    a = x_t
+    for W in weights:
+        a = (a @ Tensor(W).T).relu()
+    a.backward(g)
+    return x_t.grad
+
+
+def masked_in_place(x, weights, g):
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for W, z in zip(reversed(weights), reversed(zs)):
+        g *= z > 0  # the first time round, this is the caller's g
+        g = g @ W
+    return g
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (engine_input_gradient, "calls the package"),
+        (lambda *args: Tensor(input_gradient_solution(*args)), "calls the package"),
+        (masked_in_place, "in place"),
+    ],
+)
+def test_input_gradient_is_numpy_only_and_leaves_its_inputs_alone(wrong, words):
+    feedback = nb10.check_input_gradient(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
 
 
 def no_masks(x, weights, g):
@@ -77,6 +105,34 @@ def test_input_gradient_hints(wrong, words):
     assert "@ W" not in feedback.message and "z > 0" not in feedback.message
 
 
+def pass_back(x, weights, g, through_relu):
+    """Back through every layer, nearest the output first, with ``through_relu(g, z, x)`` for the
+    activation's part; returns what reaches x."""
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for W, z in zip(reversed(weights), reversed(zs)):
+        g = through_relu(g, z, x) @ W
+    return g
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda x, Ws, g: pass_back(
+            x, Ws, g, lambda g, z, x: g * np.maximum(z, 0)
+        ),  # relu, not relu'
+        lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g * (z > 0)) / len(x),  # a batch mean
+        lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g) * (x > 0),  # masked by the input
+    ],
+    ids=["relu-instead-of-its-derivative", "divided-by-the-batch", "masked-by-the-input"],
+)
+def test_input_gradient_rejects_more_slips(wrong):
+    feedback = nb10.check_input_gradient(wrong)
+    assert feedback.status == "hint" and "not the engine's x.grad" in feedback.message, feedback
+
+
 def test_input_gradient_not_done():
     assert nb10.check_input_gradient(stub).status == "not done"
 
@@ -102,6 +158,14 @@ def test_init_std_correct():
         (lambda n_in, n_out, act: 1e30, "overflows"),
         (lambda n_in, n_out, act: 1e-200, "exactly 0"),
         (lambda n_in, n_out, act: "big", "one number"),
+        # fan-out in place of fan-in, for both activations
+        (lambda n_in, n_out, act: np.sqrt((2.0 if act == "relu" else 1.0) / n_out), "swings"),
+        # ReLU's 2 put on the standard deviation instead of the variance
+        (lambda n_in, n_out, act: (2.0 if act == "relu" else 1.0) / np.sqrt(n_in), "grows"),
+        # ReLU's half applied the wrong way round
+        (lambda n_in, n_out, act: np.sqrt((0.5 if act == "relu" else 1.0) / n_in), "shrinks"),
+        # the activation's name compared with the wrong spelling: ReLU gets the linear scale
+        (lambda n_in, n_out, act: np.sqrt((2.0 if act == "ReLU" else 1.0) / n_in), "shrinks"),
     ],
 )
 def test_init_std_hints(wrong, words):
@@ -134,6 +198,11 @@ def test_dead_fraction_correct():
         (lambda a: np.all(a == 0, axis=0).sum(), "fraction"),
         (lambda a: np.any(a == 0, axis=0).mean(), "never fire"),
         (lambda a: [1, 2], "one number"),
+        (lambda a: (a.mean(axis=0) < 0.05).mean(), "fire on one example only"),  # "rarely" fires
+        (lambda a: (a.max(axis=0) < 0.01).mean(), "fire on one example only"),  # a threshold
+        (lambda a: np.any(a > 0, axis=0).mean(), "should give"),  # the fraction alive
+        (lambda a: np.all(a == 0, axis=0).sum() / len(a), "should give"),  # over the examples
+        (lambda a: (a.std(axis=0) == 0).mean(), "should give"),  # constant, not zero
     ],
 )
 def test_dead_fraction_hints(wrong, words):
@@ -179,9 +248,38 @@ def clip_sum_of_norms(grads, max_norm):
     return [g * min(1.0, max_norm / total) for g in grads]
 
 
+def clip_returns_the_inputs(grads, max_norm):
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    return grads if total <= max_norm else [g * (max_norm / total) for g in grads]
+
+
+def clip_inverted(grads, max_norm):
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    return [g * min(1.0, total / max_norm) for g in grads]
+
+
+def clip_by_the_largest(grads, max_norm):
+    total = max(np.linalg.norm(g) for g in grads)
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
+def clip_squared_norm(grads, max_norm):
+    total = sum((g**2).sum() for g in grads)
+    return [g * min(1.0, max_norm / total) if total > 0 else g.copy() for g in grads]
+
+
 def test_clip_gradients_correct():
     feedback = nb10.check_clip_gradients(clip_right)
     assert feedback.passed, feedback
+
+
+def test_clip_gradients_accepts_pytorchs_small_guard():
+    # torch.nn.utils.clip_grad_norm_ divides by the norm + 1e-6: a right answer too
+    def clip_like_pytorch(grads, max_norm):
+        total = np.sqrt(sum((g**2).sum() for g in grads))
+        return [g * min(1.0, max_norm / (total + 1e-6)) for g in grads]
+
+    assert nb10.check_clip_gradients(clip_like_pytorch).passed
 
 
 @pytest.mark.parametrize(
@@ -194,6 +292,10 @@ def test_clip_gradients_correct():
         (clip_nan_at_zero, "no division by a norm of 0"),
         (clip_sum_of_norms, "global norm of your result"),
         (lambda grads, m: grads[0] * 0.5, "list of 3 arrays"),
+        (clip_returns_the_inputs, "the arrays you were given"),
+        (clip_inverted, "global norm of your result"),
+        (clip_by_the_largest, "global norm of your result"),
+        (clip_squared_norm, "global norm of your result"),
     ],
 )
 def test_clip_gradients_hints(wrong, words):
@@ -228,6 +330,9 @@ def test_trainable_init_takes_the_learners_function():
         (2 / 48, "vanishing"),  # the variance instead of the standard deviation
         (np.sqrt(2 / 32), "exploding"),
         (1.0, "exploding"),
+        (0.18, "vanishing"),  # close, but short of He's scale
+        (0.25, "exploding"),
+        (np.sqrt(6 / 48), "exploding"),  # the bound of a uniform draw, taken as the std
         (-0.2, "positive"),
         ("he", "one number"),
     ],

@@ -26,12 +26,57 @@ def test_residual_vjp_correct():
         (lambda g, J: J @ g + g, "wrong way"),
         (lambda g, J: g @ J + 1, "not yet"),
         (lambda g, J: np.outer(g, g), "shape"),
+        (lambda g, J: g @ (J + 1), "identity matrix"),  # "+ 1" read as 1 in every entry
+        (lambda g, J: (g @ J) * g, "not yet"),  # the two paths multiplied, not added
+        (lambda g, J: g * np.diag(J) + g, "not yet"),  # only the diagonal of the Jacobian
     ],
 )
 def test_residual_vjp_hints(wrong, words):
     feedback = nb11.check_residual_vjp(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "g @ J" not in feedback.message and "J.T" not in feedback.message
+
+
+def engine_residual_vjp(g, J_F):
+    x = bl.Tensor(np.zeros(len(g)), requires_grad=True)  # a linear branch with Jacobian J_F
+    (x @ bl.Tensor(J_F).T + x).backward(g)
+    return x.grad
+
+
+def engine_stack(g, jacobians, residual):
+    x0 = bl.Tensor(np.zeros(len(g)), requires_grad=True)
+    x = x0
+    for J in jacobians:
+        x = x @ bl.Tensor(J).T + x if residual else x @ bl.Tensor(J).T
+    x.backward(g)
+    return x0.grad
+
+
+def stack_in_place(g, jacobians, residual):
+    jacobians.reverse()  # the caller's list, turned round
+    for J in jacobians:
+        g = g @ J + g if residual else g @ J
+    return g
+
+
+def vjp_in_place(g, J):
+    g += g @ J  # the caller's upstream gradient, overwritten
+    return g
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [
+        (nb11.check_residual_vjp, engine_residual_vjp, "calls the package"),
+        (nb11.check_residual_vjp, vjp_in_place, "in place"),
+        (nb11.check_stack_input_gradient, engine_stack, "calls the package"),
+        # the caller's list turned round: a second call with it would go the wrong way
+        (nb11.check_stack_input_gradient, stack_in_place, "in place"),
+    ],
+)
+def test_the_by_hand_exercises_are_numpy_only_and_leave_their_inputs_alone(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
 
 
 def test_residual_vjp_not_done():
@@ -64,6 +109,44 @@ def test_stack_input_gradient_hints(wrong, words):
     assert "reversed" not in feedback.message and "@" not in feedback.message
 
 
+def skip_added_once(g, jacobians, residual):
+    h = stack_solution(g, jacobians, False)
+    return h + g if residual else h  # I + J_n...J_1: one skip path, not the sum over all paths
+
+
+def written_for_three_blocks(g, jacobians, residual):
+    for J in (jacobians[2], jacobians[1], jacobians[0]):  # the check's first stack, hard-coded
+        g = g @ J + g if residual else g @ J
+    return g
+
+
+def first_block_without_skip(g, jacobians, residual):
+    for i, J in enumerate(reversed(jacobians)):
+        g = g @ J + g if residual and i > 0 else g @ J  # off by one block
+    return g
+
+
+def plus_one_everywhere(g, jacobians, residual):
+    for J in reversed(jacobians):
+        g = g @ (J + 1) if residual else g @ J
+    return g
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (skip_added_once, "3 blocks and residual=True"),
+        (written_for_three_blocks, "5 blocks"),
+        (first_block_without_skip, "3 blocks and residual=True"),
+        (plus_one_everywhere, "3 blocks and residual=True"),
+        (lambda g, Js, r: stack_solution(g, [J.T for J in Js[::-1]], r)[::-1], "one block"),
+    ],
+)
+def test_stack_input_gradient_rejects_more_slips(wrong, words):
+    feedback = nb11.check_stack_input_gradient(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
 def test_stack_input_gradient_always_residual_is_caught_on_the_plain_stack():
     feedback = nb11.check_stack_input_gradient(lambda g, Js, r: stack_solution(g, Js, True))
     assert feedback.status == "hint" and "residual=False" in feedback.message, feedback
@@ -87,6 +170,18 @@ def test_residual_block_correct():
         (lambda x, W, b: x + (x @ W + b).relu(), "transpose"),
         (lambda x, W, b: x.data + np.maximum(x.data @ W.data.T + b.data, 0), "Tensor"),
         (lambda x, W, b: x - (x @ W.T + b).relu(), "not x + relu"),
+        (lambda x, W, b: (x + x @ W.T + b).relu(), "not x + relu"),  # ReLU after the sum
+        (lambda x, W, b: x + (x @ W.T).relu() + b, "not x + relu"),  # the bias outside
+        # the skip path cut off: x enters the sum as an array or a new Tensor, not as itself
+        (lambda x, W, b: x.data + (x @ W.T + b).relu(), "misses the skip path"),
+        (lambda x, W, b: bl.Tensor(x.data) + (x @ W.T + b).relu(), "misses the skip path"),
+        # the branch cut off, with W and b still in the graph (their gradients all 0)
+        (
+            lambda x, W, b: (
+                x + bl.Tensor(np.maximum(x.data @ W.data.T + b.data, 0)) + 0 * (W.sum() + b.sum())
+            ),
+            "both paths",
+        ),
     ],
 )
 def test_residual_block_hints(wrong, words):

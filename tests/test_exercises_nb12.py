@@ -34,12 +34,40 @@ def test_silu_vjp_correct():
         (lambda g, out, x: (g * sigmoid(x),), "product rule gives two terms"),
         (lambda g, out, x: (g * x * sigmoid(x) * (1 - sigmoid(x)),), "one term"),
         (lambda g, out, x: (g * out * (1 - out),), "not yet"),
+        # out (silu's output) taken for sigmoid(x)
+        (lambda g, out, x: (g * (out + x * out * (1 - out)),), "not yet"),
+        # a sign slip in sigmoid'
+        (lambda g, out, x: (g * (sigmoid(x) - x * sigmoid(x) * (1 - sigmoid(x))),), "not yet"),
+        # one sigmoid factor of sigmoid' dropped
+        (lambda g, out, x: (g * (sigmoid(x) + x * (1 - sigmoid(x))),), "not yet"),
+        # a list where the op table wants a tuple
+        (lambda g, out, x: [g * (sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x)))], "tuple"),
     ],
 )
 def test_silu_vjp_hints(wrong, words):
     feedback = nb12.check_silu_vjp(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "sigmoid(x) + x" not in feedback.message and "(1 + x" not in feedback.message
+
+
+def silu_by_the_engine(g, out, x):
+    t = bl.Tensor(x, requires_grad=True)  # the engine does the exercise
+    (t * t.sigmoid()).backward(g)
+    return (t.grad,)
+
+
+def silu_in_place(g, out, x):
+    s = sigmoid(x)
+    g *= s + x * s * (1 - s)  # the upstream gradient, overwritten
+    return (g,)
+
+
+@pytest.mark.parametrize(
+    "wrong, words", [(silu_by_the_engine, "calls the package"), (silu_in_place, "in place")]
+)
+def test_silu_vjp_is_numpy_only_and_leaves_its_inputs_alone(wrong, words):
+    feedback = nb12.check_silu_vjp(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
 
 
 def test_silu_vjp_not_done():
@@ -87,6 +115,22 @@ def numpy_huber(pred, target, delta):
         (lambda p, t, d: ((p - t) ** 2).mean(), "should be"),
         (numpy_huber, "not a Tensor"),
         (lambda p, t, d: (p - t).sum(axis=0, keepdims=True), "shape"),
+        # the linear branch on the signed residual: wrong for negative residuals
+        (
+            lambda p, t, d: (
+                lambda r: bl.where(np.abs(r.data) <= d, 0.5 * r**2, d * (r - 0.5 * d))
+            )(p - t).mean(),
+            "should be",
+        ),
+        # delta fixed at its default, 1, whatever delta is passed
+        (lambda p, t, d: huber_solution(p, t, 1.0), "should be"),
+        # the constant of the linear branch without its 1/2
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2, d * (r - d)).mean())(
+                (p - t).abs()
+            ),
+            "should be",
+        ),
     ],
 )
 def test_huber_loss_hints(wrong, words):
@@ -194,17 +238,42 @@ def adam_without_eps(p, g, m, v, t, lr, beta1, beta2, eps):
         return p - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t)), m, v
 
 
+def adam_variant(p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_inside=False):
+    """Adam with one slip: the steps counted from 0, a step uphill, or eps under the root."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    k = t - 1 + t_from
+    with np.errstate(all="ignore"):
+        m_hat, v_hat = m / (1 - beta1**k), v / (1 - beta2**k)
+        denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+        return p - sign * lr * m_hat / denom, m, v
+
+
+@pytest.mark.parametrize(
+    "slip, words",
+    [
+        ({"t_from": 0}, "divided by zero"),
+        ({"sign": -1.0}, "uphill"),
+        ({"eps_inside": True}, "about lr"),
+    ],
+)
+def test_adam_step_rejects_more_slips(slip, words):
+    feedback = nb12.check_adam_step(lambda *args: adam_variant(*args, **slip))
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
 def test_adam_step_zero_gradient_is_a_special_point():
     feedback = nb12.check_adam_step(adam_without_eps)
     assert feedback.status == "hint" and "not finite" in feedback.message, feedback
 
 
 # ---------------------------------------------------------------- train_digits (challenge)
-def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True):
-    """The challenge's training run, with or without each of its three bugs."""
-    if vjp_right:
+def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True, vjp=None):
+    """The challenge's training run, with or without each of its three bugs (or another vjp)."""
+    if vjp is None and vjp_right:
         vjp = lambda g, out, x: (g * (1 - np.abs(out)) ** 2,)  # noqa: E731
-    else:
+    elif vjp is None:
         vjp = lambda g, out, x: (g * (1 - out) ** 2,)  # noqa: E731
     softsign = bl.Op("softsign", lambda x: x / (1 + np.abs(x)), vjp)
 
@@ -244,12 +313,34 @@ def test_training_run_fixed():
         (make_training(zero_grad=False, lr=0.0005), "GradientAccumulationWarning"),
         (make_training(returns_model=False), "return the trained model"),
         (make_training(lr=1e6), "far too large"),
+        # tanh's derivative written from the output, 1 - out^2: a plausible "fix" of the vjp
+        (make_training(vjp=lambda g, out, x: (g * (1 - out**2),)), "wrong vjp"),
+        # the |x| forgotten in the other form, 1 / (1 + x)^2: blows up near x = -1
+        (make_training(vjp=lambda g, out, x: (g / (1 + x) ** 2,)), "a gradient that is wrong"),
+        (make_training(lr=0.01), "useful pace"),  # a learning rate still too small
     ],
 )
 def test_training_run_hints(wrong, words):
     feedback = nb12.check_training_run(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "zero_grad()" not in feedback.message and "abs" not in feedback.message
+
+
+def test_training_run_with_another_activation_is_not_the_fix():
+    # ReLU in place of softsign trains well, but skips the bug in softsign's vjp
+    def train_with_relu(X, y):
+        model = bl.nn.MLP([64, 64, 10], activation="relu", rng=0)
+        optimizer = bl.optim.SGD(model.parameters(), lr=0.1)
+        for start in range(0, len(X), 32):
+            optimizer.zero_grad()
+            bl.cross_entropy(
+                model(bl.Tensor(X[start : start + 32])), y[start : start + 32]
+            ).backward()
+            optimizer.step()
+        return model
+
+    feedback = nb12.check_training_run(train_with_relu)
+    assert feedback.status == "hint" and "no softsign layer" in feedback.message, feedback
 
 
 def test_training_run_not_done():

@@ -192,3 +192,35 @@ def test_an_explorer_without_a_kernel_says_what_it_is_in_one_short_line():
         assert text.startswith("An explorer ('") and text.endswith("JupyterLab to use it.")
         assert len(text) <= 100 and "\n" not in text
     assert "('step')" in text  # the stepper's one control, by name
+
+
+def test_a_notebooks_own_explorer_box_says_what_it_is_in_one_short_line_too():
+    # notebook 10 builds its explorer from its own controls; before: "VBox(children=(IntSlider(
+    # value=10, description='depth', max=60, min=1), Dropdown(description='activation', opt…"
+    import ipywidgets
+
+    controls = {
+        "depth": ipywidgets.IntSlider(value=10, min=1, max=60, description="depth"),
+        "residual": ipywidgets.Checkbox(description="skip connections (notebook 11)"),
+    }
+    shown = ipywidgets.Output()
+    box = widgets.ExplorerBox(controls, shown)
+    text = box._repr_mimebundle_()["text/plain"]
+    assert text == "An explorer ('depth', 'residual'): run the cell in JupyterLab to use it."
+    assert list(box.children) == [*controls.values(), shown]  # the controls above the output
+    assert "widget-interact" in box._dom_classes  # styled (and found in a browser) as the others
+
+
+def test_every_explorer_stored_in_a_notebook_says_what_it_is():
+    import json
+    from pathlib import Path
+
+    stored = []
+    for notebook in sorted(Path(__file__).resolve().parents[1].glob("notebooks/*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+                    stored.append((notebook.name, "".join(output["data"]["text/plain"])))
+    assert {name for name, _ in stored} >= {"01_why_backprop.ipynb", "10_vanishing_gradients.ipynb"}
+    for name, text in stored:
+        assert text.startswith("An explorer ('") and text.endswith("JupyterLab to use it."), name

@@ -17,7 +17,7 @@ from ..datasets import digits
 from ..functional import cross_entropy
 from ..nn import deep_network
 from ..tensor import Tensor, as_array
-from . import Feedback, attempt, close, correct, hint, result_array
+from . import Feedback, attempt, attempt_own, close, correct, hint, result_array
 
 __all__ = [
     "check_clip_gradients",
@@ -40,7 +40,8 @@ def _without_masks(weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
 
 
 def check_input_gradient(input_gradient: Callable) -> Feedback:
-    """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_L.
+    """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_n
+    (n layers; L is the loss).
 
     ``weights[l]`` has the package's layout (n_out, n_in); x has shape (batch, n_in of layer 0).
     """
@@ -58,7 +59,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         a = (a @ Tensor(W).T).relu()
     a.backward(g)
     expected = x_t.grad
-    result = attempt(name, input_gradient, x.copy(), [W.copy() for W in weights], g.copy())
+    result = attempt_own(name, input_gradient, x, weights, g)  # numpy only, inputs untouched
     if isinstance(result, Feedback):
         return result
     got = result_array(name, result, x.shape)
@@ -171,11 +172,16 @@ def check_init_std(init_std: Callable) -> Feedback:
 
 
 # ------------------------------------------------------------------------------ dead_fraction
-def _layer_with_dead_units(rng: np.random.Generator, n: int, units: int, dead: list[int]):
+def _layer_with_dead_units(
+    rng: np.random.Generator, n: int, units: int, dead: list[int], weak: tuple[int, ...] = ()
+):
     z = rng.standard_normal((n, units))
     z[:, dead] = -np.abs(z[:, dead]) - 0.1  # these units never fire
     alive = [u for u in range(units) if u not in dead]
     z[rng.integers(0, n, len(alive)), alive] = 1.0  # every other unit fires at least once
+    for unit in weak:  # alive, barely: it fires on one example only, with a small output
+        z[:, unit] = -1.0
+        z[n // 2, unit] = 1e-3
     return np.maximum(z, 0)
 
 
@@ -183,16 +189,17 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
     """``dead_fraction(a)``: the fraction of units (columns) that are 0 for every example (row)."""
     name = "dead_fraction"
     rng = np.random.default_rng(12)
-    # (examples, units, dead units): a typical layer, another, none dead, all dead, one example
+    # (examples, units, dead units, units that fire once, weakly): a typical layer, another,
+    # none dead, all dead, one example
     cases = [
-        (40, 20, [1, 4, 5, 11, 19]),
-        (30, 16, [0, 7, 15]),
-        (12, 8, []),
-        (12, 6, list(range(6))),
+        (40, 20, [1, 4, 5, 11, 19], (2, 8)),
+        (30, 16, [0, 7, 15], ()),
+        (12, 8, [], ()),
+        (12, 6, list(range(6)), ()),
     ]
-    cases.append((1, 10, [2, 3]))
-    for n, units, dead in cases:
-        a = _layer_with_dead_units(rng, n, units, dead)
+    cases.append((1, 10, [2, 3], ()))
+    for n, units, dead, weak in cases:
+        a = _layer_with_dead_units(rng, n, units, dead, weak)
         expected = len(dead) / units  # known by construction
         result = attempt(name, dead_fraction, a.copy())
         if isinstance(result, Feedback):
@@ -203,6 +210,9 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
             return hint(name, "return one number: the fraction of dead units in the layer.")
         if abs(got - expected) < 1e-9:
             continue
+        if weak and abs(got - (len(dead) + len(weak)) / units) < 1e-9:
+            return hint(name, "you counted units that fire on one example only, weakly, as dead: "
+                        "any output above 0, however small, means the unit is alive.")  # fmt: skip
         if abs(got - len(dead)) < 1e-9:
             return hint(name, "you returned how many units are dead; return the fraction (0 to 1).")
         if abs(got - float((a == 0).mean())) < 1e-9:
@@ -220,8 +230,8 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
             f"a layer of {units} units with {len(dead)} that never fire should give "
             f"{len(dead)}/{units}; yours gave {got:.4g}.",
         )
-    return correct(name, "right on layers with a known number of dead units (also none, all, and "
-                   "a batch of one example).")  # fmt: skip
+    return correct(name, "right on layers with a known number of dead units (also none, all, "
+                   "units that fire once, weakly, and a batch of one example).")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- clip_gradients
@@ -252,6 +262,9 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
                         "arrays (a caller may still need the originals).")  # fmt: skip
         if not isinstance(result, (list, tuple)) or len(result) != len(grads):
             return hint(name, f"return a list of {len(grads)} arrays, one per gradient, in order.")
+        if any(isinstance(r, np.ndarray) and np.shares_memory(r, g) for r, g in zip(result, grads)):
+            return hint(name, f"with {what} you returned the arrays you were given (or views of "
+                        "them): return new arrays, also when nothing needs clipping.")  # fmt: skip
         got = []
         for g, r in zip(grads, result):
             array = result_array(name, r, g.shape, "each clipped gradient")

@@ -17,7 +17,7 @@ from ..autodiff import no_grad
 from ..functional import cross_entropy
 from ..nn import Linear, deep_network
 from ..tensor import Tensor
-from . import Feedback, attempt, close, correct, hint, names_used, result_array
+from . import Feedback, attempt, attempt_own, close, correct, hint, names_used, result_array
 
 __all__ = [
     "check_block_gradient_norms",
@@ -52,7 +52,7 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     J = rng.standard_normal((n, n))  # not symmetric, so J and J.T give different answers
     g = rng.standard_normal(n)
     expected = _engine_input_grad(g, [(J, True)])
-    got = result_array(name, attempt(name, residual_vjp, g.copy(), J.copy()), (n,))
+    got = result_array(name, attempt_own(name, residual_vjp, g, J), (n,))  # numpy only
     if isinstance(got, Feedback):
         return got
     if _close(got, expected):
@@ -65,6 +65,12 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
         )
     if _close(got, g):
         return hint(name, "only the skip path is there: the gradient also flows through F.")
+    if _close(got, g @ (J + 1)):
+        return hint(
+            name,
+            "the skip path's Jacobian is the identity matrix I: 1 on the diagonal, 0 "
+            "elsewhere, not 1 in every entry.",
+        )
     if _close(got, J @ g + g):
         return hint(
             name,
@@ -79,18 +85,18 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
     """``stack_input_gradient(g, jacobians, residual)``: dL/dx_0 through a stack of blocks.
 
     Block l maps x_l to x_{l+1} = F_l(x_l) (+ x_l when ``residual``); ``jacobians[l]`` is
-    dF_l/dx_l and ``g`` is dL/dx_L.
+    dF_l/dx_l and ``g`` is dL/dx_n for n blocks (L is the loss).
     """
     name = "stack_input_gradient"
     rng = np.random.default_rng(111)
-    n, depth = 4, 3
-    jacobians = [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)]  # do not commute
+    n = 4
+    stacks = [  # 3 blocks, then 5 more: an answer written for one depth does not pass
+        [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)] for depth in (3, 5)
+    ]  # random matrices: they do not commute
     g = rng.standard_normal(n)
-    for residual in (False, True):
+    for jacobians, residual in [(js, residual) for js in stacks for residual in (False, True)]:
         expected = _engine_input_grad(g, [(J, residual) for J in jacobians])
-        result = attempt(
-            name, stack_input_gradient, g.copy(), [J.copy() for J in jacobians], residual
-        )
+        result = attempt_own(name, stack_input_gradient, g, jacobians, residual)  # numpy only
         if isinstance(result, Feedback):
             return result
         got = result_array(name, result, (n,))
@@ -98,7 +104,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             return got
         if _close(got, expected):
             continue
-        label = f"with residual={residual}"
+        label = f"with {len(jacobians)} blocks and residual={residual}"
         other = _engine_input_grad(g, [(J, not residual) for J in jacobians])
         if _close(got, other):
             return hint(
@@ -117,7 +123,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             f"{label} not yet: get one block right first (the previous exercise), "
             "then repeat it block by block.",
         )
-    return correct(name, "matches backward() through 3 plain blocks and 3 residual blocks.")
+    return correct(name, "matches backward() through stacks of 3 and 5 blocks, plain and residual.")
 
 
 # ---------------------------------------------------------------------------- residual_block
@@ -154,8 +160,9 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "right values, but not a Tensor computed from x, W and b: build it "
             "with Tensor operations so that backward() can follow it.",
         )
+    upstream = rng.standard_normal((n, width))
     try:
-        result.backward(np.ones((n, width)))
+        result.backward(upstream)
     except Exception as error:  # a check never raises: say what backward() said
         return hint(name, f"right values, but backward() failed: {type(error).__name__}: {error}")
     if x_t.grad is None or W_t.grad is None or b_t.grad is None:
@@ -164,7 +171,21 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             "right values, but the gradient does not reach x, W and b: use the "
             "Tensors you were given, not their .data.",
         )
-    return correct(name, "right values, and backward() reaches x, W and b.")
+    # the expected gradients: backward() through the block built here from fresh Tensors
+    x_r, W_r, b_r = (Tensor(v, requires_grad=True) for v in (x, W, b))
+    (x_r + (x_r @ W_r.T + b_r).relu()).backward(upstream)
+    if not _close(x_t.grad, x_r.grad):
+        if _close(x_t.grad, x_r.grad - upstream):
+            return hint(name, "right values, but the gradient reaching x misses the skip path: "
+                        "the x that is added must be the Tensor you were given, so that "
+                        "backward() can follow that path too.")  # fmt: skip
+        return hint(name, "right values, but not the gradient that reaches x through both paths "
+                    "(the skip and the branch): build every part from the Tensors you were "
+                    "given.")  # fmt: skip
+    if not (_close(W_t.grad, W_r.grad) and _close(b_t.grad, b_r.grad)):
+        return hint(name, "right values, but the gradients of W and b are wrong: build the "
+                    "branch from the Tensors you were given.")  # fmt: skip
+    return correct(name, "right values, and backward() gives x, W and b their right gradients.")
 
 
 # ---------------------------------------------------------------------------- the challenge

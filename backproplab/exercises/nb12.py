@@ -23,6 +23,7 @@ from ..train import predict
 from . import (
     Feedback,
     attempt,
+    attempt_own,
     close,
     correct,
     elementwise_slope,
@@ -56,7 +57,7 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     g = rng.standard_normal((3, 4))
     slope = elementwise_slope(_silu, x)  # finite differences
     expected = g * slope
-    result = attempt(name, silu_vjp, g.copy(), _silu(x), x.copy())
+    result = attempt_own(name, silu_vjp, g, _silu(x), x)  # numpy only, inputs untouched
     if isinstance(result, Feedback):
         return result
     if not isinstance(result, tuple) or len(result) != 1:
@@ -199,6 +200,12 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                 f"at step t={t} the second moment v is off: it is a running "
                 "average of the squared gradients, weighted by beta2.",
             )
+        if not np.any(np.isfinite(new_p)):  # every entry, not only the one whose gradient is 0
+            return hint(
+                name,
+                f"at step t={t} every entry of p is inf or NaN: the bias correction divided by "
+                "zero. The first step is t = 1, not 0.",
+            )
         if not np.all(np.isfinite(new_p)):
             return hint(
                 name,
@@ -207,6 +214,12 @@ def check_adam_step(adam_step: Callable) -> Feedback:
             )
         if not _close(new_p, expected[0]):
             no_correction = p - lr * new_m / (np.sqrt(new_v) + eps)
+            if _close(new_p, 2 * p - expected[0]):
+                return hint(
+                    name,
+                    f"m and v are right, but at t={t} the step goes uphill: each parameter moved "
+                    "with its gradient instead of against it.",
+                )
             if _close(new_p, no_correction):
                 return hint(
                     name,
@@ -241,10 +254,14 @@ def check_training_run(train_digits: Callable) -> Feedback:
     if not all(np.all(np.isfinite(p.data)) for p in model.parameters()):
         return hint(name, "the trained parameters are not finite numbers (NaN or inf): the "
                     "steps were far too large somewhere.")  # fmt: skip
+    if not _has_softsign(model):
+        return hint(name, "your network has no softsign layer: the run to fix trains with "
+                    "softsign; keep it and fix what goes wrong around it.")  # fmt: skip
     largest = max(float(np.abs(p.data).max()) for p in model.parameters())
     if largest > 1e3:  # a digits network's weights stay far below that
         return hint(name, f"the trained weights grew huge (the largest is {largest:.1e}): the "
-                    "steps were far too large.")  # fmt: skip
+                    "steps were far too large (a learning rate, or a gradient that is wrong: "
+                    "gradcheck each op).")  # fmt: skip
     X, y = data.X_train[:16], data.y_train[:16]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -267,3 +284,20 @@ def check_training_run(train_digits: Callable) -> Feedback:
                     f"{accuracy:.0%} of the test digits: is it learning at a useful pace? "
                     "(the update/weight ratio of section 4.4)")  # fmt: skip
     return correct(name, f"right gradients, no stale ones, and {accuracy:.1%} of the test digits.")
+
+
+def _has_softsign(model: Module) -> bool:
+    """Whether one of ``model``'s layers without parameters computes softsign, x / (1 + |x|)."""
+    probe = np.linspace(-3.0, 3.0, 13).reshape(1, -1)
+    for _, module in model.named_modules():
+        if module is model or module.parameters():
+            continue
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = np.asarray(module(Tensor(probe)).data)
+        except Exception:  # a module that cannot take this input is not the activation
+            continue
+        if out.shape == probe.shape and np.allclose(out, probe / (1 + np.abs(probe))):
+            return True
+    return False
