@@ -22,9 +22,9 @@ from . import (
     close,
     correct,
     hint,
-    names_used,
     numeric_gradient,
     result_array,
+    uses_package,
 )
 
 __all__ = ["check_conv2d_input_grad", "check_conv2d_weight_grad", "check_max_pool2d_backward"]
@@ -98,28 +98,9 @@ _ORDER = (
 )
 
 
-def _package_does_it(fn: Callable, allowed: tuple = ()) -> Feedback | None:
-    """A hint if ``fn`` lets the package do the exercise: it calls a ``.backward`` or ``.vjp``
-    method, or uses any of backproplab (``bl.conv2d``, ``bl.max_pool2d``, ...) other than the
-    ``allowed`` functions; else None. (exercises.uses_package, with an allow-list.)"""
-    message = _PACKAGE_BUT if allowed else _PACKAGE
-    names = names_used(fn)
-    globals_ = getattr(fn, "__globals__", {})
-    if any(name not in globals_ for name in names & {"vjp", "backward"}):
-        return message
-    values = [globals_.get(name) for name in names]
-    for cell in getattr(fn, "__closure__", None) or ():
-        try:
-            values.append(cell.cell_contents)
-        except ValueError:  # an empty cell
-            pass
-    for value in values:
-        if any(value is ok for ok in allowed):
-            continue
-        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
-        if isinstance(module, str) and module.split(".")[0] == "backproplab":
-            return message
-    return None
+def _package_does_it(fn: Callable, allowed: tuple = ()) -> str | None:
+    """The hint if ``fn`` lets the package do the exercise (but for the ``allowed`` functions)."""
+    return (_PACKAGE_BUT if allowed else _PACKAGE) if uses_package(fn, allowed) else None
 
 
 _PACKAGE = (
