@@ -2,9 +2,9 @@
 
 ``relu(x)``, ``exp(x)``, ``sum(x, axis)`` ... apply one row of ``ops.py``. The composites
 (``softmax``, ``mse_loss``) have no derivative rules of their own: their gradients come from the
-rows they are made of. The exceptions, for numerical stability, are the losses: fused rows in
-``ops.py`` (see notebooks 07 and 08). The checks that give a learner a clear error for wrong
-labels or targets live here, in front of the rows.
+rows they are made of. The exceptions, for numerical stability, are ``log_softmax`` and the
+losses: each is one fused row of ``ops.py`` (see notebooks 07 and 08). The checks that give a
+learner a clear error for wrong labels or targets live here, in front of the rows.
 """
 
 from __future__ import annotations
@@ -124,12 +124,12 @@ def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
     return apply(ops.stack, *tensors, axis=axis)
 
 
-# ------------------------------------------------------------------------------- composites
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed stably (shift by the max, log-sum-exp)."""
     return apply(ops.log_softmax, x, axis=_axis(axis))
 
 
+# ------------------------------------------------------------------------------- composites
 def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
     """e^x / sum(e^x) along ``axis``: positive, sums to 1. Built as exp(log_softmax(x))."""
     return exp(log_softmax(x, axis=axis))
@@ -249,8 +249,8 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
 
     Each log is clamped at -100, as in PyTorch, so p = 0 or 1 gives a finite loss (and a
     confident right answer a loss of 0). The gradient is PyTorch's, (p - y) / (N max(p (1 - p),
-    1e-12)): the exact derivative wherever p (1 - p) > 1e-12, and bounded closer to 0 and 1,
-    where it is no longer the slope of the clamped loss. Prefer
+    1e-12)) with N the number of entries: the exact derivative wherever p (1 - p) > 1e-12, and
+    bounded closer to 0 and 1, where it is no longer the slope of the clamped loss. Prefer
     ``binary_cross_entropy_with_logits`` on the raw score: it needs neither clamp nor floor.
     """
     probability = probability if isinstance(probability, Tensor) else Tensor(probability)
@@ -263,7 +263,8 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tensor:
     """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the raw scores z:
-    mean(log(1 + e^z) - z y), which never overflows. Its gradient is (sigmoid(z) - y) / N."""
+    mean(log(1 + e^z) - z y), which never overflows. Its gradient is (sigmoid(z) - y) / N, N the
+    number of entries."""
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     if logits.op is ops.sigmoid:  # O(1): the node that made the logits
         raise ValueError(
