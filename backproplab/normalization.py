@@ -13,20 +13,23 @@ along those axes::
 * ``layer_norm`` normalizes each example over its own features (the last axes): no batch
   statistics, the same in training and evaluation.
 
-Both are one row of the derivative table each, with the compact backward. Node by node, the
-gradient reaches x three ways: directly through x_hat, through mu (every x moves the mean) and
+Each is one ``Op`` row, kept here beside its function rather than in ``ops.py``, with the
+compact backward: ``batch_norm``'s row computes o (gamma and beta included), ``layer_norm``'s
+only x_hat (its gamma and beta are ordinary mul and add nodes). Node by node, the gradient
+reaches x three ways: directly through x_hat, through mu (every x moves the mean) and
 through sigma^2 (every x moves the variance). Added up, they simplify to::
 
     dL/dx = gamma / sigma * (g - mean(g) - x_hat * mean(g * x_hat))
           = (1/m) * gamma / sigma * (m g - sum(g) - x_hat * sum(g * x_hat))
 
-with g = dL/do and the means and sums over the normalized axes. The ``- mean(g)`` term is the
+with g = dL/do, sigma = sqrt(sigma^2 + eps) (what x_hat divides by), and the means and sums
+over the normalized axes. The ``- mean(g)`` term is the
 centring: a gradient that would move every x the same way moves nothing after the mean is taken
 out. The ``- x_hat * mean(g * x_hat)`` term does the same for a change of scale. (A test checks
 this formula against the graph of primitive ops, finite differences, and sympy.)
 
 NB: PyTorch's ``torch.nn.functional.batch_norm`` and ``layer_norm`` take the same arguments in
-the same order, and update the running averages in place the same way.
+the same order, and its ``batch_norm`` updates the running averages in place the same way.
 """
 
 from __future__ import annotations
