@@ -70,15 +70,16 @@ def circles(
 def spirals(
     n: int = 300, classes: int = 3, noise: float = 0.2, rng: RngLike = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``classes`` spiral arms from the origin (CS231n's data set); ``noise`` jitters the angle
-    (in radians) as well as the points, so arms stay separable for small noise."""
+    """``classes`` spiral arms from the origin (CS231n's data set). ``noise`` jitters each
+    point's angle (standard deviation in radians); its distance from the origin is exact, so
+    the arms stay separable for small noise."""
     rng = generator(rng)
     parts = []
     for k, m in enumerate(_counts(n, classes, "spirals")):
         r = np.linspace(0.0, 1.0, m)
         t = np.linspace(k * 4.0, (k + 1) * 4.0, m) + noise * rng.standard_normal(m)
         parts.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1))
-    return _finish(parts, 0.0, rng)
+    return _finish(parts, 0.0, rng)  # the noise is in the angles already
 
 
 def xor(n: int = 200, noise: float = 0.2, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -88,8 +89,8 @@ def xor(n: int = 200, noise: float = 0.2, rng: RngLike = 0) -> tuple[np.ndarray,
     parts = []
     for m, (sx, sy) in zip(_counts(n, 4, "xor"), [(1, 1), (-1, -1), (1, -1), (-1, 1)]):
         parts.append(np.tile([sx, sy], (m, 1)).astype(np.float64))
-    X, quadrant = _finish(parts, noise, rng)
-    return X, (quadrant >= 2).astype(np.int64)  # quadrants 2 and 3 have mixed signs
+    X, cloud = _finish(parts, noise, rng)  # cloud k is around the k-th centre of the list
+    return X, (cloud >= 2).astype(np.int64)  # clouds 2 and 3, (1, -1) and (-1, 1): mixed signs
 
 
 class Split(NamedTuple):
