@@ -49,6 +49,7 @@ class Conv2d(Module):
         self.bias = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """Images (N, in_channels, H, W) -> (N, out_channels, OH, OW)."""
         if not isinstance(x, Tensor):
             x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
         return conv2d(x, self.weight, self.bias, self.stride, self.padding)
@@ -70,6 +71,7 @@ class MaxPool2d(Module):
         self.kernel_size, self.stride = kernel_size, stride
 
     def forward(self, x: Tensor) -> Tensor:
+        """Images (N, C, H, W) -> (N, C, OH, OW), the maximum of each window."""
         return max_pool2d(x, self.kernel_size, self.stride)
 
     def extra_repr(self) -> str:
@@ -80,6 +82,7 @@ class AvgPool2d(MaxPool2d):
     """``avg_pool2d(x, kernel_size, stride)``: the mean of every window, channel by channel."""
 
     def forward(self, x: Tensor) -> Tensor:
+        """Images (N, C, H, W) -> (N, C, OH, OW), the mean of each window."""
         return avg_pool2d(x, self.kernel_size, self.stride)
 
 
@@ -90,5 +93,6 @@ class Flatten(Module):
         self.start_dim = start_dim
 
     def forward(self, x: Tensor) -> Tensor:
+        """The same values with the axes from ``start_dim`` on merged into one."""
         kept = x.shape[: self.start_dim]
         return x.reshape(*kept, int(np.prod(x.shape[len(kept) :])))  # -1 fails on 0 rows

@@ -42,9 +42,10 @@ class Parameter(Tensor):
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
 
 
-def _walk(name: str, value: Any, owner: object = None) -> list[tuple[str, Any]]:
+def _walk(name: str, value: Any, owner: Module) -> list[tuple[str, Any]]:
     """``[(name, value)]``, or, for a list, tuple or dict, every item inside it with a dotted name
-    (``blocks.0``, ``heads.a``), looking inside nested containers too."""
+    (``blocks.0``, ``heads.a``), looking inside nested containers too. ``owner``, the module
+    whose attribute ``name`` is, is named in the error for a set."""
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, (list, tuple)):

@@ -41,6 +41,7 @@ class _BatchNorm(Module):
         self.running_var = np.ones(num_features, dtype=dtype)
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """x normalized channel by channel (batch or running statistics, by mode); same shape."""
         if not isinstance(x, Tensor):
             x = Tensor(x, dtype=self.weight.dtype)
         if x.ndim not in self.dims:
@@ -91,6 +92,7 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
+        """x normalized example by example over its last axes; same shape."""
         if not isinstance(x, Tensor) and self.weight is not None:
             x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
