@@ -8,9 +8,10 @@ every window at once::
     cols = im2col(x, (kh, kw), stride, padding)      # (N*OH*OW, C*kh*kw): one window per row
     out  = cols @ weight.reshape(out_channels, -1).T  # (N*OH*OW, out_channels)
 
-So the backward pass is notebook 05's matmul rule, dW = G^T cols and dcols = G W, plus one more
-step: ``col2im``, which sends each row of dcols back to the pixels its window was copied from and
-adds up where windows overlap (a pixel that sits in nine windows gets nine contributions).
+So the backward pass is notebook 05's matmul rule, with G = dL/dout as one row per window
+(N*OH*OW, out_channels): dW = G^T cols and dcols = G W, plus one more step: ``col2im``, which
+sends each row of dcols back to the pixels its window was copied from and adds up where
+windows overlap (a pixel that sits in nine windows gets nine contributions).
 col2im is the adjoint (the transpose) of im2col: <im2col(x), c> = <x, col2im(c)> for every x, c.
 
 Layouts are PyTorch's: images are NCHW (batch, channels, height, width), a weight is
@@ -237,7 +238,7 @@ def _pool_error(x, *, kernel_size, stride) -> str:
 
 
 # fmt: off
-# name                          forward         vjp                 error
+# name                          forward         vjp                 explain
 max_pool2d_op = Op("max_pool2d", _max_pool2d,   _max_pool2d_vjp,    _pool_error)
 avg_pool2d_op = Op("avg_pool2d", _avg_pool2d,   _avg_pool2d_vjp,    _pool_error)
 # fmt: on
