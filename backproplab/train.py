@@ -8,8 +8,8 @@ One training step is four lines, and ``train_step`` is exactly those lines::
     optimizer.step()                   # p <- p - lr * (something made of p.grad)
 
 ``fit`` repeats it over shuffled minibatches for some epochs and records the loss and accuracy
-after each epoch. With ``diagnostics=True`` it also records, layer by layer, what notebook 10 and
-11 plot: the gradient norm, the update/weight ratio, the mean and standard deviation of the
+after each epoch. With ``diagnostics=True`` it also records, layer by layer, what notebooks 10
+to 13 plot: the gradient norm, the update/weight ratio, the mean and standard deviation of the
 activations and the fraction of dead (always-zero) ReLU units.
 
 Progress bar: ``progress=False`` by default, so notebooks whose outputs are stored and compared
@@ -28,7 +28,7 @@ import numpy as np
 from .autodiff import no_grad
 from .datasets import minibatches
 from .functional import cross_entropy
-from .nn import Linear, Module
+from .nn import ACTIVATIONS, Identity, Linear, Module
 from .optim import Optimizer
 from .tensor import Tensor, as_array
 
@@ -192,7 +192,7 @@ class Diagnostics:
 
 @dataclass
 class History:
-    """What ``fit`` recorded: per-epoch arrays (index 0 is after the first epoch), the loss of
+    """What ``fit`` recorded: per-epoch lists (index 0 is after the first epoch), the loss of
     every step, and optional per-layer ``diagnostics``. Test entries are NaN without test data."""
 
     train_loss: list[float] = field(default_factory=list)
@@ -296,9 +296,8 @@ class _Recorder:
 
 
 def _is_activation(m: Module) -> bool:
-    from .nn import ACTIVATIONS
-
-    return type(m) in ACTIVATIONS.values() and type(m).__name__ != "Identity"
+    """Whether m is one of nn's activation layers (not Identity: it has nothing to watch)."""
+    return type(m) in ACTIVATIONS.values() and type(m) is not Identity
 
 
 def fit(
