@@ -258,8 +258,8 @@ def _cross_entropy(logits, *, labels):
 
 @functools.cache
 def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
-    """The (classes, classes) identity matrix, made once per size and never written to (a cache
-    that saves about 3 % of a digits training step)."""
+    """The (classes, classes) identity matrix, made once per size and never written to (a cache:
+    measured, it saves 0.2 % of a training step of notebook 09's MLP, 1.6 % of a linear model's)."""
     eye = np.eye(classes, dtype=dtype)
     eye.flags.writeable = False
     return eye
@@ -268,7 +268,7 @@ def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
 def _cross_entropy_vjp(g, saved, logits, *, labels):
     a, y = saved  # the softmax and the target rows, kept by the forward
     # d/dz of -sum_k y_k log a_k is a * sum_k y_k - y: delta = a - y when each row sums to 1, as
-    # one-hot rows of integer labels do (computed so: 3 % of a digits training step)
+    # one-hot rows of integer labels do (the shortcut saves 1 % of notebook 09's training step)
     delta = a - y if labels.dtype.kind != "f" else a * y.sum(axis=-1, keepdims=True) - y
     delta *= g / _batch(logits)  # the loss is a mean over the batch (in place: delta is ours)
     return (delta,)

@@ -2,8 +2,8 @@
 
 A Tensor holds ``data`` (a numpy array; a scalar is a 0-d array), ``grad`` (filled in by
 ``backward``), and -- when it was computed by an op and gradients are wanted -- the ``op`` and the
-``inputs`` that made it, plus the op's keyword ``settings`` (and, for a row that keeps one, the
-value ``saved`` by the forward for the backward). That is the whole computational graph: each
+``inputs`` that made it, plus the op's keyword ``settings`` and ``saved``, what the op's vjp will
+get as ``out`` (the output itself, or the value a row kept for it). That is the whole graph: each
 node points at its inputs, never at its outputs, so the graph has no reference cycles and is
 freed the moment the last name for the loss goes away.
 
