@@ -124,8 +124,8 @@ def gradcheck(
     An entry passes when |analytic - numeric| <= atol' + rtol * |numeric|. atol' is ``atol``
     for an input whose largest gradient entry s is 1 or more and ``atol * s`` below that (so
     a tiny function cannot pass a wrong rule), but not below NOISE_FACTOR times the entry's
-    own finite-difference error, measured when needed (a true 0 comes out as ~1e-11), nor
-    above ``atol``.
+    own finite-difference error, measured when needed (a true 0 comes out as ~1e-10 for an f
+    of size 1), nor above ``atol``.
     """
     checked = _checked_inputs("gradcheck", inputs)
     project = _projection("gradcheck", fn, inputs, seed)

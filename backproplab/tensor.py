@@ -444,6 +444,7 @@ def _plain_index(index: Any) -> Any:
 
 
 def _axis(axis: Any) -> Any:
+    """A list of axes as a tuple: numpy's reductions take an int, a tuple or None."""
     return tuple(axis) if isinstance(axis, list) else axis
 
 
