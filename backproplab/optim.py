@@ -35,8 +35,8 @@ class Optimizer:
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
         if hasattr(params, "parameters") or callable(params):  # SGD(model), SGD(model.parameters)
             raise TypeError(
-                f"{type(self).__name__}: got {_called(params)}, not a list of tensors; pass "
-                f"model.parameters() (called, with the parentheses)"
+                f"{type(self).__name__}: got {_what_was_given(params)}, not a list of tensors; "
+                f"pass model.parameters() (called, with the parentheses)"
             )
         self.params: list[Tensor] = list(params)
         if not self.params:
@@ -92,7 +92,8 @@ class Optimizer:
         return g + weight_decay * p.data if weight_decay else g
 
 
-def _called(params: object) -> str:
+def _what_was_given(params: object) -> str:
+    """Words for the two usual mistakes: the model itself, or its ``parameters`` uncalled."""
     if hasattr(params, "parameters"):
         return f"the model itself (a {type(params).__name__})"
     return f"{getattr(params, '__name__', type(params).__name__)} without calling it"
