@@ -1,9 +1,27 @@
-"""backproplab: learn backpropagation by building it.
+"""backproplab: learn backpropagation by building it::
 
-import backproplab as bl
-x = bl.Tensor(-2.0, requires_grad=True, name="x")
-L = (x + 5) * -4
-L.backward(); x.grad
+    import backproplab as bl
+    x = bl.Tensor(-2.0, requires_grad=True, name="x")
+    L = (x + 5) * -4
+    L.backward(); x.grad          # array(-4.)
+
+The files, one idea each, with the notebooks that use them most::
+
+    ops.py            the derivative table: each op's forward beside its vjp (03, 04)
+    tensor.py         Tensor, and apply: a row run on tensors and recorded in the graph (04)
+    autodiff.py       toposort, sum_to_shape and the one backward loop (04)
+    gradcheck.py      gradients against finite differences; nudge_check (02, 03, 06)
+    functional.py     the ops as functions; softmax and the losses (07, 08)
+    nn/               Module, Linear, MLP (09), init (10), ResidualBlock (11), norms (13),
+                      Conv2d (14)
+    optim.py          SGD and Adam (09, 12)
+    train.py          train_step, fit and per-layer diagnostics (09-14)
+    datasets.py       the 2-D toy problems and the 8x8 digits
+    normalization.py  batch_norm and layer_norm, which nn's norm layers call (13)
+    convolution.py    conv2d (im2col + one matmul) and pooling (14)
+    symbolic.py       the table again in sympy, to check the rules (03, 05)
+    plotting/, widgets.py   graphs, loss curves and explorers built on the above
+    exercises/, classroom/  the notebooks' self-checks, and the teacher's tools
 """
 
 from . import autodiff, functional, ops
