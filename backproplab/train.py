@@ -172,7 +172,9 @@ class Diagnostics:
     def table(self, record: int = -1) -> str:
         """One record as a table, a row per layer: where is the gradient, what is dead?
 
-        Each Linear layer is shown with the activation that follows it (if any)."""
+        Row i shows Linear layer i beside activation i: in a network of Linear layers and
+        activations taking turns that is the activation after the layer. (Activations after
+        convolutions are counted too, so in a CNN the two columns do not line up.)"""
         r = record
         lines = [
             f"step {self.step[r]} (epoch {self.epoch[r]})",
