@@ -3,11 +3,12 @@
 Weight layout. ``Linear(n_in, n_out)`` stores ``weight`` with shape (n_out, n_in) -- the W of the
 derivations, z = W a + b with column vectors a (n_in,) and z (n_out,) -- and ``bias`` with shape
 (n_out,). Code works on a batch of row vectors, X of shape (batch, n_in), one example per row, so
-the same layer is Z = X @ W.T + b: row i of Z is (W x_i + b) transposed. With G = dL/dZ
-(batch, n_out), dL/dW is then G.T @ X, the sum over the batch of the outer products
-delta_i a_i^T of the derivations.
+the same layer is Z = X @ W.T + b: row i of Z is (W a_i + b) transposed, a_i being row i of X.
+With G = dL/dZ (batch, n_out), whose row i is delta_i transposed, dL/dW is then G.T @ X, the sum
+over the batch of the outer products delta_i a_i^T of the derivations.
 This is PyTorch's layout (``torch.nn.Linear``), so weights carry over unchanged. For speed the
-layer is one fused op, ``linear``, whose vjp is exactly those formulas.
+layer is one fused op, ``linear``, whose vjp is exactly those formulas (without a bias it is
+two ordinary nodes, a transpose and a matmul).
 """
 
 from __future__ import annotations
