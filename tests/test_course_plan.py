@@ -5,6 +5,7 @@ agrees with a real run of the grader; a folder it cannot plan gives one line and
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import re
@@ -152,27 +153,45 @@ def test_a_missing_folder_is_one_line_and_status_1(tmp_path, capsys):
     assert captured.err == f"plan: {tmp_path / 'nowhere'} is not a folder\n"
 
 
+def engine_notebook(folder: Path, steps: tuple[str, ...]) -> None:
+    """``folder`` with the teacher's mygrad.py and engine.ipynb: a check cell per step."""
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / "mygrad.py", folder / "mygrad.py")
+    write(folder / "engine.ipynb", "# engine", graded=False)
+    notebook = nbformat.read(folder / "engine.ipynb", as_version=4)
+    notebook.cells[1].source = "import mygrad\nfrom backproplab.exercises.mygrad import check_step"
+    for step in steps:
+        cell = nbformat.v4.new_code_cell(f'check_step("{step}", mygrad)')
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"mygrad-{step}-check", "points": 2}
+        notebook.cells.append(cell)
+    nbformat.write(notebook, folder / "engine.ipynb")
+
+
+def test_a_release_engine_is_not_measured(tmp_path, capsys):
+    engine_notebook(tmp_path / "source", ("05",))
+    assert main(["release", str(tmp_path / "source"), str(tmp_path / "student")]) == 0
+    capsys.readouterr()
+    assert main(["plan", str(tmp_path / "student")]) == 0
+    out = capsys.readouterr().out
+    assert "  your engine: mygrad-05 checks step 05 (@, sum_to_shape, sum and mean)\n" in out
+    assert "  engine parts that check needs: not measured (" in out
+    assert main(["plan", str(tmp_path / "source")]) == 0
+    assert "  engine parts that check needs: 03, 04\n" in capsys.readouterr().out
+
+
 def test_what_a_check_needs_is_what_the_grader_scores(tmp_path, output, capsys):
     """mygrad.py without notebook 04's parts (cut out here with a regex, not the plan's code):
     the grader scores the engine check of notebook 08 zero and that of notebook 10 full, as the
-    plan says (08 needs 04, 10 does not)."""
+    plan says (08 needs 04, 10 does not); a notebook handed in without mygrad.py scores zero."""
     shown = blocks(output)
     assert "04" in shown["08_softmax_cross_entropy.ipynb"]["engine parts that check needs"]
     assert "04" not in shown["10_vanishing_gradients.ipynb"]["engine parts that check needs"]
     teacher = tmp_path / "teacher"
-    teacher.mkdir()
-    shutil.copy(NOTEBOOKS / "mygrad.py", teacher / "mygrad.py")
-    write(teacher / "engine.ipynb", "# engine", graded=False)
-    notebook = nbformat.read(teacher / "engine.ipynb", as_version=4)
-    notebook.cells[1].source = "import mygrad\nfrom backproplab.exercises.mygrad import check_step"
-    for step in ("08", "10"):
-        cell = nbformat.v4.new_code_cell(f'check_step("{step}", mygrad)')
-        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"mygrad-{step}-check", "points": 2}
-        notebook.cells.append(cell)
-    nbformat.write(notebook, teacher / "engine.ipynb")
+    engine_notebook(teacher, ("08", "10"))
     student = tmp_path / "in" / "skipped_04"
     student.mkdir(parents=True)
     shutil.copy(teacher / "engine.ipynb", student / "engine.ipynb")
+    shutil.copy(teacher / "engine.ipynb", tmp_path / "in" / "alone.ipynb")  # no mygrad.py
     text = (NOTEBOOKS / "mygrad.py").read_text(encoding="utf-8")
     no_04, count = re.subn(
         r"### BEGIN SOLUTION see notebook 04.*?### END SOLUTION",
@@ -185,5 +204,6 @@ def test_what_a_check_needs_is_what_the_grader_scores(tmp_path, output, capsys):
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "60"]) == 0
-    row = out.read_text(encoding="utf-8").split("\n")[1].split(",")
-    assert row[:3] == ["skipped_04", "0", "2"], row
+    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert (rows["skipped_04"]["mygrad-08"], rows["skipped_04"]["mygrad-10"]) == ("0", "2"), rows
+    assert (rows["alone"]["mygrad-08"], rows["alone"]["mygrad-10"]) == ("0", "0"), rows

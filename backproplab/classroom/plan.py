@@ -24,6 +24,7 @@ from types import ModuleType
 
 import nbformat
 
+from ..exercises.mygrad import STEPS, check_step  # the engine checks the notebooks run
 from ._source import TeacherNotebook, load_source
 from .release import BEGIN_SOLUTION, END_SOLUTION, strip_solutions
 
@@ -55,6 +56,7 @@ class NotebookPlan:
 
     @property
     def points(self) -> float:
+        """The notebook's total points."""
         return sum(points for _, points in self.exercises)
 
 
@@ -83,14 +85,16 @@ def course_plan(folder: str | Path) -> list[NotebookPlan]:
 
 
 def _path(folder: Path, name: str) -> Path:
-    """The notebook ``name`` of ``folder`` (searched as load_source searches)."""
+    """The notebook ``name`` of ``folder``, searched as load_source searches (two notebooks of
+    one name in different subfolders: the first)."""
     found = [p for p in sorted(folder.rglob(name)) if ".ipynb_checkpoints" not in p.parts]
     return found[0]
 
 
 def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
     notebook = nbformat.read(path, as_version=4)
-    first = notebook.cells[0].source if notebook.cells else ""
+    cells = notebook.cells
+    first = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
     headings = [line.lstrip("#").strip() for line in first.split("\n") if line.startswith("#")]
     step, engine_exercise = None, None
     for check in teacher.checks:
@@ -104,7 +108,7 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
         engine_step=step,
         engine_exercise=engine_exercise,
         needs=None,
-        prerequisites=_prerequisites(first) if notebook.cells else None,
+        prerequisites=_prerequisites(first),
     )
 
 
@@ -151,13 +155,13 @@ def _engine_needs(
 ) -> dict[str, list[str]]:
     """For each engine step whose check passes on the folder's complete engine file, the other
     notebooks whose parts it needs. A step left out could not be measured (no complete file)."""
-    from backproplab.exercises.mygrad import check_step  # the checks the notebooks run
-
     names = sorted({module for teacher in teachers for module in teacher.modules})
     files = [p for name in names for p in sorted(folder.rglob(f"{name}.py"))]
+    solved = [p for p in files if BEGIN_SOLUTION in p.read_text(encoding="utf-8")]
     if not files:
         return {}
-    source = files[0].read_text(encoding="utf-8")
+    path = (solved or files)[0]  # the teacher's file, not a release's copy beside it
+    source = path.read_text(encoding="utf-8")
     owners = sorted(
         {
             found.group(1)
@@ -168,7 +172,7 @@ def _engine_needs(
 
     def passes(text: str, step: str) -> bool:
         try:
-            return check_step(step, _module(text, files[0])).passed
+            return check_step(step, _module(text, path)).passed
         except Exception:  # noqa: BLE001 - an engine that does not even load fails the check
             return False
 
@@ -223,8 +227,6 @@ def _engine(plan: NotebookPlan) -> tuple[str, str]:
     """What the notebook's engine check is, and what it needs, in words."""
     if plan.engine_step is None:
         return "no", ""
-    from backproplab.exercises.mygrad import STEPS
-
     what = f"{plan.engine_exercise} checks step {plan.engine_step}"
     if plan.engine_step in STEPS:
         what += f" ({STEPS[plan.engine_step]})"
