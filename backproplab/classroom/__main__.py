@@ -1,4 +1,5 @@
-"""Command line: ``python -m backproplab.classroom {release,grade} ...`` (``--help`` for each)."""
+"""Command line: ``python -m backproplab.classroom {release,grade,plan} ...`` (``--help`` for
+each)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 
 from ._reports import scores_table
 from .grading import Limits, grade_folder
+from .plan import PlanError, course_plan, plan_markdown, plan_text
 from .release import ReleaseError, release
 
 
@@ -52,11 +54,21 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    try:
+        plans = course_plan(args.source)
+    except PlanError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(plan_markdown(plans) if args.markdown else plan_text(plans))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``release`` or ``grade`` command; returns the exit status."""
+    """Run the ``release``, ``grade`` or ``plan`` command; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m backproplab.classroom",
-        description="Student release and autograding for the backproplab notebooks.",
+        description="Student release, autograding and course plan of the backproplab notebooks.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -99,6 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--csv", help="write the scores to this CSV file, one row per student")
     grade.add_argument("--feedback", help="write a feedback file per student into this folder")
     grade.set_defaults(run=_grade)
+
+    plan = commands.add_parser(
+        "plan",
+        help="print what each notebook grades, its points and what its engine check needs",
+        description="Print, per graded notebook in order: its title, its graded exercises and "
+        "points, its total, whether it checks the learner's engine (mygrad.py) and which other "
+        "notebooks' engine parts that check needs (measured by running it on the teacher's "
+        "mygrad.py with each notebook's parts stubbed), and the prerequisites its first cell "
+        "states; then the course total.",
+    )
+    plan.add_argument("source", help="the teacher's notebooks, e.g. notebooks/")
+    plan.add_argument(
+        "--markdown", action="store_true", help="print a Markdown table (for a syllabus)"
+    )
+    plan.set_defaults(run=_plan)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -1,0 +1,296 @@
+"""What is graded where: a course plan read from the teacher's notebooks.
+
+``python -m backproplab.classroom plan notebooks/`` prints, per graded notebook in order: its
+title, its graded exercises and their points (read as ``grade`` reads them, with
+``load_source``), its total, whether it checks the learner's own engine (a check cell calling
+``check_step("NN", mygrad)``), which other notebooks' "Your engine" parts that check needs, and
+the prerequisites the notebook states in its first cell.
+
+What an engine check needs is measured, not written down: for each notebook whose parts sit in
+the teacher's ``mygrad.py`` (``### BEGIN SOLUTION see notebook NN, "Your engine"``), the file is
+loaded with that notebook's parts turned into the release's stubs, and the check is run on it;
+the notebooks whose stubs make it fail are the ones it needs. This runs the teacher's own
+``mygrad.py`` in this process (about two seconds for the fourteen notebooks).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+
+from ..exercises.mygrad import STEPS, check_step  # the engine checks the notebooks run
+from ._source import TeacherNotebook, load_source
+from .release import BEGIN_SOLUTION, END_SOLUTION, strip_solutions
+
+__all__ = ["NotebookPlan", "PlanError", "course_plan", "plan_markdown", "plan_text"]
+
+WIDTH = 100  # the longest line of the text plan
+_PART = re.compile(r'see notebook (\d+), "Your engine"')  # after a BEGIN marker in mygrad.py
+_LINK = re.compile(r"\]\(([^)\s]+\.ipynb)\)")  # a Markdown link to a notebook
+_PREREQUISITES = re.compile(  # "## Prerequisites" or "**Prerequisites**:" / "**Prerequisites:**"
+    r"^(?:#+\s*Prerequisites\s*$|\*\*Prerequisites:?\*\*:?)", re.MULTILINE
+)
+
+
+class PlanError(ValueError):
+    """The folder cannot be planned: missing, or without graded cells."""
+
+
+@dataclass
+class NotebookPlan:
+    """What one teacher notebook grades and what it needs."""
+
+    name: str  # the file name, "09_mlp_from_scratch.ipynb"
+    title: str  # the first heading of its first cell, "09 · An MLP from scratch"
+    exercises: list[tuple[str, float]]  # (exercise, points), as the grader's reports name them
+    engine_step: str | None  # "09" for a check cell calling check_step("09", mygrad)
+    engine_exercise: str | None  # the exercise of that check cell, "nb09-mygrad"
+    needs: list[str] | None  # notebooks whose engine parts that check needs; None: not measured
+    prerequisites: list[str] | None  # stated in its first cell; None: not stated
+
+    @property
+    def points(self) -> float:
+        """The notebook's total points."""
+        return sum(points for _, points in self.exercises)
+
+
+def course_plan(folder: str | Path) -> list[NotebookPlan]:
+    """The plan of every notebook with graded cells in ``folder``, in the grader's order.
+
+    Raises PlanError for a missing folder or one without graded cells.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PlanError(f"plan: {folder} is not a folder")
+    try:
+        teachers = load_source(folder)
+    except ValueError as error:  # two notebooks with one check, points that are not a number
+        raise PlanError("plan: " + str(error).removeprefix("grade: ")) from None
+    if not teachers:
+        raise PlanError(f"plan: no graded cells (nbgrader grade_id and points) in {folder}")
+    plans = [_notebook_plan(teacher, _path(folder, teacher.name)) for teacher in teachers]
+    engines = {plan.engine_step for plan in plans if plan.engine_step}
+    if engines:
+        needs = _engine_needs(folder, teachers, sorted(engines))
+        for plan in plans:
+            if plan.engine_step:
+                plan.needs = needs.get(plan.engine_step)
+    return plans
+
+
+def _path(folder: Path, name: str) -> Path:
+    """The notebook ``name`` of ``folder``, searched as load_source searches (two notebooks of
+    one name in different subfolders: the first)."""
+    found = [p for p in sorted(folder.rglob(name)) if ".ipynb_checkpoints" not in p.parts]
+    return found[0]
+
+
+def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
+    notebook = nbformat.read(path, as_version=4)
+    cells = notebook.cells
+    first = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
+    headings = [line.lstrip("#").strip() for line in first.split("\n") if line.startswith("#")]
+    step, engine_exercise = None, None
+    for check in teacher.checks:
+        found = _check_step(check.source)
+        if found:
+            step, engine_exercise = found, check.exercise
+    return NotebookPlan(
+        name=teacher.name,
+        title=headings[0] if headings else path.stem,
+        exercises=[(check.exercise, check.points) for check in teacher.checks],
+        engine_step=step,
+        engine_exercise=engine_exercise,
+        needs=None,
+        prerequisites=_prerequisites(first),
+    )
+
+
+def _check_step(source: str) -> str | None:
+    """The step of a ``check_step("NN", ...)`` call in a check cell, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "id", getattr(node.func, "attr", None)) == "check_step"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            return str(node.args[0].value).zfill(2)
+    return None
+
+
+def _prerequisites(first_cell: str) -> list[str] | None:
+    """The notebooks linked in the first cell's "Prerequisites" paragraph ([] for one that
+    begins with "none"), or None when the cell has no such paragraph."""
+    found = _PREREQUISITES.search(first_cell)
+    if found is None:
+        return None
+    rest = first_cell[found.end() :].lstrip(" :\n")
+    paragraph = rest.split("\n\n")[0]
+    if paragraph.lower().startswith("none"):
+        return []
+    return sorted({_label(Path(link).name) for link in _LINK.findall(paragraph)})
+
+
+def _label(name: str) -> str:
+    """A notebook's short name: its number ("05" for 05_matmul_gradients.ipynb), else its stem."""
+    stem = Path(name).stem
+    number = stem.split("_")[0]
+    return number if number.isdigit() else stem
+
+
+# ------------------------------------------------------------- what each engine check needs
+def _engine_needs(
+    folder: Path, teachers: list[TeacherNotebook], steps: list[str]
+) -> dict[str, list[str]]:
+    """For each engine step whose check passes on the folder's complete engine file, the other
+    notebooks whose parts it needs. A step left out could not be measured (no complete file)."""
+    names = sorted({module for teacher in teachers for module in teacher.modules})
+    files = [p for name in names for p in sorted(folder.rglob(f"{name}.py"))]
+    solved = [p for p in files if BEGIN_SOLUTION in p.read_text(encoding="utf-8")]
+    if not files:
+        return {}
+    path = (solved or files)[0]  # the teacher's file, not a release's copy beside it
+    source = path.read_text(encoding="utf-8")
+    owners = sorted(
+        {
+            found.group(1)
+            for line in source.split("\n")
+            if BEGIN_SOLUTION in line and (found := _PART.search(line))
+        }
+    )
+
+    def passes(text: str, step: str) -> bool:
+        try:
+            return check_step(step, _module(text, path)).passed
+        except Exception:  # noqa: BLE001 - an engine that does not even load fails the check
+            return False
+
+    needs = {}
+    for step in steps:
+        if passes(source, step):
+            needs[step] = [n for n in owners if n != step and not passes(_stubbed(source, n), step)]
+    return needs
+
+
+def _stubbed(source: str, number: str) -> str:
+    """``source`` with the parts of notebook ``number`` made the release's stubs, the other
+    solution regions kept as plain code."""
+    kept, owner = [], None
+    for line in source.split("\n"):
+        if BEGIN_SOLUTION in line:
+            found = _PART.search(line)
+            owner = found.group(1) if found else None
+            if owner == number:
+                kept.append(line)
+        elif END_SOLUTION in line:
+            if owner == number:
+                kept.append(line)
+            owner = None
+        else:
+            kept.append(line)
+    return strip_solutions("\n".join(kept))
+
+
+def _module(text: str, path: Path) -> ModuleType:
+    """A module made from ``text``, as if imported from ``path``."""
+    module = ModuleType(path.stem)
+    module.__file__ = str(path)
+    exec(compile(text, str(path), "exec"), module.__dict__)  # noqa: S102 - the teacher's file
+    return module
+
+
+# ------------------------------------------------------------------------------- the reports
+def _points(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+def _numbers(labels: list[str] | None, empty: str) -> str:
+    return ", ".join(labels) if labels else empty
+
+
+def _stated(prerequisites: list[str] | None) -> str:
+    return "not stated" if prerequisites is None else _numbers(prerequisites, "none")
+
+
+def _engine(plan: NotebookPlan) -> tuple[str, str]:
+    """What the notebook's engine check is, and what it needs, in words."""
+    if plan.engine_step is None:
+        return "no", ""
+    what = f"{plan.engine_exercise} checks step {plan.engine_step}"
+    if plan.engine_step in STEPS:
+        what += f" ({STEPS[plan.engine_step]})"
+    if plan.needs is None:
+        return what, "not measured (the folder's engine file is not complete)"
+    return what, _numbers(plan.needs, "none from other notebooks")
+
+
+def _wrap(items: list[str], head: str) -> list[str]:
+    """``head`` and the comma-separated ``items``, an item never split across lines."""
+    lines = [head]
+    for k, item in enumerate(items):
+        item += "," if k < len(items) - 1 else ""
+        if len(lines[-1]) + len(item) + 1 > WIDTH and lines[-1].strip() != head.strip():
+            lines.append(" " * len(head))
+        lines[-1] += item if lines[-1].endswith(" ") else " " + item
+    return lines
+
+
+def plan_text(plans: list[NotebookPlan]) -> str:
+    """The plan as plain text, lines of at most ``WIDTH`` characters."""
+    out = []
+    for plan in plans:
+        out.append(textwrap.shorten(f"{plan.name}: {plan.title}", WIDTH, placeholder=" …"))
+        out += _wrap([f"{name} ({points:g})" for name, points in plan.exercises], "  graded: ")
+        out.append(f"  total: {_points(plan.points)}")
+        engine, needs = _engine(plan)
+        out.append(f"  your engine: {engine}")
+        if needs:
+            out.append(f"  engine parts that check needs: {needs}")
+        stated = _stated(plan.prerequisites)
+        out.append(f"  prerequisites (first cell): {stated}")
+        out.append("")
+    exercises = sum(len(plan.exercises) for plan in plans)
+    total = sum(plan.points for plan in plans)
+    out.append(
+        f"Course total: {len(plans)} notebooks, {exercises} graded exercises, {_points(total)}"
+    )
+    return "\n".join(out)
+
+
+def plan_markdown(plans: list[NotebookPlan]) -> str:
+    """The plan as a Markdown table, a row per notebook and one for the course."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    rows = [
+        "| Notebook | Graded exercises (points) | Points | Your engine | "
+        "Engine check needs | Prerequisites |",
+        "|---|---|---|---|---|---|",
+    ]
+    for plan in plans:
+        engine, needs = _engine(plan)
+        if plan.engine_step is not None:
+            engine = plan.engine_exercise or "yes"
+        stated = _stated(plan.prerequisites)
+        graded = ", ".join(f"{name} ({points:g})" for name, points in plan.exercises)
+        row = [plan.title, graded, f"{plan.points:g}", engine, needs or "", stated]
+        rows.append("| " + " | ".join(cell(text) for text in row) + " |")
+    exercises = sum(len(plan.exercises) for plan in plans)
+    total = sum(plan.points for plan in plans)
+    rows.append(
+        f"| **Course total** | {exercises} exercises in {len(plans)} notebooks "
+        f"| **{total:g}** | | | |"
+    )
+    return "\n".join(rows)

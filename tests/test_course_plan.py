@@ -1,0 +1,209 @@
+"""``python -m backproplab.classroom plan``: what each notebook grades, counted again here from the
+notebooks' JSON; the copy in docs/teaching.md is the command's output; what an engine check needs
+agrees with a real run of the grader; a folder it cannot plan gives one line and exit status 1."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backproplab.classroom.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+COMMAND = "$ python -m backproplab.classroom plan notebooks/"
+
+
+@pytest.fixture(scope="module")
+def output() -> str:
+    """The command's output for notebooks/ (run once: it runs the engine checks)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["plan", str(NOTEBOOKS)]) == 0
+    return out.getvalue()
+
+
+def graded_cells(path: Path) -> list[tuple[str, float, str]]:
+    """(grade_id, points, source) of the graded cells of a notebook, read from its JSON."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    found = []
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            found.append((meta["grade_id"], float(meta["points"]), "".join(cell["source"])))
+    return found
+
+
+def blocks(text: str) -> dict[str, dict[str, str]]:
+    """The output's blocks by notebook file: {"09_....ipynb": {"graded": ..., "total": ...}}."""
+    found = {}
+    for block in text.strip().split("\n\n")[:-1]:
+        head, *rest = block.split("\n")
+        fields, key = {}, None
+        for line in rest:
+            if line.startswith("  ") and not line.startswith("   "):
+                key, _, value = line.strip().partition(": ")
+                fields[key] = value
+            else:  # a wrapped line of the one before
+                fields[key] += " " + line.strip()
+        found[head.split(":")[0]] = fields
+    return found
+
+
+def test_every_number_agrees_with_the_notebooks_metadata(output):
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    graded = {path.name: graded_cells(path) for path in paths if graded_cells(path)}
+    assert len(graded) == 14
+    shown = blocks(output)
+    assert list(shown) == list(graded)  # every graded notebook, in order
+    for name, cells in graded.items():
+        pairs = re.findall(r"([\w-]+) \(([\d.]+)\)", shown[name]["graded"])
+        assert [(e, float(p)) for e, p in pairs] == [
+            (grade_id.removesuffix("-check"), points) for grade_id, points, _ in cells
+        ], name
+        total = sum(points for _, points, _ in cells)
+        assert shown[name]["total"] == f"{total:g} point" + ("" if total == 1 else "s")
+        engine = [g for g, _, source in cells if "check_step(" in source]
+        if engine:
+            step = engine[0].split("-")[0].removeprefix("nb")
+            assert shown[name]["your engine"].startswith(f"nb{step}-mygrad checks step {step} (")
+        else:
+            assert shown[name]["your engine"] == "no"
+    exercises = sum(len(cells) for cells in graded.values())
+    points = sum(p for cells in graded.values() for _, p, _ in cells)
+    last = output.strip().split("\n")[-1]
+    assert last == f"Course total: 14 notebooks, {exercises} graded exercises, {points:g} points"
+
+
+def test_lines_fit_a_terminal(output):
+    assert max(len(line) for line in output.split("\n")) <= 100
+
+
+def test_the_docs_show_the_commands_real_output(output):
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    start = text.index(COMMAND + "\n") + len(COMMAND) + 1
+    assert text[start : text.index("```", start)] == output
+    # the sentence about notebook 10 says what the output says
+    assert "for notebook 10 that is 03, 05 and 09 (not 04, 07 or 08)" in text
+    nb10 = blocks(output)["10_vanishing_gradients.ipynb"]
+    assert nb10["engine parts that check needs"] == "03, 05, 09"
+
+
+def test_markdown_table_has_a_row_per_notebook_and_the_total(capsys):
+    assert main(["plan", "--markdown", str(NOTEBOOKS)]) == 0
+    rows = capsys.readouterr().out.strip().split("\n")
+    graded = [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if graded_cells(p)]
+    assert len(rows) == 2 + len(graded) + 1
+    assert rows[2].startswith("| 01 · Why backprop | nb01-gradient_descent_step (1), ")
+    points = sum(p for path in graded for _, p, _ in graded_cells(path))
+    assert f"| **{points:g}** |" in rows[-1]
+
+
+def write(path: Path, first: str, graded: bool = True) -> None:
+    cells = [nbformat.v4.new_markdown_cell(first), nbformat.v4.new_code_cell("x = 1")]
+    if graded:
+        cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "ex-check", "points": 3}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+
+
+def test_prerequisites_none_stated_or_not_stated(tmp_path, capsys):
+    write(
+        tmp_path / "01_a.ipynb", "# A\n\n**Prerequisites**: none ([02_b.ipynb](02_b.ipynb) later)"
+    )
+    write(tmp_path / "02_b.ipynb", "# B\n\nNo such paragraph: [01_a.ipynb](01_a.ipynb).")
+    assert main(["plan", str(tmp_path)]) == 1  # two notebooks with the check ex-check
+    assert capsys.readouterr().err == (
+        "plan: the teacher's 01_a.ipynb and 02_b.ipynb both have the check ex-check: "
+        "keep one of them in the source\n"
+    )
+    write(tmp_path / "02_b.ipynb", "# B\n\nNo such paragraph: [01_a.ipynb](01_a.ipynb).", False)
+    assert main(["plan", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "  prerequisites (first cell): none\n" in out
+    assert "02_b" not in out  # no graded cell: not in the plan
+    stated = "# A\n\n## Prerequisites\n\n[02_b.ipynb](02_b.ipynb) and [00_c.ipynb](x/00_c.ipynb)."
+    write(tmp_path / "01_a.ipynb", stated + "\n\nAlso [03_d.ipynb](03_d.ipynb), later on.")
+    assert main(["plan", str(tmp_path)]) == 0
+    assert "  prerequisites (first cell): 00, 02\n" in capsys.readouterr().out
+    write(tmp_path / "01_a.ipynb", "# A\n\nNo such paragraph: [02_b.ipynb](02_b.ipynb).")
+    assert main(["plan", str(tmp_path)]) == 0
+    assert "  prerequisites (first cell): not stated\n" in capsys.readouterr().out
+
+
+def test_a_folder_without_graded_cells_is_one_line_and_status_1(tmp_path, capsys):
+    write(tmp_path / "01_a.ipynb", "# A", graded=False)
+    assert main(["plan", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"plan: no graded cells (nbgrader grade_id and points) in {tmp_path}\n"
+
+
+def test_a_missing_folder_is_one_line_and_status_1(tmp_path, capsys):
+    assert main(["plan", str(tmp_path / "nowhere")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"plan: {tmp_path / 'nowhere'} is not a folder\n"
+
+
+def engine_notebook(folder: Path, steps: tuple[str, ...]) -> None:
+    """``folder`` with the teacher's mygrad.py and engine.ipynb: a check cell per step."""
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / "mygrad.py", folder / "mygrad.py")
+    write(folder / "engine.ipynb", "# engine", graded=False)
+    notebook = nbformat.read(folder / "engine.ipynb", as_version=4)
+    notebook.cells[1].source = "import mygrad\nfrom backproplab.exercises.mygrad import check_step"
+    for step in steps:
+        cell = nbformat.v4.new_code_cell(f'check_step("{step}", mygrad)')
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": f"mygrad-{step}-check", "points": 2}
+        notebook.cells.append(cell)
+    nbformat.write(notebook, folder / "engine.ipynb")
+
+
+def test_a_release_engine_is_not_measured(tmp_path, capsys):
+    engine_notebook(tmp_path / "source", ("05",))
+    assert main(["release", str(tmp_path / "source"), str(tmp_path / "student")]) == 0
+    capsys.readouterr()
+    assert main(["plan", str(tmp_path / "student")]) == 0
+    out = capsys.readouterr().out
+    assert "  your engine: mygrad-05 checks step 05 (@, sum_to_shape, sum and mean)\n" in out
+    assert "  engine parts that check needs: not measured (" in out
+    assert main(["plan", str(tmp_path / "source")]) == 0
+    assert "  engine parts that check needs: 03, 04\n" in capsys.readouterr().out
+
+
+def test_what_a_check_needs_is_what_the_grader_scores(tmp_path, output, capsys):
+    """mygrad.py without notebook 04's parts (cut out here with a regex, not the plan's code):
+    the grader scores the engine check of notebook 08 zero and that of notebook 10 full, as the
+    plan says (08 needs 04, 10 does not); a notebook handed in without mygrad.py scores zero."""
+    shown = blocks(output)
+    assert "04" in shown["08_softmax_cross_entropy.ipynb"]["engine parts that check needs"]
+    assert "04" not in shown["10_vanishing_gradients.ipynb"]["engine parts that check needs"]
+    teacher = tmp_path / "teacher"
+    engine_notebook(teacher, ("08", "10"))
+    student = tmp_path / "in" / "skipped_04"
+    student.mkdir(parents=True)
+    shutil.copy(teacher / "engine.ipynb", student / "engine.ipynb")
+    shutil.copy(teacher / "engine.ipynb", tmp_path / "in" / "alone.ipynb")  # no mygrad.py
+    text = (NOTEBOOKS / "mygrad.py").read_text(encoding="utf-8")
+    no_04, count = re.subn(
+        r"### BEGIN SOLUTION see notebook 04.*?### END SOLUTION",
+        'raise NotImplementedError("see notebook 04, \\"Your engine\\"")',
+        text,
+        flags=re.S,
+    )
+    assert count >= 3
+    (student / "mygrad.py").write_text(no_04, encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
+    assert main([*command, "--timeout", "60"]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert (rows["skipped_04"]["mygrad-08"], rows["skipped_04"]["mygrad-10"]) == ("0", "2"), rows
+    assert (rows["alone"]["mygrad-08"], rows["alone"]["mygrad-10"]) == ("0", "0"), rows
