@@ -55,6 +55,25 @@ ADAM_UPDATE = "            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.ep
 
 # (step, [(old, new), ...], words the hint must contain)
 MISTAKES = {
+    # 03: Tensor, + and *
+    "the vjp of + returns one array, not a pair": (
+        "03",
+        [("(self, other), lambda g: (g, g))", "(self, other), lambda g: g)")],
+        ["one array, not a tuple"],
+    ),
+    "data kept as integers": (
+        "03",
+        [("np.asarray(data, dtype=np.float64)", "np.asarray(data)")],
+        ["float64), not an array of int"],
+    ),
+    "+ changes its left input in place": (
+        "03",
+        [(
+            "        return node(self.data + other.data, (self, other)",
+            "        self.data += other.data\n        return node(self.data, (self, other)",
+        )],
+        ["changed after it was made", "in place"],
+    ),
     # 04: toposort and backward
     "intermediate gradients kept from an earlier pass": (
         "04",
@@ -139,6 +158,14 @@ MISTAKES = {
         ["divides by the count"],
     ),
     # 07: activations
+    "relu zeroes its input in place": (
+        "07",
+        [(
+            "        return node(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),))",
+            "        mask = x > 0\n        x *= mask\n        return node(x, (self,), lambda g: (g * mask,))",
+        )],
+        ["changed after it was made", "in place"],
+    ),
     "relu's gradient 1 at 0": ("07", [("(g * (x > 0),))", "(g * (x >= 0),))")], ["0 elsewhere"]),
     "sigmoid overflows for large negative inputs": (
         "07",

@@ -15,7 +15,10 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
     name = (program.step_of[k] or ("input",))[0]
     head = f"the value of {program.names[k]} is off"
     if name == "input":
-        return f"the data of {program.names[k]} differs from what it was made from"
+        return (
+            f"the data of {program.names[k]} changed after it was made: an op changed its input "
+            "in place; an op leaves its inputs as they are and makes a new array for its output"
+        )
     if name == "cross_entropy" and not np.all(np.isfinite(got)):
         return (
             f"{head}: it is {got.item() if got.size == 1 else 'not finite'} for large logits; "

@@ -21,11 +21,15 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(3)
     made = _call(exercise, engine.run, [], [[1, 2, 3]], "forward")[0][0]
     if not isinstance(made, np.ndarray) or made.dtype != np.float64:
+        what = (
+            f"an array of {made.dtype}"
+            if isinstance(made, np.ndarray)
+            else f"a {type(made).__name__}"
+        )
         raise _Stop(
             hint(
                 exercise,
-                "Tensor([1, 2, 3]).data should be a numpy array of floats "
-                f"(float64), not a {type(made).__name__}",
+                f"Tensor([1, 2, 3]).data should be a numpy array of floats (float64), not {what}",
             )
         )
     for name in ("add", "mul"):
@@ -33,18 +37,9 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
         for args in [(0, 1), (0, 2.5), (-1.5, 0)]:  # numbers on either side
             _forward_only(exercise, engine, _Program([x, y], [(name, *args, {})]))
         g = rng.uniform(0.5, 2, size=4)  # an upstream gradient that is not 1
-        grads = _call(exercise, engine.run, [(name, 0, 1, {})], [x, y], "vjp", g)[1]
-        grads = _arrays(exercise, grads, "a gradient")
+        grads = _vjp_grads(exercise, engine, _Program([x, y], [(name, 0, 1, {})]), g)
         want = [g, g] if name == "add" else [g * y, g * x]
         symbol = _SYMBOL[name]
-        if len(grads) != 2:
-            raise _Stop(
-                hint(
-                    exercise,
-                    f"the vjp of x {symbol} y should return two gradients, "
-                    f"one per input; yours returned {len(grads)}",
-                )
-            )
         for who, got, w, other in [("x", grads[0], want[0], y), ("y", grads[1], want[1], x)]:
             if _same(got, w):
                 continue
@@ -82,6 +77,23 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
                     )
                 )
             raise _Stop(hint(exercise, f"{head}: " + _local_hint(name, "", got, w, None, None)))
+
+
+def _vjp_grads(exercise: str, engine: ModuleType, program: _Program, g: np.ndarray) -> list:
+    """The gradients the vjp of ``program``'s one step returns for the upstream gradient ``g``,
+    one per input of the step (checked: a tuple of that many arrays)."""
+    n = sum(type(a) is int for a in program.steps[0][1:])
+    grads = _call(exercise, engine.run, program.steps, program.inputs, "vjp", g)[1]
+    grads = _arrays(exercise, grads, "a gradient")
+    if len(grads) != n:
+        expr = program.names[-1].split(" = ")[1]
+        one = len(grads) == g.size and all(a is not None and a.ndim == 0 for a in grads)
+        returned = "one array, not a tuple" if one else f"{len(grads)}"
+        many = "two gradients, one per input" if n == 2 else "a tuple of one gradient"
+        raise _Stop(
+            hint(exercise, f"the vjp of {expr} should return {many}; yours returned {returned}")
+        )
+    return grads
 
 
 def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
