@@ -122,6 +122,16 @@ MISTAKES = {
         [("-g * out / other.data)", "-g / other.data**2)")],
         ["with respect to y"],
     ),
+    "the vjp of / ignores the upstream gradient for the dividend": (
+        "04",
+        [("lambda g: (g / other.data, ", "lambda g: (1 / other.data, ")],
+        ["x0 in x0 / x1", "upstream gradient"],
+    ),
+    "backward calls each vjp with ones, not the node's gradient": (
+        "04",
+        [("t.vjp(t.grad)", "t.vjp(np.ones_like(t.grad))")],
+        ["every op's vjp is right", "node's own gradient"],
+    ),
     # 05: sum_to_shape, @, mean
     "sum_to_shape removes only one leading axis": (
         "05",

@@ -96,9 +96,71 @@ def _vjp_grads(exercise: str, engine: ModuleType, program: _Program, g: np.ndarr
     return grads
 
 
+_ALONE = {  # each op of step 04 on its own, for _vjp_alone: (name in the table, steps)
+    "add": ("add", [("add", 0, 1, {})]),
+    "mul": ("mul", [("mul", 0, 1, {})]),
+    "sub": ("sub", [("sub", 0, 1, {})]),
+    "truediv": ("truediv", [("truediv", 0, 1, {})]),
+    "pow": ("pow", [("pow", 0, 3.0, {})]),
+    "rpow": ("pow", [("pow", 2.0, 0, {})]),
+}
+
+
+def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: str) -> None:
+    """The vjp of one op called directly with an upstream gradient that is not 1: the gradient of
+    each input, before any graph (so that a wrong rule is named by its op and input)."""
+    name, steps = _ALONE[op]
+    n = sum(type(a) is int for a in steps[0][1:])
+    program = _Program(_inputs(rng, [(4,)] * n, low=-1), steps)
+    g = rng.uniform(0.5, 2, size=4)
+    grads = _vjp_grads(exercise, engine, program, g)
+    want = _reference(program, [], g)[1][:n]
+    expr = program.names[-1].split(" = ")[1]
+    for j, (got, w) in enumerate(zip(grads, want)):
+        if _same(got, w):
+            continue
+        head = f"the gradient of x{j} in {expr} is off"
+        if got is None or got.shape != w.shape:
+            shape = None if got is None else got.shape
+            message = f"it has shape {shape}, but x{j} has shape {w.shape}"
+        elif close(got, -w):
+            message = "right size, wrong sign"
+        elif close(got * g, w):
+            message = "it is the local gradient alone; multiply it by the upstream gradient"
+        else:
+            role = "right" if op == "rpow" or (n == 2 and j == 1) else "left"
+            message = _local_hint(name, role, got, w, g, None)
+        raise _Stop(hint(exercise, f"{head}: {message}"))
+
+
 def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(4)
     ops = ["add", "sub", "mul", "truediv", "pow", "rpow"]
+    try:  # part 1 first: a stub of backward or toposort is named before the ops of part 2
+        _call(exercise, engine.run, [("add", 0, 0, {})], [np.ones(2)], "backward")
+    except _Stop as stop:
+        if stop.feedback.status == "not done":
+            raise
+    for op in ops:
+        _vjp_alone(exercise, engine, rng, op)
+    try:
+        _graphs_04(exercise, engine, rng, ops)
+    except _Stop as stop:
+        head, alone, _ = stop.feedback.message.partition(": it is the local gradient alone")
+        if not alone:
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                f"{head}: it is the local gradient alone, yet every op's vjp is right when "
+                "called on its own: backward must call each node's vjp with that node's own "
+                "gradient (the upstream gradient)",
+            )
+        ) from None
+
+
+def _graphs_04(exercise: str, engine: ModuleType, rng: np.random.Generator, ops: list) -> None:
+    """Step 04's graphs: fan-out, deep chains, two passes, a given seed."""
     fixed = [  # the typical slips, one op at a time, each with fan-out
         [("mul", 0, 0, {}), ("add", 2, 0, {}), ("mul", 3, 1, {})],
         [("sub", 0, 1, {}), ("sub", 1, 2, {}), ("mul", 3, 0, {})],
