@@ -147,6 +147,21 @@ MISTAKES = {
         ],
         ["raised ValueError in sum_to_shape"],
     ),
+    "sum's vjp hands back the upstream gradient without copying it out": (
+        "05",
+        [("            return (np.broadcast_to(g, x.shape),)", "            return (g,)")],
+        ["the vjp of sum", "every entry that was reduced"],
+    ),
+    "sum_to_shape drops the axes of length 1": (
+        "05",
+        [("    return g.sum(axis=ones, keepdims=True)", "    return g.sum(axis=ones)")],
+        ["axis of length 1 went missing"],
+    ),
+    "mean over an axis divides by every entry": (
+        "05",
+        [("n = self.data.size if axis is None else self.data.shape[axis]", "n = self.data.size")],
+        ["mean(axis=0)", "divides by the count"],
+    ),
     "the factors of @ swapped in its vjp": (
         "05",
         [("(g @ y.T, x.T @ g)", "(g @ x.T, y.T @ g)")],

@@ -110,6 +110,19 @@ def _shape_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray, us
             "each factor of @ has that factor's shape: which factor does each of your vjp's "
             "gradients belong to?"
         )
+    if got.size < want.size and _sums_to(want, got):  # fewer entries: a reduction not undone
+        reducers = sorted({program.step_of[c][0] for c, _ in users} & {"sum", "mean"})
+        by = f"the vjp of {reducers[0]}" if reducers else "a vjp"
+        return (
+            f"it has shape {got.shape}, but {label} has shape {want.shape}: {by} must copy the "
+            "upstream gradient back to every entry that was reduced"
+        )
+    if got.size == want.size and got.ndim < want.ndim:
+        return (
+            f"it has shape {got.shape}, but {label} has shape {want.shape}: the right entries, "
+            "but an axis of length 1 went missing; a sum over an axis where the shape has a 1 "
+            "must keep that axis"
+        )
     return (
         f"it has shape {got.shape}, but {label} has shape {want.shape}; broadcasting "
         "copied it, so its gradient must be summed back to its shape (sum_to_shape)"
