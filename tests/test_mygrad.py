@@ -258,7 +258,9 @@ MISTAKES = [
     ),
     # 07: activations
     ("07", "(g * (1 - out**2),)", "(g * (1 - self.data**2),)", ["output, not its input"]),
-    ("07", "(g * out * (1 - out),)", "(g * out,)", ["output, not its input"]),
+    ("07", "(g * out * (1 - out),)", "(g * out,)", ["compare sigmoid's slope"]),
+    ("07", "(g * out * (1 - out),)", "(g * self.data * (1 - self.data),)", ["not its input"]),
+    ("07", "(g * (1 - out**2),)", "(g * (1 - out) ** 2,)", ["compare tanh's slope"]),
     ("07", "lambda g: (g * (x > 0),))", "lambda g: (g * x,))", ["0 elsewhere"]),
     (
         "07",

@@ -37,8 +37,15 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
 
 
 def _grad_hint(
-    program: _Program, k: int, got: Any, want: np.ndarray, grads: list, sent: dict
+    program: _Program,
+    k: int,
+    got: Any,
+    want: np.ndarray,
+    grads: list,
+    sent: dict,
+    value: Any = None,
 ) -> str:
+    """What the wrong gradient ``got`` of node ``k`` (``value``: its value) says."""
     head = f"the gradient of {program.names[k]} is off"
     parameter = program.step_of[k] is None and k >= len(program.inputs)
     if got is None and parameter:
@@ -70,7 +77,7 @@ def _grad_hint(
                 "the vjp receives"
             )
         else:
-            hint_text = _local_hint(step[0], role, got, want, upstream, ratio)
+            hint_text = _local_hint(step[0], role, got, want, upstream, ratio, value)
         return f"the gradient of {program.label(k)} in {program.names[c]} is off: {hint_text}"
     kinds = {(program.step_of[c][0], _role(program, program.step_of[c], k)) for c, _ in users}
     if len(kinds) == 1:  # every path goes through the same rule (x / y for each y, say)
@@ -162,9 +169,25 @@ def _role(program: _Program, step: tuple, k: int) -> str:
     return "only"
 
 
+def _slope_of_input(name: str, got: np.ndarray, upstream: Any, x: Any) -> bool:
+    """True when ``got`` is tanh's or sigmoid's slope written with the output's formula but
+    evaluated at the input ``x``: 1 - x² or x (1 - x), times the upstream gradient."""
+    if x is None or upstream is None or np.shape(upstream) != np.shape(got):
+        return False
+    slope = 1 - x * x if name == "tanh" else x * (1 - x)
+    return np.shape(slope) == np.shape(got) and close(got, upstream * slope)
+
+
 def _local_hint(
-    name: str, role: str, got: np.ndarray, want: np.ndarray, upstream: Any, ratio: float | None
+    name: str,
+    role: str,
+    got: np.ndarray,
+    want: np.ndarray,
+    upstream: Any,
+    ratio: float | None,
+    x: Any = None,
 ) -> str:
+    """What a wrong gradient says about the rule of op ``name`` (``x``: the input, if known)."""
     unchanged = upstream is not None and upstream.shape == got.shape and close(got, upstream)
     if name == "mul" and unchanged:
         return "it reached it unchanged; the local gradient of a product is missing"
@@ -191,8 +214,10 @@ def _local_hint(
         return f"it is {ratio:g} times the right one; each entry of a mean counts 1/n"
     if name in ("sum", "mean"):
         return "the upstream gradient must be copied back along the axis that was reduced"
+    if name in ("tanh", "sigmoid") and _slope_of_input(name, got, upstream, x):
+        return f"{name}'s slope is written with its output, not its input"
     if name in ("tanh", "sigmoid"):
-        return f"{name}'s slope is best written with its output, not its input"
+        return f"compare {name}'s slope with the derivative notebook 07 derived"
     if name == "exp":
         return "e^x is its own derivative"
     if name == "log":
