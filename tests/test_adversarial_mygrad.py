@@ -223,6 +223,20 @@ MISTAKES = {
         [("logits.data.max(axis=1, keepdims=True)", "logits.data.mean(axis=1, keepdims=True)")],
         ["largest logit"],
     ),
+    "cross_entropy's vjp changes the softmax it kept": (
+        "08",
+        [(
+            "    return node(loss, (logits,), lambda g: (g * (np.exp(log_a) - y) / n,))",
+            "    a = np.exp(log_a)\n\n    def vjp(g):\n        a[...] -= y\n        return (g * a / n,)\n\n"
+            "    return node(loss, (logits,), vjp)",
+        )],
+        ["second backward()", "vjp of cross_entropy changed"],
+    ),
+    "cross_entropy takes every example's log-probability at every label": (
+        "08",
+        [("    loss = -(log_a * y).sum() / n", "    loss = -log_a[:, labels].mean()")],
+        ["its own label"],
+    ),
     # 09: Linear
     "a bias that does not require grad": (
         "09",

@@ -27,6 +27,11 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
         )
     if name == "cross_entropy" and close(got, want * len(program.step_of[k][2])):
         return f"{head}: it is the sum over the batch; the loss is the mean"
+    if name == "cross_entropy":
+        return (
+            f"{head}: each example contributes -log of its softmax probability at its own "
+            "label, and the loss is their mean"
+        )
     if name in ("MLP", "Linear") and np.all(got >= 0) and np.any(want < 0):
         return f"{head}: it is never negative; the last layer's output (the logits) has no ReLU"
     if name == "mean" and (ratio := _ratio(got, want)) is not None:

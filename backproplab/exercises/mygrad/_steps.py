@@ -402,6 +402,31 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
     gap = np.array([[0.0, 800.0, -800.0], [1000.0, 0.0, -5.0], [-1000.0, -990.0, -1000.0]])
     steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0, 1]), {})]
     _compare(exercise, engine, _Program([gap], steps + [("mul", 2, 2.5, {})]), False)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    labels = rng.integers(0, 5, size=4)
+    program = _Program([x, w], [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})])
+    _vjp_runs_twice(exercise, engine, program, "cross_entropy")
+
+
+def _vjp_runs_twice(exercise: str, engine: ModuleType, program: _Program, name: str) -> None:
+    """backward() twice on one graph doubles the leaves' gradients (step 04 checked backward
+    itself), unless the vjp of ``name`` changed, in its first run, an array it kept from the
+    forward pass."""
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward twice")
+    grads = _arrays(exercise, result[1], "a gradient")
+    want = _reference(program, [])[1]
+    for k, w in enumerate(want):
+        got = grads[k] if k < len(grads) else None
+        if program.step_of[k] is None and not _same(got, 2 * w):
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"after a second backward() on the same graph, the gradient of "
+                    f"{program.label(k)} is not twice that of one pass: the vjp of {name} "
+                    "changed an array it kept from the forward pass; a vjp may run again, so "
+                    "it must leave them as they are",
+                )
+            )
 
 
 def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
