@@ -255,6 +255,29 @@ MISTAKES = {
         [("        self.t += 1\n", ""), (ADAM_UPDATE, ADAM_UPDATE + "        self.t += 1\n")],
         ["t must be 1 on the first step"],
     ),
+    "t counted once per parameter": (
+        "12",
+        [
+            ("        self.t += 1\n", ""),
+            ("                continue\n            m[...]", "                continue\n            self.t += 1\n            m[...]"),
+        ],
+        ["not once per parameter"],
+    ),
+    "eps added to the step, not to the denominator": (
+        "12",
+        [(ADAM_UPDATE, "            p.data -= self.lr * m_hat / np.sqrt(v_hat) + self.eps\n")],
+        ["not to the step"],
+    ),
+    "the step divided by v_hat, not its square root": (
+        "12",
+        [("(np.sqrt(v_hat) + self.eps)", "(v_hat + self.eps)")],
+        ["square root of v_hat"],
+    ),
+    "the own op's vjp ignores the upstream gradient": (
+        "12",
+        [("(g / (1 + np.exp(-x)),)", "(1 / (1 + np.exp(-x)),)")],
+        ["local gradient alone"],
+    ),
     "t one step ahead": (
         "12",
         [(ADAM_HATS, ADAM_HATS.replace("**self.t", "** (self.t + 1)"))],
