@@ -243,6 +243,14 @@ MISTAKES = {
         [("self.bias = Tensor(np.zeros(n_out), requires_grad=True)", "self.bias = Tensor(np.zeros(n_out))")],
         ["require gradients"],
     ),
+    "the MLP's ReLU before each layer, not after": (
+        "09",
+        [(
+            "        for layer in self.layers[:-1]:\n            x = layer(x).relu()\n        return self.layers[-1](x)",
+            "        for layer in self.layers:\n            x = layer(x.relu())\n        return x",
+        )],
+        ["a ReLU after each layer but the last"],
+    ),
     # 11: Residual
     "the skip cut out of the graph": (
         "11",

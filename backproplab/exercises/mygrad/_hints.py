@@ -38,6 +38,10 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
         return f"{head}: it is {ratio:g} times the right one; a mean divides by the count"
     if name == "Residual":
         return f"{head}: a residual block adds x to relu of the layer's output, H(x) = x + F(x)"
+    if name == "MLP":
+        return f"{head}: the layers run in order, with a ReLU after each layer but the last"
+    if name == "Linear":
+        return f"{head}: a layer computes Z = X Wᵀ + b, with W of shape (n_out, n_in)"
     return f"{head}: check the forward of {name}"
 
 
