@@ -119,12 +119,12 @@ MISTAKES = {
     ),
     "the divisor's gradient misses the dividend": (
         "04",
-        [("-g * out / other.data)", "-g / other.data**2)")],
+        [("-g * out / y)", "-g / y**2)")],
         ["with respect to y"],
     ),
     "the vjp of / ignores the upstream gradient for the dividend": (
         "04",
-        [("lambda g: (g / other.data, ", "lambda g: (1 / other.data, ")],
+        [("lambda g: (g / y, ", "lambda g: (1 / y, ")],
         ["x0 in x0 / x1", "upstream gradient"],
     ),
     "backward calls each vjp with ones, not the node's gradient": (
@@ -283,7 +283,7 @@ MISTAKES = {
     ),
     "the own op's vjp ignores the upstream gradient": (
         "12",
-        [("(g / (1 + np.exp(-x)),)", "(1 / (1 + np.exp(-x)),)")],
+        [("(g * (1 - np.exp(-out)),)", "((1 - np.exp(-out)),)")],
         ["local gradient alone"],
     ),
     "t one step ahead": (

@@ -6,9 +6,10 @@ broadcasting where the step has it), runs them on the learner's engine through `
 (values, gradients, toposort's order, as arrays) and replays them on the package's engine; the
 first node whose value or gradient differs is named, with a hint about the mistake. Step 04
 also runs a chain deeper than Python's recursion limit, backward from a given grad, and
-backward twice on one graph (leaves add up, intermediate nodes start fresh). The
-optimizers are checked through ``mygrad.fit`` against their update rules written out here in
-numpy, and the learner's own op of notebook 12 against central differences of its own forward.
+backward twice on one graph (leaves add up, intermediate nodes start fresh); each op's vjp is
+first checked on its own. The optimizers are checked through ``mygrad.fit`` against their
+update rules written out here in numpy, and the learner's own op of notebook 12 against central
+differences of its own forward.
 
 The learner's engine gets data only (lists, arrays, numbers, strings), so the same check runs in
 the notebook and in the grader. A piece that is still a stub raises NotImplementedError with a
@@ -17,7 +18,8 @@ pointer ("see notebook 04, "Your engine", part 1"): the check says which part to
 The parts, one idea a module: ``_calls`` (calling the learner's engine), ``_programs``
 (programs as data and the package's run of them), ``_hints`` (what a wrong number says),
 ``_compare`` (the learner's run against the package's), ``_optimizers`` (SGD and Adam against
-their update rules) and ``_steps`` (the check of each step).
+their update rules), ``_backward`` (step 04: each vjp alone, then backward on graphs) and
+``_steps`` (the check of each other step).
 """
 
 from __future__ import annotations
