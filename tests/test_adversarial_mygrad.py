@@ -132,6 +132,14 @@ MISTAKES = {
         [("t.vjp(t.grad)", "t.vjp(np.ones_like(t.grad))")],
         ["every op's vjp is right", "node's own gradient"],
     ),
+    "backward hands a number (x + 2.5) a gradient, before notebook 05's sum_to_shape": (
+        "04",
+        [
+            (SUM_FRONT, '    raise NotImplementedError("sum_to_shape: see notebook 05, \\"Your engine\\", part 2")'),
+            ("                if x.requires_grad:\n", "                if True:\n"),
+        ],
+        ["a piece of notebook 05", "inputs that require one"],
+    ),
     # 05: sum_to_shape, @, mean
     "sum_to_shape removes only one leading axis": (
         "05",

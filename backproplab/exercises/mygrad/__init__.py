@@ -24,6 +24,7 @@ their update rules), ``_backward`` (step 04: each vjp alone, then backward on gr
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 
 from .. import Feedback, correct, hint
@@ -65,12 +66,32 @@ def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feed
     try:
         _CHECKS[step](exercise, engine, own_op)
     except _Stop as stop:
+        later = _LATER.search(stop.feedback.message)
+        if later and later.group(1) > step:  # a piece of a notebook the learner has not read
+            return hint(exercise, _called_too_early(later.group(1), later.group(2)))
         if stop.feedback.status == "not done":  # a stub: send the learner to the earliest one
             return _earliest_not_done(exercise, step, engine) or stop.feedback
         return stop.feedback
     if step == "10":
         return correct(exercise, "your Linear layers start at He's scale.")
     return correct(exercise, "your engine agrees with the package on every value and gradient.")
+
+
+_LATER = re.compile(r"in notebook (\d+) first \(`([^`]*)`")
+
+
+def _called_too_early(notebook: str, piece: str) -> str:
+    """What it means that this step's run reached ``piece``, a stub of a later ``notebook``."""
+    message = (
+        f"your engine called `{piece}`, a piece of notebook {notebook}; this step does not need it"
+    )
+    if piece == "sum_to_shape":  # backward handed a number (x + 2.5) a gradient
+        message += (
+            ": backward met a gradient whose shape differs from its input's. Here only numbers, "
+            "like the 2.5 of x + 2.5, are broadcast, and they need no gradient: does backward "
+            "hand gradients only to the inputs that require one?"
+        )
+    return message
 
 
 def _earliest_not_done(exercise: str, step: str, engine: ModuleType) -> Feedback | None:
