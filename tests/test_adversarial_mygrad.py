@@ -140,6 +140,14 @@ MISTAKES = {
         ],
         ["a piece of notebook 05", "inputs that require one"],
     ),
+    "toposort outputs first, and backward calls a vjp with None": (
+        "04",
+        [
+            ("key=lambda t: t.seq)  # made later", "key=lambda t: -t.seq)  # made later"),
+            ("            if t.vjp is None or t.grad is None:", "            if t.vjp is None:"),
+        ],
+        ["got None as its upstream gradient", "every node that uses it"],
+    ),
     # 05: sum_to_shape, @, mean
     "sum_to_shape removes only one leading axis": (
         "05",

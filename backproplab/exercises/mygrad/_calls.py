@@ -61,6 +61,11 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
     except Exception as error:  # the learner's code crashed: say how and where, in one line
         line = str(error).splitlines()[0] if str(error) else ""
         where = _where(error, fn)
+        if isinstance(error, TypeError) and "'NoneType'" in line and "the vjp" in where:
+            line += (
+                "; the vjp got None as its upstream gradient: backward called it before the "
+                "node had a gradient (visit a node only after every node that uses it)"
+            )
         raise _Stop(
             hint(exercise, f"your engine raised {type(error).__name__}{where}: {line}")
         ) from None
