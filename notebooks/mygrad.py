@@ -63,7 +63,8 @@ class Tensor:
 
     # -------------------------------------------------------- notebook 04: backward; - / **
     def backward(self, grad=None):
-        """Fill ``.grad`` of every tensor this one depends on (the seed ``grad`` defaults to 1)."""
+        """Fill ``.grad`` of every tensor this one depends on, starting from ``grad`` (by default
+        ones of this tensor's shape)."""
         ### BEGIN SOLUTION see notebook 04, "Your engine", part 1
         order = toposort(self)
         for t in order:
@@ -88,14 +89,16 @@ class Tensor:
     def __truediv__(self, other):
         other = as_tensor(other)
         ### BEGIN SOLUTION see notebook 04, "Your engine", part 2
-        out = self.data / other.data
-        return node(out, (self, other), lambda g: (g / other.data, -g * out / other.data))
+        x, y = self.data, other.data
+        out = x / y
+        return node(out, (self, other), lambda g: (g / y, -g * out / y))
         ### END SOLUTION
 
     def __pow__(self, p):
         """``x ** p`` for a number p."""
         ### BEGIN SOLUTION see notebook 04, "Your engine", part 2
-        return node(self.data**p, (self,), lambda g: (g * p * self.data ** (p - 1),))
+        x = self.data
+        return node(x**p, (self,), lambda g: (g * p * x ** (p - 1),))
         ### END SOLUTION
 
     def __rpow__(self, base):
@@ -152,18 +155,21 @@ class Tensor:
 
     # ---------------------------------------------------------- notebook 07: activations
     def relu(self):
+        """max(x, 0) for each element."""
         ### BEGIN SOLUTION see notebook 07, "Your engine"
         x = self.data
         return node(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),))
         ### END SOLUTION
 
     def tanh(self):
+        """Hyperbolic tangent of each element."""
         ### BEGIN SOLUTION see notebook 07, "Your engine"
         out = np.tanh(self.data)
         return node(out, (self,), lambda g: (g * (1 - out**2),))
         ### END SOLUTION
 
     def sigmoid(self):
+        """1 / (1 + e^-x) for each element, computed without overflow."""
         ### BEGIN SOLUTION see notebook 07, "Your engine"
         e = np.exp(-np.abs(self.data))  # <= 1: no overflow for any x
         out = np.where(self.data >= 0, 1, e) / (1 + e)
@@ -171,12 +177,14 @@ class Tensor:
         ### END SOLUTION
 
     def exp(self):
+        """e to the power of each element."""
         ### BEGIN SOLUTION see notebook 07, "Your engine"
         out = np.exp(self.data)
         return node(out, (self,), lambda g: (g * out,))
         ### END SOLUTION
 
     def log(self):
+        """Natural logarithm of each element."""
         ### BEGIN SOLUTION see notebook 07, "Your engine"
         x = self.data
         return node(np.log(x), (self,), lambda g: (g / x,))
@@ -186,9 +194,8 @@ class Tensor:
     def softplus(self):
         """log(1 + e^x), computed without overflow."""
         ### BEGIN SOLUTION see notebook 12, "Your engine", part 2
-        x = self.data
-        out = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
-        return node(out, (self,), lambda g: (g / (1 + np.exp(-x)),))
+        out = np.logaddexp(0.0, self.data)  # log(e^0 + e^x), which numpy keeps finite
+        return node(out, (self,), lambda g: (g * (1 - np.exp(-out)),))
         ### END SOLUTION
 
 
@@ -298,12 +305,14 @@ class SGD:
         self.velocity = [np.zeros_like(p.data) for p in self.params]
 
     def zero_grad(self):
+        """Forget every parameter's gradient, before the next backward()."""
         ### BEGIN SOLUTION see notebook 09, "Your engine", part 2
         for p in self.params:
             p.grad = None
         ### END SOLUTION
 
     def step(self):
+        """One update of every parameter that has a gradient."""
         ### BEGIN SOLUTION see notebook 09, "Your engine", part 2
         for p, v in zip(self.params, self.velocity):
             if p.grad is not None:
@@ -342,6 +351,7 @@ class Adam:
     zero_grad = SGD.zero_grad  # the same as SGD's: every gradient back to None
 
     def step(self):
+        """One update of every parameter that has a gradient."""
         ### BEGIN SOLUTION see notebook 12, "Your engine", part 1
         beta1, beta2 = self.betas
         self.t += 1

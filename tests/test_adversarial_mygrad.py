@@ -55,6 +55,25 @@ ADAM_UPDATE = "            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.ep
 
 # (step, [(old, new), ...], words the hint must contain)
 MISTAKES = {
+    # 03: Tensor, + and *
+    "the vjp of + returns one array, not a pair": (
+        "03",
+        [("(self, other), lambda g: (g, g))", "(self, other), lambda g: g)")],
+        ["one array, not a tuple"],
+    ),
+    "data kept as integers": (
+        "03",
+        [("np.asarray(data, dtype=np.float64)", "np.asarray(data)")],
+        ["float64), not an array of int"],
+    ),
+    "+ changes its left input in place": (
+        "03",
+        [(
+            "        return node(self.data + other.data, (self, other)",
+            "        self.data += other.data\n        return node(self.data, (self, other)",
+        )],
+        ["changed after it was made", "in place"],
+    ),
     # 04: toposort and backward
     "intermediate gradients kept from an earlier pass": (
         "04",
@@ -100,8 +119,34 @@ MISTAKES = {
     ),
     "the divisor's gradient misses the dividend": (
         "04",
-        [("-g * out / other.data)", "-g / other.data**2)")],
+        [("-g * out / y)", "-g / y**2)")],
         ["with respect to y"],
+    ),
+    "the vjp of / ignores the upstream gradient for the dividend": (
+        "04",
+        [("lambda g: (g / y, ", "lambda g: (1 / y, ")],
+        ["x0 in x0 / x1", "upstream gradient"],
+    ),
+    "backward calls each vjp with ones, not the node's gradient": (
+        "04",
+        [("t.vjp(t.grad)", "t.vjp(np.ones_like(t.grad))")],
+        ["every op's vjp is right", "node's own gradient"],
+    ),
+    "backward hands a number (x + 2.5) a gradient, before notebook 05's sum_to_shape": (
+        "04",
+        [
+            (SUM_FRONT, '    raise NotImplementedError("sum_to_shape: see notebook 05, \\"Your engine\\", part 2")'),
+            ("                if x.requires_grad:\n", "                if True:\n"),
+        ],
+        ["a piece of notebook 05", "inputs that require one"],
+    ),
+    "toposort outputs first, and backward calls a vjp with None": (
+        "04",
+        [
+            ("key=lambda t: t.seq)  # made later", "key=lambda t: -t.seq)  # made later"),
+            ("            if t.vjp is None or t.grad is None:", "            if t.vjp is None:"),
+        ],
+        ["got None as its upstream gradient", "every node that uses it"],
     ),
     # 05: sum_to_shape, @, mean
     "sum_to_shape removes only one leading axis": (
@@ -117,6 +162,21 @@ MISTAKES = {
             ("    return g.sum(axis=ones, keepdims=True)", "    return g.sum(axis=ones, keepdims=True).reshape(shape)"),
         ],
         ["raised ValueError in sum_to_shape"],
+    ),
+    "sum's vjp hands back the upstream gradient without copying it out": (
+        "05",
+        [("            return (np.broadcast_to(g, x.shape),)", "            return (g,)")],
+        ["the vjp of sum", "every entry that was reduced"],
+    ),
+    "sum_to_shape drops the axes of length 1": (
+        "05",
+        [("    return g.sum(axis=ones, keepdims=True)", "    return g.sum(axis=ones)")],
+        ["axis of length 1 went missing"],
+    ),
+    "mean over an axis divides by every entry": (
+        "05",
+        [("n = self.data.size if axis is None else self.data.shape[axis]", "n = self.data.size")],
+        ["mean(axis=0)", "divides by the count"],
     ),
     "the factors of @ swapped in its vjp": (
         "05",
@@ -139,6 +199,14 @@ MISTAKES = {
         ["divides by the count"],
     ),
     # 07: activations
+    "relu zeroes its input in place": (
+        "07",
+        [(
+            "        return node(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),))",
+            "        mask = x > 0\n        x *= mask\n        return node(x, (self,), lambda g: (g * mask,))",
+        )],
+        ["changed after it was made", "in place"],
+    ),
     "relu's gradient 1 at 0": ("07", [("(g * (x > 0),))", "(g * (x >= 0),))")], ["0 elsewhere"]),
     "sigmoid overflows for large negative inputs": (
         "07",
@@ -171,11 +239,33 @@ MISTAKES = {
         [("logits.data.max(axis=1, keepdims=True)", "logits.data.mean(axis=1, keepdims=True)")],
         ["largest logit"],
     ),
+    "cross_entropy's vjp changes the softmax it kept": (
+        "08",
+        [(
+            "    return node(loss, (logits,), lambda g: (g * (np.exp(log_a) - y) / n,))",
+            "    a = np.exp(log_a)\n\n    def vjp(g):\n        a[...] -= y\n        return (g * a / n,)\n\n"
+            "    return node(loss, (logits,), vjp)",
+        )],
+        ["second backward()", "vjp of cross_entropy changed"],
+    ),
+    "cross_entropy takes every example's log-probability at every label": (
+        "08",
+        [("    loss = -(log_a * y).sum() / n", "    loss = -log_a[:, labels].mean()")],
+        ["its own label"],
+    ),
     # 09: Linear
     "a bias that does not require grad": (
         "09",
         [("self.bias = Tensor(np.zeros(n_out), requires_grad=True)", "self.bias = Tensor(np.zeros(n_out))")],
         ["require gradients"],
+    ),
+    "the MLP's ReLU before each layer, not after": (
+        "09",
+        [(
+            "        for layer in self.layers[:-1]:\n            x = layer(x).relu()\n        return self.layers[-1](x)",
+            "        for layer in self.layers:\n            x = layer(x.relu())\n        return x",
+        )],
+        ["a ReLU after each layer but the last"],
     ),
     # 11: Residual
     "the skip cut out of the graph": (
@@ -188,6 +278,29 @@ MISTAKES = {
         "12",
         [("        self.t += 1\n", ""), (ADAM_UPDATE, ADAM_UPDATE + "        self.t += 1\n")],
         ["t must be 1 on the first step"],
+    ),
+    "t counted once per parameter": (
+        "12",
+        [
+            ("        self.t += 1\n", ""),
+            ("                continue\n            m[...]", "                continue\n            self.t += 1\n            m[...]"),
+        ],
+        ["not once per parameter"],
+    ),
+    "eps added to the step, not to the denominator": (
+        "12",
+        [(ADAM_UPDATE, "            p.data -= self.lr * m_hat / np.sqrt(v_hat) + self.eps\n")],
+        ["not to the step"],
+    ),
+    "the step divided by v_hat, not its square root": (
+        "12",
+        [("(np.sqrt(v_hat) + self.eps)", "(v_hat + self.eps)")],
+        ["square root of v_hat"],
+    ),
+    "the own op's vjp ignores the upstream gradient": (
+        "12",
+        [("(g * (1 - np.exp(-out)),)", "((1 - np.exp(-out)),)")],
+        ["local gradient alone"],
     ),
     "t one step ahead": (
         "12",

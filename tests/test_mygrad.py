@@ -224,13 +224,8 @@ MISTAKES = [
         ["in place"],
     ),
     ("04", "lambda g: (g, -g))", "lambda g: (g, g))", ["wrong sign"]),
-    (
-        "04",
-        "(g / other.data, -g * out / other.data)",
-        "(g / other.data, g * out / other.data)",
-        ["wrong sign"],
-    ),
-    ("04", "(g * p * self.data ** (p - 1),)", "(g * p * self.data**p,)", ["power rule"]),
+    ("04", "(g / y, -g * out / y)", "(g / y, g * out / y)", ["wrong sign"]),
+    ("04", "(g * p * x ** (p - 1),)", "(g * p * x**p,)", ["power rule"]),
     ("04", "(g * out * np.log(base),)", "(g * out,)", ["log(a)"]),
     (
         "04",
@@ -258,7 +253,9 @@ MISTAKES = [
     ),
     # 07: activations
     ("07", "(g * (1 - out**2),)", "(g * (1 - self.data**2),)", ["output, not its input"]),
-    ("07", "(g * out * (1 - out),)", "(g * out,)", ["output, not its input"]),
+    ("07", "(g * out * (1 - out),)", "(g * out,)", ["compare sigmoid's slope"]),
+    ("07", "(g * out * (1 - out),)", "(g * self.data * (1 - self.data),)", ["not its input"]),
+    ("07", "(g * (1 - out**2),)", "(g * (1 - out) ** 2,)", ["compare tanh's slope"]),
     ("07", "lambda g: (g * (x > 0),))", "lambda g: (g * x,))", ["0 elsewhere"]),
     (
         "07",
@@ -333,7 +330,7 @@ MISTAKES = [
     ("12", "(np.sqrt(v_hat) + self.eps)", "np.sqrt(v_hat + self.eps)", ["outside the square root"]),
     ("12", "        self.t += 1\n", "        self.t = 1\n", ["count the steps"]),
     ("12", "(1 - beta2) * p.grad**2", "(1 - beta2) * p.grad", ["squares"]),
-    ("12", "(g / (1 + np.exp(-x)),)", "(g / (1 + np.exp(x)),)", ["central differences"]),
+    ("12", "(g * (1 - np.exp(-out)),)", "(g * (1 - np.exp(out)),)", ["central differences"]),
 ]
 
 

@@ -6,9 +6,10 @@ broadcasting where the step has it), runs them on the learner's engine through `
 (values, gradients, toposort's order, as arrays) and replays them on the package's engine; the
 first node whose value or gradient differs is named, with a hint about the mistake. Step 04
 also runs a chain deeper than Python's recursion limit, backward from a given grad, and
-backward twice on one graph (leaves add up, intermediate nodes start fresh). The
-optimizers are checked through ``mygrad.fit`` against their update rules written out here in
-numpy, and the learner's own op of notebook 12 against central differences of its own forward.
+backward twice on one graph (leaves add up, intermediate nodes start fresh); each op's vjp is
+first checked on its own. The optimizers are checked through ``mygrad.fit`` against their
+update rules written out here in numpy, and the learner's own op of notebook 12 against central
+differences of its own forward.
 
 The learner's engine gets data only (lists, arrays, numbers, strings), so the same check runs in
 the notebook and in the grader. A piece that is still a stub raises NotImplementedError with a
@@ -17,11 +18,13 @@ pointer ("see notebook 04, "Your engine", part 1"): the check says which part to
 The parts, one idea a module: ``_calls`` (calling the learner's engine), ``_programs``
 (programs as data and the package's run of them), ``_hints`` (what a wrong number says),
 ``_compare`` (the learner's run against the package's), ``_optimizers`` (SGD and Adam against
-their update rules) and ``_steps`` (the check of each step).
+their update rules), ``_backward`` (step 04: each vjp alone, then backward on graphs) and
+``_steps`` (the check of each other step).
 """
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 
 from .. import Feedback, correct, hint
@@ -63,12 +66,32 @@ def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feed
     try:
         _CHECKS[step](exercise, engine, own_op)
     except _Stop as stop:
+        later = _LATER.search(stop.feedback.message)
+        if later and later.group(1) > step:  # a piece of a notebook the learner has not read
+            return hint(exercise, _called_too_early(later.group(1), later.group(2)))
         if stop.feedback.status == "not done":  # a stub: send the learner to the earliest one
             return _earliest_not_done(exercise, step, engine) or stop.feedback
         return stop.feedback
     if step == "10":
         return correct(exercise, "your Linear layers start at He's scale.")
     return correct(exercise, "your engine agrees with the package on every value and gradient.")
+
+
+_LATER = re.compile(r"in notebook (\d+) first \(`([^`]*)`")
+
+
+def _called_too_early(notebook: str, piece: str) -> str:
+    """What it means that this step's run reached ``piece``, a stub of a later ``notebook``."""
+    message = (
+        f"your engine called `{piece}`, a piece of notebook {notebook}; this step does not need it"
+    )
+    if piece == "sum_to_shape":  # backward handed a number (x + 2.5) a gradient
+        message += (
+            ": backward met a gradient whose shape differs from its input's. Here only numbers, "
+            "like the 2.5 of x + 2.5, are broadcast, and they need no gradient: does backward "
+            "hand gradients only to the inputs that require one?"
+        )
+    return message
 
 
 def _earliest_not_done(exercise: str, step: str, engine: ModuleType) -> Feedback | None:

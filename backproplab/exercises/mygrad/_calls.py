@@ -7,6 +7,7 @@ classes or functions is found out before anything runs.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -43,9 +44,11 @@ def _package_names(engine: ModuleType) -> list[str]:
 
 
 def _call(exercise: str, fn: Callable, *args: Any) -> Any:
-    """The learner's ``fn(*args)``; a stub or a crash stops the check with a one-line Feedback."""
+    """The learner's ``fn(*args)`` on copies of ``args`` (an engine that changes its inputs in
+    place must not change the check's own arrays); a stub or a crash stops the check with a
+    one-line Feedback."""
     try:
-        return fn(*args)
+        return fn(*copy.deepcopy(args))
     except NotImplementedError as error:
         found = _POINTER.search(str(error))
         if found is None:
@@ -58,6 +61,11 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
     except Exception as error:  # the learner's code crashed: say how and where, in one line
         line = str(error).splitlines()[0] if str(error) else ""
         where = _where(error, fn)
+        if isinstance(error, TypeError) and "'NoneType'" in line and "the vjp" in where:
+            line += (
+                "; the vjp got None as its upstream gradient: backward called it before the "
+                "node had a gradient (visit a node only after every node that uses it)"
+            )
         raise _Stop(
             hint(exercise, f"your engine raised {type(error).__name__}{where}: {line}")
         ) from None

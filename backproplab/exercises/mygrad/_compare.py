@@ -49,7 +49,7 @@ def _compare(exercise: str, engine: ModuleType, program: _Program, check_order: 
         else:
             got_ok = got.shape == want.shape and close(got, want, rtol=1e-6, atol=1e-9)
         if not got_ok:
-            raise _Stop(hint(exercise, _grad_hint(program, k, got, want, grads, sent)))
+            raise _Stop(hint(exercise, _grad_hint(program, k, got, want, grads, sent, values[k])))
 
 
 def _check_order(exercise: str, program: _Program, order: Any) -> None:

@@ -15,7 +15,10 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
     name = (program.step_of[k] or ("input",))[0]
     head = f"the value of {program.names[k]} is off"
     if name == "input":
-        return f"the data of {program.names[k]} differs from what it was made from"
+        return (
+            f"the data of {program.names[k]} changed after it was made: an op changed its input "
+            "in place; an op leaves its inputs as they are and makes a new array for its output"
+        )
     if name == "cross_entropy" and not np.all(np.isfinite(got)):
         return (
             f"{head}: it is {got.item() if got.size == 1 else 'not finite'} for large logits; "
@@ -24,18 +27,34 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
         )
     if name == "cross_entropy" and close(got, want * len(program.step_of[k][2])):
         return f"{head}: it is the sum over the batch; the loss is the mean"
+    if name == "cross_entropy":
+        return (
+            f"{head}: each example contributes -log of its softmax probability at its own "
+            "label, and the loss is their mean"
+        )
     if name in ("MLP", "Linear") and np.all(got >= 0) and np.any(want < 0):
         return f"{head}: it is never negative; the last layer's output (the logits) has no ReLU"
     if name == "mean" and (ratio := _ratio(got, want)) is not None:
         return f"{head}: it is {ratio:g} times the right one; a mean divides by the count"
     if name == "Residual":
         return f"{head}: a residual block adds x to relu of the layer's output, H(x) = x + F(x)"
+    if name == "MLP":
+        return f"{head}: the layers run in order, with a ReLU after each layer but the last"
+    if name == "Linear":
+        return f"{head}: a layer computes Z = X Wᵀ + b, with W of shape (n_out, n_in)"
     return f"{head}: check the forward of {name}"
 
 
 def _grad_hint(
-    program: _Program, k: int, got: Any, want: np.ndarray, grads: list, sent: dict
+    program: _Program,
+    k: int,
+    got: Any,
+    want: np.ndarray,
+    grads: list,
+    sent: dict,
+    value: Any = None,
 ) -> str:
+    """What the wrong gradient ``got`` of node ``k`` (``value``: its value) says."""
     head = f"the gradient of {program.names[k]} is off"
     parameter = program.step_of[k] is None and k >= len(program.inputs)
     if got is None and parameter:
@@ -67,7 +86,7 @@ def _grad_hint(
                 "the vjp receives"
             )
         else:
-            hint_text = _local_hint(step[0], role, got, want, upstream, ratio)
+            hint_text = _local_hint(step[0], role, got, want, upstream, ratio, value)
         return f"the gradient of {program.label(k)} in {program.names[c]} is off: {hint_text}"
     kinds = {(program.step_of[c][0], _role(program, program.step_of[c], k)) for c, _ in users}
     if len(kinds) == 1:  # every path goes through the same rule (x / y for each y, say)
@@ -106,6 +125,19 @@ def _shape_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray, us
             f"it has shape {got.shape}, but {label} has shape {want.shape}; the gradient of "
             "each factor of @ has that factor's shape: which factor does each of your vjp's "
             "gradients belong to?"
+        )
+    if got.size < want.size and _sums_to(want, got):  # fewer entries: a reduction not undone
+        reducers = sorted({program.step_of[c][0] for c, _ in users} & {"sum", "mean"})
+        by = f"the vjp of {reducers[0]}" if reducers else "a vjp"
+        return (
+            f"it has shape {got.shape}, but {label} has shape {want.shape}: {by} must copy the "
+            "upstream gradient back to every entry that was reduced"
+        )
+    if got.size == want.size and got.ndim < want.ndim:
+        return (
+            f"it has shape {got.shape}, but {label} has shape {want.shape}: the right entries, "
+            "but an axis of length 1 went missing; a sum over an axis where the shape has a 1 "
+            "must keep that axis"
         )
     return (
         f"it has shape {got.shape}, but {label} has shape {want.shape}; broadcasting "
@@ -146,9 +178,25 @@ def _role(program: _Program, step: tuple, k: int) -> str:
     return "only"
 
 
+def _slope_of_input(name: str, got: np.ndarray, upstream: Any, x: Any) -> bool:
+    """True when ``got`` is tanh's or sigmoid's slope written with the output's formula but
+    evaluated at the input ``x``: 1 - x² or x (1 - x), times the upstream gradient."""
+    if x is None or upstream is None or np.shape(upstream) != np.shape(got):
+        return False
+    slope = 1 - x * x if name == "tanh" else x * (1 - x)
+    return np.shape(slope) == np.shape(got) and close(got, upstream * slope)
+
+
 def _local_hint(
-    name: str, role: str, got: np.ndarray, want: np.ndarray, upstream: Any, ratio: float | None
+    name: str,
+    role: str,
+    got: np.ndarray,
+    want: np.ndarray,
+    upstream: Any,
+    ratio: float | None,
+    x: Any = None,
 ) -> str:
+    """What a wrong gradient says about the rule of op ``name`` (``x``: the input, if known)."""
     unchanged = upstream is not None and upstream.shape == got.shape and close(got, upstream)
     if name == "mul" and unchanged:
         return "it reached it unchanged; the local gradient of a product is missing"
@@ -175,8 +223,10 @@ def _local_hint(
         return f"it is {ratio:g} times the right one; each entry of a mean counts 1/n"
     if name in ("sum", "mean"):
         return "the upstream gradient must be copied back along the axis that was reduced"
+    if name in ("tanh", "sigmoid") and _slope_of_input(name, got, upstream, x):
+        return f"{name}'s slope is written with its output, not its input"
     if name in ("tanh", "sigmoid"):
-        return f"{name}'s slope is best written with its output, not its input"
+        return f"compare {name}'s slope with the derivative notebook 07 derived"
     if name == "exp":
         return "e^x is its own derivative"
     if name == "log":

@@ -46,6 +46,9 @@ _VARIANTS = {
         "1 - beta^t": "no_bias_correction",
         "eps belongs outside the square root, added to sqrt(v_hat)": "eps_inside",
         "t must count the steps (1, 2, 3, ...)": "t_fixed",
+        "t counts the steps, once per step, not once per parameter": "t_per_parameter",
+        "the step divides by the square root of v_hat, not by v_hat": "no_sqrt",
+        "eps belongs in the denominator, added to sqrt(v_hat), not to the step": "eps_added",
         "the first step divides by 1 - beta^0 = 0: t must be 1 on the first step": "t_behind",
         "the first step divides by 1 - beta^2: t must be 1 on the first step": "t_ahead",
         "v averages the squares of the gradients": "v_not_squared",
@@ -76,6 +79,8 @@ def _update_rule(name: str, settings: dict, params: list, rows: list, variant: s
             else:
                 (b1, b2), eps, lr = settings["betas"], settings["eps"], settings["lr"]
                 k = {"t_fixed": 1, "t_behind": t - 1, "t_ahead": t + 1}.get(variant, t)
+                if variant == "t_per_parameter":  # t += 1 inside the loop over parameters
+                    k = (t - 1) * len(ps) + i + 1
                 if variant == "no_memory":
                     m, v = np.zeros_like(p), np.zeros_like(p)
                 m[...] = b1 * m + (1 - b1) * g
@@ -88,7 +93,9 @@ def _update_rule(name: str, settings: dict, params: list, rows: list, variant: s
                 if variant == "corrected_in_place":
                     m[...], v[...] = m_hat, v_hat
                 root = np.sqrt(v_hat + eps) if variant == "eps_inside" else np.sqrt(v_hat) + eps
+                if variant in ("no_sqrt", "eps_added"):
+                    root = v_hat + eps if variant == "no_sqrt" else np.sqrt(v_hat)
                 root = np.maximum(root, 1e-12)  # the "v not squared" variant can make v < 0
-                p -= lr * m_hat / root
+                p -= lr * m_hat / root + (eps if variant == "eps_added" else 0)
         path.append([p.copy() for p in ps])
     return path

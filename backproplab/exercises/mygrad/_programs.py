@@ -26,7 +26,7 @@ class _Program:
         self.inputs, self.steps = inputs, steps
         self.names = [f"x{i}" for i in range(len(inputs))]
         self.step_of: list[tuple | None] = [None] * len(inputs)  # None: an input or parameter
-        for name, *args, _ in steps:
+        for name, *args, settings in steps:
             here = f"v{len(self.names)}"
             if name in ("Linear", "MLP", "Residual"):
                 n = 2 * (len(args[1]) - 1) if name == "MLP" else 2
@@ -36,10 +36,10 @@ class _Program:
                 ]
                 self.step_of += [None] * n
                 here = f"v{len(self.names)}"
-            self.names.append(f"{here} = {self.describe(name, args)}")
+            self.names.append(f"{here} = {self.describe(name, args, settings)}")
             self.step_of.append((name, *args))
 
-    def describe(self, name: str, args: list) -> str:
+    def describe(self, name: str, args: list, settings: dict) -> str:
         words = [
             f"v{a}"
             if type(a) is int and a >= len(self.inputs)
@@ -54,6 +54,7 @@ class _Program:
             return f"{name}({', '.join(map(str, args[1:]))})({words[0]})"
         if name == "cross_entropy":
             return f"cross_entropy({words[0]}, labels)"
+        words += [f"{key}={value}" for key, value in settings.items()]  # mean(axis=0)
         return f"{words[0]}.{name}({', '.join(words[1:])})"
 
     def label(self, k: int) -> str:

@@ -10,22 +10,27 @@ from typing import Any
 import numpy as np
 
 from .. import close, hint
+from ._backward import _same, _step_04, _vjp_grads, _vjp_runs_twice
 from ._calls import _arrays, _call, _Stop
 from ._compare import _compare, _forward_only
 from ._hints import _local_hint
 from ._optimizers import _check_optimizer
-from ._programs import _SYMBOL, _inputs, _Program, _random_steps, _reference
+from ._programs import _SYMBOL, _inputs, _Program, _random_steps
 
 
 def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(3)
     made = _call(exercise, engine.run, [], [[1, 2, 3]], "forward")[0][0]
     if not isinstance(made, np.ndarray) or made.dtype != np.float64:
+        what = (
+            f"an array of {made.dtype}"
+            if isinstance(made, np.ndarray)
+            else f"a {type(made).__name__}"
+        )
         raise _Stop(
             hint(
                 exercise,
-                "Tensor([1, 2, 3]).data should be a numpy array of floats "
-                f"(float64), not a {type(made).__name__}",
+                f"Tensor([1, 2, 3]).data should be a numpy array of floats (float64), not {what}",
             )
         )
     for name in ("add", "mul"):
@@ -33,18 +38,9 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
         for args in [(0, 1), (0, 2.5), (-1.5, 0)]:  # numbers on either side
             _forward_only(exercise, engine, _Program([x, y], [(name, *args, {})]))
         g = rng.uniform(0.5, 2, size=4)  # an upstream gradient that is not 1
-        grads = _call(exercise, engine.run, [(name, 0, 1, {})], [x, y], "vjp", g)[1]
-        grads = _arrays(exercise, grads, "a gradient")
+        grads = _vjp_grads(exercise, engine, _Program([x, y], [(name, 0, 1, {})]), g)
         want = [g, g] if name == "add" else [g * y, g * x]
         symbol = _SYMBOL[name]
-        if len(grads) != 2:
-            raise _Stop(
-                hint(
-                    exercise,
-                    f"the vjp of x {symbol} y should return two gradients, "
-                    f"one per input; yours returned {len(grads)}",
-                )
-            )
         for who, got, w, other in [("x", grads[0], want[0], y), ("y", grads[1], want[1], x)]:
             if _same(got, w):
                 continue
@@ -82,159 +78,6 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
                     )
                 )
             raise _Stop(hint(exercise, f"{head}: " + _local_hint(name, "", got, w, None, None)))
-
-
-def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(4)
-    ops = ["add", "sub", "mul", "truediv", "pow", "rpow"]
-    fixed = [  # the typical slips, one op at a time, each with fan-out
-        [("mul", 0, 0, {}), ("add", 2, 0, {}), ("mul", 3, 1, {})],
-        [("sub", 0, 1, {}), ("sub", 1, 2, {}), ("mul", 3, 0, {})],
-        [("truediv", 0, 1, {}), ("truediv", 3.0, 1, {}), ("add", 2, 3, {}), ("mul", 4, 0, {})],
-        [("pow", 0, 3.0, {}), ("pow", 2.0, 1, {}), ("mul", 2, 3, {})],
-    ]
-    for steps in fixed:
-        _compare(exercise, engine, _Program(_inputs(rng, [()] * 2), steps), check_order=True)
-    _adds_in_place(exercise, engine, rng)
-    _consumers_first(exercise, engine, rng)
-    for _ in range(6):
-        steps = _random_steps(rng, 3, ops, 7)
-        _compare(exercise, engine, _Program(_inputs(rng, [(3,)] * 3), steps), check_order=True)
-    _deep_chain(exercise, engine, rng)
-    _backward_twice(exercise, engine, rng)
-    _given_seed(exercise, engine, rng)
-
-
-def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
-    """v2 = x0 * x1 feeds the output v5 directly and through v3 and v4. Its gradient is complete
-    only after all three have sent theirs: a backward that visits nodes by their distance from
-    the output (breadth first) passes v2's on too early, and only the inputs' gradients show it
-    (v2's own ends up right)."""
-    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 1, {}), ("mul", 4, 2, {})]
-    program = _Program(_inputs(rng, [(3,)] * 2), steps)
-    result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
-    if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
-        grads = _arrays(exercise, result[1], "a gradient")
-        want = _reference(program, [])[1]
-        fine = [
-            k < len(grads) and grads[k] is not None and grads[k].shape == w.shape
-            and close(grads[k], w)
-            for k, w in enumerate(want)
-        ]  # fmt: skip
-        if all(fine[2:]) and not all(fine[:2]):
-            raise _Stop(
-                hint(
-                    exercise,
-                    "in v5 = v2 * v4 with v4 made from v2, every node's gradient is right but "
-                    "the inputs' are not: v2 passed its gradient on before v3 and v4 had sent "
-                    "theirs. Visit a node only after every node that uses it (toposort's "
-                    "order, from the output back)",
-                )
-            )
-    _compare(exercise, engine, program, check_order=True)
-
-
-def _deep_chain(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
-    """A chain of 2,500 ops: deeper than Python's recursion limit (1,000 by default), which a
-    toposort or backward that calls itself runs into."""
-    steps = [("add", k, 0.001, {}) for k in range(2500)]
-    try:
-        _compare(exercise, engine, _Program(_inputs(rng, [(3,)]), steps), check_order=True)
-    except _Stop as stop:
-        if "RecursionError" not in stop.feedback.message:
-            raise
-        raise _Stop(
-            hint(
-                exercise,
-                "on a chain of 2,500 ops your engine went deeper than Python's recursion "
-                "limit: walk the graph without recursion, keeping the tensors still to visit "
-                "in a list of your own (section 3)",
-            )
-        ) from None
-
-
-def _same(got: np.ndarray | None, want: np.ndarray) -> bool:
-    """``got`` is an array of ``want``'s shape and close to it."""
-    return got is not None and got.shape == want.shape and close(got, want)
-
-
-def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
-    """backward(grad) starts from the gradient it is given (ones only when none is given)."""
-    program = _Program(_inputs(rng, [(3,)] * 2), [("mul", 0, 1, {}), ("add", 2, 0, {})])
-    seed = rng.uniform(0.5, 2, size=3)
-    result = _call(exercise, engine.run, program.steps, program.inputs, "backward", seed)
-    grads = _arrays(exercise, result[1], "a gradient")
-    want, ones = _reference(program, [], seed)[1], _reference(program, [])[1]
-    for k in (0, 1):
-        got = grads[k] if k < len(grads) else None
-        if _same(got, want[k]):
-            continue
-        if _same(got, ones[k]):
-            message = (
-                f"backward(grad) with a grad given: the gradient of x{k} is the one a grad of "
-                "ones gives; backward starts from the grad it is given (ones when none is)"
-            )
-        else:
-            message = f"backward(grad) with a grad given: the gradient of x{k} is off"
-        raise _Stop(hint(exercise, message))
-
-
-def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
-    """backward() twice on one graph, as PyTorch and the package do it: the leaves' gradients
-    add up (2 times one pass; zero_grad is what clears them), the intermediate nodes' gradients
-    start fresh on each pass (1 time)."""
-    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 2, {}), ("mul", 4, 1, {})]
-    program = _Program(_inputs(rng, [(3,)] * 2), steps)
-    _compare(exercise, engine, program, check_order=False)  # one pass is right
-    result = _call(exercise, engine.run, program.steps, program.inputs, "backward twice")
-    grads = _arrays(exercise, result[1], "a gradient")
-    want = _reference(program, [])[1]
-    for k in reversed(range(len(want))):
-        leaf = program.step_of[k] is None
-        right = 2 * want[k] if leaf else want[k]
-        got = grads[k] if k < len(grads) else None
-        if _same(got, right):
-            continue
-        head = f"after a second backward() on the same graph, the gradient of {program.label(k)}"
-        if leaf and _same(got, want[k]):
-            message = (
-                f"{head} is that of one pass: a leaf's gradients add up from one backward() "
-                "to the next (zero_grad is what clears them); only the intermediate nodes "
-                "start fresh"
-            )
-        elif not leaf:
-            message = (
-                f"{head} is off: backward must first clear the gradients that the "
-                "intermediate nodes kept from the earlier pass (the leaves keep theirs)"
-            )
-        else:
-            message = f"{head} should be twice that of one pass: the two passes add up"
-        raise _Stop(hint(exercise, message))
-
-
-def _adds_in_place(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
-    """(x0 * x2) * (x0 + x1): the add node hands one array to both x0 and x1, and the mul node
-    later adds to x0's. A backward that adds in place (``+=``) changes x1's gradient (and the add
-    node's) with it; its symptom: x1's gradient is wrong and equal to x0's."""
-    program = _Program(
-        _inputs(rng, [(3,)] * 3), [("mul", 0, 2, {}), ("add", 0, 1, {}), ("mul", 3, 4, {})]
-    )
-    result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
-    if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
-        grads = _arrays(exercise, result[1], "a gradient")
-        want = _reference(program, [])[1]
-        x0, x1 = (list(grads) + [None, None])[:2]
-        same = x0 is not None and x1 is not None and x0.shape == x1.shape == want[1].shape
-        if same and close(x1, x0) and not close(x1, want[1]):
-            raise _Stop(
-                hint(
-                    exercise,
-                    "the gradient of x1 in (x0 * x2) * (x0 + x1) is off: it changed after it "
-                    "was stored, together with x0's. The + node hands the same array to both "
-                    "inputs, so adding into that array in place changes it under every name",
-                )
-            )
-    _compare(exercise, engine, program, check_order=True)
 
 
 def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
@@ -328,6 +171,10 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
     gap = np.array([[0.0, 800.0, -800.0], [1000.0, 0.0, -5.0], [-1000.0, -990.0, -1000.0]])
     steps = [("mul", 0, 1.0, {}), ("cross_entropy", 1, np.array([0, 0, 1]), {})]
     _compare(exercise, engine, _Program([gap], steps + [("mul", 2, 2.5, {})]), False)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    labels = rng.integers(0, 5, size=4)
+    program = _Program([x, w], [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})])
+    _vjp_runs_twice(exercise, engine, program, "cross_entropy")
 
 
 def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
@@ -467,6 +314,14 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     )
     got = _arrays(exercise, [result[1][0]], "a gradient")[0]
     want = seed.ravel() @ numeric
+    if got is not None and got.shape == x.shape and close(got, numeric.sum(axis=0), rtol=1e-4):
+        raise _Stop(
+            hint(
+                exercise,
+                f"the gradient of {own_op} is its local gradient alone: multiply it by "
+                "the upstream gradient that the vjp receives",
+            )
+        )
     if got is None or got.shape != x.shape or not close(got, want, rtol=1e-4, atol=1e-6):
         raise _Stop(
             hint(

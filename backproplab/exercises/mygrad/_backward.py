@@ -1,0 +1,270 @@
+"""The check of notebook 04's step, the engine itself: each op's vjp on its own, then backward
+on graphs (fan-out, the order of the nodes, a chain deeper than the recursion limit, two passes
+on one graph, a given seed); and the helpers later steps share (a vjp's gradients, two passes
+through a vjp that must leave what it kept unchanged)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .. import close, hint
+from ._calls import _arrays, _call, _Stop
+from ._compare import _compare
+from ._hints import _local_hint
+from ._programs import _inputs, _Program, _random_steps, _reference
+
+
+def _vjp_grads(exercise: str, engine: ModuleType, program: _Program, g: np.ndarray) -> list:
+    """The gradients the vjp of ``program``'s one step returns for the upstream gradient ``g``,
+    one per input of the step (checked: a tuple of that many arrays)."""
+    n = sum(type(a) is int for a in program.steps[0][1:])
+    grads = _call(exercise, engine.run, program.steps, program.inputs, "vjp", g)[1]
+    grads = _arrays(exercise, grads, "a gradient")
+    if len(grads) != n:
+        expr = program.names[-1].split(" = ")[1]
+        one = len(grads) == g.size and all(a is not None and a.ndim == 0 for a in grads)
+        returned = "one array, not a tuple" if one else f"{len(grads)}"
+        many = "two gradients, one per input" if n == 2 else "a tuple of one gradient"
+        raise _Stop(
+            hint(exercise, f"the vjp of {expr} should return {many}; yours returned {returned}")
+        )
+    return grads
+
+
+_ALONE = {  # each op of step 04 on its own, for _vjp_alone: (name in the table, steps)
+    "add": ("add", [("add", 0, 1, {})]),
+    "mul": ("mul", [("mul", 0, 1, {})]),
+    "sub": ("sub", [("sub", 0, 1, {})]),
+    "truediv": ("truediv", [("truediv", 0, 1, {})]),
+    "pow": ("pow", [("pow", 0, 3.0, {})]),
+    "rpow": ("pow", [("pow", 2.0, 0, {})]),
+}
+
+
+def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: str) -> None:
+    """The vjp of one op called directly with an upstream gradient that is not 1: the gradient of
+    each input, before any graph (so that a wrong rule is named by its op and input)."""
+    name, steps = _ALONE[op]
+    n = sum(type(a) is int for a in steps[0][1:])
+    program = _Program(_inputs(rng, [(4,)] * n, low=-1), steps)
+    g = rng.uniform(0.5, 2, size=4)
+    grads = _vjp_grads(exercise, engine, program, g)
+    want = _reference(program, [], g)[1][:n]
+    expr = program.names[-1].split(" = ")[1]
+    for j, (got, w) in enumerate(zip(grads, want)):
+        if _same(got, w):
+            continue
+        head = f"the gradient of x{j} in {expr} is off"
+        if got is None or got.shape != w.shape:
+            shape = None if got is None else got.shape
+            message = f"it has shape {shape}, but x{j} has shape {w.shape}"
+        elif close(got, -w):
+            message = "right size, wrong sign"
+        elif close(got * g, w):
+            message = "it is the local gradient alone; multiply it by the upstream gradient"
+        else:
+            role = "right" if op == "rpow" or (n == 2 and j == 1) else "left"
+            message = _local_hint(name, role, got, w, g, None)
+        raise _Stop(hint(exercise, f"{head}: {message}"))
+
+
+def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
+    rng = np.random.default_rng(4)
+    ops = ["add", "sub", "mul", "truediv", "pow", "rpow"]
+    try:  # part 1 first: a stub of backward or toposort is named before the ops of part 2
+        _call(exercise, engine.run, [("add", 0, 0, {})], [np.ones(2)], "backward")
+    except _Stop as stop:
+        if stop.feedback.status == "not done":
+            raise
+    for op in ops:
+        _vjp_alone(exercise, engine, rng, op)
+    try:
+        _graphs_04(exercise, engine, rng, ops)
+    except _Stop as stop:
+        head, alone, _ = stop.feedback.message.partition(": it is the local gradient alone")
+        if not alone:
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                f"{head}: it is the local gradient alone, yet every op's vjp is right when "
+                "called on its own: backward must call each node's vjp with that node's own "
+                "gradient (the upstream gradient)",
+            )
+        ) from None
+
+
+def _graphs_04(exercise: str, engine: ModuleType, rng: np.random.Generator, ops: list) -> None:
+    """Step 04's graphs: fan-out, deep chains, two passes, a given seed."""
+    fixed = [  # the typical slips, one op at a time, each with fan-out
+        [("mul", 0, 0, {}), ("add", 2, 0, {}), ("mul", 3, 1, {})],
+        [("sub", 0, 1, {}), ("sub", 1, 2, {}), ("mul", 3, 0, {})],
+        [("truediv", 0, 1, {}), ("truediv", 3.0, 1, {}), ("add", 2, 3, {}), ("mul", 4, 0, {})],
+        [("pow", 0, 3.0, {}), ("pow", 2.0, 1, {}), ("mul", 2, 3, {})],
+    ]
+    for steps in fixed:
+        _compare(exercise, engine, _Program(_inputs(rng, [()] * 2), steps), check_order=True)
+    _adds_in_place(exercise, engine, rng)
+    _consumers_first(exercise, engine, rng)
+    for _ in range(6):
+        steps = _random_steps(rng, 3, ops, 7)
+        _compare(exercise, engine, _Program(_inputs(rng, [(3,)] * 3), steps), check_order=True)
+    _deep_chain(exercise, engine, rng)
+    _backward_twice(exercise, engine, rng)
+    _given_seed(exercise, engine, rng)
+
+
+def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """v2 = x0 * x1 feeds the output v5 directly and through v3 and v4. Its gradient is complete
+    only after all three have sent theirs: a backward that visits nodes by their distance from
+    the output (breadth first) passes v2's on too early, and only the inputs' gradients show it
+    (v2's own ends up right)."""
+    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 1, {}), ("mul", 4, 2, {})]
+    program = _Program(_inputs(rng, [(3,)] * 2), steps)
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
+    if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
+        grads = _arrays(exercise, result[1], "a gradient")
+        want = _reference(program, [])[1]
+        fine = [
+            k < len(grads) and grads[k] is not None and grads[k].shape == w.shape
+            and close(grads[k], w)
+            for k, w in enumerate(want)
+        ]  # fmt: skip
+        if all(fine[2:]) and not all(fine[:2]):
+            raise _Stop(
+                hint(
+                    exercise,
+                    "in v5 = v2 * v4 with v4 made from v2, every node's gradient is right but "
+                    "the inputs' are not: v2 passed its gradient on before v3 and v4 had sent "
+                    "theirs. Visit a node only after every node that uses it (toposort's "
+                    "order, from the output back)",
+                )
+            )
+    _compare(exercise, engine, program, check_order=True)
+
+
+def _deep_chain(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """A chain of 2,500 ops: deeper than Python's recursion limit (1,000 by default), which a
+    toposort or backward that calls itself runs into."""
+    steps = [("add", k, 0.001, {}) for k in range(2500)]
+    try:
+        _compare(exercise, engine, _Program(_inputs(rng, [(3,)]), steps), check_order=True)
+    except _Stop as stop:
+        if "RecursionError" not in stop.feedback.message:
+            raise
+        raise _Stop(
+            hint(
+                exercise,
+                "on a chain of 2,500 ops your engine went deeper than Python's recursion "
+                "limit: walk the graph without recursion, keeping the tensors still to visit "
+                "in a list of your own (section 3)",
+            )
+        ) from None
+
+
+def _same(got: np.ndarray | None, want: np.ndarray) -> bool:
+    """``got`` is an array of ``want``'s shape and close to it."""
+    return got is not None and got.shape == want.shape and close(got, want)
+
+
+def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """backward(grad) starts from the gradient it is given (ones only when none is given)."""
+    program = _Program(_inputs(rng, [(3,)] * 2), [("mul", 0, 1, {}), ("add", 2, 0, {})])
+    seed = rng.uniform(0.5, 2, size=3)
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward", seed)
+    grads = _arrays(exercise, result[1], "a gradient")
+    want, ones = _reference(program, [], seed)[1], _reference(program, [])[1]
+    for k in (0, 1):
+        got = grads[k] if k < len(grads) else None
+        if _same(got, want[k]):
+            continue
+        if _same(got, ones[k]):
+            message = (
+                f"backward(grad) with a grad given: the gradient of x{k} is the one a grad of "
+                "ones gives; backward starts from the grad it is given (ones when none is)"
+            )
+        else:
+            message = f"backward(grad) with a grad given: the gradient of x{k} is off"
+        raise _Stop(hint(exercise, message))
+
+
+def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """backward() twice on one graph, as PyTorch and the package do it: the leaves' gradients
+    add up (2 times one pass; zero_grad is what clears them), the intermediate nodes' gradients
+    start fresh on each pass (1 time)."""
+    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 2, {}), ("mul", 4, 1, {})]
+    program = _Program(_inputs(rng, [(3,)] * 2), steps)
+    _compare(exercise, engine, program, check_order=False)  # one pass is right
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward twice")
+    grads = _arrays(exercise, result[1], "a gradient")
+    want = _reference(program, [])[1]
+    for k in reversed(range(len(want))):
+        leaf = program.step_of[k] is None
+        right = 2 * want[k] if leaf else want[k]
+        got = grads[k] if k < len(grads) else None
+        if _same(got, right):
+            continue
+        head = f"after a second backward() on the same graph, the gradient of {program.label(k)}"
+        if leaf and _same(got, want[k]):
+            message = (
+                f"{head} is that of one pass: a leaf's gradients add up from one backward() "
+                "to the next (zero_grad is what clears them); only the intermediate nodes "
+                "start fresh"
+            )
+        elif not leaf:
+            message = (
+                f"{head} is off: backward must first clear the gradients that the "
+                "intermediate nodes kept from the earlier pass (the leaves keep theirs)"
+            )
+        else:
+            message = f"{head} should be twice that of one pass: the two passes add up"
+        raise _Stop(hint(exercise, message))
+
+
+def _adds_in_place(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """(x0 * x2) * (x0 + x1): the add node hands one array to both x0 and x1, and the mul node
+    later adds to x0's. A backward that adds in place (``+=``) changes x1's gradient (and the add
+    node's) with it; its symptom: x1's gradient is wrong and equal to x0's."""
+    program = _Program(
+        _inputs(rng, [(3,)] * 3), [("mul", 0, 2, {}), ("add", 0, 1, {}), ("mul", 3, 4, {})]
+    )
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
+    if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
+        grads = _arrays(exercise, result[1], "a gradient")
+        want = _reference(program, [])[1]
+        x0, x1 = (list(grads) + [None, None])[:2]
+        same = x0 is not None and x1 is not None and x0.shape == x1.shape == want[1].shape
+        if same and close(x1, x0) and not close(x1, want[1]):
+            raise _Stop(
+                hint(
+                    exercise,
+                    "the gradient of x1 in (x0 * x2) * (x0 + x1) is off: it changed after it "
+                    "was stored, together with x0's. The + node hands the same array to both "
+                    "inputs, so adding into that array in place changes it under every name",
+                )
+            )
+    _compare(exercise, engine, program, check_order=True)
+
+
+def _vjp_runs_twice(exercise: str, engine: ModuleType, program: _Program, name: str) -> None:
+    """backward() twice on one graph doubles the leaves' gradients (step 04 checked backward
+    itself), unless the vjp of ``name`` changed, in its first run, an array it kept from the
+    forward pass."""
+    result = _call(exercise, engine.run, program.steps, program.inputs, "backward twice")
+    grads = _arrays(exercise, result[1], "a gradient")
+    want = _reference(program, [])[1]
+    for k, w in enumerate(want):
+        got = grads[k] if k < len(grads) else None
+        if program.step_of[k] is None and not _same(got, 2 * w):
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"after a second backward() on the same graph, the gradient of "
+                    f"{program.label(k)} is not twice that of one pass: the vjp of {name} "
+                    "changed an array it kept from the forward pass; a vjp may run again, so "
+                    "it must leave them as they are",
+                )
+            )
