@@ -87,6 +87,13 @@ def test_lines_fit_a_terminal(output):
     assert max(len(line) for line in output.split("\n")) <= 100
 
 
+def test_titles_are_plain_text(output):
+    # notebook 03's heading holds inline maths, $(x + y)\,z$: a terminal shows it without the
+    # dollar signs and the LaTeX spacing
+    assert "03_computational_graph.ipynb: 03 · The computational graph: (x + y) z\n" in output
+    assert "$" not in output and "\\" not in output
+
+
 def test_the_docs_show_the_commands_real_output(output):
     text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
     start = text.index(COMMAND + "\n") + len(COMMAND) + 1

@@ -38,6 +38,13 @@ _PREREQUISITES = re.compile(  # "## Prerequisites" or "**Prerequisites**:" / "**
 )
 
 
+def _plain(title: str) -> str:
+    """A heading as terminal text: inline maths without its $ signs and LaTeX spacing
+    ("$(x + y)\\,z$" reads "(x + y) z"), as the documentation site's navigation shows it."""
+    maths = re.sub(r"\$([^$]*)\$", lambda m: re.sub(r"\\[,:;! ]|\\q?quad\b", " ", m[1]), title)
+    return " ".join(maths.split())
+
+
 class PlanError(ValueError):
     """The folder cannot be planned: missing, or without graded cells."""
 
@@ -103,7 +110,7 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
             step, engine_exercise = found, check.exercise
     return NotebookPlan(
         name=teacher.name,
-        title=headings[0] if headings else path.stem,
+        title=_plain(headings[0]) if headings else path.stem,
         exercises=[(check.exercise, check.points) for check in teacher.checks],
         engine_step=step,
         engine_exercise=engine_exercise,
