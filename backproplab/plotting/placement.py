@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Box sizes in inches for 8-point monospace text (0.6 em wide characters, 1.2 em lines, 0.4 em
+# Box sizes in inches for 8-point monospace text (0.63 em wide characters, 1.2 em lines, 0.4 em
 # padding): the graph figures are made so that one data unit is one inch (times ``scale``).
-_CHAR, _LINE, _PAD = 0.6 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
+# (DejaVu Sans Mono advances 0.602 em, but at 8 points and 100 dpi each character takes whole
+# pixels: 7 of them, 0.63 em. At 0.6 em a long label filled its gap and touched the next box.)
+_CHAR, _LINE, _PAD = 0.63 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
 _GAP = 0.35  # inches between the boxes of neighbouring columns, at least: room for an arrow
 _LABEL_ROOM = 0.1  # inches kept free between an edge label and the boxes on either side
 MAX_WIDTH = 10.0  # inches (1000 pixels, a notebook's width): a wider graph is drawn smaller...
@@ -120,30 +122,50 @@ def _place(
     for c, (w, _) in zip(cols, wide):
         half[c] = max(half[c], w)
     texts_of = [*reserve_labels, *labels.items()]  # (the drawn labels last: they win)
-    # each label goes in the gap left of its edge's consumer, unless it runs into another label
-    # there: an edge that skips columns (a skip connection's) then takes a free gap it crosses
+    # each label goes in the gap left of its edge's consumer. One that runs into another label
+    # there takes a free gap its edge crosses (a skip connection's edge crosses several); if it
+    # has none, the labels of its gap stand side by side, the gap widened to hold them all.
     where = {k: cols[edges[k][1]] for k, _ in texts_of}
-    p = _columns(cols, y, sizes, wide, half, edges, texts_of, where)
-    moved = False
-    for k, text in texts_of:
-        others = [box for j, box in p.labels.items() if j != k]
-        if not any(_overlap(p.labels[k], box) for box in others):
-            continue
-        for c in range(cols[edges[k][1]] - 1, cols[edges[k][0]], -1):  # nearest the consumer first
-            box = _label_box(p, cols, edges, k, text, c)
-            if not any(_overlap(box, other) for other in others):
-                where[k], p.labels[k], moved = c, box, True
-                break
-    # a gap that took a label widens for it: the columns are placed again
-    return _columns(cols, y, sizes, wide, half, edges, texts_of, where) if moved else p
+    side: set[int] = set()  # the gaps whose labels stand side by side
+    p = _columns(cols, y, sizes, wide, half, edges, texts_of, where, side)
+    for _ in range(3):  # a gap that changed moves the labels: look again
+        changed = False
+        for k, text in texts_of:
+            others = [box for j, box in p.labels.items() if j != k]
+            if not any(_overlap(p.labels[k], box) for box in others):
+                continue
+            for c in range(cols[edges[k][1]] - 1, cols[edges[k][0]], -1):  # nearest first
+                box = _label_box(p, cols, edges, k, text, c)
+                if not any(_overlap(box, other) for other in others):
+                    where[k], p.labels[k], changed = c, box, True
+                    break
+            else:
+                changed = changed or where[k] not in side
+                side.add(where[k])
+        if not changed:
+            break
+        p = _columns(cols, y, sizes, wide, half, edges, texts_of, where, side)
+    return p
 
 
-def _columns(cols, y, sizes, wide, half, edges, texts_of, where) -> _Placement:
-    """Columns as close as their widest boxes and the labels in each gap (``where``) allow."""
-    gap = [_GAP] * len(half)  # gap[c]: the room left of column c
+def _columns(cols, y, sizes, wide, half, edges, texts_of, where, side) -> _Placement:
+    """Columns as close as their widest boxes and the labels in each gap (``where``) allow;
+    in a gap of ``side`` the labels stand side by side, in the order they come."""
+    label_width: dict[int, float] = {}  # per labelled edge: its widest text (drawn or reserved)
     for k, text in texts_of:
         if cols[edges[k][1]] > cols[edges[k][0]]:
-            gap[where[k]] = max(gap[where[k]], _label_size(text)[0] + 2 * _LABEL_ROOM)
+            label_width[k] = max(label_width.get(k, 0.0), _label_size(text)[0])
+    gap = [_GAP] * len(half)  # gap[c]: the room left of column c
+    slot: dict[int, float] = {}  # a label's centre, from the left end of its side-by-side gap
+    filled: dict[int, float] = {}  # how far the labels placed so far reach in such a gap
+    for k, width in label_width.items():
+        c = where[k]
+        if c in side:
+            slot[k] = filled.get(c, _LABEL_ROOM) + width / 2
+            filled[c] = slot[k] + width / 2 + _LABEL_ROOM
+            gap[c] = max(gap[c], filled[c])
+        else:
+            gap[c] = max(gap[c], width + 2 * _LABEL_ROOM)
     column_x = [0.0] * len(half)
     for c in range(1, len(half)):
         column_x[c] = column_x[c - 1] + half[c - 1] + gap[c] + half[c]
@@ -153,16 +175,21 @@ def _columns(cols, y, sizes, wide, half, edges, texts_of, where) -> _Placement:
         _clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges
     ]  # fmt: skip
     p = _Placement(x, column_x, half, sizes, wide, bends, segments, {})
-    p.labels = {k: _label_box(p, cols, edges, k, text, where[k]) for k, text in texts_of}
+    p.labels = {k: _label_box(p, cols, edges, k, text, where[k], slot.get(k))
+                for k, text in texts_of}  # fmt: skip
     return p
 
 
-def _label_box(p: _Placement, cols, edges, k: int, text: str, c: int) -> tuple:
-    """The label of edge k written on the edge in the middle of the gap left of column c:
-    (x centre, y bottom, width, height)."""
+def _label_box(
+    p: _Placement, cols, edges, k: int, text: str, c: int, slot: float | None = None
+) -> tuple:
+    """The label of edge k written on the edge in the gap left of column c: in its middle, or
+    ``slot`` inches from its left end; (x centre, y bottom, width, height)."""
     a, b = p.segments[k]
     if c > cols[edges[k][0]]:
-        middle = (p.column_x[c - 1] + p.column_half[c - 1] + p.column_x[c] - p.column_half[c]) / 2
+        left = p.column_x[c - 1] + p.column_half[c - 1]
+        right = p.column_x[c] - p.column_half[c]
+        middle = (left + right) / 2 if slot is None else left + slot
     else:  # (an edge within a column, as in a summary: only its middle is free)
         middle = (a[0] + b[0]) / 2
     px, py = _point_on_edge(a, b, p.bends[k], middle)
