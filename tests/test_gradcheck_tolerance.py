@@ -143,6 +143,30 @@ def test_rtol_is_one_in_a_hundred_thousand_for_check_direction(r, passes):
     assert report.passed is passes
 
 
+@pytest.mark.parametrize(("r", "passes"), [(1.5e-5, False), (7e-6, True)])
+def test_check_direction_atol_scales_with_a_slope_below_one(r, passes):
+    # c sum(x**2) with c = 1e-3: the slope s is far below 1, so atol' = 1e-6 |s| and the slope
+    # may be off by (1e-6 + 1e-5) |s|: a relative error of 1.5e-5 is beyond, 7e-6 within (an
+    # atol of 1e-5 would let 1.5e-5 through: it would allow 2e-5 |s|)
+    x = bl.Tensor(np.array([0.5, -1.25, 2.0, 1.5]), requires_grad=True)
+    report = bl.check_direction(lambda t: bl.apply(off_by_a_factor(r), t).sum() * 1e-3, x,
+                                raise_exception=False)  # fmt: skip
+    assert 1e-4 < abs(report.numeric) < 1e-2
+    assert report.error == pytest.approx(abs(r * report.numeric), rel=1e-2)
+    assert report.passed is passes
+
+
+def test_a_rule_that_ignores_g_fails_on_a_scalar_output_too():
+    # backward seeds a scalar output with g = 1, where g * rule and rule agree; gradcheck seeds
+    # -1.7 instead, so a rule that forgets to multiply by g is caught even on a scalar
+    forgets_g = bl.Op("sum_sq", lambda x: (x**2).sum(), lambda g, out, x: (2 * x,))
+    keeps_g = bl.Op("sum_sq", lambda x: (x**2).sum(), lambda g, out, x: (2 * x * g,))
+    x = bl.Tensor(np.array([0.5, -1.25, 2.0]), requires_grad=True)
+    assert not bl.gradcheck(forgets_g, x, raise_exception=False).passed
+    assert not bl.check_direction(forgets_g, x, raise_exception=False).passed
+    assert bl.gradcheck(keeps_g, x).passed and bl.check_direction(keeps_g, x).passed
+
+
 # ------------------------------------------------------------------- gradients that are truly 0
 def test_a_gradient_that_is_truly_zero_passes_though_the_differences_are_noise():
     # sum(x - mean(x)) is 0 for every x: its gradient is 0, its differences are rounding noise
