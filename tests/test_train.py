@@ -30,21 +30,6 @@ def test_evaluate_matches_a_direct_forward_pass():
     np.testing.assert_allclose(train.predict(model, X, batch_size=7), logits.data)
 
 
-def test_predict_runs_in_evaluation_mode_and_restores_the_mode():
-    # Dropout(0.5) in training mode zeroes about half the hidden units; predict must not
-    model = nn.Sequential(nn.Linear(2, 50, rng=0), nn.Dropout(0.5, rng=1), nn.Linear(50, 3, rng=2))
-    X = np.random.default_rng(3).standard_normal((6, 2))
-    first, second = model[0], model[2]
-    # the network without dropout, by hand: (X W1^T + b1) W2^T + b2
-    hidden = X @ first.weight.data.T + first.bias.data
-    want = hidden @ second.weight.data.T + second.bias.data
-    np.testing.assert_allclose(train.predict(model, X), want, rtol=1e-12)
-    assert all(m.training for _, m in model.named_modules())  # training mode is given back
-    model.eval()
-    train.predict(model, X)
-    assert not any(m.training for _, m in model.named_modules())  # and so is evaluation mode
-
-
 class ModeSpy(nn.Module):
     """Passes x through; records the mode of each forward call made while building a graph."""
 
