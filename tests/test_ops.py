@@ -261,25 +261,6 @@ def test_composite_losses_pass_gradcheck():
     bl.gradcheck(lambda p: bl.softmax(p, axis=0), pred)
 
 
-def test_maximum_at_a_tie_gives_each_input_half_the_gradient():
-    # no derivative exists at a tie; the documented choice splits g: half to each input
-    x = bl.Tensor([1.0, 2.0, 3.0], requires_grad=True)
-    y = bl.Tensor([1.0, 5.0, 0.0], requires_grad=True)
-    (bl.maximum(x, y) * np.array([2.0, 3.0, 4.0])).sum().backward()
-    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 4.0])  # tie, y wins, x wins
-    np.testing.assert_array_equal(y.grad, [1.0, 3.0, 0.0])
-
-
-def test_max_with_ties_shares_the_gradient_equally_among_the_winners():
-    x = bl.Tensor([[4.0, 1.0, 4.0], [2.0, 2.0, 2.0]], requires_grad=True)
-    (x.max(axis=1) * np.array([6.0, 3.0])).sum().backward()
-    # row 0: two winners get 6 / 2 each; row 1: three winners get 3 / 3 each
-    np.testing.assert_array_equal(x.grad, [[3.0, 0.0, 3.0], [1.0, 1.0, 1.0]])
-    y = bl.Tensor([[4.0, 1.0], [4.0, 0.0]], requires_grad=True)
-    y.max().backward()  # a tie across rows, axis=None
-    np.testing.assert_array_equal(y.grad, [[0.5, 0.0], [0.5, 0.0]])
-
-
 def test_mse_loss_is_the_mean_of_the_squared_errors():
     # worked by hand: errors (1, -2, 0.5, 3), squares (1, 4, 0.25, 9), mean 14.25 / 4
     pred = bl.Tensor([[2.0, 0.0], [1.5, 4.0]], requires_grad=True)
