@@ -172,6 +172,24 @@ def test_no_grad_records_nothing():
     assert y.op is None and not y.requires_grad and y.inputs == ()
 
 
+def test_nested_switches_restore_what_was_there_before():
+    x = leaf(1.0, "x")
+    with bl.no_grad():
+        with bl.no_grad():
+            pass
+        assert not bl.is_grad_enabled()  # the inner block ends: still off
+        assert (x * 2).op is None
+    assert bl.is_grad_enabled()
+    with bl.detect_anomaly():
+        with bl.detect_anomaly(False):  # switched off for a part
+            assert not bl.is_anomaly_enabled()
+        assert bl.is_anomaly_enabled()  # and on again after it
+        with bl.detect_anomaly():
+            pass
+        assert bl.is_anomaly_enabled()
+    assert not bl.is_anomaly_enabled()
+
+
 def test_detach_cuts_the_graph():
     x = leaf(3.0, "x")
     y = x.detach() * x

@@ -79,6 +79,8 @@ def test_the_core_path_fits_the_budget():
     functions = [c for c in codes if c.co_name == "<lambda>" or not c.co_name.startswith("<")]
     code_lines = sum(_code_lines(c) for c in functions)  # (comprehensions: inside a function)
     report = sorted(f"{Path(c.co_filename).name}:{c.co_name}" for c in codes)
+    # the trace saw the package (an empty trace would pass any budget)
+    assert {"apply", "backward", "toposort"} <= {c.co_name for c in codes}, report
     assert len(lines) <= 50, f"{len(lines)} lines run: {report}"
     assert code_lines <= 120, f"{code_lines} code lines in {report}"
 

@@ -30,6 +30,28 @@ def test_xor_labels_follow_the_signs_and_circles_the_radius():
     np.testing.assert_allclose(np.hypot(X[:, 0], X[:, 1]), np.where(y == 0, 1.0, 0.5))
 
 
+def test_moons_without_noise_lie_on_two_half_circles():
+    # class 0: the upper half of the unit circle; class 1: the lower half of the unit circle
+    # around (1, 0.5), as sklearn.datasets.make_moons draws them
+    X, y = datasets.moons(n=200, noise=0.0, rng=0)
+    upper, lower = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(upper[:, 0], upper[:, 1]), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1.0, rtol=1e-12)
+    assert upper[:, 1].min() >= -1e-12 and lower[:, 1].max() <= 0.5 + 1e-12
+    assert upper[:, 0].min() == pytest.approx(-1) and upper[:, 0].max() == pytest.approx(1)
+    assert lower[:, 0].min() == pytest.approx(0) and lower[:, 0].max() == pytest.approx(2)
+
+
+def test_noise_is_the_standard_deviation_of_the_jitter():
+    # xor's clouds sit at (+-1, +-1); with noise 0.1 no point crosses an axis, so the jitter of
+    # each coordinate is X - sign(X): 8000 draws of N(0, 0.1**2), whose std is 0.1 within ~1 %
+    for noise in (0.1, 0.05):
+        X, _ = datasets.xor(n=4000, noise=noise, rng=0)
+        jitter = X - np.sign(X)
+        assert abs(jitter.mean()) < noise * 0.05
+        assert jitter.std() == pytest.approx(noise, rel=0.05)
+
+
 def test_spirals_take_any_number_of_classes():
     _, y = datasets.spirals(n=100, classes=5, rng=0)
     assert np.bincount(y).tolist() == [20] * 5

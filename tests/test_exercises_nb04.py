@@ -259,6 +259,18 @@ def test_backward_list_more_wrong_answers():
         assert nb04.check_backward_list(wrong).status == "hint", wrong.__name__
 
 
+def test_backward_list_a_gradient_slightly_off_is_not_accepted():
+    # the wrong answers above are off by far; this pins the check's tolerance (rel 1e-5): a
+    # leaf's gradient 0.1 % off, as a slope measured with a coarse step would be, gets a hint
+    def measured_not_derived(nodes, values, local):
+        grads = make_backward_list()(nodes, values, local)
+        leaf = next(name for name, op, _ in nodes if op is None)
+        return {**grads, leaf: grads[leaf] * (1 + 1e-3)}
+
+    feedback = nb04.check_backward_list(measured_not_derived)
+    assert feedback.status == "hint" and "disagrees with finite differences" in feedback.message
+
+
 def test_backward_list_not_done():
     def stub(nodes, values, local):
         raise NotImplementedError

@@ -47,6 +47,7 @@ def zero_in_place(dL_dh, z1):
         (zero_in_place, ["in place"]),
         (lambda dL_dh, z1: (z1 > 0) * 1.0, ["slope alone", "arriving"]),  # the upstream forgotten
         (lambda dL_dh, z1: dL_dh * np.sign(z1), ["slope is 1"]),  # -1 where the unit is off
+        (lambda dL_dh, z1: -dL_dh * (z1 > 0), ["slope is 1"]),  # a sign error
     ],
 )
 def test_through_relu_wrong(wrong, words):

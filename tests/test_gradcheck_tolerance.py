@@ -114,6 +114,48 @@ def test_atol_is_absolute_for_gradients_of_one_or_more_and_scaled_below(c, delta
     assert report.passed is passes
 
 
+def off_by_a_factor(r):
+    """x**2 with a rule that is everywhere off by the relative error r: 2x (1 + r)."""
+    return bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * (1 + r) * g,))
+
+
+@pytest.mark.parametrize(("r", "passes"), [(3e-3, False), (-3e-3, False), (3e-4, True)])
+def test_rtol_is_one_in_a_thousand_for_gradcheck(r, passes):
+    # gradients 2x with |x| in [0.5, 2] are >= 1, so atol' = 1e-5 and the entry may be off by
+    # 1e-5 + 1e-3 * |2x|: a relative error of 3e-3 is beyond that, 3e-4 within it. A rtol ten
+    # times looser (1e-2) would pass 3e-3, one ten times tighter (1e-4) would fail 3e-4.
+    x = bl.Tensor(np.array([0.5, -1.25, 2.0]), requires_grad=True)
+    report = bl.gradcheck(lambda t: bl.apply(off_by_a_factor(r), t).sum(), x,
+                          raise_exception=False)  # fmt: skip
+    assert report.rows[0].max_rel_error == pytest.approx(abs(r), rel=1e-3)
+    assert report.passed is passes
+
+
+@pytest.mark.parametrize(("r", "passes"), [(3e-5, False), (-3e-5, False), (3e-6, True)])
+def test_rtol_is_one_in_a_hundred_thousand_for_check_direction(r, passes):
+    # one slope s = sum(2x v) along a unit direction v; the rule gives s (1 + r). |s| is 2.7
+    # here (measured), so the slope may be off by 1e-6 + 1e-5 |s|: 3e-5 |s| is beyond, 3e-6 |s| within
+    x = bl.Tensor(np.array([0.5, -1.25, 2.0, 1.5]), requires_grad=True)
+    report = bl.check_direction(lambda t: bl.apply(off_by_a_factor(r), t).sum(), x,
+                                raise_exception=False)  # fmt: skip
+    assert abs(report.numeric) > 0.1  # the direction is not orthogonal to the gradient
+    assert report.error == pytest.approx(abs(r * report.numeric), rel=1e-2)
+    assert report.passed is passes
+
+
+@pytest.mark.parametrize(("r", "passes"), [(1.5e-5, False), (7e-6, True)])
+def test_check_direction_atol_scales_with_a_slope_below_one(r, passes):
+    # c sum(x**2) with c = 1e-3: the slope s is far below 1, so atol' = 1e-6 |s| and the slope
+    # may be off by (1e-6 + 1e-5) |s|: a relative error of 1.5e-5 is beyond, 7e-6 within (an
+    # atol of 1e-5 would let 1.5e-5 through: it would allow 2e-5 |s|)
+    x = bl.Tensor(np.array([0.5, -1.25, 2.0, 1.5]), requires_grad=True)
+    report = bl.check_direction(lambda t: bl.apply(off_by_a_factor(r), t).sum() * 1e-3, x,
+                                raise_exception=False)  # fmt: skip
+    assert 1e-4 < abs(report.numeric) < 1e-2
+    assert report.error == pytest.approx(abs(r * report.numeric), rel=1e-2)
+    assert report.passed is passes
+
+
 # ------------------------------------------------------------------- gradients that are truly 0
 def test_a_gradient_that_is_truly_zero_passes_though_the_differences_are_noise():
     # sum(x - mean(x)) is 0 for every x: its gradient is 0, its differences are rounding noise

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import backproplab as bl
-from backproplab import nn
+from backproplab import nn, optim
 
 
 def test_parameter_is_a_tensor_that_requires_grad_and_owns_a_copy():
@@ -259,6 +259,22 @@ def test_state_dict_round_trip_and_mismatch_errors():
         b.load_state_dict(state)
     with pytest.raises(KeyError, match="missing"):
         b.load_state_dict({})
+
+
+def test_a_saved_state_dict_survives_training_and_brings_the_model_back():
+    # the "best model so far" habit: save, train on, restore
+    model = nn.MLP([3, 4, 2], rng=0)
+    before = [p.data.copy() for p in model.parameters()]
+    saved = model.state_dict()
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    bl.cross_entropy(model(bl.Tensor(np.ones((2, 3)))), np.array([0, 1])).backward()
+    opt.step()  # updates the parameters in place
+    assert not np.array_equal(model.parameters()[0].data, before[0])
+    assert all(np.array_equal(saved[n], b) for (n, _), b in zip(model.named_parameters(), before))
+    model.load_state_dict(saved)
+    assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
+    opt.step()  # training on after the restore leaves the saved copy alone too
+    assert all(np.array_equal(saved[n], b) for (n, _), b in zip(model.named_parameters(), before))
 
 
 def test_linear_without_bias():

@@ -259,3 +259,30 @@ def test_composite_losses_pass_gradcheck():
     bl.gradcheck(lambda z: bl.binary_cross_entropy_with_logits(z, labels), z)
     bl.gradcheck(lambda z: bl.binary_cross_entropy(bl.sigmoid(z), labels), z)
     bl.gradcheck(lambda p: bl.softmax(p, axis=0), pred)
+
+
+def test_mse_loss_is_the_mean_of_the_squared_errors():
+    # worked by hand: errors (1, -2, 0.5, 3), squares (1, 4, 0.25, 9), mean 14.25 / 4
+    pred = bl.Tensor([[2.0, 0.0], [1.5, 4.0]], requires_grad=True)
+    target = np.array([[1.0, 2.0], [1.0, 1.0]])
+    loss = bl.mse_loss(pred, target)
+    assert loss.shape == ()
+    assert loss.item() == 14.25 / 4
+    loss.backward()
+    np.testing.assert_array_equal(pred.grad, 2 * np.array([[1.0, -2.0], [0.5, 3.0]]) / 4)
+
+
+def test_softmax_values_by_hand_along_either_axis():
+    # e^0 : e^ln2 : e^ln3 = 1 : 2 : 3, so the row's softmax is (1, 2, 3) / 6
+    z = np.log([[1.0, 2.0, 3.0], [4.0, 4.0, 2.0]])
+    np.testing.assert_allclose(
+        bl.softmax(bl.Tensor(z)).data, [[1, 2, 3], [2, 2, 1]] / np.array([[6.0], [5.0]]), rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        bl.softmax(bl.Tensor(z), axis=0).data,
+        [[1 / 5, 2 / 6, 3 / 5], [4 / 5, 4 / 6, 2 / 5]],
+        rtol=1e-14,
+    )
+    np.testing.assert_allclose(
+        bl.log_softmax(bl.Tensor(z)).data[0], np.log([1 / 6, 2 / 6, 3 / 6]), rtol=1e-14
+    )

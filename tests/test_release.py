@@ -296,6 +296,25 @@ def test_curriculum_release(path, tmp_path):
 # --- outputs that depend on a solution ------------------------------------------------------
 
 
+def test_a_cell_marked_solution_without_markers_is_replaced_whole():
+    """nbgrader's "solution" flag on a cell with no BEGIN/END markers: all of it is the answer."""
+    shown = [nbformat.v4.new_output("stream", name="stdout", text="6.0\n")]
+    code = nbformat.v4.new_code_cell("def slope(x):\n    return 2 * x\nprint(slope(3.0))",
+                                     outputs=shown, execution_count=4)  # fmt: skip
+    code.metadata["nbgrader"] = {"solution": True, "grade_id": "slope"}
+    text = nbformat.v4.new_markdown_cell("Because d(x**2)/dx = 2x.")
+    text.metadata["nbgrader"] = {"solution": True, "grade_id": "why"}
+    other = nbformat.v4.new_markdown_cell("Not an answer.")
+    student = student_notebook(nbformat.v4.new_notebook(cells=[code, text, other]))
+    assert student.cells[0].source == (
+        '# YOUR CODE HERE\nraise NotImplementedError("slope: your code goes here")'
+    )
+    assert student.cells[0].outputs == [] and student.cells[0].execution_count is None
+    assert student.cells[1].source == "YOUR ANSWER HERE"
+    assert student.cells[2].source == "Not an answer."
+    assert "2 * x" not in nbformat.writes(student) and "2x" not in nbformat.writes(student)
+
+
 def test_outputs_after_a_solution_are_cleared_when_they_may_depend_on_it():
     """A later cell using the solution (directly, through a name it fed, or through a registry
     it was handed to) loses its stored outputs; an unrelated cell keeps them."""

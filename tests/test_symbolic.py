@@ -143,6 +143,24 @@ def test_check_backward_catches_a_wrong_vjp_in_a_custom_op():
         del symbolic.SYMPY_OPS["bad_cube"]
 
 
+@pytest.mark.parametrize(("r", "agrees"), [(1e-5, False), (-1e-5, False), (1e-9, True)])
+def test_check_backward_rtol_is_one_in_ten_million_for_float64(r, agrees):
+    # a cube whose rule is off by the relative error r: 3 x**2 (1 + r). gradcheck's rtol of
+    # 1e-3 lets r = 1e-5 through; sympy's exact derivative, compared with rtol 1e-7, does not
+    # (and a rule off by 1e-9 is within it). The gradients 3 x**2 are > 1: atol 1e-10 is moot.
+    nearly = bl.Op("nearly_cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2 * (1 + r),))
+    symbolic.register("nearly_cube", lambda x: x**3)
+    try:
+        x = bl.Tensor(np.array([0.75, -1.5, 2.0]), requires_grad=True, name="x")
+        L = bl.apply(nearly, x).sum()
+        L.backward()
+        result = symbolic.check_backward(L)
+        np.testing.assert_allclose(result.rows[0][2].astype(float), 3 * x.data**2, rtol=1e-14)
+        assert result.ok is agrees
+    finally:
+        del symbolic.SYMPY_OPS["nearly_cube"]
+
+
 def test_check_backward_on_a_small_network_with_broadcasting_and_cross_entropy():
     rng = np.random.default_rng(0)
     X = bl.Tensor(rng.normal(size=(2, 2)), name="X")  # data: a constant, no gradient

@@ -30,6 +30,44 @@ def test_evaluate_matches_a_direct_forward_pass():
     np.testing.assert_allclose(train.predict(model, X, batch_size=7), logits.data)
 
 
+class ModeSpy(nn.Module):
+    """Passes x through; records the mode of each forward call made while building a graph."""
+
+    def __init__(self):
+        self.modes = []
+
+    def forward(self, x):
+        if bl.is_grad_enabled():
+            self.modes.append(self.training)
+        return x
+
+
+def test_fit_trains_in_training_mode_with_a_new_order_each_epoch_and_evaluates_the_test_set():
+    X, y = datasets.spirals(n=30, rng=0)
+    Xt, yt = datasets.spirals(n=12, rng=1)
+    spy = ModeSpy()
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), spy)
+    model.eval()  # left in evaluation mode by the learner: fit switches to training anyway
+    seen = []
+
+    def loss_fn(logits, labels):
+        if bl.is_grad_enabled():
+            seen.append(np.asarray(labels).copy())
+        return bl.cross_entropy(logits, labels)
+
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    history = train.fit(model, X, y, optimizer=opt, epochs=2, batch_size=30, test=(Xt, yt),
+                        loss_fn=loss_fn, rng=0)  # fmt: skip
+    assert spy.modes == [True, True]  # one step per epoch, each in training mode
+    assert not any(m.training for _, m in model.named_modules())  # left ready to use
+    assert len(seen) == 2 and all(sorted(s) == sorted(y) for s in seen)
+    assert not np.array_equal(seen[0], seen[1])  # a new shuffle for the second epoch
+    # the last entries are the final model's scores: on the training set, then on the test set
+    assert (history.train_loss[-1], history.train_acc[-1]) == train.evaluate(model, X, y)
+    assert (history.test_loss[-1], history.test_acc[-1]) == train.evaluate(model, Xt, yt)
+    assert history.test_loss[-1] != history.train_loss[-1]
+
+
 def test_train_step_lowers_the_loss_on_its_batch():
     model = nn.MLP([2, 16, 2], rng=0)
     X, y = datasets.moons(n=64, rng=0)
