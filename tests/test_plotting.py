@@ -604,3 +604,22 @@ def test_edge_labels_of_your_own_never_collide_on_random_graphs(seed):
     found = _collisions(plotting.draw_graph(L, edge_labels=edge_labels))
     plt.close("all")
     assert not found, found
+
+
+@pytest.mark.parametrize("seed", [22, 53, 76])
+def test_step_through_boxes_stay_put_on_random_graphs(seed):
+    # labels are placed along edges that end at boxes as big as the last step's, so whether
+    # they crowd a gap does not depend on which boxes already show a gradient (on these graphs
+    # the columns moved between steps when labels could stand side by side)
+    L, _ = _random_graph(seed)
+    steps = plotting.backward_steps(L)
+    seen = set()
+    for k in range(len(steps)):
+        fig = plotting.draw_backward_step(L, k, steps=steps)
+        nodes, _ = _drawn_boxes(fig)
+        centres = {
+            n: (round((b.x0 + b.x1) / 2), round((b.y0 + b.y1) / 2)) for n, b in nodes.items()
+        }
+        seen.add((tuple(sorted(centres.items())), tuple(fig.get_size_inches().round(3))))
+        plt.close("all")
+    assert len(seen) == 1

@@ -86,7 +86,9 @@ def _point_on_edge(a: tuple, b: tuple, bend: float, x: float) -> tuple[float, fl
 class _Placement:
     """Where ``_place`` puts things, in inches at 8-point text: box centres, the columns'
     half-widths, the boxes' half sizes (``room``: as big as reserved), how much each edge
-    bends, its ends, and each labelled edge's label as (x centre, y bottom, width, height)."""
+    bends, its ends (``guides``: its ends at boxes as big as reserved, which the labels follow,
+    so that a step-through's labels and columns stay put while its boxes grow), and each
+    labelled edge's label as (x centre, y bottom, width, height)."""
 
     x: list[float]
     column_x: list[float]
@@ -95,6 +97,7 @@ class _Placement:
     room: list[tuple[float, float]]
     bends: list[float]
     segments: list[tuple[tuple, tuple]]
+    guides: list[tuple[tuple, tuple]]
     labels: dict[int, tuple[float, float, float, float]]
 
 
@@ -130,7 +133,7 @@ def _place(
     p = _columns(cols, y, sizes, wide, half, edges, texts_of, where, side)
     for _ in range(3):  # a gap that changed moves the labels: look again
         changed = False
-        for k, text in texts_of:
+        for k, text in dict(texts_of).items():  # each edge once (drawn or reserved: one place)
             others = [box for j, box in p.labels.items() if j != k]
             if not any(_overlap(p.labels[k], box) for box in others):
                 continue
@@ -170,11 +173,10 @@ def _columns(cols, y, sizes, wide, half, edges, texts_of, where, side) -> _Place
     for c in range(1, len(half)):
         column_x[c] = column_x[c - 1] + half[c - 1] + gap[c] + half[c]
     x = [column_x[c] for c in cols]
-    bends = _bends(x, y, sizes, edges)
-    segments = [
-        _clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges
-    ]  # fmt: skip
-    p = _Placement(x, column_x, half, sizes, wide, bends, segments, {})
+    bends = _bends(x, y, wide, edges)
+    segments = [_clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges]
+    guides = [_clip((x[s], y[s]), (x[d], y[d]), wide[s], wide[d]) for s, d in edges]
+    p = _Placement(x, column_x, half, sizes, wide, bends, segments, guides, {})
     p.labels = {k: _label_box(p, cols, edges, k, text, where[k], slot.get(k))
                 for k, text in texts_of}  # fmt: skip
     return p
@@ -185,7 +187,7 @@ def _label_box(
 ) -> tuple:
     """The label of edge k written on the edge in the gap left of column c: in its middle, or
     ``slot`` inches from its left end; (x centre, y bottom, width, height)."""
-    a, b = p.segments[k]
+    a, b = p.guides[k]
     if c > cols[edges[k][0]]:
         left = p.column_x[c - 1] + p.column_half[c - 1]
         right = p.column_x[c] - p.column_half[c]
