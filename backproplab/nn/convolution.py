@@ -8,10 +8,8 @@ import numpy as np
 
 from ..convolution import avg_pool2d, conv2d, max_pool2d
 from ..tensor import Tensor
-from .layers import init_weight
+from .layers import RngLike, init_weight
 from .module import Module, Parameter
-
-RngLike = np.random.Generator | int | None
 
 
 class Conv2d(Module):
