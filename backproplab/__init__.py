@@ -21,6 +21,7 @@ The files, one idea each, with the notebooks that use them most::
     convolution.py    conv2d (im2col + one matmul) and pooling (14)
     symbolic.py       the table again in sympy, to check the rules (03, 05)
     plotting/, widgets.py   graphs, loss curves and explorers built on the above
+    source.py         prints the package's own lines in the notebooks (03, 04, 07, 10-12)
     exercises/, classroom/  the notebooks' self-checks, and the teacher's tools
 """
 
