@@ -321,7 +321,7 @@ class Tensor:
         return apply(ops.mean, self, axis=_axis(axis), keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; ties share the gradient equally."""
+        """Maximum over ``axis``; ties share the gradient equally (as ``torch.amax``)."""
         return apply(ops.max, self, axis=_axis(axis), keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
