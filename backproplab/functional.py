@@ -105,7 +105,11 @@ def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``; ties share the gradient equally."""
+    """Maximum over ``axis``; ties share the gradient equally.
+
+    So do PyTorch's ``torch.amax(x, dim)`` and ``torch.max(x)``; ``torch.max(x, dim)`` also
+    returns the indices, and gives a tie's whole gradient to the index it returns.
+    """
     return apply(ops.max, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
 
 

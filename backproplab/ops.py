@@ -198,7 +198,7 @@ def _maximum_vjp(g, out, x, y):
 
 def _power_vjp(g, out, x, *, p):
     if p == 0:  # x ** 0 is the constant 1, even at x = 0 (where x ** -1 would be inf)
-        return (np.zeros_like(g * x),)
+        return (np.zeros_like(g * x),)  # PyTorch's rule too (JAX gives 0 * inf = NaN at x = 0)
     return (g * p * x ** (p - 1),)
 
 
@@ -206,7 +206,7 @@ def _pow_vjp(g, out, x, y):
     with np.errstate(divide="ignore", invalid="ignore"):  # x ** (y - 1) and log(x) at x <= 0
         dx = np.where(y == 0, 0.0, g * y * x ** (y - 1))  # x ** 0 = 1 for every x
         dy = np.where((x == 0) & (y >= 0), 0.0, g * out * np.log(x))  # 0 ** y: flat in y
-    return dx, dy
+    return dx, dy  # both zeros are PyTorch's (pow_backward_self, pow_backward_exponent)
 
 
 def _transpose_vjp(g, out, x, *, axes=None):

@@ -232,8 +232,8 @@ class Tensor:
         return apply(ops.div, other, self)
 
     def __pow__(self, other: ArrayLike) -> Tensor:
-        if isinstance(other, (int, float, np.integer, np.floating)):  # a fixed exponent: x ** 2
-            return apply(ops.power, self, p=other)
+        if isinstance(other, (int, float, np.integer, np.floating)):  # x ** 2; int(): keeps float32
+            return apply(ops.power, self, p=int(other) if isinstance(other, np.integer) else other)
         return apply(ops.pow, self, other)  # a tensor exponent gets a gradient too
 
     def __rpow__(self, other: ArrayLike) -> Tensor:
@@ -321,7 +321,7 @@ class Tensor:
         return apply(ops.mean, self, axis=_axis(axis), keepdims=keepdims)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; ties share the gradient equally."""
+        """Maximum over ``axis``; ties share the gradient equally (as ``torch.amax``)."""
         return apply(ops.max, self, axis=_axis(axis), keepdims=keepdims)
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:

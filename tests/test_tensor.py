@@ -42,6 +42,20 @@ def test_numbers_adopt_the_tensor_dtype():
         assert y.dtype == np.float32
 
 
+@pytest.mark.parametrize("n", [np.int64(3), np.int32(3), np.arange(4)[3]])
+def test_a_numpy_integer_exponent_keeps_float32_as_a_numpy_integer_factor_does(n):
+    # found comparing with JAX: x ** np.int64(3) was float64 (numpy's rule for a numpy scalar),
+    # while x * np.int64(3) stays float32; PyTorch never widens a float tensor for an integer
+    x = bl.Tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)
+    assert (x * n).dtype == np.float32
+    y = x**n
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, np.array([3.375, -8.0], dtype=np.float32))
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, np.array([6.75, 12.0], dtype=np.float32))  # 3 x^2
+
+
 def test_arrays_on_either_side_call_the_tensor_ops():
     x = bl.Tensor([1.0, 2.0], requires_grad=True)
     a = np.array([10.0, 20.0])
