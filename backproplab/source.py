@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import inspect
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from . import ops
+
+SourceObject = ModuleType | type | Callable[..., Any]  # what inspect.getsource can read
 
 __all__ = ["show_row", "show_source"]
 
 
 def show_source(
-    obj: object, first: str | None = None, last: str | None = None, *, where: bool = False
+    obj: SourceObject, first: str | None = None, last: str | None = None, *, where: bool = False
 ) -> None:
     """Print the source of ``obj`` (a function, class or module of the package), or a part of it.
 
@@ -37,7 +42,7 @@ def show_source(
         stop = start if last is None else _index(lines, last, start, obj)
     part = lines[start : stop + 1]
     if where:
-        path = Path(inspect.getsourcefile(obj)).relative_to(Path(__file__).parents[1])
+        path = Path(inspect.getfile(obj)).relative_to(Path(__file__).parents[1])
         part = [f"{path.as_posix()}:"] + textwrap.indent(
             textwrap.dedent("\n".join(part)), "    "
         ).splitlines()
@@ -59,7 +64,7 @@ def show_row(name: str) -> None:
     print("\n".join(lines[start:stop]))
 
 
-def _index(lines: list[str], text: str, start: int, obj: object) -> int:
+def _index(lines: list[str], text: str, start: int, obj: SourceObject) -> int:
     """The first line from ``start`` on that contains ``text`` (or a LookupError naming both)."""
     for i in range(start, len(lines)):
         if text in lines[i]:
