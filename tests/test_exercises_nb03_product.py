@@ -1,15 +1,19 @@
 """Notebook 03's exercise 4: the backward of a product node out = x1 * x2 * ... * xn.
 
 The solution passes (three different ways of writing it); each wrong-but-plausible answer gets the
-hint that names its mistake, never the code. The expected gradients in the tests below are
-written out by hand for small inputs, not computed by the check.
+hint that names its mistake, never the code; the grader reaches the function in a student's kernel.
+The expected gradients below are written out by hand for small inputs, not computed by the check.
 """
 
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 from exercise_helpers import hint_asserter, stub
 
 import backproplab as bl
+from backproplab.classroom.grading import Limits, grade_notebook, load_source
 from backproplab.exercises import nb03
 
 check = nb03.check_product_backward
@@ -266,3 +270,63 @@ def test_the_check_leaves_numpy_warnings_alone():
     # the division answer divides by 0 inside the check: no RuntimeWarning reaches the notebook
     with np.errstate(all="raise"):
         assert check(divides).status == "hint"
+
+
+# ------------------------------------------------------------------------ through the grader
+DIVIDES = """    p = inputs[0]
+    for x in inputs[1:]:
+        p = p * x
+    return [upstream * p / x for x in inputs]
+"""
+CHANGES_AN_INPUT = """    grads = []
+    for i in range(len(inputs)):
+        others = np.ones_like(inputs[i])
+        for j, x in enumerate(inputs):
+            if j != i:
+                others = others * x
+        grads.append(upstream * others)
+    inputs[-1] *= 2.0
+    return grads
+"""
+
+
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (None, "correct", "right for 1 to 5 inputs"),
+        (DIVIDES, "hint", "divide by an input"),
+        (CHANGES_AN_INPUT, "hint", "changed one of its inputs in place"),
+    ],
+    ids=["solution", "divides", "changes an input"],
+)
+def test_the_grader_reaches_the_function_through_its_proxy(tmp_path, body, status, words):
+    """In the grader the learner's function runs in another process: the list of arrays goes
+    there as data, a nan comes back in an array, and a changed input is copied back."""
+    source = Path(__file__).resolve().parents[1] / "notebooks" / "03_computational_graph.ipynb"
+    teacher = nbformat.read(source, as_version=4)
+    ids = {"nb03-product_backward", "nb03-product_backward-check"}
+    cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nfrom backproplab.exercises import nb03")
+    ]
+    cells += [c for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade_id") in ids]
+    assert len(cells) == 3
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={})
+    for folder in ("teacher", "ada"):
+        (tmp_path / folder).mkdir()
+        nbformat.write(notebook, tmp_path / folder / "a.ipynb")
+    if body is not None:
+        student = nbformat.read(tmp_path / "ada" / "a.ipynb", as_version=4)
+        solution = student.cells[1]
+        solution.source = solution.source[: solution.source.index("    ### BEGIN SOLUTION")] + body
+        nbformat.write(student, tmp_path / "ada" / "a.ipynb")
+    result = grade_notebook(
+        tmp_path / "ada" / "a.ipynb",
+        "ada",
+        load_source(tmp_path / "teacher"),
+        Limits(timeout=30, memory_mb=1536),
+        folder=tmp_path / "ada",
+    )
+    assert result.problems == []
+    (check,) = result.checks
+    assert check.status == status and words in check.message, check
+    assert check.score == (1.0 if status == "correct" else 0.0)
