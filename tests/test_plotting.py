@@ -214,6 +214,18 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
         plotting.draw_backward_step(L, 2)
 
 
+def test_keep_labels_leaves_the_earlier_steps_labels_on_their_edges():
+    *_, L = seed_graph()  # L = q * z, q = x + y: step 1 labels q->L and z->L, step 2 x->q, y->q
+    steps = plotting.backward_steps(L)
+    alone = texts_by_name(plotting.draw_backward_step(L, 1, steps=steps))
+    kept = texts_by_name(plotting.draw_backward_step(L, 1, steps=steps, keep_labels=True))
+    assert "edge:q->L" not in alone and "edge:z->L" not in alone
+    assert kept["edge:q->L"] == "1×(-4)=-4" and kept["edge:z->L"] == "1×3=3"
+    assert kept["edge:x->q"] == alone["edge:x->q"] == "(-4)×1=-4"
+    first = texts_by_name(plotting.draw_backward_step(L, 0, steps=steps, keep_labels=True))
+    assert "edge:x->q" not in first  # never a label from a later step
+
+
 def _mlp_loss(name=None):
     """A 2-layer MLP written out (X W1^T + b1, tanh, W2^T) with a cross-entropy loss, batch 5."""
     rng = np.random.default_rng(0)

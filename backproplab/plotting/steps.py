@@ -170,13 +170,19 @@ def _local_gradients(node: Tensor, downstream: list) -> list[np.ndarray | None]:
 
 
 def draw_backward_step(
-    root: Tensor, step: int, *, steps: list[BackwardStep] | None = None, ax: Axes | None = None
+    root: Tensor,
+    step: int,
+    *,
+    steps: list[BackwardStep] | None = None,
+    ax: Axes | None = None,
+    keep_labels: bool = False,
 ) -> Figure:
     """Draw step ``step`` (0-based) of the backward pass: the node being processed in orange,
     nodes already processed in green, the gradients known so far, and on each edge into it the
     downstream gradient it sends (upstream × local = downstream when the node is a scalar).
-    Every step has the same layout: the columns are spaced for the last step's gradients and
-    for the labels of all steps."""
+    With ``keep_labels=True`` the edges of the earlier steps keep their labels too (for a page
+    that shows every step at once). Every step has the same layout: the columns are spaced for
+    the last step's gradients and for the labels of all steps."""
     steps = backward_steps(root) if steps is None else steps
     if not 0 <= step < len(steps):
         raise IndexError(f"draw_backward_step: step {step} is out of range: there are {len(steps)}")
@@ -184,9 +190,12 @@ def draw_backward_step(
     title = f"step {step + 1} of {len(steps)}: {s.node} = {s.op}, "
     title += f"upstream {format_array(s.upstream)}"
     finished = [earlier.node for earlier in steps[:step]]
+    labels = {}
+    for each in steps[: step + 1] if keep_labels else [s]:
+        labels.update(_edge_labels(each))
     every_label = {key: text for each in steps for key, text in _edge_labels(each).items()}
     return draw_graph(root, grads=s.grads, highlight=[s.node], done=finished,
-                       edge_labels=_edge_labels(s), title=title, ax=ax,
+                       edge_labels=labels, title=title, ax=ax,
                        reserve_grads=steps[-1].grads, reserve_labels=every_label)  # fmt: skip
 
 
