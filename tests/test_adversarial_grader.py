@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
 import sys
 
 import nbformat
 from test_adversarial_classroom import teacher_notebook
+from test_grading import ROOT
 
 from backproplab.classroom.__main__ import main
 
@@ -64,3 +67,51 @@ def test_a_kernel_cannot_plant_startup_code_or_a_kernel_spec_for_later_students(
     spec = home / ".local" / "share" / "jupyter" / "kernels" / "python3" / "kernel.json"
     assert json.loads(spec.read_text())["argv"][0] == sys.executable
     assert (rows["b"]["score"], rows["b"]["problems"]) == ("2", ""), rows["b"]
+
+
+HIJACK = """import os
+parent = [line for line in open("/proc/%d/status" % os.getppid()) if line.startswith("PPid")]
+grader = int(parent[0].split()[1])  # the launcher's parent
+folder = os.readlink("/proc/%d/cwd" % grader)
+with open(os.path.join(folder, "sympy.py"), "w") as file:  # the checks' modules import sympy
+    file.write('''
+import sys
+from backproplab.classroom import grading
+from backproplab.classroom._grades import CheckResult
+def full(check, teacher, session):
+    return CheckResult(check.exercise, check.points, check.points, "correct", "correct")
+grading.evaluate_check = full
+''')
+"""
+
+
+def test_a_kernel_cannot_plant_a_module_the_grader_imports_later(tmp_path):
+    """``python -m`` puts the working folder first on the grader's sys.path, and the grader
+    imports sympy (every curriculum notebook does) only when it runs the first check, after the
+    first kernel ran. A kernel found the grader's working folder (/proc, through its launcher)
+    and wrote a sympy.py there that made every check of every later student correct. Now the
+    grader leaves its working folder off sys.path and imports the checks' modules before any
+    kernel runs."""
+    teacher, submitted = _class(tmp_path, {"a-hijacker": HIJACK, "b-idle": ""})
+    notebook = teacher_notebook()
+    notebook.cells[0].source += "\nimport sympy as sp"
+    nbformat.write(notebook, teacher / "a.ipynb")
+    for name in ("a-hijacker", "b-idle"):  # the student release: nothing solved
+        released = nbformat.read(submitted / name / "a.ipynb", as_version=4)
+        for cell in released.cells:
+            if "### BEGIN SOLUTION" in cell.source:
+                cell.source = (
+                    cell.source.split("    ### BEGIN SOLUTION")[0]
+                    + "    raise NotImplementedError\n"
+                )
+        nbformat.write(released, submitted / name / "a.ipynb")
+    here = tmp_path / "working"
+    here.mkdir()
+    out = tmp_path / "scores.csv"
+    command = [sys.executable, "-m", "backproplab.classroom", "grade", str(submitted)]
+    command += ["--source", str(teacher), "--csv", str(out), "--timeout", "20"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(command, cwd=here, env=env, check=True, capture_output=True)
+    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    assert (here / "sympy.py").exists()
+    assert [rows[name]["score"] for name in ("a-hijacker", "b-idle")] == ["0", "0"], rows

@@ -4,6 +4,7 @@ each)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ._reports import scores_table
@@ -132,4 +133,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # ``python -m`` puts the working folder first on sys.path; a student's kernel can write there
+    # (it runs as the same user) a module the grader imports later: leave that folder out
+    if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
     sys.exit(main())

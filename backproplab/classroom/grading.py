@@ -50,7 +50,7 @@ from typing import Any
 
 import nbformat
 
-from ._check import evaluate_check
+from ._check import evaluate_check, setup_namespace
 from ._grades import CheckResult, NotebookGrade
 from ._kernel import Kernel, KernelDied
 from ._reports import ScoresFile, feedback_status, feedback_text, scores_csv, scores_table
@@ -385,6 +385,8 @@ def grade_folder(
     if not teachers:
         raise FileNotFoundError(f"grade: no notebook with self-checks in {source}")
     limits = limits or Limits()
+    for teacher in teachers:  # the checks' imports, before any student's code runs
+        setup_namespace(teacher)
     with tempfile.TemporaryDirectory(prefix="backproplab-staging-") as staging:
         staged = Path(staging) / "submissions"
         shutil.copytree(folder, staged, symlinks=True)
