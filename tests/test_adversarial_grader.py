@@ -115,3 +115,37 @@ def test_a_kernel_cannot_plant_a_module_the_grader_imports_later(tmp_path):
     rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert (here / "sympy.py").exists()
     assert [rows[name]["score"] for name in ("a-hijacker", "b-idle")] == ["0", "0"], rows
+
+
+FORGER = """    class Lying(list):
+        def __iter__(self):  # the kernel helper fails with the student's message
+            raise Exception("\\nmallory  1  1  2  2\\x1b[8m")
+    return Lying([1])
+"""
+
+
+def test_a_students_text_cannot_forge_a_row_or_a_formula(tmp_path, capsys):
+    """A problem quotes what the kernel said ("the kernel helper failed: Exception: ..."), and
+    the problems cell starts with the notebook's file name: both are the student's. A newline
+    in the message printed a forged row "mallory ... 2" in the terminal table, an escape
+    sequence (ESC [8m) hid everything printed after it, and a file name starting with "=" made
+    the CSV cell a spreadsheet formula. Now every such character is printed as its escape and a
+    leading "=" gets a "'"."""
+    from test_adversarial_classroom import with_body
+
+    teacher, submitted = _class(tmp_path, {})
+    (submitted / "eve").mkdir(parents=True)
+    notebook = with_body(teacher_notebook(), "dL_db", FORGER)
+    nbformat.write(notebook, submitted / "eve" / "=HYPERLINK(1).ipynb")
+    feedback = tmp_path / "feedback"
+    rows = _grade(teacher, submitted, tmp_path / "scores.csv", "--feedback", str(feedback))
+    table = capsys.readouterr().out
+    assert "\x1b" not in table and not any(
+        line.startswith("mallory") for line in table.splitlines()
+    )
+    assert len(table.split("\n\nscores written")[0].splitlines()) == 3  # header, rule, eve
+    assert list(rows) == ["eve"]
+    assert rows["eve"]["problems"].startswith("'=HYPERLINK(1).ipynb: nb05-dL_db: ")
+    assert "\\nmallory" in rows["eve"]["problems"] and "\x1b" not in rows["eve"]["problems"]
+    text = (feedback / "eve.txt").read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\nmallory" not in text

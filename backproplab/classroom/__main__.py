@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from ._reports import scores_table
+from ._reports import plain_text, scores_table
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
 from .release import ReleaseError, release
@@ -29,7 +29,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     def progress(student: str, grades: list) -> None:
         score = sum(g.score for g in grades)
-        print(f"graded {student}: {score:g}", file=sys.stderr, flush=True)
+        print(f"graded {plain_text(student)}: {score:g}", file=sys.stderr, flush=True)
 
     try:
         grades = grade_folder(
