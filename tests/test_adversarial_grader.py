@@ -149,3 +149,33 @@ def test_a_students_text_cannot_forge_a_row_or_a_formula(tmp_path, capsys):
     assert "\\nmallory" in rows["eve"]["problems"] and "\x1b" not in rows["eve"]["problems"]
     text = (feedback / "eve.txt").read_text(encoding="utf-8")
     assert "\x1b" not in text and "\nmallory" not in text
+
+
+BOMB = """import glob, os, tempfile
+staged = os.path.join(tempfile.gettempdir(), "backproplab-staging-*", "submissions")
+for folder in glob.glob(os.path.join(staged, "*-{token}")) + [{original!r}]:
+    if "bomber" not in folder:
+        with open(os.path.join(folder, "big.bin"), "wb") as file:
+            file.truncate(2**40)  # a sparse file: a terabyte that takes no room on disk
+"""
+
+
+def test_a_sparse_terabyte_in_other_students_folders_does_not_end_the_run(tmp_path):
+    """The grader checks each staged submission before grading it, and read every file whole
+    to hash it: a kernel that left a sparse file of a terabyte in the staged folders of the
+    students graded after it made the grader raise MemoryError, and the run ended there (no
+    later row, no table). Now sizes are compared before any file is read, and whatever goes
+    wrong while grading one student is a problem in that student's row."""
+    token = tmp_path.name[-12:].replace("_", "")
+    names = [f"{who}-{token}" for who in ("a-bomber", "b-staged", "c-both", "d-after")]
+    original = tmp_path / "in" / names[2]
+    bomb = BOMB.format(token=token, original=str(original))
+    teacher, submitted = _class(
+        tmp_path, {names[0]: bomb, names[1]: "", names[2]: "", names[3]: ""}
+    )
+    try:
+        rows = _grade(teacher, submitted, tmp_path / "scores.csv")
+    finally:
+        (original / "big.bin").unlink(missing_ok=True)
+    assert [rows[name]["score"] for name in names] == ["2", "2", "0", "2"], rows
+    assert "changed on disk while the class was graded" in rows[names[2]]["problems"]

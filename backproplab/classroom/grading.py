@@ -283,14 +283,27 @@ def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
         yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
 
 
-def _digest(where: Path) -> dict[str, str]:
-    """A SHA-256 of each file of ``where`` (a folder, or one file), by path inside it."""
+def _files(where: Path) -> dict[str, Path]:
+    """The files of ``where`` (a folder, or one file) by path inside it, links left out."""
     files = [where] if where.is_file() else sorted(where.rglob("*"))
-    return {
-        str(path.relative_to(where)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in files
-        if path.is_file() and not path.is_symlink()
-    }
+    return {str(p.relative_to(where)): p for p in files if p.is_file() and not p.is_symlink()}
+
+
+def _sizes(where: Path) -> dict[str, int]:
+    return {name: path.stat().st_size for name, path in _files(where).items()}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _digest(where: Path) -> dict[str, tuple[int, str]]:
+    """The size and SHA-256 of each file of ``where`` (a folder, or one file), by path in it."""
+    return {name: (path.stat().st_size, _sha256(path)) for name, path in _files(where).items()}
 
 
 CHANGED = (
@@ -299,12 +312,24 @@ CHANGED = (
 )
 
 
-def _unchanged(staged: Path, original: Path, digest: dict[str, str]) -> bool:
+def _holds(where: Path, digest: dict[str, tuple[int, str]]) -> bool:
+    """Whether ``where`` holds the files of ``digest``: the sizes are compared before any file
+    is read (a kernel can leave a sparse file of a terabyte, which takes no room, in another
+    student's folder: reading it whole took the grader's memory and ended the class's run)."""
+    if _sizes(where) != {name: size for name, (size, _) in digest.items()}:
+        return False
+    return _digest(where) == digest
+
+
+def _unchanged(staged: Path, original: Path, digest: dict[str, tuple[int, str]]) -> bool:
     """Whether the staged copy of a submission (a folder or one file) still holds what was
-    staged, after copying it again from ``original`` if a kernel graded earlier changed it."""
+    staged, after copying it again from ``original`` if a kernel graded earlier changed it
+    (and the original's sizes are still those staged)."""
     try:
-        if _digest(staged) == digest:
+        if _holds(staged, digest):
             return True
+        if _sizes(original) != {name: size for name, (size, _) in digest.items()}:
+            return False
         if staged.is_dir():
             shutil.rmtree(staged)
             shutil.copytree(original, staged, symlinks=True)
@@ -422,22 +447,29 @@ def grade_folder(
                 )
 
         def grade_student(student: str) -> list[NotebookGrade]:
-            if all(
-                _unchanged(o, folder / o.relative_to(staged), digests[o]) for o in owns[student]
-            ):
+            try:
+                if all(
+                    _unchanged(o, folder / o.relative_to(staged), digests[o]) for o in owns[student]
+                ):
+                    grades = [
+                        grade_notebook(
+                            path,
+                            student,
+                            teachers,
+                            limits,
+                            folder=None if path.parent == staged else staged / student,
+                        )
+                        for path in by_student[student]
+                    ]
+                else:
+                    grades = [
+                        NotebookGrade(student, p.name, [], [CHANGED], "")
+                        for p in by_student[student]
+                    ]
+            except Exception as error:  # noqa: BLE001 - one student's row, never the class's run
+                problem = f"grading failed: {type(error).__name__}: {error}"
                 grades = [
-                    grade_notebook(
-                        path,
-                        student,
-                        teachers,
-                        limits,
-                        folder=None if path.parent == staged else staged / student,
-                    )
-                    for path in by_student[student]
-                ]
-            else:
-                grades = [
-                    NotebookGrade(student, p.name, [], [CHANGED], "") for p in by_student[student]
+                    NotebookGrade(student, p.name, [], [problem], "") for p in by_student[student]
                 ]
             grades = _best(student, grades, teachers)
             rows.add(grades, points)
