@@ -179,3 +179,12 @@ def test_a_sparse_terabyte_in_other_students_folders_does_not_end_the_run(tmp_pa
         (original / "big.bin").unlink(missing_ok=True)
     assert [rows[name]["score"] for name in names] == ["2", "2", "0", "2"], rows
     assert "changed on disk while the class was graded" in rows[names[2]]["problems"]
+
+
+def test_a_named_pipe_in_a_students_folder_does_not_stop_the_class(tmp_path):
+    """Staging copies the submissions folder first; a named pipe in it (a tar file can hold one,
+    a kernel of an earlier run can make one) made the copy raise, and no student was graded."""
+    teacher, submitted = _class(tmp_path, {"ada": "", "bob": ""})
+    os.mkfifo(submitted / "ada" / "pipe.ipynb")
+    rows = _grade(teacher, submitted, tmp_path / "scores.csv")
+    assert [(rows[s]["score"], rows[s]["problems"]) for s in ("ada", "bob")] == [("2", "")] * 2

@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -269,6 +270,15 @@ def _links_out_of(folder: Path) -> Callable[[str, list[str]], list[str]]:
     return ignore
 
 
+def _special_files(directory: str, names: list[str]) -> list[str]:
+    """A ``copytree`` filter leaving out what is neither a file, a folder nor a link: copying a
+    named pipe (a tar file can hold one) raised, and one student's pipe stopped the class."""
+    kinds = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
+    return [
+        n for n in names if not any(k(os.lstat(os.path.join(directory, n)).st_mode) for k in kinds)
+    ]
+
+
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -332,7 +342,7 @@ def _unchanged(staged: Path, original: Path, digest: dict[str, tuple[int, str]])
             return False
         if staged.is_dir():
             shutil.rmtree(staged)
-            shutil.copytree(original, staged, symlinks=True)
+            shutil.copytree(original, staged, symlinks=True, ignore=_special_files)
         else:
             shutil.copy2(original, staged)
         return _digest(staged) == digest
@@ -414,7 +424,7 @@ def grade_folder(
         setup_namespace(teacher)
     with tempfile.TemporaryDirectory(prefix="backproplab-staging-") as staging:
         staged = Path(staging) / "submissions"
-        shutil.copytree(folder, staged, symlinks=True)
+        shutil.copytree(folder, staged, symlinks=True, ignore=_special_files)
         by_student: dict[str, list[Path]] = {}
         for student, path in _submissions(staged):
             by_student.setdefault(student, []).append(path)
