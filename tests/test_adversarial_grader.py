@@ -136,7 +136,7 @@ def test_a_students_text_cannot_forge_a_row_or_a_formula(tmp_path, capsys):
     teacher, submitted = _class(tmp_path, {})
     (submitted / "eve").mkdir(parents=True)
     notebook = with_body(teacher_notebook(), "dL_db", FORGER)
-    nbformat.write(notebook, submitted / "eve" / "=HYPERLINK(1).ipynb")
+    nbformat.write(notebook, submitted / "eve" / "=HYPERLINK(1)\x1b[8m.ipynb")
     feedback = tmp_path / "feedback"
     rows = _grade(teacher, submitted, tmp_path / "scores.csv", "--feedback", str(feedback))
     table = capsys.readouterr().out
@@ -145,7 +145,7 @@ def test_a_students_text_cannot_forge_a_row_or_a_formula(tmp_path, capsys):
     )
     assert len(table.split("\n\nscores written")[0].splitlines()) == 3  # header, rule, eve
     assert list(rows) == ["eve"]
-    assert rows["eve"]["problems"].startswith("'=HYPERLINK(1).ipynb: nb05-dL_db: ")
+    assert rows["eve"]["problems"].startswith("'=HYPERLINK(1)\\x1b[8m.ipynb: nb05-dL_db: ")
     assert "\\nmallory" in rows["eve"]["problems"] and "\x1b" not in rows["eve"]["problems"]
     text = (feedback / "eve.txt").read_text(encoding="utf-8")
     assert "\x1b" not in text and "\nmallory" not in text

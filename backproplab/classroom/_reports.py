@@ -157,15 +157,16 @@ def feedback_text(
 ) -> str:
     """The feedback to hand back to one student: per exercise its verdict and hint, then the
     problems the grader met (like nbgrader's generate_feedback, as plain text)."""
-    lines = [f"Feedback for {student}", ""]
+    lines = [f"Feedback for {_one_line(student)}", ""]
     graded = {g.teacher for g in grades if g.teacher}
     for teacher in teachers or []:
         if teacher.name not in graded:
             lines += [f"{teacher.name}: not handed in (0 of {teacher.points:g} points)", ""]
     for grade in grades:
-        title = grade.teacher or grade.notebook
+        handed_in = _one_line(grade.notebook)  # the student's file name
         lines.append(
-            f"{title} (handed in as {grade.notebook}): {grade.score:g} of {grade.points:g}"
+            f"{grade.teacher or handed_in} (handed in as {handed_in}): "
+            f"{grade.score:g} of {grade.points:g}"
         )
         for check in grade.checks:
             mark = _MARKS.get(check.status, "✘")
