@@ -188,3 +188,22 @@ def test_a_named_pipe_in_a_students_folder_does_not_stop_the_class(tmp_path):
     os.mkfifo(submitted / "ada" / "pipe.ipynb")
     rows = _grade(teacher, submitted, tmp_path / "scores.csv")
     assert [(rows[s]["score"], rows[s]["problems"]) for s in ("ada", "bob")] == [("2", "")] * 2
+
+
+def test_a_folder_of_many_copies_is_graded_on_three(tmp_path, capsys):
+    """Every copy of a notebook ran in a kernel of its own (the better one counts): a student's
+    folder of many copies held the grader on that student for as many kernel runs. Now three
+    copies of a teacher notebook are graded, the one named as the teacher's first, and the
+    others are listed as not graded."""
+    teacher, submitted = _class(tmp_path, {"many": ""})
+    notebook = nbformat.read(submitted / "many" / "a.ipynb", as_version=4)
+    for k in range(1, 7):
+        nbformat.write(notebook, submitted / "many" / f"a-Copy{k}.ipynb")
+    rows = _grade(teacher, submitted, tmp_path / "scores.csv")
+    assert rows["many"]["score"] == "2"
+    problems = rows["many"]["problems"].split("; ")
+    assert sum("not graded: 3 copies of a.ipynb were graded already" in p for p in problems) == 4
+    assert [p.split(":")[0] for p in problems if "not graded" in p] == [
+        f"a-Copy{k}.ipynb" for k in (3, 4, 5, 6)
+    ]
+    assert sum("only the best counts" in p for p in problems) == 2
