@@ -135,6 +135,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     # ``python -m`` puts the working folder first on sys.path; a student's kernel can write there
     # (it runs as the same user) a module the grader imports later: leave that folder out
-    if not sys.flags.safe_path and sys.path and sys.path[0] in ("", os.getcwd()):
+    if not getattr(sys.flags, "safe_path", False) and sys.path[:1] in ([""], [os.getcwd()]):
         del sys.path[0]
     sys.exit(main())
