@@ -207,3 +207,18 @@ def test_a_folder_of_many_copies_is_graded_on_three(tmp_path, capsys):
         f"a-Copy{k}.ipynb" for k in (3, 4, 5, 6)
     ]
     assert sum("only the best counts" in p for p in problems) == 2
+
+
+def test_a_kernel_keeps_the_user_site_packages_the_grader_imports_from(monkeypatch, tmp_path):
+    """The kernel's home folder is its own; a teacher who installed the package with
+    ``pip install --user`` still gets kernels that import it (from the grader's user base), and
+    everyone else kernels without user site-packages."""
+    from backproplab.classroom import _kernel
+
+    user_site = str(tmp_path / "lib" / "site-packages")
+    monkeypatch.setattr(_kernel.site, "ENABLE_USER_SITE", True)
+    monkeypatch.setattr(_kernel.site, "getusersitepackages", lambda: user_site)
+    monkeypatch.setattr(_kernel.site, "getuserbase", lambda: str(tmp_path))
+    assert _kernel._user_site() == {"PYTHONNOUSERSITE": "1"}
+    monkeypatch.setattr(sys, "path", [*sys.path, user_site])
+    assert _kernel._user_site() == {"PYTHONUSERBASE": str(tmp_path)}

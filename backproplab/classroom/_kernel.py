@@ -6,7 +6,9 @@ import os
 import queue
 import secrets
 import shutil
+import site
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -43,6 +45,16 @@ _ONE_THREAD = {  # 2 cores, several kernels at once: no BLAS thread pools
 }
 
 
+def _user_site() -> dict[str, str]:
+    """The kernel's user site-packages: the grader's, if the grader imports from it (the package
+    installed with ``pip install --user``: without it the kernel could not start), else none (a
+    kernel graded earlier could have made one in the home folder)."""
+    user_site = site.getusersitepackages()
+    if site.ENABLE_USER_SITE and user_site in sys.path:
+        return {"PYTHONUSERBASE": site.getuserbase()}
+    return {"PYTHONNOUSERSITE": "1"}
+
+
 class KernelDied(RuntimeError):
     """The kernel (or its launcher) is gone."""
 
@@ -68,10 +80,10 @@ class Kernel:
     process at the same moment can take one of them first ("Address already in use": 2 of 240
     starts, 8 at a time, died so).
 
-    Its ``HOME`` is an empty folder of its own, without the user's site-packages: IPython's
-    startup files, Jupyter's configuration and Python's user site-packages are read from the
-    home folder, and a kernel graded earlier could have written there (an IPython startup file
-    ending every later kernel zeroed the rest of the class).
+    Its ``HOME`` is an empty folder of its own, and it has no user site-packages unless the
+    grader imports from them: IPython's startup files, Jupyter's configuration and Python's user
+    site-packages are read from the home folder, and a kernel graded earlier could have written
+    there (an IPython startup file ending every later kernel zeroed the rest of the class).
     """
 
     def __init__(self, cwd: Path, memory_mb: int) -> None:
@@ -85,7 +97,8 @@ class Kernel:
         home = os.path.join(self.sockets, "home")
         os.mkdir(home)
         env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_VARIABLES}
-        env.update(_ONE_THREAD, HOME=home, PYTHONNOUSERSITE="1")
+        env.update(_ONE_THREAD, HOME=home)
+        env.update(_user_site())
         self.km.start_kernel(
             cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
