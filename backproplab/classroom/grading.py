@@ -312,12 +312,10 @@ def _copies(paths: list[Path], teacher_of: dict[Path, str]) -> tuple[list[Path],
     left_out: list[Path] = []
     seen: dict[str, int] = {}
     for path in sorted(paths, key=lambda p: (p.name != teacher_of.get(p), str(p))):
-        teacher = teacher_of.get(path)
-        seen[str(teacher)] = seen.get(str(teacher), 0) + 1
-        if teacher is None or seen[teacher] <= MAX_COPIES:
-            graded.append(path)
-        else:
-            left_out.append(path)
+        teacher = teacher_of.get(path)  # None: unreadable or unmatched, said so when graded
+        if teacher is not None:
+            seen[teacher] = seen.get(teacher, 0) + 1
+        (left_out if seen.get(str(teacher), 0) > MAX_COPIES else graded).append(path)
     return graded, left_out
 
 
