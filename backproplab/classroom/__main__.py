@@ -4,9 +4,10 @@ each)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from ._reports import scores_table
+from ._reports import plain_text, scores_table
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
 from .release import ReleaseError, release
@@ -28,7 +29,7 @@ def _grade(args: argparse.Namespace) -> int:
 
     def progress(student: str, grades: list) -> None:
         score = sum(g.score for g in grades)
-        print(f"graded {student}: {score:g}", file=sys.stderr, flush=True)
+        print(f"graded {plain_text(student)}: {score:g}", file=sys.stderr, flush=True)
 
     try:
         grades = grade_folder(
@@ -132,4 +133,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # ``python -m`` puts the working folder first on sys.path; a student's kernel can write there
+    # (it runs as the same user) a module the grader imports later: leave that folder out
+    if not getattr(sys.flags, "safe_path", False) and sys.path[:1] in ([""], [os.getcwd()]):
+        del sys.path[0]
     sys.exit(main())

@@ -11,17 +11,27 @@ from ._grades import CheckResult
 from ._session import GradingStop, ModuleProxy, Proxy, Session
 from ._source import TeacherCheck, TeacherNotebook, parse_cell
 
-__all__ = ["evaluate_check"]
+__all__ = ["evaluate_check", "setup_namespace"]
 
 
-def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
-    """Run the teacher's check cell in the grader, with proxies for the student's functions."""
+def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
+    """A namespace holding the teacher notebook's imports and definitions, run in the grader.
+
+    The grader runs it once per teacher notebook before any kernel starts, so that the modules
+    the checks import (sympy...) are imported before a student's code could write a module of
+    the same name somewhere on the grader's path."""
     namespace: dict[str, Any] = {"__name__": "backproplab_grading_check"}
     for statement in teacher.setup:  # the teacher's imports and definitions
         try:
             exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)
         except Exception:  # noqa: BLE001, S102 - a failing import is the check's problem below
             pass
+    return namespace
+
+
+def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
+    """Run the teacher's check cell in the grader, with proxies for the student's functions."""
+    namespace = setup_namespace(teacher)
     for name in teacher.functions:
         namespace[name] = Proxy(session, name)
     for name in teacher.modules:

@@ -6,7 +6,9 @@ import os
 import queue
 import secrets
 import shutil
+import site
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -15,14 +17,42 @@ from pathlib import Path
 
 from ._sandbox import SandboxKernelManager, kill_group, kill_tagged
 
-# Variables a kernel must not inherit: they tell it where the grader runs.
-_HIDDEN_VARIABLES = ("PWD", "OLDPWD", "JPY_SESSION_NAME")
+# Variables a kernel must not inherit: they tell it where the grader runs, or where to find
+# configuration or code a kernel graded earlier could have written (the kernel gets a home
+# folder of its own instead, see Kernel).
+_HIDDEN_VARIABLES = (
+    "PWD",
+    "OLDPWD",
+    "JPY_SESSION_NAME",
+    "IPYTHONDIR",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_CONFIG_PATH",
+    "JUPYTER_DATA_DIR",
+    "JUPYTER_PATH",
+    "MPLCONFIGDIR",
+    "PYTHONSTARTUP",
+    "PYTHONUSERBASE",
+    "XDG_CACHE_HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+)
 _ONE_THREAD = {  # 2 cores, several kernels at once: no BLAS thread pools
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
 }
+
+
+def _user_site() -> dict[str, str]:
+    """The kernel's user site-packages: the grader's, if the grader imports from it (the package
+    installed with ``pip install --user``: without it the kernel could not start), else none (a
+    kernel graded earlier could have made one in the home folder)."""
+    user_site = site.getusersitepackages()
+    if site.ENABLE_USER_SITE and user_site in sys.path:
+        return {"PYTHONUSERBASE": site.getuserbase()}
+    return {"PYTHONNOUSERSITE": "1"}
 
 
 class KernelDied(RuntimeError):
@@ -49,6 +79,11 @@ class Kernel:
     picks free ports and the kernel binds them a moment later, and a kernel starting in another
     process at the same moment can take one of them first ("Address already in use": 2 of 240
     starts, 8 at a time, died so).
+
+    Its ``HOME`` is an empty folder of its own, and it has no user site-packages unless the
+    grader imports from them: IPython's startup files, Jupyter's configuration and Python's user
+    site-packages are read from the home folder, and a kernel graded earlier could have written
+    there (an IPython startup file ending every later kernel zeroed the rest of the class).
     """
 
     def __init__(self, cwd: Path, memory_mb: int) -> None:
@@ -59,8 +94,11 @@ class Kernel:
         )
         self.km.memory_mb = memory_mb
         self.km.token = self.token
+        home = os.path.join(self.sockets, "home")
+        os.mkdir(home)
         env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_VARIABLES}
-        env.update(_ONE_THREAD)
+        env.update(_ONE_THREAD, HOME=home)
+        env.update(_user_site())
         self.km.start_kernel(
             cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

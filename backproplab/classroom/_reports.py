@@ -18,7 +18,29 @@ from backproplab.exercises import Feedback
 from ._grades import NotebookGrade
 from ._source import TeacherNotebook
 
-__all__ = ["ScoresFile", "feedback_status", "feedback_text", "scores_csv", "scores_table"]
+__all__ = [
+    "ScoresFile",
+    "feedback_status",
+    "feedback_text",
+    "plain_text",
+    "scores_csv",
+    "scores_table",
+]
+
+
+def plain_text(text: str) -> str:
+    """``text`` as one line that neither a terminal nor a spreadsheet acts on: characters that
+    are not printable as escapes (a student's error message holding a newline forged a row of
+    the terminal table, an escape sequence hid the rows after it), and a leading ``=``, ``+``,
+    ``-`` or ``@`` behind a ``'`` (a spreadsheet reads such a cell as a formula; a notebook's file
+    name starts the problems cell)."""
+    text = _one_line(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every character that is not printable (newline, escape...) as its escape."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
 
 
 def _verdict(status: str) -> str:
@@ -40,7 +62,13 @@ def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> li
     cells = [f"{checks[e].score:g}" if e in checks else "" for e in exercises]
     score = sum(g.score for g in grades)
     problems = "; ".join(f"{g.notebook}: {p}" for g in grades for p in g.problems)
-    return [grades[0].student, *cells, f"{score:g}", f"{points:g}", problems]
+    return [
+        plain_text(grades[0].student),
+        *cells,
+        f"{score:g}",
+        f"{points:g}",
+        plain_text(problems),
+    ]
 
 
 class ScoresFile:
@@ -80,7 +108,7 @@ class ScoresFile:
         with several jobs the students finish in no particular order)."""
         with self.lock:
             if students is not None:
-                place = {student: i for i, student in enumerate(students)}
+                place = {plain_text(student): i for i, student in enumerate(students)}
                 self.rows[1:] = sorted(self.rows[1:], key=lambda row: place.get(row[0], len(place)))
             self._write()
 
@@ -129,22 +157,23 @@ def feedback_text(
 ) -> str:
     """The feedback to hand back to one student: per exercise its verdict and hint, then the
     problems the grader met (like nbgrader's generate_feedback, as plain text)."""
-    lines = [f"Feedback for {student}", ""]
+    lines = [f"Feedback for {_one_line(student)}", ""]
     graded = {g.teacher for g in grades if g.teacher}
     for teacher in teachers or []:
         if teacher.name not in graded:
             lines += [f"{teacher.name}: not handed in (0 of {teacher.points:g} points)", ""]
     for grade in grades:
-        title = grade.teacher or grade.notebook
+        handed_in = _one_line(grade.notebook)  # the student's file name
         lines.append(
-            f"{title} (handed in as {grade.notebook}): {grade.score:g} of {grade.points:g}"
+            f"{grade.teacher or handed_in} (handed in as {handed_in}): "
+            f"{grade.score:g} of {grade.points:g}"
         )
         for check in grade.checks:
             mark = _MARKS.get(check.status, "✘")
-            text = check.message or check.status
+            text = _one_line(check.message or check.status)  # may quote the student's error
             lines.append(f"  {mark} {check.exercise} ({check.score:g}/{check.points:g}): {text}")
         for problem in grade.problems:
-            lines.append(f"  ! {problem}")
+            lines.append(f"  ! {_one_line(problem)}")
         lines.append("")
     return "\n".join(lines)
 

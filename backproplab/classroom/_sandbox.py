@@ -27,6 +27,7 @@ import sys
 import time
 from pathlib import Path
 
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import KernelManager
 
 TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # _launcher.py sets it too
@@ -62,11 +63,25 @@ def kill_tagged(token: str) -> int:
     return killed
 
 
+# The kernel every submission runs in: this Python's ipykernel, named here rather than looked up
+# as the "python3" kernel spec, which a kernel graded earlier could have replaced by writing a
+# kernel.json into the user's Jupyter data folder (read first outside a virtual environment).
+KERNEL_SPEC = KernelSpec(
+    argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    display_name="Python 3 (grading)",
+    language="python",
+)
+
+
 class SandboxKernelManager(KernelManager):
-    """A KernelManager whose kernel is started through the launcher above."""
+    """A KernelManager whose kernel, always ``KERNEL_SPEC``, is started through the launcher."""
 
     memory_mb: int = 2048
     token: str = ""
+
+    @property
+    def kernel_spec(self) -> KernelSpec:
+        return KERNEL_SPEC
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments)

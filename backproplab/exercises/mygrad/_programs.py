@@ -144,7 +144,10 @@ def _random_steps(rng: np.random.Generator, n_inputs: int, ops: list[str], n: in
             steps.append(("pow", 1.5, a, {}))
         elif name == "truediv":  # divide by an input or a number: never by something near 0
             b = int(rng.integers(n_inputs)) if rng.random() < 0.7 else float(rng.uniform(1, 3))
-            steps.append(("truediv", a, b, {}) if rng.random() < 0.8 else ("truediv", 2.0, b, {}))
+            # 2.0 / b only when b is a node: a number divided by a number is no node of the graph
+            # (the same draws as before, so the programs of the checks' seeds do not change)
+            numerator = 2.0 if rng.random() >= 0.8 and isinstance(b, int) else a
+            steps.append(("truediv", numerator, b, {}))
         else:
             b = int(rng.integers(pool)) if rng.random() < 0.8 else float(rng.uniform(-2, 2))
             steps.append((name, a, b, {}) if rng.random() < 0.8 else (name, b, a, {}))

@@ -1,0 +1,85 @@
+"""The grader's staged copy of the class: copied once before any kernel runs, checked before each
+student is graded (a kernel runs as the grader's user and can write to it).
+
+The submissions are copied to a private folder first, special files (named pipes...) left out;
+each student's staged files are recorded by size and SHA-256. Before a student is graded their
+staged copy is compared with that record, sizes first (a sparse file of a terabyte takes no room
+on disk and must never be read whole), and copied again from the submissions folder if a kernel
+changed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+from pathlib import Path
+
+__all__ = ["CHANGED", "digest_of", "special_files", "unchanged"]
+
+
+def special_files(directory: str, names: list[str]) -> list[str]:
+    """A ``copytree`` filter leaving out what is neither a file, a folder nor a link: copying a
+    named pipe (a tar file can hold one) raised, and one student's pipe stopped the class."""
+    kinds = (stat.S_ISREG, stat.S_ISDIR, stat.S_ISLNK)
+    return [
+        n for n in names if not any(k(os.lstat(os.path.join(directory, n)).st_mode) for k in kinds)
+    ]
+
+
+def _files(where: Path) -> dict[str, Path]:
+    """The files of ``where`` (a folder, or one file) by path inside it, links left out."""
+    files = [where] if where.is_file() else sorted(where.rglob("*"))
+    return {str(p.relative_to(where)): p for p in files if p.is_file() and not p.is_symlink()}
+
+
+def _sizes(where: Path) -> dict[str, int]:
+    return {name: path.stat().st_size for name, path in _files(where).items()}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(2**20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def digest_of(where: Path) -> dict[str, tuple[int, str]]:
+    """The size and SHA-256 of each file of ``where`` (a folder, or one file), by path in it."""
+    return {name: (path.stat().st_size, _sha256(path)) for name, path in _files(where).items()}
+
+
+CHANGED = (
+    "the submission changed on disk while the class was graded (another submission's kernel "
+    "may have written to it): not graded, grade this student again"
+)
+
+
+def _holds(where: Path, digest: dict[str, tuple[int, str]]) -> bool:
+    """Whether ``where`` holds the files of ``digest``: the sizes are compared before any file
+    is read (a kernel can leave a sparse file of a terabyte, which takes no room, in another
+    student's folder: reading it whole took the grader's memory and ended the class's run)."""
+    if _sizes(where) != {name: size for name, (size, _) in digest.items()}:
+        return False
+    return digest_of(where) == digest
+
+
+def unchanged(staged: Path, original: Path, digest: dict[str, tuple[int, str]]) -> bool:
+    """Whether the staged copy of a submission (a folder or one file) still holds what was
+    staged, after copying it again from ``original`` if a kernel graded earlier changed it
+    (and the original's sizes are still those staged)."""
+    try:
+        if _holds(staged, digest):
+            return True
+        if _sizes(original) != {name: size for name, (size, _) in digest.items()}:
+            return False
+        if staged.is_dir():
+            shutil.rmtree(staged)
+            shutil.copytree(original, staged, symlinks=True, ignore=special_files)
+        else:
+            shutil.copy2(original, staged)
+        return digest_of(staged) == digest
+    except OSError:  # the copy or the original is gone
+        return False
