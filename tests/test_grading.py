@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -359,7 +360,11 @@ def test_csv_rows_are_written_as_students_finish(tmp_path):
     out = tmp_path / "scores.csv"
     command = [sys.executable, "-m", "backproplab.classroom", "grade", str(tmp_path / "in")]
     command += ["--source", str(teacher), "--timeout", "60", "--csv", str(out)]
-    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    # a grader killed by SIGKILL cannot remove its temporary folders: give it its own (short:
+    # the kernel's Unix sockets live there), and remove them here
+    scratch = tempfile.mkdtemp(prefix="bl-")
+    env = {**os.environ, "TMPDIR": scratch}
+    grader = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 60
     try:
         for line in grader.stderr:  # "graded a: 0" comes once a's row is written
@@ -370,6 +375,7 @@ def test_csv_rows_are_written_as_students_finish(tmp_path):
     finally:
         grader.kill()
         grader.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
     rows = list(csv.reader(out.open()))
     assert rows[0][0] == "student" and [row[0] for row in rows[1:]] == ["a"]
     kernel = Path("/proc") / pid_file.read_text()
