@@ -35,7 +35,13 @@ def show_source(
     the file's path is printed above the lines, which lose their common indentation.
     Raises LookupError if no line contains ``first`` (or ``last``).
     """
-    lines = inspect.getsource(obj).splitlines()
+    try:
+        lines = inspect.getsource(obj).splitlines()
+    except TypeError:  # a number, a numpy ufunc, a builtin: nothing written in Python to show
+        raise TypeError(
+            f"show_source: {obj!r} has no Python source to show; pass a function, class or "
+            f"module of the package (e.g. bl.autodiff.backward)"
+        ) from None
     start, stop = 0, len(lines) - 1
     if first is not None:
         start = _index(lines, first, 0, obj)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
 import pytest
 
 import backproplab as bl
@@ -77,3 +78,9 @@ def test_last_is_searched_from_first_on_not_from_the_top(capsys):
     show_source(bl.sum_to_shape, "ones = ", "return")
     out = capsys.readouterr().out.splitlines()
     assert "ones = " in out[0] and out[-1].lstrip().startswith("return g.sum(")
+
+
+@pytest.mark.parametrize("obj", [3, np.exp, len])
+def test_show_source_of_something_not_written_in_python_says_so_in_one_line(obj):
+    with pytest.raises(TypeError, match="has no Python source to show; pass a function"):
+        show_source(obj)
