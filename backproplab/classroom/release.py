@@ -14,9 +14,9 @@ The student version keeps the function and loses the solution::
         # YOUR CODE HERE
         raise NotImplementedError("mean_square is not written yet: do Exercise 1 above first ...")
 
-(the message ends "(your code replaces this line)"). The message is the last line a learner reads when a later cell calls the function
-before the exercise is done, so it names the exercise by the heading above it: "Exercise 1", "the
-Challenge" (the text before " · "; see ``exercise_label``).
+(the message ends "(your code replaces this line)"). It is the last line a learner reads when a
+later cell calls the function before the exercise is done, so it names the exercise by the
+heading above it: "Exercise 1", "the Challenge" (the text before " · "; see ``exercise_label``).
 
 What changes, and nothing else:
 
