@@ -28,6 +28,49 @@ def test_attempt_returns_the_result_or_feedback():
     assert crashed.status == "hint" and "ZeroDivisionError" in crashed.message
 
 
+def test_attempt_names_another_unwritten_exercise_the_answer_calls():
+    """A written answer that calls an exercise still a stub (as the release writes it) is not
+    "not done": the hint names the stub it called and the exercise to do."""
+
+    def mul_backward(upstream, a, b):
+        raise NotImplementedError(
+            "mul_backward is not written yet: do Exercise 2 above first (your code replaces "
+            "this line)"
+        )
+
+    def fan_out(x, y):
+        return mul_backward(1.0, x + y, x)
+
+    own = attempt("mul_backward", mul_backward, 1.0, 2.0, 3.0)
+    assert own == not_done("mul_backward")
+    other = attempt("fan_out", fan_out, 1.0, 2.0)
+    assert other.status == "hint", other
+    assert "calls `mul_backward`, which is not written yet: do Exercise 2 first" in other.message
+
+    def engine_piece(x):
+        raise NotImplementedError('__add__: your code goes here, see notebook 03, "Your engine"')
+
+    def uses_engine(x):
+        return engine_piece(x)
+
+    assert "calls `__add__`, which is not written yet" in attempt("ex", uses_engine, 1).message
+
+    def double(x):
+        raise NotImplementedError("double: your code goes here")
+
+    assert attempt("double", double, 1) == not_done("double")  # its own stub, in either form
+
+
+def test_the_html_of_a_verdict_shows_code_as_code_and_escapes_the_rest():
+    """In JupyterLab the verdict is its text/html: `x` becomes <code>x</code>, no backtick or
+    tag of the message shows as text; the plain text is unchanged."""
+    shown = not_done("ex")._repr_html_()
+    assert "<code>raise NotImplementedError</code>" in shown and "`" not in shown
+    tricky = Feedback("ex", "hint", "a <b> in `x < y` and one ` alone")
+    assert str(tricky) == "ex: ✘ not yet — a <b> in `x < y` and one ` alone"
+    assert "a &lt;b&gt; in <code>x &lt; y</code> and one ` alone" in tricky._repr_html_()
+
+
 # ------------------------------------------------------------------------- result_array
 @pytest.mark.parametrize(
     "result",

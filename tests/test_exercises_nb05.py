@@ -25,6 +25,24 @@ def test_not_done(check):
     assert check(stub).status == "not done"
 
 
+def test_an_answer_calling_an_unwritten_exercise_is_told_which_one():
+    """The challenge written with the learner's dL_dW, still the release's stub: a hint naming
+    dL_dW and its exercise, not "not done"."""
+
+    def dL_dW(X, G):
+        raise NotImplementedError(
+            "dL_dW is not written yet: do Exercises 1 and 2 above first (your code replaces "
+            "this line)"
+        )
+
+    def bilinear_grads(U, A, V, g):
+        return dL_dW(U, g), A, V
+
+    feedback = nb05.check_bilinear_grads(bilinear_grads)
+    assert_hint(feedback, "calls `dL_dW`", "do Exercises 1 and 2 first")
+    assert nb05.check_dL_dW(dL_dW).status == "not done"
+
+
 # ---------------------------------------------------------------------------------- dL_dX
 def test_dL_dX_right():
     assert nb05.check_dL_dX(lambda G, W: G @ W).passed

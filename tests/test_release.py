@@ -17,6 +17,7 @@ from nbclient import NotebookClient
 
 from backproplab.classroom import ReleaseError, release, strip_solutions, student_notebook
 from backproplab.classroom.__main__ import main
+from backproplab.classroom.release import exercise_label
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "exercises.ipynb"
@@ -128,6 +129,48 @@ def test_broken_markers_are_a_clear_error(source, problem):
         strip_solutions(source)
 
 
+@pytest.mark.parametrize(
+    "heading, label",
+    [
+        ("### Exercise 4 · a product node with $n$ inputs", "Exercise 4"),
+        ("### Exercises 1 and 2 · the two matmul gradients", "Exercises 1 and 2"),
+        ("## Challenge · a graph of your own, by hand", "the Challenge"),
+        ("## Exercise 1: double", "Exercise 1"),
+        ("## 4. The backward pass of $(x + y)z$", 'the section "4. The backward pass of (x + y)z"'),
+        (None, "its exercise"),
+    ],
+)
+def test_exercise_label_is_read_off_the_heading(heading, label):
+    assert exercise_label(heading) == label
+
+
+def test_a_call_before_the_exercise_is_done_names_the_exercise_to_do():
+    """The learner's view: a later cell calls the function while it is still a stub; the last
+    line of what it raises says which exercise to do, and the release reads it off the heading
+    above the exercise (not the heading of an earlier section)."""
+    cells = [
+        nbformat.v4.new_markdown_cell("## 7. Fan-out\n\nSome text."),
+        nbformat.v4.new_markdown_cell(
+            "### Exercise 4 · a product node with $n$ inputs\n\nWrite it."
+        ),
+        nbformat.v4.new_code_cell(
+            "def product_backward(upstream, inputs):\n    ### BEGIN SOLUTION\n    return []\n"
+            "    ### END SOLUTION"
+        ),
+        nbformat.v4.new_markdown_cell("Why zeros matter (no heading here)."),
+        nbformat.v4.new_code_cell("yours = product_backward(1.0, [2.0])"),
+    ]
+    student = student_notebook(nbformat.v4.new_notebook(cells=cells))
+    namespace: dict = {}
+    exec(student.cells[2].source, namespace)
+    with pytest.raises(NotImplementedError) as raised:
+        exec(student.cells[4].source, namespace)
+    assert str(raised.value) == (
+        "product_backward is not written yet: do Exercise 4 above first "
+        "(your code replaces this line)"
+    )
+
+
 # --- the fixture notebook -------------------------------------------------------------------
 
 
@@ -159,7 +202,10 @@ def test_release_removes_every_solution_line(released):
     for line in solution_lines:
         assert line not in student_text
     assert "SOLUTION" not in student_text
-    assert 'raise NotImplementedError(\\"double: your code goes here\\")' in student_text
+    assert (
+        'raise NotImplementedError(\\"double is not written yet: do Exercise 1 above first '
+        '(your code replaces this line)\\")'
+    ) in student_text
 
 
 def test_release_changes_nothing_else(released):
@@ -279,6 +325,17 @@ def test_curriculum_release(path, tmp_path):
                 x for x in mine.source.splitlines() if x.startswith("raise NotImplementedError")
             ]
             assert not top_level, f"{where}: a solution region outside a function: {top_level}"
+            # the stub says which exercise to do: the label of the last heading above it
+            heading = [
+                line
+                for cell in teacher.cells[:index]
+                if cell.cell_type == "markdown"
+                for line in cell.source.splitlines()
+                if line.startswith("#")
+            ][-1]
+            label = heading.lstrip("#").split(" · ")[0].strip()
+            label = label if label.startswith("Exercise") else f"the {label}"
+            assert f"is not written yet: do {label} above first" in mine.source, where
             for line in (line.strip() for region in regions for line in region):
                 assert not line or line not in mine.source, f"{where}: {line!r} leaked"
         assert fill_in(mine.source, theirs.source) == theirs.source, where
@@ -307,7 +364,8 @@ def test_a_cell_marked_solution_without_markers_is_replaced_whole():
     other = nbformat.v4.new_markdown_cell("Not an answer.")
     student = student_notebook(nbformat.v4.new_notebook(cells=[code, text, other]))
     assert student.cells[0].source == (
-        '# YOUR CODE HERE\nraise NotImplementedError("slope: your code goes here")'
+        '# YOUR CODE HERE\nraise NotImplementedError("slope is not written yet: do its exercise '
+        'above first (your code replaces this line)")'
     )
     assert student.cells[0].outputs == [] and student.cells[0].execution_count is None
     assert student.cells[1].source == "YOUR ANSWER HERE"

@@ -12,7 +12,11 @@ The student version keeps the function and loses the solution::
 
     def mean_square(v):
         # YOUR CODE HERE
-        raise NotImplementedError("mean_square: your code goes here")
+        raise NotImplementedError("mean_square is not written yet: do Exercise 1 above first ...")
+
+(the message ends "(your code replaces this line)"). It is the last line a learner reads when a
+later cell calls the function before the exercise is done, so it names the exercise by the
+heading above it: "Exercise 1", "the Challenge" (the text before " · "; see ``exercise_label``).
 
 What changes, and nothing else:
 
@@ -63,14 +67,53 @@ class ReleaseError(ValueError):
     """A notebook's solution markers cannot be turned into a student version."""
 
 
-def code_stub(exercise: str, where: str = "") -> list[str]:
-    """The lines that replace a code solution: nbgrader's stub, naming the exercise (and, for a
-    ``.py`` file, where it is explained: ``where`` is the text after the BEGIN marker)."""
-    message = f"{exercise}: your code goes here" + (f", {where}" if where else "")
+def code_stub(exercise: str, where: str = "", label: str | None = None) -> list[str]:
+    """The lines that replace a code solution: nbgrader's stub, naming the exercise. In a
+    notebook, ``label`` names the exercise to do ("Exercise 4", from the heading above it: see
+    ``exercise_label``); in a ``.py`` file, ``where`` says where it is explained (the text after
+    the BEGIN marker)."""
+    if label is not None:
+        message = (
+            f"{exercise} is not written yet: do {label} above first (your code replaces this line)"
+        )
+    else:
+        message = f"{exercise}: your code goes here" + (f", {where}" if where else "")
     return [
         "# YOUR CODE HERE",
         f"raise NotImplementedError({json.dumps(message, ensure_ascii=False)})",
     ]
+
+
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+# The label of an exercise's heading: "Exercise 4 · ...", "Exercises 1 and 2: ...", "Challenge"
+_LABEL = re.compile(r"^((Exercises?|Challenge)\b[^·:—]*?)\s*(·|:|—|$)")
+
+
+def exercise_label(heading: str | None) -> str:
+    """How a stub names its exercise, from the Markdown heading above it: the label before
+    " · " (or ":", "—") of an exercise's heading ("### Exercise 4 · a product node" gives
+    "Exercise 4", "## Challenge · ..." gives "the Challenge"); another heading gives its section
+    (math and code marks removed); no heading gives "its exercise"."""
+    if not heading:
+        return "its exercise"
+    match = _HEADING.match(heading.strip())
+    text = match.group(1) if match else heading.strip().lstrip("#").strip()
+    label = _LABEL.match(text)
+    if label:
+        name = label.group(1).strip()
+        return name if name.startswith("Exercise") else f"the {name}"
+    return 'the section "' + re.sub(r"[$`\\]", "", text) + '"'
+
+
+def _last_heading(source: str) -> str | None:
+    """The last Markdown heading line of ``source``, if any (outside code blocks)."""
+    found, fenced = None, False
+    for line in source.split("\n"):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and _HEADING.match(line):
+            found = line
+    return found
 
 
 def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
@@ -83,11 +126,14 @@ def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
     return None
 
 
-def strip_solutions(source: str, *, code: bool = True, fallback_name: str = "exercise") -> str:
+def strip_solutions(
+    source: str, *, code: bool = True, fallback_name: str = "exercise", label: str | None = None
+) -> str:
     """Replace each solution region of one cell's ``source`` by the stub.
 
     ``code`` says whether the cell is code (stub raising NotImplementedError, naming the enclosing
-    function, or ``fallback_name`` at top level) or Markdown ("YOUR ANSWER HERE").
+    function, or ``fallback_name`` at top level) or Markdown ("YOUR ANSWER HERE"). ``label``
+    (for a notebook's cell) names the exercise the stub's message tells the learner to do.
     Raises ReleaseError for a region that is nested or never closed.
     """
     lines = source.split("\n")
@@ -101,7 +147,7 @@ def strip_solutions(source: str, *, code: bool = True, fallback_name: str = "exe
             indent = line[: len(line) - len(line.lstrip())]
             name = _enclosing_function(lines, index) or fallback_name
             where = line.split(BEGIN_SOLUTION, 1)[1].strip(" :-—()")
-            stub = code_stub(name, where) if code else [TEXT_STUB]
+            stub = code_stub(name, where, label) if code else [TEXT_STUB]
             kept.extend(indent + stub_line for stub_line in stub)
         elif END_SOLUTION in line:
             if not in_solution:
@@ -226,18 +272,26 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     student = copy.deepcopy(notebook)
     depends = _depends_on_solutions(notebook)
     cleared: set[str] = set()
+    heading: str | None = None  # the last Markdown heading above the cell
     for cell, dependent in zip(student.cells, depends):
+        if cell.cell_type == "markdown":
+            heading = _last_heading(cell.source) or heading
         meta = _nbgrader(cell)
         has_region = BEGIN_SOLUTION in cell.source
         is_solution = has_region or meta.get("solution", False)
         fallback = meta.get("grade_id", "exercise")
         if has_region:
             cell.source = strip_solutions(
-                cell.source, code=cell.cell_type == "code", fallback_name=fallback
+                cell.source,
+                code=cell.cell_type == "code",
+                fallback_name=fallback,
+                label=exercise_label(heading),
             )
         elif is_solution:  # marked as a solution as a whole, no markers: all of it goes
             cell.source = "\n".join(
-                code_stub(fallback) if cell.cell_type == "code" else [TEXT_STUB]
+                code_stub(fallback, label=exercise_label(heading))
+                if cell.cell_type == "code"
+                else [TEXT_STUB]
             )
         if cell.cell_type == "code" and (is_solution or meta.get("grade", False) or dependent):
             cleared |= _widgets_shown([cell])

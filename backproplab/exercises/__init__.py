@@ -22,6 +22,7 @@ and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the refer
 from __future__ import annotations
 
 import html
+import re
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,8 +45,12 @@ __all__ = [
     "not_done",
     "numeric_gradient",
     "result_array",
+    "stub_feedback",
     "uses_package",
 ]
+
+
+_CODE = re.compile(r"`([^`]+)`")
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ class Feedback:
 
     def _repr_html_(self) -> str:
         color = {"correct": "#1a7f37", "hint": "#b35900", "not done": "#57606a"}[self.status]
-        return f'<p style="color:{color}"><b>{html.escape(str(self))}</b></p>'
+        text = _CODE.sub(r"<code>\1</code>", html.escape(str(self)))  # `x` shown as code
+        return f'<p style="color:{color}"><b>{text}</b></p>'
 
 
 def correct(exercise: str, message: str = "well done.") -> Feedback:
@@ -98,11 +104,32 @@ def attempt(exercise: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     """
     try:
         return fn(*args, **kwargs)
-    except NotImplementedError:
-        return not_done(exercise)
+    except NotImplementedError as error:
+        return stub_feedback(exercise, fn, error)
     except Exception as error:  # the learner's code crashed: say how, in one line
         first_line = str(error).splitlines()[0] if str(error) else ""
         return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
+
+
+# A stub of the student release: "name is not written yet: do Exercise 4 above first (...)" in
+# a notebook, "name: your code goes here, see notebook 03, ..." in mygrad.py.
+_STUB = re.compile(r"^(\w+)(?: is not written yet: do (.+?) above first|: your code goes here)")
+
+
+def stub_feedback(exercise: str, fn: Callable[..., Any], error: NotImplementedError) -> Feedback:
+    """What a check says when the learner's ``fn`` raised ``error``: "not done yet" when ``fn``
+    is still the stub, or a hint naming the other stub it called (an exercise not done yet, whose
+    name and label the release's stub message gives), so that a written answer is not called
+    "not done"."""
+    stub = _STUB.match(str(error))
+    if stub is None or stub.group(1) in (getattr(fn, "__name__", None), exercise):
+        return not_done(exercise)
+    todo = f"do {stub.group(2)} first" if stub.group(2) else "write it first"
+    return hint(
+        exercise,
+        f"your function calls `{stub.group(1)}`, which is not written yet: {todo}, then run "
+        "this check again",
+    )
 
 
 def attempt_own(exercise: str, fn: Callable[..., Any], *args: Any) -> Any:

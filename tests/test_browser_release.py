@@ -1,0 +1,228 @@
+"""A learner's first hour with the student release, in a real JupyterLab.
+
+Notebook 03 is released (``release``, as ``python -m backproplab.classroom release`` does) with
+the learner's engine file into a temporary folder, put into the JupyterLab that
+tests/test_browser.py starts (its `lab` and `browser` fixtures, imported), and used as a learner
+who has solved nothing yet would:
+
+1. "Run All": JupyterLab stops at the first error. Every cell before it ran without an error,
+   every self-check on the way says "not done yet", and the error's last line names, in plain
+   words, the exercise to do first. The error is the first cell that calls an unsolved
+   exercise (not a check): a check never raises.
+2. The first exercise is solved by typing the teacher's solution into its cell (the cell editor,
+   the stub's two lines replaced) and running it and its check: the check says "correct".
+3. A wrong-but-plausible answer typed instead gets the check's hint, shown as text (no HTML
+   tags, no traceback).
+
+Skipped, with the reason, where tests/test_browser.py is (no /usr/bin/chromium, no playwright).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from test_browser import CELLS_JS, NOTEBOOKS, browser, close_notebook, lab  # noqa: F401
+
+from backproplab.classroom import release
+
+NOTEBOOK = "03_computational_graph.ipynb"
+FOLDER = "release-03"  # in the lab's root, beside the teacher copies test_browser.py puts there
+FIRST_EXERCISE = "backward_by_hand"
+# Forgets the upstream gradient at the add node: the check's hint for it names that mistake.
+WRONG_BODY = "    return 1.0, 1.0, x + y"
+
+# In the page: what each code cell of the open notebook shows (the DOM's text of every output,
+# with its mime type), and its execution count.
+SHOWN_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  return panel.content.widgets.map(cell => cell.model.type !== 'code' ? null : {
+    count: cell.model.executionCount,
+    source: cell.model.sharedModel.getSource(),
+    outputs: [...cell.node.querySelectorAll('.jp-OutputArea-output')].map(out => ({
+      mime: out.dataset.mimeType || '', text: out.innerText, html: out.innerHTML})),
+  });
+}"""
+
+KERNEL_IDLE_JS = """() => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  return kernel !== null && kernel.status === 'idle';
+}"""
+
+
+def released_folder(tmp_path: Path) -> Path:
+    """Notebook 03 and mygrad.py of a fresh release, in ``tmp_path / "student"``."""
+    source = tmp_path / "teacher"
+    source.mkdir()
+    shutil.copy(NOTEBOOKS / NOTEBOOK, source / NOTEBOOK)
+    shutil.copy(NOTEBOOKS / "mygrad.py", source / "mygrad.py")
+    release(source, tmp_path / "student")
+    return tmp_path / "student"
+
+
+def upload(page, folder: Path) -> None:
+    """Put the released files into the lab's root, through JupyterLab's own contents service."""
+    page.evaluate(
+        """async ([folder, files]) => {
+          const contents = window.jupyterapp.serviceManager.contents;
+          await contents.save(folder, {type: 'directory'});
+          for (const [name, model] of files) await contents.save(`${folder}/${name}`, model);
+        }""",
+        [
+            FOLDER,
+            [
+                [NOTEBOOK, {"type": "notebook", "format": "json",
+                            "content": json.loads((folder / NOTEBOOK).read_text())}],
+                ["mygrad.py", {"type": "file", "format": "text",
+                               "content": (folder / "mygrad.py").read_text()}],
+            ],
+        ],
+    )  # fmt: skip
+
+
+def wait_idle(page, timeout: float = 60) -> None:
+    """Wait until the kernel is idle and stays idle for half a second."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(KERNEL_IDLE_JS):
+            page.wait_for_timeout(500)
+            if page.evaluate(KERNEL_IDLE_JS):
+                return
+        page.wait_for_timeout(200)
+    pytest.fail("the kernel stayed busy")
+
+
+def cell_index(cells: list, starts: str) -> int:
+    return next(i for i, c in enumerate(cells) if c and c["source"].startswith(starts))
+
+
+def type_into_cell(page, index: int, text: str) -> None:
+    """Replace what cell ``index`` holds by ``text`` in its editor, as a learner pasting it."""
+    editor = page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(text)  # a paste: no auto-indent, no closing brackets added
+    typed = page.evaluate(
+        "(i) => window.jupyterapp.shell.currentWidget.content.widgets[i].model.sharedModel"
+        ".getSource()",
+        index,
+    )
+    assert typed == text, "the cell editor changed the typed text"
+
+
+def run_cell_and_check(page, index: int) -> dict:
+    """With the cursor in cell ``index`` (the exercise): Shift+Enter twice, as a learner runs the
+    exercise and then its check (the next cell). Returns what the check cell shows."""
+    before = page.evaluate(SHOWN_JS)[index + 1]["count"]
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        f"([i, before]) => {{ const c = ({SHOWN_JS})()[i];"
+        " return c.count !== null && c.count !== before && c.outputs.length > 0; }",
+        arg=[index + 1, before],
+        timeout=30_000,
+    )
+    wait_idle(page)
+    return page.evaluate(SHOWN_JS)[index + 1]
+
+
+def solution_of(name: str) -> str:
+    """The teacher's solution region of exercise ``name``, without the markers."""
+    teacher = nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4)
+    source = next(c.source for c in teacher.cells if c.source.startswith(f"def {name}("))
+    lines = source.split("\n")
+    begin = next(i for i, line in enumerate(lines) if "BEGIN SOLUTION" in line)
+    end = next(i for i, line in enumerate(lines) if "END SOLUTION" in line)
+    return "\n".join(lines[begin + 1 : end])
+
+
+def with_body(stub_source: str, body: str) -> str:
+    """The released cell with its stub's two lines replaced by ``body``."""
+    lines = stub_source.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.strip() == "# YOUR CODE HERE")
+    assert "raise NotImplementedError" in lines[at + 1]
+    return "\n".join([*lines[:at], body, *lines[at + 2 :]])
+
+
+def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_path):  # noqa: F811
+    folder = released_folder(tmp_path)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    started = time.monotonic()
+    try:
+        page.goto(f"{lab}/lab/workspaces/release?reset")
+        page.wait_for_function("() => window.jupyterapp", timeout=60_000)
+        page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        upload(page, folder)
+        # Not awaited inside the page: awaiting a command's promise can hang (ECOSYSTEM.md).
+        page.evaluate(
+            "(path) => { window.jupyterapp.commands.execute('docmanager:open', {path}); }",
+            f"{FOLDER}/{NOTEBOOK}",
+        )
+        page.wait_for_function(
+            "() => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.sessionContext && w.sessionContext.session"
+            " && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status"
+            " === 'idle'; }",
+            timeout=60_000,
+        )
+
+        # 1. Run All, before solving anything.
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        page.wait_for_function(
+            f"""() => {{ const cells = ({CELLS_JS})();
+              return cells.some(c => c.errors.length > 0)
+                || cells.every(c => c.type !== 'code' || c.count !== null); }}""",
+            timeout=60_000,
+            polling=300,
+        )
+        wait_idle(page)
+        cells, shown = page.evaluate(CELLS_JS), page.evaluate(SHOWN_JS)
+        stopped = [i for i, c in enumerate(cells) if c["errors"]]
+        assert len(stopped) == 1, f"errors in cells {stopped}"
+        stop = stopped[0]
+        first_exercise = cell_index(shown, f"def {FIRST_EXERCISE}(")
+        assert stop > first_exercise + 1, "Run All stopped before the first exercise's check"
+        ran = [i for i, c in enumerate(cells) if c["type"] == "code" and c["count"] is not None]
+        assert ran[-1] == stop, "cells after the error ran"
+        assert cells[stop]["errors"] == ["NotImplementedError"]
+        checks = [s for s in shown[:stop] if s and "check" in s["source"].split("(")[0]]
+        assert len(checks) >= 2
+        for check in checks:  # every self-check on the way: one line, "not done yet"
+            texts = [o["text"].strip() for o in check["outputs"]]
+            assert len(texts) == 1 and "… not done yet" in texts[0], texts
+        error = [o["text"] for o in shown[stop]["outputs"]]
+        assert len(error) == 1
+        lines = [line for line in error[0].splitlines() if line.strip()]
+        print(f"Run All stopped at cell {stop}; its traceback, {len(lines)} lines, ends:")
+        print("\n".join(lines[-3:]))
+        assert lines[-1].startswith("NotImplementedError: ")
+        assert "is not written yet: do Exercise " in lines[-1], lines[-1]
+        assert "above first" in lines[-1]
+        assert len(lines) < 25, f"a traceback of {len(lines)} lines"
+
+        # 2. The first exercise, solved by typing the teacher's solution into its cell.
+        stub = shown[first_exercise]["source"]
+        type_into_cell(page, first_exercise, with_body(stub, solution_of(FIRST_EXERCISE)))
+        check = run_cell_and_check(page, first_exercise)
+        texts = [o["text"].strip() for o in check["outputs"]]
+        print("solved:", texts)
+        assert len(texts) == 1 and texts[0].startswith(f"{FIRST_EXERCISE}: ✔ correct — ")
+        assert check["outputs"][0]["mime"] == "text/html"
+
+        # 3. A wrong-but-plausible answer: the hint, as text, and no traceback.
+        type_into_cell(page, first_exercise, with_body(stub, WRONG_BODY))
+        check = run_cell_and_check(page, first_exercise)
+        texts = [o["text"].strip() for o in check["outputs"]]
+        print("wrong:", texts)
+        assert len(texts) == 1 and texts[0].startswith(f"{FIRST_EXERCISE}: ✘ not yet — ")
+        assert "upstream gradient" in texts[0]  # the mistake named
+        assert "<" not in texts[0] and "&" not in texts[0], "HTML shown as text"
+        assert "Traceback" not in texts[0] and check["outputs"][0]["mime"] == "text/html"
+        print(f"the walk took {time.monotonic() - started:.1f} s")
+    finally:
+        close_notebook(page)
+        page.close()
