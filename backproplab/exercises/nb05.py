@@ -167,7 +167,7 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
         return hint(
             exercise,
             "right shape but off by a factor of the batch size N: G already says how much each "
-            "example matters, so the examples' contributions are simply added",
+            "example matters, so the examples' contributions are simply added.",
         )
     if close(got, -want):
         return hint(exercise, "right size, wrong sign")
