@@ -7,6 +7,8 @@ directly, and the grading tests grade one notebook in one kernel.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 import nbformat
 import numpy as np
@@ -271,3 +273,20 @@ def test_a_huge_notebook_is_not_parsed(tmp_path):
     assert result.problems == [
         "could not read the notebook: ValueError: the file holds 101 MB, over 100 MB"
     ]
+
+
+def test_the_classroom_commands_without_nbformat_say_what_to_install():
+    # `pip install backproplab` installs the backproplab-classroom script but not nbformat
+    code = (
+        "import sys; sys.modules['nbformat'] = None\n"  # an import of nbformat now fails
+        "import importlib.util as u; real = u.find_spec\n"
+        "u.find_spec = lambda name, *a: None if name == 'nbformat' else real(name, *a)\n"
+        "import backproplab.classroom"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        "ImportError: backproplab.classroom needs nbformat: pip install 'backproplab[classroom]' "
+        "(or the dev extra, which the README's set-up installs)"
+    )

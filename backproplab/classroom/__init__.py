@@ -15,6 +15,7 @@ Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), 
 nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """
 
+from . import _requirements  # noqa: F401  (first: a one-line error if nbformat is missing)
 from ._grades import CheckResult, NotebookGrade
 from ._reports import feedback_text, scores_csv, scores_table
 from ._source import load_source
