@@ -5,10 +5,10 @@ the learner's engine file into a temporary folder, put into the JupyterLab that
 tests/test_browser.py starts (its `lab` and `browser` fixtures, imported), and used as a learner
 who has solved nothing yet would:
 
-1. "Run All": JupyterLab stops at the first error. Every cell before it ran without an error,
-   every self-check on the way says "not done yet", and the error's last line names, in plain
-   words, the exercise to do first. The error is the first cell that calls an unsolved
-   exercise (not a check): a check never raises.
+1. "Run All" runs every cell to the end without an error (JupyterLab would stop at the first
+   one): every self-check says "not done yet" (a check never raises), and no other cell calls an
+   unsolved exercise. Then the learner calls the first exercise's function in a cell of their own:
+   the error's last line names, in plain words, the exercise to do first.
 2. The first exercise is solved by typing the teacher's solution into its cell (the cell editor,
    the stub's two lines replaced) and running it and its check: the check says "correct".
 3. A wrong-but-plausible answer typed instead gets the check's hint, shown as text (no HTML
@@ -130,6 +130,20 @@ def run_cell_and_check(page, index: int) -> dict:
     return page.evaluate(SHOWN_JS)[index + 1]
 
 
+def run_cell(page, index: int) -> dict:
+    """With the cursor in cell ``index``: Shift+Enter once. Returns what the cell shows."""
+    before = page.evaluate(SHOWN_JS)[index]["count"]
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        f"([i, before]) => {{ const c = ({SHOWN_JS})()[i];"
+        " return c.count !== null && c.count !== before && c.outputs.length > 0; }",
+        arg=[index, before],
+        timeout=30_000,
+    )
+    wait_idle(page)
+    return page.evaluate(SHOWN_JS)[index]
+
+
 def solution_of(name: str) -> str:
     """The teacher's solution region of exercise ``name``, without the markers."""
     teacher = nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4)
@@ -170,7 +184,7 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
             timeout=60_000,
         )
 
-        # 1. Run All, before solving anything.
+        # 1. Run All, before solving anything: it reaches the end.
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_function(
             f"""() => {{ const cells = ({CELLS_JS})();
@@ -182,27 +196,30 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
         wait_idle(page)
         cells, shown = page.evaluate(CELLS_JS), page.evaluate(SHOWN_JS)
         stopped = [i for i, c in enumerate(cells) if c["errors"]]
-        assert len(stopped) == 1, f"errors in cells {stopped}"
-        stop = stopped[0]
+        assert stopped == [], f"Run All stopped at cells {stopped}"
+        assert all(c["count"] is not None for c in cells if c["type"] == "code")
         first_exercise = cell_index(shown, f"def {FIRST_EXERCISE}(")
-        assert stop > first_exercise + 1, "Run All stopped before the first exercise's check"
-        ran = [i for i, c in enumerate(cells) if c["type"] == "code" and c["count"] is not None]
-        assert ran[-1] == stop, "cells after the error ran"
-        assert cells[stop]["errors"] == ["NotImplementedError"]
-        checks = [s for s in shown[:stop] if s and "check" in s["source"].split("(")[0]]
-        assert len(checks) >= 2
-        for check in checks:  # every self-check on the way: one line, "not done yet"
+        checks = [s for s in shown if s and s["source"].startswith(("nb03.check_", "check_step("))]
+        assert len(checks) == 6  # four exercises, the Challenge and the engine check
+        for check in checks:  # every self-check: one line, "not done yet"
             texts = [o["text"].strip() for o in check["outputs"]]
             assert len(texts) == 1 and "… not done yet" in texts[0], texts
-        error = [o["text"] for o in shown[stop]["outputs"]]
-        assert len(error) == 1
-        lines = [line for line in error[0].splitlines() if line.strip()]
-        print(f"Run All stopped at cell {stop}; its traceback, {len(lines)} lines, ends:")
+
+        # The learner calls the unsolved function (in the check's cell, then puts it back).
+        check_cell = first_exercise + 1
+        check_source = shown[check_cell]["source"]
+        type_into_cell(page, check_cell, f"{FIRST_EXERCISE}(-2.0, 5.0, -4.0)")
+        error = run_cell(page, check_cell)
+        assert len(error["outputs"]) == 1
+        lines = [line for line in error["outputs"][0]["text"].splitlines() if line.strip()]
+        print(f"calling the stub: a traceback of {len(lines)} lines, ending")
         print("\n".join(lines[-3:]))
-        assert lines[-1].startswith("NotImplementedError: ")
-        assert "is not written yet: do Exercise " in lines[-1], lines[-1]
-        assert "above first" in lines[-1]
+        assert lines[-1] == (
+            f"NotImplementedError: {FIRST_EXERCISE} is not written yet: do Exercise 1 above first "
+            "(your code replaces this line)"
+        )
         assert len(lines) < 25, f"a traceback of {len(lines)} lines"
+        type_into_cell(page, check_cell, check_source)
 
         # 2. The first exercise, solved by typing the teacher's solution into its cell.
         stub = shown[first_exercise]["source"]
