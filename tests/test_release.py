@@ -307,7 +307,9 @@ def test_nbgrader_generate_assignment_accepts_the_same_sources(tmp_path):
 @pytest.mark.parametrize("path", CURRICULUM, ids=[path.stem for path in CURRICULUM])
 def test_curriculum_release(path, tmp_path):
     """Every exercise is well formed; the release hides its solution; the round trip is exact;
-    the student version runs to the first exercise, whose check says "not done yet"."""
+    the student version, beside the released mygrad.py, runs to the end without an error (a
+    learner's Run All before solving anything: JupyterLab would stop at the first error), and
+    its first check says "not done yet"."""
     teacher = nbformat.read(path, as_version=4)
     student = student_notebook(teacher)
     solutions = 0
@@ -345,8 +347,10 @@ def test_curriculum_release(path, tmp_path):
             assert "✔ correct" in output_text(theirs), f"{where}: stored check is not correct"
     assert 2 <= solutions <= 5, f"{path.name}: {solutions} exercises (2-4 and a challenge)"
 
-    first_check = run_cells(student, path.parent, stop_after_first_check=True)
-    assert first_check is not None
+    engine = (path.parent / "mygrad.py").read_text()
+    (tmp_path / "mygrad.py").write_text(strip_solutions(engine, fallback_name="mygrad"))
+    run_cells(student, tmp_path)  # raises CellExecutionError at the first cell that fails
+    first_check = next(cell for cell in student.cells if is_check(cell))
     assert "… not done yet" in output_text(first_check), output_text(first_check)
 
 
