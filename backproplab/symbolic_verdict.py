@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from .tensor import format_array
+from ._format import format_array
 
 __all__ = ["Comparison"]
 

@@ -399,19 +399,6 @@ def as_array(x: ArrayLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def format_array(a: np.ndarray | None, digits: int = 4) -> str:
-    """A short text for a value or gradient: the number for a scalar, the entries of a tiny
-    array, otherwise the shape (and the norm, which says how big it is)."""
-    if a is None:
-        return "?"
-    a = np.asarray(a)
-    if a.size == 1:
-        return f"{a.item() + 0.0:.{digits}g}"  # + 0.0: -0.0 shows as 0
-    if a.size <= 4:
-        return "[" + ", ".join(f"{v + 0.0:.3g}" for v in a.ravel()) + "]"
-    return f"{a.shape} |{np.linalg.norm(a):.3g}|"
-
-
 def _needs_grad_inside(obj: object) -> bool:
     """Whether ``obj`` is, or holds in lists, tuples or dicts, a tensor that requires grad."""
     if isinstance(obj, Tensor):

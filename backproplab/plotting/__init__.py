@@ -11,7 +11,7 @@ picture shows without looking at pixels. One module per kind of picture:
 * ``calculus``: a function beside its derivative, finite-difference error against the step.
 """
 
-from ..tensor import format_array
+from .._format import format_array
 from .calculus import finite_difference_errors, plot_eps_error, plot_function_and_derivative
 from .graphs import (
     ACTIVE_COLOR,

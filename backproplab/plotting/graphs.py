@@ -20,8 +20,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
+from .._format import format_array
 from ..autodiff import toposort
-from ..tensor import Tensor, format_array
+from ..tensor import Tensor
 from .placement import MAX_WIDTH, MIN_SCALE, _place
 
 if TYPE_CHECKING:

@@ -14,8 +14,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .._format import format_array
 from ..autodiff import GradientAccumulationWarning, backward, sum_to_shape
-from ..tensor import Tensor, format_array
+from ..tensor import Tensor
 from .graphs import _names, _wrap, draw_graph, graph_nodes
 
 if TYPE_CHECKING:
