@@ -136,11 +136,15 @@ def backward(
     """Fill ``.grad`` of every node ``root`` depends on with d(root)/d(node).
 
     ``grad`` seeds the pass (default 1 for a scalar root). Gradients of leaves (tensors you
-    created) add to what they already hold; a warning says so unless ``accumulate=True``.
+    created) add to what they already hold; a warning says so unless ``accumulate=True``. A graph
+    with an input changed in place after the forward pass read it is refused before any gradient
+    is touched.
     ``hook(node, grads)``, if given, is called after each node has sent its gradients (the
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
     order = toposort(root)
+    if any([x.modified > node.seq for node in order for x in node.inputs]):
+        raise RuntimeError(_modified_message(order))  # changed in place after a node read it
     if not accumulate and any([t.grad is not None for t in order if t.op is None]):
         _warn_stale(order)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
@@ -159,8 +163,6 @@ def backward(
         if type(grads) is not tuple or len(grads) != len(node.inputs):
             raise TypeError(_arity_message(node, grads))
         for x, g in zip(node.inputs, grads):
-            if x.modified > node.seq:  # changed in place after this node read it: g is stale
-                raise RuntimeError(_modified_message(x, node))
             if g is None or not x.requires_grad:
                 continue
             g = g() if callable(g) else g  # a costly gradient handed over as a function: now
@@ -250,7 +252,9 @@ def _warn_stale(order: list[Tensor]) -> None:
     )
 
 
-def _modified_message(changed: Tensor, node: Tensor) -> str:
+def _modified_message(order: list[Tensor]) -> str:
+    """Names the input changed in place that the pass would meet first (the loss's end)."""
+    changed, node = next((x, n) for n in reversed(order) for x in n.inputs if x.modified > n.seq)
     return (
         f"backward: {_label(changed)}, an input of '{node.op.name}', was modified in place (an "
         f"optimizer step, load_state_dict or p -= ... in no_grad) after the forward pass used "
