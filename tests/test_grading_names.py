@@ -21,7 +21,7 @@ from test_grading import ROOT, replace_solution
 from backproplab.classroom import Limits, grade_folder
 from backproplab.classroom._kernel import Execution
 from backproplab.classroom._session import Budget, ModuleProxy, Proxy, Session
-from backproplab.exercises import names_used, nb02, nb04, nb07, nb08, nb11
+from backproplab.exercises import names_used, nb02, nb04, nb05, nb07, nb08, nb11
 
 # ------------------------------------------------------------ answers, as a learner writes them
 SIGMOID_BY_LOG = (  # x recovered from out: the right values, the long way the check refuses
@@ -81,6 +81,19 @@ def gradients_by_backward(root, wrt):
 
 def block_gradient_norms(model, X, y):
     return hidden_gradient_norms(model, X, y)
+
+
+class Box:  # a learner's own engine (mygrad's Tensor, say)
+    def __init__(self, value):
+        self.value = value
+
+    def backward(self):
+        self.grad = 1.0
+
+
+def dL_db_by_own_engine(G):
+    Box(G).backward()
+    return G.sum(axis=0)
 """
 
 
@@ -151,6 +164,18 @@ def test_a_function_of_the_learners_module_is_found_and_a_missing_one_named(note
         names_used(ModuleProxy(session, "mine").missing)
     with pytest.raises(NameError, match="'nowhere' is not defined"):
         names_used(Proxy(session, "nowhere"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="uses_package is not asked of the kernel: the grader sees only the calls into "
+    "backproplab the function makes (docs/teaching.md, what the grader cannot stop)",
+)
+def test_uses_package_gives_a_proxy_the_verdict_it_gives_the_function(notebook):
+    namespace, session = notebook
+    in_the_notebook = nb05.check_dL_db(namespace["dL_db_by_own_engine"])  # a .backward() call
+    assert not in_the_notebook.passed
+    assert str(nb05.check_dL_db(Proxy(session, "dL_db_by_own_engine"))) == str(in_the_notebook)
 
 
 def test_a_function_cannot_choose_its_names_in_the_notebook():
