@@ -5,6 +5,8 @@ rebuilds the arguments (see _wire.py), calls the student's function, and display
 result and the arguments after the call (so a check can see whether they were modified), or the
 exception it raised, plus every call the function made into backproplab's own code that the
 exercise is not meant to use. Nothing here decides a verdict: the grader does, in its own process.
+``names(namespace, name)`` replies the names a function's code uses, for the checks that refuse
+an answer by them (``exercises.names_used``, which reads code the grader does not have).
 A student can patch this module in their kernel; that changes only what their kernel replies,
 which their function could choose anyway.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -157,23 +160,54 @@ def _errstate(sent: Any) -> dict[str, str]:
 
 def call(namespace: dict, name: str, request_text: str) -> None:
     """Call ``namespace[name]`` on the request's arguments; display the reply (see module doc)."""
+    _display(lambda: _call(namespace, name, request_text))
+
+
+def names(namespace: dict, name: str) -> None:
+    """Display the names the code of ``namespace[name]`` uses, by the rule the checks apply in a
+    notebook (``exercises.names_used``), and for each of them that is a global of the function,
+    the ``__module__`` of its value (what a check reads of ``fn.__globals__``)."""
+    _display(lambda: _names(namespace, name))
+
+
+def _display(make_reply: Callable[[], dict[str, Any]]) -> None:
     from IPython.display import display
 
     reply: dict[str, Any] = {}
     try:
-        reply = _call(namespace, name, request_text)
+        reply = make_reply()
     except Exception as error:  # noqa: BLE001 - whatever happens, the grader gets a reply
         reply = {"status": "grader", "error": f"{type(error).__name__}: {error}"}
     display({REPLY_MIME: wire.dumps(reply)}, raw=True)
 
 
-def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
-    request = wire.loads(request_text)
-    first, *attributes = name.split(".")  # "mygrad.topo_order": a function of the learner's module
+def _find(namespace: dict, name: str) -> Any:
+    """The student's function ``name`` ("mygrad.topo_order": one of the learner's module), or
+    None."""
+    first, *attributes = name.split(".")
     fn = namespace.get(first)
     for attribute in attributes:
         fn = getattr(fn, attribute, None)
-    if not callable(fn):
+    return fn if callable(fn) else None
+
+
+def _names(namespace: dict, name: str) -> dict[str, Any]:
+    from ..exercises import names_used
+
+    fn = _find(namespace, name)
+    if fn is None:
+        return {"status": "missing"}
+    used = sorted(names_used(fn))
+    scope = getattr(fn, "__globals__", None)
+    scope = scope if isinstance(scope, dict) else {}
+    modules = {n: str(getattr(scope[n], "__module__", "")) for n in used if n in scope}
+    return {"status": "ok", "names": used, "globals": modules}
+
+
+def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
+    request = wire.loads(request_text)
+    fn = _find(namespace, name)
+    if fn is None:
         return {"status": "missing"}
     nodes = _rebuild(request["nodes"])
     decode = wire.Decoder(tensor=lambda i: nodes[i], function=_Remote)

@@ -12,11 +12,13 @@ notebook, so an overflow the check turns into an error is one in the grader too.
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from ..exercises import RemoteFunction
 from . import _wire as wire
 from ._kernel import Kernel, KernelDied
 from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME
@@ -73,8 +75,6 @@ class Session:
         self.errstate = np.geterr()  # numpy's error state outside the checks
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
-        if self.budget.spent():
-            raise GradingStop("the notebook's time budget was spent before this check")
         nodes: list[Any] = []
         node_index: dict[int, int] = {}
         functions: list[Callable] = []
@@ -106,10 +106,28 @@ class Session:
             }
             for t in nodes
         ]
-        code = (
-            "__import__('backproplab.classroom._kernel_side', fromlist=['call'])"
-            f".call(globals(), {name!r}, {wire.dumps(request)!r})"
-        )
+        reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
+        try:
+            return self._result(name, reply, nodes, args)
+        except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
+            raise GradingStop(f"unreadable reply for {name}: {error}") from None
+
+    def names(self, name: str) -> tuple[set[str], dict[str, str]]:
+        """The names the code of the student's function ``name`` uses (``names_used``, run in
+        the kernel), and the ``__module__`` of the value of each that is a global of it."""
+        reply = self._ask(name, f"names(globals(), {name!r})", [])
+        used, modules = reply.get("names"), reply.get("globals")
+        if not (isinstance(used, list) and all(isinstance(n, str) for n in used)) or not (
+            isinstance(modules, dict) and all(isinstance(m, str) for m in modules.values())
+        ):
+            raise GradingStop(f"unreadable reply for the names {name} uses")
+        return set(used), modules
+
+    def _ask(self, name: str, request: str, functions: list[Callable]) -> dict:
+        """Run ``request`` (a call of the kernel helper) in the kernel; its reply, read."""
+        if self.budget.spent():
+            raise GradingStop("the notebook's time budget was spent before this check")
+        code = f"__import__('backproplab.classroom._kernel_side', fromlist=['call']).{request}"
 
         def answer(prompt: str) -> str:
             return _callback(prompt, functions)
@@ -131,12 +149,9 @@ class Session:
             raise GradingStop(f"no reply from the kernel for {name}")
         try:
             reply = wire.loads(replies[-1])
-            return self._result(name, reply, nodes, args)
+            status = reply["status"]
         except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise GradingStop(f"unreadable reply for {name}: {error}") from None
-
-    def _result(self, name: str, reply: dict, nodes: list, args: tuple) -> Any:
-        status = reply["status"]
         if status == "missing":
             module, _, attribute = name.rpartition(".")
             if module:  # a function of the learner's own module: is the module there at all?
@@ -147,6 +162,9 @@ class Session:
             raise NameError(f"name {name!r} is not defined")
         if status == "grader":
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
+        return reply
+
+    def _result(self, name: str, reply: dict, nodes: list, args: tuple) -> Any:
         for label in reply.get("package_calls") or []:
             if str(label) not in self.package_calls:
                 self.package_calls.append(str(label))
@@ -155,7 +173,7 @@ class Session:
         jacobians = reply.get("jacobians") or {}
         decode = wire.Decoder(tensor=lambda content: _tensor(content, nodes, jacobians))
         _copy_back(args, decode(reply["args_after"]))
-        if status == "raised":
+        if reply["status"] == "raised":
             raise _exception(str(reply.get("error_type")), str(reply.get("error", "")))
         if reply.get("unsendable"):
             return _stand_in(str(reply["unsendable"]))
@@ -254,8 +272,13 @@ class ModuleProxy:
         return Proxy(self._session, f"{self._name}.{attribute}")
 
 
-class Proxy:
-    """Stands for the student's function ``name`` in the teacher's check."""
+class Proxy(RemoteFunction):
+    """Stands for the student's function ``name`` in the teacher's check.
+
+    What a check reads of the function's code is read in the kernel: ``names_used(proxy)``
+    gives the names the student's code uses, and ``proxy.__globals__`` those of them that are
+    globals of the function, each an empty object carrying the value's ``__module__`` (a check
+    tells ``sp.diff`` or sympy's ``diff`` from a function of the learner's own by them)."""
 
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
@@ -263,3 +286,11 @@ class Proxy:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.session.call(self.__name__, args, kwargs)
+
+    def names_used(self) -> set[str]:
+        return self.session.names(self.__name__)[0]
+
+    @property
+    def __globals__(self) -> dict[str, Any]:
+        modules = self.session.names(self.__name__)[1]
+        return {name: types.SimpleNamespace(__module__=module) for name, module in modules.items()}

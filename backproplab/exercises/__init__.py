@@ -34,6 +34,7 @@ from ..tensor import as_array
 
 __all__ = [
     "Feedback",
+    "RemoteFunction",
     "attempt",
     "attempt_own",
     "changed_input",
@@ -250,9 +251,21 @@ def _names(code: types.CodeType) -> set[str]:
     return names
 
 
+class RemoteFunction:
+    """Base of a stand-in for a function whose code is in another process: the grader's proxy
+    for a student's function (``backproplab.classroom``). ``names_used`` asks it for the names,
+    and it answers with ``names_used`` run where the function is (the student's kernel)."""
+
+    def names_used(self) -> set[str]:
+        """The names the code of the function it stands for uses (see ``names_used``)."""
+        raise NotImplementedError
+
+
 def names_used(fn: Callable[..., Any]) -> set[str]:
     """The global and attribute names ``fn``'s code uses, inner functions included (none for a
     builtin or a callable object): to refuse an answer that calls one particular function."""
+    if isinstance(fn, RemoteFunction):  # in the grader: the student's kernel reads the code
+        return fn.names_used()
     code = getattr(fn, "__code__", None)
     return set() if code is None else _names(code)
 
