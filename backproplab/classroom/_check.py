@@ -36,7 +36,7 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         namespace[name] = Proxy(session, name)
     for name in teacher.modules:
         namespace[name] = ModuleProxy(session, name)
-    session.package_calls = []
+    session.package_calls, session.package_uses = [], []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     tree = parse_cell(check.source)
     try:
@@ -64,5 +64,8 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
             f"answered by calling {', '.join(session.package_calls[:3])}: "
             "the exercise asks for your own code, scored 0"
         )
+    elif session.package_uses and feedback.status != "correct":  # refused without a call
+        result.status = "package"
+        result.message = f"{feedback} (its code uses {', '.join(session.package_uses[:3])})"
     result.score = check.points if result.status == "correct" else 0.0
     return result

@@ -6,13 +6,16 @@ result and the arguments after the call (so a check can see whether they were mo
 exception it raised, plus every call the function made into backproplab's own code that the
 exercise is not meant to use. Nothing here decides a verdict: the grader does, in its own process.
 ``names(namespace, name)`` replies the names a function's code uses, for the checks that refuse
-an answer by them (``exercises.names_used``, which reads code the grader does not have).
+an answer by them (``exercises.names_used``, which reads code the grader does not have), and
+``uses_package(namespace, name, allowed)`` the verdict of ``exercises.uses_package`` with the
+package objects it found.
 A student can patch this module in their kernel; that changes only what their kernel replies,
 which their function could choose anyway.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -170,6 +173,26 @@ def names(namespace: dict, name: str) -> None:
     _display(lambda: _names(namespace, name))
 
 
+def uses_package(namespace: dict, name: str, allowed_text: str) -> None:
+    """Display the verdict of ``exercises.uses_package`` on ``namespace[name]`` (the package
+    functions named in ``allowed_text``, [[module, qualname], ...], allowed), and what of the
+    package its code uses when it does."""
+    _display(lambda: _uses_package(namespace, name, allowed_text))
+
+
+def package_function(module: Any, qualname: Any) -> Any:
+    """The object ``qualname`` of backproplab's ``module`` (imported if need be); ValueError
+    for anything else."""
+    if not (isinstance(module, str) and isinstance(qualname, str)):
+        raise ValueError(f"not a module and a qualified name: {module!r}, {qualname!r}")
+    if module.split(".")[0] != "backproplab":
+        raise ValueError(f"{module}.{qualname} is not in backproplab")
+    value: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        value = getattr(value, part)
+    return value
+
+
 def _display(make_reply: Callable[[], dict[str, Any]]) -> None:
     from IPython.display import display
 
@@ -202,6 +225,18 @@ def _names(namespace: dict, name: str) -> dict[str, Any]:
     scope = scope if isinstance(scope, dict) else {}
     modules = {n: str(getattr(scope[n], "__module__", "")) for n in used if n in scope}
     return {"status": "ok", "names": used, "globals": modules}
+
+
+def _uses_package(namespace: dict, name: str, allowed_text: str) -> dict[str, Any]:
+    from ..exercises import _package_uses
+    from ..exercises import uses_package as verdict_of
+
+    fn = _find(namespace, name)
+    if fn is None:
+        return {"status": "missing"}
+    allowed = tuple(package_function(*pair) for pair in wire.loads(allowed_text))
+    uses = verdict_of(fn, allowed)
+    return {"status": "ok", "uses": uses, "package": _package_uses(fn, allowed) if uses else []}
 
 
 def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:

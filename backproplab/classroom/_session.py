@@ -21,7 +21,7 @@ import numpy as np
 from ..exercises import RemoteFunction
 from . import _wire as wire
 from ._kernel import Kernel, KernelDied
-from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME
+from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME, package_function
 
 __all__ = ["Budget", "GradingStop", "ModuleProxy", "Proxy", "Session"]
 
@@ -71,6 +71,7 @@ class Session:
         self.kernel = kernel
         self.budget = budget
         self.package_calls: list[str] = []  # forbidden calls seen during the current check
+        self.package_uses: list[str] = []  # what uses_package found, during the current check
         self.broken = ""  # why the kernel cannot be used any more ("" while it can)
         self.errstate = np.geterr()  # numpy's error state outside the checks
 
@@ -122,6 +123,20 @@ class Session:
         ):
             raise GradingStop(f"unreadable reply for the names {name} uses")
         return set(used), modules
+
+    def uses_package(self, name: str, allowed: tuple) -> bool:
+        """``exercises.uses_package`` of the student's function ``name``, run in the kernel, with
+        the package functions in ``allowed`` (sent by module and qualname); what it found is
+        added to ``package_uses``."""
+        named = wire.dumps([_package_name(f) for f in allowed])
+        reply = self._ask(name, f"uses_package(globals(), {name!r}, {named!r})", [])
+        uses, found = reply.get("uses"), reply.get("package")
+        if not isinstance(uses, bool) or not (
+            isinstance(found, list) and all(isinstance(n, str) for n in found)
+        ):
+            raise GradingStop(f"unreadable reply for the package {name} uses")
+        self.package_uses += [label for label in found if label not in self.package_uses]
+        return uses
 
     def _ask(self, name: str, request: str, functions: list[Callable]) -> dict:
         """Run ``request`` (a call of the kernel helper) in the kernel; its reply, read."""
@@ -178,6 +193,21 @@ class Session:
         if reply.get("unsendable"):
             return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])
+
+
+def _package_name(fn: Any) -> list[str]:
+    """[module, qualname] of a package function a check allows, as the kernel resolves it."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    try:
+        found = package_function(module, qualname) is fn
+    except (ImportError, AttributeError, ValueError):
+        found = False
+    if not found:
+        raise TypeError(
+            f"uses_package in the grader: allowed holds {fn!r}, not a function of backproplab "
+            "that the kernel can find by its module and qualified name"
+        )
+    return [module, qualname]
 
 
 def _add_graph(root: Any, nodes: list, node_index: dict[int, int]) -> None:
@@ -276,9 +306,10 @@ class Proxy(RemoteFunction):
     """Stands for the student's function ``name`` in the teacher's check.
 
     What a check reads of the function's code is read in the kernel: ``names_used(proxy)``
-    gives the names the student's code uses, and ``proxy.__globals__`` those of them that are
-    globals of the function, each an empty object carrying the value's ``__module__`` (a check
-    tells ``sp.diff`` or sympy's ``diff`` from a function of the learner's own by them)."""
+    gives the names the student's code uses, ``uses_package(proxy, allowed)`` the notebook's
+    verdict, and ``proxy.__globals__`` those of the names that are globals of the function,
+    each an empty object carrying the value's ``__module__`` (a check tells ``sp.diff`` or
+    sympy's ``diff`` from a function of the learner's own by them)."""
 
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
@@ -289,6 +320,9 @@ class Proxy(RemoteFunction):
 
     def names_used(self) -> set[str]:
         return self.session.names(self.__name__)[0]
+
+    def uses_package(self, allowed: tuple = ()) -> bool:
+        return self.session.uses_package(self.__name__, allowed)
 
     @property
     def __globals__(self) -> dict[str, Any]:

@@ -253,11 +253,16 @@ def _names(code: types.CodeType) -> set[str]:
 
 class RemoteFunction:
     """Base of a stand-in for a function whose code is in another process: the grader's proxy
-    for a student's function (``backproplab.classroom``). ``names_used`` asks it for the names,
-    and it answers with ``names_used`` run where the function is (the student's kernel)."""
+    for a student's function (``backproplab.classroom``). ``names_used`` and ``uses_package``
+    ask it, and it answers with the same function run where the function is (the student's
+    kernel)."""
 
     def names_used(self) -> set[str]:
         """The names the code of the function it stands for uses (see ``names_used``)."""
+        raise NotImplementedError
+
+    def uses_package(self, allowed: tuple = ()) -> bool:
+        """``uses_package``'s verdict on the function it stands for, ``allowed`` included."""
         raise NotImplementedError
 
 
@@ -275,21 +280,42 @@ def uses_package(fn: Callable[..., Any], allowed: tuple = ()) -> bool:
     or calls a ``.vjp`` or ``.backward`` method: an answer that lets the package do the exercise.
     A function of the learner's own that happens to be called ``backward`` is fine, and so are
     the package's functions in ``allowed`` (those an exercise hands the learner)."""
+    if isinstance(fn, RemoteFunction):  # in the grader: the student's kernel reads the code
+        return fn.uses_package(allowed)
+    return bool(_package_uses(fn, allowed))
+
+
+def _package_uses(fn: Callable[..., Any], allowed: tuple = ()) -> list[str]:
+    """What ``uses_package`` finds in ``fn``'s code, each named: ".vjp" or ".backward" (a method
+    call), a package module by its name, anything else of the package by module and qualname."""
     code = getattr(fn, "__code__", None)
     if code is None:
-        return False
+        return []
     names = _names(code)
-    if any(name not in fn.__globals__ for name in names & {"vjp", "backward"}):
-        return True  # used as an attribute (a rule's .vjp, a Tensor's .backward), not own code
-    values = [fn.__globals__.get(name) for name in names]
+    # used as an attribute (a rule's .vjp, a Tensor's .backward), not the learner's own function
+    found = [
+        f".{name}" for name in sorted(names & {"vjp", "backward"}) if name not in fn.__globals__
+    ]
+    values = [fn.__globals__.get(name) for name in sorted(names)]
     values += [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)]
     for value in values:
         if any(value is ok for ok in allowed):
             continue
         module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
         if isinstance(module, str) and module.split(".")[0] == "backproplab":
-            return True
-    return False
+            label = _label(value, module)
+            if label not in found:
+                found.append(label)
+    return found
+
+
+def _label(value: Any, module: str) -> str:
+    """A package object's name: a module's own, else module.qualname (of its class, for an
+    instance)."""
+    if isinstance(value, types.ModuleType):
+        return value.__name__
+    qualname = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return f"{module}.{qualname}"
 
 
 def _filled(cell: Any) -> bool:
