@@ -5,6 +5,10 @@ function, which has no code. The grader's Proxy asks the student's kernel for th
 the modules of the globals among them, which notebook 02's and 04's checks read through
 ``fn.__globals__``): an answer the notebook refuses by name (a sigmoid rule through ``np.exp``, a
 softmax vjp through a K x K matrix, a derivative by ``sp.diff``) was "correct" in the grade before.
+So does ``uses_package(proxy, allowed)``: the kernel runs the notebook's ``uses_package`` (the
+allowed package functions sent by module and name) and names what of the package the code uses,
+so an answer that calls ``.backward()`` on an engine of its own, or the package on a branch the
+check's inputs do not take, is refused in the grade as in the notebook.
 
 The first tests run the kernel's side in this process (fast); the last grades a small class in
 real kernels, with exercises copied from the curriculum.
@@ -20,8 +24,9 @@ from test_grading import ROOT, replace_solution
 
 from backproplab.classroom import Limits, grade_folder
 from backproplab.classroom._kernel import Execution
-from backproplab.classroom._session import Budget, ModuleProxy, Proxy, Session
-from backproplab.exercises import names_used, nb02, nb04, nb05, nb07, nb08, nb11
+from backproplab.classroom._session import Budget, GradingStop, ModuleProxy, Proxy, Session
+from backproplab.convolution import col2im, im2col
+from backproplab.exercises import names_used, nb02, nb04, nb05, nb07, nb08, nb11, uses_package
 
 # ------------------------------------------------------------ answers, as a learner writes them
 SIGMOID_BY_LOG = (  # x recovered from out: the right values, the long way the check refuses
@@ -31,10 +36,20 @@ SOFTMAX_BY_MATRIX = "    J = np.diag(a) - np.outer(a, a)\n    return g @ J"
 SIN_BY_SYMPY = (
     "    t = sp.Symbol('t')\n    return sp.lambdify(t, sp.diff(sp.sin(t**2), t), 'numpy')(x)"
 )
+DL_DB_ON_A_BRANCH = (  # the package, where the check's inputs (2-d G) never go
+    "    if G.ndim != 2:\n        return bl.functional.sum(bl.Tensor(G), axis=0).data\n"
+    "    return G.sum(axis=0)"
+)
+DL_DB_BY_OWN_ENGINE = (  # an engine of the learner's own, and its backward()
+    "    class Engine:\n        def backward(self):\n            return G.sum(axis=0)\n\n"
+    "    return Engine().backward()"
+)
 
 NOTEBOOK = """
 import numpy as np
 import sympy as sp
+import backproplab as bl
+from backproplab.convolution import im2col
 from backproplab.plotting import hidden_gradient_norms
 
 
@@ -94,6 +109,18 @@ class Box:  # a learner's own engine (mygrad's Tensor, say)
 def dL_db_by_own_engine(G):
     Box(G).backward()
     return G.sum(axis=0)
+
+
+def dL_db_on_a_branch(G):
+{DL_DB_ON_A_BRANCH}
+
+
+def dL_db(G):
+    return G.sum(axis=0)
+
+
+def windows(x):
+    return im2col(x, 3)
 """
 
 
@@ -120,6 +147,7 @@ def notebook():
         SIGMOID_BY_LOG=SIGMOID_BY_LOG,
         SOFTMAX_BY_MATRIX=SOFTMAX_BY_MATRIX,
         SIN_BY_SYMPY=SIN_BY_SYMPY,
+        DL_DB_ON_A_BRANCH=DL_DB_ON_A_BRANCH,
     )
     exec(compile(source, "<notebook>", "exec"), namespace)  # noqa: S102
     return namespace, Session(InProcessKernel(namespace), Budget(30, 120))
@@ -135,6 +163,9 @@ CASES = [  # (check, the learner's function, refused by name in the notebook)
     (nb02.check_d_sin_of_square, "sin_by_own_diff", False),  # a global of the learner's own
     (nb04.check_gradients, "gradients_by_backward", True),  # a tensor's .backward()
     (nb11.check_block_gradient_norms, "block_gradient_norms", True),  # the package's measurement
+    (nb05.check_dL_db, "dL_db_by_own_engine", True),  # uses_package: an own engine's .backward()
+    (nb05.check_dL_db, "dL_db_on_a_branch", True),  # uses_package: bl, on a branch not taken
+    (nb05.check_dL_db, "dL_db", False),
 ]
 
 
@@ -166,16 +197,42 @@ def test_a_function_of_the_learners_module_is_found_and_a_missing_one_named(note
         names_used(Proxy(session, "nowhere"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="uses_package is not asked of the kernel: the grader sees only the calls into "
-    "backproplab the function makes (docs/teaching.md, what the grader cannot stop)",
-)
 def test_uses_package_gives_a_proxy_the_verdict_it_gives_the_function(notebook):
     namespace, session = notebook
     in_the_notebook = nb05.check_dL_db(namespace["dL_db_by_own_engine"])  # a .backward() call
     assert not in_the_notebook.passed
     assert str(nb05.check_dL_db(Proxy(session, "dL_db_by_own_engine"))) == str(in_the_notebook)
+
+
+def test_the_kernel_names_what_of_the_package_the_code_uses(notebook):
+    _, session = notebook
+    session.package_uses = []
+    assert uses_package(Proxy(session, "dL_db_by_own_engine"))
+    assert uses_package(Proxy(session, "dL_db_on_a_branch"))
+    assert not uses_package(Proxy(session, "dL_db"))
+    assert session.package_uses == [".backward", "backproplab"]
+
+
+def test_allowed_package_functions_are_sent_by_name(notebook):
+    namespace, session = notebook
+    session.package_uses = []
+    for allowed, verdict in [((), True), ((im2col, col2im), False), ((col2im,), True)]:
+        assert uses_package(namespace["windows"], allowed) is verdict
+        assert uses_package(Proxy(session, "windows"), allowed) is verdict
+    assert session.package_uses == ["backproplab.convolution.im2col"]
+
+
+@pytest.mark.parametrize("allowed", [np.sum, lambda x: x, "backproplab.convolution.im2col"])
+def test_only_package_functions_can_be_allowed_in_the_grader(notebook, allowed):
+    _, session = notebook
+    with pytest.raises(TypeError, match="uses_package in the grader: allowed holds .* not a funct"):
+        uses_package(Proxy(session, "windows"), (im2col, allowed))
+
+
+def test_the_kernel_resolves_only_package_functions(notebook):
+    namespace, session = notebook
+    with pytest.raises(GradingStop, match="kernel helper failed: ValueError: os.getcwd is not in"):
+        session._ask("windows", "uses_package(globals(), 'windows', '[[\"os\", \"getcwd\"]]')", [])
 
 
 def test_a_function_cannot_choose_its_names_in_the_notebook():
