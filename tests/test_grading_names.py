@@ -22,6 +22,7 @@ import pytest
 import sympy as sp
 from test_grading import ROOT, replace_solution
 
+import backproplab as bl
 from backproplab.classroom import Limits, grade_folder
 from backproplab.classroom._kernel import Execution
 from backproplab.classroom._session import Budget, GradingStop, ModuleProxy, Proxy, Session
@@ -249,13 +250,16 @@ EXERCISES = [  # (notebook, exercise grade_id, the answer its check refuses by n
     ("07_layers_and_losses", "nb07-sigmoid_backward", SIGMOID_BY_LOG),
     ("08_softmax_cross_entropy", "nb08-softmax_vjp", SOFTMAX_BY_MATRIX),
     ("02_chain_rule", "nb02-d_sin_of_square", SIN_BY_SYMPY),
+    ("05_matmul_gradients", "nb05-dL_db", DL_DB_ON_A_BRANCH),  # by uses_package
 ]
+CHECKS = {"07": nb07, "08": nb08, "02": nb02, "05": nb05}
 
 
 def test_the_grade_refuses_what_the_notebook_refuses_by_name(tmp_path):
     cells = [
         nbformat.v4.new_code_cell(
-            "import numpy as np\nimport sympy as sp\nfrom backproplab.exercises import nb02, nb07, nb08"
+            "import numpy as np\nimport sympy as sp\nimport backproplab as bl\n"
+            "from backproplab.exercises import nb02, nb05, nb07, nb08"
         )
     ]
     for stem, grade_id, _ in EXERCISES:
@@ -269,30 +273,43 @@ def test_the_grade_refuses_what_the_notebook_refuses_by_name(tmp_path):
     by_name = solved
     for _, grade_id, body in EXERCISES:
         by_name = replace_solution(by_name, grade_id.split("-", 1)[1], body)
-    for student, notebook in [("solved", solved), ("by_name", by_name)]:
+    own_engine = replace_solution(solved, "dL_db", DL_DB_BY_OWN_ENGINE)
+    students = [("solved", solved), ("by_name", by_name), ("own_engine", own_engine)]
+    for student, notebook in students:
         (tmp_path / "in" / student).mkdir(parents=True)
         nbformat.write(notebook, tmp_path / "in" / student / "a.ipynb")
 
     grades = grade_folder(tmp_path / "in", teacher, limits=Limits(timeout=30), jobs=2)
     checks = {(g.student, c.exercise): c for g in grades for c in g.checks}
-    for stem, grade_id, body in EXERCISES:
+    refusals = [("by_name", *exercise) for exercise in EXERCISES]
+    refusals.append(("own_engine", "05_matmul_gradients", "nb05-dL_db", DL_DB_BY_OWN_ENGINE))
+    for student, stem, grade_id, body in refusals:
         assert checks["solved", grade_id].status == "correct", checks["solved", grade_id]
-        refused = checks["by_name", grade_id]
+        refused = checks[student, grade_id]
         name = grade_id.split("-", 1)[1]
-        module = {"07": nb07, "08": nb08, "02": nb02}[stem[:2]]
-        in_the_notebook = getattr(module, f"check_{name}")(learner_function(name, body))
+        check = getattr(CHECKS[stem[:2]], f"check_{name}")
+        in_the_notebook = check(learner_function(name, body))
         assert in_the_notebook.status == "hint"
-        assert (refused.status, refused.score, refused.message) == (
-            "hint",
-            0.0,
-            str(in_the_notebook),
-        )
-    assert all(g.problems == [] for g in grades), [g.problems for g in grades]
+        if stem.startswith("05"):  # refused by uses_package: what of the package is named
+            uses = "backproplab" if student == "by_name" else ".backward"
+            expected = ("package", 0.0, f"{in_the_notebook} (its code uses {uses})")
+        else:
+            expected = ("hint", 0.0, str(in_the_notebook))
+        assert (refused.status, refused.score, refused.message) == expected
+    problems = {g.student: g.problems for g in grades}
+    assert problems["solved"] == [], problems
+    for student in ["by_name", "own_engine"]:
+        assert problems[student] == [f"nb05-dL_db: {checks[student, 'nb05-dL_db'].message}"]
 
 
 def learner_function(name: str, body: str):
     """The learner's function ``name`` with ``body``, as a notebook cell defines it."""
-    arguments = {"sigmoid_backward": "g, out", "softmax_vjp": "g, a", "d_sin_of_square": "x"}
-    namespace = {"__name__": "__main__", "np": np, "sp": sp}
+    arguments = {
+        "sigmoid_backward": "g, out",
+        "softmax_vjp": "g, a",
+        "d_sin_of_square": "x",
+        "dL_db": "G",
+    }
+    namespace = {"__name__": "__main__", "np": np, "sp": sp, "bl": bl}
     exec(f"def {name}({arguments[name]}):\n{body}\n", namespace)  # noqa: S102
     return namespace[name]
