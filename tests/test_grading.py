@@ -289,9 +289,18 @@ def test_two_copies_count_once(graded):
 
 def test_package_answers_name_the_package_function(graded):
     problems = graded[0]["package"]["problems"]
+    # a call the kernel recorded while the function ran (imported inside it: no global names it)
     assert "nb05-dL_db: answered by calling backproplab.exercises.nb05._reference:" in problems
-    assert "backproplab.ops.<lambda>" in problems  # sigmoid's vjp rule
-    assert "backproplab.autodiff.toposort" in problems
+    # refused by the check's uses_package before any call (bl.ops.sigmoid.vjp, bl.toposort): the
+    # check's hint, then what of the package the code uses, as the kernel read it
+    sigmoid, topo = (
+        problems.split("nb07-sigmoid_backward: ")[1],
+        problems.split("nb04-topo_order: ")[1],
+    )
+    assert sigmoid.startswith("sigmoid_backward: ✘ not yet — "), problems
+    assert sigmoid.split("; ")[0].endswith("(its code uses .vjp, backproplab)"), problems
+    assert topo.startswith("topo_order: ✘ not yet — "), problems
+    assert topo.split("; ")[0].endswith("(its code uses backproplab)"), problems
 
 
 def test_unreadable_notebook_costs_only_its_student(graded):
