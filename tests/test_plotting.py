@@ -117,6 +117,17 @@ def test_draw_graph_places_boxes_left_to_right():
     assert where["q"][0] == where["z"][0]
 
 
+def test_draw_graph_into_the_axes_of_a_subfigure():
+    *_, L = seed_graph()
+    fig = plt.figure(figsize=(10, 4))
+    _, right = fig.subfigures(1, 2)  # each 5 x 4 inches
+    assert plotting.draw_graph(L, ax=right.add_subplot()) is fig  # the figure to show
+    plain = plotting.draw_graph(L, ax=plt.figure(figsize=(5, 4)).add_subplot())
+    # drawn at the scale a plain figure of the subfigure's size gives (not the whole figure's)
+    size = {t.get_gid(): t.get_fontsize() for t in right.axes[0].texts}
+    assert size == pytest.approx({t.get_gid(): t.get_fontsize() for t in plain.axes[0].texts})
+
+
 def test_draw_graph_summarises_tensors():
     X = bl.Tensor(np.arange(6.0).reshape(2, 3), name="X")
     W = bl.Tensor(np.ones((3, 1)), requires_grad=True, name="W")
