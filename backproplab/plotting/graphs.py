@@ -10,7 +10,7 @@ same on every run.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -315,13 +315,13 @@ def draw_graph(
     show_grad: bool = True,
     model: Module | None = None,
     max_nodes: int = 100,
-    grads: dict[str, np.ndarray | None] | None = None,
+    grads: Mapping[str, np.ndarray | None] | None = None,
     highlight: Sequence[str] = (),
     done: Sequence[str] = (),
     edge_labels: dict[tuple[str, str], str] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
-    reserve_grads: dict[str, np.ndarray | None] | None = None,
+    reserve_grads: Mapping[str, np.ndarray | None] | None = None,
     reserve_labels: dict[tuple[str, str], str] | None = None,
 ) -> Figure:
     """Draw the graph that computed ``root``: one box per node with its name, op, value and
