@@ -433,6 +433,17 @@ def test_plot_gradient_flow_reads_the_diagnostics():
     assert by_layer.get_yscale() == "log"
 
 
+def test_layer_gradient_norms_leave_out_a_frozen_layer():
+    model = bl.nn.MLP([3, 4, 2], rng=0)
+    model[0].weight.requires_grad = False  # frozen: it gets no gradient (it raised TypeError)
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    y = np.array([0, 1, 1, 0, 1, 0])
+    norms = plotting.layer_gradient_norms(model, X, y)
+    assert list(norms) == ["2"]
+    bl.cross_entropy(model(bl.Tensor(X)), y).backward()
+    assert norms["2"] == pytest.approx(np.linalg.norm(model[2].weight.grad))
+
+
 def test_layer_gradient_norms_match_a_manual_backward():
     model = bl.nn.MLP([3, 4, 2], rng=0)
     X = np.random.default_rng(1).normal(size=(6, 3))
