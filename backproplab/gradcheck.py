@@ -295,7 +295,7 @@ def nudge_check(
     deltas = (
         [np.broadcast_to(np.asarray(nudge, dtype=p.dtype), p.shape) for p in params]
         if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0)
-        else [np.asarray(d, dtype=p.dtype) for d in nudge]  # type: ignore[union-attr]  # not a number
+        else [np.asarray(d, dtype=p.dtype) for d in nudge]  # type: ignore[union-attr]  # a sequence here
     )
     if len(deltas) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")

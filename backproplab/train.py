@@ -234,7 +234,7 @@ class _Recorder:
     def watch(self) -> None:
         """Start seeing activation outputs (an instance attribute shadows the class's forward)."""
         for i, (_, m) in enumerate(self.acts):
-            m.forward = self._spy(i, type(m).forward.__get__(m))  # type: ignore[method-assign]
+            m.forward = self._spy(i, type(m).forward.__get__(m))  # type: ignore[method-assign]  # a spy
 
     def unwatch(self) -> None:
         for _, m in self.acts:

@@ -200,7 +200,7 @@ def layer_activations(model: Module, X: np.ndarray) -> dict[str, np.ndarray]:
         return forward_and_record
 
     for name, m in watched:  # an instance attribute shadows the class's forward for a moment
-        m.forward = spy(name, type(m).forward.__get__(m))  # type: ignore[method-assign]
+        m.forward = spy(name, type(m).forward.__get__(m))  # type: ignore[method-assign]  # a spy
     try:
         with no_grad(), _model_left_as_it_was(model):
             model(Tensor(X, dtype=model.parameters()[0].dtype))
