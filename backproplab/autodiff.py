@@ -202,7 +202,7 @@ def _unbroadcast(g: np.ndarray, x: Tensor, node: Tensor) -> np.ndarray:
             return sum_to_shape(g, x.shape)
     position = next(k for k, t in enumerate(node.inputs) if t is x)
     raise ValueError(
-        f"vjp of '{node.op.name}' (inputs {_shapes(node)}) returned a gradient of shape "
+        f"vjp of '{_op_name(node)}' (inputs {_shapes(node)}) returned a gradient of shape "
         f"{g.shape} for input {position}, which has shape {x.shape}: check that rule"
     )
 
@@ -219,7 +219,7 @@ def _checking_gradients(hook: Callable | None) -> Callable:
             if not np.all(np.isfinite(g)):
                 bad = np.asarray(g)[~np.isfinite(g)].flat[0]
                 raise FloatingPointError(
-                    f"detect_anomaly: the backward of '{node.op.name}' (inputs {_shapes(node)}) "
+                    f"detect_anomaly: the backward of '{_op_name(node)}' (inputs {_shapes(node)}) "
                     f"produced a non-finite gradient for input {k} (first non-finite value: {bad})"
                 )
         if hook is not None:
@@ -256,7 +256,7 @@ def _modified_message(order: list[Tensor]) -> str:
     """Names the input changed in place that the pass would meet first (the loss's end)."""
     changed, node = next((x, n) for n in reversed(order) for x in n.inputs if x.modified > n.seq)
     return (
-        f"backward: {_label(changed)}, an input of '{node.op.name}', was modified in place (an "
+        f"backward: {_label(changed)}, an input of '{_op_name(node)}', was modified in place (an "
         f"optimizer step, load_state_dict or p -= ... in no_grad) after the forward pass used "
         f"it, so this graph's gradients would be wrong; run the forward pass again before "
         f"calling backward()"
@@ -266,9 +266,14 @@ def _modified_message(order: list[Tensor]) -> str:
 def _arity_message(node: Tensor, grads: object) -> str:
     what = f"{len(grads)} gradient(s)" if type(grads) is tuple else f"a {type(grads).__name__}"
     return (
-        f"vjp of '{node.op.name}' returned {what} for {len(node.inputs)} input(s); return a "
+        f"vjp of '{_op_name(node)}' returned {what} for {len(node.inputs)} input(s); return a "
         f"tuple with one gradient per input, e.g. (g * 2,) for one input (None for no gradient)"
     )
+
+
+def _op_name(node: Tensor) -> str:
+    """The name of the row that computed ``node`` (every node past the leaves has one)."""
+    return node.op.name if node.op is not None else "?"
 
 
 def _shapes(node: Tensor) -> str:

@@ -59,7 +59,8 @@ def output_size(
     padding: tuple[int, int] = (0, 0),
 ) -> tuple[int, int]:
     """(OH, OW): how many windows fit down and across an image of ``size`` (H, W)."""
-    return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
+    oh, ow = ((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
+    return oh, ow
 
 
 def _offsets(kernel, stride, out) -> Iterator[tuple[int, int, tuple]]:

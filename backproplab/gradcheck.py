@@ -295,7 +295,7 @@ def nudge_check(
     deltas = (
         [np.broadcast_to(np.asarray(nudge, dtype=p.dtype), p.shape) for p in params]
         if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0)
-        else [np.asarray(d, dtype=p.dtype) for d in nudge]
+        else [np.asarray(d, dtype=p.dtype) for d in nudge]  # type: ignore[union-attr]  # a sequence here
     )
     if len(deltas) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
@@ -365,6 +365,7 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
             f"need float64 throughout (is there an astype inside fn?)"
         )
     u = 1.0 if out.size == 1 else np.random.default_rng(seed).standard_normal(out.shape)
+    scale = SCALAR_SEED if out.size == 1 else 1.0
 
     def project(xs: Sequence[Tensor], grad: bool = False) -> float | Tensor:
         if grad:  # (called once, at the inputs themselves: the same output as `out` above)
@@ -380,11 +381,11 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
                     f"{caller}: fn gives different outputs for the same inputs (Dropout or "
                     f"other randomness?); check a deterministic function, e.g. a model in eval()"
                 )
-            return (again * (u * project.scale)).sum()
+            return (again * (u * scale)).sum()
         with no_grad():
             return float((fn(*xs).data * u).sum())
 
-    project.scale = SCALAR_SEED if out.size == 1 else 1.0
+    project.scale = scale  # type: ignore[attr-defined]  # a function's attribute: _analytic reads it
     return project
 
 

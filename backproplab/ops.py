@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class Op:
     def __init__(
         self,
         name: str,
-        forward: Callable[..., np.ndarray],
+        forward: Callable[..., Any],  # an array; with saves=True, (out, saved)
         vjp: Callable[..., tuple],
         explain: Callable[..., str] | None = None,
         saves: bool = False,
@@ -162,7 +163,7 @@ def _join_error(*xs: np.ndarray, axis: int = 0) -> str:
 
 
 # ------------------------------------------------------------------------- helpers for rules
-def _expand(g: np.ndarray, x: np.ndarray, axis: object, keepdims: bool) -> np.ndarray:
+def _expand(g: np.ndarray, x: np.ndarray, axis: int | tuple | None, keepdims: bool) -> np.ndarray:
     """Put back the axes a reduction removed, then broadcast ``g`` to ``x``'s shape."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)

@@ -18,12 +18,12 @@ graph built before the step raises instead of using the new values. (The same up
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from ._numbers import is_real
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -53,7 +53,7 @@ class Optimizer:
                     f"pass only what it should train, e.g. [p for p in model.parameters() if "
                     f"p.requires_grad]"
                 )
-        first = {}  # id -> index: a parameter listed twice would be updated twice per step
+        first: dict[int, int] = {}  # id -> index: a parameter listed twice is updated twice
         for i, p in enumerate(self.params):
             if first.setdefault(id(p), i) != i:
                 raise ValueError(
@@ -84,6 +84,7 @@ class Optimizer:
     def _grad(self, p: Tensor, weight_decay: float) -> np.ndarray:
         """The gradient with L2 weight decay added: g + wd * p (a new array, never in place)."""
         g = p.grad
+        assert g is not None  # step() skips the parameters that have no gradient
         if g.shape != p.data.shape:
             raise ValueError(
                 f"{type(self).__name__}: a gradient of shape {g.shape} does not fit a "
@@ -101,7 +102,7 @@ def _what_was_given(params: object) -> str:
 
 def _non_negative(owner: str, what: str, value: object) -> float:
     """``value`` if it is a real number >= 0, else a one-line error naming it."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if not is_real(value) or isinstance(value, bool):
         raise TypeError(f"{owner}: {what} must be a number, got {value!r}")
     if not value >= 0:  # also NaN
         raise ValueError(f"{owner}: {what} must be >= 0, got {value}")

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from .autodiff import toposort
-from .symbolic_verdict import Comparison, _check_shape, _evaluate, _kinks
+from .symbolic_verdict import Comparison, Row, _check_shape, _evaluate, _kinks
 from .tensor import Tensor
 
 __all__ = [
@@ -83,7 +83,9 @@ def _leaky_relu(x: sp.Expr, slope: float = 0.01) -> sp.Expr:
 
 
 def _reduce(kind: str) -> Callable:
-    def rule(x: np.ndarray, *, axis: object = None, keepdims: bool = False) -> np.ndarray:
+    def rule(
+        x: np.ndarray, *, axis: int | tuple | None = None, keepdims: bool = False
+    ) -> np.ndarray:
         total = _obj(np.sum(x, axis=axis, keepdims=keepdims))
         if kind == "mean":
             total = _obj(total * sp.Rational(total.size, x.size))
@@ -270,7 +272,8 @@ def _leaf_names(root: Tensor) -> dict[int, str]:
     vector x has x_1, x_2: a scalar called x_1 clashes) are refused."""
     leaves = [t for t in _leaves(root) if t.requires_grad]
     taken = {t.name for t in leaves if t.name}
-    names, k = {}, 0
+    names: dict[int, str] = {}  # id(leaf) -> its symbol name
+    k = 0
     for t in leaves:
         if t.name:
             if t.name in names.values():
@@ -393,7 +396,8 @@ def check_backward(
     for name, t in leaves.items():
         for s, v in zip(leaf_symbols(name, t.shape).ravel(), t.data.ravel()):
             point[s.name] = float(v)
-    rows, kinks = [], {}
+    rows: list[Row] = []
+    kinks = {}
     for name, formula in formulas.items():
         t = leaves[name]
         _check_shape(name, formula, t.shape)
@@ -403,6 +407,7 @@ def check_backward(
         # the default atol shrinks with a gradient smaller than 1, or it would pass any rule
         # for gradients below it (float32's 1e-6: vanishing gradients are that small)
         leaf_atol = atol * min(1.0, scale) if scaled and 0 < scale < np.inf else atol
+        assert t.grad is not None  # leaves without a gradient were refused above
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=leaf_atol))
         rows.append((name, formula, want, t.grad, agrees))
         kinks[name] = _kinks(entries, point)

@@ -8,7 +8,9 @@ exists. Tracing graphs into sympy is ``symbolic.py``'s job; this file knows noth
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -16,6 +18,8 @@ import sympy as sp
 from ._format import format_array
 
 __all__ = ["Comparison"]
+
+Row = tuple[str, object, np.ndarray, np.ndarray | None, bool]  # a row of Comparison.rows
 
 
 @dataclass
@@ -29,7 +33,7 @@ class Comparison:
     formula: if they differ, the formula is not the function the graph computed.
     """
 
-    rows: list[tuple[str, object, np.ndarray, np.ndarray | None, bool]]
+    rows: list[Row]
     rtol: float
     atol: float
     kinks: dict[str, list[str]] = field(default_factory=dict)
@@ -68,6 +72,7 @@ class Comparison:
         if self.ok:
             verdict = f"The derivation matches the code: all {n} gradient(s) agree."
         elif not self.value_agrees:
+            assert self.value is not None  # (value_agrees is True without one)
             want, got = self.value
             verdict = (
                 f"The traced formula gives {format_array(want)} but the graph computed "
@@ -95,7 +100,7 @@ def _largest_difference(want: np.ndarray, got: np.ndarray | None) -> str:
     return f" (most at index {index}: sympy {want[where]:.6g}, backward {got[where]:.6g})"
 
 
-def _kinks(entries: object, point: dict[str, float]) -> list[str]:
+def _kinks(entries: Iterable[Any], point: dict[str, float]) -> list[str]:
     """The steps Heaviside(a) in the formulas whose argument a is 0 at the point: relu at 0,
     max with ties. There the function has no derivative, and sympy's Heaviside(0) = 1/2 is a
     convention, not the calculus (a three-way tie of max gets 1/2 for each entry)."""

@@ -234,7 +234,7 @@ class _Recorder:
     def watch(self) -> None:
         """Start seeing activation outputs (an instance attribute shadows the class's forward)."""
         for i, (_, m) in enumerate(self.acts):
-            m.forward = self._spy(i, type(m).forward.__get__(m))
+            m.forward = self._spy(i, type(m).forward.__get__(m))  # type: ignore[method-assign]  # a spy
 
     def unwatch(self) -> None:
         for _, m in self.acts:
@@ -361,17 +361,17 @@ def fit(
         model.train()
         for Xb, yb in minibatches(X_train, y_train, batch_size, shuffle=True, rng=rng):
             step += 1
-            record = recorder is not None and step % every == 0
-            if record:
-                recorder.start()
+            record = recorder if recorder is not None and step % every == 0 else None
+            if record is not None:
+                record.start()
             try:
                 loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
             finally:
-                if record:
-                    recorder.unwatch()  # never leave a spy behind, even after an error
+                if record is not None:
+                    record.unwatch()  # never leave a spy behind, even after an error
             history.step_loss.append(loss)
-            if record:
-                recorder.finish(step, epoch)
+            if record is not None:
+                record.finish(step, epoch)
         model.eval()
         loss, acc = evaluate(model, X_train, y_train, loss_fn)
         history.train_loss.append(loss)

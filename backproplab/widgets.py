@@ -211,8 +211,10 @@ def train_2d(
     from .optim import Adam
     from .train import fit
 
-    makers = {"moons": datasets.moons, "circles": datasets.circles, "spirals": datasets.spirals,
-              "xor": datasets.xor}  # fmt: skip
+    makers: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+        "moons": datasets.moons, "circles": datasets.circles, "spirals": datasets.spirals,
+        "xor": datasets.xor,
+    }  # fmt: skip
     if dataset not in makers:
         raise ValueError(f"train_2d: unknown dataset {dataset!r}; use one of {sorted(makers)}")
     X, y = makers[dataset](n=n, rng=seed)

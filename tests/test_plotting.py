@@ -117,6 +117,17 @@ def test_draw_graph_places_boxes_left_to_right():
     assert where["q"][0] == where["z"][0]
 
 
+def test_draw_graph_into_the_axes_of_a_subfigure():
+    *_, L = seed_graph()
+    fig = plt.figure(figsize=(10, 4))
+    _, right = fig.subfigures(1, 2)  # each 5 x 4 inches
+    assert plotting.draw_graph(L, ax=right.add_subplot()) is fig  # the figure to show
+    plain = plotting.draw_graph(L, ax=plt.figure(figsize=(5, 4)).add_subplot())
+    # drawn at the scale a plain figure of the subfigure's size gives (not the whole figure's)
+    size = {t.get_gid(): t.get_fontsize() for t in right.axes[0].texts}
+    assert size == pytest.approx({t.get_gid(): t.get_fontsize() for t in plain.axes[0].texts})
+
+
 def test_draw_graph_summarises_tensors():
     X = bl.Tensor(np.arange(6.0).reshape(2, 3), name="X")
     W = bl.Tensor(np.ones((3, 1)), requires_grad=True, name="W")
@@ -420,6 +431,17 @@ def test_plot_gradient_flow_reads_the_diagnostics():
     assert [line.get_label() for line in by_layer.lines] == ["step 1", "step 2", "step 3"]
     np.testing.assert_array_equal(by_layer.lines[2].get_ydata(), [0.6, 0.3])
     assert by_layer.get_yscale() == "log"
+
+
+def test_layer_gradient_norms_leave_out_a_frozen_layer():
+    model = bl.nn.MLP([3, 4, 2], rng=0)
+    model[0].weight.requires_grad = False  # frozen: it gets no gradient (it raised TypeError)
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    y = np.array([0, 1, 1, 0, 1, 0])
+    norms = plotting.layer_gradient_norms(model, X, y)
+    assert list(norms) == ["2"]
+    bl.cross_entropy(model(bl.Tensor(X)), y).backward()
+    assert norms["2"] == pytest.approx(np.linalg.norm(model[2].weight.grad))
 
 
 def test_layer_gradient_norms_match_a_manual_backward():

@@ -95,7 +95,7 @@ class Session:
             raise GradingStop(f"the grader cannot send this check's arguments: {error}") from None
         # what the check changed of numpy's error state (np.errstate(over="raise") around a
         # call): the student's function runs under it, as in the learner's notebook
-        request["errstate"] = {k: v for k, v in np.geterr().items() if self.errstate[k] != v}
+        request["errstate"] = {k: v for k, v in np.geterr().items() if self.errstate.get(k) != v}
         request["nodes"] = [
             {
                 "data": wire.array_to_text(t.data),

@@ -10,6 +10,7 @@ need in the grader.
 from __future__ import annotations
 
 import ast
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def parse_cell(source: str) -> ast.Module | None:
 
 
 def teacher_notebook(
-    name: str, notebook: nbformat.NotebookNode, student_modules: set[str] = frozenset()
+    name: str, notebook: nbformat.NotebookNode, student_modules: Collection[str] = frozenset()
 ) -> TeacherNotebook:
     """Read a teacher notebook's checks, points, solution functions and setup code.
 
@@ -79,7 +80,8 @@ def teacher_notebook(
     learner's own engine): the notebook's imports of them are not run in the grader; what they
     bring in is reached through proxies, like the solution cells' functions.
     """
-    checks, grade_ids, functions, setup, modules = [], set(), [], [], []
+    checks, grade_ids, functions, modules = [], set(), [], []
+    setup: list[ast.stmt] = []
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("grade_id"):
@@ -151,7 +153,9 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
     return teachers
 
 
-def matching_teacher(notebook: nbformat.NotebookNode, teachers: list[TeacherNotebook]):
+def matching_teacher(
+    notebook: nbformat.NotebookNode, teachers: list[TeacherNotebook]
+) -> TeacherNotebook | None:
     """The teacher notebook sharing most grade_ids with ``notebook`` (None if none shares any)."""
     ids = {str(nbgrader_metadata(cell).get("grade_id")) for cell in notebook.cells}
     best = max(teachers, key=lambda t: len(t.grade_ids & ids), default=None)

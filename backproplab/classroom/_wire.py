@@ -34,8 +34,8 @@ class WireError(ValueError):
     """A value cannot be sent, or what arrived is not a value the grader reads."""
 
 
-def array_to_text(array: np.ndarray) -> str:
-    """``array`` as base64 of its ``.npy`` bytes (object arrays are refused)."""
+def array_to_text(array: np.ndarray | np.generic) -> str:
+    """``array`` (or a numpy scalar) as base64 of its ``.npy`` bytes (object arrays are refused)."""
     buffer = io.BytesIO()
     try:
         np.save(buffer, np.asarray(array), allow_pickle=False)

@@ -195,7 +195,7 @@ def _grade_into(
         try:
             for index, step in plan:
                 if isinstance(step, TeacherCheck):
-                    if stopped:
+                    if stopped or session is None:
                         results[step.grade_id] = CheckResult(
                             step.exercise, step.points, 0.0, "not run", "the kernel was stopped"
                         )
@@ -205,7 +205,7 @@ def _grade_into(
                             grade.problems.append(session.broken)
                             stopped = True
                     continue
-                if stopped or not step.strip():
+                if stopped or kernel is None or not step.strip():
                     continue
                 if budget.spent():
                     grade.problems.append(
@@ -377,8 +377,8 @@ def grade_folder(
     if not teachers:
         raise FileNotFoundError(f"grade: no notebook with self-checks in {source}")
     limits = limits or Limits()
-    for teacher in teachers:  # the checks' imports, before any student's code runs
-        setup_namespace(teacher)
+    for each in teachers:  # the checks' imports, before any student's code runs
+        setup_namespace(each)
     with tempfile.TemporaryDirectory(prefix="backproplab-staging-") as staging:
         staged = Path(staging) / "submissions"
         shutil.copytree(folder, staged, symlinks=True, ignore=special_files)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..tensor import as_array
 
@@ -204,7 +205,7 @@ def result_array(
     return array
 
 
-def close(a: object, b: object, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
+def close(a: npt.ArrayLike, b: npt.ArrayLike, rtol: float = 1e-5, atol: float = 1e-7) -> bool:
     """True when ``a`` and ``b`` agree entry by entry: ``|a - b| <= atol + rtol * |b|``.
 
     The defaults leave room for the small error of a central-difference reference, while a wrong

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autodiff import toposort
+from ..tensor import Tensor
 from . import (
     Feedback,
     attempt,
@@ -220,7 +221,7 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
 
 
 # ------------------------------------------------------------------------- challenge: my_graph
-def _evaluate(nodes: list, root: object, override: dict[int, float]) -> float:
+def _evaluate(nodes: list[Tensor], root: Tensor, override: dict[int, float]) -> float:
     """The root's value, each node recomputed from its inputs by its op (forward only), with
     the values of the nodes in ``override`` (by id) replaced."""
     values: dict[int, np.ndarray] = {}
@@ -235,7 +236,7 @@ def _evaluate(nodes: list, root: object, override: dict[int, float]) -> float:
     return float(values[id(root)])
 
 
-def _slope_at(nodes: list, root: object, node: object, eps: float = 1e-6) -> float:
+def _slope_at(nodes: list[Tensor], root: Tensor, node: Tensor, eps: float = 1e-6) -> float:
     """dL/d(node) by central differences: the node's value nudged, everything after it
     recomputed."""
     v = float(node.data)
@@ -300,17 +301,18 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
         return hint(exercise, "each entry of grads should be one number")
     want = {name: _slope_at(nodes, root, node) for name, node in named.items()}
     wrong = [
-        n
-        for n in named.values()
-        if not np.isclose(mine[n.name], want[n.name], rtol=1e-5, atol=1e-6)
+        (name, n)
+        for name, n in named.items()
+        if not np.isclose(mine[name], want[name], rtol=1e-5, atol=1e-6)
     ]
     if not wrong:
         return correct(
             exercise,
             f"all {len(named)} gradients of your {len(ops)}-operation graph are right.",
         )
-    first = max(wrong, key=lambda n: n.seq)  # the wrong one closest to L: where it went wrong
-    name, got, right = first.name, mine[first.name], want[first.name]
+    # the wrong one closest to L: where it went wrong
+    name, first = max(wrong, key=lambda pair: pair[1].seq)
+    got, right = mine[name], want[name]
     if np.isclose(got, -right, rtol=1e-5, atol=1e-6):
         return hint(exercise, f"dL/d{name} has the wrong sign")
     consumers = users[id(first)]

@@ -154,6 +154,7 @@ def check_topo_order(topo_order: Callable[[Tensor], list]) -> Feedback:
 # Local derivatives, d(output)/d(input) for each input, from the inputs' values. This is the table
 # the learner's backward_list receives; it is deliberately not a vjp: the learner multiplies by the
 # upstream gradient.
+LOCAL: dict[str, Callable[..., tuple[float, ...]]]  # (typed apart: notebook 04 quotes the table)
 LOCAL = {
     "add": lambda a, b: (1.0, 1.0),
     "mul": lambda a, b: (b, a),
@@ -162,7 +163,7 @@ LOCAL = {
 }
 
 # The forward of each op, for the check's own finite differences.
-_FORWARD = {
+_FORWARD: dict[str, Callable[..., float]] = {
     "add": lambda a, b: a + b,
     "mul": lambda a, b: a * b,
     "exp": math.exp,
@@ -420,7 +421,8 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
         if isinstance(result, Feedback):
             return result
         for t, grad, copy in before:
-            changed = t.grad is not grad or (copy is not None and not np.array_equal(t.grad, copy))
+            # (t.grad is grad here, so it is not None when copy is not None: mypy cannot tell)
+            changed = t.grad is not grad or (copy is not None and not np.array_equal(t.grad, copy))  # type: ignore[arg-type]
             if changed:
                 return hint(
                     exercise,

@@ -65,7 +65,7 @@ def _reference(X, W, b, G) -> dict[str, np.ndarray]:
     }
 
 
-def _call(exercise: str, fn: Callable[..., Any], shapes: str, want: tuple, *args: Any) -> Any:
+def _call(exercise: str, fn: Callable[..., Any], shapes: str, want: tuple | str, *args: Any) -> Any:
     """Call the learner's ``fn`` on copies of ``args``; name a product that does not fit.
 
     Returns the result, or a Feedback: not done, a matrix product whose inner dimensions differ

@@ -9,6 +9,7 @@ answer that calls the package is refused, and so is one that changes its inputs 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -243,10 +244,10 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
     for k in range(3):
         layer = k + 1
         expected[f"D{layer}"] = numeric_gradient(
-            lambda Z, layer=layer: _mlp_loss_from(layer, Z, Ws, bs, labels), Zs[k]
+            partial(_mlp_loss_from, layer, Ws=Ws, bs=bs, labels=labels), Zs[k]
         )
-        expected[f"W{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "W", v), Ws[k])
-        expected[f"b{layer}"] = numeric_gradient(lambda v, k=k: loss_with(k, "b", v), bs[k])
+        expected[f"W{layer}"] = numeric_gradient(partial(loss_with, k, "W"), Ws[k])
+        expected[f"b{layer}"] = numeric_gradient(partial(loss_with, k, "b"), bs[k])
     loss = _mlp_loss_from(3, Zs[2], Ws, bs, labels)
     if uses_package(mlp_backward):
         return hint(

@@ -59,6 +59,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         a = (a @ Tensor(W).T).relu()
     a.backward(g)
     expected = x_t.grad
+    assert expected is not None  # backward() reached x_t
     result = attempt_own(name, input_gradient, x, weights, g)  # numpy only, inputs untouched
     if isinstance(result, Feedback):
         return result
@@ -297,10 +298,12 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
     if not isinstance(result, (list, tuple)) or len(result) != len(zeros):
         return hint(name, f"all-zero gradients (a global norm of 0): return a list of "
                     f"{len(zeros)} arrays, one per gradient, here too.")  # fmt: skip
-    got = [result_array(name, r, z.shape, "each clipped gradient") for r, z in zip(result, zeros)]
-    for array in got:
+    got = []
+    for r, z in zip(result, zeros):
+        array = result_array(name, r, z.shape, "each clipped gradient")
         if isinstance(array, Feedback):
             return array
+        got.append(array)
     if not all(np.array_equal(a, z) for a, z in zip(got, zeros)):
         return hint(name, "all-zero gradients must come back as zeros (no division by a norm "
                     "of 0: NaN).")  # fmt: skip

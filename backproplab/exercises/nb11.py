@@ -40,6 +40,7 @@ def _engine_input_grad(g: np.ndarray, blocks: list[tuple[np.ndarray, bool]]) -> 
         fx = x @ Tensor(J).T  # row-vector form of J x
         x = fx + x if residual else fx
     x.backward(g)
+    assert x0.grad is not None  # backward() reached x0
     return x0.grad
 
 
@@ -174,6 +175,7 @@ def check_residual_block(residual_block: Callable) -> Feedback:
     # the expected gradients: backward() through the block built here from fresh Tensors
     x_r, W_r, b_r = (Tensor(v, requires_grad=True) for v in (x, W, b))
     (x_r + (x_r @ W_r.T + b_r).relu()).backward(upstream)
+    assert x_r.grad is not None and W_r.grad is not None and b_r.grad is not None
     if not _close(x_t.grad, x_r.grad):
         if _close(x_t.grad, x_r.grad - upstream):
             return hint(name, "right values, but the gradient reaching x misses the skip path: "
@@ -211,7 +213,7 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             for layer in layers[:-1]:
                 h = layer(h)
                 values.append(h.data)
-        want = []
+        norms = []
         for start in range(1, len(layers) - 1):  # x_l enters layer start + 1
             leaf = Tensor(values[start].copy(), requires_grad=True)
             h = leaf
@@ -219,9 +221,10 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
                 h = layer(h)
             model.zero_grad()
             cross_entropy(h, y).backward()
-            want.append(np.linalg.norm(leaf.grad))
+            assert leaf.grad is not None  # backward() reached the leaf
+            norms.append(np.linalg.norm(leaf.grad))
         model.zero_grad()
-        want = np.array(want)
+        want = np.array(norms)
         result = attempt(name, block_gradient_norms, model, X.copy(), y.copy())
         got = result_array(name, result, None, "your result")
         if isinstance(got, Feedback):

@@ -175,7 +175,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
         want_m = ((1 - beta1) * beta1**ages) @ np.array(history)
         want_v = ((1 - beta2) * beta2**ages) @ np.array(history) ** 2
         step = lr * (want_m / (1 - beta1**t)) / (np.sqrt(want_v / (1 - beta2**t)) + eps)
-        expected = (p - step, want_m, want_v)
+        expected: tuple[np.ndarray, np.ndarray, np.ndarray] = (p - step, want_m, want_v)
         result = attempt(
             name, adam_step, p.copy(), g.copy(), m.copy(), v.copy(), t, *settings.values()
         )
@@ -183,10 +183,12 @@ def check_adam_step(adam_step: Callable) -> Feedback:
             return result
         if not isinstance(result, tuple) or len(result) != 3:
             return hint(name, "return three arrays: (new p, new m, new v).")
-        got = [result_array(name, r, (5,)) for r in result]
-        for r in got:
-            if isinstance(r, Feedback):
-                return r
+        got = []
+        for r in result:
+            array = result_array(name, r, (5,))
+            if isinstance(array, Feedback):
+                return array
+            got.append(array)
         new_p, new_m, new_v = got
         if not _close(new_m, expected[1]):
             return hint(

@@ -45,6 +45,7 @@ def _engine_norm_grads(
     var = (centred * centred).mean(axis=axis, keepdims=True)
     o = gt * (centred / (var + eps).sqrt()) + bt
     o.backward(g)
+    assert xt.grad is not None and gt.grad is not None and bt.grad is not None
     return xt.grad, gt.grad, bt.grad
 
 
@@ -315,6 +316,7 @@ def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
     rng = np.random.default_rng(132)
     n_in, n_out = 5, 3  # not square: a transposed or misplaced scale cannot go unnoticed
     linear = Linear(n_in, n_out, rng=rng)
+    assert linear.bias is not None  # (a Linear has a bias unless bias=False)
     linear.bias.data = rng.standard_normal(n_out)
     bn = BatchNorm1d(n_out, eps=0.1)
     bn.weight.data = rng.uniform(0.5, 2.0, n_out) * np.array([1.0, -1.0, 1.0])

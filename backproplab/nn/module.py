@@ -10,6 +10,7 @@ does the same job in fewer lines for a small package.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ def _walk(name: str, value: Any, owner: Module) -> list[tuple[str, Any]]:
     """``[(name, value)]``, or, for a list, tuple or dict, every item inside it with a dotted name
     (``blocks.0``, ``heads.a``), looking inside nested containers too. ``owner``, the module
     whose attribute ``name`` is, is named in the error for a set."""
+    items: Iterable[tuple[Any, Any]]  # (key, item) pairs
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, (list, tuple)):
@@ -202,6 +204,7 @@ class Module:
             known = set(params) | set(buffers)
             missing, extra = sorted(known - set(state)), sorted(set(state) - known)
             raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}")
+        current: Any  # a Parameter, or a buffer's array (`name in buffers` tells which)
         for name, current in [*params.items(), *buffers.items()]:
             value = np.asarray(state[name])
             if value.shape != current.shape:

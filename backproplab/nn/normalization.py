@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numbers import is_real
 from ..normalization import batch_norm, layer_norm
 from ..tensor import Tensor
 from .module import Module, Parameter
@@ -30,7 +31,7 @@ class _BatchNorm(Module):
         momentum: float = 0.1,
         dtype: Any = np.float64,
     ) -> None:
-        if not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
+        if not is_real(momentum) or not 0 <= momentum <= 1:
             raise ValueError(
                 f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r}"
             )
@@ -86,7 +87,8 @@ class LayerNorm(Module):
         dtype: Any = np.float64,
     ) -> None:
         integer = isinstance(normalized_shape, numbers.Integral)  # also X.shape[1], np.int64
-        shape = (normalized_shape,) if integer else normalized_shape
+        # (Any: mypy cannot tell from `integer` that the one below is a tuple of ints)
+        shape: Any = (normalized_shape,) if integer else normalized_shape
         self.normalized_shape, self.eps = tuple(shape), eps
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None

@@ -55,7 +55,7 @@ def plot_function_and_derivative(
 
 
 def finite_difference_errors(
-    f: Callable[[float], float], exact: float, x: float, eps: Sequence[float]
+    f: Callable[[float], float], exact: float, x: float, eps: Sequence[float] | np.ndarray
 ) -> dict[str, np.ndarray]:
     """|numerical - exact| derivative of ``f`` at ``x`` for each step size in ``eps``, for the
     one-sided (f(x+e) - f(x)) / e and the central (f(x+e) - f(x-e)) / 2e difference.
@@ -63,10 +63,10 @@ def finite_difference_errors(
     Large eps: truncation error (the secant is not the tangent: ~eps, ~eps^2). Small eps:
     rounding error (two nearly equal floats subtracted: ~1e-16 / eps). The best eps is between.
     """
-    eps = np.asarray(eps, dtype=float)
-    forward = np.array([(f(x + e) - f(x)) / e for e in eps])
-    central = np.array([(f(x + e) - f(x - e)) / (2 * e) for e in eps])
-    return {"eps": eps, "forward": np.abs(forward - exact), "central": np.abs(central - exact)}
+    steps = np.asarray(eps, dtype=float)
+    forward = np.array([(f(x + e) - f(x)) / e for e in steps])
+    central = np.array([(f(x + e) - f(x - e)) / (2 * e) for e in steps])
+    return {"eps": steps, "forward": np.abs(forward - exact), "central": np.abs(central - exact)}
 
 
 def plot_eps_error(
@@ -74,13 +74,13 @@ def plot_eps_error(
     exact: float,
     x: float,
     *,
-    eps: Sequence[float] | None = None,
+    eps: Sequence[float] | np.ndarray | None = None,
     ax: Axes | None = None,
 ) -> Figure:
     """The precision trade-off of numerical derivatives: error against eps, log-log, for the
     one-sided and central differences (see ``finite_difference_errors``)."""
-    eps = np.logspace(-15, 0, 61) if eps is None else eps
-    errors = finite_difference_errors(f, exact, x, eps)
+    steps = np.logspace(-15, 0, 61) if eps is None else eps
+    errors = finite_difference_errors(f, exact, x, steps)
     fig, ax = _figure(ax, 6.5, 4)
     tiny = np.finfo(float).tiny  # an exact hit (error 0) would vanish from a log plot
     ax.loglog(errors["eps"], np.maximum(errors["forward"], tiny), marker=".", label="one-sided")

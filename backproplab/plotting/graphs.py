@@ -10,14 +10,14 @@ same on every run.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.patches import FancyArrowPatch
 
 from .._format import format_array
@@ -188,9 +188,10 @@ def _node_text(name: str, t: Tensor, grad: np.ndarray | None, show_grad: bool) -
     rows = [("value", format_array(t.data))]
     if show_grad and grad is not None:
         rows.append(("grad", format_array(grad)))
-    if all(_SUMMARY.fullmatch(text) for _, text in rows):
-        head += f" {_SUMMARY.fullmatch(rows[0][1]).group(1)}"
-        rows = [(word, _SUMMARY.fullmatch(text).group(2)) for word, text in rows]
+    matches = [m for _, text in rows if (m := _SUMMARY.fullmatch(text))]
+    if len(matches) == len(rows):
+        head += f" {matches[0].group(1)}"
+        rows = [(word, m.group(2)) for (word, _), m in zip(rows, matches)]
     lines = [head] + [_wrap(f"{word} {text}", len(word) + 2) for word, text in rows]
     return "\n".join(lines)
 
@@ -208,9 +209,16 @@ def _wrap(line: str, indent: int, width: int = _WIDE) -> str:
 
 def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]:
     if ax is not None:
-        return ax.figure, ax
+        return ax.figure.figure, ax  # (the figure itself, also for an axes in a subfigure)
     fig, ax = plt.subplots(figsize=(width, height))
     return fig, ax
+
+
+def _size_in_inches(figure: Figure | SubFigure) -> tuple[float, float]:
+    """(width, height) of a figure, or of a subfigure (which has no ``get_figwidth``)."""
+    if isinstance(figure, Figure):
+        return figure.get_figwidth(), figure.get_figheight()
+    return figure.bbox.width / figure.dpi, figure.bbox.height / figure.dpi
 
 
 def _draw_boxes(
@@ -258,13 +266,13 @@ def _draw_boxes(
         ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
     else:  # a given axes: the drawing, centred, at the scale that fits it (one unit = `scale`
         box = ax.get_position()  # inches both ways, so arrows still end at the boxes' edges)
-        room_x = box.width * ax.figure.get_figwidth()
-        room_y = box.height * ax.figure.get_figheight()
+        figure_width, figure_height = _size_in_inches(ax.figure)
+        room_x, room_y = box.width * figure_width, box.height * figure_height
         scale = min(scale, room_x / width, room_y / height)
         mid_x, mid_y = (left + right) / 2, (low + high) / 2
         left, right = mid_x - room_x / scale / 2, mid_x + room_x / scale / 2
         low, high = mid_y - room_y / scale / 2, mid_y + room_y / scale / 2
-    fig = ax.figure
+    fig = ax.figure.figure  # (the figure itself, also for an axes in a subfigure)
     straight = []
     for (a, b), bend in zip(p.segments, p.bends):
         if bend:  # an arc (few of them): bulges by bend * length, sideways
@@ -285,14 +293,14 @@ def _draw_boxes(
                 gid=f"edge:{names[src]}->{names[dst]}",
                 bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none",
                           alpha=0.85))  # fmt: skip
-    bold = set(bold)
+    bold_names = set(bold)
     for i, name in enumerate(names):
         wrapped = "\n " in texts[i]  # a list broken over lines: its numbers line up on the left
         ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8 * scale,
                 family="monospace", zorder=3, gid=name,
                 multialignment="left" if wrapped else "center",
                 bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
-                          lw=(2.0 if name in bold else 0.8) * scale))  # fmt: skip
+                          lw=(2.0 if name in bold_names else 0.8) * scale))  # fmt: skip
     ax.set_xlim(left, right)
     ax.set_ylim(low, high)
     ax.set_axis_off()
@@ -307,13 +315,13 @@ def draw_graph(
     show_grad: bool = True,
     model: Module | None = None,
     max_nodes: int = 100,
-    grads: dict[str, np.ndarray | None] | None = None,
+    grads: Mapping[str, np.ndarray | None] | None = None,
     highlight: Sequence[str] = (),
     done: Sequence[str] = (),
     edge_labels: dict[tuple[str, str], str] | None = None,
     title: str | None = None,
     ax: Axes | None = None,
-    reserve_grads: dict[str, np.ndarray | None] | None = None,
+    reserve_grads: Mapping[str, np.ndarray | None] | None = None,
     reserve_labels: dict[tuple[str, str], str] | None = None,
 ) -> Figure:
     """Draw the graph that computed ``root``: one box per node with its name, op, value and
@@ -417,19 +425,20 @@ def graph_summary(
     last: list[Tensor | None] = [None] * len(order)
     for i, t in enumerate(nodes):
         g = index[key[i]]
+        kept = last[g]
         if t.op is not None:
             ops[g][t.op.name] = ops[g].get(t.op.name, 0) + 1
             last[g] = t  # nodes come in topological order: the last op is the group's output
-        elif ops[g] == {} and (last[g] is None or t.size > last[g].size):
+        elif ops[g] == {} and (kept is None or t.size > kept.size):
             last[g] = t  # (a group of leaves only, as "input": its biggest, not a constant 2)
+    outputs = [t for t in last if t is not None]  # (all of them: each group has a node)
+    grads = [_own_grad(root, t) for t in outputs]
     edges = sorted({(index[key[a]], index[key[b]]) for a, b in layout.edges if key[a] != key[b]})
     return GraphSummary(
         names=[labels[k] for k in order],
         ops=ops,
-        shapes=[t.shape for t in last],
-        grad_norms=[
-            None if _own_grad(root, t) is None else float(np.linalg.norm(t.grad)) for t in last
-        ],
+        shapes=[t.shape for t in outputs],
+        grad_norms=[None if g is None else float(np.linalg.norm(g)) for g in grads],
         edges=edges,
     )
 

@@ -20,7 +20,7 @@ from ..tensor import Tensor
 from .graphs import _names, _wrap, draw_graph, graph_nodes
 
 if TYPE_CHECKING:
-    pass
+    from ..ops import Op
 
 
 # ------------------------------------------------------------------- the backward, step by step
@@ -114,13 +114,15 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
     steps: list[BackwardStep] = []
 
     def watch(node: Tensor, grads: tuple) -> None:
+        op, upstream, seed = node.op, node.grad, root.grad
+        assert op is not None and upstream is not None and seed is not None  # (backward's hook)
         downstream = [
             sum_to_shape(np.asarray(g() if callable(g) else g, x.dtype), x.shape)
             if g is not None and x.requires_grad
             else None
             for x, g in zip(node.inputs, grads)
         ]  # fmt: skip
-        local = _local_gradients(node, downstream)
+        local = _local_gradients(node, op, downstream)
         for x, d in zip(node.inputs, downstream):
             if d is not None:
                 received.setdefault(name(x), []).append((name(node), d))
@@ -128,15 +130,15 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
             BackwardStep(
                 index=len(steps),
                 node=name(node),
-                op=node.op.name,
+                op=op.name,
                 inputs=[name(x) for x in node.inputs],
-                received=received.get(name(node), [("seed", node.grad)]),
-                upstream=node.grad,
+                received=received.get(name(node), [("seed", upstream)]),
+                upstream=upstream,
                 local=local,
                 downstream=downstream,
                 totals={name(x): x.grad for x in node.inputs if x.grad is not None},
                 root=name(root),
-                seed=root.grad,
+                seed=seed,
                 previous=steps[-1] if steps else None,
             )
         )
@@ -155,13 +157,13 @@ def backward_steps(root: Tensor, grad: object = None) -> list[BackwardStep]:
     return steps
 
 
-def _local_gradients(node: Tensor, downstream: list) -> list[np.ndarray | None]:
+def _local_gradients(node: Tensor, op: Op, downstream: list) -> list[np.ndarray | None]:
     """d(node)/d(input) for each scalar input of a scalar node (the vjp with g = 1), else None."""
     if node.data.size != 1:
         return [None] * len(node.inputs)
     out = node.saved  # what the rule's vjp gets as `out`
     one = np.ones_like(node.data)
-    local = node.op.vjp(one, out, *[x.data for x in node.inputs], **node.settings)
+    local = op.vjp(one, out, *[x.data for x in node.inputs], **node.settings)
     return [
         np.asarray(loc() if callable(loc) else loc, dtype=x.dtype).reshape(x.shape)
         if d is not None and x.data.size == 1

@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from .graphs import _figure
 
 if TYPE_CHECKING:
-    from ..nn import Module
+    from ..nn import Module, Sequential
     from ..train import Diagnostics, History
 
 
@@ -66,9 +66,9 @@ def _model_left_as_it_was(model: Module) -> Iterator[None]:
     without the measurement."""
     buffers = [(b, b.copy()) for _, b in model.named_buffers()]
     rngs = [
-        (m.rng, m.rng.bit_generator.state)
+        (rng, rng.bit_generator.state)
         for _, m in model.named_modules()
-        if isinstance(getattr(m, "rng", None), np.random.Generator)
+        if isinstance(rng := getattr(m, "rng", None), np.random.Generator)
     ]
     try:
         yield
@@ -83,7 +83,8 @@ def layer_gradient_norms(
     model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
 ) -> dict[str, float]:
     """||dL/dW|| of every Linear layer's weight after one forward and backward pass on (X, y),
-    input side first, keyed by the layer's dotted name. The parameters' gradients are set to
+    input side first, keyed by the layer's dotted name; a frozen layer (its weight does not
+    require grad) gets no gradient and is left out. The parameters' gradients are set to
     None before and after (the model's weights are not changed, nor its running averages and
     random generators)."""
     from ..functional import cross_entropy
@@ -96,14 +97,14 @@ def layer_gradient_norms(
     norms = {
         name: float(np.linalg.norm(m.weight.grad))
         for name, m in model.named_modules()
-        if isinstance(m, Linear)
+        if isinstance(m, Linear) and m.weight.grad is not None
     }
     model.zero_grad()
     return norms
 
 
 def hidden_gradient_norms(
-    model: Module, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
+    model: Sequential, X: np.ndarray, y: np.ndarray, loss_fn: Callable | None = None
 ) -> np.ndarray:
     """||dL/dx_l|| for the outputs of a ``deep_network``'s layers: x_0 (the input layer's
     activation), then the output of every hidden layer, input side first (L the mean
@@ -199,7 +200,7 @@ def layer_activations(model: Module, X: np.ndarray) -> dict[str, np.ndarray]:
         return forward_and_record
 
     for name, m in watched:  # an instance attribute shadows the class's forward for a moment
-        m.forward = spy(name, type(m).forward.__get__(m))
+        m.forward = spy(name, type(m).forward.__get__(m))  # type: ignore[method-assign]  # a spy
     try:
         with no_grad(), _model_left_as_it_was(model):
             model(Tensor(X, dtype=model.parameters()[0].dtype))

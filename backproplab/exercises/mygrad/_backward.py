@@ -34,7 +34,8 @@ def _vjp_grads(exercise: str, engine: ModuleType, program: _Program, g: np.ndarr
     return grads
 
 
-_ALONE = {  # each op of step 04 on its own, for _vjp_alone: (name in the table, steps)
+# each op of step 04 on its own, for _vjp_alone: (name in the table, steps)
+_ALONE: dict[str, tuple[str, list[tuple]]] = {
     "add": ("add", [("add", 0, 1, {})]),
     "mul": ("mul", [("mul", 0, 1, {})]),
     "sub": ("sub", [("sub", 0, 1, {})]),
@@ -99,7 +100,7 @@ def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
 
 def _graphs_04(exercise: str, engine: ModuleType, rng: np.random.Generator, ops: list) -> None:
     """Step 04's graphs: fan-out, deep chains, two passes, a given seed."""
-    fixed = [  # the typical slips, one op at a time, each with fan-out
+    fixed: list[list[tuple]] = [  # the typical slips, one op at a time, each with fan-out
         [("mul", 0, 0, {}), ("add", 2, 0, {}), ("mul", 3, 1, {})],
         [("sub", 0, 1, {}), ("sub", 1, 2, {}), ("mul", 3, 0, {})],
         [("truediv", 0, 1, {}), ("truediv", 3.0, 1, {}), ("add", 2, 3, {}), ("mul", 4, 0, {})],
@@ -122,7 +123,12 @@ def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator
     only after all three have sent theirs: a backward that visits nodes by their distance from
     the output (breadth first) passes v2's on too early, and only the inputs' gradients show it
     (v2's own ends up right)."""
-    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 1, {}), ("mul", 4, 2, {})]
+    steps: list[tuple] = [
+        ("mul", 0, 1, {}),
+        ("add", 2, 0, {}),
+        ("mul", 3, 1, {}),
+        ("mul", 4, 2, {}),
+    ]
     program = _Program(_inputs(rng, [(3,)] * 2), steps)
     result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
     if isinstance(result, (tuple, list)) and len(result) == 3:  # else _compare says what is wrong
@@ -149,7 +155,7 @@ def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator
 def _deep_chain(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
     """A chain of 2,500 ops: deeper than Python's recursion limit (1,000 by default), which a
     toposort or backward that calls itself runs into."""
-    steps = [("add", k, 0.001, {}) for k in range(2500)]
+    steps: list[tuple] = [("add", k, 0.001, {}) for k in range(2500)]
     try:
         _compare(exercise, engine, _Program(_inputs(rng, [(3,)]), steps), check_order=True)
     except _Stop as stop:
@@ -195,7 +201,12 @@ def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator)
     """backward() twice on one graph, as PyTorch and the package do it: the leaves' gradients
     add up (2 times one pass; zero_grad is what clears them), the intermediate nodes' gradients
     start fresh on each pass (1 time)."""
-    steps = [("mul", 0, 1, {}), ("add", 2, 0, {}), ("mul", 3, 2, {}), ("mul", 4, 1, {})]
+    steps: list[tuple] = [
+        ("mul", 0, 1, {}),
+        ("add", 2, 0, {}),
+        ("mul", 3, 2, {}),
+        ("mul", 4, 1, {}),
+    ]
     program = _Program(_inputs(rng, [(3,)] * 2), steps)
     _compare(exercise, engine, program, check_order=False)  # one pass is right
     result = _call(exercise, engine.run, program.steps, program.inputs, "backward twice")

@@ -89,7 +89,7 @@ def _where(error: Exception, fn: Callable) -> str:
 
 def _arrays(exercise: str, values: Any, what: str) -> list:
     """The learner's list of arrays (None kept) as float arrays, or a hint."""
-    out = []
+    out: list[np.ndarray | None] = []
     for v in values:
         if v is None:
             out.append(None)

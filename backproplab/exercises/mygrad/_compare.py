@@ -60,8 +60,9 @@ def _check_order(exercise: str, program: _Program, order: Any) -> None:
         raise _Stop(hint(exercise, "toposort should return a list of tensors")) from None
     needed = {len(program.names) - 1}
     for k in reversed(range(len(program.names))):
-        if k in needed and program.step_of[k] is not None:
-            needed |= {a for a in program.step_of[k][1:] if type(a) is int}
+        step = program.step_of[k]
+        if k in needed and step is not None:
+            needed |= {a for a in step[1:] if type(a) is int}
     missing = sorted(needed - set(order))
     if missing:
         raise _Stop(

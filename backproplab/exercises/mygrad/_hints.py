@@ -12,7 +12,8 @@ from ._programs import _SYMBOL, _Program
 
 
 def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) -> str:
-    name = (program.step_of[k] or ("input",))[0]
+    step = program.step_of[k] or ("input",)
+    name = step[0]
     head = f"the value of {program.names[k]} is off"
     if name == "input":
         return (
@@ -25,7 +26,7 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
             "e to a large number overflows, and e to a very negative one underflows to 0: "
             "shift each row by its own largest logit first"
         )
-    if name == "cross_entropy" and close(got, want * len(program.step_of[k][2])):
+    if name == "cross_entropy" and close(got, want * len(step[2])):
         return f"{head}: it is the sum over the batch; the loss is the mean"
     if name == "cross_entropy":
         return (

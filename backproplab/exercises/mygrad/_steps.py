@@ -83,7 +83,7 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
 def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(5)
     shapes = [(4, 3), (3,), (4, 1), (3, 2)]
-    fixed = [
+    fixed: list[list[tuple]] = [
         [("add", 0, 1, {}), ("mul", 4, 2, {}), ("sum", 5, {})],  # broadcasting undone
         [("matmul", 0, 3, {}), ("mul", 4, 4, {}), ("sum", 5, {})],
         [("mul", 0, 0, {}), ("sum", 4, {"axis": 1}), ("mul", 5, 5, {}), ("sum", 6, {})],
@@ -124,7 +124,7 @@ def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
         if name == "relu":
             x[0][1] = 0.0  # the kink: relu's slope there is 0 (PyTorch's and the package's)
         weights = rng.uniform(0.5, 2, size=5)  # an upstream gradient that is not 1
-        steps = [(name, 0, {}), ("mul", 1, weights, {}), ("sum", 2, {})]
+        steps: list[tuple] = [(name, 0, {}), ("mul", 1, weights, {}), ("sum", 2, {})]
         _compare(exercise, engine, _Program(x, steps), check_order=False)
     big = [np.array([-800.0, -30.0, 0.5, 30.0, 800.0])]
     try:
@@ -160,7 +160,7 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
     for scale in (1.0, 3.0):
         x, w = rng.standard_normal((6, 4)), rng.standard_normal((4, 5)) * scale
         labels = rng.integers(0, 5, size=6)
-        steps = [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})]
+        steps: list[tuple] = [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})]
         _compare(exercise, engine, _Program([x, w], steps), False)
     # confidently wrong, then right; the first row so spread out that only a shift by the row's
     # maximum (not, say, by its mean) keeps e^z finite
@@ -245,7 +245,7 @@ def _step_10(exercise: str, engine: ModuleType, own_op: Any) -> None:
     stds, he = [], []
     for n_in, n_out in ((512, 128), (128, 512)):
         x = np.ones((1, n_in))
-        steps = [("Linear", 0, n_in, n_out, {})]
+        steps: list[tuple] = [("Linear", 0, n_in, n_out, {})]
         _layer_shapes(exercise, engine, "Linear", steps, [(n_out, n_in), (n_out,)], x)
         values = _call(exercise, engine.run, steps, [x], "forward")[0]  # x, W, b, Z
         stds.append(float(_arrays(exercise, values, "a value")[1].std()))
@@ -273,7 +273,12 @@ def _step_11(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(11)
     x = rng.standard_normal((5, 4))
     _layer_shapes(exercise, engine, "Residual", [("Residual", 0, 4, {})], [(4, 4), (4,)], x)
-    steps = [("Residual", 0, 4, {}), ("Residual", 3, 4, {}), ("tanh", 6, {}), ("sum", 7, {})]
+    steps: list[tuple] = [
+        ("Residual", 0, 4, {}),
+        ("Residual", 3, 4, {}),
+        ("tanh", 6, {}),
+        ("sum", 7, {}),
+    ]
     _compare(exercise, engine, _Program([x], steps), False)
 
 
@@ -290,7 +295,7 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     x = rng.uniform(-2, 2, size=5)
     eps = 1e-6
     inputs = [x] + [x + eps * e for e in np.eye(5)] + [x - eps * e for e in np.eye(5)]
-    steps = [(own_op, k, {}) for k in range(len(inputs))]
+    steps: list[tuple] = [(own_op, k, {}) for k in range(len(inputs))]
     values = _arrays(exercise, _call(exercise, engine.run, steps, inputs, "forward")[0], "a value")
     outs = values[len(inputs) :]
     if any(v is None or v.shape != outs[0].shape for v in outs):
