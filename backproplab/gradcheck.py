@@ -292,12 +292,12 @@ def nudge_check(
     loss = loss_fn()
     loss.backward()
     grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
-    deltas = (
-        [np.broadcast_to(np.asarray(nudge, dtype=p.dtype), p.shape) for p in params]
-        if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0)
-        else [np.asarray(d, dtype=p.dtype) for d in nudge]  # type: ignore[union-attr]  # a sequence here
-    )
-    if len(deltas) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
+    if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0):
+        nudges = [np.full(p.shape, nudge) for p in params]  # one number: every entry moves by it
+    else:
+        nudges = list(nudge)  # type: ignore[arg-type]  # (a sequence: np.isscalar ruled out a number)
+    deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]  # in each one's dtype
+    if len(nudges) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
     predicted = sum(float((g * d).sum()) for g, d in zip(grads, deltas))
 

@@ -89,3 +89,22 @@ def test_nudge_check_needs_one_array_per_parameter():
     w = leaf((3,))
     with pytest.raises(ValueError, match="one nudge array per parameter"):
         bl.nudge_check(lambda: w.sum(), [w], [np.ones(2)])
+
+
+def test_nudge_check_keeps_each_parameter_in_its_own_dtype():
+    # every nudge is cast to its own parameter's dtype (it once took the last parameter's)
+    a = bl.Tensor(np.ones(2, np.float32), requires_grad=True)
+    b = bl.Tensor(np.ones(3), requires_grad=True)
+    seen = []
+
+    def loss():
+        seen.append((a.data.dtype, b.data.dtype))
+        return a.sum() * 2 + b.sum()
+
+    for nudge in ([np.full(2, 1e-3), np.full(3, 1e-3, np.float32)], 1e-3):
+        seen.clear()
+        report = bl.nudge_check(loss, [a, b], nudge)
+        assert seen == [(np.float32, np.float64)] * 2  # the forward pass, then the nudged one
+        np.testing.assert_allclose(report.actual_change, 7e-3, rtol=1e-4)  # 2 * 2e-3 + 3e-3
+    with pytest.raises(ValueError, match="one nudge array per parameter"):
+        bl.nudge_check(loss, [a], [np.ones(2), np.ones(3)])  # one array too many

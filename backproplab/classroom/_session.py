@@ -197,7 +197,7 @@ class Session:
 
 def _package_name(fn: Any) -> list[str]:
     """[module, qualname] of a package function a check allows, as the kernel resolves it."""
-    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    module, qualname = str(getattr(fn, "__module__", "")), str(getattr(fn, "__qualname__", ""))
     try:
         found = package_function(module, qualname) is fn
     except (ImportError, AttributeError, ValueError):
