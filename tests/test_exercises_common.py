@@ -1,5 +1,7 @@
 """The helpers every notebook's self-checks share (backproplab.exercises), tested once here."""
 
+from textwrap import dedent
+
 import numpy as np
 import pytest
 
@@ -164,3 +166,32 @@ def test_random_engine_programs_never_divide_a_number_by_a_number():
         for name, a, b, _ in _random_steps(np.random.default_rng(seed), 3, ops, 7):
             nodes = [x for x in (a, b) if isinstance(x, int) and not isinstance(x, bool)]
             assert nodes, (seed, name, a, b)
+
+
+# ------------------------------------------------------------------ the names an answer uses
+def _ping(n):  # two helpers of the learner's own that call each other
+    return n if n < 1 else _pong(n - 1)
+
+
+def _pong(n):
+    return np.exp(_ping(n))
+
+
+def test_names_used_reads_the_learners_own_helpers_and_stops_at_other_modules():
+    from backproplab.exercises import names_used
+
+    def answer(x):
+        return _ping(x) + len(dedent("a"))  # dedent: a global function of another module
+
+    names = names_used(answer)
+    assert {"_ping", "_pong", "exp", "np", "dedent", "len"} <= names  # the cycle ends
+    assert "re" not in names and "_whitespace_only_re" not in names  # textwrap's own code: no
+
+    def inner(out):
+        return np.log(out)
+
+    def by_closure(g, out):
+        return g * inner(out)
+
+    assert "log" in names_used(by_closure)  # a helper reached through a closure
+    assert names_used(np.exp) == set() and names_used(len) == set()  # no Python code

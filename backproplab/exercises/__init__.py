@@ -268,12 +268,34 @@ class RemoteFunction:
 
 
 def names_used(fn: Callable[..., Any]) -> set[str]:
-    """The global and attribute names ``fn``'s code uses, inner functions included (none for a
-    builtin or a callable object): to refuse an answer that calls one particular function."""
+    """The global and attribute names ``fn``'s code uses, inner functions included, and so do
+    the functions of the learner's own that it calls, however deep (an answer split into helpers
+    is read whole; none for a builtin or a callable object): to refuse an answer that calls one
+    particular function."""
     if isinstance(fn, RemoteFunction):  # in the grader: the student's kernel reads the code
         return fn.names_used()
-    code = getattr(fn, "__code__", None)
-    return set() if code is None else _names(code)
+    names: set[str] = set()
+    for code in _own_codes(fn):
+        names |= _names(code)
+    return names
+
+
+def _own_codes(fn: Callable[..., Any]) -> list[types.CodeType]:
+    """The code of ``fn`` and of every function it reaches by a global name or a closure that
+    was defined beside it (in its module: the notebook's, or ``mygrad``), without recursion."""
+    module, todo, seen, codes = getattr(fn, "__module__", None), [fn], set(), []
+    while todo:
+        f = todo.pop()
+        code = getattr(f, "__code__", None)
+        if code is None or id(f) in seen:
+            continue
+        seen.add(id(f))
+        codes.append(code)
+        scope = getattr(f, "__globals__", {})
+        values = [scope.get(name) for name in _names(code)]
+        values += [cell.cell_contents for cell in f.__closure__ or () if _filled(cell)]
+        todo += [v for v in values if type(v) is types.FunctionType and v.__module__ == module]
+    return codes
 
 
 def uses_package(fn: Callable[..., Any], allowed: tuple = ()) -> bool:
