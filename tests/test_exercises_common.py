@@ -195,3 +195,31 @@ def test_names_used_reads_the_learners_own_helpers_and_stops_at_other_modules():
 
     assert "log" in names_used(by_closure)  # a helper reached through a closure
     assert names_used(np.exp) == set() and names_used(len) == set()  # no Python code
+
+
+def test_uses_package_reads_the_learners_own_helpers_too():
+    import backproplab as bl
+    from backproplab.exercises import uses_package
+
+    def by_the_engine(x):
+        t = Tensor(x, requires_grad=True)
+        (t * t).sum().backward()
+        return t.grad
+
+    def answer(x):  # the engine's backward, one call down
+        return by_the_engine(x)
+
+    def backward(x):  # a function of the learner's own that happens to be called backward
+        return 2 * x
+
+    def own(x):
+        return backward(x)
+
+    def package_in_a_helper(x):
+        return sum_columns(x)
+
+    def sum_columns(x):
+        return bl.functional.sum(Tensor(x), axis=0).data if x.ndim > 2 else x.sum(axis=0)
+
+    assert uses_package(answer) and uses_package(package_in_a_helper)
+    assert not uses_package(own)

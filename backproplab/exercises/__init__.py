@@ -275,27 +275,26 @@ def names_used(fn: Callable[..., Any]) -> set[str]:
     if isinstance(fn, RemoteFunction):  # in the grader: the student's kernel reads the code
         return fn.names_used()
     names: set[str] = set()
-    for code in _own_codes(fn):
-        names |= _names(code)
+    for f in _own_functions(fn):
+        names |= _names(f.__code__)
     return names
 
 
-def _own_codes(fn: Callable[..., Any]) -> list[types.CodeType]:
-    """The code of ``fn`` and of every function it reaches by a global name or a closure that
-    was defined beside it (in its module: the notebook's, or ``mygrad``), without recursion."""
-    module, todo, seen, codes = getattr(fn, "__module__", None), [fn], set(), []
+def _own_functions(fn: Callable[..., Any]) -> list[Any]:
+    """``fn`` (if it has Python code) and every function it reaches by a global name or a closure
+    that was defined beside it (in its module: the notebook's, or ``mygrad``), without
+    recursion: an answer split into helpers is read whole."""
+    module, todo, seen, found = getattr(fn, "__module__", None), [fn], set(), []
     while todo:
         f = todo.pop()
-        code = getattr(f, "__code__", None)
-        if code is None or id(f) in seen:
+        if getattr(f, "__code__", None) is None or id(f) in seen:
             continue
         seen.add(id(f))
-        codes.append(code)
-        scope = getattr(f, "__globals__", {})
-        values = [scope.get(name) for name in _names(code)]
-        values += [cell.cell_contents for cell in f.__closure__ or () if _filled(cell)]
+        found.append(f)
+        values = [_scope(f).get(name) for name in _names(f.__code__)]
+        values += [cell.cell_contents for cell in _cells(f) if _filled(cell)]
         todo += [v for v in values if type(v) is types.FunctionType and v.__module__ == module]
-    return codes
+    return found
 
 
 def uses_package(fn: Callable[..., Any], allowed: tuple = ()) -> bool:
@@ -311,16 +310,15 @@ def uses_package(fn: Callable[..., Any], allowed: tuple = ()) -> bool:
 def _package_uses(fn: Callable[..., Any], allowed: tuple = ()) -> list[str]:
     """What ``uses_package`` finds in ``fn``'s code, each named: ".vjp" or ".backward" (a method
     call), a package module by its name, anything else of the package by module and qualname."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return []
-    names = _names(code)
-    # used as an attribute (a rule's .vjp, a Tensor's .backward), not the learner's own function
-    found = [
-        f".{name}" for name in sorted(names & {"vjp", "backward"}) if name not in fn.__globals__
-    ]
-    values = [fn.__globals__.get(name) for name in sorted(names)]
-    values += [cell.cell_contents for cell in fn.__closure__ or () if _filled(cell)]
+    found: list[str] = []
+    values: list[Any] = []
+    for f in _own_functions(fn):  # fn and the helpers of the learner's own it calls
+        names = _names(f.__code__)
+        # used as an attribute (a rule's .vjp, a Tensor's .backward), not a function of one's own
+        found += [f".{n}" for n in sorted(names & {"vjp", "backward"}) if n not in _scope(f)]
+        values += [_scope(f).get(name) for name in sorted(names)]
+        values += [cell.cell_contents for cell in _cells(f) if _filled(cell)]
+    found = list(dict.fromkeys(found))  # each once, in the order found
     for value in values:
         if any(value is ok for ok in allowed):
             continue
@@ -339,6 +337,17 @@ def _label(value: Any, module: str) -> str:
         return value.__name__
     qualname = getattr(value, "__qualname__", None) or type(value).__qualname__
     return f"{module}.{qualname}"
+
+
+def _scope(f: Any) -> dict[str, Any]:
+    """The globals ``f`` reads (empty for an object that has code but no globals)."""
+    scope = getattr(f, "__globals__", None)
+    return scope if isinstance(scope, dict) else {}
+
+
+def _cells(f: Any) -> tuple:
+    """The closure cells of ``f`` (none for an object without them)."""
+    return getattr(f, "__closure__", None) or ()
 
 
 def _filled(cell: Any) -> bool:
