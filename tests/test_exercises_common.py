@@ -223,3 +223,21 @@ def test_uses_package_reads_the_learners_own_helpers_too():
 
     assert uses_package(answer) and uses_package(package_in_a_helper)
     assert not uses_package(own)
+
+
+E = np.exp  # an alias a learner might define in an earlier cell
+
+
+def test_names_used_sees_a_function_under_another_name():
+    from backproplab.exercises import names_used, nb07
+
+    def by_alias(g, out):
+        return g * E(-np.log(1 / out - 1)) * out * (1 - out) / E(-np.log(1 / out - 1))
+
+    def by_default(g, out, e=np.exp, lg=np.log):
+        return g * e(lg(out)) * (1 - out)
+
+    assert {"exp", "log"} <= names_used(by_alias) and {"exp", "log"} <= names_used(by_default)
+    for answer in (by_alias, by_default):
+        feedback = nb07.check_sigmoid_backward(answer)
+        assert not feedback.passed and "exponential or a logarithm" in str(feedback), feedback

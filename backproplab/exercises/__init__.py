@@ -277,6 +277,8 @@ def names_used(fn: Callable[..., Any]) -> set[str]:
     names: set[str] = set()
     for f in _own_functions(fn):
         names |= _names(f.__code__)
+        # and the real names of what it reaches under another (e = np.exp; def f(x, e=np.exp))
+        names |= {v.__name__ for v in _reached(f) if callable(v) and _has_name(v)}
     return names
 
 
@@ -291,10 +293,22 @@ def _own_functions(fn: Callable[..., Any]) -> list[Any]:
             continue
         seen.add(id(f))
         found.append(f)
-        values = [_scope(f).get(name) for name in _names(f.__code__)]
-        values += [cell.cell_contents for cell in _cells(f) if _filled(cell)]
-        todo += [v for v in values if type(v) is types.FunctionType and v.__module__ == module]
+        reached = _reached(f)
+        todo += [v for v in reached if type(v) is types.FunctionType and v.__module__ == module]
     return found
+
+
+def _reached(f: Any) -> list[Any]:
+    """What the code of ``f`` can call without naming it in its own text: the values of the
+    globals it names, its closure's cells and its default arguments."""
+    values = [_scope(f).get(name) for name in sorted(_names(f.__code__))]  # in a fixed order
+    values += [cell.cell_contents for cell in _cells(f) if _filled(cell)]
+    values += list(getattr(f, "__defaults__", None) or ())
+    return values + list((getattr(f, "__kwdefaults__", None) or {}).values())
+
+
+def _has_name(value: Any) -> bool:
+    return isinstance(getattr(value, "__name__", None), str)
 
 
 def uses_package(fn: Callable[..., Any], allowed: tuple = ()) -> bool:
@@ -316,8 +330,7 @@ def _package_uses(fn: Callable[..., Any], allowed: tuple = ()) -> list[str]:
         names = _names(f.__code__)
         # used as an attribute (a rule's .vjp, a Tensor's .backward), not a function of one's own
         found += [f".{n}" for n in sorted(names & {"vjp", "backward"}) if n not in _scope(f)]
-        values += [_scope(f).get(name) for name in sorted(names)]
-        values += [cell.cell_contents for cell in _cells(f) if _filled(cell)]
+        values += _reached(f)
     found = list(dict.fromkeys(found))  # each once, in the order found
     for value in values:
         if any(value is ok for ok in allowed):
