@@ -1,11 +1,16 @@
 """Self-checks of notebook 13: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 
 import backproplab as bl
-from backproplab.exercises import nb13
+from backproplab import nn
+from backproplab.classroom.grading import Limits, grade_notebook, load_source
+from backproplab.exercises import nb13, numeric_gradient
 
 
 def stub(*args):
@@ -215,6 +220,287 @@ def test_layer_norm_backward_hints(wrong, words):
 
 def test_layer_norm_backward_not_done():
     assert nb13.check_layer_norm_backward(stub).status == "not done"
+
+
+# ---------------------------------------------------------------------- batch_norm_eval_backward
+check_eval = nb13.check_batch_norm_eval_backward
+EVAL_CODE = ("np.", "sum(", "mean(", "sqrt(", "axis=", "/ sigma", "* g")
+
+
+def bn_eval(g, x, gamma, running_mean, running_var, eps):  # the notebook's solution
+    inv_std = 1 / np.sqrt(running_var + eps)
+    x_hat = (x - running_mean) * inv_std
+    return gamma * inv_std * g, (g * x_hat).sum(axis=0), g.sum(axis=0)
+
+
+def bn_eval_node_by_node(g, x, gamma, running_mean, running_var, eps):
+    # section 2's table with mu and v constants: only the direct routes are left
+    c = x - running_mean
+    sigma = np.sqrt(running_var + eps)
+    x_hat = c / sigma
+    d_x_hat = g * gamma
+    d_c = d_x_hat / sigma
+    return d_c, np.sum(g * x_hat, axis=0), np.sum(g, axis=0)
+
+
+def bn_eval_loop(g, x, gamma, running_mean, running_var, eps):  # one example at a time
+    dx = np.zeros_like(x)
+    dgamma = np.zeros_like(gamma)
+    dbeta = np.zeros_like(gamma)
+    scale = gamma / np.sqrt(running_var + eps)
+    for i in range(len(x)):
+        dx[i] = g[i] * scale
+        dgamma += g[i] * (x[i] - running_mean) / np.sqrt(running_var + eps)
+        dbeta += g[i]
+    return dx, dgamma, dbeta
+
+
+@pytest.mark.parametrize("answer", [bn_eval, bn_eval_node_by_node, bn_eval_loop])
+def test_batch_norm_eval_backward_correct(answer):
+    feedback = check_eval(answer)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_eval_reference_agrees_with_the_layer_and_finite_differences(index):
+    """The check's reference (the engine through a graph of primitives) against two others:
+    nn.BatchNorm1d in evaluation mode with backward(), and central differences of
+    L = sum(g * o) on a numpy forward pass written here."""
+    label, case = nb13._eval_cases()[index]
+    g, x, gamma, mean, var = (np.asarray(case[k], dtype=np.float64) for k in nb13.EVAL_INPUTS)
+    eps = nb13.EPS
+    dx, dgamma, dbeta = nb13._engine_eval_grads(case, eps)
+
+    layer = nn.BatchNorm1d(x.shape[1], eps=eps)
+    layer.weight.data = gamma.copy()
+    layer.running_mean[:] = mean
+    layer.running_var[:] = var
+    layer.eval()
+    xt = bl.Tensor(x, requires_grad=True)
+    layer(xt).backward(g)
+    assert np.allclose(xt.grad, dx, rtol=1e-12, atol=1e-12), label
+    assert np.allclose(layer.weight.grad, dgamma, rtol=1e-12, atol=1e-12), label
+    assert np.allclose(layer.bias.grad, dbeta, rtol=1e-12, atol=1e-12), label
+
+    def loss(x_, gamma_):
+        return np.sum(g * (gamma_ * (x_ - mean) / np.sqrt(var + eps)))
+
+    assert np.allclose(numeric_gradient(lambda x_: loss(x_, gamma), x), dx, rtol=1e-6, atol=1e-6)
+    assert np.allclose(numeric_gradient(lambda c: loss(x, c), gamma), dgamma, rtol=1e-6, atol=1e-6)
+    assert np.allclose(dbeta, g.sum(axis=0))  # beta adds to every example
+
+
+def test_eval_cases_are_what_the_docstring_promises():
+    (_, big), (_, one), (_, small) = nb13._eval_cases()
+    assert big["x"].shape == (5, 5) and one["x"].shape == (1, 3)
+    assert 0.0 in big["running_var"] and 0.0 in big["gamma"] and np.any(big["gamma"] < 0)
+    assert all(value.dtype == np.float32 for value in small.values())
+    assert not np.allclose(big["running_mean"], big["x"].mean(axis=0), atol=0.1)
+
+
+def with_eval(k, fn):
+    """The solution with its result k replaced by fn(g, x, result, *the other arguments)."""
+
+    def wrong(g, x, gamma, running_mean, running_var, eps):
+        out = list(bn_eval(g, x, gamma, running_mean, running_var, eps))
+        out[k] = fn(g, x, out[k], gamma, running_mean, running_var, eps)
+        return tuple(out)
+
+    return wrong
+
+
+def eval_training_mode(g, x, gamma, running_mean, running_var, eps):
+    return bn(g, x, gamma, eps)  # Exercise 1's answer: batch statistics, all three paths
+
+
+def eval_batch_std(g, x, gamma, running_mean, running_var, eps):
+    dx, dgamma, dbeta = bn_eval(g, x, gamma, running_mean, running_var, eps)
+    return gamma * g / np.sqrt(x.var(axis=0) + eps), dgamma, dbeta
+
+
+def eval_dgamma_batch_stats(g, x, gamma, running_mean, running_var, eps):
+    dx, _, dbeta = bn_eval(g, x, gamma, running_mean, running_var, eps)
+    x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
+    return dx, (g * x_hat).sum(axis=0), dbeta
+
+
+def eval_scaled(scale):
+    """The solution with 1/sqrt(running_var + eps) replaced by scale(running_var, eps)."""
+
+    def wrong(g, x, gamma, running_mean, running_var, eps):
+        inv_std = scale(running_var, eps)
+        return gamma * g * inv_std, (g * (x - running_mean) * inv_std).sum(axis=0), g.sum(axis=0)
+
+    return wrong
+
+
+def eval_g_in_place(g, x, gamma, running_mean, running_var, eps):
+    g *= gamma / np.sqrt(running_var + eps)  # "dx is g scaled": scaled where it lies
+    return g, (g * (x - running_mean)).sum(axis=0) / gamma, g.sum(axis=0)
+
+
+def eval_x_in_place(g, x, gamma, running_mean, running_var, eps):
+    x -= running_mean
+    x /= np.sqrt(running_var + eps)  # x_hat, computed in the array x came in
+    return gamma * g / np.sqrt(running_var + eps), (g * x).sum(axis=0), g.sum(axis=0)
+
+
+def eval_float64(g, x, gamma, running_mean, running_var, eps):
+    dx = np.zeros(x.shape)  # float64, whatever x is
+    dx[:] = gamma * g / np.sqrt(running_var + eps)
+    return dx, *bn_eval(g, x, gamma, running_mean, running_var, eps)[1:]
+
+
+def eval_squeezed(g, x, gamma, running_mean, running_var, eps):
+    return tuple(np.squeeze(a) for a in bn_eval(g, x, gamma, running_mean, running_var, eps))
+
+
+def eval_unbiased_guard(g, x, gamma, running_mean, running_var, eps):
+    # right, times the batch's spread over itself: 1 until a single example makes it 0/0
+    spread = ((x - x.mean(axis=0)) ** 2).sum(axis=0) / (len(x) - 1)  # the unbiased variance
+    ratio = spread / spread
+    dx, dgamma, dbeta = bn_eval(g, x, gamma, running_mean, running_var, eps)
+    return dx * ratio, dgamma, dbeta
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (eval_training_mode, "training mode's backward"),
+        (eval_batch_std, "this batch's standard deviation"),
+        (eval_dgamma_batch_stats, "dgamma: your x_hat is normalised with this batch's mean"),
+        (eval_scaled(lambda v, eps: 1 / np.sqrt(v)), "only eps keeps the division finite"),
+        (eval_scaled(lambda v, eps: 1 / np.sqrt(v + 1e-5)), "use the eps it is given"),
+        (eval_scaled(lambda v, eps: 1 / (np.sqrt(v) + eps)), "under the square root"),
+        (eval_scaled(lambda v, eps: 1 / np.sqrt(np.maximum(v, eps))), "not a floor"),
+        (eval_scaled(lambda v, eps: 1 / (v + eps)), "divided by the variance"),
+        (eval_scaled(lambda v, eps: np.sqrt(v + eps)), "multiplied by the standard deviation"),
+        (
+            with_eval(0, lambda g, x, dx, gamma, m, v, eps: g / np.sqrt(v + eps)),
+            "gamma is missing from dx",
+        ),  # fmt: skip
+        (
+            with_eval(1, lambda g, x, dgamma, gamma, m, v, eps: g * (x - m) / np.sqrt(v + eps)),
+            "dgamma has one row per example",
+        ),  # fmt: skip
+        (with_eval(2, lambda g, x, dbeta, *rest: g.copy()), "dbeta has one row per example"),
+        (with_eval(1, lambda g, x, dgamma, *rest: g.sum(axis=0)), "sum of g alone"),
+        (with_eval(1, lambda g, x, dgamma, *rest: (g * x).sum(axis=0)), "not x itself"),
+        (
+            with_eval(1, lambda g, x, dgamma, gamma, m, v, eps: (g * x / np.sqrt(v + eps)).sum(0)),
+            "centred with the running mean",
+        ),  # fmt: skip
+        (with_eval(1, lambda g, x, dgamma, *rest: dgamma / len(x)), "dgamma is off by a factor"),
+        (with_eval(2, lambda g, x, dbeta, *rest: dbeta / len(x)), "dbeta is off by a factor"),
+        (with_eval(2, lambda g, x, dbeta, *rest: -dbeta), "dbeta not yet right"),
+        (with_eval(0, lambda g, x, dx, *rest: -dx), "dx not yet right"),
+        (eval_g_in_place, "changed one of its inputs in place"),
+        (eval_x_in_place, "changed one of its inputs in place"),
+        (eval_float64, "with float32 inputs: the values are right, but dx came back as float64"),
+        (eval_squeezed, "with a single example (N = 1): dx has shape (3,)"),
+        (eval_unbiased_guard, "with a single example (N = 1): dx has nan or inf"),
+        (lambda *args: bn_eval(*args)[:2], "three arrays"),
+    ],
+)
+def test_batch_norm_eval_backward_hints(wrong, words):
+    feedback = check_eval(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    for code in EVAL_CODE:
+        assert code not in feedback.message, feedback
+
+
+def test_batch_norm_eval_backward_mean_over_the_batch():
+    # both sums replaced by means: the first of them named
+    def means(g, x, gamma, running_mean, running_var, eps):
+        dx, dgamma, dbeta = bn_eval(g, x, gamma, running_mean, running_var, eps)
+        return dx, dgamma / len(x), dbeta / len(x)
+
+    assert "dgamma is off by a factor of the batch size" in check_eval(means).message
+
+
+def test_batch_norm_eval_backward_not_done():
+    assert check_eval(stub).status == "not done"
+
+
+def by_the_layer(g, x, gamma, running_mean, running_var, eps):
+    layer = nn.BatchNorm1d(x.shape[1], eps=eps)
+    layer.weight.data = gamma.copy()
+    layer.running_mean[:] = running_mean
+    layer.running_var[:] = running_var
+    layer.eval()
+    xt = bl.Tensor(x, requires_grad=True)
+    layer(xt).backward(g)
+    return xt.grad, layer.weight.grad, layer.bias.grad
+
+
+def by_batch_norm(g, x, gamma, running_mean, running_var, eps):
+    xt, w = bl.Tensor(x, requires_grad=True), bl.Tensor(gamma, requires_grad=True)
+    b = bl.Tensor(np.zeros_like(gamma), requires_grad=True)
+    bl.batch_norm(xt, running_mean, running_var, w, b, training=False, eps=eps).backward(g)
+    return xt.grad, w.grad, b.grad
+
+
+def by_a_helper(g, x, gamma, running_mean, running_var, eps):  # the engine one call down
+    return by_batch_norm(g, x, gamma, running_mean, running_var, eps)
+
+
+@pytest.mark.parametrize("answer", [by_the_layer, by_batch_norm, by_a_helper])
+def test_batch_norm_eval_backward_by_the_package_is_refused(answer):
+    feedback = check_eval(answer)
+    assert feedback.status == "hint" and "numpy only" in feedback.message, feedback
+
+
+EVAL_FLOAT64 = """    dx = np.zeros(x.shape)
+    dx[:] = gamma * g / np.sqrt(running_var + eps)
+    x_hat = (x - running_mean) / np.sqrt(running_var + eps)
+    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+"""
+EVAL_CHANGES_X = """    x -= running_mean
+    x /= np.sqrt(running_var + eps)
+    return gamma * g / np.sqrt(running_var + eps), (g * x).sum(axis=0), g.sum(axis=0)
+"""
+
+
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (None, "correct", "float32 gradients back"),
+        (EVAL_FLOAT64, "hint", "came back as float64"),
+        (EVAL_CHANGES_X, "hint", "changed one of its inputs in place"),
+    ],
+    ids=["solution", "float64", "changes x"],
+)
+def test_batch_norm_eval_backward_through_the_grader(tmp_path, body, status, words):
+    """In the grader the function runs in the student's kernel: float32 arrays and a Python eps
+    go there as data and the dtype of what comes back survives the trip."""
+    source = Path(__file__).resolve().parents[1] / "notebooks" / "13_normalization.ipynb"
+    teacher = nbformat.read(source, as_version=4)
+    ids = {"nb13-batch_norm_eval_backward", "nb13-batch_norm_eval_backward-check"}
+    cells = [
+        nbformat.v4.new_code_cell("import numpy as np\nfrom backproplab.exercises import nb13")
+    ]
+    cells += [c for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade_id") in ids]
+    assert len(cells) == 3
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={})
+    for folder in ("teacher", "ada"):
+        (tmp_path / folder).mkdir()
+        nbformat.write(notebook, tmp_path / folder / "a.ipynb")
+    if body is not None:
+        student = nbformat.read(tmp_path / "ada" / "a.ipynb", as_version=4)
+        solution = student.cells[1]
+        solution.source = solution.source[: solution.source.index("    ### BEGIN SOLUTION")] + body
+        nbformat.write(student, tmp_path / "ada" / "a.ipynb")
+    result = grade_notebook(
+        tmp_path / "ada" / "a.ipynb",
+        "ada",
+        load_source(tmp_path / "teacher"),
+        Limits(timeout=30, memory_mb=1536),
+        folder=tmp_path / "ada",
+    )
+    assert result.problems == []
+    (check,) = result.checks
+    assert check.status == status and words in check.message, check
+    assert check.score == (1.0 if status == "correct" else 0.0)
 
 
 # ------------------------------------------------------------------------------- fold_batch_norm
