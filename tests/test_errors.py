@@ -228,3 +228,36 @@ def test_item_of_a_vector():
         r"^item: only a one-element tensor has an item, not shape \(3,\)$",
         lambda: t(3).item(),
     )
+
+
+# --------------------------------------------- found by a sweep of the public API (bad inputs)
+def test_an_optimizer_given_one_tensor_refuses_it():
+    # list(p) iterates over p's rows: the optimizer updated the rows, never p, without a word
+    p = bl.nn.Parameter(np.ones((2, 3)))
+    raises_one_line(
+        TypeError,
+        r"^SGD: got one tensor of shape \(2, 3\), not a list of tensors; pass .*\[p\] for one",
+        lambda: bl.optim.SGD(p, lr=0.1),
+    )
+    raises_one_line(TypeError, r"^Adam: got 3, not a list of tensors", lambda: bl.optim.Adam(3))
+
+
+def test_an_optimizer_refuses_an_infinite_rate_and_a_gradient_it_cannot_use():
+    p = bl.nn.Parameter(np.ones((2, 3)))
+    raises_one_line(
+        ValueError,
+        r"^SGD: learning rate must be finite, got inf$",
+        lambda: bl.optim.SGD([p], lr=float("inf")),
+    )
+    for grad, pattern in [
+        ("abc", r"^SGD: a gradient of dtype <U3 \(str\) cannot update a parameter of shape \(2, 3\)"),
+        (np.ones((2, 3), complex), r"^SGD: a gradient of dtype complex128 \(ndarray\) cannot"),
+    ]:
+        p.grad = grad
+        raises_one_line(TypeError, pattern, bl.optim.SGD([p], lr=0.1).step)
+    p.grad = bl.Tensor(np.ones((2, 3)))  # a gradient set by hand as a Tensor still works
+    bl.optim.SGD([p], lr=0.5).step()
+    assert np.array_equal(p.data, np.full((2, 3), 0.5))
+    used = (q for q in [p])
+    bl.optim.SGD(used)
+    raises_one_line(ValueError, r"^SGD: got an empty list .*used up", lambda: bl.optim.SGD(used))
