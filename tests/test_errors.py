@@ -250,7 +250,10 @@ def test_an_optimizer_refuses_an_infinite_rate_and_a_gradient_it_cannot_use():
         lambda: bl.optim.SGD([p], lr=float("inf")),
     )
     for grad, pattern in [
-        ("abc", r"^SGD: a gradient of dtype <U3 \(str\) cannot update a parameter of shape \(2, 3\)"),
+        (
+            "abc",
+            r"^SGD: a gradient of dtype <U3 \(str\) cannot update a parameter of shape \(2, 3\)",
+        ),
         (np.ones((2, 3), complex), r"^SGD: a gradient of dtype complex128 \(ndarray\) cannot"),
     ]:
         p.grad = grad
@@ -261,3 +264,53 @@ def test_an_optimizer_refuses_an_infinite_rate_and_a_gradient_it_cannot_use():
     used = (q for q in [p])
     bl.optim.SGD(used)
     raises_one_line(ValueError, r"^SGD: got an empty list .*used up", lambda: bl.optim.SGD(used))
+
+
+def test_concatenate_and_stack_want_a_list():
+    # one tensor was split into its rows: bl.concatenate(x) gave x flattened, bl.stack(x) x
+    for op in ("concatenate", "stack"):
+        raises_one_line(
+            TypeError,
+            rf"^{op}: got one Tensor of shape \(4, 3\), which would be split into its rows; pass "
+            rf"a list of tensors, e.g. bl.{op}\(\[x, y\]\)$",
+            lambda op=op: getattr(bl, op)(t(4, 3)),
+        )
+        raises_one_line(ValueError, rf"^{op}: got an empty list", lambda op=op: getattr(bl, op)([]))
+    assert bl.stack(x for x in [t(2), t(2)]).shape == (2, 2)  # any iterable of tensors
+
+
+def test_where_refuses_a_condition_that_is_not_true_or_false():
+    for cond in (None, "abc"):  # numpy's bool(None) is False: every value came from y
+        raises_one_line(
+            TypeError,
+            r"^where: the condition must be an array of booleans, got \w+ of dtype",
+            lambda cond=cond: bl.where(cond, t(3), t(3)),
+        )
+
+
+def test_mse_loss_of_an_array_is_a_tensor_or_a_clear_error():
+    # an array prediction gave a numpy number (no .backward()), a list an AttributeError
+    loss = bl.mse_loss(np.ones(3), np.zeros(3))
+    assert isinstance(loss, bl.Tensor) and loss.item() == 1.0
+    raises_one_line(
+        ValueError,
+        r"^mse_loss: prediction shape \(1, 3\) and target shape \(3,\) differ",
+        lambda: bl.mse_loss([[1.0, 2.0, 3.0]], np.zeros(3)),
+    )
+    raises_one_line(
+        TypeError, r"^Tensor: cannot make a tensor from NoneType", lambda: bl.mse_loss(None, 1.0)
+    )
+
+
+def test_flatten_refuses_a_start_dim_past_the_last_axis():
+    # Flatten(5) on (2, 3, 4) gave (2, 3, 4, 1), and Flatten() on (3,) gave (3, 1)
+    raises_one_line(
+        ValueError,
+        r"^Flatten: start_dim 5 is not an axis of the input of shape \(2, 3, 4\) \(3 axes\)$",
+        lambda: bl.nn.Flatten(5)(t(2, 3, 4)),
+    )
+    raises_one_line(
+        ValueError, r"^Flatten: start_dim 1 .* shape \(3,\)", lambda: bl.nn.Flatten()(t(3))
+    )
+    assert bl.nn.Flatten(-1)(t(2, 3, 4)).shape == (2, 3, 4)
+    assert isinstance(bl.nn.Flatten()(np.ones((2, 3, 4))), bl.Tensor)  # an array: a Tensor too

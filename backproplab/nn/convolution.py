@@ -90,7 +90,15 @@ class Flatten(Module):
     def __init__(self, start_dim: int = 1) -> None:
         self.start_dim = start_dim
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """The same values with the axes from ``start_dim`` on merged into one."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if not (
+            isinstance(self.start_dim, (int, np.integer)) and -x.ndim <= self.start_dim < x.ndim
+        ):
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim!r} is not an axis of the input of shape "
+                f"{x.shape} ({x.ndim} axes)"
+            )
         kept = x.shape[: self.start_dim]
         return x.reshape(*kept, int(np.prod(x.shape[len(kept) :])))  # -1 fails on 0 rows
