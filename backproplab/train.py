@@ -19,12 +19,12 @@ The environment variable ``TQDM_DISABLE=1`` turns every bar off.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._numbers import count
 from .autodiff import no_grad
 from .datasets import minibatches
 from .functional import cross_entropy
@@ -130,15 +130,6 @@ def evaluate(
 def _probability_rows(y: np.ndarray) -> bool:
     """Whether every row of y is a distribution over classes (>= 0, summing to 1)."""
     return y.dtype.kind == "f" and bool(np.all(y >= 0) and np.allclose(y.sum(axis=1), 1))
-
-
-def _count(caller: str, what: str, value: object, smallest: int) -> int:
-    """``value`` if it is a whole number >= smallest, else a one-line error naming it."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{caller}: {what} must be a whole number, got {value!r}")
-    if value < smallest:
-        raise ValueError(f"{caller}: {what} must be >= {smallest}, got {value}")
-    return int(value)
 
 
 @dataclass
@@ -328,10 +319,10 @@ def fit(
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
     """
-    epochs = _count("fit", "epochs", epochs, 0)
-    _count("fit", "batch_size", batch_size, 1)
+    epochs = count("fit", "epochs", epochs, 0)
+    count("fit", "batch_size", batch_size, 1)
     if not isinstance(diagnostics, bool):  # or record every n-th step
-        diagnostics = _count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
+        diagnostics = count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
     X_train, y_train = np.asarray(X_train, dtype=_model_dtype(model)), np.asarray(y_train)
     if X_train.ndim == 0 or len(X_train) == 0:
         raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")

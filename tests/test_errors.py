@@ -314,3 +314,84 @@ def test_flatten_refuses_a_start_dim_past_the_last_axis():
     )
     assert bl.nn.Flatten(-1)(t(2, 3, 4)).shape == (2, 3, 4)
     assert isinstance(bl.nn.Flatten()(np.ones((2, 3, 4))), bl.Tensor)  # an array: a Tensor too
+
+
+@pytest.mark.parametrize(
+    "make, exc, pattern",
+    [  # numpy's words before: "float division by zero", "negative dimensions are not allowed"...
+        (lambda: bl.nn.Conv2d(0, 2, 3), ValueError, r"^Conv2d: in_channels must be >= 1, got 0$"),
+        (lambda: bl.nn.Conv2d(3, -1, 3), ValueError, r"^Conv2d: out_channels must be >= 1"),
+        (
+            lambda: bl.nn.Conv2d(3, 2, 1.5),
+            TypeError,
+            r"^Conv2d: kernel_size must be an int or a pair",
+        ),
+        (
+            lambda: bl.nn.BatchNorm1d("3"),
+            TypeError,
+            r"^BatchNorm1d: num_features must be a whole number, got '3'$",
+        ),
+        (
+            lambda: bl.nn.BatchNorm2d(0),
+            ValueError,
+            r"^BatchNorm2d: num_features must be >= 1, got 0$",
+        ),
+        (
+            lambda: bl.nn.LayerNorm(None),
+            TypeError,
+            r"^LayerNorm: normalized_shape must be a size or a tuple",
+        ),
+        (
+            lambda: bl.nn.LayerNorm(-1),
+            ValueError,
+            r"^LayerNorm: each size in normalized_shape must be >= 1",
+        ),
+        (
+            lambda: bl.layer_norm(t(4, 3), 1.5),
+            TypeError,
+            r"^layer_norm: normalized_shape must be a size",
+        ),
+        (
+            lambda: bl.nn.MLP(3),
+            TypeError,
+            r"^MLP: sizes must be a list of widths, e.g. \[64, 32, 10\], got 3$",
+        ),
+        (
+            lambda: bl.nn.Linear(True, 2),
+            TypeError,
+            r"^Linear: n_in and n_out must be whole numbers, got True",
+        ),
+        (
+            lambda: bl.nn.Dropout("0.5"),
+            ValueError,
+            r"^Dropout: p must be a probability in \[0, 1\], got '0.5'$",
+        ),
+        (
+            lambda: bl.nn.Dropout(True),
+            ValueError,
+            r"^Dropout: p must be a probability .* got True$",
+        ),
+    ],
+)
+def test_layer_constructors_refuse_sizes_that_are_not_counts(make, exc, pattern):
+    raises_one_line(exc, pattern, make)
+
+
+def test_layer_norm_takes_a_numpy_integer_size():
+    # bl.layer_norm(x, X.shape[1]) with a numpy integer: "'numpy.int64' object is not iterable"
+    assert bl.layer_norm(t(4, 3), np.int64(3)).shape == (4, 3)
+
+
+def test_window_sizes_are_ints_not_floats_none_or_true():
+    # conv2d(stride=1.5): "'float' object is not iterable"; padding=True was padding 1
+    for value in (1.5, None, True):
+        raises_one_line(
+            TypeError,
+            rf"^conv2d: padding must be an int or a pair of ints, got {value!r}$",
+            lambda value=value: bl.conv2d(t(1, 2, 5, 5), t(3, 2, 3, 3), padding=value),
+        )
+        raises_one_line(
+            TypeError,
+            rf"^max_pool2d: kernel_size must be an int or a pair of ints, got {value!r}$",
+            lambda value=value: bl.max_pool2d(t(1, 2, 4, 4), value),
+        )
