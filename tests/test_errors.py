@@ -395,3 +395,28 @@ def test_window_sizes_are_ints_not_floats_none_or_true():
             rf"^max_pool2d: kernel_size must be an int or a pair of ints, got {value!r}$",
             lambda value=value: bl.max_pool2d(t(1, 2, 4, 4), value),
         )
+
+
+def test_ragged_nested_lists_get_one_line():
+    # numpy's "setting an array element with a sequence. The requested array has an
+    # inhomogeneous shape after 1 dimensions..." named no op and no tensor
+    pattern = r"^Tensor: cannot make a tensor from nested lists whose rows differ in length"
+    raises_one_line(TypeError, pattern, lambda: bl.Tensor([[1.0, 2.0], [3.0]]))
+    raises_one_line(TypeError, pattern, lambda: bl.exp([[1.0, 2.0], [3.0]]))
+    raises_one_line(TypeError, pattern, lambda: t(2) + [[1.0, 2.0], [3.0]])
+
+
+def test_comparisons_that_numpy_cannot_make_name_the_shapes():
+    # numpy's "operands could not be broadcast together with shapes (4,3) (5,3)"
+    raises_one_line(
+        bl.ShapeError,
+        r"^<: cannot compare a tensor of shape \(4, 3\) with ndarray of shape \(5, 3\)$",
+        lambda: t(4, 3) < np.ones((5, 3)),
+    )
+    raises_one_line(
+        bl.ShapeError,
+        r"^==: cannot compare a tensor of shape \(4, 3\) with Tensor of shape \(4,\)$",
+        lambda: t(4, 3) == t(4),
+    )
+    raises_one_line(TypeError, r"^>=: cannot compare .* with NoneType None$", lambda: t(3) >= None)
+    assert (t(2, 3) < np.full(3, 2.0)).all()  # broadcasting still works
