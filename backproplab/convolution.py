@@ -26,6 +26,7 @@ large kernels; the gradient rules are the same.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeGuard
 
 import numpy as np
 
@@ -38,7 +39,7 @@ Pair = int | tuple[int, int]
 
 
 def _pair(value: Pair, what: str, op: str) -> tuple[int, int]:
-    pair = (value, value) if _is_int(value) else tuple(value) if _is_pair(value) else ()
+    pair: tuple = (value, value) if _is_int(value) else tuple(value) if _is_pair(value) else ()
     if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise TypeError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
@@ -48,7 +49,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)  # True is not 1
 
 
-def _is_pair(value: object) -> bool:
+def _is_pair(value: object) -> TypeGuard[tuple | list | np.ndarray]:
     return isinstance(value, (tuple, list)) or isinstance(value, np.ndarray) and value.ndim == 1
 
 

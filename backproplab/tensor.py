@@ -416,7 +416,7 @@ def _compare(test: Any, symbol: str, x: Tensor, other: object) -> np.ndarray:
     try:
         return test(x.data, _plain(other))
     except (ValueError, TypeError) as error:  # shapes that do not broadcast; None, text...
-        what = f"of shape {np.shape(other)}" if hasattr(other, "shape") else repr(other)[:40]
+        what = f"of shape {other.shape}" if hasattr(other, "shape") else repr(other)[:40]
         kind = ops.ShapeError if isinstance(error, ValueError) else TypeError
         raise kind(
             f"{symbol}: cannot compare a tensor of shape {x.shape} with {type(other).__name__} "
