@@ -304,7 +304,10 @@ def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     """The target as an array of x's dtype, after checking it fits ("loss: input" in ``what``)."""
     loss = what.split(":")[0]
     _no_target_graph(loss, target)
-    y = np.array(as_array(target), dtype=x.dtype)  # a copy: target may be refilled before backward
+    given = as_array(target)
+    if given.dtype.kind not in "biuf":  # text, None, complex: numpy would convert or fail
+        raise TypeError(f"{loss}: targets must be real numbers in [0, 1], got dtype {given.dtype}")
+    y = np.array(given, dtype=x.dtype)  # a copy: target may be refilled before backward
     if x.shape != y.shape:
         raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ")
     if x.size == 0:

@@ -38,7 +38,7 @@ import numbers
 
 import numpy as np
 
-from ._numbers import count
+from ._numbers import count, is_real
 from .ops import Op, ShapeError
 from .tensor import ArrayLike, Tensor, apply
 
@@ -138,6 +138,9 @@ def batch_norm(
     get no gradient. Arguments and rules are ``torch.nn.functional.batch_norm``'s.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not is_real(value) or not value >= 0:  # float("a") or sqrt(var - 1): numpy's words
+            raise ValueError(f"batch_norm: {name} must be a number >= 0, got {value!r}")
     c = x.shape[1] if x.ndim >= 2 else 0
     weight = Tensor(np.ones(c, dtype=x.dtype)) if weight is None else weight
     bias = Tensor(np.zeros(c, dtype=x.dtype)) if bias is None else bias

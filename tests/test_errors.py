@@ -420,3 +420,41 @@ def test_comparisons_that_numpy_cannot_make_name_the_shapes():
     )
     raises_one_line(TypeError, r"^>=: cannot compare .* with NoneType None$", lambda: t(3) >= None)
     assert (t(2, 3) < np.full(3, 2.0)).all()  # broadcasting still works
+
+
+def test_accuracy_refuses_labels_that_are_not_classes():
+    # labels 0.5 and 1.5, or 7 with 2 classes, never equal an argmax: the accuracy was 0.0
+    logits = np.array([[1.0, 0.0], [0.0, 1.0]])
+    for labels, pattern in [
+        (np.array([0.5, 1.5]), r"got dtype float64 from 0\.5 to 1\.5$"),
+        (np.array([0, 7]), r"got dtype int64 from 0 to 7$"),
+    ]:
+        raises_one_line(
+            ValueError,
+            r"^accuracy: labels must be class indices 0\.\.1 \(integers\), " + pattern,
+            lambda labels=labels: bl.train.accuracy(logits, labels),
+        )
+    assert bl.train.accuracy(logits, np.array([0, 0])) == 0.5
+
+
+def test_binary_losses_refuse_targets_that_are_not_real_numbers():
+    # text gave numpy's "could not convert string to float"; complex lost its imaginary part
+    for loss in (bl.binary_cross_entropy, bl.binary_cross_entropy_with_logits):
+        for target, dtype in [(np.array(["a", "b"]), "<U1"), (np.ones(2, complex), "complex128")]:
+            raises_one_line(
+                TypeError,
+                rf"^{loss.__name__}: targets must be real numbers in \[0, 1\], got dtype {dtype}$",
+                lambda loss=loss, target=target: loss(bl.Tensor([0.5, 0.5]), target),
+            )
+
+
+def test_batch_norm_refuses_a_momentum_or_eps_that_is_not_a_number_at_least_0():
+    for kw, shown in [
+        ({"momentum": "a"}, "momentum .* got 'a'"),
+        ({"eps": -1.0}, "eps .* got -1.0"),
+    ]:
+        raises_one_line(
+            ValueError,
+            rf"^batch_norm: {shown}$",
+            lambda kw=kw: bl.batch_norm(t(4, 3), np.zeros(3), np.ones(3), training=True, **kw),
+        )
