@@ -326,17 +326,27 @@ def fit(
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
     """
+    if not isinstance(model, Module) or not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"fit: expected a Module and an Optimizer, got a {type(model).__name__} and a "
+            f"{type(optimizer).__name__}; call fit(model, X, y, optimizer=SGD(model.parameters()))"
+        )
+    if not callable(loss_fn):  # loss_fn="cross_entropy"
+        raise TypeError(
+            f"fit: loss_fn must be a function such as bl.cross_entropy, got {loss_fn!r}"
+        )
     epochs = count("fit", "epochs", epochs, 0)
     count("fit", "batch_size", batch_size, 1)
     if not isinstance(diagnostics, bool):  # or record every n-th step
         diagnostics = count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
+    if np.iscomplexobj(X_train):  # the cast below would drop the imaginary parts with a warning
+        raise TypeError("fit: X_train holds complex numbers; a model takes real numbers")
     X_train, y_train = np.asarray(X_train, dtype=_model_dtype(model)), np.asarray(y_train)
     if X_train.ndim == 0 or len(X_train) == 0:
         raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")
-    if len(X_train) != len(y_train):
-        raise ValueError(
-            f"fit: X_train has {len(X_train)} rows but y_train has {len(y_train)} labels"
-        )
+    if y_train.ndim == 0 or len(X_train) != len(y_train):  # y_train=None is a 0-d array
+        labels = len(y_train) if y_train.ndim else "no"
+        raise ValueError(f"fit: X_train has {len(X_train)} rows but y_train has {labels} labels")
     if not {id(p) for p in optimizer.params} & {id(p) for p in model.parameters()}:
         raise ValueError(  # e.g. the model's cell was run again but not the optimizer's
             "fit: none of the optimizer's parameters belongs to this model, so training would "

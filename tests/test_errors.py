@@ -458,3 +458,35 @@ def test_batch_norm_refuses_a_momentum_or_eps_that_is_not_a_number_at_least_0():
             rf"^batch_norm: {shown}$",
             lambda kw=kw: bl.batch_norm(t(4, 3), np.zeros(3), np.ones(3), training=True, **kw),
         )
+
+
+def test_gradcheck_refuses_a_step_or_tolerance_it_cannot_use():
+    x = bl.Tensor(np.ones(3), requires_grad=True)
+    f = lambda x: (x * 2).sum()  # noqa: E731
+    for kw, pattern in [  # eps=0: "float division by zero"; eps="a": numpy's ufunc paragraph
+        ({"eps": 0.0}, r"^gradcheck: eps must be a finite number > 0, got 0\.0$"),
+        ({"eps": "a"}, r"^gradcheck: eps must be a finite number > 0, got 'a'$"),
+        ({"atol": float("nan")}, r"^gradcheck: atol must be a finite number >= 0, got nan$"),
+        ({"rtol": -1.0}, r"^gradcheck: rtol must be a finite number >= 0, got -1\.0$"),
+    ]:
+        raises_one_line(ValueError, pattern, lambda kw=kw: bl.gradcheck(f, x, **kw))
+    raises_one_line(
+        TypeError,
+        r"^check_direction: fn must be a function of the input tensors \(or an Op\), got a Tensor",
+        lambda: bl.check_direction(x, f),
+    )
+
+
+def test_fit_names_what_it_was_given_instead_of_a_model_an_optimizer_or_a_loss():
+    model = bl.nn.MLP([3, 2], rng=0)
+    sgd = bl.optim.SGD(model.parameters(), lr=0.1)
+    X, y = np.ones((8, 3)), np.zeros(8, dtype=int)
+    fit = bl.train.fit
+    for call, exc, pattern in [  # Python's "'Linear' object has no attribute 'params'" and so on
+        (lambda: fit(model, X, y, optimizer=model), TypeError, r"^fit: expected a Module and an Optimizer, got a MLP and a MLP"),
+        (lambda: fit(bl.relu, X, y, optimizer=sgd), TypeError, r"^fit: expected a Module .* got a function and a SGD"),
+        (lambda: fit(model, X, y, optimizer=sgd, loss_fn="cross_entropy"), TypeError, r"^fit: loss_fn must be a function"),
+        (lambda: fit(model, X, None, optimizer=sgd), ValueError, r"^fit: X_train has 8 rows but y_train has no labels$"),
+        (lambda: fit(model, X.astype(complex), y, optimizer=sgd), TypeError, r"^fit: X_train holds complex numbers"),
+    ]:  # fmt: skip
+        raises_one_line(exc, pattern, call)
