@@ -72,6 +72,7 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 
     The model runs in evaluation mode (Dropout off, BatchNorm on its running averages, which
     stay unchanged), whatever its mode; each module's mode is restored afterwards."""
+    count("predict", "batch_size", batch_size, 1)
     dtype = _model_dtype(model)
     modes = [(m, m.training) for _, m in model.named_modules()]
     model.eval()

@@ -490,3 +490,28 @@ def test_fit_names_what_it_was_given_instead_of_a_model_an_optimizer_or_a_loss()
         (lambda: fit(model, X.astype(complex), y, optimizer=sgd), TypeError, r"^fit: X_train holds complex numbers"),
     ]:  # fmt: skip
         raises_one_line(exc, pattern, call)
+
+
+def test_reductions_name_a_keepdims_that_is_not_true_or_false():
+    # the message said "axis 0 of shape (4, 3) has length 0: there is nothing to reduce"
+    raises_one_line(
+        bl.ShapeError,
+        r"^sum: keepdims must be True or False, got 'yes'$",
+        lambda: t(4, 3).sum(axis=0, keepdims="yes"),
+    )
+    raises_one_line(
+        bl.ShapeError, r"^mean: axis '0' is out of range", lambda: t(4, 3).mean(axis="0")
+    )
+
+
+def test_a_seed_that_is_not_one_and_a_batch_size_of_0_get_one_line():
+    raises_one_line(  # numpy's "SeedSequence expects int or sequence of ints for entropy not abc"
+        TypeError,
+        r"^rng must be a numpy Generator or a seed \(a whole number >= 0\), got 'abc'$",
+        lambda: bl.nn.Linear(3, 2, rng="abc"),
+    )
+    raises_one_line(
+        ValueError,  # Python's "range() arg 3 must not be zero"
+        r"^predict: batch_size must be >= 1, got 0$",
+        lambda: bl.train.predict(bl.nn.Linear(3, 2, rng=0), np.ones((4, 3)), batch_size=0),
+    )

@@ -42,7 +42,14 @@ def _generator(rng: RngLike) -> np.random.Generator:
     """``rng`` as a Generator: a Generator as it is, a seed made into one, None the shared one."""
     if rng is None:
         return _SHARED
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
+        raise TypeError(
+            f"rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
+        ) from None
 
 
 def init_weight(
