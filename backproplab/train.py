@@ -97,17 +97,17 @@ def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
             f"accuracy: expected logits (N, C) and labels (N,), got shapes {logits.shape} "
             f"and {labels.shape}"
         )
+    if logits.shape[1] == 1:  # argmax would always be 0
+        raise ValueError(
+            f"accuracy: logits of shape {logits.shape} have one column, so the largest is always "
+            f"class 0; for one binary logit compare (logits[:, 0] > 0) with the labels"
+        )
     if labels.size and not (
         labels.dtype.kind in "iub" and labels.min() >= 0 and labels.max() < logits.shape[1]
     ):  # 0.5, 1.5 or 7 never equals an argmax: the accuracy would be 0 without a word
         raise ValueError(
             f"accuracy: labels must be class indices 0..{logits.shape[1] - 1} (integers), got "
             f"dtype {labels.dtype} from {labels.min()} to {labels.max()}"
-        )
-    if logits.shape[1] == 1:  # argmax would always be 0
-        raise ValueError(
-            f"accuracy: logits of shape {logits.shape} have one column, so the largest is always "
-            f"class 0; for one binary logit compare (logits[:, 0] > 0) with the labels"
         )
     return float(np.mean(logits.argmax(axis=1) == labels))
 
