@@ -1,4 +1,5 @@
-"""``is_real``: the check "is this a real number?", in a form type checkers understand."""
+"""``is_real``: the check "is this a real number?", in a form type checkers understand; and
+``count``, the check of a size or a number of steps, with its one-line error."""
 
 from __future__ import annotations
 
@@ -12,3 +13,13 @@ def is_real(value: object) -> TypeGuard[float]:
     ``numbers.Real`` declares no comparisons, and mypy does not count float as a Real, so the
     plain ``isinstance`` would hide the code after it from the checker."""
     return isinstance(value, numbers.Real)
+
+
+def count(caller: str, what: str, value: object, smallest: int) -> int:
+    """``value`` if it is a whole number >= smallest, else a one-line error naming it (True is
+    not a count, nor is 3.0: ``64 / 2`` is a float)."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{caller}: {what} must be a whole number, got {value!r}")
+    if value < smallest:
+        raise ValueError(f"{caller}: {what} must be >= {smallest}, got {value}")
+    return int(value)

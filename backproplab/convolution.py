@@ -26,6 +26,7 @@ large kernels; the gradient rules are the same.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeGuard
 
 import numpy as np
 
@@ -38,10 +39,18 @@ Pair = int | tuple[int, int]
 
 
 def _pair(value: Pair, what: str, op: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+    pair: tuple = (value, value) if _is_int(value) else tuple(value) if _is_pair(value) else ()
+    if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise TypeError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)  # True is not 1
+
+
+def _is_pair(value: object) -> TypeGuard[tuple | list | np.ndarray]:
+    return isinstance(value, (tuple, list)) or isinstance(value, np.ndarray) and value.ndim == 1
 
 
 def _pairs(op: str, kernel_size: Pair, stride: Pair, padding: Pair) -> tuple[tuple[int, int], ...]:

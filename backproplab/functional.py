@@ -115,17 +115,36 @@ def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # n
 
 def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise ``x`` where ``condition`` holds, else ``y`` (the condition gets no gradient)."""
-    return apply(ops.where, x, y, cond=as_array(condition).astype(bool))
+    cond = as_array(condition)
+    if cond.dtype.kind not in "biuf":  # None, a string: numpy would call it True or False
+        raise TypeError(
+            f"where: the condition must be an array of booleans, got {type(condition).__name__} "
+            f"of dtype {cond.dtype}"
+        )
+    return apply(ops.where, x, y, cond=cond.astype(bool))
 
 
 def concatenate(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
-    return apply(ops.concatenate, *tensors, axis=axis)
+    return apply(ops.concatenate, *_joined("concatenate", tensors), axis=axis)
 
 
 def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    return apply(ops.stack, *tensors, axis=axis)
+    return apply(ops.stack, *_joined("stack", tensors), axis=axis)
+
+
+def _joined(op: str, tensors: list[ArrayLike]) -> list[ArrayLike]:
+    """The tensors to join as a list: one tensor or array would be split into its rows."""
+    if isinstance(tensors, (Tensor, np.ndarray)):
+        raise TypeError(
+            f"{op}: got one {type(tensors).__name__} of shape {tensors.shape}, which would be "
+            f"split into its rows; pass a list of tensors, e.g. bl.{op}([x, y])"
+        )
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: got an empty list; there is nothing to join")
+    return tensors
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
@@ -141,6 +160,7 @@ def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
 
 def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:
     """Mean squared error, mean((prediction - target)^2). The shapes must match exactly."""
+    prediction = prediction if isinstance(prediction, Tensor) else Tensor(prediction)
     t_shape = as_array(target).shape
     if prediction.shape != t_shape:
         raise ValueError(
@@ -284,7 +304,10 @@ def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     """The target as an array of x's dtype, after checking it fits ("loss: input" in ``what``)."""
     loss = what.split(":")[0]
     _no_target_graph(loss, target)
-    y = np.array(as_array(target), dtype=x.dtype)  # a copy: target may be refilled before backward
+    given = as_array(target)
+    if given.dtype.kind not in "biuf":  # text, None, complex: numpy would convert or fail
+        raise TypeError(f"{loss}: targets must be real numbers in [0, 1], got dtype {given.dtype}")
+    y = np.array(given, dtype=x.dtype)  # a copy: target may be refilled before backward
     if x.shape != y.shape:
         raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ")
     if x.size == 0:

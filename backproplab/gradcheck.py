@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._numbers import is_real
 from .autodiff import no_grad
 from .ops import Op
 from .tensor import Tensor, apply
@@ -127,6 +128,7 @@ def gradcheck(
     own finite-difference error, measured when needed (a true 0 comes out as ~1e-10 for an f
     of size 1), nor above ``atol``.
     """
+    _checked_settings("gradcheck", fn, eps, atol, rtol)
     checked = _checked_inputs("gradcheck", inputs)
     project = _projection("gradcheck", fn, inputs, seed)
     analytic = _analytic(project, inputs, checked)
@@ -206,6 +208,7 @@ def check_direction(
     The slope along v is sum(grad * v) by backward, and (f(x + eps v) - f(x - eps v)) / (2 eps)
     by finite differences (v is a unit vector over all checked inputs together).
     """
+    _checked_settings("check_direction", fn, eps, atol, rtol)
     checked = _checked_inputs("check_direction", inputs)
     project = _projection("check_direction", fn, inputs, seed)
     analytic = _analytic(project, inputs, checked)
@@ -312,6 +315,23 @@ def nudge_check(
 
 
 # ------------------------------------------------------------------------------------ helpers
+def _checked_settings(caller: str, fn: object, eps: object, atol: object, rtol: object) -> None:
+    """One line for a function that is not one, or a step or tolerance that is not a number."""
+    if not callable(fn):  # gradcheck(x, fn): the arguments swapped, or a tensor for fn
+        raise TypeError(
+            f"{caller}: fn must be a function of the input tensors (or an Op), got a "
+            f"{type(fn).__name__}; call {caller}(fn, x, ...)"
+        )
+    for name, value, smallest in (
+        ("eps", eps, "> 0"),
+        ("atol", atol, ">= 0"),
+        ("rtol", rtol, ">= 0"),
+    ):
+        positive = is_real(value) and (value > 0 if name == "eps" else value >= 0)
+        if not positive or value == np.inf:  # also NaN: no entry would ever pass or fail
+            raise ValueError(f"{caller}: {name} must be a finite number {smallest}, got {value!r}")
+
+
 def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
     for i, x in enumerate(inputs):
         if isinstance(x, (list, tuple)):  # gradcheck(fn, [x, y]) for gradcheck(fn, x, y)

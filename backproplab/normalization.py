@@ -34,8 +34,11 @@ the same order, and its ``batch_norm`` updates the running averages in place the
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from ._numbers import count, is_real
 from .ops import Op, ShapeError
 from .tensor import ArrayLike, Tensor, apply
 
@@ -135,6 +138,9 @@ def batch_norm(
     get no gradient. Arguments and rules are ``torch.nn.functional.batch_norm``'s.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not is_real(value) or not value >= 0:  # float("a") or sqrt(var - 1): numpy's words
+            raise ValueError(f"batch_norm: {name} must be a number >= 0, got {value!r}")
     c = x.shape[1] if x.ndim >= 2 else 0
     weight = Tensor(np.ones(c, dtype=x.dtype)) if weight is None else weight
     bias = Tensor(np.zeros(c, dtype=x.dtype)) if bias is None else bias
@@ -153,6 +159,18 @@ def batch_norm(
 
 
 # ----------------------------------------------------------------------------- layer norm row
+def normalized_shape_of(caller: str, value: int | tuple[int, ...]) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple of sizes (an int, such as ``X.shape[1]``, is one size),
+    or a one-line error naming ``caller``."""
+    shape = (value,) if isinstance(value, numbers.Integral) else value
+    if not isinstance(shape, (tuple, list)) or not shape:
+        raise TypeError(
+            f"{caller}: normalized_shape must be a size or a tuple of sizes (the last axes of "
+            f"the input), got {value!r}"
+        )
+    return tuple(count(caller, "each size in normalized_shape", n, 1) for n in shape)
+
+
 def _layer_norm(x, *, axes, eps):
     centred = x - x.mean(axis=axes, keepdims=True)
     inv_std = 1 / np.sqrt(np.mean(centred * centred, axis=axes, keepdims=True) + eps)
@@ -186,7 +204,7 @@ def layer_norm(
     ``torch.nn.functional.layer_norm``'s.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = normalized_shape_of("layer_norm", normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != shape:
         raise ShapeError(

@@ -119,12 +119,14 @@ def _linear_error(x: np.ndarray, w: np.ndarray, b: np.ndarray, **_: object) -> s
     return f"dtypes {x.dtype}, {w.dtype}, {b.dtype} do not mix; use one dtype"
 
 
-def _axis_error(x: np.ndarray, axis: object = None, **_: object) -> str:
+def _axis_error(x: np.ndarray, axis: object = None, keepdims: object = False, **_: object) -> str:
     axes = tuple(range(x.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     if not all(_is_int(a) and -x.ndim <= a < x.ndim for a in axes):
-        return f"axis {axis} is out of range for a tensor of shape {x.shape} ({x.ndim} axes)"
+        return f"axis {axis!r} is out of range for a tensor of shape {x.shape} ({x.ndim} axes)"
     if len({a % x.ndim for a in axes}) < len(axes):
         return f"axis {axis} names an axis twice (tensor of shape {x.shape})"
+    if not isinstance(keepdims, (bool, np.bool_)):  # keepdims="yes"
+        return f"keepdims must be True or False, got {keepdims!r}"
     if axis is None:  # max of nothing: numpy has no answer, and neither do we
         return f"a tensor of shape {x.shape} has no elements to reduce"
     return f"axis {axis} of shape {x.shape} has length 0: there is nothing to reduce"

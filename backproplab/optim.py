@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._numbers import is_real
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -38,9 +38,17 @@ class Optimizer:
                 f"{type(self).__name__}: got {_what_was_given(params)}, not a list of tensors; "
                 f"pass model.parameters() (called, with the parentheses)"
             )
+        if isinstance(params, Tensor) or not isinstance(params, Iterable):  # SGD(p): its rows
+            raise TypeError(
+                f"{type(self).__name__}: got {_what_was_given(params)}, not a list of tensors; "
+                f"pass model.parameters(), or [p] for one tensor"
+            )
         self.params: list[Tensor] = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty list of parameters")
+        if not self.params:  # e.g. a generator that an earlier optimizer used up
+            raise ValueError(
+                f"{type(self).__name__}: got an empty list of parameters (an iterator used up "
+                f"by an earlier call?)"
+            )
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor):
                 raise TypeError(
@@ -85,18 +93,36 @@ class Optimizer:
         """The gradient with L2 weight decay added: g + wd * p (a new array, never in place)."""
         g = p.grad
         assert g is not None  # step() skips the parameters that have no gradient
-        if g.shape != p.data.shape:
-            raise ValueError(
-                f"{type(self).__name__}: a gradient of shape {g.shape} does not fit a "
-                f"parameter of shape {p.shape}"
-            )
+        if type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype.kind not in "fiu":
+            g = _checked_grad(type(self).__name__, g, p)  # set by hand: a Tensor, a list...
         return g + weight_decay * p.data if weight_decay else g
+
+
+def _checked_grad(owner: str, g: object, p: Tensor) -> np.ndarray:
+    """``p.grad`` as an array, or a one-line error if it cannot update ``p`` (backward always
+    stores a float array of p's shape; a gradient set by hand may be anything)."""
+    array = as_array(g)
+    if array.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{owner}: a gradient of dtype {array.dtype} ({type(g).__name__}) cannot update a "
+            f"parameter of shape {p.shape} and dtype {p.dtype}"
+        )
+    if array.shape != p.shape:
+        raise ValueError(
+            f"{owner}: a gradient of shape {array.shape} does not fit a parameter of shape "
+            f"{p.shape}"
+        )
+    return array
 
 
 def _what_was_given(params: object) -> str:
     """Words for the two usual mistakes: the model itself, or its ``parameters`` uncalled."""
     if hasattr(params, "parameters"):
         return f"the model itself (a {type(params).__name__})"
+    if isinstance(params, Tensor):
+        return f"one tensor of shape {params.shape}"
+    if not callable(params):
+        return repr(params)[:40]
     return f"{getattr(params, '__name__', type(params).__name__)} without calling it"
 
 
@@ -106,6 +132,8 @@ def _non_negative(owner: str, what: str, value: object) -> float:
         raise TypeError(f"{owner}: {what} must be a number, got {value!r}")
     if not value >= 0:  # also NaN
         raise ValueError(f"{owner}: {what} must be >= 0, got {value}")
+    if value == np.inf:  # one step would make every parameter inf or NaN
+        raise ValueError(f"{owner}: {what} must be finite, got {value}")
     return value
 
 

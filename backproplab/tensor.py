@@ -14,6 +14,7 @@ The operators (+, -, *, /, **, @, unary -, indexing) and methods (sum, exp, relu
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,7 +73,7 @@ class Tensor:
                     "them (its gradient would stop here); use the tensor itself (bl.stack for a "
                     "list), or t.detach() for a constant copy"
                 )
-        array = np.array(data.data) if isinstance(data, Tensor) else np.asarray(data)  # a copy
+        array = np.array(data.data) if isinstance(data, Tensor) else _asarray(data)  # a copy
         if array.dtype.kind != "f" or dtype is not None:  # gradients need floating point
             array = _floats(data, array, dtype)
         if requires_grad:  # a copy of its own: an update in place (an optimizer step) must
@@ -292,22 +293,22 @@ class Tensor:
 
     # comparisons give plain boolean arrays: they have no gradient
     def __lt__(self, other: ArrayLike) -> np.ndarray:
-        return self.data < _plain(other)
+        return _compare(operator.lt, "<", self, other)
 
     def __le__(self, other: ArrayLike) -> np.ndarray:
-        return self.data <= _plain(other)
+        return _compare(operator.le, "<=", self, other)
 
     def __gt__(self, other: ArrayLike) -> np.ndarray:
-        return self.data > _plain(other)
+        return _compare(operator.gt, ">", self, other)
 
     def __ge__(self, other: ArrayLike) -> np.ndarray:
-        return self.data >= _plain(other)
+        return _compare(operator.ge, ">=", self, other)
 
     def __eq__(self, other: object) -> np.ndarray:  # type: ignore[override]
-        return self.data == _plain(other)
+        return _compare(operator.eq, "==", self, other)
 
     def __ne__(self, other: object) -> np.ndarray:  # type: ignore[override]
-        return self.data != _plain(other)
+        return _compare(operator.ne, "!=", self, other)
 
     __hash__ = object.__hash__  # tensors are hashed by identity, like PyTorch's
 
@@ -410,6 +411,19 @@ def _needs_grad_inside(obj: object) -> bool:
     return False
 
 
+def _compare(test: Any, symbol: str, x: Tensor, other: object) -> np.ndarray:
+    """``x.data < other`` (or another comparison), with one line when numpy cannot compare."""
+    try:
+        return test(x.data, _plain(other))
+    except (ValueError, TypeError) as error:  # shapes that do not broadcast; None, text...
+        what = f"of shape {other.shape}" if hasattr(other, "shape") else repr(other)[:40]
+        kind = ops.ShapeError if isinstance(error, ValueError) else TypeError
+        raise kind(
+            f"{symbol}: cannot compare a tensor of shape {x.shape} with {type(other).__name__} "
+            f"{what}"
+        ) from None
+
+
 def _plain(x: object) -> object:
     return x.data if isinstance(x, Tensor) else x
 
@@ -466,8 +480,19 @@ def _with_constants(inputs: tuple) -> tuple[Tensor, ...]:
 
 
 def _constant(x: ArrayLike, like: np.dtype | None) -> Tensor:
-    weak = type(x) in (bool, int, float) or np.asarray(x).dtype.kind in "iub"
+    weak = type(x) in (bool, int, float) or _asarray(x).dtype.kind in "iub"
     return Tensor(x, dtype=like if weak else None)
+
+
+def _asarray(data: ArrayLike) -> np.ndarray:
+    """``np.asarray(data)``, with one line for nested lists whose rows differ in length."""
+    try:
+        return np.asarray(data)
+    except ValueError:  # numpy: "setting an array element with a sequence. The requested..."
+        raise TypeError(
+            "Tensor: cannot make a tensor from nested lists whose rows differ in length (or "
+            "hold lists beside numbers); every row of a tensor has the same shape"
+        ) from None
 
 
 def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:

@@ -19,12 +19,12 @@ The environment variable ``TQDM_DISABLE=1`` turns every bar off.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._numbers import count
 from .autodiff import no_grad
 from .datasets import minibatches
 from .functional import cross_entropy
@@ -72,6 +72,7 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
 
     The model runs in evaluation mode (Dropout off, BatchNorm on its running averages, which
     stay unchanged), whatever its mode; each module's mode is restored afterwards."""
+    count("predict", "batch_size", batch_size, 1)
     dtype = _model_dtype(model)
     modes = [(m, m.training) for _, m in model.named_modules()]
     model.eval()
@@ -100,6 +101,13 @@ def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
         raise ValueError(
             f"accuracy: logits of shape {logits.shape} have one column, so the largest is always "
             f"class 0; for one binary logit compare (logits[:, 0] > 0) with the labels"
+        )
+    if labels.size and not (
+        labels.dtype.kind in "iub" and labels.min() >= 0 and labels.max() < logits.shape[1]
+    ):  # 0.5, 1.5 or 7 never equals an argmax: the accuracy would be 0 without a word
+        raise ValueError(
+            f"accuracy: labels must be class indices 0..{logits.shape[1] - 1} (integers), got "
+            f"dtype {labels.dtype} from {labels.min()} to {labels.max()}"
         )
     return float(np.mean(logits.argmax(axis=1) == labels))
 
@@ -130,15 +138,6 @@ def evaluate(
 def _probability_rows(y: np.ndarray) -> bool:
     """Whether every row of y is a distribution over classes (>= 0, summing to 1)."""
     return y.dtype.kind == "f" and bool(np.all(y >= 0) and np.allclose(y.sum(axis=1), 1))
-
-
-def _count(caller: str, what: str, value: object, smallest: int) -> int:
-    """``value`` if it is a whole number >= smallest, else a one-line error naming it."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise TypeError(f"{caller}: {what} must be a whole number, got {value!r}")
-    if value < smallest:
-        raise ValueError(f"{caller}: {what} must be >= {smallest}, got {value}")
-    return int(value)
 
 
 @dataclass
@@ -328,17 +327,27 @@ def fit(
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
     """
-    epochs = _count("fit", "epochs", epochs, 0)
-    _count("fit", "batch_size", batch_size, 1)
+    if not isinstance(model, Module) or not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"fit: expected a Module and an Optimizer, got a {type(model).__name__} and a "
+            f"{type(optimizer).__name__}; call fit(model, X, y, optimizer=SGD(model.parameters()))"
+        )
+    if not callable(loss_fn):  # loss_fn="cross_entropy"
+        raise TypeError(
+            f"fit: loss_fn must be a function such as bl.cross_entropy, got {loss_fn!r}"
+        )
+    epochs = count("fit", "epochs", epochs, 0)
+    count("fit", "batch_size", batch_size, 1)
     if not isinstance(diagnostics, bool):  # or record every n-th step
-        diagnostics = _count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
+        diagnostics = count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
+    if np.iscomplexobj(X_train):  # the cast below would drop the imaginary parts with a warning
+        raise TypeError("fit: X_train holds complex numbers; a model takes real numbers")
     X_train, y_train = np.asarray(X_train, dtype=_model_dtype(model)), np.asarray(y_train)
     if X_train.ndim == 0 or len(X_train) == 0:
         raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")
-    if len(X_train) != len(y_train):
-        raise ValueError(
-            f"fit: X_train has {len(X_train)} rows but y_train has {len(y_train)} labels"
-        )
+    if y_train.ndim == 0 or len(X_train) != len(y_train):  # y_train=None is a 0-d array
+        labels = len(y_train) if y_train.ndim else "no"
+        raise ValueError(f"fit: X_train has {len(X_train)} rows but y_train has {labels} labels")
     if not {id(p) for p in optimizer.params} & {id(p) for p in model.parameters()}:
         raise ValueError(  # e.g. the model's cell was run again but not the optimizer's
             "fit: none of the optimizer's parameters belongs to this model, so training would "

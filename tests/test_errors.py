@@ -228,3 +228,290 @@ def test_item_of_a_vector():
         r"^item: only a one-element tensor has an item, not shape \(3,\)$",
         lambda: t(3).item(),
     )
+
+
+# --------------------------------------------- found by a sweep of the public API (bad inputs)
+def test_an_optimizer_given_one_tensor_refuses_it():
+    # list(p) iterates over p's rows: the optimizer updated the rows, never p, without a word
+    p = bl.nn.Parameter(np.ones((2, 3)))
+    raises_one_line(
+        TypeError,
+        r"^SGD: got one tensor of shape \(2, 3\), not a list of tensors; pass .*\[p\] for one",
+        lambda: bl.optim.SGD(p, lr=0.1),
+    )
+    raises_one_line(TypeError, r"^Adam: got 3, not a list of tensors", lambda: bl.optim.Adam(3))
+
+
+def test_an_optimizer_refuses_an_infinite_rate_and_a_gradient_it_cannot_use():
+    p = bl.nn.Parameter(np.ones((2, 3)))
+    raises_one_line(
+        ValueError,
+        r"^SGD: learning rate must be finite, got inf$",
+        lambda: bl.optim.SGD([p], lr=float("inf")),
+    )
+    for grad, pattern in [
+        (
+            "abc",
+            r"^SGD: a gradient of dtype <U3 \(str\) cannot update a parameter of shape \(2, 3\)",
+        ),
+        (np.ones((2, 3), complex), r"^SGD: a gradient of dtype complex128 \(ndarray\) cannot"),
+    ]:
+        p.grad = grad
+        raises_one_line(TypeError, pattern, bl.optim.SGD([p], lr=0.1).step)
+    p.grad = bl.Tensor(np.ones((2, 3)))  # a gradient set by hand as a Tensor still works
+    bl.optim.SGD([p], lr=0.5).step()
+    assert np.array_equal(p.data, np.full((2, 3), 0.5))
+    used = (q for q in [p])
+    bl.optim.SGD(used)
+    raises_one_line(ValueError, r"^SGD: got an empty list .*used up", lambda: bl.optim.SGD(used))
+
+
+def test_concatenate_and_stack_want_a_list():
+    # one tensor was split into its rows: bl.concatenate(x) gave x flattened, bl.stack(x) x
+    for op in ("concatenate", "stack"):
+        raises_one_line(
+            TypeError,
+            rf"^{op}: got one Tensor of shape \(4, 3\), which would be split into its rows; pass "
+            rf"a list of tensors, e.g. bl.{op}\(\[x, y\]\)$",
+            lambda op=op: getattr(bl, op)(t(4, 3)),
+        )
+        raises_one_line(ValueError, rf"^{op}: got an empty list", lambda op=op: getattr(bl, op)([]))
+    assert bl.stack(x for x in [t(2), t(2)]).shape == (2, 2)  # any iterable of tensors
+
+
+def test_where_refuses_a_condition_that_is_not_true_or_false():
+    for cond in (None, "abc"):  # numpy's bool(None) is False: every value came from y
+        raises_one_line(
+            TypeError,
+            r"^where: the condition must be an array of booleans, got \w+ of dtype",
+            lambda cond=cond: bl.where(cond, t(3), t(3)),
+        )
+
+
+def test_mse_loss_of_an_array_is_a_tensor_or_a_clear_error():
+    # an array prediction gave a numpy number (no .backward()), a list an AttributeError
+    loss = bl.mse_loss(np.ones(3), np.zeros(3))
+    assert isinstance(loss, bl.Tensor) and loss.item() == 1.0
+    raises_one_line(
+        ValueError,
+        r"^mse_loss: prediction shape \(1, 3\) and target shape \(3,\) differ",
+        lambda: bl.mse_loss([[1.0, 2.0, 3.0]], np.zeros(3)),
+    )
+    raises_one_line(
+        TypeError, r"^Tensor: cannot make a tensor from NoneType", lambda: bl.mse_loss(None, 1.0)
+    )
+
+
+def test_flatten_refuses_a_start_dim_past_the_last_axis():
+    # Flatten(5) on (2, 3, 4) gave (2, 3, 4, 1), and Flatten() on (3,) gave (3, 1)
+    raises_one_line(
+        ValueError,
+        r"^Flatten: start_dim 5 is not an axis of the input of shape \(2, 3, 4\) \(3 axes\)$",
+        lambda: bl.nn.Flatten(5)(t(2, 3, 4)),
+    )
+    raises_one_line(
+        ValueError, r"^Flatten: start_dim 1 .* shape \(3,\)", lambda: bl.nn.Flatten()(t(3))
+    )
+    assert bl.nn.Flatten(-1)(t(2, 3, 4)).shape == (2, 3, 4)
+    assert isinstance(bl.nn.Flatten()(np.ones((2, 3, 4))), bl.Tensor)  # an array: a Tensor too
+
+
+@pytest.mark.parametrize(
+    "make, exc, pattern",
+    [  # numpy's words before: "float division by zero", "negative dimensions are not allowed"...
+        (lambda: bl.nn.Conv2d(0, 2, 3), ValueError, r"^Conv2d: in_channels must be >= 1, got 0$"),
+        (lambda: bl.nn.Conv2d(3, -1, 3), ValueError, r"^Conv2d: out_channels must be >= 1"),
+        (
+            lambda: bl.nn.Conv2d(3, 2, 1.5),
+            TypeError,
+            r"^Conv2d: kernel_size must be an int or a pair",
+        ),
+        (
+            lambda: bl.nn.BatchNorm1d("3"),
+            TypeError,
+            r"^BatchNorm1d: num_features must be a whole number, got '3'$",
+        ),
+        (
+            lambda: bl.nn.BatchNorm2d(0),
+            ValueError,
+            r"^BatchNorm2d: num_features must be >= 1, got 0$",
+        ),
+        (
+            lambda: bl.nn.LayerNorm(None),
+            TypeError,
+            r"^LayerNorm: normalized_shape must be a size or a tuple",
+        ),
+        (
+            lambda: bl.nn.LayerNorm(-1),
+            ValueError,
+            r"^LayerNorm: each size in normalized_shape must be >= 1",
+        ),
+        (
+            lambda: bl.layer_norm(t(4, 3), 1.5),
+            TypeError,
+            r"^layer_norm: normalized_shape must be a size",
+        ),
+        (
+            lambda: bl.nn.MLP(3),
+            TypeError,
+            r"^MLP: sizes must be a list of widths, e.g. \[64, 32, 10\], got 3$",
+        ),
+        (
+            lambda: bl.nn.Linear(True, 2),
+            TypeError,
+            r"^Linear: n_in and n_out must be whole numbers, got True",
+        ),
+        (
+            lambda: bl.nn.Dropout("0.5"),
+            ValueError,
+            r"^Dropout: p must be a probability in \[0, 1\], got '0.5'$",
+        ),
+        (
+            lambda: bl.nn.Dropout(True),
+            ValueError,
+            r"^Dropout: p must be a probability .* got True$",
+        ),
+    ],
+)
+def test_layer_constructors_refuse_sizes_that_are_not_counts(make, exc, pattern):
+    raises_one_line(exc, pattern, make)
+
+
+def test_layer_norm_takes_a_numpy_integer_size():
+    # bl.layer_norm(x, X.shape[1]) with a numpy integer: "'numpy.int64' object is not iterable"
+    assert bl.layer_norm(t(4, 3), np.int64(3)).shape == (4, 3)
+
+
+def test_window_sizes_are_ints_not_floats_none_or_true():
+    # conv2d(stride=1.5): "'float' object is not iterable"; padding=True was padding 1
+    for value in (1.5, None, True):
+        raises_one_line(
+            TypeError,
+            rf"^conv2d: padding must be an int or a pair of ints, got {value!r}$",
+            lambda value=value: bl.conv2d(t(1, 2, 5, 5), t(3, 2, 3, 3), padding=value),
+        )
+        raises_one_line(
+            TypeError,
+            rf"^max_pool2d: kernel_size must be an int or a pair of ints, got {value!r}$",
+            lambda value=value: bl.max_pool2d(t(1, 2, 4, 4), value),
+        )
+
+
+def test_ragged_nested_lists_get_one_line():
+    # numpy's "setting an array element with a sequence. The requested array has an
+    # inhomogeneous shape after 1 dimensions..." named no op and no tensor
+    pattern = r"^Tensor: cannot make a tensor from nested lists whose rows differ in length"
+    raises_one_line(TypeError, pattern, lambda: bl.Tensor([[1.0, 2.0], [3.0]]))
+    raises_one_line(TypeError, pattern, lambda: bl.exp([[1.0, 2.0], [3.0]]))
+    raises_one_line(TypeError, pattern, lambda: t(2) + [[1.0, 2.0], [3.0]])
+
+
+def test_comparisons_that_numpy_cannot_make_name_the_shapes():
+    # numpy's "operands could not be broadcast together with shapes (4,3) (5,3)"
+    raises_one_line(
+        bl.ShapeError,
+        r"^<: cannot compare a tensor of shape \(4, 3\) with ndarray of shape \(5, 3\)$",
+        lambda: t(4, 3) < np.ones((5, 3)),
+    )
+    raises_one_line(
+        bl.ShapeError,
+        r"^==: cannot compare a tensor of shape \(4, 3\) with Tensor of shape \(4,\)$",
+        lambda: t(4, 3) == t(4),
+    )
+    raises_one_line(TypeError, r"^>=: cannot compare .* with NoneType None$", lambda: t(3) >= None)
+    assert (t(2, 3) < np.full(3, 2.0)).all()  # broadcasting still works
+
+
+def test_accuracy_refuses_labels_that_are_not_classes():
+    # labels 0.5 and 1.5, or 7 with 2 classes, never equal an argmax: the accuracy was 0.0
+    logits = np.array([[1.0, 0.0], [0.0, 1.0]])
+    for labels, pattern in [
+        (np.array([0.5, 1.5]), r"got dtype float64 from 0\.5 to 1\.5$"),
+        (np.array([0, 7]), r"got dtype int64 from 0 to 7$"),
+    ]:
+        raises_one_line(
+            ValueError,
+            r"^accuracy: labels must be class indices 0\.\.1 \(integers\), " + pattern,
+            lambda labels=labels: bl.train.accuracy(logits, labels),
+        )
+    assert bl.train.accuracy(logits, np.array([0, 0])) == 0.5
+
+
+def test_binary_losses_refuse_targets_that_are_not_real_numbers():
+    # text gave numpy's "could not convert string to float"; complex lost its imaginary part
+    for loss in (bl.binary_cross_entropy, bl.binary_cross_entropy_with_logits):
+        for target, dtype in [(np.array(["a", "b"]), "<U1"), (np.ones(2, complex), "complex128")]:
+            raises_one_line(
+                TypeError,
+                rf"^{loss.__name__}: targets must be real numbers in \[0, 1\], got dtype {dtype}$",
+                lambda loss=loss, target=target: loss(bl.Tensor([0.5, 0.5]), target),
+            )
+
+
+def test_batch_norm_refuses_a_momentum_or_eps_that_is_not_a_number_at_least_0():
+    for kw, shown in [
+        ({"momentum": "a"}, "momentum .* got 'a'"),
+        ({"eps": -1.0}, "eps .* got -1.0"),
+    ]:
+        raises_one_line(
+            ValueError,
+            rf"^batch_norm: {shown}$",
+            lambda kw=kw: bl.batch_norm(t(4, 3), np.zeros(3), np.ones(3), training=True, **kw),
+        )
+
+
+def test_gradcheck_refuses_a_step_or_tolerance_it_cannot_use():
+    x = bl.Tensor(np.ones(3), requires_grad=True)
+    f = lambda x: (x * 2).sum()  # noqa: E731
+    for kw, pattern in [  # eps=0: "float division by zero"; eps="a": numpy's ufunc paragraph
+        ({"eps": 0.0}, r"^gradcheck: eps must be a finite number > 0, got 0\.0$"),
+        ({"eps": "a"}, r"^gradcheck: eps must be a finite number > 0, got 'a'$"),
+        ({"atol": float("nan")}, r"^gradcheck: atol must be a finite number >= 0, got nan$"),
+        ({"rtol": -1.0}, r"^gradcheck: rtol must be a finite number >= 0, got -1\.0$"),
+    ]:
+        raises_one_line(ValueError, pattern, lambda kw=kw: bl.gradcheck(f, x, **kw))
+    raises_one_line(
+        TypeError,
+        r"^check_direction: fn must be a function of the input tensors \(or an Op\), got a Tensor",
+        lambda: bl.check_direction(x, f),
+    )
+
+
+def test_fit_names_what_it_was_given_instead_of_a_model_an_optimizer_or_a_loss():
+    model = bl.nn.MLP([3, 2], rng=0)
+    sgd = bl.optim.SGD(model.parameters(), lr=0.1)
+    X, y = np.ones((8, 3)), np.zeros(8, dtype=int)
+    fit = bl.train.fit
+    for call, exc, pattern in [  # Python's "'Linear' object has no attribute 'params'" and so on
+        (lambda: fit(model, X, y, optimizer=model), TypeError, r"^fit: expected a Module and an Optimizer, got a MLP and a MLP"),
+        (lambda: fit(bl.relu, X, y, optimizer=sgd), TypeError, r"^fit: expected a Module .* got a function and a SGD"),
+        (lambda: fit(model, X, y, optimizer=sgd, loss_fn="cross_entropy"), TypeError, r"^fit: loss_fn must be a function"),
+        (lambda: fit(model, X, None, optimizer=sgd), ValueError, r"^fit: X_train has 8 rows but y_train has no labels$"),
+        (lambda: fit(model, X.astype(complex), y, optimizer=sgd), TypeError, r"^fit: X_train holds complex numbers"),
+    ]:  # fmt: skip
+        raises_one_line(exc, pattern, call)
+
+
+def test_reductions_name_a_keepdims_that_is_not_true_or_false():
+    # the message said "axis 0 of shape (4, 3) has length 0: there is nothing to reduce"
+    raises_one_line(
+        bl.ShapeError,
+        r"^sum: keepdims must be True or False, got 'yes'$",
+        lambda: t(4, 3).sum(axis=0, keepdims="yes"),
+    )
+    raises_one_line(
+        bl.ShapeError, r"^mean: axis '0' is out of range", lambda: t(4, 3).mean(axis="0")
+    )
+
+
+def test_a_seed_that_is_not_one_and_a_batch_size_of_0_get_one_line():
+    raises_one_line(  # numpy's "SeedSequence expects int or sequence of ints for entropy not abc"
+        TypeError,
+        r"^rng must be a numpy Generator or a seed \(a whole number >= 0\), got 'abc'$",
+        lambda: bl.nn.Linear(3, 2, rng="abc"),
+    )
+    raises_one_line(
+        ValueError,  # Python's "range() arg 3 must not be zero"
+        r"^predict: batch_size must be >= 1, got 0$",
+        lambda: bl.train.predict(bl.nn.Linear(3, 2, rng=0), np.ones((4, 3)), batch_size=0),
+    )

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..convolution import avg_pool2d, conv2d, max_pool2d
+from .._numbers import count
+from ..convolution import _pair, avg_pool2d, conv2d, max_pool2d
 from ..tensor import Tensor
 from .layers import RngLike, init_weight
 from .module import Module, Parameter
@@ -36,7 +37,9 @@ class Conv2d(Module):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
-        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        in_channels = count("Conv2d", "in_channels", in_channels, 1)
+        out_channels = count("Conv2d", "out_channels", out_channels, 1)
+        kh, kw = _pair(kernel_size, "kernel_size", "Conv2d")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
         fan_in, fan_out = in_channels * kh * kw, out_channels * kh * kw
@@ -90,7 +93,15 @@ class Flatten(Module):
     def __init__(self, start_dim: int = 1) -> None:
         self.start_dim = start_dim
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """The same values with the axes from ``start_dim`` on merged into one."""
+        x = x if isinstance(x, Tensor) else Tensor(x)
+        if not (
+            isinstance(self.start_dim, (int, np.integer)) and -x.ndim <= self.start_dim < x.ndim
+        ):
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim!r} is not an axis of the input of shape "
+                f"{x.shape} ({x.ndim} axes)"
+            )
         kept = x.shape[: self.start_dim]
         return x.reshape(*kept, int(np.prod(x.shape[len(kept) :])))  # -1 fails on 0 rows

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import ops
+from .._numbers import is_real
 from ..tensor import Tensor, apply
 from .module import Module, Parameter
 
@@ -41,7 +42,14 @@ def _generator(rng: RngLike) -> np.random.Generator:
     """``rng`` as a Generator: a Generator as it is, a seed made into one, None the shared one."""
     if rng is None:
         return _SHARED
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return np.random.default_rng(rng)
+    except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
+        raise TypeError(
+            f"rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
+        ) from None
 
 
 def init_weight(
@@ -94,7 +102,9 @@ class Linear(Module):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
-        if not all(isinstance(n, numbers.Integral) for n in (n_in, n_out)):  # e.g. 64 / 2
+        if not all(
+            isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (n_in, n_out)
+        ):  # e.g. 64 / 2
             raise TypeError(f"Linear: n_in and n_out must be whole numbers, got {n_in!r} and "
                             f"{n_out!r} (use // to divide widths)")  # fmt: skip
         if n_in < 1 or n_out < 1:
@@ -259,6 +269,10 @@ class MLP(Sequential):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
+        if not isinstance(sizes, (list, tuple)):  # MLP(64): one width, or MLP(64, 10)
+            raise TypeError(
+                f"MLP: sizes must be a list of widths, e.g. [64, 32, 10], got {sizes!r}"
+            )
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
         rng = _generator(rng)  # one Generator for every layer: a seed each would repeat its draws
@@ -365,8 +379,8 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        if not is_real(p) or isinstance(p, bool) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = p
         self.rng = _SHARED.spawn(1)[0] if rng is None else _generator(rng)  # masks of its own
 

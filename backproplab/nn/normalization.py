@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from .._numbers import is_real
-from ..normalization import batch_norm, layer_norm
+from .._numbers import count, is_real
+from ..normalization import batch_norm, layer_norm, normalized_shape_of
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -35,6 +34,7 @@ class _BatchNorm(Module):
             raise ValueError(
                 f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r}"
             )
+        num_features = count(type(self).__name__, "num_features", num_features, 1)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features, dtype=dtype))
         self.bias = Parameter(np.zeros(num_features, dtype=dtype))
@@ -86,10 +86,8 @@ class LayerNorm(Module):
         elementwise_affine: bool = True,
         dtype: Any = np.float64,
     ) -> None:
-        integer = isinstance(normalized_shape, numbers.Integral)  # also X.shape[1], np.int64
-        # (Any: mypy cannot tell from `integer` that the one below is a tuple of ints)
-        shape: Any = (normalized_shape,) if integer else normalized_shape
-        self.normalized_shape, self.eps = tuple(shape), eps
+        shape = normalized_shape_of("LayerNorm", normalized_shape)
+        self.normalized_shape, self.eps = shape, eps
         self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
 
