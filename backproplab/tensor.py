@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import autodiff, ops
+from ._arrays import _asarray, _floats
 from .autodiff import MODE
 from .ops import Op
 
@@ -482,31 +483,3 @@ def _with_constants(inputs: tuple) -> tuple[Tensor, ...]:
 def _constant(x: ArrayLike, like: np.dtype | None) -> Tensor:
     weak = type(x) in (bool, int, float) or _asarray(x).dtype.kind in "iub"
     return Tensor(x, dtype=like if weak else None)
-
-
-def _asarray(data: ArrayLike) -> np.ndarray:
-    """``np.asarray(data)``, with one line for nested lists whose rows differ in length."""
-    try:
-        return np.asarray(data)
-    except ValueError:  # numpy: "setting an array element with a sequence. The requested..."
-        raise TypeError(
-            "Tensor: cannot make a tensor from nested lists whose rows differ in length (or "
-            "hold lists beside numbers); every row of a tensor has the same shape"
-        ) from None
-
-
-def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:
-    """``array`` in ``dtype`` (float64 for integers and booleans), or a TypeError for data that
-    are not real numbers (None, strings, complex numbers, Python objects)."""
-    if array.dtype.kind not in "fiub":
-        raise TypeError(
-            f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
-            f"{array.dtype}; pass real numbers, nested lists of them or a numeric numpy array"
-        )
-    result = array.astype(dtype or np.float64, copy=False)
-    if result.dtype.kind != "f":
-        raise TypeError(
-            f"Tensor: dtype {result.dtype} is not a floating-point dtype; gradients need float32 "
-            f"or float64"
-        )
-    return result
