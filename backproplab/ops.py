@@ -59,7 +59,11 @@ class Op:
         saves: bool = False,
     ) -> None:
         self.name = name
-        self.forward = forward
+        # numpy takes an array past a ufunc's inputs as its `out` and writes into it; with `out`
+        # named, one array too many is a TypeError, which run() turns into an error naming the op
+        self.forward = (
+            functools.partial(forward, out=None) if type(forward) is np.ufunc else forward
+        )
         self.vjp = vjp
         self.explain = explain
         self.saves = saves
@@ -76,6 +80,9 @@ class Op:
 
     def error_message(self, error: Exception, arrays: list, settings: dict) -> str:
         """One line naming the op and what does not fit."""
+        wanted = getattr(getattr(self.forward, "func", None), "nin", len(arrays))  # a ufunc's
+        if len(arrays) != wanted:
+            return f"{self.name}: takes {wanted} input(s), got {len(arrays)}"
         message = self.explain(*arrays, **settings) if self.explain is not None else ""
         if message:
             return f"{self.name}: {message}"

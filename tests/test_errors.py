@@ -515,3 +515,21 @@ def test_a_seed_that_is_not_one_and_a_batch_size_of_0_get_one_line():
         r"^predict: batch_size must be >= 1, got 0$",
         lambda: bl.train.predict(bl.nn.Linear(3, 2, rng=0), np.ones((4, 3)), batch_size=0),
     )
+
+
+@pytest.mark.parametrize(
+    "row, count, pattern",
+    [
+        (bl.ops.exp, 2, r"^exp: takes 1 input\(s\), got 2$"),
+        (bl.ops.add, 3, r"^add: takes 2 input\(s\), got 3$"),
+        (bl.ops.matmul, 1, r"^matmul: takes 2 input\(s\), got 1$"),
+    ],
+)
+def test_apply_with_the_wrong_number_of_inputs_names_the_row_and_changes_nothing(
+    row, count, pattern
+):
+    # numpy took the array past a ufunc's inputs as its `out` and wrote the result into it
+    inputs = [bl.Tensor([1.0, 2.0], requires_grad=True)] + [bl.Tensor([5.0, 6.0])] * (count - 1)
+    raises_one_line(bl.ShapeError, pattern, lambda: bl.apply(row, *inputs))
+    for t, start in zip(inputs, [[1.0, 2.0]] + [[5.0, 6.0]] * (count - 1)):
+        np.testing.assert_array_equal(t.data, start)
