@@ -301,7 +301,7 @@ def _own_functions(fn: Callable[..., Any]) -> list[tuple[Any, list[Any]]]:
             continue
         seen.add(id(f))
         if getattr(f, "__code__", None) is None:  # a callable object, a partial...: open it
-            opened = _inside([f], {"__call__"}, module)
+            opened = _inside([f], set(), module)
             todo += [(v, opened) for v in opened if _is_own(v, module) and id(v) not in seen]
             continue
         # owners: the learner's classes and objects it may reach as self or cls
@@ -347,8 +347,8 @@ def _wrapped(value: Any) -> list[Any]:
 def _inside(values: list[Any], names: set[str], module: Any, limit: int = 10_000) -> list[Any]:
     """``values`` and what they hold, recursively: the contents of a bound method, partial or
     wrapper (``_wrapped``), the items of a list, tuple, set or dict, and, of a class or an object
-    of the learner's ``module``, the attributes whose ``names`` the code uses (``__init__``,
-    ``__call__`` and ``__new__`` too). At most ``limit`` values, each once."""
+    of the learner's ``module``, the attributes whose ``names`` the code uses (and ``__init__``
+    and ``__new__`` of a class, ``__call__`` of an object). At most ``limit`` values, each once."""
     out: list[Any] = []
     seen: set[int] = set()
     todo = list(reversed(values))
@@ -363,13 +363,11 @@ def _inside(values: list[Any], names: set[str], module: Any, limit: int = 10_000
             inner = list(itertools.islice(value.values(), limit))
         elif isinstance(value, (list, tuple, set, frozenset)):
             inner = list(itertools.islice(value, limit))
-        elif _is_own_object(value, module):
-            inner = [_member(value, name, module) for name in sorted(names | _CALLED)]
+        elif _is_own_object(value, module):  # and what calling it runs
+            called = {"__init__", "__new__"} if isinstance(value, type) else {"__call__"}
+            inner = [_member(value, name, module) for name in sorted(names | called)]
         todo += reversed([v for v in inner if v is not None])
     return out
-
-
-_CALLED = {"__init__", "__new__", "__call__"}  # what calling a class or an object runs
 
 
 def _member(value: Any, name: str, module: Any) -> Any:
@@ -377,7 +375,10 @@ def _member(value: Any, name: str, module: Any) -> Any:
     method as such): from the object's own ``__dict__``, else from the learner's classes in its
     MRO; None if none of them has it. Runs none of the learner's code."""
     if not isinstance(value, type):
-        own = _static(value, "__dict__")
+        try:
+            own = object.__getattribute__(value, "__dict__")
+        except AttributeError:  # an object with __slots__
+            own = None
         if isinstance(own, dict) and name in own:
             return own[name]
     for klass in (value if isinstance(value, type) else type(value)).__mro__:
