@@ -1,5 +1,6 @@
 """The helpers every notebook's self-checks share (backproplab.exercises), tested once here."""
 
+import functools
 from textwrap import dedent
 
 import numpy as np
@@ -241,3 +242,141 @@ def test_names_used_sees_a_function_under_another_name():
     for answer in (by_alias, by_default):
         feedback = nb07.check_sigmoid_backward(answer)
         assert not feedback.passed and "exponential or a logarithm" in str(feedback), feedback
+
+
+# Ways to hide a helper that a learner could write (in an earlier cell, so module level here):
+# each holds np.exp or np.log where the answer's own code never names them.
+def _logit(out):
+    return np.log(out / (1 - out))
+
+
+class _Sigmoid:  # a callable object
+    def __call__(self, x):
+        return 1 / (1 + np.exp(-x))
+
+
+class _Tools:  # a static and a class method, a method of an object, a class attribute
+    act = np.exp
+
+    def __init__(self, inv=np.log):
+        self.inv = inv
+
+    @staticmethod
+    def logit(out):
+        return _logit(out)
+
+    @classmethod
+    def sigmoid(cls, x):
+        return 1 / (1 + cls.act(-x))
+
+    def recover(self, out):
+        return 1 / (1 + np.exp(-self.inv(out / (1 - out))))
+
+
+_SIGMOID = _Sigmoid()
+_TOOLS = _Tools()
+_RECOVER = _TOOLS.recover  # a bound method
+_EXP = functools.partial(np.exp, dtype=float)
+_STEPS = {"logit": _logit, "sigmoid": [lambda x: 1 / (1 + np.exp(-x))]}
+_CACHED = functools.lru_cache(maxsize=None)(lambda x: float(np.exp(-x)))
+
+
+def _hidden_helpers():
+    """Sigmoid rules by x recovered from out, each through one way of hiding exp and log."""
+
+    def by_callable_object(g, out):
+        s = _SIGMOID(-np.negative(_logit(out)))
+        return g * s * (1 - s)
+
+    def by_static_and_class_method(g, out):
+        s = _Tools.sigmoid(_Tools.logit(out))
+        return g * s * (1 - s)
+
+    def by_bound_method(g, out):
+        s = _RECOVER(out)
+        return g * s * (1 - s)
+
+    def by_method_of_an_object(g, out):
+        s = _TOOLS.recover(out)
+        return g * s * (1 - s)
+
+    def by_partial(g, out):
+        s = 1 / (1 + _EXP(-_STEPS["logit"](out)))
+        return g * s * (1 - s)
+
+    def by_list_in_a_dict(g, out):
+        s = _STEPS["sigmoid"][0](_logit(out))
+        return g * s * (1 - s)
+
+    def by_cached_wrapper(g, out):
+        s = 1 / (1 + np.vectorize(_CACHED)(_Tools.logit(out)))
+        return g * s * (1 - s)
+
+    return [by_callable_object, by_static_and_class_method, by_bound_method,
+            by_method_of_an_object, by_partial, by_list_in_a_dict, by_cached_wrapper]  # fmt: skip
+
+
+@pytest.mark.parametrize("answer", _hidden_helpers(), ids=lambda f: f.__name__)
+def test_names_used_opens_objects_methods_partials_wrappers_and_containers(answer):
+    from backproplab.exercises import names_used, nb07
+
+    assert "exp" in names_used(answer)
+    feedback = nb07.check_sigmoid_backward(answer)
+    assert not feedback.passed and "exponential or a logarithm" in str(feedback), feedback
+
+
+def test_an_answer_that_is_an_object_or_a_partial_is_read_too():
+    from backproplab.exercises import names_used, nb07
+
+    def rule(g, out, e):
+        s = 1 / (1 + e(-_logit(out)))
+        return g * s * (1 - s)
+
+    class Rule:
+        def __call__(self, g, out):
+            return rule(g, out, np.exp)
+
+    for answer in (functools.partial(rule, e=np.exp), Rule(), Rule().__call__):
+        assert {"exp", "log"} <= names_used(answer)
+        assert not nb07.check_sigmoid_backward(answer).passed
+
+
+class _Summer:  # the package, in an object's attribute
+    def __init__(self):
+        import backproplab as bl
+
+        self.total = bl.functional.sum
+
+    def columns(self, G):
+        return self.total(G, axis=0).data if G.ndim > 2 else G.sum(axis=0)
+
+
+class _Plain:  # a class of the learner's own with a method no answer below calls
+    def columns(self, G):
+        return G.sum(axis=0)
+
+    def unused(self, G):
+        return G.backward()
+
+
+def test_uses_package_opens_them_too_and_only_what_the_code_names():
+    import backproplab as bl
+    from backproplab.exercises import uses_package
+
+    summer, table = _Summer(), {"sum": bl.functional.sum}
+    by_partial = functools.partial(bl.functional.sum, axis=0)
+
+    def by_object(G):
+        return summer.columns(G)
+
+    def by_dict(G):
+        return table["sum"](G, axis=0).data if G.ndim > 2 else G.sum(axis=0)
+
+    def by_a_partial(G):
+        return by_partial(G).data if G.ndim > 2 else G.sum(axis=0)
+
+    def own_object(G):  # an object of the learner's own class: its other methods are not read
+        return _Plain().columns(G)
+
+    assert uses_package(by_object) and uses_package(by_dict) and uses_package(by_a_partial)
+    assert not uses_package(own_object) and uses_package(_Plain().unused)

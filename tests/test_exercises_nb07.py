@@ -66,9 +66,21 @@ def through_the_input(g, out):
     return g * np.exp(-x) / (1 + np.exp(-x)) ** 2
 
 
-def test_sigmoid_backward_refuses_exponentials():
+def through_artanh(g, out):  # the input by logit(p) = 2 artanh(2p - 1), e^-x as a power of e
+    s = 1 / (1 + np.e ** (-2 * np.arctanh(2 * out - 1)))
+    return g * s * (1 - s)
+
+
+def through_asinh(g, out):  # the same logit by asinh(y) = log(y + sqrt(y^2 + 1))
+    x = 2 * np.arcsinh((2 * out - 1) / (2 * np.sqrt(out * (1 - out))))
+    s = 1 / (1 + np.e**-x)
+    return g * s * (1 - s)
+
+
+@pytest.mark.parametrize("answer", [through_the_input, through_artanh, through_asinh])
+def test_sigmoid_backward_refuses_exponentials(answer):
     # the values come out right (within the check's tolerance), but the exercise is the rule in out
-    assert_hint(nb07.check_sigmoid_backward(through_the_input), "exponential", "output alone")
+    assert_hint(nb07.check_sigmoid_backward(answer), "exponential", "output alone")
 
 
 def test_the_package_cannot_answer():

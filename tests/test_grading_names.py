@@ -47,6 +47,8 @@ DL_DB_BY_OWN_ENGINE = (  # an engine of the learner's own, and its backward()
 )
 
 NOTEBOOK = """
+from functools import partial
+
 import numpy as np
 import sympy as sp
 import backproplab as bl
@@ -157,6 +159,32 @@ def _column_sums(G):  # the package on a branch the check's inputs never take, o
 
 def dL_db_by_helper(G):
     return _column_sums(G)
+
+
+class Recover:  # helpers hidden in an object, a static method, a partial, a dict
+    def __call__(self, out):
+        return 1 / (1 + np.exp(-np.log(out / (1 - out))))
+
+    @staticmethod
+    def jacobian(a):
+        return np.diag(a) - np.outer(a, a)
+
+
+recover = Recover()
+LIBRARY = {{"sum": partial(bl.functional.sum, axis=0)}}
+
+
+def sigmoid_backward_by_object(g, out):
+    s = recover(out)
+    return g * s * (1 - s)
+
+
+def softmax_vjp_by_static_method(g, a):
+    return g @ Recover.jacobian(a)
+
+
+def dL_db_by_dict(G):  # the package, in a dict, on a branch the check's inputs never take
+    return LIBRARY["sum"](G).data if G.ndim != 2 else G.sum(axis=0)
 """
 
 
@@ -206,6 +234,9 @@ CASES = [  # (check, the learner's function, refused by name in the notebook)
     (nb08.check_softmax_vjp, "softmax_vjp_by_helper", True),
     (nb02.check_d_sin_of_square, "sin_by_helper", True),  # slope, two functions down
     (nb05.check_dL_db, "dL_db_by_helper", True),  # uses_package: bl, in a helper
+    (nb07.check_sigmoid_backward, "sigmoid_backward_by_object", True),  # a callable object
+    (nb08.check_softmax_vjp, "softmax_vjp_by_static_method", True),
+    (nb05.check_dL_db, "dL_db_by_dict", True),  # uses_package: bl, in a partial in a dict
 ]
 
 

@@ -35,7 +35,9 @@ __all__ = [
 ]
 
 _EPS = 1e-6
-_EXP_AND_LOG = {"exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "logaddexp", "logit"}
+# and the inverse hyperbolic functions, logarithms by another name: logit(p) = 2 artanh(2p - 1)
+_EXP_AND_LOG = {"exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "logaddexp", "logit",
+                "expit", "arctanh", "arcsinh", "arccosh"}  # fmt: skip
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
