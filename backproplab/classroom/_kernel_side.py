@@ -228,8 +228,8 @@ def _names(namespace: dict, name: str) -> dict[str, Any]:
 
 
 def _uses_package(namespace: dict, name: str, allowed_text: str) -> dict[str, Any]:
-    from ..exercises import _package_uses
     from ..exercises import uses_package as verdict_of
+    from ..exercises._reading import _package_uses
 
     fn = _find(namespace, name)
     if fn is None:
