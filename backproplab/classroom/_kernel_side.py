@@ -15,16 +15,20 @@ which their function could choose anyway.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _wire as wire
+
+if TYPE_CHECKING:
+    from ..exercises._memory import PeakMemory
 
 REPLY_MIME = "application/x-backproplab-reply"
 CALLBACK_PROMPT = "backproplab-callback:"
@@ -83,6 +87,14 @@ class _Remote:
             return wire.Decoder()(reply["ok"])
         finally:
             sys.setprofile(profiler)
+
+
+def _peak_memory() -> PeakMemory:
+    """A ``PeakMemory`` of the exercises: it measures the student's call when the check asks
+    for the memory it takes (``exercises.call_measured``)."""
+    from ..exercises._memory import PeakMemory
+
+    return PeakMemory()
 
 
 def _rebuild(nodes: list[dict]) -> list:
@@ -285,10 +297,12 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
 
     reply: dict[str, Any] = {"status": "ok"}
     errstate = np.errstate(**_errstate(request.get("errstate")))
+    memory = _peak_memory() if request.get("peak") is True else None
     threading.setprofile(profile)
     sys.setprofile(profile)
     try:
-        with errstate:  # the check's, as when the learner runs the check in the notebook
+        with errstate, memory or contextlib.nullcontext():  # the check's errstate, as when
+            # the learner runs the check; and the memory the call takes, if the check asks
             result = fn(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - the check decides what an exception means
         result = None
@@ -299,6 +313,8 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         tampered = sys.getprofile() is not profile or bool(switched_off)
         sys.setprofile(None)
         threading.setprofile(None)
+    if memory is not None:
+        reply["peak_bytes"] = memory.peak_bytes
     reply["package_calls"] = forbidden
     reply["profiler_removed"] = tampered
     sent = {id(t): i for i, t in enumerate(nodes)}

@@ -76,6 +76,20 @@ class Session:
         self.errstate = np.geterr()  # numpy's error state outside the checks
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        """The student's function ``name`` called in the kernel on ``args`` and ``kwargs``."""
+        return self._call(name, args, kwargs, {})[0]
+
+    def call_measured(self, name: str, args: tuple) -> tuple[Any, int]:
+        """``call``, and the peak memory (bytes) the call allocated in the kernel, measured
+        there around the student's call only (``exercises.call_measured``)."""
+        result, reply = self._call(name, args, {}, {"peak": True})
+        peak = reply.get("peak_bytes")
+        if not isinstance(peak, int) or isinstance(peak, bool) or peak < 0:
+            raise GradingStop(f"unreadable reply for the memory {name} takes")
+        return result, peak
+
+    def _call(self, name: str, args: tuple, kwargs: dict, extra: dict) -> tuple[Any, dict]:
+        """The result of the call and the kernel's reply; ``extra`` joins the request."""
         nodes: list[Any] = []
         node_index: dict[int, int] = {}
         functions: list[Callable] = []
@@ -96,6 +110,7 @@ class Session:
         # what the check changed of numpy's error state (np.errstate(over="raise") around a
         # call): the student's function runs under it, as in the learner's notebook
         request["errstate"] = {k: v for k, v in np.geterr().items() if self.errstate.get(k) != v}
+        request.update(extra)
         request["nodes"] = [
             {
                 "data": wire.array_to_text(t.data),
@@ -109,7 +124,7 @@ class Session:
         ]
         reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
         try:
-            return self._result(name, reply, nodes, args)
+            return self._result(name, reply, nodes, args), reply
         except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise GradingStop(f"unreadable reply for {name}: {error}") from None
 
@@ -309,7 +324,8 @@ class Proxy(RemoteFunction):
     gives the names the student's code uses, ``uses_package(proxy, allowed)`` the notebook's
     verdict, and ``proxy.__globals__`` those of the names that are globals of the function,
     each an empty object carrying the value's ``__module__`` (a check tells ``sp.diff`` or
-    sympy's ``diff`` from a function of the learner's own by them)."""
+    sympy's ``diff`` from a function of the learner's own by them). So is the memory a call
+    takes: ``call_measured(proxy, *args)`` is measured in the kernel."""
 
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
@@ -323,6 +339,9 @@ class Proxy(RemoteFunction):
 
     def uses_package(self, allowed: tuple = ()) -> bool:
         return self.session.uses_package(self.__name__, allowed)
+
+    def call_measured(self, *args: Any) -> tuple[Any, int]:
+        return self.session.call_measured(self.__name__, args)
 
     @property
     def __globals__(self) -> dict[str, Any]:

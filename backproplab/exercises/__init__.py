@@ -18,7 +18,7 @@ The helpers every check shares: ``attempt`` (call the learner's function), ``res
 result as a float array of the right shape, or a hint), ``close`` (agreement within a tolerance),
 and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the reference answers).
 ``names_used`` and ``uses_package`` (what an answer's code uses, read without running it) are
-in ``_reading.py``.
+in ``_reading.py``, ``call_measured`` (the memory a call of it takes) in ``_memory.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..tensor import as_array
+from ._memory import call_measured
 from ._reading import RemoteFunction, names_used, uses_package
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "RemoteFunction",
     "attempt",
     "attempt_own",
+    "call_measured",
     "changed_input",
     "close",
     "correct",

@@ -30,7 +30,7 @@ class RemoteFunction:
     """Base of a stand-in for a function whose code is in another process: the grader's proxy
     for a student's function (``backproplab.classroom``). ``names_used`` and ``uses_package``
     ask it, and it answers with the same function run where the function is (the student's
-    kernel)."""
+    kernel); so does ``call_measured`` (the memory a call takes, ``_memory.py``)."""
 
     def names_used(self) -> set[str]:
         """The names the code of the function it stands for uses (see ``names_used``)."""
@@ -38,6 +38,11 @@ class RemoteFunction:
 
     def uses_package(self, allowed: tuple = ()) -> bool:
         """``uses_package``'s verdict on the function it stands for, ``allowed`` included."""
+        raise NotImplementedError
+
+    def call_measured(self, *args: Any) -> tuple[Any, int]:
+        """The function it stands for called on ``args`` where it runs: its result and the peak
+        memory (bytes) the call allocated there (see ``_memory.call_measured``)."""
         raise NotImplementedError
 
 

@@ -2,7 +2,8 @@
 
 Exercises (the softmax output is called ``a``, as in notebooks 08 and 09):
 
-* ``softmax_vjp(g, a)``: g^T J for a = softmax(z), without the K x K Jacobian;
+* ``softmax_vjp(g, a)``: g^T J for a = softmax(z), without the K x K Jacobian (an answer that
+  builds a K x K array is refused by the memory one call with K = 2000 takes);
 * ``stable_log_softmax(z)``: log softmax of each row, finite for logits near +-1000;
 * ``cross_entropy_grad(logits, labels)``: dL/dlogits of the mean cross-entropy, huge logits too;
 * ``label_smoothing_grad(logits, labels, eps)``, the challenge: the same for label smoothing.
@@ -20,7 +21,9 @@ import numpy as np
 
 from . import (
     Feedback,
+    attempt,
     attempt_own,
+    call_measured,
     close,
     correct,
     hint,
@@ -43,6 +46,15 @@ def _log_softmax(z: np.ndarray) -> np.ndarray:
 
 
 _SQUARE_MATRIX = {"outer", "diag", "diagflat", "eye", "identity"}  # ways to build a K x K array
+# Any other way (broadcasting, np.einsum, a loop filling np.zeros) shows in the memory a call
+# takes: at K = 2000 a K x K float64 array is 32 MB (measured: 8.0 K^2 bytes and more), a K x K
+# array of booleans 4 MB (1.04 K^2), while the O(K) answers take 32 KB (a Python loop 80 KB).
+_BIG_K = 2000
+_MATRIX_BYTES = _BIG_K**2 // 2  # 2 MB: more is refused
+_K_BY_K = (
+    "right values, but your function builds a K x K array (the Jacobian, the identity, an outer "
+    "product): the exercise is to simplify the sum first, so that O(K) memory and work are enough."
+)
 _OVERFLOW = (
     "e^1000 overflows to inf (then inf/inf = nan). Softmax does not change if you subtract the "
     "same number from every logit of a row: choose that number well."
@@ -52,7 +64,9 @@ _OVERFLOW = (
 def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
     """``softmax_vjp(g, a)``: g^T J for a = softmax(z), without building the K x K Jacobian J.
 
-    Tried on ordinary logits, on ties and on one logit far ahead (a nearly one-hot).
+    Tried on ordinary logits, on ties and on one logit far ahead (a nearly one-hot); then, once
+    the values are right, called with K = 2000, where any K x K array shows in the memory the
+    call takes (``call_measured``).
     """
     name = "softmax_vjp"
     g = np.array([1.5, -0.5, 0.3, 2.0, -1.0])
@@ -86,14 +100,30 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
             return hint(name, "right size, wrong sign.")
         return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j).")
     if names_used(softmax_vjp) & _SQUARE_MATRIX:
-        return hint(
-            name,
-            "right values, but your code builds a K x K matrix (the Jacobian, or the identity): "
-            "the exercise is to simplify the sum first, so that O(K) work is enough.",
-        )
+        return hint(name, _K_BY_K)
+    big = _big_matrix(name, softmax_vjp)
+    if big is not None:
+        return big
     return correct(
         name, "matches finite differences of g . softmax(z), also for ties and a far lead."
     )
+
+
+def _big_matrix(name: str, softmax_vjp: Callable) -> Feedback | None:
+    """A hint if one call with K = 2000 takes memory of the order of K^2 (a K x K array built,
+    by whatever route), or gives no array of K numbers; None for an O(K) answer."""
+    rng = np.random.default_rng(8)
+    a = np.exp(_log_softmax(rng.standard_normal(_BIG_K)))
+    g = rng.standard_normal(_BIG_K)
+    with np.errstate(all="ignore"):
+        measured = attempt(name, lambda: call_measured(softmax_vjp, g, a))
+    if isinstance(measured, Feedback):
+        return measured
+    result, peak = measured
+    got = result_array(name, result, (_BIG_K,), what=f"your result for K = {_BIG_K}")
+    if isinstance(got, Feedback):
+        return got
+    return hint(name, _K_BY_K) if peak > _MATRIX_BYTES else None
 
 
 def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
