@@ -2,6 +2,8 @@
 global max, the log of a probability, a mean missed, ...) get a hint that names them without
 giving the code, stubs are "not done", and the package cannot do the exercise."""
 
+import time
+
 import numpy as np
 import pytest
 from exercise_helpers import hint_asserter, stub
@@ -56,14 +58,89 @@ def test_softmax_vjp_correct():
         (lambda g, a: g - a * g.sum(), ["log-softmax"]),
         (lambda g, a: -a * (g - g @ a), ["sign"]),
         (vjp_through_engine, ["calls the package"]),
-        (lambda g, a: g @ (np.diag(a) - np.outer(a, a)), ["K x K matrix"]),  # J built after all
-        (lambda g, a: g @ (a[:, None] * (np.eye(a.size) - a)), ["K x K matrix"]),
+        (lambda g, a: g @ (np.diag(a) - np.outer(a, a)), ["K x K array"]),  # J built after all
+        (lambda g, a: g @ (a[:, None] * (np.eye(a.size) - a)), ["K x K array"]),
         (lambda g, a: g - g @ a, ["not yet"]),  # the factor a_j lost
         (lambda g, a: a * (g - g @ a) / a.size, ["not yet"]),  # a mean that is not there
     ],
 )
 def test_softmax_vjp_wrong(wrong, words):
     assert_hint(nb08.check_softmax_vjp(wrong), *words)
+
+
+# The Jacobian built by routes no name gives away: refused by the memory a call with K = 2000
+# takes (a K x K float64 array is 32 MB; the O(K) answers take some 32 KB).
+def jacobian_by_loop(g, a):
+    J = np.zeros((a.size, a.size))
+    for i in range(a.size):  # row by row: J_ij = a_i (1[i = j] - a_j)
+        J[i] = -a[i] * a
+        J[i, i] += a[i]
+    return g @ J
+
+
+def mask_of_booleans(g, a):  # a K x K array of booleans: K^2 bytes, 4 MB at K = 2000
+    same = np.arange(a.size)[:, None] == np.arange(a.size)[None, :]
+    return a * (g @ same) - a * (g @ a)
+
+
+def in_float32(g, a):  # a float32 K x K array: half the bytes of a float64 one
+    g32, a32 = g.astype(np.float32), a.astype(np.float32)
+    return g32 * a32 - g32 @ (a32[:, None] * a32[None, :])
+
+
+def by_python_loop(g, a):  # O(K) in lists of Python floats
+    total = sum(g_i * a_i for g_i, a_i in zip(g, a))
+    return np.array([a_j * (g_j - total) for g_j, a_j in zip(g, a)])
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda g, a: g * a - g @ (a[:, None] * a[None, :]),  # an outer product by broadcasting
+        lambda g, a: g @ (a[:, None] * ((np.arange(a.size)[:, None] == np.arange(a.size)) - a)),
+        lambda g, a: g * a - g @ np.einsum("i,j->ij", a, a),
+        lambda g, a: g * a - g @ np.tensordot(a, a, 0),
+        lambda g, a: g * a - np.einsum("i,ij->j", g, a[:, None] * a),  # the vjp in one einsum
+        jacobian_by_loop,
+        mask_of_booleans,
+        in_float32,
+    ],
+    ids=["broadcast", "broadcast J", "einsum", "tensordot", "einsum vjp", "loop", "bool", "f32"],
+)
+def test_softmax_vjp_refuses_a_k_by_k_array_however_it_is_built(wrong):
+    small = np.random.default_rng(0).random(5)
+    small /= small.sum()
+    g = np.arange(5.0)
+    assert np.allclose(wrong(g, small), small * (g - g @ small), atol=1e-6)  # right values
+    feedback = nb08.check_softmax_vjp(wrong)
+    assert_hint(feedback, "right values", "K x K array", "O(K) memory")
+
+
+def test_softmax_vjp_that_fails_for_a_large_k_is_not_correct():
+    def small_only(g, a):
+        if a.size > 100:
+            raise ValueError("too many classes")
+        return a * (g - g @ a)
+
+    assert_hint(nb08.check_softmax_vjp(small_only), "ValueError: too many classes")
+    feedback = nb08.check_softmax_vjp(lambda g, a: a * (g - g @ a) if a.size < 10 else None)
+    assert_hint(feedback, "your result for K = 2000 is None")
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        lambda g, a: a * (g - g @ a),
+        lambda g, a: a * (g - (g * a).sum()),
+        lambda g, a: a.astype(np.float32) * (g.astype(np.float32) - np.float32(g @ a)),
+        by_python_loop,
+    ],
+    ids=["g @ a", "sum", "float32", "python loop"],
+)
+def test_softmax_vjp_accepts_o_of_k_answers_quickly(right):
+    start = time.perf_counter()
+    assert nb08.check_softmax_vjp(right).passed
+    assert time.perf_counter() - start < 2.0  # measured: 0.02 s for the first two
 
 
 # ------------------------------------------------------------------------- stable_log_softmax
