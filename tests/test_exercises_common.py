@@ -1,6 +1,7 @@
 """The helpers every notebook's self-checks share (backproplab.exercises), tested once here."""
 
 import functools
+import tracemalloc
 from textwrap import dedent
 
 import numpy as np
@@ -10,6 +11,7 @@ from backproplab import Tensor
 from backproplab.exercises import (
     Feedback,
     attempt,
+    call_measured,
     close,
     elementwise_slope,
     not_done,
@@ -380,3 +382,32 @@ def test_uses_package_opens_them_too_and_only_what_the_code_names():
 
     assert uses_package(by_object) and uses_package(by_dict) and uses_package(by_a_partial)
     assert not uses_package(own_object) and uses_package(_Plain().unused)
+
+
+# --------------------------------------------------------------------------- call_measured
+def test_call_measured_counts_the_arrays_a_call_makes_and_frees():
+    def temporary(n):  # 8 n^2 bytes at once, freed before it returns
+        return float(np.ones((n, n)).sum())
+
+    result, peak = call_measured(temporary, 1000)
+    assert result == 1e6
+    assert 8_000_000 <= peak < 8_100_000  # the 8 MB array, and little else
+    assert call_measured(lambda v: v * 2, np.ones(1000))[1] < 10_000  # 8 KB
+
+
+def test_call_measured_leaves_tracemalloc_as_it_found_it():
+    assert not tracemalloc.is_tracing()
+    call_measured(np.ones, 10)
+    assert not tracemalloc.is_tracing()  # off before: off after
+    with pytest.raises(ZeroDivisionError):
+        call_measured(lambda: 1 / 0)
+    assert not tracemalloc.is_tracing()  # also when the call raises
+    tracemalloc.start(5)
+    try:
+        kept = np.ones(100_000)  # traced memory that stays allocated across the call
+        _, peak = call_measured(np.zeros, 1000)
+        assert 8000 <= peak < 20_000  # what the call made, not what was there before
+        assert tracemalloc.is_tracing() and tracemalloc.get_traceback_limit() == 5  # on: on
+        assert tracemalloc.get_traced_memory()[0] >= kept.nbytes  # its traces kept
+    finally:
+        tracemalloc.stop()

@@ -9,6 +9,9 @@ So does ``uses_package(proxy, allowed)``: the kernel runs the notebook's ``uses_
 allowed package functions sent by module and name) and names what of the package the code uses,
 so an answer that calls ``.backward()`` on an engine of its own, or the package on a branch the
 check's inputs do not take, is refused in the grade as in the notebook.
+And notebook 08's check, which refuses a K x K array however it is built by the memory one call
+takes, gets that memory from the kernel, measured there around the student's call
+(``call_measured(proxy, ...)``): the matrix by broadcasting is refused in the grade too.
 
 The first tests run the kernel's side in this process (fast); the last grades a small class in
 real kernels, with exercises copied from the curriculum.
@@ -24,16 +27,31 @@ from test_grading import ROOT, replace_solution
 
 import backproplab as bl
 from backproplab.classroom import Limits, grade_folder
+from backproplab.classroom import _wire as wire
 from backproplab.classroom._kernel import Execution
+from backproplab.classroom._kernel_side import REPLY_MIME
 from backproplab.classroom._session import Budget, GradingStop, ModuleProxy, Proxy, Session
 from backproplab.convolution import col2im, im2col
-from backproplab.exercises import names_used, nb02, nb04, nb05, nb07, nb08, nb11, uses_package
+from backproplab.exercises import (
+    call_measured,
+    names_used,
+    nb02,
+    nb04,
+    nb05,
+    nb07,
+    nb08,
+    nb11,
+    uses_package,
+)
 
 # ------------------------------------------------------------ answers, as a learner writes them
 SIGMOID_BY_LOG = (  # x recovered from out: the right values, the long way the check refuses
     "    x = np.log(out / (1 - out))\n    s = 1 / (1 + np.exp(-x))\n    return g * s * (1 - s)"
 )
 SOFTMAX_BY_MATRIX = "    J = np.diag(a) - np.outer(a, a)\n    return g @ J"
+SOFTMAX_BY_BROADCASTING = (  # no name gives it away: refused by the memory the call takes
+    "    J = a[:, None] * ((np.arange(a.size)[:, None] == np.arange(a.size)) - a)\n    return g @ J"
+)
 SIN_BY_SYMPY = (
     "    t = sp.Symbol('t')\n    return sp.lambdify(t, sp.diff(sp.sin(t**2), t), 'numpy')(x)"
 )
@@ -78,6 +96,10 @@ def softmax_vjp_by_matrix(g, a):
 
 def softmax_vjp(g, a):
     return a * (g - g @ a)
+
+
+def softmax_vjp_by_broadcasting(g, a):
+{SOFTMAX_BY_BROADCASTING}
 
 
 def sin_by_sympy(x):
@@ -210,6 +232,7 @@ def notebook():
     source = NOTEBOOK.format(
         SIGMOID_BY_LOG=SIGMOID_BY_LOG,
         SOFTMAX_BY_MATRIX=SOFTMAX_BY_MATRIX,
+        SOFTMAX_BY_BROADCASTING=SOFTMAX_BY_BROADCASTING,
         SIN_BY_SYMPY=SIN_BY_SYMPY,
         DL_DB_ON_A_BRANCH=DL_DB_ON_A_BRANCH,
     )
@@ -222,6 +245,7 @@ CASES = [  # (check, the learner's function, refused by name in the notebook)
     (nb07.check_sigmoid_backward, "sigmoid_backward", False),
     (nb08.check_softmax_vjp, "softmax_vjp_by_matrix", True),
     (nb08.check_softmax_vjp, "softmax_vjp", False),
+    (nb08.check_softmax_vjp, "softmax_vjp_by_broadcasting", True),  # by the memory it takes
     (nb02.check_d_sin_of_square, "sin_by_sympy", True),  # sp.diff: an attribute
     (nb02.check_d_sin_of_square, "sin_by_slope", True),  # the notebook's slope
     (nb02.check_d_sin_of_square, "sin_by_own_diff", False),  # a global of the learner's own
@@ -246,6 +270,31 @@ def test_a_check_gives_a_proxy_the_verdict_it_gives_the_function(notebook, check
     in_the_notebook = check(namespace[name])
     assert in_the_notebook.passed is not refused, in_the_notebook
     assert str(check(Proxy(session, name))) == str(in_the_notebook)
+
+
+def test_the_kernel_measures_the_memory_of_the_students_call_only(notebook):
+    namespace, session = notebook
+    a, g = np.full(2000, 1 / 2000), np.linspace(-1.0, 1.0, 2000)
+    measured = {}
+    for name in ["softmax_vjp", "softmax_vjp_by_broadcasting"]:
+        here = call_measured(namespace[name], g, a)
+        there = call_measured(Proxy(session, name), g, a)
+        assert np.array_equal(there[0], here[0])
+        measured[name] = here[1], there[1]
+    assert 8 * 2000**2 < min(measured["softmax_vjp_by_broadcasting"])  # the K x K float64 array
+    assert max(measured["softmax_vjp"]) < 100_000  # not the arguments the kernel decoded
+
+
+def test_a_reply_without_the_memory_stops_the_grading():
+    class Forgetful:  # a kernel whose helper replies without peak_bytes
+        def execute(self, code, timeout, on_input=None, keep=None) -> Execution:
+            reply = {"status": "ok", "result": wire.Encoder()(1.0), "args_after": {"list": []}}
+            return Execution("ok", displays=[{REPLY_MIME: wire.dumps(reply)}])
+
+    session = Session(Forgetful(), Budget(30, 120))
+    assert Proxy(session, "f")() == 1.0
+    with pytest.raises(GradingStop, match="unreadable reply for the memory f takes"):
+        call_measured(Proxy(session, "f"))
 
 
 def test_the_names_come_from_the_kernel_by_the_notebooks_rule(notebook):
@@ -345,7 +394,9 @@ def test_the_grade_refuses_what_the_notebook_refuses_by_name(tmp_path):
     for _, grade_id, body in EXERCISES:
         by_name = replace_solution(by_name, grade_id.split("-", 1)[1], body)
     own_engine = replace_solution(solved, "dL_db", DL_DB_BY_OWN_ENGINE)
+    by_memory = replace_solution(solved, "softmax_vjp", SOFTMAX_BY_BROADCASTING)
     students = [("solved", solved), ("by_name", by_name), ("own_engine", own_engine)]
+    students.append(("by_memory", by_memory))
     for student, notebook in students:
         (tmp_path / "in" / student).mkdir(parents=True)
         nbformat.write(notebook, tmp_path / "in" / student / "a.ipynb")
@@ -354,6 +405,9 @@ def test_the_grade_refuses_what_the_notebook_refuses_by_name(tmp_path):
     checks = {(g.student, c.exercise): c for g in grades for c in g.checks}
     refusals = [("by_name", *exercise) for exercise in EXERCISES]
     refusals.append(("own_engine", "05_matmul_gradients", "nb05-dL_db", DL_DB_BY_OWN_ENGINE))
+    refusals.append(  # the kernel measures the memory the call takes
+        ("by_memory", "08_softmax_cross_entropy", "nb08-softmax_vjp", SOFTMAX_BY_BROADCASTING)
+    )
     for student, stem, grade_id, body in refusals:
         assert checks["solved", grade_id].status == "correct", checks["solved", grade_id]
         refused = checks[student, grade_id]
@@ -368,7 +422,7 @@ def test_the_grade_refuses_what_the_notebook_refuses_by_name(tmp_path):
             expected = ("hint", 0.0, str(in_the_notebook))
         assert (refused.status, refused.score, refused.message) == expected
     problems = {g.student: g.problems for g in grades}
-    assert problems["solved"] == [], problems
+    assert problems["solved"] == problems["by_memory"] == [], problems
     for student in ["by_name", "own_engine"]:
         assert problems[student] == [f"nb05-dL_db: {checks[student, 'nb05-dL_db'].message}"]
 
