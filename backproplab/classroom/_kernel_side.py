@@ -4,7 +4,9 @@ The grader runs ``call(namespace, name, request)`` in the kernel after the stude
 rebuilds the arguments (see _wire.py), calls the student's function, and displays one reply: the
 result and the arguments after the call (so a check can see whether they were modified), or the
 exception it raised, plus every call the function made into backproplab's own code that the
-exercise is not meant to use. Nothing here decides a verdict: the grader does, in its own process.
+exercise is not meant to use, and, when the request asks (``"peak": true``), the peak memory the
+call took (``exercises.call_measured``: measured here, around the student's call only).
+Nothing here decides a verdict: the grader does, in its own process.
 ``names(namespace, name)`` replies the names a function's code uses, for the checks that refuse
 an answer by them (``exercises.names_used``, which reads code the grader does not have), and
 ``uses_package(namespace, name, allowed)`` the verdict of ``exercises.uses_package`` with the
