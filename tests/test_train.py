@@ -30,6 +30,20 @@ def test_evaluate_matches_a_direct_forward_pass():
     np.testing.assert_allclose(train.predict(model, X, batch_size=7), logits.data)
 
 
+def test_evaluate_gives_nan_accuracy_for_integer_targets_that_are_not_classes():
+    # evaluate's docstring: NaN when the labels are not classes; integer targets of -1 and +1
+    # (a hinge-style loss) or counts past the last column must not stop fit with accuracy's error
+    model = nn.MLP([2, 4, 2], rng=0)
+    X = np.random.default_rng(0).standard_normal((6, 2))
+
+    def mean_margin(logits, y):  # any loss taking integer targets that are not class indices
+        return (logits * bl.Tensor(y.astype(float).reshape(-1, 1))).mean()
+
+    for y in (np.array([-1, 1, 1, -1, 1, -1]), np.array([0, 1, 2, 3, 4, 5])):
+        loss, acc = train.evaluate(model, X, y, loss_fn=mean_margin)
+        assert np.isfinite(loss) and np.isnan(acc)
+
+
 class ModeSpy(nn.Module):
     """Passes x through; records the mode of each forward call made while building a graph."""
 
