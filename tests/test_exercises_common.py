@@ -411,3 +411,15 @@ def test_call_measured_leaves_tracemalloc_as_it_found_it():
         assert tracemalloc.get_traced_memory()[0] >= kept.nbytes  # its traces kept
     finally:
         tracemalloc.stop()
+
+
+def test_an_attribute_is_not_read_as_the_notebooks_global_of_that_name():
+    # notebook 09 keeps the package's dataset in a global `data`; `x.data` is not that global
+    import backproplab as bl
+    from backproplab.exercises import uses_package
+
+    namespace = {"data": bl.Tensor([1.0, 2.0]), "np": np}
+    exec("def answer(x):\n    return np.asarray(x.data) * 2\n", namespace)  # noqa: S102
+    exec("def by_global(x):\n    return data.data * x\n", namespace)  # noqa: S102
+    assert not uses_package(namespace["answer"])
+    assert uses_package(namespace["by_global"])

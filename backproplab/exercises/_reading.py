@@ -7,6 +7,7 @@ there, and the kernel answers with these same functions."""
 
 from __future__ import annotations
 
+import dis
 import functools
 import inspect
 import itertools
@@ -24,6 +25,20 @@ def _names(code: types.CodeType) -> set[str]:
         if isinstance(const, types.CodeType):
             names |= _names(const)
     return names
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """The names ``code`` and the functions defined inside it read as globals: ``np`` in
+    ``np.exp(x)``, not ``exp``, and not ``data`` in ``x.data`` (which a global ``data`` of the
+    notebook's must not answer for)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_LOADS}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+_GLOBAL_LOADS = ("LOAD_GLOBAL", "LOAD_NAME")
 
 
 class RemoteFunction:
@@ -191,7 +206,7 @@ def _is_own_object(value: Any, module: Any) -> bool:
 def _reached(f: Any) -> list[Any]:
     """What the code of ``f`` can call without naming it in its own text: the values of the
     globals it names, its closure's cells and its default arguments."""
-    values = [_scope(f).get(name) for name in sorted(_names(f.__code__))]  # in a fixed order
+    values = [_scope(f).get(name) for name in sorted(_global_names(f.__code__))]  # fixed order
     values += [cell.cell_contents for cell in _cells(f) if _filled(cell)]
     values += list(getattr(f, "__defaults__", None) or ())
     return values + list((getattr(f, "__kwdefaults__", None) or {}).values())
