@@ -22,3 +22,41 @@ def hint_asserter(code: list[str]) -> Callable:
             assert snippet not in feedback.message, feedback
 
     return assert_hint
+
+
+def grade_one_exercise(tmp_path, notebook: str, module: str, grade_id: str, body: str | None):
+    """Grade one exercise of a curriculum notebook through the real grader (a kernel): the
+    teacher's solution cell and check cell, and a student whose solution body is ``body`` (None:
+    the teacher's own). Returns the check's result (status, message, score)."""
+    from pathlib import Path
+
+    import nbformat
+
+    from backproplab.classroom.grading import Limits, grade_notebook, load_source
+
+    source = Path(__file__).resolve().parents[1] / "notebooks" / notebook
+    teacher = nbformat.read(source, as_version=4)
+    ids = {grade_id, f"{grade_id}-check"}
+    imports = f"import numpy as np\nfrom backproplab.exercises import {module}"
+    cells = [nbformat.v4.new_code_cell(imports)]
+    cells += [c for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade_id") in ids]
+    assert len(cells) == 3
+    notebook_node = nbformat.v4.new_notebook(cells=cells, metadata={})
+    for folder in ("teacher", "ada"):
+        (tmp_path / folder).mkdir()
+        nbformat.write(notebook_node, tmp_path / folder / "a.ipynb")
+    if body is not None:
+        student = nbformat.read(tmp_path / "ada" / "a.ipynb", as_version=4)
+        solution = student.cells[1]
+        solution.source = solution.source[: solution.source.index("    ### BEGIN SOLUTION")] + body
+        nbformat.write(student, tmp_path / "ada" / "a.ipynb")
+    result = grade_notebook(
+        tmp_path / "ada" / "a.ipynb",
+        "ada",
+        load_source(tmp_path / "teacher"),
+        Limits(timeout=30, memory_mb=1536),
+        folder=tmp_path / "ada",
+    )
+    assert result.problems == []
+    (check,) = result.checks
+    return check

@@ -5,15 +5,11 @@ hint that names its mistake, never the code; the grader reaches the function in 
 The expected gradients below are written out by hand for small inputs, not computed by the check.
 """
 
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
-from exercise_helpers import hint_asserter, stub
+from exercise_helpers import grade_one_exercise, hint_asserter, stub
 
 import backproplab as bl
-from backproplab.classroom.grading import Limits, grade_notebook, load_source
 from backproplab.exercises import nb03
 
 check = nb03.check_product_backward
@@ -302,31 +298,8 @@ CHANGES_AN_INPUT = """    grads = []
 def test_the_grader_reaches_the_function_through_its_proxy(tmp_path, body, status, words):
     """In the grader the learner's function runs in another process: the list of arrays goes
     there as data, a nan comes back in an array, and a changed input is copied back."""
-    source = Path(__file__).resolve().parents[1] / "notebooks" / "03_computational_graph.ipynb"
-    teacher = nbformat.read(source, as_version=4)
-    ids = {"nb03-product_backward", "nb03-product_backward-check"}
-    cells = [
-        nbformat.v4.new_code_cell("import numpy as np\nfrom backproplab.exercises import nb03")
-    ]
-    cells += [c for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade_id") in ids]
-    assert len(cells) == 3
-    notebook = nbformat.v4.new_notebook(cells=cells, metadata={})
-    for folder in ("teacher", "ada"):
-        (tmp_path / folder).mkdir()
-        nbformat.write(notebook, tmp_path / folder / "a.ipynb")
-    if body is not None:
-        student = nbformat.read(tmp_path / "ada" / "a.ipynb", as_version=4)
-        solution = student.cells[1]
-        solution.source = solution.source[: solution.source.index("    ### BEGIN SOLUTION")] + body
-        nbformat.write(student, tmp_path / "ada" / "a.ipynb")
-    result = grade_notebook(
-        tmp_path / "ada" / "a.ipynb",
-        "ada",
-        load_source(tmp_path / "teacher"),
-        Limits(timeout=30, memory_mb=1536),
-        folder=tmp_path / "ada",
+    check = grade_one_exercise(
+        tmp_path, "03_computational_graph.ipynb", "nb03", "nb03-product_backward", body
     )
-    assert result.problems == []
-    (check,) = result.checks
     assert check.status == status and words in check.message, check
     assert check.score == (1.0 if status == "correct" else 0.0)

@@ -1,15 +1,12 @@
 """Self-checks of notebook 13: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
+from exercise_helpers import grade_one_exercise
 
 import backproplab as bl
 from backproplab import nn
-from backproplab.classroom.grading import Limits, grade_notebook, load_source
 from backproplab.exercises import nb13, numeric_gradient
 
 
@@ -473,32 +470,9 @@ EVAL_CHANGES_X = """    x -= running_mean
 def test_batch_norm_eval_backward_through_the_grader(tmp_path, body, status, words):
     """In the grader the function runs in the student's kernel: float32 arrays and a Python eps
     go there as data and the dtype of what comes back survives the trip."""
-    source = Path(__file__).resolve().parents[1] / "notebooks" / "13_normalization.ipynb"
-    teacher = nbformat.read(source, as_version=4)
-    ids = {"nb13-batch_norm_eval_backward", "nb13-batch_norm_eval_backward-check"}
-    cells = [
-        nbformat.v4.new_code_cell("import numpy as np\nfrom backproplab.exercises import nb13")
-    ]
-    cells += [c for c in teacher.cells if c.metadata.get("nbgrader", {}).get("grade_id") in ids]
-    assert len(cells) == 3
-    notebook = nbformat.v4.new_notebook(cells=cells, metadata={})
-    for folder in ("teacher", "ada"):
-        (tmp_path / folder).mkdir()
-        nbformat.write(notebook, tmp_path / folder / "a.ipynb")
-    if body is not None:
-        student = nbformat.read(tmp_path / "ada" / "a.ipynb", as_version=4)
-        solution = student.cells[1]
-        solution.source = solution.source[: solution.source.index("    ### BEGIN SOLUTION")] + body
-        nbformat.write(student, tmp_path / "ada" / "a.ipynb")
-    result = grade_notebook(
-        tmp_path / "ada" / "a.ipynb",
-        "ada",
-        load_source(tmp_path / "teacher"),
-        Limits(timeout=30, memory_mb=1536),
-        folder=tmp_path / "ada",
+    check = grade_one_exercise(
+        tmp_path, "13_normalization.ipynb", "nb13", "nb13-batch_norm_eval_backward", body
     )
-    assert result.problems == []
-    (check,) = result.checks
     assert check.status == status and words in check.message, check
     assert check.score == (1.0 if status == "correct" else 0.0)
 
