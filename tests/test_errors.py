@@ -363,12 +363,12 @@ def test_flatten_refuses_a_start_dim_past_the_last_axis():
         ),
         (
             lambda: bl.nn.Dropout("0.5"),
-            ValueError,
+            TypeError,  # not a number at all, as for the other layers' sizes
             r"^Dropout: p must be a probability in \[0, 1\], got '0.5'$",
         ),
         (
             lambda: bl.nn.Dropout(True),
-            ValueError,
+            TypeError,
             r"^Dropout: p must be a probability .* got True$",
         ),
     ],
@@ -533,3 +533,10 @@ def test_apply_with_the_wrong_number_of_inputs_names_the_row_and_changes_nothing
     raises_one_line(bl.ShapeError, pattern, lambda: bl.apply(row, *inputs))
     for t, start in zip(inputs, [[1.0, 2.0]] + [[5.0, 6.0]] * (count - 1)):
         np.testing.assert_array_equal(t.data, start)
+
+
+@pytest.mark.parametrize("sizes", [(4, 3, 2), range(4, 1, -1), np.array([4, 3, 2])])
+def test_mlp_takes_any_sequence_of_widths(sizes):
+    model = bl.nn.MLP(sizes, rng=0)
+    assert model.sizes == [4, 3, 2] and all(type(n) is int for n in model.sizes)
+    assert model(np.ones((5, 4))).shape == (5, 2)

@@ -269,10 +269,11 @@ class MLP(Sequential):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
-        if not isinstance(sizes, (list, tuple)):  # MLP(64): one width, or MLP(64, 10)
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):  # MLP(64), MLP(64, 10)
             raise TypeError(
                 f"MLP: sizes must be a list of widths, e.g. [64, 32, 10], got {sizes!r}"
             )
+        sizes = [int(n) if isinstance(n, np.integer) else n for n in sizes]  # a range, an array
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
         rng = _generator(rng)  # one Generator for every layer: a seed each would repeat its draws
@@ -379,7 +380,9 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, rng: RngLike = None) -> None:
-        if not is_real(p) or isinstance(p, bool) or not 0 <= p <= 1:
+        if not is_real(p) or isinstance(p, bool):
+            raise TypeError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = p
         self.rng = _SHARED.spawn(1)[0] if rng is None else _generator(rng)  # masks of its own
