@@ -224,6 +224,25 @@ def test_my_graph_rejects_plausible_mistakes():
         assert feedback.status == "hint" and words in feedback.message, (mistake, feedback)
 
 
+def test_my_graph_accepts_dL_dL_under_the_roots_name_and_checks_it():
+    """The notebook names L and starts the hand pass at dL/dL = 1: a learner who names the root
+    and lists that 1 is right; a seed other than 1 is refused."""
+
+    def named_root(seed):
+        def my_graph():
+            L, grads = graph_of()()
+            L.name = "L"
+            return L, {**grads, "L": seed}
+
+        return my_graph
+
+    assert nb03.check_my_graph(named_root(1.0)).passed
+    feedback = nb03.check_my_graph(named_root(0.0))
+    assert (
+        feedback.status == "hint" and "dL/dL is where the backward pass starts" in feedback.message
+    )
+
+
 def test_my_graph_refuses_gradients_read_from_backward():
     def read_from_grad():
         L, _ = graph_of()()

@@ -247,7 +247,8 @@ def _slope_at(nodes: list[Tensor], root: Tensor, node: Tensor, eps: float = 1e-6
 
 def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     """Check ``fn()`` -> ``(L, grads)``: a scalar graph with at least three operations and a
-    fan-out, and ``grads`` = {name: dL/d(name)} for every named node that needs a gradient."""
+    fan-out, and ``grads`` = {name: dL/d(name)} for every named node that needs a gradient (and,
+    if the learner gives it, dL/dL = 1 under the root's name)."""
     exercise = "my_graph"
     result = attempt(exercise, fn)
     if isinstance(result, Feedback):
@@ -287,6 +288,15 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     if unnamed_leaves:
         return hint(exercise, "give every input that needs a gradient a name (name=...)")
     named = {n.name: n for n in needs if n.name}
+    if root.name and root.name not in named and root.name in grads:  # dL/dL, given unasked
+        seed = np.asarray(getattr(grads[root.name], "data", grads[root.name]))
+        if seed.size != 1 or not np.isclose(seed.astype(float).item(), 1.0):
+            return hint(
+                exercise,
+                f"dL/d{root.name} is where the backward pass starts: by how much does "
+                f"{root.name} move when {root.name} itself moves by 1?",
+            )
+        grads = {name: g for name, g in grads.items() if name != root.name}
     missing = sorted(set(named) - set(grads))
     if missing:
         return hint(exercise, f"grads has no entry for {', '.join(missing)}: give every named node")
