@@ -205,8 +205,12 @@ def _outside_local_stores(tree: ast.AST) -> list[ast.AST]:
     }
 
     def visit(node: ast.AST, in_function: bool) -> None:
-        local = isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del))
-        if not (in_function and local and node.id not in declared):
+        local = (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, (ast.Store, ast.Del))
+            and node.id not in declared
+        )
+        if not (in_function and local):
             nodes.append(node)
         for child in ast.iter_child_nodes(node):
             body = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
