@@ -205,6 +205,20 @@ def ce_grad(logits, labels, shift=True, mean=True, sign=1.0, use_labels=True, by
     return sign * (a - y) / (len(labels) if mean else 1)
 
 
+def ce_grad_global_max(logits, labels):
+    """The notebook's 1-d stable_softmax applied to a batch: one maximum for all the rows."""
+    e = np.exp(logits - logits.max())
+    a = e / e.sum(axis=1, keepdims=True)
+    return (a - np.eye(logits.shape[1])[labels]) / len(labels)
+
+
+def ce_grad_every_label(logits, labels):
+    """``a[:, labels] -= 1``: numpy indexes every row at every label, not row n at labels[n]."""
+    a = softmax_rows(logits)
+    a[:, labels] -= 1
+    return a / len(labels)
+
+
 def test_cross_entropy_grad_correct():
     assert nb08.check_cross_entropy_grad(ce_grad).passed
 
@@ -220,6 +234,8 @@ def test_cross_entropy_grad_correct():
         (lambda z, c: ce_grad(z, c, by_mean=True), ["overflows"]),  # shifted by the row's mean
         (lambda z, c: ce_grad(z, c) * len(c) / z.shape[1], ["not yet"]),  # 1/K, not 1/N
         (lambda z, c: ce_grad(z, (c + 1) % z.shape[1]), ["not yet"]),  # labels off by one
+        (ce_grad_global_max, ["whole batch", "own maximum"]),  # notebook 08's 1-d stable_softmax
+        (ce_grad_every_label, ["every example", "labels[n]"]),  # a[:, labels] -= 1
     ],
 )
 def test_cross_entropy_grad_wrong(wrong, words):

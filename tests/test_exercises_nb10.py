@@ -203,6 +203,8 @@ def test_dead_fraction_correct():
         (lambda a: np.any(a > 0, axis=0).mean(), "should give"),  # the fraction alive
         (lambda a: np.all(a == 0, axis=0).sum() / len(a), "should give"),  # over the examples
         (lambda a: (a.std(axis=0) == 0).mean(), "should give"),  # constant, not zero
+        (lambda a: np.all(a < 0, axis=0).mean(), "never negative"),  # a ReLU's output below 0
+        (lambda a: np.all(a == 0, axis=1).mean(), "wrong axis"),  # examples that fire no unit
     ],
 )
 def test_dead_fraction_hints(wrong, words):

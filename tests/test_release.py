@@ -411,6 +411,38 @@ def test_outputs_after_a_solution_are_cleared_when_they_may_depend_on_it():
     assert kept == [True, False, False, False, False, False, False, True, False]
 
 
+def test_a_solutions_local_variables_do_not_clear_later_cells():
+    """Names assigned inside a solution function live only during a call: a later cell that
+    uses the same names for its own values keeps its outputs (notebook 10 lost 20 of its 24
+    stored outputs to a local ``W``, ``a``, ``z`` and ``g``). What the function declares global,
+    or changes through an attribute or an item, still counts."""
+    shown = [nbformat.v4.new_output("stream", name="stdout", text="shown\n")]
+
+    def cell(source, **nbgrader):
+        made = nbformat.v4.new_code_cell(source, outputs=list(shown))
+        if nbgrader:
+            made.metadata["nbgrader"] = nbgrader
+        return made
+
+    solution = (
+        "def push_back(x, weights, g):\n    ### BEGIN SOLUTION\n    global seen\n"
+        "    seen = g\n    for W in weights:\n        z = x @ W.T\n    cache[0] = z\n"
+        "    return (lambda a: a * z)(g)\n    ### END SOLUTION"
+    )
+    teacher = nbformat.v4.new_notebook(
+        cells=[
+            cell(solution, solution=True, grade_id="push_back"),
+            cell("W = np.eye(3)\nprint(W)"),  # 1: its own W, z and a: kept
+            cell("z = 2.0\na = [z]\nprint(a)"),  # 2: kept
+            cell("print(seen)"),  # 3: declared global in the solution: cleared
+            cell("print(cache)"),  # 4: changed by the solution: cleared
+            cell("print(push_back)"),  # 5: the function itself: cleared
+        ]
+    )
+    kept = [bool(c.outputs) for c in student_notebook(teacher).cells]
+    assert kept == [False, True, True, False, False, False]
+
+
 def test_curriculum_answers_are_not_left_in_stored_outputs():
     """Notebook 12 shows the SiLU and Huber curves the learner is asked to find: the student
     release keeps no output computed with them."""

@@ -178,9 +178,11 @@ def _mentioned(node: ast.AST) -> set[str]:
 
 
 def _bound(tree: ast.AST) -> set[str]:
-    """Names a cell binds (assignments, defs, imports) or changes (``a.b = ...``)."""
+    """Names a cell binds (assignments, defs, imports) or changes (``a.b = ...``). A function's
+    own local variables are not among them (they end with each call; its name, what it declares
+    ``global`` or ``nonlocal``, and what it changes through ``a.b = ...`` or ``a[i] = ...`` are)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _outside_local_stores(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -190,6 +192,32 @@ def _bound(tree: ast.AST) -> set[str]:
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
             names.add(_root(node) or "")
     return names
+
+
+def _outside_local_stores(tree: ast.AST) -> list[ast.AST]:
+    """The nodes of ``tree``, except the plain-name assignments local to a function body."""
+    nodes: list[ast.AST] = []
+    declared = {
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Global, ast.Nonlocal))
+        for name in node.names
+    }
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        local = (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, (ast.Store, ast.Del))
+            and node.id not in declared
+        )
+        if not (in_function and local):
+            nodes.append(node)
+        for child in ast.iter_child_nodes(node):
+            body = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            visit(child, in_function or body)
+
+    visit(tree, False)
+    return nodes
 
 
 def _spread(tree: ast.AST, tainted: set[str]) -> set[str]:

@@ -206,6 +206,16 @@ def _row_shifted(logits: np.ndarray) -> np.ndarray:
 def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels) -> Feedback:
     n = labels.size
     if not np.all(np.isfinite(got)):
+        with np.errstate(all="ignore"):  # one maximum for the whole batch: which rows fail
+            e = np.exp(logits - logits.max())
+            one_max = ~np.isfinite(e / e.sum(axis=1, keepdims=True)).all(axis=1)
+        if np.array_equal(~np.isfinite(got).all(axis=1), one_max):
+            return hint(
+                name,
+                "inf or nan in the rows far below the batch's largest logit, while its own row "
+                "is fine: one maximum for the whole batch makes every e^(z - shift) of such a "
+                "row underflow to 0 (then 0/0 = nan). Each row needs its own maximum.",
+            )
         return hint(name, "inf or nan in your gradient for the rows with huge logits: " + _OVERFLOW)
     if close(got, expected * n):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
@@ -214,6 +224,14 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
     probs = np.exp(_log_softmax(logits))
     if close(got, probs / n) or close(got, probs):
         return hint(name, "the labels do not appear in your answer: where does the true class go?")
+    every_label = np.zeros_like(probs)
+    every_label[:, labels] = 1.0  # each row marked at the labels of all the rows
+    if close(got, (probs - every_label) / n) or close(got, probs - every_label):
+        return hint(
+            name,
+            "every row has its 1 subtracted at the true class of every example of the batch: "
+            "row n's true class is labels[n], in row n only.",
+        )
     return hint(name, "not yet: derive dL/dz for one example first, then average over the batch.")
 
 

@@ -201,6 +201,8 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
     cases.append((1, 10, [2, 3], ()))
     for n, units, dead, weak in cases:
         a = _layer_with_dead_units(rng, n, units, dead, weak)
+        if n > 1:  # and one example that no unit fires on: zero in every unit is not a dead unit
+            a = np.vstack([a, np.zeros(units)])
         expected = len(dead) / units  # known by construction
         result = attempt(name, dead_fraction, a.copy())
         if isinstance(result, Feedback):
@@ -221,6 +223,12 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
                 name,
                 "you counted zero entries. A zero on one example is normal for a ReLU; a unit is "
                 "dead only when it is zero for EVERY example in the batch.",
+            )
+        if got == 0 and dead:
+            return hint(
+                name,
+                f"you found no dead units in a layer of {units} with {len(dead)} dead: a ReLU's "
+                "output is never negative, and a dead unit's is exactly 0 on every example.",
             )
         if abs(got - float(np.all(a == 0, axis=1).mean())) < 1e-9:
             return hint(
