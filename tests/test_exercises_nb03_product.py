@@ -80,7 +80,28 @@ def test_the_checks_reference_agrees_with_gradients_worked_out_by_hand():
     assert np.allclose(reference(g, xs), [[12.0, 3.0], [3.0, -2.0]], atol=1e-9)
 
 
+def test_the_reference_treats_one_array_at_two_positions_as_two_inputs():
+    x, y = np.array(3.0), np.array(5.0)  # out = x * x * y: position 1 gets x * y, as position 2
+    assert np.allclose(nb03._product_gradients(np.array(1.0), [x, x, y]), [15.0, 15.0, 9.0])
+
+
 # ------------------------------------------------------------------------ wrong answers
+def others_by_identity(upstream, inputs):  # "the other inputs" as the other arrays
+    grads = []
+    for x in inputs:
+        out = np.ones_like(x)
+        for y in inputs:
+            if y is not x:
+                out = out * y
+        grads.append(upstream * out)
+    return grads
+
+
+def test_other_arrays_instead_of_other_positions_is_refused_for_x_times_x():
+    feedback = check(others_by_identity)
+    assert_hint(feedback, "x * x * y", "two positions", "the other positions")
+
+
 def divides(upstream, inputs):
     p = inputs[0]
     for x in inputs[1:]:
@@ -286,14 +307,27 @@ CHANGES_AN_INPUT = """    grads = []
 """
 
 
+BY_IDENTITY = """\
+    grads = []
+    for x in inputs:
+        others = np.ones_like(x)
+        for y in inputs:
+            if y is not x:
+                others = others * y
+        grads.append(upstream * others)
+    return grads
+"""
+
+
 @pytest.mark.parametrize(
     "body, status, words",
     [
         (None, "correct", "right for 1 to 5 inputs"),
         (DIVIDES, "hint", "divide by an input"),
         (CHANGES_AN_INPUT, "hint", "changed one of its inputs in place"),
+        (BY_IDENTITY, "hint", "one array sits at two positions"),
     ],
-    ids=["solution", "divides", "changes an input"],
+    ids=["solution", "divides", "changes an input", "other arrays"],
 )
 def test_the_grader_reaches_the_function_through_its_proxy(tmp_path, body, status, words):
     """In the grader the learner's function runs in another process: the list of arrays goes

@@ -202,7 +202,9 @@ class Session:
             self.package_calls.append("sys.setprofile (the grader's call recorder was removed)")
         jacobians = reply.get("jacobians") or {}
         decode = wire.Decoder(tensor=lambda content: _tensor(content, nodes, jacobians))
-        _copy_back(args, decode(reply["args_after"]))
+        after = reply["args_after"].get("list") if isinstance(reply["args_after"], dict) else None
+        if isinstance(after, list):  # each argument a value of its own, as the kernel sent it
+            _copy_back(args, [decode(arg) for arg in after])
         if reply["status"] == "raised":
             raise _exception(str(reply.get("error_type")), str(reply.get("error", "")))
         if reply.get("unsendable"):

@@ -12,7 +12,10 @@ Values that are not plain data travel as markers the other side resolves:
   ``requires_grad``, name, op name, input indices); the kernel rebuilds it, and a node it sends
   back is referred to by index, so the grader gets its own Tensor object back;
 * a callable the grader passes (a check's ``f``, a table of local derivatives) as a number: the
-  kernel calls it through the grader (see _session.py), so the call runs and counts in the grader.
+  kernel calls it through the grader (see _session.py), so the call runs and counts in the grader;
+* an array met a second time in one value (``[x, x, y]``, as a check passes x * x * y) as a
+  reference to the first, so the other side gets one array at both places, as the learner's
+  function does in the notebook.
 """
 
 from __future__ import annotations
@@ -62,14 +65,21 @@ class Encoder:
     ) -> None:
         self.tensor = tensor
         self.function = function
+        self.arrays: dict[int, tuple[int, np.ndarray]] = {}  # id -> (number, the array) in a value
 
     def __call__(self, value: Any, depth: int = 0) -> Any:
+        if depth == 0:
+            self.arrays = {}  # references reach only within one value
         if depth > 50:
             raise WireError("a value nested more than 50 levels deep cannot be sent")
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, (int, float)) and type(value) in (int, float):
             return {"float": repr(value)} if isinstance(value, float) else value
+        if isinstance(value, np.ndarray):
+            if id(value) in self.arrays:
+                return {"same": self.arrays[id(value)][0]}
+            self.arrays[id(value)] = (len(self.arrays), value)  # kept: no other array takes its id
         if isinstance(value, (np.ndarray, np.generic)):
             return {"array": array_to_text(value), "scalar": isinstance(value, np.generic)}
         if isinstance(value, (list, tuple)):
@@ -94,8 +104,11 @@ class Decoder:
     ) -> None:
         self.tensor = tensor
         self.function = function
+        self.arrays: list[np.ndarray] = []  # the arrays of one value, in the order they came
 
     def __call__(self, data: Any, depth: int = 0) -> Any:
+        if depth == 0:
+            self.arrays = []
         if depth > 60:
             raise WireError("nested too deeply")
         if data is None or isinstance(data, (bool, str, int)):
@@ -109,7 +122,12 @@ class Decoder:
                     raise WireError("a malformed number") from None
             if kind == "array" and isinstance(content, str):
                 array = array_from_text(content)
-                return array[()] if data.get("scalar") is True and array.ndim == 0 else array
+                if data.get("scalar") is True and array.ndim == 0:
+                    return array[()]
+                self.arrays.append(array)
+                return array
+            if kind == "same" and type(content) is int and 0 <= content < len(self.arrays):
+                return self.arrays[content]
             if kind in ("list", "tuple") and isinstance(content, list):
                 items = [self(item, depth + 1) for item in content]
                 return items if kind == "list" else tuple(items)

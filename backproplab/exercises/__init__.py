@@ -180,8 +180,11 @@ def changed_input(
 
 
 def _copy(a: Any) -> Any:
+    """A copy of an array, or of a list's arrays; an array at two places of the list (x * x)
+    stays one array at both places."""
     if isinstance(a, list):
-        return [np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in a]
+        copies = {id(v): np.array(v, copy=True) for v in a if isinstance(v, np.ndarray)}
+        return [copies.get(id(v), v) if isinstance(v, np.ndarray) else v for v in a]
     return np.array(a, copy=True) if isinstance(a, np.ndarray) else a
 
 

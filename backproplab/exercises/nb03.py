@@ -342,7 +342,9 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
 # ------------------------------------------------------------------------ product_backward
 def _product_cases() -> list[tuple[str, np.ndarray, list[np.ndarray]]]:
     """(what, upstream, inputs): 2, 3, 5 and 1 inputs of several shapes, then entries where one,
-    two or all inputs are 0. Values are 0.5 to 2 in size, of either sign; no upstream is all 1."""
+    two or all inputs are 0, then one array at two positions (x * x * y: each position is an
+    input of its own, whose other inputs include the other x). Values are 0.5 to 2 in size, of
+    either sign; no upstream is all 1."""
     rng = np.random.default_rng(7)
 
     def draw(shape: tuple[int, ...]) -> np.ndarray:
@@ -357,9 +359,11 @@ def _product_cases() -> list[tuple[str, np.ndarray, list[np.ndarray]]]:
         ("an input that is 0", 3, (4,)),
         ("two inputs that are 0", 4, (2, 2)),
         ("every input 0", 3, (2,)),
+        ("one array given twice, x * x * y", 3, (3,)),
     ]:
         cases.append((what, draw(shape), [draw(shape) for _ in range(n)]))
-    one, two, every = (inputs for _, _, inputs in cases[4:])
+    one, two, every, twice = (inputs for _, _, inputs in cases[4:])
+    twice[1] = twice[0]  # the same array object at two positions, as in x * x
     one[0][0] = one[1][2] = 0.0  # a single zero at entries 0 and 2
     two[0][0, 1] = two[2][0, 1] = 0.0  # two zeros at entry (0, 1)
     two[3][1, 1] = 0.0  # and a single one at (1, 1)
@@ -394,7 +398,8 @@ def check_product_backward(fn: Callable[[np.ndarray, list], list]) -> Feedback:
 
     Cases with 2, 3, 5 and 1 inputs (vectors, matrices, scalars), then with zeros: one input 0
     at an entry (its gradient there is the product of the others, not 0), two inputs 0 (every
-    gradient 0 there) and all inputs 0. Nothing given may be changed in place.
+    gradient 0 there) and all inputs 0; then x * x * y, one array at two positions. Nothing
+    given may be changed in place.
     """
     exercise = "product_backward"
     refused = _by_the_engine(exercise, fn)
@@ -434,7 +439,9 @@ def check_product_backward(fn: Callable[[np.ndarray, list], list]) -> Feedback:
             continue
         verdict = _product_hint(got, want, upstream, inputs, passed_two)
         return hint(exercise, f"{at}: {verdict}")
-    return correct(exercise, "right for 1 to 5 inputs, with zeros among them too.")
+    return correct(
+        exercise, "right for 1 to 5 inputs, with zeros among them, and for x * x * y too."
+    )
 
 
 def _product_hint(
@@ -491,6 +498,16 @@ def _product_hint(
         return (
             "wrong only where an input is 0, for an input that is not: its other inputs "
             "include that 0"
+        )
+    by_identity = [  # "the other inputs" taken as the other arrays: x * x loses both x's
+        _product([x for x in inputs if x is not inputs[i]] or [np.ones_like(upstream)]) * upstream
+        for i in range(n)
+    ]
+    if len({id(x) for x in inputs}) < n and all(close(g, b) for g, b in zip(got, by_identity)):
+        return (
+            "one array sits at two positions here (x * x * y), and your gradient for an x leaves "
+            "out both: the other inputs of a position are the other positions, whatever array "
+            "they hold"
         )
     if n > 2 and passed_two:
         return (

@@ -111,7 +111,7 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
 
 def _big_matrix(name: str, softmax_vjp: Callable) -> Feedback | None:
     """A hint if one call with K = 2000 takes memory of the order of K^2 (a K x K array built,
-    by whatever route), or gives no array of K numbers; None for an O(K) answer."""
+    by whatever route), or does not give the K right numbers; None for a right O(K) answer."""
     rng = np.random.default_rng(8)
     a = np.exp(_log_softmax(rng.standard_normal(_BIG_K)))
     g = rng.standard_normal(_BIG_K)
@@ -123,7 +123,15 @@ def _big_matrix(name: str, softmax_vjp: Callable) -> Feedback | None:
     got = result_array(name, result, (_BIG_K,), what=f"your result for K = {_BIG_K}")
     if isinstance(got, Feedback):
         return got
-    return hint(name, _K_BY_K) if peak > _MATRIX_BYTES else None
+    if peak > _MATRIX_BYTES:
+        return hint(name, _K_BY_K)
+    if not close(got, a * (g - g @ a)):  # the formula, checked on the small cases above
+        return hint(
+            name,
+            f"right for K = 5, but not for K = {_BIG_K}: does your function assume a number of "
+            f"classes, or a particular input?",
+        )
+    return None
 
 
 def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
