@@ -248,7 +248,7 @@ def _warn_stale(order: list[Tensor]) -> None:
         f"gradients are being added to them. Call zero_grad() (or set .grad = None) before "
         f"each backward(), or pass accumulate=True if you mean to add them up.",
         GradientAccumulationWarning,
-        stacklevel=4,
+        stacklevel=3,  # 1: this line, 2: backward, 3: the line that called backward()
     )
 
 
