@@ -305,8 +305,8 @@ def _bce_with_logits(z, *, target):
 
 def _linear(x, w, b):
     out = x @ w.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
-    out += b  # in place: out is a fresh array
-    return out
+    # in place (out is a fresh array); "safe": a float64 b is not rounded into a float32 out
+    return np.add(out, b, out=out, casting="safe")
 
 
 def _linear_vjp(g, out, x, w, b):

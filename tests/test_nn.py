@@ -119,6 +119,15 @@ def test_linear_with_a_fitting_input_but_a_broken_weight_gives_the_rows_message(
         layer(bl.Tensor(np.ones((4, 3))))
 
 
+def test_linear_refuses_a_float64_bias_on_a_float32_product_instead_of_rounding_it():
+    x, w = bl.Tensor(np.ones((4, 3), np.float32)), bl.Tensor(np.ones((2, 3), np.float32))
+    b = bl.Tensor(np.full(2, 0.1), requires_grad=True)  # X @ W.T + b unfused gives float64
+    with pytest.raises(bl.ShapeError, match=r"^linear: dtypes float32, float32, float64 do not"):
+        bl.apply(bl.ops.linear, x, w, b)  # it gave float32 (0.1 rounded) without a word
+    out = bl.apply(bl.ops.linear, bl.Tensor(np.ones((4, 3))), w, b)  # float64 X: nothing lost
+    assert out.dtype == np.float64 and out.data[0, 0] == 3.1
+
+
 @pytest.mark.parametrize(
     "init, std",
     [("he", np.sqrt(2 / 400)), ("kaiming", np.sqrt(2 / 400)), ("xavier", np.sqrt(2 / 700)),
