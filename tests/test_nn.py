@@ -286,6 +286,17 @@ def test_a_saved_state_dict_survives_training_and_brings_the_model_back():
     assert all(np.array_equal(saved[n], b) for (n, _), b in zip(model.named_parameters(), before))
 
 
+@pytest.mark.parametrize(
+    "depth, width, error, message",
+    [(-1, 4, ValueError, "depth must be >= 0, got -1"), (2, 0, ValueError, "width must be >= 1"),
+     (2.0, 4, TypeError, "depth must be a whole number, got 2.0"),  # was: 'float' object cannot...
+     ("2", 4, TypeError, "depth must be a whole number, got '2'")],  # was: '<' not supported...
+)  # fmt: skip
+def test_deep_network_names_a_depth_or_width_it_cannot_use(depth, width, error, message):
+    with pytest.raises(error, match=f"^deep_network: {message}"):
+        nn.deep_network(depth, width)
+
+
 def test_linear_without_bias():
     layer = nn.Linear(3, 2, bias=False, rng=0)
     assert [n for n, _ in layer.named_parameters()] == ["weight"]

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import ops
-from .._numbers import is_real
+from .._numbers import count, is_real
 from ..tensor import Tensor, apply
 from .module import Module, Parameter
 
@@ -348,8 +348,8 @@ def deep_network(
     network has ``depth + 2`` Linear layers. The defaults fit the 8x8 digits (64 inputs, 10
     classes).
     """
-    if depth < 0 or width < 1:
-        raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
+    depth = count("deep_network", "depth", depth, 0)
+    width = count("deep_network", "width", width, 1)
     rng = _generator(rng)  # one Generator for every layer: a seed each would repeat its draws
     layers: list[Module] = [
         Linear(n_in, width, init=init, rng=rng, dtype=dtype),
