@@ -15,6 +15,11 @@ def test_parameter_is_a_tensor_that_requires_grad_and_owns_a_copy():
     assert a.tolist() == [1.0, 2.0]
     assert nn.Parameter([1, 2]).dtype == np.float64
     assert nn.Parameter([1, 2], dtype=np.float32).dtype == np.float32
+    frozen = nn.Parameter(a, requires_grad=False)
+    frozen.data += 1  # a frozen parameter owns a copy too
+    assert a.tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="dtype int32 is not a floating-point dtype"):
+        nn.Parameter(a, dtype=np.int32)  # it gave float64 without a word, as Tensor.astype did
 
 
 class Tiny(nn.Module):
