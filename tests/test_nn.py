@@ -134,6 +134,18 @@ def test_linear_refuses_a_float64_bias_on_a_float32_product_instead_of_rounding_
 
 
 @pytest.mark.parametrize(
+    "make",
+    [lambda: nn.Linear(3, 2, dtype=np.int32), lambda: nn.Conv2d(1, 2, 3, dtype=np.int32),
+     lambda: nn.BatchNorm1d(3, dtype=np.int32), lambda: nn.LayerNorm(3, dtype=np.int32),
+     lambda: nn.init_weight(3, 2, dtype=np.int64)],
+)  # fmt: skip
+def test_layers_refuse_an_integer_dtype(make):
+    # Linear(3, 2, dtype=np.int32) had all-zero float64 weights (He draws rounded to 0)
+    with pytest.raises(TypeError, match="dtype int(32|64) is not a floating-point dtype"):
+        make()
+
+
+@pytest.mark.parametrize(
     "init, std",
     [("he", np.sqrt(2 / 400)), ("kaiming", np.sqrt(2 / 400)), ("xavier", np.sqrt(2 / 700)),
      ("glorot", np.sqrt(2 / 700)), (0.05, 0.05)],

@@ -66,6 +66,11 @@ def init_weight(
     * a number: that standard deviation, e.g. ``0.01`` (too small for a deep net: try it).
     * ``"zeros"``: all zeros (every unit then computes the same thing: symmetry is never broken).
     """
+    if np.dtype(dtype).kind != "f":  # integers would round every weight, most of them to 0
+        raise TypeError(
+            f"init_weight: dtype {np.dtype(dtype)} is not a floating-point dtype; gradients "
+            f"need float32 or float64"
+        )
     if isinstance(init, numbers.Real) and not isinstance(init, bool):  # also numpy floats
         std = float(init)
     elif init in ("he", "kaiming"):
@@ -111,7 +116,7 @@ class Linear(Module):
             raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
         self.n_in, self.n_out = n_in, n_out
         self.weight = Parameter(init_weight(n_in, n_out, init, rng, dtype))
-        self.bias = Parameter(np.zeros(n_out, dtype=dtype)) if bias else None
+        self.bias = Parameter(np.zeros(n_out), dtype=dtype) if bias else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """X (batch, n_in) -> Z = X @ W.T + b (batch, n_out); more leading axes are batch axes."""
