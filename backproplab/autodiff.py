@@ -243,12 +243,13 @@ def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> N
 def _warn_stale(order: list[Tensor]) -> None:
     stale = [t for t in order if t.op is None and t.grad is not None]
     names = ", ".join(_label(t) for t in stale[:5]) + (" ..." if len(stale) > 5 else "")
+    hold, them = ("holds", "it") if len(stale) == 1 else ("hold", "them")
     warnings.warn(
-        f"backward: {names} already hold gradients from an earlier backward(); the new "
-        f"gradients are being added to them. Call zero_grad() (or set .grad = None) before "
+        f"backward: {names} already {hold} gradients from an earlier backward(); the new "
+        f"gradients are being added to {them}. Call zero_grad() (or set .grad = None) before "
         f"each backward(), or pass accumulate=True if you mean to add them up.",
         GradientAccumulationWarning,
-        stacklevel=4,
+        stacklevel=3,  # 1: this line, 2: backward, 3: the line that called backward()
     )
 
 

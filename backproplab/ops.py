@@ -128,7 +128,9 @@ def _linear_error(x: np.ndarray, w: np.ndarray, b: np.ndarray, **_: object) -> s
 
 def _axis_error(x: np.ndarray, axis: object = None, keepdims: object = False, **_: object) -> str:
     axes = tuple(range(x.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
-    if not all(_is_int(a) and -x.ndim <= a < x.ndim for a in axes):
+    if not all(_is_int(a) for a in axes):  # axis=1.0, axis="rows"
+        return f"axis must be a whole number or a tuple of them, got {axis!r}"
+    if not all(-x.ndim <= a < x.ndim for a in axes):
         return f"axis {axis!r} is out of range for a tensor of shape {x.shape} ({x.ndim} axes)"
     if len({a % x.ndim for a in axes}) < len(axes):
         return f"axis {axis} names an axis twice (tensor of shape {x.shape})"
@@ -305,8 +307,8 @@ def _bce_with_logits(z, *, target):
 
 def _linear(x, w, b):
     out = x @ w.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
-    out += b  # in place: out is a fresh array
-    return out
+    # in place (out is a fresh array); "safe": a float64 b is not rounded into a float32 out
+    return np.add(out, b, out=out, casting="safe")
 
 
 def _linear_vjp(g, out, x, w, b):

@@ -261,8 +261,7 @@ def leaf_symbols(name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _leaves(root: Tensor) -> list[Tensor]:
-    """The leaves of ``root``'s graph in a fixed order (iterative depth-first search)."""
-
+    """The leaves of ``root``'s graph in the order they were made (``toposort``'s order)."""
     return [t for t in toposort(root) if t.op is None]
 
 
@@ -300,7 +299,8 @@ def _leaf_names(root: Tensor) -> dict[int, str]:
 
 
 def _trace(root: Tensor, names: dict[int, str]) -> dict[int, np.ndarray]:
-
+    """Every node's value as an object array of sympy expressions, keyed by ``id(node)``: the
+    leaves named in ``names`` as symbols, the other leaves as numbers, each op by its sympy row."""
     value: dict[int, np.ndarray] = {}
     for t in toposort(root):
         if t.op is None:

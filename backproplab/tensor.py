@@ -145,8 +145,9 @@ class Tensor:
         return Tensor(self.data.copy(), name=self.name)
 
     def astype(self, dtype: Any) -> Tensor:
-        """A copy in another floating dtype (a new leaf)."""
-        return Tensor(self.data.astype(dtype), requires_grad=self.requires_grad, name=self.name)
+        """A copy in another floating dtype (a new leaf); an integer dtype is refused, as by
+        ``Tensor(data, dtype=...)``."""
+        return Tensor(self.data.copy(), self.requires_grad, self.name, dtype=dtype)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return np.array(self.data, dtype=dtype, copy=copy)  # np.array(t) is a snapshot

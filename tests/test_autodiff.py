@@ -142,8 +142,9 @@ def test_gradients_stay_when_backward_runs_on_a_subgraph():
 def test_second_backward_warns_and_accumulates():
     x = leaf(2.0, "x")
     (x * x).backward()
-    with pytest.warns(bl.GradientAccumulationWarning, match="'x' already hold gradients"):
+    with pytest.warns(bl.GradientAccumulationWarning, match="'x' already holds gradients") as w:
         (x * x).backward()
+    assert w[0].filename == __file__  # the warning points at the line that called backward()
     assert x.grad == 8.0  # 4 + 4: added, as the warning says
     with warnings.catch_warnings():
         warnings.simplefilter("error")

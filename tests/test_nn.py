@@ -15,6 +15,11 @@ def test_parameter_is_a_tensor_that_requires_grad_and_owns_a_copy():
     assert a.tolist() == [1.0, 2.0]
     assert nn.Parameter([1, 2]).dtype == np.float64
     assert nn.Parameter([1, 2], dtype=np.float32).dtype == np.float32
+    frozen = nn.Parameter(a, requires_grad=False)
+    frozen.data += 1  # a frozen parameter owns a copy too
+    assert a.tolist() == [1.0, 2.0]
+    with pytest.raises(TypeError, match="dtype int32 is not a floating-point dtype"):
+        nn.Parameter(a, dtype=np.int32)  # it gave float64 without a word, as Tensor.astype did
 
 
 class Tiny(nn.Module):
@@ -117,6 +122,27 @@ def test_linear_with_a_fitting_input_but_a_broken_weight_gives_the_rows_message(
         bl.ShapeError, match=r"^linear: inputs of shape \(4, 3\) do not fit a weight"
     ):
         layer(bl.Tensor(np.ones((4, 3))))
+
+
+def test_linear_refuses_a_float64_bias_on_a_float32_product_instead_of_rounding_it():
+    x, w = bl.Tensor(np.ones((4, 3), np.float32)), bl.Tensor(np.ones((2, 3), np.float32))
+    b = bl.Tensor(np.full(2, 0.1), requires_grad=True)  # X @ W.T + b unfused gives float64
+    with pytest.raises(bl.ShapeError, match=r"^linear: dtypes float32, float32, float64 do not"):
+        bl.apply(bl.ops.linear, x, w, b)  # it gave float32 (0.1 rounded) without a word
+    out = bl.apply(bl.ops.linear, bl.Tensor(np.ones((4, 3))), w, b)  # float64 X: nothing lost
+    assert out.dtype == np.float64 and out.data[0, 0] == 3.1
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: nn.Linear(3, 2, dtype=np.int32), lambda: nn.Conv2d(1, 2, 3, dtype=np.int32),
+     lambda: nn.BatchNorm1d(3, dtype=np.int32), lambda: nn.LayerNorm(3, dtype=np.int32),
+     lambda: nn.init_weight(3, 2, dtype=np.int64)],
+)  # fmt: skip
+def test_layers_refuse_an_integer_dtype(make):
+    # Linear(3, 2, dtype=np.int32) had all-zero float64 weights (He draws rounded to 0)
+    with pytest.raises(TypeError, match="dtype int(32|64) is not a floating-point dtype"):
+        make()
 
 
 @pytest.mark.parametrize(
@@ -275,6 +301,17 @@ def test_a_saved_state_dict_survives_training_and_brings_the_model_back():
     assert all(np.array_equal(p.data, b) for p, b in zip(model.parameters(), before))
     opt.step()  # training on after the restore leaves the saved copy alone too
     assert all(np.array_equal(saved[n], b) for (n, _), b in zip(model.named_parameters(), before))
+
+
+@pytest.mark.parametrize(
+    "depth, width, error, message",
+    [(-1, 4, ValueError, "depth must be >= 0, got -1"), (2, 0, ValueError, "width must be >= 1"),
+     (2.0, 4, TypeError, "depth must be a whole number, got 2.0"),  # was: 'float' object cannot...
+     ("2", 4, TypeError, "depth must be a whole number, got '2'")],  # was: '<' not supported...
+)  # fmt: skip
+def test_deep_network_names_a_depth_or_width_it_cannot_use(depth, width, error, message):
+    with pytest.raises(error, match=f"^deep_network: {message}"):
+        nn.deep_network(depth, width)
 
 
 def test_linear_without_bias():

@@ -104,6 +104,16 @@ def test_numpy_item_detach():
     np.testing.assert_array_equal(np.asarray(x), [[2.0]])
 
 
+def test_astype_copies_into_a_floating_dtype_and_refuses_an_integer_one():
+    x = bl.Tensor([1.5, 2.5], requires_grad=True, name="x")
+    y = x.astype(np.float32)
+    assert (y.dtype, y.requires_grad, y.name, y.is_leaf) == (np.float32, True, "x", True)
+    w = bl.Tensor([1.0, 2.0])
+    assert not np.shares_memory(w.astype(np.float64).data, w.data)  # a copy, even in w's dtype
+    with pytest.raises(TypeError, match="dtype int32 is not a floating-point dtype"):
+        x.astype(np.int32)  # it gave float64 without a word
+
+
 def test_repr_is_readable():
     x = bl.Tensor(-2.0, requires_grad=True, name="x")
     assert repr(x) == "Tensor(-2, name='x', requires_grad=True)"

@@ -47,7 +47,7 @@ class Conv2d(Module):
             init = float(np.sqrt(2.0 / (fan_in + fan_out)))
         w = init_weight(fan_in, out_channels, init, rng, dtype)  # (out, in * kh * kw)
         self.weight = Parameter(w.reshape(out_channels, in_channels, kh, kw))
-        self.bias = Parameter(np.zeros(out_channels, dtype=dtype)) if bias else None
+        self.bias = Parameter(np.zeros(out_channels), dtype=dtype) if bias else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """Images (N, in_channels, H, W) -> (N, out_channels, OH, OW)."""

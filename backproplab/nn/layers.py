@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import ops
-from .._numbers import is_real
+from .._numbers import count, is_real
 from ..tensor import Tensor, apply
 from .module import Module, Parameter
 
@@ -66,6 +66,11 @@ def init_weight(
     * a number: that standard deviation, e.g. ``0.01`` (too small for a deep net: try it).
     * ``"zeros"``: all zeros (every unit then computes the same thing: symmetry is never broken).
     """
+    if np.dtype(dtype).kind != "f":  # integers would round every weight, most of them to 0
+        raise TypeError(
+            f"init_weight: dtype {np.dtype(dtype)} is not a floating-point dtype; gradients "
+            f"need float32 or float64"
+        )
     if isinstance(init, numbers.Real) and not isinstance(init, bool):  # also numpy floats
         std = float(init)
     elif init in ("he", "kaiming"):
@@ -111,7 +116,7 @@ class Linear(Module):
             raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
         self.n_in, self.n_out = n_in, n_out
         self.weight = Parameter(init_weight(n_in, n_out, init, rng, dtype))
-        self.bias = Parameter(np.zeros(n_out, dtype=dtype)) if bias else None
+        self.bias = Parameter(np.zeros(n_out), dtype=dtype) if bias else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """X (batch, n_in) -> Z = X @ W.T + b (batch, n_out); more leading axes are batch axes."""
@@ -348,8 +353,8 @@ def deep_network(
     network has ``depth + 2`` Linear layers. The defaults fit the 8x8 digits (64 inputs, 10
     classes).
     """
-    if depth < 0 or width < 1:
-        raise ValueError(f"deep_network: need depth >= 0 and width >= 1, got {depth} and {width}")
+    depth = count("deep_network", "depth", depth, 0)
+    width = count("deep_network", "width", width, 1)
     rng = _generator(rng)  # one Generator for every layer: a seed each would repeat its draws
     layers: list[Module] = [
         Linear(n_in, width, init=init, rng=rng, dtype=dtype),

@@ -36,8 +36,8 @@ class Parameter(Tensor):
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        data = np.array(as_array(data), dtype=dtype)  # a copy this Parameter owns
-        super().__init__(data, requires_grad=requires_grad, name=name)  # False: frozen
+        data = np.array(as_array(data))  # a copy this Parameter owns (frozen ones too)
+        super().__init__(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"

@@ -36,8 +36,8 @@ class _BatchNorm(Module):
             )
         num_features = count(type(self).__name__, "num_features", num_features, 1)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.weight = Parameter(np.ones(num_features, dtype=dtype))
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.weight = Parameter(np.ones(num_features), dtype=dtype)
+        self.bias = Parameter(np.zeros(num_features), dtype=dtype)
         self.running_mean = np.zeros(num_features, dtype=dtype)
         self.running_var = np.ones(num_features, dtype=dtype)
 
@@ -88,8 +88,8 @@ class LayerNorm(Module):
     ) -> None:
         shape = normalized_shape_of("LayerNorm", normalized_shape)
         self.normalized_shape, self.eps = shape, eps
-        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine else None
+        self.weight = Parameter(np.ones(shape), dtype=dtype) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(shape), dtype=dtype) if elementwise_affine else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """x normalized example by example over its last axes; same shape."""
