@@ -156,7 +156,10 @@ def _transpose_error(x: np.ndarray, axes: tuple | None = None) -> str:
 def _index_error(x: np.ndarray, index: object) -> str:
     parts = index if isinstance(index, tuple) else (index,)
     if any(isinstance(i, np.ndarray) and i.dtype.kind == "f" for i in parts):  # bl.Tensor([0, 2])
-        return f"index {index!r} holds floats (a Tensor always does): index with an integer array"
+        return (
+            f"index {index!r} holds floats (a Tensor always does): index with a numpy array of "
+            f"integers, or of booleans for a mask (e.g. x[x.data > 0])"
+        )
     return f"index {index!r} does not fit a tensor of shape {x.shape}"
 
 

@@ -183,9 +183,18 @@ class Tensor:
         return getattr(ufunc, method)(*[_plain(a) for a in inputs], **kwargs)
 
     def __float__(self) -> float:
+        if self.data.size != 1:
+            raise TypeError(
+                f"float(): only a one-element tensor is a number, not shape {self.shape}"
+            )
         return float(self.item())
 
     def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous (one per "
+                f"element): test one element, or reduce the tensor first (.max(), .sum())"
+            )
         return bool(self.item())
 
     def __len__(self) -> int:

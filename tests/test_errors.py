@@ -235,6 +235,22 @@ def test_item_of_a_vector():
     )
 
 
+def test_bool_and_float_of_a_vector_name_themselves_not_item():
+    # `if loss_vector:` or float(per_example_losses) used to blame item(), which the learner
+    # never called
+    raises_one_line(
+        ValueError,
+        r"^the truth value of a tensor of shape \(3,\) is ambiguous \(one per element\)",
+        lambda: bool(t(3)),
+    )
+    raises_one_line(
+        TypeError,
+        r"^float\(\): only a one-element tensor is a number, not shape \(2, 2\)$",
+        lambda: float(t(2, 2)),
+    )
+    assert bool(bl.Tensor([0.5])) and float(bl.Tensor([[2.0]])) == 2.0
+
+
 # --------------------------------------------- found by a sweep of the public API (bad inputs)
 def test_an_optimizer_given_one_tensor_refuses_it():
     # list(p) iterates over p's rows: the optimizer updated the rows, never p, without a word
@@ -547,3 +563,15 @@ def test_mlp_takes_any_sequence_of_widths(sizes):
     model = bl.nn.MLP(sizes, rng=0)
     assert model.sizes == [4, 3, 2] and all(type(n) is int for n in model.sizes)
     assert model(np.ones((5, 4))).shape == (5, 2)
+
+
+def test_indexing_with_a_tensor_says_to_use_a_numpy_array_of_integers_or_booleans():
+    x = bl.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for index in (bl.Tensor([0, 2]), bl.Tensor([True, False, True])):  # both hold floats
+        raises_one_line(
+            bl.ShapeError,
+            r"^getitem: index .* holds floats \(a Tensor always does\): index with a numpy array "
+            r"of integers, or of booleans for a mask",
+            lambda index=index: x[index],
+        )
+    assert x[np.array([True, False, True])].data.tolist() == [1.0, 3.0]
