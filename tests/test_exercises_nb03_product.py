@@ -10,7 +10,7 @@ import pytest
 from exercise_helpers import grade_one_exercise, hint_asserter, stub
 
 import backproplab as bl
-from backproplab.exercises import nb03
+from backproplab.exercises import _product, nb03
 
 check = nb03.check_product_backward
 assert_hint = hint_asserter(["np.prod", "prod(", "upstream *", "cumprod", "p / x"])
@@ -62,7 +62,7 @@ def test_a_tuple_and_python_floats_are_accepted():
 
 
 def test_the_checks_reference_agrees_with_gradients_worked_out_by_hand():
-    reference = nb03._product_gradients
+    reference = _product._product_gradients
     one = np.array(1.0)
     # x = (2, 0, 5): the zero's gradient is 2 * 5 = 10, the other two get 0 (their others hold 0)
     xs = [np.array(2.0), np.array(0.0), np.array(5.0)]
@@ -82,7 +82,7 @@ def test_the_checks_reference_agrees_with_gradients_worked_out_by_hand():
 
 def test_the_reference_treats_one_array_at_two_positions_as_two_inputs():
     x, y = np.array(3.0), np.array(5.0)  # out = x * x * y: position 1 gets x * y, as position 2
-    assert np.allclose(nb03._product_gradients(np.array(1.0), [x, x, y]), [15.0, 15.0, 9.0])
+    assert np.allclose(_product._product_gradients(np.array(1.0), [x, x, y]), [15.0, 15.0, 9.0])
 
 
 # ------------------------------------------------------------------------ wrong answers
