@@ -385,8 +385,9 @@ class Tensor:
     # --------------------------------------------------------------------------------- display
     def __repr__(self) -> str:
         body = np.array2string(self.data, prefix="Tensor(", separator=", ", precision=4)
-        if self.ndim == 0:
+        if self.ndim == 0:  # 6 significant digits; "2." as numpy prints it: a float, not an int
             body = f"{self.data.item():.6g}"
+            body += "." if body.lstrip("-").isdigit() else ""
         extras = []
         if self.name:
             extras.append(f"name={self.name!r}")

@@ -116,8 +116,16 @@ def test_astype_copies_into_a_floating_dtype_and_refuses_an_integer_one():
 
 def test_repr_is_readable():
     x = bl.Tensor(-2.0, requires_grad=True, name="x")
-    assert repr(x) == "Tensor(-2, name='x', requires_grad=True)"
-    assert repr(x * 3) == "Tensor(-6, op='mul')"
+    assert repr(x) == "Tensor(-2., name='x', requires_grad=True)"  # a float, as numpy prints it
+    assert repr(x * 3) == "Tensor(-6., op='mul')"
+    assert [repr(bl.Tensor(v)) for v in (0.0, -0.0, 1 / 3, 1e20, -np.inf, np.nan)] == [
+        "Tensor(0.)",
+        "Tensor(-0.)",
+        "Tensor(0.333333)",
+        "Tensor(1e+20)",
+        "Tensor(-inf)",
+        "Tensor(nan)",
+    ]
     assert repr(bl.Tensor([1.5, 2.0], dtype=np.float32)) == "Tensor([1.5, 2. ], dtype=float32)"
 
 
