@@ -24,6 +24,11 @@ def _asarray(data: ArrayLike) -> np.ndarray:
 def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:
     """``array`` in ``dtype`` (float64 for integers and booleans), or a TypeError for data that
     are not real numbers (None, strings, complex numbers, Python objects)."""
+    if array.dtype.kind == "O" and all(type(v) is int for v in array.flat):
+        try:  # integers beyond 64 bits, e.g. 10**30
+            array = np.array(array, dtype=np.float64)
+        except OverflowError:
+            raise ValueError("Tensor: an integer is too large for a float (over 1.8e308)") from None
     if array.dtype.kind not in "fiub":
         raise TypeError(
             f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "

@@ -575,3 +575,20 @@ def test_indexing_with_a_tensor_says_to_use_a_numpy_array_of_integers_or_boolean
             lambda index=index: x[index],
         )
     assert x[np.array([True, False, True])].data.tolist() == [1.0, 3.0]
+
+
+def test_integers_beyond_64_bits_are_numbers_too():
+    # numpy holds 10**30 as a Python object: the tensor was refused as "not real numbers"
+    assert bl.Tensor(10**30).item() == 1e30
+    x = bl.Tensor([1.0, 2.0], requires_grad=True)
+    (x * 10**30).sum().backward()
+    assert x.grad.tolist() == [1e30, 1e30]
+    raises_one_line(
+        ValueError, r"^Tensor: an integer is too large for a float", lambda: bl.Tensor(10**400)
+    )
+    for mixed in ([1, None], [10**30, None]):  # never None as nan
+        raises_one_line(
+            TypeError,
+            r"^Tensor: cannot make a tensor from list data",
+            lambda mixed=mixed: bl.Tensor(mixed),
+        )
