@@ -24,8 +24,9 @@ def _asarray(data: ArrayLike) -> np.ndarray:
 def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:
     """``array`` in ``dtype`` (float64 for integers and booleans), or a TypeError for data that
     are not real numbers (None, strings, complex numbers, Python objects)."""
-    if array.dtype.kind == "O" and all(type(v) is int for v in array.flat):
-        try:  # integers beyond 64 bits, e.g. 10**30
+    numbers = not isinstance(data, np.ndarray)  # an object array stays refused, as in PyTorch
+    if numbers and array.dtype.kind == "O" and all(type(v) is int for v in array.flat):
+        try:  # Python integers beyond 64 bits, e.g. 10**30
             array = np.array(array, dtype=np.float64)
         except OverflowError:
             raise ValueError("Tensor: an integer is too large for a float (over 1.8e308)") from None

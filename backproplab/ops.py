@@ -86,8 +86,11 @@ class Op:
         message = self.explain(*arrays, **settings) if self.explain is not None else ""
         if message:
             return f"{self.name}: {message}"
+        first_line = str(error).splitlines()[0]
+        if isinstance(error, TypeError):  # the arguments, not the shapes: an unknown setting...
+            return f"{self.name}: its forward refused the arguments ({first_line})"
         shapes = " and ".join(str(a.shape) for a in arrays)
-        return f"{self.name}: cannot apply to shapes {shapes} ({str(error).splitlines()[0]})"
+        return f"{self.name}: cannot apply to shapes {shapes} ({first_line})"
 
     def __call__(self, *args: object, **kwargs: object) -> None:
         raise TypeError(

@@ -592,3 +592,18 @@ def test_integers_beyond_64_bits_are_numbers_too():
             r"^Tensor: cannot make a tensor from list data",
             lambda mixed=mixed: bl.Tensor(mixed),
         )
+
+
+def test_a_custom_rows_wrong_arguments_are_not_called_a_shape_problem():
+    cube = bl.Op("cube", lambda x: x**3, lambda g, out, x: (g * 3 * x**2,))
+    x = t(2, 3)
+    raises_one_line(
+        bl.ShapeError,
+        r"^cube: its forward refused the arguments \(.*unexpected keyword argument 'p'\)$",
+        lambda: bl.apply(cube, x, p=2),
+    )
+    raises_one_line(
+        bl.ShapeError,
+        r"^bad: cannot apply to shapes \(2, 3\) \(.*\)$",  # a forward's own ValueError
+        lambda: bl.apply(bl.Op("bad", lambda x: x.reshape(5), lambda g, out, x: (g,)), x),
+    )
