@@ -185,7 +185,7 @@ def test_mlp_backward_correct():
     "wrong, words",
     [
         (make_mlp_backward(scale_out=False), "N times too large"),
-        (make_mlp_backward(mean_loss=False), "the loss is the sum"),
+        (make_mlp_backward(mean_loss=False), "your loss adds up the examples' losses"),
         (make_mlp_backward(relu=False), "D2 is not yet right"),
         (make_mlp_backward(mask_on="minus Z"), "D2 is not yet right"),
         (make_mlp_backward(db="mean"), "b3 is off by a factor of the batch size"),
