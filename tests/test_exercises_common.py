@@ -423,3 +423,183 @@ def test_an_attribute_is_not_read_as_the_notebooks_global_of_that_name():
     exec("def by_global(x):\n    return data.data * x\n", namespace)  # noqa: S102
     assert not uses_package(namespace["answer"])
     assert uses_package(namespace["by_global"])
+
+
+# ------------------------------------------------------------------ a shape error, in words
+NUMPY_WORDS = ("operand", "gufunc", "(n?,k)", "aligned", "broadcast together with", "remapped")
+
+
+def hidden_delta_transposed(delta_next, W_next, Z):
+    return (delta_next @ W_next.T) * (Z > 0)  # the transpose of the forward pass, kept
+
+
+def test_a_matrix_product_that_does_not_fit_is_said_in_words_with_the_shapes_given():
+    """numpy's "matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc
+    signature ..." becomes the two sizes that differ and the shapes of the arguments, by name."""
+    given = np.ones((4, 3)), np.ones((3, 6)), np.ones((4, 6))
+    feedback = attempt("hidden_delta", hidden_delta_transposed, *given)
+    assert feedback.message == (
+        "your code raised ValueError: a matrix product whose inner sizes differ: the left factor "
+        "has 3 columns, the right factor 6 rows. Your function was given delta_next of shape "
+        "(4, 3), W_next of shape (3, 6) and Z of shape (4, 6): check which side each factor goes "
+        "on and whether it needs a transpose."
+    )
+
+
+def dot_wrong_side(d, W):
+    return np.dot(W, d)
+
+
+def number_factor(d, W):
+    return d @ np.float64(2.0)
+
+
+def three_shapes(d, W):
+    return np.where(d > 0, W, 0.0)
+
+
+def stretched(d, W):
+    return np.broadcast_to(d, W.shape)
+
+
+def in_place(d, W):
+    out = d.sum(axis=1, keepdims=True)
+    out += d
+    return out
+
+
+def assigned(d, W):
+    out = np.zeros_like(d)
+    out[:] = W
+    return out
+
+
+def tensor_product(d, W):
+    return Tensor(W) @ Tensor(d)
+
+
+def tensor_sum(d, W):
+    return Tensor(d) + Tensor(W)
+
+
+@pytest.mark.parametrize(
+    "fn, words",
+    [
+        (
+            dot_wrong_side,
+            "a matrix product of shapes (3, 6) and (4, 3) whose inner sizes differ: "
+            "the left factor has 6 columns, the right factor 4 rows",
+        ),
+        (number_factor, "a matrix product whose right factor is a single number"),
+        (
+            lambda d, W: d * W,
+            "an elementwise operation on arrays of shapes (4, 3) and (3, 6), "
+            "which do not fit together (lined up from the right",
+        ),
+        (three_shapes, "arrays of shapes (4, 3), (3, 6) and ()"),
+        (stretched, "an operation on arrays of shapes (4, 3) and (3, 6), which do not fit"),
+        (
+            in_place,
+            "an in-place operation whose result, of shape (4, 3), does not fit into the "
+            "array of shape (4, 1)",
+        ),
+        (assigned, "an assignment of an array of shape (3, 6) into a place of shape (4, 3)"),
+        # the package's own ShapeError is readable already: it stays, with the shapes given
+        (tensor_product, "ShapeError: matmul: cannot multiply (3, 6) by (4, 3)"),
+        (tensor_sum, "ShapeError: add: shapes (4, 3) and (3, 6) cannot be broadcast together"),
+    ],
+    ids=[
+        "dot",
+        "number",
+        "broadcast",
+        "three",
+        "remapped",
+        "in place",
+        "assigned",
+        "Tensor @",
+        "Tensor +",
+    ],
+)
+def test_every_kind_of_shape_error_is_said_in_words(fn, words):
+    feedback = attempt("ex", fn, np.ones((4, 3)), np.ones((3, 6)))
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert (
+        "Your function was given d of shape (4, 3) and W of shape (3, 6): check" in feedback.message
+    )
+    assert not any(w in feedback.message for w in NUMPY_WORDS), feedback
+
+
+def test_the_arguments_are_named_as_the_function_receives_them():
+    """A list of arrays by its shapes, a Tensor by its shape, a keyword by its name, a *args by
+    position; numbers, strings and other objects are left out."""
+
+    def through(x, weights, *rest, scale=1.0, label="z"):
+        return x @ weights[0]
+
+    feedback = attempt("ex", through, np.ones((3, 5)), [np.ones((7, 5)), np.ones((4, 7))],
+                       Tensor(np.ones((2, 2))), 0.5, np.float64(1.0), scale=np.ones(3), label="z")  # fmt: skip
+    assert (
+        "Your function was given x of shape (3, 5), weights of shapes [(7, 5), (4, 7)], rest[0] "
+        "of shape (2, 2) and scale of shape (3,): check" in feedback.message
+    ), feedback
+
+
+def test_without_arrays_given_the_advice_stands_alone():
+    feedback = attempt("ex", lambda: np.ones((2, 3)) @ np.ones((2, 3)))
+    assert feedback.message.endswith("rows. Check which side each factor goes on and whether it "
+                                     "needs a transpose."), feedback  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        (lambda d, W: 1 / 0, "your code raised ZeroDivisionError: division by zero"),
+        (
+            lambda d, W: d.reshape(5, 5),
+            "your code raised ValueError: cannot reshape array of size 12 into shape (5,5)",
+        ),  # fmt: skip
+        (lambda d, W: d.sum(axis=2), "your code raised AxisError: axis 2 is out of bounds"),
+    ],
+)
+def test_other_errors_keep_their_one_line(fn, message):
+    feedback = attempt("ex", fn, np.ones((4, 3)), np.ones((3, 6)))
+    assert feedback.message.startswith(message) and "given" not in feedback.message, feedback
+
+
+def test_the_grader_gets_the_same_words():
+    """In the grader the student's exception comes back from their kernel as its type's name and
+    its message (a fresh class, not numpy's ValueError), and the parameter names come from the
+    kernel too (``parameter_names`` of the proxy): the hint is the same as in the notebook."""
+    from backproplab.classroom._session import _exception
+    from backproplab.exercises import RemoteFunction
+
+    given = np.ones((4, 3)), np.ones((3, 6)), np.ones((4, 6))
+    local = attempt("hidden_delta", hidden_delta_transposed, *given)
+
+    class Remote(RemoteFunction):
+        def __call__(self, *args):
+            try:
+                hidden_delta_transposed(*args)
+            except ValueError as error:  # as _session rebuilds it from the kernel's reply
+                raise _exception(type(error).__name__, str(error)) from None
+
+        def parameter_names(self, count):
+            return ["delta_next", "W_next", "Z"][:count]
+
+    remote = attempt("hidden_delta", Remote(), *given)
+    assert not isinstance(_exception("ValueError", ""), ValueError)
+    assert remote.message == local.message and "W_next of shape (3, 6)" in remote.message
+
+
+def test_the_kernel_reads_the_parameter_names_off_the_students_function():
+    """What the grader's proxy asks the kernel for: the names, by the notebook's rule."""
+    from backproplab.classroom._kernel_side import _parameters
+
+    def input_gradient(x, weights, *rest):
+        return x
+
+    namespace = {"input_gradient": input_gradient, "not_a_function": 3}
+    reply = _parameters(namespace, "input_gradient", 4)
+    assert reply == {"status": "ok", "names": ["x", "weights", "rest[0]", "rest[1]"]}
+    assert _parameters(namespace, "not_a_function", 1) == {"status": "missing"}
+    assert _parameters(namespace, "nowhere", 1) == {"status": "missing"}

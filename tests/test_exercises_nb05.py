@@ -3,7 +3,7 @@ the mistake without giving the code, stubs are "not done"."""
 
 import numpy as np
 import pytest
-from exercise_helpers import hint_asserter, stub
+from exercise_helpers import grade_one_exercise, hint_asserter, stub
 
 from backproplab.exercises import nb05
 
@@ -17,7 +17,12 @@ CHECKS = [
 CODE = ["W.T", "G.T", "X.T", "@", "sum(axis", "a.T", "np."]
 
 
-assert_hint = hint_asserter(CODE)
+assert_hint = hint_asserter(CODE + ["operand", "gufunc", "broadcast together"])  # numpy's words
+PRODUCT = "a matrix product whose inner sizes differ"
+ELEMENTWISE = "an elementwise operation on arrays of shapes (4,) and (4, 3), which do not fit"
+GIVEN_GW = "given G of shape (5, 2) and W of shape (2, 3)"
+GIVEN_DA = "given delta of shape (10, 1) and a of shape (128, 1)"
+GIVEN_UAVG = "given U of shape (4, 3), A of shape (3, 2), V of shape (4, 2) and g of shape (4,)"
 
 
 @pytest.mark.parametrize("check", CHECKS)
@@ -56,7 +61,8 @@ def mutating_dX(G, W):
 @pytest.mark.parametrize(
     "wrong, words",
     [
-        (lambda G, W: G @ W.T, ["does not fit", "(5, 3)"]),  # the (in, out) habit
+        (lambda G, W: G @ W.T, [PRODUCT, "Your result must have shape (5, 3)"]),  # (in, out) habit
+        (lambda G, W: W @ G, ["the left factor has 3 columns, the right factor 5 rows", GIVEN_GW]),
         (lambda G, W: W.T @ G.T, ["transposed"]),
         (lambda G, W: -(G @ W), ["sign"]),
         (lambda G, W: G @ W / len(G), ["batch size"]),
@@ -71,6 +77,17 @@ def test_dL_dX_wrong(wrong, words):
     assert_hint(nb05.check_dL_dX(wrong), *words)
 
 
+def test_the_grader_gives_the_same_shape_hint(tmp_path):
+    """In the grader the student's ValueError comes back from their kernel as a name and a
+    message (not numpy's class): the product that does not fit is named there as here."""
+    check = grade_one_exercise(
+        tmp_path, "05_matmul_gradients.ipynb", "nb05", "nb05-dL_dX", "    return G @ W.T\n"
+    )
+    assert check.status == "hint" and check.score == 0.0
+    assert check.message == str(nb05.check_dL_dX(lambda G, W: G @ W.T)), check
+    assert GIVEN_GW in check.message and "(5, 3)" in check.message, check
+
+
 # ---------------------------------------------------------------------------------- dL_dW
 def test_dL_dW_right():
     assert nb05.check_dL_dW(lambda X, G: G.T @ X).passed
@@ -80,7 +97,7 @@ def test_dL_dW_right():
     "wrong, words",
     [
         (lambda X, G: X.T @ G, ["transposed", "(outputs, inputs)"]),  # the (in, out) habit
-        (lambda X, G: G @ X, ["does not fit"]),
+        (lambda X, G: G @ X, [PRODUCT, "X of shape (5, 3) and G of shape (5, 2)", "(2, 3)"]),
         (lambda X, G: G.T @ X / len(X), ["batch size"]),
         (lambda X, G: np.outer(G[0], X[0]), ["wrong numbers"]),  # one example, no sum
         (lambda X, G: -(G.T @ X), ["sign"]),
@@ -125,7 +142,9 @@ def test_dL_dW_column_right():
     "wrong, words",
     [
         (lambda delta, a: a @ delta.T, ["(128, 10)", "(n_out, n_in)"]),
-        (lambda delta, a: delta.T @ a, ["does not fit"]),
+        (lambda delta, a: delta.T @ a, ["10 columns, the right factor 128 rows", GIVEN_DA]),
+        (lambda delta, a: delta @ a, ["1 column, the right factor 128 rows", GIVEN_DA]),
+        (lambda delta, a: np.dot(delta, a), ["of shapes (10, 1) and (128, 1)", GIVEN_DA]),
         (lambda delta, a: (delta * a.T).sum(), ["whole matrix"]),
         (lambda delta, a: np.ones((10, 128)), ["wrong numbers"]),
         (lambda delta, a: -(delta @ a.T), ["wrong numbers"]),
@@ -166,7 +185,9 @@ def test_bilinear_right():
         (lambda *a: bilinear(*a, weight=False), ["g_n were 1"]),
         (lambda *a: bilinear(*a, transpose=True), ["dA has shape (2, 3)"]),
         (lambda *a: bilinear(*a, mean=True), ["factor of N"]),
-        (lambda U, A, V, g: (g[:, None] * (V @ A), None, None), ["does not fit"]),
+        (lambda U, A, V, g: (g[:, None] * (V @ A), None, None), [PRODUCT, GIVEN_UAVG]),
+        # the weights g_n as a 1-d array: it lines up with the columns, not with the rows
+        (lambda U, A, V, g: (g * (V @ A.T), None, None), [ELEMENTWISE, GIVEN_UAVG]),
         (lambda *a: bilinear(*a)[:2], ["tuple of three"]),
         # the weights g_n pooled into one number, or applied to both sides of dA
         (lambda U, A, V, g: (bilinear(U, A, V, g)[0], g.sum() * (U.T @ V), None), ["dA"]),

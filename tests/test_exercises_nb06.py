@@ -134,6 +134,37 @@ def test_tiny_net_backward_wrong(wrong, words):
     assert_hint(nb06.check_tiny_net_backward(wrong), *words)
 
 
+def tiny_net_through_W2_transposed(X, Y, W1, b1, W2, b2):
+    Z1 = X @ W1.T + b1
+    H = np.maximum(Z1, 0)
+    G = 2 * (H @ W2.T + b2 - Y) / len(X)
+    G1 = (G @ W2.T) * (Z1 > 0)  # the forward pass's transpose, kept on the way back
+    return G1.T @ X, G1.sum(axis=0), G.T @ H, G.sum(axis=0)
+
+
+def tiny_net_forward_untransposed(X, Y, W1, b1, W2, b2):
+    Z1 = X @ W1 + b1  # W1 used as (n_in, n_out)
+    return Z1, Z1, Z1, Z1
+
+
+GIVEN = ("Your function was given X of shape (4, 2), Y of shape (4, 3), W1 of shape (5, 2), "
+         "b1 of shape (5,), W2 of shape (3, 5) and b2 of shape (3,): check which side each "
+         "factor goes on and whether it needs a transpose.")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (tiny_net_through_W2_transposed, "the left factor has 3 columns, the right factor 5 rows"),
+        (tiny_net_forward_untransposed, "the left factor has 2 columns, the right factor 5 rows"),
+    ],
+)
+def test_tiny_net_backward_shape_mistakes_get_the_shapes_by_name(wrong, words):
+    feedback = nb06.check_tiny_net_backward(wrong)
+    assert_hint(feedback, "a matrix product whose inner sizes differ: " + words, GIVEN)
+    assert "operand" not in feedback.message and "gufunc" not in feedback.message
+
+
 @pytest.mark.parametrize("check", CHECKS)
 @pytest.mark.parametrize("answer", [None, "abc", ("a", "b", "c", "d")])
 def test_checks_never_raise_on_odd_answers(check, answer):

@@ -3,6 +3,7 @@ are "not done", and no hint gives the answer away."""
 
 import numpy as np
 import pytest
+from exercise_helpers import grade_one_exercise, hint_asserter
 
 import backproplab as bl
 from backproplab.exercises import nb09
@@ -184,7 +185,7 @@ def test_mlp_backward_correct():
     "wrong, words",
     [
         (make_mlp_backward(scale_out=False), "N times too large"),
-        (make_mlp_backward(mean_loss=False), "the loss is the sum"),
+        (make_mlp_backward(mean_loss=False), "your loss adds up the examples' losses"),
         (make_mlp_backward(relu=False), "D2 is not yet right"),
         (make_mlp_backward(mask_on="minus Z"), "D2 is not yet right"),
         (make_mlp_backward(db="mean"), "b3 is off by a factor of the batch size"),
@@ -238,6 +239,97 @@ def test_mlp_backward_names_missing_keys():
 
 def test_mlp_backward_not_done():
     assert nb09.check_mlp_backward(stub).status == "not done"
+
+
+# ------------------------------------------------------- a shape mistake gets a hint in words
+# numpy's words for it ("Input operand 1 has a mismatch in its core dimension 0, with gufunc
+# signature (n?,k),(k,m?)->(n?,m?)"), and the code of the fix, never appear in the hint
+assert_shape_hint = hint_asserter(
+    ["operand", "gufunc", "(n?,k)", "aligned", "broadcast together", "@", ".T", "np.", "> 0"]
+)
+PRODUCT = "your code raised ValueError: a matrix product whose inner sizes differ: "
+ADVICE = "check which side each factor goes on and whether it needs a transpose."
+
+
+def hidden_delta_transposed(delta_next, W_next, Z):
+    return (delta_next @ W_next.T) * (Z > 0)  # the transpose of the forward pass, kept
+
+
+def hidden_delta_columns(delta_next, W_next, Z):
+    return (W_next.T @ delta_next) * (Z > 0)  # the column-vector formula on batch-first arrays
+
+
+def sigmoid_hidden_delta_transposed(delta_out, W2, H):
+    return (delta_out @ W2.T) * H * (1 - H)
+
+
+def sigmoid_hidden_delta_columns(delta_out, W2, H):
+    return np.dot(W2, delta_out) * H * (1 - H)
+
+
+def linear_backward_transposed(delta, A_prev, W):
+    return delta.T @ A_prev, delta.sum(axis=0), delta @ W.T
+
+
+def linear_backward_swapped(delta, A_prev, W):
+    return delta @ A_prev.T, delta.sum(axis=0), delta @ W  # the factors of dW swapped
+
+
+def linear_backward_column_bias(delta, A_prev, W):
+    return delta.T @ A_prev, delta.sum(axis=0), delta @ W + delta.sum(axis=1)
+
+
+def mlp_backward_forward_untransposed(Ws, bs, X, labels):
+    Z1 = X @ Ws[0] + bs[0]  # the weights used as (n_in, n_out)
+    return Z1, {}
+
+
+HIDDEN = "given delta_next of shape (4, 3), W_next of shape (3, 6) and Z of shape (4, 6): "
+SIGMOID = "given delta_out of shape (4, 3), W2 of shape (3, 5) and H of shape (4, 5): "
+LINEAR = "given delta of shape (5, 3), A_prev of shape (5, 4) and W of shape (3, 4): "
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [
+        (nb09.check_hidden_delta, hidden_delta_transposed,
+         [PRODUCT + "the left factor has 3 columns, the right factor 6 rows.", HIDDEN + ADVICE]),
+        (nb09.check_hidden_delta, hidden_delta_columns,
+         [PRODUCT + "the left factor has 3 columns, the right factor 4 rows.", HIDDEN + ADVICE]),
+        (nb09.check_sigmoid_hidden_delta, sigmoid_hidden_delta_transposed,
+         [PRODUCT + "the left factor has 3 columns, the right factor 5 rows.", SIGMOID + ADVICE]),
+        (nb09.check_sigmoid_hidden_delta, sigmoid_hidden_delta_columns,
+         ["a matrix product of shapes (3, 5) and (4, 3) whose inner sizes differ: the left "
+          "factor has 5 columns, the right factor 4 rows.", SIGMOID + ADVICE]),
+        (nb09.check_linear_backward, linear_backward_transposed,
+         [PRODUCT + "the left factor has 3 columns, the right factor 4 rows.", LINEAR + ADVICE]),
+        (nb09.check_linear_backward, linear_backward_swapped,
+         [PRODUCT + "the left factor has 3 columns, the right factor 4 rows.", LINEAR + ADVICE]),
+        (nb09.check_linear_backward, linear_backward_column_bias,
+         ["an elementwise operation on arrays of shapes (5, 4) and (5,), which do not fit",
+          LINEAR + "check the shape of each array you combine"]),
+        (nb09.check_mlp_backward, mlp_backward_forward_untransposed,
+         [PRODUCT + "the left factor has 5 columns, the right factor 7 rows.",
+          "given Ws of shapes [(7, 5), (4, 7), (3, 4)], bs of shapes [(7,), (4,), (3,)], X of "
+          "shape (6, 5) and labels of shape (6,): " + ADVICE]),
+    ],
+    ids=["hidden", "hidden columns", "sigmoid", "sigmoid columns", "linear", "linear swapped",
+         "linear bias", "mlp"],
+)  # fmt: skip
+def test_a_shape_mistake_gets_the_shapes_by_name_not_numpys_words(check, wrong, words):
+    assert_shape_hint(check(wrong), *words)
+
+
+def test_the_grader_gives_the_same_shape_hint(tmp_path):
+    """In the grader the function runs in the student's kernel: the exception comes back as a
+    name and a message, the parameter names are read there, and the hint is the notebook's."""
+    body = "    return (delta_next @ W_next.T) * (Z > 0)\n"
+    check = grade_one_exercise(
+        tmp_path, "09_mlp_from_scratch.ipynb", "nb09", "nb09-hidden_delta", body
+    )
+    assert check.status == "hint" and check.score == 0.0
+    local = nb09.check_hidden_delta(hidden_delta_transposed)
+    assert check.message == str(local) and HIDDEN + ADVICE in check.message, check
 
 
 # ------------------------------------------------------------------------------------ replay

@@ -105,6 +105,48 @@ def test_input_gradient_hints(wrong, words):
     assert "@ W" not in feedback.message and "z > 0" not in feedback.message
 
 
+def forward_untransposed(x, weights, g):
+    a = x
+    for W in weights:
+        a = np.maximum(a @ W, 0)  # the weights used as (n_in, n_out)
+    return a
+
+
+def column_vectors(x, weights, g):
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for W, z in zip(reversed(weights), reversed(zs)):
+        g = np.dot(W.T, g * (z > 0))  # W^T delta, the column-vector formula, on batch-first g
+    return g
+
+
+GIVEN = "given x of shape (3, 5), weights of shapes [(7, 5), (4, 7), (6, 4)] and g of shape (3, 6)"
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (transposed, "a matrix product whose inner sizes differ: the left factor has 6 columns, "
+                     "the right factor 4 rows."),
+        (forward_untransposed, "a matrix product whose inner sizes differ: the left factor has 5 "
+                               "columns, the right factor 7 rows."),
+        (column_vectors, "a matrix product of shapes (4, 6) and (3, 6) whose inner sizes differ: "
+                         "the left factor has 6 columns, the right factor 3 rows."),
+    ],
+    ids=["transposed", "forward", "columns"],
+)  # fmt: skip
+def test_input_gradient_shape_mistakes_get_the_shapes_by_name(wrong, words):
+    """numpy's "Input operand 1 has a mismatch in its core dimension 0, with gufunc signature
+    ..." becomes the sizes that differ and the shapes the function was given, by name."""
+    feedback = nb10.check_input_gradient(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert f"{GIVEN}: check which side each factor goes on" in feedback.message, feedback
+    for code in ("@", ".T", "np.", "operand", "gufunc", "aligned"):
+        assert code not in feedback.message, feedback
+
+
 def pass_back(x, weights, g, through_relu):
     """Back through every layer, nearest the output first, with ``through_relu(g, z, x)`` for the
     activation's part; returns what reaches x."""

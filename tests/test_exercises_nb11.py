@@ -13,6 +13,36 @@ def stub(*args):
 
 
 # ------------------------------------------------------------------------------ residual_vjp
+def vjp_g_as_a_column(g, J_F):
+    return g[:, None] @ J_F + g  # g as a column vector on the left of J_F
+
+
+def block_bias_as_a_column(x, W, b):
+    return x + (x @ W.T + b.reshape(-1, 1)).relu()  # b as a column vector, x batch-first
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [
+        (nb11.check_residual_vjp, vjp_g_as_a_column,
+         ["ValueError: a matrix product whose inner sizes differ: the left factor has 1 column, "
+          "the right factor 4 rows. Your function was given g of shape (4,) and J_F of shape "
+          "(4, 4): check which side each factor goes on"]),
+        # the package's own ShapeError is readable: it stays, and the shapes given are added
+        (nb11.check_residual_block, block_bias_as_a_column,
+         ["ShapeError: add: shapes (5, 3) and (3, 1) cannot be broadcast together. Your function "
+          "was given x of shape (5, 3), W of shape (3, 3) and b of shape (3,): check the shape "
+          "of each array you combine"]),
+    ],
+    ids=["vjp", "block"],
+)  # fmt: skip
+def test_shape_mistakes_get_the_shapes_by_name(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and all(w in feedback.message for w in words), feedback
+    for code in ("@", ".T", "[:, None]", "reshape", "operand", "gufunc"):
+        assert code not in feedback.message, feedback
+
+
 def test_residual_vjp_correct():
     feedback = nb11.check_residual_vjp(lambda g, J: g @ J + g)
     assert feedback.passed, feedback

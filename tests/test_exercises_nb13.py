@@ -215,6 +215,42 @@ def test_layer_norm_backward_hints(wrong, words):
         assert code not in feedback.message
 
 
+def bn_stats_over_features(g, x, gamma, eps):
+    mu = x.mean(axis=1)  # each example's mean (layer norm's), (N,): lined up with the features
+    return (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=1) + eps), g.sum(axis=0), g.sum(axis=0)
+
+
+def ln_stats_without_keepdims(g, x, gamma, eps):
+    mu = x.mean(axis=1)  # (N,): lined up with the features, not with the examples
+    return (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=1) + eps), g.sum(axis=0), g.sum(axis=0)
+
+
+@pytest.mark.parametrize(
+    "check, wrong, shapes",
+    [
+        (nb13.check_batch_norm_backward, bn_stats_over_features, ((6, 4), (6,))),
+        (nb13.check_layer_norm_backward, ln_stats_without_keepdims, ((5, 4), (5,))),
+    ],
+    ids=["batch norm", "layer norm"],
+)
+def test_statistics_that_do_not_line_up_get_the_shapes_by_name(check, wrong, shapes):
+    """A per-example statistic without keepdims, combined with x: numpy's "operands could not be
+    broadcast together with shapes (6,4) (6,)" is said in words, with the arrays given."""
+    feedback = check(wrong)
+    (n, d), _ = shapes
+    assert feedback.status == "hint", feedback
+    assert (
+        f"an elementwise operation on arrays of shapes {shapes[0]} and {shapes[1]}, which do not "
+        "fit together" in feedback.message
+    ), feedback
+    assert (
+        f"Your function was given g of shape {(n, d)}, x of shape {(n, d)} and gamma of shape "
+        f"{(d,)}: check the shape of each array you combine" in feedback.message
+    ), feedback
+    for code in ("keepdims", "axis=", "[:, None]", "np.", "operands", "broadcast together"):
+        assert code not in feedback.message, feedback
+
+
 def test_layer_norm_backward_not_done():
     assert nb13.check_layer_norm_backward(stub).status == "not done"
 

@@ -357,3 +357,52 @@ def max_pool_by_engine(g, x, k):
 def test_answers_the_package_computes_are_refused(check, answer, words):
     feedback = check(answer)
     assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+# ------------------------------------------------------- a shape mistake gets a hint in words
+def weight_grad_G_untransposed(x, g, kernel_size, padding=0):
+    cols = im2col(x, kernel_size, 1, padding)  # (N*OH*OW, C*k*k)
+    G = g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])  # (N*OH*OW, O)
+    return (G @ cols).reshape(g.shape[1], x.shape[1], kernel_size, kernel_size)
+
+
+def input_grad_weight_transposed(g, weight, padding=0):
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1).T  # the forward's
+    return col2im(
+        dcols, (n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding), (kh, kw), 1, padding
+    )
+
+
+def max_pool_g_not_spread(g, x, kernel_size):
+    k = kernel_size
+    n, c, h, w = x.shape
+    windows = x.reshape(n, c, h // k, k, w // k, k)
+    is_max = windows == windows.max(axis=(3, 5), keepdims=True)
+    return (is_max * g).reshape(x.shape)  # g has no axes for the places in a window
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [
+        (nb14.check_conv2d_weight_grad, weight_grad_G_untransposed,
+         ["ValueError: a matrix product whose inner sizes differ: the left factor has 4 columns, "
+          "the right factor 24 rows. Your function was given x of shape (2, 3, 5, 6) and g of "
+          "shape (2, 4, 3, 4): check which side each factor goes on"]),
+        (nb14.check_conv2d_input_grad, input_grad_weight_transposed,
+         ["ValueError: a matrix product whose inner sizes differ: the left factor has 4 columns, "
+          "the right factor 27 rows. Your function was given g of shape (2, 4, 3, 4) and weight "
+          "of shape (4, 3, 3, 3): check which side each factor goes on"]),
+        (nb14.check_max_pool2d_backward, max_pool_g_not_spread,
+         ["ValueError: an elementwise operation on arrays of shapes (2, 3, 2, 2, 3, 2) and "
+          "(2, 3, 2, 3), which do not fit together", "Your function was given g of shape "
+          "(2, 3, 2, 3) and x of shape (2, 3, 4, 6): check the shape of each array you combine"]),
+    ],
+    ids=["weight grad", "input grad", "max pool"],
+)  # fmt: skip
+def test_shape_mistakes_get_the_shapes_by_name(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and all(w in feedback.message for w in words), feedback
+    for code in ("@", ".T", "None", "reshape", "transpose(", "operand", "gufunc", "broadcast to"):
+        assert code not in feedback.message, feedback

@@ -297,6 +297,25 @@ def test_a_reply_without_the_memory_stops_the_grading():
         call_measured(Proxy(session, "f"))
 
 
+def test_a_reply_without_the_parameter_names_stops_the_grading():
+    """A shape error's hint names the arrays by the student's parameter names, read in their
+    kernel: a reply without them (or with too few) is the grader's problem, not a hint."""
+    replies = [
+        {"status": "ok"},
+        {"status": "ok", "names": ["x"]},
+        {"status": "ok", "names": [1, 2]},
+    ]
+
+    class Forgetful:  # a kernel whose helper replies without the names asked for
+        def execute(self, code, timeout, on_input=None, keep=None) -> Execution:
+            return Execution("ok", displays=[{REPLY_MIME: wire.dumps(replies.pop(0))}])
+
+    session = Session(Forgetful(), Budget(30, 120))
+    for _ in range(3):
+        with pytest.raises(GradingStop, match="unreadable reply for the parameters of f"):
+            Proxy(session, "f").parameter_names(2)
+
+
 def test_the_names_come_from_the_kernel_by_the_notebooks_rule(notebook):
     namespace, session = notebook
     fn = namespace["sin_by_slope"]

@@ -10,7 +10,8 @@ Nothing here decides a verdict: the grader does, in its own process.
 ``names(namespace, name)`` replies the names a function's code uses, for the checks that refuse
 an answer by them (``exercises.names_used``, which reads code the grader does not have), and
 ``uses_package(namespace, name, allowed)`` the verdict of ``exercises.uses_package`` with the
-package objects it found.
+package objects it found, and ``parameters(namespace, name, count)`` the names of the parameters
+that receive a call's first ``count`` arguments (for a hint about a shape error).
 A student can patch this module in their kernel; that changes only what their kernel replies,
 which their function could choose anyway.
 """
@@ -194,6 +195,12 @@ def uses_package(namespace: dict, name: str, allowed_text: str) -> None:
     _display(lambda: _uses_package(namespace, name, allowed_text))
 
 
+def parameters(namespace: dict, name: str, count: int) -> None:
+    """Display the names of the parameters of ``namespace[name]`` that receive its first
+    ``count`` positional arguments (``exercises._crash.parameter_names``)."""
+    _display(lambda: _parameters(namespace, name, count))
+
+
 def package_function(module: Any, qualname: Any) -> Any:
     """The object ``qualname`` of backproplab's ``module`` (imported if need be); ValueError
     for anything else."""
@@ -239,6 +246,15 @@ def _names(namespace: dict, name: str) -> dict[str, Any]:
     scope = scope if isinstance(scope, dict) else {}
     modules = {n: str(getattr(scope[n], "__module__", "")) for n in used if n in scope}
     return {"status": "ok", "names": used, "globals": modules}
+
+
+def _parameters(namespace: dict, name: str, count: int) -> dict[str, Any]:
+    from ..exercises._crash import parameter_names
+
+    fn = _find(namespace, name)
+    if fn is None:
+        return {"status": "missing"}
+    return {"status": "ok", "names": parameter_names(fn, count)}
 
 
 def _uses_package(namespace: dict, name: str, allowed_text: str) -> dict[str, Any]:

@@ -139,6 +139,19 @@ class Session:
             raise GradingStop(f"unreadable reply for the names {name} uses")
         return set(used), modules
 
+    def parameter_names(self, name: str, count: int) -> list[str | None]:
+        """The names of the parameters of the student's function ``name`` that receive its
+        first ``count`` positional arguments, read in the kernel."""
+        reply = self._ask(name, f"parameters(globals(), {name!r}, {int(count)})", [])
+        names = reply.get("names")
+        if not (
+            isinstance(names, list)
+            and len(names) == count
+            and all(n is None or isinstance(n, str) for n in names)
+        ):
+            raise GradingStop(f"unreadable reply for the parameters of {name}")
+        return names
+
     def uses_package(self, name: str, allowed: tuple) -> bool:
         """``exercises.uses_package`` of the student's function ``name``, run in the kernel, with
         the package functions in ``allowed`` (sent by module and qualname); what it found is
@@ -327,7 +340,8 @@ class Proxy(RemoteFunction):
     verdict, and ``proxy.__globals__`` those of the names that are globals of the function,
     each an empty object carrying the value's ``__module__`` (a check tells ``sp.diff`` or
     sympy's ``diff`` from a function of the learner's own by them). So is the memory a call
-    takes: ``call_measured(proxy, *args)`` is measured in the kernel."""
+    takes: ``call_measured(proxy, *args)`` is measured in the kernel, and so are the names of
+    the function's parameters, ``parameter_names(proxy, count)``, for a shape error's hint."""
 
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
@@ -344,6 +358,9 @@ class Proxy(RemoteFunction):
 
     def call_measured(self, *args: Any) -> tuple[Any, int]:
         return self.session.call_measured(self.__name__, args)
+
+    def parameter_names(self, count: int) -> list[str | None]:
+        return self.session.parameter_names(self.__name__, count)
 
     @property
     def __globals__(self) -> dict[str, Any]:

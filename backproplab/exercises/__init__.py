@@ -18,7 +18,8 @@ The helpers every check shares: ``attempt`` (call the learner's function), ``res
 result as a float array of the right shape, or a hint), ``close`` (agreement within a tolerance),
 and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the reference answers).
 ``names_used`` and ``uses_package`` (what an answer's code uses, read without running it) are
-in ``_reading.py``, ``call_measured`` (the memory a call of it takes) in ``_memory.py``.
+in ``_reading.py``, ``call_measured`` (the memory a call of it takes) in ``_memory.py``, and
+what ``attempt`` says when the learner's code crashes (a shape error in words) in ``_crash.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..tensor import as_array
+from ._crash import crash_message
 from ._memory import call_measured
 from ._reading import RemoteFunction, names_used, uses_package
 
@@ -107,14 +109,15 @@ def attempt(exercise: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
     """Call the learner's ``fn``; a stub or a crash becomes a Feedback instead of an exception.
 
     Returns the function's result, or a ``Feedback`` (check with ``isinstance``) to hand back.
+    A crash is "your code raised <type>: <message>"; a shape error's message is put in words,
+    with the shapes of the arrays ``fn`` was given (``_crash.crash_message``).
     """
     try:
         return fn(*args, **kwargs)
     except NotImplementedError as error:
         return stub_feedback(exercise, fn, error)
-    except Exception as error:  # the learner's code crashed: say how, in one line
-        first_line = str(error).splitlines()[0] if str(error) else ""
-        return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
+    except Exception as error:  # the learner's code crashed: say how, in one line (a shape
+        return hint(exercise, crash_message(fn, error, args, kwargs))  # mistake in words)
 
 
 # A stub of the student release: "name is not written yet: do Exercise 4 above first (...)" in

@@ -45,7 +45,8 @@ class RemoteFunction:
     """Base of a stand-in for a function whose code is in another process: the grader's proxy
     for a student's function (``backproplab.classroom``). ``names_used`` and ``uses_package``
     ask it, and it answers with the same function run where the function is (the student's
-    kernel); so does ``call_measured`` (the memory a call takes, ``_memory.py``)."""
+    kernel); so does ``call_measured`` (the memory a call takes, ``_memory.py``), and so does
+    ``parameter_names`` (for a hint that names the arrays a crashed call was given)."""
 
     def names_used(self) -> set[str]:
         """The names the code of the function it stands for uses (see ``names_used``)."""
@@ -58,6 +59,11 @@ class RemoteFunction:
     def call_measured(self, *args: Any) -> tuple[Any, int]:
         """The function it stands for called on ``args`` where it runs: its result and the peak
         memory (bytes) the call allocated there (see ``_memory.call_measured``)."""
+        raise NotImplementedError
+
+    def parameter_names(self, count: int) -> list[str | None]:
+        """The names of the parameters that receive the first ``count`` positional arguments of
+        the function it stands for (see ``_crash.parameter_names``)."""
         raise NotImplementedError
 
 

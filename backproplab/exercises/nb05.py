@@ -21,16 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import (
-    Feedback,
-    close,
-    correct,
-    hint,
-    numeric_gradient,
-    result_array,
-    stub_feedback,
-    uses_package,
-)
+from . import Feedback, attempt_own, close, correct, hint, numeric_gradient, result_array
+from ._crash import PRODUCT_ADVICE
 
 __all__ = [
     "check_bilinear_grads",
@@ -65,42 +57,12 @@ def _reference(X, W, b, G) -> dict[str, np.ndarray]:
     }
 
 
-def _call(exercise: str, fn: Callable[..., Any], shapes: str, want: tuple | str, *args: Any) -> Any:
-    """Call the learner's ``fn`` on copies of ``args``; name a product that does not fit.
-
-    Returns the result, or a Feedback: not done, a matrix product whose inner dimensions differ
-    (numpy's error turned into a hint about shapes), another crash, or an input changed in place.
-    """
-    if uses_package(fn):
-        return hint(
-            exercise,
-            "your function calls the package (backproplab) to do the work: write it yourself, "
-            "with numpy only",
-        )
-    copies = [np.array(a, copy=True) for a in args]
-    try:
-        result = fn(*copies)
-    except NotImplementedError as error:
-        return stub_feedback(exercise, fn, error)
-    except ValueError as error:
-        text = str(error)
-        if "matmul" in text or "aligned" in text or "mismatch" in text:
-            return hint(
-                exercise,
-                f"a matrix product in your code does not fit (its inner dimensions differ). "
-                f"Write the shape under each factor, {shapes}, and find the product of them, "
-                f"transposed or not, whose shape is {want}",
-            )
-        return hint(exercise, f"your code raised ValueError: {text.splitlines()[0]}")
-    except Exception as error:  # the learner's code crashed: say how, in one line
-        first_line = str(error).splitlines()[0] if str(error) else ""
-        return hint(exercise, f"your code raised {type(error).__name__}: {first_line}")
-    if any(not np.array_equal(a, c) for a, c in zip(args, copies)):
-        return hint(
-            exercise,
-            "your function changed one of its inputs in place (`+=`, `*=` or an assignment into "
-            "it): compute a new array instead, the caller still needs its inputs",
-        )
+def _call(exercise: str, fn: Callable[..., Any], want: tuple | None, *args: Any) -> Any:
+    """Call the learner's ``fn`` on copies of ``args`` (``attempt_own``); to the hint for a
+    matrix product that does not fit, add the shape ``want`` the result must have."""
+    result = attempt_own(exercise, fn, *args)
+    if isinstance(result, Feedback) and want is not None and PRODUCT_ADVICE in result.message:
+        return hint(exercise, f"{result.message} Your result must have shape {want}.")
     return result
 
 
@@ -117,8 +79,7 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     exercise = "dL_dX"
     X, W, b, G = _case()
     want = _reference(X, W, b, G)["X"]
-    shapes = f"G {G.shape} and W {W.shape}"
-    got = result_array(exercise, _call(exercise, dL_dX, shapes, want.shape, G, W))
+    got = result_array(exercise, _call(exercise, dL_dX, want.shape, G, W))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape and close(got, want.T):
@@ -149,8 +110,7 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     exercise = "dL_dW"
     X, W, b, G = _case()
     want = _reference(X, W, b, G)["W"]
-    shapes = f"X {X.shape} and G {G.shape}"
-    got = result_array(exercise, _call(exercise, dL_dW, shapes, want.shape, X, G))
+    got = result_array(exercise, _call(exercise, dL_dW, want.shape, X, G))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape and close(got, want.T):
@@ -183,7 +143,7 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     exercise = "dL_db"
     X, W, b, G = _case()
     want = _reference(X, W, b, G)["b"]
-    got = result_array(exercise, _call(exercise, dL_db, f"G {G.shape}", want.shape, G))
+    got = result_array(exercise, _call(exercise, dL_db, want.shape, G))
     if isinstance(got, Feedback):
         return got
     if got.shape == (1, M) and close(got[0], want):
@@ -219,8 +179,7 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
     a = rng.standard_normal((n_in, 1))
     W = rng.standard_normal((n_out, n_in))
     want = numeric_gradient(lambda v: float((delta * (v @ a)).sum()), W)  # dL/dz = delta
-    shapes = f"delta {delta.shape} and a {a.shape}"
-    got = result_array(exercise, _call(exercise, dL_dW_column, shapes, want.shape, delta, a))
+    got = result_array(exercise, _call(exercise, dL_dW_column, want.shape, delta, a))
     if isinstance(got, Feedback):
         return got
     if got.shape == want.T.shape:
@@ -256,8 +215,7 @@ def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
         "dA": numeric_gradient(lambda v: loss(U, v, V), A),
         "dV": numeric_gradient(lambda v: loss(U, A, v), V),
     }
-    shapes = f"U {U.shape}, A {A.shape}, V {V.shape}, g {g.shape}"
-    got = _call(exercise, bilinear_grads, shapes, "the shape of the variable", U, A, V, g)
+    got = _call(exercise, bilinear_grads, None, U, A, V, g)
     if isinstance(got, Feedback):
         return got
     if not isinstance(got, (tuple, list)) or len(got) != 3:

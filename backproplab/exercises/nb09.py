@@ -275,7 +275,8 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
     if isinstance(loss_value, Feedback):
         return loss_value
     if close(loss_value, loss * n):
-        return hint(name, "the loss is the sum over the batch; it is the mean.")
+        return hint(name, "your loss adds up the examples' losses, so it is N times too large: "
+                    "the loss here is their mean over the batch.")  # fmt: skip
     if not close(loss_value, loss):
         return hint(name, "the loss is not yet right: mean cross-entropy of the softmax.")
     for key in _BACKWARD_KEYS:  # in the order backpropagation makes them

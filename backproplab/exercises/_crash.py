@@ -1,0 +1,230 @@
+"""What a check says when the learner's code crashed: one line, and for a shape mistake, words.
+
+numpy's own message for the most common mistake of a backward pass, a factor on the wrong side
+of a matrix product or a transpose too many, is "matmul: Input operand 1 has a mismatch in its
+core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 128 is different from 10)".
+``crash_message`` says instead which kind of operation did not fit, with the sizes that differ,
+and the shapes of the arrays the learner's function was given, by its parameter names::
+
+    your code raised ValueError: a matrix product whose inner sizes differ: the left factor has
+    10 columns, the right factor 128 rows. Your function was given d of shape (64, 10) and W of
+    shape (10, 128): check which side each factor goes on and whether it needs a transpose.
+
+It never says which factor to transpose: that would be the answer. The exception is read by its
+type's name and its message only, so a crash in the grader (where the student's exception comes
+back from their kernel as a name and a message) gets the same words as in the notebook.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from ._reading import RemoteFunction
+
+__all__ = ["PRODUCT_ADVICE", "crash_message", "parameter_names"]
+
+PRODUCT_ADVICE = "check which side each factor goes on and whether it needs a transpose"
+_ELEMENTWISE = "check the shape of each array you combine, and which axis each size stands for"
+
+_SHAPE = r"\(([\d, ]*)\)"  # numpy writes a shape as (64,10), (3,) or ()
+
+
+def _shape(text: str) -> str:
+    """numpy's "(64,10)" written as Python prints a shape: "(64, 10)"."""
+    sizes = tuple(int(s) for s in text.replace(" ", "").split(",") if s)
+    return str(sizes)
+
+
+def _listed(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _count(n: str, what: str) -> str:
+    return f"{n} {what}" if n == "1" else f"{n} {what}s"
+
+
+def _matmul_mismatch(match: re.Match) -> str:
+    right, left = match.groups()
+    return (
+        f"a matrix product whose inner sizes differ: the left factor has {_count(left, 'column')}"
+        f", the right factor {_count(right, 'row')}"
+    )
+
+
+def _dot_mismatch(match: re.Match) -> str:
+    a, b, left, right = match.groups()
+    return (
+        f"a matrix product of shapes {_shape(a)} and {_shape(b)} whose inner sizes differ: the "
+        f"left factor has {_count(left, 'column')}, the right factor {_count(right, 'row')}"
+    )
+
+
+def _number_factor(match: re.Match) -> str:
+    side = "left" if match.group(1) == "0" else "right"
+    return f"a matrix product whose {side} factor is a single number, not a vector or a matrix"
+
+
+def _broadcast(match: re.Match) -> str:
+    shapes = [_shape(s) for s in re.findall(_SHAPE, match.group(1))]
+    return (
+        f"an elementwise operation on arrays of shapes {_listed(shapes)}, which do not fit "
+        "together (lined up from the right, each pair of sizes must be equal, or one of them 1)"
+    )
+
+
+def _remapped(match: re.Match) -> str:
+    originals = re.findall(_SHAPE + r"(?:->\([^)]*\))?", match.group(1).split(" and requested")[0])
+    shapes = [_shape(s) for s in originals]
+    if len(shapes) == 1:
+        requested = re.search(r"requested shape " + _SHAPE, match.group(1))
+        if requested:
+            shapes.append(_shape(requested.group(1)))
+    return f"an operation on arrays of shapes {_listed(shapes)}, which do not fit together"
+
+
+def _in_place(match: re.Match) -> str:
+    target, result = match.groups()
+    return (
+        f"an in-place operation whose result, of shape {_shape(result)}, does not fit into the "
+        f"array of shape {_shape(target)} that it updates"
+    )
+
+
+def _assignment(match: re.Match) -> str:
+    value, place = match.groups()
+    return (
+        f"an assignment of an array of shape {_shape(value)} into a place of shape {_shape(place)}"
+    )
+
+
+# numpy's shape errors (ValueError), each with its words and the advice that goes with it
+_NUMPY = [
+    (
+        re.compile(
+            r"matmul: Input operand 1 has a mismatch in its core dimension 0, .*"
+            r"\(size (\d+) is different from (\d+)\)"
+        ),
+        _matmul_mismatch,
+        PRODUCT_ADVICE,
+    ),
+    (
+        re.compile(rf"shapes {_SHAPE} and {_SHAPE} not aligned: (\d+) \(dim \d+\) != (\d+)"),
+        _dot_mismatch,
+        PRODUCT_ADVICE,
+    ),
+    (
+        re.compile(r"matmul: Input operand (\d) does not have enough dimensions \(has 0"),
+        _number_factor,
+        PRODUCT_ADVICE,
+    ),
+    (
+        re.compile(r"operands could not be broadcast together with shapes ((?:\([\d, ]*\) ?)+)"),
+        _broadcast,
+        _ELEMENTWISE,
+    ),
+    (
+        re.compile(r"operands could not be broadcast together with remapped shapes .*?: (.*)"),
+        _remapped,
+        _ELEMENTWISE,
+    ),
+    (
+        re.compile(
+            rf"non-broadcastable output operand with shape {_SHAPE} doesn't match the "
+            rf"broadcast shape {_SHAPE}"
+        ),
+        _in_place,
+        _ELEMENTWISE,
+    ),
+    (
+        re.compile(rf"could not broadcast input array from shape {_SHAPE} into shape {_SHAPE}"),
+        _assignment,
+        _ELEMENTWISE,
+    ),
+]
+
+
+def _plain(type_name: str, text: str) -> tuple[str, str] | None:
+    """(what went wrong, in words; the advice) for a shape error, or None for any other error.
+    The package's own ShapeError is readable already: its message stays."""
+    if type_name == "ValueError":
+        for pattern, words, advice in _NUMPY:
+            match = pattern.match(text)
+            if match:
+                return words(match), advice
+    if type_name == "ShapeError":
+        if "cannot multiply" in text:
+            return text, PRODUCT_ADVICE
+        if "broadcast" in text:
+            return text, _ELEMENTWISE
+    return None
+
+
+def crash_message(
+    fn: Callable[..., Any], error: BaseException, args: tuple, kwargs: dict[str, Any]
+) -> str:
+    """The hint's sentence for the learner's ``fn`` called on ``args`` and ``kwargs``, which
+    raised ``error``: "your code raised <type>: <what happened>", in words for a shape error."""
+    type_name = type(error).__name__
+    text = str(error)
+    first_line = text.splitlines()[0] if text else ""
+    found = _plain(type_name, first_line)
+    if found is None:
+        return f"your code raised {type_name}: {first_line}"
+    words, advice = found
+    names = parameter_names(fn, len(args)) + list(kwargs)
+    given = [
+        f"{name} {shape}"
+        for name, value in zip(names, [*args, *kwargs.values()])
+        if name is not None and (shape := _described(value))
+    ]
+    said = f"your code raised {type_name}: {words}."
+    if not given:
+        return f"{said} {advice[0].upper()}{advice[1:]}."
+    return f"{said} Your function was given {_listed(given)}: {advice}."
+
+
+def _described(value: Any) -> str:
+    """ "of shape (5, 3)" for an array or a Tensor, "of shapes [(7, 5), (4, 7)]" for a list or
+    tuple of them; "" for anything else (numbers, models...)."""
+    if isinstance(value, (list, tuple)) and value:
+        shapes = [_array_shape(v) for v in value]
+        if any(s is None for s in shapes):
+            return ""
+        shown = [str(s) for s in shapes[:6]] + (["..."] if len(shapes) > 6 else [])
+        return f"of shapes [{', '.join(shown)}]"
+    shape = _array_shape(value)
+    return f"of shape {shape}" if shape else ""
+
+
+def _array_shape(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array or a Tensor with at least one axis, else None."""
+    data = value.data if isinstance(value, Tensor) else value
+    if isinstance(data, np.ndarray) and data.ndim > 0:
+        return data.shape
+    return None
+
+
+def parameter_names(fn: Callable[..., Any], count: int) -> list[str | None]:
+    """The names of the parameters of ``fn`` that receive its first ``count`` positional
+    arguments ("args[0]"... for a ``*args``; None where there is no name to give). In the grader,
+    the student's kernel reads them off the function there."""
+    if isinstance(fn, RemoteFunction):
+        return fn.parameter_names(count)
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature, an odd callable
+        return [None] * count
+    names: list[str | None] = []
+    for p in parameters:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            names += [f"{p.name}[{i}]" for i in range(max(0, count - len(names)))]
+    return (names + [None] * count)[:count]
