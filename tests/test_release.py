@@ -6,6 +6,9 @@ checks) and on every curriculum notebook present in notebooks/.
 
 from __future__ import annotations
 
+import configparser
+import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -78,6 +81,27 @@ def run_cells(notebook, folder: Path, stop_after_first_check: bool = False, time
             if stop_after_first_check and is_check(cell):
                 return cell
     return None
+
+
+SANITIZE = configparser.ConfigParser()
+SANITIZE.read(ROOT / "tests" / "nbval_sanitize.cfg")
+
+
+def shown_text(cell) -> str:
+    """A cell's text outputs as nbval compares them (not images or widgets), sanitized alike."""
+    parts = []
+    for output in cell.outputs:
+        data = output.get("data", {})
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif "text/plain" in data and not any(
+            k.startswith("image/") or "widget" in k for k in data
+        ):
+            parts.append(data["text/plain"])
+    text = "".join(parts)
+    for section in SANITIZE.sections():
+        text = re.sub(SANITIZE[section]["regex"], SANITIZE[section]["replace"], text)
+    return text
 
 
 def output_text(cell) -> str:
@@ -349,9 +373,15 @@ def test_curriculum_release(path, tmp_path):
 
     engine = (path.parent / "mygrad.py").read_text()
     (tmp_path / "mygrad.py").write_text(strip_solutions(engine, fallback_name="mygrad"))
+    stored = copy.deepcopy(student)
     run_cells(student, tmp_path)  # raises CellExecutionError at the first cell that fails
     first_check = next(cell for cell in student.cells if is_check(cell))
     assert "… not done yet" in output_text(first_check), output_text(first_check)
+    # every text output the release keeps is what the learner gets without any solution
+    for index, (kept_cell, ran) in enumerate(zip(stored.cells, student.cells)):
+        compared = "nbval-ignore-output" not in kept_cell.metadata.get("tags", [])
+        if kept_cell.cell_type == "code" and kept_cell.outputs and compared:
+            assert shown_text(kept_cell) == shown_text(ran), f"{path.name} cell {index}"
 
 
 # --- outputs that depend on a solution ------------------------------------------------------
@@ -452,6 +482,170 @@ def test_curriculum_answers_are_not_left_in_stored_outputs():
         uses = any(name in theirs.source for name in ("silu", "huber_loss", "adam_step"))
         if theirs.cell_type == "code" and uses:
             assert mine.outputs == [], theirs.source[:60]
+
+
+def kept(*sources: str, solutions: tuple[int, ...] = (0,), **options) -> list[bool]:
+    """Which of these code cells (each with one stored output) keep their output in the
+    release; the cells at ``solutions`` are marked as solutions."""
+    cells = []
+    for index, source in enumerate(sources):
+        shown = [nbformat.v4.new_output("stream", name="stdout", text="shown\n")]
+        cell = nbformat.v4.new_code_cell(source, outputs=shown)
+        if index in solutions:
+            cell.metadata["nbgrader"] = {"solution": True, "grade_id": f"cell{index}"}
+        cells.append(cell)
+    student = student_notebook(nbformat.v4.new_notebook(cells=cells), **options)
+    return [bool(cell.outputs) for cell in student.cells]
+
+
+SILU = "def silu(x):\n    ### BEGIN SOLUTION\n    return x / (1 + np.exp(-x))\n    ### END SOLUTION"
+
+
+def test_calling_into_a_module_with_a_solutions_value_does_not_clear_later_cells():
+    """np.linalg.norm(W) does not change np, bl.cross_entropy(...) does not change bl: a later
+    cell that only uses the modules keeps its output (notebook 09 kept 9 of its 28 stored
+    outputs, 12 kept 5 of 29, because every later cell mentions np or bl)."""
+    assert kept(
+        SILU,
+        "import numpy as np\nimport backproplab as bl\nfrom backproplab import nn",
+        "y = silu(np.arange(3.0))",
+        "print(np.linalg.norm(y), bl.mean(bl.Tensor(y)))",
+        "print(np.pi, bl.Tensor(1.0), nn.Linear(2, 2, rng=0))",
+    ) == [False, True, False, False, True]
+
+
+def test_what_a_module_is_made_to_keep_stays_cleared():
+    """A module changed with a solution's value (an attribute assigned, handed to setattr, a
+    registry's register) clears every later cell that uses it or anything imported from the
+    same package, even under another name."""
+    later = ["print(bl.answer)", "import backproplab as again\nprint(again)", "print(nn)"]
+    first = "import backproplab as bl\nfrom backproplab import nn\nimport numpy as np"
+    changes = [
+        "bl.answer = silu(1.0)",
+        "setattr(bl, 'answer', silu(1.0))",
+        "bl.symbolic.register('silu', lambda e: silu(e))",
+        "from backproplab import symbolic\nsymbolic.register('silu', silu)",
+    ]
+    for change in changes:
+        assert kept(SILU, first, change, *later) == [False, True, False, False, False, False]
+
+
+def test_what_a_solution_changes_stays_cleared_and_what_it_does_not_change_is_kept():
+    """A solution that appends to the list it is handed, or to a global list; a helper that
+    stores the solution's value; a random generator a solution draws from: later cells that
+    show them are cleared. An array the solution only reads is kept."""
+    record = "def record(history, x):\n    ### BEGIN SOLUTION\n    history.append(x)\n    ### END SOLUTION"
+    assert kept(record, "log = []", "record(log, 2.0)", "print(log)") == [False, True, False, False]
+    remember = "def remember(x):\n    ### BEGIN SOLUTION\n    seen.append(x)\n    ### END SOLUTION"
+    assert kept(remember, "print(seen)") == [False, False]
+    sample = (
+        "def sample(rng):\n    ### BEGIN SOLUTION\n    return rng.random()\n    ### END SOLUTION"
+    )
+    assert kept(
+        sample, "rng = np.random.default_rng(0)", "print(sample(rng))", "print(rng.random())"
+    ) == [False, True, False, False]
+    assert kept(
+        SILU,
+        "notes = []\ndef note(v):\n    notes.append(v)",
+        "note(silu(1.0))",
+        "print(notes)",
+        "x = np.arange(3.0)",
+        "print(silu(x))",
+        "print(x)",
+    ) == [False, True, False, False, True, False, True]
+
+
+def test_a_function_that_reads_a_name_tainted_later_clears_its_callers():
+    """``show`` is defined before ``y`` holds the solution's value, and reads it when called."""
+    assert kept("def show():\n    print(y)", SILU, "y = silu(3.0)", "show()", solutions=(1,)) == [
+        True,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_names_that_share_an_object_are_cleared_together():
+    """``ax.plot(silu(xs))`` changes the figure ``fig`` shows; a slice of an array is the array."""
+    assert kept(
+        SILU,
+        "fig, ax = plt.subplots()\nxs = np.linspace(-3, 3)\nview = xs[:10]",
+        "ax.plot(xs, silu(xs))",
+        "fig",
+        "view[:] = silu(view)",
+        "print(xs)",
+    ) == [False, True, False, False, False, False]
+
+
+def test_only_the_statements_that_use_a_solution_taint_what_they_bind():
+    """A cell that uses a solution clears its own output, not the names its other statements
+    bind; a name rebound later without a solution is clean again (notebook 09's X_batch)."""
+    assert kept(
+        SILU,
+        "X_batch = np.ones(4)\ny = silu(X_batch)",
+        "print(X_batch)",
+        "print(y)",
+        "y = np.zeros(3)\nprint(y)",
+        "for y in (1.0, 2.0):\n    print(y)",
+        "if silu(1.0) > 0:\n    z = 1\nprint(z)",
+    ) == [False, False, True, False, True, True, False]
+
+
+def test_a_loop_rebinds_its_target_for_its_body_only():
+    """A loop over new values gives its body a clean target (notebook 12's ``for name, make in
+    setups.items()`` after a cell whose ``name`` held a Huber fit); after a loop that may not
+    run, the name may still hold the solution's value."""
+    assert kept(
+        SILU,
+        "name = silu(1.0)",
+        "for name in sorted(options):\n    print(name)",
+        "print(name)",
+        "for name in ('a', 'b'):\n    pass\nprint(name)",
+    ) == [False, False, True, False, True]
+
+
+def test_ipython_output_history_after_a_solutions_value_is_cleared():
+    """``silu(2.0)`` shows its value, which IPython keeps as ``_`` and ``Out[n]``."""
+    assert kept(SILU, "silu(2.0)", "print(_ * 2)", "print(Out[2])", "print(2)") == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
+
+
+def test_an_import_of_a_module_holding_solutions_clears_what_uses_it(tmp_path):
+    """The learner's engine mygrad.py holds solutions: an output computed with it is the
+    finished engine's, cleared; so is one computed with any .py file of the released folder
+    that has solution markers."""
+    assert kept("import mygrad", "print(mygrad.Tensor(2.0) * 3)", "print(2 * 3)", solutions=()) == [
+        False,
+        False,
+        True,
+    ]
+    assert kept("from mygrad import Tensor", "print(Tensor(2.0))", solutions=()) == [False, False]
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "engine.py").write_text(MYGRAD)
+    cells = [
+        nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", text="6\n")])
+        for source in ("import engine", "print(engine.topo_order(6))", "print(6)")
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "src" / "uses.ipynb")
+    release(tmp_path / "src", tmp_path / "out")
+    student = nbformat.read(tmp_path / "out" / "uses.ipynb", as_version=4)
+    assert [bool(cell.outputs) for cell in student.cells] == [False, False, True]
+
+
+def test_the_curriculum_release_keeps_what_no_solution_computed():
+    """Measured on the notebooks: what the release kept of notebook 09's (9 of 28 stored
+    outputs), 11's (6 of 20) and 12's (5 of 29) before calls into modules stopped clearing."""
+    counts = {}
+    for name in ("09_mlp_from_scratch", "11_skip_connections", "12_your_own_layers"):
+        teacher = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        student = student_notebook(teacher)
+        counts[name[:2]] = sum(bool(cell.get("outputs")) for cell in student.cells)
+    assert counts["09"] >= 16 and counts["11"] >= 11 and counts["12"] >= 16, counts
 
 
 # --- the learner's own .py files --------------------------------------------------------------

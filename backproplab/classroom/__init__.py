@@ -7,10 +7,11 @@
 
 ``plan`` (plan.py) prints what each notebook grades and which notebooks' ``mygrad.py`` parts
 its engine check needs; ``release`` (release.py) replaces each solution between nbgrader's
-markers by a stub; ``grade`` (grading.py) runs each submitted notebook in a sandboxed kernel
-(_sandbox.py, _kernel.py) and judges the learner's functions with the teacher's checks
-(_source.py) in its own process (_check.py; _session.py, _wire.py and _kernel_side.py carry the
-data between the two); the scores and feedback are written by _reports.py.
+markers by a stub and clears the stored outputs that may show one (_dependence.py); ``grade``
+(grading.py) runs each submitted notebook in a sandboxed kernel (_sandbox.py, _kernel.py) and
+judges the learner's functions with the teacher's checks (_source.py) in its own process
+(_check.py; _session.py, _wire.py and _kernel_side.py carry the data between the two); the scores
+and feedback are written by _reports.py.
 Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), and
 nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """

@@ -26,9 +26,11 @@ What changes, and nothing else:
   as a whole (nbgrader does the same);
 * the outputs and execution counts of solution cells and of self-check cells (nbgrader
   ``grade: true``) are cleared, because they were produced by the solution;
-* so are those of every later code cell that may depend on a solution: one that mentions a name a
-  solution cell binds, or a name such a cell binds, changes or hands a solution to (and so on),
-  or that is not plain Python (magics); a later cell mentioning none of them keeps its outputs;
+* so are those of every later code cell that may depend on a solution or on a module that holds
+  solutions (``mygrad``): one that uses a name a solution's value reached, or an object one
+  changed (``_dependence.py`` reads the code to decide), or that is not plain Python (magics);
+  a cell that only calls into modules (``np.linalg.norm(W)``) or uses none of them keeps its
+  outputs;
 * the saved state of the widgets those cleared cells displayed (the notebook's ``widgets``
   metadata keeps an Output widget's figures and text a second time) goes with them;
 * all other cells, outputs and metadata (including nbgrader's) stay as they are.
@@ -39,21 +41,23 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 
 from __future__ import annotations
 
-import ast
-import builtins
 import copy
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
+
+from ._dependence import depends_on_solutions
 
 __all__ = ["ReleaseError", "release", "student_notebook", "strip_solutions"]
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing them is a marker
 END_SOLUTION = "END SOLUTION"
 TEXT_STUB = "YOUR ANSWER HERE"
+LEARNER_ENGINE = "mygrad"  # the learner's own module (mygrad.py), which holds solutions
 
 # Folders of the teacher's source that are never copied: editor checkpoints, Python's compiled
 # files (the bytecode of the teacher's mygrad.py holds every solution of it) and version history.
@@ -166,98 +170,16 @@ def _nbgrader(cell: nbformat.NotebookNode) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def _root(node: ast.AST) -> str | None:
-    """The name at the root of ``a.b[c].d``."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _mentioned(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _bound(tree: ast.AST) -> set[str]:
-    """Names a cell binds (assignments, defs, imports) or changes (``a.b = ...``). A function's
-    own local variables are not among them (they end with each call; its name, what it declares
-    ``global`` or ``nonlocal``, and what it changes through ``a.b = ...`` or ``a[i] = ...`` are)."""
-    names: set[str] = set()
-    for node in _outside_local_stores(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
-            names.add(_root(node) or "")
-    return names
-
-
-def _outside_local_stores(tree: ast.AST) -> list[ast.AST]:
-    """The nodes of ``tree``, except the plain-name assignments local to a function body."""
-    nodes: list[ast.AST] = []
-    declared = {
-        name
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.Global, ast.Nonlocal))
-        for name in node.names
-    }
-
-    def visit(node: ast.AST, in_function: bool) -> None:
-        local = (
-            isinstance(node, ast.Name)
-            and isinstance(node.ctx, (ast.Store, ast.Del))
-            and node.id not in declared
-        )
-        if not (in_function and local):
-            nodes.append(node)
-        for child in ast.iter_child_nodes(node):
-            body = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-            visit(child, in_function or body)
-
-    visit(tree, False)
-    return nodes
-
-
-def _spread(tree: ast.AST, tainted: set[str]) -> set[str]:
-    """What a cell that uses a solution passes it on to: every name it binds or changes, and
-    whatever a call handed a tainted value may have changed (``registry.add(silu)``)."""
-    names = _bound(tree)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            arguments = [*node.args, *(k.value for k in node.keywords)]
-            if any(_mentioned(a) & tainted for a in arguments):
-                names.add(_root(node.func) or "")
-                for argument in arguments:
-                    names |= _mentioned(argument)
-    return names - set(dir(builtins))  # print(y) does not make print carry y
-
-
-def _depends_on_solutions(notebook: nbformat.NotebookNode) -> list[bool]:
-    """For each cell: may its outputs show something a solution computed? (see module doc)"""
-    tainted: set[str] = set()
-    seen_solution = False
-    flags = []
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            flags.append(False)
-            continue
-        meta = _nbgrader(cell)
-        try:
-            tree: ast.AST | None = ast.parse(cell.source)
-        except SyntaxError:
-            tree = None
-        if BEGIN_SOLUTION in cell.source or meta.get("solution", False):
-            seen_solution = True
-            tainted |= _bound(tree) if tree is not None else set()
-            flags.append(True)
-            continue
-        depends = seen_solution and (tree is None or bool(_mentioned(tree) & tainted))
-        if depends and tree is not None:
-            tainted |= _spread(tree, tainted)
-        flags.append(depends)
-    return flags
+def _depends_on_solutions(
+    notebook: nbformat.NotebookNode, solution_modules: set[str]
+) -> list[bool]:
+    """For each cell: may its outputs show something a solution computed? (_dependence.py)"""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    marked = [BEGIN_SOLUTION in c.source or _nbgrader(c).get("solution", False) for c in code]
+    flags = iter(
+        depends_on_solutions([(c.source, m) for c, m in zip(code, marked)], solution_modules)
+    )
+    return [next(flags) if cell.cell_type == "code" else False for cell in notebook.cells]
 
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -295,10 +217,14 @@ def _drop_widget_state(notebook: nbformat.NotebookNode, cleared: set[str]) -> No
         del state[model]
 
 
-def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``notebook`` with solutions stubbed and their outputs cleared (see module doc)."""
+def student_notebook(
+    notebook: nbformat.NotebookNode, solution_modules: Iterable[str] = (LEARNER_ENGINE,)
+) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` with solutions stubbed and their outputs cleared (see module doc).
+    ``solution_modules``: the modules beside it that hold solutions (an output computed with
+    one of them is cleared)."""
     student = copy.deepcopy(notebook)
-    depends = _depends_on_solutions(notebook)
+    depends = _depends_on_solutions(notebook, set(solution_modules))
     cleared: set[str] = set()
     heading: str | None = None  # the last Markdown heading above the cell
     for cell, dependent in zip(student.cells, depends):
@@ -348,6 +274,11 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
     if target_dir.resolve() == source_dir.resolve():
         raise ReleaseError(f"release: the student folder must differ from the source {source_dir}")
     target = target_dir.resolve()
+    solution_modules = {LEARNER_ENGINE} | {
+        path.stem
+        for path in source_dir.rglob("*.py")
+        if BEGIN_SOLUTION in path.read_text(encoding="utf-8", errors="replace")
+    }
     written = []
     for path in sorted(source_dir.rglob("*")):
         relative = path.relative_to(source_dir)
@@ -359,7 +290,7 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".ipynb":
             try:
-                student = student_notebook(nbformat.read(path, as_version=4))
+                student = student_notebook(nbformat.read(path, as_version=4), solution_modules)
             except ReleaseError as error:
                 raise ReleaseError(f"{path}: {error}") from None
             nbformat.write(student, destination)
