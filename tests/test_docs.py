@@ -267,3 +267,31 @@ def test_pages_name_their_colour_mode(site):
     """Without a default mode the theme's script logs "invalid theme mode" for a new visitor."""
     for page in [site / "index.html", site / "api.html"]:
         assert 'data-theme="auto"' in page.read_text(encoding="utf-8")[:2000], page.name
+
+
+def test_code_cells_fit_the_page_on_a_laptop_screen(site):
+    """In Chromium at 1440 x 900 (a 13-14" laptop), no code cell or text output of any notebook
+    page scrolls sideways: lines are at most 100 characters (test_notebook_output_width.py) and
+    site.css gives the article room for them. Before, 2 to 28 blocks per page scrolled, even at
+    1920 px."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium); CI installs it")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    arguments = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+    scrolling = {}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=arguments)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        for notebook in NOTEBOOKS:
+            page.goto((site / "notebooks" / f"{notebook.stem}.html").as_uri())
+            widest = page.evaluate(
+                """() => [...document.querySelectorAll('div.cell pre')]
+                     .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+                     .map(pre => pre.textContent.split('\\n')
+                        .reduce((a, line) => (line.length > a.length ? line : a), ''))"""
+            )
+            if widest:
+                scrolling[notebook.stem] = widest
+        browser.close()
+    assert not scrolling, scrolling
