@@ -14,11 +14,9 @@ JupyterLab shows as a paragraph that wraps between words (measured too), so only
 A widget's text/plain is shown where no kernel draws it (a notebook opened without running it):
 every explorer words it as one short line of ours (backproplab.widgets), so it is checked too.
 
-The code a learner reads is held to the same 100 characters (the package's line length in
-pyproject.toml): JupyterLab's code cells and the site's code blocks do not wrap, they scroll
-sideways, and the end of a long line is out of sight. Ruff's E501 is still off for the notebooks
-while one of them is being wrapped; this test names it in NOT_YET_WRAPPED. When it is done, remove
-it there, and "E501" from the notebooks' per-file-ignores in pyproject.toml.
+The code a learner reads is held to the same 100 characters by ruff (E501, with the package's
+line length in pyproject.toml; `.ci/run` lints the notebooks): JupyterLab's code cells and the
+site's code blocks do not wrap, they scroll sideways, and the end of a long line is out of sight.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 LIMIT = 100  # characters; see the module docstring
-NOT_YET_WRAPPED = {"09_mlp_from_scratch"}  # being edited; remove it here once its code is wrapped
 SHOWN_AS_HTML_OR_IMAGE = (
     "text/html",
     "text/markdown",
@@ -70,37 +67,3 @@ def test_no_stored_output_line_is_wider_than_a_laptop_shows(notebook):
         if len(line) > LIMIT
     ]
     assert not too_long, f"{notebook.name}: lines over {LIMIT} characters:\n" + "\n".join(too_long)
-
-
-def code_lines(notebook: Path) -> list[tuple[int, str]]:
-    """(cell index, line) for every line of every code cell."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    return [
-        (index, line)
-        for index, cell in enumerate(cells)
-        if cell["cell_type"] == "code"
-        for line in "".join(cell["source"]).splitlines()
-    ]
-
-
-def too_long_code_lines(notebook: Path) -> list[str]:
-    return [
-        f"cell {index}: {len(line)} characters: {line[:70]}…"
-        for index, line in code_lines(notebook)
-        if len(line) > LIMIT
-    ]
-
-
-def test_the_code_scan_sees_every_notebook_and_the_exceptions_exist():
-    assert sum(len(code_lines(notebook)) for notebook in NOTEBOOKS) > 2000
-    assert NOT_YET_WRAPPED <= {notebook.stem for notebook in NOTEBOOKS}
-
-
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
-def test_no_code_line_is_wider_than_a_laptop_shows(notebook):
-    too_long = too_long_code_lines(notebook)
-    if notebook.stem in NOT_YET_WRAPPED:
-        assert too_long, f"{notebook.stem} is wrapped now: remove it from NOT_YET_WRAPPED"
-        pytest.skip(f"{notebook.stem} is in NOT_YET_WRAPPED ({len(too_long)} lines to wrap)")
-    message = f"{notebook.name}: code lines over {LIMIT} characters:\n" + "\n".join(too_long)
-    assert not too_long, message
