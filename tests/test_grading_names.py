@@ -43,6 +43,7 @@ from backproplab.exercises import (
     nb11,
     uses_package,
 )
+from backproplab.exercises.mygrad import check_step
 
 # ------------------------------------------------------------ answers, as a learner writes them
 SIGMOID_BY_LOG = (  # x recovered from out: the right values, the long way the check refuses
@@ -335,6 +336,19 @@ def test_a_function_of_the_learners_module_is_found_and_a_missing_one_named(note
         names_used(ModuleProxy(session, "mine").missing)
     with pytest.raises(NameError, match="'nowhere' is not defined"):
         names_used(Proxy(session, "nowhere"))
+
+
+def test_an_engine_check_without_mygrad_says_what_is_missing(notebook):
+    """A notebook handed in without mygrad.py: the engine check's hint says so, as a learner's
+    answer (0 points, no problem for the teacher). Naming where the crash happened asked the
+    kernel for the missing function's globals, which raised out of the check, and the row read
+    "the check failed in the grader: NameError"."""
+    namespace, session = notebook
+    assert "mygrad" not in namespace
+    feedback = check_step("05", ModuleProxy(session, "mygrad"))
+    assert feedback.status == "hint", feedback
+    assert "your engine raised NameError: mygrad.run was not found" in str(feedback)
+    assert "the check needs mygrad.py handed in beside the notebook" in str(feedback)
 
 
 def test_uses_package_gives_a_proxy_the_verdict_it_gives_the_function(notebook):

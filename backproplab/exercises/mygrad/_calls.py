@@ -8,6 +8,7 @@ classes or functions is found out before anything runs.
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 from collections.abc import Callable
 from types import ModuleType
@@ -74,8 +75,10 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
 def _where(error: Exception, fn: Callable) -> str:
     """Where the learner's code failed, for the hint: the innermost function of the learner's
     module that ``error`` passed through, other than ``fn`` itself (" in sum_to_shape", " in the
-    vjp of Tensor.__matmul__"), or "" (none, or ``fn`` is the grader's stand-in for the module)."""
-    module = getattr(fn, "__globals__", None)
+    vjp of Tensor.__matmul__"), or "" (none, or ``fn`` is the grader's stand-in for the module).
+    Only a plain function's globals are read: the grader's stand-in would ask the student's
+    kernel for them, and raise again when the function is missing (no mygrad.py handed in)."""
+    module = fn.__globals__ if inspect.isfunction(fn) else None
     name, tb = "", error.__traceback__
     while module is not None and tb is not None:
         if tb.tb_frame.f_globals is module:
