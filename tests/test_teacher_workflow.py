@@ -19,7 +19,9 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from backproplab.classroom import feedback_text
 from backproplab.classroom.__main__ import main
+from backproplab.classroom._grades import CheckResult, NotebookGrade
 from backproplab.classroom.release import student_notebook
 from backproplab.exercises.mygrad import check_step
 
@@ -297,3 +299,21 @@ def test_a_release_inside_the_source_is_named_when_the_grader_refuses_it(tmp_pat
     assert main(["grade", str(tmp_path / "in"), "--source", str(source)]) == 1
     error = capsys.readouterr().err
     assert "exercises.ipynb and student/exercises.ipynb both have the check" in error
+
+
+def test_the_feedback_says_a_checks_problem_once():
+    """A check refused for calling the package is a problem for the teacher's table, and its
+    line in the student's feedback already says why: the feedback does not repeat it below
+    (it did, as "! nb05-dL_dX: ..."); a problem of the notebook itself is still listed."""
+    refused = "dL_dX: ✘ not yet — your function calls the package (its code uses .backward)"
+    grade = NotebookGrade(
+        "carol",
+        "05_matmul_gradients.ipynb",
+        [CheckResult("nb05-dL_dX", 1.0, 0.0, "package", refused)],
+        [f"nb05-dL_dX: {refused}", "cell 7 ran longer than 60 s"],
+        "05_matmul_gradients.ipynb",
+    )
+    text = feedback_text("carol", [grade])
+    assert text.count(refused) == 1
+    assert "  ✘ nb05-dL_dX (0/1): dL_dX: ✘ not yet" in text
+    assert "  ! cell 7 ran longer than 60 s" in text

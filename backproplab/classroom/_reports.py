@@ -172,8 +172,10 @@ def feedback_text(
             mark = _MARKS.get(check.status, "✘")
             text = _one_line(check.message or check.status)  # may quote the student's error
             lines.append(f"  {mark} {check.exercise} ({check.score:g}/{check.points:g}): {text}")
-        for problem in grade.problems:
-            lines.append(f"  ! {_one_line(problem)}")
+        on_its_line = {f"{check.exercise}: {check.message}" for check in grade.checks}
+        for problem in grade.problems:  # a check's own problem is already on its line above
+            if problem not in on_its_line:
+                lines.append(f"  ! {_one_line(problem)}")
         lines.append("")
     return "\n".join(lines)
 
