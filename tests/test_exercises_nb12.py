@@ -254,13 +254,34 @@ def adam_variant(p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_i
     [
         ({"t_from": 0}, "divided by zero"),
         ({"sign": -1.0}, "uphill"),
-        ({"eps_inside": True}, "about lr"),
+        ({"eps_inside": True}, "eps went under the root"),
     ],
 )
 def test_adam_step_rejects_more_slips(slip, words):
     feedback = nb12.check_adam_step(lambda *args: adam_variant(*args, **slip))
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
+def adam_returning_corrected(p, g, m, v, t, lr, beta1, beta2, eps, which="both"):
+    """Adam whose p is right but which hands back m_hat and/or v_hat as the new averages."""
+    new_p, m, v = adam_solution(p, g, m, v, t, lr, beta1, beta2, eps)
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    return new_p, (m if which == "v" else m_hat), (v if which == "m" else v_hat)
+
+
+def test_adam_step_names_a_bias_corrected_average_handed_back():
+    # a common slip: overwriting m and v with their bias-corrected values
+    feedback = nb12.check_adam_step(adam_returning_corrected)
+    assert feedback.status == "hint" and "bias-corrected average" in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
+@pytest.mark.parametrize("which, moment", [("m", "first moment"), ("v", "second moment")])
+def test_adam_step_one_corrected_average_is_still_refused(which, moment):
+    # at t = 1 a corrected m is g, which is also what beta1 m + g gives: the moment's own hint
+    feedback = nb12.check_adam_step(lambda *args: adam_returning_corrected(*args, which=which))
+    assert feedback.status == "hint" and moment in feedback.message, feedback
 
 
 def test_adam_step_zero_gradient_is_a_special_point():

@@ -152,6 +152,16 @@ def input_grad_channels_last_kept(g, weight, padding=0):
     return input_grad(g.reshape(n, oh, ow, o).transpose(0, 3, 1, 2), weight, padding)
 
 
+def input_grad_col2im_flipped_by_hand(g, weight, padding=0):
+    # im2col's route, with the kernel flipped by hand ("the input gradient uses the flipped
+    # kernel"): col2im already runs through each window backwards, so this flips it twice
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    x_shape = (n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding)
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight[..., ::-1, ::-1].reshape(o, -1)
+    return col2im(dcols, x_shape, (kh, kw), 1, padding)
+
+
 def input_grad_cropped_one_side(g, weight, padding=0):
     dx = input_grad(g, weight, 0)  # the padded input's gradient ...
     return dx[:, :, : dx.shape[2] - 2 * padding, : dx.shape[3] - 2 * padding]  # ... cropped
@@ -163,7 +173,8 @@ def input_grad_cropped_one_side(g, weight, padding=0):
         (input_grad_square_kernel, "right with 3x3 kernels, not with a 2x3"),
         (input_grad_channels_last_kept, "not in the order of the windows"),
         (input_grad_cropped_one_side, "with padding=1: not yet"),
-        (lambda g, w, p: input_grad(g, w, p, flip=False), "not flipped"),
+        (lambda g, w, p: input_grad(g, w, p, flip=False), "rotated by 180 degrees"),
+        (input_grad_col2im_flipped_by_hand, "before col2im, don't"),
         (lambda g, w, p: input_grad(g, w, p, swap=False), "raised ValueError"),  # out != in
         (lambda g, w, p: input_grad(g, w, p, full=False), "smaller than x"),
         (lambda g, w, p: input_grad(g, w, p, crop=False), "shape of the padded input"),

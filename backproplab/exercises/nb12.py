@@ -190,6 +190,17 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                 return array
             got.append(array)
         new_p, new_m, new_v = got
+        corrected = [  # m and v handed back bias-corrected, each on its own
+            _close(ours, want / (1 - beta**t)) and not _close(ours, want)
+            for ours, want, beta in ((new_m, want_m, beta1), (new_v, want_v, beta2))
+        ]  # at t = 1 a corrected m is g, like beta1 m + g: only both at once is clear there
+        if all(corrected) or (t > 1 and any(corrected)):
+            return hint(
+                name,
+                f"at step t={t} you returned a bias-corrected average as the new m or v: the "
+                "running averages carry over to the next step as they are; the correction only "
+                "enters this step's update of p.",
+            )
         if not _close(new_m, expected[1]):
             return hint(
                 name,
@@ -216,6 +227,13 @@ def check_adam_step(adam_step: Callable) -> Feedback:
             )
         if not _close(new_p, expected[0]):
             no_correction = p - lr * new_m / (np.sqrt(new_v) + eps)
+            m_hat, v_hat = new_m / (1 - beta1**t), new_v / (1 - beta2**t)
+            if _close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps)):
+                return hint(
+                    name,
+                    f"m and v are right, and at t={t} the step nearly is: eps went under the root. "
+                    "In Adam's update it is added after the root is taken.",
+                )
             if _close(new_p, 2 * p - expected[0]):
                 return hint(
                     name,

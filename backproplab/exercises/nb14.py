@@ -265,8 +265,10 @@ def _input_grad_case(
     if close(got, unflipped):
         return hint(
             name,
-            f"{label} the kernel is not flipped: input pixel p met weight offset i at output "
-            "p - i, so walking over the outputs runs through the kernel backwards.",
+            f"{label} your dx is the one of the kernel rotated by 180 degrees: input pixel p met "
+            "weight offset i at output p - i, so walking over the outputs runs through the "
+            "kernel backwards. (If you flipped the kernel before col2im, don't: col2im already "
+            "adds each window back onto the pixels it came from.)",
         )
     if close(got, _input_grad_fd(_unordered(g), x, weight, padding)):
         return hint(name, f"{label} {_ORDER}")
