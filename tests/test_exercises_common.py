@@ -14,6 +14,7 @@ from backproplab.exercises import (
     call_measured,
     close,
     elementwise_slope,
+    hint,
     not_done,
     numeric_gradient,
     result_array,
@@ -73,6 +74,8 @@ def test_the_html_of_a_verdict_shows_code_as_code_and_escapes_the_rest():
     assert "<code>raise NotImplementedError</code>" in shown and "`" not in shown
     tricky = Feedback("ex", "hint", "a <b> in `x < y` and one ` alone")
     assert str(tricky) == "ex: ✘ not yet — a <b> in `x < y` and one ` alone"
+    # a hint that begins "not yet" says it once
+    assert str(hint("ex", "not yet: go node by node")) == "ex: ✘ not yet: go node by node"
     assert "a &lt;b&gt; in <code>x &lt; y</code> and one ` alone" in tricky._repr_html_()
 
 

@@ -172,7 +172,7 @@ def input_grad_cropped_one_side(g, weight, padding=0):
     [
         (input_grad_square_kernel, "right with 3x3 kernels, not with a 2x3"),
         (input_grad_channels_last_kept, "not in the order of the windows"),
-        (input_grad_cropped_one_side, "with padding=1: not yet"),
+        (input_grad_cropped_one_side, "not yet with padding=1: write dx"),
         (lambda g, w, p: input_grad(g, w, p, flip=False), "rotated by 180 degrees"),
         (input_grad_col2im_flipped_by_hand, "before col2im, don't"),
         (lambda g, w, p: input_grad(g, w, p, swap=False), "raised ValueError"),  # out != in

@@ -455,6 +455,7 @@ def shown(text):
         ([shown("dW: ✘ not yet — off by the batch size.")], "hint"),
         ([stream("dW: … not done yet — replace the stub.\n")], "not done"),
         ([shown("a: ✔ correct — ok."), shown("b: ✘ not yet — no.")], "hint"),
+        ([shown("a: ✔ correct — ok."), shown("b: ✘ not yet: write it out.")], "hint"),
         (
             [shown("a: ✔ correct — ok."), {"output_type": "error", "ename": "E", "evalue": ""}],
             "error",

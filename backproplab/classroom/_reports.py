@@ -44,9 +44,10 @@ def _one_line(text: str) -> str:
 
 
 def _verdict(status: str) -> str:
-    """How a verdict reads inside a Feedback's text, e.g. ": ✔ correct — ", taken from Feedback."""
+    """How a verdict reads inside a Feedback's text, e.g. ": ✔ correct", taken from Feedback
+    (a hint that begins "not yet" reads ": ✘ not yet: ...", the others ": ✘ not yet — ...")."""
     text = str(Feedback("EXERCISE", status, "MESSAGE"))  # "EXERCISE: ✔ correct — MESSAGE"
-    return text[len("EXERCISE") : -len("MESSAGE")]
+    return text[len("EXERCISE") : text.index(" — ")]
 
 
 _VERDICTS = {status: _verdict(status) for status in ("correct", "hint", "not done")}

@@ -75,6 +75,8 @@ class Feedback:
         return self.status == "correct"
 
     def __str__(self) -> str:
+        if self.status == "hint" and self.message.startswith("not yet"):
+            return f"{self.exercise}: ✘ {self.message}"  # "not yet: ...", not "not yet — not yet"
         mark = {"correct": "✔ correct", "hint": "✘ not yet", "not done": "… not done yet"}
         return f"{self.exercise}: {mark[self.status]} — {self.message}"
 

@@ -108,7 +108,7 @@ def check_backward_by_hand(fn: Callable[[float, float, float], tuple]) -> Feedba
                 f"{at}: dL/dz is right; for dL/dx and dL/dy take the upstream gradient that "
                 "reaches q, then pass it through the add node",
             )
-        return hint(exercise, f"{at}: not yet: go node by node from L back to x, y and z")
+        return hint(exercise, f"not yet {at}: go node by node from L back to x, y and z")
     return correct(exercise, "right at all three points, including the notebook's x=-2, y=5, z=-4.")
 
 
@@ -215,7 +215,7 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
             )
         if np.isclose(got[0], want[0]):
             return hint(exercise, f"at x={x}, y={y} dL/dx is right; dL/dy reaches y through q only")
-        return hint(exercise, f"at x={x}, y={y}: not yet: draw the graph and go node by node")
+        return hint(exercise, f"not yet at x={x}, y={y}: draw the graph and go node by node")
     return correct(exercise, "x collects the gradients from both of its consumers.")
 
 

@@ -121,7 +121,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             )
         return hint(
             name,
-            f"{label} not yet: get one block right first (the previous exercise), "
+            f"not yet {label}: get one block right first (the previous exercise), "
             "then repeat it block by block.",
         )
     return correct(name, "matches backward() through stacks of 3 and 5 blocks, plain and residual.")

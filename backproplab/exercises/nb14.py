@@ -198,7 +198,7 @@ def _weight_grad_case(
         )
     return hint(
         name,
-        f"{label} not yet: write dW[o, c, i, j] as a sum over n, p, q of the upstream "
+        f"not yet {label} write dW[o, c, i, j] as a sum over n, p, q of the upstream "
         "gradient times the input that weight met, from the forward formula.",
     )
 
@@ -274,7 +274,7 @@ def _input_grad_case(
         return hint(name, f"{label} {_ORDER}")
     return hint(
         name,
-        f"{label} not yet: write dx[n, c, h, w] as a sum over the outputs that this pixel "
+        f"not yet {label} write dx[n, c, h, w] as a sum over the outputs that this pixel "
         "reached, from the forward formula, then compare with your loops on a 3x3 example.",
     )
 
