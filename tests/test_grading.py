@@ -106,6 +106,38 @@ Feedback.status = "correct"
 ex.attempt = lambda exercise, fn, *a, **k: None
 """
 
+TOPO_SPACED = (  # the teacher's topo_order, its comments, spacing and blank lines changed
+    "    # my own work\n"
+    "    order , visited = [ ], set( )\n\n"
+    "    stack = [ (root, False) ]\n"
+    "    while stack :  # until every node is out\n"
+    "        node, done = (stack.pop())\n"
+    "        if done: order.append(node)\n"
+    "        elif id(node) not in visited:\n\n"
+    "            visited.add(id(node))\n"
+    "            stack.append((node, True))\n"
+    "            for parent in node.inputs:\n"
+    "                if parent.requires_grad:\n"
+    "                    stack.append(\n                        (parent, False)\n                    )\n"
+    "    return order\n"
+)
+TOPO_OWN = (  # a right answer of the student's own: each node's inputs walked by an iterator
+    "    result, seen = [], {id(root)}\n"
+    "    todo = [(root, iter(root.inputs))]\n"
+    "    while todo:\n"
+    "        t, rest = todo[-1]\n"
+    "        for x in rest:\n"
+    "            if x.requires_grad and id(x) not in seen:\n"
+    "                seen.add(id(x))\n"
+    "                todo.append((x, iter(x.inputs)))\n"
+    "                break\n"
+    "        else:\n"
+    "            todo.pop()\n"
+    "            result.append(t)\n"
+    "    return result\n"
+)
+COPIED = "the answer is the teacher's solution (the same code, comments and spacing aside)"
+
 STUCK = (
     "    import time\n    while True:\n        try:\n            time.sleep(0.05)\n"
     "        except KeyboardInterrupt:\n            pass"
@@ -207,6 +239,8 @@ def graded(tmp_path_factory):
         "sleeper": add_cells(teacher, *["import time\ntime.sleep(2.5)"] * 8, at=1),
         "hog": add_cells(teacher, "big = np.ones(400_000_000)", at=1),
         "loop": replace_solution(teacher, "dL_db", "    while True:\n        pass"),
+        "spaced": with_bodies(blank, topo_order=TOPO_SPACED, dL_db="    return G.sum(axis=0)"),
+        "own": with_bodies(blank, topo_order=TOPO_OWN),
         "stuck": replace_solution(teacher, "dL_db", STUCK),
     }
     for student, notebook in submissions.items():
@@ -265,6 +299,9 @@ def test_columns_and_points_come_from_the_teacher(graded):
         ("twice", ["1", "1", "2", "1", "1"]),
         ("hog", ["1", "1", "2", "1", "1"]),
         ("loop", ["0", "1", "2", "1", "1"]),
+        # an answer that is the teacher's solution scores what its check says
+        ("spaced", ["1", "0", "2", "0", "0"]),
+        ("own", ["0", "0", "2", "0", "0"]),
     ],
 )
 def test_scores(graded, student, expected):
@@ -315,7 +352,9 @@ def test_kernels_cannot_reach_other_submissions_or_the_csv(graded):
     assert rows["full"]["score"] == "6"  # ... and changed nothing graded
     assert not (folder / "overwriter" / "scores.csv").exists()
     assert not (folder / "scores.csv").exists() and not (Path.cwd() / "scores.csv").exists()
-    assert rows["overwriter"]["problems"] == ""
+    assert rows["overwriter"]["problems"] == "; ".join(  # it handed in the teacher's answers
+        f"{NAME}: {exercise}: {COPIED}" for exercise in COPIED_BY_FULL
+    )
     assert rows["impostor"]["score"] == "6"  # the CSV it replaced was written over
 
 
@@ -339,7 +378,7 @@ def test_limits_are_flagged(graded):
 
 def test_the_grader_survives_a_kernel_killing_its_parent(graded):
     assert "the kernel died in cell 3" in graded[0]["killer"]["problems"]
-    assert len(graded[0]) == 19  # every student has a row
+    assert len(graded[0]) == 21  # every student has a row
 
 
 def test_feedback_file_per_student(graded):
@@ -349,6 +388,29 @@ def test_feedback_file_per_student(graded):
     assert "assignment.ipynb (handed in as assignment.ipynb): 5 of 6" in text
     assert "✘ nb05-dL_db (0/1): dL_db: ✘ not yet — right shape but off by a factor" in text
     assert "✔ nb04-topo_order (2/2)" in text
+
+
+COPIED_BY_FULL = ["nb04-topo_order", "nb01-central_difference_gradient"]  # in the check order
+
+
+def test_answers_that_are_the_teachers_solution_are_flagged_for_the_teacher(graded):
+    rows = graded[0]
+    # the teacher's notebook handed in: its long answers are flagged, its one-statement answers
+    # (dL_db, sigmoid_backward, residual_block) are not: they have one sensible form
+    assert rows["full"]["problems"] == "; ".join(f"{NAME}: {e}: {COPIED}" for e in COPIED_BY_FULL)
+    # comments, spacing, blank lines, line breaks and parentheses changed: the same code
+    assert rows["spaced"]["problems"] == f"{NAME}: nb04-topo_order: {COPIED}"
+    assert rows["own"]["problems"] == ""  # a right answer of its own
+    assert rows["blank"]["problems"] == ""  # the stubs are no copy
+
+
+def test_the_students_feedback_does_not_say_it(graded):
+    feedback = graded[1] / "out" / "feedback"
+    for student in ("full", "spaced"):
+        assert COPIED in graded[0][student]["problems"]  # the teacher's scores say it
+        text = (feedback / f"{student}.txt").read_text()
+        assert "teacher" not in text, text
+        assert "✔ nb04-topo_order (2/2)" in text  # its verdict and score are there
 
 
 def test_csv_rows_are_written_as_students_finish(tmp_path):
@@ -395,7 +457,9 @@ def test_csv_rows_are_written_as_students_finish(tmp_path):
 
 MYGRAD = """def dL_db(G):
     ### BEGIN SOLUTION see notebook 05, exercise dL_db
-    return G.sum(axis=0)
+    total = G.sum(axis=0)  # every row of the batch uses b
+    total = total.copy()
+    return total
     ### END SOLUTION
 """
 
@@ -407,21 +471,35 @@ def test_the_learners_own_module_is_graded_through_the_kernel(tmp_path):
     teacher.mkdir()
     (teacher / "mygrad.py").write_text(MYGRAD)
     check = nbformat.v4.new_code_cell("nb05.check_dL_db(mygrad.dL_db)")
-    check.metadata["nbgrader"] = {"grade": True, "grade_id": "mygrad-dL_db-check", "points": 2}
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "nb05-mygrad-check", "points": 2}
     cells = [nbformat.v4.new_code_cell("import mygrad\nfrom backproplab.exercises import nb05")]
     nbformat.write(nbformat.v4.new_notebook(cells=[*cells, check]), teacher / "engine.ipynb")
     release(teacher, tmp_path / "student")
     assert "NotImplementedError" in (tmp_path / "student" / "mygrad.py").read_text()
-    for student, origin in [("solved", teacher), ("stub", tmp_path / "student")]:
+    for student, origin in [
+        ("solved", teacher),
+        ("stub", tmp_path / "student"),
+        ("spaced", teacher),
+        ("own", teacher),
+    ]:
         shutil.copytree(origin, tmp_path / "in" / student)
+    spaced = MYGRAD.replace("  # every row of the batch uses b", "\n").replace(" = ", "=")
+    (tmp_path / "in" / "spaced" / "mygrad.py").write_text(spaced)
+    own = MYGRAD.replace("total", "db")  # renamed: not worth chasing, and not flagged
+    (tmp_path / "in" / "own" / "mygrad.py").write_text(own)
     shutil.copy(teacher / "engine.ipynb", tmp_path / "in" / "alone.ipynb")  # no mygrad.py
     out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", str(TIMEOUT), "--feedback", str(feedback)]) == 0
     rows = {row["student"]: row for row in csv.DictReader(out.open())}
-    assert (rows["solved"]["mygrad-dL_db"], rows["stub"]["mygrad-dL_db"]) == ("2", "0")
-    assert rows["solved"]["problems"] == rows["stub"]["problems"] == ""
-    assert rows["alone"]["mygrad-dL_db"] == "0"  # and the feedback says what is missing
+    scores = [rows[s]["nb05-mygrad"] for s in ("solved", "stub", "spaced", "own")]
+    assert scores == ["2", "0", "2", "2"]
+    copied = "engine.ipynb: nb05-mygrad: the answer in mygrad.py is the teacher's solution"
+    assert rows["solved"]["problems"].startswith(copied)  # the teacher's file handed in
+    assert rows["spaced"]["problems"] == rows["solved"]["problems"]
+    assert rows["stub"]["problems"] == rows["own"]["problems"] == ""
+    assert "teacher" not in (feedback / "solved.txt").read_text()
+    assert rows["alone"]["nb05-mygrad"] == "0"  # and the feedback says what is missing
     assert "needs mygrad.py handed in beside the notebook" in (feedback / "alone.txt").read_text()
 
 

@@ -27,6 +27,9 @@ class NotebookGrade:
     checks: list[CheckResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     teacher: str = ""  # the teacher notebook it was matched to ("" if none)
+    # problems for the teacher's scores only, never the student's feedback: an answer that is
+    # the teacher's own solution (the teacher decides what to make of it)
+    for_teacher: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:

@@ -62,7 +62,9 @@ def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> li
     checks = {c.exercise: c for g in grades for c in g.checks}
     cells = [f"{checks[e].score:g}" if e in checks else "" for e in exercises]
     score = sum(g.score for g in grades)
-    problems = "; ".join(f"{g.notebook}: {p}" for g in grades for p in g.problems)
+    problems = "; ".join(
+        f"{g.notebook}: {p}" for g in grades for p in [*g.problems, *g.for_teacher]
+    )
     return [
         plain_text(grades[0].student),
         *cells,
@@ -157,7 +159,9 @@ def feedback_text(
     student: str, grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None
 ) -> str:
     """The feedback to hand back to one student: per exercise its verdict and hint, then the
-    problems the grader met (like nbgrader's generate_feedback, as plain text)."""
+    problems the grader met (like nbgrader's generate_feedback, as plain text). The problems for
+    the teacher only (``for_teacher``: an answer that is the teacher's own solution) are left out:
+    the file is the student's, and the teacher decides."""
     lines = [f"Feedback for {_one_line(student)}", ""]
     graded = {g.teacher for g in grades if g.teacher}
     for teacher in teachers or []:

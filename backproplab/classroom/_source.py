@@ -17,6 +17,8 @@ from typing import Any
 
 import nbformat
 
+from ._same_code import Region, module_solutions, regions_of
+
 __all__ = [
     "TeacherCheck",
     "TeacherNotebook",
@@ -51,6 +53,8 @@ class TeacherNotebook:
     functions: list[str]  # the functions the solution cells define: the learner's answers
     setup: list[ast.stmt]  # imports and definitions of its other code cells, run in the grader
     modules: list[str] = field(default_factory=list)  # the learner's own .py modules it imports
+    # exercise -> the long solution regions of its cell or of the learner's module (_same_code.py)
+    solutions: dict[str, list[Region]] = field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -81,6 +85,7 @@ def teacher_notebook(
     bring in is reached through proxies, like the solution cells' functions.
     """
     checks, grade_ids, functions, modules = [], set(), [], []
+    solutions: dict[str, list[Region]] = {}
     setup: list[ast.stmt] = []
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
@@ -99,6 +104,8 @@ def teacher_notebook(
                 ) from None
             checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source))
         elif meta.get("solution"):
+            if meta.get("grade_id"):
+                solutions[str(meta["grade_id"])] = [r for _, r in regions_of(cell.source)]
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
         elif tree is not None:
@@ -113,7 +120,9 @@ def teacher_notebook(
                     functions += [alias.asname or alias.name for alias in node.names]
                 elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
                     setup.append(node)
-    return TeacherNotebook(name, checks, grade_ids, functions, setup, modules)
+    graded = {check.exercise for check in checks}
+    solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
+    return TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
@@ -140,6 +149,10 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
             continue
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
+        exercises = [check.exercise for check in teacher.checks]
+        for module in teacher.modules:  # the teacher's mygrad.py beside it: its solutions
+            if (path.parent / f"{module}.py").is_file():
+                teacher.solutions |= module_solutions(path.parent / f"{module}.py", exercises)
         where = path.relative_to(folder).as_posix()  # a release in the source: student/05...
         for check in teacher.checks:  # a "-Copy1" left beside the original: which one counts?
             if check.grade_id in owner:

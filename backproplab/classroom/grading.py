@@ -54,6 +54,7 @@ from ._check import evaluate_check, setup_namespace
 from ._grades import CheckResult, NotebookGrade
 from ._kernel import Kernel, KernelDied
 from ._reports import ScoresFile, feedback_status, feedback_text, scores_csv, scores_table
+from ._same_code import copied_exercises, read_module
 from ._session import Budget, Session
 from ._source import (
     TeacherCheck,
@@ -149,6 +150,7 @@ def _grade_into(
         grade.problems.append("its cells match none of the teacher's notebooks: not graded")
         return
     grade.teacher = teacher.name
+    _compare_with_solutions(grade, notebook, teacher, path.parent if folder is not None else None)
     checks = {check.grade_id: check for check in teacher.checks}
     results: dict[str, CheckResult] = {}
     plan: list[tuple[int, Any]] = []  # (cell index, code to run or the check to evaluate)
@@ -248,6 +250,22 @@ def _grade_into(
             grade.problems.append(f"{result.exercise}: {result.message}")
 
 
+def _compare_with_solutions(
+    grade: NotebookGrade, notebook: Any, teacher: TeacherNotebook, folder: Path | None
+) -> None:
+    """Note, for the teacher only, each exercise answered with the teacher's own solution (the
+    notebook's code cells, and the learner's module beside it): _same_code.py. Its score stays."""
+    if not teacher.solutions:
+        return
+    cells = [str(c.get("source", "")) for c in notebook.cells if c.get("cell_type") == "code"]
+    modules = {m: read_module(folder, m) for m in teacher.modules} if folder is not None else {}
+    try:
+        found = {m: code for m, code in modules.items() if code is not None}
+        grade.for_teacher += copied_exercises(teacher.solutions, cells, found)
+    except Exception as error:  # noqa: BLE001 - deeply nested code the parser refuses...
+        grade.for_teacher.append(f"not compared with the teacher's solutions: {error!r}")
+
+
 def _start_kernel(cwd: Path, memory_mb: int) -> Kernel:
     """A kernel in ``cwd``, started once more if the first does not answer in time (seen once on
     a busy machine): no student code has run yet, so that is no fault of the student's. Raises
@@ -342,6 +360,7 @@ def _best(student: str, grades: list[NotebookGrade], teachers: list[TeacherNoteb
     result = list(kept.values())
     for grade in others:
         note = NotebookGrade(student, grade.notebook, [], list(grade.problems), "")
+        note.for_teacher = list(grade.for_teacher)
         if grade.teacher:
             note.problems.append(
                 f"another copy of {grade.teacher} (scored {grade.score:g}): only the best counts"

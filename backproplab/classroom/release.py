@@ -52,7 +52,13 @@ import nbformat
 
 from ._dependence import depends_on_solutions
 
-__all__ = ["ReleaseError", "release", "student_notebook", "strip_solutions"]
+__all__ = [
+    "ReleaseError",
+    "release",
+    "solution_regions",
+    "student_notebook",
+    "strip_solutions",
+]
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing them is a marker
 END_SOLUTION = "END SOLUTION"
@@ -130,6 +136,41 @@ def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
     return None
 
 
+def _regions(lines: list[str]) -> list[tuple[int, int]]:
+    """The (BEGIN line, END line) index pairs of the solution regions in ``lines``.
+    Raises ReleaseError for a region that is nested or never closed."""
+    regions: list[tuple[int, int]] = []
+    begin: int | None = None
+    for index, line in enumerate(lines):
+        if BEGIN_SOLUTION in line:
+            if begin is not None:
+                raise ReleaseError(f"nested '{BEGIN_SOLUTION}' in a cell starting {lines[0]!r}")
+            begin = index
+        elif END_SOLUTION in line:
+            if begin is None:
+                raise ReleaseError(
+                    f"'{END_SOLUTION}' without a begin in a cell starting {lines[0]!r}"
+                )
+            regions.append((begin, index))
+            begin = None
+    if begin is not None:
+        raise ReleaseError(f"'{BEGIN_SOLUTION}' never ended in a cell starting {lines[0]!r}")
+    return regions
+
+
+def solution_regions(source: str) -> list[tuple[str, str]]:
+    """Each solution region of ``source`` (a cell's, or a .py file's): (the text after its BEGIN
+    marker, the lines between its markers). Raises ReleaseError like ``strip_solutions``."""
+    lines = source.split("\n")
+    return [
+        (
+            lines[begin].split(BEGIN_SOLUTION, 1)[1].strip(" :-—()"),
+            "\n".join(lines[begin + 1 : end]),
+        )
+        for begin, end in _regions(lines)
+    ]
+
+
 def strip_solutions(
     source: str, *, code: bool = True, fallback_name: str = "exercise", label: str | None = None
 ) -> str:
@@ -142,28 +183,17 @@ def strip_solutions(
     """
     lines = source.split("\n")
     kept: list[str] = []
-    in_solution = False
-    for index, line in enumerate(lines):
-        if BEGIN_SOLUTION in line:
-            if in_solution:
-                raise ReleaseError(f"nested '{BEGIN_SOLUTION}' in a cell starting {lines[0]!r}")
-            in_solution = True
-            indent = line[: len(line) - len(line.lstrip())]
-            name = _enclosing_function(lines, index) or fallback_name
-            where = line.split(BEGIN_SOLUTION, 1)[1].strip(" :-—()")
-            stub = code_stub(name, where, label) if code else [TEXT_STUB]
-            kept.extend(indent + stub_line for stub_line in stub)
-        elif END_SOLUTION in line:
-            if not in_solution:
-                raise ReleaseError(
-                    f"'{END_SOLUTION}' without a begin in a cell starting {lines[0]!r}"
-                )
-            in_solution = False
-        elif not in_solution:
-            kept.append(line)
-    if in_solution:
-        raise ReleaseError(f"'{BEGIN_SOLUTION}' never ended in a cell starting {lines[0]!r}")
-    return "\n".join(kept)
+    done = 0  # the lines before it are handled
+    for begin, end in _regions(lines):
+        line = lines[begin]
+        kept += lines[done:begin]
+        indent = line[: len(line) - len(line.lstrip())]
+        name = _enclosing_function(lines, begin) or fallback_name
+        where = line.split(BEGIN_SOLUTION, 1)[1].strip(" :-—()")
+        stub = code_stub(name, where, label) if code else [TEXT_STUB]
+        kept.extend(indent + stub_line for stub_line in stub)
+        done = end + 1
+    return "\n".join(kept + lines[done:])
 
 
 def _nbgrader(cell: nbformat.NotebookNode) -> dict:
