@@ -29,6 +29,7 @@ from backproplab.classroom.grading import Limits, feedback_status
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "exercises.ipynb"
 TIMEOUT = 8  # seconds per cell: the cells here take well under a second, on a loaded machine a few
+BUDGET = 18  # seconds per notebook (see the graded fixture)
 NAME = "assignment.ipynb"
 EXERCISES = [  # (notebook, exercise grade_id, points in this teacher source)
     ("05_matmul_gradients", "nb05-dL_db", 1),
@@ -254,7 +255,9 @@ def graded(tmp_path_factory):
     (folder / "mallory.ipynb").write_text("not json")  # a flat file: the student is "mallory"
 
     arguments = ["grade", str(folder), "--source", str(teacher_dir), "--timeout", str(TIMEOUT)]
-    arguments += ["--budget", "15", "--memory", "1536", "--jobs", "2"]
+    # a budget well above one cell's timeout (the loop student's 8 s and a slow kernel start fit
+    # in it on a loaded machine) and below the sleeper's 8 x 2.5 s
+    arguments += ["--budget", str(BUDGET), "--memory", "1536", "--jobs", "2"]
     arguments += ["--csv", str(scores), "--feedback", str(root / "out" / "feedback")]
     start = time.monotonic()
     assert main(arguments) == 0
@@ -368,7 +371,7 @@ def test_detached_children_die_with_their_kernel(graded):
 
 def test_limits_are_flagged(graded):
     rows = graded[0]
-    assert "ran past its time budget of 15 s" in rows["sleeper"]["problems"]  # 8 x 2.5 s
+    assert f"ran past its time budget of {BUDGET} s" in rows["sleeper"]["problems"]  # 8 x 2.5 s
     assert "ran out of memory (limit 1536 MB)" in rows["hog"]["problems"]
     assert f"nb05-dL_db: dL_db ran longer than {TIMEOUT} s" in rows["loop"]["problems"]
     assert "the kernel stayed stuck" in rows["stuck"]["problems"]
