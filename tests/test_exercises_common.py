@@ -606,3 +606,15 @@ def test_the_kernel_reads_the_parameter_names_off_the_students_function():
     assert reply == {"status": "ok", "names": ["x", "weights", "rest[0]", "rest[1]"]}
     assert _parameters(namespace, "not_a_function", 1) == {"status": "missing"}
     assert _parameters(namespace, "nowhere", 1) == {"status": "missing"}
+
+
+def test_an_exception_whose_message_fails_is_still_a_hint():
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no message")
+
+    def answer(x):
+        raise Unprintable
+
+    feedback = attempt("ex", answer, 1)
+    assert feedback.status == "hint" and "raised Unprintable" in feedback.message, feedback

@@ -172,7 +172,10 @@ def crash_message(
     """The hint's sentence for the learner's ``fn`` called on ``args`` and ``kwargs``, which
     raised ``error``: "your code raised <type>: <what happened>", in words for a shape error."""
     type_name = type(error).__name__
-    text = str(error)
+    try:
+        text = str(error)
+    except Exception:  # noqa: BLE001 - a learner's exception class whose __str__ fails
+        text = "(its message could not be shown)"
     first_line = text.splitlines()[0] if text else ""
     found = _plain(type_name, first_line)
     if found is None:
