@@ -15,7 +15,7 @@ from .release import ReleaseError, release
 
 def _release(args: argparse.Namespace) -> int:
     try:
-        written = release(args.source, args.target)
+        written = release(args.source, args.target, keep_answers=args.keep_answers)
     except ReleaseError as error:
         message = str(error)
         print(message if message.startswith("release:") else f"release: {message}", file=sys.stderr)
@@ -77,11 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         "release",
         help="write the student version of a folder of notebooks",
         description="Replace every ### BEGIN SOLUTION ... ### END SOLUTION region by a stub "
-        "raising NotImplementedError, clear the outputs of solution and check cells, and copy "
-        "everything else unchanged.",
+        "raising NotImplementedError, clear the outputs of solution and check cells, replace the "
+        "worked answers by a note, and copy everything else unchanged.",
     )
     make.add_argument("source", help="the teacher's notebooks, e.g. notebooks/")
     make.add_argument("target", help="where the student notebooks go, e.g. student/")
+    make.add_argument(
+        "--keep-answers",
+        action="store_true",
+        help="keep the cells tagged worked-answer (each exercise's answer worked out after its "
+        "check), which are otherwise replaced by a note: for a handout after the answers are in",
+    )
     make.set_defaults(run=_release)
 
     grade = commands.add_parser(

@@ -33,6 +33,10 @@ What changes, and nothing else:
   outputs;
 * the saved state of the widgets those cleared cells displayed (the notebook's ``widgets``
   metadata keeps an Output widget's figures and text a second time) goes with them;
+* a run of cells tagged ``worked-answer`` (an exercise's answer worked out after its check: the
+  prose that derives it, a cell that prints the package's rule) becomes one Markdown note saying
+  that the worked answer is in the teacher's version, unless ``keep_answers``; a tagged code cell
+  may bind no name that a later cell uses (a ReleaseError names both);
 * all other cells, outputs and metadata (including nbgrader's) stay as they are.
 
 The markers are nbgrader's, so a teacher who runs nbgrader can use the same sources with
@@ -41,6 +45,7 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -64,6 +69,11 @@ BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing th
 END_SOLUTION = "END SOLUTION"
 TEXT_STUB = "YOUR ANSWER HERE"
 LEARNER_ENGINE = "mygrad"  # the learner's own module (mygrad.py), which holds solutions
+ANSWER_TAG = "worked-answer"  # a cell that works out an exercise's answer after its check
+ANSWER_NOTE = (
+    "*The worked answer to this exercise is in the teacher's version of the notebook, not in "
+    "this one: ask your teacher for it once your answer is handed in.*"
+)
 
 # Folders of the teacher's source that are never copied: editor checkpoints, Python's compiled
 # files (the bytecode of the teacher's mygrad.py holds every solution of it) and version history.
@@ -247,12 +257,65 @@ def _drop_widget_state(notebook: nbformat.NotebookNode, cleared: set[str]) -> No
         del state[model]
 
 
+def _is_answer(cell: nbformat.NotebookNode) -> bool:
+    return ANSWER_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def _names(source: str, context: type) -> set[str]:
+    """The names ``source`` binds (``ast.Store``: assignments, loops, imports, defs) or reads
+    (``ast.Load``); an empty set for code that is not plain Python (a magic)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+    if context is ast.Store:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def _without_answers(cells: list) -> list:
+    """``cells`` with each run of ``worked-answer`` cells replaced by one note (see module doc)."""
+    kept: list = []
+    for number, cell in enumerate(cells, 1):
+        if not _is_answer(cell):
+            kept.append(cell)
+            continue
+        if (
+            BEGIN_SOLUTION in cell.source
+            or _nbgrader(cell).get("solution")
+            or _nbgrader(cell).get("grade")
+        ):
+            raise ReleaseError(f"cell {number} is tagged {ANSWER_TAG} but is an exercise or check")
+        if cell.cell_type == "code":
+            bound = _names(cell.source, ast.Store)
+            for later, other in enumerate(cells[number:], number + 1):
+                used = bound & _names(other.source, ast.Load) if other.cell_type == "code" else ()
+                if used and not _is_answer(other):
+                    raise ReleaseError(
+                        f"cell {number} is tagged {ANSWER_TAG} but binds {sorted(used)[0]}, "
+                        f"which cell {later} uses: the student version would not run"
+                    )
+        if not (kept and kept[-1].source == ANSWER_NOTE):
+            note = nbformat.v4.new_markdown_cell(ANSWER_NOTE)
+            note.id = cell.get("id", note.id)  # the answer's own id: the same release every time
+            kept.append(note)
+    return kept
+
+
 def student_notebook(
-    notebook: nbformat.NotebookNode, solution_modules: Iterable[str] = (LEARNER_ENGINE,)
+    notebook: nbformat.NotebookNode,
+    solution_modules: Iterable[str] = (LEARNER_ENGINE,),
+    keep_answers: bool = False,
 ) -> nbformat.NotebookNode:
     """A copy of ``notebook`` with solutions stubbed and their outputs cleared (see module doc).
     ``solution_modules``: the modules beside it that hold solutions (an output computed with
-    one of them is cleared)."""
+    one of them is cleared). ``keep_answers``: keep the cells tagged ``worked-answer`` (a
+    learner's own workbook) instead of replacing them by a note (a class's release)."""
     student = copy.deepcopy(notebook)
     depends = _depends_on_solutions(notebook, set(solution_modules))
     cleared: set[str] = set()
@@ -281,12 +344,19 @@ def student_notebook(
             cleared |= _widgets_shown([cell])
             cell.outputs = []
             cell.execution_count = None
+    if not keep_answers:
+        answers = [cell for cell in student.cells if _is_answer(cell)]
+        student.cells = _without_answers(student.cells)
+        cleared |= _widgets_shown(answers)
     _drop_widget_state(student, cleared)
     return student
 
 
-def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
-    """Write the student version of every notebook in ``source_dir`` into ``target_dir``.
+def release(
+    source_dir: str | Path, target_dir: str | Path, keep_answers: bool = False
+) -> list[Path]:
+    """Write the student version of every notebook in ``source_dir`` into ``target_dir``
+    (``keep_answers``: see ``student_notebook``).
 
     A ``.py`` file with solution regions (the learner's own engine, ``mygrad.py``) gets the same
     stubs; text after a BEGIN marker says where the exercise is explained and ends up in the stub's
@@ -320,7 +390,9 @@ def release(source_dir: str | Path, target_dir: str | Path) -> list[Path]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".ipynb":
             try:
-                student = student_notebook(nbformat.read(path, as_version=4), solution_modules)
+                student = student_notebook(
+                    nbformat.read(path, as_version=4), solution_modules, keep_answers
+                )
             except ReleaseError as error:
                 raise ReleaseError(f"{path}: {error}") from None
             nbformat.write(student, destination)

@@ -1,0 +1,121 @@
+"""The worked answers: cells tagged ``worked-answer`` leave a class's release as one note each run,
+and stay in a learner's own workbook (``keep_answers``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backproplab.classroom import ReleaseError, release, student_notebook
+from backproplab.classroom.__main__ import main
+from backproplab.classroom.release import ANSWER_NOTE, ANSWER_TAG
+
+ROOT = Path(__file__).resolve().parents[1]
+CURRICULUM = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def answer(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    cell.metadata["tags"] = [ANSWER_TAG]
+    return cell
+
+
+def exercise_notebook(*after_check: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """An exercise, its check, then ``after_check``."""
+    check = nbformat.v4.new_code_cell("check(double)")
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "check-double", "points": 1}
+    cells = [
+        nbformat.v4.new_markdown_cell("### Exercise 1 · double it"),
+        nbformat.v4.new_code_cell(
+            "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
+        ),
+        check,
+        *after_check,
+    ]
+    for number, cell in enumerate(cells):
+        cell.id = f"cell-{number}"
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_a_run_of_answer_cells_becomes_one_note_and_the_rest_stays():
+    shown = [nbformat.v4.new_output("stream", name="stdout", text="2 * x\n")]
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_markdown_cell("**The answer.** Multiply by two: `2 * x`.")),
+        answer(nbformat.v4.new_code_cell("print(rule_source)", outputs=shown)),
+        nbformat.v4.new_markdown_cell("## 2. Next section"),
+        answer(nbformat.v4.new_markdown_cell("Another answer, after another check.")),
+    )
+    student = student_notebook(teacher)
+    sources = [cell.source for cell in student.cells]
+    assert sources[3:] == [ANSWER_NOTE, "## 2. Next section", ANSWER_NOTE]
+    assert all("2 * x" not in source for source in sources[2:])
+    assert [cell.id for cell in student.cells[3:]] == ["cell-3", "cell-5", "cell-6"]  # stable
+    assert all(ANSWER_TAG not in cell.metadata.get("tags", []) for cell in student.cells)
+    assert [cell.cell_type for cell in student.cells[3:]] == ["markdown"] * 3
+
+
+def test_keep_answers_keeps_them_as_they_are():
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_markdown_cell("**The answer.** `2 * x`.")),
+        answer(nbformat.v4.new_code_cell("print(rule_source)")),
+    )
+    student = student_notebook(teacher, keep_answers=True)
+    assert [c.source for c in student.cells[3:]] == [c.source for c in teacher.cells[3:]]
+    assert ANSWER_NOTE not in [c.source for c in student.cells]
+
+
+def test_an_answer_cell_that_later_cells_need_is_refused():
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_code_cell("worked = 2 * x_example\nprint(worked)")),
+        nbformat.v4.new_markdown_cell("Using it:"),
+        nbformat.v4.new_code_cell("print(worked + 1)"),
+    )
+    with pytest.raises(ReleaseError, match=r"cell 4 is tagged worked-answer but binds worked, "):
+        student_notebook(teacher)
+    assert student_notebook(teacher, keep_answers=True).cells[3].source.startswith("worked")
+
+
+def test_later_answer_cells_may_use_an_answer_cells_names():
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_code_cell("from backproplab import ops\nrow = ops.mul")),
+        answer(nbformat.v4.new_code_cell("print(row)")),
+        nbformat.v4.new_code_cell("print('next')"),
+    )
+    assert [c.source for c in student_notebook(teacher).cells[3:]] == [ANSWER_NOTE, "print('next')"]
+
+
+@pytest.mark.parametrize("kind", ["solution", "check"])
+def test_an_exercise_or_a_check_cannot_be_tagged_an_answer(kind):
+    teacher = exercise_notebook()
+    answer(teacher.cells[1 if kind == "solution" else 2])
+    with pytest.raises(ReleaseError, match=f"cell {2 if kind == 'solution' else 3} is tagged"):
+        student_notebook(teacher)
+
+
+def test_the_command_hides_answers_unless_asked_to_keep_them(tmp_path, capsys):
+    source = tmp_path / "teacher"
+    source.mkdir()
+    teacher = exercise_notebook(answer(nbformat.v4.new_markdown_cell("**The answer.** `2 * x`.")))
+    nbformat.write(teacher, source / "01_double.ipynb")
+    assert main(["release", str(source), str(tmp_path / "class")]) == 0
+    assert main(["release", str(source), str(tmp_path / "after"), "--keep-answers"]) == 0
+    hidden = nbformat.read(tmp_path / "class" / "01_double.ipynb", as_version=4)
+    kept = nbformat.read(tmp_path / "after" / "01_double.ipynb", as_version=4)
+    assert hidden.cells[-1].source == ANSWER_NOTE
+    assert kept.cells[-1].source == "**The answer.** `2 * x`."
+    assert "def double(x):\n    # YOUR CODE HERE" in kept.cells[1].source  # still a stub
+
+
+def test_the_curriculum_releases_without_its_worked_answers(tmp_path):
+    """Every curriculum notebook releases (no tagged cell is needed later), and what was tagged
+    is gone: no tag, and one note per run of tagged cells."""
+    written = release(ROOT / "notebooks", tmp_path / "class")
+    assert len(written) == len(CURRICULUM)
+    for path in CURRICULUM:
+        teacher = nbformat.read(path, as_version=4)
+        tags = [ANSWER_TAG in c.metadata.get("tags", []) for c in teacher.cells]
+        runs = sum(1 for i, t in enumerate(tags) if t and (i == 0 or not tags[i - 1]))
+        student = nbformat.read(tmp_path / "class" / path.name, as_version=4)
+        assert [c.source for c in student.cells].count(ANSWER_NOTE) == runs, path.name
+        assert len(student.cells) == len(teacher.cells) - sum(tags) + runs, path.name
