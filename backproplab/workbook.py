@@ -3,6 +3,7 @@
     python -m backproplab.workbook              # makes workbook/ the first time, then opens it
     python -m backproplab.workbook my-copy/     # the same, in another folder
     python -m backproplab.workbook --no-lab     # make or complete it; do not open JupyterLab
+    python -m backproplab.workbook --no-browser # other options go to JupyterLab
 
 ``notebooks/`` holds the solved notebooks: every exercise answered, every self-check "correct"
 (the teacher's version, which the tests run and the site shows). The workbook is the student
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         "--source", type=Path, help="the solved notebooks (default: notebooks/ of this clone)"
     )
     parser.add_argument("--no-lab", action="store_true", help="do not open JupyterLab")
-    args = parser.parse_args(argv)
+    parser.epilog = "Other options go to JupyterLab (--no-browser, --port 8890, ...)."
+    args, lab_options = parser.parse_known_args(argv)
     source = args.source or _default_source()
     target = Path(args.folder)
     first_time = not any(target.glob("*.ipynb"))
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("jupyterlab") is None:
         print(f"JupyterLab is not installed (pip install jupyterlab); {target}/ is ready")
         return 1
-    return subprocess.call([sys.executable, "-m", "jupyterlab", str(target)])
+    return subprocess.call([sys.executable, "-m", "jupyterlab", str(target), *lab_options])
 
 
 if __name__ == "__main__":

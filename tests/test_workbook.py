@@ -95,8 +95,10 @@ def test_the_command_says_what_it_did_and_opens_jupyterlab(tmp_path, monkeypatch
     opened = []
     monkeypatch.setattr(workbook.subprocess, "call", lambda args: opened.append(args) or 0)
     target = tmp_path / "wb"
-    assert main([str(target), "--source", str(NOTEBOOKS)]) == 0
-    assert opened == [[sys.executable, "-m", "jupyterlab", str(target)]]
+    assert main([str(target), "--source", str(NOTEBOOKS), "--no-browser", "--port=8890"]) == 0
+    assert opened == [
+        [sys.executable, "-m", "jupyterlab", str(target), "--no-browser", "--port=8890"]
+    ]
     said = capsys.readouterr().out
     assert f"Made your workbook in {target}/: {len(CURRICULUM)} notebooks" in said
     assert main([str(target), "--source", str(NOTEBOOKS), "--no-lab"]) == 0
