@@ -1,6 +1,7 @@
 """Your workbook: your own copy of the notebooks, every exercise blank, opened in JupyterLab.
 
     python -m backproplab.workbook              # makes workbook/ the first time, then opens it
+                                                # (beside notebooks/, wherever you run it)
     python -m backproplab.workbook my-copy/     # the same, in another folder
     python -m backproplab.workbook --no-lab     # make or complete it; do not open JupyterLab
     python -m backproplab.workbook --no-browser # other options go to JupyterLab
@@ -44,7 +45,10 @@ def make_workbook(source: str | Path, target: str | Path) -> list[Path]:
 
     source, target = Path(source), Path(target)
     if not any(source.glob("*.ipynb")):
-        raise WorkbookError(f"workbook: {source} holds no notebooks")
+        raise WorkbookError(
+            f"workbook: {source} holds no notebooks: run this in your clone of backproplab, or "
+            f"name the solved notebooks' folder with --source"
+        )
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
         raise WorkbookError(
             f"workbook: put the workbook outside {source} (that folder holds the solved "
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         "already there are never changed) and open it in JupyterLab.",
     )
     parser.add_argument(
-        "folder", nargs="?", default="workbook", help="where it goes (default: workbook)"
+        "folder", nargs="?", help="where it goes (default: workbook, beside notebooks/)"
     )
     parser.add_argument(
         "--source", type=Path, help="the solved notebooks (default: notebooks/ of this clone)"
@@ -94,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.epilog = "Other options go to JupyterLab (--no-browser, --port 8890, ...)."
     args, lab_options = parser.parse_known_args(argv)
     source = args.source or _default_source()
-    target = Path(args.folder)
+    target = Path(args.folder) if args.folder else source.parent / "workbook"
     first_time = not any(target.glob("*.ipynb"))
     try:
         added = make_workbook(source, target)

@@ -135,3 +135,23 @@ def test_it_runs_as_the_readme_says_from_the_clone(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "The solved notebooks stay in notebooks/." in run.stdout
     assert len(list(target.glob("*.ipynb"))) == len(CURRICULUM)
+
+
+def test_by_default_it_goes_beside_the_notebooks_wherever_it_runs(tmp_path, monkeypatch, capsys):
+    """A learner who runs the README's line inside notebooks/ (or anywhere else) still gets
+    workbook/ beside notebooks/, not a folder inside the solved notebooks."""
+    clone = tmp_path / "clone"
+    (clone / "notebooks").mkdir(parents=True)
+    for path in CURRICULUM[:2]:
+        (clone / "notebooks" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(workbook, "_CLONE_NOTEBOOKS", clone / "notebooks")
+    monkeypatch.chdir(clone / "notebooks")
+    assert main(["--no-lab"]) == 0
+    assert sorted(p.name for p in (clone / "workbook").iterdir()) == [
+        p.name for p in CURRICULUM[:2]
+    ]
+    assert not (clone / "notebooks" / "workbook").exists()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(workbook, "_CLONE_NOTEBOOKS", tmp_path / "site-packages" / "notebooks")
+    assert main(["--no-lab"]) == 1
+    assert "holds no notebooks: run this in your clone of backproplab" in capsys.readouterr().err
