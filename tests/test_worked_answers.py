@@ -3,6 +3,8 @@ and stay in a learner's own workbook (``keep_answers``)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -119,3 +121,35 @@ def test_the_curriculum_releases_without_its_worked_answers(tmp_path):
         student = nbformat.read(tmp_path / "class" / path.name, as_version=4)
         assert [c.source for c in student.cells].count(ANSWER_NOTE) == runs, path.name
         assert len(student.cells) == len(teacher.cells) - sum(tags) + runs, path.name
+
+
+def test_nbgrader_generate_assignment_hides_them_with_hide_worked_answers(tmp_path):
+    pytest.importorskip(
+        "nbgrader", reason="nbgrader is not installed: pip install -e '.[instructor]'"
+    )
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_markdown_cell("**The answer.** Multiply by two: `2 * x`.")),
+        answer(nbformat.v4.new_code_cell("print('2 * x')")),
+        nbformat.v4.new_markdown_cell("## 2. Next section"),
+    )
+    teacher.cells[2].metadata["nbgrader"].update(
+        {"locked": True, "solution": False, "schema_version": 3}
+    )
+    teacher.cells[1].metadata["nbgrader"] = {
+        "solution": True, "grade": False, "locked": False, "grade_id": "double",
+        "schema_version": 3,
+    }  # fmt: skip
+    source = tmp_path / "source" / "ps1"
+    source.mkdir(parents=True)
+    nbformat.write(teacher, source / "01_double.ipynb")
+    (tmp_path / "nbgrader_config.py").write_text(
+        "from backproplab.classroom.nbgrader_support import hide_worked_answers\n"
+        "c = get_config()\nhide_worked_answers(c)\n"
+    )
+    command = [sys.executable, "-m", "nbgrader", "generate_assignment", "ps1", "--no-db"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    student = nbformat.read(tmp_path / "release" / "ps1" / "01_double.ipynb", as_version=4)
+    sources = [cell.source for cell in student.cells]
+    assert sources[3:] == [ANSWER_NOTE, "## 2. Next section"]
+    assert "raise NotImplementedError()" in sources[1]

@@ -1,4 +1,4 @@
-"""Make nbgrader's autograder score the self-checks by what they say.
+"""Make nbgrader score the self-checks by what they say, and hide the worked answers.
 
 nbgrader scores a graded code cell by its outputs: an error (or stderr) gives 0, a number gives
 partial credit, anything else gives full points. The curriculum's checks never raise (a learner's
@@ -9,6 +9,9 @@ gives it 0. Turn it on in ``nbgrader_config.py``::
 
     from backproplab.classroom.nbgrader_support import use_feedback_grades
     use_feedback_grades(c)
+
+``hide_worked_answers(c)`` does for ``nbgrader generate_assignment`` what the package's release
+does with the cells tagged ``worked-answer``: each run of them becomes one note.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 import nbformat
 
 from ._reports import feedback_status
+from .release import _without_answers
 
-__all__ = ["feedback_grades", "use_feedback_grades"]
+__all__ = ["feedback_grades", "hide_worked_answers", "use_feedback_grades", "worked_answers_hidden"]
 
 
 def feedback_grades(notebook: nbformat.NotebookNode, resources: dict) -> tuple[Any, dict]:
@@ -48,3 +52,24 @@ def use_feedback_grades(config: Any) -> None:
     execute = [getattr(step, "__name__", str(step)) for step in steps].index("Execute")
     steps.insert(execute + 1, feedback_grades)
     config.Autograde.autograde_preprocessors = steps
+
+
+def worked_answers_hidden(
+    notebook: nbformat.NotebookNode, resources: dict
+) -> tuple[nbformat.NotebookNode, dict]:
+    """An nbconvert preprocessor (a plain function): each run of cells tagged ``worked-answer``
+    becomes one note, as in the package's release (which also refuses a tagged cell that a later
+    cell needs)."""
+    notebook.cells = _without_answers(notebook.cells)
+    return notebook, resources
+
+
+def hide_worked_answers(config: Any) -> None:
+    """Run ``worked_answers_hidden`` first in ``nbgrader generate_assignment``.
+
+    ``config`` is the ``c`` of ``nbgrader_config.py``.
+    """
+    from nbgrader.converters.generate_assignment import GenerateAssignment
+
+    steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
+    config.GenerateAssignment.preprocessors = [worked_answers_hidden, *steps]
