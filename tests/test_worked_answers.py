@@ -78,6 +78,22 @@ def test_an_answer_cell_that_later_cells_need_is_refused():
     assert student_notebook(teacher, keep_answers=True).cells[3].source.startswith("worked")
 
 
+def test_a_later_cells_own_local_names_are_not_uses():
+    """A lambda's parameters, a comprehension's variable and a function's locals are the later
+    cell's own; a function that reads the answer cell's name as a global does use it."""
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_code_cell("a, b, i = 1, 2, 3\nprint(a * b * i)")),
+        nbformat.v4.new_code_cell(
+            "add = lambda a, b: a + b\nsquares = [i * i for i in range(3)]\n"
+            "def f(a):\n    b = a\n    return b"
+        ),
+    )
+    assert student_notebook(teacher).cells[3].source == ANSWER_NOTE
+    teacher.cells.append(nbformat.v4.new_code_cell("def g():\n    return i + 1"))
+    with pytest.raises(ReleaseError, match="binds i, which cell 6 uses"):
+        student_notebook(teacher)
+
+
 def test_later_answer_cells_may_use_an_answer_cells_names():
     teacher = exercise_notebook(
         answer(nbformat.v4.new_code_cell("from backproplab import ops\nrow = ops.mul")),

@@ -45,11 +45,11 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import re
 import shutil
+import symtable
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -261,21 +261,27 @@ def _is_answer(cell: nbformat.NotebookNode) -> bool:
     return ANSWER_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def _names(source: str, context: type) -> set[str]:
-    """The names ``source`` binds (``ast.Store``: assignments, loops, imports, defs) or reads
-    (``ast.Load``); an empty set for code that is not plain Python (a magic)."""
+def _globals(source: str) -> tuple[set[str], set[str]]:
+    """The notebook-level names ``source`` binds (assignments, loops, imports, defs, ``global``
+    names a function assigns) and those it reads (at the top, or inside a function, lambda or
+    comprehension where the name is not a local: a lambda's parameters are not reads). Empty
+    for code that is not plain Python (a magic)."""
     try:
-        tree = ast.parse(source)
+        top = symtable.symtable(source, "<cell>", "exec")
     except SyntaxError:
-        return set()
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
-    if context is ast.Store:
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
+        return set(), set()
+    binds, reads, tables = set(), set(), [top]
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        for symbol in table.get_symbols():
+            if table is top or symbol.is_global():
+                name = symbol.get_name()
+                if symbol.is_assigned() or symbol.is_imported():
+                    binds.add(name)
+                if symbol.is_referenced():
+                    reads.add(name)
+    return binds, reads
 
 
 def _without_answers(cells: list) -> list:
@@ -292,9 +298,9 @@ def _without_answers(cells: list) -> list:
         ):
             raise ReleaseError(f"cell {number} is tagged {ANSWER_TAG} but is an exercise or check")
         if cell.cell_type == "code":
-            bound = _names(cell.source, ast.Store)
+            bound = _globals(cell.source)[0]
             for later, other in enumerate(cells[number:], number + 1):
-                used = bound & _names(other.source, ast.Load) if other.cell_type == "code" else ()
+                used = bound & _globals(other.source)[1] if other.cell_type == "code" else ()
                 if used and not _is_answer(other):
                     raise ReleaseError(
                         f"cell {number} is tagged {ANSWER_TAG} but binds {sorted(used)[0]}, "
