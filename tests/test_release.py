@@ -333,9 +333,10 @@ def test_curriculum_release(path, tmp_path):
     """Every exercise is well formed; the release hides its solution; the round trip is exact;
     the student version, beside the released mygrad.py, runs to the end without an error (a
     learner's Run All before solving anything: JupyterLab would stop at the first error), and
-    its first check says "not done yet"."""
+    its first check says "not done yet". The cell-by-cell checks read the release that keeps the
+    worked answers (cell for cell the teacher's); the run is a class's, without them."""
     teacher = nbformat.read(path, as_version=4)
-    student = student_notebook(teacher)
+    student = student_notebook(teacher, keep_answers=True)
     solutions = 0
     for index, (mine, theirs) in enumerate(zip(student.cells, teacher.cells)):
         where = f"{path.name} cell {index}"
@@ -373,6 +374,7 @@ def test_curriculum_release(path, tmp_path):
 
     engine = (path.parent / "mygrad.py").read_text()
     (tmp_path / "mygrad.py").write_text(strip_solutions(engine, fallback_name="mygrad"))
+    student = student_notebook(teacher)  # a class's: each run of worked answers is one note
     stored = copy.deepcopy(student)
     run_cells(student, tmp_path)  # raises CellExecutionError at the first cell that fails
     first_check = next(cell for cell in student.cells if is_check(cell))
