@@ -1,7 +1,7 @@
-"""Your workbook: your own copy of the notebooks, every exercise blank, opened in JupyterLab.
+"""Your workbook: your own copy of the notebooks, every exercise blank, opened in JupyterLab::
 
-    python -m backproplab.workbook              # makes workbook/ the first time, then opens it
-                                                # (beside notebooks/, wherever you run it)
+    python -m backproplab.workbook              # makes workbook/ (beside notebooks/) the first
+                                                # time, then opens it
     python -m backproplab.workbook my-copy/     # the same, in another folder
     python -m backproplab.workbook --no-lab     # make or complete it; do not open JupyterLab
     python -m backproplab.workbook --no-browser # other options go to JupyterLab
