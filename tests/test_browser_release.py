@@ -1,7 +1,7 @@
-"""A learner's first hour with the student release, in a real JupyterLab.
+"""A learner's first hour with their workbook (the student version), in a real JupyterLab.
 
-Notebook 03 is released (``release``, as ``python -m backproplab.classroom release`` does) with
-the learner's engine file into a temporary folder, put into the JupyterLab that
+Notebook 03 and the learner's engine file go into a workbook (``make_workbook``, as the
+README's ``python -m backproplab.workbook`` does) in a temporary folder, put into the JupyterLab that
 tests/test_browser.py starts (its `lab` and `browser` fixtures, imported), and used as a learner
 who has solved nothing yet would:
 
@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from test_browser import CELLS_JS, NOTEBOOKS, browser, close_notebook, lab  # noqa: F401
 
-from backproplab.classroom import release
+from backproplab.workbook import make_workbook
 
 NOTEBOOK = "03_computational_graph.ipynb"
 FOLDER = "release-03"  # in the lab's root, beside the teacher copies test_browser.py puts there
@@ -55,12 +55,12 @@ KERNEL_IDLE_JS = """() => {
 
 
 def released_folder(tmp_path: Path) -> Path:
-    """Notebook 03 and mygrad.py of a fresh release, in ``tmp_path / "student"``."""
+    """Notebook 03 and mygrad.py of a fresh workbook, in ``tmp_path / "student"``."""
     source = tmp_path / "teacher"
     source.mkdir()
     shutil.copy(NOTEBOOKS / NOTEBOOK, source / NOTEBOOK)
     shutil.copy(NOTEBOOKS / "mygrad.py", source / "mygrad.py")
-    release(source, tmp_path / "student")
+    make_workbook(source, tmp_path / "student")
     return tmp_path / "student"
 
 
