@@ -116,7 +116,10 @@ def test_readme_set_up_commands_are_the_ones_ci_runs():
     blocks = re.findall(
         r"```bash\n(.*?)\n```", readme.split("## Set up", 1)[1].split("##", 1)[0], re.S
     )
-    assert blocks == ['pip install -e ".[dev]" && python -m backproplab.workbook', "python -m pytest"]
+    assert blocks == [
+        'pip install -e ".[dev]" && python -m backproplab.workbook',
+        "python -m pytest",
+    ]
     assert "python -m pytest\n" in ci and 'pip install -q -e ".[dev' in ci
 
 
