@@ -21,6 +21,7 @@ from backproplab.classroom.__main__ import main
 from backproplab.classroom._kernel import Kernel
 from backproplab.classroom._kernel_side import REPLY_MIME
 from backproplab.classroom.grading import Limits, grade_folder, grade_notebook, load_source
+from backproplab.classroom.release import ANSWER_TAG
 from backproplab.exercises import nb01, nb02, nb10
 
 
@@ -212,6 +213,7 @@ def test_the_student_release_serves_as_the_graders_source(tmp_path):
     for name in ("05_matmul_gradients.ipynb", "mygrad.py"):
         (tmp_path / "teacher" / name).write_bytes((ROOT / "notebooks" / name).read_bytes())
     release(tmp_path / "teacher", tmp_path / "student")
+    release(tmp_path / "teacher", tmp_path / "after", keep_answers=True)
 
     def seen(teacher):
         setup = [ast.dump(statement) for statement in teacher.setup]
@@ -220,8 +222,23 @@ def test_the_student_release_serves_as_the_graders_source(tmp_path):
 
     (mine,) = load_source(tmp_path / "teacher")
     (released,) = load_source(tmp_path / "student")
+    (after,) = load_source(tmp_path / "after")
     assert mine.modules == ["mygrad"] and "dL_dW" in mine.functions
-    assert seen(released) == seen(mine)
+    assert seen(after) == seen(mine)
+    # a class's release lacks only the definitions of the worked-answer cells, which the release
+    # allows no later cell, and so no check, to use
+    mine_seen, released_seen = seen(mine), seen(released)
+    assert released_seen[:4] + released_seen[5:] == mine_seen[:4] + mine_seen[5:]
+    missing = [statement for statement in mine.setup if ast.dump(statement) not in released_seen[4]]
+    notebook = nbformat.read(ROOT / "notebooks" / "05_matmul_gradients.ipynb", as_version=4)
+    answers = [
+        c.source
+        for c in notebook.cells
+        if c.cell_type == "code" and ANSWER_TAG in c.metadata.get("tags", [])
+    ]
+    defined_there = {node.name for source in answers for node in ast.parse(source).body
+                     if isinstance(node, ast.FunctionDef)}  # fmt: skip
+    assert missing and {statement.name for statement in missing} <= defined_there
 
 
 def clip_by_global_norm(grads, max_norm):
