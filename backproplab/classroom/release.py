@@ -70,9 +70,9 @@ END_SOLUTION = "END SOLUTION"
 TEXT_STUB = "YOUR ANSWER HERE"
 LEARNER_ENGINE = "mygrad"  # the learner's own module (mygrad.py), which holds solutions
 ANSWER_TAG = "worked-answer"  # a cell that works out an exercise's answer after its check
-ANSWER_NOTE = (
-    "*The worked answer to this exercise is in the teacher's version of the notebook, not in "
-    "this one: ask your teacher for it once your answer is handed in.*"
+ANSWER_NOTE = (  # also stands where a summary's bullets gave answers away: no "this exercise"
+    "*A worked answer is left out here. It is in the teacher's version of this notebook, which "
+    "your teacher can hand out once your answers are in.*"
 )
 
 # Folders of the teacher's source that are never copied: editor checkpoints, Python's compiled
