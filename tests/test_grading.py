@@ -642,3 +642,13 @@ def test_a_kernel_listens_on_sockets_of_its_own_not_on_ports(tmp_path):
         assert any(sockets.iterdir())  # the kernel's socket files
         assert kernel.execute("x = 1 + 1", timeout=30).status == "ok"
     assert not sockets.exists()
+
+
+def test_code_that_changes_the_checks_is_named_for_the_teacher_only(graded):
+    rows, root = graded[0], graded[1]
+    for student in ("patcher", "patcher_solved_none"):
+        assert "changes the self-checks (" in rows[student]["problems"], rows[student]
+        text = (root / "out" / "feedback" / f"{student}.txt").read_text()
+        assert "self-checks" not in text, text
+    assert all("self-checks" not in row["problems"] for row in rows.values()
+               if not row["student"].startswith("patcher"))  # fmt: skip

@@ -64,6 +64,7 @@ from ._source import (
     nbgrader_metadata,
 )
 from ._staging import CHANGED, digest_of, special_files, unchanged
+from ._tampering import changed_checks
 
 __all__ = [
     "CheckResult",
@@ -151,6 +152,8 @@ def _grade_into(
         return
     grade.teacher = teacher.name
     _compare_with_solutions(grade, notebook, teacher, path.parent if folder is not None else None)
+    code = [str(c.get("source", "")) for c in notebook.cells if c.get("cell_type") == "code"]
+    grade.for_teacher += changed_checks(code)  # for the teacher: the score uses the grader's checks
     checks = {check.grade_id: check for check in teacher.checks}
     results: dict[str, CheckResult] = {}
     plan: list[tuple[int, Any]] = []  # (cell index, code to run or the check to evaluate)
