@@ -54,6 +54,8 @@ def test_a_change_of_the_checks_is_named(code):
         "m = 3\nfor k in range(m):\n    print(k)",
         "checks = [nb05.check_dL_dW]\nprint(len(checks))",
         "%timeit 1 + 1",
+        "for name in dir(nb05):\n    print(name)\nname = 'mine'",
+        "for m in (nb05,):\n    print(m.__name__)\nm = 3",
     ],
 )
 def test_using_the_checks_is_not_named(code):

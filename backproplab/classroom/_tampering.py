@@ -7,7 +7,8 @@ lists, for the teacher only, each cell that does it.
 
 Nothing runs: the code is read. A name that refers to the self-checks is one that an import from
 ``backproplab.exercises`` binds (``nb05``, ``Feedback``, ``check_dL_dW``, ``ex``), an attribute
-chain through ``.exercises`` (``bl.exercises.nb05``), or the variable of a loop over such names.
+chain through ``.exercises`` (``bl.exercises.nb05``), or the variable of a loop over a tuple or
+list of such names (``for m in (nb01, nb05)``; it may be rebound: it is the learner's).
 A cell is named when it
 
 * assigns to, or deletes, an attribute or an item of such a name (``nb05.check_x = ...``,
@@ -65,13 +66,16 @@ def _names_package(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and str(node.value).startswith(_PACKAGE)
 
 
-def _changes(node: ast.AST, names: set[str]) -> bool:
-    """Does the statement or expression ``node`` (not its inner statements) change the checks?"""
+def _changes(node: ast.AST, names: set[str], loops: set[str]) -> bool:
+    """Does the statement or expression ``node`` (not its inner statements) change the checks?
+    ``loops``: loop variables over check names, whose attributes are the checks' but which may be
+    rebound freely."""
+    reach = names | loops
     if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
         targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
         for target in targets:
             for part in ast.walk(target):
-                if isinstance(part, (ast.Attribute, ast.Subscript)) and _refers(part, names):
+                if isinstance(part, (ast.Attribute, ast.Subscript)) and _refers(part, reach):
                     return True
                 if isinstance(part, ast.Subscript) and _names_package(part.slice):
                     return True
@@ -93,7 +97,7 @@ def _changes(node: ast.AST, names: set[str]) -> bool:
         )
     if isinstance(node, ast.Call):
         called = node.func.id if isinstance(node.func, ast.Name) else None
-        if called in ("setattr", "delattr") and node.args and _refers(node.args[0], names):
+        if called in ("setattr", "delattr") and node.args and _refers(node.args[0], reach):
             return True
         return any(_names_package(arg) for arg in [*node.args, *[k.value for k in node.keywords]])
     return False
@@ -108,16 +112,17 @@ def changed_checks(cells: list[str]) -> list[str]:
             trees.append(ast.parse(source))
         except SyntaxError:  # a magic, or code that does not parse: the kernel said so already
             trees.append(ast.Module(body=[], type_ignores=[]))
-    names = _check_names(trees)
-    for tree in trees:  # `for module in (nb01, nb05): setattr(module, ...)`
+    names, loops = _check_names(trees), set()
+    for tree in trees:  # `for module in (nb01, nb05): setattr(module, ...)`, not `in dir(nb05)`
         for node in ast.walk(tree):
             if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-                if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node.iter)):
-                    names.add(node.target.id)
+                items = node.iter.elts if isinstance(node.iter, (ast.Tuple, ast.List)) else []
+                if any(isinstance(n, ast.Name) and n.id in names for n in items):
+                    loops.add(node.target.id)
     found = []
     for number, tree in enumerate(trees, 1):
         for node in ast.walk(tree):
-            if _changes(node, names):
+            if _changes(node, names, loops):
                 quoted = ast.unparse(node).splitlines()[0]
                 quoted = quoted if len(quoted) <= 60 else quoted[:57] + "..."
                 found.append(
