@@ -75,3 +75,29 @@ def test_the_graded_classs_patching_cell_is_named_once():
 def test_no_curriculum_notebook_is_named(path):
     notebook = nbformat.read(path, as_version=4)
     assert changed_checks([c.source for c in notebook.cells if c.cell_type == "code"]) == []
+
+
+def test_code_nested_too_deeply_to_read_is_skipped_and_the_rest_still_read():
+    deep = ["x = " + "-" * 100_000 + "1", "x = " + "(" * 300 + "1" + ")" * 300]
+    found = changed_checks([IMPORTS, deep[0], "nb05.check_dL_dW = print", deep[1]])
+    assert len(found) == 1 and found[0].startswith("code cell 3 changes the self-checks")
+
+
+def test_a_failure_of_the_reading_never_costs_the_student_their_grade(monkeypatch, tmp_path):
+    from test_grading import NAME, teacher_notebook
+
+    from backproplab.classroom import grading
+
+    def broken(cells):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    nbformat.write(teacher_notebook(), teacher / NAME)
+    monkeypatch.setattr(grading, "changed_checks", broken)
+    grade = grading.grade_notebook(teacher / NAME, "ada", grading.load_source(teacher))
+    assert grade.problems == [] and grade.score == grade.points == 6, grade
+    assert grade.for_teacher[-1] == (
+        "not read for changes to the self-checks: "
+        "RecursionError('maximum recursion depth exceeded')"
+    )

@@ -110,8 +110,8 @@ def changed_checks(cells: list[str]) -> list[str]:
     for source in cells:
         try:
             trees.append(ast.parse(source))
-        except SyntaxError:  # a magic, or code that does not parse: the kernel said so already
-            trees.append(ast.Module(body=[], type_ignores=[]))
+        except (SyntaxError, ValueError, MemoryError, RecursionError):  # a magic, a null byte, code
+            trees.append(ast.Module(body=[], type_ignores=[]))  # nested too deeply: not read
     names, loops = _check_names(trees), set()
     for tree in trees:  # `for module in (nb01, nb05): setattr(module, ...)`, not `in dir(nb05)`
         for node in ast.walk(tree):
@@ -123,7 +123,10 @@ def changed_checks(cells: list[str]) -> list[str]:
     for number, tree in enumerate(trees, 1):
         for node in ast.walk(tree):
             if _changes(node, names, loops):
-                quoted = ast.unparse(node).splitlines()[0]
+                try:
+                    quoted = ast.unparse(node).splitlines()[0]
+                except RecursionError:  # a statement nested too deeply to print
+                    quoted = type(node).__name__
                 quoted = quoted if len(quoted) <= 60 else quoted[:57] + "..."
                 found.append(
                     f"code cell {number} changes the self-checks ({quoted}): the grade used "

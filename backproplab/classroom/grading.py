@@ -151,9 +151,12 @@ def _grade_into(
         grade.problems.append("its cells match none of the teacher's notebooks: not graded")
         return
     grade.teacher = teacher.name
-    _compare_with_solutions(grade, notebook, teacher, path.parent if folder is not None else None)
     code = [str(c.get("source", "")) for c in notebook.cells if c.get("cell_type") == "code"]
-    grade.for_teacher += changed_checks(code)  # for the teacher: the score uses the grader's checks
+    _compare_with_solutions(grade, code, teacher, path.parent if folder is not None else None)
+    try:  # for the teacher only: the score uses the grader's own checks whatever the code does
+        grade.for_teacher += changed_checks(code)
+    except Exception as error:  # noqa: BLE001 - never the student's grade
+        grade.for_teacher.append(f"not read for changes to the self-checks: {error!r}")
     checks = {check.grade_id: check for check in teacher.checks}
     results: dict[str, CheckResult] = {}
     plan: list[tuple[int, Any]] = []  # (cell index, code to run or the check to evaluate)
@@ -254,13 +257,13 @@ def _grade_into(
 
 
 def _compare_with_solutions(
-    grade: NotebookGrade, notebook: Any, teacher: TeacherNotebook, folder: Path | None
+    grade: NotebookGrade, cells: list[str], teacher: TeacherNotebook, folder: Path | None
 ) -> None:
     """Note, for the teacher only, each exercise answered with the teacher's own solution (the
-    notebook's code cells, and the learner's module beside it): _same_code.py. Its score stays."""
+    notebook's code ``cells``, and the learner's module beside it): _same_code.py. Its score
+    stays."""
     if not teacher.solutions:
         return
-    cells = [str(c.get("source", "")) for c in notebook.cells if c.get("cell_type") == "code"]
     modules = {m: read_module(folder, m) for m in teacher.modules} if folder is not None else {}
     try:
         found = {m: code for m, code in modules.items() if code is not None}
