@@ -57,6 +57,16 @@ def test_a_run_of_answer_cells_becomes_one_note_and_the_rest_stays():
     assert [cell.cell_type for cell in student.cells[3:]] == ["markdown"] * 3
 
 
+def test_a_notebook_without_cell_ids_gets_a_note_without_one():
+    """nbformat 4.4 notebooks have no cell ids: the note must not bring a random one."""
+    teacher = exercise_notebook(answer(nbformat.v4.new_markdown_cell("**The answer.** `2 * x`.")))
+    teacher.nbformat_minor = 4
+    for cell in teacher.cells:
+        del cell["id"]
+    student = student_notebook(teacher)
+    assert student.cells[-1].source == ANSWER_NOTE and "id" not in student.cells[-1]
+
+
 def test_keep_answers_keeps_them_as_they_are():
     teacher = exercise_notebook(
         answer(nbformat.v4.new_markdown_cell("**The answer.** `2 * x`.")),

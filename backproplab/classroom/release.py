@@ -308,7 +308,9 @@ def _without_answers(cells: list) -> list:
                     )
         if not (kept and kept[-1].source == ANSWER_NOTE):
             note = nbformat.v4.new_markdown_cell(ANSWER_NOTE)
-            note.id = cell.get("id", note.id)  # the answer's own id: the same release every time
+            note.pop("id", None)  # the answer's own id, if it has one (nbformat 4.5): the same
+            if "id" in cell:  # release every time, and none in an older notebook
+                note.id = cell.id
             kept.append(note)
     return kept
 
