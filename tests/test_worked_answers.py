@@ -3,6 +3,7 @@ and stay in a learner's own workbook (``keep_answers``)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,6 +148,45 @@ def test_the_curriculum_releases_without_its_worked_answers(tmp_path):
         student = nbformat.read(tmp_path / "class" / path.name, as_version=4)
         assert [c.source for c in student.cells].count(ANSWER_NOTE) == runs, path.name
         assert len(student.cells) == len(teacher.cells) - sum(tags) + runs, path.name
+
+
+# Answers a class's release must not show in any cell: the class hands in all of a notebook's
+# exercises together, so a cell after an exercise that shows its answer shows it to everyone. Each
+# pattern names what it would give away; each is in the teacher's notebook, which still teaches it.
+NOT_IN_A_CLASS_RELEASE = {
+    "07_layers_and_losses.ipynb": {
+        r"\\sigma\(z\) - y|sigmoid\(z\) - y": "Exercise 4 (divided by Exercise 1's sigma', it is dl/dp)",
+        r"-1 ?/ ?p": "Exercise 4 (the derivative of the BCE for the label 1)",
+    },
+    "08_softmax_cross_entropy.ipynb": {
+        r"(\w+) - \1\.max\(": "Exercise 2's shift, part of Exercise 3's answer",
+        r"\\max_k": "Exercise 2's shift",
+    },
+    "10_vanishing_gradients.ipynb": {
+        r"\\sqrt\{64/2\}|\\sqrt 2\b": "Exercise 2 (the ReLU half, read back from a measurement)",
+        r"He's.*\b0\.25\b": "Exercise 2 (He's scale for 32 inputs)",
+    },
+}
+
+
+def shown(cell: nbformat.NotebookNode) -> str:
+    """A cell's source and the text of its outputs."""
+    texts = [cell.source]
+    for output in cell.get("outputs", []):
+        texts.append(output.get("text", ""))
+        texts += [str(v) for k, v in output.get("data", {}).items() if k.startswith("text/")]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_IN_A_CLASS_RELEASE))
+def test_a_class_release_shows_no_answer_after_its_exercise(name):
+    teacher = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    student = student_notebook(teacher)
+    for pattern, gives_away in NOT_IN_A_CLASS_RELEASE[name].items():
+        answer_text = re.compile(pattern, re.DOTALL)
+        assert any(answer_text.search(shown(cell)) for cell in teacher.cells), (name, pattern)
+        showing = [i for i, cell in enumerate(student.cells) if answer_text.search(shown(cell))]
+        assert showing == [], f"{name}: cells {showing} of the release show {gives_away}"
 
 
 def test_nbgrader_generate_assignment_hides_them_with_hide_worked_answers(tmp_path):
