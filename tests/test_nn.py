@@ -165,6 +165,38 @@ def test_init_zeros_seeding_and_errors():
         nn.Linear(4, 3, init="lecun")
 
 
+@pytest.mark.parametrize("std", [-0.1, float("nan"), float("inf")])
+def test_init_refuses_a_std_that_is_not_one(std):
+    # -0.1 drew weights of std 0.1 (the sign of a std is lost), NaN drew all-NaN weights
+    with pytest.raises(ValueError, match=r"^init_weight: a std must be a finite number >= 0"):
+        nn.Linear(4, 3, init=std)
+    assert nn.init_weight(4, 3, 0.0).shape == (3, 4)  # 0 is a std (all zeros)
+
+
+def test_init_weight_and_conv2d_name_a_size_of_0():
+    # both gave "ZeroDivisionError: float division by zero" from sqrt(2 / n_in)
+    with pytest.raises(ValueError, match=r"^init_weight: n_in must be >= 1, got 0$"):
+        nn.init_weight(0, 3)
+    with pytest.raises(ValueError, match=r"^Conv2d: kernel_size must be at least 1, got 0$"):
+        nn.Conv2d(1, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "make, caller",
+    [(lambda r: nn.Linear(2, 2, rng=r), "Linear"), (lambda r: nn.MLP([2, 2], rng=r), "MLP"),
+     (lambda r: nn.Conv2d(1, 1, 2, rng=r), "Conv2d"), (lambda r: nn.Dropout(rng=r), "Dropout"),
+     (lambda r: nn.deep_network(1, 2, rng=r), "deep_network")],
+)  # fmt: skip
+def test_a_bad_rng_is_named_with_the_layer_that_got_it(make, caller):
+    with pytest.raises(TypeError, match=rf"^{caller}: rng must be a numpy Generator or a seed"):
+        make("abc")
+
+
+def test_make_activation_names_something_that_is_not_an_activation():
+    with pytest.raises(TypeError, match=r"^make_activation: expected a name .* got None$"):
+        nn.make_activation(None)  # was "'NoneType' object is not callable"
+
+
 def test_one_rng_gives_each_layer_of_a_model_different_weights():
     model = nn.MLP([5, 5, 5, 5], rng=0)
     w = [m.weight.data for m in model if isinstance(m, nn.Linear)]
