@@ -65,6 +65,15 @@ def test_train_and_eval_set_the_flag_everywhere():
     assert all(m.training for _, m in model.named_modules())
 
 
+@pytest.mark.parametrize("mode", ["eval", "no", 0, None])
+def test_train_refuses_a_mode_that_is_not_true_or_false(mode):
+    # train("eval") set training = "eval", which Dropout and BatchNorm read as training mode
+    model = nn.Sequential(nn.Dropout(0.5))
+    with pytest.raises(TypeError, match=r"^Sequential.train: mode must be True or False"):
+        model.train(mode)
+    assert model.train(np.bool_(False)).layers[0].training is False
+
+
 def test_linear_layout_matches_W_a_plus_b_row_by_row():
     layer = nn.Linear(3, 2, rng=0)
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
