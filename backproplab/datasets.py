@@ -28,7 +28,9 @@ def generator(rng: RngLike) -> np.random.Generator:
 
 def _counts(n: int, classes: int, caller: str) -> list[int]:
     """Split n points as evenly as possible between the classes."""
-    n, classes = count(caller, "n", n, 0), count(caller, "classes", classes, 0)
+    for what, value in (("n", n), ("classes", classes)):  # 200.0: numpy's words, later
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"{caller}: {what} must be a whole number, got {value!r}")
     if classes < 1:
         raise ValueError(f"{caller}: need at least 1 class, got classes={classes}")
     if n < classes:

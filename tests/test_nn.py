@@ -361,3 +361,23 @@ def test_linear_without_bias():
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T)
     assert "no bias" in repr(layer)
+
+
+class _PReLU(nn.Module):  # an activation with a learned slope
+    def __init__(self):
+        self.a = nn.Parameter(np.array(0.25))
+
+    def forward(self, x):
+        return bl.relu(x) - self.a * bl.relu(-x)
+
+
+def test_an_activation_instance_with_parameters_is_refused_its_class_gives_one_per_layer():
+    # MLP(..., activation=_PReLU()) copied the instance but not its Parameter: both layers
+    # trained the same slope, and parameters() listed it once
+    with pytest.raises(TypeError, match=r"^_PReLU has parameters, which every layer would share"):
+        nn.MLP([2, 3, 3, 1], activation=_PReLU())
+    model = nn.MLP([2, 3, 3, 1], activation=_PReLU)
+    slopes = [m.a for m in model if isinstance(m, _PReLU)]
+    assert len(slopes) == 2 and slopes[0] is not slopes[1]
+    leaky = [m for m in nn.MLP([2, 3, 3, 1], activation=nn.LeakyReLU(0.2))]
+    assert leaky[1] is not leaky[3] and leaky[1].slope == leaky[3].slope == 0.2

@@ -303,8 +303,16 @@ class MLP(Sequential):
 
 def _fresh(activation: str | Module | Callable[[], Module]) -> Module:
     """A new activation module per layer. An instance passed in is copied (a new object of its
-    class with the same attributes, e.g. LeakyReLU's slope), so no two layers share one."""
+    class with the same attributes, e.g. LeakyReLU's slope), so no two layers share one. An
+    instance with parameters is refused: the copies would share them (one learned slope for
+    every layer, without a word); its class makes a new one per layer."""
     if isinstance(activation, Module):
+        if activation.parameters():
+            raise TypeError(
+                f"{type(activation).__name__} has parameters, which every layer would share; "
+                f"pass its class (activation={type(activation).__name__}) or a function that "
+                f"makes one, so each layer gets its own"
+            )
         clone = object.__new__(type(activation))
         clone.__dict__.update(vars(activation))
         return clone
