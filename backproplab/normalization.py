@@ -215,8 +215,10 @@ def layer_norm(
     if not is_real(eps) or not eps >= 0:  # float("a"), or sqrt(var - 1): NaN without a word
         raise ValueError(f"layer_norm: eps must be a number >= 0, got {eps!r}")
     for name, p in (("weight", weight), ("bias", bias)):
+        if p is None:
+            continue
         p_shape = p.shape if isinstance(p, Tensor) else np.shape(p)  # a list has no .shape
-        if p is not None and p_shape != shape:
+        if p_shape != shape:
             raise ShapeError(
                 f"layer_norm: {name} of shape {p_shape} does not fit normalized_shape {shape}"
             )
