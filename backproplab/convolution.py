@@ -99,6 +99,12 @@ def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair = 1, padding: Pair = 0
     ``weight.reshape(out_channels, -1)``, so a convolution is ``im2col(x, ...) @ W.T``.
     """
     kernel, stride, padding = _pairs("im2col", kernel_size, stride, padding)
+    x = np.asarray(x)
+    if x.ndim != 4:  # numpy's "not enough values to unpack"
+        raise ShapeError(f"im2col: {_NOT_NCHW.format(shape=x.shape)}")
+    message = _window_error(x, kernel, stride, padding)
+    if message:  # a kernel bigger than the image gave 0 windows, without a word
+        raise ShapeError(f"im2col: {message}")
     xp = _pad(x, padding)
     n, c = x.shape[:2]
     oh, ow = output_size(x.shape[2:], kernel, stride, padding)
@@ -123,8 +129,19 @@ def col2im(
     kernel offsets with ``=`` turned into ``+=``.
     """
     kernel, stride, padding = _pairs("col2im", kernel_size, stride, padding)
+    cols = np.asarray(cols)
+    if len(x_shape) != 4:
+        raise ShapeError(f"col2im: {_NOT_NCHW.format(shape=tuple(x_shape))}")
+    message = _window_error(np.broadcast_to(0.0, x_shape), kernel, stride, padding)
+    if message:
+        raise ShapeError(f"col2im: {message}")
     n, c, h, w = x_shape
     (ph, pw), (oh, ow) = padding, output_size((h, w), kernel, stride, padding)
+    if cols.shape != (n * oh * ow, c * kernel[0] * kernel[1]):  # not what im2col made
+        raise ShapeError(
+            f"col2im: cols of shape {cols.shape} do not fit images of shape {tuple(x_shape)}: "
+            f"im2col makes ({n * oh * ow}, {c * kernel[0] * kernel[1]}) (N*OH*OW, C*kh*kw)"
+        )
     cols = cols.reshape(n, oh, ow, c, *kernel)
     xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
     for i, j, window in _offsets(kernel, stride, (oh, ow)):
@@ -170,6 +187,9 @@ def _conv2d_error(x, w, *bias, stride=(1, 1), padding=(0, 0)) -> str:
             f"({w.shape[0]},), one per output channel"
         )
     return _window_error(x, w.shape[2:], stride, padding)
+
+
+_NOT_NCHW = "expected images of shape (N, C, H, W), got shape {shape}"
 
 
 def _window_error(x, kernel, stride, padding=(0, 0)) -> str:

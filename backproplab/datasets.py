@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._numbers import count
+
 __all__ = ["Split", "circles", "digits", "minibatches", "moons", "spirals", "xor"]
 
 RngLike = np.random.Generator | int | None
@@ -26,6 +28,9 @@ def generator(rng: RngLike) -> np.random.Generator:
 
 def _counts(n: int, classes: int, caller: str) -> list[int]:
     """Split n points as evenly as possible between the classes."""
+    for what, value in (("n", n), ("classes", classes)):  # 200.0: numpy's words, later
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"{caller}: {what} must be a whole number, got {value!r}")
     if classes < 1:
         raise ValueError(f"{caller}: need at least 1 class, got classes={classes}")
     if n < classes:
@@ -121,6 +126,8 @@ def digits(
     from sklearn.datasets import load_digits  # here, so that `import backproplab` needs numpy only
     from sklearn.model_selection import train_test_split
 
+    rng = count("digits", "rng (a seed)", rng, 0)  # scikit-learn's split takes no Generator
+
     bunch = load_digits()
     X, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
     X_train, X_test, y_train, y_test = train_test_split(
@@ -149,6 +156,11 @@ def minibatches(
     every epoch to get a new (but reproducible) order each time. The last batch may be smaller.
     """
     X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:  # None, a number: len() would fail in numpy's words
+        raise TypeError(
+            f"minibatches: X and y must be arrays with one row per example, got shapes "
+            f"{X.shape} and {y.shape}"
+        )
     if len(X) != len(y):
         raise ValueError(f"minibatches: X has {len(X)} rows but y has {len(y)} labels")
     if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):

@@ -139,20 +139,22 @@ def gradcheck(
         numeric, rounding = np.zeros_like(x.data), np.zeros_like(x.data)
         original = x.data
         x.data = original.copy()
-        for idx in np.ndindex(*x.shape):  # two forward passes per entry
-            numeric[idx], rounding[idx] = _difference(project, inputs, x, idx, eps)
-        error = np.abs(analytic[i] - numeric)
-        allowed = _allowed(numeric, atol, rtol)
-        failing = [idx for idx in np.ndindex(*x.shape) if not error[idx] <= allowed[idx]]
-        if failing:  # a second opinion: how far off are the differences themselves?
-            noise = np.zeros_like(numeric)
-            for idx in failing:
-                other = [
-                    _difference(project, inputs, x, idx, step)[0] for step in (2 * eps, eps / 2)
-                ]
-                noise[idx] = max([rounding[idx]] + [abs(numeric[idx] - d) for d in other])
-            allowed = _allowed(numeric, atol, rtol, noise)
-        x.data = original
+        try:  # x gets its own array back, even when fn raises at a nudged value
+            for idx in np.ndindex(*x.shape):  # two forward passes per entry
+                numeric[idx], rounding[idx] = _difference(project, inputs, x, idx, eps)
+            error = np.abs(analytic[i] - numeric)
+            allowed = _allowed(numeric, atol, rtol)
+            failing = [idx for idx in np.ndindex(*x.shape) if not error[idx] <= allowed[idx]]
+            if failing:  # a second opinion: how far off are the differences themselves?
+                noise = np.zeros_like(numeric)
+                for idx in failing:
+                    other = [
+                        _difference(project, inputs, x, idx, step)[0] for step in (2 * eps, eps / 2)
+                    ]
+                    noise[idx] = max([rounding[idx]] + [abs(numeric[idx] - d) for d in other])
+                allowed = _allowed(numeric, atol, rtol, noise)
+        finally:
+            x.data = original
         rel = error / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
         ok = bool(np.all(error <= allowed))
         rows.append(InputCheck(x.name or f"input {i}", x.shape, _max(error), _max(rel), ok))
@@ -221,12 +223,14 @@ def check_direction(
 
     def slope(step: float) -> tuple[float, float]:  # and its rounding error (see _difference)
         values = []
-        for sign in (1, -1):
+        try:
+            for sign in (1, -1):
+                for i in checked:
+                    inputs[i].data = originals[i] + sign * step * direction[i]
+                values.append(project(inputs))
+        finally:  # the inputs' own arrays come back, even when fn raises
             for i in checked:
-                inputs[i].data = originals[i] + sign * step * direction[i]
-            values.append(project(inputs))
-        for i in checked:
-            inputs[i].data = originals[i]
+                inputs[i].data = originals[i]
         return (values[0] - values[1]) / (2 * step), _rounding(values[0], values[1], step)
 
     numeric, rounding = slope(eps)
@@ -282,19 +286,19 @@ def nudge_check(
     for a gradient-descent step. Predicted change: sum over parameters of grad * nudge.
     The parameters and their ``.grad`` are left as they were.
     """
-    params = list(params)
+    given = params
+    params = [] if isinstance(given, Tensor) else list(given)  # one tensor's rows: nudges of 0
+    if not params or not all(isinstance(p, Tensor) for p in params):
+        raise TypeError(
+            f"nudge_check: params must be a list of tensors, e.g. model.parameters() or [w], "
+            f"got {type(given).__name__}"
+        )
     for i, p in enumerate(params):
         if not p.requires_grad:  # it would be nudged, but no gradient would predict its share
             raise ValueError(
                 f"nudge_check: parameter {i} (shape {p.shape}) does not require grad, so no "
                 f"gradient can predict what its nudge does; leave it out or set requires_grad"
             )
-    saved_grads = [p.grad for p in params]
-    for p in params:
-        p.grad = None
-    loss = loss_fn()
-    loss.backward()
-    grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
     if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0):
         nudges = [np.full(p.shape, nudge) for p in params]  # one number: every entry moves by it
     else:
@@ -302,15 +306,21 @@ def nudge_check(
     deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]  # in each one's dtype
     if len(nudges) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
-    predicted = sum(float((g * d).sum()) for g, d in zip(grads, deltas))
-
-    originals = [p.data for p in params]
-    for p, d in zip(params, deltas):
-        p.data = p.data + d
-    with no_grad():
-        after = loss_fn().item()
-    for p, original, g in zip(params, originals, saved_grads):
-        p.data, p.grad = original, g
+    saved = [(p.data, p.grad) for p in params]
+    try:  # the parameters and their gradients come back, even when loss_fn raises
+        for p in params:
+            p.grad = None
+        loss = loss_fn()
+        loss.backward()
+        grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
+        predicted = sum(float((g * d).sum()) for g, d in zip(grads, deltas))
+        for p, d in zip(params, deltas):
+            p.data = p.data + d
+        with no_grad():
+            after = loss_fn().item()
+    finally:
+        for p, (data, grad) in zip(params, saved):
+            p.data, p.grad = data, grad
     return NudgeReport(loss.item(), after, predicted)
 
 

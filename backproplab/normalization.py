@@ -91,13 +91,14 @@ def _batch_norm_vjp(g, saved, x, w, b, *, training, **_):
 
 def _batch_norm_error(x, w, b, *, running_mean, running_var, training, **_) -> str:
     if x.ndim < 2:
-        return f"expected an input of shape (N, C) or (N, C, H, W), got shape {x.shape}"
+        return f"expected an input of shape (N, C, ...), such as (N, C, H, W), got shape {x.shape}"
     if (running_mean is None) != (running_var is None):  # one would be left out of the update
         return "running_mean and running_var must both be arrays or both be None"
     for name, a in (("running_mean", running_mean), ("running_var", running_var)):
         if a is not None and not (isinstance(a, np.ndarray) and a.dtype.kind == "f"):
-            kind = f"array of dtype {a.dtype}" if isinstance(a, np.ndarray) else type(a).__name__
-            return f"{name} must be a float numpy array (updated in place), got a {kind}"
+            is_array = isinstance(a, np.ndarray)
+            kind = f"an array of dtype {a.dtype}" if is_array else f"a {type(a).__name__}"
+            return f"{name} must be a float numpy array (updated in place), got {kind}"
     c = x.shape[1]
     for name, a in (("weight", w), ("bias", b), ("running_mean", running_mean),
                     ("running_var", running_var)):  # fmt: skip
@@ -127,7 +128,7 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalization of ``x`` (N, C) or (N, C, H, W), channel by channel, then
+    """Batch normalization of ``x`` (N, C), (N, C, L) or (N, C, H, W), channel by channel, then
     ``weight * x_hat + bias`` (one gamma and beta per channel; ones and zeros when None).
 
     ``training=True``: normalise with the batch's mean and (biased) variance, and update the
@@ -211,11 +212,15 @@ def layer_norm(
             f"layer_norm: normalized_shape {shape} does not match the last axes of the input of "
             f"shape {x.shape}"
         )
+    if not is_real(eps) or not eps >= 0:  # float("a"), or sqrt(var - 1): NaN without a word
+        raise ValueError(f"layer_norm: eps must be a number >= 0, got {eps!r}")
     for name, p in (("weight", weight), ("bias", bias)):
-        if p is not None and tuple(p.shape) != shape:
+        if p is None:
+            continue
+        p_shape = p.shape if isinstance(p, Tensor) else np.shape(p)  # a list has no .shape
+        if p_shape != shape:
             raise ShapeError(
-                f"layer_norm: {name} of shape {tuple(p.shape)} does not fit normalized_shape "
-                f"{shape}"
+                f"layer_norm: {name} of shape {p_shape} does not fit normalized_shape {shape}"
             )
     out = apply(layer_norm_op, x, axes=tuple(range(x.ndim - k, x.ndim)), eps=float(eps))
     if weight is not None:

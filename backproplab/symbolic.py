@@ -229,7 +229,7 @@ def _number(v: float) -> sp.Expr:
 def symbols(names: str) -> sp.Symbol | tuple[sp.Symbol, ...]:
     """Real symbols, the same ones ``to_sympy`` gives the leaves: ``x, y, z = symbols("x y z")``.
 
-    (``sympy.symbols("x")`` makes a *complex* x, which sympy treats as a different variable;
+    (``sympy.symbols("x")`` makes an x that may be complex, a different variable for sympy;
     real ones also let sympy differentiate abs and max.)
     """
     return sp.symbols(names, real=True)

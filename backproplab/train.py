@@ -356,6 +356,10 @@ def fit(
         )
     if test is not None and len(test) != 2:
         raise ValueError("fit: test must be a pair (X_test, y_test)")
+    if test is not None and np.ndim(test[1]) and len(test[0]) != len(test[1]):  # after epoch 1
+        raise ValueError(  # the loss's message, then, named neither fit nor the test data
+            f"fit: X_test has {len(test[0])} rows but y_test has {len(test[1])} labels"
+        )
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     every = int(diagnostics)
     recorder = _Recorder(model) if every else None
@@ -394,6 +398,7 @@ def fit(
         history.test_acc.append(acc)
         if bar is not None:
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{acc:.4f}")
+    model.eval()  # (also after 0 epochs: the docstring's promise)
     if recorder is not None:
         history.diagnostics = recorder.result()
     return history

@@ -286,3 +286,17 @@ def test_pooling_errors_name_the_op_and_the_shapes():
     with pytest.raises(bl.ShapeError) as err:
         bl.avg_pool2d(np.zeros((4, 4)), 2)
     assert str(err.value) == "avg_pool2d: expected an input of shape (N, C, H, W), got shape (4, 4)"
+
+
+def test_im2col_and_col2im_name_shapes_they_cannot_use():
+    # im2col of a kernel bigger than the image returned a (0, 9) array without a word, and an
+    # (H, W) image or cols of the wrong shape gave numpy's unpack and reshape errors
+    with pytest.raises(bl.ShapeError, match=r"^im2col: kernel \(3, 3\) does not fit"):
+        bl.im2col(np.ones((1, 1, 2, 2)), 3)
+    with pytest.raises(bl.ShapeError, match=r"^im2col: expected images of shape \(N, C, H, W\)"):
+        bl.im2col(np.ones((5, 5)), 3)
+    with pytest.raises(bl.ShapeError, match=r"^col2im: cols of shape \(5, 5\) do not fit"):
+        bl.col2im(np.ones((5, 5)), (1, 1, 4, 4), 3)
+    with pytest.raises(bl.ShapeError, match=r"^col2im: expected images of shape"):
+        bl.col2im(np.ones((4, 9)), (1, 4, 4), 3)
+    assert bl.col2im(np.ones((4, 9)), (1, 1, 4, 4), 3).shape == (1, 1, 4, 4)  # (still works)

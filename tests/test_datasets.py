@@ -112,3 +112,16 @@ def test_minibatches_and_generators_reject_bad_input():
         datasets.circles(factor=2)
     with pytest.raises(ValueError, match="spirals: need at least 3 points"):
         datasets.spirals(n=2)
+
+
+def test_datasets_name_an_argument_they_cannot_use():
+    # moons(200.0) and minibatches(X, None) gave numpy's words, digits(rng=Generator)
+    # scikit-learn's many lines
+    with pytest.raises(TypeError, match=r"^moons: n must be a whole number, got 200.0$"):
+        datasets.moons(200.0)
+    with pytest.raises(TypeError, match=r"^spirals: classes must be a whole number, got None$"):
+        datasets.spirals(classes=None)
+    with pytest.raises(TypeError, match=r"^minibatches: X and y must be arrays with one row"):
+        next(datasets.minibatches(np.ones((4, 2)), None))
+    with pytest.raises(TypeError, match=r"^digits: rng \(a seed\) must be a whole number"):
+        datasets.digits(rng=np.random.default_rng(0))

@@ -530,7 +530,7 @@ def test_reductions_name_a_keepdims_that_is_not_true_or_false():
 def test_a_seed_that_is_not_one_and_a_batch_size_of_0_get_one_line():
     raises_one_line(  # numpy's "SeedSequence expects int or sequence of ints for entropy not abc"
         TypeError,
-        r"^rng must be a numpy Generator or a seed \(a whole number >= 0\), got 'abc'$",
+        r"^Linear: rng must be a numpy Generator or a seed \(a whole number >= 0\), got 'abc'$",
         lambda: bl.nn.Linear(3, 2, rng="abc"),
     )
     raises_one_line(

@@ -108,3 +108,34 @@ def test_nudge_check_keeps_each_parameter_in_its_own_dtype():
         np.testing.assert_allclose(report.actual_change, 7e-3, rtol=1e-4)  # 2 * 2e-3 + 3e-3
     with pytest.raises(ValueError, match="one nudge array per parameter"):
         bl.nudge_check(loss, [a], [np.ones(2), np.ones(3)])  # one array too many
+
+
+def test_checks_give_the_inputs_back_even_when_fn_raises():
+    # gradcheck left x.data a copy nudged by +eps, check_direction a nudged array, and
+    # nudge_check the nudged parameters with the new gradients, when fn raised part-way
+    def fn(t):
+        if t.data[0] > 0.5:  # raises only at a nudged value
+            raise RuntimeError("boom")
+        return (t * t).sum()
+
+    for check in (bl.gradcheck, bl.check_direction):
+        x = bl.Tensor(np.array([0.5, 0.5]), requires_grad=True)
+        data = x.data
+        with pytest.raises(RuntimeError, match="boom"):
+            check(fn, x)
+        assert x.data is data and x.data.tolist() == [0.5, 0.5]
+
+    w = bl.Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    w.grad = np.array([7.0, 7.0])
+    with pytest.raises(RuntimeError, match="boom"):
+        bl.nudge_check(lambda: fn(w), [w], 1e-3)
+    assert w.data.tolist() == [0.5, -1.0] and w.grad.tolist() == [7.0, 7.0]
+
+
+def test_nudge_check_refuses_one_tensor_for_the_list_of_parameters():
+    # nudge_check(fn, w) nudged w's rows (new tensors) and reported a change of 0
+    w = bl.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(TypeError, match=r"^nudge_check: params must be a list of tensors"):
+        bl.nudge_check(lambda: (w * w).sum(), w)
+    report = bl.nudge_check(lambda: (w * w).sum(), iter([w]))  # an iterator is fine
+    assert report.predicted_change == pytest.approx(6e-3)

@@ -65,6 +65,15 @@ def test_train_and_eval_set_the_flag_everywhere():
     assert all(m.training for _, m in model.named_modules())
 
 
+@pytest.mark.parametrize("mode", ["eval", "no", 0, None])
+def test_train_refuses_a_mode_that_is_not_true_or_false(mode):
+    # train("eval") set training = "eval", which Dropout and BatchNorm read as training mode
+    model = nn.Sequential(nn.Dropout(0.5))
+    with pytest.raises(TypeError, match=r"^Sequential.train: mode must be True or False"):
+        model.train(mode)
+    assert model.train(np.bool_(False)).layers[0].training is False
+
+
 def test_linear_layout_matches_W_a_plus_b_row_by_row():
     layer = nn.Linear(3, 2, rng=0)
     assert layer.weight.shape == (2, 3) and layer.bias.shape == (2,)
@@ -163,6 +172,38 @@ def test_init_zeros_seeding_and_errors():
     assert not np.array_equal(a.weight.data, c.weight.data)
     with pytest.raises(ValueError, match="unknown init 'lecun'"):
         nn.Linear(4, 3, init="lecun")
+
+
+@pytest.mark.parametrize("std", [-0.1, float("nan"), float("inf")])
+def test_init_refuses_a_std_that_is_not_one(std):
+    # -0.1 drew weights of std 0.1 (the sign of a std is lost), NaN drew all-NaN weights
+    with pytest.raises(ValueError, match=r"^init_weight: a std must be a finite number >= 0"):
+        nn.Linear(4, 3, init=std)
+    assert nn.init_weight(4, 3, 0.0).shape == (3, 4)  # 0 is a std (all zeros)
+
+
+def test_init_weight_and_conv2d_name_a_size_of_0():
+    # both gave "ZeroDivisionError: float division by zero" from sqrt(2 / n_in)
+    with pytest.raises(ValueError, match=r"^init_weight: n_in must be >= 1, got 0$"):
+        nn.init_weight(0, 3)
+    with pytest.raises(ValueError, match=r"^Conv2d: kernel_size must be at least 1, got 0$"):
+        nn.Conv2d(1, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "make, caller",
+    [(lambda r: nn.Linear(2, 2, rng=r), "Linear"), (lambda r: nn.MLP([2, 2], rng=r), "MLP"),
+     (lambda r: nn.Conv2d(1, 1, 2, rng=r), "Conv2d"), (lambda r: nn.Dropout(rng=r), "Dropout"),
+     (lambda r: nn.deep_network(1, 2, rng=r), "deep_network")],
+)  # fmt: skip
+def test_a_bad_rng_is_named_with_the_layer_that_got_it(make, caller):
+    with pytest.raises(TypeError, match=rf"^{caller}: rng must be a numpy Generator or a seed"):
+        make("abc")
+
+
+def test_make_activation_names_something_that_is_not_an_activation():
+    with pytest.raises(TypeError, match=r"^make_activation: expected a name .* got None$"):
+        nn.make_activation(None)  # was "'NoneType' object is not callable"
 
 
 def test_one_rng_gives_each_layer_of_a_model_different_weights():
@@ -320,3 +361,23 @@ def test_linear_without_bias():
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(layer(x).data, x @ layer.weight.data.T)
     assert "no bias" in repr(layer)
+
+
+class _PReLU(nn.Module):  # an activation with a learned slope
+    def __init__(self):
+        self.a = nn.Parameter(np.array(0.25))
+
+    def forward(self, x):
+        return bl.relu(x) - self.a * bl.relu(-x)
+
+
+def test_an_activation_instance_with_parameters_is_refused_its_class_gives_one_per_layer():
+    # MLP(..., activation=_PReLU()) copied the instance but not its Parameter: both layers
+    # trained the same slope, and parameters() listed it once
+    with pytest.raises(TypeError, match=r"^_PReLU has parameters, which every layer would share"):
+        nn.MLP([2, 3, 3, 1], activation=_PReLU())
+    model = nn.MLP([2, 3, 3, 1], activation=_PReLU)
+    slopes = [m.a for m in model if isinstance(m, _PReLU)]
+    assert len(slopes) == 2 and slopes[0] is not slopes[1]
+    leaky = [m for m in nn.MLP([2, 3, 3, 1], activation=nn.LeakyReLU(0.2))]
+    assert leaky[1] is not leaky[3] and leaky[1].slope == leaky[3].slope == 0.2

@@ -289,7 +289,14 @@ def test_batch_norm_errors_name_the_op_and_the_shapes():
     with pytest.raises(bl.ShapeError) as err:
         bl.batch_norm(np.zeros(4), None, None, training=True)
     assert str(err.value) == (
-        "batch_norm: expected an input of shape (N, C) or (N, C, H, W), got shape (4,)"
+        "batch_norm: expected an input of shape (N, C, ...), such as (N, C, H, W), got shape (4,)"
+    )  # it said "(N, C) or (N, C, H, W)", but (N, C, L) is normalized too
+    assert bl.batch_norm(np.ones((4, 3, 5)), None, None, training=True).shape == (4, 3, 5)
+    with pytest.raises(bl.ShapeError) as err:
+        bl.batch_norm(np.zeros((4, 3)), np.zeros(3, dtype=int), np.ones(3))
+    assert str(err.value) == (  # it said "got a array"
+        "batch_norm: running_mean must be a float numpy array (updated in place), got an array "
+        "of dtype int64"
     )
     with pytest.raises(ValueError) as err:
         nn.BatchNorm2d(3)(np.zeros((4, 3)))
@@ -349,3 +356,16 @@ def test_layer_norm_over_shapes_passes_a_directional_check(shape, k, seed):
     w = bl.Tensor(rng.uniform(0.5, 2, shape[-k:]), requires_grad=True)
     fn = lambda x, w: bl.layer_norm(x, shape[-k:], w, w)  # noqa: E731
     assert bl.check_direction(fn, x, w, seed=seed).passed
+
+
+def test_layer_norm_names_an_eps_it_cannot_use_and_takes_a_list_weight():
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    # eps=-10 gave NaN everywhere (sqrt of a negative variance), eps="a" Python's float() error
+    for eps in (-10.0, "a", float("nan")):
+        with pytest.raises(ValueError, match=r"^layer_norm: eps must be a number >= 0, got "):
+            bl.layer_norm(x, 3, eps=eps)
+    # a list weight gave "'list' object has no attribute 'shape'"
+    out = bl.layer_norm(x, 3, [2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(out.data, 2 * bl.layer_norm(x, 3).data + 1)
+    with pytest.raises(bl.ShapeError, match=r"^layer_norm: weight of shape \(2,\) does not fit"):
+        bl.layer_norm(x, 3, [1.0, 1.0])

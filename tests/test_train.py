@@ -203,6 +203,25 @@ def test_fit_rejects_bad_arguments():
         )
 
 
+def test_fit_names_test_data_of_two_lengths_before_training():
+    # the first epoch trained, then cross_entropy's message named neither fit nor the test set
+    model = nn.MLP([2, 2], rng=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"^fit: X_test has 5 rows but y_test has 3 labels$"):
+        train.fit(
+            model, np.ones((4, 2)), np.zeros(4, int), optimizer=optim.SGD(model.parameters()),
+            test=(np.ones((5, 2)), np.zeros(3, int)),
+        )  # fmt: skip
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_fit_leaves_the_model_in_evaluation_mode_even_after_0_epochs():
+    model = nn.Sequential(nn.Linear(2, 2, rng=0), nn.Dropout(0.5))
+    opt = optim.SGD(model.parameters())
+    train.fit(model, np.ones((4, 2)), np.zeros(4, int), optimizer=opt, epochs=0)
+    assert not any(m.training for _, m in model.named_modules())  # epochs=0 left it training
+
+
 # ------------------------------------------------------------------------- acceptance: digits
 def test_digits_mlp_reaches_97_percent(digits):
     # Seeds 0-4 of this setup end at 97.8, 98.0, 98.0, 96.9, 97.1 %: an MLP on 450 test digits

@@ -9,7 +9,7 @@ import numpy as np
 from .._numbers import count
 from ..convolution import _pair, avg_pool2d, conv2d, max_pool2d
 from ..tensor import Tensor
-from .layers import RngLike, init_weight
+from .layers import RngLike, _generator, init_weight
 from .module import Module, Parameter
 
 
@@ -40,11 +40,14 @@ class Conv2d(Module):
         in_channels = count("Conv2d", "in_channels", in_channels, 1)
         out_channels = count("Conv2d", "out_channels", out_channels, 1)
         kh, kw = _pair(kernel_size, "kernel_size", "Conv2d")
+        if min(kh, kw) < 1:
+            raise ValueError(f"Conv2d: kernel_size must be at least 1, got {kernel_size!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
         fan_in, fan_out = in_channels * kh * kw, out_channels * kh * kw
         if isinstance(init, str) and init in ("xavier", "glorot"):  # each pixel feeds fan_out
             init = float(np.sqrt(2.0 / (fan_in + fan_out)))
+        rng = _generator(rng, "Conv2d")
         w = init_weight(fan_in, out_channels, init, rng, dtype)  # (out, in * kh * kw)
         self.weight = Parameter(w.reshape(out_channels, in_channels, kh, kw))
         self.bias = Parameter(np.zeros(out_channels), dtype=dtype) if bias else None

@@ -38,8 +38,9 @@ INITS = ("he", "kaiming", "xavier", "glorot", "zeros")
 _SHARED = np.random.default_rng(0)
 
 
-def _generator(rng: RngLike) -> np.random.Generator:
-    """``rng`` as a Generator: a Generator as it is, a seed made into one, None the shared one."""
+def _generator(rng: RngLike, caller: str) -> np.random.Generator:
+    """``rng`` as a Generator: a Generator as it is, a seed made into one, None the shared one;
+    else a one-line error naming ``caller``."""
     if rng is None:
         return _SHARED
     if isinstance(rng, np.random.Generator):
@@ -48,7 +49,7 @@ def _generator(rng: RngLike) -> np.random.Generator:
         return np.random.default_rng(rng)
     except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
         raise TypeError(
-            f"rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
+            f"{caller}: rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
         ) from None
 
 
@@ -71,8 +72,11 @@ def init_weight(
             f"init_weight: dtype {np.dtype(dtype)} is not a floating-point dtype; gradients "
             f"need float32 or float64"
         )
+    n_in, n_out = count("init_weight", "n_in", n_in, 1), count("init_weight", "n_out", n_out, 1)
     if isinstance(init, numbers.Real) and not isinstance(init, bool):  # also numpy floats
         std = float(init)
+        if not 0 <= std < np.inf:  # a normal with std -1 is one with std 1; NaN, all NaN
+            raise ValueError(f"init_weight: a std must be a finite number >= 0, got {init!r}")
     elif init in ("he", "kaiming"):
         std = np.sqrt(2.0 / n_in)
     elif init in ("xavier", "glorot"):
@@ -81,7 +85,7 @@ def init_weight(
         return np.zeros((n_out, n_in), dtype=dtype)
     else:
         raise ValueError(f"init_weight: unknown init {init!r}; use one of {INITS} or a std (float)")
-    return (_generator(rng).standard_normal((n_out, n_in)) * std).astype(dtype)
+    return (_generator(rng, "init_weight").standard_normal((n_out, n_in)) * std).astype(dtype)
 
 
 # ------------------------------------------------------------------------------------ layers
@@ -115,6 +119,7 @@ class Linear(Module):
         if n_in < 1 or n_out < 1:
             raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
         self.n_in, self.n_out = n_in, n_out
+        rng = _generator(rng, "Linear")
         self.weight = Parameter(init_weight(n_in, n_out, init, rng, dtype))
         self.bias = Parameter(np.zeros(n_out), dtype=dtype) if bias else None
 
@@ -207,6 +212,11 @@ def make_activation(activation: str | Module | Callable[[], Module]) -> Module:
             f"make_activation: {name} is a function of a tensor; pass a name such as "
             f"{name!r} if it is one of {tuple(ACTIVATIONS)}, or a Module class such as nn.ReLU"
         )
+    if not callable(activation):  # None, a number...
+        raise TypeError(
+            f"make_activation: expected a name such as 'relu', a Module class or a Module, got "
+            f"{activation!r}"
+        )
     module = activation()
     if not isinstance(module, Module):
         raise TypeError(f"make_activation: {activation!r} did not build a Module")
@@ -281,7 +291,7 @@ class MLP(Sequential):
         sizes = [int(n) if isinstance(n, np.integer) else n for n in sizes]  # a range, an array
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output width, got {sizes}")
-        rng = _generator(rng)  # one Generator for every layer: a seed each would repeat its draws
+        rng = _generator(rng, "MLP")  # one Generator for every layer: a seed each would repeat
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out, init=init, rng=rng, dtype=dtype))
@@ -293,8 +303,16 @@ class MLP(Sequential):
 
 def _fresh(activation: str | Module | Callable[[], Module]) -> Module:
     """A new activation module per layer. An instance passed in is copied (a new object of its
-    class with the same attributes, e.g. LeakyReLU's slope), so no two layers share one."""
+    class with the same attributes, e.g. LeakyReLU's slope), so no two layers share one. An
+    instance with parameters is refused: the copies would share them (one learned slope for
+    every layer, without a word); its class makes a new one per layer."""
     if isinstance(activation, Module):
+        if activation.parameters():
+            raise TypeError(
+                f"{type(activation).__name__} has parameters, which every layer would share; "
+                f"pass its class (activation={type(activation).__name__}) or a function that "
+                f"makes one, so each layer gets its own"
+            )
         clone = object.__new__(type(activation))
         clone.__dict__.update(vars(activation))
         return clone
@@ -355,7 +373,7 @@ def deep_network(
     """
     depth = count("deep_network", "depth", depth, 0)
     width = count("deep_network", "width", width, 1)
-    rng = _generator(rng)  # one Generator for every layer: a seed each would repeat its draws
+    rng = _generator(rng, "deep_network")  # one Generator for all: a seed each would repeat
     layers: list[Module] = [
         Linear(n_in, width, init=init, rng=rng, dtype=dtype),
         _fresh(activation),
@@ -390,7 +408,8 @@ class Dropout(Module):
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = p
-        self.rng = _SHARED.spawn(1)[0] if rng is None else _generator(rng)  # masks of its own
+        # masks of its own
+        self.rng = _SHARED.spawn(1)[0] if rng is None else _generator(rng, "Dropout")
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """x with a fresh random mask in training mode, x itself in evaluation; same shape."""

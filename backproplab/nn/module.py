@@ -171,8 +171,12 @@ class Module:
         ``Dropout`` (random zeros vs identity) read ``self.training``; the other layers behave
         the same in both modes. ``fit`` trains in training mode and evaluates in evaluation
         mode. Returns self."""
+        if not isinstance(mode, (bool, np.bool_)):  # train("eval") would mean training mode
+            raise TypeError(
+                f"{type(self).__name__}.train: mode must be True or False, got {mode!r}"
+            )
         for _, m in self.named_modules():
-            m.training = mode
+            m.training = bool(mode)
         return self
 
     def eval(self) -> Module:
