@@ -139,9 +139,10 @@ def batch_norm(
     get no gradient. Arguments and rules are ``torch.nn.functional.batch_norm``'s.
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
-    for name, value in (("momentum", momentum), ("eps", eps)):
-        if not is_real(value) or not value >= 0:  # float("a") or sqrt(var - 1): numpy's words
-            raise ValueError(f"batch_norm: {name} must be a number >= 0, got {value!r}")
+    for name, value, top in (("momentum", momentum, 1), ("eps", eps, np.inf)):
+        if not is_real(value) or not 0 <= value <= top:  # float("a"), sqrt(var - 1)...
+            limits = "in [0, 1]" if top == 1 else ">= 0"
+            raise ValueError(f"batch_norm: {name} must be a number {limits}, got {value!r}")
     c = x.shape[1] if x.ndim >= 2 else 0
     weight = Tensor(np.ones(c, dtype=x.dtype)) if weight is None else weight
     bias = Tensor(np.zeros(c, dtype=x.dtype)) if bias is None else bias

@@ -73,6 +73,11 @@ def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     The model runs in evaluation mode (Dropout off, BatchNorm on its running averages, which
     stay unchanged), whatever its mode; each module's mode is restored afterwards."""
     count("predict", "batch_size", batch_size, 1)
+    if np.ndim(X) < 2:  # one example's features would be cut into "rows"
+        raise ValueError(
+            f"predict: X must have one row per example, got shape {np.shape(X)}; for one "
+            f"example x, pass x[None] (shape (1, ...))"
+        )
     dtype = _model_dtype(model)
     modes = [(m, m.training) for _, m in model.named_modules()]
     model.eval()
@@ -97,6 +102,8 @@ def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
             f"accuracy: expected logits (N, C) and labels (N,), got shapes {logits.shape} "
             f"and {labels.shape}"
         )
+    if len(labels) == 0:  # the mean of nothing: NaN, with numpy's warning
+        raise ValueError("accuracy: no rows: the accuracy of an empty batch is not defined")
     if logits.shape[1] == 1:  # argmax would always be 0
         raise ValueError(
             f"accuracy: logits of shape {logits.shape} have one column, so the largest is always "

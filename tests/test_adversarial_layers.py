@@ -259,3 +259,31 @@ def test_a_fresh_python_session_builds_the_same_layers_without_rng():
     np.testing.assert_allclose(
         np.array(runs[0].stdout.strip()[1:-1].split(), float)[:6], first.ravel()
     )
+
+
+def test_functional_batch_norm_rejects_a_momentum_above_1_as_the_layer_does():
+    x = bl.Tensor(np.arange(6.0).reshape(3, 2))
+    mean, var = np.zeros(2), np.ones(2)
+    with pytest.raises(
+        ValueError, match=r"^batch_norm: momentum must be a number in \[0, 1\], got 1.5$"
+    ):
+        bl.batch_norm(x, mean, var, training=True, momentum=1.5)
+    assert np.array_equal(mean, np.zeros(2)) and np.array_equal(var, np.ones(2))  # untouched
+
+
+@pytest.mark.parametrize("setting", [{"stride": 0}, {"stride": (1, 0)}, {"padding": -1}])
+def test_conv2d_layer_refuses_a_stride_below_1_or_a_negative_padding_when_made(setting):
+    with pytest.raises(ValueError, match=r"^Conv2d: kernel_size and stride must be at least 1"):
+        nn.Conv2d(1, 2, 3, **setting)
+
+
+def test_load_state_dict_loads_nothing_when_one_shape_does_not_fit():
+    model = nn.MLP([3, 4, 2], rng=0)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    state = {k: v + 1.0 for k, v in model.state_dict().items()}
+    last = list(state)[-1]
+    state[last] = np.zeros(state[last].shape + (1,))  # the last entry does not fit
+    with pytest.raises(ValueError, match="nothing was loaded"):
+        model.load_state_dict(state)
+    for k, v in model.state_dict().items():
+        assert np.array_equal(v, before[k]), k  # the entries before it were not loaded either

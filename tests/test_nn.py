@@ -186,7 +186,10 @@ def test_init_weight_and_conv2d_name_a_size_of_0():
     # both gave "ZeroDivisionError: float division by zero" from sqrt(2 / n_in)
     with pytest.raises(ValueError, match=r"^init_weight: n_in must be >= 1, got 0$"):
         nn.init_weight(0, 3)
-    with pytest.raises(ValueError, match=r"^Conv2d: kernel_size must be at least 1, got 0$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^Conv2d: kernel_size and stride must be at least 1 .* got kernel_size=0,",
+    ):
         nn.Conv2d(1, 2, 0)
 
 

@@ -276,3 +276,18 @@ def test_diagnostics_table_shows_one_row_per_layer():
     assert [line.split()[0] for line in lines[2:]] == ["0", "2", "4"]
     assert lines[3].endswith("50%") and lines[2].endswith("0%")
     assert len(lines[4].split()) == 3  # the output layer has no activation
+
+
+def test_accuracy_of_an_empty_batch_is_an_error_not_nan():
+    with pytest.raises(ValueError, match="^accuracy: no rows"):
+        train.accuracy(np.zeros((0, 3)), np.zeros(0, dtype=int))
+
+
+def test_predict_refuses_one_example_given_without_its_batch_axis():
+    model = nn.MLP([4, 3, 2], rng=0)
+    x = np.arange(4.0)
+    with pytest.raises(
+        ValueError, match=r"^predict: X must have one row per example, got shape \(4,\)"
+    ):
+        train.predict(model, x, batch_size=2)  # it cut the 4 features into two 'rows' of 2
+    assert train.predict(model, x[None]).shape == (1, 2)

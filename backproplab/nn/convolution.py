@@ -40,8 +40,12 @@ class Conv2d(Module):
         in_channels = count("Conv2d", "in_channels", in_channels, 1)
         out_channels = count("Conv2d", "out_channels", out_channels, 1)
         kh, kw = _pair(kernel_size, "kernel_size", "Conv2d")
-        if min(kh, kw) < 1:
-            raise ValueError(f"Conv2d: kernel_size must be at least 1, got {kernel_size!r}")
+        (sh, sw), (ph, pw) = _pair(stride, "stride", "Conv2d"), _pair(padding, "padding", "Conv2d")
+        if min(kh, kw, sh, sw) < 1 or min(ph, pw) < 0:  # else refused only at the first forward
+            raise ValueError(
+                f"Conv2d: kernel_size and stride must be at least 1 and padding at least 0, got "
+                f"kernel_size={kernel_size!r}, stride={stride!r}, padding={padding!r}"
+            )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = (kh, kw), stride, padding
         fan_in, fan_out = in_channels * kh * kw, out_channels * kh * kw

@@ -201,7 +201,8 @@ class Module:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy values saved by ``state_dict`` back in; names and shapes must match."""
+        """Copy values saved by ``state_dict`` back in; names and shapes must match (if one does
+        not, nothing is loaded)."""
         params = dict(self.named_parameters())
         buffers = dict(self.named_buffers())
         if set(params) | set(buffers) != set(state):
@@ -209,13 +210,15 @@ class Module:
             missing, extra = sorted(known - set(state)), sorted(set(state) - known)
             raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}")
         current: Any  # a Parameter, or a buffer's array (`name in buffers` tells which)
-        for name, current in [*params.items(), *buffers.items()]:
+        for name, current in [*params.items(), *buffers.items()]:  # all checked before any loads
             value = np.asarray(state[name])
             if value.shape != current.shape:
                 raise ValueError(
                     f"load_state_dict: '{name}' has shape {current.shape}, the saved value "
-                    f"{value.shape}"
+                    f"{value.shape}; nothing was loaded"
                 )
+        for name, current in [*params.items(), *buffers.items()]:
+            value = np.asarray(state[name])
             if name in buffers:
                 current[...] = value  # in place: the layer keeps its own array
             else:
