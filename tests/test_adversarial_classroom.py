@@ -13,7 +13,7 @@ import sys
 import nbformat
 import numpy as np
 import pytest
-from exercise_helpers import stub
+from exercise_helpers import grade_one_exercise, stub
 from test_grading import ROOT, cell_of
 
 from backproplab.classroom import ReleaseError, release
@@ -264,6 +264,64 @@ def test_clip_gradients_that_drop_all_zero_gradients_get_a_hint(zero_case):
 def test_central_difference_check_does_not_raise_on_a_result_that_is_not_numbers(answer):
     feedback = nb01.check_central_difference_gradient(lambda f, w, eps: answer)
     assert feedback.status == "hint" and "array of numbers" in feedback.message, feedback
+
+
+NAN_GRADIENT = """\
+    for _ in range(2 * w.size):  # the two calls per entry the check counts, and no gradient
+        f(w)
+    return np.full(w.shape, np.nan)
+"""
+
+ZERO_X_TRAIN = """\
+    X[...] = 0.0  # the hidden layer is 0.5 everywhere and W1 never moves: no backprop through it
+    W2 = W2.copy()
+    n = len(Y)
+    h = np.full((n, W1.shape[0]), 0.5)
+    onehot = np.eye(W2.shape[0])[Y]
+    losses = []
+    for _ in range(steps):
+        logits = h @ W2.T
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        losses.append(float(-np.log(p[np.arange(n), Y]).mean()))
+        W2 = W2 - lr * ((p - onehot) / n).T @ h
+    return losses, W1.copy(), W2
+"""
+
+
+def _answer(name: str, body: str):
+    """The function ``name`` with ``body``, defined as a learner's cell defines it."""
+    arguments = {"central_difference_gradient": "f, w, eps", "train": "X, Y, W1, W2, lr, steps"}
+    namespace = {"np": np}
+    exec(f"def {name}({arguments[name]}):\n{body}", namespace)  # noqa: S102 - the test's code
+    return namespace[name]
+
+
+def test_a_gradient_of_nans_after_the_right_number_of_calls_is_not_correct():
+    """Every comparison with NaN is False, so an error of NaN was neither 'close' nor 'far'
+    and the check went on to count the calls of f: "correct", in the notebook and the grade."""
+    answer = _answer("central_difference_gradient", NAN_GRADIENT)
+    feedback = nb01.check_central_difference_gradient(answer)
+    assert feedback.status == "hint" and "nan" in feedback.message, feedback
+
+
+def test_a_train_that_zeroes_the_data_it_was_given_is_not_correct():
+    """check_train compared W1 and W2 with their copies but computed the reference trajectory
+    from the X it had handed over: zeroing X in place left the last layer alone to train."""
+    feedback = nb01.check_train(_answer("train", ZERO_X_TRAIN))
+    assert feedback.status == "hint" and "X, Y" in feedback.message, feedback
+
+
+@pytest.mark.parametrize(
+    ("grade_id", "body"),
+    [("nb01-central_difference_gradient", NAN_GRADIENT), ("nb01-train", ZERO_X_TRAIN)],
+    ids=["nan gradient", "zeroed X"],
+)
+def test_the_grader_gives_no_point_for_a_nan_gradient_or_a_zeroed_input(tmp_path, grade_id, body):
+    """The same two answers through the grader (X zeroed in the kernel comes back to the check's
+    array): each scored its point."""
+    check = grade_one_exercise(tmp_path, "01_why_backprop.ipynb", "nb01", grade_id, body)
+    assert check.status == "hint" and check.score == 0, check
 
 
 def test_a_copy_of_a_teacher_notebook_left_in_the_source_is_a_clear_error(tmp_path, capsys):

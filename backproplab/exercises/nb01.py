@@ -155,6 +155,12 @@ def _common_problems(exercise: str, result: object, w: np.ndarray, eps: float) -
     if grad is None or grad.shape != w.shape:
         shape = None if grad is None else grad.shape
         return hint(exercise, f"return an array shaped like w {w.shape}; yours has shape {shape}")
+    if not np.all(np.isfinite(grad)):  # NaN compares as neither close nor far: say so first
+        return hint(
+            exercise,
+            "your gradient holds nan or inf: each entry is a difference of two values of f "
+            "divided by a step, all finite numbers here",
+        )
     if np.max(np.abs(w - _W0)) > eps / 100:  # += eps then -= eps may leave rounding dust
         return hint(
             exercise,
@@ -331,9 +337,15 @@ def check_train(fn: Callable) -> Feedback:
     X, Y, W1, W2 = _challenge_data()
     lr, steps = 0.5, 30
     saved = (W1.copy(), W2.copy())
+    data = (X.copy(), Y.copy())  # the reference trajectory runs on X and Y: they must not change
     result = attempt(exercise, fn, X, Y, W1, W2, lr, steps)
     if isinstance(result, Feedback):
         return result
+    if not np.array_equal(X, data[0]) or not np.array_equal(Y, data[1]):
+        return hint(
+            exercise,
+            "the data X, Y you were given changed: training reads the data, it never writes it",
+        )
     if not np.array_equal(W1, saved[0]) or not np.array_equal(W2, saved[1]):
         return hint(
             exercise,
