@@ -156,4 +156,7 @@ def _evaluate(formula: object, point: dict[str, float]) -> float:
     free = {s: point[s.name] for s in expr.free_symbols}
     # 30 digits, raised further where terms cancel: subs() computes in 15-digit floats, and
     # 1 - sigmoid(40) became 0 (or less: log of it, a complex number)
-    return float(expr.evalf(30, subs=free))
+    value = expr.evalf(30, subs=free)
+    if isinstance(value, sp.Float) and value._prec <= 1:  # terms that cancel exactly: sympy
+        return 0.0  # knows no digit (it prints 0.e-166), and 1e-166 is only its error bound
+    return float(value)

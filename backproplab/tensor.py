@@ -486,11 +486,14 @@ def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:
 def _with_constants(inputs: tuple) -> tuple[Tensor, ...]:
     """The inputs with numbers and arrays made constant tensors, by numpy's promotion rules
     (NEP 50): a Python number or an integer array takes the dtype of the tensors it meets; a
-    float array keeps its own."""
+    float array keeps its own. Arrays are copied: the backward pass reads a constant's values
+    after the caller may have refilled its array (a data buffer, with the next batch)."""
     like = next((t.dtype for t in inputs if isinstance(t, Tensor)), None)
     return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
 
 
 def _constant(x: ArrayLike, like: np.dtype | None) -> Tensor:
     weak = type(x) in (bool, int, float) or _asarray(x).dtype.kind in "iub"
+    if isinstance(x, np.ndarray) and not weak:  # a float array, which Tensor() would share
+        x = x.copy()  # (a weak one becomes a new array of dtype `like` anyway)
     return Tensor(x, dtype=like if weak else None)

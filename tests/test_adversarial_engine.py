@@ -161,6 +161,28 @@ def test_an_index_array_refilled_before_backward_does_not_move_the_gradient():
     np.testing.assert_array_equal(x.grad, [11.0, 0.0, 0.0])
 
 
+@pytest.mark.parametrize(
+    "fn, first, want",
+    [
+        (lambda x, a: x * a, [3.0, 4.0], [3.0, 4.0]),  # d/dx sum(x a) = a
+        (lambda x, a: a * x, [3.0, 4.0], [3.0, 4.0]),  # the array on the left: numpy's operator
+        (lambda x, a: x / a, [2.0, 4.0], [0.5, 0.25]),  # 1 / a
+        (lambda x, a: x**a, [3.0, 2.0], [3.0, 4.0]),  # a x^(a - 1) at x = (1, 2)
+        (lambda x, a: a @ x, [[1.0, 2.0], [3.0, 4.0]], [4.0, 6.0]),  # the columns' sums
+        (lambda x, a: bl.maximum(x, a), [0.0, 3.0], [1.0, 0.0]),  # x wins, then a
+    ],
+)
+def test_an_array_operand_refilled_before_backward_does_not_change_the_gradient(fn, first, want):
+    # was: the constant kept the caller's array, so the vjp read the new values (a data buffer
+    # refilled with the next batch before backward: wrong gradients, no error)
+    x = leaf([1.0, 2.0])
+    a = np.array(first)
+    y = fn(x, a).sum()
+    a[...] = -5.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad, want)
+
+
 def test_gradcheck_fails_a_rule_missing_a_factor_two_on_a_small_function():
     wrong = bl.Op("square_wrong", lambda x: x**2, lambda g, out, x: (g * x,))  # 2x is right
     x = leaf([1.0, 2.0, 3.0])

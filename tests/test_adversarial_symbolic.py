@@ -117,6 +117,28 @@ def test_check_backward_still_catches_a_wrong_rule_in_float32():
         del symbolic.SYMPY_OPS["half_tanh"]
 
 
+def test_check_backward_agrees_with_a_gradient_that_is_zero_by_cancellation():
+    # sympy's 30 digits of an expression whose terms cancel exactly came out as about 1e-166
+    # (no digit known), the tolerance was scaled down to that, and the right gradients (0, or
+    # 2e-16 of float rounding) were said to DIFFER: d/dx sum(softmax(x)) = 0 since it sums to 1
+    x = bl.Tensor([0.3, -1.2], requires_grad=True, name="x")
+    L = bl.softmax(x).sum() * 1.7
+    L.backward()
+    assert symbolic.check_backward(L).ok
+    a = bl.Tensor(0.7, requires_grad=True, name="a")
+    b = bl.Tensor(-0.3, requires_grad=True, name="b")
+    L = ((a + b) - bl.relu(a)) * 0.227432855211444  # dL/da = 0.2274 (1 - 1) for a > 0
+    L.backward()
+    assert symbolic.check_backward(L).ok
+    # a tiny value whose digits are known is still compared at its size: 1e-170 is not
+    # exp(-400) = 1.9e-174
+    z = bl.Tensor(2.0, requires_grad=True, name="z")
+    L = z * 1e-170
+    L.backward()
+    assert symbolic.check_backward(L).ok
+    assert not symbolic.check_backward(L, {"z": sp.exp(-400)}).ok
+
+
 def test_a_differing_big_gradient_shows_where_it_differs():
     # both sides print as "(5,) |norm|" with three digits: the verdict said DIFFERS next to
     # two equal-looking summaries
