@@ -238,14 +238,17 @@ def adam_without_eps(p, g, m, v, t, lr, beta1, beta2, eps):
         return p - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t)), m, v
 
 
-def adam_variant(p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_inside=False):
-    """Adam with one slip: the steps counted from 0, a step uphill, or eps under the root."""
+def adam_variant(
+    p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_inside=False, eps_sign=1.0
+):
+    """Adam with one slip: the steps counted from 0, a step uphill, eps under the root, or eps
+    subtracted from the root."""
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g**2
     k = t - 1 + t_from
     with np.errstate(all="ignore"):
         m_hat, v_hat = m / (1 - beta1**k), v / (1 - beta2**k)
-        denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps
+        denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps_sign * eps
         return p - sign * lr * m_hat / denom, m, v
 
 
@@ -255,6 +258,9 @@ def adam_variant(p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_i
         ({"t_from": 0}, "divided by zero"),
         ({"sign": -1.0}, "uphill"),
         ({"eps_inside": True}, "eps went under the root"),
+        # found by mutating the solution: eps is 1e-8, so its sign showed nowhere in gradients
+        # from 0.01 to 100 (and a gradient of exactly 0 gives -0 / eps = 0 either way)
+        ({"eps_sign": -1.0}, "about as small as eps"),
     ],
 )
 def test_adam_step_rejects_more_slips(slip, words):

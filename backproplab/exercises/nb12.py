@@ -170,6 +170,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
         g = rng.standard_normal(5) * 10 ** rng.uniform(-2, 2, 5)  # gradients of very mixed size
         if t == 1:
             g[0] = 0.0  # a parameter whose first gradient is 0 must not move (no 0 / 0)
+        g[1] = 3e-8  # gradients about as small as eps: there eps sets the step (0.75 lr)
         history.append(g)
         ages = np.arange(t - 1, -1, -1)  # t - k for k = 1 .. t
         want_m = ((1 - beta1) * beta1**ages) @ np.array(history)
@@ -234,6 +235,13 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                     f"m and v are right, and at t={t} the step nearly is: eps went under the root. "
                     "In Adam's update it is added after the root is taken.",
                 )
+            if _close(new_p, p - lr * m_hat / (np.sqrt(v_hat) - eps)):
+                return hint(
+                    name,
+                    f"m and v are right, and at t={t} the step nearly is, except for a parameter "
+                    "whose gradients are about as small as eps: eps must make the denominator "
+                    "larger, never smaller; it keeps the step finite where v is about 0.",
+                )
             if _close(new_p, 2 * p - expected[0]):
                 return hint(
                     name,
@@ -252,7 +260,8 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                 "should move by about lr, whatever the size of its gradient.",
             )
         p, m, v = expected
-    return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100.")
+    return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100 "
+                   "and one about as small as eps.")  # fmt: skip
 
 
 # ----------------------------------------------------------------- the challenge: a broken run
