@@ -114,7 +114,8 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
     rng = np.random.default_rng(22)
     n, width, n_next = 4, 6, 3
     Z = rng.standard_normal((n, width))
-    Z[np.abs(Z) < 1e-2] = 0.5  # no entry at the kink of ReLU
+    Z[np.abs(Z) < 1e-2] = 0.5  # no entry near the kink of ReLU, but for one exactly at it:
+    Z[1, 2] = 0.0  # a unit at z = 0 counts as off (notebook 06's convention), not at 1/2
     W_next = rng.standard_normal((n_next, width))
     delta_next = rng.standard_normal((n, n_next))
 
@@ -122,12 +123,20 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
         return float((delta_next * (np.maximum(Z_, 0) @ W_next.T)).sum())
 
     expected = numeric_gradient(loss, Z)
+    expected[Z == 0] = 0.0  # central differences straddle the kink; the slope there is 0
     got = result_array(name, attempt_own(name, hidden_delta, delta_next, W_next, Z), Z.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
         return correct(name, "matches finite differences through the weights and the ReLU.")
     through_weights = delta_next @ W_next
+    if close(got[Z != 0], expected[Z != 0]):
+        return hint(
+            name,
+            "right everywhere except where Z = 0 exactly: there the unit counts as off (slope 0, "
+            "the package's and PyTorch's convention, as in notebook 06); is your comparison "
+            "strict?",
+        )
     if close(got, through_weights):
         return hint(
             name,
