@@ -175,6 +175,20 @@ def test_input_gradient_rejects_more_slips(wrong):
     assert feedback.status == "hint" and "not the engine's x.grad" in feedback.message, feedback
 
 
+def test_input_gradient_at_the_kink_counts_a_unit_as_off():
+    """Found by mutating the solution: no z of the batch is exactly 0, so a mask of z >= 0
+    passed; an input of zeros puts every unit at the kink, where the engine passes nothing."""
+    feedback = nb10.check_input_gradient(
+        lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g * (z >= 0))
+    )
+    assert feedback.status == "hint" and "an input of zeros" in feedback.message, feedback
+    assert "z >= 0" not in feedback.message and "z > 0" not in feedback.message
+    right = nb10.check_input_gradient(
+        lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g * (z > 0))
+    )
+    assert right.passed, right
+
+
 def test_input_gradient_not_done():
     assert nb10.check_input_gradient(stub).status == "not done"
 

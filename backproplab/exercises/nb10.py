@@ -53,13 +53,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
     x = rng.standard_normal((3, widths[0]))
     g = rng.standard_normal((3, widths[-1]))
-    x_t = Tensor(x, requires_grad=True)  # the expected dL/dx: the engine's backward()
-    a = x_t
-    for W in weights:
-        a = (a @ Tensor(W).T).relu()
-    a.backward(g)
-    expected = x_t.grad
-    assert expected is not None  # backward() reached x_t
+    expected = _engine_gradient(x, weights, g)
     result = attempt_own(name, input_gradient, x, weights, g)  # numpy only, inputs untouched
     if isinstance(result, Feedback):
         return result
@@ -72,7 +66,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
             "tell you which side and whether it is transposed.",
         )
     if _close(got, expected):
-        return correct(name, "matches the engine's x.grad through 3 ReLU layers.")
+        return _at_the_kink(input_gradient, weights, rng.standard_normal((1, widths[-1])))
     if _close(got, _without_masks(weights, g)):
         return hint(
             name,
@@ -84,6 +78,35 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         "not the engine's x.grad. Run the forward pass first and keep every pre-activation z; "
         "then go backward from the last layer, one layer at a time (try a single layer first).",
     )
+
+
+def _engine_gradient(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
+    """The expected dL/dx: the engine's backward() through the same layers."""
+    x_t = Tensor(x, requires_grad=True)
+    a = x_t
+    for W in weights:
+        a = (a @ Tensor(W).T).relu()
+    a.backward(g)
+    assert x_t.grad is not None  # backward() reached x_t
+    return x_t.grad
+
+
+def _at_the_kink(input_gradient: Callable, weights: list[np.ndarray], g: np.ndarray) -> Feedback:
+    """The verdict for an ``input_gradient`` right on the batch: an example of zeros puts every
+    unit exactly at ReLU's kink, z = 0, where the unit counts as off, so nothing reaches x."""
+    name = "input_gradient"
+    x = np.zeros((1, weights[0].shape[1]))
+    got = result_array(name, attempt_own(name, input_gradient, x, weights, g), x.shape)
+    if isinstance(got, Feedback):
+        return got
+    if not _close(got, _engine_gradient(x, weights, g)):
+        return hint(
+            name,
+            "right on the batch, but not for an input of zeros, where every unit's z is exactly "
+            "0: there a unit counts as off (slope 0, the package's and PyTorch's convention, as "
+            "in notebook 06), so no gradient reaches x; is your comparison strict?",
+        )
+    return correct(name, "matches the engine's x.grad through 3 ReLU layers.")
 
 
 # ----------------------------------------------------------------------------------- init_std
