@@ -103,6 +103,7 @@ def backward(
     G = factor * (y_hat - Y) / n  # dL/dy_hat
     dW2, db2 = G.T @ h, G.sum(axis=0)
     mask = {True: z1 > 0, False: 1.0, "per unit": (z1 > 0).any(axis=0), "first": z1[0] > 0}
+    mask["at the kink"] = z1 >= 0
     G1 = (G @ W2) * mask[relu_mask]
     dW1, db1 = G1.T @ X, G1.sum(axis=0)
     if keep:
@@ -128,6 +129,9 @@ def test_tiny_net_backward_right():
         # a unit's mask taken for the whole batch, or from the first example only
         (lambda *a: backward(*a, relu_mask="per unit"), ["db1", "off for an example"]),
         (lambda *a: backward(*a, relu_mask="first"), ["db1", "off for an example"]),
+        # found by mutating the solution: no z1 of the random batches is at the kink, so a mask
+        # of z1 >= 0 passed
+        (lambda *a: backward(*a, relu_mask="at the kink"), ["z1 is exactly 0", "off"]),
     ],
 )
 def test_tiny_net_backward_wrong(wrong, words):

@@ -149,13 +149,18 @@ def _random_network(seed: int, n: int = 4, n_in: int = 2, n_hidden: int = 5, n_o
             return X, Y, W1, b1, W2, b2
 
 
-def _differences(X: np.ndarray, Y: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
+def _differences(
+    X: np.ndarray, Y: np.ndarray, weights: list[np.ndarray], on: np.ndarray | None = None
+) -> list[np.ndarray]:
     """The gradient of the mean squared error with respect to each of ``weights``
-    (W1, b1, W2, b2), by central finite differences of the forward pass."""
+    (W1, b1, W2, b2), by central finite differences of the forward pass. Given ``on``, the
+    units that are on, each ReLU keeps that state: the linear piece of the network at this point,
+    whose gradient is the network's where a unit sits exactly at the kink (and counts as off)."""
 
     def loss(ws: list[np.ndarray]) -> float:
         W1, b1, W2, b2 = ws
-        y_hat = np.maximum(X @ W1.T + b1, 0) @ W2.T + b2
+        z1 = X @ W1.T + b1
+        y_hat = (np.maximum(z1, 0) if on is None else z1 * on) @ W2.T + b2
         return float(((y_hat - Y) ** 2).sum(axis=1).mean())
 
     grads = []
@@ -244,4 +249,28 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                 f"with {sizes}, {name} disagrees with finite differences (everything after it, "
                 "closer to the loss, is right): check that step",
             )
-    return correct(exercise, "all four gradients match finite differences on two random batches.")
+    return _at_the_kink(tiny_net_backward)
+
+
+def _at_the_kink(tiny_net_backward: Callable[..., tuple]) -> Feedback:
+    """The verdict for a ``tiny_net_backward`` right on two random batches: a batch in which one
+    example puts one hidden unit exactly at the kink, z1 = 0, where the unit counts as off."""
+    exercise = "tiny_net_backward"
+    X, Y, W1, b1, W2, b2 = params = _random_network(3)
+    X[0], W1[0], b1[0] = (1.0, -1.0), (0.5, 0.5), 0.0  # z1[0, 0] = 0.5 - 0.5 + 0, exactly
+    want = _differences(X, Y, [W1, b1, W2, b2], on=X @ W1.T + b1 > 0)
+    got = attempt_own(exercise, tiny_net_backward, *params)
+    if isinstance(got, Feedback):
+        return got
+    if not isinstance(got, (tuple, list)) or len(got) != 4:
+        return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
+    if all(close(np.asarray(g, dtype=float), w, rtol=1e-4, atol=1e-6) for g, w in zip(got, want)):
+        return correct(
+            exercise, "all four gradients match finite differences on two random batches."
+        )
+    return hint(
+        exercise,
+        "right on two random batches, but not on one where a hidden unit's z1 is exactly 0 for "
+        "an example: there the unit counts as off (slope 0, as in Exercise 1: the package's and "
+        "PyTorch's convention); is your comparison strict?",
+    )
