@@ -155,6 +155,15 @@ def test_second_backward_warns_and_accumulates():
         assert x.grad == 4.0
 
 
+def test_backward_from_a_leaf_adds_its_seed_to_the_gradient_it_holds():
+    # dx/dx = 1: a leaf root gets the seed itself, added like any leaf's gradient (found by
+    # mutation testing: overwriting the leaf's old gradient went unnoticed)
+    x = leaf(np.array([1.0, 2.0]), "x")
+    (x * x).sum().backward()  # d/dx sum(x^2) = 2x = (2, 4)
+    x.backward(np.array([3.0, -5.0]), accumulate=True)
+    np.testing.assert_array_equal(x.grad, [2.0 + 3.0, 4.0 - 5.0])
+
+
 def test_intermediate_gradients_start_fresh_each_backward():
     x = leaf(1.0, "x")
     h = x * 2

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from graphs import leaf, numeric_grad
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -89,6 +90,9 @@ CASES = [
     Case("getitem", lambda x: x[np.array([2, 0, 2])], ((3, 4),), id="getitem-rows"),
     Case("concatenate", lambda x, y: bl.concatenate([x, y], axis=1), ((2, 3), (2, 1)), id="concatenate"),
     Case("stack", lambda x, y: bl.stack([x, y], axis=1), ((2, 3), (2, 3)), id="stack"),
+    Case("stack", lambda x, y: bl.stack([x, y], axis=-1), ((2, 3), (2, 3)), id="stack-last"),
+    Case("concatenate", lambda x, y: bl.concatenate([x, y], axis=None), ((2, 3), (4,)), id="concatenate-flat"),
+    Case("linear", lambda x, w, b: bl.apply(ops.linear, x, w, b), ((4, 3), (3, 3), (3,)), id="linear-square"),
     Case("log_softmax", lambda x: bl.log_softmax(x, axis=-1), ((3, 5),), id="log_softmax-last"),
     Case("log_softmax", lambda x: bl.log_softmax(x, axis=0), ((3, 5),), id="log_softmax-first"),
     Case("cross_entropy", lambda x: bl.cross_entropy(x, np.array([0, 4, 2])), ((3, 5),), id="ce-labels"),
@@ -286,3 +290,37 @@ def test_softmax_values_by_hand_along_either_axis():
     np.testing.assert_allclose(
         bl.log_softmax(bl.Tensor(z)).data[0], np.log([1 / 6, 2 / 6, 3 / 6]), rtol=1e-14
     )
+
+
+# ------------------------------------------- the join and linear rows where their rules can slip
+# (each found by mutation testing: a wrong rule that every case above still passed)
+@pytest.mark.parametrize("axis", [2, -1])
+def test_stack_along_a_new_last_axis_sends_each_input_its_slice(axis):
+    # out[i, j, k] is input k's value at (i, j), so dL/d(input k) = G[..., k]
+    a, b = leaf(np.zeros((2, 3))), leaf(np.zeros((2, 3)))
+    G = np.arange(12.0).reshape(2, 3, 2)
+    (bl.stack([a, b], axis=axis) * G).sum().backward()
+    np.testing.assert_array_equal(a.grad, G[..., 0])
+    np.testing.assert_array_equal(b.grad, G[..., 1])
+
+
+def test_concatenate_with_axis_none_sends_each_input_its_part_of_the_flat_gradient():
+    # axis=None joins the flattened inputs: a's 6 values (row by row), then b's 4
+    a, b = leaf(np.zeros((2, 3))), leaf(np.zeros(4))
+    G = np.arange(10.0)
+    (bl.concatenate([a, b], axis=None) * G).sum().backward()
+    np.testing.assert_array_equal(a.grad, G[:6].reshape(2, 3))
+    np.testing.assert_array_equal(b.grad, G[6:])
+
+
+def test_linear_with_a_square_weight_matches_finite_differences():
+    # a square W: a rule using W where W^T belongs (or the reverse) has the right shape
+    rng = np.random.default_rng(12)
+    x0, w0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal(3)
+    G = rng.standard_normal((4, 3))
+    x, w, b = leaf(x0), leaf(w0), leaf(b0)
+    (bl.apply(ops.linear, x, w, b) * G).sum().backward()
+    loss = lambda x, w, b: np.sum((x @ w.T + b) * G)  # noqa: E731
+    np.testing.assert_allclose(x.grad, numeric_grad(lambda v: loss(v, w0, b0), x0), rtol=1e-7)
+    np.testing.assert_allclose(w.grad, numeric_grad(lambda v: loss(x0, v, b0), w0), rtol=1e-7)
+    np.testing.assert_allclose(b.grad, numeric_grad(lambda v: loss(x0, w0, v), b0), rtol=1e-7)
