@@ -39,7 +39,9 @@ class Tensor:
 
     Values are float64 unless you pass float32 data or ``dtype``; integers and booleans are
     converted to floating point (gradients need it). A tensor that requires grad gets a copy of
-    ``data`` (as ``torch.tensor`` does), so its updates never reach your array. The in-place
+    ``data`` (as ``torch.tensor`` does), so its updates never reach your array. Any other tensor
+    shares a float array it is given (as ``torch.from_numpy`` does; data batches are not copied):
+    refill that array before ``backward()`` and the gradients read the new values. The in-place
     updates the package makes to ``data`` (optimizer steps, ``load_state_dict``) call
     ``mark_modified``, so that ``backward`` can refuse a graph that used the old values, and so
     does ``p -= lr * p.grad`` on a tensor that requires grad inside ``no_grad()`` (PyTorch's
@@ -47,10 +49,8 @@ class Tensor:
     (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
     """
 
-    __slots__ = (
-        "data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved", "seq",
-        "modified", "__weakref__",
-    )  # fmt: skip
+    __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved",
+                 "seq", "modified", "__weakref__")  # fmt: skip
     data: np.ndarray
     grad: np.ndarray | None  # d(root)/d(this tensor), filled in by backward
     op: Op | None  # the row of ops.py that computed this tensor (None: a leaf)
