@@ -708,3 +708,92 @@ def test_the_released_engine_file_hands_out_no_solution_elsewhere_in_it():
             continue  # one line (return x) may well stand elsewhere without giving anything away
         runs = [kept[i : i + len(body)] for i in range(len(kept) - len(body) + 1)]
         assert body not in runs, f"the release keeps a solution outside its region: {body}"
+
+
+# --- marker forms and output kinds the release must not let through --------------------------
+
+
+def test_markers_with_windows_line_endings_or_tabs_are_stubbed_all_the_same():
+    """A cell saved with CRLF line endings (its markers end in "\\r") or indented with tabs:
+    the solution goes, and the stub is valid Python that says "not written yet"."""
+    for newline, indent in (("\r\n", "    "), ("\n", "\t"), ("\r\n", "\t")):
+        source = newline.join(
+            ["def double(x):", f"{indent}### BEGIN SOLUTION", f"{indent}return 2 * x",
+             f"{indent}### END SOLUTION  ", ""]
+        )  # fmt: skip
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["nbgrader"] = {"solution": True, "grade_id": "double"}
+        student = student_notebook(nbformat.v4.new_notebook(cells=[cell]))
+        assert "2 * x" not in student.cells[0].source and "SOLUTION" not in student.cells[0].source
+        namespace: dict = {}
+        exec(student.cells[0].source, namespace)
+        with pytest.raises(NotImplementedError, match="double is not written yet"):
+            namespace["double"](1)
+
+
+def test_a_markdown_answer_region_in_a_notebook_becomes_your_answer_here():
+    text = nbformat.v4.new_markdown_cell(
+        "Why is the slope 2x?\n\n### BEGIN SOLUTION\nBecause d(x**2)/dx = 2x.\n### END SOLUTION"
+    )
+    text.metadata["nbgrader"] = {"solution": True, "grade_id": "why"}
+    student = student_notebook(nbformat.v4.new_notebook(cells=[text]))
+    assert student.cells[0].source == "Why is the slope 2x?\n\nYOUR ANSWER HERE"
+
+
+def test_a_check_cells_outputs_go_even_when_it_names_no_solution():
+    """A check that finds the learner's answer by itself (``check_all()``) printed "correct"
+    with the teacher's solution: its stored output goes, like every check's."""
+    shown = [nbformat.v4.new_output("stream", name="stdout", text="double: ✔ correct\n")]
+    check = nbformat.v4.new_code_cell("check_all()", outputs=shown, execution_count=3)
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "double-check", "points": 1}
+    student = student_notebook(nbformat.v4.new_notebook(cells=[check]))
+    assert student.cells[0].outputs == [] and student.cells[0].execution_count is None
+
+
+def test_a_solution_cell_without_markers_clears_the_outputs_computed_with_it():
+    shown = [nbformat.v4.new_output("stream", name="stdout", text="6.0\n")]
+    solution = nbformat.v4.new_code_cell("def slope(x):\n    return 2 * x")
+    solution.metadata["nbgrader"] = {"solution": True, "grade_id": "slope"}
+    later = nbformat.v4.new_code_cell("print(slope(3.0))", outputs=shown, execution_count=2)
+    student = student_notebook(nbformat.v4.new_notebook(cells=[solution, later]))
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+
+
+def test_a_region_at_the_top_level_is_not_named_after_a_function_above_it():
+    source = "def helper(x):\n    return x\n### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION"
+    stubbed = strip_solutions(source, fallback_name="answer-cell")
+    assert stubbed.endswith('raise NotImplementedError("answer-cell: your code goes here")')
+
+
+def test_every_kind_of_output_a_solution_produced_goes():
+    """stream, execute_result, display_data and error (a traceback naming the answer's values)."""
+    outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="6.0\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "6.0"}, execution_count=2),
+        nbformat.v4.new_output("display_data", data={"text/plain": "6.0"}),
+        nbformat.v4.new_output("error", ename="ValueError", evalue="6.0", traceback=["6.0"]),
+    ]
+    solution = nbformat.v4.new_code_cell(SILU)
+    solution.metadata["nbgrader"] = {"solution": True, "grade_id": "silu"}
+    for output in outputs:
+        later = nbformat.v4.new_code_cell("silu(3.0)", outputs=[output], execution_count=2)
+        student = student_notebook(nbformat.v4.new_notebook(cells=[solution, later]))
+        assert student.cells[1].outputs == [], output.output_type
+
+
+def test_the_saved_widget_state_of_a_worked_answer_goes_with_it():
+    """A worked answer that showed a widget: the notebook's widget metadata kept what it showed."""
+    view = {"model_id": "aa01", "version_major": 2, "version_minor": 0}
+    shown = nbformat.v4.new_output(
+        "display_data", data={"application/vnd.jupyter.widget-view+json": view}
+    )
+    answer = nbformat.v4.new_code_cell("show_answer()", outputs=[shown])
+    answer.metadata["tags"] = ["worked-answer"]
+    notebook = nbformat.v4.new_notebook(cells=[answer])
+    state = {"aa01": {"model_name": "OutputModel", "state": {"outputs": ["the answer: 6.0"]}}}
+    notebook.metadata["widgets"] = {
+        "application/vnd.jupyter.widget-state+json": {"state": state, "version_major": 2}
+    }
+    student = student_notebook(notebook)
+    assert "the answer" not in nbformat.writes(student)
+    assert student_notebook(notebook, keep_answers=True).metadata == notebook.metadata

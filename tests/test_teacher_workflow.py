@@ -317,3 +317,19 @@ def test_the_feedback_says_a_checks_problem_once():
     assert text.count(refused) == 1
     assert "  ✘ nb05-dL_dX (0/1): dL_dX: ✘ not yet" in text
     assert "  ! cell 7 ran longer than 60 s" in text
+
+
+def test_the_grader_reads_no_editor_checkpoint_of_a_teacher_notebook(tmp_path):
+    """JupyterLab keeps .ipynb_checkpoints/engine-checkpoint.ipynb beside engine.ipynb: the same
+    checks a second time, which the grader would refuse as two notebooks with one check."""
+    from backproplab.classroom._source import load_source
+
+    _engine_notebook(tmp_path, "01")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    shutil.copy(
+        tmp_path / "engine.ipynb", tmp_path / ".ipynb_checkpoints" / "engine-checkpoint.ipynb"
+    )
+    (teacher,) = load_source(tmp_path)
+    assert teacher.name == "engine.ipynb" and [c.grade_id for c in teacher.checks] == [
+        "mygrad-01-check"
+    ]
