@@ -797,3 +797,130 @@ def test_the_saved_widget_state_of_a_worked_answer_goes_with_it():
     student = student_notebook(notebook)
     assert "the answer" not in nbformat.writes(student)
     assert student_notebook(notebook, keep_answers=True).metadata == notebook.metadata
+
+
+def test_a_magic_after_an_import_of_the_learners_engine_is_cleared():
+    """``%time`` is not plain Python: after ``import mygrad`` (the finished engine, in a notebook
+    with no solution cell) it may show what the engine computed. Before it, a magic is kept."""
+    assert kept("%time 2 * 3", "import mygrad", "%time mygrad.Tensor(2.0) * 3", solutions=()) == [
+        True,
+        False,
+        False,
+    ]
+
+
+def test_ipython_numbered_output_history_after_a_solutions_value_is_cleared():
+    """``_2`` is IPython's name for ``Out[2]``, the value ``silu(2.0)`` showed."""
+    assert kept(SILU, "silu(2.0)", "print(_2 * 2)", "print(2)") == [False, False, False, True]
+
+
+def test_numpy_calls_that_write_into_an_array_taint_it():
+    """``np.copyto(buf, y)`` and ``np.multiply(y, 2, out=out)`` put the solution's value into
+    ``buf`` and ``out``; ``np.multiply(y, 2)`` alone changes nothing."""
+    assert kept(
+        SILU,
+        "import numpy as np\ny = silu(np.arange(3.0))\nbuf = np.zeros(3)\nout = np.zeros(3)\nz = np.zeros(3)",
+        "np.copyto(buf, y)",
+        "np.multiply(y, 2, out=out)",
+        "w = np.multiply(y, z)",
+        "print(buf)",
+        "print(out)",
+        "print(z)",
+    ) == [False, False, False, False, False, False, False, True]
+
+
+def test_a_loops_second_pass_reads_what_its_first_pass_bound():
+    """``before`` holds, from the second pass on, the solution's value of the pass before."""
+    assert kept(
+        SILU,
+        "last = 0.0",
+        "for x in (1.0, 2.0):\n    before = last\n    last = silu(x)",
+        "print(before)",
+    ) == [False, True, False, False]
+
+
+def test_what_a_try_block_that_calls_a_solution_binds_is_tainted():
+    """Whether ``works`` is True or False tells whether the solution raised."""
+    assert kept(
+        SILU,
+        "try:\n    silu('a')\n    works = True\nexcept TypeError:\n    works = False",
+        "print(works)",
+    ) == [False, False, False]
+
+
+def test_what_a_top_level_solution_changes_is_tainted_even_through_a_clean_name():
+    """A solution region at the top of a cell: ``weights`` was clean, the solution's call
+    changed it."""
+    solution = "### BEGIN SOLUTION\nweights.append(0.5)\n### END SOLUTION"
+    assert kept("weights = []", solution, "print(weights)", solutions=(1,)) == [True, False, False]
+
+
+def test_a_solution_that_changes_its_argument_in_a_nested_function_taints_the_callers():
+    fill = (
+        "def fill(xs):\n    ### BEGIN SOLUTION\n    def add():\n        nonlocal xs\n"
+        "        xs += [1.0]\n    add()\n    ### END SOLUTION"
+    )
+    assert kept(fill, "log = []", "fill(log)", "print(log)") == [False, True, False, False]
+
+
+def test_a_solution_that_changes_an_argument_passed_by_keyword_unpacking_taints_it():
+    """``record(**opts)`` hands ``log`` to ``history``; ``keep(into=log)`` to ``**kw``."""
+    record = "def record(history, x):\n    ### BEGIN SOLUTION\n    history.append(x)\n    ### END SOLUTION"
+    assert kept(
+        record, "log = []\nopts = {'history': log, 'x': 2.0}", "record(**opts)", "print(log)"
+    ) == [False, True, False, False]
+    keep = "def keep(**kw):\n    ### BEGIN SOLUTION\n    kw['into'].append(1)\n    ### END SOLUTION"
+    assert kept(keep, "log = []", "keep(into=log)", "print(log)") == [False, True, False, False]
+
+
+def test_an_augmented_assignment_in_a_solution_changes_the_callers_array():
+    """``W -= 0.1 * dW`` (an optimizer's step) changes the caller's array in place; so does a
+    loop's ``W -= ...`` over a list of arrays, and with it every name that shares one."""
+    step = "def step(W, dW):\n    ### BEGIN SOLUTION\n    W -= 0.1 * dW\n    ### END SOLUTION"
+    assert kept(step, "W = np.ones(2)", "step(W, np.ones(2))", "print(W)") == [
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert kept(
+        SILU,
+        "import numpy as np\nweights = [np.ones(2)]\nV = weights[0]",
+        "for W in weights:\n    W -= silu(W)",
+        "print(weights)",
+        "print(V)",
+    ) == [False, True, False, False, False]
+
+
+def test_a_release_into_a_folder_inside_the_source_skips_the_earlier_release(tmp_path):
+    """``release notebooks/ notebooks/student/`` a second time: the first release's files are
+    not released again into notebooks/student/student/."""
+    shutil.copy(FIXTURE, tmp_path / "exercises.ipynb")
+    for _ in range(2):
+        written = release(tmp_path, tmp_path / "student")
+        assert written == [tmp_path / "student" / "exercises.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["exercises.ipynb"]
+
+
+def test_a_file_with_a_solution_marker_that_is_no_notebook_or_py_file_is_refused(tmp_path):
+    """An editor's backup ``mygrad.py~`` holds the solutions: copied, it would hand them out."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "mygrad.py~").write_text(MYGRAD)
+    with pytest.raises(ReleaseError, match=r"mygrad\.py~ holds a solution marker"):
+        release(tmp_path / "src", tmp_path / "out")
+    assert not (tmp_path / "out" / "mygrad.py~").exists()
+
+
+def test_compiled_files_and_editor_folders_anywhere_in_the_source_are_not_released(tmp_path):
+    """``mygrad.pyc`` is the finished engine compiled (its comments, markers too, are gone); a
+    sub-folder's ``.ipynb_checkpoints`` holds a teacher's notebook as it was."""
+    import py_compile
+
+    source = tmp_path / "src"
+    (source / "part2" / ".ipynb_checkpoints").mkdir(parents=True)
+    (source / "mygrad.py").write_text(MYGRAD)
+    py_compile.compile(str(source / "mygrad.py"), cfile=str(source / "mygrad.pyc"))
+    shutil.copy(FIXTURE, source / "part2" / ".ipynb_checkpoints" / "exercises-checkpoint.ipynb")
+    release(source, tmp_path / "out")
+    released = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*"))
+    assert released == ["mygrad.py"]

@@ -333,3 +333,18 @@ def test_the_grader_reads_no_editor_checkpoint_of_a_teacher_notebook(tmp_path):
     assert teacher.name == "engine.ipynb" and [c.grade_id for c in teacher.checks] == [
         "mygrad-01-check"
     ]
+
+
+def test_a_widget_model_a_kept_output_also_uses_keeps_its_saved_state():
+    """Two Output widgets share one layout model: the first is shown by a cell the release
+    clears, the second by a cell it keeps. The kept widget and the layout it refers to stay."""
+    teacher = _widget_notebook()
+    state = teacher.metadata["widgets"][WIDGET_STATE]["state"]
+    state["bb02"]["state"]["layout"] = "IPY_MODEL_aa02"  # the layout of the cleared widget
+    del state["bb03"]
+    student = student_notebook(teacher)
+    assert student.cells[1].outputs == [] and student.cells[2].outputs == teacher.cells[2].outputs
+    kept = student.metadata["widgets"][WIDGET_STATE]["state"]
+    assert sorted(kept) == ["aa02", "bb02"]
+    assert kept["aa02"] == state["aa02"] and kept["bb02"] == state["bb02"]
+    assert "slope at 3" not in nbformat.writes(student)

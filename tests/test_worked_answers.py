@@ -219,3 +219,13 @@ def test_nbgrader_generate_assignment_hides_them_with_hide_worked_answers(tmp_pa
     sources = [cell.source for cell in student.cells]
     assert sources[3:] == [ANSWER_NOTE, "## 2. Next section"]
     assert "raise NotImplementedError()" in sources[1]
+
+
+def test_an_answer_cell_whose_import_later_cells_need_is_refused():
+    """``import`` binds a name as much as ``=`` does: without the answer cell, ``ops`` is gone."""
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_code_cell("from backproplab import ops\nprint(ops.mul)")),
+        nbformat.v4.new_code_cell("print(ops.add)"),
+    )
+    with pytest.raises(ReleaseError, match=r"cell 4 is tagged worked-answer but binds ops, "):
+        student_notebook(teacher)

@@ -114,7 +114,8 @@ def _imports(stmt: ast.stmt) -> dict[str, str]:
 
 
 def _bound(nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
-    """(names bound, names whose object is changed: ``a.b = ...``, ``a[i] += ...``) by ``nodes``."""
+    """(names bound, names whose object is changed: ``a.b = ...``, ``a[i] += ...``, ``a += ...``)
+    by ``nodes``."""
     bound, changed = set(), set()
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -125,6 +126,8 @@ def _bound(nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
             node.ctx, ast.Load
         ):
             changed.add(_root(node) or "")
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            changed.add(node.target.id)  # ``W -= lr * g`` changes an array in place
     return bound, changed - {""}
 
 
@@ -299,8 +302,8 @@ class _Flow:
         if not involved:
             return False
         self._calls(nodes, everything=solution)
+        self.change(changed)  # before ``bound``: ``W -= g`` changes what W shares with
         self.tainted |= bound
-        self.change(changed)
         if solution:
             self.change(set().union(*(self.writes.get(name, set()) for name in bound)))
         return True
