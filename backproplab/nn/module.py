@@ -210,15 +210,15 @@ class Module:
             missing, extra = sorted(known - set(state)), sorted(set(state) - known)
             raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}")
         current: Any  # a Parameter, or a buffer's array (`name in buffers` tells which)
+        values = {name: np.asarray(value) for name, value in state.items()}
         for name, current in [*params.items(), *buffers.items()]:  # all checked before any loads
-            value = np.asarray(state[name])
-            if value.shape != current.shape:
+            if values[name].shape != current.shape:
                 raise ValueError(
                     f"load_state_dict: '{name}' has shape {current.shape}, the saved value "
-                    f"{value.shape}; nothing was loaded"
+                    f"{values[name].shape}; nothing was loaded"
                 )
         for name, current in [*params.items(), *buffers.items()]:
-            value = np.asarray(state[name])
+            value = values[name]
             if name in buffers:
                 current[...] = value  # in place: the layer keeps its own array
             else:
