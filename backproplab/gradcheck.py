@@ -302,7 +302,7 @@ def nudge_check(
     if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0):
         nudges = [np.full(p.shape, nudge) for p in params]  # one number: every entry moves by it
     else:
-        nudges = list(nudge)  # type: ignore[arg-type]  # (a sequence: np.isscalar ruled out a number)
+        nudges = list(nudge)  # type: ignore[arg-type, unused-ignore]  # (a sequence: np.isscalar ruled out a number)
     deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]  # in each one's dtype
     if len(nudges) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")

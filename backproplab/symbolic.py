@@ -84,9 +84,9 @@ def _leaky_relu(x: sp.Expr, slope: float = 0.01) -> sp.Expr:
 
 def _reduce(kind: str) -> Callable:
     def rule(
-        x: np.ndarray, *, axis: int | tuple | None = None, keepdims: bool = False
+        x: np.ndarray, *, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
     ) -> np.ndarray:
-        total = _obj(np.sum(x, axis=axis, keepdims=keepdims))
+        total = _obj(x.sum(axis, keepdims=True) if keepdims else x.sum(axis))
         if kind == "mean":
             total = _obj(total * sp.Rational(total.size, x.size))
         return total

@@ -139,7 +139,9 @@ def evaluate(
         y = y.argmax(axis=1)
     is_classes = y.dtype.kind in "iu" and logits.ndim == 2 and y.shape == logits.shape[:1]
     is_classes = is_classes and logits.shape[1] > 1  # one column: no argmax to compare
-    is_classes = is_classes and (y.size == 0 or 0 <= y.min() and y.max() < logits.shape[1])
+    is_classes = is_classes and (
+        y.size == 0 or int(np.min(y)) >= 0 and int(np.max(y)) < logits.shape[1]
+    )
     return loss, accuracy(logits, y) if is_classes else float("nan")
 
 

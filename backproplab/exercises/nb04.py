@@ -422,7 +422,7 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
             return result
         for t, grad, copy in before:
             # (t.grad is grad here, so it is not None when copy is not None: mypy cannot tell)
-            changed = t.grad is not grad or (copy is not None and not np.array_equal(t.grad, copy))  # type: ignore[arg-type]
+            changed = t.grad is not grad or (copy is not None and not np.array_equal(t.grad, copy))  # type: ignore[arg-type, unused-ignore]
             if changed:
                 return hint(
                     exercise,
