@@ -91,11 +91,14 @@ def test_an_answer_cell_that_later_cells_need_is_refused():
 
 def test_a_later_cells_own_local_names_are_not_uses():
     """A lambda's parameters, a comprehension's variable and a function's locals are the later
-    cell's own; a function that reads the answer cell's name as a global does use it."""
+    cell's own (on Python 3.12 and later too, where a comprehension's variables are reported in
+    the enclosing scope's symbol table); a function that reads the answer cell's name as a
+    global does use it."""
     teacher = exercise_notebook(
         answer(nbformat.v4.new_code_cell("a, b, i = 1, 2, 3\nprint(a * b * i)")),
         nbformat.v4.new_code_cell(
             "add = lambda a, b: a + b\nsquares = [i * i for i in range(3)]\n"
+            "seen = {i for i in range(3)}\nby_name = {i: a for i, a in enumerate('ab')}\n"
             "def f(a):\n    b = a\n    return b"
         ),
     )

@@ -45,6 +45,7 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 import re
@@ -267,9 +268,10 @@ def _globals(source: str) -> tuple[set[str], set[str]]:
     comprehension where the name is not a local: a lambda's parameters are not reads). Empty
     for code that is not plain Python (a magic)."""
     try:
-        top = symtable.symtable(source, "<cell>", "exec")
+        tree = _ComprehensionScopes().visit(ast.parse(source))
     except SyntaxError:
         return set(), set()
+    top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
     binds, reads, tables = set(), set(), [top]
     while tables:
         table = tables.pop()
@@ -282,6 +284,22 @@ def _globals(source: str) -> tuple[set[str], set[str]]:
                 if symbol.is_referenced():
                     reads.add(name)
     return binds, reads
+
+
+class _ComprehensionScopes(ast.NodeTransformer):
+    """List, set and dict comprehensions made generator expressions, which have a scope of their
+    own on every Python: from 3.12 the others' variables are reported in the enclosing scope's
+    table (PEP 709), so ``[i for i in x]`` would bind and read a notebook-level ``i``."""
+
+    def visit_ListComp(self, node: ast.ListComp | ast.SetComp) -> ast.GeneratorExp:
+        self.generic_visit(node)
+        return ast.GeneratorExp(node.elt, node.generators)
+
+    visit_SetComp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.GeneratorExp:
+        self.generic_visit(node)
+        return ast.GeneratorExp(ast.Tuple([node.key, node.value], ast.Load()), node.generators)
 
 
 def _without_answers(cells: list) -> list:
