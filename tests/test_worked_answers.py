@@ -232,3 +232,13 @@ def test_an_answer_cell_whose_import_later_cells_need_is_refused():
     )
     with pytest.raises(ReleaseError, match=r"cell 4 is tagged worked-answer but binds ops, "):
         student_notebook(teacher)
+
+
+@pytest.mark.parametrize("later", ["%time print('next')", "x = 1\nglobal x", "nonlocal q"])
+def test_a_later_cell_python_cannot_read_is_no_use(later):
+    """A magic, or code the parser accepts and the symbol table refuses, uses no name."""
+    teacher = exercise_notebook(
+        answer(nbformat.v4.new_code_cell("x = 2 * x_example\nprint(x)")),
+        nbformat.v4.new_code_cell(later),
+    )
+    assert student_notebook(teacher).cells[3].source == ANSWER_NOTE

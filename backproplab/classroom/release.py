@@ -269,9 +269,9 @@ def _globals(source: str) -> tuple[set[str], set[str]]:
     for code that is not plain Python (a magic)."""
     try:
         tree = _ComprehensionScopes().visit(ast.parse(source))
-    except SyntaxError:
+        top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
+    except SyntaxError:  # the parser's, or the symbol table's (``global x`` after ``x = 1``)
         return set(), set()
-    top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
     binds, reads, tables = set(), set(), [top]
     while tables:
         table = tables.pop()
