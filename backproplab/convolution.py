@@ -107,7 +107,7 @@ def im2col(x: np.ndarray, kernel_size: Pair, stride: Pair = 1, padding: Pair = 0
         raise ShapeError(f"im2col: {message}")
     xp = _pad(x, padding)
     n, c = x.shape[:2]
-    oh, ow = output_size(x.shape[2:], kernel, stride, padding)
+    oh, ow = output_size((x.shape[2], x.shape[3]), kernel, stride, padding)
     cols = np.empty((n, oh, ow, c, *kernel), dtype=x.dtype)
     for i, j, window in _offsets(kernel, stride, (oh, ow)):
         cols[..., i, j] = xp[window].transpose(0, 2, 3, 1)  # (N, C, OH, OW) -> (N, OH, OW, C)

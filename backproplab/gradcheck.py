@@ -261,7 +261,7 @@ class NudgeReport:
     def relative_difference(self) -> float:
         """|predicted - actual| / |actual|: small when the first-order prediction holds."""
         return abs(self.predicted_change - self.actual_change) / max(
-            abs(self.actual_change), np.finfo(np.float64).tiny
+            abs(self.actual_change), float(np.finfo(np.float64).tiny)
         )
 
     def __str__(self) -> str:

@@ -34,7 +34,8 @@ def _conv(x: np.ndarray, weight: np.ndarray, padding: int = 0) -> np.ndarray:
     """Stride-1 cross-correlation, (N, C, H, W) and (O, C, kh, kw) -> (N, O, H', W')."""
     kh, kw = weight.shape[2:]
     x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, H', W', kh, kw)
+    # (N, C, H', W', kh, kw); the ignore is for numpy < 2.3, whose type hints allow one axis only
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))  # type: ignore[call-overload, unused-ignore]
     return np.einsum("ncpqij,ocij->nopq", windows, weight)
 
 

@@ -155,7 +155,7 @@ def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) ->
     if diagnostics.grad_norm.size == 0:
         raise ValueError("plot_gradient_flow: no records; train with fit(..., diagnostics=True)")
     fig, (over_time, by_layer) = plt.subplots(1, 2, figsize=(11, 4))
-    colors = plt.cm.viridis(np.linspace(0, 0.9, len(diagnostics.layers)))
+    colors = plt.colormaps["viridis"](np.linspace(0, 0.9, len(diagnostics.layers)))
     for l, name in enumerate(diagnostics.layers):
         over_time.plot(diagnostics.step, diagnostics.grad_norm[:, l], color=colors[l],
                        label=f"layer {name}")  # fmt: skip
