@@ -9,6 +9,7 @@ import io
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -74,15 +75,14 @@ def test_environment_yml_asks_for_the_same_versions_as_pyproject():
 def test_every_dependency_has_the_floor_that_ci_min_versions_tests():
     """.ci/min-versions installs each floor exactly ("numpy>=2.0" -> "numpy==2.0") and runs the
     tests there: a dependency without a floor would be promised at any version, untested."""
-    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python >= 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.10"
+    assert project["requires-python"] == ">=3.11"  # nbgrader 0.9.6 and co_qualname need 3.11
     requirements = project["dependencies"] + project["optional-dependencies"]["dev"]
     without = [r for r in requirements if not re.match(r"[A-Za-z0-9_.-]+\s*>=\s*\d", r)]
     assert not without, without
     script = ROOT / ".ci" / "min-versions"
     assert script.stat().st_mode & 0o111, "not executable"
-    assert "py310" in script.read_text() and "--nbval" in script.read_text()
+    assert "--nbval" in script.read_text()
 
 
 def test_notebooks_execute_with_nbconvert(tmp_path):
