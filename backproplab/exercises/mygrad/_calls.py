@@ -82,7 +82,7 @@ def _where(error: Exception, fn: Callable) -> str:
     name, tb = "", error.__traceback__
     while module is not None and tb is not None:
         if tb.tb_frame.f_globals is module:
-            name = getattr(tb.tb_frame.f_code, "co_qualname", tb.tb_frame.f_code.co_name)
+            name = tb.tb_frame.f_code.co_qualname
         tb = tb.tb_next
     if not name or name == getattr(fn, "__qualname__", None):
         return ""
