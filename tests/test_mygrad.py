@@ -226,6 +226,20 @@ MISTAKES = [
     ("04", "lambda g: (g, -g))", "lambda g: (g, g))", ["wrong sign"]),
     ("04", "(g / y, -g * out / y)", "(g / y, g * out / y)", ["wrong sign"]),
     ("04", "(g * p * x ** (p - 1),)", "(g * p * x**p,)", ["power rule"]),
+    # right gradients, but built from other ops (micrograd's way), where part 2 asks for a node
+    # with a vjp of its own: the hint says so instead of "wrong sign"
+    (
+        "04",
+        "return node(self.data - other.data, (self, other), lambda g: (g, -g))",
+        "return self + (-other)",
+        ["built from other ops", "node(values, inputs, vjp)"],
+    ),
+    (
+        "04",
+        "        out = x / y\n        return node(out, (self, other), lambda g: (g / y, -g * out / y))",
+        "        return self * other ** -1",
+        ["built from other ops", "node(values, inputs, vjp)"],
+    ),
     ("04", "(g * out * np.log(base),)", "(g * out,)", ["log(a)"]),
     (
         "04",

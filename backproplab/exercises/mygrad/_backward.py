@@ -59,6 +59,16 @@ def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: 
         if _same(got, w):
             continue
         head = f"the gradient of x{j} in {expr} is off"
+        if _built_from_other_ops(exercise, engine, program):
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"your {expr} is built from other ops: the tensor it returns was not made "
+                    "from its inputs by one node, so its vjp gives gradients for the tensors in "
+                    "between. Here each op returns one node(values, inputs, vjp), like + and *, "
+                    "with a vjp of its own that gives one gradient per input of the op",
+                )
+            )
         if got is None or got.shape != w.shape:
             shape = None if got is None else got.shape
             message = f"it has shape {shape}, but x{j} has shape {w.shape}"
@@ -70,6 +80,17 @@ def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: 
             role = "right" if op == "rpow" or (n == 2 and j == 1) else "left"
             message = _local_hint(name, role, got, w, g, None)
         raise _Stop(hint(exercise, f"{head}: {message}"))
+
+
+def _built_from_other_ops(exercise: str, engine: ModuleType, program: _Program) -> bool:
+    """True when ``program``'s one op, run backward on the learner's engine, made tensors of its
+    own between its inputs and its result (toposort lists a tensor the program did not make): a
+    composite such as ``self + (-other)``, whose returned node's vjp belongs to its last op."""
+    try:
+        result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
+        return -1 in [int(k) for k in result[2]]
+    except (_Stop, TypeError, ValueError, IndexError):  # another mistake: the usual hint
+        return False
 
 
 def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
