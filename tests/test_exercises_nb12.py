@@ -218,6 +218,31 @@ def test_adam_step_hints(wrong, words):
     assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
 
 
+def adam_returning_a_list(p, g, m, v, t, lr, beta1, beta2, eps):
+    """The solution, handing back [p, m, v]: a list of three arrays is as good as a tuple."""
+    return list(adam_solution(p, g, m, v, t, lr, beta1, beta2, eps))
+
+
+def test_adam_step_accepts_a_list_of_three_arrays():
+    feedback = nb12.check_adam_step(adam_returning_a_list)
+    assert feedback.passed, feedback
+
+
+def adam_with_the_correction_in_lr(p, g, m, v, t, lr, beta1, beta2, eps):
+    """The Adam paper's faster form (TensorFlow's): the bias correction folded into the learning
+    rate, eps beside the root of the uncorrected v. Another update where v is about eps**2."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    lr_t = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)
+    return p - lr_t * m / (np.sqrt(v) + eps), m, v
+
+
+def test_adam_step_names_the_correction_folded_into_lr():
+    feedback = nb12.check_adam_step(adam_with_the_correction_in_lr)
+    assert feedback.status == "hint" and "folded the bias correction" in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
 def test_adam_step_not_done():
     assert nb12.check_adam_step(stub).status == "not done"
 

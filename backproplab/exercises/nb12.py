@@ -182,7 +182,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
         )
         if isinstance(result, Feedback):
             return result
-        if not isinstance(result, tuple) or len(result) != 3:
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
             return hint(name, "return three arrays: (new p, new m, new v).")
         got = []
         for r in result:
@@ -241,6 +241,16 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                     f"m and v are right, and at t={t} the step nearly is, except for a parameter "
                     "whose gradients are about as small as eps: eps must make the denominator "
                     "larger, never smaller; it keeps the step finite where v is about 0.",
+                )
+            folded = lr * np.sqrt(1 - beta2**t) / (1 - beta1**t)  # the correction in lr
+            if _close(new_p, p - folded * new_m / (np.sqrt(new_v) + eps)):
+                return hint(
+                    name,
+                    f"m and v are right, and at t={t} the step nearly is, except for a parameter "
+                    "whose gradients are about as small as eps: you folded the bias correction "
+                    "into the learning rate (the faster form of the Adam paper), which leaves eps "
+                    "beside the root of the uncorrected v. This exercise follows the update "
+                    "written above, PyTorch's: eps is added to the root of the corrected v.",
                 )
             if _close(new_p, 2 * p - expected[0]):
                 return hint(
