@@ -306,6 +306,15 @@ def test_softplus_vjp_not_a_tuple_and_wrong_rule_hints():
     assert wrong.status == "hint" and "finite differences" in wrong.message
 
 
+def test_softplus_vjp_returning_a_list_is_told_the_convention_is_a_tuple():
+    # the engine refuses a list too (autodiff checks for a tuple): the prose asks for a tuple,
+    # and the hint names it instead of "one entry for each", which a list of one already has
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))
+    feedback = nb04.check_softplus_vjp(lambda g, out, x: [g * sigmoid(x)])
+    assert feedback.status == "hint" and "is a tuple" in feedback.message, feedback
+    assert "trailing comma" in feedback.message and "(g" not in feedback.message
+
+
 def test_softplus_vjp_that_overflows_at_large_x_is_refused():
     # e^x / (1 + e^x) is the right derivative on paper, and nan at x = 800 (inf / inf)
     feedback = nb04.check_softplus_vjp(lambda g, out, x: (g * np.exp(x) / (1 + np.exp(x)),))

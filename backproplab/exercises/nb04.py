@@ -326,12 +326,19 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     if not all(np.array_equal(a, b) for a, b in zip(inputs, (g, out, x))):
         return hint(exercise, "your rule changed one of its arguments in place: the engine "
                     "hands the same arrays to other rules, so compute a new array")  # fmt: skip
+    if isinstance(result, list) and len(result) == 1:  # the engine itself refuses a list
+        return hint(
+            exercise,
+            "your rule returned a list with one gradient; the op table's convention (which the "
+            "engine checks) is a tuple, one entry for each input: a tuple of one, written with "
+            "its trailing comma",
+        )
     if not isinstance(result, tuple) or len(result) != 1:
         got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
         return hint(
             exercise,
             f"your rule returned {got}; the engine pairs what a vjp returns with the op's "
-            "inputs, one entry for each of them",
+            "inputs, one entry for each of them (softplus has one input: a tuple of one)",
         )
     try:
         gx = np.asarray(result[0], dtype=float)
