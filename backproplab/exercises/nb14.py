@@ -118,6 +118,7 @@ _PACKAGE_POOL = (
     "yours to write, with numpy."
 )
 
+
 # ----------------------------------------------------------------------------- conv2d_weight_grad
 def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
     """``conv2d_weight_grad(x, g, kernel_size, padding)`` -> dL/dweight, shape
