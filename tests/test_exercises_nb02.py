@@ -43,6 +43,15 @@ def test_partials_pass():
     assert nb02.check_partials(right_partials).passed
 
 
+def test_partials_pass_as_one_array_of_two_rows():
+    # np.array([df/dx, df/dy]) unpacks like the pair the prose asks for
+    assert nb02.check_partials(lambda x, y: np.array(right_partials(x, y))).passed
+    swapped = nb02.check_partials(lambda x, y: np.array(right_partials(x, y)[::-1]))
+    assert swapped.status == "hint" and "wrong order" in swapped.message
+    three = nb02.check_partials(lambda x, y: np.array([*right_partials(x, y), x]))
+    assert three.status == "hint" and "pair" in three.message
+
+
 def test_partials_hints():
     swapped = nb02.check_partials(lambda x, y: right_partials(x, y)[::-1])
     assert swapped.status == "hint" and "wrong order" in swapped.message

@@ -71,6 +71,14 @@ def test_mul_backward_pass():
     assert nb03.check_mul_backward(lambda g, a, b: (g * b, g * a)).passed
 
 
+def test_mul_backward_pass_as_one_array_of_two_rows():
+    assert nb03.check_mul_backward(lambda g, a, b: np.array([g * b, g * a])).passed
+    unswapped = nb03.check_mul_backward(lambda g, a, b: np.array([g * a, g * b]))
+    assert unswapped.status == "hint" and "grows with a itself" in unswapped.message
+    stacked_three = nb03.check_mul_backward(lambda g, a, b: np.array([g * b, g * a, g]))
+    assert stacked_three.status == "hint" and "pair" in stacked_three.message
+
+
 def test_mul_backward_hints():
     unswapped = nb03.check_mul_backward(lambda g, a, b: (g * a, g * b))
     assert unswapped.status == "hint" and "grows with a itself" in unswapped.message

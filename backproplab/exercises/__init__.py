@@ -49,6 +49,7 @@ __all__ = [
     "correct",
     "elementwise_slope",
     "hint",
+    "is_pair",
     "names_used",
     "not_done",
     "numeric_gradient",
@@ -215,6 +216,14 @@ def result_array(
     if shape is not None and array.shape != shape:
         return hint(exercise, f"{what} has shape {array.shape}, but it should have shape {shape}.")
     return array
+
+
+def is_pair(result: object) -> bool:
+    """True for two things: a tuple or list of two, or an array with two rows (two results of
+    one shape stacked, ``np.array([dx, dy])``), which unpacks the same way."""
+    if isinstance(result, np.ndarray):
+        return result.ndim >= 1 and len(result) == 2
+    return isinstance(result, (tuple, list)) and len(result) == 2
 
 
 def close(a: npt.ArrayLike, b: npt.ArrayLike, rtol: float = 1e-5, atol: float = 1e-7) -> bool:

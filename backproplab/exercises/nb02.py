@@ -21,7 +21,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, close, correct, hint, names_used, result_array, uses_package
+from . import (
+    Feedback,
+    attempt,
+    close,
+    correct,
+    hint,
+    is_pair,
+    names_used,
+    result_array,
+    uses_package,
+)
 
 __all__ = ["check_d_sin_of_square", "check_partials", "check_three_paths", "check_two_paths"]
 
@@ -117,7 +127,7 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
     result = attempt(exercise, fn, x.copy(), y.copy())
     if isinstance(result, Feedback):
         return result
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if not is_pair(result):
         return hint(exercise, "return a pair: (df/dx, df/dy)")
     dx = result_array(exercise, result[0], x.shape, "df/dx")
     if isinstance(dx, Feedback):

@@ -32,6 +32,7 @@ from . import (
     close,
     correct,
     hint,
+    is_pair,
     numeric_gradient,
     uses_package,
 )
@@ -137,7 +138,7 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
             "your function changed an array it was given (an update in place); the graph still "
             "needs those values, so compute new arrays",
         )
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
+    if not is_pair(result):
         return hint(exercise, "return a pair: (gradient for a, gradient for b)")
     try:
         ga, gb = (np.asarray(r, dtype=float) for r in result)
