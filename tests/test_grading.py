@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backproplab.classroom import release
+from backproplab.classroom import grading, release
 from backproplab.classroom.__main__ import main
 from backproplab.classroom.grading import Limits, feedback_status
 
@@ -509,6 +509,24 @@ def test_the_learners_own_module_is_graded_through_the_kernel(tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["grade", str(tmp_path / "nowhere"), "--source", str(tmp_path)]) == 1
     assert "is not a folder of submissions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_grading_off_linux_is_refused_before_any_kernel_starts(tmp_path, capsys, monkeypatch,
+                                                               platform):  # fmt: skip
+    # macOS refuses (or ignores) the kernel's memory limit, Windows has no fork: every student
+    # would score "the kernel did not start", or run without the sandbox
+    teacher, submitted = tmp_path / "teacher", tmp_path / "submitted" / "ada"
+    teacher.mkdir()
+    submitted.mkdir(parents=True)
+    nbformat.write(teacher_notebook(), teacher / NAME)
+    nbformat.write(teacher_notebook(), submitted / NAME)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(grading, "Kernel", lambda *a, **k: pytest.fail("a kernel was started"))
+    assert main(["grade", str(tmp_path / "submitted"), "--source", str(teacher)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"grade: the grader's sandbox needs Linux, and this is {platform}")
+    assert "Linux container" in line and "Grading an untrusted class" in line
 
 
 def test_a_teachers_bad_points_are_a_clear_error(tmp_path, capsys):

@@ -8,6 +8,7 @@ import os
 import sys
 
 from ._reports import plain_text, scores_table
+from ._sandbox import PlatformError
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
 from .release import ReleaseError, release
@@ -41,7 +42,7 @@ def _grade(args: argparse.Namespace) -> int:
             feedback=args.feedback,
             on_student=progress,
         )
-    except (FileNotFoundError, ValueError) as error:  # the teacher's side: a clear message
+    except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
         return 1
     if not grades:

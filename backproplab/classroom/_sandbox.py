@@ -34,6 +34,23 @@ TOKEN_VARIABLE = "BACKPROPLAB_GRADING"  # _launcher.py sets it too
 LAUNCHER = Path(__file__).with_name("_launcher.py")
 
 
+class PlatformError(RuntimeError):
+    """The grader cannot sandbox a kernel on this operating system."""
+
+
+def require_linux(platform: str | None = None) -> None:
+    """Refuse, before any submission runs, to grade where the sandbox cannot work: the memory
+    limit (refused or ignored on macOS), the launcher's fork (none on Windows) and the search for
+    escaped processes (``/proc``) are Linux's."""
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux"):
+        raise PlatformError(
+            f"grade: the grader's sandbox needs Linux, and this is {platform}: run the grader in "
+            f"a Linux container (Docker Desktop runs one on macOS and Windows), as docs/"
+            f"teaching.md shows under 'Grading an untrusted class'"
+        )
+
+
 def kill_group(pgid: int | None) -> None:
     """SIGKILL every process of group ``pgid`` (nothing if it is gone)."""
     if pgid and pgid > 1 and pgid != os.getpgid(0):

@@ -55,6 +55,7 @@ from ._grades import CheckResult, NotebookGrade
 from ._kernel import Kernel, KernelDied
 from ._reports import ScoresFile, feedback_status, feedback_text, scores_csv, scores_table
 from ._same_code import copied_exercises, read_module
+from ._sandbox import require_linux
 from ._session import Budget, Session
 from ._source import (
     TeacherCheck,
@@ -393,8 +394,9 @@ def grade_folder(
     submissions folder changes nothing that is graded. A staged submission that a kernel graded
     before it changed is copied again from ``folder``; if that differs too, the student is not
     graded and their row says so. The feedback files are written again at the end, over
-    whatever a kernel wrote to them.
+    whatever a kernel wrote to them. Linux only: elsewhere a PlatformError, before anything runs.
     """
+    require_linux()
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"grade: {folder} is not a folder of submissions")
