@@ -8,7 +8,8 @@ node points at its inputs, never at its outputs, so the graph has no reference c
 freed the moment the last name for the loss goes away.
 
 ``apply(op, *inputs)`` runs a row of the op table (``ops.py``) on tensors and builds the node.
-The operators (+, -, *, /, **, @, unary -, indexing) and methods (sum, exp, relu, ...) only call it.
+The operators (``+``, ``-``, ``*``, ``/``, ``**``, ``@``, unary ``-``, indexing) and methods
+(``sum``, ``exp``, ``relu``, ...) only call it.
 """
 
 from __future__ import annotations

@@ -116,6 +116,9 @@ myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
+# numpy's ArrayLike, spelled out, is a 200-character union of private names (_SupportsArray,
+# _NestedSequence, ...) that widened api.html on a phone; its name says what it means.
+autodoc_type_aliases = {"npt.ArrayLike": "numpy.typing.ArrayLike"}
 
 nb_code_prompt_show = "Show the solution"  # only solution cells are folded (fold_solution)
 nb_code_prompt_hide = "Hide the solution"
