@@ -97,6 +97,24 @@ def test_math_is_typeset_by_mathjax_shipped_with_the_site(site):
     assert len(list(fonts.glob("MathJax_*.woff"))) > 10  # MathJax loads its fonts from next to it
 
 
+def test_no_escaped_underscore_inside_text_in_math():
+    r"""The site's MathJax (without its textmacros) shows ``\text{running\_var}`` as
+    "running\_var", backslash and all; ``\mathrm{running\_var}`` renders the name."""
+    sources = [
+        (path.name, "".join(cell["source"]))
+        for path in NOTEBOOKS
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if cell["cell_type"] == "markdown"
+    ]
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        sources.append((path.name, path.read_text(encoding="utf-8")))
+    assert len(sources) > 100 and any(r"\mathrm{running\_var}" in text for _, text in sources)
+    escaped = [
+        (name, found) for name, text in sources for found in re.findall(r"\\text\{[^}]*\\_", text)
+    ]
+    assert escaped == []
+
+
 def test_no_page_loads_a_script_from_the_network(site):
     remote = [
         (page.name, src)
