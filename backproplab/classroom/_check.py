@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import importlib.util
+import sys
+from types import ModuleType
 from typing import Any
 
-from backproplab.exercises import Feedback
+from backproplab.exercises import Feedback, correct, hint, not_done
 
 from ._grades import CheckResult
 from ._session import GradingStop, ModuleProxy, Proxy, Session
@@ -21,12 +25,118 @@ def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
     the checks import (sympy...) are imported before a student's code could write a module of
     the same name somewhere on the grader's path."""
     namespace: dict[str, Any] = {"__name__": "backproplab_grading_check"}
+    failed: dict[str, str] = {}  # name -> why the teacher's statement binding it failed here
+    namespace[_FAILED] = failed
+    if teacher.own_modules:  # `import mychecks`: the teacher's file, not the student's copy
+        own = _own_modules(teacher, failed)
+        namespace["__builtins__"] = {**builtins.__dict__, "__import__": _importer(own)}
     for statement in teacher.setup:  # the teacher's imports and definitions
         try:
             exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)
-        except Exception:  # noqa: BLE001, S102 - a failing import is the check's problem below
-            pass
+        except Exception as error:  # noqa: BLE001, S102 - a failing import is the check's problem below
+            code = ast.unparse(statement).partition("\n")[0]
+            why = f"`{code}` failed in the grader: {_said(error)}"
+            if isinstance(error, ModuleNotFoundError):
+                why += " (a module of the teacher's own must be a .py file beside the notebook)"
+            for name in _bound(statement):
+                failed.setdefault(name, why)
     return namespace
+
+
+_FAILED = "__backproplab_setup_failed__"
+
+
+def _own_modules(teacher: TeacherNotebook, failed: dict[str, str]) -> dict[str, ModuleType]:
+    """The teacher's own modules beside the notebook (``teacher.own_modules``), each loaded
+    from the teacher's folder once per grading run (``load_source`` makes a new ``teacher``):
+    ``grade_folder`` calls ``setup_namespace`` before any kernel starts, so no student's code
+    can have changed the files yet. A module that fails to load is left out, and why is kept."""
+    if teacher.loaded is None:
+        teacher.loaded = {}
+        for name, path in teacher.own_modules.items():
+            private = f"backproplab_teacher_{id(teacher):x}_{name}"
+            spec = importlib.util.spec_from_file_location(private, path)
+            assert spec is not None and spec.loader is not None  # a .py file
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[private] = module  # (dataclasses and pickle look a class's module up)
+            sys.path.insert(0, str(path.parent))  # its own imports of modules beside it
+            try:
+                spec.loader.exec_module(module)
+                teacher.loaded[name] = module
+            except Exception as error:  # noqa: BLE001 - said when a check needs the module
+                teacher.loaded[name] = f"{path.name} failed to import: {_said(error)}"
+                del sys.modules[private]
+            finally:
+                sys.path.remove(str(path.parent))
+    modules = {}
+    for name, loaded in teacher.loaded.items():
+        if isinstance(loaded, str):
+            failed[name] = loaded
+        else:
+            modules[name] = loaded
+    return modules
+
+
+def _importer(own: dict[str, ModuleType]) -> Any:
+    """``__import__`` that gives the teacher's own modules for their names."""
+
+    def importer(name: str, globals=None, locals=None, fromlist=(), level: int = 0) -> Any:  # noqa: A002
+        if level == 0 and name in own:
+            return own[name]
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    return importer
+
+
+def _bound(statement: ast.stmt) -> list[str]:
+    """The names an import, function or class statement binds."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).partition(".")[0] for a in statement.names]
+    return [getattr(statement, "name", "")]
+
+
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _name_error(error: NameError, teacher: TeacherNotebook, namespace: dict) -> str:
+    """What a NameError in the grader means: a name of the teacher's that the grader did not
+    bind (an import that failed here, an assignment the grader does not run), or the error."""
+    name = getattr(error, "name", None)
+    if name and name in namespace[_FAILED]:
+        return f"{_said(error)}: the teacher's {namespace[_FAILED][name]}"
+    if name and name in teacher.assigned:
+        return (
+            f"{_said(error)}: {name} is assigned in code cell {teacher.assigned[name]} of the "
+            f"teacher's {teacher.name}, and the grader runs only the imports, functions and "
+            "classes of the teacher's other cells: assign it in the check's function or cell"
+        )
+    return _said(error)
+
+
+def _failed_test(check: TeacherCheck, error: Exception) -> Feedback:
+    """What a check cell of asserts that raised says: not done (a stub), the assert's message
+    (no line number: the student's copy has no hidden tests, so its lines differ), or the
+    error."""
+    if isinstance(error, NotImplementedError):  # the student's function is still a stub
+        return not_done(check.exercise)
+    if not isinstance(error, AssertionError):
+        return hint(check.exercise, f"the check raised {_said(error)}")
+    return hint(check.exercise, str(error) or "a test of the check failed.")
+
+
+def _nbgrader_style(tree: ast.Module) -> bool:
+    """A check cell of `assert` statements (or `np.testing.assert_...` calls), scored as
+    nbgrader scores it: full points if it runs without an error."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name.startswith("assert"):
+                return True
+    return False
 
 
 def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
@@ -39,21 +149,35 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
     session.package_calls, session.package_uses = [], []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     tree = parse_cell(check.source)
+    asserts = tree is not None and _nbgrader_style(tree)
+    feedback: Any = None
     try:
-        if tree is None or not tree.body or not isinstance(tree.body[-1], ast.Expr):
-            raise ValueError("the teacher's check cell does not end in an expression")
-        body = ast.Module(tree.body[:-1], [])
+        if tree is None or not tree.body:
+            raise ValueError("the teacher's check cell is not Python")
+        last = tree.body[-1]
+        if not asserts and not isinstance(last, ast.Expr):
+            raise ValueError(
+                "the teacher's check cell neither ends in a call of a check (which returns a "
+                "Feedback) nor holds an `assert`"
+            )
+        body = ast.Module(tree.body[:-1] if isinstance(last, ast.Expr) else tree.body, [])
         exec(compile(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
-        feedback = eval(
-            compile(ast.Expression(tree.body[-1].value), check.grade_id, "eval"), namespace
-        )  # noqa: E501, S307
+        if isinstance(last, ast.Expr):
+            feedback = eval(compile(ast.Expression(last.value), check.grade_id, "eval"), namespace)  # noqa: S307
+        if asserts and not isinstance(feedback, Feedback):
+            feedback = correct(check.exercise, "every test of the check passed.")
     except GradingStop as stop:
         timed_out = "longer than" in str(stop) or "budget" in str(stop)
         result.status, result.message = ("timeout" if timed_out else "error"), str(stop)
         return result
-    except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
-        result.message = f"the check failed in the grader: {type(error).__name__}: {error}"
+    except NameError as error:
+        result.message = f"the check failed in the grader: {_name_error(error, teacher, namespace)}"
         return result
+    except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
+        if not asserts:
+            result.message = f"the check failed in the grader: {_said(error)}"
+            return result
+        feedback = _failed_test(check, error)  # as nbgrader: an error scores 0
     if not isinstance(feedback, Feedback):
         result.message = f"the teacher's check returned {type(feedback).__name__}, not Feedback"
         return result

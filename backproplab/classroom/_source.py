@@ -25,6 +25,7 @@ __all__ = [
     "load_source",
     "matching_teacher",
     "nbgrader_metadata",
+    "own_modules",
     "parse_cell",
     "teacher_notebook",
 ]
@@ -55,6 +56,12 @@ class TeacherNotebook:
     modules: list[str] = field(default_factory=list)  # the learner's own .py modules it imports
     # exercise -> the long solution regions of its cell or of the learner's module (_same_code.py)
     solutions: dict[str, list[Region]] = field(default_factory=dict)
+    # the teacher's own .py modules beside the notebook that its cells import (checks of their
+    # own): name -> file, imported in the grader from there, never from the student's folder
+    own_modules: dict[str, Path] = field(default_factory=dict)
+    loaded: dict[str, Any] | None = None  # those modules once the grader loaded them (_check.py)
+    # names the notebook's other code cells assign (not run in the grader) -> code cell number
+    assigned: dict[str, int] = field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -87,12 +94,15 @@ def teacher_notebook(
     checks, grade_ids, functions, modules = [], set(), [], []
     solutions: dict[str, list[Region]] = {}
     setup: list[ast.stmt] = []
+    assigned: dict[str, int] = {}
+    number = 0  # code cells counted from 1, as the teacher's reports count them
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("grade_id"):
             grade_ids.add(str(meta["grade_id"]))
         if cell.cell_type != "code":
             continue
+        number += 1
         tree = parse_cell(cell.source)
         if meta.get("grade") and meta.get("grade_id"):
             try:
@@ -120,9 +130,32 @@ def teacher_notebook(
                     functions += [alias.asname or alias.name for alias in node.names]
                 elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
                     setup.append(node)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        for each in ast.walk(target):
+                            if isinstance(each, ast.Name):
+                                assigned.setdefault(each.id, number)
     graded = {check.exercise for check in checks}
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
-    return TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
+    teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
+    teacher.assigned = assigned
+    return teacher
+
+
+def own_modules(teacher: TeacherNotebook, folder: Path) -> dict[str, Path]:
+    """The modules the notebook's setup imports that are ``.py`` files beside it in ``folder``
+    (a teacher's ``mychecks.py``): name -> file."""
+    found: dict[str, Path] = {}
+    for node in teacher.setup:
+        if isinstance(node, ast.Import):
+            names = [alias.name.partition(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module.partition(".")[0]]
+        else:
+            continue
+        found |= {n: folder / f"{n}.py" for n in names if (folder / f"{n}.py").is_file()}
+    return found
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
@@ -149,6 +182,7 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
             continue
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
+        teacher.own_modules = own_modules(teacher, path.parent)
         exercises = [check.exercise for check in teacher.checks]
         for module in teacher.modules:  # the teacher's mygrad.py beside it: its solutions
             if (path.parent / f"{module}.py").is_file():

@@ -24,6 +24,8 @@ What changes, and nothing else:
   marker (in a Markdown cell the region becomes "YOUR ANSWER HERE");
 * a cell that nbgrader's metadata marks as a solution but that has no markers becomes the stub
   as a whole (nbgrader does the same);
+* every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region of a code cell goes,
+  markers included (nbgrader does the same): the grader runs the teacher's check cells;
 * the outputs and execution counts of solution cells and of self-check cells (nbgrader
   ``grade: true``) are cleared, because they were produced by the solution;
 * so are those of every later code cell that may depend on a solution or on a module that holds
@@ -63,11 +65,13 @@ __all__ = [
     "release",
     "solution_regions",
     "student_notebook",
+    "strip_hidden_tests",
     "strip_solutions",
 ]
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing them is a marker
 END_SOLUTION = "END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's, in check cells
 TEXT_STUB = "YOUR ANSWER HERE"
 LEARNER_ENGINE = "mygrad"  # the learner's own module (mygrad.py), which holds solutions
 ANSWER_TAG = "worked-answer"  # a cell that works out an exercise's answer after its check
@@ -205,6 +209,26 @@ def strip_solutions(
         kept.extend(indent + stub_line for stub_line in stub)
         done = end + 1
     return "\n".join(kept + lines[done:])
+
+
+def strip_hidden_tests(source: str) -> str:
+    """``source`` without its hidden tests: each region between nbgrader's ``### BEGIN HIDDEN
+    TESTS`` and ``### END HIDDEN TESTS`` goes, with its markers. Raises ReleaseError for a
+    region that is nested or never closed."""
+    kept: list[str] = []
+    hidden = False
+    for line in source.split("\n"):
+        if BEGIN_HIDDEN in line or END_HIDDEN in line:
+            if hidden == (BEGIN_HIDDEN in line):
+                problem = "nested" if hidden else "without a begin"
+                marker = BEGIN_HIDDEN if hidden else END_HIDDEN
+                raise ReleaseError(f"'{marker}' {problem} in a cell starting {source[:40]!r}")
+            hidden = not hidden
+        elif not hidden:
+            kept.append(line)
+    if hidden:
+        raise ReleaseError(f"'{BEGIN_HIDDEN}' never ended in a cell starting {source[:40]!r}")
+    return "\n".join(kept)
 
 
 def _nbgrader(cell: nbformat.NotebookNode) -> dict:
@@ -366,6 +390,8 @@ def student_notebook(
                 if cell.cell_type == "code"
                 else [TEXT_STUB]
             )
+        if cell.cell_type == "code" and (BEGIN_HIDDEN in cell.source or END_HIDDEN in cell.source):
+            cell.source = strip_hidden_tests(cell.source)
         if cell.cell_type == "code" and (is_solution or meta.get("grade", False) or dependent):
             cleared |= _widgets_shown([cell])
             cell.outputs = []

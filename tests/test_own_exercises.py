@@ -1,0 +1,270 @@
+"""A teacher's own exercises, in a notebook of their own, without editing the package.
+
+docs/teaching.md, "Exercises of your own", shows one notebook with a check for each way a
+teacher writes one: a check function in a cell of the notebook, one in a module of the
+teacher's beside it (`mychecks.py`), `assert`s with hidden tests (nbgrader's way) and a check
+of the package's reused. The test builds that notebook from the page's code blocks, releases
+it, grades the page's class, and compares what the commands print with the page. Before the fix
+the module of checks was not found in the grader (every student 0, "NameError: name 'mychecks'
+is not defined"), an assert cell was refused ("does not end in an expression"), and the release
+handed the hidden tests out.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from backproplab.classroom.__main__ import main
+
+ROOT = Path(__file__).resolve().parents[1]
+TEACHING = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+SECTION = TEACHING[
+    TEACHING.index("## Exercises of your own\n") : TEACHING.index("## Adding an exercise\n")
+]
+
+
+def blocks(kind: str) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)```", SECTION, flags=re.S)
+
+
+def teacher_folder(folder: Path) -> None:
+    """hw1.ipynb and mychecks.py, from the page's Python blocks (their first line says what)."""
+    folder.mkdir()
+    cells = []
+    for block in blocks("python"):
+        label = block.split("\n", 1)[0]
+        if label.startswith("# mychecks.py"):
+            (folder / "mychecks.py").write_text(block, encoding="utf-8")
+            continue
+        cell = nbformat.v4.new_code_cell(block.rstrip("\n"))
+        solution = re.match(r"# solution (\S+)$", label)
+        check = re.match(r"# check (\S+), (\d+) points?$", label)
+        if solution:
+            cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+                                         "grade_id": solution[1], "schema_version": 3}  # fmt: skip
+        elif check:
+            cell.metadata["nbgrader"] = {"solution": False, "grade": True, "locked": True,
+                                         "grade_id": check[1], "points": int(check[2]),
+                                         "schema_version": 3}  # fmt: skip
+        else:
+            assert label.startswith("# setup"), label
+        cells.append(cell)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / "hw1.ipynb")
+
+
+ALAN = {
+    "softsign_vjp": "return 1 / (1 + np.abs(x)) ** 2",
+    "linear_dW": "return X.T @ G / len(X)",
+    "softplus_slope": "return np.exp(x)",
+    "weight_grad": "return X.T @ G",
+}
+MALLORY_CELL = """def check_softsign_vjp(fn):
+    return correct("softsign_vjp")
+
+import backproplab.exercises
+backproplab.exercises.hint = backproplab.exercises.correct"""
+MALLORY_CHECKS = """from backproplab.exercises import correct
+
+def check_linear_dW(fn):
+    return correct("linear_dW")
+"""
+
+
+def answered(release: Path, bodies: dict[str, str]) -> nbformat.NotebookNode:
+    notebook = nbformat.read(release / "hw1.ipynb", as_version=4)
+    for cell in notebook.cells:
+        name = re.match(r"(?:# .*\n)?def (\w+)\(", cell.source)
+        if name and name[1] in bodies:
+            stub = re.compile(r"# YOUR CODE HERE\n(\s*)raise NotImplementedError\(.*\)")
+            body = bodies[name[1]]
+            cell.source = stub.sub(lambda _, body=body: body, cell.source)
+            assert body in cell.source
+    return notebook
+
+
+def hand_in(folder: Path, notebook: nbformat.NotebookNode, release: Path) -> None:
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / "hw1.ipynb")
+    shutil.copy(release / "mychecks.py", folder)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("own")
+    teacher, release, submitted = tmp / "hw1", tmp / "hw1-student", tmp / "submitted"
+    teacher_folder(teacher)
+    assert main(["release", str(teacher), str(release)]) == 0
+    hand_in(submitted / "ada", nbformat.read(teacher / "hw1.ipynb", as_version=4), release)
+    hand_in(submitted / "alan", answered(release, ALAN), release)
+    hand_in(submitted / "grace", answered(release, {}), release)
+    mallory = answered(release, ALAN)
+    mallory.cells.insert(1, nbformat.v4.new_code_cell(MALLORY_CELL))
+    mallory.cells = [c for c in mallory.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    hand_in(submitted / "mallory", mallory, release)
+    (submitted / "mallory" / "mychecks.py").write_text(MALLORY_CHECKS, encoding="utf-8")
+    return teacher, release, submitted, tmp
+
+
+def test_the_release_hands_out_stubs_and_no_hidden_test(graded):
+    _, release, _, _ = graded
+    text = (release / "hw1.ipynb").read_text(encoding="utf-8")
+    assert text.count("raise NotImplementedError") == 4
+    assert "HIDDEN TESTS" not in text and "not the slope yet" not in text
+    assert "return 1 / (1 + np.exp(-x))" not in text and "G.T @ X" not in text
+    assert "must have the shape of x" in text  # the visible test stays
+    assert (release / "mychecks.py").is_file()
+
+
+def test_the_pages_class_scores_as_the_page_says(graded, capsys):
+    teacher, _, submitted, tmp = graded
+    capsys.readouterr()
+    command = ["grade", str(submitted), "--source", str(teacher), "--timeout", "60"]
+    assert main([*command, "--jobs", "2", "--feedback", str(tmp / "feedback")]) == 0
+    table = capsys.readouterr().out.split("\nfeedback for each student")[0]
+    shown = blocks("text")
+    assert table.rstrip("\n") == shown[0].rstrip("\n")
+    scores = {line.split()[0]: line.split()[5] for line in table.splitlines()[2:]}
+    assert scores == {"ada": "4", "alan": "0", "grace": "0", "mallory": "0"}
+    feedback = (tmp / "feedback" / "alan.txt").read_text(encoding="utf-8")
+    assert feedback.rstrip("\n") == shown[1].rstrip("\n")
+
+
+class Answers:
+    """A stand-in for the grader's session: calls the 'student's' functions of ``answers``."""
+
+    def __init__(self, answers):
+        self.answers, self.package_calls, self.package_uses = answers, [], []
+
+    def call(self, name, args, kwargs):
+        return self.answers[name](*args, **kwargs)
+
+
+def teacher_of(*cells: tuple[str, dict]) -> object:
+    from backproplab.classroom._source import teacher_notebook
+
+    notebook = nbformat.v4.new_notebook()
+    for source, meta in cells:
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta}))
+    return teacher_notebook("own.ipynb", notebook)
+
+
+SOLUTION = ("def slope(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            {"solution": True, "grade_id": "slope"})  # fmt: skip
+ASSERTS = ("assert np.allclose(slope(np.arange(3.0)), [0, 2, 4]), 'not twice x'",
+           {"grade": True, "grade_id": "slope-check", "points": 2})  # fmt: skip
+
+
+def evaluate(teacher, answer):
+    from backproplab.classroom._check import evaluate_check
+
+    return evaluate_check(teacher.checks[0], teacher, Answers({"slope": answer}))
+
+
+def stub(x):
+    raise NotImplementedError("slope is not written yet: do Exercise 1 above first")
+
+
+@pytest.mark.parametrize(
+    "answer, status, score, message",
+    [
+        (lambda x: 2 * x, "correct", 2, "every test of the check passed"),
+        (lambda x: 3 * x, "hint", 0, "not twice x"),
+        (stub, "not done", 0, "replace `raise NotImplementedError`"),
+        (lambda x: x[5], "hint", 0, "the check raised IndexError"),
+    ],
+)
+def test_an_assert_check_scores_as_nbgrader_scores_it(answer, status, score, message):
+    """It was refused for every student: "the teacher's check cell does not end in an
+    expression"."""
+    result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, ASSERTS), answer)
+    assert (result.status, result.score) == (status, score)
+    assert message in result.message
+
+
+def test_a_failed_assert_without_a_message_does_not_show_the_test():
+    check = ("x = np.arange(3.0)\nassert np.allclose(slope(x), 2 * x)", ASSERTS[1])
+    result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, check), lambda x: x)
+    assert (result.status, result.message) == ("hint", "slope: ✘ not yet — a test of "
+                                               "the check failed.")  # fmt: skip
+
+
+def test_a_check_cell_with_neither_a_check_nor_an_assert_is_the_teachers_error():
+    check = ("ok = slope(1.0) == 2", ASSERTS[1])
+    result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, check), lambda x: 2 * x)
+    assert result.status == "error" and "nor holds an `assert`" in result.message
+
+
+def test_a_value_the_grader_does_not_assign_is_named_with_its_cell():
+    """A check function using a value assigned in another cell failed with a bare
+    "NameError: name 'x_test' is not defined", for every student."""
+    setup = ("import numpy as np\nfrom backproplab.exercises import correct", {})
+    values = ("x_test = np.arange(3.0)", {})
+    check_fn = ("def check_slope(fn):\n    fn(x_test)\n    return correct('slope')", {})
+    call = ("check_slope(slope)", ASSERTS[1])
+    teacher = teacher_of(setup, values, SOLUTION, check_fn, call)
+    result = evaluate(teacher, lambda x: 2 * x)
+    assert result.status == "error"
+    assert "x_test is assigned in code cell 2 of the teacher's own.ipynb" in result.message
+    assert "assign it in the check's function or cell" in result.message
+
+
+def test_a_module_of_checks_not_beside_the_notebook_is_named(tmp_path):
+    """`import mychecks` failed silently in the grader; the check then said only "name
+    'mychecks' is not defined"."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    teacher_folder(tmp_path / "hw1")
+    (tmp_path / "hw1" / "mychecks.py").rename(tmp_path / "mychecks.py")  # not beside it
+    teacher = load_source(tmp_path / "hw1")[0]
+    check = next(c for c in teacher.checks if c.grade_id == "hw1-linear_dW-check")
+    result = evaluate_check(check, teacher, Answers({"linear_dW": lambda X, G: X.T @ G}))
+    assert result.status == "error"
+    assert "`import mychecks` failed in the grader: ModuleNotFoundError" in result.message
+    assert "a .py file beside the notebook" in result.message
+
+
+def test_the_grader_loads_the_teachers_module_not_one_on_its_path(tmp_path, monkeypatch):
+    """A `mychecks` importable from the grader's path (a student's, say) is not the one used."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    teacher_folder(tmp_path / "hw1")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "mychecks.py").write_text(MALLORY_CHECKS, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(elsewhere))
+    teacher = load_source(tmp_path / "hw1")[0]
+    check = next(c for c in teacher.checks if c.grade_id == "hw1-linear_dW-check")
+    wrong = evaluate_check(check, teacher, Answers({"linear_dW": lambda X, G: X.T @ G / 4}))
+    right = evaluate_check(check, teacher, Answers({"linear_dW": lambda X, G: X.T @ G}))
+    assert (wrong.status, right.status) == ("hint", "correct")
+    assert np.isclose(right.score, 1.0)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a\n### BEGIN HIDDEN TESTS\nb",
+        "a\n### END HIDDEN TESTS",
+        "### BEGIN HIDDEN TESTS\n### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS",
+    ],  # fmt: skip
+)
+def test_a_broken_hidden_tests_region_stops_the_release(source):
+    from backproplab.classroom.release import ReleaseError, strip_hidden_tests
+
+    with pytest.raises(ReleaseError, match="HIDDEN TESTS"):
+        strip_hidden_tests(source)
+
+
+def test_hidden_tests_go_with_their_markers():
+    from backproplab.classroom.release import strip_hidden_tests
+
+    text = "a\n    ### BEGIN HIDDEN TESTS\n    b\n    ### END HIDDEN TESTS\nc"
+    assert strip_hidden_tests(text) == "a\nc"
