@@ -60,7 +60,7 @@ def teacher_folder(folder: Path) -> None:
 
 ALAN = {
     "softsign_vjp": "return 1 / (1 + np.abs(x)) ** 2",
-    "linear_dW": "return X.T @ G / len(X)",
+    "linear_db": "return G.mean(axis=0)",
     "softplus_slope": "return np.exp(x)",
     "weight_grad": "return X.T @ G",
 }
@@ -71,8 +71,8 @@ import backproplab.exercises
 backproplab.exercises.hint = backproplab.exercises.correct"""
 MALLORY_CHECKS = """from backproplab.exercises import correct
 
-def check_linear_dW(fn):
-    return correct("linear_dW")
+def check_linear_db(fn):
+    return correct("linear_db")
 """
 
 
@@ -117,6 +117,7 @@ def test_the_release_hands_out_stubs_and_no_hidden_test(graded):
     assert text.count("raise NotImplementedError") == 4
     assert "HIDDEN TESTS" not in text and "not the slope yet" not in text
     assert "return 1 / (1 + np.exp(-x))" not in text and "G.T @ X" not in text
+    assert "G.sum(axis=0)" not in text
     assert "must have the shape of x" in text  # the visible test stays
     assert (release / "mychecks.py").is_file()
 
@@ -223,8 +224,8 @@ def test_a_module_of_checks_not_beside_the_notebook_is_named(tmp_path):
     teacher_folder(tmp_path / "hw1")
     (tmp_path / "hw1" / "mychecks.py").rename(tmp_path / "mychecks.py")  # not beside it
     teacher = load_source(tmp_path / "hw1")[0]
-    check = next(c for c in teacher.checks if c.grade_id == "hw1-linear_dW-check")
-    result = evaluate_check(check, teacher, Answers({"linear_dW": lambda X, G: X.T @ G}))
+    check = next(c for c in teacher.checks if c.grade_id == "hw1-linear_db-check")
+    result = evaluate_check(check, teacher, Answers({"linear_db": lambda G: G.sum(axis=0)}))
     assert result.status == "error"
     assert "`import mychecks` failed in the grader: ModuleNotFoundError" in result.message
     assert "a .py file beside the notebook" in result.message
@@ -241,9 +242,9 @@ def test_the_grader_loads_the_teachers_module_not_one_on_its_path(tmp_path, monk
     (elsewhere / "mychecks.py").write_text(MALLORY_CHECKS, encoding="utf-8")
     monkeypatch.syspath_prepend(str(elsewhere))
     teacher = load_source(tmp_path / "hw1")[0]
-    check = next(c for c in teacher.checks if c.grade_id == "hw1-linear_dW-check")
-    wrong = evaluate_check(check, teacher, Answers({"linear_dW": lambda X, G: X.T @ G / 4}))
-    right = evaluate_check(check, teacher, Answers({"linear_dW": lambda X, G: X.T @ G}))
+    check = next(c for c in teacher.checks if c.grade_id == "hw1-linear_db-check")
+    wrong = evaluate_check(check, teacher, Answers({"linear_db": lambda G: G.sum(axis=0) / 4}))
+    right = evaluate_check(check, teacher, Answers({"linear_db": lambda G: G.sum(axis=0)}))
     assert (wrong.status, right.status) == ("hint", "correct")
     assert np.isclose(right.score, 1.0)
 
