@@ -18,8 +18,9 @@ pointer ("see notebook 04, "Your engine", part 1"): the check says which part to
 The parts, one idea a module: ``_calls`` (calling the learner's engine), ``_programs``
 (programs as data and the package's run of them), ``_hints`` (what a wrong number says),
 ``_compare`` (the learner's run against the package's), ``_optimizers`` (SGD and Adam against
-their update rules), ``_backward`` (step 04: each vjp alone, then backward on graphs) and
-``_steps`` (the check of each other step).
+their update rules), ``_backward`` (step 04: each vjp alone, then backward on graphs),
+``_steps`` (the check of each other step) and ``_saved`` (is the module being checked the
+saved file? a learner who saves and runs only the check cell hears so, not the old verdict).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from types import ModuleType
 
 from .. import Feedback, correct, hint
 from ._calls import _package_names, _Stop
+from ._saved import stale_engine
 from ._steps import _CHECKS
 
 __all__ = ["STEPS", "check_step"]
@@ -56,6 +58,13 @@ def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feed
     if step not in STEPS:
         raise ValueError(f"check_step: no step {step!r}; the steps are {', '.join(STEPS)}")
     exercise = f"mygrad {step} ({STEPS[step]})"
+    stale = stale_engine(engine)
+    if stale:  # the verdict would be on the code the notebook loaded before
+        return hint(
+            exercise,
+            f"{stale}: run the cell that reloads it (mygrad = importlib.reload(mygrad), above "
+            "the check), then this check again",
+        )
     borrowed = _package_names(engine)
     if borrowed:
         return hint(

@@ -1,0 +1,76 @@
+"""Is the engine being checked the one saved in ``mygrad.py``?
+
+A learner edits ``mygrad.py``, saves it and runs the check cell again; the notebook still holds
+the module as the cell above the check last (re)loaded it, so the check would judge the old code
+and repeat the old verdict. ``stale_engine`` compares the code of the functions the module holds
+with the code the saved file compiles to.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+from types import CodeType, ModuleType
+
+_WRAPPED = ("__func__", "fget", "fset", "fdel", "__wrapped__")  # static/classmethod, property
+
+
+def stale_engine(engine: object) -> str | None:
+    """Why the saved file is not the ``engine`` the notebook holds (it changed since, or it is
+    no longer Python), or None when they agree or ``engine`` is not a module read from a file
+    (the grader's stand-in for it)."""
+    if not isinstance(engine, ModuleType):
+        return None
+    path = getattr(engine, "__file__", None)
+    if not path or not Path(path).is_file():
+        return None
+    name = Path(path).name
+    try:  # as the import system compiles it: no future statements of this file
+        saved = compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        return f"your saved {name} is not valid Python ({type(error).__name__}, line {line})"
+    written: dict[str, list[CodeType]] = {}
+    for code in _defined(saved):
+        written.setdefault(code.co_qualname, []).append(code)
+    # every function of the file that the module holds must be in the saved file, unchanged
+    # (one that the file defines and the module lacks shows up as a caller that changed)
+    for code in _held(engine, path):
+        if code not in written.get(code.co_qualname, []):
+            return f"your saved {name} has changed since this notebook loaded it"
+    return None
+
+
+def _held(engine: ModuleType, path: str) -> Iterator[CodeType]:
+    """The code of the module's functions and its classes' methods (classes inside classes
+    too) that come from ``path`` and are defined at the top level of the file or of a class
+    there (a method a notebook cell attached, or a decorator's inner function, is not
+    compared)."""
+    values, seen = list(vars(engine).values()), set()
+    while values:
+        value = values.pop()
+        if inspect.isclass(value):
+            if value.__module__ == engine.__name__ and id(value) not in seen:
+                seen.add(id(value))
+                values += vars(value).values()
+            continue
+        for function in (value, *[getattr(value, a, None) for a in _WRAPPED]):
+            code = getattr(function, "__code__", None)
+            if (
+                isinstance(code, CodeType)
+                and code.co_filename == path
+                and "<locals>" not in code.co_qualname
+            ):
+                yield code
+
+
+def _defined(module: CodeType) -> Iterator[CodeType]:
+    """The code of every function a module's source defines at its top level or in the body of
+    a class (nested functions are part of their enclosing function's code)."""
+    for const in module.co_consts:
+        if isinstance(const, CodeType):
+            if const.co_flags & inspect.CO_OPTIMIZED:  # a function
+                yield const
+            else:  # a class body: its methods, and the bodies of classes inside it
+                yield from _defined(const)

@@ -1,0 +1,172 @@
+"""A check of the learner's engine judges the saved mygrad.py, or says that it cannot.
+
+A learner who fixes mygrad.py, saves it and runs only the check cell again still has the module
+the cell above the check loaded: without this, the check repeated the old verdict on the old
+code ("your backward is wrong" after the fix). It must never say so of a module that is the
+saved file (that would block the learner for good), whatever the file holds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from backproplab.classroom.release import strip_solutions
+from backproplab.exercises.mygrad import check_step
+from backproplab.exercises.mygrad._saved import stale_engine
+
+SOURCE = Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py"
+
+
+def imported(path: Path, name: str):
+    """``path`` imported the way ``import mygrad`` does it: a module with its ``__file__``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def engine(tmp_path, monkeypatch):
+    """The teacher's mygrad.py, saved in a folder on the path and imported from there, as a
+    notebook imports it (under another name, so as not to meet other tests' mygrad)."""
+    path = tmp_path / "mygrad_saved.py"
+    path.write_text(SOURCE.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield imported(path, "mygrad_saved"), path
+    sys.modules.pop("mygrad_saved", None)
+
+
+def test_the_saved_engine_is_checked(engine):
+    module, _ = engine
+    assert stale_engine(module) is None
+    assert check_step("04", module).passed
+
+
+def test_a_fix_saved_after_loading_is_named_instead_of_the_old_verdict(engine):
+    module, path = engine
+    text = path.read_text(encoding="utf-8")
+    assert text.count("    def __sub__(self, other):") == 1
+    path.write_text(text.replace("    def __sub__(self, other):", "    def __sub__(self, other):\n"
+                                 "        pass  # an edit, saved\n", 1), encoding="utf-8")  # fmt: skip
+    feedback = check_step("04", module)
+    assert feedback.status == "hint"
+    assert (
+        "your saved mygrad_saved.py has changed since this notebook loaded it" in feedback.message
+    )
+    assert "importlib.reload(mygrad)" in feedback.message
+    module = importlib.reload(module)  # what the cell above the check does
+    assert stale_engine(module) is None
+
+
+def test_a_saved_file_that_is_not_python_is_named_with_its_line(engine):
+    module, path = engine
+    path.write_text(path.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8")
+    message = check_step("03", module).message
+    assert "your saved mygrad_saved.py is not valid Python (SyntaxError, line" in message
+
+
+def test_a_line_moved_by_an_edit_above_it_counts_as_a_change(engine):
+    module, path = engine
+    path.write_text("# my notes\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "has changed" in stale_engine(module)
+
+
+LEARNERS_FILE = """
+import functools
+
+import numpy as np
+
+
+def traced(f):  # a decorator of the learner's, with and without functools.wraps
+    @functools.wraps(f)
+    def inner(*args):
+        return f(*args)
+    return inner
+
+
+def bare(f):
+    def inner(*args):
+        return f(*args)
+    return inner
+
+
+class Tensor:
+    class Meta:  # a class inside a class
+        def note(self):
+            return "meta"
+
+    def __init__(self, data):
+        self._data = np.asarray(data, dtype=float)
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):  # the same qualname as the getter
+        self._data = np.asarray(value, dtype=float)
+
+    @staticmethod
+    def zeros(n):
+        return Tensor(np.zeros(n))
+
+    @classmethod
+    def ones(cls, n):
+        return cls(np.ones(n))
+
+    @traced
+    def double(self):
+        return Tensor(self._data * 2)
+
+    @bare
+    def triple(self):
+        return Tensor(self._data * 3)
+
+    __radd__ = lambda self, other: Tensor(self._data + other)  # noqa: E731
+
+
+square = lambda x: x * x  # noqa: E731
+SIZES = [n * n for n in range(3)]
+"""
+
+
+def test_no_shape_of_a_learners_file_reads_as_changed_when_it_is_not(tmp_path):
+    path = tmp_path / "mygrad.py"
+    path.write_text(LEARNERS_FILE, encoding="utf-8")
+    module = imported(path, "mygrad_shapes")
+    module.Tensor.from_notebook = lambda self: self  # a method a notebook cell attached
+    try:
+        assert stale_engine(module) is None
+        path.write_text(LEARNERS_FILE.replace("* 2)", "* 2.0)"), encoding="utf-8")
+        assert "has changed" in stale_engine(module)  # inside a decorated (wrapped) method
+        path.write_text(LEARNERS_FILE, encoding="utf-8")
+        assert stale_engine(module) is None  # saved again as it was loaded
+        path.write_text(LEARNERS_FILE.replace('"meta"', '"inner"'), encoding="utf-8")
+        assert "has changed" in stale_engine(module)
+    finally:
+        sys.modules.pop("mygrad_shapes", None)
+
+
+def test_the_student_release_of_mygrad_is_its_saved_file(tmp_path):
+    path = tmp_path / "mygrad.py"
+    path.write_text(strip_solutions(SOURCE.read_text(encoding="utf-8")), encoding="utf-8")
+    module = imported(path, "mygrad_release")
+    try:
+        assert stale_engine(module) is None
+        assert check_step("03", module).status == "not done"
+    finally:
+        sys.modules.pop("mygrad_release", None)
+
+
+def test_modules_without_a_file_are_not_compared():
+    class Stand_in:  # the grader's stand-in for the learner's module is not a module
+        __file__ = str(SOURCE)
+
+    assert stale_engine(Stand_in()) is None
+    assert stale_engine(importlib.import_module("backproplab.ops")) is None
