@@ -23,8 +23,8 @@ def stale_engine(engine: object) -> str | None:
     if not isinstance(engine, ModuleType):
         return None
     path = getattr(engine, "__file__", None)
-    if not path or not Path(path).is_file():
-        return None
+    if not path or not path.endswith(".py") or not Path(path).is_file():
+        return None  # no source to compare (a .pyc alone, a module made from a string)
     name = Path(path).name
     try:  # as the import system compiles it: no future statements of this file
         saved = compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
