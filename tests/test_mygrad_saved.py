@@ -66,9 +66,22 @@ def test_a_fix_saved_after_loading_is_named_instead_of_the_old_verdict(engine):
 
 def test_a_saved_file_that_is_not_python_is_named_with_its_line(engine):
     module, path = engine
-    path.write_text(path.read_text(encoding="utf-8") + "\ndef broken(:\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert text.count("        self.grad = None\n") == 1
+    path.write_text(text.replace("        self.grad = None\n", "        self.grad = None)\n"))
+    line = 1 + path.read_text(encoding="utf-8").splitlines().index("        self.grad = None)")
     message = check_step("03", module).message
-    assert "your saved mygrad_saved.py is not valid Python (SyntaxError, line" in message
+    assert (
+        f"your saved mygrad_saved.py is not valid Python (SyntaxError on line {line}: "
+        "unmatched ')')" in message
+    )
+    # Reloading cannot help until the file is fixed (the reload cell fails with the same error),
+    # so the check sends the learner to the editor first, and only then to the reload cell: a
+    # learner who had just run the reload cell was told to run it again, and went round.
+    with pytest.raises(SyntaxError):
+        importlib.reload(module)
+    assert "correct it in the editor and save it, then run the cell that reloads it" in message
+    assert check_step("03", module).message == message  # after the failed reload: the same
 
 
 def test_a_line_moved_by_an_edit_above_it_counts_as_a_change(engine):

@@ -60,11 +60,7 @@ def check_step(step: str, engine: ModuleType, own_op: str | None = None) -> Feed
     exercise = f"mygrad {step} ({STEPS[step]})"
     stale = stale_engine(engine)
     if stale:  # the verdict would be on the code the notebook loaded before
-        return hint(
-            exercise,
-            f"{stale}: run the cell that reloads it (mygrad = importlib.reload(mygrad), above "
-            "the check), then this check again",
-        )
+        return hint(exercise, stale)
     borrowed = _package_names(engine)
     if borrowed:
         return hint(

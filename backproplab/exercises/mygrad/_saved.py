@@ -16,10 +16,13 @@ from types import CodeType, ModuleType
 _WRAPPED = ("__func__", "fget", "fset", "fdel", "__wrapped__")  # static/classmethod, property
 
 
+_RELOAD = "the cell that reloads it (mygrad = importlib.reload(mygrad), above the check)"
+
+
 def stale_engine(engine: object) -> str | None:
     """Why the saved file is not the ``engine`` the notebook holds (it changed since, or it is
-    no longer Python), or None when they agree or ``engine`` is not a module read from a file
-    (the grader's stand-in for it)."""
+    no longer Python) and what to do, or None when they agree or ``engine`` is not a module read
+    from a file (the grader's stand-in for it)."""
     if not isinstance(engine, ModuleType):
         return None
     path = getattr(engine, "__file__", None)
@@ -28,9 +31,14 @@ def stale_engine(engine: object) -> str | None:
     name = Path(path).name
     try:  # as the import system compiles it: no future statements of this file
         saved = compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
+    except (SyntaxError, ValueError) as error:  # reloading it fails too: the file needs a fix
         line = getattr(error, "lineno", None)
-        return f"your saved {name} is not valid Python ({type(error).__name__}, line {line})"
+        what = getattr(error, "msg", None) or str(error)
+        where = f" on line {line}" if line else ""
+        return (
+            f"your saved {name} is not valid Python ({type(error).__name__}{where}: {what}): "
+            f"correct it in the editor and save it, then run {_RELOAD} and this check again"
+        )
     written: dict[str, list[CodeType]] = {}
     for code in _defined(saved):
         written.setdefault(code.co_qualname, []).append(code)
@@ -38,7 +46,10 @@ def stale_engine(engine: object) -> str | None:
     # (one that the file defines and the module lacks shows up as a caller that changed)
     for code in _held(engine, path):
         if code not in written.get(code.co_qualname, []):
-            return f"your saved {name} has changed since this notebook loaded it"
+            return (
+                f"your saved {name} has changed since this notebook loaded it: run {_RELOAD}, "
+                "then this check again"
+            )
     return None
 
 
