@@ -19,6 +19,9 @@ and one headless Debian Chromium driven by Playwright serve the whole module.
   that no cell catches, such as a figure left open by a callback), no widget label is cut off,
   and the kernel answers and holds no open figure. `BACKPROPLAB_SCREENSHOTS=<folder>` saves a
   picture of the explorer after each move, to look at.
+- `test_engine_loop_in_the_editor`: notebook 03's "Your engine" loop as a learner does it, with
+  mygrad.py open in JupyterLab's editor and saved with Ctrl+S: a mistake and its hint; a fix saved
+  and only the check run again (it names the reload cell); a save that is not Python.
 
 The notebooks are copies, so running them never touches the real files. The server's notebook
 setting `windowingMode` is "none" so that every cell is attached to the DOM at once (the default
@@ -66,6 +69,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 RUN_ALL_DIR = "run-all"  # copies for run-all, apart from the copies opened unrun
+ENGINE_DIR = "engine-loop"  # notebook 03 and a mygrad.py that the engine-loop test edits
 
 
 def free_port() -> int:
@@ -86,7 +90,9 @@ def lab(tmp_path_factory):
     for notebook in WIDGET_NOTEBOOKS:
         shutil.copy(notebook, root / RUN_ALL_DIR / notebook.name)
     write_scratch_notebook(root / RUN_ALL_DIR)
-    for folder in (root, root / RUN_ALL_DIR):  # the learner's engine, imported by the notebooks
+    (root / ENGINE_DIR).mkdir()
+    shutil.copy(NOTEBOOKS / "03_computational_graph.ipynb", root / ENGINE_DIR)
+    for folder in (root, root / RUN_ALL_DIR, root / ENGINE_DIR):  # the learner's engine
         shutil.copy(NOTEBOOKS / "mygrad.py", folder / "mygrad.py")
     page_config = {  # window.jupyterapp for the test (as galata does); no news pop-up
         "exposeAppInBrowser": True,
@@ -551,3 +557,126 @@ def test_run_all_and_drive_every_control(lab, browser, notebook):
     finally:
         close_notebook(page)
         page.close()
+
+
+# In the page: the text of the output of the notebook's code cell that holds `source` (the last
+# such cell), and the cell's execution count.
+OUTPUT_JS = """(source) => {
+  const panel = [...window.jupyterapp.shell.widgets('main')]
+    .find(w => w.context && w.context.path.endsWith('.ipynb'));
+  const cell = panel.content.widgets.filter(c => c.model.type === 'code'
+    && c.model.sharedModel.getSource().includes(source)).pop();
+  return {text: cell.outputArea.node.innerText, count: cell.model.executionCount};
+}"""
+
+# In the page: the editor of mygrad.py (the file editor, not the notebook).
+EDITOR_JS = """[...window.jupyterapp.shell.widgets('main')]
+  .find(w => w.context && w.context.path.endsWith('mygrad.py'))"""
+
+
+def test_engine_loop_in_the_editor(lab, browser):
+    """The loop of every "Your engine" section, as a learner does it: mygrad.py open in
+    JupyterLab's editor beside notebook 03, a mistake saved (Ctrl+S), the reload cell and the
+    check (the hint); the fix saved, and only the check cell run again: it says that the saved
+    file changed and names the reload cell, not the old verdict; then the reload cell and the
+    check: correct. A save that is not Python is named with its line, and the check sends the
+    learner to the editor, since the reload cell fails as well."""
+    url, engine = lab, f"{ENGINE_DIR}/mygrad.py"
+    solved = saved_text(url, engine)
+    right = "        self.data = np.asarray(data, dtype=np.float64)\n"
+    assert solved.count(right) == 1
+    wrong = solved.replace(right, "        self.data = np.asarray(data)\n")  # ints stay ints
+    broken = solved.replace(right, right.replace(")\n", "))\n"))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        notebook = f"{ENGINE_DIR}/03_computational_graph.ipynb"
+        page.goto(f"{url}/lab/workspaces/engine-loop/tree/{notebook}?reset")
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+            " && window.jupyterapp.shell.currentWidget.sessionContext"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+            timeout=60_000,
+        )
+        page.evaluate(
+            """(path) => { window.jupyterapp.commands.execute('docmanager:open',
+                 {path, options: {mode: 'split-right'}}); }""",
+            engine,
+        )
+        page.wait_for_function(f"() => {{ const e = {EDITOR_JS}; return e && e.context.isReady; }}")
+
+        def save(text: str) -> None:
+            """Put `text` in the editor, then Ctrl+S in it, as the learner does."""
+            page.evaluate(
+                f"""(text) => {{ const e = {EDITOR_JS};
+                  e.content.model.sharedModel.setSource(text);
+                  window.jupyterapp.shell.activateById(e.id); e.content.editor.focus(); }}""",
+                text,
+            )
+            page.keyboard.press("Control+s")
+            deadline = time.monotonic() + 15
+            while saved_text(url, engine) != text:
+                assert time.monotonic() < deadline, "Ctrl+S did not save mygrad.py"
+                time.sleep(0.2)
+
+        def run(source: str) -> str:
+            """Run the notebook's cell holding `source` (Ctrl+Enter); what its output shows."""
+            before = page.evaluate(OUTPUT_JS, source)["count"]
+            page.evaluate(
+                """(source) => { const panel = [...window.jupyterapp.shell.widgets('main')]
+                  .find(w => w.context && w.context.path.endsWith('.ipynb'));
+                  window.jupyterapp.shell.activateById(panel.id);
+                  const cells = panel.content.widgets;
+                  panel.content.activeCellIndex = cells.indexOf(cells.filter(c =>
+                    c.model.type === 'code' && c.model.sharedModel.getSource().includes(source)
+                  ).pop());
+                  panel.content.mode = 'command'; panel.content.node.focus(); }""",
+                source,
+            )
+            page.keyboard.press("Control+Enter")
+            page.wait_for_function(
+                f"([source, before]) => {{ const o = ({OUTPUT_JS})(source);"
+                " return o.count !== null && o.count !== before; }",
+                arg=[source, before],
+                timeout=60_000,
+            )
+            page.wait_for_timeout(300)  # the output follows the count
+            return page.evaluate(OUTPUT_JS, source)["text"]
+
+        reload, check = "importlib.reload(mygrad)", 'check_step("03", mygrad)'
+        save(wrong)
+        run(reload)
+        assert "float64), not an array of int64" in run(check)
+        save(solved)  # the fix, saved; only the check is run again
+        said = run(check)
+        assert "your saved mygrad.py has changed since this notebook loaded it" in said
+        assert "mygrad = importlib.reload(mygrad)" in said
+        run(reload)
+        assert "✔ correct" in run(check)
+        save(broken)  # not Python: the reload cell fails too, so the editor comes first
+        line = 1 + broken.splitlines().index(right.rstrip("\n").replace(")", "))"))
+        said = run(check)
+        assert f"not valid Python (SyntaxError on line {line}: unmatched ')')" in said
+        assert "correct it in the editor and save it, then run the cell that reloads" in said
+        assert "SyntaxError" in run(reload)
+        save(solved)
+        run(reload)
+        assert "✔ correct" in run(check)
+    finally:  # the solved file back (for a rerun), through JupyterLab's contents service
+        page.evaluate(
+            """async ([path, content]) => {
+              await window.jupyterapp.serviceManager.contents.save(path,
+                {type: 'file', format: 'text', content});
+              const panel = [...window.jupyterapp.shell.widgets('main')]
+                .find(w => w.context && w.context.path.endsWith('.ipynb'));
+              if (panel) await panel.sessionContext.shutdown(); }""",
+            [engine, solved],
+        )
+        page.close()
+
+
+def saved_text(url: str, path: str) -> str:
+    """The text of the file at `path` (in the lab's root) as saved on disk, read through
+    JupyterLab's contents service."""
+    with urllib.request.urlopen(f"{url}/api/contents/{path}?type=file&format=text") as answer:
+        return json.load(answer)["content"]
