@@ -84,6 +84,21 @@ def test_a_saved_file_that_is_not_python_is_named_with_its_line(engine):
     assert check_step("03", module).message == message  # after the failed reload: the same
 
 
+def test_a_save_that_fails_when_it_runs_sends_the_learner_to_the_reload_cells_error(engine):
+    # valid Python that raises on import: the reload cell fails with a traceback naming the
+    # line; the check (still on the old module) must not only repeat "run the reload cell"
+    module, path = engine
+    text = path.read_text(encoding="utf-8")
+    assert text.count("\nclass Tensor") == 1
+    broken = text.replace("\nclass Tensor", "\n_rng = np.random.default_rgn(0)\n\n\nclass Tensor")
+    path.write_text(broken, encoding="utf-8")  # a typo above the class: the reload stops there
+    with pytest.raises(AttributeError):
+        importlib.reload(module)
+    message = check_step("03", module).message
+    assert "has changed since this notebook loaded it" in message
+    assert "if that cell fails, correct the line its error names and save again" in message
+
+
 def test_a_line_moved_by_an_edit_above_it_counts_as_a_change(engine):
     module, path = engine
     path.write_text("# my notes\n" + path.read_text(encoding="utf-8"), encoding="utf-8")

@@ -47,8 +47,9 @@ def stale_engine(engine: object) -> str | None:
     for code in _held(engine, path):
         if code not in written.get(code.co_qualname, []):
             return (
-                f"your saved {name} has changed since this notebook loaded it: run {_RELOAD}, "
-                "then this check again"
+                f"your saved {name} has changed since this notebook loaded it: run {_RELOAD} "
+                "(if that cell fails, correct the line its error names and save again), then "
+                "this check again"
             )
     return None
 
