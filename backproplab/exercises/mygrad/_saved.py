@@ -21,13 +21,14 @@ _RELOAD = "the cell that reloads it (mygrad = importlib.reload(mygrad), above th
 
 def stale_engine(engine: object) -> str | None:
     """Why the saved file is not the ``engine`` the notebook holds (it changed since, or it is
-    no longer Python) and what to do, or None when they agree or ``engine`` is not a module read
-    from a file (the grader's stand-in for it)."""
+    no longer Python) and what to do, or None when they agree or ``engine`` was not imported
+    from a file (the grader's stand-in for it, a module made from a string)."""
     if not isinstance(engine, ModuleType):
         return None
-    path = getattr(engine, "__file__", None)
+    spec = engine.__spec__
+    path = spec.origin if spec is not None and spec.has_location else None
     if not path or not path.endswith(".py") or not Path(path).is_file():
-        return None  # no source to compare (a .pyc alone, a module made from a string)
+        return None  # not imported from a source file (made from a string, a .pyc alone)
     name = Path(path).name
     try:  # as the import system compiles it: no future statements of this file
         saved = compile(Path(path).read_bytes(), path, "exec", dont_inherit=True)
