@@ -160,6 +160,12 @@ class Tensor:
     __radd__ = lambda self, other: Tensor(self._data + other)  # noqa: E731
 
 
+class Touchy:  # an object whose every attribute raises (not AttributeError)
+    def __getattr__(self, name):
+        raise RuntimeError(name)
+
+
+touchy = Touchy()
 square = lambda x: x * x  # noqa: E731
 SIZES = [n * n for n in range(3)]
 """

@@ -68,7 +68,11 @@ def _held(engine: ModuleType, path: str) -> Iterator[CodeType]:
                 seen.add(id(value))
                 values += vars(value).values()
             continue
-        for function in (value, *[getattr(value, a, None) for a in _WRAPPED]):
+        try:  # any object may sit in a module; one whose attributes raise is no function
+            functions = [value, *[getattr(value, a, None) for a in _WRAPPED]]
+        except Exception:  # noqa: BLE001
+            continue
+        for function in functions:
             code = getattr(function, "__code__", None)
             if (
                 isinstance(code, CodeType)
