@@ -106,6 +106,40 @@ def test_a_line_moved_by_an_edit_above_it_counts_as_a_change(engine):
     assert "has changed" in stale_engine(module)
 
 
+
+RENAMED = """def _topo(x):
+    return [x]
+
+
+def topo_order(x):
+    return _topo(x)
+
+
+class Scratch:
+    def note(self):
+        return 1
+"""
+
+
+def test_a_function_renamed_before_the_reload_is_not_a_change_for_ever(tmp_path, monkeypatch):
+    """A reload keeps the names the saved file dropped: the old ``_topo`` and ``Scratch`` stayed
+    in the module, and the check said "has changed" after every reload, until a restart."""
+    path = tmp_path / "mygrad_renamed.py"
+    path.write_text(RENAMED, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = imported(path, "mygrad_renamed")
+    try:
+        renamed = RENAMED.replace("_topo", "_walk").split("\n\n\nclass")[0] + "\n"
+        path.write_text(renamed, encoding="utf-8")
+        assert "has changed" in stale_engine(module)  # its caller changed: not reloaded yet
+        module = importlib.reload(module)
+        assert hasattr(module, "_topo") and hasattr(module, "Scratch")  # what reload keeps
+        assert stale_engine(module) is None
+        path.write_text(renamed.replace("[x]", "[x, x]"), encoding="utf-8")
+        assert "has changed" in stale_engine(module)  # a change of what the file defines
+    finally:
+        sys.modules.pop("mygrad_renamed", None)
+
 LEARNERS_FILE = """
 import functools
 

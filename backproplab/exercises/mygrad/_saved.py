@@ -44,9 +44,12 @@ def stale_engine(engine: object) -> str | None:
     for code in _defined(saved):
         written.setdefault(code.co_qualname, []).append(code)
     # every function of the file that the module holds must be in the saved file, unchanged
-    # (one that the file defines and the module lacks shows up as a caller that changed)
+    # (one that the file defines and the module lacks shows up as a caller that changed); one
+    # the saved file no longer defines at all is not compared: a reload keeps the old module's
+    # names, so a function or class renamed or deleted before reloading stays in the module,
+    # and would read as "changed" after every reload, until the kernel restarts
     for code in _held(engine, path):
-        if code not in written.get(code.co_qualname, []):
+        if code.co_qualname in written and code not in written[code.co_qualname]:
             return (
                 f"your saved {name} has changed since this notebook loaded it: run {_RELOAD} "
                 "(if that cell fails, correct the line its error names and save again), then "
