@@ -106,7 +106,6 @@ def test_a_line_moved_by_an_edit_above_it_counts_as_a_change(engine):
     assert "has changed" in stale_engine(module)
 
 
-
 RENAMED = """def _topo(x):
     return [x]
 
@@ -139,6 +138,7 @@ def test_a_function_renamed_before_the_reload_is_not_a_change_for_ever(tmp_path,
         assert "has changed" in stale_engine(module)  # a change of what the file defines
     finally:
         sys.modules.pop("mygrad_renamed", None)
+
 
 LEARNERS_FILE = """
 import functools
