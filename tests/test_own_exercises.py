@@ -269,3 +269,116 @@ def test_hidden_tests_go_with_their_markers():
 
     text = "a\n    ### BEGIN HIDDEN TESTS\n    b\n    ### END HIDDEN TESTS\nc"
     assert strip_hidden_tests(text) == "a\nc"
+
+
+def write_notebook(path: Path, *cells: tuple[str, dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.v4.new_notebook()
+    for source, meta in cells:
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta}))
+    nbformat.write(notebook, path)
+
+
+def solution(name: str) -> tuple[str, dict]:
+    return (f"def {name}(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+            {"solution": True, "grade_id": name})  # fmt: skip
+
+
+def check_cell(name: str, source: str) -> tuple[str, dict]:
+    return source, {"grade": True, "grade_id": f"{name}-check", "points": 1}
+
+
+CHECKS_WITH_HELPERS = """from backproplab.exercises import correct, hint
+{top}
+
+def check(fn, name):
+    {inside}
+    got = fn(0.0)
+    return correct(name) if got == helpers.WANT else hint(name, f"{{got}}, not {{helpers.WANT}}")
+"""
+
+
+def test_each_folder_gets_the_modules_beside_its_notebook(tmp_path):
+    """Two notebooks in two folders, each with a mychecks.py importing its own helpers.py: the
+    second notebook's checks used the first one's helpers (found under the plain name
+    `helpers` in sys.modules), and a student answering the second one right scored 0."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    for letter, want, top, inside in (("a", 1.0, "import helpers", ""),
+                                      ("b", 2.0, "", "import helpers")):  # fmt: skip
+        folder = tmp_path / f"hw{letter}"
+        write_notebook(folder / f"hw{letter}.ipynb", ("import mychecks", {}),
+                       solution(f"f{letter}"),
+                       check_cell(f"f{letter}", f"mychecks.check(f{letter}, 'f{letter}')"))  # fmt: skip
+        checks = CHECKS_WITH_HELPERS.format(top=top, inside=inside)
+        (folder / "mychecks.py").write_text(checks, encoding="utf-8")
+        (folder / "helpers.py").write_text(f"WANT = {want}\n", encoding="utf-8")
+    first, second = load_source(tmp_path)
+    for teacher, right, wrong in ((first, 1.0, 2.0), (second, 2.0, 1.0)):
+        name = teacher.functions[0]
+        for answer, status in ((right, "correct"), (wrong, "hint")):
+            result = evaluate_check(
+                teacher.checks[0], teacher, Answers({name: lambda x, a=answer: a})
+            )
+            assert result.status == status, (name, answer, result.message)
+
+
+def test_a_check_cell_that_imports_the_module_of_checks_itself(tmp_path):
+    """`from mychecks import check_c` in the check cell, and in no other cell: "the check failed
+    in the grader: ModuleNotFoundError: No module named 'mychecks'" for every student."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    write_notebook(tmp_path / "hw.ipynb", solution("fc"),
+                   check_cell("fc", "from mychecks import check_c\ncheck_c(fc)"))  # fmt: skip
+    (tmp_path / "mychecks.py").write_text(
+        "from backproplab.exercises import correct, hint\n\n"
+        "def check_c(fn):\n    return correct('fc') if fn(0.0) == 3.0 else hint('fc', 'no')\n",
+        encoding="utf-8",
+    )
+    (teacher,) = load_source(tmp_path)
+    right = evaluate_check(teacher.checks[0], teacher, Answers({"fc": lambda x: 3.0}))
+    wrong = evaluate_check(teacher.checks[0], teacher, Answers({"fc": lambda x: 0.0}))
+    assert (right.status, wrong.status) == ("correct", "hint"), right.message
+
+
+def test_a_module_of_checks_that_mentions_the_stub_is_the_teachers(tmp_path):
+    """refs.py, whose docstring says "YOUR CODE HERE", was read as a module the learner writes:
+    an assert comparing with `refs.reference(x)` called the student's copy of refs.py in their
+    kernel, and a student whose copy answered as their function did scored full points."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    write_notebook(tmp_path / "hw.ipynb", ("import numpy as np\nimport refs", {}),
+                   solution("fd"),
+                   check_cell("fd", "x = np.arange(3.0)\nassert np.allclose(fd(x), refs.reference(x))"))  # fmt: skip
+    (tmp_path / "refs.py").write_text(
+        'def reference(x):\n    """Not a stub: the student writes where YOUR CODE HERE is."""\n'
+        "    return 4 * x\n",
+        encoding="utf-8",
+    )
+    (teacher,) = load_source(tmp_path)
+    theirs = {"refs.reference": lambda x: 0 * x}  # the student's copy of refs.py, edited
+    wrong = evaluate_check(teacher.checks[0], teacher, Answers({"fd": lambda x: 0 * x, **theirs}))
+    right = evaluate_check(teacher.checks[0], teacher, Answers({"fd": lambda x: 4 * x, **theirs}))
+    assert (wrong.status, wrong.score, right.status) == ("hint", 0.0, "correct")
+
+
+def test_a_check_cell_importing_the_learners_module_never_gets_the_teachers(tmp_path):
+    """The teacher's mygrad.py (with its solutions) beside the notebook is not what a check
+    cell's `import mygrad` gives in the grader, even with a module of checks beside it too."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    write_notebook(tmp_path / "hw.ipynb", ("import mychecks\nimport mygrad", {}),
+                   check_cell("double", "import mygrad\nassert mygrad.double(2) == 4"))  # fmt: skip
+    (tmp_path / "mychecks.py").write_text("WANT = 4\n", encoding="utf-8")
+    (tmp_path / "mygrad.py").write_text(
+        "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n",
+        encoding="utf-8",
+    )
+    (teacher,) = load_source(tmp_path)
+    assert teacher.modules == ["mygrad"] and list(teacher.own_modules) == ["mychecks"]
+    result = evaluate_check(teacher.checks[0], teacher, Answers({"mygrad.double": lambda x: x}))
+    assert (result.status, result.score) != ("correct", 1.0)

@@ -6,6 +6,8 @@ import ast
 import builtins
 import importlib.util
 import sys
+from collections.abc import Collection
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,8 +30,10 @@ def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
     failed: dict[str, str] = {}  # name -> why the teacher's statement binding it failed here
     namespace[_FAILED] = failed
     if teacher.own_modules:  # `import mychecks`: the teacher's file, not the student's copy
-        own = _own_modules(teacher, failed)
-        namespace["__builtins__"] = {**builtins.__dict__, "__import__": _importer(own)}
+        _own_modules(teacher, failed)
+        folder = next(iter(teacher.own_modules.values())).parent
+        importer = _importer(teacher, folder, only=teacher.own_modules)  # never mygrad.py
+        namespace["__builtins__"] = {**builtins.__dict__, "__import__": importer}
     for statement in teacher.setup:  # the teacher's imports and definitions
         try:
             exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)
@@ -46,43 +50,61 @@ def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
 _FAILED = "__backproplab_setup_failed__"
 
 
-def _own_modules(teacher: TeacherNotebook, failed: dict[str, str]) -> dict[str, ModuleType]:
+def _own_modules(teacher: TeacherNotebook, failed: dict[str, str]) -> None:
     """The teacher's own modules beside the notebook (``teacher.own_modules``), each loaded
     from the teacher's folder once per grading run (``load_source`` makes a new ``teacher``):
     ``grade_folder`` calls ``setup_namespace`` before any kernel starts, so no student's code
-    can have changed the files yet. A module that fails to load is left out, and why is kept."""
+    can have changed the files yet. Why a module failed to load is kept in ``failed``."""
     if teacher.loaded is None:
         teacher.loaded = {}
         for name, path in teacher.own_modules.items():
-            private = f"backproplab_teacher_{id(teacher):x}_{name}"
-            spec = importlib.util.spec_from_file_location(private, path)
-            assert spec is not None and spec.loader is not None  # a .py file
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[private] = module  # (dataclasses and pickle look a class's module up)
-            sys.path.insert(0, str(path.parent))  # its own imports of modules beside it
             try:
-                spec.loader.exec_module(module)
-                teacher.loaded[name] = module
+                _load_own(teacher, name, path)
             except Exception as error:  # noqa: BLE001 - said when a check needs the module
                 teacher.loaded[name] = f"{path.name} failed to import: {_said(error)}"
-                del sys.modules[private]
-            finally:
-                sys.path.remove(str(path.parent))
-    modules = {}
     for name, loaded in teacher.loaded.items():
         if isinstance(loaded, str):
             failed[name] = loaded
-        else:
-            modules[name] = loaded
-    return modules
 
 
-def _importer(own: dict[str, ModuleType]) -> Any:
-    """``__import__`` that gives the teacher's own modules for their names."""
+def _load_own(teacher: TeacherNotebook, name: str, path: Path) -> ModuleType:
+    """The teacher's module ``name`` from ``path``, under a name private to this notebook, its
+    imports of modules beside it (``import helpers`` in ``mychecks.py``, at its top or in a
+    function) loaded the same way: two notebooks of the source in two folders, each with its
+    own ``mychecks.py`` and ``helpers.py``, each get theirs."""
+    assert teacher.loaded is not None
+    if name in teacher.loaded:
+        loaded = teacher.loaded[name]
+        if isinstance(loaded, str):  # it failed once: not run again
+            raise ImportError(loaded)
+        return loaded
+    private = f"backproplab_teacher_{id(teacher):x}_{name}"
+    spec = importlib.util.spec_from_file_location(private, path)
+    assert spec is not None and spec.loader is not None  # a .py file
+    module = importlib.util.module_from_spec(spec)
+    importer = _importer(teacher, path.parent)  # its imports, at its top or in its functions
+    vars(module)["__builtins__"] = {**builtins.__dict__, "__import__": importer}
+    teacher.loaded[name] = sys.modules[private] = module  # (dataclasses, pickle look it up)
+    sys.path.insert(0, str(path.parent))  # a package beside it (a .py module is loaded above)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del teacher.loaded[name], sys.modules[private]
+        raise
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
+
+
+def _importer(teacher: TeacherNotebook, folder: Path, only: Collection[str] | None = None) -> Any:
+    """``__import__`` that gives the teacher's own modules beside the notebook for their
+    names (those in ``only``, if given), loaded by ``_load_own``, and imports every other
+    module as Python does."""
 
     def importer(name: str, globals=None, locals=None, fromlist=(), level: int = 0) -> Any:  # noqa: A002
-        if level == 0 and name in own:
-            return own[name]
+        mine = name in only if only is not None else name.isidentifier()
+        if level == 0 and mine and (folder / f"{name}.py").is_file():
+            return _load_own(teacher, name, folder / f"{name}.py")
         return builtins.__import__(name, globals, locals, fromlist, level)
 
     return importer

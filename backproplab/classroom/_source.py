@@ -143,19 +143,36 @@ def teacher_notebook(
     return teacher
 
 
-def own_modules(teacher: TeacherNotebook, folder: Path) -> dict[str, Path]:
-    """The modules the notebook's setup imports that are ``.py`` files beside it in ``folder``
-    (a teacher's ``mychecks.py``): name -> file."""
+def own_modules(
+    teacher: TeacherNotebook, folder: Path, student_modules: Collection[str] = frozenset()
+) -> dict[str, Path]:
+    """The modules that the notebook's setup or its check cells import (at their top or in a
+    function) that are ``.py`` files beside it in ``folder`` (a teacher's ``mychecks.py``):
+    name -> file. The ``student_modules`` (the learner's ``mygrad.py``) are not among them."""
+    trees = [*teacher.setup, *filter(None, (parse_cell(c.source) for c in teacher.checks))]
     found: dict[str, Path] = {}
-    for node in teacher.setup:
+    for node in (each for tree in trees for each in ast.walk(tree)):
         if isinstance(node, ast.Import):
             names = [alias.name.partition(".")[0] for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             names = [node.module.partition(".")[0]]
         else:
             continue
-        found |= {n: folder / f"{n}.py" for n in names if (folder / f"{n}.py").is_file()}
+        found |= {
+            n: folder / f"{n}.py"
+            for n in names
+            if n not in student_modules and (folder / f"{n}.py").is_file()
+        }
     return found
+
+
+def _holds_solutions(path: Path) -> bool:
+    """Whether a ``.py`` file is one the learner writes: it has the teacher's solution markers
+    (as the release finds them) or the release's stub, a line ``# YOUR CODE HERE``. Not a
+    module of checks that only mentions the stub's words (a hint "replace YOUR CODE HERE"): its
+    functions would be called in the student's kernel, in the student's copy of the file."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return any("BEGIN SOLUTION" in line or line.strip() == "# YOUR CODE HERE" for line in lines)
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
@@ -168,12 +185,7 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
     if not folder.is_dir():
         raise FileNotFoundError(f"grade: the teacher's source {folder} is not a folder")
     student_modules = {  # the teacher's (solution markers) or the release's (stubs) mygrad.py
-        path.stem
-        for path in folder.rglob("*.py")
-        if any(
-            marker in path.read_text(encoding="utf-8", errors="replace")
-            for marker in ("BEGIN SOLUTION", "YOUR CODE HERE")
-        )
+        path.stem for path in folder.rglob("*.py") if _holds_solutions(path)
     }
     teachers = []
     owner: dict[str, str] = {}  # check grade_id -> the notebook that has it
@@ -182,7 +194,7 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
             continue
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
-        teacher.own_modules = own_modules(teacher, path.parent)
+        teacher.own_modules = own_modules(teacher, path.parent, student_modules)
         exercises = [check.exercise for check in teacher.checks]
         for module in teacher.modules:  # the teacher's mygrad.py beside it: its solutions
             if (path.parent / f"{module}.py").is_file():
