@@ -382,3 +382,21 @@ def test_a_check_cell_importing_the_learners_module_never_gets_the_teachers(tmp_
     assert teacher.modules == ["mygrad"] and list(teacher.own_modules) == ["mychecks"]
     result = evaluate_check(teacher.checks[0], teacher, Answers({"mygrad.double": lambda x: x}))
     assert (result.status, result.score) != ("correct", 1.0)
+
+
+def test_the_pages_assert_check_is_not_passed_by_changing_its_x(tmp_path):
+    """The page's check called softplus_slope(x) on its own x, then compared with np.exp(x):
+    a function that set x to zeros and returned 0.5 everywhere scored the point."""
+    from backproplab.classroom._check import evaluate_check
+    from backproplab.classroom._source import load_source
+
+    def zeroes_x(x):
+        x[...] = 0.0
+        return np.full(x.shape, 0.5)
+
+    teacher_folder(tmp_path / "hw1")
+    (teacher,) = load_source(tmp_path / "hw1")
+    check = next(c for c in teacher.checks if c.grade_id == "hw1-softplus_slope-check")
+    for answer in (zeroes_x, lambda x: np.empty((0, x.size))):  # an empty array: allclose
+        result = evaluate_check(check, teacher, Answers({"softplus_slope": answer}))
+        assert (result.status, result.score) == ("hint", 0.0), result.message
