@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from backproplab.classroom.__main__ import main
+from backproplab.classroom.release import ReleaseError, release
 
 ROOT = Path(__file__).resolve().parents[1]
 TEACHING = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
@@ -400,3 +401,34 @@ def test_the_pages_assert_check_is_not_passed_by_changing_its_x(tmp_path):
     for answer in (zeroes_x, lambda x: np.empty((0, x.size))):  # an empty array: allclose
         result = evaluate_check(check, teacher, Answers({"softplus_slope": answer}))
         assert (result.status, result.score) == ("hint", 0.0), result.message
+
+
+HIDDEN = "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2\n### END HIDDEN TESTS"
+
+
+@pytest.mark.parametrize("where", ["markdown", "solution", "plain code", "module"])
+def test_hidden_tests_outside_a_check_cell_stop_the_release(tmp_path, where):
+    # outside a check cell the grader never runs them, and the release would hand them out (in
+    # a Markdown cell "### END HIDDEN TESTS" even read as a heading: the next stub's label)
+    cells = [solution("f"), check_cell("f", "assert f(1) == 1")]
+    if where == "solution":
+        cells[0] = (cells[0][0] + "\n" + HIDDEN, cells[0][1])
+    elif where == "plain code":
+        cells.append((HIDDEN, {}))
+    write_notebook(tmp_path / "hw" / "hw.ipynb", *cells)
+    if where == "markdown":
+        notebook = nbformat.read(tmp_path / "hw" / "hw.ipynb", as_version=4)
+        notebook.cells.insert(1, nbformat.v4.new_markdown_cell("Tests:\n" + HIDDEN))
+        nbformat.write(notebook, tmp_path / "hw" / "hw.ipynb")
+    if where == "module":
+        (tmp_path / "hw" / "mychecks.py").write_text(HIDDEN, encoding="utf-8")
+    with pytest.raises(ReleaseError, match="hidden tests") as refused:
+        release(tmp_path / "hw", tmp_path / "out")
+    assert "check cell" in str(refused.value)
+
+
+def test_hidden_tests_in_a_check_cell_are_released_without_them(tmp_path):
+    write_notebook(tmp_path / "hw" / "hw.ipynb", solution("f"), check_cell("f", HIDDEN))
+    (written,) = release(tmp_path / "hw", tmp_path / "out")
+    text = written.read_text(encoding="utf-8")
+    assert "assert f(1) == 1" in text and "f(2)" not in text and "HIDDEN" not in text

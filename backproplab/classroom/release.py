@@ -24,8 +24,9 @@ What changes, and nothing else:
   marker (in a Markdown cell the region becomes "YOUR ANSWER HERE");
 * a cell that nbgrader's metadata marks as a solution but that has no markers becomes the stub
   as a whole (nbgrader does the same);
-* every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region of a code cell goes,
-  markers included (nbgrader does the same): the grader runs the teacher's check cells;
+* every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region of a check cell goes,
+  markers included (nbgrader does the same): the grader runs the teacher's check cells; hidden
+  tests anywhere else (another cell, a module of checks) stop the release with an error;
 * the outputs and execution counts of solution cells and of self-check cells (nbgrader
   ``grade: true``) are cleared, because they were produced by the solution;
 * so are those of every later code cell that may depend on a solution or on a module that holds
@@ -390,7 +391,13 @@ def student_notebook(
                 if cell.cell_type == "code"
                 else [TEXT_STUB]
             )
-        if cell.cell_type == "code" and (BEGIN_HIDDEN in cell.source or END_HIDDEN in cell.source):
+        if BEGIN_HIDDEN in cell.source or END_HIDDEN in cell.source:
+            if cell.cell_type != "code" or not meta.get("grade", False):  # never run, or shown
+                raise ReleaseError(
+                    f"hidden tests in a {cell.cell_type} cell that is not a check (nbgrader "
+                    f"grade: true), starting {cell.source[:40]!r}: the grader runs them only in "
+                    "a check cell, and the release would hand them out elsewhere"
+                )
             cell.source = strip_hidden_tests(cell.source)
         if cell.cell_type == "code" and (is_solution or meta.get("grade", False) or dependent):
             cleared |= _widgets_shown([cell])
@@ -459,6 +466,11 @@ def release(
             raise ReleaseError(
                 f"release: {path} holds a solution marker but is not a notebook or a .py file: "
                 "remove it from the source"
+            )
+        elif BEGIN_HIDDEN.encode() in path.read_bytes():  # a module of checks, handed out as is
+            raise ReleaseError(
+                f"release: {path} holds hidden tests, which only a notebook's check cells can "
+                "hide: move them into a check cell"
             )
         else:
             shutil.copy2(path, destination)
