@@ -167,6 +167,12 @@ def lab_page(lab, browser):
 
 
 # In the page: no modal dialog and no error notification anywhere in JupyterLab.
+KERNEL_STARTED_JS = (  # the notebook in front has a session with a kernel
+    "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+    " && window.jupyterapp.shell.currentWidget.sessionContext"
+    " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+    " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
+)
 ALERTS_JS = """() => [...document.querySelectorAll('.jp-Dialog, .Toastify__toast--error')]
   .map(node => node.innerText.trim().replace(/\\s+/g, ' ').slice(0, 300))"""
 
@@ -506,10 +512,7 @@ def test_run_all_and_drive_every_control(lab, browser, notebook):
             f"{lab}/lab/workspaces/run-{notebook.stem}/tree/{RUN_ALL_DIR}/{notebook.name}?reset"
         )
         page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-            " && window.jupyterapp.shell.currentWidget.sessionContext"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+            KERNEL_STARTED_JS,
             timeout=60_000,
         )
         # Not awaited inside the page: awaiting the command's promise hangs (ECOSYSTEM.md).
@@ -592,10 +595,7 @@ def test_engine_loop_in_the_editor(lab, browser):
         notebook = f"{ENGINE_DIR}/03_computational_graph.ipynb"
         page.goto(f"{url}/lab/workspaces/engine-loop/tree/{notebook}?reset")
         page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-            " && window.jupyterapp.shell.currentWidget.sessionContext"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
-            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel",
+            KERNEL_STARTED_JS,
             timeout=60_000,
         )
         page.evaluate(
