@@ -202,6 +202,15 @@ def test_a_check_cell_with_neither_a_check_nor_an_assert_is_the_teachers_error()
     assert result.status == "error" and "nor holds an `assert`" in result.message
 
 
+def test_an_import_that_fails_in_an_assert_cell_is_the_teachers_error():
+    # before: the student's hint "the check raised ModuleNotFoundError ...", 0 points, as if
+    # their answer had failed the test
+    check = ("import not_a_module_anywhere\nassert slope(1.0) == 2", ASSERTS[1])
+    result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, check), lambda x: 2 * x)
+    assert result.status == "error"
+    assert result.message.startswith("the check failed in the grader: ModuleNotFoundError")
+
+
 def test_a_value_the_grader_does_not_assign_is_named_with_its_cell():
     """A check function using a value assigned in another cell failed with a bare
     "NameError: name 'x_test' is not defined", for every student."""

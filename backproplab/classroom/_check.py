@@ -196,7 +196,9 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         result.message = f"the check failed in the grader: {_name_error(error, teacher, namespace)}"
         return result
     except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
-        if not asserts:
+        # a student's exception comes back as a fresh class of its name, never an ImportError:
+        # an import that fails is the teacher's check's, whatever the student wrote
+        if not asserts or isinstance(error, ImportError):
             result.message = f"the check failed in the grader: {_said(error)}"
             return result
         feedback = _failed_test(check, error)  # as nbgrader: an error scores 0
