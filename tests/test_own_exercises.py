@@ -334,6 +334,27 @@ def test_each_folder_gets_the_modules_beside_its_notebook(tmp_path):
             assert result.status == status, (name, answer, result.message)
 
 
+def test_a_helper_imported_inside_a_check_is_loaded_before_any_kernel_starts(tmp_path):
+    """`import helpers` inside a function of mychecks.py was loaded at the first check, after
+    kernels had run: a kernel that rewrote the teacher's helpers.py (a source folder it can
+    write to) set what the check compares with."""
+    from backproplab.classroom._check import evaluate_check, setup_namespace
+    from backproplab.classroom._source import load_source
+
+    write_notebook(tmp_path / "hw.ipynb", ("import mychecks", {}), solution("fh"),
+                   check_cell("fh", "mychecks.check(fh, 'fh')"))  # fmt: skip
+    checks = CHECKS_WITH_HELPERS.format(top="", inside="import helpers")
+    (tmp_path / "mychecks.py").write_text(checks, encoding="utf-8")
+    (tmp_path / "helpers.py").write_text("WANT = 1.0\n", encoding="utf-8")
+    (teacher,) = load_source(tmp_path)
+    assert set(teacher.own_modules) == {"mychecks", "helpers"}
+    setup_namespace(teacher)  # what grade_folder does before the first kernel
+    (tmp_path / "helpers.py").write_text("WANT = 0.0\n", encoding="utf-8")  # a kernel's doing
+    cheat = evaluate_check(teacher.checks[0], teacher, Answers({"fh": lambda x: 0.0}))
+    right = evaluate_check(teacher.checks[0], teacher, Answers({"fh": lambda x: 1.0}))
+    assert (cheat.status, right.status) == ("hint", "correct"), cheat.message
+
+
 def test_a_check_cell_that_imports_the_module_of_checks_itself(tmp_path):
     """`from mychecks import check_c` in the check cell, and in no other cell: "the check failed
     in the grader: ModuleNotFoundError: No module named 'mychecks'" for every student."""

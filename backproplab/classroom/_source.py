@@ -147,22 +147,27 @@ def own_modules(
     teacher: TeacherNotebook, folder: Path, student_modules: Collection[str] = frozenset()
 ) -> dict[str, Path]:
     """The modules that the notebook's setup or its check cells import (at their top or in a
-    function) that are ``.py`` files beside it in ``folder`` (a teacher's ``mychecks.py``):
-    name -> file. The ``student_modules`` (the learner's ``mygrad.py``) are not among them."""
-    trees = [*teacher.setup, *filter(None, (parse_cell(c.source) for c in teacher.checks))]
+    function) that are ``.py`` files beside it in ``folder`` (a teacher's ``mychecks.py``), and
+    the modules beside it that those import in turn (its ``helpers.py``): name -> file, all
+    loaded before any kernel starts. The ``student_modules`` (``mygrad.py``) are not among them."""
+    trees: list[ast.AST] = [*teacher.setup]
+    trees += filter(None, (parse_cell(c.source) for c in teacher.checks))
     found: dict[str, Path] = {}
-    for node in (each for tree in trees for each in ast.walk(tree)):
-        if isinstance(node, ast.Import):
-            names = [alias.name.partition(".")[0] for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            names = [node.module.partition(".")[0]]
-        else:
-            continue
-        found |= {
-            n: folder / f"{n}.py"
-            for n in names
-            if n not in student_modules and (folder / f"{n}.py").is_file()
-        }
+    while trees:
+        for node in ast.walk(trees.pop()):
+            if isinstance(node, ast.Import):
+                names = [alias.name.partition(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module.partition(".")[0]]
+            else:
+                continue
+            for name in names:
+                path = folder / f"{name}.py"
+                if name not in found and name not in student_modules and path.is_file():
+                    found[name] = path
+                    trees += filter(
+                        None, [parse_cell(path.read_text(encoding="utf-8", errors="replace"))]
+                    )
     return found
 
 
