@@ -211,20 +211,6 @@ def test_an_import_that_fails_in_an_assert_cell_is_the_teachers_error():
     assert result.message.startswith("the check failed in the grader: ModuleNotFoundError")
 
 
-def test_a_value_the_grader_does_not_assign_is_named_with_its_cell():
-    """A check function using a value assigned in another cell failed with a bare
-    "NameError: name 'x_test' is not defined", for every student."""
-    setup = ("import numpy as np\nfrom backproplab.exercises import correct", {})
-    values = ("x_test = np.arange(3.0)", {})
-    check_fn = ("def check_slope(fn):\n    fn(x_test)\n    return correct('slope')", {})
-    call = ("check_slope(slope)", ASSERTS[1])
-    teacher = teacher_of(setup, values, SOLUTION, check_fn, call)
-    result = evaluate(teacher, lambda x: 2 * x)
-    assert result.status == "error"
-    assert "x_test is assigned in code cell 2 of the teacher's own.ipynb" in result.message
-    assert "assign it in the check's function or cell" in result.message
-
-
 def test_a_module_of_checks_not_beside_the_notebook_is_named(tmp_path):
     """`import mychecks` failed silently in the grader; the check then said only "name
     'mychecks' is not defined"."""

@@ -15,7 +15,8 @@ from backproplab.exercises import Feedback, correct, hint, not_done
 
 from ._grades import CheckResult
 from ._session import GradingStop, ModuleProxy, Proxy, Session
-from ._source import TeacherCheck, TeacherNotebook, parse_cell
+from ._source import TeacherCheck, TeacherNotebook, binds, parse_cell
+from ._values import give_values, run_teacher_cells
 
 __all__ = ["evaluate_check", "setup_namespace"]
 
@@ -26,14 +27,10 @@ def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
     The grader runs it once per teacher notebook before any kernel starts, so that the modules
     the checks import (sympy...) are imported before a student's code could write a module of
     the same name somewhere on the grader's path."""
-    namespace: dict[str, Any] = {"__name__": "backproplab_grading_check"}
-    failed: dict[str, str] = {}  # name -> why the teacher's statement binding it failed here
-    namespace[_FAILED] = failed
-    if teacher.own_modules:  # `import mychecks`: the teacher's file, not the student's copy
-        _own_modules(teacher, failed)
-        folder = next(iter(teacher.own_modules.values())).parent
-        importer = _importer(teacher, folder, only=teacher.own_modules)  # never mygrad.py
-        namespace["__builtins__"] = {**builtins.__dict__, "__import__": importer}
+    namespace = _fresh(teacher)
+    failed = namespace[_FAILED]  # name -> why the teacher's statement binding it failed here
+    if teacher.values is None:  # once: the values the checks take from the teacher's cells
+        run_teacher_cells(teacher, _fresh(teacher))
     for statement in teacher.setup:  # the teacher's imports and definitions
         try:
             exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)
@@ -42,8 +39,21 @@ def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
             why = f"`{code}` failed in the grader: {_said(error)}"
             if isinstance(error, ModuleNotFoundError):
                 why += " (a module of the teacher's own must be a .py file beside the notebook)"
-            for name in _bound(statement):
+            for name in binds(statement):
                 failed.setdefault(name, why)
+    return namespace
+
+
+def _fresh(teacher: TeacherNotebook) -> dict[str, Any]:
+    """An empty namespace for the teacher's code, whose ``import`` of a module of the
+    teacher's beside the notebook (`import mychecks`) gives the teacher's file, never the
+    student's copy."""
+    namespace: dict[str, Any] = {"__name__": "backproplab_grading_check", _FAILED: {}}
+    if teacher.own_modules:
+        _own_modules(teacher, namespace[_FAILED])
+        folder = next(iter(teacher.own_modules.values())).parent
+        importer = _importer(teacher, folder, only=teacher.own_modules)  # never mygrad.py
+        namespace["__builtins__"] = {**builtins.__dict__, "__import__": importer}
     return namespace
 
 
@@ -110,28 +120,26 @@ def _importer(teacher: TeacherNotebook, folder: Path, only: Collection[str] | No
     return importer
 
 
-def _bound(statement: ast.stmt) -> list[str]:
-    """The names an import, function or class statement binds."""
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).partition(".")[0] for a in statement.names]
-    return [getattr(statement, "name", "")]
-
-
 def _said(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _name_error(error: NameError, teacher: TeacherNotebook, namespace: dict) -> str:
-    """What a NameError in the grader means: a name of the teacher's that the grader did not
-    bind (an import that failed here, an assignment the grader does not run), or the error."""
+def _name_error(
+    error: NameError, check: TeacherCheck, teacher: TeacherNotebook, namespace: dict, why: dict
+) -> str:
+    """What a NameError in the grader means: a name of the teacher's that the grader could not
+    bind (an import that failed here, a value computed from the student's answer, one assigned
+    only after the check's cell: ``why``, from _values.py), or the error itself."""
     name = getattr(error, "name", None)
     if name and name in namespace[_FAILED]:
         return f"{_said(error)}: the teacher's {namespace[_FAILED][name]}"
-    if name and name in teacher.assigned:
+    if name and name in why:
+        return f"{_said(error)}: {why[name]}"
+    if name and teacher.assigned.get(name, 0) > check.cell:
         return (
             f"{_said(error)}: {name} is assigned in code cell {teacher.assigned[name]} of the "
-            f"teacher's {teacher.name}, and the grader runs only the imports, functions and "
-            "classes of the teacher's other cells: assign it in the check's function or cell"
+            f"teacher's {teacher.name}, after the check's code cell {check.cell}: assign it "
+            "before the check"
         )
     return _said(error)
 
@@ -164,6 +172,7 @@ def _nbgrader_style(tree: ast.Module) -> bool:
 def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
     """Run the teacher's check cell in the grader, with proxies for the student's functions."""
     namespace = setup_namespace(teacher)
+    why = give_values(check, teacher, namespace)  # x_test = ... of the teacher's other cells
     for name in teacher.functions:
         namespace[name] = Proxy(session, name)
     for name in teacher.modules:
@@ -193,7 +202,8 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         result.status, result.message = ("timeout" if timed_out else "error"), str(stop)
         return result
     except NameError as error:
-        result.message = f"the check failed in the grader: {_name_error(error, teacher, namespace)}"
+        said = _name_error(error, check, teacher, namespace, why)
+        result.message = f"the check failed in the grader: {said}"
         return result
     except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
         # a student's exception comes back as a fresh class of its name, never an ImportError:

@@ -37,7 +37,7 @@ import re
 import symtable
 from collections.abc import Set as AbstractSet
 
-__all__ = ["depends_on_solutions"]
+__all__ = ["depends_on_solutions", "notebook_names", "runs_without_solutions"]
 
 # A call into an imported module that may keep what it is handed (a registry, a setting).
 _KEEPS = re.compile(r"^_?(register|set|seed|use|update|reset|rc|install|enable|disable|config)")
@@ -141,6 +141,46 @@ def _outer_names(definition: ast.stmt) -> set[str]:
         found |= {s.get_name() for s in table.get_symbols() if s.is_global()}
         stack += table.get_children()
     return found - _BUILTINS
+
+
+def notebook_names(source: str) -> tuple[set[str], set[str]]:
+    """The notebook-level names ``source`` binds (assignments, loops, imports, defs, ``global``
+    names a function assigns) and those it reads (at the top, or inside a function, lambda or
+    comprehension where the name is not a local: a lambda's parameters are not reads). Empty
+    for code that is not plain Python (a magic)."""
+    try:
+        tree = _ComprehensionScopes().visit(ast.parse(source))
+        top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
+    except SyntaxError:  # the parser's, or the symbol table's (``global x`` after ``x = 1``)
+        return set(), set()
+    binds, reads, tables = set(), set(), [top]
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        for symbol in table.get_symbols():
+            if table is top or symbol.is_global():
+                name = symbol.get_name()
+                if symbol.is_assigned() or symbol.is_imported():
+                    binds.add(name)
+                if symbol.is_referenced():
+                    reads.add(name)
+    return binds, reads
+
+
+class _ComprehensionScopes(ast.NodeTransformer):
+    """List, set and dict comprehensions made generator expressions, which have a scope of their
+    own on every Python: from 3.12 the others' variables are reported in the enclosing scope's
+    table (PEP 709), so ``[i for i in x]`` would bind and read a notebook-level ``i``."""
+
+    def visit_ListComp(self, node: ast.ListComp | ast.SetComp) -> ast.GeneratorExp:
+        self.generic_visit(node)
+        return ast.GeneratorExp(node.elt, node.generators)
+
+    visit_SetComp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.GeneratorExp:
+        self.generic_visit(node)
+        return ast.GeneratorExp(ast.Tuple([node.key, node.value], ast.Load()), node.generators)
 
 
 class _Flow:
@@ -396,3 +436,21 @@ def depends_on_solutions(
             flow.shown = True  # its value is `_` and Out[n] now
         seen_solution |= is_solution or bool(flow.tainted)
     return flags
+
+
+def runs_without_solutions(
+    cells: list[tuple[ast.Module, bool]], solution_modules: AbstractSet[str]
+) -> list[list[tuple[bool, frozenset[str]]]]:
+    """For each code cell, given as (its code, is a solution), and each of its top-level
+    statements: (can it run without any solution, its result the same whatever the learner
+    wrote; the names whose objects may hold a solution's value once it has run). A statement
+    of a solution cell never can. The grader runs the statements that can, of the teacher's
+    other cells, for the values its checks use (_check.py)."""
+    flow = _Flow(set(solution_modules))
+    found: list[list[tuple[bool, frozenset[str]]]] = []
+    for tree, solution in cells:
+        found.append([])
+        for statement in tree.body:
+            runs = not flow.statement(statement, solution=solution)
+            found[-1].append((runs, frozenset(flow.tainted)))
+    return found

@@ -10,6 +10,7 @@ need in the grader.
 from __future__ import annotations
 
 import ast
+import builtins
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,13 @@ from typing import Any
 
 import nbformat
 
+from ._dependence import notebook_names, runs_without_solutions
 from ._same_code import Region, module_solutions, regions_of
 
 __all__ = [
     "TeacherCheck",
     "TeacherNotebook",
+    "binds",
     "load_source",
     "matching_teacher",
     "nbgrader_metadata",
@@ -38,6 +41,10 @@ class TeacherCheck:
     grade_id: str
     points: float
     source: str
+    cell: int = 0  # its code cell's number, counted from 1
+    # the names it reads (itself, or through the teacher's functions it calls) that the teacher's
+    # other cells give a value: the grader runs those cells for them (_check.py)
+    needs: set[str] = field(default_factory=set)
 
     @property
     def exercise(self) -> str:
@@ -60,8 +67,15 @@ class TeacherNotebook:
     # own): name -> file, imported in the grader from there, never from the student's folder
     own_modules: dict[str, Path] = field(default_factory=dict)
     loaded: dict[str, Any] | None = None  # those modules once the grader loaded them (_check.py)
-    # names the notebook's other code cells assign (not run in the grader) -> code cell number
+    # names the notebook's other code cells assign -> the first code cell that does
     assigned: dict[str, int] = field(default_factory=dict)
+    # the top-level statements of its other code cells, in order: (code cell number, statement,
+    # whether it runs without a solution, the names that may hold a solution's value after it)
+    code: list[tuple[int, ast.stmt, bool, frozenset[str]]] = field(default_factory=list)
+    # what the grader ran of ``code`` (_check.py): check grade_id -> (name -> value, name -> why
+    # there is none), and the teacher's functions and classes it defined there
+    values: dict[str, tuple[dict[str, Any], dict[str, str]]] | None = None
+    defined: dict[str, Any] = field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -95,6 +109,7 @@ def teacher_notebook(
     solutions: dict[str, list[Region]] = {}
     setup: list[ast.stmt] = []
     assigned: dict[str, int] = {}
+    cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
     number = 0  # code cells counted from 1, as the teacher's reports count them
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
@@ -112,13 +127,16 @@ def teacher_notebook(
                     f"grade: the teacher's {name}: check {meta['grade_id']} has points "
                     f"{meta.get('points')!r}, not a number"
                 ) from None
-            checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source))
+            checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source, number))
+            cells.append((number, tree or ast.Module([], []), "check"))
         elif meta.get("solution"):
+            cells.append((number, tree or ast.Module([], []), "solution"))
             if meta.get("grade_id"):
                 solutions[str(meta["grade_id"])] = [r for _, r in regions_of(cell.source)]
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
         elif tree is not None:
+            cells.append((number, tree, ""))
             for node in tree.body:
                 if isinstance(node, ast.Import):
                     for alias in node.names:
@@ -140,7 +158,55 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned = assigned
+    _values_checks_need(teacher, cells, student_modules)
     return teacher
+
+
+def _values_checks_need(
+    teacher: TeacherNotebook, cells: list[tuple[int, ast.Module, str]], student_modules: Any
+) -> None:
+    """Set each check's ``needs`` (the names it reads, itself or through the teacher's
+    functions, that the teacher's other cells give a value, not the setup: imports, functions,
+    classes) and, if any check needs one, ``teacher.code``: the statements of those cells, and
+    whether each runs without a solution."""
+    definitions = {
+        statement.name: statement
+        for statement in teacher.setup
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    }
+    given = {name for statement in teacher.setup for name in binds(statement)}
+    given |= {*teacher.functions, *teacher.modules, *dir(builtins)}
+    for check in teacher.checks:
+        tree = parse_cell(check.source)
+        own, reads = notebook_names(ast.unparse(tree)) if tree else (set(), set())
+        reads -= own  # `x = np.arange(3.0)` in the check cell itself
+        stack = [name for name in reads if name in definitions]
+        while stack:  # the outer names the teacher's functions it calls read, and so on
+            for name in notebook_names(ast.unparse(definitions[stack.pop()]))[1] - reads:
+                reads.add(name)
+                if name in definitions:
+                    stack.append(name)
+        check.needs = reads - given
+    if not any(check.needs for check in teacher.checks):
+        return  # (the curriculum's notebooks: reading their code costs half a second)
+    read = [(number, tree, kind) for number, tree, kind in cells if kind != "check"]
+    flows = runs_without_solutions([(t, k == "solution") for _, t, k in read], student_modules)
+    teacher.code = [
+        (number, statement, runs, tainted)
+        for (number, tree, kind), flow in zip(read, flows, strict=True)
+        if kind == ""
+        for statement, (runs, tainted) in zip(tree.body, flow, strict=True)
+    ]
+    valued = set().union(*(notebook_names(ast.unparse(s))[0] for _, s, _, _ in teacher.code))
+    for check in teacher.checks:
+        check.needs &= valued
+
+
+def binds(statement: ast.stmt) -> list[str]:
+    """The names an import, function or class statement binds."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).partition(".")[0] for a in statement.names]
+    return [getattr(statement, "name", "")]
 
 
 def own_modules(

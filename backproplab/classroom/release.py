@@ -48,18 +48,16 @@ The markers are nbgrader's, so a teacher who runs nbgrader can use the same sour
 
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import re
 import shutil
-import symtable
 from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
 
-from ._dependence import depends_on_solutions
+from ._dependence import depends_on_solutions, notebook_names
 
 __all__ = [
     "ReleaseError",
@@ -287,46 +285,6 @@ def _is_answer(cell: nbformat.NotebookNode) -> bool:
     return ANSWER_TAG in cell.get("metadata", {}).get("tags", [])
 
 
-def _globals(source: str) -> tuple[set[str], set[str]]:
-    """The notebook-level names ``source`` binds (assignments, loops, imports, defs, ``global``
-    names a function assigns) and those it reads (at the top, or inside a function, lambda or
-    comprehension where the name is not a local: a lambda's parameters are not reads). Empty
-    for code that is not plain Python (a magic)."""
-    try:
-        tree = _ComprehensionScopes().visit(ast.parse(source))
-        top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
-    except SyntaxError:  # the parser's, or the symbol table's (``global x`` after ``x = 1``)
-        return set(), set()
-    binds, reads, tables = set(), set(), [top]
-    while tables:
-        table = tables.pop()
-        tables += table.get_children()
-        for symbol in table.get_symbols():
-            if table is top or symbol.is_global():
-                name = symbol.get_name()
-                if symbol.is_assigned() or symbol.is_imported():
-                    binds.add(name)
-                if symbol.is_referenced():
-                    reads.add(name)
-    return binds, reads
-
-
-class _ComprehensionScopes(ast.NodeTransformer):
-    """List, set and dict comprehensions made generator expressions, which have a scope of their
-    own on every Python: from 3.12 the others' variables are reported in the enclosing scope's
-    table (PEP 709), so ``[i for i in x]`` would bind and read a notebook-level ``i``."""
-
-    def visit_ListComp(self, node: ast.ListComp | ast.SetComp) -> ast.GeneratorExp:
-        self.generic_visit(node)
-        return ast.GeneratorExp(node.elt, node.generators)
-
-    visit_SetComp = visit_ListComp
-
-    def visit_DictComp(self, node: ast.DictComp) -> ast.GeneratorExp:
-        self.generic_visit(node)
-        return ast.GeneratorExp(ast.Tuple([node.key, node.value], ast.Load()), node.generators)
-
-
 def _without_answers(cells: list) -> list:
     """``cells`` with each run of ``worked-answer`` cells replaced by one note (see module doc)."""
     kept: list = []
@@ -341,9 +299,9 @@ def _without_answers(cells: list) -> list:
         ):
             raise ReleaseError(f"cell {number} is tagged {ANSWER_TAG} but is an exercise or check")
         if cell.cell_type == "code":
-            bound = _globals(cell.source)[0]
+            bound = notebook_names(cell.source)[0]
             for later, other in enumerate(cells[number:], number + 1):
-                used = bound & _globals(other.source)[1] if other.cell_type == "code" else ()
+                used = bound & notebook_names(other.source)[1] if other.cell_type == "code" else ()
                 if used and not _is_answer(other):
                     raise ReleaseError(
                         f"cell {number} is tagged {ANSWER_TAG} but binds {sorted(used)[0]}, "

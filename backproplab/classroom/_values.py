@@ -1,0 +1,142 @@
+"""The values a teacher's checks take from the notebook's other cells (``x_test = ...``).
+
+nbgrader runs a whole notebook, so a check cell may use what the teacher's earlier cells
+assigned. This grader runs each check on its own, in a namespace of the teacher's imports,
+functions and classes (_check.py). For the names a check reads that the teacher's other cells
+give a value, it runs those cells once per grading, in the grader, before any kernel starts:
+their top-level statements in order, up to the check's cell, except the ones whose result could
+depend on what a student wrote (a call of a solution's function, a use of its result, an import
+of the learner's ``mygrad``: _dependence.py). A name such a statement binds, or whose object it
+may change, then has no value, and a check that reads it says why. What a check reads is kept
+as it was at the check's cell, and each evaluation gets its own deep copy: a student's function
+that changes an array it is handed changes nothing for the next check or the next student.
+
+Nothing runs when no check reads such a name (the curriculum's checks read none). What the
+teacher's cells print, draw or warn is discarded; they run with no time limit, once.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import io
+import sys
+import types
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+from ._dependence import notebook_names
+from ._source import TeacherCheck, TeacherNotebook
+
+__all__ = ["give_values", "run_teacher_cells"]
+
+
+def run_teacher_cells(teacher: TeacherNotebook, namespace: dict[str, Any]) -> None:
+    """Run, in ``namespace`` (fresh: builtins and the teacher's importer), the statements of the
+    teacher's other cells that the checks' values need; set ``teacher.values`` and
+    ``teacher.defined``."""
+    teacher.values = {}
+    wanted = sorted((c for c in teacher.checks if c.needs), key=lambda c: c.cell)
+    if not wanted:
+        return
+    missing: dict[str, str] = {}  # name -> why it has no value in ``namespace``
+    code = iter(teacher.code)
+    pending = next(code, None)
+    with _quietly():
+        for check in wanted:
+            while pending is not None and pending[0] < check.cell:
+                _run(teacher, pending, namespace, missing)
+                pending = next(code, None)
+            teacher.values[check.grade_id] = _kept(teacher, check, namespace, missing)
+    teacher.defined = {
+        name: value
+        for name, value in namespace.items()
+        if isinstance(value, (type, types.FunctionType))
+    }
+
+
+def _run(
+    teacher: TeacherNotebook,
+    step: tuple[int, ast.stmt, bool, frozenset[str]],
+    namespace: dict[str, Any],
+    missing: dict[str, str],
+) -> None:
+    cell, statement, runs, tainted = step
+    bound = notebook_names(ast.unparse(statement))[0]
+    if runs:
+        try:
+            exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)  # noqa: S102
+        except Exception as error:  # noqa: BLE001 - said to the check that needs the name
+            line = ast.unparse(statement).partition("\n")[0]
+            for name in bound:
+                namespace.pop(name, None)
+                missing[name] = (
+                    f"{name} has no value in the grader: the teacher's `{line}` (code cell "
+                    f"{cell} of {teacher.name}) failed there: {type(error).__name__}: {error}"
+                )
+        else:
+            for name in bound:
+                missing.pop(name, None)
+    for name in tainted:  # (what a skipped statement binds is among them)
+        if name in namespace or name not in missing:
+            namespace.pop(name, None)
+            missing[name] = (
+                f"{name} depends on the student's answer (code cell {cell} of the teacher's "
+                f"{teacher.name}), and the grader calls the student's functions only inside a "
+                "check: compute it in the check's cell"
+            )
+
+
+def _kept(
+    teacher: TeacherNotebook, check: TeacherCheck, namespace: dict[str, Any], missing: dict
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The values ``check`` needs as they are now, each a copy, and why the others have none."""
+    values, why = {}, {}
+    for name in check.needs:
+        if name in namespace:
+            try:
+                values[name] = copy.deepcopy(namespace[name])
+            except Exception as error:  # noqa: BLE001 - a generator, a lock, an open file
+                why[name] = (
+                    f"the teacher's {name} cannot be copied for each student: "
+                    f"{type(error).__name__}: {error}: assign it in the check's cell"
+                )
+        elif name in missing:
+            why[name] = missing[name]
+    return values, why
+
+
+def give_values(check: TeacherCheck, teacher: TeacherNotebook, namespace: dict[str, Any]) -> dict:
+    """Put into ``namespace`` (the check's, of fresh imports and definitions) a copy of each
+    value ``check`` needs, whose teacher's functions and classes are the namespace's own (an
+    instance of the teacher's class is one of the class the check sees); returns name -> why
+    there is no value, for the names that have none."""
+    values, why = (teacher.values or {}).get(check.grade_id, ({}, {}))
+    memo = {id(old): namespace[name] for name, old in teacher.defined.items() if name in namespace}
+    for name, value in values.items():
+        namespace[name] = copy.deepcopy(value, memo)
+    return why
+
+
+@contextlib.contextmanager
+def _quietly() -> Iterator[None]:
+    """The teacher's cells print, plot and warn into nothing; ``plt.show()`` opens no window
+    (matplotlib's Agg backend) and ``input()`` gets an end of file, never the terminal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    stdin, sys.stdin = sys.stdin, io.StringIO()
+    try:
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        sys.stdin = stdin
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")

@@ -1,0 +1,181 @@
+"""A teacher's check that uses a value of another cell (`x_test = ...`), as nbgrader allows.
+
+Before, the grader ran only the imports, functions and classes of the teacher's other cells, so
+such a check failed in the grader for every student ("NameError: name 'x_test' is not defined"),
+however right the answer. Now those cells run once in the grader, up to the check's cell, except
+what depends on the student's answer (backproplab/classroom/_values.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_own_exercises import SOLUTION, Answers, teacher_of, write_notebook
+
+from backproplab.classroom._check import evaluate_check
+
+SETUP = ("import numpy as np", {})
+
+
+def check(source: str) -> tuple[str, dict]:
+    return source, {"grade": True, "grade_id": "slope-check", "points": 2}
+
+
+def graded(teacher, *answers):
+    """The check's results for the answers in turn, as for students graded one after another."""
+    return [evaluate_check(teacher.checks[0], teacher, Answers({"slope": a})) for a in answers]
+
+
+def test_a_value_of_another_cell_is_there_for_the_check():
+    teacher = teacher_of(SETUP, ("x_test = np.arange(3.0)", {}), SOLUTION,
+                         check("assert np.allclose(slope(x_test), [0, 2, 4]), 'not twice x'"))  # fmt: skip
+    right, wrong = graded(teacher, lambda x: 2 * x, lambda x: 3 * x)
+    assert (right.status, right.score) == ("correct", 2), right.message
+    assert (wrong.status, wrong.score, wrong.message) == (
+        "hint",
+        0,
+        "slope: ✘ not yet — not twice x",
+    )
+
+
+def test_a_check_function_of_another_cell_reads_its_value():
+    check_fn = ("def check_slope(fn):\n    got = fn(x_test)\n"
+                "    return correct('slope') if np.allclose(got, 2 * x_test) else hint('slope', 'no')",
+                {})  # fmt: skip
+    teacher = teacher_of(("import numpy as np\nfrom backproplab.exercises import correct, hint", {}),
+                         ("x_test = np.linspace(-1, 1, 5)", {}), SOLUTION, check_fn,
+                         check("check_slope(slope)"))  # fmt: skip
+    right, wrong = graded(teacher, lambda x: 2 * x, lambda x: x)
+    assert (right.status, wrong.status) == ("correct", "hint"), right.message
+
+
+def test_the_value_is_the_one_the_check_cell_sees_in_the_notebook():
+    """Changed in place after it was assigned, and assigned again after the check: the check
+    compares with numbers the teacher worked out for the value at its cell."""
+    teacher = teacher_of(SETUP, ("x_test = np.arange(3.0)\nx_test[0] = -1.0", {}),
+                         ("for i in range(2):\n    x_test[2] += 1", {}), SOLUTION,
+                         check("assert np.allclose(slope(x_test), [-2, 2, 8])"),
+                         ("x_test = np.arange(5.0)", {}))  # fmt: skip
+    (right,) = graded(teacher, lambda x: 2 * x)
+    assert right.status == "correct", right.message
+
+
+def test_a_student_who_changes_the_value_changes_it_for_no_one_else():
+    """Each evaluation gets its own copy: a function that writes into the array it is handed
+    (scored 0) does not change what the next student's check is given."""
+
+    def writes(x):
+        x[:] = 100.0
+        return 2 * x
+
+    teacher = teacher_of(SETUP, ("x_test = np.arange(3.0)", {}), SOLUTION,
+                         check("assert np.allclose(slope(x_test), [0, 2, 4])"))  # fmt: skip
+    first, second = graded(teacher, writes, lambda x: 2 * x)
+    assert (first.status, second.status) == ("hint", "correct"), second.message
+
+
+def test_an_instance_of_the_teachers_class_is_one_of_the_class_the_check_sees():
+    teacher = teacher_of(SETUP, ("class Data:\n    def __init__(self):\n        self.x = np.ones(2)", {}),
+                         ("data = Data()", {}), SOLUTION,
+                         check("assert isinstance(data, Data)\nassert slope(data.x)[0] == 2"))  # fmt: skip
+    (right,) = graded(teacher, lambda x: 2 * x)
+    assert right.status == "correct", right.message
+
+
+@pytest.mark.parametrize(
+    "cells, said",
+    [
+        (
+            [("x_test = np.arange(3.0)\nout = slope(x_test)", {})],
+            "NameError: name 'out' is not defined: out depends on the student's answer (code cell "
+            "3 of the teacher's own.ipynb), and the grader calls the student's functions only "
+            "inside a check: compute it in the check's cell",
+        ),
+        (
+            [("out = np.load('not-there.npy')", {})],
+            "NameError: name 'out' is not defined: out has no value in the grader: the teacher's "
+            "`out = np.load('not-there.npy')` (code cell 3 of own.ipynb) failed there: "
+            "FileNotFoundError",
+        ),
+    ],
+)
+def test_a_value_the_grader_cannot_have_says_why(cells, said):
+    teacher = teacher_of(SETUP, SOLUTION, *cells, check("assert np.allclose(out, [0, 2, 4])"))
+    (result,) = graded(teacher, lambda x: 2 * x)
+    assert result.status == "error"
+    assert result.message.startswith(f"the check failed in the grader: {said}"), result.message
+
+
+def test_a_value_assigned_only_after_the_check_is_named_with_its_cell():
+    teacher = teacher_of(SETUP, SOLUTION, check("assert np.allclose(slope(x_test), 0)"),
+                         ("x_test = np.zeros(3)", {}))  # fmt: skip
+    (result,) = graded(teacher, lambda x: 2 * x)
+    assert result.status == "error"
+    assert "x_test is assigned in code cell 4 of the teacher's own.ipynb, after the check's " in (
+        result.message
+    )
+
+
+def test_the_teachers_cells_run_once_quietly_and_only_for_a_value_a_check_reads(tmp_path, capsys):
+    runs = tmp_path / "runs.txt"
+    count = (
+        f"with open({str(runs)!r}, 'a') as f:\n    f.write('ran ')\nprint('teacher output')\n"
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\nname = input()",
+        {},
+    )
+    unused = teacher_of(SETUP, count, ("x_test = np.arange(3.0)", {}), SOLUTION,
+                        check("assert np.allclose(slope(np.arange(3.0)), [0, 2, 4])"))  # fmt: skip
+    graded(unused, lambda x: 2 * x)
+    assert not runs.exists()  # no check reads x_test: the curriculum's case
+    used = teacher_of(SETUP, count, ("x_test = np.arange(3.0)", {}), SOLUTION,
+                      check("assert np.allclose(slope(x_test), [0, 2, 4])"))  # fmt: skip
+    results = graded(used, lambda x: 2 * x, lambda x: 2 * x, lambda x: x)
+    assert [r.status for r in results] == ["correct", "correct", "hint"]
+    assert runs.read_text() == "ran "  # once for the grading, not once per student
+    assert "teacher output" not in capsys.readouterr().out
+
+
+def test_a_class_graded_with_a_value_of_another_cell(tmp_path, capsys):
+    """Through `grade`, with kernels: the student who writes into the array first does not
+    change the array the next student's check is given."""
+    from backproplab.classroom.__main__ import main
+
+    body = SOLUTION[0].replace("return 2 * x", "{}")
+    cells = [SETUP, ("x_test = np.arange(3.0)", {}), (body, SOLUTION[1]),
+             check("assert np.allclose(slope(x_test), [0, 2, 4]), 'not twice x'")]  # fmt: skip
+    write_notebook(
+        tmp_path / "source" / "hw.ipynb", *[(s.format("return 2 * x"), m) for s, m in cells]
+    )
+    answers = {"aaron": "x[:] = 0\n    return 2 * x", "ada": "return 2 * x", "alan": "return x"}
+    for student, answer in answers.items():
+        write_notebook(tmp_path / "submitted" / student / "hw.ipynb",
+                       *[(s.format(answer), m) for s, m in cells])  # fmt: skip
+    command = ["grade", str(tmp_path / "submitted"), "--source", str(tmp_path / "source")]
+    assert main([*command, "--timeout", "60"]) == 0
+    table = capsys.readouterr().out
+    scores = {line.split()[0]: line.split()[-2:] for line in table.splitlines()[2:] if line}
+    assert scores == {"aaron": ["0", "2"], "ada": ["2", "2"], "alan": ["0", "2"]}, table
+
+
+def test_the_pages_words_are_the_graders():
+    """docs/teaching.md quotes the row of a check reading a value computed from the answer."""
+    import re
+    from pathlib import Path
+
+    import nbformat
+
+    from backproplab.classroom._source import teacher_notebook
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "teaching.md").read_text("utf-8")
+    quoted = " ".join(re.search(r'"(NameError: name \'out\'.*?)"\.', page, re.S)[1].split())
+    solution = ("def softplus_slope(x):\n    ### BEGIN SOLUTION\n    return 1 / (1 + np.exp(-x))\n"
+                "    ### END SOLUTION", {"solution": True, "grade_id": "hw1-softplus_slope"})  # fmt: skip
+    cells = [SETUP, ("x_test = np.linspace(-2, 2, 5)", {}), solution,
+             ("out = softplus_slope(x_test)", {}),
+             ("assert np.allclose(out, 1 / (1 + np.exp(-x_test)))",
+              {"grade": True, "grade_id": "hw1-softplus_slope-check", "points": 1})]  # fmt: skip
+    notebook = nbformat.v4.new_notebook()
+    for source, meta in cells:
+        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta}))
+    teacher = teacher_notebook("hw1.ipynb", notebook)
+    result = evaluate_check(teacher.checks[0], teacher, Answers({"softplus_slope": lambda x: x}))
+    assert result.message == f"the check failed in the grader: {quoted}"
