@@ -308,8 +308,11 @@ def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     if given.dtype.kind not in "biuf":  # text, None, complex: numpy would convert or fail
         raise TypeError(f"{loss}: targets must be real numbers in [0, 1], got dtype {given.dtype}")
     y = np.array(given, dtype=x.dtype)  # a copy: target may be refilled before backward
-    if x.shape != y.shape:
-        raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ")
+    if x.shape != y.shape:  # broadcasting (N, 1) with (N,) would compare every pair
+        fix = "they must match"
+        if x.shape == (*y.shape, 1):  # a model with one output column, targets (N,)
+            fix = f"pass {what.split(': ')[1]}[:, 0], or the targets as target[:, None]"
+        raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ; {fix}")
     if x.size == 0:
         raise ValueError(f"{loss}: the batch is empty")
     if not np.all((y >= 0) & (y <= 1)):

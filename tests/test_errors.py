@@ -202,9 +202,63 @@ def test_loss_shape_mismatches():
     )
     raises_one_line(
         ValueError,
-        r"^binary_cross_entropy_with_logits: logits shape \(3,\) and target shape \(2,\)",
+        r"^binary_cross_entropy_with_logits: logits shape \(3,\) and target shape \(2,\) "
+        r"differ; they must match$",
         lambda: bl.binary_cross_entropy_with_logits(t(3), np.ones(2)),
     )
+
+
+def test_binary_losses_say_how_to_fit_one_output_column_to_targets_of_shape_n():
+    # a model with one output gives (N, 1); the labels are (N,): the message says what to write
+    for loss, x, name in [
+        (bl.binary_cross_entropy, bl.Tensor(np.full((4, 1), 0.5)), "probability"),
+        (bl.binary_cross_entropy_with_logits, t(4, 1), "logits"),
+    ]:
+        raises_one_line(
+            ValueError,
+            rf"^{loss.__name__}: {name} shape \(4, 1\) and target shape \(4,\) differ; pass "
+            rf"{name}\[:, 0\], or the targets as target\[:, None\]$",
+            lambda loss=loss, x=x: loss(x, np.ones(4)),
+        )
+
+
+def test_sequential_given_a_class_or_a_list_says_what_to_write():
+    raises_one_line(
+        TypeError,
+        r"^Sequential: item 1 is the class ReLU, not a Module; make one: ReLU\(\)$",
+        lambda: bl.nn.Sequential(bl.nn.Linear(2, 3), bl.nn.ReLU),
+    )
+    raises_one_line(
+        TypeError,
+        r"^Sequential: item 0 is a list, not a Module; pass the layers one by one: "
+        r"Sequential\(\*layers\)$",
+        lambda: bl.nn.Sequential([bl.nn.Linear(2, 3), bl.nn.ReLU()]),
+    )
+
+
+def test_load_state_dict_given_something_else_than_a_dict_says_what_to_pass(tmp_path):
+    model = bl.nn.MLP([3, 4, 2], rng=0)
+    before = model.state_dict()
+    saved = tmp_path / "weights.npy"
+    np.save(saved, model.state_dict())  # a dict saved with np.save: a 0-d object array
+    what = r"^load_state_dict: expected a dict of arrays from state_dict\(\), got a "
+    for given, pattern in [
+        (bl.nn.MLP([3, 4, 2], rng=1), r"MLP \(a model\); pass its state: "
+         r"load_state_dict\(model\.state_dict\(\)\)$"),
+        (str(saved), r"str \(a file name\?\); load the file first"),
+        (saved, r"PosixPath \(a file name\?\)|WindowsPath \(a file name\?\)"),
+        (np.load(saved, allow_pickle=True), r"ndarray holding a dict \(saved with np\.save\); "
+         r"pass np\.load\(path, allow_pickle=True\)\.item\(\)$"),
+        (list(before.items()), r"list$"),
+        (None, r"NoneType$"),
+    ]:  # fmt: skip
+        raises_one_line(TypeError, what + pattern, lambda g=given: model.load_state_dict(g))
+    after = model.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)  # nothing was loaded
+    model.load_state_dict(np.load(saved, allow_pickle=True).item())  # what the message says
+    np.savez(tmp_path / "w.npz", **before)
+    with np.load(tmp_path / "w.npz") as archive:  # an .npz archive is a mapping: accepted
+        model.load_state_dict(archive)
 
 
 def test_gradcheck_refuses_what_it_cannot_check():

@@ -235,13 +235,25 @@ def _takes_an_input(f: Callable) -> bool:
                for p in params)  # fmt: skip
 
 
+def _not_a_layer(layer: object) -> str:
+    """What ``layer`` is instead of a Module, and, for the two usual slips, what to write."""
+    if isinstance(layer, type) and issubclass(layer, Module):  # nn.ReLU for nn.ReLU()
+        return f"the class {layer.__name__}, not a Module; make one: {layer.__name__}()"
+    if isinstance(layer, (list, tuple)):  # Sequential([a, b]) as Python lists them
+        return (
+            f"a {type(layer).__name__}, not a Module; pass the layers one by one: "
+            f"Sequential(*layers)"
+        )
+    return f"a {type(layer).__name__}, not a Module"
+
+
 class Sequential(Module):
     """Modules applied one after the other: ``Sequential(f, g, h)(x) == h(g(f(x)))``."""
 
     def __init__(self, *layers: Module) -> None:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: item {i} is a {type(layer).__name__}, not a Module")
+                raise TypeError(f"Sequential: item {i} is {_not_a_layer(layer)}")
         self.layers = list(layers)
 
     def named_children(self) -> list[tuple[str, Module]]:

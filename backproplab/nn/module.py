@@ -10,7 +10,8 @@ does the same job in fewer lines for a small package.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,24 @@ def _not_a_parameter(module: Module, name: str) -> str:
         f"Parameter, so parameters() leaves it out and no optimizer would train it; make it "
         f"bl.nn.Parameter(...) (or requires_grad=False for a constant)"
     )
+
+
+def _not_a_state(state: object) -> str:
+    """Why ``state`` is not what ``load_state_dict`` takes, and what to pass instead."""
+    what = (
+        f"load_state_dict: expected a dict of arrays from state_dict(), got a "
+        f"{type(state).__name__}"
+    )
+    if isinstance(state, Module):
+        return f"{what} (a model); pass its state: load_state_dict(model.state_dict())"
+    if isinstance(state, (str, os.PathLike)):
+        return f"{what} (a file name?); load the file first: load_state_dict(np.load(path))"
+    if isinstance(state, np.ndarray) and state.dtype == object and state.ndim == 0:
+        return (
+            f"{what} holding a dict (saved with np.save); pass "
+            f"np.load(path, allow_pickle=True).item()"
+        )
+    return what
 
 
 class Module:
@@ -203,6 +222,8 @@ class Module:
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Copy values saved by ``state_dict`` back in; names and shapes must match (if one does
         not, nothing is loaded)."""
+        if not isinstance(state, Mapping):  # set(state) below would say something baffling
+            raise TypeError(_not_a_state(state))
         params = dict(self.named_parameters())
         buffers = dict(self.named_buffers())
         if set(params) | set(buffers) != set(state):
