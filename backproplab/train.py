@@ -221,9 +221,13 @@ class History:
     def __repr__(self) -> str:
         if not self.train_loss:
             return "History(no epochs)"
+
+        def num(v: float) -> str:  # a diverged loss such as 1e190: not 190 digits
+            return f"{v:.4f}" if abs(v) < 1e6 else f"{v:.4g}"
+
         last = (
-            f"train loss {self.train_loss[-1]:.4f}, train acc {self.train_acc[-1]:.4f}, "
-            f"test loss {self.test_loss[-1]:.4f}, test acc {self.test_acc[-1]:.4f}"
+            f"train loss {num(self.train_loss[-1])}, train acc {num(self.train_acc[-1])}, "
+            f"test loss {num(self.test_loss[-1])}, test acc {num(self.test_acc[-1])}"
         )
         return f"History({len(self.train_loss)} epochs; last: {last})"
 

@@ -109,6 +109,16 @@ def test_fit_records_one_entry_per_epoch_and_learns_moons():
     assert "30 epochs" in repr(history)
 
 
+def test_history_repr_stays_one_short_line_when_training_diverged():
+    history = train.History(train_loss=[0.25, 1.27e190], train_acc=[0.5, 0.0928],
+                            test_loss=[np.nan, np.nan], test_acc=[np.nan, np.nan])  # fmt: skip
+    text = repr(history)
+    assert "train loss 1.27e+190, train acc 0.0928, test loss nan" in text, text
+    assert len(text) < 120, text  # not the 190 digits of f"{1.27e190:.4f}"
+    history.train_loss[-1] = 0.04777  # an ordinary loss keeps its four decimals
+    assert "train loss 0.0478," in repr(history)
+
+
 def test_fit_without_test_data_records_nan():
     X, y = datasets.xor(n=40, rng=0)
     model = nn.MLP([2, 4, 2], rng=0)
