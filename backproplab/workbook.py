@@ -1,9 +1,9 @@
 """Your workbook: your own copy of the notebooks, every exercise blank, opened in JupyterLab::
 
     python -m backproplab.workbook              # makes workbook/ (beside notebooks/) the first
-                                                # time, then opens it
+                                                # time, later brings it up to date; opens it
     python -m backproplab.workbook my-copy/     # the same, in another folder
-    python -m backproplab.workbook --no-lab     # make or complete it; do not open JupyterLab
+    python -m backproplab.workbook --no-lab     # make or update it; do not open JupyterLab
     python -m backproplab.workbook --no-browser # other options go to JupyterLab
 
 ``notebooks/`` holds the solved notebooks: every exercise answered, every self-check "correct"
@@ -12,38 +12,152 @@ version of them (``classroom.release``): each exercise is a stub for you to repl
 ``mygrad.py``, the engine you grow, has every piece a stub. Unlike a class's release it keeps the
 worked answer that follows an exercise's check: read it once your answer passes.
 
-Run it again at any time. A file already in the workbook is never changed (it is your work); a
-file that ``notebooks/`` has and the workbook lacks (a new notebook after a ``git pull``, a
-notebook you deleted to start it again) is added as the student version.
+Run it again at any time, after a ``git pull`` too: it brings the workbook up to date with
+``notebooks/`` and says so in one line per file it writes or removes. The rule, file by file
+(``mygrad.py`` as well as the notebooks):
+
+* a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
+* a file you have not changed since the workbook wrote it (it is byte for byte what was written)
+  becomes the new version;
+* a file you have changed is never touched: when the new version differs, it is written beside
+  yours as ``NAME.new.ipynb`` (``mygrad.new.py``; not importable, so ``import mygrad`` still finds
+  yours), which JupyterLab lists right below your copy and which a later pull replaces, never
+  piles up. To work in the new version instead, delete or rename your copy and run this again:
+  the new version takes its place and the ``.new`` file goes. A ``.new`` file you have changed
+  is yours too: it is never touched, and the run says so;
+* a file that ``notebooks/`` no longer has is left alone.
+
+What the workbook wrote is recorded in ``.workbook.json`` in it (hidden; the sha256 of each file as
+written). A workbook made before that record existed (or whose record was deleted) is judged
+against the new version alone: a file identical to it is up to date, and any other file counts as
+yours (it is kept, and the new version goes beside it). Running again without a change in
+``notebooks/`` writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["WorkbookError", "main", "make_workbook"]
+__all__ = ["MANIFEST", "Change", "WorkbookError", "main", "make_workbook", "new_version_path"]
 
 # the clone this package was installed from (pip install -e .): its notebooks/ folder
 _CLONE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file
+_ABOUT = (
+    "What python -m backproplab.workbook wrote into this folder: the sha256 of each file as "
+    "written. A file that still matches is replaced by its new version after a git pull; any "
+    "other file is yours and never touched."
+)
+WRITES = ("added", "updated", "beside", "removed")  # the actions that write or remove a file
 
 
 class WorkbookError(ValueError):
     """The workbook cannot be made where it was asked for."""
 
 
-def make_workbook(source: str | Path, target: str | Path) -> list[Path]:
-    """Write into ``target`` the student version of every file of ``source`` that ``target``
-    does not have yet (all of them the first time); returns the files added, sorted.
-    Nothing already in ``target`` is changed."""
-    from .classroom.release import ReleaseError, release  # nbformat: the dev extra
+class Change(NamedTuple):
+    """What a run did to one file of the workbook, or (``waiting``, ``blocked``) did not do.
 
-    source, target = Path(source), Path(target)
+    ``action`` is ``added``, ``updated`` (you had not changed it), ``beside`` (you had: ``path``
+    is the new version written beside ``yours``), ``removed`` (``path``, a ``.new`` file, is what
+    ``yours`` now holds), ``waiting`` (``path`` is a ``.new`` file an earlier run wrote beside
+    ``yours``, still the newest version) or ``blocked`` (``path``, a ``.new`` file you have changed,
+    stays as it is, so the newest version of ``yours`` is not written)."""
+
+    action: str
+    path: Path
+    yours: Path | None = None
+
+
+def new_version_path(path: Path) -> Path:
+    """Where the new version of a file the learner changed goes: ``05_x.new.ipynb`` beside
+    ``05_x.ipynb``, ``mygrad.new.py`` beside ``mygrad.py``."""
+    return path.with_name(f"{path.stem}.new{path.suffix}")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class _Record:
+    """``MANIFEST``: ``written``, the sha256 of each file as the workbook wrote it (a notebook,
+    ``mygrad.py``, a ``.new`` file); ``offered``, that of the newest version the workbook has
+    given the learner of each file, into it or beside it (so a ``.new`` file the learner deleted
+    comes back only with a newer version)."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self.written: dict[str, str] = {}
+        self.offered: dict[str, str] = {}
+        try:
+            stored = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+            written = {str(k): str(v) for k, v in stored["written"].items()}
+            offered = {str(k): str(v) for k, v in stored["offered"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # none, or unreadable
+            return
+        self.written, self.offered = written, offered
+
+    def key(self, path: Path) -> str:
+        return path.relative_to(self.target).as_posix()
+
+    def ours(self, path: Path) -> bool:
+        """The workbook wrote ``path`` and the learner has not changed it since."""
+        return path.is_file() and self.written.get(self.key(path)) == _sha256(path)
+
+    def put(self, new: Path, destination: Path) -> None:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(new, destination)
+        self.written[self.key(destination)] = _sha256(destination)
+
+    def save(self) -> None:
+        text = json.dumps(
+            {"about": _ABOUT, "written": self.written, "offered": self.offered},
+            indent=1,
+            sort_keys=True,
+        )
+        path = self.target / MANIFEST
+        if not path.is_file() or path.read_text(encoding="utf-8") != text + "\n":
+            path.write_text(text + "\n", encoding="utf-8")
+
+
+def _update(new: Path, mine: Path, record: _Record) -> list[Change]:
+    """Bring ``mine`` up to date with its new version ``new``, by the module docstring's rule."""
+    beside, version = new_version_path(mine), _sha256(new)
+    changes = []
+    if mine.is_file() and _sha256(mine) == version:  # up to date (also without a record)
+        record.written[record.key(mine)] = version
+    elif not mine.exists() or record.ours(mine):
+        changes.append(Change("updated" if mine.exists() else "added", mine))
+        record.put(new, mine)
+    elif beside.is_file() and _sha256(beside) == version:  # written beside it by an earlier run
+        record.written[record.key(beside)] = version
+        changes.append(Change("waiting", beside, mine))
+    elif record.offered.get(record.key(mine)) == version:  # offered already: the .new file is
+        return changes  # gone (the learner deleted it) or the learner's own now
+    elif not beside.exists() or record.ours(beside):  # yours: the new version goes beside it
+        changes.append(Change("beside", beside, mine))
+        record.put(new, beside)
+    else:
+        return [Change("blocked", beside, mine)]  # not offered yet: said again next time
+    record.offered[record.key(mine)] = version
+    if mine.is_file() and _sha256(mine) == version and record.ours(beside):
+        beside.unlink()  # you took the new version: the .new file has done its work
+        del record.written[record.key(beside)]
+        changes.append(Change("removed", beside, mine))
+    return changes
+
+
+def _check_folders(source: Path, target: Path) -> None:
     if not any(source.glob("*.ipynb")):
         raise WorkbookError(
             f"workbook: {source} holds no notebooks: run this in your clone of backproplab, or "
@@ -60,19 +174,27 @@ def make_workbook(source: str | Path, target: str | Path) -> list[Path]:
         raise WorkbookError(
             f"workbook: {target} already holds files but no notebooks: name another folder"
         )
-    added = []
+
+
+def make_workbook(source: str | Path, target: str | Path) -> list[Change]:
+    """Make ``target`` the student version of ``source`` (all of it the first time), or bring it
+    up to date by the rule of the module's docstring; returns what it did, file by file, in the
+    order of the files. A file the learner has changed is never written to or removed."""
+    from .classroom.release import ReleaseError, release  # nbformat: the dev extra
+
+    source, target = Path(source), Path(target)
+    _check_folders(source, target)
+    record = _Record(target)
+    changes: list[Change] = []
     with tempfile.TemporaryDirectory() as scratch:
         try:
             release(source, scratch, keep_answers=True)
         except ReleaseError as error:
             raise WorkbookError(f"workbook: {error}") from None
-        for path in sorted(Path(scratch).rglob("*")):
-            destination = target / path.relative_to(scratch)
-            if path.is_file() and not destination.exists():
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, destination)
-                added.append(destination)
-    return added
+        for new in sorted(path for path in Path(scratch).rglob("*") if path.is_file()):
+            changes += _update(new, target / new.relative_to(scratch), record)
+    record.save()
+    return changes
 
 
 def _default_source() -> Path:
@@ -81,12 +203,65 @@ def _default_source() -> Path:
     return here if any(here.glob("*.ipynb")) else _CLONE_NOTEBOOKS
 
 
+_LINES = {  # what a run says about one file: {name} is the file, {yours} the learner's copy
+    "added": "  added     {name}",
+    "updated": "  updated   {name}: you had not changed it, so it is now the new version",
+    "beside": "  new       {name}: the new version; your {yours}, which you have changed, is kept "
+    "as it is",
+    "removed": "  removed   {name}: your {yours} is now that version",
+    "blocked": "  kept      {name}: you have changed it, so the newest version of {yours} is not "
+    "written: rename {name} to keep your work, then run this again",
+}
+_HOW = (
+    "To work in a new version, delete or rename your copy and run this again: the new version "
+    "takes its place. A file you have changed is never overwritten."
+)
+
+
+def _say(change: Change, target: Path) -> str:
+    yours = change.yours.relative_to(target) if change.yours else ""
+    return _LINES[change.action].format(name=change.path.relative_to(target), yours=yours)
+
+
+def _report(changes: list[Change], source: Path, target: Path, first_time: bool, old: bool) -> str:
+    """What the command prints after ``make_workbook`` (``old``: a workbook made before
+    ``MANIFEST`` existed)."""
+    done = [change for change in changes if change.action in WRITES]
+    waiting = [change.path.relative_to(target) for change in changes if change.action == "waiting"]
+    blocked = [change for change in changes if change.action == "blocked"]
+    if first_time:
+        count = sum(change.path.suffix == ".ipynb" for change in done)
+        return (
+            f"Made your workbook in {target}/: {count} notebooks with every exercise blank, and "
+            f"mygrad.py, your engine, with every piece a stub. The solved notebooks stay in "
+            f"{source}/."
+        )
+    lines = []
+    if old and any(change.action == "beside" for change in done):
+        lines.append(
+            "Your workbook was made by an earlier version of this command, which kept no record "
+            "of what it wrote: every file that differs from the new version counts as yours."
+        )
+    if done:
+        lines.append(f"Brought your workbook {target}/ up to date with {source}/:")
+    else:
+        lines.append(f"Your workbook {target}/ has every notebook; nothing in it was changed.")
+    lines += [_say(change, target) for change in done + blocked]
+    if waiting:
+        names = ", ".join(str(name) for name in waiting)
+        lines.append(f"New versions of files you have changed wait beside them: {names}.")
+    if waiting or blocked or any(change.action == "beside" for change in done):
+        lines.append(_HOW)
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Make or complete the workbook, then open it in JupyterLab; returns the exit status."""
+    """Make the workbook or bring it up to date, then open it in JupyterLab; returns the exit
+    status."""
     parser = argparse.ArgumentParser(
         prog="python -m backproplab.workbook",
-        description="Make your own copy of the notebooks with every exercise blank (once; files "
-        "already there are never changed) and open it in JupyterLab.",
+        description="Make your own copy of the notebooks with every exercise blank, or bring it "
+        "up to date (a file you have changed is never overwritten), and open it in JupyterLab.",
     )
     parser.add_argument(
         "folder", nargs="?", help="where it goes (default: workbook, beside notebooks/)"
@@ -100,26 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     source = args.source or _default_source()
     target = Path(args.folder) if args.folder else source.parent / "workbook"
     first_time = not any(target.glob("*.ipynb"))
+    old = not first_time and not (target / MANIFEST).exists()
     try:
-        added = make_workbook(source, target)
+        changes = make_workbook(source, target)
     except WorkbookError as error:
         print(error, file=sys.stderr)
         return 1
     except ModuleNotFoundError as error:  # nbformat, which the dev extra installs
         print(f"workbook: {error.name} is missing: pip install -e '.[dev]'", file=sys.stderr)
         return 1
-    notebooks = [path for path in added if path.suffix == ".ipynb"]
-    if first_time:
-        print(
-            f"Made your workbook in {target}/: {len(notebooks)} notebooks with every exercise "
-            f"blank, and mygrad.py, your engine, with every piece a stub. The solved notebooks "
-            f"stay in {source}/."
-        )
-    elif added:
-        names = ", ".join(str(path.relative_to(target)) for path in added)
-        print(f"Added to your workbook {target}/: {names} (nothing already in it was changed).")
-    else:
-        print(f"Your workbook {target}/ has every notebook; nothing in it was changed.")
+    print(_report(changes, source, target, first_time, old))
     if args.no_lab:
         return 0
     if importlib.util.find_spec("jupyterlab") is None:
