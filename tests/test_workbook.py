@@ -1,8 +1,11 @@
 """The learner's workbook (``python -m backproplab.workbook``): the student version of the
-notebooks, made once, never overwritten, completed with what it lacks, then opened in JupyterLab."""
+notebooks, made once, then brought up to date after a ``git pull`` without ever overwriting a file
+the learner changed, and opened in JupyterLab."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 
 from backproplab import workbook
 from backproplab.classroom.release import ANSWER_TAG
-from backproplab.workbook import WorkbookError, main, make_workbook
+from backproplab.workbook import MANIFEST, WRITES, Change, WorkbookError, main, make_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -22,7 +25,7 @@ CURRICULUM = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 @pytest.fixture(scope="module")
 def made(tmp_path_factory) -> tuple[Path, list[Path]]:
     target = tmp_path_factory.mktemp("learner") / "workbook"
-    return target, make_workbook(NOTEBOOKS, target)
+    return target, [change.path for change in make_workbook(NOTEBOOKS, target)]
 
 
 def test_the_first_time_it_holds_every_notebook_with_the_exercises_blank(made):
@@ -56,7 +59,7 @@ def test_running_it_again_changes_nothing_and_adds_what_is_missing(tmp_path):
     mine.write_text(mine.read_text().replace("# YOUR CODE HERE", "# I tried this"))
     before = mine.read_text()
     (target / CURRICULUM[2].name).unlink()  # to start notebook 03 again
-    assert make_workbook(NOTEBOOKS, target) == [target / CURRICULUM[2].name]
+    assert make_workbook(NOTEBOOKS, target) == [Change("added", target / CURRICULUM[2].name)]
     assert (target / "mygrad.py").read_text() == "# my engine, half written\n"
     assert mine.read_text() == before
     assert make_workbook(NOTEBOOKS, target) == []
@@ -106,7 +109,11 @@ def test_the_command_says_what_it_did_and_opens_jupyterlab(tmp_path, monkeypatch
     assert len(opened) == 1
     (target / CURRICULUM[4].name).unlink()
     assert main([str(target), "--source", str(NOTEBOOKS), "--no-lab"]) == 0
-    assert f"Added to your workbook {target}/: {CURRICULUM[4].name} (" in capsys.readouterr().out
+    said = capsys.readouterr().out.splitlines()
+    assert said == [
+        f"Brought your workbook {target}/ up to date with {NOTEBOOKS}/:",
+        f"  added     {CURRICULUM[4].name}",
+    ]
 
 
 def test_the_command_without_jupyterlab_says_so(tmp_path, monkeypatch, capsys):
@@ -148,10 +155,220 @@ def test_by_default_it_goes_beside_the_notebooks_wherever_it_runs(tmp_path, monk
     monkeypatch.chdir(clone / "notebooks")
     assert main(["--no-lab"]) == 0
     assert sorted(p.name for p in (clone / "workbook").iterdir()) == [
-        p.name for p in CURRICULUM[:2]
+        MANIFEST,
+        *(p.name for p in CURRICULUM[:2]),
     ]
     assert not (clone / "notebooks" / "workbook").exists()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(workbook, "_CLONE_NOTEBOOKS", tmp_path / "site-packages" / "notebooks")
     assert main(["--no-lab"]) == 1
     assert "holds no notebooks: run this in your clone of backproplab" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ after a git pull
+# A clone in miniature: two notebooks and the engine. A "pull" edits the source the way the
+# curriculum's fixes do (a notebook's prose, a stub's docstring); the learner edits the workbook.
+FIVE, EIGHT = "05_matmul_gradients.ipynb", "08_softmax_cross_entropy.ipynb"
+
+
+@pytest.fixture
+def clone(tmp_path) -> tuple[Path, Path]:
+    """(the solved notebooks, the learner's workbook made from them in September)."""
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    for name in (FIVE, EIGHT, "mygrad.py"):
+        shutil.copy(NOTEBOOKS / name, source / name)
+    target = tmp_path / "workbook"
+    make_workbook(source, target)
+    return source, target
+
+
+def pull(source: Path, name: str, fix: str) -> None:
+    """The curriculum changes ``name`` in ``source``: a sentence more in a notebook's first
+    Markdown cell (saved as the notebooks are stored), a comment more in ``mygrad.py``."""
+    path = source / name
+    if path.suffix == ".py":
+        path.write_text(f"# {fix}\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+        return
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    markdown = next(cell for cell in notebook["cells"] if cell["cell_type"] == "markdown")
+    markdown["source"] = [*markdown["source"], f"\n\n{fix}"]
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def work_on(path: Path) -> bytes:
+    """The learner answers something in ``path`` (and saves); returns the file's bytes."""
+    path.write_text(path.read_text(encoding="utf-8").replace("# YOUR CODE HERE", "# my try", 1))
+    return path.read_bytes()
+
+
+def files(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file in ``folder`` (hidden ones too): its bytes and modification time."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()}
+
+
+def written(changes: list[Change]) -> list[tuple[str, str]]:
+    return [(change.action, change.path.name) for change in changes if change.action in WRITES]
+
+
+def test_after_a_pull_a_file_the_learner_has_not_changed_is_the_new_version(clone):
+    source, target = clone
+    pull(source, EIGHT, "A clearer hint.")
+    pull(source, "mygrad.py", "Each stub says what it returns.")
+    assert written(make_workbook(source, target)) == [
+        ("updated", EIGHT),
+        ("updated", "mygrad.py"),
+    ]
+    assert "A clearer hint." in (target / EIGHT).read_text()
+    assert "# YOUR CODE HERE" in (target / EIGHT).read_text()  # the student version, still
+    assert (target / "mygrad.py").read_text().startswith("# Each stub says what it returns.")
+    assert sorted(p.name for p in target.glob("*.new*")) == []
+
+
+def test_after_a_pull_a_changed_file_is_kept_and_the_new_version_goes_beside_it(clone):
+    source, target = clone
+    mine, engine = work_on(target / FIVE), work_on(target / "mygrad.py")
+    pull(source, FIVE, "A clearer hint.")
+    pull(source, "mygrad.py", "Each stub says what it returns.")
+    assert written(make_workbook(source, target)) == [
+        ("beside", "05_matmul_gradients.new.ipynb"),
+        ("beside", "mygrad.new.py"),
+    ]
+    assert (target / FIVE).read_bytes() == mine
+    assert (target / "mygrad.py").read_bytes() == engine
+    assert "A clearer hint." in (target / "05_matmul_gradients.new.ipynb").read_text()
+    assert "# YOUR CODE HERE" in (target / "05_matmul_gradients.new.ipynb").read_text()
+    new_engine = (target / "mygrad.new.py").read_text()
+    assert new_engine.startswith("# Each stub says") and "raise NotImplementedError" in new_engine
+    # the notebooks' `import mygrad` (run in the workbook) still finds the learner's engine
+    found = subprocess.run(
+        [sys.executable, "-c", "import mygrad; print(mygrad.__file__)"],
+        cwd=target,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert Path(found.stdout.strip()).name == "mygrad.py"
+
+
+def test_a_file_the_learner_changed_gets_no_new_version_without_a_pull(clone):
+    source, target = clone
+    work_on(target / FIVE)
+    work_on(target / "mygrad.py")
+    assert make_workbook(source, target) == []
+    assert sorted(p.name for p in target.glob("*.new*")) == []
+
+
+def test_running_again_after_the_pull_writes_nothing_and_says_nothing_new(clone, capsys):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    pull(source, EIGHT, "A clearer hint.")
+    make_workbook(source, target)
+    before = files(target)
+    assert MANIFEST in before
+    assert main([str(target), "--source", str(source), "--no-lab"]) == 0
+    assert files(target) == before
+    said = capsys.readouterr().out
+    assert said.startswith(f"Your workbook {target}/ has every notebook; nothing in it was changed")
+    assert "  new  " not in said and "updated" not in said and "added" not in said
+    assert "wait beside them: 05_matmul_gradients.new.ipynb." in said
+
+
+def test_a_second_pull_replaces_the_first_new_version_instead_of_adding_one(clone):
+    source, target = clone
+    mine = work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    make_workbook(source, target)
+    pull(source, FIVE, "A corrected figure.")
+    assert written(make_workbook(source, target)) == [("beside", "05_matmul_gradients.new.ipynb")]
+    assert sorted(p.name for p in target.glob("05_*")) == [FIVE, "05_matmul_gradients.new.ipynb"]
+    newest = (target / "05_matmul_gradients.new.ipynb").read_text()
+    assert "A clearer hint." in newest and "A corrected figure." in newest
+    assert (target / FIVE).read_bytes() == mine
+
+
+def test_deleting_the_changed_copy_brings_the_new_version_and_the_new_file_goes(clone):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    make_workbook(source, target)
+    (target / FIVE).unlink()
+    assert written(make_workbook(source, target)) == [
+        ("added", FIVE),
+        ("removed", "05_matmul_gradients.new.ipynb"),
+    ]
+    assert "A clearer hint." in (target / FIVE).read_text()
+    assert not (target / "05_matmul_gradients.new.ipynb").exists()
+
+
+def test_a_deleted_new_file_comes_back_only_with_a_newer_version(clone):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    make_workbook(source, target)
+    (target / "05_matmul_gradients.new.ipynb").unlink()  # read, and not wanted
+    assert make_workbook(source, target) == []
+    pull(source, FIVE, "A corrected figure.")
+    assert written(make_workbook(source, target)) == [("beside", "05_matmul_gradients.new.ipynb")]
+
+
+def test_a_new_file_the_learner_changed_is_never_overwritten(clone, capsys):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    make_workbook(source, target)
+    theirs = work_on(target / "05_matmul_gradients.new.ipynb")
+    assert make_workbook(source, target) == []  # working in the new version is fine
+    pull(source, FIVE, "A corrected figure.")
+    assert main([str(target), "--source", str(source), "--no-lab"]) == 0
+    assert (target / "05_matmul_gradients.new.ipynb").read_bytes() == theirs
+    said = capsys.readouterr().out
+    assert "  kept      05_matmul_gradients.new.ipynb: you have changed it, so the newest" in said
+    assert "rename 05_matmul_gradients.new.ipynb to keep your work" in said
+
+
+def test_a_workbook_made_before_the_record_keeps_every_file_that_differs(clone, capsys):
+    """No ``.workbook.json`` (a workbook the earlier version of the command made): a file equal
+    to the new version is up to date; any other is the learner's, with the new version beside."""
+    source, target = clone
+    (target / MANIFEST).unlink()
+    engine = work_on(target / "mygrad.py")  # a changed engine, no pull
+    september = (target / EIGHT).read_bytes()  # never opened, but the pull changed it
+    pull(source, EIGHT, "A clearer hint.")
+    assert main([str(target), "--source", str(source), "--no-lab"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0].startswith("Your workbook was made by an earlier version of this command")
+    assert said[1:4] == [
+        f"Brought your workbook {target}/ up to date with {source}/:",
+        "  new       08_softmax_cross_entropy.new.ipynb: the new version; your "
+        "08_softmax_cross_entropy.ipynb, which you have changed, is kept as it is",
+        "  new       mygrad.new.py: the new version; your mygrad.py, which you have changed, is "
+        "kept as it is",
+    ]
+    assert (target / EIGHT).read_bytes() == september
+    assert (target / "mygrad.py").read_bytes() == engine
+    assert (target / MANIFEST).is_file()
+    before = files(target)
+    assert make_workbook(source, target) == [
+        Change("waiting", target / "08_softmax_cross_entropy.new.ipynb", target / EIGHT),
+        Change("waiting", target / "mygrad.new.py", target / "mygrad.py"),
+    ]
+    assert files(target) == before
+
+
+def test_the_command_says_one_line_per_file_after_a_pull(clone, capsys):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    pull(source, EIGHT, "A clearer hint.")
+    assert main([str(target), "--source", str(source), "--no-lab"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"Brought your workbook {target}/ up to date with {source}/:",
+        "  new       05_matmul_gradients.new.ipynb: the new version; your "
+        "05_matmul_gradients.ipynb, which you have changed, is kept as it is",
+        "  updated   08_softmax_cross_entropy.ipynb: you had not changed it, so it is now the "
+        "new version",
+        "To work in a new version, delete or rename your copy and run this again: the new "
+        "version takes its place. A file you have changed is never overwritten.",
+    ]
