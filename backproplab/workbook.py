@@ -19,12 +19,14 @@ Run it again at any time, after a ``git pull`` too: it brings the workbook up to
 * a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
 * a file you have not changed since the workbook wrote it (it is byte for byte what was written)
   becomes the new version;
-* a file you have changed is never touched: when the new version differs, it is written beside
-  yours as ``NAME.new.ipynb`` (``mygrad.new.py``; not importable, so ``import mygrad`` still finds
-  yours), which JupyterLab lists right below your copy and which a later pull replaces, never
-  piles up. To work in the new version instead, delete or rename your copy and run this again:
-  the new version takes its place and the ``.new`` file goes. A ``.new`` file you have changed
-  is yours too: it is never touched, and the run says so;
+* a file you have changed is never touched: when ``notebooks/`` has changed it since the
+  workbook last gave it to you, the new version is written beside yours as ``NAME.new.ipynb``
+  (``mygrad.new.py``: not importable, so ``import mygrad`` still finds yours), which JupyterLab
+  lists next to your copy. A later pull replaces it (never a second ``.new`` file); each run
+  names it again while it waits; deleted, it comes back only with a newer version. To work in
+  the new version instead, delete or rename your copy and run this again: the new version takes
+  its place and the ``.new`` file goes. A ``.new`` file you have changed is yours too: it is
+  never touched, and a newer version than it holds is not written until you rename it;
 * a file that ``notebooks/`` no longer has is left alone.
 
 What the workbook wrote is recorded in ``.workbook.json`` in it (hidden; the sha256 of each file as
@@ -234,7 +236,7 @@ def _report(changes: list[Change], source: Path, target: Path, first_time: bool,
         return (
             f"Made your workbook in {target}/: {count} notebooks with every exercise blank, and "
             f"mygrad.py, your engine, with every piece a stub. The solved notebooks stay in "
-            f"{source}/."
+            f"{source}/. They answer every exercise: work in {target}/."
         )
     lines = []
     if old and any(change.action == "beside" for change in done):
