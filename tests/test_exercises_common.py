@@ -1,6 +1,8 @@
 """The helpers every notebook's self-checks share (backproplab.exercises), tested once here."""
 
 import functools
+import html
+import re
 import tracemalloc
 from textwrap import dedent
 
@@ -13,6 +15,7 @@ from backproplab.exercises import (
     attempt,
     call_measured,
     close,
+    correct,
     elementwise_slope,
     hint,
     not_done,
@@ -77,6 +80,45 @@ def test_the_html_of_a_verdict_shows_code_as_code_and_escapes_the_rest():
     # a hint that begins "not yet" says it once
     assert str(hint("ex", "not yet: go node by node")) == "ex: ✘ not yet: go node by node"
     assert "a &lt;b&gt; in <code>x &lt; y</code> and one ` alone" in tricky._repr_html_()
+
+
+def _luminance(color: str) -> float:
+    """WCAG 2.1's relative luminance of a colour "#rrggbb"."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    """WCAG 2.1's contrast ratio of two colours, 1 to 21; AA asks 4.5 for text."""
+    light, dark = sorted([_luminance(one), _luminance(other)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_is_wcags():
+    assert contrast("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)  # the AA grey
+
+
+@pytest.mark.parametrize(
+    "verdict", [correct("ex"), hint("ex", "off by `2`"), hint("ex", "not yet: go"), not_done("ex")]
+)
+def test_a_verdict_is_readable_on_a_light_and_on_a_dark_page(verdict):
+    """A text colour of its own would be on the page's background, which the verdict cannot
+    know: #1a7f37 was 3.5:1 on the site's dark mode (its light-grey output card, #ced6dd) and 3.7:1
+    on JupyterLab's dark theme (#111111); AA asks 4.5. So a colour comes with its own background
+    (the verdict's badge), at 4.5:1 or more, and the rest of the line keeps the page's colours."""
+    shown = verdict._repr_html_()
+    styles = re.findall(r'style="([^"]*)"', shown)
+    assert styles  # the verdict still has its colour
+    for style in styles:
+        rules = dict(rule.split(":", 1) for rule in style.split(";") if rule)
+        assert ("color" in rules) == ("background-color" in rules), style
+        if "color" in rules:
+            assert contrast(rules["color"], rules["background-color"]) >= 4.5, style
+    assert re.sub(r"<[^>]+>", "", shown) == html.escape(str(verdict), quote=False).replace(
+        "`", ""
+    )  # the same words as the plain text, code without its backticks
 
 
 # ------------------------------------------------------------------------- result_array
