@@ -292,11 +292,14 @@ def eps_explorer(
         fig = plotting.plot_eps_error(f, exact, x)
         ax = fig.axes[0]
         tiny = np.finfo(float).tiny  # an error of exactly 0 sits at the bottom of the log axis
-        # the colours of the curves; a smaller diamond on top, so that both show where they meet
-        for kind, name, color, marker, size in (("forward", "one-sided", "C0", "o", 11),
-                                                ("central", "central", "C1", "D", 7)):  # fmt: skip
-            ax.plot(point["eps"], max(point[f"{kind}_error"], tiny), marker, color=color, mec="k",
-                    ms=size, zorder=5, label=f"{name}, this eps")  # fmt: skip
+        # the colours and markers of the curves, bigger; the second one smaller, on top, so
+        # that both show where they meet
+        for k, (kind, name, size) in enumerate((("forward", "one-sided", 11),
+                                                ("central", "central", 7))):  # fmt: skip
+            style = plotting.style.curve(k)
+            ax.plot(point["eps"], max(point[f"{kind}_error"], tiny), style["marker"],
+                    color=style["color"], mec="k", ms=size, zorder=5,
+                    label=f"{name}, this eps")  # fmt: skip
         ax.legend()
         _show(fig)
         print(  # short lines: JupyterLab breaks a long one anywhere, even inside a number

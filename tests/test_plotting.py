@@ -6,6 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests draw off screen (notebooks keep their own backend)
 
+import matplotlib.colors  # noqa: E402
+import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -487,10 +489,10 @@ def test_decision_grid_and_boundary():
         plotting.decision_grid(lambda P: P, np.ones((3, 3)))
     model = bl.nn.MLP([2, 2], rng=0)
     fig = plotting.plot_decision_boundary(model, X, np.array([0, 1]), resolution=20)
-    regions, points = fig.axes[0].collections
+    regions, *points = fig.axes[0].collections
     np.testing.assert_array_equal(regions.levels, [-0.5, 0.5, 1.5])  # one band per class
-    np.testing.assert_array_equal(points.get_offsets(), X)
-    np.testing.assert_array_equal(points.get_array(), [0, 1])  # coloured by label
+    assert [p.get_label() for p in points] == ["class 0", "class 1"]  # one set per label
+    np.testing.assert_array_equal(np.vstack([p.get_offsets() for p in points]), X)
 
 
 def test_function_and_derivative_uses_backward():
@@ -657,3 +659,101 @@ def test_step_through_boxes_stay_put_on_random_graphs(seed):
         seen.add((tuple(sorted(centres.items())), tuple(fig.get_size_inches().round(3))))
         plt.close("all")
     assert len(seen) == 1
+
+
+# Machado, Oliveira and Fernandes (2009): the colours a person with protanopia or deuteranopia
+# sees, as a matrix on linear RGB (severity 1).
+_COLOUR_BLIND = {
+    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                              [-0.011820, 0.042940, 0.968881]]),
+}  # fmt: skip
+
+
+def _seen(color, vision: str) -> np.ndarray:
+    """The colour in CIELAB (D65), as seen with ``vision`` ("normal" or a key above)."""
+    srgb = np.array(matplotlib.colors.to_rgb(color))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    if vision != "normal":
+        linear = np.clip(_COLOUR_BLIND[vision] @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear / [0.9505, 1.0, 1.089]  # fmt: skip
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _told_apart(lines) -> list[str]:
+    """What is wrong with telling these curves apart: two that differ only by colour (same line
+    style, same marker), or two colours that look alike to someone colour-blind."""
+    wrong = []
+    for k, one in enumerate(lines):
+        for other in lines[k + 1 :]:
+            pair = f"{one.get_label()!r} and {other.get_label()!r}"
+            same_look = (one.get_linestyle(), one.get_marker()) == (
+                other.get_linestyle(), other.get_marker())  # fmt: skip
+            if same_look:
+                wrong.append(f"{pair}: told apart by colour alone")
+            for vision in ["normal", *_COLOUR_BLIND]:
+                gap = np.linalg.norm(
+                    _seen(one.get_color(), vision) - _seen(other.get_color(), vision)
+                )
+                if gap < 20:  # CIE76 distance: 2 is a just noticeable difference
+                    wrong.append(f"{pair}: alike in colour for {vision} vision")
+    return wrong
+
+
+def test_the_style_helps_the_colour_blind():
+    """The check itself: tab10's orange and green (two secants of notebook 02 before) look alike
+    with protanopia; Okabe and Ito's colours stay apart."""
+    line = lambda color, style="-": matplotlib.lines.Line2D([], [], color=color, ls=style)
+    assert _told_apart([line("tab:orange", "--"), line("tab:green", ":")]) == [
+        "'' and '': alike in colour for protanopia vision"
+    ]
+    assert _told_apart([line("C0"), line("C1")]) == ["'' and '': told apart by colour alone"]
+    styles = plotting.style.CURVES[:4]  # no picture here has more curves
+    assert _told_apart([matplotlib.lines.Line2D([], [], **style) for style in styles]) == []
+
+
+def test_curves_are_told_apart_by_more_than_colour():
+    """Every picture with several curves: a reader who does not see colours (colour blindness,
+    a grey-scale print) tells them apart by line style and marker; the colours themselves stay
+    distinct under protanopia and deuteranopia. Before, train and test (plot_history), the
+    networks of plot_gradient_norms and the records of plot_gradient_flow were lines with the
+    same marker in tab10's colours, and the two differences of plot_eps_error too."""
+    h = _history()
+    four = {name: [1.0, 0.5, 0.2] for name in ["sigmoid", "tanh", "relu", "he"]}
+    figures = {
+        "plot_history": plotting.plot_history(h).axes,
+        "plot_gradient_norms": plotting.plot_gradient_norms(four).axes,
+        "plot_gradient_flow": plotting.plot_gradient_flow(h.diagnostics).axes[1:],
+        "plot_eps_error": plotting.plot_eps_error(np.exp, np.e, 1.0, eps=[1e-1, 1e-5]).axes,
+    }
+    wrong = {}
+    for name, axes in figures.items():
+        for ax in axes:
+            lines = [line for line in ax.lines if not line.get_label().startswith("_")]
+            assert len(lines) >= 2, name
+            if found := _told_apart(lines):
+                wrong[name] = found
+    plt.close("all")
+    assert wrong == {}
+
+
+def test_classes_of_a_decision_boundary_have_their_own_marker():
+    """Three classes in coolwarm were blue, a light grey and red, told apart by colour alone."""
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    fig = plotting.plot_decision_boundary(lambda P: P @ np.eye(2, 3), X, np.array([0, 1, 2]),
+                                          resolution=10)  # fmt: skip
+    _, *points = fig.axes[0].collections
+    markers = [tuple(map(tuple, p.get_paths()[0].vertices)) for p in points]
+    assert len(points) == 3 and len(set(markers)) == 3
+    lines = [matplotlib.lines.Line2D([], [], color=p.get_facecolor()[0], marker="os^"[k],
+                                     label=p.get_label()) for k, p in enumerate(points)]  # fmt: skip
+    assert _told_apart(lines) == []
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        "class 0",
+        "class 1",
+        "class 2",
+    ]
+    plt.close(fig)

@@ -8,7 +8,8 @@ picture shows without looking at pixels. One module per kind of picture:
 * ``graphs``: the computational graph (names, layout, drawing, summaries of big graphs, dot text);
 * ``steps``: the backward pass step by step, watched through the engine's own ``backward``;
 * ``training``: loss curves, gradient norms and activations by layer, decision boundaries;
-* ``calculus``: a function beside its derivative, finite-difference error against the step.
+* ``calculus``: a function beside its derivative, finite-difference error against the step;
+* ``style``: the curves of one picture told apart by colour, line style and marker.
 """
 
 from .._format import format_array
@@ -29,6 +30,7 @@ from .graphs import (
     node_names,
     to_dot,
 )
+from . import style
 from .steps import BackwardStep, backward_steps, draw_backward_step
 from .training import (
     decision_grid,
@@ -74,5 +76,6 @@ __all__ = [
     "plot_gradient_norms",
     "plot_history",
     "plot_step_loss",
+    "style",
     "to_dot",
 ]

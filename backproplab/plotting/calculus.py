@@ -4,7 +4,6 @@ against the step size."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,9 +12,7 @@ from matplotlib.figure import Figure
 
 from ..tensor import Tensor
 from .graphs import _figure
-
-if TYPE_CHECKING:
-    pass
+from .style import COLORS, curve
 
 
 # ----------------------------------------------------------------------- functions, derivatives
@@ -39,10 +36,10 @@ def plot_function_and_derivative(
         )
     out.sum().backward()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    left.plot(x, out.data, label=f"{name}(x)")
-    right.plot(x, t.grad, label=f"{name}'(x) by backward")
+    left.plot(x, out.data, color=COLORS[0], label=f"{name}(x)")
+    right.plot(x, t.grad, color=COLORS[0], label=f"{name}'(x) by backward")
     if derivative is not None:
-        right.plot(x, derivative(x), "--", label=f"{name}'(x) by hand")
+        right.plot(x, derivative(x), "--", color=COLORS[1], label=f"{name}'(x) by hand")
     left.set(xlabel="x", title=f"{name}(x)")
     right.set(xlabel="x", title=f"{name}'(x)")
     for ax in (left, right):
@@ -83,8 +80,8 @@ def plot_eps_error(
     errors = finite_difference_errors(f, exact, x, steps)
     fig, ax = _figure(ax, 6.5, 4)
     tiny = np.finfo(float).tiny  # an exact hit (error 0) would vanish from a log plot
-    ax.loglog(errors["eps"], np.maximum(errors["forward"], tiny), marker=".", label="one-sided")
-    ax.loglog(errors["eps"], np.maximum(errors["central"], tiny), marker=".", label="central")
+    for k, (kind, name) in enumerate([("forward", "one-sided"), ("central", "central")]):
+        ax.loglog(errors["eps"], np.maximum(errors[kind], tiny), **curve(k), ms=3, label=name)
     ax.set(xlabel="eps", ylabel="|numerical - exact|", title=f"derivative error at x = {x:g}")
     ax.legend()
     ax.grid(alpha=0.3, which="both")

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from ..tensor import Tensor
 from .graphs import _figure
+from .style import COLORS, curve
 
 if TYPE_CHECKING:
     from ..nn import Module, Sequential
@@ -26,11 +27,11 @@ def plot_history(history: History, *, title: str | None = None) -> Figure:
     drawn when the History has test numbers (they are NaN without test data)."""
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
     epochs = history.epochs
-    loss_ax.plot(epochs, history.train_loss, marker="o", ms=3, label="train")
-    acc_ax.plot(epochs, history.train_acc, marker="o", ms=3, label="train")
+    loss_ax.plot(epochs, history.train_loss, **curve(0), ms=3, label="train")
+    acc_ax.plot(epochs, history.train_acc, **curve(0), ms=3, label="train")
     if len(history.test_loss) and not np.all(np.isnan(history.test_loss)):
-        loss_ax.plot(epochs, history.test_loss, marker="o", ms=3, label="test")
-        acc_ax.plot(epochs, history.test_acc, marker="o", ms=3, label="test")
+        loss_ax.plot(epochs, history.test_loss, **curve(1), ms=3, label="test")
+        acc_ax.plot(epochs, history.test_acc, **curve(1), ms=3, label="test")
     loss_ax.set(xlabel="epoch", ylabel="loss", title="loss")
     acc_ax.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (loss_ax, acc_ax):
@@ -47,10 +48,10 @@ def plot_step_loss(history: History, *, ax: Axes | None = None, smooth: int = 10
     fig, ax = _figure(ax, 6, 3.6)
     loss = np.asarray(history.step_loss, dtype=float)
     steps = np.arange(1, len(loss) + 1)
-    ax.plot(steps, loss, alpha=0.35, label="each step")
+    ax.plot(steps, loss, color=COLORS[0], lw=0.8, alpha=0.35, label="each step")
     if len(loss) >= smooth > 1:
         mean = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
-        ax.plot(steps[smooth - 1 :], mean, label=f"mean of {smooth} steps")
+        ax.plot(steps[smooth - 1 :], mean, color=COLORS[1], lw=2, label=f"mean of {smooth} steps")
     ax.set(xlabel="step", ylabel="loss", title="loss per step")
     ax.legend()
     ax.grid(alpha=0.3)
@@ -137,9 +138,9 @@ def plot_gradient_norms(
     ``layer_gradient_norms``.
     """
     fig, ax = _figure(ax, 7, 4)
-    for label, values in norms.items():
+    for k, (label, values) in enumerate(norms.items()):
         values = list(values.values()) if isinstance(values, Mapping) else list(values)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=label)
+        ax.plot(np.arange(1, len(values) + 1), values, **curve(k), ms=5, label=label)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_yscale("log")
     ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", title=title)
@@ -163,8 +164,8 @@ def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) ->
     over_time.legend(fontsize=7, ncol=2)
     layers = np.arange(1, len(diagnostics.layers) + 1)
     n = len(diagnostics.step)
-    for r in sorted({0, n // 2, n - 1}):
-        by_layer.plot(layers, diagnostics.grad_norm[r], marker="o",
+    for k, r in enumerate(sorted({0, n // 2, n - 1})):
+        by_layer.plot(layers, diagnostics.grad_norm[r], **curve(k), ms=5,
                       label=f"step {diagnostics.step[r]}")  # fmt: skip
     by_layer.set_xticks(layers)
     by_layer.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", yscale="log",
@@ -276,9 +277,12 @@ def plot_decision_boundary(
     xx, yy, classes = decision_grid(fn, X, resolution)
     fig, ax = _figure(ax, 5, 4.5)
     n_classes = int(max(classes.max(), np.max(y))) + 1
-    ax.contourf(xx, yy, classes, levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm",
-                alpha=0.3)  # fmt: skip
-    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3,
-               vmin=0, vmax=n_classes - 1)  # fmt: skip
+    styles = [curve(c) for c in range(n_classes)]  # a class: a colour and a marker of its own
+    ax.contourf(xx, yy, classes, levels=np.arange(n_classes + 1) - 0.5, alpha=0.25,
+                colors=[style["color"] for style in styles])  # fmt: skip
+    for c, style in enumerate(styles):
+        ax.scatter(*X[np.asarray(y) == c].T, s=14, color=style["color"], marker=style["marker"],
+                   edgecolors="k", linewidths=0.3, label=f"class {c}")  # fmt: skip
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title or "decision boundary")
+    ax.legend(fontsize=8, loc="best")
     return fig
