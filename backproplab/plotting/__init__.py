@@ -13,6 +13,7 @@ picture shows without looking at pixels. One module per kind of picture:
 """
 
 from .._format import format_array
+from . import style
 from .calculus import finite_difference_errors, plot_eps_error, plot_function_and_derivative
 from .graphs import (
     ACTIVE_COLOR,
@@ -30,7 +31,6 @@ from .graphs import (
     node_names,
     to_dot,
 )
-from . import style
 from .steps import BackwardStep, backward_steps, draw_backward_step
 from .training import (
     decision_grid,
