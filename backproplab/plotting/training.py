@@ -281,7 +281,8 @@ def plot_decision_boundary(
     ax.contourf(xx, yy, classes, levels=np.arange(n_classes + 1) - 0.5, alpha=0.25,
                 colors=[style["color"] for style in styles])  # fmt: skip
     for c, style in enumerate(styles):
-        ax.scatter(*X[np.asarray(y) == c].T, s=14, color=style["color"], marker=style["marker"],
+        points = X[np.asarray(y) == c]
+        ax.scatter(points[:, 0], points[:, 1], s=14, color=style["color"], marker=style["marker"],
                    edgecolors="k", linewidths=0.3, label=f"class {c}")  # fmt: skip
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title or "decision boundary")
     ax.legend(fontsize=8, loc="best")
