@@ -211,6 +211,38 @@ def test_solutions_are_folded_and_show_no_nbgrader_markers(site, path):
         assert body[-1].strip() in text, (path.name, body[-1])
 
 
+def test_every_figure_says_what_it_shows(site):
+    """A reader who cannot see a figure (a screen reader) hears its alt text, which says what is
+    plotted against what and what to see in it: each notebook cell with a figure carries it as
+    myst-nb's cell metadata, {"mystnb": {"image": {"alt": ...}}}. Without it Sphinx wrote the
+    image's file name, "../_images/2a93...png", and a screen reader read that out; a new figure
+    without its alt text fails here."""
+    found, wrong = 0, []
+    for path in NOTEBOOKS:
+        page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        article = re.search(r"<article.*?</article>", page, re.S).group(0)
+        for tag in re.findall(r"<img\s[^>]*>", article):
+            found += 1
+            alt = html.unescape((re.search(r'\salt="([^"]*)"', tag) or [None, ""])[1])
+            if len(alt.split()) < 8 or re.search(r"_images/|\.png\b", alt):
+                wrong.append((path.stem, alt[:80]))
+    assert found >= 40  # every figure of the notebooks (and the explorers' snapshots)
+    assert wrong == []
+
+
+def test_every_table_column_has_a_header(site):
+    """A screen reader announces a cell with its column's header; notebook 09's table of the two
+    notations had an empty one above its row names."""
+    pages = [page for page in site.rglob("*.html") if "_static" not in page.parts]
+    headers = [
+        (page.name, re.sub(r"<[^>]+>", "", header).strip())
+        for page in pages
+        for header in re.findall(r"<th[^>]*>(.*?)</th>", page.read_text(encoding="utf-8"), re.S)
+    ]
+    assert len(headers) > 10  # the notebooks' tables are there
+    assert [(name, text) for name, text in headers if not text] == []
+
+
 def _links(page: str) -> list[str]:
     return [html.unescape(url) for url in re.findall(r'\s(?:href|src)="([^"]*)"', page)]
 
