@@ -120,7 +120,20 @@ def test_the_release_hands_out_stubs_and_no_hidden_test(graded):
     assert "return 1 / (1 + np.exp(-x))" not in text and "G.T @ X" not in text
     assert "G.sum(axis=0)" not in text
     assert "must have the shape of x" in text  # the visible test stays
+    assert "# (hidden tests, not in this copy, run when your work is graded)" in text
     assert (release / "mychecks.py").is_file()
+
+
+def test_grading_with_the_release_as_source_is_refused_when_it_lost_hidden_tests(graded, capsys):
+    """With the release as --source, the hidden tests did not run: a student whose answer fails
+    them scored full, and nothing said so."""
+    _, release, submitted, _ = graded
+    assert main(["grade", str(submitted), "--source", str(release)]) != 0
+    said = capsys.readouterr().err
+    assert f"grade: {release} is a student release: the hidden tests of " in said
+    assert (
+        "hw1-softplus_slope-check are not in it; grade with your own notebooks as --source" in said
+    )
 
 
 def test_the_pages_class_scores_as_the_page_says(graded, capsys):
@@ -264,7 +277,8 @@ def test_hidden_tests_go_with_their_markers():
     from backproplab.classroom.release import strip_hidden_tests
 
     text = "a\n    ### BEGIN HIDDEN TESTS\n    b\n    ### END HIDDEN TESTS\nc"
-    assert strip_hidden_tests(text) == "a\nc"
+    note = "# (hidden tests, not in this copy, run when your work is graded)"
+    assert strip_hidden_tests(text) == f"a\n    {note}\nc"
 
 
 def write_notebook(path: Path, *cells: tuple[str, dict]) -> None:

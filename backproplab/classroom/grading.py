@@ -66,6 +66,7 @@ from ._source import (
 )
 from ._staging import CHANGED, digest_of, special_files, unchanged
 from ._tampering import changed_checks
+from .release import HIDDEN_NOTE
 
 __all__ = [
     "CheckResult",
@@ -403,6 +404,12 @@ def grade_folder(
     teachers = load_source(source)
     if not teachers:
         raise FileNotFoundError(f"grade: no notebook with self-checks in {source}")
+    for check in (check for each in teachers for check in each.checks):
+        if HIDDEN_NOTE in check.source:  # the release's line where hidden tests were
+            raise ValueError(
+                f"grade: {source} is a student release: the hidden tests of {check.grade_id} "
+                "are not in it; grade with your own notebooks as --source"
+            )
     limits = limits or Limits()
     for each in teachers:  # the checks' imports, before any student's code runs
         setup_namespace(each)

@@ -25,8 +25,10 @@ What changes, and nothing else:
 * a cell that nbgrader's metadata marks as a solution but that has no markers becomes the stub
   as a whole (nbgrader does the same);
 * every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region of a check cell goes,
-  markers included (nbgrader does the same): the grader runs the teacher's check cells; hidden
-  tests anywhere else (another cell, a module of checks) stop the release with an error;
+  markers included (nbgrader does the same), and a comment line says that hidden tests will run
+  (``grade`` refuses a source with that line: it is the release, without them); the grader runs
+  the teacher's check cells; hidden tests anywhere else (another cell, a module of checks) stop
+  the release with an error;
 * the outputs and execution counts of solution cells and of self-check cells (nbgrader
   ``grade: true``) are cleared, because they were produced by the solution;
 * so are those of every later code cell that may depend on a solution or on a module that holds
@@ -60,6 +62,7 @@ import nbformat
 from ._dependence import depends_on_solutions, notebook_names
 
 __all__ = [
+    "HIDDEN_NOTE",
     "ReleaseError",
     "release",
     "solution_regions",
@@ -71,6 +74,7 @@ __all__ = [
 BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing them is a marker
 END_SOLUTION = "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's, in check cells
+HIDDEN_NOTE = "# (hidden tests, not in this copy, run when your work is graded)"  # in their place
 TEXT_STUB = "YOUR ANSWER HERE"
 LEARNER_ENGINE = "mygrad"  # the learner's own module (mygrad.py), which holds solutions
 ANSWER_TAG = "worked-answer"  # a cell that works out an exercise's answer after its check
@@ -212,8 +216,9 @@ def strip_solutions(
 
 def strip_hidden_tests(source: str) -> str:
     """``source`` without its hidden tests: each region between nbgrader's ``### BEGIN HIDDEN
-    TESTS`` and ``### END HIDDEN TESTS`` goes, with its markers. Raises ReleaseError for a
-    region that is nested or never closed."""
+    TESTS`` and ``### END HIDDEN TESTS`` becomes one comment line, ``HIDDEN_NOTE``, which tells
+    the student that tests they cannot see will run, and the grader that this check cell is not
+    the teacher's. Raises ReleaseError for a region that is nested or never closed."""
     kept: list[str] = []
     hidden = False
     for line in source.split("\n"):
@@ -223,6 +228,8 @@ def strip_hidden_tests(source: str) -> str:
                 marker = BEGIN_HIDDEN if hidden else END_HIDDEN
                 raise ReleaseError(f"'{marker}' {problem} in a cell starting {source[:40]!r}")
             hidden = not hidden
+            if hidden:
+                kept.append(line[: len(line) - len(line.lstrip())] + HIDDEN_NOTE)
         elif not hidden:
             kept.append(line)
     if hidden:
