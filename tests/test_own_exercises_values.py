@@ -8,6 +8,7 @@ what depends on the student's answer (backproplab/classroom/_values.py).
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from test_own_exercises import SOLUTION, Answers, teacher_of, write_notebook
 
@@ -179,3 +180,18 @@ def test_the_pages_words_are_the_graders():
     teacher = teacher_notebook("hw1.ipynb", notebook)
     result = evaluate_check(teacher.checks[0], teacher, Answers({"softplus_slope": lambda x: x}))
     assert result.message == f"the check failed in the grader: {quoted}"
+
+
+def test_the_teachers_cells_run_in_the_notebooks_folder(tmp_path, monkeypatch):
+    """`x_test = np.load("x_test.npy")` beside the notebook failed in the grader, which ran the
+    cell in the folder `grade` was started in."""
+    from backproplab.classroom._source import load_source
+
+    folder = tmp_path / "hw"
+    write_notebook(folder / "hw.ipynb", SETUP, ("x_test = np.load('x_test.npy')", {}), SOLUTION,
+                   check("assert np.allclose(slope(x_test), [0, 2, 4])"))  # fmt: skip
+    np.save(folder / "x_test.npy", np.arange(3.0))
+    monkeypatch.chdir(tmp_path)
+    (teacher,) = load_source(folder)
+    (right,) = graded(teacher, lambda x: 2 * x)
+    assert right.status == "correct", right.message

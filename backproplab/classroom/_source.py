@@ -67,6 +67,7 @@ class TeacherNotebook:
     # own): name -> file, imported in the grader from there, never from the student's folder
     own_modules: dict[str, Path] = field(default_factory=dict)
     loaded: dict[str, Any] | None = None  # those modules once the grader loaded them (_check.py)
+    folder: Path | None = None  # the notebook's folder in the source
     # names the notebook's other code cells assign -> the first code cell that does
     assigned: dict[str, int] = field(default_factory=dict)
     # the top-level statements of its other code cells, in order: (code cell number, statement,
@@ -266,6 +267,7 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
         notebook = nbformat.read(path, as_version=4)
         teacher = teacher_notebook(path.name, notebook, student_modules)
         teacher.own_modules = own_modules(teacher, path.parent, student_modules)
+        teacher.folder = path.parent  # where its cells run in the grader (_values.py)
         exercises = [check.exercise for check in teacher.checks]
         for module in teacher.modules:  # the teacher's mygrad.py beside it: its solutions
             if (path.parent / f"{module}.py").is_file():

@@ -11,8 +11,9 @@ may change, then has no value, and a check that reads it says why. What a check 
 as it was at the check's cell, and each evaluation gets its own deep copy: a student's function
 that changes an array it is handed changes nothing for the next check or the next student.
 
-Nothing runs when no check reads such a name (the curriculum's checks read none). What the
-teacher's cells print, draw or warn is discarded; they run with no time limit, once.
+Nothing runs when no check reads such a name (the curriculum's checks read none). The cells run
+in the notebook's folder (a file they read is found as in the notebook), once, with no time
+limit; what they print, draw or warn is discarded.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def run_teacher_cells(teacher: TeacherNotebook, namespace: dict[str, Any]) -> No
     missing: dict[str, str] = {}  # name -> why it has no value in ``namespace``
     code = iter(teacher.code)
     pending = next(code, None)
-    with _quietly():
+    with _quietly(), contextlib.chdir(teacher.folder or "."):  # `np.load("x_test.npy")`
         for check in wanted:
             while pending is not None and pending[0] < check.cell:
                 _run(teacher, pending, namespace, missing)
