@@ -202,11 +202,21 @@ def test_an_assert_check_scores_as_nbgrader_scores_it(answer, status, score, mes
     assert message in result.message
 
 
-def test_a_failed_assert_without_a_message_does_not_show_the_test():
-    check = ("x = np.arange(3.0)\nassert np.allclose(slope(x), 2 * x)", ASSERTS[1])
-    result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, check), lambda x: x)
-    assert (result.status, result.message) == ("hint", "slope: ✘ not yet — a test of "
-                                               "the check failed.")  # fmt: skip
+def test_a_failed_assert_without_a_message_names_the_test_unless_it_is_hidden():
+    """It said only "a test of the check failed": the student could not tell which."""
+    check = ("x = np.arange(3.0)\nassert slope(x).shape == x.shape\n"
+             "assert np.allclose(slope(x), 2 * x)\n### BEGIN HIDDEN TESTS\n"
+             "assert np.allclose(slope(-x), -2 * x)\n### END HIDDEN TESTS", ASSERTS[1])  # fmt: skip
+    teacher = teacher_of(("import numpy as np", {}), SOLUTION, check)
+    said = {
+        "`assert np.allclose(slope(x), 2 * x)` failed.": lambda x: x,
+        "a hidden test failed.": lambda x: 2 * np.abs(x),
+        "the check raised IndexError: index 5 is out of bounds for axis 0 with size 3 "
+        "(`assert slope(x).shape == x.shape`)": lambda x: x[5],
+    }
+    for message, answer in said.items():
+        result = evaluate(teacher, answer)
+        assert (result.status, result.message) == ("hint", f"slope: ✘ not yet — {message}")
 
 
 def test_a_check_cell_with_neither_a_check_nor_an_assert_is_the_teachers_error():

@@ -15,8 +15,9 @@ from backproplab.exercises import Feedback, correct, hint, not_done
 
 from ._grades import CheckResult
 from ._session import GradingStop, ModuleProxy, Proxy, Session
-from ._source import TeacherCheck, TeacherNotebook, binds, parse_cell
+from ._source import TeacherCheck, TeacherNotebook, binds, cell_code, parse_cell
 from ._values import give_values, run_teacher_cells
+from .release import BEGIN_HIDDEN, END_HIDDEN
 
 __all__ = ["evaluate_check", "setup_namespace"]
 
@@ -145,14 +146,37 @@ def _name_error(
 
 
 def _failed_test(check: TeacherCheck, error: Exception) -> Feedback:
-    """What a check cell of asserts that raised says: not done (a stub), the assert's message
-    (no line number: the student's copy has no hidden tests, so its lines differ), or the
-    error."""
+    """What a check cell of asserts that raised says: not done (a stub), the assert's message,
+    or the error, and which test failed: quoted if the student's copy shows it, "a hidden test"
+    if it does not (the release removed it)."""
     if isinstance(error, NotImplementedError):  # the student's function is still a stub
         return not_done(check.exercise)
+    test = _failed_line(check, error)
     if not isinstance(error, AssertionError):
-        return hint(check.exercise, f"the check raised {_said(error)}")
-    return hint(check.exercise, str(error) or "a test of the check failed.")
+        return hint(check.exercise, f"the check raised {_said(error)}{test and f' ({test})'}")
+    return hint(check.exercise, str(error) or f"{test or 'a test of the check'} failed.")
+
+
+def _failed_line(check: TeacherCheck, error: Exception) -> str:
+    """The statement of the check cell where ``error`` came from, as "`assert ...`" (its first
+    line), or "a hidden test" inside a hidden tests region; "" if it cannot be told."""
+    tb, lineno = error.__traceback__, None
+    while tb is not None and lineno is None:  # the cell's own frame, not a function it called
+        if tb.tb_frame.f_code.co_filename == check.grade_id:
+            lineno = tb.tb_lineno
+        tb = tb.tb_next
+    code = cell_code(check.source)  # the lines the check's code was compiled from
+    lines = code.split("\n")
+    if lineno is None or not 0 < lineno <= len(lines):
+        return ""
+    if sum(BEGIN_HIDDEN in line or END_HIDDEN in line for line in lines[: lineno - 1]) % 2:
+        return "a hidden test"
+    tree = parse_cell(check.source)
+    for node in tree.body if tree else []:
+        if node.lineno <= lineno <= (node.end_lineno or node.lineno):
+            first = (ast.get_source_segment(code, node) or "").split("\n")[0].strip()
+            return f"`{first[:77]}...`" if len(first) > 80 else f"`{first}`"
+    return ""
 
 
 def _nbgrader_style(tree: ast.Module) -> bool:

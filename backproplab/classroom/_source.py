@@ -25,6 +25,7 @@ __all__ = [
     "TeacherCheck",
     "TeacherNotebook",
     "binds",
+    "cell_code",
     "load_source",
     "matching_teacher",
     "nbgrader_metadata",
@@ -88,11 +89,17 @@ def nbgrader_metadata(cell: Any) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
+def cell_code(source: str) -> str:
+    """A cell's code without its IPython magics and shell lines (``%timeit``, ``!pip``)."""
+    return "\n".join(
+        line for line in source.split("\n") if not line.lstrip().startswith(("%", "!"))
+    )
+
+
 def parse_cell(source: str) -> ast.Module | None:
     """A cell's code without IPython magics / shell lines, or None if it is not Python."""
-    lines = [line for line in source.split("\n") if not line.lstrip().startswith(("%", "!"))]
     try:
-        return ast.parse("\n".join(lines))
+        return ast.parse(cell_code(source))
     except SyntaxError:
         return None
 
