@@ -117,6 +117,10 @@ def test_a_value_assigned_only_after_the_check_is_named_with_its_cell():
 
 
 def test_the_teachers_cells_run_once_quietly_and_only_for_a_value_a_check_reads(tmp_path, capsys):
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    matplotlib.use("svg")  # a teacher's own backend, as in a notebook's kernel
     runs = tmp_path / "runs.txt"
     count = (
         f"with open({str(runs)!r}, 'a') as f:\n    f.write('ran ')\nprint('teacher output')\n"
@@ -133,6 +137,9 @@ def test_the_teachers_cells_run_once_quietly_and_only_for_a_value_a_check_reads(
     assert [r.status for r in results] == ["correct", "correct", "hint"]
     assert runs.read_text() == "ran "  # once for the grading, not once per student
     assert "teacher output" not in capsys.readouterr().out
+    given_back = matplotlib.get_backend()
+    matplotlib.use(backend)
+    assert given_back == "svg"  # `grade` may run in a teacher's notebook
 
 
 def test_a_class_graded_with_a_value_of_another_cell(tmp_path, capsys):

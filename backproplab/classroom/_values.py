@@ -127,6 +127,7 @@ def _quietly() -> Iterator[None]:
     (matplotlib's Agg backend) and ``input()`` gets an end of file, never the terminal."""
     import matplotlib
 
+    backend = matplotlib.get_backend()  # given back after: `grade` run from a notebook's kernel
     matplotlib.use("Agg")
     stdin, sys.stdin = sys.stdin, io.StringIO()
     try:
@@ -141,3 +142,4 @@ def _quietly() -> Iterator[None]:
         sys.stdin = stdin
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
+        matplotlib.use(backend)
