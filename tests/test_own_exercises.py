@@ -472,3 +472,36 @@ def test_hidden_tests_in_a_check_cell_are_released_without_them(tmp_path):
     (written,) = release(tmp_path / "hw", tmp_path / "out")
     text = written.read_text(encoding="utf-8")
     assert "assert f(1) == 1" in text and "f(2)" not in text and "HIDDEN" not in text
+
+
+def test_a_students_exception_is_caught_by_the_teachers_except_as_in_the_notebook():
+    """The student's ValueError came back from the kernel as a fresh class of that name only:
+    `except ValueError` in a teacher's test did not catch it, and a right answer scored 0."""
+    from backproplab.classroom._session import _exception
+
+    def raises(type_name, message):
+        def answer(x):
+            raise _exception(type_name, message)  # as the grader's proxy raises it
+
+        return answer
+
+    check = ("try:\n    slope(-1.0)\nexcept ValueError:\n    pass\n"
+             "else:\n    raise AssertionError('slope(-1.0) must raise ValueError')", ASSERTS[1])  # fmt: skip
+    check_cell = (check[0].replace("raise AssertionError(", "assert False, ("), check[1])
+    teacher = teacher_of(("import numpy as np", {}), SOLUTION, check_cell)
+    right = evaluate(teacher, raises("ValueError", "x must be positive"))
+    wrong = evaluate(teacher, raises("TypeError", "x must be positive"))
+    assert (right.status, wrong.status) == ("correct", "hint"), right.message
+    assert "the check raised TypeError: x must be positive" in wrong.message
+    assert str(_exception("KeyError", "'w'")) == "'w'"  # the kernel's words, not re-quoted
+
+
+def test_a_students_import_error_is_their_failed_test_not_the_teachers():
+    from backproplab.classroom._session import _exception
+
+    def answer(x):
+        raise _exception("ModuleNotFoundError", "No module named 'torch'")
+
+    result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, ASSERTS), answer)
+    assert result.status == "hint", result.message
+    assert "the check raised ModuleNotFoundError: No module named 'torch'" in result.message

@@ -14,7 +14,7 @@ from typing import Any
 from backproplab.exercises import Feedback, correct, hint, not_done
 
 from ._grades import CheckResult
-from ._session import GradingStop, ModuleProxy, Proxy, Session
+from ._session import FromStudent, GradingStop, ModuleProxy, Proxy, Session
 from ._source import TeacherCheck, TeacherNotebook, binds, cell_code, parse_cell
 from ._values import give_values, run_teacher_cells
 from .release import BEGIN_HIDDEN, END_HIDDEN
@@ -230,9 +230,8 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         result.message = f"the check failed in the grader: {said}"
         return result
     except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
-        # a student's exception comes back as a fresh class of its name, never an ImportError:
-        # an import that fails is the teacher's check's, whatever the student wrote
-        if not asserts or isinstance(error, ImportError):
+        # an import that fails is the teacher's check's; the student's exceptions are FromStudent
+        if not asserts or (isinstance(error, ImportError) and not isinstance(error, FromStudent)):
             result.message = f"the check failed in the grader: {_said(error)}"
             return result
         feedback = _failed_test(check, error)  # as nbgrader: an error scores 0

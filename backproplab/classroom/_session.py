@@ -11,6 +11,7 @@ notebook, so an overflow the check turns into an error is one in the grader too.
 
 from __future__ import annotations
 
+import builtins
 import time
 import types
 from collections.abc import Callable
@@ -48,12 +49,26 @@ class Budget:
         return time.monotonic() >= self.end
 
 
+class FromStudent(Exception):  # noqa: N818 - a mark, not an error of its own
+    """What every exception rebuilt from a student's kernel is, besides its own type."""
+
+
 def _exception(type_name: str, message: str) -> BaseException:
-    """The student's exception, rebuilt by name (a fresh class: nothing of theirs is imported)."""
+    """The student's exception, rebuilt by name: a fresh class (nothing of theirs is imported),
+    a subclass of the builtin exception of that name if there is one, so that a teacher's
+    ``except ValueError`` or ``assert_raises(ValueError, ...)`` catches it as in the notebook,
+    and of ``FromStudent``. Its words are the kernel's, whatever the type (a KeyError's too)."""
     if type_name == "NotImplementedError":
         return NotImplementedError(message)
     name = type_name if type_name.isidentifier() else "Exception"
-    return type(name, (Exception,), {})(message)
+    builtin = getattr(builtins, name, None)
+    words = {"__str__": lambda self: message}
+    if isinstance(builtin, type) and issubclass(builtin, Exception):
+        try:
+            return type(name, (builtin, FromStudent), words)(message)
+        except TypeError:  # UnicodeDecodeError, ExceptionGroup: more than a message to make one
+            pass
+    return type(name, (FromStudent,), words)(message)
 
 
 def _stand_in(type_name: str) -> Any:
@@ -125,6 +140,8 @@ class Session:
         reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
         try:
             return self._result(name, reply, nodes, args), reply
+        except FromStudent:  # the student's function raised it: not a reply we cannot read
+            raise
         except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise GradingStop(f"unreadable reply for {name}: {error}") from None
 
