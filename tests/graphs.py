@@ -1,5 +1,7 @@
 """Graphs and helpers the tests share."""
 
+import inspect
+
 import numpy as np
 
 import backproplab as bl
@@ -32,3 +34,12 @@ def numeric_grad(f, x, eps=1e-6):
         down[idx] -= eps
         g[idx] = (f(up) - f(down)) / (2 * eps)
     return g
+
+
+def arity(op):
+    """How many arrays a row of the op table takes (its settings are keywords)."""
+    forward = getattr(op.forward, "func", op.forward)  # a ufunc's forward is a partial
+    if isinstance(forward, np.ufunc):
+        return forward.nin
+    parameters = inspect.signature(forward).parameters.values()
+    return sum(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)

@@ -6,8 +6,10 @@ import re
 
 import numpy as np
 import pytest
+from graphs import arity
 
 import backproplab as bl
+from backproplab import ops, symbolic
 
 
 def t(*shape, grad=True):
@@ -42,6 +44,19 @@ def test_binary_shape_mismatch(name, fn):
         bl.ShapeError,
         rf"^{name}: shapes \(3, 4\) and \(5,\) cannot be broadcast together$",
         lambda: fn(t(3, 4), t(5)),
+    )
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in symbolic.ELEMENTWISE if arity(ops.TABLE[n]) == 2]
+)  # fmt: skip
+def test_every_elementwise_row_of_two_inputs_names_shapes_that_do_not_broadcast(name):
+    # the list above calls them as a learner does; this one goes through the table, so that a
+    # new row of two inputs without its explain (ops._broadcast_error) is noticed
+    raises_one_line(
+        bl.ShapeError,
+        rf"^{name}: shapes \(3, 4\) and \(5,\) cannot be broadcast together$",
+        lambda: bl.apply(ops.TABLE[name], t(3, 4), t(5)),
     )
 
 

@@ -2,7 +2,9 @@
 
 Values come from hypothesis; each case says which values its op is differentiable at (``domain``):
 away from kinks (relu, abs at 0; maximum at ties), inside log/sqrt's domain, away from a zero divisor.
-A test also asserts that every row of ``ops.TABLE`` has a case here, so a new op cannot go untested.
+A test also asserts that every row of ``ops.TABLE`` has a case here, so a new op cannot go untested,
+that every ``Op`` written in ops.py is in ``ops.TABLE``, and every elementwise row is gradchecked
+again over shapes hypothesis draws (0-d to 3-d, broadcasting).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from graphs import leaf, numeric_grad
+from graphs import arity, leaf, numeric_grad
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import backproplab as bl
-from backproplab import ops
+from backproplab import ops, symbolic
 
 BROADCAST_PAIRS = [
     ((3,), (3,)),
@@ -120,6 +123,50 @@ def values(shape, domain, rng_seed):
 
 def test_every_row_of_the_table_has_a_case():
     assert set(ops.TABLE) == {c.op for c in CASES}
+
+
+def test_every_op_written_in_ops_py_is_a_row_of_the_table():
+    # the tests (here, in test_symbolic.py and test_right_or_error.py) loop over ops.TABLE: a row
+    # written in ops.py but left out of TABLE would be tested by none of them
+    written = {value.name: value for value in vars(ops).values() if isinstance(value, ops.Op)}
+    assert written == ops.TABLE
+
+
+# the settings an elementwise row is applied with below (its cases above may use others)
+ROW_SETTINGS = {"power": {"p": 3}, "leaky_relu": {"slope": 0.1}}
+
+
+def _strictest_domain(name):
+    order = ["any", "nonzero", "distinct", "positive"]
+    return max((c.domain for c in CASES if c.op == name), key=order.index)
+
+
+@pytest.mark.parametrize("name", symbolic.ELEMENTWISE)
+@given(data=st.data())
+def test_every_elementwise_row_over_drawn_shapes_and_broadcasting(name, data):
+    """The cases above give an elementwise row one shape; here hypothesis draws them, from 0-d
+    to 3-d, broadcasting against each other for a row of two inputs (test_symbolic.py keeps
+    symbolic.ELEMENTWISE and the shaped rows together equal to the table)."""
+    op = ops.TABLE[name]
+    n = arity(op)
+    if n == 1:
+        shapes = [data.draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=3), label="shape")]
+    else:
+        drawn = hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3, max_side=3)
+        shapes = list(data.draw(drawn, label="shapes").input_shapes)
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    domain = _strictest_domain(name)
+    inputs = [
+        bl.Tensor(values(shape, domain, seed + i), requires_grad=True, name=f"x{i}")
+        for i, shape in enumerate(shapes)
+    ]
+    if domain == "distinct":  # maximum: no ties anywhere after broadcasting
+        x, y = np.broadcast_arrays(*(t.data for t in inputs))
+        assume(x.size == 0 or np.abs(x - y).min() >= 1e-3)
+    settings = ROW_SETTINGS.get(name, {})
+    out = bl.apply(op, *inputs, **settings)
+    assert out.shape == np.broadcast_shapes(*shapes)
+    assert bl.gradcheck(lambda *ts: bl.apply(op, *ts, **settings), *inputs).passed
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

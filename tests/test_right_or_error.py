@@ -10,10 +10,10 @@ import threading
 
 import numpy as np
 import pytest
-from graphs import leaf, numeric_grad
+from graphs import arity, leaf, numeric_grad
 
 import backproplab as bl
-from backproplab import nn, optim
+from backproplab import nn, ops, optim, symbolic
 
 
 # ------------------------------------------------------------------------ 1. transpose, axes < 0
@@ -271,6 +271,75 @@ def test_ops_at_their_special_points(fn, x, want):
     t = leaf(x)
     fn(t).sum().backward()
     np.testing.assert_allclose(t.grad, want, rtol=1e-12, atol=0)
+
+
+# Each row of one input that acts entry by entry, where a careless formula breaks: huge inputs
+# (np.log(1 + np.exp(x)) overflows at x = 1e4), a kink, the edge of its domain. The forward and
+# the gradient must be these numbers, with numpy raising on overflow, division by 0 and NaN on
+# the way (underflow to 0 is fine): a right answer that went through inf does not pass.
+# name: (x, settings, forward, gradient)
+UNARY_SPECIAL_POINTS = {
+    "neg": ([-1e300, 0.0, 1e300], {}, [1e300, -0.0, -1e300], [-1.0, -1.0, -1.0]),
+    "exp": ([-1e4, 0.0, 700.0], {}, [0.0, 1.0, np.exp(700.0)], [0.0, 1.0, np.exp(700.0)]),
+    "log": ([1e-300, 1.0, 1e300], {}, [np.log(1e-300), 0.0, np.log(1e300)], [1e300, 1.0, 1e-300]),
+    "sqrt": ([1e-300, 4.0, 1e300], {}, [1e-150, 2.0, 1e150], [5e149, 0.25, 5e-151]),
+    "abs": ([0.0, -1.0, 2.0], {}, [0.0, 1.0, 2.0], [0.0, -1.0, 1.0]),
+    "relu": ([0.0, -1e300, 1e300], {}, [0.0, 0.0, 1e300], [0.0, 0.0, 1.0]),
+    "leaky_relu": ([0.0, -1.0, 2.0], {"slope": 0.1}, [0.0, -0.1, 2.0], [0.1, 0.1, 1.0]),
+    "sigmoid": ([1e4, -1e4, 0.0], {}, [1.0, 0.0, 0.5], [0.0, 0.0, 0.25]),
+    "tanh": ([1e4, -1e4, 0.0], {}, [1.0, -1.0, 0.0], [0.0, 0.0, 1.0]),
+    "power": ([0.0, -3.0, 1e150], {"p": 2}, [0.0, 9.0, 1e300], [0.0, -6.0, 2e150]),
+}
+# the other rows: the tests above that hold them at their special points ...
+SPECIAL_POINTS_TESTED_BY = {
+    "maximum": "test_ops_at_their_special_points",  # ties
+    "max": "test_ops_at_their_special_points",  # ties
+    "pow": "test_tensor_power_at_zero_base_and_zero_exponent",
+    "log_softmax": "test_log_softmax_at_huge_logits",
+    "cross_entropy": "test_losses_at_huge_logits_are_finite_and_right",
+    "bce_with_logits": "test_bce_with_logits_passes_gradcheck_at_zero_and_at_huge_logits",
+    "binary_cross_entropy": "test_binary_cross_entropy_at_exact_zero_and_one_is_finite_as_in_pytorch",
+}
+# ... or why a row has none
+NO_SPECIAL_POINTS = {
+    "add": "linear: one rule everywhere",
+    "sub": "linear: one rule everywhere",
+    "mul": "bilinear: one rule everywhere",
+    "div": "its one special point, a zero divisor, is a pole: no gradient to get right there",
+    "matmul": "bilinear",
+    "linear": "affine",
+    "sum": "linear",
+    "mean": "linear",
+    "reshape": "moves entries",
+    "transpose": "moves entries",
+    "getitem": "moves entries (a repeated index: test_ops.py's getitem-repeated-fancy)",
+    "concatenate": "moves entries",
+    "stack": "moves entries",
+    "where": "chooses entries by a condition given as data",
+}
+
+
+def test_every_row_of_the_table_is_held_at_its_special_points_or_says_why_not():
+    lists = [UNARY_SPECIAL_POINTS, SPECIAL_POINTS_TESTED_BY, NO_SPECIAL_POINTS]
+    named = [name for names in lists for name in names]
+    missing = sorted(set(ops.TABLE) - set(named))
+    assert not missing, f"rows of ops.TABLE with no entry in any of the three lists: {missing}"
+    assert sorted(named) == sorted(ops.TABLE)  # each row once, and no row that has gone
+    for test in SPECIAL_POINTS_TESTED_BY.values():
+        assert callable(globals().get(test)), f"no test named {test} here"
+    unary = {n for n in symbolic.ELEMENTWISE if arity(ops.TABLE[n]) == 1}
+    assert unary <= set(UNARY_SPECIAL_POINTS), "give a new row of one input its special points"
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_SPECIAL_POINTS))
+def test_unary_rows_at_their_special_points(name):
+    x, settings, forward, gradient = UNARY_SPECIAL_POINTS[name]
+    t = leaf(x)
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        out = bl.apply(ops.TABLE[name], t, **settings)
+        out.sum().backward()
+    np.testing.assert_allclose(out.data, forward, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(t.grad, gradient, rtol=1e-12, atol=0)
 
 
 def test_losses_at_huge_logits_are_finite_and_right():

@@ -300,6 +300,30 @@ def test_sympy_forward_of_shaped_rows_matches_numpy(name):
     np.testing.assert_allclose(np.array(got, dtype=float), want, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", sorted(SHAPED_ROWS))
+def test_every_shaped_rows_vjp_equals_sympy_diff(name):
+    """The elementwise rows' vjps are checked against sympy.diff above; this checks the others
+    (matmul, the reductions, the losses...): each input's gradient is sum_k g_k d out_k / d x,
+    with sympy's derivatives of the row's sympy forward, for an upstream g that is not all ones."""
+    arrays, settings = SHAPED_ROWS[name]
+    leaves = [
+        np.array(sp.symbols(f"a{i}_0:{a.size}", real=True), dtype=object).reshape(a.shape)
+        for i, a in enumerate(arrays)
+    ]
+    expr = np.asarray(symbolic.SYMPY_OPS[name](*leaves, **settings), dtype=object)
+    op = ops.TABLE[name]
+    out, saved = op.run(list(arrays), settings)
+    g = np.random.default_rng(7).uniform(0.5, 2.0, size=np.shape(out))
+    grads = op.vjp(g, saved, *arrays, **settings)
+    at = {s: float(v) for leaf, a in zip(leaves, arrays) for s, v in zip(leaf.flat, a.flat)}
+    upstream = sum(gk * ek for gk, ek in zip(g.flat, expr.flat))  # g . out, as one formula
+    for leaf, array, got in zip(leaves, arrays, grads, strict=True):
+        got = got() if callable(got) else got  # (linear hands dL/dx over as a function)
+        assert np.shape(got) == array.shape, name
+        want = np.array([float(sp.diff(upstream, s).evalf(subs=at)) for s in leaf.flat])
+        np.testing.assert_allclose(got.ravel(), want, rtol=1e-9, atol=1e-12, err_msg=name)
+
+
 def test_sympy_cross_entropy_takes_class_indices_and_probability_rows_alike():
     numbers = np.frompyfunc(sp.Float, 1, 1)(A23)
     by_index = symbolic.SYMPY_OPS["cross_entropy"](numbers, labels=LABELS)
