@@ -7,6 +7,7 @@ import contextlib
 import inspect
 import io
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -159,3 +160,27 @@ def test_no_module_is_over_500_lines():
         if (n := len(path.read_text().splitlines())) > 500
     }
     assert not long, f"modules over 500 lines: {long}"
+
+
+def _paths_in_commands(markdown: str) -> list[str]:
+    """The file and folder names in the shell commands of a markdown text's code blocks."""
+    blocks = re.findall(r"^```(?:bash|sh|console)\n(.*?)^```", markdown, re.M | re.S)
+    words = [word for block in blocks for line in block.splitlines() for word in shlex.split(line)]
+    file_name = re.compile(r"\.(py|ipynb|md|toml|ya?ml|cfg|txt|json)$")  # not python -m a.module
+    return [w for w in words if not w.startswith("-") and ("/" in w or file_name.search(w))]
+
+
+def test_every_file_contributing_md_names_exists():
+    """CONTRIBUTING.md's commands, and the paths it quotes in its text, name files that exist:
+    a test file renamed or a notebook renumbered makes the guide wrong, and this test says so."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    in_commands = _paths_in_commands(text)
+    assert len(in_commands) >= 5  # the commands were read: each test file and notebook they run
+    quoted = re.findall(r"`((?:backproplab|tests|notebooks|docs)/[\w./-]*)`", text)
+    missing = sorted({p for p in in_commands + quoted if not (ROOT / p).exists()})
+    assert not missing, f"CONTRIBUTING.md names files that do not exist: {missing}"
+
+
+def test_the_check_of_contributing_md_finds_a_wrong_path():
+    text = "```bash\npython -m pytest -o addopts='' tests/test_opz.py -q\n```\n"
+    assert _paths_in_commands(text) == ["tests/test_opz.py"]
