@@ -15,7 +15,7 @@ from pathlib import Path
 
 from backproplab.exercises import Feedback
 
-from ._grades import NotebookGrade
+from ._grades import CheckResult, NotebookGrade
 from ._source import TeacherNotebook
 
 __all__ = [
@@ -57,10 +57,15 @@ def _header(exercises: list[str]) -> list[str]:
     return ["student", *exercises, "score", "points", "problems"]
 
 
+def _score(check: CheckResult) -> str:
+    """A score as the table shows it: blank for one a person has yet to give."""
+    return "" if check.status == "by hand" else f"{check.score:g}"
+
+
 def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> list[str]:
     """One student's row: a score per exercise ("" if never graded), totals, problems."""
     checks = {c.exercise: c for g in grades for c in g.checks}
-    cells = [f"{checks[e].score:g}" if e in checks else "" for e in exercises]
+    cells = [_score(checks[e]) if e in checks else "" for e in exercises]
     score = sum(g.score for g in grades)
     problems = "; ".join(
         f"{g.notebook}: {p}" for g in grades for p in [*g.problems, *g.for_teacher]
@@ -152,7 +157,7 @@ def scores_table(grades: list[NotebookGrade]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-_MARKS = {"correct": "✔", "hint": "✘", "not done": "…"}
+_MARKS = {"correct": "✔", "hint": "✘", "not done": "…", "by hand": "?"}
 
 
 def feedback_text(
@@ -169,14 +174,18 @@ def feedback_text(
             lines += [f"{teacher.name}: not handed in (0 of {teacher.points:g} points)", ""]
     for grade in grades:
         handed_in = _one_line(grade.notebook)  # the student's file name
+        pending = sum(c.points for c in grade.checks if c.status == "by hand")
         lines.append(
             f"{grade.teacher or handed_in} (handed in as {handed_in}): "
             f"{grade.score:g} of {grade.points:g}"
+            + (f" ({pending:g} of them to be marked by your teacher)" if pending else "")
         )
         for check in grade.checks:
             mark = _MARKS.get(check.status, "✘")
             text = _one_line(check.message or check.status)  # may quote the student's error
-            lines.append(f"  {mark} {check.exercise} ({check.score:g}/{check.points:g}): {text}")
+            lines.append(
+                f"  {mark} {check.exercise} ({_score(check) or '?'}/{check.points:g}): {text}"
+            )
         on_its_line = {f"{check.exercise}: {check.message}" for check in grade.checks}
         for problem in grade.problems:  # a check's own problem is already on its line above
             if problem not in on_its_line:

@@ -18,6 +18,7 @@ from typing import Any
 
 import nbformat
 
+from ._by_hand import ByHand, is_by_hand
 from ._dependence import notebook_names, runs_without_solutions
 from ._same_code import Region, module_solutions, regions_of
 
@@ -79,9 +80,12 @@ class TeacherNotebook:
     values: dict[str, tuple[dict[str, Any], dict[str, str]]] | None = None
     defined: dict[str, Any] = field(default_factory=dict)
 
+    # the cells a person marks (nbgrader's manually graded answers and tasks: _by_hand.py)
+    by_hand: list[ByHand] = field(default_factory=list)
+
     @property
     def points(self) -> float:
-        return sum(check.points for check in self.checks)
+        return sum(check.points for check in self.checks) + sum(c.points for c in self.by_hand)
 
 
 def nbgrader_metadata(cell: Any) -> dict:
@@ -119,22 +123,20 @@ def teacher_notebook(
     assigned: dict[str, int] = {}
     cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
     number = 0  # code cells counted from 1, as the teacher's reports count them
+    by_hand: list[ByHand] = []
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("grade_id"):
             grade_ids.add(str(meta["grade_id"]))
+        if is_by_hand(meta):  # an answer or a task a person marks: no check runs
+            answer = cell.source if meta.get("solution") else None  # None: a task
+            by_hand.append(ByHand(str(meta["grade_id"]), _points(name, meta, "cell"), answer))
         if cell.cell_type != "code":
             continue
         number += 1
         tree = parse_cell(cell.source)
-        if meta.get("grade") and meta.get("grade_id"):
-            try:
-                points = float(meta.get("points", 0))
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"grade: the teacher's {name}: check {meta['grade_id']} has points "
-                    f"{meta.get('points')!r}, not a number"
-                ) from None
+        if meta.get("grade") and meta.get("grade_id") and not is_by_hand(meta):
+            points = _points(name, meta, "check")
             checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source, number))
             cells.append((number, tree or ast.Module([], []), "check"))
         elif meta.get("solution"):
@@ -166,8 +168,27 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned = assigned
+    teacher.by_hand = by_hand
+    answers = [item for item in by_hand if item.stub is not None]
+    if answers:  # an answer left as the release hands it out scores 0: that version of it
+        from .release import student_notebook
+
+        released = student_notebook(notebook, student_modules).cells
+        stubs = {str(nbgrader_metadata(c).get("grade_id")): c.source for c in released}
+        for item in answers:
+            item.stub = stubs.get(item.grade_id, item.stub)
     _values_checks_need(teacher, cells, student_modules)
     return teacher
+
+
+def _points(name: str, meta: dict, kind: str) -> float:
+    try:
+        return float(meta.get("points", 0))
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"grade: the teacher's {name}: {kind} {meta['grade_id']} has points "
+            f"{meta.get('points')!r}, not a number"
+        ) from None
 
 
 def _values_checks_need(
@@ -255,7 +276,8 @@ def _holds_solutions(path: Path) -> bool:
 
 
 def load_source(folder: str | Path) -> list[TeacherNotebook]:
-    """Every teacher notebook with at least one check in ``folder`` (recursively).
+    """Every teacher notebook with at least one check, or a cell marked by hand, in ``folder``
+    (recursively).
 
     ``folder`` may as well be the student release: the grader needs the checks, the exercises'
     names and the setup code, never the solutions, so none need be on the grading machine.
@@ -287,7 +309,7 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
                     f"the check {check.grade_id}: keep one of them in the source"
                 )
             owner[check.grade_id] = where
-        if teacher.checks:
+        if teacher.checks or teacher.by_hand:
             teachers.append(teacher)
     return teachers
 

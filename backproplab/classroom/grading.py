@@ -50,6 +50,7 @@ from typing import Any
 
 import nbformat
 
+from ._by_hand import by_hand_results
 from ._check import evaluate_check, setup_namespace
 from ._grades import CheckResult, NotebookGrade
 from ._kernel import Kernel, KernelDied
@@ -173,7 +174,7 @@ def _grade_into(
             else:
                 plan.append((index, checks[grade_id]))
             continue  # a check cell is never run in the kernel
-        if meta.get("grade"):
+        if meta.get("grade") and all(grade_id != item.grade_id for item in teacher.by_hand):
             what = f"graded cell {grade_id!r}" if grade_id else "graded cell without a grade_id"
             grade.problems.append(
                 f"cell {index} is a {what} that {teacher.name} does not have: it scores nothing"
@@ -253,6 +254,7 @@ def _grade_into(
             if kernel is not None:
                 kernel.close()
     grade.checks = [results[c.grade_id] for c in teacher.checks]
+    grade.checks += by_hand_results(notebook.cells, teacher.by_hand)  # a person marks them
     for result in grade.checks:
         if result.status in ("error", "package", "timeout") and result.message:
             grade.problems.append(f"{result.exercise}: {result.message}")

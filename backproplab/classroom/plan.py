@@ -111,7 +111,8 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
     return NotebookPlan(
         name=teacher.name,
         title=_plain(headings[0]) if headings else path.stem,
-        exercises=[(check.exercise, check.points) for check in teacher.checks],
+        exercises=[(check.exercise, check.points) for check in teacher.checks]
+        + [(f"{item.exercise} (by hand)", item.points) for item in teacher.by_hand],
         engine_step=step,
         engine_exercise=engine_exercise,
         needs=None,

@@ -29,6 +29,8 @@ What changes, and nothing else:
   (``grade`` refuses a source with that line: it is the release, without them); the grader runs
   the teacher's check cells; hidden tests anywhere else (another cell, a module of checks) stop
   the release with an error;
+* nbgrader's mark scheme of a task (``=== BEGIN MARK SCHEME ===`` ... ``=== END MARK SCHEME
+  ===``) goes;
 * the outputs and execution counts of solution cells and of self-check cells (nbgrader
   ``grade: true``) are cleared, because they were produced by the solution;
 * so are those of every later code cell that may depend on a solution or on a module that holds
@@ -68,12 +70,14 @@ __all__ = [
     "solution_regions",
     "student_notebook",
     "strip_hidden_tests",
+    "strip_mark_scheme",
     "strip_solutions",
 ]
 
 BEGIN_SOLUTION = "BEGIN SOLUTION"  # nbgrader's delimiters: a line containing them is a marker
 END_SOLUTION = "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"  # nbgrader's, in check cells
+MARK_SCHEME = ("=== BEGIN MARK SCHEME ===", "=== END MARK SCHEME ===")  # nbgrader's, in tasks
 HIDDEN_NOTE = "# (hidden tests, not in this copy, run when your work is graded)"  # in their place
 TEXT_STUB = "YOUR ANSWER HERE"
 LEARNER_ENGINE = "mygrad"  # the learner's own module (mygrad.py), which holds solutions
@@ -212,6 +216,12 @@ def strip_solutions(
         kept.extend(indent + stub_line for stub_line in stub)
         done = end + 1
     return "\n".join(kept + lines[done:])
+
+
+def strip_mark_scheme(source: str) -> str:
+    """``source`` without nbgrader's mark scheme (``=== BEGIN MARK SCHEME ===`` to ``=== END
+    MARK SCHEME ===``, in a task a person marks): the student never sees it."""
+    return re.sub(rf"{MARK_SCHEME[0]}.*?{MARK_SCHEME[1]}\n?", "", source, flags=re.S).rstrip()
 
 
 def strip_hidden_tests(source: str) -> str:
@@ -356,6 +366,8 @@ def student_notebook(
                 if cell.cell_type == "code"
                 else [TEXT_STUB]
             )
+        if MARK_SCHEME[0] in cell.source:
+            cell.source = strip_mark_scheme(cell.source)
         if BEGIN_HIDDEN in cell.source or END_HIDDEN in cell.source:
             if cell.cell_type != "code" or not meta.get("grade", False):  # never run, or shown
                 raise ReleaseError(

@@ -1,0 +1,109 @@
+"""nbgrader's manually graded answers and tasks, in a teacher's own assignment.
+
+Before, a cell marked `solution: true` and `grade: true` (an answer a person marks) was taken for
+a check: the grader ran the TEACHER's version of it, so a student who left it as handed out could
+score its points (dan below, 2 of 2), and a Markdown answer or a task (`task: true`) was left out
+of the points, of the table and of `plan` without a word; a notebook holding only such cells was
+"not graded". Now each is an exercise of its own, worth its points, with no score until the
+teacher gives one, and 0 for an answer left as it was handed out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+from backproplab.classroom.__main__ import main
+from backproplab.classroom._source import load_source
+from backproplab.classroom.release import release
+
+
+def meta(grade_id: str, **flags) -> dict:
+    return {"nbgrader": {"grade_id": grade_id, "schema_version": 3, "locked": False,
+                         "solution": False, "grade": False, **flags}}  # fmt: skip
+
+
+def assignment() -> nbformat.NotebookNode:
+    code, text = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    cells = [
+        code("import numpy as np"),
+        code("def squares(n):\n    ### BEGIN SOLUTION\n    return [i * i for i in range(1, n + 1)]\n"
+             "    ### END SOLUTION", metadata=meta("squares", solution=True)),
+        code("assert squares(3) == [1, 4, 9]", metadata=meta("t-squares", grade=True, points=1)),
+        code("def pyramidal(n):\n    ### BEGIN SOLUTION\n    return sum(squares(n))\n"
+             "    ### END SOLUTION\nassert pyramidal(2) == 5",
+             metadata=meta("pyramidal", solution=True, grade=True, points=2)),
+        text("Why is the sum of squares cubic in n?\n\n=== BEGIN MARK SCHEME ===\nAn integral "
+             "of n^2.\n=== END MARK SCHEME ===", metadata=meta("why", task=True, points=3)),
+        text("### BEGIN SOLUTION\nBecause it grows like n^3 / 3.\n### END SOLUTION",
+             metadata=meta("why-answer", solution=True, grade=True, points=1)),
+    ]  # fmt: skip
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_cells_a_person_marks_are_exercises_worth_their_points(tmp_path):
+    nbformat.write(assignment(), tmp_path / "ps.ipynb")
+    (teacher,) = load_source(tmp_path)
+    assert [c.grade_id for c in teacher.checks] == ["t-squares"]  # not the teacher's pyramidal
+    assert [(b.grade_id, b.points) for b in teacher.by_hand] == [
+        ("pyramidal", 2), ("why", 3), ("why-answer", 1)]  # fmt: skip
+    assert teacher.points == 7
+
+
+def test_plan_counts_them(tmp_path, capsys):
+    nbformat.write(assignment(), tmp_path / "ps.ipynb")
+    assert main(["plan", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "pyramidal (by hand) (2)" in out and "why (by hand) (3)" in out
+    assert "7 points" in out, out
+
+
+def test_a_class_graded_with_cells_a_person_marks(tmp_path, capsys):
+    source, handout, submitted = tmp_path / "source", tmp_path / "release", tmp_path / "submitted"
+    source.mkdir()
+    nbformat.write(assignment(), source / "ps.ipynb")
+    assert release(source, handout)
+    student = nbformat.read(handout / "ps.ipynb", as_version=4)
+
+    def hand_in(name: str, answers: dict[int, str]) -> None:
+        notebook = nbformat.from_dict(student)
+        for index, text in answers.items():
+            notebook.cells[index].source = text
+        (submitted / name).mkdir(parents=True)
+        nbformat.write(notebook, submitted / name / "ps.ipynb")
+
+    squares = "def squares(n):\n    return [i * i for i in range(1, n + 1)]"
+    hand_in("ada", {1: squares, 3: "def pyramidal(n):\n    return sum(squares(n))",
+                    5: "It adds n terms of size up to n^2."})  # fmt: skip
+    hand_in("dan", {1: squares})  # the answers a person marks left as handed out
+    hand_in("grace", {})
+    assert main(["grade", str(submitted), "--source", str(source),
+                 "--feedback", str(tmp_path / "feedback")]) == 0  # fmt: skip
+    table = capsys.readouterr().out.split("\n")
+    header = table[0].split()
+    assert header == ["student", "t-squares", "pyramidal", "why", "why-answer", "score", "points",
+                      "problems"]  # fmt: skip
+    rows = {line.split()[0]: line for line in table[2:5]}
+    # ada: 1 point by the check; the rest is the teacher's to mark (blank)
+    assert rows["ada"].split()[1:] == ["1", "1", "7"], rows["ada"]
+    assert rows["dan"].split()[1:] == ["1", "0", "0", "1", "7"], rows["dan"]
+    assert rows["grace"].split()[1:] == ["0", "0", "0", "0", "7"], rows["grace"]
+    feedback = (tmp_path / "feedback" / "ada.txt").read_text(encoding="utf-8")
+    assert "ps.ipynb (handed in as ps.ipynb): 1 of 7 (6 of them to be marked by your teacher)" in (
+        feedback
+    )
+    assert "  ? pyramidal (?/2): your teacher marks it\n  ? why (?/3): your teacher marks it" in (
+        feedback
+    )
+    dan = (tmp_path / "feedback" / "dan.txt").read_text(encoding="utf-8")
+    assert "… pyramidal (0/2)" in dan and "the cell is as it was handed out" in dan
+
+
+def test_the_release_keeps_no_mark_scheme(tmp_path):
+    (tmp_path / "source").mkdir()
+    nbformat.write(assignment(), tmp_path / "source" / "ps.ipynb")
+    release(tmp_path / "source", tmp_path / "release")
+    text = Path(tmp_path / "release" / "ps.ipynb").read_text(encoding="utf-8")
+    assert "Why is the sum of squares cubic in n?" in text
+    assert "MARK SCHEME" not in text and "An integral" not in text
