@@ -202,3 +202,59 @@ def test_the_teachers_cells_run_in_the_notebooks_folder(tmp_path, monkeypatch):
     (teacher,) = load_source(folder)
     (right,) = graded(teacher, lambda x: 2 * x)
     assert right.status == "correct", right.message
+
+
+def test_a_value_a_solution_cell_changes_just_before_the_check_is_not_the_teachers():
+    """In the notebook the check sees what the student's solution cell made of ``w`` (or of
+    ``x_test``): the grader, which does not run that cell, has no value for it and says why,
+    rather than grading the student's check against the teacher's value before the solution."""
+    rebinds = ("### BEGIN SOLUTION\nw = np.array([1.0, 2.0])\n### END SOLUTION",
+               {"solution": True, "grade_id": "w"})  # fmt: skip
+    changes = (SOLUTION[0] + "\nx_test[0] = 7.0", SOLUTION[1])
+    for cells, name, cell in [
+        ([("w = np.zeros(2)", {}), SOLUTION, rebinds], "w", 4),
+        ([("x_test = np.arange(3.0)", {}), changes], "x_test", 3),
+    ]:
+        teacher = teacher_of(SETUP, *cells, check(f"assert np.allclose(slope({name}), 0)"))
+        (result,) = graded(teacher, lambda x: 0 * x)
+        assert result.status == "error", result.message
+        assert (
+            f"NameError: name '{name}' is not defined: {name} depends on the student's answer "
+            f"(code cell {cell} of the teacher's own.ipynb)" in result.message
+        )
+
+
+def test_a_value_another_check_cell_assigns_is_not_given_the_earlier_value():
+    """The first check cell reads ``x_test``, then assigns it anew (it still gets the value):
+    in the notebook the second check reads the new one, which the grader (running each check
+    on its own) cannot give, and says so."""
+    teacher = teacher_of(SETUP, ("x_test = np.arange(3.0)", {}), SOLUTION,
+                         check("x_test = x_test + 1\nassert np.allclose(slope(x_test), [2, 4, 6])"),
+                         ("assert np.allclose(slope(x_test), [2, 4, 6])",
+                          {"grade": True, "grade_id": "second", "points": 1}))  # fmt: skip
+    first, second = (evaluate_check(c, teacher, Answers({"slope": lambda x: 2 * x}))
+                     for c in teacher.checks)  # fmt: skip
+    assert first.status == "correct", first.message
+    assert second.status == "error"
+    assert "x_test is assigned in the check cell slope-check (code cell 4 of the teacher's " in (
+        second.message
+    )
+
+
+def test_two_values_that_share_an_object_share_it_in_the_check():
+    teacher = teacher_of(SETUP, ("a = np.zeros(3)\nd = {'a': a}", {}), SOLUTION,
+                         check("assert d['a'] is a, 'not shared'\nassert np.allclose(slope(a), 0)"))  # fmt: skip
+    (result,) = graded(teacher, lambda x: 2 * x)
+    assert result.status == "correct", result.message
+
+
+def test_the_curriculums_checks_read_no_value_of_another_cell():
+    """So that grading the course runs none of its notebooks' cells, and scores as before."""
+    from pathlib import Path
+
+    from backproplab.classroom._source import load_source
+
+    teachers = load_source(Path(__file__).resolve().parents[1] / "notebooks")
+    assert len(teachers) == 14
+    assert [c.grade_id for t in teachers for c in t.checks if c.needs] == []
+    assert not any(t.code for t in teachers)

@@ -206,9 +206,14 @@ def _values_checks_need(
     given = {name for statement in teacher.setup for name in binds(statement)}
     given |= {*teacher.functions, *teacher.modules, *dir(builtins)}
     for check in teacher.checks:
-        tree = parse_cell(check.source)
-        own, reads = notebook_names(ast.unparse(tree)) if tree else (set(), set())
-        reads -= own  # `x = np.arange(3.0)` in the check cell itself
+        # what it reads before it assigns it itself, statement by statement: it may read a
+        # value, then assign it (`x_test = x_test + 1`)
+        reads: set[str] = set()
+        own: set[str] = set()
+        for statement in getattr(parse_cell(check.source), "body", []):
+            bound, read_here = notebook_names(ast.unparse(statement))
+            reads |= read_here - own
+            own |= bound
         stack = [name for name in reads if name in definitions]
         while stack:  # the outer names the teacher's functions it calls read, and so on
             for name in notebook_names(ast.unparse(definitions[stack.pop()]))[1] - reads:
@@ -218,15 +223,21 @@ def _values_checks_need(
         check.needs = reads - given
     if not any(check.needs for check in teacher.checks):
         return  # (the curriculum's notebooks: reading their code costs half a second)
-    read = [(number, tree, kind) for number, tree, kind in cells if kind != "check"]
-    flows = runs_without_solutions([(t, k == "solution") for _, t, k in read], student_modules)
+    read = [(tree, kind == "solution") for _, tree, kind in cells if kind != "check"]
+    flows = iter(runs_without_solutions(read, student_modules))
+    # every cell's statements, in order: a solution's and a check's never run, but what they
+    # bind or change has, after them, the student's value or the check's, not the teacher's
     teacher.code = [
         (number, statement, runs, tainted)
-        for (number, tree, kind), flow in zip(read, flows, strict=True)
-        if kind == ""
-        for statement, (runs, tainted) in zip(tree.body, flow, strict=True)
+        for number, tree, kind in cells
+        for statement, (runs, tainted) in zip(
+            tree.body,
+            [(False, frozenset())] * len(tree.body) if kind == "check" else next(flows),
+            strict=True,
+        )
     ]
-    valued = set().union(*(notebook_names(ast.unparse(s))[0] for _, s, _, _ in teacher.code))
+    plain = (tree for _, tree, kind in cells if kind == "")
+    valued = set().union(*(notebook_names(ast.unparse(t))[0] for t in plain))
     for check in teacher.checks:
         check.needs &= valued
 

@@ -7,7 +7,8 @@ give a value, it runs those cells once per grading, in the grader, before any ke
 their top-level statements in order, up to the check's cell, except the ones whose result could
 depend on what a student wrote (a call of a solution's function, a use of its result, an import
 of the learner's ``mygrad``: _dependence.py). A name such a statement binds, or whose object it
-may change, then has no value, and a check that reads it says why. What a check reads is kept
+may change, then has no value, and a check that reads it says why; so has a name a solution
+cell or another check's cell binds (the grader runs neither). What a check reads is kept
 as it was at the check's cell, and each evaluation gets its own deep copy: a student's function
 that changes an array it is handed changes nothing for the next check or the next student.
 
@@ -66,7 +67,16 @@ def _run(
 ) -> None:
     cell, statement, runs, tainted = step
     bound = notebook_names(ast.unparse(statement))[0]
-    if runs:
+    check = next((c for c in teacher.checks if c.cell == cell), None)
+    if check is not None:  # a check cell's `x_test = ...`: the later checks cannot have it
+        for name in bound:
+            namespace.pop(name, None)
+            missing[name] = (
+                f"{name} is assigned in the check cell {check.grade_id} (code cell {cell} of "
+                f"the teacher's {teacher.name}), and the grader runs each check on its own, "
+                "never another check's cell: assign it in a cell that is not a check"
+            )
+    elif runs:
         try:
             exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)  # noqa: S102
         except Exception as error:  # noqa: BLE001 - said to the check that needs the name
@@ -95,10 +105,11 @@ def _kept(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The values ``check`` needs as they are now, each a copy, and why the others have none."""
     values, why = {}, {}
-    for name in check.needs:
+    memo: dict[int, Any] = {}  # one for all: `d = {"x": x_test}` holds the check's x_test
+    for name in sorted(check.needs):
         if name in namespace:
             try:
-                values[name] = copy.deepcopy(namespace[name])
+                values[name] = copy.deepcopy(namespace[name], memo)
             except Exception as error:  # noqa: BLE001 - a generator, a lock, an open file
                 why[name] = (
                     f"the teacher's {name} cannot be copied for each student: "
