@@ -39,6 +39,7 @@ yours (it is kept, and the new version goes beside it). Running again without a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -172,7 +173,8 @@ def _check_folders(source: Path, target: Path) -> None:
         )
     if target.exists() and not target.is_dir():
         raise WorkbookError(f"workbook: {target} is a file, not a folder")
-    if target.is_dir() and any(target.iterdir()) and not any(target.glob("*.ipynb")):
+    workbook = any(target.glob("*.ipynb")) or (target / MANIFEST).is_file()  # (every notebook
+    if target.is_dir() and any(target.iterdir()) and not workbook:  # deleted, to start again)
         raise WorkbookError(
             f"workbook: {target} already holds files but no notebooks: name another folder"
         )
@@ -193,9 +195,20 @@ def make_workbook(source: str | Path, target: str | Path) -> list[Change]:
             release(source, scratch, keep_answers=True)
         except ReleaseError as error:
             raise WorkbookError(f"workbook: {error}") from None
-        for new in sorted(path for path in Path(scratch).rglob("*") if path.is_file()):
-            changes += _update(new, target / new.relative_to(scratch), record)
-    record.save()
+        try:
+            for new in sorted(path for path in Path(scratch).rglob("*") if path.is_file()):
+                changes += _update(new, target / new.relative_to(scratch), record)
+            record.save()
+        except OSError as error:  # a read-only folder or file, a full disk: say what was done
+            done = [_say(change, target) for change in changes if change.action in WRITES]
+            with contextlib.suppress(OSError):
+                record.save()
+            where = f" ({error.filename})" if error.filename else ""
+            raise WorkbookError(
+                f"workbook: cannot write in {target}/: {error.strerror or error}{where}. No "
+                f"file you have changed was touched; "
+                + ("written before that:\n" + "\n".join(done) if done else "nothing was written")
+            ) from None
     return changes
 
 
@@ -276,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     args, lab_options = parser.parse_known_args(argv)
     source = args.source or _default_source()
     target = Path(args.folder) if args.folder else source.parent / "workbook"
-    first_time = not any(target.glob("*.ipynb"))
+    first_time = not any(target.glob("*.ipynb")) and not (target / MANIFEST).exists()
     old = not first_time and not (target / MANIFEST).exists()
     try:
         changes = make_workbook(source, target)

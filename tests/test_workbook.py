@@ -372,3 +372,49 @@ def test_the_command_says_one_line_per_file_after_a_pull(clone, capsys):
         "To work in a new version, delete or rename your copy and run this again: the new "
         "version takes its place. A file you have changed is never overwritten.",
     ]
+
+
+def test_deleting_every_notebook_to_start_again_brings_them_back_and_keeps_the_engine(
+    clone, capsys
+):
+    """The folder then holds only mygrad.py and the hidden record: it is still the workbook
+    (it was refused: "already holds files but no notebooks: name another folder"), and the run
+    says what it did to the learner's engine, not that it made a workbook with a stub engine."""
+    source, target = clone
+    engine = work_on(target / "mygrad.py")
+    for path in target.glob("*.ipynb"):
+        path.unlink()
+    pull(source, "mygrad.py", "Each stub says what it returns.")
+    assert main([str(target), "--source", str(source), "--no-lab"]) == 0
+    said = capsys.readouterr().out
+    assert (target / "mygrad.py").read_bytes() == engine
+    assert sorted(p.name for p in target.glob("*.ipynb")) == sorted([FIVE, EIGHT])
+    assert "Made your workbook" not in said
+    assert "  new       mygrad.new.py: the new version; your mygrad.py" in said
+    assert f"  added     {FIVE}" in said
+
+
+def test_a_file_it_cannot_write_is_said_in_a_line_with_what_was_written_before(
+    clone, monkeypatch, capsys
+):
+    """A read-only file or folder, a full disk: no traceback, and what was written before is
+    said and recorded (the next run does not count it as the learner's)."""
+    source, target = clone
+    pull(source, FIVE, "A clearer hint.")
+    pull(source, EIGHT, "A clearer hint.")
+    copy = shutil.copy2
+
+    def read_only(new, destination):
+        if Path(destination).name == EIGHT:
+            raise PermissionError(13, "Permission denied", str(destination))
+        return copy(new, destination)
+
+    monkeypatch.setattr(workbook.shutil, "copy2", read_only)
+    assert main([str(target), "--source", str(source), "--no-lab"]) == 1
+    said = capsys.readouterr().err
+    assert said.startswith(
+        f"workbook: cannot write in {target}/: Permission denied ({target / EIGHT})"
+    )
+    assert f"written before that:\n  updated   {FIVE}: you had not changed it" in said
+    monkeypatch.setattr(workbook.shutil, "copy2", copy)
+    assert written(make_workbook(source, target)) == [("updated", EIGHT)]
