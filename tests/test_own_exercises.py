@@ -505,3 +505,30 @@ def test_a_students_import_error_is_their_failed_test_not_the_teachers():
     result = evaluate(teacher_of(("import numpy as np", {}), SOLUTION, ASSERTS), answer)
     assert result.status == "hint", result.message
     assert "the check raised ModuleNotFoundError: No module named 'torch'" in result.message
+
+
+def test_a_teachers_check_that_holds_the_releases_line_above_its_hidden_tests_is_graded(
+    tmp_path, capsys
+):
+    """A teacher who wrote the release's comment line into a check (copied from a release, or
+    to see what students see) keeps the hidden tests between their markers: it is no release,
+    and the hidden test runs (it was refused: "is a student release")."""
+    from backproplab.classroom.__main__ import main
+    from backproplab.classroom.release import HIDDEN_NOTE
+
+    body = SOLUTION[0].replace("return 2 * x", "{}")
+    checks = (f"assert slope(np.ones(2)).shape == (2,)\n{HIDDEN_NOTE}\n### BEGIN HIDDEN TESTS\n"
+              "assert np.allclose(slope(np.arange(3.0)), [0, 2, 4]), 'not twice x'\n"
+              "### END HIDDEN TESTS", ASSERTS[1])  # fmt: skip
+    cells = [("import numpy as np", {}), (body, SOLUTION[1]), checks]
+    write_notebook(
+        tmp_path / "source" / "hw.ipynb", *[(s.format("return 2 * x"), m) for s, m in cells]
+    )
+    for student, answer in {"ada": "return 2 * x", "alan": "return x"}.items():
+        write_notebook(tmp_path / "submitted" / student / "hw.ipynb",
+                       *[(s.format(answer), m) for s, m in cells])  # fmt: skip
+    command = ["grade", str(tmp_path / "submitted"), "--source", str(tmp_path / "source")]
+    assert main([*command, "--timeout", "60"]) == 0, capsys.readouterr().err
+    table = capsys.readouterr().out
+    scores = {line.split()[0]: line.split()[-2:] for line in table.splitlines()[2:] if line}
+    assert scores == {"ada": ["2", "2"], "alan": ["0", "2"]}, table

@@ -67,7 +67,7 @@ from ._source import (
 )
 from ._staging import CHANGED, digest_of, special_files, unchanged
 from ._tampering import changed_checks
-from .release import HIDDEN_NOTE
+from .release import BEGIN_HIDDEN, HIDDEN_NOTE
 
 __all__ = [
     "CheckResult",
@@ -407,10 +407,13 @@ def grade_folder(
     if not teachers:
         raise FileNotFoundError(f"grade: no notebook with self-checks in {source}")
     for check in (check for each in teachers for check in each.checks):
-        if HIDDEN_NOTE in check.source:  # the release's line where hidden tests were
+        # the release's line where hidden tests were (a teacher's cell that also holds the
+        # line keeps its hidden tests between their markers: it is graded)
+        if HIDDEN_NOTE in check.source and BEGIN_HIDDEN not in check.source:
             raise ValueError(
                 f"grade: {source} is a student release: the hidden tests of {check.grade_id} "
-                "are not in it; grade with your own notebooks as --source"
+                "are not in it; grade with your own notebooks as --source (in a notebook of "
+                f"your own, delete the line {HIDDEN_NOTE!r} where no hidden test is)"
             )
     limits = limits or Limits()
     for each in teachers:  # the checks' imports, before any student's code runs
