@@ -8,6 +8,8 @@ what depends on the student's answer (backproplab/classroom/_values.py).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from test_own_exercises import SOLUTION, Answers, teacher_of, write_notebook
@@ -258,3 +260,27 @@ def test_the_curriculums_checks_read_no_value_of_another_cell():
     assert len(teachers) == 14
     assert [c.grade_id for t in teachers for c in t.checks if c.needs] == []
     assert not any(t.code for t in teachers)
+
+
+def test_the_teachers_cells_leave_the_graders_process_as_they_found_it():
+    """A teacher's `np.seterr(all="raise")` made every later check of every notebook graded in
+    the same run raise where it warned (the curriculum's too), `os.chdir` moved the command's
+    relative paths, `np.random.seed(0)` the checks' random numbers."""
+    import os
+    import random
+
+    cell = ("np.seterr(all='raise')\nnp.random.seed(0)\nrandom.seed(0)\n"
+            "np.set_printoptions(precision=2)\nos.chdir('/')\nsys.path.insert(0, '/nowhere')\n"
+            "os.environ['BACKPROPLAB_TEACHER'] = '1'\nx_test = np.arange(3.0)", {})  # fmt: skip
+
+    def state():
+        return (np.geterr(), np.random.get_state()[1].tolist(), random.getstate(),  # noqa: NPY002
+                np.get_printoptions(), os.getcwd(), list(sys.path), dict(os.environ))  # fmt: skip
+
+    before = state()
+    teacher = teacher_of(("import numpy as np\nimport os, random, sys", {}), cell, SOLUTION,
+                         check("assert np.allclose(slope(x_test), [0, 2, 4])"))  # fmt: skip
+    (right,) = graded(teacher, lambda x: 2 * x)
+    assert right.status == "correct", right.message
+    assert teacher.values  # the cell ran
+    assert state() == before

@@ -23,6 +23,8 @@ import ast
 import contextlib
 import copy
 import io
+import os
+import random
 import sys
 import types
 import warnings
@@ -135,11 +137,19 @@ def give_values(check: TeacherCheck, teacher: TeacherNotebook, namespace: dict[s
 @contextlib.contextmanager
 def _quietly() -> Iterator[None]:
     """The teacher's cells print, plot and warn into nothing; ``plt.show()`` opens no window
-    (matplotlib's Agg backend) and ``input()`` gets an end of file, never the terminal."""
+    (matplotlib's Agg backend) and ``input()`` gets an end of file, never the terminal. What
+    they change of the grader's process is undone after them, so that every check (of every
+    notebook graded) and every kernel started later meet the process as without them: numpy's
+    and Python's random state, numpy's error state and print options, the working folder (the
+    command's relative paths), ``sys.path`` and the environment (which kernels inherit)."""
     import matplotlib
+    import numpy as np
 
     backend = matplotlib.get_backend()  # given back after: `grade` run from a notebook's kernel
     matplotlib.use("Agg")
+    # numpy's legacy global random state: the one `np.random.seed(0)` in a teacher's cell sets
+    saved = (np.geterr(), np.random.get_state(), random.getstate(), np.get_printoptions())  # noqa: NPY002
+    folder, path, environment = os.getcwd(), list(sys.path), dict(os.environ)
     stdin, sys.stdin = sys.stdin, io.StringIO()
     try:
         with (
@@ -151,6 +161,15 @@ def _quietly() -> Iterator[None]:
             yield
     finally:
         sys.stdin = stdin
+        np.seterr(**saved[0])
+        np.random.set_state(saved[1])  # noqa: NPY002
+        random.setstate(saved[2])
+        np.set_printoptions(**saved[3])
+        os.chdir(folder)
+        sys.path[:] = path
+        for name in set(os.environ) - set(environment):
+            del os.environ[name]
+        os.environ.update(environment)
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
         matplotlib.use(backend)
