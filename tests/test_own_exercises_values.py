@@ -284,3 +284,50 @@ def test_the_teachers_cells_leave_the_graders_process_as_they_found_it():
     assert right.status == "correct", right.message
     assert teacher.values  # the cell ran
     assert state() == before
+
+
+def writes(x):
+    x[:] = 100.0
+    return 2 * x
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [("x_test = np.arange(3.0)\nget_x = lambda: x_test", {})],
+        [("def make():\n    data = np.arange(3.0)\n    return lambda: data", {}),
+         ("get_x = make()", {})],
+        [("x_test = np.arange(3.0)\ndef helper():\n    return x_test", {}),
+         ("get_x = lambda: [helper][0]()", {})],
+    ],
+    ids=["a lambda's global", "a closure's cell", "a function the lambda calls"],
+)  # fmt: skip
+def test_a_function_of_the_teachers_cells_hands_each_student_an_array_of_their_own(cells):
+    """A value that is a function (a lambda reading x_test, a closure over an array) was the
+    same object for every evaluation, and so was what it returned: the first student's
+    function, which writes into the array it is handed, failed the next student's right
+    answer."""
+    teacher = teacher_of(SETUP, *cells, SOLUTION,
+                         check("assert np.allclose(slope(get_x()), [0, 2, 4])"))  # fmt: skip
+    first, second, third = graded(teacher, writes, lambda x: 2 * x, lambda x: 2 * x)
+    assert (first.status, second.status, third.status) == ("hint", "correct", "correct"), (
+        second.message
+    )
+
+
+def test_a_lambda_reads_the_values_as_they_were_at_the_checks_cell():
+    teacher = teacher_of(SETUP, ("scale = 2\ntwice = lambda x: scale * x", {}), SOLUTION,
+                         check("assert np.allclose(slope(np.ones(2)), twice(np.ones(2)))"),
+                         ("scale = 3\ny = 1", {}),
+                         ("assert y == 1", {"grade": True, "grade_id": "other", "points": 1}))  # fmt: skip
+    (right,) = graded(teacher, lambda x: 2 * x)
+    assert right.status == "correct", right.message
+
+
+def test_a_function_of_no_teachers_cell_is_still_itself_when_copied():
+    import copy
+
+    def mine():
+        return 1
+
+    assert copy.deepcopy([mine])[0] is mine and copy.deepcopy(np.sum) is np.sum

@@ -10,7 +10,10 @@ of the learner's ``mygrad``: _dependence.py). A name such a statement binds, or 
 may change, then has no value, and a check that reads it says why; so has a name a solution
 cell or another check's cell binds (the grader runs neither). What a check reads is kept
 as it was at the check's cell, and each evaluation gets its own deep copy: a student's function
-that changes an array it is handed changes nothing for the next check or the next student.
+that changes an array it is handed changes nothing for the next check or the next student. A
+function the cells made (``get_x = lambda: x_test``, a closure) is copied too, with the globals
+it reads and its closure's cells (``_copy_function``): deepcopy would hand every evaluation the
+same function, and so the same array.
 
 Nothing runs when no check reads such a name (the curriculum's checks read none). The cells run
 in the notebook's folder (a file they read is found as in the notebook), once, with no time
@@ -45,6 +48,7 @@ def run_teacher_cells(teacher: TeacherNotebook, namespace: dict[str, Any]) -> No
     wanted = sorted((c for c in teacher.checks if c.needs), key=lambda c: c.cell)
     if not wanted:
         return
+    namespace[_CELLS] = True  # its functions are copied with the values that hold them
     missing: dict[str, str] = {}  # name -> why it has no value in ``namespace``
     code = iter(teacher.code)
     pending = next(code, None)
@@ -132,6 +136,55 @@ def give_values(check: TeacherCheck, teacher: TeacherNotebook, namespace: dict[s
     for name, value in values.items():
         namespace[name] = copy.deepcopy(value, memo)
     return why
+
+
+_CELLS = "__backproplab_teacher_cells__"  # in the globals of the teacher's cells as run here
+
+
+def _copy_function(function: types.FunctionType, memo: dict[int, Any]) -> Any:
+    """deepcopy's rule for a function. One made by the teacher's cells as the grader ran them
+    (a lambda, a closure: ``get_x = lambda: x_test``, ``get_x = make()``) is copied with what it
+    refers to, the globals it reads and its closure's cells, so that a student's function that
+    writes into the array it returns changes it for no one else, and it reads them as they were
+    at the check's cell. Any other function is itself, as deepcopy has it."""
+    source = function.__globals__
+    if source.get(_CELLS) is not True:
+        return function
+    names: set[str] = set()
+    codes = [function.__code__]
+    while codes:  # the global names it and the functions in it read
+        code = codes.pop()
+        names.update(code.co_names)
+        codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    scope = memo.get(id(source))
+    if scope is None:  # one copy of the cells' globals for every function that reads them
+        scope = memo[id(source)] = dict(source)
+        memo.setdefault(id(memo), []).append(source)  # (kept alive, as deepcopy does)
+    for name in names & source.keys():
+        if scope[name] is source[name]:
+            with contextlib.suppress(Exception):  # a module: itself
+                scope[name] = copy.deepcopy(source[name], memo)
+    cells = []
+    for cell in function.__closure__ or ():
+        if id(cell) not in memo:
+            memo[id(cell)] = types.CellType()
+            with contextlib.suppress(ValueError):  # (an empty cell)
+                memo[id(cell)].cell_contents = copy.deepcopy(cell.cell_contents, memo)
+        cells.append(memo[id(cell)])
+    copied = types.FunctionType(
+        function.__code__, scope, function.__name__, None, tuple(cells) or None
+    )
+    memo[id(function)] = copied
+    copied.__defaults__ = copy.deepcopy(function.__defaults__, memo)
+    copied.__kwdefaults__ = copy.deepcopy(function.__kwdefaults__, memo)
+    copied.__dict__.update(copy.deepcopy(function.__dict__, memo))
+    copied.__qualname__, copied.__module__ = function.__qualname__, function.__module__
+    copied.__doc__ = function.__doc__
+    return copied
+
+
+# deepcopy copies no function (the same object): the teacher's cells' functions are copied
+vars(copy)["_deepcopy_dispatch"][types.FunctionType] = _copy_function
 
 
 @contextlib.contextmanager
