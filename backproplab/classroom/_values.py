@@ -183,8 +183,10 @@ def _copy_function(function: types.FunctionType, memo: dict[int, Any]) -> Any:
     return copied
 
 
-# deepcopy copies no function (the same object): the teacher's cells' functions are copied
-vars(copy)["_deepcopy_dispatch"][types.FunctionType] = _copy_function
+# deepcopy copies no function (the same object): the teacher's cells' functions are copied.
+# (copy's table is private: without it, on some future Python, such a function stays shared.)
+if isinstance(getattr(copy, "_deepcopy_dispatch", None), dict):
+    copy._deepcopy_dispatch[types.FunctionType] = _copy_function  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
