@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from backproplab.classroom.__main__ import main
 from backproplab.classroom._source import load_source
@@ -107,3 +108,66 @@ def test_the_release_keeps_no_mark_scheme(tmp_path):
     text = Path(tmp_path / "release" / "ps.ipynb").read_text(encoding="utf-8")
     assert "Why is the sum of squares cubic in n?" in text
     assert "MARK SCHEME" not in text and "An integral" not in text
+
+
+# ------------------------------------------------------------- tests written as nbgrader's are
+def evaluate(cells, answer):
+    from test_own_exercises import Answers, teacher_of
+
+    from backproplab.classroom._check import evaluate_check
+
+    teacher = teacher_of(*cells)
+    return evaluate_check(teacher.checks[0], teacher, Answers({"squares": answer}))
+
+
+SOLUTION = ("def squares(n):\n    ### BEGIN SOLUTION\n    return [i * i for i in range(1, n + 1)]\n"
+            "    ### END SOLUTION", {"solution": True, "grade_id": "squares"})  # fmt: skip
+TEST = {"grade": True, "grade_id": "t-squares", "points": 1}
+PARTIAL = """score = 0
+if squares(1) == [1]:
+    score += 0.5
+if squares(3) == [1, 4, 9]:
+    score += 0.5
+score"""
+
+
+def right(n):
+    return [i * i for i in range(1, n + 1)]
+
+
+def test_a_test_that_ends_in_a_number_gives_that_many_points():
+    """nbgrader's partial credit: the cell's last value is its score. It was "the teacher's
+    check returned float, not Feedback" for every student, and with an assert in the cell any
+    number counted as full points."""
+    half = evaluate([SOLUTION, (PARTIAL, TEST)], lambda n: [1] if n == 1 else [])
+    full = evaluate([SOLUTION, (PARTIAL, TEST)], right)
+    none = evaluate([SOLUTION, ("assert callable(squares)\n" + PARTIAL, TEST)], lambda n: [])
+    assert (half.status, half.score) == ("partial", 0.5), half.message
+    assert half.message == "t-squares: ✘ not yet — the check gave 0.5 of 1 points."
+    assert (full.status, full.score) == ("correct", 1)
+    assert (none.status, none.score) == ("hint", 0)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "try:\n    squares(0)\nexcept ValueError:\n    pass\nelse:\n"
+        "    raise AssertionError('did not raise')",
+        "check_squares(squares)",  # a function of the teacher's that raises on a wrong answer
+    ],
+)
+def test_a_test_that_raises_on_a_wrong_answer_is_scored_as_nbgrader_scores_it(test):
+    """Neither holds an `assert`: it was "neither ends in a call of a check ... nor holds an
+    `assert`", or "returned NoneType, not Feedback", for every student."""
+    from backproplab.classroom._session import _exception
+
+    helper = ("def check_squares(f):\n    if f(2) != [1, 4]:\n        raise ValueError('no')", {})
+
+    def strict(n):
+        if n < 1:
+            raise _exception("ValueError", "n must be positive")
+        return right(n)
+
+    good = evaluate([helper, SOLUTION, (test, TEST)], strict)
+    bad = evaluate([helper, SOLUTION, (test, TEST)], lambda n: [])
+    assert (good.status, bad.status) == ("correct", "hint"), (good.message, bad.message)

@@ -5,11 +5,15 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib.util
+import math
+import numbers
 import sys
 from collections.abc import Collection
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from backproplab.exercises import Feedback, correct, hint, not_done
 
@@ -179,18 +183,32 @@ def _failed_line(check: TeacherCheck, error: Exception) -> str:
     return ""
 
 
-def _nbgrader_style(tree: ast.Module) -> bool:
-    """A check cell of `assert` statements (or `np.testing.assert_...` calls), scored as
-    nbgrader scores it: full points if it runs without an error."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assert):
-            return True
-        if isinstance(node, ast.Call):
-            func = node.func
-            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name.startswith("assert"):
+def _nbgrader_style(tree: ast.Module, teacher: TeacherNotebook) -> bool:
+    """A check cell of tests as nbgrader writes them, scored as nbgrader scores it (full points
+    if it runs without an error): it holds an `assert`, an `assert...(...)` call
+    (`np.testing.assert_allclose`, nose's `assert_raises`) or a `raise`, itself or in a function
+    of the teacher's notebook it calls (`check_squares(squares)` raising on a wrong answer)."""
+    functions = {s.name: s for s in teacher.setup if isinstance(s, ast.FunctionDef)}
+    trees: list[ast.AST] = [tree]
+    seen: set[str] = set()
+    while trees:
+        for node in ast.walk(trees.pop()):
+            if isinstance(node, (ast.Assert, ast.Raise)):
                 return True
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name.startswith("assert"):
+                    return True
+                if isinstance(func, ast.Name) and name in functions and name not in seen:
+                    seen.add(name)
+                    trees.append(functions[name])
     return False
+
+
+def _score(value: Any) -> bool:
+    """Whether a check cell's last value is a score: nbgrader's partial credit."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
@@ -204,8 +222,9 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
     session.package_calls, session.package_uses = [], []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     tree = parse_cell(check.source)
-    asserts = tree is not None and _nbgrader_style(tree)
+    asserts = tree is not None and _nbgrader_style(tree, teacher)
     feedback: Any = None
+    partial: float | None = None  # the points a cell that ends in a number gives (nbgrader)
     try:
         if tree is None or not tree.body:
             raise ValueError("the teacher's check cell is not Python")
@@ -219,7 +238,12 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         exec(compile(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
         if isinstance(last, ast.Expr):
             feedback = eval(compile(ast.Expression(last.value), check.grade_id, "eval"), namespace)  # noqa: S307
-        if asserts and not isinstance(feedback, Feedback):
+        if _score(feedback):
+            value = float(feedback)
+            partial = min(max(value, 0.0), check.points) if math.isfinite(value) else 0.0
+            given = f"the check gave {partial:g} of {check.points:g} points."
+            feedback = (correct if partial == check.points else hint)(check.exercise, given)
+        elif asserts and not isinstance(feedback, Feedback):
             feedback = correct(check.exercise, "every test of the check passed.")
     except GradingStop as stop:
         timed_out = "longer than" in str(stop) or "budget" in str(stop)
@@ -249,4 +273,6 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         result.status = "package"
         result.message = f"{feedback} (its code uses {', '.join(session.package_uses[:3])})"
     result.score = check.points if result.status == "correct" else 0.0
+    if partial and result.status == "hint":  # some of the points: a score between
+        result.score, result.status = partial, "partial"
     return result

@@ -13,8 +13,10 @@ class CheckResult:
 
     exercise: str  # the check cell's grade_id without a trailing "-check"
     points: float  # what the teacher's source says it is worth
-    score: float  # points if correct, else 0
-    status: str  # "correct", "hint", "not done", "package", "error", "timeout" or "not run"
+    score: float  # points if correct, some of them if "partial", else 0
+    # "correct", "partial", "hint", "not done", "by hand", "package", "error", "timeout" or
+    # "not run"
+    status: str
     message: str = ""
 
 

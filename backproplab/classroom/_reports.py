@@ -157,7 +157,7 @@ def scores_table(grades: list[NotebookGrade]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-_MARKS = {"correct": "✔", "hint": "✘", "not done": "…", "by hand": "?"}
+_MARKS = {"correct": "✔", "hint": "✘", "not done": "…", "by hand": "?", "partial": "~"}
 
 
 def feedback_text(
