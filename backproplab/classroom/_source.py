@@ -82,6 +82,9 @@ class TeacherNotebook:
 
     # the cells a person marks (nbgrader's manually graded answers and tasks: _by_hand.py)
     by_hand: list[ByHand] = field(default_factory=list)
+    # its read-only code cells (nbgrader's locked, not a solution or a check): grade_id -> code,
+    # which runs in place of a student's edit of it (_steps.py)
+    locked: dict[str, str] = field(default_factory=dict)
 
     @property
     def points(self) -> float:
@@ -124,6 +127,7 @@ def teacher_notebook(
     cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
+    locked: dict[str, str] = {}
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("grade_id"):
@@ -134,6 +138,8 @@ def teacher_notebook(
         if cell.cell_type != "code":
             continue
         number += 1
+        if meta.get("locked") and meta.get("grade_id") and not meta.get("solution"):
+            locked[str(meta["grade_id"])] = cell.source  # (a check's is the teacher's anyway)
         tree = parse_cell(cell.source)
         if meta.get("grade") and meta.get("grade_id") and not is_by_hand(meta):
             points = _points(name, meta, "check")
@@ -168,7 +174,7 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned = assigned
-    teacher.by_hand = by_hand
+    teacher.by_hand, teacher.locked = by_hand, locked
     answers = [item for item in by_hand if item.stub is not None]
     if answers:  # an answer left as the release hands it out scores 0: that version of it
         from .release import student_notebook

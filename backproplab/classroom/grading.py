@@ -46,7 +46,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
@@ -63,9 +62,9 @@ from ._source import (
     TeacherNotebook,
     load_source,
     matching_teacher,
-    nbgrader_metadata,
 )
 from ._staging import CHANGED, digest_of, special_files, unchanged
+from ._steps import steps
 from ._tampering import changed_checks
 from .release import BEGIN_HIDDEN, HIDDEN_NOTE
 
@@ -160,27 +159,8 @@ def _grade_into(
         grade.for_teacher += changed_checks(code)
     except Exception as error:  # noqa: BLE001 - never the student's grade
         grade.for_teacher.append(f"not read for changes to the self-checks: {error!r}")
-    checks = {check.grade_id: check for check in teacher.checks}
     results: dict[str, CheckResult] = {}
-    plan: list[tuple[int, Any]] = []  # (cell index, code to run or the check to evaluate)
-    for index, cell in enumerate(notebook.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        meta = nbgrader_metadata(cell)
-        grade_id = str(meta.get("grade_id", ""))
-        if grade_id in checks:
-            if any(step is checks[grade_id] for _, step in plan):
-                grade.problems.append(f"cell {index} repeats the check {grade_id}: ignored")
-            else:
-                plan.append((index, checks[grade_id]))
-            continue  # a check cell is never run in the kernel
-        if meta.get("grade") and all(grade_id != item.grade_id for item in teacher.by_hand):
-            what = f"graded cell {grade_id!r}" if grade_id else "graded cell without a grade_id"
-            grade.problems.append(
-                f"cell {index} is a {what} that {teacher.name} does not have: it scores nothing"
-            )
-        plan.append((index, str(cell.get("source", ""))))
-    plan += [(len(notebook.cells), c) for c in teacher.checks if all(s is not c for _, s in plan)]
+    plan = steps(notebook, teacher, grade)  # (cell index, code to run or the check to evaluate)
 
     with tempfile.TemporaryDirectory(prefix="backproplab-grading-") as scratch:
         workdir = Path(scratch) / "work"

@@ -1,11 +1,15 @@
-"""nbgrader's manually graded answers and tasks, in a teacher's own assignment.
+"""A teacher's existing nbgrader assignment, graded by backproplab: what nbgrader's format means.
 
-Before, a cell marked `solution: true` and `grade: true` (an answer a person marks) was taken for
-a check: the grader ran the TEACHER's version of it, so a student who left it as handed out could
-score its points (dan below, 2 of 2), and a Markdown answer or a task (`task: true`) was left out
-of the points, of the table and of `plan` without a word; a notebook holding only such cells was
-"not graded". Now each is an exercise of its own, worth its points, with no score until the
-teacher gives one, and 0 for an answer left as it was handed out.
+* Manually graded answers and tasks. Before, a cell marked `solution: true` and `grade: true` (an
+  answer a person marks) was taken for a check: the grader ran the TEACHER's version of it, so a
+  student who left it as handed out could score its points (dan below, 2 of 2), and a Markdown
+  answer or a task (`task: true`) was left out of the points, of the table and of `plan` without
+  a word; a notebook holding only such cells was "not graded". Now each is an exercise of its
+  own, worth its points, with no score until the teacher gives one, and 0 for an answer left as
+  it was handed out. The release drops a task's mark scheme (it handed it out).
+* Partial credit: a test cell that ends in a number gives that many points.
+* A test that raises on a wrong answer without an `assert` is scored as nbgrader scores it.
+* A read-only cell a student edited runs as the teacher wrote it.
 """
 
 from __future__ import annotations
@@ -171,3 +175,30 @@ def test_a_test_that_raises_on_a_wrong_answer_is_scored_as_nbgrader_scores_it(te
     good = evaluate([helper, SOLUTION, (test, TEST)], strict)
     bad = evaluate([helper, SOLUTION, (test, TEST)], lambda n: [])
     assert (good.status, bad.status) == ("correct", "hint"), (good.message, bad.message)
+
+
+def test_a_read_only_cell_runs_as_the_teacher_wrote_it(tmp_path, capsys):
+    """bob edited the read-only `scale = 2.0` into `scale = 3.0` and wrote a right `scaled`:
+    his edited cell ran, and he scored 0 with nothing said to the teacher."""
+    code = nbformat.v4.new_code_cell
+    cells = [
+        code("import numpy as np"),
+        code("scale = 2.0", metadata=meta("scale", locked=True)),
+        code("def scaled(x):\n    ### BEGIN SOLUTION\n    return scale * x\n    ### END SOLUTION",
+             metadata=meta("scaled", solution=True)),
+        code("assert scaled(1.0) == 2.0, 'should be 2.0'",
+             metadata=meta("t-scaled", grade=True, locked=True, points=1)),
+    ]  # fmt: skip
+    source = tmp_path / "source"
+    source.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), source / "hw.ipynb")
+    bob = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in cells])
+    bob.cells[1].source = "scale = 3.0"
+    bob.cells[2].source = "def scaled(x):\n    return scale * x"
+    (tmp_path / "submitted" / "bob").mkdir(parents=True)
+    nbformat.write(bob, tmp_path / "submitted" / "bob" / "hw.ipynb")
+    command = ["grade", str(tmp_path / "submitted"), "--source", str(source)]
+    assert main(command) == 0
+    row = capsys.readouterr().out.split("\n")[2]
+    assert row.split()[1:4] == ["1", "1", "1"], row
+    assert "cell 1 (scale) is read-only and was changed: the teacher's ran" in row

@@ -1,0 +1,51 @@
+"""What grading one submission does, cell by cell: the code its kernel runs, and where each of
+the teacher's checks is evaluated (in the grader, at the place of its check cell).
+
+A check cell is never run in the kernel: the teacher's check is evaluated instead, once, where
+the submission has it (at the end if the student deleted it). A read-only cell (nbgrader's
+``locked: true``) runs as the teacher wrote it, as nbgrader's autograde restores it: a student
+who edits ``scale = 2.0`` into ``scale = 3.0`` changes nothing, and the teacher is told.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._grades import NotebookGrade
+from ._source import TeacherCheck, TeacherNotebook, nbgrader_metadata
+
+__all__ = ["steps"]
+
+
+def steps(
+    notebook: Any, teacher: TeacherNotebook, grade: NotebookGrade
+) -> list[tuple[int, str | TeacherCheck]]:
+    """(cell index, the code to run or the check to evaluate), in order, for the submission
+    ``notebook`` graded as ``teacher``; what is odd about its cells goes to ``grade``."""
+    checks = {check.grade_id: check for check in teacher.checks}
+    plan: list[tuple[int, str | TeacherCheck]] = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = nbgrader_metadata(cell)
+        grade_id = str(meta.get("grade_id", ""))
+        if grade_id in checks:
+            if any(step is checks[grade_id] for _, step in plan):
+                grade.problems.append(f"cell {index} repeats the check {grade_id}: ignored")
+            else:
+                plan.append((index, checks[grade_id]))
+            continue  # a check cell is never run in the kernel
+        if meta.get("grade") and all(grade_id != item.grade_id for item in teacher.by_hand):
+            what = f"graded cell {grade_id!r}" if grade_id else "graded cell without a grade_id"
+            grade.problems.append(
+                f"cell {index} is a {what} that {teacher.name} does not have: it scores nothing"
+            )
+        source = str(cell.get("source", ""))
+        if grade_id in teacher.locked and source.strip() != teacher.locked[grade_id].strip():
+            grade.for_teacher.append(
+                f"cell {index} ({grade_id}) is read-only and was changed: the teacher's ran"
+            )
+            source = teacher.locked[grade_id]
+        plan.append((index, source))
+    plan += [(len(notebook.cells), c) for c in teacher.checks if all(s is not c for _, s in plan)]
+    return plan
