@@ -202,3 +202,19 @@ def test_a_read_only_cell_runs_as_the_teacher_wrote_it(tmp_path, capsys):
     row = capsys.readouterr().out.split("\n")[2]
     assert row.split()[1:4] == ["1", "1", "1"], row
     assert "cell 1 (scale) is read-only and was changed: the teacher's ran" in row
+
+
+def test_a_test_that_deletes_the_students_function_is_the_teachers_error():
+    """nbgrader's own example deletes `squares` to see that `sum_of_squares` uses it: in the
+    grader that deleted a stand-in, the student's kernel kept `squares`, and a right answer
+    scored 0 ("sum_of_squares does not use squares") without a word to the teacher."""
+    test = ("orig_squares = squares\ndel squares\ntry:\n    sum_of_squares(1)\n"
+            "except NameError:\n    pass\nelse:\n    raise AssertionError('does not use squares')\n"
+            "finally:\n    squares = orig_squares")  # fmt: skip
+    second = ("def sum_of_squares(n):\n    ### BEGIN SOLUTION\n    return sum(squares(n))\n"
+              "    ### END SOLUTION", {"solution": True, "grade_id": "sum"})  # fmt: skip
+    result = evaluate([SOLUTION, second, (test, TEST)], right)
+    assert result.status == "error"
+    assert "the teacher's check deletes or replaces the student's squares" in result.message
+    wraps = ("wrapped = squares\nsquares = np.vectorize(squares)\nassert callable(squares)", TEST)
+    assert evaluate([("import numpy as np", {}), SOLUTION, wraps], right).status == "correct"

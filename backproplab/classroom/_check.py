@@ -206,6 +206,19 @@ def _nbgrader_style(tree: ast.Module, teacher: TeacherNotebook) -> bool:
     return False
 
 
+def _replaces(tree: ast.Module) -> set[str]:
+    """The names a check cell deletes (``del squares``) or binds to something that does not
+    read them (``squares = lambda n: []``; ``f = np.vectorize(f)`` reads ``f``)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Delete):
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.Assign):
+            read = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)} - read
+    return found
+
+
 def _score(value: Any) -> bool:
     """Whether a check cell's last value is a score: nbgrader's partial credit."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
@@ -223,6 +236,14 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     tree = parse_cell(check.source)
     asserts = tree is not None and _nbgrader_style(tree, teacher)
+    replaced = sorted(_replaces(tree) & set(teacher.functions)) if tree else []
+    if replaced:  # nbgrader's `del squares`, to see that sum_of_squares uses it
+        result.message = (
+            f"the teacher's check deletes or replaces the student's {replaced[0]}, which the "
+            "grader cannot do: their functions run in their kernel, where it stays as they "
+            "wrote it (a right answer would fail); test it another way"
+        )
+        return result
     feedback: Any = None
     partial: float | None = None  # the points a cell that ends in a number gives (nbgrader)
     try:
