@@ -218,3 +218,70 @@ def test_a_test_that_deletes_the_students_function_is_the_teachers_error():
     assert "the teacher's check deletes or replaces the student's squares" in result.message
     wraps = ("wrapped = squares\nsquares = np.vectorize(squares)\nassert callable(squares)", TEST)
     assert evaluate([("import numpy as np", {}), SOLUTION, wraps], right).status == "correct"
+
+
+# ------------------------------------------------------------ what an adversary found (adv2)
+FEEDBACK_HELPER = (
+    "from backproplab.exercises import correct, hint\n"
+    "def check_squares(f):\n"
+    "    if not callable(f):\n"
+    "        raise TypeError('squares should be a function')\n"
+    "    ok = f(3) == [1, 4, 9]\n"
+    "    (correct if ok else hint)('squares', 'right' if ok else 'not the squares')",
+    {},
+)  # a Feedback check whose teacher forgot `return`
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "check_squares(squares)",
+        "if not callable(squares):\n    raise TypeError('no')\ncheck_squares(squares)",
+    ],  # fmt: skip
+)
+def test_a_feedback_check_that_forgot_return_gives_no_one_the_points(test):
+    """Its `raise` made it an nbgrader test, and its None "every test of the check passed": full
+    points for a wrong answer, for everyone. It is the teacher's error."""
+    wrong = evaluate([FEEDBACK_HELPER, SOLUTION, (test, TEST)], lambda n: [])
+    assert (wrong.status, wrong.score) == ("error", 0), wrong.message
+    assert "returned NoneType, not Feedback" in wrong.message
+    assert "forget to return it" in wrong.message
+
+
+def test_the_students_error_of_any_name_fails_a_test_and_is_never_the_teachers():
+    """A NameError of the student's (a typo in their function) was taken for a name the
+    teacher's check lacks: "the check failed in the grader", a problem of the teacher's. In a
+    partial credit cell (no assert) any error of theirs was, and a stub was not "not done"."""
+    from backproplab.classroom._session import _exception
+
+    def raising(name):
+        def answer(n):
+            raise _exception(name, "name 'y' is not defined" if name == "NameError" else "x")
+
+        return answer
+
+    typo = evaluate([SOLUTION, ("assert squares(3) == [1, 4, 9]", TEST)], raising("NameError"))
+    assert (typo.status, typo.score) == ("hint", 0), typo.message
+    assert "NameError: name 'y' is not defined" in typo.message
+    for name, status in [("NameError", "hint"), ("ValueError", "hint"),
+                         ("NotImplementedError", "not done")]:  # fmt: skip
+        result = evaluate([SOLUTION, (PARTIAL, TEST)], raising(name))
+        assert (result.status, result.score) == (status, 0), (name, result.message)
+    teachers = evaluate([SOLUTION, ("assert sqares(3) == [1, 4, 9]", TEST)], right)
+    assert teachers.status == "error", teachers.message  # the teacher's own typo stays theirs
+
+
+def test_an_answer_left_as_handed_out_scores_0_with_the_release_as_source(tmp_path):
+    """With the release as --source (allowed: no solution is needed), the stub of a code answer
+    a person marks was the release of the release (the stub as a whole), so an answer left as
+    handed out went to the teacher to mark, not 0."""
+    from backproplab.classroom._by_hand import by_hand_results
+
+    (tmp_path / "source").mkdir()
+    nbformat.write(assignment(), tmp_path / "source" / "ps.ipynb")
+    release(tmp_path / "source", tmp_path / "release")
+    student = nbformat.read(tmp_path / "release" / "ps.ipynb", as_version=4)
+    for folder in (tmp_path / "source", tmp_path / "release"):
+        (teacher,) = load_source(folder)
+        results = by_hand_results(student.cells, teacher.by_hand)
+        assert [r.status for r in results] == ["not done", "by hand", "not done"], folder

@@ -183,26 +183,52 @@ def _failed_line(check: TeacherCheck, error: Exception) -> str:
     return ""
 
 
-def _nbgrader_style(tree: ast.Module, teacher: TeacherNotebook) -> bool:
+def _reached(tree: ast.Module, teacher: TeacherNotebook) -> list[ast.AST]:
+    """The check cell's code and the functions of the teacher's notebook it calls, and those
+    they call in turn (``check_squares(squares)``)."""
+    functions = {s.name: s for s in teacher.setup if isinstance(s, ast.FunctionDef)}
+    found: list[ast.AST] = [tree]
+    for each in found:  # (grows as it goes)
+        for node in ast.walk(each):
+            name = getattr(getattr(node, "func", None), "id", None)
+            if isinstance(node, ast.Call) and name in functions and functions[name] not in found:
+                found.append(functions[name])
+    return found
+
+
+def _nbgrader_style(code: list[ast.AST]) -> bool:
     """A check cell of tests as nbgrader writes them, scored as nbgrader scores it (full points
     if it runs without an error): it holds an `assert`, an `assert...(...)` call
     (`np.testing.assert_allclose`, nose's `assert_raises`) or a `raise`, itself or in a function
-    of the teacher's notebook it calls (`check_squares(squares)` raising on a wrong answer)."""
-    functions = {s.name: s for s in teacher.setup if isinstance(s, ast.FunctionDef)}
-    trees: list[ast.AST] = [tree]
-    seen: set[str] = set()
-    while trees:
-        for node in ast.walk(trees.pop()):
-            if isinstance(node, (ast.Assert, ast.Raise)):
+    of the teacher's notebook it calls (`check_squares(squares)` raising on a wrong answer):
+    ``code``, from ``_reached``."""
+    for node in (node for each in code for node in ast.walk(each)):
+        if isinstance(node, (ast.Assert, ast.Raise)):
+            return True
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name.startswith("assert"):
                 return True
-            if isinstance(node, ast.Call):
-                func = node.func
-                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if name.startswith("assert"):
-                    return True
-                if isinstance(func, ast.Name) and name in functions and name not in seen:
-                    seen.add(name)
-                    trees.append(functions[name])
+    return False
+
+
+def _makes_feedback(code: list[ast.AST], namespace: dict[str, Any]) -> bool:
+    """Whether ``code`` (``_reached``) makes a Feedback (``correct(...)``, ``hint(...)``, a check
+    of backproplab.exercises): such a check answers with the Feedback it returns, so one that
+    returns nothing has lost it (a forgotten ``return``), whatever `raise` it holds; it is never
+    "every test passed"."""
+    for node in (node for each in code for node in ast.walk(each)):
+        value: Any = None
+        if isinstance(node, ast.Name):
+            value = namespace.get(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            value = getattr(namespace.get(node.value.id), node.attr, None)
+        if value is Feedback or (
+            callable(value)
+            and str(getattr(value, "__module__", "")).startswith("backproplab.exercises")
+        ):
+            return True
     return False
 
 
@@ -227,6 +253,9 @@ def _score(value: Any) -> bool:
 def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
     """Run the teacher's check cell in the grader, with proxies for the student's functions."""
     namespace = setup_namespace(teacher)
+    tree = parse_cell(check.source)
+    code = _reached(tree, teacher) if tree is not None else []
+    asserts, makes_feedback = _nbgrader_style(code), _makes_feedback(code, namespace)
     why = give_values(check, teacher, namespace)  # x_test = ... of the teacher's other cells
     for name in teacher.functions:
         namespace[name] = Proxy(session, name)
@@ -234,8 +263,6 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         namespace[name] = ModuleProxy(session, name)
     session.package_calls, session.package_uses = [], []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
-    tree = parse_cell(check.source)
-    asserts = tree is not None and _nbgrader_style(tree, teacher)
     replaced = sorted(_replaces(tree) & set(teacher.functions)) if tree else []
     if replaced:  # nbgrader's `del squares`, to see that sum_of_squares uses it
         result.message = (
@@ -264,24 +291,31 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
             partial = min(max(value, 0.0), check.points) if math.isfinite(value) else 0.0
             given = f"the check gave {partial:g} of {check.points:g} points."
             feedback = (correct if partial == check.points else hint)(check.exercise, given)
-        elif asserts and not isinstance(feedback, Feedback):
+        elif asserts and not makes_feedback and not isinstance(feedback, Feedback):
             feedback = correct(check.exercise, "every test of the check passed.")
     except GradingStop as stop:
         timed_out = "longer than" in str(stop) or "budget" in str(stop)
         result.status, result.message = ("timeout" if timed_out else "error"), str(stop)
         return result
-    except NameError as error:
-        said = _name_error(error, check, teacher, namespace, why)
-        result.message = f"the check failed in the grader: {said}"
-        return result
     except Exception as error:  # noqa: BLE001 - the teacher's check failed in the grader
-        # an import that fails is the teacher's check's; the student's exceptions are FromStudent
-        if not asserts or (isinstance(error, ImportError) and not isinstance(error, FromStudent)):
+        # the student's exceptions are FromStudent: their function failed a test, whatever its
+        # error's name (a NameError, an ImportError), in a check that does not make a Feedback
+        # (nbgrader's asserts, a partial credit's sum); a Feedback check should have caught it
+        student = isinstance(error, FromStudent)
+        if isinstance(error, NameError) and not student:
+            said = _name_error(error, check, teacher, namespace, why)
+            result.message = f"the check failed in the grader: {said}"
+            return result
+        if not (asserts or student and not makes_feedback) or (
+            isinstance(error, ImportError) and not student
+        ):
             result.message = f"the check failed in the grader: {_said(error)}"
             return result
         feedback = _failed_test(check, error)  # as nbgrader: an error scores 0
     if not isinstance(feedback, Feedback):
         result.message = f"the teacher's check returned {type(feedback).__name__}, not Feedback"
+        if feedback is None and makes_feedback:
+            result.message += " (does a function of the check make one and forget to return it?)"
         return result
     result.status, result.message = feedback.status, str(feedback)
     if session.package_calls:

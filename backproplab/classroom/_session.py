@@ -57,9 +57,8 @@ def _exception(type_name: str, message: str) -> BaseException:
     """The student's exception, rebuilt by name: a fresh class (nothing of theirs is imported),
     a subclass of the builtin exception of that name if there is one, so that a teacher's
     ``except ValueError`` or ``assert_raises(ValueError, ...)`` catches it as in the notebook,
-    and of ``FromStudent``. Its words are the kernel's, whatever the type (a KeyError's too)."""
-    if type_name == "NotImplementedError":
-        return NotImplementedError(message)
+    and of ``FromStudent`` (a stub's NotImplementedError too). Its words are the kernel's,
+    whatever the type (a KeyError's too)."""
     name = type_name if type_name.isidentifier() else "Exception"
     builtin = getattr(builtins, name, None)
     words = {"__str__": lambda self: message}

@@ -181,10 +181,22 @@ def teacher_notebook(
 
         released = student_notebook(notebook, student_modules).cells
         stubs = {str(nbgrader_metadata(c).get("grade_id")): c.source for c in released}
-        for item in answers:
-            item.stub = stubs.get(item.grade_id, item.stub)
+        for item in answers:  # (a cell of the release as the source: handed out as it is)
+            if not _handed_out(item.stub or ""):
+                item.stub = stubs.get(item.grade_id, item.stub)
     _values_checks_need(teacher, cells, student_modules)
     return teacher
+
+
+def _handed_out(source: str) -> bool:
+    """Whether an answer cell of the source is the release's stub already (the source is the
+    release): "YOUR ANSWER HERE", or code with a line ``# YOUR CODE HERE`` and no solution."""
+    from .release import BEGIN_SOLUTION, TEXT_STUB
+
+    lines = [line.strip() for line in source.split("\n")]
+    return source.strip() == TEXT_STUB or (
+        "# YOUR CODE HERE" in lines and all(BEGIN_SOLUTION not in line for line in lines)
+    )
 
 
 def _points(name: str, meta: dict, kind: str) -> float:
