@@ -4,7 +4,8 @@ the teacher's checks is evaluated (in the grader, at the place of its check cell
 A check cell is never run in the kernel: the teacher's check is evaluated instead, once, where
 the submission has it (at the end if the student deleted it). A read-only cell (nbgrader's
 ``locked: true``) runs as the teacher wrote it, as nbgrader's autograde restores it: a student
-who edits ``scale = 2.0`` into ``scale = 3.0`` changes nothing, and the teacher is told.
+who edits ``scale = 2.0`` into ``scale = 3.0`` changes nothing, and the teacher is told; so is
+a teacher whose read-only cell a student deleted (it is not put back, as in nbgrader).
 """
 
 from __future__ import annotations
@@ -48,4 +49,7 @@ def steps(
             source = teacher.locked[grade_id]
         plan.append((index, source))
     plan += [(len(notebook.cells), c) for c in teacher.checks if all(s is not c for _, s in plan)]
+    handed_in = {str(nbgrader_metadata(cell).get("grade_id", "")) for cell in notebook.cells}
+    for grade_id in sorted(set(teacher.locked) - handed_in):  # (nbgrader does not put it back)
+        grade.for_teacher.append(f"the read-only cell {grade_id} is missing: it did not run")
     return plan
