@@ -138,8 +138,9 @@ def teacher_notebook(
         if cell.cell_type != "code":
             continue
         number += 1
-        if meta.get("locked") and meta.get("grade_id") and not meta.get("solution"):
-            locked[str(meta["grade_id"])] = cell.source  # (a check's is the teacher's anyway)
+        plain = not meta.get("solution") and not meta.get("grade")  # a check: the teacher's
+        if meta.get("locked") and meta.get("grade_id") and plain:  # anyway, and never run
+            locked[str(meta["grade_id"])] = cell.source
         tree = parse_cell(cell.source)
         if meta.get("grade") and meta.get("grade_id") and not is_by_hand(meta):
             points = _points(name, meta, "check")
