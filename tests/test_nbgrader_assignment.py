@@ -292,3 +292,12 @@ def test_an_answer_left_as_handed_out_scores_0_with_the_release_as_source(tmp_pa
         (teacher,) = load_source(folder)
         results = by_hand_results(student.cells, teacher.by_hand)
         assert [r.status for r in results] == ["not done", "by hand", "not done"], folder
+
+
+def test_odd_metadata_in_a_submission_is_no_answer_not_a_crash():
+    from backproplab.classroom._by_hand import ByHand, by_hand_results
+
+    cells = [{"metadata": {"nbgrader": "why"}, "source": "x"}, {"metadata": [], "source": 5},
+             {"metadata": {"nbgrader": {"grade_id": "why"}}, "source": 7}]  # fmt: skip
+    (result,) = by_hand_results(cells, [ByHand("why", 1.0, "YOUR ANSWER HERE")])
+    assert (result.status, result.score) == ("by hand", 0.0)

@@ -41,8 +41,10 @@ def is_by_hand(meta: dict) -> bool:
 def by_hand_results(cells: list[Any], marked: list[ByHand]) -> list[CheckResult]:
     """The results of the cells a person marks, for a submission of ``cells``: "by hand" (no
     score yet), or "not done" (0) for an answer left as the release handed it out or deleted."""
-    sources = {
-        str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")): cell.get("source")
+    from ._source import nbgrader_metadata  # (which imports this module)
+
+    sources = {  # a student's odd metadata or source is read as no answer, never a crash
+        str(nbgrader_metadata(cell).get("grade_id", "")): str(cell.get("source", ""))
         for cell in cells
     }
     results = []

@@ -92,7 +92,9 @@ class TeacherNotebook:
 
 
 def nbgrader_metadata(cell: Any) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
+    """A cell's nbgrader metadata ({} where a submission's is missing or not a dict)."""
+    metadata = cell.get("metadata", {})
+    meta = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
     return meta if isinstance(meta, dict) else {}
 
 
