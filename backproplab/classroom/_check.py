@@ -245,7 +245,7 @@ def _replaces(tree: ast.Module) -> set[str]:
     return found
 
 
-def _score(value: Any) -> bool:
+def _is_score(value: Any) -> bool:
     """Whether a check cell's last value is a score: nbgrader's partial credit."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
@@ -286,7 +286,7 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
         exec(compile(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
         if isinstance(last, ast.Expr):
             feedback = eval(compile(ast.Expression(last.value), check.grade_id, "eval"), namespace)  # noqa: S307
-        if _score(feedback):
+        if _is_score(feedback):
             value = float(feedback)
             partial = min(max(value, 0.0), check.points) if math.isfinite(value) else 0.0
             given = f"the check gave {partial:g} of {check.points:g} points."
