@@ -147,6 +147,23 @@ def test_every_public_name_has_a_docstring():
     assert not missing, missing
 
 
+def _modules_with_examples() -> list[str]:
+    """The package's modules whose docstrings hold examples (``>>>`` lines)."""
+    paths = (p for p in sorted((ROOT / "backproplab").rglob("*.py")) if ">>> " in p.read_text())
+    return [".".join(p.relative_to(ROOT).with_suffix("").parts) for p in paths]
+
+
+@pytest.mark.parametrize("name", _modules_with_examples())
+def test_every_docstring_example_prints_what_it_says(name):
+    """A docstring's example is documentation a reader copies: it must run as shown."""
+    import doctest
+    import importlib
+
+    results = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert results.attempted > 0, f"{name}: its >>> lines are not in a docstring doctest reads"
+    assert results.failed == 0, f"{name}: {results.failed} example(s) print something else"
+
+
 def test_license_and_changelog():
     assert "MIT License" in (ROOT / "LICENSE").read_text()
     assert (ROOT / "CHANGELOG.md").read_text().startswith("# Changelog")
