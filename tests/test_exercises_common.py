@@ -8,6 +8,7 @@ from textwrap import dedent
 
 import numpy as np
 import pytest
+from exercise_helpers import our_words
 
 from backproplab import Tensor
 from backproplab.exercises import (
@@ -487,7 +488,8 @@ def test_a_matrix_product_that_does_not_fit_is_said_in_words_with_the_shapes_giv
         "your code raised ValueError: a matrix product whose inner sizes differ: the left factor "
         "has 3 columns, the right factor 6 rows. Your function was given delta_next of shape "
         "(4, 3), W_next of shape (3, 6) and Z of shape (4, 6): check which side each factor goes "
-        "on and whether it needs a transpose."
+        "on and whether it needs a transpose. The line that raised it: `return (delta_next @ "
+        "W_next.T) * (Z > 0)`."
     )
 
 
@@ -589,10 +591,16 @@ def test_the_arguments_are_named_as_the_function_receives_them():
     ), feedback
 
 
+def mismatched_product():
+    return np.ones((2, 3)) @ np.ones((2, 3))
+
+
 def test_without_arrays_given_the_advice_stands_alone():
-    feedback = attempt("ex", lambda: np.ones((2, 3)) @ np.ones((2, 3)))
-    assert feedback.message.endswith("rows. Check which side each factor goes on and whether it "
-                                     "needs a transpose."), feedback  # fmt: skip
+    feedback = attempt("ex", mismatched_product)
+    assert feedback.message.endswith(
+        "rows. Check which side each factor goes on and whether it needs a transpose. The line "
+        "that raised it: `return np.ones((2, 3)) @ np.ones((2, 3))`."
+    ), feedback
 
 
 @pytest.mark.parametrize(
@@ -608,7 +616,9 @@ def test_without_arrays_given_the_advice_stands_alone():
 )
 def test_other_errors_keep_their_one_line(fn, message):
     feedback = attempt("ex", fn, np.ones((4, 3)), np.ones((3, 6)))
-    assert feedback.message.startswith(message) and "given" not in feedback.message, feedback
+    assert feedback.message.startswith(message) and "given" not in our_words(feedback.message), (
+        feedback
+    )
 
 
 def test_the_grader_gets_the_same_words():
@@ -617,6 +627,7 @@ def test_the_grader_gets_the_same_words():
     kernel too (``parameter_names`` of the proxy): the hint is the same as in the notebook."""
     from backproplab.classroom._session import _exception
     from backproplab.exercises import RemoteFunction
+    from backproplab.exercises._crash import failing_line
 
     given = np.ones((4, 3)), np.ones((3, 6)), np.ones((4, 6))
     local = attempt("hidden_delta", hidden_delta_transposed, *given)
@@ -626,7 +637,8 @@ def test_the_grader_gets_the_same_words():
             try:
                 hidden_delta_transposed(*args)
             except ValueError as error:  # as _session rebuilds it from the kernel's reply
-                raise _exception(type(error).__name__, str(error)) from None
+                line = failing_line(error)  # the kernel sends it with the name and message
+                raise _exception(type(error).__name__, str(error), line) from None
 
         def parameter_names(self, count):
             return ["delta_next", "W_next", "Z"][:count]
@@ -634,6 +646,48 @@ def test_the_grader_gets_the_same_words():
     remote = attempt("hidden_delta", Remote(), *given)
     assert isinstance(_exception("ValueError", ""), ValueError)  # a teacher's except catches it
     assert remote.message == local.message and "W_next of shape (3, 6)" in remote.message
+    assert "The line that raised it: `return (delta_next @ W_next.T)" in remote.message
+
+
+def two_steps(d, W):
+    h = d * 2.0  # fine
+    return Tensor(h) @ Tensor(W)  # the product raises inside the package
+
+
+def calls_a_helper_of_its_own(d, W):
+    return two_steps(d, W)
+
+
+def test_the_hint_quotes_the_learners_line_that_raised():
+    """The innermost line of the learner's own code: not the package's line that raised (the
+    Tensor's matmul), not the line of the learner's function that called their other function,
+    without its comment."""
+    for fn in (two_steps, calls_a_helper_of_its_own):
+        feedback = attempt("ex", fn, np.ones((4, 3)), np.ones((4, 3)))
+        assert feedback.message.endswith("raised it: `return Tensor(h) @ Tensor(W)`."), feedback
+
+
+def test_a_line_the_hint_quotes_is_one_short_line_of_code():
+    from backproplab.exercises._crash import failing_line
+
+    class Carried(ValueError):
+        failing_line = "x = `a`\n" + "y" * 200  # what a student's kernel could send
+
+    line = failing_line(Carried())
+    assert "\n" not in line and "`" not in line and len(line) == 80 and line.endswith("...")
+    assert failing_line(ValueError("never raised: no line")) is None
+
+
+def test_the_kernel_sends_the_line_that_raised():
+    from backproplab.classroom import _kernel_side
+    from backproplab.classroom import _wire as wire
+
+    encode = wire.Encoder()
+    args = (np.ones((4, 3)), np.ones((4, 3)))
+    request = wire.dumps({"args": encode(list(args)), "kwargs": encode({}), "nodes": []})
+    reply = _kernel_side._call({"two_steps": two_steps}, "two_steps", request)
+    assert reply["status"] == "raised", reply
+    assert reply["failing_line"] == "return Tensor(h) @ Tensor(W)"
 
 
 def test_the_kernel_reads_the_parameter_names_off_the_students_function():

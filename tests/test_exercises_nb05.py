@@ -84,7 +84,12 @@ def test_the_grader_gives_the_same_shape_hint(tmp_path):
         tmp_path, "05_matmul_gradients.ipynb", "nb05", "nb05-dL_dX", "    return G @ W.T\n"
     )
     assert check.status == "hint" and check.score == 0.0
-    assert check.message == str(nb05.check_dL_dX(lambda G, W: G @ W.T)), check
+
+    def dL_dX(G, W):
+        return G @ W.T  # the line the grader's student wrote
+
+    assert check.message == str(nb05.check_dL_dX(dL_dX)), check
+    assert "The line that raised it: `return G @ W.T`." in check.message, check
     assert GIVEN_GW in check.message and "(5, 3)" in check.message, check
 
 

@@ -3,6 +3,7 @@ are "not done", and no hint gives the answer away."""
 
 import numpy as np
 import pytest
+from exercise_helpers import our_words
 from numpy.lib.stride_tricks import sliding_window_view
 
 import backproplab as bl
@@ -91,7 +92,7 @@ def weight_grad_mean_over_windows(x, g, k, padding=0):
 def test_conv2d_weight_grad_hints(wrong, words):
     feedback = nb14.check_conv2d_weight_grad(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "einsum" not in feedback.message and "sum(" not in feedback.message
+    assert "einsum" not in our_words(feedback.message) and "sum(" not in our_words(feedback.message)
 
 
 def test_conv2d_weight_grad_padding_mistake_is_named():
@@ -185,7 +186,9 @@ def input_grad_cropped_one_side(g, weight, padding=0):
 def test_conv2d_input_grad_hints(wrong, words):
     feedback = nb14.check_conv2d_input_grad(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
-    assert "[..., ::-1" not in feedback.message and "einsum" not in feedback.message
+    assert "[..., ::-1" not in our_words(feedback.message) and "einsum" not in our_words(
+        feedback.message
+    )
 
 
 def test_conv2d_input_grad_channels_not_swapped_is_named():
@@ -431,4 +434,4 @@ def test_shape_mistakes_get_the_shapes_by_name(check, wrong, words):
     feedback = check(wrong)
     assert feedback.status == "hint" and all(w in feedback.message for w in words), feedback
     for code in ("@", ".T", "None", "reshape", "transpose(", "operand", "gufunc", "broadcast to"):
-        assert code not in feedback.message, feedback
+        assert code not in our_words(feedback.message), feedback

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..exercises._crash import failing_line
 from . import _wire as wire
 
 if TYPE_CHECKING:
@@ -327,6 +328,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         reply["status"] = "raised"
         reply["error_type"] = type(error).__name__
         reply["error"] = str(error)
+        reply["failing_line"] = failing_line(error) or ""  # the hint quotes it, as in the notebook
     finally:
         tampered = sys.getprofile() is not profile or bool(switched_off)
         sys.setprofile(None)

@@ -53,15 +53,16 @@ class FromStudent(Exception):  # noqa: N818 - a mark, not an error of its own
     """What every exception rebuilt from a student's kernel is, besides its own type."""
 
 
-def _exception(type_name: str, message: str) -> BaseException:
+def _exception(type_name: str, message: str, line: str = "") -> BaseException:
     """The student's exception, rebuilt by name: a fresh class (nothing of theirs is imported),
     a subclass of the builtin exception of that name if there is one, so that a teacher's
     ``except ValueError`` or ``assert_raises(ValueError, ...)`` catches it as in the notebook,
     and of ``FromStudent`` (a stub's NotImplementedError too). Its words are the kernel's,
-    whatever the type (a KeyError's too)."""
+    whatever the type (a KeyError's too), and so is ``failing_line``, the line of the student's
+    code that raised it (``exercises._crash.failing_line``)."""
     name = type_name if type_name.isidentifier() else "Exception"
     builtin = getattr(builtins, name, None)
-    words = {"__str__": lambda self: message}
+    words = {"__str__": lambda self: message, "failing_line": line}
     if isinstance(builtin, type) and issubclass(builtin, Exception):
         try:
             return type(name, (builtin, FromStudent), words)(message)
@@ -235,7 +236,9 @@ class Session:
         if isinstance(after, list):  # each argument a value of its own, as the kernel sent it
             _copy_back(args, [decode(arg) for arg in after])
         if reply["status"] == "raised":
-            raise _exception(str(reply.get("error_type")), str(reply.get("error", "")))
+            error_type, line = str(reply.get("error_type")), reply.get("failing_line")
+            line = line if isinstance(line, str) else ""
+            raise _exception(error_type, str(reply.get("error", "")), line)
         if reply.get("unsendable"):
             return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])

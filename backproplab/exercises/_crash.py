@@ -8,17 +8,26 @@ and the shapes of the arrays the learner's function was given, by its parameter 
 
     your code raised ValueError: a matrix product whose inner sizes differ: the left factor has
     10 columns, the right factor 128 rows. Your function was given d of shape (64, 10) and W of
-    shape (10, 128): check which side each factor goes on and whether it needs a transpose.
+    shape (10, 128): check which side each factor goes on and whether it needs a transpose. The
+    line that raised it: `return d @ W`.
 
-It never says which factor to transpose: that would be the answer. The exception is read by its
-type's name and its message only, so a crash in the grader (where the student's exception comes
-back from their kernel as a name and a message) gets the same words as in the notebook.
+It never says which factor to transpose: that would be the answer. It quotes the line of the
+learner's code that raised (``failing_line``), so that a function of several lines need not be
+searched. The rest is read from the exception's type name and message only, so a crash in the
+grader (where the student's exception comes back from their kernel as a name, a message and
+that line) gets the same words as in the notebook.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
+import linecache
+import os
 import re
+import sysconfig
+import tokenize
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +36,7 @@ import numpy as np
 from ..tensor import Tensor
 from ._reading import RemoteFunction
 
-__all__ = ["PRODUCT_ADVICE", "crash_message", "parameter_names"]
+__all__ = ["PRODUCT_ADVICE", "crash_message", "failing_line", "parameter_names"]
 
 PRODUCT_ADVICE = "check which side each factor goes on and whether it needs a transpose"
 _ELEMENTWISE = "check the shape of each array you combine, and which axis each size stands for"
@@ -177,9 +186,11 @@ def crash_message(
     except Exception:  # noqa: BLE001 - a learner's exception class whose __str__ fails
         text = "(its message could not be shown)"
     first_line = text.splitlines()[0] if text else ""
+    line = failing_line(error)
+    where = f" The line that raised it: `{line}`." if line else ""
     found = _plain(type_name, first_line)
     if found is None:
-        return f"your code raised {type_name}: {first_line}"
+        return f"your code raised {type_name}: {first_line}{'.' if line else ''}{where}"
     words, advice = found
     names = parameter_names(fn, len(args)) + list(kwargs)
     given = [
@@ -189,8 +200,45 @@ def crash_message(
     ]
     said = f"your code raised {type_name}: {words}."
     if not given:
-        return f"{said} {advice[0].upper()}{advice[1:]}."
-    return f"{said} Your function was given {_listed(given)}: {advice}."
+        return f"{said} {advice[0].upper()}{advice[1:]}.{where}"
+    return f"{said} Your function was given {_listed(given)}: {advice}.{where}"
+
+
+# Where code that is not the learner's lives: this package, and Python's and the installed
+# packages' folders (numpy's matmul, a list's index...). Every other frame is the learner's.
+_NOT_THEIRS = tuple(
+    os.path.join(os.path.realpath(folder), "")
+    for folder in (
+        os.path.dirname(os.path.dirname(__file__)),  # backproplab/
+        *{sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")},
+    )
+)
+
+
+def failing_line(error: BaseException) -> str | None:
+    """The line of the learner's own code that raised ``error`` (the innermost frame of the
+    traceback outside the package and the installed libraries), stripped and at most 80
+    characters; None when there is none to show. An exception from the student's kernel (in the
+    grader) carries the line its kernel found, as ``failing_line``."""
+    found = getattr(error, "failing_line", None)
+    if not isinstance(found, str):
+        found, tb = "", error.__traceback__
+        while tb is not None:  # outermost to innermost
+            path = tb.tb_frame.f_code.co_filename
+            if not os.path.realpath(path).startswith(_NOT_THEIRS):
+                found = _code(linecache.getline(path, tb.tb_lineno)) or found
+            tb = tb.tb_next
+    found = " ".join(found.split()).replace("`", "'")  # shown on one line, between backticks
+    return (found if len(found) <= 80 else f"{found[:77]}...") or None
+
+
+def _code(line: str) -> str:
+    """A line of source without its comment (a ``#`` inside a string stays)."""
+    with contextlib.suppress(tokenize.TokenError, SyntaxError):  # half a statement: kept whole
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type == tokenize.COMMENT:
+                return line[: token.start[1]].strip()
+    return line.strip()
 
 
 def _described(value: Any) -> str:
