@@ -216,7 +216,9 @@ def _maximum_vjp(g, out, x, y):
 
 def _power_vjp(g, out, x, *, p):
     if p == 0:  # x ** 0 is the constant 1, even at x = 0 (where x ** -1 would be inf)
-        return (np.zeros_like(g * x),)  # PyTorch's rule too (JAX gives 0 * inf = NaN at x = 0)
+        # PyTorch's rule too, and JAX's for an integer 0 (its lax.pow, with the float 0.0, gives
+        # 0 * inf = NaN at x = 0)
+        return (np.zeros_like(g * x),)
     return (g * p * x ** (p - 1),)
 
 

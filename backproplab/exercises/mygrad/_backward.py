@@ -219,9 +219,10 @@ def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> 
 
 
 def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
-    """backward() twice on one graph, as PyTorch and the package do it: the leaves' gradients
-    add up (2 times one pass; zero_grad is what clears them), the intermediate nodes' gradients
-    start fresh on each pass (1 time)."""
+    """backward() twice on one graph, as the package does it: the leaves' gradients add up
+    (2 times one pass; zero_grad is what clears them), as in PyTorch; the intermediate nodes'
+    gradients start fresh on each pass (1 time). (NB: PyTorch keeps no intermediate gradient
+    unless asked with retain_grad(), and adds those up across passes too.)"""
     steps: list[tuple] = [
         ("mul", 0, 1, {}),
         ("add", 2, 0, {}),
