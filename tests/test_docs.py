@@ -115,6 +115,44 @@ def test_no_escaped_underscore_inside_text_in_math():
     assert escaped == []
 
 
+FURTHER_READING = re.compile(r"^## Further reading\n(.*?)(?=^\*\*Next|^#+ |\Z)", re.S | re.M)
+AUTHORS = re.compile(r"[A-Z]\.(?:[- ]?[A-Z]\.)* [A-Z][\w'-]+")  # "D. E. Rumelhart", "F.-F. Li"
+TITLE = re.compile(r'"[^"]+"|\*[^*]+\*')  # "a paper's title" or *a book's*
+YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+
+
+def further_reading(text: str) -> list[str]:
+    """The entries ("- " items) of a page's Further reading section; [] if it has none."""
+    found = FURTHER_READING.search(text)
+    body = found.group(1).strip() if found else ""
+    return [item[2:] for item in re.split(r"\n(?=- )", body) if item.startswith("- ")]
+
+
+def test_further_reading_finds_and_judges_entries():
+    text = '## Further reading\n\n- A. B. Name, "A title", 1999.\n- an entry\n  on two lines\n\n**Next:** x'
+    entries = further_reading(text)
+    assert entries == ['A. B. Name, "A title", 1999.', "an entry\n  on two lines"]
+    assert AUTHORS.match(entries[0]) and TITLE.search(entries[0]) and YEAR.search(entries[0])
+    assert not AUTHORS.match(entries[1]) and not YEAR.search(entries[1])
+    assert further_reading("## Summary\n\n- A. B. Name, *A book*, 1999.") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_cites_its_sources_under_further_reading(path):
+    """CURRICULUM.md: published works are cited under "Further reading"; each entry names its
+    authors first, then its title (quoted or in italics), and its year."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
+    entries = further_reading(text)
+    assert entries, f"{path.name} has no Further reading section with entries"
+    incomplete = [
+        entry[:80]
+        for entry in entries
+        if not (AUTHORS.match(entry) and TITLE.search(entry) and YEAR.search(entry))
+    ]
+    assert incomplete == [], "entries without authors first, a title or a year"
+
+
 def test_no_page_loads_a_script_from_the_network(site):
     remote = [
         (page.name, src)
