@@ -247,9 +247,31 @@ def _warn_stale(order: list[Tensor]) -> None:
     warnings.warn(
         f"backward: {names} already {hold} gradients from an earlier backward(); the new "
         f"gradients are being added to {them}. Call zero_grad() (or set .grad = None) before "
-        f"each backward(), or pass accumulate=True if you mean to add them up.",
+        f"each backward(), or pass accumulate=True if you mean to add them up."
+        + (_UPDATED_OUTSIDE_NO_GRAD if _updated_outside_no_grad(order, stale) else ""),
         GradientAccumulationWarning,
         stacklevel=3,  # 1: this line, 2: backward, 3: the line that called backward()
+    )
+
+
+_UPDATED_OUTSIDE_NO_GRAD = (
+    " If you update a tensor yourself, do it in place inside no_grad (`with bl.no_grad(): w -="
+    " lr * w.grad`): w = w - lr * w.grad outside it makes a new w computed from the old one,"
+    " which goes on receiving gradients, and every backward() goes back through every earlier"
+    " update."
+)
+
+
+def _updated_outside_no_grad(order: list[Tensor], stale: list[Tensor]) -> bool:
+    """Whether the graph holds ``w - c`` (or ``w + c``) of a leaf holding old gradients and a
+    constant of its shape: what ``w = w - lr * w.grad`` outside ``no_grad()`` records."""
+    return any(
+        node.op is not None
+        and node.op.name in ("sub", "add")
+        and any(node.inputs[0] is t for t in stale)
+        and not node.inputs[1].requires_grad
+        and node.inputs[1].shape == node.shape == node.inputs[0].shape
+        for node in order
     )
 
 

@@ -155,6 +155,23 @@ def test_second_backward_warns_and_accumulates():
         assert x.grad == 4.0
 
 
+def test_an_update_outside_no_grad_is_named_in_the_warning():
+    """w = w - lr * w.grad outside no_grad: the new w is a node computed from the old leaf, which
+    keeps receiving gradients; the warning says so (it said only "call zero_grad()", which the
+    learner, holding no name for the old leaf, cannot do)."""
+    X, y = bl.Tensor(np.arange(6.0).reshape(3, 2)), np.array([1.0, -1.0, 2.0])
+    w = bl.Tensor(np.zeros(2), requires_grad=True)
+    ((X @ w - y) ** 2).mean().backward()
+    w = w - 0.1 * w.grad
+    with pytest.warns(bl.GradientAccumulationWarning, match=r"in place inside no_grad"):
+        ((X @ w - y) ** 2).mean().backward()
+    x = leaf(2.0, "x")  # a second pass without zero_grad and no update: the first sentence only
+    (x * x).backward()
+    with pytest.warns(bl.GradientAccumulationWarning) as caught:
+        (x * x).backward()
+    assert "no_grad" not in str(caught[0].message)
+
+
 def test_backward_from_a_leaf_adds_its_seed_to_the_gradient_it_holds():
     # dx/dx = 1: a leaf root gets the seed itself, added like any leaf's gradient (found by
     # mutation testing: overwriting the leaf's old gradient went unnoticed)
