@@ -18,6 +18,7 @@ graph built before the step raises instead of using the new values. (The same up
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,6 +26,15 @@ import numpy as np
 
 from ._numbers import is_real
 from .tensor import Tensor, as_array
+
+# Every tensor an optimizer updates, by id (held weakly): Module warns when one is replaced.
+_HELD: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+def held_by_an_optimizer(t: Tensor) -> bool:
+    """Whether an optimizer made so far updates ``t`` (a replaced Parameter would not train)."""
+    return _HELD.get(id(t)) is t
+
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
@@ -70,6 +80,7 @@ class Optimizer:
                 )
         self.lr = lr
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        _HELD.update((id(p), p) for p in self.params)
 
     @property
     def lr(self) -> float:

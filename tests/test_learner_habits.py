@@ -5,11 +5,13 @@ of the wrong thing) or a Python-internal error, and now gives the right result o
 message naming the mistake.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
 import backproplab as bl
-from backproplab import nn
+from backproplab import nn, optim
 
 X, Y = bl.datasets.moons(32, rng=0)
 
@@ -86,6 +88,22 @@ def test_replacing_a_weight_by_an_update_that_is_not_in_place_is_refused(in_no_g
     layer.weight = nn.Parameter(np.zeros((2, 2)))  # a new Parameter is fine, as None is
     layer.bias = None
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_replacing_a_parameter_an_optimizer_holds_is_named():
+    """A new Parameter after the optimizer was made: the optimizer goes on updating the old one,
+    and backward() warned only "call zero_grad()", which the learner was calling."""
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=1))
+    model.layers[0].weight = nn.Parameter(np.zeros((3, 2)))  # before the optimizer: silent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        model.layers[2].bias = None  # removing one is fine: nothing will need training
+    with pytest.warns(UserWarning, match=r"Linear: the Parameter 'weight' is replaced, but an "
+                      r"optimizer made before holds the old one") as caught:  # fmt: skip
+        model.layers[0].weight = nn.Parameter(np.ones((3, 2)))
+    assert caught[0].filename == __file__  # points at the learner's line
+    assert optimizer.params[0] is not model.layers[0].weight
 
 
 def test_forward_with_keyword_arguments_is_called_like_pytorchs():

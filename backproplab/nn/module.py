@@ -11,6 +11,7 @@ does the same job in fewer lines for a small package.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -42,6 +43,12 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+def _held_by_an_optimizer(p: Parameter) -> bool:
+    from ..optim import held_by_an_optimizer  # imported here: nn does not need optim otherwise
+
+    return held_by_an_optimizer(p)
 
 
 def _walk(name: str, value: Any, owner: Module) -> list[tuple[str, Any]]:
@@ -126,6 +133,19 @@ class Module:
                 f"{old.shape}) with a {type(value).__name__}: it would no longer be trained or "
                 f"saved; update it in place (with bl.no_grad(): p -= lr * p.grad) or assign a "
                 f"bl.nn.Parameter"
+            )
+        if (
+            isinstance(value, Parameter)
+            and isinstance(old, Parameter)
+            and value is not old
+            and _held_by_an_optimizer(old)
+        ):
+            warnings.warn(
+                f"{type(self).__name__}: the Parameter '{name}' is replaced, but an optimizer "
+                f"made before holds the old one: it will not train the new one; make the "
+                f"optimizer after replacing parameters, or copy new values into the old one "
+                f"(.{name}.data[...] = new_values)",
+                stacklevel=2,
             )
         object.__setattr__(self, name, value)
 
