@@ -31,7 +31,7 @@ from .tensor import Tensor, as_array
 _HELD: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
 
-def held_by_an_optimizer(t: Tensor) -> bool:
+def _held_by_an_optimizer(t: Tensor) -> bool:
     """Whether an optimizer made so far updates ``t`` (a replaced Parameter would not train)."""
     return _HELD.get(id(t)) is t
 

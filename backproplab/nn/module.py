@@ -46,9 +46,9 @@ class Parameter(Tensor):
 
 
 def _held_by_an_optimizer(p: Parameter) -> bool:
-    from ..optim import held_by_an_optimizer  # imported here: nn does not need optim otherwise
+    from ..optim import _held_by_an_optimizer as held  # here: nn does not need optim otherwise
 
-    return held_by_an_optimizer(p)
+    return held(p)
 
 
 def _walk(name: str, value: Any, owner: Module) -> list[tuple[str, Any]]:
