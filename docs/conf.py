@@ -128,6 +128,11 @@ html_title = "backproplab"
 # navbar_persistent=[]: without it the theme adds a second search field in a bar above the page.
 html_theme_options = {"show_toc_level": 2, "navbar_persistent": []}
 html_context = {"default_mode": "auto"}  # else a new visitor's console says "invalid theme mode"
+# The sidebar: the theme's items (navbar-logo, icon-links, search-button-field, sbt-sidebar-nav),
+# with two of them our own for accessibility (axe-core): the name inside a landmark, and a search
+# button whose accessible name holds the text it shows (see the templates' comments).
+templates_path = ["_templates"]
+html_sidebars = {"**": ["home-link.html", "search-field.html", "sbt-sidebar-nav.html"]}
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
@@ -188,7 +193,23 @@ def plain_titles(app, doctree) -> None:
             reference[:] = [nodes.Text(text)]
 
 
+def visit_fold(translator, node) -> None:
+    """myst-nb's fold of a hidden input, without its summary's aria-label "Toggle hidden content":
+    an accessible name must hold the text a control shows ("Show the solution"), which the
+    summary's own text gives (axe-core's label-content-name-mismatch)."""
+    from html import escape
+
+    translator.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n')
+    translator.body.append("<summary>\n")
+    for state, prompt in (("collapsed", node["prompt_show"]), ("expanded", node["prompt_hide"])):
+        translator.body.append(f'<p class="{state} admonition-title">{escape(prompt)}</p>\n')
+    translator.body.append("</summary>\n")
+
+
 def setup(app):
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput
+
+    app.add_node(HideCodeCellNode, override=True, html=(visit_fold, depart_HideCellInput))
     app.connect("include-read", readme_links)
     app.connect("autodoc-process-docstring", plain_pipes)
     app.connect("doctree-read", plain_titles, priority=600)

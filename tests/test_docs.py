@@ -281,6 +281,24 @@ def test_every_table_column_has_a_header(site):
     assert [(name, text) for name, text in headers if not text] == []
 
 
+def test_controls_are_named_by_the_text_they_show_and_the_name_sits_in_a_landmark(site):
+    """axe-core (WCAG 2.5.3, label in name): the solution folds were named "Toggle hidden
+    content" while they show "Show the solution", and the search field "Search" while it shows
+    "Search Ctrl+K"; a voice-control user says what they see. The site's name sat outside every
+    landmark, where a screen reader's list of regions does not reach."""
+    pages = [page for page in site.rglob("*.html") if "_static" not in page.parts]
+    folds = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for label, shown in re.findall(r'<(?:button|summary)[^>]*aria-label="([^"]*)"[^>]*>(.*?)'
+                                       r"</(?:button|summary)>", text, re.S):  # fmt: skip
+            words = " ".join(re.sub(r"<[^>]+>", " ", shown).split())
+            assert words == "" or label.lower() in words.lower(), (page.name, label, words)
+        folds += text.count('<p class="collapsed admonition-title">Show the solution</p>')
+        assert re.search(r'<nav aria-label="Home">\s*<a class="navbar-brand logo"', text), page
+    assert folds > 40  # every exercise's solution is folded, under its own words
+
+
 def _links(page: str) -> list[str]:
     return [html.unescape(url) for url in re.findall(r'\s(?:href|src)="([^"]*)"', page)]
 
@@ -322,7 +340,9 @@ def test_one_search_field_in_the_sidebar_and_no_bar_above_the_page(site):
     page = (site / "index.html").read_text(encoding="utf-8")
     header = re.search(r'<header id="pst-header".*?</header>', page, re.S)
     assert header is None or "search-button-field" not in header.group(0)
-    sidebar = re.search(r'class="bd-sidebar-primary.*?</nav>', page, re.S).group(0)
+    sidebar = re.search(r'class="bd-sidebar-primary.*?<main', page, re.S).group(
+        0
+    )  # before the page
     assert "search-button-field" in sidebar
 
 
