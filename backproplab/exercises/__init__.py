@@ -20,6 +20,8 @@ and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the refer
 ``names_used`` and ``uses_package`` (what an answer's code uses, read without running it) are
 in ``_reading.py``, ``call_measured`` (the memory a call of it takes) in ``_memory.py``, and
 what ``attempt`` says when the learner's code crashes (a shape error in words) in ``_crash.py``.
+Importing this package in a notebook adds a line to a NameError there: run the cell that defines
+the name first (``_names.py``; a check run before its exercise, or a restart, meets one).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import numpy.typing as npt
 from ..tensor import as_array
 from ._crash import crash_message
 from ._memory import call_measured
+from ._names import install_name_hint
 from ._reading import RemoteFunction, names_used, uses_package
 
 __all__ = [
@@ -272,3 +275,6 @@ def numeric_gradient(
         step[idx] = eps
         grad[idx] = (f(x + step) - f(x - step)) / (2 * eps)
     return grad
+
+
+install_name_hint()  # in a notebook: a NameError says which cell to run first
