@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-jupyter_client = pytest.importorskip("jupyter_client")
+import jupyter_client.manager
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ROOT = NOTEBOOKS.parent
