@@ -14,10 +14,9 @@ import os
 import re
 from pathlib import Path
 
+import jupyter_client.manager
 import nbformat
 import pytest
-
-import jupyter_client.manager
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ROOT = NOTEBOOKS.parent
