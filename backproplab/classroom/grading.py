@@ -51,6 +51,7 @@ import nbformat
 
 from ._by_hand import by_hand_results
 from ._check import evaluate_check, setup_namespace
+from ._copies import best_copies, copies, file_names, not_graded
 from ._grades import CheckResult, NotebookGrade
 from ._kernel import Kernel, KernelDied
 from ._reports import ScoresFile, feedback_status, feedback_text, scores_csv, scores_table
@@ -292,73 +293,6 @@ def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
         yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
 
 
-def _file_names(students: Iterable[str]) -> dict[str, str]:
-    """A distinct file name (without extension) for each student's feedback: characters other than
-    letters, digits, ``-``, ``_`` and ``.`` become ``_``, and a name another student already has
-    ("a b" and "a_b", "Ada" and "ada" on a case-insensitive disk) gets ``-2``, ``-3``..."""
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for student in students:
-        base = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in student)
-        name, number = base, 1
-        while name.casefold() in taken:
-            number += 1
-            name = f"{base}-{number}"
-        taken.add(name.casefold())
-        names[student] = name
-    return names
-
-
-MAX_COPIES = 3  # copies of one teacher notebook graded per student
-
-
-def _copies(paths: list[Path], teacher_of: dict[Path, str]) -> tuple[list[Path], list[Path]]:
-    """(the notebooks to grade, the copies left out): at most MAX_COPIES per teacher notebook, the
-    one named as the teacher's first. Each copy costs a kernel's run: forty copies of a two-exercise
-    notebook kept the grader on one student for 59 s (4.5 s with three graded)."""
-    graded: list[Path] = []
-    left_out: list[Path] = []
-    seen: dict[str, int] = {}
-    for path in sorted(paths, key=lambda p: (p.name != teacher_of.get(p), str(p))):
-        teacher = teacher_of.get(path)  # None: unreadable or unmatched, said so when graded
-        if teacher is not None:
-            seen[teacher] = seen.get(teacher, 0) + 1
-        (left_out if seen.get(str(teacher), 0) > MAX_COPIES else graded).append(path)
-    return graded, left_out
-
-
-def _not_graded(student: str, path: Path, teacher: str) -> NotebookGrade:
-    problem = f"not graded: {MAX_COPIES} copies of {teacher} were graded already"
-    return NotebookGrade(student, path.name, [], [problem], "")
-
-
-def _best(student: str, grades: list[NotebookGrade], teachers: list[TeacherNotebook]):
-    """One grade per teacher notebook (the best copy), with the other copies as problems."""
-    kept: dict[str, NotebookGrade] = {}
-    others: list[NotebookGrade] = []
-    for grade in grades:
-        if not grade.teacher:
-            others.append(grade)
-            continue
-        current = kept.get(grade.teacher)
-        if current is None or grade.score > current.score:
-            if current is not None:
-                others.append(current)
-            kept[grade.teacher] = grade
-        else:
-            others.append(grade)
-    result = list(kept.values())
-    for grade in others:
-        note = NotebookGrade(student, grade.notebook, [], list(grade.problems), "")
-        note.for_teacher = list(grade.for_teacher)
-        if grade.teacher:
-            note.problems.append(
-                f"another copy of {grade.teacher} (scored {grade.score:g}): only the best counts"
-            )
-        result.append(note)
-    return result
-
-
 def grade_folder(
     folder: str | Path,
     source: str | Path,
@@ -427,11 +361,11 @@ def grade_folder(
         rows = ScoresFile(Path(csv_path) if csv_path else None, exercises)
         if feedback is not None:
             Path(feedback).mkdir(parents=True, exist_ok=True)
-        file_names = _file_names(by_student)
+        names = file_names(by_student)
 
         def write_feedback(student: str, grades: list[NotebookGrade]) -> None:
             if feedback is not None:
-                (Path(feedback) / f"{file_names[student]}.txt").write_text(
+                (Path(feedback) / f"{names[student]}.txt").write_text(
                     feedback_text(student, grades, matched), encoding="utf-8"
                 )
 
@@ -440,7 +374,7 @@ def grade_folder(
                 if all(
                     unchanged(o, folder / o.relative_to(staged), digests[o]) for o in owns[student]
                 ):
-                    graded, left_out = _copies(by_student[student], teacher_of)
+                    graded, left_out = copies(by_student[student], teacher_of)
                     grades = [
                         grade_notebook(
                             path,
@@ -451,7 +385,7 @@ def grade_folder(
                         )
                         for path in graded
                     ]
-                    grades += [_not_graded(student, p, teacher_of[p]) for p in left_out]
+                    grades += [not_graded(student, p, teacher_of[p]) for p in left_out]
                 else:
                     grades = [
                         NotebookGrade(student, p.name, [], [CHANGED], "")
@@ -462,7 +396,7 @@ def grade_folder(
                 grades = [
                     NotebookGrade(student, p.name, [], [problem], "") for p in by_student[student]
                 ]
-            grades = _best(student, grades, teachers)
+            grades = best_copies(student, grades, teachers)
             rows.add(grades, points)
             write_feedback(student, grades)
             if on_student is not None:
