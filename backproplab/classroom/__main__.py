@@ -41,6 +41,8 @@ def _grade(args: argparse.Namespace) -> int:
             csv_path=args.csv,
             feedback=args.feedback,
             on_student=progress,
+            notebooks=args.notebooks,
+            merge=args.merge,
         )
     except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
@@ -50,7 +52,7 @@ def _grade(args: argparse.Namespace) -> int:
         return 1
     print(scores_table(grades))
     if args.csv:
-        print(f"\nscores written to {args.csv}")
+        print(f"\nscores {'merged into' if args.merge else 'written to'} {args.csv}")
     if args.feedback:
         print(f"feedback for each student written to {args.feedback}")
     return 0
@@ -118,6 +120,19 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
     grade.add_argument("--csv", help="write the scores to this CSV file, one row per student")
     grade.add_argument("--feedback", help="write a feedback file per student into this folder")
+    grade.add_argument(
+        "--notebooks",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help="the assignment's notebooks, by name or number (e.g. 04 05): the scores have their "
+        "exercises, and other notebooks handed in are listed, not graded",
+    )
+    grade.add_argument(
+        "--merge",
+        action="store_true",
+        help="put this grading into the existing --csv and --feedback (one late student...): "
+        "each student graded replaces their row, the others are kept",
+    )
     grade.set_defaults(run=_grade)
 
     plan = commands.add_parser(

@@ -17,6 +17,7 @@ from backproplab.exercises import Feedback
 
 from ._grades import CheckResult, NotebookGrade
 from ._source import TeacherNotebook
+from ._term import Merge
 
 __all__ = [
     "ScoresFile",
@@ -83,10 +84,12 @@ class ScoresFile:
     """The scores CSV, rewritten whole after each student (to a temporary file in the same
     folder, then renamed over it): a killed grader leaves every finished row, and whatever a
     submission wrote to that path in the meantime is replaced by the grader's rows. Its folder
-    is made if need be, like the feedback folder."""
+    is made if need be, like the feedback folder. With ``merge`` (_term.py) the rows go into
+    those of an earlier grading instead."""
 
-    def __init__(self, path: Path | None, exercises: list[str]) -> None:
+    def __init__(self, path: Path | None, exercises: list[str], merge: Merge | None = None) -> None:
         self.path = path
+        self.merge = merge
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = [_header(exercises)]
@@ -97,8 +100,11 @@ class ScoresFile:
     def _write(self) -> None:
         if self.path is None:
             return
+        rows = self.rows
+        if self.merge is not None:
+            rows = [self.merge.header(), *self.merge.rows(self.rows[1:], self.rows[0])]
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(self.rows)
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
         handle, temporary = tempfile.mkstemp(prefix=".scores-", dir=self.path.parent)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(buffer.getvalue())
@@ -115,7 +121,7 @@ class ScoresFile:
         """Write the file a last time, its rows in the order of ``students`` (the class list:
         with several jobs the students finish in no particular order)."""
         with self.lock:
-            if students is not None:
+            if students is not None and self.merge is None:  # (merged rows: by student)
                 place = {plain_text(student): i for i, student in enumerate(students)}
                 self.rows[1:] = sorted(self.rows[1:], key=lambda row: place.get(row[0], len(place)))
             self._write()
@@ -127,6 +133,7 @@ def _table(grades: list[NotebookGrade]) -> tuple[list[str], list[list[str]]]:
     available: dict[str, float] = {}
     for grade in grades:
         by_student.setdefault(grade.student, []).append(grade)
+    for grade in sorted(grades, key=lambda g: g.teacher):  # the columns: by notebook, as the CSV
         for check in grade.checks:
             if check.exercise not in exercises:
                 exercises.append(check.exercise)

@@ -85,6 +85,9 @@ class TeacherNotebook:
     # its read-only code cells (nbgrader's locked, not a solution or a check): grade_id -> code,
     # which runs in place of a student's edit of it (_steps.py)
     locked: dict[str, str] = field(default_factory=dict)
+    # the grade_id of each solution cell: a submission without one was made from another
+    # release of the notebook (or the student deleted it), and the teacher is told (_steps.py)
+    answers: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -130,6 +133,7 @@ def teacher_notebook(
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
     locked: dict[str, str] = {}
+    answers: list[str] = []
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("grade_id"):
@@ -151,6 +155,7 @@ def teacher_notebook(
         elif meta.get("solution"):
             cells.append((number, tree or ast.Module([], []), "solution"))
             if meta.get("grade_id"):
+                answers.append(str(meta["grade_id"]))
                 solutions[str(meta["grade_id"])] = [r for _, r in regions_of(cell.source)]
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
@@ -177,7 +182,7 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned = assigned
-    teacher.by_hand, teacher.locked = by_hand, locked
+    teacher.by_hand, teacher.locked, teacher.answers = by_hand, locked, answers
     answers = [item for item in by_hand if item.stub is not None]
     if answers:  # an answer left as the release hands it out scores 0: that version of it
         from .release import student_notebook

@@ -5,7 +5,9 @@ A check cell is never run in the kernel: the teacher's check is evaluated instea
 the submission has it (at the end if the student deleted it). A read-only cell (nbgrader's
 ``locked: true``) runs as the teacher wrote it, as nbgrader's autograde restores it: a student
 who edits ``scale = 2.0`` into ``scale = 3.0`` changes nothing, and the teacher is told; so is
-a teacher whose read-only cell a student deleted (it is not put back, as in nbgrader).
+a teacher whose read-only cell a student deleted (it is not put back, as in nbgrader). A
+notebook without one of the teacher's exercise cells (made from an earlier release, before the
+exercise was added) is named in the row.
 """
 
 from __future__ import annotations
@@ -52,4 +54,11 @@ def steps(
     handed_in = {str(nbgrader_metadata(cell).get("grade_id", "")) for cell in notebook.cells}
     for grade_id in sorted(set(teacher.locked) - handed_in):  # (nbgrader does not put it back)
         grade.for_teacher.append(f"the read-only cell {grade_id} is missing: it did not run")
+    missing = [grade_id for grade_id in teacher.answers if grade_id not in handed_in]
+    if missing:  # (a change of the curriculum between the release and the grading, often)
+        grade.problems.append(
+            f"the exercise cell{'s' if len(missing) > 1 else ''} {', '.join(missing)} of "
+            f"{teacher.name} {'are' if len(missing) > 1 else 'is'} not in the notebook: it was "
+            "made from another release of the notebook, or the cell was deleted"
+        )
     return plan

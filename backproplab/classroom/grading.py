@@ -67,6 +67,7 @@ from ._source import (
 from ._staging import CHANGED, digest_of, special_files, unchanged
 from ._steps import steps
 from ._tampering import changed_checks
+from ._term import Merge, assignment, exercises_of, not_assigned, refuse_to_overwrite
 from .release import BEGIN_HIDDEN, HIDDEN_NOTE
 
 __all__ = [
@@ -302,8 +303,15 @@ def grade_folder(
     csv_path: str | Path | None = None,
     feedback: str | Path | None = None,
     on_student: Callable[[str, list[NotebookGrade]], None] | None = None,
+    notebooks: Iterable[str] | None = None,
+    merge: bool = False,
 ) -> list[NotebookGrade]:
     """Grade every submission in ``folder`` against the teacher notebooks in ``source``.
+
+    ``notebooks`` (names or numbers, "04") are the assignment's: the columns and points are
+    theirs, and another notebook handed in is listed, not graded. A CSV or feedback folder
+    holding a student or a column this grading would not write again is a ValueError, before
+    anything runs, unless ``merge``: this grading then goes into them (_term.py).
 
     ``jobs`` students are graded at once. With ``csv_path`` each student's row is written (and
     flushed) as soon as they are graded; with ``feedback`` a text file per student goes there.
@@ -329,6 +337,7 @@ def grade_folder(
                 "are not in it; grade with your own notebooks as --source (in a notebook of "
                 f"your own, delete the line {HIDDEN_NOTE!r} where no hidden test is)"
             )
+    assigned = assignment(teachers, notebooks)
     limits = limits or Limits()
     for each in teachers:  # the checks' imports, before any student's code runs
         setup_namespace(each)
@@ -355,10 +364,17 @@ def grade_folder(
                     teacher_of[path] = teacher.name
                     if teacher not in matched:
                         matched.append(teacher)
-        matched.sort(key=teachers.index)
-        exercises = [check.exercise for t in matched for check in t.checks]
+        matched = sorted(matched if assigned is None else assigned, key=teachers.index)
+        exercises = [e for t in matched for e in exercises_of(t)]  # (the table's order)
         points = sum(t.points for t in matched)
-        rows = ScoresFile(Path(csv_path) if csv_path else None, exercises)
+        csv_file = Path(csv_path) if csv_path else None
+        if not merge:
+            refuse_to_overwrite(
+                csv_file, Path(feedback) if feedback else None, by_student, exercises
+            )
+        rows = ScoresFile(
+            csv_file, exercises, Merge(csv_file, exercises, teachers) if merge else None
+        )
         if feedback is not None:
             Path(feedback).mkdir(parents=True, exist_ok=True)
         names = file_names(by_student)
@@ -375,6 +391,9 @@ def grade_folder(
                     unchanged(o, folder / o.relative_to(staged), digests[o]) for o in owns[student]
                 ):
                     graded, left_out = copies(by_student[student], teacher_of)
+                    others = {t.name for t in teachers} - {t.name for t in assigned or teachers}
+                    elsewhere = [p for p in graded if teacher_of.get(p) in others]
+                    graded = [p for p in graded if p not in elsewhere]
                     grades = [
                         grade_notebook(
                             path,
@@ -386,6 +405,9 @@ def grade_folder(
                         for path in graded
                     ]
                     grades += [not_graded(student, p, teacher_of[p]) for p in left_out]
+                    grades += [
+                        not_assigned(student, p, teacher_of[p], assigned or []) for p in elsewhere
+                    ]
                 else:
                     grades = [
                         NotebookGrade(student, p.name, [], [CHANGED], "")

@@ -1,0 +1,190 @@
+"""A term of gradings, as a teacher runs it with the commands: one assignment after another, a
+late student, a week's folder holding last week's notebooks, a notebook changed after the
+release. docs/teaching.md, "Over a term", says what the teacher does.
+
+Before the fixes: grading one late student with the class's ``--csv`` replaced the class's rows
+by that one row (and week 3's grading with week 1's CSV name replaced week 1's scores), without a
+word; last week's notebooks handed in again were graded again, their exercises became columns
+of this week's scores and raised everyone's points (and each student's feedback listed them as
+"not handed in"); an exercise added after the release scored 0 with "the check failed in the
+grader: NameError", the teacher not told the notebook was older; the CSV had no column for the
+cells a person marks, whose points it counted; and the terminal table ordered its columns by
+the first student who handed each notebook in, the CSV by notebook.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backproplab.classroom import CheckResult, NotebookGrade, scores_table
+from backproplab.classroom.__main__ import main
+
+
+def meta(grade_id: str, **flags) -> dict:
+    return {"nbgrader": {"grade_id": grade_id, "schema_version": 3, "locked": False,
+                         "solution": False, "grade": False, **flags}}  # fmt: skip
+
+
+def exercise(name: str, body: str, test: str, points: int = 1) -> list:
+    code = nbformat.v4.new_code_cell
+    return [
+        code(f"def {name}(x):\n    ### BEGIN SOLUTION\n    return {body}\n    ### END SOLUTION",
+             metadata=meta(f"{name}", solution=True)),
+        code(test, metadata=meta(f"{name}-check", grade=True, locked=True, points=points)),
+    ]  # fmt: skip
+
+
+def write(folder: Path, name: str, cells: list) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / name)
+
+
+def course(folder: Path) -> None:
+    """Two assignments: hw1 (double, 1 point) and hw2 (triple and square, 1 point each)."""
+    write(folder, "hw1.ipynb", exercise("double", "2 * x", "assert double(2) == 4"))
+    write(folder, "hw2.ipynb", [*exercise("triple", "3 * x", "assert triple(2) == 6"),
+                                *exercise("square", "x * x", "assert square(3) == 9")])  # fmt: skip
+
+
+def hand_in(
+    folder: Path, student: str, source: Path, name: str, answers: dict[str, str] | None = None
+) -> None:
+    """The teacher's notebook ``name`` as the student's, with ``answers`` (grade_id -> code) in
+    place of the teacher's (a wrong answer)."""
+    notebook = nbformat.read(source / name, as_version=4)
+    for cell in notebook.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in (answers or {}):
+            cell.source = (answers or {})[grade_id]
+    (folder / student).mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / student / name)
+
+
+def grade(*args: str) -> int:
+    return main(["grade", *args, "--timeout", "20", "--jobs", "2"])
+
+
+def rows(path: Path) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return {row["student"]: row for row in csv.DictReader(file)}
+
+
+@pytest.fixture
+def term(tmp_path: Path) -> Path:
+    course(tmp_path / "course")
+    return tmp_path
+
+
+def test_a_late_student_is_merged_into_the_class_never_over_it(term, capsys):
+    source, scores, feedback = term / "course", term / "w1.csv", term / "feedback"
+    hand_in(term / "week1", "ada", source, "hw1.ipynb")
+    hand_in(term / "week1", "alan", source, "hw1.ipynb", {"double": "def double(x):\n    return x"})
+    args = ["--source", str(source), "--csv", str(scores), "--feedback", str(feedback)]
+    assert grade(str(term / "week1"), *args) == 0
+    class_csv = scores.read_bytes()
+    hand_in(term / "late", "barbara", source, "hw1.ipynb")
+    capsys.readouterr()
+
+    # without --merge: refused before anything runs, the class's scores and feedback untouched
+    assert grade(str(term / "late"), *args) == 1
+    error = capsys.readouterr().err
+    assert f"{scores} holds the scores of ada, alan" in error and "--merge" in error
+    assert scores.read_bytes() == class_csv
+    assert sorted(p.name for p in feedback.iterdir()) == ["ada.txt", "alan.txt"]
+
+    assert grade(str(term / "late"), *args, "--merge") == 0
+    assert f"scores merged into {scores}" in capsys.readouterr().out
+    merged = rows(scores)
+    assert list(merged) == ["ada", "alan", "barbara"]
+    assert [merged[s]["double"] for s in merged] == ["1", "0", "1"]
+    assert [merged[s]["score"] + "/" + merged[s]["points"] for s in merged] == ["1/1", "0/1", "1/1"]
+    assert scores.read_text(encoding="utf-8").split("\n")[:3] == class_csv.decode().split("\n")[:3]
+    assert sorted(p.name for p in feedback.iterdir()) == ["ada.txt", "alan.txt", "barbara.txt"]
+
+    # a check changed after grading: the class graded again over its own file, no --merge needed
+    notebook = nbformat.read(source / "hw1.ipynb", as_version=4)
+    notebook.cells[1].source = "assert double(3) == 6"
+    notebook.cells[1].metadata["nbgrader"]["points"] = 2
+    nbformat.write(notebook, source / "hw1.ipynb")
+    (term / "week1" / "barbara").mkdir()
+    (term / "week1" / "barbara" / "hw1.ipynb").write_bytes((term / "late" / "barbara" / "hw1.ipynb").read_bytes())
+    assert grade(str(term / "week1"), *args) == 0
+    again = rows(scores)
+    assert [again[s]["double"] + "/" + again[s]["points"] for s in again] == ["2/2", "0/2", "2/2"]
+
+
+def test_an_assignment_grades_its_own_notebooks_only(term, capsys):
+    source, feedback = term / "course", term / "feedback"
+    hand_in(term / "week1", "ada", source, "hw1.ipynb")
+    assert grade(str(term / "week1"), "--source", str(source), "--csv", str(term / "w1.csv")) == 0
+    week3 = term / "week3"
+    hand_in(week3, "ada", source, "hw1.ipynb")  # last week's again, beside this week's
+    hand_in(week3, "ada", source, "hw2.ipynb", {"square": "def square(x):\n    return 2 * x"})
+    hand_in(week3, "katherine", source, "hw1.ipynb")  # last week's instead of this week's
+    capsys.readouterr()
+
+    # week 1's CSV named again: its columns would be lost
+    assert grade(str(week3), "--source", str(source), "--csv", str(term / "w1.csv"),
+                 "--notebooks", "hw2") == 1  # fmt: skip
+    assert "holds the columns double, which this grading would not write again" in (
+        capsys.readouterr().err
+    )
+    scores = term / "w3.csv"
+    assert grade(str(week3), "--source", str(source), "--csv", str(scores),
+                 "--feedback", str(feedback), "--notebooks", "hw2") == 0  # fmt: skip
+    header = capsys.readouterr().out.split("\n")[0].split()
+    assert header == ["student", "triple", "square", "score", "points", "problems"]
+    got = rows(scores)
+    assert [got["ada"][k] for k in ("triple", "square", "score", "points")] == ["1", "0", "1", "2"]
+    assert [got["katherine"][k] for k in ("triple", "score", "points")] == ["", "0", "2"]
+    assert "hw1.ipynb: the teacher's hw1.ipynb, not part of this assignment (hw2.ipynb): not graded" in (
+        got["katherine"]["problems"]
+    )
+    katherine = (feedback / "katherine.txt").read_text(encoding="utf-8")
+    assert "hw2.ipynb: not handed in (0 of 2 points)" in katherine
+    assert "hw1.ipynb: not handed in" not in (feedback / "ada.txt").read_text(encoding="utf-8")
+
+    assert grade(str(week3), "--source", str(source), "--notebooks", "hw9") == 1
+    assert "--notebooks hw9: no such notebook" in capsys.readouterr().err
+
+
+def test_a_notebook_made_before_an_exercise_was_added_is_named(term, capsys):
+    source = term / "course"
+    hand_in(term / "week1", "ada", source, "hw1.ipynb")
+    notebook = nbformat.read(source / "hw1.ipynb", as_version=4)  # the update, after the release
+    notebook.cells += exercise("half", "x / 2", "assert half(4) == 2")
+    nbformat.write(notebook, source / "hw1.ipynb")
+    assert grade(str(term / "week1"), "--source", str(source), "--csv", str(term / "s.csv")) == 0
+    ada = rows(term / "s.csv")["ada"]
+    assert (ada["double"], ada["half"]) == ("1", "0")
+    assert "the exercise cell half of hw1.ipynb is not in the notebook: it was made from another " \
+        "release of the notebook, or the cell was deleted" in ada["problems"]  # fmt: skip
+
+
+def test_the_csv_has_a_column_for_each_cell_a_person_marks(term, capsys):
+    source = term / "course"
+    notebook = nbformat.read(source / "hw1.ipynb", as_version=4)
+    notebook.cells.append(
+        nbformat.v4.new_markdown_cell("Why?", metadata=meta("why", task=True, points=3))
+    )
+    nbformat.write(notebook, source / "hw1.ipynb")
+    hand_in(term / "week1", "ada", source, "hw1.ipynb")
+    assert grade(str(term / "week1"), "--source", str(source), "--csv", str(term / "s.csv")) == 0
+    table = capsys.readouterr().out.split("\n")[0].split()
+    with (term / "s.csv").open(encoding="utf-8") as file:
+        assert next(csv.reader(file)) == table == [
+            "student", "double", "why", "score", "points", "problems"]  # fmt: skip
+    assert (rows(term / "s.csv")["ada"]["why"], rows(term / "s.csv")["ada"]["points"]) == ("", "4")
+
+
+def test_the_table_orders_its_columns_by_notebook_as_the_csv_does():
+    def graded(student: str, teacher: str, exercise: str) -> NotebookGrade:
+        result = CheckResult(exercise, 1.0, 1.0, "correct")
+        return NotebookGrade(student, teacher, [result], teacher=teacher)
+
+    table = scores_table([graded("ada", "hw2.ipynb", "triple"), graded("bob", "hw1.ipynb", "double")])
+    assert table.split("\n")[0].split() == ["student", "double", "triple", "score", "points", "problems"]
