@@ -111,7 +111,9 @@ def test_a_late_student_is_merged_into_the_class_never_over_it(term, capsys):
     notebook.cells[1].metadata["nbgrader"]["points"] = 2
     nbformat.write(notebook, source / "hw1.ipynb")
     (term / "week1" / "barbara").mkdir()
-    (term / "week1" / "barbara" / "hw1.ipynb").write_bytes((term / "late" / "barbara" / "hw1.ipynb").read_bytes())
+    (term / "week1" / "barbara" / "hw1.ipynb").write_bytes(
+        (term / "late" / "barbara" / "hw1.ipynb").read_bytes()
+    )
     assert grade(str(term / "week1"), *args) == 0
     again = rows(scores)
     assert [again[s]["double"] + "/" + again[s]["points"] for s in again] == ["2/2", "0/2", "2/2"]
@@ -141,8 +143,9 @@ def test_an_assignment_grades_its_own_notebooks_only(term, capsys):
     got = rows(scores)
     assert [got["ada"][k] for k in ("triple", "square", "score", "points")] == ["1", "0", "1", "2"]
     assert [got["katherine"][k] for k in ("triple", "score", "points")] == ["", "0", "2"]
-    assert "hw1.ipynb: the teacher's hw1.ipynb, not part of this assignment (hw2.ipynb): not graded" in (
-        got["katherine"]["problems"]
+    assert (
+        "hw1.ipynb: the teacher's hw1.ipynb, not part of this assignment (hw2.ipynb): not graded"
+        in (got["katherine"]["problems"])
     )
     katherine = (feedback / "katherine.txt").read_text(encoding="utf-8")
     assert "hw2.ipynb: not handed in (0 of 2 points)" in katherine
@@ -186,5 +189,14 @@ def test_the_table_orders_its_columns_by_notebook_as_the_csv_does():
         result = CheckResult(exercise, 1.0, 1.0, "correct")
         return NotebookGrade(student, teacher, [result], teacher=teacher)
 
-    table = scores_table([graded("ada", "hw2.ipynb", "triple"), graded("bob", "hw1.ipynb", "double")])
-    assert table.split("\n")[0].split() == ["student", "double", "triple", "score", "points", "problems"]
+    table = scores_table(
+        [graded("ada", "hw2.ipynb", "triple"), graded("bob", "hw1.ipynb", "double")]
+    )
+    assert table.split("\n")[0].split() == [
+        "student",
+        "double",
+        "triple",
+        "score",
+        "points",
+        "problems",
+    ]
