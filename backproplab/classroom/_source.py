@@ -133,7 +133,7 @@ def teacher_notebook(
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
     locked: dict[str, str] = {}
-    answers: list[str] = []
+    answer_ids: list[str] = []
     for cell in notebook.cells:
         meta = nbgrader_metadata(cell)
         if meta.get("grade_id"):
@@ -155,7 +155,7 @@ def teacher_notebook(
         elif meta.get("solution"):
             cells.append((number, tree or ast.Module([], []), "solution"))
             if meta.get("grade_id"):
-                answers.append(str(meta["grade_id"]))
+                answer_ids.append(str(meta["grade_id"]))
                 solutions[str(meta["grade_id"])] = [r for _, r in regions_of(cell.source)]
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
@@ -182,7 +182,7 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned = assigned
-    teacher.by_hand, teacher.locked, teacher.answers = by_hand, locked, answers
+    teacher.by_hand, teacher.locked, teacher.answers = by_hand, locked, answer_ids
     answers = [item for item in by_hand if item.stub is not None]
     if answers:  # an answer left as the release hands it out scores 0: that version of it
         from .release import student_notebook
