@@ -119,6 +119,20 @@ def test_a_late_student_is_merged_into_the_class_never_over_it(term, capsys):
     assert [again[s]["double"] + "/" + again[s]["points"] for s in again] == ["2/2", "0/2", "2/2"]
 
 
+@pytest.mark.parametrize("merge", [[], ["--merge"]])
+def test_a_csv_this_grader_did_not_write_is_never_overwritten(term, capsys, merge):
+    """The teacher's own gradebook given as --csv by mistake: it was replaced by the scores."""
+    source, gradebook = term / "course", term / "gradebook.csv"
+    gradebook.write_text("name,hw1,midterm\nada,9,17\n", encoding="utf-8")
+    hand_in(term / "week1", "ada", source, "hw1.ipynb")
+    assert grade(str(term / "week1"), "--source", str(source), "--csv", str(gradebook), *merge) == 1
+    assert "is not a scores file this grader wrote" in capsys.readouterr().err
+    assert gradebook.read_text(encoding="utf-8") == "name,hw1,midterm\nada,9,17\n"
+    gradebook.write_text("", encoding="utf-8")  # an empty file is nobody's: it takes the scores
+    assert grade(str(term / "week1"), "--source", str(source), "--csv", str(gradebook), *merge) == 0
+    assert rows(gradebook)["ada"]["double"] == "1"
+
+
 def test_an_assignment_grades_its_own_notebooks_only(term, capsys):
     source, feedback = term / "course", term / "feedback"
     hand_in(term / "week1", "ada", source, "hw1.ipynb")

@@ -63,17 +63,22 @@ def not_assigned(student: str, path: Path, teacher: str, assigned: list[TeacherN
 
 
 def _earlier(path: Path) -> tuple[list[str], list[list[str]]] | None:
-    """The header and rows of a scores CSV this grader wrote, or None if ``path`` is none."""
-    if not path.is_file():
+    """The header and rows of a scores CSV this grader wrote, or None if there is no file at
+    ``path`` (or an empty one). Raises ValueError for any other file: a gradebook of the
+    teacher's own given as --csv by mistake is never overwritten."""
+    if not path.exists() or path.is_file() and path.stat().st_size == 0:
         return None
     try:
         with path.open(encoding="utf-8", newline="") as file:
             rows = list(csv.reader(file))
     except (OSError, UnicodeError, csv.Error):
-        return None
+        rows = []
     header = rows[0] if rows else []
     if header[:1] != ["student"] or header[-3:] != ["score", "points", "problems"]:
-        return None
+        raise ValueError(
+            f"grade: {path} is there and is not a scores file this grader wrote: it is left as "
+            "it is; name another --csv"
+        )
     return header, [row for row in rows[1:] if len(row) == len(header)]
 
 
