@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from backproplab.exercises import Feedback, correct, hint, not_done
+from backproplab.exercises._crash import teachers_code
 
 from ._grades import CheckResult
 from ._session import FromStudent, GradingStop, ModuleProxy, Proxy, Session
@@ -283,9 +284,11 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
                 "Feedback) nor holds an `assert`"
             )
         body = ast.Module(tree.body[:-1] if isinstance(last, ast.Expr) else tree.body, [])
-        exec(compile(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
-        if isinstance(last, ast.Expr):
-            feedback = eval(compile(ast.Expression(last.value), check.grade_id, "eval"), namespace)  # noqa: S307
+        with teachers_code():  # a crash's hint quotes the student's line only, never the check's
+            exec(compile(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
+            if isinstance(last, ast.Expr):
+                expression = compile(ast.Expression(last.value), check.grade_id, "eval")
+                feedback = eval(expression, namespace)  # noqa: S307 - the teacher's code
         if _is_score(feedback):
             value = float(feedback)
             partial = min(max(value, 0.0), check.points) if math.isfinite(value) else 0.0

@@ -21,6 +21,7 @@ that line) gets the same words as in the notebook.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import inspect
 import io
 import linecache
@@ -28,7 +29,7 @@ import os
 import re
 import sysconfig
 import tokenize
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ import numpy as np
 from ..tensor import Tensor
 from ._reading import RemoteFunction
 
-__all__ = ["PRODUCT_ADVICE", "crash_message", "failing_line", "parameter_names"]
+__all__ = ["PRODUCT_ADVICE", "crash_message", "failing_line", "parameter_names", "teachers_code"]
 
 PRODUCT_ADVICE = "check which side each factor goes on and whether it needs a transpose"
 _ELEMENTWISE = "check the shape of each array you combine, and which axis each size stands for"
@@ -215,6 +216,22 @@ _NOT_THEIRS = tuple(
 )
 
 
+# In the grader no frame of its own process is the learner's: they are the teacher's (a check
+# cell, a module of checks, the notebook's setup, which may hold the answer).
+_TEACHERS_FRAMES: contextvars.ContextVar[bool] = contextvars.ContextVar("teachers", default=False)
+
+
+@contextlib.contextmanager
+def teachers_code() -> Iterator[None]:
+    """Inside it (the grader running a teacher's check) only the line a student's kernel sent
+    with its exception is quoted, never one of this process's frames."""
+    token = _TEACHERS_FRAMES.set(True)
+    try:
+        yield
+    finally:
+        _TEACHERS_FRAMES.reset(token)
+
+
 def failing_line(error: BaseException) -> str | None:
     """The line of the learner's own code that raised ``error`` (the innermost frame of the
     traceback outside the package and the installed libraries), stripped and at most 80
@@ -222,10 +239,14 @@ def failing_line(error: BaseException) -> str | None:
     grader) carries the line its kernel found, as ``failing_line``."""
     found = getattr(error, "failing_line", None)
     if not isinstance(found, str):
-        found, tb = "", error.__traceback__
+        found, tb = "", None if _TEACHERS_FRAMES.get() else error.__traceback__
         while tb is not None:  # outermost to innermost
             path = tb.tb_frame.f_code.co_filename
-            if not os.path.realpath(path).startswith(_NOT_THEIRS):
+            # a relative name ("04_x.ipynb", what the grader compiles a teacher's cell as) is no
+            # file of the learner's: linecache would look for it in the working folder
+            known = os.path.isabs(path) or path in linecache.cache
+            if known and not os.path.realpath(path).startswith(_NOT_THEIRS):
+                linecache.checkcache(path)  # a file edited (and reloaded) since it was read
                 found = _code(linecache.getline(path, tb.tb_lineno)) or found
             tb = tb.tb_next
     found = " ".join(found.split()).replace("`", "'")  # shown on one line, between backticks
