@@ -8,6 +8,7 @@ import sys
 
 import nbformat
 import numpy as np
+import pytest
 
 from backproplab.exercises import attempt
 
@@ -87,3 +88,59 @@ def test_the_line_quoted_is_the_line_of_the_file_as_it_is_now(tmp_path, monkeypa
     second = attempt("ex", module.f, np.ones((2, 3)), np.ones((2, 3)))
     assert second.message.endswith("raised it: `return (d.T @ b) + 0`."), second
     sys.modules.pop("edited_engine", None)
+
+
+def test_marks_typed_into_the_csv_by_a_spreadsheet_survive_a_grading_again(tmp_path, capsys):
+    """The teacher types the marks of the cells a person marks into the scores CSV (saved by
+    Excel: a BOM, CRLF, a column moved), then grades the class again (a check fixed). Before:
+    without --merge the file was rewritten whole, the marks gone; with --merge it was refused as
+    "not a scores file this grader wrote" (the BOM, the moved column), and once read, the
+    student graded again got a blank mark."""
+    from test_term import course, grade, hand_in, meta, rows
+
+    source = tmp_path / "course"
+    course(source)
+    notebook = nbformat.read(source / "hw1.ipynb", as_version=4)
+    notebook.cells.append(
+        nbformat.v4.new_markdown_cell("Why?", metadata=meta("why", task=True, points=3))
+    )
+    nbformat.write(notebook, source / "hw1.ipynb")
+    for student in ("ada", "bob"):
+        hand_in(tmp_path / "week1", student, source, "hw1.ipynb")
+    scores = tmp_path / "s.csv"
+    args = [str(tmp_path / "week1"), "--source", str(source), "--csv", str(scores)]
+    assert grade(*args) == 0
+    assert [row["why"] for row in rows(scores).values()] == ["", ""]
+    by_excel = "\ufeffstudent,why,double,score,points,problems\r\nada,3,1,1,4,\r\nbob,,1,1,4,\r\n"
+    scores.write_bytes(by_excel.encode("utf-8"))
+    capsys.readouterr()
+
+    assert grade(*args) == 1  # the class again, no --merge: the typed mark would be lost
+    assert "holds the marks typed in for ada" in capsys.readouterr().err
+    assert scores.read_bytes() == by_excel.encode("utf-8")
+    assert grade(*args, "--merge") == 0
+    merged = rows(scores)
+    assert [(s, merged[s]["why"], merged[s]["score"]) for s in merged] == [
+        ("ada", "3", "4"),
+        ("bob", "", "1"),
+    ]
+
+
+def test_a_row_typed_into_the_csv_is_kept_or_the_file_refused(tmp_path):
+    """A student's row typed in shorter than the header was dropped by a merge (their marks
+    lost); a row with cells beyond the last column would lose them."""
+    from types import SimpleNamespace
+
+    from backproplab.classroom._term import Merge
+
+    teacher = SimpleNamespace(checks=[SimpleNamespace(exercise="double", points=1.0)], by_hand=[])
+    scores = tmp_path / "s.csv"
+    scores.write_text("student,double,score,points,problems\nada,1,1,1,\nzoe,1\n", "utf-8")
+    merge = Merge(scores, ["double"], [teacher])
+    assert merge.rows([], ["student", "double", "score", "points", "problems"]) == [
+        ["ada", "1", "1", "1", ""],
+        ["zoe", "1", "1", "1", ""],
+    ]
+    scores.write_text("student,double,score,points,problems\nada,1,1,1,,late: -1\n", "utf-8")
+    with pytest.raises(ValueError, match="cells beyond its last column in the rows of ada"):
+        Merge(scores, ["double"], [teacher])

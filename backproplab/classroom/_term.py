@@ -62,24 +62,36 @@ def not_assigned(student: str, path: Path, teacher: str, assigned: list[TeacherN
     return NotebookGrade(student, path.name, [], [problem], "")
 
 
-def _earlier(path: Path) -> tuple[list[str], list[list[str]]] | None:
-    """The header and rows of a scores CSV this grader wrote, or None if there is no file at
-    ``path`` (or an empty one). Raises ValueError for any other file: a gradebook of the
-    teacher's own given as --csv by mistake is never overwritten."""
+_OWN = ("student", "score", "points", "problems")  # a scores CSV's columns besides the exercises'
+
+
+def _earlier(path: Path) -> tuple[list[str], list[dict[str, str]]] | None:
+    """The exercise columns and the rows (column -> cell) of a scores CSV this grader wrote, or
+    None if there is no file at ``path`` (or an empty one). A spreadsheet may have saved it (a
+    BOM, CRLF, its columns moved, a row typed in shorter). Raises ValueError for any other file:
+    a gradebook of the teacher's own given as --csv by mistake is never overwritten."""
     if not path.exists() or path.is_file() and path.stat().st_size == 0:
         return None
     try:
-        with path.open(encoding="utf-8", newline="") as file:
-            rows = list(csv.reader(file))
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            rows = [row for row in csv.reader(file) if any(cell.strip() for cell in row)]
     except (OSError, UnicodeError, csv.Error):
         rows = []
     header = rows[0] if rows else []
-    if header[:1] != ["student"] or header[-3:] != ["score", "points", "problems"]:
+    if not header or len(set(header)) < len(header) or not set(_OWN) <= set(header):
         raise ValueError(
             f"grade: {path} is there and is not a scores file this grader wrote: it is left as "
             "it is; name another --csv"
         )
-    return header, [row for row in rows[1:] if len(row) == len(header)]
+    longer = [row[header.index("student")] for row in rows[1:] if len(row) > len(header)]
+    if longer:  # cells under no column: merged, they would be lost
+        raise ValueError(
+            f"grade: {path} has cells beyond its last column in the rows of {_some(longer)}: "
+            "it is left as it is; move them into a column, or name another --csv"
+        )
+    exercises = [column for column in header if column not in _OWN]
+    cells = [dict(zip(header, row)) for row in rows[1:]]
+    return exercises, [row for row in cells if row.get("student")]
 
 
 def _some(names: Iterable[str]) -> str:
@@ -88,21 +100,35 @@ def _some(names: Iterable[str]) -> str:
 
 
 def refuse_to_overwrite(
-    csv_path: Path | None, feedback: Path | None, students: Collection[str], exercises: list[str]
+    csv_path: Path | None,
+    feedback: Path | None,
+    students: Collection[str],
+    exercises: list[str],
+    by_hand: Collection[str] = (),
 ) -> None:
     """Raise ValueError if the CSV at ``csv_path`` holds a student or an exercise this grading
-    (of ``students``, with the columns ``exercises``) would not write again, or the feedback
-    folder a student's file this grading would not write (names as ``file_names`` gives them)."""
+    (of ``students``, with the columns ``exercises``) would not write again, or a mark typed in
+    a column of ``by_hand`` (a cell a person marks, which a grading leaves blank), or the
+    feedback folder a student's file this grading would not write (names as ``file_names``
+    gives them)."""
     from ._reports import plain_text
 
     earlier = _earlier(csv_path) if csv_path is not None else None
     if earlier is not None:
-        header, rows = earlier
-        others = [row[0] for row in rows if row[0] not in {plain_text(s) for s in students}]
-        columns = [column for column in header[1:-3] if column not in exercises]
-        if others or columns:
-            lost = (f"the scores of {_some(others)}" if others else "") + (
-                f"{' and ' if others else ''}the columns {_some(columns)}" if columns else ""
+        columns, rows = earlier
+        graded = {plain_text(student) for student in students}
+        others = [row["student"] for row in rows if row["student"] not in graded]
+        columns = [column for column in columns if column not in exercises]
+        marked = [r["student"] for r in rows if any(r.get(e, "").strip() for e in by_hand)]
+        if others or columns or marked:
+            lost = "; ".join(
+                words
+                for words in (
+                    others and f"the scores of {_some(others)}",
+                    columns and f"the columns {_some(columns)}",
+                    marked and f"the marks typed in for {_some(marked)}",
+                )
+                if words
             )
             raise ValueError(
                 f"grade: {csv_path} holds {lost}, which this grading would not write again: "
@@ -129,9 +155,8 @@ class Merge:
     def __init__(
         self, path: Path | None, exercises: list[str], teachers: list[TeacherNotebook]
     ) -> None:
-        header, rows = (_earlier(path) if path is not None else None) or (["student"], [])
+        old, rows = (_earlier(path) if path is not None else None) or ([], [])
         points = {e: p for t in teachers for e, p in exercises_of(t).items()}
-        old = header[1:-3]
         unknown = [column for column in old if column not in points]
         if unknown:
             raise ValueError(
@@ -141,8 +166,10 @@ class Merge:
         order = list(points)
         self.exercises = sorted({*old, *exercises}, key=order.index)
         self.this_grading = set(exercises)
+        # the cells a person marks: blank in a grading, so a mark typed in before is kept
+        self.by_hand = {item.exercise for t in teachers for item in t.by_hand}
         self.points = sum(points[e] for e in self.exercises)
-        self.earlier = {row[0]: dict(zip(header, row)) for row in rows}
+        self.earlier = {row["student"]: row for row in rows}
 
     def header(self) -> list[str]:
         return ["student", *self.exercises, "score", "points", "problems"]
@@ -155,6 +182,8 @@ class Merge:
             e: cells.get(e, "") if e in self.this_grading or not graded_now else earlier.get(e, "")
             for e in self.exercises
         }
+        for e in self.by_hand & set(merged):  # a mark typed in, not given again by a grading
+            merged[e] = merged[e] or earlier.get(e, "")
         score = sum(float(v) for v in merged.values() if _number(v))
         if not graded_now:
             score = float(cells["score"]) if _number(cells.get("score", "")) else score

@@ -369,8 +369,9 @@ def grade_folder(
         points = sum(t.points for t in matched)
         csv_file = Path(csv_path) if csv_path else None
         if not merge:
+            marked = [item.exercise for t in matched for item in t.by_hand]  # blank if graded
             refuse_to_overwrite(
-                csv_file, Path(feedback) if feedback else None, by_student, exercises
+                csv_file, Path(feedback) if feedback else None, by_student, exercises, marked
             )
         rows = ScoresFile(
             csv_file, exercises, Merge(csv_file, exercises, teachers) if merge else None
