@@ -27,13 +27,14 @@ import numpy as np
 from ._numbers import is_real
 from .tensor import Tensor, as_array
 
-# Every tensor an optimizer updates, by id (held weakly): Module warns when one is replaced.
-_HELD: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+# Every optimizer alive (held weakly): Module warns when a tensor one updates is replaced.
+_OPTIMIZERS: weakref.WeakSet[Optimizer] = weakref.WeakSet()
 
 
 def _held_by_an_optimizer(t: Tensor) -> bool:
-    """Whether an optimizer made so far updates ``t`` (a replaced Parameter would not train)."""
-    return _HELD.get(id(t)) is t
+    """Whether an optimizer still alive updates ``t`` (a replaced Parameter would not train;
+    one whose optimizer is gone, a cell of the notebook making another, trains no worse)."""
+    return any(p is t for optimizer in list(_OPTIMIZERS) for p in optimizer.params)
 
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -80,7 +81,7 @@ class Optimizer:
                 )
         self.lr = lr
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
-        _HELD.update((id(p), p) for p in self.params)
+        _OPTIMIZERS.add(self)
 
     @property
     def lr(self) -> float:

@@ -5,6 +5,7 @@ of the wrong thing) or a Python-internal error, and now gives the right result o
 message naming the mistake.
 """
 
+import gc
 import warnings
 
 import numpy as np
@@ -104,6 +105,20 @@ def test_replacing_a_parameter_an_optimizer_holds_is_named():
         model.layers[0].weight = nn.Parameter(np.ones((3, 2)))
     assert caught[0].filename == __file__  # points at the learner's line
     assert optimizer.params[0] is not model.layers[0].weight
+
+
+def test_replacing_a_parameter_no_living_optimizer_holds_is_silent():
+    """The optimizer of an earlier cell gone (``opt`` made again for another model, or deleted):
+    re-initialising a weight then making the optimizer was warned about, "an optimizer made
+    before holds the old one", though none did any more."""
+    model = nn.Linear(2, 3, rng=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    del optimizer
+    gc.collect()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.weight = nn.Parameter(np.zeros((3, 2)))
+        optim.SGD(model.parameters(), lr=0.1)
 
 
 def test_forward_with_keyword_arguments_is_called_like_pytorchs():
