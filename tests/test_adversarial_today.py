@@ -144,3 +144,31 @@ def test_a_row_typed_into_the_csv_is_kept_or_the_file_refused(tmp_path):
     scores.write_text("student,double,score,points,problems\nada,1,1,1,,late: -1\n", "utf-8")
     with pytest.raises(ValueError, match="cells beyond its last column in the rows of ada"):
         Merge(scores, ["double"], [teacher])
+
+
+class Shell:
+    """What ``_names._with_hint`` uses of IPython's shell: its namespace, and the traceback."""
+
+    def __init__(self):
+        self.user_global_ns: dict = {}
+        self.shown: list[BaseException] = []
+
+    def showtraceback(self, exc_tuple, tb_offset=None):
+        self.shown.append(exc_tuple[1])
+
+
+def test_the_name_hint_is_for_names_of_the_notebook_not_of_a_module():
+    """A NameError inside mygrad.py (``np`` never imported there) was told to run the cell
+    above that defines ``np``: no cell can define a name a module lacks."""
+    from backproplab.exercises._names import _with_hint
+
+    shell = Shell()
+    module: dict = {}  # mygrad.py's names
+    exec(compile("def relu(x):\n    return np.maximum(x, 0)\n", "mygrad.py", "exec"), module)
+    exec("def step():\n    return w\n", shell.user_global_ns)  # a cell's function, w not run
+    for call, hinted in ((shell.user_global_ns["step"], True), (lambda: module["relu"](1), False)):
+        with pytest.raises(NameError) as caught:
+            call()
+        _with_hint(shell, NameError, caught.value, caught.value.__traceback__)
+        notes = getattr(shell.shown[-1], "__notes__", [])
+        assert bool(notes) == hinted, (caught.value, notes)

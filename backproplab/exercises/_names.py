@@ -23,9 +23,19 @@ def name_hint(name: str) -> str:
 
 def _with_hint(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
     """Show IPython's usual traceback of a NameError, with the hint as its last line (a note,
-    which IPython prints under the error)."""
+    which IPython prints under the error), when the name was looked up in the notebook's own
+    names (a cell, a function of one): one missing from a module (mygrad.py's ``np`` never
+    imported) is no cell's to define."""
     name = getattr(value, "name", None)
-    if isinstance(name, str) and name_hint(name) not in getattr(value, "__notes__", []):
+    last = tb
+    while last is not None and last.tb_next is not None:
+        last = last.tb_next
+    in_notebook = last is not None and last.tb_frame.f_globals is shell.user_global_ns
+    if (
+        in_notebook
+        and isinstance(name, str)
+        and name_hint(name) not in getattr(value, "__notes__", [])
+    ):
         value.add_note(name_hint(name))
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
 
