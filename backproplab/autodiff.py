@@ -264,15 +264,23 @@ _UPDATED_OUTSIDE_NO_GRAD = (
 
 def _updated_outside_no_grad(order: list[Tensor], stale: list[Tensor]) -> bool:
     """Whether the graph holds ``w - c`` (or ``w + c``) of a leaf holding old gradients and a
-    constant of its shape: what ``w = w - lr * w.grad`` outside ``no_grad()`` records."""
+    constant of its shape that steps along them: what ``w = w - lr * w.grad`` outside
+    ``no_grad()`` records (Adam's first step too), and not ``(w - target) ** 2``."""
     return any(
         node.op is not None
         and node.op.name in ("sub", "add")
         and any(node.inputs[0] is t for t in stale)
         and not node.inputs[1].requires_grad
         and node.inputs[1].shape == node.shape == node.inputs[0].shape
+        and _along((1 if node.op.name == "sub" else -1) * node.inputs[1].data, node.inputs[0].grad)
         for node in order
     )
+
+
+def _along(step: np.ndarray, grad: np.ndarray | None) -> bool:
+    """Whether ``step`` is a step of gradient descent on ``grad``: of its sign wherever not 0."""
+    with np.errstate(all="ignore"):
+        return grad is not None and bool(np.any(step != 0) and np.all(step * grad >= 0))
 
 
 def _modified_message(order: list[Tensor]) -> str:

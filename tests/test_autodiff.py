@@ -172,6 +172,17 @@ def test_an_update_outside_no_grad_is_named_in_the_warning():
     assert "no_grad" not in str(caught[0].message)
 
 
+@pytest.mark.parametrize("target", [3.0, np.array([1.0, -2.0, 0.5])])
+def test_a_loss_of_w_minus_a_target_is_no_update_outside_no_grad(target):
+    """(w - target) ** 2 backward twice without zero_grad: the warning told of an update made
+    outside no_grad (a leaf minus a constant of its shape), which there was none of."""
+    w = bl.Tensor(np.zeros_like(target), requires_grad=True)
+    ((w - target) ** 2).sum().backward()
+    with pytest.warns(bl.GradientAccumulationWarning) as caught:
+        ((w - target) ** 2).sum().backward()
+    assert "no_grad" not in str(caught[0].message)
+
+
 def test_backward_from_a_leaf_adds_its_seed_to_the_gradient_it_holds():
     # dx/dx = 1: a leaf root gets the seed itself, added like any leaf's gradient (found by
     # mutation testing: overwriting the leaf's old gradient went unnoticed)
