@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
 from backproplab.classroom import CheckResult, NotebookGrade, scores_table
 from backproplab.classroom.__main__ import main
+from backproplab.classroom._term import Merge, assignment, refuse_to_overwrite
 
 
 def meta(grade_id: str, **flags) -> dict:
@@ -213,4 +215,109 @@ def test_the_table_orders_its_columns_by_notebook_as_the_csv_does():
         "score",
         "points",
         "problems",
+    ]
+
+
+# ------------------------------------------------------------------ the parts, one at a time
+# (found by mutation testing: each of these changed in _term.py left every test above passing)
+def one_exercise():
+    return SimpleNamespace(checks=[SimpleNamespace(exercise="double", points=1.0)], by_hand=[])
+
+
+def test_notebooks_are_named_by_file_name_or_number():
+    """``--notebooks 04`` names 04_inside_the_engine.ipynb (the course's numbers), as its file
+    name does with or without .ipynb; a --notebooks naming nothing ("", ",") is refused, not a
+    grading of no notebook at all."""
+    course = [SimpleNamespace(name="04_inside_the_engine.ipynb"),
+              SimpleNamespace(name="05_backward_pass.ipynb")]  # fmt: skip
+    for names in (["04"], ["04_inside_the_engine"], ["04_inside_the_engine.ipynb"], ["04,"]):
+        assert assignment(course, names) == course[:1], names
+    assert assignment(course, ["05 ", "04"]) == course  # the source's order
+    assert assignment(course, None) is None
+    for names in ([""], [","], []):
+        with pytest.raises(ValueError, match="no such notebook"):
+            assignment(course, names)
+
+
+def test_a_scores_csv_is_read_as_a_spreadsheet_saves_it(tmp_path):
+    """Blank lines (one before the header too) and rows of empty cells are no student's rows,
+    and a row without a student's name is none either (a merge does not make it a row of a
+    student named ""); a header with a column twice is no file this grader wrote."""
+    scores = tmp_path / "s.csv"
+    header = ["student", "double", "score", "points", "problems"]
+    scores.write_text(
+        "\nstudent,double,score,points,problems\n\nada,1,1,1,\n,,,,\n , ,,,\n,,,,note\n", "utf-8"
+    )
+    merge = Merge(scores, ["double"], [one_exercise()])
+    assert merge.rows([], header) == [["ada", "1", "1", "1", ""]]
+    refuse_to_overwrite(scores, None, ["ada"], ["double"])  # the class again: nothing lost
+    scores.write_text("student,double,double,score,points,problems\nada,1,0,1,1,\n", "utf-8")
+    with pytest.raises(ValueError, match="is not a scores file this grader wrote"):
+        Merge(scores, ["double"], [one_exercise()])
+
+
+def test_the_rows_a_grading_writes_again_are_not_taken_for_rows_it_would_lose(tmp_path):
+    """A student whose name a spreadsheet would read as a formula is written "'-ana", and a
+    cell of a mark holding only spaces is no mark: grading the same class again is not
+    refused; a mark typed in is."""
+    scores = tmp_path / "s.csv"
+    scores.write_text("student,double,why,score,points,problems\n'-ana,1, ,1,4,\n", "utf-8")
+    refuse_to_overwrite(scores, None, ["-ana"], ["double", "why"], by_hand=["why"])
+    scores.write_text("student,double,why,score,points,problems\n'-ana,1,3,1,4,\n", "utf-8")
+    with pytest.raises(ValueError, match="the marks typed in for '-ana"):
+        refuse_to_overwrite(scores, None, ["-ana"], ["double", "why"], by_hand=["why"])
+
+
+def test_a_feedback_folder_of_other_students_is_refused_without_merge(tmp_path):
+    """The feedback folder is refused on its own (no --csv given) when it holds a file of a
+    student not in this grading, and not when it holds the files this grading writes again
+    (named as on a case-insensitive disk: "Ada.txt"); a long list is cut after five names."""
+    feedback = tmp_path / "feedback"
+    feedback.mkdir()
+    (feedback / "Ada.txt").write_text("hw1.ipynb: 1 of 1 points\n", encoding="utf-8")
+    refuse_to_overwrite(None, feedback, ["Ada"], ["double"])
+    with pytest.raises(ValueError, match=r"holds feedback of students not in this grading \(Ada"):
+        refuse_to_overwrite(None, feedback, ["bob"], ["double"])
+    for name in "bcdefg":  # a class's worth: five named, the others counted
+        (feedback / f"{name}.txt").write_text("", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\(Ada.txt, b.txt, c.txt, d.txt, e.txt and 2 more\)"):
+        refuse_to_overwrite(None, feedback, ["bob"], ["double"])
+
+
+def test_a_csv_with_a_column_no_notebook_grades_is_not_merged_into(tmp_path):
+    """A merge writes the points of every column: one that no notebook of the source grades
+    (a notebook since removed, a column typed in) has none to give, and is refused."""
+    scores = tmp_path / "s.csv"
+    scores.write_text("student,double,bonus,score,points,problems\nada,1,2,3,1,\n", "utf-8")
+    with pytest.raises(ValueError, match="has the columns bonus, which no notebook in the source"):
+        Merge(scores, ["double"], [one_exercise()])
+
+
+def test_a_merge_has_the_columns_of_both_in_the_sources_order_and_their_points(tmp_path):
+    """Week 1's CSV (double) merged with week 2's grading (triple, square): the columns in the
+    order of the source's notebooks and their exercises, not alphabetical, and the points of
+    every row the total of all three columns; a student not graded now keeps the score of
+    their row (a teacher's own, here half a point off for lateness), and one graded again keeps
+    the cells of columns this grading does not have (a word typed in, not counted)."""
+    hw1 = one_exercise()
+    hw2 = SimpleNamespace(checks=[SimpleNamespace(exercise="triple", points=2.0),
+                                  SimpleNamespace(exercise="square", points=1.0)], by_hand=[])  # fmt: skip
+    scores = tmp_path / "s.csv"
+    scores.write_text(
+        "student,double,score,points,problems\nada,1,0.5,1,late\nbob,excused,0,1,\n", "utf-8"
+    )
+    merge = Merge(scores, ["triple", "square"], [hw1, hw2])
+    assert merge.header() == [
+        "student",
+        "double",
+        "triple",
+        "square",
+        "score",
+        "points",
+        "problems",
+    ]
+    new = [["bob", "2", "0", "2", "3", ""]]
+    assert merge.rows(new, ["student", "triple", "square", "score", "points", "problems"]) == [
+        ["ada", "1", "", "", "0.5", "4", "late"],
+        ["bob", "excused", "2", "0", "2", "4", ""],
     ]
