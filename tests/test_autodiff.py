@@ -183,6 +183,48 @@ def test_a_loss_of_w_minus_a_target_is_no_update_outside_no_grad(target):
     assert "no_grad" not in str(caught[0].message)
 
 
+def _warning_of_a_second_backward(loss) -> str:
+    """The GradientAccumulationWarning of ``loss()``'s second backward() without zero_grad()."""
+    loss().backward()
+    with pytest.warns(bl.GradientAccumulationWarning) as caught:
+        loss().backward()
+    return str(caught[0].message)
+
+
+def test_which_updates_outside_no_grad_the_warning_names():
+    """(Each rule of _updated_outside_no_grad could be dropped with every test passing: found by
+    mutation testing.) An update is a leaf plus or minus a constant of its shape that steps
+    along its gradient wherever that is not 0: w + (-lr) * w.grad is one, and so is a gradient
+    with a 0 in it (a dead unit); a step of zeros, a constant along the gradient in one place
+    only, a tensor that requires a gradient, one of another shape, or a node that is no leaf
+    is none."""
+    X = bl.Tensor(np.array([[1.0, 0.0], [2.0, 0.0], [1.0, 0.0]]))  # w[1]'s gradient is 0
+    y = np.array([1.0, -1.0, 2.0])
+    for update in (lambda w: w + (-0.1) * w.grad, lambda w: w - 0.1 * w.grad):
+        w = bl.Tensor(np.ones(2), requires_grad=True)
+        ((X @ w - y) ** 2).mean().backward()
+        w = update(w)
+        with pytest.warns(bl.GradientAccumulationWarning, match="in place inside no_grad"):
+            ((X @ w - y) ** 2).mean().backward()
+
+    def w_minus(c, w=(5.0, 5.0)):  # w's gradient 2 * (w - c): along c for w = (5, 5), c = 3
+        w = bl.Tensor(np.array(w), requires_grad=True)
+        return lambda: ((w - c) ** 2).sum()
+
+    def node_minus(c):
+        h = bl.Tensor(np.full(2, 5.0), requires_grad=True) * 1.0  # h holds a gradient too
+        return lambda: ((h - c) ** 2).sum()
+
+    for loss in (
+        w_minus(np.zeros(2)),
+        w_minus(np.full(2, 3.0), w=(5.0, 0.0)),  # gradient (4, -6)
+        w_minus(bl.Tensor(np.full(2, 3.0), requires_grad=True)),
+        w_minus(np.full((3, 2), 3.0)),
+        node_minus(np.full(2, 3.0)),
+    ):
+        assert "no_grad" not in _warning_of_a_second_backward(loss)
+
+
 def test_backward_from_a_leaf_adds_its_seed_to_the_gradient_it_holds():
     # dx/dx = 1: a leaf root gets the seed itself, added like any leaf's gradient (found by
     # mutation testing: overwriting the leaf's old gradient went unnoticed)

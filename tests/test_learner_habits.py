@@ -121,6 +121,18 @@ def test_replacing_a_parameter_no_living_optimizer_holds_is_silent():
         optim.SGD(model.parameters(), lr=0.1)
 
 
+def test_replacing_a_parameter_of_another_model_or_by_itself_is_silent():
+    """(Found by mutation testing.) An optimizer alive for one model says nothing of another
+    model's parameters, and a Parameter assigned to itself is no replacement."""
+    model, other = nn.Linear(2, 3, rng=0), nn.Linear(2, 3, rng=1)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        other.weight = nn.Parameter(np.zeros((3, 2)))
+        model.weight = model.weight
+    assert optimizer.params[0] is model.weight
+
+
 def test_forward_with_keyword_arguments_is_called_like_pytorchs():
     class Scaled(nn.Module):
         def __init__(self):
