@@ -172,3 +172,25 @@ def test_the_name_hint_is_for_names_of_the_notebook_not_of_a_module():
         _with_hint(shell, NameError, caught.value, caught.value.__traceback__)
         notes = getattr(shell.shown[-1], "__notes__", [])
         assert bool(notes) == hinted, (caught.value, notes)
+
+
+def test_the_name_hint_is_added_once_and_only_for_a_name():
+    """(Found by mutation testing.) The hint is one note however often the error is shown, and a
+    NameError raised by hand with no name (``raise NameError("...")``) gets none: "`None` is
+    not defined yet" would be nonsense."""
+    from backproplab.exercises._names import _with_hint, name_hint
+
+    shell = Shell()
+    exec(
+        "def step():\n    return w\n\ndef own():\n    raise NameError('mine')\n",
+        shell.user_global_ns,
+    )
+    with pytest.raises(NameError) as caught:
+        shell.user_global_ns["step"]()
+    for _ in range(2):
+        _with_hint(shell, NameError, caught.value, caught.value.__traceback__)
+    assert caught.value.__notes__ == [name_hint("w")]
+    with pytest.raises(NameError) as caught:
+        shell.user_global_ns["own"]()
+    _with_hint(shell, NameError, caught.value, caught.value.__traceback__)
+    assert getattr(caught.value, "__notes__", []) == []
