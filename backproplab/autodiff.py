@@ -265,7 +265,7 @@ _UPDATED_OUTSIDE_NO_GRAD = (
 def _updated_outside_no_grad(order: list[Tensor], stale: list[Tensor]) -> bool:
     """Whether the graph holds ``w - c`` (or ``w + c``) of a leaf holding old gradients and a
     constant of its shape that steps along them: what ``w = w - lr * w.grad`` outside
-    ``no_grad()`` records (Adam's first step too), and not ``(w - target) ** 2``."""
+    ``no_grad()`` records, and not ``(w - target) ** 2``."""
     return any(
         node.op is not None
         and node.op.name in ("sub", "add")
@@ -278,9 +278,14 @@ def _updated_outside_no_grad(order: list[Tensor], stale: list[Tensor]) -> bool:
 
 
 def _along(step: np.ndarray, grad: np.ndarray | None) -> bool:
-    """Whether ``step`` is a step of gradient descent on ``grad``: of its sign wherever not 0."""
+    """Whether ``step`` is a step of gradient descent on ``grad``: a positive multiple of it
+    (lr * g). A target of (w - target) ** 2 is one only where the gradient is the same in every
+    entry (a scalar w), where the two cannot be told apart."""
+    if grad is None or not np.any(step):
+        return False
     with np.errstate(all="ignore"):
-        return grad is not None and bool(np.any(step != 0) and np.all(step * grad >= 0))
+        k = np.vdot(step, grad) / np.vdot(grad, grad)
+        return bool(k > 0 and np.allclose(step, k * grad, rtol=1e-6, atol=0))
 
 
 def _modified_message(order: list[Tensor]) -> str:

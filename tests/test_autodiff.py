@@ -218,6 +218,7 @@ def test_which_updates_outside_no_grad_the_warning_names():
     for loss in (
         w_minus(np.zeros(2)),
         w_minus(np.full(2, 3.0), w=(5.0, 0.0)),  # gradient (4, -6)
+        w_minus(np.full(3, 3.0), w=(5.0, 5.0, 7.0)),  # gradient (4, 4, 8): signs alike, no step
         w_minus(bl.Tensor(np.full(2, 3.0), requires_grad=True)),
         w_minus(np.full((3, 2), 3.0)),
         node_minus(np.full(2, 3.0)),
