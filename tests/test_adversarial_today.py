@@ -9,31 +9,10 @@ import sys
 import nbformat
 import numpy as np
 import pytest
+from test_own_exercises import SOLUTION, Answers, teacher_of
 
 from backproplab.exercises import attempt
 
-
-class Answers:
-    """A stand-in for the grader's session: calls the 'student's' functions of ``answers``."""
-
-    def __init__(self, answers):
-        self.answers, self.package_calls, self.package_uses = answers, [], []
-
-    def call(self, name, args, kwargs):
-        return self.answers[name](*args, **kwargs)
-
-
-def teacher_of(*cells: tuple[str, dict]):
-    from backproplab.classroom._source import teacher_notebook
-
-    notebook = nbformat.v4.new_notebook()
-    for source, meta in cells:
-        notebook.cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta}))
-    return teacher_notebook("own.ipynb", notebook)
-
-
-SOLUTION = ("def slope(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-            {"solution": True, "grade_id": "slope"})  # fmt: skip
 CHECK = ("check_slope(slope)", {"grade": True, "grade_id": "slope-check", "points": 1})
 
 
