@@ -240,17 +240,26 @@ def test_notebooks_are_named_by_file_name_or_number():
 
 
 def test_a_scores_csv_is_read_as_a_spreadsheet_saves_it(tmp_path):
-    """Blank lines (one before the header too) and rows of empty cells are no student's rows,
-    and a row without a student's name is none either (a merge does not make it a row of a
-    student named ""); a header with a column twice is no file this grader wrote."""
+    """Blank lines (one before the header too) and rows of empty cells are no student's rows;
+    a row without a student's name that holds something (a note typed under the table) stops
+    the merge, which would lose it; a header with a column twice is no file this grader
+    wrote."""
     scores = tmp_path / "s.csv"
     header = ["student", "double", "score", "points", "problems"]
     scores.write_text(
-        "\nstudent,double,score,points,problems\n\nada,1,1,1,\n,,,,\n , ,,,\n,,,,note\n", "utf-8"
+        "\nstudent,double,score,points,problems\n\nada,1,1,1,\n,,,,\n , ,,,\n", "utf-8"
     )
     merge = Merge(scores, ["double"], [one_exercise()])
     assert merge.rows([], header) == [["ada", "1", "1", "1", ""]]
     refuse_to_overwrite(scores, None, ["ada"], ["double"])  # the class again: nothing lost
+    with scores.open("a", encoding="utf-8") as file:
+        file.write(",,,,marks checked on Monday\n")
+    for read in (lambda: Merge(scores, ["double"], [one_exercise()]),
+                 lambda: refuse_to_overwrite(scores, None, ["ada"], ["double"])):  # fmt: skip
+        with pytest.raises(
+            ValueError, match="row without a student, holding 'marks checked on Monday'"
+        ):
+            read()
     scores.write_text("student,double,double,score,points,problems\nada,1,0,1,1,\n", "utf-8")
     with pytest.raises(ValueError, match="is not a scores file this grader wrote"):
         Merge(scores, ["double"], [one_exercise()])

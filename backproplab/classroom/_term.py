@@ -89,9 +89,19 @@ def _earlier(path: Path) -> tuple[list[str], list[dict[str, str]]] | None:
             f"grade: {path} has cells beyond its last column in the rows of {_some(longer)}: "
             "it is left as it is; move them into a column, or name another --csv"
         )
-    exercises = [column for column in header if column not in _OWN]
     cells = [dict(zip(header, row)) for row in rows[1:]]
-    return exercises, [row for row in cells if row.get("student")]
+    nameless = [  # what such a row holds, to find it by: "marks checked on Monday"
+        repr(next(v.strip() for v in row.values() if v.strip()))
+        for row in cells
+        if not row.get("student", "").strip()
+    ]
+    if nameless:  # a note typed under the table: merged, it would be lost
+        raise ValueError(
+            f"grade: {path} has a row without a student, holding {_some(nameless)}: it is left "
+            "as it is; remove that row, or name another --csv"
+        )
+    exercises = [column for column in header if column not in _OWN]
+    return exercises, cells
 
 
 def _some(names: Iterable[str]) -> str:
