@@ -253,6 +253,11 @@ def test_a_scores_csv_is_read_as_a_spreadsheet_saves_it(tmp_path):
     assert merge.rows([], header) == [["ada", "1", "1", "1", ""]]
     refuse_to_overwrite(scores, None, ["ada"], ["double"])  # the class again: nothing lost
     with scores.open("a", encoding="utf-8") as file:
+        file.write("ada,0,0,1,\n")  # a student's row twice (pasted in): a merge kept one
+    with pytest.raises(ValueError, match="has more than one row of ada"):
+        Merge(scores, ["double"], [one_exercise()])
+    scores.write_text("student,double,score,points,problems\nada,1,1,1,\n", "utf-8")
+    with scores.open("a", encoding="utf-8") as file:
         file.write(",,,,marks checked on Monday\n")
     for read in (lambda: Merge(scores, ["double"], [one_exercise()]),
                  lambda: refuse_to_overwrite(scores, None, ["ada"], ["double"])):  # fmt: skip

@@ -100,6 +100,13 @@ def _earlier(path: Path) -> tuple[list[str], list[dict[str, str]]] | None:
             f"grade: {path} has a row without a student, holding {_some(nameless)}: it is left "
             "as it is; remove that row, or name another --csv"
         )
+    names = [row["student"] for row in cells]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:  # one row per student: merged, all but the last would be lost
+        raise ValueError(
+            f"grade: {path} has more than one row of {_some(twice)}: it is left as it is; keep "
+            "one row per student, or name another --csv"
+        )
     exercises = [column for column in header if column not in _OWN]
     return exercises, cells
 
