@@ -200,7 +200,7 @@ CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)  # a $ in code is not math
 
 def expected_cells(notebook: Path) -> list[dict]:
     """What RENDERED_JS must find for `notebook`, read from the .ipynb itself."""
-    cells = json.loads(notebook.read_text())["cells"]
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     return [
         {
             "type": cell["cell_type"],

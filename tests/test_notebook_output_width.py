@@ -40,7 +40,7 @@ SHOWN_AS_HTML_OR_IMAGE = (
 def preformatted_lines(notebook: Path) -> list[tuple[int, str]]:
     """(cell index, line) for every line of output that JupyterLab shows as preformatted text."""
     found = []
-    for index, cell in enumerate(json.loads(notebook.read_text())["cells"]):
+    for index, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"]):
         for output in cell.get("outputs", []):
             if output["output_type"] == "stream":
                 text = "".join(output["text"])

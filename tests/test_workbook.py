@@ -198,7 +198,10 @@ def pull(source: Path, name: str, fix: str) -> None:
 
 def work_on(path: Path) -> bytes:
     """The learner answers something in ``path`` (and saves); returns the file's bytes."""
-    path.write_text(path.read_text(encoding="utf-8").replace("# YOUR CODE HERE", "# my try", 1))
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("# YOUR CODE HERE", "# my try", 1),
+        encoding="utf-8",
+    )
     return path.read_bytes()
 
 
