@@ -14,7 +14,7 @@ The files, one idea each, with the notebooks that use them most::
     functional.py     the ops as functions; softmax and the losses (07, 08)
     nn/               Module, Linear, MLP (09), init (10), ResidualBlock (11), norms (13),
                       Conv2d (14)
-    optim.py          SGD and Adam (09, 12)
+    optim.py          SGD, Adam, clip_grad_norm_ (09, 10, 12)
     train.py          train_step, fit and per-layer diagnostics (09-14)
     datasets.py       the 2-D toy problems and the 8x8 digits
     normalization.py  batch_norm and layer_norm, which nn's norm layers call (13)

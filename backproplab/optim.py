@@ -37,48 +37,14 @@ def _held_by_an_optimizer(t: Tensor) -> bool:
     return any(p is t for optimizer in list(_OPTIMIZERS) for p in optimizer.params)
 
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "Optimizer", "clip_grad_norm_"]
 
 
 class Optimizer:
     """Holds the parameters and per-parameter state; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Tensor], lr: float) -> None:
-        if hasattr(params, "parameters") or callable(params):  # SGD(model), SGD(model.parameters)
-            raise TypeError(
-                f"{type(self).__name__}: got {_what_was_given(params)}, not a list of tensors; "
-                f"pass model.parameters() (called, with the parentheses)"
-            )
-        if isinstance(params, Tensor) or not isinstance(params, Iterable):  # SGD(p): its rows
-            raise TypeError(
-                f"{type(self).__name__}: got {_what_was_given(params)}, not a list of tensors; "
-                f"pass model.parameters(), or [p] for one tensor"
-            )
-        self.params: list[Tensor] = list(params)
-        if not self.params:  # e.g. a generator that an earlier optimizer used up
-            raise ValueError(
-                f"{type(self).__name__}: got an empty list of parameters (an iterator used up "
-                f"by an earlier call?)"
-            )
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor):
-                raise TypeError(
-                    f"{type(self).__name__}: item {i} is a {type(p).__name__}, not a tensor "
-                    f"(pass model.parameters())"
-                )
-            if not p.requires_grad:  # e.g. a parameter frozen with requires_grad = False
-                raise TypeError(
-                    f"{type(self).__name__}: item {i} (shape {p.shape}) does not require grad; "
-                    f"pass only what it should train, e.g. [p for p in model.parameters() if "
-                    f"p.requires_grad]"
-                )
-        first: dict[int, int] = {}  # id -> index: a parameter listed twice is updated twice
-        for i, p in enumerate(self.params):
-            if first.setdefault(id(p), i) != i:
-                raise ValueError(
-                    f"{type(self).__name__}: item {i} is the same parameter as item "
-                    f"{first[id(p)]} (shape {p.shape}); list each parameter once"
-                )
+        self.params: list[Tensor] = _parameters(type(self).__name__, params)
         self.lr = lr
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         _OPTIMIZERS.add(self)
@@ -108,6 +74,45 @@ class Optimizer:
         if type(g) is not np.ndarray or g.shape != p.data.shape or g.dtype.kind not in "fiu":
             g = _checked_grad(type(self).__name__, g, p)  # set by hand: a Tensor, a list...
         return g + weight_decay * p.data if weight_decay else g
+
+
+def _parameters(owner: str, params: Iterable[Tensor]) -> list[Tensor]:
+    """``params`` as a list of tensors that require grad, each once, or a one-line error naming
+    the usual mistake (the model itself, ``parameters`` uncalled, an iterator used up)."""
+    if hasattr(params, "parameters") or callable(params):  # SGD(model), SGD(model.parameters)
+        raise TypeError(
+            f"{owner}: got {_what_was_given(params)}, not a list of tensors; "
+            f"pass model.parameters() (called, with the parentheses)"
+        )
+    if isinstance(params, Tensor) or not isinstance(params, Iterable):  # SGD(p): its rows
+        raise TypeError(
+            f"{owner}: got {_what_was_given(params)}, not a list of tensors; "
+            f"pass model.parameters(), or [p] for one tensor"
+        )
+    params = list(params)
+    if not params:  # e.g. a generator that an earlier optimizer used up
+        raise ValueError(
+            f"{owner}: got an empty list of parameters (an iterator used up by an earlier call?)"
+        )
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"{owner}: item {i} is a {type(p).__name__}, not a tensor (pass model.parameters())"
+            )
+        if not p.requires_grad:  # e.g. a parameter frozen with requires_grad = False
+            raise TypeError(
+                f"{owner}: item {i} (shape {p.shape}) does not require grad; "
+                f"pass only what it should train, e.g. [p for p in model.parameters() if "
+                f"p.requires_grad]"
+            )
+    first: dict[int, int] = {}  # id -> index: a parameter listed twice is updated twice
+    for i, p in enumerate(params):
+        if first.setdefault(id(p), i) != i:
+            raise ValueError(
+                f"{owner}: item {i} is the same parameter as item "
+                f"{first[id(p)]} (shape {p.shape}); list each parameter once"
+            )
+    return params
 
 
 def _checked_grad(owner: str, g: object, p: Tensor) -> np.ndarray:
@@ -247,3 +252,44 @@ class Adam(Optimizer):
             denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
             p.data -= (self.lr / (1 - beta1**t)) * m / denom
             p.mark_modified()  # a graph that used the old value can no longer backpropagate
+
+
+def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
+    """Scale every gradient by one factor so that their global norm is at most ``max_norm``.
+
+    The global norm is the square root of the sum of the squares of every entry of every
+    ``p.grad`` (parameters without a gradient are left out). Above ``max_norm``, each ``p.grad``
+    is replaced by ``p.grad * (max_norm / norm)``, a new array (one may be shared); at or below
+    it, nothing changes. The direction of the step stays; its length is capped. Call it between
+    ``backward()`` and ``step()``; it returns the norm before clipping, to watch it::
+
+        loss.backward()
+        norm = clip_grad_norm_(model.parameters(), max_norm=1.0)
+        opt.step()
+
+    As PyTorch's ``torch.nn.utils.clip_grad_norm_``, which divides by ``norm + 1e-6`` (its
+    clipped norm is a hair below ``max_norm``). A norm that is inf or NaN raises: no factor
+    makes such a gradient a step worth taking.
+
+    >>> w = Tensor([3.0, 4.0], requires_grad=True)
+    >>> w.grad = np.array([3.0, 4.0])
+    >>> clip_grad_norm_([w], max_norm=1.0)
+    5.0
+    >>> w.grad
+    array([0.6, 0.8])
+    """
+    params = _parameters("clip_grad_norm_", params)
+    if _non_negative("clip_grad_norm_", "max_norm", max_norm) == 0:
+        raise ValueError("clip_grad_norm_: max_norm must be > 0 (0 would set every gradient to 0)")
+    grads = [(p, _checked_grad("clip_grad_norm_", p.grad, p)) for p in params if p.grad is not None]
+    # squares summed in float64: float32 squares overflow from about 1.8e19 on
+    norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for _, g in grads)))
+    if not np.isfinite(norm):
+        raise ValueError(
+            f"clip_grad_norm_: the gradients' global norm is {norm}: a gradient holds inf or "
+            f"NaN, or entries so large that their squares overflow"
+        )
+    if norm > max_norm:
+        for p, g in grads:
+            p.grad = g * (max_norm / norm)
+    return norm
