@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -148,6 +149,17 @@ def test_the_pages_class_scores_as_the_page_says(graded, capsys):
     assert scores == {"ada": "4", "alan": "0", "grace": "0", "mallory": "0"}
     feedback = (tmp / "feedback" / "alan.txt").read_text(encoding="utf-8")
     assert feedback.rstrip("\n") == shown[1].rstrip("\n")
+
+
+def test_the_pages_rehearsal_is_what_rehearse_prints(graded, capsys):
+    teacher, _, _, _ = graded
+    capsys.readouterr()
+    assert main(["rehearse", str(teacher)]) == 0
+    rehearsals = [textwrap.dedent(b) for b in blocks("text") if "classroom rehearse" in b]
+    (shown,) = rehearsals  # (the page shows it inside a list item: indented)
+    command, _, output = shown.partition("\n")
+    assert command == "$ python -m backproplab.classroom rehearse hw1/"
+    assert capsys.readouterr().out == output
 
 
 class Answers:

@@ -1,5 +1,5 @@
-"""Command line: ``python -m backproplab.classroom {release,grade,plan} ...`` (``--help`` for
-each)."""
+"""Command line: ``python -m backproplab.classroom {release,grade,rehearse,plan} ...``
+(``--help`` for each)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ._reports import plain_text, scores_table
 from ._sandbox import PlatformError
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
+from .rehearsal import rehearsal_text, rehearse
 from .release import ReleaseError, release
 
 
@@ -58,6 +59,17 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rehearse(args: argparse.Namespace) -> int:
+    limits = Limits(timeout=args.timeout, budget=args.budget, memory_mb=args.memory)
+    try:
+        rehearsal = rehearse(args.source, limits=limits, jobs=args.jobs, notebooks=args.notebooks)
+    except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
+        print(error, file=sys.stderr)
+        return 1
+    print(rehearsal_text(rehearsal))
+    return 1 if rehearsal.problems() else 0
+
+
 def _plan(args: argparse.Namespace) -> int:
     try:
         plans = course_plan(args.source)
@@ -69,7 +81,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``release``, ``grade`` or ``plan`` command; returns the exit status."""
+    """Run the ``release``, ``grade``, ``rehearse`` or ``plan`` command; returns the exit
+    status."""
     parser = argparse.ArgumentParser(
         prog="python -m backproplab.classroom",
         description="Student release, autograding and course plan of the backproplab notebooks.",
@@ -134,6 +147,37 @@ def main(argv: list[str] | None = None) -> int:
         "each student graded replaces their row, the others are kept",
     )
     grade.set_defaults(run=_grade)
+
+    rehearsal = commands.add_parser(
+        "rehearse",
+        help="before class: grade your own answers (every point) and the blank release (none)",
+        description="Grade, in a temporary folder, two students: one who hands in SOURCE as it "
+        "is (your answers) and one who hands in its student release untouched. Print each "
+        "exercise's points for both, and every check that gives your answers less than all its "
+        "points or the blank release any; exit with status 1 if there is one.",
+    )
+    rehearsal.add_argument("source", help="the teacher's notebooks, e.g. notebooks/")
+    rehearsal.add_argument(
+        "--timeout", type=float, default=60, help="seconds per cell and per check (default 60)"
+    )
+    rehearsal.add_argument(
+        "--budget",
+        type=float,
+        help="seconds for a whole notebook (default 5 times --timeout)",
+    )
+    rehearsal.add_argument(
+        "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
+    )
+    rehearsal.add_argument(
+        "--jobs", type=int, default=1, help="notebooks graded at once (default 1)"
+    )
+    rehearsal.add_argument(
+        "--notebooks",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help="only these notebooks, by name or number (e.g. 04 05)",
+    )
+    rehearsal.set_defaults(run=_rehearse)
 
     plan = commands.add_parser(
         "plan",

@@ -135,7 +135,8 @@ def _name_error(
 ) -> str:
     """What a NameError in the grader means: a name of the teacher's that the grader could not
     bind (an import that failed here, a value computed from the student's answer, one assigned
-    only after the check's cell: ``why``, from _values.py), or the error itself."""
+    only after the check's cell: ``why``, from _values.py), a value the student's solution cell
+    assigns, or the error itself."""
     name = getattr(error, "name", None)
     if name and name in namespace[_FAILED]:
         return f"{_said(error)}: the teacher's {namespace[_FAILED][name]}"
@@ -146,6 +147,13 @@ def _name_error(
             f"{_said(error)}: {name} is assigned in code cell {teacher.assigned[name]} of the "
             f"teacher's {teacher.name}, after the check's code cell {check.cell}: assign it "
             "before the check"
+        )
+    if name and name in teacher.in_solutions and name not in teacher.assigned:
+        return (
+            f"{_said(error)}: {name} is assigned in a solution cell (code cell "
+            f"{teacher.in_solutions[name]} of the teacher's {teacher.name}), and the grader "
+            "reads no student's values, it calls their functions: ask for a function and call "
+            "it in the check"
         )
     return _said(error)
 

@@ -72,6 +72,9 @@ class TeacherNotebook:
     folder: Path | None = None  # the notebook's folder in the source
     # names the notebook's other code cells assign -> the first code cell that does
     assigned: dict[str, int] = field(default_factory=dict)
+    # names a solution cell binds, other than its functions -> the first code cell that does:
+    # the student's values, which the grader never reads (it calls their functions)
+    in_solutions: dict[str, int] = field(default_factory=dict)
     # the top-level statements of its other code cells, in order: (code cell number, statement,
     # whether it runs without a solution, the names that may hold a solution's value after it)
     code: list[tuple[int, ast.stmt, bool, frozenset[str]]] = field(default_factory=list)
@@ -129,6 +132,7 @@ def teacher_notebook(
     solutions: dict[str, list[Region]] = {}
     setup: list[ast.stmt] = []
     assigned: dict[str, int] = {}
+    in_solutions: dict[str, int] = {}
     cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
@@ -159,6 +163,9 @@ def teacher_notebook(
                 solutions[str(meta["grade_id"])] = [r for _, r in regions_of(cell.source)]
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
+            for node in body:
+                for bound in notebook_names(ast.unparse(node))[0] - set(functions):
+                    in_solutions.setdefault(bound, number)
         elif tree is not None:
             cells.append((number, tree, ""))
             for node in tree.body:
@@ -181,7 +188,7 @@ def teacher_notebook(
     graded = {check.exercise for check in checks}
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
-    teacher.assigned = assigned
+    teacher.assigned, teacher.in_solutions = assigned, in_solutions
     teacher.by_hand, teacher.locked, teacher.answers = by_hand, locked, answer_ids
     answers = [item for item in by_hand if item.stub is not None]
     if answers:  # an answer left as the release hands it out scores 0: that version of it
