@@ -547,13 +547,31 @@ def test_the_prose_states_what_the_code_printed(claim):
     )
 
 
-@pytest.mark.parametrize("claim", CLAIMS, ids=[f"{c.notebook}-{i}" for i, c in enumerate(CLAIMS)])
+def states_a_number(claim: Claim) -> bool:
+    """Whether the prose of ``claim`` holds a number (not only a comparison, "a little larger")."""
+    try:
+        return any(
+            isinstance(s, Num) for s in found(claim.prose, cells(claim.notebook)[0], "prose")
+        )
+    except AssertionError:  # a pattern that matches no cell: the test above says so
+        return False
+
+
+NUMBERED = [(i, c) for i, c in enumerate(CLAIMS) if states_a_number(c)]
+
+
+def test_most_claims_state_a_number_and_are_scaled_below():
+    assert len(NUMBERED) >= 0.7 * len(CLAIMS)  # (a pattern gone wrong would empty the list)
+
+
+@pytest.mark.parametrize(
+    "claim", [c for _, c in NUMBERED], ids=[f"{c.notebook}-{i}" for i, c in NUMBERED]
+)
 def test_a_claim_fails_when_its_number_is_far_off(claim):
     """Each claim that states a number depends on it: a thousand times larger or a thousand times
-    smaller, and the claim no longer holds (a test of the claims themselves: none is vacuous)."""
+    smaller, and the claim no longer holds (a test of the claims themselves: none is vacuous).
+    The claims that state only a comparison have no number to scale, and are not here."""
     stated, printed = stated_and_printed(claim)
-    if not any(isinstance(s, Num) for s in stated):
-        pytest.skip("this claim states a comparison, no number of its own")
     for factor in (1000, 1 / 1000):
         scaled = [float(s) * factor if isinstance(s, Num) else s for s in stated]
         try:
