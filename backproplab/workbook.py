@@ -50,6 +50,8 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from ._console import tolerant_output
+
 __all__ = ["MANIFEST", "Change", "WorkbookError", "main", "make_workbook", "new_version_path"]
 
 # the clone this package was installed from (pip install -e .): its notebooks/ folder
@@ -273,6 +275,7 @@ def _report(changes: list[Change], source: Path, target: Path, first_time: bool,
 def main(argv: list[str] | None = None) -> int:
     """Make the workbook or bring it up to date, then open it in JupyterLab; returns the exit
     status."""
+    tolerant_output()  # a folder's name the terminal cannot show is an escape, not a traceback
     parser = argparse.ArgumentParser(
         prog="python -m backproplab.workbook",
         description="Make your own copy of the notebooks with every exercise blank, or bring it "

@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from .._console import tolerant_output
 from ._reports import plain_text, scores_table
 from ._sandbox import PlatformError
 from .grading import Limits, grade_folder
@@ -83,6 +84,7 @@ def _plan(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``release``, ``grade``, ``rehearse`` or ``plan`` command; returns the exit
     status."""
+    tolerant_output()  # a title's "·" on an ASCII terminal is an escape, not a traceback
     parser = argparse.ArgumentParser(
         prog="python -m backproplab.classroom",
         description="Student release, autograding and course plan of the backproplab notebooks.",

@@ -1,0 +1,91 @@
+"""The commands on a terminal whose encoding is not UTF-8: what they print is never the end of
+them. ``classroom plan`` printed every title's "01 · ..." in the C locale without Python's UTF-8
+mode and stopped at the first with a UnicodeEncodeError; ``workbook`` made the workbook, then
+stopped the same way at its folder's name on a cp1252 stream (Windows' output sent to a file or
+an IDE's panel) and never opened JupyterLab."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backproplab import workbook
+from backproplab._console import tolerant_output
+from backproplab.classroom.__main__ import main as classroom
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def teacher(folder: Path) -> Path:
+    """A teacher's folder with one graded notebook titled as the curriculum's are."""
+    folder.mkdir()
+    cells = [nbformat.v4.new_markdown_cell("# 01 · Why backprop"), nbformat.v4.new_code_cell("1")]
+    cells[1].metadata["nbgrader"] = {"grade": True, "grade_id": "ex-check", "points": 3}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / "01_a.ipynb")
+    return folder
+
+
+def terminal(monkeypatch, encoding: str, errors: str = "strict") -> io.BytesIO:
+    """Replace stdout by a stream of ``encoding``, as a terminal of that locale gives; its bytes."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding=encoding, errors=errors, write_through=True)
+    monkeypatch.setattr(sys, "stdout", stream)
+    return written
+
+
+def test_the_plan_prints_on_an_ascii_terminal(tmp_path, monkeypatch):
+    written = terminal(monkeypatch, "ascii", "surrogateescape")  # LC_ALL=C PYTHONUTF8=0
+    assert classroom(["plan", str(teacher(tmp_path / "teacher"))]) == 0
+    out = written.getvalue().decode("ascii")
+    assert out.startswith("01_a.ipynb: 01 \\xb7 Why backprop\n")
+    assert "  total: 3 points" in out
+
+
+def test_the_workbook_says_where_it_is_on_a_cp1252_stream_and_opens_jupyterlab(
+    tmp_path, monkeypatch
+):
+    written = terminal(monkeypatch, "cp1252")
+    opened = []
+    monkeypatch.setattr(workbook.subprocess, "call", lambda args: opened.append(args) or 0)
+    target = tmp_path / "Дмитрий" / "workbook"
+    assert workbook.main([str(target), "--source", str(ROOT / "notebooks")]) == 0
+    out = written.getvalue().decode("cp1252")
+    assert "Made your workbook in " in out and "\\u0414\\u043c" in out
+    assert opened and opened[0][-1] == str(target)
+
+
+def test_a_file_name_the_locale_could_not_decode_is_printed_as_its_bytes(monkeypatch):
+    """In the C locale "José" on disk reaches Python as "Jos" and two surrogates; Python writes
+    them back as the bytes they were, and so must the escapes (not "Jos\\udcc3\\udca9")."""
+    written = terminal(monkeypatch, "ascii", "surrogateescape")
+    tolerant_output()
+    print(b"/tmp/Jos\xc3\xa9".decode("ascii", "surrogateescape"), "\u2714")
+    assert written.getvalue() == b"/tmp/Jos\xc3\xa9 \\u2714\n"
+
+
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_stream_with_its_own_error_handler_is_left_as_it_is(monkeypatch, stream):
+    replaced = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="replace")
+    monkeypatch.setattr(sys, stream, replaced)
+    tolerant_output()
+    assert replaced.errors == "replace"
+
+
+def test_the_plan_in_the_c_locale_without_utf8_mode(tmp_path):
+    """The real thing: a Python started in the C locale with its UTF-8 mode turned off."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONIOENCODING"}
+    env.update(LANG="C", LC_ALL="C", PYTHONUTF8="0", PYTHONPATH=str(ROOT))
+    run = subprocess.run(
+        [sys.executable, "-m", "backproplab.classroom", "plan", str(teacher(tmp_path / "t"))],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr.decode("ascii", "replace")
+    assert run.stdout.startswith(b"01_a.ipynb: 01 \\xb7 Why backprop\n")
