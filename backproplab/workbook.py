@@ -17,7 +17,8 @@ Run it again at any time, after a ``git pull`` too: it brings the workbook up to
 (``mygrad.py`` as well as the notebooks):
 
 * a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
-* a file you have not changed since the workbook wrote it (it is byte for byte what was written)
+* a file you have not changed since the workbook wrote it (it is byte for byte what was written,
+  line endings aside: a Windows editor or git's ``autocrlf`` may have saved it with CRLF)
   becomes the new version;
 * a file you have changed is never touched: when ``notebooks/`` has changed it since the
   workbook last gave it to you, the new version is written beside yours as ``NAME.new.ipynb``
@@ -60,8 +61,8 @@ _CLONE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file
 _ABOUT = (
     "What python -m backproplab.workbook wrote into this folder: the sha256 of each file as "
-    "written. A file that still matches is replaced by its new version after a git pull; any "
-    "other file is yours and never touched."
+    "written (CRLF read as LF). A file that still matches is replaced by its new version after "
+    "a git pull; any other file is yours and never touched."
 )
 WRITES = ("added", "updated", "beside", "removed")  # the actions that write or remove a file
 
@@ -91,7 +92,13 @@ def new_version_path(path: Path) -> Path:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The sha256 of ``path``'s bytes, each CRLF read as LF unless it is binary (a NUL byte in
+    its first 8000, git's test): a copy that a Windows editor or git's ``autocrlf`` saved with
+    CRLF is the file the workbook wrote, not one the learner changed (it was never updated)."""
+    data = path.read_bytes()
+    if b"\0" not in data[:8000]:
+        data = data.replace(b"\r\n", b"\n")
+    return hashlib.sha256(data).hexdigest()
 
 
 class _Record:

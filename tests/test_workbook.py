@@ -421,3 +421,49 @@ def test_a_file_it_cannot_write_is_said_in_a_line_with_what_was_written_before(
     assert f"written before that:\n  updated   {FIVE}: you had not changed it" in said
     monkeypatch.setattr(workbook.shutil, "copy2", copy)
     assert written(make_workbook(source, target)) == [("updated", EIGHT)]
+
+
+def crlf(path: Path) -> bytes:
+    """``path`` saved with Windows line endings (an editor's, git's ``autocrlf``); its bytes."""
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return path.read_bytes()
+
+
+def test_a_file_saved_again_with_windows_line_endings_is_still_the_workbooks(clone):
+    """A CRLF copy of a file the learner never changed counted as theirs: a pull never updated
+    it, and put the new version beside it. A real change saved with CRLF is still theirs."""
+    source, target = clone
+    crlf(target / EIGHT)
+    crlf(target / "mygrad.py")
+    work_on(target / FIVE)
+    mine = crlf(target / FIVE)
+    assert make_workbook(source, target) == []
+    pull(source, FIVE, "A clearer hint.")
+    pull(source, EIGHT, "A clearer hint.")
+    pull(source, "mygrad.py", "Each stub says what it returns.")
+    assert written(make_workbook(source, target)) == [
+        ("beside", "05_matmul_gradients.new.ipynb"),
+        ("updated", EIGHT),
+        ("updated", "mygrad.py"),
+    ]
+    assert "A clearer hint." in (target / EIGHT).read_text(encoding="utf-8")
+    assert (target / "mygrad.py").read_text(encoding="utf-8").startswith("# Each stub says")
+    assert (target / FIVE).read_bytes() == mine
+    assert make_workbook(source, target) == [
+        Change("waiting", target / "05_matmul_gradients.new.ipynb", target / FIVE)
+    ]
+
+
+def test_a_binary_file_differing_in_its_line_ending_bytes_is_another_file(tmp_path):
+    """Git's rule: a file with a NUL byte is binary, and its CR LF bytes are data."""
+    files = {
+        "a.npy": b"\x00\x01\r\n\x02",
+        "b.npy": b"\x00\x01\n\x02",
+        "a.txt": b"\x01\r\n\x02",
+        "b.txt": b"\x01\n\x02",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    digest = {name: workbook._sha256(tmp_path / name) for name in files}
+    assert digest["a.npy"] != digest["b.npy"]
+    assert digest["a.txt"] == digest["b.txt"]
