@@ -84,7 +84,7 @@ def run_cells(notebook, folder: Path, stop_after_first_check: bool = False, time
 
 
 SANITIZE = configparser.ConfigParser()
-SANITIZE.read(ROOT / "tests" / "nbval_sanitize.cfg")
+SANITIZE.read(ROOT / "tests" / "nbval_sanitize.cfg", encoding="utf-8")
 
 
 def shown_text(cell) -> str:
@@ -203,9 +203,11 @@ def released(tmp_path_factory):
     """The fixture folder (notebook + a data file + a checkpoint) released by the CLI."""
     source = tmp_path_factory.mktemp("teacher")
     shutil.copy(FIXTURE, source / "exercises.ipynb")
-    (source / "data.csv").write_text("x,y\n1,2\n")
+    (source / "data.csv").write_text("x,y\n1,2\n", encoding="utf-8")
     (source / ".ipynb_checkpoints").mkdir()
-    (source / ".ipynb_checkpoints" / "exercises-checkpoint.ipynb").write_text("{}")
+    (source / ".ipynb_checkpoints" / "exercises-checkpoint.ipynb").write_text(
+        "{}", encoding="utf-8"
+    )
     target = tmp_path_factory.mktemp("student")
     assert main(["release", str(source), str(target)]) == 0
     return source, target
@@ -214,7 +216,7 @@ def released(tmp_path_factory):
 def test_release_removes_every_solution_line(released):
     source, target = released
     teacher = nbformat.read(source / "exercises.ipynb", as_version=4)
-    student_text = (target / "exercises.ipynb").read_text()
+    student_text = (target / "exercises.ipynb").read_text(encoding="utf-8")
     solution_lines = [
         line.strip()
         for cell in teacher.cells
@@ -247,7 +249,7 @@ def test_release_changes_nothing_else(released):
         else:
             assert mine.source == theirs.source
             assert mine.get("outputs") == theirs.get("outputs")
-    assert (target / "data.csv").read_text() == "x,y\n1,2\n"
+    assert (target / "data.csv").read_text(encoding="utf-8") == "x,y\n1,2\n"
     assert not (target / ".ipynb_checkpoints").exists()
 
 
@@ -307,7 +309,9 @@ def nbgrader_release(notebooks: list[Path], course: Path) -> list[Path]:
         "--no-db",
         f"--CourseDirectory.root={course}",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=course)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, cwd=course, encoding="utf-8"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return sorted((course / "release" / "ps1").glob("*.ipynb"))
 
@@ -318,8 +322,8 @@ def test_nbgrader_generate_assignment_accepts_the_same_sources(tmp_path):
     names = sorted(path.name for path in [FIXTURE, *CURRICULUM])
     assert [path.name for path in released_notebooks] == names
     for path in released_notebooks:
-        assert "SOLUTION" not in path.read_text(), path.name
-    fixture_text = (tmp_path / "release" / "ps1" / FIXTURE.name).read_text()
+        assert "SOLUTION" not in path.read_text(encoding="utf-8"), path.name
+    fixture_text = (tmp_path / "release" / "ps1" / FIXTURE.name).read_text(encoding="utf-8")
     for line in ["return 2 * x", "squared = x * x", "return squared"]:
         assert line not in fixture_text
     assert fixture_text.count("raise NotImplementedError()") == 2
@@ -372,8 +376,10 @@ def test_curriculum_release(path, tmp_path):
             assert "✔ correct" in output_text(theirs), f"{where}: stored check is not correct"
     assert 2 <= solutions <= 5, f"{path.name}: {solutions} exercises (2-4 and a challenge)"
 
-    engine = (path.parent / "mygrad.py").read_text()
-    (tmp_path / "mygrad.py").write_text(strip_solutions(engine, fallback_name="mygrad"))
+    engine = (path.parent / "mygrad.py").read_text(encoding="utf-8")
+    (tmp_path / "mygrad.py").write_text(
+        strip_solutions(engine, fallback_name="mygrad"), encoding="utf-8"
+    )
     student = student_notebook(teacher)  # a class's: each run of worked answers is one note
     stored = copy.deepcopy(student)
     run_cells(student, tmp_path)  # raises CellExecutionError at the first cell that fails
@@ -628,7 +634,7 @@ def test_an_import_of_a_module_holding_solutions_clears_what_uses_it(tmp_path):
     ]
     assert kept("from mygrad import Tensor", "print(Tensor(2.0))", solutions=()) == [False, False]
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "engine.py").write_text(MYGRAD)
+    (tmp_path / "src" / "engine.py").write_text(MYGRAD, encoding="utf-8")
     cells = [
         nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output("stream", text="6\n")])
         for source in ("import engine", "print(engine.topo_order(6))", "print(6)")
@@ -670,17 +676,18 @@ def helper(x):
 
 def test_release_stubs_solutions_in_py_files_and_copies_other_py_files(tmp_path):
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "mygrad.py").write_text(MYGRAD)
-    (tmp_path / "src" / "plain.py").write_text("X = 1  # no solution here\n")
+    (tmp_path / "src" / "mygrad.py").write_text(MYGRAD, encoding="utf-8")
+    (tmp_path / "src" / "plain.py").write_text("X = 1  # no solution here\n", encoding="utf-8")
     release(tmp_path / "src", tmp_path / "out")
-    stubbed = (tmp_path / "out" / "mygrad.py").read_text()
+    stubbed = (tmp_path / "out" / "mygrad.py").read_text(encoding="utf-8")
     assert "return [root]" not in stubbed and "SOLUTION" not in stubbed
     assert (
         '    raise NotImplementedError("topo_order: your code goes here, see notebook 04, '
         'exercise topo_order")' in stubbed
     )
     assert stubbed.endswith("def helper(x):\n    return x\n")  # the rest unchanged
-    assert (tmp_path / "out" / "plain.py").read_text() == "X = 1  # no solution here\n"
+    plain = (tmp_path / "out" / "plain.py").read_text(encoding="utf-8")
+    assert plain == "X = 1  # no solution here\n"
     namespace: dict = {}
     exec(compile(stubbed, "mygrad.py", "exec"), namespace)  # still valid Python
     with pytest.raises(NotImplementedError, match="see notebook 04"):
@@ -689,7 +696,9 @@ def test_release_stubs_solutions_in_py_files_and_copies_other_py_files(tmp_path)
 
 def test_release_names_the_py_file_with_broken_markers(tmp_path):
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "mygrad.py").write_text("def f():\n    ### BEGIN SOLUTION\n    pass\n")
+    (tmp_path / "src" / "mygrad.py").write_text(
+        "def f():\n    ### BEGIN SOLUTION\n    pass\n", encoding="utf-8"
+    )
     with pytest.raises(ReleaseError, match="mygrad.py.*never ended"):
         release(tmp_path / "src", tmp_path / "out")
 
@@ -697,7 +706,7 @@ def test_release_names_the_py_file_with_broken_markers(tmp_path):
 def test_the_released_engine_file_hands_out_no_solution_elsewhere_in_it():
     """No solution region of notebooks/mygrad.py stands, word for word, in the code the release
     keeps. (Before: Adam.zero_grad, given complete, was the answer to SGD.zero_grad's stub.)"""
-    teacher = (ROOT / "notebooks" / "mygrad.py").read_text()
+    teacher = (ROOT / "notebooks" / "mygrad.py").read_text(encoding="utf-8")
     student = strip_solutions(teacher)
     kept = [line.strip() for line in student.splitlines()]
     for region in solution_regions(teacher):
@@ -905,7 +914,7 @@ def test_a_release_into_a_folder_inside_the_source_skips_the_earlier_release(tmp
 def test_a_file_with_a_solution_marker_that_is_no_notebook_or_py_file_is_refused(tmp_path):
     """An editor's backup ``mygrad.py~`` holds the solutions: copied, it would hand them out."""
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "mygrad.py~").write_text(MYGRAD)
+    (tmp_path / "src" / "mygrad.py~").write_text(MYGRAD, encoding="utf-8")
     with pytest.raises(ReleaseError, match=r"mygrad\.py~ holds a solution marker"):
         release(tmp_path / "src", tmp_path / "out")
     assert not (tmp_path / "out" / "mygrad.py~").exists()
@@ -918,7 +927,7 @@ def test_compiled_files_and_editor_folders_anywhere_in_the_source_are_not_releas
 
     source = tmp_path / "src"
     (source / "part2" / ".ipynb_checkpoints").mkdir(parents=True)
-    (source / "mygrad.py").write_text(MYGRAD)
+    (source / "mygrad.py").write_text(MYGRAD, encoding="utf-8")
     py_compile.compile(str(source / "mygrad.py"), cfile=str(source / "mygrad.pyc"))
     shutil.copy(FIXTURE, source / "part2" / ".ipynb_checkpoints" / "exercises-checkpoint.ipynb")
     release(source, tmp_path / "out")

@@ -26,7 +26,7 @@ from backproplab.classroom.release import student_notebook
 from backproplab.exercises.mygrad import check_step
 
 ROOT = Path(__file__).resolve().parents[1]
-MYGRAD = (ROOT / "notebooks" / "mygrad.py").read_text()
+MYGRAD = (ROOT / "notebooks" / "mygrad.py").read_text(encoding="utf-8")
 STABLE_SIGMOID = """        e = np.exp(-np.abs(self.data))  # <= 1: no overflow for any x
         out = np.where(self.data >= 0, 1, e) / (1 + e)"""
 NAIVE_SIGMOID = "        out = 1 / (1 + np.exp(-self.data))"  # e ** 800 overflows at x = -800
@@ -49,9 +49,11 @@ def test_an_overflowing_sigmoid_scores_as_its_self_check_says(tmp_path, monkeypa
     teacher, student = tmp_path / "teacher", tmp_path / "in" / "naive"
     teacher.mkdir()
     student.mkdir(parents=True)
-    (teacher / "mygrad.py").write_text(MYGRAD)
+    (teacher / "mygrad.py").write_text(MYGRAD, encoding="utf-8")
     _engine_notebook(teacher, "07")
-    (student / "mygrad.py").write_text(MYGRAD.replace(STABLE_SIGMOID, NAIVE_SIGMOID))
+    (student / "mygrad.py").write_text(
+        MYGRAD.replace(STABLE_SIGMOID, NAIVE_SIGMOID), encoding="utf-8"
+    )
     shutil.copy(teacher / "engine.ipynb", student)
 
     monkeypatch.syspath_prepend(str(student))  # the learner's own run of the check
@@ -64,9 +66,9 @@ def test_an_overflowing_sigmoid_scores_as_its_self_check_says(tmp_path, monkeypa
     out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "60", "--feedback", str(feedback)]) == 0
-    row = next(csv.DictReader(out.open()))
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
     assert row["mygrad-07"] == "0", row
-    assert "sigmoid of -800 and 800" in (feedback / "naive.txt").read_text()
+    assert "sigmoid of -800 and 800" in (feedback / "naive.txt").read_text(encoding="utf-8")
 
 
 def test_the_kernel_runs_a_call_under_the_error_state_the_grader_sends():
@@ -169,11 +171,12 @@ def test_a_kernel_cannot_change_what_a_later_student_is_graded_on_or_told(tmp_pa
     out = tmp_path / "scores.csv"
     command = ["grade", str(submitted), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "20", "--jobs", "1", "--feedback", str(feedback)]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert [rows[name]["score"] for name in names] == ["2", "2", "0", "2"], rows
     assert "changed on disk while the class was graded" in rows[names[2]]["problems"]
     for name in names:
-        assert (feedback / f"{name}.txt").read_text().startswith(f"Feedback for {name}\n")
+        text = (feedback / f"{name}.txt").read_text(encoding="utf-8")
+        assert text.startswith(f"Feedback for {name}\n")
 
 
 def test_a_check_defined_in_the_notebook_gets_the_notebooks_plain_imports(tmp_path):
@@ -189,7 +192,7 @@ def test_a_check_defined_in_the_notebook_gets_the_notebooks_plain_imports(tmp_pa
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--csv", str(out)]) == 0
-    row = next(csv.DictReader(out.open()))
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
     assert (row["fixture-double"], row["fixture-square"], row["score"]) == ("1", "2", "3"), row
     assert row["problems"] == ""
 
@@ -221,9 +224,9 @@ def test_a_result_that_is_not_data_gets_the_hint_the_notebook_gives(tmp_path):
     out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--csv", str(out), "--feedback", str(feedback)]) == 0
-    row = next(csv.DictReader(out.open()))
+    row = next(csv.DictReader(out.open(encoding="utf-8")))
     assert (row["nb05-dL_db"], row["problems"]) == ("0", ""), row
-    assert f"(0/1): {in_the_notebook}" in (feedback / "ada.txt").read_text()
+    assert f"(0/1): {in_the_notebook}" in (feedback / "ada.txt").read_text(encoding="utf-8")
 
 
 def test_the_csv_may_go_to_a_folder_that_does_not_exist_yet(tmp_path, capsys):
@@ -237,7 +240,7 @@ def test_the_csv_may_go_to_a_folder_that_does_not_exist_yet(tmp_path, capsys):
     out = tmp_path / "out" / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--csv", str(out)]) == 0, capsys.readouterr().err
-    header, row = out.read_text().splitlines()
+    header, row = out.read_text(encoding="utf-8").splitlines()
     assert header == "student,score,points,problems"
     assert row.startswith("ada,0,0,ada.ipynb: its cells match none of the teacher's notebooks")
 
@@ -253,7 +256,9 @@ def test_links_to_another_students_work_are_not_graded(tmp_path):
     for name in ("honest", "linker", "borrower"):
         (submitted / name).mkdir(parents=True)
     shutil.copy(fixture, submitted / "honest")
-    (submitted / "honest" / "answers.py").write_text("def double(x):\n    return 2 * x\n")
+    (submitted / "honest" / "answers.py").write_text(
+        "def double(x):\n    return 2 * x\n", encoding="utf-8"
+    )
     (submitted / "linker" / "exercises.ipynb").symlink_to("../honest/exercises.ipynb")
     borrowed = nbformat.read(fixture, as_version=4)
     for cell in borrowed.cells:
@@ -264,7 +269,7 @@ def test_links_to_another_students_work_are_not_graded(tmp_path):
     out = tmp_path / "scores.csv"
     command = ["grade", str(submitted), "--source", str(tmp_path / "teacher"), "--csv", str(out)]
     assert main([*command, "--timeout", "20"]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
     assert (rows["honest"]["score"], rows["linker"]["score"]) == ("3", "0"), rows
     assert "symbolic link" in rows["linker"]["problems"]
     assert (rows["borrower"]["fixture-double"], rows["borrower"]["fixture-square"]) == ("0", "2")
@@ -284,7 +289,7 @@ def test_the_csv_lists_the_class_in_order_whoever_finishes_first(tmp_path):
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--jobs", "2", "--csv", str(out)]) == 0
-    assert [row["student"] for row in csv.DictReader(out.open())] == ["ada", "bob"]
+    assert [row["student"] for row in csv.DictReader(out.open(encoding="utf-8"))] == ["ada", "bob"]
 
 
 def test_a_release_inside_the_source_is_named_when_the_grader_refuses_it(tmp_path, capsys):

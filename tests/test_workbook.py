@@ -31,10 +31,10 @@ def made(tmp_path_factory) -> tuple[Path, list[Path]]:
 def test_the_first_time_it_holds_every_notebook_with_the_exercises_blank(made):
     target, added = made
     assert sorted(p.name for p in added if p.suffix == ".ipynb") == [p.name for p in CURRICULUM]
-    engine = (target / "mygrad.py").read_text()
+    engine = (target / "mygrad.py").read_text(encoding="utf-8")
     assert "### BEGIN SOLUTION" not in engine and "raise NotImplementedError" in engine
     for path in CURRICULUM:
-        text = (target / path.name).read_text()
+        text = (target / path.name).read_text(encoding="utf-8")
         assert "### BEGIN SOLUTION" not in text, path.name
         assert "# YOUR CODE HERE" in text, path.name
 
@@ -54,14 +54,17 @@ def test_it_keeps_the_worked_answers(made):
 def test_running_it_again_changes_nothing_and_adds_what_is_missing(tmp_path):
     target = tmp_path / "workbook"
     make_workbook(NOTEBOOKS, target)
-    (target / "mygrad.py").write_text("# my engine, half written\n")
+    (target / "mygrad.py").write_text("# my engine, half written\n", encoding="utf-8")
     mine = target / CURRICULUM[0].name
-    mine.write_text(mine.read_text().replace("# YOUR CODE HERE", "# I tried this"))
-    before = mine.read_text()
+    mine.write_text(
+        mine.read_text(encoding="utf-8").replace("# YOUR CODE HERE", "# I tried this"),
+        encoding="utf-8",
+    )
+    before = mine.read_text(encoding="utf-8")
     (target / CURRICULUM[2].name).unlink()  # to start notebook 03 again
     assert make_workbook(NOTEBOOKS, target) == [Change("added", target / CURRICULUM[2].name)]
-    assert (target / "mygrad.py").read_text() == "# my engine, half written\n"
-    assert mine.read_text() == before
+    assert (target / "mygrad.py").read_text(encoding="utf-8") == "# my engine, half written\n"
+    assert mine.read_text(encoding="utf-8") == before
     assert make_workbook(NOTEBOOKS, target) == []
 
 
@@ -78,13 +81,15 @@ def test_running_it_again_changes_nothing_and_adds_what_is_missing(tmp_path):
 def test_it_refuses_a_folder_it_should_not_write_to(tmp_path, where, message):
     source = tmp_path / "notebooks"
     source.mkdir()
-    (source / "01_a.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    (source / "01_a.ipynb").write_text(
+        nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8"
+    )
     target = {"inside": source / "workbook", "source": source}.get(where, tmp_path / "workbook")
     if where == "file":
-        target.write_text("not a folder")
+        target.write_text("not a folder", encoding="utf-8")
     if where == "other files":
         target.mkdir()
-        (target / "thesis.tex").write_text("my thesis")
+        (target / "thesis.tex").write_text("my thesis", encoding="utf-8")
     if where == "no notebooks":
         source = tmp_path / "empty"
         source.mkdir()
@@ -138,6 +143,7 @@ def test_it_runs_as_the_readme_says_from_the_clone(tmp_path):
         capture_output=True,
         text=True,
         check=False,
+        encoding="utf-8",
     )
     assert run.returncode == 0, run.stderr
     assert "The solved notebooks stay in notebooks/." in run.stdout
@@ -222,9 +228,15 @@ def test_after_a_pull_a_file_the_learner_has_not_changed_is_the_new_version(clon
         ("updated", EIGHT),
         ("updated", "mygrad.py"),
     ]
-    assert "A clearer hint." in (target / EIGHT).read_text()
-    assert "# YOUR CODE HERE" in (target / EIGHT).read_text()  # the student version, still
-    assert (target / "mygrad.py").read_text().startswith("# Each stub says what it returns.")
+    assert "A clearer hint." in (target / EIGHT).read_text(encoding="utf-8")
+    assert "# YOUR CODE HERE" in (target / EIGHT).read_text(
+        encoding="utf-8"
+    )  # the student version, still
+    assert (
+        (target / "mygrad.py")
+        .read_text(encoding="utf-8")
+        .startswith("# Each stub says what it returns.")
+    )
     assert sorted(p.name for p in target.glob("*.new*")) == []
 
 
@@ -239,9 +251,13 @@ def test_after_a_pull_a_changed_file_is_kept_and_the_new_version_goes_beside_it(
     ]
     assert (target / FIVE).read_bytes() == mine
     assert (target / "mygrad.py").read_bytes() == engine
-    assert "A clearer hint." in (target / "05_matmul_gradients.new.ipynb").read_text()
-    assert "# YOUR CODE HERE" in (target / "05_matmul_gradients.new.ipynb").read_text()
-    new_engine = (target / "mygrad.new.py").read_text()
+    assert "A clearer hint." in (target / "05_matmul_gradients.new.ipynb").read_text(
+        encoding="utf-8"
+    )
+    assert "# YOUR CODE HERE" in (target / "05_matmul_gradients.new.ipynb").read_text(
+        encoding="utf-8"
+    )
+    new_engine = (target / "mygrad.new.py").read_text(encoding="utf-8")
     assert new_engine.startswith("# Each stub says") and "raise NotImplementedError" in new_engine
     # the notebooks' `import mygrad` (run in the workbook) still finds the learner's engine
     found = subprocess.run(
@@ -250,6 +266,7 @@ def test_after_a_pull_a_changed_file_is_kept_and_the_new_version_goes_beside_it(
         capture_output=True,
         text=True,
         check=True,
+        encoding="utf-8",
     )
     assert Path(found.stdout.strip()).name == "mygrad.py"
 
@@ -286,7 +303,7 @@ def test_a_second_pull_replaces_the_first_new_version_instead_of_adding_one(clon
     pull(source, FIVE, "A corrected figure.")
     assert written(make_workbook(source, target)) == [("beside", "05_matmul_gradients.new.ipynb")]
     assert sorted(p.name for p in target.glob("05_*")) == [FIVE, "05_matmul_gradients.new.ipynb"]
-    newest = (target / "05_matmul_gradients.new.ipynb").read_text()
+    newest = (target / "05_matmul_gradients.new.ipynb").read_text(encoding="utf-8")
     assert "A clearer hint." in newest and "A corrected figure." in newest
     assert (target / FIVE).read_bytes() == mine
 
@@ -301,7 +318,7 @@ def test_deleting_the_changed_copy_brings_the_new_version_and_the_new_file_goes(
         ("added", FIVE),
         ("removed", "05_matmul_gradients.new.ipynb"),
     ]
-    assert "A clearer hint." in (target / FIVE).read_text()
+    assert "A clearer hint." in (target / FIVE).read_text(encoding="utf-8")
     assert not (target / "05_matmul_gradients.new.ipynb").exists()
 
 
