@@ -24,6 +24,7 @@ import pytest
 
 from backproplab.classroom import grading, release
 from backproplab.classroom.__main__ import main
+from backproplab.classroom._sandbox import PlatformError
 from backproplab.classroom.grading import Limits, feedback_status
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -527,6 +528,20 @@ def test_grading_off_linux_is_refused_before_any_kernel_starts(tmp_path, capsys,
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"grade: the grader's sandbox needs Linux, and this is {platform}")
     assert "Linux container" in line and "Grading an untrusted class" in line
+
+
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_grading_one_notebook_off_linux_is_refused_before_any_kernel_starts(
+    tmp_path, monkeypatch, platform
+):
+    """grade_notebook, the library's call for one notebook, started the kernel anyway: on macOS
+    the launcher's memory limit fails, on Windows it has no fork, and the grade said only "the
+    kernel did not start"."""
+    nbformat.write(teacher_notebook(), tmp_path / NAME)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(grading, "Kernel", lambda *a, **k: pytest.fail("a kernel was started"))
+    with pytest.raises(PlatformError, match=f"sandbox needs Linux, and this is {platform}"):
+        grading.grade_notebook(tmp_path / NAME, "ada", grading.load_source(tmp_path))
 
 
 def test_a_teachers_bad_points_are_a_clear_error(tmp_path, capsys):

@@ -125,9 +125,12 @@ def grade_notebook(
     """Grade one submitted notebook against the teacher notebook it matches (see module doc).
 
     ``folder``, the student's folder holding the notebook (data files...), is copied to a
-    throwaway folder the kernel runs in (without it the kernel gets an empty one). Never raises:
-    whatever goes wrong is listed in the grade's problems.
+    throwaway folder the kernel runs in (without it the kernel gets an empty one). Whatever goes
+    wrong with the submission is listed in the grade's problems; off Linux, a PlatformError
+    before anything runs (as ``grade_folder``: every student would score "the kernel did not
+    start").
     """
+    require_linux()
     path = Path(path)
     grade = NotebookGrade(student, path.name)
     try:
