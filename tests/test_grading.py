@@ -677,6 +677,21 @@ def test_a_kernel_listens_on_sockets_of_its_own_not_on_ports(tmp_path):
     assert not sockets.exists()
 
 
+def test_a_kernel_reads_text_as_utf8_whatever_the_graders_locale(tmp_path, monkeypatch):
+    """A grader started in the C locale without Python's UTF-8 mode gave every kernel ASCII as
+    the default encoding: a student's ``open("notes.txt").read()`` of a UTF-8 file, right on
+    their own machine, raised UnicodeDecodeError, and the grade depended on the teacher's shell."""
+    from backproplab.classroom._kernel import Kernel
+
+    (tmp_path / "notes.txt").write_text("∂L/∂x × 2 — noted\n", encoding="utf-8")
+    monkeypatch.delenv("PYTHONIOENCODING", raising=False)
+    for name, value in {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0"}.items():
+        monkeypatch.setenv(name, value)
+    with Kernel(tmp_path, 1024) as kernel:
+        run = kernel.execute("text = open('notes.txt').read()\nassert '∂' in text", timeout=30)
+        assert (run.status, run.errors) == ("ok", [])
+
+
 def test_code_that_changes_the_checks_is_named_for_the_teacher_only(graded):
     rows, root = graded[0], graded[1]
     for student in ("patcher", "patcher_solved_none"):

@@ -43,6 +43,9 @@ _ONE_THREAD = {  # 2 cores, several kernels at once: no BLAS thread pools
     "MKL_NUM_THREADS": "1",
     "MPLBACKEND": "Agg",
 }
+# Python's UTF-8 mode: a student's open() reads and writes UTF-8 as on their own machine, not
+# ASCII when the grader runs in the C locale with PYTHONUTF8=0 (or a legacy locale's encoding)
+_UTF8 = {"PYTHONUTF8": "1"}
 
 
 def _user_site() -> dict[str, str]:
@@ -97,7 +100,7 @@ class Kernel:
         home = os.path.join(self.sockets, "home")
         os.mkdir(home)
         env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_VARIABLES}
-        env.update(_ONE_THREAD, HOME=home)
+        env.update(_ONE_THREAD, **_UTF8, HOME=home)
         env.update(_user_site())
         self.km.start_kernel(
             cwd=str(cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
