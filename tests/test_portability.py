@@ -1,8 +1,15 @@
-"""The commands on a terminal whose encoding is not UTF-8: what they print is never the end of
-them. ``classroom plan`` printed every title's "01 · ..." in the C locale without Python's UTF-8
-mode and stopped at the first with a UnicodeEncodeError; ``workbook`` made the workbook, then
-stopped the same way at its folder's name on a cp1252 stream (Windows' output sent to a file or
-an IDE's panel) and never opened JupyterLab."""
+"""A learner's or teacher's machine that is not the one the tests run on.
+
+A terminal whose encoding is not UTF-8: what the commands print is never the end of them.
+``classroom plan`` printed every title's "01 · ..." in the C locale without Python's UTF-8 mode
+and stopped at the first with a UnicodeEncodeError; ``workbook`` made the workbook, then stopped
+the same way at its folder's name on a cp1252 stream (Windows' output sent to a file or an IDE's
+panel) and never opened JupyterLab.
+
+An operating system without Linux's process tools (Windows has no ``fork``, process groups,
+``SIGKILL`` or ``resource``): the release and the workbook work there, and the grader, whose
+sandbox needs them, says so in one line.
+"""
 
 from __future__ import annotations
 
@@ -89,3 +96,47 @@ def test_the_plan_in_the_c_locale_without_utf8_mode(tmp_path):
     )
     assert run.returncode == 0, run.stderr.decode("ascii", "replace")
     assert run.stdout.startswith(b"01_a.ipynb: 01 \\xb7 Why backprop\n")
+
+
+WITHOUT_POSIX = """
+import builtins, os, signal, sys
+for name in ("fork", "getpgid", "killpg", "setsid"):
+    delattr(os, name)
+del signal.SIGKILL
+real_import = builtins.__import__
+
+def without_posix(name, *args, **kwargs):
+    if name in ("resource", "fcntl", "termios", "pwd", "grp"):
+        raise ModuleNotFoundError(f"No module named {name!r}")
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = without_posix
+from backproplab import workbook
+from backproplab.classroom.__main__ import main
+sys.platform = "win32"
+source, out = sys.argv[1], sys.argv[2]
+print(main(["release", source, out + "/student"]))
+print(workbook.main(["--no-lab", "--source", source, out + "/workbook"]))
+print(main(["grade", out + "/workbook", "--source", source]))
+"""
+
+
+def test_without_linuxs_process_tools_the_release_and_workbook_work_and_grading_says_why_not(
+    tmp_path,
+):
+    """Windows, simulated: the modules and functions it lacks are taken away before the
+    package is imported (nothing imports them until a kernel is sandboxed)."""
+    run = subprocess.run(
+        [sys.executable, "-c", WITHOUT_POSIX, str(ROOT / "notebooks"), str(tmp_path)],
+        capture_output=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    lines, count = run.stdout.splitlines(), len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert lines[0].startswith(f"wrote {count} student notebooks") and lines[1] == "0"
+    assert lines[2].startswith("Made your workbook in ") and lines[3] == "0"
+    assert lines[4] == "1"
+    assert run.stderr.startswith("grade: the grader's sandbox needs Linux, and this is win32")
+    assert len(list((tmp_path / "workbook").glob("*.ipynb"))) == count
