@@ -9,12 +9,19 @@ panel) and never opened JupyterLab.
 An operating system without Linux's process tools (Windows has no ``fork``, process groups,
 ``SIGKILL`` or ``resource``): the release and the workbook work there, and the grader, whose
 sandbox needs them, says so in one line.
+
+Notebooks and ``mygrad.py`` saved on Windows (CRLF line endings, in the file and inside the
+cells): the release and the grader make of them what they make of the same files saved on Linux
+(the workbook's own rule for them is in test_workbook.py).
 """
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +32,7 @@ import pytest
 from backproplab import workbook
 from backproplab._console import tolerant_output
 from backproplab.classroom.__main__ import main as classroom
+from backproplab.classroom.release import release
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,3 +148,53 @@ def test_without_linuxs_process_tools_the_release_and_workbook_work_and_grading_
     assert lines[4] == "1"
     assert run.stderr.startswith("grade: the grader's sandbox needs Linux, and this is win32")
     assert len(list((tmp_path / "workbook").glob("*.ipynb"))) == count
+
+
+def windows_notebook(source: Path, target: Path) -> None:
+    """``source`` saved as Windows tools have saved notebooks: CRLF between the JSON's lines
+    (git's ``autocrlf``) and inside each cell's source (an editor's line endings)."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = "".join(cell["source"]).replace("\n", "\r\n")
+    text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    target.write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+
+
+def test_a_release_of_notebooks_saved_on_windows_is_the_same_student_version(tmp_path):
+    names = ["03_computational_graph.ipynb", "05_matmul_gradients.ipynb"]
+    (tmp_path / "lf").mkdir()
+    (tmp_path / "crlf").mkdir()
+    for name in names:
+        shutil.copy(ROOT / "notebooks" / name, tmp_path / "lf" / name)
+        windows_notebook(ROOT / "notebooks" / name, tmp_path / "crlf" / name)
+    for engine in ("lf", "crlf"):
+        text = (ROOT / "notebooks" / "mygrad.py").read_bytes()
+        (tmp_path / engine / "mygrad.py").write_bytes(
+            text.replace(b"\n", b"\r\n") if engine == "crlf" else text
+        )
+        release(tmp_path / engine, tmp_path / f"{engine}-student")
+    assert (tmp_path / "crlf-student" / "mygrad.py").read_bytes() == (
+        tmp_path / "lf-student" / "mygrad.py"
+    ).read_bytes()
+    for name in names:
+        lf = nbformat.read(tmp_path / "lf-student" / name, as_version=4)
+        crlf = nbformat.read(tmp_path / "crlf-student" / name, as_version=4)
+        assert [(c.source.replace("\r", ""), c.get("outputs")) for c in crlf.cells] == [
+            (c.source, c.get("outputs")) for c in lf.cells
+        ], name
+
+
+def test_a_submission_saved_on_windows_is_graded_as_the_same_one_saved_on_linux(tmp_path):
+    fixture = ROOT / "tests" / "fixtures" / "exercises.ipynb"
+    for folder in ("teacher", "in/linux", "in/windows"):
+        (tmp_path / folder).mkdir(parents=True)
+    shutil.copy(fixture, tmp_path / "teacher")
+    shutil.copy(fixture, tmp_path / "in" / "linux")
+    windows_notebook(fixture, tmp_path / "in" / "windows" / fixture.name)
+    out = tmp_path / "scores.csv"
+    command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
+    assert classroom([*command, "--timeout", "20", "--csv", str(out)]) == 0
+    with out.open(encoding="utf-8", newline="") as file:
+        linux, windows = sorted(csv.DictReader(file), key=lambda row: row["student"])
+    assert linux["score"] == "3", linux
+    assert {**windows, "student": "linux"} == linux
