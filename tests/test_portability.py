@@ -21,6 +21,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -198,3 +199,15 @@ def test_a_submission_saved_on_windows_is_graded_as_the_same_one_saved_on_linux(
         linux, windows = sorted(csv.DictReader(file), key=lambda row: row["student"])
     assert linux["score"] == "3", linux
     assert {**windows, "student": "linux"} == linux
+
+
+def test_the_notebooks_sanitize_file_is_ascii_and_still_hides_a_timing():
+    """nbval reads tests/nbval_sanitize.cfg in the locale's encoding: its "µs" and "±" stopped
+    every notebook's test in the C locale without UTF-8 mode (UnicodeDecodeError), and read as
+    cp1252 (Windows) they would be other characters, and the timing pattern would match nothing."""
+    from nbval.plugin import get_sanitize_patterns
+
+    text = (ROOT / "tests" / "nbval_sanitize.cfg").read_bytes().decode("ascii")
+    timing = "1.23 µs ± 45.6 ns per loop (mean ± std. dev. of 7 runs, 1,000,000 loops each)"
+    hidden = [re.sub(regex, replace, timing) for regex, replace in get_sanitize_patterns(text)]
+    assert "TIMING" in hidden
