@@ -81,6 +81,20 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limits_options(command: argparse.ArgumentParser) -> None:
+    """The options of a command that runs notebooks: its ``Limits`` and how many run at once."""
+    command.add_argument(
+        "--timeout", type=float, default=60, help="seconds per cell and per check (default 60)"
+    )
+    command.add_argument(
+        "--budget", type=float, help="seconds for a whole notebook (default 5 times --timeout)"
+    )
+    command.add_argument(
+        "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
+    )
+    command.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``release``, ``grade``, ``rehearse`` or ``plan`` command; returns the exit
     status."""
@@ -121,18 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help="the teacher's notebooks: exercises, points and checks are taken from them",
     )
-    grade.add_argument(
-        "--timeout", type=float, default=60, help="seconds per cell and per check (default 60)"
-    )
-    grade.add_argument(
-        "--budget",
-        type=float,
-        help="seconds for a whole notebook (default 5 times --timeout)",
-    )
-    grade.add_argument(
-        "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
-    )
-    grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+    _limits_options(grade)
     grade.add_argument("--csv", help="write the scores to this CSV file, one row per student")
     grade.add_argument("--feedback", help="write a feedback file per student into this folder")
     grade.add_argument(
@@ -159,20 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "points or the blank release any; exit with status 1 if there is one.",
     )
     rehearsal.add_argument("source", help="the teacher's notebooks, e.g. notebooks/")
-    rehearsal.add_argument(
-        "--timeout", type=float, default=60, help="seconds per cell and per check (default 60)"
-    )
-    rehearsal.add_argument(
-        "--budget",
-        type=float,
-        help="seconds for a whole notebook (default 5 times --timeout)",
-    )
-    rehearsal.add_argument(
-        "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
-    )
-    rehearsal.add_argument(
-        "--jobs", type=int, default=1, help="notebooks graded at once (default 1)"
-    )
+    _limits_options(rehearsal)
     rehearsal.add_argument(
         "--notebooks",
         nargs="+",
