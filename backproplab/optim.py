@@ -18,6 +18,7 @@ graph built before the step raises instead of using the new values. (The same up
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Iterable
 from typing import Any
@@ -269,7 +270,8 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
 
     As PyTorch's ``torch.nn.utils.clip_grad_norm_``, which divides by ``norm + 1e-6`` (its
     clipped norm is a hair below ``max_norm``). A norm that is inf or NaN raises: no factor
-    makes such a gradient a step worth taking.
+    makes such a gradient a step worth taking. So does a list in which no parameter has a
+    gradient (PyTorch returns 0): called before ``backward()``, it would clip nothing.
 
     >>> w = Tensor([3.0, 4.0], requires_grad=True)
     >>> w.grad = np.array([3.0, 4.0])
@@ -282,14 +284,30 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
     if _non_negative("clip_grad_norm_", "max_norm", max_norm) == 0:
         raise ValueError("clip_grad_norm_: max_norm must be > 0 (0 would set every gradient to 0)")
     grads = [(p, _checked_grad("clip_grad_norm_", p.grad, p)) for p in params if p.grad is not None]
-    # squares summed in float64: float32 squares overflow from about 1.8e19 on
-    norm = float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for _, g in grads)))
+    if not grads:  # e.g. between zero_grad() and backward(): training would go on unclipped
+        raise ValueError(
+            "clip_grad_norm_: no parameter has a gradient (every .grad is None); call it after "
+            "backward() and before step()"
+        )
+    norm = _global_norm([g for _, g in grads])
     if not np.isfinite(norm):
         raise ValueError(
             f"clip_grad_norm_: the gradients' global norm is {norm}: a gradient holds inf or "
-            f"NaN, or entries so large that their squares overflow"
+            f"NaN, or the norm is beyond float64's largest number"
         )
     if norm > max_norm:
         for p, g in grads:
             p.grad = g * (max_norm / norm)
     return norm
+
+
+def _global_norm(grads: list[np.ndarray]) -> float:
+    """sqrt(sum of g**2 over every entry of every g), in float64, with every entry first divided
+    by a power of two near the largest |entry|: the same number to the last bit (a power of two
+    only moves the exponent), but no square overflows (1e200) or underflows to 0 (1e-170)."""
+    largest = float(np.max([np.max(np.abs(g)) for g in grads if g.size], initial=0.0))
+    if largest == 0 or not np.isfinite(largest):  # all zero; or an inf or NaN entry
+        return largest
+    scale = math.ldexp(1.0, math.frexp(largest)[1] - 1)  # largest / scale lies in [1, 2)
+    total = sum(float(np.sum(np.square(np.divide(g, scale, dtype=np.float64)))) for g in grads)
+    return scale * float(np.sqrt(total))  # a Python float: inf past float64's largest

@@ -174,3 +174,50 @@ def test_it_trains_notebook_10s_exploding_network_exactly_as_the_rule_the_notebo
     assert len(package) == 300 and np.all(np.isfinite(package))
     np.testing.assert_allclose(package, by_hand, rtol=1e-9)
     assert package[-1] < package[0]
+
+
+# ---------------------------------------------------------------- what an adversary found (adv5)
+def test_called_before_backward_it_raises_instead_of_returning_0_and_clipping_nothing():
+    """Between zero_grad() and backward() every .grad is None: it returned 0.0 (as PyTorch
+    does), and the training that followed ran unclipped without a word."""
+    model = nn.MLP([2, 3, 1], rng=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    optimizer.zero_grad()
+    with pytest.raises(ValueError, match=r"^clip_grad_norm_: no parameter has a gradient .*"
+                                         r"after backward\(\) and before step\(\)$"):  # fmt: skip
+        clip_grad_norm_(model.parameters(), max_norm=1.0)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-300, 1e200, 1e300])
+def test_the_norm_of_gradients_whose_squares_leave_float64_is_still_their_norm(scale):
+    """Squared, 1e-170 underflows to 0 and 1e200 overflows to inf: the norm of a deep sigmoid
+    network's vanishing gradients was 0.0 (not clipped below any max_norm), and a finite 1e200
+    gradient raised as if it held inf."""
+    params = _with_grads([3.0 * scale], [[4.0 * scale, 0.0]])
+    with np.errstate(all="raise"):
+        norm = clip_grad_norm_(params, max_norm=scale)  # 5 * scale, clipped to scale
+    assert norm == pytest.approx(5 * scale, rel=1e-15)
+    np.testing.assert_allclose(params[0].grad, [0.6 * scale], rtol=1e-15)
+    np.testing.assert_allclose(params[1].grad, [[0.8 * scale, 0.0]], rtol=1e-15)
+
+
+def test_a_norm_beyond_float64s_largest_number_raises():
+    params = _with_grads([1.5e308], [1.5e308])
+    with pytest.raises(ValueError, match=r"global norm is inf: .*beyond float64's largest"):
+        clip_grad_norm_(params, max_norm=1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shapes=st.lists(hnp.array_shapes(min_dims=0, max_dims=2, max_side=5), min_size=1, max_size=3),
+    seed=st.integers(0, 2**32 - 1),
+    exponent=st.floats(-140, 140),
+)
+def test_in_float64s_range_the_norm_is_the_plain_sum_of_squares_to_the_last_bit(
+    shapes, seed, exponent
+):
+    """The power of two the entries are divided by only moves their exponents."""
+    rng = np.random.default_rng(seed)
+    grads = [rng.normal(size=shape) * 10.0**exponent for shape in shapes]
+    plain = float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
+    assert clip_grad_norm_(_with_grads(*grads), max_norm=1e300) == plain
