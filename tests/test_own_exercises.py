@@ -544,3 +544,44 @@ def test_a_teachers_check_that_holds_the_releases_line_above_its_hidden_tests_is
     table = capsys.readouterr().out
     scores = {line.split()[0]: line.split()[-2:] for line in table.splitlines()[2:] if line}
     assert scores == {"ada": ["2", "2"], "alan": ["0", "2"]}, table
+
+
+# ---------------------------------------------------------------- what an adversary found (adv5)
+def _check_reading(name: str, solution: str, check: str, plain: str = "") -> str:
+    """The grader's message for a check that reads ``name`` of a solution cell."""
+    cells = [(plain, {})] if plain else []
+    cells += [(f"### BEGIN SOLUTION\n{solution}\n### END SOLUTION",
+               {"solution": True, "grade_id": name}),
+              (check, {"grade": True, "grade_id": f"{name}-check", "points": 1})]  # fmt: skip
+    from backproplab.classroom._check import evaluate_check
+
+    teacher = teacher_of(*cells)
+    result = evaluate_check(teacher.checks[0], teacher, Answers({"root": lambda x: x**0.5}))
+    return f"{result.status}: {result.message}"
+
+
+def test_a_check_using_a_module_a_solution_cell_imports_is_told_to_import_it_elsewhere():
+    """It was told to "ask for a function and call it in the check", which it did: the import
+    was the trouble (the grader runs no solution cell, and the release stubs it away)."""
+    solution = "import math\ndef root(x):\n    return math.sqrt(x)"
+    check = "assert abs(root(4) - math.sqrt(4)) < 1e-12"
+    said = _check_reading("root", solution, check)
+    assert said.startswith("error: the check failed in the grader: NameError: "), said
+    assert said.endswith(
+        "math is imported in a solution cell (code cell 1 of the teacher's own.ipynb), which the "
+        "grader does not run: import it in a cell that is no solution cell"
+    ), said
+    from_pi = _check_reading("root", "from math import pi\n" + solution, "assert pi > 3")
+    assert "pi is imported in a solution cell" in from_pi, from_pi
+    assert _check_reading("root", solution, check, plain="import math").startswith("correct")
+
+
+def test_a_check_calling_a_lambda_of_a_solution_cell_is_told_to_write_it_with_def():
+    said = _check_reading("twice", "twice = lambda x: 2 * x", "assert twice(3) == 6")
+    assert said.endswith(
+        "twice is a lambda of a solution cell (code cell 1 of the teacher's own.ipynb), and the "
+        "grader calls a student's functions written with def only: write it as def twice(...)"
+    ), said
+    value = _check_reading("k", "k = 7", "assert k == 7")  # a value: the words of before
+    assert value.endswith("and the grader reads no student's values, it calls their functions: "
+                          "ask for a function and call it in the check"), value  # fmt: skip

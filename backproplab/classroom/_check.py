@@ -149,11 +149,21 @@ def _name_error(
             "before the check"
         )
     if name and name in teacher.in_solutions and name not in teacher.assigned:
+        cell, how = teacher.in_solutions[name]
+        where = f"a solution cell (code cell {cell} of the teacher's {teacher.name})"
+        if how == "import":  # the student's import: the grader runs the teacher's cells only
+            return (
+                f"{_said(error)}: {name} is imported in {where}, which the grader does not run: "
+                "import it in a cell that is no solution cell"
+            )
+        if how == "lambda":
+            return (
+                f"{_said(error)}: {name} is a lambda of {where}, and the grader calls a "
+                f"student's functions written with def only: write it as def {name}(...)"
+            )
         return (
-            f"{_said(error)}: {name} is assigned in a solution cell (code cell "
-            f"{teacher.in_solutions[name]} of the teacher's {teacher.name}), and the grader "
-            "reads no student's values, it calls their functions: ask for a function and call "
-            "it in the check"
+            f"{_said(error)}: {name} is assigned in {where}, and the grader reads no student's "
+            "values, it calls their functions: ask for a function and call it in the check"
         )
     return _said(error)
 

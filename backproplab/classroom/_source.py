@@ -72,9 +72,10 @@ class TeacherNotebook:
     folder: Path | None = None  # the notebook's folder in the source
     # names the notebook's other code cells assign -> the first code cell that does
     assigned: dict[str, int] = field(default_factory=dict)
-    # names a solution cell binds, other than its functions -> the first code cell that does:
-    # the student's values, which the grader never reads (it calls their functions)
-    in_solutions: dict[str, int] = field(default_factory=dict)
+    # names a solution cell binds, other than its functions -> the first code cell that does,
+    # and how ("import", "lambda" or "value"): the student's, which the grader never reads (it
+    # calls their functions, those written with def)
+    in_solutions: dict[str, tuple[int, str]] = field(default_factory=dict)
     # the top-level statements of its other code cells, in order: (code cell number, statement,
     # whether it runs without a solution, the names that may hold a solution's value after it)
     code: list[tuple[int, ast.stmt, bool, frozenset[str]]] = field(default_factory=list)
@@ -132,7 +133,7 @@ def teacher_notebook(
     solutions: dict[str, list[Region]] = {}
     setup: list[ast.stmt] = []
     assigned: dict[str, int] = {}
-    in_solutions: dict[str, int] = {}
+    in_solutions: dict[str, tuple[int, str]] = {}
     cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
@@ -164,8 +165,9 @@ def teacher_notebook(
             body = tree.body if tree else []
             functions += [node.name for node in body if isinstance(node, ast.FunctionDef)]
             for node in body:
+                how = _binding(node)
                 for bound in notebook_names(ast.unparse(node))[0] - set(functions):
-                    in_solutions.setdefault(bound, number)
+                    in_solutions.setdefault(bound, (number, how))
         elif tree is not None:
             cells.append((number, tree, ""))
             for node in tree.body:
@@ -201,6 +203,16 @@ def teacher_notebook(
                 item.stub = stubs.get(item.grade_id, item.stub)
     _values_checks_need(teacher, cells, student_modules)
     return teacher
+
+
+def _binding(statement: ast.stmt) -> str:
+    """How a solution cell's statement binds its names: "import", "lambda" (``f = lambda x:
+    ...``, a function the grader does not call: only those written with def) or "value"."""
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return "import"
+    if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Lambda):
+        return "lambda"
+    return "value"
 
 
 def _handed_out(source: str) -> bool:
