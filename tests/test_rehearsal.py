@@ -86,3 +86,106 @@ def test_a_folder_that_is_not_there_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip() == (
         f"rehearse: {tmp_path / 'nowhere'} is not a folder of notebooks"
     )
+
+
+# ---------------------------------------------------------------- what an adversary found (adv5)
+def _notebook(folder: Path, name: str, cells: list) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / name)
+
+
+def _odd_teacher(folder: Path) -> Path:
+    """A course folder as a teacher keeps it: a notebook of reading beside the graded ones, a
+    cell that saves the data a check reads, and a solution region that holds the def line."""
+    _notebook(folder, "hw.ipynb", [
+        _cell("import numpy as np\nx_test = np.arange(3.0)\nnp.save('x_test.npy', x_test)"),
+        _cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "hw-double"),
+        _cell("assert (double(x_test) == 2 * x_test).all()", "hw-double-check", 1),
+        _cell("### BEGIN SOLUTION\ndef scale(x):\n    return 3 * x\n### END SOLUTION", "hw-scale"),
+        _cell("assert scale(2) == 6", "hw-scale-check", 1),
+    ])  # fmt: skip
+    _notebook(folder, "reading.ipynb", [nbformat.v4.new_markdown_cell("Read me first.")])
+    _notebook(folder, "other.ipynb", [
+        _cell("def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "o-half"),
+        _cell("assert half(4) == 2", "o-half-check", 1),
+    ])  # fmt: skip
+    return folder
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    """The odd folder, what it held before and after its rehearsal, and the rehearsal."""
+    folder = _odd_teacher(tmp_path_factory.mktemp("odd") / "my course")  # (a space in it)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    rehearsal = rehearse(folder, jobs=2)
+    return folder, before, sorted(p.relative_to(folder) for p in folder.rglob("*")), rehearsal
+
+
+def test_a_notebook_without_checks_beside_the_graded_ones_is_no_problem(odd):
+    """It was handed in, matched none of the teacher's notebooks, and was named to fix."""
+    _, _, _, rehearsal = odd
+    assert rehearsal.problems() == [], rehearsal_text(rehearsal)
+    assert sorted(g.notebook for g in rehearsal.answers) == ["hw.ipynb", "other.ipynb"]
+    assert "reading" not in rehearsal_text(rehearsal)
+
+
+def test_a_cell_that_writes_a_file_writes_it_in_the_temporary_folder_not_the_source(odd):
+    """The cells a check's values come from ran in the source folder: x_test.npy appeared
+    there, though the rehearsal writes "nothing outside a temporary folder"."""
+    folder, before, after, rehearsal = odd
+    assert after == before == [Path(n) for n in ("hw.ipynb", "other.ipynb", "reading.ipynb")]
+    assert "  hw-double: your answers 1 of 1, the blank release 0" in rehearsal_text(rehearsal)
+
+
+def test_a_release_whose_stub_took_the_def_line_scores_0_and_is_no_problem(odd):
+    """The blank release has no function scale: the grader said "the check failed in the
+    grader: NameError", a problem of the teacher's, for a sound check (and for every student
+    who had not written it)."""
+    _, _, _, rehearsal = odd
+    (blank,) = [c for g in rehearsal.blank for c in g.checks if c.exercise == "hw-scale"]
+    assert (blank.status, blank.score) == ("hint", 0), blank.message
+    assert blank.message.endswith("NameError: name 'scale' is not defined (`assert scale(2) == 6`)")
+    assert "  hw-scale: your answers 1 of 1, the blank release 0" in rehearsal_text(rehearsal)
+
+
+def test_only_the_notebooks_named_are_rehearsed(odd, capsys):
+    """The others were graded "not part of this assignment" and named to fix: exit status 1."""
+    folder, _, _, _ = odd
+    assert main(["rehearse", str(folder), "--notebooks", "other"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("other.ipynb:\n  o-half: your answers 1 of 1, the blank release 0\n")
+    assert "hw" not in out
+    assert main(["rehearse", str(folder), "--notebooks", "nothere"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("grade: --notebooks nothere: no such notebook") and str(folder) not in err
+
+
+def test_a_folder_of_exercises_marked_by_hand_says_nothing_was_rehearsed(tmp_path, capsys):
+    """It said "Every exercise graded gives your answers all its points", of none."""
+    essay = nbformat.v4.new_markdown_cell("The chain rule, because ...")
+    essay.metadata["nbgrader"] = {"solution": True, "grade": True, "locked": False,
+                                  "grade_id": "essay", "points": 2, "schema_version": 3}  # fmt: skip
+    _notebook(tmp_path / "essays", "essay.ipynb", [essay])
+    assert main(["rehearse", str(tmp_path / "essays")]) == 0
+    assert capsys.readouterr().out == (
+        "essay.ipynb:\n  essay: marked by hand (2), not rehearsed\n\n"
+        "No exercise here is graded by a check: there was nothing to rehearse.\n"
+    )
+
+
+def test_the_messages_name_your_folder_not_the_copy(tmp_path, capsys):
+    folder = tmp_path / "hw1"
+    _notebook(folder, "hw.ipynb", [_cell("import numpy as np")])
+    (folder / "notes.txt").write_text("### BEGIN SOLUTION\n", encoding="utf-8")
+    _notebook(folder, "graded.ipynb", [
+        _cell("def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION", "f"),
+        _cell("assert f(1) == 1", "f-check", 1),
+    ])  # fmt: skip
+    assert main(["rehearse", str(folder)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == (f"release: {folder / 'notes.txt'} holds a solution marker but is not a "
+                   "notebook or a .py file: remove it from the source"), err  # fmt: skip
+    (folder / "graded.ipynb").unlink()
+    (folder / "notes.txt").unlink()
+    assert main(["rehearse", str(folder)]) == 1
+    assert capsys.readouterr().err.strip() == f"rehearse: no notebook with self-checks in {folder}"

@@ -219,7 +219,9 @@ class Session:
                     f"{name} was not found: the check needs {module}.py handed in beside the "
                     f"notebook, with {attribute} in it"
                 )
-            raise NameError(f"name {name!r} is not defined")
+            # the student's notebook has no function of that name (a release whose stub took
+            # the def line too, a typo): their answer, never the teacher's check, failed
+            raise _exception("NameError", f"name {name!r} is not defined")
         if status == "grader":
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
         return reply

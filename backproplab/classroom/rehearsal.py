@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._grades import NotebookGrade
+from ._source import load_source
+from ._term import assignment
 from .grading import Limits, grade_folder
 from .release import _NOT_RELEASED, release
 
@@ -71,15 +73,30 @@ def rehearse(
     notebooks: Iterable[str] | None = None,
 ) -> Rehearsal:
     """Grade ``source`` as handed in by a student who copied your answers and by one who handed
-    the release in untouched (``notebooks``, ``limits`` and ``jobs`` as for ``grade_folder``)."""
+    the release in untouched (``notebooks``, ``limits`` and ``jobs`` as for ``grade_folder``).
+    Both hand in the notebooks that are graded (those ``notebooks`` names, if given), with every
+    other file; the grading runs on a copy of ``source``, so that a cell of yours that writes a
+    file (run for the values a check reads) writes it in the temporary folder."""
     source = Path(source)
     if not source.is_dir():
         raise FileNotFoundError(f"rehearse: {source} is not a folder of notebooks")
+    teachers = load_source(source)
+    if not teachers:
+        raise FileNotFoundError(f"rehearse: no notebook with self-checks in {source}")
+    graded = {(t.folder or source) / t.name for t in assignment(teachers, notebooks) or teachers}
     with tempfile.TemporaryDirectory(prefix="backproplab-rehearsal-") as scratch:
-        handed_in = Path(scratch) / "submissions"
-        release(source, handed_in / BLANK)
-        shutil.copytree(source, handed_in / ANSWERS, ignore=lambda _, names: _NOT_RELEASED)
-        grades = grade_folder(handed_in, source, limits=limits, jobs=jobs, notebooks=notebooks)
+        copy, handed_in = Path(scratch) / "source", Path(scratch) / "submissions"
+        try:  # the messages name the copy: they name the source instead
+            shutil.copytree(source, copy, ignore=lambda _, names: _NOT_RELEASED)
+            release(copy, handed_in / BLANK)
+            shutil.copytree(copy, handed_in / ANSWERS)
+            for student in (ANSWERS, BLANK):  # a notebook with no check is not handed in
+                for path in (handed_in / student).rglob("*.ipynb"):
+                    if source / path.relative_to(handed_in / student) not in graded:
+                        path.unlink()
+            grades = grade_folder(handed_in, copy, limits=limits, jobs=jobs, notebooks=notebooks)
+        except (FileNotFoundError, ValueError) as error:
+            raise type(error)(str(error).replace(str(copy), str(source))) from None
     return Rehearsal(
         answers=[g for g in grades if g.student == ANSWERS],
         blank=[g for g in grades if g.student == BLANK],
@@ -108,6 +125,8 @@ def rehearsal_text(rehearsal: Rehearsal) -> str:
     if problems:
         lines += ["", f"{len(problems)} to fix before class:"]
         lines += [f"- {problem}" for problem in problems]
+    elif all(c.status == "by hand" for g in rehearsal.answers for c in g.checks):
+        lines += ["", "No exercise here is graded by a check: there was nothing to rehearse."]
     else:
         lines += ["", "Every exercise graded gives your answers all its points and the blank "
                   "release none."]  # fmt: skip
