@@ -16,8 +16,8 @@ the prose to the one code cell whose output backs it:
 
 Change a sentence or a cell so that they disagree and the claim fails, naming both. A claim whose
 phrase was reworded fails too, because its pattern finds nothing: update the claim with the prose.
-And no claim is vacuous: each one that states a number stops holding when that number is a
-thousand times larger or smaller (the second test).
+And no claim is vacuous: each number a claim states, changed on its own to a thousand times
+larger or smaller (0 to 1 or -1), stops it holding (the second test).
 The numbers are parsed by ``number``: "1,347", "97.78%", "0.024", "2.6e-20", "$6 \\cdot 10^{-20}$",
 "$10^{-19}$", "twenty". A few claims of the README and docs/teaching.md that are not stored
 outputs (counts, not timings) are computed at the end.
@@ -564,22 +564,43 @@ def test_most_claims_state_a_number_and_are_scaled_below():
     assert len(NUMBERED) >= 0.7 * len(CLAIMS)  # (a pattern gone wrong would empty the list)
 
 
+def numbers_it_ignores(claim: Claim) -> list[str]:
+    """The numbers the prose of ``claim`` states that it holds with whatever they are: each is
+    changed on its own (a thousand times larger or smaller; 0 to 1 or -1), the others kept."""
+    stated, printed = stated_and_printed(claim)
+    ignored = []
+    for k, s in enumerate(stated):
+        if not isinstance(s, Num):
+            continue
+        for changed in (s * 1000, s / 1000) if s else (1.0, -1.0):
+            try:
+                if not claim.holds([*stated[:k], changed, *stated[k + 1 :]], printed):
+                    break
+            except (ArithmeticError, IndexError, ValueError):
+                break  # a number so far off that the comparison cannot even be made
+        else:
+            ignored.append(s.text)
+    return ignored
+
+
 @pytest.mark.parametrize(
     "claim", [c for _, c in NUMBERED], ids=[f"{c.notebook}-{i}" for i, c in NUMBERED]
 )
-def test_a_claim_fails_when_its_number_is_far_off(claim):
-    """Each claim that states a number depends on it: a thousand times larger or a thousand times
-    smaller, and the claim no longer holds (a test of the claims themselves: none is vacuous).
-    The claims that state only a comparison have no number to scale, and are not here."""
-    stated, printed = stated_and_printed(claim)
-    for factor in (1000, 1 / 1000):
-        scaled = [float(s) * factor if isinstance(s, Num) else s for s in stated]
-        try:
-            if not claim.holds(scaled, printed):
-                return
-        except (ArithmeticError, IndexError, ValueError):
-            return  # a number so far off that the comparison cannot even be made
-    pytest.fail(f"{claim}: holds with its numbers scaled by 1000 and by 1/1000 alike")
+def test_a_claim_fails_when_any_of_its_numbers_is_far_off(claim):
+    """Each claim depends on every number it states (a test of the claims themselves: none is
+    vacuous, in whole or in part). The claims that state only a comparison have no number to
+    change, and are not here."""
+    assert numbers_it_ignores(claim) == [], f"{claim}: holds whatever these numbers are"
+
+
+def test_a_claim_that_checks_one_of_its_two_numbers_is_caught():
+    """Scaling all of a claim's numbers at once, as this test did, passed a claim that checks
+    only the first: "2 instead of 7" would have held with "2 instead of 70"."""
+    half_checked = Claim("04", r"With `=`, \$x\$ ends up with (\d+) instead of (\d+),",
+                         r"with '=':\s+dL/dx = (\S+),.*\nwith the engine: dL/dx = (\S+),",
+                         lambda p, o: same(p[:1], o[:1]))  # fmt: skip
+    assert half_checked.holds(*stated_and_printed(half_checked))
+    assert numbers_it_ignores(half_checked) == ["7"]
 
 
 def test_the_readme_counts_the_graphs_of_its_benchmarks():
