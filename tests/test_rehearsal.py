@@ -157,7 +157,8 @@ def test_only_the_notebooks_named_are_rehearsed(odd, capsys):
     assert "hw" not in out
     assert main(["rehearse", str(folder), "--notebooks", "nothere"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("grade: --notebooks nothere: no such notebook") and str(folder) not in err
+    assert err.startswith("rehearse: --notebooks nothere: no such notebook")  # not "grade:"
+    assert str(folder) not in err
 
 
 def test_a_folder_of_exercises_marked_by_hand_says_nothing_was_rehearsed(tmp_path, capsys):
@@ -183,7 +184,7 @@ def test_the_messages_name_your_folder_not_the_copy(tmp_path, capsys):
     ])  # fmt: skip
     assert main(["rehearse", str(folder)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == (f"release: {folder / 'notes.txt'} holds a solution marker but is not a "
+    assert err == (f"rehearse: {folder / 'notes.txt'} holds a solution marker but is not a "
                    "notebook or a .py file: remove it from the source"), err  # fmt: skip
     (folder / "graded.ipynb").unlink()
     (folder / "notes.txt").unlink()

@@ -80,13 +80,14 @@ def rehearse(
     source = Path(source)
     if not source.is_dir():
         raise FileNotFoundError(f"rehearse: {source} is not a folder of notebooks")
-    teachers = load_source(source)
-    if not teachers:
-        raise FileNotFoundError(f"rehearse: no notebook with self-checks in {source}")
-    graded = {(t.folder or source) / t.name for t in assignment(teachers, notebooks) or teachers}
     with tempfile.TemporaryDirectory(prefix="backproplab-rehearsal-") as scratch:
         copy, handed_in = Path(scratch) / "source", Path(scratch) / "submissions"
-        try:  # the messages name the copy: they name the source instead
+        try:
+            teachers = load_source(source)
+            if not teachers:
+                raise FileNotFoundError(f"rehearse: no notebook with self-checks in {source}")
+            chosen = assignment(teachers, notebooks) or teachers
+            graded = {(t.folder or source) / t.name for t in chosen}
             shutil.copytree(source, copy, ignore=lambda _, names: _NOT_RELEASED)
             release(copy, handed_in / BLANK)
             shutil.copytree(copy, handed_in / ANSWERS)
@@ -95,8 +96,11 @@ def rehearse(
                     if source / path.relative_to(handed_in / student) not in graded:
                         path.unlink()
             grades = grade_folder(handed_in, copy, limits=limits, jobs=jobs, notebooks=notebooks)
-        except (FileNotFoundError, ValueError) as error:
-            raise type(error)(str(error).replace(str(copy), str(source))) from None
+        except (FileNotFoundError, ValueError) as error:  # said of the source, by this command
+            command, _, said = str(error).replace(str(copy), str(source)).partition(": ")
+            if command not in ("grade", "release", "rehearse") or not said:
+                said = f"{command}: {said}" if said else command
+            raise type(error)(f"rehearse: {said}") from None
     return Rehearsal(
         answers=[g for g in grades if g.student == ANSWERS],
         blank=[g for g in grades if g.student == BLANK],
