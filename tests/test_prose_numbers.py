@@ -229,6 +229,14 @@ CLAIMS = [
     # ------------------------------------------------------------------------------------- 05
     Claim("05", r"the last layer of notebook 09's digit classifier: (\d+) outputs, (\d+) inputs",
           r"the outer product delta a\^T, shape \((\d+), (\d+)\)"),
+    Claim("05", r"a table of (\d+) tokens in which token (\d) is looked up (three) times and token "
+          r"(\d) not at all",
+          r"(?m)^\s+(\d)\s+(\d)(?:\s+-?\d+\.\d{4}){4}$",  # one row per token: token, lookups
+          lambda p, o: len(o) == 2 * p[0]
+          and dict(rows(o, 2)).get(p[1]) == p[2] and dict(rows(o, 2)).get(p[3]) == 0),
+    Claim("05", r"kept one of token (\d)'s (three) gradients and dropped the other (two)",
+          r"token (\d), looked up (\d) times: \[ids\] \+= G kept only its last row of G: (\w+)",
+          lambda p, o: p[0] == o[0] and p[1] == o[1] and p[2] == o[1] - 1 and o[2] == "True"),
     # ------------------------------------------------------------------------------------- 06
     Claim("06", r"Forward: \$z_1 = xW_1\^\\top \+ b_1 = \[(\S+), (\S+)\]\$, \$h = \[\S+, 0\]\$, "
           r"\$\\hat y = (\S+)\$, \$L = (\S+)\$",
