@@ -264,6 +264,14 @@ CLAIMS = [
     # ------------------------------------------------------------------------------------- 07
     Claim("07", r"compares with finite differences at (\d+) points, including",
           r"matches finite differences of GELU at (\d+) points"),
+    Claim("07", r"(Four) points, the middle (two) within `bl.gradcheck`'s",
+          r"(?m)^\s*(\S+)\s+[01]\.00\s+\d\.\d\d$",  # the x of each row of the kink table
+          lambda p, o: len(o) == p[0] and sum(abs(x) < 1e-6 for x in o) == p[1]
+          and all(abs(x) < 1e-6 for x in o[1:-1])),
+    Claim("07", r"a slope somewhere between the slopes of the two sides, (0) and (1)",
+          r"(?m)^\s*(\S+)\s+([01]\.00)\s+(\d\.\d\d)$",  # x, the rule, the central difference
+          lambda p, o: all(p[0] < c < p[1] for x, _, c in rows(o, 3) if abs(x) < 1e-6)
+          and all(r == c for x, r, c in rows(o, 3) if abs(x) >= 1e-6)),
     # ------------------------------------------------------------------------------------- 08
     Claim("08", r"a float64 cannot hold a number above about \$(1\.8) \\times 10\^\{(308)\}\$",
           r"largest float64:\s+(\S+)",  # 1.8e308 itself is no float64: compare the mantissas
