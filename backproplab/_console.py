@@ -20,12 +20,16 @@ _HANDLER = "backproplab.escape"
 
 
 def _escape(error: UnicodeError) -> tuple[str | bytes, int]:
+    """The first character the encoding lacks, written: a byte the locale could not decode (a
+    surrogate of U+DC80..U+DCFF) as that byte, any other as an escape. One at a time (the
+    encoder asks again for the rest): a run may mix the two, e.g. a file name's undecodable
+    bytes followed by a title's "·"."""
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    text = error.object[error.start : error.end]
-    if all("\udc80" <= ch <= "\udcff" for ch in text):  # bytes the locale could not decode
-        return bytes(ord(ch) - 0xDC00 for ch in text), error.end
-    return codecs.backslashreplace_errors(error)
+    ch = error.object[error.start]
+    if "\udc80" <= ch <= "\udcff":
+        return bytes([ord(ch) - 0xDC00]), error.start + 1
+    return ch.encode("ascii", "backslashreplace").decode("ascii"), error.start + 1
 
 
 codecs.register_error(_HANDLER, _escape)

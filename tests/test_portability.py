@@ -93,6 +93,44 @@ def test_a_stream_with_its_own_error_handler_is_left_as_it_is(monkeypatch, strea
     assert replaced.errors == "replace"
 
 
+def test_undecodable_bytes_beside_a_character_the_encoding_lacks_are_still_their_bytes(
+    monkeypatch,
+):
+    """The encoder hands over the whole run of characters it lacks: a file name's undecodable
+    bytes followed at once by a "✔" were all escaped ("Jos\\udcc3\\udca9\\u2714"), the name's
+    bytes lost. A surrogate that stands for no byte >= 0x80 is escaped, not written as ASCII."""
+    written = terminal(monkeypatch, "ascii", "surrogateescape")
+    tolerant_output()
+    print(b"Jos\xc3\xa9".decode("ascii", "surrogateescape") + "\u2714\udc41")
+    assert written.getvalue() == b"Jos\xc3\xa9\\u2714\\udc41\n"
+
+
+def test_stderr_with_pythons_own_error_handler_writes_an_undecodable_name_as_its_bytes(
+    monkeypatch,
+):
+    """Python's stderr escapes with "backslashreplace": an error line naming a student's folder
+    would show its undecodable bytes as "\\udcc3\\udca9", not as the name they are."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, "ascii", errors="backslashreplace", write_through=True)
+    monkeypatch.setattr(sys, "stderr", stream)
+    tolerant_output()
+    print(b"Jos\xc3\xa9".decode("ascii", "surrogateescape"), "\u2714", file=sys.stderr)
+    assert written.getvalue() == b"Jos\xc3\xa9 \\u2714\n"
+
+
+def test_a_stream_that_cannot_be_reconfigured_is_left_as_it_is(monkeypatch):
+    class Panel:  # an IDE's stream: it writes text, and has no reconfigure
+        errors = "strict"
+
+        def write(self, text: str) -> int:
+            return len(text)
+
+    panel = Panel()
+    monkeypatch.setattr(sys, "stdout", panel)
+    tolerant_output()
+    assert sys.stdout is panel and panel.errors == "strict"
+
+
 def test_the_plan_in_the_c_locale_without_utf8_mode(tmp_path):
     """The real thing: a Python started in the C locale with its UTF-8 mode turned off."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONIOENCODING"}
