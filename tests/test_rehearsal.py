@@ -14,8 +14,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backproplab.classroom import rehearsal_text, rehearse
+from backproplab.classroom import grading, rehearsal_text, rehearse
+from backproplab.classroom import rehearsal as rehearsal_module
 from backproplab.classroom.__main__ import main
+from backproplab.classroom._sandbox import PlatformError
 
 
 def _cell(source: str, grade_id: str | None = None, points: int | None = None):
@@ -190,3 +192,21 @@ def test_the_messages_name_your_folder_not_the_copy(tmp_path, capsys):
     (folder / "notes.txt").unlink()
     assert main(["rehearse", str(folder)]) == 1
     assert capsys.readouterr().err.strip() == f"rehearse: no notebook with self-checks in {folder}"
+
+
+# ---------------------------------------------------------------- what mutation testing found (mut3)
+@pytest.mark.parametrize("platform", ["darwin", "win32"])
+def test_off_linux_it_says_so_in_its_own_words_before_it_copies_anything(
+    teacher, monkeypatch, capsys, platform
+):
+    """It said so in grade's words ("grade: the grader's sandbox needs Linux"), after it had
+    copied the source and made the release (the command's one line is held here too)."""
+    monkeypatch.setattr("sys.platform", platform)
+    monkeypatch.setattr(rehearsal_module, "release", lambda *a: pytest.fail("a release was made"))
+    monkeypatch.setattr(grading, "Kernel", lambda *a, **k: pytest.fail("a kernel was started"))
+    assert main(["rehearse", str(teacher)]) == 1
+    assert capsys.readouterr().err.startswith(
+        f"rehearse: the grader's sandbox needs Linux, and this is {platform}: run the grader in "
+    )
+    with pytest.raises(PlatformError, match="^rehearse: the grader's sandbox needs Linux"):
+        rehearse(teacher)

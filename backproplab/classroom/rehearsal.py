@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._grades import NotebookGrade
+from ._sandbox import PlatformError, require_linux
 from ._source import load_source
 from ._term import assignment
 from .grading import Limits, grade_folder
@@ -76,13 +77,15 @@ def rehearse(
     the release in untouched (``notebooks``, ``limits`` and ``jobs`` as for ``grade_folder``).
     Both hand in the notebooks that are graded (those ``notebooks`` names, if given), with every
     other file; the grading runs on a copy of ``source``, so that a cell of yours that writes a
-    file (run for the values a check reads) writes it in the temporary folder."""
+    file (run for the values a check reads) writes it in the temporary folder. Off Linux, a
+    PlatformError before anything is copied (the grader's sandbox needs Linux)."""
     source = Path(source)
     if not source.is_dir():
         raise FileNotFoundError(f"rehearse: {source} is not a folder of notebooks")
     with tempfile.TemporaryDirectory(prefix="backproplab-rehearsal-") as scratch:
         copy, handed_in = Path(scratch) / "source", Path(scratch) / "submissions"
         try:
+            require_linux()  # before the release is made: grade_folder would refuse after it
             teachers = load_source(source)
             if not teachers:
                 raise FileNotFoundError(f"rehearse: no notebook with self-checks in {source}")
@@ -96,7 +99,7 @@ def rehearse(
                     if source / path.relative_to(handed_in / student) not in graded:
                         path.unlink()
             grades = grade_folder(handed_in, copy, limits=limits, jobs=jobs, notebooks=notebooks)
-        except (FileNotFoundError, ValueError) as error:  # said of the source, by this command
+        except (FileNotFoundError, ValueError, PlatformError) as error:  # said by this command
             command, _, said = str(error).replace(str(copy), str(source)).partition(": ")
             if command not in ("grade", "release", "rehearse") or not said:
                 said = f"{command}: {said}" if said else command
