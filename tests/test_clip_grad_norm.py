@@ -127,7 +127,9 @@ def test_the_usual_mistakes_with_the_parameters_get_the_optimizers_messages():
     model = nn.MLP([2, 3, 1], rng=0)
     with pytest.raises(TypeError, match=r"clip_grad_norm_: got the model itself.*parameters\(\)"):
         clip_grad_norm_(model, 1.0)
-    with pytest.raises(TypeError, match=r"without calling it"):
+    uncalled = (r"^clip_grad_norm_: got parameters without calling it, not a list of tensors; "
+                r"pass model\.parameters\(\) \(called, with the parentheses\)$")  # fmt: skip
+    with pytest.raises(TypeError, match=uncalled):  # the advice for it, not that for a tensor
         clip_grad_norm_(model.parameters, 1.0)
     p = model.parameters()[0]
     with pytest.raises(ValueError, match=r"same parameter as item 0"):
@@ -221,3 +223,32 @@ def test_in_float64s_range_the_norm_is_the_plain_sum_of_squares_to_the_last_bit(
     grads = [rng.normal(size=shape) * 10.0**exponent for shape in shapes]
     plain = float(np.sqrt(sum(float(np.sum(np.square(g))) for g in grads)))
     assert clip_grad_norm_(_with_grads(*grads), max_norm=1e300) == plain
+
+
+# ---------------------------------------------------------------- what mutation testing found (mut3)
+def test_an_empty_gradient_counts_for_nothing():
+    """A parameter with no entries (shape (0,) or (0, 3)) has a gradient of no entries: the
+    largest |entry| was taken of each gradient, and numpy has no largest of nothing."""
+    empty, full = _with_grads(np.zeros(0), [3.0, 4.0])
+    assert clip_grad_norm_([empty, full], max_norm=1.0) == 5.0
+    np.testing.assert_allclose(full.grad, [0.6, 0.8])
+    assert empty.grad.shape == (0,)
+    assert clip_grad_norm_(_with_grads(np.zeros((0, 3))), max_norm=1.0) == 0.0
+
+
+def test_float32_gradients_have_the_float64_norm_of_their_entries():
+    """The squares are summed in float64 whatever the gradients' dtype: summed in float32, the
+    norm of 1000 entries is off in its 7th digit."""
+    grads = np.random.default_rng(0).normal(size=(2, 500)).astype(np.float32)
+    params = _with_grads(*grads, dtype=np.float32)
+    in_float64 = float(np.sqrt(np.sum(np.square(grads.astype(np.float64)))))
+    assert clip_grad_norm_(params, max_norm=1e30) == in_float64
+
+
+def test_the_smallest_positive_gradient_still_has_a_norm():
+    """The power of two the entries are divided by is the one below the largest, never 0:
+    the next one down from 5e-324 (the smallest float64 above 0) is 0, and 5e-324 / 0 is inf."""
+    smallest = float(np.nextafter(0.0, 1.0))
+    (p,) = _with_grads([smallest, 0.0])
+    assert clip_grad_norm_([p], max_norm=1.0) == smallest
+    np.testing.assert_array_equal(p.grad, [smallest, 0.0])

@@ -585,3 +585,23 @@ def test_a_check_calling_a_lambda_of_a_solution_cell_is_told_to_write_it_with_de
     value = _check_reading("k", "k = 7", "assert k == 7")  # a value: the words of before
     assert value.endswith("and the grader reads no student's values, it calls their functions: "
                           "ask for a function and call it in the check"), value  # fmt: skip
+
+
+# ---------------------------------------------------------------- what mutation testing found (mut3)
+def test_a_name_two_solution_cells_bind_is_said_of_the_first():
+    """As for a plain cell's names, the message names the first code cell that binds it."""
+    from backproplab.classroom._check import evaluate_check
+
+    root = (
+        "### BEGIN SOLUTION\nimport math\ndef root(x):\n    return math.sqrt(x)\n### END SOLUTION",
+        {"solution": True, "grade_id": "root"},
+    )
+    check = (
+        "assert abs(root(4) - math.sqrt(4)) < 1e-12",
+        {"grade": True, "grade_id": "root-check", "points": 1},
+    )
+    cube = ("### BEGIN SOLUTION\nimport math\ndef cube(x):\n    return math.pow(x, 3)\n"
+            "### END SOLUTION", {"solution": True, "grade_id": "cube"})  # fmt: skip
+    teacher = teacher_of(root, check, cube)
+    result = evaluate_check(teacher.checks[0], teacher, Answers({"root": lambda x: x**0.5}))
+    assert "math is imported in a solution cell (code cell 1 of" in result.message, result.message

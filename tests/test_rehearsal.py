@@ -14,7 +14,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backproplab.classroom import grading, rehearsal_text, rehearse
+from backproplab.classroom import (
+    CheckResult,
+    Limits,
+    NotebookGrade,
+    Rehearsal,
+    grading,
+    rehearsal_text,
+    rehearse,
+)
 from backproplab.classroom import rehearsal as rehearsal_module
 from backproplab.classroom.__main__ import main
 from backproplab.classroom._sandbox import PlatformError
@@ -192,9 +200,30 @@ def test_the_messages_name_your_folder_not_the_copy(tmp_path, capsys):
     (folder / "notes.txt").unlink()
     assert main(["rehearse", str(folder)]) == 1
     assert capsys.readouterr().err.strip() == f"rehearse: no notebook with self-checks in {folder}"
+    with pytest.raises(FileNotFoundError, match="^rehearse: no notebook with self-checks"):
+        rehearse(folder)  # the library's call raises what it raised, in the command's words
 
 
 # ---------------------------------------------------------------- what mutation testing found (mut3)
+def test_the_commands_limits_jobs_and_notebooks_reach_the_grader(teacher, monkeypatch):
+    """Given to the command and read from it, they were never checked to arrive: --timeout 30
+    and the defaults (60 s, 5 x timeout, 2048 MB, one at a time) grade alike a quick notebook."""
+    seen = []
+
+    def grade_folder(submissions, source, *, limits, jobs, notebooks):
+        seen.append((limits, jobs, notebooks))
+        return []
+
+    monkeypatch.setattr(rehearsal_module, "grade_folder", grade_folder)
+    assert main(["rehearse", str(teacher)]) == 0
+    options = ["--timeout", "7", "--budget", "9", "--memory", "999", "--jobs", "2"]
+    assert main(["rehearse", str(teacher), *options, "--notebooks", "hw"]) == 0
+    assert seen == [
+        (Limits(timeout=60, budget=None, memory_mb=2048), 1, None),
+        (Limits(timeout=7, budget=9, memory_mb=999), 2, ["hw"]),
+    ]
+
+
 @pytest.mark.parametrize("platform", ["darwin", "win32"])
 def test_off_linux_it_says_so_in_its_own_words_before_it_copies_anything(
     teacher, monkeypatch, capsys, platform
@@ -210,3 +239,44 @@ def test_off_linux_it_says_so_in_its_own_words_before_it_copies_anything(
     )
     with pytest.raises(PlatformError, match="^rehearse: the grader's sandbox needs Linux"):
         rehearse(teacher)
+
+
+def _graded(student: str, *checks: tuple, problems: tuple = ()) -> NotebookGrade:
+    """A grade of hw.ipynb: ``checks`` as (exercise, score, status), each worth 1 point."""
+    results = [CheckResult(exercise, 1, score, status) for exercise, score, status in checks]
+    return NotebookGrade(student, "hw.ipynb", results, list(problems), "hw.ipynb")
+
+
+def test_a_problem_of_the_blank_release_alone_is_named_once_and_one_of_both_once():
+    """The grade of the blank release is read for its problems too (a check that fails in the
+    grader on a stub: every student who has not answered would score it so), and a problem
+    both students have (a slow cell of the teacher's) is said once, not once per student."""
+    slow = "cell 2 ran longer than 60 s"
+    broken = "hw-b: the check failed in the grader: TypeError: stub"
+    rehearsal = Rehearsal(
+        answers=[_graded("your answers", ("hw-a", 1, "correct"), ("hw-b", 1, "correct"),
+                         problems=(slow,))],
+        blank=[_graded("the blank release", ("hw-a", 0, "not done"), ("hw-b", 0, "error"),
+                       problems=(slow, broken))],
+    )  # fmt: skip
+    assert rehearsal.problems() == [
+        f"hw.ipynb (your answers): {slow}",
+        f"hw.ipynb (the blank release): {broken}",
+    ]
+
+
+def test_the_summary_of_exercises_graded_by_checks_and_by_hand():
+    """Some exercises marked by hand beside checked ones, all sound: every exercise graded is
+    said to be sound (not "nothing to rehearse"); one the blank release has no verdict for
+    (its notebook not graded) shows "-"."""
+    answers = _graded("your answers", ("hw-a", 1, "correct"), ("hw-b", 1, "correct"),
+                      ("essay", 0, "by hand"))  # fmt: skip
+    blank = _graded("the blank release", ("hw-a", 0, "not done"), ("essay", 0, "by hand"))
+    text = rehearsal_text(Rehearsal(answers=[answers], blank=[blank]))
+    assert text == (
+        "hw.ipynb:\n"
+        "  hw-a: your answers 1 of 1, the blank release 0\n"
+        "  hw-b: your answers 1 of 1, the blank release -\n"
+        "  essay: marked by hand (1), not rehearsed\n\n"
+        "Every exercise graded gives your answers all its points and the blank release none."
+    )

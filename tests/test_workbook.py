@@ -472,15 +472,26 @@ def test_a_file_saved_again_with_windows_line_endings_is_still_the_workbooks(clo
 
 
 def test_a_binary_file_differing_in_its_line_ending_bytes_is_another_file(tmp_path):
-    """Git's rule: a file with a NUL byte is binary, and its CR LF bytes are data."""
+    """Git's rule: a file with a NUL byte in its first 8000 bytes is binary, and its CR LF
+    bytes are data; one whose first NUL comes later is text (git converts its line endings).
+    A CR alone is no line ending: a file that differs by one is another file."""
     files = {
         "a.npy": b"\x00\x01\r\n\x02",
         "b.npy": b"\x00\x01\n\x02",
         "a.txt": b"\x01\r\n\x02",
         "b.txt": b"\x01\n\x02",
+        "c.txt": b"\x01\r\x02",
+        "d.txt": b"\x01\x02",
+        "late-a.txt": b"x" * 8000 + b"\x00\r\n",
+        "late-b.txt": b"x" * 8000 + b"\x00\n",
+        "early-a.npy": b"x" * 100 + b"\x00\r\n",
+        "early-b.npy": b"x" * 100 + b"\x00\n",
     }
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     digest = {name: workbook._sha256(tmp_path / name) for name in files}
     assert digest["a.npy"] != digest["b.npy"]
     assert digest["a.txt"] == digest["b.txt"]
+    assert digest["c.txt"] != digest["d.txt"]
+    assert digest["late-a.txt"] == digest["late-b.txt"]
+    assert digest["early-a.npy"] != digest["early-b.npy"]
