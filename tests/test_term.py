@@ -335,3 +335,36 @@ def test_a_merge_has_the_columns_of_both_in_the_sources_order_and_their_points(t
         ["ada", "1", "", "", "0.5", "4", "late"],
         ["bob", "excused", "2", "0", "2", "4", ""],
     ]
+
+
+def test_a_grading_again_stopped_half_way_keeps_the_rows_of_the_students_it_had_not_reached(
+    tmp_path,
+):
+    """Grading the class again over its own CSV (no --merge: the same students) wrote the header
+    at once and then each student as graded: killed after ada (or two Ctrl-C), the CSV held
+    ada's row only, and alan's and grace's scores were gone."""
+    from backproplab.classroom._reports import ScoresFile
+
+    def graded(student: str, score: float) -> list[NotebookGrade]:
+        result = CheckResult("double", 1.0, score, "correct" if score else "hint")
+        return [NotebookGrade(student, "hw1.ipynb", [result], teacher="hw1.ipynb")]
+
+    path = tmp_path / "scores.csv"
+    first = ScoresFile(path, ["double"])
+    for student in ("ada", "alan", "grace"):
+        first.add(graded(student, 0.0), 1.0)
+    first.close(["ada", "alan", "grace"])
+    again = ScoresFile(path, ["double"])  # the check was fixed: grade them all again
+    again.add(graded("ada", 1.0), 1.0)  # ... and the grader is killed here
+    assert {name: row["double"] for name, row in rows(path).items()} == {
+        "ada": "1",  # graded again
+        "alan": "0",  # not yet: their earlier rows
+        "grace": "0",
+    }
+    again.add(graded("grace", 1.0), 1.0)
+    again.add(graded("alan", 1.0), 1.0)
+    again.close(["ada", "alan", "grace"])
+    with path.open(encoding="utf-8") as file:
+        written = list(csv.reader(file))
+    assert [row[0] for row in written] == ["student", "ada", "alan", "grace"]  # once each
+    assert [row[1] for row in written[1:]] == ["1", "1", "1"]

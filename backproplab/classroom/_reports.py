@@ -17,7 +17,7 @@ from backproplab.exercises import Feedback
 
 from ._grades import CheckResult, NotebookGrade
 from ._source import TeacherNotebook
-from ._term import Merge
+from ._term import Merge, _earlier
 
 __all__ = [
     "ScoresFile",
@@ -85,7 +85,9 @@ class ScoresFile:
     folder, then renamed over it): a killed grader leaves every finished row, and whatever a
     submission wrote to that path in the meantime is replaced by the grader's rows. Its folder
     is made if need be, like the feedback folder. With ``merge`` (_term.py) the rows go into
-    those of an earlier grading instead."""
+    those of an earlier grading instead. Without it, a CSV already there holds the students this
+    grading grades again (``refuse_to_overwrite`` made sure): each one's earlier row stays until
+    they are graded again, so a grading stopped half-way (killed, Ctrl-C twice) loses no one."""
 
     def __init__(self, path: Path | None, exercises: list[str], merge: Merge | None = None) -> None:
         self.path = path
@@ -93,6 +95,11 @@ class ScoresFile:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.rows = [_header(exercises)]
+        earlier = _earlier(path) if path is not None and merge is None else None
+        self.kept = {  # student -> their earlier row, in this grading's columns
+            row["student"]: [row.get(column, "") for column in self.rows[0]]
+            for row in (earlier[1] if earlier else [])
+        }
         self.exercises = exercises
         self.lock = threading.Lock()
         self._write()
@@ -100,7 +107,8 @@ class ScoresFile:
     def _write(self) -> None:
         if self.path is None:
             return
-        rows = self.rows
+        graded = {row[0] for row in self.rows[1:]}
+        rows = self.rows + [row for student, row in self.kept.items() if student not in graded]
         if self.merge is not None:
             rows = [self.merge.header(), *self.merge.rows(self.rows[1:], self.rows[0])]
         buffer = io.StringIO()
