@@ -368,3 +368,43 @@ def test_a_grading_again_stopped_half_way_keeps_the_rows_of_the_students_it_had_
         written = list(csv.reader(file))
     assert [row[0] for row in written] == ["student", "ada", "alan", "grace"]  # once each
     assert [row[1] for row in written[1:]] == ["1", "1", "1"]
+
+
+def test_ctrl_c_stops_the_grading_after_the_students_being_graded_and_loses_no_row(
+    term, capsys, monkeypatch
+):
+    """Ctrl-C stops the grading once the students being graded are done (no other one starts);
+    the CSV keeps the earlier rows of the others (they were lost), and the command says so in
+    one line (it printed a traceback)."""
+    from backproplab.classroom import __main__ as cli
+    from backproplab.classroom import grade_folder
+
+    source, scores = term / "course", term / "scores.csv"
+    class_ = ["ada", "alan", "grace", "linus"]
+    for student in class_:
+        hand_in(term / "week1", student, source, "hw1.ipynb")
+    grade_folder(term / "week1", source, csv_path=scores)
+    notebook = nbformat.read(source / "hw1.ipynb", as_version=4)
+    notebook.cells[1].metadata["nbgrader"]["points"] = 2  # a changed check: grade them again
+    nbformat.write(notebook, source / "hw1.ipynb")
+
+    def interrupted(student, grades):
+        raise KeyboardInterrupt  # as Ctrl-C would, once the first student is graded
+
+    with pytest.raises(KeyboardInterrupt):
+        grade_folder(term / "week1", source, csv_path=scores, on_student=interrupted)
+    points = {name: row["points"] for name, row in rows(scores).items()}
+    assert sorted(points) == class_  # no one's row lost
+    again = [name for name in class_ if points[name] == "2"]
+    assert again[:1] == ["ada"] and len(again) <= 2  # the one interrupted, and at most the next
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "grade_folder", ctrl_c)
+    capsys.readouterr()
+    assert grade(str(term / "week1"), "--source", str(source), "--csv", str(scores)) == 130
+    assert capsys.readouterr().err == (
+        f"grade: stopped (Ctrl-C): {scores} holds the rows of the students graded (and any "
+        "earlier row of the others)\n"
+    )

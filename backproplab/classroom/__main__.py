@@ -49,6 +49,13 @@ def _grade(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the students being graded were finished, no other one started
+        written = (
+            f": {args.csv} holds the rows of the students graded (and any earlier row of the "
+            "others)" if args.csv else ""
+        )  # fmt: skip
+        print(f"grade: stopped (Ctrl-C){written}", file=sys.stderr)
+        return 130
     if not grades:
         print(f"grade: no notebooks found in {args.submissions}", file=sys.stderr)
         return 1
