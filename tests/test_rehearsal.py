@@ -280,3 +280,14 @@ def test_the_summary_of_exercises_graded_by_checks_and_by_hand():
         "  essay: marked by hand (1), not rehearsed\n\n"
         "Every exercise graded gives your answers all its points and the blank release none."
     )
+
+
+def test_ctrl_c_is_one_line(tmp_path, capsys, monkeypatch):
+    from backproplab.classroom import __main__ as cli
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "rehearse", ctrl_c)
+    assert main(["rehearse", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "rehearse: stopped (Ctrl-C)\n"

@@ -74,6 +74,9 @@ def _rehearse(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # nothing was written outside the temporary folder, now gone
+        print("rehearse: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
     print(rehearsal_text(rehearsal))
     return 1 if rehearsal.problems() else 0
 
