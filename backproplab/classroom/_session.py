@@ -196,8 +196,8 @@ class Session:
         try:
             run = self.kernel.execute(code, allowed, on_input=answer, keep=REPLY_MIME)
         except KernelDied:
-            self.broken = "the kernel died while a check ran its function"
-            raise GradingStop("the kernel died while running the function") from None
+            self.broken = "the kernel died while a check ran the function: the rest was not run"
+            raise GradingStop(self.broken) from None
         if run.status == "stuck":
             self.broken = "the kernel stayed stuck: the remaining cells were not run"
         if run.status in ("timeout", "stuck") and allowed < self.budget.cell_timeout:

@@ -40,6 +40,7 @@ What one machine cannot guarantee is in docs/teaching.md.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -63,6 +64,7 @@ from ._source import (
     TeacherNotebook,
     load_source,
     matching_teacher,
+    nbgrader_metadata,
 )
 from ._staging import CHANGED, digest_of, special_files, unchanged
 from ._steps import steps
@@ -197,8 +199,9 @@ def _grade_into(
                         )
                     else:
                         results[step.grade_id] = evaluate_check(step, teacher, session)
-                        if session.broken:
-                            grade.problems.append(session.broken)
+                        if session.broken:  # said once: on the check's line if it is its own
+                            if session.broken != results[step.grade_id].message:
+                                grade.problems.append(session.broken)
                             stopped = True
                     continue
                 if stopped or kernel is None or not step.strip():
@@ -230,10 +233,18 @@ def _grade_into(
                         "the kernel stayed stuck: the remaining cells were not run"
                     )
                     stopped = True
-                for ename, _ in run.errors:
+                answer = _answer_id(notebook.cells[index], teacher)
+                for ename, evalue in run.errors:
                     if ename == "MemoryError":
                         grade.problems.append(
                             f"cell {index} ran out of memory (limit {limits.memory_mb} MB)"
+                        )
+                    elif answer and ename != "NotImplementedError":  # not the release's stub
+                        # what the cell defines is missing: say why, beside the NameError its
+                        # check meets (without the file name the kernel gave the cell)
+                        evalue = _CELL_FILE.sub("(line", evalue)
+                        grade.problems.append(
+                            f"cell {index}, the answer cell {answer}, raised {ename}: {evalue}"
                         )
         finally:
             if kernel is not None:
@@ -243,6 +254,15 @@ def _grade_into(
     for result in grade.checks:
         if result.status in ("error", "package", "timeout") and result.message:
             grade.problems.append(f"{result.exercise}: {result.message}")
+
+
+_CELL_FILE = re.compile(r"\(\S+\.py, line")  # "(1988705971.py, line 6)": a SyntaxError's
+
+
+def _answer_id(cell: dict, teacher: TeacherNotebook) -> str:
+    """The grade_id of a solution cell of ``teacher`` (the student's own code), else ""."""
+    grade_id = str(nbgrader_metadata(cell).get("grade_id", ""))
+    return grade_id if grade_id in teacher.answers else ""
 
 
 def _compare_with_solutions(

@@ -1,0 +1,69 @@
+"""What the grader tells a student whose code broke, rather than answered wrongly.
+
+A solution cell that does not run (a syntax error, an exception before its ``def``) leaves its
+function undefined, and the check then meets only a NameError: the feedback said "your code
+raised NameError: name 'd_sin_of_square' is not defined", which points nowhere. A function that
+kills the kernel when the check calls it was reported twice, in two wordings.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import nbformat
+from test_adversarial_classroom import teacher_notebook, with_body
+
+from backproplab.classroom.__main__ import main
+
+
+def _grade_class(tmp_path, students: dict[str, nbformat.NotebookNode]) -> tuple[dict, dict]:
+    """Grade ``students`` against teacher_notebook(): (CSV rows, feedback text) by student."""
+    teacher, submitted = tmp_path / "teacher", tmp_path / "in"
+    teacher.mkdir()
+    nbformat.write(teacher_notebook(), teacher / "a.ipynb")
+    for name, notebook in students.items():
+        (submitted / name).mkdir(parents=True)
+        nbformat.write(notebook, submitted / name / "a.ipynb")
+    scores, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
+    command = ["grade", str(submitted), "--source", str(teacher), "--timeout", "20"]
+    assert main([*command, "--csv", str(scores), "--feedback", str(feedback)]) == 0
+    rows = {row["student"]: row for row in csv.DictReader(scores.open(encoding="utf-8"))}
+    texts = {name: (feedback / f"{name}.txt").read_text(encoding="utf-8") for name in students}
+    return rows, texts
+
+
+def test_an_answer_cell_that_raised_is_named_with_its_error(tmp_path):
+    teacher = teacher_notebook()
+    rows, texts = _grade_class(
+        tmp_path,
+        {
+            "typo": with_body(teacher, "d_sin_of_square", "    return np.cos(x**2) * 2 * x)\n"),
+            "early": with_body(  # raises when the cell runs, before the second def
+                teacher, "d_sin_of_square", "    return np.cos(x**2) * 2 * x\n\nundefined_name\n"
+            ),
+            "right": teacher,
+        },
+    )
+    assert [rows[name]["score"] for name in ("typo", "early", "right")] == ["1", "2", "2"]
+    typo = texts["typo"].splitlines()
+    said = [line for line in typo if "SyntaxError" in line]
+    assert said == [
+        "  ! cell 1, the answer cell nb02-d_sin_of_square, raised SyntaxError: unmatched ')' "
+        "(line 3)"
+    ], typo  # without the file name the kernel gave the cell (a number that means nothing)
+    assert "the answer cell nb02-d_sin_of_square, raised SyntaxError" in rows["typo"]["problems"]
+    # a cell that raised after defining its function: the error is said, the check still ran
+    assert "raised NameError: name 'undefined_name' is not defined" in texts["early"]
+    assert "✔ nb02-d_sin_of_square" in texts["early"]
+    assert rows["right"]["problems"].count("raised") == 0
+    assert "!" not in texts["right"]
+
+
+def test_a_function_that_kills_the_kernel_is_reported_once(tmp_path):
+    killer = with_body(teacher_notebook(), "d_sin_of_square", "    import os\n    os._exit(1)\n")
+    rows, texts = _grade_class(tmp_path, {"killer": killer})
+    text = texts["killer"]
+    assert text.count("the kernel died") == 1, text
+    assert "✘ nb02-d_sin_of_square (0/1): the kernel died while a check ran the function" in text
+    assert "✘ nb05-dL_db (0/1): the kernel was stopped" in text
+    assert rows["killer"]["problems"].count("the kernel died") == 1, rows["killer"]["problems"]
