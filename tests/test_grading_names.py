@@ -351,6 +351,30 @@ def test_an_engine_check_without_mygrad_says_what_is_missing(notebook):
     assert "the check needs mygrad.py handed in beside the notebook" in str(feedback)
 
 
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        (None, "the check needs mygrad.py handed in beside the notebook, with run in it"),
+        (b"return 1\n", "mygrad.py is not Python: SyntaxError: 'return' outside function"),
+        (b"x = 1\0\n", "mygrad.py is not Python: "),  # a NUL byte: compile's ValueError
+        (b"raise ImportError\n", "mygrad.py is there, but the notebook's import of it failed"),
+    ],
+)
+def test_an_engine_check_says_what_is_wrong_with_mygrad(
+    notebook, tmp_path, monkeypatch, content, said
+):
+    """A mygrad.py handed in that does not compile (or whose import raised) was reported as
+    not handed in: "the check needs mygrad.py handed in beside the notebook"."""
+    namespace, session = notebook
+    monkeypatch.chdir(tmp_path)  # the kernel's folder: the student's, the notebook beside it
+    if content is not None:
+        (tmp_path / "mygrad.py").write_bytes(content)
+    feedback = check_step("05", ModuleProxy(session, "mygrad"))
+    assert feedback.status == "hint", feedback
+    assert f"your engine raised NameError: mygrad.run was not found: {said}" in str(feedback)
+    assert ("(mygrad.py, line 1)" in str(feedback)) == (content == b"return 1\n")
+
+
 def test_uses_package_gives_a_proxy_the_verdict_it_gives_the_function(notebook):
     namespace, session = notebook
     in_the_notebook = nb05.check_dL_db(namespace["dL_db_by_own_engine"])  # a .backward() call

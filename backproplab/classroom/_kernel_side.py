@@ -236,12 +236,30 @@ def _find(namespace: dict, name: str) -> Any:
     return fn if callable(fn) else None
 
 
+def _missing(namespace: dict, name: str) -> dict[str, Any]:
+    """The reply for a function the student's kernel does not have; for one of the learner's
+    module ("mygrad.run") whose module the notebook could not import, what is wrong with its
+    file: not handed in, or not Python (compiled here, never run)."""
+    module, _, _ = name.rpartition(".")
+    if not module or module in namespace:
+        return {"status": "missing"}
+    path = f"{module}.py"  # beside the notebook, where its import looked first
+    if not os.path.isfile(path):
+        return {"status": "missing", "module": "not handed in"}
+    try:
+        with open(path, "rb") as file:
+            compile(file.read(), path, "exec")
+    except Exception as error:  # noqa: BLE001 - SyntaxError; ValueError for a NUL byte, ...
+        return {"status": "missing", "module": f"{type(error).__name__}: {error}"}
+    return {"status": "missing", "module": "not imported"}
+
+
 def _names(namespace: dict, name: str) -> dict[str, Any]:
     from ..exercises import names_used
 
     fn = _find(namespace, name)
     if fn is None:
-        return {"status": "missing"}
+        return _missing(namespace, name)
     used = sorted(names_used(fn))
     scope = getattr(fn, "__globals__", None)
     scope = scope if isinstance(scope, dict) else {}
@@ -254,7 +272,7 @@ def _parameters(namespace: dict, name: str, count: int) -> dict[str, Any]:
 
     fn = _find(namespace, name)
     if fn is None:
-        return {"status": "missing"}
+        return _missing(namespace, name)
     return {"status": "ok", "names": parameter_names(fn, count)}
 
 
@@ -264,7 +282,7 @@ def _uses_package(namespace: dict, name: str, allowed_text: str) -> dict[str, An
 
     fn = _find(namespace, name)
     if fn is None:
-        return {"status": "missing"}
+        return _missing(namespace, name)
     allowed = tuple(package_function(*pair) for pair in wire.loads(allowed_text))
     uses = verdict_of(fn, allowed)
     return {"status": "ok", "uses": uses, "package": _package_uses(fn, allowed) if uses else []}
@@ -274,7 +292,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     request = wire.loads(request_text)
     fn = _find(namespace, name)
     if fn is None:
-        return {"status": "missing"}
+        return _missing(namespace, name)
     nodes = _rebuild(request["nodes"])
     decode = wire.Decoder(tensor=lambda i: nodes[i], function=_Remote)
     args, kwargs = decode(request["args"]), decode(request["kwargs"])

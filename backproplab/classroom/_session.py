@@ -53,6 +53,16 @@ class FromStudent(Exception):  # noqa: N818 - a mark, not an error of its own
     """What every exception rebuilt from a student's kernel is, besides its own type."""
 
 
+def _module_trouble(reply: dict, module: str, attribute: str) -> str:
+    """Why the learner's ``module`` has no ``attribute`` in the kernel, from its reply."""
+    trouble = str(reply.get("module", ""))
+    if trouble == "not imported":  # it compiles: the notebook's cell importing it raised
+        return f"{module}.py is there, but the notebook's import of it failed (run it to see why)"
+    if trouble and trouble != "not handed in":  # a SyntaxError, with its file and line
+        return f"{module}.py is not Python: {trouble}"
+    return f"the check needs {module}.py handed in beside the notebook, with {attribute} in it"
+
+
 def _exception(type_name: str, message: str, line: str = "") -> BaseException:
     """The student's exception, rebuilt by name: a fresh class (nothing of theirs is imported),
     a subclass of the builtin exception of that name if there is one, so that a teacher's
@@ -214,11 +224,9 @@ class Session:
             raise GradingStop(f"unreadable reply for {name}: {error}") from None
         if status == "missing":
             module, _, attribute = name.rpartition(".")
-            if module:  # a function of the learner's own module: is the module there at all?
-                raise NameError(
-                    f"{name} was not found: the check needs {module}.py handed in beside the "
-                    f"notebook, with {attribute} in it"
-                )
+            if module:  # a function of the learner's own module: what is wrong with the module
+                trouble = _module_trouble(reply, module, attribute)
+                raise NameError(f"{name} was not found: {trouble}")
             # the student's notebook has no function of that name (a release whose stub took
             # the def line too, a typo): their answer, never the teacher's check, failed
             raise _exception("NameError", f"name {name!r} is not defined")
