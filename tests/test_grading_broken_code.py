@@ -14,6 +14,7 @@ import nbformat
 from test_adversarial_classroom import teacher_notebook, with_body
 
 from backproplab.classroom.__main__ import main
+from backproplab.classroom.grading import Limits, grade_notebook, load_source
 
 
 def _grade_class(tmp_path, students: dict[str, nbformat.NotebookNode]) -> tuple[dict, dict]:
@@ -67,3 +68,22 @@ def test_a_function_that_kills_the_kernel_is_reported_once(tmp_path):
     assert "✘ nb02-d_sin_of_square (0/1): the kernel died while a check ran the function" in text
     assert "✘ nb05-dL_db (0/1): the kernel was stopped" in text
     assert rows["killer"]["problems"].count("the kernel died") == 1, rows["killer"]["problems"]
+
+
+def test_an_answer_cell_stopped_for_its_time_is_not_said_to_have_raised(tmp_path):
+    """The grader interrupts a cell that runs too long: the KeyboardInterrupt is the grader's."""
+    looping = with_body(
+        teacher_notebook(), "d_sin_of_square", "    return x\n\nwhile True:\n    pass\n"
+    )
+    for name, notebook in (("teacher", teacher_notebook()), ("ada", looping)):
+        (tmp_path / name).mkdir()
+        nbformat.write(notebook, tmp_path / name / "a.ipynb")
+    grade = grade_notebook(
+        tmp_path / "ada" / "a.ipynb",
+        "ada",
+        load_source(tmp_path / "teacher"),
+        Limits(timeout=5, memory_mb=1536),
+        folder=tmp_path / "ada",
+    )
+    assert "cell 1 ran longer than 5 s" in grade.problems
+    assert not [problem for problem in grade.problems if "raised" in problem], grade.problems

@@ -239,9 +239,10 @@ def _grade_into(
                         grade.problems.append(
                             f"cell {index} ran out of memory (limit {limits.memory_mb} MB)"
                         )
-                    elif answer and ename != "NotImplementedError":  # not the release's stub
-                        # what the cell defines is missing: say why, beside the NameError its
-                        # check meets (without the file name the kernel gave the cell)
+                    elif answer and run.status == "error" and ename != "NotImplementedError":
+                        # an answer cell that raised (not the grader's interrupt of a slow cell,
+                        # nor the release's stub): what it defines is missing, so say why beside
+                        # the NameError its check meets, without the kernel's name for the cell
                         evalue = _CELL_FILE.sub("(line", evalue)
                         grade.problems.append(
                             f"cell {index}, the answer cell {answer}, raised {ename}: {evalue}"
@@ -256,7 +257,7 @@ def _grade_into(
             grade.problems.append(f"{result.exercise}: {result.message}")
 
 
-_CELL_FILE = re.compile(r"\(\S+\.py, line")  # "(1988705971.py, line 6)": a SyntaxError's
+_CELL_FILE = re.compile(r"\(\d+\.py, line")  # "(1988705971.py, line 6)": a SyntaxError's
 
 
 def _answer_id(cell: dict, teacher: TeacherNotebook) -> str:
