@@ -33,19 +33,28 @@ def _grade_class(tmp_path, students: dict[str, nbformat.NotebookNode]) -> tuple[
     return rows, texts
 
 
+def _renamed(notebook: nbformat.NotebookNode, old: str, new: str) -> nbformat.NotebookNode:
+    notebook = nbformat.from_dict(notebook)
+    for cell in notebook.cells:
+        cell.source = cell.source.replace(f"def {old}(", f"def {new}(")
+    return notebook
+
+
 def test_an_answer_cell_that_raised_is_named_with_its_error(tmp_path):
     teacher = teacher_notebook()
     rows, texts = _grade_class(
         tmp_path,
         {
             "typo": with_body(teacher, "d_sin_of_square", "    return np.cos(x**2) * 2 * x)\n"),
-            "early": with_body(  # raises when the cell runs, before the second def
+            "early": with_body(  # the cell raises after its def
                 teacher, "d_sin_of_square", "    return np.cos(x**2) * 2 * x\n\nundefined_name\n"
             ),
             "right": teacher,
+            "renamed": _renamed(teacher, "d_sin_of_square", "d_sin_of_sqare"),  # a typo
         },
     )
-    assert [rows[name]["score"] for name in ("typo", "early", "right")] == ["1", "2", "2"]
+    scores = [rows[name]["score"] for name in ("typo", "early", "right", "renamed")]
+    assert scores == ["1", "2", "2", "1"]
     typo = texts["typo"].splitlines()
     said = [line for line in typo if "SyntaxError" in line]
     assert said == [
@@ -56,6 +65,10 @@ def test_an_answer_cell_that_raised_is_named_with_its_error(tmp_path):
     # a cell that raised after defining its function: the error is said, the check still ran
     assert "raised NameError: name 'undefined_name' is not defined" in texts["early"]
     assert "✔ nb02-d_sin_of_square" in texts["early"]
+    assert (
+        "✘ not yet — your code raised NameError: name 'd_sin_of_square' is not defined. Did you "
+        "mean: 'd_sin_of_sqare'?" in texts["renamed"]
+    ), texts["renamed"]
     assert rows["right"]["problems"].count("raised") == 0
     assert "!" not in texts["right"]
 

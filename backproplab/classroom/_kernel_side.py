@@ -19,7 +19,9 @@ which their function could choose anyway.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
+import inspect
 import os
 import sys
 import threading
@@ -241,7 +243,10 @@ def _missing(namespace: dict, name: str) -> dict[str, Any]:
     module ("mygrad.run") whose module the notebook could not import, what is wrong with its
     file: not handed in, or not Python (compiled here, never run)."""
     module, _, _ = name.rpartition(".")
-    if not module or module in namespace:
+    if not module:  # a function renamed by a typo: the closest of the notebook's, as Python says
+        functions = [key for key, value in namespace.items() if inspect.isfunction(value)]
+        return {"status": "missing", "close": difflib.get_close_matches(name, functions, 1)}
+    if module in namespace:
         return {"status": "missing"}
     path = f"{module}.py"  # beside the notebook, where its import looked first
     if not os.path.isfile(path):

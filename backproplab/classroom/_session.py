@@ -229,7 +229,9 @@ class Session:
                 raise NameError(f"{name} was not found: {trouble}")
             # the student's notebook has no function of that name (a release whose stub took
             # the def line too, a typo): their answer, never the teacher's check, failed
-            raise _exception("NameError", f"name {name!r} is not defined")
+            close = reply.get("close")
+            mean = f". Did you mean: {close[0]!r}?" if isinstance(close, list) and close else ""
+            raise _exception("NameError", f"name {name!r} is not defined{mean}")
         if status == "grader":
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
         return reply
