@@ -232,6 +232,15 @@ def ce_grad_every_label(logits, labels):
     return a / len(labels)
 
 
+def ce_grad_true_class_only(logits, labels, mean=True):
+    """The loss reads a_c only, so only the true class's logit gets a gradient: a_c - 1 there,
+    0 at every other logit (forgetting that every probability shares one denominator)."""
+    rows = np.arange(len(labels))
+    grad = np.zeros(logits.shape)
+    grad[rows, labels] = softmax_rows(logits)[rows, labels] - 1
+    return grad / (len(labels) if mean else 1)
+
+
 def test_cross_entropy_grad_correct():
     assert nb08.check_cross_entropy_grad(ce_grad).passed
 
@@ -249,6 +258,8 @@ def test_cross_entropy_grad_correct():
         (lambda z, c: ce_grad(z, (c + 1) % z.shape[1]), ["not yet"]),  # labels off by one
         (ce_grad_global_max, ["whole batch", "own maximum"]),  # notebook 08's 1-d stable_softmax
         (ce_grad_every_label, ["every example", "labels[n]"]),  # a[:, labels] -= 1
+        (ce_grad_true_class_only, ["only the true class", "denominator"]),
+        (lambda z, c: ce_grad_true_class_only(z, c, mean=False), ["only the true class"]),
     ],
 )
 def test_cross_entropy_grad_wrong(wrong, words):
@@ -297,6 +308,8 @@ def test_label_smoothing_grad_correct():
         (lambda z, c, e: smooth_grad(z, c, 0.1), ["take eps from the argument"]),  # 0.1 written in
         # every class gets eps instead of eps / K
         (lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e) / len(c), ["not yet"]),
+        # only the true class's logit gets a gradient (a_c - q_c), the others none
+        (lambda z, c, e: smooth_grad(z, c, e) * np.eye(4)[c], ["only the true class"]),
     ],
 )
 def test_label_smoothing_grad_wrong(wrong, words):

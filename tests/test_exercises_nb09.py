@@ -143,7 +143,14 @@ def test_sigmoid_hidden_delta_not_done():
 
 # ------------------------------------------------------------------- mlp_backward (challenge)
 def make_mlp_backward(
-    scale_out=True, mean_loss=True, relu=True, mask_on="Z", db="sum", dW="DtA", mutate=False
+    scale_out=True,
+    mean_loss=True,
+    relu=True,
+    mask_on="Z",
+    db="sum",
+    dW="DtA",
+    mutate=False,
+    true_class_only=False,
 ):
     """A hand-written MLP backward with one chosen mistake (the defaults are all right)."""
 
@@ -159,6 +166,8 @@ def make_mlp_backward(
         losses = -np.log(P[np.arange(N), labels])
         loss = losses.mean() if mean_loss else losses.sum()
         D3 = P - np.eye(P.shape[1])[labels]
+        if true_class_only:  # the loss reads a_c only: only the true class's logit gets one
+            D3 = D3 * np.eye(P.shape[1])[labels]
         if scale_out:
             D3 = D3 / N
 
@@ -197,6 +206,7 @@ def test_mlp_backward_correct():
         (make_mlp_backward(db="mean"), "b3 is off by a factor of the batch size"),
         (make_mlp_backward(dW="AtD"), "W3 is transposed"),
         (make_mlp_backward(mutate=True), "changed the weights"),
+        (make_mlp_backward(true_class_only=True), "D3: only the true class's logit"),
         (lambda Ws, bs, X, y: make_mlp_backward()(Ws, bs, X, y)[1], "two things"),
     ],
 )

@@ -229,6 +229,14 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
     if close(got, -expected) or close(got, -expected * n):
         return hint(name, "right size, wrong sign: the loss grows as the true class's score falls.")
+    true_class = np.eye(logits.shape[1])[labels]  # 1 at each row's true class, 0 elsewhere
+    if close(got, expected * true_class) or close(got, expected * true_class * n):
+        return hint(
+            name,
+            "only the true class's logit gets a gradient in your answer, the others none. But "
+            "moving any logit moves every probability (they share one denominator), so every "
+            "logit of a row gets a gradient.",
+        )
     probs = np.exp(_log_softmax(logits))
     if close(got, probs / n) or close(got, probs):
         return hint(name, "the labels do not appear in your answer: where does the true class go?")

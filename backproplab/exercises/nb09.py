@@ -205,9 +205,14 @@ def _mlp_loss_from(layer: int, Z: np.ndarray, Ws: list, bs: list, labels: np.nda
     return float(-log_p[np.arange(len(labels)), labels].mean())
 
 
-def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int) -> str:
-    """A hint for one wrong tensor of the challenge (the ones before it in the pass are right)."""
+def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int, true_class: np.ndarray) -> str:
+    """A hint for one wrong tensor of the challenge (the ones before it in the pass are right);
+    ``true_class`` is 1 at each example's true class, 0 elsewhere."""
     kind = key[0]
+    if key == "D3" and (close(got, want * true_class) or close(got * n, want * true_class)):
+        return ("D3: only the true class's logit gets a gradient in your answer. But moving any "
+                "logit moves every probability (they share one denominator), so every logit of "
+                "a row gets one.")  # fmt: skip
     if close(got * n, want):
         if kind == "D":
             return (f"{key} is N times too small; the ones before it are right, so look at the "
@@ -300,7 +305,7 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
         if isinstance(checked, Feedback):
             return checked
         if not close(checked, want):
-            return hint(name, _why_wrong(key, checked, want, n))
+            return hint(name, _why_wrong(key, checked, want, n, np.eye(sizes[-1])[labels]))
     return correct(name, "every Delta, dW and db matches finite differences.")
 
 
