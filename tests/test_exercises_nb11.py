@@ -145,6 +145,12 @@ def skip_added_once(g, jacobians, residual):
     return h + g if residual else h  # I + J_n...J_1: one skip path, not the sum over all paths
 
 
+def one_branch_at_a_time(g, jacobians, residual):
+    if not residual:
+        return stack_solution(g, jacobians, False)
+    return g + sum(g @ J for J in jacobians)  # I + sum of J_l: the paths through 2+ branches lost
+
+
 def written_for_three_blocks(g, jacobians, residual):
     for J in (jacobians[2], jacobians[1], jacobians[0]):  # the check's first stack, hard-coded
         g = g @ J + g if residual else g @ J
@@ -167,6 +173,8 @@ def plus_one_everywhere(g, jacobians, residual):
     "wrong, words",
     [
         (skip_added_once, "3 blocks and residual=True"),
+        (skip_added_once, "only some of the paths"),
+        (one_branch_at_a_time, "only some of the paths"),
         (written_for_three_blocks, "5 blocks"),
         (first_block_without_skip, "3 blocks and residual=True"),
         (plus_one_everywhere, "3 blocks and residual=True"),

@@ -119,6 +119,17 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
                 f"{label} the blocks are visited in the wrong order: backward "
                 "starts at the block nearest the loss.",
             )
+        through_all = _engine_input_grad(g, [(J, False) for J in jacobians])
+        if residual and (
+            _close(got, g + through_all) or _close(got, g + sum(g @ J for J in jacobians))
+        ):
+            return hint(
+                name,
+                f"{label} your gradient adds up only some of the paths from x_0 to the loss. "
+                "Each block offers two ways back, its skip and its branch, and a path may mix "
+                "them: going back through a block acts on everything that has arrived there, "
+                "whichever ways it came.",
+            )
         return hint(
             name,
             f"not yet {label}: get one block right first (the previous exercise), "
