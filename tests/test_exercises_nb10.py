@@ -212,6 +212,7 @@ def test_init_std_correct():
         (lambda n_in, n_out, act: 0.01, "too small"),
         (lambda n_in, n_out, act: np.sqrt(1.0 / n_out), "swings"),
         (lambda n_in, n_out, act: -1.0, "positive"),
+        (lambda n_in, n_out, act: 0.0, "same gradient"),  # zero init: the symmetry stays
         (lambda n_in, n_out, act: 1e30, "overflows"),
         (lambda n_in, n_out, act: 1e-200, "exactly 0"),
         (lambda n_in, n_out, act: "big", "one number"),
@@ -393,6 +394,7 @@ def test_trainable_init_takes_the_learners_function():
         (0.25, "exploding"),
         (np.sqrt(6 / 48), "exploding"),  # the bound of a uniform draw, taken as the std
         (-0.2, "positive"),
+        (0.0, "same gradient"),  # zero init: the units of a layer stay copies of each other
         ("he", "one number"),
     ],
 )

@@ -113,6 +113,13 @@ def _at_the_kink(input_gradient: Callable, weights: list[np.ndarray], g: np.ndar
 _CHECK_WIDTHS = [128, 512] * 6 + [128]  # the width changes at every layer: fan-in != fan-out
 
 
+_ZERO_STD = (  # the symmetry a zero initialisation never breaks ("Why random at all?")
+    "With a std of 0 every weight starts at 0: all the units of a layer then compute the same "
+    "number and get the same gradient, so no update can ever make them differ. The weights must "
+    "start random; the question is how large."
+)
+
+
 def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback:
     """How much the mean square of the pre-activations changes from one layer to the next."""
     name = "init_std"
@@ -127,7 +134,9 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
             std = float(std)
         except (TypeError, ValueError):
             return hint(name, f"init_std returned {type(std).__name__}; return one number.")
-        if not np.isfinite(std) or std <= 0:
+        if std == 0:
+            return hint(name, f"init_std({n_in}, {n_out}, {activation!r}) returned 0. {_ZERO_STD}")
+        if not np.isfinite(std) or std < 0:
             return hint(
                 name,
                 f"init_std({n_in}, {n_out}, {activation!r}) returned {std}; a "
@@ -370,7 +379,9 @@ def check_trainable_init(std: object) -> Feedback:
     except (TypeError, ValueError):
         return hint(name, f"my_std is a {type(std).__name__}; it should be one number, a "
                     "standard deviation.")  # fmt: skip
-    if not np.isfinite(value) or value <= 0:
+    if value == 0:
+        return hint(name, f"my_std is 0. {_ZERO_STD}")
+    if not np.isfinite(value) or value < 0:
         return hint(name, "a standard deviation is a positive number.")
     data = digits()
     X, y = data.X_train[:256], data.y_train[:256]
