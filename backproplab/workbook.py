@@ -13,7 +13,12 @@ version of them (``classroom.release``): each exercise is a stub for you to repl
 worked answer that follows an exercise's check: read it once your answer passes.
 
 Run it again at any time, after a ``git pull`` too: it brings the workbook up to date with
-``notebooks/`` and says so in one line per file it writes or removes. The rule, file by file
+``notebooks/`` and says so in one line per file it writes or removes. Then it says how far you
+got, from the verdicts your self-checks showed when each notebook was last saved::
+
+    Your exercises, as last saved: 01 4/4 ✔ · 02 1/4 · 03-14 not started.
+    Next: 02_chain_rule.ipynb, partials (its check says not yet).
+ The rule, file by file
 (``mygrad.py`` as well as the notebooks):
 
 * a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
@@ -279,6 +284,66 @@ def _report(changes: list[Change], source: Path, target: Path, first_time: bool,
     return "\n".join(lines)
 
 
+def progress(target: str | Path) -> str:
+    """Two lines on the learner's exercises in the workbook ``target``, read from the verdicts
+    its check cells show as the notebooks were last saved: how many each notebook has correct
+    (notebooks not started grouped: "05-14 not started"), and the first exercise that is not
+    correct yet. "" for a folder without checks."""
+    from .classroom.grading import feedback_status  # nbformat: the dev extra
+
+    runs: list[list[str]] = []  # [first notebook, last notebook, what they show]
+    upcoming = ""
+    for path in sorted(Path(target).glob("[0-9][0-9]_*.ipynb")):
+        if path.name.endswith(".new.ipynb"):
+            continue
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            checks = [  # (exercise, verdict) of each check cell: "nb03-fan_out-check" -> fan_out
+                (grade_id.removesuffix("-check").partition("-")[2], feedback_status(outputs)[0])
+                for grade_id, outputs in _check_cells(cells)
+            ]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            checks, shown = [], "unreadable"
+        else:
+            right = sum(status == "correct" for _, status in checks)
+            shown = f"{right}/{len(checks)}" + (" ✔" if right == len(checks) else "")
+            if all(status == "not run" for _, status in checks):
+                shown = "not started"
+        if not checks and shown != "unreadable":
+            continue
+        number = path.name[:2]  # two digits (the glob); a run holds notebooks in a row only
+        if runs and shown == runs[-1][2] == "not started" and int(number) == int(runs[-1][1]) + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number, shown])
+        for exercise, status in checks:
+            if status != "correct" and not upcoming:
+                what = "your engine (mygrad.py)" if exercise == "mygrad" else exercise
+                upcoming = f"Next: {path.name}, {what} ({_STATES[status]})."
+    if not runs:
+        return ""
+    counts = " · ".join(f"{a}-{b} {shown}" if a != b else f"{a} {shown}" for a, b, shown in runs)
+    return f"Your exercises, as last saved: {counts}.\n{upcoming or 'Every check says correct.'}"
+
+
+def _check_cells(cells: list) -> list[tuple[str, list]]:
+    """(grade_id, outputs) of each self-check cell of a notebook's ``cells``, in order."""
+    found = []
+    for cell in cells:
+        grade_id = str(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", ""))
+        if grade_id.endswith("-check"):
+            found.append((grade_id, cell.get("outputs", [])))
+    return found
+
+
+_STATES = {  # a check's verdict, as the saved notebook shows it
+    "not run": "its check has not run yet",
+    "not done": "not done yet",
+    "hint": "its check says not yet",
+    "error": "its check raised an error",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Make the workbook or bring it up to date, then open it in JupyterLab; returns the exit
     status."""
@@ -310,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbook: {error.name} is missing: pip install -e '.[dev]'", file=sys.stderr)
         return 1
     print(_report(changes, source, target, first_time, old))
+    if not first_time and progress(target):
+        print(progress(target))
     if args.no_lab:
         return 0
     if importlib.util.find_spec("jupyterlab") is None:

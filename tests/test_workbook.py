@@ -118,6 +118,8 @@ def test_the_command_says_what_it_did_and_opens_jupyterlab(tmp_path, monkeypatch
     assert said == [
         f"Brought your workbook {target}/ up to date with {NOTEBOOKS}/:",
         f"  added     {CURRICULUM[4].name}",
+        "Your exercises, as last saved: 01-14 not started.",  # (tests/test_workbook_progress.py)
+        "Next: 01_why_backprop.ipynb, gradient_descent_step (its check has not run yet).",
     ]
 
 
@@ -391,6 +393,8 @@ def test_the_command_says_one_line_per_file_after_a_pull(clone, capsys):
         "new version",
         "To work in a new version, delete or rename your copy and run this again: the new "
         "version takes its place. A file you have changed is never overwritten.",
+        "Your exercises, as last saved: 05 not started · 08 not started.",  # no 06, 07
+        "Next: 05_matmul_gradients.ipynb, dL_dX (its check has not run yet).",
     ]
 
 
