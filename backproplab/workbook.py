@@ -18,8 +18,8 @@ got, from the verdicts your self-checks showed when each notebook was last saved
 
     Your exercises, as last saved: 01 4/4 ✔ · 02 1/4 · 03-14 not started.
     Next: 02_chain_rule.ipynb, partials (its check says not yet).
- The rule, file by file
-(``mygrad.py`` as well as the notebooks):
+
+The rule for bringing it up to date, file by file (``mygrad.py`` as well as the notebooks):
 
 * a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
 * a file you have not changed since the workbook wrote it (it is byte for byte what was written,

@@ -8,7 +8,7 @@ import os
 import sys
 
 from .._console import tolerant_output
-from ._reports import plain_text, scores_table
+from ._reports import class_summary, plain_text, scores_table
 from ._sandbox import PlatformError
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
@@ -60,6 +60,9 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"grade: no notebooks found in {args.submissions}", file=sys.stderr)
         return 1
     print(scores_table(grades))
+    summary = class_summary(grades)
+    if summary:
+        print(f"\n{summary}")
     if args.csv:
         print(f"\nscores {'merged into' if args.merge else 'written to'} {args.csv}")
     if args.feedback:

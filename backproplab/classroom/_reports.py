@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ from ._term import Merge, _earlier
 
 __all__ = [
     "ScoresFile",
+    "class_summary",
     "feedback_status",
     "feedback_text",
     "plain_text",
@@ -170,6 +172,53 @@ def scores_table(grades: list[NotebookGrade]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def class_summary(grades: list[NotebookGrade]) -> str:
+    """What the class found hard: per exercise, how many of the students graded on it got full
+    marks, and the most frequent reason among the others (a check's hint, its numbers aside, so
+    that "off by a factor of 32" and "of 64" count as one mistake; or "left blank", ...)."""
+    results: dict[str, list[CheckResult]] = {}
+    for grade in sorted(grades, key=lambda g: g.teacher):  # the table's order
+        for check in grade.checks:
+            if check.status != "by hand":
+                results.setdefault(check.exercise, []).append(check)
+    if not results:
+        return ""
+    width = max(len(exercise) for exercise in results)
+    lines = ["By exercise: how many got full marks, and the most common reason the others did not"]
+    for exercise, checks in results.items():
+        full = sum(check.score == check.points for check in checks)
+        line = f"  {exercise:<{width}}  {full} of {len(checks)}"
+        reasons: dict[str, list[str]] = {}  # reason with its numbers as "#" -> the reasons
+        for check in checks:
+            if check.score != check.points:
+                reason = _reason(check)
+                reasons.setdefault(_NUMBER.sub("#", reason), []).append(reason)
+        if reasons:
+            most = max(reasons.values(), key=len)  # (the first of equals: in the class's order)
+            text = _one_line(most[0])
+            line += f"  {len(most)}× {text if len(text) <= 100 else text[:99] + '…'}"
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+_REASONS = {  # a verdict that is not a hint, in a word or two
+    "not done": "left as handed out",
+    "partial": "partial credit",
+    "package": "used the package's answer",
+    "timeout": "ran out of time",
+    "not run": "not run (the kernel stopped before it)",
+}
+
+
+def _reason(check: CheckResult) -> str:
+    """Why ``check`` is short of full marks: its hint without the verdict's words, or its
+    status in words."""
+    if check.status == "hint" and _VERDICTS["hint"] in check.message:
+        return '"' + check.message.split(_VERDICTS["hint"], 1)[1].lstrip(" —:") + '"'
+    return _REASONS.get(check.status, check.status)
 
 
 _MARKS = {"correct": "✔", "hint": "✘", "not done": "…", "by hand": "?", "partial": "~"}

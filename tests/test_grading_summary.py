@@ -1,0 +1,57 @@
+"""What the class found hard: after the scores, ``grade`` prints per exercise how many students
+got full marks and the most frequent reason among the others (a check's hint, or "left as handed
+out"), so that a teacher sees which mistake to take up in class."""
+
+from __future__ import annotations
+
+from test_adversarial_classroom import teacher_notebook, with_body
+from test_grading_broken_code import _grade_class
+
+from backproplab.classroom._grades import CheckResult, NotebookGrade
+from backproplab.classroom._reports import class_summary
+
+
+def test_grade_prints_the_most_frequent_mistake_of_each_exercise(tmp_path, capsys):
+    teacher = teacher_notebook()
+    outer_only = "    return np.cos(x**2)\n"  # the chain rule's inner derivative forgotten
+    _grade_class(
+        tmp_path,
+        {
+            "ada": teacher,
+            "bob": with_body(teacher, "d_sin_of_square", outer_only),
+            "cy": with_body(teacher, "d_sin_of_square", "    return np.cos(x**2) * x\n"),
+            "dee": with_body(
+                with_body(teacher, "d_sin_of_square", outer_only),
+                "dL_db",
+                "    raise NotImplementedError('dL_db is not written yet')\n",
+            ),
+        },
+    )
+    out = capsys.readouterr().out
+    summary = out[out.index("By exercise") :].splitlines()
+    assert summary[0].startswith("By exercise: how many got full marks, and the most common")
+    sin, db = summary[1].split(), summary[2].split()
+    assert sin[:5] == ["nb02-d_sin_of_square", "1", "of", "4", "2×"], summary[1]
+    assert "outer function's derivative" in summary[1]  # bob's and dee's hint, not cy's
+    assert db == ["nb05-dL_db", "3", "of", "4", "1×", "left", "as", "handed", "out"], summary[2]
+
+
+def _grade(student: str, message: str, score: float = 0.0) -> NotebookGrade:
+    status = "correct" if score else "hint"
+    check = CheckResult("nb05-dL_db", 1.0, score, status, message)
+    return NotebookGrade(student, "a.ipynb", [check], teacher="a.ipynb")
+
+
+def test_hints_that_differ_only_in_their_numbers_count_as_one_mistake():
+    grades = [
+        _grade("a", "dL_db: ✘ not yet — right shape but off by a factor of 32."),
+        _grade("b", "dL_db: ✘ not yet — the sign is wrong."),
+        _grade("c", "dL_db: ✘ not yet — right shape but off by a factor of 64."),
+        _grade("d", "dL_db: ✔ correct — exact.", score=1.0),
+    ]
+    assert class_summary(grades).splitlines()[1] == (  # (in the class's order: a's words)
+        '  nb05-dL_db  1 of 4  2× "right shape but off by a factor of 32."'
+    )
+    long = "x" * 150
+    assert class_summary([_grade("e", f"dL_db: ✘ not yet: {long}")]).endswith('"' + "x" * 98 + "…")
+    assert class_summary([]) == ""
