@@ -43,6 +43,7 @@ def test_front_page_is_the_readme_with_the_notebooks_in_order(site):
     assert all(position >= 0 for position in positions), positions
     assert positions == sorted(positions)
     assert 'href="teaching.html"' in page and 'href="api.html"' in page
+    assert 'href="pytorch.html"' in page  # "From backproplab to PyTorch"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
