@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 
 import nbformat
-from test_adversarial_classroom import teacher_notebook, with_body
+from test_adversarial_classroom import IMPORTS, teacher_notebook, with_body
+from test_grading import ROOT, cell_of
 
 from backproplab.classroom.__main__ import main
-from backproplab.classroom.grading import Limits, grade_notebook, load_source
+from backproplab.classroom.grading import Limits, feedback_text, grade_notebook, load_source
 
 
 def _grade_class(tmp_path, students: dict[str, nbformat.NotebookNode]) -> tuple[dict, dict]:
@@ -100,3 +101,56 @@ def test_an_answer_cell_stopped_for_its_time_is_not_said_to_have_raised(tmp_path
     )
     assert "cell 1 ran longer than 5 s" in grade.problems
     assert not [problem for problem in grade.problems if "raised" in problem], grade.problems
+
+
+def _grade_one(tmp_path, teacher: nbformat.NotebookNode, student: nbformat.NotebookNode):
+    for name, notebook in (("teacher", teacher), ("ada", student)):
+        (tmp_path / name).mkdir()
+        nbformat.write(notebook, tmp_path / name / "a.ipynb")
+    return grade_notebook(
+        tmp_path / "ada" / "a.ipynb",
+        "ada",
+        load_source(tmp_path / "teacher"),
+        Limits(timeout=20, memory_mb=1536),
+        folder=tmp_path / "ada",
+    )
+
+
+def test_an_answer_cell_that_shows_many_long_errors_gets_one_short_line(tmp_path):
+    """The cell's tracebacks all became problems, each whole: 2,001 lines and 3 MB in the
+    feedback and in the teacher's CSV row, from one cell."""
+    body = (
+        "    return np.cos(x**2) * 2 * x\n\n"
+        "try:\n    raise ValueError('A' * 1000 + '\\nforged line')\nexcept ValueError:\n"
+        "    for _ in range(200):\n        get_ipython().showtraceback()\n"
+        "raise ValueError('B' * 10**6)\n"
+    )
+    grade = _grade_one(
+        tmp_path, teacher_notebook(), with_body(teacher_notebook(), "d_sin_of_square", body)
+    )
+    raised = [problem for problem in grade.problems if "raised" in problem]
+    assert len(raised) == 1, len(raised)
+    assert raised[0].startswith(
+        "cell 1, the answer cell nb02-d_sin_of_square, raised ValueError: B"
+    )
+    assert 300 < len(raised[0]) < 400 and raised[0].endswith("B…"), len(raised[0])
+    assert len(feedback_text("ada", [grade])) < 2000
+
+
+def test_a_function_whose_cell_did_not_run_is_not_a_typo_of_another_exercise(tmp_path):
+    """nb05's dL_dW with a syntax error: its check (which reads the code before it calls it)
+    said "the check failed in the grader: NameError: name 'dL_dW' is not defined. Did you mean:
+    'dL_dX'?", a problem of the teacher's and a rename the student must not make."""
+    source = nbformat.read(ROOT / "notebooks" / "05_matmul_gradients.ipynb", as_version=4)
+    cells = [nbformat.v4.new_code_cell(IMPORTS)]
+    for grade_id in ("nb05-dL_dX", "nb05-dL_dW"):
+        cells += [nbformat.from_dict(cell_of(source, g)) for g in (grade_id, f"{grade_id}-check")]
+    teacher = nbformat.v4.new_notebook(cells=cells, metadata={})
+    student = with_body(teacher, "dL_dW", "    return G.T @ X)\n")
+    grade = _grade_one(tmp_path, teacher, student)
+    result = {check.exercise: check for check in grade.checks}["nb05-dL_dW"]
+    assert (result.status, result.score) == ("hint", 0.0), result
+    assert result.message.endswith("your code raised NameError: name 'dL_dW' is not defined")
+    assert [p for p in grade.problems if "dL_dW" in p] == [
+        "cell 3, the answer cell nb05-dL_dW, raised SyntaxError: unmatched ')' (line 3)"
+    ], grade.problems

@@ -278,6 +278,7 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
     why = give_values(check, teacher, namespace)  # x_test = ... of the teacher's other cells
     for name in teacher.functions:
         namespace[name] = Proxy(session, name)
+    session.exercises = frozenset(teacher.functions)
     for name in teacher.modules:
         namespace[name] = ModuleProxy(session, name)
     session.package_calls, session.package_uses = [], []
@@ -327,12 +328,17 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
             said = _name_error(error, check, teacher, namespace, why)
             result.message = f"the check failed in the grader: {said}"
             return result
-        if not (asserts or student and not makes_feedback) or (
+        if isinstance(error, NameError) and makes_feedback:
+            # the student's function is missing (its cell raised, a typo in its def line), met
+            # where the check reads its code: in the notebook the check cell raises it itself
+            feedback = hint(check.exercise, f"your code raised {_said(error)}")
+        elif not (asserts or student and not makes_feedback) or (
             isinstance(error, ImportError) and not student
         ):
             result.message = f"the check failed in the grader: {_said(error)}"
             return result
-        feedback = _failed_test(check, error)  # as nbgrader: an error scores 0
+        else:
+            feedback = _failed_test(check, error)  # as nbgrader: an error scores 0
     if not isinstance(feedback, Feedback):
         result.message = f"the teacher's check returned {type(feedback).__name__}, not Feedback"
         if feedback is None and makes_feedback:

@@ -245,7 +245,7 @@ def _missing(namespace: dict, name: str) -> dict[str, Any]:
     module, _, _ = name.rpartition(".")
     if not module:  # a function renamed by a typo: the closest of the notebook's, as Python says
         functions = [key for key, value in namespace.items() if inspect.isfunction(value)]
-        return {"status": "missing", "close": difflib.get_close_matches(name, functions, 1)}
+        return {"status": "missing", "close": difflib.get_close_matches(name, functions, 3)}
     if module in namespace:
         return {"status": "missing"}
     path = f"{module}.py"  # beside the notebook, where its import looked first

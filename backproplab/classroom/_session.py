@@ -99,6 +99,7 @@ class Session:
         self.package_uses: list[str] = []  # what uses_package found, during the current check
         self.broken = ""  # why the kernel cannot be used any more ("" while it can)
         self.errstate = np.geterr()  # numpy's error state outside the checks
+        self.exercises: frozenset[str] = frozenset()  # the functions the checks ask for
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         """The student's function ``name`` called in the kernel on ``args`` and ``kwargs``."""
@@ -229,8 +230,11 @@ class Session:
                 raise NameError(f"{name} was not found: {trouble}")
             # the student's notebook has no function of that name (a release whose stub took
             # the def line too, a typo): their answer, never the teacher's check, failed
+            # the closest function of the notebook, unless another exercise asks for it: a
+            # dL_dW whose cell did not run is no typo of dL_dX
             close = reply.get("close")
-            mean = f". Did you mean: {close[0]!r}?" if isinstance(close, list) and close else ""
+            close = [c for c in close if c not in self.exercises] if isinstance(close, list) else []
+            mean = f". Did you mean: {close[0]!r}?" if close else ""
             raise _exception("NameError", f"name {name!r} is not defined{mean}")
         if status == "grader":
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")

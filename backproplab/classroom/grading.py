@@ -234,7 +234,9 @@ def _grade_into(
                     )
                     stopped = True
                 answer = _answer_id(notebook.cells[index], teacher)
-                for ename, evalue in run.errors:
+                # the error that stopped the cell, said once (a cell can show thousands of
+                # tracebacks, get_ipython().showtraceback() in a loop, each of megabytes)
+                for ename, evalue in run.errors[-1:]:
                     if ename == "MemoryError":
                         grade.problems.append(
                             f"cell {index} ran out of memory (limit {limits.memory_mb} MB)"
@@ -244,6 +246,7 @@ def _grade_into(
                         # nor the release's stub): what it defines is missing, so say why beside
                         # the NameError its check meets, without the kernel's name for the cell
                         evalue = _CELL_FILE.sub("(line", evalue)
+                        evalue = evalue if len(evalue) <= 300 else evalue[:299] + "…"
                         grade.problems.append(
                             f"cell {index}, the answer cell {answer}, raised {ename}: {evalue}"
                         )
