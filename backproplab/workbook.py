@@ -288,42 +288,70 @@ def progress(target: str | Path) -> str:
     """Two lines on the learner's exercises in the workbook ``target``, read from the verdicts
     its check cells show as the notebooks were last saved: how many each notebook has correct
     (notebooks not started grouped: "05-14 not started"), and the first exercise that is not
-    correct yet. "" for a folder without checks."""
-    from .classroom.grading import feedback_status  # nbformat: the dev extra
-
+    correct yet. Of several copies of a notebook ("02_chain_rule-Copy1.ipynb") the one furthest
+    on counts. "" for a folder without checks."""
     runs: list[list[str]] = []  # [first notebook, last notebook, what they show]
     upcoming = ""
-    for path in sorted(Path(target).glob("[0-9][0-9]_*.ipynb")):
-        if path.name.endswith(".new.ipynb"):
-            continue
-        try:
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-            checks = [  # (exercise, verdict) of each check cell: "nb03-fan_out-check" -> fan_out
-                (grade_id.removesuffix("-check").partition("-")[2], feedback_status(outputs)[0])
-                for grade_id, outputs in _check_cells(cells)
-            ]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            checks, shown = [], "unreadable"
+    for path, checks in _furthest_copies(Path(target)):
+        if checks is None:
+            shown = "unreadable"
         else:
             right = sum(status == "correct" for _, status in checks)
             shown = f"{right}/{len(checks)}" + (" ✔" if right == len(checks) else "")
             if all(status == "not run" for _, status in checks):
                 shown = "not started"
-        if not checks and shown != "unreadable":
-            continue
         number = path.name[:2]  # two digits (the glob); a run holds notebooks in a row only
         if runs and shown == runs[-1][2] == "not started" and int(number) == int(runs[-1][1]) + 1:
             runs[-1][1] = number
         else:
             runs.append([number, number, shown])
-        for exercise, status in checks:
+        for exercise, status in checks or []:
             if status != "correct" and not upcoming:
                 what = "your engine (mygrad.py)" if exercise == "mygrad" else exercise
                 upcoming = f"Next: {path.name}, {what} ({_STATES[status]})."
     if not runs:
         return ""
     counts = " · ".join(f"{a}-{b} {shown}" if a != b else f"{a} {shown}" for a, b, shown in runs)
-    return f"Your exercises, as last saved: {counts}.\n{upcoming or 'Every check says correct.'}"
+    if not upcoming and all(shown != "unreadable" for _, _, shown in runs):
+        upcoming = "Every check says correct."
+    return f"Your exercises, as last saved: {counts}." + (f"\n{upcoming}" if upcoming else "")
+
+
+def _furthest_copies(target: Path) -> list[tuple[Path, list[tuple[str, str]] | None]]:
+    """(notebook, its checks' verdicts or None if unreadable) of each numbered notebook of
+    ``target`` that has checks, in order; of several copies of one number, the one with the
+    most checks correct (the shortest name of equals: the workbook's own, not its "-Copy1")."""
+    found: dict[str, tuple[Path, list[tuple[str, str]] | None]] = {}
+    for path in sorted(target.glob("[0-9][0-9]_*.ipynb"), key=lambda p: (len(p.name), p.name)):
+        if path.name.endswith(".new.ipynb"):
+            continue
+        checks = _verdicts(path)
+        if checks == []:
+            continue
+        right = sum(status == "correct" for _, status in checks or [])
+        kept = found.get(path.name[:2])
+        if kept is None or right > sum(status == "correct" for _, status in kept[1] or []):
+            found[path.name[:2]] = (path, checks)
+    return [found[number] for number in sorted(found)]
+
+
+def _verdicts(path: Path) -> list[tuple[str, str]] | None:
+    """(exercise, verdict) of each check of the notebook at ``path`` ("nb03-fan_out-check" ->
+    fan_out), one per check even if its cell was pasted twice (a copy that ran, or says
+    correct, counts); None if the file cannot be read as a notebook."""
+    from .classroom.grading import feedback_status  # nbformat: the dev extra
+
+    try:
+        verdicts: dict[str, str] = {}
+        for grade_id, outputs in _check_cells(
+            json.loads(path.read_text(encoding="utf-8"))["cells"]
+        ):
+            status = feedback_status(outputs)[0]
+            if verdicts.get(grade_id, "not run") == "not run" or status == "correct":
+                verdicts[grade_id] = status
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return [(g.removesuffix("-check").partition("-")[2], s) for g, s in verdicts.items()]
 
 
 def _check_cells(cells: list) -> list[tuple[str, list]]:

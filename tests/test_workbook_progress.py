@@ -111,3 +111,43 @@ def test_the_engine_check_is_named_as_the_learners_engine(workbook):
         "Your exercises, as last saved: 01 4/4 ✔ · 02 4/4 ✔ · 03 4/5 · 04-14 not started.\n"
         "Next: 03_computational_graph.ipynb, your engine (mygrad.py) (its check has not run yet)."
     )
+
+
+def test_a_copy_of_a_notebook_counts_once_the_one_furthest_on(workbook):
+    """JupyterLab's "Duplicate" makes 02_chain_rule-Copy1.ipynb: the line read "01 4/4 ✔ · 02
+    not started · 02 4/4 ✔" and sent the learner to the untouched copy as next."""
+    shutil.copy(NOTEBOOKS / "01_why_backprop.ipynb", workbook)
+    shutil.copy(workbook / "02_chain_rule.ipynb", workbook / "02_chain_rule-Copy1.ipynb")
+    shutil.copy(NOTEBOOKS / "02_chain_rule.ipynb", workbook)
+    expected = (
+        "Your exercises, as last saved: 01 4/4 ✔ · 02 4/4 ✔ · 03-14 not started.\n"
+        "Next: 03_computational_graph.ipynb, backward_by_hand (its check has not run yet)."
+    )
+    assert progress(workbook) == expected
+    shutil.move(workbook / "02_chain_rule.ipynb", workbook / "02_chain_rule-Copy2.ipynb")
+    shutil.copy(workbook / "01_why_backprop.ipynb", workbook / "01_why_backprop-Copy1.ipynb")
+    assert progress(workbook) == expected  # the solved copy is the one with the longer name
+
+
+def test_a_check_cell_pasted_twice_counts_once(workbook):
+    """A check cell copied and pasted keeps its metadata: 02 read 4/5 where it has 4 checks."""
+    shutil.copy(NOTEBOOKS / "02_chain_rule.ipynb", workbook)
+    mine = workbook / "02_chain_rule.ipynb"
+    notebook = nbformat.read(mine, as_version=4)
+    check = next(c for c in notebook.cells if "-check" in c.metadata.get("nbgrader", {}).get(
+        "grade_id", ""))  # fmt: skip
+    pasted = nbformat.from_dict(check)
+    pasted.id, pasted.outputs = "pasted", []  # pasted (JupyterLab gives it an id), not run
+    notebook.cells += [pasted]
+    nbformat.write(notebook, mine)
+    assert progress(workbook).splitlines()[0] == (
+        "Your exercises, as last saved: 01 not started · 02 4/4 ✔ · 03-14 not started."
+    )
+
+
+def test_an_unreadable_notebook_is_not_every_check_correct(tmp_path):
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        shutil.copy(path, tmp_path)
+    (tmp_path / "07_layers_and_losses.ipynb").write_text("{", encoding="utf-8")
+    said = progress(tmp_path)
+    assert "07 unreadable" in said and "Every check says correct" not in said, said
