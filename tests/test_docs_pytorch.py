@@ -102,3 +102,14 @@ def test_the_page_is_in_the_sites_table_of_contents_and_linked_from_the_readme()
     assert script.stat().st_mode & 0o111, "not executable"
     assert "torch==2.13.0" in script.read_text(encoding="utf-8")
     assert "PyTorch 2.13.0" in TEXT
+
+
+def test_the_sgd_row_names_the_arguments_that_differ_in_position():
+    """PyTorch's SGD takes (params, lr, momentum, dampening, weight_decay): the row's
+    `torch.optim.SGD(params, lr, momentum, weight_decay)`, called as written, gives PyTorch a
+    dampening and no weight decay, without a word."""
+    import inspect
+
+    (row,) = [line for line in TEXT.splitlines() if "`torch.optim.SGD(" in line]
+    assert "weight_decay=" in row and "dampening" in row, row
+    assert list(inspect.signature(bl.optim.SGD).parameters)[3] == "weight_decay"
