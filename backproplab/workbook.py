@@ -403,8 +403,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbook: {error.name} is missing: pip install -e '.[dev]'", file=sys.stderr)
         return 1
     print(_report(changes, source, target, first_time, old))
-    if not first_time and progress(target):
-        print(progress(target))
+    said = "" if first_time else progress(target)  # (it reads every notebook)
+    if said:
+        print(said)
     if args.no_lab:
         return 0
     if importlib.util.find_spec("jupyterlab") is None:
