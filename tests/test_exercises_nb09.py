@@ -207,6 +207,7 @@ def test_mlp_backward_correct():
         (make_mlp_backward(dW="AtD"), "W3 is transposed"),
         (make_mlp_backward(mutate=True), "changed the weights"),
         (make_mlp_backward(true_class_only=True), "D3: only the true class's logit"),
+        (make_mlp_backward(true_class_only=True, scale_out=False), "D3: only the true class's"),
         (lambda Ws, bs, X, y: make_mlp_backward()(Ws, bs, X, y)[1], "two things"),
     ],
 )
