@@ -213,6 +213,7 @@ def test_init_std_correct():
         (lambda n_in, n_out, act: np.sqrt(1.0 / n_out), "swings"),
         (lambda n_in, n_out, act: -1.0, "positive"),
         (lambda n_in, n_out, act: 0.0, "same gradient"),  # zero init: the symmetry stays
+        (lambda n_in, n_out, act: np.sqrt(2 // n_in), "round down"),  # an integer division
         (lambda n_in, n_out, act: 1e30, "overflows"),
         (lambda n_in, n_out, act: 1e-200, "exactly 0"),
         (lambda n_in, n_out, act: "big", "one number"),

@@ -116,7 +116,8 @@ _CHECK_WIDTHS = [128, 512] * 6 + [128]  # the width changes at every layer: fan-
 _ZERO_STD = (  # the symmetry a zero initialisation never breaks ("Why random at all?")
     "With a std of 0 every weight starts at 0: all the units of a layer then compute the same "
     "number and get the same gradient, so no update can ever make them differ. The weights must "
-    "start random; the question is how large."
+    "start random; the question is how large (if you meant a fraction, did a division round "
+    "down to a whole number?)."
 )
 
 
