@@ -151,3 +151,8 @@ def test_an_unreadable_notebook_is_not_every_check_correct(tmp_path):
     (tmp_path / "07_layers_and_losses.ipynb").write_text("{", encoding="utf-8")
     said = progress(tmp_path)
     assert "07 unreadable" in said and "Every check says correct" not in said, said
+
+
+def test_a_notebook_of_json_nested_too_deep_is_unreadable_not_a_traceback(workbook):
+    (workbook / "03_computational_graph.ipynb").write_text("[" * 100_000, encoding="utf-8")
+    assert "03 unreadable" in progress(workbook)
