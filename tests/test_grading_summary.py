@@ -55,3 +55,13 @@ def test_hints_that_differ_only_in_their_numbers_count_as_one_mistake():
     long = "x" * 150
     assert class_summary([_grade("e", f"dL_db: ✘ not yet: {long}")]).endswith('"' + "x" * 98 + "…")
     assert class_summary([]) == ""
+
+
+def test_a_check_that_failed_in_the_grader_is_said_so():
+    check = CheckResult("nb05-dL_db", 1.0, 0.0, "error", "the check failed in the grader: KeyError")
+    grades = [NotebookGrade("a", "a.ipynb", [check], teacher="a.ipynb")]
+    assert (
+        class_summary(grades)
+        .splitlines()[1]
+        .endswith("1× the check failed in the grader (see the problems)")
+    )

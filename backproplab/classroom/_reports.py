@@ -210,6 +210,7 @@ _REASONS = {  # a verdict that is not a hint, in a word or two
     "package": "used the package's answer",
     "timeout": "ran out of time",
     "not run": "not run (the kernel stopped before it)",
+    "error": "the check failed in the grader (see the problems)",
 }
 
 
