@@ -177,7 +177,7 @@ def scores_table(grades: list[NotebookGrade]) -> str:
 def class_summary(grades: list[NotebookGrade]) -> str:
     """What the class found hard: per exercise, how many of the students graded on it got full
     marks, and the most frequent reason among the others (a check's hint, its numbers aside, so
-    that "off by a factor of 32" and "of 64" count as one mistake; or "left blank", ...)."""
+    that "off by a factor of 32" and "of 64" count as one mistake; or "left as handed out"...)."""
     results: dict[str, list[CheckResult]] = {}
     for grade in sorted(grades, key=lambda g: g.teacher):  # the table's order
         for check in grade.checks:
