@@ -700,8 +700,10 @@ def test_the_kernel_reads_the_parameter_names_off_the_students_function():
     namespace = {"input_gradient": input_gradient, "not_a_function": 3}
     reply = _parameters(namespace, "input_gradient", 4)
     assert reply == {"status": "ok", "names": ["x", "weights", "rest[0]", "rest[1]"]}
-    assert _parameters(namespace, "not_a_function", 1) == {"status": "missing"}
-    assert _parameters(namespace, "nowhere", 1) == {"status": "missing"}
+    assert _parameters(namespace, "not_a_function", 1) == {"status": "missing", "close": []}
+    assert _parameters(namespace, "nowhere", 1) == {"status": "missing", "close": []}
+    typo = {"status": "missing", "close": ["input_gradient"]}  # the closest functions' names
+    assert _parameters(namespace, "input_gradiant", 1) == typo
 
 
 def test_an_exception_whose_message_fails_is_still_a_hint():
