@@ -38,6 +38,22 @@ def test_import_needs_numpy_only_and_is_quick():
     assert min(times) < 0.3
 
 
+def test_a_graded_kernel_imports_its_side_of_the_grader_without_the_graders_own():
+    """Every graded kernel imports backproplab.classroom._kernel_side, and with it the package:
+    the grader's side (nbformat) made each kernel 1.2-1.4 s slower to grade. The package's names
+    are all still there, ``release`` the function (as before), whichever module came first."""
+    code = (
+        "import sys; import backproplab.classroom._kernel_side; "
+        "print(sorted(m for m in ('nbformat', 'jsonschema') if m in sys.modules)); "
+        "import backproplab.classroom as c; import backproplab.classroom.grading; "
+        "from backproplab.classroom import *; "
+        "print(callable(c.release), all(callable(getattr(c, n)) for n in c.__all__), "
+        "sorted(set(c.__all__) - set(dir(c))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[]", "True True []"], out.stdout
+
+
 def _names(requirements):
     return {re.split(r"[<>=!~ ;\[]", r, maxsplit=1)[0].lower() for r in requirements}
 

@@ -19,13 +19,48 @@ Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), 
 nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from . import _requirements  # noqa: F401  (first: a one-line error if nbformat is missing)
 from ._grades import CheckResult, NotebookGrade
-from ._reports import feedback_text, scores_csv, scores_table
-from ._source import load_source
-from .grading import Limits, grade_folder, grade_notebook
-from .rehearsal import Rehearsal, rehearsal_text, rehearse
 from .release import ReleaseError, release, strip_solutions, student_notebook
+
+if TYPE_CHECKING:
+    from ._reports import feedback_text, scores_csv, scores_table
+    from ._source import load_source
+    from .grading import Limits, grade_folder, grade_notebook
+    from .rehearsal import Rehearsal, rehearsal_text, rehearse
+
+# Imported when first used: every graded kernel imports this package (for _kernel_side.py), and
+# the grader's side (nbformat: its import took 1.2-1.4 s of CPU in each kernel) is not its business.
+# The release's names are imported above, so that ``release`` stays the function, never the module.
+_LATER = {
+    "feedback_text": "_reports",
+    "scores_csv": "_reports",
+    "scores_table": "_reports",
+    "load_source": "_source",
+    "Limits": "grading",
+    "grade_folder": "grading",
+    "grade_notebook": "grading",
+    "Rehearsal": "rehearsal",
+    "rehearsal_text": "rehearsal",
+    "rehearse": "rehearsal",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The grader's names, imported from their module when first asked for."""
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LATER[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LATER))
+
 
 __all__ = [
     "CheckResult",

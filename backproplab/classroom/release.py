@@ -58,10 +58,12 @@ import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from ._dependence import depends_on_solutions, notebook_names
+
+if TYPE_CHECKING:
+    import nbformat
 
 __all__ = [
     "HIDDEN_NOTE",
@@ -304,6 +306,8 @@ def _is_answer(cell: nbformat.NotebookNode) -> bool:
 
 def _without_answers(cells: list) -> list:
     """``cells`` with each run of ``worked-answer`` cells replaced by one note (see module doc)."""
+    import nbformat  # here, not above: see the package's __init__.py
+
     kept: list = []
     for number, cell in enumerate(cells, 1):
         if not _is_answer(cell):
@@ -404,6 +408,8 @@ def release(
     ``mygrad.py~``...) is a ReleaseError naming it.
     Returns the notebooks written, sorted. ``target_dir`` may exist; files in it are overwritten.
     """
+    import nbformat  # here, not above: see the package's __init__.py
+
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if not source_dir.is_dir():
         raise ReleaseError(f"release: {source_dir} is not a folder of notebooks")
