@@ -163,7 +163,7 @@ class Tensor:
                 f"and its gradient would be lost; use the package's op (bl.stack, @, .sum() ...) "
                 f"or, for its values only, t.data"
             )
-        return func._implementation(*args, **kwargs)
+        return func._implementation(*[_plain(a) for a in args], **kwargs)  # np.sum(x): x.data
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``array * x`` is numpy's ``np.multiply(array, x)``: it becomes the tensor's own operator

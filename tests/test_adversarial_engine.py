@@ -263,6 +263,20 @@ def test_numpy_functions_that_are_not_ufuncs_refuse_tensors(fn):
         fn(leaf([0.5, 2.0]), leaf([1.0, 1.0]))
 
 
+@pytest.mark.parametrize(
+    "fn", [np.sum, np.mean, np.max, np.min, np.prod, np.std, np.median, np.argmax, np.sort]
+)
+def test_numpy_functions_run_on_the_values_of_a_tensor_that_needs_no_gradient(fn):
+    # numpy's reductions call the object's own method with numpy's keywords: np.sum(t) raised
+    # "Tensor.sum() got an unexpected keyword argument 'out'", np.mean(t) the same of 'dtype'
+    values = np.array([[1.0, 3.0], [2.0, -4.0]])
+    t = bl.Tensor(values)
+    np.testing.assert_array_equal(fn(t), fn(values))
+    np.testing.assert_array_equal(fn(t, axis=1), fn(values, axis=1))
+    with bl.no_grad():  # a tensor that requires grad, where no graph is being recorded
+        np.testing.assert_array_equal(fn(leaf(values)), fn(values))
+
+
 def test_backward_on_a_leaf_with_accumulate_adds_to_its_gradient():
     x = leaf([1.0, 2.0])
     (x * 3).sum().backward()
