@@ -23,6 +23,7 @@ import numpy as np
 
 from . import autodiff, ops
 from ._arrays import _asarray, _floats
+from ._numpy_interop import NumpyInterop, _needs_grad_inside, _plain
 from .autodiff import MODE
 from .ops import Op
 
@@ -30,7 +31,7 @@ ArrayLike = Any  # numbers, nested lists, numpy arrays, Tensors
 _seq = itertools.count()  # numbers every tensor as it is made: 0, 1, 2, ... (see toposort)
 
 
-class Tensor:
+class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _numpy_interop.py
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> x = Tensor(2.0, requires_grad=True, name="x")
@@ -150,45 +151,21 @@ class Tensor:
         ``Tensor(data, dtype=...)``."""
         return Tensor(self.data.copy(), self.requires_grad, self.name, dtype=dtype)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return np.array(self.data, dtype=dtype, copy=copy)  # np.array(t) is a snapshot
-
-    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
-        """numpy functions that are not ufuncs (``np.dot``, ``np.stack``, ``np.linalg.norm``...)
-        return plain arrays: on a tensor that requires grad they would drop its graph without a
-        word, so they are refused; on other tensors they run on the values."""
-        if MODE.grad_enabled and _needs_grad_inside((args, kwargs)):
-            raise TypeError(
-                f"np.{func.__name__} would turn a tensor that requires grad into a plain array "
-                f"and its gradient would be lost; use the package's op (bl.stack, @, .sum() ...) "
-                f"or, for its values only, t.data"
-            )
-        return func._implementation(*[_plain(a) for a in args], **kwargs)  # np.sum(x): x.data
-
-    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """``array * x`` is numpy's ``np.multiply(array, x)``: it becomes the tensor's own operator
-        (``x.__rmul__(array)``), in the graph. Other ufuncs (``np.exp(x)``, ``array += x``) return
-        plain arrays: refused on a tensor that requires grad, run on the values otherwise (and
-        always for tests such as ``np.isnan(x)``, which have no gradient, like comparisons)."""
-        reflected = _REFLECTED.get(ufunc.__name__)
-        if reflected and method == "__call__" and not kwargs and inputs[-1] is self:
-            return getattr(self, reflected)(inputs[0])  # array + x: x.__radd__(array)
-        into_tensor = any(isinstance(a, Tensor) for a in kwargs.get("out", ()))
-        true_or_false = {loop[-1] for loop in ufunc.types} <= {"?", "O"}  # np.isnan, np.isfinite
-        if into_tensor or MODE.grad_enabled and not true_or_false and _needs_grad_inside(inputs):
-            raise TypeError(
-                f"np.{ufunc.__name__} on a tensor that requires grad (or into one, out=) works "
-                f"around the graph: the gradient would be lost; use the package's op (x.exp(), "
-                f"bl.maximum(x, 0), array + x ...) or, for the values only, x.data"
-            )
-        return getattr(ufunc, method)(*[_plain(a) for a in inputs], **kwargs)
-
     def __float__(self) -> float:
         if self.data.size != 1:
             raise TypeError(
                 f"float(): only a one-element tensor is a number, not shape {self.shape}"
             )
         return float(self.item())
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a one-element tensor formats as its number (as in PyTorch)."""
+        if spec and self.data.size != 1:
+            raise TypeError(
+                f"format: only a one-element tensor formats as a number (':{spec}'), not shape "
+                f"{self.shape}; format its values (t.data) or one of them (t[0].item())"
+            )
+        return format(self.item(), spec) if spec else str(self)
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
@@ -413,17 +390,6 @@ def as_array(x: ArrayLike) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
-def _needs_grad_inside(obj: object) -> bool:
-    """Whether ``obj`` is, or holds in lists, tuples or dicts, a tensor that requires grad."""
-    if isinstance(obj, Tensor):
-        return obj.requires_grad
-    if isinstance(obj, (list, tuple)):
-        return any(_needs_grad_inside(item) for item in obj)
-    if isinstance(obj, dict):
-        return any(_needs_grad_inside(item) for item in obj.values())
-    return False
-
-
 def _compare(test: Any, symbol: str, x: Tensor, other: object) -> np.ndarray:
     """``x.data < other`` (or another comparison), with one line when numpy cannot compare."""
     try:
@@ -435,17 +401,6 @@ def _compare(test: Any, symbol: str, x: Tensor, other: object) -> np.ndarray:
             f"{symbol}: cannot compare a tensor of shape {x.shape} with {type(other).__name__} "
             f"{what}"
         ) from None
-
-
-def _plain(x: object) -> object:
-    return x.data if isinstance(x, Tensor) else x
-
-
-_REFLECTED = {  # numpy's operator with a tensor on the right: array * x is x.__rmul__(array)
-    "add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__", "divide": "__rtruediv__",
-    "power": "__rpow__", "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__",
-    "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",
-}  # fmt: skip
 
 
 def _plain_index(index: Any) -> Any:

@@ -105,7 +105,8 @@ def _package_imports(name: str) -> set[str]:
 def test_imports_run_one_way():
     assert _package_imports("ops.py") == set()  # a pure numpy table
     assert _package_imports("autodiff.py") == set()  # walks nodes by their attributes only
-    assert _package_imports("tensor.py") <= {"autodiff", "ops", "_arrays"}
+    assert _package_imports("tensor.py") <= {"autodiff", "ops", "_arrays", "_numpy_interop"}
+    assert _package_imports("_numpy_interop.py") == {"autodiff"}  # numpy's hooks, by attributes
     assert _package_imports("_arrays.py") == set()  # data made arrays: numpy only
     assert "plotting" not in _package_imports("symbolic.py")
     for part in ("module.py", "layers.py", "convolution.py", "normalization.py"):

@@ -364,3 +364,32 @@ def test_python_abs_of_a_tensor_is_the_abs_op_with_its_gradient():
     np.testing.assert_array_equal(out.data, [2.5, 0.0, 4.0])
     (out * bl.Tensor([1.0, 2.0, 3.0])).sum().backward()
     np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 3.0])
+
+
+def test_a_loss_formats_as_its_number_in_an_f_string():
+    # print(f"loss {loss:.4f}") got Python's "unsupported format string passed to
+    # Tensor.__format__"; PyTorch formats a one-element tensor as its number
+    w = bl.Tensor([0.5, -1.25], requires_grad=True)
+    loss = (w * w).sum()
+    assert f"{loss:.4f}" == "1.8125" and f"{loss:>8.1e}" == " 1.8e+00"
+    assert f"{bl.Tensor([2.0], dtype=np.float32):.2f}" == "2.00"  # one element of any shape
+    assert f"{loss}" == str(loss) == "Tensor(1.8125, op='sum')"  # no format: the tensor itself
+    with pytest.raises(TypeError, match=r"^format: only a one-element tensor formats as a number "
+                       r"\(':\.2f'\), not shape \(2,\); format its values \(t\.data\)"):  # fmt: skip
+        f"{w:.2f}"
+
+
+def test_a_graph_tensor_made_a_numpy_array_is_refused_not_dropped_from_the_loss():
+    # l0 + np.mean([l1, l2]) added the mean as a constant: l1 and l2 sent no gradient back,
+    # without a word (numpy turns each tensor of the list into an array through __array__)
+    w = bl.Tensor([1.0, 2.0], requires_grad=True)
+    l0, l1, l2 = (w * w).sum(), (w * 3).sum(), w.sum()
+    refused = r"^np\.array\(\): this tensor is the output of 'sum' in a graph; .* use t\.data"
+    for convert in (lambda: l0 + np.mean([l1, l2]), lambda: np.array(l1), lambda: np.asarray([l2])):
+        with pytest.raises(TypeError, match=refused):
+            convert()
+    with bl.no_grad():  # no graph is being recorded: the values, as before
+        assert np.mean([l1, l2]) == 6.0
+    assert np.mean([l1.item(), l2.item()]) == 6.0  # what the message says to write
+    np.testing.assert_array_equal(np.array(w), [1.0, 2.0])  # a leaf: a snapshot of its values
+    assert np.mean([bl.Tensor(1.0), bl.Tensor(3.0)]) == 2.0  # tensors that need no gradient
