@@ -41,8 +41,11 @@ CALLBACK_PROMPT = "backproplab-callback:"
 MAX_JACOBIAN = 4096  # output entries: a larger Tensor result is sent without its gradients
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(wire.__file__))) + os.sep
-# What an exercise on Tensors may use: building a graph (Tensor methods, ops' forwards).
-_GRAPH_FILES = {_PACKAGE + name for name in ("tensor.py", "ops.py", "functional.py")}
+# What an exercise on Tensors may use: building a graph (Tensor methods, numpy's hooks on a
+# tensor such as array * t, ops' forwards).
+_GRAPH_FILES = {
+    _PACKAGE + name for name in ("tensor.py", "_numpy_interop.py", "ops.py", "functional.py")
+}
 # The learner's functions whose exercise is to use part of the package, by name: "graph" may
 # build a graph of Tensors as above (vjp rules and backward() stay forbidden), "backward" may also
 # call backward(), and "backproplab.module.function" may call that one function.
