@@ -1,21 +1,23 @@
 """What numpy does with a tensor. numpy asks an object it is given through three hooks, and a
 ``Tensor`` answers them here, so that ``tensor.py`` holds the graph and nothing else:
 
-* ``__array__``: ``np.array(t)``, ``np.asarray(t)``, matplotlib, a list of tensors given to a
-  numpy function (``np.mean([l1, l2])``): a copy of the values.
+* ``__array__``: ``np.array(t)``, ``np.asarray(t)``, matplotlib (through ``to_numpy``), a list
+  of tensors given to a numpy function (``np.mean([l1, l2])``): a copy of the values.
 * ``__array_ufunc__``: ``np.exp(t)``, ``np.isnan(t)``, and ``array * t`` (which becomes the
   tensor's own ``t.__rmul__(array)``, in the graph).
 * ``__array_function__``: every other numpy function, ``np.stack``, ``np.dot``, ``np.sum`` ...
 
 What comes back is a plain array, outside any graph. Where that would drop a gradient without a
 word, the hooks refuse, each with one line saying what to write instead: a ufunc or function on a
-tensor that requires grad, and a copy of the output of an op, while a graph is being recorded.
-Inside ``no_grad()``, or on tensors that need no gradient, they all run on the values.
+tensor that requires grad (unless what it returns has no gradient: ``np.isnan``, ``np.argmax``,
+``np.shape``), and a copy of the output of an op, while a graph is being recorded. Inside
+``no_grad()``, or on tensors that need no gradient, they all run on the values. And a numpy
+method a tensor lacks (``t.argmax()``) gets a line pointing at ``t.data``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +28,9 @@ _REFLECTED = {  # numpy's operator with a tensor on the right: array * x is x.__
     "power": "__rpow__", "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__",
     "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",
 }  # fmt: skip
+
+
+_NO_VALUES = {"zeros_like", "ones_like", "empty_like", "full_like"}  # the shape, not the values
 
 
 class NumpyInterop:
@@ -48,17 +53,37 @@ class NumpyInterop:
             )
         return np.array(self.data, dtype=dtype, copy=copy)
 
+    if not TYPE_CHECKING:  # (a type checker would take every misspelt name for an attribute)
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for a name the tensor lacks: one that numpy arrays have
+            (``t.argmax()``, ``t.tolist()``, ``t.min()``) gets a line saying where it is."""
+            hint = ""
+            if hasattr(np.ndarray, name) and not name.startswith("_"):
+                hint = f"; numpy arrays have it: t.data.{name} works on the values (no gradient)"
+            message = f"'{type(self).__name__}' object has no attribute '{name}'{hint}"
+            raise AttributeError(message, name=name, obj=self)
+
+    def to_numpy(self) -> np.ndarray:
+        """A copy of the values, as ``np.array(t)`` gives (and refused as it is). matplotlib asks
+        for it by this name (pandas' name), so ``plt.plot(w)`` and ``plt.hist(w)`` plot ``w``."""
+        return self.__array__()
+
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         """numpy functions that are not ufuncs (``np.dot``, ``np.stack``, ``np.linalg.norm``...)
-        return plain arrays: on a tensor that requires grad they would drop its graph without a
-        word, so they are refused; on other tensors they run on the values."""
-        if MODE.grad_enabled and _needs_grad_inside((args, kwargs)):
+        run on the values and return plain arrays. Where that result holds numbers computed from
+        a tensor that requires grad, its graph would be dropped without a word, so it is refused;
+        results with no gradient (indices, counts, shapes, True/False: ``np.argmax``,
+        ``np.allclose``, ``np.shape``) and ``np.zeros_like(t)`` and the like are returned."""
+        result = func._implementation(*_values(args), **kwargs)  # np.sum(x): x.data
+        if (MODE.grad_enabled and func.__name__ not in _NO_VALUES and _has_floats(result)
+                and _needs_grad_inside((args, kwargs))):  # fmt: skip
             raise TypeError(
                 f"np.{func.__name__} would turn a tensor that requires grad into a plain array "
                 f"and its gradient would be lost; use the package's op (bl.stack, @, .sum() ...) "
                 f"or, for its values only, t.data"
             )
-        return func._implementation(*[_plain(a) for a in args], **kwargs)  # np.sum(x): x.data
+        return result
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """``array * x`` is numpy's ``np.multiply(array, x)``: it becomes the tensor's own operator
@@ -79,6 +104,14 @@ class NumpyInterop:
         return getattr(ufunc, method)(*[_plain(a) for a in inputs], **kwargs)
 
 
+def _has_floats(result: object) -> bool:
+    """Whether a numpy function's result holds floating-point numbers (through which a gradient
+    could have flowed), not only indices, counts, shapes or True/False."""
+    if isinstance(result, (list, tuple)):  # np.shape(x), np.nonzero(x), np.histogram(x)
+        return any(_has_floats(item) for item in result)
+    return np.asarray(result).dtype.kind in "fc"
+
+
 def _needs_grad_inside(obj: object) -> bool:
     """Whether ``obj`` is, or holds in lists, tuples or dicts, a tensor that requires grad."""
     if isinstance(obj, NumpyInterop):
@@ -88,6 +121,14 @@ def _needs_grad_inside(obj: object) -> bool:
     if isinstance(obj, dict):
         return any(_needs_grad_inside(item) for item in obj.values())
     return False
+
+
+def _values(obj: Any) -> Any:
+    """``obj`` with every tensor in it, also in lists and tuples (``np.stack([x, y])``), replaced
+    by its array."""
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_values(item) for item in obj)
+    return _plain(obj)
 
 
 def _plain(x: object) -> object:

@@ -47,8 +47,8 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
     updates the package makes to ``data`` (optimizer steps, ``load_state_dict``) call
     ``mark_modified``, so that ``backward`` can refuse a graph that used the old values, and so
     does ``p -= lr * p.grad`` on a tensor that requires grad inside ``no_grad()`` (PyTorch's
-    update idiom: ``+=``, ``-=``, ``*=`` and ``/=`` work so). Writing into ``data`` yourself
-    (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
+    update idiom: ``+=``, ``-=``, ``*=``, ``/=``, ``**=`` work so). Writing into ``data``
+    yourself (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved",
@@ -148,15 +148,27 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
 
     def astype(self, dtype: Any) -> Tensor:
         """A copy in another floating dtype (a new leaf); an integer dtype is refused, as by
-        ``Tensor(data, dtype=...)``."""
+        ``Tensor(data, dtype=...)``, and so is the output of an op while a graph is recorded."""
+        if self.op is not None and MODE.grad_enabled:  # the new leaf would end the gradient
+            raise TypeError(
+                f"astype: this tensor is the output of '{self.op.name}' in a graph, and its copy "
+                f"would be a new leaf: the gradient would stop there; give the leaves the dtype "
+                f"(bl.Tensor(X, dtype=np.float32), the parameters), or t.detach().astype(...)"
+            )
         return Tensor(self.data.copy(), self.requires_grad, self.name, dtype=dtype)
 
     def __float__(self) -> float:
+        return float(self._number("float()"))
+
+    def __int__(self) -> int:  # truncated, as int(2.7) is (and as in PyTorch)
+        return int(self._number("int()"))
+
+    def _number(self, caller: str) -> float:
         if self.data.size != 1:
             raise TypeError(
-                f"float(): only a one-element tensor is a number, not shape {self.shape}"
+                f"{caller}: only a one-element tensor is a number, not shape {self.shape}"
             )
-        return float(self.item())
+        return self.data.item()
 
     def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"``: a one-element tensor formats as its number (as in PyTorch)."""
@@ -241,6 +253,9 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
     def __itruediv__(self, other: ArrayLike) -> Tensor:
         return self._update(np.divide, "/=", other)
 
+    def __ipow__(self, other: ArrayLike) -> Tensor:
+        return self._update(np.power, "**=", other)
+
     def _update(self, ufunc: np.ufunc, symbol: str, other: ArrayLike) -> Tensor:
         """``x -= y`` on a leaf that requires grad (a parameter), inside ``no_grad()``: x changes
         in place, and ``mark_modified`` records it (``with bl.no_grad(): p -= lr * p.grad``, as
@@ -252,7 +267,7 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
             raise RuntimeError(
                 f"x {symbol} ...: x is a tensor that requires grad, and an update in place would "
                 f"not be part of any graph; update it inside `with bl.no_grad():` (or with an "
-                f"optimizer), or write x = x {symbol[0]} ... for a new tensor"
+                f"optimizer), or write x = x {symbol[:-1]} ... for a new tensor"
             )
         if other is None:  # e.g. p -= lr * p.grad before any backward(): p.grad is None
             raise TypeError(f"x {symbol} None: there is nothing to update x with (a gradient "
@@ -279,6 +294,13 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
 
     def __getitem__(self, index: Any) -> Tensor:
         return apply(ops.getitem, self, index=_plain_index(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "t[...] = ...: a tensor is not changed entry by entry (its graph would not see it); "
+            "make a new one (bl.where(mask, value, t), bl.stack), or write into its array "
+            "outside any graph: t.data[...] = ..."
+        )
 
     # comparisons give plain boolean arrays: they have no gradient
     def __lt__(self, other: ArrayLike) -> np.ndarray:
