@@ -14,6 +14,9 @@ other arrays); it updates ``p.data`` in place, which a tensor that requires grad
 copies its data when made), and records the update (``p.mark_modified()``): ``backward`` on a
 graph built before the step raises instead of using the new values. (The same update by hand:
 ``with bl.no_grad(): p -= lr * p.grad``.)
+
+A frozen parameter (``p.requires_grad = False``, before or after the optimizer is made) may be
+in the list, as in PyTorch: ``step`` leaves it alone until it is unfrozen.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._numbers import is_real
+from .nn.module import Parameter
 from .tensor import Tensor, as_array
 
 # Every optimizer alive (held weakly): Module warns when a tensor one updates is replaced.
@@ -50,6 +54,21 @@ class Optimizer:
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
         _OPTIMIZERS.add(self)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled or deep-copied: known to Module's warning, as one made by ``__init__``."""
+        self.__dict__.update(state)
+        _OPTIMIZERS.add(self)
+
+    @property
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Not in backproplab: raises an AttributeError that says what to write instead."""
+        raise AttributeError(
+            f"{type(self).__name__} has no param_groups (PyTorch's groups of parameters with "
+            f"settings of their own): it holds one list of parameters, .params, and one "
+            f"learning rate, .lr; change it with opt.lr = ... (a schedule), or make one optimizer "
+            f"per group"
+        )
+
     @property
     def lr(self) -> float:
         """The learning rate; a schedule may change it between steps (``opt.lr *= 0.5``)."""
@@ -65,7 +84,7 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """Update every parameter that has a gradient."""
+        """Update every parameter that has a gradient and is not frozen."""
         raise NotImplementedError
 
     def _grad(self, p: Tensor, weight_decay: float) -> np.ndarray:
@@ -96,15 +115,20 @@ def _parameters(owner: str, params: Iterable[Tensor]) -> list[Tensor]:
             f"{owner}: got an empty list of parameters (an iterator used up by an earlier call?)"
         )
     for i, p in enumerate(params):
+        if isinstance(p, dict):  # SGD([{"params": ..., "lr": ...}]): PyTorch's groups
+            raise TypeError(
+                f"{owner}: item {i} is a dict (a PyTorch parameter group?); an optimizer here "
+                f"takes one list of tensors and one lr: pass model.parameters(), or make one "
+                f"optimizer per group"
+            )
         if not isinstance(p, Tensor):
             raise TypeError(
                 f"{owner}: item {i} is a {type(p).__name__}, not a tensor (pass model.parameters())"
             )
-        if not p.requires_grad:  # e.g. a parameter frozen with requires_grad = False
-            raise TypeError(
-                f"{owner}: item {i} (shape {p.shape}) does not require grad; "
-                f"pass only what it should train, e.g. [p for p in model.parameters() if "
-                f"p.requires_grad]"
+        if not p.requires_grad and not isinstance(p, Parameter):  # a frozen Parameter waits
+            raise TypeError(  # e.g. bl.Tensor(w) without requires_grad=True: never trained
+                f"{owner}: item {i} (shape {p.shape}) does not require grad, so it would never "
+                f"be trained; make it with requires_grad=True (or bl.nn.Parameter)"
             )
     first: dict[int, int] = {}  # id -> index: a parameter listed twice is updated twice
     for i, p in enumerate(params):
@@ -182,10 +206,10 @@ class SGD(Optimizer):
         self.weight_decay = _non_negative("SGD", "weight_decay", weight_decay)
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient and is not frozen."""
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for p, state in zip(self.params, self.state):
-            if p.grad is None:
+            if p.grad is None or not p.requires_grad:
                 continue
             g = self._grad(p, weight_decay)
             if momentum:
@@ -232,10 +256,10 @@ class Adam(Optimizer):
         self.weight_decay = _non_negative("Adam", "weight_decay", weight_decay)
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient and is not frozen."""
         beta1, beta2 = self.betas
         for p, state in zip(self.params, self.state):
-            if p.grad is None:
+            if p.grad is None or not p.requires_grad:
                 continue
             g = self._grad(p, self.weight_decay)
             if "m" not in state:

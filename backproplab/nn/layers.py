@@ -24,7 +24,7 @@ from .. import functional as F
 from .. import ops
 from .._numbers import count, is_real
 from ..tensor import Tensor, apply
-from .module import Module, Parameter
+from .module import Module, Parameter, _warn_if_untrained
 
 RngLike = np.random.Generator | int | None
 
@@ -270,6 +270,17 @@ class Sequential(Module):
         if isinstance(i, slice):  # model[:-1] is a Sequential of those layers (the same objects)
             return Sequential(*self.layers[i])
         return self.layers[i]
+
+    def __setitem__(self, i: int, layer: Module) -> None:
+        """``model[-1] = nn.Linear(64, 2)``: a new layer in the place of layer i (as in PyTorch);
+        a warning if an optimizer made before holds the old one's parameters."""
+        if not isinstance(i, (int, np.integer)):  # a slice, a name...
+            raise TypeError(f"Sequential: set one layer by position, model[i] = layer, not [{i!r}]")
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential: item {i} is {_not_a_layer(layer)}")
+        old = self.layers[i]  # IndexError past the end
+        _warn_if_untrained(self, str(i % len(self.layers)), old, layer)
+        self.layers[i] = layer
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -70,6 +70,34 @@ def _walk(name: str, value: Any, owner: Module) -> list[tuple[str, Any]]:
     return [found for key, item in items for found in _walk(f"{name}.{key}", item, owner)]
 
 
+def _warn_if_untrained(owner: Module, name: str, old: Any, value: Any) -> None:
+    """Warn when a new Parameter or Module takes the place of one whose parameters a living
+    optimizer holds: that optimizer goes on updating the old ones and never trains the new."""
+    both = (Parameter, Module)
+    if value is old or not isinstance(value, both) or not isinstance(old, both):
+        return
+    kept = {id(p) for p in _own_parameters(value)}  # e.g. the old layer wrapped in a new one
+    if not any(id(p) not in kept and _held_by_an_optimizer(p) for p in _own_parameters(old)):
+        return
+    if isinstance(old, Parameter):
+        what, copy = "Parameter", f".{name}.data[...] = new_values"
+    else:
+        what, copy = "layer", f".{name}.load_state_dict(new_layer.state_dict())"
+    warnings.warn(
+        f"{type(owner).__name__}: the {what} '{name}' is replaced, but an optimizer made "
+        f"before holds the old one: it will not train the new one; make the optimizer after "
+        f"replacing {what.lower()}s, or copy new values into the old one ({copy})",
+        stacklevel=3,
+    )
+
+
+def _own_parameters(value: Any) -> list[Parameter]:
+    """The parameters a Parameter or a Module brings ([] for anything else)."""
+    if isinstance(value, Parameter):
+        return [value]
+    return value.parameters() if isinstance(value, Module) else []
+
+
 def _learns(value: Any) -> bool:
     return isinstance(value, Module) or isinstance(value, Tensor) and value.requires_grad
 
@@ -134,19 +162,7 @@ class Module:
                 f"saved; update it in place (with bl.no_grad(): p -= lr * p.grad) or assign a "
                 f"bl.nn.Parameter"
             )
-        if (
-            isinstance(value, Parameter)
-            and isinstance(old, Parameter)
-            and value is not old
-            and _held_by_an_optimizer(old)
-        ):
-            warnings.warn(
-                f"{type(self).__name__}: the Parameter '{name}' is replaced, but an optimizer "
-                f"made before holds the old one: it will not train the new one; make the "
-                f"optimizer after replacing parameters, or copy new values into the old one "
-                f"(.{name}.data[...] = new_values)",
-                stacklevel=2,
-            )
+        _warn_if_untrained(self, name, old, value)
         object.__setattr__(self, name, value)
 
     # ---------------------------------------------------------------- finding the parameters
@@ -249,7 +265,11 @@ class Module:
         if set(params) | set(buffers) != set(state):
             known = set(params) | set(buffers)
             missing, extra = sorted(known - set(state)), sorted(set(state) - known)
-            raise KeyError(f"load_state_dict: missing {missing}, unexpected {extra}")
+            hint = "; saved by np.savez(path, state)? save it with np.savez(path, **state)"
+            raise KeyError(
+                f"load_state_dict: missing {missing}, unexpected {extra}"
+                + (hint if extra == ["arr_0"] else "")
+            )
         current: Any  # a Parameter, or a buffer's array (`name in buffers` tells which)
         values = {name: np.asarray(value) for name, value in state.items()}
         for name, current in [*params.items(), *buffers.items()]:  # all checked before any loads
