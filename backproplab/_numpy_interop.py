@@ -11,13 +11,16 @@ What comes back is a plain array, outside any graph. Where that would drop a gra
 word, the hooks refuse, each with one line saying what to write instead: a ufunc or function on a
 tensor that requires grad (unless what it returns has no gradient: ``np.isnan``, ``np.argmax``,
 ``np.shape``), and a copy of the output of an op, while a graph is being recorded. Inside
-``no_grad()``, or on tensors that need no gradient, they all run on the values. And a numpy
-method a tensor lacks (``t.argmax()``) gets a line pointing at ``t.data``.
+``no_grad()``, or on tensors that need no gradient, they all run on the values.
+
+(No ``__getattr__`` here to point ``t.argmax()`` at ``t.data.argmax()``: a class that defines one
+makes every attribute read of every tensor slower, 3 % of a training step of the deep net in
+``benchmarks/train_step.py``.)
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -52,17 +55,6 @@ class NumpyInterop:
                 f"for its values (t.item() for a number: losses.append(loss.item()))"
             )
         return np.array(self.data, dtype=dtype, copy=copy)
-
-    if not TYPE_CHECKING:  # (a type checker would take every misspelt name for an attribute)
-
-        def __getattr__(self, name: str) -> Any:
-            """Called only for a name the tensor lacks: one that numpy arrays have
-            (``t.argmax()``, ``t.tolist()``, ``t.min()``) gets a line saying where it is."""
-            hint = ""
-            if hasattr(np.ndarray, name) and not name.startswith("_"):
-                hint = f"; numpy arrays have it: t.data.{name} works on the values (no gradient)"
-            message = f"'{type(self).__name__}' object has no attribute '{name}'{hint}"
-            raise AttributeError(message, name=name, obj=self)
 
     def to_numpy(self) -> np.ndarray:
         """A copy of the values, as ``np.array(t)`` gives (and refused as it is). matplotlib asks

@@ -145,16 +145,6 @@ def test_item_assignment_says_what_to_write_instead(requires_grad):
     np.testing.assert_array_equal(t.data, [1.0, 2.0])
 
 
-@pytest.mark.parametrize("name", ["argmax", "tolist", "min", "flatten", "copy", "clip"])
-def test_a_numpy_method_a_tensor_lacks_points_at_its_array(name):
-    # t.argmax() gave "'Tensor' object has no attribute 'argmax'" and no hint of t.data
-    t = bl.Tensor(VALUES, requires_grad=True)
-    with pytest.raises(AttributeError, match=rf"^'Tensor' object has no attribute '{name}'; "
-                       rf"numpy arrays have it: t\.data\.{name} works on the values"):  # fmt: skip
-        getattr(t, name)
-    assert not hasattr(t, name)
-
-
 def test_a_misspelt_attribute_is_still_a_plain_attribute_error():
     t = bl.Tensor(1.0)
     with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'gard'$"):
