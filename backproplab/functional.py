@@ -124,13 +124,15 @@ def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     return apply(ops.where, x, y, cond=cond.astype(bool))
 
 
-def concatenate(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
+def concatenate(tensors: list[ArrayLike], axis: int = 0, **pytorch: object) -> Tensor:
     """Join tensors along an existing axis."""
+    _no_pytorch_keywords("concatenate", pytorch)
     return apply(ops.concatenate, *_joined("concatenate", tensors), axis=axis)
 
 
-def stack(tensors: list[ArrayLike], axis: int = 0) -> Tensor:
+def stack(tensors: list[ArrayLike], axis: int = 0, **pytorch: object) -> Tensor:
     """Join tensors of one shape along a new axis."""
+    _no_pytorch_keywords("stack", pytorch)
     return apply(ops.stack, *_joined("stack", tensors), axis=axis)
 
 
@@ -147,19 +149,22 @@ def _joined(op: str, tensors: list[ArrayLike]) -> list[ArrayLike]:
     return tensors
 
 
-def log_softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+def log_softmax(x: ArrayLike, axis: int = -1, **pytorch: object) -> Tensor:
     """log(softmax(x)) along ``axis``, computed stably (shift by the max, log-sum-exp)."""
+    _no_pytorch_keywords("log_softmax", pytorch)
     return apply(ops.log_softmax, x, axis=_axis(axis))
 
 
 # ------------------------------------------------------------------------------- composites
-def softmax(x: ArrayLike, axis: int = -1) -> Tensor:
+def softmax(x: ArrayLike, axis: int = -1, **pytorch: object) -> Tensor:
     """e^x / sum(e^x) along ``axis``: positive, sums to 1. Built as exp(log_softmax(x))."""
+    _no_pytorch_keywords("softmax", pytorch)
     return exp(log_softmax(x, axis=axis))
 
 
-def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:
+def mse_loss(prediction: Tensor, target: ArrayLike, **pytorch: object) -> Tensor:
     """Mean squared error, mean((prediction - target)^2). The shapes must match exactly."""
+    _no_pytorch_keywords("mse_loss", pytorch)
     prediction = prediction if isinstance(prediction, Tensor) else Tensor(prediction)
     t_shape = as_array(target).shape
     if prediction.shape != t_shape:
@@ -171,14 +176,17 @@ def mse_loss(prediction: Tensor, target: ArrayLike) -> Tensor:
 
 
 # ----------------------------------------------------------------------------------- losses
-def cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Tensor:
+def cross_entropy(logits: ArrayLike, labels: ArrayLike, **pytorch: object) -> Tensor:
     """Mean cross-entropy of softmax(logits) against ``labels``, like PyTorch's.
 
     ``logits`` has shape (N, C) (or (C,) for one example). ``labels`` are integer class indices
     of shape (N,), or rows of class probabilities (e.g. one-hot) of shape (N, C).
     The gradient with respect to the logits is (softmax(logits) - y) / N, y the one-hot rows
     (for probability rows that do not sum to 1: (softmax * sum(y) - y) / N).
+    PyTorch's other keywords (``reduction="sum"``, ``ignore_index``...) get a line saying what
+    to write instead.
     """
+    _no_pytorch_keywords("cross_entropy", pytorch)
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     _no_target_graph("cross_entropy", labels)
     y = as_array(labels)
@@ -234,7 +242,9 @@ def _one_score_hint(shape: tuple[int, ...], label_shape: tuple[int, ...]) -> str
 
 
 def _one_hot_hint(y: np.ndarray, shape: tuple[int, ...]) -> str:
-    """For integer one-hot rows: the two ways cross_entropy takes them."""
+    """For integer one-hot rows: the two ways cross_entropy takes them (and for a column)."""
+    if y.shape == (*shape[:-1], 1) and shape[-1] > 1:
+        return " (a column of labels? pass labels[:, 0])"
     if y.shape != shape or len(shape) != 2:
         return ""
     return " (one-hot rows? pass labels.argmax(axis=1), or the rows as floats)"
@@ -268,7 +278,7 @@ def _not_finite(logits: np.ndarray, y: np.ndarray) -> str:
     )
 
 
-def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
+def binary_cross_entropy(probability: Tensor, target: ArrayLike, **pytorch: object) -> Tensor:
     """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1].
 
     Each log is clamped at -100, as in PyTorch, so p = 0 or 1 gives a finite loss (and a
@@ -277,6 +287,7 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
     bounded closer to 0 and 1, where it is no longer the slope of the clamped loss. Prefer
     ``binary_cross_entropy_with_logits`` on the raw score: it needs neither clamp nor floor.
     """
+    _no_pytorch_keywords("binary_cross_entropy", pytorch)
     probability = probability if isinstance(probability, Tensor) else Tensor(probability)
     y = _binary_target("binary_cross_entropy: probability", probability, target)
     p = probability.data
@@ -285,10 +296,13 @@ def binary_cross_entropy(probability: Tensor, target: ArrayLike) -> Tensor:
     return apply(ops.binary_cross_entropy, probability, target=y)
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target: ArrayLike) -> Tensor:
+def binary_cross_entropy_with_logits(
+    logits: Tensor, target: ArrayLike, **pytorch: object
+) -> Tensor:
     """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the raw scores z:
     mean(log(1 + e^z) - z y), which never overflows. Its gradient is (sigmoid(z) - y) / N, N the
     number of entries."""
+    _no_pytorch_keywords("binary_cross_entropy_with_logits", pytorch)
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)
     if logits.op is ops.sigmoid:  # O(1): the node that made the logits
         raise ValueError(
@@ -318,6 +332,32 @@ def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     if not np.all((y >= 0) & (y <= 1)):
         raise ValueError(f"{loss}: targets must lie in [0, 1]")
     return y
+
+
+# PyTorch's keywords that the functions above do not take, and what to write instead.
+_PYTORCH_ONLY = {
+    "dim": "the same argument is called axis= here, as in numpy",
+    "reduction": "the loss is always the mean over the {terms}; for reduction='sum' multiply "
+    "it by their number",
+    "ignore_index": "leave those examples out first: keep = labels != ignore_index, then "
+    "cross_entropy(logits[keep], labels[keep])",
+    "label_smoothing": "pass smoothed rows as the labels: (1 - s) * np.eye(C)[labels] + s / C",
+    "weight": "weighted losses are not built in; write your own (notebook 12)",
+    "pos_weight": "weighted losses are not built in; write your own (notebook 12)",
+}
+
+
+def _no_pytorch_keywords(fn: str, given: dict[str, object]) -> None:
+    """One line for a keyword of PyTorch's ``fn`` that ours does not take (or for a typo)."""
+    is_loss = "loss" in fn or "entropy" in fn
+    for name, value in given.items():
+        if name == "reduction" and value == "mean":  # what the loss does anyway
+            continue
+        if name not in _PYTORCH_ONLY or (name == "dim") == is_loss:
+            raise TypeError(f"{fn}() got an unexpected keyword argument {name!r}")
+        terms = "examples" if fn == "cross_entropy" else "entries"
+        hint = _PYTORCH_ONLY[name].format(terms=terms)
+        raise TypeError(f"{fn}: there is no {name}= here (a keyword of PyTorch's); {hint}")
 
 
 def _no_target_graph(loss: str, target: ArrayLike) -> None:

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._numbers import is_real
-from .autodiff import no_grad
+from .autodiff import no_grad, toposort
 from .ops import Op
 from .tensor import Tensor, apply
 
@@ -284,7 +284,7 @@ def nudge_check(
     ``loss_fn()`` computes the loss from ``params``. ``nudge`` is a number added to every entry
     (the same small epsilon for all parameters), or one array per parameter, e.g. ``-lr * grad``
     for a gradient-descent step. Predicted change: sum over parameters of grad * nudge.
-    The parameters and their ``.grad`` are left as they were.
+    The parameters and every tensor's ``.grad`` are left as they were.
     """
     given = params
     params = [] if isinstance(given, Tensor) else list(given)  # one tensor's rows: nudges of 0
@@ -306,21 +306,27 @@ def nudge_check(
     deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]  # in each one's dtype
     if len(nudges) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
-    saved = [(p.data, p.grad) for p in params]
-    try:  # the parameters and their gradients come back, even when loss_fn raises
-        for p in params:
-            p.grad = None
+    saved = [p.data for p in params]
+    try:  # the parameters come back, even when loss_fn raises
         loss = loss_fn()
-        loss.backward()
-        grads = [np.zeros_like(p.data) if p.grad is None else p.grad for p in params]
+        if not isinstance(loss, Tensor):  # loss.item(), a float: no graph to backpropagate
+            raise TypeError(
+                f"nudge_check: loss_fn returned a {type(loss).__name__}, not a Tensor; return "
+                f"the loss tensor itself (not loss.item())"
+            )
+        grads = _gradients(loss, params)
+        with no_grad():
+            if not np.array_equal(loss_fn().data, loss.data, equal_nan=True):  # a new Dropout mask
+                raise ValueError(f"nudge_check: loss_fn {_NOT_DETERMINISTIC}")
+        grads = [np.zeros_like(p.data) if g is None else g for p, g in zip(params, grads)]
         predicted = sum(float((g * d).sum()) for g, d in zip(grads, deltas))
         for p, d in zip(params, deltas):
             p.data = p.data + d
         with no_grad():
             after = loss_fn().item()
     finally:
-        for p, (data, grad) in zip(params, saved):
-            p.data, p.grad = data, grad
+        for p, data in zip(params, saved):
+            p.data = data
     return NudgeReport(loss.item(), after, predicted)
 
 
@@ -407,10 +413,7 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
                     f"to check; use the input tensors themselves"
                 )
             if again.shape != out.shape or not np.array_equal(again.data, out.data, equal_nan=True):
-                raise ValueError(  # finite differences of a random function measure its noise
-                    f"{caller}: fn gives different outputs for the same inputs (Dropout or "
-                    f"other randomness?); check a deterministic function, e.g. a model in eval()"
-                )
+                raise ValueError(f"{caller}: fn {_NOT_DETERMINISTIC}")  # differences measure noise
             return (again * (u * scale)).sum()
         with no_grad():
             return float((fn(*xs).data * u).sum())
@@ -420,19 +423,35 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
 
 
 def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int, np.ndarray]:
-    saved = {i: inputs[i].grad for i in checked}
-    for i in checked:
-        inputs[i].grad = None
-    grads = {}
+    grads = _gradients(project(inputs, grad=True), [inputs[i] for i in checked])
+    return {
+        i: np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
+        for i, g in zip(checked, grads)
+    }
+
+
+def _gradients(root: Tensor, tensors: Sequence[Tensor]) -> list[np.ndarray | None]:
+    """The gradients of root with respect to ``tensors``, by root.backward(), with every
+    leaf's ``.grad`` left as it was: fn may use parameters it was not given (a model's weights,
+    a closure's), and a check must not add its gradients (scaled by SCALAR_SEED) to theirs."""
+    leaves = [t for t in toposort(root) if t.op is None] + list(tensors)
+    saved = [(t, t.grad) for t in leaves]
+    for t in leaves:
+        t.grad = None
     try:
-        project(inputs, grad=True).backward()
-        for i in checked:
-            g = inputs[i].grad
-            grads[i] = np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
-    finally:  # the caller's gradients come back, even when fn raised
-        for i in checked:
-            inputs[i].grad = saved[i]
-    return grads
+        root.backward()
+        return [t.grad for t in tensors]
+    finally:  # the caller's gradients come back, even when backward raised
+        for t, grad in saved:
+            t.grad = grad
+
+
+# Why a check refuses a function whose output changes between two calls at the same inputs.
+_NOT_DETERMINISTIC = (
+    "gives different outputs for the same inputs (Dropout or other randomness, or does it "
+    "change its inputs or state in place?); check a deterministic function, e.g. a model in "
+    "eval()"
+)
 
 
 # How many times its own measured error a finite difference may be off (see the module's doc).

@@ -104,7 +104,7 @@ def test_nudge_check_keeps_each_parameter_in_its_own_dtype():
     for nudge in ([np.full(2, 1e-3), np.full(3, 1e-3, np.float32)], 1e-3):
         seen.clear()
         report = bl.nudge_check(loss, [a, b], nudge)
-        assert seen == [(np.float32, np.float64)] * 2  # the forward pass, then the nudged one
+        assert seen == [(np.float32, np.float64)] * 3  # the forward pass, again, then nudged
         np.testing.assert_allclose(report.actual_change, 7e-3, rtol=1e-4)  # 2 * 2e-3 + 3e-3
     with pytest.raises(ValueError, match="one nudge array per parameter"):
         bl.nudge_check(loss, [a], [np.ones(2), np.ones(3)])  # one array too many
