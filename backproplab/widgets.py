@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import plotting
-from .tensor import Tensor
+from .tensor import Tensor, as_array
 
 if TYPE_CHECKING:
     from .nn import Module
@@ -261,9 +261,12 @@ def eps_errors_at(
     f: Callable[[float], float], exact: float, x: float, eps: float
 ) -> dict[str, float]:
     """The one-sided and central difference estimates of f'(x) for one ``eps``, and their
-    errors against ``exact`` (see ``plotting.finite_difference_errors``)."""
-    forward = (f(x + eps) - f(x)) / eps
-    central = (f(x + eps) - f(x - eps)) / (2 * eps)
+    errors against ``exact`` (see ``plotting.finite_difference_errors``), as floats (also
+    when ``f`` or ``exact`` is a Tensor)."""
+    value = lambda v: float(as_array(f(v)))  # noqa: E731
+    exact = float(as_array(exact))
+    forward = (value(x + eps) - value(x)) / eps
+    central = (value(x + eps) - value(x - eps)) / (2 * eps)
     return {
         "eps": eps,
         "forward": forward,

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 from .graphs import _figure
 from .style import COLORS, curve
 
@@ -26,9 +26,14 @@ def plot_function_and_derivative(
     """``f`` (left) and its derivative (right), the derivative computed by ``backward`` on
     ``f(x).sum()`` (each output depends on its own input only). A hand-written
     ``derivative`` (numpy in, numpy out) is drawn dashed on top for comparison."""
-    x = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=float)
+    x = np.linspace(-5, 5, 401) if x is None else as_array(x).astype(float)
     t = Tensor(x, requires_grad=True)
     out = f(t)
+    if not isinstance(out, Tensor):  # np.tanh(t.data), math.sin: no graph to differentiate
+        raise TypeError(
+            f"plot_function_and_derivative: f must return a Tensor computed from its argument "
+            f"with the package's ops (t.tanh(), not np.tanh(t.data)), got {type(out).__name__}"
+        )
     if out.shape != t.shape:  # the sum would add several outputs' slopes into one entry's
         raise ValueError(
             f"plot_function_and_derivative: f must act entry by entry, but f(x) has shape "
@@ -39,7 +44,7 @@ def plot_function_and_derivative(
     left.plot(x, out.data, color=COLORS[0], label=f"{name}(x)")
     right.plot(x, t.grad, color=COLORS[0], label=f"{name}'(x) by backward")
     if derivative is not None:
-        right.plot(x, derivative(x), "--", color=COLORS[1], label=f"{name}'(x) by hand")
+        right.plot(x, as_array(derivative(x)), "--", color=COLORS[1], label=f"{name}'(x) by hand")
     left.set(xlabel="x", title=f"{name}(x)")
     right.set(xlabel="x", title=f"{name}'(x)")
     for ax in (left, right):
@@ -60,10 +65,12 @@ def finite_difference_errors(
     Large eps: truncation error (the secant is not the tangent: ~eps, ~eps^2). Small eps:
     rounding error (two nearly equal floats subtracted: ~1e-16 / eps). The best eps is between.
     """
-    steps = np.asarray(eps, dtype=float)
-    forward = np.array([(f(x + e) - f(x)) / e for e in steps])
-    central = np.array([(f(x + e) - f(x - e)) / (2 * e) for e in steps])
-    return {"eps": steps, "forward": np.abs(forward - exact), "central": np.abs(central - exact)}
+    steps = as_array(eps).astype(float)
+    value = lambda v: as_array(f(v))  # noqa: E731  # a Tensor (even in a graph): its numbers
+    target = as_array(exact)
+    forward = np.array([(value(x + e) - value(x)) / e for e in steps])
+    central = np.array([(value(x + e) - value(x - e)) / (2 * e) for e in steps])
+    return {"eps": steps, "forward": np.abs(forward - target), "central": np.abs(central - target)}
 
 
 def plot_eps_error(

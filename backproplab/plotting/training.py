@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 from .graphs import _figure
 from .style import COLORS, curve
 
@@ -94,7 +94,8 @@ def layer_gradient_norms(
     loss_fn = cross_entropy if loss_fn is None else loss_fn
     model.zero_grad()
     with _model_left_as_it_was(model):
-        loss_fn(model(Tensor(X, dtype=model.parameters()[0].dtype)), y).backward()
+        out = model(Tensor(X, dtype=model.parameters()[0].dtype))
+        _loss("layer_gradient_norms", loss_fn, out, y).backward()
     norms = {
         name: float(np.linalg.norm(m.weight.grad))
         for name, m in model.named_modules()
@@ -102,6 +103,18 @@ def layer_gradient_norms(
     }
     model.zero_grad()
     return norms
+
+
+def _loss(where: str, loss_fn: Callable, out: Tensor, y: np.ndarray) -> Tensor:
+    """``loss_fn(out, y)``, or one line saying that it must return a Tensor (a float has no
+    graph for ``backward`` to walk)."""
+    loss = loss_fn(out, y)
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"{where}: loss_fn must return the loss as a Tensor computed from the model's output "
+            f"(bl.cross_entropy(out, y), bl.mse_loss(out, y)), got {type(loss).__name__}"
+        )
+    return loss
 
 
 def hidden_gradient_norms(
@@ -120,7 +133,7 @@ def hidden_gradient_norms(
             h = layer(h)
             outputs.append(h)
     model.zero_grad()
-    loss_fn(h, y).backward()
+    _loss("hidden_gradient_norms", loss_fn, h, y).backward()
     model.zero_grad()
     return np.array([np.linalg.norm(t.grad) for t in outputs[1:-1]])
 
@@ -140,7 +153,8 @@ def plot_gradient_norms(
     fig, ax = _figure(ax, 7, 4)
     for k, (label, values) in enumerate(norms.items()):
         values = list(values.values()) if isinstance(values, Mapping) else list(values)
-        ax.plot(np.arange(1, len(values) + 1), values, **curve(k), ms=5, label=label)
+        heights = [as_array(v) for v in values]  # a norm computed with tensors: its number
+        ax.plot(np.arange(1, len(heights) + 1), heights, **curve(k), ms=5, label=label)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_yscale("log")
     ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", title=title)
@@ -223,7 +237,7 @@ def plot_activation_histograms(
     rows = -(-len(names) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.2 * rows), squeeze=False)
     for ax, name in zip(axes.ravel(), names):
-        a = np.asarray(activations[name]).ravel()
+        a = as_array(activations[name]).ravel()  # a layer's output Tensor: its values
         ax.hist(a, bins=bins, color="#4c72b0")
         ax.set_title(f"{name}\nmean {a.mean():.2f} std {a.std():.2f}", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -245,7 +259,7 @@ def decision_grid(
     (N, 1): class 1 where it is positive); returns the grid coordinates ``xx, yy``
     (resolution x resolution) and the predicted class at each point.
     """
-    X = np.asarray(X)
+    X = as_array(X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"decision_grid: needs 2-D points of shape (N, 2), got {X.shape}")
     low, high = X.min(axis=0), X.max(axis=0)
@@ -253,7 +267,7 @@ def decision_grid(
     xs = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
     ys = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
     xx, yy = np.meshgrid(xs, ys)
-    scores = np.asarray(predict(np.column_stack([xx.ravel(), yy.ravel()])))
+    scores = as_array(predict(np.column_stack([xx.ravel(), yy.ravel()])))
     if scores.ndim == 2 and scores.shape[1] == 1:  # one logit per point: a binary classifier
         scores = scores[:, 0]
     classes = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0).astype(int)
@@ -274,6 +288,7 @@ def plot_decision_boundary(
     from ..train import predict
 
     fn = (lambda P: predict(model, P)) if isinstance(model, Module) else model
+    X, y = as_array(X), as_array(y)  # a Tensor or a list: its values, as decision_grid reads them
     xx, yy, classes = decision_grid(fn, X, resolution)
     fig, ax = _figure(ax, 5, 4.5)
     n_classes = int(max(classes.max(), np.max(y))) + 1
@@ -281,7 +296,7 @@ def plot_decision_boundary(
     ax.contourf(xx, yy, classes, levels=np.arange(n_classes + 1) - 0.5, alpha=0.25,
                 colors=[style["color"] for style in styles])  # fmt: skip
     for c, style in enumerate(styles):
-        points = X[np.asarray(y) == c]
+        points = X[y == c]
         ax.scatter(points[:, 0], points[:, 1], s=14, color=style["color"], marker=style["marker"],
                    edgecolors="k", linewidths=0.3, label=f"class {c}")  # fmt: skip
     ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title or "decision boundary")
