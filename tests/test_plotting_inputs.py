@@ -93,13 +93,6 @@ def test_gradient_norms_given_as_tensors_are_drawn_as_their_values(norms):
     assert np.allclose(line.get_ydata(), [1.0, 0.1, 0.01], rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("helper", ["layer_gradient_norms", "hidden_gradient_norms"])
-def test_a_loss_function_returning_a_float_is_named(helper):
-    model = bl.nn.deep_network(2, 4, n_in=2, n_out=2, rng=np.random.default_rng(0))
-    with pytest.raises(TypeError, match=f"^{helper}: loss_fn must return the loss as a Tensor"):
-        getattr(plotting, helper)(model, POINTS, LABELS, loss_fn=lambda out, y: 1.0)
-
-
 # --------------------------------------------------------------------------------- calculus
 def test_function_and_derivative_on_x_and_a_derivative_in_a_graph():
     x = np.linspace(-2, 2, 9)

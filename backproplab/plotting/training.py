@@ -94,8 +94,7 @@ def layer_gradient_norms(
     loss_fn = cross_entropy if loss_fn is None else loss_fn
     model.zero_grad()
     with _model_left_as_it_was(model):
-        out = model(Tensor(X, dtype=model.parameters()[0].dtype))
-        _loss("layer_gradient_norms", loss_fn, out, y).backward()
+        loss_fn(model(Tensor(X, dtype=model.parameters()[0].dtype)), y).backward()
     norms = {
         name: float(np.linalg.norm(m.weight.grad))
         for name, m in model.named_modules()
@@ -103,18 +102,6 @@ def layer_gradient_norms(
     }
     model.zero_grad()
     return norms
-
-
-def _loss(where: str, loss_fn: Callable, out: Tensor, y: np.ndarray) -> Tensor:
-    """``loss_fn(out, y)``, or one line saying that it must return a Tensor (a float has no
-    graph for ``backward`` to walk)."""
-    loss = loss_fn(out, y)
-    if not isinstance(loss, Tensor):
-        raise TypeError(
-            f"{where}: loss_fn must return the loss as a Tensor computed from the model's output "
-            f"(bl.cross_entropy(out, y), bl.mse_loss(out, y)), got {type(loss).__name__}"
-        )
-    return loss
 
 
 def hidden_gradient_norms(
@@ -133,7 +120,7 @@ def hidden_gradient_norms(
             h = layer(h)
             outputs.append(h)
     model.zero_grad()
-    _loss("hidden_gradient_norms", loss_fn, h, y).backward()
+    loss_fn(h, y).backward()
     model.zero_grad()
     return np.array([np.linalg.norm(t.grad) for t in outputs[1:-1]])
 
