@@ -384,3 +384,10 @@ def test_an_activation_instance_with_parameters_is_refused_its_class_gives_one_p
     assert len(slopes) == 2 and slopes[0] is not slopes[1]
     leaky = [m for m in nn.MLP([2, 3, 3, 1], activation=nn.LeakyReLU(0.2))]
     assert leaky[1] is not leaky[3] and leaky[1].slope == leaky[3].slope == 0.2
+
+
+def test_every_test_starts_the_shared_generator_afresh():
+    # tests/conftest.py: with the suite on several workers, a layer made without rng would get
+    # weights that depend on which tests ran before it in its worker
+    first = nn.Linear(3, 2)  # the first draw of a fresh session's generator
+    np.testing.assert_array_equal(first.weight.data, nn.init_weight(3, 2, rng=0))
