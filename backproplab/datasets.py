@@ -14,16 +14,36 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._numbers import count
+from ._numbers import count, is_real
 
 __all__ = ["Split", "circles", "digits", "minibatches", "moons", "spirals", "xor"]
 
 RngLike = np.random.Generator | int | None
 
 
-def generator(rng: RngLike) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (seed 0: deterministic by default)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng or 0)
+def generator(rng: RngLike, caller: str) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (seed 0: deterministic by default);
+    anything else gets a one-line error naming ``caller``."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return np.random.default_rng(rng or 0)
+    except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
+        raise TypeError(
+            f"{caller}: rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
+        ) from None
+
+
+def _noise(noise: object, caller: str) -> float:
+    """``noise`` if it is a standard deviation (a finite number >= 0), else a one-line error:
+    a NaN would make every point NaN, and a negative one is no standard deviation."""
+    if not is_real(noise) or isinstance(noise, bool):  # "0.1": numpy's words, later
+        raise TypeError(f"{caller}: noise must be a number (a standard deviation), got {noise!r}")
+    if not 0 <= noise < np.inf:
+        raise ValueError(
+            f"{caller}: noise must be a standard deviation (a finite number >= 0), got {noise!r}"
+        )
+    return float(noise)
 
 
 def _counts(n: int, classes: int, caller: str) -> list[int]:
@@ -50,7 +70,7 @@ def _finish(parts: list[np.ndarray], noise: float, rng: np.random.Generator):
 def moons(n: int = 200, noise: float = 0.1, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (classes 0 and 1), like ``sklearn.datasets.make_moons``."""
     n0, n1 = _counts(n, 2, "moons")
-    rng = generator(rng)
+    noise, rng = _noise(noise, "moons"), generator(rng, "moons")
     t0, t1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
     lower = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
@@ -64,7 +84,7 @@ def circles(
     if not 0 < factor < 1:
         raise ValueError(f"circles: factor must lie in (0, 1), got {factor}")
     n0, n1 = _counts(n, 2, "circles")
-    rng = generator(rng)
+    noise, rng = _noise(noise, "circles"), generator(rng, "circles")
     t0 = np.linspace(0, 2 * np.pi, n0, endpoint=False)
     t1 = np.linspace(0, 2 * np.pi, n1, endpoint=False)
     outer = np.stack([np.cos(t0), np.sin(t0)], axis=1)
@@ -78,7 +98,7 @@ def spirals(
     """``classes`` spiral arms from the origin (CS231n's data set). ``noise`` jitters each
     point's angle (standard deviation in radians); its distance from the origin is exact, so
     the arms stay separable for small noise."""
-    rng = generator(rng)
+    noise, rng = _noise(noise, "spirals"), generator(rng, "spirals")
     parts = []
     for k, m in enumerate(_counts(n, classes, "spirals")):
         r = np.linspace(0.0, 1.0, m)
@@ -90,7 +110,7 @@ def spirals(
 def xor(n: int = 200, noise: float = 0.2, rng: RngLike = 0) -> tuple[np.ndarray, np.ndarray]:
     """Four clouds around (+-1, +-1) (standard deviation ``noise``): class 1 where the centre's
     coordinates have different signs. No straight line separates the classes."""
-    rng = generator(rng)
+    noise, rng = _noise(noise, "xor"), generator(rng, "xor")
     parts = []
     for m, (sx, sy) in zip(_counts(n, 4, "xor"), [(1, 1), (-1, -1), (1, -1), (-1, 1)]):
         parts.append(np.tile([sx, sy], (m, 1)).astype(np.float64))
@@ -127,6 +147,10 @@ def digits(
     from sklearn.model_selection import train_test_split
 
     rng = count("digits", "rng (a seed)", rng, 0)  # scikit-learn's split takes no Generator
+    if np.dtype(dtype).kind != "f":  # int would round the standardized pixels to -1, 0, 1...
+        raise TypeError(
+            f"digits: dtype must be a float dtype (float32, float64), got {np.dtype(dtype)}"
+        )
 
     bunch = load_digits()
     X, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
@@ -167,7 +191,7 @@ def minibatches(
         raise TypeError(f"minibatches: batch_size must be a whole number, got {batch_size!r}")
     if batch_size < 1:
         raise ValueError(f"minibatches: batch_size must be >= 1, got {batch_size}")
-    order = generator(rng).permutation(len(X)) if shuffle else np.arange(len(X))
+    order = generator(rng, "minibatches").permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
         idx = order[start : start + batch_size]
         yield X[idx], y[idx]

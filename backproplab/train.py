@@ -26,7 +26,7 @@ import numpy as np
 
 from ._numbers import count
 from .autodiff import no_grad
-from .datasets import minibatches
+from .datasets import RngLike, generator, minibatches
 from .functional import cross_entropy
 from .nn import ACTIVATIONS, Identity, Linear, Module
 from .optim import Optimizer
@@ -133,7 +133,7 @@ def evaluate(
         raise ValueError(f"evaluate: X has no rows (shape {np.shape(X)}); nothing to evaluate")
     logits = predict(model, X)
     with no_grad():
-        loss = loss_fn(Tensor(logits), y).item()
+        loss = _checked(loss_fn, "evaluate")(Tensor(logits), y).item()
     y = np.asarray(y)
     if y.ndim == 2 and y.shape == logits.shape and _probability_rows(y):  # e.g. one-hot rows
         y = y.argmax(axis=1)
@@ -143,6 +143,43 @@ def evaluate(
         y.size == 0 or int(np.min(y)) >= 0 and int(np.max(y)) < logits.shape[1]
     )
     return loss, accuracy(logits, y) if is_classes else float("nan")
+
+
+def _checked(loss_fn: LossFn, caller: str) -> LossFn:
+    """``loss_fn``, with a one-line error naming ``caller`` when what it returns is no loss to
+    call ``backward`` on (a float, a non-scalar tensor, a tensor cut off from the model)."""
+
+    def loss(out: Tensor, y: np.ndarray) -> Tensor:
+        value = loss_fn(out, y)
+        if not isinstance(value, Tensor) or value.size != 1:
+            what = (
+                f"tensor of shape {value.shape}"
+                if isinstance(value, Tensor)
+                else f"value of type {type(value).__name__}"
+            )
+            raise TypeError(
+                f"{caller}: loss_fn returned a {what} for logits of shape {out.shape}; it must "
+                f"return a scalar Tensor (e.g. the .mean() of the per-example losses)"
+            )
+        if out.requires_grad and not value.requires_grad:  # .item(), .data or numpy in between
+            raise ValueError(
+                f"{caller}: loss_fn returned a tensor with no graph back to the logits of shape "
+                f"{out.shape}; compute it from them with bl operations (no .data, .item() or numpy)"
+            )
+        return value
+
+    return loss
+
+
+def _finite(name: str, a: object) -> None:
+    """A one-line error when the data ``a`` hold NaN or inf (a NaN History, without a word)."""
+    a = np.asarray(a)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        row = int(np.argwhere(~np.isfinite(a))[0][0])
+        raise ValueError(
+            f"fit: {name} (shape {a.shape}) holds NaN or inf, first in row {row}; every loss "
+            f"and gradient would be NaN"
+        )
 
 
 def _probability_rows(y: np.ndarray) -> bool:
@@ -325,7 +362,7 @@ def fit(
     batch_size: int = 64,
     loss_fn: LossFn = cross_entropy,
     test: tuple[np.ndarray, np.ndarray] | None = None,
-    rng: np.random.Generator | int = 0,
+    rng: RngLike = 0,
     diagnostics: bool | int = False,
     progress: bool = False,
 ) -> History:
@@ -336,6 +373,13 @@ def fit(
     when given, on ``test = (X_test, y_test)``. Each epoch trains in training mode (Dropout on,
     BatchNorm on batch statistics); the model is left in evaluation mode, ready to use, so call
     ``model.train()`` before training it further with ``train_step`` yourself.
+
+    ``rng`` is a numpy Generator or a seed (None is seed 0, as in ``datasets``). Calling ``fit``
+    again trains on from where the model and the optimizer are and returns a new History of the
+    new epochs only; with the same seed it shuffles in the same orders as before (pass one
+    Generator to both calls for new ones). Interrupted (KeyboardInterrupt), the model keeps the
+    steps taken, in evaluation mode, but no History is returned. Only the optimizer's parameters
+    are trained; every gradient of the model is cleared before each step.
 
     ``diagnostics=True`` records per-layer statistics at every step (an integer n: every n-th
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
@@ -367,13 +411,17 @@ def fit(
             "fit: none of the optimizer's parameters belongs to this model, so training would "
             "change nothing; build the optimizer from this model's parameters()"
         )
-    if test is not None and len(test) != 2:
+    if test is not None and (not isinstance(test, (tuple, list)) or len(test) != 2):
         raise ValueError("fit: test must be a pair (X_test, y_test)")
     if test is not None and np.ndim(test[1]) and len(test[0]) != len(test[1]):  # after epoch 1
         raise ValueError(  # the loss's message, then, named neither fit nor the test data
             f"fit: X_test has {len(test[0])} rows but y_test has {len(test[1])} labels"
         )
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    data = (X_train, y_train, *(test or ()))
+    for name, a in zip(("X_train", "y_train", "X_test", "y_test"), data):
+        _finite(name, a)
+    rng = generator(rng, "fit")
+    loss_fn = _checked(loss_fn, "fit")
     every = int(diagnostics)
     recorder = _Recorder(model) if every else None
     history = History()
@@ -383,35 +431,44 @@ def fit(
         from tqdm.auto import tqdm
 
         epoch_iter = bar = tqdm(epoch_iter, desc="epochs", unit="epoch")
-    step = 0
-    for epoch in epoch_iter:
-        model.train()
-        for Xb, yb in minibatches(X_train, y_train, batch_size, shuffle=True, rng=rng):
-            step += 1
-            record = recorder if recorder is not None and step % every == 0 else None
-            if record is not None:
-                record.start()
-            try:
-                loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
-            finally:
+    step = epoch = 0
+    try:
+        for epoch in epoch_iter:
+            model.train()
+            for Xb, yb in minibatches(X_train, y_train, batch_size, shuffle=True, rng=rng):
+                step += 1
+                record = recorder if recorder is not None and step % every == 0 else None
                 if record is not None:
-                    record.unwatch()  # never leave a spy behind, even after an error
-            history.step_loss.append(loss)
-            if record is not None:
-                record.finish(step, epoch)
-        model.eval()
-        loss, acc = evaluate(model, X_train, y_train, loss_fn)
-        history.train_loss.append(loss)
-        history.train_acc.append(acc)
-        if test is not None:
-            loss, acc = evaluate(model, test[0], test[1], loss_fn)
-        else:
-            loss, acc = float("nan"), float("nan")
-        history.test_loss.append(loss)
-        history.test_acc.append(acc)
-        if bar is not None:
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{acc:.4f}")
-    model.eval()  # (also after 0 epochs: the docstring's promise)
+                    record.start()
+                model.zero_grad()  # also a layer the optimizer leaves alone: no stale gradient
+                try:
+                    loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
+                finally:
+                    if record is not None:
+                        record.unwatch()  # never leave a spy behind, even after an error
+                history.step_loss.append(loss)
+                if record is not None:
+                    record.finish(step, epoch)
+            model.eval()
+            loss, acc = evaluate(model, X_train, y_train, loss_fn)
+            history.train_loss.append(loss)
+            history.train_acc.append(acc)
+            if test is not None:
+                loss, acc = evaluate(model, test[0], test[1], loss_fn)
+            else:
+                loss, acc = float("nan"), float("nan")
+            history.test_loss.append(loss)
+            history.test_acc.append(acc)
+            if bar is not None:
+                bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{acc:.4f}")
+    except KeyboardInterrupt as stop:
+        stop.add_note(
+            f"fit: interrupted in epoch {epoch} of {epochs} (step {step}); the model keeps the "
+            f"steps taken and is left in evaluation mode; no History is returned"
+        )
+        raise
+    finally:
+        model.eval()  # (also after 0 epochs or an error: the docstring's promise)
     if recorder is not None:
         history.diagnostics = recorder.result()
     return history
