@@ -171,9 +171,20 @@ def _checked(loss_fn: LossFn, caller: str) -> LossFn:
     return loss
 
 
-def _finite(name: str, a: object) -> None:
-    """A one-line error when the data ``a`` hold NaN or inf (a NaN History, without a word)."""
-    a = np.asarray(a)
+def _rows(name: str, data: object, dtype: np.dtype | None = None) -> np.ndarray:
+    """``np.asarray(data, dtype)``, with one line for rows of different lengths or for text."""
+    try:
+        return np.asarray(data, dtype=dtype)
+    except ValueError:  # numpy: "setting an array element with a sequence. The requested..."
+        raise ValueError(
+            f"fit: {name} must be an array of numbers with rows of one length (nested lists whose "
+            f"rows differ, or text, cannot be)"
+        ) from None
+
+
+def _finite(name: str, data: object) -> None:
+    """A one-line error when the data hold NaN or inf (a NaN History, without a word)."""
+    a = _rows(name, data)
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         row = int(np.argwhere(~np.isfinite(a))[0][0])
         raise ValueError(
@@ -398,9 +409,10 @@ def fit(
     count("fit", "batch_size", batch_size, 1)
     if not isinstance(diagnostics, bool):  # or record every n-th step
         diagnostics = count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
+    X_train, y_train = _rows("X_train", X_train), _rows("y_train", y_train)
     if np.iscomplexobj(X_train):  # the cast below would drop the imaginary parts with a warning
         raise TypeError("fit: X_train holds complex numbers; a model takes real numbers")
-    X_train, y_train = np.asarray(X_train, dtype=_model_dtype(model)), np.asarray(y_train)
+    X_train = _rows("X_train", X_train, _model_dtype(model))
     if X_train.ndim == 0 or len(X_train) == 0:
         raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")
     if y_train.ndim == 0 or len(X_train) != len(y_train):  # y_train=None is a 0-d array

@@ -12,7 +12,7 @@ import backproplab as bl
 from backproplab.datasets import circles, digits, minibatches, moons, spirals, xor
 from backproplab.nn import MLP, BatchNorm1d, Dropout, Linear, ReLU, Sequential
 from backproplab.optim import SGD
-from backproplab.train import fit
+from backproplab.train import evaluate, fit
 
 X, Y = moons(50, rng=3)
 
@@ -208,6 +208,20 @@ def test_an_interrupted_fit_leaves_the_model_in_evaluation_mode_and_says_what_wa
         "left in evaluation mode; no History is returned"
     ]
     assert not any("forward" in vars(m) for _, m in model.named_modules())  # no spy left
+
+
+@pytest.mark.parametrize("where", ["X_train", "X_test"])
+def test_fit_names_data_whose_rows_differ_in_length(where):
+    ragged = [[1.0, 2.0], [3.0]] * 25  # numpy's words before, naming neither fit nor the data
+    X_, X_t = (ragged, X) if where == "X_train" else (X, ragged)
+    model = _model()
+    with pytest.raises(ValueError, match=rf"^fit: {where} must be an array of numbers with rows"):
+        fit(model, X_, Y, SGD(model.parameters(), lr=0.1), test=(X_t, Y))
+
+
+def test_evaluate_names_a_loss_fn_that_returns_a_float():
+    with pytest.raises(TypeError, match=r"^evaluate: loss_fn returned a value of type float"):
+        evaluate(_model(), X, Y, loss_fn=lambda z, y: bl.cross_entropy(z, y).item())
 
 
 def test_fit_refuses_a_test_set_that_is_not_a_pair():
