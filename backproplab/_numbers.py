@@ -1,10 +1,13 @@
-"""``is_real``: the check "is this a real number?", in a form type checkers understand; and
-``count``, the check of a size or a number of steps, with its one-line error."""
+"""``is_real``: the check "is this a real number?", in a form type checkers understand;
+``count``, the check of a size or a number of steps, with its one-line error; and ``seeded``, a
+Generator from a seed, with its one-line error."""
 
 from __future__ import annotations
 
 import numbers
 from typing import TypeGuard
+
+import numpy as np
 
 
 def is_real(value: object) -> TypeGuard[float]:
@@ -23,3 +26,16 @@ def count(caller: str, what: str, value: object, smallest: int) -> int:
     if value < smallest:
         raise ValueError(f"{caller}: {what} must be >= {smallest}, got {value}")
     return int(value)
+
+
+def seeded(rng: object, caller: str) -> np.random.Generator:
+    """``rng`` if it is a Generator, else a Generator seeded with it; a value that is no seed
+    gets a one-line error naming ``caller`` (numpy's names neither the caller nor the argument)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    try:
+        return np.random.default_rng(rng)  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
+        raise TypeError(
+            f"{caller}: rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
+        ) from None

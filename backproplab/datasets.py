@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._numbers import count, is_real
+from ._numbers import count, is_real, seeded
 
 __all__ = ["Split", "circles", "digits", "minibatches", "moons", "spirals", "xor"]
 
@@ -24,14 +24,7 @@ RngLike = np.random.Generator | int | None
 def generator(rng: RngLike, caller: str) -> np.random.Generator:
     """A numpy Generator from a Generator, a seed, or None (seed 0: deterministic by default);
     anything else gets a one-line error naming ``caller``."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    try:
-        return np.random.default_rng(rng or 0)
-    except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
-        raise TypeError(
-            f"{caller}: rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
-        ) from None
+    return seeded(0 if rng is None else rng, caller)
 
 
 def _noise(noise: object, caller: str) -> float:

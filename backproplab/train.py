@@ -418,7 +418,9 @@ def fit(
     if y_train.ndim == 0 or len(X_train) != len(y_train):  # y_train=None is a 0-d array
         labels = len(y_train) if y_train.ndim else "no"
         raise ValueError(f"fit: X_train has {len(X_train)} rows but y_train has {labels} labels")
-    if not {id(p) for p in optimizer.params} & {id(p) for p in model.parameters()}:
+    params, trained = model.parameters(), {id(p) for p in optimizer.params}
+    untrained = [p for p in params if id(p) not in trained]  # e.g. a body left as it is
+    if len(untrained) == len(params):
         raise ValueError(  # e.g. the model's cell was run again but not the optimizer's
             "fit: none of the optimizer's parameters belongs to this model, so training would "
             "change nothing; build the optimizer from this model's parameters()"
@@ -452,7 +454,8 @@ def fit(
                 record = recorder if recorder is not None and step % every == 0 else None
                 if record is not None:
                     record.start()
-                model.zero_grad()  # also a layer the optimizer leaves alone: no stale gradient
+                for p in untrained:  # train_step clears the optimizer's: no stale gradient here
+                    p.grad = None
                 try:
                     loss = train_step(model, optimizer, Tensor(Xb), yb, loss_fn)
                 finally:

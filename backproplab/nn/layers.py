@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import functional as F
 from .. import ops
-from .._numbers import count, is_real
+from .._numbers import count, is_real, seeded
 from ..tensor import Tensor, apply
 from .module import Module, Parameter, _warn_if_untrained
 
@@ -41,16 +41,7 @@ _SHARED = np.random.default_rng(0)
 def _generator(rng: RngLike, caller: str) -> np.random.Generator:
     """``rng`` as a Generator: a Generator as it is, a seed made into one, None the shared one;
     else a one-line error naming ``caller``."""
-    if rng is None:
-        return _SHARED
-    if isinstance(rng, np.random.Generator):
-        return rng
-    try:
-        return np.random.default_rng(rng)
-    except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."
-        raise TypeError(
-            f"{caller}: rng must be a numpy Generator or a seed (a whole number >= 0), got {rng!r}"
-        ) from None
+    return _SHARED if rng is None else seeded(rng, caller)
 
 
 def init_weight(
