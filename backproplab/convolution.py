@@ -179,7 +179,7 @@ def _conv2d_error(x, w, *bias, stride=(1, 1), padding=(0, 0)) -> str:
     if x.shape[1] != w.shape[1]:
         return (
             f"input of shape {x.shape} has {x.shape[1]} channels but the weight {w.shape} "
-            f"expects {w.shape[1]}"
+            f"expects {w.shape[1]}" + (_CHANNELS_LAST if x.shape[-1] == w.shape[1] else "")
         )
     if bias and bias[0].shape != (w.shape[0],):
         return (
@@ -190,13 +190,17 @@ def _conv2d_error(x, w, *bias, stride=(1, 1), padding=(0, 0)) -> str:
 
 
 _NOT_NCHW = "expected images of shape (N, C, H, W), got shape {shape}"
+# images in channels-last order (N, H, W, C) are caught when H differs from C, never when H == C
+_CHANNELS_LAST = "; images in (N, H, W, C) order? put the channels first: x.transpose(0, 3, 1, 2)"
 
 
 def _window_error(x, kernel, stride, padding=(0, 0)) -> str:
+    if min(kernel) < 1:  # before the stride, which pooling copies from the kernel
+        return f"kernel {tuple(kernel)} must be at least 1 by 1"
     if min(stride) < 1 or min(padding) < 0:
         return f"stride {stride} must be positive and padding {padding} non-negative"
     padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
-    if kernel[0] > padded[0] or kernel[1] > padded[1] or min(kernel) < 1:
+    if kernel[0] > padded[0] or kernel[1] > padded[1]:
         return (
             f"kernel {tuple(kernel)} does not fit in the input of shape {x.shape} "
             f"(padded to {padded} with padding {padding})"

@@ -103,15 +103,22 @@ def _batch_norm_error(x, w, b, *, running_mean, running_var, training, **_) -> s
     for name, a in (("weight", w), ("bias", b), ("running_mean", running_mean),
                     ("running_var", running_var)):  # fmt: skip
         if a is not None and a.shape != (c,):
+            last = x.ndim > 2 and a.shape == x.shape[-1:]  # (N, H, W, C) or (N, L, C)
             return (
                 f"{name} of shape {a.shape} does not fit an input of shape {x.shape}: "
-                f"expected ({c},)"
+                f"expected ({c},)" + (_channels_last(x.ndim) if last else "")
             )
     if training and x.size // max(c, 1) <= 1:
         return f"expected more than 1 value per channel when training, got input of shape {x.shape}"
     if not training and (running_mean is None or running_var is None):
         return "evaluation (training=False) needs running_mean and running_var"
     return ""
+
+
+def _channels_last(ndim: int) -> str:
+    """The hint for channels on the last axis (caught unless axis 1 has as many entries)."""
+    axes = (0, ndim - 1, *range(1, ndim - 1))
+    return f"; channels on the last axis? put them on axis 1: x.transpose{axes}"
 
 
 # fused: one node instead of a dozen, and the compact three-term backward, stable and fast
@@ -142,7 +149,10 @@ def batch_norm(
     for name, value, top in (("momentum", momentum, 1), ("eps", eps, np.inf)):
         if not is_real(value) or not 0 <= value <= top:  # float("a"), sqrt(var - 1)...
             limits = "in [0, 1]" if top == 1 else ">= 0"
-            raise ValueError(f"batch_norm: {name} must be a number {limits}, got {value!r}")
+            raise ValueError(f"batch_norm: {name} must be a number {limits}, got {value!r}"
+                             + (NO_CUMULATIVE if value is None else ""))  # fmt: skip
+    if not isinstance(training, (bool, np.bool_)):  # bool("False") is True
+        raise TypeError(f"batch_norm: training must be True or False, got {training!r}")
     c = x.shape[1] if x.ndim >= 2 else 0
     weight = Tensor(np.ones(c, dtype=x.dtype)) if weight is None else weight
     bias = Tensor(np.zeros(c, dtype=x.dtype)) if bias is None else bias
@@ -158,6 +168,10 @@ def batch_norm(
     if message:
         raise ShapeError(f"batch_norm: {message}")
     return apply(batch_norm_op, x, weight, bias, **settings)
+
+
+# PyTorch's momentum=None
+NO_CUMULATIVE = " (momentum=None, PyTorch's cumulative average, is not supported)"
 
 
 # ----------------------------------------------------------------------------- layer norm row

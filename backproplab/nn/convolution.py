@@ -76,6 +76,13 @@ class MaxPool2d(Module):
     def __init__(
         self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None
     ) -> None:
+        name = type(self).__name__
+        kernel = _pair(kernel_size, "kernel_size", name)
+        if min(kernel + (kernel if stride is None else _pair(stride, "stride", name))) < 1:
+            raise ValueError(  # else refused only at the first forward
+                f"{name}: kernel_size and stride must be at least 1, got "
+                f"kernel_size={kernel_size!r}, stride={stride!r}"
+            )
         self.kernel_size, self.stride = kernel_size, stride
 
     def forward(self, x: Tensor) -> Tensor:

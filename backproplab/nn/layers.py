@@ -361,8 +361,15 @@ class ResidualBlock(Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        """x (batch, width) -> x + F(x) (batch, width)."""
-        return x + self.f(x)
+        """x (batch, width) -> x + F(x) (batch, width). F(x) must have the shape of x: a branch
+        whose layers change the width is refused (one of width 1 would broadcast)."""
+        fx = self.f(x)  # F(x), the branch beside the skip
+        if fx.shape != np.shape(x):  # numpy would add an F(x) of width 1 to every column of x
+            raise ValueError(
+                f"ResidualBlock: F(x) has shape {fx.shape} but x has shape {np.shape(x)}; "
+                f"x + F(x) needs F to keep the shape"
+            )
+        return x + fx  # H(x) = x + F(x)
 
 
 def deep_network(

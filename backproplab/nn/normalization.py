@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._numbers import count, is_real
-from ..normalization import batch_norm, layer_norm, normalized_shape_of
+from ..normalization import NO_CUMULATIVE, batch_norm, layer_norm, normalized_shape_of
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -33,6 +33,7 @@ class _BatchNorm(Module):
         if not is_real(momentum) or not 0 <= momentum <= 1:
             raise ValueError(
                 f"{type(self).__name__}: momentum must be a number in [0, 1], got {momentum!r}"
+                + (NO_CUMULATIVE if momentum is None else "")
             )
         num_features = count(type(self).__name__, "num_features", num_features, 1)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -87,14 +88,14 @@ class LayerNorm(Module):
         dtype: Any = np.float64,
     ) -> None:
         shape = normalized_shape_of("LayerNorm", normalized_shape)
-        self.normalized_shape, self.eps = shape, eps
+        self.normalized_shape, self.eps, self.dtype = shape, eps, np.dtype(dtype)
         self.weight = Parameter(np.ones(shape), dtype=dtype) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape), dtype=dtype) if elementwise_affine else None
 
     def forward(self, x: Tensor | np.ndarray) -> Tensor:
         """x normalized example by example over its last axes; same shape."""
-        if not isinstance(x, Tensor) and self.weight is not None:
-            x = Tensor(x, dtype=self.weight.dtype)  # data given as a numpy array
+        if not isinstance(x, Tensor):
+            x = Tensor(x, dtype=self.dtype)  # data given as a numpy array
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
