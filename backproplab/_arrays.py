@@ -42,3 +42,10 @@ def _floats(data: object, array: np.ndarray, dtype: Any) -> np.ndarray:
             f"or float64"
         )
     return result
+
+
+def rounded(b: np.ndarray, *arrays: np.ndarray) -> bool:
+    """Whether the float array ``b`` would be rounded when added in place into the product of
+    ``arrays`` (a float64 bias into a float32 output, which unfused would be float64). Integer
+    arrays are not: ``apply`` gives them the tensors' dtype."""
+    return b.dtype.kind == "f" and not np.can_cast(b.dtype, np.result_type(*arrays), "safe")

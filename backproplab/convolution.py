@@ -30,6 +30,7 @@ from typing import TypeGuard
 
 import numpy as np
 
+from ._arrays import rounded
 from .ops import Op, ShapeError
 from .tensor import ArrayLike, Tensor, apply
 
@@ -154,8 +155,8 @@ def _conv2d(x, w, *bias, stride, padding):
     """Forward: im2col, then one matmul. Keeps ``cols`` for the backward pass (dW = G^T cols)."""
     cols = im2col(x, w.shape[2:], stride, padding)  # (N*OH*OW, C*kh*kw)
     out = cols @ w.reshape(len(w), -1).T  # (N*OH*OW, C*kh*kw) @ (C*kh*kw, O) -> (N*OH*OW, O)
-    if bias:
-        out += bias[0]  # one bias per output channel
+    if bias:  # one bias per output channel; "safe": a float64 bias is not rounded into float32
+        np.add(out, bias[0], out=out, casting="safe")
     oh, ow = output_size(x.shape[2:], w.shape[2:], stride, padding)
     out = out.reshape(len(x), oh, ow, len(w)).transpose(0, 3, 1, 2)  # NHWC -> NCHW
     return np.ascontiguousarray(out), cols
@@ -186,6 +187,8 @@ def _conv2d_error(x, w, *bias, stride=(1, 1), padding=(0, 0)) -> str:
             f"bias of shape {bias[0].shape} does not fit the weight {w.shape}: expected "
             f"({w.shape[0]},), one per output channel"
         )
+    if bias and rounded(bias[0], x, w):
+        return f"dtypes {x.dtype}, {w.dtype}, {bias[0].dtype} do not mix; use one dtype"
     return _window_error(x, w.shape[2:], stride, padding)
 
 

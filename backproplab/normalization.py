@@ -38,6 +38,7 @@ import numbers
 
 import numpy as np
 
+from ._arrays import rounded
 from ._numbers import count, is_real
 from .ops import Op, ShapeError
 from .tensor import ArrayLike, Tensor, apply
@@ -71,7 +72,7 @@ def _batch_norm(x, w, b, *, running_mean, running_var, training, momentum, eps):
     inv_std = 1 / np.sqrt(var + eps)  # 1 / sigma, per channel
     x_hat = centred * inv_std.reshape(line_up)
     out = x_hat * w.reshape(line_up)
-    out += b.reshape(line_up)
+    np.add(out, b.reshape(line_up), out=out, casting="safe")  # a float64 b is not rounded
     return out, (x_hat, inv_std)  # the backward needs x_hat and 1/sigma: keep them
 
 
@@ -108,6 +109,8 @@ def _batch_norm_error(x, w, b, *, running_mean, running_var, training, **_) -> s
                 f"{name} of shape {a.shape} does not fit an input of shape {x.shape}: "
                 f"expected ({c},)" + (_channels_last(x.ndim) if last else "")
             )
+    if rounded(b, x, w):  # a float64 bias added into a float32 output
+        return f"dtypes {x.dtype}, {w.dtype}, {b.dtype} do not mix; use one dtype"
     if training and x.size // max(c, 1) <= 1:
         return f"expected more than 1 value per channel when training, got input of shape {x.shape}"
     if not training and (running_mean is None or running_var is None):

@@ -115,6 +115,28 @@ def test_batch_norm_training_must_be_a_bool(training):
     assert np.all(running_mean == 0)
 
 
+def test_a_float64_bias_is_not_rounded_into_a_float32_convolution_or_batch_norm():
+    # conv2d and batch_norm added the bias in place into their float32 output: a float64 bias of
+    # 1 + 1e-9 came out as 1.0 (float32), where the unfused x * w + b gives float64, as linear
+    # (which refuses it) does
+    x = np.ones((1, 2, 3, 3), dtype=np.float32)
+    w32, b64 = bl.Tensor(np.ones((1, 2, 1, 1), dtype=np.float32)), bl.Tensor([1 + 1e-9])
+    with pytest.raises(bl.ShapeError, match=r"^conv2d: dtypes float32, float32, float64 do not"):
+        bl.conv2d(x, w32, b64)
+    conv = nn.Conv2d(2, 1, 1, rng=0, dtype=np.float32)
+    conv.bias = nn.Parameter(np.zeros(1))  # float64, into a float32 layer
+    with pytest.raises(bl.ShapeError, match=r"^conv2d: dtypes float32, float32, float64 do not"):
+        conv(x)
+    ones32 = bl.Tensor(np.ones(2, dtype=np.float32))
+    with pytest.raises(bl.ShapeError, match=r"^batch_norm: dtypes float32, float32, float64 do"):
+        bl.batch_norm(x, None, None, ones32, bl.Tensor(np.zeros(2)), training=True)
+    # integer biases take the tensors' dtype, as everywhere; float64 weights make it float64
+    assert bl.conv2d(x, w32, np.array([1])).dtype == np.float32
+    assert bl.batch_norm(x, None, None, ones32, np.zeros(2, dtype=int), True).dtype == np.float32
+    out = bl.conv2d(x, bl.Tensor(np.ones((1, 2, 1, 1))), b64)
+    assert out.dtype == np.float64 and np.all(out.data == 2 + (1 + 1e-9))
+
+
 # ------------------------------------------------------------- guards: what was already right
 def test_running_averages_move_in_no_grad_in_training_mode_as_in_pytorch():
     x = RNG.standard_normal((6, 3)) * 2 + 1
