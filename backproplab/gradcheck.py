@@ -127,6 +127,9 @@ def gradcheck(
     a tiny function cannot pass a wrong rule), but not below NOISE_FACTOR times the entry's
     own finite-difference error, measured when needed (a true 0 comes out as ~1e-10 for an f
     of size 1), nor above ``atol``.
+
+    ``fn`` runs twice per entry: a BatchNorm in training mode inside it updates its running
+    averages every time (to about the batch's statistics); save ``state_dict()`` and load it back.
     """
     _checked_settings("gradcheck", fn, eps, atol, rtol)
     checked = _checked_inputs("gradcheck", inputs)

@@ -23,6 +23,9 @@ class Conv2d(Module):
     ``Linear``). Xavier init uses sqrt(2 / (fan-in + fan-out)) with the fan-out of a
     convolution, out_channels * kh * kw (as ``torch.nn.init.xavier_normal_``). The bias (one
     per output channel) starts at zero.
+
+    Images in channels-last order (N, H, W, C) are refused, with a hint, when H differs from C;
+    when H == C nothing can tell them from (N, C, H, W) and they are convolved as such.
     """
 
     def __init__(

@@ -70,7 +70,8 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     """Batch norm over image channels: input (N, C, H, W), each channel normalized over the
-    batch and all pixels (N * H * W values). See ``batch_norm``."""
+    batch and all pixels (N * H * W values). See ``batch_norm``. Channels-last images
+    (N, H, W, C) are refused, with a hint, unless H == C: then nothing can tell them apart."""
 
     dims = (4,)
 
