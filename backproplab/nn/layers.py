@@ -361,15 +361,20 @@ class ResidualBlock(Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        """x (batch, width) -> x + F(x) (batch, width). F(x) must have the shape of x: a branch
-        whose layers change the width is refused (one of width 1 would broadcast)."""
+        """x (batch, width) -> x + F(x) (batch, width)."""
         fx = self.f(x)  # F(x), the branch beside the skip
-        if fx.shape != np.shape(x):  # numpy would add an F(x) of width 1 to every column of x
-            raise ValueError(
-                f"ResidualBlock: F(x) has shape {fx.shape} but x has shape {np.shape(x)}; "
-                f"x + F(x) needs F to keep the shape"
-            )
+        _same_shape(fx, x)  # a branch that changed the width would be broadcast across x
         return x + fx  # H(x) = x + F(x)
+
+
+def _same_shape(fx: Tensor, x: Tensor | np.ndarray) -> None:
+    """A residual block adds F(x) to x: a branch whose layers change the shape is refused (numpy
+    would add an F(x) of width 1 to every column of x without a word)."""
+    if fx.shape != np.shape(x):
+        raise ValueError(
+            f"ResidualBlock: F(x) has shape {fx.shape} but x has shape {np.shape(x)}; "
+            f"x + F(x) needs F to keep the shape"
+        )
 
 
 def deep_network(
