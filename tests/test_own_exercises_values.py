@@ -325,9 +325,64 @@ def test_a_lambda_reads_the_values_as_they_were_at_the_checks_cell():
 
 
 def test_a_function_of_no_teachers_cell_is_still_itself_when_copied():
-    import copy
+    from backproplab.classroom._values import _deep
 
     def mine():
         return 1
 
-    assert copy.deepcopy([mine])[0] is mine and copy.deepcopy(np.sum) is np.sum
+    assert _deep([mine], {})[0] is mine and _deep(np.sum, {}) is np.sum
+
+
+@pytest.mark.parametrize(
+    "cells, reads",
+    [
+        ([("x_test = np.arange(3.0)\nfns = [lambda: x_test, {'f': lambda: x_test}]", {})],
+         "fns[1]['f']()"),
+        ([("class Box:\n    __slots__ = ('get',)\n    def __init__(self, get):\n"
+           "        self.get = get", {}),
+          ("x_test = np.arange(3.0)\nbox = (Box(lambda: x_test),)", {})],
+         "box[0].get()"),
+    ],
+    ids=["in a list and a dict", "in an instance of the teacher's class with slots, in a tuple"],
+)  # fmt: skip
+def test_a_function_of_the_teachers_cells_inside_a_value_is_copied_too(cells, reads):
+    """Python 3.14's deepcopy returns every function and class as it is before it reads its
+    memo or its tables: the grader's rule for them, put in deepcopy's private table, was never
+    used, and these failed there (with the lambda and the class at the top level too)."""
+    teacher = teacher_of(SETUP, *cells, SOLUTION,
+                         check(f"assert np.allclose(slope({reads}), [0, 2, 4])"))  # fmt: skip
+    first, second, third = graded(teacher, writes, lambda x: 2 * x, lambda x: 2 * x)
+    assert (first.status, second.status, third.status) == ("hint", "correct", "correct"), (
+        second.message
+    )
+
+
+def test_a_value_without_functions_is_copied_as_deepcopy_copies_it():
+    """The grader's copy follows deepcopy's rules for everything but functions and classes."""
+    import collections
+    import copy
+    import dataclasses
+    import fractions
+
+    import backproplab as bl
+    from backproplab.classroom._values import _deep
+
+    @dataclasses.dataclass
+    class Point:
+        xy: np.ndarray
+
+    shared = np.arange(3.0)
+    loop: list = [1]
+    loop.append(loop)
+    value = {"a": [shared, (shared, {2, 3}), frozenset({1})], "p": Point(shared), "loop": loop,
+             "d": collections.defaultdict(list, {"k": [1.5]}), "f": fractions.Fraction(1, 3),
+             "t": bl.Tensor(np.ones(2), requires_grad=True), "o": np.array([None, [1]], object),
+             "od": collections.OrderedDict(z=1), "r": range(3), "s": "str", "n": None}  # fmt: skip
+    mine, theirs = _deep(value, {}), copy.deepcopy(value)
+    assert repr(mine) == repr(theirs)
+    assert mine["a"][0] is mine["a"][1][0] is mine["p"].xy is not shared  # shared, as before
+    assert mine["loop"][1] is mine["loop"] and mine["r"] is value["r"]
+    assert type(mine["d"]) is collections.defaultdict and mine["d"]["new"] == []
+    mine["t"].data[0] = 5.0
+    mine["o"][1].append(2)
+    assert value["t"].data[0] == 1.0 and value["o"][1] == [1]  # its own, all the way down

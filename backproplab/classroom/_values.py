@@ -13,7 +13,7 @@ as it was at the check's cell, and each evaluation gets its own deep copy: a stu
 that changes an array it is handed changes nothing for the next check or the next student. A
 function the cells made (``get_x = lambda: x_test``, a closure) is copied too, with the globals
 it reads and its closure's cells (``_copy_function``): deepcopy would hand every evaluation the
-same function, and so the same array.
+same function, and so the same array. So the copies are ``_deep``'s, not deepcopy's.
 
 Nothing runs when no check reads such a name (the curriculum's checks read none). The cells run
 in the notebook's folder (a file they read is found as in the notebook), once, with no time
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import copy
+import copyreg
 import io
 import os
 import random
 import sys
 import types
 import warnings
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,7 +116,7 @@ def _kept(
     for name in sorted(check.needs):
         if name in namespace:
             try:
-                values[name] = copy.deepcopy(namespace[name], memo)
+                values[name] = _deep(namespace[name], memo)
             except Exception as error:  # noqa: BLE001 - a generator, a lock, an open file
                 why[name] = (
                     f"the teacher's {name} cannot be copied for each student: "
@@ -134,7 +135,7 @@ def give_values(check: TeacherCheck, teacher: TeacherNotebook, namespace: dict[s
     values, why = (teacher.values or {}).get(check.grade_id, ({}, {}))
     memo = {id(old): namespace[name] for name, old in teacher.defined.items() if name in namespace}
     for name, value in values.items():
-        namespace[name] = copy.deepcopy(value, memo)
+        namespace[name] = _deep(value, memo)
     return why
 
 
@@ -163,30 +164,102 @@ def _copy_function(function: types.FunctionType, memo: dict[int, Any]) -> Any:
     for name in names & source.keys():
         if scope[name] is source[name]:
             with contextlib.suppress(Exception):  # a module: itself
-                scope[name] = copy.deepcopy(source[name], memo)
+                scope[name] = _deep(source[name], memo)
     cells = []
     for cell in function.__closure__ or ():
         if id(cell) not in memo:
             memo[id(cell)] = types.CellType()
             with contextlib.suppress(ValueError):  # (an empty cell)
-                memo[id(cell)].cell_contents = copy.deepcopy(cell.cell_contents, memo)
+                memo[id(cell)].cell_contents = _deep(cell.cell_contents, memo)
         cells.append(memo[id(cell)])
     copied = types.FunctionType(
         function.__code__, scope, function.__name__, None, tuple(cells) or None
     )
     memo[id(function)] = copied
-    copied.__defaults__ = copy.deepcopy(function.__defaults__, memo)
-    copied.__kwdefaults__ = copy.deepcopy(function.__kwdefaults__, memo)
-    copied.__dict__.update(copy.deepcopy(function.__dict__, memo))
+    copied.__defaults__ = _deep(function.__defaults__, memo)
+    copied.__kwdefaults__ = _deep(function.__kwdefaults__, memo)
+    copied.__dict__.update(_deep(function.__dict__, memo))
     copied.__qualname__, copied.__module__ = function.__qualname__, function.__module__
     copied.__doc__ = function.__doc__
     return copied
 
 
-# deepcopy copies no function (the same object): the teacher's cells' functions are copied.
-# (copy's table is private: without it, on some future Python, such a function stays shared.)
-if isinstance(getattr(copy, "_deepcopy_dispatch", None), dict):
-    copy._deepcopy_dispatch[types.FunctionType] = _copy_function  # type: ignore[attr-defined]
+# What deepcopy returns as it is, never looked into (functions and classes are ``_deep``'s).
+_ATOMIC = frozenset({types.NoneType, types.EllipsisType, types.NotImplementedType, int, float,
+                     bool, complex, bytes, str, range, types.CodeType, types.BuiltinFunctionType,
+                     weakref.ref, property})  # fmt: skip
+
+
+def _deep(x: Any, memo: dict[int, Any]) -> Any:
+    """``copy.deepcopy(x, memo)``, except for two kinds of objects, wherever they are in ``x``:
+    a function is ``_copy_function``'s copy (the teacher's cells' are copied), and a class (or a
+    function) that ``memo`` maps to another is that other (``give_values``: the teacher's class
+    is the check's). deepcopy returns both as they are, and since Python 3.14 it does so before
+    it reads ``memo`` or any table of its, so no rule given to it from outside (its private
+    ``_deepcopy_dispatch``, which this module used to fill) can reach them there. The rest
+    follows deepcopy's rules: lists, dicts and tuples item by item, an object's own
+    ``__deepcopy__`` (numpy's arrays), otherwise what ``__reduce_ex__(4)`` (or ``copyreg``)
+    says to rebuild it from."""
+    if id(x) in memo:
+        return memo[id(x)]
+    cls = type(x)
+    if cls is types.FunctionType:
+        return _copy_function(x, memo)
+    if cls in _ATOMIC or issubclass(cls, type):
+        return x
+    y: Any
+    if cls is list:
+        y = memo[id(x)] = []
+        y.extend(_deep(item, memo) for item in x)
+    elif cls is dict:
+        y = memo[id(x)] = {}
+        y.update((_deep(key, memo), _deep(value, memo)) for key, value in x.items())
+    elif cls is tuple:
+        items = tuple(_deep(item, memo) for item in x)
+        if id(x) in memo:  # a tuple that holds itself (through a list)
+            return memo[id(x)]
+        y = x if all(a is b for a, b in zip(items, x, strict=True)) else items
+    elif hasattr(x, "__deepcopy__"):
+        y = x.__deepcopy__(memo)
+    else:
+        reductor = copyreg.dispatch_table.get(cls)
+        rv = reductor(x) if reductor is not None else x.__reduce_ex__(4)
+        if isinstance(rv, str):  # a global's name: the object itself
+            return x
+        y = _rebuild(x, memo, *rv)
+    if y is not x:
+        memo[id(x)] = y
+        memo.setdefault(id(memo), []).append(x)  # kept alive while memo is, as deepcopy does
+    return y
+
+
+def _rebuild(
+    x: Any, memo: dict[int, Any], func: Any, args: tuple, state: Any = None,
+    listitems: Any = None, dictitems: Any = None, setter: Any = None,
+) -> Any:  # fmt: skip
+    """The copy of ``x`` made from what its ``__reduce_ex__`` returned, each part a ``_deep``
+    copy (deepcopy's ``_reconstruct``, with pickle's sixth item, the state setter)."""
+    y = func(*_deep(args, memo))
+    memo[id(x)] = y
+    if state is not None:
+        state = _deep(state, memo)
+        if setter is not None:
+            setter(y, state)
+        elif hasattr(y, "__setstate__"):
+            y.__setstate__(state)
+        else:
+            slots = None
+            if isinstance(state, tuple) and len(state) == 2:
+                state, slots = state
+            if state:
+                y.__dict__.update(state)
+            for key, value in (slots or {}).items():
+                setattr(y, key, value)
+    for item in listitems or ():
+        y.append(_deep(item, memo))
+    for key, value in dictitems or ():
+        y[_deep(key, memo)] = _deep(value, memo)
+    return y
 
 
 @contextlib.contextmanager
