@@ -386,3 +386,21 @@ def test_a_value_without_functions_is_copied_as_deepcopy_copies_it():
     mine["t"].data[0] = 5.0
     mine["o"][1].append(2)
     assert value["t"].data[0] == 1.0 and value["o"][1] == [1]  # its own, all the way down
+
+
+def test_a_function_of_the_teachers_cells_that_calls_itself_is_copied_once(monkeypatch):
+    """It was copied again for each time its copy's globals named it, about a thousand deep,
+    until Python's recursion limit raised, and the error was swallowed."""
+    from backproplab.classroom import _values
+
+    copies = []
+    copy_function = _values._copy_function
+    monkeypatch.setattr(_values, "_copy_function", lambda f, memo: copies.append(f.__name__)
+                        or copy_function(f, memo))  # fmt: skip
+    cells = [("x_test = np.arange(3.0)\ndef count(n):\n    return x_test if n == 0 else count(n - 1)",
+              {}), ("get_x = lambda: count(2)", {})]  # fmt: skip
+    teacher = teacher_of(SETUP, *cells, SOLUTION,
+                         check("assert np.allclose(slope(get_x()), [0, 2, 4])"))  # fmt: skip
+    first, second = graded(teacher, writes, lambda x: 2 * x)
+    assert (first.status, second.status) == ("hint", "correct"), second.message
+    assert copies == ["<lambda>", "count"] * 3, copies  # kept at the check's cell, then twice

@@ -161,21 +161,21 @@ def _copy_function(function: types.FunctionType, memo: dict[int, Any]) -> Any:
     if scope is None:  # one copy of the cells' globals for every function that reads them
         scope = memo[id(source)] = dict(source)
         memo.setdefault(id(memo), []).append(source)  # (kept alive, as deepcopy does)
+    new_cells = [c for c in function.__closure__ or () if id(c) not in memo]
+    for cell in new_cells:
+        memo[id(cell)] = types.CellType()
+    cells = tuple(memo[id(cell)] for cell in function.__closure__ or ())
+    copied = types.FunctionType(function.__code__, scope, function.__name__, None, cells or None)
+    # known before what it reads is copied: a function that calls itself (or a closure that
+    # holds itself) is copied once, where it recursed until Python's recursion limit
+    memo[id(function)] = copied
     for name in names & source.keys():
         if scope[name] is source[name]:
             with contextlib.suppress(Exception):  # a module: itself
                 scope[name] = _deep(source[name], memo)
-    cells = []
-    for cell in function.__closure__ or ():
-        if id(cell) not in memo:
-            memo[id(cell)] = types.CellType()
-            with contextlib.suppress(ValueError):  # (an empty cell)
-                memo[id(cell)].cell_contents = _deep(cell.cell_contents, memo)
-        cells.append(memo[id(cell)])
-    copied = types.FunctionType(
-        function.__code__, scope, function.__name__, None, tuple(cells) or None
-    )
-    memo[id(function)] = copied
+    for cell in new_cells:
+        with contextlib.suppress(ValueError):  # (an empty cell)
+            memo[id(cell)].cell_contents = _deep(cell.cell_contents, memo)
     copied.__defaults__ = _deep(function.__defaults__, memo)
     copied.__kwdefaults__ = _deep(function.__kwdefaults__, memo)
     copied.__dict__.update(_deep(function.__dict__, memo))
