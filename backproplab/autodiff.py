@@ -248,7 +248,8 @@ def _warn_stale(order: list[Tensor]) -> None:
         f"backward: {names} already {hold} gradients from an earlier backward(); the new "
         f"gradients are being added to {them}. Call zero_grad() (or set .grad = None) before "
         f"each backward(), or pass accumulate=True if you mean to add them up."
-        + (_UPDATED_OUTSIDE_NO_GRAD if _updated_outside_no_grad(order, stale) else ""),
+        + (_UPDATED_OUTSIDE_NO_GRAD if _updated_outside_no_grad(order, stale) else "")
+        + (_OUTSIDE_THE_OPTIMIZER if _outside_the_optimizer(order, stale) else ""),
         GradientAccumulationWarning,
         stacklevel=3,  # 1: this line, 2: backward, 3: the line that called backward()
     )
@@ -260,6 +261,22 @@ _UPDATED_OUTSIDE_NO_GRAD = (
     " which goes on receiving gradients, and every backward() goes back through every earlier"
     " update."
 )
+
+
+_OUTSIDE_THE_OPTIMIZER = (
+    " Other parameters of this graph were cleared and updated in place (by an optimizer) and"
+    " these were not: an optimizer's zero_grad() clears only its own parameters. Call"
+    " model.zero_grad() instead, or freeze the parameters you do not train"
+    " (p.requires_grad = False), which also spares computing their gradients."
+)
+
+
+def _outside_the_optimizer(order: list[Tensor], stale: list[Tensor]) -> bool:
+    """Whether the stale leaves were never updated in place while other leaves that require
+    grad were, and were cleared: what an optimizer over some of a model's parameters leaves
+    (``opt = SGD(model.head.parameters())``; PyTorch's fine-tuning idiom)."""
+    cleared = [t for t in order if t.op is None and t.requires_grad and t.grad is None]
+    return all(t.modified == 0 for t in stale) and any(t.modified for t in cleared)
 
 
 def _updated_outside_no_grad(order: list[Tensor], stale: list[Tensor]) -> bool:

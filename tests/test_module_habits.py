@@ -260,3 +260,41 @@ def test_a_layer_in_two_models_gets_the_sum_of_both_gradients():
     dz = (z > 0) + (1 - np.tanh(z) ** 2)  # d/dz of relu(z) + tanh(z), summed
     np.testing.assert_allclose(shared.weight.grad, dz.T @ X, rtol=1e-12)
     np.testing.assert_allclose(shared.bias.grad, dz.sum(axis=0), rtol=1e-12)
+
+
+def _stale_warnings(model, optimizer, zero_grad=True, steps=2):
+    """The warnings of ``steps`` training steps, each with or without optimizer.zero_grad()."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(steps):
+            if zero_grad:
+                optimizer.zero_grad()
+            bl.cross_entropy(model(bl.Tensor(X)), Y).backward()
+            optimizer.step()
+    return [str(w.message) for w in caught if w.category is bl.GradientAccumulationWarning]
+
+
+def test_an_optimizer_over_the_head_only_is_named_when_the_body_gathers_gradients():
+    """opt = SGD(model.head.parameters()): its zero_grad() leaves the body's gradients, which
+    add up at every step. The warning said to call zero_grad(), which the learner does."""
+    model = _mlp()
+    messages = _stale_warnings(model, optim.SGD(model.layers[-1].parameters(), lr=0.1))
+    assert len(messages) == 1  # the second step's backward
+    assert "an optimizer's zero_grad() clears only its own parameters" in messages[0]
+    assert "model.zero_grad()" in messages[0] and "requires_grad = False" in messages[0]
+
+
+@pytest.mark.parametrize("case", ["no zero_grad", "plain leaves"])
+def test_the_optimizer_hint_stays_out_of_other_stale_gradients(case):
+    if case == "no zero_grad":  # every parameter stepped and none cleared: the plain warning
+        model = _mlp()
+        messages = _stale_warnings(model, optim.SGD(model.parameters(), lr=0.1), zero_grad=False)
+    else:  # no optimizer at all
+        w = bl.Tensor([1.0, 2.0], requires_grad=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                (w * w).sum().backward()
+        messages = [str(m.message) for m in caught]
+    assert len(messages) == 1 and "already hold" in messages[0]
+    assert "clears only its own parameters" not in messages[0]
