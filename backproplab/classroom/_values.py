@@ -143,7 +143,7 @@ _CELLS = "__backproplab_teacher_cells__"  # in the globals of the teacher's cell
 
 
 def _copy_function(function: types.FunctionType, memo: dict[int, Any]) -> Any:
-    """deepcopy's rule for a function. One made by the teacher's cells as the grader ran them
+    """``_deep``'s rule for a function. One made by the teacher's cells as the grader ran them
     (a lambda, a closure: ``get_x = lambda: x_test``, ``get_x = make()``) is copied with what it
     refers to, the globals it reads and its closure's cells, so that a student's function that
     writes into the array it returns changes it for no one else, and it reads them as they were
