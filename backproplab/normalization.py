@@ -112,10 +112,19 @@ def _batch_norm_error(x, w, b, *, running_mean, running_var, training, **_) -> s
     if rounded(b, x, w):  # a float64 bias added into a float32 output
         return f"dtypes {x.dtype}, {w.dtype}, {b.dtype} do not mix; use one dtype"
     if training and x.size // max(c, 1) <= 1:
-        return f"expected more than 1 value per channel when training, got input of shape {x.shape}"
+        return (
+            f"expected more than 1 value per channel when training, got input of shape {x.shape}"
+            + (_ONE_EXAMPLE if len(x) == 1 else "")
+        )
     if not training and (running_mean is None or running_var is None):
         return "evaluation (training=False) needs running_mean and running_var"
     return ""
+
+
+_ONE_EXAMPLE = (
+    "; one example has no spread to normalize by: call model.eval() to use the network on one"
+    " example (in fit, choose a batch_size that leaves no last batch of one)"
+)
 
 
 def _channels_last(ndim: int) -> str:

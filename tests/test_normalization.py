@@ -267,8 +267,12 @@ def test_batch_norm_errors_name_the_op_and_the_shapes():
         bl.batch_norm(np.zeros((1, 3)), np.zeros(3), np.ones(3), training=True)
     assert str(err.value) == (
         "batch_norm: expected more than 1 value per channel when training, got input of shape "
-        "(1, 3)"
+        "(1, 3); one example has no spread to normalize by: call model.eval() to use the network "
+        "on one example (in fit, choose a batch_size that leaves no last batch of one)"
     )
+    with pytest.raises(bl.ShapeError) as err:  # no example at all: not "one example"
+        bl.batch_norm(np.zeros((0, 3)), np.zeros(3), np.ones(3), training=True)
+    assert str(err.value).endswith("got input of shape (0, 3)")
     with pytest.raises(bl.ShapeError) as err:
         bl.batch_norm(np.zeros((4, 3)), np.zeros(2), np.ones(3), training=True)
     assert str(err.value) == (
