@@ -104,6 +104,16 @@ def test_conv2d_weight_grad_padding_mistake_is_named():
     assert feedback.status == "hint" and "padding=1" in feedback.message, feedback
 
 
+def weight_grad_pads_by_one(x, g, k, padding=0):  # "same" padding for 3x3, whatever padding is
+    return weight_grad(x, g, k, 1 if padding else 0)
+
+
+def test_conv2d_weight_grad_padding_fixed_to_one_is_refused():
+    # right with padding 0 and 1, the first cases' paddings: a padding of 2 shows it
+    feedback = nb14.check_conv2d_weight_grad(weight_grad_pads_by_one)
+    assert feedback.status == "hint" and "not with padding=2" in feedback.message, feedback
+
+
 def test_conv2d_weight_grad_not_done():
     assert nb14.check_conv2d_weight_grad(stub).status == "not done"
 
@@ -201,6 +211,17 @@ def test_conv2d_input_grad_channels_not_swapped_is_named():
 
     feedback = nb14.check_conv2d_input_grad(wrong_sum)
     assert feedback.status == "hint" and "trade places" in feedback.message, feedback
+
+
+def input_grad_crops_one(g, weight, padding=0):  # the border of "same" padding for 3x3 only
+    dx = input_grad(g, weight, 0)  # the padded input's gradient ...
+    return dx[:, :, 1:-1, 1:-1] if padding else dx  # ... cropped by 1, whatever padding is
+
+
+def test_conv2d_input_grad_padding_fixed_to_one_is_refused():
+    feedback = nb14.check_conv2d_input_grad(input_grad_crops_one)
+    assert feedback.status == "hint" and "not with padding=2" in feedback.message, feedback
+    assert "1:-1" not in our_words(feedback.message)
 
 
 def test_conv2d_input_grad_not_done():

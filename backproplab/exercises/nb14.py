@@ -61,8 +61,10 @@ def _inputs(
 
 
 # (kernel, padding) of each case: 3x3 without and with padding, then one more kernel, where an
-# answer that fixed the kernel's size (3, or kh for kw) stops working
+# answer that fixed the kernel's size (3, or kh for kw) stops working, and last a padding of 2,
+# where an answer that pads (or crops) by 1 whenever padding is not 0 stops working
 _CASES = (((3, 3), 0), ((3, 3), 1))
+_WIDE_PADDING = ((3, 3), 2)
 
 
 def _unordered(g: np.ndarray) -> np.ndarray:
@@ -88,6 +90,20 @@ def _other_kernel(name: str, feedback: Feedback, kernel: tuple[int, int]) -> Fee
     return hint(
         name,
         f"right with 3x3 kernels, not with a {kernel[0]}x{kernel[1]} one: is a size fixed "
+        f"somewhere in your code instead of taken from the arguments? (Here: {feedback.message})",
+    )
+
+
+def _other_case(name: str, feedback: Feedback, kernel: tuple[int, int], padding: int) -> Feedback:
+    """The hint for a failure after the first two cases passed: only the kernel changed, or (the
+    last case) only the padding."""
+    if (kernel, padding) != _WIDE_PADDING:
+        return _other_kernel(name, feedback, kernel)
+    if feedback.status != "hint":
+        return feedback
+    return hint(
+        name,
+        f"right with padding 0 and 1, not with padding={padding}: is an amount of padding fixed "
         f"somewhere in your code instead of taken from the arguments? (Here: {feedback.message})",
     )
 
@@ -128,10 +144,10 @@ def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
     if package is not None:
         return hint(name, package)
     rng = np.random.default_rng(140)
-    for kernel, padding in (*_CASES, ((2, 2), 1)):
+    for k, (kernel, padding) in enumerate((*_CASES, ((2, 2), 1), _WIDE_PADDING)):
         feedback = _weight_grad_case(name, conv2d_weight_grad, rng, kernel, padding)
         if feedback is not None:
-            return feedback if kernel == (3, 3) else _other_kernel(name, feedback, kernel)
+            return feedback if k < len(_CASES) else _other_case(name, feedback, kernel, padding)
     return correct(name, "matches finite differences, with and without padding.")
 
 
@@ -197,7 +213,7 @@ def _weight_grad_case(
             f"{label} dW is too small by the number of windows (N * OH * OW): every window used "
             "the same weight, so their contributions add up, with no mean.",
         )
-    if padding and kernel == (3, 3):
+    if padding == 1 and kernel == (3, 3):
         return hint(
             name,
             f"{label} right without padding, not with it: the forward pass padded x before "
@@ -219,10 +235,11 @@ def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
     if package is not None:
         return hint(name, package)
     rng = np.random.default_rng(141)
-    for kernel, padding in (*_CASES, ((2, 3), 1)):  # then a kernel that is not square
+    # then a kernel that is not square, then a padding of 2
+    for k, (kernel, padding) in enumerate((*_CASES, ((2, 3), 1), _WIDE_PADDING)):
         feedback = _input_grad_case(name, conv2d_input_grad, rng, kernel, padding)
         if feedback is not None:
-            return feedback if kernel == (3, 3) else _other_kernel(name, feedback, kernel)
+            return feedback if k < len(_CASES) else _other_case(name, feedback, kernel, padding)
     return correct(name, "matches finite differences, with and without padding.")
 
 
