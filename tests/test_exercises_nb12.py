@@ -320,6 +320,22 @@ def test_adam_step_zero_gradient_is_a_special_point():
     assert feedback.status == "hint" and "not finite" in feedback.message, feedback
 
 
+def adam_with_numbers_of_its_own(p, g, m, v, t, lr, beta1, beta2, eps, which="all"):
+    """Adam with PyTorch's defaults written in where the arguments belong: right for the
+    check's first settings, which are those defaults."""
+    own = {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    given = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps}
+    used = {key: own[key] if which in ("all", key) else given[key] for key in own}
+    return adam_solution(p, g, m, v, t, *used.values())
+
+
+@pytest.mark.parametrize("which", ["all", "lr", "beta1", "beta2", "eps"])
+def test_adam_step_refuses_numbers_of_its_own_for_the_settings(which):
+    feedback = nb12.check_adam_step(lambda *args: adam_with_numbers_of_its_own(*args, which=which))
+    assert feedback.status == "hint" and "a number of your own" in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
 # ---------------------------------------------------------------- train_digits (challenge)
 def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True, vjp=None):
     """The challenge's training run, with or without each of its three bugs (or another vjp)."""

@@ -161,8 +161,33 @@ def check_adam_step(adam_step: Callable) -> Feedback:
     the step-by-step rule the learner writes."""
     name = "adam_step"
     rng = np.random.default_rng(122)
+    first = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)  # PyTorch's defaults (and lr = 0.1)
+    feedback = _adam_steps(name, adam_step, rng, first)
+    if feedback is not None:
+        return feedback
+    # other settings: a number of the learner's own (0.9, 0.999, 1e-8) cannot stand in for one
+    # of the arguments
+    other = dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6)
+    feedback = _adam_steps(name, adam_step, rng, other)
+    if feedback is not None and feedback.status == "hint":
+        shown = ", ".join(f"{key}={value:g}" for key, value in other.items())
+        return hint(
+            name,
+            f"right with lr=0.1, beta1=0.9, beta2=0.999, eps=1e-08, not with {shown}: is a "
+            f"number of your own used where an argument should be? (Here: {feedback.message})",
+        )
+    if feedback is not None:
+        return feedback
+    return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100 "
+                   "and one about as small as eps.")  # fmt: skip
+
+
+def _adam_steps(
+    name: str, adam_step: Callable, rng: np.random.Generator, settings: dict[str, float]
+) -> Feedback | None:
+    """Three steps of ``adam_step`` with ``settings``, against the rule: None when right, else
+    the Feedback."""
     p0 = rng.standard_normal(5)
-    settings = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)
     lr, beta1, beta2, eps = settings.values()
     p, m, v = p0.copy(), np.zeros(5), np.zeros(5)
     history = []
@@ -170,7 +195,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
         g = rng.standard_normal(5) * 10 ** rng.uniform(-2, 2, 5)  # gradients of very mixed size
         if t == 1:
             g[0] = 0.0  # a parameter whose first gradient is 0 must not move (no 0 / 0)
-        g[1] = 3e-8  # gradients about as small as eps: there eps sets the step (0.75 lr)
+        g[1] = 3 * eps  # gradients about as small as eps: there eps sets the step (0.75 lr)
         history.append(g)
         ages = np.arange(t - 1, -1, -1)  # t - k for k = 1 .. t
         want_m = ((1 - beta1) * beta1**ages) @ np.array(history)
@@ -270,8 +295,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
                 "should move by about lr, whatever the size of its gradient.",
             )
         p, m, v = expected
-    return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100 "
-                   "and one about as small as eps.")  # fmt: skip
+    return None
 
 
 # ----------------------------------------------------------------- the challenge: a broken run
