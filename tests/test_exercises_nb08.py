@@ -314,3 +314,43 @@ def test_label_smoothing_grad_correct():
 )
 def test_label_smoothing_grad_wrong(wrong, words):
     assert_hint(nb08.check_label_smoothing_grad(wrong), *words)
+
+
+# ------------------------------------------------- classes counted from the labels (a minibatch)
+def probs_of(logits):
+    return softmax_rows(logits)
+
+
+def ce_classes_from_largest_label(logits, labels):
+    # right when the batch holds the last class (the check's first batch does)
+    return (probs_of(logits) - np.eye(labels.max() + 1)[labels]) / labels.size
+
+
+def smoothing_over_classes_seen(logits, labels, eps):
+    # eps spread over the classes that occur in the batch: silently wrong when one is missing
+    k = len(np.unique(labels))
+    q = np.full(logits.shape, eps / k)
+    q[np.arange(labels.size), labels] += 1 - eps
+    return (probs_of(logits) - q) / labels.size
+
+
+def smoothing_classes_from_largest_label(logits, labels, eps):
+    k = labels.max() + 1
+    return (probs_of(logits) - (1 - eps) * np.eye(k)[labels] - eps / k) / labels.size
+
+
+def ce_four_classes(logits, labels):  # the number of classes of the first batch, written in
+    return (probs_of(logits) - np.eye(4)[labels]) / labels.size
+
+
+@pytest.mark.parametrize(
+    "check, wrong",
+    [
+        (nb08.check_cross_entropy_grad, ce_classes_from_largest_label),
+        (nb08.check_cross_entropy_grad, ce_four_classes),
+        (nb08.check_label_smoothing_grad, smoothing_over_classes_seen),
+        (nb08.check_label_smoothing_grad, smoothing_classes_from_largest_label),
+    ],
+)
+def test_classes_counted_from_the_labels_are_refused(check, wrong):
+    assert_hint(check(wrong), "miss some of the 5 classes", "count the classes")

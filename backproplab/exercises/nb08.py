@@ -205,6 +205,36 @@ def _ce_case() -> tuple[np.ndarray, np.ndarray]:
     return logits, labels
 
 
+def _classes_missing(name: str, fn: Callable, eps: float | None = None) -> Feedback | None:
+    """A second, ordinary batch whose labels miss some of the classes, the last one among them
+    (as a minibatch's may): None if ``fn`` (``cross_entropy_grad``, or with ``eps``
+    ``label_smoothing_grad``) is right on it, else the hint. An answer that counts the classes
+    from the labels (their largest value, or how many different ones occur) fails here only."""
+    logits = np.random.default_rng(12).standard_normal((4, 5))
+    labels = np.array([1, 1, 3, 0])  # classes 2 and 4 never occur
+    n, k = logits.shape
+    q = np.eye(k)[labels] if eps is None else (1 - eps) * np.eye(k)[labels] + eps / k
+
+    def loss(z: np.ndarray) -> float:
+        return float(-(q * _log_softmax(z)).sum(axis=1).mean())
+
+    expected = numeric_gradient(loss, logits)
+    args = (logits, labels) if eps is None else (logits, labels, eps)
+    result = attempt_own(name, fn, *args)
+    got = result_array(name, result, logits.shape)
+    if not isinstance(got, Feedback) and close(got, expected):
+        return None
+    if isinstance(result, Feedback) and result.status != "hint":
+        return result
+    return hint(
+        name,
+        f"right on the first batch, but not on a batch of {n} examples whose labels "
+        f"({', '.join(map(str, labels))}) miss some of the {k} classes, the last one among "
+        "them: does your function count the classes from the labels, or fix their number? A "
+        "batch need not hold every class.",
+    )
+
+
 def _row_shifted(logits: np.ndarray) -> np.ndarray:
     """The logits minus each row's maximum: the same softmax, so the same loss and gradient, but
     finite differences near 0 instead of near 1000 lose no digits to rounding."""
@@ -269,6 +299,9 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
+        missing = _classes_missing(name, cross_entropy_grad)
+        if missing is not None:
+            return missing
         return correct(name, "matches finite differences, also for logits near 1000 and a tie.")
     probs = np.exp(_log_softmax(logits))
     one_hot = np.eye(logits.shape[1])[labels]
@@ -325,4 +358,7 @@ def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
                 "included, gets eps / K",
             )
         return _grad_hints(name, got, expected, logits, labels)
+    missing = _classes_missing(name, label_smoothing_grad, eps=0.2)
+    if missing is not None:
+        return missing
     return correct(name, "the gradient is (a - q) / N: prediction minus smoothed target.")
