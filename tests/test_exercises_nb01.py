@@ -287,6 +287,14 @@ def test_central_difference_rejects_more_plausible_mistakes():
     assert extra.status == "hint" and "13 times" in extra.message
 
 
+@pytest.mark.parametrize("own", [1e-5, 1e-6])
+def test_central_difference_refuses_a_step_of_its_own_that_is_good_at_the_checks_eps(own):
+    # 1e-5 is the check's first eps (and 1e-6 is as precise there): only another eps shows it
+    fixed = nb01.check_central_difference_gradient(lambda f, w, eps: central_difference(f, w, own))
+    assert fixed.status == "hint" and "not a number of your own" in fixed.message, fixed
+    assert "2 * eps" not in fixed.message
+
+
 def test_central_difference_not_done():
     assert nb01.check_central_difference_gradient(stub).status == "not done"
 
