@@ -264,9 +264,9 @@ _UPDATED_OUTSIDE_NO_GRAD = (
 
 
 _OUTSIDE_THE_OPTIMIZER = (
-    " Other parameters of this graph were cleared and updated in place (by an optimizer) and"
-    " these were not: an optimizer's zero_grad() clears only its own parameters. Call"
-    " model.zero_grad() instead, or freeze the parameters you do not train"
+    " Other parameters of this graph were cleared and updated in place and these were not: an"
+    " optimizer's zero_grad() (or clearing by hand) reaches only the parameters it is given."
+    " Call model.zero_grad() instead, or freeze the parameters you do not train"
     " (p.requires_grad = False), which also spares computing their gradients."
 )
 

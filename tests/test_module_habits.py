@@ -280,7 +280,10 @@ def test_an_optimizer_over_the_head_only_is_named_when_the_body_gathers_gradient
     model = _mlp()
     messages = _stale_warnings(model, optim.SGD(model.layers[-1].parameters(), lr=0.1))
     assert len(messages) == 1  # the second step's backward
-    assert "an optimizer's zero_grad() clears only its own parameters" in messages[0]
+    assert (
+        "an optimizer's zero_grad() (or clearing by hand) reaches only the parameters it is"
+        in (messages[0])
+    )
     assert "model.zero_grad()" in messages[0] and "requires_grad = False" in messages[0]
 
 
@@ -297,4 +300,21 @@ def test_the_optimizer_hint_stays_out_of_other_stale_gradients(case):
                 (w * w).sum().backward()
         messages = [str(m.message) for m in caught]
     assert len(messages) == 1 and "already hold" in messages[0]
-    assert "clears only its own parameters" not in messages[0]
+    assert "reaches only the parameters" not in messages[0]
+
+
+def test_the_hint_also_fits_a_head_updated_by_hand():
+    """No optimizer: the head cleared and stepped in a loop of the learner's own, the body not."""
+    model = _mlp()
+    head = model.layers[-1].parameters()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(2):
+            for p in head:
+                p.grad = None
+            bl.cross_entropy(model(bl.Tensor(X)), Y).backward()
+            with bl.no_grad():
+                for p in head:
+                    p -= 0.1 * p.grad
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 1 and "(or clearing by hand) reaches only the parameters" in messages[0]
