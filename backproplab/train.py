@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._diagnostics import Diagnostics, Recorder, joined
 from ._numbers import count
 from .autodiff import no_grad
 from .datasets import RngLike, generator, minibatches
 from .functional import cross_entropy
-from .nn import ACTIVATIONS, Identity, Linear, Module
+from .nn import Module
 from .optim import Optimizer
 from .tensor import Tensor, as_array
 
@@ -199,57 +200,6 @@ def _probability_rows(y: np.ndarray) -> bool:
 
 
 @dataclass
-class Diagnostics:
-    """Per-layer records, each an array indexed [record, layer], ready for ``plt.plot``.
-
-    Gradient and update statistics are per Linear layer (named in ``layers``, input side first);
-    activation statistics are per activation module (named in ``activations``). Record r was
-    taken at optimizer step ``step[r]`` (counting from 1) during epoch ``epoch[r]``.
-
-    * ``grad_norm[r, l]``: the Frobenius norm of dL/dW of layer l, ||grad W||.
-    * ``update_ratio[r, l]``: ||W_after - W_before|| / ||W_before||, how much of the weight one
-      step changes (about 1e-3 is the usual rule of thumb for a healthy rate).
-    * ``act_mean``, ``act_std``: the mean and standard deviation of the activation's output
-      over the batch and the units.
-    * ``dead_fraction[r, a]``: the fraction of units whose output is 0 for every example in the
-      batch (a dead ReLU unit passes no gradient back); after a convolution, a unit is one
-      channel at one pixel.
-    """
-
-    layers: list[str]
-    activations: list[str]
-    step: np.ndarray
-    epoch: np.ndarray
-    grad_norm: np.ndarray
-    update_ratio: np.ndarray
-    act_mean: np.ndarray
-    act_std: np.ndarray
-    dead_fraction: np.ndarray
-
-    def table(self, record: int = -1) -> str:
-        """One record as a table, a row per layer: where is the gradient, what is dead?
-
-        Row i shows Linear layer i beside activation i: in a network of Linear layers and
-        activations taking turns that is the activation after the layer. (Activations after
-        convolutions are counted too, so in a CNN the two columns do not line up.)"""
-        r = record
-        lines = [
-            f"step {self.step[r]} (epoch {self.epoch[r]})",
-            f"{'layer':<12}{'||grad W||':>12}{'update/W':>11}   {'activation':<12}"
-            f"{'mean':>9}{'std':>9}{'dead':>7}",
-        ]
-        for i, name in enumerate(self.layers):
-            row = f"{name:<12}{self.grad_norm[r, i]:>12.2e}{self.update_ratio[r, i]:>11.1e}   "
-            if i < len(self.activations):
-                row += (
-                    f"{self.activations[i]:<12}{self.act_mean[r, i]:>9.3f}"
-                    f"{self.act_std[r, i]:>9.3f}{self.dead_fraction[r, i]:>7.0%}"
-                )
-            lines.append(row.rstrip())
-        return "\n".join(lines)
-
-
-@dataclass
 class History:
     """What ``fit`` recorded: per-epoch lists (index 0 is after the first epoch), the loss of
     every step, and optional per-layer ``diagnostics``. Test entries are NaN without test data."""
@@ -280,87 +230,12 @@ class History:
         return f"History({len(self.train_loss)} epochs; last: {last})"
 
 
-class _Recorder:
-    """Collects Diagnostics: wraps each activation module's forward to see its output."""
-
-    def __init__(self, model: Module) -> None:
-        modules = model.named_modules()
-        self.linears = [(n, m) for n, m in modules if isinstance(m, Linear)]
-        self.acts = [(n, m) for n, m in modules if _is_activation(m)]
-        self.rows: dict[str, list] = {
-            k: [] for k in ("step", "epoch", "grad", "ratio", "mean", "std", "dead")
-        }
-        self.outputs: list[np.ndarray | None] = [None] * len(self.acts)
-
-    def watch(self) -> None:
-        """Start seeing activation outputs (an instance attribute shadows the class's forward)."""
-        for i, (_, m) in enumerate(self.acts):
-            m.forward = self._spy(i, type(m).forward.__get__(m))  # type: ignore[method-assign]  # a spy
-
-    def unwatch(self) -> None:
-        for _, m in self.acts:
-            m.__dict__.pop("forward", None)
-
-    def _spy(self, i: int, forward: Callable) -> Callable:
-        def spying_forward(x: Tensor) -> Tensor:
-            out = forward(x)
-            self.outputs[i] = out.data
-            return out
-
-        return spying_forward
-
-    def start(self) -> None:
-        """Before a step: watch the activations and remember the weights."""
-        self.watch()
-        self.before = [m.weight.data.copy() for _, m in self.linears]
-
-    def finish(self, step: int, epoch: int) -> None:
-        """After a step: the gradients (still held by the parameters) and what changed."""
-        r = self.rows
-        r["step"].append(step)
-        r["epoch"].append(epoch)
-        grads = [m.weight.grad for _, m in self.linears]
-        r["grad"].append([np.linalg.norm(g) if g is not None else np.nan for g in grads])
-        r["ratio"].append(
-            [
-                np.linalg.norm(m.weight.data - w) / (np.linalg.norm(w) or 1.0)
-                for (_, m), w in zip(self.linears, self.before)
-            ]
-        )
-        # one row per example, one column per unit (a conv unit is a channel at a pixel)
-        outs = [
-            None if o is None else o.reshape(len(o) if o.ndim > 1 else 1, -1) for o in self.outputs
-        ]
-        r["mean"].append([o.mean() if o is not None else np.nan for o in outs])
-        r["std"].append([o.std() if o is not None else np.nan for o in outs])
-        r["dead"].append(
-            [np.mean(np.all(o == 0, axis=0)) if o is not None else np.nan for o in outs]
-        )
-        self.outputs = [None] * len(self.acts)
-
-    def result(self) -> Diagnostics:
-        r = self.rows
-        n_l, n_a = len(self.linears), len(self.acts)
-
-        def arr(key: str, width: int) -> np.ndarray:
-            return np.array(r[key], dtype=np.float64).reshape(len(r["step"]), width)
-
-        return Diagnostics(
-            layers=[n for n, _ in self.linears],
-            activations=[n for n, _ in self.acts],
-            step=np.array(r["step"], dtype=np.int64),
-            epoch=np.array(r["epoch"], dtype=np.int64),
-            grad_norm=arr("grad", n_l),
-            update_ratio=arr("ratio", n_l),
-            act_mean=arr("mean", n_a),
-            act_std=arr("std", n_a),
-            dead_fraction=arr("dead", n_a),
-        )
-
-
-def _is_activation(m: Module) -> bool:
-    """Whether m is one of nn's activation layers (not Identity: it has nothing to watch)."""
-    return type(m) in ACTIVATIONS.values() and type(m) is not Identity
+def _whole_epochs(history: History) -> None:
+    """Cut the per-epoch lists to the epochs whose four entries were all recorded."""
+    lists = (history.train_loss, history.train_acc, history.test_loss, history.test_acc)
+    n = min(map(len, lists))
+    for values in lists:
+        del values[n:]
 
 
 def fit(
@@ -376,6 +251,7 @@ def fit(
     rng: RngLike = 0,
     diagnostics: bool | int = False,
     progress: bool = False,
+    history: History | None = None,
 ) -> History:
     """Train ``model`` on (X_train, y_train) with minibatch gradient descent; return a History.
 
@@ -388,9 +264,14 @@ def fit(
     ``rng`` is a numpy Generator or a seed (None is seed 0, as in ``datasets``). Calling ``fit``
     again trains on from where the model and the optimizer are and returns a new History of the
     new epochs only; with the same seed it shuffles in the same orders as before (pass one
-    Generator to both calls for new ones). Interrupted (KeyboardInterrupt), the model keeps the
-    steps taken, in evaluation mode, but no History is returned. Only the optimizer's parameters
-    are trained; every gradient of the model is cleared before each step.
+    Generator to both calls for new ones). Only the optimizer's parameters are trained; every
+    gradient of the model is cleared before each step.
+
+    ``history=`` a History (e.g. ``bl.train.History()``): the new epochs are added to it, and it
+    is returned. One History then spans several calls (its steps and epochs count on), and it
+    keeps what was recorded when training is interrupted (KeyboardInterrupt: the finished epochs,
+    and in ``step_loss`` the steps taken). Interrupted, the model keeps the steps taken and is
+    left in evaluation mode.
 
     ``diagnostics=True`` records per-layer statistics at every step (an integer n: every n-th
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
@@ -437,15 +318,25 @@ def fit(
     rng = generator(rng, "fit")
     loss_fn = _checked(loss_fn, "fit")
     every = int(diagnostics)
-    recorder = _Recorder(model) if every else None
-    history = History()
-    epoch_iter = range(1, epochs + 1)
+    recorder = Recorder(model) if every else None
+    given = history
+    if history is None:
+        history = History()
+    elif not isinstance(history, History):
+        raise TypeError(
+            f"fit: history must be a bl.train.History (to add the new epochs to), got a "
+            f"{type(history).__name__}"
+        )
+    elif recorder is not None and history.diagnostics is not None:
+        joined(history.diagnostics, recorder.result())  # before training: another model's?
+    first_step, first_epoch = len(history.step_loss), len(history.train_loss)
+    epoch_iter = range(first_epoch + 1, first_epoch + epochs + 1)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         epoch_iter = bar = tqdm(epoch_iter, desc="epochs", unit="epoch")
-    step = epoch = 0
+    step, epoch = first_step, first_epoch
     try:
         for epoch in epoch_iter:
             model.train()
@@ -477,13 +368,23 @@ def fit(
             if bar is not None:
                 bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{acc:.4f}")
     except KeyboardInterrupt as stop:
-        stop.add_note(
-            f"fit: interrupted in epoch {epoch} of {epochs} (step {step}); the model keeps the "
-            f"steps taken and is left in evaluation mode; no History is returned"
+        where = (
+            f"fit: interrupted in epoch {epoch - first_epoch} of {epochs} "
+            f"(step {step - first_step})"
         )
+        _whole_epochs(history)
+        done = len(history.train_loss)
+        kept = (
+            f"the History passed as history= holds {done} finished epoch{'s' * (done != 1)} "
+            f"and the losses of {len(history.step_loss)} steps"
+            if given is not None
+            else "no History is returned (pass history=bl.train.History() to keep one)"
+        )
+        stop.add_note(f"{where}; the model keeps the steps taken, in evaluation mode; {kept}")
         raise
     finally:
         model.eval()  # (also after 0 epochs or an error: the docstring's promise)
-    if recorder is not None:
-        history.diagnostics = recorder.result()
+        _whole_epochs(history)  # stopped between two appends, its lists would differ in length
+        if recorder is not None:  # what was recorded, also when interrupted
+            history.diagnostics = joined(history.diagnostics, recorder.result())
     return history

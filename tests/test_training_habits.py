@@ -204,8 +204,8 @@ def test_an_interrupted_fit_leaves_the_model_in_evaluation_mode_and_says_what_wa
             loss_fn=loss_fn, diagnostics=True)  # fmt: skip
     assert not any(m.training for _, m in model.named_modules())
     assert stop.value.__notes__ == [
-        "fit: interrupted in epoch 2 of 3 (step 10); the model keeps the steps taken and is "
-        "left in evaluation mode; no History is returned"
+        "fit: interrupted in epoch 2 of 3 (step 10); the model keeps the steps taken, in "
+        "evaluation mode; no History is returned (pass history=bl.train.History() to keep one)"
     ]
     assert not any("forward" in vars(m) for _, m in model.named_modules())  # no spy left
 
