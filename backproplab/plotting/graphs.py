@@ -172,6 +172,21 @@ def _own_grad(root: Tensor, t: Tensor) -> np.ndarray | None:
     return t.grad if root.grad is not None else None
 
 
+def _refuse_changed_inputs(layout: GraphLayout, who: str) -> None:
+    """A clear error for a graph with an input changed in place after a node read it (an
+    optimizer step after backward): its box would show the new value beside results computed
+    from the old one."""
+    name = {id(t): n for t, n in zip(layout.nodes, layout.names)}
+    for x, node in ((x, t) for t in reversed(layout.nodes) for x in t.inputs):
+        if x.modified > node.seq:  # the loss's end first, as backward's message
+            raise RuntimeError(
+                f"{who}: '{name[id(x)]}', an input of '{name[id(node)]}', was changed in place "
+                f"(an optimizer step, p -= ... in no_grad) after the forward pass used it: its "
+                f"box would show the new value beside results computed from the old one; run "
+                f"the forward pass again before drawing"
+            )
+
+
 _SUMMARY = re.compile(r"(\(.*\)) (\|.*\|)")  # format_array's "(5, 4) |5.92|"
 _WIDE = 18  # characters: a longer line of numbers is broken after a comma
 
@@ -343,8 +358,9 @@ def draw_graph(
     them, so that every step has the same layout).
     """
     layout = graph_layout(root, model=model)
-    if len(layout) > max_nodes:
+    if len(layout) > max_nodes:  # (shapes and gradient norms only: no value to contradict)
         return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
+    _refuse_changed_inputs(layout, "draw_graph")
     sy = 1.0  # inches between rows: boxes never overlap
     texts, colors, reserve_texts = [], [], []
     for i, t in enumerate(layout.nodes):
@@ -468,6 +484,7 @@ def to_dot(root: Tensor, model: Module | None = None) -> str:
     """The graph as Graphviz DOT text (render it with ``dot -Tsvg`` if you have Graphviz).
     Node ids are the run-independent names of ``node_names``."""
     layout = graph_layout(root, model=model)
+    _refuse_changed_inputs(layout, "to_dot")
     lines = ["digraph backproplab {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     for i, t in enumerate(layout.nodes):
         label = _node_text(layout.names[i], t, _own_grad(root, t), show_grad=True)
