@@ -140,17 +140,25 @@ def test_decision_grid_takes_class_labels_as_they_are():
 @pytest.mark.parametrize(
     ("predict", "message"),
     [
-        (lambda P: 1 / (1 + np.exp(-P[:, 0])), r"all between 0 and 1 \(probabilities\?\)"),
         (lambda P: np.full((len(P), 3), NAN), r"NaN or inf at 25 of the 25 grid points"),
         (lambda P: np.where(P[:, :1] > 1, INF, -1.0), r"NaN or inf at 10 of the 25 grid points"),
     ],
-    ids=["probabilities", "nan", "inf"],
+    ids=["nan", "inf"],
 )
 def test_decision_grid_refuses_scores_that_would_draw_a_wrong_picture(predict, message):
     # probabilities: every point class 1; NaN: every point class 0 (argmax and > 0 of NaN)
     X = np.array([[-2.0, 0.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match=rf"^decision_grid: predict returned .*{message}"):
         plotting.decision_grid(predict, X, 5)
+
+
+def test_decision_grid_warns_of_one_score_per_point_all_between_0_and_1():
+    # probabilities from a sigmoid: every point drawn as class 1 without a word; an untrained
+    # logit model may give such scores too, so a warning, and the grid as it reads them
+    X = np.array([[-2.0, 0.0], [2.0, 1.0]])
+    with pytest.warns(UserWarning, match=r"^decision_grid: .* all between 0 and 1 \(probab"):
+        _, _, classes = plotting.decision_grid(lambda P: 1 / (1 + np.exp(-P[:, 0])), X, 5)
+    assert classes.min() == 1
 
 
 def test_decision_grid_of_no_points_and_of_one_point():

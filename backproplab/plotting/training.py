@@ -4,6 +4,7 @@ boundaries."""
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -304,8 +305,8 @@ def decision_grid(
     ``predict`` maps (N, 2) points to logits (N, C), or to one logit per point ((N,) or
     (N, 1): class 1 where it is positive), or to integer class labels (N,); returns the grid
     coordinates ``xx, yy`` (resolution x resolution) and the predicted class at each point.
-    Scores that are NaN or inf, or one score per point all between 0 and 1 (probabilities, which
-    would all read as class 1), are refused.
+    Scores that are NaN or inf are refused; one score per point all between 0 and 1
+    (probabilities? they would all read as class 1) gets a warning.
     """
     X = as_array(X)
     if X.ndim != 2 or X.shape[1] != 2 or len(X) == 0:
@@ -335,10 +336,11 @@ def _check_scores(scores: np.ndarray, n: int) -> None:
         raise ValueError(f"decision_grid: predict returned NaN or inf at {bad} of the {n} grid "
                          f"points (a diverged model?): they have no class to draw")  # fmt: skip
     if scores.ndim == 1 and scores.dtype.kind == "f" and 0 <= scores.min() <= scores.max() <= 1:
-        raise ValueError("decision_grid: predict returned one score per point, all between 0 "
-                         "and 1 (probabilities?); one score is read as a logit, class 1 where it "
-                         "is positive, so every point would be class 1: return the logit (before "
-                         "the sigmoid), or p - 0.5")  # fmt: skip
+        # a logit model may be there too (untrained, say): a warning, not an error
+        warnings.warn("decision_grid: predict returned one score per point, all between 0 and "
+                      "1 (probabilities?); one score is read as a logit, class 1 where it is "
+                      "positive, so every point is class 1; for probabilities return the logit "
+                      "(before the sigmoid), or p - 0.5", stacklevel=3)  # fmt: skip
 
 
 def plot_decision_boundary(
