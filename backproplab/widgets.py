@@ -167,10 +167,10 @@ def gradient_explorer(max_depth: int = 40, width: int = 32) -> widgets.interacti
         with warnings.catch_warnings():  # every norm 0.0: an empty log plot, said below
             warnings.filterwarnings("ignore", "Data has no positive values")
             _show(plotting.plot_gradient_norms({label: norms}))
-        kind = "residual" if residual else "plain"
+        kind = f"{'residual' if residual else 'plain'} layer{'s' * (depth != 1)}"
         ratio = f"first / last = {first / last:.1e}" if last > 0 else "the last is exactly 0"
         print(
-            f"{depth} hidden {kind} layers, {activation}, init {init}:\n"
+            f"{depth} hidden {kind}, {activation}, init {init}:\n"
             f"||dL/dW|| first layer {first:.1e}, last layer {last:.1e}, {ratio}"
         )
         if 0.0 in norms.values():  # a log scale cannot show them: say so

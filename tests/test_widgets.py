@@ -123,8 +123,8 @@ def test_gradient_explorer_at_its_extremes_says_what_it_shows(activation, init, 
     control(w, "residual").value = residual
     for depth in (1, control(w, "depth").max):
         control(w, "depth").value = depth
-        kind = "residual" if residual else "plain"
-        assert f"{depth} hidden {kind} layers, {activation}, init {init}:" in shown_text(w)
+        kind = ("residual" if residual else "plain") + (" layer" if depth == 1 else " layers")
+        assert f"{depth} hidden {kind}, {activation}, init {init}:" in shown_text(w)
         norms = np.array(list(w.result.values()))
         assert len(norms) == depth + 2 and np.all(np.isfinite(norms)) and np.all(norms > 0)
 
