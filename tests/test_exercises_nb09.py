@@ -477,3 +477,50 @@ def test_a_missing_return_is_named():
 def test_linear_backward_non_numbers_get_a_hint_not_a_crash():
     feedback = nb09.check_linear_backward(lambda d, A, W: (d.T @ A, "db", d @ W))
     assert feedback.status == "hint" and feedback.message.startswith("db is a str"), feedback
+
+
+# ------------------------------------ the challenge's classes counted from the labels (a minibatch)
+def mlp_classes_counted(count):
+    """The challenge with the number of classes counted from the labels by ``count``: right when
+    the batch holds every class, as the check's first one does."""
+
+    def mlp_backward(Ws, bs, X, labels):
+        N = len(X)
+        Z1 = X @ Ws[0].T + bs[0]
+        A1 = np.maximum(Z1, 0)
+        Z2 = A1 @ Ws[1].T + bs[1]
+        A2 = np.maximum(Z2, 0)
+        Z3 = A2 @ Ws[2].T + bs[2]
+        E = np.exp(Z3 - Z3.max(axis=1, keepdims=True))
+        P = E / E.sum(axis=1, keepdims=True)
+        loss = -np.log(P[np.arange(N), labels]).mean()
+        D3 = (P - np.eye(count(labels))[labels]) / N
+        D2 = (D3 @ Ws[2]) * (Z2 > 0)
+        D1 = (D2 @ Ws[1]) * (Z1 > 0)
+        grads = {}
+        for k, (D, A) in enumerate([(D1, X), (D2, A1), (D3, A2)], start=1):
+            grads[f"D{k}"], grads[f"W{k}"], grads[f"b{k}"] = D, D.T @ A, D.sum(axis=0)
+        return loss, grads
+
+    return mlp_backward
+
+
+def mlp_three_classes(Ws, bs, X, labels):
+    """The check's first network's 3 classes written in (the digits' cell then crashes)."""
+    loss, grads = make_mlp_backward()(Ws, bs, X, labels)
+    grads["D3"] = grads["D3"] + 0 * np.eye(3)[labels]
+    return loss, grads
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        mlp_classes_counted(lambda y: y.max() + 1),
+        mlp_classes_counted(lambda y: len(np.unique(y))),
+        mlp_three_classes,
+    ],
+)
+def test_the_challenge_refuses_classes_counted_from_the_labels(wrong):
+    feedback = nb09.check_mlp_backward(wrong)
+    assert feedback.status == "hint", feedback
+    assert "miss the last class" in feedback.message and "count the classes" in feedback.message

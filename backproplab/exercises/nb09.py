@@ -232,18 +232,9 @@ def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int, true_class: 
             "meet in this layer?")  # fmt: skip
 
 
-def check_mlp_backward(mlp_backward: Callable) -> Feedback:
-    """The challenge: ``mlp_backward(Ws, bs, X, labels)`` -> ``(loss, grads)`` for the ReLU MLP
-    with three Linear layers (weights (n_out, n_in)) and mean cross-entropy; ``grads`` holds
-    "D3", "D2", "D1" (dL/dZ of each layer, batch-first) and "W1".."W3", "b1".."b3"."""
-    name = "mlp_backward"
-    rng = np.random.default_rng(24)
-    n, sizes = 6, (5, 7, 4, 3)  # three layers of different widths: a wrong product cannot fit
-    X = rng.standard_normal((n, sizes[0]))
-    Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
-    bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
-    labels = np.array([0, 2, 2, 1, 0, 2])  # repeated labels, so rows of a class add up
-    # the expected loss, every Delta (dL/dZ) and every parameter gradient, by central differences
+def _mlp_expected(Ws: list, bs: list, X: np.ndarray, labels: np.ndarray) -> tuple[float, dict]:
+    """The loss of the challenge's MLP and every Delta (dL/dZ) and parameter gradient, by central
+    differences of numpy forward passes."""
     Zs, A = [], X
     for k in range(3):
         Zs.append(A @ Ws[k].T + bs[k])
@@ -262,7 +253,53 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
         )
         expected[f"W{layer}"] = numeric_gradient(partial(loss_with, k, "W"), Ws[k])
         expected[f"b{layer}"] = numeric_gradient(partial(loss_with, k, "b"), bs[k])
-    loss = _mlp_loss_from(3, Zs[2], Ws, bs, labels)
+    return _mlp_loss_from(3, Zs[2], Ws, bs, labels), expected
+
+
+def _mlp_classes_missing(name: str, mlp_backward: Callable) -> Feedback | None:
+    """A second, ordinary batch for a network with 4 classes whose labels miss the last one (as a
+    minibatch's may): None if ``mlp_backward`` is right on it, else the hint. An answer that
+    counts the classes from the labels, or writes in the first network's 3, fails here only."""
+    rng = np.random.default_rng(26)
+    sizes = (4, 6, 5, 4)
+    X = rng.standard_normal((5, sizes[0]))
+    Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
+    bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
+    labels = np.array([1, 0, 2, 1, 0])  # class 3 never occurs
+    loss, expected = _mlp_expected(Ws, bs, X, labels)
+    with np.errstate(all="ignore"):
+        result = attempt(name, mlp_backward, [W.copy() for W in Ws], [b.copy() for b in bs],
+                         X.copy(), labels.copy())  # fmt: skip
+    if isinstance(result, Feedback) and result.status != "hint":
+        return result
+    if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict):
+        got_loss, grads = result
+        arrays = [result_array(name, got_loss, ())]
+        arrays += [result_array(name, grads.get(key), expected[key].shape) for key in expected]
+        wants = [np.asarray(loss), *expected.values()]
+        if all(not isinstance(a, Feedback) and close(a, w) for a, w in zip(arrays, wants)):
+            return None
+    return hint(
+        name,
+        f"right on the first batch, but not on a network with {sizes[-1]} classes and a batch "
+        f"whose labels ({', '.join(map(str, labels))}) miss the last class: does your function "
+        "count the classes from the labels, or write in their number? A batch need not hold "
+        "every class.",
+    )
+
+
+def check_mlp_backward(mlp_backward: Callable) -> Feedback:
+    """The challenge: ``mlp_backward(Ws, bs, X, labels)`` -> ``(loss, grads)`` for the ReLU MLP
+    with three Linear layers (weights (n_out, n_in)) and mean cross-entropy; ``grads`` holds
+    "D3", "D2", "D1" (dL/dZ of each layer, batch-first) and "W1".."W3", "b1".."b3"."""
+    name = "mlp_backward"
+    rng = np.random.default_rng(24)
+    n, sizes = 6, (5, 7, 4, 3)  # three layers of different widths: a wrong product cannot fit
+    X = rng.standard_normal((n, sizes[0]))
+    Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
+    bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
+    labels = np.array([0, 2, 2, 1, 0, 2])  # repeated labels, so rows of a class add up
+    loss, expected = _mlp_expected(Ws, bs, X, labels)
     if uses_package(mlp_backward):
         return hint(
             name,
@@ -306,6 +343,9 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
             return checked
         if not close(checked, want):
             return hint(name, _why_wrong(key, checked, want, n, np.eye(sizes[-1])[labels]))
+    other_batch = _mlp_classes_missing(name, mlp_backward)
+    if other_batch is not None:
+        return other_batch
     return correct(name, "every Delta, dW and db matches finite differences.")
 
 
