@@ -194,3 +194,20 @@ def test_tiny_net_batches_switch_every_unit_on_and_off():
         assert on.any(axis=0).all() and (~on).any(axis=0).all()
         sizes = {len(X), X.shape[1], len(b1), Y.shape[1]}
         assert len(sizes) == 4 and Y.shape[1] != 2  # a factor n_out is not a forgotten 2
+
+
+# ------------------------------------------- sizes written in (the check's first batches hold 4)
+def tiny_net_four_examples(X, Y, W1, b1, W2, b2):
+    """The batch size of the check's first two batches written in: the mean's 1/N as 1/4."""
+    Z1 = X @ W1.T + b1
+    H = np.maximum(Z1, 0)
+    G = 2 * (H @ W2.T + b2 - Y) / 4
+    G1 = (G @ W2) * (Z1 > 0)
+    return G1.T @ X, G1.sum(axis=0), G.T @ H, G.sum(axis=0)
+
+
+def test_tiny_net_backward_refuses_a_batch_size_written_in():
+    feedback = nb06.check_tiny_net_backward(tiny_net_four_examples)
+    assert feedback.status == "hint", feedback
+    assert "right on two batches of 4 examples" in feedback.message
+    assert "write in a number" in feedback.message

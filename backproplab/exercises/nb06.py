@@ -175,8 +175,10 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
     L = mean over the N examples of sum((y_hat - y) ** 2)."""
     exercise = "tiny_net_backward"
     names = ["dW1", "db1", "dW2", "db2"]
-    for seed in (1, 2):
-        X, Y, W1, b1, W2, b2 = params = _random_network(seed)
+    for seed in (1, 2, 4):  # the third batch has other sizes: 6 examples, 3 inputs, 4 hidden,
+        # 5 outputs, refusing an answer that writes in a size of the first two (their N = 4)
+        other = {"n": 6, "n_in": 3, "n_hidden": 4, "n_out": 5} if seed == 4 else {}
+        X, Y, W1, b1, W2, b2 = params = _random_network(seed, **other)
         n = len(X)
 
         want = _differences(X, Y, [W1, b1, W2, b2])
@@ -210,6 +212,13 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                 )
             if close(g, w, rtol=1e-4, atol=1e-6):
                 continue
+            if other:
+                return hint(
+                    exercise,
+                    f"right on two batches of 4 examples, but with {sizes}, {name} disagrees "
+                    "with finite differences: does your function write in a number (the batch "
+                    "size, a layer's width) instead of reading it from the shapes of its inputs?",
+                )
             if close(g, w * n, rtol=1e-4, atol=1e-6):
                 return hint(
                     exercise,
