@@ -276,3 +276,17 @@ def test_my_graph_asks_for_a_big_enough_graph_with_a_fan_out():
     assert "at least 3" in nb03.check_my_graph(tiny).message
     assert nb03.check_my_graph(stub).status == "not done"
     assert "(L, grads)" in nb03.check_my_graph(lambda: 1.0).message
+
+
+def test_my_graph_refuses_backward_run_and_its_gradients_cleared():
+    def read_then_clear():  # the engine's gradients copied out, then the tensors wiped
+        L, _ = graph_of()()
+        L.backward()
+        nodes = bl.autodiff.toposort(L)
+        grads = {n.name: float(n.grad) for n in nodes if n.name and n.name != "L"}
+        for n in nodes:
+            n.grad = None
+        return L, grads
+
+    feedback = nb03.check_my_graph(read_then_clear)
+    assert feedback.status == "hint" and "calls backward()" in feedback.message, feedback

@@ -33,6 +33,7 @@ from . import (
     correct,
     hint,
     is_pair,
+    names_used,
     numeric_gradient,
     uses_package,
 )
@@ -245,6 +246,15 @@ def _slope_at(nodes: list[Tensor], root: Tensor, node: Tensor, eps: float = 1e-6
     return (up - down) / (2 * eps)
 
 
+def _runs_backward(fn: Callable) -> bool:
+    """True when ``fn``'s code calls the engine's backward (``L.backward()``, ``bl.backward``),
+    even if it cleared the gradients it read afterwards; a function of the learner's own named
+    ``backward`` does not count."""
+    own = getattr(fn, "__globals__", {}).get("backward")
+    ours = own is None or str(getattr(own, "__module__", "")).startswith("backproplab")
+    return "backward" in names_used(fn) and ours
+
+
 def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     """Check ``fn()`` -> ``(L, grads)``: a scalar graph with at least three operations and a
     fan-out, and ``grads`` = {name: dL/d(name)} for every named node that needs a gradient (and,
@@ -261,6 +271,13 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     if not isinstance(grads, dict):
         return hint(exercise, "grads should be a dict: {node name: your dL/d(that node)}")
     nodes = toposort(root)  # every node, constants included, inputs before outputs
+    if _runs_backward(fn) and all(node.grad is None for node in nodes):
+        return hint(
+            exercise,
+            "your function calls backward(), even if the gradients are gone by the time it "
+            "returns: work every gradient out by hand from your forward values; compare with "
+            "backward() outside the function, once the check passes",
+        )
     if any(node.grad is not None for node in nodes):
         return hint(
             exercise,
