@@ -313,3 +313,23 @@ def test_the_package_measurement_is_the_challenges_answer():
 
 def test_block_gradient_norms_not_done():
     assert nb11.check_block_gradient_norms(stub).status == "not done"
+
+
+# ------------------------------------ block_gradient_norms: the check's depth of 5 written in
+def block_norms_depth_written_in(model, X, y):
+    """x_0 .. x_5 as outputs 1 .. 6: right for the check's networks of 5 hidden layers only (the
+    notebook's 30-block networks would get 6 norms, a plot that ends early)."""
+    outputs, h = [], bl.Tensor(X)
+    for layer in model:
+        h = layer(h)
+        outputs.append(h)
+    model.zero_grad()
+    bl.cross_entropy(h, y).backward()
+    return np.array([np.linalg.norm(outputs[k].grad) for k in range(1, 7)])
+
+
+def test_block_gradient_norms_refuses_the_depth_written_in():
+    feedback = nb11.check_block_gradient_norms(block_norms_depth_written_in)
+    assert feedback.status == "hint", feedback
+    assert "not on a residual network of 7" in feedback.message
+    assert "write in the number of layers" in feedback.message

@@ -213,10 +213,11 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
                     "used: this challenge is to write it yourself")  # fmt: skip
     rng = np.random.default_rng(111)
     X, y = rng.standard_normal((12, 7)), rng.integers(0, 4, 12)
-    for residual in (False, True):
+    # a third network of 7 hidden layers (width 5) refuses an answer that writes in the 5
+    for residual, depth, width in ((False, 5, 6), (True, 5, 6), (True, 7, 5)):
         kind = "residual" if residual else "plain"
-        model = deep_network(5, 6, residual=residual, activation="sigmoid", init="xavier",
-                             n_in=7, n_out=4, rng=112)  # fmt: skip
+        model = deep_network(depth, width, residual=residual, activation="sigmoid",
+                             init="xavier", n_in=7, n_out=4, rng=112)  # fmt: skip
         # expected: ||dL/dx_l||, each by its own backward pass from a fresh leaf holding x_l
         layers = list(model)
         with no_grad():
@@ -241,6 +242,11 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
         if isinstance(got, Feedback):
             return got
         got = got.ravel()
+        if depth != 5 and not (got.shape == want.shape and _close(got, want)):
+            return hint(name, f"right on the networks of 5 hidden layers, but not on a {kind} "
+                        f"network of {depth} ({len(want)} norms, x_0 .. x_{depth}; yours: "
+                        f"{got.size}): does your function write in the number of layers, or "
+                        "a width, instead of ""reading them from the model?")  # fmt: skip
         if got.shape != want.shape:
             model.zero_grad()
             cross_entropy(model(Tensor(X)), y).backward()
