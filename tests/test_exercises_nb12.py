@@ -1,6 +1,8 @@
 """Self-checks of notebook 12: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -413,3 +415,23 @@ def test_training_run_with_another_activation_is_not_the_fix():
 
 def test_training_run_not_done():
     assert nb12.check_training_run(stub).status == "not done"
+
+
+def test_training_run_refuses_a_run_that_silences_the_stale_gradient_warning():
+    # zero_grad forgotten and its warning silenced: this run reaches 95 % of the test digits,
+    # so without refusing the filter the check called it right ("no stale ones")
+    stale = make_training(zero_grad=False)
+
+    def train_quietly(X, y):
+        warnings.simplefilter("ignore")
+        return stale(X, y)
+
+    def train_in_a_quiet_block(X, y):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=bl.GradientAccumulationWarning)
+            return stale(X, y)
+
+    with warnings.catch_warnings():
+        for quiet in (train_quietly, train_in_a_quiet_block):
+            feedback = nb12.check_training_run(quiet)
+            assert feedback.status == "hint" and "warnings filter" in feedback.message, feedback

@@ -28,6 +28,7 @@ from . import (
     correct,
     elementwise_slope,
     hint,
+    names_used,
     numeric_gradient,
     result_array,
 )
@@ -299,12 +300,22 @@ def _adam_steps(
 
 
 # ----------------------------------------------------------------- the challenge: a broken run
+# what would hide the GradientAccumulationWarning from the check: a stale-gradient run that
+# silences it trains well enough (95 % with lr = 0.1) to pass otherwise
+_SILENCERS = {"simplefilter", "filterwarnings", "catch_warnings", "resetwarnings"}
+
+
 def check_training_run(train_digits: Callable) -> Feedback:
     """The challenge: ``train_digits(X, y)`` trains a network on the digits' training split and
     returns it (a ``bl.nn.Module``). It passes when the gradient of the returned model's loss
     agrees with finite differences, no step added to a stale gradient, and the model classifies
     at least 90 % of the test digits."""
     name = "train_digits"
+    if names_used(train_digits) & _SILENCERS:  # it would hide the stale-gradient warning
+        return hint(name, "your function changes which warnings are shown (a warnings filter): "
+                    "this check watches for the engine's warning that a backward() added to "
+                    "gradients left from an earlier step, so let warnings through; a warning "
+                    "while training says something is wrong.")  # fmt: skip
     data = digits()
     with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
