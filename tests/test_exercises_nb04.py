@@ -514,3 +514,20 @@ def test_gradients_hints(wrong, words):
     feedback = nb04.check_gradients(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "vjp(" not in feedback.message and "+=" not in feedback.message
+
+
+def backward_list_one_share_per_input_name(nodes, values, local):
+    """Each node's shares kept in a dict keyed by input name: b * b sends b one share, not two."""
+    grads = {name: 0.0 for name, _, _ in nodes}
+    grads[nodes[-1][0]] = 1.0
+    for name, op, inputs in reversed(nodes):
+        if op is not None:
+            shares = dict(zip(inputs, local[op](*[values[i] for i in inputs])))
+            for i, d in shares.items():
+                grads[i] += d * grads[name]
+    return grads
+
+
+def test_backward_list_counts_both_inputs_of_a_square():
+    feedback = nb04.check_backward_list(backward_list_one_share_per_input_name)
+    assert feedback.status == "hint" and "both inputs of 'c'" in feedback.message, feedback

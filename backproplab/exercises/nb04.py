@@ -179,13 +179,14 @@ _LIST_CASES: list[tuple[str, list[Node], dict[str, float]]] = [
         {"x": 2.0, "y": 3.0},
     ),
     (
-        "a = x y, b = a + x, L = a b",
+        "a = x y, b = a + x, c = b b, L = a c",  # c = b b: one node twice the input of another
         [
             ("x", None, ()),
             ("y", None, ()),
             ("a", "mul", ("x", "y")),
             ("b", "add", ("a", "x")),
-            ("L", "mul", ("a", "b")),
+            ("c", "mul", ("b", "b")),
+            ("L", "mul", ("a", "c")),
         ],
         {"x": 0.7, "y": -1.3},
     ),
@@ -290,6 +291,14 @@ def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
                 f"for {name}, {wrong[0]!r} feeds more than one node and your gradient for it "
                 "keeps only the one that arrived last: what should happen to the gradient "
                 "already there?",
+            )
+        twice = [n for n, op, inputs in nodes if op and inputs.count(wrong[0]) > 1]
+        if twice:
+            return hint(
+                exercise,
+                f"for {name} your gradient for {wrong[0]!r} is off (the nodes after it are "
+                f"right), and {wrong[0]!r} is both inputs of {twice[0]!r}: each position sends "
+                "a share of its own",
             )
         return hint(
             exercise,
