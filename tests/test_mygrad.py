@@ -226,6 +226,8 @@ MISTAKES = [
     ("04", "lambda g: (g, -g))", "lambda g: (g, g))", ["wrong sign"]),
     ("04", "(g / y, -g * out / y)", "(g / y, g * out / y)", ["wrong sign"]),
     ("04", "(g * p * x ** (p - 1),)", "(g * p * x**p,)", ["power rule"]),
+    # p x^p / x: right wherever x is not 0, and the check's inputs never were: nan at x = 0
+    ("04", "(g * p * x ** (p - 1),)", "(g * p * x**p / x,)", ["not a number", "divide by x"]),
     # right gradients, but built from other ops (micrograd's way), where part 2 asks for a node
     # with a vjp of its own: the hint says so instead of "wrong sign"
     (

@@ -51,14 +51,27 @@ def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: 
     name, steps = _ALONE[op]
     n = sum(type(a) is int for a in steps[0][1:])
     program = _Program(_inputs(rng, [(4,)] * n, low=-1), steps)
+    if op == "pow":  # x ** 3 at x = 0, where its slope is 0: a rule p * out / x gives 0/0 there
+        program.inputs[0][1] = 0.0
     g = rng.uniform(0.5, 2, size=4)
-    grads = _vjp_grads(exercise, engine, program, g)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a 0/0 gets a hint below
+        grads = _vjp_grads(exercise, engine, program, g)
     want = _reference(program, [], g)[1][:n]
     expr = program.names[-1].split(" = ")[1]
     for j, (got, w) in enumerate(zip(grads, want)):
         if _same(got, w):
             continue
         head = f"the gradient of x{j} in {expr} is off"
+        if got is not None and got.shape == w.shape and not np.all(np.isfinite(got)):
+            at = ", ".join(f"{v:g}" for v in program.inputs[j][~np.isfinite(got)])
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"{head}: at x{j} = {at} it is not a number (nan or inf), yet {expr} has a "
+                    "finite slope there: does your rule divide by x? Write it without the "
+                    "division",
+                )
+            )
         if _built_from_other_ops(exercise, engine, program):
             raise _Stop(
                 hint(
