@@ -143,8 +143,8 @@ def backward(
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
     order = toposort(root)
-    if any([x.modified > node.seq for node in order for x in node.inputs]):
-        raise RuntimeError(_modified_message(order))  # changed in place after a node read it
+    if any([x.modified > n.seq or not n.requires_grad for n in order for x in n.inputs]):
+        raise RuntimeError(_unusable_message(order))  # changed in place, or switched off (h.detach)
     if not accumulate and any([t.grad is not None for t in order if t.op is None]):
         _warn_stale(order)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
@@ -166,8 +166,8 @@ def backward(
             if g is None or not x.requires_grad:
                 continue
             g = g() if callable(g) else g  # a costly gradient handed over as a function: now
-            if type(g) is not np.ndarray or g.dtype is not x.data.dtype:
-                g = np.asarray(g, x.data.dtype)  # an array, in x's dtype (float32 stays float32)
+            if type(g) is not np.ndarray or g.dtype is not x.data.dtype or g is node.grad:
+                g = np.array(g, x.data.dtype)  # x's own array, in x's dtype (float32 stays float32)
             if g.shape != x.data.shape:
                 g = _unbroadcast(g, x, node)  # summed back to x's shape (or a clear error)
             x.grad = g if x.grad is None else np.asarray(x.grad + g)  # paths add up, here only
@@ -305,8 +305,16 @@ def _along(step: np.ndarray, grad: np.ndarray | None) -> bool:
         return bool(k > 0 and np.allclose(step, k * grad, rtol=1e-6, atol=0))
 
 
-def _modified_message(order: list[Tensor]) -> str:
-    """Names the input changed in place that the pass would meet first (the loss's end)."""
+def _unusable_message(order: list[Tensor]) -> str:
+    """Names the input changed in place that the pass would meet first (the loss's end), or an
+    op's output whose requires_grad was set to False: its gradient would silently stop there."""
+    off = next((t for t in reversed(order) if t.op is not None and not t.requires_grad), None)
+    if off is not None:
+        return (
+            f"backward: {_label(off)} (shape {off.shape}) has requires_grad = False, but it was "
+            f"computed from tensors that require grad, and its path would be dropped: only a "
+            f"tensor you created can be switched off (as in PyTorch); use h.detach() instead"
+        )
     changed, node = next((x, n) for n in reversed(order) for x in n.inputs if x.modified > n.seq)
     return (
         f"backward: {_label(changed)}, an input of '{_op_name(node)}', was modified in place (an "

@@ -353,7 +353,7 @@ tanh    = Op("tanh",    np.tanh,     lambda g, out, x: (g * (1 - out**2),))
 matmul  = Op("matmul",  np.matmul,   _matmul_vjp,                                _matmul_error)
 sum     = Op("sum",     lambda x, *, axis=None, keepdims=False: x.sum(axis, keepdims=keepdims),
                                      lambda g, out, x, *, axis=None, keepdims=False:
-                                         (_expand(g, x, axis, keepdims),),       _axis_error)
+                                         (_expand(g, x, axis, keepdims).copy(),), _axis_error)
 mean    = Op("mean",    lambda x, *, axis=None, keepdims=False: x.mean(axis, keepdims=keepdims),
                                      _mean_vjp,                                  _axis_error)
 max     = Op("max",     lambda x, *, axis=None, keepdims=False: x.max(axis, keepdims=keepdims),
