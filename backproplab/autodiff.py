@@ -145,8 +145,8 @@ def backward(
     order = toposort(root)
     if any([x.modified > n.seq or not n.requires_grad for n in order for x in n.inputs]):
         raise RuntimeError(_unusable_message(order))  # changed in place, or switched off (h.detach)
-    if not accumulate and any([t.grad is not None for t in order if t.op is None]):
-        _warn_stale(order)  # leaves holding gradients from an earlier pass
+    if any([t.grad is not None for t in order if t.op is None]):
+        _check_held(order, accumulate)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
         node.grad = None if node.op is not None else node.grad
     seed = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
@@ -240,6 +240,21 @@ def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> N
         )
 
 
+def _check_held(order: list[Tensor], accumulate: bool) -> None:
+    """Leaves that hold a gradient before the pass: the new one is added to it. One of another
+    shape (set by hand) is refused, as in PyTorch: the sum would broadcast to a wrong shape, or
+    spread one number over every entry. The others get the warning, unless ``accumulate``."""
+    for t in order:
+        if t.op is None and t.grad is not None and np.shape(t.grad) != t.shape:
+            raise ValueError(
+                f"backward: {_label(t)} has shape {t.shape} but holds a gradient of shape "
+                f"{np.shape(t.grad)} (set by hand?); set its .grad to None, or to an array of its "
+                f"shape, before backward()"
+            )
+    if not accumulate:
+        _warn_stale(order)
+
+
 def _warn_stale(order: list[Tensor]) -> None:
     stale = [t for t in order if t.op is None and t.grad is not None]
     names = ", ".join(_label(t) for t in stale[:5]) + (" ..." if len(stale) > 5 else "")
@@ -251,7 +266,7 @@ def _warn_stale(order: list[Tensor]) -> None:
         + (_UPDATED_OUTSIDE_NO_GRAD if _updated_outside_no_grad(order, stale) else "")
         + (_OUTSIDE_THE_OPTIMIZER if _outside_the_optimizer(order, stale) else ""),
         GradientAccumulationWarning,
-        stacklevel=3,  # 1: this line, 2: backward, 3: the line that called backward()
+        stacklevel=4,  # 1: this line, 2: _check_held, 3: backward, 4: the line calling backward()
     )
 
 

@@ -127,3 +127,37 @@ def test_switching_off_a_leaf_after_the_forward_pass_gives_pytorchs_numbers():
     L.backward()
     assert x.grad is None  # PyTorch: None
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])  # PyTorch: [1., 2.]
+
+
+# ----------------------------------------------------------------- a .grad set by hand, wrong
+@pytest.mark.parametrize(
+    "held, shape",
+    [(np.zeros((2, 1)), "(2, 1)"), (np.array([5.0]), "(1,)"), (0.0, "()")],
+    ids=["(2, 1)", "(1,)", "a number"],
+)
+def test_a_gradient_of_another_shape_set_by_hand_is_refused(held, shape):
+    """It was added to the new one by broadcasting: x.grad of shape (2, 2) for x of shape (2,),
+    or [7, 9] from a (1,) array holding 5. PyTorch refuses the assignment itself ("attempting
+    to assign a gradient of size '[2, 1]' to a tensor of size '[2]")."""
+    x = bl.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    x.grad = held
+    with pytest.raises(ValueError) as info:
+        (x * x).sum().backward(accumulate=True)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"'x' has shape (2,) but holds a gradient of shape {shape}" in message
+
+
+def test_a_gradient_of_its_shape_set_by_hand_is_added_to():
+    x = leaf([1.0, 2.0])
+    x.grad = np.array([1.0, 1.0])
+    (x * x).sum().backward(accumulate=True)
+    np.testing.assert_array_equal(x.grad, [3.0, 5.0])  # PyTorch: [3., 5.]
+
+
+def test_the_accumulation_warning_still_points_at_the_line_that_called_backward():
+    x = leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    with pytest.warns(bl.GradientAccumulationWarning) as caught:
+        (x * x).sum().backward()
+    assert caught[0].filename == __file__
