@@ -239,6 +239,18 @@ def mlp_hard_coded_classes(Ws, bs, X, labels):
     return loss, grads
 
 
+def mlp_centring_X_in_place(Ws, bs, X, labels):
+    """Right gradients, but it centres the caller's X in place (every later cell's X changes)."""
+    result = make_mlp_backward()(Ws, bs, X.copy(), labels)
+    X -= X.mean(axis=0)
+    return result
+
+
+def test_the_challenge_refuses_an_answer_that_changes_its_inputs():
+    feedback = nb09.check_mlp_backward(mlp_centring_X_in_place)
+    assert feedback.status == "hint" and "changed the inputs X" in feedback.message, feedback
+
+
 def test_the_challenge_refuses_the_engine_and_hard_coded_sizes():
     assert nb09.check_mlp_backward(mlp_by_the_engine).message.startswith("your function lets")
     feedback = nb09.check_mlp_backward(mlp_hard_coded_classes)

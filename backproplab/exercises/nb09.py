@@ -322,6 +322,8 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
                     f"{', '.join(_BACKWARD_KEYS)}.")  # fmt: skip
     if any(not np.array_equal(a, b) for a, b in zip(copies[0] + copies[1], Ws + bs)):
         return hint(name, "your function changed the weights it was given: compute new arrays.")
+    if not np.array_equal(copies[2], X):  # the caller's X, changed for every later cell
+        return hint(name, "your function changed the inputs X it was given: compute new arrays.")
     loss_value = result_array(name, got_loss, (), "the loss")
     if isinstance(loss_value, Feedback):
         return loss_value
