@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import backproplab as bl  # noqa: E402
-from backproplab import plotting  # noqa: E402
+from backproplab import nn, plotting  # noqa: E402
 from backproplab.train import Diagnostics, History  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")
@@ -209,3 +209,26 @@ def test_eps_errors_refuse_a_step_of_zero_and_say_what_is_nan():
         "one-sided",
         "central (1 eps give NaN: not drawn)",
     ]
+
+
+def test_hidden_gradient_norms_of_a_frozen_network_are_measured():
+    # every parameter frozen: the outputs had no graph, and backward's error named neither
+    # the function nor the cause; the activations' gradients do not need the parameters'
+    model = nn.deep_network(3, 4, activation="tanh", rng=0)
+    X, y = np.random.default_rng(1).standard_normal((5, 64)), np.array([0, 1, 0, 1, 1])
+    h, outputs = bl.Tensor(X), []
+    for layer in model:  # the measurement written out with the engine, parameters unfrozen
+        h = layer(h)
+        outputs.append(h)
+    bl.cross_entropy(h, y).backward()
+    want = [np.linalg.norm(t.grad) for t in outputs[1:-1]]
+    for p in model.parameters():
+        p.requires_grad, p.grad = False, None
+    np.testing.assert_allclose(plotting.hidden_gradient_norms(model, X, y), want, rtol=1e-12)
+    assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.parametrize("norms", [{}, {"plain": []}, {"plain": [1.0], "residual": {}}])
+def test_plot_gradient_norms_refuses_nothing_to_draw(norms):
+    with pytest.raises(ValueError, match=r"^plot_gradient_norms: no norms to draw"):
+        plotting.plot_gradient_norms(norms)

@@ -154,7 +154,8 @@ def hidden_gradient_norms(
 
     loss_fn = cross_entropy if loss_fn is None else loss_fn
     _needs_parameters(model, "hidden_gradient_norms")
-    h, outputs = Tensor(X, dtype=model.parameters()[0].dtype), []
+    # X requires grad so that every layer's output is in the graph, even in a frozen model
+    h, outputs = Tensor(X, dtype=model.parameters()[0].dtype, requires_grad=True), []
     with _model_left_as_it_was(model):
         for layer in model:  # Linear, activation, hidden layer, ..., hidden layer, Linear
             h = layer(h)
@@ -177,6 +178,10 @@ def plot_gradient_norms(
     ``norms`` maps a label ("plain", "residual") to a list of norms or to the dict of
     ``layer_gradient_norms``.
     """
+    empty = [label for label, values in norms.items() if not len(values)]
+    if not norms or empty:  # an empty plot, without a word
+        raise ValueError(f"plot_gradient_norms: no norms to draw{' for ' if empty else ''}"
+                         f"{', '.join(map(repr, empty))}")  # fmt: skip
     fig, ax = _figure(ax, 7, 4)
     for k, (label, values) in enumerate(norms.items()):
         values = list(values.values()) if isinstance(values, Mapping) else list(values)
