@@ -323,9 +323,9 @@ def fit(
     if history is None:
         history = History()
     elif not isinstance(history, History):
+        got = "the class itself" if history is History else f"a {type(history).__name__}"
         raise TypeError(
-            f"fit: history must be a bl.train.History (to add the new epochs to), got a "
-            f"{type(history).__name__}"
+            f"fit: history must be a bl.train.History() (to add the new epochs to), got {got}"
         )
     elif recorder is not None and history.diagnostics is not None:
         joined(history.diagnostics, recorder.result())  # before training: another model's?

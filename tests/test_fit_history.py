@@ -85,10 +85,13 @@ def test_an_interrupt_between_an_epochs_entries_leaves_lists_of_one_length():
     assert lengths + [len(history.test_acc)] == [1, 1, 1, 1]  # train entries of epoch 2 cut
 
 
-def test_fit_refuses_a_history_that_is_no_history():
+@pytest.mark.parametrize(("history", "got"), [([], "a list"), (History, "the class itself")])
+def test_fit_refuses_a_history_that_is_no_history(history, got):
     model = MLP([2, 8, 2], rng=1)
-    with pytest.raises(TypeError, match=r"^fit: history must be a bl.train.History .*got a list$"):
-        fit(model, X, Y, SGD(model.parameters()), epochs=1, history=[])
+    with pytest.raises(
+        TypeError, match=rf"^fit: history must be a bl.train.History\(\) .*got {got}$"
+    ):
+        fit(model, X, Y, SGD(model.parameters()), epochs=1, history=history)
 
 
 def test_fit_refuses_another_models_diagnostics_before_training():
