@@ -365,8 +365,9 @@ def eps_text(values: dict) -> list[str]:
 
 def depth_text(values: dict, residual: str) -> list[str]:
     kind = "residual" if values[residual] else "plain"
+    layers = "layer" if int(values["depth"]) == 1 else "layers"
     return [
-        f"{values['depth']} hidden {kind} layers, {values['activation']}, init {values['init']}:"
+        f"{values['depth']} hidden {kind} {layers}, {values['activation']}, init {values['init']}:"
     ]
 
 
