@@ -246,7 +246,7 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             return hint(name, f"right on the networks of 5 hidden layers, but not on a {kind} "
                         f"network of {depth} ({len(want)} norms, x_0 .. x_{depth}; yours: "
                         f"{got.size}): does your function write in the number of layers, or "
-                        "a width, instead of ""reading them from the model?")  # fmt: skip
+                        "a width, instead of reading them from the model?")  # fmt: skip
         if got.shape != want.shape:
             model.zero_grad()
             cross_entropy(model(Tensor(X)), y).backward()
