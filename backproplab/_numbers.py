@@ -33,6 +33,11 @@ def seeded(rng: object, caller: str) -> np.random.Generator:
     gets a one-line error naming ``caller`` (numpy's names neither the caller nor the argument)."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, (bool, np.bool_)):  # numpy would take True as seed 1, the same each run
+        raise TypeError(
+            f"{caller}: rng={rng!r} is no seed; pass a seed (a whole number >= 0) or a numpy "
+            f"Generator (np.random.default_rng() draws a new one each run)"
+        )
     try:
         return np.random.default_rng(rng)  # type: ignore[arg-type]
     except (TypeError, ValueError):  # numpy: "SeedSequence expects int or sequence of ints..."

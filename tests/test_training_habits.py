@@ -261,3 +261,13 @@ def test_digits_test_images_are_not_in_the_training_set():
     seen = {row.tobytes() for row in data.X_train}
     assert not any(row.tobytes() in seen for row in data.X_test)
     assert len(data.X_train) + len(data.X_test) == 1797
+
+
+@pytest.mark.parametrize("rng", [True, False, np.True_])
+def test_a_bool_is_no_seed(rng):
+    # rng=True reads as "random" but numpy took it as seed 1: the same order on every run
+    model = _model()
+    with pytest.raises(TypeError, match=r"^fit: rng=(np\.)?(True|False|True_)\)? is no seed"):
+        fit(model, X, Y, SGD(model.parameters(), lr=0.1), rng=rng)
+    with pytest.raises(TypeError, match=r"^moons: rng=.* is no seed; .*np.random.default_rng\(\)"):
+        moons(10, rng=rng)
