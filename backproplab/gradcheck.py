@@ -30,10 +30,15 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   come out exactly 0 while backward's rounding leaves 1e-17); the tolerance is then
   NOISE_FACTOR times it, capped at atol. So the check is never looser than
   |a - n| <= atol + rtol * |n|, and tighter for small gradients. ``check_direction`` treats its
-  one slope the same way (with its own atol and rtol).
+  one slope the same way (with its own atol and rtol). A failure within NOISE_FACTOR times
+  that measured error is reported as one the differences cannot judge (not as a wrong gradient).
 * Kinks: at a point where the function is not differentiable (relu at 0, max with ties, abs at
   0) the two one-sided slopes differ and no check can pass. Keep inputs at least ~1e-3 from
-  kinks.
+  kinks. Large values are out of reach too: near f = 1e10 float64's spacing is 2e-6, so a step
+  of eps = 1e-6 barely changes f (subtract such a constant before checking).
+* Refused rather than checked (``_gradcheck_inputs.py``): a function whose output depends on
+  none of its inputs (it uses a notebook's tensor instead: nothing would be checked), and an op
+  that writes into its input arrays in its forward or vjp (its values are put back).
 * A non-scalar output f is checked through the scalar sum(u * f) for a fixed random u, so every
   output's gradient takes part (a vector-Jacobian product, which is what backward computes).
   A scalar output is differentiated as -1.7 * f (the gradients divided back by -1.7), so that
@@ -47,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._numbers import is_real
+from ._gradcheck_inputs import NOT_DETERMINISTIC, Unchanged, checked_inputs, checked_settings
 from .autodiff import no_grad, toposort
 from .ops import Op
 from .tensor import Tensor, apply
@@ -76,6 +81,8 @@ class InputCheck:
     max_abs_error: float
     max_rel_error: float
     passed: bool
+    unsure: int = 0  # failing entries whose error is within NOISE_FACTOR times their noise
+    noise: float = 0.0  # the largest of those entries' measured finite-difference error
 
 
 @dataclass
@@ -98,6 +105,15 @@ class GradcheckReport:
             ok = "yes" if r.passed else "NO"
             errors = f"{r.max_abs_error:>15.2e}{r.max_rel_error:>15.2e}"
             lines.append(f"{r.name:<12}{str(r.shape):<14}{errors}  {ok}")
+        for r in self.rows:
+            if r.unsure:  # the differences cannot tell: say so rather than blame the gradient
+                lines.append(
+                    f"{r.name}: {r.unsure} failing entr{'y is' if r.unsure == 1 else 'ies are'} "
+                    f"within {NOISE_FACTOR:g} times the finite differences' own error "
+                    f"(up to {r.noise:.1e}),\nso the differences cannot judge "
+                    f"{'it' if r.unsure == 1 else 'them'}: is a kink (relu at 0, a tie of max) "
+                    f"within eps of the point,\nor f so large that rounding swamps a step of eps?"
+                )
         verdict = "passed" if self.passed else "FAILED"
         lines.append(
             f"gradcheck {verdict} (eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g})"
@@ -131,10 +147,11 @@ def gradcheck(
     ``fn`` runs twice per entry: a BatchNorm in training mode inside it updates its running
     averages every time (to about the batch's statistics); save ``state_dict()`` and load it back.
     """
-    _checked_settings("gradcheck", fn, eps, atol, rtol)
-    checked = _checked_inputs("gradcheck", inputs)
-    project = _projection("gradcheck", fn, inputs, seed)
-    analytic = _analytic(project, inputs, checked)
+    checked_settings("gradcheck", fn, eps, atol, rtol)
+    checked = checked_inputs("gradcheck", inputs)
+    unchanged = Unchanged("gradcheck", inputs)
+    project = _projection("gradcheck", fn, inputs, seed, unchanged)
+    analytic = _analytic(project, inputs, checked, unchanged)
 
     rows = []
     for i in checked:
@@ -148,8 +165,8 @@ def gradcheck(
             error = np.abs(analytic[i] - numeric)
             allowed = _allowed(numeric, atol, rtol)
             failing = [idx for idx in np.ndindex(*x.shape) if not error[idx] <= allowed[idx]]
+            noise = np.zeros_like(numeric)
             if failing:  # a second opinion: how far off are the differences themselves?
-                noise = np.zeros_like(numeric)
                 for idx in failing:
                     other = [
                         _difference(project, inputs, x, idx, step)[0] for step in (2 * eps, eps / 2)
@@ -158,9 +175,13 @@ def gradcheck(
                 allowed = _allowed(numeric, atol, rtol, noise)
         finally:
             x.data = original
-        rel = error / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
+        with np.errstate(over="ignore"):  # a wrong gradient where the differences give 0: inf
+            rel = error / np.maximum(np.abs(numeric), np.finfo(np.float64).tiny)
         ok = bool(np.all(error <= allowed))
-        rows.append(InputCheck(x.name or f"input {i}", x.shape, _max(error), _max(rel), ok))
+        unsure = ~(error <= allowed) & (error <= NOISE_FACTOR * noise)
+        row = InputCheck(x.name or f"input {i}", x.shape, _max(error), _max(rel), ok)
+        row.unsure, row.noise = int(unsure.sum()), _max(np.where(unsure, noise, 0.0))
+        rows.append(row)
     report = GradcheckReport(rows, eps, atol, rtol)
     if raise_exception and not report.passed:
         raise GradcheckError("gradients disagree with finite differences:\n" + str(report))
@@ -191,10 +212,17 @@ class DirectionReport:
 
     def __str__(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
-        return (
+        text = (
             f"directional derivative: backward {self.analytic:.10g}, finite differences "
             f"{self.numeric:.10g}\nerror {self.error:.2e} -> {verdict}"
         )
+        if not self.passed and self.error <= NOISE_FACTOR * self.noise:
+            text += (
+                f"\nbut that is within {NOISE_FACTOR:g} times the finite differences' own error "
+                f"({self.noise:.1e}),\nso they cannot judge it: is a kink (relu at 0, a tie of "
+                f"max) within eps of the point,\nor f so large that rounding swamps a step of eps?"
+            )
+        return text
 
     __repr__ = __str__
 
@@ -213,10 +241,11 @@ def check_direction(
     The slope along v is sum(grad * v) by backward, and (f(x + eps v) - f(x - eps v)) / (2 eps)
     by finite differences (v is a unit vector over all checked inputs together).
     """
-    _checked_settings("check_direction", fn, eps, atol, rtol)
-    checked = _checked_inputs("check_direction", inputs)
-    project = _projection("check_direction", fn, inputs, seed)
-    analytic = _analytic(project, inputs, checked)
+    checked_settings("check_direction", fn, eps, atol, rtol)
+    checked = checked_inputs("check_direction", inputs)
+    unchanged = Unchanged("check_direction", inputs)
+    project = _projection("check_direction", fn, inputs, seed, unchanged)
+    analytic = _analytic(project, inputs, checked, unchanged)
     rng = np.random.default_rng(seed + 1)
     direction = {i: rng.standard_normal(inputs[i].shape) for i in checked}
     norm = np.sqrt(sum(float((v**2).sum()) for v in direction.values()))
@@ -309,18 +338,20 @@ def nudge_check(
     deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]  # in each one's dtype
     if len(nudges) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
-    saved = [p.data for p in params]
+    saved, unchanged = [p.data for p in params], Unchanged("nudge_check", params, "parameter")
     try:  # the parameters come back, even when loss_fn raises
         loss = loss_fn()
+        unchanged.check("loss_fn's forward pass")
         if not isinstance(loss, Tensor):  # loss.item(), a float: no graph to backpropagate
             raise TypeError(
                 f"nudge_check: loss_fn returned a {type(loss).__name__}, not a Tensor; return "
                 f"the loss tensor itself (not loss.item())"
             )
         grads = _gradients(loss, params)
+        unchanged.check("backward (an op's vjp)")
         with no_grad():
             if not np.array_equal(loss_fn().data, loss.data, equal_nan=True):  # a new Dropout mask
-                raise ValueError(f"nudge_check: loss_fn {_NOT_DETERMINISTIC}")
+                raise ValueError(f"nudge_check: loss_fn {NOT_DETERMINISTIC}")
         grads = [np.zeros_like(p.data) if g is None else g for p, g in zip(params, grads)]
         predicted = sum(float((g * d).sum()) for g, d in zip(grads, deltas))
         for p, d in zip(params, deltas):
@@ -334,55 +365,15 @@ def nudge_check(
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _checked_settings(caller: str, fn: object, eps: object, atol: object, rtol: object) -> None:
-    """One line for a function that is not one, or a step or tolerance that is not a number."""
-    if not callable(fn):  # gradcheck(x, fn): the arguments swapped, or a tensor for fn
-        raise TypeError(
-            f"{caller}: fn must be a function of the input tensors (or an Op), got a "
-            f"{type(fn).__name__}; call {caller}(fn, x, ...)"
-        )
-    for name, value, smallest in (
-        ("eps", eps, "> 0"),
-        ("atol", atol, ">= 0"),
-        ("rtol", rtol, ">= 0"),
-    ):
-        positive = is_real(value) and (value > 0 if name == "eps" else value >= 0)
-        if not positive or value == np.inf:  # also NaN: no entry would ever pass or fail
-            raise ValueError(f"{caller}: {name} must be a finite number {smallest}, got {value!r}")
-
-
-def _checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
-    for i, x in enumerate(inputs):
-        if isinstance(x, (list, tuple)):  # gradcheck(fn, [x, y]) for gradcheck(fn, x, y)
-            raise TypeError(
-                f"{caller}: input {i} is a {type(x).__name__}; pass the tensors as separate "
-                f"arguments: {caller}(fn, x, y), or {caller}(fn, *tensors)"
-            )
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise ValueError(
-            f"{caller}: no input has requires_grad=True, so there is nothing to check (make "
-            f"them bl.Tensor(data, requires_grad=True))"
-        )
-    for i in checked:
-        x = inputs[i]
-        if x.dtype != np.float64:
-            raise TypeError(
-                f"{caller}: input {i} is {x.dtype}; finite differences need float64 "
-                f"(use x.astype(np.float64))"
-            )
-        if not np.all(np.isfinite(x.data)):
-            raise ValueError(f"{caller}: input {i} of shape {x.shape} contains NaN or inf")
-    return checked
-
-
 # A scalar output f is differentiated as SCALAR_SEED * f (and the gradient divided back): with
 # the seed 1, a rule that drops the upstream gradient g (returns 2 x for x**2, not g * 2 x) gave
 # the right numbers whenever it was the last op, or was followed by .sum(), and passed.
 SCALAR_SEED = -1.7
 
 
-def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int):
+def _projection(
+    caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Tensor], seed: int, unchanged
+):
     """A function of the inputs returning the float sum(u * fn(*inputs)), u fixed and random
     (for a scalar output, u = 1). With ``grad=True`` it returns the tensor whose backward
     gives the analytic gradients: sum(u * fn) again, or SCALAR_SEED * fn for a scalar output
@@ -393,6 +384,7 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
         fn = lambda *xs: apply(op, *xs)  # noqa: E731
     with no_grad():
         out = fn(*inputs)
+    unchanged.check("fn's forward pass")
     if not isinstance(out, Tensor):  # np.sum(t.data), float(...): no graph to backpropagate
         raise TypeError(
             f"{caller}: fn returned a {type(out).__name__}, not a Tensor; build it from the "
@@ -416,7 +408,7 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
                     f"to check; use the input tensors themselves"
                 )
             if again.shape != out.shape or not np.array_equal(again.data, out.data, equal_nan=True):
-                raise ValueError(f"{caller}: fn {_NOT_DETERMINISTIC}")  # differences measure noise
+                raise ValueError(f"{caller}: fn {NOT_DETERMINISTIC}")  # differences measure noise
             return (again * (u * scale)).sum()
         with no_grad():
             return float((fn(*xs).data * u).sum())
@@ -425,8 +417,20 @@ def _projection(caller: str, fn: Callable[..., Tensor] | Op, inputs: Sequence[Te
     return project
 
 
-def _analytic(project, inputs: Sequence[Tensor], checked: list[int]) -> dict[int, np.ndarray]:
-    grads = _gradients(project(inputs, grad=True), [inputs[i] for i in checked])
+def _analytic(
+    project, inputs: Sequence[Tensor], checked: list[int], unchanged: Unchanged
+) -> dict[int, np.ndarray]:
+    root = project(inputs, grad=True)
+    unchanged.check("fn's forward pass")
+    reached = {id(t) for t in toposort(root)}
+    if not any(id(inputs[i]) in reached for i in checked):  # fn uses a tensor from outside
+        raise ValueError(
+            f"{unchanged.caller}: fn's output does not depend on any input it was given, so no "
+            f"gradient would be checked; does fn use a tensor from outside (a notebook's "
+            f"variable) instead of its argument?"
+        )
+    grads = _gradients(root, [inputs[i] for i in checked])
+    unchanged.check("backward (an op's vjp)")
     return {
         i: np.zeros_like(inputs[i].data) if g is None else np.asarray(g) / project.scale
         for i, g in zip(checked, grads)
@@ -447,14 +451,6 @@ def _gradients(root: Tensor, tensors: Sequence[Tensor]) -> list[np.ndarray | Non
     finally:  # the caller's gradients come back, even when backward raised
         for t, grad in saved:
             t.grad = grad
-
-
-# Why a check refuses a function whose output changes between two calls at the same inputs.
-_NOT_DETERMINISTIC = (
-    "gives different outputs for the same inputs (Dropout or other randomness, or does it "
-    "change its inputs or state in place?); check a deterministic function, e.g. a model in "
-    "eval()"
-)
 
 
 # How many times its own measured error a finite difference may be off (see the module's doc).

@@ -1,0 +1,137 @@
+"""The gradient checkers met the way a learner meets them, hunting both of their lies: a false
+pass (a wrong vjp called right, or nothing checked at all) and a false alarm (a right vjp called
+wrong, or a verdict whose words blame the gradient for what the finite differences cannot see).
+
+Every expected value is worked out by hand in the comments, never taken from the code under test.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+
+SQUARE = bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * g,))
+HALF_SQUARE = bl.Op("square", lambda x: x**2, lambda g, out, x: (x * g,))  # missing factor 2
+
+
+def tensor(values, name="x"):
+    return bl.Tensor(np.array(values, dtype=np.float64), requires_grad=True, name=name)
+
+
+def _relu_in_place(x):  # a learner's forward that clamps its input array itself
+    x[x < 0] = 0
+    return x
+
+
+def _square_vjp_reusing_x(g, out, x):  # the right numbers, 2 x g, written into x's array
+    x *= 2 * g
+    return (x,)
+
+
+RELU_IN_PLACE = bl.Op("relu_ip", _relu_in_place, lambda g, out, x: (g * (x > 0),))
+SQUARE_VJP_IN_PLACE = bl.Op("square_ip", lambda x: x**2, _square_vjp_reusing_x)
+CHECKS = [bl.gradcheck, bl.check_direction]
+
+
+# ------------------------------------------------------------------ ops that write into their input
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_forward_that_writes_into_its_input_is_named_and_the_input_put_back(check):
+    # before: gradcheck FAILED the right vjp g * (x > 0) (blaming the gradient) and the check left
+    # the learner's x clamped to [0, 2, 0, 0.5]
+    x = tensor([-1.0, 2.0, -3.0, 0.5])
+    with pytest.raises(ValueError, match=r"forward pass changed input 0 \(shape \(4,\)\) in place"):
+        check(lambda t: bl.apply(RELU_IN_PLACE, t), x)
+    assert x.data.tolist() == [-1.0, 2.0, -3.0, 0.5]
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_vjp_that_writes_into_its_input_is_named_and_the_input_put_back(check):
+    # before: the vjp's numbers 2 x g are right, but x's array became 2 x g, and the differences
+    # were then taken at that other point: gradcheck blamed the gradient
+    x = tensor([1.0, -2.0, 3.0])
+    array = x.data
+    with pytest.raises(ValueError, match=r"backward \(an op's vjp\) changed input 0"):
+        check(lambda t: bl.apply(SQUARE_VJP_IN_PLACE, t), x)
+    assert x.data is array and array.tolist() == [1.0, -2.0, 3.0]
+
+
+def test_nudge_check_names_a_vjp_that_writes_into_a_parameter_and_puts_it_back():
+    # before: "loss_fn gives different outputs for the same inputs (Dropout ...?)", with w left
+    # holding 2 x g = 2 * [1, -2] (the vjp's numbers) instead of its own values
+    w = tensor([1.0, -2.0], name="w")
+    with pytest.raises(
+        ValueError, match=r"nudge_check: backward \(an op's vjp\) changed parameter 0"
+    ):
+        bl.nudge_check(lambda: bl.apply(SQUARE_VJP_IN_PLACE, w).sum(), [w])
+    assert w.data.tolist() == [1.0, -2.0]
+
+
+# ---------------------------------------------------------------------- nothing checked is no pass
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_function_that_ignores_its_inputs_is_refused_not_passed(check):
+    # fn uses the notebook's w, not its argument t: w's wrong rule was never looked at, and the
+    # check said "passed" (t's gradient 0 equals its finite differences 0)
+    w = tensor([0.5, -1.5], name="w")
+    t = tensor([1.0, 2.0], name="t")
+    with pytest.raises(ValueError, match="does not depend on any input it was given"):
+        check(lambda t: bl.apply(HALF_SQUARE, w).sum(), t)
+
+
+def test_an_input_left_unused_next_to_a_used_one_still_passes():
+    x, unused = tensor([0.5, -1.5]), tensor([2.0], name="u")
+    assert bl.gradcheck(lambda a, b: bl.apply(SQUARE, a).sum(), x, unused).passed
+
+
+# ------------------------------------------------------ differences that cannot judge say so
+def test_near_a_kink_the_report_says_the_differences_cannot_judge():
+    # relu at 1e-7, within eps = 1e-6 of its kink: the central difference is
+    # (1e-7 + 1e-6 - 0) / 2e-6 = 0.55, against the right one-sided slope 1 (and 0.45 at -2e-7);
+    # with steps 2e-6 and 5e-7 it is 0.525 and 0.6, so its own error is ~0.05: the check fails
+    # (it is never made looser) but must not blame the gradient
+    x = tensor([1e-7, -2e-7, 0.5])
+    report = bl.gradcheck(lambda t: bl.relu(t).sum(), x, raise_exception=False)
+    assert not report.passed
+    assert report.rows[0].unsure == 2  # the entries 1e-7 and -2e-7, not 0.5
+    assert "2 failing entries are within 10 times the finite differences' own error" in str(report)
+    assert "kink" in str(report)
+
+
+def test_a_wrong_rule_away_from_kinks_gets_no_excuse():
+    # x**2 with the rule x g: off by |x| = 0.5 .. 2, while the differences' own error is ~1e-10
+    x = tensor([0.5, -1.5, 2.0])
+    report = bl.gradcheck(lambda t: bl.apply(HALF_SQUARE, t).sum(), x, raise_exception=False)
+    assert not report.passed and report.rows[0].unsure == 0
+    assert "cannot judge" not in str(report)
+    direction = bl.check_direction(
+        lambda t: bl.apply(HALF_SQUARE, t).sum(), x, raise_exception=False
+    )
+    assert not direction.passed and "cannot judge" not in str(direction)
+
+
+def test_a_function_of_size_1e10_is_said_to_be_beyond_the_differences():
+    # 1e10 + x**2: float64 spaces numbers near 3e10 by 3.8e-6, so a step of 1e-6 in x changes
+    # f by less than its rounding: the differences come out 0 (or a multiple of 1.9); the right
+    # rule 2 x cannot be confirmed, and the report must say why instead of blaming it
+    x = tensor([0.3, -0.5, 1.2])
+    fn = lambda t: (bl.apply(SQUARE, t) + 1e10).sum()  # noqa: E731
+    report = bl.gradcheck(fn, x, raise_exception=False)
+    assert not report.passed and report.rows[0].unsure == 3
+    direction = bl.check_direction(fn, x, raise_exception=False)
+    assert not direction.passed and "cannot judge" in str(direction)
+
+
+def test_a_failing_report_whose_differences_are_zero_prints_no_warning():
+    # 1e20 + x**2: a step of 1e-6 changes f by ~1e-6, far below float64's spacing of 16384 near
+    # 1e20, so every difference is exactly 0 and the relative error |2 x - 0| / 0 is infinite;
+    # numpy warned of an overflow computing it, a warning in a learner's notebook
+    x = tensor([3.0, -5.0])  # errors 6 and 10: 10 / 2.2e-308 (numpy's smallest float) overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = bl.gradcheck(
+            lambda t: (bl.apply(SQUARE, t) + 1e20).sum(), x, raise_exception=False
+        )
+    assert report.rows[0].max_abs_error == 10.0 and report.rows[0].max_rel_error == np.inf
