@@ -16,6 +16,8 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   ~ machine_eps * |f| / eps; in float64 (machine eps 2.2e-16) eps = 1e-6 keeps both near 1e-10.
   In float32 (1.2e-7) no eps is good enough, so float32 inputs are refused, and so is a
   float32 output (a cast inside fn: a step of 1e-6 on 3.0 is lost in float32's rounding).
+  The difference is divided by the step float64 really took, (x + eps) - (x - eps) as stored
+  (near x = 1e8, spaced 1.5e-8, it is 0.2 % off 2 eps); a step lost entirely is refused.
 * An entry passes when |analytic - numeric| <= atol' + rtol * |numeric|, with rtol = 1e-3 and
   atol' = atol = 1e-5 for an input whose gradient is of size 1 or more (as torch's): loose
   enough for rounding, tight enough that a wrong rule (a missing factor 2, a transposed matrix)
@@ -52,6 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._differences import NOISE_FACTOR, _allowed, _difference, _lost_step, _rounding
 from ._gradcheck_inputs import NOT_DETERMINISTIC, Unchanged, checked_inputs, checked_settings
 from .autodiff import no_grad, toposort
 from .ops import Op
@@ -169,7 +172,8 @@ def gradcheck(
             if failing:  # a second opinion: how far off are the differences themselves?
                 for idx in failing:
                     other = [
-                        _difference(project, inputs, x, idx, step)[0] for step in (2 * eps, eps / 2)
+                        _difference(project, inputs, x, idx, step, False)[0]
+                        for step in (2 * eps, eps / 2)
                     ]
                     noise[idx] = max([rounding[idx]] + [abs(numeric[idx] - d) for d in other])
                 allowed = _allowed(numeric, atol, rtol, noise)
@@ -252,24 +256,34 @@ def check_direction(
     direction = {i: v / norm for i, v in direction.items()}
 
     originals = {i: inputs[i].data for i in checked}
+    # The steps are 1, 2 and 4 times the displacement float64 stores for eps / 2 (x + eps/2 v,
+    # rounded, minus x): multiples of it are stored exactly, so all three slopes are taken along
+    # one direction, and backward's slope along it too (near x = 1e6, where numbers are 1.2e-10
+    # apart, x + 1e-6 v was 1e-5 off its direction: check_direction's rtol)
+    half = {i: (x + eps / 2 * direction[i]) - x for i, x in originals.items()}
+    for i, d in half.items():
+        if not np.all(d):  # an entry that would never move
+            where = np.unravel_index(np.argmin(np.abs(d)), d.shape)
+            raise ValueError(_lost_step("check_direction", eps / 2, originals[i][where]))
+    analytic_slope = sum(float((analytic[i] * d).sum()) for i, d in half.items()) / (eps / 2)
 
-    def slope(step: float) -> tuple[float, float]:  # and its rounding error (see _difference)
+    def slope(k: int) -> tuple[float, float]:  # with its rounding error (see _difference)
         values = []
         try:
-            for sign in (1, -1):
+            for sign in (k, -k):
                 for i in checked:
-                    inputs[i].data = originals[i] + sign * step * direction[i]
+                    inputs[i].data = originals[i] + sign * half[i]
                 values.append(project(inputs))
         finally:  # the inputs' own arrays come back, even when fn raises
             for i in checked:
                 inputs[i].data = originals[i]
+        step = k * eps / 2
         return (values[0] - values[1]) / (2 * step), _rounding(values[0], values[1], step)
 
-    numeric, rounding = slope(eps)
-    analytic_slope = sum(float((analytic[i] * direction[i]).sum()) for i in checked)
+    numeric, rounding = slope(2)
     report = DirectionReport(analytic_slope, numeric, rtol, atol)
     if not report.passed:  # a second opinion: how far off is the difference itself?
-        others = [abs(numeric - slope(step)[0]) for step in (2 * eps, eps / 2)]
+        others = [abs(numeric - slope(k)[0]) for k in (4, 1)]  # steps 2 eps and eps / 2
         report.noise = max([rounding, *others])
     if raise_exception and not report.passed:
         raise GradcheckError(str(report))
@@ -451,42 +465,6 @@ def _gradients(root: Tensor, tensors: Sequence[Tensor]) -> list[np.ndarray | Non
     finally:  # the caller's gradients come back, even when backward raised
         for t, grad in saved:
             t.grad = grad
-
-
-# How many times its own measured error a finite difference may be off (see the module's doc).
-NOISE_FACTOR = 10.0
-
-
-def _difference(
-    project, inputs: Sequence[Tensor], x: Tensor, idx: tuple, step: float
-) -> tuple[float, float]:
-    """The central difference of ``project`` in entry ``idx`` of ``x`` (``x.data`` a copy), and
-    the most its rounding can be off (see ``_rounding``)."""
-    start = x.data[idx]
-    x.data[idx] = start + step
-    up = project(inputs)
-    x.data[idx] = start - step
-    down = project(inputs)
-    x.data[idx] = start
-    return (up - down) / (2 * step), _rounding(up, down, step)
-
-
-def _rounding(up: float, down: float, step: float) -> float:
-    """How far rounding alone can move (up - down) / (2 step): each value is off by up to
-    machine epsilon times its size. For a gradient that is truly 0, the two other steps may
-    agree to the last bit (all three differences exactly 0) while backward's rounding leaves
-    1e-17: this floor lets that pass (softmax(x).sum() at x near 1000)."""
-    return float(np.finfo(np.float64).eps * (abs(up) + abs(down)) / (2 * step))
-
-
-def _allowed(numeric: np.ndarray, atol: float, rtol: float, noise=None) -> np.ndarray:
-    """How far each analytic entry may be from ``numeric``: atol' + rtol * |numeric|, where
-    atol' = atol * min(1, largest |numeric|), raised to NOISE_FACTOR * noise (at most atol)."""
-    scale = np.max(np.abs(numeric), initial=0.0)
-    floor = atol * np.minimum(1.0, scale)
-    if noise is not None:
-        floor = np.maximum(floor, np.minimum(atol, NOISE_FACTOR * noise))
-    return floor + rtol * np.abs(numeric)
 
 
 def _max(a: np.ndarray) -> float:

@@ -135,3 +135,37 @@ def test_a_failing_report_whose_differences_are_zero_prints_no_warning():
             lambda t: (bl.apply(SQUARE, t) + 1e20).sum(), x, raise_exception=False
         )
     assert report.rows[0].max_abs_error == 10.0 and report.rows[0].max_rel_error == np.inf
+
+
+# ------------------------------------------------------------ large inputs: the step really taken
+@pytest.mark.parametrize("offset", [1e6, 1e8])
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_right_rule_passes_on_inputs_far_from_zero(check, offset):
+    # (x - c)**2 at x = c + [0.3, -0.5, 1.2]: f is small, but x is not. Near 1e8 float64 spaces
+    # numbers by 1.49e-8, so x + 1e-6 is stored as x + 67 * 1.49e-8 = x + 0.998e-6 (and the other
+    # side alike): dividing by 2e-6 made the slope 0.2 % small, a false alarm (rtol is 0.1 %);
+    # near 1e6 (spacing 1.2e-10) check_direction's rtol of 1e-5 was broken the same way
+    x = tensor(offset + np.array([0.3, -0.5, 1.2]))
+    assert check(lambda t: bl.apply(SQUARE, t - offset).sum(), x, raise_exception=False).passed
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_wrong_rule_still_fails_on_inputs_far_from_zero(check):
+    # the rule x g for x**2 is off by |x - c| = 0.3 .. 1.2 in every entry
+    x = tensor(1e8 + np.array([0.3, -0.5, 1.2]))
+    report = check(lambda t: bl.apply(HALF_SQUARE, t - 1e8).sum(), x, raise_exception=False)
+    assert not report.passed and "cannot judge" not in str(report)
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_step_lost_in_rounding_is_refused(check):
+    # near 3e10 float64's numbers are 3.8e-6 apart: 3e10 + 1e-6 is stored as 3e10 itself, so the
+    # two sides of the difference are one point and its slope 0 / 0 (check_direction first
+    # takes eps / 2, whose loss it names)
+    x = tensor([3e10, 4e10])
+    with pytest.raises(
+        ValueError,
+        match=r"a step of (1e-06|5e-07) is lost in float64's rounding at the entry 3e\+10",
+    ):
+        check(lambda t: (t * 3.0).sum(), x)
+    assert bl.gradcheck(lambda t: (t * 3.0).sum(), x, eps=1e4).passed  # 1e-6 times its size
