@@ -26,7 +26,14 @@ import numpy as np
 import sympy as sp
 
 from .autodiff import toposort
-from .symbolic_verdict import Comparison, Row, _check_shape, _evaluate, _kinks
+from .symbolic_verdict import (
+    Comparison,
+    Row,
+    _check_shape,
+    _evaluate,
+    _kinks,
+    _rounding_scale,
+)
 from .tensor import Tensor
 
 __all__ = [
@@ -351,6 +358,11 @@ def gradients(root: Tensor) -> dict[str, sp.Expr | sp.Matrix]:
 
 
 # ------------------------------------------------------------------------------ comparison
+# How many machine epsilons times the size of the numbers a gradient's formula adds up (see
+# _rounding_scale) a right gradient may be off: backward adds them in another order than sympy.
+ROUNDING_FACTOR = 16
+
+
 def check_backward(
     root: Tensor,
     derivation: Mapping[str, object] | None = None,
@@ -368,7 +380,10 @@ def check_backward(
 
     Tolerances: rtol = 1e-7, atol = 1e-10 for float64 gradients; rtol = 1e-4, atol = 1e-6 if
     any gradient is float32 (its rounding alone is ~1e-7 relative per operation). The default
-    atol is scaled down by a leaf's largest gradient entry when that is below 1.
+    atol is scaled down by a leaf's largest gradient entry when that is below 1, but not below
+    ROUNDING_FACTOR machine epsilons times the size of the numbers its formula adds up (a
+    confident classifier's dL/dlogit, 1 - softmax = 9e-14, is a difference of numbers of size
+    1: float64 gets it to about 1e-16 only, in backward as anywhere).
 
     With no ``derivation``, the traced formula's value is compared with the root's value as
     well: a sympy form (``register``) unlike its op's forward would otherwise differentiate
@@ -408,6 +423,9 @@ def check_backward(
         # for gradients below it (float32's 1e-6: vanishing gradients are that small)
         leaf_atol = atol * min(1.0, scale) if scaled and 0 < scale < np.inf else atol
         assert t.grad is not None  # leaves without a gradient were refused above
+        if scaled:  # but never below what float64 (or 32) rounding does where terms cancel
+            size = max((_rounding_scale(e, point) for e in entries), default=0.0)
+            leaf_atol = max(leaf_atol, ROUNDING_FACTOR * float(np.finfo(t.grad.dtype).eps) * size)
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=leaf_atol))
         rows.append((name, formula, want, t.grad, agrees))
         kinks[name] = _kinks(entries, point)

@@ -169,3 +169,65 @@ def test_a_step_lost_in_rounding_is_refused(check):
     ):
         check(lambda t: (t * 3.0).sum(), x)
     assert bl.gradcheck(lambda t: (t * 3.0).sum(), x, eps=1e4).passed  # 1e-6 times its size
+
+
+# ------------------------------------------------- check_backward where float64's terms cancel
+def _confident_logits():
+    # logits (30, 0) and (0, 30) for the classes 0 and 1: softmax 1 - e^-30 = 1 - 9.36e-14 on the
+    # right class. dL/dlogit is (softmax - onehot) / 2: +-4.68e-14, the difference of numbers of
+    # size 1, which float64 (spacing 1.1e-16 near 1) gets only to about 1e-3 of itself
+    return bl.Tensor([[30.0, 0.0], [0.0, 30.0]], requires_grad=True, name="z")
+
+
+def test_check_backward_agrees_with_a_confident_classifiers_right_gradient():
+    # before: "The derivation and the code DISAGREE on: z", sympy -4.67881e-14 against
+    # backward -4.67404e-14: the tolerance had shrunk with the gradient to 4.7e-24
+    z = _confident_logits()
+    loss = bl.cross_entropy(z, np.array([0, 1]))
+    loss.backward()
+    exact = np.exp(-30) / (1 + np.exp(-30)) / 2  # 1 - softmax = e^-30 / (1 + e^-30), over 2
+    assert z.grad[0, 1] == pytest.approx(exact, rel=1e-12)  # the wrong class's entry: no cancelling
+    assert abs(z.grad[0, 0] + exact) > 1e-18  # the right class's: float64 is off by ~5e-17
+    assert symbolic_ok(loss)
+    x = tensor([30.0, 0.0])
+    root = bl.log_softmax(x)[0]  # d/dx = (1 - softmax_1, -softmax_2) = (9.36e-14, -9.36e-14)
+    root.backward()
+    assert symbolic_ok(root)
+
+
+def test_check_backward_still_catches_a_wrong_rule_at_the_confident_logits():
+    # softmax - onehot without dividing by the batch of 2: every entry twice the truth
+    wrong = bl.Op(
+        "ce",
+        lambda z: bl.ops.cross_entropy.forward(z, labels=np.array([0, 1]))[0],
+        lambda g, out, z: (g * (np.exp(bl.ops.log_softmax.forward(z)) - np.eye(2)),),
+    )
+    bl.symbolic.register(
+        "ce",
+        lambda z: bl.symbolic.SYMPY_OPS["cross_entropy"](z, labels=np.array([0, 1])),
+        elementwise=False,
+    )
+    try:
+        z = _confident_logits()
+        loss = bl.apply(wrong, z)
+        loss.backward()
+        assert not symbolic_ok(loss)
+    finally:
+        del bl.symbolic.SYMPY_OPS["ce"]
+
+
+def test_check_backward_still_catches_a_wrong_rule_on_a_tiny_function():
+    # 1e-20 x**2 with the rule x g (missing factor 2): gradients ~1e-20, no terms cancel, so the
+    # tolerance stays far below the error 1e-20 |x|
+    x = tensor([0.5, -1.5])
+    root = bl.apply(HALF_SQUARE, x).sum() * 1e-20
+    root.backward()
+    bl.symbolic.register("square", lambda e: e**2)
+    try:
+        assert not symbolic_ok(root)
+    finally:
+        del bl.symbolic.SYMPY_OPS["square"]
+
+
+def symbolic_ok(root):
+    return bl.symbolic.check_backward(root).ok
