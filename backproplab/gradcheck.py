@@ -45,6 +45,9 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
   output's gradient takes part (a vector-Jacobian product, which is what backward computes).
   A scalar output is differentiated as -1.7 * f (the gradients divided back by -1.7), so that
   every rule gets an upstream gradient other than 1: one that forgets to multiply by it fails.
+  So check an op's own output, not its ``.sum()``: after a sum (or mean) every entry of the
+  op's upstream gradient is the same number, and a vjp that mixes up g's entries (g.T, g.mean())
+  passes.
 """
 
 from __future__ import annotations

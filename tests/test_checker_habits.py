@@ -231,3 +231,22 @@ def test_check_backward_still_catches_a_wrong_rule_on_a_tiny_function():
 
 def symbolic_ok(root):
     return bl.symbolic.check_backward(root).ok
+
+
+# ------------------------------------------- an upstream gradient whose entries all differ
+MIXED_UP_G = {  # x**2 entry by entry, with rules right only when every entry of g is the same
+    "g transposed": bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * g.T,)),
+    "g averaged": bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * g.mean(),)),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(MIXED_UP_G))
+@pytest.mark.parametrize("check", CHECKS)
+def test_checking_the_op_itself_catches_a_vjp_that_mixes_up_g(check, rule):
+    # the advice of gradcheck's docstring and notebook 12: check bl.apply(op, t), whose output is
+    # weighted by random numbers, so g's entries differ (after .sum() they are all -1.7, and these
+    # rules give the right 2 x g there). For a 3 x 3 x, g.T puts g_ji where g_ij belongs.
+    x = tensor(np.random.default_rng(0).standard_normal((3, 3)))
+    assert not check(lambda t: bl.apply(MIXED_UP_G[rule], t), x, raise_exception=False).passed
+    right = bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * g,))
+    assert check(lambda t: bl.apply(right, t), x, raise_exception=False).passed
