@@ -211,17 +211,21 @@ class DirectionReport:
         return abs(self.analytic - self.numeric)
 
     @property
-    def passed(self) -> bool:
-        """True when the two slopes agree within atol' + rtol * |numeric|: atol' is atol scaled
+    def allowed(self) -> float:
+        """How far apart the slopes may be: atol' + rtol * |numeric|, where atol' is atol scaled
         by |numeric| when that is below 1, but at least NOISE_FACTOR * noise (at most atol)."""
-        allowed = _allowed(np.array(self.numeric), self.atol, self.rtol, np.array(self.noise))
-        return bool(self.error <= allowed)
+        return float(_allowed(np.array(self.numeric), self.atol, self.rtol, np.array(self.noise)))
+
+    @property
+    def passed(self) -> bool:
+        """True when the two slopes agree: error <= allowed."""
+        return bool(self.error <= self.allowed)
 
     def __str__(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
         text = (
             f"directional derivative: backward {self.analytic:.10g}, finite differences "
-            f"{self.numeric:.10g}\nerror {self.error:.2e} -> {verdict}"
+            f"{self.numeric:.10g}\nerror {self.error:.2e}, allowed {self.allowed:.2e} -> {verdict}"
         )
         if not self.passed and self.error <= NOISE_FACTOR * self.noise:
             text += (

@@ -412,7 +412,7 @@ def check_backward(
         for s, v in zip(leaf_symbols(name, t.shape).ravel(), t.data.ravel()):
             point[s.name] = float(v)
     rows: list[Row] = []
-    kinks = {}
+    kinks, leaf_atols = {}, {}
     for name, formula in formulas.items():
         t = leaves[name]
         _check_shape(name, formula, t.shape)
@@ -428,13 +428,14 @@ def check_backward(
             leaf_atol = max(leaf_atol, ROUNDING_FACTOR * float(np.finfo(t.grad.dtype).eps) * size)
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=leaf_atol))
         rows.append((name, formula, want, t.grad, agrees))
+        leaf_atols[name] = leaf_atol
         kinks[name] = _kinks(entries, point)
     value = None
     if derivation is None:  # the formula sympy differentiated: is it what the graph computed?
         traced = _trace(root, names)[id(root)]
         formula_value = np.array([_evaluate(e, point) for e in traced.ravel()])
         value = (formula_value.reshape(root.shape), np.asarray(root.data))
-    return Comparison(rows, rtol, atol, kinks, value)
+    return Comparison(rows, rtol, atol, kinks, value, leaf_atols)
 
 
 def expression_size(expr: object) -> int:

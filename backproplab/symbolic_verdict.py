@@ -8,6 +8,7 @@ exists. Tracing graphs into sympy is ``symbolic.py``'s job; this file knows noth
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class Comparison:
     ``kinks`` names, by leaf, the kinks the point sits on (see ``check_backward``).
     ``value`` is ``(formula's value, graph's value)`` when sympy differentiated the traced
     formula: if they differ, the formula is not the function the graph computed.
+    ``leaf_atols`` is the atol each leaf's gradient was compared with (see ``check_backward``).
     """
 
     rows: list[Row]
@@ -38,6 +40,7 @@ class Comparison:
     atol: float
     kinks: dict[str, list[str]] = field(default_factory=dict)
     value: tuple[np.ndarray, np.ndarray] | None = None
+    leaf_atols: dict[str, float] = field(default_factory=dict)
 
     @property
     def value_agrees(self) -> bool:
@@ -84,7 +87,13 @@ class Comparison:
         else:
             bad = ", ".join(row[0] for row in self.rows if not row[4])
             verdict = f"The derivation and the code DISAGREE on: {bad}."
-        return "\n".join([verdict, *lines])
+        return "\n".join([verdict, *lines, *self._tolerances()])
+
+    def _tolerances(self) -> list[str]:
+        """The tolerances the rows were compared with, wrapped to a laptop notebook's width."""
+        atols = ", ".join(f"{n} {self.leaf_atols[n]:.1e}" for n in self.leaf_atols)
+        text = f"(each entry within atol + rtol * |sympy|: rtol {self.rtol:.0e}; atol {atols})"
+        return textwrap.wrap(text, 96, initial_indent="  ", subsequent_indent="  ")
 
     __repr__ = __str__
 

@@ -250,3 +250,24 @@ def test_checking_the_op_itself_catches_a_vjp_that_mixes_up_g(check, rule):
     assert not check(lambda t: bl.apply(MIXED_UP_G[rule], t), x, raise_exception=False).passed
     right = bl.Op("square", lambda x: x**2, lambda g, out, x: (2 * x * g,))
     assert check(lambda t: bl.apply(right, t), x, raise_exception=False).passed
+
+
+# ------------------------------------------------------ reports print the tolerance they used
+def test_check_direction_prints_the_tolerance_it_compared_with():
+    # the slope of tanh(x) . u along v is below 1 here, so atol' = 1e-6 |slope| and the
+    # allowed gap is (1e-6 + 1e-5) |slope|
+    x = tensor([0.3, 0.5])
+    report = bl.check_direction(lambda t: bl.tanh(t), x)
+    assert abs(report.numeric) < 1
+    assert report.allowed == pytest.approx(1.1e-5 * abs(report.numeric), rel=1e-12)
+    assert f"allowed {1.1e-5 * abs(report.numeric):.2e} -> passed" in str(report)
+
+
+def test_check_backward_prints_each_leafs_tolerance():
+    # L = (x + y) z at (2, 1, -0.5): dL/dx = dL/dy = -0.5, so their atol is 1e-10 * 0.5;
+    # dL/dz = 3 keeps 1e-10
+    x, y, z = tensor(2.0, "x"), tensor(1.0, "y"), tensor(-0.5, "z")
+    L = (x + y) * z
+    L.backward()
+    text = str(bl.symbolic.check_backward(L))
+    assert "rtol 1e-07; atol x 5.0e-11, y 5.0e-11, z 1.0e-10)" in text
