@@ -254,6 +254,10 @@ def check_direction(
     """
     checked_settings("check_direction", fn, eps, atol, rtol)
     checked = checked_inputs("check_direction", inputs)
+    # a tensor passed twice moves once, along one direction (its gradient is the total of both)
+    checked = [
+        i for n, i in enumerate(checked) if all(inputs[j] is not inputs[i] for j in checked[:n])
+    ]
     unchanged = Unchanged("check_direction", inputs)
     project = _projection("check_direction", fn, inputs, seed, unchanged)
     analytic = _analytic(project, inputs, checked, unchanged)
@@ -337,7 +341,9 @@ def nudge_check(
     ``loss_fn()`` computes the loss from ``params``. ``nudge`` is a number added to every entry
     (the same small epsilon for all parameters), or one array per parameter, e.g. ``-lr * grad``
     for a gradient-descent step. Predicted change: sum over parameters of grad * nudge.
-    The parameters and every tensor's ``.grad`` are left as they were.
+    The parameters and every tensor's ``.grad`` are left as they were. ``loss_fn`` runs three
+    times: a BatchNorm in training mode updates its running averages each time (save
+    ``state_dict()`` and load it back), and a Dropout in training mode is refused.
     """
     given = params
     params = [] if isinstance(given, Tensor) else list(given)  # one tensor's rows: nudges of 0

@@ -271,3 +271,15 @@ def test_check_backward_prints_each_leafs_tolerance():
     L.backward()
     text = str(bl.symbolic.check_backward(L))
     assert "rtol 1e-07; atol x 5.0e-11, y 5.0e-11, z 1.0e-10)" in text
+
+
+def test_check_direction_takes_a_tensor_passed_twice_as_one():
+    # f(a, b) = sum(a * b) at a = b = x: the slope along v is 2 x . v. Before, x was moved along
+    # the second direction only while backward's slope counted both: "FAILED", error 6.4e-01
+    x = tensor([0.3, 0.5])
+    report = bl.check_direction(lambda a, b: (a * b).sum(), x, x)
+    assert report.passed
+    wrong = bl.Op("mul", np.multiply, lambda g, out, a, b: (g * b, g * b * 2))  # db = 2 g a: wrong
+    assert not bl.check_direction(
+        lambda a, b: bl.apply(wrong, a, b).sum(), x, x, raise_exception=False
+    ).passed
