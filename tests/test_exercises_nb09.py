@@ -151,8 +151,10 @@ def make_mlp_backward(
     dW="DtA",
     mutate=False,
     true_class_only=False,
+    count=None,
 ):
-    """A hand-written MLP backward with one chosen mistake (the defaults are all right)."""
+    """A hand-written MLP backward with one chosen mistake (the defaults are all right);
+    ``count(labels)``, if given, is its number of classes instead of the logits' columns."""
 
     def mlp_backward(Ws, bs, X, labels):
         N = len(X)
@@ -165,7 +167,7 @@ def make_mlp_backward(
         P = E / E.sum(axis=1, keepdims=True)
         losses = -np.log(P[np.arange(N), labels])
         loss = losses.mean() if mean_loss else losses.sum()
-        D3 = P - np.eye(P.shape[1])[labels]
+        D3 = P - np.eye(P.shape[1] if count is None else count(labels))[labels]
         if true_class_only:  # the loss reads a_c only: only the true class's logit gets one
             D3 = D3 * np.eye(P.shape[1])[labels]
         if scale_out:
@@ -492,31 +494,6 @@ def test_linear_backward_non_numbers_get_a_hint_not_a_crash():
 
 
 # ------------------------------------ the challenge's classes counted from the labels (a minibatch)
-def mlp_classes_counted(count):
-    """The challenge with the number of classes counted from the labels by ``count``: right when
-    the batch holds every class, as the check's first one does."""
-
-    def mlp_backward(Ws, bs, X, labels):
-        N = len(X)
-        Z1 = X @ Ws[0].T + bs[0]
-        A1 = np.maximum(Z1, 0)
-        Z2 = A1 @ Ws[1].T + bs[1]
-        A2 = np.maximum(Z2, 0)
-        Z3 = A2 @ Ws[2].T + bs[2]
-        E = np.exp(Z3 - Z3.max(axis=1, keepdims=True))
-        P = E / E.sum(axis=1, keepdims=True)
-        loss = -np.log(P[np.arange(N), labels]).mean()
-        D3 = (P - np.eye(count(labels))[labels]) / N
-        D2 = (D3 @ Ws[2]) * (Z2 > 0)
-        D1 = (D2 @ Ws[1]) * (Z1 > 0)
-        grads = {}
-        for k, (D, A) in enumerate([(D1, X), (D2, A1), (D3, A2)], start=1):
-            grads[f"D{k}"], grads[f"W{k}"], grads[f"b{k}"] = D, D.T @ A, D.sum(axis=0)
-        return loss, grads
-
-    return mlp_backward
-
-
 def mlp_three_classes(Ws, bs, X, labels):
     """The check's first network's 3 classes written in (the digits' cell then crashes)."""
     loss, grads = make_mlp_backward()(Ws, bs, X, labels)
@@ -527,8 +504,8 @@ def mlp_three_classes(Ws, bs, X, labels):
 @pytest.mark.parametrize(
     "wrong",
     [
-        mlp_classes_counted(lambda y: y.max() + 1),
-        mlp_classes_counted(lambda y: len(np.unique(y))),
+        make_mlp_backward(count=lambda y: y.max() + 1),
+        make_mlp_backward(count=lambda y: len(np.unique(y))),
         mlp_three_classes,
     ],
 )
