@@ -1,0 +1,144 @@
+"""Claims of docs/teaching.md that a teacher follows literally, checked by doing what it says.
+
+"The three steps" shows what `grade` printed for a class of four (ada, alan, grace, linus) on
+notebook 05; the page had gone stale: ada's row, who handed in the teacher's own `mygrad.py`,
+now says it is the teacher's solution, and the lines "By exercise: ..." follow the table. The
+test builds that class from the release, grades it with the page's command and compares what
+the command prints, the CSV and alan's feedback with the page's blocks. "The release in detail"
+said that in notebook 12 every code cell after the SiLU exercise loses its outputs but one; the
+release clears five cells besides the exercises' own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from backproplab.classroom.__main__ import main
+from backproplab.classroom.release import release
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+NB05 = "05_matmul_gradients.ipynb"
+
+
+def page_block(after: str) -> str:
+    """The text of the first ```text block after the sentence ``after`` on the page."""
+    start = PAGE.index(after)
+    match = re.compile(r"```text\n(.*?)```", re.S).search(PAGE, start)
+    assert match is not None, after
+    return match[1]
+
+
+def _write_answer(notebook: Path, grade_id: str, source: str) -> None:
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(cells) == 1, grade_id
+    cells[0].source = source
+    nbformat.write(nb, notebook)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> tuple[Path, str, str]:
+    """The page's class of four, graded with the page's command: (folder, stdout, stderr)."""
+    where = tmp_path_factory.mktemp("teacher")
+    teacher = where / "notebooks"
+    teacher.mkdir()
+    shutil.copy(ROOT / "notebooks" / NB05, teacher)
+    shutil.copy(ROOT / "notebooks" / "mygrad.py", teacher)
+    release(teacher, where / "student")
+    student, sub = where / "student", where / "submitted"
+    for name in ("ada", "alan", "linus"):
+        (sub / name).mkdir(parents=True)
+    shutil.copy(teacher / NB05, sub / "ada")  # the teacher's notebook and mygrad.py
+    shutil.copy(teacher / "mygrad.py", sub / "ada")
+    shutil.copy(student / NB05, sub / "alan")  # dL_db written, dL_dW divided by the batch size
+    shutil.copy(student / "mygrad.py", sub / "alan")
+    _write_answer(sub / "alan" / NB05, "nb05-dL_db", "def dL_db(G):\n    return G.sum(axis=0)")
+    _write_answer(
+        sub / "alan" / NB05, "nb05-dL_dW", "def dL_dW(X, G):\n    return G.T @ X / len(X)"
+    )
+    shutil.copy(student / NB05, sub / "grace.ipynb")  # the release's notebook alone
+    shutil.copy(student / NB05, sub / "linus" / "05_matmul_gradients-Copy1.ipynb")
+    shutil.copy(student / "mygrad.py", sub / "linus")
+    return where, sub, teacher
+
+
+@pytest.fixture(scope="module")
+def printed(graded, monkeypatch_module) -> tuple[str, str]:
+    where, _, _ = graded
+    monkeypatch_module.chdir(where)
+    out, err = io.StringIO(), io.StringIO()
+    command = "grade submitted/ --source notebooks/ --timeout 60 --jobs 2"
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*command.split(), "--csv", "scores.csv", "--feedback", "feedback/"])
+    assert code == 0, err.getvalue()
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_the_page_shows_what_grade_prints_for_its_class(printed):
+    out, err = printed
+    block = page_block("For the class above (ada handed in the teacher's notebook")
+    graded_lines = [line for line in block.splitlines() if line.startswith("graded ")]
+    assert graded_lines == ["graded ada: 7", "graded alan: 1", "graded grace: 0", "graded linus: 0"]
+    assert sorted(err.splitlines()) == graded_lines  # stderr, in the order students finish
+    table = "".join(line + "\n" for line in block.splitlines() if not line.startswith("graded "))
+    assert out == table
+
+
+def test_the_page_shows_the_csv_and_alans_feedback(graded, printed):
+    where, _, _ = graded
+    csv_block = page_block("`scores.csv`\nholds the same table:")
+    assert (where / "scores.csv").read_text(encoding="utf-8").replace("\r\n", "\n") == csv_block
+    feedback = page_block("This is `feedback/alan.txt`:")
+    assert (where / "feedback" / "alan.txt").read_text(encoding="utf-8").strip() == (
+        feedback.strip()
+    )
+    last = page_block("and the last line of `feedback/grace.txt`").strip()
+    assert (where / "feedback" / "grace.txt").read_text(encoding="utf-8").strip().endswith(last)
+    assert sorted(p.name for p in (where / "feedback").iterdir()) == [
+        "ada.txt",
+        "alan.txt",
+        "grace.txt",
+        "linus.txt",
+    ]
+
+
+def test_the_release_of_notebook_12_clears_five_cells_besides_the_exercises(tmp_path):
+    shutil.copy(ROOT / "notebooks" / "12_your_own_layers.ipynb", tmp_path)
+    shutil.copy(ROOT / "notebooks" / "mygrad.py", tmp_path)
+    release(tmp_path, tmp_path / "student")
+    teacher = nbformat.read(tmp_path / "12_your_own_layers.ipynb", as_version=4)
+    student = nbformat.read(tmp_path / "student" / "12_your_own_layers.ipynb", as_version=4)
+    by_id = {cell.id: cell for cell in student.cells}
+    cleared = [
+        cell.source.split("\n", 1)[0]
+        for cell in teacher.cells
+        if cell.cell_type == "code"
+        and cell.outputs
+        and "nbgrader" not in cell.metadata
+        and cell.id in by_id
+        and not by_id[cell.id].outputs
+    ]
+    assert cleared == [
+        'silu = bl.Op("silu", lambda x: x / (1 + np.exp(-x)), silu_vjp)',
+        "target = rng.standard_normal(8)",
+        "x_line = np.linspace(-2, 2, 40)",
+        "softsign_op = bl.Op(",
+        "nb12.check_training_run(train_digits)",
+    ]
+    huber_slope = [c for c in student.cells if c.source.startswith('r = sp.Symbol("r"')]
+    assert len(huber_slope) == 1 and huber_slope[0].outputs  # the sympy cell keeps its output
+    assert "five cells\nbesides the exercises' own" in PAGE
