@@ -142,3 +142,32 @@ def test_the_release_of_notebook_12_clears_five_cells_besides_the_exercises(tmp_
     huber_slope = [c for c in student.cells if c.source.startswith('r = sp.Symbol("r"')]
     assert len(huber_slope) == 1 and huber_slope[0].outputs  # the sympy cell keeps its output
     assert "five cells\nbesides the exercises' own" in PAGE
+
+
+def test_the_table_of_an_assignment_has_its_notebooks_columns_as_the_csv_has(
+    tmp_path, monkeypatch, capsys
+):
+    """ "Over a term": with --notebooks the columns and points are those notebooks' (12 points
+    for 04 and 05) even if no one handed one in. The CSV had them; the table printed in the
+    terminal had only the notebooks handed in: a late student with notebook 04 alone was
+    "0 of 5" on screen and "0 of 12" in the CSV."""
+    for name in ("04_inside_the_engine.ipynb", "05_matmul_gradients.ipynb", "mygrad.py"):
+        shutil.copy(ROOT / "notebooks" / name, tmp_path)
+    release(tmp_path, tmp_path / "student")
+    (tmp_path / "late" / "carol").mkdir(parents=True)
+    for name in ("04_inside_the_engine.ipynb", "mygrad.py"):
+        shutil.copy(tmp_path / "student" / name, tmp_path / "late" / "carol")
+    (tmp_path / "teacher").mkdir()
+    for name in ("04_inside_the_engine.ipynb", "05_matmul_gradients.ipynb", "mygrad.py"):
+        shutil.move(tmp_path / name, tmp_path / "teacher")
+    monkeypatch.chdir(tmp_path)
+    command = "grade late/ --source teacher/ --notebooks 04 05 --csv w3.csv"
+    assert main(command.split()) == 0
+    table = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    header, row = table[0].split(), table[2].split()
+    csv_header, csv_row = (tmp_path / "w3.csv").read_text(encoding="utf-8").splitlines()
+    assert header == csv_header.split(",")
+    assert header[5:12] == ["nb05-dL_dX", "nb05-dL_dW", "nb05-dL_db", "nb05-dL_dW_column",
+                            "nb05-bilinear_grads", "nb05-mygrad", "score"]  # fmt: skip
+    assert row == ["carol", "0", "0", "0", "0", "0", "12"]
+    assert csv_row == "carol,0,0,0,0,,,,,,,0,12,"

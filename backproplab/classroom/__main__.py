@@ -10,6 +10,8 @@ import sys
 from .._console import tolerant_output
 from ._reports import class_summary, plain_text, scores_table
 from ._sandbox import PlatformError
+from ._source import load_source
+from ._term import assignment
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
 from .rehearsal import rehearsal_text, rehearse
@@ -59,7 +61,8 @@ def _grade(args: argparse.Namespace) -> int:
     if not grades:
         print(f"grade: no notebooks found in {args.submissions}", file=sys.stderr)
         return 1
-    print(scores_table(grades))
+    assigned = assignment(load_source(args.source), args.notebooks)  # None: the notebooks graded
+    print(scores_table(grades, assigned))
     summary = class_summary(grades)
     if summary:
         print(f"\n{summary}")

@@ -18,7 +18,7 @@ from backproplab.exercises import Feedback
 
 from ._grades import CheckResult, NotebookGrade
 from ._source import TeacherNotebook
-from ._term import Merge, _earlier
+from ._term import Merge, _earlier, exercises_of
 
 __all__ = [
     "ScoresFile",
@@ -137,10 +137,14 @@ class ScoresFile:
             self._write()
 
 
-def _table(grades: list[NotebookGrade]) -> tuple[list[str], list[list[str]]]:
-    exercises: list[str] = []
+def _table(
+    grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    available: dict[str, float] = {  # an assignment's columns, even if no one handed one in
+        exercise: points for t in teachers or [] for exercise, points in exercises_of(t).items()
+    }
+    exercises: list[str] = list(available)
     by_student: dict[str, list[NotebookGrade]] = {}
-    available: dict[str, float] = {}
     for grade in grades:
         by_student.setdefault(grade.student, []).append(grade)
     for grade in sorted(grades, key=lambda g: g.teacher):  # the columns: by notebook, as the CSV
@@ -153,9 +157,11 @@ def _table(grades: list[NotebookGrade]) -> tuple[list[str], list[list[str]]]:
     return _header(exercises), rows
 
 
-def scores_csv(grades: list[NotebookGrade]) -> str:
-    """The scores as CSV: one row per student, one column per exercise, then the totals."""
-    header, rows = _table(grades)
+def scores_csv(grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None) -> str:
+    """The scores as CSV: one row per student, one column per exercise, then the totals
+    (``teachers``: the assignment's notebooks, whose exercises are columns even if no one
+    handed one in; by default, the notebooks graded)."""
+    header, rows = _table(grades, teachers)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -163,9 +169,10 @@ def scores_csv(grades: list[NotebookGrade]) -> str:
     return buffer.getvalue()
 
 
-def scores_table(grades: list[NotebookGrade]) -> str:
-    """The scores as an aligned plain-text table, for the terminal."""
-    header, rows = _table(grades)
+def scores_table(grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None) -> str:
+    """The scores as an aligned plain-text table, for the terminal (``teachers``: as for
+    ``scores_csv``)."""
+    header, rows = _table(grades, teachers)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(text.ljust(width) for text, width in zip(row, widths)) for row in [header, *rows]
