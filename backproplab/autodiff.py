@@ -136,9 +136,10 @@ def backward(
     """Fill ``.grad`` of every node ``root`` depends on with d(root)/d(node).
 
     ``grad`` seeds the pass (default 1 for a scalar root). Gradients of leaves (tensors you
-    created) add to what they already hold; a warning says so unless ``accumulate=True``. A graph
-    with an input changed in place after the forward pass read it is refused before any gradient
-    is touched.
+    created) add to what they already hold; a warning says so unless ``accumulate=True``. Refused
+    before any gradient is touched: a graph with an input changed in place after the forward pass
+    read it, or with an op's output switched off (``requires_grad = False``), and a leaf holding a
+    gradient of another shape than its own (set by hand).
     ``hook(node, grads)``, if given, is called after each node has sent its gradients (the
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
