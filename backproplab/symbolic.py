@@ -318,9 +318,10 @@ def _trace(root: Tensor, names: dict[int, str]) -> dict[int, np.ndarray]:
             continue
         rule = SYMPY_OPS.get(t.op.name)
         if rule is None:
-            raise KeyError(
-                f"to_sympy: op '{t.op.name}' has no sympy form; add one with "
-                f"symbolic.register('{t.op.name}', lambda x: ...)"
+            raise KeyError(  # conv2d, pooling, batch_norm: not elementwise, so not lambda x: ...
+                f"to_sympy: op '{t.op.name}' has no sympy form; add one with symbolic.register("
+                f"'{t.op.name}', f): f takes and returns sympy expressions for an elementwise op, "
+                f"or object arrays of them with elementwise=False (a convolution, a norm)"
             )
         value[id(t)] = _obj(rule(*[value[id(x)] for x in t.inputs], **t.settings))
     return value

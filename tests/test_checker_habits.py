@@ -283,3 +283,12 @@ def test_check_direction_takes_a_tensor_passed_twice_as_one():
     assert not bl.check_direction(
         lambda a, b: bl.apply(wrong, a, b).sum(), x, x, raise_exception=False
     ).passed
+
+
+def test_to_sympy_of_an_op_without_a_sympy_form_names_both_ways_to_register_one():
+    # conv2d has no sympy form; the hint was `lambda x: ...`, the elementwise form, which a
+    # convolution cannot use
+    x = bl.Tensor(np.ones((1, 1, 3, 3)), requires_grad=True, name="x")
+    w = bl.Tensor(np.ones((1, 1, 2, 2)), requires_grad=True, name="w")
+    with pytest.raises(KeyError, match=r"register\('conv2d', f\).*elementwise=False"):
+        bl.symbolic.to_sympy(bl.conv2d(x, w).sum())
