@@ -19,6 +19,7 @@ from backproplab.exercises import Feedback, correct, hint, not_done
 from backproplab.exercises._crash import teachers_code
 
 from ._grades import CheckResult
+from ._parse import compile_tree
 from ._session import FromStudent, GradingStop, ModuleProxy, Proxy, Session
 from ._source import TeacherCheck, TeacherNotebook, binds, cell_code, parse_cell
 from ._values import give_values, run_teacher_cells
@@ -39,7 +40,7 @@ def setup_namespace(teacher: TeacherNotebook) -> dict[str, Any]:
         run_teacher_cells(teacher, _fresh(teacher))
     for statement in teacher.setup:  # the teacher's imports and definitions
         try:
-            exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)
+            exec(compile_tree(ast.Module([statement], []), teacher.name, "exec"), namespace)
         except Exception as error:  # noqa: BLE001, S102 - a failing import is the check's problem below
             code = ast.unparse(statement).partition("\n")[0]
             why = f"`{code}` failed in the grader: {_said(error)}"
@@ -304,9 +305,9 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
             )
         body = ast.Module(tree.body[:-1] if isinstance(last, ast.Expr) else tree.body, [])
         with teachers_code():  # a crash's hint quotes the student's line only, never the check's
-            exec(compile(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
+            exec(compile_tree(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
             if isinstance(last, ast.Expr):
-                expression = compile(ast.Expression(last.value), check.grade_id, "eval")
+                expression = compile_tree(ast.Expression(last.value), check.grade_id, "eval")
                 feedback = eval(expression, namespace)  # noqa: S307 - the teacher's code
         if _is_score(feedback):
             value = float(feedback)

@@ -37,6 +37,8 @@ import re
 import symtable
 from collections.abc import Set as AbstractSet
 
+from ._parse import parse
+
 __all__ = ["depends_on_solutions", "notebook_names", "runs_without_solutions"]
 
 # A call into an imported module that may keep what it is handed (a registry, a setting).
@@ -149,7 +151,7 @@ def notebook_names(source: str) -> tuple[set[str], set[str]]:
     comprehension where the name is not a local: a lambda's parameters are not reads). Empty
     for code that is not plain Python (a magic)."""
     try:
-        tree = _ComprehensionScopes().visit(ast.parse(source))
+        tree = _ComprehensionScopes().visit(parse(source))
         top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
     except SyntaxError:  # the parser's, or the symbol table's (``global x`` after ``x = 1``)
         return set(), set()
@@ -423,7 +425,7 @@ def depends_on_solutions(
     seen_solution, flags = False, []
     for source, is_solution in cells:
         try:
-            tree: ast.Module | None = ast.parse(source)
+            tree: ast.Module | None = parse(source)
         except SyntaxError:
             tree = None
         if tree is None:

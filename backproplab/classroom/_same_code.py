@@ -26,6 +26,7 @@ import re
 import textwrap
 from pathlib import Path
 
+from ._parse import parse
 from .release import ReleaseError, solution_regions
 
 __all__ = [
@@ -47,14 +48,14 @@ Region = tuple[str, ...]  # the ast.dump of each of its statements
 def statements_of(code: str) -> Region | None:
     """The statements of ``code`` (dedented) as ``ast.dump`` strings; None if it is not Python."""
     try:
-        tree = ast.parse(textwrap.dedent(code))
+        tree = parse(textwrap.dedent(code))
     except (SyntaxError, ValueError):
         return None
     return tuple(ast.dump(statement) for statement in tree.body)
 
 
 def _size(code: str) -> int:
-    tree = ast.parse(textwrap.dedent(code))
+    tree = parse(textwrap.dedent(code))
     return sum(isinstance(node, ast.stmt) for node in ast.walk(tree))
 
 
@@ -105,7 +106,7 @@ def _found(region: Region, blocks: list[tuple[str, ...]]) -> bool:
 def _parsed(code: str) -> ast.Module | None:
     lines = [line for line in code.split("\n") if not line.lstrip().startswith(("%", "!"))]
     try:
-        return ast.parse("\n".join(lines))
+        return parse("\n".join(lines))
     except (SyntaxError, ValueError):
         return None
 

@@ -20,6 +20,7 @@ import nbformat
 
 from ._by_hand import ByHand, is_by_hand
 from ._dependence import notebook_names, runs_without_solutions
+from ._parse import parse
 from ._same_code import Region, module_solutions, regions_of
 
 __all__ = [
@@ -115,7 +116,7 @@ def cell_code(source: str) -> str:
 def parse_cell(source: str) -> ast.Module | None:
     """A cell's code without IPython magics / shell lines, or None if it is not Python."""
     try:
-        return ast.parse(cell_code(source))
+        return parse(cell_code(source))
     except SyntaxError:
         return None
 

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._dependence import notebook_names
+from ._parse import compile_tree
 from ._source import TeacherCheck, TeacherNotebook
 
 __all__ = ["give_values", "run_teacher_cells"]
@@ -85,7 +86,7 @@ def _run(
             )
     elif runs:
         try:
-            exec(compile(ast.Module([statement], []), teacher.name, "exec"), namespace)  # noqa: S102
+            exec(compile_tree(ast.Module([statement], []), teacher.name, "exec"), namespace)  # noqa: S102
         except Exception as error:  # noqa: BLE001 - said to the check that needs the name
             line = ast.unparse(statement).partition("\n")[0]
             for name in bound:

@@ -25,6 +25,7 @@ from types import ModuleType
 import nbformat
 
 from ..exercises.mygrad import STEPS, check_step  # the engine checks the notebooks run
+from ._parse import parse
 from ._source import TeacherNotebook, load_source
 from .release import BEGIN_SOLUTION, END_SOLUTION, strip_solutions
 
@@ -123,7 +124,7 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
 def _check_step(source: str) -> str | None:
     """The step of a ``check_step("NN", ...)`` call in a check cell, or None."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return None
     for node in ast.walk(tree):
