@@ -506,10 +506,26 @@ def mlp_three_classes(Ws, bs, X, labels):
     [
         make_mlp_backward(count=lambda y: y.max() + 1),
         make_mlp_backward(count=lambda y: len(np.unique(y))),
-        mlp_three_classes,
     ],
 )
 def test_the_challenge_refuses_classes_counted_from_the_labels(wrong):
     feedback = nb09.check_mlp_backward(wrong)
     assert feedback.status == "hint", feedback
-    assert "miss the last class" in feedback.message and "count the classes" in feedback.message
+    assert "miss the last" in feedback.message and "count the classes" in feedback.message
+    assert "write in" not in feedback.message
+
+
+def mlp_six_examples(Ws, bs, X, labels):
+    """The first batch's 6 examples written in for the mean (its classes read from the logits)."""
+    loss, grads = make_mlp_backward()(Ws, bs, X, labels)
+    return loss, {key: value * len(X) / 6 for key, value in grads.items()}
+
+
+@pytest.mark.parametrize("wrong", [mlp_three_classes, mlp_six_examples])
+def test_the_challenge_names_a_size_written_in_not_the_labels(wrong):
+    """A size of the first batch written in fails on a second batch that holds every class: its
+    hint is about sizes written in, not classes counted from the labels (it said so before)."""
+    feedback = nb09.check_mlp_backward(wrong)
+    assert feedback.status == "hint", feedback
+    assert "write in a size" in feedback.message and "6 examples" in feedback.message, feedback
+    assert "count the classes from the labels" not in feedback.message, feedback

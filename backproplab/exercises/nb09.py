@@ -256,35 +256,56 @@ def _mlp_expected(Ws: list, bs: list, X: np.ndarray, labels: np.ndarray) -> tupl
     return _mlp_loss_from(3, Zs[2], Ws, bs, labels), expected
 
 
-def _mlp_classes_missing(name: str, mlp_backward: Callable) -> Feedback | None:
-    """A second, ordinary batch for a network with 4 classes whose labels miss the last one (as a
-    minibatch's may): None if ``mlp_backward`` is right on it, else the hint. An answer that
-    counts the classes from the labels, or writes in the first network's 3, fails here only."""
+def _mlp_second_network(name: str, mlp_backward: Callable) -> Feedback | None:
+    """A second network (4 inputs, hidden 6 and 5, 4 classes) on two batches of 5: one that holds
+    every class, then one whose labels miss the last (as a minibatch's may). None if
+    ``mlp_backward`` is right on both, else the hint: a size of the first network or batch written
+    in fails on the first of them, classes counted from the labels on the second only."""
     rng = np.random.default_rng(26)
     sizes = (4, 6, 5, 4)
     X = rng.standard_normal((5, sizes[0]))
     Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
     bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
+    every_class = np.array([1, 0, 2, 3, 0])
     labels = np.array([1, 0, 2, 1, 0])  # class 3 never occurs
-    loss, expected = _mlp_expected(Ws, bs, X, labels)
-    with np.errstate(all="ignore"):
-        result = attempt(name, mlp_backward, [W.copy() for W in Ws], [b.copy() for b in bs],
-                         X.copy(), labels.copy())  # fmt: skip
-    if isinstance(result, Feedback) and result.status != "hint":
-        return result
-    if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict):
-        got_loss, grads = result
-        arrays = [result_array(name, got_loss, ())]
-        arrays += [result_array(name, grads.get(key), expected[key].shape) for key in expected]
-        wants = [np.asarray(loss), *expected.values()]
-        if all(not isinstance(a, Feedback) and close(a, w) for a, w in zip(arrays, wants)):
-            return None
+
+    def right_on(labels: np.ndarray) -> Feedback | bool:
+        loss, expected = _mlp_expected(Ws, bs, X, labels)
+        with np.errstate(all="ignore"):
+            result = attempt(name, mlp_backward, [W.copy() for W in Ws], [b.copy() for b in bs],
+                             X.copy(), labels.copy())  # fmt: skip
+        if isinstance(result, Feedback) and result.status != "hint":
+            return result
+        if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict):
+            got_loss, grads = result
+            arrays = [result_array(name, got_loss, ())]
+            arrays += [result_array(name, grads.get(key), expected[key].shape) for key in expected]
+            wants = [np.asarray(loss), *expected.values()]
+            return all(not isinstance(a, Feedback) and close(a, w) for a, w in zip(arrays, wants))
+        return False
+
+    verdict = right_on(every_class)
+    if isinstance(verdict, Feedback):
+        return verdict
+    if not verdict:
+        return hint(
+            name,
+            "right on the first batch, but not on a second network of other sizes (4 inputs, "
+            "hidden layers of 6 and 5, 4 classes) and a batch of 5 examples that holds every "
+            "class: does your function write in a size of the first (its 6 examples, its 3 "
+            "classes, a width)? Every size can be read from the arrays it is given.",
+        )
+    verdict = right_on(labels)
+    if isinstance(verdict, Feedback):
+        return verdict
+    if verdict:
+        return None
     return hint(
         name,
-        f"right on the first batch, but not on a network with {sizes[-1]} classes and a batch "
-        f"whose labels ({', '.join(map(str, labels))}) miss the last class: does your function "
-        "count the classes from the labels, or write in their number? A batch need not hold "
-        "every class.",
+        f"right on a batch that holds every class, but not on one whose labels "
+        f"({', '.join(map(str, labels))}) miss the last of the network's {sizes[-1]} classes: "
+        "does your function count the classes from the labels? A batch need not hold every "
+        "class; the logits have one column per class.",
     )
 
 
@@ -345,7 +366,7 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
             return checked
         if not close(checked, want):
             return hint(name, _why_wrong(key, checked, want, n, np.eye(sizes[-1])[labels]))
-    other_batch = _mlp_classes_missing(name, mlp_backward)
+    other_batch = _mlp_second_network(name, mlp_backward)
     if other_batch is not None:
         return other_batch
     return correct(name, "every Delta, dW and db matches finite differences.")
