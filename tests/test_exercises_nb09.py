@@ -53,7 +53,7 @@ def test_linear_backward_correct():
         (lambda d, A, W: (d.T @ A / len(d), d.sum(axis=0), d @ W), "factor of the batch size"),
         (lambda d, A, W: (d.T @ A, d.sum(axis=0)), "three arrays"),
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W.T), "ValueError"),
-        (lambda d, A, W: (d.T @ A, -d.sum(axis=0), d @ W), "db not yet right"),
+        (lambda d, A, W: (d.T @ A, -d.sum(axis=0), d @ W), "db has the wrong sign"),
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W / len(d)), "dA_prev is off by a factor"),
         (lambda d, A, W: (d.T @ A, d @ W, d.sum(axis=0)), "db has shape"),  # order swapped
         (linear_by_the_package, "calls the package"),
@@ -85,7 +85,7 @@ def test_hidden_delta_correct():
         (lambda d, W, Z: (d @ W) * Z, "not by Z"),
         (lambda d, W, Z: (d @ W) * (Z < 0), "inverted"),
         (lambda d, W, Z: (d @ W.T) * (Z > 0), "ValueError"),
-        (lambda d, W, Z: -(d @ W) * (Z > 0), "not yet"),
+        (lambda d, W, Z: -(d @ W) * (Z > 0), "but for the sign"),
         (lambda d, W, Z: (d @ W) * (Z > 0) / len(d), "N times too small"),  # the mean twice
         (lambda d, W, Z: np.maximum(d @ W, 0), "not yet"),  # ReLU of the gradient, not ReLU'
         (lambda d, W, Z: (d @ W) * (d @ W > 0), "not yet"),  # the mask from the wrong tensor
@@ -123,7 +123,7 @@ def sig(v):
         (lambda d, W2, H: (d @ W2.T) * H * (1 - H), "ValueError"),
         (lambda d, W2, H: (d @ W2) * H, "kept only one"),
         (lambda d, W2, H: (d @ W2) * (1 - H), "kept only one"),
-        (lambda d, W2, H: -(d @ W2) * H * (1 - H), "not yet"),
+        (lambda d, W2, H: -(d @ W2) * H * (1 - H), "but for the sign"),
         (lambda d, W2, H: (d @ W2) * (1 - H**2), "slope of tanh"),
         (lambda d, W2, H: (d @ W2) * H * (1 - H) / len(d), "N times too small"),
         (lambda d, W2, H: bl.ops.sigmoid.vjp(d @ W2, H, None)[0], "calls the package"),
@@ -529,3 +529,37 @@ def test_the_challenge_names_a_size_written_in_not_the_labels(wrong):
     assert feedback.status == "hint", feedback
     assert "write in a size" in feedback.message and "6 examples" in feedback.message, feedback
     assert "count the classes from the labels" not in feedback.message, feedback
+
+
+# --------------------------------------- a sign or a value mistake is not called a shape mistake
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [
+        (
+            nb09.check_linear_backward,
+            lambda d, A, W: (-(d.T @ A), d.sum(0), d @ W),
+            "dW has the wrong sign",
+        ),  # fmt: skip
+        (
+            nb09.check_linear_backward,
+            lambda d, A, W: (d.T @ A, d.sum(0), -(d @ W)),
+            "dA_prev has the wrong sign",
+        ),  # fmt: skip
+        (
+            nb09.check_linear_backward,
+            lambda d, A, W: (d.T @ A, d.sum(0), 2 * (d @ W)),
+            "though the shapes are",
+        ),  # fmt: skip
+        (nb09.check_hidden_delta, lambda d, W, Z: -(d @ W) * (Z > 0), "but for the sign"),
+        (
+            nb09.check_sigmoid_hidden_delta,
+            lambda d, W, H: -(d @ W) * H * (1 - H),
+            "but for the sign",
+        ),  # fmt: skip
+    ],
+)
+def test_a_value_mistake_gets_a_hint_about_values(check, wrong, words):
+    """These answers have every shape right: the old catch-all sent them to their shapes."""
+    feedback = check(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "check the shapes" not in feedback.message and "@" not in feedback.message

@@ -104,8 +104,12 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
             return hint(
                 name, f"{key} is off by a factor of the batch size: delta already holds the 1/N."
             )
-    return hint(name, f"{', '.join(wrong)} not yet right (the others are): check the shapes of "
-                "the product you wrote, term by term.")  # fmt: skip
+    for key in wrong:
+        if close(got[key], -expected[key]):
+            return hint(name, f"{key} has the wrong sign (its size is right).")
+    return hint(name, f"{', '.join(wrong)} not yet right (the others are), though the shapes "
+                "are: which error and which input meet in each, and is every factor the one "
+                "the forward pass used?")  # fmt: skip
 
 
 def check_hidden_delta(hidden_delta: Callable) -> Feedback:
@@ -149,6 +153,8 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
         return hint(name, "the ReLU mask is inverted: which units let the gradient through?")
     if close(got * n, expected):
         return hint(name, _MEAN_TWICE)
+    if close(got, -expected):
+        return hint(name, "right but for the sign: the error arrives with its own sign, keep it.")
     return hint(name, "not yet: two links of the chain, the weights, then the activation.")
 
 
@@ -184,6 +190,8 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
         return hint(name, "H already is the sigmoid's output: do not apply the sigmoid again.")
     if close(got * n, expected):
         return hint(name, _MEAN_TWICE)
+    if close(got, -expected):
+        return hint(name, "right but for the sign: the error arrives with its own sign, keep it.")
     if close(got, through_weights * (1 - H**2)):
         return hint(name, "that is the slope of tanh; this hidden layer is a sigmoid.")
     if close(got, through_weights * H) or close(got, through_weights * (1 - H)):
