@@ -347,10 +347,36 @@ def ce_four_classes(logits, labels):  # the number of classes of the first batch
     "check, wrong",
     [
         (nb08.check_cross_entropy_grad, ce_classes_from_largest_label),
-        (nb08.check_cross_entropy_grad, ce_four_classes),
         (nb08.check_label_smoothing_grad, smoothing_over_classes_seen),
         (nb08.check_label_smoothing_grad, smoothing_classes_from_largest_label),
     ],
 )
 def test_classes_counted_from_the_labels_are_refused(check, wrong):
-    assert_hint(check(wrong), "miss some of the 5 classes", "count the classes")
+    feedback = check(wrong)
+    assert_hint(feedback, "miss some of the 5 classes", "count the classes")
+    assert "write in" not in feedback.message, feedback
+
+
+def ce_five_examples(logits, labels):  # the first batch's 5 examples written in for the mean
+    return (probs_of(logits) - np.eye(logits.shape[1])[labels]) / 5
+
+
+def smoothing_five_examples(logits, labels, eps):
+    k = logits.shape[1]
+    return (probs_of(logits) - (1 - eps) * np.eye(k)[labels] - eps / k) / 5
+
+
+@pytest.mark.parametrize(
+    "check, wrong",
+    [
+        (nb08.check_cross_entropy_grad, ce_four_classes),
+        (nb08.check_cross_entropy_grad, ce_five_examples),
+        (nb08.check_label_smoothing_grad, smoothing_five_examples),
+    ],
+)
+def test_a_size_written_in_is_not_blamed_on_the_labels(check, wrong):
+    """It said 'count the classes from the labels?' to an answer dividing by 5, the first batch's
+    number of examples, whose classes were read from the logits."""
+    feedback = check(wrong)
+    assert_hint(feedback, "write in a size of the first batch", "5 examples")
+    assert "count the classes from the labels" not in feedback.message, feedback

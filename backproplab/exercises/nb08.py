@@ -206,33 +206,45 @@ def _ce_case() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _classes_missing(name: str, fn: Callable, eps: float | None = None) -> Feedback | None:
-    """A second, ordinary batch whose labels miss some of the classes, the last one among them
-    (as a minibatch's may): None if ``fn`` (``cross_entropy_grad``, or with ``eps``
-    ``label_smoothing_grad``) is right on it, else the hint. An answer that counts the classes
-    from the labels (their largest value, or how many different ones occur) fails here only."""
-    logits = np.random.default_rng(12).standard_normal((4, 5))
-    labels = np.array([1, 1, 3, 0])  # classes 2 and 4 never occur
-    n, k = logits.shape
-    q = np.eye(k)[labels] if eps is None else (1 - eps) * np.eye(k)[labels] + eps / k
+    """Two more, ordinary batches of other sizes: one of 6 examples that holds every one of its 3
+    classes, then one of 4 whose labels miss some of its 5 classes, the last one among them (as a
+    minibatch's may). None if ``fn`` (``cross_entropy_grad``, or with ``eps``
+    ``label_smoothing_grad``) is right on both, else the hint. A size of the first batch written
+    in fails on the first of them; the classes counted from the labels (their largest value, or
+    how many different ones occur), on the second only."""
+    rng = np.random.default_rng(12)
+    missing = rng.standard_normal((4, 5)), np.array([1, 1, 3, 0])  # classes 2 and 4 never occur
+    every = rng.standard_normal((6, 3)), np.array([2, 0, 1, 1, 0, 2])
+    for logits, labels in (every, missing):
+        n, k = logits.shape
+        q = np.eye(k)[labels] if eps is None else (1 - eps) * np.eye(k)[labels] + eps / k
 
-    def loss(z: np.ndarray) -> float:
-        return float(-(q * _log_softmax(z)).sum(axis=1).mean())
+        def loss(z: np.ndarray, q: np.ndarray = q) -> float:
+            return float(-(q * _log_softmax(z)).sum(axis=1).mean())
 
-    expected = numeric_gradient(loss, logits)
-    args = (logits, labels) if eps is None else (logits, labels, eps)
-    result = attempt_own(name, fn, *args)
-    got = result_array(name, result, logits.shape)
-    if not isinstance(got, Feedback) and close(got, expected):
-        return None
-    if isinstance(result, Feedback) and result.status != "hint":
-        return result
-    return hint(
-        name,
-        f"right on the first batch, but not on a batch of {n} examples whose labels "
-        f"({', '.join(map(str, labels))}) miss some of the {k} classes, the last one among "
-        "them: does your function count the classes from the labels, or fix their number? A "
-        "batch need not hold every class.",
-    )
+        expected = numeric_gradient(loss, logits)
+        args = (logits, labels) if eps is None else (logits, labels, eps)
+        result = attempt_own(name, fn, *args)
+        got = result_array(name, result, logits.shape)
+        if not isinstance(got, Feedback) and close(got, expected):
+            continue
+        if isinstance(result, Feedback) and result.status != "hint":
+            return result
+        if labels is every[1]:
+            return hint(
+                name,
+                f"right on the first batch, but not on one of {n} examples and {k} classes that "
+                "holds every class: does your function write in a size of the first batch (its "
+                "5 examples, its 4 classes)? Every size can be read from the arrays it is given.",
+            )
+        return hint(
+            name,
+            f"right on a batch that holds every class, but not on one of {n} examples whose "
+            f"labels ({', '.join(map(str, labels))}) miss some of the {k} classes, the last one "
+            "among them: does your function count the classes from the labels? A batch need not "
+            "hold every class; the logits have one column per class.",
+        )
+    return None
 
 
 def _row_shifted(logits: np.ndarray) -> np.ndarray:
