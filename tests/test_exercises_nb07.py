@@ -167,6 +167,10 @@ def clipped(p, y):
     return (-y / q + (1 - y) / (1 - q)) / p.size
 
 
+def shifted(p, y):  # a small number added against division by 0: was 'not yet: differentiate'
+    return (-y / (p + 1e-3) + (1 - y) / (1 - p + 1e-3)) / p.size
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
@@ -176,7 +180,8 @@ def clipped(p, y):
         (lambda p, y: -y / p / p.size, ["not yet"]),
         (clipped, ["close to p = 0 or p = 1"]),
         (lambda p, y: (-y / p - (1 - y) / (1 - p)) / p.size, ["inner function", "chain rule"]),
-        (lambda p, y: (p - y) / (p * (1 - p)) / p.size**2, ["not yet"]),  # the mean taken twice
+        (lambda p, y: (p - y) / (p * (1 - p)) / p.size**2, ["8 times too small"]),  # mean twice
+        (shifted, ["close to p = 0 or p = 1", "small number"]),
         (lambda p, y: np.mean(-y / p + (1 - y) / (1 - p)), ["shape"]),  # the mean of the gradient
     ],
 )
@@ -209,6 +214,12 @@ def gelu_tanh_backward(g, x):
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 3 * 0.044715 * x**2))
 
 
+def gelu_sigmoid_backward(g, x):
+    """The slope of x sigmoid(1.702 x), GELU's other approximation."""
+    s = 1 / (1 + np.exp(-1.702 * x))
+    return g * (s + 1.702 * x * s * (1 - s))
+
+
 def test_gelu_backward_correct():
     assert nb07.check_gelu_backward(gelu_grad).passed
 
@@ -222,7 +233,12 @@ def test_gelu_backward_correct():
         (lambda g, x: gelu_grad(np.ones_like(g), x), ["upstream gradient g"]),
         (lambda g, x: g * (cdf(x) + pdf(x)), ["not yet"]),  # the x of the second term lost
         (lambda g, x: g * (0.5 * (1 + erf(x)) + x * pdf(x)), ["not yet"]),  # erf(x), not x / sqrt 2
-        (gelu_tanh_backward, ["not yet"]),  # the slope of the tanh approximation, not of GELU
+        (
+            gelu_tanh_backward,
+            ["approximation"],
+        ),  # used the product rule: not 'use the product rule'
+        (gelu_sigmoid_backward, ["approximation"]),
+        (lambda g, x: -gelu_grad(g, x), ["wrong sign"]),
     ],
 )
 def test_gelu_backward_wrong(wrong, words):

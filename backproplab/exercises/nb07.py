@@ -223,12 +223,15 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
             "that is the gradient with respect to the logit z (through the sigmoid); here "
             "we want the gradient with respect to the probability p itself.",
         )
+    if close(got * p.size, expected, rtol=1e-4):
+        return hint(name, f"{p.size} times too small, the batch size: the mean's 1/N enters once.")
     middle = slice(4, None)
-    if close(got[middle], expected[middle], rtol=1e-4):
+    if close(got[middle], expected[middle], rtol=1e-2):  # 1e-2: a small number added to p
         return hint(
             name,
-            "right for ordinary probabilities, wrong close to p = 0 or p = 1: do not clip or "
-            "round p; the gradient there really is large",
+            "right (or within a fraction of a percent) for ordinary probabilities, wrong close "
+            "to p = 0 or p = 1: do not clip or round p, or add a small number to it; the "
+            "gradient there really is large",
         )
     return hint(name, "not yet: differentiate each of the two log terms by p, then average.")
 
@@ -266,4 +269,20 @@ def check_gelu_backward(gelu_backward: Callable) -> Feedback:
         return hint(name, "the density of the standard normal has a normalising constant.")
     if close(got, g * (cdf - x * pdf)):
         return hint(name, "check the sign of the second term: Phi is increasing.")
+    if close(got, -expected):
+        return hint(name, "right size, wrong sign in every entry.")
+    c = math.sqrt(2 / math.pi)  # the slopes of GELU's two common approximations
+    t = np.tanh(c * (x + 0.044715 * x**3))
+    s = _sigmoid(1.702 * x)
+    approximations = {
+        "0.5 x (1 + tanh(...))": 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * c * (1 + 0.134145 * x**2),
+        "x sigmoid(1.702 x)": s + 1.702 * x * s * (1 - s),
+    }
+    for form, slope in approximations.items():
+        if close(got, g * slope):
+            return hint(
+                name,
+                f"that is the slope of an approximation of GELU, {form}, close to it but not "
+                "equal: the GELU here is x Phi(x) exactly, Phi written with erf.",
+            )
     return hint(name, "not yet: write GELU as x times Phi(x) and use the product rule.")
