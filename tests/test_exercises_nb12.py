@@ -35,9 +35,9 @@ def test_silu_vjp_correct():
         (lambda g, out, x: (sigmoid(x) * (1 + x * (1 - sigmoid(x))),), "upstream gradient g"),
         (lambda g, out, x: (g * sigmoid(x),), "product rule gives two terms"),
         (lambda g, out, x: (g * x * sigmoid(x) * (1 - sigmoid(x)),), "one term"),
-        (lambda g, out, x: (g * out * (1 - out),), "not yet"),
-        # out (silu's output) taken for sigmoid(x)
-        (lambda g, out, x: (g * (out + x * out * (1 - out)),), "not yet"),
+        (lambda g, out, x: (g * out * (1 - out),), "not the sigmoid itself"),
+        # out (silu's output) taken for sigmoid(x): was 'not yet: ... the product rule'
+        (lambda g, out, x: (g * (out + x * out * (1 - out)),), "not the sigmoid itself"),
         # a sign slip in sigmoid'
         (lambda g, out, x: (g * (sigmoid(x) - x * sigmoid(x) * (1 - sigmoid(x))),), "not yet"),
         # one sigmoid factor of sigmoid' dropped
@@ -435,3 +435,37 @@ def test_training_run_refuses_a_run_that_silences_the_stale_gradient_warning():
         for quiet in (train_quietly, train_in_a_quiet_block):
             feedback = nb12.check_training_run(quiet)
             assert feedback.status == "hint" and "warnings filter" in feedback.message, feedback
+
+
+# -------------------------------------------- an answer right but at one special point is told so
+def silu_sigmoid_from_out(g, out, x):
+    s = out / x  # sigmoid(x) read back from the output: 0 / 0 at x = 0
+    return (g * (s + x * s * (1 - s)),)
+
+
+def huber_abs_as_root(pred, target, delta):
+    d = pred - target
+    r = (d * d) ** 0.5  # |r| whose slope at r = 0 is 0 / 0
+    return bl.where(r.data <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
+
+
+def test_a_nan_at_one_point_is_named_not_the_product_rule_or_a_cut_graph():
+    """Both got a hint about something they did right ('use the product rule'; 'did you use
+    .data, cutting the graph?')."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        silu = nb12.check_silu_vjp(silu_sigmoid_from_out)
+        huber = nb12.check_huber_loss(huber_abs_as_root)
+    assert silu.status == "hint" and "nan or inf at x = 0" in silu.message, silu
+    assert "product rule" not in silu.message
+    assert huber.status == "hint" and "where the residual is 0" in huber.message, huber
+    assert "cutting the graph" not in huber.message
+
+
+def test_silu_vjp_names_a_sign_error():
+    def minus(g, out, x):
+        s = sigmoid(x)
+        return (-g * (s + x * s * (1 - s)),)
+
+    feedback = nb12.check_silu_vjp(minus)
+    assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback

@@ -70,8 +70,22 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
         return correct(name, "matches finite differences of x * sigmoid(x) at 12 points, 0 and ±30 "
                        "among them.")  # fmt: skip
     s = _sigmoid(x)
+    finite = np.isfinite(got)
+    if not finite.all() and _close(got[finite], expected[finite], rtol=1e-5):
+        at = ", ".join(f"{value:g}" for value in np.unique(x[~finite]))
+        return hint(
+            name,
+            f"right wherever your result is a number, but nan or inf at x = {at}: a division "
+            "by x (0 there) or by something that underflows to 0, or an exponential that "
+            "overflows?",
+        )
+    if _close(got, -expected, rtol=1e-5):
+        return hint(name, "right size, wrong sign in every entry.")
     if _close(got, slope, rtol=1e-5):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
+    out = _silu(x)
+    if _close(got, g * (out + x * out * (1 - out))) or _close(got, g * out * (1 - out)):
+        return hint(name, "out is silu's output, x times sigmoid(x), not the sigmoid itself.")
     if _close(got, g * s):
         return hint(name, "x * sigmoid(x) is a product: the product rule gives two terms.")
     if _close(got, g * s * (1 - s)) or _close(got, g * x * s * (1 - s)):
@@ -144,6 +158,15 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     if pred_t.grad is None:
         return hint(name, "right value, but the gradient does not reach pred.")
     numeric = numeric_gradient(lambda p: _huber(p, target, delta), pred)  # of the numpy formula
+    finite = np.isfinite(pred_t.grad)
+    if not finite.all() and _close(pred_t.grad[finite], numeric[finite], rtol=1e-5):
+        at = ", ".join(f"{value:g}" for value in np.unique(residuals[~finite]))
+        return hint(
+            name,
+            f"right value, and the right gradient but for nan or inf where the residual is {at}: "
+            "is |r| computed by a route whose slope there is 0 / 0 (a square root of r squared, "
+            "a division by |r|)?",
+        )
     if not _close(pred_t.grad, numeric, rtol=1e-5):
         return hint(
             name,
