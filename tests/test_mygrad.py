@@ -261,6 +261,24 @@ MISTAKES = [
         "        return self.sum(axis)",
         ["times the right one"],
     ),
+    (  # was told 'each entry of a mean counts 1/n', which sent it to divide by n
+        "05",
+        "            return (np.broadcast_to(g, x.shape),)",
+        "            return (np.broadcast_to(g, x.shape) / x.size,)",
+        ["times the right one", "no 1/n"],
+    ),
+    (  # the shapes are right: was told 'check the shapes'
+        "05",
+        "lambda g: (g @ y.T, x.T @ g))",
+        "lambda g: (g @ y.T, 2 * (x.T @ g)))",
+        ["2 times the right one", "the shape is right"],
+    ),
+    (
+        "05",
+        "lambda g: (g @ y.T, x.T @ g))",
+        "lambda g: (g @ y.T, x.T @ (g * 0 + 1)))",
+        ["shape is right"],
+    ),
     (
         "05",
         "                g = np.expand_dims(g, axis)",

@@ -215,12 +215,18 @@ def _local_hint(
         return "the derivative of a ** x with respect to x brings in log(a)"
     if name == "pow":
         return "the power rule: the exponent comes down and drops by one"
-    if name == "matmul":
+    if name == "matmul":  # the shape is right here (a wrong one got _shape_hint's words)
+        times = f"it is {ratio:g} times the right one; " if ratio is not None else ""
         return (
-            "check the shapes: each factor's gradient is the upstream gradient times the "
-            "other factor, transposed"
+            f"{times}the shape is right, but not the values: each factor's gradient is the "
+            "upstream gradient times the other factor, transposed"
         )
-    if name in ("sum", "mean") and ratio is not None:
+    if name == "sum" and ratio is not None:
+        return (
+            f"it is {ratio:g} times the right one; a sum passes the upstream gradient on to "
+            "every entry it added, unchanged (no 1/n: that belongs to a mean)"
+        )
+    if name == "mean" and ratio is not None:
         return f"it is {ratio:g} times the right one; each entry of a mean counts 1/n"
     if name in ("sum", "mean"):
         return "the upstream gradient must be copied back along the axis that was reduced"
