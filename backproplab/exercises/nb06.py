@@ -262,7 +262,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
 
 
 def _at_the_kink(tiny_net_backward: Callable[..., tuple]) -> Feedback:
-    """The verdict for a ``tiny_net_backward`` right on two random batches: a batch in which one
+    """The verdict for a ``tiny_net_backward`` right on three random batches: a batch in which one
     example puts one hidden unit exactly at the kink, z1 = 0, where the unit counts as off."""
     exercise = "tiny_net_backward"
     X, Y, W1, b1, W2, b2 = params = _random_network(3)
@@ -275,11 +275,11 @@ def _at_the_kink(tiny_net_backward: Callable[..., tuple]) -> Feedback:
         return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
     if all(close(np.asarray(g, dtype=float), w, rtol=1e-4, atol=1e-6) for g, w in zip(got, want)):
         return correct(
-            exercise, "all four gradients match finite differences on two random batches."
+            exercise, "all four gradients match finite differences on three random batches."
         )
     return hint(
         exercise,
-        "right on two random batches, but not on one where a hidden unit's z1 is exactly 0 for "
+        "right on three random batches, but not on one where a hidden unit's z1 is exactly 0 for "
         "an example: there the unit counts as off (slope 0, as in Exercise 1: the package's and "
         "PyTorch's convention); is your comparison strict?",
     )
