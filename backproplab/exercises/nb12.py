@@ -45,6 +45,15 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------- silu_vjp
+def _not_a_number_only_at(got: np.ndarray, want: np.ndarray, points: np.ndarray) -> str:
+    """The values of ``points`` (say "0, 30") where ``got`` is nan or inf, when it is right at
+    every other entry; "" when it is finite everywhere or wrong elsewhere too."""
+    finite = np.isfinite(got)
+    if finite.all() or not _close(got[finite], want[finite], rtol=1e-5):
+        return ""
+    return ", ".join(f"{value:g}" for value in np.unique(points[~finite]))
+
+
 def _silu(x: np.ndarray) -> np.ndarray:
     return x * _sigmoid(x)
 
@@ -70,9 +79,8 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
         return correct(name, "matches finite differences of x * sigmoid(x) at 12 points, 0 and ±30 "
                        "among them.")  # fmt: skip
     s = _sigmoid(x)
-    finite = np.isfinite(got)
-    if not finite.all() and _close(got[finite], expected[finite], rtol=1e-5):
-        at = ", ".join(f"{value:g}" for value in np.unique(x[~finite]))
+    at = _not_a_number_only_at(got, expected, x)
+    if at:
         return hint(
             name,
             f"right wherever your result is a number, but nan or inf at x = {at}: a division "
@@ -158,9 +166,8 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     if pred_t.grad is None:
         return hint(name, "right value, but the gradient does not reach pred.")
     numeric = numeric_gradient(lambda p: _huber(p, target, delta), pred)  # of the numpy formula
-    finite = np.isfinite(pred_t.grad)
-    if not finite.all() and _close(pred_t.grad[finite], numeric[finite], rtol=1e-5):
-        at = ", ".join(f"{value:g}" for value in np.unique(residuals[~finite]))
+    at = _not_a_number_only_at(pred_t.grad, numeric, residuals)
+    if at:
         return hint(
             name,
             f"right value, and the right gradient but for nan or inf where the residual is {at}: "
