@@ -396,6 +396,11 @@ def eval_unbiased_guard(g, x, gamma, running_mean, running_var, eps):
         (eval_batch_std, "this batch's standard deviation"),
         (eval_dgamma_batch_stats, "dgamma: your x_hat is normalised with this batch's mean"),
         (eval_scaled(lambda v, eps: 1 / np.sqrt(v)), "only eps keeps the division finite"),
+        (
+            # nan from a root of the centred x, in every feature: eps is not to blame
+            with_eval(1, lambda g, x, dgamma, gamma, m, v, eps: (g * np.sqrt(x - m)).sum(0)),
+            "eps is not the cause there",
+        ),  # fmt: skip
         (eval_scaled(lambda v, eps: 1 / np.sqrt(v + 1e-5)), "use the eps it is given"),
         (eval_scaled(lambda v, eps: 1 / (np.sqrt(v) + eps)), "under the square root"),
         (eval_scaled(lambda v, eps: 1 / np.sqrt(np.maximum(v, eps))), "not a floor"),

@@ -298,16 +298,21 @@ def _eval_hint(
     expected = dict(zip(("dx", "dgamma", "dbeta"), _engine_eval_grads(case, EPS)))
     n = len(case["x"])
     for key in ("dx", "dgamma", "dbeta"):
-        if not np.all(np.isfinite(got[key])):
-            if np.any(case["running_var"] == 0):
+        bad = ~np.isfinite(got[key])
+        if np.any(bad):
+            # which features hold them (the last axis): only those whose running variance is 0?
+            bad_features = bad.reshape(-1, bad.shape[-1]).any(axis=0)
+            if not np.any(bad_features & (case["running_var"] != 0)):
                 return (
-                    f"{key} has nan or inf entries: one feature's running variance is 0 here (it "
-                    "never varied in training), so only eps keeps the division finite. Where "
-                    "does eps go?"
+                    f"{key} has nan or inf entries, all in a feature whose running variance is 0 "
+                    "(it never varied in training): there only eps keeps the division finite. "
+                    "Where does eps go?"
                 )
             return (
-                f"{key} has nan or inf entries: does your code compute a statistic of the batch? "
-                "Evaluation mode needs none, and a single example has no spread."
+                f"{key} has nan or inf entries in features whose running variance is not 0, so "
+                "eps is not the cause there: does your code compute a statistic of the batch "
+                "(evaluation mode needs none, and a single example has no spread), or take a root "
+                "or a log of something that can be negative?"
             )
     wrong_dx, wrong_x_hat = _eval_wrong(case, EPS)
     g = np.asarray(case["g"], dtype=np.float64)
