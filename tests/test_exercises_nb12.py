@@ -1,6 +1,7 @@
 """Self-checks of notebook 12: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -339,12 +340,17 @@ def test_adam_step_refuses_numbers_of_its_own_for_the_settings(which):
 
 
 # ---------------------------------------------------------------- train_digits (challenge)
-def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True, vjp=None):
-    """The challenge's training run, with or without each of its three bugs (or another vjp)."""
+def make_training(
+    vjp_right=True, zero_grad=True, lr=0.1, returns_model=True, vjp=None, backward=None, halves=1
+):
+    """The challenge's training run, with or without each of its three bugs (or another vjp,
+    another way of calling backward, or each batch's gradient added up from ``halves`` parts)."""
     if vjp is None and vjp_right:
         vjp = lambda g, out, x: (g * (1 - np.abs(out)) ** 2,)  # noqa: E731
     elif vjp is None:
         vjp = lambda g, out, x: (g * (1 - out) ** 2,)  # noqa: E731
+    if backward is None:
+        backward = lambda loss: loss.backward(accumulate=halves > 1)  # noqa: E731
     softsign = bl.Op("softsign", lambda x: x / (1 + np.abs(x)), vjp)
 
     class Softsign(bl.nn.Module):
@@ -361,7 +367,9 @@ def make_training(vjp_right=True, zero_grad=True, lr=0.1, returns_model=True, vj
                 rows = order[start : start + 64]
                 if zero_grad:
                     optimizer.zero_grad()
-                bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward()
+                for part in np.array_split(rows, halves):
+                    loss = bl.cross_entropy(model(bl.Tensor(X[part])), y[part])
+                    backward(loss * (len(part) / len(rows)))
                 optimizer.step()
         return model if returns_model else model.parameters()
 
@@ -377,10 +385,10 @@ def test_training_run_fixed():
     "wrong, words",
     [
         (make_training(vjp_right=False), "wrong vjp"),
-        (make_training(zero_grad=False), "GradientAccumulationWarning"),
+        (make_training(zero_grad=False), "gradients left from an earlier step"),
         (make_training(lr=0.0005), "useful pace"),
         (make_training(vjp_right=False, zero_grad=False, lr=0.0005), "wrong vjp"),
-        (make_training(zero_grad=False, lr=0.0005), "GradientAccumulationWarning"),
+        (make_training(zero_grad=False, lr=0.0005), "gradients left from an earlier step"),
         (make_training(returns_model=False), "return the trained model"),
         (make_training(lr=1e6), "far too large"),
         # tanh's derivative written from the output, 1 - out^2: a plausible "fix" of the vjp
@@ -417,9 +425,10 @@ def test_training_run_not_done():
     assert nb12.check_training_run(stub).status == "not done"
 
 
-def test_training_run_refuses_a_run_that_silences_the_stale_gradient_warning():
-    # zero_grad forgotten and its warning silenced: this run reaches 95 % of the test digits,
-    # so without refusing the filter the check called it right ("no stale ones")
+def test_training_run_sees_stale_gradients_however_they_are_hidden():
+    """zero_grad forgotten reaches 95 % of the test digits, so the check must see the stale
+    gradients itself: once a warnings filter (refused then by name, which getattr got past) and
+    accumulate=True (the warning's own suggestion) both passed as "no stale ones"."""
     stale = make_training(zero_grad=False)
 
     def train_quietly(X, y):
@@ -428,13 +437,54 @@ def test_training_run_refuses_a_run_that_silences_the_stale_gradient_warning():
 
     def train_in_a_quiet_block(X, y):
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=bl.GradientAccumulationWarning)
+            getattr(warnings, "filter" + "warnings")("ignore", category=Warning)
             return stale(X, y)
 
+    runs = {
+        "a filter": train_quietly,
+        "a filter in a block": train_in_a_quiet_block,
+        "accumulate=True": make_training(zero_grad=False, backward=lambda L: L.backward(True)),
+        "bl.backward": make_training(zero_grad=False, backward=bl.backward),
+        "bl.autodiff.backward": make_training(zero_grad=False, backward=bl.autodiff.backward),
+    }
     with warnings.catch_warnings():
-        for quiet in (train_quietly, train_in_a_quiet_block):
-            feedback = nb12.check_training_run(quiet)
-            assert feedback.status == "hint" and "warnings filter" in feedback.message, feedback
+        for how, run in runs.items():
+            feedback = nb12.check_training_run(run)
+            assert feedback.status == "hint", (how, feedback)
+            assert "gradients left from an earlier step" in feedback.message, (how, feedback)
+
+
+def test_training_run_names_two_backward_calls_before_a_step():
+    # each batch's loss in two halves, both added without accumulate=True: the engine warns
+    run = make_training(halves=2, backward=lambda loss: loss.backward())
+    feedback = nb12.check_training_run(run)
+    assert feedback.status == "hint" and "before any step used them" in feedback.message
+
+
+def test_training_run_accepts_what_is_not_stale():
+    """Gradients added up on purpose from two halves of each batch before one step, and the
+    right run inside the notebook's own quiet block: neither is a stale step."""
+    quiet = make_training()
+
+    def train_in_the_notebooks_block(X, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return quiet(X, y)
+
+    for run in (make_training(halves=2), train_in_the_notebooks_block):
+        feedback = nb12.check_training_run(run)
+        assert feedback.passed, feedback
+
+
+def test_training_run_puts_back_a_profiler_it_found():
+    calls = []
+    profiler = lambda frame, event, arg: calls.append(event)  # noqa: E731
+    sys.setprofile(profiler)
+    try:
+        nb12.check_training_run(make_training(lr=0.0005))
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
 
 
 # -------------------------------------------- an answer right but at one special point is told so
