@@ -476,6 +476,18 @@ def test_training_run_accepts_what_is_not_stale():
         assert feedback.passed, feedback
 
 
+def test_training_run_refuses_a_run_that_switches_its_watch_off():
+    stale = make_training(zero_grad=False)
+
+    def unwatched(X, y):
+        sys.setprofile(None)
+        return stale(X, y)
+
+    feedback = nb12.check_training_run(unwatched)
+    assert feedback.status == "hint" and "sys.setprofile" in feedback.message, feedback
+    assert sys.getprofile() is None
+
+
 def test_training_run_puts_back_a_profiler_it_found():
     calls = []
     profiler = lambda frame, event, arg: calls.append(event)  # noqa: E731

@@ -336,6 +336,7 @@ def _adam_steps(
 # the check watches each backward() itself: a warnings filter or accumulate=True once hid it.
 _ADDED_TO_AN_OLD_STEP = "added to gradients from before an update"
 _ADDED_TWICE = "added to gradients of an earlier backward"
+_WATCH_REMOVED = "called sys.setprofile"
 
 
 @contextlib.contextmanager
@@ -348,8 +349,11 @@ def _watching_backward() -> Iterator[list[str]]:
     found: list[str] = []
     backward_code = backward.__code__
     passed: dict[int, tuple[Tensor, int]] = {}  # id(leaf) -> (leaf, seq of its last pass's root)
+    own = sys._getframe().f_code  # this function's, which puts the previous profiler back
 
     def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "c_call" and arg is sys.setprofile and frame.f_code is not own:
+            found.append(_WATCH_REMOVED)  # it would stop this watch
         if event != "call" or frame.f_code is not backward_code:
             return
         root, accumulate = frame.f_locals.get("root"), frame.f_locals.get("accumulate")
@@ -411,6 +415,9 @@ def check_training_run(train_digits: Callable) -> Feedback:
     if not report.passed:
         return hint(name, "the gradient of your model's loss disagrees with finite differences: "
                     "one of its ops has a wrong vjp (gradcheck each op on its own).")  # fmt: skip
+    if _WATCH_REMOVED in found:
+        return hint(name, "your function changed the profiler (sys.setprofile), which this check "
+                    "uses to see each backward() of the run: train without it.")  # fmt: skip
     if _ADDED_TO_AN_OLD_STEP in found:
         return hint(name, "while training, a backward() added to gradients left from an earlier "
                     "step, computed before the update moved the parameters: each step followed "
