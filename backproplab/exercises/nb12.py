@@ -340,20 +340,20 @@ _WATCH_REMOVED = "called sys.setprofile"
 
 
 @contextlib.contextmanager
-def _watching_backward() -> Iterator[list[str]]:
-    """Yield a list that fills, while the block runs, with what went wrong in each backward()
+def _watching_backward() -> Iterator[set[str]]:
+    """Yield a set that fills, while the block runs, with what went wrong in each backward()
     call (through any name: L.backward(), bl.backward): it added to a leaf's nonzero gradient
     computed before the leaf last changed (a stale gradient), or, without accumulate=True, to
     one from an earlier pass (what the engine's warning is about). Seen from the call itself
     (sys.setprofile), so no warnings filter hides it."""
-    found: list[str] = []
+    found: set[str] = set()
     backward_code = backward.__code__
     passed: dict[int, tuple[Tensor, int]] = {}  # id(leaf) -> (leaf, seq of its last pass's root)
     own = sys._getframe().f_code  # this function's, which puts the previous profiler back
 
     def profile(frame: FrameType, event: str, arg: object) -> None:
         if event == "c_call" and arg is sys.setprofile and frame.f_code is not own:
-            found.append(_WATCH_REMOVED)  # it would stop this watch
+            found.add(_WATCH_REMOVED)  # it would stop this watch
         if event != "call" or frame.f_code is not backward_code:
             return
         root, accumulate = frame.f_locals.get("root"), frame.f_locals.get("accumulate")
@@ -364,9 +364,9 @@ def _watching_backward() -> Iterator[list[str]]:
                 continue
             if t.grad is not None and np.any(t.grad):
                 if t.modified > passed.get(id(t), (t, 0))[1]:
-                    found.append(_ADDED_TO_AN_OLD_STEP)
+                    found.add(_ADDED_TO_AN_OLD_STEP)
                 elif not accumulate:
-                    found.append(_ADDED_TWICE)
+                    found.add(_ADDED_TWICE)
             passed[id(t)] = (t, root.seq)  # the leaf is kept, so its id is not reused
 
     previous = sys.getprofile()
