@@ -13,7 +13,18 @@ def format_array(a: np.ndarray | None, digits: int = 4) -> str:
         return "?"
     a = np.asarray(a)
     if a.size == 1:
-        return f"{a.item() + 0.0:.{digits}g}"  # + 0.0: -0.0 shows as 0
+        return _number(a.item(), digits)
     if a.size <= 4:
-        return "[" + ", ".join(f"{v + 0.0:.3g}" for v in a.ravel()) + "]"
+        return "[" + ", ".join(_number(v, 3) for v in a.ravel()) + "]"
     return f"{a.shape} |{np.linalg.norm(a):.3g}|"
+
+
+def _number(v: float, digits: int) -> str:
+    """``v`` to ``digits`` significant digits, but never rounded to a whole number it is not:
+    tanh(-6) = -0.9999877 reads as -1 at 4 digits, and a learner then checks 1 - out^2 against
+    a gradient that is not 0. Such a number gets as many digits as it takes (up to 8)."""
+    text = f"{v + 0.0:.{digits}g}"  # + 0.0: -0.0 shows as 0
+    while float(text) != v and text.lstrip("-").isdigit() and digits < 8:
+        digits += 1
+        text = f"{v + 0.0:.{digits}g}"
+    return text

@@ -147,6 +147,12 @@ def test_format_array():
     assert plotting.format_array(None) == "?"
     assert plotting.format_array(np.array(-0.0)) == "0"  # was "-0"
     assert plotting.format_array(np.array([-0.0, 1.0])) == "[0, 1]"
+    # a saturated tanh is not -1 (1 - out^2 would then read 0): digits until it shows
+    assert plotting.format_array(np.array(-0.9999877116507956)) == "-0.99999"
+    assert plotting.format_array(np.array([0.99996, 1.0])) == "[0.99996, 1]"
+    assert plotting.format_array(np.array(2.0000001)) == "2.0000001"
+    assert plotting.format_array(np.array(1 + 1e-12)) == "1"  # up to 8 digits, no more
+    assert plotting.format_array(np.array(12345.6)) == "1.235e+04"  # not a whole number's text
 
 
 def test_to_dot_is_graphviz_text_without_addresses():
