@@ -325,6 +325,93 @@ MISTAKES = {
         [(ADAM_HATS, "m /= 1 - beta1**self.t\n            v /= 1 - beta2**self.t\n            m_hat, v_hat = m, v")],
         ["uncorrected"],
     ),
+    # found by re-reading every step's hints (each passed, or was told a wrong cause, before)
+    "the package imported inside a method, not at the top of the file": (
+        "03",
+        [(
+            "        self.data = np.asarray(data, dtype=np.float64)",
+            "        import backproplab  # noqa\n        self.data = np.asarray(data, dtype=np.float64)",
+        )],
+        ["uses backproplab itself (Tensor.__init__)"],
+    ),
+    "sum_to_shape borrowed from the package inside the function": (
+        "05",
+        [(
+            "    if g.shape == shape:  # nothing was broadcast\n        return g",
+            "    from backproplab.autodiff import sum_to_shape as s\n    return s(g, shape)",
+        )],
+        ["uses backproplab itself (sum_to_shape)"],
+    ),
+    "the seed is 2, not 1 (was: 'it is 2 times the right one')": (
+        "04",
+        [("np.ones_like(self.data) if grad is None", "2 * np.ones_like(self.data) if grad is None")],
+        ["starts from a gradient of ones"],
+    ),
+    "tanh built from sigmoid, not a node with a vjp of its own (passed)": (
+        "07",
+        [(
+            "        out = np.tanh(self.data)\n        return node(out, (self,), lambda g: (g * (1 - out**2),))",
+            "        return (self * 2).sigmoid() * 2 - 1",
+        )],
+        ["your tanh is built from other ops"],
+    ),
+    "the log of a softmax that underflowed (was told only to shift each row, which it did)": (
+        "08",
+        [(
+            "    log_a = z - np.log(np.exp(z).sum(axis=1, keepdims=True))",
+            "    log_a = np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))",
+        )],
+        ["largest logit", "z - log(sum of e^z)"],
+    ),
+    "the layer computes with a copy of its weight (was told 'parameters require gradients')": (
+        "09",
+        [("        return x @ self.weight.T + self.bias", "        return x @ Tensor(self.weight.data).T + self.bias")],
+        ["those very tensors"],
+    ),
+    "SGD ignores its lr (passed: the check's only rate was 0.1)": (
+        "09",
+        [("                p.data -= self.lr * v", "                p.data -= 0.1 * v")],
+        ["SGD(lr=0.05", "are off"],
+    ),
+    "SGD changes the gradient, not the data": (
+        "09",
+        [("                p.data -= self.lr * v", "                p.grad -= self.lr * v")],
+        ["did not move"],
+    ),
+    "the bias starts random (passed)": (
+        "09",
+        [("self.bias = Tensor(np.zeros(n_out), requires_grad=True)", "self.bias = Tensor(rng.standard_normal(n_out), requires_grad=True)")],
+        ["biases of Linear do not start at 0"],
+    ),
+    "Adam changes the gradient, not the data": (
+        "12",
+        [(ADAM_UPDATE, ADAM_UPDATE.replace("p.data -=", "p.grad -="))],
+        ["did not move"],
+    ),
+    "only v bias-corrected": (
+        "12",
+        [(ADAM_HATS, "m_hat, v_hat = m, v / (1 - beta2**self.t)")],
+        ["m as well as v"],
+    ),
+    "Adam's betas swapped": (
+        "12",
+        [("        beta1, beta2 = self.betas", "        beta2, beta1 = self.betas")],
+        ["beta1 belongs to m"],
+    ),
+    "the own op built from other ops (passed: its gradient was never the learner's)": (
+        "12",
+        [(
+            "        out = np.logaddexp(0.0, self.data)  # log(e^0 + e^x), which numpy keeps finite\n"
+            "        return node(out, (self,), lambda g: (g * (1 - np.exp(-out)),))",
+            "        return (self.exp() + 1).log()",
+        )],
+        ["your softplus is built from other ops"],
+    ),
+    "the own op overwrites its input (passed)": (
+        "12",
+        [("        out = np.logaddexp(0.0, self.data)", "        self.data[...] = np.logaddexp(0.0, self.data)\n        out = self.data")],
+        ["changed its input in place"],
+    ),
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import copy
 import inspect
 import re
 from collections.abc import Callable
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,43 @@ def _package_names(engine: ModuleType) -> list[str]:
         )
         if isinstance(module, str) and module.split(".")[0] == "backproplab":
             found.append(name)
+    # an import inside a function (``from backproplab.autodiff import ...`` in sum_to_shape)
+    # leaves no name in the module: the function's code still names the package
+    found += [where for where in _importers(engine) if where not in found]
     return sorted(found)
+
+
+def _importers(engine: ModuleType) -> list[str]:
+    """The functions and methods of ``engine`` (nested functions too) whose code imports
+    backproplab or names it in a string (``importlib.import_module("backproplab")``)."""
+    codes: list[CodeType] = []
+    values, seen = list(vars(engine).values()), set()
+    while values:
+        value = values.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if inspect.isclass(value) and value.__module__ == engine.__name__:
+            values += vars(value).values()
+            continue
+        try:  # any object may sit in a module; one whose attributes raise is no function
+            functions = [value, *(getattr(value, a, None) for a in ("__func__", "fget"))]
+            codes += [
+                f.__code__
+                for f in functions
+                if isinstance(getattr(f, "__code__", None), CodeType)
+                and getattr(f, "__module__", None) == engine.__name__
+            ]
+        except Exception:  # noqa: BLE001
+            continue
+    found = []
+    while codes:
+        code = codes.pop()
+        names = [*code.co_names, *(c for c in code.co_consts if isinstance(c, str))]
+        if any(n == "backproplab" or n.startswith("backproplab.") for n in names):
+            found.append(code.co_qualname.split(".<locals>")[0])
+        codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+    return found
 
 
 def _call(exercise: str, fn: Callable, *args: Any) -> Any:

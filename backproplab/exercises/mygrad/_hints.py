@@ -23,8 +23,9 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
     if name == "cross_entropy" and not np.all(np.isfinite(got)):
         return (
             f"{head}: it is {got.item() if got.size == 1 else 'not finite'} for large logits; "
-            "e to a large number overflows, and e to a very negative one underflows to 0: "
-            "shift each row by its own largest logit first"
+            "e to a large number overflows, and e to a very negative one underflows to 0, "
+            "whose log is -inf: shift each row by its own largest logit first, and take the "
+            "log of the softmax as z - log(sum of e^z), not as the log of its values"
         )
     if name == "cross_entropy" and close(got, want * len(step[2])):
         return f"{head}: it is the sum over the batch; the loss is the mean"
@@ -59,7 +60,10 @@ def _grad_hint(
     head = f"the gradient of {program.names[k]} is off"
     parameter = program.step_of[k] is None and k >= len(program.inputs)
     if got is None and parameter:
-        return f"{head}: no gradient reached it; a layer's parameters require gradients"
+        return (  # either it requires none, or the forward used a copy of it, not it
+            f"{head}: no gradient reached it; a layer's parameters require gradients, and its "
+            "forward computes with those very tensors, not with copies of their data"
+        )
     if got is None:
         return (
             f"{head}: no gradient reached it (is it in toposort's order, and does backward "
@@ -68,6 +72,8 @@ def _grad_hint(
     users = [(c, g) for (c, a), gs in sent.items() if a == k for g in gs]
     if got.shape != want.shape:
         return f"{head}: {_shape_hint(program, k, got, want, users)}"
+    if k == len(program.names) - 1:  # no op sends the output a gradient: the seed is off
+        return f"{head}: backward starts from a gradient of ones of the output's own shape"
     if len(users) > 1 and any(close(got, g) for _, g in users):
         return (
             f"{head}: {program.label(k)} feeds {len(users)} nodes and its gradient is what "

@@ -40,6 +40,7 @@ _VARIANTS = {
         "the velocity is damped by (1 - momentum); PyTorch's rule adds the gradient itself": (
             "damped"
         ),
+        "the parameters did not move: a step must change each parameter's data": "frozen",
     },
     "Adam": {
         "the first steps are too small: the averages start at 0 and need dividing by "
@@ -53,16 +54,22 @@ _VARIANTS = {
         "the first step divides by 1 - beta^2: t must be 1 on the first step": "t_ahead",
         "v averages the squares of the gradients": "v_not_squared",
         "v needs its bias correction, v as well as m": "m_only_corrected",
+        "m needs its bias correction, m as well as v": "v_only_corrected",
+        "beta1 belongs to m, the average of the gradients, and beta2 to v, the average of "
+        "their squares": "betas_swapped",
         "m and v must be kept from one step to the next (update the stored arrays)": ("no_memory"),
         "the running averages m and v carry on uncorrected; only m_hat and v_hat are "
         "divided by 1 - beta^t": "corrected_in_place",
         "the gradients pile up from step to step: zero_grad must clear them": "no_zero",
+        "the parameters did not move: a step must change each parameter's data": "frozen",
     },
 }
 
 
 def _update_rule(name: str, settings: dict, params: list, rows: list, variant: str = "") -> list:
     """The optimizer's path on L = sum(c * p * p) (gradient 2 c p), written out in numpy."""
+    if variant == "frozen":  # a step that changes something else (the gradient, say)
+        return [[p.copy() for p in params] for _ in rows]
     ps = [p.copy() for p in params]
     state = [np.zeros_like(p) for p in ps], [np.zeros_like(p) for p in ps]
     grads = [np.zeros_like(p) for p in ps]
@@ -78,6 +85,8 @@ def _update_rule(name: str, settings: dict, params: list, rows: list, variant: s
                 p -= settings["lr"] * m * (-1 if variant == "uphill" else 1)
             else:
                 (b1, b2), eps, lr = settings["betas"], settings["eps"], settings["lr"]
+                if variant == "betas_swapped":
+                    b1, b2 = b2, b1
                 k = {"t_fixed": 1, "t_behind": t - 1, "t_ahead": t + 1}.get(variant, t)
                 if variant == "t_per_parameter":  # t += 1 inside the loop over parameters
                     k = (t - 1) * len(ps) + i + 1
@@ -90,6 +99,8 @@ def _update_rule(name: str, settings: dict, params: list, rows: list, variant: s
                     m_hat, v_hat = m, v
                 if variant == "m_only_corrected":
                     v_hat = v
+                if variant == "v_only_corrected":
+                    m_hat = m
                 if variant == "corrected_in_place":
                     m[...], v[...] = m_hat, v_hat
                 root = np.sqrt(v_hat + eps) if variant == "eps_inside" else np.sqrt(v_hat) + eps

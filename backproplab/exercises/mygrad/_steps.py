@@ -80,6 +80,22 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
             raise _Stop(hint(exercise, f"{head}: " + _local_hint(name, "", got, w, None, None)))
 
 
+def _one_node(exercise: str, engine: ModuleType, name: str, args: tuple, x: np.ndarray) -> None:
+    """Op ``name`` (of ``args`` after its input) returns one node made from its input, with a vjp
+    of its own, as its notebook asks: not a composite of other ops (whose gradients come from
+    their vjps, none of them the learner's), found by the tensors toposort lists in between."""
+    result = _call(exercise, engine.run, [(name, 0, *args, {})], [x], "backward")
+    if isinstance(result, (tuple, list)) and len(result) == 3 and -1 in list(result[2]):
+        raise _Stop(
+            hint(
+                exercise,
+                f"your {name} is built from other ops: the tensor it returns was not made from "
+                "its input by one node. Here each op returns one node(values, inputs, vjp), "
+                "with a vjp of its own that gives the gradient of its input",
+            )
+        )
+
+
 def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = np.random.default_rng(5)
     shapes = [(4, 3), (3,), (4, 1), (3, 2)]
@@ -126,6 +142,7 @@ def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
         weights = rng.uniform(0.5, 2, size=5)  # an upstream gradient that is not 1
         steps: list[tuple] = [(name, 0, {}), ("mul", 1, weights, {}), ("sum", 2, {})]
         _compare(exercise, engine, _Program(x, steps), check_order=False)
+        _one_node(exercise, engine, name, (), x[0])
     big = [np.array([-800.0, -30.0, 0.5, 30.0, 800.0])]
     try:
         with np.errstate(over="raise"):  # a right value from inf (1 / (1 + inf)) is luck
@@ -175,6 +192,7 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
     labels = rng.integers(0, 5, size=4)
     program = _Program([x, w], [("matmul", 0, 1, {}), ("cross_entropy", 2, labels, {})])
     _vjp_runs_twice(exercise, engine, program, "cross_entropy")
+    _one_node(exercise, engine, "cross_entropy", (labels,), x @ w)
 
 
 def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
@@ -188,8 +206,8 @@ def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
     _layer_shapes(exercise, engine, "MLP", [("MLP", 0, sizes, {})], shapes, x)
     program = _Program([x], [("MLP", 0, sizes, {}), ("cross_entropy", 7, labels, {})])
     _compare(exercise, engine, program, False)
-    for momentum in (0.0, 0.9):
-        _check_optimizer(exercise, engine, "SGD", {"lr": 0.1, "momentum": momentum}, rng)
+    for lr, momentum in ((0.1, 0.0), (0.05, 0.9)):  # two rates: the step must use its lr
+        _check_optimizer(exercise, engine, "SGD", {"lr": lr, "momentum": momentum}, rng)
 
 
 def _layer_shapes(
@@ -237,6 +255,8 @@ def _layer_shapes(
                 "same thing; start them random",
             )
         )
+    if any(np.any(b) for b in params[1::2]):
+        raise _Stop(hint(exercise, f"the biases of {name} do not start at 0, as notebook 09 asks"))
 
 
 def _step_10(exercise: str, engine: ModuleType, own_op: Any) -> None:
@@ -297,6 +317,14 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     inputs = [x] + [x + eps * e for e in np.eye(5)] + [x - eps * e for e in np.eye(5)]
     steps: list[tuple] = [(own_op, k, {}) for k in range(len(inputs))]
     values = _arrays(exercise, _call(exercise, engine.run, steps, inputs, "forward")[0], "a value")
+    if not all(_same(v, x) for v, x in zip(values, inputs)):
+        raise _Stop(
+            hint(
+                exercise,
+                f"{own_op} changed its input in place: an op leaves its inputs as they are and "
+                "makes a new array for its output",
+            )
+        )
     outs = values[len(inputs) :]
     if any(v is None or v.shape != outs[0].shape for v in outs):
         raise _Stop(hint(exercise, f"{own_op} gives outputs of different shapes for one input"))
@@ -319,6 +347,7 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     )
     got = _arrays(exercise, [result[1][0]], "a gradient")[0]
     want = seed.ravel() @ numeric
+    _one_node(exercise, engine, own_op, (), x)
     if got is not None and got.shape == x.shape and close(got, numeric.sum(axis=0), rtol=1e-4):
         raise _Stop(
             hint(
