@@ -47,7 +47,7 @@ def test_count_parameters_rejects_plausible_mistakes():
     expected = {
         biases_per_input: "one bias per input",
         biases_for_every_width: "input layer",
-        last_layer_forgotten: "not the number of learned values",
+        last_layer_forgotten: "left out at least one layer",
         ask_the_network: "count from the layer widths yourself",
     }
     for wrong, words in expected.items():
@@ -416,3 +416,59 @@ def test_train_rejects_more_plausible_mistakes():
 def test_train_not_done_and_shape_hints():
     assert nb01.check_train(stub).status == "not done"
     assert "three things" in nb01.check_train(lambda *a: [0.0]).message
+
+
+# ------------------------------------------------------- round 4: each hint names the mistake
+@pytest.mark.parametrize(
+    ("wrong", "words", "not_words"),
+    [
+        (lambda s: sum(a * b + 1 for a, b in zip(s[:-1], s[1:])), "a single bias", "shape"),
+        (lambda s: sum(a * b + b for a, b in zip(s[:-2], s[1:-1])), "left out", "shape"),
+        (lambda s: sum(a * b + b for a, b in zip(s[1:-1], s[2:])), "left out", "shape"),
+        (lambda s: sum(b * b + b for b in s[1:]), "weight counts are off", "bias per"),
+        (lambda s: print(sum(s)), "`return` missing", "shape"),
+        (lambda s: [a * b + b for a, b in zip(s[:-1], s[1:])], "return one number", "shape"),
+    ],
+)
+def test_count_parameters_hint_names_the_mistake(wrong, words, not_words):
+    feedback = nb01.check_count_parameters(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert not_words not in feedback.message, feedback
+    assert "+ b" not in feedback.message and "n_out *" not in feedback.message
+
+
+def test_count_parameters_catch_all_asserts_no_cause():
+    # neither a weight-shape mistake nor a bias mistake: the hint must not blame the weights
+    feedback = nb01.check_count_parameters(lambda sizes: sum(sizes) + 1)
+    assert feedback.status == "hint" and "one at a time" in feedback.message, feedback
+    assert "weight matrix of which shape" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda params, grads, lr: [p - lr * lr * g for p, g in zip(params, grads)],
+        lambda params, grads, lr: [p - g / lr for p, g in zip(params, grads)],
+        lambda params, grads, lr: [p - 0.1 * g for p, g in zip(params, grads)],  # lr of its own
+    ],
+)
+def test_gradient_descent_step_wrong_size_is_named(wrong):
+    feedback = nb01.check_gradient_descent_step(wrong)
+    assert feedback.status == "hint" and "times the gradient" in feedback.message, feedback
+    assert "lr *" not in feedback.message and "- lr" not in feedback.message
+
+
+def test_central_difference_sign_error_is_named():
+    feedback = nb01.check_central_difference_gradient(
+        lambda f, w, eps: -central_difference(f, w, eps)
+    )
+    assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback
+    assert "eps" not in feedback.message
+
+
+def test_central_difference_steps_of_twice_eps_are_not_called_a_number_of_ones_own():
+    def two_eps_each_side(f, w, eps):  # moves by 2 eps, divides by 4 eps: right only as eps -> 0
+        return central_difference(f, w, 2 * eps)
+
+    feedback = nb01.check_central_difference_gradient(two_eps_each_side)
+    assert feedback.status == "hint" and "exactly the eps" in feedback.message, feedback

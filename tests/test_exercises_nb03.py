@@ -290,3 +290,29 @@ def test_my_graph_refuses_backward_run_and_its_gradients_cleared():
 
     feedback = nb03.check_my_graph(read_then_clear)
     assert feedback.status == "hint" and "calls backward()" in feedback.message, feedback
+
+
+# ------------------------------------------------------- round 4: each hint names the mistake
+def test_backward_by_hand_hints_name_the_mistake():
+    cases = {
+        "dL/dz is not": lambda x, y, z: (z, z, x),  # dL/dz from one input of the add node only
+        "wrong signs": lambda x, y, z: (-z, -z, -(x + y)),
+        "its own value": lambda x, y, z: (x + y, x + y, z),  # the mul node not swapped at all
+    }
+    for words, wrong in cases.items():
+        feedback = nb03.check_backward_by_hand(wrong)
+        assert feedback.status == "hint" and words in feedback.message, feedback
+        assert "z *" not in feedback.message and "* z" not in feedback.message
+
+
+def test_mul_backward_refuses_a_rule_right_only_for_positive_values():
+    feedback = nb03.check_mul_backward(lambda up, a, b: (up * np.abs(b), up * np.abs(a)))
+    assert feedback.status == "hint", feedback
+    feedback = nb03.check_mul_backward(lambda up, a, b: (np.abs(up) * b, np.abs(up) * a))
+    assert feedback.status == "hint", feedback
+
+
+def test_fan_out_sign_error_is_named():
+    feedback = nb03.check_fan_out(lambda x, y: (-(2 * x + y), -x))
+    assert feedback.status == "hint" and "wrong signs" in feedback.message, feedback
+    assert "draw the graph" not in feedback.message

@@ -302,8 +302,8 @@ def test_softplus_vjp_not_a_tuple_and_wrong_rule_hints():
     sigmoid = lambda x: 1 / (1 + np.exp(-x))
     bare = nb04.check_softplus_vjp(lambda g, out, x: g * sigmoid(x)).message
     assert "one entry for each" in bare and "(g" not in bare  # names the mistake, not the code
-    wrong = nb04.check_softplus_vjp(lambda g, out, x: (g * out,))
-    assert wrong.status == "hint" and "finite differences" in wrong.message
+    wrong = nb04.check_softplus_vjp(lambda g, out, x: (g * out,))  # exp's rule copied
+    assert wrong.status == "hint" and "softplus itself" in wrong.message
 
 
 def test_softplus_vjp_returning_a_list_is_told_the_convention_is_a_tuple():
@@ -334,10 +334,8 @@ def test_softplus_vjp_right_answers_pass_without_a_warning():
 @pytest.mark.parametrize(
     "wrong",
     [
-        lambda g, out, x: (g / (1 + np.exp(x)),),  # sigmoid(-x): a sign slip
         lambda g, out, x: (g * np.exp(-x) / (1 + np.exp(-x)) ** 2,),  # sigmoid's own derivative
         lambda g, out, x: (g * np.exp(x),),  # the derivative of e^x, not of log(1 + e^x)
-        lambda g, out, x: (g * out,),  # exp's rule copied
     ],
 )
 def test_softplus_vjp_wrong_rules_get_the_finite_difference_hint(wrong):
@@ -531,3 +529,17 @@ def backward_list_one_share_per_input_name(nodes, values, local):
 def test_backward_list_counts_both_inputs_of_a_square():
     feedback = nb04.check_backward_list(backward_list_one_share_per_input_name)
     assert feedback.status == "hint" and "both inputs of 'c'" in feedback.message, feedback
+
+
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        (lambda g, out, x: (g / (1 + np.exp(x)),), "check the sign of x"),  # sigmoid(-x)
+        (lambda g, out, x: (-g / (1 + np.exp(-x)),), "wrong sign"),
+        (lambda g, out, x: (g * out,), "softplus itself"),  # exp's rule copied
+    ],
+)
+def test_softplus_vjp_recognisable_slips_get_their_own_hint(wrong, words):
+    feedback = nb04.check_softplus_vjp(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "exp(" not in feedback.message and "sigmoid" not in feedback.message

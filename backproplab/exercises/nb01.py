@@ -92,12 +92,36 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> Feed
                 f"for sizes {sizes} you also counted biases for the input layer: the inputs are "
                 "data, nothing there is learned",
             )
-        return hint(
-            exercise,
-            f"for sizes {sizes} you returned {result}, which is not the number of learned values: "
-            "a layer from n_in to n_out units has a weight matrix of which shape?",
-        )
+        return _count_hint(exercise, sizes, result)
     return correct(exercise, f"right for all of {_SIZES}.")
+
+
+def _count_hint(exercise: str, sizes: list[int], result: object) -> Feedback:
+    """The hint for a count none of the common mistakes above: no number, layers left out, one
+    bias per layer, weights of another shape, or words true for every other wrong count."""
+    if not isinstance(result, (int, float, np.integer, np.floating)) or isinstance(result, bool):
+        if result is None:
+            return hint(exercise, "your function returned None: is a `return` missing?")
+        return hint(exercise, f"for sizes {sizes} you returned a {type(result).__name__}: return "
+                    "one number, the total over all layers")  # fmt: skip
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    per_layer, n = [n_out * n_in + n_out for n_in, n_out in pairs], len(pairs)
+    layers = f"{n} layer" + ("s" if n != 1 else "")
+    if any(result == sum(per_layer[i:j]) for i in range(n) for j in range(i, n + 1)):
+        return hint(exercise, f"for sizes {sizes} you left out at least one layer: a network "
+                    f"of {len(sizes)} widths has {layers}, one per pair of neighbours")  # fmt: skip
+    weights, biases = sum(a * b for a, b in pairs), sum(b for _, b in pairs)
+    if result == weights + n:
+        return hint(exercise, f"for sizes {sizes} you gave each layer a single bias; a bias is "
+                    "added to each number the layer computes")  # fmt: skip
+    if result in (sum(b * b for _, b in pairs) + biases, sum(a * a for a, _ in pairs) + biases):
+        return hint(exercise, f"for sizes {sizes} your weight counts are off: a layer from n_in "
+                    "to n_out units has a weight matrix of which shape?")  # fmt: skip
+    return hint(
+        exercise,
+        f"for sizes {sizes} you returned {result}, which is not the number of learned values: go "
+        f"through the {layers} one at a time; which arrays does each learn, and of which shapes?",
+    )
 
 
 # --------------------------------------------------------------- the test function and counter
@@ -223,6 +247,13 @@ def check_gradient_descent_step(fn: Callable) -> Feedback:
             )
         if all(np.allclose(n, p - g) for n, p, g in zip(new, saved, grads)):
             return hint(exercise, "your step ignores lr: how big should a step be?")
+        factor = _step_factor(new, saved, grads)
+        if factor is not None:
+            return hint(
+                exercise,
+                f"with lr = {lr:g} every parameter stepped against its gradient, but by "
+                f"{factor:.3g} times the gradient: how big should a step be?",
+            )
         if any(np.allclose(n, p) for n, p in zip(new, saved)):
             return hint(
                 exercise, "at least one parameter did not move: every parameter takes a step"
@@ -231,6 +262,17 @@ def check_gradient_descent_step(fn: Callable) -> Feedback:
             exercise, "the new parameters are not one small step downhill from the old ones"
         )
     return correct(exercise, "every parameter moved a step of size lr against its gradient.")
+
+
+def _step_factor(
+    new: list[np.ndarray], old: list[np.ndarray], grads: list[np.ndarray]
+) -> float | None:
+    """c > 0 when every new parameter is ``old - c * grad`` for one c (a step downhill of another
+    size than lr), else None."""
+    steps = np.concatenate([(o - n).ravel() for n, o in zip(new, old)])
+    flat = np.concatenate([g.ravel() for g in grads])
+    c = float(steps @ flat / (flat @ flat))
+    return c if c > 0 and np.allclose(steps, c * flat) else None
 
 
 # ------------------------------------------------------------ central_difference_gradient
@@ -254,6 +296,12 @@ def check_central_difference_gradient(fn: Callable) -> Feedback:
         return hint(
             exercise,
             "off by a factor of 2: how far apart are the two points you compare?",
+        )
+    if np.allclose(grad, -exact, rtol=1e-4, atol=1e-6):
+        return hint(
+            exercise,
+            "right size, wrong sign: a slope is the change of f when w goes up, divided by the "
+            "change of w",
         )
     one_sided = [_one_sided(_W0, eps, side) for side in (1.0, -1.0)]
     if any(np.allclose(grad, g, rtol=1e-6, atol=1e-9) for g in one_sided):
@@ -311,7 +359,8 @@ def _other_eps(exercise: str, fn: Callable) -> Feedback | None:
     return hint(
         exercise,
         f"right at eps = 1e-05, but with eps = {_OTHER_EPS:g} your numbers are not the central "
-        "difference with that step: use the eps your function is given, not a number of your own",
+        "difference with that step: move each entry by exactly the eps your function is given "
+        "(not a number of your own), once up and once down",
     )
 
 

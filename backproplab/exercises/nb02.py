@@ -101,6 +101,12 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "that is the outer function's derivative, at the right place; the chain rule "
             "multiplies it by one more factor",
         )
+    if close(got, 2 * x * np.sin(x**2)) or close(got, -2 * x * np.sin(x**2)):
+        return hint(exercise, "the outer function's derivative is not right: what is the "
+                    "derivative of sin?")  # fmt: skip
+    if close(got, -want):
+        return hint(exercise, "right size, wrong sign: which of your two factors has a minus "
+                    "sign it should not have?")  # fmt: skip
     if close(got, np.cos(x) * 2 * x) or close(got, np.cos(x)):
         return hint(
             exercise,

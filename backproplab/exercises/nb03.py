@@ -98,11 +98,19 @@ def check_backward_by_hand(fn: Callable[[float, float, float], tuple]) -> Feedba
                 f"{at}: dL/dx and dL/dy are the add node's local gradients; the add node must "
                 "also multiply them by its upstream gradient",
             )
-        if close(got[:2], want[:2]) and np.isclose(got[2], z):
+        if close(got[:2], want[:2]):
             return hint(
                 exercise,
                 f"{at}: dL/dx and dL/dy are right, dL/dz is not: a mul node's local gradient "
                 "for one input is the value of the *other* input",
+            )
+        if close(got, -want):
+            return hint(exercise, f"{at}: right sizes, wrong signs: neither node flips a sign")
+        if close(got, [q, q, z]):
+            return hint(
+                exercise,
+                f"{at}: each input of the mul node got its own value as local gradient; a mul "
+                "node's local gradient for one input is the value of the *other* input",
             )
         if np.isclose(got[2], want[2]):
             return hint(
@@ -128,6 +136,7 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
     rng = np.random.default_rng(3)
     a, b, upstream = (rng.standard_normal(4) + 1.5 for _ in range(3))
     a[1], b[2] = 0.0, 0.0  # a product with a zero factor still has a gradient
+    a[3], b[0], upstream[2] = -a[3], -b[0], -upstream[2]  # signs of every kind: abs() shows
     saved = (upstream.copy(), a.copy(), b.copy())
     with np.errstate(divide="ignore", invalid="ignore"):  # a division by 0 gets a hint below
         result = attempt(exercise, fn, upstream, a, b)
@@ -217,6 +226,9 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
             )
         if np.isclose(got[0], want[0]):
             return hint(exercise, f"at x={x}, y={y} dL/dx is right; dL/dy reaches y through q only")
+        if close(got, -want):
+            return hint(exercise, f"at x={x}, y={y}: right sizes, wrong signs: no node here flips "
+                        "a sign")  # fmt: skip
         return hint(exercise, f"not yet at x={x}, y={y}: draw the graph and go node by node")
     return correct(exercise, "x collects the gradients from both of its consumers.")
 

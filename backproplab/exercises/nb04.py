@@ -366,12 +366,16 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         )
     if np.allclose(gx, g * local, rtol=1e-5, atol=1e-8):
         return correct(exercise, "your rule matches finite differences, times the upstream g.")
-    if np.allclose(gx, local, rtol=1e-5, atol=1e-8):
-        return hint(
-            exercise,
-            "you returned the local derivative alone: a vjp multiplies it by the upstream "
-            "gradient g",
-        )
+    for wrong, words in [  # slips of the rule, each a recognisable slope (times g or not)
+        (local, "you returned the local derivative alone: a vjp multiplies it by the upstream "
+         "gradient g"),
+        (-g * local, "right size, wrong sign: softplus rises everywhere, its slope is positive"),
+        (g * (1 - local), "your slope is largest where x is most negative, yet softplus is flat "
+         "there and steepest for large x: check the sign of x in your derivative"),
+        (g * out, "you multiplied g by softplus itself (the op's output), not by its slope"),
+    ]:  # fmt: skip
+        if np.allclose(gx, wrong, rtol=1e-5, atol=1e-8):
+            return hint(exercise, words)
     return hint(
         exercise,
         "your gradient disagrees with finite differences: differentiate log(1 + e^x) "
