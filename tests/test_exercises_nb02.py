@@ -271,3 +271,18 @@ def test_sympys_lambdify_imported_by_name_is_refused():
         return lambdify(t, derivative, "numpy")(x)
 
     assert "something else" in nb02.check_d_sin_of_square(by_sympy).message
+
+
+# ------------------------------------------------------- round 4: each hint names the mistake
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        (lambda x: -2 * x * np.cos(x**2), "wrong sign"),  # d sin = -cos
+        (lambda x: 2 * x * np.sin(x**2), "derivative of sin"),  # sin's derivative taken as sin
+        (lambda x: -2 * x * np.sin(x**2), "derivative of sin"),  # ... or as -sin (cos's)
+    ],
+)
+def test_d_sin_of_square_outer_derivative_slips_are_named(wrong, words):
+    feedback = nb02.check_d_sin_of_square(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "cos(" not in feedback.message and "2 * x" not in feedback.message

@@ -333,3 +333,16 @@ def test_block_gradient_norms_refuses_the_depth_written_in():
     assert feedback.status == "hint", feedback
     assert "not on a residual network of 7" in feedback.message
     assert "write in the number of layers" in feedback.message
+
+
+def test_stack_input_gradient_that_stops_after_three_blocks_is_told_so():
+    # right block by block, but written for the first stack's depth: not "get one block right"
+    def first_three_blocks(g, jacobians, residual):
+        v = g
+        for J in jacobians[:3][::-1]:
+            v = v @ J + (v if residual else 0)
+        return v
+
+    feedback = nb11.check_stack_input_gradient(first_three_blocks)
+    assert feedback.status == "hint" and "every block" in feedback.message, feedback
+    assert "one block right first" not in feedback.message and "@" not in feedback.message

@@ -189,7 +189,7 @@ def input_grad_cropped_one_side(g, weight, padding=0):
         (lambda g, w, p: input_grad(g, w, p, swap=False), "raised ValueError"),  # out != in
         (lambda g, w, p: input_grad(g, w, p, full=False), "smaller than x"),
         (lambda g, w, p: input_grad(g, w, p, crop=False), "shape of the padded input"),
-        (lambda g, w, p: -input_grad(g, w, p), "not yet"),
+        (lambda g, w, p: -input_grad(g, w, p), "wrong sign"),
         (mutating_input_grad, "in place"),
     ],
 )
@@ -456,3 +456,56 @@ def test_shape_mistakes_get_the_shapes_by_name(check, wrong, words):
     assert feedback.status == "hint" and all(w in feedback.message for w in words), feedback
     for code in ("@", ".T", "None", "reshape", "transpose(", "operand", "gufunc", "broadcast to"):
         assert code not in our_words(feedback.message), feedback
+
+
+# ------------------------------------------------------- round 4: each hint names the mistake
+def _input_grad_cropping(g, weight, padding):
+    """A right dx of the padded image, then the padding cut off with a slice [p:-p]."""
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    rows = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1)
+    dx = col2im(rows, (n, c, oh + kh - 1, ow + kw - 1), (kh, kw), 1, 0)
+    return dx[:, :, padding:-padding, padding:-padding]
+
+
+def test_conv2d_input_grad_empty_crop_at_padding_0_is_not_called_a_valid_correlation():
+    feedback = nb14.check_conv2d_input_grad(_input_grad_cropping)
+    assert feedback.status == "hint" and "no entries at all" in feedback.message, feedback
+    assert "valid" not in feedback.message
+
+
+def test_conv2d_weight_grad_crash_with_padding_names_the_padding():
+    def padding_ignored(x, g, kernel_size, padding=0):
+        rows = g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
+        cols = im2col(x, kernel_size, 1, 0)  # the padding it was given is never used
+        return (rows.T @ cols).reshape(g.shape[1], x.shape[1], kernel_size, kernel_size)
+
+    feedback = nb14.check_conv2d_weight_grad(padding_ignored)
+    assert feedback.status == "hint" and "not with padding=1" in feedback.message, feedback
+
+
+def test_sign_errors_are_named():
+    def weight_grad_negated(x, g, kernel_size, padding=0):
+        rows = g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
+        cols = im2col(x, kernel_size, 1, padding)
+        return -(rows.T @ cols).reshape(g.shape[1], x.shape[1], kernel_size, kernel_size)
+
+    def pool_negated(g, x, k):
+        n, c, h, w = x.shape
+        windows = x.reshape(n, c, h // k, k, w // k, k)
+        is_max = windows == windows.max(axis=(3, 5), keepdims=True)
+        return -(is_max * g[:, :, :, None, :, None]).reshape(x.shape)
+
+    def input_grad_negated(g, weight, padding=0):
+        n, o, oh, ow = g.shape
+        _, c, kh, kw = weight.shape
+        rows = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1)
+        shape = (n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding)
+        return -col2im(rows, shape, (kh, kw), 1, padding)
+
+    for feedback in (
+        nb14.check_conv2d_weight_grad(weight_grad_negated),
+        nb14.check_conv2d_input_grad(input_grad_negated),
+        nb14.check_max_pool2d_backward(pool_negated),
+    ):
+        assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback

@@ -130,6 +130,9 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
                 "them: going back through a block acts on everything that has arrived there, "
                 "whichever ways it came.",
             )
+        if len(jacobians) > len(stacks[0]):  # right on both stacks of 3 blocks
+            return hint(name, f"right with {len(stacks[0])} blocks, not {label}: does your "
+                        "function go through every block it is given, however many?")  # fmt: skip
         return hint(
             name,
             f"not yet {label}: get one block right first (the previous exercise), "

@@ -94,6 +94,23 @@ def _other_kernel(name: str, feedback: Feedback, kernel: tuple[int, int]) -> Fee
     )
 
 
+def _padded_case(name: str, feedback: Feedback) -> Feedback:
+    """A crash on the second case (padding=1), after the first (padding=0) passed: say that only
+    the padding changed, before the crash's own words (which may suggest a transpose)."""
+    if feedback.status != "hint" or not feedback.message.startswith("your code raised"):
+        return feedback
+    return hint(name, "right with padding=0, not with padding=1, the only change: does your code "
+                f"use the padding it is given, where the forward pass did? (Here: "
+                f"{feedback.message})")  # fmt: skip
+
+
+def _after_first(name: str, feedback: Feedback, k: int, kernel, padding: int) -> Feedback:
+    """The hint of case ``k`` (0-based) when it failed, with the cases before it passed."""
+    if k == 0:
+        return feedback
+    return _padded_case(name, feedback) if k == 1 else _other_case(name, feedback, kernel, padding)
+
+
 def _other_case(name: str, feedback: Feedback, kernel: tuple[int, int], padding: int) -> Feedback:
     """The hint for a failure after the first two cases passed: only the kernel changed, or (the
     last case) only the padding."""
@@ -147,7 +164,7 @@ def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
     for k, (kernel, padding) in enumerate((*_CASES, ((2, 2), 1), _WIDE_PADDING)):
         feedback = _weight_grad_case(name, conv2d_weight_grad, rng, kernel, padding)
         if feedback is not None:
-            return feedback if k < len(_CASES) else _other_case(name, feedback, kernel, padding)
+            return _after_first(name, feedback, k, kernel, padding)
     return correct(name, "matches finite differences, with and without padding.")
 
 
@@ -181,6 +198,8 @@ def _weight_grad_case(
     if close(got, expected):
         return None
     label = _label(kernel, padding)
+    if close(got, -expected):
+        return hint(name, f"{label} right size, wrong sign: nothing in a convolution flips one.")
     first = _weight_grad_fd(g[:1], x[:1], weight, padding)
     if close(got * len(x), expected):
         return hint(
@@ -239,7 +258,7 @@ def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
     for k, (kernel, padding) in enumerate((*_CASES, ((2, 3), 1), _WIDE_PADDING)):
         feedback = _input_grad_case(name, conv2d_input_grad, rng, kernel, padding)
         if feedback is not None:
-            return feedback if k < len(_CASES) else _other_case(name, feedback, kernel, padding)
+            return _after_first(name, feedback, k, kernel, padding)
     return correct(name, "matches finite differences, with and without padding.")
 
 
@@ -271,6 +290,13 @@ def _input_grad_case(
             f"{label} dx has the shape of the padded input: the padding is not part of x, "
             "so its border's gradient goes nowhere.",
         )
+    if got.size == 0 and padding == 0:
+        return hint(
+            name,
+            f"{label} your dx has no entries at all (shape {got.shape}): if you cut the padding "
+            "off with a slice that ends at minus the padding, that slice ends at 0 when the "
+            "padding is 0, and keeps nothing.",
+        )
     if got.shape[:2] == (n, c) and got.shape[2] < h:
         return hint(
             name,
@@ -285,6 +311,8 @@ def _input_grad_case(
         return changed
     if close(got, expected):
         return None
+    if close(got, -expected):
+        return hint(name, f"{label} right size, wrong sign: nothing in a convolution flips one.")
     unflipped = _input_grad_fd(g, x, weight[..., ::-1, ::-1], padding)
     if close(got, unflipped):
         return hint(
@@ -357,6 +385,8 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
             )
         if close(got, spread):
             return hint(name, "every entry of a window got g: only the maximum moved the output.")
+        if close(got, -spread * winners):
+            return hint(name, "right places and sizes, wrong sign: the max passes g on as it is.")
         if close(got, winners):
             return hint(
                 name,
