@@ -111,7 +111,7 @@ extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx-mathjax-offline"]
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 
 nb_execution_mode = "off"  # render the stored outputs; never re-execute
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "attrs_block"]
 myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
@@ -206,6 +206,19 @@ def visit_fold(translator, node) -> None:
     translator.body.append("</summary>\n")
 
 
+def print_not_source(app, pagename, templatename, context, doctree) -> None:
+    """The header's download menu offers "Print to PDF" only. The theme also offers the page's
+    source file: for a notebook that is the solved notebook, every exercise answered, which a
+    reader who downloads it to work through would open unawares (the workbook, README's "Set
+    up", is the copy to work in); for the other pages, MyST source that is of no use to a reader.
+    Runs after the theme's add_header_buttons (priority 501)."""
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"] = [button for button in group["buttons"]
+                                if button["label"] == "download-pdf-button"]  # fmt: skip
+            group["tooltip"] = "Print this page"
+
+
 def setup(app):
     from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput
 
@@ -213,3 +226,4 @@ def setup(app):
     app.connect("include-read", readme_links)
     app.connect("autodoc-process-docstring", plain_pipes)
     app.connect("doctree-read", plain_titles, priority=600)
+    app.connect("html-page-context", print_not_source, priority=502)
