@@ -179,8 +179,9 @@ def mse_loss(prediction: Tensor, target: ArrayLike, **pytorch: object) -> Tensor
 def cross_entropy(logits: ArrayLike, labels: ArrayLike, **pytorch: object) -> Tensor:
     """Mean cross-entropy of softmax(logits) against ``labels``, like PyTorch's.
 
-    ``logits`` has shape (N, C) (or (C,) for one example). ``labels`` are integer class indices
-    of shape (N,), or rows of class probabilities (e.g. one-hot) of shape (N, C).
+    ``logits`` has shape (N, K) (or (K,) for one example), K the number of classes. ``labels``
+    are integer class indices of shape (N,), or rows of class probabilities (e.g. one-hot) of
+    shape (N, K).
     The gradient with respect to the logits is (softmax(logits) - y) / N, y the one-hot rows
     (for probability rows that do not sum to 1: (softmax * sum(y) - y) / N).
     PyTorch's other keywords (``reduction="sum"``, ``ignore_index``...) get a line saying what
@@ -192,9 +193,9 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike, **pytorch: object) -> Te
     y = as_array(labels)
     shape = logits.shape
     if len(shape) not in (1, 2):
-        raise ValueError(f"cross_entropy: logits must have shape (N, C) or (C,), got {shape}")
+        raise ValueError(f"cross_entropy: logits must have shape (N, K) or (K,), got {shape}")
     if shape[-1] == 0:
-        raise ValueError(f"cross_entropy: logits of shape {shape} have no classes (C = 0)")
+        raise ValueError(f"cross_entropy: logits of shape {shape} have no classes (K = 0)")
     if logits.op is ops.exp and logits.inputs[0].op is ops.log_softmax:  # O(1): one node back
         raise ValueError(
             f"cross_entropy: the logits of shape {shape} are the output of softmax, but "

@@ -266,7 +266,7 @@ def _log_softmax(x, *, axis=-1):
 def _cross_entropy(logits, *, labels):
     """Mean over the batch of -sum_k y_k log softmax(logits)_k, and what the vjp needs: the
     softmax and the target rows y. ``labels`` are integer classes of shape (N,) (row k of the
-    identity is class k) or rows of class probabilities of shape (N, C)."""
+    identity is class k) or rows of class probabilities of shape (N, K)."""
     if labels.dtype.kind == "f":
         target = labels.astype(logits.dtype)  # a copy: the caller may refill labels before backward
     else:

@@ -100,7 +100,7 @@ def accuracy(logits: np.ndarray | Tensor, labels: np.ndarray) -> float:
     labels = np.asarray(labels)
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
         raise ValueError(
-            f"accuracy: expected logits (N, C) and labels (N,), got shapes {logits.shape} "
+            f"accuracy: expected logits (N, K) and labels (N,), got shapes {logits.shape} "
             f"and {labels.shape}"
         )
     if len(labels) == 0:  # the mean of nothing: NaN, with numpy's warning

@@ -358,7 +358,7 @@ SETTINGS_CASES = {
     "cross_entropy, unnormalised rows": lambda a, b: bl.cross_entropy(
         a * b, np.array([[0.2, 0.3, 0.1], [0.0, 0.5, 0.9]])
     ),
-    "cross_entropy, one class index (C,)": lambda a, b: bl.cross_entropy(a[1] + b, np.array(2)),
+    "cross_entropy, one class index (K,)": lambda a, b: bl.cross_entropy(a[1] + b, np.array(2)),
     "matmul (k,) @ (k,)": lambda a, b: a[0] @ b,
     "matmul (m, k) @ (k,)": lambda a, b: a @ b,
 }

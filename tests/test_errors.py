@@ -188,7 +188,7 @@ def test_cross_entropy_labels():
     )
     raises_one_line(
         ValueError,
-        r"must have shape \(N, C\) or \(C,\), got \(2, 2, 3\)",
+        r"must have shape \(N, K\) or \(K,\), got \(2, 2, 3\)",
         lambda: bl.cross_entropy(t(2, 2, 3), np.zeros((2, 2), dtype=int)),
     )
     raises_one_line(

@@ -15,7 +15,7 @@ def digits():
 def test_accuracy_counts_argmax_matches():
     logits = np.array([[2.0, 1.0, 0.0], [0.0, 0.1, 3.0], [1.0, 5.0, 0.0], [0.0, 0.0, 1.0]])
     assert train.accuracy(logits, np.array([0, 2, 0, 1])) == 0.5
-    with pytest.raises(ValueError, match=r"accuracy: expected logits \(N, C\) and labels \(N,\)"):
+    with pytest.raises(ValueError, match=r"accuracy: expected logits \(N, K\) and labels \(N,\)"):
         train.accuracy(logits, np.array([0, 1]))
 
 
