@@ -24,7 +24,7 @@ def _number(v: float, digits: int) -> str:
     tanh(-6) = -0.9999877 reads as -1 at 4 digits, and a learner then checks 1 - out^2 against
     a gradient that is not 0. Such a number gets as many digits as it takes (up to 8)."""
     text = f"{v + 0.0:.{digits}g}"  # + 0.0: -0.0 shows as 0
-    while float(text) != v and text.lstrip("-").isdigit() and digits < 8:
+    while text.lstrip("-").isdigit() and float(text) != v and digits < 8:  # (complex: no digits)
         digits += 1
         text = f"{v + 0.0:.{digits}g}"
     return text

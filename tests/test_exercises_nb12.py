@@ -2,6 +2,7 @@
 are "not done", and no hint gives the answer away."""
 
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -531,3 +532,111 @@ def test_silu_vjp_names_a_sign_error():
 
     feedback = nb12.check_silu_vjp(minus)
     assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback
+
+
+def train_by_hand_without_clearing(X, y, update, accumulate=True):
+    """The challenge's run with zero_grad forgotten and each step written into p.data by hand
+    (not recorded by mark_modified), or run in a thread."""
+    softsign = bl.Op(
+        "softsign", lambda x: x / (1 + np.abs(x)), lambda g, out, x: (g * (1 - np.abs(out)) ** 2,)
+    )
+
+    class Softsign(bl.nn.Module):
+        def forward(self, x):
+            return bl.apply(softsign, x)
+
+    model = bl.nn.MLP([64, 64, 10], activation=Softsign, rng=0)
+    for _ in range(10):
+        for start in range(0, len(X), 64):
+            rows = slice(start, start + 64)
+            bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward(accumulate=accumulate)
+            for p in model.parameters():
+                update(p)
+    return model
+
+
+def step_into_data(p):
+    p.data -= 0.1 * p.grad
+
+
+def step_to_new_data(p):
+    p.data = p.data - 0.1 * p.grad
+
+
+@pytest.mark.parametrize("update", [step_into_data, step_to_new_data])
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_training_run_sees_a_step_written_into_data(update, accumulate):
+    # p.data changed by hand is not recorded as an update (no mark_modified): the watch once
+    # passed it with accumulate=True, and without it blamed two backward() calls before a step
+    def run(X, y):
+        return train_by_hand_without_clearing(X, y, update, accumulate)
+
+    feedback = nb12.check_training_run(run)
+    assert feedback.status == "hint", feedback
+    assert "gradients left from an earlier step" in feedback.message, feedback
+
+
+def test_training_run_watches_a_thread_the_run_starts():
+    stale = make_training(zero_grad=False, backward=lambda loss: loss.backward(accumulate=True))
+
+    def in_a_thread(X, y):
+        done = {}
+        worker = threading.Thread(target=lambda: done.update(model=stale(X, y)))
+        worker.start()
+        worker.join()
+        return done["model"]
+
+    feedback = nb12.check_training_run(in_a_thread)
+    assert feedback.status == "hint", feedback
+    assert "gradients left from an earlier step" in feedback.message, feedback
+    assert threading.getprofile() is None and sys.getprofile() is None
+
+
+def test_training_run_accepts_a_right_run_stepping_by_hand_and_in_a_thread():
+    def by_hand(X, y):  # cleared before each batch: nothing stale, however the step is written
+        softsign = bl.Op(
+            "softsign",
+            lambda x: x / (1 + np.abs(x)),
+            lambda g, out, x: (g * (1 - np.abs(out)) ** 2,),
+        )
+
+        class Softsign(bl.nn.Module):
+            def forward(self, x):
+                return bl.apply(softsign, x)
+
+        model = bl.nn.MLP([64, 64, 10], activation=Softsign, rng=0)
+        for _ in range(10):
+            for start in range(0, len(X), 64):
+                model.zero_grad()
+                rows = slice(start, start + 64)
+                bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward()
+                for p in model.parameters():
+                    p.data -= 0.1 * p.grad
+        return model
+
+    right = make_training()
+
+    def in_a_thread(X, y):
+        done = {}
+        worker = threading.Thread(target=lambda: done.update(model=right(X, y)))
+        worker.start()
+        worker.join()
+        return done["model"]
+
+    for run in (by_hand, in_a_thread):
+        feedback = nb12.check_training_run(run)
+        assert feedback.passed, feedback
+
+
+@pytest.mark.skipif(not hasattr(threading, "setprofile_all_threads"), reason="Python 3.12+ only")
+def test_training_run_refuses_a_run_that_switches_its_watch_off_in_all_threads():
+    # Python 3.12's threading.setprofile_all_threads(None) stops the watch without a call to
+    # sys.setprofile: such a run with zero_grad forgotten once passed
+    stale = make_training(zero_grad=False, backward=lambda loss: loss.backward(accumulate=True))
+
+    def unwatched(X, y):
+        threading.setprofile_all_threads(None)
+        return stale(X, y)
+
+    feedback = nb12.check_training_run(unwatched)
+    assert feedback.status == "hint" and "sys.setprofile" in feedback.message, feedback

@@ -153,6 +153,9 @@ def test_format_array():
     assert plotting.format_array(np.array(2.0000001)) == "2.0000001"
     assert plotting.format_array(np.array(1 + 1e-12)) == "1"  # up to 8 digits, no more
     assert plotting.format_array(np.array(12345.6)) == "1.235e+04"  # not a whole number's text
+    # a complex value (a rule of one's own may return one) is written, not a crash of float()
+    assert plotting.format_array(np.array(1 + 2j)) == "1+2j"
+    assert plotting.format_array(np.array([1 + 1j, 2.5])) == "[1+1j, 2.5+0j]"
 
 
 def test_to_dot_is_graphviz_text_without_addresses():

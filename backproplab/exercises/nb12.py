@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -343,16 +344,20 @@ _WATCH_REMOVED = "called sys.setprofile"
 def _watching_backward() -> Iterator[set[str]]:
     """Yield a set that fills, while the block runs, with what went wrong in each backward()
     call (through any name: L.backward(), bl.backward): it added to a leaf's nonzero gradient
-    computed before the leaf last changed (a stale gradient), or, without accumulate=True, to
-    one from an earlier pass (what the engine's warning is about). Seen from the call itself
-    (sys.setprofile), so no warnings filter hides it."""
+    computed before the leaf last changed (a stale gradient: an update marked in place, or its
+    data changed by hand, p.data -= ...), or, without accumulate=True, to one from an earlier
+    pass (what the engine's warning is about). Seen from the call itself (sys.setprofile, and
+    threading.setprofile for threads the run starts), so no warnings filter hides it."""
     found: set[str] = set()
     backward_code = backward.__code__
-    passed: dict[int, tuple[Tensor, int]] = {}  # id(leaf) -> (leaf, seq of its last pass's root)
-    own = sys._getframe().f_code  # this function's, which puts the previous profiler back
+    # id(leaf) -> (leaf, seq of its last pass's root, a copy of its data then); the leaf is kept,
+    # so its id is not reused
+    passed: dict[int, tuple[Tensor, int, np.ndarray | None]] = {}
+    own = sys._getframe().f_code  # this function's, which puts the previous profilers back
+    removers = {sys.setprofile, getattr(sys, "_setprofileallthreads", sys.setprofile)}
 
     def profile(frame: FrameType, event: str, arg: object) -> None:
-        if event == "c_call" and arg is sys.setprofile and frame.f_code is not own:
+        if event == "c_call" and arg in removers and frame.f_code is not own:
             found.add(_WATCH_REMOVED)  # it would stop this watch
         if event != "call" or frame.f_code is not backward_code:
             return
@@ -363,17 +368,22 @@ def _watching_backward() -> Iterator[set[str]]:
             if t.op is not None or not t.requires_grad:
                 continue
             if t.grad is not None and np.any(t.grad):
-                if t.modified > passed.get(id(t), (t, 0))[1]:
+                _, seq, data = passed.get(id(t), (t, 0, None))
+                if t.modified > seq or data is not None and not np.array_equal(t.data, data):
                     found.add(_ADDED_TO_AN_OLD_STEP)
                 elif not accumulate:
                     found.add(_ADDED_TWICE)
-            passed[id(t)] = (t, root.seq)  # the leaf is kept, so its id is not reused
+            passed[id(t)] = (t, root.seq, np.array(t.data))
 
-    previous = sys.getprofile()
+    previous, previous_threads = sys.getprofile(), threading.getprofile()
     sys.setprofile(profile)
+    threading.setprofile(profile)
     try:
         yield found
     finally:
+        if sys.getprofile() is not profile:  # removed by a route not seen above
+            found.add(_WATCH_REMOVED)
+        threading.setprofile(previous_threads)
         sys.setprofile(previous)
 
 
