@@ -388,3 +388,15 @@ def test_an_engine_that_borrows_the_package_is_refused():
     feedback = check_step("03", borrowed)
     assert feedback.status == "hint" and "uses backproplab itself (Tensor)" in feedback.message
     assert teacher.__dict__.get("bl") is None  # the teacher's engine is numpy only
+
+
+def test_a_docstring_that_names_the_package_is_not_borrowing_it():
+    # the refusal of the package imported inside a function read every string of a function's
+    # code: a docstring starting "backproplab.autodiff..." was taken for an import
+    text = TEXT.replace(
+        '    """Sum the gradient ``g`` down to ``shape``: the gradient of numpy broadcasting."""',
+        '    """backproplab.autodiff.sum_to_shape does this too; this one is my own."""',
+    )
+    assert text != TEXT
+    feedback = check_step("05", load(text, "mygrad_docstring"))
+    assert feedback.passed, feedback

@@ -47,6 +47,9 @@ def _package_names(engine: ModuleType) -> list[str]:
     return sorted(found)
 
 
+_PACKAGE_PATH = re.compile(r"backproplab(\.\w+)*")  # backproplab, backproplab.autodiff ...
+
+
 def _importers(engine: ModuleType) -> list[str]:
     """The functions and methods of ``engine`` (nested functions too) whose code imports
     backproplab or names it in a string (``importlib.import_module("backproplab")``)."""
@@ -74,7 +77,7 @@ def _importers(engine: ModuleType) -> list[str]:
     while codes:
         code = codes.pop()
         names = [*code.co_names, *(c for c in code.co_consts if isinstance(c, str))]
-        if any(n == "backproplab" or n.startswith("backproplab.") for n in names):
+        if any(_PACKAGE_PATH.fullmatch(n) for n in names):  # not a docstring that names it
             found.append(code.co_qualname.split(".<locals>")[0])
         codes += [c for c in code.co_consts if isinstance(c, CodeType)]
     return found
