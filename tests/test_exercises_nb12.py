@@ -1,6 +1,7 @@
 """Self-checks of notebook 12: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
+import ctypes
 import sys
 import threading
 import warnings
@@ -628,15 +629,27 @@ def test_training_run_accepts_a_right_run_stepping_by_hand_and_in_a_thread():
         assert feedback.passed, feedback
 
 
-@pytest.mark.skipif(not hasattr(threading, "setprofile_all_threads"), reason="Python 3.12+ only")
-def test_training_run_refuses_a_run_that_switches_its_watch_off_in_all_threads():
-    # Python 3.12's threading.setprofile_all_threads(None) stops the watch without a call to
-    # sys.setprofile: such a run with zero_grad forgotten once passed
+def _unprofile_through_the_c_api():
+    ctypes.pythonapi.PyEval_SetProfile(None, None)  # no call of sys.setprofile to see
+
+
+# Python 3.12's threading.setprofile_all_threads(None) stops the watch without a call to
+# sys.setprofile (a stale run once passed so); the C API does so on every Python
+SWITCH_OFFS = [_unprofile_through_the_c_api]
+if hasattr(threading, "setprofile_all_threads"):
+    SWITCH_OFFS.append(lambda: threading.setprofile_all_threads(None))
+
+
+@pytest.mark.parametrize("switch_off", SWITCH_OFFS)
+def test_training_run_refuses_a_run_that_switches_its_watch_off_another_way(switch_off):
     stale = make_training(zero_grad=False, backward=lambda loss: loss.backward(accumulate=True))
 
     def unwatched(X, y):
-        threading.setprofile_all_threads(None)
+        switch_off()
         return stale(X, y)
 
-    feedback = nb12.check_training_run(unwatched)
+    try:
+        feedback = nb12.check_training_run(unwatched)
+    finally:
+        sys.setprofile(None)
     assert feedback.status == "hint" and "sys.setprofile" in feedback.message, feedback
