@@ -543,3 +543,101 @@ def test_softplus_vjp_recognisable_slips_get_their_own_hint(wrong, words):
     feedback = nb04.check_softplus_vjp(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "exp(" not in feedback.message and "sigmoid" not in feedback.message
+
+
+# ------------------------------------------------ topo_order: what a wrong list holds or lacks
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        (lambda root: [t.name for t in iterative_order(root)], "str objects"),
+        (lambda root: [id(t) for t in iterative_order(root)], "int objects"),
+        (lambda root: [t.data for t in iterative_order(root)], "ndarray objects"),
+        (lambda root: [(t, True) for t in iterative_order(root)], "tuple objects"),
+        (lambda root: iterative_order(root) + [None], "holds None"),
+    ],
+)
+def test_topo_order_list_of_something_else(wrong, words):
+    # these used to get "contains tensors that need no gradient" (or, for names, "more than once")
+    feedback = nb04.check_topo_order(wrong)
+    assert feedback.status == "hint" and words in feedback.message
+    assert "the tensors themselves" in feedback.message
+    assert "need no gradient" not in feedback.message and "more than once" not in feedback.message
+
+
+def test_topo_order_missing_root_leaves_or_op_nodes_are_named():
+    no_root = nb04.check_topo_order(lambda root: iterative_order(root)[:-1])
+    assert "the root itself is missing" in no_root.message
+    no_leaves = nb04.check_topo_order(lambda root: [t for t in iterative_order(root) if t.inputs])
+    assert "the leaves (u, v, x and y) are missing" in no_leaves.message
+    leaves = nb04.check_topo_order(lambda root: [t for t in iterative_order(root) if not t.inputs])
+    assert "only leaves" in leaves.message and "the root among them" in leaves.message
+    for feedback in (no_root, no_leaves, leaves):
+        assert feedback.status == "hint" and "stack" not in feedback.message
+
+
+def test_topo_order_visited_compared_by_value_is_named():
+    def by_value(root):  # `in` on a list compares tensors by value: v (0.5) equals (u + v) u
+        order, visited, stack = [], [], [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+            elif not any(bool(node.data == seen.data) for seen in visited):
+                visited.append(node)
+                stack.append((node, True))
+                stack.extend((p, False) for p in node.inputs if p.requires_grad)
+        return order
+
+    feedback = nb04.check_topo_order(by_value)
+    assert feedback.status == "hint" and "(v)" in feedback.message
+    assert "same value" in feedback.message and "different nodes" in feedback.message
+
+
+L = bl.Tensor(2.0, requires_grad=True, name="x") * 3.0  # the notebook's own graph, a global
+
+
+def test_topo_order_of_another_graph_or_copies():
+    import copy
+
+    def notebooks_graph(root):  # walks the notebook's L, not the root it is given
+        return [t for t in iterative_order(L) if t.requires_grad]
+
+    other = nb04.check_topo_order(notebooks_graph)  # used to be "calls into backproplab"
+    assert other.status == "hint" and "not nodes of the graph" in other.message
+    assert "backproplab" not in other.message
+    copies = nb04.check_topo_order(lambda root: [copy.copy(t) for t in iterative_order(root)])
+    assert copies.status == "hint" and "copies" in copies.message
+
+
+def test_topo_order_that_changes_the_graph_is_refused():
+    def cuts_edges(root):  # a valid order, but the graph is left without its edges
+        order = iterative_order(root)
+        for t in order:
+            t.inputs = ()
+        return order
+
+    def renumbers(root):  # a valid order, but the creation numbers are rewritten
+        order = iterative_order(root)
+        for k, t in enumerate(order):
+            t.seq = k
+        return order
+
+    for wrong in (cuts_edges, renumbers):
+        feedback = nb04.check_topo_order(wrong)
+        assert feedback.status == "hint" and "changed the graph" in feedback.message
+
+
+def test_topo_order_recursion_with_the_limit_raised_is_refused():
+    import sys
+
+    limit = sys.getrecursionlimit()
+
+    def raises_the_limit(root):
+        sys.setrecursionlimit(10_000)
+        return recursive_order(root)
+
+    try:
+        feedback = nb04.check_topo_order(raises_the_limit)  # used to pass
+    finally:
+        sys.setrecursionlimit(limit)
+    assert feedback.status == "hint" and "calling yourself" in feedback.message

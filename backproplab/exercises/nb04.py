@@ -23,12 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from ..autodiff import toposort
 from ..tensor import Tensor
 from . import Feedback, attempt, correct, hint, names_used, numeric_gradient, uses_package
+from ._order import deepest_call, graphs_for_order, judge_order, snapshot
 
 __all__ = [
     "LOCAL",
@@ -45,97 +47,22 @@ _PACKAGE_HINT = (
 
 
 # ----------------------------------------------------------------------------- topo_order
-def _graphs_for_order() -> list[tuple[str, Tensor]]:
-    """Graphs with fan-out and a constant, and a chain deeper than Python's recursion limit."""
-    x = Tensor(2.0, requires_grad=True, name="x")
-    y = Tensor(3.0, requires_grad=True, name="y")
-    u = Tensor(-1.0, requires_grad=True, name="u")
-    v = Tensor(0.5, requires_grad=True, name="v")
-    # x and u each feed two nodes, once as the first input of a mul and once as the second: a
-    # search that marks a node visited when it is pushed (not when it is expanded) appends the
-    # mul before x (or before u), whichever order it pushes a node's inputs in
-    fan_out = x * (x + y) + (u + v) * u
-
-    a = Tensor(0.5, requires_grad=True, name="a")
-    b = a * 2.0  # 2.0 becomes a constant leaf (requires_grad=False)
-    diamond = b.exp() * b.tanh() + a
-
-    c = Tensor(1.0, requires_grad=True, name="c")
-    chain = c
-    for _ in range(1500):  # deeper than sys.getrecursionlimit() == 1000
-        chain = chain * 1.0
-    graphs = [
-        ("x (x + y) + (u + v) u", fan_out),
-        ("exp(2a) * tanh(2a) + a", diamond),
-        ("a 1500-deep chain", chain),
-    ]
-    shuffle = np.random.default_rng(4)  # made-up creation numbers: the order must come from the
-    for _, root in graphs:  # edges alone
-        nodes = toposort(root)
-        for t, number in zip(nodes, shuffle.permutation(len(nodes))):
-            t.seq = int(number)
-        root.seq = -1  # sorting by these numbers puts the root first: never a valid order
-    return graphs
-
-
-def _needs_grad(root: Tensor) -> list[Tensor]:
-    """Every node ``root`` depends on with requires_grad, found breadth-first (no order implied)."""
-    seen = {id(root): root}
-    frontier = [root]
-    while frontier:
-        node = frontier.pop()
-        for parent in node.inputs:
-            if parent.requires_grad and id(parent) not in seen:
-                seen[id(parent)] = parent
-                frontier.append(parent)
-    return list(seen.values())
-
-
-def _judge_order(name: str, root: Tensor, order: object) -> str | None:
-    """None when ``order`` is a valid topological order of ``root``'s graph, else a hint."""
-    if not isinstance(order, (list, tuple)):
-        return f"return a list of tensors; for the graph {name} you returned {type(order).__name__}"
-    ids = [id(t) for t in order]
-    if len(set(ids)) != len(ids):
-        return (
-            f"for the graph {name} a node appears more than once: remember which nodes you have "
-            "already visited"
-        )
-    wanted = {id(t) for t in _needs_grad(root)}
-    if set(ids) - wanted:
-        return (
-            f"for the graph {name} your order contains tensors that need no gradient "
-            "(constants with requires_grad=False): leave them out"
-        )
-    if wanted - set(ids):
-        return (
-            f"for the graph {name} your order has {len(set(ids))} of the {len(wanted)} nodes "
-            "that need a gradient: follow every node's inputs"
-        )
-    position = {i: k for k, i in enumerate(ids)}
-    for t in order:
-        for parent in t.inputs:
-            if parent.requires_grad and position[id(parent)] > position[id(t)]:
-                if ids == [id(t) for t in sorted(order, key=lambda t: t.seq)]:
-                    return (
-                        f"for the graph {name} your order follows the tensors' creation numbers "
-                        "(seq); the check makes those up on purpose: build the order from the "
-                        "nodes' inputs alone"
-                    )
-                return (
-                    f"for the graph {name} a node comes before one of its inputs: append a node "
-                    "only after all of its inputs are in the list"
-                )
-    return None
+def _global_tensors(fn: Callable[..., Any]) -> tuple[Tensor, ...]:
+    """The tensors among the globals ``fn`` reads (``L`` of the notebook, used in place of
+    ``root``): a graph of the wrong root, not a call into the package."""
+    found = getattr(fn, "__globals__", {})
+    names = getattr(getattr(fn, "__code__", None), "co_names", ())
+    return tuple(v for n in names if isinstance(v := found.get(n), Tensor))
 
 
 def check_topo_order(topo_order: Callable[[Tensor], list]) -> Feedback:
     """Check ``topo_order(root)``: every node needing a gradient, once, each after its inputs."""
     exercise = "topo_order"
-    if uses_package(topo_order):
-        return hint(exercise, _PACKAGE_HINT)
-    for name, root in _graphs_for_order():
-        order = attempt(exercise, topo_order, root)
+    if uses_package(topo_order, _global_tensors(topo_order)):  # a notebook's L is no package
+        return hint(exercise, _PACKAGE_HINT)  # code: judge_order names the graph it came from
+    for name, root in graphs_for_order():
+        before = snapshot(root)
+        order, depth = deepest_call(attempt, exercise, topo_order, root)
         if isinstance(order, Feedback):
             if "RecursionError" in order.message:
                 return hint(
@@ -144,7 +71,19 @@ def check_topo_order(topo_order: Callable[[Tensor], list]) -> Feedback:
                     "nodes still to visit in a list of your own instead of calling yourself",
                 )
             return order
-        problem = _judge_order(name, root, order)
+        if snapshot(root) != before:
+            return hint(
+                exercise,
+                f"for the graph {name} your function changed the graph it walked (a node's "
+                "inputs, requires_grad or seq): only read it, the backward pass needs it as it was",
+            )
+        if depth > 500:  # the recursion limit raised: it no longer fails, but it still recurses
+            return hint(
+                exercise,
+                f"on {name} your function nested {depth} calls, one per node: keep the nodes "
+                "still to visit in a list of your own instead of calling yourself",
+            )
+        problem = judge_order(name, root, order)
         if problem:
             return hint(exercise, problem)
     return correct(exercise, "a valid order on all three graphs, including the 1500-deep chain.")
