@@ -596,11 +596,49 @@ def mismatched_product():
 
 
 def test_without_arrays_given_the_advice_stands_alone():
+    # no array at hand to tell what the factors are: no transpose is suggested
     feedback = attempt("ex", mismatched_product)
     assert feedback.message.endswith(
-        "rows. Check which side each factor goes on and whether it needs a transpose. The line "
+        "rows. Check which side each factor goes on and which arrays you multiply. The line "
         "that raised it: `return np.ones((2, 3)) @ np.ones((2, 3))`."
     ), feedback
+
+
+def swapped_factors(d, W):
+    return W @ d  # (10, 128) @ (64, 10): only the other order fits, no transpose does
+
+
+def transposed_factor(d, W):
+    return d @ W  # (64, 10) @ (64, 128): d transposed would fit
+
+
+def product_of_locals(d, W):
+    h = np.tanh(d)  # (64, 10)
+    g = W[:, :5]  # (10, 5)
+    return g @ h  # neither transposed fits; swapped does
+
+
+@pytest.mark.parametrize(
+    ("fn", "shapes", "transpose"),
+    [
+        (swapped_factors, [(64, 10), (10, 128)], False),
+        (transposed_factor, [(64, 10), (64, 128)], True),
+        (product_of_locals, [(64, 10), (10, 128)], False),
+    ],
+)
+def test_a_transpose_is_suggested_only_when_one_would_fit(fn, shapes, transpose):
+    feedback = attempt("ex", fn, *(np.ones(s) for s in shapes))
+    assert feedback.status == "hint" and "check which side each factor goes on" in feedback.message
+    assert ("transpose" in feedback.message) is transpose, feedback
+    if not transpose:
+        assert "which arrays you multiply" in feedback.message
+
+
+def test_a_transpose_is_judged_from_the_shapes_numpys_dot_gives():
+    fits = attempt("ex", lambda d, W: np.dot(d, W), np.ones((4, 3)), np.ones((4, 6)))
+    assert "whether it needs a transpose" in fits.message  # d transposed: (3, 4) (4, 6)
+    swapped = attempt("ex", lambda d, W: np.dot(W, d), np.ones((4, 3)), np.ones((3, 6)))
+    assert "transpose" not in swapped.message and "which arrays" in swapped.message
 
 
 @pytest.mark.parametrize(

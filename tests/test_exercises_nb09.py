@@ -331,7 +331,8 @@ LINEAR = "given delta of shape (5, 3), A_prev of shape (5, 4) and W of shape (3,
          [PRODUCT + "the left factor has 3 columns, the right factor 5 rows.", SIGMOID + ADVICE]),
         (nb09.check_sigmoid_hidden_delta, sigmoid_hidden_delta_columns,
          ["a matrix product of shapes (3, 5) and (4, 3) whose inner sizes differ: the left "
-          "factor has 5 columns, the right factor 4 rows.", SIGMOID + ADVICE]),
+          "factor has 5 columns, the right factor 4 rows.",  # swapped: no transpose fits
+          SIGMOID + "check which side each factor goes on and which arrays you multiply."]),
         (nb09.check_linear_backward, linear_backward_transposed,
          [PRODUCT + "the left factor has 3 columns, the right factor 4 rows.", LINEAR + ADVICE]),
         (nb09.check_linear_backward, linear_backward_swapped,

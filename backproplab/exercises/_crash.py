@@ -39,7 +39,9 @@ from ._reading import RemoteFunction
 
 __all__ = ["PRODUCT_ADVICE", "crash_message", "failing_line", "parameter_names", "teachers_code"]
 
-PRODUCT_ADVICE = "check which side each factor goes on and whether it needs a transpose"
+PRODUCT_ADVICE = "check which side each factor goes on"  # every product's advice begins so
+_TRANSPOSE = " and whether it needs a transpose"  # only when a transpose would make them fit
+_WHICH_ARRAYS = " and which arrays you multiply"
 _ELEMENTWISE = "check the shape of each array you combine, and which axis each size stands for"
 
 _SHAPE = r"\(([\d, ]*)\)"  # numpy writes a shape as (64,10), (3,) or ()
@@ -160,20 +162,59 @@ _NUMPY = [
 ]
 
 
-def _plain(type_name: str, text: str) -> tuple[str, str] | None:
-    """(what went wrong, in words; the advice) for a shape error, or None for any other error.
-    The package's own ShapeError is readable already: its message stays."""
+def _plain(type_name: str, text: str) -> tuple[str, str, tuple] | None:
+    """(what went wrong, in words; the advice; for a matrix product the left factor's columns,
+    the right factor's rows and the factors' shapes where the message gives them) for a shape
+    error, or None for any other error. The package's own ShapeError is readable already: its
+    message stays."""
     if type_name == "ValueError":
         for pattern, words, advice in _NUMPY:
             match = pattern.match(text)
             if match:
-                return words(match), advice
+                return words(match), advice, _product_sizes(pattern, match)
     if type_name == "ShapeError":
-        if "cannot multiply" in text:
-            return text, PRODUCT_ADVICE
+        product = re.search(rf"cannot multiply {_SHAPE} by {_SHAPE}", text)
+        if product:
+            left, right = (_sizes(product.group(i)) for i in (1, 2))
+            return (
+                text,
+                PRODUCT_ADVICE,
+                (left[-1], right[-2 if len(right) > 1 else 0], [(left, right)]),
+            )
         if "broadcast" in text:
-            return text, _ELEMENTWISE
+            return text, _ELEMENTWISE, ()
     return None
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(s) for s in text.replace(" ", "").split(",") if s)
+
+
+def _product_sizes(pattern: re.Pattern, match: re.Match) -> tuple:
+    """(left columns, right rows, [(left shape, right shape)] when known) for numpy's matrix
+    product messages; () for the others."""
+    if pattern is _NUMPY[0][0]:
+        right, left = match.groups()
+        return int(left), int(right), []
+    if pattern is _NUMPY[1][0]:
+        a, b, left, right = match.groups()
+        return int(left), int(right), [(_sizes(a), _sizes(b))]
+    return ()
+
+
+def _transpose_fits(columns: int, rows: int, pairs: list, arrays: list[tuple[int, ...]]) -> bool:
+    """Whether transposing one factor of a product (left ``columns`` != right ``rows``) would
+    make it fit: the factors' shapes where numpy's message gives them, else the shapes of the
+    arrays the code had at hand (and their transposes) that could be the factors."""
+    if not pairs:
+        shapes = [s for s in arrays if len(s) >= 2] + [(*s[:-2], s[-1], s[-2]) for s in arrays
+                                                       if len(s) >= 2]  # fmt: skip
+        lefts = [s for s in shapes if s[-1] == columns]
+        rights = [s for s in shapes if s[-2] == rows]
+        pairs = [(a, b) for a in lefts for b in rights]
+    return any(
+        (len(a) >= 2 and a[-2] == rows) or (len(b) >= 2 and b[-1] == columns) for a, b in pairs
+    )
 
 
 def crash_message(
@@ -192,7 +233,12 @@ def crash_message(
     found = _plain(type_name, first_line)
     if found is None:
         return f"your code raised {type_name}: {first_line}{'.' if line else ''}{where}"
-    words, advice = found
+    words, advice, product = found
+    if product:
+        at_hand = [_array_shape(v) for v in [*_flat([*args, *kwargs.values()]), *_locals(error)]]
+        columns, rows, pairs = product
+        fits = _transpose_fits(columns, rows, pairs, [s for s in at_hand if s])
+        advice += _TRANSPOSE if fits else _WHICH_ARRAYS
     names = parameter_names(fn, len(args)) + list(kwargs)
     given = [
         f"{name} {shape}"
@@ -232,6 +278,31 @@ def teachers_code() -> Iterator[None]:
         _TEACHERS_FRAMES.reset(token)
 
 
+def _flat(values: list) -> list:
+    """The values, with the items of lists and tuples among them."""
+    return [v for value in values for v in (value if isinstance(value, (list, tuple)) else [value])]
+
+
+def _locals(error: BaseException) -> list[Any]:
+    """The values of the local variables of the innermost frame of the learner's own code in
+    ``error``'s traceback (none in the grader: its frames are the teacher's)."""
+    found: list[Any] = []
+    tb = None if _TEACHERS_FRAMES.get() else error.__traceback__
+    while tb is not None:
+        if _theirs(tb.tb_frame.f_code.co_filename):
+            found = list(tb.tb_frame.f_locals.values())
+        tb = tb.tb_next
+    return found
+
+
+def _theirs(path: str) -> bool:
+    """Whether code compiled from ``path`` is the learner's (see ``failing_line``)."""
+    # a relative name ("04_x.ipynb", what the grader compiles a teacher's cell as) is no
+    # file of the learner's: linecache would look for it in the working folder
+    known = os.path.isabs(path) or path in linecache.cache
+    return known and not os.path.realpath(path).startswith(_NOT_THEIRS)
+
+
 def failing_line(error: BaseException) -> str | None:
     """The line of the learner's own code that raised ``error`` (the innermost frame of the
     traceback outside the package and the installed libraries), stripped and at most 80
@@ -242,10 +313,7 @@ def failing_line(error: BaseException) -> str | None:
         found, tb = "", None if _TEACHERS_FRAMES.get() else error.__traceback__
         while tb is not None:  # outermost to innermost
             path = tb.tb_frame.f_code.co_filename
-            # a relative name ("04_x.ipynb", what the grader compiles a teacher's cell as) is no
-            # file of the learner's: linecache would look for it in the working folder
-            known = os.path.isabs(path) or path in linecache.cache
-            if known and not os.path.realpath(path).startswith(_NOT_THEIRS):
+            if _theirs(path):
                 linecache.checkcache(path)  # a file edited (and reloaded) since it was read
                 found = _code(linecache.getline(path, tb.tb_lineno)) or found
             tb = tb.tb_next
