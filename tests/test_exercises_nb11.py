@@ -209,8 +209,12 @@ def test_residual_block_correct():
         (lambda x, W, b: x + (x @ W + b).relu(), "transpose"),
         (lambda x, W, b: x.data + np.maximum(x.data @ W.data.T + b.data, 0), "Tensor"),
         (lambda x, W, b: x - (x @ W.T + b).relu(), "not x + relu"),
-        (lambda x, W, b: (x + x @ W.T + b).relu(), "not x + relu"),  # ReLU after the sum
-        (lambda x, W, b: x + (x @ W.T).relu() + b, "not x + relu"),  # the bias outside
+        # these four used to get "the output values are not x + relu(x W^T + b)"
+        (lambda x, W, b: (x + x @ W.T + b).relu(), "after x is added"),  # ReLU after the sum
+        (lambda x, W, b: x + (x @ W.T).relu() + b, "b is added after the activation"),
+        (lambda x, W, b: x + x.relu() @ W.T + b, "applied to x before the product"),
+        (lambda x, W, b: x + (x @ W.T + b).tanh(), "another activation than relu"),
+        (lambda x, W, b: x + x + (x @ W.T + b).relu(), "one time too many"),
         # the skip path cut off: x enters the sum as an array or a new Tensor, not as itself
         (lambda x, W, b: x.data + (x @ W.T + b).relu(), "misses the skip path"),
         (lambda x, W, b: bl.Tensor(x.data) + (x @ W.T + b).relu(), "misses the skip path"),
@@ -253,6 +257,16 @@ def block_norms(model, X, y, scale=1.0, power=1, reverse=False):
     return norms[::-1] if reverse else norms
 
 
+def block_norms_of(model, X, y, outputs_kept):
+    """The norms of the gradients of the layers' outputs ``outputs_kept`` (a slice)."""
+    outputs, h = [], bl.Tensor(X)
+    for layer in model:
+        h = layer(h)
+        outputs.append(h)
+    bl.cross_entropy(h, y).backward()
+    return np.array([np.linalg.norm(t.grad) for t in outputs[outputs_kept]])
+
+
 def test_block_gradient_norms_correct():
     feedback = nb11.check_block_gradient_norms(block_norms)
     assert feedback.passed, feedback
@@ -279,7 +293,12 @@ def per_example(model, X, y):
         (lambda m, X, y: block_norms(m, X, y, scale=len(X)), "N times too large"),
         (lambda m, X, y: block_norms(m, X, y, power=2), "squared"),
         (lambda m, X, y: block_norms(m, X, y)[1:], "expected 6 norms"),
-        (per_example, "not yet right on the plain network"),
+        (per_example, "each example's gradient, averaged"),  # was "not yet right"
+        # one norm too many or too few, said at which end (was only "expected 6 norms, got 7")
+        (lambda m, X, y: block_norms_of(m, X, y, slice(0, -1)), "before x_0"),
+        (lambda m, X, y: block_norms_of(m, X, y, slice(1, None)), "the logits"),
+        (lambda m, X, y: block_norms_of(m, X, y, slice(2, -1)), "x_0, the output of the input"),
+        (lambda m, X, y: block_norms_of(m, X, y, slice(1, -2)), "last hidden layer's output is"),
     ],
 )
 def test_block_gradient_norms_hints(wrong, words):

@@ -168,7 +168,7 @@ def check_residual_block(residual_block: Callable) -> Feedback:
             return hint(name, "the branch is missing its activation.")
         if _close(got, x + np.maximum(x @ W + b, 0)):
             return hint(name, "W has the package's layout (n_out, n_in): check the transpose.")
-        return hint(name, "the output values are not x + relu(x W^T + b).")
+        return hint(name, _residual_mistake(got, x, W, b, expected))
     if not isinstance(result, Tensor) or result.op is None:
         return hint(
             name,
@@ -204,6 +204,24 @@ def check_residual_block(residual_block: Callable) -> Feedback:
     return correct(name, "right values, and backward() gives x, W and b their right gradients.")
 
 
+def _residual_mistake(got: np.ndarray, x: np.ndarray, W: np.ndarray, b: np.ndarray,
+                      expected: np.ndarray) -> str:  # fmt: skip
+    """The hint for a block whose values are wrong: which part of x + relu(x W^T + b) differs."""
+    z = x @ W.T + b
+    if _close(got, np.maximum(x + z, 0)):
+        return ("the activation is applied after x is added: in this block relu acts on the "
+                "branch alone, and x is added to its output as it is.")  # fmt: skip
+    if _close(got, x + np.maximum(x @ W.T, 0) + b):
+        return "b is added after the activation: it belongs to the branch, before relu."
+    if _close(got, x + np.maximum(x, 0) @ W.T + b):
+        return "the activation is applied to x before the product: it comes after x W^T + b."
+    if any(_close(got, x + f(z)) for f in (np.tanh, lambda v: 1 / (1 + np.exp(-v)))):
+        return "the branch uses another activation than relu."
+    if _close(got - expected, x):
+        return "x is added one time too many: the block adds it once, to the branch's output."
+    return "the output values are not x + relu(x W^T + b)."
+
+
 # ---------------------------------------------------------------------------- the challenge
 def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
     """The challenge: ``block_gradient_norms(model, X, y)`` for a ``deep_network`` returns
@@ -228,7 +246,7 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             for layer in layers[:-1]:
                 h = layer(h)
                 values.append(h.data)
-        norms = []
+        norms, per_example = [], []
         for start in range(1, len(layers) - 1):  # x_l enters layer start + 1
             leaf = Tensor(values[start].copy(), requires_grad=True)
             h = leaf
@@ -238,6 +256,7 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             cross_entropy(h, y).backward()
             assert leaf.grad is not None  # backward() reached the leaf
             norms.append(np.linalg.norm(leaf.grad))
+            per_example.append(np.linalg.norm(leaf.grad, axis=1).mean())
         model.zero_grad()
         want = np.array(norms)
         result = attempt(name, block_gradient_norms, model, X.copy(), y.copy())
@@ -259,7 +278,7 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
                 return hint(name, "these are the gradients of the Linear layers' weights; the "
                             "challenge asks for the gradients of the layers' outputs.")  # fmt: skip
             return hint(name, f"for a network with 5 hidden layers expected {len(want)} norms "
-                        f"(x_0 .. x_5), got {got.size}.")  # fmt: skip
+                        f"(x_0 .. x_5), got {got.size}{_off_by_one(got, want)}.")  # fmt: skip
         if _close(got, want):
             continue
         if _close(got[::-1], want):
@@ -268,6 +287,9 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             return hint(name, "N times too large: the loss is the mean over the batch.")
         if _close(got, want**2):
             return hint(name, "these are squared norms.")
+        if _close(got, np.array(per_example)):
+            return hint(name, "these are the norms of each example's gradient, averaged: the "
+                        "challenge asks for the norm of the whole batch's gradient.")  # fmt: skip
         return hint(name, f"not yet right on the {kind} network: one backward pass, then the "
                     "norm of the gradient each layer's output received.")  # fmt: skip
     return correct(name, "right on a plain and a residual network of 5 hidden layers.")
@@ -276,3 +298,18 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
 def _linears(model: Any) -> list:
     """Every Linear layer of ``model``, input side first."""
     return [module for _, module in model.named_modules() if isinstance(module, Linear)]
+
+
+def _off_by_one(got: np.ndarray, want: np.ndarray) -> str:
+    """For a list of norms one too long or too short, which end is off; "" otherwise."""
+    if got.size == want.size + 1 and _close(got[1:], want):
+        return (": the first of yours is one norm too many, the gradient of a tensor before x_0 "
+                "(x_0 is the output of the input layer's activation)")  # fmt: skip
+    if got.size == want.size + 1 and _close(got[:-1], want):
+        return (": the last of yours is one norm too many, the gradient of the network's output "
+                "(the logits), which is no hidden layer's output")  # fmt: skip
+    if got.size + 1 == want.size and _close(got, want[1:]):
+        return ": x_0, the output of the input layer's activation, is missing"
+    if got.size + 1 == want.size and _close(got, want[:-1]):
+        return ": the last hidden layer's output is missing"
+    return ""
