@@ -316,3 +316,32 @@ def test_fan_out_sign_error_is_named():
     feedback = nb03.check_fan_out(lambda x, y: (-(2 * x + y), -x))
     assert feedback.status == "hint" and "wrong signs" in feedback.message, feedback
     assert "draw the graph" not in feedback.message
+
+
+def test_my_graph_names_the_requires_grad_and_naming_slips():
+    def without_requires_grad():  # the engine records nothing: was "your graph has 0 operation(s)"
+        x, y = bl.Tensor(0.5, name="x"), bl.Tensor(-1.5, name="y")
+        return (x * y + x.exp()) * y, graph_of()()[1]
+
+    feedback = nb03.check_my_graph(without_requires_grad)
+    assert (
+        feedback.status == "hint" and "no input of your graph needs a gradient" in feedback.message
+    )
+
+    def one_name_twice():  # s named p too: one of the two was never checked
+        L, grads = graph_of()()
+        (s,) = (n for n in bl.autodiff.toposort(L) if n.name == "s")
+        s.name = "p"
+        del grads["s"]
+        return L, grads
+
+    twice = nb03.check_my_graph(one_name_twice)  # was "dL/dp is the wrong gradient"
+    assert twice.status == "hint" and "two nodes of your graph are named p" in twice.message
+
+    def y_without_requires_grad():  # was "no node that needs a gradient is named y"
+        x, y = bl.Tensor(0.5, requires_grad=True, name="x"), bl.Tensor(-1.5, name="y")
+        return (x * y + x.exp()) * y, {"x": graph_of()()[1]["x"], "y": 0.0}
+
+    constant = nb03.check_my_graph(y_without_requires_grad)
+    assert constant.status == "hint" and "y in your graph needs no gradient" in constant.message
+    assert "requires_grad=True" in constant.message

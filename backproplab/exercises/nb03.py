@@ -300,6 +300,12 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     if any(node.data.size != 1 for node in nodes):
         return hint(exercise, "keep every value of the graph a single number (a scalar graph)")
     ops = [node for node in nodes if node.op is not None]
+    if not ops and not root.requires_grad:
+        return hint(
+            exercise,
+            "no input of your graph needs a gradient (requires_grad=True), so the engine recorded "
+            "none of its operations",
+        )
     if len(ops) < 3:
         return hint(exercise, f"your graph has {len(ops)} operation(s): choose one with at least 3")
     users: dict[int, list] = {id(node): [] for node in nodes}
@@ -317,6 +323,13 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     if unnamed_leaves:
         return hint(exercise, "give every input that needs a gradient a name (name=...)")
     named = {n.name: n for n in needs if n.name}
+    twice = sorted({n.name for n in needs if n.name and named[n.name] is not n})
+    if twice:
+        return hint(
+            exercise,
+            f"two nodes of your graph are named {', '.join(twice)}: give each node its own name, "
+            "so that each gradient in grads belongs to one node",
+        )
     if root.name and root.name not in named and root.name in grads:  # dL/dL, given unasked
         seed = np.asarray(getattr(grads[root.name], "data", grads[root.name]))
         if seed.size != 1 or not np.isclose(seed.astype(float).item(), 1.0):
@@ -330,6 +343,14 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
     if missing:
         return hint(exercise, f"grads has no entry for {', '.join(missing)}: give every named node")
     unknown = sorted(set(grads) - set(named))
+    constants = sorted({str(n.name) for n in nodes if n.name in unknown and not n.requires_grad})
+    if constants:
+        return hint(
+            exercise,
+            f"{', '.join(constants)} in your graph need{'s' if len(constants) == 1 else ''} no "
+            "gradient (requires_grad is False): "
+            "leave it out of grads, or make it with requires_grad=True if you want its gradient",
+        )
     if unknown:
         return hint(
             exercise, f"no node that needs a gradient is named {', '.join(map(str, unknown))}"
