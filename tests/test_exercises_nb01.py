@@ -413,6 +413,40 @@ def test_train_rejects_more_plausible_mistakes():
         assert feedback.status == "hint" and words in feedback.message, (mistake, feedback)
 
 
+@pytest.mark.parametrize(
+    ("mistake", "words"),
+    [  # each of these used to get "your losses drift away" or "the shapes you were given"
+        ("a learning rate of its own", "a learning rate of 0.1, not of the lr"),
+        ("step divided by N", "N = 8 times too small"),
+        ("step times N", "N = 8 times too big"),
+        ("weights swapped", "in each other's place"),
+        ("weights transposed", "in the shapes you were given"),
+    ],
+)
+def test_train_names_the_step_size_and_the_returned_weights(mistake, words):
+    def train(X, Y, W1, W2, lr, steps):
+        w1, w2 = W1.copy(), W2.copy()
+        losses = []
+        step = {"a learning rate of its own": 0.1, "step divided by N": lr / len(X)}.get(
+            mistake, lr * len(X) if mistake == "step times N" else lr
+        )
+        for _ in range(steps):
+            v1, v2 = bl.Tensor(w1, requires_grad=True), bl.Tensor(w2, requires_grad=True)
+            loss = bl.cross_entropy((X @ v1.T).sigmoid() @ v2.T, Y)
+            losses.append(loss.item())
+            loss.backward()
+            w1, w2 = w1 - step * v1.grad, w2 - step * v2.grad
+        if mistake == "weights swapped":
+            return losses, w2, w1
+        if mistake == "weights transposed":  # (3, 5) and (5, 3): the shapes of W2 and W1
+            return losses, w1.T, w2.T
+        return losses, w1, w2
+
+    feedback = nb01.check_train(train)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "drift" not in feedback.message
+
+
 def test_train_not_done_and_shape_hints():
     assert nb01.check_train(stub).status == "not done"
     assert "three things" in nb01.check_train(lambda *a: [0.0]).message

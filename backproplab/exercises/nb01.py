@@ -23,6 +23,12 @@ from collections.abc import Callable
 import numpy as np
 
 from . import Feedback, attempt, correct, hint, names_used, uses_package
+from ._training import (  # noqa: F401 - _network_loss_and_grads: the tests read it here
+    _challenge_data,
+    _network_loss_and_grads,
+    _trajectory,
+    other_step_size,
+)
 
 __all__ = [
     "check_central_difference_gradient",
@@ -365,50 +371,7 @@ def _other_eps(exercise: str, fn: Callable) -> Feedback | None:
 
 
 # ------------------------------------------------------------------------- challenge: train
-def _network_loss_and_grads(
-    X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """The notebook's network in numpy, forward and backward written out by hand.
-
-    h = sigmoid(X W1^T), logits = h W2^T, L = mean over rows of -log softmax(logits)[label].
-    """
-    h = 1 / (1 + np.exp(-(X @ W1.T)))  # (N, hidden)
-    logits = h @ W2.T  # (N, classes)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = len(Y)
-    loss = float(-log_p[np.arange(n), Y].mean())
-    d_logits = np.exp(log_p)  # softmax - one-hot, over N
-    d_logits[np.arange(n), Y] -= 1
-    d_logits /= n
-    dW2 = d_logits.T @ h
-    dz = (d_logits @ W2) * h * (1 - h)  # through the sigmoid
-    dW1 = dz.T @ X
-    return loss, dW1, dW2
-
-
-def _trajectory(X, Y, W1, W2, lr, steps, accumulate=False):  # noqa: ANN001, ANN202
-    """Losses before each step and the final weights of plain gradient descent (or, with
-    ``accumulate``, of a loop that never clears its gradients)."""
-    losses, sum1, sum2 = [], np.zeros_like(W1), np.zeros_like(W2)
-    for _ in range(steps):
-        loss, g1, g2 = _network_loss_and_grads(X, Y, W1, W2)
-        losses.append(loss)
-        if accumulate:
-            sum1, sum2 = sum1 + g1, sum2 + g2
-            g1, g2 = sum1, sum2
-        W1, W2 = W1 - lr * g1, W2 - lr * g2
-    return losses, W1, W2
-
-
-def _challenge_data() -> tuple[np.ndarray, ...]:
-    """Data and weights of the check: 8 examples, 3 features, 5 hidden units, 3 classes."""
-    rng = np.random.default_rng(11)
-    X = rng.standard_normal((8, 3))
-    Y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
-    return X, Y, rng.standard_normal((5, 3)), rng.standard_normal((3, 5))
-
-
+# (the network, its trajectory and the data: _training.py)
 def check_train(fn: Callable) -> Feedback:
     """Check ``fn(X, Y, W1, W2, lr, steps)`` -> ``(losses, W1_new, W2_new)``: gradient descent.
 
@@ -444,9 +407,11 @@ def check_train(fn: Callable) -> Feedback:
     new2 = np.asarray(getattr(new2, "data", new2), dtype=float)
     if len(losses) != steps:
         return hint(exercise, f"losses has {len(losses)} entries for {steps} steps: one per step")
+    want, want1, want2 = _trajectory(X, Y, W1, W2, lr, steps)
+    if new1.shape == want2.shape and new2.shape == want1.shape and np.allclose(new1, want2):
+        return hint(exercise, "W1 and W2 come back in each other's place: return (losses, W1, W2)")
     if new1.shape != W1.shape or new2.shape != W2.shape:
         return hint(exercise, "return the weights in the shapes you were given them")
-    want, want1, want2 = _trajectory(X, Y, W1, W2, lr, steps)
     if (
         np.allclose(losses, want, rtol=1e-8, atol=1e-12)
         and np.allclose(new1, want1)
@@ -484,6 +449,24 @@ def check_train(fn: Callable) -> Feedback:
     if np.allclose(losses, want, rtol=1e-8):
         return hint(
             exercise, "the losses are right; the weights you returned are not the last ones"
+        )
+    other = other_step_size(X, Y, W1, W2, lr, steps, losses)
+    if other is not None:
+        n = len(X)
+        words = {
+            lr / n: f"N = {n} times too small: the loss is already the mean over the examples, "
+            "so its gradient needs no further division by N",
+            lr * n: f"N = {n} times too big: each step is lr times the gradient of the mean "
+            "loss, not of the sum",
+        }
+        return hint(
+            exercise,
+            "your steps are "
+            + words.get(
+                other,
+                f"those of a learning rate of {other:g}, not of the lr your "
+                f"function is given ({lr:g})",
+            ),  # fmt: skip
         )
     return hint(
         exercise,
