@@ -11,7 +11,10 @@ and the shapes of the arrays the learner's function was given, by its parameter 
     shape (10, 128): check which side each factor goes on and whether it needs a transpose. The
     line that raised it: `return d @ W`.
 
-It never says which factor to transpose: that would be the answer. It quotes the line of the
+A transpose is suggested only when transposing one factor would make the sizes fit (judged from
+the shapes numpy's message gives, else from the arrays the learner's code had at hand); otherwise
+the advice is to check which side each factor goes on and which arrays are multiplied. It never
+says which factor to transpose: that would be the answer. It quotes the line of the
 learner's code that raised (``failing_line``), so that a function of several lines need not be
 searched. The rest is read from the exception's type name and message only, so a crash in the
 grader (where the student's exception comes back from their kernel as a name, a message and
