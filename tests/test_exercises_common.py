@@ -596,10 +596,11 @@ def mismatched_product():
 
 
 def test_without_arrays_given_the_advice_stands_alone():
-    # no array at hand to tell what the factors are: no transpose is suggested
+    # no array at hand to tell what the factors are (here the left one transposed would fit):
+    # the advice keeps the transpose
     feedback = attempt("ex", mismatched_product)
     assert feedback.message.endswith(
-        "rows. Check which side each factor goes on and which arrays you multiply. The line "
+        "rows. Check which side each factor goes on and whether it needs a transpose. The line "
         "that raised it: `return np.ones((2, 3)) @ np.ones((2, 3))`."
     ), feedback
 

@@ -11,14 +11,15 @@ and the shapes of the arrays the learner's function was given, by its parameter 
     shape (10, 128): check which side each factor goes on and whether it needs a transpose. The
     line that raised it: `return d @ W`.
 
-A transpose is suggested only when transposing one factor would make the sizes fit (judged from
-the shapes numpy's message gives, else from the arrays the learner's code had at hand); otherwise
-the advice is to check which side each factor goes on and which arrays are multiplied. It never
-says which factor to transpose: that would be the answer. It quotes the line of the
-learner's code that raised (``failing_line``), so that a function of several lines need not be
-searched. The rest is read from the exception's type name and message only, so a crash in the
-grader (where the student's exception comes back from their kernel as a name, a message and
-that line) gets the same words as in the notebook.
+A transpose is left out of the advice only when no transposed factor would make the sizes fit
+(judged from the shapes numpy's message gives, else from the arrays the learner's code had at
+hand); the advice is then to check which side each factor goes on and which arrays are
+multiplied. It never says which factor to transpose: that would be the answer. It quotes the
+line of the learner's code that raised (``failing_line``), so that a function of several lines
+need not be searched. The rest is read from the exception's type name and message and from the
+arguments, so a crash in the grader (where the student's exception comes back from their kernel
+as a name, a message and that line) gets the same words as in the notebook; only the local
+arrays of the learner's code are not there, and without them the advice keeps the transpose.
 """
 
 from __future__ import annotations
@@ -208,13 +209,17 @@ def _product_sizes(pattern: re.Pattern, match: re.Match) -> tuple:
 def _transpose_fits(columns: int, rows: int, pairs: list, arrays: list[tuple[int, ...]]) -> bool:
     """Whether transposing one factor of a product (left ``columns`` != right ``rows``) would
     make it fit: the factors' shapes where numpy's message gives them, else the shapes of the
-    arrays the code had at hand (and their transposes) that could be the factors."""
+    arrays the code had at hand (and their transposes) that could be the factors. True when
+    none of them can be the factors (sub-expressions; the grader sees no local variables): then
+    no one can tell, and the advice keeps both."""
     if not pairs:
         shapes = [s for s in arrays if len(s) >= 2] + [(*s[:-2], s[-1], s[-2]) for s in arrays
                                                        if len(s) >= 2]  # fmt: skip
         lefts = [s for s in shapes if s[-1] == columns]
         rights = [s for s in shapes if s[-2] == rows]
         pairs = [(a, b) for a in lefts for b in rights]
+        if not pairs:
+            return True
     return any(
         (len(a) >= 2 and a[-2] == rows) or (len(b) >= 2 and b[-1] == columns) for a, b in pairs
     )
