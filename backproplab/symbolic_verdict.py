@@ -87,7 +87,27 @@ class Comparison:
         else:
             bad = ", ".join(row[0] for row in self.rows if not row[4])
             verdict = f"The derivation and the code DISAGREE on: {bad}."
+            passes = self._passes()
+            if passes:
+                verdict += (
+                    f"\nEvery .grad is exactly {passes} times the derivation's, as after "
+                    f"{passes} backward() calls\nwith no zero_grad() (or .grad = None) in between."
+                )
         return "\n".join([verdict, *lines, *self._tolerances()])
+
+    def _passes(self) -> int | None:
+        """k (2 to 10) when every leaf's gradient is k times the derivation's: gradients of k
+        backward() calls added up, the commonest reason for a right rule to disagree."""
+        for k in range(2, 11):
+            if all(
+                got is not None
+                and np.allclose(
+                    got, k * want, rtol=self.rtol, atol=k * self.leaf_atols.get(name, self.atol)
+                )
+                for name, _, want, got, _ in self.rows
+            ) and any(np.any(want != 0) for _, _, want, _, _ in self.rows):
+                return k
+        return None
 
     def _tolerances(self) -> list[str]:
         """The tolerances the rows were compared with, wrapped to a laptop notebook's width."""

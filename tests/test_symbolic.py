@@ -128,6 +128,29 @@ def test_check_backward_catches_a_wrong_hand_derivation():
     assert "DISAGREE on: z" in str(result)
 
 
+@pytest.mark.parametrize("passes", [2, 3])
+def test_check_backward_names_gradients_of_several_passes_added_up(passes):
+    # a right graph whose backward() ran again without zero_grad: the rows only said DIFFERS
+    x, y, z, L = _seed_graph()
+    with pytest.warns(bl.GradientAccumulationWarning):
+        for _ in range(passes):
+            L.backward()
+    text = str(symbolic.check_backward(L))
+    assert text.startswith("The derivation and the code DISAGREE on: x, y, z.\n")
+    assert f"Every .grad is exactly {passes} times the derivation's, as after {passes}" in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_check_backward_says_nothing_of_passes_when_one_leaf_is_off():
+    x, y, z, L = _seed_graph()
+    L.backward()
+    X, Y, Z = sp.symbols("x y z")
+    once = symbolic.check_backward(L, {"x": Z / 2, "y": Z / 2, "z": X + Y})  # x, y twice as big
+    assert "DISAGREE on: x, y" in str(once) and "times the derivation's" not in str(once)
+    right = symbolic.check_backward(L)
+    assert right.ok and "times the derivation's" not in str(right)
+
+
 def test_check_backward_catches_a_wrong_vjp_in_a_custom_op():
     bad_cube = bl.Op("bad_cube", lambda x: x**3, lambda g, out, x: (g * 3 * x,))  # x, not x**2
     symbolic.register("bad_cube", lambda x: x**3)
