@@ -156,3 +156,24 @@ def test_an_unreadable_notebook_is_not_every_check_correct(tmp_path):
 def test_a_notebook_of_json_nested_too_deep_is_unreadable_not_a_traceback(workbook):
     (workbook / "03_computational_graph.ipynb").write_text("[" * 100_000, encoding="utf-8")
     assert "03 unreadable" in progress(workbook)
+
+
+def test_a_challenge_the_counts_leave_out_is_never_called_correct(tmp_path):
+    """Some challenges' checks have no grade id (03's my_graph, 13's fold_batch_norm, ...): the
+    counts, the grader's, leave them out. With every counted check correct and 13's challenge not
+    run, the line said "Every check says correct." above a check that said "not done yet"."""
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        shutil.copy(path, tmp_path)
+    mine = tmp_path / "13_normalization.ipynb"
+    notebook = nbformat.read(mine, as_version=4)
+    call = "nb13.check_fold_batch_norm(fold_batch_norm)"
+    challenge = [cell for cell in notebook.cells if cell.source == call]
+    assert len(challenge) == 1 and "grade_id" not in challenge[0].metadata.get("nbgrader", {})
+    challenge[0].outputs = []  # its check not run yet
+    nbformat.write(notebook, mine)
+    said = progress(tmp_path).splitlines()
+    assert "13 3/3 ✔" in said[0]  # the counts stay the grader's
+    assert said[1] == (
+        "Next: 13_normalization.ipynb, fold_batch_norm"
+        " (its check has not run yet; not counted above)."
+    )
