@@ -137,6 +137,28 @@ def test_stub_in_a_nested_function_names_the_innermost():
     assert "return x" not in stubbed and stubbed.endswith("    return inner")
 
 
+def test_stub_in_a_method_names_its_class():
+    # mygrad.py has five __init__ methods: "__init__" alone did not say which one to write
+    source = (
+        "class Tensor:\n    def __init__(self, data):\n        self.data = data\n\n\n"
+        'class Linear(Module):\n    """A layer.\n    Its weight."""\n\n'
+        "    def __init__(self, n_in):\n        ### BEGIN SOLUTION see notebook 09\n"
+        "        self.n = n_in\n        ### END SOLUTION\n"
+    )
+    stubbed = strip_solutions(source)
+    assert 'NotImplementedError("Linear.__init__: your code goes here, see notebook 09")' in (
+        stubbed
+    )
+
+
+def test_released_engine_names_the_method_of_each_stub(tmp_path):
+    release(ROOT / "notebooks", tmp_path / "student")
+    engine = (tmp_path / "student" / "mygrad.py").read_text(encoding="utf-8")
+    names = re.findall(r'NotImplementedError\("([\w.]+): your code goes here', engine)
+    assert "Linear.__init__" in names and "SGD.step" in names, names
+    assert "__init__" not in names, names
+
+
 def test_markdown_region_becomes_your_answer_here():
     text = "Why?\n### BEGIN SOLUTION\nBecause the chain rule.\n### END SOLUTION"
     assert strip_solutions(text, code=False) == "Why?\nYOUR ANSWER HERE"

@@ -93,8 +93,10 @@ ANSWER_NOTE = (  # also stands where a summary's bullets gave answers away: no "
 # files (the bytecode of the teacher's mygrad.py holds every solution of it) and version history.
 _NOT_RELEASED = {".ipynb_checkpoints", "__pycache__", ".git", ".hg", ".svn"}
 
-# The name of the function a solution region sits in: the nearest `def` above it.
+# The name of the function a solution region sits in: the nearest `def` above it, and of the
+# classes around that (mygrad.py has five __init__ methods: "Linear.__init__" says which).
 _DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
+_CLASS = re.compile(r"^(\s*)class\s+(\w+)\s*[(:]")
 
 
 class ReleaseError(ValueError):
@@ -151,13 +153,18 @@ def _last_heading(source: str) -> str | None:
 
 
 def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
-    """The name of the innermost `def` above line ``marker_index`` that contains it, if any."""
-    marker_indent = len(lines[marker_index]) - len(lines[marker_index].lstrip())
+    """The name of the innermost `def` above line ``marker_index`` that contains it, if any,
+    with the classes it sits in (``Linear.__init__``)."""
+    indent = len(lines[marker_index]) - len(lines[marker_index].lstrip())
+    names: list[str] = []
     for line in reversed(lines[:marker_index]):
-        match = _DEF.match(line)
-        if match and len(match.group(1)) < marker_indent:
-            return match.group(2)
-    return None
+        match = _DEF.match(line) if not names else _CLASS.match(line)
+        if match and len(match.group(1)) < indent:
+            names.insert(0, match.group(2))
+            indent = len(match.group(1))
+        elif names and line.strip() and len(line) - len(line.lstrip()) < indent:
+            break  # code less indented than the def, and no class: the def is not a method
+    return ".".join(names) or None
 
 
 def _regions(lines: list[str]) -> list[tuple[int, int]]:

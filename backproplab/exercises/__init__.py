@@ -138,8 +138,9 @@ def attempt(exercise: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
 
 
 # A stub of the student release: "name is not written yet: do Exercise 4 above first (...)" in
-# a notebook, "name: your code goes here, see notebook 03, ..." in mygrad.py.
-_STUB = re.compile(r"^(\w+)(?: is not written yet: do (.+?) above first|: your code goes here)")
+# a notebook, "name: your code goes here, see notebook 03, ..." in mygrad.py (a method's name
+# with its class: "Linear.__init__: ...").
+_STUB = re.compile(r"^([\w.]+)(?: is not written yet: do (.+?) above first|: your code goes here)")
 
 
 def stub_feedback(exercise: str, fn: Callable[..., Any], error: NotImplementedError) -> Feedback:
@@ -148,7 +149,8 @@ def stub_feedback(exercise: str, fn: Callable[..., Any], error: NotImplementedEr
     name and label the release's stub message gives), so that a written answer is not called
     "not done"."""
     stub = _STUB.match(str(error))
-    if stub is None or stub.group(1) in (getattr(fn, "__name__", None), exercise):
+    names = (getattr(fn, "__name__", None), getattr(fn, "__qualname__", None), exercise)
+    if stub is None or stub.group(1) in names:
         return not_done(exercise)
     todo = f"do {stub.group(2)} first" if stub.group(2) else "write it first"
     return hint(
