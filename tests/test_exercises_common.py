@@ -604,6 +604,22 @@ def mismatched_product():
     return np.ones((2, 3)) @ np.ones((2, 3))
 
 
+def huber_with_an_if(pred, target, delta):
+    r = pred - target
+    if abs(r) <= delta:  # one question for every entry
+        return 0.5 * r**2
+    return delta * (abs(r) - 0.5 * delta)
+
+
+def test_an_if_on_an_array_is_named_without_numpys_any_or_all():
+    # numpy's "Use a.any() or a.all()" would answer one question for all the entries
+    feedback = attempt("huber_loss", huber_with_an_if, np.ones(3), np.zeros(3), 1.0)
+    assert feedback.status == "hint", feedback
+    assert "an `if`, `and`, `or` or `not` asks one yes-or-no question" in feedback.message
+    assert "a.any()" not in feedback.message
+    assert feedback.message.endswith("The line that raised it: `if abs(r) <= delta:`."), feedback
+
+
 def test_without_arrays_given_the_advice_stands_alone():
     # no array at hand to tell what the factors are (here the left one transposed would fit):
     # the advice keeps the transpose

@@ -61,6 +61,7 @@ def test_softmax_vjp_correct():
         (lambda g, a: g @ (np.diag(a) - np.outer(a, a)), ["K x K array"]),  # J built after all
         (lambda g, a: g @ (a[:, None] * (np.eye(a.size) - a)), ["K x K array"]),
         (lambda g, a: g - g @ a, ["not yet"]),  # the factor a_j lost
+        (lambda g, a: a * (g - a), ["what you subtract from g is a itself"]),  # g left out
         (lambda g, a: a * (g - g @ a) / a.size, ["not yet"]),  # a mean that is not there
     ],
 )

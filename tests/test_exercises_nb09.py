@@ -87,8 +87,10 @@ def test_hidden_delta_correct():
         (lambda d, W, Z: (d @ W.T) * (Z > 0), "ValueError"),
         (lambda d, W, Z: -(d @ W) * (Z > 0), "but for the sign"),
         (lambda d, W, Z: (d @ W) * (Z > 0) / len(d), "N times too small"),  # the mean twice
-        (lambda d, W, Z: np.maximum(d @ W, 0), "not yet"),  # ReLU of the gradient, not ReLU'
-        (lambda d, W, Z: (d @ W) * (d @ W > 0), "not yet"),  # the mask from the wrong tensor
+        # ReLU of the gradient, not ReLU': the mask from the wrong tensor (was "not yet")
+        (lambda d, W, Z: np.maximum(d @ W, 0), "follows the sign of the gradient"),
+        (lambda d, W, Z: (d @ W) * (d @ W > 0), "follows the sign of the gradient"),
+        (lambda d, W, Z: np.maximum(d, 0) @ W, "follows the sign of the gradient"),
         # found by mutating the solution: Z had no entry at the kink, so >= passed
         (lambda d, W, Z: (d @ W) * (Z >= 0), "except where Z = 0 exactly"),
         (lambda d, W, Z: bl.ops.relu.vjp(d @ W, None, Z)[0], "calls the package"),

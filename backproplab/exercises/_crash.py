@@ -48,6 +48,7 @@ _TRANSPOSE = " and whether it needs a transpose"  # only when a transpose would 
 _WHICH_ARRAYS = " and which arrays you multiply"
 _ELEMENTWISE = "check the shape of each array you combine, and which axis each size stands for"
 
+_TRUTH_VALUE = "The truth value of an array with more than one element is ambiguous"
 _SHAPE = r"\(([\d, ]*)\)"  # numpy writes a shape as (64,10), (3,) or ()
 
 
@@ -239,6 +240,13 @@ def crash_message(
     line = failing_line(error)
     where = f" The line that raised it: `{line}`." if line else ""
     found = _plain(type_name, first_line)
+    if found is None and type_name == "ValueError" and first_line.startswith(_TRUTH_VALUE):
+        return (  # numpy's words name neither the if nor the entries, and its advice
+            # (a.any() or a.all()) would give one answer for all of them
+            "your code raised ValueError: the truth value of an array with more than one element "
+            "is ambiguous: an `if`, `and`, `or` or `not` asks one yes-or-no question of a whole "
+            f"array, whose entries each need their own answer.{where}"
+        )
     if found is None:
         return f"your code raised {type_name}: {first_line}{'.' if line else ''}{where}"
     words, advice, product = found

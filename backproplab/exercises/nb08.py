@@ -96,6 +96,12 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
             )
         if close(got, g - a * g.sum()):
             return hint(name, "that is the vjp of log-softmax, not of softmax.")
+        if close(got, a * (g - a)) or close(got, a * g - a * a):
+            return hint(
+                name,
+                "close, but what you subtract from g is a itself, which leaves g out of "
+                "those terms: write sum_i g_i J_ij out term by term; what multiplies -a_j?",
+            )
         if close(got, -expected):
             return hint(name, "right size, wrong sign.")
         return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j).")

@@ -151,6 +151,9 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
         return hint(name, "multiply by the derivative of ReLU at Z, not by Z (or ReLU(Z)) itself.")
     if close(got, through_weights * (Z < 0)):
         return hint(name, "the ReLU mask is inverted: which units let the gradient through?")
+    if close(got, np.maximum(through_weights, 0)) or close(got, np.maximum(delta_next, 0) @ W_next):
+        return hint(name, "your mask follows the sign of the gradient, but ReLU's slope depends "
+                    "on its input: which units were on in the forward pass?")  # fmt: skip
     if close(got * n, expected):
         return hint(name, _MEAN_TWICE)
     if close(got, -expected):
