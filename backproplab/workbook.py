@@ -22,9 +22,10 @@ got, from the verdicts your self-checks showed when each notebook was last saved
 The rule for bringing it up to date, file by file (``mygrad.py`` as well as the notebooks):
 
 * a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
-* a file you have not changed since the workbook wrote it (it is byte for byte what was written,
-  line endings aside: a Windows editor or git's ``autocrlf`` may have saved it with CRLF)
-  becomes the new version;
+* a file you have not changed since the workbook wrote it becomes the new version: a notebook
+  whose cells and their sources are as written (running it, which JupyterLab then saves, changes
+  only its outputs), another file byte for byte, line endings aside (a Windows editor or git's
+  ``autocrlf`` may have saved it with CRLF);
 * a file you have changed is never touched: when ``notebooks/`` has changed it since the
   workbook last gave it to you, the new version is written beside yours as ``NAME.new.ipynb``
   (``mygrad.new.py``: not importable, so ``import mygrad`` still finds yours), which JupyterLab
@@ -35,8 +36,8 @@ The rule for bringing it up to date, file by file (``mygrad.py`` as well as the 
   never touched, and a newer version than it holds is not written until you rename it;
 * a file that ``notebooks/`` no longer has is left alone.
 
-What the workbook wrote is recorded in ``.workbook.json`` in it (hidden; the sha256 of each file as
-written). A workbook made before that record existed (or whose record was deleted) is judged
+What the workbook wrote is recorded in ``.workbook.json`` in it (hidden; a fingerprint of each file
+as written). A workbook made before that record existed (or whose record was deleted) is judged
 against the new version alone: a file identical to it is up to date, and any other file counts as
 yours (it is kept, and the new version goes beside it). Running again without a change in
 ``notebooks/`` writes nothing.
@@ -66,9 +67,10 @@ _CLONE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file
 _ABOUT = (
-    "What python -m backproplab.workbook wrote into this folder: the sha256 of each file as "
-    "written (CRLF read as LF). A file that still matches is replaced by its new version after "
-    "a git pull; any other file is yours and never touched."
+    "What python -m backproplab.workbook wrote into this folder: a fingerprint of each file as "
+    "written (a notebook's cells and their sources, outputs aside; another file's sha256, CRLF "
+    "read as LF). A file that still matches is replaced by its new version after a git pull; "
+    "any other file is yours and never touched."
 )
 WRITES = ("added", "updated", "beside", "removed")  # the actions that write or remove a file
 
@@ -107,11 +109,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _fingerprint(path: Path) -> str:
+    """What tells whether the learner changed a file: for a notebook, its cells' kinds and
+    sources only (running it, which JupyterLab then saves, changes outputs, counts and metadata,
+    no work of the learner's); for another file, or a notebook that cannot be read, ``_sha256``."""
+    if path.suffix == ".ipynb":
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            sources = [[c["cell_type"], "".join(c["source"])] for c in cells]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _sha256(path)
+        return "cells " + hashlib.sha256(json.dumps(sources).encode("utf-8")).hexdigest()
+    return _sha256(path)
+
+
 class _Record:
-    """``MANIFEST``: ``written``, the sha256 of each file as the workbook wrote it (a notebook,
-    ``mygrad.py``, a ``.new`` file); ``offered``, that of the newest version the workbook has
-    given the learner of each file, into it or beside it (so a ``.new`` file the learner deleted
-    comes back only with a newer version)."""
+    """``MANIFEST``: ``written``, the fingerprint of each file as the workbook wrote it (a
+    notebook, ``mygrad.py``, a ``.new`` file); ``offered``, that of the newest version the
+    workbook has given the learner of each file, into it or beside it (so a ``.new`` file the
+    learner deleted comes back only with a newer version). A record written before notebooks
+    were fingerprinted by their sources holds sha256s of whole files: those still count."""
 
     def __init__(self, target: Path):
         self.target = target
@@ -130,12 +147,13 @@ class _Record:
 
     def ours(self, path: Path) -> bool:
         """The workbook wrote ``path`` and the learner has not changed it since."""
-        return path.is_file() and self.written.get(self.key(path)) == _sha256(path)
+        recorded = self.written.get(self.key(path))
+        return path.is_file() and recorded in (_fingerprint(path), _sha256(path))
 
     def put(self, new: Path, destination: Path) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(new, destination)
-        self.written[self.key(destination)] = _sha256(destination)
+        self.written[self.key(destination)] = _fingerprint(destination)
 
     def save(self) -> None:
         text = json.dumps(
@@ -150,14 +168,16 @@ class _Record:
 
 def _update(new: Path, mine: Path, record: _Record) -> list[Change]:
     """Bring ``mine`` up to date with its new version ``new``, by the module docstring's rule."""
-    beside, version = new_version_path(mine), _sha256(new)
+    beside, version = new_version_path(mine), _fingerprint(new)
     changes = []
-    if mine.is_file() and _sha256(mine) == version:  # up to date (also without a record)
+    if mine.is_file() and _fingerprint(mine) == version:  # up to date (also without a record)
         record.written[record.key(mine)] = version
     elif not mine.exists() or record.ours(mine):
         changes.append(Change("updated" if mine.exists() else "added", mine))
         record.put(new, mine)
-    elif beside.is_file() and _sha256(beside) == version:  # written beside it by an earlier run
+    elif (
+        beside.is_file() and _fingerprint(beside) == version
+    ):  # written beside it by an earlier run
         record.written[record.key(beside)] = version
         changes.append(Change("waiting", beside, mine))
     elif record.offered.get(record.key(mine)) == version:  # offered already: the .new file is
@@ -168,7 +188,7 @@ def _update(new: Path, mine: Path, record: _Record) -> list[Change]:
     else:
         return [Change("blocked", beside, mine)]  # not offered yet: said again next time
     record.offered[record.key(mine)] = version
-    if mine.is_file() and _sha256(mine) == version and record.ours(beside):
+    if mine.is_file() and _fingerprint(mine) == version and record.ours(beside):
         beside.unlink()  # you took the new version: the .new file has done its work
         del record.written[record.key(beside)]
         changes.append(Change("removed", beside, mine))

@@ -273,6 +273,47 @@ def test_after_a_pull_a_changed_file_is_kept_and_the_new_version_goes_beside_it(
     assert Path(found.stdout.strip()).name == "mygrad.py"
 
 
+def run_all_and_save(path: Path) -> None:
+    """What JupyterLab saves after Run All in a notebook the learner did not edit: outputs,
+    execution counts and metadata change, no cell's source does."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for count, cell in enumerate(c for c in notebook["cells"] if c["cell_type"] == "code"):
+        cell["execution_count"] = count + 1
+        cell["outputs"] = [{"name": "stdout", "output_type": "stream", "text": ["ran\n"]}]
+        cell["metadata"]["execution"] = {"shell.execute_reply": "2026-12-06T18:00:00Z"}
+    notebook["metadata"]["widgets"] = {}
+    path.write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+
+
+def test_a_notebook_only_run_is_not_the_learners_and_becomes_the_new_version(clone):
+    # Run All, then JupyterLab's autosave: the pull used to keep the file and write a .new file
+    source, target = clone
+    run_all_and_save(target / EIGHT)
+    pull(source, EIGHT, "A clearer hint.")
+    assert written(make_workbook(source, target)) == [("updated", EIGHT)]
+    assert "A clearer hint." in (target / EIGHT).read_text(encoding="utf-8")
+    assert sorted(p.name for p in target.glob("*.new*")) == []
+
+
+def test_a_notebook_run_and_edited_is_the_learners(clone):
+    source, target = clone
+    run_all_and_save(target / FIVE)
+    mine = work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    assert written(make_workbook(source, target)) == [("beside", "05_matmul_gradients.new.ipynb")]
+    assert (target / FIVE).read_bytes() == mine
+
+
+def test_a_record_of_whole_files_sha256s_still_knows_the_workbooks_files(clone):
+    # a workbook made before notebooks were fingerprinted by their sources
+    source, target = clone
+    record = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+    record["written"] = {name: workbook._sha256(target / name) for name in record["written"]}
+    (target / MANIFEST).write_text(json.dumps(record), encoding="utf-8")
+    pull(source, EIGHT, "A clearer hint.")
+    assert written(make_workbook(source, target)) == [("updated", EIGHT)]
+
+
 def test_a_file_the_learner_changed_gets_no_new_version_without_a_pull(clone):
     source, target = clone
     work_on(target / FIVE)
