@@ -535,9 +535,9 @@ def test_silu_vjp_names_a_sign_error():
     assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback
 
 
-def train_by_hand_without_clearing(X, y, update, accumulate=True):
-    """The challenge's run with zero_grad forgotten and each step written into p.data by hand
-    (not recorded by mark_modified), or run in a thread."""
+def train_by_hand(X, y, update, accumulate=True, clear=False):
+    """The challenge's run with each step written into p.data by hand (not recorded by
+    mark_modified), with zero_grad forgotten unless ``clear``."""
     softsign = bl.Op(
         "softsign", lambda x: x / (1 + np.abs(x)), lambda g, out, x: (g * (1 - np.abs(out)) ** 2,)
     )
@@ -549,6 +549,8 @@ def train_by_hand_without_clearing(X, y, update, accumulate=True):
     model = bl.nn.MLP([64, 64, 10], activation=Softsign, rng=0)
     for _ in range(10):
         for start in range(0, len(X), 64):
+            if clear:
+                model.zero_grad()
             rows = slice(start, start + 64)
             bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward(accumulate=accumulate)
             for p in model.parameters():
@@ -570,7 +572,7 @@ def test_training_run_sees_a_step_written_into_data(update, accumulate):
     # p.data changed by hand is not recorded as an update (no mark_modified): the watch once
     # passed it with accumulate=True, and without it blamed two backward() calls before a step
     def run(X, y):
-        return train_by_hand_without_clearing(X, y, update, accumulate)
+        return train_by_hand(X, y, update, accumulate)
 
     feedback = nb12.check_training_run(run)
     assert feedback.status == "hint", feedback
@@ -595,25 +597,7 @@ def test_training_run_watches_a_thread_the_run_starts():
 
 def test_training_run_accepts_a_right_run_stepping_by_hand_and_in_a_thread():
     def by_hand(X, y):  # cleared before each batch: nothing stale, however the step is written
-        softsign = bl.Op(
-            "softsign",
-            lambda x: x / (1 + np.abs(x)),
-            lambda g, out, x: (g * (1 - np.abs(out)) ** 2,),
-        )
-
-        class Softsign(bl.nn.Module):
-            def forward(self, x):
-                return bl.apply(softsign, x)
-
-        model = bl.nn.MLP([64, 64, 10], activation=Softsign, rng=0)
-        for _ in range(10):
-            for start in range(0, len(X), 64):
-                model.zero_grad()
-                rows = slice(start, start + 64)
-                bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward()
-                for p in model.parameters():
-                    p.data -= 0.1 * p.grad
-        return model
+        return train_by_hand(X, y, step_into_data, accumulate=False, clear=True)
 
     right = make_training()
 
