@@ -110,16 +110,24 @@ def _sha256(path: Path) -> str:
 
 
 def _fingerprint(path: Path) -> str:
-    """What tells whether the learner changed a file: for a notebook, its cells' kinds and
-    sources only (running it, which JupyterLab then saves, changes outputs, counts and metadata,
-    no work of the learner's); for another file, or a notebook that cannot be read, ``_sha256``."""
+    """What tells whether the learner changed a file: for a notebook, its cells' kinds, sources
+    (CRLF read as LF), pasted images and tags, empty cells left out (running it, which
+    JupyterLab then saves, changes outputs, counts and other metadata, and Shift+Enter on the
+    last cell adds an empty one: no work of the learner's); for another file, or a notebook that
+    cannot be read, ``_sha256``."""
     if path.suffix == ".ipynb":
         try:
-            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-            sources = [[c["cell_type"], "".join(c["source"])] for c in cells]
+            cells = json.loads(path.read_text(encoding="utf-8-sig"))["cells"]
+            kept = [
+                [c["cell_type"], source, c.get("attachments"), c["metadata"].get("tags")]
+                for c in cells
+                for source in ["".join(c["source"]).replace("\r\n", "\n")]
+                if source.strip() or c.get("attachments") or c["metadata"].get("tags")
+            ]
+            text = json.dumps(kept, sort_keys=True)
         except (ValueError, KeyError, TypeError, AttributeError):
             return _sha256(path)
-        return "cells " + hashlib.sha256(json.dumps(sources).encode("utf-8")).hexdigest()
+        return "cells " + hashlib.sha256(text.encode("utf-8")).hexdigest()
     return _sha256(path)
 
 
@@ -180,8 +188,8 @@ def _update(new: Path, mine: Path, record: _Record) -> list[Change]:
     ):  # written beside it by an earlier run
         record.written[record.key(beside)] = version
         changes.append(Change("waiting", beside, mine))
-    elif record.offered.get(record.key(mine)) == version:  # offered already: the .new file is
-        return changes  # gone (the learner deleted it) or the learner's own now
+    elif record.offered.get(record.key(mine)) in (version, _sha256(new)):  # offered already
+        return changes  # (an older record: a sha256): the .new file is gone or the learner's
     elif not beside.exists() or record.ours(beside):  # yours: the new version goes beside it
         changes.append(Change("beside", beside, mine))
         record.put(new, beside)

@@ -314,6 +314,81 @@ def test_a_record_of_whole_files_sha256s_still_knows_the_workbooks_files(clone):
     assert written(make_workbook(source, target)) == [("updated", EIGHT)]
 
 
+def test_shift_enter_on_the_last_cell_adds_an_empty_cell_that_is_no_work(clone):
+    # JupyterLab's Shift+Enter on the last cell appends an empty code cell, then autosaves
+    source, target = clone
+    run_all_and_save(target / EIGHT)
+    notebook = json.loads((target / EIGHT).read_text(encoding="utf-8"))
+    empty = {"cell_type": "code", "execution_count": None, "id": "f00d", "metadata": {}}
+    notebook["cells"].append({**empty, "outputs": [], "source": []})
+    (target / EIGHT).write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+    pull(source, EIGHT, "A clearer hint.")
+    assert written(make_workbook(source, target)) == [("updated", EIGHT)]
+
+
+def test_a_notebook_saved_by_a_windows_editor_is_still_the_workbooks(clone):
+    # a byte order mark, and CRLF inside the sources' strings (not only between JSON lines)
+    source, target = clone
+    notebook = json.loads((target / EIGHT).read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        cell["source"] = "".join(cell["source"]).replace("\n", "\r\n")
+    (target / EIGHT).write_text("\ufeff" + json.dumps(notebook, indent=1), encoding="utf-8")
+    pull(source, EIGHT, "A clearer hint.")
+    assert written(make_workbook(source, target)) == [("updated", EIGHT)]
+
+
+@pytest.mark.parametrize("what", ["tags", "attachments"])
+def test_a_tag_or_a_pasted_image_is_the_learners_work(clone, what):
+    # work that lives outside the cells' sources
+    source, target = clone
+    notebook = json.loads((target / EIGHT).read_text(encoding="utf-8"))
+    cell = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
+    if what == "tags":
+        cell["metadata"]["tags"] = [*cell["metadata"].get("tags", []), "revise-this"]
+    else:
+        cell["attachments"] = {"image.png": {"image/png": "iVBORw0KGgo="}}
+    (target / EIGHT).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    mine = (target / EIGHT).read_bytes()
+    pull(source, EIGHT, "A clearer hint.")
+    assert written(make_workbook(source, target)) == [
+        ("beside", "08_softmax_cross_entropy.new.ipynb")
+    ]
+    assert (target / EIGHT).read_bytes() == mine
+
+
+def record_of_sha256s(target: Path) -> None:
+    """The workbook's record as written before notebooks were fingerprinted by their sources:
+    the sha256 of each whole file, in ``written`` and in ``offered``."""
+    record = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
+    for name, value in record["written"].items():  # a file changed since: any other sha256
+        ours = workbook._fingerprint(target / name) == value
+        record["written"][name] = workbook._sha256(target / name) if ours else "0" * 64
+    for name in record["offered"]:
+        new = workbook.new_version_path(target / name)
+        record["offered"][name] = workbook._sha256(new if new.is_file() else target / name)
+    (target / MANIFEST).write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_with_an_old_record_a_deleted_new_file_does_not_come_back_without_a_pull(clone):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    make_workbook(source, target)
+    record_of_sha256s(target)
+    (target / "05_matmul_gradients.new.ipynb").unlink()  # read, and not wanted
+    assert make_workbook(source, target) == []
+
+
+def test_with_an_old_record_a_changed_new_file_is_not_said_to_block_a_newer_version(clone):
+    source, target = clone
+    work_on(target / FIVE)
+    pull(source, FIVE, "A clearer hint.")
+    make_workbook(source, target)
+    record_of_sha256s(target)
+    work_on(target / "05_matmul_gradients.new.ipynb")
+    assert make_workbook(source, target) == []  # nothing newer than what it holds
+
+
 def test_a_file_the_learner_changed_gets_no_new_version_without_a_pull(clone):
     source, target = clone
     work_on(target / FIVE)
