@@ -151,6 +151,23 @@ def test_stub_in_a_method_names_its_class():
     )
 
 
+@pytest.mark.parametrize(
+    "above",
+    [
+        "# ---- the layers' methods, a comment at column 0\n",
+        "    @property\n    async def other(self):\n        pass\n\n",
+    ],
+)
+def test_stub_in_a_method_names_its_class_after_a_comment_or_an_async_def(above):
+    source = (
+        "class Linear:\n    def forward(self, x):\n        return x\n"
+        + above
+        + "    async def fetch(\n        self,\n    ):\n"
+        "        ### BEGIN SOLUTION see notebook 09\n        pass\n        ### END SOLUTION\n"
+    )
+    assert 'NotImplementedError("Linear.fetch: your code goes here' in strip_solutions(source)
+
+
 def test_released_engine_names_the_method_of_each_stub(tmp_path):
     release(ROOT / "notebooks", tmp_path / "student")
     engine = (tmp_path / "student" / "mygrad.py").read_text(encoding="utf-8")

@@ -95,7 +95,7 @@ _NOT_RELEASED = {".ipynb_checkpoints", "__pycache__", ".git", ".hg", ".svn"}
 
 # The name of the function a solution region sits in: the nearest `def` above it, and of the
 # classes around that (mygrad.py has five __init__ methods: "Linear.__init__" says which).
-_DEF = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
+_DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)\s*\(")
 _CLASS = re.compile(r"^(\s*)class\s+(\w+)\s*[(:]")
 
 
@@ -162,7 +162,9 @@ def _enclosing_function(lines: list[str], marker_index: int) -> str | None:
         if match and len(match.group(1)) < indent:
             names.insert(0, match.group(2))
             indent = len(match.group(1))
-        elif names and line.strip() and len(line) - len(line.lstrip()) < indent:
+        elif (
+            names and line.strip()[:1] not in ("", "#") and len(line) - len(line.lstrip()) < indent
+        ):
             break  # code less indented than the def, and no class: the def is not a method
     return ".".join(names) or None
 
