@@ -615,9 +615,22 @@ def test_an_if_on_an_array_is_named_without_numpys_any_or_all():
     # numpy's "Use a.any() or a.all()" would answer one question for all the entries
     feedback = attempt("huber_loss", huber_with_an_if, np.ones(3), np.zeros(3), 1.0)
     assert feedback.status == "hint", feedback
-    assert "an `if`, `and`, `or` or `not` asks one yes-or-no question" in feedback.message
+    assert "an `if`, `while`, `and`, `or` or `not`" in feedback.message
+    assert "asks one yes-or-no question of a whole array" in feedback.message
     assert "a.any()" not in feedback.message
     assert feedback.message.endswith("The line that raised it: `if abs(r) <= delta:`."), feedback
+
+
+def relu_with_pythons_max(z):
+    return max(0, z)  # Python's max compares the whole array with 0: no if in sight
+
+
+def test_pythons_max_on_an_array_is_named_among_the_yes_or_no_questions():
+    # the words named only if, and, or, not: the line that raised holds none of them
+    feedback = attempt("relu", relu_with_pythons_max, np.array([-1.0, 2.0]))
+    assert feedback.status == "hint", feedback
+    assert "Python's own `max` or `min`" in feedback.message, feedback
+    assert feedback.message.endswith("The line that raised it: `return max(0, z)`."), feedback
 
 
 def test_without_arrays_given_the_advice_stands_alone():

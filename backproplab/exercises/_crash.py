@@ -244,8 +244,9 @@ def crash_message(
         return (  # numpy's words name neither the if nor the entries, and its advice
             # (a.any() or a.all()) would give one answer for all of them
             "your code raised ValueError: the truth value of an array with more than one element "
-            "is ambiguous: an `if`, `and`, `or` or `not` asks one yes-or-no question of a whole "
-            f"array, whose entries each need their own answer.{where}"
+            "is ambiguous: an `if`, `while`, `and`, `or` or `not`, or Python's own `max` or "
+            "`min` (which compare with `<`), asks one yes-or-no question of a whole array, "
+            f"whose entries each need their own answer.{where}"
         )
     if found is None:
         return f"your code raised {type_name}: {first_line}{'.' if line else ''}{where}"
