@@ -91,7 +91,8 @@ class Comparison:
             if passes:
                 verdict += (
                     f"\nEvery .grad is exactly {passes} times the derivation's, as after "
-                    f"{passes} backward() calls\nwith no zero_grad() (or .grad = None) in between."
+                    f"{passes} backward() calls\nwith no zero_grad() (or .grad = None) in between, "
+                    "or as from a rule (or a derivation)\noff by that factor."
                 )
         return "\n".join([verdict, *lines, *self._tolerances()])
 

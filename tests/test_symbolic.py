@@ -141,6 +141,17 @@ def test_check_backward_names_gradients_of_several_passes_added_up(passes):
     assert all(len(line) <= 100 for line in text.splitlines())
 
 
+def test_check_backward_names_a_derivation_off_by_k_beside_k_passes():
+    # one backward(), a hand derivation of x**2 without its factor 2: two passes are not the
+    # only way to a .grad twice the derivation's, and the sentence named nothing else
+    x = bl.Tensor(3.0, requires_grad=True, name="x")
+    L = x * x
+    L.backward()
+    text = str(symbolic.check_backward(L, {"x": sp.Symbol("x")}))
+    assert "Every .grad is exactly 2 times the derivation's" in text
+    assert "or as from a rule (or a derivation) off by that factor" in " ".join(text.split())
+
+
 def test_check_backward_says_nothing_of_passes_when_one_leaf_is_off():
     x, y, z, L = _seed_graph()
     L.backward()
