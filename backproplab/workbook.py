@@ -23,9 +23,10 @@ The rule for bringing it up to date, file by file (``mygrad.py`` as well as the 
 
 * a file the workbook lacks (a new notebook, one you deleted to start it again) is added;
 * a file you have not changed since the workbook wrote it becomes the new version: a notebook
-  whose cells and their sources are as written (running it, which JupyterLab then saves, changes
-  only its outputs), another file byte for byte, line endings aside (a Windows editor or git's
-  ``autocrlf`` may have saved it with CRLF);
+  whose cells, their sources, tags and pasted images are as written (running it, which
+  JupyterLab then saves, changes only its outputs, and may add an empty cell at the end), another
+  file byte for byte, line endings aside (a Windows editor or git's ``autocrlf`` may have saved
+  it with CRLF);
 * a file you have changed is never touched: when ``notebooks/`` has changed it since the
   workbook last gave it to you, the new version is written beside yours as ``NAME.new.ipynb``
   (``mygrad.new.py``: not importable, so ``import mygrad`` still finds yours), which JupyterLab
@@ -68,9 +69,9 @@ _CLONE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file
 _ABOUT = (
     "What python -m backproplab.workbook wrote into this folder: a fingerprint of each file as "
-    "written (a notebook's cells and their sources, outputs aside; another file's sha256, CRLF "
-    "read as LF). A file that still matches is replaced by its new version after a git pull; "
-    "any other file is yours and never touched."
+    "written (a notebook's cells, their sources, tags and pasted images, outputs aside; another "
+    "file's sha256, CRLF read as LF). A file that still matches is replaced by its new version "
+    "after a git pull; any other file is yours and never touched."
 )
 WRITES = ("added", "updated", "beside", "removed")  # the actions that write or remove a file
 
