@@ -24,6 +24,7 @@ from backproplab.classroom.release import exercise_label
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "exercises.ipynb"
+CODE_MARKS = re.compile(r"(?<!`)`[^`\n]+`(?!`)")  # `x`, not a docstring's ``x``
 CURRICULUM = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -426,6 +427,13 @@ def test_curriculum_release(path, tmp_path):
     run_cells(student, tmp_path)  # raises CellExecutionError at the first cell that fails
     first_check = next(cell for cell in student.cells if is_check(cell))
     assert "… not done yet" in output_text(first_check), output_text(first_check)
+    # a check's message marks code with backquotes, which only its HTML renders: a cell that
+    # prints one shows the learner the marks (`Tensor.__init__`); display(feedback) shows it
+    printed = [(index, output.text) for index, cell in enumerate(student.cells)
+               if cell.cell_type == "code" for output in cell.outputs
+               if output.output_type == "stream"]  # fmt: skip
+    marked = [(index, text) for index, text in printed if CODE_MARKS.search(text)]
+    assert marked == [], f"{path.name}: printed backquotes (cell, text): {marked}"
     # every text output the release keeps is what the learner gets without any solution
     for index, (kept_cell, ran) in enumerate(zip(stored.cells, student.cells)):
         compared = "nbval-ignore-output" not in kept_cell.metadata.get("tags", [])
