@@ -68,6 +68,16 @@ def test_partials_hints():
     dx_wrong = nb02.check_partials(no_inner_x)
     assert dx_wrong.status == "hint" and "df/dy is right" in dx_wrong.message
 
+    # the chain factor of e^(xy) forgotten in both, or swapped: was the catch-all, which said
+    # to hold the other variable constant (the learner had)
+    for no_chain in (
+        lambda x, y: (2 * x * y + np.exp(x * y), x**2 + np.exp(x * y)),
+        lambda x, y: (2 * x * y + x * np.exp(x * y), x**2 + y * np.exp(x * y)),
+    ):
+        told = nb02.check_partials(no_chain)
+        assert told.status == "hint" and "the chain rule multiplies e^(x y)" in told.message
+        assert "neither" not in told.message
+
     assert "pair" in nb02.check_partials(lambda x, y: 2 * x * y).message
     assert "neither" in nb02.check_partials(lambda x, y: (x, y)).message
 

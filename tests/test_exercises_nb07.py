@@ -112,6 +112,8 @@ def leaky_in_place(g, x, slope):
         (lambda g, x, slope: g * np.where(x > 0, 1.0, -slope), ["x < 0"]),
         (lambda g, x, slope: g * np.where(x > 0, slope, slope), ["x > 0"]),
         (lambda g, x, slope: np.where(x > 0, 1.0, slope), ["upstream gradient g"]),
+        # g forgotten on the negative side only (was told to look again at the slope)
+        (lambda g, x, slope: np.where(x > 0, g, slope), ["you return the slope itself"]),
         (leaky_in_place, ["in place"]),
         (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.01), ["fixed number"]),  # the default
         (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.1), ["fixed number"]),  # the check's slope

@@ -151,6 +151,16 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
         )
     if close(dx, want_dy) and close(dy, want_dx):
         return hint(exercise, "right derivatives, wrong order: return df/dx first")
+    e = np.exp(x * y)
+    if (close(dx, 2 * x * y + e) and close(dy, x**2 + e)) or (
+        close(dx, 2 * x * y + x * e) and close(dy, x**2 + y * e)
+    ):
+        return hint(
+            exercise,
+            "the x^2 y terms are right; e^(x y) is not: its exponent is itself a function of x "
+            "and y, so the chain rule multiplies e^(x y) by the exponent's own partial "
+            "derivative, the one in the variable you differentiate in",
+        )
     if close(dx, want_dx):
         return hint(
             exercise,

@@ -124,6 +124,11 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
             )
         if close(got[positive], expected[positive]) and close(got[negative], 0 * g[negative]):
             return hint(name, "negative inputs get zero gradient: that is ReLU, not leaky ReLU.")
+        if close(got[positive], expected[positive]) and close(
+            got[negative], slope + 0 * g[negative]
+        ):
+            return hint(name, "right for x > 0; for x <= 0 you return the slope itself: g "
+                        "multiplies the local slope on that side too.")  # fmt: skip
         if close(got[positive], expected[positive]):
             return hint(name, "right for x > 0; look again at the slope of the line for x < 0.")
         if close(got[negative], expected[negative]):
