@@ -58,6 +58,29 @@ def blocks(text: str) -> dict[str, dict[str, str]]:
     return found
 
 
+def self_checks(path: Path) -> list[str]:
+    """The nbNN.check_... calls of a notebook's ungraded cells that no graded cell makes,
+    read from its JSON with a regular expression (the plan parses the code)."""
+    graded, other = set(), []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        calls = re.findall(r"\b(nb\d\d\.check_\w+)\(", "".join(cell["source"]))
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            graded.update(calls)
+        elif cell["cell_type"] == "code":
+            other += calls
+    return [name for name in dict.fromkeys(other) if name not in graded]
+
+
+def test_the_checks_without_points_are_listed(output):
+    # which challenges are graded differs from notebook to notebook: the plan says which not
+    shown = blocks(output)
+    listed = {name: shown[name].get("self-check only, not graded", "") for name in shown}
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        assert listed[path.name] == ", ".join(self_checks(path)), path.name
+    assert listed["12_your_own_layers.ipynb"] == "nb12.check_training_run"
+    assert sum(bool(value) for value in listed.values()) == 6  # 03, 04, 09, 11, 12, 13
+
+
 def test_every_number_agrees_with_the_notebooks_metadata(output):
     paths = sorted(NOTEBOOKS.glob("*.ipynb"))
     graded = {path.name: graded_cells(path) for path in paths if graded_cells(path)}

@@ -2,7 +2,8 @@
 
 ``python -m backproplab.classroom plan notebooks/`` prints, per graded notebook in order: its
 title, its graded exercises and their points (read as ``grade`` reads them, with
-``load_source``), its total, whether it checks the learner's own engine (a check cell calling
+``load_source``), the checks its cells call that no graded cell does (a challenge with a
+self-check only), its total, whether it checks the learner's own engine (a check cell calling
 ``check_step("NN", mygrad)``), which other notebooks' "Your engine" parts that check needs, and
 the prerequisites the notebook states in its first cell.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -61,6 +62,9 @@ class NotebookPlan:
     engine_exercise: str | None  # the exercise of that check cell, "nb09-mygrad"
     needs: list[str] | None  # notebooks whose engine parts that check needs; None: not measured
     prerequisites: list[str] | None  # stated in its first cell; None: not stated
+    # checks its cells call that no graded cell calls ("nb12.check_training_run"): the learner
+    # sees their verdicts, the grader gives them no points
+    self_checks: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -118,7 +122,39 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
         engine_exercise=engine_exercise,
         needs=None,
         prerequisites=_prerequisites(first),
+        self_checks=_self_checks(cells),
     )
+
+
+_NOTEBOOK_MODULE = re.compile(r"nb\d\d")  # backproplab.exercises.nbNN, as the notebooks name it
+
+
+def _self_checks(cells: list) -> list[str]:
+    """``nbNN.check_…`` functions the notebook's cells call, in order, that no graded cell
+    (nbgrader ``grade``) calls: a challenge or an optional exercise with a self-check only."""
+    graded: set[str] = set()
+    other: list[str] = []
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = parse(cell.source)
+        except SyntaxError:
+            continue
+        called = [
+            f"{node.func.value.id}.{node.func.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and _NOTEBOOK_MODULE.fullmatch(node.func.value.id)
+            and node.func.attr.startswith("check_")
+        ]
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            graded.update(called)
+        else:
+            other += called
+    return [name for name in dict.fromkeys(other) if name not in graded]
 
 
 def _check_step(source: str) -> str | None:
@@ -261,6 +297,8 @@ def plan_text(plans: list[NotebookPlan]) -> str:
     for plan in plans:
         out.append(textwrap.shorten(f"{plan.name}: {plan.title}", WIDTH, placeholder=" …"))
         out += _wrap([f"{name} ({points:g})" for name, points in plan.exercises], "  graded: ")
+        if plan.self_checks:
+            out += _wrap(plan.self_checks, "  self-check only, not graded: ")
         out.append(f"  total: {_points(plan.points)}")
         engine, needs = _engine(plan)
         out.append(f"  your engine: {engine}")
@@ -294,6 +332,8 @@ def plan_markdown(plans: list[NotebookPlan]) -> str:
             engine = plan.engine_exercise or "yes"
         stated = _stated(plan.prerequisites)
         graded = ", ".join(f"{name} ({points:g})" for name, points in plan.exercises)
+        if plan.self_checks:
+            graded += f"; self-check only, not graded: {', '.join(plan.self_checks)}"
         row = [plan.title, graded, f"{plan.points:g}", engine, needs or "", stated]
         rows.append("| " + " | ".join(cell(text) for text in row) + " |")
     exercises = sum(len(plan.exercises) for plan in plans)
