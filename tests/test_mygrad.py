@@ -138,9 +138,29 @@ def test_the_release_stubs_every_piece_with_a_pointer(tmp_path):
     for step in STEPS:
         feedback = check(student, step)
         assert feedback.status == "not done", feedback
-        assert feedback.message.startswith("do ") and "Traceback" not in feedback.message
+        first = "do " if step != "03" else 'Part 1 of "Your engine" in this notebook'
+        assert feedback.message.startswith(first) and "Traceback" not in feedback.message
         assert "not done yet" in str(feedback)
-    assert 'part 1 of "Your engine" in notebook 03 first' in check(student, "03").message
+    assert 'part 1 of "Your engine" in notebook 03 first' in check(student, "05").message
+
+
+def test_a_later_part_of_this_notebook_is_not_sent_to_first():
+    """Notebook 05's parts 1 (@) written, 2 and 3 not: its check meets part 3 (sum) before part 2
+    and said "do part 3 ... in notebook 05 first", as if it came before part 2."""
+    solved = re.sub(
+        r'### BEGIN SOLUTION (see notebook (03|04|05, "Your engine", part 1).*?)### END SOLUTION',
+        r"# solved: \1# (solved)",
+        TEXT,
+        flags=re.S,
+    )
+    module = load(strip_solutions(solved), "mygrad_05_part_1")
+    feedback = check(module, "05")
+    assert feedback.status == "not done", feedback
+    assert feedback.message == (
+        'Part 3 of "Your engine" in this notebook is not written yet (`Tensor.sum` in '
+        "mygrad.py): the check needs all its parts."
+    )
+    assert 'do part 3 of "Your engine" in notebook 05 first' in check(module, "07").message
 
 
 def test_a_skipped_step_is_named_before_this_steps_own_stubs():
