@@ -579,17 +579,22 @@ def test_training_run_sees_a_step_written_into_data(update, accumulate):
     assert "gradients left from an earlier step" in feedback.message, feedback
 
 
-def test_training_run_watches_a_thread_the_run_starts():
-    stale = make_training(zero_grad=False, backward=lambda loss: loss.backward(accumulate=True))
+def in_a_thread(run):
+    """``run`` done in a thread the learner's function starts and waits for."""
 
-    def in_a_thread(X, y):
+    def threaded(X, y):
         done = {}
-        worker = threading.Thread(target=lambda: done.update(model=stale(X, y)))
+        worker = threading.Thread(target=lambda: done.update(model=run(X, y)))
         worker.start()
         worker.join()
         return done["model"]
 
-    feedback = nb12.check_training_run(in_a_thread)
+    return threaded
+
+
+def test_training_run_watches_a_thread_the_run_starts():
+    stale = make_training(zero_grad=False, backward=lambda loss: loss.backward(accumulate=True))
+    feedback = nb12.check_training_run(in_a_thread(stale))
     assert feedback.status == "hint", feedback
     assert "gradients left from an earlier step" in feedback.message, feedback
     assert threading.getprofile() is None and sys.getprofile() is None
@@ -599,16 +604,7 @@ def test_training_run_accepts_a_right_run_stepping_by_hand_and_in_a_thread():
     def by_hand(X, y):  # cleared before each batch: nothing stale, however the step is written
         return train_by_hand(X, y, step_into_data, accumulate=False, clear=True)
 
-    right = make_training()
-
-    def in_a_thread(X, y):
-        done = {}
-        worker = threading.Thread(target=lambda: done.update(model=right(X, y)))
-        worker.start()
-        worker.join()
-        return done["model"]
-
-    for run in (by_hand, in_a_thread):
+    for run in (by_hand, in_a_thread(make_training())):
         feedback = nb12.check_training_run(run)
         assert feedback.passed, feedback
 
