@@ -32,10 +32,12 @@ Allocator: both variants allocate and free the same kinds of arrays every step, 
 malloc decides what that costs. With its defaults, memory freed at the top of the heap (more than
 128 KiB) goes back to the system and the next step faults it back in page by page, and arrays of
 128 KiB or more are mapped fresh from the system (until freeing one raises that threshold). Which
-variant pays depends on where freed blocks happen to lie: the same row swung from 1.37x to 2.05x
-between two runs, and the float64 MNIST row showed the engine at 0.70x-0.75x of numpy (about 1.0x
-with freed memory kept). So the benchmark tells glibc (``mallopt``, before any timing) to keep
-freed memory for reuse: a training loop's steady state, the same for every variant.
+variant pays depends on where freed blocks happen to lie: in a fresh process the engine, which
+frees a whole step's graph and gradients at once, faulted hundreds of pages back in every step on
+the deep row (2.5x), while an earlier run showed the float64 MNIST row at 0.70x-0.75x of numpy
+(about 1.0x with freed memory kept); each row's progress line prints the page faults per step.
+So the benchmark tells glibc (``mallopt``, before any timing) to keep freed memory for reuse: a
+training loop's steady state, the same for every variant.
 ``--default-allocator`` measures with glibc's defaults instead.
 
 The last part trains the digits MLP 64-128-64-10 with ``train.fit`` and with a hand-written numpy
@@ -194,6 +196,19 @@ def time_alternating(steps: dict[str, Callable[[], object]], block: int, repeats
     return {k: min(v) for k, v in samples.items()}
 
 
+def page_faults(f: Callable[[], object], steps: int = 20) -> float | None:
+    """Minor page faults per call of ``f``: memory the allocator handed back to the system and
+    that the next call touches again. None where the ``resource`` module is missing (Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(steps):
+        f()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / steps
+
+
 CASES = [  # name, layer sizes, batch
     ("digits 64-128-64-10", [64, 128, 64, 10], 64),
     ("MNIST-size 784-256-128-10", [784, 256, 128, 10], 128),
@@ -231,9 +246,14 @@ def step_rows(quick: bool, case: str = "") -> list[dict]:
             repeats = REPEATS if not quick else 3
             times = time_alternating(steps, block, repeats)
             rows.append({"case": name, "dtype": np.dtype(dtype).name, "batch": batch, **times})
+            faults = {k: page_faults(f) for k, f in steps.items()}
             print(
                 f"  {name:<28} {np.dtype(dtype).name:<8} "
-                + "  ".join(f"{k} {v * 1e6:8.1f} us" for k, v in times.items()),
+                + "  ".join(
+                    f"{k} {v * 1e6:8.1f} us"
+                    + ("" if faults[k] is None else f" ({faults[k]:.0f} page faults/step)")
+                    for k, v in times.items()
+                ),
                 file=sys.stderr,
             )
     return rows

@@ -68,3 +68,16 @@ def test_the_grading_benchmark_grades_a_small_class_as_expected():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "notebooks graded per minute" in done.stdout
+
+
+def test_page_faults_counts_memory_touched_fresh():
+    """The count the benchmark prints beside each time: fresh memory faults, reused memory not."""
+    if sys.platform == "win32":  # no `resource` module: the benchmark prints no count
+        assert bench.page_faults(lambda: None) is None
+        return
+    kept = np.full(1 << 23, 0.0)  # written once here, so its pages are in memory already
+    # 64 MiB: past the largest mmap threshold glibc allows, so mapped anew and freed at each call
+    fresh = bench.page_faults(lambda: np.ones(1 << 23), steps=5)
+    reused = bench.page_faults(lambda: kept.fill(1.0), steps=5)
+    assert fresh is not None and reused is not None
+    assert fresh >= 4 > reused  # >= 4 even with 2 MiB pages; the kept array faults in once only
