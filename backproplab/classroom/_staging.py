@@ -14,9 +14,10 @@ import hashlib
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CHANGED", "digest_of", "special_files", "unchanged"]
+__all__ = ["CHANGED", "copy_writable", "digest_of", "special_files", "unchanged"]
 
 
 def special_files(directory: str, names: list[str]) -> list[str]:
@@ -26,6 +27,27 @@ def special_files(directory: str, names: list[str]) -> list[str]:
     return [
         n for n in names if not any(k(os.lstat(os.path.join(directory, n)).st_mode) for k in kinds)
     ]
+
+
+def copy_writable(original: Path, copy: Path, ignore: Callable = special_files) -> None:
+    """Copy a submission (a folder, or one file; links kept as links), every folder and file of
+    the copy writable by its owner. ``copytree`` keeps the originals' permissions, and a class
+    handed in read-only (``chmod -R a-w``, an archive that keeps them, files of a read-only
+    mount) gave a grader that is not root a work folder it could not remove the notebook from:
+    "grading failed: PermissionError" and 0 for every such student."""
+    if original.is_dir():
+        shutil.copytree(original, copy, symlinks=True, ignore=ignore)
+    else:
+        shutil.copy2(original, copy)
+    make_writable(copy)
+
+
+def make_writable(where: Path) -> None:
+    """Give the owner write permission on ``where`` and everything in it (links left alone)."""
+    paths = [where] + [Path(top) / n for top, dirs, files in os.walk(where) for n in dirs + files]
+    for path in paths:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
 
 
 def _files(where: Path) -> dict[str, Path]:
@@ -75,11 +97,12 @@ def unchanged(staged: Path, original: Path, digest: dict[str, tuple[int, str]]) 
             return True
         if _sizes(original) != {name: size for name, (size, _) in digest.items()}:
             return False
+        make_writable(staged)  # a kernel may have taken its write permission away
         if staged.is_dir():
             shutil.rmtree(staged)
-            shutil.copytree(original, staged, symlinks=True, ignore=special_files)
         else:
-            shutil.copy2(original, staged)
+            staged.unlink()
+        copy_writable(original, staged)
         return digest_of(staged) == digest
     except OSError:  # the copy or the original is gone
         return False

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,7 +65,7 @@ from ._source import (
     matching_teacher,
     nbgrader_metadata,
 )
-from ._staging import CHANGED, digest_of, special_files, unchanged
+from ._staging import CHANGED, copy_writable, digest_of, unchanged
 from ._steps import steps
 from ._tampering import changed_checks
 from ._term import Merge, assignment, exercises_of, not_assigned, refuse_to_overwrite
@@ -173,7 +172,7 @@ def _grade_into(
         workdir = Path(scratch) / "work"
         cwd = workdir
         if folder is not None and folder.is_dir() and _size(folder) < 2**30:
-            shutil.copytree(folder, workdir, symlinks=True, ignore=_links_out_of(folder))
+            copy_writable(folder, workdir, ignore=_links_out_of(folder))
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
@@ -370,7 +369,7 @@ def grade_folder(
         setup_namespace(each)
     with tempfile.TemporaryDirectory(prefix="backproplab-staging-") as staging:
         staged = Path(staging) / "submissions"
-        shutil.copytree(folder, staged, symlinks=True, ignore=special_files)
+        copy_writable(folder, staged)
         by_student: dict[str, list[Path]] = {}
         for student, path in _submissions(staged):
             by_student.setdefault(student, []).append(path)

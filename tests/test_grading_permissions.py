@@ -1,0 +1,69 @@
+"""A class handed in read-only is graded like any other.
+
+Submissions often arrive without write permission: a teacher protects them with
+``chmod -R a-w submitted/``, an archive keeps its files' modes, a container mounts them read-only.
+``copytree`` copies permissions, so a grader that is not root (in a container, as the teaching
+guide recommends) got a work folder it could not remove the notebook from, and every such
+student scored 0 with "grading failed: PermissionError". CI runs as root, which ignores
+permissions, so these tests look at the permission bits themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from backproplab.classroom._staging import copy_writable, digest_of, unchanged
+
+
+def read_only_submission(root: Path) -> Path:
+    """ada/ holding a notebook, mygrad.py, a data folder and a link, every mode without write."""
+    ada = root / "ada"
+    (ada / "data").mkdir(parents=True)
+    (ada / "05_matmul_gradients.ipynb").write_text("{}", encoding="utf-8")
+    (ada / "mygrad.py").write_text("x = 1\n", encoding="utf-8")
+    (ada / "data" / "points.csv").write_text("1,2\n", encoding="utf-8")
+    (ada / "link.py").symlink_to("mygrad.py")
+    for path in [*(ada / "data").iterdir(), ada / "data", *ada.iterdir(), ada]:
+        if not path.is_symlink():
+            path.chmod(stat.S_IMODE(path.stat().st_mode) & ~0o222)
+    return ada
+
+
+def writable_by_owner(path: Path) -> bool:
+    return bool(os.lstat(path).st_mode & stat.S_IWUSR)
+
+
+def test_the_copy_of_a_read_only_folder_is_writable_by_its_owner(tmp_path):
+    ada = read_only_submission(tmp_path / "submitted")
+    copy_writable(ada, tmp_path / "work")
+    copied = [tmp_path / "work", *(tmp_path / "work").rglob("*")]
+    assert len(copied) == 6
+    assert all(writable_by_owner(p) for p in copied if not p.is_symlink())
+    assert (tmp_path / "work" / "link.py").is_symlink()  # a link stays a link
+    assert (tmp_path / "work" / "data" / "points.csv").read_text(encoding="utf-8") == "1,2\n"
+    originals = [ada, *ada.rglob("*")]  # the submissions themselves are left as they were
+    assert not any(writable_by_owner(p) for p in originals if not p.is_symlink())
+
+
+def test_the_copy_of_a_read_only_file_is_writable_by_its_owner(tmp_path):
+    grace = tmp_path / "grace.ipynb"
+    grace.write_text("{}", encoding="utf-8")
+    grace.chmod(0o444)
+    copy_writable(grace, tmp_path / "staged.ipynb")
+    assert writable_by_owner(tmp_path / "staged.ipynb")
+    assert not writable_by_owner(grace)
+
+
+def test_a_staged_copy_a_kernel_changed_and_made_read_only_is_restored(tmp_path):
+    ada = read_only_submission(tmp_path / "submitted")
+    staged = tmp_path / "staged"
+    copy_writable(ada, staged)
+    digest = digest_of(staged)
+    (staged / "mygrad.py").write_text("x = 2\n", encoding="utf-8")  # another student's kernel
+    for path in [staged / "mygrad.py", staged / "data", staged]:
+        path.chmod(0o555)
+    assert unchanged(staged, ada, digest)
+    assert (staged / "mygrad.py").read_text(encoding="utf-8") == "x = 1\n"
+    assert all(writable_by_owner(p) for p in [staged, *staged.rglob("*")] if not p.is_symlink())
