@@ -236,6 +236,21 @@ def test_draw_backward_step_highlights_the_node_and_labels_its_edges():
         plotting.draw_backward_step(L, 2)
 
 
+def test_processed_nodes_are_ticked_not_only_green():
+    """The step-through told a processed node from one still waiting by its fill alone: light
+    green against light grey, a CIELAB distance of 11 as seen with deuteranopia (20 is the
+    least test_the_style_helps_the_colour_blind accepts). A processed node also has a tick."""
+    *_, L = seed_graph()
+    assert np.linalg.norm(_seen(plotting.DONE_COLOR, "deuteranopia")
+                          - _seen(plotting.OP_COLOR, "deuteranopia")) < 20  # fmt: skip
+    for step, ticked in [(0, []), (1, ["tick:L"])]:
+        ax = plotting.draw_backward_step(L, step).axes[0]
+        ticks = [t for t in ax.texts if (t.get_gid() or "").startswith("tick:")]
+        assert [t.get_gid() for t in ticks] == ticked
+        assert all(t.get_text() == "✓" for t in ticks)
+    plt.close("all")
+
+
 def test_keep_labels_leaves_the_earlier_steps_labels_on_their_edges():
     *_, L = seed_graph()  # L = q * z, q = x + y: step 1 labels q->L and z->L, step 2 x->q, y->q
     steps = plotting.backward_steps(L)
@@ -271,6 +286,8 @@ def _drawn_boxes(fig):
     fig.canvas.draw()
     nodes, labels = {}, {}
     for t in fig.axes[0].texts:
+        if t.get_gid().startswith("tick:"):
+            continue  # a processed node's tick sits on its box's corner
         box = (t.get_bbox_patch() or t).get_window_extent()  # a label's background, if any
         (labels if t.get_gid().startswith("edge:") else nodes)[t.get_gid()] = box
     return nodes, labels

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure, SubFigure
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from .._format import format_array
@@ -229,13 +229,6 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
     return fig, ax
 
 
-def _size_in_inches(figure: Figure | SubFigure) -> tuple[float, float]:
-    """(width, height) of a figure, or of a subfigure (which has no ``get_figwidth``)."""
-    if isinstance(figure, Figure):
-        return figure.get_figwidth(), figure.get_figheight()
-    return figure.bbox.width / figure.dpi, figure.bbox.height / figure.dpi
-
-
 def _draw_boxes(
     cols: Sequence[int],
     y: Sequence[float],
@@ -281,8 +274,8 @@ def _draw_boxes(
         ax = fig.add_axes((0, 0, 1, height / (height + top)))  # one data unit = `scale` inches
     else:  # a given axes: the drawing, centred, at the scale that fits it (one unit = `scale`
         box = ax.get_position()  # inches both ways, so arrows still end at the boxes' edges)
-        figure_width, figure_height = _size_in_inches(ax.figure)
-        room_x, room_y = box.width * figure_width, box.height * figure_height
+        whole, dpi = ax.figure.bbox, ax.figure.dpi  # the figure's (or a subfigure's) pixels
+        room_x, room_y = box.width * whole.width / dpi, box.height * whole.height / dpi
         scale = min(scale, room_x / width, room_y / height)
         mid_x, mid_y = (left + right) / 2, (low + high) / 2
         left, right = mid_x - room_x / scale / 2, mid_x + room_x / scale / 2
@@ -311,11 +304,15 @@ def _draw_boxes(
     bold_names = set(bold)
     for i, name in enumerate(names):
         wrapped = "\n " in texts[i]  # a list broken over lines: its numbers line up on the left
-        ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8 * scale,
-                family="monospace", zorder=3, gid=name,
-                multialignment="left" if wrapped else "center",
-                bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
-                          lw=(2.0 if name in bold_names else 0.8) * scale))  # fmt: skip
+        text = ax.text(x[i], y[i], texts[i], ha="center", va="center", fontsize=8 * scale,
+                       family="monospace", zorder=3, gid=name,
+                       multialignment="left" if wrapped else "center",
+                       bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
+                                 lw=(2.0 if name in bold_names else 0.8) * scale))  # fmt: skip
+        if colors[i] == DONE_COLOR:  # not by colour alone: a tick on the box's corner
+            ax.annotate("✓", (0.97, 0.9), xycoords=text.get_bbox_patch() or text,
+                        ha="center", va="center", fontsize=9 * scale, zorder=5, gid=f"tick:{name}",
+                        bbox=dict(boxstyle="circle,pad=0.15", fc=DONE_COLOR, ec="0.3"))  # fmt: skip
     ax.set_xlim(left, right)
     ax.set_ylim(low, high)
     ax.set_axis_off()
@@ -347,10 +344,10 @@ def draw_graph(
     ``model``, or per group of columns without one. An unnamed scalar root is called "L".
 
     ``grads`` overrides the gradients shown (by node name; the step-through uses it);
-    ``highlight`` names nodes to colour orange, ``done`` green; ``edge_labels`` writes text on
-    the edge from input to output, keyed by ``(input name, output name)``, in the gap left of
-    the output's column (columns move apart to make room: a label never covers a box). Each
-    box is a Text artist whose ``gid`` is the node name, so
+    ``highlight`` names nodes to colour orange (bold edge), ``done`` green (ticked ✓);
+    ``edge_labels`` writes text on the edge from input to output, keyed by ``(input name,
+    output name)``, left of the output's column (columns move apart: a label never covers a
+    box). Each box is a Text artist whose ``gid`` is the node name, so
     ``{t.get_gid(): t.get_text() for t in ax.texts}`` reads the picture back.
 
     ``reserve_grads`` and ``reserve_labels`` space the picture as if the boxes also showed those

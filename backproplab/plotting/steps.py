@@ -180,9 +180,10 @@ def draw_backward_step(
     ax: Axes | None = None,
     keep_labels: bool = False,
 ) -> Figure:
-    """Draw step ``step`` (0-based) of the backward pass: the node being processed in orange,
-    nodes already processed in green, the gradients known so far, and on each edge into it the
-    downstream gradient it sends (upstream × local = downstream when the node is a scalar).
+    """Draw step ``step`` (0-based) of the backward pass: the node being processed in orange
+    with a bold edge, nodes already processed in green with a tick (✓), the gradients known so
+    far, and on each edge into it the downstream gradient it sends (upstream × local =
+    downstream when the node is a scalar).
     With ``keep_labels=True`` the edges of the earlier steps keep their labels too (for a page
     that shows every step at once). Every step has the same layout: the columns are spaced for
     the last step's gradients and for the labels of all steps."""
