@@ -783,3 +783,19 @@ def test_classes_of_a_decision_boundary_have_their_own_marker():
         "class 2",
     ]
     plt.close(fig)
+
+
+def test_a_tick_covers_no_text():
+    """The tick sat inside its box's corner at first and hid the last letter of "L = mul"."""
+    *_, L = seed_graph()
+    fig = plotting.draw_backward_step(L, 1)
+    fig.canvas.draw()
+    texts = fig.axes[0].texts
+    ticks = [t for t in texts if (t.get_gid() or "").startswith("tick:")]
+    assert ticks
+    for tick in ticks:
+        circle = tick.get_bbox_patch().get_window_extent()
+        for t in texts:
+            if t is not tick:
+                assert not circle.overlaps(t.get_window_extent()), (tick.get_gid(), t.get_gid())
+    plt.close("all")

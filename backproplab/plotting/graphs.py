@@ -310,7 +310,8 @@ def _draw_boxes(
                        bbox=dict(boxstyle="round,pad=0.4", fc=colors[i], ec="0.3",
                                  lw=(2.0 if name in bold_names else 0.8) * scale))  # fmt: skip
         if colors[i] == DONE_COLOR:  # not by colour alone: a tick on the box's corner
-            ax.annotate("✓", (0.97, 0.9), xycoords=text.get_bbox_patch() or text,
+            ax.annotate("✓", (1, 1), xycoords=text.get_bbox_patch() or text,  # off the text
+                        xytext=(3 * scale, 3 * scale), textcoords="offset points",
                         ha="center", va="center", fontsize=9 * scale, zorder=5, gid=f"tick:{name}",
                         bbox=dict(boxstyle="circle,pad=0.15", fc=DONE_COLOR, ec="0.3"))  # fmt: skip
     ax.set_xlim(left, right)
