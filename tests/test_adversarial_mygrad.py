@@ -207,7 +207,16 @@ MISTAKES = {
         )],
         ["changed after it was made", "in place"],
     ),
-    "relu's gradient 1 at 0": ("07", [("(g * (x > 0),))", "(g * (x >= 0),))")], ["0 elsewhere"]),
+    "relu's gradient 1 at 0": (  # was told '1 where positive, 0 elsewhere': not where it was off
+        "07",
+        [("(g * (x > 0),))", "(g * (x >= 0),))")],
+        ["only where the input is exactly 0", "negative side's slope"],
+    ),
+    "relu's gradient 1 where the input is negative": (
+        "07",
+        [("(g * (x > 0),))", "(g * (x < 0),))")],
+        ["0 elsewhere"],
+    ),
     "sigmoid overflows for large negative inputs": (
         "07",
         [(SIGMOID, "        out = 1 / (1 + np.exp(-self.data))")],

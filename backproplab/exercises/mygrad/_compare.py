@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import close, hint
 from ._calls import _arrays, _call, _Stop
-from ._hints import _grad_hint, _value_hint
+from ._hints import _grad_hint, _shared_hint, _value_hint
 from ._programs import _Program, _reference
 
 
@@ -31,6 +31,7 @@ def _compare(exercise: str, engine: ModuleType, program: _Program, check_order: 
             )
         )
     want_values, want_grads, sent = _reference(program, values)
+    wants = [np.zeros_like(v) if w is None else w for v, w in zip(want_values, want_grads)]
     for k, (got, want) in enumerate(zip(values, want_values)):
         if got is None or got.shape != want.shape:
             shape = None if got is None else got.shape
@@ -41,15 +42,15 @@ def _compare(exercise: str, engine: ModuleType, program: _Program, check_order: 
         _check_order(exercise, program, result[2])
     for k in reversed(range(len(want_grads))):
         got = grads[k] if k < len(grads) else None
-        want = want_grads[k]
-        if want is None:
-            want = np.zeros_like(want_values[k])
+        want = wants[k]
         if got is None:
             got_ok = not np.any(want)
         else:
             got_ok = got.shape == want.shape and close(got, want, rtol=1e-6, atol=1e-9)
         if not got_ok:
-            raise _Stop(hint(exercise, _grad_hint(program, k, got, want, grads, sent, values[k])))
+            shared = "" if got is None else _shared_hint(program, k, got, grads, wants)
+            message = shared or _grad_hint(program, k, got, want, grads, sent, values[k])
+            raise _Stop(hint(exercise, message))
 
 
 def _check_order(exercise: str, program: _Program, order: Any) -> None:

@@ -146,6 +146,12 @@ def _shape_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray, us
             "but an axis of length 1 went missing; a sum over an axis where the shape has a 1 "
             "must keep that axis"
         )
+    if got.ndim == want.ndim and not _sums_to(got, want):  # summed, but over other axes
+        return (
+            f"it has shape {got.shape}, but {label} has shape {want.shape}: summed back over "
+            "the wrong axes. Broadcasting lines the shapes up from the right, so the axes it "
+            "adds are the ones in front"
+        )
     return (
         f"it has shape {got.shape}, but {label} has shape {want.shape}; broadcasting "
         "copied it, so its gradient must be summed back to its shape (sum_to_shape)"
@@ -192,6 +198,33 @@ def _slope_of_input(name: str, got: np.ndarray, upstream: Any, x: Any) -> bool:
         return False
     slope = 1 - x * x if name == "tanh" else x * (1 - x)
     return np.shape(slope) == np.shape(got) and close(got, upstream * slope)
+
+
+def _off_only_at_zero(got: np.ndarray, want: np.ndarray, x: Any) -> bool:
+    """True when ``got`` differs from ``want`` only where the input ``x`` is exactly 0."""
+    if x is None or np.shape(x) != got.shape or got.shape != want.shape:
+        return False
+    off = ~np.isclose(got, want, rtol=1e-6, atol=1e-9)
+    return bool(np.any(off) and np.all(np.asarray(x)[off] == 0))
+
+
+def _shared_hint(program: _Program, k: int, got: np.ndarray, grads: list, wants: list) -> str:
+    """What a wrong gradient says when it is one array with another tensor's gradient and has
+    that tensor's right value: a gradient stored as the very array that arrived (``add``'s vjp
+    hands its upstream gradient to both inputs), then added to in place. "" if it is not so."""
+    for j, other in enumerate(grads):
+        w = wants[j] if j < len(wants) else None
+        if j == k or other is None or w is None or not other.shape == w.shape == got.shape:
+            continue
+        if np.shares_memory(got, other) and close(got, w) and not close(w, wants[k]):
+            return (
+                f"the gradient of {program.label(k)} is off: it is the very array that holds "
+                f"the gradient of {program.label(j)}, and has that one's value. A gradient was "
+                "stored as the array that arrived (+ hands the one it receives to both of its "
+                "inputs), and adding into it in place later changed it under every name: "
+                "adding must make a new array (notebook 04, section 4)"
+            )
+    return ""
 
 
 def _local_hint(
@@ -244,6 +277,11 @@ def _local_hint(
         return "e^x is its own derivative"
     if name == "log":
         return "the slope of log(x) is 1/x"
+    if name == "relu" and _off_only_at_zero(got, want, x):
+        return (
+            "it is off only where the input is exactly 0, at the kink: there the package, "
+            "like PyTorch, uses the negative side's slope, 0"
+        )
     if name == "relu":
         return "relu's local gradient is 1 where the input is positive and 0 elsewhere"
     if name == "cross_entropy" and ratio is not None:

@@ -1,0 +1,244 @@
+"""Right answers written differently from the teacher's notebooks/mygrad.py (another graph walk,
+a dict instead of a set, a class instead of a closure, another loop order, another but equal
+form of a rule) pass every engine check from their notebook on: a check that refuses a right
+answer is as wrong as one that accepts a wrong answer. Found by a learner's walk through the
+workbook, which wrote each piece from the notebooks' words alone; and that walk's mistakes that
+got a hint blaming another piece."""
+
+import pytest
+from exercise_helpers import hint_asserter
+from test_mygrad import TEXT, check, load
+
+from backproplab.exercises.mygrad import STEPS
+
+assert_hint = hint_asserter(["np.", "lambda", "+=", ".grad =", "sum_to_shape(", "for t in"])
+
+SORTED_BY_SEQ = """    found = {id(root): root}
+    stack = [root]
+    while stack:
+        for x in stack.pop().inputs:
+            if id(x) not in found:
+                found[id(x)] = x
+                stack.append(x)
+    return sorted(found.values(), key=lambda t: t.seq)  # made later = computed later"""
+
+# depth first, each tensor pushed twice (visit its inputs, then append it); a set of tensors
+# (mygrad's Tensor has no __eq__, so a set compares them by identity)
+DEPTH_FIRST = """    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+        elif t not in visited:
+            visited.add(t)
+            stack.append((t, True))
+            stack.extend((x, False) for x in t.inputs if x not in visited)
+    return order"""
+
+# Kahn's algorithm from the root: a tensor is placed once every tensor that uses it is placed
+KAHN = """    users, seen, stack = {}, {id(root): root}, [root]
+    while stack:
+        for x in stack.pop().inputs:
+            users[id(x)] = users.get(id(x), 0) + 1
+            if id(x) not in seen:
+                seen[id(x)] = x
+                stack.append(x)
+    order, ready = [], [root]
+    while ready:
+        t = ready.pop()
+        order.append(t)
+        for x in t.inputs:
+            users[id(x)] -= 1
+            if users[id(x)] == 0:
+                ready.append(x)
+    return order[::-1]"""
+
+ACCUMULATE = (
+    "                    x.grad = g if x.grad is None else x.grad + g  # paths add up, here only"
+)
+SEED = (
+    "        self.grad = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)"
+)
+VISIT = "        for t in reversed(order):  # outputs before inputs: t.grad is complete here"
+MUL = "        return node(x * y, (self, other), lambda g: (g * y, g * x))"
+SUM_TO_SHAPE = """    g = g.sum(axis=tuple(range(g.ndim - len(shape))))  # the axes broadcasting put in front
+    ones = tuple(i for i, n in enumerate(shape) if n == 1)
+    return g.sum(axis=ones, keepdims=True)  # the axes of length 1 it stretched"""
+CROSS_ENTROPY = """    y = np.eye(z.shape[1])[labels]  # one row per example, 1 at its label
+    loss = -(log_a * y).sum() / n
+    return node(loss, (logits,), lambda g: (g * (np.exp(log_a) - y) / n,))  # delta = a - y"""
+SGD_STEP = """                v *= self.momentum
+                v += p.grad
+                p.data -= self.lr * v"""
+ADAM_UPDATE = """            m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)  # no bias to 0
+            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)"""
+OWN_OP = "    # ---------------------------------------------------------- notebook 12: my own op\n"
+SILU = """    def silu(self):
+        \"\"\"x * sigmoid(x) for each element.\"\"\"
+        x = self.data
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1, e) / (1 + e)
+        return node(x * s, (self,), lambda g: (g * (s + x * s * (1 - s)),))
+
+"""
+
+# name -> (the notebook of the piece, [(teacher's lines, the variant's lines), ...])
+RIGHT = {
+    "toposort depth first, a set of tensors": ("04", [(SORTED_BY_SEQ, DEPTH_FIRST)]),
+    "toposort by Kahn's algorithm, a dict of counts": ("04", [(SORTED_BY_SEQ, KAHN)]),
+    "backward walks order[::-1], adds in an if, adds the seed to a leaf root": (
+        "04",
+        [
+            (VISIT, "        for t in order[::-1]:"),
+            (
+                ACCUMULATE,
+                "                    if x.grad is None:\n"
+                "                        x.grad = g.copy()\n"
+                "                    else:\n"
+                "                        x.grad = x.grad + g",
+            ),
+            (
+                SEED,
+                "        seed = np.ones(self.shape) if grad is None else np.array(grad, float)\n"
+                "        self.grad = seed if self.grad is None else self.grad + seed",
+            ),
+        ],
+    ),
+    "mul's vjp a class, not a closure": (
+        "03",
+        [(MUL, "        return node(x * y, (self, other), _MulVjp(x, y))")],
+    ),
+    "sum_to_shape one axis at a time": (
+        "05",
+        [(
+            SUM_TO_SHAPE,
+            "    while g.ndim > len(shape):\n"
+            "        g = g.sum(axis=0)\n"
+            "    for i, n in enumerate(shape):\n"
+            "        if n == 1 and g.shape[i] != 1:\n"
+            "            g = g.sum(axis=i, keepdims=True)\n"
+            "    return g",
+        )],
+    ),
+    "mean as the sum times 1/n": (
+        "05",
+        [("        return self.sum(axis) / n", "        return self.sum(axis) * (1 / n)")],
+    ),
+    "cross_entropy by indexing the labels, and a vjp that writes its own copy": (
+        "08",
+        [(
+            CROSS_ENTROPY,
+            "    rows = np.arange(n)\n"
+            "    loss = -log_a[rows, labels].mean()\n\n"
+            "    def vjp(g):\n"
+            "        d = np.exp(log_a)\n"
+            "        d[rows, labels] -= 1\n"
+            "        return (g * d / n,)\n\n"
+            "    return node(loss, (logits,), vjp)",
+        )],
+    ),
+    "momentum as v = mu v - lr g, p += v; zero_grad to zeros": (
+        "09",
+        [
+            (
+                SGD_STEP,
+                "                v *= self.momentum\n"
+                "                v -= self.lr * p.grad\n"
+                "                p.data += v",
+            ),
+            ("            p.grad = None", "            p.grad = np.zeros_like(p.data)"),
+        ],
+    ),
+    "He's scale drawn uniformly": (
+        "10",
+        [(
+            "rng.standard_normal((n_out, n_in)) * std",
+            "rng.uniform(-1, 1, (n_out, n_in)) * np.sqrt(3) * std",
+        )],
+    ),
+    "the residual branch added first, F(x) + x": (
+        "11",
+        [("return x + self.linear(x).relu()", "return self.linear(x).relu() + x")],
+    ),
+    "Adam's bias corrections folded into the step (PyTorch's form)": (
+        "12",
+        [(
+            ADAM_UPDATE,
+            "            step = self.lr / (1 - beta1**self.t)\n"
+            "            denom = np.sqrt(v) / np.sqrt(1 - beta2**self.t) + self.eps\n"
+            "            p.data -= step * m / denom",
+        )],
+    ),
+    "an own op of another name, SiLU, beside softplus": (
+        "12",
+        [
+            (OWN_OP, OWN_OP + SILU),
+            ('    return "softplus"', '    return "silu"'),
+        ],
+    ),
+}  # fmt: skip
+
+MUL_CLASS = '''
+
+class _MulVjp:
+    """The vjp of x * y as an object: g -> (g y, g x)."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __call__(self, g):
+        return (g * self.y, g * self.x)
+'''
+
+
+def variant(edits: list) -> str:
+    text = TEXT
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text + MUL_CLASS
+
+
+@pytest.mark.parametrize("name", list(RIGHT))
+def test_a_right_answer_written_differently_passes(name):
+    first, edits = RIGHT[name]
+    engine = load(variant(edits), "mygrad_variant")
+    for step in [s for s in STEPS if s >= first]:
+        feedback = check(engine, step)
+        assert feedback.passed, (step, feedback.message)
+
+
+def test_the_variants_are_not_the_teachers_code():
+    for _, edits in RIGHT.values():
+        assert variant(edits) != TEXT + MUL_CLASS
+
+
+# ---------------------------------------------------------- the walk's mistakes, hinted
+def test_adding_in_place_after_a_depth_first_order_is_named():
+    """With the engine's order (by seq), adding in place first shows in the probe that names
+    it; with a depth-first order it showed in the first graph instead, as "a product's local
+    gradient is the other input" of a * that had passed notebook 03's check."""
+    text = variant(
+        [
+            (SORTED_BY_SEQ, DEPTH_FIRST),
+            (
+                ACCUMULATE,
+                "                    if x.grad is None:\n"
+                "                        x.grad = g\n"
+                "                    else:\n"
+                "                        x.grad += g",
+            ),
+        ]
+    )
+    feedback = check(load(text, "mygrad_in_place"), "04")
+    assert_hint(feedback, "the very array that holds the gradient of", "in place", "new array")
+    assert "local gradient" not in feedback.message
+
+
+def test_summing_back_over_the_trailing_axes_is_named():
+    """sum_to_shape written, but over the last axes: was told to write sum_to_shape."""
+    front = "    g = g.sum(axis=tuple(range(g.ndim - len(shape))))"
+    text = variant([(front, "    g = g.sum(axis=tuple(range(len(shape), g.ndim)))")])
+    feedback = check(load(text, "mygrad_trailing_axes"), "05")
+    assert_hint(feedback, "the wrong axes", "in front")
+    assert "(sum_to_shape)" not in feedback.message
