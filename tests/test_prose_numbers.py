@@ -237,6 +237,14 @@ CLAIMS = [
     Claim("05", r"kept one of token (\d)'s (three) gradients and dropped the other (two)",
           r"token (\d), looked up (\d) times: \[ids\] \+= G kept only its last row of G: (\w+)",
           lambda p, o: p[0] == o[0] and p[1] == o[1] and p[2] == o[1] - 1 and o[2] == "True"),
+    Claim("05", r"Multiply every input by (\d+) and, for the same upstream gradient \$G\$, every "
+          r"entry of \$\\partial L/\\partial W\$ is (\d+) times larger, while "
+          r"\$\\partial L/\\partial X\$ stays as it was",
+          r"(?m)^X times (\d+)\s+(\S+)\s+(\S+)\s+(\S+)$",  # scale, |dL/dW|, |dL/dX|, change of Z
+          lambda p, o: o[4] == p[0] and about(p[1], o[5] / o[1], 1e-3) and o[6] == o[2]),
+    Claim("05", r"the outputs \$Z = XW\^\\top\$ by (\d+) × (\d+) times as much",
+          r"(?m)^X times (\d+)\s+\S+\s+\S+\s+(\S+)$",
+          lambda p, o: about(p[0] * p[1], o[3] / o[1], 0.01)),
     # ------------------------------------------------------------------------------------- 06
     Claim("06", r"Forward: \$z_1 = xW_1\^\\top \+ b_1 = \[(\S+), (\S+)\]\$, \$h = \[\S+, 0\]\$, "
           r"\$\\hat y = (\S+)\$, \$L = (\S+)\$",
@@ -272,6 +280,10 @@ CLAIMS = [
           r"(?m)^\s*(\S+)\s+([01]\.00)\s+(\d\.\d\d)$",  # x, the rule, the central difference
           lambda p, o: all(p[0] < c < p[1] for x, _, c in rows(o, 3) if abs(x) < 1e-6)
           and all(r == c for x, r, c in rows(o, 3) if abs(x) >= 1e-6)),
+    Claim("07", r"Step 5 ends with \$\\partial t/\\partial u = ([\d.]+)\$",
+          r"downstream dt/du = [\d.]+ × 2 = ([\d.]+)\."),
+    Claim("07", r"while the one-node tanh gives (1) and slope (0)\.",
+          r"one node gives tanh = (\S+), gradient (\S+)"),
     # ------------------------------------------------------------------------------------- 08
     Claim("08", r"a float64 cannot hold a number above about \$(1\.8) \\times 10\^\{(308)\}\$",
           r"largest float64:\s+(\S+)",  # 1.8e308 itself is no float64: compare the mantissas
@@ -517,6 +529,14 @@ CLAIMS = [
     Claim("14", r"reached at least (\d+) % test accuracy on the 8×8 digits in (\d) epochs",
           r"with skips\s+: (.*)\n", lambda p, o: number_list(o[0])[-1] >= p[0] / 100
           and len(number_list(o[0])) == p[1]),
+    Claim("14", r"Each of the (three) windows with one winner sent its (1) to that pixel; the window "
+          r"of (four) zeros, a (four)-way tie",
+          r"dL/dx, upstream 1 per window:\n((?:.*\n){4})",
+          lambda p, o: number_list(o[0]).count(p[1]) == p[0]
+          and number_list(o[0]).count(1 / p[2]) == p[3] == p[2]),
+    Claim("14", r"the package's `relu` gives slope (0) at \$x = 0\$",
+          r"relu's gradient (\S+), maximum\(x, 0\)'s (\S+)",
+          lambda p, o: p[0] == o[0] and 0 < o[1] < 1),
 ]  # fmt: skip
 
 
