@@ -1,10 +1,11 @@
 """Your workbook: your own copy of the notebooks, every exercise blank, opened in JupyterLab::
 
-    python -m backproplab.workbook              # makes workbook/ (beside notebooks/) the first
-                                                # time, later brings it up to date; opens it
+    python -m backproplab.workbook              # makes workbook/ (beside notebooks/ in a clone,
+                                                # else here) the first time, later brings it up
+                                                # to date; opens it
     python -m backproplab.workbook my-copy/     # the same, in another folder
     python -m backproplab.workbook --no-lab     # make or update it; do not open JupyterLab
-    python -m backproplab.workbook --no-browser # other options go to JupyterLab
+    python -m backproplab.workbook --no-browser # other options go to JupyterLab (--port=8890)
 
 ``notebooks/`` holds the solved notebooks: every exercise answered, every self-check "correct"
 (the teacher's version, which the tests run and the site shows). The workbook is the student
@@ -12,9 +13,10 @@ version of them (``classroom.release``): each exercise is a stub for you to repl
 ``mygrad.py``, the engine you grow, has every piece a stub. Unlike a class's release it keeps the
 worked answer that follows an exercise's check: read it once your answer passes.
 
-Run it again at any time, after a ``git pull`` too: it brings the workbook up to date with
-``notebooks/`` and says so in one line per file it writes or removes. Then it says how far you
-got, from the verdicts your self-checks showed when each notebook was last saved::
+Run it again at any time, after a ``git pull`` too (or after your teacher upgrades the package):
+it brings the workbook up to date with ``notebooks/`` and says so in one line per file it writes
+or removes. Then it says how far you got, from the verdicts your self-checks showed when each
+notebook was last saved::
 
     Your exercises, as last saved: 01 4/4 ✔ · 02 1/4 · 03-14 not started.
     Next: 02_chain_rule.ipynb, partials (its check says not yet).
@@ -49,22 +51,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
 from ._console import tolerant_output
+from ._lab import default_source, default_target, open_in_lab, option_value_taken
 
 __all__ = ["MANIFEST", "Change", "WorkbookError", "main", "make_workbook", "new_version_path"]
-
-# the clone this package was installed from (pip install -e .): its notebooks/ folder
-_CLONE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file
 _ABOUT = (
@@ -161,7 +159,10 @@ class _Record:
 
     def put(self, new: Path, destination: Path) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(new, destination)
+        # its bytes, not its mode: a file read-only where the package is installed (a read-only
+        # store, a umask of 077 at install time) must not make a workbook the learner cannot save
+        shutil.copyfile(new, destination)
+        self.written[self.key(destination)] = _fingerprint(destination)
         self.written[self.key(destination)] = _fingerprint(destination)
 
     def save(self) -> None:
@@ -254,12 +255,6 @@ def make_workbook(source: str | Path, target: str | Path) -> list[Change]:
                 + ("written before that:\n" + "\n".join(done) if done else "nothing was written")
             ) from None
     return changes
-
-
-def _default_source() -> Path:
-    """``notebooks/`` in the working folder, else the one of the clone the package came from."""
-    here = Path("notebooks")
-    return here if any(here.glob("*.ipynb")) else _CLONE_NOTEBOOKS
 
 
 _LINES = {  # what a run says about one file: {name} is the file, {yours} the learner's copy
@@ -439,16 +434,22 @@ def main(argv: list[str] | None = None) -> int:
         "up to date (a file you have changed is never overwritten), and open it in JupyterLab.",
     )
     parser.add_argument(
-        "folder", nargs="?", help="where it goes (default: workbook, beside notebooks/)"
+        "folder", nargs="?", help="where it goes (default: workbook, beside a clone's notebooks/)"
     )
     parser.add_argument(
-        "--source", type=Path, help="the solved notebooks (default: notebooks/ of this clone)"
+        "--source",
+        type=Path,
+        help="the solved notebooks (default: this clone's, or the installed package's)",
     )
     parser.add_argument("--no-lab", action="store_true", help="do not open JupyterLab")
-    parser.epilog = "Other options go to JupyterLab (--no-browser, --port 8890, ...)."
+    parser.epilog = "Other options go to JupyterLab (--no-browser, --port=8890, ...)."
     args, lab_options = parser.parse_known_args(argv)
-    source = args.source or _default_source()
-    target = Path(args.folder) if args.folder else source.parent / "workbook"
+    option = option_value_taken(sys.argv[1:] if argv is None else argv, args.folder)
+    if option:  # "--port 8890": 8890 is not the workbook's folder
+        print(f"workbook: write {option}={args.folder} (or put the folder first)", file=sys.stderr)
+        return 1
+    source = args.source or default_source()
+    target = Path(args.folder) if args.folder else default_target(source)
     first_time = not any(target.glob("*.ipynb")) and not (target / MANIFEST).exists()
     old = not first_time and not (target / MANIFEST).exists()
     try:
@@ -457,18 +458,17 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     except ModuleNotFoundError as error:  # nbformat, which the dev extra installs
-        print(f"workbook: {error.name} is missing: pip install -e '.[dev]'", file=sys.stderr)
+        print(
+            f"workbook: {error.name} is missing: pip install -e '.[dev]' in your clone (a shared "
+            f"installation: pip install 'backproplab[classroom]')",
+            file=sys.stderr,
+        )
         return 1
     print(_report(changes, source, target, first_time, old))
     said = "" if first_time else progress(target)  # (it reads every notebook)
     if said:
         print(said)
-    if args.no_lab:
-        return 0
-    if importlib.util.find_spec("jupyterlab") is None:
-        print(f"JupyterLab is not installed (pip install jupyterlab); {target}/ is ready")
-        return 1
-    return subprocess.call([sys.executable, "-m", "jupyterlab", str(target), *lab_options])
+    return 0 if args.no_lab else open_in_lab(target, lab_options)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backproplab import workbook
+from backproplab import _lab, workbook
 from backproplab._console import tolerant_output
 from backproplab.classroom.__main__ import main as classroom
 from backproplab.classroom.release import release
@@ -68,7 +68,8 @@ def test_the_workbook_says_where_it_is_on_a_cp1252_stream_and_opens_jupyterlab(
 ):
     written = terminal(monkeypatch, "cp1252")
     opened = []
-    monkeypatch.setattr(workbook.subprocess, "call", lambda args: opened.append(args) or 0)
+    monkeypatch.setattr(_lab, "_run", lambda args, env: opened.append(args) or 0)
+    monkeypatch.delenv("JUPYTER_SERVER_URL", raising=False)  # (not a JupyterLab terminal)
     target = tmp_path / "Дмитрий" / "workbook"
     assert workbook.main([str(target), "--source", str(ROOT / "notebooks")]) == 0
     out = written.getvalue().decode("cp1252")

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from backproplab import workbook
+from backproplab import _lab, workbook
 from backproplab.classroom.release import ANSWER_TAG
 from backproplab.workbook import MANIFEST, WRITES, Change, WorkbookError, main, make_workbook
 
@@ -101,7 +101,8 @@ def test_it_refuses_a_folder_it_should_not_write_to(tmp_path, where, message):
 
 def test_the_command_says_what_it_did_and_opens_jupyterlab(tmp_path, monkeypatch, capsys):
     opened = []
-    monkeypatch.setattr(workbook.subprocess, "call", lambda args: opened.append(args) or 0)
+    monkeypatch.setattr(_lab, "_run", lambda args, env: opened.append(args) or 0)
+    monkeypatch.delenv("JUPYTER_SERVER_URL", raising=False)  # (not a JupyterLab terminal)
     target = tmp_path / "wb"
     assert main([str(target), "--source", str(NOTEBOOKS), "--no-browser", "--port=8890"]) == 0
     assert opened == [
@@ -124,7 +125,8 @@ def test_the_command_says_what_it_did_and_opens_jupyterlab(tmp_path, monkeypatch
 
 
 def test_the_command_without_jupyterlab_says_so(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(workbook.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(_lab.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.delenv("JUPYTER_SERVER_URL", raising=False)
     assert main([str(tmp_path / "wb"), "--source", str(NOTEBOOKS)]) == 1
     assert "JupyterLab is not installed (pip install jupyterlab)" in capsys.readouterr().out
 
@@ -159,7 +161,7 @@ def test_by_default_it_goes_beside_the_notebooks_wherever_it_runs(tmp_path, monk
     (clone / "notebooks").mkdir(parents=True)
     for path in CURRICULUM[:2]:
         (clone / "notebooks" / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setattr(workbook, "_CLONE_NOTEBOOKS", clone / "notebooks")
+    monkeypatch.setattr(_lab, "_CLONE_NOTEBOOKS", clone / "notebooks")
     monkeypatch.chdir(clone / "notebooks")
     assert main(["--no-lab"]) == 0
     assert sorted(p.name for p in (clone / "workbook").iterdir()) == [
@@ -168,7 +170,7 @@ def test_by_default_it_goes_beside_the_notebooks_wherever_it_runs(tmp_path, monk
     ]
     assert not (clone / "notebooks" / "workbook").exists()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(workbook, "_CLONE_NOTEBOOKS", tmp_path / "site-packages" / "notebooks")
+    monkeypatch.setattr(_lab, "_CLONE_NOTEBOOKS", tmp_path / "site-packages" / "notebooks")
     assert main(["--no-lab"]) == 1
     assert "holds no notebooks: run this in your clone of backproplab" in capsys.readouterr().err
 
@@ -542,21 +544,21 @@ def test_a_file_it_cannot_write_is_said_in_a_line_with_what_was_written_before(
     source, target = clone
     pull(source, FIVE, "A clearer hint.")
     pull(source, EIGHT, "A clearer hint.")
-    copy = shutil.copy2
+    copy = shutil.copyfile
 
     def read_only(new, destination):
         if Path(destination).name == EIGHT:
             raise PermissionError(13, "Permission denied", str(destination))
         return copy(new, destination)
 
-    monkeypatch.setattr(workbook.shutil, "copy2", read_only)
+    monkeypatch.setattr(workbook.shutil, "copyfile", read_only)
     assert main([str(target), "--source", str(source), "--no-lab"]) == 1
     said = capsys.readouterr().err
     assert said.startswith(
         f"workbook: cannot write in {target}/: Permission denied ({target / EIGHT})"
     )
     assert f"written before that:\n  updated   {FIVE}: you had not changed it" in said
-    monkeypatch.setattr(workbook.shutil, "copy2", copy)
+    monkeypatch.setattr(workbook.shutil, "copyfile", copy)
     assert written(make_workbook(source, target)) == [("updated", EIGHT)]
 
 
