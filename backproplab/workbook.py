@@ -446,7 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     args, lab_options = parser.parse_known_args(argv)
     option = option_value_taken(sys.argv[1:] if argv is None else argv, args.folder)
     if option:  # "--port 8890": 8890 is not the workbook's folder
-        print(f"workbook: write {option}={args.folder} (or put the folder first)", file=sys.stderr)
+        print(
+            f"workbook: is {args.folder} the workbook's folder or the value of {option}? Put the "
+            f"folder first, or write {option}={args.folder}",
+            file=sys.stderr,
+        )
         return 1
     source = args.source or default_source()
     target = Path(args.folder) if args.folder else default_target(source)

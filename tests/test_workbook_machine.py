@@ -245,7 +245,10 @@ def test_a_value_after_a_space_is_not_taken_for_the_folder(tmp_path, monkeypatch
     started JupyterLab on its default port."""
     monkeypatch.chdir(tmp_path)
     assert main(["--no-browser", "--port", "8890", "--source", str(NOTEBOOKS)]) == 1
-    assert capsys.readouterr().err == "workbook: write --port=8890 (or put the folder first)\n"
+    assert capsys.readouterr().err == (
+        "workbook: is 8890 the workbook's folder or the value of --port? Put the folder first, "
+        "or write --port=8890\n"
+    )
     assert list(tmp_path.iterdir()) == [] and lab == []
 
 
@@ -277,3 +280,16 @@ def test_ctrl_c_is_left_to_jupyterlab_which_asks_whether_to_shut_down(monkeypatc
     monkeypatch.setattr(_lab.subprocess, "Popen", Lab)
     assert _lab._run(["jupyter-lab"], None) == 0
     assert events == ["wait 1", "wait 2", "closed"]
+
+
+def test_a_clone_the_learner_cannot_write_in_gets_the_workbook_in_the_working_folder(
+    tmp_path, monkeypatch
+):
+    """A clone installed editable for everyone (``pip install -e /opt/backproplab``): beside its
+    notebooks/ the learner cannot write, so the workbook goes where the command runs."""
+    clone = tmp_path / "opt" / "backproplab" / "notebooks"
+    writable = {str(clone.parent): False}
+    monkeypatch.setattr(_lab.os, "access", lambda path, mode: writable.get(str(path), True))
+    assert _lab.default_target(clone) == Path("workbook")
+    writable[str(clone.parent)] = True
+    assert _lab.default_target(clone) == clone.parent / "workbook"
