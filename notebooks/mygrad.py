@@ -70,7 +70,8 @@ class Tensor:
         for t in order:
             if t.vjp is not None:
                 t.grad = None  # gradients of intermediate nodes start fresh on every pass
-        self.grad = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)
+        seed = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)
+        self.grad = seed if self.grad is None else self.grad + seed  # a leaf root adds up too
         for t in reversed(order):  # outputs before inputs: t.grad is complete here
             if t.vjp is None or t.grad is None:
                 continue

@@ -53,6 +53,18 @@ SUM_ONES = "    ones = tuple(i for i, n in enumerate(shape) if n == 1)"
 ADAM_HATS = "m_hat, v_hat = m / (1 - beta1**self.t), v / (1 - beta2**self.t)"
 ADAM_UPDATE = "            p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)\n"
 
+INIT = "rng.standard_normal((n_out, n_in)) * std"
+SGD_GUARDED = """            if p.grad is not None:
+                v *= self.momentum
+                v += p.grad
+                p.data -= self.lr * v"""
+SGD_UNGUARDED = """            v *= self.momentum
+            v += p.grad
+            p.data -= self.lr * v"""
+SEED_LINES = """        seed = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)
+        self.grad = seed if self.grad is None else self.grad + seed  # a leaf root adds up too
+"""
+
 # (step, [(old, new), ...], words the hint must contain)
 MISTAKES = {
     # 03: Tensor, + and *
@@ -176,7 +188,7 @@ MISTAKES = {
     "mean over an axis divides by every entry": (
         "05",
         [("n = self.data.size if axis is None else self.data.shape[axis]", "n = self.data.size")],
-        ["mean(axis=0)", "divides by the count"],
+        ["mean(axis=0)", "divides the sum by the length of axis 0"],
     ),
     "the factors of @ swapped in its vjp": (
         "05",
@@ -196,7 +208,7 @@ MISTAKES = {
     "mean over an axis divides by the first axis' length": (
         "05",
         [("else self.data.shape[axis]", "else self.data.shape[0]")],
-        ["divides by the count"],
+        ["divides the sum by the length of axis 1"],
     ),
     # 07: activations
     "relu zeroes its input in place": (
@@ -281,6 +293,67 @@ MISTAKES = {
         "11",
         [("return x + self.linear(x).relu()", "return Tensor(x.data) + self.linear(x).relu()")],
         ["skip's share is missing"],
+    ),
+    # 09: Linear's initial weights (the training cell seeds rng and repeats the notebook's run)
+    "weights drawn from numpy's global generator (passed)": (
+        "09",
+        [(INIT, "np.random.randn(n_out, n_in) * std")],
+        ["numpy's global generator", "module's rng"],
+    ),
+    "weights drawn from a new generator seeded 0 in every layer (passed)": (
+        "09",
+        [(INIT, "np.random.default_rng(0).standard_normal((n_out, n_in)) * std")],
+        ["the same numbers in every layer", "next numbers of the module's rng"],
+    ),
+    "weights drawn transposed (passed)": (
+        "09",
+        [(INIT, "rng.standard_normal((n_in, n_out)).T * std")],
+        ["(n_in, n_out) and transposed", "(n_out, n_in)"],
+    ),
+    "weights not scaled (passed)": (
+        "09",
+        [(INIT, "rng.standard_normal((n_out, n_in))")],
+        ["standard deviation 1", "not scaled down"],
+    ),
+    "weights at another standard deviation, 0.01 (passed)": (
+        "09",
+        [("std = np.sqrt(2 / n_in)", "std = 0.01")],
+        ["standard deviation 0.01", "asks for 0.1"],
+    ),
+    "weights drawn uniformly at 0.1's spread (passed)": (
+        "09",
+        [(INIT, "rng.uniform(-1, 1, (n_out, n_in)) * np.sqrt(3) * 0.1")],
+        ["not spread like normal numbers"],
+    ),
+    # 09 and 12: a parameter the loss does not use (grad None) is left as it is
+    "SGD steps a parameter without a gradient (passed)": (
+        "09",
+        [(SGD_GUARDED, SGD_UNGUARDED)],
+        ["SGD(lr=0.1, momentum=0.0) failed", "the loss does not use", "grad is None"],
+    ),
+    "Adam steps a parameter without a gradient (passed)": (
+        "12",
+        [("            if p.grad is None:\n                continue\n", "")],
+        ["Adam(", "failed on a parameter that the loss does not use"],
+    ),
+    "t counted once per parameter, before the one without a gradient is skipped": (
+        "12",
+        [
+            ("        self.t += 1\n", ""),
+            ("            if p.grad is None:\n", "            self.t += 1\n            if p.grad is None:\n"),
+        ],
+        ["not once per parameter"],
+    ),
+    # 04: backward() on a leaf
+    "backward() on a leaf overwrites its gradient (passed)": (
+        "04",
+        [(SEED_LINES, "        self.grad = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)\n")],
+        ["backward() on a leaf", "called twice", "second seed alone", "add up"],
+    ),
+    "backward() on a leaf does nothing (passed)": (
+        "04",
+        [("        order = toposort(self)\n", "        if self.vjp is None:\n            return\n        order = toposort(self)\n")],
+        ["backward() on a leaf", "left its gradient empty"],
     ),
     # 12: Adam
     "t counted after the update (0 on the first step)": (
@@ -435,3 +508,29 @@ def test_a_wrong_engine_is_rejected_with_the_hint_that_names_its_mistake(mistake
         feedback = check(load(text, "mygrad_adversarial"), step)
     assert_hint(feedback, *words)
     assert "Traceback" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "first, edits",
+    [
+        ("09", [("std = np.sqrt(2 / n_in)", "std = 0.1")]),  # notebook 09's own guess
+        ("09", [(INIT, "rng.normal(0.0, std, size=(n_out, n_in))")]),
+        ("09", [(INIT, "std * rng.standard_normal(size=(n_out, n_in))")]),
+        (
+            "09",
+            [
+                ("std = np.sqrt(2 / n_in)", "std = 1"),
+                (INIT, "rng.standard_normal((n_out, n_in)) / 10"),
+            ],
+        ),
+    ],
+    ids=["0.1", "normal(0, std)", "std times the draws", "divided by 10"],
+)
+def test_initial_weights_written_differently_still_pass(first, edits):
+    """The right inits of notebook 09, which the check of where the draws come from accepts."""
+    text = TEXT
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    feedback = check(load(text, "mygrad_init"), first)
+    assert feedback.passed, feedback

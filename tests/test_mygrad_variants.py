@@ -57,7 +57,8 @@ ACCUMULATE = (
     "                    x.grad = g if x.grad is None else x.grad + g  # paths add up, here only"
 )
 SEED = (
-    "        self.grad = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)"
+    "        seed = np.ones_like(self.data) if grad is None else np.asarray(grad, np.float64)\n"
+    "        self.grad = seed if self.grad is None else self.grad + seed  # a leaf root adds up too"
 )
 VISIT = "        for t in reversed(order):  # outputs before inputs: t.grad is complete here"
 MUL = "        return node(x * y, (self, other), lambda g: (g * y, g * x))"

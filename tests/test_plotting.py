@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # tests draw off screen (notebooks keep their own backend
 import matplotlib.colors  # noqa: E402
 import matplotlib.lines  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from graphs import seed_graph  # noqa: E402
@@ -799,3 +800,31 @@ def test_a_tick_covers_no_text():
             if t is not tick:
                 assert not circle.overlaps(t.get_window_extent()), (tick.get_gid(), t.get_gid())
     plt.close("all")
+
+
+def test_no_text_of_a_training_picture_is_smaller_than_8_points():
+    """8 pt is the course's least text size. plot_gradient_flow's legend and the tick labels of
+    plot_activation_histograms were 7 pt."""
+    h = _history()
+    model = bl.nn.MLP([2, 5, 3, 2], activation="tanh", rng=0)
+    acts = plotting.layer_activations(model, np.random.default_rng(2).normal(size=(7, 2)))
+    figures = {
+        "plot_history": plotting.plot_history(h),
+        "plot_step_loss": plotting.plot_step_loss(h, smooth=2),
+        "plot_gradient_flow": plotting.plot_gradient_flow(h.diagnostics),
+        "plot_gradient_norms": plotting.plot_gradient_norms({"a": [1.0, 0.5], "b": [0.2, 0.1]}),
+        "plot_activation_histograms": plotting.plot_activation_histograms(acts, bins=5),
+    }
+    small = {}
+    for name, fig in figures.items():
+        fig.canvas.draw()  # tick labels are made when the figure is drawn
+        sizes = [
+            t.get_fontsize()
+            for t in fig.findobj(matplotlib.text.Text)
+            if t.get_text().strip() and t.get_visible()
+        ]
+        assert sizes, name
+        if min(sizes) < 8:
+            small[name] = min(sizes)
+    plt.close("all")
+    assert small == {}

@@ -220,7 +220,7 @@ def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) ->
         over_time.plot(diagnostics.step, norms, color=colors[l],
                        label=f"layer {name}{note}")  # fmt: skip
     over_time.set(xlabel="step", ylabel="||dL/dW||", yscale="log", title="during training")
-    over_time.legend(fontsize=7, ncol=2)
+    over_time.legend(fontsize=8, ncol=2)
     layers = np.arange(1, len(diagnostics.layers) + 1)
     n = len(diagnostics.step)
     for k, r in enumerate(sorted({0, n // 2, n - 1})):
@@ -292,7 +292,7 @@ def plot_activation_histograms(
         if finite.size < a.size:
             text += f"\n{a.size - finite.size} NaN or inf: not drawn"
         ax.set_title(f"{name}\n{text}", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
     for ax in axes.ravel()[len(names) :]:
         ax.set_axis_off()
     if title:

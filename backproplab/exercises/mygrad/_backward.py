@@ -150,6 +150,7 @@ def _graphs_04(exercise: str, engine: ModuleType, rng: np.random.Generator, ops:
     _deep_chain(exercise, engine, rng)
     _backward_twice(exercise, engine, rng)
     _given_seed(exercise, engine, rng)
+    _leaf_root(exercise, engine, rng)
 
 
 def _consumers_first(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
@@ -229,6 +230,37 @@ def _given_seed(exercise: str, engine: ModuleType, rng: np.random.Generator) -> 
         else:
             message = f"backward(grad) with a grad given: the gradient of x{k} is off"
         raise _Stop(hint(exercise, message))
+
+
+def _leaf_root(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:
+    """backward() on a leaf, a tensor no op made, as the package (and PyTorch) does it: the
+    leaf's gradient is the seed (d x / d x = 1, times the given grad), and a second call adds
+    to it, as every leaf's gradient adds up from one backward() to the next."""
+    x = _inputs(rng, [(3,)], low=-1)
+    seed = rng.uniform(0.5, 2, size=3)
+    head = "backward() on a leaf (a tensor no op made, here x0 itself)"
+    got = _arrays(exercise, _call(exercise, engine.run, [], x, "backward", seed)[1], "a gradient")
+    if not got or not _same(got[0], seed):
+        empty = not got or got[0] is None
+        raise _Stop(
+            hint(
+                exercise,
+                f"{head} left its gradient {'empty' if empty else 'off'}: the root's gradient "
+                "is the grad given (ones when none is), also when no op made the root",
+            )
+        )
+    got = _arrays(
+        exercise, _call(exercise, engine.run, [], x, "backward twice", seed)[1], "a gradient"
+    )
+    if _same(got[0], seed + 1):  # backward(seed), then backward(): seed + ones
+        return
+    message = f"{head}, called twice: its gradient should be the sum of both passes' seeds"
+    if _same(got[0], np.ones(3)):
+        message += (
+            "; it is the second seed alone. A leaf's gradients add up from one backward() to "
+            "the next, the root's too when the root is a leaf"
+        )
+    raise _Stop(hint(exercise, message))
 
 
 def _backward_twice(exercise: str, engine: ModuleType, rng: np.random.Generator) -> None:

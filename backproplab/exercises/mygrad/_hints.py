@@ -37,7 +37,13 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
     if name in ("MLP", "Linear") and np.all(got >= 0) and np.any(want < 0):
         return f"{head}: it is never negative; the last layer's output (the logits) has no ReLU"
     if name == "mean" and (ratio := _ratio(got, want)) is not None:
-        return f"{head}: it is {ratio:g} times the right one; a mean divides by the count"
+        axis = program.settings_of[k].get("axis")
+        count = (
+            "the number of all its entries"
+            if axis is None
+            else f"the length of axis {axis}, the number of entries each mean takes"
+        )
+        return f"{head}: it is {ratio:g} times the right one; a mean divides the sum by {count}"
     if name == "Residual":
         return f"{head}: a residual block adds x to relu of the layer's output, H(x) = x + F(x)"
     if name == "MLP":

@@ -16,18 +16,38 @@ def _check_optimizer(
 ) -> None:
     params = [rng.standard_normal((2, 3)), rng.standard_normal(3)]
     rows = [[rng.uniform(0.5, 2, size=p.shape) for p in params] for _ in range(4)]
-    path = _call(exercise, engine.fit, name, [p.copy() for p in params], rows, settings)
+    params.append(rng.standard_normal(2))  # no coefficient: the loss leaves it out, grad None
+    what = f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})"
+    try:
+        path = _call(exercise, engine.fit, name, [p.copy() for p in params], rows, settings)
+    except _Stop:
+        _call(exercise, engine.fit, name, [p.copy() for p in params[:-1]], rows, settings)
+        raise _Stop(  # without the unused parameter, no crash: the None gradient crashed it
+            hint(
+                exercise,
+                f"{what} failed on a parameter that the loss does not use (its grad is None, "
+                "no gradient reached it): a step leaves such a parameter as it is",
+            )
+        ) from None
     want = _update_rule(name, settings, params, rows)
     for t, (got, right) in enumerate(zip(path, want)):
         got = _arrays(exercise, got, "a parameter")
         if all(close(g, w) for g, w in zip(got, right)):
             continue
-        what = f"{name}({', '.join(f'{k}={v}' for k, v in settings.items())})"
-        for label, variant in _VARIANTS[name].items():
-            with np.errstate(all="ignore"):  # "t_behind" divides by 0 on purpose
-                wrong = _update_rule(name, settings, params, rows, variant)[t]
-            if all(np.allclose(g, w, equal_nan=True) for g, w in zip(got, wrong)):
-                raise _Stop(hint(exercise, f"{what}, step {t + 1}: {label}"))
+        for label, variants in _VARIANTS[name].items():
+            for variant in variants.split():
+                with np.errstate(all="ignore"):  # "t_behind" divides by 0 on purpose
+                    wrong = _update_rule(name, settings, params, rows, variant)[t]
+                if all(np.allclose(g, w, equal_nan=True) for g, w in zip(got, wrong)):
+                    raise _Stop(hint(exercise, f"{what}, step {t + 1}: {label}"))
+        if len(got) == len(right) and all(close(g, w) for g, w in zip(got[:-1], right[:-1])):
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"{what}, step {t + 1}: a parameter that the loss does not use (its grad is "
+                    "None) moved; a step leaves a parameter without a gradient as it is",
+                )
+            )
         raise _Stop(hint(exercise, f"{what}: the parameters after step {t + 1} are off"))
 
 
@@ -47,7 +67,9 @@ _VARIANTS = {
         "1 - beta^t": "no_bias_correction",
         "eps belongs outside the square root, added to sqrt(v_hat)": "eps_inside",
         "t must count the steps (1, 2, 3, ...)": "t_fixed",
-        "t counts the steps, once per step, not once per parameter": "t_per_parameter",
+        "t counts the steps, once per step, not once per parameter": (
+            "t_per_parameter t_per_every_parameter"
+        ),
         "the step divides by the square root of v_hat, not by v_hat": "no_sqrt",
         "eps belongs in the denominator, added to sqrt(v_hat), not to the step": "eps_added",
         "the first step divides by 1 - beta^0 = 0: t must be 1 on the first step": "t_behind",
@@ -67,7 +89,8 @@ _VARIANTS = {
 
 
 def _update_rule(name: str, settings: dict, params: list, rows: list, variant: str = "") -> list:
-    """The optimizer's path on L = sum(c * p * p) (gradient 2 c p), written out in numpy."""
+    """The optimizer's path on L = sum(c * p * p) (gradient 2 c p), written out in numpy. A
+    parameter beyond the coefficients of ``rows`` is not in L: it gets no gradient, no step."""
     if variant == "frozen":  # a step that changes something else (the gradient, say)
         return [[p.copy() for p in params] for _ in rows]
     ps = [p.copy() for p in params]
@@ -89,6 +112,8 @@ def _update_rule(name: str, settings: dict, params: list, rows: list, variant: s
                     b1, b2 = b2, b1
                 k = {"t_fixed": 1, "t_behind": t - 1, "t_ahead": t + 1}.get(variant, t)
                 if variant == "t_per_parameter":  # t += 1 inside the loop over parameters
+                    k = (t - 1) * len(row) + i + 1  # ... after skipping the unused one
+                if variant == "t_per_every_parameter":  # ... before skipping it
                     k = (t - 1) * len(ps) + i + 1
                 if variant == "no_memory":
                     m, v = np.zeros_like(p), np.zeros_like(p)

@@ -26,6 +26,7 @@ class _Program:
         self.inputs, self.steps = inputs, steps
         self.names = [f"x{i}" for i in range(len(inputs))]
         self.step_of: list[tuple | None] = [None] * len(inputs)  # None: an input or parameter
+        self.settings_of: list[dict] = [{}] * len(inputs)  # the keywords of each step (axis=0)
         for name, *args, settings in steps:
             here = f"v{len(self.names)}"
             if name in ("Linear", "MLP", "Residual"):
@@ -35,9 +36,11 @@ class _Program:
                     for k in range(n)
                 ]
                 self.step_of += [None] * n
+                self.settings_of += [{}] * n
                 here = f"v{len(self.names)}"
             self.names.append(f"{here} = {self.describe(name, args, settings)}")
             self.step_of.append((name, *args))
+            self.settings_of.append(settings)
 
     def describe(self, name: str, args: list, settings: dict) -> str:
         words = [

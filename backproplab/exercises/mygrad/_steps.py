@@ -3,6 +3,7 @@ notebook 12's Adam and the learner's own op; ``check_step`` picks one by its ste
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -206,8 +207,82 @@ def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
     _layer_shapes(exercise, engine, "MLP", [("MLP", 0, sizes, {})], shapes, x)
     program = _Program([x], [("MLP", 0, sizes, {}), ("cross_entropy", 7, labels, {})])
     _compare(exercise, engine, program, False)
+    _initial_weights(exercise, engine)
     for lr, momentum in ((0.1, 0.0), (0.05, 0.9)):  # two rates: the step must use its lr
         _check_optimizer(exercise, engine, "SGD", {"lr": lr, "momentum": momentum}, rng)
+
+
+def _initial_weights(exercise: str, engine: ModuleType) -> None:
+    """Linear's initial weights as notebook 09 asks: standard normal numbers drawn from the
+    module's ``rng`` in the weight's shape, times 0.1 (or He's scale, notebook 10's), one
+    layer after the other. The training cell seeds ``rng`` and then repeats the notebook's
+    run. Two layers of 512 -> 128 (131,072 draws: the std is good to about 0.2 %, the kurtosis
+    to about 0.015). Where the draws come from is read only in the learner's own process (the
+    grader's engine is a stand-in that answers with data: there, the spread is checked)."""
+    n_in, n_out = 512, 128
+    module_rng = getattr(engine, "rng", None) if isinstance(engine, ModuleType) else None
+    twin = copy.deepcopy(module_rng) if isinstance(module_rng, np.random.Generator) else None
+    numpy_state = np.random.get_state()  # noqa: NPY002 - the global generator a learner may use
+    steps: list[tuple] = [("Linear", 0, n_in, n_out, {}), ("Linear", 0, n_in, n_out, {})]
+    values = _call(exercise, engine.run, steps, [np.ones((1, n_in))], "forward")[0]
+    values = _arrays(exercise, values, "a value")  # x, W1, b1, Z1, W2, b2, Z2
+    if len(values) != 7 or any(w is None or w.shape != (n_out, n_in) for w in values[1::3]):
+        return  # _layer_shapes names a wrong shape on the next step's layers
+    w = np.stack([values[1], values[4]])
+    std, he = float(w.std()), float(np.sqrt(2 / n_in))
+    found = f"the weights of a Linear layer with {n_in} inputs have standard deviation {std:.3g}"
+    if abs(std - 1) < 0.05:
+        raise _Stop(
+            hint(exercise, f"{found}: the standard normal numbers were not scaled down (0.1)")
+        )
+    if all(abs(std / right - 1) > 0.05 for right in (0.1, he)):
+        raise _Stop(
+            hint(exercise, f"{found}; notebook 09 asks for 0.1 (notebook 10 gives a better one)")
+        )
+    z = (w - w.mean()) / std
+    if abs(float(np.mean(z**4)) - 3) > 0.3:  # a normal's kurtosis is 3, a uniform's 1.8
+        raise _Stop(
+            hint(
+                exercise,
+                f"{found}, but they are not spread like normal numbers: notebook 09 draws "
+                "standard normal numbers and scales them",
+            )
+        )
+    if twin is None:
+        return
+    legacy = np.random.RandomState()
+    legacy.set_state(numpy_state)
+    shape = (2, n_out, n_in)  # the two layers' draws, one after the other
+    if _proportional(w, copy.deepcopy(twin).standard_normal(shape)):
+        return
+    if _proportional(w, twin.standard_normal((2, n_in, n_out)).transpose(0, 2, 1)):
+        message = (
+            "drawn in the shape (n_in, n_out) and transposed: the same numbers land in other "
+            "places, so the training cell cannot repeat the notebook's run; draw them in the "
+            "weight's own shape, (n_out, n_in)"
+        )
+    elif _proportional(w, legacy.standard_normal(shape)):
+        message = (
+            "drawn from numpy's global generator, not from the module's rng: the training "
+            "cell seeds rng to repeat the notebook's run, and could not"
+        )
+    elif np.array_equal(w[0], w[1]):
+        message = (
+            "the same numbers in every layer of that shape: each layer should draw the next "
+            "numbers of the module's rng, the one generator the training cell seeds"
+        )
+    else:
+        message = (
+            "not the next standard normal numbers of the module's rng: the training cell "
+            "seeds rng to repeat the notebook's run, so draw the weights from it"
+        )
+    raise _Stop(hint(exercise, f"the initial weights of Linear are {message}"))
+
+
+def _proportional(w: np.ndarray, z: np.ndarray) -> bool:
+    """``w`` is ``z`` times one number (the standard deviation)."""
+    scale = float(np.sum(w * z) / np.sum(z * z))
+    return bool(np.allclose(w, scale * z, rtol=1e-8, atol=0))
 
 
 def _layer_shapes(
@@ -316,7 +391,20 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     eps = 1e-6
     inputs = [x] + [x + eps * e for e in np.eye(5)] + [x - eps * e for e in np.eye(5)]
     steps: list[tuple] = [(own_op, k, {}) for k in range(len(inputs))]
-    values = _arrays(exercise, _call(exercise, engine.run, steps, inputs, "forward")[0], "a value")
+    try:
+        values = _call(exercise, engine.run, steps, inputs, "forward")[0]
+    except _Stop as stop:
+        message = stop.feedback.message
+        if "raised AttributeError" in message and f"has no attribute '{own_op}'" in message:
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"own_op() says your op is called {own_op!r}, but your Tensor has no "
+                    "method of that name: own_op() must return the name of the method you added",
+                )
+            ) from None
+        raise
+    values = _arrays(exercise, values, "a value")
     if not all(_same(v, x) for v, x in zip(values, inputs)):
         raise _Stop(
             hint(
