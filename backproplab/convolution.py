@@ -142,7 +142,7 @@ def col2im(
 
     Where windows overlap, their values add up; values that landed on the zero padding are
     dropped (the padding is not part of x). ``im2col`` copies, ``col2im`` adds: the same loop over
-    kernel offsets with ``=`` turned into ``+=``.
+    kernel offsets with ``=`` turned into ``+=`` (im2col runs it on 64 images at a time).
     """
     kernel, stride, padding = _pairs("col2im", kernel_size, stride, padding)
     cols = np.asarray(cols)
