@@ -227,7 +227,7 @@ def _initial_weights(exercise: str, engine: ModuleType) -> None:
     values = _call(exercise, engine.run, steps, [np.ones((1, n_in))], "forward")[0]
     values = _arrays(exercise, values, "a value")  # x, W1, b1, Z1, W2, b2, Z2
     if len(values) != 7 or any(w is None or w.shape != (n_out, n_in) for w in values[1::3]):
-        return  # _layer_shapes names a wrong shape on the next step's layers
+        return  # a wrong shape: _layer_shapes, run before, names it on the small layers
     w = np.stack([values[1], values[4]])
     std, he = float(w.std()), float(np.sqrt(2 / n_in))
     found = f"the weights of a Linear layer with {n_in} inputs have standard deviation {std:.3g}"
