@@ -84,13 +84,6 @@ def _offsets(kernel, stride, out) -> Iterator[tuple[int, int, tuple]]:
             yield i, j, (..., down, across)
 
 
-def _pad(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
-    ph, pw = padding
-    if ph == pw == 0:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # zeros around every image
-
-
 def _pad_channels_last(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
     """The images (N, C, H, W) zero-padded and stored channels last, (N, H + 2 ph, W + 2 pw, C):
     the order of a window's numbers in a row of im2col, so that each copy below reads
