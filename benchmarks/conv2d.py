@@ -43,14 +43,16 @@ REPEATS = 31  # blocks per variant (3 with --quick)
 
 # ----------------------------------------------------------------------- hand-written numpy
 def numpy_im2col(x: np.ndarray, k: int, pad: int) -> np.ndarray:
-    """Windows of x (N, C, H, W), stride 1, as rows (N*OH*OW, C*k*k) ordered (c, i, j)."""
+    """Windows of x (N, C, H, W), stride 1, as rows (N*OH*OW, C*k*k) ordered (c, i, j); the
+    padded copy is channels last, as the package's (a batch of 64 is one of its blocks)."""
     n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    xp = np.zeros((n, h + 2 * pad, w + 2 * pad, c), dtype=x.dtype)
+    xp[:, pad : pad + h, pad : pad + w] = x.transpose(0, 2, 3, 1)
     oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
     cols = np.empty((n, oh, ow, c, k, k), dtype=x.dtype)
     for i in range(k):
         for j in range(k):
-            cols[..., i, j] = xp[:, :, i : i + oh, j : j + ow].transpose(0, 2, 3, 1)
+            cols[..., i, j] = xp[:, i : i + oh, j : j + ow]
     return cols.reshape(n * oh * ow, c * k * k)
 
 
@@ -58,11 +60,11 @@ def numpy_col2im(cols: np.ndarray, shape: tuple, k: int, pad: int) -> np.ndarray
     n, c, h, w = shape
     oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
     cols = cols.reshape(n, oh, ow, c, k, k)
-    xp = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=cols.dtype)
+    xp = np.zeros((n, h + 2 * pad, w + 2 * pad, c), dtype=cols.dtype)
     for i in range(k):
         for j in range(k):
-            xp[:, :, i : i + oh, j : j + ow] += cols[..., i, j].transpose(0, 3, 1, 2)
-    return xp[:, :, pad : pad + h, pad : pad + w]
+            xp[:, i : i + oh, j : j + ow] += cols[..., i, j]
+    return np.ascontiguousarray(xp[:, pad : pad + h, pad : pad + w].transpose(0, 3, 1, 2))
 
 
 def numpy_conv2d_step(x, w, b, g, pad):
