@@ -67,3 +67,23 @@ def test_a_staged_copy_a_kernel_changed_and_made_read_only_is_restored(tmp_path)
     assert unchanged(staged, ada, digest)
     assert (staged / "mygrad.py").read_text(encoding="utf-8") == "x = 1\n"
     assert all(writable_by_owner(p) for p in [staged, *staged.rglob("*")] if not p.is_symlink())
+
+
+def test_the_scores_csv_gets_the_mode_of_a_new_file_not_a_private_one(tmp_path):
+    """In the container of the teaching guide the grader's user writes the CSV into a folder the
+    teacher mounted (``chmod 777 out``): with mkstemp's 0o600 a teacher who is another user on
+    the host could read every feedback file but not the scores."""
+    from backproplab.classroom._reports import ScoresFile
+
+    previous = os.umask(0o022)
+    try:
+        scores = ScoresFile(tmp_path / "out" / "scores.csv", ["nb05-dL_dX"])
+        assert stat.S_IMODE((tmp_path / "out" / "scores.csv").stat().st_mode) == 0o644
+        scores.close(["ada"])  # rewritten whole: a new file again, with the same mode
+        assert stat.S_IMODE((tmp_path / "out" / "scores.csv").stat().st_mode) == 0o644
+        os.umask(0o027)  # a teacher who shares with a group and no one else
+        scores.close(["ada"])
+        assert stat.S_IMODE((tmp_path / "out" / "scores.csv").stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["scores.csv"]  # no temporary left

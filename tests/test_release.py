@@ -323,6 +323,24 @@ def test_release_refuses_to_overwrite_its_source(tmp_path):
         release(tmp_path, tmp_path)
 
 
+def test_a_read_only_file_of_the_source_is_released_writable_and_released_again(tmp_path):
+    """A teacher's folder kept read-only (``chmod -R a-w``, a read-only checkout): the release
+    copied a data file with its mode, so the class got a file it could not save, and releasing
+    again after editing a notebook stopped with a PermissionError for a teacher who is not root
+    (CI runs as root, which ignores modes: the test looks at the mode bits)."""
+    source = tmp_path / "hw"
+    (source / "data").mkdir(parents=True)
+    shutil.copy(FIXTURE, source / "exercises.ipynb")
+    (source / "data" / "points.csv").write_text("1,2\n", encoding="utf-8")
+    (source / "data" / "points.csv").chmod(0o444)
+    released = tmp_path / "student" / "data" / "points.csv"
+    for _ in range(2):
+        release(source, tmp_path / "student")
+        assert released.stat().st_mode & 0o200, oct(released.stat().st_mode)
+        assert released.read_text(encoding="utf-8") == "1,2\n"
+    assert not (source / "data" / "points.csv").stat().st_mode & 0o222  # the source as it was
+
+
 def test_release_names_the_notebook_with_broken_markers(tmp_path, capsys):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("### BEGIN SOLUTION")])
     nbformat.write(notebook, tmp_path / "broken.ipynb")

@@ -10,7 +10,7 @@ import csv
 import io
 import os
 import re
-import tempfile
+import secrets
 import threading
 from pathlib import Path
 
@@ -115,7 +115,11 @@ class ScoresFile:
             rows = [self.merge.header(), *self.merge.rows(self.rows[1:], self.rows[0])]
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
-        handle, temporary = tempfile.mkstemp(prefix=".scores-", dir=self.path.parent)
+        # the mode a new file gets (0o666 less the umask, like the feedback files), not
+        # mkstemp's 0o600: in a container the CSV is written by the grader's user for a
+        # teacher who is another user on the host
+        temporary = self.path.parent / f".scores-{os.getpid()}-{secrets.token_hex(8)}"
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(buffer.getvalue())
             file.flush()

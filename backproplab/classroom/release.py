@@ -61,6 +61,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._dependence import depends_on_solutions, notebook_names
+from ._staging import make_writable
 
 if TYPE_CHECKING:
     import nbformat
@@ -464,6 +465,8 @@ def release(
                 f"release: {path} holds hidden tests, which only a notebook's check cells can "
                 "hide: move them into a check cell"
             )
-        else:
+        else:  # (a data file, a module of checks): writable by its owner, whatever the source
+            destination.unlink(missing_ok=True)  # a read-only copy a release made before
             shutil.copy2(path, destination)
+            make_writable(destination)
     return written
