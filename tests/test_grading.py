@@ -381,7 +381,7 @@ def test_limits_are_flagged(graded):
 
 
 def test_the_grader_survives_a_kernel_killing_its_parent(graded):
-    assert "the kernel died in cell 3" in graded[0]["killer"]["problems"]
+    assert "the kernel died in cell 4" in graded[0]["killer"]["problems"]
     assert len(graded[0]) == 21  # every student has a row
 
 

@@ -59,7 +59,7 @@ def test_an_answer_cell_that_raised_is_named_with_its_error(tmp_path):
     typo = texts["typo"].splitlines()
     said = [line for line in typo if "SyntaxError" in line]
     assert said == [
-        "  ! cell 1, the answer cell nb02-d_sin_of_square, raised SyntaxError: unmatched ')' "
+        "  ! cell 2, the answer cell nb02-d_sin_of_square, raised SyntaxError: unmatched ')' "
         "(line 3)"
     ], typo  # without the file name the kernel gave the cell (a number that means nothing)
     assert "the answer cell nb02-d_sin_of_square, raised SyntaxError" in rows["typo"]["problems"]
@@ -90,7 +90,7 @@ def test_an_answer_cell_stopped_for_its_time_is_not_said_to_have_raised(tmp_path
         teacher_notebook(), "d_sin_of_square", "    return x\n\nwhile True:\n    pass\n"
     )
     _, problems = grade(tmp_path, looping)  # (10 s for a cell)
-    assert "cell 1 ran longer than 10 s" in problems
+    assert "cell 2 ran longer than 10 s" in problems
     assert not [problem for problem in problems if "raised" in problem], problems
 
 
@@ -122,7 +122,7 @@ def test_an_answer_cell_that_shows_many_long_errors_gets_one_short_line(tmp_path
     raised = [problem for problem in grade.problems if "raised" in problem]
     assert len(raised) == 1, len(raised)
     assert raised[0].startswith(
-        "cell 1, the answer cell nb02-d_sin_of_square, raised ValueError: B"
+        "cell 2, the answer cell nb02-d_sin_of_square, raised ValueError: B"
     )
     assert 300 < len(raised[0]) < 400 and raised[0].endswith("B…"), len(raised[0])
     assert len(feedback_text("ada", [grade])) < 2000
@@ -143,5 +143,5 @@ def test_a_function_whose_cell_did_not_run_is_not_a_typo_of_another_exercise(tmp
     assert (result.status, result.score) == ("hint", 0.0), result
     assert result.message.endswith("your code raised NameError: name 'dL_dW' is not defined")
     assert [p for p in grade.problems if "dL_dW" in p] == [
-        "cell 3, the answer cell nb05-dL_dW, raised SyntaxError: unmatched ')' (line 3)"
+        "cell 4, the answer cell nb05-dL_dW, raised SyntaxError: unmatched ')' (line 3)"
     ], grade.problems

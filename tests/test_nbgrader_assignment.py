@@ -201,7 +201,7 @@ def test_a_read_only_cell_runs_as_the_teacher_wrote_it(tmp_path, capsys):
     assert main(command) == 0
     row = capsys.readouterr().out.split("\n")[2]
     assert row.split()[1:4] == ["1", "1", "1"], row
-    assert "cell 1 (scale) is read-only and was changed: the teacher's ran" in row
+    assert "cell 2 (scale) is read-only and was changed: the teacher's ran" in row
     del bob.cells[3], bob.cells[1]  # deleted: not put back (nbgrader neither), but told;
     # a check cell, read-only too, is the teacher's anyway: its deletion is no read-only problem
     nbformat.write(bob, tmp_path / "submitted" / "bob" / "hw.ipynb")

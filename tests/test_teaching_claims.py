@@ -171,3 +171,44 @@ def test_the_table_of_an_assignment_has_its_notebooks_columns_as_the_csv_has(
                             "nb05-bilinear_grads", "nb05-mygrad", "score"]  # fmt: skip
     assert row == ["carol", "0", "0", "0", "0", "0", "12"]
     assert csv_row == "carol,0,0,0,0,,,,,,,0,12,"
+
+
+def test_the_nbgrader_route_has_the_config_written_before_the_assignment_is_generated():
+    """Followed top to bottom, "With nbgrader" had the teacher run generate_assignment first and
+    write nbgrader_config.py after it ("Before autograding"): the student version kept the
+    worked answers that hide_worked_answers(c) removes, and running the command again printed
+    "Skipping existing assignment" and changed nothing."""
+    section = PAGE[PAGE.index("## With nbgrader") : PAGE.index("### nbgrader is for a class")]
+    config = section.index("hide_worked_answers(c)  # generate_assignment")
+    first_run = re.search(r"^nbgrader generate_assignment ps1 ", section, re.M)
+    assert first_run is not None
+    assert config < first_run.start()
+    assert "nbgrader generate_assignment ps1 --force" in section
+
+
+def test_files_in_no_students_folder_are_named_before_anyone_is_graded(tmp_path, monkeypatch):
+    """A download with every file side by side in one folder (the student in each name) gave
+    each notebook a student of its own and each mygrad.py to no one: every engine check scored
+    0 with "mygrad.run was not found" and nothing said why. The page quotes the line."""
+    flat = tmp_path / "submitted"
+    flat.mkdir()
+    for name in ("lovelaceada_1042_mygrad.py", "lovelaceada_1042_notes.txt", "turingalan_1043_mygrad.py",
+                 "turingalan_1043_mygrad-1.py", ".DS_Store"):  # fmt: skip
+        (flat / name).write_text("", encoding="utf-8")
+    (tmp_path / "hw").mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "exercises.ipynb", tmp_path / "hw")
+    monkeypatch.chdir(tmp_path)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["grade", "submitted/", "--source", "hw/"]) == 1  # no notebook
+    said = err.getvalue().splitlines()
+    assert said[0] == page_block("for such a\ndownload it printed").strip()
+    assert said[1] == "grade: no notebooks found in submitted/"
+
+
+def test_the_page_says_to_install_into_a_virtual_environment():
+    """A teacher on Debian's Python followed the README's `pip install -e ".[dev]"` and got
+    "error: externally-managed-environment": the page says to make a virtual environment."""
+    setup = PAGE[: PAGE.index("## The three steps")]
+    assert "python3 -m venv .venv && . .venv/bin/activate" in setup
+    assert "externally-managed-environment" in setup

@@ -29,8 +29,33 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _loose_files(folder: str) -> list[str]:
+    """The files at the top of the submissions folder that are not notebooks: a download that
+    puts every file in one folder, the student in each name, gave every notebook a student of
+    its own and every mygrad.py to no one ("mygrad.run was not found", with no word why)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return []  # (grade_folder says what is wrong with the folder)
+    return [
+        e.name
+        for e in entries
+        if e.is_file() and not e.name.startswith(".") and not e.name.endswith(".ipynb")
+    ]
+
+
 def _grade(args: argparse.Namespace) -> int:
     limits = Limits(timeout=args.timeout, budget=args.budget, memory_mb=args.memory)
+    loose = _loose_files(args.submissions)
+    if loose:
+        more = f" and {len(loose) - 1} more" if len(loose) > 1 else ""
+        print(
+            f"grade: {plain_text(os.path.join(args.submissions, loose[0]))}{more} "
+            f"{'are' if more else 'is'} in no student's folder, so no notebook sees "
+            f"{'them' if more else 'it'}: put each student's files in a folder named after the "
+            "student",
+            file=sys.stderr,
+        )
 
     def progress(student: str, grades: list) -> None:
         score = sum(g.score for g in grades)

@@ -24,7 +24,10 @@ def steps(
     notebook: Any, teacher: TeacherNotebook, grade: NotebookGrade
 ) -> list[tuple[int, str | TeacherCheck]]:
     """(cell index, the code to run or the check to evaluate), in order, for the submission
-    ``notebook`` graded as ``teacher``; what is odd about its cells goes to ``grade``."""
+    ``notebook`` graded as ``teacher``; what is odd about its cells goes to ``grade``, which
+    names a cell by its number counted from 1, Markdown cells included, as a teacher counts
+    them (the index is from 0: "cell 29 ran longer than 60 s" sent a teacher of notebook 14 to
+    the Markdown cell above the slow one)."""
     checks = {check.grade_id: check for check in teacher.checks}
     plan: list[tuple[int, str | TeacherCheck]] = []
     for index, cell in enumerate(notebook.cells):
@@ -34,19 +37,19 @@ def steps(
         grade_id = str(meta.get("grade_id", ""))
         if grade_id in checks:
             if any(step is checks[grade_id] for _, step in plan):
-                grade.problems.append(f"cell {index} repeats the check {grade_id}: ignored")
+                grade.problems.append(f"cell {index + 1} repeats the check {grade_id}: ignored")
             else:
                 plan.append((index, checks[grade_id]))
             continue  # a check cell is never run in the kernel
         if meta.get("grade") and all(grade_id != item.grade_id for item in teacher.by_hand):
             what = f"graded cell {grade_id!r}" if grade_id else "graded cell without a grade_id"
             grade.problems.append(
-                f"cell {index} is a {what} that {teacher.name} does not have: it scores nothing"
+                f"cell {index + 1} is a {what} that {teacher.name} does not have: it scores nothing"
             )
         source = str(cell.get("source", ""))
         if grade_id in teacher.locked and source.strip() != teacher.locked[grade_id].strip():
             grade.for_teacher.append(
-                f"cell {index} ({grade_id}) is read-only and was changed: the teacher's ran"
+                f"cell {index + 1} ({grade_id}) is read-only and was changed: the teacher's ran"
             )
             source = teacher.locked[grade_id]
         plan.append((index, source))

@@ -208,7 +208,7 @@ def _grade_into(
                 if budget.spent():
                     grade.problems.append(
                         f"the notebook ran past its time budget of {budget.seconds:g} s before "
-                        f"cell {index}: the rest was not run"
+                        f"cell {index + 1}: the rest was not run"
                     )
                     stopped = True
                     continue
@@ -216,7 +216,9 @@ def _grade_into(
                 try:
                     run = kernel.execute(step, allowed)
                 except KernelDied:
-                    grade.problems.append(f"the kernel died in cell {index}: the rest was not run")
+                    grade.problems.append(
+                        f"the kernel died in cell {index + 1}: the rest was not run"
+                    )
                     stopped = True
                     continue
                 if run.status in ("timeout", "stuck") and allowed < limits.timeout:
@@ -226,7 +228,7 @@ def _grade_into(
                     )
                     stopped = True
                 elif run.status in ("timeout", "stuck"):
-                    grade.problems.append(f"cell {index} ran longer than {limits.timeout:g} s")
+                    grade.problems.append(f"cell {index + 1} ran longer than {limits.timeout:g} s")
                 if run.status == "stuck" and not stopped:
                     grade.problems.append(
                         "the kernel stayed stuck: the remaining cells were not run"
@@ -238,7 +240,7 @@ def _grade_into(
                 for ename, evalue in run.errors[-1:]:
                     if ename == "MemoryError":
                         grade.problems.append(
-                            f"cell {index} ran out of memory (limit {limits.memory_mb} MB)"
+                            f"cell {index + 1} ran out of memory (limit {limits.memory_mb} MB)"
                         )
                     elif answer and run.status == "error" and ename != "NotImplementedError":
                         # an answer cell that raised (not the grader's interrupt of a slow cell,
@@ -247,7 +249,7 @@ def _grade_into(
                         evalue = _CELL_FILE.sub("(line", evalue)
                         evalue = evalue if len(evalue) <= 300 else evalue[:299] + "…"
                         grade.problems.append(
-                            f"cell {index}, the answer cell {answer}, raised {ename}: {evalue}"
+                            f"cell {index + 1}, the answer cell {answer}, raised {ename}: {evalue}"
                         )
         finally:
             if kernel is not None:
@@ -312,10 +314,13 @@ def _size(folder: Path) -> int:
 
 # ------------------------------------------------------------------------------ a whole class
 def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
-    """(student, notebook) pairs: ``folder/<student>/**/*.ipynb``, or ``folder/<student>.ipynb``."""
+    """(student, notebook) pairs: ``folder/<student>/**/*.ipynb``, or ``folder/<student>.ipynb``.
+    Left out: Jupyter's checkpoints, and what macOS's archiver adds to a zip (a ``__MACOSX``
+    folder of ``._`` files, unpacked beside the submissions: it was a student of its own, and
+    its ``._05_matmul_gradients.ipynb`` an unreadable copy in the real student's row)."""
     for path in sorted(folder.rglob("*.ipynb")):
         relative = path.relative_to(folder)
-        if ".ipynb_checkpoints" in relative.parts:
+        if {".ipynb_checkpoints", "__MACOSX"} & set(relative.parts) or path.name.startswith("._"):
             continue
         yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
 
