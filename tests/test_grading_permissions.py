@@ -11,6 +11,7 @@ permissions, so these tests look at the permission bits themselves.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -87,3 +88,54 @@ def test_the_scores_csv_gets_the_mode_of_a_new_file_not_a_private_one(tmp_path):
     finally:
         os.umask(previous)
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["scores.csv"]  # no temporary left
+
+
+def test_a_file_the_grader_may_not_read_is_one_students_row_not_the_end_of_the_run(
+    tmp_path, monkeypatch
+):
+    """A file of one student that the grader's user may not read (handed in through a copy made
+    by another user, ``-rw-------``) ended the class's run with a traceback of shutil.Error,
+    no row written: the page promises an unreadable file is a problem in that student's row.
+    Root reads every file, so the test makes the copy of two files fail as it fails for a user
+    that is not root (EACCES on open), through the standard copytree."""
+    from backproplab.classroom import grade_folder
+    from backproplab.classroom._reports import scores_table
+
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "hw"
+    source.mkdir()
+    shutil.copy(root / "tests" / "fixtures" / "exercises.ipynb", source)
+    submitted = tmp_path / "submitted"
+    for student in ("ada", "bea"):
+        (submitted / student).mkdir(parents=True)
+        shutil.copy(source / "exercises.ipynb", submitted / student)
+    (submitted / "bea" / "notes.txt").write_text("mine", encoding="utf-8")
+    shutil.copy(source / "exercises.ipynb", submitted / "grace.ipynb")
+    unreadable = {submitted / "bea" / "notes.txt", submitted / "grace.ipynb"}
+
+    def copy(src, dst, **kwargs):
+        if Path(src) in unreadable:
+            raise PermissionError(13, "Permission denied", str(src))
+        return shutil.copy2(src, dst, **kwargs)
+
+    copytree = shutil.copytree
+
+    def copy_all_but(src, dst, symlinks=False, ignore=None, _=None, dangling=False, exist=False):
+        # (copytree calls itself with its arguments in place, the copy function among them)
+        return copytree(src, dst, symlinks, ignore, copy, dangling, exist)
+
+    monkeypatch.setattr(shutil, "copytree", copy_all_but)
+    grades = grade_folder(submitted, source, csv_path=tmp_path / "scores.csv")
+    rows = {g.student: g for g in grades}
+    assert sorted(rows) == ["ada", "bea", "grace"]
+    assert rows["ada"].checks and not rows["ada"].problems
+    assert rows["bea"].problems == [
+        "bea/notes.txt could not be read by the grader ([Errno 13] Permission denied): not "
+        "graded; make the submissions readable (chmod -R a+rX) and grade this student again"
+    ]
+    assert rows["grace"].notebook == "grace.ipynb" and not rows["grace"].checks
+    assert "grace.ipynb could not be read by the grader" in rows["grace"].problems[0]
+    table = scores_table(grades)
+    assert "exercises.ipynb: bea/notes.txt could not be read" in table
+    written = (tmp_path / "scores.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in written] == ["student", "ada", "bea", "grace"]

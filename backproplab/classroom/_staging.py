@@ -29,17 +29,27 @@ def special_files(directory: str, names: list[str]) -> list[str]:
     ]
 
 
-def copy_writable(original: Path, copy: Path, ignore: Callable = special_files) -> None:
+def copy_writable(
+    original: Path, copy: Path, ignore: Callable = special_files
+) -> list[tuple[str, str]]:
     """Copy a submission (a folder, or one file; links kept as links), every folder and file of
     the copy writable by its owner. ``copytree`` keeps the originals' permissions, and a class
     handed in read-only (``chmod -R a-w``, an archive that keeps them, files of a read-only
     mount) gave a grader that is not root a work folder it could not remove the notebook from:
-    "grading failed: PermissionError" and 0 for every such student."""
+    "grading failed: PermissionError" and 0 for every such student.
+
+    What of a folder could not be copied (a file the grader's user may not read) is returned as
+    (path, reason), the rest copied: one student's unreadable file ended the class's run."""
+    left_out: list[tuple[str, str]] = []
     if original.is_dir():
-        shutil.copytree(original, copy, symlinks=True, ignore=ignore)
+        try:
+            shutil.copytree(original, copy, symlinks=True, ignore=ignore)
+        except shutil.Error as error:  # (raised once the rest is copied)
+            left_out = [(str(path), str(reason)) for path, _, reason in error.args[0]]
     else:
         shutil.copy2(original, copy)
     make_writable(copy)
+    return left_out
 
 
 def make_writable(where: Path) -> None:

@@ -325,6 +325,18 @@ def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
         yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
 
 
+def _by_student(left_out: list[tuple[str, str]], folder: Path) -> dict[str, list[str]]:
+    """The files of the submissions the grader could not copy, by student: [the first one's
+    name, then each as "path could not be read (reason)"]."""
+    unreadable: dict[str, list[str]] = {}
+    for path, reason in left_out:
+        relative = Path(path).relative_to(folder)
+        student = relative.parts[0] if len(relative.parts) > 1 else relative.stem
+        said = f"{relative} could not be read by the grader ({reason.split(': ')[0]})"
+        unreadable.setdefault(student, [relative.name]).append(said)
+    return unreadable
+
+
 def grade_folder(
     folder: str | Path,
     source: str | Path,
@@ -374,10 +386,11 @@ def grade_folder(
         setup_namespace(each)
     with tempfile.TemporaryDirectory(prefix="backproplab-staging-") as staging:
         staged = Path(staging) / "submissions"
-        copy_writable(folder, staged)
-        by_student: dict[str, list[Path]] = {}
+        unreadable = _by_student(copy_writable(folder, staged), folder)
+        by_student: dict[str, list[Path]] = {student: [] for student in unreadable}
         for student, path in _submissions(staged):
             by_student.setdefault(student, []).append(path)
+        by_student = dict(sorted(by_student.items())) if unreadable else by_student
         owns = {  # what each student handed in: their folder, and a notebook file of their name
             student: sorted({p if p.parent == staged else staged / student for p in paths})
             for student, paths in by_student.items()
@@ -419,7 +432,13 @@ def grade_folder(
 
         def grade_student(student: str) -> list[NotebookGrade]:
             try:
-                if all(
+                if student in unreadable:  # (graded without a file, a score could differ)
+                    name = by_student[student][0].name if by_student[student] else None
+                    grades = [NotebookGrade(student, name or unreadable[student][0], [], [
+                        f"{', '.join(unreadable[student][1:])}: not graded; make the "
+                        "submissions readable (chmod -R a+rX) and grade this student again"
+                    ], "")]  # fmt: skip
+                elif all(
                     unchanged(o, folder / o.relative_to(staged), digests[o]) for o in owns[student]
                 ):
                     graded, left_out = copies(by_student[student], teacher_of)
