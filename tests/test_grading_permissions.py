@@ -139,3 +139,31 @@ def test_a_file_the_grader_may_not_read_is_one_students_row_not_the_end_of_the_r
     assert "exercises.ipynb: bea/notes.txt could not be read" in table
     written = (tmp_path / "scores.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[0] for line in written] == ["student", "ada", "bea", "grace"]
+
+
+def test_an_output_the_command_cannot_write_is_one_line_before_any_notebook_runs(tmp_path, capsys):
+    """As a user that is not root, a CSV, feedback or release folder in a folder of root's (the
+    container's output folder without its ``chmod 777``) ended each command with a traceback,
+    the CSV's naming a temporary file. Root may write anywhere, so the test puts the output
+    under a file, which no user can write into: the same OSError, the same one line."""
+    from backproplab.classroom.__main__ import main
+
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "hw"
+    source.mkdir()
+    shutil.copy(root / "tests" / "fixtures" / "exercises.ipynb", source)
+    (tmp_path / "submitted" / "ada").mkdir(parents=True)
+    shutil.copy(source / "exercises.ipynb", tmp_path / "submitted" / "ada")
+    blocked = tmp_path / "out"
+    blocked.write_text("a file, not a folder", encoding="utf-8")
+    grade = ["grade", str(tmp_path / "submitted"), "--source", str(source)]
+    for command in (
+        [*grade, "--csv", str(blocked / "scores.csv")],
+        [*grade, "--feedback", str(blocked / "feedback")],
+        ["release", str(source), str(blocked / "student")],
+    ):
+        assert main(command) == 1
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert err.startswith(f"{command[0]}: ") and str(blocked) in err, err
+        assert ".scores-" not in err and "graded" not in err and not out

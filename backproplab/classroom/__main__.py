@@ -18,6 +18,14 @@ from .rehearsal import rehearsal_text, rehearse
 from .release import ReleaseError, release
 
 
+def _os_error(command: str, error: OSError) -> int:
+    """A folder or file the command may not write or read (a user that is not root: an output
+    folder of root's, a read-only handout), in one line instead of a traceback."""
+    where = f": {error.filename}" if error.filename else ""
+    print(f"{command}: {error.strerror or error}{where}", file=sys.stderr)
+    return 1
+
+
 def _release(args: argparse.Namespace) -> int:
     try:
         written = release(args.source, args.target, keep_answers=args.keep_answers)
@@ -25,6 +33,8 @@ def _release(args: argparse.Namespace) -> int:
         message = str(error)
         print(message if message.startswith("release:") else f"release: {message}", file=sys.stderr)
         return 1
+    except OSError as error:
+        return _os_error("release", error)
     print(f"wrote {len(written)} student notebooks to {args.target}")
     return 0
 
@@ -76,6 +86,8 @@ def _grade(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
         return 1
+    except OSError as error:  # (the CSV's or the feedback's folder: before any notebook runs)
+        return _os_error("grade", error)
     except KeyboardInterrupt:  # the students being graded were finished, no other one started
         written = (
             f": {args.csv} holds the rows of the students graded (and any earlier row of the "

@@ -119,7 +119,10 @@ class ScoresFile:
         # mkstemp's 0o600: in a container the CSV is written by the grader's user for a
         # teacher who is another user on the host
         temporary = self.path.parent / f".scores-{os.getpid()}-{secrets.token_hex(8)}"
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as error:  # said of the CSV, not of the temporary file's name
+            raise type(error)(error.errno, error.strerror, str(self.path)) from None
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(buffer.getvalue())
             file.flush()
