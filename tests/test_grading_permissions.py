@@ -167,3 +167,31 @@ def test_an_output_the_command_cannot_write_is_one_line_before_any_notebook_runs
         assert err.count("\n") == 1 and "Traceback" not in err, err
         assert err.startswith(f"{command[0]}: ") and str(blocked) in err, err
         assert ".scores-" not in err and "graded" not in err and not out
+
+
+def test_a_feedback_folder_the_grader_may_not_write_is_said_before_anyone_is_graded(
+    tmp_path, monkeypatch, capsys
+):
+    """An existing feedback folder of another user (written by the teacher on the host, graded
+    again in the container): the first student was graded, then the run ended at their
+    feedback file. Root may write anywhere, so the test answers the grader's question (may this
+    user write there?) as the system answers a user that is not root."""
+    from backproplab.classroom import grading
+    from backproplab.classroom.__main__ import main
+
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "hw"
+    source.mkdir()
+    shutil.copy(root / "tests" / "fixtures" / "exercises.ipynb", source)
+    (tmp_path / "submitted" / "ada").mkdir(parents=True)
+    shutil.copy(source / "exercises.ipynb", tmp_path / "submitted" / "ada")
+    theirs = tmp_path / "feedback"
+    theirs.mkdir()
+    access = os.access
+    monkeypatch.setattr(
+        grading.os, "access", lambda path, mode: Path(path) != theirs and access(path, mode)
+    )
+    command = ["grade", str(tmp_path / "submitted"), "--source", str(source)]
+    assert main([*command, "--feedback", str(theirs)]) == 1
+    out, err = capsys.readouterr()
+    assert err == f"grade: Permission denied: {theirs}\n" and not out

@@ -39,6 +39,7 @@ What one machine cannot guarantee is in docs/teaching.md.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -422,6 +423,8 @@ def grade_folder(
         )
         if feedback is not None:
             Path(feedback).mkdir(parents=True, exist_ok=True)
+            if not os.access(feedback, os.W_OK | os.X_OK):  # said now, not after a student
+                raise PermissionError(errno.EACCES, "Permission denied", str(feedback))
         names = file_names(by_student)
 
         def write_feedback(student: str, grades: list[NotebookGrade]) -> None:
