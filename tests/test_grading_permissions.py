@@ -192,6 +192,8 @@ def test_a_feedback_folder_the_grader_may_not_write_is_said_before_anyone_is_gra
         grading.os, "access", lambda path, mode: Path(path) != theirs and access(path, mode)
     )
     command = ["grade", str(tmp_path / "submitted"), "--source", str(source)]
-    assert main([*command, "--feedback", str(theirs)]) == 1
+    csv = tmp_path / "scores.csv"
+    assert main([*command, "--feedback", str(theirs), "--csv", str(csv)]) == 1
     out, err = capsys.readouterr()
     assert err == f"grade: Permission denied: {theirs}\n" and not out
+    assert not csv.exists()  # (no CSV of a header alone left behind)

@@ -418,13 +418,13 @@ def grade_folder(
             refuse_to_overwrite(
                 csv_file, Path(feedback) if feedback else None, by_student, exercises, marked
             )
-        rows = ScoresFile(
-            csv_file, exercises, Merge(csv_file, exercises, teachers) if merge else None
-        )
         if feedback is not None:
             Path(feedback).mkdir(parents=True, exist_ok=True)
             if not os.access(feedback, os.W_OK | os.X_OK):  # said now, not after a student
                 raise PermissionError(errno.EACCES, "Permission denied", str(feedback))
+        rows = ScoresFile(
+            csv_file, exercises, Merge(csv_file, exercises, teachers) if merge else None
+        )
         names = file_names(by_student)
 
         def write_feedback(student: str, grades: list[NotebookGrade]) -> None:
