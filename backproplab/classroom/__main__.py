@@ -9,7 +9,7 @@ import sys
 
 from .._console import tolerant_output
 from ._reports import class_summary, plain_text, scores_table
-from ._sandbox import PlatformError
+from ._sandbox import PlatformError, require_linux
 from ._source import load_source
 from ._term import assignment
 from .grading import Limits, grade_folder
@@ -56,6 +56,11 @@ def _loose_files(folder: str) -> list[str]:
 
 def _grade(args: argparse.Namespace) -> int:
     limits = Limits(timeout=args.timeout, budget=args.budget, memory_mb=args.memory)
+    try:
+        require_linux()  # said first: off Linux nothing else about the class matters yet
+    except PlatformError as error:
+        print(error, file=sys.stderr)
+        return 1
     loose = _loose_files(args.submissions)
     if loose:
         more = f" and {len(loose) - 1} more" if len(loose) > 1 else ""
