@@ -7,20 +7,14 @@ got a hint blaming another piece."""
 
 import pytest
 from exercise_helpers import hint_asserter
+from test_adversarial_mygrad import TOPOSORT
 from test_mygrad import TEXT, check, load
 
 from backproplab.exercises.mygrad import STEPS
 
 assert_hint = hint_asserter(["np.", "lambda", "+=", ".grad =", "sum_to_shape(", "for t in"])
 
-SORTED_BY_SEQ = """    found = {id(root): root}
-    stack = [root]
-    while stack:
-        for x in stack.pop().inputs:
-            if id(x) not in found:
-                found[id(x)] = x
-                stack.append(x)
-    return sorted(found.values(), key=lambda t: t.seq)  # made later = computed later"""
+SORTED_BY_SEQ = TOPOSORT  # the teacher's toposort, the text each variant replaces
 
 # depth first, each tensor pushed twice (visit its inputs, then append it); a set of tensors
 # (mygrad's Tensor has no __eq__, so a set compares them by identity)
