@@ -163,7 +163,6 @@ class _Record:
         # store, a umask of 077 at install time) must not make a workbook the learner cannot save
         shutil.copyfile(new, destination)
         self.written[self.key(destination)] = _fingerprint(destination)
-        self.written[self.key(destination)] = _fingerprint(destination)
 
     def save(self) -> None:
         text = json.dumps(
