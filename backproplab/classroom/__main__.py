@@ -39,18 +39,30 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
-def _loose_files(folder: str) -> list[str]:
+ARCHIVES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar")
+
+
+def _loose_files(folder: str, csv: str | None = None) -> list[str]:
     """The files at the top of the submissions folder that are not notebooks: a download that
     puts every file in one folder, the student in each name, gave every notebook a student of
-    its own and every mygrad.py to no one ("mygrad.run was not found", with no word why)."""
+    its own and every mygrad.py to no one ("mygrad.run was not found", with no word why).
+    Left out, as no student's: an archive (the download itself, unpacked beside it), a README,
+    and the scores CSV this run writes (``--csv submitted/scores.csv`` graded again was told
+    to put its own CSV in a student's folder)."""
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError:
         return []  # (grade_folder says what is wrong with the folder)
+    ours = os.path.realpath(csv) if csv else None
     return [
         e.name
         for e in entries
-        if e.is_file() and not e.name.startswith(".") and not e.name.endswith(".ipynb")
+        if e.is_file()
+        and not e.name.startswith(".")
+        and not e.name.endswith(".ipynb")
+        and not e.name.casefold().endswith(ARCHIVES)
+        and os.path.splitext(e.name)[0].casefold() != "readme"
+        and os.path.realpath(e.path) != ours
     ]
 
 
@@ -61,7 +73,7 @@ def _grade(args: argparse.Namespace) -> int:
     except PlatformError as error:
         print(error, file=sys.stderr)
         return 1
-    loose = _loose_files(args.submissions)
+    loose = _loose_files(args.submissions, args.csv)
     if loose:
         more = f" and {len(loose) - 1} more" if len(loose) > 1 else ""
         print(

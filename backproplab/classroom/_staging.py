@@ -53,11 +53,21 @@ def copy_writable(
 
 
 def make_writable(where: Path) -> None:
-    """Give the owner write permission on ``where`` and everything in it (links left alone)."""
-    paths = [where] + [Path(top) / n for top, dirs, files in os.walk(where) for n in dirs + files]
-    for path in paths:
-        if not path.is_symlink():
-            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    """Give the owner read and write permission on ``where`` and everything in it, and on each
+    folder the right to list it too: a folder is opened up before it is listed (a kernel's
+    ``chmod 000`` on a folder of another student's staged copy hid what was in it and stopped
+    the restore). Links are left alone and never followed, ``where`` itself included (a staged
+    folder a kernel replaced by a link to the teacher's folder had the teacher's files made
+    writable)."""
+    pending = [where]
+    while pending:
+        path = pending.pop()
+        mode = os.lstat(path).st_mode
+        if stat.S_ISDIR(mode):
+            path.chmod(stat.S_IMODE(mode) | stat.S_IRWXU)
+            pending += path.iterdir()
+        elif stat.S_ISREG(mode):
+            path.chmod(stat.S_IMODE(mode) | stat.S_IRUSR | stat.S_IWUSR)
 
 
 def _files(where: Path) -> dict[str, Path]:
@@ -101,18 +111,25 @@ def _holds(where: Path, digest: dict[str, tuple[int, str]]) -> bool:
 def unchanged(staged: Path, original: Path, digest: dict[str, tuple[int, str]]) -> bool:
     """Whether the staged copy of a submission (a folder or one file) still holds what was
     staged, after copying it again from ``original`` if a kernel graded earlier changed it
-    (and the original's sizes are still those staged)."""
+    (and the original's sizes are still those staged). A staged copy that a kernel removed,
+    made unreadable or replaced by a link is copied again too: each left that student "not
+    graded" when the grader was not root (and a link was followed: what it led to was made
+    writable)."""
     try:
-        if _holds(staged, digest):
+        if not staged.is_symlink() and _holds(staged, digest):
             return True
+    except OSError:  # (a file a kernel made unreadable, the copy gone...): copied again below
+        pass
+    try:
         if _sizes(original) != {name: size for name, (size, _) in digest.items()}:
             return False
-        make_writable(staged)  # a kernel may have taken its write permission away
-        if staged.is_dir():
+        if staged.is_dir() and not staged.is_symlink():
+            make_writable(staged)  # a kernel may have taken its permissions away
             shutil.rmtree(staged)
         else:
-            staged.unlink()
+            staged.unlink(missing_ok=True)  # a file, or a link (never followed)
+        staged.parent.mkdir(parents=True, exist_ok=True)
         copy_writable(original, staged)
         return digest_of(staged) == digest
-    except OSError:  # the copy or the original is gone
+    except OSError:  # the original is gone, or unreadable
         return False

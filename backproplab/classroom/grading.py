@@ -225,7 +225,7 @@ def _grade_into(
                 if run.status in ("timeout", "stuck") and allowed < limits.timeout:
                     grade.problems.append(
                         f"the notebook ran past its time budget of {budget.seconds:g} s in cell "
-                        f"{index}: the rest was not run"
+                        f"{index + 1}: the rest was not run"
                     )
                     stopped = True
                 elif run.status in ("timeout", "stuck"):
@@ -321,17 +321,27 @@ def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
     its ``._05_matmul_gradients.ipynb`` an unreadable copy in the real student's row)."""
     for path in sorted(folder.rglob("*.ipynb")):
         relative = path.relative_to(folder)
-        if {".ipynb_checkpoints", "__MACOSX"} & set(relative.parts) or path.name.startswith("._"):
-            continue
-        yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
+        if not _metadata(relative):
+            yield (relative.parts[0] if len(relative.parts) > 1 else path.stem), path
+
+
+def _metadata(relative: Path) -> bool:
+    """Whether a path in the submissions folder is Jupyter's or an archiver's, no student's."""
+    kept_apart = {".ipynb_checkpoints", "__MACOSX"}
+    return bool(kept_apart & set(relative.parts)) or relative.name.startswith("._")
 
 
 def _by_student(left_out: list[tuple[str, str]], folder: Path) -> dict[str, list[str]]:
     """The files of the submissions the grader could not copy, by student: [the first one's
-    name, then each as "path could not be read (reason)"]."""
+    name, then each as "path could not be read (reason)"]. Jupyter's checkpoints and a macOS
+    zip's metadata are no one's (an unreadable ``__MACOSX/ada/._mygrad.py`` made a student
+    "__MACOSX", "not graded", and an unreadable ``._`` file in ada's folder left her not graded
+    for a file the grader never uses)."""
     unreadable: dict[str, list[str]] = {}
     for path, reason in left_out:
         relative = Path(path).relative_to(folder)
+        if _metadata(relative):
+            continue
         student = relative.parts[0] if len(relative.parts) > 1 else relative.stem
         said = f"{relative} could not be read by the grader ({reason.split(': ')[0]})"
         unreadable.setdefault(student, [relative.name]).append(said)
