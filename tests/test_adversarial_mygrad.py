@@ -320,6 +320,22 @@ MISTAKES = {
         [("std = np.sqrt(2 / n_in)", "std = 0.01")],
         ["standard deviation 0.01", "asks for 0.1"],
     ),
+    "weights drawn as float32 numbers (refused as not the module rng's)": (
+        "09",
+        [(INIT, "rng.standard_normal((n_out, n_in), dtype=np.float32) * std")],
+        ["drawn as float32", "in float64"],
+    ),
+    "a bias drawn from rng and then zeroed (refused as not the module rng's)": (
+        "09",
+        [("Tensor(np.zeros(n_out), requires_grad=True)", "Tensor(0 * rng.standard_normal(n_out), requires_grad=True)")],
+        ["the module rng's numbers with 128 other numbers drawn among them", "a bias drawn"],
+    ),
+    "a bias drawn before the weight and then zeroed (refused as not the module rng's)": (
+        "09",
+        [("        std = np.sqrt(2 / n_in)", "        b = rng.standard_normal(n_out) * 0\n        std = np.sqrt(2 / n_in)"),
+         ("Tensor(np.zeros(n_out), requires_grad=True)", "Tensor(b, requires_grad=True)")],
+        ["with 256 other numbers drawn among them"],
+    ),
     "weights drawn uniformly at 0.1's spread (passed)": (
         "09",
         [(INIT, "rng.uniform(-1, 1, (n_out, n_in)) * np.sqrt(3) * 0.1")],
@@ -523,8 +539,19 @@ def test_a_wrong_engine_is_rejected_with_the_hint_that_names_its_mistake(mistake
                 (INIT, "rng.standard_normal((n_out, n_in)) / 10"),
             ],
         ),
+        # float32: the same draws rounded (the check compared them to 1e-8 and said they were
+        # not the module rng's numbers)
+        ("09", [(INIT, "(rng.standard_normal((n_out, n_in)) * std).astype(np.float32)")]),
+        ("09", [("np.asarray(data, dtype=np.float64)", "np.asarray(data, dtype=np.float32)")]),
     ],
-    ids=["0.1", "normal(0, std)", "std times the draws", "divided by 10"],
+    ids=[
+        "0.1",
+        "normal(0, std)",
+        "std times the draws",
+        "divided by 10",
+        "cast to float32",
+        "float32 tensors",
+    ],
 )
 def test_initial_weights_written_differently_still_pass(first, edits):
     """The right inits of notebook 09, which the check of where the draws come from accepts."""

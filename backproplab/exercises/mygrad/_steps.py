@@ -255,7 +255,20 @@ def _initial_weights(exercise: str, engine: ModuleType) -> None:
     shape = (2, n_out, n_in)  # the two layers' draws, one after the other
     if _proportional(w, copy.deepcopy(twin).standard_normal(shape)):
         return
-    if _proportional(w, twin.standard_normal((2, n_in, n_out)).transpose(0, 2, 1)):
+    offsets = _stream_offsets(w, copy.deepcopy(twin), n_out)
+    if _proportional(w, copy.deepcopy(twin).standard_normal(shape, dtype=np.float32)):
+        message = (
+            "drawn as float32 numbers: the generator draws other numbers in float32 than in "
+            "float64, its default, so the training cell cannot repeat the notebook's run; draw "
+            "them in float64 (rounding them to float32 afterwards is fine)"
+        )
+    elif offsets is not None:
+        message = (
+            f"the module rng's numbers with {sum(offsets)} other numbers drawn among them (a bias "
+            "drawn, even if then set to 0, uses numbers up): the training cell cannot repeat the "
+            "notebook's run; draw nothing from rng but the weights"
+        )
+    elif _proportional(w, twin.standard_normal((2, n_in, n_out)).transpose(0, 2, 1)):
         message = (
             "drawn in the shape (n_in, n_out) and transposed: the same numbers land in other "
             "places, so the training cell cannot repeat the notebook's run; draw them in the "
@@ -280,9 +293,25 @@ def _initial_weights(exercise: str, engine: ModuleType) -> None:
 
 
 def _proportional(w: np.ndarray, z: np.ndarray) -> bool:
-    """``w`` is ``z`` times one number (the standard deviation)."""
+    """``w`` is ``z`` times one number (the standard deviation), up to a rounding to float32
+    (a learner's weights cast to float32 are the same draws; other draws are nowhere near)."""
     scale = float(np.sum(w * z) / np.sum(z * z))
-    return bool(np.allclose(w, scale * z, rtol=1e-8, atol=0))
+    return bool(np.allclose(w, scale * z, rtol=1e-6, atol=0))
+
+
+def _stream_offsets(w: np.ndarray, rng: np.random.Generator, n_out: int) -> list | None:
+    """How many standard normal numbers of ``rng`` were skipped before each layer's weights
+    (up to 2 n_out: a bias drawn before or after), or None if they are not runs of them."""
+    size, found = w[0].size, [0]
+    stream = rng.standard_normal(len(w) * (size + 2 * n_out))
+    for layer in w:
+        start = sum(found) + (len(found) - 1) * size
+        runs = [stream[start + k : start + k + size] for k in range(2 * n_out + 1)]
+        skips = [k for k, run in enumerate(runs) if _proportional(layer.ravel(), run)]
+        if not skips:
+            return None
+        found.append(skips[0])
+    return found
 
 
 def _layer_shapes(
