@@ -43,22 +43,28 @@ _CLONE_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 _PACKAGED_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 
 SETTINGS = ".settings"  # in the workbook: what JupyterLab and its kernels cannot keep at home
+MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file (workbook.py's)
 
 
 def default_source() -> Path:
     """``notebooks/`` in the working folder if it is the curriculum's (it holds ``mygrad.py``: a
-    learner's own ``notebooks/`` in their home is not), else the notebooks installed with the
-    package (from a wheel), else those of the clone the package was installed from."""
+    learner's own ``notebooks/`` in their home is not, nor a workbook the learner named
+    ``notebooks``), else the notebooks installed with the package (from a wheel), else those of
+    the clone the package was installed from."""
     here = Path("notebooks")
     if (here / "mygrad.py").is_file() and any(here.glob("*.ipynb")):
-        return here
+        if not (here / MANIFEST).exists():
+            return here
     return _PACKAGED_NOTEBOOKS if _PACKAGED_NOTEBOOKS.is_dir() else _CLONE_NOTEBOOKS
 
 
 def default_target(source: Path) -> Path:
     """``workbook/`` beside a clone's ``notebooks/``, or in the working folder when the notebooks
     are the installed package's (a folder that is not the learner's, often read-only) or the
-    learner cannot write beside them (a clone installed for everyone)."""
+    learner cannot write beside them (a clone installed for everyone); the working folder itself
+    when it is a workbook (run from inside it, it made a second workbook in it)."""
+    if Path(MANIFEST).is_file():
+        return Path(".")
     if source.resolve() == _PACKAGED_NOTEBOOKS or not os.access(source.parent, os.W_OK):
         return Path("workbook")
     return source.parent / "workbook"
@@ -133,7 +139,16 @@ def option_value_taken(argv: list[str], folder: str | None) -> str:
         return ""
     before = argv[argv.index(folder) - 1] if argv.index(folder) else ""
     ours = before in ("--source", "--no-lab") or not before.startswith("-")
-    return "" if ours or "=" in before else before
+    return "" if ours or "=" in before or before.lstrip("-") in _LAB_FLAGS else before
+
+
+# JupyterLab's options that take no value (LabApp.flags of JupyterLab 4): "--no-browser wb" is
+# the flag and the folder ("write --no-browser=wb", the command said)
+_LAB_FLAGS = frozenset(
+    "allow-root autoreload collaborative core-mode custom-css debug dev-mode "
+    "expose-app-in-browser extensions-in-dev-mode generate-config no-browser no-script script "
+    "show-config show-config-json skip-dev-build splice-source watch y".split()
+)
 
 
 def open_in_lab(target: Path, lab_options: list[str]) -> int:

@@ -60,11 +60,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ._console import tolerant_output
-from ._lab import default_source, default_target, open_in_lab, option_value_taken
+from ._lab import MANIFEST, default_source, default_target, open_in_lab, option_value_taken
 
 __all__ = ["MANIFEST", "Change", "WorkbookError", "main", "make_workbook", "new_version_path"]
 
-MANIFEST = ".workbook.json"  # in the workbook: what it wrote, file by file
 _ABOUT = (
     "What python -m backproplab.workbook wrote into this folder: a fingerprint of each file as "
     "written (a notebook's cells, their sources, tags and pasted images, outputs aside; another "
@@ -209,6 +208,11 @@ def _check_folders(source: Path, target: Path) -> None:
         raise WorkbookError(
             f"workbook: {source} holds no notebooks: run this in your clone of backproplab, or "
             f"name the solved notebooks' folder with --source"
+        )
+    if (source / MANIFEST).exists():
+        raise WorkbookError(
+            f"workbook: {source} is a workbook, not the solved notebooks: name their folder "
+            f"with --source, or leave it out to use the installed package's"
         )
     if target.resolve() == source.resolve() or source.resolve() in target.resolve().parents:
         raise WorkbookError(

@@ -231,6 +231,9 @@ def test_in_a_terminal_of_jupyterlab_it_says_where_the_workbook_is_instead_of_st
         (["wb", "--no-browser", "--port", "8890"], "wb", ["--no-browser", "--port", "8890"]),
         (["--port=8890", "wb"], "wb", ["--port=8890"]),
         (["--no-lab", "wb"], "wb", None),
+        # a flag of JupyterLab's before the folder: was asked "write --no-browser=wb"
+        (["--no-browser", "wb"], "wb", ["--no-browser"]),
+        (["-y", "--debug", "wb"], "wb", ["-y", "--debug"]),
     ],
 )
 def test_jupyterlabs_options_go_to_jupyterlab(tmp_path, monkeypatch, lab, argv, folder, options):
@@ -293,3 +296,36 @@ def test_a_clone_the_learner_cannot_write_in_gets_the_workbook_in_the_working_fo
     assert _lab.default_target(clone) == Path("workbook")
     writable[str(clone.parent)] = True
     assert _lab.default_target(clone) == clone.parent / "workbook"
+
+
+def test_a_workbook_named_notebooks_is_brought_up_to_date_not_taken_for_the_solved_ones(
+    tmp_path, monkeypatch, capsys
+):
+    """``python -m backproplab.workbook notebooks`` made the workbook; the same line again was
+    refused ("that folder holds the solved notebooks": it holds mygrad.py), and the command
+    without a folder made workbook/ from the learner's own stubs, saying they answer every
+    exercise. A folder that is a workbook is never the source."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["notebooks", "--no-lab", "--source", str(NOTEBOOKS)]) == 0
+    assert _lab.default_source() != Path("notebooks")
+    (tmp_path / "notebooks" / "mygrad.py").write_text("# mine\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["notebooks", "--no-lab"]) == 0
+    assert "Your workbook notebooks/ has every notebook" in capsys.readouterr().out
+    assert (tmp_path / "notebooks" / "mygrad.py").read_text(encoding="utf-8") == "# mine\n"
+    assert main(["wb", "--no-lab", "--source", "notebooks"]) == 1
+    assert "notebooks is a workbook, not the solved notebooks" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks"]
+
+
+def test_run_from_inside_the_workbook_it_updates_that_workbook(tmp_path, monkeypatch, capsys):
+    """Installed from a wheel the workbook goes into the working folder: run again from inside
+    the workbook (a JupyterLab terminal opened there), it made workbook/workbook/."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["workbook", "--no-lab", "--source", str(NOTEBOOKS)]) == 0
+    monkeypatch.chdir(tmp_path / "workbook")
+    assert _lab.default_target(NOTEBOOKS) == Path(".")
+    capsys.readouterr()
+    assert main(["--no-lab", "--source", str(NOTEBOOKS)]) == 0
+    assert "nothing in it was changed" in capsys.readouterr().out
+    assert not (tmp_path / "workbook" / "workbook").exists()
