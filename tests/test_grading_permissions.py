@@ -32,6 +32,16 @@ def read_only_submission(root: Path) -> Path:
     return ada
 
 
+def one_student_class(tmp_path: Path) -> Path:
+    """hw/ (the fixture's teacher notebook) and submitted/ada/ holding a copy of it; hw/."""
+    source = tmp_path / "hw"
+    source.mkdir()
+    shutil.copy(Path(__file__).resolve().parent / "fixtures" / "exercises.ipynb", source)
+    (tmp_path / "submitted" / "ada").mkdir(parents=True)
+    shutil.copy(source / "exercises.ipynb", tmp_path / "submitted" / "ada")
+    return source
+
+
 def writable_by_owner(path: Path) -> bool:
     return bool(os.lstat(path).st_mode & stat.S_IWUSR)
 
@@ -101,14 +111,10 @@ def test_a_file_the_grader_may_not_read_is_one_students_row_not_the_end_of_the_r
     from backproplab.classroom import grade_folder
     from backproplab.classroom._reports import scores_table
 
-    root = Path(__file__).resolve().parents[1]
-    source = tmp_path / "hw"
-    source.mkdir()
-    shutil.copy(root / "tests" / "fixtures" / "exercises.ipynb", source)
+    source = one_student_class(tmp_path)
     submitted = tmp_path / "submitted"
-    for student in ("ada", "bea"):
-        (submitted / student).mkdir(parents=True)
-        shutil.copy(source / "exercises.ipynb", submitted / student)
+    (submitted / "bea").mkdir()
+    shutil.copy(source / "exercises.ipynb", submitted / "bea")
     (submitted / "bea" / "notes.txt").write_text("mine", encoding="utf-8")
     shutil.copy(source / "exercises.ipynb", submitted / "grace.ipynb")
     unreadable = {submitted / "bea" / "notes.txt", submitted / "grace.ipynb"}
@@ -148,12 +154,7 @@ def test_an_output_the_command_cannot_write_is_one_line_before_any_notebook_runs
     under a file, which no user can write into: the same OSError, the same one line."""
     from backproplab.classroom.__main__ import main
 
-    root = Path(__file__).resolve().parents[1]
-    source = tmp_path / "hw"
-    source.mkdir()
-    shutil.copy(root / "tests" / "fixtures" / "exercises.ipynb", source)
-    (tmp_path / "submitted" / "ada").mkdir(parents=True)
-    shutil.copy(source / "exercises.ipynb", tmp_path / "submitted" / "ada")
+    source = one_student_class(tmp_path)
     blocked = tmp_path / "out"
     blocked.write_text("a file, not a folder", encoding="utf-8")
     grade = ["grade", str(tmp_path / "submitted"), "--source", str(source)]
@@ -179,12 +180,7 @@ def test_a_feedback_folder_the_grader_may_not_write_is_said_before_anyone_is_gra
     from backproplab.classroom import grading
     from backproplab.classroom.__main__ import main
 
-    root = Path(__file__).resolve().parents[1]
-    source = tmp_path / "hw"
-    source.mkdir()
-    shutil.copy(root / "tests" / "fixtures" / "exercises.ipynb", source)
-    (tmp_path / "submitted" / "ada").mkdir(parents=True)
-    shutil.copy(source / "exercises.ipynb", tmp_path / "submitted" / "ada")
+    source = one_student_class(tmp_path)
     theirs = tmp_path / "feedback"
     theirs.mkdir()
     access = os.access
