@@ -639,11 +639,11 @@ def test_a_claim_that_checks_one_of_its_two_numbers_is_caught():
     assert numbers_it_ignores(half_checked) == ["7"]
 
 
-def test_the_readme_counts_the_graphs_of_its_benchmarks():
-    """Performance: "the deep float32 net (42 nodes, 42 parameters)" and "a scalar MLP, 43,150
-    nodes". (The section's timings and instruction counts are measured on purpose on varying
+def test_the_benchmarks_readme_counts_the_graphs_it_times():
+    """benchmarks/README.md: "the deep float32 net (42 nodes, 42 parameters)" and "a scalar MLP,
+    43,150 nodes". (Its timings and instruction counts are measured on purpose on varying
     machines; these two counts are not.)"""
-    readme = re.sub(r"\s+", " ", (ROOT / "README.md").read_text(encoding="utf-8"))
+    readme = re.sub(r"\s+", " ", (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8"))
     nodes, params = map(int, re.search(r"deep float32 net \((\d+) nodes, (\d+) parameters\)",
                                        readme).groups())  # fmt: skip
     scalar = int(re.search(r"a scalar MLP, ([\d,]+) nodes", readme).group(1).replace(",", ""))
@@ -665,10 +665,11 @@ def test_the_readme_counts_the_graphs_of_its_benchmarks():
     assert counted == scalar, f"the README says {scalar:,} nodes; the scalar MLP has {counted:,}"
 
 
-def test_the_readme_names_the_accuracy_both_digits_loops_reach():
-    """Performance: "Training the digits MLP to 97 % test accuracy ... (both reach 97.33 %)": the
-    hand-written numpy loop of benchmarks/train_step.py, and `fit` on the same batches."""
-    readme = re.sub(r"\s+", " ", (ROOT / "README.md").read_text(encoding="utf-8"))
+def test_the_benchmarks_readme_names_the_accuracy_both_digits_loops_reach():
+    """benchmarks/README.md: "Training the digits MLP to 97 % test accuracy ... (both reach
+    97.33 %)": the hand-written numpy loop of benchmarks/train_step.py, and `fit` on the same
+    batches."""
+    readme = re.sub(r"\s+", " ", (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8"))
     target, reached = re.search(
         r"Training the digits MLP to (\d+) % test accuracy .*?\(both reach ([\d.]+) %\)", readme
     ).groups()
