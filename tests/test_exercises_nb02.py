@@ -120,10 +120,11 @@ def test_two_paths_crash_becomes_hint():
 
 
 # ---------------------------------------------------------------------- challenge: three_paths
-def three_paths(x, drop=None, sin_at_x=False, sign=1.0):
+def three_paths(x, drop=None, sin_at_x=False, sign=1.0, inner=True):
     a, b = x**2, np.sin(x**2) + x
     cos_a = np.cos(x) if sin_at_x else np.cos(a)
-    paths = {"a": 2 * x * b, "ab": a * sign * cos_a * 2 * x, "b": a * 1.0}
+    da_dx = 2 * x if inner else 1.0  # inner=False: the chain rule's da/dx left out of one path
+    paths = {"a": 2 * x * b, "ab": a * sign * cos_a * da_dx, "b": a * 1.0}
     return sum(v for k, v in paths.items() if k != drop)
 
 
@@ -139,6 +140,8 @@ def test_three_paths_rejects_plausible_mistakes():
         (lambda x: three_paths(x, drop="b"), "the path x -> b -> L"),
         (lambda x: three_paths(x, sin_at_x=True), "sin sees a"),
         (lambda x: three_paths(x, sign=-1.0), "wrong sign"),
+        # was the catch-all ("draw the graph"): the path through sin without its da/dx factor
+        (lambda x: three_paths(x, inner=False), "x -> a -> b -> L is short of a factor"),
         (lambda x: 2 * x * (np.sin(x**2) + x), "not yet"),
     ]
     for wrong, words in cases:

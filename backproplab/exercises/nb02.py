@@ -255,6 +255,12 @@ def check_three_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
         )
     if close(got, want - 2 * paths["x -> a -> b -> L"]):
         return hint(exercise, "one path has the wrong sign: what is the derivative of sin?")
+    if close(got, want - paths["x -> a -> b -> L"] + np.cos(a) * a):
+        return hint(
+            exercise,
+            "the path x -> a -> b -> L is short of a factor: it has three arrows, so its product "
+            "has three local derivatives, the first one that of x -> a",
+        )
     if close(got, paths["x -> a -> L"] * paths["x -> a -> b -> L"] * paths["x -> b -> L"]):
         return hint(exercise, "the paths' contributions do not multiply with each other")
     return hint(
