@@ -166,13 +166,16 @@ def _finite_differences(nodes: list[Node], leaves: dict[str, float], eps: float 
     }
 
 
-def _overwriting_list(nodes: list[Node], values: dict[str, float]) -> dict[str, float]:
-    """The broken loop (``=`` instead of adding up): used only to recognise that mistake."""
-    grads = {nodes[-1][0]: 1.0}
-    for name, op, inputs in reversed(nodes):
+def _broken_list(nodes: list[Node], values: dict[str, float], bug: str) -> dict[str, float]:
+    """The loop with one bug, used only to recognise it: "overwrite" (``=`` instead of adding
+    up), "forwards" (the list walked from the inputs), "no upstream" (local derivatives alone)."""
+    grads = {name: 0.0 for name, _, _ in nodes}
+    grads[nodes[-1][0]] = 1.0
+    for name, op, inputs in nodes if bug == "forwards" else reversed(nodes):
         if op is not None:
             for i, d in zip(inputs, LOCAL[op](*[values[j] for j in inputs])):
-                grads[i] = d * grads[name]  # the bug: a second path's gradient replaces the first
+                share = d if bug == "no upstream" else d * grads[name]
+                grads[i] = share if bug == "overwrite" else grads[i] + share
     return grads
 
 
@@ -223,13 +226,34 @@ def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
                 f"for {name} the gradient of the root {root!r} is off: what is the derivative "
                 f"of {root} with respect to itself?",
             )
-        overwritten = _overwriting_list(nodes, values)
-        if all(math.isclose(got[n], overwritten.get(n, math.nan)) for n in wrong):
+        made_by = {  # the bugs that give exactly the wrong gradients this answer has
+            bug
+            for bug in ("overwrite", "forwards", "no upstream")
+            if all(
+                math.isclose(got[n], _broken_list(nodes, values, bug)[n], abs_tol=1e-12)
+                for n in wrong
+            )
+        }
+        if "overwrite" in made_by:
             return hint(
                 exercise,
                 f"for {name}, {wrong[0]!r} feeds more than one node and your gradient for it "
                 "keeps only the one that arrived last: what should happen to the gradient "
                 "already there?",
+            )
+        if "forwards" in made_by:
+            return hint(
+                exercise,
+                f"for {name} your gradient for {wrong[0]!r} is off (the nodes after it are "
+                "right): a node passed its gradient on before the nodes using it had sent it "
+                "theirs; in which direction does the backward pass walk the list (section 3)?",
+            )
+        if "no upstream" in made_by:
+            return hint(
+                exercise,
+                f"for {name} your gradient for {wrong[0]!r} is a local derivative alone: an "
+                "input's share is that local derivative times the upstream gradient of the node "
+                "using it",
             )
         twice = [n for n, op, inputs in nodes if op and inputs.count(wrong[0]) > 1]
         if twice:
