@@ -74,7 +74,12 @@ def scale_in_place(grads, lr):
     [
         (lambda grads, lr: -right_change(grads, lr), ["sign"]),
         (lambda grads, lr: right_change(grads, lr) / lr, ["learning rate"]),
-        (lambda grads, lr: -lr * sum(float(g.sum()) for g in grads), ["section 5's formula"]),
+        # section 5's equal nudge with eps = -lr: was the catch-all, which did not say what was
+        # wrong with putting the step into section 5's formula (the learner had)
+        (
+            lambda grads, lr: -lr * sum(float(g.sum()) for g in grads),
+            ["every entry by the same amount", "an amount of its own"],
+        ),
         (lambda grads, lr: right_change(grads[:1], lr), ["first array"]),
         (
             lambda grads, lr: right_change(grads, lr) / sum(g.size for g in grads),

@@ -116,6 +116,13 @@ def check_gd_predicted_change(
         return hint(exercise, "off by a factor of the learning rate: how big is each step?")
     if np.isclose(got, -lr * sum(float((g**2).sum()) for g in grads[:1])):
         return hint(exercise, "only the first array counts in your sum: every parameter moves")
+    if np.isclose(got, -lr * sum(float(g.sum()) for g in grads)):
+        return hint(
+            exercise,
+            "you moved every entry by the same amount (a step of size lr), as section 5's "
+            "equal nudge did; in a gradient-descent step each entry moves by an amount of its "
+            "own: by how much?",
+        )
     sizes = sum(g.size for g in grads)
     if np.isclose(got * sizes, want):
         return hint(
