@@ -144,7 +144,10 @@ def test_softmax_jacobian_correct():
         (lambda s: np.diag(s) - s * s, ["off-diagonal"]),  # broadcasting, not an outer product
         (lambda s: np.eye(4) * s - np.outer(s, s), ["ValueError"]),  # K hard-coded as 4
         (lambda s: np.eye(s.size) - s, ["quotient rule"]),  # d log a_i / d z_j, not d a_i / d z_j
-        (lambda s: np.diag(s) - s @ s, ["quotient rule"]),  # a dot product, not an outer one
+        # a dot product, not the table of products (a.T is a for a 1-d array): was the
+        # catch-all, which sent the learner back to the calculus they had right
+        (lambda s: np.diag(s) - s @ s, ["the dot product", "a.T is a itself"]),
+        (lambda s: np.diag(s) - s.T @ s, ["the dot product"]),
     ],
 )
 def test_softmax_jacobian_wrong(wrong, words):

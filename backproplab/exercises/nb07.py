@@ -182,6 +182,13 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
             )
         if close(got, -expected):
             return hint(name, "right size, wrong sign in every entry: raising z_i raises a_i.")
+        if close(got[off], np.full(off.sum(), -float(a @ a))):
+            return hint(
+                name,
+                "every off-diagonal entry is the same number, minus the sum of all a_k^2: a "
+                "product of a 1-d array with its transpose (a.T is a itself) is one number, the "
+                "dot product, not the K x K table of the products a_i a_j.",
+            )
         if close(got[off], expected[off]):
             return hint(name, "the off-diagonal entries are right; check the diagonal.")
         if close(np.diag(got), np.diag(expected)):
