@@ -445,6 +445,33 @@ def replay_data_only(order, inputs, values):
     return order[-1]
 
 
+def replay_keeps_the_pair(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            node.data = node.op.run([x.data for x in node.inputs], node.settings)  # both, unsplit
+    return order[-1]
+
+
+def replay_skips_the_loss(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order[:-1]:  # one node short: the loss keeps its recorded value
+        if node.op is not None:
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
+    return order[-1]
+
+
+def replay_settings_as_keywords(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], **node.settings)
+    return order[-1]
+
+
 def replay_returns_first(order, inputs, values):
     replay_right(order, inputs, values)
     return order[0]
@@ -464,7 +491,10 @@ def test_replay_correct():
         (replay_no_settings, "without its settings"),
         (replay_leaves_too, "has no op to run"),
         (replay_not_stored, "no node has a new value"),
-        (replay_only_the_loss, "must run after the nodes it reads"),
+        (replay_only_the_loss, "still holds its recorded value"),
+        (replay_skips_the_loss, "the 'div' node still holds its recorded value"),
+        (replay_keeps_the_pair, "gives back two things"),
+        (replay_settings_as_keywords, "the list of the inputs' arrays and the node's settings"),
         (replay_first_input_only, "still hold the recorded batch"),
         (replay_returns_first, "the loss node itself"),
         (replay_data_only, "what each rule kept"),

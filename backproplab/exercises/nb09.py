@@ -405,6 +405,12 @@ def _replay_numpy(X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray) 
     return float(-(log_p * Y).sum() / 5)
 
 
+_RUN_GIVES_TWO = (
+    "a node's .data became a pair: node.op.run gives back two things, the node's new value and "
+    "what its rule will read in the backward pass; each goes into a place of its own."
+)
+
+
 def check_replay(replay: Callable) -> Feedback:
     """``replay(order, inputs, values)``: put each new value into its input tensor's ``.data``,
     run every op node of ``order`` (from ``bl.toposort(loss)``) again with ``node.op.run`` into
@@ -418,14 +424,17 @@ def check_replay(replay: Callable) -> Feedback:
     new_X, new_Y = rng.standard_normal((5, 3)), np.eye(4)[[3, 0, 1, 1, 2]]
     want = _replay_numpy(new_X, new_Y, W1.data, W2.data)
     result = attempt(name, replay, list(order), (X, Y), (new_X.copy(), new_Y.copy()))
+    if any(isinstance(node.data, tuple) for node in order):  # the pair run gives back, unsplit
+        return hint(name, _RUN_GIVES_TWO)
     if isinstance(result, Feedback):
         if "NoneType" in result.message and (
             "run" in result.message or "forward" in result.message
         ):
             return hint(name, "a leaf (a parameter, an input) has no op to run: skip it.")
         if "keyword" in result.message or "argument" in result.message:
-            return hint(name, f"{result.message}: an op's forward takes the node's inputs and "
-                        "its settings.")  # fmt: skip
+            return hint(name, f"{result.message} node.op.run takes two arguments: the list "
+                        "of the inputs' arrays and the node's settings, the dict as it "
+                        "is.")  # fmt: skip
         return result
     if result is None:
         return hint(name, "your replay returned None: is a `return` missing?")
@@ -443,6 +452,10 @@ def check_replay(replay: Callable) -> Feedback:
         arrays = [x.data for x in node.inputs]
         fresh, _ = node.op.run(arrays, node.settings)
         if not np.allclose(node.data, fresh, rtol=1e-12, atol=1e-12):
+            if node.data is recorded[id(node)]:  # never run again (the loss, or only the loss)
+                return hint(name, f"the {node.op.name!r} node still holds its recorded value: "
+                            "every node of the order that has an op runs again, from the first "
+                            "to the last, the loss.")  # fmt: skip
             if np.allclose(node.data, node.op.forward(*arrays), rtol=1e-12, atol=1e-12):
                 return hint(name, f"the {node.op.name!r} node ran without its settings "
                             f"({', '.join(node.settings)}).")  # fmt: skip
