@@ -91,13 +91,24 @@ def mask_one_layer_late(x, weights, g):
     return g
 
 
+def mask_by_the_layer_input(x, weights, g):
+    inputs, a = [], x
+    for W in weights:
+        inputs.append(a)  # each layer's input kept, where its pre-activation was meant
+        a = np.maximum(a @ W.T, 0)
+    for W, a_in in zip(reversed(weights), reversed(inputs)):
+        g = (g @ W) * (a_in > 0)
+    return g
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
         (no_masks, "without its ReLUs"),
         (transposed, "raised ValueError"),
         (lambda x, weights, g: g, "shape"),
-        (mask_one_layer_late, "one layer at a time"),
+        (mask_one_layer_late, "your ReLU masks are one layer late"),
+        (mask_by_the_layer_input, "your ReLU masks are one layer late"),
     ],
 )
 def test_input_gradient_hints(wrong, words):

@@ -39,6 +39,24 @@ def _without_masks(weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
     return g
 
 
+def _masks_one_layer_late(
+    x: np.ndarray, weights: list[np.ndarray], g: np.ndarray, mask_x: bool
+) -> np.ndarray:
+    """Back through each layer with the ReLU mask of the layer below it (its input's), the last
+    layer's own mask never applied, and x's sign as the first layer's mask if ``mask_x``."""
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for i in reversed(range(len(weights))):
+        g = g @ weights[i]
+        if i > 0:
+            g = g * (zs[i - 1] > 0)
+        elif mask_x:
+            g = g * (x > 0)
+    return g
+
+
 def check_input_gradient(input_gradient: Callable) -> Feedback:
     """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_n
     (n layers; L is the loss).
@@ -72,6 +90,13 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
             name,
             "this is the gradient of the same network without its ReLUs: every layer also "
             "multiplies by ReLU'(z), which is 0 or 1 for each unit.",
+        )
+    if any(_close(got, _masks_one_layer_late(x, weights, g, mask_x)) for mask_x in (False, True)):
+        return hint(
+            name,
+            "your ReLU masks are one layer late: going back through a layer, its own ReLU comes "
+            "first, with the units that were off in that layer (its own z), and then its "
+            "weights; yours switches off the units of the layer below, its input.",
         )
     return hint(
         name,
