@@ -60,7 +60,9 @@ def test_softmax_vjp_correct():
         (vjp_through_engine, ["calls the package"]),
         (lambda g, a: g @ (np.diag(a) - np.outer(a, a)), ["K x K array"]),  # J built after all
         (lambda g, a: g @ (a[:, None] * (np.eye(a.size) - a)), ["K x K array"]),
-        (lambda g, a: g - g @ a, ["not yet"]),  # the factor a_j lost
+        (lambda g, a: g - g @ a, ["share a factor", "left it out"]),  # the factor a_j lost
+        (lambda g, a: a * (g + g @ a), ["enters with a minus sign"]),  # sign slip in J
+        (lambda g, a: a * g, ["only the i = j term"]),  # the denominator's part of J forgotten
         (lambda g, a: a * (g - a), ["what you subtract from g is a itself"]),  # g left out
         (lambda g, a: a * (g - g @ a) / a.size, ["not yet"]),  # a mean that is not there
     ],

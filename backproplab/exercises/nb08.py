@@ -104,6 +104,25 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
             )
         if close(got, -expected):
             return hint(name, "right size, wrong sign.")
+        dot = g @ a
+        if close(got, g - dot):
+            return hint(
+                name,
+                "close: both terms of sum_i g_i a_i (1[i = j] - a_j) share a factor, and your "
+                "answer left it out.",
+            )
+        if close(got, a * (g + dot)):
+            return hint(
+                name,
+                "close, but the term that comes from the shared denominator, -a_i a_j in J_ij, "
+                "enters with a minus sign: yours adds it.",
+            )
+        if close(got, a * g):
+            return hint(
+                name,
+                "you kept only the i = j term of the sum, as if a_j moved with z_j alone: the "
+                "-a_i a_j part of every J_ij (the shared denominator) is missing.",
+            )
         return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j).")
     if names_used(softmax_vjp) & _SQUARE_MATRIX:
         return hint(name, _K_BY_K)
