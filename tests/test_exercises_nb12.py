@@ -41,6 +41,10 @@ def test_silu_vjp_correct():
         (lambda g, out, x: (g * out * (1 - out),), "not the sigmoid itself"),
         # out (silu's output) taken for sigmoid(x): was 'not yet: ... the product rule'
         (lambda g, out, x: (g * (out + x * out * (1 - out)),), "not the sigmoid itself"),
+        # out taken for sigmoid(x) inside sigmoid' only: was the generic 'not yet'
+        (lambda g, out, x: (g * (sigmoid(x) + x * out * (1 - out)),), "not the sigmoid itself"),
+        # the output where the derivative was meant, section 1's slip: was the generic 'not yet'
+        (lambda g, out, x: (g * out,), "where the derivative was meant"),
         # a sign slip in sigmoid'
         (lambda g, out, x: (g * (sigmoid(x) - x * sigmoid(x) * (1 - sigmoid(x))),), "not yet"),
         # one sigmoid factor of sigmoid' dropped

@@ -95,8 +95,15 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     if _close(got, slope, rtol=1e-5):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
     out = _silu(x)
-    if _close(got, g * (out + x * out * (1 - out))) or _close(got, g * out * (1 - out)):
+    if (
+        _close(got, g * (out + x * out * (1 - out)))
+        or _close(got, g * out * (1 - out))
+        or _close(got, g * (s + x * out * (1 - out)))  # out only inside sigmoid'
+    ):
         return hint(name, "out is silu's output, x times sigmoid(x), not the sigmoid itself.")
+    if _close(got, g * out):
+        return hint(name, "that is g times the output, where the derivative was meant (the slip "
+                    "of section 1's wrong softplus): differentiate x * sigmoid(x).")  # fmt: skip
     if _close(got, g * s):
         return hint(name, "x * sigmoid(x) is a product: the product rule gives two terms.")
     if _close(got, g * s * (1 - s)) or _close(got, g * x * s * (1 - s)):
