@@ -178,9 +178,29 @@ def input_grad_cropped_one_side(g, weight, padding=0):
     return dx[:, :, : dx.shape[2] - 2 * padding, : dx.shape[3] - 2 * padding]  # ... cropped
 
 
+def input_grad_size_with_the_padding(g, weight, padding=0):
+    # H = OH + kh - 1 + 2P: the padded image's size where x's was meant
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    x_shape = (n, c, oh + kh - 1 + 2 * padding, ow + kw - 1 + 2 * padding)
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1)
+    return col2im(dcols, x_shape, (kh, kw), 1, padding)
+
+
+def input_grad_padding_left_out_of_col2im(g, weight, padding=0):
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = weight.shape
+    x_shape = (n, c, oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding)
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, o) @ weight.reshape(o, -1)
+    return col2im(dcols, x_shape, (kh, kw))  # the size is right; col2im never hears of padding
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
+        # was 'does your code use the padding it is given, where the forward pass did?': it did
+        (input_grad_size_with_the_padding, "the size you recovered for x is not x's"),
+        (input_grad_padding_left_out_of_col2im, "use the padding it is given"),
         (input_grad_square_kernel, "right with 3x3 kernels, not with a 2x3"),
         (input_grad_channels_last_kept, "not in the order of the windows"),
         (input_grad_cropped_one_side, "not yet with padding=1: write dx"),

@@ -272,6 +272,17 @@ def _input_grad_case(
     passed = {key: value.copy() for key, value in case.items()}
     result = attempt(name, conv2d_input_grad, passed["g"], passed["weight"], padding)
     if isinstance(result, Feedback):
+        if (
+            padding
+            and "do not fit images of shape" in result.message
+            and f"images of shape {x.shape}" not in result.message
+        ):  # col2im got a size for x that is not x's: the padding was not taken off
+            return hint(
+                name,
+                f"{_label(kernel, padding)} the size you recovered for x is not x's: the output "
+                "came from x with its border of padding, so x itself is smaller by the padding "
+                f"on both sides. (Here: {result.message})",
+            )
         return result
     got = result_array(name, result, what="dx")
     if isinstance(got, Feedback):
