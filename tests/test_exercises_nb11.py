@@ -131,7 +131,11 @@ def test_stack_input_gradient_correct():
     [
         (lambda g, Js, residual: stack_solution(g, Js, not residual), "other kind of stack"),
         (lambda g, Js, residual: stack_solution(g, Js[::-1], residual), "wrong order"),
-        (lambda g, Js, residual: stack_solution(g, [J.T for J in Js], residual), "one block"),
+        # was 'get one block right first', though one block was right but for the transpose
+        (
+            lambda g, Js, residual: stack_solution(g, [J.T for J in Js], residual),
+            "applied the wrong way round",
+        ),
     ],
 )
 def test_stack_input_gradient_hints(wrong, words):
@@ -215,6 +219,7 @@ def test_residual_block_correct():
         (lambda x, W, b: x + x.relu() @ W.T + b, "applied to x before the product"),
         (lambda x, W, b: x + (x @ W.T + b).tanh(), "another activation than relu"),
         (lambda x, W, b: x + x + (x @ W.T + b).relu(), "one time too many"),
+        (lambda x, W, b: x + (x @ W.T).relu(), "missing its bias"),  # was 'not x + relu(...)'
         # the skip path cut off: x enters the sum as an array or a new Tensor, not as itself
         (lambda x, W, b: x.data + (x @ W.T + b).relu(), "misses the skip path"),
         (lambda x, W, b: bl.Tensor(x.data) + (x @ W.T + b).relu(), "misses the skip path"),

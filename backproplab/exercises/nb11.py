@@ -119,6 +119,13 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
                 f"{label} the blocks are visited in the wrong order: backward "
                 "starts at the block nearest the loss.",
             )
+        if _close(got, _engine_input_grad(g, [(J.T, residual) for J in jacobians])):
+            return hint(
+                name,
+                f"{label} every branch's Jacobian is applied the wrong way round: J_l[i, j] is "
+                "dF_i/dx_j, and the gradient of an input x_j sums over the outputs i. Which "
+                "index of J belongs to the block's input?",
+            )
         through_all = _engine_input_grad(g, [(J, False) for J in jacobians])
         if residual and (
             _close(got, g + through_all) or _close(got, g + sum(g @ J for J in jacobians))
@@ -219,6 +226,8 @@ def _residual_mistake(got: np.ndarray, x: np.ndarray, W: np.ndarray, b: np.ndarr
         return "the branch uses another activation than relu."
     if _close(got - expected, x):
         return "x is added one time too many: the block adds it once, to the branch's output."
+    if _close(got, x + np.maximum(x @ W.T, 0)):
+        return "the branch is missing its bias b: it is added before the activation."
     return "the output values are not x + relu(x W^T + b)."
 
 
