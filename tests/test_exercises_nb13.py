@@ -128,6 +128,11 @@ def with_shape(k, fn):
     return wrong
 
 
+def without_one_over_sigma(g, x, gamma, eps):
+    dx, dgamma, dbeta = bn(g, x, gamma, eps)
+    return dx * np.sqrt(x.var(axis=0) + eps), dgamma, dbeta  # the common 1/sigma left out
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
@@ -139,6 +144,7 @@ def with_shape(k, fn):
         (no_eps, "eps"),
         (mutating, "in place"),
         (no_gamma, "gamma is missing"),
+        (without_one_over_sigma, "sigma times too large"),  # was 'dx is not yet: derive it ...'
         (with_shape(1, lambda g, x, dgamma: dgamma / len(x)), "dgamma is off by a factor"),
         (with_shape(2, lambda g, x, dbeta: dbeta / len(x)), "dbeta is off by a factor"),
         (with_shape(2, lambda g, x, dbeta: g), "one row per example"),

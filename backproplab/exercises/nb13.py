@@ -92,6 +92,11 @@ def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
             "gamma is missing from dx: the gradient reaches x_hat through "
             "o = gamma * x_hat + beta.",
         ),
+        (
+            compact(g, x_hat, sigma) * sigma,
+            "all three terms of dx share one factor per feature, the one that dividing c by "
+            "sigma brings, and yours lacks it: dx is sigma times too large.",
+        ),
     ]
 
 
