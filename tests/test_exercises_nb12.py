@@ -194,10 +194,18 @@ def no_bias_correction(p, g, m, v, t, lr, beta1, beta2, eps):
     return p - lr * m / (np.sqrt(v) + eps), m, v
 
 
+def step_with_the_old_averages(p, g, m, v, t, lr, beta1, beta2, eps):
+    step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)  # m, v not yet updated
+    return p - step, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
         (no_bias_correction, "biased towards 0"),
+        # both were told 'every parameter should move by about lr' or 'the second moment v is off'
+        (step_with_the_old_averages, "update m and v first"),
+        (lambda *args: adam_solution(*args)[::-1], "in another order"),
         (
             lambda p, g, m, v, t, lr, b1, b2, eps: adam_solution(p, g, m, v, t, lr, b1, b2, eps)[0],
             "three arrays",

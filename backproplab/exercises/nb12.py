@@ -8,6 +8,7 @@ the update rule written out here in numpy -- never against the learner's code.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
 import threading
 import warnings
@@ -257,6 +258,10 @@ def _adam_steps(
                 return array
             got.append(array)
         new_p, new_m, new_v = got
+        for order in itertools.permutations(range(3)):
+            if order != (0, 1, 2) and all(_close(got[i], want) for i, want in zip(order, expected)):
+                return hint(name, f"at step t={t} the right three arrays, in another order: "
+                            "return (new p, new m, new v).")  # fmt: skip
         corrected = [  # m and v handed back bias-corrected, each on its own
             _close(ours, want / (1 - beta**t)) and not _close(ours, want)
             for ours, want, beta in ((new_m, want_m, beta1), (new_v, want_v, beta2))
@@ -329,6 +334,14 @@ def _adam_steps(
                     name,
                     f"m and v are right, but at t={t} the step forgets that m and v "
                     "start at 0 and are biased towards 0 early on.",
+                )
+            old_m_hat, old_v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+            if _close(new_p, p - lr * old_m_hat / (np.sqrt(old_v_hat) + eps)):
+                return hint(
+                    name,
+                    f"m and v are right, but at t={t} {'p did not move: ' * (t == 1)}the step "
+                    "used the averages from before this step's gradient (0 at the first step): "
+                    "update m and v first, then step with the new ones.",
                 )
             return hint(
                 name,
