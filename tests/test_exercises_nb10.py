@@ -367,7 +367,7 @@ def test_clip_gradients_accepts_pytorchs_small_guard():
         (clip_returns_the_inputs, "the arrays you were given"),
         (clip_inverted, "global norm of your result"),
         (clip_by_the_largest, "global norm of your result"),
-        (clip_squared_norm, "global norm of your result"),
+        (clip_squared_norm, "the square root of that sum"),  # was a bare 'global norm 0.1434'
     ],
 )
 def test_clip_gradients_hints(wrong, words):

@@ -354,6 +354,11 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
                 "each array was clipped to max_norm on its own; the norm to limit is that of all "
                 "the gradients together, and one factor scales them all.",
             )
+        squared = total**2  # the sum of the squares, taken for the norm
+        if _close(got[0], grads[0] * min(1.0, max_norm / squared)):
+            return hint(name, f"with {what}: your factor divides by the sum of the squares of "
+                        "all the entries; the global norm is the square root of that "
+                        "sum.")  # fmt: skip
         return hint(name, f"with {what}: the global norm of your result is "
                     f"{_global_norm(got):.4g}, expected {_global_norm(want):.4g}.")  # fmt: skip
     zeros = [np.zeros((2, 2)), np.zeros(3)]
