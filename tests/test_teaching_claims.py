@@ -212,3 +212,60 @@ def test_the_page_says_to_install_into_a_virtual_environment():
     setup = PAGE[: PAGE.index("## The three steps")]
     assert "python3 -m venv .venv && . .venv/bin/activate" in setup
     assert "externally-managed-environment" in setup
+
+
+def _bash_block(after: str) -> str:
+    """The first ```bash block after the heading ``after``, its continuation lines joined."""
+    start = PAGE.index(after)
+    match = re.compile(r"```bash\n(.*?)```", re.S).search(PAGE, start)
+    assert match is not None, after
+    return match[1].replace("\\\n", " ")
+
+
+def test_a_first_assignment_is_on_the_first_screens():
+    """The page was 1,201 lines with the first assignment's steps spread over its first 230 (the
+    notebooks' metadata first, `--notebooks` only in "Over a term"): a teacher reading the page
+    to release, collect and grade once now finds all three before the reference begins."""
+    top = PAGE[: PAGE.index("## What grade prints")]
+    assert top.count("\n") < 150
+    for heading in ("### 1. Make the student release", "### 2. Collect the submissions",
+                    "### 3. Grade", "### Words on this page"):  # fmt: skip
+        assert heading in top
+
+
+def test_the_first_assignments_commands_do_what_the_page_says(tmp_path, monkeypatch, capsys):
+    """Steps 1 and 3 followed literally for notebooks 01-03, with one student who handed in the
+    untouched release of notebook 01 and mygrad.py: the columns are the three notebooks'
+    exercises, the points their total (read here from the notebooks' metadata), and the
+    feedback says "not handed in" for 02 and 03."""
+    names = ["01_why_backprop.ipynb", "02_chain_rule.ipynb", "03_computational_graph.ipynb"]
+    teacher = tmp_path / "notebooks"
+    teacher.mkdir()
+    for name in [*names, "mygrad.py"]:
+        shutil.copy(ROOT / "notebooks" / name, teacher)
+    monkeypatch.chdir(tmp_path)
+    release_line = _bash_block("### 1. Make the student release").split()
+    assert release_line[:3] == ["python", "-m", "backproplab.classroom"]
+    assert main(release_line[3:]) == 0
+    assert capsys.readouterr().out == "wrote 3 student notebooks to student/\n"
+    (tmp_path / "submitted" / "dan").mkdir(parents=True)
+    for name in ("01_why_backprop.ipynb", "mygrad.py"):
+        shutil.copy(tmp_path / "student" / name, tmp_path / "submitted" / "dan")
+    grade_line = _bash_block("### 3. Grade").split()
+    assert grade_line[:4] == ["python", "-m", "backproplab.classroom", "grade"]
+    assert "--notebooks" in grade_line
+    assert main(grade_line[3:]) == 0
+    columns, points = [], 0
+    for name in names:
+        for cell in nbformat.read(teacher / name, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and meta.get("grade_id", "").endswith("-check"):
+                columns.append(meta["grade_id"].removesuffix("-check"))
+                points += meta["points"]
+    header, row = (tmp_path / "scores.csv").read_text(encoding="utf-8").splitlines()
+    assert header.split(",") == ["student", *columns, "score", "points", "problems"]
+    assert row.split(",")[-3:] == ["0", f"{points:g}", ""]
+    feedback = (tmp_path / "feedback" / "dan.txt").read_text(encoding="utf-8")
+    for name in names[1:]:
+        assert f"{name}: not handed in" in feedback
+    assert "01_why_backprop.ipynb (handed in as 01_why_backprop.ipynb): 0 of" in feedback
