@@ -269,3 +269,31 @@ def test_the_first_assignments_commands_do_what_the_page_says(tmp_path, monkeypa
     for name in names[1:]:
         assert f"{name}: not handed in" in feedback
     assert "01_why_backprop.ipynb (handed in as 01_why_backprop.ipynb): 0 of" in feedback
+
+
+def test_with_the_release_as_source_no_answer_is_called_the_teachers_solution(
+    tmp_path, monkeypatch
+):
+    """The options and the container recipe grade with the student release as --source; the
+    page did not say that its rows then never flag a copy of the teacher's solutions (found
+    grading a student who had pasted the teacher's answers into notebooks 01-03: 14 of 14 and an
+    empty problems column, against eight flagged answers with notebooks/ as --source)."""
+    assert 'no row says "the\n  answer is the teacher\'s solution"' in PAGE
+    teacher = tmp_path / "notebooks"
+    teacher.mkdir()
+    for name in ("01_why_backprop.ipynb", "mygrad.py"):
+        shutil.copy(ROOT / "notebooks" / name, teacher)
+    release(teacher, tmp_path / "student")
+    (tmp_path / "submitted" / "ada").mkdir(parents=True)
+    shutil.copy(teacher / "01_why_backprop.ipynb", tmp_path / "submitted" / "ada")
+    shutil.copy(tmp_path / "student" / "mygrad.py", tmp_path / "submitted" / "ada")
+    monkeypatch.chdir(tmp_path)
+    problems = {}
+    for source in ("notebooks", "student"):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["grade", "submitted/", "--source", source, "--csv", f"{source}.csv"]) == 0
+        header, row = (tmp_path / f"{source}.csv").read_text(encoding="utf-8").splitlines()
+        assert header.endswith(",score,points,problems")
+        problems[source] = row
+    assert "the answer is the teacher's solution" in problems["notebooks"]
+    assert problems["student"].endswith(",4,4,")  # every point, and no problem named
