@@ -11,7 +11,7 @@
 (the teacher's version, which the tests run and the site shows). The workbook is the student
 version of them (``classroom.release``): each exercise is a stub for you to replace, and
 ``mygrad.py``, the engine you grow, has every piece a stub. Unlike a class's release it keeps the
-worked answer that follows an exercise's check: read it once your answer passes.
+worked answer that follows an exercise's check, closed: open it once your answer passes.
 
 Run it again at any time, after a ``git pull`` too (or after your teacher upgrades the package):
 it brings the workbook up to date with ``notebooks/`` and says so in one line per file it writes
@@ -232,7 +232,10 @@ def make_workbook(source: str | Path, target: str | Path) -> list[Change]:
     """Make ``target`` the student version of ``source`` (all of it the first time), or bring it
     up to date by the rule of the module's docstring; returns what it did, file by file, in the
     order of the files. A file the learner has changed is never written to or removed."""
-    from .classroom.release import ReleaseError, release  # nbformat: the dev extra
+    import nbformat  # the dev extra, as the release's
+
+    from ._closed_answers import close_worked_answers
+    from .classroom.release import ReleaseError, release
 
     source, target = Path(source), Path(target)
     _check_folders(source, target)
@@ -243,6 +246,8 @@ def make_workbook(source: str | Path, target: str | Path) -> list[Change]:
             release(source, scratch, keep_answers=True)
         except ReleaseError as error:
             raise WorkbookError(f"workbook: {error}") from None
+        for path in Path(scratch).rglob("*.ipynb"):  # the worked answers closed, until opened
+            nbformat.write(close_worked_answers(nbformat.read(path, as_version=4)), path)
         try:
             for new in sorted(path for path in Path(scratch).rglob("*") if path.is_file()):
                 changes += _update(new, target / new.relative_to(scratch), record)

@@ -14,6 +14,10 @@ who has solved nothing yet would:
 3. A wrong-but-plausible answer typed instead gets the check's hint, shown as text (no HTML
    tags, no traceback).
 
+Throughout, the worked answers after the checks stay closed (``_closed_answers.py``): the opened
+notebook shows none of them, Run All (which runs them) leaves their prose closed, and one click
+on its summary opens it.
+
 Skipped, with the reason, where tests/test_browser.py is (no /usr/bin/chromium, no playwright).
 """
 
@@ -47,6 +51,9 @@ SHOWN_JS = """() => {
       mime: out.dataset.mimeType || '', text: out.innerText, html: out.innerHTML})),
   });
 }"""
+
+MUL_ROW = "(g * y, g * x)"  # show_row("mul")'s output, in Exercise 2's worked answer
+MUL_WORDS = "both local gradients are 1"  # the worked answer's prose, in Markdown
 
 KERNEL_IDLE_JS = """() => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
@@ -184,6 +191,11 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
             timeout=60_000,
         )
 
+        # The worked answers, as opened: neither their prose nor a stored output shows.
+        page.wait_for_selector(".jp-NotebookPanel:visible summary", timeout=30_000)
+        shown_first = page.locator(".jp-NotebookPanel:visible .jp-Notebook").inner_text()
+        assert MUL_WORDS not in shown_first and MUL_ROW not in shown_first
+
         # 1. Run All, before solving anything: it reaches the end.
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_function(
@@ -204,6 +216,18 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
         for check in checks:  # every self-check: one line, "not done yet"
             texts = [o["text"].strip() for o in check["outputs"]]
             assert len(texts) == 1 and "… not done yet" in texts[0], texts
+
+        # The worked answers: closed when opened, their prose still closed after Run All.
+        notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+        assert MUL_WORDS not in notebook.inner_text()
+        assert MUL_ROW in notebook.inner_text()  # the code's output: Run All ran it
+        summaries = notebook.locator("summary", has_text="Worked answer")
+        assert summaries.count() > 5
+        summaries.nth(0).click()
+        page.wait_for_timeout(300)
+        assert MUL_WORDS not in notebook.inner_text()  # Exercise 1's: one block opened
+        opened = notebook.locator("details[open]")
+        assert opened.count() == 1 and "the same backward pass" in opened.inner_text()
 
         # The learner calls the unsolved function (in the check's cell, then puts it back).
         check_cell = first_exercise + 1

@@ -39,16 +39,58 @@ def test_the_first_time_it_holds_every_notebook_with_the_exercises_blank(made):
         assert "# YOUR CODE HERE" in text, path.name
 
 
-def test_it_keeps_the_worked_answers(made):
+def test_it_keeps_the_worked_answers_closed(made):
+    """A worked answer sits right below its check: a learner reading on past an unsolved exercise
+    read it (a novice's walk of the workbook). Each is kept, closed: its Markdown in a closed
+    <details> block, its code folded (its first line, which a folded cell shows, says so) and
+    without its stored output (show_row("mul") printed 03's Exercise 2 answer)."""
     target, _ = made
     tagged = 0
     for path in CURRICULUM:
         teacher = nbformat.read(path, as_version=4)
         mine = nbformat.read(target / path.name, as_version=4)
-        sources = [c.source for c in teacher.cells if ANSWER_TAG in c.metadata.get("tags", [])]
-        assert sources == [c.source for c in mine.cells if ANSWER_TAG in c.metadata.get("tags", [])]
-        tagged += len(sources)
-    assert tagged > 0
+        theirs = [c for c in teacher.cells if ANSWER_TAG in c.metadata.get("tags", [])]
+        ours = [c for c in mine.cells if ANSWER_TAG in c.metadata.get("tags", [])]
+        assert len(theirs) == len(ours)
+        for teachers, closed in zip(theirs, ours):
+            if closed.cell_type == "markdown":
+                summary, body = closed.source.split("\n\n", 1)
+                assert summary.startswith("<details><summary>Worked answer")
+                assert body == teachers.source + "\n\n</details>"
+            else:
+                first, rest = closed.source.split("\n", 1)
+                assert first.startswith("# Worked answer") and rest == teachers.source
+                assert closed.metadata["jupyter"]["source_hidden"] is True
+                assert closed.outputs == [] and closed.execution_count is None
+        tagged += len(ours)
+    assert tagged > 50
+
+
+def test_a_run_of_worked_answer_cells_says_once_when_to_open_it():
+    from backproplab._closed_answers import CONTINUED, OPEN_WHEN, close_worked_answers
+
+    def cell(kind: str, text: str, answer: bool = True) -> nbformat.NotebookNode:
+        made = getattr(nbformat.v4, f"new_{kind}_cell")(text)
+        if answer:
+            made.metadata["tags"] = [ANSWER_TAG]
+        return made
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        cell("code", "check()", answer=False), cell("markdown", "The answer is $2x$."),
+        cell("code", "print(2 * x)"), cell("markdown", "Why."),
+        cell("markdown", "Next exercise", answer=False), cell("code", "show()"),
+    ])  # fmt: skip
+    notebook.cells[2].outputs = [nbformat.v4.new_output("stream", text="4\n")]
+    sources = [c.source for c in close_worked_answers(notebook).cells]
+    assert sources[0] == "check()" and sources[4] == "Next exercise"
+    assert (
+        sources[1]
+        == f"<details><summary>{OPEN_WHEN}</summary>\n\nThe answer is $2x$.\n\n</details>"
+    )
+    assert sources[2].startswith(f"# {CONTINUED}") and sources[2].endswith("\nprint(2 * x)")
+    assert sources[3].startswith(f"<details><summary>{CONTINUED}</summary>")
+    assert sources[5].startswith(f"# {OPEN_WHEN}")  # a new run: its first cell says when
+    assert notebook.cells[2].outputs == []
 
 
 def test_running_it_again_changes_nothing_and_adds_what_is_missing(tmp_path):
