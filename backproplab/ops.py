@@ -19,6 +19,7 @@ call the backward of an op its vjp, as we do.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -83,11 +84,18 @@ class Op:
         wanted = getattr(getattr(self.forward, "func", None), "nin", len(arrays))  # a ufunc's
         if len(arrays) != wanted:
             return f"{self.name}: takes {wanted} input(s), got {len(arrays)}"
-        message = self.explain(*arrays, **settings) if self.explain is not None else ""
+        first_line = str(error).splitlines()[0]
+        if isinstance(error, TypeError) and not _takes(self.forward, arrays, settings):
+            # the arguments, not the shapes (an unknown or missing setting): asked about shapes,
+            # explain would crash on the setting or blame shapes that fit
+            return f"{self.name}: its forward refused the arguments ({first_line})"
+        try:
+            message = self.explain(*arrays, **settings) if self.explain is not None else ""
+        except TypeError:  # settings the forward's signature takes but explain does not
+            message = ""  # (np.matmul's axis=): the line below says what was refused
         if message:
             return f"{self.name}: {message}"
-        first_line = str(error).splitlines()[0]
-        if isinstance(error, TypeError):  # the arguments, not the shapes: an unknown setting...
+        if isinstance(error, TypeError):  # a forward of your own that reads a setting wrongly...
             return f"{self.name}: its forward refused the arguments ({first_line})"
         shapes = " and ".join(str(a.shape) for a in arrays)
         return f"{self.name}: cannot apply to shapes {shapes} ({first_line})"
@@ -100,6 +108,20 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+
+def _takes(forward: Callable[..., Any], arrays: list, settings: dict) -> bool:
+    """Whether ``forward(*arrays, **settings)`` fits the forward's signature (True when it has
+    none to read)."""
+    try:
+        signature = inspect.signature(forward)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*arrays, **settings)
+    except TypeError:
+        return False
+    return True
 
 
 class ShapeError(ValueError):

@@ -1,0 +1,60 @@
+"""Findings of a review of the package's code, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab import ops
+
+
+def _message(fn) -> str:
+    with pytest.raises(bl.ShapeError) as info:
+        fn()
+    message = str(info.value)
+    assert "\n" not in message, message
+    return message
+
+
+@pytest.mark.parametrize(
+    "op, inputs, settings, refused",
+    [
+        # the row's explain took the setting and blamed shapes that fit
+        (ops.add, "xx", {"foo": 1}, "foo"),
+        (ops.sum, "x", {"axes": 0}, "axes"),  # was "has no elements to reduce"
+        (ops.log_softmax, "x", {"dim": 1}, "dim"),  # PyTorch's name; the same lie
+        (ops.linear, "xwb", {"foo": 1}, "foo"),  # was "dtypes ... do not mix"
+        # the row's explain crashed on the setting: a TypeError naming a private function
+        (ops.reshape, "x", {"shap": (3, 2)}, "shap"),
+        (ops.transpose, "x", {"axs": (1, 0)}, "axs"),
+        (ops.getitem, "x", {"idx": 0}, "idx"),
+        (ops.concatenate, "xx", {"dim": 0}, "dim"),
+        (ops.where, "xx", {"cnd": True}, "cnd"),
+        (ops.where, "xx", {}, "cond"),  # a setting left out
+        (ops.matmul, "xy", {"axis": 0}, "axis"),  # np.matmul takes axis=, _matmul_error not
+    ],
+)
+def test_a_rows_wrong_settings_are_named_not_blamed_on_the_shapes(op, inputs, settings, refused):
+    tensors = {
+        "x": bl.Tensor(np.ones((2, 3)), requires_grad=True),
+        "y": bl.Tensor(np.ones((3, 2))),
+        "w": bl.Tensor(np.ones((4, 3))),
+        "b": bl.Tensor(np.ones(4)),
+    }
+    message = _message(lambda: bl.apply(op, *[tensors[k] for k in inputs], **settings))
+    assert message.startswith(f"{op.name}: its forward refused the arguments ("), message
+    assert refused in message, message
+    assert "broadcast" not in message and "reduce" not in message and "dtypes" not in message
+
+
+def test_settings_the_forward_takes_still_get_the_rows_own_explanation():
+    x = bl.Tensor(np.ones((2, 3)), requires_grad=True)
+    assert _message(lambda: bl.apply(ops.sum, x, axis=1.0)) == (
+        "sum: axis must be a whole number or a tuple of them, got 1.0"
+    )
+    assert _message(lambda: x @ x).startswith("matmul: cannot multiply (2, 3) by (2, 3)")
+    assert (
+        _message(lambda: x.reshape(4, 2))
+        == "reshape: cannot reshape (2, 3) (6 elements) into (4, 2)"
+    )
