@@ -31,7 +31,7 @@ from typing import TypeGuard
 import numpy as np
 
 from ._arrays import rounded
-from .ops import Op, ShapeError
+from .ops import Op, ShapeError, _is_int
 from .tensor import ArrayLike, Tensor, apply
 
 __all__ = ["avg_pool2d", "col2im", "conv2d", "im2col", "max_pool2d"]
@@ -44,10 +44,6 @@ def _pair(value: Pair, what: str, op: str) -> tuple[int, int]:
     if len(pair) != 2 or not all(_is_int(v) for v in pair):
         raise TypeError(f"{op}: {what} must be an int or a pair of ints, got {value!r}")
     return int(pair[0]), int(pair[1])
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)  # True is not 1
 
 
 def _is_pair(value: object) -> TypeGuard[tuple | list | np.ndarray]:

@@ -180,10 +180,7 @@ def minibatches(
         )
     if len(X) != len(y):
         raise ValueError(f"minibatches: X has {len(X)} rows but y has {len(y)} labels")
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
-        raise TypeError(f"minibatches: batch_size must be a whole number, got {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"minibatches: batch_size must be >= 1, got {batch_size}")
+    batch_size = count("minibatches", "batch_size", batch_size, 1)
     order = generator(rng, "minibatches").permutation(len(X)) if shuffle else np.arange(len(X))
     for start in range(0, len(X), batch_size):
         idx = order[start : start + batch_size]

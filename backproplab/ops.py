@@ -167,7 +167,7 @@ def _axis_error(x: np.ndarray, axis: object = None, keepdims: object = False, **
 
 
 def _is_int(a: object) -> bool:
-    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)  # True is not 1
 
 
 def _reshape_error(x: np.ndarray, shape: tuple) -> str:
