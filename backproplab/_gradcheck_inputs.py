@@ -37,6 +37,9 @@ def checked_settings(caller: str, fn: object, eps: object, atol: object, rtol: o
 
 
 def checked_inputs(caller: str, inputs: Sequence[Tensor]) -> list[int]:
+    """The positions of the inputs to check (the tensors that require grad), or a one-line error
+    for inputs that cannot be checked: a list of tensors, none that requires grad, a float32
+    input, NaN or inf."""
     for i, x in enumerate(inputs):
         if isinstance(x, (list, tuple)):  # gradcheck(fn, [x, y]) for gradcheck(fn, x, y)
             raise TypeError(

@@ -3,7 +3,8 @@
 ``relu(x)``, ``exp(x)``, ``sum(x, axis)`` ... apply one row of ``ops.py``. The composites
 (``softmax``, ``mse_loss``) have no derivative rules of their own: their gradients come from the
 rows they are made of. The exceptions, for numerical stability, are ``log_softmax`` and the
-losses: each is one fused row of ``ops.py`` (see notebooks 07 and 08). The checks that give a
+cross-entropy losses (``cross_entropy``, ``binary_cross_entropy`` and its ``_with_logits`` form):
+each is one fused row of ``ops.py`` (see notebooks 07 and 08). The checks that give a
 learner a clear error for wrong labels or targets live here, in front of the rows.
 """
 

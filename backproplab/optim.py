@@ -292,8 +292,9 @@ def clip_grad_norm_(params: Iterable[Tensor], max_norm: float) -> float:
         norm = clip_grad_norm_(model.parameters(), max_norm=1.0)
         opt.step()
 
-    As PyTorch's ``torch.nn.utils.clip_grad_norm_``, which divides by ``norm + 1e-6`` (its
-    clipped norm is a hair below ``max_norm``). A norm that is inf or NaN raises: no factor
+    As PyTorch's ``torch.nn.utils.clip_grad_norm_``, except that PyTorch divides by
+    ``norm + 1e-6`` (its clipped norm is a hair below ``max_norm``; here it is ``max_norm``
+    itself, as the example shows). A norm that is inf or NaN raises: no factor
     makes such a gradient a step worth taking. So does a list in which no parameter has a
     gradient (PyTorch returns 0): called before ``backward()``, it would clip nothing.
 
