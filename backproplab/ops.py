@@ -336,6 +336,8 @@ def _bce_with_logits(z, *, target):
 
 
 def _linear(x, w, b):
+    if b.ndim > 1:  # numpy would add a (1, n_out) or (N, n_out) b, whose gradient is not G's sum
+        raise ValueError("a bias has one entry per output")  # (explained by _linear_error)
     out = x @ w.T  # (..., n_in) @ (n_in, n_out) -> (..., n_out)
     # in place (out is a fresh array); "safe": a float64 b is not rounded into a float32 out
     return np.add(out, b, out=out, casting="safe")

@@ -58,3 +58,24 @@ def test_settings_the_forward_takes_still_get_the_rows_own_explanation():
         _message(lambda: x.reshape(4, 2))
         == "reshape: cannot reshape (2, 3) (6 elements) into (4, 2)"
     )
+
+
+@pytest.mark.parametrize("bias_shape", [(1, 4), (5, 4)])
+def test_a_linear_row_refuses_a_bias_its_vjp_cannot_sum(bias_shape):
+    # numpy added a (1, n_out) or (N, n_out) bias in the forward; backward then blamed the
+    # package's own rule: "vjp of 'linear' ... returned a gradient of shape (4,) for input 2,
+    # which has shape (1, 4): check that rule"
+    x = bl.Tensor(np.ones((5, 3)), requires_grad=True)
+    w = bl.Tensor(np.ones((4, 3)), requires_grad=True)
+    b = bl.Tensor(np.ones(bias_shape), requires_grad=True)
+    message = _message(lambda: bl.apply(ops.linear, x, w, b))
+    assert message == f"linear: bias of shape {bias_shape} does not fit a weight of shape (4, 3)"
+
+
+@pytest.mark.parametrize("bias_shape", [(4,), (1,), ()])
+def test_a_linear_rows_bias_of_one_entry_per_output_or_one_in_all_is_differentiated(bias_shape):
+    rng = np.random.default_rng(1)
+    x = bl.Tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    w = bl.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    b = bl.Tensor(rng.standard_normal(bias_shape), requires_grad=True)
+    assert bl.gradcheck(lambda x, w, b: bl.apply(ops.linear, x, w, b), x, w, b).passed
