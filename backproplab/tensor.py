@@ -69,6 +69,8 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
+        if not isinstance(requires_grad, (bool, np.bool_)):  # Tensor(X, np.float32): a dtype
+            raise TypeError(_not_a_flag(type(self).__name__, requires_grad))  # read as True
         if isinstance(data, (Tensor, list, tuple)) and _needs_grad_inside(data):
             if MODE.grad_enabled:  # the new tensor would have no graph
                 raise TypeError(
@@ -404,6 +406,15 @@ def tensor(data: ArrayLike, requires_grad: bool = False, name: str | None = None
            dtype: Any = None) -> Tensor:  # fmt: skip
     """Create a Tensor (the same as ``Tensor(...)``, spelled like ``torch.tensor``)."""
     return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def _not_a_flag(owner: str, requires_grad: object) -> str:
+    """Why ``requires_grad`` is refused: the second argument is not the dtype, nor the name."""
+    given = getattr(requires_grad, "__name__", None) or repr(requires_grad)[:40]
+    return (
+        f"{owner}: requires_grad must be True or False, got {given}; the dtype and the name are "
+        f"keywords: {owner}(data, dtype=np.float32), {owner}(data, name='x')"
+    )
 
 
 def as_array(x: ArrayLike) -> np.ndarray:

@@ -79,3 +79,26 @@ def test_a_linear_rows_bias_of_one_entry_per_output_or_one_in_all_is_differentia
     w = bl.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     b = bl.Tensor(rng.standard_normal(bias_shape), requires_grad=True)
     assert bl.gradcheck(lambda x, w, b: bl.apply(ops.linear, x, w, b), x, w, b).passed
+
+
+@pytest.mark.parametrize(
+    "make, second, owner",
+    [
+        (bl.Tensor, np.float32, "Tensor"),  # read as requires_grad=True: a float64 tensor
+        (bl.Tensor, "x", "Tensor"),  # the name: requires_grad=True, and no name
+        (bl.tensor, None, "Tensor"),
+        (bl.nn.Parameter, np.float32, "Parameter"),
+    ],
+)
+def test_a_second_argument_that_is_no_flag_is_refused_not_read_as_true(make, second, owner):
+    with pytest.raises(TypeError) as info:
+        make(np.ones(3), second)
+    message = str(info.value)
+    assert message.startswith(f"{owner}: requires_grad must be True or False, got "), message
+    assert f"{owner}(data, dtype=np.float32)" in message and "\n" not in message
+
+
+def test_requires_grad_takes_pythons_and_numpys_true_and_false():
+    assert bl.Tensor([1.0], np.bool_(True)).requires_grad is True
+    assert bl.Tensor([1.0], False).requires_grad is False
+    assert bl.nn.Parameter([1.0], requires_grad=False).requires_grad is False
