@@ -14,7 +14,7 @@ import numpy as np
 
 from . import ops
 from .autodiff import is_grad_enabled
-from .tensor import ArrayLike, Tensor, _axis, apply, as_array
+from .tensor import ArrayLike, Tensor, _axis, _keepdims, apply, as_array
 
 __all__ = [
     "abs",
@@ -97,12 +97,12 @@ def matmul(x: ArrayLike, y: ArrayLike) -> Tensor:
 
 def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Sum over ``axis`` (all axes by default)."""
-    return apply(ops.sum, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
+    return apply(ops.sum, x, axis=_axis(axis), keepdims=_keepdims(keepdims))  # a list of axes too
 
 
 def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (all axes by default)."""
-    return apply(ops.mean, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
+    return apply(ops.mean, x, axis=_axis(axis), keepdims=_keepdims(keepdims))  # a list of axes too
 
 
 def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
@@ -111,7 +111,7 @@ def max(x: ArrayLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # n
     So do PyTorch's ``torch.amax(x, dim)`` and ``torch.max(x)``; ``torch.max(x, dim)`` also
     returns the indices, and gives a tie's whole gradient to the index it returns.
     """
-    return apply(ops.max, x, axis=_axis(axis), keepdims=keepdims)  # a list of axes too
+    return apply(ops.max, x, axis=_axis(axis), keepdims=_keepdims(keepdims))  # a list of axes too
 
 
 def where(condition: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:

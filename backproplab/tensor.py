@@ -328,15 +328,15 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
     # --------------------------------------------------------------------------------- methods
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (all axes by default)."""
-        return apply(ops.sum, self, axis=_axis(axis), keepdims=keepdims)
+        return apply(ops.sum, self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default)."""
-        return apply(ops.mean, self, axis=_axis(axis), keepdims=keepdims)
+        return apply(ops.mean, self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis``; ties share the gradient equally (as ``torch.amax``)."""
-        return apply(ops.max, self, axis=_axis(axis), keepdims=keepdims)
+        return apply(ops.max, self, axis=_axis(axis), keepdims=_keepdims(keepdims))
 
     def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         """The same values in a new shape: ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
@@ -448,6 +448,12 @@ def _plain_index(index: Any) -> Any:
 def _axis(axis: Any) -> Any:
     """A list of axes as a tuple: numpy's reductions take an int, a tuple or None."""
     return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _keepdims(keepdims: Any) -> Any:
+    """numpy's True and False (``np.bool_``, what ``a == b`` of numpy numbers gives) as Python's:
+    numpy's reductions refuse them as keepdims ("cannot be interpreted as an integer")."""
+    return bool(keepdims) if isinstance(keepdims, np.bool_) else keepdims
 
 
 def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:

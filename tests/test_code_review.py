@@ -102,3 +102,17 @@ def test_requires_grad_takes_pythons_and_numpys_true_and_false():
     assert bl.Tensor([1.0], np.bool_(True)).requires_grad is True
     assert bl.Tensor([1.0], False).requires_grad is False
     assert bl.nn.Parameter([1.0], requires_grad=False).requires_grad is False
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
+def test_numpys_true_as_keepdims_keeps_the_axis(reduce):
+    # numpy's reductions refuse np.True_ as keepdims; the row's explanation then blamed the axis:
+    # "sum: axis 0 of shape (2, 3) has length 0: there is nothing to reduce"
+    data = np.array([[1.0, 5.0, 2.0], [4.0, 3.0, 6.0]])
+    x = bl.Tensor(data, requires_grad=True)
+    kept = np.float64(1.0) == 1.0  # a numpy comparison gives np.True_
+    assert type(kept) is np.bool_
+    for y in (getattr(x, reduce)(0, kept), getattr(bl, reduce)(x, 0, keepdims=kept)):
+        assert y.shape == (1, 3)
+        assert y.data.tolist() == [getattr(np, reduce)(data, axis=0).tolist()]
+    assert getattr(x, reduce)(0, np.False_).shape == (3,)
