@@ -116,3 +116,17 @@ def test_numpys_true_as_keepdims_keeps_the_axis(reduce):
         assert y.shape == (1, 3)
         assert y.data.tolist() == [getattr(np, reduce)(data, axis=0).tolist()]
     assert getattr(x, reduce)(0, np.False_).shape == (3,)
+
+
+@pytest.mark.parametrize(
+    "make, layer",
+    [
+        (lambda: bl.nn.Linear(3, 2, "xavier"), "Linear"),  # was He weights and a bias
+        (lambda: bl.nn.Conv2d(1, 2, 3, 1, 0, "zeros"), "Conv2d"),
+    ],
+)
+def test_an_init_in_the_place_of_bias_is_refused(make, layer):
+    with pytest.raises(TypeError) as info:
+        make()
+    assert str(info.value).startswith(f"{layer}: bias must be True or False, got '"), info.value
+    assert bl.nn.Linear(3, 2, False).bias is None and bl.nn.Conv2d(1, 2, 3, bias=False).bias is None

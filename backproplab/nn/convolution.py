@@ -9,7 +9,7 @@ import numpy as np
 from .._numbers import count
 from ..convolution import _pair, avg_pool2d, conv2d, max_pool2d
 from ..tensor import Tensor
-from .layers import RngLike, _generator, init_weight
+from .layers import RngLike, _bias_flag, _generator, init_weight
 from .module import Module, Parameter
 
 
@@ -40,6 +40,7 @@ class Conv2d(Module):
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
+        _bias_flag("Conv2d", bias)
         in_channels = count("Conv2d", "in_channels", in_channels, 1)
         out_channels = count("Conv2d", "out_channels", out_channels, 1)
         kh, kw = _pair(kernel_size, "kernel_size", "Conv2d")

@@ -109,6 +109,7 @@ class Linear(Module):
                             f"{n_out!r} (use // to divide widths)")  # fmt: skip
         if n_in < 1 or n_out < 1:
             raise ValueError(f"Linear: n_in and n_out must be at least 1, got {n_in} and {n_out}")
+        _bias_flag("Linear", bias)
         self.n_in, self.n_out = n_in, n_out
         rng = _generator(rng, "Linear")
         self.weight = Parameter(init_weight(n_in, n_out, init, rng, dtype))
@@ -133,6 +134,16 @@ class Linear(Module):
     def extra_repr(self) -> str:
         bias = f", bias {self.bias.shape}" if self.bias is not None else ", no bias"
         return f"{self.n_in} -> {self.n_out}: weight {self.weight.shape}{bias}"
+
+
+def _bias_flag(layer: str, bias: object) -> None:
+    """A one-line error for a ``bias`` that is not True or False: ``Linear(3, 2, "xavier")`` read
+    the init as ``bias=True`` and drew He weights, without a word."""
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(
+            f"{layer}: bias must be True or False, got {bias!r}; init, rng and dtype are "
+            f"keywords: {layer}(..., init='xavier')"
+        )
 
 
 class ReLU(Module):
