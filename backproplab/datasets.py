@@ -74,6 +74,8 @@ def circles(
     n: int = 200, noise: float = 0.05, factor: float = 0.5, rng: RngLike = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """A circle of radius 1 (class 0) around a circle of radius ``factor`` (class 1)."""
+    if not is_real(factor) or isinstance(factor, bool):  # "0.5", None: Python's words, unnamed
+        raise TypeError(f"circles: factor must be a number in (0, 1), got {factor!r}")
     if not 0 < factor < 1:
         raise ValueError(f"circles: factor must lie in (0, 1), got {factor}")
     n0, n1 = _counts(n, 2, "circles")

@@ -130,3 +130,10 @@ def test_an_init_in_the_place_of_bias_is_refused(make, layer):
         make()
     assert str(info.value).startswith(f"{layer}: bias must be True or False, got '"), info.value
     assert bl.nn.Linear(3, 2, False).bias is None and bl.nn.Conv2d(1, 2, 3, bias=False).bias is None
+
+
+@pytest.mark.parametrize("factor", ["0.5", None, True])
+def test_circles_names_itself_for_a_factor_that_is_no_number(factor):
+    # was Python's "'<' not supported between instances of 'int' and 'str'", naming nothing
+    with pytest.raises(TypeError, match=r"^circles: factor must be a number in \(0, 1\), got "):
+        bl.datasets.circles(factor=factor)
