@@ -167,12 +167,14 @@ def mse_loss(prediction: Tensor, target: ArrayLike, **pytorch: object) -> Tensor
     """Mean squared error, mean((prediction - target)^2). The shapes must match exactly."""
     _no_pytorch_keywords("mse_loss", pytorch)
     prediction = prediction if isinstance(prediction, Tensor) else Tensor(prediction)
-    t_shape = as_array(target).shape
-    if prediction.shape != t_shape:
+    given = as_array(target)
+    if prediction.shape != given.shape:
         raise ValueError(
-            f"mse_loss: prediction shape {prediction.shape} and target shape {t_shape} differ "
-            f"(broadcasting them would silently compare every pair); reshape one of them"
+            f"mse_loss: prediction shape {prediction.shape} and target shape {given.shape} "
+            f"differ (broadcasting them would silently compare every pair); reshape one of them"
         )
+    if not isinstance(target, Tensor) and given.dtype.kind == "f":  # as the other losses do:
+        target = given.astype(prediction.dtype, copy=False)  # a float32 model stays float32
     return ((prediction - target) ** 2).mean()
 
 

@@ -137,3 +137,20 @@ def test_circles_names_itself_for_a_factor_that_is_no_number(factor):
     # was Python's "'<' not supported between instances of 'int' and 'str'", naming nothing
     with pytest.raises(TypeError, match=r"^circles: factor must be a number in \(0, 1\), got "):
         bl.datasets.circles(factor=factor)
+
+
+def test_mse_loss_of_a_float32_prediction_stays_float32_as_the_other_losses():
+    # a float64 target array made the loss, and the backward of (p - t)**2, float64, while
+    # cross_entropy and the binary losses take their targets in the prediction's dtype
+    rng = np.random.default_rng(2)
+    p = bl.Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    target = rng.standard_normal((4, 3))  # float64, as the package's data sets are
+    loss = bl.mse_loss(p, target)
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert p.grad.dtype == np.float32
+    exact = 2 * (p.data.astype(np.float64) - target) / p.size
+    np.testing.assert_allclose(p.grad, exact, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(loss.item(), np.mean((p.data - target) ** 2), rtol=1e-6)
+    y = bl.binary_cross_entropy_with_logits(p, rng.uniform(0, 1, (4, 3)))
+    assert y.dtype == np.float32
