@@ -194,6 +194,46 @@ def _finite(name: str, data: object) -> None:
         )
 
 
+def _training_data(model: Module, X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
+    """X as an array in the model's dtype and y as an array, one label per row, or a one-line
+    error naming fit."""
+    X, y = _rows("X_train", X), _rows("y_train", y)
+    if np.iscomplexobj(X):  # the cast below would drop the imaginary parts with a warning
+        raise TypeError("fit: X_train holds complex numbers; a model takes real numbers")
+    X = _rows("X_train", X, _model_dtype(model))
+    if X.ndim == 0 or len(X) == 0:
+        raise ValueError(f"fit: X_train has no rows (shape {X.shape}); nothing to train on")
+    if y.ndim == 0 or len(X) != len(y):  # y_train=None is a 0-d array
+        labels = len(y) if y.ndim else "no"
+        raise ValueError(f"fit: X_train has {len(X)} rows but y_train has {labels} labels")
+    return X, y
+
+
+def _untrained(model: Module, optimizer: Optimizer) -> list[Tensor]:
+    """The model's parameters that the optimizer does not update (e.g. a body left as it is);
+    an error if it updates none of them."""
+    params, trained = model.parameters(), {id(p) for p in optimizer.params}
+    untrained: list[Tensor] = [p for p in params if id(p) not in trained]
+    if len(untrained) == len(params):
+        raise ValueError(  # e.g. the model's cell was run again but not the optimizer's
+            "fit: none of the optimizer's parameters belongs to this model, so training would "
+            "change nothing; build the optimizer from this model's parameters()"
+        )
+    return untrained
+
+
+def _check_test_data(test: object) -> None:
+    """A one-line error for ``test`` that is not a pair (X_test, y_test) of as many rows."""
+    if test is None:
+        return
+    if not isinstance(test, (tuple, list)) or len(test) != 2:
+        raise ValueError("fit: test must be a pair (X_test, y_test)")
+    if np.ndim(test[1]) and len(test[0]) != len(test[1]):  # found after epoch 1, otherwise,
+        raise ValueError(  # by the loss, whose message named neither fit nor the test data
+            f"fit: X_test has {len(test[0])} rows but y_test has {len(test[1])} labels"
+        )
+
+
 def _probability_rows(y: np.ndarray) -> bool:
     """Whether every row of y is a distribution over classes (>= 0, summing to 1)."""
     return y.dtype.kind == "f" and bool(np.all(y >= 0) and np.allclose(y.sum(axis=1), 1))
@@ -290,28 +330,9 @@ def fit(
     count("fit", "batch_size", batch_size, 1)
     if not isinstance(diagnostics, bool):  # or record every n-th step
         diagnostics = count("fit", "diagnostics (True or every how many steps)", diagnostics, 0)
-    X_train, y_train = _rows("X_train", X_train), _rows("y_train", y_train)
-    if np.iscomplexobj(X_train):  # the cast below would drop the imaginary parts with a warning
-        raise TypeError("fit: X_train holds complex numbers; a model takes real numbers")
-    X_train = _rows("X_train", X_train, _model_dtype(model))
-    if X_train.ndim == 0 or len(X_train) == 0:
-        raise ValueError(f"fit: X_train has no rows (shape {X_train.shape}); nothing to train on")
-    if y_train.ndim == 0 or len(X_train) != len(y_train):  # y_train=None is a 0-d array
-        labels = len(y_train) if y_train.ndim else "no"
-        raise ValueError(f"fit: X_train has {len(X_train)} rows but y_train has {labels} labels")
-    params, trained = model.parameters(), {id(p) for p in optimizer.params}
-    untrained = [p for p in params if id(p) not in trained]  # e.g. a body left as it is
-    if len(untrained) == len(params):
-        raise ValueError(  # e.g. the model's cell was run again but not the optimizer's
-            "fit: none of the optimizer's parameters belongs to this model, so training would "
-            "change nothing; build the optimizer from this model's parameters()"
-        )
-    if test is not None and (not isinstance(test, (tuple, list)) or len(test) != 2):
-        raise ValueError("fit: test must be a pair (X_test, y_test)")
-    if test is not None and np.ndim(test[1]) and len(test[0]) != len(test[1]):  # after epoch 1
-        raise ValueError(  # the loss's message, then, named neither fit nor the test data
-            f"fit: X_test has {len(test[0])} rows but y_test has {len(test[1])} labels"
-        )
+    X_train, y_train = _training_data(model, X_train, y_train)
+    untrained = _untrained(model, optimizer)  # their gradients are cleared before each step
+    _check_test_data(test)
     data = (X_train, y_train, *(test or ()))
     for name, a in zip(("X_train", "y_train", "X_test", "y_test"), data):
         _finite(name, a)
