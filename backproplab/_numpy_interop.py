@@ -1,8 +1,10 @@
 """What numpy does with a tensor. numpy asks an object it is given through three hooks, and a
 ``Tensor`` answers them here, so that ``tensor.py`` holds the graph and nothing else:
 
-* ``__array__``: ``np.array(t)``, ``np.asarray(t)``, matplotlib (through ``to_numpy``), a list
-  of tensors given to a numpy function (``np.mean([l1, l2])``): a copy of the values.
+* ``__array__``: ``np.array(t)``, matplotlib (through ``to_numpy``), a list of tensors given
+  to a numpy function (``np.mean([l1, l2])``): a copy of the values. ``np.asarray(t)`` (numpy's
+  "copy only if needed") gives the tensor's own array: a write into it is not noticed, as one
+  into ``t.data`` is not.
 * ``__array_ufunc__``: ``np.exp(t)``, ``np.isnan(t)``, and ``array * t`` (which becomes the
   tensor's own ``t.__rmul__(array)``, in the graph).
 * ``__array_function__``: every other numpy function, ``np.stack``, ``np.dot``, ``np.sum`` ...
@@ -45,9 +47,10 @@ class NumpyInterop:
     op: Any
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        """A copy of the values (``np.array(t)`` is a snapshot). Refused for the output of an op
-        while a graph is being recorded: in ``l0 + np.mean([l1, l2])`` the mean would be a
-        constant, and l1 and l2 would get no gradient."""
+        """The values: a copy for ``np.array(t)`` (a snapshot), the tensor's own array for
+        ``np.asarray(t)``, which asks for no copy. Refused for the output of an op while a graph
+        is being recorded: in ``l0 + np.mean([l1, l2])`` the mean would be a constant, and l1 and
+        l2 would get no gradient."""
         if self.op is not None and MODE.grad_enabled:
             raise TypeError(
                 f"np.array(): this tensor is the output of '{self.op.name}' in a graph; as a "
@@ -59,7 +62,7 @@ class NumpyInterop:
     def to_numpy(self) -> np.ndarray:
         """A copy of the values, as ``np.array(t)`` gives (and refused as it is). matplotlib asks
         for it by this name (pandas' name), so ``plt.plot(w)`` and ``plt.hist(w)`` plot ``w``."""
-        return self.__array__()
+        return self.__array__(copy=True)  # (copy=None would hand over the tensor's own array)
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         """numpy functions that are not ufuncs (``np.dot``, ``np.stack``, ``np.linalg.norm``...)

@@ -154,3 +154,13 @@ def test_mse_loss_of_a_float32_prediction_stays_float32_as_the_other_losses():
     np.testing.assert_allclose(loss.item(), np.mean((p.data - target) ** 2), rtol=1e-6)
     y = bl.binary_cross_entropy_with_logits(p, rng.uniform(0, 1, (4, 3)))
     assert y.dtype == np.float32
+
+
+def test_to_numpy_is_a_copy_as_its_docstring_says():
+    # it called __array__() with numpy's copy=None and handed over the parameter's own array:
+    # a write into what matplotlib's name for "the values" returned changed the parameter
+    w = bl.nn.Parameter([1.0, 2.0])
+    values = w.to_numpy()
+    values[0] = 99.0
+    assert w.data.tolist() == [1.0, 2.0]
+    assert not np.shares_memory(values, w.data)
