@@ -173,6 +173,8 @@ def mse_loss(prediction: Tensor, target: ArrayLike, **pytorch: object) -> Tensor
             f"mse_loss: prediction shape {prediction.shape} and target shape {given.shape} "
             f"differ (broadcasting them would silently compare every pair); reshape one of them"
         )
+    if given.size == 0:  # the mean of nothing: NaN, with numpy's warning
+        raise ValueError("mse_loss: the batch is empty")
     if not isinstance(target, Tensor) and given.dtype.kind == "f":  # as the other losses do:
         target = given.astype(prediction.dtype, copy=False)  # a float32 model stays float32
     return ((prediction - target) ** 2).mean()

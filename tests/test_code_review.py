@@ -164,3 +164,15 @@ def test_to_numpy_is_a_copy_as_its_docstring_says():
     values[0] = 99.0
     assert w.data.tolist() == [1.0, 2.0]
     assert not np.shares_memory(values, w.data)
+
+
+def test_mse_loss_refuses_an_empty_batch_as_the_other_losses():
+    # was NaN with numpy's "Mean of empty slice" warning; cross_entropy and the binary losses
+    # already said "the batch is empty"
+    empty = bl.Tensor(np.zeros((0, 3)), requires_grad=True)
+    for loss, target in (
+        (bl.mse_loss, np.zeros((0, 3))),
+        (bl.binary_cross_entropy_with_logits, np.zeros((0, 3))),
+    ):
+        with pytest.raises(ValueError, match=r"^\w+: the batch is empty$"):
+            loss(empty, target)
