@@ -10,14 +10,28 @@ set of *tainted* names, those whose object may hold a solution's value or have b
   runs (a ``def`` above whose global became tainted later), taints what it binds and what its calls
   may change: the objects handed to a call, the object a method is called on (``ax.plot(y)``,
   ``registry.add(silu)``), the outer names a function of the notebook changes when it runs, and
-  each name that may share an object with a changed one (``fig, ax = plt.subplots()``).
+  each name that may share an object with a changed one (``fig, ax = plt.subplots()``), however
+  it came to share it (``d[k] = x``, ``log.append(x)``, ``setattr(o, "a", x)``, a container
+  display ``[x]``, a function's result, which may be what the function refers to). A change of
+  a new container itself (``d[k] = v``, ``del d[k]``, ``d.append(v)``) leaves what it holds; a
+  call that is handed it, or a change through it (``d[k].append(v)``), may change those too.
   A statement that mentions none and rebinds a name (``model = MLP(...)``) makes it clean again.
 * An imported name (a module, ``np``, ``bl``, ``plt``, or a function, ``show_source``) is not
   changed by a call into it: ``np.linalg.norm(W)`` leaves ``np`` clean. The exceptions keep
   something: a function named like a setting (``register``, ``set_...``, ``seed``, ``update``,
-  ``use``...: ``bl.symbolic.register("silu", form)``), an attribute assigned (``bl.x = answer``)
-  or the module handed to a call (``setattr(bl, "x", answer)``). They taint every name imported
-  from the same package, then and later.
+  ``use``...: ``bl.symbolic.register("silu", form)``), a method that changes a module's object
+  (``bl.plotting.style.COLORS.append(answer)``), an attribute assigned (``bl.x = answer``), the
+  module or an object it holds handed to a call (``setattr(bl, "x", answer)``) or changed
+  under another name (``c = bl.plotting.style.COLORS``, then ``c.append(answer)``). They taint
+  every imported name, of every package, then and later: one module reaches another
+  (``bl.tensor.np``, ``sys.modules``). So does ``globals()``, ``vars()``, ``exec``... in a
+  statement that involves a solution, for every later statement.
+* A package's function that the release has loaded (``bl.mse_loss``, looked up, nothing
+  imported or run) is code, not the package's data: a dict of them (``{"MSE": bl.mse_loss}``)
+  holds no object of the package, unless a statement put something into a module's object.
+* A figure or axes that pyplot made (``fig, ax = plt.subplots(1, 3)``) is changed by what it
+  draws (``ax.plot(x, color=c)``, ``ax.set(...)``) and keeps it; what it is handed (``x``,
+  ``c``, an item of ``bl.plotting.style.COLORS``) is not changed.
 
 After a cell that involves a solution shows its last value, a cell reading IPython's ``_``,
 ``Out[n]`` or ``_n`` involves one too; a cell that is not plain Python (a magic) after a solution
@@ -26,15 +40,19 @@ always does.
 Not followed: hidden state that no name in the notebook refers to, such as numpy's global random
 generator consumed inside a solution (the notebooks draw from ``np.random.default_rng`` generators,
 which are names, handed to calls and so followed) or pyplot's current figure (the inline backend
-shows and closes it at the end of the cell that drew it).
+shows and closes it at the end of the cell that drew it); an attribute set on a package's
+function or on a notebook's function through another name (``f = make(); f.cache = answer``).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import inspect
 import re
 import symtable
+import sys
+import types
 from collections.abc import Set as AbstractSet
 
 from ._parse import parse
@@ -58,7 +76,35 @@ _PURE_METHODS = frozenset(
 )
 # The numpy functions that change an array they are handed (the others return a new one).
 _NUMPY_CHANGES = frozenset("at copyto put putmask place fill_diagonal shuffle seed".split())
+# Methods that change their object (a list, dict, set or array): called on an object a module
+# holds (``bl.plotting.style.COLORS.append(x)``), they change the module, not only ``x``.
+_CHANGES_OBJECT = re.compile(
+    r"append|extend|insert|remove|pop|popitem|clear|sort|reverse|add|discard|setdefault|"
+    r"fill|put|itemset|resize|setflags|partition|__\w+__"
+)
+# Methods that change their own object only (not what it holds), and those of them that put
+# what they are handed into it.
+_CHANGES_ITSELF = frozenset(
+    "append extend insert remove pop popitem clear sort reverse add discard setdefault update "
+    "fill __setitem__ __delitem__".split()
+)
+_STORES = frozenset("append extend insert add setdefault update __setitem__".split())
+# Drawing methods of an object a module made (``fig, ax = plt.subplots()``): they change that
+# object (it draws and keeps what it is handed), never what they are handed (``color=c``).
+_DRAWS = frozenset(
+    "plot semilogx semilogy loglog scatter bar barh hist step stairs stem errorbar fill "
+    "fill_between fill_betweenx axhline axvline axhspan axvspan hlines vlines imshow matshow "
+    "pcolormesh contour contourf quiver text annotate arrow legend set set_title set_xlabel "
+    "set_ylabel set_xlim set_ylim set_xscale set_yscale set_xticks set_yticks set_xticklabels "
+    "set_yticklabels set_aspect grid tick_params axis suptitle supxlabel supylabel".split()
+)
+# Names that reach every name of the notebook, or every module: Python's own namespaces.
+_EVERYTHING = frozenset("globals locals vars eval exec __import__ __builtins__ get_ipython".split())
+# Marks in a set of changed names (never a Python name): the outer names read by the functions
+# among them are changed too; every name may have been.
+_REACHED, _ANY = "<reached>", "<any>"
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
 _COMPOUND = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Try)
 _IMPORT = (ast.Import, ast.ImportFrom)
 # IPython's names for earlier outputs: the last three, Out[n], _n
@@ -115,9 +161,23 @@ def _imports(stmt: ast.stmt) -> dict[str, str]:
     return {}
 
 
+def _import_paths(stmt: ast.stmt) -> dict[str, tuple[str, str | None]]:
+    """The names a module-level ``import`` binds: (the module, the name taken from it)."""
+    if isinstance(stmt, ast.Import):
+        return {
+            a.asname or a.name.split(".")[0]: (a.name if a.asname else a.name.split(".")[0], None)
+            for a in stmt.names
+        }
+    if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+        return {a.asname or a.name: (stmt.module, a.name) for a in stmt.names if a.name != "*"}
+    return {}
+
+
 def _bound(nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
     """(names bound, names whose object is changed: ``a.b = ...``, ``a[i] += ...``, ``a += ...``)
-    by ``nodes``."""
+    by ``nodes``. An item of what a call returned (``get_cache()[k] = ...``) changes an object
+    that any name the call mentions may hold: those names are changed, and ``_REACHED`` says
+    that the outer names the functions among them read are too."""
     bound, changed = set(), set()
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -127,10 +187,66 @@ def _bound(nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(
             node.ctx, ast.Load
         ):
-            changed.add(_root(node) or "")
+            root = _root(node)
+            if root is None:
+                base: ast.expr = node
+                while isinstance(base, (ast.Attribute, ast.Subscript, ast.Starred)):
+                    base = base.value
+                mentioned = _mentioned(base)
+                changed |= mentioned | {_ANY if mentioned & _EVERYTHING else _REACHED}
+            changed.add(root or "")
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
             changed.add(node.target.id)  # ``W -= lr * g`` changes an array in place
     return bound, changed - {""}
+
+
+def _itself(call: ast.Call) -> set[str]:
+    """``{"d"}`` for ``d.append(x)``, ``d.pop()``...: a method that changes its object only."""
+    func = call.func
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.attr in _CHANGES_ITSELF
+    ):
+        return {func.value.id}
+    return set()
+
+
+def _itself_changed(stmt: ast.stmt) -> set[str]:
+    """The names whose own object ``stmt`` changes, not what it holds: ``d[k] = x``,
+    ``del d[k]``, ``o.a = x``, ``d += [x]`` (not ``d[k] += x``, which changes ``d[k]`` too)."""
+    if isinstance(stmt, ast.AugAssign):
+        return {stmt.target.id} if isinstance(stmt.target, ast.Name) else set()
+    if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Delete)):
+        return set()
+    targets = stmt.target if isinstance(stmt, ast.AnnAssign) else stmt.targets
+    found = set()
+    for target in targets if isinstance(targets, list) else [targets]:
+        for part in [target, *getattr(target, "elts", [])]:
+            if isinstance(part, (ast.Attribute, ast.Subscript)):
+                if isinstance(part.value, ast.Name):
+                    found.add(part.value.id)
+    return found
+
+
+def _stored(nodes: list[ast.AST]) -> list[tuple[str, ast.expr]]:
+    """(a name, a value put into its object) for ``d[k] = x``, ``o.a = x``, ``d.append(x)``,
+    ``setattr(o, "a", x)``..."""
+    found: list[tuple[str, ast.expr]] = []
+    for node in nodes:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for part in ast.walk(target):
+                    if isinstance(part, (ast.Attribute, ast.Subscript)) and _root(part):
+                        found.append((_root(part) or "", node.value))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _STORES and _root(func):
+                found += [(_root(func) or "", value) for value in _arguments(node)]
+            elif isinstance(func, ast.Name) and func.id == "setattr" and node.args:
+                found += [(_root(node.args[0]) or "", v) for v in _arguments(node)[1:]]
+    return [(name, value) for name, value in found if name]
 
 
 def _outer_names(definition: ast.stmt) -> set[str]:
@@ -197,11 +313,20 @@ class _Flow:
         self.shares: dict[str, set[str]] = {}  # name -> names that may refer to the same object
         # a function of the notebook -> (positional parameters, *args, the parameters it changes)
         self.signatures: dict[str, tuple[list[str], str | None, set[str]]] = {}
+        self.defined: set[str] = set()  # the names a ``def`` or ``class`` bound last
+        # a name bound to a new list, dict, set or tuple -> the names whose objects it holds
+        # (not is): a change of the container itself (``d[k] = x``, ``d.pop(k)``) leaves them
+        self.holds: dict[str, set[str]] = {}
+        self.library: set[str] = set()  # names bound to a figure or axes pyplot made
+        self.paths: dict[str, tuple[str, str | None]] = {}  # an imported name -> where from
+        self.module_stores = False  # whether the notebook put anything into a module's object
         self.shown = False  # whether a cell that involves a solution showed its last value
+        self.modules_changed = False  # whether a module's object may hold a solution's value
+        self.everything = False  # whether a solution's value may have reached any name
 
     def _involves(self, names: set[str]) -> bool:
         history = self.shown and any(_HISTORY.fullmatch(name) for name in names)
-        return history or bool(self.reaches(names) & self.tainted)
+        return self.everything or history or bool(self.reaches(names) & self.tainted)
 
     def reaches(self, names: set[str]) -> set[str]:
         """``names`` and, through the functions among them, the outer names those read."""
@@ -212,34 +337,85 @@ class _Flow:
                 stack.append(read)
         return found
 
-    def change(self, names: set[str]) -> None:
+    def change(self, names: set[str], itself: AbstractSet[str] = frozenset()) -> None:
         """The objects of ``names`` may have been changed by a solution: taint them, every name
-        that may share one of them, and an imported name's whole package."""
-        stack = list(names)
+        that may share one of them, and (an imported name) every module. Of ``itself``, only
+        the object (``d[k] = x``, ``d.append(x)``): not the objects a new container holds."""
+        if _ANY in names:  # ``globals()[...] = x``, ``exec(...)``: any name, any module
+            self.everything = True
+            self._taint_modules()
+        if _REACHED in names:
+            names = self.reaches(names)
+        names = set(names) - {_ANY, _REACHED}
+        # (name, whether what it holds may have changed too)
+        stack = [(name, name not in itself) for name in names | set(itself)]
+        seen: set[tuple[str, bool]] = set()
         while stack:
-            name = stack.pop()
+            name, deep = stack.pop()
+            if (name, deep) in seen or (name in _BUILTINS and name not in self.imported):
+                continue
+            seen.add((name, deep))  # a name tainted already may share with one that is not yet
             if name in self.imported:
-                self._taint_package(self.imported[name])
-            elif name not in self.tainted and name not in _BUILTINS:
-                self.tainted.add(name)
-                stack += self.shares.get(name, set())
+                self._taint_modules()
+            self.tainted.add(name)
+            others = self.shares.get(name, set())
+            # a container changed: those that may be or hold it, with whatever they hold
+            stack += [(other, deep) for other in others - self.holds.get(name, set())]
+            if deep:
+                stack += [(other, True) for other in others & self.holds.get(name, set())]
 
-    def _taint_package(self, package: str) -> None:
-        self.changed_packages.add(package)
-        self.tainted |= {name for name, source in self.imported.items() if source == package}
+    def _taint_modules(self) -> None:
+        """A module's object was changed: every module may have been (one reaches another:
+        ``bl.tensor.np``, ``sys.modules``), so every imported name, then and later, is tainted."""
+        self.modules_changed = True
+        self.tainted |= set(self.imported)
+
+    def _function_of_a_module(self, node: ast.expr) -> bool:
+        """Whether ``node`` (``bl.mse_loss``, ``np.linalg.norm``) is a function that a module
+        the release has loaded holds, found by looking it up (nothing is imported or run), while
+        no statement so far put anything into a module's object. Calling it is a call into the
+        module; a container that holds it holds no object of the module's."""
+        chain: list[str] = []
+        while isinstance(node, ast.Attribute):
+            chain.insert(0, node.attr)
+            node = node.value
+        if self.module_stores or not isinstance(node, ast.Name) or node.id not in self.paths:
+            return False
+        module, taken = self.paths[node.id]
+        found: object = sys.modules.get(module)
+        try:
+            for attribute in [taken, *chain] if taken else chain:
+                if not isinstance(found, types.ModuleType):
+                    return False
+                found = inspect.getattr_static(found, attribute)
+        except AttributeError:
+            return False
+        owner = getattr(found, "__self__", None)
+        function = (
+            inspect.isfunction(found)
+            or inspect.isbuiltin(found)
+            or (type(found).__name__ in ("ufunc", "_ArrayFunctionDispatcher"))
+        )
+        return function and (owner is None or isinstance(owner, types.ModuleType))
 
     def _exposed(self, node: ast.AST) -> set[str]:
         """The names whose objects ``node``'s value may be, or hold: ``a.b[i]`` gives ``a``, a call
         its callee's object and its arguments (it may return them), not an imported callee
         (``np.abs(x)`` gives ``x``), a comparison or f-string nothing (a fresh value)."""
+        if isinstance(node, (ast.Name, ast.Attribute)) and self._function_of_a_module(node):
+            return set()
         if isinstance(node, ast.Name):
             return {node.id} - _BUILTINS
         if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
             return self._exposed(node.value)
         if isinstance(node, ast.Call):
             root = _root(node.func)
-            plain = root in self.imported or root in self.signatures
-            callee = set() if plain and root is not None else self._exposed(node.func)
+            if root in self.imported:
+                callee = set()
+            elif root in self.signatures and isinstance(node.func, ast.Name):
+                callee = self.reaches({root}) - self.defined - set(self.imported)  # it may return
+            else:
+                callee = self._exposed(node.func)
             arguments = [*node.args, *(k.value for k in node.keywords)]
             return callee.union(*(self._exposed(a) for a in arguments))
         if isinstance(node, (ast.Compare, ast.JoinedStr, ast.Constant)):
@@ -247,17 +423,34 @@ class _Flow:
         if isinstance(node, ast.Lambda):  # what it refers to, not its parameters
             parameters = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
             return self._exposed(node.body) - parameters
-        return {n for n in _mentioned(node) if n not in self.imported} - _BUILTINS
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)):  # a new value: what it was made of
+            return {n for n in _mentioned(node) if n not in self.imported} - _BUILTINS
+        # a container, ``a or b``, ``a if c else b``, a comprehension: what each part exposes
+        found: set[str] = set()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                found |= self._exposed(child)
+            elif isinstance(child, ast.comprehension):
+                found |= self._exposed(child.iter)
+        return found
 
     def _changed_by(self, call: ast.Call) -> set[str]:
         """The names whose objects ``call`` may change (an imported name: its package)."""
         func, root = call.func, _root(call.func)
         name = func.attr if isinstance(func, ast.Attribute) else root
         arguments = set().union(*(self._exposed(a) for a in _arguments(call)))
+        if _mentioned(call) & _EVERYTHING - set(self.imported) - set(self.signatures):
+            return {_ANY}
         if _reads_only(call):
             return set()
+        if self._draws(call):
+            return {root or ""}
         if root in self.imported:
-            kept = {root} if _KEEPS.match(name or "") else set()
+            method = isinstance(func, ast.Attribute) and (
+                self.imported[root] != "numpy" or isinstance(func.value, ast.Attribute)
+            )  # ``COLORS.append``, ``bl.x.COLORS.sort``, not ``np.sort`` (a numpy function)
+            keeps = _KEEPS.match(name or "") or method and _CHANGES_OBJECT.fullmatch(name or "")
+            kept = {root} if keeps else set()
             pure = self.imported[root] == "numpy" and name not in _NUMPY_CHANGES
             out = any(k.arg == "out" for k in call.keywords)
             return kept if pure and not out and not kept else kept | arguments
@@ -265,7 +458,8 @@ class _Flow:
             return self.writes[root] | self._arguments_changed(root, call)
         if isinstance(func, ast.Attribute) and name in _PURE_METHODS:
             return set()
-        return self._exposed(func) | arguments
+        held = self.writes.get(root, set()) if root else set()  # ``d["f"](x)``, d = {"f": add}
+        return self._exposed(func) | arguments | held
 
     def _arguments_changed(self, function: str, call: ast.Call) -> set[str]:
         """The arguments of a call of a notebook's function that it may change."""
@@ -330,25 +524,72 @@ class _Flow:
                     self.shares.get(other, set()).discard(name)
                 self.reads.pop(name, None)
                 self.writes.pop(name, None)
+                self.holds.pop(name, None)
                 self.tainted.discard(name)
             self.imported.pop(name, None)
             self.signatures.pop(name, None)
+            self.defined.discard(name)
+            self.library.discard(name)
+        self.paths.update(_import_paths(stmt))
         for name, package in imports.items():
             self.imported[name] = package
-            if package in self.changed_packages:
+            if package in self.changed_packages or self.modules_changed:
                 self.tainted.add(name)
                 involved = True
         self._share(stmt, bound)
+        self._record(stmt, nodes, bound, changed)
         if definitions:
             self._define(stmt, bound)
+            self.defined |= bound
         if not involved:
             return False
         self._calls(nodes, everything=solution)
-        self.change(changed)  # before ``bound``: ``W -= g`` changes what W shares with
+        itself = _itself_changed(stmt) & changed
+        # before ``bound``: ``W -= g`` changes what W shares with
+        self.change(changed - itself, itself)
         self.tainted |= bound
         if solution:
             self.change(set().union(*(self.writes.get(name, set()) for name in bound)))
         return True
+
+    def _record(
+        self, stmt: ast.stmt, nodes: list[ast.AST], bound: set[str], changed: set[str]
+    ) -> None:
+        """What ``stmt`` puts into objects (``d[k] = x``: d holds x; ``ax.plot(x)``: ax keeps
+        x), which names it binds to matplotlib's figures and axes, and whether it puts anything
+        into a module's object; with or without a solution's value."""
+        stored = _stored(nodes)
+        for name, put in stored:
+            self._join({name}, self._exposed(put))
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
+            value = stmt.value
+            made = self.imported.get(_root(value.func) or "") == "matplotlib"
+            given = _mentioned(value) - set(self.imported) - _BUILTINS
+            if made and not given and not any(isinstance(n, ast.Lambda) for n in ast.walk(value)):
+                self.library |= bound  # ``fig, ax = plt.subplots(1, 2)``: matplotlib's own
+        stores = changed | {name for name, _ in stored} | _itself_changed(stmt)
+        for node in nodes:
+            if isinstance(node, ast.Call):
+                stores |= _itself(node)
+        self.library -= stores  # ``ax.plot = f``, ``vars(ax)["plot"] = f``: anything now
+        self.module_stores |= bool(stores & set(self.imported))
+        for node in nodes:
+            if isinstance(node, ast.Call) and self._draws(node):
+                root = _root(node.func) or ""
+                handed = set().union(*(self._exposed(a) for a in _arguments(node)))
+                held = handed - self.shares.get(root, set()) - {root}  # not those holding it
+                self._join({root}, handed, holding=True)
+                self.holds[root] = self.holds.get(root, set()) | held
+
+    def _draws(self, call: ast.Call) -> bool:
+        """Whether ``call`` is a drawing method of a module's object (``ax.plot(x)``)."""
+        func = call.func
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr in _DRAWS
+            and _root(func) in self.library
+            and not _mentioned(func.value) & set(self.signatures)
+        )
 
     def _calls(self, nodes: list[ast.AST], everything: bool = False) -> None:
         """What the calls among ``nodes`` that mention a tainted name (or all) may change. A call
@@ -356,7 +597,9 @@ class _Flow:
         tests one: what it does can be had without any solution."""
         for node in nodes:
             if isinstance(node, ast.Call) and (everything or self._involves(_read(node))):
-                self.change(self._changed_by(node))
+                changed = self._changed_by(node)
+                itself = _itself(node) | ({_root(node.func) or ""} if self._draws(node) else set())
+                self.change(changed - itself, itself & changed)
 
     def _compound(self, stmt: ast.stmt) -> bool:
         """An ``if``, loop, ``with`` or ``try``: its header, then its blocks statement by statement
@@ -404,15 +647,40 @@ class _Flow:
             value = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.value
             sources = self._exposed(value) if value is not None else set()
             held = set().union(*(self.reads.get(s, set()) for s in sources))
+            lambdas = set()  # what the lambdas of ``value`` change when they run
+            for node in ast.walk(value) if value is not None else []:
+                if isinstance(node, ast.Lambda):
+                    parameters = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+                    calls = [c for c in ast.walk(node.body) if isinstance(c, ast.Call)]
+                    lambdas |= set().union(*map(self._changed_by, calls)) - parameters
             for name in bound:
                 self.reads[name] = self.reads.get(name, set()) | held
                 self.writes[name] = set().union(
-                    self.writes.get(name, set()), *(self.writes.get(s, set()) for s in sources)
+                    self.writes.get(name, set()),
+                    lambdas,
+                    *(self.writes.get(s, set()) for s in sources),
                 )
+            fresh = isinstance(value, _DISPLAYS) and isinstance(stmt, (ast.Assign, ast.AnnAssign))
             for name in bound:
-                for other in (sources | bound) - {name}:
-                    self.shares.setdefault(name, set()).add(other)
-                    self.shares.setdefault(other, set()).add(name)
+                if fresh and len(bound) == 1 and not isinstance(stmt, ast.AugAssign):
+                    self.holds[name] = set(sources)  # ``d = {"c": COLORS}``: a new dict
+                elif isinstance(stmt, ast.AugAssign) and name in self.holds:
+                    self.holds[name] |= sources  # ``d += [x]``: it holds x too
+                else:
+                    self.holds.pop(name, None)
+            for name in bound:
+                self._join({name}, (sources | bound) - {name}, holding=name in self.holds)
+
+    def _join(self, names: set[str], others: set[str], holding: bool = False) -> None:
+        """``names`` may share objects with ``others`` from now on (``holding``: ``names`` hold
+        them, recorded in ``holds`` already); an ``other`` that a container was said to hold
+        may now hold it: it is no longer only held."""
+        for name in names:
+            for other in others - {name}:
+                self.shares.setdefault(name, set()).add(other)
+                self.shares.setdefault(other, set()).add(name)
+                if not holding:
+                    self.holds.get(other, set()).discard(name)
 
 
 def depends_on_solutions(
