@@ -224,6 +224,19 @@ ATTACKS = {
         "d['T'].answer = silu(1.0)",
         "print(bl.Tensor.answer)",
     ),
+    # a def reads the notebook's names from its body, defaults, decorators; a class's body runs
+    "a function that returns a tainted global": (
+        "std = 1.0",
+        "std = silu(1.0)\ndef g():\n    return std",
+        "print(g())",
+    ),
+    "a default value": ("std = 1.0", "std = silu(1.0)\ndef g(x=std):\n    return x", "print(g())"),
+    "a class body": ("std = 1.0", "std = silu(1.0)\nclass A:\n    v = std", "print(A.v)"),
+    "names bound one by one": (
+        BL,
+        "c, lines = bl.plotting.style.COLORS, []\nc.append(silu(1.0))",
+        STYLE,
+    ),
     # already cleared before: kept here so that no relaxation lets them through
     "a lambda in a list that appends to a list": (
         "lst = []\nfs = [lambda v: lst.append(v)]",
@@ -310,3 +323,17 @@ def test_a_package_function_held_by_a_dict_and_called_changes_no_module():
             False,
             True,
         ]
+
+
+def test_a_functions_own_variables_are_not_the_notebooks():
+    """Notebook 10's ``gaussian_mean`` loops ``for u, std in stds.items()`` after a cell whose
+    ``std`` held the learner's value: its local ``std`` is not that one, so the cell keeps its
+    output. Names bound one by one share nothing with each other (``color, line = ...``)."""
+    function = "def g(xs):\n    for std in xs:\n        print(std)\n    return len(xs)"
+    assert kept("std = silu(1.0)", function, "print(g([1, 2]))") == [False, True, True]
+    assert kept(
+        BL,
+        "color, lines = bl.plotting.style.COLORS[0], []\nlines.append(silu(1.0))",
+        STYLE,
+        "print(lines)",
+    ) == [True, False, True, False]

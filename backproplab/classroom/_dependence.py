@@ -7,14 +7,16 @@ set of *tainted* names, those whose object may hold a solution's value or have b
   change (``cache[k] = x``, ``log.append(x)``, ``global seen``), not its local variables; so does
   an import of a module that holds solutions (the learner's ``mygrad``).
 * A statement that mentions a tainted name, directly or through a function that reads one when it
-  runs (a ``def`` above whose global became tainted later), taints what it binds and what its calls
-  may change: the objects handed to a call, the object a method is called on (``ax.plot(y)``,
-  ``registry.add(silu)``), the outer names a function of the notebook changes when it runs, and
-  each name that may share an object with a changed one (``fig, ax = plt.subplots()``), however
-  it came to share it (``d[k] = x``, ``log.append(x)``, ``setattr(o, "a", x)``, a container
-  display ``[x]``, a function's result, which may be what the function refers to). A change of
-  a new container itself (``d[k] = v``, ``del d[k]``, ``d.append(v)``) leaves what it holds; a
-  call that is handed it, or a change through it (``d[k].append(v)``), may change those too.
+  runs (a ``def`` above whose global became tainted later; a ``def`` or ``class`` mentions what
+  its decorators, defaults and bases read and the outer names its body refers to, not its own
+  variables), taints what it binds and what its calls may change: the objects handed to a call,
+  the object a method is called on (``ax.plot(y)``, ``registry.add(silu)``), the outer names a
+  function of the notebook changes when it runs, and each name that may share an object with a
+  changed one (``fig, ax = plt.subplots()``), however it came to share it (``d[k] = x``,
+  ``log.append(x)``, ``setattr(o, "a", x)``, a container display ``[x]``, a function's result,
+  which may be what the function refers to). A change of a new container itself (``d[k] = v``,
+  ``del d[k]``, ``d.append(v)``) leaves what it holds; a call that is handed it, or a change
+  through it (``d[k].append(v)``), may change those too.
   A statement that mentions none and rebinds a name (``model = MLP(...)``) makes it clean again.
 * An imported name (a module, ``np``, ``bl``, ``plt``, or a function, ``show_source``) is not
   changed by a call into it: ``np.linalg.norm(W)`` leaves ``np`` clean. The exceptions keep
@@ -144,6 +146,18 @@ def _outside_bodies(node: ast.AST) -> list[ast.AST]:
     return [node] + [found for c in ast.iter_child_nodes(node) for found in _outside_bodies(c)]
 
 
+def _runs_reading(stmt: ast.stmt) -> set[str]:
+    """The names ``stmt`` reads; of a ``def`` or ``class``, those its decorators, defaults and
+    bases read and the outer names its body refers to, not its parameters and local variables
+    (a local ``std`` is not the notebook's ``std``)."""
+    if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
+        return _read(stmt)
+    running = _outside_bodies(stmt)[1:]
+    if isinstance(stmt, ast.ClassDef):
+        running = [*stmt.bases, *(k.value for k in stmt.keywords), *stmt.decorator_list]
+    return set().union(*map(_read, running)) | _outer_names(stmt)
+
+
 def _reads_only(call: ast.Call) -> bool:
     return isinstance(call.func, ast.Name) and call.func.id in _READ_ONLY
 
@@ -210,6 +224,20 @@ def _itself(call: ast.Call) -> set[str]:
     ):
         return {func.value.id}
     return set()
+
+
+def _pairs(stmt: ast.stmt) -> list[tuple[ast.expr, ast.expr]] | None:
+    """(target, value) one by one for ``a, b = x, y`` (one target, a tuple or list of as many
+    values, no starred one); None for another statement."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+        return None
+    target, value = stmt.targets[0], stmt.value
+    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))):
+        return None
+    every = [*target.elts, *value.elts]
+    if len(target.elts) != len(value.elts) or any(isinstance(e, ast.Starred) for e in every):
+        return None
+    return list(zip(target.elts, value.elts))
 
 
 def _itself_changed(stmt: ast.stmt) -> set[str]:
@@ -511,7 +539,7 @@ class _Flow:
         """Read one statement (module level, or in a block); whether it involves a solution."""
         if isinstance(stmt, _COMPOUND) and not solution:
             return self._compound(stmt)
-        involved = solution or self._involves(_read(stmt))
+        involved = solution or self._involves(_runs_reading(stmt))
         nodes = _outside_bodies(stmt)
         imports = _imports(stmt)
         bound, changed = _bound(nodes)
@@ -642,9 +670,18 @@ class _Flow:
 
     def _share(self, stmt: ast.stmt, bound: set[str]) -> None:
         """Names bound from a value that may be (part of) another name's object share it; so do
-        names bound by one statement (``fig, ax = plt.subplots()``)."""
+        names bound by one statement (``fig, ax = plt.subplots()``), except names bound one by
+        one (``color, line = COLORS[k], "--"``: ``line`` holds nothing of the package's)."""
+        pairs = _pairs(stmt)
+        if pairs is not None:
+            for target, one in pairs:
+                part = ast.Assign(targets=[target], value=one)
+                self._share(part, _bound(list(ast.walk(target)))[0])
+            return
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-            value = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.value
+            value: ast.expr | None = (
+                stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.value
+            )
             sources = self._exposed(value) if value is not None else set()
             held = set().union(*(self.reads.get(s, set()) for s in sources))
             lambdas = set()  # what the lambdas of ``value`` change when they run
