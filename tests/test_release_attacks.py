@@ -232,6 +232,17 @@ ATTACKS = {
     ),
     "a default value": ("std = 1.0", "std = silu(1.0)\ndef g(x=std):\n    return x", "print(g())"),
     "a class body": ("std = 1.0", "std = silu(1.0)\nclass A:\n    v = std", "print(A.v)"),
+    "a comprehension over a tainted name": (
+        "y = 0",
+        "y = silu(1.0)",
+        "print([y * z for z in (1, 2)])",
+    ),
+    "a lambda reading a tainted name": (
+        "y = 0",
+        "y = silu(1.0)",
+        "f = lambda v: v + y\nprint(f(1))",
+    ),
+    "a top-level await": ("y = 0", "y = silu(1.0)", "await asyncio.sleep(0)\nprint(y)"),
     "names bound one by one": (
         BL,
         "c, lines = bl.plotting.style.COLORS, []\nc.append(silu(1.0))",
@@ -331,6 +342,8 @@ def test_a_functions_own_variables_are_not_the_notebooks():
     output. Names bound one by one share nothing with each other (``color, line = ...``)."""
     function = "def g(xs):\n    for std in xs:\n        print(std)\n    return len(xs)"
     assert kept("std = silu(1.0)", function, "print(g([1, 2]))") == [False, True, True]
+    own = "f = lambda std: std + 1\nprint(f(1), [std for std in (1, 2)])"  # notebook 12's x
+    assert kept("std = silu(1.0)", own) == [False, True]
     assert kept(
         BL,
         "color, lines = bl.plotting.style.COLORS[0], []\nlines.append(silu(1.0))",

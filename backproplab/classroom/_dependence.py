@@ -124,16 +124,19 @@ def _mentioned(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _read(node: ast.AST) -> set[str]:
-    """The names ``node`` reads (``x += 1`` reads x; ``x = 1`` does not)."""
-    augmented = {
+def _augmented(node: ast.AST) -> set[str]:
+    return {
         n.target.id
         for n in ast.walk(node)
         if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)
     }
+
+
+def _read(node: ast.AST) -> set[str]:
+    """The names ``node`` reads (``x += 1`` reads x; ``x = 1`` does not)."""
     return {
         n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    } | augmented
+    } | _augmented(node)
 
 
 def _outside_bodies(node: ast.AST) -> list[ast.AST]:
@@ -150,8 +153,13 @@ def _runs_reading(stmt: ast.stmt) -> set[str]:
     """The names ``stmt`` reads; of a ``def`` or ``class``, those its decorators, defaults and
     bases read and the outer names its body refers to, not its parameters and local variables
     (a local ``std`` is not the notebook's ``std``)."""
-    if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):
-        return _read(stmt)
+    if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):  # not a lambda's, a comprehension's
+        try:
+            _ComprehensionScopes().visit(parse(ast.unparse(stmt)))
+            symtable.symtable(ast.unparse(stmt), "<cell>", "exec")
+        except SyntaxError:  # (top-level ``await``...): every name it mentions
+            return _read(stmt)
+        return _read(stmt) & (notebook_names(ast.unparse(stmt))[1] | _augmented(stmt))
     running = _outside_bodies(stmt)[1:]
     if isinstance(stmt, ast.ClassDef):
         running = [*stmt.bases, *(k.value for k in stmt.keywords), *stmt.decorator_list]
