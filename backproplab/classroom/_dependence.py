@@ -49,292 +49,44 @@ function or on a notebook's function through another name (``f = make(); f.cache
 from __future__ import annotations
 
 import ast
-import builtins
-import inspect
-import re
-import symtable
-import sys
-import types
 from collections.abc import Set as AbstractSet
 
 from ._parse import parse
+from ._statements import (
+    _ANY,
+    _BUILTINS,
+    _CHANGES_OBJECT,
+    _COMPOUND,
+    _DISPLAYS,
+    _DRAWS,
+    _EVERYTHING,
+    _FUNCTIONS,
+    _HISTORY,
+    _IMPORT,
+    _KEEPS,
+    _NUMPY_CHANGES,
+    _PURE_METHODS,
+    _REACHED,
+    _arguments,
+    _bound,
+    _import_paths,
+    _imports,
+    _itself,
+    _itself_changed,
+    _mentioned,
+    _module_function,
+    _outer_names,
+    _outside_bodies,
+    _pairs,
+    _read,
+    _reads_only,
+    _root,
+    _runs_reading,
+    _stored,
+    notebook_names,
+)
 
 __all__ = ["depends_on_solutions", "notebook_names", "runs_without_solutions"]
-
-# A call into an imported module that may keep what it is handed (a registry, a setting).
-_KEEPS = re.compile(r"^_?(register|set|seed|use|update|reset|rc|install|enable|disable|config)")
-# Builtins that read their arguments, change none of them and call none (IPython adds display).
-_READ_ONLY = frozenset(
-    "print display len repr str format isinstance issubclass type id hash callable float int "
-    "bool complex abs round zip enumerate range reversed list tuple dict set frozenset".split()
-)
-_BUILTINS = frozenset(dir(builtins)) | {"display"}
-# Methods that read their object (an array, a tensor, a module, a dict) and change nothing.
-_PURE_METHODS = frozenset(
-    "sum mean max min argmax argmin std var prod cumsum reshape ravel flatten copy astype "
-    "transpose dot item tolist numpy detach round clip any all nonzero squeeze exp log sqrt abs "
-    "relu sigmoid tanh parameters named_parameters get keys values items count index format "
-    "startswith endswith split join strip replace lower upper".split()
-)
-# The numpy functions that change an array they are handed (the others return a new one).
-_NUMPY_CHANGES = frozenset("at copyto put putmask place fill_diagonal shuffle seed".split())
-# Methods that change their object (a list, dict, set or array): called on an object a module
-# holds (``bl.plotting.style.COLORS.append(x)``), they change the module, not only ``x``.
-_CHANGES_OBJECT = re.compile(
-    r"append|extend|insert|remove|pop|popitem|clear|sort|reverse|add|discard|setdefault|"
-    r"fill|put|itemset|resize|setflags|partition|__\w+__"
-)
-# Methods that change their own object only (not what it holds), and those of them that put
-# what they are handed into it.
-_CHANGES_ITSELF = frozenset(
-    "append extend insert remove pop popitem clear sort reverse add discard setdefault update "
-    "fill __setitem__ __delitem__".split()
-)
-_STORES = frozenset("append extend insert add setdefault update __setitem__".split())
-# Drawing methods of an object a module made (``fig, ax = plt.subplots()``): they change that
-# object (it draws and keeps what it is handed), never what they are handed (``color=c``).
-_DRAWS = frozenset(
-    "plot semilogx semilogy loglog scatter bar barh hist step stairs stem errorbar fill "
-    "fill_between fill_betweenx axhline axvline axhspan axvspan hlines vlines imshow matshow "
-    "pcolormesh contour contourf quiver text annotate arrow legend set set_title set_xlabel "
-    "set_ylabel set_xlim set_ylim set_xscale set_yscale set_xticks set_yticks set_xticklabels "
-    "set_yticklabels set_aspect grid tick_params axis suptitle supxlabel supylabel".split()
-)
-# Names that reach every name of the notebook, or every module: Python's own namespaces.
-_EVERYTHING = frozenset("globals locals vars eval exec __import__ __builtins__ get_ipython".split())
-# Marks in a set of changed names (never a Python name): the outer names read by the functions
-# among them are changed too; every name may have been.
-_REACHED, _ANY = "<reached>", "<any>"
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_DISPLAYS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp)
-_COMPOUND = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.Try)
-_IMPORT = (ast.Import, ast.ImportFrom)
-# IPython's names for earlier outputs: the last three, Out[n], _n
-_HISTORY = re.compile(r"_{1,3}|_\d+|Out|_oh")
-
-
-def _root(node: ast.AST) -> str | None:
-    """The name at the root of ``a.b[c].d``."""
-    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _mentioned(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-
-
-def _augmented(node: ast.AST) -> set[str]:
-    return {
-        n.target.id
-        for n in ast.walk(node)
-        if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)
-    }
-
-
-def _read(node: ast.AST) -> set[str]:
-    """The names ``node`` reads (``x += 1`` reads x; ``x = 1`` does not)."""
-    return {
-        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    } | _augmented(node)
-
-
-def _outside_bodies(node: ast.AST) -> list[ast.AST]:
-    """The nodes of ``node`` that run when it runs: not those in the bodies of the functions and
-    lambdas it defines (their decorators and defaults do run)."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-        parts = [*getattr(node, "decorator_list", []), *node.args.defaults]
-        parts += [default for default in node.args.kw_defaults if default is not None]
-        return [node] + [found for part in parts for found in _outside_bodies(part)]
-    return [node] + [found for c in ast.iter_child_nodes(node) for found in _outside_bodies(c)]
-
-
-def _runs_reading(stmt: ast.stmt) -> set[str]:
-    """The names ``stmt`` reads; of a ``def`` or ``class``, those its decorators, defaults and
-    bases read and the outer names its body refers to, not its parameters and local variables
-    (a local ``std`` is not the notebook's ``std``)."""
-    if not isinstance(stmt, (*_FUNCTIONS, ast.ClassDef)):  # not a lambda's, a comprehension's
-        try:
-            _ComprehensionScopes().visit(parse(ast.unparse(stmt)))
-            symtable.symtable(ast.unparse(stmt), "<cell>", "exec")
-        except SyntaxError:  # (top-level ``await``...): every name it mentions
-            return _read(stmt)
-        return _read(stmt) & (notebook_names(ast.unparse(stmt))[1] | _augmented(stmt))
-    running = _outside_bodies(stmt)[1:]
-    if isinstance(stmt, ast.ClassDef):
-        running = [*stmt.bases, *(k.value for k in stmt.keywords), *stmt.decorator_list]
-    return set().union(*map(_read, running)) | _outer_names(stmt)
-
-
-def _reads_only(call: ast.Call) -> bool:
-    return isinstance(call.func, ast.Name) and call.func.id in _READ_ONLY
-
-
-def _arguments(call: ast.Call) -> list[ast.expr]:
-    return [*call.args, *(keyword.value for keyword in call.keywords)]
-
-
-def _imports(stmt: ast.stmt) -> dict[str, str]:
-    """The names a module-level ``import`` binds, each with the top-level package it comes from."""
-    if isinstance(stmt, ast.Import):
-        return {(a.asname or a.name).split(".")[0]: a.name.split(".")[0] for a in stmt.names}
-    if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-        return {a.asname or a.name: stmt.module.split(".")[0] for a in stmt.names if a.name != "*"}
-    return {}
-
-
-def _import_paths(stmt: ast.stmt) -> dict[str, tuple[str, str | None]]:
-    """The names a module-level ``import`` binds: (the module, the name taken from it)."""
-    if isinstance(stmt, ast.Import):
-        return {
-            a.asname or a.name.split(".")[0]: (a.name if a.asname else a.name.split(".")[0], None)
-            for a in stmt.names
-        }
-    if isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-        return {a.asname or a.name: (stmt.module, a.name) for a in stmt.names if a.name != "*"}
-    return {}
-
-
-def _bound(nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
-    """(names bound, names whose object is changed: ``a.b = ...``, ``a[i] += ...``, ``a += ...``)
-    by ``nodes``. An item of what a call returned (``get_cache()[k] = ...``) changes an object
-    that any name the call mentions may hold: those names are changed, and ``_REACHED`` says
-    that the outer names the functions among them read are too."""
-    bound, changed = set(), set()
-    for node in nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            bound.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(node.name)
-        elif isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(
-            node.ctx, ast.Load
-        ):
-            root = _root(node)
-            if root is None:
-                base: ast.expr = node
-                while isinstance(base, (ast.Attribute, ast.Subscript, ast.Starred)):
-                    base = base.value
-                mentioned = _mentioned(base)
-                changed |= mentioned | {_ANY if mentioned & _EVERYTHING else _REACHED}
-            changed.add(root or "")
-        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
-            changed.add(node.target.id)  # ``W -= lr * g`` changes an array in place
-    return bound, changed - {""}
-
-
-def _itself(call: ast.Call) -> set[str]:
-    """``{"d"}`` for ``d.append(x)``, ``d.pop()``...: a method that changes its object only."""
-    func = call.func
-    if (
-        isinstance(func, ast.Attribute)
-        and isinstance(func.value, ast.Name)
-        and func.attr in _CHANGES_ITSELF
-    ):
-        return {func.value.id}
-    return set()
-
-
-def _pairs(stmt: ast.stmt) -> list[tuple[ast.expr, ast.expr]] | None:
-    """(target, value) one by one for ``a, b = x, y`` (one target, a tuple or list of as many
-    values, no starred one); None for another statement."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
-        return None
-    target, value = stmt.targets[0], stmt.value
-    if not (isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))):
-        return None
-    every = [*target.elts, *value.elts]
-    if len(target.elts) != len(value.elts) or any(isinstance(e, ast.Starred) for e in every):
-        return None
-    return list(zip(target.elts, value.elts))
-
-
-def _itself_changed(stmt: ast.stmt) -> set[str]:
-    """The names whose own object ``stmt`` changes, not what it holds: ``d[k] = x``,
-    ``del d[k]``, ``o.a = x``, ``d += [x]`` (not ``d[k] += x``, which changes ``d[k]`` too)."""
-    if isinstance(stmt, ast.AugAssign):
-        return {stmt.target.id} if isinstance(stmt.target, ast.Name) else set()
-    if not isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.Delete)):
-        return set()
-    targets = stmt.target if isinstance(stmt, ast.AnnAssign) else stmt.targets
-    found = set()
-    for target in targets if isinstance(targets, list) else [targets]:
-        for part in [target, *getattr(target, "elts", [])]:
-            if isinstance(part, (ast.Attribute, ast.Subscript)):
-                if isinstance(part.value, ast.Name):
-                    found.add(part.value.id)
-    return found
-
-
-def _stored(nodes: list[ast.AST]) -> list[tuple[str, ast.expr]]:
-    """(a name, a value put into its object) for ``d[k] = x``, ``o.a = x``, ``d.append(x)``,
-    ``setattr(o, "a", x)``..."""
-    found: list[tuple[str, ast.expr]] = []
-    for node in nodes:
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and node.value:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                for part in ast.walk(target):
-                    if isinstance(part, (ast.Attribute, ast.Subscript)) and _root(part):
-                        found.append((_root(part) or "", node.value))
-        elif isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _STORES and _root(func):
-                found += [(_root(func) or "", value) for value in _arguments(node)]
-            elif isinstance(func, ast.Name) and func.id == "setattr" and node.args:
-                found += [(_root(node.args[0]) or "", v) for v in _arguments(node)[1:]]
-    return [(name, value) for name, value in found if name]
-
-
-def _outer_names(definition: ast.stmt) -> set[str]:
-    """The module-level names a ``def`` or ``class`` refers to anywhere inside it (not its own
-    parameters and local variables), from Python's own symbol tables."""
-    found: set[str] = set()
-    stack = list(symtable.symtable(ast.unparse(definition), "<cell>", "exec").get_children())
-    while stack:
-        table = stack.pop()
-        found |= {s.get_name() for s in table.get_symbols() if s.is_global()}
-        stack += table.get_children()
-    return found - _BUILTINS
-
-
-def notebook_names(source: str) -> tuple[set[str], set[str]]:
-    """The notebook-level names ``source`` binds (assignments, loops, imports, defs, ``global``
-    names a function assigns) and those it reads (at the top, or inside a function, lambda or
-    comprehension where the name is not a local: a lambda's parameters are not reads). Empty
-    for code that is not plain Python (a magic)."""
-    try:
-        tree = _ComprehensionScopes().visit(parse(source))
-        top = symtable.symtable(ast.unparse(tree), "<cell>", "exec")
-    except SyntaxError:  # the parser's, or the symbol table's (``global x`` after ``x = 1``)
-        return set(), set()
-    binds, reads, tables = set(), set(), [top]
-    while tables:
-        table = tables.pop()
-        tables += table.get_children()
-        for symbol in table.get_symbols():
-            if table is top or symbol.is_global():
-                name = symbol.get_name()
-                if symbol.is_assigned() or symbol.is_imported():
-                    binds.add(name)
-                if symbol.is_referenced():
-                    reads.add(name)
-    return binds, reads
-
-
-class _ComprehensionScopes(ast.NodeTransformer):
-    """List, set and dict comprehensions made generator expressions, which have a scope of their
-    own on every Python: from 3.12 the others' variables are reported in the enclosing scope's
-    table (PEP 709), so ``[i for i in x]`` would bind and read a notebook-level ``i``."""
-
-    def visit_ListComp(self, node: ast.ListComp | ast.SetComp) -> ast.GeneratorExp:
-        self.generic_visit(node)
-        return ast.GeneratorExp(node.elt, node.generators)
-
-    visit_SetComp = visit_ListComp
-
-    def visit_DictComp(self, node: ast.DictComp) -> ast.GeneratorExp:
-        self.generic_visit(node)
-        return ast.GeneratorExp(ast.Tuple([node.key, node.value], ast.Load()), node.generators)
 
 
 class _Flow:
@@ -407,32 +159,9 @@ class _Flow:
         self.tainted |= set(self.imported)
 
     def _function_of_a_module(self, node: ast.expr) -> bool:
-        """Whether ``node`` (``bl.mse_loss``, ``np.linalg.norm``) is a function that a module
-        the release has loaded holds, found by looking it up (nothing is imported or run), while
-        no statement so far put anything into a module's object. Calling it is a call into the
-        module; a container that holds it holds no object of the module's."""
-        chain: list[str] = []
-        while isinstance(node, ast.Attribute):
-            chain.insert(0, node.attr)
-            node = node.value
-        if self.module_stores or not isinstance(node, ast.Name) or node.id not in self.paths:
-            return False
-        module, taken = self.paths[node.id]
-        found: object = sys.modules.get(module)
-        try:
-            for attribute in [taken, *chain] if taken else chain:
-                if not isinstance(found, types.ModuleType):
-                    return False
-                found = inspect.getattr_static(found, attribute)
-        except AttributeError:
-            return False
-        owner = getattr(found, "__self__", None)
-        function = (
-            inspect.isfunction(found)
-            or inspect.isbuiltin(found)
-            or (type(found).__name__ in ("ufunc", "_ArrayFunctionDispatcher"))
-        )
-        return function and (owner is None or isinstance(owner, types.ModuleType))
+        """Whether ``node`` is a function a loaded module holds (``_module_function``), while no
+        statement so far put anything into a module's object."""
+        return not self.module_stores and _module_function(node, self.paths)
 
     def _exposed(self, node: ast.AST) -> set[str]:
         """The names whose objects ``node``'s value may be, or hold: ``a.b[i]`` gives ``a``, a call
