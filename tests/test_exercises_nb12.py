@@ -409,7 +409,10 @@ def test_training_run_fixed():
         (make_training(vjp=lambda g, out, x: (g * (1 - out**2),)), "wrong vjp"),
         # the |x| forgotten in the other form, 1 / (1 + x)^2: blows up near x = -1
         (make_training(vjp=lambda g, out, x: (g / (1 + x) ** 2,)), "a gradient that is wrong"),
-        (make_training(lr=0.01), "useful pace"),  # a learning rate still too small
+        # a learning rate still too small, at the low end of section 4.4's rule of thumb (its
+        # ratio about 1e-3, which the rule's old words, "about 1e-3", told a learner to aim at):
+        # the hint says which end a run this short needs
+        (make_training(lr=0.01), "upper end of the rule of thumb"),
     ],
 )
 def test_training_run_hints(wrong, words):

@@ -465,7 +465,8 @@ def check_training_run(train_digits: Callable) -> Feedback:
     if accuracy < 0.9:
         return hint(name, f"the gradients are right, but the model classifies only "
                     f"{accuracy:.0%} of the test digits: is it learning at a useful pace? "
-                    "(the update/weight ratio of section 4.4)")  # fmt: skip
+                    "Measure its update/weight ratio (section 4.4): a run this short needs the "
+                    "upper end of the rule of thumb, not its lower end.")  # fmt: skip
     return correct(name, f"right gradients, no stale ones, and {accuracy:.1%} of the test digits.")
 
 
