@@ -65,3 +65,30 @@ def test_a_check_that_failed_in_the_grader_is_said_so():
         .splitlines()[1]
         .endswith("1× the check failed in the grader (see the problems)")
     )
+
+
+def test_a_students_feedback_gives_the_total_and_the_notebooks_in_the_assignments_order():
+    """A teacher's walk (docs/teaching.md, notebooks 01-03, a student who handed in only 01):
+    the feedback listed 02 and 03 "not handed in" before 01, and never said the total (a student
+    with 4 of 4, 2 of 4 and 0 of 6 had to add up 6 of 14 themselves)."""
+    from types import SimpleNamespace
+
+    from backproplab.classroom._grades import CheckResult, NotebookGrade
+    from backproplab.classroom._reports import feedback_text
+
+    def teacher(name: str, points: float) -> SimpleNamespace:
+        return SimpleNamespace(name=name, points=points)
+
+    def graded(name: str, scores: list[float]) -> NotebookGrade:
+        checks = [CheckResult(f"{name[:2]}-{i}", 2.0, s, "correct" if s else "hint", "")
+                  for i, s in enumerate(scores)]  # fmt: skip
+        return NotebookGrade("dan", name, checks, [], teacher=name)
+
+    teachers = [teacher("01_a.ipynb", 4), teacher("02_b.ipynb", 4), teacher("03_c.ipynb", 6)]
+    text = feedback_text("dan", [graded("03_c.ipynb", [2, 0, 0]), graded("01_a.ipynb", [2, 2])],
+                         teachers)  # fmt: skip
+    lines = text.splitlines()
+    assert lines[:2] == ["Feedback for dan", "Score: 6 of 14 points"]
+    order = [line.split(" ")[0].rstrip(":") for line in lines if line.startswith("0")]
+    assert order == ["01_a.ipynb", "02_b.ipynb", "03_c.ipynb"]
+    assert "02_b.ipynb: not handed in (0 of 4 points)" in lines

@@ -242,35 +242,52 @@ _MARKS = {"correct": "✔", "hint": "✘", "not done": "…", "by hand": "?", "p
 def feedback_text(
     student: str, grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None
 ) -> str:
-    """The feedback to hand back to one student: per exercise its verdict and hint, then the
+    """The feedback to hand back to one student: the score over the assignment, then each of its
+    notebooks in order (or "not handed in") with each exercise's verdict and hint and the
     problems the grader met (like nbgrader's generate_feedback, as plain text). The problems for
     the teacher only (``for_teacher``: an answer that is the teacher's own solution) are left out:
     the file is the student's, and the teacher decides."""
-    lines = [f"Feedback for {_one_line(student)}", ""]
-    graded = {g.teacher for g in grades if g.teacher}
-    for teacher in teachers or []:
-        if teacher.name not in graded:
-            lines += [f"{teacher.name}: not handed in (0 of {teacher.points:g} points)", ""]
+    assigned = {teacher.name: teacher for teacher in teachers or []}
+    handed_in: dict[str, list[NotebookGrade]] = {name: [] for name in assigned}  # in their order
     for grade in grades:
-        handed_in = _one_line(grade.notebook)  # the student's file name
-        pending = sum(c.points for c in grade.checks if c.status == "by hand")
-        lines.append(
-            f"{grade.teacher or handed_in} (handed in as {handed_in}): "
-            f"{grade.score:g} of {grade.points:g}"
-            + (f" ({pending:g} of them to be marked by your teacher)" if pending else "")
-        )
-        for check in grade.checks:
-            mark = _MARKS.get(check.status, "✘")
-            text = _one_line(check.message or check.status)  # may quote the student's error
-            lines.append(
-                f"  {mark} {check.exercise} ({_score(check) or '?'}/{check.points:g}): {text}"
-            )
-        on_its_line = {f"{check.exercise}: {check.message}" for check in grade.checks}
-        for problem in grade.problems:  # a check's own problem is already on its line above
-            if problem not in on_its_line:
-                lines.append(f"  ! {_one_line(problem)}")
-        lines.append("")
+        handed_in.setdefault(grade.teacher or grade.notebook, []).append(grade)
+    total = sum(t.points for t in assigned.values()) + sum(
+        g.points for g in grades if g.teacher not in assigned
+    )
+    pending = sum(c.points for g in grades for c in g.checks if c.status == "by hand")
+    lines = [
+        f"Feedback for {_one_line(student)}",
+        f"Score: {sum(g.score for g in grades):g} of {total:g} points"
+        + (f" ({pending:g} of them to be marked by your teacher)" if pending else ""),
+        "",
+    ]
+    for name, its_grades in handed_in.items():  # the assignment's notebooks in their order,
+        if not its_grades:  # then any other (one the grader could not match to the assignment)
+            lines += [f"{name}: not handed in (0 of {assigned[name].points:g} points)", ""]
+        for grade in its_grades:
+            lines += [*_notebook_feedback(grade), ""]
     return "\n".join(lines)
+
+
+def _notebook_feedback(grade: NotebookGrade) -> list[str]:
+    """The lines of one handed-in notebook: its score, each exercise's verdict and hint, then the
+    problems the grader met that no exercise's line says."""
+    handed_in = _one_line(grade.notebook)  # the student's file name
+    pending = sum(c.points for c in grade.checks if c.status == "by hand")
+    lines = [
+        f"{grade.teacher or handed_in} (handed in as {handed_in}): "
+        f"{grade.score:g} of {grade.points:g}"
+        + (f" ({pending:g} of them to be marked by your teacher)" if pending else "")
+    ]
+    for check in grade.checks:
+        mark = _MARKS.get(check.status, "✘")
+        text = _one_line(check.message or check.status)  # may quote the student's error
+        lines.append(f"  {mark} {check.exercise} ({_score(check) or '?'}/{check.points:g}): {text}")
+    on_its_line = {f"{check.exercise}: {check.message}" for check in grade.checks}
+    for problem in grade.problems:  # a check's own problem is already on its line above
+        if problem not in on_its_line:
+            lines.append(f"  ! {_one_line(problem)}")
+    return lines
 
 
 def feedback_status(outputs: list) -> tuple[str, str]:
