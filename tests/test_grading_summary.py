@@ -92,3 +92,24 @@ def test_a_students_feedback_gives_the_total_and_the_notebooks_in_the_assignment
     order = [line.split(" ")[0].rstrip(":") for line in lines if line.startswith("0")]
     assert order == ["01_a.ipynb", "02_b.ipynb", "03_c.ipynb"]
     assert "02_b.ipynb: not handed in (0 of 4 points)" in lines
+
+
+def test_the_terminal_table_says_a_problem_once_for_the_exercises_it_is_about():
+    """A teacher's walk: a student who pasted the teacher's answers into eight exercises got a
+    table row of 1,312 characters, the same sentence eight times. The table says it once, with
+    the exercises' names; the CSV keeps one problem per exercise (a spreadsheet filters them)."""
+    from backproplab.classroom._grades import CheckResult, NotebookGrade
+    from backproplab.classroom._reports import scores_csv, scores_table
+
+    copied = "the answer is the teacher's solution (the same code, comments and spacing aside)"
+    checks = [CheckResult(f"nb01-{e}", 1.0, 1.0, "correct") for e in "abc"]
+    grade = NotebookGrade(
+        "ada", "01_a.ipynb", checks, ["cell 3 ran longer than 60 s"], teacher="01_a.ipynb",
+        for_teacher=[f"nb01-{e}: {copied}" for e in "abc"],
+    )  # fmt: skip
+    row = scores_table([grade]).splitlines()[2]
+    assert row.count(copied) == 1
+    assert row.endswith(
+        f"01_a.ipynb: cell 3 ran longer than 60 s; 01_a.ipynb: nb01-a, nb01-b, nb01-c: {copied}"
+    )
+    assert scores_csv([grade]).count(copied) == 3

@@ -65,13 +65,18 @@ def _score(check: CheckResult) -> str:
     return "" if check.status == "by hand" else f"{check.score:g}"
 
 
-def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> list[str]:
-    """One student's row: a score per exercise ("" if never graded), totals, problems."""
+def _row(
+    grades: list[NotebookGrade], exercises: list[str], points: float, grouped: bool = False
+) -> list[str]:
+    """One student's row: a score per exercise ("" if never graded), totals, problems (with
+    ``grouped``, each sentence said once for all the exercises of a notebook it is about)."""
     checks = {c.exercise: c for g in grades for c in g.checks}
     cells = [_score(checks[e]) if e in checks else "" for e in exercises]
     score = sum(g.score for g in grades)
     problems = "; ".join(
-        f"{g.notebook}: {p}" for g in grades for p in [*g.problems, *g.for_teacher]
+        f"{g.notebook}: {p}"
+        for g in grades
+        for p in (_grouped if grouped else list)([*g.problems, *g.for_teacher])
     )
     return [
         plain_text(grades[0].student),
@@ -80,6 +85,18 @@ def _row(grades: list[NotebookGrade], exercises: list[str], points: float) -> li
         f"{points:g}",
         plain_text(problems),
     ]
+
+
+def _grouped(problems: list[str]) -> list[str]:
+    """``problems`` with those that say the same of several exercises said once:
+    "nb01-a: the answer is ..." and "nb01-b: the answer is ..." give "nb01-a, nb01-b: the
+    answer is ..." (the terminal's table: eight such problems made one row 1,312 characters)."""
+    exercises: dict[str, list[str]] = {}  # a sentence -> the exercises it is said of, in order
+    for problem in problems:
+        exercise, _, sentence = problem.partition(": ")
+        key = sentence if sentence and " " not in exercise else problem
+        exercises.setdefault(key, []).append(exercise if key == sentence else "")
+    return [f"{', '.join(names)}: {key}" if all(names) else key for key, names in exercises.items()]
 
 
 class ScoresFile:
@@ -145,7 +162,9 @@ class ScoresFile:
 
 
 def _table(
-    grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None
+    grades: list[NotebookGrade],
+    teachers: list[TeacherNotebook] | None = None,
+    grouped: bool = False,
 ) -> tuple[list[str], list[list[str]]]:
     available: dict[str, float] = {  # an assignment's columns, even if no one handed one in
         exercise: points for t in teachers or [] for exercise, points in exercises_of(t).items()
@@ -160,7 +179,7 @@ def _table(
                 exercises.append(check.exercise)
             available[check.exercise] = check.points
     points = sum(available.values())
-    rows = [_row(gs, exercises, points) for gs in by_student.values()]
+    rows = [_row(gs, exercises, points, grouped) for gs in by_student.values()]
     return _header(exercises), rows
 
 
@@ -178,8 +197,8 @@ def scores_csv(grades: list[NotebookGrade], teachers: list[TeacherNotebook] | No
 
 def scores_table(grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None) -> str:
     """The scores as an aligned plain-text table, for the terminal (``teachers``: as for
-    ``scores_csv``)."""
-    header, rows = _table(grades, teachers)
+    ``scores_csv``); a sentence about several exercises of a notebook is said once."""
+    header, rows = _table(grades, teachers, grouped=True)
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = [
         "  ".join(text.ljust(width) for text, width in zip(row, widths)) for row in [header, *rows]
