@@ -408,3 +408,24 @@ def test_ctrl_c_stops_the_grading_after_the_students_being_graded_and_loses_no_r
         f"grade: stopped (Ctrl-C): {scores} holds the rows of the students graded (and any "
         "earlier row of the others)\n"
     )
+
+
+def test_release_writes_only_the_assignments_notebooks(tmp_path, capsys):
+    """grade and rehearse took --notebooks and release did not: a first-time teacher released
+    all fourteen and picked the assignment's three out by hand. `release --notebooks 02` writes
+    notebook 02 (by number or name, as grade's option) and every other file (mygrad.py)."""
+    source = tmp_path / "teacher"
+    source.mkdir()
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    for name in ("01_why_backprop.ipynb", "02_chain_rule.ipynb", "mygrad.py"):
+        (source / name).write_bytes((root / name).read_bytes())
+    assert main(["release", str(source), str(tmp_path / "student"), "--notebooks", "02"]) == 0
+    assert capsys.readouterr().out == f"wrote 1 student notebooks to {tmp_path / 'student'}\n"
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == [
+        "02_chain_rule.ipynb",
+        "mygrad.py",
+    ]
+    assert main(["release", str(source), str(tmp_path / "other"), "--notebooks", "07"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("release: --notebooks 07: no such notebook") and "\n" == error[-1:]
+    assert error.count("\n") == 1 and not (tmp_path / "other").exists()

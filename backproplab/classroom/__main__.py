@@ -15,7 +15,7 @@ from ._term import assignment
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
 from .rehearsal import rehearsal_text, rehearse
-from .release import ReleaseError, release
+from .release import release
 
 
 def _os_error(command: str, error: OSError) -> int:
@@ -28,8 +28,13 @@ def _os_error(command: str, error: OSError) -> int:
 
 def _release(args: argparse.Namespace) -> int:
     try:
-        written = release(args.source, args.target, keep_answers=args.keep_answers)
-    except ReleaseError as error:
+        chosen = None
+        if args.notebooks is not None:  # an assignment's notebooks, as grade's --notebooks
+            chosen = {
+                t.name for t in assignment(load_source(args.source), args.notebooks, "release")
+            }
+        written = release(args.source, args.target, args.keep_answers, chosen)
+    except ValueError as error:  # a ReleaseError, or --notebooks naming no notebook of the source
         message = str(error)
         print(message if message.startswith("release:") else f"release: {message}", file=sys.stderr)
         return 1
@@ -189,6 +194,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the cells tagged worked-answer (each exercise's answer worked out after its "
         "check), which are otherwise replaced by a note: for a handout after the answers are in",
+    )
+    make.add_argument(
+        "--notebooks",
+        nargs="+",
+        metavar="NOTEBOOK",
+        help="only these notebooks, by name or number (e.g. 01 02 03): an assignment's; the other "
+        "files (mygrad.py, data) are written all the same",
     )
     make.set_defaults(run=_release)
 

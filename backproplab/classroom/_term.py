@@ -39,9 +39,11 @@ def _labels(name: str) -> set[str]:
     return {name, Path(name).name, stem, stem.split("_")[0]}
 
 
-def assignment(teachers: list[TeacherNotebook], names: Iterable[str] | None):
+def assignment(
+    teachers: list[TeacherNotebook], names: Iterable[str] | None, command: str = "grade"
+):
     """The teacher notebooks named by ``names`` (None: no assignment given). Raises ValueError for
-    a name that is no notebook of the source."""
+    a name that is no notebook of the source (its message starts with ``command``)."""
     if names is None:
         return None
     wanted = [n.strip() for each in names for n in str(each).split(",") if n.strip()]
@@ -49,7 +51,7 @@ def assignment(teachers: list[TeacherNotebook], names: Iterable[str] | None):
     if unknown or not wanted:
         known = ", ".join(t.name for t in teachers)
         raise ValueError(
-            f"grade: --notebooks {' '.join(unknown) or '(none)'}: no such notebook with "
+            f"{command}: --notebooks {' '.join(unknown) or '(none)'}: no such notebook with "
             f"self-checks in the source (it has {known})"
         )
     return [t for t in teachers if any(n in _labels(t.name) for n in wanted)]

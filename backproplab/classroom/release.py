@@ -56,7 +56,7 @@ import copy
 import json
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -403,7 +403,10 @@ def student_notebook(
 
 
 def release(
-    source_dir: str | Path, target_dir: str | Path, keep_answers: bool = False
+    source_dir: str | Path,
+    target_dir: str | Path,
+    keep_answers: bool = False,
+    notebooks: Collection[str] | None = None,
 ) -> list[Path]:
     """Write the student version of every notebook in ``source_dir`` into ``target_dir``
     (``keep_answers``: see ``student_notebook``).
@@ -416,6 +419,8 @@ def release(
     ``_NOT_RELEASED``, ``.pyc`` files and ``target_dir`` itself (when it is inside the source),
     which are skipped; another file that holds a solution marker (an editor's backup
     ``mygrad.py~``...) is a ReleaseError naming it.
+    ``notebooks``: the file names of the notebooks to release (an assignment's; the command's
+    ``--notebooks``), the others left out; every other file is written all the same.
     Returns the notebooks written, sorted. ``target_dir`` may exist; files in it are overwritten.
     """
     import nbformat  # here, not above: see the package's __init__.py
@@ -438,6 +443,8 @@ def release(
             continue
         if target in path.resolve().parents:  # an earlier release inside the source folder
             continue
+        if path.suffix == ".ipynb" and notebooks is not None and path.name not in notebooks:
+            continue  # another assignment's
         destination = target_dir / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".ipynb":
