@@ -286,6 +286,125 @@ ATTACKS = {
     "a numpy setting": (BL, "np.set_printoptions(precision=int(silu(3.0)))", "print(np.pi)"),
 }
 
+# Found by the adversary of 2026-12-06 (adversary11): each of these leaked before its fix.
+LEAKED = {
+    # a package's function is code, but what it holds is the package's
+    "a package function's globals under a name": (
+        BL,
+        "g = bl.mse_loss.__globals__\ng['Z'] = silu(1.0)",
+        "print(bl.functional.Z)",
+    ),
+    "an attribute of a package function under a name": (
+        BL,
+        "f = bl.mse_loss\nf.answer = silu(1.0)",
+        "print(bl.mse_loss.answer)",
+    ),
+    "an attribute of a package function in a dict": (
+        BL,
+        "d = {'f': bl.mse_loss}\nd['f'].answer = silu(1.0)",
+        "print(bl.mse_loss.answer)",
+    ),
+    "a package function's defaults under a name": (
+        BL,
+        "f = bl.mse_loss\nf.__defaults__ = (silu(1.0),)",
+        "print(bl.mse_loss.__defaults__)",
+    ),
+    # a default argument is the outer object
+    "a lambda's default changed": (
+        "L = []",
+        "f = lambda x, L=L: L.append(x)\nf(silu(1.0))",
+        "print(L)",
+    ),
+    "a def's default changed": (
+        "L = []",
+        "def f(x, L=L):\n    L.append(x)\nf(silu(1.0))",
+        "print(L)",
+    ),
+    "a lambda's keyword default": (
+        "L = []",
+        "f = lambda x, *, L=L: L.append(x)\nf(silu(1.0))",
+        "print(L)",
+    ),
+    # a lambda reads its outer names when it runs, whatever they were bound to
+    "a lambda, then its outer name rebound": (
+        "s = 0",
+        "f = lambda: s\ns = silu(1.0)",
+        "print(f())",
+    ),
+    # a call in a comprehension runs on what it iterates
+    "a comprehension appending": (
+        "L = []\nr = [silu(1.0)]",
+        "[L.append(v) for v in r]",
+        "print(L)",
+    ),
+    "a generator appending": (
+        "L = []\nr = [silu(1.0)]",
+        "list(L.append(v) for v in r)",
+        "print(L)",
+    ),
+    "a nested comprehension": (
+        "L = []\nr = [[silu(1.0)]]",
+        "[L.append(w) for v in r for w in v]",
+        "print(L)",
+    ),
+    "a comprehension calling a def": (
+        "L = []\ndef put(v):\n    L.append(v)\nr = [silu(1.0)]",
+        "[put(v) for v in r]",
+        "print(L)",
+    ),
+    # a decorator is a call with the function
+    "a registering decorator": (
+        "REG = []\ndef reg(f):\n    REG.append(f)\n    return f",
+        "@reg\ndef g():\n    return silu(1.0)",
+        "print(REG[0]())",
+    ),
+    "a class decorator": (
+        "REG = []\ndef reg(c):\n    REG.append(c.v)\n    return c",
+        "@reg\nclass C:\n    v = silu(1.0)",
+        "print(REG)",
+    ),
+    "a caching decorator": (
+        "CACHE = {}\ndef memo(f):\n    def w(x):\n        CACHE[x] = f(x)\n        return CACHE[x]\n"
+        "    return w",
+        "@memo\ndef g(x):\n    return silu(x)\ng(1.0)",
+        "print(CACHE)",
+    ),
+    # match's capture patterns bind
+    "a match capture": ("", "match silu(1.0):\n    case y:\n        pass", "print(y)"),
+    "a match sequence": ("", "match [silu(1.0)]:\n    case [y]:\n        pass", "print(y)"),
+    "a match mapping's rest": (
+        "",
+        "match {'a': silu(1.0)}:\n    case {**rest}:\n        pass",
+        "print(rest)",
+    ),
+    "a match class keyword": (
+        "",
+        "match silu(1.0):\n    case float(real=y):\n        pass",
+        "print(y)",
+    ),
+    # what was raised in a block that involves a solution
+    "an exception kept by its handler": (
+        "L = []",
+        "try:\n    raise ValueError(silu(1.0))\nexcept ValueError as e:\n    L.append(e)",
+        "print(L)",
+    ),
+    "sys.exc_info kept by a handler": (
+        "import sys\nL = []",
+        "try:\n    raise ValueError(silu(1.0))\nexcept ValueError:\n    L.append(sys.exc_info())",
+        "print(L)",
+    ),
+    # Python's namespace read by a later cell
+    "globals() read later": ("", "x = silu(1.0)", "print(globals()['x'])"),
+    "vars() read later": ("", "x = silu(1.0)", "print(vars()['x'])"),
+    "eval read later": ("", "x = silu(1.0)", "print(eval('x'))"),
+    "dir() read later": ("", "x = silu(1.0)", "print([k for k in dir() if k == 'x'])"),
+}
+
+
+@pytest.mark.parametrize("setup, change, show", LEAKED.values(), ids=LEAKED.keys())
+def test_a_solutions_value_through_pythons_corners_is_not_shown(setup, change, show):
+    assert kept(setup, change, show)[-1] is False
+
 
 @pytest.mark.parametrize("setup, change, show", ATTACKS.values(), ids=ATTACKS.keys())
 def test_a_solutions_value_put_anywhere_is_not_shown_by_a_later_output(setup, change, show):

@@ -7,9 +7,10 @@ set of *tainted* names, those whose object may hold a solution's value or have b
   change (``cache[k] = x``, ``log.append(x)``, ``global seen``), not its local variables; so does
   an import of a module that holds solutions (the learner's ``mygrad``).
 * A statement that mentions a tainted name, directly or through a function that reads one when it
-  runs (a ``def`` above whose global became tainted later; a ``def`` or ``class`` mentions what
-  its decorators, defaults and bases read and the outer names its body refers to, not its own
-  variables), taints what it binds and what its calls may change: the objects handed to a call,
+  runs (a ``def`` above whose global became tainted later; a ``def``, ``class`` or ``lambda``
+  mentions what its decorators, defaults and bases read and the outer names its body refers to,
+  not its own variables), taints what it binds and what its calls may change: the objects handed
+  to a call (a decorator is handed its function; a call in a comprehension, what it iterates),
   the object a method is called on (``ax.plot(y)``, ``registry.add(silu)``), the outer names a
   function of the notebook changes when it runs, and each name that may share an object with a
   changed one (``fig, ax = plt.subplots()``), however it came to share it (``d[k] = x``,
@@ -30,20 +31,22 @@ set of *tainted* names, those whose object may hold a solution's value or have b
   statement that involves a solution, for every later statement.
 * A package's function that the release has loaded (``bl.mse_loss``, looked up, nothing
   imported or run) is code, not the package's data: a dict of them (``{"MSE": bl.mse_loss}``)
-  holds no object of the package, unless a statement put something into a module's object.
+  holds no object of the package, unless a statement put something into a module's object or
+  into such a function (``f = bl.mse_loss; f.cache = x``); its ``__globals__`` are the package's.
 * A figure or axes that pyplot made (``fig, ax = plt.subplots(1, 3)``) is changed by what it
   draws (``ax.plot(x, color=c)``, ``ax.set(...)``) and keeps it; what it is handed (``x``,
   ``c``, an item of ``bl.plotting.style.COLORS``) is not changed.
 
 After a cell that involves a solution shows its last value, a cell reading IPython's ``_``,
 ``Out[n]`` or ``_n`` involves one too; a cell that is not plain Python (a magic) after a solution
-always does.
+always does; so does a statement that reads Python's namespace (``globals()``, ``eval``, ``dir()``)
+once a name is tainted, and one in the ``except`` of a block that involves a solution.
 
 Not followed: hidden state that no name in the notebook refers to, such as numpy's global random
 generator consumed inside a solution (the notebooks draw from ``np.random.default_rng`` generators,
 which are names, handed to calls and so followed) or pyplot's current figure (the inline backend
-shows and closes it at the end of the cell that drew it); an attribute set on a package's
-function or on a notebook's function through another name (``f = make(); f.cache = answer``).
+shows and closes it at the end of the cell that drew it), or files (``np.save``); an attribute
+set on a notebook's function through another name (``f = make(); f.cache = answer``).
 """
 
 from __future__ import annotations
@@ -51,7 +54,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Set as AbstractSet
 
-from ._parse import parse
 from ._statements import (
     _ANY,
     _BUILTINS,
@@ -64,13 +66,21 @@ from ._statements import (
     _HISTORY,
     _IMPORT,
     _KEEPS,
+    _NAMESPACE,
     _NUMPY_CHANGES,
     _PURE_METHODS,
     _REACHED,
+    Signature,
     _arguments,
     _bound,
+    _closure,
+    _deep_stores,
+    _defaults,
+    _handed_changed,
+    _header,
     _import_paths,
     _imports,
+    _iterated,
     _itself,
     _itself_changed,
     _mentioned,
@@ -78,10 +88,13 @@ from ._statements import (
     _outer_names,
     _outside_bodies,
     _pairs,
+    _parsed,
+    _pyplot_made,
     _read,
     _reads_only,
     _root,
     _runs_reading,
+    _signature,
     _stored,
     notebook_names,
 )
@@ -99,8 +112,7 @@ class _Flow:
         self.reads: dict[str, set[str]] = {}  # a function (or what holds one) -> outer names read
         self.writes: dict[str, set[str]] = {}  # ... -> outer names it may change when it runs
         self.shares: dict[str, set[str]] = {}  # name -> names that may refer to the same object
-        # a function of the notebook -> (positional parameters, *args, the parameters it changes)
-        self.signatures: dict[str, tuple[list[str], str | None, set[str]]] = {}
+        self.signatures: dict[str, Signature] = {}  # a function of the notebook -> _signature
         self.defined: set[str] = set()  # the names a ``def`` or ``class`` bound last
         # a name bound to a new list, dict, set or tuple -> the names whose objects it holds
         # (not is): a change of the container itself (``d[k] = x``, ``d.pop(k)``) leaves them
@@ -111,19 +123,14 @@ class _Flow:
         self.shown = False  # whether a cell that involves a solution showed its last value
         self.modules_changed = False  # whether a module's object may hold a solution's value
         self.everything = False  # whether a solution's value may have reached any name
+        self.code: set[str] = set()  # names bound to (a container of) a package's function
+        self.raising = 0  # in an ``except`` of a block that involves a solution (a depth)
 
     def _involves(self, names: set[str]) -> bool:
         history = self.shown and any(_HISTORY.fullmatch(name) for name in names)
-        return self.everything or history or bool(self.reaches(names) & self.tainted)
-
-    def reaches(self, names: set[str]) -> set[str]:
-        """``names`` and, through the functions among them, the outer names those read."""
-        found, stack = set(names), list(names)
-        while stack:
-            for read in self.reads.get(stack.pop(), set()) - found:
-                found.add(read)
-                stack.append(read)
-        return found
+        history |= bool(self.tainted and names & _NAMESPACE)  # ``globals()["x"]``, ``eval("x")``
+        history |= self.raising > 0  # in an ``except`` of a block that involves a solution
+        return self.everything or history or bool(_closure(self.reads, names) & self.tainted)
 
     def change(self, names: set[str], itself: AbstractSet[str] = frozenset()) -> None:
         """The objects of ``names`` may have been changed by a solution: taint them, every name
@@ -133,7 +140,7 @@ class _Flow:
             self.everything = True
             self._taint_modules()
         if _REACHED in names:
-            names = self.reaches(names)
+            names = _closure(self.reads, names)
         names = set(names) - {_ANY, _REACHED}
         # (name, whether what it holds may have changed too)
         stack = [(name, name not in itself) for name in names | set(itself)]
@@ -172,13 +179,17 @@ class _Flow:
         if isinstance(node, ast.Name):
             return {node.id} - _BUILTINS
         if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+            if self._function_of_a_module(node.value):  # ``bl.mse_loss.__globals__``
+                return {_root(node) or ""} - {""}
             return self._exposed(node.value)
         if isinstance(node, ast.Call):
             root = _root(node.func)
             if root in self.imported:
                 callee = set()
             elif root in self.signatures and isinstance(node.func, ast.Name):
-                callee = self.reaches({root}) - self.defined - set(self.imported)  # it may return
+                callee = (
+                    _closure(self.reads, {root}) - self.defined - set(self.imported)
+                )  # it may return
             else:
                 callee = self._exposed(node.func)
             arguments = [*node.args, *(k.value for k in node.keywords)]
@@ -220,27 +231,12 @@ class _Flow:
             out = any(k.arg == "out" for k in call.keywords)
             return kept if pure and not out and not kept else kept | arguments
         if root in self.signatures and isinstance(func, ast.Name):
-            return self.writes[root] | self._arguments_changed(root, call)
+            handed = _handed_changed(self.signatures[root], call)
+            return self.writes[root].union(*map(self._exposed, handed))
         if isinstance(func, ast.Attribute) and name in _PURE_METHODS:
             return set()
         held = self.writes.get(root, set()) if root else set()  # ``d["f"](x)``, d = {"f": add}
         return self._exposed(func) | arguments | held
-
-    def _arguments_changed(self, function: str, call: ast.Call) -> set[str]:
-        """The arguments of a call of a notebook's function that it may change."""
-        positional, star, changes = self.signatures[function]
-        found: set[str] = set()
-        for index, argument in enumerate(call.args):
-            if isinstance(argument, ast.Starred):
-                parameter = star if changes else None
-            else:
-                parameter = positional[index] if index < len(positional) else star
-            if parameter in changes or (isinstance(argument, ast.Starred) and changes):
-                found |= self._exposed(argument)
-        for keyword in call.keywords:
-            if keyword.arg is None and changes or keyword.arg in changes or star in changes:
-                found |= self._exposed(keyword.value)
-        return found
 
     def _define(self, stmt: ast.stmt, names: set[str]) -> None:
         """Record what the functions and classes ``stmt`` binds read and change when they run:
@@ -256,21 +252,17 @@ class _Flow:
         declared = {
             n for node in ast.walk(stmt) if isinstance(node, ast.Global) for n in node.names
         }
-        for name in names:
+        decorators = {_root(d) or "" for d in getattr(stmt, "decorator_list", [])}
+        for name in names:  # ``@memo def f``: f is what ``memo(f)`` returned
             self.reads[name], self.writes[name] = (
-                outer - names,
-                (changed & outer | declared) - names,
+                outer - names | set().union(*(self.reads.get(d, set()) for d in decorators)),
+                (changed & outer | declared) - names
+                | set().union(*(self.writes.get(d, set()) for d in decorators)),
             )
         if isinstance(stmt, _FUNCTIONS):
-            arguments = stmt.args
-            positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
-            every = positional + [a.arg for a in arguments.kwonlyargs]
-            star = [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
-            self.signatures[stmt.name] = (
-                positional,
-                star[0] if star else None,
-                changed & {*every, *star},
-            )
+            for name in names:  # ``def f(x, log=log): log.append(x)`` changes the outer log
+                self.writes[name] |= set().union(*map(self._exposed, _defaults(stmt.args, changed)))
+            self.signatures[stmt.name] = _signature(stmt.args, changed)
 
     def statement(self, stmt: ast.stmt, solution: bool = False) -> bool:
         """Read one statement (module level, or in a block); whether it involves a solution."""
@@ -302,13 +294,21 @@ class _Flow:
                 self.tainted.add(name)
                 involved = True
         self._share(stmt, bound)
+        # ``f = bl.mse_loss`` (code, sharing nothing), then ``f.cache = x``: the package's function
+        into_code = bool(_closure(self.shares, _deep_stores(nodes)) & self.code)
+        self.module_stores |= into_code
         self._record(stmt, nodes, bound, changed)
         if definitions:
             self._define(stmt, bound)
             self.defined |= bound
         if not involved:
             return False
+        if into_code:
+            self._taint_modules()
         self._calls(nodes, everything=solution)
+        for decorator in getattr(stmt, "decorator_list", []):  # ``@register``: register(f)
+            handed: list[ast.expr] = [ast.Name(id=name, ctx=ast.Load()) for name in bound]
+            self.change(self._changed_by(ast.Call(func=decorator, args=handed, keywords=[])))
         itself = _itself_changed(stmt) & changed
         # before ``bound``: ``W -= g`` changes what W shares with
         self.change(changed - itself, itself)
@@ -326,16 +326,10 @@ class _Flow:
         stored = _stored(nodes)
         for name, put in stored:
             self._join({name}, self._exposed(put))
-        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call):
-            value = stmt.value
-            made = self.imported.get(_root(value.func) or "") == "matplotlib"
-            given = _mentioned(value) - set(self.imported) - _BUILTINS
-            if made and not given and not any(isinstance(n, ast.Lambda) for n in ast.walk(value)):
-                self.library |= bound  # ``fig, ax = plt.subplots(1, 2)``: matplotlib's own
+        if _pyplot_made(stmt, self.imported):
+            self.library |= bound  # ``fig, ax = plt.subplots(1, 2)``: matplotlib's own
         stores = changed | {name for name, _ in stored} | _itself_changed(stmt)
-        for node in nodes:
-            if isinstance(node, ast.Call):
-                stores |= _itself(node)
+        stores |= set().union(*(_itself(n) for n in nodes if isinstance(n, ast.Call)))
         self.library -= stores  # ``ax.plot = f``, ``vars(ax)["plot"] = f``: anything now
         self.module_stores |= bool(stores & set(self.imported))
         for node in nodes:
@@ -360,8 +354,10 @@ class _Flow:
         """What the calls among ``nodes`` that mention a tainted name (or all) may change. A call
         that mentions none changes nothing with a solution's value, even under an ``if`` that
         tests one: what it does can be had without any solution."""
+        iterated = _iterated(nodes)  # ``[L.append(v) for v in r]`` reads r too
         for node in nodes:
-            if isinstance(node, ast.Call) and (everything or self._involves(_read(node))):
+            read = _read(node) | iterated.get(node, set())
+            if isinstance(node, ast.Call) and (everything or self._involves(read)):
                 changed = self._changed_by(node)
                 itself = _itself(node) | ({_root(node.func) or ""} if self._draws(node) else set())
                 self.change(changed - itself, itself & changed)
@@ -371,17 +367,12 @@ class _Flow:
         (a loop's twice: what one pass taints, the next reads). Each name bound under a header
         that reads a tainted name, or in a ``try`` whose block involves a solution (what it
         raises decides what runs next), is tainted: whether it is bound at all may depend on one."""
-        header = [
-            node
-            for field, value in ast.iter_fields(stmt)
-            if field not in ("body", "orelse", "finalbody", "handlers")
-            for node in (value if isinstance(value, list) else [value])
-            if isinstance(node, ast.AST)
-        ]
+        header = _header(stmt)
         nodes = [found for node in header for found in _outside_bodies(node)]
         controls = self._involves(set().union(*map(_read, header)))
         self._calls(nodes)
         bound, changed = _bound(nodes)
+        before = {n: (self.reads.pop(n, set()), self.writes.pop(n, set())) for n in bound}
         self._share(stmt, bound)
         # A name the statement binds is rebound for what follows in its block (a loop's target
         # before each pass); after the statement it may still hold its old value, unless its
@@ -395,12 +386,19 @@ class _Flow:
         if controls:
             self.tainted |= bound
             self.change(changed)
-        handlers = [h.body for h in getattr(stmt, "handlers", [])]
-        blocks = [*getattr(stmt, "body", []), *getattr(stmt, "orelse", []), *sum(handlers, [])]
-        blocks += getattr(stmt, "finalbody", [])
+        blocks = [*getattr(stmt, "body", []), *getattr(stmt, "orelse", [])]
         passes = 2 if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)) else 1
         inner = [self.statement(child) for _ in range(passes) for child in blocks]
+        # what a block that involves a solution raised (``except E as e``, ``sys.exc_info()``)
+        raised = any(inner) and bool(getattr(stmt, "handlers", []))
+        self.raising += raised
+        inner += [self.statement(c) for h in getattr(stmt, "handlers", []) for c in h.body]
+        self.raising -= raised
+        inner += [self.statement(child) for child in getattr(stmt, "finalbody", [])]
         self.tainted |= old
+        for name, (reads, writes) in before.items() if not runs else []:  # its old value's
+            self.reads[name] = reads | self.reads.get(name, set())
+            self.writes[name] = writes | self.writes.get(name, set())
         if controls or (isinstance(stmt, ast.Try) and any(inner)):
             self.tainted |= _bound(_outside_bodies(stmt))[0] - set(_imports(stmt))
         return controls or any(inner)
@@ -416,19 +414,24 @@ class _Flow:
                 self._share(part, _bound(list(ast.walk(target)))[0])
             return
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor)):
-            value: ast.expr | None = (
-                stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.value
-            )
-            sources = self._exposed(value) if value is not None else set()
+            value = getattr(stmt, "iter", None) or getattr(stmt, "value", None) or ast.Constant(0)
+            sources = self._exposed(value)
             held = set().union(*(self.reads.get(s, set()) for s in sources))
-            lambdas = set()  # what the lambdas of ``value`` change when they run
-            for node in ast.walk(value) if value is not None else []:
+            lambdas = set()  # what the lambdas of ``value`` read and change when they run
+            for node in ast.walk(value):
                 if isinstance(node, ast.Lambda):
                     parameters = {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
                     calls = [c for c in ast.walk(node.body) if isinstance(c, ast.Call)]
-                    lambdas |= set().union(*map(self._changed_by, calls)) - parameters
+                    held |= _mentioned(node.body) - parameters - _BUILTINS  # read as it runs
+                    changes = set().union(*map(self._changed_by, calls))
+                    lambdas |= changes - parameters | set().union(
+                        *map(self._exposed, _defaults(node.args, changes))
+                    )
+            functions = [n for n in ast.walk(value) if isinstance(n, (ast.Name, ast.Attribute))]
+            code = any(map(self._function_of_a_module, functions))
             for name in bound:
                 self.reads[name] = self.reads.get(name, set()) | held
+                self.code = self.code | {name} if code else self.code - {name}
                 self.writes[name] = set().union(
                     self.writes.get(name, set()),
                     lambdas,
@@ -466,10 +469,7 @@ def depends_on_solutions(
     flow = _Flow(set(solution_modules))
     seen_solution, flags = False, []
     for source, is_solution in cells:
-        try:
-            tree: ast.Module | None = parse(source)
-        except SyntaxError:
-            tree = None
+        tree = _parsed(source)
         if tree is None:
             flags.append(seen_solution or is_solution)
             seen_solution |= is_solution

@@ -60,6 +60,8 @@ _DRAWS = frozenset(
 )
 # Names that reach every name of the notebook, or every module: Python's own namespaces.
 _EVERYTHING = frozenset("globals locals vars eval exec __import__ __builtins__ get_ipython".split())
+# names that read the notebook's namespace: any tainted name
+_NAMESPACE = _EVERYTHING | {"dir", "_ih", "In", "_i"}
 # Marks in a set of changed names (never a Python name): the outer names read by the functions
 # among them are changed too; every name may have been.
 _REACHED, _ANY = "<reached>", "<any>"
@@ -164,6 +166,10 @@ def _bound(nodes: list[ast.AST]) -> tuple[set[str], set[str]]:
             bound.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             bound.add(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:  # ``case [y]``
+            bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:  # ``case {**rest}``
+            bound.add(node.rest)
         elif isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(
             node.ctx, ast.Load
         ):
@@ -241,6 +247,116 @@ def _stored(nodes: list[ast.AST]) -> list[tuple[str, ast.expr]]:
             elif isinstance(func, ast.Name) and func.id == "setattr" and node.args:
                 found += [(_root(node.args[0]) or "", v) for v in _arguments(node)[1:]]
     return [(name, value) for name, value in found if name]
+
+
+def _closure(graph: dict[str, set[str]], names: set[str]) -> set[str]:
+    """``names`` and those ``graph`` leads to from them, step by step."""
+    found, stack = set(names), list(names)
+    while stack:
+        for other in graph.get(stack.pop(), set()) - found:
+            found.add(other)
+            stack.append(other)
+    return found
+
+
+def _defaults(arguments: ast.arguments, parameters: set[str]) -> list[ast.expr]:
+    """The defaults of those of ``parameters`` that have one."""
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = [*zip(positional[::-1], arguments.defaults[::-1])]
+    pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d]
+    return [default for argument, default in pairs if argument.arg in parameters]
+
+
+def _iterated(nodes: list[ast.AST]) -> dict[ast.AST, set[str]]:
+    """Each node inside a comprehension among ``nodes`` -> the names its ``for`` and ``if``
+    parts read: ``L.append(v)`` in ``[L.append(v) for v in r]`` runs on r's items."""
+    found: dict[ast.AST, set[str]] = {}
+    for node in nodes:
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            read = set().union(*(_read(g) for g in node.generators))
+            for inner in ast.walk(node):
+                found[inner] = found.get(inner, set()) | read
+    return found
+
+
+def _header(stmt: ast.stmt) -> list[ast.AST]:
+    """The parts of an ``if``, loop, ``with`` or ``try`` outside its blocks."""
+    return [
+        node
+        for field, value in ast.iter_fields(stmt)
+        if field not in ("body", "orelse", "finalbody", "handlers")
+        for node in (value if isinstance(value, list) else [value])
+        if isinstance(node, ast.AST)
+    ]
+
+
+def _parsed(source: str) -> ast.Module | None:
+    """A cell's code, or None for a cell that is not plain Python (a magic, a syntax error)."""
+    try:
+        return parse(source)
+    except SyntaxError:
+        return None
+
+
+Signature = tuple[list[str], str | None, set[str]]
+
+
+def _signature(arguments: ast.arguments, changed: set[str]) -> Signature:
+    """A function's positional parameters, its ``*args`` (or ``**kwargs``), and those of its
+    parameters among ``changed`` (a solution that sorts its argument in place)."""
+    positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    every = positional + [a.arg for a in arguments.kwonlyargs]
+    star = [a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return positional, star[0] if star else None, changed & {*every, *star}
+
+
+def _handed_changed(signature: Signature, call: ast.Call) -> list[ast.expr]:
+    """The arguments of ``call`` that the function of ``signature`` may change."""
+    positional, star, changes = signature
+    found: list[ast.expr] = []
+    for index, argument in enumerate(call.args):
+        if isinstance(argument, ast.Starred):
+            parameter = star if changes else None
+        else:
+            parameter = positional[index] if index < len(positional) else star
+        if parameter in changes or (isinstance(argument, ast.Starred) and changes):
+            found.append(argument)
+    for keyword in call.keywords:
+        if keyword.arg is None and changes or keyword.arg in changes or star in changes:
+            found.append(keyword.value)
+    return found
+
+
+def _pyplot_made(stmt: ast.stmt, imported: dict[str, str]) -> bool:
+    """Whether ``stmt`` binds what matplotlib made from nothing of the notebook's
+    (``fig, ax = plt.subplots(1, 2)``)."""
+    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)):
+        return False
+    value = stmt.value
+    made = imported.get(_root(value.func) or "") == "matplotlib"
+    given = _mentioned(value) - set(imported) - _BUILTINS
+    return made and not given and not any(isinstance(n, ast.Lambda) for n in ast.walk(value))
+
+
+def _deep_stores(nodes: list[ast.AST]) -> set[str]:
+    """The names whose object ``nodes`` change other than as a container: ``f.a = x``,
+    ``d["f"].a = x``, ``f.__dict__["a"] = x``, ``setattr(f, "a", x)``, ``f.__dict__.update(x)``;
+    not ``d[k] = x`` or ``del d[k]``."""
+    found = set()
+    for node in nodes:
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
+            if isinstance(node, ast.Attribute) or not isinstance(node.value, ast.Name):
+                found.add(_root(node))
+        elif (
+            isinstance(node, ast.Call) and node.args and _root(node.func) in ("setattr", "delattr")
+        ):
+            found.add(_root(node.args[0]))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if not isinstance(node.func.value, ast.Name) and _CHANGES_OBJECT.fullmatch(
+                node.func.attr
+            ):
+                found.add(_root(node.func))
+    return {name for name in found if name}
 
 
 def _outer_names(definition: ast.stmt) -> set[str]:
