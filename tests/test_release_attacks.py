@@ -393,6 +393,22 @@ LEAKED = {
         "try:\n    raise ValueError(silu(1.0))\nexcept ValueError:\n    L.append(sys.exc_info())",
         "print(L)",
     ),
+    # a name rebound to what it (or another rebound name) was: ``a, b = b, a``
+    "a name rebound to itself": ("L = []\nc = L", "c = c\nc.append(silu(1.0))", "print(L)"),
+    "a swap": ("L = []\nM = []", "a, b = L, M\na, b = b, a\nb.append(silu(1.0))", "print(L)"),
+    # a ``with`` target may be what its context manager was handed; ``__exit__`` gets the error
+    "a with target": (
+        "class CM:\n    def __init__(self, l):\n        self.l = l\n    def __enter__(self):\n"
+        "        return self.l\n    def __exit__(self, *a):\n        pass\nL = []",
+        "with CM(L) as l:\n    l.append(silu(1.0))",
+        "print(L)",
+    ),
+    "what a with block raised, kept by __exit__": (
+        "L = []\nclass CM:\n    def __enter__(self):\n        return self\n"
+        "    def __exit__(self, *a):\n        L.append(a)",
+        "with CM():\n    raise ValueError(silu(1.0))",
+        "print(L)",
+    ),
     # Python's namespace read by a later cell
     "globals() read later": ("", "x = silu(1.0)", "print(globals()['x'])"),
     "vars() read later": ("", "x = silu(1.0)", "print(vars()['x'])"),

@@ -74,6 +74,7 @@ from ._statements import (
     _arguments,
     _bound,
     _closure,
+    _decorating,
     _deep_stores,
     _defaults,
     _handed_changed,
@@ -96,6 +97,7 @@ from ._statements import (
     _runs_reading,
     _signature,
     _stored,
+    _surely_runs,
     notebook_names,
 )
 
@@ -127,9 +129,8 @@ class _Flow:
         self.raising = 0  # in an ``except`` of a block that involves a solution (a depth)
 
     def _involves(self, names: set[str]) -> bool:
-        history = self.shown and any(_HISTORY.fullmatch(name) for name in names)
+        history = self.raising > 0 or self.shown and any(_HISTORY.fullmatch(n) for n in names)
         history |= bool(self.tainted and names & _NAMESPACE)  # ``globals()["x"]``, ``eval("x")``
-        history |= self.raising > 0  # in an ``except`` of a block that involves a solution
         return self.everything or history or bool(_closure(self.reads, names) & self.tainted)
 
     def change(self, names: set[str], itself: AbstractSet[str] = frozenset()) -> None:
@@ -275,8 +276,9 @@ class _Flow:
         bound -= set(imports)
         definitions = isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))
         rebinds = definitions or isinstance(stmt, (ast.Assign, ast.AnnAssign, *_IMPORT))
+        same = self._exposed(getattr(stmt, "value", None) or ast.Constant(0))  # ``a, b = b, a``
         for name in bound | set(imports):  # a new object: it shares nothing yet, holds nothing
-            if rebinds:
+            if rebinds and name not in same:
                 for other in self.shares.pop(name, set()):
                     self.shares.get(other, set()).discard(name)
                 self.reads.pop(name, None)
@@ -306,9 +308,8 @@ class _Flow:
         if into_code:
             self._taint_modules()
         self._calls(nodes, everything=solution)
-        for decorator in getattr(stmt, "decorator_list", []):  # ``@register``: register(f)
-            handed: list[ast.expr] = [ast.Name(id=name, ctx=ast.Load()) for name in bound]
-            self.change(self._changed_by(ast.Call(func=decorator, args=handed, keywords=[])))
+        for call in _decorating(stmt, bound):  # ``@register``: register(f)
+            self.change(self._changed_by(call))
         itself = _itself_changed(stmt) & changed
         # before ``bound``: ``W -= g`` changes what W shares with
         self.change(changed - itself, itself)
@@ -374,13 +375,7 @@ class _Flow:
         bound, changed = _bound(nodes)
         before = {n: (self.reads.pop(n, set()), self.writes.pop(n, set())) for n in bound}
         self._share(stmt, bound)
-        # A name the statement binds is rebound for what follows in its block (a loop's target
-        # before each pass); after the statement it may still hold its old value, unless its
-        # blocks surely ran (`with`, `for mode in ("eval", "train")`).
-        iterable = getattr(stmt, "iter", None)
-        runs = isinstance(stmt, (ast.With, ast.AsyncWith)) or (
-            isinstance(iterable, (ast.Tuple, ast.List)) and bool(iterable.elts)
-        )
+        runs = _surely_runs(stmt)  # or a name it binds may still hold its old value after it
         old = set() if runs else self.tainted & _bound(_outside_bodies(stmt))[0]
         self.tainted -= bound
         if controls:
@@ -389,6 +384,9 @@ class _Flow:
         blocks = [*getattr(stmt, "body", []), *getattr(stmt, "orelse", [])]
         passes = 2 if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)) else 1
         inner = [self.statement(child) for _ in range(passes) for child in blocks]
+        for item in getattr(stmt, "items", []) if any(inner) else []:  # its ``__exit__(error)``
+            managers = self._exposed(item.context_expr)
+            self.change(managers.union(*(self.writes.get(m, set()) for m in managers)))
         # what a block that involves a solution raised (``except E as e``, ``sys.exc_info()``)
         raised = any(inner) and bool(getattr(stmt, "handlers", []))
         self.raising += raised
@@ -408,6 +406,8 @@ class _Flow:
         names bound by one statement (``fig, ax = plt.subplots()``), except names bound one by
         one (``color, line = COLORS[k], "--"``: ``line`` holds nothing of the package's)."""
         pairs = _pairs(stmt)
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):  # ``with CM(L) as l``: l may be L
+            pairs = [(i.optional_vars, i.context_expr) for i in stmt.items if i.optional_vars]
         if pairs is not None:
             for target, one in pairs:
                 part = ast.Assign(targets=[target], value=one)

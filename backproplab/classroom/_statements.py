@@ -338,6 +338,23 @@ def _pyplot_made(stmt: ast.stmt, imported: dict[str, str]) -> bool:
     return made and not given and not any(isinstance(n, ast.Lambda) for n in ast.walk(value))
 
 
+def _surely_runs(stmt: ast.stmt) -> bool:
+    """Whether the blocks of a compound statement surely run (``with``, ``for mode in ("eval",
+    "train")``): a name it binds is rebound for what follows in its block (a loop's target before
+    each pass); after it, the name may otherwise still hold its old value."""
+    iterable = getattr(stmt, "iter", None)
+    return isinstance(stmt, (ast.With, ast.AsyncWith)) or (
+        isinstance(iterable, (ast.Tuple, ast.List)) and bool(iterable.elts)
+    )
+
+
+def _decorating(stmt: ast.stmt, bound: set[str]) -> list[ast.Call]:
+    """The calls ``stmt``'s decorators are: ``@register`` is ``register(f)``."""
+    handed: list[ast.expr] = [ast.Name(id=name, ctx=ast.Load()) for name in sorted(bound)]
+    decorators = getattr(stmt, "decorator_list", [])
+    return [ast.Call(func=decorator, args=handed, keywords=[]) for decorator in decorators]
+
+
 def _deep_stores(nodes: list[ast.AST]) -> set[str]:
     """The names whose object ``nodes`` change other than as a container: ``f.a = x``,
     ``d["f"].a = x``, ``f.__dict__["a"] = x``, ``setattr(f, "a", x)``, ``f.__dict__.update(x)``;
