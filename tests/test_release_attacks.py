@@ -414,6 +414,22 @@ LEAKED = {
     "vars() read later": ("", "x = silu(1.0)", "print(vars()['x'])"),
     "eval read later": ("", "x = silu(1.0)", "print(eval('x'))"),
     "dir() read later": ("", "x = silu(1.0)", "print([k for k in dir() if k == 'x'])"),
+    "sys.modules['__main__'] read later": (
+        "import sys",
+        "x = silu(1.0)",
+        "print(sys.modules['__main__'].x)",
+    ),
+    "__main__ imported later": ("", "x = silu(1.0)", "import __main__\nprint(__main__.x)"),
+    "a frame's globals read later": (
+        "import sys",
+        "x = silu(1.0)",
+        "print(sys._getframe().f_globals['x'])",
+    ),
+    "a function's __globals__ read later": (
+        "def f():\n    pass",
+        "x = silu(1.0)",
+        "print(f.__globals__['x'])",
+    ),
 }
 
 

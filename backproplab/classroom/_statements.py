@@ -60,8 +60,11 @@ _DRAWS = frozenset(
 )
 # Names that reach every name of the notebook, or every module: Python's own namespaces.
 _EVERYTHING = frozenset("globals locals vars eval exec __import__ __builtins__ get_ipython".split())
-# names that read the notebook's namespace: any tainted name
-_NAMESPACE = _EVERYTHING | {"dir", "_ih", "In", "_i"}
+# What reads the notebook's namespace, and so any tainted name: names, and attributes (``_read``
+# gives them as names): ``f.__globals__``, ``sys._getframe().f_globals``, ``sys.modules``
+_REACHING = {"__main__", "sys.modules", "__globals__", "f_globals", "f_locals", "user_ns"}
+_REACHING |= {"_getframe", "currentframe"}
+_NAMESPACE = _EVERYTHING | {"dir", "_ih", "In", "_i"} | _REACHING
 # Marks in a set of changed names (never a Python name): the outer names read by the functions
 # among them are changed too; every name may have been.
 _REACHED, _ANY = "<reached>", "<any>"
@@ -93,10 +96,24 @@ def _augmented(node: ast.AST) -> set[str]:
 
 
 def _read(node: ast.AST) -> set[str]:
-    """The names ``node`` reads (``x += 1`` reads x; ``x = 1`` does not)."""
-    return {
-        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-    } | _augmented(node)
+    """The names ``node`` reads (``x += 1`` reads x; ``x = 1`` does not), and those of
+    ``_NAMESPACE`` it reaches otherwise (``f.__globals__``, ``import __main__``)."""
+    return (
+        {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        | _augmented(node)
+        | _namespace(node)
+    )
+
+
+def _namespace(node: ast.AST) -> set[str]:
+    found = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Attribute):
+            found.add(f"{_root(n.value)}.{n.attr}" if isinstance(n.value, ast.Name) else n.attr)
+            found.add(n.attr)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            found |= {alias.name for alias in n.names} | {getattr(n, "module", None) or ""}
+    return found & _REACHING
 
 
 def _outside_bodies(node: ast.AST) -> list[ast.AST]:
@@ -119,7 +136,8 @@ def _runs_reading(stmt: ast.stmt) -> set[str]:
             symtable.symtable(ast.unparse(stmt), "<cell>", "exec")
         except SyntaxError:  # (top-level ``await``...): every name it mentions
             return _read(stmt)
-        return _read(stmt) & (notebook_names(ast.unparse(stmt))[1] | _augmented(stmt))
+        names = notebook_names(ast.unparse(stmt))[1] | _augmented(stmt) | _namespace(stmt)
+        return _read(stmt) & names
     running = _outside_bodies(stmt)[1:]
     if isinstance(stmt, ast.ClassDef):
         running = [*stmt.bases, *(k.value for k in stmt.keywords), *stmt.decorator_list]
