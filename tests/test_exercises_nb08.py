@@ -257,7 +257,10 @@ def test_cross_entropy_grad_correct():
         (lambda z, c: ce_grad(z, c, use_labels=False), ["labels do not appear"]),
         (lambda z, c: -np.eye(z.shape[1])[c] / softmax_rows(z) / len(c), ["probabilities a"]),
         (lambda z, c: ce_grad(z, c, by_mean=True), ["overflows"]),  # shifted by the row's mean
-        (lambda z, c: ce_grad(z, c) * len(c) / z.shape[1], ["not yet"]),  # 1/K, not 1/N
+        # divided by K (the classes) instead of N, or by N K (.mean() of the whole table): got
+        # the catch-all "derive dL/dz for one example first" (a novice's walk of the workbook)
+        (lambda z, c: ce_grad(z, c) * len(c) / z.shape[1], ["mean over the classes"]),
+        (lambda z, c: ce_grad(z, c) / z.shape[1], ["mean over the classes"]),
         (lambda z, c: ce_grad(z, (c + 1) % z.shape[1]), ["not yet"]),  # labels off by one
         (ce_grad_global_max, ["whole batch", "own maximum"]),  # notebook 08's 1-d stable_softmax
         (ce_grad_every_label, ["every example", "labels[n]"]),  # a[:, labels] -= 1

@@ -294,6 +294,13 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
         return hint(name, "inf or nan in your gradient for the rows with huge logits: " + _OVERFLOW)
     if close(got, expected * n):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
+    classes = logits.shape[1]
+    if close(got, expected * n / classes) or close(got, expected / classes):
+        return hint(
+            name,
+            "right direction, but divided as if L were a mean over the classes too: L averages "
+            "the examples' losses, and each example's loss is already a sum over its classes.",
+        )
     if close(got, -expected) or close(got, -expected * n):
         return hint(name, "right size, wrong sign: the loss grows as the true class's score falls.")
     true_class = np.eye(logits.shape[1])[labels]  # 1 at each row's true class, 0 elsewhere
