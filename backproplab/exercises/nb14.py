@@ -359,6 +359,15 @@ def _windows(a: np.ndarray, k: int) -> np.ndarray:
     )
 
 
+def _row_run_windows(g: np.ndarray, x: np.ndarray, k: int) -> np.ndarray:
+    """A plausible slip's answer: x reshaped straight to (N, C, H/k, W/k, k, k), whose "windows"
+    are runs of k*k entries along the rows, each one's maxima given its g."""
+    n, c, h, w = x.shape
+    runs = x.reshape(n, c, h // k, w // k, k, k)
+    winners = runs == runs.max(axis=(-2, -1), keepdims=True)
+    return (winners * g[..., None, None]).reshape(x.shape)
+
+
 def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     """``max_pool2d_backward(g, x, kernel_size)`` -> dL/dx for out = max_pool2d(x, kernel_size)
     with stride = kernel_size, given g = dL/dout.
@@ -402,6 +411,13 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
             return hint(
                 name,
                 "you found the maxima, but passed on 1 instead of the upstream gradient g.",
+            )
+        if close(got, _row_run_windows(g, x, k)):
+            return hint(
+                name,
+                "each of your windows holds k*k entries that follow one another along a row of "
+                "the image, not a k x k block of it (k rows by k columns): what reshaping the "
+                "image straight into windows gives.",
             )
         return hint(
             name,
