@@ -113,3 +113,33 @@ def test_the_terminal_table_says_a_problem_once_for_the_exercises_it_is_about():
         f"01_a.ipynb: cell 3 ran longer than 60 s; 01_a.ipynb: nb01-a, nb01-b, nb01-c: {copied}"
     )
     assert scores_csv([grade]).count(copied) == 3
+
+
+def test_the_summary_counts_the_whole_class_for_an_assignments_notebooks():
+    """A first-time teacher's walk with --notebooks 01 02 03: a student who handed in only 01
+    dropped out of 02's and 03's counts ("2 of 4" on 01's lines, "2 of 3" on 02's). With the
+    assignment's notebooks, each line counts the class, that student as "not handed in"."""
+    from types import SimpleNamespace
+
+    from backproplab.classroom._grades import CheckResult, NotebookGrade
+
+    def teacher(name: str, exercise: str) -> SimpleNamespace:
+        return SimpleNamespace(name=name, by_hand=[], checks=[SimpleNamespace(exercise=exercise,
+                               points=1.0)])  # fmt: skip
+
+    def handed_in(student: str, name: str, exercise: str, score: float) -> NotebookGrade:
+        status = "correct" if score else "not done"
+        return NotebookGrade(student, name, [CheckResult(exercise, 1.0, score, status)],
+                             teacher=name)  # fmt: skip
+
+    grades = [
+        handed_in("ada", "01.ipynb", "nb01-a", 1.0), handed_in("ada", "02.ipynb", "nb02-b", 1.0),
+        handed_in("dan", "01.ipynb", "nb01-a", 0.0),
+    ]  # fmt: skip
+    teachers = [teacher("01.ipynb", "nb01-a"), teacher("02.ipynb", "nb02-b")]
+    lines = class_summary(grades, teachers).splitlines()[1:]
+    assert [" ".join(line.split()) for line in lines] == [
+        "nb01-a 1 of 2 1× left as handed out",
+        "nb02-b 1 of 2 1× not handed in",
+    ]
+    assert " ".join(class_summary(grades).splitlines()[2].split()) == "nb02-b 1 of 1"  # as before

@@ -122,7 +122,7 @@ def _grade(args: argparse.Namespace) -> int:
         return 1
     assigned = assignment(load_source(args.source), args.notebooks)  # None: the notebooks graded
     print(scores_table(grades, assigned))
-    summary = class_summary(grades)
+    summary = class_summary(grades, assigned)
     if summary:
         print(f"\n{summary}")
     if args.csv:

@@ -207,15 +207,31 @@ def scores_table(grades: list[NotebookGrade], teachers: list[TeacherNotebook] | 
     return "\n".join(line.rstrip() for line in lines)
 
 
-def class_summary(grades: list[NotebookGrade]) -> str:
+def class_summary(
+    grades: list[NotebookGrade], teachers: list[TeacherNotebook] | None = None
+) -> str:
     """What the class found hard: per exercise, how many of the students graded on it got full
     marks, and the most frequent reason among the others (a check's hint, its numbers aside, so
-    that "off by a factor of 32" and "of 64" count as one mistake; or "left as handed out"...)."""
+    that "off by a factor of 32" and "of 64" count as one mistake; or "left as handed out"...).
+    With ``teachers`` (the assignment's notebooks), every student graded counts for each of their
+    exercises: one who did not hand a notebook in, as "not handed in" (each line "of" the class,
+    not of the students who handed that notebook in)."""
     results: dict[str, list[CheckResult]] = {}
     for grade in sorted(grades, key=lambda g: g.teacher):  # the table's order
         for check in grade.checks:
             if check.status != "by hand":
                 results.setdefault(check.exercise, []).append(check)
+    students = list(dict.fromkeys(grade.student for grade in grades))
+    for teacher in teachers or []:
+        handed_in = {grade.student for grade in grades if grade.teacher == teacher.name}
+        marked = {item.exercise for item in teacher.by_hand}
+        for exercise, points in exercises_of(teacher).items():
+            if exercise not in marked:
+                results.setdefault(exercise, []).extend(
+                    CheckResult(exercise, points, 0.0, "not handed in")
+                    for student in students
+                    if student not in handed_in
+                )
     if not results:
         return ""
     width = max(len(exercise) for exercise in results)
@@ -238,6 +254,7 @@ def class_summary(grades: list[NotebookGrade]) -> str:
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 _REASONS = {  # a verdict that is not a hint, in a word or two
+    "not handed in": "not handed in",
     "not done": "left as handed out",
     "partial": "partial credit",
     "package": "used the package's answer",
