@@ -420,6 +420,14 @@ LEAKED = {
         "print(sys.modules['__main__'].x)",
     ),
     "__main__ imported later": ("", "x = silu(1.0)", "import __main__\nprint(__main__.x)"),
+    # builtins is a module too: a name put there, or a builtin replaced, is read by a later cell
+    # that binds nothing (leaked: X is no name of the notebook, print is a builtin)
+    "a name put into builtins": ("import builtins", "builtins.X = silu(1.0)", "print(X)"),
+    "print replaced in builtins": (
+        "import builtins, sys",
+        "builtins.print = (lambda v: lambda *a: sys.stdout.write(str(v)))(silu(1.0))",
+        "print('hello')",
+    ),
     "a frame's globals read later": (
         "import sys",
         "x = silu(1.0)",

@@ -37,16 +37,15 @@ set of *tainted* names, those whose object may hold a solution's value or have b
   draws (``ax.plot(x, color=c)``, ``ax.set(...)``) and keeps it; what it is handed (``x``,
   ``c``, an item of ``bl.plotting.style.COLORS``) is not changed.
 
-After a cell that involves a solution shows its last value, a cell reading IPython's ``_``,
-``Out[n]`` or ``_n`` involves one too; a cell that is not plain Python (a magic) after a solution
-always does; so does a statement that reads Python's namespace (``globals()``, ``eval``, ``dir()``)
-once a name is tainted, and one in the ``except`` of a block that involves a solution.
+Involved too: after a cell that involves a solution shows its last value, a read of IPython's
+``_``, ``Out[n]`` or ``_n``; after a solution, a cell that is not plain Python (a magic); once a
+name is tainted, a read of Python's namespace (``globals()``, ``eval``, ``dir()``); once a module
+may hold one, a read of a builtin or of a name the notebook never bound (``builtins.X = answer``);
+a statement in the ``except`` of a block that involves a solution.
 
-Not followed: hidden state that no name in the notebook refers to, such as numpy's global random
-generator consumed inside a solution (the notebooks draw from ``np.random.default_rng`` generators,
-which are names, handed to calls and so followed) or pyplot's current figure (the inline backend
-shows and closes it at the end of the cell that drew it), or files (``np.save``); an attribute
-set on a notebook's function through another name (``f = make(); f.cache = answer``).
+Not followed: hidden state no name refers to (numpy's global generator consumed inside a solution;
+pyplot's current figure, which the inline backend closes with its cell), files (``np.save``), and
+an attribute set on a notebook's function through another name (``f = make(); f.cache = x``).
 """
 
 from __future__ import annotations
@@ -116,9 +115,8 @@ class _Flow:
         self.shares: dict[str, set[str]] = {}  # name -> names that may refer to the same object
         self.signatures: dict[str, Signature] = {}  # a function of the notebook -> _signature
         self.defined: set[str] = set()  # the names a ``def`` or ``class`` bound last
-        # a name bound to a new list, dict, set or tuple -> the names whose objects it holds
-        # (not is): a change of the container itself (``d[k] = x``, ``d.pop(k)``) leaves them
-        self.holds: dict[str, set[str]] = {}
+        # a new list, dict, set or tuple's name -> the names whose objects it holds (not is)
+        self.holds: dict[str, set[str]] = {}  # its own change (``d[k] = x``) leaves them
         self.library: set[str] = set()  # names bound to a figure or axes pyplot made
         self.paths: dict[str, tuple[str, str | None]] = {}  # an imported name -> where from
         self.module_stores = False  # whether the notebook put anything into a module's object
@@ -127,10 +125,12 @@ class _Flow:
         self.everything = False  # whether a solution's value may have reached any name
         self.code: set[str] = set()  # names bound to (a container of) a package's function
         self.raising = 0  # in an ``except`` of a block that involves a solution (a depth)
+        self.known: set[str] = set()  # every name the notebook has bound or imported so far
 
     def _involves(self, names: set[str]) -> bool:
         history = self.raising > 0 or self.shown and any(_HISTORY.fullmatch(n) for n in names)
         history |= bool(self.tainted and names & _NAMESPACE)  # ``globals()["x"]``, ``eval("x")``
+        history |= self.modules_changed and bool(names - self.known)  # ``builtins`` may too
         return self.everything or history or bool(_closure(self.reads, names) & self.tainted)
 
     def change(self, names: set[str], itself: AbstractSet[str] = frozenset()) -> None:
@@ -187,10 +187,8 @@ class _Flow:
             root = _root(node.func)
             if root in self.imported:
                 callee = set()
-            elif root in self.signatures and isinstance(node.func, ast.Name):
-                callee = (
-                    _closure(self.reads, {root}) - self.defined - set(self.imported)
-                )  # it may return
+            elif root in self.signatures and isinstance(node.func, ast.Name):  # may return them
+                callee = _closure(self.reads, {root}) - self.defined - set(self.imported)
             else:
                 callee = self._exposed(node.func)
             arguments = [*node.args, *(k.value for k in node.keywords)]
@@ -274,6 +272,7 @@ class _Flow:
         imports = _imports(stmt)
         bound, changed = _bound(nodes)
         bound -= set(imports)
+        self.known |= bound | set(imports)
         definitions = isinstance(stmt, (*_FUNCTIONS, ast.ClassDef))
         rebinds = definitions or isinstance(stmt, (ast.Assign, ast.AnnAssign, *_IMPORT))
         same = self._exposed(getattr(stmt, "value", None) or ast.Constant(0))  # ``a, b = b, a``
@@ -373,6 +372,7 @@ class _Flow:
         controls = self._involves(set().union(*map(_read, header)))
         self._calls(nodes)
         bound, changed = _bound(nodes)
+        self.known |= bound
         before = {n: (self.reads.pop(n, set()), self.writes.pop(n, set())) for n in bound}
         self._share(stmt, bound)
         runs = _surely_runs(stmt)  # or a name it binds may still hold its old value after it
