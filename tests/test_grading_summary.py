@@ -113,6 +113,10 @@ def test_the_terminal_table_says_a_problem_once_for_the_exercises_it_is_about():
         f"01_a.ipynb: cell 3 ran longer than 60 s; 01_a.ipynb: nb01-a, nb01-b, nb01-c: {copied}"
     )
     assert scores_csv([grade]).count(copied) == 3
+    # a problem of the notebook whose words are an exercise's sentence: both said, apart
+    grade.problems = [copied]
+    row = scores_table([grade]).splitlines()[2]
+    assert row.endswith(f"01_a.ipynb: {copied}; 01_a.ipynb: nb01-a, nb01-b, nb01-c: {copied}")
 
 
 def test_the_summary_counts_the_whole_class_for_an_assignments_notebooks():

@@ -91,12 +91,17 @@ def _grouped(problems: list[str]) -> list[str]:
     """``problems`` with those that say the same of several exercises said once:
     "nb01-a: the answer is ..." and "nb01-b: the answer is ..." give "nb01-a, nb01-b: the
     answer is ..." (the terminal's table: eight such problems made one row 1,312 characters)."""
-    exercises: dict[str, list[str]] = {}  # a sentence -> the exercises it is said of, in order
+    exercises: dict[tuple[str, bool], list[str]] = {}  # (sentence, of exercises) -> them
     for problem in problems:
         exercise, _, sentence = problem.partition(": ")
-        key = sentence if sentence and " " not in exercise else problem
-        exercises.setdefault(key, []).append(exercise if key == sentence else "")
-    return [f"{', '.join(names)}: {key}" if all(names) else key for key, names in exercises.items()]
+        if sentence and " " not in exercise:
+            exercises.setdefault((sentence, True), []).append(exercise)
+        else:  # a problem of the notebook (``cell 3 ran longer than 60 s``)
+            exercises.setdefault((problem, False), [])
+    return [
+        f"{', '.join(names)}: {text}" if of_exercises else text
+        for (text, of_exercises), names in exercises.items()
+    ]
 
 
 class ScoresFile:
