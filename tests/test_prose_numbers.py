@@ -466,6 +466,9 @@ CLAIMS = [
           lambda p, o: o[0] > 3 * max(o[2], o[4]) and o[3] > max(o[1], o[5])),
     Claim("12", r"a score \$z\$ of about (\d+) gives \$\\sigma\(z\) = 1\.0\$ \*exactly\*",
           r"sigmoid\((\d+)\) in float64 = (\S+)\n", lambda p, o: p[0] == o[0] and o[1] == 1),
+    Claim("12", r"breaks on any score for which \$\\sigma\(z\)\$ rounds to 1 \((\d+) is one, printed "
+          r"above\)",
+          r"sigmoid\((\d+)\) in float64 = (\S+)\n", lambda p, o: p[0] == o[0] and o[1] == 1),
     Claim("12", r"at learning rate 1 the loss jumps up and down, and after 30 steps it is higher "
           r"than at the start.*at 0\.1 it goes down steadily",
           r"lr 1\.0: loss at steps 1, 2, 3, 10, 30: (\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\n"
