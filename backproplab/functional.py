@@ -176,6 +176,7 @@ def mse_loss(prediction: Tensor, target: ArrayLike, **pytorch: object) -> Tensor
     if given.size == 0:  # the mean of nothing: NaN, with numpy's warning
         raise ValueError("mse_loss: the batch is empty")
     if not isinstance(target, Tensor) and given.dtype.kind == "f":  # as the other losses do:
+        _fits_dtype("mse_loss: the target", given, prediction.dtype)
         target = given.astype(prediction.dtype, copy=False)  # a float32 model stays float32
     return ((prediction - target) ** 2).mean()
 
@@ -228,6 +229,8 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike, **pytorch: object) -> Te
         )
     elif y.size and y.min() < 0:  # a negative "probability" makes the loss meaningless
         raise ValueError(f"cross_entropy: probability rows must be >= 0, got {y.min():g}")
+    else:  # the row casts the target rows to the logits' dtype
+        _fits_dtype("cross_entropy: the target rows", y, logits.dtype)
     if y.size == 0:
         raise ValueError("cross_entropy: the batch is empty")
     with np.errstate(over="ignore", invalid="ignore"):  # said below, not warned
@@ -277,11 +280,32 @@ def _not_finite(logits: np.ndarray, y: np.ndarray) -> str:
     if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         return f"cross_entropy: the target rows of shape {y.shape} contain NaN or inf"
     spread = float(logits.max()) - float(logits.min())
+    if y.dtype.kind == "f" and y.max() > 1:  # huge target rows, not the logits, can overflow it
+        return (
+            f"cross_entropy: the loss overflows {logits.dtype} (target rows of shape {y.shape} "
+            f"up to {y.max():.3g}, logits {spread:.3g} apart); rows of class probabilities "
+            f"lie in [0, 1]: scale the target rows"
+        )
     return (
         f"cross_entropy: the loss overflows {logits.dtype} (logits from {logits.min():.3g} to "
         f"{logits.max():.3g}, {spread:.3g} apart); logits this large mean the model has "
         f"diverged: lower the learning rate or check the inputs' scale"
     )
+
+
+def _fits_dtype(what: str, given: np.ndarray, dtype: np.dtype) -> None:
+    """One line, instead of numpy's "overflow encountered in cast" and an inf, for float targets
+    that a loss casts to the model's dtype (float32) but that lie beyond its range ("loss: the
+    target" in ``what``). NaN and inf stay what they are (each loss says what it does with them)."""
+    finite = given[np.isfinite(given)]
+    largest = float(np.finfo(dtype).max)
+    if finite.size and np.abs(finite).max() > largest:
+        entry = finite[np.abs(finite).argmax()]
+        raise ValueError(
+            f"{what} of shape {given.shape} has an entry {entry:.3g}, beyond the range of "
+            f"{np.dtype(dtype)} (±{largest:.3g}), the dtype of the model's output; scale the "
+            f"targets, or make the model float64"
+        )
 
 
 def binary_cross_entropy(probability: Tensor, target: ArrayLike, **pytorch: object) -> Tensor:
@@ -327,17 +351,16 @@ def _binary_target(what: str, x: Tensor, target: ArrayLike) -> np.ndarray:
     given = as_array(target)
     if given.dtype.kind not in "biuf":  # text, None, complex: numpy would convert or fail
         raise TypeError(f"{loss}: targets must be real numbers in [0, 1], got dtype {given.dtype}")
-    y = np.array(given, dtype=x.dtype)  # a copy: target may be refilled before backward
-    if x.shape != y.shape:  # broadcasting (N, 1) with (N,) would compare every pair
+    if x.shape != given.shape:  # broadcasting (N, 1) with (N,) would compare every pair
         fix = "they must match"
-        if x.shape == (*y.shape, 1):  # a model with one output column, targets (N,)
+        if x.shape == (*given.shape, 1):  # a model with one output column, targets (N,)
             fix = f"pass {what.split(': ')[1]}[:, 0], or the targets as target[:, None]"
-        raise ValueError(f"{what} shape {x.shape} and target shape {y.shape} differ; {fix}")
+        raise ValueError(f"{what} shape {x.shape} and target shape {given.shape} differ; {fix}")
     if x.size == 0:
         raise ValueError(f"{loss}: the batch is empty")
-    if not np.all((y >= 0) & (y <= 1)):
+    if not np.all((given >= 0) & (given <= 1)):  # before the cast: 1e300 would overflow float32
         raise ValueError(f"{loss}: targets must lie in [0, 1]")
-    return y
+    return np.array(given, dtype=x.dtype)  # a copy: target may be refilled before backward
 
 
 # PyTorch's keywords that the functions above do not take, and what to write instead.

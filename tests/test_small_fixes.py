@@ -1,0 +1,81 @@
+"""Four small cases that gave a numpy warning and a wrong-looking number, or a misleading line:
+each test here fails without its fix. Expected values are worked out by hand in the comments."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+
+
+@pytest.fixture(autouse=True)
+def _warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's RuntimeWarning fails the test
+        yield
+
+
+def _f32(values):
+    return bl.Tensor(np.asarray(values, dtype=np.float32), requires_grad=True)
+
+
+# --------------------------------------------- 1. float targets beyond a float32 model's range
+@pytest.mark.parametrize(
+    "target, entry",
+    [
+        ([1e39, 0.0, 0.0], "1e\\+39"),  # a Python list: float64, cast to float32
+        (np.array([0.0, -1e300, 2.0]), "-1e\\+300"),  # the entry of largest magnitude, signed
+    ],
+)
+def test_mse_loss_names_a_target_beyond_float32(target, entry):
+    # was: RuntimeWarning "overflow encountered in cast", then a loss of inf
+    with pytest.raises(
+        ValueError,
+        match=rf"^mse_loss: the target of shape \(3,\) has an entry {entry}, beyond the range "
+        rf"of float32 \(±3\.4e\+38\), the dtype of the model's output; scale the targets, or "
+        rf"make the model float64$",
+    ):
+        bl.mse_loss(_f32([0.0, 0.0, 0.0]), target)
+
+
+def test_mse_loss_keeps_a_large_target_float32_holds():
+    # 1e19 fits float32; (0 - 1e19)^2 / 3 = 3.33e37 fits too: a number, no error, no warning
+    loss = bl.mse_loss(_f32([0.0, 0.0, 0.0]), np.array([1e19, 0.0, 0.0]))
+    assert loss.dtype == np.float32
+    assert loss.item() == pytest.approx(1e38 / 3, rel=1e-6)
+    # a float64 model takes the same 1e39 the float32 one refuses: (1e39)^2 / 3
+    assert bl.mse_loss(bl.Tensor([0.0, 0.0, 0.0]), [1e39, 0, 0]).item() == pytest.approx(1e78 / 3)
+
+
+@pytest.mark.parametrize(
+    "loss", [bl.binary_cross_entropy, bl.binary_cross_entropy_with_logits], ids=["bce", "logits"]
+)
+def test_binary_losses_check_the_range_before_the_cast(loss):
+    # was: the cast's RuntimeWarning, then "targets must lie in [0, 1]"; now only the error
+    with pytest.raises(ValueError, match=rf"^{loss.__name__}: targets must lie in \[0, 1\]$"):
+        loss(_f32([0.5, 0.5]), np.array([1e300, 0.0]))
+
+
+def test_cross_entropy_names_probability_rows_beyond_float32():
+    # was: the cast's warning hidden, then "the loss overflows float32 (logits from 0 to 0, 0
+    # apart) ... the model has diverged", which blamed the logits
+    with pytest.raises(
+        ValueError,
+        match=r"^cross_entropy: the target rows of shape \(1, 3\) has an entry 1e\+300, beyond "
+        r"the range of float32",
+    ):
+        bl.cross_entropy(_f32([[0.0, 0.0, 0.0]]), np.array([[1e300, 0.0, 0.0]]))
+
+
+def test_cross_entropy_that_overflows_from_its_target_rows_says_so():
+    # -3 * 1e308 * log(1/3) = 3.3e308 overflows float64 (1.8e308); the logits, all 0, were
+    # blamed for it
+    with pytest.raises(
+        ValueError,
+        match=r"^cross_entropy: the loss overflows float64 \(target rows of shape \(1, 3\) up "
+        r"to 1e\+308, logits 0 apart\); rows of class probabilities lie in \[0, 1\]",
+    ):
+        bl.cross_entropy(bl.Tensor([[0.0, 0.0, 0.0]]), np.full((1, 3), 1e308))
