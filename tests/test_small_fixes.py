@@ -4,6 +4,7 @@ each test here fails without its fix. Expected values are worked out by hand in 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,3 +80,54 @@ def test_cross_entropy_that_overflows_from_its_target_rows_says_so():
         r"to 1e\+308, logits 0 apart\); rows of class probabilities lie in \[0, 1\]",
     ):
         bl.cross_entropy(bl.Tensor([[0.0, 0.0, 0.0]]), np.full((1, 3), 1e308))
+
+
+# ------------------------------------- 3. no heading of a closed worked answer in the contents
+def _headings(markdown: str) -> list[str]:
+    """The headings a Markdown reader finds in ``markdown`` (JupyterLab's table of contents
+    lists each, whether or not it sits in a closed <details> block)."""
+    import mistune
+
+    tokens = mistune.create_markdown(renderer=None)(markdown)
+    return [
+        "".join(child.get("raw", "") for child in token.get("children", []))
+        for token in tokens
+        if token["type"] == "heading"
+    ]
+
+
+def test_the_closed_worked_answers_of_the_workbook_list_no_heading():
+    # was: five headings in JupyterLab's table of contents, among them notebook 08's "The engine
+    # against $a - y$" (its exercise's answer) and "The shift gets no gradient"
+    import nbformat
+
+    from backproplab._closed_answers import close_worked_answers
+    from backproplab.classroom.release import ANSWER_TAG
+
+    bolded = []
+    for path in sorted(Path(__file__).parents[1].glob("notebooks/*.ipynb")):
+        solved = nbformat.read(path, as_version=4)
+        closed = close_worked_answers(nbformat.read(path, as_version=4))
+        for before, after in zip(solved.cells, closed.cells):
+            if after.cell_type != "markdown":
+                continue
+            if ANSWER_TAG not in after.metadata.get("tags", []):
+                assert after.source == before.source  # the other cells keep their headings
+                continue
+            assert _headings(after.source) == [], (path.name, after.source[:200])
+            for title in _headings(before.source):
+                assert f"\n**{title}**\n" in after.source, (path.name, title)
+                bolded.append((path.name[:2], title))
+    assert ("08", "The engine against $a - y$") in bolded and len(bolded) >= 5
+
+
+def test_a_heading_becomes_a_bold_paragraph_of_its_own_and_code_keeps_its_comments():
+    from backproplab._closed_answers import _bold_headings
+
+    text = "Above.\n### Why ###\nBelow.\n\n```python\n## a comment\n```\n\n## Next"
+    assert _bold_headings(text) == (
+        "Above.\n\n**Why**\n\nBelow.\n\n```python\n## a comment\n```\n\n**Next**"
+    )
+    assert _headings(_bold_headings(text)) == [] and _headings(text) == ["Why", "Next"]
+    unchanged = "**bold** first\nthen more\n    ## indented: code\n#no space"
+    assert _bold_headings(unchanged) == unchanged
