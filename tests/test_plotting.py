@@ -283,14 +283,17 @@ def _fan_out_loss():
 
 
 def _drawn_boxes(fig):
-    """The rendered extents (pixels) of the node boxes and of the edge labels."""
+    """The rendered extents (pixels) of the node boxes and of the edge labels (of every row of
+    a drawing in rows, one axes a row: those of row k > 1 keyed "gid@k")."""
     fig.canvas.draw()
     nodes, labels = {}, {}
-    for t in fig.axes[0].texts:
-        if t.get_gid().startswith("tick:"):
-            continue  # a processed node's tick sits on its box's corner
-        box = (t.get_bbox_patch() or t).get_window_extent()  # a label's background, if any
-        (labels if t.get_gid().startswith("edge:") else nodes)[t.get_gid()] = box
+    for k, ax in enumerate(fig.axes):
+        for t in ax.texts:
+            if t.get_gid().startswith("tick:"):
+                continue  # a processed node's tick sits on its box's corner
+            box = (t.get_bbox_patch() or t).get_window_extent()  # a label's background, if any
+            key = t.get_gid() if k == 0 else f"{t.get_gid()}@{k + 1}"
+            (labels if t.get_gid().startswith("edge:") else nodes)[key] = box
     return nodes, labels
 
 
@@ -340,10 +343,85 @@ def test_a_wide_graph_fits_a_notebook_with_readable_text():
     L = _mlp_loss()
     fig = plotting.draw_backward_step(L, 3)
     assert fig.get_figwidth() <= 10.0  # inches: 1000 px, a notebook's width
-    assert min(t.get_fontsize() for t in fig.axes[0].texts) >= 6.0
+    assert min(t.get_fontsize() for ax in fig.axes for t in ax.texts) >= 7.0  # was 6 points
     small = plotting.draw_graph(seed_graph()[-1])  # a small graph keeps its full size
     assert {t.get_fontsize() for t in small.axes[0].texts} == {8.0}
     assert small.get_figwidth() < 8
+
+
+def _long_chain(steps=13):
+    """h = tanh(w_k h), k = 0..12, from x: 40 nodes in 27 columns (18 inches at 8 points)."""
+    h = bl.Tensor(0.3, requires_grad=True, name="x")
+    for k in range(steps):
+        h = (bl.Tensor(0.9 + 0.01 * k, requires_grad=True, name=f"w{k}") * h).tanh()
+    return h
+
+
+def _boxes_by_row(fig):
+    """Per axes (a row of the drawing): gid -> text of its boxes (no ticks, no edge labels)."""
+    return [
+        {t.get_gid(): t.get_text() for t in ax.texts if ":" not in (t.get_gid() or ":")}
+        for ax in fig.axes
+    ]
+
+
+def test_a_graph_too_wide_for_a_notebook_is_drawn_in_rows_of_8_point_text():
+    # before: 18 inches of boxes shrunk to the floor of 6-point text (8 pixels), and the figure
+    # then grew to 13.6 inches, which JupyterLab shows shrunk to the cell's width again
+    L = _long_chain()
+    L.backward()
+    nodes = plotting.graph_layout(L)
+    fig = plotting.draw_graph(L, title="a long chain")
+    fig.canvas.draw()
+    assert fig.get_figwidth() <= 10.0 and len(fig.axes) > 1
+    sizes = {round(t.get_fontsize(), 6) for ax in fig.axes for t in ax.texts}
+    assert sizes == {8.0}
+    rows = _boxes_by_row(fig)
+    row_of = {}
+    for k, boxes in enumerate(rows):  # each node is drawn once, with its value and gradient
+        for name, text in boxes.items():
+            if not text.startswith("↑"):
+                assert name not in row_of, name
+                row_of[name] = k
+    assert sorted(row_of) == sorted(nodes.names)
+    assert row_of["w0"] == 0 and rows[0]["w0"].startswith("w0\nvalue 0.9\ngrad ")
+    # each edge runs within a row, or from a box "↑ name (row k)" at the start of the row of its
+    # consumer: the value computed in row k
+    for s, d in nodes.edges:
+        src, dst = nodes.names[s], nodes.names[d]
+        if row_of[src] != row_of[dst]:
+            assert rows[row_of[dst]][src] == f"↑ {src}\n(row {row_of[src] + 1})", (src, dst)
+    # an input goes to the row of its consumer: no row ends in a box that feeds nothing there
+    assert all(row_of[f"w{k}"] == row_of[f"mul{k + 1}"] for k in range(13))
+    assert fig.axes[0].get_title() == "a long chain"
+    small = plotting.draw_graph(_long_chain(3))  # a graph that fits stays in one row
+    assert len(small.axes) == 1
+
+
+def test_the_step_through_of_a_graph_in_rows_keeps_its_boxes_put_and_labels_clear():
+    L = _long_chain(9)
+    steps = plotting.backward_steps(L)
+    seen = set()
+    for k in (0, 7, len(steps) - 1):
+        fig = plotting.draw_backward_step(L, k, steps=steps)
+        assert len(fig.axes) > 1 and fig.get_figwidth() <= 10.0
+        fig.canvas.draw()
+        where, found = [], []
+        for ax in fig.axes:
+            boxes = [t for t in ax.texts if not t.get_gid().startswith(("tick:", "edge:"))]
+            labels = [t for t in ax.texts if t.get_gid().startswith("edge:")]
+            extent = {t.get_gid(): (t.get_bbox_patch() or t).get_window_extent() for t in boxes}
+            for label in labels:
+                box = label.get_bbox_patch().get_window_extent()
+                found += [(label.get_gid(), n) for n, b in extent.items() if box.overlaps(b)]
+            centres = (
+                (n, round((b.x0 + b.x1) / 2), round((b.y0 + b.y1) / 2)) for n, b in extent.items()
+            )
+            where.append(tuple(sorted(centres)))
+        assert found == [], f"step {k + 1}"
+        seen.add((tuple(where), tuple(fig.get_size_inches().round(3))))
+        plt.close("all")
+    assert len(seen) == 1
 
 
 def test_boxes_stay_narrow_and_stay_put_from_step_to_step():

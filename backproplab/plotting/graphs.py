@@ -23,7 +23,8 @@ from matplotlib.patches import FancyArrowPatch
 from .._format import format_array
 from ..autodiff import toposort
 from ..tensor import Tensor
-from .placement import MAX_WIDTH, MIN_SCALE, _place
+from .placement import MAX_WIDTH, MIN_SCALE, _extent, _place
+from .rows import draw_in_rows
 
 if TYPE_CHECKING:
     from ..nn import Module
@@ -250,8 +251,9 @@ def _draw_boxes(
     Straight arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes'
     edges; the few that would cross a box, or repeat an edge, are drawn as arcs. The figure
     is as wide as the graph up to ``MAX_WIDTH``; a wider graph is drawn smaller, down to
-    ``MIN_SCALE`` (6-point text), and past that the figure grows. In a given ``ax`` the drawing
-    is centred and made as small as it must be to fit.
+    ``MIN_SCALE`` (7-point text), and past that in rows of columns, one below the other
+    (``rows.py``). In a given ``ax`` the drawing is centred and made as small as it must be to
+    fit.
     """
     by_key = {(names[s], names[d]): k for k, (s, d) in enumerate(edges)}
     labels = {by_key[key]: text for key, text in (edge_labels or {}).items() if key in by_key}
@@ -259,14 +261,12 @@ def _draw_boxes(
                if key in by_key]  # fmt: skip
     p = _place(cols, y, texts, edges, labels, reserve_texts, reserve)
     x = p.x
-    apexes = [(y[s] + y[d]) / 2 - bend * (x[d] - x[s]) / 2  # how far each arc bulges
-              for (s, d), bend in zip(edges, p.bends) if bend]  # fmt: skip
-    tops = [yi + h for yi, (_, h) in zip(y, p.room)]
-    tops += [ly + h for _, ly, _, h in p.labels.values()]
-    low = min([yi - h for yi, (_, h) in zip(y, p.room)] + apexes) - 0.15
-    high = max(tops + apexes) + 0.15
-    left, right = -p.column_half[0] - 0.15, p.column_x[-1] + p.column_half[-1] + 0.15
+    left, right, low, high = _extent(p, y, edges)
     width, height = right - left, high - low
+    if ax is None and MAX_WIDTH / width < MIN_SCALE:  # its text would be too small: in rows
+        return draw_in_rows(_draw_boxes, p, cols, y, names, texts, colors, edges,
+                            edge_labels=edge_labels, bold=bold, title=title,
+                            reserve_texts=reserve_texts, reserve_labels=reserve_labels)  # fmt: skip
     top = 0.45 if title else 0.0
     scale = max(MIN_SCALE, min(1.0, MAX_WIDTH / width))
     if ax is None:

@@ -20,7 +20,7 @@ _CHAR, _LINE, _PAD = 0.63 * 8 / 72, 1.2 * 8 / 72, 0.4 * 8 / 72
 _GAP = 0.35  # inches between the boxes of neighbouring columns, at least: room for an arrow
 _LABEL_ROOM = 0.1  # inches kept free between an edge label and the boxes on either side
 MAX_WIDTH = 10.0  # inches (1000 pixels, a notebook's width): a wider graph is drawn smaller...
-MIN_SCALE = 0.75  # ...but its text never below 6 points; past that the figure grows instead
+MIN_SCALE = 0.875  # ...but its text never below 7 points; past that it is drawn in rows
 
 
 def _half_size(text: str) -> tuple[float, float]:
@@ -202,3 +202,16 @@ def _label_box(
 def _overlap(a: tuple, b: tuple) -> bool:
     """Whether two labels (x centre, y bottom, width, height) touch, with a little room."""
     return abs(a[0] - b[0]) < (a[2] + b[2]) / 2 + 0.05 and abs(a[1] - b[1]) < max(a[3], b[3]) + 0.03
+
+
+def _extent(p: _Placement, y: Sequence[float], edges: Sequence[tuple[int, int]]) -> tuple:
+    """The (left, right, bottom, top) of a drawing placed by ``_place``, in inches at 8-point
+    text: its boxes, its labels and its arcs' bulges, with a margin."""
+    x = p.x
+    apexes = [(y[s] + y[d]) / 2 - bend * (x[d] - x[s]) / 2  # how far each arc bulges
+              for (s, d), bend in zip(edges, p.bends) if bend]  # fmt: skip
+    tops = [yi + h for yi, (_, h) in zip(y, p.room)]
+    tops += [ly + h for _, ly, _, h in p.labels.values()]
+    low = min([yi - h for yi, (_, h) in zip(y, p.room)] + apexes) - 0.15
+    high = max(tops + apexes) + 0.15
+    return -p.column_half[0] - 0.15, p.column_x[-1] + p.column_half[-1] + 0.15, low, high
