@@ -131,3 +131,53 @@ def test_a_heading_becomes_a_bold_paragraph_of_its_own_and_code_keeps_its_commen
     assert _headings(_bold_headings(text)) == [] and _headings(text) == ["Why", "Next"]
     unchanged = "**bold** first\nthen more\n    ## indented: code\n#no space"
     assert _bold_headings(unchanged) == unchanged
+
+
+# ------------------------------------------- 4. warnings of the pictures at their edge inputs
+def test_gradient_norms_that_are_all_zero_get_no_log_scale_warning():
+    # a dead network: every norm 0. Was matplotlib's UserWarning "Data has no positive values,
+    # and therefore cannot be log-scaled", though the legend already says none is drawn
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from backproplab import plotting
+    from backproplab._diagnostics import Diagnostics
+
+    fig = plotting.plot_gradient_norms({"dead": [0.0, 0.0, 0.0]})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylim() == (0.1, 10.0)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["dead (not drawn: layer 1 = 0, layer 2 = 0, layer 3 = 0)"]
+    zeros = np.zeros((2, 2))
+    dead = Diagnostics(["0", "2"], ["1"], np.array([1, 2]), np.array([1, 1]), zeros, zeros,
+                       zeros[:, :1], zeros[:, :1], np.ones((2, 1)))  # fmt: skip
+    fig = plotting.plot_gradient_flow(dead)
+    fig.canvas.draw()
+    assert [ax.get_ylim() for ax in fig.axes] == [(0.1, 10.0), (0.1, 10.0)]
+    fig = plotting.plot_gradient_norms({"some": [0.0, 1e-3]})  # one norm to show: its scale
+    fig.canvas.draw()
+    low, high = fig.axes[0].get_ylim()
+    assert low < 1e-3 < high < 0.1  # (not the decade around 1)
+
+
+def test_activation_histograms_of_a_diverged_layer_are_drawn_in_units_of_its_largest_value():
+    # from -1e308 to 1e308: was numpy's "overflow encountered in subtract", then its ValueError
+    # "Too many bins for data range"; at 1e160 the std's squares overflowed to a std of inf
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from backproplab import plotting
+
+    values = {"huge": np.array([1e308, -1e308, 0.0, 0.0]), "big": np.array([3e160, -1e160])}
+    fig = plotting.plot_activation_histograms(values, bins=4)
+    fig.canvas.draw()
+    huge, big = fig.axes[:2]
+    # mean 0; std sqrt((1e308^2 * 2) / 4) = 7.07e307; bins of width 0.5 from -1 to 1
+    assert huge.get_title() == "huge\nmean 0 std 7.07e+307" and huge.get_xlabel() == "× 1e+308"
+    assert [p.get_height() for p in huge.patches] == [1, 0, 2, 1]
+    # mean 1e160; std 2e160 (the two values 2e160 either side of it)
+    assert big.get_title() == "big\nmean 1e+160 std 2e+160" and big.get_xlabel() == "× 3e+160"
+    small = plotting.plot_activation_histograms({"tanh": np.array([0.5, -0.5, 0.0, 0.25])})
+    assert small.axes[0].get_title() == "tanh\nmean 0.06 std 0.37"  # as before: 0.0625, 0.37
+    assert small.axes[0].get_xlabel() == ""

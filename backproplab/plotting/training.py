@@ -87,6 +87,16 @@ def _off_log_scale(values: Sequence[float | np.ndarray] | np.ndarray) -> str:
     return f" (not drawn: {listed}{', ...' if len(bad) > 3 else ''})"
 
 
+def _log_scale(ax: Axes) -> None:
+    """A log y-axis for the lines of ``ax``. When none has a value it can show (every norm 0: a
+    dead network), one decade either side of 1, instead of matplotlib's warning "Data has no
+    positive values" (the legend says which values are not drawn)."""
+    heights = [np.asarray(line.get_ydata(), dtype=float) for line in ax.lines]
+    if not any(np.any(np.isfinite(h) & (h > 0)) for h in heights):
+        ax.set_ylim(0.1, 10)
+    ax.set_yscale("log")
+
+
 # -------------------------------------------------------------------------- gradients by layer
 @contextlib.contextmanager
 def _model_left_as_it_was(model: Module) -> Iterator[None]:
@@ -189,7 +199,7 @@ def plot_gradient_norms(
         ax.plot(np.arange(1, len(heights) + 1), heights, **curve(k), ms=5,
                 label=label + _off_log_scale(heights))  # fmt: skip
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    ax.set_yscale("log")
+    _log_scale(ax)
     ax.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", title=title)
     ax.legend()
     ax.grid(alpha=0.3, which="both")
@@ -219,7 +229,8 @@ def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) ->
         note = f" ({missing} records 0, NaN or inf: not drawn)" if missing else ""
         over_time.plot(diagnostics.step, norms, color=colors[l],
                        label=f"layer {name}{note}")  # fmt: skip
-    over_time.set(xlabel="step", ylabel="||dL/dW||", yscale="log", title="during training")
+    _log_scale(over_time)
+    over_time.set(xlabel="step", ylabel="||dL/dW||", title="during training")
     over_time.legend(fontsize=8, ncol=2)
     layers = np.arange(1, len(diagnostics.layers) + 1)
     n = len(diagnostics.step)
@@ -228,8 +239,8 @@ def plot_gradient_flow(diagnostics: Diagnostics, *, title: str | None = None) ->
                       label=f"step {diagnostics.step[r]}"
                       + _off_log_scale(diagnostics.grad_norm[r]))  # fmt: skip
     by_layer.set_xticks(layers)
-    by_layer.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", yscale="log",
-                 title="by layer")  # fmt: skip
+    _log_scale(by_layer)
+    by_layer.set(xlabel="layer (1 = next to the input)", ylabel="||dL/dW||", title="by layer")
     by_layer.legend()
     for ax in (over_time, by_layer):
         ax.grid(alpha=0.3, which="both")
@@ -287,8 +298,15 @@ def plot_activation_histograms(
     for ax, name in zip(axes.ravel(), names):
         a = as_array(activations[name]).ravel().astype(float)  # a layer's output Tensor too
         finite = a[np.isfinite(a)]
-        ax.hist(finite, bins=bins, color="#4c72b0")
-        text = f"mean {finite.mean():.2f} std {finite.std():.2f}" if finite.size else "no values"
+        top = float(np.abs(finite).max()) if finite.size else 0.0
+        unit = top if top > 1e150 else 1.0  # a diverged layer: its squares (for the std) and
+        x = finite / unit  # its max - min (for the bins, the axis) would overflow; so it is
+        ax.hist(x, bins=bins, color="#4c72b0")  # drawn in units of its largest value
+        if unit != 1.0:
+            ax.set_xlabel(f"× {unit:.3g}", fontsize=8)
+        form = ".2f" if unit == 1.0 else ".3g"  # (not 308 digits)
+        mean, std = (x.mean() * unit, x.std() * unit) if x.size else (0.0, 0.0)
+        text = f"mean {mean:{form}} std {std:{form}}" if x.size else "no values"
         if finite.size < a.size:
             text += f"\n{a.size - finite.size} NaN or inf: not drawn"
         ax.set_title(f"{name}\n{text}", fontsize=8)
