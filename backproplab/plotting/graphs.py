@@ -23,8 +23,8 @@ from matplotlib.patches import FancyArrowPatch
 from .._format import format_array
 from ..autodiff import toposort
 from ..tensor import Tensor
+from ._rows import draw_in_rows
 from .placement import MAX_WIDTH, MIN_SCALE, _extent, _place
-from .rows import draw_in_rows
 
 if TYPE_CHECKING:
     from ..nn import Module
@@ -252,7 +252,7 @@ def _draw_boxes(
     edges; the few that would cross a box, or repeat an edge, are drawn as arcs. The figure
     is as wide as the graph up to ``MAX_WIDTH``; a wider graph is drawn smaller, down to
     ``MIN_SCALE`` (7-point text), and past that in rows of columns, one below the other
-    (``rows.py``). In a given ``ax`` the drawing is centred and made as small as it must be to
+    (``_rows.py``). In a given ``ax`` the drawing is centred and made as small as it must be to
     fit.
     """
     by_key = {(names[s], names[d]): k for k, (s, d) in enumerate(edges)}
