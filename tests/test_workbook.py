@@ -56,7 +56,12 @@ def test_it_keeps_the_worked_answers_closed(made):
             if closed.cell_type == "markdown":
                 summary, body = closed.source.split("\n\n", 1)
                 assert summary.startswith("<details><summary>Worked answer")
-                assert body == teachers.source + "\n\n</details>"
+                # its headings are bold lines (test_small_fixes.py): the same words otherwise
+                words = [
+                    [w.strip("*") for w in text.split() if w.strip("#")]
+                    for text in (body.removesuffix("\n\n</details>"), teachers.source)
+                ]
+                assert body.endswith("\n\n</details>") and words[0] == words[1]
             else:
                 first, rest = closed.source.split("\n", 1)
                 assert first.startswith("# Worked answer") and rest == teachers.source
