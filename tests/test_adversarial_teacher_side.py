@@ -141,8 +141,11 @@ def test_a_notebook_past_its_budget_names_its_cell_from_1(tmp_path, monkeypatch)
         def __init__(self, cwd, memory_mb):
             pass
 
+        def cpu_time(self):
+            return 0.0
+
         def execute(self, code, timeout):
-            return SimpleNamespace(status="timeout", errors=[])
+            return SimpleNamespace(status="timeout", errors=[], capped=False)
 
         def close(self):
             pass
@@ -155,7 +158,9 @@ def test_a_notebook_past_its_budget_names_its_cell_from_1(tmp_path, monkeypatch)
     limits = grading.Limits(timeout=60, budget=30)
     grade = grading.grade_notebook(source / "exercises.ipynb", "ada", teachers, limits)
     said = [p for p in grade.problems if "time budget" in p]
-    assert said == ["the notebook ran past its time budget of 30 s in cell 2: the rest was not run"]
+    assert said == [
+        "the notebook ran past its time budget of 30 s of CPU time in cell 2: the rest was not run"
+    ]
 
 
 def test_the_loose_files_notice_names_no_archive_readme_or_the_runs_own_csv(tmp_path):

@@ -80,6 +80,47 @@ def kill_tagged(token: str) -> int:
     return killed
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's unit of CPU time
+
+
+def _processes() -> list[tuple[int, int, int, int]]:
+    """(pid, parent's pid, process group, CPU ticks) of every process in ``/proc``: the ticks
+    its threads ran (user and system) and those of the children it waited for (Linux's
+    ``/proc/<pid>/stat``, fields 4, 5 and 14 to 17)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as file:
+                    stat = file.read()
+                fields = stat[stat.rindex(b")") + 2 :].split()  # after the name, "(python3)"
+                ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+                found.append((int(entry.name), int(fields[1]), int(fields[2]), ticks))
+            except (OSError, ValueError, IndexError):  # it exited while we read
+                continue
+    return found
+
+
+def kernel_pid(launcher: int | None) -> int | None:
+    """The kernel's process id: the launcher's child (None if there is none, or no ``/proc``)."""
+    try:
+        children = [pid for pid, parent, _, _ in _processes() if parent == launcher]
+    except OSError:
+        return None
+    return children[0] if launcher and len(children) == 1 else None
+
+
+def cpu_seconds(kernel: int, group: int) -> float | None:
+    """The CPU time (user + system, all threads) of the kernel and of every process of its group
+    (the launcher, what the kernel started and has not left the group), with that of the
+    children they waited for; None once the kernel is gone. A process that left the group
+    (``setsid``) is not counted: the wall-clock cap of a cell still ends it (_kernel.py)."""
+    counted = [(pid, t) for pid, _, pgrp, t in _processes() if pid == kernel or pgrp == group]
+    if kernel not in (pid for pid, _ in counted):
+        return None
+    return sum(t for _, t in counted) / _TICK
+
+
 # The kernel every submission runs in: this Python's ipykernel, named here rather than looked up
 # as the "python3" kernel spec, which a kernel graded earlier could have replaced by writing a
 # kernel.json into the user's Jupyter data folder (read first outside a virtual environment).

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..exercises import RemoteFunction
 from . import _wire as wire
-from ._kernel import Kernel, KernelDied
+from ._kernel import WALL_FACTOR, Kernel, KernelDied
 from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME, package_function
 
 __all__ = ["Budget", "GradingStop", "ModuleProxy", "Proxy", "Session"]
@@ -35,18 +35,35 @@ class GradingStop(BaseException):
 
 
 class Budget:
-    """The notebook's time budget, and the time one cell or call may take within it."""
+    """The notebook's time budget, and the time one cell or call may take within it.
 
-    def __init__(self, cell_timeout: float, seconds: float) -> None:
+    Both are seconds of the ``kernel``'s CPU time (``Kernel.cpu_time``; wall-clock seconds
+    without one), so that a busy machine does not spend them; the notebook also stops once
+    ``WALL_FACTOR`` times its budget has passed on the wall clock (cells that wait, never
+    computing).
+    """
+
+    def __init__(self, cell_timeout: float, seconds: float, kernel: Kernel | None = None) -> None:
         self.cell_timeout = cell_timeout
-        self.end = time.monotonic() + seconds
         self.seconds = seconds
+        self.cpu_time = kernel.cpu_time if kernel is not None else time.monotonic
+        self.end = self.cpu_time() + seconds
+        self.wall_end = time.monotonic() + WALL_FACTOR * seconds
 
     def timeout(self) -> float:
-        return max(0.0, min(self.cell_timeout, self.end - time.monotonic()))
+        """The CPU seconds the next cell or call may take."""
+        return max(0.0, min(self.cell_timeout, self.end - self.cpu_time()))
 
-    def spent(self) -> bool:
-        return time.monotonic() >= self.end
+    def spent(self) -> str:
+        """That the notebook ran past its time, in words ("" while it has time left)."""
+        if self.cpu_time() >= self.end:
+            return f"the notebook ran past its time budget of {self.seconds:g} s of CPU time"
+        if time.monotonic() >= self.wall_end:
+            return (
+                f"the notebook ran past {WALL_FACTOR * self.seconds:g} s of wall-clock time "
+                f"({WALL_FACTOR} times its time budget of {self.seconds:g} s of CPU time)"
+            )
+        return ""
 
 
 class FromStudent(Exception):  # noqa: N818 - a mark, not an error of its own
@@ -196,8 +213,9 @@ class Session:
 
     def _ask(self, name: str, request: str, functions: list[Callable]) -> dict:
         """Run ``request`` (a call of the kernel helper) in the kernel; its reply, read."""
-        if self.budget.spent():
-            raise GradingStop("the notebook's time budget was spent before this check")
+        spent = self.budget.spent()
+        if spent:
+            raise GradingStop(f"{spent} before this check")
         code = f"__import__('backproplab.classroom._kernel_side', fromlist=['call']).{request}"
 
         def answer(prompt: str) -> str:
@@ -211,10 +229,14 @@ class Session:
             raise GradingStop(self.broken) from None
         if run.status == "stuck":
             self.broken = "the kernel stayed stuck: the remaining cells were not run"
-        if run.status in ("timeout", "stuck") and allowed < self.budget.cell_timeout:
-            raise GradingStop(f"the notebook's time budget ran out while a check ran {name}")
-        if run.status in ("timeout", "stuck"):
-            raise GradingStop(f"{name} ran longer than {allowed:g} s")
+        timed_out = run.status in ("timeout", "stuck")
+        if timed_out and allowed < self.budget.cell_timeout and not run.capped:
+            raise GradingStop(
+                f"the notebook's time budget of {self.budget.seconds:g} s of CPU time ran out "
+                f"while a check ran {name}"
+            )
+        if timed_out:
+            raise GradingStop(f"{name} ran longer than {run.limit}")
         replies = [d[REPLY_MIME] for d in run.displays if REPLY_MIME in d]
         if not replies:
             raise GradingStop(f"no reply from the kernel for {name}")

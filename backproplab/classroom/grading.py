@@ -92,8 +92,8 @@ __all__ = [
 class Limits:
     """How long and how much memory one notebook may take."""
 
-    timeout: float = 60.0  # seconds per cell (and per call of a student function)
-    budget: float | None = None  # seconds for the whole notebook; default 5 x timeout
+    timeout: float = 60.0  # CPU seconds per cell (and per call of a student function)
+    budget: float | None = None  # CPU seconds for the whole notebook; default 5 x timeout
     memory_mb: int = 2048
 
     @property
@@ -187,7 +187,7 @@ def _grade_into(
         except KernelDied as error:
             grade.problems.append(str(error))
             kernel = None
-        budget = Budget(limits.timeout, limits.notebook_seconds)  # from the kernel's first answer
+        budget = Budget(limits.timeout, limits.notebook_seconds, kernel)  # from its first answer
         stopped = kernel is None
         session = Session(kernel, budget) if kernel is not None else None
         try:
@@ -206,11 +206,8 @@ def _grade_into(
                     continue
                 if stopped or kernel is None or not step.strip():
                     continue
-                if budget.spent():
-                    grade.problems.append(
-                        f"the notebook ran past its time budget of {budget.seconds:g} s before "
-                        f"cell {index + 1}: the rest was not run"
-                    )
+                if spent := budget.spent():
+                    grade.problems.append(f"{spent} before cell {index + 1}: the rest was not run")
                     stopped = True
                     continue
                 allowed = budget.timeout()
@@ -222,14 +219,15 @@ def _grade_into(
                     )
                     stopped = True
                     continue
-                if run.status in ("timeout", "stuck") and allowed < limits.timeout:
+                timed_out = run.status in ("timeout", "stuck")
+                if timed_out and allowed < limits.timeout and not run.capped:
                     grade.problems.append(
-                        f"the notebook ran past its time budget of {budget.seconds:g} s in cell "
-                        f"{index + 1}: the rest was not run"
+                        f"the notebook ran past its time budget of {budget.seconds:g} s of CPU "
+                        f"time in cell {index + 1}: the rest was not run"
                     )
                     stopped = True
-                elif run.status in ("timeout", "stuck"):
-                    grade.problems.append(f"cell {index + 1} ran longer than {limits.timeout:g} s")
+                elif timed_out:
+                    grade.problems.append(f"cell {index + 1} ran longer than {run.limit}")
                 if run.status == "stuck" and not stopped:
                     grade.problems.append(
                         "the kernel stayed stuck: the remaining cells were not run"

@@ -1,0 +1,160 @@
+"""The grader's time limits are the kernel's CPU time, with a wall-clock cap.
+
+On a loaded grading machine notebook 14's training cell took 72 s of wall-clock time for 19 s of
+CPU, and a limit in wall-clock seconds interrupted it: a right notebook lost a check's points to
+the machine's load. A cell (and a check's call) now runs out of time when the kernel's CPU time
+passes --timeout; a cell that waits without computing still ends at WALL_FACTOR times that.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+from test_adversarial_classroom import teacher_notebook, with_body
+
+from backproplab.classroom._kernel import WALL_FACTOR, Kernel
+from backproplab.classroom._session import Budget, GradingStop, Proxy, Session
+from backproplab.classroom.grading import Limits, grade_notebook, load_source
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox's")
+
+BURN = "import time\nstart = time.process_time()\nwhile time.process_time() - start < {}:\n    pass"
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    with Kernel(tmp_path_factory.mktemp("kernel"), 1536) as kernel:
+        assert kernel.clock == "CPU time"  # on Linux the kernel's /proc/<pid>/stat is read
+        yield kernel
+
+
+def test_a_cell_that_computes_past_its_limit_is_stopped(kernel):
+    run = kernel.execute("while True:\n    pass", 1.0)
+    assert run.status == "timeout" and not run.capped
+    assert run.limit == "1 s of CPU time"
+    assert 1.0 <= run.cpu_seconds < 2.0, run
+    assert run.seconds < WALL_FACTOR * 1.0  # by its CPU time, not by the cap
+    assert kernel.execute("x = 1", 1.0).status == "ok"  # the interrupt left the kernel usable
+
+
+def test_a_cell_that_waits_past_its_limit_is_not_out_of_time(kernel):
+    """Waiting 1.5 times the limit uses no CPU: it was "timeout" when the limit was wall-clock."""
+    run = kernel.execute("import time\ntime.sleep(1.5)", 1.0)
+    assert run.status == "ok", run
+    assert run.seconds >= 1.5 and run.cpu_seconds < 0.5
+
+
+def test_a_cell_that_never_computes_ends_at_the_wall_clock_cap(kernel):
+    run = kernel.execute("import time\ntime.sleep(1000)", 0.4)
+    assert run.status == "timeout" and run.capped
+    assert WALL_FACTOR * 0.4 <= run.seconds < WALL_FACTOR * 0.4 + 1.5, run
+    assert run.limit.startswith(f"{WALL_FACTOR * 0.4:g} s of wall-clock time, computing for 0.0")
+    assert kernel.execute("x = 1", 1.0).status == "ok"
+
+
+def test_the_processes_a_cell_starts_count_in_its_cpu_time(kernel):
+    """The kernel waits, its child computes: stopped by the CPU limit, not at the cap."""
+    burn = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'while True: pass'])"
+    run = kernel.execute(burn, 1.0)
+    assert run.status == "timeout" and not run.capped, run
+    assert run.seconds < WALL_FACTOR * 1.0 - 1.0
+
+
+def test_a_cell_slowed_by_a_busy_machine_keeps_its_cpu_time(tmp_path):
+    """The machine's load, made real: the kernel shares one core with two busy processes of the
+    grader's, so its 0.6 s of computing takes longer than its 1 s limit on the wall clock."""
+    core = min(os.sched_getaffinity(0))
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(2)
+    ]
+    try:
+        with Kernel(tmp_path, 1536) as kernel:
+            for pid in [hog.pid for hog in hogs] + [kernel.pid]:
+                os.sched_setaffinity(pid, {core})
+            run = kernel.execute(BURN.format(0.6), 1.0)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert run.seconds > 1.0, run  # the load slowed it past its limit on the wall clock ...
+    assert run.status == "ok", run  # ... and that costs it nothing
+    assert 0.6 <= run.cpu_seconds < 1.0, run
+
+
+def test_a_check_call_has_the_same_limits(kernel):
+    kernel.execute("import time\ndef waits():\n    time.sleep(1000)\n", 1.0)
+    kernel.execute("def computes():\n    while True:\n        pass\n", 1.0)
+    session = Session(kernel, Budget(0.4, 100, kernel))
+    with pytest.raises(GradingStop, match=r"^waits ran longer than 2 s of wall-clock time, comp"):
+        Proxy(session, "waits")()
+    with pytest.raises(GradingStop, match=r"^computes ran longer than 0.4 s of CPU time$"):
+        Proxy(session, "computes")()
+
+
+def test_the_notebooks_budget_is_cpu_time_with_a_wall_clock_cap():
+    cpu = [100.0]
+    budget = Budget(2, 5, SimpleNamespace(cpu_time=lambda: cpu[0]))
+    assert budget.timeout() == 2 and not budget.spent()
+    cpu[0] += 4  # computing spends it
+    assert budget.timeout() == 1 and not budget.spent()
+    cpu[0] += 1
+    assert budget.timeout() == 0
+    assert budget.spent() == "the notebook ran past its time budget of 5 s of CPU time"
+    waiting = Budget(2, 0.04, SimpleNamespace(cpu_time=lambda: 0.0))
+    time.sleep(0.08)  # twice its budget on the wall clock, computing nothing: not spent ...
+    assert not waiting.spent()
+    time.sleep(WALL_FACTOR * 0.04)  # ... until the wall-clock cap
+    assert waiting.spent() == (
+        f"the notebook ran past {WALL_FACTOR * 0.04:g} s of wall-clock time ({WALL_FACTOR} times "
+        "its time budget of 0.04 s of CPU time)"
+    )
+
+
+def _grade(tmp_path, notebook, limits):
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(teacher_notebook(), tmp_path / "teacher" / "a.ipynb")
+    (tmp_path / "ada").mkdir()
+    nbformat.write(notebook, tmp_path / "ada" / "a.ipynb")
+    path = tmp_path / "ada" / "a.ipynb"
+    return grade_notebook(path, "ada", load_source(tmp_path / "teacher"), limits)
+
+
+def test_a_right_notebook_that_waits_past_the_limit_keeps_its_points(tmp_path):
+    """An answer cell that waits 1.5 times --timeout before its def, and a function that waits
+    as long the first time the check calls it: both lost the exercise's point with a wall-clock
+    limit (the cell's def never ran; the check's call was stopped)."""
+    waits = with_body(
+        teacher_notebook(),
+        "d_sin_of_square",
+        "    global waited\n"
+        "    if not globals().get('waited'):\n"
+        "        waited = True\n"
+        "        time.sleep(4.5)\n"
+        "    return np.cos(x**2) * 2 * x\n",
+    )
+    answer = next(c for c in waits.cells if "def d_sin_of_square(" in c.source)
+    answer.source = "import time\ntime.sleep(4.5)\n" + answer.source
+    grade = _grade(tmp_path, waits, Limits(timeout=3, memory_mb=1536))
+    assert grade.problems == []
+    assert [(c.exercise, c.score, c.status) for c in grade.checks] == [
+        ("nb02-d_sin_of_square", 1.0, "correct"),
+        ("nb05-dL_db", 1.0, "correct"),
+    ]
+
+
+def test_a_notebook_that_computes_past_its_budget_is_stopped(tmp_path):
+    burns = nbformat.from_dict(teacher_notebook())
+    burns.cells[1:1] = [nbformat.v4.new_code_cell(BURN.format(1.5)) for _ in range(4)]
+    grade = _grade(tmp_path, burns, Limits(timeout=3, budget=4, memory_mb=1536))
+    said = [p for p in grade.problems if "budget" in p]
+    assert len(said) == 1 and said[0].startswith(
+        "the notebook ran past its time budget of 4 s of CPU time in cell "
+    ), grade.problems
+    assert [c.status for c in grade.checks] == ["not run", "not run"]
