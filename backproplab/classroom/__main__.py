@@ -8,6 +8,7 @@ import os
 import sys
 
 from .._console import tolerant_output
+from ._kernel import WALL_FACTOR
 from ._reports import class_summary, plain_text, scores_table
 from ._sandbox import PlatformError, require_linux
 from ._source import load_source
@@ -159,10 +160,17 @@ def _plan(args: argparse.Namespace) -> int:
 def _limits_options(command: argparse.ArgumentParser) -> None:
     """The options of a command that runs notebooks: its ``Limits`` and how many run at once."""
     command.add_argument(
-        "--timeout", type=float, default=60, help="seconds per cell and per check (default 60)"
+        "--timeout",
+        type=float,
+        default=60,
+        help="seconds of the kernel's CPU time per cell and per check (default 60); a cell that "
+        f"waits ends after {WALL_FACTOR} times as long on the wall clock",
     )
     command.add_argument(
-        "--budget", type=float, help="seconds for a whole notebook (default 5 times --timeout)"
+        "--budget",
+        type=float,
+        help="seconds of CPU time for a whole notebook (default 5 times --timeout); it stops "
+        f"after {WALL_FACTOR} times as long on the wall clock",
     )
     command.add_argument(
         "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
