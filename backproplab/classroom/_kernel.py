@@ -174,11 +174,12 @@ class Kernel:
             return False
 
     def _cpu(self) -> float | None:
-        return cpu_seconds(self.pid, self.pgid) if self.pid and self.pgid else None
+        return cpu_seconds(self.pid) if self.pid else None
 
     def cpu_time(self) -> float:
-        """Seconds of CPU time the kernel and the processes of its group have used (user and
-        system, every thread); wall-clock seconds where that cannot be read (``clock``)."""
+        """Seconds of CPU time the kernel and the processes it started have used (user and
+        system, every thread: ``cpu_seconds``); wall-clock seconds where that cannot be read
+        (``clock``)."""
         if self.clock != "CPU time":
             return time.monotonic()
         seconds = self._cpu()  # None once the kernel is gone: its last reading stays

@@ -83,42 +83,61 @@ def kill_tagged(token: str) -> int:
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's unit of CPU time
 
 
-def _processes() -> list[tuple[int, int, int, int]]:
-    """(pid, parent's pid, process group, CPU ticks) of every process in ``/proc``: the ticks
-    its threads ran (user and system) and those of the children it waited for (Linux's
-    ``/proc/<pid>/stat``, fields 4, 5 and 14 to 17)."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/stat", "rb") as file:
-                    stat = file.read()
-                fields = stat[stat.rindex(b")") + 2 :].split()  # after the name, "(python3)"
-                ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-                found.append((int(entry.name), int(fields[1]), int(fields[2]), ticks))
-            except (OSError, ValueError, IndexError):  # it exited while we read
-                continue
-    return found
+def _stat(pid: int) -> list[bytes]:
+    """The fields of Linux's ``/proc/<pid>/stat`` from the third on (after the name)."""
+    with open(f"/proc/{pid}/stat", "rb") as file:
+        stat = file.read()
+    return stat[stat.rindex(b")") + 2 :].split()  # the name, "(python3)", may hold anything
 
 
 def kernel_pid(launcher: int | None) -> int | None:
-    """The kernel's process id: the launcher's child (None if there is none, or no ``/proc``)."""
+    """The kernel's process id: the launcher's only child (None if not found, or no ``/proc``)."""
+    children = []
     try:
-        children = [pid for pid, parent, _, _ in _processes() if parent == launcher]
+        for entry in os.scandir("/proc"):
+            try:
+                if entry.name.isdigit() and int(_stat(int(entry.name))[1]) == launcher:
+                    children.append(int(entry.name))
+            except (OSError, ValueError, IndexError):  # it exited while we looked
+                continue
     except OSError:
         return None
     return children[0] if launcher and len(children) == 1 else None
 
 
-def cpu_seconds(kernel: int, group: int) -> float | None:
-    """The CPU time (user + system, all threads) of the kernel and of every process of its group
-    (the launcher, what the kernel started and has not left the group), with that of the
-    children they waited for; None once the kernel is gone. A process that left the group
-    (``setsid``) is not counted: the wall-clock cap of a cell still ends it (_kernel.py)."""
-    counted = [(pid, t) for pid, _, pgrp, t in _processes() if pid == kernel or pgrp == group]
-    if kernel not in (pid for pid, _ in counted):
-        return None
-    return sum(t for _, t in counted) / _TICK
+def _children(pid: int) -> list[int]:
+    """The running processes that ``pid``'s threads started (none if it cannot be read)."""
+    children = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            children += [
+                int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_bytes().split()
+            ]
+        except (OSError, ValueError):  # the thread ended while we looked
+            continue
+    return children
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system, every thread) that process ``pid`` and the processes it
+    started and that are still running (its descendants) have used, with that of the children
+    each of them waited for; None once ``pid`` is gone. A process whose parent exited (a double
+    fork) is not counted: the wall-clock cap of a cell still ends it (_kernel.py)."""
+    ticks, processes = 0, [pid]
+    while processes:
+        process = processes.pop()
+        try:
+            ticks += sum(int(f) for f in _stat(process)[11:15])  # utime, stime, cutime, cstime
+        except (OSError, ValueError, IndexError):  # gone: its time is its parent's now, if reaped
+            if process == pid:
+                return None
+            continue
+        processes += _children(process)
+    return ticks / _TICK
 
 
 # The kernel every submission runs in: this Python's ipykernel, named here rather than looked up
