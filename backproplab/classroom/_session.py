@@ -213,8 +213,7 @@ class Session:
 
     def _ask(self, name: str, request: str, functions: list[Callable]) -> dict:
         """Run ``request`` (a call of the kernel helper) in the kernel; its reply, read."""
-        spent = self.budget.spent()
-        if spent:
+        if spent := self.budget.spent():
             raise GradingStop(f"{spent} before this check")
         code = f"__import__('backproplab.classroom._kernel_side', fromlist=['call']).{request}"
 
