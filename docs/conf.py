@@ -16,7 +16,10 @@ instead: a line naming its controls and their values, then what its output area 
 notebook was run (the figure and the text), and they keep no widget state.
 
 The notebooks are the teacher's version, every exercise solved. For a reader, each solution cell
-loses nbgrader's "### BEGIN/END SOLUTION" lines and is folded behind "Show the solution".
+loses nbgrader's "### BEGIN/END SOLUTION" lines and is folded behind "Show the solution". The
+cells that work an exercise's answer out after its check (tagged "worked-answer") are folded too,
+behind "Show the worked answer", as the learner's workbook closes them: open, they printed the
+answer right below the folded solution.
 """
 
 import json
@@ -25,6 +28,8 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
+
+from backproplab.classroom.release import ANSWER_TAG  # "worked-answer"
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -53,6 +58,7 @@ def copy_notebooks() -> None:
                 cell["outputs"] = [new for out in cell["outputs"] for new in snapshot(out, state)]
             if cell["metadata"].get("nbgrader", {}).get("solution"):
                 fold_solution(cell)
+        fold_worked_answers(notebook["cells"])
         (target / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
         shutil.copystat(source, target / name)
 
@@ -69,6 +75,65 @@ def fold_solution(cell: dict) -> None:
     tags = cell["metadata"].setdefault("tags", [])
     if "hide-input" not in tags:
         tags.append("hide-input")
+
+
+SHOW_ANSWER, CONTINUED, HIDE_ANSWER = (
+    "Show the worked answer", "Worked answer, continued", "Hide the worked answer")  # fmt: skip
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^#{1,6}\s")
+
+
+def fold_worked_answers(cells: list[dict]) -> None:
+    """Each cell tagged "worked-answer", folded: a code cell with myst-nb's "hide-cell" tag (its
+    source and outputs together), a Markdown cell inside a <details> block, its headings left
+    outside (a heading inside would cut the page's sections apart). The first fold of a run of
+    such cells says "Show the worked answer", the next ones "Worked answer, continued"."""
+    folded = False  # a fold of this run of worked-answer cells is already on the page
+    for cell in cells:
+        show = CONTINUED if folded else SHOW_ANSWER
+        if ANSWER_TAG not in cell["metadata"].get("tags", []):
+            folded = False
+        elif cell["cell_type"] == "code":
+            cell["metadata"]["tags"].append("hide-cell")
+            prompts = {"code_prompt_show": show, "code_prompt_hide": HIDE_ANSWER}
+            cell["metadata"].setdefault("mystnb", {}).update(prompts)
+            folded = True
+        elif cell["cell_type"] == "markdown":
+            cell["source"] = _details("".join(cell["source"]), show)
+            folded = folded or "<details" in cell["source"]
+
+
+def _details(markdown: str, show: str) -> str:
+    """``markdown`` folded in <details> blocks, shown like myst-nb's folds; a heading (outside a
+    fenced block) closes the fold before it and opens a new one after it."""
+    opening = "\n".join([
+        '<div class="cell docutils container tag_worked-answer">',  # myst-nb styles a cell's folds
+        '<details class="admonition hide above-input">',
+        "<summary>",
+        f'<p class="collapsed admonition-title">{show}</p>',
+        f'<p class="expanded admonition-title">{HIDE_ANSWER}</p>',
+        "</summary>\n\n",
+    ])  # fmt: skip
+    parts: list[str] = []
+    body: list[str] = []
+    fenced = False
+
+    def fold() -> None:
+        nonlocal opening
+        if any(line.strip() for line in body):
+            parts.append(opening + "\n".join(body) + "\n\n</details>\n</div>")
+            opening = opening.replace(f">{show}<", f">{CONTINUED}<")
+        body.clear()
+
+    for line in markdown.splitlines():
+        fenced ^= bool(_FENCE.match(line))
+        if not fenced and _HEADING.match(line):
+            fold()
+            parts.append(line)
+        else:
+            body.append(line)
+    fold()
+    return "\n\n".join(parts)
 
 
 def snapshot(output: dict, state: dict) -> list[dict]:

@@ -396,19 +396,27 @@ def chromium():
 
 
 def _open(page, path: Path) -> None:
-    """Open a page of the site and wait until MathJax has typeset it."""
+    """Open a page of the site with every fold open (solutions, worked answers), as a reader who
+    opens them sees it, and wait until MathJax has typeset it."""
     page.goto(path.as_uri())
+    page.evaluate("() => document.querySelectorAll('article details').forEach(d => d.open = true)")
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
 
 
-@pytest.mark.parametrize("width, height", [(1366, 768), (1440, 900)], ids=["1366", "1440"])
+LAPTOPS = [(1200, 800), (1280, 720), (1366, 768), (1440, 900)]
+
+
+@pytest.mark.parametrize("width, height", LAPTOPS, ids=[str(size[0]) for size in LAPTOPS])
 def test_code_cells_and_formulas_fit_the_page_on_a_laptop_screen(site, chromium, width, height):
-    """In Chromium at 1366 x 768 (the commonest laptop screen) and 1440 x 900, no code cell, text
-    output or displayed formula of any notebook page scrolls sideways: lines are at most 100
-    characters (test_notebook_output_width.py) and site.css gives the article room for them.
-    Before, 2 to 28 blocks per page scrolled, even at 1920 px; then, with a wider page, still
-    132 blocks at 1366 px, and at 1440 px four formulas lost their right end (notebooks 08, 10,
-    13) behind a scroll bar that a reader does not see."""
+    """In Chromium at 1366 x 768 (the commonest laptop screen), 1440 x 900, 1280 x 720 (a 1920 px
+    screen at 150 %) and 1200 px (where the theme starts showing the "Contents" column), no code
+    cell, text output or displayed formula of any notebook page scrolls sideways, folds opened:
+    lines are at most 100 characters (test_notebook_output_width.py) and site.css gives the
+    article room for them. Before, 2 to 28 blocks per page scrolled, even at 1920 px; then, with
+    a wider page, still 132 blocks at 1366 px, and at 1440 px four formulas lost their right end
+    (notebooks 08, 10, 13) behind a scroll bar that a reader does not see. At 1280 px 60 blocks
+    scrolled (formulas of 08 and 10 by up to 62 px), at 1200 px 220, while the "Contents" column
+    took 208 px: below 1366 px it is a drawer now (site.css)."""
     scrolling = {}
     page = chromium.new_page(viewport={"width": width, "height": height})
     for notebook in NOTEBOOKS:
@@ -644,3 +652,74 @@ def test_the_download_menu_offers_no_solved_notebook(site):
         assert "btn-download-pdf-button" in text, path.name
         assert "_sources/" not in text and "btn-download-source" not in text, path.name
         assert "btn-download-notebook" not in text, path.name
+
+
+def test_below_1366_px_the_contents_column_is_a_drawer_the_header_opens(site, chromium):
+    """At 1280 px the page's "Contents" (its sections) is not lost with its column: the header's
+    button shows it, and a link in it leads to its section. At 1366 px the column is there."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 720})
+    _open(page, site / "notebooks" / "08_softmax_cross_entropy.html")
+    column = "() => getComputedStyle(document.querySelector('#pst-secondary-sidebar')).visibility"
+    assert page.evaluate(column) == "hidden"
+    page.locator("button.secondary-toggle").click()
+    drawer = page.locator("#pst-secondary-sidebar-modal")
+    drawer.get_by_role("link", name="Why the fused loss is stable").click()
+    page.wait_for_function("() => location.hash === '#why-the-fused-loss-is-stable'")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.reload()
+    assert page.evaluate(column) == "visible"
+    assert not page.locator("button.secondary-toggle").is_visible()
+    page.close()
+
+
+def _worked_answers(path: Path) -> list[dict]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [cell for cell in cells if "worked-answer" in cell["metadata"].get("tags", [])]
+
+
+def _outside_folds(page: str) -> str:
+    return re.sub(r"<details\b.*?</details>", "", page, flags=re.S)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_worked_answers_are_folded_like_the_solutions(site, path):
+    """The cells that work an exercise's answer out after its check (tagged worked-answer) were
+    shown open right below the folded solution: notebook 03's page printed "gradient: dL/dx = -4,
+    dL/dy = -4, dL/dz = 3" under "Show the solution". Each is now folded, "Show the worked
+    answer" (docs/conf.py), as the workbook closes them; a heading in one stays outside its fold,
+    so that no fold cuts the page's sections apart."""
+    answers = _worked_answers(path)
+    page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+    outside = _outside_folds(page)
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    elsewhere = json.dumps([cell for cell in cells if cell not in answers])  # printed there too
+    printed = [
+        line.strip()
+        for cell in answers
+        if cell["cell_type"] == "code"
+        for output in cell["outputs"]
+        if output["output_type"] == "stream"
+        for line in "".join(output["text"]).splitlines()[:3]
+        if len(line.strip()) > 20 and json.dumps(line.strip())[1:-1] not in elsewhere
+    ]
+    for line in printed:
+        assert html.escape(line, quote=False) in page, (path.stem, line)  # on the page...
+        assert html.escape(line, quote=False) not in outside, (path.stem, line)  # ...folded
+    summaries = re.findall(r"<summary>\s*<p class=\"collapsed admonition-title\">([^<]*)</p>", page)
+    first = summaries.count("Show the worked answer")
+    folds = first + summaries.count("Worked answer, continued")
+    tagged = ["worked-answer" in cell["metadata"].get("tags", []) for cell in cells]
+    runs = sum(now and not before for before, now in zip([False, *tagged], tagged))
+    assert first == runs and folds >= len(answers), (path.stem, first, runs, folds)
+    markdown = [cell for cell in answers if cell["cell_type"] == "markdown"]
+    assert page.count('<div class="cell docutils container tag_worked-answer">') >= len(markdown)
+    for block in re.findall(r"<details\b.*?</details>", page, flags=re.S):
+        assert "<section" not in block and "</section>" not in block, (path.stem, block[:200])
+
+
+def test_worked_answers_of_the_curriculum_are_there_to_fold():
+    """The test above checks something: worked answers with printed lines, and one whose cell
+    starts with a heading (notebook 08), exist."""
+    answers = [cell for path in NOTEBOOKS for cell in _worked_answers(path)]
+    assert sum(cell["cell_type"] == "code" and bool(cell["outputs"]) for cell in answers) > 20
+    assert any("".join(cell["source"]).startswith("## ") for cell in answers)
