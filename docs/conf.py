@@ -22,6 +22,7 @@ behind "Show the worked answer", as the learner's workbook closes them: open, th
 answer right below the folded solution.
 """
 
+import ast
 import json
 import re
 import shutil
@@ -258,6 +259,21 @@ def plain_titles(app, doctree) -> None:
             reference[:] = [nodes.Text(text)]
 
 
+def plain_text_blocks(app, doctree) -> None:
+    """A literal block given no language (a docstring's "::") is highlighted as Python: on
+    api.html the package's table of files, formulas such as "dL/dx = gamma / sigma * (...)" and
+    the workbook's printed lines came out coloured as code ("and", "in" and "as" as keywords,
+    "'s forward beside its vjp (03, 04" as a string). One that is not Python (it does not parse)
+    is shown as plain text; Python examples keep their colours."""
+    for block in doctree.findall(nodes.literal_block):
+        if "language" in block.attributes:
+            continue
+        try:
+            ast.parse(block.astext())
+        except SyntaxError:
+            block["language"] = "text"
+
+
 def visit_fold(translator, node) -> None:
     """myst-nb's fold of a hidden input, without its summary's aria-label "Toggle hidden content":
     an accessible name must hold the text a control shows ("Show the solution"), which the
@@ -291,4 +307,5 @@ def setup(app):
     app.connect("include-read", readme_links)
     app.connect("autodoc-process-docstring", plain_pipes)
     app.connect("doctree-read", plain_titles, priority=600)
+    app.connect("doctree-read", plain_text_blocks)
     app.connect("html-page-context", print_not_source, priority=502)

@@ -6,6 +6,7 @@ Same command as documented in docs/conf.py, into a temporary folder:
 
 from __future__ import annotations
 
+import ast
 import html
 import importlib
 import json
@@ -723,3 +724,25 @@ def test_worked_answers_of_the_curriculum_are_there_to_fold():
     answers = [cell for path in NOTEBOOKS for cell in _worked_answers(path)]
     assert sum(cell["cell_type"] == "code" and bool(cell["outputs"]) for cell in answers) > 20
     assert any("".join(cell["source"]).startswith("## ") for cell in answers)
+
+
+def test_api_page_colours_only_python_as_python(site):
+    """A docstring's "::" block is highlighted as Python unless told otherwise: the package's
+    table of files (the first block of api.html), formulas and printed lines came out coloured as
+    code, "and" and "in" as keywords. Now a block that is not Python is plain text
+    (docs/conf.py), and the Python examples keep their colours."""
+    page = (site / "api.html").read_text(encoding="utf-8")
+    blocks = [
+        (language, html.unescape(re.sub(r"<[^>]+>", "", body)))
+        for language, body in re.findall(
+            r'<div class="highlight-(\w+) notranslate"><div class="highlight"><pre>(.*?)</pre>',
+            page,
+            re.S,
+        )
+    ]
+    as_python = [text for language, text in blocks if language in {"default", "python"}]
+    assert any("import backproplab as bl" in text for text in as_python)  # an example, coloured
+    for text in as_python:
+        ast.parse(text)  # SyntaxError: prose or a formula coloured as code
+    plain = [text for language, text in blocks if language == "text"]
+    assert any(text.lstrip().startswith("ops.py") for text in plain)  # the table of files
