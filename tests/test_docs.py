@@ -746,3 +746,18 @@ def test_api_page_colours_only_python_as_python(site):
         ast.parse(text)  # SyntaxError: prose or a formula coloured as code
     plain = [text for language, text in blocks if language == "text"]
     assert any(text.lstrip().startswith("ops.py") for text in plain)  # the table of files
+
+
+def test_every_page_has_its_own_title_and_the_site_name_once(site):
+    """The front page's tab said "backproplab — backproplab" (its title is the site's name);
+    it says "backproplab" now (docs/_templates/layout.html). Every other page a reader opens is
+    "<its title> — backproplab", and no two pages share a title."""
+    pages = ["index.html", "teaching.html", "pytorch.html", "api.html"]
+    pages += [f"notebooks/{path.stem}.html" for path in NOTEBOOKS]
+    titles = {
+        name: html.unescape(re.search(r"<title>(.*?)</title>", (site / name).read_text("utf-8"))[1])
+        for name in pages
+    }
+    assert titles.pop("index.html") == "backproplab"
+    assert all(title.endswith(" — backproplab") for title in titles.values()), titles
+    assert len(set(titles.values())) == len(titles)
