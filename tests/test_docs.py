@@ -357,7 +357,8 @@ def test_long_names_wrap_on_a_phone_instead_of_widening_the_page(site):
     css = re.sub(
         r"/\*.*?\*/", "", (site / "_static" / "site.css").read_text(encoding="utf-8"), flags=re.S
     )
-    rules = dict(re.findall(r"([^{}]+)\{([^}]*)\}", css))
+    phone = "".join(re.findall(r"@media \(max-width: 575\.98px\) \{(.*?)\n\}", css, re.S))
+    rules = dict(re.findall(r"([^{}]+)\{([^}]*)\}", phone))
     wrapped = {selector.strip() for selectors, body in rules.items() if "overflow-wrap: anywhere" in body
                and "white-space: normal" in body for selector in selectors.split(",")}  # fmt: skip
     assert {"code.literal span.pre", "dt.sig span.pre"} <= wrapped, wrapped
@@ -439,21 +440,24 @@ def test_code_cells_and_formulas_fit_the_page_on_a_laptop_screen(site, chromium,
     assert not scrolling, scrolling
 
 
-def test_no_page_is_wider_than_a_phone(site, chromium):
-    """At 390 x 844 no page scrolls sideways as a whole (a wide block scrolls inside itself).
-    api.html was 484 px wide: autodoc spelled numpy's ArrayLike out as a union of private names
-    (exercises.close), with no place to break; docs/conf.py names it instead. The index,
-    genindex.html, was 778 px: its two columns now stack on a phone (site.css)."""
+@pytest.mark.parametrize("width, height", [(390, 844), (768, 1024), (960, 800)])
+def test_no_page_is_wider_than_a_phone_or_a_tablet(site, chromium, width, height):
+    """At 390 x 844, 768 x 1024 and 960 x 800 no page scrolls sideways as a whole (a wide block
+    scrolls inside itself). api.html was 484 px wide on a phone: autodoc spelled numpy's
+    ArrayLike out as a union of private names (exercises.close), with no place to break;
+    docs/conf.py names it instead. The index, genindex.html, was 778 px: its two columns now
+    stack on a phone (site.css); from 576 to 1023 px it stayed 778 px (1034 px at 960 px), a
+    long dotted name unbroken in a link, and now breaks where it must."""
     pages = [site / name for name in ["index.html", "teaching.html", "pytorch.html", "api.html"]]
     pages += [site / name for name in ["genindex.html", "py-modindex.html", "search.html"]]
     pages += [site / "notebooks" / f"{path.stem}.html" for path in NOTEBOOKS]
-    page = chromium.new_page(viewport={"width": 390, "height": 844})
+    page = chromium.new_page(viewport={"width": width, "height": height})
     wide = {}
     for path in pages:
         _open(page, path)
-        width = page.evaluate("() => document.documentElement.scrollWidth")
-        if width > 390:
-            wide[path.name] = width
+        scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+        if scroll_width > width:
+            wide[path.name] = scroll_width
     page.close()
     assert wide == {}
     assert "_SupportsArray" not in (site / "api.html").read_text(encoding="utf-8")
@@ -761,3 +765,26 @@ def test_every_page_has_its_own_title_and_the_site_name_once(site):
     assert titles.pop("index.html") == "backproplab"
     assert all(title.endswith(" — backproplab") for title in titles.values()), titles
     assert len(set(titles.values())) == len(titles)
+
+
+@pytest.mark.parametrize("width", [768, 1280])
+def test_a_word_of_inline_code_is_never_cut_in_two_above_a_phone(site, chromium, width):
+    """At 1280 px teaching.html showed "--network none" as "-" at the end of a line and
+    "-network none" on the next; the front page cut "--jobs" so, and "--source". The rule that
+    lets a long name break on a phone (site.css) applied at every width; above 575 px a word
+    of inline code or of a signature now stays whole (lines break between words)."""
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    cut, words = {}, 0
+    for name in ["index.html", "teaching.html", "pytorch.html", "api.html"]:
+        _open(page, site / name)
+        found = page.evaluate(
+            """() => [...document.querySelectorAll(
+                     'article code.literal span.pre, article dt.sig span.pre')]
+                 .map(word => [word.textContent, word.getClientRects().length])"""
+        )
+        words += len(found)
+        if broken := [text for text, lines in found if lines > 1]:
+            cut[name] = broken
+    page.close()
+    assert words > 1000  # the pages' inline code was measured
+    assert cut == {}
