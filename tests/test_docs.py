@@ -610,9 +610,9 @@ def test_figures_are_shown_near_their_own_size_on_a_laptop_screen(site, chromium
     7 px tall, and notebook 09's ten misclassified digits (1290 px) at 66 %; they now have two
     and five panels a row. Text in the figures is 8 points or more (11 px at their 100 dpi),
     so a figure shown at 75 % or more keeps it at least 8 px tall on screen; smaller are only
-    the 6-point boxes of graph drawings (notebook 02's contour labels were 7 points), which
-    size their own text (plotting.placement): notebook 13's graph of batch norm, shown at
-    82 %, passes this test with 7 px boxes (measured 2026-12)."""
+    the boxes of graph drawings, which size their own text (plotting.placement) down to 7
+    points and draw a wider graph in rows (notebook 13's graph of batch norm was shown at 82 %
+    with 6-point boxes until 2026-12-07; notebook 02's contour labels were 7 points)."""
     page = chromium.new_page(viewport={"width": 1366, "height": 768})
     shrunk = []
     for notebook in NOTEBOOKS:
