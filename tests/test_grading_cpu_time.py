@@ -175,3 +175,77 @@ def test_a_notebook_that_computes_past_its_budget_is_stopped(tmp_path):
         "the notebook ran past its time budget of 4 s of CPU time in cell "
     ), grade.problems
     assert [c.status for c in grade.checks] == ["not run", "not run"]
+
+
+ORPHAN = """import os, time
+if os.fork() == 0:  # a double fork: the burning process's parent exits at once
+    os.setsid()
+    if os.fork() == 0:
+        start = time.process_time()
+        while time.process_time() - start < 3:
+            pass
+        open("burnt", "w").close()
+    os._exit(0)
+os.wait()
+while not os.path.exists("burnt"):
+    time.sleep(0.05)
+"""
+
+
+def test_a_process_whose_parent_exited_still_counts(tmp_path):
+    """A double-forked process was re-parented to init and its CPU time was no one's: the cell
+    waiting for its 3 s of computing was "ok" at a limit of 1 s. Now it is re-parented to the
+    launcher, whose processes are counted. (A kernel of its own: the orphan outlives the cell.)"""
+    with Kernel(tmp_path, 1536) as kernel:
+        run = kernel.execute(ORPHAN, 1.0)
+    assert run.status == "timeout" and not run.capped, run
+    assert run.limit == "1 s of CPU time"
+
+
+DAEMON = """import os, sys
+if os.fork() == 0:  # a double fork out of the process group, with an empty environment
+    os.setsid()
+    if os.fork() == 0:
+        os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)"], {})
+    os._exit(0)
+os.wait()
+"""
+
+
+def test_a_process_that_left_the_group_and_its_environment_ends_with_the_kernel(tmp_path):
+    """Neither the group's kill (setsid) nor the search for the grading token (an empty
+    environment) found it: it outlived the grading. Now the launcher, its parent once orphaned,
+    kills it when the kernel ends."""
+    with Kernel(tmp_path, 1536) as kernel:
+        assert kernel.execute(DAEMON, 2.0).status == "ok"
+        time.sleep(0.3)  # for the exec
+        daemons = [
+            int(entry.name)
+            for entry in os.scandir("/proc")
+            if entry.name.isdigit() and _environ(entry.name) == b"" and _sleeps(entry.name)
+        ]
+        assert len(daemons) == 1, daemons
+    time.sleep(0.1)
+    assert not _running(daemons[0])
+
+
+def _environ(pid: str) -> bytes | None:
+    try:
+        return open(f"/proc/{pid}/environ", "rb").read()
+    except OSError:
+        return None
+
+
+def _sleeps(pid: str) -> bool:
+    try:
+        return b"import time; time.sleep(60)" in open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return False
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat", "rb").read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] not in (b"Z", b"X")

@@ -16,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._sandbox import SandboxKernelManager, cpu_seconds, kernel_pid, kill_group, kill_tagged
+from ._sandbox import (
+    SandboxKernelManager,
+    cpu_seconds,
+    end_descendants,
+    kernel_pid,
+    kill_group,
+    kill_tagged,
+)
 
 # A cell's limit is CPU time, so that a machine busy with other work does not cut a right cell
 # short (notebook 14's training cell took 72 s of wall-clock time for 19 s of CPU on a loaded
@@ -152,6 +159,7 @@ class Kernel:
             self.kc.stop_channels()
         except Exception:  # noqa: BLE001 - closing must not fail
             pass
+        end_descendants(self.pgid)  # the launcher kills those that left the group too
         kill_group(self.pgid)
         kill_tagged(self.token)
         try:
@@ -174,7 +182,8 @@ class Kernel:
             return False
 
     def _cpu(self) -> float | None:
-        return cpu_seconds(self.pid) if self.pid else None
+        # read from the launcher: the kernel's processes whose parent exited are its children
+        return cpu_seconds(self.pgid) if self.pid and self.pgid else None
 
     def cpu_time(self) -> float:
         """Seconds of CPU time the kernel and the processes it started have used (user and

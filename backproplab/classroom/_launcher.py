@@ -1,4 +1,4 @@
-"""The kernel launcher of _sandbox.py, run as a script: memory limit, fork, wait.
+"""The kernel launcher of _sandbox.py, run as a script: memory limit, fork, wait, clean up.
 
 ``python _launcher.py --memory MB --token T --parent PID -- <kernel command>``: see _sandbox.py.
 """
@@ -24,6 +24,43 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+def become_subreaper() -> None:
+    """Be the parent of every orphan of the kernel's processes (Linux's
+    ``PR_SET_CHILD_SUBREAPER``): a process whose parent exits (a double fork, a daemon) is
+    re-parented here, not to init, so it stays among the kernel's processes, whose CPU time the
+    grader counts (_sandbox.cpu_seconds) and which end with the kernel (``reap``)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _children() -> list[int]:
+    try:
+        with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children", "rb") as file:
+            return [int(pid) for pid in file.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def reap(kernel: int) -> int:
+    """Wait for ``kernel``, reaping the orphans re-parented here meanwhile (their CPU time joins
+    this process's children's); then kill every process left, orphaned again as its parent dies,
+    until none is: the kernel's status."""
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == kernel:
+            break
+    while True:
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return status
+
+
 def main(argv: list[str] | None = None) -> int:
     """Limit the memory, start the kernel as a child, wait for it; its exit status."""
     parser = argparse.ArgumentParser(prog="_launcher.py")
@@ -34,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     die_with_parent(args.parent)
+    become_subreaper()
     limit = args.memory * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     os.environ[TOKEN_VARIABLE] = args.token
@@ -47,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             os._exit(127)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader's interrupts are for the kernel
     signal.signal(signal.SIGTERM, lambda *_: os.kill(child, signal.SIGKILL))
-    _, status = os.waitpid(child, 0)
+    status = reap(child)
     return os.waitstatus_to_exitcode(status) & 0xFF
 
 

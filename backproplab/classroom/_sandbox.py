@@ -12,11 +12,14 @@ instead of the kernel itself. It
   (``PR_SET_PDEATHSIG``), so a grader killed mid-class leaves no kernel behind;
 * ignores the interrupt the grader sends to the whole process group (the kernel gets it).
 
+* is the "subreaper" of the kernel's processes: one whose parent exits (a double fork, a daemon)
+  is re-parented to the launcher, not to init, so it is still counted (``cpu_seconds``), and once
+  the kernel exits the launcher kills every process left before it exits itself.
+
 jupyter_client already starts the launcher in a session of its own, so the launcher, the kernel
 and every process they start share one process group, killed as a whole at the end. A process
-that leaves the group (``setsid``, a double fork) still carries the environment variable
-``BACKPROPLAB_GRADING=<token>``; ``kill_tagged`` finds those by their environment and kills them.
-A process that also clears its environment escapes: see docs/teaching.md (use a container).
+that leaves the group (``setsid``) is still the launcher's descendant (``end_descendants``), and
+still carries the environment variable ``BACKPROPLAB_GRADING=<token>`` (``kill_tagged``).
 """
 
 from __future__ import annotations
@@ -125,8 +128,11 @@ def _children(pid: int) -> list[int]:
 def cpu_seconds(pid: int) -> float | None:
     """The CPU time (user + system, every thread) that process ``pid`` and the processes it
     started and that are still running (its descendants) have used, with that of the children
-    each of them waited for; None once ``pid`` is gone. A process whose parent exited (a double
-    fork) is not counted: the wall-clock cap of a cell still ends it (_kernel.py)."""
+    each of them waited for; None once ``pid`` is gone. Read from the launcher, it counts the
+    orphans of the kernel's processes too (re-parented to it, see the module doc). Not counted:
+    the children of a process that has them reaped without waiting (``SIGCHLD`` ignored,
+    ``SA_NOCLDWAIT``) once they exit: Linux adds their time to no one. The wall-clock cap of a
+    cell bounds what that gains (_kernel.py)."""
     ticks, processes = 0, [pid]
     while processes:
         process = processes.pop()
@@ -138,6 +144,27 @@ def cpu_seconds(pid: int) -> float | None:
             continue
         processes += _children(process)
     return ticks / _TICK
+
+
+def end_descendants(launcher: int | None, wait: float = 2.0) -> None:
+    """SIGKILL the launcher's children (the kernel, orphans re-parented to it), for the launcher
+    to kill the rest of its descendants and exit (_launcher.reap), and wait up to ``wait``
+    seconds for it to be gone."""
+    if not launcher:
+        return
+    for pid in _children(launcher):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            continue
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        try:
+            if _stat(launcher)[0] in (b"Z", b"X"):  # exited, its parent has not waited yet
+                return
+        except (OSError, ValueError, IndexError):
+            return
+        time.sleep(0.01)
 
 
 # The kernel every submission runs in: this Python's ipykernel, named here rather than looked up
