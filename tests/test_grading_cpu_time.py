@@ -97,6 +97,9 @@ def test_without_the_kernels_cpu_time_the_limits_are_wall_clock_said_once(tmp_pa
         run = first.execute("import time\ntime.sleep(1.5)", 1.0)
         assert run.status == "timeout" and not run.capped and run.limit == "1 s of wall-clock time"
         assert run.seconds < 2.0
+        budget = Budget(1, 0.3, first)  # the notebook's budget says which clock it is, too
+        time.sleep(0.4)
+        assert budget.spent() == "the notebook ran past its time budget of 0.3 s of wall-clock time"
     finally:
         first.close()
         second.close()

@@ -47,6 +47,8 @@ class Budget:
         self.cell_timeout = cell_timeout
         self.seconds = seconds
         self.cpu_time = kernel.cpu_time if kernel is not None else time.monotonic
+        # what cpu_time measures: wall-clock seconds where the kernel's CPU time cannot be read
+        self.clock = str(getattr(kernel, "clock", "CPU time")) if kernel else "wall-clock time"
         self.end = self.cpu_time() + seconds
         self.wall_end = time.monotonic() + WALL_FACTOR * seconds
 
@@ -57,11 +59,11 @@ class Budget:
     def spent(self) -> str:
         """That the notebook ran past its time, in words ("" while it has time left)."""
         if self.cpu_time() >= self.end:
-            return f"the notebook ran past its time budget of {self.seconds:g} s of CPU time"
+            return f"the notebook ran past its time budget of {self.seconds:g} s of {self.clock}"
         if time.monotonic() >= self.wall_end:
             return (
                 f"the notebook ran past {WALL_FACTOR * self.seconds:g} s of wall-clock time "
-                f"({WALL_FACTOR} times its time budget of {self.seconds:g} s of CPU time)"
+                f"({WALL_FACTOR} times its time budget of {self.seconds:g} s of {self.clock})"
             )
         return ""
 
@@ -231,8 +233,8 @@ class Session:
         timed_out = run.status in ("timeout", "stuck")
         if timed_out and allowed < self.budget.cell_timeout and not run.capped:
             raise GradingStop(
-                f"the notebook's time budget of {self.budget.seconds:g} s of CPU time ran out "
-                f"while a check ran {name}"
+                f"the notebook's time budget of {self.budget.seconds:g} s of {self.budget.clock} "
+                f"ran out while a check ran {name}"
             )
         if timed_out:
             raise GradingStop(f"{name} ran longer than {run.limit}")

@@ -222,8 +222,8 @@ def _grade_into(
                 timed_out = run.status in ("timeout", "stuck")
                 if timed_out and allowed < limits.timeout and not run.capped:
                     grade.problems.append(
-                        f"the notebook ran past its time budget of {budget.seconds:g} s of CPU "
-                        f"time in cell {index + 1}: the rest was not run"
+                        f"the notebook ran past its time budget of {budget.seconds:g} s of "
+                        f"{budget.clock} in cell {index + 1}: the rest was not run"
                     )
                     stopped = True
                 elif timed_out:
