@@ -252,3 +252,26 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(b")") + 2 :].split()[0] not in (b"Z", b"X")
+
+
+def test_reading_the_cpu_time_takes_a_small_share_of_the_graders_time(kernel, monkeypatch):
+    """A reading reads a file per thread of the kernel's processes: a kernel with 4000 idle
+    threads took 166 ms, and reading every 0.2 s kept the grader busy most of the cell. A
+    reading as slow (made so here) is now done at most a tenth of the time."""
+    from backproplab.classroom import _kernel
+
+    read, took = kernel.cpu_time, []
+
+    def slow() -> float:
+        start = time.monotonic()
+        time.sleep(0.15)
+        seconds = read()
+        took.append(time.monotonic() - start)
+        return seconds
+
+    monkeypatch.setattr(kernel, "cpu_time", slow)
+    run = kernel.execute("import time\ntime.sleep(3)", 2.0)
+    assert run.status == "ok", run
+    # one reading before and one after the cell, and one per 10 x 0.15 s in between (not 15)
+    assert len(took) <= 2 + run.seconds / (10 * 0.15) + 1, (took, run)
+    assert _kernel._READ_SHARE * 0.15 < WALL_FACTOR * 2.0  # the cap still comes first
