@@ -165,7 +165,7 @@ class Kernel:
             self.kc.stop_channels()
         except Exception:  # noqa: BLE001 - closing must not fail
             pass
-        end_descendants(self.pgid)  # the launcher kills those that left the group too
+        end_descendants(self.pgid)  # those that left the group too
         kill_group(self.pgid)
         kill_tagged(self.token)
         try:

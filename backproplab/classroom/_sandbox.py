@@ -146,25 +146,38 @@ def cpu_seconds(pid: int) -> float | None:
     return ticks / _TICK
 
 
-def end_descendants(launcher: int | None, wait: float = 2.0) -> None:
-    """SIGKILL the launcher's children (the kernel, orphans re-parented to it), for the launcher
-    to kill the rest of its descendants and exit (_launcher.reap), and wait up to ``wait``
-    seconds for it to be gone."""
+def _descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started and that have not exited (zombies left out), its own
+    children's descendants too."""
+    found, processes = [], _children(pid)
+    while processes:
+        process = processes.pop()
+        try:
+            if _stat(process)[0] in (b"Z", b"X"):  # exited, not yet waited for
+                continue
+        except (OSError, ValueError, IndexError):
+            continue
+        found.append(process)
+        processes += _children(process)
+    return found
+
+
+def end_descendants(launcher: int | None, rounds: int = 20) -> None:
+    """SIGKILL every descendant of the launcher (the kernel, the processes it started, orphans
+    re-parented to the launcher), again while any is left: a process whose parent is killed is
+    re-parented to the launcher, alive or stopped, so it is found the next time round."""
     if not launcher:
         return
-    for pid in _children(launcher):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            continue
-    end = time.monotonic() + wait
-    while time.monotonic() < end:
-        try:
-            if _stat(launcher)[0] in (b"Z", b"X"):  # exited, its parent has not waited yet
-                return
-        except (OSError, ValueError, IndexError):
+    for _ in range(rounds):
+        processes = _descendants(launcher)
+        if not processes:
             return
-        time.sleep(0.01)
+        for pid in processes:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+        time.sleep(0.02)
 
 
 # The kernel every submission runs in: this Python's ipykernel, named here rather than looked up
