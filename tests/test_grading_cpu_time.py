@@ -128,13 +128,19 @@ def test_the_notebooks_budget_is_cpu_time_with_a_wall_clock_cap():
     assert budget.timeout() == 0
     assert budget.spent() == "the notebook ran past its time budget of 5 s of CPU time"
     waiting = Budget(2, 0.04, SimpleNamespace(cpu_time=lambda: 0.0))
-    time.sleep(0.08)  # twice its budget on the wall clock, computing nothing: not spent ...
-    assert not waiting.spent()
-    time.sleep(WALL_FACTOR * 0.04)  # ... until the wall-clock cap
+    time.sleep(0.06)  # past its budget on the wall clock, having computed nothing: spent
     assert waiting.spent() == (
-        f"the notebook ran past {WALL_FACTOR * 0.04:g} s of wall-clock time ({WALL_FACTOR} times "
-        "its time budget of 0.04 s of CPU time)"
+        "the notebook ran past 0.04 s of wall-clock time: its time budget of 0.04 s, plus "
+        f"{WALL_FACTOR} times the 0 s of CPU time it computed (its cells waited: sleep, input "
+        "or a lock)"
     )
+    cpu = [0.0]
+    slowed = Budget(2, 0.04, SimpleNamespace(cpu_time=lambda: cpu[0]))
+    cpu[0] += 0.03  # it computed: a busy machine made that take longer on the wall clock ...
+    time.sleep(0.1)  # ... 0.1 s, within 0.04 + 5 x 0.03 s: not spent
+    assert WALL_FACTOR * 0.03 + 0.04 > 0.1 + 0.02 and not slowed.spent()
+    time.sleep(0.1)  # past 0.19 s of wall-clock time with no more computing: spent
+    assert slowed.spent().startswith("the notebook ran past 0.19 s of wall-clock time")
 
 
 def _grade(tmp_path, notebook, limits):

@@ -169,8 +169,8 @@ def _limits_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--budget",
         type=float,
-        help="seconds of CPU time for a whole notebook (default 5 times --timeout); it stops "
-        f"after {WALL_FACTOR} times as long on the wall clock",
+        help="seconds of CPU time for a whole notebook (default 5 times --timeout); it also "
+        f"stops once its wall-clock time passes this plus {WALL_FACTOR} times its CPU time",
     )
     command.add_argument(
         "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
