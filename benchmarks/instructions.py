@@ -7,11 +7,13 @@ The same step as ``train_step.py`` (forward, backward, SGD update, on two batche
 engine and the hand-written numpy network. Each variant runs
 in a child process under ``valgrind --tool=callgrind`` twice, after the same set-up and warm-up:
 once with 0 more steps and once with ``--steps``. The difference divided by the number of steps is
-the cost of one step, with the imports and the set-up taken out. The counts repeat to the last few
-instructions from run to run, whatever else the machine is doing, so they show a change in the
-engine's Python overhead that timings on a shared machine would hide. They are not times: they do
-not see cache misses or page faults, and BLAS kernels run many instructions per cycle where the
-Python interpreter runs few.
+the cost of one step, with the imports and the set-up taken out. Every child gets the same hash
+seed (``PYTHONHASHSEED=0``), so the counts repeat to within about a hundred instructions per step
+from run to run, whatever else the machine is doing (with Python's random seed, dicts and sets
+probe differently, and four counts of the same step lay up to 16,620 instructions apart): they
+show a change in the engine's Python overhead that timings on a shared machine would hide. They
+are not times: they do not see cache misses or page faults, and BLAS kernels run many
+instructions per cycle where the Python interpreter runs few.
 
 Needs valgrind (Debian's ``valgrind`` package).
 """
@@ -19,6 +21,7 @@ Needs valgrind (Debian's ``valgrind`` package).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -60,7 +63,9 @@ def count(case: str, dtype: str, variant: str, steps: int) -> int:
     """Instructions callgrind counted for a whole child process."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable]
     command += [__file__, "--case", case, "--dtype", dtype, "--child", variant, str(steps)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    # one hash seed for every child (see the module docstring)
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return int(re.search(r"Collected : (\d+)", done.stderr).group(1))
 
 
