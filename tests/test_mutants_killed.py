@@ -250,3 +250,16 @@ def test_a_node_no_gradient_reached_is_skipped_not_sent_none():
     (bl.apply(stop, h) + x).sum().backward()
     assert h.grad is None
     np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_cross_entropy_of_one_example_is_minus_its_log_softmax_and_not_divided_by_k():
+    # logits of shape (K,) are one example: the loss is -log softmax(z)_label, a mean over a
+    # batch of 1, and its gradient softmax(z) - onehot (the forward and backward could share a
+    # wrong batch size and still agree with each other, so the values are by hand)
+    z = leaf([1.0, 2.0, 3.0])
+    loss = bl.cross_entropy(z, 2)
+    total = np.exp(1.0) + np.exp(2.0) + np.exp(3.0)
+    np.testing.assert_allclose(loss.item(), np.log(total) - 3.0, rtol=1e-14)
+    loss.backward()
+    expected = np.exp([1.0, 2.0, 3.0]) / total - [0.0, 0.0, 1.0]
+    np.testing.assert_allclose(z.grad, expected, rtol=1e-13)
