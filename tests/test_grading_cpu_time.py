@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
@@ -243,21 +244,21 @@ def test_a_process_that_left_the_group_and_its_environment_ends_with_the_kernel(
 
 def _environ(pid: str) -> bytes | None:
     try:
-        return open(f"/proc/{pid}/environ", "rb").read()
+        return Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return None
 
 
 def _sleeps(pid: str) -> bool:
     try:
-        return SLEEPERS.encode() in open(f"/proc/{pid}/cmdline", "rb").read()
+        return SLEEPERS.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
 
 
 def _running(pid: int) -> bool:
     try:
-        stat = open(f"/proc/{pid}/stat", "rb").read()
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
         return False
     return stat[stat.rindex(b")") + 2 :].split()[0] not in (b"Z", b"X")
