@@ -25,8 +25,15 @@ from .classroom.release import ANSWER_TAG
 
 OPEN_WHEN = "Worked answer: open it once your check says correct"
 CONTINUED = "Worked answer, continued"
-_HEADING = re.compile(r" {0,3}#{1,6}[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*")  # "## Title", "## Title ##"
-_FENCE = re.compile(r" {0,3}(```|~~~)")  # a line of a fenced code block's start or end
+# a heading line, after the markers of the lists and quotes it sits in: "## Title", "- ## Title ##"
+_HEADING = re.compile(
+    r"((?: {0,3}(?:>|[-+*]|\d{1,9}[.)])[ \t]+)* {0,3})"  # "> ", "- ", "1. " (kept as they are)
+    r"#{1,6}[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t\r]*"  # the heading's text, without closing #s
+)
+_UNDERLINE = re.compile(r" {0,3}(?:=+|-+)[ \t\r]*")  # under a paragraph: "Title\n====="
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")  # a fenced code block's start or end
+_LIST_ITEM = re.compile(r" {0,3}(?:[-+*]|\d{1,9}[.)])[ \t]")
+_NOT_A_PARAGRAPH = re.compile(r" {4}| {0,3}(?:[>|<]|[-+*][ \t]|\d{1,9}[.)][ \t])")  # code, list...
 
 
 def close_worked_answers(notebook: Any) -> Any:
@@ -49,18 +56,49 @@ def close_worked_answers(notebook: Any) -> Any:
 
 
 def _bold_headings(markdown: str) -> str:
-    """``markdown`` with each heading line (``## Title``) written as a bold paragraph
-    (``**Title**``), blank lines around it; lines of fenced code blocks are left as they are."""
+    """``markdown`` with each heading (``## Title``, also in a list or a quote, and ``Title``
+    underlined with ``===`` or ``---``) written as a bold paragraph (``**Title**``), blank lines
+    around it; the lines of fenced code blocks and of ``$$`` display math are left as they are."""
     lines: list[str] = []
-    fenced = bolded = False
+    fence = ""  # the open code fence ("```", "~~~~"...), or ""
+    math = bolded = False
+    paragraph = -1  # the index in ``lines`` of the open paragraph's first line, or -1
+    blank = ""  # a blank line after the last heading (">" in a quote)
     for line in markdown.split("\n"):
-        if _FENCE.match(line):
-            fenced = not fenced
-        heading = None if fenced else _HEADING.fullmatch(line)
-        if bolded and line.strip():
-            lines.append("")  # a heading's next line starts a paragraph; bold text would join it
-        if heading is not None and lines and lines[-1].strip():
-            lines.append("")  # (a heading also ends the paragraph above it)
-        lines.append(line if heading is None else f"**{heading.group(1)}**")
+        opens = _FENCE.match(line)
+        if fence:  # closed by a fence of its own character, at least as long, with no info
+            if opens and opens[1][0] == fence[0] and len(opens[1]) >= len(fence):
+                fence = "" if not opens[2].strip() else fence
+            lines.append(line)
+            continue
+        if opens and not (opens[1][0] == "`" and "`" in opens[2]):
+            fence, paragraph = opens[1], -1
+            lines.append(line)
+            continue
+        if line.count("$$") % 2:
+            math = not math
+        if math or "$$" in line:
+            lines.append(line)
+            paragraph = -1
+            continue
+        heading = _HEADING.fullmatch(line)
+        if paragraph >= 0 and _UNDERLINE.fullmatch(line):
+            lines[paragraph] = "**" + lines[paragraph].lstrip()  # "Title\n===": its lines, bold
+            lines[-1] = lines[-1].rstrip() + "**"
+            paragraph, bolded, blank = -1, True, ""
+            continue
+        if bolded and line.strip() and not _LIST_ITEM.match(line):
+            lines.append(blank)  # a heading's next line starts a paragraph; bold text would join it
+        if heading is not None:
+            blank = ">" * heading[1].count(">")  # a blank line inside the quotes, if any
+            if lines and lines[-1].strip(" >") and not _LIST_ITEM.match(heading[1]):
+                lines.append(blank)  # (a heading also ends the paragraph above it)
+            lines.append(f"{heading[1]}**{heading[2]}**")
+        else:
+            lines.append(line)
         bolded = heading is not None
+        if heading is not None or not line.strip():
+            paragraph = -1
+        elif paragraph < 0 and not _NOT_A_PARAGRAPH.match(line):  # (a list's "---" is a rule)
+            paragraph = len(lines) - 1
     return "\n".join(lines)

@@ -175,8 +175,9 @@ def mse_loss(prediction: Tensor, target: ArrayLike, **pytorch: object) -> Tensor
         )
     if given.size == 0:  # the mean of nothing: NaN, with numpy's warning
         raise ValueError("mse_loss: the batch is empty")
+    if not isinstance(target, Tensor) and given.dtype.kind in "iuf":  # (a float16 model's
+        _fits_dtype("mse_loss: the target", given, prediction.dtype)  # int target may not fit)
     if not isinstance(target, Tensor) and given.dtype.kind == "f":  # as the other losses do:
-        _fits_dtype("mse_loss: the target", given, prediction.dtype)
         target = given.astype(prediction.dtype, copy=False)  # a float32 model stays float32
     return ((prediction - target) ** 2).mean()
 
@@ -298,8 +299,8 @@ def _fits_dtype(what: str, given: np.ndarray, dtype: np.dtype) -> None:
     that a loss casts to the model's dtype (float32) but that lie beyond its range ("loss: the
     target" in ``what``). NaN and inf stay what they are (each loss says what it does with them)."""
     finite = given[np.isfinite(given)]
-    largest = float(np.finfo(dtype).max)
-    if finite.size and np.abs(finite).max() > largest:
+    largest = np.finfo(dtype).max  # a numpy number: as a Python float, it would be cast to a
+    if finite.size and np.abs(finite).max() > largest:  # float16 target's dtype and overflow
         entry = finite[np.abs(finite).argmax()]
         raise ValueError(
             f"{what} of shape {given.shape} has an entry {entry:.3g}, beyond the range of "

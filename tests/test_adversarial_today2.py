@@ -1,0 +1,85 @@
+"""Attacks on the day's learner-facing changes (graph drawings in rows, the workbook's bold
+headings, the losses' dtype-range check, the site's folds, the training pictures' edge cases):
+each test here failed before its fix. Expected values are written out by hand."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab._closed_answers import _bold_headings
+
+
+# ----------------------------------------------------------- 1. the losses' dtype-range check
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_a_float16_target_is_compared_without_a_warning(loss):
+    # was: numpy's "overflow encountered in cast" (float32's largest, a Python float, was cast
+    # to the float16 target's dtype for the comparison)
+    target = np.array([[1.0, 0.0]], dtype=np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if loss == "mse":
+            value = bl.mse_loss(bl.Tensor(np.zeros((1, 2), np.float32)), target)
+            assert value.item() == pytest.approx(0.5) and value.dtype == np.float32
+        else:
+            value = bl.cross_entropy(bl.Tensor(np.zeros((1, 2), np.float32)), target)
+            assert value.item() == pytest.approx(np.log(2), rel=1e-6)
+
+
+def test_an_integer_target_beyond_a_float16_model_is_refused_in_one_line():
+    # was: numpy's "overflow encountered in cast" and a loss of inf
+    with pytest.raises(ValueError, match=r"mse_loss: the target .* 1e\+05, beyond .* float16"):
+        bl.mse_loss(bl.Tensor(np.zeros(2, np.float16)), np.array([100_000, 0]))
+
+
+# -------------------------------------------------- 2. the workbook's headings as bold lines
+def _headings(markdown: str) -> list[str]:
+    """Every heading a Markdown reader finds in ``markdown``, in lists and quotes too (a rendered
+    cell's <h2> inside a list item is in JupyterLab's table of contents as well)."""
+    import mistune
+
+    def walk(tokens):
+        for token in tokens:
+            if token["type"] == "heading":
+                yield "".join(child.get("raw", "") for child in token.get("children", []))
+            yield from walk(token.get("children") or [])
+
+    return list(walk(mistune.create_markdown(renderer=None)(markdown)))
+
+
+def test_a_code_fence_is_closed_only_by_its_own_kind():
+    # was: a ``` line inside a ~~~ block (or a ```` block) closed it: the code's "## comment"
+    # was rewritten as bold text, and the heading after the block was left a heading
+    for fence, inner in (("~~~", "```"), ("````", "```")):
+        code = f"{fence}\n{inner}\n## a comment\n{fence}"
+        assert _bold_headings(f"{code}\n## After") == f"{code}\n\n**After**"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "bolded"),
+    [
+        ("Why\n===\nBelow.", "**Why**\n\nBelow."),  # a setext heading: was left a heading
+        ("Above.\nWhy it works\n---", "**Above.\nWhy it works**"),
+        ("- first\n- ## Why\n- last", "- first\n- **Why**\n- last"),  # in a list item
+        ("> ## Why\n> Below.", "> **Why**\n>\n> Below."),  # in a quote, and the quote stays one
+        ("- first\n\n  ## Why", "- first\n\n  **Why**"),  # the item's second block
+    ],
+)
+def test_every_kind_of_heading_becomes_bold(markdown, bolded):
+    assert _headings(markdown) and _bold_headings(markdown) == bolded
+    assert _headings(bolded) == []
+
+
+def test_what_only_looks_like_a_heading_is_left_alone():
+    unchanged = [
+        "- an item\n---",  # a rule below a list, not a setext heading
+        "| a | b |\n|---|---|\n| 1 | 2 |",  # a table
+        "$$\n# not a heading: display math\n$$",  # (was: bolded inside the equation)
+        "#hashtag",
+    ]
+    for markdown in unchanged:
+        assert _bold_headings(markdown) == markdown, markdown
+    assert _bold_headings("## Why\r\nBelow.") == "**Why**\n\nBelow."  # was: "**Why\r**"
