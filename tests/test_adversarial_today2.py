@@ -83,3 +83,37 @@ def test_what_only_looks_like_a_heading_is_left_alone():
     for markdown in unchanged:
         assert _bold_headings(markdown) == markdown, markdown
     assert _bold_headings("## Why\r\nBelow.") == "**Why**\n\nBelow."  # was: "**Why\r**"
+
+
+# ------------------------------------------------------------- 3. graph drawings in rows
+def _rows_of(fig) -> list[list[str]]:
+    """The nodes drawn in each row (axes) of a picture, without the "↑ name" boxes of values
+    from earlier rows, tick marks and edge labels."""
+    return [
+        [
+            t.get_gid()
+            for t in ax.texts
+            if t.get_gid().split(":")[0] not in ("edge", "tick")
+            and not t.get_text().startswith("↑")
+        ]  # fmt: skip
+        for ax in fig.axes
+    ]
+
+
+def test_the_step_through_cuts_its_rows_alike_at_every_step():
+    # was: the rows were cut for the texts of the step drawn, so once a gradient appeared in a
+    # box the next row's "↑ name" box was wider: step 32 of this chain was drawn in 13 rows,
+    # steps 1 to 31 in 12, the nodes of every row after the fifth in another row
+    import matplotlib.pyplot as plt
+
+    from backproplab import plotting
+
+    h = bl.Tensor(np.array(0.5), requires_grad=True, name="x")
+    for i in range(30):
+        h = (h * 1.01).tanh() if i % 2 else h + 0.1
+    L = h.sum()
+    steps = plotting.backward_steps(L)
+    first, later = (_rows_of(plotting.draw_backward_step(L, k, steps=steps)) for k in (0, 31))
+    plt.close("all")
+    assert len(first) > 1 and first == later
+    assert sorted(sum(first, [])) == sorted(plotting.graph_layout(L).names)  # each node once

@@ -65,7 +65,8 @@ def draw_in_rows(
     """The drawing of ``graphs._draw_boxes`` (``draw``, with its arguments) in rows: one axes a
     row, one figure, every row at the scale of the widest (full size, if it fits). An input
     (a node no edge ends at) goes to the row of its first consumer."""
-    runs = _runs(p, cols, texts, edges)
+    runs = _runs(p, cols, reserve_texts or texts, edges)  # (the step-through: the same rows
+    # at every step, cut for the widest texts, those of its last step)
     run_of = {c: k for k, run in enumerate(runs) for c in run}
     home = [run_of[c] for c in cols]  # the row each node is drawn in
     for i in {s for s, _ in edges} - {d for _, d in edges}:  # the inputs
