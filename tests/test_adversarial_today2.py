@@ -117,3 +117,29 @@ def test_the_step_through_cuts_its_rows_alike_at_every_step():
     plt.close("all")
     assert len(first) > 1 and first == later
     assert sorted(sum(first, [])) == sorted(plotting.graph_layout(L).names)  # each node once
+
+
+# -------------------------------------------------- 4. activation histograms at the extremes
+def test_a_layer_of_subnormal_numbers_is_drawn_in_units_of_its_largest_value():
+    # was: numpy's ValueError "Too many bins for data range" (bins of 1e-325 have no width)
+    import matplotlib.pyplot as plt
+
+    from backproplab import plotting
+
+    fig = plotting.plot_activation_histograms({"h": np.array([0.0, 5e-324, 1e-323])})
+    assert fig.axes[0].get_xlabel() == "× 9.88e-324"  # (1e-323 is 2 × 4.94e-324 in float64)
+    assert sum(bar.get_height() for bar in fig.axes[0].patches) == 3  # each value in a bin
+    plt.close("all")
+
+
+def test_a_layer_of_big_finite_values_says_its_mean_and_std_in_three_digits():
+    # was: "mean 0.00 std 339999995214436424907732413799364296704.00" for float32's extremes
+    import matplotlib.pyplot as plt
+
+    from backproplab import plotting
+
+    a = np.array([3.4e38, -3.4e38], dtype=np.float32)
+    fig = plotting.plot_activation_histograms({"h": a, "small": np.array([0.5, 1.5])})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["h\nmean 0 std 3.4e+38", "small\nmean 1.00 std 0.50"]
+    plt.close("all")

@@ -299,12 +299,15 @@ def plot_activation_histograms(
         a = as_array(activations[name]).ravel().astype(float)  # a layer's output Tensor too
         finite = a[np.isfinite(a)]
         top = float(np.abs(finite).max()) if finite.size else 0.0
-        unit = top if top > 1e150 else 1.0  # a diverged layer: its squares (for the std) and
-        x = finite / unit  # its max - min (for the bins, the axis) would overflow; so it is
-        ax.hist(x, bins=bins, color="#4c72b0")  # drawn in units of its largest value
+        # a diverged layer: its squares (for the std) and its max - min (for the bins, the axis)
+        # would overflow, and bins of subnormal numbers (below 1e-308) have no width; so such a
+        # layer is drawn in units of its largest value
+        unit = top if top > 1e150 or 0 < top < 1e-150 else 1.0
+        x = finite / unit
+        ax.hist(x, bins=bins, color="#4c72b0")
         if unit != 1.0:
             ax.set_xlabel(f"× {unit:.3g}", fontsize=8)
-        form = ".2f" if unit == 1.0 else ".3g"  # (not 308 digits)
+        form = ".2f" if unit == 1.0 and top < 1e4 else ".3g"  # (not the 40 digits of 1e40)
         mean, std = (x.mean() * unit, x.std() * unit) if x.size else (0.0, 0.0)
         text = f"mean {mean:{form}} std {std:{form}}" if x.size else "no values"
         if finite.size < a.size:
