@@ -30,6 +30,7 @@ from pathlib import Path
 
 from docutils import nodes
 
+from backproplab._closed_answers import _bold_headings
 from backproplab.classroom.release import ANSWER_TAG  # "worked-answer"
 
 DOCS = Path(__file__).resolve().parent
@@ -80,15 +81,15 @@ def fold_solution(cell: dict) -> None:
 
 SHOW_ANSWER, CONTINUED, HIDE_ANSWER = (
     "Show the worked answer", "Worked answer, continued", "Hide the worked answer")  # fmt: skip
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_HEADING = re.compile(r"^#{1,6}\s")
 
 
 def fold_worked_answers(cells: list[dict]) -> None:
     """Each cell tagged "worked-answer", folded: a code cell with myst-nb's "hide-cell" tag (its
-    source and outputs together), a Markdown cell inside a <details> block, its headings left
-    outside (a heading inside would cut the page's sections apart). The first fold of a run of
-    such cells says "Show the worked answer", the next ones "Worked answer, continued"."""
+    source and outputs together), a Markdown cell inside a <details> block, its headings written
+    as bold lines as in the workbook (``_bold_headings``: a heading, a section of the page, would
+    be listed in the page's Contents column, and notebook 08's "The engine against $a - y$" says
+    the exercise's answer). The first fold of a run of such cells says "Show the worked answer",
+    the next ones "Worked answer, continued"."""
     folded = False  # a fold of this run of worked-answer cells is already on the page
     for cell in cells:
         show = CONTINUED if folded else SHOW_ANSWER
@@ -99,42 +100,23 @@ def fold_worked_answers(cells: list[dict]) -> None:
             prompts = {"code_prompt_show": show, "code_prompt_hide": HIDE_ANSWER}
             cell["metadata"].setdefault("mystnb", {}).update(prompts)
             folded = True
-        elif cell["cell_type"] == "markdown":
+        elif cell["cell_type"] == "markdown" and "".join(cell["source"]).strip():
             cell["source"] = _details("".join(cell["source"]), show)
-            folded = folded or "<details" in cell["source"]
+            folded = True
 
 
 def _details(markdown: str, show: str) -> str:
-    """``markdown`` folded in <details> blocks, shown like myst-nb's folds; a heading (outside a
-    fenced block) closes the fold before it and opens a new one after it."""
-    opening = "\n".join([
+    """``markdown`` folded in a <details> block, shown like myst-nb's folds."""
+    return "\n".join([
         '<div class="cell docutils container tag_worked-answer">',  # myst-nb styles a cell's folds
         '<details class="admonition hide above-input">',
         "<summary>",
         f'<p class="collapsed admonition-title">{show}</p>',
         f'<p class="expanded admonition-title">{HIDE_ANSWER}</p>',
-        "</summary>\n\n",
+        "</summary>\n",
+        _bold_headings(markdown),
+        "\n</details>\n</div>",
     ])  # fmt: skip
-    parts: list[str] = []
-    body: list[str] = []
-    fenced = False
-
-    def fold() -> None:
-        nonlocal opening
-        if any(line.strip() for line in body):
-            parts.append(opening + "\n".join(body) + "\n\n</details>\n</div>")
-            opening = opening.replace(f">{show}<", f">{CONTINUED}<")
-        body.clear()
-
-    for line in markdown.splitlines():
-        fenced ^= bool(_FENCE.match(line))
-        if not fenced and _HEADING.match(line):
-            fold()
-            parts.append(line)
-        else:
-            body.append(line)
-    fold()
-    return "\n\n".join(parts)
 
 
 def snapshot(output: dict, state: dict) -> list[dict]:

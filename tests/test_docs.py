@@ -691,8 +691,9 @@ def test_worked_answers_are_folded_like_the_solutions(site, path):
     """The cells that work an exercise's answer out after its check (tagged worked-answer) were
     shown open right below the folded solution: notebook 03's page printed "gradient: dL/dx = -4,
     dL/dy = -4, dL/dz = 3" under "Show the solution". Each is now folded, "Show the worked
-    answer" (docs/conf.py), as the workbook closes them; a heading in one stays outside its fold,
-    so that no fold cuts the page's sections apart."""
+    answer" (docs/conf.py), as the workbook closes them; a heading in one is a bold line inside its
+    fold, as in the workbook (it was outside, a section listed in the page's Contents column:
+    notebook 08's "The engine against $a - y$" said the exercise's answer)."""
     answers = _worked_answers(path)
     page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
     outside = _outside_folds(page)
@@ -720,6 +721,9 @@ def test_worked_answers_are_folded_like_the_solutions(site, path):
     assert page.count('<div class="cell docutils container tag_worked-answer">') >= len(markdown)
     for block in re.findall(r"<details\b.*?</details>", page, flags=re.S):
         assert "<section" not in block and "</section>" not in block, (path.stem, block[:200])
+    for cell in markdown:  # its headings' words: on the page, folded, not in the Contents
+        for title in re.findall(r"^#{1,6} ([^$'\n]{12,}?)(?: \$|$)", "".join(cell["source"]), re.M):
+            assert title in page and title not in outside, (path.stem, title)
 
 
 def test_worked_answers_of_the_curriculum_are_there_to_fold():
