@@ -143,3 +143,26 @@ def test_a_layer_of_big_finite_values_says_its_mean_and_std_in_three_digits():
     titles = [ax.get_title() for ax in fig.axes]
     assert titles == ["h\nmean 0 std 3.4e+38", "small\nmean 1.00 std 0.50"]
     plt.close("all")
+
+
+def test_no_row_of_a_step_through_is_wider_than_a_notebook():
+    # was: 10.2 inches; the rows were cut by the widths of the whole graph's columns, and a row
+    # placed on its own, its labels side by side in a gap, came out 11.7 inches wide at 8 points
+    import matplotlib.pyplot as plt
+
+    from backproplab import plotting
+
+    values = [bl.Tensor(np.array(v), requires_grad=True, name=f"x{i}")
+              for i, v in enumerate([-0.02344, 0.07144, -0.7523])]  # fmt: skip
+    ops = [lambda a, b: a * b, lambda a, b: a + b, lambda a, b: b.tanh(),
+           lambda a, b: a - b * 0.5]  # fmt: skip
+    for op, a in [(0, 2), (1, 2), (3, 0), (3, 4), (2, 6), (0, 6), (3, 8), (3, 6), (3, 8),
+                  (2, 10), (3, 10), (0, 4), (0, 2), (0, 6), (1, 4), (0, 12), (0, 18), (2, 19),
+                  (0, 5)]:  # fmt: skip
+        values.append(ops[op](values[a], values[-1]))
+    L = values[-1] * 1.0
+    fig = plotting.draw_backward_step(L, 0, keep_labels=True)
+    assert len(fig.axes) > 1 and fig.get_size_inches()[0] <= 10.0
+    fig.canvas.draw()
+    assert min(t.get_fontsize() for ax in fig.axes for t in ax.texts) >= 7.0
+    plt.close("all")

@@ -20,8 +20,10 @@ from .placement import MAX_WIDTH, MIN_SCALE, _extent, _half_size, _place, _Place
 _ROW_GAP = 0.3  # inches between two rows
 
 
-def _runs(p: _Placement, cols: Sequence[int], texts: Sequence[str], edges) -> list[range]:
-    """The columns cut into runs, left to right, each as wide as ``MAX_WIDTH`` allows at full
+def _runs(
+    p: _Placement, cols: Sequence[int], texts: Sequence[str], edges, width: float = MAX_WIDTH
+) -> list[range]:
+    """The columns cut into runs, left to right, each as wide as ``width`` allows at full
     size: its columns as ``_place`` spaced them, and the column it starts with, of the values it
     takes from earlier runs. A run has at least one column."""
     end = [p.column_x[c] + p.column_half[c] for c in range(len(p.column_x))]
@@ -34,7 +36,7 @@ def _runs(p: _Placement, cols: Sequence[int], texts: Sequence[str], edges) -> li
             before = _from_before(range(first, last + 2), cols, edges)
             room = max([2 * _half_size(texts[s] + "\n(row 10)")[0] + 0.35 for s in before] or [0])
             left = start[first] if not before else end[first - 1]  # (then the gap before it too)
-            if room + end[last + 1] - left + 0.3 > MAX_WIDTH:
+            if room + end[last + 1] - left + 0.3 > width:
                 break
             last += 1
         runs.append(range(first, last + 1))
@@ -65,56 +67,64 @@ def draw_in_rows(
     """The drawing of ``graphs._draw_boxes`` (``draw``, with its arguments) in rows: one axes a
     row, one figure, every row at the scale of the widest (full size, if it fits). An input
     (a node no edge ends at) goes to the row of its first consumer."""
-    runs = _runs(p, cols, reserve_texts or texts, edges)  # (the step-through: the same rows
-    # at every step, cut for the widest texts, those of its last step)
-    run_of = {c: k for k, run in enumerate(runs) for c in run}
-    home = [run_of[c] for c in cols]  # the row each node is drawn in
-    for i in {s for s, _ in edges} - {d for _, d in edges}:  # the inputs
-        home[i] = run_of[min(cols[d] for s, d in edges if s == i)]
-    rows: list[dict[str, Any]] = []  # the arguments of draw, one row each
-    for k, run in enumerate(runs):
-        keep = [i for i in range(len(cols)) if home[i] == k and cols[i] in run]
-        mine = set(keep)  # the nodes whose inputs come in here (not those of column 0)
-        # column 0: inputs moved here, and "↑ name" for a value from an earlier row
-        before = _from_before(run, cols, edges)
-        ghosts = [s for s in before if home[s] < k]
-        wanted: dict[int, float] = {}  # level with its first consumer, none above another
-        for s, d in edges:
-            if s in before and cols[d] in run:
-                wanted.setdefault(s, y[d])
-        first = sorted(before, key=lambda s: -wanted[s])
-        ys: list[float] = []
-        for s in first:
-            ys.append(wanted[s] if not ys else min(wanted[s], ys[-1] - 1.0))
-        # then the column moves as a whole: the values from earlier rows (the main path) level
-        # with their consumers on average, the inputs beside them (as graph_layout does)
-        anchors = [n for n, s in enumerate(first) if s in ghosts] or list(range(len(first)))
-        lift = sum(wanted[first[n]] - ys[n] for n in anchors) / max(len(anchors), 1)
-        level = {s: v + lift for s, v in zip(first, ys)}
-        shift = run.start - (1 if before else 0)
-        drawn = [*before, *keep]
-        index = {i: n for n, i in enumerate(drawn)}
-        ghost = {s: f"↑ {names[s]}\n(row {home[s] + 1})" for s in ghosts}
-        kept_texts = reserve_texts or texts
-        rows.append(
-            dict(
-                cols=[0 if i in level else cols[i] - shift for i in drawn],
-                y=[level.get(i, y[i]) for i in drawn],
-                names=[names[i] for i in drawn],
-                texts=[ghost.get(i, texts[i]) for i in drawn],
-                colors=[colors[i] for i in drawn],
-                edges=[(index[s], index[d]) for s, d in edges if d in mine and s in index],
-                reserve_texts=[ghost.get(i, kept_texts[i]) for i in drawn] if reserve_texts else (),
+    budget = MAX_WIDTH  # each run's width at full size, as estimated from the whole graph's
+    for _ in range(4):  # placement; a row placed on its own may come out wider (its labels)
+        runs = _runs(p, cols, reserve_texts or texts, edges, budget)  # (the step-through: the
+        # same rows at every step, cut for the widest texts, those of its last step)
+        run_of = {c: k for k, run in enumerate(runs) for c in run}
+        home = [run_of[c] for c in cols]  # the row each node is drawn in
+        for i in {s for s, _ in edges} - {d for _, d in edges}:  # the inputs
+            home[i] = run_of[min(cols[d] for s, d in edges if s == i)]
+        rows: list[dict[str, Any]] = []  # the arguments of draw, one row each
+        for k, run in enumerate(runs):
+            keep = [i for i in range(len(cols)) if home[i] == k and cols[i] in run]
+            mine = set(keep)  # the nodes whose inputs come in here (not those of column 0)
+            # column 0: inputs moved here, and "↑ name" for a value from an earlier row
+            before = _from_before(run, cols, edges)
+            ghosts = [s for s in before if home[s] < k]
+            wanted: dict[int, float] = {}  # level with its first consumer, none above another
+            for s, d in edges:
+                if s in before and cols[d] in run:
+                    wanted.setdefault(s, y[d])
+            first = sorted(before, key=lambda s: -wanted[s])
+            ys: list[float] = []
+            for s in first:
+                ys.append(wanted[s] if not ys else min(wanted[s], ys[-1] - 1.0))
+            # then the column moves as a whole: the values from earlier rows (the main path) level
+            # with their consumers on average, the inputs beside them (as graph_layout does)
+            anchors = [n for n, s in enumerate(first) if s in ghosts] or list(range(len(first)))
+            lift = sum(wanted[first[n]] - ys[n] for n in anchors) / max(len(anchors), 1)
+            level = {s: v + lift for s, v in zip(first, ys)}
+            shift = run.start - (1 if before else 0)
+            drawn = [*before, *keep]
+            index = {i: n for n, i in enumerate(drawn)}
+            ghost = {s: f"↑ {names[s]}\n(row {home[s] + 1})" for s in ghosts}
+            kept_texts = reserve_texts or texts
+            rows.append(
+                dict(
+                    cols=[0 if i in level else cols[i] - shift for i in drawn],
+                    y=[level.get(i, y[i]) for i in drawn],
+                    names=[names[i] for i in drawn],
+                    texts=[ghost.get(i, texts[i]) for i in drawn],
+                    colors=[colors[i] for i in drawn],
+                    edges=[(index[s], index[d]) for s, d in edges if d in mine and s in index],
+                    reserve_texts=[ghost.get(i, kept_texts[i]) for i in drawn]
+                    if reserve_texts
+                    else (),
+                )
             )
-        )
-    sizes = []
-    for row in rows:
-        labels = _labels(row, settings.get("edge_labels"))
-        reserve = list(_labels(row, settings.get("reserve_labels")).items())
-        placed = _place(row["cols"], row["y"], row["texts"], row["edges"], labels,
-                        row["reserve_texts"], reserve)  # fmt: skip
-        left, right, low, high = _extent(placed, row["y"], row["edges"])
-        sizes.append((right - left, high - low))
+        sizes = []
+        for row in rows:
+            labels = _labels(row, settings.get("edge_labels"))
+            reserve = list(_labels(row, settings.get("reserve_labels")).items())
+            placed = _place(row["cols"], row["y"], row["texts"], row["edges"], labels,
+                            row["reserve_texts"], reserve)  # fmt: skip
+            left, right, low, high = _extent(placed, row["y"], row["edges"])
+            sizes.append((right - left, high - low))
+        widest = max(w for w, _ in sizes)
+        if widest * MIN_SCALE <= MAX_WIDTH or all(len(run) == 1 for run in runs):
+            break  # (else its text would be below 7 points, or the figure wider than MAX_WIDTH)
+        budget -= widest - MAX_WIDTH / MIN_SCALE + 0.1
     scale = max(MIN_SCALE, min(1.0, MAX_WIDTH / max(w for w, _ in sizes)))
     top = 0.45 if title else 0.0
     width = max(w for w, _ in sizes) * scale
