@@ -166,3 +166,16 @@ def test_no_row_of_a_step_through_is_wider_than_a_notebook():
     fig.canvas.draw()
     assert min(t.get_fontsize() for ax in fig.axes for t in ax.texts) >= 7.0
     plt.close("all")
+
+
+def test_an_input_too_wide_for_a_row_of_its_own_is_drawn_beside_its_consumer():
+    # was: numpy's "max() arg is an empty sequence": the input's column made a row of its own,
+    # the input moved on to its consumer's row, and the empty row could not be placed
+    import matplotlib.pyplot as plt
+
+    from backproplab import plotting
+
+    x = bl.Tensor(1.0, requires_grad=True, name="a_name_typed_in_full_" * 8)
+    fig = plotting.draw_graph(x * 2)
+    assert _rows_of(fig) == [[x.name, "const1", "L"]]
+    plt.close("all")

@@ -75,6 +75,8 @@ def draw_in_rows(
         home = [run_of[c] for c in cols]  # the row each node is drawn in
         for i in {s for s, _ in edges} - {d for _, d in edges}:  # the inputs
             home[i] = run_of[min(cols[d] for s, d in edges if s == i)]
+        kept = sorted(set(home))  # a run of inputs only (all moved on) would be an empty row
+        runs, home = [runs[k] for k in kept], [kept.index(k) for k in home]
         rows: list[dict[str, Any]] = []  # the arguments of draw, one row each
         for k, run in enumerate(runs):
             keep = [i for i in range(len(cols)) if home[i] == k and cols[i] in run]
