@@ -179,3 +179,17 @@ def test_an_input_too_wide_for_a_row_of_its_own_is_drawn_beside_its_consumer():
     fig = plotting.draw_graph(x * 2)
     assert _rows_of(fig) == [[x.name, "const1", "L"]]
     plt.close("all")
+
+
+def test_a_name_that_is_no_node_of_the_graph_is_refused_in_one_line():
+    # was: highlight=["Ll"] (a typo) coloured nothing, without a word; highlight="L" was read
+    # letter by letter
+    from backproplab import plotting
+
+    x = bl.Tensor(3.0, requires_grad=True, name="x")
+    L = x * 2
+    with pytest.raises(ValueError, match=r"draw_graph: highlight names no node of the graph: "
+                       r"'Ll' \(its nodes: x, const1, L\)"):  # fmt: skip
+        plotting.draw_graph(L, highlight=["Ll"])
+    with pytest.raises(TypeError, match=r"highlight takes a list of node names"):
+        plotting.draw_graph(L, highlight="L")

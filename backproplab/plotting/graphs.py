@@ -188,6 +188,20 @@ def _refuse_changed_inputs(layout: GraphLayout, who: str) -> None:
             )
 
 
+def _refuse_unknown_names(layout: GraphLayout, highlight, done) -> None:
+    """One line for a name of ``highlight`` or ``done`` that is no node of the graph: a typo
+    would otherwise colour nothing, without a word."""
+    names = set(layout.names)
+    for what, given in (("highlight", highlight), ("done", done)):
+        if isinstance(given, str):  # highlight="L" would be read letter by letter
+            raise TypeError(f"draw_graph: {what} takes a list of node names, e.g. {what}=['L']")
+        unknown = [name for name in given if name not in names]
+        if unknown:
+            raise ValueError(f"draw_graph: {what} names no node of the graph: {unknown[0]!r} "
+                             f"(its nodes: {', '.join(layout.names[:12])}"
+                             f"{', ...' if len(names) > 12 else ''})")  # fmt: skip
+
+
 _SUMMARY = re.compile(r"(\(.*\)) (\|.*\|)")  # format_array's "(5, 4) |5.92|"
 _WIDE = 18  # characters: a longer line of numbers is broken after a comma
 
@@ -356,6 +370,7 @@ def draw_graph(
     them, so that every step has the same layout).
     """
     layout = graph_layout(root, model=model)
+    _refuse_unknown_names(layout, highlight, done)
     if len(layout) > max_nodes:  # (shapes and gradient norms only: no value to contradict)
         return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
     _refuse_changed_inputs(layout, "draw_graph")
