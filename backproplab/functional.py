@@ -299,13 +299,14 @@ def _fits_dtype(what: str, given: np.ndarray, dtype: np.dtype) -> None:
     that a loss casts to the model's dtype (float32) but that lie beyond its range ("loss: the
     target" in ``what``). NaN and inf stay what they are (each loss says what it does with them)."""
     finite = given[np.isfinite(given)]
-    largest = np.finfo(dtype).max  # a numpy number: as a Python float, it would be cast to a
-    if finite.size and np.abs(finite).max() > largest:  # float16 target's dtype and overflow
-        entry = finite[np.abs(finite).argmax()]
+    with np.errstate(over="ignore"):  # the cast itself says which entries do not fit
+        overflows = finite[np.isinf(finite.astype(dtype))]
+    if overflows.size:
+        entry = overflows[np.abs(overflows).argmax()]
         raise ValueError(
             f"{what} of shape {given.shape} has an entry {entry:.3g}, beyond the range of "
-            f"{np.dtype(dtype)} (±{largest:.3g}), the dtype of the model's output; scale the "
-            f"targets, or make the model float64"
+            f"{np.dtype(dtype)} (±{np.finfo(dtype).max:.3g}), the dtype of the model's output; "
+            f"scale the targets, or make the model float64"
         )
 
 

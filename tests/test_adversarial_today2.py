@@ -35,6 +35,16 @@ def test_an_integer_target_beyond_a_float16_model_is_refused_in_one_line():
         bl.mse_loss(bl.Tensor(np.zeros(2, np.float16)), np.array([100_000, 0]))
 
 
+def test_a_target_that_rounds_to_float32s_largest_value_is_taken():
+    # was: "the target of shape (1,) has an entry 3.4e+38, beyond the range of float32
+    # (±3.4e+38)": a float64 just above float32's largest value rounds to it in the cast
+    largest = np.finfo(np.float32).max
+    target = np.array([np.nextafter(np.float64(largest), np.inf)])
+    assert target[0] > largest and target.astype(np.float32)[0] == largest
+    prediction = bl.Tensor(np.array([largest], dtype=np.float32))
+    assert bl.mse_loss(prediction, target).item() == 0.0
+
+
 # -------------------------------------------------- 2. the workbook's headings as bold lines
 def _headings(markdown: str) -> list[str]:
     """Every heading a Markdown reader finds in ``markdown``, in lists and quotes too (a rendered
