@@ -23,6 +23,7 @@ from matplotlib.patches import FancyArrowPatch
 from .._format import format_array
 from ..autodiff import toposort
 from ..tensor import Tensor
+from ._refusals import refuse_changed_inputs, refuse_unknown_names
 from ._rows import draw_in_rows
 from .placement import MAX_WIDTH, MIN_SCALE, _extent, _place
 
@@ -171,35 +172,6 @@ def _own_grad(root: Tensor, t: Tensor) -> np.ndarray | None:
     """``t.grad``, if backward has run through ``root`` (else a leaf's gradient would come from
     an earlier graph: x * x's dL/dx written on a drawing of 3 * x)."""
     return t.grad if root.grad is not None else None
-
-
-def _refuse_changed_inputs(layout: GraphLayout, who: str) -> None:
-    """A clear error for a graph with an input changed in place after a node read it (an
-    optimizer step after backward): its box would show the new value beside results computed
-    from the old one."""
-    name = {id(t): n for t, n in zip(layout.nodes, layout.names)}
-    for x, node in ((x, t) for t in reversed(layout.nodes) for x in t.inputs):
-        if x.modified > node.seq:  # the loss's end first, as backward's message
-            raise RuntimeError(
-                f"{who}: '{name[id(x)]}', an input of '{name[id(node)]}', was changed in place "
-                f"(an optimizer step, p -= ... in no_grad) after the forward pass used it: its "
-                f"box would show the new value beside results computed from the old one; run "
-                f"the forward pass again before drawing"
-            )
-
-
-def _refuse_unknown_names(layout: GraphLayout, highlight, done) -> None:
-    """One line for a name of ``highlight`` or ``done`` that is no node of the graph: a typo
-    would otherwise colour nothing, without a word."""
-    names = set(layout.names)
-    for what, given in (("highlight", highlight), ("done", done)):
-        if isinstance(given, str):  # highlight="L" would be read letter by letter
-            raise TypeError(f"draw_graph: {what} takes a list of node names, e.g. {what}=['L']")
-        unknown = [name for name in given if name not in names]
-        if unknown:
-            raise ValueError(f"draw_graph: {what} names no node of the graph: {unknown[0]!r} "
-                             f"(its nodes: {', '.join(layout.names[:12])}"
-                             f"{', ...' if len(names) > 12 else ''})")  # fmt: skip
 
 
 _SUMMARY = re.compile(r"(\(.*\)) (\|.*\|)")  # format_array's "(5, 4) |5.92|"
@@ -370,10 +342,10 @@ def draw_graph(
     them, so that every step has the same layout).
     """
     layout = graph_layout(root, model=model)
-    _refuse_unknown_names(layout, highlight, done)
+    refuse_unknown_names(layout, highlight, done)
     if len(layout) > max_nodes:  # (shapes and gradient norms only: no value to contradict)
         return _draw_summary(graph_summary(root, model=model, layout=layout), title, ax)
-    _refuse_changed_inputs(layout, "draw_graph")
+    refuse_changed_inputs(layout, "draw_graph")
     sy = 1.0  # inches between rows: boxes never overlap
     texts, colors, reserve_texts = [], [], []
     for i, t in enumerate(layout.nodes):
@@ -497,7 +469,7 @@ def to_dot(root: Tensor, model: Module | None = None) -> str:
     """The graph as Graphviz DOT text (render it with ``dot -Tsvg`` if you have Graphviz).
     Node ids are the run-independent names of ``node_names``."""
     layout = graph_layout(root, model=model)
-    _refuse_changed_inputs(layout, "to_dot")
+    refuse_changed_inputs(layout, "to_dot")
     lines = ["digraph backproplab {", "  rankdir=LR;", "  node [shape=box, fontname=monospace];"]
     for i, t in enumerate(layout.nodes):
         label = _node_text(layout.names[i], t, _own_grad(root, t), show_grad=True)
