@@ -77,52 +77,11 @@ def draw_in_rows(
             home[i] = run_of[min(cols[d] for s, d in edges if s == i)]
         kept = sorted(set(home))  # a run of inputs only (all moved on) would be an empty row
         runs, home = [runs[k] for k in kept], [kept.index(k) for k in home]
-        rows: list[dict[str, Any]] = []  # the arguments of draw, one row each
-        for k, run in enumerate(runs):
-            keep = [i for i in range(len(cols)) if home[i] == k and cols[i] in run]
-            mine = set(keep)  # the nodes whose inputs come in here (not those of column 0)
-            # column 0: inputs moved here, and "↑ name" for a value from an earlier row
-            before = _from_before(run, cols, edges)
-            ghosts = [s for s in before if home[s] < k]
-            wanted: dict[int, float] = {}  # level with its first consumer, none above another
-            for s, d in edges:
-                if s in before and cols[d] in run:
-                    wanted.setdefault(s, y[d])
-            first = sorted(before, key=lambda s: -wanted[s])
-            ys: list[float] = []
-            for s in first:
-                ys.append(wanted[s] if not ys else min(wanted[s], ys[-1] - 1.0))
-            # then the column moves as a whole: the values from earlier rows (the main path) level
-            # with their consumers on average, the inputs beside them (as graph_layout does)
-            anchors = [n for n, s in enumerate(first) if s in ghosts] or list(range(len(first)))
-            lift = sum(wanted[first[n]] - ys[n] for n in anchors) / max(len(anchors), 1)
-            level = {s: v + lift for s, v in zip(first, ys)}
-            shift = run.start - (1 if before else 0)
-            drawn = [*before, *keep]
-            index = {i: n for n, i in enumerate(drawn)}
-            ghost = {s: f"↑ {names[s]}\n(row {home[s] + 1})" for s in ghosts}
-            kept_texts = reserve_texts or texts
-            rows.append(
-                dict(
-                    cols=[0 if i in level else cols[i] - shift for i in drawn],
-                    y=[level.get(i, y[i]) for i in drawn],
-                    names=[names[i] for i in drawn],
-                    texts=[ghost.get(i, texts[i]) for i in drawn],
-                    colors=[colors[i] for i in drawn],
-                    edges=[(index[s], index[d]) for s, d in edges if d in mine and s in index],
-                    reserve_texts=[ghost.get(i, kept_texts[i]) for i in drawn]
-                    if reserve_texts
-                    else (),
-                )
-            )
-        sizes = []
-        for row in rows:
-            labels = _labels(row, settings.get("edge_labels"))
-            reserve = list(_labels(row, settings.get("reserve_labels")).items())
-            placed = _place(row["cols"], row["y"], row["texts"], row["edges"], labels,
-                            row["reserve_texts"], reserve)  # fmt: skip
-            left, right, low, high = _extent(placed, row["y"], row["edges"])
-            sizes.append((right - left, high - low))
+        rows = [
+            _row(k, run, home, cols, y, names, texts, colors, edges, reserve_texts)
+            for k, run in enumerate(runs)
+        ]
+        sizes = [_size(row, settings) for row in rows]
         widest = max(w for w, _ in sizes)
         if widest * MIN_SCALE <= MAX_WIDTH or all(len(run) == 1 for run in runs):
             break  # (else its text would be below 7 points, or the figure wider than MAX_WIDTH)
@@ -140,6 +99,64 @@ def draw_in_rows(
              row.pop("colors"), row.pop("edges"), ax=ax, title=title if k == 0 else None,
              **row, **settings)  # fmt: skip
     return fig
+
+
+def _row(
+    k: int,
+    run: range,
+    home: Sequence[int],
+    cols: Sequence[int],
+    y: Sequence[float],
+    names: Sequence[str],
+    texts: Sequence[str],
+    colors: Sequence[str],
+    edges: Sequence[tuple[int, int]],
+    reserve_texts: Sequence[str],
+) -> dict[str, Any]:
+    """The arguments of ``draw`` for row ``k`` (the columns of ``run``): its own nodes, and in a
+    first column the inputs moved to it and a "↑ name" box for each value from an earlier row."""
+    keep = [i for i in range(len(cols)) if home[i] == k and cols[i] in run]
+    mine = set(keep)  # the nodes whose inputs come in here (not those of column 0)
+    # column 0: inputs moved here, and "↑ name" for a value from an earlier row
+    before = _from_before(run, cols, edges)
+    ghosts = [s for s in before if home[s] < k]
+    wanted: dict[int, float] = {}  # level with its first consumer, none above another
+    for s, d in edges:
+        if s in before and cols[d] in run:
+            wanted.setdefault(s, y[d])
+    first = sorted(before, key=lambda s: -wanted[s])
+    ys: list[float] = []
+    for s in first:
+        ys.append(wanted[s] if not ys else min(wanted[s], ys[-1] - 1.0))
+    # then the column moves as a whole: the values from earlier rows (the main path) level
+    # with their consumers on average, the inputs beside them (as graph_layout does)
+    anchors = [n for n, s in enumerate(first) if s in ghosts] or list(range(len(first)))
+    lift = sum(wanted[first[n]] - ys[n] for n in anchors) / max(len(anchors), 1)
+    level = {s: v + lift for s, v in zip(first, ys)}
+    shift = run.start - (1 if before else 0)
+    drawn = [*before, *keep]
+    index = {i: n for n, i in enumerate(drawn)}
+    ghost = {s: f"↑ {names[s]}\n(row {home[s] + 1})" for s in ghosts}
+    kept_texts = reserve_texts or texts
+    return dict(
+        cols=[0 if i in level else cols[i] - shift for i in drawn],
+        y=[level.get(i, y[i]) for i in drawn],
+        names=[names[i] for i in drawn],
+        texts=[ghost.get(i, texts[i]) for i in drawn],
+        colors=[colors[i] for i in drawn],
+        edges=[(index[s], index[d]) for s, d in edges if d in mine and s in index],
+        reserve_texts=[ghost.get(i, kept_texts[i]) for i in drawn] if reserve_texts else (),
+    )
+
+
+def _size(row: dict[str, Any], settings: dict[str, object]) -> tuple[float, float]:
+    """A row's width and height in inches at full size, as ``_place`` spaces it."""
+    labels = _labels(row, settings.get("edge_labels"))
+    reserve = list(_labels(row, settings.get("reserve_labels")).items())
+    placed = _place(row["cols"], row["y"], row["texts"], row["edges"], labels,
+                    row["reserve_texts"], reserve)  # fmt: skip
+    left, right, low, high = _extent(placed, row["y"], row["edges"])
+    return right - left, high - low
 
 
 def _labels(row: dict, by_name: object) -> dict[int, str]:
