@@ -45,7 +45,7 @@ def close_worked_answers(notebook: Any) -> Any:
         summary = CONTINUED if after_answer else OPEN_WHEN
         if answer and cell.cell_type == "markdown":
             # blank lines around the body: Markdown inside an HTML block is read as Markdown
-            body = _bold_headings(cell.source)
+            body = bold_headings(cell.source)
             cell.source = f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
         elif answer and cell.cell_type == "code":
             cell.source = f"# {summary} (click this bar).\n{cell.source}"
@@ -55,7 +55,7 @@ def close_worked_answers(notebook: Any) -> Any:
     return notebook
 
 
-def _bold_headings(markdown: str) -> str:
+def bold_headings(markdown: str) -> str:
     """``markdown`` with each heading (``## Title``, also in a list or a quote, and ``Title``
     underlined with ``===`` or ``---``) written as a bold paragraph (``**Title**``), blank lines
     around it; the lines of fenced code blocks and of ``$$`` display math are left as they are."""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from backproplab._closed_answers import _bold_headings
+from backproplab._closed_answers import CONTINUED, bold_headings
 from backproplab.classroom.release import ANSWER_TAG  # "worked-answer"
 
 DOCS = Path(__file__).resolve().parent
@@ -79,14 +79,13 @@ def fold_solution(cell: dict) -> None:
         tags.append("hide-input")
 
 
-SHOW_ANSWER, CONTINUED, HIDE_ANSWER = (
-    "Show the worked answer", "Worked answer, continued", "Hide the worked answer")  # fmt: skip
+SHOW_ANSWER, HIDE_ANSWER = "Show the worked answer", "Hide the worked answer"
 
 
 def fold_worked_answers(cells: list[dict]) -> None:
     """Each cell tagged "worked-answer", folded: a code cell with myst-nb's "hide-cell" tag (its
     source and outputs together), a Markdown cell inside a <details> block, its headings written
-    as bold lines as in the workbook (``_bold_headings``: a heading, a section of the page, would
+    as bold lines as in the workbook (``bold_headings``: a heading, a section of the page, would
     be listed in the page's Contents column, and notebook 08's "The engine against $a - y$" says
     the exercise's answer). The first fold of a run of such cells says "Show the worked answer",
     the next ones "Worked answer, continued"."""
@@ -114,7 +113,7 @@ def _details(markdown: str, show: str) -> str:
         f'<p class="collapsed admonition-title">{show}</p>',
         f'<p class="expanded admonition-title">{HIDE_ANSWER}</p>',
         "</summary>\n",
-        _bold_headings(markdown),
+        bold_headings(markdown),
         "\n</details>\n</div>",
     ])  # fmt: skip
 

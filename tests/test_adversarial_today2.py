@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import backproplab as bl
-from backproplab._closed_answers import _bold_headings
+from backproplab._closed_answers import bold_headings
 
 
 # ----------------------------------------------------------- 1. the losses' dtype-range check
@@ -65,7 +65,7 @@ def test_a_code_fence_is_closed_only_by_its_own_kind():
     # was rewritten as bold text, and the heading after the block was left a heading
     for fence, inner in (("~~~", "```"), ("````", "```")):
         code = f"{fence}\n{inner}\n## a comment\n{fence}"
-        assert _bold_headings(f"{code}\n## After") == f"{code}\n\n**After**"
+        assert bold_headings(f"{code}\n## After") == f"{code}\n\n**After**"
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_a_code_fence_is_closed_only_by_its_own_kind():
     ],
 )
 def test_every_kind_of_heading_becomes_bold(markdown, bolded):
-    assert _headings(markdown) and _bold_headings(markdown) == bolded
+    assert _headings(markdown) and bold_headings(markdown) == bolded
     assert _headings(bolded) == []
 
 
@@ -91,8 +91,8 @@ def test_what_only_looks_like_a_heading_is_left_alone():
         "#hashtag",
     ]
     for markdown in unchanged:
-        assert _bold_headings(markdown) == markdown, markdown
-    assert _bold_headings("## Why\r\nBelow.") == "**Why**\n\nBelow."  # was: "**Why\r**"
+        assert bold_headings(markdown) == markdown, markdown
+    assert bold_headings("## Why\r\nBelow.") == "**Why**\n\nBelow."  # was: "**Why\r**"
 
 
 # ------------------------------------------------------------- 3. graph drawings in rows

@@ -125,15 +125,15 @@ def test_the_closed_worked_answers_of_the_workbook_list_no_heading():
 
 
 def test_a_heading_becomes_a_bold_paragraph_of_its_own_and_code_keeps_its_comments():
-    from backproplab._closed_answers import _bold_headings
+    from backproplab._closed_answers import bold_headings
 
     text = "Above.\n### Why ###\nBelow.\n\n```python\n## a comment\n```\n\n## Next"
-    assert _bold_headings(text) == (
+    assert bold_headings(text) == (
         "Above.\n\n**Why**\n\nBelow.\n\n```python\n## a comment\n```\n\n**Next**"
     )
-    assert _headings(_bold_headings(text)) == [] and _headings(text) == ["Why", "Next"]
+    assert _headings(bold_headings(text)) == [] and _headings(text) == ["Why", "Next"]
     unchanged = "**bold** first\nthen more\n    ## indented: code\n#no space"
-    assert _bold_headings(unchanged) == unchanged
+    assert bold_headings(unchanged) == unchanged
 
 
 # ------------------------------------------- 4. warnings of the pictures at their edge inputs
