@@ -113,3 +113,23 @@ def test_the_sgd_row_names_the_arguments_that_differ_in_position():
     (row,) = [line for line in TEXT.splitlines() if "`torch.optim.SGD(" in line]
     assert "weight_decay=" in row and "dampening" in row, row
     assert list(inspect.signature(bl.optim.SGD).parameters)[3] == "weight_decay"
+
+
+def test_a_block_does_not_print_what_the_garbage_collector_frees_meanwhile():
+    """An object of an earlier test (here a socket left open in a reference cycle) freed while a
+    block runs warns with a ResourceWarning; that is not what the block printed."""
+    import gc
+    import socket
+
+    class Cycle:
+        pass
+
+    gc.disable()
+    try:
+        cycle = Cycle()
+        cycle.self, cycle.socket = cycle, socket.socket(socket.AF_UNIX)
+        del cycle
+        example = Example(1, "import gc\ngc.collect()\nprint(1)\n", "1\n")
+        assert run(example, {}) == "1\n"
+    finally:
+        gc.enable()
