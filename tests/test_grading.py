@@ -373,7 +373,9 @@ def test_detached_children_die_with_their_kernel(graded):
 def test_limits_are_flagged(graded):
     rows = graded[0]
     sleeper = rows["sleeper"]["problems"]  # 8 x 2.5 s of waiting: the budget and 5 x its CPU
-    assert f"the notebook ran past {BUDGET}" in sleeper and "s of wall-clock time" in sleeper
+    # the limit is the budget plus 5 x the CPU time the kernel used (0.01-0.3 s, machine-dependent)
+    assert "the notebook ran past " in sleeper and " s of wall-clock time: " in sleeper
+    assert f"its time budget of {BUDGET} s, plus 5 times the " in sleeper
     assert "ran out of memory (limit 1536 MB)" in rows["hog"]["problems"]
     assert f"nb05-dL_db: dL_db ran longer than {TIMEOUT} s of CPU time" in rows["loop"]["problems"]
     assert "the kernel stayed stuck" in rows["stuck"]["problems"]
