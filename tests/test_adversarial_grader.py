@@ -4,6 +4,7 @@ failed before its fix. See tests/test_adversarial_classroom.py for the earlier o
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -45,7 +46,9 @@ def _class(tmp_path, cells: dict[str, str]):
 def _grade(teacher, submitted, out, *extra: str) -> dict[str, dict]:
     command = ["grade", str(submitted), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "20", *extra]) == 0
-    return {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    return {
+        row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    }
 
 
 def test_a_kernel_cannot_plant_startup_code_or_a_kernel_spec_for_later_students(
@@ -112,7 +115,9 @@ def test_a_kernel_cannot_plant_a_module_the_grader_imports_later(tmp_path):
     command += ["--source", str(teacher), "--csv", str(out), "--timeout", "20"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run(command, cwd=here, env=env, check=True, capture_output=True)
-    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    rows = {
+        row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    }
     assert (here / "sympy.py").exists()
     assert [rows[name]["score"] for name in ("a-hijacker", "b-idle")] == ["0", "0"], rows
 

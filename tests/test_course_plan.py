@@ -234,6 +234,8 @@ def test_what_a_check_needs_is_what_the_grader_scores(tmp_path, output, capsys):
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "60"]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    rows = {
+        row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    }
     assert (rows["skipped_04"]["mygrad-08"], rows["skipped_04"]["mygrad-10"]) == ("0", "2"), rows
     assert (rows["alone"]["mygrad-08"], rows["alone"]["mygrad-10"]) == ("0", "0"), rows

@@ -11,6 +11,7 @@ and one returning a Tensor that must backpropagate (nb11 residual_block). Full m
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shutil
 import subprocess
@@ -453,8 +454,9 @@ def test_csv_rows_are_written_as_students_finish(tmp_path):
     finally:
         grader.kill()
         grader.wait()
+        grader.stderr.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    rows = list(csv.reader(out.open()))
+    rows = list(csv.reader(io.StringIO(out.read_text())))
     assert rows[0][0] == "student" and [row[0] for row in rows[1:]] == ["a"]
     kernel = Path("/proc") / pid_file.read_text()
     while kernel.exists() and time.monotonic() < deadline:
@@ -498,7 +500,7 @@ def test_the_learners_own_module_is_graded_through_the_kernel(tmp_path):
     out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", str(TIMEOUT), "--feedback", str(feedback)]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text()))}
     scores = [rows[s]["nb05-mygrad"] for s in ("solved", "stub", "spaced", "own")]
     assert scores == ["2", "0", "2", "2"]
     copied = "engine.ipynb: nb05-mygrad: the answer in mygrad.py is the teacher's solution"

@@ -9,6 +9,7 @@ kills the kernel when the check calls it was reported twice, in two wordings.
 from __future__ import annotations
 
 import csv
+import io
 
 import nbformat
 from test_adversarial_classroom import IMPORTS, grade, teacher_notebook, with_body
@@ -29,7 +30,10 @@ def _grade_class(tmp_path, students: dict[str, nbformat.NotebookNode]) -> tuple[
     scores, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(submitted), "--source", str(teacher), "--timeout", "20"]
     assert main([*command, "--csv", str(scores), "--feedback", str(feedback)]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(scores.open(encoding="utf-8"))}
+    rows = {
+        row["student"]: row
+        for row in csv.DictReader(io.StringIO(scores.read_text(encoding="utf-8")))
+    }
     texts = {name: (feedback / f"{name}.txt").read_text(encoding="utf-8") for name in students}
     return rows, texts
 

@@ -4,6 +4,7 @@ that names them; the student release stubs every piece with a pointer, and grade
 
 import csv
 import importlib.util
+import io
 import re
 import shutil
 import sys
@@ -214,7 +215,7 @@ def test_release_and_grading_round_trip(tmp_path):
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher_dir), "--csv", str(out)]
     assert main([*command, "--timeout", "60"]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open())}
+    rows = {row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text()))}
     assert [rows["solved"][f"mygrad-{s}"] for s in ("03", "09")] == ["2", "2"], rows
     assert [rows["stub"][f"mygrad-{s}"] for s in ("03", "09")] == ["0", "0"], rows
     assert rows["solved"]["problems"] == rows["stub"]["problems"] == ""

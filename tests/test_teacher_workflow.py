@@ -12,6 +12,7 @@ the teacher asked for (a CSV in a folder still to be made, in the class's order)
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 import uuid
 from pathlib import Path
@@ -66,7 +67,7 @@ def test_an_overflowing_sigmoid_scores_as_its_self_check_says(tmp_path, monkeypa
     out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "60", "--feedback", str(feedback)]) == 0
-    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert row["mygrad-07"] == "0", row
     assert "sigmoid of -800 and 800" in (feedback / "naive.txt").read_text(encoding="utf-8")
 
@@ -171,7 +172,9 @@ def test_a_kernel_cannot_change_what_a_later_student_is_graded_on_or_told(tmp_pa
     out = tmp_path / "scores.csv"
     command = ["grade", str(submitted), "--source", str(teacher), "--csv", str(out)]
     assert main([*command, "--timeout", "20", "--jobs", "1", "--feedback", str(feedback)]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    rows = {
+        row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    }
     assert [rows[name]["score"] for name in names] == ["2", "2", "0", "2"], rows
     assert "changed on disk while the class was graded" in rows[names[2]]["problems"]
     for name in names:
@@ -192,7 +195,7 @@ def test_a_check_defined_in_the_notebook_gets_the_notebooks_plain_imports(tmp_pa
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--csv", str(out)]) == 0
-    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert (row["fixture-double"], row["fixture-square"], row["score"]) == ("1", "2", "3"), row
     assert row["problems"] == ""
 
@@ -224,7 +227,7 @@ def test_a_result_that_is_not_data_gets_the_hint_the_notebook_gives(tmp_path):
     out, feedback = tmp_path / "scores.csv", tmp_path / "feedback"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--csv", str(out), "--feedback", str(feedback)]) == 0
-    row = next(csv.DictReader(out.open(encoding="utf-8")))
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert (row["nb05-dL_db"], row["problems"]) == ("0", ""), row
     assert f"(0/1): {in_the_notebook}" in (feedback / "ada.txt").read_text(encoding="utf-8")
 
@@ -269,7 +272,9 @@ def test_links_to_another_students_work_are_not_graded(tmp_path):
     out = tmp_path / "scores.csv"
     command = ["grade", str(submitted), "--source", str(tmp_path / "teacher"), "--csv", str(out)]
     assert main([*command, "--timeout", "20"]) == 0
-    rows = {row["student"]: row for row in csv.DictReader(out.open(encoding="utf-8"))}
+    rows = {
+        row["student"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    }
     assert (rows["honest"]["score"], rows["linker"]["score"]) == ("3", "0"), rows
     assert "symbolic link" in rows["linker"]["problems"]
     assert (rows["borrower"]["fixture-double"], rows["borrower"]["fixture-square"]) == ("0", "2")
@@ -289,7 +294,9 @@ def test_the_csv_lists_the_class_in_order_whoever_finishes_first(tmp_path):
     out = tmp_path / "scores.csv"
     command = ["grade", str(tmp_path / "in"), "--source", str(tmp_path / "teacher")]
     assert main([*command, "--timeout", "20", "--jobs", "2", "--csv", str(out)]) == 0
-    assert [row["student"] for row in csv.DictReader(out.open(encoding="utf-8"))] == ["ada", "bob"]
+    assert [
+        row["student"] for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))
+    ] == ["ada", "bob"]
 
 
 def test_a_release_inside_the_source_is_named_when_the_grader_refuses_it(tmp_path, capsys):

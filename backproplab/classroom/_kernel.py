@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import secrets
@@ -15,6 +16,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from ._sandbox import (
     SandboxKernelManager,
@@ -78,6 +80,32 @@ def _user_site() -> dict[str, str]:
     if site.ENABLE_USER_SITE and user_site in sys.path:
         return {"PYTHONUSERBASE": site.getuserbase()}
     return {"PYTHONNOUSERSITE": "1"}
+
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+
+
+def closing_its_event_loop(work: Callable[[_Item], _Result]) -> Callable[[_Item], _Result]:
+    """``work`` for a worker thread: after it, the thread's asyncio event loop is closed.
+
+    jupyter_client's blocking calls make the calling thread a loop on first use and never close
+    it; freed at some time after its thread ended, it warned ("unclosed event loop") in whatever
+    ran then. (jupyter_core makes the thread a new loop if it is used again.)"""
+
+    def work_then_close(item: _Item) -> _Result:
+        try:
+            return work(item)
+        finally:
+            try:
+                loop = asyncio.get_event_loop()  # in a thread of its own: the one it was given
+            except RuntimeError:  # it never had one
+                loop = None
+            if loop is not None:
+                loop.close()
+                asyncio.set_event_loop(None)
+
+    return work_then_close
 
 
 class KernelDied(RuntimeError):

@@ -54,7 +54,7 @@ from ._by_hand import by_hand_results
 from ._check import evaluate_check, setup_namespace
 from ._copies import best_copies, copies, file_names, not_graded
 from ._grades import CheckResult, NotebookGrade
-from ._kernel import Kernel, KernelDied
+from ._kernel import Kernel, KernelDied, closing_its_event_loop
 from ._reports import ScoresFile, feedback_status, feedback_text, scores_csv, scores_table
 from ._same_code import copied_exercises, read_module
 from ._sandbox import require_linux
@@ -489,7 +489,7 @@ def grade_folder(
 
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                results = list(pool.map(grade_student, by_student))
+                results = list(pool.map(closing_its_event_loop(grade_student), by_student))
             for student, grades in zip(by_student, results):
                 write_feedback(student, grades)  # again: a later kernel may have written over it
         finally:
