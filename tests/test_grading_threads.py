@@ -2,7 +2,12 @@
 syntax-tree conversions in one counter per interpreter, so two threads parsing at once could fail
 with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905): the whole
 suite under load showed it, with a student's notebook "not compared with the teacher's solutions"
-and "not read for changes to the self-checks". The grader parses through one lock."""
+and "not read for changes to the self-checks". The grader parses through one lock.
+
+jupyter_client's blocking calls run on an event loop of the calling thread's, made on first use
+and never closed. Each worker thread had one: freed at some time after the thread ended, its
+ResourceWarning ("unclosed event loop") came out in whatever ran then (in CI, a page example's
+printed output). The worker threads close their loops."""
 
 from __future__ import annotations
 
@@ -12,10 +17,16 @@ import re
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
+
+import nbformat
+import pytest
+from test_adversarial_classroom import teacher_notebook
 
 import backproplab.classroom as classroom
 from backproplab.classroom._parse import parse
+from backproplab.classroom.grading import Limits, grade_folder
 
 CLASSROOM = Path(classroom.__file__).parent
 
@@ -76,3 +87,22 @@ def test_the_grader_parses_and_compiles_trees_only_through_the_lock():
         if bare.search(line)
     ]
     assert found == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])  # one thread grades both students (it needs a new loop)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the sandbox's")
+def test_grading_threads_close_their_event_loops(tmp_path, jobs):
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(teacher_notebook(), tmp_path / "teacher" / "a.ipynb")
+    for student in ("ada", "bo"):
+        (tmp_path / "in" / student).mkdir(parents=True)
+        nbformat.write(teacher_notebook(), tmp_path / "in" / student / "a.ipynb")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        grades = grade_folder(
+            tmp_path / "in", tmp_path / "teacher", limits=Limits(timeout=30), jobs=jobs
+        )
+        gc.collect()  # the worker threads have ended: what they left is freed now
+    assert [g.score for g in grades] == [2, 2]  # both graded: a closed loop is not reused
+    loops = [str(w.message) for w in caught if "event loop" in str(w.message)]
+    assert loops == []
