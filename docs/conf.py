@@ -19,7 +19,8 @@ The notebooks are the teacher's version, every exercise solved. For a reader, ea
 loses nbgrader's "### BEGIN/END SOLUTION" lines and is folded behind "Show the solution". The
 cells that work an exercise's answer out after its check (tagged "worked-answer") are folded too,
 behind "Show the worked answer", as the learner's workbook closes them: open, they printed the
-answer right below the folded solution.
+answer right below the folded solution. The search's snippets leave every closed fold out
+(docs/_static/search-snippets.js), so that a search does not show what the page folds.
 """
 
 import ast
@@ -183,6 +184,10 @@ html_sidebars = {"**": ["home-link.html", "search-field.html", "sbt-sidebar-nav.
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_css_files = ["site.css"]
+# A search result's snippet leaves out what its page folds (solutions, worked answers, hints): the
+# script wraps Search.htmlToText of searchtools.js, which the theme loads in every page's head;
+# deferred, it runs after it and before the search starts (DOMContentLoaded).
+html_js_files = [("search-snippets.js", {"defer": "defer"})]
 
 # README.md is written for the repository: its links are relative to the repository's root.
 _LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)([^)\s]+)\)")
