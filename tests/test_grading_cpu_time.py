@@ -67,8 +67,11 @@ def test_the_processes_a_cell_starts_count_in_its_cpu_time(kernel):
     """The kernel waits, its child computes: stopped by the CPU limit, not at the cap."""
     burn = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'while True: pass'])"
     run = kernel.execute(burn, 1.0)
-    assert run.status == "timeout" and not run.capped, run
-    assert run.seconds < WALL_FACTOR * 1.0 - 1.0
+    assert run.status == "timeout" and not run.capped, run  # by the CPU time, not at the cap
+    # and the CPU time stopped at is the child's (the kernel only waits). Not asserted: that it
+    # stopped a second before the cap; with other processes on both cores the child's 1 s of
+    # CPU takes longer than 4 s of wall-clock time (failed so, at 5.6 s)
+    assert run.cpu_seconds >= 1.0 - SHORT, run
 
 
 def test_a_cell_slowed_by_a_busy_machine_keeps_its_cpu_time(tmp_path):
