@@ -126,7 +126,13 @@ def test_a_check_call_has_the_same_limits(kernel):
         Proxy(computing, "computes")()
 
 
-def test_the_notebooks_budget_is_cpu_time_with_a_wall_clock_cap():
+def test_the_notebooks_budget_is_cpu_time_with_a_wall_clock_cap(monkeypatch):
+    from backproplab.classroom import _session
+
+    # both clocks are moved by hand: the wall clock was real, and a sleep(0.1) overrunning by
+    # 0.09 s on a busy machine would have spent the "slowed" budget below before its check
+    wall = [1000.0]
+    monkeypatch.setattr(_session, "time", SimpleNamespace(monotonic=lambda: wall[0]))
     cpu = [100.0]
     budget = Budget(2, 5, SimpleNamespace(cpu_time=lambda: cpu[0]))
     assert budget.timeout() == 2 and not budget.spent()
@@ -136,7 +142,7 @@ def test_the_notebooks_budget_is_cpu_time_with_a_wall_clock_cap():
     assert budget.timeout() == 0
     assert budget.spent() == "the notebook ran past its time budget of 5 s of CPU time"
     waiting = Budget(2, 0.04, SimpleNamespace(cpu_time=lambda: 0.0))
-    time.sleep(0.06)  # past its budget on the wall clock, having computed nothing: spent
+    wall[0] += 0.06  # past its budget on the wall clock, having computed nothing: spent
     assert waiting.spent() == (
         "the notebook ran past 0.04 s of wall-clock time: its time budget of 0.04 s, plus "
         f"{WALL_FACTOR} times the 0 s of CPU time it computed (its cells waited: sleep, input "
@@ -145,9 +151,9 @@ def test_the_notebooks_budget_is_cpu_time_with_a_wall_clock_cap():
     cpu = [0.0]
     slowed = Budget(2, 0.04, SimpleNamespace(cpu_time=lambda: cpu[0]))
     cpu[0] += 0.03  # it computed: a busy machine made that take longer on the wall clock ...
-    time.sleep(0.1)  # ... 0.1 s, within 0.04 + 5 x 0.03 s: not spent
-    assert WALL_FACTOR * 0.03 + 0.04 > 0.1 + 0.02 and not slowed.spent()
-    time.sleep(0.1)  # past 0.19 s of wall-clock time with no more computing: spent
+    wall[0] += 0.1  # ... 0.1 s, within 0.04 + 5 x 0.03 s: not spent
+    assert not slowed.spent()
+    wall[0] += 0.1  # past 0.19 s of wall-clock time with no more computing: spent
     assert slowed.spent().startswith("the notebook ran past 0.19 s of wall-clock time")
 
 
