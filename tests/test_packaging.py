@@ -23,19 +23,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_import_needs_numpy_only_and_is_quick():
     code = (
-        "import sys, time; t = time.process_time(); import backproplab; "
-        "print(time.process_time() - t); "
+        "import sys, time; t = time.process_time(); import numpy; n = time.process_time(); "
+        "import backproplab; print(n - t, time.process_time() - n); "
         "print(','.join(m for m in ('matplotlib', 'sympy', 'ipywidgets', 'sklearn', 'tqdm') if m in sys.modules))"
     )
-    times = []  # CPU seconds of `import backproplab` (numpy included), best of three, so that
-    for _ in range(3):  # other processes on a busy machine do not count
+    # CPU seconds of `import numpy`, then of what `import backproplab` adds, best of three (other
+    # processes on a busy machine do not count). What it adds is compared with numpy's import on
+    # the same machine: the whole was held below 0.3 s, 0.13 s here, which a machine 2.3 times
+    # as slow exceeds with the package unchanged. (Measured: 0.09-0.11 s for numpy, 0.03-0.04 s
+    # for the package; 0.12 s of work added to the package's import fails this, not the old 0.3.)
+    numpy_times, own_times = [], []
+    for _ in range(3):
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         seconds, heavy = out.stdout.splitlines()[0], out.stdout.splitlines()[1:]
-        times.append(float(seconds))
+        numpy_times.append(float(seconds.split()[0]))
+        own_times.append(float(seconds.split()[1]))
         assert heavy in ([], [""]), f"import backproplab pulled in {heavy}"
-    assert min(times) < 0.3
+    assert min(own_times) < min(numpy_times), (own_times, numpy_times)
 
 
 def test_a_graded_kernel_imports_its_side_of_the_grader_without_the_graders_own():
