@@ -296,6 +296,7 @@ def test_the_optimizer_hint_stays_out_of_other_stale_gradients(case):
         w = bl.Tensor([1.0, 2.0], requires_grad=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            warnings.simplefilter("ignore", ResourceWarning)  # another test's, freed here by gc
             for _ in range(2):
                 (w * w).sum().backward()
         messages = [str(m.message) for m in caught]
@@ -309,6 +310,7 @@ def test_the_hint_also_fits_a_head_updated_by_hand():
     head = model.layers[-1].parameters()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)  # another test's, freed here by gc
         for _ in range(2):
             for p in head:
                 p.grad = None
