@@ -239,7 +239,12 @@ def graded(tmp_path_factory):
             f"open({str(scores)!r}, 'w').write('student,score\\nimpostor,1000\\n')",
             at=1,
         ),
-        "sleeper": add_cells(teacher, *["import time\ntime.sleep(2.5)"] * 8, at=1),
+        # 12 x 2.5 s of waiting. It is stopped once its wall-clock time passes BUDGET + 5 x its
+        # CPU time c, which (its other cells taking about c of wall-clock time) needs
+        # 2.5 x cells > 18 + 4 c: with 8 cells, c < 0.5 s (0.17 s here, 0.22 s in CI: a machine
+        # 3 times slower ran it to the end unflagged; tried with a cell computing 1.6 s more),
+        # with 12, c < 3 s. It stops at the first cell past the limit: no slower where 8 did.
+        "sleeper": add_cells(teacher, *["import time\ntime.sleep(2.5)"] * 12, at=1),
         "hog": add_cells(teacher, "big = np.ones(400_000_000)", at=1),
         "loop": replace_solution(teacher, "dL_db", "    while True:\n        pass"),
         "spaced": with_bodies(blank, topo_order=TOPO_SPACED, dL_db="    return G.sum(axis=0)"),
@@ -258,7 +263,7 @@ def graded(tmp_path_factory):
 
     arguments = ["grade", str(folder), "--source", str(teacher_dir), "--timeout", str(TIMEOUT)]
     # a budget well above one cell's timeout (the loop student's 8 s of CPU fit in it), below
-    # the sleeper's 8 x 2.5 s of waiting (no CPU time: past the notebook's wall-clock cap)
+    # the sleeper's 12 x 2.5 s of waiting (no CPU time: past the notebook's wall-clock cap)
     arguments += ["--budget", str(BUDGET), "--memory", "1536", "--jobs", "2"]
     arguments += ["--csv", str(scores), "--feedback", str(root / "out" / "feedback")]
     start = time.monotonic()
@@ -373,7 +378,7 @@ def test_detached_children_die_with_their_kernel(graded):
 
 def test_limits_are_flagged(graded):
     rows = graded[0]
-    sleeper = rows["sleeper"]["problems"]  # 8 x 2.5 s of waiting: the budget and 5 x its CPU
+    sleeper = rows["sleeper"]["problems"]  # 12 x 2.5 s of waiting: the budget and 5 x its CPU
     # the limit is the budget plus 5 x the CPU time the kernel used (0.01-0.3 s, machine-dependent)
     assert "the notebook ran past " in sleeper and " s of wall-clock time: " in sleeper
     assert f"its time budget of {BUDGET} s, plus 5 times the " in sleeper
