@@ -113,7 +113,7 @@ def test_replacing_a_layer_an_optimizer_holds_is_named_as_replacing_a_parameter_
     with pytest.warns(UserWarning, match=r"^_Net: the layer 'out' is replaced, but an optimizer "
                       r"made before holds the old one: it will not train the new one") as caught:  # fmt: skip
         model.out = nn.Linear(5, 2, rng=3)
-    assert caught[0].filename == __file__  # points at the learner's line
+    assert caught.pop(UserWarning).filename == __file__  # points at the learner's line
     assert not any(p is model.out.weight for p in optimizer.params)
 
 
