@@ -39,12 +39,17 @@ def kernel(tmp_path_factory):
         yield kernel
 
 
-def test_a_cell_that_computes_past_its_limit_is_stopped(kernel):
+def test_a_cell_that_computes_past_its_limit_is_stopped(kernel, monkeypatch):
+    from backproplab.classroom import _kernel
+
+    # the wall-clock cap 20 times the limit, not 5: what is tested here is the CPU limit (the cap
+    # is, below), and a kernel given under a fifth of a core met the cap first (seen: two busy
+    # loops beside another run of the suite: capped, computing for 0.7 s in 5 s)
+    monkeypatch.setattr(_kernel, "WALL_FACTOR", 20)
     run = kernel.execute("while True:\n    pass", 1.0)
-    assert run.status == "timeout" and not run.capped
+    assert run.status == "timeout" and not run.capped, run  # by its CPU time, not by the cap
     assert run.limit == "1 s of CPU time"
     assert 1.0 <= run.cpu_seconds < 2.0, run
-    assert run.seconds < WALL_FACTOR * 1.0  # by its CPU time, not by the cap
     assert kernel.execute("x = 1", 1.0).status == "ok"  # the interrupt left the kernel usable
 
 
