@@ -110,12 +110,22 @@ class Op:
         return f"Op({self.name!r})"
 
 
+# the keywords numpy's ufuncs take (their signature, where numpy gives them one); a generalized
+# ufunc (np.matmul) takes its axes as well
+_UFUNC_KEYWORDS = frozenset({"out", "where", "casting", "order", "dtype", "subok", "signature"})
+_GUFUNC_KEYWORDS = _UFUNC_KEYWORDS | {"axes", "axis", "keepdims"}
+
+
 def _takes(forward: Callable[..., Any], arrays: list, settings: dict) -> bool:
     """Whether ``forward(*arrays, **settings)`` fits the forward's signature (True when it has
-    none to read)."""
+    none to read, unless it is a ufunc, whose keywords are known)."""
     try:
         signature = inspect.signature(forward)
     except (TypeError, ValueError):
+        ufunc = getattr(forward, "func", forward)
+        if isinstance(ufunc, np.ufunc):  # numpy 2.0 gives a ufunc no signature: its keywords
+            allowed = _UFUNC_KEYWORDS if ufunc.signature is None else _GUFUNC_KEYWORDS
+            return set(settings) <= allowed
         return True
     try:
         signature.bind(*arrays, **settings)

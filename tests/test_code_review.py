@@ -48,6 +48,28 @@ def test_a_rows_wrong_settings_are_named_not_blamed_on_the_shapes(op, inputs, se
     assert "broadcast" not in message and "reduce" not in message and "dtypes" not in message
 
 
+def test_without_a_signature_of_the_ufunc_a_wrong_setting_is_still_named(monkeypatch):
+    # numpy 2.0 gives a ufunc no signature (inspect raises ValueError): add's foo=1 was then
+    # blamed on the shapes ("add: shapes (2, 3) and (2, 3) cannot be broadcast together")
+    signature = ops.inspect.signature
+
+    def numpy_20(f, *args, **kwargs):
+        if isinstance(getattr(f, "func", f), np.ufunc):
+            raise ValueError(f"callable {f!r} is not supported by signature")
+        return signature(f, *args, **kwargs)
+
+    monkeypatch.setattr(ops.inspect, "signature", numpy_20)
+    x, y = bl.Tensor(np.ones((2, 3))), bl.Tensor(np.ones((3, 2)))
+    assert _message(lambda: bl.apply(ops.add, x, x, foo=1)).startswith(
+        "add: its forward refused the arguments ("
+    )
+    assert "axis" in _message(lambda: bl.apply(ops.mul, x, x, axis=0))  # matmul's, not mul's
+    # the ufuncs' own keywords still reach the row's explanation of the shapes
+    assert _message(lambda: bl.apply(ops.add, x, y, where=True)) == (
+        "add: shapes (2, 3) and (3, 2) cannot be broadcast together"
+    )
+
+
 def test_settings_the_forward_takes_still_get_the_rows_own_explanation():
     x = bl.Tensor(np.ones((2, 3)), requires_grad=True)
     assert _message(lambda: bl.apply(ops.sum, x, axis=1.0)) == (
