@@ -47,17 +47,17 @@ def test_a_target_that_rounds_to_float32s_largest_value_is_taken():
 
 # -------------------------------------------------- 2. the workbook's headings as bold lines
 def _headings(markdown: str) -> list[str]:
-    """Every heading a Markdown reader finds in ``markdown``, in lists and quotes too (a rendered
-    cell's <h2> inside a list item is in JupyterLab's table of contents as well)."""
-    import mistune
+    """Every heading a CommonMark reader finds in ``markdown``, in lists and quotes too (a rendered
+    cell's <h2> inside a list item is in JupyterLab's table of contents as well): the source of
+    each heading's text. (markdown-it-py's tokens are flat: a nested heading is among them.)"""
+    from markdown_it import MarkdownIt
 
-    def walk(tokens):
-        for token in tokens:
-            if token["type"] == "heading":
-                yield "".join(child.get("raw", "") for child in token.get("children", []))
-            yield from walk(token.get("children") or [])
-
-    return list(walk(mistune.create_markdown(renderer=None)(markdown)))
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    return [
+        inline.content
+        for opening, inline in zip(tokens, tokens[1:])
+        if opening.type == "heading_open"
+    ]
 
 
 def test_a_code_fence_is_closed_only_by_its_own_kind():

@@ -87,15 +87,16 @@ def test_cross_entropy_that_overflows_from_its_target_rows_says_so():
 
 # ------------------------------------- 3. no heading of a closed worked answer in the contents
 def _headings(markdown: str) -> list[str]:
-    """The headings a Markdown reader finds in ``markdown`` (JupyterLab's table of contents
-    lists each, whether or not it sits in a closed <details> block)."""
-    import mistune
+    """The headings a CommonMark reader finds in ``markdown``, in lists and quotes too (JupyterLab's
+    table of contents lists each, whether or not it sits in a closed <details> block): the source
+    of each heading's text."""
+    from markdown_it import MarkdownIt
 
-    tokens = mistune.create_markdown(renderer=None)(markdown)
+    tokens = MarkdownIt("commonmark").parse(markdown)
     return [
-        "".join(child.get("raw", "") for child in token.get("children", []))
-        for token in tokens
-        if token["type"] == "heading"
+        inline.content
+        for opening, inline in zip(tokens, tokens[1:])
+        if opening.type == "heading_open"
     ]
 
 
