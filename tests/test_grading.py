@@ -687,6 +687,21 @@ def test_a_kernel_listens_on_sockets_of_its_own_not_on_ports(tmp_path):
     assert not sockets.exists()
 
 
+def test_a_cell_after_one_that_raised_is_run_not_aborted(tmp_path):
+    """After a cell's error the kernel drops ("aborts") the execute requests that reach it in a
+    short window (ipykernel's stop_on_error_timeout, 0 s by default: a race). At ipykernel 6.25,
+    the floor, the hog's cell after its MemoryError was sometimes aborted unseen, as run "ok":
+    its dL_db was never defined and the check scored 0 (seen twice in nine gradings). Here the
+    window is 30 s, so without stop_on_error=False the next cell is always aborted."""
+    from backproplab.classroom._kernel import Kernel
+
+    with Kernel(tmp_path, 1024) as kernel:
+        window = "get_ipython().kernel.stop_on_error_timeout = 30.0\nraise ValueError('a bug')"
+        assert kernel.execute(window, timeout=30).errors == [("ValueError", "a bug")]
+        # an aborted request looks like a cell that ran and said nothing: this one must speak
+        assert kernel.execute("raise KeyError('ran')", timeout=30).errors == [("KeyError", "'ran'")]
+
+
 def test_a_kernel_reads_text_as_utf8_whatever_the_graders_locale(tmp_path, monkeypatch):
     """A grader started in the C locale without Python's UTF-8 mode gave every kernel ASCII as
     the default encoding: a student's ``open("notes.txt").read()`` of a UTF-8 file, right on

@@ -245,7 +245,12 @@ class Kernel:
         the way.
         """
         start, cpu_start = time.monotonic(), self.cpu_time()
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=on_input is not None)
+        # stop_on_error=False: after a cell's error the kernel would drop the requests reaching
+        # it soon after (a race with ipykernel 6's 0 s window), and the next cell, never run,
+        # looked like one that ran and said nothing
+        msg_id = self.kc.execute(
+            code, store_history=False, allow_stdin=on_input is not None, stop_on_error=False
+        )
         result = Execution("ok")
         timeout = max(timeout, 0.01)
         cap, read_at, cpu = start + WALL_FACTOR * timeout, start, 0.0
