@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from test_small_fixes import _headings  # what a CommonMark reader calls a heading
 
 import backproplab as bl
 from backproplab._closed_answers import bold_headings
@@ -46,20 +47,6 @@ def test_a_target_that_rounds_to_float32s_largest_value_is_taken():
 
 
 # -------------------------------------------------- 2. the workbook's headings as bold lines
-def _headings(markdown: str) -> list[str]:
-    """Every heading a CommonMark reader finds in ``markdown``, in lists and quotes too (a rendered
-    cell's <h2> inside a list item is in JupyterLab's table of contents as well): the source of
-    each heading's text. (markdown-it-py's tokens are flat: a nested heading is among them.)"""
-    from markdown_it import MarkdownIt
-
-    tokens = MarkdownIt("commonmark").parse(markdown)
-    return [
-        inline.content
-        for opening, inline in zip(tokens, tokens[1:])
-        if opening.type == "heading_open"
-    ]
-
-
 def test_a_code_fence_is_closed_only_by_its_own_kind():
     # was: a ``` line inside a ~~~ block (or a ```` block) closed it: the code's "## comment"
     # was rewritten as bold text, and the heading after the block was left a heading
