@@ -25,7 +25,7 @@ from ..autodiff import toposort
 from ..tensor import Tensor
 from ._refusals import refuse_changed_inputs, refuse_unknown_names
 from ._rows import draw_in_rows
-from .placement import MAX_WIDTH, MIN_SCALE, _extent, _place
+from .placement import MAX_WIDTH, MIN_SCALE, _Boxes, _extent, _place
 
 if TYPE_CHECKING:
     from ..nn import Module
@@ -217,22 +217,16 @@ def _figure(ax: Axes | None, width: float, height: float) -> tuple[Figure, Axes]
 
 
 def _draw_boxes(
-    cols: Sequence[int],
-    y: Sequence[float],
-    names: Sequence[str],
-    texts: Sequence[str],
-    colors: Sequence[str],
-    edges: Sequence[tuple[int, int]],
+    boxes: _Boxes,
     *,
-    edge_labels: dict[tuple[str, str], str] | None = None,
+    edge_labels: Mapping[tuple[str, str], str] | None = None,
     bold: Sequence[str] = (),
     title: str | None = None,
     ax: Axes | None = None,
-    reserve_texts: Sequence[str] = (),
-    reserve_labels: dict[tuple[str, str], str] | None = None,
+    reserve_labels: Mapping[tuple[str, str], str] | None = None,
 ) -> Figure:
-    """Boxes of text in columns ``cols`` at heights ``y`` (inches) joined by arrows: the shared
-    drawing code (``_place`` says where things go).
+    """The ``boxes`` of text, in their columns at their heights (inches), joined by arrows: the
+    shared drawing code (``_place`` says where things go).
 
     Straight arrows are one ``quiver`` (fast for hundreds of edges), clipped to the boxes'
     edges; the few that would cross a box, or repeat an edge, are drawn as arcs. The figure
@@ -241,18 +235,15 @@ def _draw_boxes(
     (``_rows.py``). In a given ``ax`` the drawing is centred and made as small as it must be to
     fit.
     """
-    by_key = {(names[s], names[d]): k for k, (s, d) in enumerate(edges)}
-    labels = {by_key[key]: text for key, text in (edge_labels or {}).items() if key in by_key}
-    reserve = [(by_key[key], text) for key, text in (reserve_labels or {}).items()
-               if key in by_key]  # fmt: skip
-    p = _place(cols, y, texts, edges, labels, reserve_texts, reserve)
-    x = p.x
-    left, right, low, high = _extent(p, y, edges)
+    labels = boxes.edge_indices(edge_labels)
+    reserve = list(boxes.edge_indices(reserve_labels).items())
+    p = _place(boxes, labels, reserve)
+    x, y, names, texts, colors = p.x, boxes.y, boxes.names, boxes.texts, boxes.colors
+    left, right, low, high = _extent(p, boxes)
     width, height = right - left, high - low
     if ax is None and MAX_WIDTH / width < MIN_SCALE:  # its text would be too small: in rows
-        return draw_in_rows(_draw_boxes, p, cols, y, names, texts, colors, edges,
-                            edge_labels=edge_labels, bold=bold, title=title,
-                            reserve_texts=reserve_texts, reserve_labels=reserve_labels)  # fmt: skip
+        return draw_in_rows(_draw_boxes, p, boxes, edge_labels=edge_labels, bold=bold,
+                            title=title, reserve_labels=reserve_labels)  # fmt: skip
     top = 0.45 if title else 0.0
     scale = max(MIN_SCALE, min(1.0, MAX_WIDTH / width))
     if ax is None:
@@ -281,7 +272,7 @@ def _draw_boxes(
                   angles="xy", scale_units="xy", scale=1, units="inches", width=0.012 * scale,
                   headwidth=5, headlength=7, headaxislength=6, color="0.45", zorder=1)  # fmt: skip
     for k in sorted(labels):
-        (lx, ly, _, _), (src, dst) = p.labels[k], edges[k]
+        (lx, ly, _, _), (src, dst) = p.labels[k], boxes.edges[k]
         ax.text(lx, ly, labels[k], color=GRAD_COLOR, ha="center", va="bottom",
                 fontsize=8 * scale, family="monospace", zorder=4, linespacing=1.0,
                 gid=f"edge:{names[src]}->{names[dst]}",
@@ -363,9 +354,9 @@ def draw_graph(
         else:
             colors.append(OP_COLOR)
     ys = [r * sy for r in layout.y]
-    return _draw_boxes(layout.x, ys, layout.names, texts, colors, layout.edges,
-                       edge_labels=edge_labels, bold=highlight, title=title, ax=ax,
-                       reserve_texts=reserve_texts, reserve_labels=reserve_labels)  # fmt: skip
+    boxes = _Boxes(layout.x, ys, layout.names, texts, colors, layout.edges, reserve_texts)
+    return _draw_boxes(boxes, edge_labels=edge_labels, bold=highlight, title=title, ax=ax,
+                       reserve_labels=reserve_labels)  # fmt: skip
 
 
 # ------------------------------------------------------------------------ big graphs, summarised
@@ -460,8 +451,8 @@ def _draw_summary(summary: GraphSummary, title: str | None, ax: Axes | None) -> 
         texts.append("\n".join(lines))
     n_nodes = sum(sum(ops.values()) for ops in summary.ops)
     title = title or f"{n_nodes} ops in {len(summary)} groups (summarised)"
-    return _draw_boxes(slots, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges,
-                       title=title, ax=ax)  # fmt: skip
+    boxes = _Boxes(slots, ys, summary.names, texts, [OP_COLOR] * len(summary), summary.edges)
+    return _draw_boxes(boxes, title=title, ax=ax)
 
 
 # --------------------------------------------------------------------------- to_dot (text)

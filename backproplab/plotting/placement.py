@@ -7,7 +7,7 @@ in that gap, on its edge, so that it never covers a box. ``graphs.py`` draws wha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +82,29 @@ def _point_on_edge(a: tuple, b: tuple, bend: float, x: float) -> tuple[float, fl
     return float(px[k]), float(py[k])
 
 
+@dataclass(frozen=True)
+class _Boxes:
+    """What a graph drawing shows, made in one place and read by the code that places and draws
+    it: box i, called ``names[i]``, says ``texts[i]`` in column ``cols[i]`` at height ``y[i]``
+    (inches), filled with ``colors[i]``; ``edges`` are (input box, output box) index pairs.
+    ``reserve_texts``, if given, are texts the boxes are spaced for without showing them (a
+    step-through's last step, so that its boxes stay put)."""
+
+    cols: Sequence[int]
+    y: Sequence[float]
+    names: Sequence[str]
+    texts: Sequence[str]
+    colors: Sequence[str]
+    edges: Sequence[tuple[int, int]]
+    reserve_texts: Sequence[str] = ()
+
+    def edge_indices(self, by_name: Mapping[tuple[str, str], str] | None) -> dict[int, str]:
+        """Texts keyed by edge (input name, output name), keyed by edge index instead; a key
+        that names no edge here is left out (an edge drawn in another row)."""
+        index = {(self.names[s], self.names[d]): k for k, (s, d) in enumerate(self.edges)}
+        return {index[key]: text for key, text in (by_name or {}).items() if key in index}
+
+
 @dataclass
 class _Placement:
     """Where ``_place`` puts things, in inches at 8-point text: box centres, the columns'
@@ -102,25 +125,21 @@ class _Placement:
 
 
 def _place(
-    cols: Sequence[int],
-    y: Sequence[float],
-    texts: Sequence[str],
-    edges: Sequence[tuple[int, int]],
-    labels: dict[int, str],
-    reserve_texts: Sequence[str] = (),
-    reserve_labels: Sequence[tuple[int, str]] = (),
+    boxes: _Boxes, labels: dict[int, str], reserve_labels: Sequence[tuple[int, str]] = ()
 ) -> _Placement:
     """Place the columns as close as their widest box and the labels between them allow.
 
     Column c starts right of column c - 1's widest box, a gap of ``_GAP`` further, or far
     enough that every label of an edge ending in column c fits in the gap with
     ``_LABEL_ROOM`` on each side; the label is then written in that gap, on its edge. So a
-    label never covers a box. ``reserve_texts`` and ``reserve_labels`` (edge, text) widen the
-    columns and gaps as if they were drawn (the step-through keeps its boxes still that way).
+    label never covers a box. The boxes' ``reserve_texts`` and ``reserve_labels`` (edge, text)
+    widen the columns and gaps as if they were drawn (the step-through keeps its boxes still that
+    way).
     """
-    sizes = [_half_size(t) for t in texts]
+    cols, edges = boxes.cols, boxes.edges
+    sizes = [_half_size(t) for t in boxes.texts]
     wide = [(max(w, rw), max(h, rh)) for (w, h), (rw, rh)
-            in zip(sizes, map(_half_size, reserve_texts))] or sizes  # fmt: skip
+            in zip(sizes, map(_half_size, boxes.reserve_texts))] or sizes  # fmt: skip
     half = [0.0] * (max(cols) + 1)
     for c, (w, _) in zip(cols, wide):
         half[c] = max(half[c], w)
@@ -130,7 +149,7 @@ def _place(
     # has none, the labels of its gap stand side by side, the gap widened to hold them all.
     where = {k: cols[edges[k][1]] for k, _ in texts_of}
     side: set[int] = set()  # the gaps whose labels stand side by side
-    p = _columns(cols, y, sizes, wide, half, edges, texts_of, where, side)
+    p = _columns(boxes, sizes, wide, half, texts_of, where, side)
     for _ in range(3):  # a gap that changed moves the labels: look again
         changed = False
         for k, text in dict(texts_of).items():  # each edge once (drawn or reserved: one place)
@@ -138,7 +157,7 @@ def _place(
             if not any(_overlap(p.labels[k], box) for box in others):
                 continue
             for c in range(cols[edges[k][1]] - 1, cols[edges[k][0]], -1):  # nearest first
-                box = _label_box(p, cols, edges, k, text, c)
+                box = _label_box(p, boxes, k, text, c)
                 if not any(_overlap(box, other) for other in others):
                     where[k], p.labels[k], changed = c, box, True
                     break
@@ -147,13 +166,14 @@ def _place(
                 side.add(where[k])
         if not changed:
             break
-        p = _columns(cols, y, sizes, wide, half, edges, texts_of, where, side)
+        p = _columns(boxes, sizes, wide, half, texts_of, where, side)
     return p
 
 
-def _columns(cols, y, sizes, wide, half, edges, texts_of, where, side) -> _Placement:
+def _columns(boxes: _Boxes, sizes, wide, half, texts_of, where, side) -> _Placement:
     """Columns as close as their widest boxes and the labels in each gap (``where``) allow;
     in a gap of ``side`` the labels stand side by side, in the order they come."""
+    cols, y, edges = boxes.cols, boxes.y, boxes.edges
     label_width: dict[int, float] = {}  # per labelled edge: its widest text (drawn or reserved)
     for k, text in texts_of:
         if cols[edges[k][1]] > cols[edges[k][0]]:
@@ -177,18 +197,18 @@ def _columns(cols, y, sizes, wide, half, edges, texts_of, where, side) -> _Place
     segments = [_clip((x[s], y[s]), (x[d], y[d]), sizes[s], sizes[d]) for s, d in edges]
     guides = [_clip((x[s], y[s]), (x[d], y[d]), wide[s], wide[d]) for s, d in edges]
     p = _Placement(x, column_x, half, sizes, wide, bends, segments, guides, {})
-    p.labels = {k: _label_box(p, cols, edges, k, text, where[k], slot.get(k))
+    p.labels = {k: _label_box(p, boxes, k, text, where[k], slot.get(k))
                 for k, text in texts_of}  # fmt: skip
     return p
 
 
 def _label_box(
-    p: _Placement, cols, edges, k: int, text: str, c: int, slot: float | None = None
+    p: _Placement, boxes: _Boxes, k: int, text: str, c: int, slot: float | None = None
 ) -> tuple:
     """The label of edge k written on the edge in the gap left of column c: in its middle, or
     ``slot`` inches from its left end; (x centre, y bottom, width, height)."""
     a, b = p.guides[k]
-    if c > cols[edges[k][0]]:
+    if c > boxes.cols[boxes.edges[k][0]]:
         left = p.column_x[c - 1] + p.column_half[c - 1]
         right = p.column_x[c] - p.column_half[c]
         middle = (left + right) / 2 if slot is None else left + slot
@@ -204,10 +224,10 @@ def _overlap(a: tuple, b: tuple) -> bool:
     return abs(a[0] - b[0]) < (a[2] + b[2]) / 2 + 0.05 and abs(a[1] - b[1]) < max(a[3], b[3]) + 0.03
 
 
-def _extent(p: _Placement, y: Sequence[float], edges: Sequence[tuple[int, int]]) -> tuple:
-    """The (left, right, bottom, top) of a drawing placed by ``_place``, in inches at 8-point
-    text: its boxes, its labels and its arcs' bulges, with a margin."""
-    x = p.x
+def _extent(p: _Placement, boxes: _Boxes) -> tuple:
+    """The (left, right, bottom, top) of ``boxes`` placed by ``_place`` (as ``p``), in inches at
+    8-point text: its boxes, its labels and its arcs' bulges, with a margin."""
+    x, y, edges = p.x, boxes.y, boxes.edges
     apexes = [(y[s] + y[d]) / 2 - bend * (x[d] - x[s]) / 2  # how far each arc bulges
               for (s, d), bend in zip(edges, p.bends) if bend]  # fmt: skip
     tops = [yi + h for yi, (_, h) in zip(y, p.room)]
