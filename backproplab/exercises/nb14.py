@@ -132,14 +132,6 @@ _ORDER = (
 )
 
 
-def _package_does_it(fn: Callable, allowed: tuple = ()) -> str | None:
-    """The hint if ``fn`` lets the package do the exercise (but for the ``allowed`` functions)."""
-    return (_PACKAGE_BUT if allowed else _PACKAGE) if uses_package(fn, allowed) else None
-
-
-_PACKAGE = (
-    "your function lets the package (backproplab) do the work: write it yourself, with numpy only."
-)
 _PACKAGE_BUT = (
     "your function lets the package (backproplab) do the work: of the package, use only im2col "
     "and col2im, and notebook 05's rule for the rest."
@@ -152,20 +144,30 @@ _PACKAGE_POOL = (
 )
 
 
+def _case_by_case(
+    name: str, fn: Callable, one_case: Callable, seed: int, other_kernel: tuple[int, int]
+) -> Feedback:
+    """Check a convolution's gradient ``fn``: refused if the package does more than im2col and
+    col2im, then ``one_case`` (None if right, else the hint) on each case in turn: 3x3 kernels
+    with padding 0 and 1, ``other_kernel`` with padding 1, a 3x3 kernel with padding 2. The
+    first case that fails gives its hint, saying what changed from the cases that passed."""
+    if uses_package(fn, (im2col, col2im)):
+        return hint(name, _PACKAGE_BUT)
+    rng = np.random.default_rng(seed)
+    for k, (kernel, padding) in enumerate((*_CASES, (other_kernel, 1), _WIDE_PADDING)):
+        feedback = one_case(name, fn, rng, kernel, padding)
+        if feedback is not None:
+            return _after_first(name, feedback, k, kernel, padding)
+    return correct(name, "matches finite differences, with and without padding.")
+
+
 # ----------------------------------------------------------------------------- conv2d_weight_grad
 def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
     """``conv2d_weight_grad(x, g, kernel_size, padding)`` -> dL/dweight, shape
     (out_channels, in_channels, k, k), given g = dL/dout of shape (N, out_channels, H', W')."""
-    name = "conv2d_weight_grad"
-    package = _package_does_it(conv2d_weight_grad, (im2col, col2im))
-    if package is not None:
-        return hint(name, package)
-    rng = np.random.default_rng(140)
-    for k, (kernel, padding) in enumerate((*_CASES, ((2, 2), 1), _WIDE_PADDING)):
-        feedback = _weight_grad_case(name, conv2d_weight_grad, rng, kernel, padding)
-        if feedback is not None:
-            return _after_first(name, feedback, k, kernel, padding)
-    return correct(name, "matches finite differences, with and without padding.")
+    return _case_by_case(
+        "conv2d_weight_grad", conv2d_weight_grad, _weight_grad_case, seed=140, other_kernel=(2, 2)
+    )
 
 
 def _weight_grad_case(
@@ -249,17 +251,9 @@ def _weight_grad_case(
 def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
     """``conv2d_input_grad(g, weight, padding)`` -> dL/dx of shape (N, in_channels, H, W), where
     the forward pass was out = conv2d(x, weight, stride=1, padding=padding)."""
-    name = "conv2d_input_grad"
-    package = _package_does_it(conv2d_input_grad, (im2col, col2im))
-    if package is not None:
-        return hint(name, package)
-    rng = np.random.default_rng(141)
-    # then a kernel that is not square, then a padding of 2
-    for k, (kernel, padding) in enumerate((*_CASES, ((2, 3), 1), _WIDE_PADDING)):
-        feedback = _input_grad_case(name, conv2d_input_grad, rng, kernel, padding)
-        if feedback is not None:
-            return _after_first(name, feedback, k, kernel, padding)
-    return correct(name, "matches finite differences, with and without padding.")
+    return _case_by_case(  # the other kernel is not square
+        "conv2d_input_grad", conv2d_input_grad, _input_grad_case, seed=141, other_kernel=(2, 3)
+    )
 
 
 def _input_grad_case(
