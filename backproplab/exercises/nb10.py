@@ -306,6 +306,20 @@ def _global_norm(grads: list[np.ndarray]) -> float:
     return float(np.sqrt(sum(float((g**2).sum()) for g in grads)))
 
 
+def _clipped_arrays(
+    name: str, result: list | tuple, grads: list[np.ndarray]
+) -> list[np.ndarray] | Feedback:
+    """The learner's clipped gradients ``result`` as arrays, each of the shape of its gradient in
+    ``grads``; or the hint for the first that is not."""
+    got = []
+    for g, r in zip(grads, result):
+        array = result_array(name, r, g.shape, "each clipped gradient")
+        if isinstance(array, Feedback):
+            return array
+        got.append(array)
+    return got
+
+
 def check_clip_gradients(clip_gradients: Callable) -> Feedback:
     """``clip_gradients(grads, max_norm)``: new arrays, all scaled by one factor so that their
     global norm (all entries of all arrays together) is at most ``max_norm``."""
@@ -332,12 +346,9 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
         if any(isinstance(r, np.ndarray) and np.shares_memory(r, g) for r, g in zip(result, grads)):
             return hint(name, f"with {what} you returned the arrays you were given (or views of "
                         "them): return new arrays, also when nothing needs clipping.")  # fmt: skip
-        got = []
-        for g, r in zip(grads, result):
-            array = result_array(name, r, g.shape, "each clipped gradient")
-            if isinstance(array, Feedback):
-                return array
-            got.append(array)
+        got = _clipped_arrays(name, result, grads)
+        if isinstance(got, Feedback):
+            return got
         want = [g * min(1.0, max_norm / total) for g in grads]
         if all(_close(a, b) for a, b in zip(got, want)):
             continue
@@ -369,12 +380,9 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
     if not isinstance(result, (list, tuple)) or len(result) != len(zeros):
         return hint(name, f"all-zero gradients (a global norm of 0): return a list of "
                     f"{len(zeros)} arrays, one per gradient, here too.")  # fmt: skip
-    got = []
-    for r, z in zip(result, zeros):
-        array = result_array(name, r, z.shape, "each clipped gradient")
-        if isinstance(array, Feedback):
-            return array
-        got.append(array)
+    got = _clipped_arrays(name, result, zeros)
+    if isinstance(got, Feedback):
+        return got
     if not all(np.array_equal(a, z) for a, z in zip(got, zeros)):
         return hint(name, "all-zero gradients must come back as zeros (no division by a norm "
                     "of 0: NaN).")  # fmt: skip
