@@ -243,8 +243,9 @@ def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> N
 
 def _check_held(order: list[Tensor], accumulate: bool) -> None:
     """Leaves that hold a gradient before the pass: the new one is added to it. One of another
-    shape (set by hand) is refused, as in PyTorch: the sum would broadcast to a wrong shape, or
-    spread one number over every entry. The others get the warning, unless ``accumulate``."""
+    shape (set by hand) is refused (PyTorch refuses it already when it is set): the sum would
+    broadcast to a wrong shape, or spread one number over every entry. The others get the
+    warning, unless ``accumulate``."""
     for t in order:
         if t.op is None and t.grad is not None and np.shape(t.grad) != t.shape:
             raise ValueError(

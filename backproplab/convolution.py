@@ -19,8 +19,8 @@ Layouts are PyTorch's: images are NCHW (batch, channels, height, width), a weigh
 (and likewise wide), as in ``torch.nn.functional.conv2d``.
 
 NB: like PyTorch and every deep-learning framework, "convolution" here is a cross-correlation:
-the kernel is not flipped. Frameworks on GPUs use im2col too, or FFTs and Winograd transforms for
-large kernels; the gradient rules are the same.
+the kernel is not flipped. Frameworks on GPUs use im2col too, or Winograd transforms (for small
+kernels such as 3 x 3) and FFTs (for large ones); the gradient rules are the same.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def _takes(forward: Callable[..., Any], arrays: list, settings: dict) -> bool:
         signature = inspect.signature(forward)
     except (TypeError, ValueError):
         ufunc = getattr(forward, "func", forward)
-        if isinstance(ufunc, np.ufunc):  # numpy 2.0 gives a ufunc no signature: its keywords
+        if isinstance(ufunc, np.ufunc):  # numpy < 2.4 gives a ufunc no signature: its keywords
             allowed = _UFUNC_KEYWORDS if ufunc.signature is None else _GUFUNC_KEYWORDS
             return set(settings) <= allowed
         return True
@@ -311,7 +311,8 @@ def _cross_entropy(logits, *, labels):
 @functools.cache
 def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
     """The (classes, classes) identity matrix, made once per size and never written to (a cache:
-    measured, it saves 0.2 % of a training step of notebook 09's MLP, 1.6 % of a linear model's)."""
+    measured with timeit in December 2026, it saves 2.7 us a step, 0.5 % of a training step of
+    notebook 09's MLP, 5 % of a linear model's)."""
     eye = np.eye(classes, dtype=dtype)
     eye.flags.writeable = False
     return eye
@@ -320,7 +321,7 @@ def _identity(classes: int, dtype: np.dtype) -> np.ndarray:
 def _cross_entropy_vjp(g, saved, logits, *, labels):
     a, y = saved  # the softmax and the target rows, kept by the forward
     # d/dz of -sum_k y_k log a_k is a * sum_k y_k - y: delta = a - y when each row sums to 1, as
-    # one-hot rows of integer labels do (the shortcut saves 1 % of notebook 09's training step)
+    # one-hot rows of integer labels do (the shortcut saves 1.6 % of notebook 09's training step)
     delta = a - y if labels.dtype.kind != "f" else a * y.sum(axis=-1, keepdims=True) - y
     delta *= g / _batch(logits)  # the loss is a mean over the batch (in place: delta is ours)
     return (delta,)

@@ -43,12 +43,12 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
     converted to floating point (gradients need it). A tensor that requires grad gets a copy of
     ``data`` (as ``torch.tensor`` does), so its updates never reach your array. Any other tensor
     shares a float array it is given (as ``torch.from_numpy`` does; data batches are not copied):
-    refill that array before ``backward()`` and the gradients read the new values. The in-place
-    updates the package makes to ``data`` (optimizer steps, ``load_state_dict``) call
-    ``mark_modified``, so that ``backward`` can refuse a graph that used the old values, and so
-    does ``p -= lr * p.grad`` on a tensor that requires grad inside ``no_grad()`` (PyTorch's
-    update idiom: ``+=``, ``-=``, ``*=``, ``/=``, ``**=`` work so). Writing into ``data``
-    yourself (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
+    refill that array before ``backward()`` and the gradients read the new values. The updates
+    the package makes to ``data`` (optimizer steps, in place; ``load_state_dict``, which gives it
+    a new array) call ``mark_modified``, so that ``backward`` can refuse a graph that used the old
+    values, and so does ``p -= lr * p.grad`` on a tensor that requires grad inside ``no_grad()``
+    (PyTorch's update idiom: ``+=``, ``-=``, ``*=``, ``/=``, ``**=`` work so). Writing into
+    ``data`` yourself (``t.data[...] = ...``, ``t.data -= ...``) is not noticed, as in PyTorch.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "op", "inputs", "settings", "saved",
@@ -173,7 +173,8 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
         return self.data.item()
 
     def __format__(self, spec: str) -> str:
-        """``f"{loss:.4f}"``: a one-element tensor formats as its number (as in PyTorch)."""
+        """``f"{loss:.4f}"``: a one-element tensor formats as its number (PyTorch formats a 0-d
+        tensor so, and refuses a format spec for one of shape (1,))."""
         if spec and self.data.size != 1:
             raise TypeError(
                 f"format: only a one-element tensor formats as a number (':{spec}'), not shape "
@@ -201,9 +202,9 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
     backward = autodiff.backward  # L.backward() is autodiff.backward(L): no code in between
 
     def mark_modified(self) -> None:
-        """Record that ``data`` was just changed in place: a graph made before now used the old
-        values, so ``backward`` through it raises. The optimizers and ``load_state_dict`` call
-        this; write ``t.data`` yourself and nothing is recorded."""
+        """Record that ``data`` was just changed (in place, or replaced): a graph made before now
+        used the old values, so ``backward`` through it raises. The optimizers and
+        ``load_state_dict`` call this; write ``t.data`` yourself and nothing is recorded."""
         self.modified = next(_seq)  # larger than the number of every tensor made before now
 
     def zero_grad(self) -> None:
@@ -479,10 +480,11 @@ def apply(op: Op, *inputs: ArrayLike, **settings: Any) -> Tensor:
 
 
 def _with_constants(inputs: tuple) -> tuple[Tensor, ...]:
-    """The inputs with numbers and arrays made constant tensors, by numpy's promotion rules
-    (NEP 50): a Python number or an integer array takes the dtype of the tensors it meets; a
-    float array keeps its own. Arrays are copied: the backward pass reads a constant's values
-    after the caller may have refilled its array (a data buffer, with the next batch)."""
+    """The inputs with numbers and arrays made constant tensors: a Python number takes the dtype
+    of the tensors it meets (numpy's NEP 50 rule), and so does an integer array (our rule: numpy
+    makes float32 + int64 float64); a float array keeps its own. Arrays are copied: the backward
+    pass reads a constant's values after the caller may have refilled its array (a data buffer,
+    with the next batch)."""
     like = next((t.dtype for t in inputs if isinstance(t, Tensor)), None)
     return tuple([x if isinstance(x, Tensor) else _constant(x, like) for x in inputs])
 

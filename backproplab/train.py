@@ -1,6 +1,7 @@
 """Training: ``train_step``, ``fit`` and its ``History``, ``evaluate``, and per-layer diagnostics.
 
-One training step is four lines, and ``train_step`` is exactly those lines::
+One training step is four lines, and ``train_step`` is those lines (plus making X a tensor in the
+parameters' dtype, and returning the loss as a number)::
 
     optimizer.zero_grad()              # forget the last step's gradients
     loss = loss_fn(model(X), y)        # forward pass
