@@ -9,9 +9,12 @@ learner reading on past an unsolved exercise would read it. In the workbook:
   notebook with Shift+Enter, or Run All, runs it). Its headings become bold lines: JupyterLab's
   table of contents lists the headings of closed blocks too, and "The engine against a - y"
   there gave notebook 08's answer away;
-* each such code cell is folded (the notebook format's ``metadata.jupyter.source_hidden``, which
-  JupyterLab shows as a bar with its first line, a comment saying the same, and keeps folded when
-  the cell runs) and loses its stored output; running it shows its output.
+* each such code cell becomes a Markdown cell of the same kind: a closed ``<details>`` block
+  holding its code and the outputs the solved notebook stored (text as text, a figure as an image
+  attached to the cell). Nothing in it runs, so stepping through the notebook or Run All shows
+  none of it: the code cell it was, even folded, printed its output when run, and
+  ``show_row("mul")`` printed 03's Exercise 2 answer below a check that said "not yet". To run
+  the code, copy it into a cell of your own.
 
 A class's release leaves worked answers out instead (``classroom.release``).
 """
@@ -40,19 +43,55 @@ def close_worked_answers(notebook: Any) -> Any:
     """``notebook`` (an nbformat NotebookNode) with its worked answers closed (see the module's
     docstring); changed in place and returned."""
     after_answer = False
-    for cell in notebook.cells:
+    for k, cell in enumerate(notebook.cells):
         answer = ANSWER_TAG in cell.get("metadata", {}).get("tags", [])
         summary = CONTINUED if after_answer else OPEN_WHEN
         if answer and cell.cell_type == "markdown":
-            # blank lines around the body: Markdown inside an HTML block is read as Markdown
-            body = bold_headings(cell.source)
-            cell.source = f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
+            cell.source = _closed(summary, bold_headings(cell.source))
         elif answer and cell.cell_type == "code":
-            cell.source = f"# {summary} (click this bar).\n{cell.source}"
-            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
-            cell.outputs, cell.execution_count = [], None
+            notebook.cells[k] = _code_to_read(cell, summary)
         after_answer = answer
     return notebook
+
+
+def _closed(summary: str, markdown: str) -> str:
+    """``markdown`` in a closed <details> block under ``summary`` (blank lines around it: Markdown
+    inside an HTML block is read as Markdown)."""
+    return f"<details><summary>{summary}</summary>\n\n{markdown}\n\n</details>"
+
+
+def _code_to_read(cell: Any, summary: str) -> Any:
+    """The code cell ``cell`` as a Markdown cell holding, closed, its code and stored outputs:
+    streams and plain text in code blocks, figures (PNG) as images attached to the cell. Its id
+    and tags are kept (the workbook's record of what it wrote reads them)."""
+    import nbformat  # the dev extra, as the workbook's
+
+    parts, attachments = [_fenced(cell.source, "python")], {}
+    for n, output in enumerate(cell.get("outputs", [])):
+        data = output.get("data", {})
+        if output.output_type == "stream":
+            parts.append(_fenced(output.text, "text"))
+        elif "image/png" in data:
+            name = f"output-{n}.png"
+            attachments[name] = {"image/png": data["image/png"]}
+            parts.append(f"![The figure this code draws](attachment:{name})")
+        elif "text/plain" in data:
+            parts.append(_fenced(data["text/plain"], "text"))
+    markdown = nbformat.v4.new_markdown_cell(_closed(summary, "\n\n".join(parts)))
+    markdown.metadata = nbformat.NotebookNode({"tags": list(cell.metadata.get("tags", []))})
+    if attachments:
+        markdown.attachments = nbformat.NotebookNode(attachments)
+    markdown.pop("id", None)  # the code cell's own id, if it has one (nbformat 4.5)
+    if "id" in cell:
+        markdown.id = cell.id
+    return markdown
+
+
+def _fenced(text: str, language: str) -> str:
+    """``text`` as a fenced code block, its fence longer than any run of backticks in it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text.rstrip()}\n{fence}"
 
 
 def bold_headings(markdown: str) -> str:

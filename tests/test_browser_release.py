@@ -15,8 +15,9 @@ who has solved nothing yet would:
    tags, no traceback).
 
 Throughout, the worked answers after the checks stay closed (``_closed_answers.py``): the opened
-notebook shows none of them, Run All (which runs them) leaves their prose closed, and one click
-on its summary opens it.
+notebook shows none of them, Run All runs none of them (their code is Markdown to read, with the
+outputs the solved notebook stored), and one click on a summary opens it: prose, or code with its
+printed output or its figure.
 
 Skipped, with the reason, where tests/test_browser.py is (no /usr/bin/chromium, no playwright).
 """
@@ -217,10 +218,11 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
             texts = [o["text"].strip() for o in check["outputs"]]
             assert len(texts) == 1 and "… not done yet" in texts[0], texts
 
-        # The worked answers: closed when opened, their prose still closed after Run All.
+        # The worked answers: closed when opened, still closed after Run All, prose and code
+        # alike (Run All ran nothing of them: show_row("mul") printed Exercise 2's answer).
         notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
         assert MUL_WORDS not in notebook.inner_text()
-        assert MUL_ROW in notebook.inner_text()  # the code's output: Run All ran it
+        assert MUL_ROW not in notebook.inner_text()
         summaries = notebook.locator("summary", has_text="Worked answer")
         assert summaries.count() > 5
         summaries.nth(0).click()
@@ -228,6 +230,24 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
         assert MUL_WORDS not in notebook.inner_text()  # Exercise 1's: one block opened
         opened = notebook.locator("details[open]")
         assert opened.count() == 1 and "the same backward pass" in opened.inner_text()
+        # Opened, a code worked answer shows its code and what the solved notebook printed;
+        # one that draws shows its figure (an image attached to the cell).
+        blocks = notebook.locator("details")
+        holding = "(texts) => texts.map(t => [...document.querySelectorAll('.jp-Notebook details')]"
+        holding += ".findIndex(d => d.textContent.includes(t)))"
+        mul, drawn = page.evaluate(holding, ['show_row("mul")', "fan_steps"])
+        assert mul >= 0 and drawn >= 0
+        blocks.nth(mul).locator("summary").click()
+        page.wait_for_timeout(300)
+        assert MUL_ROW in blocks.nth(mul).inner_text()
+        assert 'show_row("mul")' in blocks.nth(mul).inner_text()
+        assert MUL_WORDS not in notebook.inner_text()  # its prose is a block of its own
+        blocks.nth(drawn).locator("summary").click()
+        figure = blocks.nth(drawn).locator("img")
+        assert figure.count() == 1
+        page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 100", arg=figure.element_handle()
+        )
 
         # The learner calls the unsolved function (in the check's cell, then puts it back).
         check_cell = first_exercise + 1

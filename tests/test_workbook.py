@@ -41,34 +41,57 @@ def test_the_first_time_it_holds_every_notebook_with_the_exercises_blank(made):
 
 def test_it_keeps_the_worked_answers_closed(made):
     """A worked answer sits right below its check: a learner reading on past an unsolved exercise
-    read it (a novice's walk of the workbook). Each is kept, closed: its Markdown in a closed
-    <details> block, its code folded (its first line, which a folded cell shows, says so) and
-    without its stored output (show_row("mul") printed 03's Exercise 2 answer)."""
+    read it (a novice's walk of the workbook). Each is kept, closed, in a Markdown cell that
+    nothing runs: its prose, or its code with the outputs the solved notebook stored, in a closed
+    <details> block. (A folded code cell printed its output when run: Shift+Enter past a check
+    that said "not yet", or Run All, showed 03's Exercise 2 answer, show_row("mul").)"""
     target, _ = made
-    tagged = 0
+    tagged = code = figures = 0
     for path in CURRICULUM:
         teacher = nbformat.read(path, as_version=4)
         mine = nbformat.read(target / path.name, as_version=4)
         theirs = [c for c in teacher.cells if ANSWER_TAG in c.metadata.get("tags", [])]
         ours = [c for c in mine.cells if ANSWER_TAG in c.metadata.get("tags", [])]
         assert len(theirs) == len(ours)
+        assert [c.get("id") for c in theirs] == [c.get("id") for c in ours]
         for teachers, closed in zip(theirs, ours):
-            if closed.cell_type == "markdown":
-                summary, body = closed.source.split("\n\n", 1)
-                assert summary.startswith("<details><summary>Worked answer")
+            assert closed.cell_type == "markdown", teachers.source
+            summary, body = closed.source.split("\n\n", 1)
+            assert summary.startswith("<details><summary>Worked answer")
+            assert body.endswith("\n\n</details>")
+            body = body.removesuffix("\n\n</details>")
+            if teachers.cell_type == "markdown":
                 # its headings are bold lines (test_small_fixes.py): the same words otherwise
                 words = [
                     [w.strip("*") for w in text.split() if w.strip("#")]
-                    for text in (body.removesuffix("\n\n</details>"), teachers.source)
+                    for text in (body, teachers.source)
                 ]
-                assert body.endswith("\n\n</details>") and words[0] == words[1]
-            else:
-                first, rest = closed.source.split("\n", 1)
-                assert first.startswith("# Worked answer") and rest == teachers.source
-                assert closed.metadata["jupyter"]["source_hidden"] is True
-                assert closed.outputs == [] and closed.execution_count is None
+                assert words[0] == words[1]
+                continue
+            code += 1
+            assert body.startswith(f"```python\n{teachers.source.rstrip()}\n```")
+            for output in teachers.outputs:  # every one shown, in its order
+                if output.output_type == "stream":
+                    shown = f"```text\n{output.text.rstrip()}\n```"
+                else:
+                    name = next(n for n, v in closed.attachments.items() if v == {
+                        "image/png": output.data["image/png"]})  # fmt: skip
+                    shown = f"](attachment:{name})"
+                    figures += 1
+                assert shown in body, (path.name, shown[:80])
+                body = body[body.index(shown) + len(shown) :]
         tagged += len(ours)
-    assert tagged > 50
+    assert tagged > 50 and code > 30 and figures >= 2
+
+
+def test_a_worked_answers_code_shows_in_a_fence_longer_than_its_own_backticks():
+    from backproplab._closed_answers import close_worked_answers
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('print("```")')])
+    notebook.cells[0].metadata["tags"] = [ANSWER_TAG]
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", text="```\n")]
+    source = close_worked_answers(notebook).cells[0].source
+    assert '````python\nprint("```")\n````' in source and "````text\n```\n````" in source
 
 
 def test_a_run_of_worked_answer_cells_says_once_when_to_open_it():
@@ -92,10 +115,13 @@ def test_a_run_of_worked_answer_cells_says_once_when_to_open_it():
         sources[1]
         == f"<details><summary>{OPEN_WHEN}</summary>\n\nThe answer is $2x$.\n\n</details>"
     )
-    assert sources[2].startswith(f"# {CONTINUED}") and sources[2].endswith("\nprint(2 * x)")
+    assert sources[2] == (
+        f"<details><summary>{CONTINUED}</summary>\n\n```python\nprint(2 * x)\n```\n\n"
+        "```text\n4\n```\n\n</details>"
+    )
     assert sources[3].startswith(f"<details><summary>{CONTINUED}</summary>")
-    assert sources[5].startswith(f"# {OPEN_WHEN}")  # a new run: its first cell says when
-    assert notebook.cells[2].outputs == []
+    assert sources[5].startswith(f"<details><summary>{OPEN_WHEN}</summary>")  # a new run
+    assert [c.cell_type for c in notebook.cells] == ["code", *["markdown"] * 4, "markdown"]
 
 
 def test_running_it_again_changes_nothing_and_adds_what_is_missing(tmp_path):
