@@ -31,8 +31,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_browser import CELLS_JS, NOTEBOOKS, browser, close_notebook, lab  # noqa: F401
+from test_browser import (  # noqa: F401
+    CELLS_JS,
+    NOTEBOOKS,
+    browser,
+    close_notebook,
+    lab,
+    saved_text,
+)
 
+from backproplab import workbook
 from backproplab.workbook import make_workbook
 
 NOTEBOOK = "03_computational_graph.ipynb"
@@ -248,6 +256,17 @@ def test_a_learner_runs_all_then_solves_the_first_exercise(lab, browser, tmp_pat
         page.wait_for_function(
             "(img) => img.complete && img.naturalWidth > 100", arg=figure.element_handle()
         )
+        # Saved now (Run All's outputs, blocks opened), the notebook is still the workbook's as
+        # written: its cells' sources, tags and attached figures unchanged, so the next update
+        # of the workbook replaces it rather than writing a .new copy beside it.
+        page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:save'); }")
+        path, deadline = f"{FOLDER}/{NOTEBOOK}", time.monotonic() + 30
+        while '"execution_count": 1,' not in saved_text(lab, path):
+            assert time.monotonic() < deadline, "the notebook was not saved"
+            time.sleep(0.2)
+        saved = tmp_path / "saved.ipynb"
+        saved.write_text(saved_text(lab, path), encoding="utf-8")
+        assert workbook._fingerprint(saved) == workbook._fingerprint(folder / NOTEBOOK)
 
         # The learner calls the unsolved function (in the check's cell, then puts it back).
         check_cell = first_exercise + 1
