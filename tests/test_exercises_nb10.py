@@ -283,6 +283,28 @@ def test_dead_fraction_hints(wrong, words):
     assert "np.all" not in feedback.message and "axis=0" not in feedback.message
 
 
+def binarised_in_place(a):
+    a[a > 0] = 1.0  # on or off, written into the caller's activations: right fraction
+    return float((a.sum(axis=0) == 0).mean())
+
+
+def test_dead_fraction_refuses_changing_the_activations_in_place():
+    """Found by a generic attack (every answer that returns the right value and then changes
+    its inputs): notebook 10 measures the same activations again after dead_fraction (the
+    cosine between digits' outputs), so an answer that binarises them in place passed and then
+    changed those printed numbers."""
+    feedback = nb10.check_dead_fraction(binarised_in_place)
+    assert feedback.status == "hint" and "in place" in feedback.message, feedback
+    assert "a > 0" not in feedback.message and "sum(axis" not in feedback.message
+
+
+def test_dead_fraction_accepts_a_float32_fraction():
+    """A fraction computed in float32 (the mask cast with astype(np.float32), a PyTorch habit)
+    is the right answer to rounding: it was told "should give 2/10; yours gave 0.2"."""
+    feedback = nb10.check_dead_fraction(lambda a: np.all(a == 0, axis=0).astype(np.float32).mean())
+    assert feedback.passed, feedback
+
+
 def test_dead_fraction_not_done():
     assert nb10.check_dead_fraction(stub).status == "not done"
 

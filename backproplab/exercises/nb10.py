@@ -17,7 +17,16 @@ from ..datasets import digits
 from ..functional import cross_entropy
 from ..nn import deep_network
 from ..tensor import Tensor, as_array
-from . import Feedback, attempt, attempt_own, close, correct, hint, result_array
+from . import (
+    Feedback,
+    attempt,
+    attempt_own,
+    changed_input,
+    close,
+    correct,
+    hint,
+    result_array,
+)
 
 __all__ = [
     "check_clip_gradients",
@@ -262,14 +271,19 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
         if n > 1:  # and one example that no unit fires on: zero in every unit is not a dead unit
             a = np.vstack([a, np.zeros(units)])
         expected = len(dead) / units  # known by construction
-        result = attempt(name, dead_fraction, a.copy())
+        given = a.copy()
+        result = attempt(name, dead_fraction, given)
         if isinstance(result, Feedback):
             return result
+        # the notebook measures the same activations again after counting their dead units
+        changed = changed_input(name, {"a": a}, {"a": given})
+        if changed is not None:
+            return changed
         try:
             got = float(as_array(result))
         except (TypeError, ValueError):
             return hint(name, "return one number: the fraction of dead units in the layer.")
-        if abs(got - expected) < 1e-9:
+        if abs(got - expected) < 1e-6:  # float32's rounding passes; fractions differ by 1/units
             continue
         if weak and abs(got - (len(dead) + len(weak)) / units) < 1e-9:
             return hint(name, "you counted units that fire on one example only, weakly, as dead: "
