@@ -447,6 +447,21 @@ def test_train_names_the_step_size_and_the_returned_weights(mistake, words):
     assert "drift" not in feedback.message
 
 
+@pytest.mark.parametrize("lr, steps", [(0.5, None), (None, 30)])
+def test_train_refuses_numbers_of_its_own_for_lr_and_steps(lr, steps):
+    """Found by a generic attack (each argument frozen at the value of the check's first call):
+    the check ran once, with lr = 0.5, the step size notebook 01 itself uses, so a train() that
+    copied that step with 0.5 written in place of lr passed; so did one with 30 steps written
+    in."""
+
+    def train(X, Y, W1, W2, lr_given, steps_given):
+        return make_train()(X, Y, W1, W2, lr or lr_given, steps or steps_given)
+
+    feedback = nb01.check_train(train)
+    assert feedback.status == "hint" and "a number of your own" in feedback.message, feedback
+    assert "0.5 *" not in feedback.message and "range(" not in feedback.message
+
+
 def test_train_not_done_and_shape_hints():
     assert nb01.check_train(stub).status == "not done"
     assert "three things" in nb01.check_train(lambda *a: [0.0]).message
