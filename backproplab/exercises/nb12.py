@@ -159,6 +159,12 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
                 "the two parts do not meet at |r| = delta: evaluate both there; "
                 "the linear part needs a constant.",
             )
+        if _close(got, _huber(pred, target, 1.0)):
+            return hint(
+                name,
+                f"right for delta = 1, its default, but the check passes delta = {delta}: use "
+                "the delta your function is given.",
+            )
         return hint(
             name,
             f"the loss should be {expected:.6f}, yours is {float(got):.6f}: check "
