@@ -510,6 +510,40 @@ MISTAKES = {
         [("        out = np.logaddexp(0.0, self.data)", "        self.data[...] = np.logaddexp(0.0, self.data)\n        out = self.data")],
         ["changed its input in place"],
     ),
+    # found by mutation testing the teacher's file (one small change each; every check passed)
+    "the own op returns its input itself (passed: its gradient, 1, agrees with its forward)": (
+        "12",
+        [("        return node(out, (self,), lambda g: (g * (1 - np.exp(-out)),))", "        return self")],
+        ["your softplus returns a tensor that no node made from its input"],
+    ),
+    "toposort goes on from a tensor every time it reaches it (passed: 2^n steps on fan-out)": (
+        "04",
+        [(
+            "            if id(x) not in found:\n                found[id(x)] = x\n                stack.append(x)",
+            "            found[id(x)] = x\n            stack.append(x)",
+        )],
+        ["v = v + v, repeated 40 times", "2 to the power of 40", "only the first time"],
+    ),
+    "toposort's memory never consulted (passed: 2^n steps on fan-out)": (
+        "04",
+        [("            if id(x) not in found:", "            if x not in found:")],
+        ["2 to the power of 40", "remember the tensors found"],
+    ),
+    "backward gives a gradient to every input, also one that requires none (passed)": (
+        "04",
+        [("                if x.requires_grad:\n", "                if True:\n")],
+        ["without requires_grad", "gave x a gradient", "stays None"],
+    ),
+    "backward keeps the grad it is given as it comes, a list say (passed)": (
+        "04",
+        [("else np.asarray(grad, np.float64)", "else grad")],
+        ["grad given as a list of numbers failed", "array of floats"],
+    ),
+    "Adam stops at the first parameter without a gradient (passed: fit leaves out the last)": (
+        "12",
+        [("                continue\n            m[...]", "                break\n            m[...]")],
+        ["listed before one it uses", "did not take its step", "goes on to the next"],
+    ),
 }  # fmt: skip
 
 

@@ -5,15 +5,20 @@
 broadcasting where the step has it), runs them on the learner's engine through ``mygrad.run``
 (values, gradients, toposort's order, as arrays) and replays them on the package's engine; the
 first node whose value or gradient differs is named, with a hint about the mistake. Step 04
-also runs a chain deeper than Python's recursion limit, backward from a given grad, and
-backward twice on one graph (leaves add up, intermediate nodes start fresh); each op's vjp is
-first checked on its own. The optimizers are checked through ``mygrad.fit`` against their
-update rules written out here in numpy, and the learner's own op of notebook 12 against central
-differences of its own forward.
+also runs a chain deeper than Python's recursion limit, backward from a given grad (an array,
+then a list), and backward twice on one graph (leaves add up, intermediate nodes start fresh);
+each op's vjp is first checked on its own. The optimizers are checked through ``mygrad.fit``
+against their update rules written out here in numpy, and the learner's own op of notebook 12
+against central differences of its own forward.
 
 The learner's engine gets data only (lists, arrays, numbers, strings), so the same check runs in
-the notebook and in the grader. A piece that is still a stub raises NotImplementedError with a
-pointer ("see notebook 04, "Your engine", part 1"): the check says which part to do first.
+the notebook and in the grader; but for a few checks that build tensors with the learner's
+Tensor class, in the learner's own process only (the grader's engine is a stand-in that answers
+with data): a tensor that requires no gradient gets none, a graph of 40 doublings is walked
+visiting each tensor once, an optimizer steps past a parameter without a gradient listed first,
+and Linear's weights come from the module's rng. A piece that is still a stub raises
+NotImplementedError with a pointer ("see notebook 04, "Your engine", part 1"): the check says
+which part to do first.
 
 The parts, one idea a module: ``_calls`` (calling the learner's engine), ``_programs``
 (programs as data and the package's run of them), ``_hints`` (what a wrong number says),

@@ -4,6 +4,7 @@ written out in numpy, and the plausible wrong rules (``_VARIANTS``) a hint can n
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,37 @@ def _check_optimizer(
                 )
             )
         raise _Stop(hint(exercise, f"{what}: the parameters after step {t + 1} are off"))
+    if isinstance(engine, ModuleType) and isinstance(getattr(engine, "Tensor", None), type):
+        _unused_first(exercise, engine, name, settings, what)
+
+
+def _unused_first(exercise: str, engine: ModuleType, name: str, settings: dict, what: str) -> None:
+    """One step with a parameter that the loss does not use listed first: the one it uses after
+    it still takes its step (``fit`` can leave out only the last parameters). It builds tensors
+    with the learner's Tensor class, so only in the learner's own process (the grader's engine
+    is a stand-in that answers with data)."""
+    start = np.array([1.0, -2.0, 0.5])
+
+    def one_step() -> Any:
+        unused = engine.Tensor(np.ones(2), requires_grad=True)
+        used = engine.Tensor(start.copy(), requires_grad=True)
+        optimizer = getattr(engine, name)([unused, used], **settings)
+        optimizer.zero_grad()
+        (used * used).sum().backward()
+        optimizer.step()
+        return used.data
+
+    got = _arrays(exercise, [_call(exercise, one_step)], "a parameter")[0]
+    want = _update_rule(name, settings, [start], [[np.ones(3)]])[0][0]
+    if got is None or got.shape != want.shape or not close(got, want):
+        raise _Stop(
+            hint(
+                exercise,
+                f"{what}, with a parameter that the loss does not use (its grad is None) listed "
+                "before one it uses: the one it uses did not take its step; a step skips the "
+                "parameter without a gradient and goes on to the next",
+            )
+        )
 
 
 # the mistakes the hints name: a variant of the update rule -> what it says

@@ -95,6 +95,16 @@ def _one_node(exercise: str, engine: ModuleType, name: str, args: tuple, x: np.n
                 "with a vjp of its own that gives the gradient of its input",
             )
         )
+    if isinstance(result, (tuple, list)) and len(result) == 3 and 0 not in list(result[2]):
+        raise _Stop(  # toposort from the result never reaches the input: the input itself, say
+            hint(
+                exercise,
+                f"your {name} returns a tensor that no node made from its input (its input "
+                "itself, say, or a tensor with no inputs): an op leaves its input as it is and "
+                "returns a new node(values, inputs, vjp), with a vjp of its own that gives the "
+                "gradient of its input",
+            )
+        )
 
 
 def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
