@@ -544,6 +544,22 @@ MISTAKES = {
         [("                continue\n            m[...]", "                break\n            m[...]")],
         ["listed before one it uses", "did not take its step", "goes on to the next"],
     ),
+    # mutants of step 03's nodes that only step 04 rejected, blaming toposort or the op's rule
+    "+ keeps its right input twice (was: 'toposort left out v2')": (
+        "04",
+        [("node(self.data + other.data, (self, other)", "node(self.data + other.data, (other, other)")],
+        ["the node of x0 + x1 does not keep x0 among its inputs"],
+    ),
+    "* keeps its left input twice (was: 'toposort left out x1')": (
+        "04",
+        [("node(x * y, (self, other)", "node(x * y, (self, self)")],
+        ["the node of x0 * x1 does not keep x1 among its inputs"],
+    ),
+    "* keeps its inputs swapped (was: 'a product's local gradient ... the other input')": (
+        "04",
+        [("node(x * y, (self, other)", "node(x * y, (other, self)")],
+        ["in x0 * x1, each input got the gradient its vjp gives the other", "other order"],
+    ),
 }  # fmt: skip
 
 

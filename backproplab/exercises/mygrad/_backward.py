@@ -95,6 +95,47 @@ def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: 
         raise _Stop(hint(exercise, f"{head}: {message}"))
 
 
+def _inputs_kept(exercise: str, engine: ModuleType, op: str) -> None:
+    """backward() on x0 op x1 alone: toposort from the result finds both inputs, unless the node
+    does not keep one of them among its inputs (``(self, self)``, say); then the fault is the
+    op's, not toposort's, which finds the other input. Any other failure: the checks after this
+    one name it."""
+    program = _Program([np.array([1.5, -0.5]), np.array([0.75, 2.0])], [(op, 0, 1, {})])
+    try:
+        result = _call(exercise, engine.run, program.steps, program.inputs, "backward")
+        order = [int(k) for k in result[2]]
+    except (_Stop, TypeError, ValueError, IndexError):
+        return
+    missing = [j for j in (0, 1) if j not in order]
+    if 2 in order and len(missing) == 1:
+        expr = program.names[-1].split(" = ")[1]
+        raise _Stop(
+            hint(
+                exercise,
+                f"the node of {expr} does not keep x{missing[0]} among its inputs, so toposort, "
+                "which follows the inputs, cannot find it, and no gradient reaches it: a node "
+                "keeps both tensors it was made from, in the order of its vjp's gradients",
+            )
+        )
+    try:  # both kept, but in the other order than the vjp's gradients: each gets the other's
+        grads = _arrays(exercise, result[1], "a gradient")[:2]
+        ones = np.ones(2)
+        sent = _call(exercise, engine.run, program.steps, program.inputs, "vjp", ones)[1]
+        sent = _arrays(exercise, sent, "a gradient")
+    except (_Stop, TypeError, ValueError, IndexError):
+        return
+    if len(grads) == len(sent) == 2 and all(_same(a, b) for a, b in zip(grads, sent[::-1])):
+        if not all(_same(a, b) for a, b in zip(grads, sent)):
+            expr = program.names[-1].split(" = ")[1]
+            raise _Stop(
+                hint(
+                    exercise,
+                    f"in {expr}, each input got the gradient its vjp gives the other "
+                    "one: the node keeps its inputs in the other order than its vjp's gradients",
+                )
+            )
+
+
 def _built_from_other_ops(exercise: str, engine: ModuleType, program: _Program) -> bool:
     """True when ``program``'s one op, run backward on the learner's engine, made tensors of its
     own between its inputs and its result (toposort lists a tensor the program did not make): a
@@ -114,6 +155,8 @@ def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
     except _Stop as stop:
         if stop.feedback.status == "not done":
             raise
+    for op in ("add", "mul", "sub", "truediv"):
+        _inputs_kept(exercise, engine, op)
     for op in ops:
         _vjp_alone(exercise, engine, rng, op)
     try:
