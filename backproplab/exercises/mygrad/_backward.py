@@ -6,7 +6,7 @@ through a vjp that must leave what it kept unchanged)."""
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from .. import close, hint
 from ._calls import _arrays, _call, _Stop
 from ._compare import _compare
 from ._hints import _local_hint
+from ._own_process import _grad_only_where_required, _visits_each_once
 from ._programs import _inputs, _Program, _random_steps, _reference
 
 
@@ -417,89 +418,3 @@ def _vjp_runs_twice(exercise: str, engine: ModuleType, program: _Program, name: 
                     "it must leave them as they are",
                 )
             )
-
-
-# The two checks below build tensors with the learner's own Tensor class, so they run only in the
-# learner's process: the grader's engine is a stand-in that answers with data (as in step 09's
-# check of where the initial weights come from). The programs of ``run`` cannot show either
-# mistake: every tensor they make requires a gradient, and their graphs are small.
-
-
-def _grad_only_where_required(exercise: str, engine: ModuleType) -> None:
-    """backward() on w * x, with x made without requires_grad (data, as X is in training):
-    x gets no gradient, its grad stays None (as in the package and PyTorch)."""
-    tensor = getattr(engine, "Tensor", None) if isinstance(engine, ModuleType) else None
-    if not isinstance(tensor, type):
-        return
-
-    def backward_of_w_times_x() -> Any:
-        w, x = tensor([1.0, 2.0], requires_grad=True), tensor([3.0, 4.0])
-        (w * x).backward()
-        return x.grad
-
-    if _call(exercise, backward_of_w_times_x) is not None:
-        raise _Stop(
-            hint(
-                exercise,
-                "backward() on w * x, with x made without requires_grad (as the data X is), "
-                "gave x a gradient: only the inputs that require a gradient get one; the "
-                "others' grad stays None",
-            )
-        )
-
-
-class _TooManyVisits(BaseException):
-    """Raised from inside the learner's backward when it has read the tensors' inputs more often
-    than a walk that visits each tensor once could (a BaseException: an ``except Exception`` of
-    the learner's does not catch it)."""
-
-
-def _visits_each_once(exercise: str, engine: ModuleType, depth: int = 40) -> None:
-    """backward() on v = v + v, repeated ``depth`` times: a walk that goes on from a tensor every
-    time it reaches one (with no memory of the tensors found, or the memory never consulted)
-    takes 2^depth steps where one per tensor is enough; a residual network has such fan-out at
-    every block. The tensors count how often their inputs are read: 20 reads per tensor at
-    most, where a walk that visits each tensor once reads them a few times."""
-    tensor = getattr(engine, "Tensor", None) if isinstance(engine, ModuleType) else None
-    if not isinstance(tensor, type):
-        return
-    budget = [20 * (depth + 1)]
-
-    def read(t: Any) -> Any:
-        budget[0] -= 1
-        if budget[0] < 0:
-            raise _TooManyVisits
-        return t.__dict__.get("_counted_inputs", ())
-
-    def write(t: Any, inputs: Any) -> None:
-        t.__dict__["_counted_inputs"] = inputs
-
-    try:  # a Tensor of the learner's that cannot be subclassed so: not checked here
-        counted = cast(type, type("Tensor", (tensor,), {"inputs": property(read, write)}))
-    except Exception:  # noqa: BLE001
-        return
-
-    def twice(g: Any) -> tuple:
-        return (g, g)
-
-    def backward_of_doublings() -> None:
-        v = counted([1.0], requires_grad=True)
-        for _ in range(depth):
-            node = counted(v.data * 2, requires_grad=True)
-            node.inputs, node.vjp = (v, v), twice
-            v = node
-        v.backward()
-
-    try:
-        _call(exercise, backward_of_doublings)
-    except _TooManyVisits:
-        raise _Stop(
-            hint(
-                exercise,
-                f"backward() on v = v + v, repeated {depth} times, goes on from a tensor every "
-                "time it reaches it: that takes about 2 to the power of "
-                f"{depth} steps, where one visit per tensor is enough (a residual network has "
-                "such fan-out at every block); remember the tensors found, and go on from "
-                "each only the first time",
-            )
-        ) from None
