@@ -147,6 +147,11 @@ def digits(
             f"digits: dtype must be a float dtype (float32, float64), got {np.dtype(dtype)}"
         )
 
+    if not is_real(test_size) or isinstance(test_size, bool) or not 0 < test_size < 1:
+        raise (ValueError if is_real(test_size) else TypeError)(  # else scikit-learn's words
+            f"digits: test_size must be a fraction between 0 and 1 (the share of images kept "
+            f"for testing, e.g. 0.25), got {test_size!r}"
+        )
     bunch = load_digits()
     X, y = bunch.data.astype(np.float64), bunch.target.astype(np.int64)
     X_train, X_test, y_train, y_test = train_test_split(

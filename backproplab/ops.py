@@ -195,6 +195,12 @@ def _index_error(x: np.ndarray, index: object) -> str:
             f"index {index!r} holds floats (a Tensor always does): index with a numpy array of "
             f"integers, or of booleans for a mask (e.g. x[x.data > 0])"
         )
+    if any(isinstance(i, np.ndarray) and i.ndim > 1 for i in parts):  # its repr spans lines
+        said = ", ".join(
+            f"an array of shape {i.shape} ({i.dtype})" if isinstance(i, np.ndarray) else repr(i)
+            for i in parts
+        )
+        return f"index [{said}] does not fit a tensor of shape {x.shape}"
     return f"index {index!r} does not fit a tensor of shape {x.shape}"
 
 

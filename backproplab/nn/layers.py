@@ -157,6 +157,7 @@ class LeakyReLU(Module):
     """z where z > 0, else ``slope * z``: a small gradient survives for negative inputs."""
 
     def __init__(self, slope: float = 0.01) -> None:
+        F._one_slope("LeakyReLU", slope)  # else refused only at the first forward
         self.slope = slope
 
     def forward(self, x: Tensor) -> Tensor:
@@ -271,7 +272,15 @@ class Sequential(Module):
     def __getitem__(self, i: int | slice) -> Module:
         if isinstance(i, slice):  # model[:-1] is a Sequential of those layers (the same objects)
             return Sequential(*self.layers[i])
+        self._check_position(i)
         return self.layers[i]
+
+    def _check_position(self, i: object) -> None:
+        """One line naming the Sequential for a position that is not one of its layers."""
+        if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+            raise TypeError(f"Sequential: layers are numbered 0, 1, ...; got [{i!r}]")
+        if not -len(self.layers) <= i < len(self.layers):
+            raise IndexError(f"Sequential: there is no layer {i} in one of {len(self)} layers")
 
     def __setitem__(self, i: int, layer: Module) -> None:
         """``model[-1] = nn.Linear(64, 2)``: a new layer in the place of layer i (as in PyTorch);
@@ -280,7 +289,8 @@ class Sequential(Module):
             raise TypeError(f"Sequential: set one layer by position, model[i] = layer, not [{i!r}]")
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential: item {i} is {_not_a_layer(layer)}")
-        old = self.layers[i]  # IndexError past the end
+        self._check_position(i)
+        old = self.layers[i]
         _warn_if_untrained(self, str(i % len(self.layers)), old, layer)
         self.layers[i] = layer
 

@@ -1,0 +1,138 @@
+"""Findings of a systematic fuzz of the public API with bad and edge inputs (wrong shapes, dtypes,
+None, keyword slips): each was a silent wrong result or an error from deep inside numpy, Python or
+scikit-learn. Each now gets one line naming the function and what is wrong.
+
+Expected values are written out by hand, never computed by the code under test.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import backproplab as bl
+from backproplab import datasets, nn, optim, train
+
+
+def raises_one_line(exc, pattern, fn):
+    with pytest.raises(exc) as info:
+        fn()
+    message = str(info.value)
+    assert "\n" not in message, message
+    assert re.search(pattern, message), message
+    return message
+
+
+# ------------------------------------------- train_step with the optimizer of another model
+def test_train_step_refuses_an_optimizer_that_holds_none_of_the_models_parameters():
+    # the model's cell run again, not the optimizer's: fit refused this, train_step returned
+    # the loss and trained nothing, step after step
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    model, other = nn.MLP([2, 3, 2], rng=0), nn.MLP([2, 3, 2], rng=1)
+    before = model.layers[0].weight.data.copy()
+    raises_one_line(
+        ValueError,
+        r"^train_step: none of the optimizer's parameters .*parameters\(\)",
+        lambda: train.train_step(model, optim.SGD(other.parameters(), lr=0.1), X, y),
+    )
+    np.testing.assert_array_equal(model.layers[0].weight.data, before)
+
+
+def test_train_step_still_trains_a_model_whose_optimizer_holds_some_of_its_parameters():
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    model = nn.MLP([2, 3, 2], rng=0)
+    first, last = model.layers[0].weight, model.layers[2].weight
+    before_first, before_last = first.data.copy(), last.data.copy()
+    train.train_step(model, optim.SGD([last], lr=0.1), X, y)  # only the last layer is trained
+    np.testing.assert_array_equal(first.data, before_first)
+    assert not np.array_equal(last.data, before_last)
+
+
+def test_train_step_names_the_order_of_its_arguments_for_data_given_as_the_optimizer():
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    model = nn.MLP([2, 3, 2], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    raises_one_line(
+        TypeError,
+        r"^train_step: .*optimizer.* got ndarray.*train_step\(model, optimizer, X, y\)",
+        lambda: train.train_step(model, X, y, opt),
+    )
+
+
+@pytest.mark.parametrize(
+    "loss_fn, what",
+    [
+        ("cross_entropy", r"loss_fn must be a function.*got str"),
+        (None, r"loss_fn must be a function.*got NoneType"),
+        (lambda out, y: 1.0, r"loss_fn returned a value of type float"),
+    ],
+)
+def test_train_step_says_what_is_wrong_with_a_loss_fn_that_is_no_loss(loss_fn, what):
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    model = nn.MLP([2, 3, 2], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    raises_one_line(
+        TypeError, r"^train_step: " + what, lambda: train.train_step(model, opt, X, y, loss_fn)
+    )
+
+
+# --------------------------------------------------------- leaky_relu's slope is one number
+@pytest.mark.parametrize("slope", [np.array([0.1, 0.5]), [0.1, 0.5], "a", None, True])
+def test_leaky_relu_refuses_a_slope_that_is_not_one_number(slope):
+    # an array of slopes was broadcast along the last axis: one slope per column, silently
+    x = np.array([[-1.0, -1.0]])
+    raises_one_line(
+        TypeError,
+        r"^leaky_relu: slope must be a number",
+        lambda: bl.leaky_relu(x, slope=slope),
+    )
+
+
+@pytest.mark.parametrize("slope", [np.array([0.1, 0.5]), "a", None])
+def test_the_leaky_relu_layer_refuses_such_a_slope_when_made(slope):
+    raises_one_line(TypeError, r"^LeakyReLU: slope must be a number", lambda: nn.LeakyReLU(slope))
+
+
+@pytest.mark.parametrize("slope", [0.2, np.float32(0.2), 1])
+def test_leaky_relu_takes_a_number_of_any_kind(slope):
+    out = bl.leaky_relu(np.array([-2.0, 3.0]), slope=slope)
+    np.testing.assert_allclose(out.data, [-2.0 * float(slope), 3.0], rtol=1e-7)
+    out = nn.LeakyReLU(slope)(np.array([-2.0, 3.0]))
+    np.testing.assert_allclose(out.data, [-2.0 * float(slope), 3.0], rtol=1e-7)
+
+
+# ------------------------------------------------------------------ indexing: one line
+def test_a_boolean_mask_of_the_wrong_shape_gets_a_one_line_error_with_both_shapes():
+    x = bl.Tensor(np.ones((3, 4)))
+    mask = np.ones((3, 2), dtype=bool)  # the repr of the mask spread over three lines
+    raises_one_line(
+        bl.ShapeError,
+        r"^getitem: .*\(3, 2\).*\(3, 4\)",
+        lambda: x[mask],
+    )
+
+
+# ------------------------------------------------------------- Sequential: past the end
+@pytest.mark.parametrize("i", [5, -4])
+def test_a_layer_index_past_the_end_names_the_sequential_and_its_length(i):
+    model = nn.Sequential(nn.Linear(2, 3, rng=0), nn.ReLU(), nn.Linear(3, 2, rng=0))
+    raises_one_line(IndexError, r"^Sequential: .*3 layers", lambda: model[i])
+    raises_one_line(IndexError, r"^Sequential: .*3 layers", lambda: model.__setitem__(i, nn.ReLU()))
+
+
+def test_a_layer_index_that_is_no_whole_number_is_named():
+    model = nn.Sequential(nn.ReLU())
+    raises_one_line(TypeError, r"^Sequential: .*'a'", lambda: model["a"])
+
+
+# ------------------------------------------------------------------ digits: test_size
+@pytest.mark.parametrize("test_size", [0, 1, 1.5, -0.1, "a", None])
+def test_digits_names_a_test_size_that_is_no_fraction_in_its_own_words(test_size):
+    # scikit-learn answered, naming its train_test_split, not digits (or, for None, used 0.25)
+    raises_one_line(
+        (TypeError, ValueError),
+        r"^digits: test_size must be a fraction between 0 and 1",
+        lambda: datasets.digits(test_size=test_size),
+    )
