@@ -212,8 +212,12 @@ def _where_error(x: np.ndarray, y: np.ndarray, *, cond: np.ndarray) -> str:
     return f"condition of shape {cond.shape} does not fit values of shapes {x.shape} and {y.shape}"
 
 
-def _join_error(*xs: np.ndarray, axis: int = 0) -> str:
+def _join_error(*xs: np.ndarray, axis: object = 0) -> str:
     shapes = ", ".join(str(x.shape) for x in xs)
+    if not _is_int(axis) and not (axis is None and len({x.shape for x in xs}) > 1):
+        return f"axis must be a whole number, got {axis!r}"  # (concatenate's None flattens)
+    if len({x.ndim for x in xs}) == 1 and len({x.shape for x in xs}) == 1:  # the axis is wrong
+        return f"axis {axis} is out of range for joining shapes {shapes} ({xs[0].ndim} axes each)"
     return f"cannot join shapes {shapes} along axis {axis}"
 
 

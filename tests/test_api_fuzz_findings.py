@@ -136,3 +136,51 @@ def test_digits_names_a_test_size_that_is_no_fraction_in_its_own_words(test_size
         r"^digits: test_size must be a fraction between 0 and 1",
         lambda: datasets.digits(test_size=test_size),
     )
+
+
+# ------------------------------------------------------ deep_network: residual is a flag
+@pytest.mark.parametrize("residual", ["tanh", "yes", 1, None])
+def test_deep_network_refuses_a_residual_that_is_not_true_or_false(residual):
+    # deep_network(2, 4, "tanh") meant the activation: it built a residual ReLU network
+    raises_one_line(
+        TypeError,
+        r"^deep_network: residual must be True or False, got .*activation='tanh'",
+        lambda: nn.deep_network(2, 4, residual),
+    )
+
+
+@pytest.mark.parametrize("residual, block", [(True, nn.ResidualBlock), (False, nn.Sequential)])
+def test_deep_network_still_takes_true_and_false(residual, block):
+    model = nn.deep_network(2, 4, residual, rng=0)
+    assert [type(layer) for layer in model.layers[2:4]] == [block, block]
+
+
+# ------------------------------------- stack and concatenate: the axis, when shapes fit
+@pytest.mark.parametrize("join", [bl.stack, bl.concatenate])
+@pytest.mark.parametrize("axis", [1.0, "rows"])
+def test_an_axis_that_is_no_whole_number_is_named_not_the_shapes(join, axis):
+    # "cannot join shapes (2,), (2,) along axis 1.0" blamed shapes that fit
+    x = np.ones(2)
+    raises_one_line(
+        bl.ShapeError,
+        rf"^{join.__name__}: axis must be a whole number, got {axis!r}$",
+        lambda: join([x, x], axis=axis),
+    )
+
+
+def test_stack_names_axis_none_which_only_concatenate_takes():
+    x = np.ones(2)
+    raises_one_line(bl.ShapeError, r"^stack: axis must be a whole number, got None$",
+                    lambda: bl.stack([x, x], axis=None))  # fmt: skip
+    np.testing.assert_array_equal(bl.concatenate([x, 2 * x], axis=None).data, [1, 1, 2, 2])
+
+
+@pytest.mark.parametrize("join, axis", [(bl.stack, 2), (bl.stack, -3), (bl.concatenate, 1)])
+def test_an_axis_out_of_range_for_shapes_that_fit_is_named_with_the_number_of_axes(join, axis):
+    x = np.ones(2)
+    raises_one_line(
+        bl.ShapeError,
+        rf"^{join.__name__}: axis {axis} is out of range for joining shapes \(2,\), \(2,\) "
+        rf"\(1 axes each\)$",
+        lambda: join([x, x], axis=axis),
+    )

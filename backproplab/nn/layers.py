@@ -418,6 +418,11 @@ def deep_network(
     network has ``depth + 2`` Linear layers. The defaults fit the 8x8 digits (64 inputs, 10
     classes).
     """
+    if not isinstance(residual, (bool, np.bool_)):  # deep_network(20, 64, "tanh"): residual
+        raise TypeError(  # read as True, the activation left at relu, without a word
+            f"deep_network: residual must be True or False, got {residual!r}; activation, init "
+            f"and the rest are keywords: deep_network(depth, width, activation='tanh')"
+        )
     depth = count("deep_network", "depth", depth, 0)
     width = count("deep_network", "width", width, 1)
     rng = _generator(rng, "deep_network")  # one Generator for all: a seed each would repeat
