@@ -184,3 +184,32 @@ def test_an_axis_out_of_range_for_shapes_that_fit_is_named_with_the_number_of_ax
         rf"\(1 axes each\)$",
         lambda: join([x, x], axis=axis),
     )
+
+
+# ---------------------------------------------------- a forward without return
+class _NoReturn(nn.Module):
+    def __init__(self):
+        self.layer = nn.Linear(2, 2, rng=0)
+
+    def forward(self, x):
+        self.layer(x)  # the return forgotten
+
+
+def test_a_forward_that_returns_nothing_is_named_at_the_call():
+    # the None reached the loss, and the error blamed Tensor: "cannot make a tensor from
+    # NoneType data", a call the learner never wrote
+    raises_one_line(
+        TypeError,
+        r"^_NoReturn\.forward returned None.*return",
+        lambda: _NoReturn()(np.ones((1, 2))),
+    )
+
+
+def test_a_forward_that_returns_nothing_is_named_by_fit():
+    model = _NoReturn()
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    raises_one_line(
+        TypeError,
+        r"^_NoReturn\.forward returned None",
+        lambda: train.fit(model, X, y, optim.SGD(model.parameters(), lr=0.1), epochs=1),
+    )

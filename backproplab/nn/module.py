@@ -147,7 +147,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if out is None:  # else the loss gets None, and the error blames a Tensor(None) there
+            raise TypeError(
+                f"{type(self).__name__}.forward returned None; does it end with a return of "
+                f"its output (return self.layer(x), not just self.layer(x))?"
+            )
+        return out
 
     def __setattr__(self, name: str, value: Any) -> None:
         """``self.name = value``, except that a Parameter is never replaced by something else:
