@@ -213,3 +213,39 @@ def test_a_forward_that_returns_nothing_is_named_by_fit():
         r"^_NoReturn\.forward returned None",
         lambda: train.fit(model, X, y, optim.SGD(model.parameters(), lr=0.1), epochs=1),
     )
+
+
+# --------------------------------------------- norm layers: eps and flags, checked when made
+@pytest.mark.parametrize("layer", [nn.LayerNorm, nn.BatchNorm1d, nn.BatchNorm2d])
+@pytest.mark.parametrize("eps", [False, True, -1.0, "a", None])
+def test_a_norm_layer_refuses_an_eps_that_is_no_number_when_made(layer, eps):
+    # LayerNorm(4, False), meant as elementwise_affine=False, made eps = False = 0 silently
+    raises_one_line(
+        (TypeError, ValueError),
+        rf"^{layer.__name__}: eps must be a number >= 0",
+        lambda: layer(4, eps),
+    )
+
+
+def test_layer_norm_points_a_flag_given_as_eps_to_its_keyword():
+    raises_one_line(TypeError, r"elementwise_affine=False", lambda: nn.LayerNorm(4, False))
+
+
+@pytest.mark.parametrize("flag", ["no", 0, None])
+def test_layer_norm_refuses_an_elementwise_affine_that_is_not_true_or_false(flag):
+    # "no" was read as True: a weight and a bias were made and trained
+    raises_one_line(
+        TypeError,
+        r"^LayerNorm: elementwise_affine must be True or False",
+        lambda: nn.LayerNorm(4, elementwise_affine=flag),
+    )
+
+
+@pytest.mark.parametrize("eps", [0, 1e-5, np.float32(1e-3)])
+def test_norm_layers_take_an_eps_of_any_kind_of_number(eps):
+    x = np.array([[1.0, 3.0], [3.0, 1.0]])
+    out = nn.LayerNorm(2, eps).forward(x).data
+    expected = np.array([[-1.0, 1.0], [1.0, -1.0]]) / np.sqrt(1.0 + float(eps))  # var 1, mean 2
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    out = nn.BatchNorm1d(2, eps).forward(x).data  # per column: values 1, 3 (mean 2, var 1)
+    np.testing.assert_allclose(out, expected, rtol=1e-6)

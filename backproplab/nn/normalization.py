@@ -12,6 +12,17 @@ from ..tensor import Tensor
 from .module import Module, Parameter
 
 
+def _check_eps(layer: str, eps: object) -> None:
+    """One line, when the layer is made, for an eps that is no number >= 0 (else refused only at
+    the first forward, or, for False, taken as 0 without a word)."""
+    if isinstance(eps, (bool, np.bool_)):  # LayerNorm(4, False): a flag where eps goes
+        hint = "; elementwise_affine is a keyword: LayerNorm(4, elementwise_affine=False)"
+        hint = hint if layer == "LayerNorm" else ""
+        raise TypeError(f"{layer}: eps must be a number >= 0, got {eps!r}{hint}")
+    if not is_real(eps) or not eps >= 0:
+        raise ValueError(f"{layer}: eps must be a number >= 0, got {eps!r}")
+
+
 class _BatchNorm(Module):
     """Batch normalization with a learned scale ``weight`` (gamma, starts at 1) and shift
     ``bias`` (beta, starts at 0), one per channel, and running averages of the mean and
@@ -36,6 +47,7 @@ class _BatchNorm(Module):
                 + (NO_CUMULATIVE if momentum is None else "")
             )
         num_features = count(type(self).__name__, "num_features", num_features, 1)
+        _check_eps(type(self).__name__, eps)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = Parameter(np.ones(num_features), dtype=dtype)
         self.bias = Parameter(np.zeros(num_features), dtype=dtype)
@@ -89,6 +101,11 @@ class LayerNorm(Module):
         dtype: Any = np.float64,
     ) -> None:
         shape = normalized_shape_of("LayerNorm", normalized_shape)
+        _check_eps("LayerNorm", eps)
+        if not isinstance(elementwise_affine, (bool, np.bool_)):  # "no" would be read as True
+            raise TypeError(
+                f"LayerNorm: elementwise_affine must be True or False, got {elementwise_affine!r}"
+            )
         self.normalized_shape, self.eps, self.dtype = shape, eps, np.dtype(dtype)
         self.weight = Parameter(np.ones(shape), dtype=dtype) if elementwise_affine else None
         self.bias = Parameter(np.zeros(shape), dtype=dtype) if elementwise_affine else None
