@@ -135,6 +135,8 @@ def col2im(
     """
     kernel, stride, padding = _pairs("col2im", kernel_size, stride, padding)
     cols = np.asarray(cols)
+    if not _is_pair(x_shape) or not all(_is_int(n) and n >= 0 for n in x_shape):  # None, 5.0
+        raise TypeError(f"col2im: x_shape must be a shape (N, C, H, W) of sizes, got {x_shape!r}")
     if len(x_shape) != 4:
         raise ShapeError(f"col2im: {_NOT_NCHW.format(shape=tuple(x_shape))}")
     message = _window_error(np.broadcast_to(0.0, x_shape), kernel, stride, padding)

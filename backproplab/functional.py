@@ -82,7 +82,8 @@ def _one_slope(caller: str, slope: object) -> None:
     """One line for a slope that is not one number: an array of slopes would be broadcast
     along the last axis (one slope per column) without a word."""
     if not isinstance(slope, numbers.Real) or isinstance(slope, (bool, np.bool_)):
-        raise TypeError(f"{caller}: slope must be a number, e.g. 0.01, got {slope!r}")
+        given = f"an array of shape {slope.shape}" if isinstance(slope, np.ndarray) else repr(slope)
+        raise TypeError(f"{caller}: slope must be a number, e.g. 0.01, got {given}")
 
 
 def sigmoid(x: ArrayLike) -> Tensor:

@@ -79,7 +79,9 @@ def test_train_step_says_what_is_wrong_with_a_loss_fn_that_is_no_loss(loss_fn, w
 
 
 # --------------------------------------------------------- leaky_relu's slope is one number
-@pytest.mark.parametrize("slope", [np.array([0.1, 0.5]), [0.1, 0.5], "a", None, True])
+@pytest.mark.parametrize(
+    "slope", [np.array([0.1, 0.5]), np.full((3, 2), 0.1), [0.1, 0.5], "a", None, True]
+)
 def test_leaky_relu_refuses_a_slope_that_is_not_one_number(slope):
     # an array of slopes was broadcast along the last axis: one slope per column, silently
     x = np.array([[-1.0, -1.0]])
@@ -249,3 +251,15 @@ def test_norm_layers_take_an_eps_of_any_kind_of_number(eps):
     np.testing.assert_allclose(out, expected, rtol=1e-6)
     out = nn.BatchNorm1d(2, eps).forward(x).data  # per column: values 1, 3 (mean 2, var 1)
     np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+# ------------------------------------------------------------------- col2im: x_shape
+@pytest.mark.parametrize("x_shape", [None, (2, 3, 5.0, 5), 5, (2, 3, -5, 5)])
+def test_col2im_names_an_x_shape_that_is_no_shape(x_shape):
+    # None: "object of type 'NoneType' has no len()"; floats: numpy's broadcast_to error
+    cols = np.zeros((18, 27))
+    raises_one_line(
+        TypeError,
+        r"^col2im: x_shape must be a shape \(N, C, H, W\) of sizes",
+        lambda: bl.col2im(cols, x_shape, 3),
+    )
