@@ -88,6 +88,16 @@ class Optimizer:
         """Update every parameter that has a gradient and is not frozen."""
         raise NotImplementedError
 
+    def _some_gradient(self) -> None:
+        """One line when no parameter has a gradient: the step would change nothing, without a
+        word (the optimizer of another model, e.g. the model's cell run again but not this one)."""
+        if all(p.grad is None for p in self.params):
+            raise ValueError(
+                f"{type(self).__name__}.step: none of its {len(self.params)} parameters has a "
+                f"gradient, so the step would change nothing; call backward() on a loss computed "
+                f"from the model this optimizer was made from (optim.SGD(model.parameters()))"
+            )
+
     def _grad(self, p: Tensor, weight_decay: float) -> np.ndarray:
         """The gradient with L2 weight decay added: g + wd * p (a new array, never in place)."""
         g = p.grad
@@ -208,6 +218,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient and is not frozen."""
+        self._some_gradient()
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
         for p, state in zip(self.params, self.state):
             if p.grad is None or not p.requires_grad:
@@ -258,6 +269,7 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """One update of every parameter that has a gradient and is not frozen."""
+        self._some_gradient()
         beta1, beta2 = self.betas
         for p, state in zip(self.params, self.state):
             if p.grad is None or not p.requires_grad:
