@@ -7,22 +7,12 @@ Expected values are written out by hand, never computed by the code under test.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
+from test_errors import raises_one_line
 
 import backproplab as bl
 from backproplab import datasets, nn, optim, train
-
-
-def raises_one_line(exc, pattern, fn):
-    with pytest.raises(exc) as info:
-        fn()
-    message = str(info.value)
-    assert "\n" not in message, message
-    assert re.search(pattern, message), message
-    return message
 
 
 # ------------------------------------------- the optimizer of another model: a step of nothing
