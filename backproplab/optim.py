@@ -90,8 +90,9 @@ class Optimizer:
 
     def _some_gradient(self) -> None:
         """One line when no parameter has a gradient: the step would change nothing, without a
-        word (the optimizer of another model, e.g. the model's cell run again but not this one)."""
-        if all(p.grad is None for p in self.params):
+        word (the optimizer of another model, e.g. the model's cell run again but not this one).
+        Parameters all frozen (``requires_grad = False``) are left alone, as asked."""
+        if all(p.grad is None for p in self.params) and any(p.requires_grad for p in self.params):
             raise ValueError(
                 f"{type(self).__name__}.step: none of its {len(self.params)} parameters has a "
                 f"gradient, so the step would change nothing; call backward() on a loss computed "

@@ -236,3 +236,15 @@ def test_col2im_names_an_x_shape_that_is_no_shape(x_shape):
         r"^col2im: x_shape must be a shape \(N, C, H, W\) of sizes",
         lambda: bl.col2im(cols, x_shape, 3),
     )
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
+def test_a_step_over_parameters_all_frozen_changes_nothing_and_says_nothing(make):
+    # frozen on purpose (requires_grad = False): the step skips each, as PyTorch's does; the
+    # refusal above is for parameters that want a gradient and got none
+    layer = nn.Linear(3, 2, rng=0)
+    before = [p.data.copy() for p in layer.parameters()]
+    for p in layer.parameters():
+        p.requires_grad = False
+    make(layer.parameters(), lr=0.1).step()
+    assert all(np.array_equal(p.data, b) for p, b in zip(layer.parameters(), before))
