@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import Feedback, attempt_own, close, correct, hint, numeric_gradient, result_array
+from ._draws import check_rng
 
 
 def _product_cases() -> list[tuple[str, np.ndarray, list[np.ndarray]]]:
@@ -21,7 +22,7 @@ def _product_cases() -> list[tuple[str, np.ndarray, list[np.ndarray]]]:
     two or all inputs are 0, then one array at two positions (x * x * y: each position is an
     input of its own, whose other inputs include the other x). Values are 0.5 to 2 in size, of
     either sign; no upstream is all 1."""
-    rng = np.random.default_rng(7)
+    rng = check_rng(7)
 
     def draw(shape: tuple[int, ...]) -> np.ndarray:
         return rng.uniform(0.5, 2.0, shape) * rng.choice([-1.0, 1.0], shape)

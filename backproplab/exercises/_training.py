@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._draws import check_rng
+
 
 def _network_loss_and_grads(
     X: np.ndarray, Y: np.ndarray, W1: np.ndarray, W2: np.ndarray
@@ -45,7 +47,7 @@ def _trajectory(X, Y, W1, W2, lr, steps, accumulate=False):  # noqa: ANN001, ANN
 
 def _challenge_data() -> tuple[np.ndarray, ...]:
     """Data and weights of the check: 8 examples, 3 features, 5 hidden units, 3 classes."""
-    rng = np.random.default_rng(11)
+    rng = check_rng(11)
     X = rng.standard_normal((8, 3))
     Y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
     return X, Y, rng.standard_normal((5, 3)), rng.standard_normal((3, 5))

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import Feedback, attempt, correct, hint, names_used, uses_package
+from ._draws import check_rng
 from ._training import (  # noqa: F401 - _network_loss_and_grads: the tests read it here
     _challenge_data,
     _network_loss_and_grads,
@@ -216,7 +217,7 @@ def check_gradient_descent_step(fn: Callable) -> Feedback:
     Two learning rates (0.1 and 0.5), so that a step of lr**2 or a fixed step cannot pass.
     """
     exercise = "gradient_descent_step"
-    rng = np.random.default_rng(1)
+    rng = check_rng(1)
     for lr in (0.1, 0.5):
         params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
         grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]

@@ -37,6 +37,7 @@ from . import (
     numeric_gradient,
     uses_package,
 )
+from ._draws import check_rng
 
 __all__ = [
     "check_backward_by_hand",
@@ -133,7 +134,7 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
     refused = _by_the_engine(exercise, fn)
     if refused:
         return refused
-    rng = np.random.default_rng(3)
+    rng = check_rng(3)
     a, b, upstream = (rng.standard_normal(4) + 1.5 for _ in range(3))
     a[1], b[2] = 0.0, 0.0  # a product with a zero factor still has a gradient
     a[3], b[0], upstream[2] = -a[3], -b[0], -upstream[2]  # signs of every kind: abs() shows

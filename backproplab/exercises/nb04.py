@@ -30,6 +30,7 @@ import numpy as np
 from ..autodiff import toposort
 from ..tensor import Tensor
 from . import Feedback, attempt, correct, hint, names_used, numeric_gradient, uses_package
+from ._draws import check_rng
 from ._order import deepest_call, graphs_for_order, judge_order, snapshot
 
 __all__ = [
@@ -283,7 +284,7 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
     exercise = "softplus_vjp"
     if uses_package(softplus_vjp):
         return hint(exercise, _PACKAGE_HINT)
-    rng = np.random.default_rng(4)
+    rng = check_rng(4)
     x = np.array([-800.0, -3.0, -0.5, 0.0, 0.8, 4.0, 800.0])  # e^800 overflows a float64
     g = rng.standard_normal(x.shape)
     out = _softplus(x)
@@ -358,7 +359,7 @@ def _mix(W: Tensor, v: Tensor, d: Tensor) -> Tensor:
 def _challenge_graphs() -> list[tuple[str, Callable[..., Tensor], dict[str, np.ndarray], dict]]:
     """(name, build(*leaves) -> scalar loss, the leaves' values by name, the tensors asked about:
     name -> the leaf whose finite differences give its gradient)."""
-    rng = np.random.default_rng(44)
+    rng = check_rng(44)
     return [
         ("L = a (a + b), with a used twice and c not used", lambda a, b, c: a * (a + b),
          {"a": np.array(2.0), "b": np.array(3.0), "c": np.array(-1.0)},

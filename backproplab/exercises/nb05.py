@@ -23,6 +23,7 @@ import numpy as np
 
 from . import Feedback, attempt_own, close, correct, hint, numeric_gradient, result_array
 from ._crash import PRODUCT_ADVICE
+from ._draws import check_rng
 
 __all__ = [
     "check_bilinear_grads",
@@ -36,7 +37,7 @@ N, D, M = 5, 3, 2  # batch, inputs, outputs: all different
 
 
 def _case(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     X = rng.standard_normal((N, D))
     W = rng.standard_normal((M, D))  # (n_out, n_in), as the package's Linear
     b = rng.standard_normal(M)
@@ -173,7 +174,7 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
 def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
     """Check ``dL_dW_column(delta, a)`` for z = W a + b, delta = dL/dz (n_out, 1), a (n_in, 1)."""
     exercise = "dL_dW_column"
-    rng = np.random.default_rng(6)
+    rng = check_rng(6)
     n_out, n_in = 10, 128  # the last layer of notebook 09's digits network
     delta = rng.standard_normal((n_out, 1))
     a = rng.standard_normal((n_in, 1))
@@ -202,7 +203,7 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
 def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
     """Check ``bilinear_grads(U, A, V, g) -> (dU, dA, dV)`` for s_n = u_n^T A v_n, g = dL/ds."""
     exercise = "bilinear_grads"
-    rng = np.random.default_rng(12)
+    rng = check_rng(12)
     n, d, e = 4, 3, 2  # all different
     U, A, V = rng.standard_normal((n, d)), rng.standard_normal((d, e)), rng.standard_normal((n, e))
     g = rng.standard_normal(n)

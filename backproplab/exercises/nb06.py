@@ -32,6 +32,7 @@ from . import (
     numeric_gradient,
     result_array,
 )
+from ._draws import check_rng
 
 __all__ = ["check_gd_predicted_change", "check_through_relu", "check_tiny_net_backward"]
 
@@ -89,7 +90,7 @@ def check_gd_predicted_change(
 ) -> Feedback:
     """Check the first-order prediction of the loss change for the step -lr * grad."""
     exercise = "gd_predicted_change"
-    rng = np.random.default_rng(7)
+    rng = check_rng(7)
     grads = [rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((1, 2))]
     lr = 0.05
     # A linear loss sum(g * theta) has exactly these gradients and changes exactly as the first
@@ -142,7 +143,7 @@ def _random_network(seed: int, n: int = 4, n_in: int = 2, n_hidden: int = 5, n_o
     others, none within 0.1 of the kink (finite differences need that). The sizes all differ,
     and n_out is neither 2 nor n, so that a mean over every entry of y_hat (a factor n_out),
     a forgotten 2 and a forgotten 1/N each give a different answer."""
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     while True:
         X = rng.standard_normal((n, n_in))
         Y = rng.standard_normal((n, n_out))

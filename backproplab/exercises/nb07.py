@@ -25,6 +25,7 @@ from . import (
     numeric_gradient,
     result_array,
 )
+from ._draws import check_rng
 
 __all__ = [
     "check_binary_cross_entropy_grad",
@@ -52,7 +53,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
     """``sigmoid_backward(g, out)``: the gradient reaching x, given g and out = sigmoid(x)."""
     name = "sigmoid_backward"
-    rng = np.random.default_rng(7)
+    rng = check_rng(7)
     x = rng.uniform(-4, 4, size=(3, 5))
     x[0, :3] = [0.0, 30.0, -30.0]  # the top of the slope, and two saturated points
     g = rng.standard_normal((3, 5))
@@ -92,7 +93,7 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
     are tried, so that a number written into the answer cannot stand in for ``slope``.
     """
     name = "leaky_relu_backward"
-    rng = np.random.default_rng(8)
+    rng = check_rng(8)
     x = rng.uniform(-3, 3, size=(4, 6))
     x[np.abs(x) < 1e-2] = 0.5  # finite differences need distance from the kink ...
     x[0, :3] = 0.0  # ... and the kink itself is tried with its convention
@@ -204,7 +205,7 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
     Includes probabilities close to 0 and 1 on both labels, where the gradient is large.
     """
     name = "binary_cross_entropy_grad"
-    rng = np.random.default_rng(9)
+    rng = check_rng(9)
     p = rng.uniform(0.05, 0.95, size=8)
     y = (rng.uniform(size=8) > 0.5).astype(float)
     p[:4], y[:4] = [0.001, 0.999, 0.001, 0.999], [1.0, 0.0, 0.0, 1.0]  # near 0 and 1
@@ -258,7 +259,7 @@ def _gelu(x: np.ndarray) -> np.ndarray:
 def check_gelu_backward(gelu_backward: Callable) -> Feedback:
     """``gelu_backward(g, x)``: the gradient reaching x through GELU(x) = x Phi(x)."""
     name = "gelu_backward"
-    rng = np.random.default_rng(10)
+    rng = check_rng(10)
     x = rng.uniform(-4, 4, size=(3, 4))
     x[0, :3] = [0.0, 8.0, -8.0]  # the middle, and far out on both sides
     g = rng.standard_normal((3, 4))

@@ -31,6 +31,7 @@ from . import (
     numeric_gradient,
     result_array,
 )
+from ._draws import check_rng
 
 __all__ = [
     "check_cross_entropy_grad",
@@ -137,7 +138,7 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
 def _big_matrix(name: str, softmax_vjp: Callable) -> Feedback | None:
     """A hint if one call with K = 2000 takes memory of the order of K^2 (a K x K array built,
     by whatever route), or does not give the K right numbers; None for a right O(K) answer."""
-    rng = np.random.default_rng(8)
+    rng = check_rng(8)
     a = np.exp(_log_softmax(rng.standard_normal(_BIG_K)))
     g = rng.standard_normal(_BIG_K)
     with np.errstate(all="ignore"):
@@ -220,7 +221,7 @@ def check_stable_log_softmax(stable_log_softmax: Callable) -> Feedback:
 
 
 def _ce_case() -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(11)
+    rng = check_rng(11)
     logits = rng.standard_normal((5, 4))
     logits[1] = [1000.0, 1001.0, 1002.0, 999.0]  # would overflow e^z
     logits[2] = [-800.0, 800.0, 0.0, -5.0]  # the true class far behind (a_c underflows), and
@@ -237,7 +238,7 @@ def _classes_missing(name: str, fn: Callable, eps: float | None = None) -> Feedb
     ``label_smoothing_grad``) is right on both, else the hint. A size of the first batch written
     in fails on the first of them; the classes counted from the labels (their largest value, or
     how many different ones occur), on the second only."""
-    rng = np.random.default_rng(12)
+    rng = check_rng(12)
     missing = rng.standard_normal((4, 5)), np.array([1, 1, 3, 0])  # classes 2 and 4 never occur
     every = rng.standard_normal((6, 3)), np.array([2, 0, 1, 1, 0, 2])
     for logits, labels in (every, missing):

@@ -27,6 +27,7 @@ from . import (
     result_array,
     uses_package,
 )
+from ._draws import check_rng
 
 __all__ = [
     "check_hidden_delta",
@@ -51,7 +52,7 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
     """``linear_backward(delta, A_prev, W)`` -> ``(dW, db, dA_prev)`` for Z = A_prev W^T + b,
     given delta = dL/dZ of shape (N, n_out)."""
     name = "linear_backward"
-    rng = np.random.default_rng(21)
+    rng = check_rng(21)
     n, n_in, n_out = 5, 4, 3
     A = rng.standard_normal((n, n_in))
     W = rng.standard_normal((n_out, n_in))
@@ -115,7 +116,7 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
 def check_hidden_delta(hidden_delta: Callable) -> Feedback:
     """``hidden_delta(delta_next, W_next, Z)``: dL/dZ for A = relu(Z), Z_next = A W_next^T + b."""
     name = "hidden_delta"
-    rng = np.random.default_rng(22)
+    rng = check_rng(22)
     n, width, n_next = 4, 6, 3
     Z = rng.standard_normal((n, width))
     Z[np.abs(Z) < 1e-2] = 0.5  # no entry near the kink of ReLU, but for one exactly at it:
@@ -165,7 +166,7 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
     """``sigmoid_hidden_delta(delta_out, W2, H)`` for H = sigmoid(X W1^T), logits = H W2^T (no
     biases, weights (n_out, n_in)): dL/d(X W1^T) given delta_out = dL/dlogits."""
     name = "sigmoid_hidden_delta"
-    rng = np.random.default_rng(23)
+    rng = check_rng(23)
     n, hidden, classes = 4, 5, 3
     Zh = rng.standard_normal((n, hidden))
     Zh[0, 0] = 0.0  # the sigmoid's steepest point, where its slope is 1/4
@@ -272,7 +273,7 @@ def _mlp_second_network(name: str, mlp_backward: Callable) -> Feedback | None:
     every class, then one whose labels miss the last (as a minibatch's may). None if
     ``mlp_backward`` is right on both, else the hint: a size of the first network or batch written
     in fails on the first of them, classes counted from the labels on the second only."""
-    rng = np.random.default_rng(26)
+    rng = check_rng(26)
     sizes = (4, 6, 5, 4)
     X = rng.standard_normal((5, sizes[0]))
     Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
@@ -325,7 +326,7 @@ def check_mlp_backward(mlp_backward: Callable) -> Feedback:
     with three Linear layers (weights (n_out, n_in)) and mean cross-entropy; ``grads`` holds
     "D3", "D2", "D1" (dL/dZ of each layer, batch-first) and "W1".."W3", "b1".."b3"."""
     name = "mlp_backward"
-    rng = np.random.default_rng(24)
+    rng = check_rng(24)
     n, sizes = 6, (5, 7, 4, 3)  # three layers of different widths: a wrong product cannot fit
     X = rng.standard_normal((n, sizes[0]))
     Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
@@ -416,7 +417,7 @@ def check_replay(replay: Callable) -> Feedback:
     run every op node of ``order`` (from ``bl.toposort(loss)``) again with ``node.op.run`` into
     ``node.data`` and ``node.saved``, return the loss node."""
     name = "replay"
-    rng = np.random.default_rng(25)
+    rng = check_rng(25)
     X, Y, W1, W2, loss = _replay_graph(rng)
     order = toposort(loss)
     recorded = {id(node): node.data for node in order}

@@ -27,6 +27,7 @@ from . import (
     hint,
     result_array,
 )
+from ._draws import check_rng
 
 __all__ = [
     "check_clip_gradients",
@@ -75,7 +76,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     name = "input_gradient"
     # seed 11: every layer has active and inactive units for each example, so the answer is not
     # all zeros (seed 10 killed every unit of the last layer, and zeros passed)
-    rng = np.random.default_rng(11)
+    rng = check_rng(11)
     widths = [5, 7, 4, 6]  # all different, so a missing or extra transpose cannot go unnoticed
     weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
     x = rng.standard_normal((3, widths[0]))
@@ -158,7 +159,7 @@ _ZERO_STD = (  # the symmetry a zero initialisation never breaks ("Why random at
 def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback:
     """How much the mean square of the pre-activations changes from one layer to the next."""
     name = "init_std"
-    rng = np.random.default_rng(11)
+    rng = check_rng(11)
     a = rng.standard_normal((256, _CHECK_WIDTHS[0]))
     mean_squares = []
     for n_in, n_out in zip(_CHECK_WIDTHS, _CHECK_WIDTHS[1:]):
@@ -256,7 +257,7 @@ def _layer_with_dead_units(
 def check_dead_fraction(dead_fraction: Callable) -> Feedback:
     """``dead_fraction(a)``: the fraction of units (columns) that are 0 for every example (row)."""
     name = "dead_fraction"
-    rng = np.random.default_rng(12)
+    rng = check_rng(12)
     # (examples, units, dead units, units that fire once, weakly): a typical layer, another,
     # none dead, all dead, one example
     cases = [
@@ -338,7 +339,7 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
     """``clip_gradients(grads, max_norm)``: new arrays, all scaled by one factor so that their
     global norm (all entries of all arrays together) is at most ``max_norm``."""
     name = "clip_gradients"
-    rng = np.random.default_rng(13)
+    rng = check_rng(13)
     grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal(4), rng.standard_normal((2, 4))]
     total = _global_norm(grads)  # about 11
     cases = [  # (max_norm, what it tests): above the norm, below it, exactly at it

@@ -18,6 +18,7 @@ from ..functional import cross_entropy
 from ..nn import Linear, deep_network
 from ..tensor import Tensor
 from . import Feedback, attempt, attempt_own, close, correct, hint, names_used, result_array
+from ._draws import check_rng
 
 __all__ = [
     "check_block_gradient_norms",
@@ -48,7 +49,7 @@ def _engine_input_grad(g: np.ndarray, blocks: list[tuple[np.ndarray, bool]]) -> 
 def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     """``residual_vjp(g, J_F)``: dL/dx for H = F(x) + x, given g = dL/dH and J_F = dF/dx."""
     name = "residual_vjp"
-    rng = np.random.default_rng(110)
+    rng = check_rng(110)
     n = 4
     J = rng.standard_normal((n, n))  # not symmetric, so J and J.T give different answers
     g = rng.standard_normal(n)
@@ -89,7 +90,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
     dF_l/dx_l and ``g`` is dL/dx_n for n blocks (L is the loss).
     """
     name = "stack_input_gradient"
-    rng = np.random.default_rng(111)
+    rng = check_rng(111)
     n = 4
     stacks = [  # 3 blocks, then 5 more: an answer written for one depth does not pass
         [rng.standard_normal((n, n)) * 0.5 for _ in range(depth)] for depth in (3, 5)
@@ -152,7 +153,7 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
 def check_residual_block(residual_block: Callable) -> Feedback:
     """``residual_block(x, W, b)``: H = x + relu(x @ W.T + b) on Tensors, so backward can follow."""
     name = "residual_block"
-    rng = np.random.default_rng(112)
+    rng = check_rng(112)
     n, width = 5, 3
     x = rng.standard_normal((n, width))
     W = rng.standard_normal((width, width))
@@ -241,7 +242,7 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
     if "hidden_gradient_norms" in package:  # the function itself, or a call to it
         return hint(name, "your answer calls backproplab's own measurement, the one notebook 10 "
                     "used: this challenge is to write it yourself")  # fmt: skip
-    rng = np.random.default_rng(111)
+    rng = check_rng(111)
     X, y = rng.standard_normal((12, 7)), rng.integers(0, 4, 12)
     # a third network of 7 hidden layers (width 5) refuses an answer that writes in the 5
     for residual, depth, width in ((False, 5, 6), (True, 5, 6), (True, 7, 5)):

@@ -36,6 +36,7 @@ from . import (
     numeric_gradient,
     result_array,
 )
+from ._draws import check_rng
 
 __all__ = ["check_adam_step", "check_huber_loss", "check_silu_vjp", "check_training_run"]
 
@@ -65,7 +66,7 @@ def _silu(x: np.ndarray) -> np.ndarray:
 def check_silu_vjp(silu_vjp: Callable) -> Feedback:
     """``silu_vjp(g, out, x)``: the rule of silu(x) = x * sigmoid(x), returning a 1-tuple."""
     name = "silu_vjp"
-    rng = np.random.default_rng(120)
+    rng = check_rng(120)
     x = rng.uniform(-4, 4, size=(3, 4))
     x[0, :3] = (0.0, 30.0, -30.0)  # the middle, and both ends where the sigmoid saturates
     g = rng.standard_normal((3, 4))
@@ -128,7 +129,7 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     0.5 r^2 where |r| <= delta, delta (|r| - delta / 2) elsewhere, with r = pred - target.
     """
     name = "huber_loss"
-    rng = np.random.default_rng(121)
+    rng = check_rng(121)
     delta = 1.2
     # both branches, both signs, a residual of 0 and residuals exactly at the edges +-delta (the
     # loss is smooth enough there for central differences: its slope is continuous)
@@ -208,7 +209,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
     gradients so far, m_t = (1 - beta1) sum_k beta1^(t-k) g_k (and v_t likewise with g_k^2), not
     the step-by-step rule the learner writes."""
     name = "adam_step"
-    rng = np.random.default_rng(122)
+    rng = check_rng(122)
     first = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8)  # PyTorch's defaults (and lr = 0.1)
     feedback = _adam_steps(name, adam_step, rng, first)
     if feedback is not None:

@@ -24,6 +24,7 @@ from . import (
     hint,
     result_array,
 )
+from ._draws import check_rng
 from ._normalization import (
     EPS,
     NOTEBOOK_EPS,
@@ -105,7 +106,7 @@ def check_batch_norm_backward(batch_norm_backward: Callable) -> Feedback:
     batch norm o = gamma * (x - mu) / sqrt(var + eps) + beta, statistics over the batch (axis 0),
     given g = dL/do of shape (N, D)."""
     name = "batch_norm_backward"
-    rng = np.random.default_rng(130)
+    rng = check_rng(130)
     for n, d in ((6, 4), (2, 3)):  # N = 2: the smallest batch, where every term is large
         feedback = _compare(name, batch_norm_backward, _case(rng, n, d, 0), 0, _batch_norm_wrong_dx)
         if feedback is not None:
@@ -165,7 +166,7 @@ def check_layer_norm_backward(layer_norm_backward: Callable) -> Feedback:
     statistics of each example over its D features (axis 1), then o = gamma * x_hat + beta with
     gamma, beta of shape (D,), given g = dL/do of shape (N, D)."""
     name = "layer_norm_backward"
-    rng = np.random.default_rng(131)
+    rng = check_rng(131)
     for n, d in ((5, 4), (3, 2)):
         feedback = _compare(name, layer_norm_backward, _case(rng, n, d, 1), 1, _layer_norm_wrong_dx)
         if feedback is not None:
@@ -196,7 +197,7 @@ def _eval_cases() -> list[tuple[str, dict[str, np.ndarray]]]:
     a running variance of 0 (a feature that never varied in training: only eps keeps the division
     finite) and one of 1e-5 (eps dominates it); a single example (N = 1, fine in evaluation); and
     float32 arrays, whose gradients must come back float32."""
-    rng = np.random.default_rng(133)
+    rng = check_rng(133)
     cases = []
     shapes = (("", 5, 5), ("with a single example (N = 1)", 1, 3), ("with float32 inputs", 4, 3))
     for label, n, d in shapes:
@@ -394,7 +395,7 @@ def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
     from ..nn import BatchNorm1d, Linear  # here: nn imports this package's siblings
 
     name = "fold_batch_norm"
-    rng = np.random.default_rng(132)
+    rng = check_rng(132)
     n_in, n_out = 5, 3  # not square: a transposed or misplaced scale cannot go unnoticed
     linear = Linear(n_in, n_out, rng=rng)
     assert linear.bias is not None  # (a Linear has a bias unless bias=False)

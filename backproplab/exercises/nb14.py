@@ -26,6 +26,7 @@ from . import (
     result_array,
     uses_package,
 )
+from ._draws import check_rng
 
 __all__ = ["check_conv2d_input_grad", "check_conv2d_weight_grad", "check_max_pool2d_backward"]
 
@@ -153,7 +154,7 @@ def _case_by_case(
     first case that fails gives its hint, saying what changed from the cases that passed."""
     if uses_package(fn, (im2col, col2im)):
         return hint(name, _PACKAGE_BUT)
-    rng = np.random.default_rng(seed)
+    rng = check_rng(seed)
     for k, (kernel, padding) in enumerate((*_CASES, (other_kernel, 1), _WIDE_PADDING)):
         feedback = one_case(name, fn, rng, kernel, padding)
         if feedback is not None:
@@ -372,7 +373,7 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     name = "max_pool2d_backward"
     if uses_package(max_pool2d_backward, (im2col, col2im)):  # the windows, as in exercises 1-2
         return hint(name, _PACKAGE_POOL)
-    rng = np.random.default_rng(142)
+    rng = check_rng(142)
     k = 2
     x = rng.permutation(2 * 3 * 4 * 6).reshape(2, 3, 4, 6) / 10.0  # distinct: no ties
     g = rng.standard_normal((2, 3, 2, 3))
@@ -453,7 +454,7 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
         )
     # windows of another size: an answer that fixed the size to 2 (the example's) stops working
     k = 3
-    rng = np.random.default_rng(143)
+    rng = check_rng(143)
     x = rng.permutation(2 * 2 * 6 * 9).reshape(2, 2, 6, 9) / 10.0  # distinct: no ties
     g = rng.standard_normal((2, 2, 2, 3))
     expected = numeric_gradient(lambda v: float((g * _max_pool(v, k)).sum()), x, eps=1e-4)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import close, hint
+from .._draws import check_rng
 from ._calls import _arrays, _call, _Stop
 from ._compare import _compare
 from ._hints import _local_hint
@@ -149,7 +150,7 @@ def _built_from_other_ops(exercise: str, engine: ModuleType, program: _Program) 
 
 
 def _step_04(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(4)
+    rng = check_rng(4)
     ops = ["add", "sub", "mul", "truediv", "pow", "rpow"]
     try:  # part 1 first: a stub of backward or toposort is named before the ops of part 2
         _call(exercise, engine.run, [("add", 0, 0, {})], [np.ones(2)], "backward")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .. import close, hint
+from .._draws import check_rng
 from ._backward import _same, _step_04, _vjp_grads, _vjp_runs_twice
 from ._calls import _arrays, _call, _Stop
 from ._compare import _compare, _forward_only
@@ -20,7 +21,7 @@ from ._programs import _SYMBOL, _inputs, _Program, _random_steps
 
 
 def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(3)
+    rng = check_rng(3)
     made = _call(exercise, engine.run, [], [[1, 2, 3]], "forward")[0][0]
     if not isinstance(made, np.ndarray) or made.dtype != np.float64:
         what = (
@@ -108,7 +109,7 @@ def _one_node(exercise: str, engine: ModuleType, name: str, args: tuple, x: np.n
 
 
 def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(5)
+    rng = check_rng(5)
     shapes = [(4, 3), (3,), (4, 1), (3, 2)]
     fixed: list[list[tuple]] = [
         [("add", 0, 1, {}), ("mul", 4, 2, {}), ("sum", 5, {})],  # broadcasting undone
@@ -144,7 +145,7 @@ def _step_05(exercise: str, engine: ModuleType, own_op: Any) -> None:
 
 
 def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(7)
+    rng = check_rng(7)
     for name in ("relu", "tanh", "sigmoid", "exp", "log"):
         x = _inputs(rng, [(5,)], low=-1 if name != "log" else 0.5)
         x[0][0] = 0.2  # one small input: not where the slopes of tanh and its input agree
@@ -184,7 +185,7 @@ def _step_07(exercise: str, engine: ModuleType, own_op: Any) -> None:
 
 
 def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(8)
+    rng = check_rng(8)
     for scale in (1.0, 3.0):
         x, w = rng.standard_normal((6, 4)), rng.standard_normal((4, 5)) * scale
         labels = rng.integers(0, 5, size=6)
@@ -207,7 +208,7 @@ def _step_08(exercise: str, engine: ModuleType, own_op: Any) -> None:
 
 
 def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(9)
+    rng = check_rng(9)
     x, labels = rng.standard_normal((5, 4)), rng.integers(0, 3, size=5)
     _layer_shapes(exercise, engine, "Linear", [("Linear", 0, 4, 3, {})], [(3, 4), (3,)], x)
     program = _Program([x], [("Linear", 0, 4, 3, {}), ("cross_entropy", 3, labels, {})])
@@ -302,7 +303,7 @@ def _step_10(exercise: str, engine: ModuleType, own_op: Any) -> None:
 
 
 def _step_11(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(11)
+    rng = check_rng(11)
     x = rng.standard_normal((5, 4))
     _layer_shapes(exercise, engine, "Residual", [("Residual", 0, 4, {})], [(4, 4), (4,)], x)
     steps: list[tuple] = [
@@ -315,7 +316,7 @@ def _step_11(exercise: str, engine: ModuleType, own_op: Any) -> None:
 
 
 def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
-    rng = np.random.default_rng(12)
+    rng = check_rng(12)
     settings = {"lr": 0.1, "betas": (0.9, 0.99), "eps": 1e-3}
     _check_optimizer(exercise, engine, "Adam", settings, rng)
     if not own_op and callable(getattr(engine, "own_op", None)):
