@@ -8,6 +8,7 @@ import os
 import sys
 
 from .._console import tolerant_output
+from ..exercises._draws import fresh_draw
 from ._kernel import WALL_FACTOR
 from ._reports import class_summary, plain_text, scores_table
 from ._sandbox import PlatformError, require_linux
@@ -15,7 +16,7 @@ from ._source import load_source
 from ._term import assignment
 from .grading import Limits, grade_folder
 from .plan import PlanError, course_plan, plan_markdown, plan_text
-from .rehearsal import rehearsal_text, rehearse
+from .rehearsal import DRAWN, rehearsal_text, rehearse
 from .release import release
 
 
@@ -90,6 +91,9 @@ def _grade(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    check_draw = fresh_draw() if args.check_draw is None else args.check_draw
+    print(f"grade: {DRAWN} {check_draw}", file=sys.stderr, flush=True)
+
     def progress(student: str, grades: list) -> None:
         score = sum(g.score for g in grades)
         print(f"graded {plain_text(student)}: {score:g}", file=sys.stderr, flush=True)
@@ -105,6 +109,7 @@ def _grade(args: argparse.Namespace) -> int:
             on_student=progress,
             notebooks=args.notebooks,
             merge=args.merge,
+            check_draw=check_draw,
         )
     except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
@@ -126,17 +131,31 @@ def _grade(args: argparse.Namespace) -> int:
     summary = class_summary(grades, assigned)
     if summary:
         print(f"\n{summary}")
+    print(f"\n{DRAWN} {check_draw}")
     if args.csv:
-        print(f"\nscores {'merged into' if args.merge else 'written to'} {args.csv}")
+        print(f"scores {'merged into' if args.merge else 'written to'} {args.csv}")
     if args.feedback:
         print(f"feedback for each student written to {args.feedback}")
     return 0
 
 
+def _draw_option(value: str) -> int:
+    """``--check-draw``'s value: a whole number from 0 up."""
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number from 0 up, not {value!r}")
+    return int(value)
+
+
 def _rehearse(args: argparse.Namespace) -> int:
     limits = Limits(timeout=args.timeout, budget=args.budget, memory_mb=args.memory)
     try:
-        rehearsal = rehearse(args.source, limits=limits, jobs=args.jobs, notebooks=args.notebooks)
+        rehearsal = rehearse(
+            args.source,
+            limits=limits,
+            jobs=args.jobs,
+            notebooks=args.notebooks,
+            check_draw=args.check_draw,
+        )
     except (FileNotFoundError, ValueError, PlatformError) as error:  # a clear message
         print(error, file=sys.stderr)
         return 1
@@ -176,6 +195,13 @@ def _limits_options(command: argparse.ArgumentParser) -> None:
         "--memory", type=int, default=2048, help="memory limit per kernel in MB (default 2048)"
     )
     command.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default 1)")
+    command.add_argument(
+        "--check-draw",
+        type=_draw_option,
+        metavar="N",
+        help="the draw of the checks' random inputs, to repeat a run (default: a fresh one, "
+        "printed; a student's kernel cannot know it before its functions are called)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 
 from backproplab.exercises import Feedback, correct, hint, not_done
 from backproplab.exercises._crash import teachers_code
+from backproplab.exercises._draws import draw
 
 from ._grades import CheckResult
 from ._parse import compile_tree
@@ -270,8 +271,11 @@ def _is_score(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Session) -> CheckResult:
-    """Run the teacher's check cell in the grader, with proxies for the student's functions."""
+def evaluate_check(
+    check: TeacherCheck, teacher: TeacherNotebook, session: Session, check_draw: int | None = None
+) -> CheckResult:
+    """Run the teacher's check cell in the grader, with proxies for the student's functions, its
+    random inputs drawn with ``check_draw`` (exercises._draws; None: the notebook's own)."""
     namespace = setup_namespace(teacher)
     tree = parse_cell(check.source)
     code = _reached(tree, teacher) if tree is not None else []
@@ -304,7 +308,9 @@ def evaluate_check(check: TeacherCheck, teacher: TeacherNotebook, session: Sessi
                 "Feedback) nor holds an `assert`"
             )
         body = ast.Module(tree.body[:-1] if isinstance(last, ast.Expr) else tree.body, [])
-        with teachers_code():  # a crash's hint quotes the student's line only, never the check's
+        # a crash's hint quotes the student's line only, never the check's; the inputs are the
+        # draw's, which the student's kernel sees only as the arguments of the calls
+        with teachers_code(), draw(check_draw):
             exec(compile_tree(body, check.grade_id, "exec"), namespace)  # noqa: S102 - teacher's code
             if isinstance(last, ast.Expr):
                 expression = compile_tree(ast.Expression(last.value), check.grade_id, "eval")

@@ -32,6 +32,9 @@ class NotebookGrade:
     # problems for the teacher's scores only, never the student's feedback: an answer that is
     # the teacher's own solution (the teacher decides what to make of it)
     for_teacher: list[str] = field(default_factory=list)
+    # the draw of the checks' random inputs (exercises._draws): the grading run's, None for the
+    # notebook's own inputs; the teacher's to repeat the grading, never in the feedback
+    draw: int | None = None
 
     @property
     def score(self) -> float:

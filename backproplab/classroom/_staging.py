@@ -17,7 +17,15 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CHANGED", "copy_writable", "digest_of", "special_files", "unchanged"]
+__all__ = [
+    "CHANGED",
+    "copy_writable",
+    "digest_of",
+    "folder_size",
+    "links_out_of",
+    "special_files",
+    "unchanged",
+]
 
 
 def special_files(directory: str, names: list[str]) -> list[str]:
@@ -133,3 +141,20 @@ def unchanged(staged: Path, original: Path, digest: dict[str, tuple[int, str]]) 
         return digest_of(staged) == digest
     except OSError:  # the original is gone, or unreadable
         return False
+
+
+def links_out_of(folder: Path) -> Callable[[str, list[str]], list[str]]:
+    """A ``copytree`` filter leaving out the symbolic links that lead out of ``folder`` (to
+    another student's ``mygrad.py``...): the kernel gets the student's own files only."""
+    root = folder.resolve()
+
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        paths = [(name, Path(directory) / name) for name in names]
+        return [n for n, p in paths if p.is_symlink() and root not in p.resolve().parents]
+
+    return ignore
+
+
+def folder_size(folder: Path) -> int:
+    """The bytes of the files under ``folder``, symbolic links left out."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())

@@ -50,6 +50,8 @@ from pathlib import Path
 
 import nbformat
 
+from backproplab.exercises._draws import fresh_draw, valid_draw
+
 from ._by_hand import by_hand_results
 from ._check import evaluate_check, setup_namespace
 from ._copies import best_copies, copies, file_names, not_graded
@@ -66,7 +68,7 @@ from ._source import (
     matching_teacher,
     nbgrader_metadata,
 )
-from ._staging import CHANGED, copy_writable, digest_of, unchanged
+from ._staging import CHANGED, copy_writable, digest_of, folder_size, links_out_of, unchanged
 from ._steps import steps
 from ._tampering import changed_checks
 from ._term import Merge, assignment, exercises_of, not_assigned, refuse_to_overwrite
@@ -123,18 +125,20 @@ def grade_notebook(
     limits: Limits | None = None,
     *,
     folder: str | Path | None = None,
+    check_draw: int | None = None,
 ) -> NotebookGrade:
     """Grade one submitted notebook against the teacher notebook it matches (see module doc).
 
     ``folder``, the student's folder holding the notebook (data files...), is copied to a
-    throwaway folder the kernel runs in (without it the kernel gets an empty one). Whatever goes
+    throwaway folder the kernel runs in (without it the kernel gets an empty one). The checks
+    draw their random inputs with ``check_draw`` (None: the notebook's own). Whatever goes
     wrong with the submission is listed in the grade's problems; off Linux, a PlatformError
     before anything runs (as ``grade_folder``: every student would score "the kernel did not
     start").
     """
     require_linux()
     path = Path(path)
-    grade = NotebookGrade(student, path.name)
+    grade = NotebookGrade(student, path.name, draw=check_draw)
     try:
         folder = Path(folder) if folder is not None else None
         _grade_into(grade, path, teachers, limits or Limits(), folder)
@@ -172,8 +176,8 @@ def _grade_into(
     with tempfile.TemporaryDirectory(prefix="backproplab-grading-") as scratch:
         workdir = Path(scratch) / "work"
         cwd = workdir
-        if folder is not None and folder.is_dir() and _size(folder) < 2**30:
-            copy_writable(folder, workdir, ignore=_links_out_of(folder))
+        if folder is not None and folder.is_dir() and folder_size(folder) < 2**30:
+            copy_writable(folder, workdir, ignore=links_out_of(folder))
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
@@ -198,7 +202,7 @@ def _grade_into(
                             step.exercise, step.points, 0.0, "not run", "the kernel was stopped"
                         )
                     else:
-                        results[step.grade_id] = evaluate_check(step, teacher, session)
+                        results[step.grade_id] = evaluate_check(step, teacher, session, grade.draw)
                         if session.broken:  # said once: on the check's line if it is its own
                             if session.broken != results[step.grade_id].message:
                                 grade.problems.append(session.broken)
@@ -295,22 +299,6 @@ def _start_kernel(cwd: Path, memory_mb: int) -> Kernel:
         return Kernel(cwd, memory_mb)
 
 
-def _links_out_of(folder: Path) -> Callable[[str, list[str]], list[str]]:
-    """A ``copytree`` filter leaving out the symbolic links that lead out of ``folder`` (to
-    another student's ``mygrad.py``...): the kernel gets the student's own files only."""
-    root = folder.resolve()
-
-    def ignore(directory: str, names: list[str]) -> list[str]:
-        paths = [(name, Path(directory) / name) for name in names]
-        return [n for n, p in paths if p.is_symlink() and root not in p.resolve().parents]
-
-    return ignore
-
-
-def _size(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
-
-
 # ------------------------------------------------------------------------------ a whole class
 def _submissions(folder: Path) -> Iterable[tuple[str, Path]]:
     """(student, notebook) pairs: ``folder/<student>/**/*.ipynb``, or ``folder/<student>.ipynb``.
@@ -357,8 +345,10 @@ def grade_folder(
     on_student: Callable[[str, list[NotebookGrade]], None] | None = None,
     notebooks: Iterable[str] | None = None,
     merge: bool = False,
+    check_draw: int | None = None,
 ) -> list[NotebookGrade]:
-    """Grade every submission in ``folder`` against the teacher notebooks in ``source``.
+    """Grade every submission in ``folder`` against the teacher notebooks in ``source``, the
+    checks' random inputs drawn with ``check_draw`` (None: a fresh draw; each grade holds it).
 
     ``notebooks`` (names or numbers, "04") are the assignment's: the columns and points are
     theirs, and another notebook handed in is listed, not graded. A CSV or feedback folder
@@ -391,6 +381,7 @@ def grade_folder(
             )
     assigned = assignment(teachers, notebooks)
     limits = limits or Limits()
+    check_draw = fresh_draw() if check_draw is None else valid_draw(check_draw)
     for each in teachers:  # the checks' imports, before any student's code runs
         setup_namespace(each)
     with tempfile.TemporaryDirectory(prefix="backproplab-staging-") as staging:
@@ -463,6 +454,7 @@ def grade_folder(
                             teachers,
                             limits,
                             folder=None if path.parent == staged else staged / student,
+                            check_draw=check_draw,
                         )
                         for path in graded
                     ]

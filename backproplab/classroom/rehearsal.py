@@ -6,7 +6,8 @@ student release untouched (every solution a stub). A check that gives your own a
 their points cannot work in the grader (a module of checks that is not beside the notebook, a
 value it reads that a solution cell computes...), and a check that gives the blank release a
 point gives marks for nothing (an ``assert`` that never calls the student's function...). Both
-are named, with the grade's own words; nothing is written outside a temporary folder.
+are named, with the grade's own words; nothing is written outside a temporary folder. The
+checks draw their random inputs afresh, as in a grading (``--check-draw`` repeats a draw).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from backproplab.exercises._draws import fresh_draw, valid_draw
+
 from ._grades import NotebookGrade
 from ._sandbox import PlatformError, require_linux
 from ._source import load_source
@@ -24,9 +27,11 @@ from ._term import assignment
 from .grading import Limits, grade_folder
 from .release import _NOT_RELEASED, release
 
-__all__ = ["Rehearsal", "rehearse", "rehearsal_text"]
+__all__ = ["DRAWN", "Rehearsal", "rehearse", "rehearsal_text"]
 
 ANSWERS, BLANK = "your answers", "the blank release"  # the two students' names
+# the draw of a run's check inputs, said to the teacher only (the feedback files never hold it)
+DRAWN = "checks' inputs drawn with --check-draw"
 
 
 @dataclass
@@ -35,6 +40,7 @@ class Rehearsal:
 
     answers: list[NotebookGrade]
     blank: list[NotebookGrade]
+    draw: int | None = None  # the draw of the checks' random inputs (None: the notebook's own)
 
     def problems(self) -> list[str]:
         """What would go wrong in class, one line each; empty if nothing."""
@@ -72,14 +78,17 @@ def rehearse(
     limits: Limits | None = None,
     jobs: int = 1,
     notebooks: Iterable[str] | None = None,
+    check_draw: int | None = None,
 ) -> Rehearsal:
     """Grade ``source`` as handed in by a student who copied your answers and by one who handed
     the release in untouched (``notebooks``, ``limits`` and ``jobs`` as for ``grade_folder``).
     Both hand in the notebooks that are graded (those ``notebooks`` names, if given), with every
     other file; the grading runs on a copy of ``source``, so that a cell of yours that writes a
     file (run for the values a check reads) writes it in the temporary folder. Off Linux, a
-    PlatformError before anything is copied (the grader's sandbox needs Linux)."""
+    PlatformError before anything is copied (the grader's sandbox needs Linux). The checks draw
+    their inputs with ``check_draw``, a fresh draw if None, as a grading does."""
     source = Path(source)
+    check_draw = fresh_draw() if check_draw is None else valid_draw(check_draw)
     if not source.is_dir():
         raise FileNotFoundError(f"rehearse: {source} is not a folder of notebooks")
     with tempfile.TemporaryDirectory(prefix="backproplab-rehearsal-") as scratch:
@@ -98,7 +107,14 @@ def rehearse(
                 for path in (handed_in / student).rglob("*.ipynb"):
                     if source / path.relative_to(handed_in / student) not in graded:
                         path.unlink()
-            grades = grade_folder(handed_in, copy, limits=limits, jobs=jobs, notebooks=notebooks)
+            grades = grade_folder(
+                handed_in,
+                copy,
+                limits=limits,
+                jobs=jobs,
+                notebooks=notebooks,
+                check_draw=check_draw,
+            )
         except (FileNotFoundError, ValueError, PlatformError) as error:  # said by this command
             command, _, said = str(error).replace(str(copy), str(source)).partition(": ")
             if command not in ("grade", "release", "rehearse") or not said:
@@ -107,6 +123,7 @@ def rehearse(
     return Rehearsal(
         answers=[g for g in grades if g.student == ANSWERS],
         blank=[g for g in grades if g.student == BLANK],
+        draw=check_draw,
     )
 
 
@@ -129,6 +146,8 @@ def rehearsal_text(rehearsal: Rehearsal) -> str:
                 f"blank release {'-' if empty is None else f'{empty.score:g}'}"
             )
     problems = rehearsal.problems()
+    if rehearsal.draw is not None:
+        lines += ["", f"{DRAWN} {rehearsal.draw}"]
     if problems:
         lines += ["", f"{len(problems)} to fix before class:"]
         lines += [f"- {problem}" for problem in problems]

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import secrets
 from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["check_rng", "draw"]
+__all__ = ["check_rng", "draw", "fresh_draw", "valid_draw"]
 
 _DRAW: contextvars.ContextVar[int | None] = contextvars.ContextVar("check_draw", default=None)
 
@@ -35,12 +36,22 @@ def check_rng(seed: int) -> np.random.Generator:
 def draw(chosen: int | None) -> Iterator[None]:
     """Run the checks inside with the draw ``chosen`` (a non-negative int; None: the notebook's
     own inputs). The draw is this thread's alone, and is put back as it was on leaving."""
-    if chosen is not None and (
-        isinstance(chosen, bool) or not isinstance(chosen, int) or chosen < 0
-    ):
-        raise ValueError(f"draw: a check draw is a non-negative whole number, not {chosen!r}")
-    token = _DRAW.set(chosen)
+    token = _DRAW.set(valid_draw(chosen))
     try:
         yield
     finally:
         _DRAW.reset(token)
+
+
+def valid_draw(chosen: int | None) -> int | None:
+    """``chosen`` if it is a draw (a whole number from 0) or None; else a one-line ValueError."""
+    if chosen is not None and (
+        isinstance(chosen, bool) or not isinstance(chosen, int) or chosen < 0
+    ):
+        raise ValueError(f"check draw: a whole number from 0 up, not {chosen!r}")
+    return chosen
+
+
+def fresh_draw() -> int:
+    """A draw no one can know before the grading run: nine digits, from ``secrets``."""
+    return secrets.randbelow(10**9)
