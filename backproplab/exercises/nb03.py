@@ -135,7 +135,8 @@ def check_mul_backward(fn: Callable[..., tuple]) -> Feedback:
     if refused:
         return refused
     rng = check_rng(3)
-    a, b, upstream = (rng.standard_normal(4) + 1.5 for _ in range(3))
+    # positive and away from 0 (the flips below then give each sign), at every draw
+    a, b, upstream = (np.maximum(np.abs(rng.standard_normal(4) + 1.5), 0.5) for _ in range(3))
     a[1], b[2] = 0.0, 0.0  # a product with a zero factor still has a gradient
     a[3], b[0], upstream[2] = -a[3], -b[0], -upstream[2]  # signs of every kind: abs() shows
     saved = (upstream.copy(), a.copy(), b.copy())

@@ -74,12 +74,15 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     ``weights[l]`` has the package's layout (n_out, n_in); x has shape (batch, n_in of layer 0).
     """
     name = "input_gradient"
-    # seed 11: every layer has active and inactive units for each example, so the answer is not
-    # all zeros (seed 10 killed every unit of the last layer, and zeros passed)
+    # every layer has active and inactive units for each example, so the answer is not all
+    # zeros (seed 10 killed every unit of the last layer, and zeros passed)
     rng = check_rng(11)
     widths = [5, 7, 4, 6]  # all different, so a missing or extra transpose cannot go unnoticed
-    weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
-    x = rng.standard_normal((3, widths[0]))
+    for _ in range(1000):  # drawn again until that holds (seed 11: at once)
+        weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
+        x = rng.standard_normal((3, widths[0]))
+        if _on_and_off(x, weights):
+            break
     g = rng.standard_normal((3, widths[-1]))
     expected = _engine_gradient(x, weights, g)
     result = attempt_own(name, input_gradient, x, weights, g)  # numpy only, inputs untouched
@@ -113,6 +116,16 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         "not the engine's x.grad. Run the forward pass first and keep every pre-activation z; "
         "then go backward from the last layer, one layer at a time (try a single layer first).",
     )
+
+
+def _on_and_off(x: np.ndarray, weights: list[np.ndarray]) -> bool:
+    """Whether every layer has units on (z > 0) and off for each example of ``x``."""
+    for W in weights:
+        z = x @ W.T
+        if not np.all(np.any(z > 0, axis=1) & np.any(z <= 0, axis=1)):
+            return False
+        x = np.maximum(z, 0)
+    return True
 
 
 def _engine_gradient(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
@@ -161,8 +174,9 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
     name = "init_std"
     rng = check_rng(11)
     a = rng.standard_normal((256, _CHECK_WIDTHS[0]))
-    mean_squares = []
-    for n_in, n_out in zip(_CHECK_WIDTHS, _CHECK_WIDTHS[1:]):
+    mean_squares: list[float] = []
+    last = len(_CHECK_WIDTHS) - 2  # (no layer after it)
+    for layer, (n_in, n_out) in enumerate(zip(_CHECK_WIDTHS, _CHECK_WIDTHS[1:])):
         std = attempt(name, init_std, n_in, n_out, activation)
         if isinstance(std, Feedback):
             return std
@@ -178,11 +192,27 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
                 f"init_std({n_in}, {n_out}, {activation!r}) returned {std}; a "
                 "standard deviation is a positive number.",
             )
-        W = rng.standard_normal((n_out, n_in)) * std
-        with np.errstate(all="ignore"):  # a huge std overflows: reported below, not warned
-            z = a @ W.T
-            a = np.maximum(z, 0) if activation == "relu" else z
-            mean_squares.append(float((z**2).mean()))
+        gain = 2.0 if activation == "relu" else 1.0
+        for _ in range(100):  # weights drawn again until a right std meets the 1.4 below
+            W = rng.standard_normal((n_out, n_in)) * std
+            with np.errstate(all="ignore"):  # a huge std overflows: reported below, not warned
+                z = a @ W.T
+                square = float((z**2).mean())
+                after = np.maximum(z, 0) if activation == "relu" else z
+                # with these weights a right std (gain / n_in) changes the mean square by
+                # `right`, and the ReLU keeps `kept` of it (about 1/2, which the next layer's
+                # right std expects): both scale-free, so the learner's std does not matter
+                right = (
+                    np.float64(square) / mean_squares[-1] * gain / n_in / std**2
+                    if mean_squares
+                    else 1.0
+                )
+                kept = gain * np.mean(after**2) / square if layer < last else 1.0
+                steady = abs(np.log(right)) <= np.log(1.2) and abs(np.log(kept)) <= np.log(1.25)
+            if steady or not np.isfinite(right * kept) or right * kept == 0:
+                break  # (seed 11: every layer at once; 300 other draws: at most 18 again)
+        a = after
+        mean_squares.append(square)
     ms = np.array(mean_squares)
     if not np.all(np.isfinite(ms)):
         return hint(
