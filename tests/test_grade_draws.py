@@ -23,7 +23,7 @@ import pytest
 import backproplab as bl
 from backproplab.classroom.__main__ import main
 from backproplab.classroom.grading import Limits, grade_notebook, load_source
-from backproplab.exercises import nb03, nb05, nb07, nb12
+from backproplab.exercises import nb03, nb05, nb07, nb12, nb13
 from backproplab.exercises._draws import check_rng, draw
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -131,6 +131,13 @@ def _huber_with(outside):  # a Huber loss with ``outside(r, d)`` for |r| > d
     )
 
 
+def _eval_root_of_centred_x(g, x, gamma, running_mean, running_var, eps):
+    """Evaluation-mode batch norm's backward with dgamma from a root of x - running_mean: nan
+    wherever x is below the running mean, whatever eps is."""
+    sigma = np.sqrt(running_var + eps)
+    return g * gamma / sigma, (g * np.sqrt(x - running_mean)).sum(0), g.sum(0)
+
+
 @pytest.mark.parametrize(
     "check, wrong, words, drawn",
     [  # each at a draw where, before its check built its inputs so, it passed or got another hint
@@ -144,6 +151,12 @@ def _huber_with(outside):  # a Huber loss with ``outside(r, d)`` for |r| > d
         ),
         (nb12.check_huber_loss, _huber_with(lambda r, d: 0 * r), "linear part is missing", 4),
         (nb12.check_huber_loss, _huber_with(lambda r, d: d * r), "do not meet", 4),
+        (
+            nb13.check_batch_norm_eval_backward,
+            _eval_root_of_centred_x,
+            "eps is not the cause there",
+            24,
+        ),
     ],
 )
 def test_wrong_answers_get_their_hint_at_other_draws(check, wrong, words, drawn):
