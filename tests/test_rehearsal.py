@@ -208,20 +208,37 @@ def test_the_messages_name_your_folder_not_the_copy(tmp_path, capsys):
 def test_the_commands_limits_jobs_and_notebooks_reach_the_grader(teacher, monkeypatch):
     """Given to the command and read from it, they were never checked to arrive: --timeout 30
     and the defaults (60 s, 5 x timeout, 2048 MB, one at a time) grade alike a quick notebook."""
-    seen = []
+    seen, draws = [], []
 
-    def grade_folder(submissions, source, *, limits, jobs, notebooks):
+    def grade_folder(submissions, source, *, limits, jobs, notebooks, check_draw):
         seen.append((limits, jobs, notebooks))
+        draws.append(check_draw)
         return []
 
     monkeypatch.setattr(rehearsal_module, "grade_folder", grade_folder)
     assert main(["rehearse", str(teacher)]) == 0
     options = ["--timeout", "7", "--budget", "9", "--memory", "999", "--jobs", "2"]
     assert main(["rehearse", str(teacher), *options, "--notebooks", "hw"]) == 0
-    assert seen == [
+    assert main(["rehearse", str(teacher), "--check-draw", "77"]) == 0
+    assert seen[:2] == [
         (Limits(timeout=60, budget=None, memory_mb=2048), 1, None),
         (Limits(timeout=7, budget=9, memory_mb=999), 2, ["hw"]),
     ]
+    # a fresh draw each time (the same twice: one in a billion), or the one given
+    assert isinstance(draws[0], int) and draws[0] != draws[1] and draws[2] == 77
+
+
+def test_a_rehearsal_with_something_to_fix_gives_its_draw_to_repeat_it():
+    """A check that fails at some draws only: the teacher needs the draw to see it again.
+    A rehearsal with nothing to fix says nothing of its draw (the page's example)."""
+    answers = _graded("your answers", ("hw-a", 0, "hint"))
+    blank = _graded("the blank release", ("hw-a", 0, "not done"))
+    text = rehearsal_text(Rehearsal(answers=[answers], blank=[blank], draw=4321))
+    assert text.endswith(
+        "(checks' inputs drawn with --check-draw 4321: rehearse with it to see these again)"
+    )
+    fine = _graded("your answers", ("hw-a", 1, "correct"))
+    assert "draw" not in rehearsal_text(Rehearsal(answers=[fine], blank=[blank], draw=4321))
 
 
 @pytest.mark.parametrize("platform", ["darwin", "win32"])

@@ -146,11 +146,11 @@ def rehearsal_text(rehearsal: Rehearsal) -> str:
                 f"blank release {'-' if empty is None else f'{empty.score:g}'}"
             )
     problems = rehearsal.problems()
-    if rehearsal.draw is not None:
-        lines += ["", f"{DRAWN} {rehearsal.draw}"]
     if problems:
         lines += ["", f"{len(problems)} to fix before class:"]
         lines += [f"- {problem}" for problem in problems]
+        if rehearsal.draw is not None:  # to see them again (a check may fail at some draws only)
+            lines += ["", f"({DRAWN} {rehearsal.draw}: rehearse with it to see these again)"]
     elif all(c.status == "by hand" for g in rehearsal.answers for c in g.checks):
         lines += ["", "No exercise here is graded by a check: there was nothing to rehearse."]
     else:
