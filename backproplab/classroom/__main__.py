@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 
 from .._console import tolerant_output
 from ..exercises._draws import fresh_draw
@@ -92,11 +93,15 @@ def _grade(args: argparse.Namespace) -> int:
         )
 
     check_draw = fresh_draw() if args.check_draw is None else args.check_draw
-    print(f"grade: {DRAWN} {check_draw}", file=sys.stderr, flush=True)
+    lock, said = threading.Lock(), list[int]()  # the draw: said once, before the first line
 
     def progress(student: str, grades: list) -> None:
         score = sum(g.score for g in grades)
-        print(f"graded {plain_text(student)}: {score:g}", file=sys.stderr, flush=True)
+        with lock:  # (--jobs: students finish in several threads)
+            if not said:
+                print(f"grade: {DRAWN} {check_draw}", file=sys.stderr, flush=True)
+                said.append(check_draw)
+            print(f"graded {plain_text(student)}: {score:g}", file=sys.stderr, flush=True)
 
     try:
         grades = grade_folder(
