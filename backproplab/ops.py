@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -370,6 +371,15 @@ def _linear_vjp(g, out, x, w, b):
     # dL/dX = G W, handed over as a function: computed only if X needs a gradient (not for data);
     # dL/dW = G^T X (a sum over the batch's rows); dL/db = the sum of G's rows
     return (lambda: g @ w), G.T @ X, G.sum(axis=0)
+
+
+def check_slope(caller: str, slope: object) -> None:
+    """One line for a leaky_relu slope that is not one number: an array of slopes would be
+    broadcast along the last axis (one slope per column) without a word. ``bl.leaky_relu``,
+    ``x.leaky_relu`` and ``nn.LeakyReLU`` call it before the row runs."""
+    if not isinstance(slope, numbers.Real) or isinstance(slope, (bool, np.bool_)):
+        given = f"an array of shape {slope.shape}" if isinstance(slope, np.ndarray) else repr(slope)
+        raise TypeError(f"{caller}: slope must be a number, e.g. 0.01, got {given}")
 
 
 # ------------------------------------------------------------------------------ the table

@@ -248,3 +248,44 @@ def test_a_step_over_parameters_all_frozen_changes_nothing_and_says_nothing(make
         p.requires_grad = False
     make(layer.parameters(), lr=0.1).step()
     assert all(np.array_equal(p.data, b) for p, b in zip(layer.parameters(), before))
+
+
+# ----------------------------------- the left-overs: Tensor.leaky_relu's slope, one check
+@pytest.mark.parametrize("slope", [np.array([0.1, 0.5]), [0.1, 0.5], "a", None, True])
+def test_the_leaky_relu_method_refuses_a_slope_that_is_not_one_number(slope):
+    # x.leaky_relu(array) took one slope per column, silently (bl.leaky_relu refused it)
+    x = bl.Tensor(np.array([[-1.0, -1.0]]), requires_grad=True)
+    raises_one_line(TypeError, r"^leaky_relu: slope must be a number", lambda: x.leaky_relu(slope))
+
+
+def test_the_leaky_relu_method_still_takes_a_number():
+    x = bl.Tensor(np.array([-2.0, 3.0]), requires_grad=True)
+    np.testing.assert_allclose(x.leaky_relu(np.float32(0.5)).data, [-1.0, 3.0])
+
+
+# --------------------------------------------- backward(grad=...): a gradient of numbers
+@pytest.mark.parametrize("grad", ["a", "1.5", object(), [None], {"g": 1.0}])
+def test_backward_refuses_a_seed_gradient_that_is_no_numbers(grad):
+    # "a": numpy's "could not convert string to float"; "1.5" was read as the number 1.5
+    x = bl.Tensor(2.0, requires_grad=True)
+    L = x * x
+    raises_one_line(TypeError, r"^backward: the gradient must be numbers .*shape \(\)",
+                    lambda: L.backward(grad))  # fmt: skip
+    assert x.grad is None
+
+
+def test_backward_still_takes_a_seed_gradient_of_numbers_in_any_form():
+    x = bl.Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward([1, 0.5])  # a list of ints and floats: d(x^2) = 2x, times the seed
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    assert x.grad.dtype == np.float64
+
+
+# ------------------------------------------ a .grad set by hand that is no numbers
+@pytest.mark.parametrize("held", ["a", np.array(["a", "b"]), object()])
+def test_backward_refuses_a_held_gradient_that_is_no_numbers(held):
+    # a 0-d one reached `x.grad + g`: numpy's "ufunc 'add' did not contain a loop"
+    x = bl.Tensor(np.array([1.0, 2.0]) if np.ndim(held) else 1.0, requires_grad=True, name="x")
+    x.grad = held
+    raises_one_line(TypeError, r"^backward: 'x' holds a gradient of dtype .*set by hand\?",
+                    lambda: (x * x).sum().backward(accumulate=True))  # fmt: skip
