@@ -230,6 +230,12 @@ def _expand(g: np.ndarray, x: np.ndarray, axis: int | tuple | None, keepdims: bo
     return np.broadcast_to(g, x.shape)
 
 
+def _mean(x, *, axis=None, keepdims=False):
+    if x.size == 0:  # the mean of nothing: NaN, as in PyTorch (numpy adds two RuntimeWarnings)
+        return np.full(x.sum(axis, keepdims=keepdims).shape, np.nan, x.dtype)
+    return x.mean(axis, keepdims=keepdims)
+
+
 def _mean_vjp(g, out, x, *, axis=None, keepdims=False):
     # each of the n entries averaged into one output gets 1/n of its gradient (n = 0: none)
     return (_expand(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0),)
@@ -409,8 +415,7 @@ matmul  = Op("matmul",  np.matmul,   _matmul_vjp,                               
 sum     = Op("sum",     lambda x, *, axis=None, keepdims=False: x.sum(axis, keepdims=keepdims),
                                      lambda g, out, x, *, axis=None, keepdims=False:
                                          (_expand(g, x, axis, keepdims).copy(),), _axis_error)
-mean    = Op("mean",    lambda x, *, axis=None, keepdims=False: x.mean(axis, keepdims=keepdims),
-                                     _mean_vjp,                                  _axis_error)
+mean    = Op("mean",    _mean,       _mean_vjp,                                  _axis_error)
 max     = Op("max",     lambda x, *, axis=None, keepdims=False: x.max(axis, keepdims=keepdims),
                                      _max_vjp,                                   _axis_error)
 reshape = Op("reshape", lambda x, *, shape: x.reshape(shape),

@@ -289,3 +289,19 @@ def test_backward_refuses_a_held_gradient_that_is_no_numbers(held):
     x.grad = held
     raises_one_line(TypeError, r"^backward: 'x' holds a gradient of dtype .*set by hand\?",
                     lambda: (x * x).sum().backward(accumulate=True))  # fmt: skip
+
+
+# ---------------------------------------------------------------- the mean of nothing
+@pytest.mark.parametrize(
+    "shape, axis, expected", [((0,), None, np.nan), ((0, 3), 0, [np.nan] * 3), ((0, 3), 1, [])]
+)
+def test_the_mean_of_an_empty_tensor_is_nan_without_numpy_warnings(shape, axis, expected):
+    # as torch.tensor([]).mean(): nan; numpy's "Mean of empty slice" and "invalid value
+    # encountered in scalar divide" pointed into ops.py and numpy's _methods.py
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = bl.Tensor(np.zeros(shape), requires_grad=True).mean(axis=axis)
+        np.testing.assert_array_equal(out.data, expected)
+        out.backward(np.ones(out.shape))
