@@ -7,6 +7,8 @@ Expected values are written out by hand, never computed by the code under test.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from test_errors import raises_one_line
@@ -298,10 +300,57 @@ def test_backward_refuses_a_held_gradient_that_is_no_numbers(held):
 def test_the_mean_of_an_empty_tensor_is_nan_without_numpy_warnings(shape, axis, expected):
     # as torch.tensor([]).mean(): nan; numpy's "Mean of empty slice" and "invalid value
     # encountered in scalar divide" pointed into ops.py and numpy's _methods.py
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = bl.Tensor(np.zeros(shape), requires_grad=True).mean(axis=axis)
         np.testing.assert_array_equal(out.data, expected)
         out.backward(np.ones(out.shape))
+
+
+# ------------------------------------------------ nudge_check: None and swapped arguments
+def _loss_and_w():
+    w = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    return (lambda: (w * w).sum()), w
+
+
+@pytest.mark.parametrize("params", [None, 3.0])
+def test_nudge_check_names_params_that_are_no_list_of_tensors(params):
+    loss_fn, _ = _loss_and_w()
+    raises_one_line(TypeError, r"^nudge_check: params must be a list of tensors",
+                    lambda: bl.nudge_check(loss_fn, params))  # fmt: skip
+
+
+@pytest.mark.parametrize("loss_fn", [None, "loss", "swapped"])
+def test_nudge_check_names_a_loss_fn_that_is_no_function(loss_fn):
+    fn, w = _loss_and_w()
+    args = ([w], fn) if loss_fn == "swapped" else (loss_fn, [w])
+    raises_one_line(TypeError, r"^nudge_check: loss_fn must be a function of no arguments",
+                    lambda: bl.nudge_check(*args))  # fmt: skip
+
+
+@pytest.mark.parametrize("nudge", [None, "a", ["a", "b"], object()])
+def test_nudge_check_names_a_nudge_that_is_no_number_nor_arrays(nudge):
+    loss_fn, w = _loss_and_w()
+    raises_one_line((TypeError, ValueError), r"^nudge_check: .*nudge",
+                    lambda: bl.nudge_check(loss_fn, [w], nudge))  # fmt: skip
+    np.testing.assert_array_equal(w.data, [1.0, -2.0])
+
+
+@pytest.mark.parametrize("nudge", [1e-3, np.float32(1e-3), [np.array([1e-3, 1e-3])]])
+def test_nudge_check_still_takes_a_number_or_one_array_per_parameter(nudge):
+    loss_fn, w = _loss_and_w()
+    report = bl.nudge_check(loss_fn, [w], nudge)
+    # sum(w^2) = 5; grad 2w = (2, -4); predicted change (2 - 4) * 1e-3
+    assert report.loss_before == 5.0
+    assert report.predicted_change == pytest.approx(-2e-3, rel=1e-6)
+
+
+# --------------------------------------------- gradcheck, check_direction: the seed
+@pytest.mark.parametrize("check", [bl.gradcheck, bl.check_direction])
+@pytest.mark.parametrize("seed", [None, "a", 1.5, -1])
+def test_the_gradient_checks_name_a_seed_that_is_no_whole_number(check, seed):
+    # "a": numpy's SeedSequence error; check_direction's None: "unsupported operand type(s)";
+    # gradcheck's None: a new random direction each run
+    w = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    raises_one_line((TypeError, ValueError), rf"^{check.__name__}: seed must be (a whole number|>= 0)",
+                    lambda: check(lambda t: t * t, w, seed=seed))  # fmt: skip
