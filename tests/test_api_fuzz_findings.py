@@ -354,3 +354,18 @@ def test_the_gradient_checks_name_a_seed_that_is_no_whole_number(check, seed):
     w = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True)
     raises_one_line((TypeError, ValueError), rf"^{check.__name__}: seed must be (a whole number|>= 0)",
                     lambda: check(lambda t: t * t, w, seed=seed))  # fmt: skip
+
+
+# ------------------------------------------------ train_step: model and optimizer swapped
+@pytest.mark.parametrize("order", ["swapped", "X first", "None"])
+def test_train_step_names_a_model_and_optimizer_given_in_the_wrong_order(order):
+    # "'MLP' object has no attribute 'params'", "'numpy.ndarray' object has no attribute
+    # 'zero_grad'", "'NoneType' object is not callable": from inside train_step
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    model = nn.MLP([2, 3, 2], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    args = {"swapped": (opt, model, X, y), "X first": (X, opt, model, y),
+            "None": (None, opt, X, y)}[order]  # fmt: skip
+    raises_one_line(TypeError, r"^train_step: expected a Module and an Optimizer, got a .*; "
+                    r"call train_step\(model, optimizer, X, y\)$",
+                    lambda: train.train_step(*args))  # fmt: skip
