@@ -60,7 +60,7 @@ def train_step(
     loss_fn: LossFn = cross_entropy,
 ) -> float:
     """One step of gradient descent on the batch (X, y); returns the loss before the step."""
-    _check_model_and_optimizer("train_step", model, optimizer)  # swapped? one line says so
+    _check_model_and_optimizer("train_step", model, optimizer)  # swapped: one clear line
     optimizer.zero_grad()
     if not isinstance(X, Tensor):  # in the parameters' dtype: a float32 model stays float32
         X = Tensor(X, dtype=optimizer.params[0].dtype)
