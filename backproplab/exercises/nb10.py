@@ -66,6 +66,18 @@ def _masks_one_layer_late(
     return g
 
 
+def _relu_for_its_slope(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
+    """Back through each layer multiplying by relu(z), the layer's output, where relu'(z) was meant
+    (found by a novice walk: it got only the catch-all hint)."""
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for W, z in zip(reversed(weights), reversed(zs)):
+        g = (g * np.maximum(z, 0)) @ W
+    return g
+
+
 def check_input_gradient(input_gradient: Callable) -> Feedback:
     """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_n
     (n layers; L is the loss).
@@ -99,6 +111,12 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
             name,
             "this is the gradient of the same network without its ReLUs: every layer also "
             "multiplies by ReLU'(z), which is 0 or 1 for each unit.",
+        )
+    if _close(got, _relu_for_its_slope(x, weights, g)):
+        return hint(
+            name,
+            "each layer multiplied by ReLU(z), the units' outputs: going back, a layer multiplies "
+            "by ReLU's derivative at z, 1 where the unit was on and 0 where it was off.",
         )
     if any(_close(got, _masks_one_layer_late(x, weights, g, mask_x)) for mask_x in (False, True)):
         return hint(
