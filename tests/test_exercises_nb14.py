@@ -557,3 +557,31 @@ def test_sign_errors_are_named():
         nb14.check_max_pool2d_backward(pool_negated),
     ):
         assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback
+
+
+def max_pool_maxima_by_package(g, x, k):
+    """Right, ties split equally, but the window maxima come from bl.max_pool2d's forward."""
+    up = lambda a: np.repeat(np.repeat(a, k, axis=2), k, axis=3)  # noqa: E731
+    winners = (x == up(bl.max_pool2d(x, k).data)).astype(float)
+    n, c, h, w = x.shape
+    count = winners.reshape(n, c, h // k, k, w // k, k).sum(axis=(3, 5))
+    return winners * up(g / count)
+
+
+def test_the_challenge_says_what_its_check_refuses():
+    """A novice walk found the maxima with bl.max_pool2d, met in section 5 just above, and the
+    check refused a right answer by a rule the challenge never stated: the notebook now states
+    it where the learner reads the task."""
+    import json
+    from pathlib import Path
+
+    assert nb14.check_max_pool2d_backward(max_pool_maxima_by_package).status == "hint"
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "14_convolution_resnet.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    (task,) = [
+        "".join(cell["source"])
+        for cell in cells
+        if "Challenge · max pooling" in "".join(cell["source"])
+    ]
+    for words in ("`im2col` and `col2im`", "`bl.max_pool2d` included", "refuses"):
+        assert words in task, words
