@@ -55,7 +55,11 @@ def test_linear_backward_correct():
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W.T), "ValueError"),
         (lambda d, A, W: (d.T @ A, -d.sum(axis=0), d @ W), "db has the wrong sign"),
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W / len(d)), "dA_prev is off by a factor"),
-        (lambda d, A, W: (d.T @ A, d @ W, d.sum(axis=0)), "db has shape"),  # order swapped
+        # the right arrays, in another order: a novice walk's (db, dW, dA_prev) heard only that
+        # dW had the wrong shape; now the order is named
+        (lambda d, A, W: (d.T @ A, d @ W, d.sum(axis=0)), "not in the order asked for"),
+        (lambda d, A, W: (d.sum(axis=0), d.T @ A, d @ W), "not in the order asked for"),
+        (lambda d, A, W: (d @ W, d.sum(axis=0), d.T @ A), "not in the order asked for"),
         (linear_by_the_package, "calls the package"),
         (linear_in_place, "in place"),
     ],

@@ -252,6 +252,15 @@ def test_init_std_hints(wrong, words):
     assert "n_in" not in feedback.message and "sqrt" not in feedback.message
 
 
+def test_init_std_names_the_variance_returned_for_the_std():
+    """A novice walk returned s^2 (1/n_in, 2/n_in), the variance the derivation solves for, and
+    heard only "your std is too small. Redo the variance argument": the argument was right."""
+    feedback = nb10.check_init_std(lambda n_in, n_out, act: (2.0 if act == "relu" else 1.0) / n_in)
+    assert feedback.status == "hint" and "you returned the variance" in feedback.message, feedback
+    assert "n_in" not in feedback.message and "sqrt" not in feedback.message
+    assert nb10.check_init_std(init_std_solution).passed
+
+
 def test_init_std_xavier_is_a_compromise():
     # Xavier averages fan-in and fan-out: where the width changes, the forward signal swings
     feedback = nb10.check_init_std(lambda n_in, n_out, act: np.sqrt(2.0 / (n_in + n_out)))

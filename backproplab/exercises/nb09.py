@@ -8,6 +8,7 @@ answer that calls the package is refused, and so is one that changes its inputs 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -71,6 +72,11 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         return result
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return hint(name, "return three arrays, in this order: (dW, db, dA_prev).")
+    for order in list(itertools.permutations(range(3)))[1:]:  # right arrays, another order
+        if all(np.shape(result[i]) == e.shape and close(np.asarray(result[i], float), e)
+               for i, e in zip(order, expected.values())):  # fmt: skip
+            return hint(name, "all three gradients are right, but not in the order asked for: "
+                        "return (dW, db, dA_prev).")  # fmt: skip
     raw = dict(zip(expected, result))
     got = {}
     for key, value in raw.items():

@@ -216,6 +216,17 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
     return ms[1:] / ms[:-1]
 
 
+def _steady_as_a_variance(init_std: Callable, activation: str) -> bool:
+    """Whether the square root of the learner's number keeps the signal steady: the variance
+    s^2 returned where the standard deviation s was asked for (a novice walk's slip)."""
+
+    def its_root(n_in: int, n_out: int, activation: str) -> float:
+        return float(np.sqrt(abs(float(init_std(n_in, n_out, activation)))))
+
+    factors = _layer_factors(its_root, activation)
+    return not isinstance(factors, Feedback) and 1 / 1.4 <= factors.min() <= factors.max() <= 1.4
+
+
 def check_init_std(init_std: Callable) -> Feedback:
     """``init_std(n_in, n_out, activation)``: the weight std that keeps the forward signal steady.
 
@@ -233,6 +244,13 @@ def check_init_std(init_std: Callable) -> Feedback:
         if 1 / 1.4 <= low and high <= 1.4:
             continue
         where = f"with activation={activation!r}"
+        if typical < 0.8 and _steady_as_a_variance(init_std, activation):
+            return hint(
+                name,
+                f"{where} the signal shrinks by a factor of about {typical:.3g} per layer, but "
+                "the square root of your number keeps it steady: you returned the variance s^2 "
+                "of the weights; return their standard deviation s.",
+            )
         if typical < 0.8:
             return hint(
                 name,
