@@ -139,7 +139,7 @@ def backward(
     created) add to what they already hold; a warning says so unless ``accumulate=True``. Refused
     before any gradient is touched: a graph with an input changed in place after the forward pass
     read it, or with an op's output switched off (``requires_grad = False``), and a leaf holding a
-    gradient of another shape than its own (set by hand).
+    gradient of another shape than its own, or of no numbers (set by hand).
     ``hook(node, grads)``, if given, is called after each node has sent its gradients (the
     backward step-through in ``plotting`` watches the pass this way; so does anomaly mode).
     """
@@ -150,7 +150,7 @@ def backward(
         _check_held(order, accumulate)  # leaves holding gradients from an earlier pass
     for node in order:  # intermediate gradients start fresh on every pass
         node.grad = None if node.op is not None else node.grad
-    seed = np.ones_like(root.data) if grad is None else np.array(grad, root.data.dtype)
+    seed = np.ones_like(root.data) if grad is None else _seed(grad, root)
     if grad is None and seed.size != 1 or not root.requires_grad or seed.shape != root.data.shape:
         raise _bad_seed(root, grad, seed)
     root.grad = seed if root.grad is None else np.asarray(root.grad + seed)  # a leaf root adds
@@ -193,6 +193,18 @@ def _bad_seed(root: Tensor, grad: object, seed: np.ndarray) -> Exception:
         f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
         f"{root.shape}; they must match"
     )
+
+
+def _seed(grad: object, root: Tensor) -> np.ndarray:
+    """The gradient given to ``backward`` as a new array in root's dtype, or one line for one
+    that is no numbers (text would be read as a number, or give numpy's own error)."""
+    given = np.asarray(grad)
+    if given.dtype.kind not in "biuf":
+        raise TypeError(
+            f"backward: the gradient must be numbers (an array of shape {root.shape}, as "
+            f"{_label(root)}), got {type(grad).__name__} of dtype {given.dtype}"
+        )
+    return np.array(given, root.data.dtype)
 
 
 def _unbroadcast(g: np.ndarray, x: Tensor, node: Tensor) -> np.ndarray:
@@ -242,11 +254,17 @@ def check_forward(op_name: str, data: np.ndarray, arrays: list[np.ndarray]) -> N
 
 
 def _check_held(order: list[Tensor], accumulate: bool) -> None:
-    """Leaves that hold a gradient before the pass: the new one is added to it. One of another
-    shape (set by hand) is refused (PyTorch refuses it already when it is set): the sum would
-    broadcast to a wrong shape, or spread one number over every entry. The others get the
-    warning, unless ``accumulate``."""
+    """Leaves that hold a gradient before the pass: the new one is added to it. One that is no
+    numbers, or of another shape (set by hand), is refused (PyTorch refuses it already when it
+    is set): the sum would fail inside numpy, broadcast to a wrong shape, or spread one number
+    over every entry. The others get the warning, unless ``accumulate``."""
     for t in order:
+        if t.op is None and t.grad is not None and np.asarray(t.grad).dtype.kind not in "biuf":
+            raise TypeError(
+                f"backward: {_label(t)} holds a gradient of dtype {np.asarray(t.grad).dtype} "
+                f"({type(t.grad).__name__}, set by hand?), which is no numbers; set its .grad to "
+                f"None, or to an array of its shape {t.shape}, before backward()"
+            )
         if t.op is None and t.grad is not None and np.shape(t.grad) != t.shape:
             raise ValueError(
                 f"backward: {_label(t)} has shape {t.shape} but holds a gradient of shape "

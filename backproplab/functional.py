@@ -10,8 +10,6 @@ learner a clear error for wrong labels or targets live here, in front of the row
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import ops
@@ -74,16 +72,8 @@ def relu(x: ArrayLike) -> Tensor:
 
 def leaky_relu(x: ArrayLike, slope: float = 0.01) -> Tensor:
     """x where x > 0, else slope * x (gradient ``slope`` at 0)."""
-    _one_slope("leaky_relu", slope)
+    ops.check_slope("leaky_relu", slope)
     return apply(ops.leaky_relu, x, slope=slope)
-
-
-def _one_slope(caller: str, slope: object) -> None:
-    """One line for a slope that is not one number: an array of slopes would be broadcast
-    along the last axis (one slope per column) without a word."""
-    if not isinstance(slope, numbers.Real) or isinstance(slope, (bool, np.bool_)):
-        given = f"an array of shape {slope.shape}" if isinstance(slope, np.ndarray) else repr(slope)
-        raise TypeError(f"{caller}: slope must be a number, e.g. 0.01, got {given}")
 
 
 def sigmoid(x: ArrayLike) -> Tensor:

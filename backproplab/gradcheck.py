@@ -52,13 +52,14 @@ Defaults, and why (they follow ``torch.autograd.gradcheck``):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._differences import NOISE_FACTOR, _allowed, _difference, _lost_step, _rounding
 from ._gradcheck_inputs import NOT_DETERMINISTIC, Unchanged, checked_inputs, checked_settings
+from ._numbers import count, is_real
 from .autodiff import no_grad, toposort
 from .ops import Op
 from .tensor import Tensor, apply
@@ -154,6 +155,7 @@ def gradcheck(
     averages every time (to about the batch's statistics); save ``state_dict()`` and load it back.
     """
     checked_settings("gradcheck", fn, eps, atol, rtol)
+    count("gradcheck", "seed", seed, 0)  # (numpy's error named neither; None: a new u each run)
     checked = checked_inputs("gradcheck", inputs)
     unchanged = Unchanged("gradcheck", inputs)
     project = _projection("gradcheck", fn, inputs, seed, unchanged)
@@ -255,6 +257,7 @@ def check_direction(
     by finite differences (v is a unit vector over all checked inputs together).
     """
     checked_settings("check_direction", fn, eps, atol, rtol)
+    count("check_direction", "seed", seed, 0)
     checked = checked_inputs("check_direction", inputs)
     # a tensor passed twice moves once, along one direction (its gradient is the total of both)
     checked = [
@@ -347,8 +350,14 @@ def nudge_check(
     times: a BatchNorm in training mode updates its running averages each time (save
     ``state_dict()`` and load it back), and a Dropout in training mode is refused.
     """
+    if not callable(loss_fn):  # nudge_check([w], loss_fn): the arguments swapped
+        raise TypeError(
+            f"nudge_check: loss_fn must be a function of no arguments that returns the loss, "
+            f"got a {type(loss_fn).__name__}; call nudge_check(loss_fn, params)"
+        )
     given = params
-    params = [] if isinstance(given, Tensor) else list(given)  # one tensor's rows: nudges of 0
+    many = isinstance(given, Iterable) and not isinstance(given, (Tensor, str))  # not its rows
+    params = list(given) if many else []
     if not params or not all(isinstance(p, Tensor) for p in params):
         raise TypeError(
             f"nudge_check: params must be a list of tensors, e.g. model.parameters() or [w], "
@@ -360,11 +369,12 @@ def nudge_check(
                 f"nudge_check: parameter {i} (shape {p.shape}) does not require grad, so no "
                 f"gradient can predict what its nudge does; leave it out or set requires_grad"
             )
-    if np.isscalar(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0):
-        nudges = [np.full(p.shape, nudge) for p in params]  # one number: every entry moves by it
-    else:
-        nudges = list(nudge)  # type: ignore[arg-type, unused-ignore]  # (a sequence: np.isscalar ruled out a number)
-    deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]  # in each one's dtype
+    one = is_real(nudge) or (isinstance(nudge, np.ndarray) and nudge.ndim == 0)  # for every entry
+    try:  # each in its parameter's dtype (None, text: numpy's errors named neither)
+        nudges = [np.full(p.shape, nudge) for p in params] if one else list(nudge)  # type: ignore[arg-type]
+        deltas = [np.asarray(d, dtype=p.dtype) for p, d in zip(params, nudges)]
+    except (TypeError, ValueError):
+        nudges = deltas = []
     if len(nudges) != len(params) or any(d.shape != p.shape for d, p in zip(deltas, params)):
         raise ValueError("nudge_check: give one nudge array per parameter, shaped like it")
     saved, unchanged = [p.data for p in params], Unchanged("nudge_check", params, "parameter")

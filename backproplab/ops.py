@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -229,6 +230,12 @@ def _expand(g: np.ndarray, x: np.ndarray, axis: int | tuple | None, keepdims: bo
     return np.broadcast_to(g, x.shape)
 
 
+def _mean(x, *, axis=None, keepdims=False):
+    if x.size == 0:  # the mean of nothing: NaN, as in PyTorch (numpy adds two RuntimeWarnings)
+        return np.full(x.sum(axis, keepdims=keepdims).shape, np.nan, x.dtype)
+    return x.mean(axis, keepdims=keepdims)
+
+
 def _mean_vjp(g, out, x, *, axis=None, keepdims=False):
     # each of the n entries averaged into one output gets 1/n of its gradient (n = 0: none)
     return (_expand(g, x, axis, keepdims) * (out.size / x.size if x.size else 0.0),)
@@ -372,6 +379,15 @@ def _linear_vjp(g, out, x, w, b):
     return (lambda: g @ w), G.T @ X, G.sum(axis=0)
 
 
+def check_slope(caller: str, slope: object) -> None:
+    """One line for a leaky_relu slope that is not one number: an array of slopes would be
+    broadcast along the last axis (one slope per column) without a word. ``bl.leaky_relu``,
+    ``x.leaky_relu`` and ``nn.LeakyReLU`` call it before the row runs."""
+    if not isinstance(slope, numbers.Real) or isinstance(slope, (bool, np.bool_)):
+        given = f"an array of shape {slope.shape}" if isinstance(slope, np.ndarray) else repr(slope)
+        raise TypeError(f"{caller}: slope must be a number, e.g. 0.01, got {given}")
+
+
 # ------------------------------------------------------------------------------ the table
 # fmt: off
 # name                  forward      vjp(g, out, *inputs) -> one grad per input  explain
@@ -399,8 +415,7 @@ matmul  = Op("matmul",  np.matmul,   _matmul_vjp,                               
 sum     = Op("sum",     lambda x, *, axis=None, keepdims=False: x.sum(axis, keepdims=keepdims),
                                      lambda g, out, x, *, axis=None, keepdims=False:
                                          (_expand(g, x, axis, keepdims).copy(),), _axis_error)
-mean    = Op("mean",    lambda x, *, axis=None, keepdims=False: x.mean(axis, keepdims=keepdims),
-                                     _mean_vjp,                                  _axis_error)
+mean    = Op("mean",    _mean,       _mean_vjp,                                  _axis_error)
 max     = Op("max",     lambda x, *, axis=None, keepdims=False: x.max(axis, keepdims=keepdims),
                                      _max_vjp,                                   _axis_error)
 reshape = Op("reshape", lambda x, *, shape: x.reshape(shape),

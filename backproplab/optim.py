@@ -86,7 +86,9 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient and is not frozen."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must define step(), its update (is the name misspelt?)"
+        )
 
     def _some_gradient(self) -> None:
         """One line when no parameter has a gradient: the step would change nothing, without a

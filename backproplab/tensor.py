@@ -375,6 +375,7 @@ class Tensor(NumpyInterop):  # numpy's hooks (np.array(t), np.exp(t) ...): _nump
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         """x where x > 0, else slope * x."""
+        ops.check_slope("leaky_relu", slope)
         return apply(ops.leaky_relu, self, slope=slope)
 
     def sigmoid(self) -> Tensor:

@@ -60,6 +60,7 @@ def train_step(
     loss_fn: LossFn = cross_entropy,
 ) -> float:
     """One step of gradient descent on the batch (X, y); returns the loss before the step."""
+    _check_model_and_optimizer("train_step", model, optimizer)  # swapped: one clear line
     optimizer.zero_grad()
     if not isinstance(X, Tensor):  # in the parameters' dtype: a float32 model stays float32
         X = Tensor(X, dtype=optimizer.params[0].dtype)
@@ -67,6 +68,22 @@ def train_step(
     loss.backward()
     optimizer.step()
     return loss.item()
+
+
+def _check_model_and_optimizer(caller: str, model: object, optimizer: object) -> None:
+    """One line when the model and the optimizer are not where ``caller`` takes them (swapped,
+    or X in the place of one): the error came from deep inside, naming neither."""
+    if not isinstance(model, Module) or not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{caller}: expected a Module and an Optimizer, got a {type(model).__name__} and a "
+            f"{type(optimizer).__name__}; call {_CALLS[caller]}"
+        )
+
+
+_CALLS = {
+    "train_step": "train_step(model, optimizer, X, y)",
+    "fit": "fit(model, X, y, optimizer=SGD(model.parameters()))",
+}
 
 
 def predict(model: Module, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -318,11 +335,7 @@ def fit(
     step) into ``history.diagnostics`` (see ``Diagnostics``). ``progress=True`` shows a
     ``tqdm.auto`` progress bar over epochs (off by default: see the module docstring).
     """
-    if not isinstance(model, Module) or not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            f"fit: expected a Module and an Optimizer, got a {type(model).__name__} and a "
-            f"{type(optimizer).__name__}; call fit(model, X, y, optimizer=SGD(model.parameters()))"
-        )
+    _check_model_and_optimizer("fit", model, optimizer)
     if not callable(loss_fn):  # loss_fn="cross_entropy"
         raise TypeError(
             f"fit: loss_fn must be a function such as bl.cross_entropy, got {loss_fn!r}"

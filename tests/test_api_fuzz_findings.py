@@ -7,6 +7,8 @@ Expected values are written out by hand, never computed by the code under test.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from test_errors import raises_one_line
@@ -248,3 +250,122 @@ def test_a_step_over_parameters_all_frozen_changes_nothing_and_says_nothing(make
         p.requires_grad = False
     make(layer.parameters(), lr=0.1).step()
     assert all(np.array_equal(p.data, b) for p, b in zip(layer.parameters(), before))
+
+
+# ----------------------------------- the left-overs: Tensor.leaky_relu's slope, one check
+@pytest.mark.parametrize("slope", [np.array([0.1, 0.5]), [0.1, 0.5], "a", None, True])
+def test_the_leaky_relu_method_refuses_a_slope_that_is_not_one_number(slope):
+    # x.leaky_relu(array) took one slope per column, silently (bl.leaky_relu refused it)
+    x = bl.Tensor(np.array([[-1.0, -1.0]]), requires_grad=True)
+    raises_one_line(TypeError, r"^leaky_relu: slope must be a number", lambda: x.leaky_relu(slope))
+
+
+def test_the_leaky_relu_method_still_takes_a_number():
+    x = bl.Tensor(np.array([-2.0, 3.0]), requires_grad=True)
+    np.testing.assert_allclose(x.leaky_relu(np.float32(0.5)).data, [-1.0, 3.0])
+
+
+# --------------------------------------------- backward(grad=...): a gradient of numbers
+@pytest.mark.parametrize("grad", ["a", "1.5", object(), [None], {"g": 1.0}])
+def test_backward_refuses_a_seed_gradient_that_is_no_numbers(grad):
+    # "a": numpy's "could not convert string to float"; "1.5" was read as the number 1.5
+    x = bl.Tensor(2.0, requires_grad=True)
+    L = x * x
+    raises_one_line(TypeError, r"^backward: the gradient must be numbers .*shape \(\)",
+                    lambda: L.backward(grad))  # fmt: skip
+    assert x.grad is None
+
+
+def test_backward_still_takes_a_seed_gradient_of_numbers_in_any_form():
+    x = bl.Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward([1, 0.5])  # a list of ints and floats: d(x^2) = 2x, times the seed
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    assert x.grad.dtype == np.float64
+
+
+# ------------------------------------------ a .grad set by hand that is no numbers
+@pytest.mark.parametrize("held", ["a", np.array(["a", "b"]), object()])
+def test_backward_refuses_a_held_gradient_that_is_no_numbers(held):
+    # a 0-d one reached `x.grad + g`: numpy's "ufunc 'add' did not contain a loop"
+    x = bl.Tensor(np.array([1.0, 2.0]) if np.ndim(held) else 1.0, requires_grad=True, name="x")
+    x.grad = held
+    raises_one_line(TypeError, r"^backward: 'x' holds a gradient of dtype .*set by hand\?",
+                    lambda: (x * x).sum().backward(accumulate=True))  # fmt: skip
+
+
+# ---------------------------------------------------------------- the mean of nothing
+@pytest.mark.parametrize(
+    "shape, axis, expected", [((0,), None, np.nan), ((0, 3), 0, [np.nan] * 3), ((0, 3), 1, [])]
+)
+def test_the_mean_of_an_empty_tensor_is_nan_without_numpy_warnings(shape, axis, expected):
+    # as torch.tensor([]).mean(): nan; numpy's "Mean of empty slice" and "invalid value
+    # encountered in scalar divide" pointed into ops.py and numpy's _methods.py
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = bl.Tensor(np.zeros(shape), requires_grad=True).mean(axis=axis)
+        np.testing.assert_array_equal(out.data, expected)
+        out.backward(np.ones(out.shape))
+
+
+# ------------------------------------------------ nudge_check: None and swapped arguments
+def _loss_and_w():
+    w = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    return (lambda: (w * w).sum()), w
+
+
+@pytest.mark.parametrize("params", [None, 3.0])
+def test_nudge_check_names_params_that_are_no_list_of_tensors(params):
+    loss_fn, _ = _loss_and_w()
+    raises_one_line(TypeError, r"^nudge_check: params must be a list of tensors",
+                    lambda: bl.nudge_check(loss_fn, params))  # fmt: skip
+
+
+@pytest.mark.parametrize("loss_fn", [None, "loss", "swapped"])
+def test_nudge_check_names_a_loss_fn_that_is_no_function(loss_fn):
+    fn, w = _loss_and_w()
+    args = ([w], fn) if loss_fn == "swapped" else (loss_fn, [w])
+    raises_one_line(TypeError, r"^nudge_check: loss_fn must be a function of no arguments",
+                    lambda: bl.nudge_check(*args))  # fmt: skip
+
+
+@pytest.mark.parametrize("nudge", [None, "a", ["a", "b"], object()])
+def test_nudge_check_names_a_nudge_that_is_no_number_nor_arrays(nudge):
+    loss_fn, w = _loss_and_w()
+    raises_one_line((TypeError, ValueError), r"^nudge_check: .*nudge",
+                    lambda: bl.nudge_check(loss_fn, [w], nudge))  # fmt: skip
+    np.testing.assert_array_equal(w.data, [1.0, -2.0])
+
+
+@pytest.mark.parametrize("nudge", [1e-3, np.float32(1e-3), [np.array([1e-3, 1e-3])]])
+def test_nudge_check_still_takes_a_number_or_one_array_per_parameter(nudge):
+    loss_fn, w = _loss_and_w()
+    report = bl.nudge_check(loss_fn, [w], nudge)
+    # sum(w^2) = 5; grad 2w = (2, -4); predicted change (2 - 4) * 1e-3
+    assert report.loss_before == 5.0
+    assert report.predicted_change == pytest.approx(-2e-3, rel=1e-6)
+
+
+# --------------------------------------------- gradcheck, check_direction: the seed
+@pytest.mark.parametrize("check", [bl.gradcheck, bl.check_direction])
+@pytest.mark.parametrize("seed", [None, "a", 1.5, -1])
+def test_the_gradient_checks_name_a_seed_that_is_no_whole_number(check, seed):
+    # "a": numpy's SeedSequence error; check_direction's None: "unsupported operand type(s)";
+    # gradcheck's None: a new random direction each run
+    w = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    raises_one_line((TypeError, ValueError), rf"^{check.__name__}: seed must be (a whole number|>= 0)",
+                    lambda: check(lambda t: t * t, w, seed=seed))  # fmt: skip
+
+
+# ------------------------------------------------ train_step: model and optimizer swapped
+@pytest.mark.parametrize("order", ["swapped", "X first", "None"])
+def test_train_step_names_a_model_and_optimizer_given_in_the_wrong_order(order):
+    # "'MLP' object has no attribute 'params'", "'numpy.ndarray' object has no attribute
+    # 'zero_grad'", "'NoneType' object is not callable": from inside train_step
+    X, y = np.array([[1.0, -1.0], [0.5, 2.0]]), np.array([0, 1])
+    model = nn.MLP([2, 3, 2], rng=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    args = {"swapped": (opt, model, X, y), "X first": (X, opt, model, y),
+            "None": (None, opt, X, y)}[order]  # fmt: skip
+    raises_one_line(TypeError, r"^train_step: expected a Module and an Optimizer, got a .*; "
+                    r"call train_step\(model, optimizer, X, y\)$",
+                    lambda: train.train_step(*args))  # fmt: skip

@@ -793,3 +793,45 @@ def test_an_exception_whose_message_fails_is_still_a_hint():
 
     feedback = attempt("ex", answer, 1)
     assert feedback.status == "hint" and "raised Unprintable" in feedback.message, feedback
+
+
+def test_a_layer_whose_forward_is_misspelt_gets_a_hint_not_not_done_yet():
+    """``Module.forward`` raises NotImplementedError for a layer without ``forward``: a learner
+    who wrote ``foward`` was told "not done yet: replace `raise NotImplementedError`", about an
+    answer written out in full (found by mutating notebook 12's solutions)."""
+    from backproplab import nn, optim
+
+    class Softsign(nn.Module):
+        def foward(self, x):  # the slip
+            return x / (1 + abs(x))
+
+    told = attempt("ex", lambda x: Softsign()(x), Tensor(1.0))
+    assert told.status == "hint", told
+    assert "Softsign must define forward()" in told.message and "misspelt" in told.message
+
+    class Plain(optim.Optimizer):
+        def stpe(self):  # the same slip in an optimizer of one's own
+            pass
+
+    told = attempt("ex", lambda: Plain([Tensor(1.0, requires_grad=True)], lr=0.1).step())
+    assert told.status == "hint" and "Plain must define step()" in told.message, told
+
+    def nbgrader_stub():  # nbgrader's stub has no message: still "not done"
+        raise NotImplementedError()
+
+    assert attempt("ex", nbgrader_stub) == not_done("ex")
+
+
+def test_notebook_12s_training_run_with_forward_misspelt_is_a_hint():
+    from backproplab import nn
+    from backproplab.exercises import nb12
+
+    def train_digits(X, y):
+        class FixedSoftsign(nn.Module):
+            def foward(self, x):
+                return x
+
+        return nn.MLP([64, 8, 10], activation=FixedSoftsign, rng=0)(Tensor(X[:2]))
+
+    told = nb12.check_training_run(train_digits)
+    assert told.status == "hint" and "FixedSoftsign must define forward()" in told.message, told

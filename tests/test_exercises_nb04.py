@@ -388,8 +388,33 @@ def test_softplus_vjp_that_changes_g_in_place_is_refused():
 
 
 # -------------------------------------------------------------------- challenge: gradients
-def _vjps(node, g):
-    return node.op.vjp(g, node.saved, *[x.data for x in node.inputs], **node.settings)
+def _vjps(node, g, call=True):
+    """The node's gradients for its inputs; ``call``: the ones a rule hands over as a function
+    (linear's, for its input) called, as every answer below but the one that forgets does."""
+    grads = node.op.vjp(g, node.saved, *[x.data for x in node.inputs], **node.settings)
+    return [gi() if call and callable(gi) else gi for gi in grads]
+
+
+def gradients_never_calls(root, wrt):  # the right walk, but linear's function is never called
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is None or id(node) not in grads:
+            continue
+        for x, g in zip(node.inputs, _vjps(node, grads[id(node)], call=False)):
+            g = g if callable(g) else bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+            grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_never_calls_and_crashes(root, wrt):  # np.asarray of a function: numpy's TypeError
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is None or id(node) not in grads:
+            continue
+        for x, g in zip(node.inputs, _vjps(node, grads[id(node)], call=False)):
+            g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+            grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+    return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
 
 
 def gradients_right(root, wrt):
@@ -510,6 +535,9 @@ def test_gradients_right():
         (gradients_via_backward, "write that loop"),
         (gradients_via_backward_in_a_helper, "write that loop"),
         (lambda root, wrt: {id(t): np.zeros(t.shape) for t in wrt}, "one gradient per tensor"),
+        # found by mutating the solution: without the call, it passed all four graphs of then
+        (gradients_never_calls, "the gradient of x is a function. A rule may hand over"),
+        (gradients_never_calls_and_crashes, "it must be called to give the array"),
     ],
 )
 def test_gradients_hints(wrong, words):

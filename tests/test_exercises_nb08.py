@@ -307,13 +307,16 @@ def test_label_smoothing_grad_correct():
     "wrong, words",
     [
         (lambda z, c, e: smooth_grad(z, c, e, smooth=False), ["without smoothing"]),
-        (lambda z, c, e: smooth_grad(z, c, e, spread_over_others=True), ["eps / K"]),
+        (lambda z, c, e: smooth_grad(z, c, e, spread_over_others=True), ["eps / K", "sums to 1."]),
         (lambda z, c, e: smooth_grad(z, c, e, shift=False), ["overflows"]),
         (lambda z, c, e: smooth_grad(z, c, e) * len(c), ["batch size"]),
         (by_row_mean, ["overflows"]),
         (lambda z, c, e: smooth_grad(z, c, 0.1), ["take eps from the argument"]),  # 0.1 written in
-        # every class gets eps instead of eps / K
-        (lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e) / len(c), ["not yet"]),
+        # every class gets eps instead of eps / K: a novice walk got only the catch-all hint
+        (
+            lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e) / len(c),
+            ["gets eps / K", "q sums to 1."],
+        ),
         # only the true class's logit gets a gradient (a_c - q_c), the others none
         (lambda z, c, e: smooth_grad(z, c, e) * np.eye(4)[c], ["only the true class"]),
     ],

@@ -55,7 +55,11 @@ def test_linear_backward_correct():
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W.T), "ValueError"),
         (lambda d, A, W: (d.T @ A, -d.sum(axis=0), d @ W), "db has the wrong sign"),
         (lambda d, A, W: (d.T @ A, d.sum(axis=0), d @ W / len(d)), "dA_prev is off by a factor"),
-        (lambda d, A, W: (d.T @ A, d @ W, d.sum(axis=0)), "db has shape"),  # order swapped
+        # the right arrays, in another order: a novice walk's (db, dW, dA_prev) heard only that
+        # dW had the wrong shape; now the order is named
+        (lambda d, A, W: (d.T @ A, d @ W, d.sum(axis=0)), "not in the order asked for"),
+        (lambda d, A, W: (d.sum(axis=0), d.T @ A, d @ W), "not in the order asked for"),
+        (lambda d, A, W: (d @ W, d.sum(axis=0), d.T @ A), "not in the order asked for"),
         (linear_by_the_package, "calls the package"),
         (linear_in_place, "in place"),
     ],
@@ -154,6 +158,8 @@ def make_mlp_backward(
     mutate=False,
     true_class_only=False,
     count=None,
+    shift="row",
+    log_of_softmax=False,
 ):
     """A hand-written MLP backward with one chosen mistake (the defaults are all right);
     ``count(labels)``, if given, is its number of classes instead of the logits' columns."""
@@ -165,9 +171,15 @@ def make_mlp_backward(
         Z2 = A1 @ Ws[1].T + bs[1]
         A2 = np.maximum(Z2, 0)
         Z3 = A2 @ Ws[2].T + bs[2]
-        E = np.exp(Z3 - Z3.max(axis=1, keepdims=True))
-        P = E / E.sum(axis=1, keepdims=True)
-        losses = -np.log(P[np.arange(N), labels])
+        S = Z3 - {"row": Z3.max(axis=1, keepdims=True), "batch": Z3.max(), "none": 0}[shift]
+        with np.errstate(all="ignore"):  # (the wrong ones overflow)
+            if log_of_softmax:  # the probabilities first, then their log
+                P = np.exp(S) / np.exp(S).sum(axis=1, keepdims=True)
+                log_P = np.log(P)
+            else:  # log-softmax: no probability is formed before the log
+                log_P = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
+                P = np.exp(log_P)
+        losses = -log_P[np.arange(N), labels]
         loss = losses.mean() if mean_loss else losses.sum()
         D3 = P - np.eye(P.shape[1] if count is None else count(labels))[labels]
         if true_class_only:  # the loss reads a_c only: only the true class's logit gets one
@@ -213,6 +225,10 @@ def test_mlp_backward_correct():
         (make_mlp_backward(true_class_only=True), "D3: only the true class's logit"),
         (make_mlp_backward(true_class_only=True, scale_out=False), "D3: only the true class's"),
         (lambda Ws, bs, X, y: make_mlp_backward()(Ws, bs, X, y)[1], "two things"),
+        # right for small logits only (found by mutating the solution: they passed)
+        (make_mlp_backward(shift="none"), "e^z overflows to inf past z = 709"),
+        (make_mlp_backward(shift="batch"), "shifted by each row's own largest logit"),
+        (make_mlp_backward(log_of_softmax=True), "a loss of inf where it is 625.8"),
     ],
 )
 def test_mlp_backward_hints(wrong, words):

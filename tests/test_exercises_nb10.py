@@ -174,17 +174,25 @@ def pass_back(x, weights, g, through_relu):
 @pytest.mark.parametrize(
     "wrong",
     [
-        lambda x, Ws, g: pass_back(
-            x, Ws, g, lambda g, z, x: g * np.maximum(z, 0)
-        ),  # relu, not relu'
         lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g * (z > 0)) / len(x),  # a batch mean
         lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g) * (x > 0),  # masked by the input
     ],
-    ids=["relu-instead-of-its-derivative", "divided-by-the-batch", "masked-by-the-input"],
+    ids=["divided-by-the-batch", "masked-by-the-input"],
 )
 def test_input_gradient_rejects_more_slips(wrong):
     feedback = nb10.check_input_gradient(wrong)
     assert feedback.status == "hint" and "not the engine's x.grad" in feedback.message, feedback
+
+
+def test_input_gradient_names_relu_used_for_its_derivative():
+    """A novice walk multiplied each layer by relu(z) where relu'(z) was meant, and got only the
+    catch-all "not the engine's x.grad": the hint now names that slip, without the code."""
+    feedback = nb10.check_input_gradient(
+        lambda x, Ws, g: pass_back(x, Ws, g, lambda g, z, x: g * np.maximum(z, 0))
+    )
+    assert feedback.status == "hint" and "ReLU's derivative at z" in feedback.message, feedback
+    assert "not the engine's x.grad" not in feedback.message
+    assert "z > 0" not in feedback.message and "np." not in feedback.message
 
 
 def test_input_gradient_at_the_kink_counts_a_unit_as_off():
@@ -242,6 +250,15 @@ def test_init_std_hints(wrong, words):
     feedback = nb10.check_init_std(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "n_in" not in feedback.message and "sqrt" not in feedback.message
+
+
+def test_init_std_names_the_variance_returned_for_the_std():
+    """A novice walk returned s^2 (1/n_in, 2/n_in), the variance the derivation solves for, and
+    heard only "your std is too small. Redo the variance argument": the argument was right."""
+    feedback = nb10.check_init_std(lambda n_in, n_out, act: (2.0 if act == "relu" else 1.0) / n_in)
+    assert feedback.status == "hint" and "you returned the variance" in feedback.message, feedback
+    assert "n_in" not in feedback.message and "sqrt" not in feedback.message
+    assert nb10.check_init_std(init_std_solution).passed
 
 
 def test_init_std_xavier_is_a_compromise():

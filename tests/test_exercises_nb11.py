@@ -55,7 +55,10 @@ def test_residual_vjp_correct():
         (lambda g, J: g @ J, "dropped the skip path"),
         (lambda g, J: g, "only the skip path"),
         (lambda g, J: J @ g + g, "wrong way"),
-        (lambda g, J: g @ J + 1, "not yet"),
+        # the "+1" of dH/dx = dF/dx + 1 added to the gradient as a number (a novice walk's slip,
+        # which got only the catch-all "write dL/dx_j as a sum")
+        (lambda g, J: g @ J + 1, "you added the number 1"),
+        (lambda g, J: g + 1 + g @ J, "you added the number 1"),
         (lambda g, J: np.outer(g, g), "shape"),
         (lambda g, J: g @ (J + 1), "identity matrix"),  # "+ 1" read as 1 in every entry
         (lambda g, J: (g @ J) * g, "not yet"),  # the two paths multiplied, not added

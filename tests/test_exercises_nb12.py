@@ -260,6 +260,19 @@ def test_adam_step_names_the_correction_folded_into_lr():
     assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
 
 
+def test_adam_step_for_a_vector_only_is_rejected():
+    # found by mutating the notebook's solution: the check's parameters were all vectors, where
+    # a transpose changes nothing, so an answer returning m.T (or v.T) was called correct; for a
+    # weight matrix its averages have the wrong shape (or, square, the wrong entries)
+    def m_transposed(p, g, m, v, t, lr, beta1, beta2, eps):
+        new_p, new_m, new_v = adam_solution(p, g, m, v, t, lr, beta1, beta2, eps)
+        return new_p, new_m.T, new_v
+
+    feedback = nb12.check_adam_step(m_transposed)
+    assert feedback.status == "hint" and "weight matrix" in feedback.message, feedback
+    assert ".T" not in feedback.message and "transpose" not in feedback.message
+
+
 def test_adam_step_not_done():
     assert nb12.check_adam_step(stub).status == "not done"
 

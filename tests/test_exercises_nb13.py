@@ -192,10 +192,22 @@ def ln_over_batch(g, x, gamma, eps):
     return dx, dgamma, dbeta
 
 
+def ln_means_over_batch(g, x, gamma, eps):
+    """Each example's x_hat and sigma, but exercise 1's means over the batch (axis 0) in dx: a
+    novice walk's copy of the batch-norm answer, which got only "derive it node by node"."""
+    _, dgamma, dbeta = ln(g, x, gamma, eps)
+    x_hat = (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    sigma = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    gh = g * gamma
+    dx = (gh - gh.mean(axis=0) - x_hat * (gh * x_hat).mean(axis=0)) / sigma
+    return dx, dgamma, dbeta
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
         (ln_over_batch, "batch norm's statistics"),
+        (ln_means_over_batch, "the means in dx run over the batch"),
         (bn, "wrong axis"),
         (lambda g, x, gamma, eps: ln(g, x, gamma, eps, gamma_first=False), "pulled out"),
         (lambda g, x, gamma, eps: ln(g, x, gamma, eps, centre=False), "centring term"),

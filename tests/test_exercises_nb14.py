@@ -339,6 +339,24 @@ def test_max_pool2d_backward_hints(wrong, words):
     assert "argmax" not in feedback.message and "kron" not in feedback.message
 
 
+def max_pool_backward_sizes_swapped(g, x, k):
+    # the notebook's answer with the batch size and the number of rows of windows swapped when
+    # the windows are cut: the same windows while the two are equal (2 in the first cases)
+    n, c, h, w = x.shape
+    windows = x.reshape(h // k, c, n, k, w // k, k)
+    is_max = windows == windows.max(axis=(3, 5), keepdims=True)
+    share = is_max / is_max.sum(axis=(3, 5), keepdims=True)
+    return (share * g[:, :, :, None, :, None]).reshape(x.shape)
+
+
+def test_max_pool2d_backward_batch_size_swapped_with_another_size_is_rejected():
+    # found by mutating the notebook's solution: every case of the check had a batch of 2 and 2
+    # rows of windows, so this answer, which breaks on a batch of any other size, was "correct"
+    feedback = nb14.check_max_pool2d_backward(max_pool_backward_sizes_swapped)
+    assert feedback.status == "hint" and "not for a batch of 3" in feedback.message, feedback
+    assert "reshape" not in our_words(feedback.message)
+
+
 def test_max_pool2d_backward_gradient_to_a_non_maximum_in_a_tied_window():
     def last_of_window(g, x, k):  # right without ties, but a tied window's g goes to its last entry
         dx = max_pool_backward_first(g, x, k)
@@ -539,3 +557,31 @@ def test_sign_errors_are_named():
         nb14.check_max_pool2d_backward(pool_negated),
     ):
         assert feedback.status == "hint" and "wrong sign" in feedback.message, feedback
+
+
+def max_pool_maxima_by_package(g, x, k):
+    """Right, ties split equally, but the window maxima come from bl.max_pool2d's forward."""
+    up = lambda a: np.repeat(np.repeat(a, k, axis=2), k, axis=3)  # noqa: E731
+    winners = (x == up(bl.max_pool2d(x, k).data)).astype(float)
+    n, c, h, w = x.shape
+    count = winners.reshape(n, c, h // k, k, w // k, k).sum(axis=(3, 5))
+    return winners * up(g / count)
+
+
+def test_the_challenge_says_what_its_check_refuses():
+    """A novice walk found the maxima with bl.max_pool2d, met in section 5 just above, and the
+    check refused a right answer by a rule the challenge never stated: the notebook now states
+    it where the learner reads the task."""
+    import json
+    from pathlib import Path
+
+    assert nb14.check_max_pool2d_backward(max_pool_maxima_by_package).status == "hint"
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "14_convolution_resnet.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    (task,) = [
+        "".join(cell["source"])
+        for cell in cells
+        if "Challenge · max pooling" in "".join(cell["source"])
+    ]
+    for words in ("`im2col` and `col2im`", "`bl.max_pool2d` included", "refuses"):
+        assert words in task, words

@@ -147,10 +147,13 @@ def stub_feedback(exercise: str, fn: Callable[..., Any], error: NotImplementedEr
     """What a check says when the learner's ``fn`` raised ``error``: "not done yet" when ``fn``
     is still the stub, or a hint naming the other stub it called (an exercise not done yet, whose
     name and label the release's stub message gives), so that a written answer is not called
-    "not done"."""
+    "not done"; an error of another kind (a layer whose ``forward`` is misspelt reaches
+    ``Module.forward``) is a hint with its message."""
     stub = _STUB.match(str(error))
+    if stub is None and str(error):  # no stub's: a class's "Softsign must define forward()"
+        return hint(exercise, f"your code raised NotImplementedError: {error}")
     names = (getattr(fn, "__name__", None), getattr(fn, "__qualname__", None), exercise)
-    if stub is None or stub.group(1) in names:
+    if stub is None or stub.group(1) in names:  # its own stub, or nbgrader's bare one
         return not_done(exercise)
     todo = f"do {stub.group(2)} first" if stub.group(2) else "write it first"
     return hint(

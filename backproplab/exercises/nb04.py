@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..autodiff import toposort
-from ..tensor import Tensor
+from ..tensor import Tensor, apply
 from . import Feedback, attempt, correct, hint, names_used, numeric_gradient, uses_package
 from ._draws import check_rng
 from ._order import deepest_call, graphs_for_order, judge_order, snapshot
@@ -373,7 +374,19 @@ def _challenge_graphs() -> list[tuple[str, Callable[..., Tensor], dict[str, np.n
         ("L = sum(tanh(h) * exp(v[0])) with h = W @ v", _mix,
          {"W": rng.standard_normal((2, 3)), "v": rng.standard_normal(3), "d": np.zeros(2)},
          {"h": "d", "v": "v", "W": "W"}),
+        (_THROUGH_LINEAR, lambda x, W, b: apply(ops.linear, x, W, b).tanh().sum(),
+         {"x": rng.standard_normal((2, 3)), "W": rng.standard_normal((4, 3)),
+          "b": rng.standard_normal(4)}, {"x": "x", "W": "W", "b": "b"}),
     ]  # fmt: skip
+
+
+# linear's rule hands over its input's gradient as a function of no arguments (step 3 of the
+# engine's loop in the notebook): an answer that never calls it crashes on this graph only
+_THROUGH_LINEAR = "L = sum(tanh(x Wᵀ + b)), one linear node"
+_CALL_IT = (
+    "A rule may hand over a gradient as a function instead of an array (linear does, for its "
+    "input): it must be called to give the array"
+)
 
 
 def _loss_with(build: Callable[..., Tensor], values: dict, name: str, value: np.ndarray) -> float:
@@ -384,7 +397,7 @@ def _loss_with(build: Callable[..., Tensor], values: dict, name: str, value: np.
 def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedback:
     """``gradients(root, wrt)``: d(root)/dt for every tensor t in ``wrt`` (leaves or intermediate
     nodes), as a list of arrays of t's shape, without calling ``backward()`` and without
-    changing any tensor's ``.grad``. Compared with finite differences on four graphs."""
+    changing any tensor's ``.grad``. Compared with finite differences on five graphs."""
     exercise = "gradients"
     names = names_used(gradients)  # inner functions included
     if "backward" in names and "backward" not in gradients.__globals__:
@@ -402,6 +415,11 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
         wrt = [next(t for t in every if t.name == n) for n in asked]
         before = [(t, t.grad, None if t.grad is None else t.grad.copy()) for t in every]
         result = attempt(exercise, gradients, root, list(wrt))
+        if isinstance(result, Feedback) and result.status == "hint" and name == _THROUGH_LINEAR:
+            return hint(
+                exercise,
+                f"on {name}, {result.message.rstrip('. ')}. {_CALL_IT}",
+            )
         if isinstance(result, Feedback):
             return result
         for t, grad, copy in before:
@@ -427,6 +445,10 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
                     exercise,
                     f"on {name}, the gradient of {t.name} is None: the loss does not depend on "
                     "it, so its gradient is zero, an array of its shape",
+                )
+            if callable(got):  # handed on as linear's rule gave it
+                return hint(
+                    exercise, f"on {name}, the gradient of {t.name} is a function. {_CALL_IT}"
                 )
             got = np.asarray(got, dtype=float)
             if got.shape != t.shape:
@@ -457,6 +479,6 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
                 )
     return correct(
         exercise,
-        "your gradients match finite differences on all four graphs, and every .grad "
+        "your gradients match finite differences on all five graphs, and every .grad "
         "was left alone: the backward pass as a function, like torch.autograd.grad.",
     )

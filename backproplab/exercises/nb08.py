@@ -396,11 +396,12 @@ def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
                 "take eps from the argument.",
             )
         others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
-        if close(got, (probs - others) / n):
+        undivided = (1 - eps) * one_hot + eps  # every class given eps whole: q sums to 1 + (K-1)eps
+        if close(got, (probs - others) / n) or close(got, (probs - undivided) / n):
             return hint(
                 name,
                 "check how eps is spread: here every one of the K classes, the true one "
-                "included, gets eps / K",
+                "included, gets eps / K, so that q sums to 1.",
             )
         return _grad_hints(name, got, expected, logits, labels)
     missing = _classes_missing(name, label_smoothing_grad, eps=0.2)

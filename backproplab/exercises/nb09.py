@@ -8,8 +8,8 @@ answer that calls the package is refused, and so is one that changes its inputs 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
-from functools import partial
 
 import numpy as np
 
@@ -25,9 +25,9 @@ from . import (
     hint,
     numeric_gradient,
     result_array,
-    uses_package,
 )
 from ._draws import check_rng
+from ._mlp_backward import check_mlp_backward
 
 __all__ = [
     "check_hidden_delta",
@@ -73,6 +73,11 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         return result
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         return hint(name, "return three arrays, in this order: (dW, db, dA_prev).")
+    for order in list(itertools.permutations(range(3)))[1:]:  # right arrays, another order
+        if all(np.shape(result[i]) == e.shape and close(np.asarray(result[i], float), e)
+               for i, e in zip(order, expected.values())):  # fmt: skip
+            return hint(name, "all three gradients are right, but not in the order asked for: "
+                        "return (dW, db, dA_prev).")  # fmt: skip
     raw = dict(zip(expected, result))
     got = {}
     for key, value in raw.items():
@@ -202,186 +207,6 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
         return hint(name, "the sigmoid's slope has two factors, written with its output: "
                     "you kept only one.")  # fmt: skip
     return hint(name, "not yet: back through W2 (the same layout as Linear), then the sigmoid.")
-
-
-# ------------------------------------------------------------------------- the challenge
-_BACKWARD_KEYS = ("D3", "W3", "b3", "D2", "W2", "b2", "D1", "W1", "b1")
-
-
-def _mlp_loss_from(layer: int, Z: np.ndarray, Ws: list, bs: list, labels: np.ndarray) -> float:
-    """Mean cross-entropy of the ReLU MLP, run on from the pre-activations Z of ``layer`` (1..3)."""
-    for k in range(layer, 3):  # the layers after ``layer``; Ws[k] is layer k + 1
-        Z = np.maximum(Z, 0) @ Ws[k].T + bs[k]
-    shifted = Z - Z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    return float(-log_p[np.arange(len(labels)), labels].mean())
-
-
-def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int, true_class: np.ndarray) -> str:
-    """A hint for one wrong tensor of the challenge (the ones before it in the pass are right);
-    ``true_class`` is 1 at each example's true class, 0 elsewhere."""
-    kind = key[0]
-    if key == "D3" and any(close(got, want * true_class * k) for k in (1, n)):  # (k: 1/N left out)
-        return ("D3: only the true class's logit gets a gradient in your answer. But moving any "
-                "logit moves every probability (they share one denominator), so every logit of "
-                "a row gets one.")  # fmt: skip
-    if close(got * n, want):
-        if kind == "D":
-            return (f"{key} is N times too small; the ones before it are right, so look at the "
-                    "step that made it.")  # fmt: skip
-        return f"{key} is off by a factor of the batch size: add over the examples, don't average."
-    if close(got, want * n):
-        return (f"{key} is N times too large: the loss is the mean over the batch, so the 1/N "
-                "enters once, at the output error.")  # fmt: skip
-    if close(got, -want):
-        return f"{key} has the wrong sign."
-    if kind == "D" and key != "D3":
-        return (f"{key} is not yet right (the tensors before it are): two links of the chain, "
-                "the weights of the layer above, then the ReLU of this layer.")  # fmt: skip
-    if kind == "D":
-        return "D3 is not yet right: softmax and cross-entropy together, notebook 08."
-    return (f"{key} is not yet right (the tensors before it are): which error and which input "
-            "meet in this layer?")  # fmt: skip
-
-
-def _mlp_expected(Ws: list, bs: list, X: np.ndarray, labels: np.ndarray) -> tuple[float, dict]:
-    """The loss of the challenge's MLP and every Delta (dL/dZ) and parameter gradient, by central
-    differences of numpy forward passes."""
-    Zs, A = [], X
-    for k in range(3):
-        Zs.append(A @ Ws[k].T + bs[k])
-        A = np.maximum(Zs[-1], 0)
-
-    def loss_with(k: int, which: str, value: np.ndarray) -> float:
-        Ws_, bs_ = list(Ws), list(bs)
-        (Ws_ if which == "W" else bs_)[k] = value
-        return _mlp_loss_from(1, X @ Ws_[0].T + bs_[0], Ws_, bs_, labels)
-
-    expected = {}
-    for k in range(3):
-        layer = k + 1
-        expected[f"D{layer}"] = numeric_gradient(
-            partial(_mlp_loss_from, layer, Ws=Ws, bs=bs, labels=labels), Zs[k]
-        )
-        expected[f"W{layer}"] = numeric_gradient(partial(loss_with, k, "W"), Ws[k])
-        expected[f"b{layer}"] = numeric_gradient(partial(loss_with, k, "b"), bs[k])
-    return _mlp_loss_from(3, Zs[2], Ws, bs, labels), expected
-
-
-def _mlp_second_network(name: str, mlp_backward: Callable) -> Feedback | None:
-    """A second network (4 inputs, hidden 6 and 5, 4 classes) on two batches of 5: one that holds
-    every class, then one whose labels miss the last (as a minibatch's may). None if
-    ``mlp_backward`` is right on both, else the hint: a size of the first network or batch written
-    in fails on the first of them, classes counted from the labels on the second only."""
-    rng = check_rng(26)
-    sizes = (4, 6, 5, 4)
-    X = rng.standard_normal((5, sizes[0]))
-    Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
-    bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
-    every_class = np.array([1, 0, 2, 3, 0])
-    labels = np.array([1, 0, 2, 1, 0])  # class 3 never occurs
-
-    def right_on(labels: np.ndarray) -> Feedback | bool:
-        loss, expected = _mlp_expected(Ws, bs, X, labels)
-        with np.errstate(all="ignore"):
-            result = attempt(name, mlp_backward, [W.copy() for W in Ws], [b.copy() for b in bs],
-                             X.copy(), labels.copy())  # fmt: skip
-        if isinstance(result, Feedback) and result.status != "hint":
-            return result
-        if isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[1], dict):
-            got_loss, grads = result
-            arrays = [result_array(name, got_loss, ())]
-            arrays += [result_array(name, grads.get(key), expected[key].shape) for key in expected]
-            wants = [np.asarray(loss), *expected.values()]
-            return all(not isinstance(a, Feedback) and close(a, w) for a, w in zip(arrays, wants))
-        return False
-
-    verdict = right_on(every_class)
-    if isinstance(verdict, Feedback):
-        return verdict
-    if not verdict:
-        return hint(
-            name,
-            "right on the first batch, but not on a second network of other sizes (4 inputs, "
-            "hidden layers of 6 and 5, 4 classes) and a batch of 5 examples that holds every "
-            "class: does your function write in a size of the first (its 6 examples, its 3 "
-            "classes, a width)? Every size can be read from the arrays it is given.",
-        )
-    verdict = right_on(labels)
-    if isinstance(verdict, Feedback):
-        return verdict
-    if verdict:
-        return None
-    return hint(
-        name,
-        f"right on a batch that holds every class, but not on one whose labels "
-        f"({', '.join(map(str, labels))}) miss the last of the network's {sizes[-1]} classes: "
-        "does your function count the classes from the labels? A batch need not hold every "
-        "class; the logits have one column per class.",
-    )
-
-
-def check_mlp_backward(mlp_backward: Callable) -> Feedback:
-    """The challenge: ``mlp_backward(Ws, bs, X, labels)`` -> ``(loss, grads)`` for the ReLU MLP
-    with three Linear layers (weights (n_out, n_in)) and mean cross-entropy; ``grads`` holds
-    "D3", "D2", "D1" (dL/dZ of each layer, batch-first) and "W1".."W3", "b1".."b3"."""
-    name = "mlp_backward"
-    rng = check_rng(24)
-    n, sizes = 6, (5, 7, 4, 3)  # three layers of different widths: a wrong product cannot fit
-    X = rng.standard_normal((n, sizes[0]))
-    Ws = [rng.standard_normal((sizes[k + 1], sizes[k])) for k in range(3)]
-    bs = [0.5 * rng.standard_normal(sizes[k + 1]) for k in range(3)]
-    labels = np.array([0, 2, 2, 1, 0, 2])  # repeated labels, so rows of a class add up
-    loss, expected = _mlp_expected(Ws, bs, X, labels)
-    if uses_package(mlp_backward):
-        return hint(
-            name,
-            "your function lets the package (backproplab) do the work: the challenge is the "
-            "backward pass in plain numpy",
-        )
-    copies = ([W.copy() for W in Ws], [b.copy() for b in bs], X.copy())
-    result = attempt(name, mlp_backward, *copies, labels.copy())
-    if isinstance(result, Feedback):
-        return result
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        return hint(name, "return two things: (loss, grads), grads a dict of arrays.")
-    got_loss, grads = result
-    if not isinstance(grads, dict):
-        return hint(name, f"grads is a {type(grads).__name__}; make it a dict keyed "
-                    f"{', '.join(_BACKWARD_KEYS)}.")  # fmt: skip
-    missing = [key for key in _BACKWARD_KEYS if key not in grads]
-    if missing:
-        return hint(name, f"grads has no {', '.join(missing)}: expected the keys "
-                    f"{', '.join(_BACKWARD_KEYS)}.")  # fmt: skip
-    if any(not np.array_equal(a, b) for a, b in zip(copies[0] + copies[1], Ws + bs)):
-        return hint(name, "your function changed the weights it was given: compute new arrays.")
-    if not np.array_equal(copies[2], X):  # the caller's X, changed for every later cell
-        return hint(name, "your function changed the inputs X it was given: compute new arrays.")
-    loss_value = result_array(name, got_loss, (), "the loss")
-    if isinstance(loss_value, Feedback):
-        return loss_value
-    if close(loss_value, loss * n):
-        return hint(name, "your loss adds up the examples' losses, so it is N times too large: "
-                    "the loss here is their mean over the batch.")  # fmt: skip
-    if not close(loss_value, loss):
-        return hint(name, "the loss is not yet right: mean cross-entropy of the softmax.")
-    for key in _BACKWARD_KEYS:  # in the order backpropagation makes them
-        want = expected[key]
-        array = result_array(name, grads[key], None, key)
-        if isinstance(array, Feedback):
-            return array
-        if key[0] == "W" and array.shape == want.shape[::-1] and close(array.T, want):
-            return hint(name, f"{key} is transposed: a gradient has the shape of its parameter, "
-                        f"{want.shape}.")  # fmt: skip
-        checked = result_array(name, array, want.shape, key)
-        if isinstance(checked, Feedback):
-            return checked
-        if not close(checked, want):
-            return hint(name, _why_wrong(key, checked, want, n, np.eye(sizes[-1])[labels]))
-    other_batch = _mlp_second_network(name, mlp_backward)
-    if other_batch is not None:
-        return other_batch
-    return correct(name, "every Delta, dW and db matches finite differences.")
 
 
 # ----------------------------------------------------------------------------- the replay

@@ -27,6 +27,7 @@ from . import (
     hint,
     result_array,
 )
+from ._deep_inputs import on_and_off, steady_layer
 from ._draws import check_rng
 
 __all__ = [
@@ -67,6 +68,18 @@ def _masks_one_layer_late(
     return g
 
 
+def _relu_for_its_slope(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
+    """Back through each layer multiplying by relu(z), the layer's output, where relu'(z) was meant
+    (found by a novice walk: it got only the catch-all hint)."""
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for W, z in zip(reversed(weights), reversed(zs)):
+        g = (g * np.maximum(z, 0)) @ W
+    return g
+
+
 def check_input_gradient(input_gradient: Callable) -> Feedback:
     """``input_gradient(x, weights, g)``: dL/dx through layers a = relu(a @ W.T), given g = dL/da_n
     (n layers; L is the loss).
@@ -81,7 +94,7 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
     for _ in range(1000):  # drawn again until that holds (seed 11: at once)
         weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(widths, widths[1:])]
         x = rng.standard_normal((3, widths[0]))
-        if _on_and_off(x, weights):
+        if on_and_off(x, weights):
             break
     g = rng.standard_normal((3, widths[-1]))
     expected = _engine_gradient(x, weights, g)
@@ -104,6 +117,12 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
             "this is the gradient of the same network without its ReLUs: every layer also "
             "multiplies by ReLU'(z), which is 0 or 1 for each unit.",
         )
+    if _close(got, _relu_for_its_slope(x, weights, g)):
+        return hint(
+            name,
+            "each layer multiplied by ReLU(z), the units' outputs: going back, a layer multiplies "
+            "by ReLU's derivative at z, 1 where the unit was on and 0 where it was off.",
+        )
     if any(_close(got, _masks_one_layer_late(x, weights, g, mask_x)) for mask_x in (False, True)):
         return hint(
             name,
@@ -116,16 +135,6 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         "not the engine's x.grad. Run the forward pass first and keep every pre-activation z; "
         "then go backward from the last layer, one layer at a time (try a single layer first).",
     )
-
-
-def _on_and_off(x: np.ndarray, weights: list[np.ndarray]) -> bool:
-    """Whether every layer has units on (z > 0) and off for each example of ``x``."""
-    for W in weights:
-        z = x @ W.T
-        if not np.all(np.any(z > 0, axis=1) & np.any(z <= 0, axis=1)):
-            return False
-        x = np.maximum(z, 0)
-    return True
 
 
 def _engine_gradient(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
@@ -192,26 +201,7 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
                 f"init_std({n_in}, {n_out}, {activation!r}) returned {std}; a "
                 "standard deviation is a positive number.",
             )
-        gain = 2.0 if activation == "relu" else 1.0
-        for _ in range(100):  # weights drawn again until a right std meets the 1.4 below
-            W = rng.standard_normal((n_out, n_in)) * std
-            with np.errstate(all="ignore"):  # a huge std overflows: reported below, not warned
-                z = a @ W.T
-                square = float((z**2).mean())
-                after = np.maximum(z, 0) if activation == "relu" else z
-                # with these weights a right std (gain / n_in) changes the mean square by
-                # `right`, and the ReLU keeps `kept` of it (about 1/2, which the next layer's
-                # right std expects): both scale-free, so the learner's std does not matter
-                right = (
-                    np.float64(square) / mean_squares[-1] * gain / n_in / std**2
-                    if mean_squares
-                    else 1.0
-                )
-                kept = gain * np.mean(after**2) / square if layer < last else 1.0
-                steady = abs(np.log(right)) <= np.log(1.2) and abs(np.log(kept)) <= np.log(1.25)
-            if steady or not np.isfinite(right * kept) or right * kept == 0:
-                break  # (seed 11: every layer at once; 300 other draws: at most 18 again)
-        a = after
+        square, a = steady_layer(rng, a, std, n_out, activation, mean_squares, layer < last)
         mean_squares.append(square)
     ms = np.array(mean_squares)
     if not np.all(np.isfinite(ms)):
@@ -227,6 +217,17 @@ def _layer_factors(init_std: Callable, activation: str) -> np.ndarray | Feedback
             "0: your std is far too small.",
         )
     return ms[1:] / ms[:-1]
+
+
+def _steady_as_a_variance(init_std: Callable, activation: str) -> bool:
+    """Whether the square root of the learner's number keeps the signal steady: the variance
+    s^2 returned where the standard deviation s was asked for (a novice walk's slip)."""
+
+    def its_root(n_in: int, n_out: int, activation: str) -> float:
+        return float(np.sqrt(abs(float(init_std(n_in, n_out, activation)))))
+
+    factors = _layer_factors(its_root, activation)
+    return not isinstance(factors, Feedback) and 1 / 1.4 <= factors.min() <= factors.max() <= 1.4
 
 
 def check_init_std(init_std: Callable) -> Feedback:
@@ -246,6 +247,13 @@ def check_init_std(init_std: Callable) -> Feedback:
         if 1 / 1.4 <= low and high <= 1.4:
             continue
         where = f"with activation={activation!r}"
+        if typical < 0.8 and _steady_as_a_variance(init_std, activation):
+            return hint(
+                name,
+                f"{where} the signal shrinks by a factor of about {typical:.3g} per layer, but "
+                "the square root of your number keeps it steady: you returned the variance s^2 "
+                "of the weights; return their standard deviation s.",
+            )
         if typical < 0.8:
             return hint(
                 name,

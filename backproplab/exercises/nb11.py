@@ -73,6 +73,13 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
             "the skip path's Jacobian is the identity matrix I: 1 on the diagonal, 0 "
             "elsewhere, not 1 in every entry.",
         )
+    if _close(got, g + 1 + g @ J) or _close(got, 1 + g @ J):
+        return hint(
+            name,
+            "you added the number 1 to the gradient: the +1 of dH/dx = dF/dx + 1 is a local "
+            "derivative like any other (for a vector x, the identity I), and the chain rule "
+            "multiplies the upstream gradient by it.",
+        )
     if _close(got, J @ g + g):
         return hint(
             name,

@@ -40,8 +40,7 @@ from ._draws import check_rng
 
 __all__ = ["check_adam_step", "check_huber_loss", "check_silu_vjp", "check_training_run"]
 
-# The references here are exact (the engine, numpy formulas), so agreement can be tighter than
-# close()'s default, which allows for finite differences.
+# The references are exact (the engine, numpy formulas): tighter than close()'s default for them.
 _close = partial(close, rtol=1e-6, atol=1e-9)
 
 
@@ -136,7 +135,6 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     residuals = np.array([-3.0, -1.7, -delta, -0.6, 0.0, 0.3, 0.9, delta, 1.4, 2.5])
     target = rng.standard_normal(len(residuals))
     pred = target + residuals
-    residuals = pred - target  # as the learner's code finds them (an edge may move by 1 ulp)
     expected = _huber(pred, target, delta)
     pred_t = Tensor(pred, requires_grad=True, name="pred")
     result = attempt(name, huber_loss, pred_t, target.copy(), delta)
@@ -145,7 +143,7 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
     got = result_array(name, result, ())
     if isinstance(got, Feedback):
         return hint(name, got.message + " The loss is one number: the mean over all entries.")
-    inside = np.abs(residuals) <= delta
+    inside = np.abs(residuals := pred - target) <= delta  # r as the learner finds it (edge: 1 ulp)
     quadratic = float(np.mean(np.where(inside, 0.5 * residuals**2, 0)))
     linear = float(np.mean(np.where(inside, 0, delta * (np.abs(residuals) - 0.5 * delta))))
     if not _close(got, expected):
@@ -215,8 +213,7 @@ def check_adam_step(adam_step: Callable) -> Feedback:
     feedback = _adam_steps(name, adam_step, rng, first)
     if feedback is not None:
         return feedback
-    # other settings: a number of the learner's own (0.9, 0.999, 1e-8) cannot stand in for one
-    # of the arguments
+    # other settings: a number of the learner's own (0.9, 0.999, 1e-8) can't pose as an argument
     other = dict(lr=0.05, beta1=0.8, beta2=0.99, eps=1e-6)
     feedback = _adam_steps(name, adam_step, rng, other)
     if feedback is not None and feedback.status == "hint":
@@ -228,6 +225,14 @@ def check_adam_step(adam_step: Callable) -> Feedback:
         )
     if feedback is not None:
         return feedback
+    p, g = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))  # a weight matrix's first step
+    m, v = 0.1 * g, 0.001 * g**2  # (1 - beta1) g and (1 - beta2) g^2
+    want = (p - 0.1 * (m / 0.1) / (np.sqrt(v / 0.001) + 1e-8), m, v)
+    got = attempt(name, adam_step, p, g, 0 * p, 0 * p, 1, 0.1, 0.9, 0.999, 1e-8)
+    if isinstance(got, Feedback) or not all(np.shape(r) == (2, 3) and _close(r, w)
+                                            for r, w in zip(got, want)):  # fmt: skip
+        return hint(name, "right for a vector, not for a weight matrix of shape (2, 3): each of p, "
+                    "m and v keeps the parameter's shape, entry for entry.")  # fmt: skip
     return correct(name, "three steps match Adam's update rule, with gradients from 0.01 to 100 "
                    "and one about as small as eps.")  # fmt: skip
 

@@ -137,6 +137,13 @@ def _layer_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
             "these are batch norm's statistics: layer norm takes the mean and variance of each "
             "example over its own features, so the means in dx run along the other axis.",
         ),
+        (  # each example's x_hat, but exercise 1's means over the batch (a novice walk's slip)
+            (gh - gh.mean(axis=0, keepdims=True) - x_hat * (gh * x_hat).mean(axis=0, keepdims=True))
+            / sigma,
+            "x_hat is each example's, but the means in dx run over the batch, as in batch norm: "
+            "here every example has a mean and a variance of its own, so the means run over its "
+            "features.",
+        ),
         (
             gamma
             * (g - g.mean(axis=1, keepdims=True) - x_hat * (g * x_hat).mean(axis=1, keepdims=True))

@@ -452,6 +452,18 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
             "(or less) than the upstream gradient: moving all the tied entries together moves "
             "the output by the same amount, so each window must pass on exactly g.",
         )
+    # a batch of another size: in the cases above the batch (2) equals the number of rows of
+    # windows (2), so an answer that swaps those two sizes when cutting the windows goes unseen
+    x3, g3 = np.concatenate([x, x[:1] - 50.0]), np.concatenate([g, g[:1]])  # no ties either
+    expected = numeric_gradient(lambda v: float((g3 * _max_pool(v, k)).sum()), x3, eps=1e-4)
+    got = result_array(name, attempt(name, max_pool2d_backward, g3, x3.copy(), k), x3.shape, "dx")
+    if isinstance(got, Feedback) or not close(got, expected):
+        message = got.message if isinstance(got, Feedback) else "dx is not the gradient."
+        return hint(
+            name,
+            "right for a batch of 2 images, not for a batch of 3: is the batch size mixed up "
+            f"with another size where the windows are cut? (Here: {message})",
+        )
     # windows of another size: an answer that fixed the size to 2 (the example's) stops working
     k = 3
     rng = check_rng(143)

@@ -157,7 +157,7 @@ class LeakyReLU(Module):
     """z where z > 0, else ``slope * z``: a small gradient survives for negative inputs."""
 
     def __init__(self, slope: float = 0.01) -> None:
-        F._one_slope("LeakyReLU", slope)  # else refused only at the first forward
+        ops.check_slope("LeakyReLU", slope)  # else refused only at the first forward
         self.slope = slope
 
     def forward(self, x: Tensor) -> Tensor:

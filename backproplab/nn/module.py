@@ -144,7 +144,9 @@ class Module:
 
     def forward(self, *args: Any) -> Any:
         """The computation; subclasses define it."""
-        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+        raise NotImplementedError(
+            f"{type(self).__name__} must define forward(), its computation (is the name misspelt?)"
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
