@@ -27,7 +27,7 @@ from ._term import assignment
 from .grading import Limits, grade_folder
 from .release import _NOT_RELEASED, release
 
-__all__ = ["DRAWN", "Rehearsal", "rehearse", "rehearsal_text"]
+__all__ = ["Rehearsal", "rehearse", "rehearsal_text"]
 
 ANSWERS, BLANK = "your answers", "the blank release"  # the two students' names
 # the draw of a run's check inputs, said to the teacher only (the feedback files never hold it)
