@@ -142,6 +142,16 @@ def test_three_paths_rejects_plausible_mistakes():
         (lambda x: three_paths(x, sign=-1.0), "wrong sign"),
         # was the catch-all ("draw the graph"): the path through sin without its da/dx factor
         (lambda x: three_paths(x, inner=False), "x -> a -> b -> L is short of a factor"),
+        # a novice walk: the same slip on the other path through a, then on both, heard the
+        # catch-all ("draw the graph")
+        (
+            lambda x: three_paths(x) - 2 * x * (np.sin(x**2) + x) + np.sin(x**2) + x,
+            "the path x -> a -> L is short of a factor",
+        ),
+        (
+            lambda x: three_paths(x, inner=False) - 2 * x * (np.sin(x**2) + x) + np.sin(x**2) + x,
+            "the two paths through a are short of a factor",
+        ),
         (lambda x: 2 * x * (np.sin(x**2) + x), "not yet"),
     ]
     for wrong, words in cases:

@@ -261,6 +261,19 @@ def check_three_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "the path x -> a -> b -> L is short of a factor: it has three arrows, so its product "
             "has three local derivatives, the first one that of x -> a",
         )
+    if close(got, want - paths["x -> a -> L"] + b):  # the path's x -> a factor forgotten
+        return hint(
+            exercise,
+            "the path x -> a -> L is short of a factor: it has two arrows, so its product has "
+            "two local derivatives, the first one that of x -> a",
+        )
+    both = want - paths["x -> a -> L"] - paths["x -> a -> b -> L"] + b + np.cos(a) * a
+    if close(got, both):  # the x -> a factor forgotten on both paths through a
+        return hint(
+            exercise,
+            "the two paths through a are short of a factor: each product has one local "
+            "derivative per arrow, and both paths begin with the arrow x -> a",
+        )
     if close(got, paths["x -> a -> L"] * paths["x -> a -> b -> L"] * paths["x -> b -> L"]):
         return hint(exercise, "the paths' contributions do not multiply with each other")
     return hint(
