@@ -194,6 +194,23 @@ def test_backward_list_missing_upstream_and_order_hints():
         assert "reversed" not in feedback.message and "[::-1]" not in feedback.message
 
 
+def test_backward_list_names_handed_to_the_local_table_are_named():
+    # a novice walk: local[op](*inputs), the names where the values belong, crashed with
+    # Python's "can't multiply sequence by non-int of type 'float'", which names neither
+    def backward_list(nodes, values, local):
+        grads = {name: 0.0 for name, _, _ in nodes}
+        grads[nodes[-1][0]] = 1.0
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                for i, d in zip(inputs, local[op](*inputs)):
+                    grads[i] += d * grads[name]
+        return grads
+
+    feedback = nb04.check_backward_list(backward_list)
+    assert feedback.status == "hint" and "a node's name" in feedback.message, feedback
+    assert "forward values" in feedback.message
+
+
 def test_backward_list_seed_hint():
     feedback = nb04.check_backward_list(make_backward_list("no seed"))
     assert feedback.status == "hint" and "with respect to itself" in feedback.message

@@ -180,13 +180,26 @@ def _broken_list(nodes: list[Node], values: dict[str, float], bug: str) -> dict[
     return grads
 
 
+def _values_only(op: str) -> Callable[..., tuple[float, ...]]:
+    """LOCAL[op], refusing a node's name where a value belongs (``local[op](*inputs)``)."""
+
+    def rule(*args: Any) -> tuple[float, ...]:
+        for a in args:
+            if isinstance(a, str):
+                raise TypeError(f"local[{op!r}] was given {a!r}, a node's name: it takes the "
+                                "inputs' forward values, not their names")  # fmt: skip
+        return LOCAL[op](*args)
+
+    return rule
+
+
 def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
     """Check ``backward_list(nodes, values, local)`` against finite differences on every node."""
     exercise = "backward_list"
     for name, nodes, leaves in _LIST_CASES:
         values = _forward(nodes, leaves)
         given = (list(nodes), dict(values))
-        result = attempt(exercise, backward_list, *given, LOCAL)
+        result = attempt(exercise, backward_list, *given, {op: _values_only(op) for op in LOCAL})
         if isinstance(result, Feedback):
             return result
         if given != (nodes, values):
