@@ -107,6 +107,19 @@ def test_two_paths_hints():
     assert "-sin" not in sign.message and "minus" not in sign.message
 
 
+def test_two_paths_names_a_path_short_of_its_dL_factor():
+    # a novice walk: a path's d(variable)/dx alone, its dL/du or dL/dv left out, heard the
+    # catch-all "for each path from x to L, multiply the derivatives along it"
+    for wrong, which in [
+        (lambda x: 3 * x**2 - x**3 * np.sin(x), "through u is"),
+        (lambda x: 3 * x**2 * np.cos(x) - np.sin(x), "through v is"),
+        (lambda x: 3 * x**2 - np.sin(x), "through u and v"),
+    ]:
+        feedback = nb02.check_two_paths(wrong)
+        assert feedback.status == "hint" and which in feedback.message, feedback
+        assert "short of a factor" in feedback.message and "cos" not in feedback.message
+
+
 def test_two_paths_not_done():
     assert nb02.check_two_paths(stub).status == "not done"
 

@@ -214,6 +214,19 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "you multiplied du/dx by dv/dx; each path's contribution is dL/d(that variable) "
             "times d(that variable)/dx",
         )
+    du, dv = 3 * x**2, -np.sin(x)  # a path's last factor alone: its dL/du or dL/dv left out
+    for short, which in [
+        (du + through_v, "path through u is"),
+        (through_u + dv, "path through v is"),
+        (du + dv, "paths through u and v are"),
+    ]:
+        if close(got, short):
+            return hint(
+                exercise,
+                f"the {which} short of a factor: each path's contribution is "
+                "dL/d(that variable) times d(that variable)/dx, and in L = u * v neither dL/du "
+                "nor dL/dv is 1",
+            )
     return hint(
         exercise,
         "not yet: for each path from x to L, multiply the derivatives along it; then combine "
