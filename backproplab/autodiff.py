@@ -276,7 +276,10 @@ def _check_held(order: list[Tensor], accumulate: bool) -> None:
 
 
 def _warn_stale(order: list[Tensor]) -> None:
-    stale = [t for t in order if t.op is None and t.grad is not None]
+    # a gradient of zeros (set by hand, as `p.grad = np.zeros_like(p.data)`) adds nothing
+    stale = [t for t in order if t.op is None and t.grad is not None and np.any(t.grad)]
+    if not stale:
+        return
     names = ", ".join(_label(t) for t in stale[:5]) + (" ..." if len(stale) > 5 else "")
     hold, them = ("holds", "it") if len(stale) == 1 else ("hold", "them")
     warnings.warn(

@@ -156,6 +156,24 @@ def test_second_backward_warns_and_accumulates():
         assert x.grad == 4.0
 
 
+def test_a_gradient_zeroed_by_hand_is_added_to_without_a_warning():
+    """`w.grad = np.zeros_like(w.data)` (PyTorch's zero_grad once did that) before backward(): the
+    warning said w held gradients "from an earlier backward()", which was not true, and adding
+    to zeros changes nothing (found by a novice walk of notebook 01's challenge)."""
+    w, v = leaf([1.0, -2.0], "w"), leaf(3.0, "v")
+    ((w * w).sum() * v).backward()
+    w.grad = np.zeros_like(w.data)
+    v.grad[...] = 0.0  # zeroed in place
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ((w * w).sum() * v).backward()
+    np.testing.assert_array_equal(w.grad, [6.0, -12.0])  # 2 w v
+    assert v.grad == 5.0  # sum(w^2)
+    w.grad[0], v.grad = 1.0, None  # one entry of w left from before: the warning, naming w
+    with pytest.warns(bl.GradientAccumulationWarning, match="'w' already holds gradients"):
+        ((w * w).sum() * v).backward()
+
+
 def test_an_update_outside_no_grad_is_named_in_the_warning():
     """w = w - lr * w.grad outside no_grad: the new w is a node computed from the old leaf, which
     keeps receiving gradients; the warning says so (it said only "call zero_grad()", which the

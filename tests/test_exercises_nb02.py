@@ -107,6 +107,19 @@ def test_two_paths_hints():
     assert "-sin" not in sign.message and "minus" not in sign.message
 
 
+def test_two_paths_names_a_path_short_of_its_dL_factor():
+    # a novice walk: a path's d(variable)/dx alone, its dL/du or dL/dv left out, heard the
+    # catch-all "for each path from x to L, multiply the derivatives along it"
+    for wrong, which in [
+        (lambda x: 3 * x**2 - x**3 * np.sin(x), "through u is"),
+        (lambda x: 3 * x**2 * np.cos(x) - np.sin(x), "through v is"),
+        (lambda x: 3 * x**2 - np.sin(x), "through u and v"),
+    ]:
+        feedback = nb02.check_two_paths(wrong)
+        assert feedback.status == "hint" and which in feedback.message, feedback
+        assert "short of a factor" in feedback.message and "cos" not in feedback.message
+
+
 def test_two_paths_not_done():
     assert nb02.check_two_paths(stub).status == "not done"
 
@@ -142,6 +155,16 @@ def test_three_paths_rejects_plausible_mistakes():
         (lambda x: three_paths(x, sign=-1.0), "wrong sign"),
         # was the catch-all ("draw the graph"): the path through sin without its da/dx factor
         (lambda x: three_paths(x, inner=False), "x -> a -> b -> L is short of a factor"),
+        # a novice walk: the same slip on the other path through a, then on both, heard the
+        # catch-all ("draw the graph")
+        (
+            lambda x: three_paths(x) - 2 * x * (np.sin(x**2) + x) + np.sin(x**2) + x,
+            "the path x -> a -> L is short of a factor",
+        ),
+        (
+            lambda x: three_paths(x, inner=False) - 2 * x * (np.sin(x**2) + x) + np.sin(x**2) + x,
+            "the two paths through a are short of a factor",
+        ),
         (lambda x: 2 * x * (np.sin(x**2) + x), "not yet"),
     ]
     for wrong, words in cases:

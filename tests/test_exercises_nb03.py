@@ -153,6 +153,15 @@ def test_fan_out_hints():
     assert dy_wrong.status == "hint" and "dL/dy" in dy_wrong.message
 
 
+def test_fan_out_names_an_add_node_that_forgot_its_upstream_gradient():
+    # a novice walk: the add node's local gradients sent on alone (Exercise 1's slip, which has
+    # a hint of its own there) heard the catch-all "draw the graph and go node by node"
+    for forgot in (lambda x, y: (x + y + 1, 1.0), lambda x, y: (x + y + 1, x)):
+        feedback = nb03.check_fan_out(forgot)
+        assert feedback.status == "hint" and "local gradient 1 alone" in feedback.message
+        assert "upstream gradient" in feedback.message and "2 * x" not in feedback.message
+
+
 def test_fan_out_rejects_more_plausible_mistakes():
     def by_the_engine(x, y):
         tx, ty = bl.Tensor(x, requires_grad=True), bl.Tensor(y, requires_grad=True)

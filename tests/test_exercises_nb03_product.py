@@ -337,3 +337,15 @@ def test_the_grader_reaches_the_function_through_its_proxy(tmp_path, body, statu
     )
     assert check.status == status and words in check.message, check
     assert check.score == (1.0 if status == "correct" else 0.0)
+
+
+def np_prod_without_an_axis(upstream, inputs):  # the others multiplied into one number
+    n = len(inputs)
+    return [upstream * np.prod([x for j, x in enumerate(inputs) if j != i]) for i in range(n)]
+
+
+def test_the_others_multiplied_into_one_number_is_named():
+    # a novice walk: it got the catch-all "downstream = upstream x local", though the upstream
+    # was there; what is wrong is the product of the others, taken over every entry at once
+    feedback = check(np_prod_without_an_axis)
+    assert_hint(feedback, "one number, the same for every entry", "at that entry only")

@@ -194,6 +194,23 @@ def test_backward_list_missing_upstream_and_order_hints():
         assert "reversed" not in feedback.message and "[::-1]" not in feedback.message
 
 
+def test_backward_list_names_handed_to_the_local_table_are_named():
+    # a novice walk: local[op](*inputs), the names where the values belong, crashed with
+    # Python's "can't multiply sequence by non-int of type 'float'", which names neither
+    def backward_list(nodes, values, local):
+        grads = {name: 0.0 for name, _, _ in nodes}
+        grads[nodes[-1][0]] = 1.0
+        for name, op, inputs in reversed(nodes):
+            if op is not None:
+                for i, d in zip(inputs, local[op](*inputs)):
+                    grads[i] += d * grads[name]
+        return grads
+
+    feedback = nb04.check_backward_list(backward_list)
+    assert feedback.status == "hint" and "a node's name" in feedback.message, feedback
+    assert "forward values" in feedback.message
+
+
 def test_backward_list_seed_hint():
     feedback = nb04.check_backward_list(make_backward_list("no seed"))
     assert feedback.status == "hint" and "with respect to itself" in feedback.message
@@ -339,12 +356,20 @@ def test_softplus_vjp_right_answers_pass_without_a_warning():
     "wrong",
     [
         lambda g, out, x: (g * np.exp(-x) / (1 + np.exp(-x)) ** 2,),  # sigmoid's own derivative
-        lambda g, out, x: (g * np.exp(x),),  # the derivative of e^x, not of log(1 + e^x)
     ],
 )
 def test_softplus_vjp_wrong_rules_get_the_finite_difference_hint(wrong):
     feedback = nb04.check_softplus_vjp(wrong)
     assert feedback.status == "hint" and "disagrees with finite differences" in feedback.message
+
+
+def test_softplus_vjp_without_the_outer_logs_slope_is_named():
+    # a novice walk: e^x, the inner function's slope alone (the chain rule's outer factor
+    # forgotten), heard the catch-all "differentiate log(1 + e^x)"
+    with np.errstate(over="ignore"):
+        feedback = nb04.check_softplus_vjp(lambda g, out, x: (g * np.exp(x),))
+    assert feedback.status == "hint" and "inner function 1 + e^x only" in feedback.message
+    assert "outer log" in feedback.message and "sigmoid" not in feedback.message
 
 
 def test_softplus_vjp_not_done():
@@ -415,6 +440,17 @@ def gradients_never_calls_and_crashes(root, wrt):  # np.asarray of a function: n
             g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
             grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
     return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+
+def gradients_keyerror_if_unused(root, wrt):  # every asked tensor looked up: c never arrives
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is None or id(node) not in grads:
+            continue
+        for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+            g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+            grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+    return [grads[id(t)] for t in wrt]
 
 
 def gradients_right(root, wrt):
@@ -538,6 +574,12 @@ def test_gradients_right():
         # found by mutating the solution: without the call, it passed all four graphs of then
         (gradients_never_calls, "the gradient of x is a function. A rule may hand over"),
         (gradients_never_calls_and_crashes, "it must be called to give the array"),
+        # a novice walk: a dict lookup for a tensor the root does not use crashed with a bare
+        # "KeyError: 1403...", naming no graph
+        (
+            gradients_keyerror_if_unused,
+            "on L = a (a + b), with a used twice and c not used, your code raised KeyError",
+        ),
     ],
 )
 def test_gradients_hints(wrong, words):

@@ -137,6 +137,10 @@ def test_tiny_net_backward_right():
         # found by mutating the solution: no z1 of the random batches is at the kink, so a mask
         # of z1 >= 0 passed
         (lambda *a: backward(*a, relu_mask="at the kink"), ["z1 is exactly 0", "off"]),
+        # a novice walk: the right four in another order heard "db2 has shape (5,); it must
+        # have the shape of its parameter, (3,)", sending the learner to re-derive it
+        (lambda *a: backward(*a)[::-1], ["all four gradients are right", "order"]),
+        (lambda *a: (*backward(*a)[2:], *backward(*a)[:2]), ["(dW1, db1, dW2, db2)"]),
     ],
 )
 def test_tiny_net_backward_wrong(wrong, words):

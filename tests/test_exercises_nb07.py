@@ -118,7 +118,9 @@ def leaky_in_place(g, x, slope):
         (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.01), ["fixed number"]),  # the default
         (lambda g, x, slope: g * np.where(x > 0, 1.0, 0.1), ["fixed number"]),  # the check's slope
         (lambda g, x, slope: g * (x > 0) + slope * g * (x < 0), ["x = 0"]),  # 0 at the kink
-        (lambda g, x, slope: np.maximum(g, slope * g), ["not yet"]),  # the forward applied to g
+        # the forward's max applied to g (a novice walk: it heard the catch-all "two straight
+        # lines"; notebook 06's through_relu names the same slip)
+        (lambda g, x, slope: np.maximum(g, slope * g), ["depends on the input x", "gradient g"]),
         (lambda g, x, slope: g * np.where(x > 0, x, slope * x), ["not yet"]),  # the forward
     ],
 )
@@ -236,7 +238,9 @@ def test_gelu_backward_correct():
         (lambda g, x: gelu_grad(g, x, scale=math.sqrt(2 * math.pi)), ["normalising"]),
         (lambda g, x: gelu_grad(g, x, second=-1.0), ["sign"]),
         (lambda g, x: gelu_grad(np.ones_like(g), x), ["upstream gradient g"]),
-        (lambda g, x: g * (cdf(x) + pdf(x)), ["not yet"]),  # the x of the second term lost
+        # the x of the second term lost (a novice walk: it heard "use the product rule", which
+        # the answer had used)
+        (lambda g, x: g * (cdf(x) + pdf(x)), ["second term", "short of a factor"]),
         (lambda g, x: g * (0.5 * (1 + erf(x)) + x * pdf(x)), ["not yet"]),  # erf(x), not x / sqrt 2
         (
             gelu_tanh_backward,

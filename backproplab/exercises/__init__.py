@@ -141,17 +141,19 @@ def attempt(exercise: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) ->
 # a notebook, "name: your code goes here, see notebook 03, ..." in mygrad.py (a method's name
 # with its class: "Linear.__init__: ...").
 _STUB = re.compile(r"^([\w.]+)(?: is not written yet: do (.+?) above first|: your code goes here)")
+# Module.forward's and Optimizer.step's own error: a subclass without the method (misspelt)
+_UNDEFINED = re.compile(r"^\w+ must define (forward|step)\(\)")
 
 
 def stub_feedback(exercise: str, fn: Callable[..., Any], error: NotImplementedError) -> Feedback:
     """What a check says when the learner's ``fn`` raised ``error``: "not done yet" when ``fn``
     is still the stub, or a hint naming the other stub it called (an exercise not done yet, whose
     name and label the release's stub message gives), so that a written answer is not called
-    "not done"; an error of another kind (a layer whose ``forward`` is misspelt reaches
-    ``Module.forward``) is a hint with its message."""
-    stub = _STUB.match(str(error))
-    if stub is None and str(error):  # no stub's: a class's "Softsign must define forward()"
+    "not done"; ``Module.forward``'s own error (a layer whose ``forward`` is misspelt) and
+    ``Optimizer.step``'s are a hint with their message."""
+    if _UNDEFINED.match(str(error)):  # no stub: the class's forward (step) is misspelt
         return hint(exercise, f"your code raised NotImplementedError: {error}")
+    stub = _STUB.match(str(error))
     names = (getattr(fn, "__name__", None), getattr(fn, "__qualname__", None), exercise)
     if stub is None or stub.group(1) in names:  # its own stub, or nbgrader's bare one
         return not_done(exercise)

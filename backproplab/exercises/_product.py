@@ -153,6 +153,13 @@ def _product_hint(
             "you used the sum of the upstream gradient; each of its entries belongs to one "
             "entry of the output, and multiplies the gradients at that entry only"
         )
+    whole = [np.prod([x for j, x in enumerate(inputs) if j != i]) for i in range(n)]  # (n > 1)
+    if n > 1 and all(close(g, upstream * s) or close(g, s + 0 * g) for g, s in zip(got, whole)):
+        return (  # np.prod over the list of arrays, without an axis: one number
+            "your product of the other inputs is one number, the same for every entry: it "
+            "multiplied all of their entries together. Each entry of the output is the product "
+            "of the inputs at that entry only"
+        )
     if all(close(g, -w) for g, w in zip(got, want)):
         return "right size, wrong sign: nothing in a product flips a sign"
     bad = [~np.isclose(g, w, rtol=1e-5, atol=1e-7) for g, w in zip(got, want)]

@@ -214,6 +214,19 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "you multiplied du/dx by dv/dx; each path's contribution is dL/d(that variable) "
             "times d(that variable)/dx",
         )
+    du, dv = 3 * x**2, -np.sin(x)  # a path's last factor alone: its dL/du or dL/dv left out
+    for short, which in [
+        (du + through_v, "path through u is"),
+        (through_u + dv, "path through v is"),
+        (du + dv, "paths through u and v are"),
+    ]:
+        if close(got, short):
+            return hint(
+                exercise,
+                f"the {which} short of a factor: each path's contribution is "
+                "dL/d(that variable) times d(that variable)/dx, and in L = u * v neither dL/du "
+                "nor dL/dv is 1",
+            )
     return hint(
         exercise,
         "not yet: for each path from x to L, multiply the derivatives along it; then combine "
@@ -260,6 +273,19 @@ def check_three_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             exercise,
             "the path x -> a -> b -> L is short of a factor: it has three arrows, so its product "
             "has three local derivatives, the first one that of x -> a",
+        )
+    if close(got, want - paths["x -> a -> L"] + b):  # the path's x -> a factor forgotten
+        return hint(
+            exercise,
+            "the path x -> a -> L is short of a factor: it has two arrows, so its product has "
+            "two local derivatives, the first one that of x -> a",
+        )
+    both = want - paths["x -> a -> L"] - paths["x -> a -> b -> L"] + b + np.cos(a) * a
+    if close(got, both):  # the x -> a factor forgotten on both paths through a
+        return hint(
+            exercise,
+            "the two paths through a are short of a factor: each product has one local "
+            "derivative per arrow, and both paths begin with the arrow x -> a",
         )
     if close(got, paths["x -> a -> L"] * paths["x -> a -> b -> L"] * paths["x -> b -> L"]):
         return hint(exercise, "the paths' contributions do not multiply with each other")

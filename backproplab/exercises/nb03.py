@@ -228,6 +228,12 @@ def check_fan_out(fn: Callable[[float, float], tuple]) -> Feedback:
             )
         if np.isclose(got[0], want[0]):
             return hint(exercise, f"at x={x}, y={y} dL/dx is right; dL/dy reaches y through q only")
+        if np.isclose(got[1], 1.0) or np.isclose(got[0], q + 1.0):  # add's local gradients only
+            return hint(
+                exercise,
+                f"at x={x}, y={y} the add node sent its local gradient 1 alone; it must also "
+                "multiply it by its upstream gradient, what the mul node sent q",
+            )
         if close(got, -want):
             return hint(exercise, f"at x={x}, y={y}: right sizes, wrong signs: no node here flips "
                         "a sign")  # fmt: skip

@@ -181,13 +181,26 @@ def _broken_list(nodes: list[Node], values: dict[str, float], bug: str) -> dict[
     return grads
 
 
+def _values_only(op: str) -> Callable[..., tuple[float, ...]]:
+    """LOCAL[op], refusing a node's name where a value belongs (``local[op](*inputs)``)."""
+
+    def rule(*args: Any) -> tuple[float, ...]:
+        for a in args:
+            if isinstance(a, str):
+                raise TypeError(f"local[{op!r}] was given {a!r}, a node's name: it takes the "
+                                "inputs' forward values, not their names")  # fmt: skip
+        return LOCAL[op](*args)
+
+    return rule
+
+
 def check_backward_list(backward_list: Callable[..., dict]) -> Feedback:
     """Check ``backward_list(nodes, values, local)`` against finite differences on every node."""
     exercise = "backward_list"
     for name, nodes, leaves in _LIST_CASES:
         values = _forward(nodes, leaves)
         given = (list(nodes), dict(values))
-        result = attempt(exercise, backward_list, *given, LOCAL)
+        result = attempt(exercise, backward_list, *given, {op: _values_only(op) for op in LOCAL})
         if isinstance(result, Feedback):
             return result
         if given != (nodes, values):
@@ -331,6 +344,8 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         )
     if np.allclose(gx, g * local, rtol=1e-5, atol=1e-8):
         return correct(exercise, "your rule matches finite differences, times the upstream g.")
+    with np.errstate(over="ignore"):  # e^800 is inf, as the learner's numpy gives it
+        e_x = np.exp(x)  # the slope of the inner function alone: the outer log's forgotten
     for wrong, words in [  # slips of the rule, each a recognisable slope (times g or not)
         (local, "you returned the local derivative alone: a vjp multiplies it by the upstream "
          "gradient g"),
@@ -338,6 +353,8 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         (g * (1 - local), "your slope is largest where x is most negative, yet softplus is flat "
          "there and steepest for large x: check the sign of x in your derivative"),
         (g * out, "you multiplied g by softplus itself (the op's output), not by its slope"),
+        (g * e_x, "e^x is the slope of the inner function 1 + e^x only: the chain rule "
+         "multiplies it by the slope of the outer log, taken at 1 + e^x"),
     ]:  # fmt: skip
         if np.allclose(gx, wrong, rtol=1e-5, atol=1e-8):
             return hint(exercise, words)
@@ -415,11 +432,9 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
         wrt = [next(t for t in every if t.name == n) for n in asked]
         before = [(t, t.grad, None if t.grad is None else t.grad.copy()) for t in every]
         result = attempt(exercise, gradients, root, list(wrt))
-        if isinstance(result, Feedback) and result.status == "hint" and name == _THROUGH_LINEAR:
-            return hint(
-                exercise,
-                f"on {name}, {result.message.rstrip('. ')}. {_CALL_IT}",
-            )
+        if isinstance(result, Feedback) and result.status == "hint":  # a crash: on which graph
+            call_it = f" {_CALL_IT}" if name == _THROUGH_LINEAR else ""
+            return hint(exercise, f"on {name}, {result.message.rstrip('. ')}.{call_it}")
         if isinstance(result, Feedback):
             return result
         for t, grad, copy in before:

@@ -19,6 +19,7 @@ with an exercise's signature to answer it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -195,6 +196,11 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
             return got
         if not isinstance(got, (tuple, list)) or len(got) != 4:
             return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
+        for order in list(itertools.permutations(range(4)))[1:]:  # right arrays, another order
+            if all(np.shape(got[i]) == w.shape and close(np.asarray(got[i], float), w, 1e-4, 1e-6)
+                   for i, w in zip(order, want)):  # fmt: skip
+                return hint(exercise, "all four gradients are right, but not in the order asked "
+                            "for: return (dW1, db1, dW2, db2)")  # fmt: skip
         sizes = f"a batch of {n}, {W1.shape[1]} inputs, {len(b1)} hidden units, {len(b2)} outputs"
         for name, g, w in zip(names[::-1], got[::-1], want[::-1]):  # from the loss backwards
             g = result_array(exercise, g, what=name)

@@ -117,6 +117,9 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
                 f"with slope = {slope} your gradient for x <= 0 uses another, fixed number: "
                 "take the slope from the argument.",
             )
+        if close(got, np.maximum(g, slope * g)):  # the forward's max, applied to g
+            return hint(name, "which side's slope applies depends on the input x, not on the "
+                        "sign of the gradient g.")  # fmt: skip
         if close(got[~at_kink], expected[~at_kink]):
             return hint(
                 name,
@@ -282,6 +285,9 @@ def check_gelu_backward(gelu_backward: Callable) -> Feedback:
         )
     if close(got, g * (cdf + x * pdf * math.sqrt(2 * math.pi))):
         return hint(name, "the density of the standard normal has a normalising constant.")
+    if close(got, g * (cdf + pdf)):  # the product rule, with the x of its second term lost
+        return hint(name, "the second term of your product rule is short of a factor: when "
+                    "it differentiates Phi(x), what does it keep beside Phi'(x)?")  # fmt: skip
     if close(got, g * (cdf - x * pdf)):
         return hint(name, "check the sign of the second term: Phi is increasing.")
     if close(got, -expected):
