@@ -208,9 +208,11 @@ def _eval_cases() -> list[tuple[str, dict[str, np.ndarray]]]:
     cases = []
     shapes = (("", 5, 5), ("with a single example (N = 1)", 1, 3), ("with float32 inputs", 4, 3))
     for label, n, d in shapes:
-        for _ in range(100):  # N = 5: drawn again until an x is below its running mean in a
-            case = {  # feature whose variance stays above 0 (a root of x - mean is nan there, not
-                # where only eps is to blame; seed 133: at once)
+        # N = 5: drawn again until an x lies below its running mean in a feature whose
+        # variance stays above 0 (a root of x - mean is nan there, not only where eps is to
+        # blame); seed 133 holds at once
+        for _ in range(100):
+            case = {
                 "g": rng.standard_normal((n, d)),
                 "x": 3.0 + rng.standard_normal((n, d)) * rng.uniform(0.5, 3.0, size=d),
                 "gamma": rng.uniform(0.5, 2.0, size=d) * rng.choice([-1.0, 1.0], size=d),
