@@ -41,6 +41,13 @@ def test_without_a_draw_check_rng_is_the_seed_s_own_generator():
         assert np.array_equal(got.integers(0, 1000, 20), want.integers(0, 1000, 20))
 
 
+def test_a_teachers_own_check_gets_the_generator_from_the_public_module():
+    # docs/teaching.md tells a teacher to draw from backproplab.exercises.check_rng
+    from backproplab import exercises
+
+    assert exercises.check_rng is check_rng and "check_rng" in exercises.__all__
+
+
 def test_a_draw_gives_other_inputs_the_same_each_time_and_is_undone_on_leaving():
     notebook = check_rng(11).standard_normal(8)
     with draw(7):

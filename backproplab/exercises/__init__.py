@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from ..tensor import as_array
 from ._crash import crash_message
+from ._draws import check_rng
 from ._memory import call_measured
 from ._names import install_name_hint
 from ._reading import RemoteFunction, names_used, uses_package
@@ -48,6 +49,7 @@ __all__ = [
     "attempt_own",
     "call_measured",
     "changed_input",
+    "check_rng",
     "close",
     "correct",
     "elementwise_slope",
