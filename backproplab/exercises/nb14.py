@@ -363,6 +363,20 @@ def _row_run_windows(g: np.ndarray, x: np.ndarray, k: int) -> np.ndarray:
     return (winners * g[..., None, None]).reshape(x.shape)
 
 
+def _pooled_elsewhere(
+    max_pool2d_backward: Callable, g: np.ndarray, x: np.ndarray, k: int, words: str
+) -> Feedback | None:
+    """None if the answer's dx on another case (no ties) matches finite differences, else the
+    hint ``words`` with what went wrong there."""
+    name = "max_pool2d_backward"
+    expected = numeric_gradient(lambda v: float((g * _max_pool(v, k)).sum()), x, eps=1e-4)
+    got = result_array(name, attempt(name, max_pool2d_backward, g, x.copy(), k), x.shape, "dx")
+    if isinstance(got, Feedback) or not close(got, expected):
+        message = got.message if isinstance(got, Feedback) else "dx is not the gradient."
+        return hint(name, f"{words} (Here: {message})")
+    return None
+
+
 def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     """``max_pool2d_backward(g, x, kernel_size)`` -> dL/dx for out = max_pool2d(x, kernel_size)
     with stride = kernel_size, given g = dL/dout.
@@ -455,29 +469,22 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
     # a batch of another size: in the cases above the batch (2) equals the number of rows of
     # windows (2), so an answer that swaps those two sizes when cutting the windows goes unseen
     x3, g3 = np.concatenate([x, x[:1] - 50.0]), np.concatenate([g, g[:1]])  # no ties either
-    expected = numeric_gradient(lambda v: float((g3 * _max_pool(v, k)).sum()), x3, eps=1e-4)
-    got = result_array(name, attempt(name, max_pool2d_backward, g3, x3.copy(), k), x3.shape, "dx")
-    if isinstance(got, Feedback) or not close(got, expected):
-        message = got.message if isinstance(got, Feedback) else "dx is not the gradient."
-        return hint(
-            name,
-            "right for a batch of 2 images, not for a batch of 3: is the batch size mixed up "
-            f"with another size where the windows are cut? (Here: {message})",
-        )
+    wrong = _pooled_elsewhere(
+        max_pool2d_backward, g3, x3, k, "right for a batch of 2 images, not for a batch of 3: "
+        "is the batch size mixed up with another size where the windows are cut?"
+    )  # fmt: skip
+    if wrong is not None:
+        return wrong
     # windows of another size: an answer that fixed the size to 2 (the example's) stops working
-    k = 3
     rng = check_rng(143)
     x = rng.permutation(2 * 2 * 6 * 9).reshape(2, 2, 6, 9) / 10.0  # distinct: no ties
     g = rng.standard_normal((2, 2, 2, 3))
-    expected = numeric_gradient(lambda v: float((g * _max_pool(v, k)).sum()), x, eps=1e-4)
-    got = result_array(name, attempt(name, max_pool2d_backward, g, x.copy(), k), x.shape, "dx")
-    if isinstance(got, Feedback) or not close(got, expected):
-        message = got.message if isinstance(got, Feedback) else "dx is not the gradient."
-        return hint(
-            name,
-            "right with 2x2 windows, not with 3x3 ones: is the size 2 fixed somewhere in your "
-            f"code instead of taken from kernel_size? (Here: {message})",
-        )
+    wrong = _pooled_elsewhere(
+        max_pool2d_backward, g, x, 3, "right with 2x2 windows, not with 3x3 ones: is the size 2 "
+        "fixed somewhere in your code instead of taken from kernel_size?"
+    )  # fmt: skip
+    if wrong is not None:
+        return wrong
     return correct(
         name,
         "matches finite differences, with 2x2 and 3x3 windows, and windows with tied maxima pass "
