@@ -175,7 +175,7 @@ def make_mlp_backward(
         with np.errstate(all="ignore"):  # (the wrong ones overflow)
             if log_of_softmax:  # the probabilities first, then their log
                 P = np.exp(S) / np.exp(S).sum(axis=1, keepdims=True)
-                log_P = np.log(P)
+                log_P = np.log(P + (0 if log_of_softmax is True else log_of_softmax))  # (+1e-12)
             else:  # log-softmax: no probability is formed before the log
                 log_P = S - np.log(np.exp(S).sum(axis=1, keepdims=True))
                 P = np.exp(log_P)
@@ -229,6 +229,7 @@ def test_mlp_backward_correct():
         (make_mlp_backward(shift="none"), "e^z overflows to inf past z = 709"),
         (make_mlp_backward(shift="batch"), "shifted by each row's own largest logit"),
         (make_mlp_backward(log_of_softmax=True), "a loss of inf where it is 625.8"),
+        (make_mlp_backward(log_of_softmax=1e-12), "a loss of 18.42 where it is 625.8"),
     ],
 )
 def test_mlp_backward_hints(wrong, words):

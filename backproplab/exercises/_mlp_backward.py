@@ -217,12 +217,13 @@ def _mlp_large_logits(name: str, mlp_backward: Callable, Ws: list, bs: list, X: 
         return None
     where = "with logits in the hundreds (the last layer's weights and biases times 1000)"
     got_loss = arrays[0]
-    if all(right[1:]) and not isinstance(got_loss, Feedback) and np.isinf(got_loss).all():
+    if all(right[1:]) and not isinstance(got_loss, Feedback):  # the loss alone is wrong
         return hint(
             name,
-            f"right gradients {where}, but a loss of inf where it is {loss:.1f}: a true class "
-            "far behind gets a probability of exactly 0, and log 0 = -inf. Notebook 08's "
-            "log-softmax never forms that probability.",
+            f"right gradients {where}, but a loss of {float(got_loss):.4g} where it is "
+            f"{loss:.1f}: a true class far behind gets a probability that underflows to 0 "
+            "before its log is taken (log 0 = -inf; a small number added to it only hides "
+            "that). Notebook 08's log-softmax never forms that probability.",
         )
     return hint(
         name,
