@@ -18,7 +18,9 @@ CURRICULUM = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def test_curriculum_solutions_pass_and_the_release_scores_nothing():
-    rehearsal = rehearse(ROOT / "notebooks", limits=Limits(timeout=120), jobs=2)
+    # a draw of the checks' inputs other than the notebooks' own, fixed so that the test is the
+    # same on every run (test_grade_draws tries five more; rehearse's own default is fresh)
+    rehearsal = rehearse(ROOT / "notebooks", limits=Limits(timeout=120), jobs=2, check_draw=271828)
     assert rehearsal.problems() == [], rehearsal_text(rehearsal)
     assert sorted(g.teacher for g in rehearsal.answers) == [p.name for p in CURRICULUM]
     assert sorted(g.teacher for g in rehearsal.blank) == [p.name for p in CURRICULUM]
