@@ -117,9 +117,11 @@ def _solutions(notebook: Path) -> tuple[dict, dict[str, str]]:
 def test_the_teacher_s_answers_pass_at_other_draws(notebook, monkeypatch):
     monkeypatch.chdir(NOTEBOOKS)
     monkeypatch.syspath_prepend(str(NOTEBOOKS))  # the teacher's mygrad.py
-    monkeypatch.delitem(sys.modules, "mygrad", raising=False)
-    namespace, checks = _solutions(NOTEBOOKS / notebook)
-    monkeypatch.delitem(sys.modules, "mygrad", raising=False)  # (undone after the test)
+    monkeypatch.delitem(sys.modules, "mygrad", raising=False)  # another test's: put back after
+    try:
+        namespace, checks = _solutions(NOTEBOOKS / notebook)
+    finally:  # the teacher's mygrad, imported here, is left to no later test's `import mygrad`
+        sys.modules.pop("mygrad", None)  # (monkeypatch.delitem here put it back at teardown)
     assert checks
     failed = []
     for chosen in DRAWS:

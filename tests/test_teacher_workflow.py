@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_an_overflowing_sigmoid_scores_as_its_self_check_says(tmp_path, monkeypa
     shutil.copy(teacher / "engine.ipynb", student)
 
     monkeypatch.syspath_prepend(str(student))  # the learner's own run of the check
+    monkeypatch.delitem(sys.modules, "mygrad", raising=False)  # another test's mygrad: not this
     import mygrad
 
     in_the_notebook = check_step("07", mygrad)
