@@ -613,3 +613,18 @@ def test_a_value_mistake_gets_a_hint_about_values(check, wrong, words):
     feedback = check(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "check the shapes" not in feedback.message and "@" not in feedback.message
+
+
+@pytest.mark.parametrize("drawn", [8, 17, 21, 30, 44, 61, 124])
+def test_the_large_logits_case_holds_at_other_draws(drawn):
+    """At the grader's draws (exercises._draws) the right answer passes and the softmax slips are
+    refused: with the last layer always times 1000, central differences' rounding (loss ~600)
+    refused the right answer at draws 8, 17 and 30, and the logits fell short of what shows each
+    slip at 21, 44, 61 and 124 (an overflowing softmax scored there)."""
+    from backproplab.exercises._draws import draw
+
+    with draw(drawn):
+        assert nb09.check_mlp_backward(make_mlp_backward()).passed
+        for slip in (dict(shift="none"), dict(shift="batch"), dict(log_of_softmax=True)):
+            feedback = nb09.check_mlp_backward(make_mlp_backward(**slip))
+            assert feedback.status == "hint" and "logits in the hundreds" in feedback.message, slip
