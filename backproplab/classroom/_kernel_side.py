@@ -18,6 +18,7 @@ which their function could choose anyway.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import difflib
 import importlib
@@ -92,10 +93,24 @@ class _Remote:
             request = {"call": self.number, "args": encode(args), "kwargs": encode(kwargs)}
             reply = wire.loads(input(CALLBACK_PROMPT + wire.dumps(request)))
             if "error" in reply:
-                raise RuntimeError(str(reply["error"]))
+                raise _grader_error(reply)
             return wire.Decoder()(reply["ok"])
         finally:
             sys.setprofile(profiler)
+
+
+def _grader_error(reply: dict) -> Exception:
+    """The exception the grader's function raised, as the student's code meets it in the
+    notebook: its builtin class (an ``except ValueError`` catches it), or for a class of its own
+    a subclass of that name of the builtin it derives from (ShapeError, a ValueError), with its
+    words; a RuntimeError naming it when no builtin class takes its words alone."""
+    name, words = str(reply.get("error_type", "Exception")), str(reply["error"])
+    base = getattr(builtins, str(reply.get("error_base", "")), None)
+    if name.isidentifier() and isinstance(base, type) and issubclass(base, Exception):
+        made = base if base.__name__ == name else type(name, (base,), {"__module__": "grader"})
+        with contextlib.suppress(TypeError):  # UnicodeDecodeError: more than words to make one
+            return made(words)
+    return RuntimeError(f"{name}: {words}")
 
 
 def _peak_memory() -> PeakMemory:

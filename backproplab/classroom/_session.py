@@ -379,7 +379,11 @@ def _callback(prompt: str, functions: list[Callable]) -> str:
         value = functions[number](*decode(request["args"]), **decode(request["kwargs"]))
         return wire.dumps({"ok": wire.Encoder()(value)})
     except Exception as error:  # noqa: BLE001 - the kernel gets the error, the grader goes on
-        return wire.dumps({"error": f"{type(error).__name__}: {error}"})
+        base = next(c for c in type(error).__mro__ if getattr(builtins, c.__name__, None) is c)
+        words = error.args[0] if type(error) is KeyError and len(error.args) == 1 else error
+        return wire.dumps(
+            {"error": str(words), "error_type": type(error).__name__, "error_base": base.__name__}
+        )
 
 
 class ModuleProxy:
