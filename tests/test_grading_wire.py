@@ -73,6 +73,11 @@ def test_unknown_or_malformed_structures_are_refused(data):
 def test_values_that_are_not_data_cannot_be_sent():
     with pytest.raises(wire.WireError, match="cannot be sent"):
         wire.Encoder()(object())
+    for value, kind in [(1j, "complex"), ({1}, "set"), (..., "ellipsis"), (range(2), "range")]:
+        with pytest.raises(wire.WireError) as raised:  # named, and what can go instead
+            wire.Encoder()(value)
+        assert str(raised.value).startswith(f"a value of type {kind} cannot be sent")
+        assert "data only (real numbers, strings" in str(raised.value)
     with pytest.raises(wire.WireError, match="cannot be sent"):
         wire.Encoder()(np.array([object()]))
 

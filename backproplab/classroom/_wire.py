@@ -91,7 +91,12 @@ class Encoder:
             return {"tensor": self.tensor(value)}
         if self.function is not None and callable(value) and not isinstance(value, type):
             return {"function": self.function(value)}
-        raise WireError(f"a {type(value).__name__} cannot be sent")
+        also = ", Tensors" * (self.tensor is not None) + ", functions" * (self.function is not None)
+        raise WireError(
+            f"a value of type {type(value).__name__} cannot be sent between the grader and the "
+            f"kernel: data only (real numbers, strings, None, numpy arrays, lists, tuples, "
+            f"dicts{also})"
+        )
 
 
 class Decoder:
