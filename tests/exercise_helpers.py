@@ -69,3 +69,42 @@ def grade_one_exercise(tmp_path, notebook: str, module: str, grade_id: str, body
     assert result.problems == []
     (check,) = result.checks
     return check
+
+
+def grade_own_exercise(tmp_path, name: str, solution: str, check: str, body: str) -> tuple:
+    """Grade a teacher's own one-exercise notebook through the real grader (a kernel): a setup
+    cell importing numpy, ``correct`` and ``hint``, the ``solution`` cell of exercise ``name``
+    (its body between the markers) and its ``check`` cell, for a student whose solution body is
+    ``body``. Returns the check's (status, message)."""
+    import nbformat
+
+    from backproplab.classroom.grading import Limits, grade_notebook, load_source
+
+    def cell(source: str, **nbgrader) -> nbformat.NotebookNode:
+        made = nbformat.v4.new_code_cell(source)
+        if nbgrader:
+            made.metadata["nbgrader"] = {"schema_version": 3, "locked": False, **nbgrader}
+        return made
+
+    def notebook(solution: str) -> nbformat.NotebookNode:
+        return nbformat.v4.new_notebook(cells=[
+            cell("import numpy as np\nfrom backproplab.exercises import correct, hint"),
+            cell(solution, solution=True, grade=False, grade_id=name),
+            cell(check, solution=False, grade=True, grade_id=f"{name}-check", points=1),
+        ])  # fmt: skip
+
+    for folder in ("teacher", "ada"):
+        (tmp_path / folder).mkdir()
+    nbformat.write(notebook(solution), tmp_path / "teacher" / "a.ipynb")
+    student = solution[: solution.index("    ### BEGIN SOLUTION")] + body
+    nbformat.write(notebook(student), tmp_path / "ada" / "a.ipynb")
+    result = grade_notebook(
+        tmp_path / "ada" / "a.ipynb",
+        "ada",
+        load_source(tmp_path / "teacher"),
+        Limits(timeout=30, memory_mb=1536),
+        folder=tmp_path / "ada",
+    )
+    assert result.problems == []
+    (graded,) = result.checks
+    return graded.status, graded.message

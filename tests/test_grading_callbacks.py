@@ -9,12 +9,9 @@ ValueError: ...".
 
 from __future__ import annotations
 
-import nbformat
 import pytest
+from exercise_helpers import grade_own_exercise
 
-from backproplab.classroom.grading import Limits, grade_notebook, load_source
-
-SETUP = "import numpy as np\nfrom backproplab.exercises import correct, hint"
 SOLUTION = '''def careful_call(f, x):
     """f(x), or 0.0 where f refuses x with a ValueError."""
     ### BEGIN SOLUTION
@@ -50,42 +47,9 @@ def check_careful_call(fn):
 check_careful_call(careful_call)'''
 
 
-def cell(source: str, **nbgrader) -> nbformat.NotebookNode:
-    made = nbformat.v4.new_code_cell(source)
-    if nbgrader:
-        made.metadata["nbgrader"] = {"schema_version": 3, "locked": False, **nbgrader}
-    return made
-
-
 def grade(tmp_path, body: str) -> tuple[str, str]:
     """(status, message) of the check for a student whose solution body is ``body``."""
-    cells = [
-        cell(SETUP),
-        cell(SOLUTION, solution=True, grade=False, grade_id="careful_call"),
-        cell(CHECK, solution=False, grade=True, grade_id="careful_call-check", points=1),
-    ]
-    teacher = nbformat.v4.new_notebook(cells=cells)
-    for folder in ("teacher", "ada"):
-        (tmp_path / folder).mkdir()
-    nbformat.write(teacher, tmp_path / "teacher" / "a.ipynb")
-    student = nbformat.v4.new_notebook(cells=[c.copy() for c in cells])
-    student.cells[1] = cell(
-        SOLUTION[: SOLUTION.index("    ### BEGIN SOLUTION")] + body,
-        solution=True,
-        grade=False,
-        grade_id="careful_call",
-    )
-    nbformat.write(student, tmp_path / "ada" / "a.ipynb")
-    result = grade_notebook(
-        tmp_path / "ada" / "a.ipynb",
-        "ada",
-        load_source(tmp_path / "teacher"),
-        Limits(timeout=30, memory_mb=1536),
-        folder=tmp_path / "ada",
-    )
-    assert result.problems == []
-    (check,) = result.checks
-    return check.status, check.message
+    return grade_own_exercise(tmp_path, "careful_call", SOLUTION, CHECK, body)
 
 
 def test_the_students_except_catches_what_the_checks_function_raised(tmp_path):

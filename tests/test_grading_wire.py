@@ -98,3 +98,18 @@ def test_an_array_at_two_places_arrives_as_one_array():
     # equal arrays that are different objects stay different objects
     twins = roundtrip([np.zeros(2), np.zeros(2)])
     assert twins[0] is not twins[1]
+
+
+def test_known_arrays_travel_as_references_to_the_other_sides_own():
+    # the kernel sends the arrays a check handed over as references, and the grader reads them
+    # as the check's own arrays: an array the student's function returned or left in a list
+    # is the check's array again, as in the notebook
+    sent = [np.zeros(2), np.ones(3)]
+    value = {"kept": sent[1], "new": np.ones(3), "list": [sent[0], sent[0]]}
+    text = wire.dumps(wire.Encoder(known=sent)(value))
+    assert text.count('{"same":') == 3
+    mine = [np.zeros(2), np.ones(3)]  # the grader's own arrays, in the order it sent them
+    back = wire.Decoder(known=mine)(wire.loads(text))
+    assert back["kept"] is mine[1] and back["list"][0] is mine[0] and back["list"][1] is mine[0]
+    assert back["new"] is not mine[1]
+    np.testing.assert_array_equal(back["new"], np.ones(3))

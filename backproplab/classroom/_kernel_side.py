@@ -318,7 +318,9 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         return _missing(namespace, name)
     nodes = _rebuild(request["nodes"])
     decode = wire.Decoder(tensor=lambda i: nodes[i], function=_Remote)
-    args, kwargs = decode(request["args"]), decode(request["kwargs"])
+    args = decode(request["args"])
+    given = decode.arrays  # the arrays the check handed over, numbered as the grader numbered them
+    kwargs = decode(request["kwargs"])
     allowed = _ENGINE_EXERCISES.get(name, set())
     graph_allowed = bool(nodes) or "graph" in allowed
     backward_allowed = "backward" in allowed
@@ -393,12 +395,13 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             "index": len(made) - 1,
         }
 
-    encode = wire.Encoder(tensor=tensor)
+    encode = wire.Encoder(tensor=tensor, known=given)  # an array handed over: a reference to it
     try:
         reply["result"] = encode(result)
     except wire.WireError:  # not data (a set, an object of the student's class...): the check
         reply["result"] = None  # gets a stand-in of the same type name, as its hint names it
         reply["unsendable"] = type(result).__name__
+    reply["given_after"] = [wire.array_to_text(array) for array in given]  # as the call left them
     reply["args_after"] = {"list": [_tolerant(encode, arg) for arg in args]}
     jacobians = {}
     for index, t in enumerate(made[:4]):

@@ -154,7 +154,9 @@ class Session:
 
         encode = wire.Encoder(tensor=tensor, function=function)
         try:
-            request = {"args": encode(list(args)), "kwargs": encode(kwargs)}
+            request = {"args": encode(list(args))}
+            given = [array for _, array in encode.arrays.values()]  # by number, as sent
+            request["kwargs"] = encode(kwargs)
         except wire.WireError as error:
             raise GradingStop(f"the grader cannot send this check's arguments: {error}") from None
         # what the check changed of numpy's error state (np.errstate(over="raise") around a
@@ -174,7 +176,7 @@ class Session:
         ]
         reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
         try:
-            return self._result(name, reply, nodes, args), reply
+            return self._result(name, reply, nodes, args, given), reply
         except FromStudent:  # the student's function raised it: not a reply we cannot read
             raise
         except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
@@ -268,17 +270,25 @@ class Session:
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
         return reply
 
-    def _result(self, name: str, reply: dict, nodes: list, args: tuple) -> Any:
+    def _result(self, name: str, reply: dict, nodes: list, args: tuple, given: list) -> Any:
         for label in reply.get("package_calls") or []:
             if str(label) not in self.package_calls:
                 self.package_calls.append(str(label))
         if reply.get("profiler_removed"):
             self.package_calls.append("sys.setprofile (the grader's call recorder was removed)")
         jacobians = reply.get("jacobians") or {}
-        decode = wire.Decoder(tensor=lambda content: _tensor(content, nodes, jacobians))
+        left = reply["given_after"]  # the arrays handed over, as the student's call left them
+        if not isinstance(left, list) or len(left) != len(given):
+            raise wire.WireError("not one array for each array handed over")
+        for array, text in zip(given, left):
+            changed = wire.array_from_text(text)
+            if array.shape == changed.shape and array.flags.writeable:
+                array[...] = changed
+        decode = wire.Decoder(tensor=lambda t: _tensor(t, nodes, jacobians), known=given)
         after = reply["args_after"].get("list") if isinstance(reply["args_after"], dict) else None
-        if isinstance(after, list):  # each argument a value of its own, as the kernel sent it
-            _copy_back(args, [decode(arg) for arg in after])
+        if isinstance(after, list) and len(after) == len(args):  # each argument a value of its own
+            for mine, theirs in zip(args, after):
+                _left_as(mine, decode(theirs))
         if reply["status"] == "raised":
             error_type, line = str(reply.get("error_type")), reply.get("failing_line")
             line = line if isinstance(line, str) else ""
@@ -354,16 +364,25 @@ def _tensor(content: Any, nodes: list, jacobians: dict) -> Any:
     return apply(Op("your function", lambda *xs: data.copy(), vjp), *inputs)
 
 
-def _copy_back(args: tuple, after: Any) -> None:
-    """Write the arrays the student's function changed back into the check's arguments."""
-    if not isinstance(after, list) or len(after) != len(args):
-        return
-    for mine, theirs in zip(args, after):
-        if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray):
-            if mine.shape == theirs.shape and mine.flags.writeable:
-                mine[...] = theirs
-        elif isinstance(mine, list) and isinstance(theirs, list):
-            _copy_back(tuple(mine), theirs)
+def _left_as(mine: Any, theirs: Any) -> Any:
+    """The check's argument ``mine`` made what the student's call left of it, ``theirs``: lists
+    and dicts (nested, matched by place and key) changed in place to hold the items the call
+    put in, replaced or removed; the arrays handed over are the check's own (with their new
+    entries already). Returns the object the check sees in that place."""
+    if isinstance(mine, list) and isinstance(theirs, list):
+        mine[:] = [_left_as(mine[i], t) if i < len(mine) else t for i, t in enumerate(theirs)]
+        return mine
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        items = {k: _left_as(mine[k], v) if k in mine else v for k, v in theirs.items()}
+        mine.clear()
+        mine.update(items)
+        return mine
+    if isinstance(mine, tuple) and isinstance(theirs, tuple) and len(mine) == len(theirs):
+        for m, t in zip(mine, theirs):
+            _left_as(m, t)
+        return mine
+    plain = isinstance(mine, (int, float, str, np.generic)) and type(mine) is type(theirs)
+    return mine if mine is theirs or plain and bool(mine == theirs) else theirs
 
 
 def _callback(prompt: str, functions: list[Callable]) -> str:

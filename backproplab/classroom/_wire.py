@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,14 +62,17 @@ class Encoder:
         self,
         tensor: Callable[[Any], Any] | None = None,
         function: Callable[[Any], Any] | None = None,
+        known: Sequence[np.ndarray] = (),
     ) -> None:
         self.tensor = tensor
         self.function = function
+        # arrays the other side holds already, by number (sent as references to them)
+        self.known = list(known)
         self.arrays: dict[int, tuple[int, np.ndarray]] = {}  # id -> (number, the array) in a value
 
     def __call__(self, value: Any, depth: int = 0) -> Any:
-        if depth == 0:
-            self.arrays = {}  # references reach only within one value
+        if depth == 0:  # references reach only within one value, and to the known arrays
+            self.arrays = {id(a): (i, a) for i, a in enumerate(self.known)}
         if depth > 50:
             raise WireError("a value nested more than 50 levels deep cannot be sent")
         if value is None or isinstance(value, (bool, str)):
@@ -106,14 +109,16 @@ class Decoder:
         self,
         tensor: Callable[[Any], Any] | None = None,
         function: Callable[[Any], Any] | None = None,
+        known: Sequence[np.ndarray] = (),
     ) -> None:
         self.tensor = tensor
         self.function = function
+        self.known = list(known)  # the Encoder's known arrays: references to them are these
         self.arrays: list[np.ndarray] = []  # the arrays of one value, in the order they came
 
     def __call__(self, data: Any, depth: int = 0) -> Any:
         if depth == 0:
-            self.arrays = []
+            self.arrays = list(self.known)
         if depth > 60:
             raise WireError("nested too deeply")
         if data is None or isinstance(data, (bool, str, int)):
