@@ -154,6 +154,8 @@ def batch_norm(
     running averages in place, ``running = (1 - momentum) * running + momentum * statistic``,
     with the unbiased variance (m / (m - 1) times the biased one, m values per channel).
     ``training=False``: normalise with ``running_mean`` and ``running_var``; nothing changes.
+    Training needs more than one value per channel, as in PyTorch: an input of shape (1, C) is
+    refused, and so is an empty batch (which PyTorch returns empty, its averages unchanged).
     The running averages are plain numpy arrays of shape (C,) (or None, in training only); they
     get no gradient. Arguments and rules are ``torch.nn.functional.batch_norm``'s.
     """
