@@ -193,7 +193,8 @@ def cross_entropy(logits: ArrayLike, labels: ArrayLike, **pytorch: object) -> Te
     The gradient with respect to the logits is (softmax(logits) - y) / N, y the one-hot rows
     (for probability rows that do not sum to 1: (softmax * sum(y) - y) / N).
     PyTorch's other keywords (``reduction="sum"``, ``ignore_index``...) get a line saying what
-    to write instead.
+    to write instead. Logits further apart than the dtype's range (a model that has diverged)
+    are refused in one line, even where PyTorch still gives a finite loss.
     """
     _no_pytorch_keywords("cross_entropy", pytorch)
     logits = logits if isinstance(logits, Tensor) else Tensor(logits)

@@ -322,10 +322,7 @@ def _cross_entropy(logits, *, labels):
         target = _identity(logits.shape[-1], logits.dtype)[labels]  # row k of I is class k
     log_a = _log_softmax(logits, axis=-1)
     a = np.exp(log_a)  # the softmax: the forward has it at hand, so the row keeps it
-    # a class whose target is 0 adds 0, even where its log a is -inf (logits further apart than
-    # the dtype's range), and 0 * -inf would be NaN
-    picked = target * np.where(target == 0, 0.0, log_a)
-    return 0.0 - picked.sum() / _batch(logits), (a, target)  # 0.0 -: never -0.0
+    return 0.0 - (target * log_a).sum() / _batch(logits), (a, target)  # 0.0 -: never -0.0
 
 
 @functools.cache
