@@ -188,6 +188,13 @@ CLAIMS = [
           r"(?m)^\s+1024\s+\d+\s+([\d,]+)\s+([\d,]+)$", lambda p, o: o[0] > o[1]),
     Claim("01", r"an MLP of ([\d,]+) parameters would need that many passes",
           r"has ([\d,]+) parameters"),
+    Claim("01", r"From (two) layers on, evaluating the gradient formulas exactly as they were "
+          r"derived", r"(?m)^\s+(\d)\s+([\d,]+)\s+([\d,]+)\s+[\d,]+$",
+          lambda p, o: [r[0] for r in rows(o, 3) if r[2] > r[1]][0] == p[0]
+          and all(r[2] > r[1] for r in rows(o, 3) if r[0] >= p[0])),
+    Claim("01", r"and the gap widens with every layer",
+          r"(?m)^\s+(\d)\s+([\d,]+)\s+([\d,]+)\s+[\d,]+$",
+          lambda p, o: all(b[2] / b[1] > a[2] / a[1] for a, b in pairs(rows(o, 3)))),
     # ------------------------------------------------------------------------------------- 02
     Claim("02", r"a nudge (ten) times smaller makes the \*relative\* gap (ten) times smaller too "
           r"\(and the absolute gap a (hundred) times smaller\)",
