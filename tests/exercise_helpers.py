@@ -108,3 +108,59 @@ def grade_own_exercise(tmp_path, name: str, solution: str, check: str, body: str
     assert result.problems == []
     (graded,) = result.checks
     return graded.status, graded.message
+
+
+def run_as_notebook(sources: list[str], namespace: dict | None = None) -> list:
+    """Run code cells one after the other in one namespace of this process, as a learner's kernel
+    runs them (each cell's lines kept for tracebacks, so a crash's hint quotes the line);
+    returns the value of each cell's last expression (None for a cell ending in a statement):
+    a check cell's Feedback is what the learner sees."""
+    import ast
+    import itertools
+    import linecache
+
+    namespace = {"__name__": "__main__"} if namespace is None else namespace
+    values = []
+    for source, number in zip(sources, itertools.count(next(_CELLS))):
+        filename = f"<notebook cell {number}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        tree = ast.parse(source)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, filename, "exec"), namespace)  # noqa: S102 - the test's own cells
+        value = None
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)  # noqa: S307
+        values.append(value)
+    return values
+
+
+_CELLS = iter(range(1, 10**9, 1000))  # cell file names never reused within a test run
+
+
+def grade_students(tmp_path, teacher, students: dict, files: dict | None = None, jobs: int = 2):
+    """Grade each of ``students`` (name -> notebook) against the ``teacher`` notebook through
+    the real grader, at the notebook's own draw of the checks' inputs, ``jobs`` at a time; each
+    student's folder also holds ``files`` (name -> text; per student: ``files[name]``, a dict,
+    if the key is a student's name). Returns name -> NotebookGrade."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+
+    from backproplab.classroom.grading import Limits, grade_notebook, load_source
+
+    files = files or {}
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(teacher, tmp_path / "teacher" / "a.ipynb")
+    source = load_source(tmp_path / "teacher")
+
+    def grade(name: str):
+        folder = tmp_path / "students" / name
+        folder.mkdir(parents=True)
+        nbformat.write(students[name], folder / "a.ipynb")
+        for file, text in files.get(name, {}).items():
+            (folder / file).write_text(text)
+        limits = Limits(timeout=60, memory_mb=2048)
+        return name, grade_notebook(folder / "a.ipynb", name, source, limits, folder=folder)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        return dict(pool.map(grade, list(students)))

@@ -358,6 +358,8 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             forbidden.append(label)
 
     reply: dict[str, Any] = {"status": "ok"}
+    raised: BaseException | None = None
+    first = args, given, kwargs
     errstate = np.errstate(**_errstate(request.get("errstate")))
     memory = _peak_memory() if request.get("peak") is True else None
     threading.setprofile(profile)
@@ -367,15 +369,36 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             # the learner runs the check; and the memory the call takes, if the check asks
             result = fn(*args, **kwargs)
     except BaseException as error:  # noqa: BLE001 - the check decides what an exception means
-        result = None
+        result, raised = None, error
         reply["status"] = "raised"
         reply["error_type"] = type(error).__name__
         reply["error"] = str(error)
         reply["failing_line"] = failing_line(error) or ""  # the hint quotes it, as in the notebook
     finally:
-        tampered = sys.getprofile() is not profile or bool(switched_off)
+        # Python itself removes a profile function that raises, as ours does when it is called
+        # at the recursion limit: an answer that recursed too deep and ended in that
+        # RecursionError fails as in the notebook, it removed nothing (one that catches it and
+        # goes on, its package calls unseen from there, still counts as a removal)
+        too_deep = isinstance(raised, RecursionError) and sys.getprofile() is None
+        tampered = sys.getprofile() is not profile and not too_deep or bool(switched_off)
         sys.setprofile(None)
         threading.setprofile(None)
+    if too_deep and not tampered:
+        # ... but it raised inside our profile function, a frame deeper than the learner's code
+        # and with other words ("... while calling a Python object", the line `def f(n):`):
+        # the same call once more, on fresh arguments, unrecorded, gives the notebook's error,
+        # if it is one too deep again (a call that then returns keeps the first outcome)
+        args, given, kwargs = decode(request["args"]), decode.arrays, decode(request["kwargs"])
+        again: BaseException | None = None
+        try:
+            with np.errstate(**_errstate(request.get("errstate"))):
+                fn(*args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - as the first call's
+            again = error
+        if isinstance(again, RecursionError):
+            reply["error"], reply["failing_line"] = str(again), failing_line(again) or ""
+        else:
+            args, given, kwargs = first
     if memory is not None:
         reply["peak_bytes"] = memory.peak_bytes
     reply["package_calls"] = forbidden
