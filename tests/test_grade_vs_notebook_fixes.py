@@ -80,3 +80,46 @@ def test_a_recursion_too_deep_is_the_notebooks_recursion_error_not_a_removed_rec
     assert results["ada"].status == "correct"
     assert results["bob"].status == "hint"
     assert "RecursionError" in results["bob"].message
+
+
+# ---------------------------------------------------------- a function of the check's, returned
+STEEPER = '''def steeper(f, g, x):
+    """Whichever of the functions f and g is steeper at x."""
+    ### BEGIN SOLUTION
+    slope = lambda h: abs(h(x + 1e-6) - h(x - 1e-6))
+    return f if slope(f) > slope(g) else g
+    ### END SOLUTION'''
+STEEPER_CHECK = """def double(x):
+    return 2 * x
+
+
+def square(x):
+    return x * x
+
+
+def check_steeper(fn):
+    got = attempt("steeper", fn, double, square, 3.0)
+    if hasattr(got, "status"):
+        return got
+    if not callable(got):
+        return hint("steeper", f"return one of the two functions; yours is a {type(got).__name__}")
+    if got is not square:
+        return hint("steeper", "at 3, one of them is steeper than the other")
+    return correct("steeper")
+
+
+check_steeper(steeper)"""
+
+
+def test_a_function_of_the_checks_returned_is_the_checks_own_function(tmp_path):
+    # the kernel sent a function the check had handed over back as "not data", and the check got
+    # a stand-in named _Remote: a right answer was refused ("yours is a _Remote") and a wrong
+    # one told of a type the learner never wrote (the notebook: "yours is a function")
+    results = same_as_notebook(tmp_path, "steeper", STEEPER, STEEPER_CHECK, {
+        "ada": STEEPER,
+        "bob": STEEPER.replace("return f if slope(f) > slope(g) else g", "return f"),
+        "cy": STEEPER.replace("return f if slope(f) > slope(g) else g", "return [f, g]"),
+    })  # fmt: skip
+    assert [r.status for r in results.values()] == ["correct", "hint", "hint"]
+    assert "one of them is steeper" in results["bob"].message
+    assert "yours is a list" in results["cy"].message

@@ -418,7 +418,13 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             "index": len(made) - 1,
         }
 
-    encode = wire.Encoder(tensor=tensor, known=given)  # an array handed over: a reference to it
+    def function(f):
+        if not isinstance(f, _Remote):  # a function of the student's is not data
+            raise wire.WireError(f"a value of type {type(f).__name__} cannot be sent")
+        return f.number  # one the check handed over: the check gets its own function back
+
+    # an array handed over: a reference to it
+    encode = wire.Encoder(tensor=tensor, function=function, known=given)
     try:
         reply["result"] = encode(result)
     except wire.WireError:  # not data (a set, an object of the student's class...): the check

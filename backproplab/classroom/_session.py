@@ -176,7 +176,7 @@ class Session:
         ]
         reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
         try:
-            return self._result(name, reply, nodes, args, given), reply
+            return self._result(name, reply, nodes, functions, args, given), reply
         except FromStudent:  # the student's function raised it: not a reply we cannot read
             raise
         except (wire.WireError, KeyError, TypeError, ValueError, AttributeError) as error:
@@ -270,7 +270,9 @@ class Session:
             raise GradingStop(f"the kernel helper failed: {reply.get('error', '')}")
         return reply
 
-    def _result(self, name: str, reply: dict, nodes: list, args: tuple, given: list) -> Any:
+    def _result(
+        self, name: str, reply: dict, nodes: list, functions: list, args: tuple, given: list
+    ) -> Any:
         for label in reply.get("package_calls") or []:
             if str(label) not in self.package_calls:
                 self.package_calls.append(str(label))
@@ -284,7 +286,15 @@ class Session:
             changed = wire.array_from_text(text)
             if array.shape == changed.shape and array.flags.writeable:
                 array[...] = changed
-        decode = wire.Decoder(tensor=lambda t: _tensor(t, nodes, jacobians), known=given)
+
+        def function(number: Any) -> Callable:  # a function of the check's, handed back
+            if not isinstance(number, int) or not 0 <= number < len(functions):
+                raise wire.WireError("no such function")
+            return functions[number]
+
+        decode = wire.Decoder(
+            tensor=lambda t: _tensor(t, nodes, jacobians), function=function, known=given
+        )
         after = reply["args_after"].get("list") if isinstance(reply["args_after"], dict) else None
         if isinstance(after, list) and len(after) == len(args):  # each argument a value of its own
             for mine, theirs in zip(args, after):
