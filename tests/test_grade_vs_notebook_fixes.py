@@ -7,7 +7,7 @@ fix."""
 from __future__ import annotations
 
 import nbformat
-from exercise_helpers import grade_students, run_as_notebook
+from exercise_helpers import grade_one_exercise, grade_students, run_as_notebook
 
 SETUP = "import numpy as np\nfrom backproplab.exercises import attempt, correct, hint"
 
@@ -123,3 +123,34 @@ def test_a_function_of_the_checks_returned_is_the_checks_own_function(tmp_path):
     assert [r.status for r in results.values()] == ["correct", "hint", "hint"]
     assert "one of them is steeper" in results["bob"].message
     assert "yours is a list" in results["cy"].message
+
+
+# ------------------------------------------------------------------ copies of the check's nodes
+def test_copies_of_the_checks_tensors_get_the_notebooks_hint_not_a_grader_error(tmp_path):
+    # a topological order of copies of the nodes (copy.copy): the kernel rebuilds the check's
+    # graph with stand-ins for its ops, and working out the copies' gradients for the grader
+    # raised AttributeError: '_OpName' object has no attribute 'vjp', a grading "error" (the
+    # kernel helper failed) where the notebook tells the learner the tensors are not the graph's
+    from backproplab.exercises import nb04
+
+    body = (
+        "    import copy\n"
+        "    order, seen, stack = [], set(), [(root, False)]\n"
+        "    while stack:\n"
+        "        t, done = stack.pop()\n"
+        "        if done:\n"
+        "            order.append(copy.copy(t))\n"
+        "        elif id(t) not in seen:\n"
+        "            seen.add(id(t))\n"
+        "            stack.append((t, True))\n"
+        "            stack.extend((p, False) for p in t.inputs if p.requires_grad)\n"
+        "    return order\n"
+    )
+    graded = grade_one_exercise(
+        tmp_path, "04_inside_the_engine.ipynb", "nb04", "nb04-topo_order", body
+    )
+    namespace: dict = {}
+    exec(f"def topo_order(root):\n{body}", namespace)  # noqa: S102 - the answer above
+    feedback = nb04.check_topo_order(namespace["topo_order"])
+    assert (graded.status, graded.message) == (feedback.status, str(feedback))
+    assert "not nodes of the graph" in graded.message
