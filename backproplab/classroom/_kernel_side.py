@@ -5,7 +5,9 @@ rebuilds the arguments (see _wire.py), calls the student's function, and display
 result and the arguments after the call (so a check can see whether they were modified), or the
 exception it raised, plus every call the function made into backproplab's own code that the
 exercise is not meant to use, and, when the request asks (``"peak": true``), the peak memory the
-call took (``exercises.call_measured``: measured here, around the student's call only).
+call took (``exercises.call_measured``: measured here, around the student's call only), or
+(``"deepest": true``) the deepest nesting of Python calls it reached (a recursive walk of a
+1500-deep graph nests 1500, whatever the recursion limit: ``Proxy.call_deepest``).
 Nothing here decides a verdict: the grader does, in its own process.
 ``names(namespace, name)`` replies the names a function's code uses, for the checks that refuse
 an answer by them (``exercises.names_used``, which reads code the grader does not have), and
@@ -330,11 +332,17 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     forbidden: list[str] = []
     switched_off: list[bool] = []  # the function called sys.setprofile (and may have put it back)
 
+    nesting = [0, 0]  # the calls the student's call has open now, and the most it had at once
+
     def profile(frame, event, arg):
         if event == "c_call" and arg is sys.setprofile and frame.f_code not in own:
             switched_off.append(True)
+        if event == "return":
+            nesting[0] -= 1
         if event != "call":
             return
+        nesting[0] += 1
+        nesting[1] = max(nesting)
         code = frame.f_code
         if code in own or not code.co_filename.startswith(_PACKAGE):
             return
@@ -401,6 +409,8 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             args, given, kwargs = first
     if memory is not None:
         reply["peak_bytes"] = memory.peak_bytes
+    if request.get("deepest") is True:
+        reply["deepest"] = nesting[1]
     reply["package_calls"] = forbidden
     reply["profiler_removed"] = tampered
     sent = {id(t): i for i, t in enumerate(nodes)}

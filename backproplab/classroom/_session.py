@@ -138,6 +138,16 @@ class Session:
             raise GradingStop(f"unreadable reply for the memory {name} takes")
         return result, peak
 
+    def call_deepest(self, name: str, args: tuple) -> tuple[Any, int]:
+        """``call``, and the deepest nesting of Python calls the student's function reached in
+        the kernel (a recursive walk nests one call per node; the grader's own calls are not
+        the student's: a check's profile function here cannot see them)."""
+        result, reply = self._call(name, args, {}, {"deepest": True})
+        deepest = reply.get("deepest")
+        if not isinstance(deepest, int) or isinstance(deepest, bool) or deepest < 0:
+            raise GradingStop(f"unreadable reply for the calls {name} nests")
+        return result, deepest
+
     def _call(self, name: str, args: tuple, kwargs: dict, extra: dict) -> tuple[Any, dict]:
         """The result of the call and the kernel's reply; ``extra`` joins the request."""
         nodes: list[Any] = []
@@ -437,7 +447,9 @@ class Proxy(RemoteFunction):
     each an empty object carrying the value's ``__module__`` (a check tells ``sp.diff`` or
     sympy's ``diff`` from a function of the learner's own by them). So is the memory a call
     takes: ``call_measured(proxy, *args)`` is measured in the kernel, and so are the names of
-    the function's parameters, ``parameter_names(proxy, count)``, for a shape error's hint."""
+    the function's parameters, ``parameter_names(proxy, count)``, for a shape error's hint, and
+    the deepest nesting of calls a call reaches, ``proxy.call_deepest(*args)`` (what
+    ``exercises._order.deepest_call`` measures with a profile function in the notebook)."""
 
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
@@ -457,6 +469,9 @@ class Proxy(RemoteFunction):
 
     def parameter_names(self, count: int) -> list[str | None]:
         return self.session.parameter_names(self.__name__, count)
+
+    def call_deepest(self, *args: Any) -> tuple[Any, int]:
+        return self.session.call_deepest(self.__name__, args)
 
     @property
     def __globals__(self) -> dict[str, Any]:
