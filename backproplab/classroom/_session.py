@@ -87,16 +87,17 @@ def _module_trouble(reply: dict, module: str, attribute: str) -> str:
     return f"the check needs {module}.py handed in beside the notebook, with {attribute} in it"
 
 
-def _exception(type_name: str, message: str, line: str = "") -> BaseException:
+def _exception(type_name: str, message: str, line: str = "", raised_in: str = "") -> BaseException:
     """The student's exception, rebuilt by name: a fresh class (nothing of theirs is imported),
     a subclass of the builtin exception of that name if there is one, so that a teacher's
     ``except ValueError`` or ``assert_raises(ValueError, ...)`` catches it as in the notebook,
     and of ``FromStudent`` (a stub's NotImplementedError too). Its words are the kernel's,
     whatever the type (a KeyError's too), and so is ``failing_line``, the line of the student's
-    code that raised it (``exercises._crash.failing_line``)."""
+    code that raised it (``exercises._crash.failing_line``), and ``raised_in``, where in the
+    learner's module it came from (" in sum_to_shape", ``exercises.mygrad._calls._where``)."""
     name = type_name if type_name.isidentifier() else "Exception"
     builtin = getattr(builtins, name, None)
-    words = {"__str__": lambda self: message, "failing_line": line}
+    words = {"__str__": lambda self: message, "failing_line": line, "raised_in": raised_in}
     if isinstance(builtin, type) and issubclass(builtin, Exception):
         try:
             return type(name, (builtin, FromStudent), words)(message)
@@ -312,7 +313,9 @@ class Session:
         if reply["status"] == "raised":
             error_type, line = str(reply.get("error_type")), reply.get("failing_line")
             line = line if isinstance(line, str) else ""
-            raise _exception(error_type, str(reply.get("error", "")), line)
+            raised_in = reply.get("raised_in")
+            raised_in = raised_in if isinstance(raised_in, str) else ""
+            raise _exception(error_type, str(reply.get("error", "")), line, raised_in)
         if reply.get("unsendable"):
             return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])
