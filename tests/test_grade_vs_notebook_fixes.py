@@ -231,3 +231,42 @@ def test_where_in_the_learners_code_an_error_came_from_is_told_by_the_kernel(tmp
     results = same_as_notebook(tmp_path, "total", TOTAL, TOTAL_CHECK, {"ada": TOTAL, "bob": helper})
     assert results["ada"].status == "correct"
     assert results["bob"].message.endswith("your code raised IndexError in add_up")
+
+
+# ------------------------------------------------------- the arrays at hand where the code failed
+PRODUCT = '''def product(A):
+    """A times its transpose."""
+    ### BEGIN SOLUTION
+    return A @ A.T
+    ### END SOLUTION'''
+PRODUCT_CHECK = """from backproplab.exercises._crash import _array_shape, _locals
+
+
+def check_product(fn):
+    try:
+        got = fn(np.ones((2, 3)))
+    except ValueError as error:
+        seen = getattr(error, "failing_locals", None)  # the grader's: sent by the kernel
+        seen = _locals(error) if seen is None else seen
+        shapes = sorted(shape for value in seen if (shape := _array_shape(value)))
+        return hint("product", f"the arrays at hand: {shapes}")
+    return correct("product") if got.shape == (2, 2) else hint("product", "A A^T is 2 x 2")
+
+
+check_product(product)"""
+
+
+def test_the_arrays_at_hand_where_the_code_failed_are_told_by_the_kernel(tmp_path):
+    # a crash's hint says "whether it needs a transpose" only when a transpose of the arrays at
+    # hand where the code failed would make the product fit, else "which arrays you multiply"
+    # (exercises._crash.crash_message); it reads them from the traceback's frame, which stays in
+    # the kernel, and the grade saw only the arguments: notebook 14's conv2d_weight_grad that
+    # ignores the padding got the other advice (found by the notebook-vs-grade sweep). The
+    # rebuilt exception now carries arrays of their shapes, as failing_locals (_crash._locals
+    # still has to read them: see the report of this branch)
+    wrong = PRODUCT.replace("return A @ A.T", "C = A.T\n    return C @ C")
+    results = same_as_notebook(
+        tmp_path, "product", PRODUCT, PRODUCT_CHECK, {"ada": PRODUCT, "bob": wrong}
+    )
+    assert results["ada"].status == "correct"
+    assert results["bob"].message.endswith("the arrays at hand: [(2, 3), (3, 2)]")

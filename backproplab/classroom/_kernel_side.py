@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exercises._crash import failing_line
+from ..exercises._crash import _array_shape, _locals, failing_line
 from . import _wire as wire
 
 if TYPE_CHECKING:
@@ -325,6 +325,17 @@ def _raised_in(error: BaseException, fn: Callable) -> str:
         return ""
 
 
+def _failing_shapes(error: BaseException) -> list[list[int]]:
+    """The shapes of the arrays (and Tensors) among the local variables of the learner's line
+    that raised ``error``: a crash's hint tells a transpose from a wrong array by them
+    (``exercises._crash.crash_message``), and the frames stay in the kernel."""
+    try:
+        shapes = [_array_shape(value) for value in _locals(error)]
+    except Exception:  # noqa: BLE001 - a learner's odd object: the hint keeps both advices
+        return []
+    return [[int(n) for n in shape] for shape in shapes if shape]
+
+
 def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     request = wire.loads(request_text)
     fn = _find(namespace, name)
@@ -422,6 +433,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
             args, given, kwargs = first
     if raised is not None:  # (the call recorder is off: reading the traceback is the grader's)
         reply["raised_in"] = _raised_in(raised, fn)
+        reply["failing_shapes"] = _failing_shapes(raised)
     if memory is not None:
         reply["peak_bytes"] = memory.peak_bytes
     if request.get("deepest") is True:

@@ -87,17 +87,28 @@ def _module_trouble(reply: dict, module: str, attribute: str) -> str:
     return f"the check needs {module}.py handed in beside the notebook, with {attribute} in it"
 
 
-def _exception(type_name: str, message: str, line: str = "", raised_in: str = "") -> BaseException:
+def _exception(
+    type_name: str, message: str, line: str = "", raised_in: str = "", shapes: tuple = ()
+) -> BaseException:
     """The student's exception, rebuilt by name: a fresh class (nothing of theirs is imported),
     a subclass of the builtin exception of that name if there is one, so that a teacher's
     ``except ValueError`` or ``assert_raises(ValueError, ...)`` catches it as in the notebook,
     and of ``FromStudent`` (a stub's NotImplementedError too). Its words are the kernel's,
     whatever the type (a KeyError's too), and so is ``failing_line``, the line of the student's
     code that raised it (``exercises._crash.failing_line``), and ``raised_in``, where in the
-    learner's module it came from (" in sum_to_shape", ``exercises.mygrad._calls._where``)."""
+    learner's module it came from (" in sum_to_shape", ``exercises.mygrad._calls._where``),
+    and ``failing_locals``, arrays of the shapes of those among the local variables of the line
+    that raised it (read-only views of one zero, whatever their size: a crash's hint reads their
+    shapes only, ``exercises._crash.crash_message``)."""
     name = type_name if type_name.isidentifier() else "Exception"
     builtin = getattr(builtins, name, None)
-    words = {"__str__": lambda self: message, "failing_line": line, "raised_in": raised_in}
+    stand_ins = [np.broadcast_to(np.float64(0.0), shape) for shape in shapes]
+    words = {
+        "__str__": lambda self: message,
+        "failing_line": line,
+        "raised_in": raised_in,
+        "failing_locals": stand_ins,
+    }
     if isinstance(builtin, type) and issubclass(builtin, Exception):
         try:
             return type(name, (builtin, FromStudent), words)(message)
@@ -315,10 +326,19 @@ class Session:
             line = line if isinstance(line, str) else ""
             raised_in = reply.get("raised_in")
             raised_in = raised_in if isinstance(raised_in, str) else ""
-            raise _exception(error_type, str(reply.get("error", "")), line, raised_in)
+            shapes = reply.get("failing_shapes")
+            shapes = shapes if isinstance(shapes, list) else []
+            shapes = tuple(tuple(s) for s in shapes if isinstance(s, list) and _is_shape(s))
+            raise _exception(error_type, str(reply.get("error", "")), line, raised_in, shapes)
         if reply.get("unsendable"):
             return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])
+
+
+def _is_shape(sizes: list) -> bool:
+    """Whether ``sizes`` (from the kernel) is an array's shape."""
+    ok = all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in sizes)
+    return ok and 0 < len(sizes) <= 32
 
 
 def _package_name(fn: Any) -> list[str]:
