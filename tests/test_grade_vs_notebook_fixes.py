@@ -7,6 +7,7 @@ fix."""
 from __future__ import annotations
 
 import nbformat
+import numpy as np
 from exercise_helpers import grade_one_exercise, grade_students, run_as_notebook
 
 SETUP = "import numpy as np\nfrom backproplab.exercises import attempt, correct, hint"
@@ -270,3 +271,31 @@ def test_the_arrays_at_hand_where_the_code_failed_are_told_by_the_kernel(tmp_pat
     )
     assert results["ada"].status == "correct"
     assert results["bob"].message.endswith("the arrays at hand: [(2, 3), (3, 2)]")
+
+
+# --------------------------------------------------------------------- what an exercise may use
+def test_max_pooling_by_windows_cut_with_im2col_scores_as_in_the_notebook(tmp_path):
+    # notebook 14's check accepts a max_pool2d_backward that cuts the windows out with im2col
+    # and puts them back with col2im, as its exercises 1 and 2 do (test_exercises_nb14); the
+    # grader allowed those two to the convolution exercises only, and scored it 0 ("answered by
+    # calling backproplab.convolution.im2col, backproplab.convolution.col2im")
+    from backproplab.convolution import col2im, im2col
+    from backproplab.exercises import nb14
+
+    body = (
+        "    from backproplab.convolution import col2im, im2col\n"
+        "    n, c, h, w = x.shape\n"
+        "    k = kernel_size\n"
+        "    cols = im2col(x.reshape(n * c, 1, h, w), k, k)\n"
+        "    dcols = np.zeros_like(cols)\n"
+        "    dcols[np.arange(len(cols)), cols.argmax(axis=1)] = g.reshape(-1)\n"
+        "    return col2im(dcols, (n * c, 1, h, w), k, k).reshape(x.shape)\n"
+    )
+    graded = grade_one_exercise(
+        tmp_path, "14_convolution_resnet.ipynb", "nb14", "nb14-max_pool2d_backward", body
+    )
+    namespace = {"np": np, "im2col": im2col, "col2im": col2im}
+    exec(f"def max_pool2d_backward(g, x, kernel_size):\n{body}", namespace)  # noqa: S102 - the answer
+    feedback = nb14.check_max_pool2d_backward(namespace["max_pool2d_backward"])
+    assert feedback.passed, feedback
+    assert (graded.status, graded.message) == (feedback.status, str(feedback))

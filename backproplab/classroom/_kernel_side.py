@@ -58,6 +58,8 @@ _ENGINE_EXERCISES = {
     # notebook 14: the conv backward from notebook 05's rule and the im2col/col2im it shows
     "conv2d_weight_grad": {"backproplab.convolution.im2col"},
     "conv2d_input_grad": {"backproplab.convolution.im2col", "backproplab.convolution.col2im"},
+    # and its max pooling may cut the windows out and put them back with them too
+    "max_pool2d_backward": {"backproplab.convolution.im2col", "backproplab.convolution.col2im"},
 }
 
 
