@@ -139,9 +139,9 @@ _CELLS = iter(range(1, 10**9, 1000))  # cell file names never reused within a te
 
 def grade_students(tmp_path, teacher, students: dict, files: dict | None = None, jobs: int = 2):
     """Grade each of ``students`` (name -> notebook) against the ``teacher`` notebook through
-    the real grader, at the notebook's own draw of the checks' inputs, ``jobs`` at a time; each
-    student's folder also holds ``files`` (name -> text; per student: ``files[name]``, a dict,
-    if the key is a student's name). Returns name -> NotebookGrade."""
+    the real grader, at the notebook's own draw of the checks' inputs, ``jobs`` at a time. The
+    folder of each student (and of the teacher: "teacher") also holds ``files[name]``, a dict
+    file name -> text. Returns name -> NotebookGrade."""
     from concurrent.futures import ThreadPoolExecutor
 
     import nbformat
@@ -149,8 +149,10 @@ def grade_students(tmp_path, teacher, students: dict, files: dict | None = None,
     from backproplab.classroom.grading import Limits, grade_notebook, load_source
 
     files = files or {}
-    (tmp_path / "teacher").mkdir()
+    (tmp_path / "teacher").mkdir(parents=True)
     nbformat.write(teacher, tmp_path / "teacher" / "a.ipynb")
+    for file, text in files.get("teacher", {}).items():
+        (tmp_path / "teacher" / file).write_text(text)
     source = load_source(tmp_path / "teacher")
 
     def grade(name: str):
