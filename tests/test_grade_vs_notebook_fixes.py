@@ -83,6 +83,28 @@ def test_a_recursion_too_deep_is_the_notebooks_recursion_error_not_a_removed_rec
     assert "RecursionError" in results["bob"].message
 
 
+def test_an_answer_that_goes_on_after_its_recursion_error_still_removed_the_recorder(tmp_path):
+    # what the fix leaves: from the RecursionError on, no call of the answer is recorded, so one
+    # that catches it and goes on (to call the package unseen, or not) is refused as before
+    body = (
+        "    def deep(k):\n"
+        "        return deep(k + 1)\n"
+        "    try:\n"
+        "        deep(0)\n"
+        "    except RecursionError:\n"
+        "        pass\n"
+        "    return n * (n + 1) // 2\n"
+    )
+    answer = TRIANGLE[: TRIANGLE.index("    ### BEGIN SOLUTION")] + body
+    teacher = one_exercise("triangle", TRIANGLE, TRIANGLE_CHECK)
+    grades = grade_students(
+        tmp_path, teacher, {"cy": one_exercise("triangle", answer, TRIANGLE_CHECK)}
+    )
+    (graded,) = grades["cy"].checks
+    assert graded.status == "package", graded.message
+    assert "the grader's call recorder was removed" in graded.message
+
+
 # ---------------------------------------------------------- a function of the check's, returned
 STEEPER = '''def steeper(f, g, x):
     """Whichever of the functions f and g is steeper at x."""
