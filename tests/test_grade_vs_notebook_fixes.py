@@ -185,14 +185,14 @@ COUNTDOWN = '''def countdown(n):
     ### BEGIN SOLUTION
     return list(range(n, 0, -1))
     ### END SOLUTION'''
-COUNTDOWN_CHECK = """from backproplab.exercises._order import deepest_call
+COUNTDOWN_CHECK = """from backproplab.exercises import RemoteFunction
+from backproplab.exercises._order import deepest_call
 
 
 def check_countdown(fn):
-    if hasattr(fn, "call_deepest"):  # the grader's proxy: the kernel counts the student's calls
-        got, depth = fn.call_deepest(700)
-    else:
-        got, depth = deepest_call(fn, 700)
+    got, depth = deepest_call(fn, 700)
+    if isinstance(fn, RemoteFunction):  # the grader's proxy: the kernel counted the calls
+        depth = fn.deepest
     if depth > 500:
         return hint("countdown", f"your function nested {depth} calls: write a loop")
     if list(got) != list(range(700, 0, -1)):
@@ -207,8 +207,8 @@ def test_the_calls_an_answer_nests_are_counted_in_its_kernel(tmp_path):
     # notebook 04's check refuses a recursive toposort that raised the recursion limit by the
     # calls it nests (exercises._order.deepest_call, a profile function); in the grader the
     # function runs in the kernel and the check's profile function saw none of its calls: that
-    # wrong answer scored. The proxy's call_deepest counts them in the kernel (the check of
-    # notebook 04 still has to ask for it: see the report of this branch)
+    # wrong answer scored. The kernel counts them, and after a call the proxy's deepest says
+    # how deep it went (deepest_call still has to read it: see the report of this branch)
     recursive = COUNTDOWN.replace(
         "return list(range(n, 0, -1))", "return [n] + countdown(n - 1) if n else []"
     )

@@ -4,10 +4,10 @@ The grader runs ``call(namespace, name, request)`` in the kernel after the stude
 rebuilds the arguments (see _wire.py), calls the student's function, and displays one reply: the
 result and the arguments after the call (so a check can see whether they were modified), or the
 exception it raised, plus every call the function made into backproplab's own code that the
-exercise is not meant to use, and, when the request asks (``"peak": true``), the peak memory the
-call took (``exercises.call_measured``: measured here, around the student's call only), or
-(``"deepest": true``) the deepest nesting of Python calls it reached (a recursive walk of a
-1500-deep graph nests 1500, whatever the recursion limit: ``Proxy.call_deepest``).
+exercise is not meant to use, the deepest nesting of Python calls it reached (a recursive walk of
+a 1500-deep graph nests 1500, whatever the recursion limit: ``Proxy.deepest``), and, when the
+request asks (``"peak": true``), the peak memory the call took (``exercises.call_measured``:
+measured here, around the student's call only).
 Nothing here decides a verdict: the grader does, in its own process.
 ``names(namespace, name)`` replies the names a function's code uses, for the checks that refuse
 an answer by them (``exercises.names_used``, which reads code the grader does not have), and
@@ -438,8 +438,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         reply["failing_shapes"] = _failing_shapes(raised)
     if memory is not None:
         reply["peak_bytes"] = memory.peak_bytes
-    if request.get("deepest") is True:
-        reply["deepest"] = nesting[1]
+    reply["deepest"] = nesting[1]
     reply["package_calls"] = forbidden
     reply["profiler_removed"] = tampered
     sent = {id(t): i for i, t in enumerate(nodes)}

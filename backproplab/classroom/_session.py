@@ -136,6 +136,7 @@ class Session:
         self.broken = ""  # why the kernel cannot be used any more ("" while it can)
         self.errstate = np.geterr()  # numpy's error state outside the checks
         self.exercises: frozenset[str] = frozenset()  # the functions the checks ask for
+        self.deepest = 0  # the deepest nesting of calls of the last call, in the kernel
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         """The student's function ``name`` called in the kernel on ``args`` and ``kwargs``."""
@@ -149,16 +150,6 @@ class Session:
         if not isinstance(peak, int) or isinstance(peak, bool) or peak < 0:
             raise GradingStop(f"unreadable reply for the memory {name} takes")
         return result, peak
-
-    def call_deepest(self, name: str, args: tuple) -> tuple[Any, int]:
-        """``call``, and the deepest nesting of Python calls the student's function reached in
-        the kernel (a recursive walk nests one call per node; the grader's own calls are not
-        the student's: a check's profile function here cannot see them)."""
-        result, reply = self._call(name, args, {}, {"deepest": True})
-        deepest = reply.get("deepest")
-        if not isinstance(deepest, int) or isinstance(deepest, bool) or deepest < 0:
-            raise GradingStop(f"unreadable reply for the calls {name} nests")
-        return result, deepest
 
     def _call(self, name: str, args: tuple, kwargs: dict, extra: dict) -> tuple[Any, dict]:
         """The result of the call and the kernel's reply; ``extra`` joins the request."""
@@ -196,7 +187,10 @@ class Session:
             }
             for t in nodes
         ]
+        self.deepest = 0
         reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
+        deepest = reply.get("deepest")  # the calls it nested, counted in the kernel
+        self.deepest = deepest if isinstance(deepest, int) and not isinstance(deepest, bool) else 0
         try:
             return self._result(name, reply, nodes, functions, args, given), reply
         except FromStudent:  # the student's function raised it: not a reply we cannot read
@@ -471,8 +465,8 @@ class Proxy(RemoteFunction):
     sympy's ``diff`` from a function of the learner's own by them). So is the memory a call
     takes: ``call_measured(proxy, *args)`` is measured in the kernel, and so are the names of
     the function's parameters, ``parameter_names(proxy, count)``, for a shape error's hint, and
-    the deepest nesting of calls a call reaches, ``proxy.call_deepest(*args)`` (what
-    ``exercises._order.deepest_call`` measures with a profile function in the notebook)."""
+    after a call ``proxy.deepest``, the deepest nesting of Python calls it reached in the kernel
+    (what ``exercises._order.deepest_call`` counts with a profile function in the notebook)."""
 
     def __init__(self, session: Session, name: str) -> None:
         self.session = session
@@ -493,8 +487,9 @@ class Proxy(RemoteFunction):
     def parameter_names(self, count: int) -> list[str | None]:
         return self.session.parameter_names(self.__name__, count)
 
-    def call_deepest(self, *args: Any) -> tuple[Any, int]:
-        return self.session.call_deepest(self.__name__, args)
+    @property
+    def deepest(self) -> int:
+        return self.session.deepest
 
     @property
     def __globals__(self) -> dict[str, Any]:
