@@ -132,6 +132,9 @@ def check_gradients(gradients: Callable[[Tensor, list[Tensor]], list]) -> Feedba
                     "summed back to its shape",
                 )
             if not np.allclose(got, want, rtol=1e-5, atol=1e-7):
+                if name == _THROUGH_LINEAR and t.name == "x" and not np.any(got):
+                    return hint(exercise, f"on {name}, the gradient of x is 0: nothing reached "
+                                f"it from the linear node. {_CALL_IT}")  # fmt: skip
                 if "one array" in name and t.name == "b" and np.allclose(got, result[0]):
                     return hint(
                         exercise,
