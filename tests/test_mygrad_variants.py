@@ -329,3 +329,13 @@ def test_an_engine_that_changes_an_array_in_place_is_told_so(name):
     assert_hint(feedback, words)
     for other in ("check the forward of", "backward starts from", "very array", "local gradient"):
         assert other not in feedback.message, feedback
+
+
+def test_a_log_of_the_exponent_in_rpow_s_vjp_is_named():
+    """base ** x with the log taken of x instead of the base: nan where x < 0, and the hint
+    asked whether the rule divides by x (found trying the likely slips of each step)."""
+    rpow = "        return node(out, (self,), lambda g: (g * out * np.log(base),))"
+    text = variant([(rpow, rpow.replace("np.log(base)", "np.log(self.data)"))])
+    feedback = check(load(text, "mygrad_log_of_x"), "04")
+    assert_hint(feedback, "a log of x, which is negative there", "x the exponent")
+    assert "divide" not in feedback.message
