@@ -521,3 +521,19 @@ def test_central_difference_steps_of_twice_eps_are_not_called_a_number_of_ones_o
 
     feedback = nb01.check_central_difference_gradient(two_eps_each_side)
     assert feedback.status == "hint" and "exactly the eps" in feedback.message, feedback
+
+
+def test_count_parameters_that_uses_up_the_list_of_sizes_is_refused():
+    """Right counts, but the caller's list of widths is emptied on the way (a later cell that
+    builds the network from it gets one layer): found by the in-place audit."""
+
+    def pops_the_widths(sizes):
+        total = 0
+        while len(sizes) > 1:
+            n_in = sizes.pop(0)
+            total += n_in * sizes[0] + sizes[0]
+        return total
+
+    feedback = nb01.check_count_parameters(pops_the_widths)
+    assert feedback.status == "hint" and "changed the list" in feedback.message, feedback
+    assert "pop" not in feedback.message

@@ -322,3 +322,42 @@ def test_d_sin_of_square_outer_derivative_slips_are_named(wrong, words):
     feedback = nb02.check_d_sin_of_square(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "cos(" not in feedback.message and "2 * x" not in feedback.message
+
+
+def _doubles_x_in_place(x):  # right values: cos((2x / 2)^2) * 2x, but the caller's x is 2x now
+    x *= 2
+    return np.cos((x / 2) ** 2) * x
+
+
+def _partials_x_times_y_in_place(x, y):  # x becomes x * y on the way
+    x0 = x.copy()
+    x *= y
+    return 2 * x + y * np.exp(x), x0**2 + x0 * np.exp(x)
+
+
+def _two_paths_written_into_x(x):  # the answer written over the caller's points
+    x[...] = 3 * x**2 * np.cos(x) - x**3 * np.sin(x)
+    return x
+
+
+def _three_paths_written_into_x(x):
+    a = x**2
+    x[...] = 2 * x * (np.sin(a) + x) + 2 * x * np.cos(a) * a + a
+    return x
+
+
+@pytest.mark.parametrize(
+    "check, wrong, name",
+    [
+        (nb02.check_d_sin_of_square, _doubles_x_in_place, "x"),
+        (nb02.check_partials, _partials_x_times_y_in_place, "x"),
+        (nb02.check_two_paths, _two_paths_written_into_x, "x"),
+        (nb02.check_three_paths, _three_paths_written_into_x, "x"),
+    ],
+)
+def test_right_values_that_change_the_points_in_place_are_refused(check, wrong, name):
+    """Each passed as exact before: the checks handed over copies and never looked at them
+    again, while a notebook plots its points after the call (found by the in-place audit)."""
+    feedback = check(wrong)
+    assert feedback.status == "hint" and f"changed its input {name} in place" in feedback.message
+    assert "*=" not in feedback.message and "[...]" not in feedback.message

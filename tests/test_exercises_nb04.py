@@ -715,3 +715,50 @@ def test_topo_order_recursion_with_the_limit_raised_is_refused():
     finally:
         sys.setrecursionlimit(limit)
     assert feedback.status == "hint" and "calling yourself" in feedback.message
+
+
+def test_gradients_that_write_the_seed_into_the_root_s_values_are_refused():
+    """The seed of ones written into root.data (a name for the array, where a new array was
+    meant): the gradients are right, since no rule reads the root's value, so it passed, with
+    the loss's value overwritten by 1 (found by the in-place audit)."""
+
+    def seed_in_root_data(root, wrt):
+        seed = root.data
+        seed[...] = 1.0  # dL/dL = 1
+        grads = {id(root): seed}
+        for node in reversed(bl.toposort(root)):
+            if node.op is None or id(node) not in grads:
+                continue
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)])):
+                g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+                grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+        return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+    feedback = nb04.check_gradients(seed_in_root_data)
+    assert (
+        feedback.status == "hint" and "changed the values (.data) of the root" in feedback.message
+    )
+    assert "seed" not in feedback.message
+
+
+def test_gradients_that_skip_a_gradient_handed_over_as_a_function_are_told_to_call_it():
+    """A walk that steps over linear's gradient for x, a function, instead of calling it (as
+    after a TypeError from adding a function): x's gradient is 0, and the hint asked whether
+    the walk starts from 1 and visits each node after its users. Found trying the likely
+    slips of the challenge."""
+
+    def skips_functions(root, wrt):
+        grads = {id(root): np.ones_like(root.data)}
+        for node in reversed(bl.toposort(root)):
+            if node.op is None or id(node) not in grads:
+                continue
+            for x, g in zip(node.inputs, _vjps(node, grads[id(node)], call=False)):
+                if callable(g):
+                    continue
+                g = bl.sum_to_shape(np.asarray(g, dtype=float), x.shape)
+                grads[id(x)] = grads[id(x)] + g if id(x) in grads else g
+        return [grads.get(id(t), np.zeros(t.shape)) for t in wrt]
+
+    feedback = nb04.check_gradients(skips_functions)
+    assert feedback.status == "hint" and "it must be called to give the array" in feedback.message
+    assert "started from the loss" not in feedback.message

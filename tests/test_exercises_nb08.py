@@ -319,6 +319,12 @@ def test_label_smoothing_grad_correct():
         ),
         # only the true class's logit gets a gradient (a_c - q_c), the others none
         (lambda z, c, e: smooth_grad(z, c, e) * np.eye(4)[c], ["only the true class"]),
+        # eps taken from the true class and given to none (q sums to 1 - eps): got only the
+        # catch-all "derive dL/dz for one example first" (found trying the likely slips)
+        (
+            lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c]) / len(c),
+            ["gets eps / K", "q sums to 1."],
+        ),
     ],
 )
 def test_label_smoothing_grad_wrong(wrong, words):

@@ -62,6 +62,9 @@ def test_linear_backward_correct():
         (lambda d, A, W: (d @ W, d.sum(axis=0), d.T @ A), "not in the order asked for"),
         (linear_by_the_package, "calls the package"),
         (linear_in_place, "in place"),
+        # db right for a batch of one only (the first row of delta): heard "which error and
+        # which input meet in each" (found trying the likely slips)
+        (lambda d, A, W: (d.T @ A, d[0], d @ W), "one example's error only"),
     ],
 )
 def test_linear_backward_hints(wrong, words):
@@ -628,3 +631,37 @@ def test_the_large_logits_case_holds_at_other_draws(drawn):
         for slip in (dict(shift="none"), dict(shift="batch"), dict(log_of_softmax=True)):
             feedback = nb09.check_mlp_backward(make_mlp_backward(**slip))
             assert feedback.status == "hint" and "logits in the hundreds" in feedback.message, slip
+
+
+def replay_writes_into_the_batch(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data[...] = value  # the recorded batch's arrays overwritten: the caller's data
+    for node in order:
+        if node.op is not None:
+            node.data, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
+    return order[-1]
+
+
+def replay_writes_into_the_recorded_values(order, inputs, values):
+    for tensor, value in zip(inputs, values):
+        tensor.data = value
+    for node in order:
+        if node.op is not None:
+            fresh, node.saved = node.op.run([x.data for x in node.inputs], node.settings)
+            node.data[...] = fresh  # new values, but in the recorded arrays
+    return order[-1]
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [  # found by the in-place audit: the first passed (the notebook's X = bl.Tensor(rows of
+        # data.X_train) would have its training rows overwritten), the second heard that no
+        # node had a new value
+        (replay_writes_into_the_batch, "the caller's own data"),
+        (replay_writes_into_the_recorded_values, "written into the array that held its recorded"),
+    ],
+)
+def test_replay_that_writes_in_place_is_named(wrong, words):
+    feedback = nb09.check_replay(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "no node has a new value" not in feedback.message and "[...]" not in feedback.message

@@ -447,6 +447,8 @@ def test_trainable_init_takes_the_learners_function():
         (-0.2, "positive"),
         (0.0, "same gradient"),  # zero init: the units of a layer stay copies of each other
         ("he", "one number"),
+        # a right number, as text: float() read it and it passed (found trying the slips)
+        (lambda: "0.2", "my_std is a str; it should be one number"),
     ],
 )
 def test_trainable_init_hints(wrong, words):

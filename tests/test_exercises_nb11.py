@@ -373,3 +373,35 @@ def test_stack_input_gradient_that_stops_after_three_blocks_is_told_so():
     feedback = nb11.check_stack_input_gradient(first_three_blocks)
     assert feedback.status == "hint" and "every block" in feedback.message, feedback
     assert "one block right first" not in feedback.message and "@" not in feedback.message
+
+
+# ------------------------------------------------------------- answers that change their inputs
+def adds_into_x(x, W, b):  # the branch added into x's own array: x comes back, changed
+    x.data += (x @ W.T + b).relu().data
+    return x
+
+
+def scales_the_batch(model, X, y):  # X rescaled in place before measuring
+    X /= np.abs(X).max()
+    return block_norms(model, X, y)
+
+
+def takes_a_step(model, X, y):  # right norms, then an update of the weights on the way out
+    norms = block_norms(model, X, y)
+    for p in model.parameters():
+        p.data -= 0.1 * p.grad
+    return norms
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [  # found by the in-place audit: the first heard "not a Tensor computed from x, W and b",
+        # the second "not yet right on the plain network", the third passed
+        (nb11.check_residual_block, adds_into_x, "changed its input x in place"),
+        (nb11.check_block_gradient_norms, scales_the_batch, "changed its input X in place"),
+        (nb11.check_block_gradient_norms, takes_a_step, "changed the model's weights"),
+    ],
+)
+def test_answers_that_change_what_they_were_given_are_named(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback

@@ -661,3 +661,47 @@ def test_training_run_refuses_a_run_that_switches_its_watch_off_another_way(swit
     finally:
         sys.setprofile(None)
     assert feedback.status == "hint" and "sys.setprofile" in feedback.message, feedback
+
+
+# ------------------------------------------------------------- answers that change their inputs
+def huber_centres_the_target(pred, target, delta):  # right loss, the caller's target zeroed
+    r = (pred - target).abs()
+    target -= target
+    return bl.where(r.data <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
+
+
+def adam_in_place(p, g, m, v, t, lr, beta1, beta2, eps):  # PyTorch's way, but p, m, v given
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    p -= lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return p, m, v
+
+
+def adam_squares_g_in_place(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    g **= 2  # the caller's gradient is its square now
+    v = beta2 * v + (1 - beta2) * g
+    step = lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return p - step, m, v
+
+
+def centres_the_data(X, y):  # the caller's training set centred in place, then the fixed run
+    X -= X.mean(axis=0)
+    return make_training()(X, y)
+
+
+@pytest.mark.parametrize(
+    "check, wrong, words",
+    [  # each passed before (found by the in-place audit): the checks handed over copies and
+        # never looked at them again
+        (nb12.check_huber_loss, huber_centres_the_target, "changed its input target in place"),
+        (nb12.check_adam_step, adam_in_place, "changed its input p in place"),
+        (nb12.check_adam_step, adam_squares_g_in_place, "changed its input g in place"),
+        (nb12.check_training_run, centres_the_data, "changed its input X in place"),
+    ],
+)
+def test_answers_that_change_what_they_were_given_are_named(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback

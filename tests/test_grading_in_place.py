@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from exercise_helpers import grade_one_exercise, grade_own_exercise
 
+from backproplab.exercises import nb11
+
 SOLUTION = '''def sgd_step_(params, grads, lr):
     """Update every array of the dict params in place: p -= lr * g. Returns None."""
     ### BEGIN SOLUTION
@@ -128,3 +130,24 @@ def test_notebook_04_refuses_a_changed_graph_in_the_grade_too(tmp_path, slip):
     )
     assert check.status == "hint", check.message
     assert "changed the list of nodes or the dict of values" in check.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    out = x + (x @ W.T + b).relu()\n    x.data += 1.0\n    return out\n",
+        "    out = x + (x @ W.T + b).relu()\n    x.data = x.data + 1.0\n    return out\n",
+        "    out = x + (x @ W.T + b).relu()\n    W.data[0] = 0.0\n    return out\n",
+    ],
+)
+def test_a_tensors_data_changed_in_place_is_seen_as_in_the_notebook(tmp_path, body):
+    # notebook 11's check names an input changed in place; the grade heard "the gradients of W
+    # and b are wrong" (or nothing): a Tensor's .data never came back from the kernel
+    namespace: dict = {}
+    exec("import numpy as np\ndef residual_block(x, W, b):\n" + body, namespace)  # noqa: S102
+    in_the_notebook = nb11.check_residual_block(namespace["residual_block"])
+    check = grade_one_exercise(
+        tmp_path, "11_skip_connections.ipynb", "nb11", "nb11-residual_block", body
+    )
+    assert "changed its input" in str(in_the_notebook)
+    assert (check.status, check.message) == ("hint", str(in_the_notebook))

@@ -290,6 +290,7 @@ def test_a_reply_without_the_memory_stops_the_grading():
     class Forgetful:  # a kernel whose helper replies without peak_bytes
         def execute(self, code, timeout, on_input=None, keep=None) -> Execution:
             reply = {"status": "ok", "result": wire.Encoder()(1.0), "given_after": [],
+                     "tensors_after": {},
                      "args_after": {"list": []}}  # fmt: skip
             return Execution("ok", displays=[{REPLY_MIME: wire.dumps(reply)}])
 

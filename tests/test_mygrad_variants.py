@@ -237,3 +237,105 @@ def test_summing_back_over_the_trailing_axes_is_named():
     feedback = check(load(text, "mygrad_trailing_axes"), "05")
     assert_hint(feedback, "the wrong axes", "in front")
     assert "(sum_to_shape)" not in feedback.message
+
+
+# ------------------------------------------------- in place: right numbers, changed arrays
+def _vjp(body: str, out: str, inputs: str) -> str:
+    """A node whose vjp is the function ``body`` (its lines after ``def vjp(g):``)."""
+    lines = "".join(f"            {line}\n" for line in body.split("; "))
+    return f"        def vjp(g):\n{lines}        return node({out}, {inputs}, vjp)"
+
+
+MUL_VJP = "        return node(x * y, (self, other), lambda g: (g * y, g * x))"
+DIV_VJP = "        return node(out, (self, other), lambda g: (g / y, -g * out / y))"
+MATMUL_VJP = "        return node(x @ y, (self, other), lambda g: (g @ y.T, x.T @ g))"
+TANH_VJP = "        return node(out, (self,), lambda g: (g * (1 - out**2),))"
+LOG_VJP = "        return node(np.log(x), (self,), lambda g: (g / x,))"
+EXP_VJP = "        return node(out, (self,), lambda g: (g * out,))"
+SIGMOID_VJP = "        return node(out, (self,), lambda g: (g * out * (1 - out),))"
+SOFTPLUS_VJP = "        return node(out, (self,), lambda g: (g * (1 - np.exp(-out)),))"
+SHIFT = (
+    "    z = logits.data - logits.data.max(axis=1, keepdims=True)  # the largest logit becomes 0"
+)
+UPSTREAM = "changed the upstream gradient it was given, in place"
+KEPT = "is right after the forward pass, but backward() changed it"
+
+# name -> (the notebook of the piece, (teacher's lines, the variant's lines), what the hint says)
+IN_PLACE = {
+    "mul's vjp multiplies g in place": (
+        "03", (MUL_VJP, _vjp("gx = g * x; g *= y; return (g, gx)", "x * y", "(self, other)")),
+        f"the vjp of x * y {UPSTREAM}",
+    ),
+    "mul's vjp multiplies g in place, seen by backward()": (
+        "04", (MUL_VJP, _vjp("gx = g * x; g *= y; return (g, gx)", "x * y", "(self, other)")),
+        f"the vjp of x0 * x1 {UPSTREAM}",
+    ),
+    "truediv's vjp divides g in place": (
+        "04", (DIV_VJP, _vjp("gy = -g * out / y; g /= y; return (g, gy)", "out", "(self, other)")),
+        f"the vjp of x0 / x1 {UPSTREAM}",
+    ),
+    "matmul's vjp clears g after using it": (
+        "05",
+        (MATMUL_VJP, _vjp("gx, gy = g @ y.T, x.T @ g; g[...] = 0; return (gx, gy)", "x @ y",
+                          "(self, other)")),
+        f"the vjp of x0 @ x1 {UPSTREAM}",
+    ),
+    "tanh's vjp multiplies g in place": (
+        "07", (TANH_VJP, _vjp("g *= 1 - out**2; return (g,)", "out", "(self,)")),
+        f"the vjp of x0.tanh() {UPSTREAM}",
+    ),
+    "log's vjp divides g in place": (
+        "07", (LOG_VJP, _vjp("g /= x; return (g,)", "np.log(x)", "(self,)")),
+        f"the vjp of x0.log() {UPSTREAM}",
+    ),
+    "exp's vjp writes its result into the output": (
+        "07", (EXP_VJP, _vjp("out[...] = g * out; return (out,)", "out", "(self,)")),
+        f"the value of v1 = x0.exp() {KEPT}",
+    ),
+    "sigmoid's vjp writes sigmoid' into the output": (
+        "07", (SIGMOID_VJP, _vjp("out[...] = out * (1 - out); return (g * out,)", "out", "(self,)")),
+        f"the value of v1 = x0.sigmoid() {KEPT}",
+    ),
+    "cross_entropy shifts the logits' own array": (
+        "08", (SHIFT, "    z = logits.data\n    z -= z.max(axis=1, keepdims=True)"),
+        "the value of v2 = x0 @ x1 is right when it is made, but a later op changed it",
+    ),
+    "softplus's vjp multiplies g in place": (
+        "12", (SOFTPLUS_VJP, _vjp("g *= 1 - np.exp(-out); return (g,)", "out", "(self,)")),
+        f"the vjp of softplus {UPSTREAM}",
+    ),
+    "SGD scales the gradient in place": (
+        "09", ("                p.data -= self.lr * v",
+               "                p.grad *= self.lr\n                p.data -= self.lr * v"),
+        "SGD(lr=0.1, momentum=0.0): step() changed a parameter's gradient (its .grad) in place",
+    ),
+    "Adam squares the gradient in place": (
+        "12",
+        ("            v[...] = beta2 * v + (1 - beta2) * p.grad**2  # and of their squares",
+         "            p.grad **= 2\n            v[...] = beta2 * v + (1 - beta2) * p.grad"),
+        "step() changed a parameter's gradient (its .grad) in place",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(IN_PLACE))
+def test_an_engine_that_changes_an_array_in_place_is_told_so(name):
+    """Each gave the right numbers where the check looked, and changed an array the engine still
+    uses: some passed (mul's vjp at step 03, softplus's, SGD and Adam changing .grad), the others
+    heard a hint blaming something else (the seed, fan-out, the local gradient, the forward of
+    exp, sigmoid or @). Found by the in-place audit."""
+    step, edit, words = IN_PLACE[name]
+    feedback = check(load(variant([edit]), "mygrad_in_place_audit"), step)
+    assert_hint(feedback, words)
+    for other in ("check the forward of", "backward starts from", "very array", "local gradient"):
+        assert other not in feedback.message, feedback
+
+
+def test_a_log_of_the_exponent_in_rpow_s_vjp_is_named():
+    """base ** x with the log taken of x instead of the base: nan where x < 0, and the hint
+    asked whether the rule divides by x (found trying the likely slips of each step)."""
+    rpow = "        return node(out, (self,), lambda g: (g * out * np.log(base),))"
+    text = variant([(rpow, rpow.replace("np.log(base)", "np.log(self.data)"))])
+    feedback = check(load(text, "mygrad_log_of_x"), "04")
+    assert_hint(feedback, "a log of x, which is negative there", "x the exponent")
+    assert "divide" not in feedback.message

@@ -344,6 +344,7 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
     if fn is None:
         return _missing(namespace, name)
     nodes = _rebuild(request["nodes"])
+    arrays = [(t.data, t.data.copy()) for t in nodes]  # each tensor's array as sent, and a copy
     decode = wire.Decoder(tensor=lambda i: nodes[i], function=_Remote)
     args = decode(request["args"])
     given = decode.arrays  # the arrays the check handed over, numbered as the grader numbered them
@@ -469,6 +470,11 @@ def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
         reply["result"] = None  # gets a stand-in of the same type name, as its hint names it
         reply["unsendable"] = type(result).__name__
     reply["given_after"] = [wire.array_to_text(array) for array in given]  # as the call left them
+    reply["tensors_after"] = {  # the check's tensors whose .data the call changed
+        str(i): {"data": wire.array_to_text(np.asarray(t.data)), "same": t.data is array}
+        for i, (t, (array, sent)) in enumerate(zip(nodes, arrays))
+        if t.data is not array or not np.array_equal(array, sent, equal_nan=True)
+    }
     reply["args_after"] = {"list": [_tolerant(encode, arg) for arg in args]}
     jacobians = {}
     for index, t in enumerate(made[:4]):

@@ -73,9 +73,13 @@ def check_count_parameters(count_parameters: Callable[[list[int]], int]) -> Feed
             "layer at a time",
         )
     for sizes in [*_SIZES, _HIDDEN_SIZES]:
-        result = attempt(exercise, count_parameters, list(sizes))
+        given = list(sizes)
+        result = attempt(exercise, count_parameters, given)
         if isinstance(result, Feedback):
             return result
+        if given != sizes:  # (the widths popped off, say: a later cell builds from them)
+            return hint(exercise, "your function changed the list of widths it was given: read "
+                        "it, and leave it as it was (the caller still needs it)")  # fmt: skip
         expected = _layer_count(sizes)
         if result == expected:
             continue

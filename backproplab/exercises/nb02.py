@@ -18,12 +18,14 @@ The wrong answers that get a specific hint are the usual chain-rule slips.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import (
     Feedback,
     attempt,
+    changed_input,
     close,
     correct,
     hint,
@@ -80,12 +82,23 @@ def _measured(exercise: str, got: np.ndarray, want: np.ndarray) -> Feedback:
     )
 
 
+def _call(exercise: str, fn: Callable, **points: np.ndarray) -> Any:
+    """``fn`` called on copies of ``points`` (by position): its result, a Feedback when it
+    crashed, or a hint when it changed one of them in place (a notebook plots its points after
+    the call)."""
+    passed = {key: value.copy() for key, value in points.items()}
+    result = attempt(exercise, fn, *passed.values())
+    if isinstance(result, Feedback):
+        return result
+    return changed_input(exercise, points, passed) or result
+
+
 # ------------------------------------------------------------------------- d_sin_of_square
 def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = d/dx sin(x^2) on an array of points."""
     exercise = "d_sin_of_square"
     x = _POINTS.copy()
-    got = result_array(exercise, attempt(exercise, fn, x.copy()), x.shape)
+    got = result_array(exercise, _call(exercise, fn, x=x), x.shape)
     if isinstance(got, Feedback):
         return got
     want = 2 * x * np.cos(x**2)
@@ -130,7 +143,7 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
     exercise = "partials"
     x = _POINTS.copy()
     y = np.array([0.4, -1.1, 1.3, 0.7, -0.5])
-    result = attempt(exercise, fn, x.copy(), y.copy())
+    result = _call(exercise, fn, x=x, y=y)
     if isinstance(result, Feedback):
         return result
     if not is_pair(result):
@@ -185,7 +198,7 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = dL/dx for L = u * v, u = x^3, v = cos(x)."""
     exercise = "two_paths"
     x = _POINTS.copy()
-    got = result_array(exercise, attempt(exercise, fn, x.copy()), x.shape)
+    got = result_array(exercise, _call(exercise, fn, x=x), x.shape)
     if isinstance(got, Feedback):
         return got
     u, v = x**3, np.cos(x)
@@ -239,7 +252,7 @@ def check_three_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     """Check ``fn(x)`` = dL/dx for a = x^2, b = sin(a) + x, L = a * b (three paths from x)."""
     exercise = "three_paths"
     x = _POINTS.copy()
-    got = result_array(exercise, attempt(exercise, fn, x.copy()), x.shape)
+    got = result_array(exercise, _call(exercise, fn, x=x), x.shape)
     if isinstance(got, Feedback):
         return got
     a, b = x**2, np.sin(x**2) + x

@@ -397,7 +397,8 @@ def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
             )
         others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
         undivided = (1 - eps) * one_hot + eps  # every class given eps whole: q sums to 1 + (K-1)eps
-        if close(got, (probs - others) / n) or close(got, (probs - undivided) / n):
+        unspread = (1 - eps) * one_hot  # eps taken from the true class, given to none
+        if any(close(got, (probs - wrong) / n) for wrong in (others, undivided, unspread)):
             return hint(
                 name,
                 "check how eps is spread: here every one of the K classes, the true one "

@@ -103,6 +103,9 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
     wrong = [key for key in expected if not close(got[key], expected[key])]
     if not wrong:
         return correct(name, "dW, db and dA_prev all match finite differences.")
+    if "db" in wrong and any(close(got["db"], row) for row in delta):  # right for N = 1 only
+        return hint(name, "db is one example's error only: every example of the batch used the "
+                    "same bias, so their contributions add up.")  # fmt: skip
     if "db" in wrong and close(got["db"] * n, expected["db"]):
         return hint(name, "db is off by a factor of the batch size: add the rows, don't average.")
     for key in ("dW", "dA_prev"):
@@ -246,6 +249,7 @@ def check_replay(replay: Callable) -> Feedback:
     X, Y, W1, W2, loss = _replay_graph(rng)
     order = toposort(loss)
     recorded = {id(node): node.data for node in order}
+    copies = {id(node): np.array(node.data, copy=True) for node in order}
     kept = {id(node): node.saved for node in order}
     new_X, new_Y = rng.standard_normal((5, 3)), np.eye(4)[[3, 0, 1, 1, 2]]
     want = _replay_numpy(new_X, new_Y, W1.data, W2.data)
@@ -267,10 +271,20 @@ def check_replay(replay: Callable) -> Feedback:
     if result is not loss:
         return hint(name, "return the loss node itself, the last node of the order: backward() "
                     "starts from it.")  # fmt: skip
+    if any(t.data is recorded[id(t)] and not np.array_equal(t.data, copies[id(t)]) for t in (X, Y)):
+        return hint(name, "the new values were written into the arrays the input tensors held, "
+                    "in place: those arrays are the recorded batch, the caller's own data (rows "
+                    "of the training set), which now changed too. Put each new array itself "
+                    "into .data.")  # fmt: skip
     if not (np.array_equal(X.data, new_X) and np.array_equal(Y.data, new_Y)):
         return hint(name, "the input tensors still hold the recorded batch: the new values go "
                     "into their .data.")  # fmt: skip
     if all(node.data is recorded[id(node)] for node in order if node.op is not None):
+        if any(not np.array_equal(n.data, copies[id(n)]) for n in order if n.op is not None):
+            return hint(name, "each node's new value was written into the array that held its "
+                        "recorded value, in place: whatever kept a recorded value (a loss "
+                        "printed before, an array taken from a node) changes with it. Store "
+                        "each new array itself in the node.")  # fmt: skip
         return hint(name, "no node has a new value: store each node's recomputed value in it.")
     for node in order:
         if node.op is None:

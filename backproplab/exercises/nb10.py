@@ -467,6 +467,8 @@ def check_trainable_init(std: object) -> Feedback:
         if isinstance(std, Feedback):  # still the stub ("not done"), or it crashed
             return std
     try:
+        if isinstance(std, (str, bytes)):  # text ("0.2"), which float() would read as a number
+            raise TypeError
         value = float(as_array(std))
     except (TypeError, ValueError):
         return hint(name, f"my_std is a {type(std).__name__}; it should be one number, a "

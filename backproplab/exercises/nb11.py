@@ -17,7 +17,17 @@ from ..autodiff import no_grad
 from ..functional import cross_entropy
 from ..nn import Linear, deep_network
 from ..tensor import Tensor
-from . import Feedback, attempt, attempt_own, close, correct, hint, names_used, result_array
+from . import (
+    Feedback,
+    attempt,
+    attempt_own,
+    changed_input,
+    close,
+    correct,
+    hint,
+    names_used,
+    result_array,
+)
 from ._draws import check_rng
 
 __all__ = [
@@ -173,6 +183,10 @@ def check_residual_block(residual_block: Callable) -> Feedback:
     result = attempt(name, residual_block, x_t, W_t, b_t)
     if isinstance(result, Feedback):
         return result
+    passed = {"x": x_t.data, "W": W_t.data, "b": b_t.data}  # (copies: they require grad)
+    changed = changed_input(name, {"x": x, "W": W, "b": b}, passed)
+    if changed:
+        return changed
     got = result_array(name, result, (n, width))
     if isinstance(got, Feedback):
         return got
@@ -276,7 +290,14 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             per_example.append(np.linalg.norm(leaf.grad, axis=1).mean())
         model.zero_grad()
         want = np.array(norms)
-        result = attempt(name, block_gradient_norms, model, X.copy(), y.copy())
+        passed = {"X": X.copy(), "y": y.copy()}
+        given = [p.data.copy() for p in model.parameters()]
+        result = attempt(name, block_gradient_norms, model, passed["X"], passed["y"])
+        changed = changed_input(name, {"X": X, "y": y}, passed)
+        if changed or not all(np.array_equal(p.data, before)
+                              for p, before in zip(model.parameters(), given)):  # fmt: skip
+            return changed or hint(name, "your function changed the model's weights: measure "
+                                   "the gradients, and leave the network as it was.")  # fmt: skip
         got = result_array(name, result, None, "your result")
         if isinstance(got, Feedback):
             return got

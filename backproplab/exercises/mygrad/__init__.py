@@ -24,8 +24,10 @@ The parts, one idea a module: ``_calls`` (calling the learner's engine), ``_prog
 (programs as data and the package's run of them), ``_hints`` (what a wrong number says),
 ``_compare`` (the learner's run against the package's), ``_optimizers`` (SGD and Adam against
 their update rules), ``_backward`` (step 04: each vjp alone, then backward on graphs),
-``_steps`` (the check of each other step), ``_own_process`` (the checks that build the
-learner's own tensors, or read its module's rng: in the learner's process only) and ``_saved``
+``_steps`` (the check of each other step), ``_in_place`` (a number right when made and changed
+later: an op or a vjp that writes into an array the engine still uses), ``_own_process`` (the
+checks that build the learner's own tensors, or read its module's rng: in the learner's process
+only) and ``_saved``
 (is the module being checked the saved file? a learner who saves and runs only the check cell
 hears so, not the old verdict).
 """

@@ -66,6 +66,15 @@ def _vjp_alone(exercise: str, engine: ModuleType, rng: np.random.Generator, op: 
         head = f"the gradient of x{j} in {expr} is off"
         if got is not None and got.shape == w.shape and not np.all(np.isfinite(got)):
             at = ", ".join(f"{v:g}" for v in program.inputs[j][~np.isfinite(got)])
+            if op == "rpow" and np.all(program.inputs[j][~np.isfinite(got)] < 0):
+                raise _Stop(  # the log of the exponent x, not of the base: nan where x < 0
+                    hint(
+                        exercise,
+                        f"{head}: at x{j} = {at} it is not a number (nan), yet {expr} has a "
+                        "finite slope there: a log of x, which is negative there? In base ** x "
+                        "the base is the number, x the exponent",
+                    )
+                )
             raise _Stop(
                 hint(
                     exercise,

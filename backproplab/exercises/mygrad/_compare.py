@@ -11,6 +11,7 @@ import numpy as np
 from .. import close, hint
 from ._calls import _arrays, _call, _Stop
 from ._hints import _grad_hint, _shared_hint, _value_hint
+from ._in_place import _upstream_changed, _value_changed_later
 from ._programs import _Program, _reference
 
 
@@ -36,8 +37,9 @@ def _compare(exercise: str, engine: ModuleType, program: _Program, check_order: 
         if got is None or got.shape != want.shape:
             shape = None if got is None else got.shape
             raise _Stop(hint(exercise, f"{program.names[k]} has shape {shape}, not {want.shape}"))
-        if not close(got, want, rtol=1e-6, atol=1e-9):
-            raise _Stop(hint(exercise, _value_hint(program, k, got, want)))
+        if not close(got, want, rtol=1e-6, atol=1e-9):  # (right when made? changed in place)
+            later = _value_changed_later(exercise, engine, program, k)
+            raise _Stop(hint(exercise, later or _value_hint(program, k, got, want)))
     if check_order:
         _check_order(exercise, program, result[2])
     for k in reversed(range(len(want_grads))):
@@ -48,8 +50,9 @@ def _compare(exercise: str, engine: ModuleType, program: _Program, check_order: 
         else:
             got_ok = got.shape == want.shape and close(got, want, rtol=1e-6, atol=1e-9)
         if not got_ok:
+            changed = _upstream_changed(exercise, engine, program, values)  # by a vjp
             shared = "" if got is None else _shared_hint(program, k, got, grads, wants)
-            message = shared or _grad_hint(program, k, got, want, grads, sent, values[k])
+            message = changed or shared or _grad_hint(program, k, got, want, grads, sent, values[k])
             raise _Stop(hint(exercise, message))
 
 

@@ -67,10 +67,22 @@ def _unused_first(exercise: str, engine: ModuleType, name: str, settings: dict, 
         optimizer = getattr(engine, name)([unused, used], **settings)
         optimizer.zero_grad()
         (used * used).sum().backward()
+        grad = used.grad
+        before = None if grad is None else np.array(grad, dtype=np.float64)
         optimizer.step()
-        return used.data
+        return used.data, grad, before
 
-    got = _arrays(exercise, [_call(exercise, one_step)], "a parameter")[0]
+    data, grad, before = _call(exercise, one_step)
+    if before is not None and not np.array_equal(np.asarray(grad, dtype=np.float64), before):
+        raise _Stop(
+            hint(
+                exercise,
+                f"{what}: step() changed a parameter's gradient (its .grad) in place: a step "
+                "reads the gradients and leaves them as they are (a caller may still print or "
+                "clip them); compute what the update needs as new arrays",
+            )
+        )
+    got = _arrays(exercise, [data], "a parameter")[0]
     want = _update_rule(name, settings, [start], [[np.ones(3)]])[0][0]
     if got is None or got.shape != want.shape or not close(got, want):
         raise _Stop(

@@ -15,6 +15,7 @@ from ._backward import _same, _step_04, _vjp_grads, _vjp_runs_twice
 from ._calls import _arrays, _call, _Stop
 from ._compare import _compare, _forward_only
 from ._hints import _local_hint
+from ._in_place import _own_op_keeps_its_arrays, _vjp_keeps_its_arrays
 from ._optimizers import _check_optimizer
 from ._own_process import _initial_weights
 from ._programs import _SYMBOL, _inputs, _Program, _random_steps
@@ -80,6 +81,7 @@ def _step_03(exercise: str, engine: ModuleType, own_op: Any) -> None:
                     )
                 )
             raise _Stop(hint(exercise, f"{head}: " + _local_hint(name, "", got, w, None, None)))
+        _vjp_keeps_its_arrays(exercise, engine, name)
 
 
 def _one_node(exercise: str, engine: ModuleType, name: str, args: tuple, x: np.ndarray) -> None:
@@ -390,6 +392,7 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
                 "of its own forward: check its vjp",
             )
         )
+    _own_op_keeps_its_arrays(exercise, engine, own_op, x, outs[0], numeric)
 
 
 _CHECKS: dict[str, Callable[[str, ModuleType, Any], None]] = {
