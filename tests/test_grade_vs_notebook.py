@@ -482,9 +482,9 @@ MYGRAD_SLIPS: dict[str, tuple[str, str]] = {
         "                    else:\n"
         "                        x.grad += g",
     ),
-    # (not a vjp that crashes: the grade does not name where yet, "in the vjp of ...", until
-    # exercises.mygrad reads the kernel's raised_in)
-    "05": ("    return g.sum(axis=ones, keepdims=True)", "    return g"),
+    # a vjp that crashes: the grade names where, "in the vjp of Tensor.__matmul__", as the
+    # notebook does (the kernel reads the traceback, exercises.mygrad its raised_in)
+    "05": ("(g @ y.T, x.T @ g)", "(g @ y.T, x @ g.T)"),
     "07": ("(g * (1 - out**2),)", "(g * (1 - self.data**2),)"),
     "08": ("z = logits.data - logits.data.max(axis=1, keepdims=True)", "z = logits.data"),
     "09": ("                p.data -= self.lr * v", "                p.data += self.lr * v"),

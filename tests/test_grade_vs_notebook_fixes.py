@@ -321,3 +321,76 @@ def test_max_pooling_by_windows_cut_with_im2col_scores_as_in_the_notebook(tmp_pa
     feedback = nb14.check_max_pool2d_backward(namespace["max_pool2d_backward"])
     assert feedback.passed, feedback
     assert (graded.status, graded.message) == (feedback.status, str(feedback))
+
+
+RAISES_THE_LIMIT = """    import sys
+
+    sys.setrecursionlimit(10_000)  # micrograd's recursive walk, the limit raised to fit
+    order, visited = [], set()
+
+    def visit(node):
+        if id(node) not in visited:
+            visited.add(id(node))
+            for p in node.inputs:
+                if p.requires_grad:
+                    visit(p)
+            order.append(node)
+
+    visit(root)
+    return order
+"""
+PADDING_IGNORED = """    from backproplab.convolution import im2col
+
+    rows = g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
+    cols = im2col(x, kernel_size, 1, 0)  # the padding it was given is never used
+    return (rows.T @ cols).reshape(g.shape[1], x.shape[1], kernel_size, kernel_size)
+"""
+
+
+def _in_the_notebook(signature: str, body: str, check) -> str:
+    """The check's words on the answer, run as the learner's cells (its lines kept)."""
+    namespace: dict = {"check": check}
+    name = signature.split("(")[0][4:]
+    cells = ["import numpy as np", f"{signature}\n{body}", f"check({name})"]
+    return str(run_as_notebook(cells, namespace)[-1])
+
+
+def test_a_recursive_walk_with_the_limit_raised_is_counted_in_the_grade_too(tmp_path):
+    # the calls it nests are counted in the kernel (Proxy.deepest) and, since exercises._order
+    # reads them, from where the check called it: "nested 1504 calls" as in the notebook (the
+    # grade scored it correct, its nesting unseen)
+    import sys
+
+    from backproplab.exercises import nb04
+
+    limit = sys.getrecursionlimit()
+    try:
+        want = _in_the_notebook("def topo_order(root):", RAISES_THE_LIMIT, nb04.check_topo_order)
+    finally:
+        sys.setrecursionlimit(limit)
+    check = grade_one_exercise(
+        tmp_path, "04_inside_the_engine.ipynb", "nb04", "nb04-topo_order", RAISES_THE_LIMIT
+    )
+    assert "calling yourself" in want
+    assert (check.status, check.message) == ("hint", want)
+
+
+def test_a_crash_is_told_by_the_shapes_at_hand_in_the_grade_too(tmp_path):
+    # the hint tells a transpose from a wrong array by the shapes of the arrays of the failing
+    # line (exercises._crash reads the kernel's failing_locals): the grade advised a transpose
+    from backproplab.exercises import nb14
+
+    want = _in_the_notebook(
+        "def conv2d_weight_grad(x, g, kernel_size, padding=0):",
+        PADDING_IGNORED,
+        nb14.check_conv2d_weight_grad,
+    )
+    check = grade_one_exercise(
+        tmp_path,
+        "14_convolution_resnet.ipynb",
+        "nb14",
+        "nb14-conv2d_weight_grad",
+        PADDING_IGNORED,
+    )
+    assert "which arrays you multiply" in want
+    assert (check.status, check.message) == ("hint", want)

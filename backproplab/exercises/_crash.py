@@ -302,8 +302,9 @@ def _flat(values: list) -> list:
 
 def _locals(error: BaseException) -> list[Any]:
     """The values of the local variables of the innermost frame of the learner's own code in
-    ``error``'s traceback (none in the grader: its frames are the teacher's)."""
-    found: list[Any] = []
+    ``error``'s traceback (in the grader, whose frames are the teacher's, arrays of the same
+    shapes that the student's kernel sent: ``failing_locals``)."""
+    found: list[Any] = list(getattr(error, "failing_locals", []))
     tb = None if _TEACHERS_FRAMES.get() else error.__traceback__
     while tb is not None:
         if _theirs(tb.tb_frame.f_code.co_filename):

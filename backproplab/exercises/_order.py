@@ -19,6 +19,7 @@ import numpy as np
 from ..autodiff import toposort
 from ..tensor import Tensor
 from ._draws import check_rng
+from ._reading import RemoteFunction
 
 
 def graphs_for_order() -> list[tuple[str, Tensor]]:
@@ -78,8 +79,11 @@ def snapshot(root: Tensor) -> list[tuple]:
 def deepest_call(fn: Callable[..., Any], *args: Any) -> tuple[Any, int]:
     """``fn(*args)`` and the deepest nesting of Python calls it reached: a recursive walk of a
     1500-deep chain nests about 1500 calls, whatever the recursion limit (an exception from
-    ``fn`` propagates). A function in another process (the grader's) shows depth 0."""
+    ``fn`` propagates). A student's function in the grader runs in their kernel, which counts
+    its calls (``RemoteFunction.deepest``): they nest from where it was called here."""
     depth, deepest = 0, 0
+    remote = [a for a in (fn, *args) if isinstance(a, RemoteFunction)]
+    called_at = []  # the depth at which each call of a function in the kernel began, here
     previous = sys.getprofile()
 
     def profile(frame: Any, event: str, arg: Any) -> None:
@@ -87,6 +91,8 @@ def deepest_call(fn: Callable[..., Any], *args: Any) -> tuple[Any, int]:
         if event == "call":
             depth += 1
             deepest = max(deepest, depth)
+            if remote and isinstance(frame.f_locals.get("self"), RemoteFunction):
+                called_at.append(depth)
         elif event == "return":
             depth -= 1
 
@@ -95,6 +101,9 @@ def deepest_call(fn: Callable[..., Any], *args: Any) -> tuple[Any, int]:
         result = fn(*args)
     finally:
         sys.setprofile(previous)
+        if remote and called_at:  # (its own frame is the kernel's first call)
+            there = max(getattr(a, "deepest", 0) for a in remote)
+            deepest = max(deepest, min(called_at) - 1 + there)
     return result, deepest
 
 

@@ -125,7 +125,11 @@ def _where(error: Exception, fn: Callable) -> str:
     module that ``error`` passed through, other than ``fn`` itself (" in sum_to_shape", " in the
     vjp of Tensor.__matmul__"), or "" (none, or ``fn`` is the grader's stand-in for the module).
     Only a plain function's globals are read: the grader's stand-in would ask the student's
-    kernel for them, and raise again when the function is missing (no mygrad.py handed in)."""
+    kernel for them, and raise again when the function is missing (no mygrad.py handed in):
+    the grader's kernel reads the traceback there and sends the words (``raised_in``)."""
+    raised_in = getattr(error, "raised_in", None)
+    if isinstance(raised_in, str):
+        return raised_in
     module = fn.__globals__ if inspect.isfunction(fn) else None
     name, tb = "", error.__traceback__
     while module is not None and tb is not None:
