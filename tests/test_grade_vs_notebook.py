@@ -40,6 +40,25 @@ MYGRAD = (ROOT / "notebooks" / "mygrad.py").read_text()
 
 # notebook -> {exercise function: a wrong answer of the exercise tests, the test it comes from
 # named above it (picked by the sweep among those whose verdicts agree, short ones first)}
+# tests/test_exercises_nb13.py's compact formula, with switches for the mistakes (both norms)
+NORM_BACKWARD = (
+    "def norm_backward(g, x, gamma, eps, axis, ddof=0, centre=True, spread=True, n_scale=True,\n"
+    "                  gamma_first=True):  # fmt: skip\n"
+    '    """The compact formula over ``axis``, with switches for the mistakes."""\n'
+    "    mu = x.mean(axis=axis, keepdims=True)\n"
+    "    sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + eps)\n"
+    "    x_hat = (x - mu) / sigma\n"
+    "    reduce = np.mean if n_scale else np.sum\n"
+    "    gh = g * gamma if gamma_first else g\n"
+    "    dx = gh.copy()\n"
+    "    if centre:\n"
+    "        dx = dx - reduce(gh, axis=axis, keepdims=True)\n"
+    "    if spread:\n"
+    "        dx = dx - x_hat * reduce(gh * x_hat, axis=axis, keepdims=True)\n"
+    "    dx = dx / sigma if gamma_first else gamma * dx / sigma\n"
+    "    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)\n"
+)
+
 SLIPS: dict[str, dict[str, str]] = {
     "01": {
         # test_gradient_descent_step_hints
@@ -367,23 +386,7 @@ SLIPS: dict[str, dict[str, str]] = {
         # test_batch_norm_backward_hints
         "batch_norm_backward": (
             "import numpy as np\n"
-            "\n"
-            "def norm_backward(g, x, gamma, eps, axis, ddof=0, centre=True, spread=True, n_scale=True,\n"
-            "                  gamma_first=True):  # fmt: skip\n"
-            '    """The compact formula over ``axis``, with switches for the mistakes."""\n'
-            "    mu = x.mean(axis=axis, keepdims=True)\n"
-            "    sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + eps)\n"
-            "    x_hat = (x - mu) / sigma\n"
-            "    reduce = np.mean if n_scale else np.sum\n"
-            "    gh = g * gamma if gamma_first else g\n"
-            "    dx = gh.copy()\n"
-            "    if centre:\n"
-            "        dx = dx - reduce(gh, axis=axis, keepdims=True)\n"
-            "    if spread:\n"
-            "        dx = dx - x_hat * reduce(gh * x_hat, axis=axis, keepdims=True)\n"
-            "    dx = dx / sigma if gamma_first else gamma * dx / sigma\n"
-            "    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)\n"
-            "\n"
+            "\n" + NORM_BACKWARD + "\n"
             "def bn(g, x, gamma, eps, **mistake):\n"
             "    return norm_backward(g, x, gamma, eps, axis=0, **mistake)\n"
             "\n"
@@ -395,23 +398,7 @@ SLIPS: dict[str, dict[str, str]] = {
         # test_layer_norm_backward_hints
         "layer_norm_backward": (
             "import numpy as np\n"
-            "\n"
-            "def norm_backward(g, x, gamma, eps, axis, ddof=0, centre=True, spread=True, n_scale=True,\n"
-            "                  gamma_first=True):  # fmt: skip\n"
-            '    """The compact formula over ``axis``, with switches for the mistakes."""\n'
-            "    mu = x.mean(axis=axis, keepdims=True)\n"
-            "    sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + eps)\n"
-            "    x_hat = (x - mu) / sigma\n"
-            "    reduce = np.mean if n_scale else np.sum\n"
-            "    gh = g * gamma if gamma_first else g\n"
-            "    dx = gh.copy()\n"
-            "    if centre:\n"
-            "        dx = dx - reduce(gh, axis=axis, keepdims=True)\n"
-            "    if spread:\n"
-            "        dx = dx - x_hat * reduce(gh * x_hat, axis=axis, keepdims=True)\n"
-            "    dx = dx / sigma if gamma_first else gamma * dx / sigma\n"
-            "    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)\n"
-            "\n"
+            "\n" + NORM_BACKWARD + "\n"
             "def ln(g, x, gamma, eps, **mistake):\n"
             "    return norm_backward(g, x, gamma, eps, axis=1, **mistake)\n"
             "\n"
