@@ -394,3 +394,36 @@ def test_a_crash_is_told_by_the_shapes_at_hand_in_the_grade_too(tmp_path):
     )
     assert "which arrays you multiply" in want
     assert (check.status, check.message) == ("hint", want)
+
+
+WALKS_THE_NOTEBOOKS_L = """    order, seen, todo = [], set(), [(L, False)]  # the notebook's L, not root
+    while todo:
+        node, done = todo.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            todo.append((node, True))
+            todo += [(p, False) for p in node.inputs if p.requires_grad]
+    return order
+
+
+import backproplab as bl
+
+L = bl.Tensor(2.0, requires_grad=True, name="x") * 3.0  # the notebook's own graph
+"""
+
+
+def test_a_walk_of_the_notebooks_own_graph_is_the_notebooks_hint_in_the_grade_too(tmp_path):
+    # the notebook names the tensors that are not nodes of the graph; the grade said "calls
+    # into backproplab" (its code uses a Tensor: the global L), status package, a problem for
+    # the teacher. The kernel now counts the tensors among the function's globals as the
+    # learner's own too, when the check asks (uses_package(..., global_tensors=True))
+    from backproplab.exercises import nb04
+
+    want = _in_the_notebook("def topo_order(root):", WALKS_THE_NOTEBOOKS_L, nb04.check_topo_order)
+    check = grade_one_exercise(
+        tmp_path, "04_inside_the_engine.ipynb", "nb04", "nb04-topo_order", WALKS_THE_NOTEBOOKS_L
+    )
+    assert "not nodes of the graph" in want and "backproplab" not in want
+    assert (check.status, check.message) == ("hint", want)

@@ -213,11 +213,14 @@ def names(namespace: dict, name: str) -> None:
     _display(lambda: _names(namespace, name))
 
 
-def uses_package(namespace: dict, name: str, allowed_text: str) -> None:
+def uses_package(
+    namespace: dict, name: str, allowed_text: str, global_tensors: bool = False
+) -> None:
     """Display the verdict of ``exercises.uses_package`` on ``namespace[name]`` (the package
-    functions named in ``allowed_text``, [[module, qualname], ...], allowed), and what of the
-    package its code uses when it does."""
-    _display(lambda: _uses_package(namespace, name, allowed_text))
+    functions named in ``allowed_text``, [[module, qualname], ...], allowed, and the tensors
+    among its globals if ``global_tensors``), and what of the package its code uses when it
+    does."""
+    _display(lambda: _uses_package(namespace, name, allowed_text, global_tensors is True))
 
 
 def parameters(namespace: dict, name: str, count: int) -> None:
@@ -303,15 +306,18 @@ def _parameters(namespace: dict, name: str, count: int) -> dict[str, Any]:
     return {"status": "ok", "names": parameter_names(fn, count)}
 
 
-def _uses_package(namespace: dict, name: str, allowed_text: str) -> dict[str, Any]:
+def _uses_package(
+    namespace: dict, name: str, allowed_text: str, global_tensors: bool
+) -> dict[str, Any]:
     from ..exercises import uses_package as verdict_of
-    from ..exercises._reading import _package_uses
+    from ..exercises._reading import _global_tensors, _package_uses
 
     fn = _find(namespace, name)
     if fn is None:
         return _missing(namespace, name)
     allowed = tuple(package_function(*pair) for pair in wire.loads(allowed_text))
-    uses = verdict_of(fn, allowed)
+    uses = verdict_of(fn, allowed, global_tensors)
+    allowed += _global_tensors(fn) if global_tensors else ()
     return {"status": "ok", "uses": uses, "package": _package_uses(fn, allowed) if uses else []}
 
 

@@ -189,12 +189,13 @@ class Session:
             raise GradingStop(f"unreadable reply for the parameters of {name}")
         return names
 
-    def uses_package(self, name: str, allowed: tuple) -> bool:
+    def uses_package(self, name: str, allowed: tuple, global_tensors: bool = False) -> bool:
         """``exercises.uses_package`` of the student's function ``name``, run in the kernel, with
-        the package functions in ``allowed`` (sent by module and qualname); what it found is
-        added to ``package_uses``."""
+        the package functions in ``allowed`` (sent by module and qualname) and the tensors among
+        its globals if ``global_tensors``; what it found is added to ``package_uses``."""
         named = wire.dumps([_package_name(f) for f in allowed])
-        reply = self._ask(name, f"uses_package(globals(), {name!r}, {named!r})", [])
+        request = f"uses_package(globals(), {name!r}, {named!r}, {bool(global_tensors)})"
+        reply = self._ask(name, request, [])
         uses, found = reply.get("uses"), reply.get("package")
         if not isinstance(uses, bool) or not (
             isinstance(found, list) and all(isinstance(n, str) for n in found)
@@ -385,8 +386,8 @@ class Proxy(RemoteFunction):
     def names_used(self) -> set[str]:
         return self.session.names(self.__name__)[0]
 
-    def uses_package(self, allowed: tuple = ()) -> bool:
-        return self.session.uses_package(self.__name__, allowed)
+    def uses_package(self, allowed: tuple = (), global_tensors: bool = False) -> bool:
+        return self.session.uses_package(self.__name__, allowed, global_tensors)
 
     def call_measured(self, *args: Any) -> tuple[Any, int]:
         return self.session.call_measured(self.__name__, args)

@@ -52,8 +52,9 @@ class RemoteFunction:
         """The names the code of the function it stands for uses (see ``names_used``)."""
         raise NotImplementedError
 
-    def uses_package(self, allowed: tuple = ()) -> bool:
-        """``uses_package``'s verdict on the function it stands for, ``allowed`` included."""
+    def uses_package(self, allowed: tuple = (), global_tensors: bool = False) -> bool:
+        """``uses_package``'s verdict on the function it stands for, ``allowed`` (and with
+        ``global_tensors`` the tensors among its globals) included."""
         raise NotImplementedError
 
     def call_measured(self, *args: Any) -> tuple[Any, int]:
@@ -222,14 +223,25 @@ def _has_name(value: Any) -> bool:
     return isinstance(getattr(value, "__name__", None), str)
 
 
-def uses_package(fn: Callable[..., Any], allowed: tuple = ()) -> bool:
+def uses_package(fn: Callable[..., Any], allowed: tuple = (), global_tensors: bool = False) -> bool:
     """True when ``fn`` reaches into backproplab (a module, class or function of the package)
     or calls a ``.vjp`` or ``.backward`` method: an answer that lets the package do the exercise.
     A function of the learner's own that happens to be called ``backward`` is fine, and so are
-    the package's functions in ``allowed`` (those an exercise hands the learner)."""
+    the package's functions in ``allowed`` (those an exercise hands the learner) and, with
+    ``global_tensors``, the tensors among the globals ``fn`` reads (the notebook's own graph,
+    ``L``: a graph of the wrong root, which the check names, not a call into the package)."""
     if isinstance(fn, RemoteFunction):  # in the grader: the student's kernel reads the code
-        return fn.uses_package(allowed)
-    return bool(_package_uses(fn, allowed))
+        return fn.uses_package(allowed, global_tensors)
+    return bool(_package_uses(fn, allowed + (_global_tensors(fn) if global_tensors else ())))
+
+
+def _global_tensors(fn: Callable[..., Any]) -> tuple[Any, ...]:
+    """The tensors among the globals ``fn`` reads."""
+    from ..tensor import Tensor
+
+    found = getattr(fn, "__globals__", {})
+    names = getattr(getattr(fn, "__code__", None), "co_names", ())
+    return tuple(v for n in names if isinstance(v := found.get(n), Tensor))
 
 
 def _package_uses(fn: Callable[..., Any], allowed: tuple = ()) -> list[str]:

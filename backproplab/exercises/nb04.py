@@ -48,18 +48,10 @@ _PACKAGE_HINT = (
 
 
 # ----------------------------------------------------------------------------- topo_order
-def _global_tensors(fn: Callable[..., Any]) -> tuple[Tensor, ...]:
-    """The tensors among the globals ``fn`` reads (``L`` of the notebook, used in place of
-    ``root``): a graph of the wrong root, not a call into the package."""
-    found = getattr(fn, "__globals__", {})
-    names = getattr(getattr(fn, "__code__", None), "co_names", ())
-    return tuple(v for n in names if isinstance(v := found.get(n), Tensor))
-
-
 def check_topo_order(topo_order: Callable[[Tensor], list]) -> Feedback:
     """Check ``topo_order(root)``: every node needing a gradient, once, each after its inputs."""
     exercise = "topo_order"
-    if uses_package(topo_order, _global_tensors(topo_order)):  # a notebook's L is no package
+    if uses_package(topo_order, global_tensors=True):  # the notebook's L is no package
         return hint(exercise, _PACKAGE_HINT)  # code: judge_order names the graph it came from
     for name, root in graphs_for_order():
         before = snapshot(root)
