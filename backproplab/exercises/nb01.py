@@ -1,11 +1,12 @@
 """Self-checks for notebook 01 · Why backprop.
 
-Three exercises and a challenge:
+Four exercises and a challenge:
 
 * ``gradient_descent_step(params, grads, lr)``: the easy half of training, once gradients exist;
 * ``count_parameters(sizes)``: how many numbers an MLP learns, i.e. how many forward passes the
   numerical method needs per gradient;
 * ``central_difference_gradient(f, w, eps)``: two perturbed passes per parameter, far more precise;
+* ``chain_cost(shapes, mode)``: what forward and reverse mode multiply (in ``_chain_cost.py``);
 * the challenge ``train(X, Y, W1, W2, lr, steps)``: gradient descent on the notebook's network,
   written from a blank cell with ``backward()``.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import Feedback, attempt, correct, hint, names_used, uses_package
+from ._chain_cost import check_chain_cost
 from ._draws import check_rng
 from ._training import (  # noqa: F401 - _network_loss_and_grads: the tests read it here
     _challenge_data,
@@ -33,6 +35,7 @@ from ._training import (  # noqa: F401 - _network_loss_and_grads: the tests read
 
 __all__ = [
     "check_central_difference_gradient",
+    "check_chain_cost",
     "check_count_parameters",
     "check_gradient_descent_step",
     "check_train",
