@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import backproplab as bl
-from backproplab.exercises import nb01
+from backproplab.exercises import _chain_cost, nb01
+from backproplab.exercises._draws import draw
 
 
 def stub(*args):
@@ -537,3 +538,188 @@ def test_count_parameters_that_uses_up_the_list_of_sizes_is_refused():
     feedback = nb01.check_count_parameters(pops_the_widths)
     assert feedback.status == "hint" and "changed the list" in feedback.message, feedback
     assert "pop" not in feedback.message
+
+
+# ------------------------------------------------------------------------------- chain_cost
+# Right answers, written three ways: a loop over the products, the sizes summed once, and the
+# products made with numpy on real arrays, counted from their shapes.
+def _fits(shapes):
+    for (rows, _), (_, cols) in zip(shapes, shapes[1:]):
+        if cols != rows:
+            raise ValueError(f"chain_cost: {shapes} do not chain")
+
+
+def chain_cost_loop(shapes, mode):
+    _fits(shapes)
+    if mode == "forward":  # carry (m_i, m_0): start with the (m_0, m_0) identity
+        carried, total = (shapes[0][1], shapes[0][1]), 0
+        for J in shapes:
+            total += J[0] * J[1] * carried[1]
+            carried = (J[0], carried[1])
+        return total
+    carried, total = (shapes[-1][0], shapes[-1][0]), 0  # (m_k, m_i), from the (m_k, m_k) identity
+    for J in reversed(shapes):
+        total += carried[0] * J[0] * J[1]
+        carried = (carried[0], J[1])
+    return total
+
+
+def chain_cost_sizes(shapes, mode):
+    _fits(shapes)
+    carried = shapes[0][1] if mode == "forward" else shapes[-1][0]
+    return carried * sum(rows * cols for rows, cols in shapes)
+
+
+def chain_cost_numpy(shapes, mode):  # the shape checks are numpy's own (a ValueError)
+    r = np.random.default_rng(0)
+    jacobians = [r.standard_normal(shape) for shape in shapes]
+    order = jacobians if mode == "forward" else jacobians[::-1]
+    carried = np.eye(shapes[0][1] if mode == "forward" else shapes[-1][0])
+    total = 0
+    for J in order:
+        a, b = (J, carried) if mode == "forward" else (carried, J)
+        total += a.shape[0] * a.shape[1] * b.shape[1]
+        carried = a @ b
+    return total
+
+
+@pytest.mark.parametrize("right", [chain_cost_loop, chain_cost_sizes, chain_cost_numpy])
+def test_chain_cost_passes_right_answers_written_differently(right):
+    feedback = nb01.check_chain_cost(right)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize("drawn", [3, 58, 901])
+def test_chain_cost_holds_at_the_graders_draws(drawn):
+    with draw(drawn):
+        assert nb01.check_chain_cost(chain_cost_numpy).passed
+        assert nb01.check_chain_cost(_swapped).status == "hint"
+
+
+def test_chain_cost_reference_agrees_with_costs_worked_out_by_hand():
+    # forward: (5,6)@I6 = 180, (4,5)@(5,6) = 120, (1,4)@(4,6) = 24; reverse: I1@(1,4) = 4,
+    # (1,4)@(4,5) = 20, (1,5)@(5,6) = 30
+    loss = [(5, 6), (4, 5), (1, 4)]
+    assert (_chain_cost.cost(loss, "forward"), _chain_cost.cost(loss, "reverse")) == (324, 54)
+    # its mirror: (4,1)@I1 = 4, (5,4)@(4,1) = 20, (6,5)@(5,1) = 30; I6@(6,5) = 180, 120, 24
+    mirror = [(4, 1), (5, 4), (6, 5)]
+    assert (_chain_cost.cost(mirror, "forward"), _chain_cost.cost(mirror, "reverse")) == (54, 324)
+    # one Jacobian: (3,5)@I5 = 75; I3@(3,5) = 45
+    assert (_chain_cost.cost([(3, 5)], "forward"), _chain_cost.cost([(3, 5)], "reverse")) == (
+        75,
+        45,
+    )
+    for _, shapes in _chain_cost._cases():  # and with the loop, for every case of the check
+        for mode in _chain_cost.MODES:
+            assert _chain_cost.cost(shapes, mode) == chain_cost_loop(shapes, mode)
+
+
+def _swapped(shapes, mode):
+    return chain_cost_sizes(shapes, "reverse" if mode == "forward" else "forward")
+
+
+def _priced(price):
+    """The loop with another price for an (a, b) by (b, c) product."""
+
+    def chain_cost(shapes, mode):
+        _fits(shapes)
+        m = [shapes[0][1], *(rows for rows, _ in shapes)]
+        if mode == "forward":
+            return sum(price(m[i], m[i - 1], m[0]) for i in range(1, len(m)))
+        return sum(price(m[-1], m[i], m[i - 1]) for i in range(1, len(m)))
+
+    return chain_cost
+
+
+def _jacobians_only(shapes, mode):  # k - 1 products: the identity's product left out
+    (rows, cols), (last_rows, last_cols) = shapes[0], shapes[-1]
+    first = rows * cols * cols if mode == "forward" else last_rows * last_rows * last_cols
+    return chain_cost_loop(shapes, mode) - first
+
+
+def _both_identities(shapes, mode):  # forward mode ends with the (m_k, m_k) identity too
+    m0, mk = shapes[0][1], shapes[-1][0]
+    return chain_cost_sizes(shapes, mode) + m0 * mk * (mk if mode == "forward" else m0)
+
+
+def _last_left_out(shapes, mode):
+    cut = shapes[:-1] if mode == "forward" else shapes[1:]
+    return chain_cost_loop(cut, mode) if cut else 0
+
+
+def _first_width_throughout(shapes, mode):
+    _fits(shapes)
+    n = shapes[0][1]
+    return len(shapes) * n**3
+
+
+def _per_product(shapes, mode):
+    _fits(shapes)
+    m = [shapes[0][1], *(rows for rows, _ in shapes)]
+    if mode == "forward":
+        return [m[i] * m[i - 1] * m[0] for i in range(1, len(m))]
+    return [m[-1] * m[i] * m[i - 1] for i in range(len(m) - 1, 0, -1)]
+
+
+def _reverses_the_list(shapes, mode):
+    if mode == "reverse":
+        shapes.reverse()  # walks from the output end... and leaves the caller's list reversed
+        carried = shapes[0][0]
+        return carried * sum(rows * cols for rows, cols in shapes)
+    return chain_cost_sizes(shapes, mode)
+
+
+def _pops(shapes, mode):
+    _fits(shapes)
+    carried = shapes[0][1] if mode == "forward" else shapes[-1][0]
+    total = 0
+    while shapes:
+        rows, cols = shapes.pop()
+        total += carried * rows * cols
+    return total
+
+
+def _never_refuses(shapes, mode):
+    carried = shapes[0][1] if mode == "forward" else shapes[-1][0]
+    return carried * sum(rows * cols for rows, cols in shapes)
+
+
+def _asserts(shapes, mode):
+    for (rows, _), (_, cols) in zip(shapes, shapes[1:]):
+        assert rows == cols
+    return _never_refuses(shapes, mode)
+
+
+def _printed_cases_looked_up(shapes, mode):  # the four fixed cases by heart, then a guess
+    known = {(tuple(s), m): _chain_cost.cost(s, m) for _, s in _chain_cost._cases()[:4] for m in _chain_cost.MODES}  # fmt: skip
+    return known.get((tuple(shapes), mode), 0)
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (_swapped, "that is what the other mode costs"),
+        (lambda shapes, mode: chain_cost_sizes(shapes, "forward"), "the same in both modes"),
+        (_jacobians_only, "one product is missing, the first"),
+        (_priced(lambda a, b, c: a * b), "two of the three sizes"),
+        (_priced(lambda a, b, c: b * c), "two of the three sizes"),
+        (_both_identities, "one product too many or too few"),
+        (_last_left_out, "one product too many or too few"),
+        (_first_width_throughout, "as if every width were 6"),
+        (_per_product, "costs of the products one by one"),
+        (_reverses_the_list, "changed the list of shapes"),
+        (_pops, "changed the list of shapes"),
+        (_never_refuses, "these shapes do not chain"),
+        (_asserts, "your code raised AssertionError: raise a ValueError"),
+        (lambda shapes, mode: None, "is a `return` missing"),
+        (_printed_cases_looked_up, "go product by product"),
+    ],
+)
+def test_chain_cost_refuses_wrong_answers_with_their_hints(wrong, words):
+    feedback = nb01.check_chain_cost(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "sum of the" not in feedback.message and "m_0" not in feedback.message  # no formula
+
+
+def test_chain_cost_not_done():
+    assert nb01.check_chain_cost(stub).status == "not done"

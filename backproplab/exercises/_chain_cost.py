@@ -74,6 +74,7 @@ def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
     ValueError."""
     exercise = "chain_cost"
     for what, shapes in _cases():
+        results = {}
         for mode in MODES:
             given = list(shapes)
             result = attempt(exercise, fn, given, mode)
@@ -85,11 +86,11 @@ def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
                     "your function changed the list of shapes it was given (reversed it, or took "
                     "Jacobians out of it): walk it without changing it; the caller still needs it",
                 )
-            if _is_count(result) and result == cost(shapes, mode):
-                continue
-            return hint(
-                exercise, f"for {shapes} ({what}), {mode} mode: " + _why(shapes, mode, result)
-            )
+            results[mode] = result
+        for mode in MODES:
+            if not (_is_count(results[mode]) and results[mode] == cost(shapes, mode)):
+                why = _why(shapes, mode, results)
+                return hint(exercise, f"for {shapes} ({what}), {mode} mode: {why}")
     return _refuses_bad_shapes(exercise, fn) or correct(
         exercise,
         "right in both modes for chains of 1 to 6 Jacobians, and shapes that do not chain are "
@@ -114,10 +115,11 @@ def _terms(
     return [price(m[k], m[i], m[i - 1]) for i in range(k, 0, -1)]  # (m_k, m_i) @ J_i, J_k first
 
 
-def _why(shapes: Shapes, mode: str, result: object) -> str:
-    """What is wrong with ``result``, the learner's count for ``shapes`` in ``mode``, in words
-    that name the mistake, not the count."""
-    want, other = cost(shapes, mode), cost(shapes, MODES[mode == "forward"])
+def _why(shapes: Shapes, mode: str, results: dict[str, object]) -> str:
+    """What is wrong with ``results[mode]``, the learner's count for ``shapes`` in ``mode``, in
+    words that name the mistake, not the count (``results``: the counts of both modes)."""
+    result, other_mode = results[mode], MODES[mode == "forward"]
+    want, other = cost(shapes, mode), cost(shapes, other_mode)
     terms, k = _terms(shapes, mode), len(shapes)
     if result is None:
         return "your function returned None: is a `return` missing?"
@@ -131,7 +133,12 @@ def _why(shapes: Shapes, mode: str, result: object) -> str:
         return f"return one number, the total count, not a {type(result).__name__}"
     if not _is_count(result):
         return f"return one number, the total count, not a {type(result).__name__}"
-    if result == other:
+    if results[other_mode] == result == other != want:  # right in the other mode only
+        return (
+            "your count is the same in both modes: does your function read `mode`? The order "
+            "of the products changes the shapes multiplied, and what each product costs"
+        )
+    if result == other and results[other_mode] == want:
         return (
             "that is what the other mode costs: forward mode starts at the inputs (J_1's side) "
             "and carries one column per input; reverse mode starts at the output end and "
