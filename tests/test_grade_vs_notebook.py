@@ -82,6 +82,16 @@ SLIPS: dict[str, dict[str, str]] = {
             "        grad[idx] = (f(up) - f(down)) / (2 * eps)\n"
             "    return grad\n"
         ),
+        # test_chain_cost_refuses_wrong_answers_with_their_hints (_pops)
+        "chain_cost": (
+            "def chain_cost(shapes, mode):  # right counts, the caller's list emptied on the way\n"
+            "    carried = shapes[0][1] if mode == 'forward' else shapes[-1][0]\n"
+            "    total = 0\n"
+            "    while shapes:\n"
+            "        rows, cols = shapes.pop()\n"
+            "        total += carried * rows * cols\n"
+            "    return total\n"
+        ),
         # test_train_not_done_and_shape_hints
         "train": ("def train(*a):\n    return [0.0]\n"),
     },
