@@ -54,7 +54,7 @@ def test_it_reads_the_verdicts_the_checks_showed_when_the_notebook_ran(workbook)
     ).execute()
     nbformat.write(notebook, mine)
     assert progress(workbook) == (
-        "Your exercises, as last saved: 01 4/4 ✔ · 02 1/4 · 03-14 not started.\n"
+        "Your exercises, as last saved: 01 5/5 ✔ · 02 1/4 · 03-14 not started.\n"
         "Next: 02_chain_rule.ipynb, partials (its check says not yet)."
     )
 
@@ -88,7 +88,7 @@ def test_the_command_says_it_when_the_learner_comes_back(workbook, capsys):
     assert main([str(workbook), "--source", str(NOTEBOOKS), "--no-lab"]) == 0
     said = capsys.readouterr().out.splitlines()
     assert said[-2:] == [
-        "Your exercises, as last saved: 01 4/4 ✔ · 02-14 not started.",
+        "Your exercises, as last saved: 01 5/5 ✔ · 02-14 not started.",
         "Next: 02_chain_rule.ipynb, d_sin_of_square (its check has not run yet).",
     ]
 
@@ -108,7 +108,7 @@ def test_the_engine_check_is_named_as_the_learners_engine(workbook):
             cell.outputs = []  # the engine's check not run yet
     nbformat.write(notebook, mine)
     assert progress(workbook) == (
-        "Your exercises, as last saved: 01 4/4 ✔ · 02 4/4 ✔ · 03 4/5 · 04-14 not started.\n"
+        "Your exercises, as last saved: 01 5/5 ✔ · 02 4/4 ✔ · 03 4/5 · 04-14 not started.\n"
         "Next: 03_computational_graph.ipynb, your engine (mygrad.py) (its check has not run yet)."
     )
 
@@ -120,7 +120,7 @@ def test_a_copy_of_a_notebook_counts_once_the_one_furthest_on(workbook):
     shutil.copy(workbook / "02_chain_rule.ipynb", workbook / "02_chain_rule-Copy1.ipynb")
     shutil.copy(NOTEBOOKS / "02_chain_rule.ipynb", workbook)
     expected = (
-        "Your exercises, as last saved: 01 4/4 ✔ · 02 4/4 ✔ · 03-14 not started.\n"
+        "Your exercises, as last saved: 01 5/5 ✔ · 02 4/4 ✔ · 03-14 not started.\n"
         "Next: 03_computational_graph.ipynb, backward_by_hand (its check has not run yet)."
     )
     assert progress(workbook) == expected
