@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from exercise_helpers import grade_one_exercise
 
 import backproplab as bl
 from backproplab.exercises import _chain_cost, nb01
@@ -692,7 +693,7 @@ def _asserts(shapes, mode):
 
 def _printed_cases_looked_up(shapes, mode):  # the four fixed cases by heart, then a guess
     known = {(tuple(s), m): _chain_cost.cost(s, m) for _, s in _chain_cost._cases()[:4] for m in _chain_cost.MODES}  # fmt: skip
-    return known.get((tuple(shapes), mode), 0)
+    return known.get((tuple(map(tuple, shapes)), mode), 0)
 
 
 @pytest.mark.parametrize(
@@ -723,3 +724,28 @@ def test_chain_cost_refuses_wrong_answers_with_their_hints(wrong, words):
 
 def test_chain_cost_not_done():
     assert nb01.check_chain_cost(stub).status == "not done"
+
+
+NEVER_REFUSES = """    carried = shapes[0][1] if mode == "forward" else shapes[-1][0]
+    return carried * sum(rows * cols for rows, cols in shapes)
+"""
+REVERSES = """    if mode == "reverse":
+        shapes.reverse()
+    return shapes[0][1 if mode == "forward" else 0] * sum(r * c for r, c in shapes)
+"""
+
+
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (None, "correct", "shapes that do not chain are refused"),
+        (NEVER_REFUSES, "hint", "these shapes do not chain"),
+        (REVERSES, "hint", "changed the list of shapes"),
+    ],
+    ids=["solution", "never refuses", "reverses the list"],
+)
+def test_chain_cost_through_the_grader(tmp_path, body, status, words):
+    """In the grader the learner's function runs in its kernel: its ValueError for shapes that
+    do not chain comes back as one, and a list it reverses is reversed in the check's hands."""
+    check = grade_one_exercise(tmp_path, "01_why_backprop.ipynb", "nb01", "nb01-chain_cost", body)
+    assert check.status == status and words in check.message, check

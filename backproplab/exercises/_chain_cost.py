@@ -76,11 +76,11 @@ def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
     for what, shapes in _cases():
         results = {}
         for mode in MODES:
-            given = list(shapes)
+            given = _pairs(shapes)
             result = attempt(exercise, fn, given, mode)
             if isinstance(result, Feedback):
                 return result
-            if given != shapes:
+            if given != _pairs(shapes):
                 return hint(
                     exercise,
                     "your function changed the list of shapes it was given (reversed it, or took "
@@ -90,12 +90,20 @@ def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
         for mode in MODES:
             if not (_is_count(results[mode]) and results[mode] == cost(shapes, mode)):
                 why = _why(shapes, mode, results)
-                return hint(exercise, f"for {shapes} ({what}), {mode} mode: {why}")
+                return hint(exercise, f"for {_pairs(shapes)} ({what}), {mode} mode: {why}")
     return _refuses_bad_shapes(exercise, fn) or correct(
         exercise,
         "right in both modes for chains of 1 to 6 Jacobians, and shapes that do not chain are "
         "refused.",
     )
+
+
+def _pairs(shapes: Shapes) -> list[list[int]]:
+    """The shapes as the learner gets them: a new list of new [rows, columns] lists. Lists, not
+    tuples: the grader copies back into the check's list what the learner's call changed in
+    its kernel, and a tuple put in another place of the list was not copied back (a list
+    reversed in place went unseen)."""
+    return [list(shape) for shape in shapes]
 
 
 def _is_count(result: object) -> bool:
@@ -180,7 +188,7 @@ def _refuses_bad_shapes(exercise: str, fn: Callable) -> Feedback | None:
     """None if ``fn`` raises ValueError for ``BAD`` in both modes, else the hint."""
     for mode in MODES:
         try:
-            result = fn(list(BAD), mode)
+            result = fn(_pairs(BAD), mode)
         except NotImplementedError as error:
             return stub_feedback(exercise, fn, error)
         except ValueError:
@@ -188,12 +196,13 @@ def _refuses_bad_shapes(exercise: str, fn: Callable) -> Feedback | None:
         except Exception as error:
             return hint(
                 exercise,
-                f"for {BAD}, which do not chain, your code raised {type(error).__name__}: "
+                f"for {_pairs(BAD)}, which do not chain, your code raised {type(error).__name__}: "
                 "raise a ValueError (the error numpy raises for matrices that do not fit)",
             )
         return hint(
             exercise,
-            f"for {BAD} ({mode} mode) you returned {result!r}: these shapes do not chain (J_2's "
-            "columns must match J_1's rows), so there is no product to count: raise a ValueError",
+            f"for {_pairs(BAD)} ({mode} mode) you returned {result!r}: these shapes do not "
+            "chain (J_2's columns must match J_1's rows), so there is no product to count: raise "
+            "a ValueError",
         )
     return None
