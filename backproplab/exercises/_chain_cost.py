@@ -66,7 +66,7 @@ def _cases() -> list[tuple[str, Shapes]]:
 BAD = [(4, 3), (2, 5)]
 
 
-def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
+def check_chain_cost(fn: Callable[[list[list[int]], str], int]) -> Feedback:
     """Check ``fn(shapes, mode)``: the multiplications forward or reverse mode makes for a chain
     of Jacobians of these shapes (J_1 first), against m_0 (or m_k) times the sum of their sizes;
     chains of 1 to 6 Jacobians, both modes, including ones where forward mode wins and where the
