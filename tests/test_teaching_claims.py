@@ -304,4 +304,4 @@ def test_with_the_release_as_source_no_answer_is_called_the_teachers_solution(
         assert header.endswith(",score,points,problems")
         problems[source] = row
     assert "the answer is the teacher's solution" in problems["notebooks"]
-    assert problems["student"].endswith(",4,4,")  # every point, and no problem named
+    assert problems["student"].endswith(",5,5,")  # every point, and no problem named
