@@ -18,7 +18,7 @@ it brings the workbook up to date with ``notebooks/`` and says so in one line pe
 or removes. Then it says how far you got, from the verdicts your self-checks showed when each
 notebook was last saved::
 
-    Your exercises, as last saved: 01 4/4 ✔ · 02 1/4 · 03-14 not started.
+    Your exercises, as last saved: 01 5/5 ✔ · 02 1/5 · 03-14 not started.
     Next: 02_chain_rule.ipynb, partials (its check says not yet).
 
 The rule for bringing it up to date, file by file (``mygrad.py`` as well as the notebooks):

@@ -6,7 +6,7 @@ import sympy as sp
 from sympy import lambdify
 
 import backproplab as bl
-from backproplab.exercises import elementwise_slope, nb02
+from backproplab.exercises import _steepest, elementwise_slope, nb02
 
 
 def stub(*args):
@@ -84,6 +84,195 @@ def test_partials_hints():
 
 def test_partials_not_done():
     assert nb02.check_partials(stub).status == "not done"
+
+
+# --------------------------------------------------------------------------- steepest_steps
+def steepest_steps(grad_f, w0, h, steps):
+    points = [np.array(w0, dtype=float)]
+    for _ in range(steps):
+        g = grad_f(points[-1])
+        length = np.linalg.norm(g)
+        points.append(points[-1] if length == 0 else points[-1] - h * g / length)
+    return np.array(points)
+
+
+def steepest_preallocated(grad_f, w0, h, steps):  # a loop over rows, sqrt of a dot product
+    path = np.empty((steps + 1, len(w0)))
+    path[0] = w0
+    for k in range(steps):
+        g = grad_f(path[k])
+        size = np.sqrt(g @ g)
+        path[k + 1] = path[k] - (h / size) * g if size > 0 else path[k]
+    return path
+
+
+def steepest_float32(grad_f, w0, h, steps):  # every point float32, a list of them stacked
+    w = np.asarray(w0, dtype=np.float32)
+    points = [w]
+    for _ in range(steps):
+        g = np.asarray(grad_f(w), dtype=np.float32)
+        if np.any(g != 0):
+            w = w - np.float32(h) * g / np.float32(np.sqrt(np.sum(g * g)))
+        points.append(w)
+    return np.stack(points)
+
+
+@pytest.mark.parametrize(
+    "answer", [steepest_steps, steepest_preallocated, steepest_float32], ids=lambda f: f.__name__
+)
+def test_steepest_steps_pass(answer):
+    feedback = nb02.check_steepest_steps(answer)
+    assert feedback.passed, feedback
+
+
+def test_steepest_steps_reference_agrees_with_a_walk_by_hand():
+    # f(w) = (w - 1)^2 from w = 2 with h = 0.3: down by 0.3 three times to 1.1, across the
+    # minimum to 0.8, where the gradient points the other way, and back up to 1.1
+    def grad_f(w):
+        return 2 * (w - 1)
+
+    path = _steepest._path(grad_f, np.array([2.0]), 0.3, 5)
+    assert np.allclose(path[:, 0], [2.0, 1.7, 1.4, 1.1, 0.8, 1.1])
+    # in 2-d, a 3-4-5 gradient: the step is h * (3, 4) / 5; at the minimum, no step
+    path = _steepest._path(lambda w: np.array([3.0, 4.0]) * np.any(w), np.array([1.0, 1.0]), 0.5, 1)
+    assert np.allclose(path, [[1.0, 1.0], [0.7, 0.6]])
+    assert np.array_equal(
+        _steepest._path(lambda w: 0 * w, np.array([0.0, 0.0]), 0.5, 2), np.zeros((3, 2))
+    )
+
+
+def test_steepest_steps_cases_cover_what_the_exercise_promises():
+    cases = _steepest._cases()
+    assert sorted({len(c.w0) for c in cases}) == [1, 2, 3, 5]
+    for case in cases:
+        path = _steepest._path(case.grad_f, case.w0, case.h, case.steps)
+        steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+        if case.zero:  # the walk meets a gradient that is exactly 0, and stays put
+            assert not np.any(case.grad_f(path[-1])) and steps[-1] == 0, case.what
+        else:
+            assert np.allclose(steps, case.h), case.what
+
+
+def _walk(step, first_only=False, zero_stays=True):
+    """A wrong answer: the walk with ``step(g, h)`` instead of the steepest step."""
+
+    def answer(grad_f, w0, h, steps):
+        points = [np.array(w0, dtype=float)]
+        g0 = grad_f(points[0])
+        for _ in range(steps):
+            g = g0 if first_only else grad_f(points[-1])
+            stays = zero_stays and not np.any(g)
+            points.append(points[-1] if stays else points[-1] + step(g, h))
+        return np.array(points)
+
+    return answer
+
+
+def _one_array_stored_each_step(grad_f, w0, h, steps):
+    w = w0.copy()
+    points = [w]
+    for _ in range(steps):
+        g = grad_f(w)
+        if np.any(g):
+            w -= h * g / np.linalg.norm(g)
+        points.append(w)
+    return points
+
+
+def _w0_moved_in_place(grad_f, w0, h, steps):
+    points = [w0.copy()]
+    for _ in range(steps):
+        g = grad_f(w0)
+        if np.any(g):
+            w0 -= h * g / np.linalg.norm(g)
+        points.append(w0.copy())
+    return np.array(points)
+
+
+def _stops_at_zero(grad_f, w0, h, steps):
+    points = [np.array(w0, dtype=float)]
+    for _ in range(steps):
+        g = grad_f(points[-1])
+        if not np.any(g):
+            break
+        points.append(points[-1] - h * g / np.linalg.norm(g))
+    return np.array(points)
+
+
+def _small_gradient_is_zero(grad_f, w0, h, steps):
+    points = [np.array(w0, dtype=float)]
+    for _ in range(steps):
+        g = grad_f(points[-1])
+        length = np.linalg.norm(g)
+        points.append(points[-1] if length < 1e-8 else points[-1] - h * g / length)
+    return np.array(points)
+
+
+def _epsilon_in_the_division(grad_f, w0, h, steps):
+    points = [np.array(w0, dtype=float)]
+    for _ in range(steps):
+        g = grad_f(points[-1])
+        points.append(points[-1] - h * g / (np.linalg.norm(g) + 1e-8))
+    return np.array(points)
+
+
+STEEPEST_SLIPS = [
+    ("plain descent", _walk(lambda g, h: -h * g), "plain gradient descent"),
+    ("uphill", _walk(lambda g, h: h * g / np.linalg.norm(g)), "uphill"),
+    ("sign", _walk(lambda g, h: -h * np.sign(g)), "moves every coordinate by h"),
+    ("sum of sizes", _walk(lambda g, h: -h * g / np.abs(g).sum()), "another measure of the"),
+    ("squared length", _walk(lambda g, h: -h * g / (g @ g)), "divided out once too often"),
+    (
+        "first gradient",
+        _walk(lambda g, h: -h * g / np.linalg.norm(g), first_only=True),
+        "ask for the gradient again at each new point",
+    ),
+    (
+        "nan at zero",
+        _walk(lambda g, h: -h * g / np.linalg.norm(g), zero_stays=False),
+        "nan or inf: where the gradient is exactly 0",
+    ),
+    (
+        "moves at zero",
+        _walk(
+            lambda g, h: -h * g / np.linalg.norm(g) if np.any(g) else h + 0 * g, zero_stays=False
+        ),
+        "did not stay put",
+    ),
+    (
+        "slightly turned",
+        _walk(lambda g, h: -h * (g + 1e-3) / np.linalg.norm(g + 1e-3)),
+        "but not against the gradient",
+    ),
+    ("one array", _one_array_stored_each_step, "every row of your result is the last point"),
+    ("w0 in place", _w0_moved_in_place, "changed one of its inputs in place"),
+    ("no start", lambda *a: steepest_steps(*a)[1:], "the starting point w0 is missing"),
+    ("a step too few", lambda f, w, h, n: steepest_steps(f, w, h, n - 1), "one too few"),
+    ("a step too many", lambda f, w, h, n: steepest_steps(f, w, h, n + 1), "one too many"),
+    ("stops at zero", _stops_at_zero, "your walk ended early"),
+    ("small is zero", _small_gradient_is_zero, "the gradient is tiny here"),
+    ("epsilon", _epsilon_in_the_division, "but they are not h long"),
+    ("a column", lambda *a: steepest_steps(*a).ravel(), "it should have shape"),
+]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "words"), [s[1:] for s in STEEPEST_SLIPS], ids=[s[0] for s in STEEPEST_SLIPS]
+)
+def test_steepest_steps_refuses_plausible_mistakes_with_their_hint(wrong, words):
+    feedback = nb02.check_steepest_steps(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "np." not in feedback.message and "norm" not in feedback.message
+
+
+def test_steepest_steps_not_done_and_crash():
+    assert nb02.check_steepest_steps(stub).status == "not done"
+
+    def crashes(grad_f, w0, h, steps):
+        return grad_f(np.zeros((steps, len(w0))))  # the gradient asked at a whole path
+
+    feedback = nb02.check_steepest_steps(crashes)
+    assert feedback.status == "hint" and "raised" in feedback.message
 
 
 # -------------------------------------------------------------------------------- two_paths

@@ -102,6 +102,20 @@ SLIPS: dict[str, dict[str, str]] = {
         "d_sin_of_square": ("def d_sin_of_square(x):\n    return [1.0, 2.0]\n"),
         # test_partials_hints
         "partials": ("def partials(x, y):\n    return (x, y)\n"),
+        # test_steepest_steps_refuses_plausible_mistakes_with_their_hint[one array]
+        "steepest_steps": (
+            "import numpy as np\n"
+            "\n"
+            "def steepest_steps(grad_f, w0, h, steps):  # one array, stored at every row\n"
+            "    w = w0.copy()\n"
+            "    points = [w]\n"
+            "    for _ in range(steps):\n"
+            "        g = grad_f(w)\n"
+            "        if np.any(g):\n"
+            "            w -= h * g / np.linalg.norm(g)\n"
+            "        points.append(w)\n"
+            "    return points\n"
+        ),
         # test_two_paths_crash_becomes_hint
         "two_paths": ("import numpy as np\n\ndef two_paths(x):\n    return x @ np.ones((2, 2))\n"),
     },

@@ -151,3 +151,39 @@ def test_a_tensors_data_changed_in_place_is_seen_as_in_the_notebook(tmp_path, bo
     )
     assert "changed its input" in str(in_the_notebook)
     assert (check.status, check.message) == ("hint", str(in_the_notebook))
+
+
+PAIRS_SOLUTION = '''def total_area(pairs):
+    """The sum of rows * columns over a list of (rows, columns) pairs; the list left as given."""
+    ### BEGIN SOLUTION
+    return sum(rows * columns for rows, columns in pairs)
+    ### END SOLUTION'''
+PAIRS_CHECK = """def check_total_area(fn):
+    pairs = [(2, 3), (3, 4), (4, 1)]
+    area = fn(pairs)
+    if pairs != [(2, 3), (3, 4), (4, 1)]:
+        return hint("total_area", "your function changed the list it was given")
+    if area != 22:
+        return hint("total_area", "add rows times columns over the pairs")
+    return correct("total_area")
+
+
+check_total_area(total_area)"""
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "said"),
+    [
+        ("    return sum(rows * columns for rows, columns in pairs)\n", "correct", ""),
+        ("    pairs.reverse()\n    return sum(r * c for r, c in pairs)\n", "hint", "changed the list"),
+        ("    pairs[0] = (3, 2)\n    return sum(r * c for r, c in pairs)\n", "hint", "changed the list"),
+        ("    pairs.sort(key=lambda pair: pair[1])\n    return sum(r * c for r, c in pairs)\n", "hint", "changed the list"),
+    ],
+)  # fmt: skip
+def test_tuples_that_move_in_a_list_are_seen_as_in_the_notebook(tmp_path, body, status, said):
+    # a tuple cannot change, but the list holding it can: the grader kept the check's own tuple
+    # at each place whatever the student's call had put there, so a list of pairs reversed in
+    # place was told it changed nothing (found by notebook 01's chain_cost, which takes pairs)
+    got, message = grade_own_exercise(tmp_path, "total_area", PAIRS_SOLUTION, PAIRS_CHECK, body)
+    assert got == status, message
+    assert said in message

@@ -40,7 +40,7 @@ def test_a_new_workbook_has_nothing_started(workbook):
 
 def test_it_reads_the_verdicts_the_checks_showed_when_the_notebook_ran(workbook):
     """Notebook 01 as the curriculum stores it (every check ran and said correct), and notebook
-    02 run in a kernel with one exercise right, one wrong and two not written."""
+    02 run in a kernel with one exercise right, one wrong and three not written."""
     shutil.copy(NOTEBOOKS / "01_why_backprop.ipynb", workbook)
     mine = workbook / "02_chain_rule.ipynb"
     _answer(
@@ -54,7 +54,7 @@ def test_it_reads_the_verdicts_the_checks_showed_when_the_notebook_ran(workbook)
     ).execute()
     nbformat.write(notebook, mine)
     assert progress(workbook) == (
-        "Your exercises, as last saved: 01 5/5 ✔ · 02 1/4 · 03-14 not started.\n"
+        "Your exercises, as last saved: 01 5/5 ✔ · 02 1/5 · 03-14 not started.\n"
         "Next: 02_chain_rule.ipynb, partials (its check says not yet)."
     )
 
@@ -108,7 +108,7 @@ def test_the_engine_check_is_named_as_the_learners_engine(workbook):
             cell.outputs = []  # the engine's check not run yet
     nbformat.write(notebook, mine)
     assert progress(workbook) == (
-        "Your exercises, as last saved: 01 5/5 ✔ · 02 4/4 ✔ · 03 4/5 · 04-14 not started.\n"
+        "Your exercises, as last saved: 01 5/5 ✔ · 02 5/5 ✔ · 03 4/5 · 04-14 not started.\n"
         "Next: 03_computational_graph.ipynb, your engine (mygrad.py) (its check has not run yet)."
     )
 
@@ -120,7 +120,7 @@ def test_a_copy_of_a_notebook_counts_once_the_one_furthest_on(workbook):
     shutil.copy(workbook / "02_chain_rule.ipynb", workbook / "02_chain_rule-Copy1.ipynb")
     shutil.copy(NOTEBOOKS / "02_chain_rule.ipynb", workbook)
     expected = (
-        "Your exercises, as last saved: 01 5/5 ✔ · 02 4/4 ✔ · 03-14 not started.\n"
+        "Your exercises, as last saved: 01 5/5 ✔ · 02 5/5 ✔ · 03-14 not started.\n"
         "Next: 03_computational_graph.ipynb, backward_by_hand (its check has not run yet)."
     )
     assert progress(workbook) == expected
@@ -141,7 +141,7 @@ def test_a_check_cell_pasted_twice_counts_once(workbook):
     notebook.cells += [pasted]
     nbformat.write(notebook, mine)
     assert progress(workbook).splitlines()[0] == (
-        "Your exercises, as last saved: 01 not started · 02 4/4 ✔ · 03-14 not started."
+        "Your exercises, as last saved: 01 not started · 02 5/5 ✔ · 03-14 not started."
     )
 
 

@@ -117,7 +117,8 @@ def _left_as(mine: Any, theirs: Any) -> Any:
     """The check's argument ``mine`` made what the student's call left of it, ``theirs``: lists
     and dicts (nested, matched by place and key) changed in place to hold the items the call
     put in, replaced or removed; the arrays handed over are the check's own (with their new
-    entries already). Returns the object the check sees in that place."""
+    entries already); a tuple is the check's own unless the call put other items in its place.
+    Returns the object the check sees in that place."""
     if isinstance(mine, list) and isinstance(theirs, list):
         mine[:] = [_left_as(mine[i], t) if i < len(mine) else t for i, t in enumerate(theirs)]
         return mine
@@ -127,8 +128,9 @@ def _left_as(mine: Any, theirs: Any) -> Any:
         mine.update(items)
         return mine
     if isinstance(mine, tuple) and isinstance(theirs, tuple) and len(mine) == len(theirs):
-        for m, t in zip(mine, theirs):
-            _left_as(m, t)
-        return mine
+        kept = tuple([_left_as(m, t) for m, t in zip(mine, theirs)])
+        if type(mine) is not tuple or all(i is m for i, m in zip(kept, mine)):
+            return mine  # the check's own tuple (its arrays and lists changed in place)
+        return kept  # a tuple cannot change: a new one, where the call put another in its place
     plain = isinstance(mine, (int, float, str, np.generic)) and type(mine) is type(theirs)
     return mine if mine is theirs or plain and bool(mine == theirs) else theirs

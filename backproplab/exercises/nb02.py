@@ -1,17 +1,19 @@
 """Self-checks for notebook 02 · Derivatives and the chain rule.
 
-Three exercises and a challenge:
+Four exercises and a challenge:
 
 * ``d_sin_of_square(x)``: the derivative of sin(x^2), the chain rule with one inner function;
 * ``partials(x, y)``: both partial derivatives of f(x, y) = x^2 y + e^(x y);
+* ``steepest_steps(grad_f, w0, h, steps)``: a walk of steps of length h, each against the
+  gradient, none where it is exactly 0 (the cases and hints are in ``_steepest.py``);
 * ``two_paths(x)``: dL/dx for L = u v, u = x^3 and v = cos(x): x reaches L along two paths;
 * the challenge ``three_paths(x)``: dL/dx for a = x^2, b = sin(a) + x, L = a b, derived from a
   blank cell: x reaches L along three paths.
 
-Expected answers are the derivatives, written out in this file (the tests check them against
-sympy and central differences), never the learner's function. An answer must agree with them to
-rounding: one that only agrees as well as a finite difference does, or that hands the work to
-``slope``, sympy or the package, gets a hint, since each exercise asks for the rule worked out.
+The derivative exercises' expected answers are written out in this file (the tests check them
+against sympy and central differences), never the learner's function. An answer must agree with
+them to rounding: one that only agrees as well as a finite difference does, or that hands the work
+to ``slope``, sympy or the package, gets a hint, since each exercise asks for the rule worked out.
 The wrong answers that get a specific hint are the usual chain-rule slips.
 """
 
@@ -24,6 +26,7 @@ import numpy as np
 
 from . import (
     Feedback,
+    _steepest,
     attempt,
     changed_input,
     close,
@@ -35,7 +38,13 @@ from . import (
     uses_package,
 )
 
-__all__ = ["check_d_sin_of_square", "check_partials", "check_three_paths", "check_two_paths"]
+__all__ = [
+    "check_d_sin_of_square",
+    "check_partials",
+    "check_steepest_steps",
+    "check_three_paths",
+    "check_two_paths",
+]
 
 _POINTS = np.array([-1.7, -0.6, 0.3, 0.9, 2.2])  # away from 0, where some wrong answers agree
 # Each check hands the learner copies of its points: an answer that overwrote them (with zeros,
@@ -191,6 +200,14 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
         "neither partial derivative matches: differentiate in one variable while the other "
         "stays a constant",
     )
+
+
+# ---------------------------------------------------------------------------- steepest_steps
+def check_steepest_steps(fn: Callable) -> Feedback:
+    """Check ``fn(grad_f, w0, h, steps)``: the points of a walk from w0, shape (steps + 1,
+    len(w0)), each step of length h against the gradient ``grad_f(w)`` there, and no step where
+    the gradient is exactly 0; walks in bowls of 1 to 5 dimensions (``_steepest.py``)."""
+    return _steepest.check(fn)
 
 
 # -------------------------------------------------------------------------------- two_paths
