@@ -693,7 +693,7 @@ def _asserts(shapes, mode):
 
 def _printed_cases_looked_up(shapes, mode):  # the four fixed cases by heart, then a guess
     known = {(tuple(s), m): _chain_cost.cost(s, m) for _, s in _chain_cost._cases()[:4] for m in _chain_cost.MODES}  # fmt: skip
-    return known.get((tuple(map(tuple, shapes)), mode), 0)
+    return known.get((tuple(shapes), mode), 0)
 
 
 @pytest.mark.parametrize(

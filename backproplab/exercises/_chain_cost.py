@@ -66,7 +66,7 @@ def _cases() -> list[tuple[str, Shapes]]:
 BAD = [(4, 3), (2, 5)]
 
 
-def check_chain_cost(fn: Callable[[list[list[int]], str], int]) -> Feedback:
+def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
     """Check ``fn(shapes, mode)``: the multiplications forward or reverse mode makes for a chain
     of Jacobians of these shapes (J_1 first), against m_0 (or m_k) times the sum of their sizes;
     chains of 1 to 6 Jacobians, both modes, including ones where forward mode wins and where the
@@ -98,12 +98,11 @@ def check_chain_cost(fn: Callable[[list[list[int]], str], int]) -> Feedback:
     )
 
 
-def _pairs(shapes: Shapes) -> list[list[int]]:
-    """The shapes as the learner gets them: a new list of new [rows, columns] lists. Lists, not
-    tuples: the grader copies back into the check's list what the learner's call changed in
-    its kernel, and a tuple put in another place of the list was not copied back (a list
-    reversed in place went unseen)."""
-    return [list(shape) for shape in shapes]
+def _pairs(shapes: Shapes) -> Shapes:
+    """The shapes as the learner gets them: a new list of (rows, columns) tuples, like numpy's
+    shapes (the grader copies back into it what the learner's call changed: a list reversed in
+    place is reversed in the check's hands too)."""
+    return [(int(rows), int(cols)) for rows, cols in shapes]
 
 
 def _is_count(result: object) -> bool:
