@@ -3,19 +3,22 @@
 A check that refuses a right answer is as wrong as one that accepts a wrong one. Earlier sweeps
 attacked the checks with wrong answers (tests/test_exercises_nbNN.py, tests/test_mutants_killed.py);
 this file holds the other side: for each of the 59 exercises and challenges of notebooks 01-14,
-right answers a learner could plausibly write, as far from the notebook's solution as its prompt
-allows (loops instead of numpy, einsum, tensordot, transposes placed elsewhere, np.where for a
-mask, sigmoid through tanh or logaddexp, other algorithms for a topological order, a product
-without a division, the float32 round trip, tuples, lists, numpy scalars, 0-d arrays, copies of
-the inputs, ...). Each must pass, with no warning (``test_a_right_answer_passes``).
+five or more right answers a learner could write from the prompt alone, as far from the
+notebook's solution as the prompt allows (344 in all: loops instead of numpy, einsum, tensordot,
+transposes placed elsewhere, np.where or a mask, sigmoid through tanh or logaddexp, other
+algorithms for a topological order, a product with a division, the float32 round trip, tuples,
+lists, numpy scalars, 0-d arrays, copies of the inputs, the engine's Tensors where the prompt
+allows them, ...). Each must pass, with no warning (``test_a_right_answer_passes``); so must 8
+answers built on the learner's own earlier answers, as the prompts' hints suggest.
 
 An answer that breaks a rule the prompt states (numpy only, a tuple) is not right: its check may
 refuse it, but the hint names that rule and the prompt states it
-(``test_a_broken_rule_is_named_by_the_hint_and_by_the_prompt``; the sweep found nine prompts
-whose check refused the package without their prompt saying so, and a scalar graph of
-notebook 03's challenge made of one-number arrays that crashed the check).
-``test_the_grade_says_what_the_notebook_says`` sends a sample through the real grader: one answer
-to every graded exercise of eight notebooks, the broken rules among them.
+(``test_a_broken_rule_is_named_by_the_hint_and_by_the_prompt``). The sweep that wrote this file
+found thirteen prompts whose check refused the package without the prompt saying so (now they
+say it), and a scalar graph of one-number arrays (``bl.Tensor([0.5])``) that crashed the check
+of notebook 03's challenge. ``test_the_grade_says_what_the_notebook_says`` sends a sample through
+the real grader: one answer to each of the 30 graded exercises of eight notebooks, 14 right ones
+and the 16 broken rules.
 """
 
 from __future__ import annotations
@@ -43,6 +46,10 @@ CHECK_NAMES = {"my_std": "trainable_init", "train_digits": "training_run"}
 # notebook's first cell has imported numpy as np, backproplab as bl, nn, im2col and col2im)
 RIGHT: dict[str, list[str]] = {
     "01 gradient_descent_step": [
+        """\
+def gradient_descent_step(params, grads, lr):
+    return tuple(p - lr * g for p, g in zip(params, grads))
+""",
         """\
 def gradient_descent_step(params, grads, lr):
     new = []
@@ -159,6 +166,42 @@ def central_difference_gradient(f, w, eps):
 """,
     ],
     "01 train": [
+        """\
+def train(X, Y, W1, W2, lr, steps):
+    w1, w2 = W1.copy(), W2.copy()
+    losses = np.zeros(steps)
+    for k in range(steps):
+        t1, t2 = bl.Tensor(w1, requires_grad=True), bl.Tensor(w2, requires_grad=True)
+        loss = bl.cross_entropy((X @ t1.T).sigmoid() @ t2.T, Y)
+        losses[k] = loss.item()
+        loss.backward()
+        w1, w2 = w1 - lr * t1.grad, w2 - lr * t2.grad
+    return losses, w1, w2
+""",
+        """\
+def train(X, Y, W1, W2, lr, steps):
+    w1, w2 = W1.copy(), W2.copy()
+    losses = []
+    for k in range(steps):
+        t1, t2 = bl.Tensor(w1, requires_grad=True), bl.Tensor(w2, requires_grad=True)
+        loss = bl.cross_entropy((X @ t1.T).sigmoid() @ t2.T, Y)
+        losses.append(loss.data)
+        loss.backward()
+        w1, w2 = w1 - lr * t1.grad, w2 - lr * t2.grad
+    return losses, w1, w2
+""",
+        """\
+def train(X, Y, W1, W2, lr, steps):
+    w1, w2 = W1.astype(float), W2.astype(float)
+    losses = []
+    for k in range(steps):
+        t1, t2 = bl.Tensor(w1, requires_grad=True), bl.Tensor(w2, requires_grad=True)
+        loss = bl.cross_entropy((X @ t1.T).sigmoid() @ t2.T, Y)
+        losses.append(np.float64(loss.item()))
+        loss.backward()
+        w1, w2 = w1 - lr * t1.grad, w2 - lr * t2.grad
+    return (losses, w1, w2)
+""",
         """\
 def train(X, Y, W1, W2, lr, steps):
     V1 = bl.Tensor(W1.copy(), requires_grad=True)
@@ -339,6 +382,12 @@ def three_paths(x):
     "10 clip_gradients": [
         """\
 def clip_gradients(grads, max_norm):
+    norm = np.sqrt(sum((g**2).sum() for g in grads))
+    s = max_norm / norm if norm > max_norm else 1.0
+    return tuple(g * s for g in grads)
+""",
+        """\
+def clip_gradients(grads, max_norm):
     total = np.sqrt(sum((g**2).sum() for g in grads))
     coef = min(max_norm / (total + 1e-6), 1.0)
     return [g * coef for g in grads]
@@ -394,6 +443,18 @@ def clip_gradients(grads, max_norm):
 """,
     ],
     "12 huber_loss": [
+        """\
+def huber_loss(pred, target, delta=1.0):
+    d = pred - target
+    r = d.abs()
+    return bl.where(r <= delta, 0.5 * d**2, delta * (r - 0.5 * delta)).mean()
+""",
+        """\
+def huber_loss(pred, target, delta=1.0):
+    d = pred - target
+    r = bl.where(d.data >= 0, d, -d)
+    return bl.where(r.data <= delta, 0.5 * r * r, delta * (r - 0.5 * delta)).mean()
+""",
         """\
 def huber_loss(pred, target, delta=1.0):
     r = (pred - target).abs()
@@ -479,6 +540,14 @@ def backward_by_hand(x, y, z):
     "03 mul_backward": [
         """\
 def mul_backward(upstream, a, b):
+    return np.array([upstream * b, upstream * a])
+""",
+        """\
+def mul_backward(upstream, a, b):
+    return np.multiply(upstream, b, dtype=float), np.multiply(upstream, a, dtype=float)
+""",
+        """\
+def mul_backward(upstream, a, b):
     return b * upstream, a * upstream
 """,
         """\
@@ -547,6 +616,16 @@ def fan_out(x, y):
 """,
     ],
     "03 product_backward": [
+        """\
+def product_backward(upstream, inputs):
+    with np.errstate(divide='ignore', invalid='ignore'):
+        p = np.prod(np.stack(inputs).astype(float), axis=0)
+        grads = []
+        for i, x in enumerate(inputs):
+            others = np.prod(np.stack([np.ones_like(x, dtype=float)] + [y for j, y in enumerate(inputs) if j != i]), axis=0)
+            grads.append(upstream * np.where(x != 0, p / np.where(x != 0, x, 1), others))
+    return grads
+""",
         """\
 def product_backward(upstream, inputs):
     grads = []
@@ -709,6 +788,21 @@ def my_graph():
 """,
     ],
     "04 topo_order": [
+        """\
+def topo_order(root):
+    from collections import deque
+    stack = deque([(root, False)])
+    seen, order = set(), []
+    while stack:
+        node, ready = stack.pop()
+        if ready:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.inputs if p.requires_grad)
+    return order
+""",
         """\
 def topo_order(root):
     # Kahn's algorithm: count users, then emit nodes whose users are all done, and reverse
@@ -909,6 +1003,61 @@ def softplus_vjp(g, out, x):
 """,
     ],
     "04 gradients": [
+        """\
+def topo_order(root):
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            for parent in node.inputs:
+                if parent.requires_grad:
+                    stack.append((parent, False))
+    return order
+
+def gradients(root, wrt):
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(topo_order(root)):
+        if node.op is None or id(node) not in grads:
+            continue
+        outs = node.op.vjp(grads[id(node)], node.saved, *[x.data for x in node.inputs], **node.settings)
+        for x, d in zip(node.inputs, outs):
+            d = d() if callable(d) else d
+            if d is None or not x.requires_grad:
+                continue
+            d = bl.sum_to_shape(np.asarray(d, dtype=x.dtype), x.shape)
+            grads[id(x)] = grads[id(x)] + d if id(x) in grads else d
+    return [grads.get(id(t), np.zeros_like(t.data)) for t in wrt]
+""",
+        """\
+def unbroadcast(g, shape):
+    g = np.asarray(g)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g.reshape(shape)
+
+def gradients(root, wrt):
+    grads = {id(root): np.ones_like(root.data)}
+    for node in reversed(bl.toposort(root)):
+        if node.op is None or id(node) not in grads:
+            continue
+        outs = node.op.vjp(grads[id(node)], node.saved, *[x.data for x in node.inputs], **node.settings)
+        for x, d in zip(node.inputs, outs):
+            if callable(d):
+                d = d()
+            if d is None:
+                continue
+            d = unbroadcast(d, x.shape).astype(x.dtype)
+            grads[id(x)] = grads[id(x)] + d if id(x) in grads else d
+    return [grads.get(id(t), np.zeros_like(t.data)) for t in wrt]
+""",
         """\
 def gradients(root, wrt):
     import backproplab as bl
@@ -1367,6 +1516,11 @@ def softmax_jacobian(a):
     "07 binary_cross_entropy_grad": [
         """\
 def binary_cross_entropy_grad(p, y):
+    q = np.clip(p, 1e-15, 1 - 1e-15)
+    return (-y / q + (1 - y) / (1 - q)) / len(q)
+""",
+        """\
+def binary_cross_entropy_grad(p, y):
     return (p - y) / (p * (1 - p)) / len(p)
 """,
         """\
@@ -1392,6 +1546,11 @@ def binary_cross_entropy_grad(p, y):
 """,
     ],
     "07 gelu_backward": [
+        """\
+def gelu_backward(g, x):
+    from scipy.stats import norm
+    return g * (norm.cdf(x) + x * norm.pdf(x))
+""",
         """\
 import math
 def gelu_backward(g, x):
@@ -2219,6 +2378,18 @@ def adam_step(p, g, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     "13 batch_norm_backward": [
         """\
 def batch_norm_backward(g, x, gamma, eps):
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    x_hat = (x - mu) / np.sqrt(var + eps)
+    dxhat = g * gamma
+    N = len(x)
+    dvar = np.sum(dxhat * (x - mu) * -0.5 * (var + eps) ** -1.5, axis=0)
+    dmu = np.sum(-dxhat / np.sqrt(var + eps), axis=0) + dvar * np.mean(-2 * (x - mu), axis=0)
+    dx = dxhat / np.sqrt(var + eps) + dvar * 2 * (x - mu) / N + dmu / N
+    return [dx, np.sum(g * x_hat, axis=0), np.sum(g, axis=0)]
+""",
+        """\
+def batch_norm_backward(g, x, gamma, eps):
     N = x.shape[0]
     mu = x.mean(0)
     var = x.var(0)
@@ -2520,6 +2691,24 @@ def conv2d_input_grad(g, weight, padding=0):
         """\
 def max_pool2d_backward(g, x, kernel_size):
     k = kernel_size
+    n, c, h, w = x.shape
+    win = x.reshape(n, c, h // k, k, w // k, k)
+    is_max = (win == win.max(axis=(3, 5), keepdims=True))
+    # ties: the last of them in reading order gets it all (as a loop with >= would)
+    dx = np.zeros_like(win)
+    for i in range(k):
+        for j in range(k):
+            later = np.zeros_like(is_max[:, :, :, 0, :, 0])
+            for i2 in range(k):
+                for j2 in range(k):
+                    if (i2, j2) > (i, j):
+                        later |= is_max[:, :, :, i2, :, j2]
+            dx[:, :, :, i, :, j] = g * (is_max[:, :, :, i, :, j] & ~later)
+    return dx.reshape(x.shape)
+""",
+        """\
+def max_pool2d_backward(g, x, kernel_size):
+    k = kernel_size
     dx = np.zeros_like(x, dtype=float)
     N, C, H, W = x.shape
     for n in range(N):
@@ -2587,6 +2776,23 @@ def max_pool2d_backward(g, x, kernel_size):
 """,
     ],
     "12 train_digits": [
+        """\
+def train_digits(X, y):
+    class Softsign(nn.Module):
+        def forward(self, x):
+            return x / (1 + x.abs())  # built from the engine's rows: no vjp of my own to get wrong
+    model = nn.MLP([64, 64, 10], activation=Softsign, rng=0)
+    optimizer = bl.optim.SGD(model.parameters(), lr=0.1)
+    batches = np.random.default_rng(0)
+    for _ in range(10):
+        order = batches.permutation(len(X))
+        for start in range(0, len(X), 64):
+            rows = order[start:start + 64]
+            optimizer.zero_grad()
+            bl.cross_entropy(model(bl.Tensor(X[rows])), y[rows]).backward()
+            optimizer.step()
+    return model
+""",
         """\
 def train_digits(X, y):
     def vjp(g, out, x):
@@ -2887,6 +3093,141 @@ def conv2d_weight_grad(x, g, kernel_size, padding=0):
 ]
 
 
+# right answers that call the learner's own answers to earlier exercises (as hints suggest:
+# "Exercise 1 works on whole matrices too", "Reuse exercise 1's compact formula"): the cells of
+# the helpers, then the answer's
+REUSE = [
+    (
+        "06 tiny_net_backward",
+        [
+            """\
+def through_relu(dL_dh, z1):
+    return dL_dh * (z1 > 0)
+""",
+            """\
+def tiny_net_backward(X, Y, W1, b1, W2, b2):
+    Z1 = X @ W1.T + b1
+    H = np.maximum(Z1, 0)
+    G = 2 * (H @ W2.T + b2 - Y) / len(X)
+    G1 = through_relu(G @ W2, Z1)
+    return G1.T @ X, G1.sum(axis=0), G.T @ H, G.sum(axis=0)
+""",
+        ],
+    ),
+    (
+        "13 layer_norm_backward",
+        [
+            """\
+def batch_norm_backward(g, x, gamma, eps):
+    mu = x.mean(axis=0)
+    sigma = np.sqrt(((x - mu) ** 2).mean(axis=0) + eps)
+    x_hat = (x - mu) / sigma
+    dx = gamma / sigma * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+""",
+            """\
+def layer_norm_backward(g, x, gamma, eps):
+    dxT, _, _ = batch_norm_backward((g * gamma).T, x.T, np.ones(len(x)), eps)
+    mu = x.mean(axis=1, keepdims=True)
+    x_hat = (x - mu) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    return dxT.T, (g * x_hat).sum(axis=0), g.sum(axis=0)
+""",
+        ],
+    ),
+    (
+        "11 stack_input_gradient",
+        [
+            """\
+def residual_vjp(g, J_F):
+    return g @ J_F + g
+""",
+            """\
+def stack_input_gradient(g, jacobians, residual):
+    for J in jacobians[::-1]:
+        g = residual_vjp(g, J) if residual else g @ J
+    return g
+""",
+        ],
+    ),
+    (
+        "08 cross_entropy_grad",
+        [
+            """\
+def stable_log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+""",
+            """\
+def cross_entropy_grad(logits, labels):
+    n, k = logits.shape
+    return (np.exp(stable_log_softmax(logits)) - np.eye(k)[labels]) / n
+""",
+        ],
+    ),
+    (
+        "08 label_smoothing_grad",
+        [
+            """\
+def stable_log_softmax(z):
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+""",
+            """\
+def cross_entropy_grad(logits, labels):
+    n, k = logits.shape
+    return (np.exp(stable_log_softmax(logits)) - np.eye(k)[labels]) / n
+""",
+            """\
+def label_smoothing_grad(logits, labels, eps):
+    n, k = logits.shape
+    a = np.exp(stable_log_softmax(logits))
+    return (1 - eps) * cross_entropy_grad(logits, labels) + eps * (a - 1 / k) / n
+""",
+        ],
+    ),
+    (
+        "09 sigmoid_hidden_delta",
+        [
+            """\
+def linear_backward(delta, A_prev, W):
+    return delta.T @ A_prev, delta.sum(axis=0), delta @ W
+""",
+            """\
+def sigmoid_hidden_delta(delta_out, W2, H):
+    _, _, dH = linear_backward(delta_out, H, W2)
+    return dH * H * (1 - H)
+""",
+        ],
+    ),
+    (
+        "09 hidden_delta",
+        [
+            """\
+def linear_backward(delta, A_prev, W):
+    return delta.T @ A_prev, delta.sum(axis=0), delta @ W
+""",
+            """\
+def hidden_delta(delta_next, W_next, Z):
+    return linear_backward(delta_next, np.maximum(Z, 0), W_next)[2] * (Z > 0)
+""",
+        ],
+    ),
+    (
+        "05 dL_dW_column",
+        [
+            """\
+def dL_dW(X, G):
+    return G.T @ X
+""",
+            """\
+def dL_dW_column(delta, a):
+    return dL_dW(a.T, delta.T)
+""",
+        ],
+    ),
+]
+
+
 def define(source: str, name: str):
     """The function ``name`` of a cell ``source``, run as the learner's notebook runs it."""
     namespace = {"__name__": "__main__", "np": np, "bl": bl, "nn": nn}
@@ -2936,6 +3277,16 @@ def test_a_right_answer_passes(key, source):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # accepted with a warning is not accepted
         feedback = check_of(number, name)(answer)
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(("key", "cells"), REUSE, ids=[key for key, _ in REUSE])
+def test_a_right_answer_built_on_the_learners_earlier_answers_passes(key, cells):
+    number, name = key.split()
+    setup = f"import numpy as np\nfrom backproplab.exercises import nb{number}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        *_, feedback = run_as_notebook([setup, *cells, f"nb{number}.check_{name}({name})"])
     assert feedback.passed, feedback
 
 
