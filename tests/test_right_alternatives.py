@@ -4,7 +4,7 @@ A check that refuses a right answer is as wrong as one that accepts a wrong one.
 attacked the checks with wrong answers (tests/test_exercises_nbNN.py, tests/test_mutants_killed.py);
 this file holds the other side: for each of the 59 exercises and challenges of notebooks 01-14,
 five or more right answers a learner could write from the prompt alone, as far from the
-notebook's solution as the prompt allows (344 in all: loops instead of numpy, einsum, tensordot,
+notebook's solution as the prompt allows (347 in all: loops instead of numpy, einsum, tensordot,
 transposes placed elsewhere, np.where or a mask, sigmoid through tanh or logaddexp, other
 algorithms for a topological order, a product with a division, the float32 round trip, tuples,
 lists, numpy scalars, 0-d arrays, copies of the inputs, the engine's Tensors where the prompt
@@ -616,6 +616,19 @@ def fan_out(x, y):
 """,
     ],
     "03 product_backward": [
+        """\
+def product_backward(upstream, inputs):
+    if len(inputs) == 1:
+        return [upstream]  # the product of no other inputs is 1
+    grads = []
+    for i in range(len(inputs)):
+        others = [x for j, x in enumerate(inputs) if j != i]
+        prod = others[0]
+        for x in others[1:]:
+            prod = prod * x
+        grads.append(upstream * prod)
+    return grads
+""",
         """\
 def product_backward(upstream, inputs):
     with np.errstate(divide='ignore', invalid='ignore'):
@@ -1311,6 +1324,10 @@ def bilinear_grads(U, A, V, g):
 """,
     ],
     "06 through_relu": [
+        """\
+def through_relu(dL_dh, z1):
+    return dL_dh if np.all(z1 > 0) else dL_dh * (z1 > 0)
+""",
         """\
 def through_relu(dL_dh, z1):
     return np.where(z1 > 0, dL_dh, 0.0)
@@ -2181,6 +2198,10 @@ def residual_block(x, W, b):
 """,
     ],
     "11 residual_vjp": [
+        """\
+def residual_vjp(g, J_F):
+    return g + g @ J_F if J_F.any() else g
+""",
         """\
 def residual_vjp(g, J_F):
     return (J_F.T @ g) + g
