@@ -18,7 +18,7 @@ found thirteen prompts whose check refused the package without the prompt saying
 say it), and a scalar graph of one-number arrays (``bl.Tensor([0.5])``) that crashed the check
 of notebook 03's challenge. ``test_the_grade_says_what_the_notebook_says`` sends a sample through
 the real grader: one answer to each of the 30 graded exercises of eight notebooks, 14 right ones
-and the 16 broken rules.
+and the 16 broken rules, and five of the slowest right answers (Python loops).
 """
 
 from __future__ import annotations
@@ -3323,8 +3323,21 @@ def test_a_broken_rule_is_named_by_the_hint_and_by_the_prompt(number, name, sour
 
 # the grader: one student answering every graded exercise of these notebooks, in one notebook
 # (one kernel), with a broken rule of RULED where there is one, else with one of RIGHT (a
-# different one from one exercise to the next)
+# different one from one exercise to the next); and, as more exercises of that notebook (their
+# grade ids numbered), the slowest right answers (Python loops) and the odd ones of SLOW
 GRADED = ("03", "04", "05", "06", "07", "08", "13", "14")
+SLOW = {  # notebook -> exercise -> indices into RIGHT (19 such answers graded alike by hand)
+    "04": {"topo_order": [0]},
+    "09": {"mlp_backward": [2]},
+    "14": {"conv2d_weight_grad": [3], "conv2d_input_grad": [3], "max_pool2d_backward": [0]},
+}
+
+
+def _renamed(cell, grade_id: str):
+    """A copy of a solution or check cell under another grade id (its check's: with -check)."""
+    suffix = "-check" if cell.metadata["nbgrader"]["grade_id"].endswith("-check") else ""
+    nbgrader = {**cell.metadata["nbgrader"], "grade_id": grade_id + suffix}
+    return nbformat.v4.new_code_cell(cell.source, metadata={"nbgrader": nbgrader})
 
 
 def test_the_grade_says_what_the_notebook_says(tmp_path):
@@ -3348,6 +3361,21 @@ def test_the_grade_says_what_the_notebook_says(tmp_path):
             for cells in (teacher, student):
                 cells.append(nbformat.v4.new_code_cell(check.source, metadata=check.metadata))
             expected[f"nb{number}-{name}"] = name not in ruled
+    for number, exercises in SLOW.items():
+        notebook = Notebook(number)
+        setup = nbformat.v4.new_code_cell(notebook.setup)
+        teacher.append(setup)
+        student.append(setup)
+        for name, solution, check in notebook.exercises:
+            for k in exercises.get(name, []):
+                grade_id = f"nb{number}-{name}-{k}"
+                answer = _renamed(solution, grade_id)
+                answer.source = RIGHT[f"{number} {name}"][k]
+                student.append(answer)
+                teacher.append(_renamed(solution, grade_id))
+                for cells in (teacher, student):
+                    cells.append(_renamed(check, grade_id))
+                expected[grade_id] = True
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a check's own overflow, as the notebook shows it
         verdicts = [v for v in run_as_notebook([c.source for c in student]) if v is not None]
