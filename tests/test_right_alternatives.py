@@ -15,10 +15,12 @@ An answer that breaks a rule the prompt states (numpy only, a tuple) is not righ
 refuse it, but the hint names that rule and the prompt states it
 (``test_a_broken_rule_is_named_by_the_hint_and_by_the_prompt``). The sweep that wrote this file
 found thirteen prompts whose check refused the package without the prompt saying so (now they
-say it), and a scalar graph of one-number arrays (``bl.Tensor([0.5])``) that crashed the check
-of notebook 03's challenge. ``test_the_grade_says_what_the_notebook_says`` sends a sample through
-the real grader: one answer to each of the 30 graded exercises of eight notebooks, 14 right ones
-and the 16 broken rules, and five of the slowest right answers (Python loops).
+say it), a scalar graph of one-number arrays (``bl.Tensor([0.5])``) that crashed the check of
+notebook 03's challenge, and answers to notebook 11's stack (np.linalg.multi_dot, reduce without
+a start) that passed its check and crashed the cell after it, on a stack of no blocks (the
+check now tries one, and the prompt says so). ``test_the_grade_says_what_the_notebook_says`` sends a sample through
+the real grader: one answer to each of the 33 graded exercises of nine notebooks, 16 right ones
+and 17 broken rules, and five of the slowest right answers (Python loops).
 """
 
 from __future__ import annotations
@@ -3071,6 +3073,29 @@ def cross_entropy_grad(logits, labels):
         "numpy only",
     ),
     (
+        "11",
+        "stack_input_gradient",
+        """\
+def stack_input_gradient(g, jacobians, residual):
+    identity = np.eye(len(g))
+    return np.linalg.multi_dot([g] + [J + identity if residual else J for J in reversed(jacobians)])
+""",
+        "stack of none",
+        "an empty list",
+    ),
+    (
+        "11",
+        "stack_input_gradient",
+        """\
+def stack_input_gradient(g, jacobians, residual):
+    from functools import reduce
+
+    return g @ reduce(np.matmul, [J + np.eye(len(g)) * residual for J in jacobians][::-1])
+""",
+        "stack of none",
+        "an empty list",
+    ),
+    (
         "13",
         "batch_norm_backward",
         """\
@@ -3325,7 +3350,7 @@ def test_a_broken_rule_is_named_by_the_hint_and_by_the_prompt(number, name, sour
 # (one kernel), with a broken rule of RULED where there is one, else with one of RIGHT (a
 # different one from one exercise to the next); and, as more exercises of that notebook (their
 # grade ids numbered), the slowest right answers (Python loops) and the odd ones of SLOW
-GRADED = ("03", "04", "05", "06", "07", "08", "13", "14")
+GRADED = ("03", "04", "05", "06", "07", "08", "11", "13", "14")
 SLOW = {  # notebook -> exercise -> indices into RIGHT (19 such answers graded alike by hand)
     "04": {"topo_order": [0]},
     "09": {"mlp_backward": [2]},
