@@ -2,9 +2,9 @@
 
 A check that refuses a right answer is as wrong as one that accepts a wrong one. Earlier sweeps
 attacked the checks with wrong answers (tests/test_exercises_nbNN.py, tests/test_mutants_killed.py);
-this file holds the other side: for each of the 59 exercises and challenges of notebooks 01-14,
+this file holds the other side: for each of the 60 exercises and challenges of notebooks 01-14,
 five or more right answers a learner could write from the prompt alone, as far from the
-notebook's solution as the prompt allows (347 in all: loops instead of numpy, einsum, tensordot,
+notebook's solution as the prompt allows (352 in all: loops instead of numpy, einsum, tensordot,
 transposes placed elsewhere, np.where or a mask, sigmoid through tanh or logaddexp, other
 algorithms for a topological order, a product with a division, the float32 round trip, tuples,
 lists, numpy scalars, 0-d arrays, copies of the inputs, the engine's Tensors where the prompt
@@ -273,6 +273,68 @@ def train(X, Y, W1, W2, lr, steps):
         for p in params:
             p.data -= lr * p.grad
     return losses, params[0].data, params[1].data
+""",
+    ],
+    "02 steepest_steps": [
+        """\
+def steepest_steps(grad_f, w0, h, steps):
+    path = np.empty((steps + 1, len(w0)))
+    path[0] = w0
+    for k in range(steps):
+        g = np.asarray(grad_f(path[k].copy()), dtype=float)
+        n = np.sqrt(g @ g)
+        path[k + 1] = path[k] if n == 0 else path[k] - h * g / n
+    return path
+""",
+        """\
+def steepest_steps(grad_f, w0, h, steps):
+    w = w0.astype(float)  # a new array
+    out = [w]
+    for _ in range(steps):
+        g = grad_f(w)
+        if np.any(g != 0):
+            w = w - h * (g / np.linalg.norm(g))
+        else:
+            w = w.copy()
+        out.append(w)
+    return np.stack(out)
+""",
+        """\
+def steepest_steps(grad_f, w0, h, steps):
+    import math
+    points = [list(map(float, w0))]
+    for _ in range(steps):
+        w = points[-1]
+        g = [float(v) for v in grad_f(np.array(w))]
+        length = math.sqrt(sum(v * v for v in g))
+        if length == 0:
+            points.append(list(w))
+        else:
+            points.append([wi - h * gi / length for wi, gi in zip(w, g)])
+    return np.array(points)
+""",
+        """\
+def steepest_steps(grad_f, w0, h, steps):
+    w = np.copy(w0).astype(np.float64)
+    visited = np.zeros((steps + 1, w.size))
+    visited[0] = w
+    for k in range(1, steps + 1):
+        g = grad_f(w)
+        norm = np.linalg.norm(g)
+        direction = g / norm if norm > 0 else np.zeros_like(g)
+        w = w - h * direction
+        visited[k] = w
+    return visited
+""",
+        """\
+def steepest_steps(grad_f, w0, h, steps):
+    points = [np.array(w0, dtype=float)]
+    while len(points) < steps + 1:
+        g = grad_f(points[-1])
+        norm = np.linalg.norm(g)
+        step = np.where(norm == 0, 0.0, h / np.where(norm == 0, 1.0, norm)) * g
+        points.append(points[-1] - step)
+    return np.vstack(points)
 """,
     ],
     "02 d_sin_of_square": [
