@@ -283,6 +283,58 @@ def test_uses_package_reads_the_learners_own_helpers_too():
     assert not uses_package(own)
 
 
+def test_uses_package_sees_an_import_inside_the_answer():
+    # an import inside the function binds a local name and reads no global, so the answer's
+    # globals showed nothing of the package: notebook 04's softplus_vjp and notebook 08's
+    # stable_log_softmax written this way scored correct in the notebook (the grader, which
+    # records calls into the package, refused them)
+    from backproplab import exercises, functional
+    from backproplab.exercises import nb01, nb08, uses_package
+
+    def module_imported(x):
+        import backproplab as bl
+
+        return bl.functional.log_softmax(bl.Tensor(x)).data
+
+    def function_imported(x):
+        from backproplab.functional import log_softmax
+
+        return log_softmax(x).data
+
+    def in_an_inner_function(x):
+        def inner(z):
+            from backproplab import functional
+
+            return functional.log_softmax(z).data
+
+        return inner(x)
+
+    def numpy_only(x):
+        import numpy
+
+        shifted = x - x.max(axis=-1, keepdims=True)
+        return shifted - numpy.log(numpy.exp(shifted).sum(axis=-1, keepdims=True))
+
+    def an_allowed_one(x):
+        from backproplab.functional import log_softmax
+
+        return log_softmax(x).data
+
+    for answer in (module_imported, function_imported, in_an_inner_function):
+        assert uses_package(answer), answer.__name__
+        assert not nb08.check_stable_log_softmax(answer).passed, answer.__name__
+    assert not uses_package(numpy_only) and nb08.check_stable_log_softmax(numpy_only).passed
+    assert not uses_package(an_allowed_one, allowed=(functional.log_softmax,))
+    assert exercises.uses_package is uses_package
+
+    def count_parameters(sizes):  # notebook 01 asks for a count from the widths
+        import backproplab as bl
+
+        return sum(p.data.size for p in bl.nn.MLP(list(sizes)).parameters())
+
+    assert "count from the layer widths" in nb01.check_count_parameters(count_parameters).message
+
+
 E = np.exp  # an alias a learner might define in an earlier cell
 
 

@@ -182,6 +182,20 @@ def test_init_refuses_a_std_that_is_not_one(std):
     assert nn.init_weight(4, 3, 0.0).shape == (3, 4)  # 0 is a std (all zeros)
 
 
+def test_init_takes_a_std_held_in_a_0d_array():
+    # notebook 10's check_trainable_init accepts my_std() returning np.array(0.2), and the cell
+    # after it, nn.deep_network(init=my_std()), raised "unknown init array(0.2)"
+    for std in (np.array(0.2), np.array(0.2, np.float32), np.float32(0.2)):
+        assert np.array_equal(
+            nn.init_weight(40, 30, std, rng=1), nn.init_weight(40, 30, float(std), rng=1)
+        )
+    assert nn.deep_network(4, 3, init=np.array(0.2), rng=0) is not None
+    with pytest.raises(ValueError, match=r"unknown init array\(\[0.2\]\)"):
+        nn.init_weight(4, 3, np.array([0.2]))  # an array of one number is not a number
+    with pytest.raises(ValueError, match="unknown init array\\(True\\)"):
+        nn.init_weight(4, 3, np.array(True))
+
+
 def test_init_weight_and_conv2d_name_a_size_of_0():
     # both gave "ZeroDivisionError: float division by zero" from sqrt(2 / n_in)
     with pytest.raises(ValueError, match=r"^init_weight: n_in must be >= 1, got 0$"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dis
 import functools
+import importlib
 import inspect
 import itertools
 import types
@@ -39,6 +40,31 @@ def _global_names(code: types.CodeType) -> set[str]:
 
 
 _GLOBAL_LOADS = ("LOAD_GLOBAL", "LOAD_NAME")
+
+
+def _imported(code: types.CodeType) -> list[Any]:
+    """What ``code`` and the functions defined inside it import from the package: the modules of
+    ``import backproplab as bl`` and the objects of ``from backproplab.x import y``. An import
+    inside a function binds a local name, so the globals the function reads do not show it."""
+    found: list[Any] = []
+    imports: list[tuple[str, list[str]]] = []  # (module, the names taken from it)
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "IMPORT_NAME":
+            imports.append((instruction.argval, []))
+        elif instruction.opname == "IMPORT_FROM" and imports:
+            imports[-1][1].append(instruction.argval)
+    for module_name, names in imports:
+        if module_name.split(".")[0] != "backproplab":
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # the answer fails at its import anyway
+            continue
+        found += [getattr(module, n, module) for n in names] if names else [module]
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found += _imported(const)
+    return found
 
 
 class RemoteFunction:
@@ -253,7 +279,7 @@ def _package_uses(fn: Callable[..., Any], allowed: tuple = ()) -> list[str]:
         names = _names(f.__code__)
         # used as an attribute (a rule's .vjp, a Tensor's .backward), not a function of one's own
         found += [f".{n}" for n in sorted(names & {"vjp", "backward"}) if n not in _scope(f)]
-        values += reached
+        values += reached + _imported(f.__code__)
     found = list(dict.fromkeys(found))  # each once, in the order found
     for value in values:
         if any(value is ok for ok in allowed):

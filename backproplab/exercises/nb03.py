@@ -248,19 +248,19 @@ def _evaluate(nodes: list[Tensor], root: Tensor, override: dict[int, float]) -> 
     values: dict[int, np.ndarray] = {}
     for node in nodes:
         if id(node) in override:
-            values[id(node)] = np.asarray(override[id(node)], dtype=np.float64)
+            values[id(node)] = np.full(node.data.shape, override[id(node)], dtype=np.float64)
         elif node.op is None:
             values[id(node)] = node.data
         else:
             arrays = [values[id(x)] for x in node.inputs]
             values[id(node)] = node.op.run(arrays, node.settings)[0]
-    return float(values[id(root)])
+    return np.asarray(values[id(root)]).item()  # one number, 0-d or of shape (1,)
 
 
 def _slope_at(nodes: list[Tensor], root: Tensor, node: Tensor, eps: float = 1e-6) -> float:
     """dL/d(node) by central differences: the node's value nudged, everything after it
     recomputed."""
-    v = float(node.data)
+    v = node.data.item()  # a single number: 0-d, or of shape (1,) (bl.Tensor([0.5]))
     up = _evaluate(nodes, root, {id(node): v + eps})
     down = _evaluate(nodes, root, {id(node): v - eps})
     return (up - down) / (2 * eps)
@@ -364,7 +364,9 @@ def check_my_graph(fn: Callable[[], tuple]) -> Feedback:
             exercise, f"no node that needs a gradient is named {', '.join(map(str, unknown))}"
         )
     try:
-        mine = {name: float(np.asarray(getattr(g, "data", g))) for name, g in grads.items()}
+        mine = {
+            name: np.asarray(getattr(g, "data", g), dtype=float).item() for name, g in grads.items()
+        }
     except (TypeError, ValueError):
         return hint(exercise, "each entry of grads should be one number")
     want = {name: _slope_at(nodes, root, node) for name, node in named.items()}

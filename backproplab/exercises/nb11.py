@@ -163,7 +163,30 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             f"not yet {label}: get one block right first (the previous exercise), "
             "then repeat it block by block.",
         )
+    empty = _empty_stack(name, stack_input_gradient, g)
+    if empty is not None:
+        return empty
     return correct(name, "matches backward() through stacks of 3 and 5 blocks, plain and residual.")
+
+
+def _empty_stack(name: str, stack_input_gradient: Callable, g: np.ndarray) -> Feedback | None:
+    """A hint if ``stack_input_gradient`` fails on a stack of no blocks (an empty list), where
+    x_0 is x_k and the answer is g itself; None if right. The cell after the check measures from
+    that stack up: an answer that multiplies the list together with np.linalg.multi_dot, or
+    functools.reduce without a start, passed 3 and 5 blocks and crashed there."""
+    words = (
+        "right through 3 and 5 blocks, but not through a stack of none (an empty list of "
+        "Jacobians, where the next cell starts): with no block, x_0 is the stack's output itself."
+    )
+    for residual in (False, True):
+        result = attempt_own(name, stack_input_gradient, g, [], residual)
+        got = result_array(name, result, g.shape)
+        if isinstance(got, Feedback):
+            crash = f" {got.message[0].upper()}{got.message[1:]}" if got.status == "hint" else ""
+            return hint(name, words + crash)
+        if not _close(got, g):
+            return hint(name, words)
+    return None
 
 
 # ---------------------------------------------------------------------------- residual_block

@@ -64,6 +64,8 @@ def init_weight(
             f"need float32 or float64"
         )
     n_in, n_out = count("init_weight", "n_in", n_in, 1), count("init_weight", "n_out", n_out, 1)
+    if isinstance(init, np.ndarray) and init.ndim == 0 and init.dtype.kind in "iuf":
+        init = init.item()  # a number held in a 0-d array (np.asarray(0.1), np.std(...)[()])
     if isinstance(init, numbers.Real) and not isinstance(init, bool):  # also numpy floats
         std = float(init)
         if not 0 <= std < np.inf:  # a normal with std -1 is one with std 1; NaN, all NaN
