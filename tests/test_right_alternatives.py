@@ -270,6 +270,70 @@ def train(X, Y, W1, W2, lr, steps):
     return losses, params[0].data, params[1].data
 """,
     ],
+    "01 chain_cost": [
+        """\
+def chain_cost(shapes, mode):
+    shapes = list(shapes)  # a copy: the caller's list stays as it was
+    for k in range(1, len(shapes)):
+        if shapes[k][1] != shapes[k - 1][0]:
+            raise ValueError("the shapes do not chain")
+    if mode == "reverse":
+        carried, total = shapes[-1][0], 0
+        for rows, cols in shapes[::-1]:
+            total += carried * rows * cols
+        return total
+    carried, total = shapes[0][1], 0
+    for rows, cols in shapes:
+        total += rows * cols * carried
+    return total
+""",
+        """\
+def chain_cost(shapes, mode):
+    if any(a[0] != b[1] for a, b in zip(shapes, shapes[1:])):
+        raise ValueError(f"{shapes} do not chain")
+    sizes = sum(rows * cols for rows, cols in shapes)
+    return sizes * (shapes[0][1] if mode == "forward" else shapes[-1][0])
+""",
+        """\
+def chain_cost(shapes, mode):
+    dims = [shapes[0][1]] + [rows for rows, _ in shapes]  # m_0, m_1, ..., m_k
+    if [cols for _, cols in shapes] != dims[:-1]:
+        raise ValueError("neighbouring shapes do not chain")
+    if mode == "forward":
+        return int(sum(dims[i + 1] * dims[i] * dims[0] for i in range(len(shapes))))
+    return int(sum(dims[-1] * dims[i + 1] * dims[i] for i in range(len(shapes))))
+""",
+        """\
+def chain_cost(shapes, mode):
+    def product_cost(left, right):  # (a, b) @ (b, c)
+        if left[1] != right[0]:
+            raise ValueError("shapes do not chain")
+        return left[0] * left[1] * right[1], (left[0], right[1])
+
+    total = 0
+    if mode == "forward":
+        carried = (shapes[0][1], shapes[0][1])  # the identity, one column per input
+        for J in shapes:
+            cost, carried = product_cost(J, carried)
+            total += cost
+    else:
+        carried = (shapes[-1][0], shapes[-1][0])  # the identity, one row per output
+        for J in reversed(shapes):
+            cost, carried = product_cost(carried, J)
+            total += cost
+    return total
+""",
+        """\
+def chain_cost(shapes, mode):
+    import math
+
+    for (rows, _), (_, cols) in zip(shapes, shapes[1:]):
+        if cols != rows:
+            raise ValueError("shapes do not chain")
+    side = shapes[0][1] if mode == "forward" else shapes[-1][0]
+    return sum(math.prod((side, rows, cols)) for rows, cols in shapes)
+""",
+    ],
     "02 steepest_steps": [
         """\
 def steepest_steps(grad_f, w0, h, steps):
