@@ -14,8 +14,8 @@ body, a loop's, the cell itself).
 A short answer often has one sensible form (``return upstream * b, upstream * a``), so students who
 never saw the solution write it too: only regions of at least ``MIN_STATEMENTS`` statements (those
 inside a loop or an ``if`` counted as well) are compared. An exercise is flagged when it has such a
-region and every one of them is found. Of the curriculum's 53 graded notebook exercises, 24 are
-one statement and 4 are two: 25 can be flagged; of mygrad.py's 29 regions 6 are one statement and
+region and every one of them is found. Of the curriculum's 55 graded notebook exercises, 24 are
+one statement and 4 are two: 27 can be flagged; of mygrad.py's 29 regions 6 are one statement and
 11 two, and 7 of its 9 checked parts (nbNN-mygrad) can be flagged.
 """
 
