@@ -706,7 +706,7 @@ def test_the_benchmarks_readme_names_the_accuracy_both_digits_loops_reach():
 
 
 def test_the_teaching_page_counts_the_one_statement_solutions():
-    """docs/teaching.md: "24 of the 53 notebook exercises are one statement"."""
+    """docs/teaching.md: "24 of the 55 notebook exercises are one statement"."""
     from backproplab.classroom._same_code import _size
     from backproplab.classroom.release import solution_regions
 
