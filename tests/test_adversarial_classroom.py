@@ -96,7 +96,7 @@ def grade(tmp_path, notebook):
 
 
 SWITCH_OFF = """    import sys
-    from backproplab.exercises.nb05 import _reference
+    _reference = sys.modules["backproplab.exercises.nb05"]._reference  # no import names it
     recorder = sys.getprofile()
     sys.setprofile(None)
     try:
