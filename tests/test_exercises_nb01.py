@@ -691,9 +691,12 @@ def _asserts(shapes, mode):
     return _never_refuses(shapes, mode)
 
 
+# the four fixed cases' counts, as a student could note them down (plain numbers, no package)
+KNOWN = {(tuple(s), m): _chain_cost.cost(s, m) for _, s in _chain_cost._cases()[:4] for m in _chain_cost.MODES}  # fmt: skip
+
+
 def _printed_cases_looked_up(shapes, mode):  # the four fixed cases by heart, then a guess
-    known = {(tuple(s), m): _chain_cost.cost(s, m) for _, s in _chain_cost._cases()[:4] for m in _chain_cost.MODES}  # fmt: skip
-    return known.get((tuple(shapes), mode), 0)
+    return KNOWN.get((tuple(shapes), mode), 0)
 
 
 @pytest.mark.parametrize(
@@ -749,3 +752,16 @@ def test_chain_cost_through_the_grader(tmp_path, body, status, words):
     do not chain comes back as one, and a list it reverses is reversed in the check's hands."""
     check = grade_one_exercise(tmp_path, "01_why_backprop.ipynb", "nb01", "nb01-chain_cost", body)
     assert check.status == status and words in check.message, check
+
+
+def test_chain_cost_refuses_an_answer_that_calls_the_checks_own_count():
+    # it scored correct in the notebook (the grader's call recorder refused it)
+    def chain_cost(shapes, mode):
+        from backproplab.exercises._chain_cost import cost
+
+        if any(a[0] != b[1] for a, b in zip(shapes, shapes[1:])):
+            raise ValueError("shapes do not chain")
+        return cost(shapes, mode)
+
+    feedback = nb01.check_chain_cost(chain_cost)
+    assert feedback.status == "hint" and "count it yourself" in feedback.message

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, correct, hint, stub_feedback
+from . import Feedback, attempt, correct, hint, stub_feedback, uses_package
 from ._draws import check_rng
 
 Shapes = list[tuple[int, int]]
@@ -73,6 +73,11 @@ def check_chain_cost(fn: Callable[[Shapes, str], int]) -> Feedback:
     two tie; the list given must be left as it was, and shapes that do not chain raise
     ValueError."""
     exercise = "chain_cost"
+    if uses_package(fn):  # the check's own count, say: right numbers, no work
+        return hint(
+            exercise,
+            "your function calls the package (backproplab) to do the work: count it yourself",
+        )
     for what, shapes in _cases():
         results = {}
         for mode in MODES:
