@@ -367,3 +367,22 @@ def test_broadcast_binary_ops_property(shapes, seed):
     out.backward()
     assert a.grad.shape == a.shape and b.grad.shape == b.shape
     assert bl.check_direction(lambda a, b: (a * b + a / b - b).sum(), a, b).passed
+
+
+def test_anomaly_mode_still_calls_backwards_hook_once_per_node():
+    # the step-through (plotting.backward_steps) and mygrad's checks watch backward through its
+    # hook; under detect_anomaly the hook is wrapped by the finiteness check, and no test ran a
+    # hook inside anomaly mode (found by the coverage sweep)
+    def run():
+        x = bl.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+        y = bl.Tensor(np.array([3.0, 4.0]), requires_grad=True)
+        seen = []
+        L = (x * y).sum()
+        bl.autodiff.backward(L, hook=lambda node, grads: seen.append((node.op.name, len(grads))))
+        return seen, x.grad, y.grad
+
+    plain = run()
+    with bl.detect_anomaly():
+        watched = run()
+    assert watched[0] == plain[0] == [("sum", 1), ("mul", 2)]
+    assert np.array_equal(watched[1], [3.0, 4.0]) and np.array_equal(watched[2], [1.0, 2.0])

@@ -300,3 +300,11 @@ def test_im2col_and_col2im_name_shapes_they_cannot_use():
     with pytest.raises(bl.ShapeError, match=r"^col2im: expected images of shape"):
         bl.col2im(np.ones((4, 9)), (1, 4, 4), 3)
     assert bl.col2im(np.ones((4, 9)), (1, 1, 4, 4), 3).shape == (1, 1, 4, 4)  # (still works)
+
+
+def test_col2im_names_a_window_that_does_not_fit_its_x_shape():
+    # (found by the coverage sweep: col2im's window check had no test; im2col's has)
+    with pytest.raises(bl.ShapeError, match=r"^col2im: kernel \(3, 3\) does not fit in the input"):
+        bl.col2im(np.ones((1, 9)), (1, 1, 2, 2), 3)
+    with pytest.raises(bl.ShapeError, match=r"^col2im: stride \(0, 0\) must be positive"):
+        bl.col2im(np.ones((1, 9)), (1, 1, 3, 3), 3, stride=0)

@@ -139,3 +139,18 @@ def test_nudge_check_refuses_one_tensor_for_the_list_of_parameters():
         bl.nudge_check(lambda: (w * w).sum(), w)
     report = bl.nudge_check(lambda: (w * w).sum(), iter([w]))  # an iterator is fine
     assert report.predicted_change == pytest.approx(6e-3)
+
+
+def test_a_second_opinion_step_lost_in_rounding_gives_no_opinion():
+    # At 1.5 * 2**33 float64's spacing is 1.9e-6: the step eps = 1e-6 moves x (to the next
+    # float), but the second opinion's eps / 2 is lost (x + 5e-7 == x). That step must give no
+    # opinion, not the "step is lost" error of the first step, and a wrong rule still fails
+    # (found by the coverage sweep: no test reached a lost second-opinion step)
+    x = bl.Tensor(np.array([1.5 * 2.0**33]), requires_grad=True, name="x")
+    assert x.data[0] + 5e-7 == x.data[0] != x.data[0] + 1e-6
+    slope_five = bl.Op("identity", lambda v: v * 1.0, lambda g, out, v: (5 * g,))
+    report = bl.gradcheck(lambda v: bl.apply(slope_five, v).sum(), x, raise_exception=False)
+    assert not report.passed
+    assert report.rows[0].max_abs_error == pytest.approx(4.0)  # the differences read slope 1
+    right = bl.Op("identity", lambda v: v * 1.0, lambda g, out, v: (g,))
+    assert bl.gradcheck(lambda v: bl.apply(right, v).sum(), x).passed

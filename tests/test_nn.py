@@ -405,3 +405,28 @@ def test_every_test_starts_the_shared_generator_afresh():
     # weights that depend on which tests ran before it in its worker
     first = nn.Linear(3, 2)  # the first draw of a fresh session's generator
     np.testing.assert_array_equal(first.weight.data, nn.init_weight(3, 2, rng=0))
+
+
+def test_reprs_name_the_settings_of_a_layer():
+    # (found by the coverage sweep: these reprs were never printed by a test or a notebook)
+    assert repr(nn.Parameter(np.zeros((2, 3)))) == "Parameter(shape=(2, 3), dtype=float64)"
+    assert repr(nn.LeakyReLU(0.2)) == "LeakyReLU(slope=0.2)"
+    assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05)"
+
+
+def test_identity_passes_its_input_through_in_an_mlp():
+    # MLP(activation="identity") is two affine maps: no test ran Identity.forward
+    x = np.random.default_rng(0).standard_normal((5, 2))
+    model = nn.MLP([2, 3, 1], activation="identity")
+    first, last = model[0], model[2]
+    want = (x @ first.weight.data.T + first.bias.data) @ last.weight.data.T + last.bias.data
+    np.testing.assert_allclose(model(bl.Tensor(x)).data, want, rtol=1e-12)
+    t = bl.Tensor(x)
+    assert nn.Identity()(t) is t
+
+
+def test_make_activation_uses_a_module_as_is_and_refuses_a_factory_of_something_else():
+    relu = nn.ReLU()
+    assert nn.make_activation(relu) is relu  # (not a copy: MLP(activation=module) shares it)
+    with pytest.raises(TypeError, match=r"^make_activation: .* did not build a Module$"):
+        nn.make_activation(lambda: 3)

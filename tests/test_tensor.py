@@ -200,3 +200,23 @@ def test_comparisons_with_a_numpy_array_on_the_left_give_plain_arrays():
                       (a >= x, [0, 1, 1]), (a == x, [0, 1, 0]), (a != x, [1, 0, 1])]:  # fmt: skip
         assert type(got) is np.ndarray
         np.testing.assert_array_equal(got, np.array(want, dtype=bool))
+
+
+def test_len_of_a_0d_tensor_is_refused_and_len_of_others_is_the_first_axis():
+    # (found by the coverage sweep: no test took len() of a 0-d tensor)
+    with pytest.raises(TypeError, match=r"^len\(\) of a 0-d tensor$"):
+        len(bl.Tensor(3.0))
+    assert len(bl.Tensor(np.zeros((4, 2)))) == 4
+
+
+@pytest.mark.parametrize("axes", [(2, 0, 1), [2, 0, 1]])
+def test_transpose_takes_its_axes_as_one_tuple_or_list_too(axes):
+    # x.transpose((2, 0, 1)) as numpy's x.transpose((2, 0, 1)): no test passed them as one tuple
+    x = np.arange(24.0).reshape(2, 3, 4)
+    t = bl.Tensor(x, requires_grad=True)
+    out = t.transpose(axes)
+    assert out.shape == (4, 2, 3)
+    assert np.array_equal(out.data, np.transpose(x, (2, 0, 1)))
+    weights = np.arange(24.0).reshape(4, 2, 3)
+    (out * weights).sum().backward()
+    assert np.array_equal(t.grad, np.transpose(weights, (1, 2, 0)))  # the inverse permutation

@@ -301,3 +301,8 @@ def test_predict_refuses_one_example_given_without_its_batch_axis():
     ):
         train.predict(model, x, batch_size=2)  # it cut the 4 features into two 'rows' of 2
     assert train.predict(model, x[None]).shape == (1, 2)
+
+
+def test_a_history_without_epochs_says_so():
+    # (found by the coverage sweep: repr of an empty History never ran)
+    assert repr(train.History()) == "History(no epochs)"
