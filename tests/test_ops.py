@@ -411,3 +411,13 @@ def test_gradient_matches_central_differences_to_1e_6(case):
             )
             np.testing.assert_allclose(x.grad, numeric, rtol=1e-6, atol=1e-8,
                                        err_msg=f"{case.id}: input {k}, seed {seed}")  # fmt: skip
+
+
+def test_a_forward_without_a_signature_still_gets_its_explanation():
+    # the builtin max has no signature inspect can read and is no ufunc: its TypeError is not
+    # taken for refused settings, and the row's explain says what is wrong (coverage sweep)
+    largest = bl.Op(
+        "largest", max, lambda g, out, x: (g,), explain=lambda x: f"needs 1-d, got {x.shape}"
+    )
+    with pytest.raises(bl.ShapeError, match=r"^largest: needs 1-d, got \(\)$"):
+        bl.apply(largest, bl.Tensor(3.0))

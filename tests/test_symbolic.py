@@ -390,3 +390,29 @@ def test_derivative_table_reads_like_the_math():
     assert table["power"][1] == [3 * x**2]
     s = 1 / (1 + sp.exp(-x))
     assert sp.simplify(table["sigmoid"][1][0] - s * (1 - s)) == 0  # sigmoid' = s (1 - s)
+
+
+def test_a_comparison_is_true_when_it_agrees_and_a_vector_leaf_is_told_its_layout():
+    # (coverage sweep: bool() of a Comparison and the message for a 1-d leaf never ran)
+    x = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True, name="x")
+    L = (x * x).sum()
+    L.backward()
+    x1, x2 = symbolic.symbols("x_1 x_2")
+    assert symbolic.check_backward(L, {"x": sp.Matrix([2 * x1, 2 * x2])})
+    assert not symbolic.check_backward(L, {"x": sp.Matrix([2 * x2, 2 * x1])})
+    with pytest.raises(
+        ValueError, match=r"give a sympy Matrix with 2 entries \(a column or a row\)"
+    ):
+        symbolic.check_backward(L, {"x": x1})
+
+
+def test_check_backward_uses_the_atol_it_is_given():
+    # an explicit atol is not scaled or floored (coverage sweep: no test passed one)
+    x = bl.Tensor(np.array([1.0, -2.0]), requires_grad=True, name="x")
+    L = (x * x).sum()
+    L.backward()
+    x1, x2 = symbolic.symbols("x_1 x_2")
+    off = {"x": sp.Matrix([2 * x1 + 1e-6, 2 * x2])}
+    assert symbolic.check_backward(L, off, atol=1e-3).ok
+    assert not symbolic.check_backward(L, off, atol=1e-8).ok
+    assert not symbolic.check_backward(L, off).ok
