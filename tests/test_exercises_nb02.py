@@ -550,3 +550,22 @@ def test_right_values_that_change_the_points_in_place_are_refused(check, wrong, 
     feedback = check(wrong)
     assert feedback.status == "hint" and f"changed its input {name} in place" in feedback.message
     assert "*=" not in feedback.message and "[...]" not in feedback.message
+
+
+# Hints no test reached before the coverage sweep: each is reachable by the answer below
+def test_three_paths_multiplied_together_get_their_hint():
+    def multiplied(x):
+        a, b = x**2, np.sin(x**2) + x
+        return (2 * x * b) * (2 * x * np.cos(a) * a) * a  # the three products, multiplied
+
+    feedback = nb02.check_three_paths(multiplied)
+    assert feedback.status == "hint"
+    assert feedback.message == "the paths' contributions do not multiply with each other"
+
+
+@pytest.mark.parametrize(
+    ("answer", "which"), [(lambda x, y: ("a", y), "df/dx"), (lambda x, y: (x, "b"), "df/dy")]
+)
+def test_partials_that_are_no_arrays_are_named(answer, which):
+    feedback = nb02.check_partials(answer)
+    assert feedback.status == "hint" and feedback.message.startswith(f"{which} is a str"), feedback

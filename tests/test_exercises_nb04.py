@@ -762,3 +762,10 @@ def test_gradients_that_skip_a_gradient_handed_over_as_a_function_are_told_to_ca
     feedback = nb04.check_gradients(skips_functions)
     assert feedback.status == "hint" and "it must be called to give the array" in feedback.message
     assert "started from the loss" not in feedback.message
+
+
+def test_softplus_vjp_of_another_shape_than_x_is_told_both_shapes():
+    # (coverage sweep: no answer reached this hint)
+    feedback = nb04.check_softplus_vjp(lambda g, out, x: (np.ones(2),))
+    assert feedback.status == "hint"
+    assert feedback.message.startswith("the gradient has shape (2,), but x has shape ("), feedback

@@ -230,3 +230,19 @@ def test_the_package_cannot_answer():
 
     assert through_engine(np.ones((5, 3)), np.ones((5, 2))).shape == (2, 3)  # it would work
     assert_hint(nb05.check_dL_dW(through_engine), "calls the package")
+
+
+def _bilinear_right(U, A, V, g):
+    return g[:, None] * (V @ A.T), U.T @ (g[:, None] * V), g[:, None] * (U @ A)
+
+
+def test_bilinear_grads_right_written_out_passes_and_its_negation_has_the_wrong_sign():
+    # (coverage sweep: the sign hint and a non-array entry were reached by no answer)
+    assert nb05.check_bilinear_grads(_bilinear_right).passed
+    negated = nb05.check_bilinear_grads(lambda *a: tuple(-t for t in _bilinear_right(*a)))
+    assert_hint(negated, "dU has the wrong sign")
+
+
+def test_bilinear_grads_with_text_for_an_array_is_told_so():
+    feedback = nb05.check_bilinear_grads(lambda *a: ("dU", *_bilinear_right(*a)[1:]))
+    assert_hint(feedback, "dU is a str, not an array of numbers")

@@ -220,3 +220,26 @@ def test_tiny_net_backward_refuses_a_batch_size_written_in():
     assert feedback.status == "hint", feedback
     assert "right on two batches of 4 examples" in feedback.message
     assert "write in a number" in feedback.message
+
+
+# Hints no test reached before the coverage sweep: each is reachable by the answer below
+def test_through_relu_of_another_shape_is_told_both_shapes():
+    assert_hint(nb06.check_through_relu(lambda d, z: d[:3]), "shape (3,)", "z1 has shape (6,)")
+
+
+@pytest.mark.parametrize("odd", ["raises", "three"])
+def test_an_answer_right_on_random_batches_but_odd_at_the_kink_gets_a_hint(odd):
+    # the fourth batch puts a unit exactly at z1 = 0: an answer that only there raises, or
+    # returns three arrays, reached no test before the coverage sweep
+    def at_kink_odd(X, Y, W1, b1, W2, b2):
+        if np.any(X @ W1.T + b1 == 0):
+            if odd == "raises":
+                raise ValueError("a unit at the kink")
+            return backward(X, Y, W1, b1, W2, b2)[:3]
+        return backward(X, Y, W1, b1, W2, b2)
+
+    feedback = nb06.check_tiny_net_backward(at_kink_odd)
+    if odd == "raises":
+        assert_hint(feedback, "ValueError", "a unit at the kink")
+    else:
+        assert_hint(feedback, "return a tuple of four arrays")

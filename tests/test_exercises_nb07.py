@@ -260,3 +260,8 @@ def test_a_missing_return_is_named():
 
     feedback = nb07.check_sigmoid_backward(forgot_return)
     assert feedback.status == "hint" and "return" in feedback.message
+
+
+def test_sigmoid_backward_matching_no_known_mistake_gets_the_general_hint():
+    # (coverage sweep: no wrong answer fell through to the last hint)
+    assert_hint(nb07.check_sigmoid_backward(lambda g, out: 2.0 * g), "not yet: differentiate")

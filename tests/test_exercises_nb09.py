@@ -665,3 +665,9 @@ def test_replay_that_writes_in_place_is_named(wrong, words):
     feedback = nb09.check_replay(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "no node has a new value" not in feedback.message and "[...]" not in feedback.message
+
+
+def test_hidden_delta_matching_no_known_mistake_gets_the_general_hint():
+    # (coverage sweep: no wrong answer fell through to the last hint)
+    feedback = nb09.check_hidden_delta(lambda delta_next, W_next, Z: np.zeros_like(Z))
+    assert feedback.status == "hint" and feedback.message.startswith("not yet: two links"), feedback
