@@ -765,3 +765,47 @@ def test_chain_cost_refuses_an_answer_that_calls_the_checks_own_count():
 
     feedback = nb01.check_chain_cost(chain_cost)
     assert feedback.status == "hint" and "count it yourself" in feedback.message
+
+
+# Hints no test reached before the coverage sweep: each is reachable by the answer below
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda params, grads, lr: params, "return new arrays, not the parameter arrays"),
+        (
+            lambda params, grads, lr: [(p - lr * g).ravel() for p, g in zip(params, grads)],
+            "each new parameter must have the shape of the old one",
+        ),
+        (
+            lambda params, grads, lr: [p * 2 for p in params],
+            "the new parameters are not one small step downhill",
+        ),
+    ],
+)
+def test_gradient_descent_step_odd_returns_get_their_hint(answer, words):
+    feedback = nb01.check_gradient_descent_step(answer)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+@pytest.mark.parametrize("odd", ["raises", "text"])
+def test_central_difference_right_only_at_the_first_eps_gets_a_hint(odd):
+    # right at eps = 1e-5; at the second call's larger eps it raises, or returns text
+    def only_small_steps(f, w, eps):
+        if eps > 1e-3:
+            if odd == "raises":
+                raise ValueError("a big step")
+            return "no numbers"
+        return central_difference(f, w, eps)
+
+    feedback = nb01.check_central_difference_gradient(only_small_steps)
+    assert feedback.status == "hint", feedback
+    if odd == "raises":
+        assert "ValueError" in feedback.message and "a big step" in feedback.message
+    else:
+        assert feedback.message.startswith("right at eps = 1e-05, but with eps = 0.01"), feedback
+
+
+def test_train_with_losses_that_are_no_numbers_is_told_so():
+    feedback = nb01.check_train(lambda X, Y, W1, W2, lr, steps: (["a"] * steps, W1, W2))
+    assert feedback.status == "hint"
+    assert feedback.message == "losses should be a list of numbers, one per step"

@@ -405,3 +405,29 @@ def takes_a_step(model, X, y):  # right norms, then an update of the weights on 
 def test_answers_that_change_what_they_were_given_are_named(check, wrong, words):
     feedback = check(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+# Hints no test reached before the coverage sweep: each is reachable by the answer below
+def test_a_stack_answer_wrong_only_for_no_blocks_is_told_where_the_next_cell_starts():
+    feedback = nb11.check_stack_input_gradient(
+        lambda g, Js, residual: stack_solution(g, Js, residual) if Js else 0 * g
+    )
+    assert feedback.status == "hint" and "not through a stack of none" in feedback.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [  # right values; the branch built from .data, or from a copy of W
+        (
+            lambda x, W, b: x + bl.Tensor(x.data @ W.data.T + b.data).relu(),
+            "the gradient does not reach x, W and b",
+        ),
+        (
+            lambda x, W, b: x + (x @ bl.Tensor(W.data).T + b).relu() + 0 * W.sum(),
+            "the gradients of W and b are wrong",
+        ),
+    ],
+)
+def test_a_residual_block_whose_gradients_miss_the_parameters_gets_a_hint(answer, words):
+    feedback = nb11.check_residual_block(answer)
+    assert feedback.status == "hint" and words in feedback.message, feedback
