@@ -705,3 +705,22 @@ def centres_the_data(X, y):  # the caller's training set centred in place, then 
 def test_answers_that_change_what_they_were_given_are_named(check, wrong, words):
     feedback = check(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+def test_training_run_that_stops_the_watch_and_puts_it_back_is_still_seen():
+    # sys.setprofile(None) around the stale steps, then the watch put back: the check at the
+    # end finds its profiler in place, so only the c_call seen on the way catches it (a line the
+    # coverage sweep found no test failed without: coverage cannot see inside a profiler)
+    stale = make_training(zero_grad=False)
+
+    def unwatched_for_a_while(X, y):
+        watch = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return stale(X, y)
+        finally:
+            sys.setprofile(watch)
+
+    feedback = nb12.check_training_run(unwatched_for_a_while)
+    assert feedback.status == "hint" and "sys.setprofile" in feedback.message, feedback
+    assert sys.getprofile() is None
