@@ -569,3 +569,37 @@ def test_three_paths_multiplied_together_get_their_hint():
 def test_partials_that_are_no_arrays_are_named(answer, which):
     feedback = nb02.check_partials(answer)
     assert feedback.status == "hint" and feedback.message.startswith(f"{which} is a str"), feedback
+
+
+def _nan_after_the_start(grad_f, w0, h, steps):
+    path = steepest_steps(grad_f, w0, h, steps)
+    path[1:] = np.nan
+    return path
+
+
+def _never_moves(grad_f, w0, h, steps):
+    return np.repeat(np.array(w0, dtype=float)[None], steps + 1, axis=0)
+
+
+def _starts_elsewhere(grad_f, w0, h, steps):
+    return steepest_steps(grad_f, np.array(w0, dtype=float) + 0.5, h, steps)
+
+
+def _bent(grad_f, w0, h, steps):
+    path = steepest_steps(grad_f, w0, h, steps)
+    return path + 0.01 * np.arange(path.size).reshape(path.shape) ** 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (_nan_after_the_start, "your points hold nan or inf: each step should be h long"),
+        (_never_moves, "your walk never moved: from each point, take a step of length h"),
+        (_starts_elsewhere, "your first row is not w0"),
+        (_bent, "not yet: from each point, a step of length h against the gradient"),
+    ],
+)
+def test_steepest_steps_slips_no_test_reached_get_their_hint(answer, words):
+    # (coverage sweep: these four hints of _steepest were reached by no answer)
+    feedback = nb02.check_steepest_steps(answer)
+    assert feedback.status == "hint" and words in feedback.message, feedback
