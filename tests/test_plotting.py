@@ -906,3 +906,35 @@ def test_no_text_of_a_training_picture_is_smaller_than_8_points():
             small[name] = min(sizes)
     plt.close("all")
     assert small == {}
+
+
+# (coverage sweep: the lines below ran in no test and no notebook)
+def test_plot_gradient_flow_without_records_says_so_and_shows_a_title():
+    from backproplab.train import Diagnostics
+
+    empty = Diagnostics(
+        layers=["0"], activations=[], step=np.zeros(0, int), epoch=np.zeros(0, int),
+        grad_norm=np.zeros((0, 1)), update_ratio=np.zeros((0, 1)), act_mean=np.zeros((0, 0)),
+        act_std=np.zeros((0, 0)), dead_fraction=np.zeros((0, 0)),
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=r"^plot_gradient_flow: no records; train with fit"):
+        plotting.plot_gradient_flow(empty)
+    fig = plotting.plot_gradient_flow(_history().diagnostics, title="two layers")
+    assert fig._suptitle.get_text() == "two layers"
+    plt.close(fig)
+
+
+def test_plot_activation_histograms_of_nothing_is_refused_and_spare_axes_are_hidden():
+    with pytest.raises(ValueError, match=r"^plot_activation_histograms: no activations to plot$"):
+        plotting.plot_activation_histograms({})
+    acts = {str(k): np.arange(4.0) + k for k in range(6)}  # 6 layers: 2 rows of 5, 4 spare
+    fig = plotting.plot_activation_histograms(acts, title="six layers")
+    assert fig._suptitle.get_text() == "six layers"
+    assert [ax.axison for ax in fig.axes] == [True] * 6 + [False] * 4
+    plt.close(fig)
+
+
+def test_decision_grid_names_a_predict_that_returns_the_wrong_number_of_scores():
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"^decision_grid: predict returned shape \(3,\) for 121"):
+        plotting.decision_grid(lambda P: np.zeros(3), X, 11)
