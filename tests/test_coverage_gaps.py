@@ -69,3 +69,60 @@ def test_mse_loss_against_a_tensor_target_sends_it_the_opposite_gradient():
 def test_mse_loss_takes_a_boolean_target_as_zeros_and_ones():
     loss = bl.mse_loss(np.array([1.0, 2.0, 3.0]), np.array([True, False, True]))
     assert loss.item() == pytest.approx((0 + 4 + 4) / 3)
+
+
+def test_the_console_escape_handler_is_for_encoding_only():
+    # registered for writing (an encoder's unencodable character); a decoder given it gets its
+    # own error back, not a half-decoded text
+    from backproplab import _console  # noqa: F401 - registers the handler
+
+    assert "·".encode("ascii", "backproplab.escape") == b"\\xb7"
+    with pytest.raises(UnicodeDecodeError):
+        b"\xff".decode("ascii", "backproplab.escape")
+
+
+def test_a_closed_worked_answer_keeps_a_plain_text_result_as_a_code_block():
+    import nbformat
+
+    from backproplab._closed_answers import close_worked_answers
+    from backproplab.classroom.release import ANSWER_TAG
+
+    cell = nbformat.v4.new_code_cell("6 * 7", metadata={"tags": [ANSWER_TAG]})
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "42"})]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    (closed,) = close_worked_answers(notebook).cells
+    assert closed.cell_type == "markdown" and closed.id == cell.id
+    assert "```text\n42\n```" in closed.source and "```python\n6 * 7\n```" in closed.source
+
+
+def test_an_explorer_whose_function_raises_shows_the_traceback_where_the_picture_goes():
+    import ipywidgets
+
+    from backproplab.widgets import _Explorer
+
+    def show(x):
+        if x > 1:
+            raise ValueError(f"no picture for x = {x}")
+        print(f"x = {x}")
+
+    w = _Explorer(show, x=ipywidgets.IntSlider(value=0, min=0, max=3))
+    assert [o["text"] for o in w.out.outputs] == ["x = 0\n"]
+    w.children[0].value = 2
+    (shown,) = w.out.outputs
+    assert shown["name"] == "stderr" and "ValueError: no picture for x = 2" in shown["text"]
+
+
+def test_lab_environment_skips_a_settings_folder_it_cannot_make(tmp_path, monkeypatch):
+    from backproplab import _lab
+
+    home = tmp_path / "home"
+    home.write_text("a file where the home folder should be: nothing under it can be written")
+    monkeypatch.setenv("HOME", str(home))
+    workbook = tmp_path / "workbook"
+    workbook.mkdir()
+    (workbook / _lab.SETTINGS).write_text("a file where the settings folder should be")
+    assert _lab.lab_environment(workbook, {}) == (None, "")
+    (workbook / _lab.SETTINGS).unlink()  # the same home, a settings folder that can be made
+    moved, said = _lab.lab_environment(workbook, {})
+    assert moved is not None and moved["IPYTHONDIR"] == str(workbook / _lab.SETTINGS / "ipythondir")
+    assert said.startswith(f"Cannot write in {home}/.jupyter")
