@@ -671,3 +671,33 @@ def test_hidden_delta_matching_no_known_mistake_gets_the_general_hint():
     # (coverage sweep: no wrong answer fell through to the last hint)
     feedback = nb09.check_hidden_delta(lambda delta_next, W_next, Z: np.zeros_like(Z))
     assert feedback.status == "hint" and feedback.message.startswith("not yet: two links"), feedback
+
+
+def _altered(loss=lambda v: v, grads=lambda g: g, **change):
+    """The right mlp_backward, its loss, its grads or some of its arrays changed afterwards."""
+    right = make_mlp_backward()
+
+    def mlp_backward(Ws, bs, X, labels):
+        value, got = right(Ws, bs, X, labels)
+        n = len(X)
+        got = {key: change[key](array, n) if key in change else array for key, array in got.items()}
+        return loss(value), grads(got)
+
+    return mlp_backward
+
+
+# Hints no test reached before the coverage sweep: each is reachable by the answer below
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        (_altered(grads=lambda g: list(g.values())), "grads is a list; make it a dict keyed"),
+        (_altered(loss=lambda v: v + 1.0), "the loss is not yet right"),
+        (_altered(D3=lambda a, n: a / n), "D3 is N times too small"),
+        (_altered(W3=lambda a, n: -a), "W3 has the wrong sign"),
+        (_altered(D3=lambda a, n: a + 1.0), "D3 is not yet right: softmax and cross-entropy"),
+        (_altered(W3=lambda a, n: a + 1.0), "W3 is not yet right (the tensors before it are)"),
+    ],
+)
+def test_mlp_backward_hints_no_answer_reached(wrong, words):
+    feedback = nb09.check_mlp_backward(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
