@@ -1,6 +1,7 @@
 """The self-checks of notebook 03: pass, hint and not-done paths."""
 
 import numpy as np
+import pytest
 
 import backproplab as bl
 from backproplab.exercises import nb03, numeric_gradient
@@ -354,3 +355,40 @@ def test_my_graph_names_the_requires_grad_and_naming_slips():
     constant = nb03.check_my_graph(y_without_requires_grad)
     assert constant.status == "hint" and "y in your graph needs no gradient" in constant.message
     assert "requires_grad=True" in constant.message
+
+
+def _scalar_graph(names=("x", "y"), shape=(), grads=None):
+    """my_graph for L = 2 (x y + x) at x = 2, y = 3 (dL/dx = 8, dL/dy = 4), a part changed."""
+
+    def my_graph():
+        x = bl.Tensor(np.full(shape, 2.0) if shape else 2.0, requires_grad=True, name=names[0])
+        y = bl.Tensor(3.0, requires_grad=True, name=names[1])
+        L = (x * y + x) * 2.0
+        return L, {"x": 8.0, "y": 4.0} if grads is None else grads
+
+    return my_graph
+
+
+# Hints no test reached before the coverage sweep: each is reachable by the answer below
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda: (3.0, {}), "L should be the Tensor your graph ends in"),
+        (lambda: (_scalar_graph()()[0], [8.0, 4.0]), "grads should be a dict"),
+        (_scalar_graph(shape=(2,)), "keep every value of the graph a single number"),
+        (_scalar_graph(names=("x", None)), "give every input that needs a gradient a name"),
+        (_scalar_graph(grads={"x": 8.0, "y": 4.0, "z": 1.0}), "no node that needs a gradient is"),
+        (_scalar_graph(grads={"x": "eight", "y": 4.0}), "each entry of grads should be one number"),
+    ],
+)
+def test_my_graph_hints_no_answer_reached(answer, words):
+    assert nb03.check_my_graph(_scalar_graph()).passed  # the graph they change is right
+    feedback = nb03.check_my_graph(answer)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+def test_gradients_given_as_text_get_a_hint():
+    fan_out = nb03.check_fan_out(lambda x, y: ("a", "b"))
+    assert fan_out.status == "hint" and fan_out.message == "return two numbers: (dL/dx, dL/dy)"
+    mul = nb03.check_mul_backward(lambda upstream, a, b: ("a", "b"))
+    assert mul.status == "hint" and mul.message == "each gradient should be an array of numbers"
