@@ -724,3 +724,17 @@ def test_training_run_that_stops_the_watch_and_puts_it_back_is_still_seen():
     feedback = nb12.check_training_run(unwatched_for_a_while)
     assert feedback.status == "hint" and "sys.setprofile" in feedback.message, feedback
     assert sys.getprofile() is None
+
+
+def huber_from_a_copy_of_pred(pred, target, delta):
+    d = bl.Tensor(pred.data, requires_grad=True) - target  # the right value, from a copy
+    r = bl.where(d.data >= 0, d, -d)
+    return bl.where(r.data <= delta, 0.5 * r**2, delta * (r - 0.5 * delta)).mean()
+
+
+def test_hints_no_answer_reached_before_the_coverage_sweep():
+    feedback = nb12.check_huber_loss(huber_from_a_copy_of_pred)
+    assert feedback.status == "hint"
+    assert feedback.message == "right value, but the gradient does not reach pred."
+    feedback = nb12.check_silu_vjp(lambda g, out, x: ("text",))
+    assert feedback.status == "hint" and "is a str, not an array of numbers" in feedback.message
