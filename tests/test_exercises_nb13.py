@@ -628,3 +628,14 @@ def by_engine(norm):
 def test_answers_the_engine_computes_are_refused(check, answer):
     feedback = check(answer)
     assert feedback.status == "hint" and "numpy only" in feedback.message, feedback
+
+
+def test_a_fold_with_the_right_weight_and_a_bias_wrong_in_no_known_way_gets_the_last_hint():
+    # (coverage sweep: no answer reached this hint)
+    def fold_bias_off(linear, bn):
+        W, b = fold(linear, bn)
+        return W, b + 1.0
+
+    feedback = nb13.check_fold_batch_norm(fold_bias_off)
+    assert feedback.status == "hint"
+    assert feedback.message == "W is right, b is not yet: expand gamma * (z - mean) / s + beta."
