@@ -143,10 +143,6 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
 
 
 # --------------------------------------------------------------------------------- partials
-def _f(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return x**2 * y + np.exp(x * y)
-
-
 def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
     """Check ``fn(x, y)`` = (df/dx, df/dy) for f(x, y) = x^2 y + e^(x y)."""
     exercise = "partials"
