@@ -809,3 +809,35 @@ def test_train_with_losses_that_are_no_numbers_is_told_so():
     feedback = nb01.check_train(lambda X, Y, W1, W2, lr, steps: (["a"] * steps, W1, W2))
     assert feedback.status == "hint"
     assert feedback.message == "losses should be a list of numbers, one per step"
+
+
+def _refusing_bad_shapes_then(answer):
+    def chain_cost(shapes, mode):
+        chain_cost_loop(shapes, mode)  # a ValueError for shapes that do not chain, as asked
+        return answer(shapes, mode)
+
+    return chain_cost
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda shapes, mode: [1, 2], "return one number, the total count, not a list"),
+        (lambda shapes, mode: ["a"], "return one number, the total count, not a list"),
+        (lambda shapes, mode: "12", "return one number, the total count, not a str"),
+    ],
+)
+def test_chain_cost_that_is_no_count_is_told_so(answer, words):
+    # (coverage sweep: no answer returned a list that is not the products' costs, or text)
+    feedback = nb01.check_chain_cost(_refusing_bad_shapes_then(answer))
+    assert feedback.status == "hint" and feedback.message.endswith(words), feedback
+
+
+def test_chain_cost_still_a_stub_for_shapes_that_do_not_chain_is_not_done():
+    def stub_for_bad_shapes(shapes, mode):
+        try:
+            return chain_cost_loop(shapes, mode)
+        except ValueError:
+            raise NotImplementedError("not written yet") from None
+
+    assert nb01.check_chain_cost(stub_for_bad_shapes).status == "not done"
