@@ -392,3 +392,10 @@ def test_gradients_given_as_text_get_a_hint():
     assert fan_out.status == "hint" and fan_out.message == "return two numbers: (dL/dx, dL/dy)"
     mul = nb03.check_mul_backward(lambda upstream, a, b: ("a", "b"))
     assert mul.status == "hint" and mul.message == "each gradient should be an array of numbers"
+
+
+def test_a_product_backward_wrong_in_no_known_way_gets_the_general_hint():
+    # (coverage sweep: every wrong answer so far matched a known mistake first)
+    feedback = nb03.check_product_backward(lambda upstream, inputs: [upstream + x for x in inputs])
+    assert feedback.status == "hint"
+    assert feedback.message.endswith("not yet: downstream = upstream x local, for each input")
