@@ -243,3 +243,28 @@ def test_an_answer_right_on_random_batches_but_odd_at_the_kink_gets_a_hint(odd):
         assert_hint(feedback, "ValueError", "a unit at the kink")
     else:
         assert_hint(feedback, "return a tuple of four arrays")
+
+
+def _one_output_changed(index, change):
+    """The right tiny_net_backward with output ``index`` (0..3: dW1, db1, dW2, db2) changed."""
+
+    def tiny_net_backward(X, Y, W1, b1, W2, b2):
+        grads = list(backward(X, Y, W1, b1, W2, b2))
+        grads[index] = change(grads[index], len(X))
+        return tuple(grads)
+
+    return tiny_net_backward
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (_one_output_changed(3, lambda g, n: np.append(g, 0.0)), "db2 has shape (4,); it must"),
+        (_one_output_changed(3, lambda g, n: g / n), "db2 is 4 times too small: L is a mean"),
+        (_one_output_changed(3, lambda g, n: -g), "db2 has the wrong sign"),
+        (_one_output_changed(2, lambda g, n: g + 1.0), "dW2 disagrees with finite differences"),
+    ],
+)
+def test_tiny_net_backward_hints_no_answer_reached(answer, words):
+    # (coverage sweep: these four hints were reached by no answer)
+    assert_hint(nb06.check_tiny_net_backward(answer), words)
