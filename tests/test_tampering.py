@@ -56,6 +56,7 @@ def test_a_change_of_the_checks_is_named(code):
         "%timeit 1 + 1",
         "for name in dir(nb05):\n    print(name)\nname = 'mine'",
         "for m in (nb05,):\n    print(m.__name__)\nm = 3",
+        "import matplotlib.pyplot as plt\nplt.gcf().dpi = 120",  # a call without arguments
     ],
 )
 def test_using_the_checks_is_not_named(code):
