@@ -113,3 +113,18 @@ def test_known_arrays_travel_as_references_to_the_other_sides_own():
     assert back["kept"] is mine[1] and back["list"][0] is mine[0] and back["list"][1] is mine[0]
     assert back["new"] is not mine[1]
     np.testing.assert_array_equal(back["new"], np.ones(3))
+
+
+@pytest.mark.parametrize("ref", [-1, 2, "0", None])
+def test_a_reference_to_a_tensor_the_check_did_not_hand_over_is_refused(ref):
+    """A kernel's reply names the check's own tensors by their place in the call (0 and 1
+    here); any other reference, a negative one too (Python would read -1 as the last), is a
+    malformed reply, never one of the check's tensors."""
+    from backproplab import Tensor
+    from backproplab.classroom._returned import _tensor
+
+    nodes = [Tensor(np.zeros(2)), Tensor(np.ones(3))]
+    decode = wire.Decoder(tensor=lambda content: _tensor(content, nodes, {}))
+    assert decode({"tensor": {"ref": 1}}) is nodes[1]
+    with pytest.raises(wire.WireError, match="a tensor reference out of range"):
+        decode({"tensor": {"ref": ref}})
