@@ -204,6 +204,17 @@ def test_the_command_without_jupyterlab_says_so(tmp_path, monkeypatch, capsys):
     assert "JupyterLab is not installed (pip install jupyterlab)" in capsys.readouterr().out
 
 
+def test_without_nbformat_the_command_says_what_to_install(tmp_path, monkeypatch, capsys):
+    """An installation without the dev extra (no nbformat): one line saying what to install,
+    exit status 1, no traceback, and no workbook folder half made."""
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # `import nbformat` fails as if missing
+    assert main([str(tmp_path / "wb"), "--source", str(NOTEBOOKS), "--no-lab"]) == 1
+    said = capsys.readouterr()
+    assert said.out == "" and said.err.count("\n") == 1, said
+    assert said.err.startswith("workbook: nbformat is missing: pip install -e '.[dev]'"), said.err
+    assert not any((tmp_path / "wb").glob("*.ipynb"))
+
+
 def test_the_command_refuses_in_one_line(tmp_path, capsys):
     assert main([str(NOTEBOOKS / "mine"), "--source", str(NOTEBOOKS), "--no-lab"]) == 1
     error = capsys.readouterr().err
