@@ -35,6 +35,7 @@ IMPORTS = "import backproplab as bl\nfrom backproplab.exercises import nb05, Fee
         "import sys\nsys.modules['backproplab.exercises.nb05'] = object()",
         "for m in (nb05,):\n    setattr(m, 'check_dL_dW', print)",
         "def cheat():\n    nb05.check_dL_dW = print\ncheat()",
+        "import backproplab.exercises.nb05 as checks\nchecks.check_dL_dW = print",
     ],
 )
 def test_a_change_of_the_checks_is_named(code):
