@@ -128,3 +128,27 @@ def test_a_reference_to_a_tensor_the_check_did_not_hand_over_is_refused(ref):
     assert decode({"tensor": {"ref": 1}}) is nodes[1]
     with pytest.raises(wire.WireError, match="a tensor reference out of range"):
         decode({"tensor": {"ref": ref}})
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        [{"data": wire.array_to_text(np.ones(2))}],  # a list, not a table by place
+        {"-1": {"data": wire.array_to_text(np.ones(2))}},
+        {"2": {"data": wire.array_to_text(np.ones(2))}},
+        {"0": "not a table"},
+    ],
+)
+def test_a_malformed_table_of_the_tensors_a_call_changed_is_refused(changed):
+    """What a kernel says the student's call changed of the check's tensors is a table from
+    their place in the call to the new data; anything else is a malformed reply (a WireError,
+    which the grader reports), and the check's tensors stay as they were."""
+    from backproplab import Tensor
+    from backproplab.classroom._returned import _tensors_left
+
+    nodes = [Tensor(np.zeros(2)), Tensor(np.zeros(2))]
+    with pytest.raises(wire.WireError):
+        _tensors_left(nodes, changed)
+    assert all(not node.data.any() for node in nodes)
+    _tensors_left(nodes, {"1": {"data": wire.array_to_text(np.ones(2))}})
+    np.testing.assert_array_equal(nodes[1].data, [1.0, 1.0])
