@@ -36,6 +36,17 @@ STYLE = "print(bl.plotting.style.curve(0))"  # a package function that reads COL
 COLORS = "print(bl.plotting.style.COLORS)"
 
 ATTACKS = {
+    # a name bound under a header that reads the solution: which branch ran, how long it looped
+    "bound in a branch the solution chose": (
+        "x = 1.0",
+        "if silu(x) > 0.7:\n    verdict = 'above'\nelse:\n    verdict = 'below'",
+        "print(verdict)",
+    ),
+    "bound in a loop the solution stops": (
+        "n = 0",
+        "while silu(n) < 3:\n    n += 1\n    steps = n",
+        "print(steps)",
+    ),
     # a module's list changed by a method called on it (leaked: taken for a module function)
     "append on a module's list": (BL, "bl.plotting.style.COLORS.append(silu(1.0))", COLORS),
     "append, read back by the package": (BL, "bl.plotting.style.COLORS.append(silu(1.0))", STYLE),
