@@ -215,6 +215,18 @@ def test_without_nbformat_the_command_says_what_to_install(tmp_path, monkeypatch
     assert not any((tmp_path / "wb").glob("*.ipynb"))
 
 
+def test_the_solved_notebooks_folder_itself_is_never_made_the_workbook(tmp_path):
+    """Asked to make the workbook in the solved notebooks' own folder (``--source notebooks
+    notebooks``), it refuses before writing: stubs beside the solutions would be run by the
+    tests and read by the site."""
+    solved = tmp_path / "notebooks"
+    solved.mkdir()
+    shutil.copy(NOTEBOOKS / "01_why_backprop.ipynb", solved)
+    with pytest.raises(WorkbookError, match="put the workbook outside"):
+        make_workbook(solved, solved)
+    assert [path.name for path in solved.iterdir()] == ["01_why_backprop.ipynb"]
+
+
 def test_the_command_refuses_in_one_line(tmp_path, capsys):
     assert main([str(NOTEBOOKS / "mine"), "--source", str(NOTEBOOKS), "--no-lab"]) == 1
     error = capsys.readouterr().err
