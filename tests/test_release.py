@@ -138,6 +138,20 @@ def test_stub_in_a_nested_function_names_the_innermost():
     assert "return x" not in stubbed and stubbed.endswith("    return inner")
 
 
+def test_stub_in_a_function_nested_in_a_function_after_a_class_names_no_class():
+    """A closure's region below a class (mygrad.py's layers, then a helper that makes a step
+    function): the function around it is not a method, so the class above names nothing."""
+    source = (
+        "class Linear:\n    def __init__(self, n_in):\n        self.n_in = n_in\n\n\n"
+        "def make_step(lr):\n    def step(params, grads):\n        ### BEGIN SOLUTION\n"
+        "        return [p - lr * g for p, g in zip(params, grads)]\n        ### END SOLUTION\n\n"
+        "    return step"
+    )
+    stubbed = strip_solutions(source)
+    assert 'NotImplementedError("step: your code goes here")' in stubbed, stubbed
+    assert "lr * g" not in stubbed and stubbed.endswith("    return step")
+
+
 def test_stub_in_a_method_names_its_class():
     # mygrad.py has five __init__ methods: "__init__" alone did not say which one to write
     source = (
