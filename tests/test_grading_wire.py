@@ -152,3 +152,14 @@ def test_a_malformed_table_of_the_tensors_a_call_changed_is_refused(changed):
     assert all(not node.data.any() for node in nodes)
     _tensors_left(nodes, {"1": {"data": wire.array_to_text(np.ones(2))}})
     np.testing.assert_array_equal(nodes[1].data, [1.0, 1.0])
+
+
+def test_only_the_shapes_of_arrays_are_taken_from_a_crash_reply():
+    """A crash's reply lists the shapes of the failing line's local arrays, for its hint: the
+    grader makes a stand-in of each, so a list that is no array's shape (a negative or
+    non-integer size) or has more dimensions than the grader's bound (32) is left out."""
+    from backproplab.classroom._returned import _is_shape
+
+    assert _is_shape([4, 3]) and _is_shape([0]) and _is_shape([1] * 32)
+    for sizes in ([1] * 33, [1] * 10_000, [-1, 3], [2.0], [True, 3], ["4"]):
+        assert not _is_shape(sizes), sizes
