@@ -215,7 +215,7 @@ def test_without_nbformat_the_command_says_what_to_install(tmp_path, monkeypatch
     assert not any((tmp_path / "wb").glob("*.ipynb"))
 
 
-def test_the_solved_notebooks_folder_itself_is_never_made_the_workbook(tmp_path):
+def test_the_solved_notebooks_folder_itself_is_never_made_the_workbook(tmp_path, monkeypatch):
     """Asked to make the workbook in the solved notebooks' own folder (``--source notebooks
     notebooks``), it refuses before writing: stubs beside the solutions would be run by the
     tests and read by the site."""
@@ -224,6 +224,9 @@ def test_the_solved_notebooks_folder_itself_is_never_made_the_workbook(tmp_path)
     shutil.copy(NOTEBOOKS / "01_why_backprop.ipynb", solved)
     with pytest.raises(WorkbookError, match="put the workbook outside"):
         make_workbook(solved, solved)
+    monkeypatch.chdir(tmp_path)  # the same folder named two ways
+    with pytest.raises(WorkbookError, match="put the workbook outside"):
+        make_workbook(solved, "notebooks")
     assert [path.name for path in solved.iterdir()] == ["01_why_backprop.ipynb"]
 
 
