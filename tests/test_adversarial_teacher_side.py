@@ -190,3 +190,18 @@ def test_the_loose_files_notice_names_no_archive_readme_or_the_runs_own_csv(tmp_
     notice = said("--csv", str(submitted / "scores.csv"))
     assert len(notice) == 1 and notice[0].startswith(f"grade: {submitted / 'mygrad.py'} is in")
     assert len(said()) == 1 and "and 1 more are" in said()[0]  # (another CSV: a student's?)
+
+
+def test_a_link_inside_the_students_folder_is_kept_and_one_out_of_it_left_out(tmp_path):
+    """The kernel's copy of a submission leaves out the links that lead out of the student's
+    folder (to another student's mygrad.py) and keeps those inside it (data.csv under a
+    second name): their own files, which their notebook reads."""
+    folder, other = tmp_path / "ada", tmp_path / "bob"
+    folder.mkdir()
+    other.mkdir()
+    (folder / "data.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    (other / "mygrad.py").write_text("answers = 1\n", encoding="utf-8")
+    (folder / "copy.csv").symlink_to(folder / "data.csv")
+    (folder / "mygrad.py").symlink_to(other / "mygrad.py")
+    ignore = _staging.links_out_of(folder)
+    assert ignore(str(folder), ["copy.csv", "data.csv", "mygrad.py"]) == ["mygrad.py"]
