@@ -365,3 +365,19 @@ def test_the_classroom_commands_without_nbformat_say_what_to_install():
         "ImportError: backproplab.classroom needs nbformat: pip install 'backproplab[classroom]' "
         "(or the dev extra, which the README's set-up installs)"
     )
+
+
+def test_a_feedback_file_keeps_dots_and_dashes_of_the_students_name():
+    """Feedback files are named after the students: letters, digits, "-", "_" and "." stay
+    (the teacher hands ada.lovelace.txt to ada.lovelace), anything else becomes "_", and a name
+    already taken, on a disk that ignores case too, gets "-2"."""
+    from backproplab.classroom._copies import file_names
+
+    names = file_names(["ada.lovelace", "jean-luc", "a b", "a_b", "Ada.Lovelace"])
+    assert names == {
+        "ada.lovelace": "ada.lovelace",
+        "jean-luc": "jean-luc",
+        "a b": "a_b",
+        "a_b": "a_b-2",
+        "Ada.Lovelace": "Ada.Lovelace-2",
+    }
