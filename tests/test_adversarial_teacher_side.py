@@ -205,3 +205,19 @@ def test_a_link_inside_the_students_folder_is_kept_and_one_out_of_it_left_out(tm
     (folder / "mygrad.py").symlink_to(other / "mygrad.py")
     ignore = _staging.links_out_of(folder)
     assert ignore(str(folder), ["copy.csv", "data.csv", "mygrad.py"]) == ["mygrad.py"]
+
+
+def test_a_staged_copy_is_not_restored_from_a_submission_changed_since_it_was_staged(tmp_path):
+    """A kernel rewrote bob's staged mygrad.py, and his submitted one changed too, to another
+    file of the same size: copied again, the copy is not what was staged, so bob is not graded
+    from it (the grade says the submission changed: CHANGED)."""
+    bob = submission(tmp_path / "submitted")
+    staged = tmp_path / "staged" / "bob"
+    copy_writable(bob, staged)
+    digest = digest_of(staged)
+    (staged / "mygrad.py").write_text("x = 2\n", encoding="utf-8")
+    (bob / "mygrad.py").write_text("x = 3\n", encoding="utf-8")  # the same size as staged
+    assert not unchanged(staged, bob, digest)
+    (bob / "mygrad.py").write_text("x = 1\n", encoding="utf-8")  # as staged: restored
+    assert unchanged(staged, bob, digest)
+    assert (staged / "mygrad.py").read_text(encoding="utf-8") == "x = 1\n"
