@@ -1036,6 +1036,19 @@ def test_a_release_into_a_folder_inside_the_source_skips_the_earlier_release(tmp
     assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["exercises.ipynb"]
 
 
+def test_the_earlier_release_is_skipped_with_folders_named_from_here(tmp_path, monkeypatch):
+    """The same, as a teacher types it in the folder: ``release notebooks notebooks/student``
+    (relative names: the earlier release is found all the same)."""
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(FIXTURE, tmp_path / "notebooks" / "exercises.ipynb")
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert release("notebooks", "notebooks/student") == [
+            Path("notebooks/student/exercises.ipynb")
+        ]
+    assert [p.name for p in (tmp_path / "notebooks" / "student").iterdir()] == ["exercises.ipynb"]
+
+
 def test_a_file_with_a_solution_marker_that_is_no_notebook_or_py_file_is_refused(tmp_path):
     """An editor's backup ``mygrad.py~`` holds the solutions: copied, it would hand them out."""
     (tmp_path / "src").mkdir()
