@@ -1058,6 +1058,28 @@ def test_a_file_with_a_solution_marker_that_is_no_notebook_or_py_file_is_refused
     assert not (tmp_path / "out" / "mygrad.py~").exists()
 
 
+def test_a_source_under_version_control_hands_out_none_of_its_history(tmp_path):
+    """A teacher's folder that is a git, Mercurial or Subversion checkout holds every solution
+    again in its history: git's objects and Mercurial's revlogs compressed (no marker to see),
+    Subversion's pristine copies as text. None of it is released, and none of it stops the
+    release."""
+    import zlib
+
+    source = tmp_path / "src"
+    history = {
+        ".git/objects/3f/1a2b4c": zlib.compress(MYGRAD.encode()),
+        ".hg/store/data/mygrad.py.i": zlib.compress(MYGRAD.encode()),
+        ".svn/pristine/3f/3f1a2b4c.svn-base": MYGRAD.encode(),
+    }
+    for name, data in history.items():
+        (source / name).parent.mkdir(parents=True)
+        (source / name).write_bytes(data)
+    (source / "mygrad.py").write_text(MYGRAD, encoding="utf-8")
+    release(source, tmp_path / "out")
+    released = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*"))
+    assert released == ["mygrad.py"]
+
+
 def test_compiled_files_and_editor_folders_anywhere_in_the_source_are_not_released(tmp_path):
     """``mygrad.pyc`` is the finished engine compiled (its comments, markers too, are gone); a
     sub-folder's ``.ipynb_checkpoints`` holds a teacher's notebook as it was."""
