@@ -36,6 +36,22 @@ STYLE = "print(bl.plotting.style.curve(0))"  # a package function that reads COL
 COLORS = "print(bl.plotting.style.COLORS)"
 
 ATTACKS = {
+    # a function of the notebook that stores what it is handed: its outer dict, its argument
+    "a notebook function stores into its outer dict": (
+        "cache = {}\ndef remember(k, v):\n    cache[k] = v",
+        "remember('a', silu(1.0))",
+        "print(cache)",
+    ),
+    "a notebook function stores into its argument": (
+        "def put(d, v):\n    d['k'] = v\nbox = {}",
+        "put(box, silu(1.0))",
+        "print(box)",
+    ),
+    "a notebook function writes into its array argument": (
+        "import numpy as np\ndef fill(a, v):\n    a[0] = v\narr = np.zeros(2)",
+        "fill(arr, silu(1.0))",
+        "print(arr)",
+    ),
     # a name bound under a header that reads the solution: which branch ran, how long it looped
     "bound in a branch the solution chose": (
         "x = 1.0",
