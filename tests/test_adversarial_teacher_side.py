@@ -221,3 +221,15 @@ def test_a_staged_copy_is_not_restored_from_a_submission_changed_since_it_was_st
     (bob / "mygrad.py").write_text("x = 1\n", encoding="utf-8")  # as staged: restored
     assert unchanged(staged, bob, digest)
     assert (staged / "mygrad.py").read_text(encoding="utf-8") == "x = 1\n"
+
+
+def test_a_folders_size_counts_its_files_not_what_its_links_lead_to(tmp_path):
+    """The grader copies a student's folder for the kernel only under 1 GiB: a link to a big
+    file elsewhere (left out of the copy) must not count, or a link to a data set would run
+    the notebook without the student's own files."""
+    folder = tmp_path / "ada"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "points.csv").write_bytes(b"1,2\n" * 5)  # 20 bytes
+    (tmp_path / "big.npy").write_bytes(b"\0" * 5000)
+    (folder / "data" / "big.npy").symlink_to(tmp_path / "big.npy")
+    assert _staging.folder_size(folder) == 20
