@@ -235,6 +235,15 @@ MISTAKES = [
         "(self, other), lambda g: (1.0 + 0 * g, 1.0 + 0 * g))",
         ["1 everywhere"],
     ),
+    # a product's rule written as a sum's: the hint of the rule, not a crash or "grows with x"
+    ("03", "lambda g: (g * y, g * x))", "lambda g: (g + y, g + x))", ["value of the other input"]),
+    # a vjp that hands back Tensors, not arrays
+    (
+        "03",
+        "lambda g: (g * y, g * x))",
+        "lambda g: (Tensor(g * y), Tensor(g * x)))",
+        ["a gradient is a Tensor, not numbers"],
+    ),
     # 04: toposort, backward, -, /, **
     ("04", "x.grad = g if x.grad is None else x.grad + g", "x.grad = g", ["add up"]),
     (
@@ -273,6 +282,41 @@ MISTAKES = [
         ["toposort puts"],
     ),
     ("04", "for t in reversed(order):", "for t in order:", ["no gradient reached"]),
+    # notebook 03's rules still wrong when notebook 04's check runs them alone (each op's vjp)
+    ("04", "lambda g: (g * y, g * x))", "lambda g: (g, g))", ["unchanged", "product is missing"]),
+    ("04", "lambda g: (g * y, g * x))", "lambda g: (g + y, g + x))", ["value of the other input"]),
+    (  # the gradient split between the inputs
+        "04",
+        "(self, other), lambda g: (g, g))",
+        "(self, other), lambda g: (g / 2, g / 2))",
+        ["unchanged, to both inputs"],
+    ),
+    (  # the local gradients alone, as numbers: no array of x's shape
+        "04",
+        "(self, other), lambda g: (g, g))",
+        "(self, other), lambda g: (1, 1))",
+        ["has shape ()", "x0 has shape (4,)"],
+    ),
+    ("04", "lambda g: (g, -g))", "lambda g: (g, 0 * g))", ["shrinks with y"]),  # y as a constant
+    ("04", "(g / y, -g * out / y)", "(g * y, -g * out / y)", ["1/y"]),  # a product's rule
+    ("04", "(g / y, -g * out / y)", "(g, -g * out / y)", ["1/y"]),  # a sum's rule
+    # toposort without the root, and a depth-first walk that lists a tensor each time it is met
+    (
+        "04",
+        "    found = {id(root): root}\n    stack = [root]",
+        "    found = {}\n    stack = [root]",
+        ["toposort left out"],
+    ),
+    (
+        "04",
+        "    found = {id(root): root}\n    stack = [root]\n    while stack:\n"
+        "        for x in stack.pop().inputs:\n            if id(x) not in found:\n"
+        "                found[id(x)] = x\n                stack.append(x)\n"
+        "    return sorted(found.values(), key=lambda t: t.seq)",
+        "    order = []\n\n    def visit(t):\n        for x in t.inputs:\n            visit(x)\n"
+        "        order.append(t)\n\n    visit(root)\n    return order",
+        ["lists a tensor twice"],
+    ),
     # 05: @, sum_to_shape, sum, mean
     ("05", "    return g.sum(axis=ones, keepdims=True)", "    return g", ["summed back"]),
     ("05", "g = g.sum(axis=tuple(range(g.ndim - len(shape))))", "pass", ["summed back"]),
@@ -308,6 +352,33 @@ MISTAKES = [
         "                pass",
         ["raised ValueError"],
     ),
+    # summed back as a mean of the copies: was told 'a sum passes its upstream gradient on'
+    (
+        "05",
+        "g = g.sum(axis=tuple(range(g.ndim - len(shape))))",
+        "g = g.mean(axis=tuple(range(g.ndim - len(shape))))",
+        ["0.25 times the right one", "does not average"],
+    ),
+    (  # was told 'a product's local gradient for one input is the value of the other input'
+        "05",
+        "    return g.sum(axis=ones, keepdims=True)",
+        "    return g.mean(axis=ones, keepdims=True)",
+        ["times the right one", "does not average"],
+    ),
+    (  # mean as a node of its own, without the 1/n in its vjp
+        "05",
+        "        return self.sum(axis) / n",
+        "        x = self.data\n"
+        "        return node(x.mean(axis=axis), (self,), lambda g: (np.broadcast_to("
+        "g if axis is None else np.expand_dims(g, axis), x.shape),))",
+        ["3 times the right one", "counts 1/n"],
+    ),
+    (
+        "05",
+        "out = x.sum(axis=axis)\n",
+        "out = x.sum(axis=axis, keepdims=True)\n",
+        ["has shape (1, 1)"],
+    ),
     # 07: activations
     ("07", "(g * (1 - out**2),)", "(g * (1 - self.data**2),)", ["output, not its input"]),
     ("07", "(g * out * (1 - out),)", "(g * out,)", ["compare sigmoid's slope"]),
@@ -321,6 +392,9 @@ MISTAKES = [
         ["its own derivative"],
     ),
     ("07", "lambda g: (g / x,))", "lambda g: (g * x,))", ["1/x"]),
+    # a sign slip, named with the op whose vjp made it (was: "the gradient of x0 is off")
+    ("07", "(g * (1 - out**2),)", "(g * (out**2 - 1),)", ["x0.tanh()", "wrong sign"]),
+    ("07", "out = np.where(self.data >= 0, 1, e) / (1 + e)", "out = 1 / (1 + e)", ["sigmoid"]),
     # 08: cross_entropy
     (
         "08",
@@ -331,6 +405,12 @@ MISTAKES = [
     ("08", "(g * (np.exp(log_a) - y) / n,)", "(g * (np.exp(log_a) - y),)", ["mean over the batch"]),
     ("08", "loss = -(log_a * y).sum() / n", "loss = -(log_a * y).sum()", ["sum over the batch"]),
     ("08", "(g * (np.exp(log_a) - y) / n,)", "(g * np.exp(log_a) / n,)", ["one-hot"]),
+    (  # a - y the other way round: was blamed on the @ that made the logits
+        "08",
+        "(g * (np.exp(log_a) - y) / n,)",
+        "(g * (y - np.exp(log_a)) / n,)",
+        ["in v3 = cross_entropy(v2, labels)", "wrong sign"],
+    ),
     # 09: Linear, MLP, SGD
     (
         "09",
@@ -368,11 +448,37 @@ MISTAKES = [
         "                p.data += self.lr * v",
         ["uphill"],
     ),
+    (  # the ReLU inside the layer: was told about 'the last layer's output (the logits)'
+        "09",
+        "        return x @ self.weight.T + self.bias",
+        "        return (x @ self.weight.T + self.bias).relu()",
+        ["never negative", "a layer alone has no ReLU"],
+    ),
+    (
+        "09",
+        "return x @ self.weight.T + self.bias",
+        "return x @ self.weight.T - self.bias",
+        ["bias", "wrong sign"],
+    ),
+    (  # a bias of one row: broadcasting hides it in the forward pass
+        "09",
+        "self.bias = Tensor(np.zeros(n_out), requires_grad=True)",
+        "self.bias = Tensor(np.zeros((1, n_out)), requires_grad=True)",
+        ["bias of layer 1", "(n_out,)"],
+    ),
+    (
+        "09",
+        "Tensor(rng.standard_normal((n_out, n_in)) * std, requires_grad=True)",
+        "Tensor(np.zeros((n_out, n_in)), requires_grad=True)",
+        ["start at 0"],
+    ),
     # 10: Linear's initial scale (He's)
     ("10", "std = np.sqrt(2 / n_in)", "std = 0.1", ["the same for both"]),  # notebook 09's guess
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(1 / n_in)", ["√2 too small"]),  # LeCun
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2 / n_out)", ["number of outputs"]),
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2 / (n_in + n_out))", ["the same for both"]),
+    ("10", "std = np.sqrt(2 / n_in)", "std = 2 / n_in", ["variance", "not its standard deviation"]),
+    ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2) / n_in", ["He's scale is"]),
     # 11: Residual
     ("11", "return x + self.linear(x).relu()", "return self.linear(x).relu()", ["x + F(x)"]),
     ("11", "return x + self.linear(x).relu()", "return (x + self.linear(x)).relu()", ["x + F(x)"]),
@@ -388,6 +494,13 @@ MISTAKES = [
     ("12", "        self.t += 1\n", "        self.t = 1\n", ["count the steps"]),
     ("12", "(1 - beta2) * p.grad**2", "(1 - beta2) * p.grad", ["squares"]),
     ("12", "(g * (1 - np.exp(-out)),)", "(g * (1 - np.exp(out)),)", ["central differences"]),
+    ("12", '    return "softplus"\n', "    return Tensor.softplus\n", ["a str"]),  # not its name
+    (  # the vjp computing into its own output (numpy's out=)
+        "12",
+        "(g * (1 - np.exp(-out)),)",
+        "(g * (1 - np.exp(np.negative(out, out=out))),)",
+        ["changed its output in place"],
+    ),
 ]
 
 
@@ -423,3 +536,43 @@ def test_a_docstring_that_names_the_package_is_not_borrowing_it():
     assert text != TEXT
     feedback = check_step("05", load(text, "mygrad_docstring"))
     assert feedback.passed, feedback
+
+
+def test_a_hand_written_stub_is_not_done_and_names_no_empty_place():
+    """A bare ``raise NotImplementedError`` (no pointer to a notebook): was told "... (`` in
+    mygrad.py)", an empty name in the learner's face."""
+    stub = changed(
+        "        return node(np.maximum(x, 0), (self,), lambda g: (g * (x > 0),))",
+        "        raise NotImplementedError",
+    )
+    feedback = check(stub, "07")
+    assert feedback.status == "not done", feedback
+    assert "finish the part of mygrad.py this step needs" in feedback.message, feedback
+    assert "``" not in feedback.message, feedback
+
+
+def test_an_own_op_of_slope_zero_is_refused():
+    """np.sign as the learner's op: its slope is 0 wherever it is checked, so no gradient could
+    be told from a wrong one. (Was told that sign "does not depend on its input".)"""
+    text = TEXT.replace(
+        "    def softplus(self):",
+        "    def sign(self):\n"
+        "        return node(np.sign(self.data), (self,), lambda g: (g * 0,))\n\n"
+        "    def softplus(self):",
+    ).replace('    return "softplus"\n', '    return "sign"\n')
+    feedback = check(load(text), "12")
+    assert feedback.status == "hint", feedback
+    assert "slope 0 at every input checked" in feedback.message, feedback
+
+
+def test_a_module_object_whose_attributes_raise_is_no_borrowing():
+    """The look for backproplab's names in the learner's module asks every object it holds for
+    ``__func__`` and ``fget``: an object whose attributes raise (a lazy loader, say) is skipped,
+    not a crash of the check."""
+    text = TEXT + (
+        "\n\nclass _Lazy:\n"
+        "    def __getattr__(self, name):\n"
+        "        raise RuntimeError('not loaded yet')\n\n\n"
+        "lazy = _Lazy()\n"
+    )
+    assert check(load(text), "03").passed

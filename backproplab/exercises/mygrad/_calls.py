@@ -97,16 +97,17 @@ def _call(exercise: str, fn: Callable, *args: Any) -> Any:
             part = f"part {found.group(2)} of " if found.group(2) else ""
             what = f'do {part}"Your engine" in notebook {found.group(1)} first'
         where = str(error).split(":")[0]
+        at = f" (`{where}` in mygrad.py)" if where else ""  # a bare NotImplementedError: no name
         if found is not None and exercise.startswith(f"mygrad {found.group(1)} "):
             # a part of this very step, met before its other parts: "first" would say it comes
             # before them, while the learner may be writing the parts in order
             missing = f'{part}"Your engine" in this notebook'
             message = (
-                f"{missing[0].upper()}{missing[1:]} is not written yet (`{where}` in mygrad.py): "
+                f"{missing[0].upper()}{missing[1:]} is not written yet{at}: "
                 "the check needs all its parts."
             )
             raise _Stop(Feedback(exercise, "not done", message)) from None
-        raise _Stop(Feedback(exercise, "not done", f"{what} (`{where}` in mygrad.py).")) from None
+        raise _Stop(Feedback(exercise, "not done", f"{what}{at}.")) from None
     except Exception as error:  # the learner's code crashed: say how and where, in one line
         line = str(error).splitlines()[0] if str(error) else ""
         where = _where(error, fn)

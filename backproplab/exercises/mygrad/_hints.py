@@ -34,7 +34,9 @@ def _value_hint(program: _Program, k: int, got: np.ndarray, want: np.ndarray) ->
             f"{head}: each example contributes -log of its softmax probability at its own "
             "label, and the loss is their mean"
         )
-    if name in ("MLP", "Linear") and np.all(got >= 0) and np.any(want < 0):
+    if name == "Linear" and np.all(got >= 0) and np.any(want < 0):
+        return f"{head}: it is never negative; a layer alone has no ReLU (an MLP puts one between)"
+    if name == "MLP" and np.all(got >= 0) and np.any(want < 0):
         return f"{head}: it is never negative; the last layer's output (the logits) has no ReLU"
     if name == "mean" and (ratio := _ratio(got, want)) is not None:
         axis = program.settings_of[k].get("axis")
@@ -85,7 +87,7 @@ def _grad_hint(
             f"{head}: {program.label(k)} feeds {len(users)} nodes and its gradient is what "
             "only one of them sent; gradients arriving along several paths add up"
         )
-    if close(got, -want):
+    if close(got, -want) and len(users) != 1:
         return f"{head}: right size, wrong sign"
     ratio = _ratio(got, want)
     if len(users) == 1:
@@ -93,7 +95,15 @@ def _grad_hint(
         step = program.step_of[c]
         upstream = grads[c] if c < len(grads) and grads[c] is not None else None
         role = _role(program, step, k)
-        if _upstream_ignored(got, want, upstream) and step[0] != "matmul":
+        if close(got, -want):  # named with the op whose vjp sent it, as every rule below is
+            hint_text = "right size, wrong sign"
+        elif _mean_of_copies(got, upstream, ratio):
+            hint_text = (
+                f"it is {ratio:g} times the right one; broadcasting copied {program.label(k)}, "
+                "and each copy's gradient counts in full: summing a gradient back to its shape "
+                "adds the copies' gradients, it does not average them"
+            )
+        elif _upstream_ignored(got, want, upstream) and step[0] != "matmul":
             hint_text = (
                 "it is the local gradient alone; multiply it by the upstream gradient that "
                 "the vjp receives"
@@ -170,6 +180,15 @@ def _sums_to(got: np.ndarray, want: np.ndarray) -> bool:
         return np.broadcast_shapes(got.shape, want.shape) == got.shape
     except ValueError:
         return False
+
+
+def _mean_of_copies(got: np.ndarray, upstream: Any, ratio: float | None) -> bool:
+    """True when ``got``, the gradient of a tensor broadcasting copied (``upstream`` has more
+    entries), is the right one divided by a number of copies: averaged back, not summed."""
+    if upstream is None or ratio is None or not 0 < ratio < 1 or upstream.size <= got.size:
+        return False
+    copies = round(1 / ratio)
+    return copies > 1 and abs(copies * ratio - 1) < 1e-6 and upstream.size % copies == 0
 
 
 def _upstream_ignored(got: np.ndarray, want: np.ndarray, upstream: Any) -> bool:

@@ -297,6 +297,8 @@ def _step_10(exercise: str, engine: ModuleType, own_op: Any) -> None:
         message = (
             f"{found}: it follows the number of outputs. The sum in z = W a runs over the inputs"
         )
+    elif all(abs(s / h**2 - 1) < 0.05 for s, h in zip(stds, he)):
+        message = f"{found}: each is the variance He's scale asks for, not its standard deviation"
     elif all(abs(r * np.sqrt(2) - 1) < 0.05 for r in ratios):
         message = f"{found}: a factor √2 too small for a ReLU layer, which keeps half of E[z²]"
     else:
@@ -361,8 +363,9 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
         raise _Stop(
             hint(
                 exercise,
-                f"{own_op} does not depend on its input: choose an op that "
-                "does, so that there is a gradient to check",
+                f"{own_op} has slope 0 at every input checked (its output does not change "
+                "with its input there): choose an op whose output does, so that there is a "
+                "gradient to check",
             )
         )
     seed = rng.standard_normal(outs[0].shape)
