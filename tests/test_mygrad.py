@@ -377,7 +377,7 @@ MISTAKES = [
         "05",
         "out = x.sum(axis=axis)\n",
         "out = x.sum(axis=axis, keepdims=True)\n",
-        ["has shape (1, 1)"],
+        ["v6 = v5.sum() has shape (1, 1), not ()"],
     ),
     # 07: activations
     ("07", "(g * (1 - out**2),)", "(g * (1 - self.data**2),)", ["output, not its input"]),
@@ -477,6 +477,12 @@ MISTAKES = [
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(1 / n_in)", ["√2 too small"]),  # LeCun
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2 / n_out)", ["number of outputs"]),
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2 / (n_in + n_out))", ["the same for both"]),
+    (  # an activation inside the layer, one that can be negative
+        "09",
+        "        return x @ self.weight.T + self.bias",
+        "        return (x @ self.weight.T + self.bias).tanh()",
+        ["Linear(4, 3)(x0) is off", "Z = X Wᵀ + b"],
+    ),
     ("10", "std = np.sqrt(2 / n_in)", "std = 2 / n_in", ["variance", "not its standard deviation"]),
     ("10", "std = np.sqrt(2 / n_in)", "std = np.sqrt(2) / n_in", ["He's scale is"]),
     # 11: Residual
@@ -494,7 +500,13 @@ MISTAKES = [
     ("12", "        self.t += 1\n", "        self.t = 1\n", ["count the steps"]),
     ("12", "(1 - beta2) * p.grad**2", "(1 - beta2) * p.grad", ["squares"]),
     ("12", "(g * (1 - np.exp(-out)),)", "(g * (1 - np.exp(out)),)", ["central differences"]),
-    ("12", '    return "softplus"\n', "    return Tensor.softplus\n", ["a str"]),  # not its name
+    ("12", '    return "softplus"\n', "    return Tensor.softplus\n", ["a str"]),
+    (  # numpy handed the Tensor, not its data: the crash is named, in the learner's op
+        "12",
+        "out = np.logaddexp(0.0, self.data)",
+        "out = np.logaddexp(0.0, self)",
+        ["raised TypeError in Tensor.softplus"],
+    ),  # not its name
     (  # the vjp computing into its own output (numpy's out=)
         "12",
         "(g * (1 - np.exp(-out)),)",
@@ -576,3 +588,8 @@ def test_a_module_object_whose_attributes_raise_is_no_borrowing():
         "lazy = _Lazy()\n"
     )
     assert check(load(text), "03").passed
+
+
+def test_an_unknown_step_is_an_error_naming_the_steps():
+    with pytest.raises(ValueError, match=r"check_step: no step '99'; the steps are 03, 04"):
+        check_step("99", teacher)
