@@ -1,6 +1,8 @@
 """Self-checks of notebook 10: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
+import math
+
 import numpy as np
 import pytest
 from exercise_helpers import our_words
@@ -379,6 +381,11 @@ def clip_squared_norm(grads, max_norm):
     return [g * min(1.0, max_norm / total) if total > 0 else g.copy() for g in grads]
 
 
+def clip_by_math_sqrt(grads, max_norm):  # Python floats: 1.0 / 0.0 raises, as numpy's does not
+    total = math.sqrt(sum(float((g**2).sum()) for g in grads))
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
 def test_clip_gradients_correct():
     feedback = nb10.check_clip_gradients(clip_right)
     assert feedback.passed, feedback
@@ -415,6 +422,14 @@ def test_clip_gradients_hints(wrong, words):
     assert "min(" not in feedback.message and "sqrt" not in feedback.message
 
 
+def test_clip_gradients_names_a_crash_on_zero_gradients():
+    feedback = nb10.check_clip_gradients(clip_by_math_sqrt)
+    assert feedback.status == "hint", feedback
+    assert "all-zero gradients (a global norm of 0)" in feedback.message, feedback
+    assert "ZeroDivisionError" in feedback.message, feedback
+    assert "min(" not in our_words(feedback.message)  # the learner's own line may be quoted
+
+
 def test_clip_gradients_not_done():
     assert nb10.check_clip_gradients(stub).status == "not done"
 
@@ -449,6 +464,9 @@ def test_trainable_init_takes_the_learners_function():
         ("he", "one number"),
         # a right number, as text: float() read it and it passed (found trying the slips)
         (lambda: "0.2", "my_std is a str; it should be one number"),
+        (1e-12, "vanish to exactly 0"),
+        # logits of inf: cross_entropy's ValueError crashed the check itself (coverage sweep)
+        (1e30, "gradients overflow"),
     ],
 )
 def test_trainable_init_hints(wrong, words):

@@ -481,7 +481,10 @@ def check_trainable_init(std: object) -> Feedback:
     X, y = data.X_train[:256], data.y_train[:256]
     with np.errstate(all="ignore"):
         model = deep_network(20, 48, activation="relu", init=value, rng=3)
-        norms = hidden_gradient_norms(model, X, y)
+        try:
+            norms = hidden_gradient_norms(model, X, y)
+        except ValueError:  # the logits overflowed to inf, which cross_entropy refuses
+            norms = np.array([np.inf])
     if not np.all(np.isfinite(norms)) or np.any(norms == 0):
         return hint(name, "with this std the gradients overflow or vanish to exactly 0.")
     factor = float(np.exp(np.mean(np.log(norms[:-1] / norms[1:]))))  # per layer, input side
