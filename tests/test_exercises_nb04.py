@@ -645,7 +645,14 @@ def test_topo_order_missing_root_leaves_or_op_nodes_are_named():
     assert "the leaves (u, v, x and y) are missing" in no_leaves.message
     leaves = nb04.check_topo_order(lambda root: [t for t in iterative_order(root) if not t.inputs])
     assert "only leaves" in leaves.message and "the root among them" in leaves.message
-    for feedback in (no_root, no_leaves, leaves):
+    # the root's own inputs only: found nodes never followed in turn (ops and leaves missing)
+    one_level = nb04.check_topo_order(
+        lambda root: [p for p in root.inputs if p.requires_grad] + [root]
+    )
+    assert "6 nodes are missing: follow every node's inputs" in one_level.message
+    no_root_either = nb04.check_topo_order(lambda root: [p for p in root.inputs if p.requires_grad])
+    assert "7 nodes are missing, the root among them" in no_root_either.message
+    for feedback in (no_root, no_leaves, leaves, one_level, no_root_either):
         assert feedback.status == "hint" and "stack" not in feedback.message
 
 
