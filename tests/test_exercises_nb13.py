@@ -128,6 +128,16 @@ def with_shape(k, fn):
     return wrong
 
 
+def gamma_in_dbeta(g, x, gamma, eps):  # dx's factor gamma carried into dbeta
+    dx, dgamma, dbeta = bn(g, x, gamma, eps)
+    return dx, dgamma, dbeta * gamma
+
+
+def gamma_in_dgamma(g, x, gamma, eps):  # and into dgamma
+    dx, dgamma, dbeta = bn(g, x, gamma, eps)
+    return dx, dgamma * gamma, dbeta
+
+
 def without_one_over_sigma(g, x, gamma, eps):
     dx, dgamma, dbeta = bn(g, x, gamma, eps)
     return dx * np.sqrt(x.var(axis=0) + eps), dgamma, dbeta  # the common 1/sigma left out
@@ -149,6 +159,8 @@ def without_one_over_sigma(g, x, gamma, eps):
         (with_shape(2, lambda g, x, dbeta: dbeta / len(x)), "dbeta is off by a factor"),
         (with_shape(2, lambda g, x, dbeta: g), "one row per example"),
         (with_shape(1, lambda g, x, dgamma: (g * x).sum(axis=0)), "not x itself"),
+        (gamma_in_dbeta, "dbeta not yet right: beta is added"),
+        (gamma_in_dgamma, "dgamma not yet right: what does gamma multiply"),
         (with_shape(0, lambda g, x, dx: dx + 1e-3), "dx is not yet"),
         (lambda g, x, gamma, eps: bn(g, x, gamma, eps)[:2], "three arrays"),
         (notebook_eps(0), "use the eps it is given"),
@@ -443,6 +455,10 @@ def eval_unbiased_guard(g, x, gamma, running_mean, running_var, eps):
         (with_eval(2, lambda g, x, dbeta, *rest: dbeta / len(x)), "dbeta is off by a factor"),
         (with_eval(2, lambda g, x, dbeta, *rest: -dbeta), "dbeta not yet right"),
         (with_eval(0, lambda g, x, dx, *rest: -dx), "dx not yet right"),
+        (  # gamma, dx's factor, carried into dgamma too
+            with_eval(1, lambda g, x, dgamma, gamma, *rest: dgamma * gamma),
+            "dgamma not yet right: what does gamma multiply",
+        ),  # fmt: skip
         (eval_g_in_place, "changed one of its inputs in place"),
         (eval_x_in_place, "changed one of its inputs in place"),
         (eval_float64, "with float32 inputs: the values are right, but dx came back as float64"),
