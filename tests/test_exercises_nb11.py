@@ -275,6 +275,15 @@ def block_norms_of(model, X, y, outputs_kept):
     return np.array([np.linalg.norm(t.grad) for t in outputs[outputs_kept]])
 
 
+def block_rms(model, X, y):
+    outputs, h = [], bl.Tensor(X)
+    for layer in model:
+        h = layer(h)
+        outputs.append(h)
+    bl.cross_entropy(h, y).backward()
+    return np.array([np.sqrt(np.mean(t.grad**2)) for t in outputs[1:-1]])
+
+
 def test_block_gradient_norms_correct():
     feedback = nb11.check_block_gradient_norms(block_norms)
     assert feedback.passed, feedback
@@ -307,6 +316,13 @@ def per_example(model, X, y):
         (lambda m, X, y: block_norms_of(m, X, y, slice(1, None)), "the logits"),
         (lambda m, X, y: block_norms_of(m, X, y, slice(2, -1)), "x_0, the output of the input"),
         (lambda m, X, y: block_norms_of(m, X, y, slice(1, -2)), "last hidden layer's output is"),
+        # every layer's output, the input layer's and the logits too: more than one norm off
+        (
+            lambda m, X, y: block_norms_of(m, X, y, slice(None)),
+            "expected 6 norms (x_0 .. x_5), got 8.",
+        ),
+        (lambda m, X, y: block_norms(m, X, y) / len(X), "N times too small"),  # averaged again
+        (block_rms, "not yet right on the plain network"),  # the root mean square, not the norm
     ],
 )
 def test_block_gradient_norms_hints(wrong, words):

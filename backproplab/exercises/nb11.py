@@ -346,6 +346,9 @@ def check_block_gradient_norms(block_gradient_norms: Callable) -> Feedback:
             return hint(name, "the right numbers in reverse order: x_0, next to the input, first.")
         if _close(got, want * len(X)):
             return hint(name, "N times too large: the loss is the mean over the batch.")
+        if _close(got * len(X), want):
+            return hint(name, "N times too small: the loss already is the mean over the "
+                        "batch, and its gradient needs no averaging of its own.")  # fmt: skip
         if _close(got, want**2):
             return hint(name, "these are squared norms.")
         if _close(got, np.array(per_example)):
