@@ -244,6 +244,12 @@ MISTAKES = [
         "lambda g: (Tensor(g * y), Tensor(g * x)))",
         ["a gradient is a Tensor, not numbers"],
     ),
+    (  # a vjp computing into an input's own array (numpy's out=)
+        "03",
+        "lambda g: (g * y, g * x))",
+        "lambda g: (g * y, np.multiply(x, g, out=x)))",
+        ["the vjp of x * y changed its output or an input in place"],
+    ),
     # 04: toposort, backward, -, /, **
     ("04", "x.grad = g if x.grad is None else x.grad + g", "x.grad = g", ["add up"]),
     (
@@ -471,6 +477,12 @@ MISTAKES = [
         "Tensor(rng.standard_normal((n_out, n_in)) * std, requires_grad=True)",
         "Tensor(np.zeros((n_out, n_in)), requires_grad=True)",
         ["start at 0"],
+    ),
+    (  # a generator of its own, unseeded: the training cell's seed cannot repeat the run
+        "09",
+        "rng.standard_normal((n_out, n_in)) * std",
+        "np.random.default_rng().standard_normal((n_out, n_in)) * std",
+        ["not the next standard normal numbers of the module's rng"],
     ),
     # 10: Linear's initial scale (He's)
     ("10", "std = np.sqrt(2 / n_in)", "std = 0.1", ["the same for both"]),  # notebook 09's guess
