@@ -605,3 +605,38 @@ def test_a_module_object_whose_attributes_raise_is_no_borrowing():
 def test_an_unknown_step_is_an_error_naming_the_steps():
     with pytest.raises(ValueError, match=r"check_step: no step '99'; the steps are 03, 04"):
         check_step("99", teacher)
+
+
+def test_a_wrong_earlier_step_does_not_hide_a_skipped_one():
+    """Notebook 03's * written wrong, notebook 04 skipped: notebook 05's check names the earliest
+    stub (04), passing over 03's wrong answer, which is a hint and not a stub."""
+    only_03 = re.sub(
+        r"### BEGIN SOLUTION (see notebook 03.*?)### END SOLUTION", r"# solved: \1# (solved)",
+        TEXT, flags=re.S,
+    )  # fmt: skip
+    wrong_03 = only_03.replace("lambda g: (g * y, g * x))", "lambda g: (g * x, g * y))")
+    module = load(strip_solutions(wrong_03), "mygrad_wrong_03")
+    assert check(module, "03").status == "hint"
+    feedback = check(module, "05")
+    assert feedback.status == "not done", feedback
+    assert "in notebook 04 first" in feedback.message, feedback
+
+
+def test_a_piece_of_a_later_notebook_called_too_early_is_named():
+    """* written through log and exp (x y = e^(log x + log y)), which notebook 07 adds: step 03's
+    check says the engine called a later notebook's piece, not 'do notebook 07 first'."""
+    only_03 = re.sub(
+        r"### BEGIN SOLUTION (see notebook 03.*?)### END SOLUTION", r"# solved: \1# (solved)",
+        TEXT, flags=re.S,
+    )  # fmt: skip
+    by_logs = only_03.replace(
+        "        x, y = self.data, other.data\n"
+        "        return node(x * y, (self, other), lambda g: (g * y, g * x))",
+        "        return (self.log() + other.log()).exp()",
+    )
+    assert by_logs != only_03
+    feedback = check(load(strip_solutions(by_logs), "mygrad_mul_by_logs"), "03")
+    assert feedback.status == "hint", feedback
+    assert feedback.message == (
+        "your engine called `Tensor.log`, a piece of notebook 07; this step does not need it"
+    )  # and nothing of the words for sum_to_shape, met by a number given a gradient
