@@ -139,6 +139,13 @@ ATTACKS = {
         "importlib.import_module('backproplab').answer = silu(1.0)",
         "print(bl.answer)",
     ),
+    # a module's object changed: the same module imported again under another name, its value
+    # shown as the cell's result (no print, so no name the notebook never bound is read)
+    "a changed module imported again": (
+        BL,
+        "bl.plotting.style.COLORS.append(silu(1.0))",
+        "from backproplab.plotting import style as s\ns.COLORS[-1]",
+    ),
     "vars() of a module": (BL, "vars(bl.plotting.style)['answer'] = silu(1.0)", STYLE),
     "globals() item": ("x = 0", "globals()['x'] = silu(1.0)", "print(x)"),
     "globals().update": ("x = 0", "globals().update(x=silu(1.0))", "print(x)"),
