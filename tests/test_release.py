@@ -943,6 +943,13 @@ def test_a_magic_after_an_import_of_the_learners_engine_is_cleared():
     ]
 
 
+def test_a_magic_after_a_solution_cell_that_binds_nothing_is_cleared():
+    """A solution cell that only prints what it computed binds no name, and still a later cell
+    that is not plain Python may show it: ``%history`` prints the solution's own code."""
+    solution = "### BEGIN SOLUTION\nprint((3 * 1.001**2 - 3 * 0.999**2) / 0.002)\n### END SOLUTION"
+    assert kept(solution, "%history -n", "print(2 * 3)") == [False, False, True]
+
+
 def test_ipython_numbered_output_history_after_a_solutions_value_is_cleared():
     """``_2`` is IPython's name for ``Out[2]``, the value ``silu(2.0)`` showed."""
     assert kept(SILU, "silu(2.0)", "print(_2 * 2)", "print(2)") == [False, False, False, True]
