@@ -217,6 +217,7 @@ def test_broken_markers_are_a_clear_error(source, problem):
         ("## Challenge · a graph of your own, by hand", "the Challenge"),
         ("## Exercise 1: double", "Exercise 1"),
         ("## 4. The backward pass of $(x + y)z$", 'the section "4. The backward pass of (x + y)z"'),
+        ("## The backward pass ##", 'the section "The backward pass"'),  # closing #s
         (None, "its exercise"),
     ],
 )
