@@ -146,6 +146,12 @@ ATTACKS = {
         "bl.plotting.style.COLORS.append(silu(1.0))",
         "from backproplab.plotting import style as s\ns.COLORS[-1]",
     ),
+    # a package's function given another name first, then changed through the package
+    "a package function's attribute shown through a name bound before": (
+        BL + "\nloss = bl.mse_loss",
+        "bl.mse_loss.memo = silu(1.0)",
+        "loss.memo",
+    ),
     "vars() of a module": (BL, "vars(bl.plotting.style)['answer'] = silu(1.0)", STYLE),
     "globals() item": ("x = 0", "globals()['x'] = silu(1.0)", "print(x)"),
     "globals().update": ("x = 0", "globals().update(x=silu(1.0))", "print(x)"),

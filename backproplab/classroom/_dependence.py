@@ -162,9 +162,10 @@ class _Flow:
 
     def _taint_modules(self) -> None:
         """A module's object was changed: every module may have been (one reaches another:
-        ``bl.tensor.np``, ``sys.modules``), so every imported name, then and later, is tainted."""
+        ``bl.tensor.np``, ``sys.modules``), so every imported name, then and later, is tainted;
+        so is every name bound to a package's function (``f = bl.mse_loss``: ``f.memo``)."""
         self.modules_changed = True
-        self.tainted |= set(self.imported)
+        self.tainted |= set(self.imported) | self.code
 
     def _function_of_a_module(self, node: ast.expr) -> bool:
         """Whether ``node`` is a function a loaded module holds (``_module_function``), while no
