@@ -161,9 +161,8 @@ class _Flow:
                 stack += [(other, True) for other in others & self.holds.get(name, set())]
 
     def _taint_modules(self) -> None:
-        """A module's object was changed: every module may have been (one reaches another:
-        ``bl.tensor.np``, ``sys.modules``), so every imported name, then and later, is tainted;
-        so is every name bound to a package's function (``f = bl.mse_loss``: ``f.memo``)."""
+        """A module's object changed, so maybe every module (``bl.tensor.np``): every imported
+        name, then and later, is tainted, and every name bound to a package function (f.memo)."""
         self.modules_changed = True
         self.tainted |= set(self.imported) | self.code
 
