@@ -640,3 +640,16 @@ def test_a_piece_of_a_later_notebook_called_too_early_is_named():
     assert feedback.message == (
         "your engine called `Tensor.log`, a piece of notebook 07; this step does not need it"
     )  # and nothing of the words for sum_to_shape, met by a number given a gradient
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_a_matmul_rule_off_by_a_factor_is_not_told_about_broadcast_copies(factor):
+    # x0 @ x3's output (4, 2) has more entries than x3 (3, 2), as a broadcast's output has: a
+    # rule giving x3 half (a quarter) of its gradient was told "broadcasting copied x3 ... it
+    # does not average them", about copies a product does not make (found reviewing that hint)
+    old, new = "lambda g: (g @ y.T, x.T @ g))", f"lambda g: (g @ y.T, x.T @ g / {factor}))"
+    with np.errstate(all="ignore"):
+        feedback = check(changed(old, new), "05")
+    assert feedback.status == "hint", feedback
+    assert f"{1 / factor:g} times the right one" in feedback.message, feedback
+    assert "broadcast" not in feedback.message and "average" not in feedback.message, feedback

@@ -97,7 +97,7 @@ def _grad_hint(
         role = _role(program, step, k)
         if close(got, -want):  # named with the op whose vjp sent it, as every rule below is
             hint_text = "right size, wrong sign"
-        elif _mean_of_copies(got, upstream, ratio):
+        elif _mean_of_copies(got, upstream, ratio) and step[0] != "matmul":  # (x @ W: no copies)
             hint_text = (
                 f"it is {ratio:g} times the right one; broadcasting copied {program.label(k)}, "
                 "and each copy's gradient counts in full: summing a gradient back to its shape "
