@@ -138,6 +138,16 @@ def gamma_in_dgamma(g, x, gamma, eps):  # and into dgamma
     return dx, dgamma * gamma, dbeta
 
 
+def swapped(answer):
+    """``answer`` returning dgamma and dbeta in each other's place (shapes alike: no shape hint)."""
+
+    def wrong(*args):
+        dx, dgamma, dbeta = answer(*args)
+        return dx, dbeta, dgamma
+
+    return wrong
+
+
 def without_one_over_sigma(g, x, gamma, eps):
     dx, dgamma, dbeta = bn(g, x, gamma, eps)
     return dx * np.sqrt(x.var(axis=0) + eps), dgamma, dbeta  # the common 1/sigma left out
@@ -169,6 +179,7 @@ def without_one_over_sigma(g, x, gamma, eps):
         (variance_term_unscaled, "dx is not yet"),
         (centring_g_in_place, "in place"),
         (with_shape(1, lambda g, x, dgamma: dgamma[None]), "should have shape (4,)"),
+        (swapped(bn), "in each other's place"),  # was 'dbeta not yet right: beta is added'
     ],
 )
 def test_batch_norm_backward_hints(wrong, words):
@@ -236,6 +247,7 @@ def ln_means_over_batch(g, x, gamma, eps):
             lambda g, x, gamma, eps: (ln(g, x, gamma, eps)[0], g.sum(axis=1), g.sum(axis=0)),
             "shape",
         ),  # fmt: skip
+        (swapped(ln), "in each other's place"),
     ],
 )
 def test_layer_norm_backward_hints(wrong, words):
@@ -465,6 +477,7 @@ def eval_unbiased_guard(g, x, gamma, running_mean, running_var, eps):
         (eval_squeezed, "with a single example (N = 1): dx has shape (3,)"),
         (eval_unbiased_guard, "with a single example (N = 1): dx has nan or inf"),
         (lambda *args: bn_eval(*args)[:2], "three arrays"),
+        (swapped(bn_eval), "in each other's place"),  # was 'dgamma holds the sum of g alone'
     ],
 )
 def test_batch_norm_eval_backward_hints(wrong, words):

@@ -309,6 +309,15 @@ def max_pool_backward_row_runs(g, x, k):
     return (winners * g[:, :, :, :, None, None]).reshape(x.shape)
 
 
+def max_pool_backward_not_put_back(g, x, k):  # windows cut with a transpose, not undone after
+    n, c, h, w = x.shape
+    rows = (
+        x.reshape(n, c, h // k, k, w // k, k).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, -1, k * k)
+    )
+    winners = np.eye(k * k)[rows.argmax(axis=-1)] * g.reshape(n, c, -1, 1)
+    return winners.reshape(x.shape)  # in window order (h/k, w/k, k*k), not the image's
+
+
 def spread(g, k):
     return np.kron(g, np.ones((k, k)))
 
@@ -323,11 +332,12 @@ def spread(g, k):
             "instead of the upstream",
         ),
         (lambda g, x, k: max_pool_backward_shared(g, x, k, share=False), "add up to more"),
-        (lambda g, x, k: max_pool_backward_first(g, -x, k), "not yet"),
+        (lambda g, x, k: max_pool_backward_first(g, -x, k), "other than its maximum"),
         (lambda g, x, k: max_pool_backward_first(g, x, k)[..., :-1], "shape"),
         (lambda g, x, k: max_pool_backward_shared(g, x, 2), "not with 3x3"),
         (max_pool_backward_image_max, "not yet"),
-        (max_pool_backward_window_transposed, "not yet"),
+        (max_pool_backward_window_transposed, "other than its maximum"),  # was the catch-all
+        (max_pool_backward_not_put_back, "other than its maximum"),  # was the catch-all
         # windows made by reshaping the image straight to (N, C, H/k, W/k, k, k): runs along a
         # row, not blocks (got the catch-all "not yet"; a novice's walk of the workbook)
         (max_pool_backward_row_runs, "follow one another along a row"),

@@ -25,6 +25,9 @@ UNBIASED = (
     "you used the unbiased variance (divided by the count minus 1): the forward pass normalises "
     "with the biased one, the mean of the squared deviations."
 )
+SWAPPED = (
+    "dgamma and dbeta are in each other's place: return the three in the order (dx, dgamma, dbeta)."
+)
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> bool:
@@ -140,6 +143,8 @@ def _compare(
                 f"{key} is right for eps = {NOTEBOOK_EPS:g}, but the check called your function "
                 f"with eps = {EPS:g}: use the eps it is given, not a number of your own.",
             )
+    if _close(got["dgamma"], expected["dbeta"]) and _close(got["dbeta"], expected["dgamma"]):
+        return hint(name, SWAPPED)
     if not _close(got["dbeta"], expected["dbeta"]):
         if _close(got["dbeta"] * n, expected["dbeta"]):
             return hint(name, "dbeta is off by a factor of the batch size: add, don't average.")
