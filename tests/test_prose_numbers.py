@@ -529,6 +529,10 @@ CLAIMS = [
           r"with skips\s+: (.*)\n\s+without skips : (.*)\n",
           lambda p, o: number_list(o[0])[-1] >= p[0] / 100 and len(number_list(o[0])) == p[1]
           and all(b < a for a, b in zip(number_list(o[0]), number_list(o[1])))),
+    Claim("14", r"which subtracts it right back out: its gradient is (0) \(printed above\).*here "
+          r"the biases only cost their (\d+) × 8 numbers",
+          r"largest \|dL/db\| of the (\d+) convolutions' biases: (\S+)\n",
+          lambda p, o: p[0] == o[1] and p[1] == o[0]),
     Claim("14", r"At initialisation every block of the ResNet receives a larger gradient than the "
           r"same block of the plain network",
           r"with skips\s+\|\|dL/dW\|\| per block: \[(.*)\].*\n"
