@@ -142,6 +142,7 @@ def grade_students(tmp_path, teacher, students: dict, files: dict | None = None,
 
     import nbformat
 
+    from backproplab.classroom._kernel import closing_its_event_loop
     from backproplab.classroom.grading import Limits, grade_notebook, load_source
 
     files = files or {}
@@ -160,5 +161,7 @@ def grade_students(tmp_path, teacher, students: dict, files: dict | None = None,
         limits = Limits(timeout=60, memory_mb=2048)
         return name, grade_notebook(folder / "a.ipynb", name, source, limits, folder=folder)
 
+    # each thread closes the event loop jupyter_client made it, as grade_folder's threads do:
+    # left open, the loops were freed later in whatever test ran then ("unclosed event loop")
     with ThreadPoolExecutor(jobs) as pool:
-        return dict(pool.map(grade, list(students)))
+        return dict(pool.map(closing_its_event_loop(grade), list(students)))
