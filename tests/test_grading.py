@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -687,6 +688,27 @@ def test_a_kernel_listens_on_sockets_of_its_own_not_on_ports(tmp_path):
         assert any(sockets.iterdir())  # the kernel's socket files
         assert kernel.execute("x = 1 + 1", timeout=30).status == "ok"
     assert not sockets.exists()
+
+
+def test_the_graders_interrupt_reaches_the_kernel_not_the_grader(tmp_path):
+    """A cell past its limit is interrupted by a SIGINT to the kernel's process group. Were the
+    kernel in the grader's group, the grader (and, in the suite, the pytest worker and its
+    controller) would get it too. The kernel runs in a session of its own, the launcher's."""
+    from backproplab.classroom._kernel import Kernel
+
+    received = []
+    before = signal.signal(signal.SIGINT, lambda *_: received.append("SIGINT"))
+    try:
+        with Kernel(tmp_path, 1024) as kernel:
+            ours = os.getsid(0), os.getpgid(0)
+            assert (os.getsid(kernel.pid), os.getpgid(kernel.pid)) == (kernel.pgid, kernel.pgid)
+            assert kernel.pgid not in ours
+            run = kernel.execute("while True:\n    pass", timeout=0.5)
+            time.sleep(0.2)  # a signal sent to us would have been handled by now
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert (run.status, run.errors) == ("timeout", [("KeyboardInterrupt", "")])
+    assert received == []
 
 
 def test_a_cell_after_one_that_raised_is_run_not_aborted(tmp_path):
