@@ -513,6 +513,28 @@ def test_d_sin_of_square_outer_derivative_slips_are_named(wrong, words):
     assert "cos(" not in feedback.message and "2 * x" not in feedback.message
 
 
+# Found in the review of notebooks 02 and 06: these got the catch-all, which only says to name
+# the two functions (the learner had); each now hears which factor is wrong, and not its formula
+@pytest.mark.parametrize(
+    ("check", "wrong", "words"),
+    [
+        (nb02.check_d_sin_of_square, lambda x: x * np.cos(x**2), "not the inner function's"),
+        (nb02.check_d_sin_of_square, lambda x: 2 * np.cos(x**2), "not the inner function's"),
+        (nb02.check_d_sin_of_square, lambda x: x**2 * np.cos(x**2), "inner function itself"),
+        (
+            nb02.check_two_paths,  # the chain rule's "multiply", carried over to the paths
+            lambda x: (np.cos(x) * 3 * x**2) * (x**3 * -np.sin(x)),
+            "they do not multiply",
+        ),
+    ],
+)
+def test_inner_factor_and_multiplied_paths_are_named(check, wrong, words):
+    feedback = check(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "not yet" not in feedback.message
+    assert "2 * x" not in feedback.message and "2x" not in feedback.message
+
+
 def _doubles_x_in_place(x):  # right values: cos((2x / 2)^2) * 2x, but the caller's x is 2x now
     x *= 2
     return np.cos((x / 2) ** 2) * x

@@ -90,7 +90,12 @@ def scale_in_place(grads, lr):
         (lambda grads, lr: -lr * np.sqrt(-right_change(grads, 1.0)), ["section 5's formula"]),
         (lambda grads, lr: -lr * sum(float(abs(g).sum()) for g in grads), ["section 5's formula"]),
         (lambda grads, lr: right_change(grads, lr) / 2, ["section 5's formula"]),
-        (lambda grads, lr: right_change(grads, lr**2), ["section 5's formula"]),
+        (lambda grads, lr: right_change(grads, lr**2), ["square of the learning rate"]),
+        # the step's squared length, -sum((lr * g)^2): found in the review of notebook 06
+        (
+            lambda grads, lr: -sum(float(((lr * g) ** 2).sum()) for g in grads),
+            ["square of the learning rate", "multiplied by its gradient"],
+        ),
     ],
 )
 def test_gd_predicted_change_wrong(wrong, words):

@@ -265,6 +265,16 @@ CLAIMS = [
     Claim("06", r"They agree to within about (half) a percent",
           r"predicted change: (\S+)\nactual change:\s+(\S+)",
           lambda p, o: about(p[0], 100 * abs(o[1] - o[0]) / o[1], 0.5)),
+    Claim("06", r"The first row is too big a nudge for that rule: the leftover is (\d+) % of the "
+          r"change, not small beside the slope's part, and the nudge even switches unit 2 on",
+          r"(?m)^\s+(\S+)\s+\S+\s+\S+\s+(\S+)\s+([+-]\d\.\d{4})$",  # eps, rel. diff., z1[1]
+          lambda p, o: same(p, [100 * rows(o, 3)[0][1]])
+          and [r[2] > 0 for r in rows(o, 3)] == [True] + [False] * (len(o) // 3 - 1)),
+    Claim("06", r"In the rows below it unit 2 stays off, and a nudge (ten) times smaller gives a "
+          r"relative difference (ten) times smaller",
+          r"(?m)^\s+(\S+)\s+\S+\s+\S+\s+(\S+)\s+[+-]\d\.\d{4}$",
+          lambda p, o: all(about(p[0], a[0] / b[0], 0.01) and about(p[1], a[1] / b[1], 0.1)
+                           for a, b in pairs(rows(o, 2)[1:]))),
     Claim("06", r"For \$\\eta = 0\.001\$ the prediction is within (1) %",
           r"(?m)^ 0\.001\s+(\S+)\s+(\S+)$",
           lambda p, o: 100 * abs(o[0] - o[1]) / abs(o[1]) < p[0]),

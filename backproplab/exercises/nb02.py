@@ -129,6 +129,18 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
     if close(got, -want):
         return hint(exercise, "right size, wrong sign: which of your two factors has a minus "
                     "sign it should not have?")  # fmt: skip
+    if close(got, x**2 * np.cos(x**2)):
+        return hint(
+            exercise,
+            "you multiplied the outer function's derivative by the inner function itself; the "
+            "chain rule multiplies it by the inner function's derivative",
+        )
+    if close(got, x * np.cos(x**2)) or close(got, 2 * np.cos(x**2)):
+        return hint(
+            exercise,
+            "the outer function's derivative is right, at the right place; the factor beside it "
+            "is not the inner function's derivative: differentiate the inner function again",
+        )
     if close(got, np.cos(x) * 2 * x) or close(got, np.cos(x)):
         return hint(
             exercise,
@@ -234,6 +246,8 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             exercise,
             "the path through v has the wrong sign: what is the derivative of cos?",
         )
+    if close(got, through_u * through_v):
+        return hint(exercise, "the two paths' contributions add up; they do not multiply")
     if close(got, 3 * x**2 * -np.sin(x)):
         return hint(
             exercise,

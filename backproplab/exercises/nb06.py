@@ -116,6 +116,12 @@ def check_gd_predicted_change(
         )
     if np.isclose(got * lr, want):
         return hint(exercise, "off by a factor of the learning rate: how big is each step?")
+    if np.isclose(abs(got), lr * abs(want)):
+        return hint(
+            exercise,
+            "your prediction grows with the square of the learning rate: in section 5's formula "
+            "each entry's change appears once, multiplied by its gradient",
+        )
     if np.isclose(got, -lr * sum(float((g**2).sum()) for g in grads[:1])):
         return hint(exercise, "only the first array counts in your sum: every parameter moves")
     if np.isclose(got, -lr * sum(float(g.sum()) for g in grads)):
