@@ -239,3 +239,26 @@ def test_what_a_check_needs_is_what_the_grader_scores(tmp_path, output, capsys):
     }
     assert (rows["skipped_04"]["mygrad-08"], rows["skipped_04"]["mygrad-10"]) == ("0", "2"), rows
     assert (rows["alone"]["mygrad-08"], rows["alone"]["mygrad-10"]) == ("0", "0"), rows
+
+
+# ---------------------------------------------------------------- what mutation testing found (mutants3)
+def test_two_notebooks_of_one_name_in_two_subfolders_are_each_planned_from_their_own_file(
+    tmp_path, capsys
+):
+    """week2/hw.ipynb was planned from week1/hw.ipynb: its own checks beside the other's title
+    and prerequisites (the plan searched the folder for the name and took the first found)."""
+    for week, title, stated in (
+        ("week1", "Week one", "none"),
+        ("week2", "Week two", "[x](01_x.ipynb)"),
+    ):
+        (tmp_path / week).mkdir()
+        check = nbformat.v4.new_code_cell("x = 1")
+        check.metadata["nbgrader"] = {"grade": True, "grade_id": f"{week}-check", "points": 1}
+        first = nbformat.v4.new_markdown_cell(f"# {title}\n\n**Prerequisites**: {stated}")
+        nbformat.write(nbformat.v4.new_notebook(cells=[first, check]), tmp_path / week / "hw.ipynb")
+    assert main(["plan", str(tmp_path)]) == 0
+    week1, week2 = capsys.readouterr().out.split("\n\n")[:2]
+    assert week1.startswith("hw.ipynb: Week one\n  graded: week1 (1)\n")
+    assert week1.endswith("  prerequisites (first cell): none")
+    assert week2.startswith("hw.ipynb: Week two\n  graded: week2 (1)\n")
+    assert week2.endswith("  prerequisites (first cell): 01")

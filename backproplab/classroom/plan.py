@@ -86,7 +86,7 @@ def course_plan(folder: str | Path) -> list[NotebookPlan]:
         raise PlanError("plan: " + str(error).removeprefix("grade: ")) from None
     if not teachers:
         raise PlanError(f"plan: no graded cells (nbgrader grade_id and points) in {folder}")
-    plans = [_notebook_plan(teacher, _path(folder, teacher.name)) for teacher in teachers]
+    plans = [_notebook_plan(teacher, _path(folder, teacher)) for teacher in teachers]
     engines = {plan.engine_step for plan in plans if plan.engine_step}
     if engines:
         needs = _engine_needs(folder, teachers, sorted(engines))
@@ -96,11 +96,10 @@ def course_plan(folder: str | Path) -> list[NotebookPlan]:
     return plans
 
 
-def _path(folder: Path, name: str) -> Path:
-    """The notebook ``name`` of ``folder``, searched as load_source searches (two notebooks of
-    one name in different subfolders: the first)."""
-    found = [p for p in sorted(folder.rglob(name)) if ".ipynb_checkpoints" not in p.parts]
-    return found[0]
+def _path(folder: Path, teacher: TeacherNotebook) -> Path:
+    """The file ``teacher`` was read from: in its own subfolder (two notebooks of one name in
+    different subfolders are two notebooks, each planned from its own file)."""
+    return (teacher.folder or folder) / teacher.name
 
 
 def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
