@@ -308,3 +308,14 @@ def test_ctrl_c_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "rehearse", ctrl_c)
     assert main(["rehearse", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "rehearse: stopped (Ctrl-C)\n"
+
+
+# ---------------------------------------------------------------- what mutation testing found (mutants3)
+@pytest.mark.parametrize("bad", [-1, True, 2.5])
+def test_a_draw_that_is_not_one_is_refused_before_anything_is_copied(teacher, monkeypatch, bad):
+    """A draw is a whole number from 0 up. Nothing checked that the library's call refuses any
+    other before it copies the source and makes the release (as it refuses off Linux)."""
+    monkeypatch.setattr(rehearsal_module, "release", lambda *a: pytest.fail("a release was made"))
+    monkeypatch.setattr(grading, "Kernel", lambda *a, **k: pytest.fail("a kernel was started"))
+    with pytest.raises(ValueError, match=f"^check draw: a whole number from 0 up, not {bad!r}$"):
+        rehearse(teacher, check_draw=bad)
