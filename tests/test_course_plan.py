@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from backproplab.classroom.__main__ import main
+from backproplab.classroom.plan import NotebookPlan, course_plan, plan_markdown, plan_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -262,3 +263,96 @@ def test_two_notebooks_of_one_name_in_two_subfolders_are_each_planned_from_their
     assert week1.endswith("  prerequisites (first cell): none")
     assert week2.startswith("hw.ipynb: Week two\n  graded: week2 (1)\n")
     assert week2.endswith("  prerequisites (first cell): 01")
+
+
+def one_plan(folder: Path, first: str, *cells: nbformat.NotebookNode) -> NotebookPlan:
+    """The plan of 01_a.ipynb: a first cell ``first``, the graded cell of write(), ``cells``."""
+    folder.mkdir(exist_ok=True)
+    write(folder / "01_a.ipynb", first)
+    notebook = nbformat.read(folder / "01_a.ipynb", as_version=4)
+    notebook.cells += list(cells)
+    nbformat.write(notebook, folder / "01_a.ipynb")
+    (plan,) = course_plan(folder)
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("stated", "labels"),
+    [
+        ("**Prerequisites:** [02](02_b.ipynb)", ["02"]),  # the colon inside the stars
+        ("**Prerequisites**: None ([02](02_b.ipynb) comes later)", []),  # "None", capital
+        ("**Prerequisites**: [05](05_x.ipynb), [intro](intro.ipynb); none other", ["05", "intro"]),
+        ("**Prerequisites**: [02](02_b.ipynb) (03_c.ipynb: not a link)", ["02"]),
+        (
+            "**Prerequisites**: [09](09_a.ipynb), [03](03_a.ipynb), [11](11_a.ipynb), "
+            "[01](01_a.ipynb), [07](07_a.ipynb), [05](05_a.ipynb), [12](12_a.ipynb)",
+            ["01", "03", "05", "07", "09", "11", "12"],  # in the notebooks' order
+        ),
+    ],
+)
+def test_the_prerequisites_as_a_first_cell_may_state_them(tmp_path, stated, labels):
+    assert one_plan(tmp_path, f"# A\n\n{stated}").prerequisites == labels
+
+
+def test_a_title_is_its_heading_as_plain_text_or_the_file_name(tmp_path):
+    heading = r"# T: $a\;b\quad c\qquad d\!e\:f$ and $(x + y)\, z$"
+    assert one_plan(tmp_path, heading).title == "T: a b c d e f and (x + y) z"
+    assert one_plan(tmp_path, "Read notebook #3 first.").title == "01_a"  # no heading
+
+
+def test_a_self_check_is_an_nbNN_check_called_once_and_a_by_hand_answer_is_graded(tmp_path):
+    calls = "nb12.check_a(f)\nnb12.check_a(f)\nnb123.check_b(f)\nmine.check_c(f)\nnb12.train(f)"
+    essay = nbformat.v4.new_markdown_cell("Because ...")
+    essay.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "essay", "points": 2}
+    broken = nbformat.v4.new_code_cell("def unfinished(:")  # a cell that does not parse
+    plan = one_plan(tmp_path, "# A", broken, nbformat.v4.new_code_cell(calls), essay)
+    assert plan.self_checks == ["nb12.check_a"]
+    assert plan.exercises == [("ex", 3), ("essay (by hand)", 2)]
+    assert plan.points == 5
+
+
+def test_an_engine_check_called_as_an_attribute_with_a_number(tmp_path):
+    check = nbformat.v4.new_code_cell("checks.check_step(5, mygrad)")
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "engine-check", "points": 1}
+    plan = one_plan(tmp_path, "# A", check)
+    assert (plan.engine_step, plan.engine_exercise, plan.needs) == ("05", "engine", None)
+
+
+def test_the_teachers_engine_file_is_measured_not_a_release_copy_beside_it(tmp_path, capsys):
+    engine_notebook(tmp_path / "source", ("05",))
+    assert main(["release", str(tmp_path / "source"), str(tmp_path / "student")]) == 0
+    (tmp_path / "source" / "a_copy").mkdir()  # found before the teacher's file
+    shutil.copy(tmp_path / "student" / "mygrad.py", tmp_path / "source" / "a_copy" / "mygrad.py")
+    capsys.readouterr()
+    assert main(["plan", str(tmp_path / "source")]) == 0
+    assert "  engine parts that check needs: 03, 04\n" in capsys.readouterr().out
+
+
+def plan_of(title: str, exercises: list, **fields) -> NotebookPlan:
+    fields = {"engine_step": None, "engine_exercise": None, "needs": None, **fields}
+    return NotebookPlan("01_a.ipynb", title, exercises, prerequisites=None, **fields)
+
+
+def test_a_line_of_the_text_plan_is_filled_up_to_100_characters_never_past_them():
+    # "  graded: a (1), " is 17 characters: a second item of 83 fills the line to 100
+    fits = plan_text([plan_of("A", [("a", 1), ("b" * 79, 1)])]).split("\n")
+    assert fits[1] == "  graded: a (1), " + "b" * 79 + " (1)"
+    wraps = plan_text([plan_of("A", [("a", 1), ("b" * 80, 1)])]).split("\n")
+    assert wraps[1:3] == ["  graded: a (1),", " " * 10 + "b" * 80 + " (1)"]
+    long = plan_text([plan_of("A", [("c" * 95, 1)])]).split("\n")
+    assert long[1] == "  graded: " + "c" * 95 + " (1)"  # never split, not moved off its head
+    title = plan_text([plan_of("word " * 30, [("a", 1)])]).split("\n")[0]
+    assert len(title) <= 100 and title.startswith("01_a.ipynb: word word") and title.endswith(" …")
+
+
+def test_the_markdown_table_row_by_row():
+    plans = [
+        plan_of("01 · A|B", [("a", 1), ("b", 0.5)], self_checks=["nb01.check_c"]),
+        NotebookPlan("02_b.ipynb", "02 · B", [("c", 2)], "05", "c", [], ["01"]),
+    ]
+    assert plan_markdown(plans).split("\n")[2:] == [
+        "| 01 · A\\|B | a (1), b (0.5); self-check only, not graded: nb01.check_c | 1.5 | no "
+        "|  | not stated |",
+        "| 02 · B | c (2) | 2 | c | none from other notebooks | 01 |",
+        "| **Course total** | 3 exercises in 2 notebooks | **3.5** | | | |",
+    ]

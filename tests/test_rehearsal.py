@@ -319,3 +319,17 @@ def test_a_draw_that_is_not_one_is_refused_before_anything_is_copied(teacher, mo
     monkeypatch.setattr(grading, "Kernel", lambda *a, **k: pytest.fail("a kernel was started"))
     with pytest.raises(ValueError, match=f"^check draw: a whole number from 0 up, not {bad!r}$"):
         rehearse(teacher, check_draw=bad)
+
+
+def test_a_notebook_in_a_subfolder_is_rehearsed(tmp_path):
+    """Each notebook is handed in where it sits in the source: one in week1/ was graded
+    nowhere if the rehearsal looked for it at the top of the folder."""
+    _notebook(tmp_path / "course" / "week1", "hw.ipynb", [
+        _cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "hw-double"),
+        _cell("assert double(3) == 6", "hw-double-check", 1),
+    ])  # fmt: skip
+    rehearsal = rehearse(tmp_path / "course")
+    assert rehearsal.problems() == [], rehearsal_text(rehearsal)
+    assert rehearsal_text(rehearsal).startswith(
+        "hw.ipynb:\n  hw-double: your answers 1 of 1, the blank release 0\n"
+    )
