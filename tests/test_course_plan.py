@@ -283,6 +283,8 @@ def one_plan(folder: Path, first: str, *cells: nbformat.NotebookNode) -> Noteboo
         ("**Prerequisites**: None ([02](02_b.ipynb) comes later)", []),  # "None", capital
         ("**Prerequisites**: [05](05_x.ipynb), [intro](intro.ipynb); none other", ["05", "intro"]),
         ("**Prerequisites**: [02](02_b.ipynb) (03_c.ipynb: not a link)", ["02"]),
+        ("**Prerequisites**:\n\n[02](02_b.ipynb)", ["02"]),  # the links a paragraph below
+        ("**Prerequisites** : none ([02](02_b.ipynb) later)", []),
         (
             "**Prerequisites**: [09](09_a.ipynb), [03](03_a.ipynb), [11](11_a.ipynb), "
             "[01](01_a.ipynb), [07](07_a.ipynb), [05](05_a.ipynb), [12](12_a.ipynb)",
@@ -312,9 +314,17 @@ def test_a_self_check_is_an_nbNN_check_called_once_and_a_by_hand_answer_is_grade
 
 
 def test_an_engine_check_called_as_an_attribute_with_a_number(tmp_path):
-    check = nbformat.v4.new_code_cell("checks.check_step(5, mygrad)")
-    check.metadata["nbgrader"] = {"grade": True, "grade_id": "engine-check", "points": 1}
-    plan = one_plan(tmp_path, "# A", check)
+    cells = []
+    for k, source in enumerate(
+        ("checks.check_step(5, mygrad)", "check_step(STEP, mygrad)", "check_step()")
+    ):
+        cells.append(nbformat.v4.new_code_cell(source))  # the last two: no step to read
+        cells[-1].metadata["nbgrader"] = {
+            "grade": True,
+            "grade_id": f"engine{k or ''}-check",
+            "points": 1,
+        }
+    plan = one_plan(tmp_path, "# A", *cells)
     assert (plan.engine_step, plan.engine_exercise, plan.needs) == ("05", "engine", None)
 
 
