@@ -333,3 +333,13 @@ def test_a_notebook_in_a_subfolder_is_rehearsed(tmp_path):
     assert rehearsal_text(rehearsal).startswith(
         "hw.ipynb:\n  hw-double: your answers 1 of 1, the blank release 0\n"
     )
+
+
+def test_an_error_in_no_commands_words_is_said_whole(tmp_path):
+    """A notebook that is not JSON: nbformat's words, "Notebook does not appear to be JSON: ...",
+    are no command's; all of them are said, after "rehearse: ", not only what follows a colon."""
+    (tmp_path / "hw.ipynb").write_text("not json", encoding="utf-8")
+    with pytest.raises(
+        ValueError, match="^rehearse: Notebook does not appear to be JSON: 'not json"
+    ):
+        rehearse(tmp_path)
