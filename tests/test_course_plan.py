@@ -242,7 +242,7 @@ def test_what_a_check_needs_is_what_the_grader_scores(tmp_path, output, capsys):
     assert (rows["alone"]["mygrad-08"], rows["alone"]["mygrad-10"]) == ("0", "0"), rows
 
 
-# ---------------------------------------------------------------- what mutation testing found (mutants3)
+# ---------------------------------------------------------------- what mutation testing found
 def test_two_notebooks_of_one_name_in_two_subfolders_are_each_planned_from_their_own_file(
     tmp_path, capsys
 ):

@@ -311,7 +311,7 @@ def test_ctrl_c_is_one_line(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err == "rehearse: stopped (Ctrl-C)\n"
 
 
-# ---------------------------------------------------------------- what mutation testing found (mutants3)
+# ---------------------------------------------------------------- what mutation testing found
 @pytest.mark.parametrize("bad", [-1, True, 2.5])
 def test_a_draw_that_is_not_one_is_refused_before_anything_is_copied(teacher, monkeypatch, bad):
     """A draw is a whole number from 0 up. Nothing checked that the library's call refuses any
