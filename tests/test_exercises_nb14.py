@@ -338,6 +338,10 @@ def spread(g, k):
         (max_pool_backward_image_max, "not yet"),
         (max_pool_backward_window_transposed, "other than its maximum"),  # was the catch-all
         (max_pool_backward_not_put_back, "other than its maximum"),  # was the catch-all
+        # the maxima found, but g read in another order: another window's g (a row's reversed,
+        # the pooled rows reversed), not "an entry other than its maximum"
+        (lambda g, x, k: max_pool_backward_first(g[..., ::-1], x, k), "another window's"),
+        (lambda g, x, k: max_pool_backward_first(g[:, :, ::-1], x, k), "another window's"),
         # windows made by reshaping the image straight to (N, C, H/k, W/k, k, k): runs along a
         # row, not blocks (got the catch-all "not yet"; a novice's walk of the workbook)
         (max_pool_backward_row_runs, "follow one another along a row"),

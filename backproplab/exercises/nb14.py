@@ -428,7 +428,10 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
                 "the image, not a k x k block of it (k rows by k columns): what reshaping the "
                 "image straight into windows gives.",
             )
-        if close(np.sort(got, axis=None), np.sort(expected, axis=None)):  # g, each put elsewhere
+        if close(np.sort(got, axis=None), np.sort(expected, axis=None)):  # the g's, moved
+            if np.all((got == 0) | (winners == 1)):  # on the maxima: another window's g
+                return hint(name, "each window's maximum gets a whole g, but another window's: "
+                            "which entry of g belongs to which window?")  # fmt: skip
             return hint(name, "each window passes on its whole g, but to an entry other than its "
                         "maximum: where in the image does each window's winner sit?")  # fmt: skip
         return hint(
