@@ -283,6 +283,8 @@ def one_plan(folder: Path, first: str, *cells: nbformat.NotebookNode) -> Noteboo
         ("**Prerequisites**: None ([02](02_b.ipynb) comes later)", []),  # "None", capital
         ("**Prerequisites**: [05](05_x.ipynb), [intro](intro.ipynb); none other", ["05", "intro"]),
         ("**Prerequisites**: [02](02_b.ipynb) (03_c.ipynb: not a link)", ["02"]),
+        ("**Prerequisites**: [02](02_b.ipynb) (see 03_c.ipynb)", ["02"]),  # a bare name
+        ("**Prerequisites**: [02](02_b.ipynb) (03_c.ipynb)", ["02"]),  # in brackets, no link
         ("**Prerequisites**:\n\n[02](02_b.ipynb)", ["02"]),  # the links a paragraph below
         ("**Prerequisites** : none ([02](02_b.ipynb) later)", []),
         (
