@@ -131,6 +131,11 @@ def test_leaky_relu_backward_wrong(wrong, words):
 
 
 # --------------------------------------------------------------------------- softmax_jacobian
+def softmax_again(a):
+    s = np.exp(a) / np.exp(a).sum()  # a taken for the logits
+    return np.diag(s) - np.outer(s, s)
+
+
 def test_softmax_jacobian_correct():
     assert nb07.check_softmax_jacobian(lambda s: np.diag(s) - np.outer(s, s)).passed
 
@@ -150,6 +155,9 @@ def test_softmax_jacobian_correct():
         # catch-all, which sent the learner back to the calculus they had right
         (lambda s: np.diag(s) - s @ s, ["the dot product", "a.T is a itself"]),
         (lambda s: np.diag(s) - s.T @ s, ["the dot product"]),
+        # softmax applied to the probabilities again, as sigmoid_backward's "again": was the
+        # catch-all, which sent the learner back to the quotient rule they had right
+        (softmax_again, ["softmax to `a` again", "already holds the probabilities"]),
     ],
 )
 def test_softmax_jacobian_wrong(wrong, words):
@@ -241,7 +249,17 @@ def test_gelu_backward_correct():
         # the x of the second term lost (a novice walk: it heard "use the product rule", which
         # the answer had used)
         (lambda g, x: g * (cdf(x) + pdf(x)), ["second term", "short of a factor"]),
-        (lambda g, x: g * (0.5 * (1 + erf(x)) + x * pdf(x)), ["not yet"]),  # erf(x), not x / sqrt 2
+        # erf(x) for erf(x / sqrt 2), and phi's exponent -x^2 for -x^2 / 2: were the catch-all
+        # "use the product rule", which these answers had used
+        (lambda g, x: g * (0.5 * (1 + erf(x)) + x * pdf(x)), ["Phi", "x / sqrt(2)"]),
+        (
+            lambda g, x: g * (0.5 * (1 + erf(x)) + x * np.exp(-(x**2)) / math.sqrt(math.pi)),
+            ["Phi", "x / sqrt(2)"],  # the slope of x (1 + erf(x)) / 2, consistently
+        ),
+        (
+            lambda g, x: g * (cdf(x) + x * np.exp(-(x**2)) / math.sqrt(2 * math.pi)),
+            ["density phi", "exponent"],
+        ),
         (
             gelu_tanh_backward,
             ["approximation"],

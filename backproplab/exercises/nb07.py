@@ -177,6 +177,13 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
             return got
         if close(got, expected):
             continue
+        again = _softmax(a)  # softmax applied to the probabilities, as if they were the logits
+        if close(got, np.diag(again) - np.outer(again, again)):
+            return hint(
+                name,
+                "right form, but you applied softmax to `a` again: `a` already holds the "
+                "probabilities softmax(z), so use it as it is.",
+            )
         off = ~np.eye(k, dtype=bool)
         if close(np.diag(got), np.diag(expected)) and np.allclose(got[off], 0):
             return hint(
@@ -290,6 +297,13 @@ def check_gelu_backward(gelu_backward: Callable) -> Feedback:
                     "it differentiates Phi(x), what does it keep beside Phi'(x)?")  # fmt: skip
     if close(got, g * (cdf - x * pdf)):
         return hint(name, "check the sign of the second term: Phi is increasing.")
+    erf_of_x = 0.5 * (1 + _erf(x))  # erf(x) for erf(x / sqrt 2): the CDF of variance 1/2
+    if any(close(got, g * (erf_of_x + x * d)) for d in (pdf, np.exp(-(x**2)) / math.sqrt(math.pi))):
+        return hint(name, "your Phi is not the standard normal's: erf's argument is x / sqrt(2), "
+                    "not x (erf(x) alone belongs to a normal of variance 1/2).")  # fmt: skip
+    if close(got, g * (cdf + x * np.exp(-(x**2)) / math.sqrt(2 * math.pi))):
+        return hint(name, "your density phi is not the standard normal's: look again at its "
+                    "exponent, -x^2 / 2.")  # fmt: skip
     if close(got, -expected):
         return hint(name, "right size, wrong sign in every entry.")
     c = math.sqrt(2 / math.pi)  # the slopes of GELU's two common approximations
