@@ -244,6 +244,19 @@ def ce_grad_true_class_only(logits, labels, mean=True):
     return grad / (len(labels) if mean else 1)
 
 
+def ce_grad_clipped(logits, labels):
+    """e^z kept finite by clipping the logits to +-700 (a habit from the naive softmax): right
+    for ordinary logits, but the row near 1000 becomes a tie."""
+    a = softmax_rows(np.clip(logits, -700, 700), shift=False)
+    return (a - np.eye(logits.shape[1])[labels]) / len(labels)
+
+
+def ce_grad_columns(logits, labels):
+    """The softmax taken along axis 0: each column (a class over the batch) sums to 1."""
+    a = softmax_rows(logits.T).T
+    return (a - np.eye(logits.shape[1])[labels]) / len(labels)
+
+
 def test_cross_entropy_grad_correct():
     assert nb08.check_cross_entropy_grad(ce_grad).passed
 
@@ -266,6 +279,10 @@ def test_cross_entropy_grad_correct():
         (ce_grad_every_label, ["every example", "labels[n]"]),  # a[:, labels] -= 1
         (ce_grad_true_class_only, ["only the true class", "denominator"]),
         (lambda z, c: ce_grad_true_class_only(z, c, mean=False), ["only the true class"]),
+        # logits clipped to keep e^z finite, and a softmax of each column: both got only the
+        # catch-all "derive dL/dz for one example first" (found in the review of 08 and 09)
+        (ce_grad_clipped, ["ordinary logits", "clipping", "every logit of a row"]),
+        (ce_grad_columns, ["each column", "each row"]),
     ],
 )
 def test_cross_entropy_grad_wrong(wrong, words):
@@ -323,6 +340,19 @@ def test_label_smoothing_grad_correct():
         # catch-all "derive dL/dz for one example first" (found trying the likely slips)
         (
             lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c]) / len(c),
+            ["gets eps / K", "q sums to 1."],
+        ),
+        # the true class keeps 1 - eps and only the others get eps / K (q sums to 1 - eps / K),
+        # and eps / (K - 1) given to every class: both got only the catch-all hint (found in the
+        # review of 08 and 09); the check now knows any target of that form whose rows miss 1
+        (
+            lambda z, c, e: (
+                (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e / 4 * (1 - np.eye(4)[c])) / len(c)
+            ),
+            ["gets eps / K", "q sums to 1."],
+        ),
+        (
+            lambda z, c, e: (softmax_rows(z) - (1 - e) * np.eye(4)[c] - e / 3) / len(c),
             ["gets eps / K", "q sums to 1."],
         ),
     ],

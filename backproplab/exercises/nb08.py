@@ -323,6 +323,17 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
             "every row has its 1 subtracted at the true class of every example of the batch: "
             "row n's true class is labels[n], in row n only.",
         )
+    columns = np.exp(_log_softmax(logits.T)).T  # each column normalised instead of each row
+    if close(got, (columns - np.eye(logits.shape[1])[labels]) / n):
+        return hint(name, "you normalised each column; softmax normalises each row (the classes).")
+    ordinary = np.abs(logits).max(axis=1) < 100  # the rows without huge logits
+    if close(got[ordinary], expected[ordinary]):
+        return hint(
+            name,
+            "right for ordinary logits, but not for the rows with huge ones: what you did to keep "
+            "them finite changed the softmax (clipping the logits does). Subtracting one number "
+            "from every logit of a row is the change softmax does not see.",
+        )
     return hint(name, "not yet: derive dL/dz for one example first, then average over the batch.")
 
 
@@ -362,6 +373,17 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
     return _grad_hints(name, got, expected, logits, labels)
 
 
+def _misspread(target: np.ndarray, one_hot: np.ndarray) -> bool:
+    """True if ``target``, what an answer of the form (a - target) / N subtracts, is one number at
+    every true class and one at every other class, but its rows do not sum to 1: eps spread in
+    some other way than eps / K to every class (given whole, to the other classes only, taken from
+    the true class and given to none, ...)."""
+    on, off = target[one_hot == 1], target[one_hot == 0]
+    if not (np.all(np.isfinite(target)) and np.ptp(on) < 1e-6 and np.ptp(off) < 1e-6):
+        return False
+    return not close(target.sum(axis=1), np.ones(len(target)))
+
+
 def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
     """``label_smoothing_grad(logits, labels, eps)``: dL/dlogits of the mean cross-entropy
     against the smoothed target q = (1 - eps) y + eps / K. Two values of eps are tried, so that
@@ -395,10 +417,8 @@ def check_label_smoothing_grad(label_smoothing_grad: Callable) -> Feedback:
                 f"right for eps = 0.1, but with eps = {eps} your answer still smooths by 0.1: "
                 "take eps from the argument.",
             )
-        others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)
-        undivided = (1 - eps) * one_hot + eps  # every class given eps whole: q sums to 1 + (K-1)eps
-        unspread = (1 - eps) * one_hot  # eps taken from the true class, given to none
-        if any(close(got, (probs - wrong) / n) for wrong in (others, undivided, unspread)):
+        others = (1 - eps) * one_hot + eps / (k - 1) * (1 - one_hot)  # q sums to 1, spread wrong
+        if close(got, (probs - others) / n) or _misspread(probs - n * got, one_hot):
             return hint(
                 name,
                 "check how eps is spread: here every one of the K classes, the true one "
