@@ -342,6 +342,13 @@ CLAIMS = [
           lambda p, o: about(p[0], o[0], 0.01) and about(p[1], o[1], 0.005) and p[2] == o[2]),
     Claim("09", r"momentum, to about (\S+) % test accuracy",
           r"your engine: (\S+)% of", lambda p, o: about(p[0], o[0], 0.005)),
+    Claim("09", r"comes close to the two ReLU layers of 128, with far fewer parameters",
+          r"(\d+) parameters: test accuracy (\S+)%",  # sigmoid, then ReLU: within a point, < 1/4
+          lambda p, o: abs(o[1] - o[3]) < 1 and o[0] < o[2] / 4),
+    Claim("09", r"and (\d+) of the (\d+) mistakes are digits taken for a 1 or an 8",
+          r"(?m)^ ?\[?\[((?: *\d+){10})\]",  # the confusion matrix, row by row
+          lambda p, o: (lambda m: [m[:, [1, 8]].sum() - m[1, 1] - m[8, 8], m.sum() - np.trace(m)]
+                        == p)(np.array([number_list(row) for row in o]))),
     Claim("09", r"further than (\d+) standard deviations from that pixel's mean.*We record it on "
           r"the first batch, which has no such pixel, and replay it on the third, which has",
           r"largest \|pixel\|: batch 1 (\S+), batch 3 (\S+)", lambda p, o: o[0] < p[0] < o[1]),
