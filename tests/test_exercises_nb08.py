@@ -281,7 +281,7 @@ def test_cross_entropy_grad_correct():
         (lambda z, c: ce_grad_true_class_only(z, c, mean=False), ["only the true class"]),
         # logits clipped to keep e^z finite, and a softmax of each column: both got only the
         # catch-all "derive dL/dz for one example first" (found in the review of 08 and 09)
-        (ce_grad_clipped, ["ordinary logits", "clipping", "every logit of a row"]),
+        (ce_grad_clipped, ["ordinary logits", "clipping", "does softmax not see"]),
         (ce_grad_columns, ["each column", "each row"]),
     ],
 )

@@ -331,8 +331,8 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
         return hint(
             name,
             "right for ordinary logits, but not for the rows with huge ones: what you did to keep "
-            "them finite changed the softmax (clipping the logits does). Subtracting one number "
-            "from every logit of a row is the change softmax does not see.",
+            "them finite changed the softmax (clipping the logits does): which change of a "
+            "row's logits does softmax not see?",
         )
     return hint(name, "not yet: derive dL/dz for one example first, then average over the batch.")
 
