@@ -103,15 +103,39 @@ def mask_by_the_layer_input(x, weights, g):
     return g
 
 
+def one_relu_left_out(layer):
+    """Back through every layer with its own ReLU mask, but for ``layer`` (-1: the last)."""
+
+    def wrong(x, weights, g):
+        zs, a = [], x
+        for W in weights:
+            zs.append(a @ W.T)
+            a = np.maximum(zs[-1], 0)
+        left_out = layer % len(weights)
+        for i in reversed(range(len(weights))):
+            g = (g if i == left_out else g * (zs[i] > 0)) @ weights[i]
+        return g
+
+    return wrong
+
+
 @pytest.mark.parametrize(
     "wrong, words",
     [
         (no_masks, "without its ReLUs"),
         (transposed, "raised ValueError"),
         (lambda x, weights, g: g, "shape"),
-        (mask_one_layer_late, "your ReLU masks are one layer late"),
+        # the same numbers as the last layer's ReLU left out: the hint names both readings
+        (mask_one_layer_late, "the last layer's ReLU is missing on your way back"),
         (mask_by_the_layer_input, "your ReLU masks are one layer late"),
+        # The last layer taken as linear, as notebook 09's output layer is, or the loop back
+        # stopped before the first layer's mask: both got only the catch-all "not the engine's
+        # x.grad ... try a single layer first" (found trying the exercise's slips in review).
+        (one_relu_left_out(-1), "the last layer's ReLU is missing on your way back"),
+        (one_relu_left_out(0), "layer 1's ReLU is missing on your way back"),
+        (one_relu_left_out(1), "layer 2's ReLU is missing on your way back"),
     ],
+    ids=["no-masks", "transposed", "g-itself", "one-late", "one-late-x", "last", "first", "mid"],
 )
 def test_input_gradient_hints(wrong, words):
     feedback = nb10.check_input_gradient(wrong)

@@ -158,6 +158,16 @@ def one_branch_at_a_time(g, jacobians, residual):
     return g + sum(g @ J for J in jacobians)  # I + sum of J_l: the paths through 2+ branches lost
 
 
+def upstream_added_at_every_block(g, jacobians, residual):
+    """The skip read as "hand over the upstream gradient": the loss's g added at every block,
+    where the gradient that arrived at the block was meant. Found trying the exercise's slips
+    in review: it got 'get one block right first', though one block was right."""
+    h = g
+    for J in reversed(jacobians):
+        h = h @ J + g if residual else h @ J
+    return h
+
+
 def written_for_three_blocks(g, jacobians, residual):
     for J in (jacobians[2], jacobians[1], jacobians[0]):  # the check's first stack, hard-coded
         g = g @ J + g if residual else g @ J
@@ -182,6 +192,7 @@ def plus_one_everywhere(g, jacobians, residual):
         (skip_added_once, "3 blocks and residual=True"),
         (skip_added_once, "only some of the paths"),
         (one_branch_at_a_time, "only some of the paths"),
+        (upstream_added_at_every_block, "only some of the paths"),
         (written_for_three_blocks, "5 blocks"),
         (first_block_without_skip, "3 blocks and residual=True"),
         (plus_one_everywhere, "3 blocks and residual=True"),

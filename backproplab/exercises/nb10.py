@@ -44,28 +44,19 @@ _close = partial(close, rtol=1e-6, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- input_gradient
-def _without_masks(weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
-    for W in reversed(weights):
-        g = g @ W
-    return g
-
-
-def _masks_one_layer_late(
-    x: np.ndarray, weights: list[np.ndarray], g: np.ndarray, mask_x: bool
+def _masked_only_at(
+    x: np.ndarray, weights: list[np.ndarray], g: np.ndarray, masked: set[int], mask_x: bool
 ) -> np.ndarray:
-    """Back through each layer with the ReLU mask of the layer below it (its input's), the last
-    layer's own mask never applied, and x's sign as the first layer's mask if ``mask_x``."""
+    """Back through each layer, with its own ReLU mask only for the layers in ``masked`` (counted
+    from 0 at the input), and then x's sign as a mask if ``mask_x``. Masks one layer late, each
+    from the layer below, are: every layer but the last, then x's sign (or not)."""
     zs, a = [], x
     for W in weights:
         zs.append(a @ W.T)
         a = np.maximum(zs[-1], 0)
     for i in reversed(range(len(weights))):
-        g = g @ weights[i]
-        if i > 0:
-            g = g * (zs[i - 1] > 0)
-        elif mask_x:
-            g = g * (x > 0)
-    return g
+        g = (g * (zs[i] > 0) if i in masked else g) @ weights[i]
+    return g * (x > 0) if mask_x else g
 
 
 def _relu_for_its_slope(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) -> np.ndarray:
@@ -111,7 +102,8 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
         )
     if _close(got, expected):
         return _at_the_kink(input_gradient, weights, rng.standard_normal((1, widths[-1])))
-    if _close(got, _without_masks(weights, g)):
+    every = set(range(len(weights)))
+    if _close(got, _masked_only_at(x, weights, g, set(), mask_x=False)):
         return hint(
             name,
             "this is the gradient of the same network without its ReLUs: every layer also "
@@ -123,13 +115,21 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
             "each layer multiplied by ReLU(z), the units' outputs: going back, a layer multiplies "
             "by ReLU's derivative at z, 1 where the unit was on and 0 where it was off.",
         )
-    if any(_close(got, _masks_one_layer_late(x, weights, g, mask_x)) for mask_x in (False, True)):
+    if _close(got, _masked_only_at(x, weights, g, every - {len(weights) - 1}, mask_x=True)):
         return hint(
             name,
             "your ReLU masks are one layer late: going back through a layer, its own ReLU comes "
             "first, with the units that were off in that layer (its own z), and then its "
             "weights; yours switches off the units of the layer below, its input.",
         )
+    for layer in sorted(every, reverse=True):  # one layer's ReLU left out on the way back
+        if _close(got, _masked_only_at(x, weights, g, every - {layer}, mask_x=False)):
+            which = "the last layer" if layer == max(every) else f"layer {layer + 1}"
+            return hint(name, f"{which}'s ReLU is missing on your way back: every layer here, the "
+                        "last one included, ends with a ReLU, and going back through a layer "
+                        "multiplies by its ReLU's derivative at its own z first, then by its "
+                        "weights" + (" (masks one layer late, from the layer below, give the same "
+                                     "numbers)." if layer == max(every) else "."))  # fmt: skip
     return hint(
         name,
         "not the engine's x.grad. Run the forward pass first and keep every pre-activation z; "

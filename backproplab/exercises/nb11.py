@@ -145,8 +145,12 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
                 "index of J belongs to the block's input?",
             )
         through_all = _engine_input_grad(g, [(J, False) for J in jacobians])
-        if residual and (
-            _close(got, g + through_all) or _close(got, g + sum(g @ J for J in jacobians))
+        upstream_each_time = g  # the loss's g added at every block, not what arrived there
+        for J in reversed(jacobians):
+            upstream_each_time = upstream_each_time @ J + g
+        if residual and any(
+            _close(got, paths)
+            for paths in (g + through_all, g + sum(g @ J for J in jacobians), upstream_each_time)
         ):
             return hint(
                 name,
