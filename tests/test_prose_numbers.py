@@ -412,8 +412,15 @@ CLAIMS = [
           r"sigmoid\s+\d+ hidden layers: .*ratio\s+(\S+)",
           lambda p, o: o[0] < 1e-3 and all(b < a for a, b in zip(o, o[1:]))),
     Claim("10", r"Now a run that explodes: .* plain SGD with learning rate 0\.1, (\d+) steps on",
-          r"no clipping\s+: (\d+) steps, (?s:.*)clipped at norm 1 : (\d+) steps, last finite loss",
+          r"no clipping\s+: (\d+) steps, (?s:.*)clipped at norm 5 : (\d+) steps, last finite loss",
           lambda p, o: o[0] < p[0] == o[1]),
+    Claim("10", r"at `max_norm = (5)` between `backward\(\)` and the step, a limit above the "
+          r"gradient's usual size here, so that it shortens only the unusually large steps",
+          r"clipped at norm (\S+) : .*\n.*above \S+ at (\d+) of its (\d+) steps",
+          lambda p, o: p[0] == o[0] and o[1] < o[2] / 4),  # most steps pass unchanged
+    Claim("10", r"only the steps whose gradient was above the limit \((\d+) of the (\d+), printed "
+          r"above\) were shortened",
+          r"clipped at norm 5 : .*\n.*above 5 at (\d+) of its (\d+) steps"),
     Claim("10", r"four epochs of Adam leave it at chance level \(about (\d+) %\)",
           r"std 0\.080 \(as given\): test accuracy after 4 epochs (\S+)",
           lambda p, o: about(p[0], 100 * o[0], 0.2)),
@@ -426,6 +433,13 @@ CLAIMS = [
           lambda p, o: math.log10(o[2] / o[0]) > p[0] and same(p[1:], [o[2], o[1]])),
     Claim("11", r"its loss first shoots up, to more than (\d+) times its value at the first step",
           r"residual (\S+) \(at step \d+; (\S+) at step 1\)", lambda p, o: o[0] / o[1] > p[0]),
+    Claim("11", r"The plain network never leaves the chance level: its loss stays near \$\\ln 10\$",
+          r"largest batch loss \(batches of 64\): plain (\S+),(?s:.*)plain network's smallest "
+          r"batch loss is (\S+)\n",
+          lambda p, o: abs(o[0] - math.log(10)) < 0.25 and abs(o[1] - math.log(10)) < 0.25),
+    Claim("11", r"both networks have the same ([\d,]+) \(printed above\)",
+          r"parameters: plain ([\d,]+), residual ([\d,]+)",
+          lambda p, o: same(p, o[:1]) and o[0] == o[1]),
     Claim("11", r"it recovers within a few dozen steps",
           r"stays below ln\(10\) from step (\d+) on", lambda p, o: o[0] < 60),
     Claim("11", r"In the plain network the first layer's gradient is \$(\d \\cdot 10\^\{-\d+\})\$ "
