@@ -45,10 +45,13 @@ def test_silu_vjp_correct():
         (lambda g, out, x: (g * (sigmoid(x) + x * out * (1 - out)),), "not the sigmoid itself"),
         # the output where the derivative was meant, section 1's slip: was the generic 'not yet'
         (lambda g, out, x: (g * out,), "where the derivative was meant"),
-        # a sign slip in sigmoid'
-        (lambda g, out, x: (g * (sigmoid(x) - x * sigmoid(x) * (1 - sigmoid(x))),), "not yet"),
-        # one sigmoid factor of sigmoid' dropped
-        (lambda g, out, x: (g * (sigmoid(x) + x * (1 - sigmoid(x))),), "not yet"),
+        # a sign slip in sigmoid', one sigmoid factor of it dropped, or sigmoid' taken for
+        # sigmoid squared: were the generic 'not yet' (review of nb12, a student out for marks)
+        (lambda g, out, x: (g * (sigmoid(x) - x * sigmoid(x) * (1 - sigmoid(x))),), "that term"),
+        (lambda g, out, x: (g * (sigmoid(x) + x * (1 - sigmoid(x))),), "that term"),
+        (lambda g, out, x: (g * sigmoid(x) * (1 + x * sigmoid(x)),), "that term is off"),
+        # x' = 1 taken for the whole first term (sigmoid's factor dropped): was 'not yet'
+        (lambda g, out, x: (g * (1 + x * sigmoid(x) * (1 - sigmoid(x))),), "x is differentiated"),
         # a list where the op table wants a tuple
         (lambda g, out, x: [g * (sigmoid(x) + x * sigmoid(x) * (1 - sigmoid(x)))], "tuple"),
     ],
@@ -124,12 +127,34 @@ def numpy_huber(pred, target, delta):
         (lambda p, t, d: ((p - t) ** 2).mean(), "should be"),
         (numpy_huber, "not a Tensor"),
         (lambda p, t, d: (p - t).sum(axis=0, keepdims=True), "shape"),
-        # the linear branch on the signed residual: wrong for negative residuals
+        # the linear branch on the signed residual: wrong for negative residuals (was the
+        # generic 'should be ...'; so were the three after it, until a review of nb12)
         (
             lambda p, t, d: (
                 lambda r: bl.where(np.abs(r.data) <= d, 0.5 * r**2, d * (r - 0.5 * d))
             )(p - t).mean(),
-            "should be",
+            "not on its sign",
+        ),
+        # the branch chosen on the signed residual: large negative ones taken as small
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2, d * (r.abs() - 0.5 * d)))(
+                p - t
+            ).mean(),
+            "not on its sign",
+        ),
+        # PyTorch's smooth L1 loss, with delta as its beta: Huber divided by delta
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2 / d, r - 0.5 * d).mean())(
+                (p - t).abs()
+            ),
+            "divided by delta",
+        ),
+        # the constant -delta / 2, not -delta^2 / 2
+        (
+            lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2, d * r - 0.5 * d).mean())(
+                (p - t).abs()
+            ),
+            "do not meet",
         ),
         # delta fixed at its default, 1, whatever delta is passed
         (lambda p, t, d: huber_solution(p, t, 1.0), "use the delta your function is given"),
@@ -138,7 +163,7 @@ def numpy_huber(pred, target, delta):
             lambda p, t, d: (lambda r: bl.where(r.data <= d, 0.5 * r**2, d * (r - d)).mean())(
                 (p - t).abs()
             ),
-            "should be",
+            "do not meet",
         ),
     ],
 )
@@ -294,16 +319,24 @@ def adam_without_eps(p, g, m, v, t, lr, beta1, beta2, eps):
 
 
 def adam_variant(
-    p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_inside=False, eps_sign=1.0
-):
-    """Adam with one slip: the steps counted from 0, a step uphill, eps under the root, or eps
-    subtracted from the root."""
+    p, g, m, v, t, lr, beta1, beta2, eps, t_from=1, sign=1.0, eps_inside=False, eps_sign=1.0,
+    no_root=False, corrected="both", correction="divided",
+):  # fmt: skip
+    """Adam with one slip: the steps counted from 0, a step uphill, eps under the root, eps
+    subtracted from the root, no root at all, only m or only v corrected, the correction by
+    (1 - beta)^t or multiplied in."""
     m = beta1 * m + (1 - beta1) * g
     v = beta2 * v + (1 - beta2) * g**2
     k = t - 1 + t_from
     with np.errstate(all="ignore"):
         m_hat, v_hat = m / (1 - beta1**k), v / (1 - beta2**k)
+        if correction == "power of 1 - beta":
+            m_hat, v_hat = m / (1 - beta1) ** k, v / (1 - beta2) ** k
+        elif correction == "multiplied":
+            m_hat, v_hat = m * (1 - beta1**k), v * (1 - beta2**k)
+        m_hat, v_hat = (m_hat if corrected != "v" else m), (v_hat if corrected != "m" else v)
         denom = np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps_sign * eps
+        denom = v_hat + eps if no_root else denom
         return p - sign * lr * m_hat / denom, m, v
 
 
@@ -316,6 +349,12 @@ def adam_variant(
         # found by mutating the solution: eps is 1e-8, so its sign showed nowhere in gradients
         # from 0.01 to 100 (and a gradient of exactly 0 gives -0 / eps = 0 either way)
         ({"eps_sign": -1.0}, "about as small as eps"),
+        # the five below were told 'every parameter should move by about lr' (review of nb12)
+        ({"no_root": True}, "square root"),
+        ({"corrected": "m"}, "only one of the two averages"),
+        ({"corrected": "v"}, "only one of the two averages"),
+        ({"correction": "power of 1 - beta"}, "bias correction is off"),
+        ({"correction": "multiplied"}, "bias correction is off"),
     ],
 )
 def test_adam_step_rejects_more_slips(slip, words):

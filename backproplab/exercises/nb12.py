@@ -101,6 +101,14 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
         return hint(name, "x * sigmoid(x) is a product: the product rule gives two terms.")
     if _close(got, g * s * (1 - s)) or _close(got, g * x * s * (1 - s)):
         return hint(name, "one term of the product rule is missing.")
+    at_0 = x == 0  # where the term with sigmoid' vanishes
+    if _close(got[at_0], expected[at_0]):
+        return hint(name, "right at x = 0, where the term with sigmoid' vanishes, and wrong "
+                    "elsewhere: that term is off. sigmoid' = sigmoid * (1 - sigmoid).")  # fmt: skip
+    first = (got - g * x * s * (1 - s)) / g  # the other term, when the one with sigmoid' is right
+    if _close(first, np.full_like(first, first.flat[0])):  # one number at every x
+        return hint(name, "the term with sigmoid' is right; the other term of the product rule, "
+                    "where x is differentiated, is off.")  # fmt: skip
     return hint(
         name,
         "not yet: differentiate x * sigmoid(x) with the product rule, using "
@@ -149,11 +157,33 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
             return hint(name, "the linear part is right; look at the factor of the quadratic one.")
         if _close(got, quadratic):
             return hint(name, "the quadratic part is right, but the linear part is missing.")
-        if _close(got, quadratic + float(np.mean(np.where(inside, 0, delta * np.abs(residuals))))):
+        size = np.abs(residuals)
+        if any(  # the linear part's constant left out, or -delta^2 or -delta / 2
+            _close(got, quadratic + float(np.mean(np.where(inside, 0, delta * size - c))))
+            for c in (0.0, delta**2, delta / 2)
+        ):
             return hint(
                 name,
                 "the two parts do not meet at |r| = delta: evaluate both there; "
-                "the linear part needs a constant.",
+                "the linear part's constant is what makes them meet.",
+            )
+        signed = [  # the signed residual in the choice of branch, in the linear part, or both
+            np.where(residuals <= delta, 0.5 * residuals**2, delta * (size - 0.5 * delta)),
+            np.where(inside, 0.5 * residuals**2, delta * (residuals - 0.5 * delta)),
+            np.where(residuals <= delta, 0.5 * residuals**2, delta * (residuals - 0.5 * delta)),
+        ]
+        if any(_close(got, float(np.mean(loss))) for loss in signed):
+            return hint(
+                name,
+                "right for small residuals and large positive ones, not for large negative "
+                "ones: the loss depends on the size |r| of a residual, not on its sign (in the "
+                "choice of branch too).",
+            )
+        if _close(got, expected / delta):
+            return hint(
+                name,
+                "that is the Huber loss divided by delta (PyTorch's smooth L1 loss, whose beta "
+                "plays delta's part): both branches have the scale of the formula above.",
             )
         if _close(got, _huber(pred, target, 1.0)):
             return hint(
@@ -355,6 +385,23 @@ def _adam_steps(
                     "used the averages from before this step's gradient (0 at the first step): "
                     "update m and v first, then step with the new ones.",
                 )
+            if _close(new_p, p - lr * m_hat / (v_hat + eps)):
+                return hint(name, f"m and v are right, but at t={t} the step divides by the "
+                            "second moment itself, which has the scale of a squared gradient: "
+                            "Adam divides by its square root.")  # fmt: skip
+            if _close(new_p, p - lr * m_hat / (np.sqrt(new_v) + eps)) or _close(
+                new_p, p - lr * new_m / (np.sqrt(v_hat) + eps)
+            ):
+                return hint(name, f"m and v are right, but at t={t} only one of the two averages "
+                            "was bias-corrected in the step: both start at 0.")  # fmt: skip
+            wrong_corrections = (  # 1 - beta to the power t read as (1 - beta)^t, or multiplied
+                (new_m / (1 - beta1) ** t, new_v / (1 - beta2) ** t),
+                (new_m * (1 - beta1**t), new_v * (1 - beta2**t)),
+            )
+            if any(_close(new_p, p - lr * a / (np.sqrt(b) + eps)) for a, b in wrong_corrections):
+                return hint(name, f"m and v are right, but at t={t} the bias correction is off: "
+                            "each average is divided by the sum of the weights it has given the "
+                            "gradients so far (section 3).")  # fmt: skip
             return hint(
                 name,
                 f"m and v are right; the step at t={t} is not: every parameter "
