@@ -841,3 +841,48 @@ def test_chain_cost_still_a_stub_for_shapes_that_do_not_chain_is_not_done():
             raise NotImplementedError("not written yet") from None
 
     assert nb01.check_chain_cost(stub_for_bad_shapes).status == "not done"
+
+
+def _divided_by_two_then_times_eps(f, w, eps):  # (up - down) / 2 * eps: Python's precedence
+    grad = np.zeros_like(w)
+    for idx in np.ndindex(*w.shape):
+        old = w[idx]
+        w[idx] = old + eps
+        up = f(w)
+        w[idx] = old - eps
+        down = f(w)
+        w[idx] = old
+        grad[idx] = (up - down) / 2 * eps
+    return grad
+
+
+def _rows_nudged_together(f, w, eps):  # a whole row up and down at once, not one entry
+    grad = np.zeros_like(w)
+    for i in range(len(w)):
+        old = w[i].copy()
+        w[i] = old + eps
+        up = f(w)
+        w[i] = old - eps
+        down = f(w)
+        w[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def _all_nudged_together(f, w, eps):  # every entry moved at once: one slope copied everywhere
+    return np.full_like(w, (f(w + eps) - f(w - eps)) / (2 * eps))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        (_divided_by_two_then_times_eps, "divided by 2 and then multiplied by eps"),
+        (_rows_nudged_together, "called 4 times for 6 entries: nudge one entry at a time"),
+        (_all_nudged_together, "called 2 times for 6 entries: nudge one entry at a time"),
+    ],
+)
+def test_central_difference_slips_far_off_are_named(wrong, words):
+    # found by the review of notebook 01: all three got "not close to the true one", no cause
+    feedback = nb01.check_central_difference_gradient(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "(2 * eps)" not in feedback.message and "np.ndindex" not in feedback.message

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import Feedback, attempt, correct, hint, names_used, uses_package
 from ._chain_cost import check_chain_cost
+from ._difference_slips import far_off
 from ._draws import check_rng
 from ._training import (  # noqa: F401 - _network_loss_and_grads: the tests read it here
     _challenge_data,
@@ -331,11 +332,7 @@ def check_central_difference_gradient(fn: Callable) -> Feedback:
             f"eps = {eps:g} leaves: do you step by the eps you were given, up and down?",
         )
     if error >= 1e-3:
-        return hint(
-            exercise,
-            "your gradient is not close to the true one: for each entry compare f with that "
-            "entry raised by eps and lowered by eps",
-        )
+        return hint(exercise, far_off(grad, exact, eps, f.calls, n))
     if f.calls != 2 * n:
         return hint(
             exercise,
