@@ -58,6 +58,19 @@ def test_backward_by_hand_rejects_more_plausible_mistakes():
         assert nb03.check_backward_by_hand(answer).status == "hint", name
 
 
+def test_the_notebooks_own_numbers_returned_at_every_point_are_named():
+    # a student out for marks works the notebook's point out once and returns those numbers:
+    # at the check's second point they heard the catch-all "go node by node" (review of 03/04)
+    hard_coded = nb03.check_backward_by_hand(lambda x, y, z: (-4.0, -4.0, 3.0))
+    assert hard_coded.status == "hint" and "notebook's point" in hard_coded.message, hard_coded
+    assert "x, y and z it is given" in hard_coded.message
+    fan_out = nb03.check_fan_out(lambda x, y: (1.0, -2.0))  # L = (x + y) x at x=-2, y=5
+    assert fan_out.status == "hint" and "notebook's point" in fan_out.message, fan_out
+    # the right answers do not meet that hint, nor do the slips that have hints of their own
+    assert nb03.check_backward_by_hand(lambda x, y, z: (z, z, x + y)).passed
+    assert "notebook's point" not in nb03.check_fan_out(lambda x, y: (x + y, x)).message
+
+
 def test_backward_by_hand_takes_an_array_of_three_numbers():
     assert nb03.check_backward_by_hand(lambda x, y, z: np.array([z, z, x + y])).passed
     assert nb03.check_fan_out(lambda x, y: np.array([2 * x + y, x])).passed

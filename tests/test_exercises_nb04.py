@@ -372,6 +372,23 @@ def test_softplus_vjp_without_the_outer_logs_slope_is_named():
     assert "outer log" in feedback.message and "sigmoid" not in feedback.message
 
 
+def test_softplus_vjp_with_relus_slope_is_named():
+    # "a smooth version of ReLU" read as "ReLU's derivative": a step from 0 to 1, heard the
+    # catch-all; x = 0 counted either way (review of 03/04)
+    for step in (lambda g, out, x: (g * (x > 0),), lambda g, out, x: (g * (x >= 0),)):
+        feedback = nb04.check_softplus_vjp(step)
+        assert feedback.status == "hint" and "ReLU's" in feedback.message, feedback
+        assert "sigmoid" not in feedback.message and "1 + e" not in feedback.message
+
+
+def test_softplus_vjp_sign_slip_that_also_overflows_is_named():
+    # e^-x / (1 + e^-x) is 1 - sigmoid(x), the slope with x's sign flipped, and nan at x = -800
+    # (inf / inf): its slip was compared with the nan included and heard the catch-all
+    with np.errstate(all="ignore"):
+        feedback = nb04.check_softplus_vjp(lambda g, out, x: (g * np.exp(-x) / (1 + np.exp(-x)),))
+    assert feedback.status == "hint" and "sign of x" in feedback.message, feedback
+
+
 def test_softplus_vjp_not_done():
     def stub(g, out, x):
         raise NotImplementedError

@@ -219,7 +219,12 @@ CLAIMS = [
           r"\$\d+ \+ \(-\d+\) = (-?\d+)\$",
           r"downstream dL/dx = 1 × (\d+) = \d+\.(?s:.*)"
           r"downstream dL/dx = \((-\d+)\) × 1 = -\d+\.\s+\(x now holds the sum (-?\d+)\.\)"),
+    Claim("03", r"lowers \$L\$ (four) times as much \(\$\\partial L/\\partial x = (-\d+)\$\)",
+          r"by hand:\s+\[(-?\d+\.\d+), ",
+          lambda p, o: p[0] == -o[0] and p[1] == o[0]),
     # ------------------------------------------------------------------------------------- 04
+    Claim("04", r"silently loses a path \((\d+) instead of (\d+) above\)",
+          r"with '=':\s+dL/dx = (\S+),.*\nwith the engine: dL/dx = (\S+),"),
     Claim("04", r"The recursive order fails after about a (thousand) nested calls",
           r"the limit is (\d+) nested calls"),
     Claim("04", r"With `=`, \$x\$ ends up with (\d+) instead of (\d+),",

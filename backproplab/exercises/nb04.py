@@ -337,6 +337,14 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         return correct(exercise, "your rule matches finite differences, times the upstream g.")
     with np.errstate(over="ignore"):  # e^800 is inf, as the learner's numpy gives it
         e_x = np.exp(x)  # the slope of the inner function alone: the outer log's forgotten
+    steps = x != 0  # where ReLU's slope is 0 or 1 whichever way x = 0 is counted
+    if np.allclose(gx[steps], (g * (x > 0))[steps], rtol=1e-5, atol=1e-8):
+        return hint(
+            exercise,
+            "your slope is ReLU's, 0 or 1 by the sign of x; softplus bends "
+            "smoothly from one to the other, and at x = -0.5 or 0.8 its slope is neither",
+        )
+    seen = finite if finite.sum() > x.size // 2 else np.ones_like(finite)  # nan at x = +-800
     for wrong, words in [  # slips of the rule, each a recognisable slope (times g or not)
         (local, "you returned the local derivative alone: a vjp multiplies it by the upstream "
          "gradient g"),
@@ -347,7 +355,7 @@ def check_softplus_vjp(softplus_vjp: Callable[..., tuple]) -> Feedback:
         (g * e_x, "e^x is the slope of the inner function 1 + e^x only: the chain rule "
          "multiplies it by the slope of the outer log, taken at 1 + e^x"),
     ]:  # fmt: skip
-        if np.allclose(gx, wrong, rtol=1e-5, atol=1e-8):
+        if np.allclose(gx[seen], wrong[seen], rtol=1e-5, atol=1e-8):  # an overflow: a 2nd slip
             return hint(exercise, words)
     return hint(
         exercise,
