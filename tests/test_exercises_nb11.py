@@ -264,34 +264,32 @@ def test_residual_block_backward_failure_is_a_hint():
 
 
 # ------------------------------------------------------------- block_gradient_norms (challenge)
-def block_norms(model, X, y, scale=1.0, power=1, reverse=False):
-    """||dL/dx_l|| of every hidden layer's input (and the last one's output), by one backward."""
+def outputs_after_backward(model, X, y, scale=1.0):
+    """Every layer's output, after one backward pass of the (scaled) loss: their .grad is set."""
     outputs, h = [], bl.Tensor(X)
     for layer in model:
         h = layer(h)
         outputs.append(h)
-    model.zero_grad()
     (bl.cross_entropy(h, y) * scale).backward()
+    return outputs
+
+
+def block_norms(model, X, y, scale=1.0, power=1, reverse=False):
+    """||dL/dx_l|| of every hidden layer's input (and the last one's output), by one backward."""
+    model.zero_grad()
+    outputs = outputs_after_backward(model, X, y, scale)
     norms = np.array([np.linalg.norm(t.grad) ** power for t in outputs[1:-1]])
     return norms[::-1] if reverse else norms
 
 
 def block_norms_of(model, X, y, outputs_kept):
     """The norms of the gradients of the layers' outputs ``outputs_kept`` (a slice)."""
-    outputs, h = [], bl.Tensor(X)
-    for layer in model:
-        h = layer(h)
-        outputs.append(h)
-    bl.cross_entropy(h, y).backward()
+    outputs = outputs_after_backward(model, X, y)
     return np.array([np.linalg.norm(t.grad) for t in outputs[outputs_kept]])
 
 
 def block_rms(model, X, y):
-    outputs, h = [], bl.Tensor(X)
-    for layer in model:
-        h = layer(h)
-        outputs.append(h)
-    bl.cross_entropy(h, y).backward()
+    outputs = outputs_after_backward(model, X, y)
     return np.array([np.sqrt(np.mean(t.grad**2)) for t in outputs[1:-1]])
 
 
@@ -305,11 +303,7 @@ def weight_norms(model, X, y):
 
 
 def per_example(model, X, y):
-    outputs, h = [], bl.Tensor(X)
-    for layer in model:
-        h = layer(h)
-        outputs.append(h)
-    bl.cross_entropy(h, y).backward()
+    outputs = outputs_after_backward(model, X, y)
     return [np.linalg.norm(t.grad, axis=1).mean() for t in outputs[1:-1]]
 
 
@@ -373,12 +367,8 @@ def test_block_gradient_norms_not_done():
 def block_norms_depth_written_in(model, X, y):
     """x_0 .. x_5 as outputs 1 .. 6: right for the check's networks of 5 hidden layers only (the
     notebook's 30-block networks would get 6 norms, a plot that ends early)."""
-    outputs, h = [], bl.Tensor(X)
-    for layer in model:
-        h = layer(h)
-        outputs.append(h)
     model.zero_grad()
-    bl.cross_entropy(h, y).backward()
+    outputs = outputs_after_backward(model, X, y)
     return np.array([np.linalg.norm(outputs[k].grad) for k in range(1, 7)])
 
 

@@ -101,10 +101,10 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
         return hint(name, "x * sigmoid(x) is a product: the product rule gives two terms.")
     if _close(got, g * s * (1 - s)) or _close(got, g * x * s * (1 - s)):
         return hint(name, "one term of the product rule is missing.")
-    at_0 = x == 0  # where the term with sigmoid' vanishes
-    if _close(got[at_0], expected[at_0]):
-        return hint(name, "right at x = 0, where the term with sigmoid' vanishes, and wrong "
-                    "elsewhere: that term is off. sigmoid' = sigmoid * (1 - sigmoid).")  # fmt: skip
+    slips = (s, s**2, -s * (1 - s), 1 - s, s * (1 + s))  # sigmoid' as sigma, a sign or factor
+    if any(_close(got, g * (s + x * wrong)) for wrong in slips):  # slipped, the rest right
+        return hint(name, "the term sigmoid(x) is right, the term with sigmoid' is off: "
+                    "sigmoid' = sigmoid * (1 - sigmoid).")  # fmt: skip
     first = (got - g * x * s * (1 - s)) / g  # the other term, when the one with sigmoid' is right
     if _close(first, np.full_like(first, first.flat[0])):  # one number at every x
         return hint(name, "the term with sigmoid' is right; the other term of the product rule, "
