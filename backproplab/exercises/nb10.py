@@ -2,7 +2,8 @@
 
 Expected answers come from the engine (``backward`` on the same network), from a measurement (the
 signal's mean square through a deep random network), or from data built so that the answer is
-known by construction -- never from the learner's code.
+known by construction -- never from the learner's code. The clipping check is in
+``_clipping.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from . import (
     hint,
     result_array,
 )
+from ._clipping import check_clip_gradients
 from ._deep_inputs import on_and_off, steady_layer
 from ._draws import check_rng
 
@@ -352,95 +354,6 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
         )
     return correct(name, "right on layers with a known number of dead units (also none, all, "
                    "units that fire once, weakly, and a batch of one example).")  # fmt: skip
-
-
-# ----------------------------------------------------------------------------- clip_gradients
-def _global_norm(grads: list[np.ndarray]) -> float:
-    return float(np.sqrt(sum(float((g**2).sum()) for g in grads)))
-
-
-def _clipped_arrays(
-    name: str, result: list | tuple, grads: list[np.ndarray]
-) -> list[np.ndarray] | Feedback:
-    """The learner's clipped gradients ``result`` as arrays, each of the shape of its gradient in
-    ``grads``; or the hint for the first that is not."""
-    got = []
-    for g, r in zip(grads, result):
-        array = result_array(name, r, g.shape, "each clipped gradient")
-        if isinstance(array, Feedback):
-            return array
-        got.append(array)
-    return got
-
-
-def check_clip_gradients(clip_gradients: Callable) -> Feedback:
-    """``clip_gradients(grads, max_norm)``: new arrays, all scaled by one factor so that their
-    global norm (all entries of all arrays together) is at most ``max_norm``."""
-    name = "clip_gradients"
-    rng = check_rng(13)
-    grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal(4), rng.standard_normal((2, 4))]
-    total = _global_norm(grads)  # about 11
-    cases = [  # (max_norm, what it tests): above the norm, below it, exactly at it
-        (2.0, "a global norm above max_norm"),
-        (50.0, "a global norm below max_norm"),
-        (total, "a global norm exactly at max_norm"),
-    ]
-    for max_norm, what in cases:
-        originals = [g.copy() for g in grads]
-        result = attempt(name, clip_gradients, grads, max_norm)
-        if isinstance(result, Feedback):
-            return result
-        if any(not np.array_equal(g, o) for g, o in zip(grads, originals)):
-            grads[:] = originals
-            return hint(name, "your function changed the gradients it was given: return new "
-                        "arrays (a caller may still need the originals).")  # fmt: skip
-        if not isinstance(result, (list, tuple)) or len(result) != len(grads):
-            return hint(name, f"return a list of {len(grads)} arrays, one per gradient, in order.")
-        if any(isinstance(r, np.ndarray) and np.shares_memory(r, g) for r, g in zip(result, grads)):
-            return hint(name, f"with {what} you returned the arrays you were given (or views of "
-                        "them): return new arrays, also when nothing needs clipping.")  # fmt: skip
-        got = _clipped_arrays(name, result, grads)
-        if isinstance(got, Feedback):
-            return got
-        want = [g * min(1.0, max_norm / total) for g in grads]
-        if all(_close(a, b) for a, b in zip(got, want)):
-            continue
-        if max_norm > total and _close(_global_norm(got), max_norm):
-            return hint(name, f"with {what} you scaled the gradients up to max_norm: clipping only "
-                        "ever shrinks them.")  # fmt: skip
-        if all(_close(a, np.clip(g, -max_norm, max_norm)) for a, g in zip(got, grads)):
-            return hint(name, "you clipped every entry on its own: that changes the gradient's "
-                        "direction. Scale all of it by one factor.")  # fmt: skip
-        one_by_one = [min(max_norm, _global_norm([g])) for g in grads]
-        if all(_close(_global_norm([a]), n) for a, n in zip(got, one_by_one)):
-            return hint(
-                name,
-                "each array was clipped to max_norm on its own; the norm to limit is that of all "
-                "the gradients together, and one factor scales them all.",
-            )
-        squared = total**2  # the sum of the squares, taken for the norm
-        if _close(got[0], grads[0] * min(1.0, max_norm / squared)):
-            return hint(name, f"with {what}: your factor divides by the sum of the squares of "
-                        "all the entries; the global norm is the square root of that "
-                        "sum.")  # fmt: skip
-        return hint(name, f"with {what}: the global norm of your result is "
-                    f"{_global_norm(got):.4g}, expected {_global_norm(want):.4g}.")  # fmt: skip
-    zeros = [np.zeros((2, 2)), np.zeros(3)]
-    with np.errstate(all="ignore"):
-        result = attempt(name, clip_gradients, zeros, 1.0)
-    if isinstance(result, Feedback):
-        return hint(name, f"all-zero gradients (a global norm of 0): {result.message}")
-    if not isinstance(result, (list, tuple)) or len(result) != len(zeros):
-        return hint(name, f"all-zero gradients (a global norm of 0): return a list of "
-                    f"{len(zeros)} arrays, one per gradient, here too.")  # fmt: skip
-    got = _clipped_arrays(name, result, zeros)
-    if isinstance(got, Feedback):
-        return got
-    if not all(np.array_equal(a, z) for a, z in zip(got, zeros)):
-        return hint(name, "all-zero gradients must come back as zeros (no division by a norm "
-                    "of 0: NaN).")  # fmt: skip
-    return correct(name, "one factor for all the gradients, only when the global norm is above "
-                   "max_norm; zeros and the inputs left alone.")  # fmt: skip
 
 
 # ----------------------------------------------------------------------- the challenge: an init
