@@ -373,6 +373,40 @@ def test_adam_step_rejects_more_slips(slip, words):
     assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
 
 
+def adam_eps_squared_under_the_root(p, g, m, v, t, lr, beta1, beta2, eps, outside=None):
+    """Adam with eps squared put under the root with v_hat, where Adam adds eps after the root;
+    ``outside`` puts that (or another) number after the root instead, for the slips nearby."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    denom = np.sqrt(v_hat + eps**2) if outside is None else np.sqrt(v_hat) + outside(eps)
+    return p - lr * m_hat / denom, m, v
+
+
+def test_adam_step_names_eps_squared_under_the_root():
+    """An expert review: sqrt(v_hat + eps**2) was refused with the catch-all 'every parameter
+    should move by about lr'. Where the gradient is much larger than eps it is Adam's step to the
+    check's tolerance (the (2, 3) case alone would pass it); the gradient of 3 eps that every
+    vector step holds tells them apart (a step of 0.95 lr there, not 0.75 lr)."""
+    feedback = nb12.check_adam_step(adam_eps_squared_under_the_root)
+    assert feedback.status == "hint" and "eps squared under the root" in feedback.message, feedback
+    assert "about as small as eps" in feedback.message, feedback  # where the two differ
+    assert "sqrt" not in feedback.message and "eps**2" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "outside",
+    [lambda eps: eps**2, lambda eps: np.sqrt(eps), lambda eps: 0 * eps + 1e-8],
+    ids=["eps squared after the root", "root of eps after the root", "PyTorch's eps, not eps"],
+)
+def test_adam_step_eps_slips_nearby_are_not_told_eps_squared_went_under(outside):
+    feedback = nb12.check_adam_step(
+        lambda *args: adam_eps_squared_under_the_root(*args, outside=outside)
+    )
+    assert feedback.status == "hint", feedback
+    assert "under the root" not in feedback.message, feedback
+
+
 def adam_returning_corrected(p, g, m, v, t, lr, beta1, beta2, eps, which="both"):
     """Adam whose p is right but which hands back m_hat and/or v_hat as the new averages."""
     new_p, m, v = adam_solution(p, g, m, v, t, lr, beta1, beta2, eps)

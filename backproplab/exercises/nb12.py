@@ -348,6 +348,15 @@ def _adam_steps(
                     f"m and v are right, and at t={t} the step nearly is: eps went under the root. "
                     "In Adam's update it is added after the root is taken.",
                 )
+            if _close(new_p, p - lr * m_hat / np.sqrt(v_hat + eps**2)):  # right for large g
+                return hint(
+                    name,
+                    f"m and v are right, and at t={t} the step nearly is, except for a parameter "
+                    "whose gradients are about as small as eps: you put eps squared under the "
+                    "root with the second moment. That agrees with Adam where the gradients are "
+                    "much larger than eps, not where they are about eps: Adam adds eps itself "
+                    "after the root is taken.",
+                )
             if _close(new_p, p - lr * m_hat / (np.sqrt(v_hat) - eps)):
                 return hint(
                     name,
