@@ -318,12 +318,30 @@ def test_dead_fraction_correct():
         (lambda a: (a.std(axis=0) == 0).mean(), "should give"),  # constant, not zero
         (lambda a: np.all(a < 0, axis=0).mean(), "never negative"),  # a ReLU's output below 0
         (lambda a: np.all(a == 0, axis=1).mean(), "wrong axis"),  # examples that fire no unit
+        # a percentage, rounded or not: was told 'should give 5/20; yours gave 25' (expert review)
+        (lambda a: 100 * np.all(a == 0, axis=0).mean(), "as a percentage"),
+        (lambda a: round(100 * np.all(a == 0, axis=0).mean()), "as a percentage"),
     ],
 )
 def test_dead_fraction_hints(wrong, words):
     feedback = nb10.check_dead_fraction(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "np.all" not in feedback.message and "axis=0" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda a: 100 * np.any(a > 0, axis=0).mean(),  # the percentage alive
+        lambda a: 100 * (a == 0).mean(),  # a percentage of the zero entries
+        lambda a: 100 * np.all(a == 0, axis=0).sum() / len(a),  # over the examples
+        lambda a: np.all(a == 0, axis=0).sum(),  # the count: 5 of 20, not 25
+    ],
+)
+def test_dead_fraction_percentage_hint_only_for_the_right_share(wrong):
+    # two slips at once (a percentage of something else) are not told the share was right
+    feedback = nb10.check_dead_fraction(wrong)
+    assert feedback.status == "hint" and "percentage" not in feedback.message, feedback
 
 
 def binarised_in_place(a):

@@ -347,6 +347,9 @@ def check_dead_fraction(dead_fraction: Callable) -> Feedback:
             return hint(
                 name, "you looked along the wrong axis: rows are examples, columns are units."
             )
+        if dead and abs(got - 100 * expected) < 1e-6:
+            return hint(name, "you returned the share of dead units as a percentage (0 to 100); "
+                        "return it as a fraction, a number from 0 to 1.")  # fmt: skip
         return hint(
             name,
             f"a layer of {units} units with {len(dead)} that never fire should give "
