@@ -423,6 +423,24 @@ def clip_squared_norm(grads, max_norm):
     return [g * min(1.0, max_norm / total) if total > 0 else g.copy() for g in grads]
 
 
+def clip_in_squares(grads, max_norm):  # squares on both sides, the factor left a ratio of squares
+    total_sq = sum((g**2).sum() for g in grads)
+    if total_sq > max_norm**2:
+        return [g * (max_norm**2 / total_sq) for g in grads]
+    return [g.copy() for g in grads]
+
+
+def clip_the_sum_of_squares(grads, max_norm):  # brings the sum of the squares down to max_norm
+    total_sq = sum((g**2).sum() for g in grads)
+    scale = np.sqrt(max_norm / total_sq) if total_sq > max_norm else 1.0
+    return [g * scale for g in grads]
+
+
+def clip_by_the_rms(grads, max_norm):  # the root of the mean of the squares, not of their sum
+    rms = np.sqrt(np.mean(np.concatenate([g.ravel() for g in grads]) ** 2))
+    return [g * min(1.0, max_norm / rms) for g in grads]
+
+
 def clip_by_math_sqrt(grads, max_norm):  # Python floats: 1.0 / 0.0 raises, as numpy's does not
     total = math.sqrt(sum(float((g**2).sum()) for g in grads))
     return [g * min(1.0, max_norm / total) for g in grads]
@@ -456,6 +474,11 @@ def test_clip_gradients_accepts_pytorchs_small_guard():
         (clip_inverted, "global norm of your result"),
         (clip_by_the_largest, "global norm of your result"),
         (clip_squared_norm, "the square root of that sum"),  # was a bare 'global norm 0.1434'
+        # two more square slips that got that bare number ('0.2867', '1.414'): found trying the
+        # expert review's sum of squares for the norm, which already had its hint
+        (clip_in_squares, "the square of the factor"),
+        (clip_the_sum_of_squares, "brought the sum of the squares down to max_norm"),
+        (clip_by_the_rms, "global norm of your result"),  # no square slip: the general hint
     ],
 )
 def test_clip_gradients_hints(wrong, words):

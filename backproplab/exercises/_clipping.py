@@ -5,8 +5,10 @@ The check is ``nb10.check_clip_gradients``. Its cases: a global norm above max_n
 exactly at it, then all-zero gradients (no division by a norm of 0). The expected arrays are worked
 out here from the gradients (one factor, min(1, max_norm / norm)), never by the learner's function.
 The wrong answers that get a specific hint: the inputs changed or handed back, gradients scaled up
-to max_norm, every entry clipped on its own, every array clipped on its own, and the sum of the
-squares taken for the norm.
+to max_norm, every entry clipped on its own, every array clipped on its own, and three slips with
+squares: the sum of the squares taken for the norm, a factor that is the square of the right one
+(squared norms compared, and their ratio kept), and the sum of the squares brought down to
+max_norm.
 """
 
 from __future__ import annotations
@@ -91,6 +93,16 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
             return hint(name, f"with {what}: your factor divides by the sum of the squares of "
                         "all the entries; the global norm is the square root of that "
                         "sum.")  # fmt: skip
+        factor = min(1.0, max_norm / total)  # the right one, to compare two square slips with
+        if factor < 1 and all(_close(a, g * factor**2) for a, g in zip(got, grads)):
+            return hint(name, f"with {what}: every entry was scaled by the square of the factor "
+                        "that brings the global norm down to max_norm. Scaling all the entries by "
+                        "a factor scales their norm by that factor itself, not by its square "
+                        "(did you compare squared norms?).")  # fmt: skip
+        if factor < 1 and all(_close(a, g * np.sqrt(max_norm) / total) for a, g in zip(got, grads)):
+            return hint(name, f"with {what}: your result's global norm is the square root of "
+                        "max_norm: you brought the sum of the squares down to max_norm. It is "
+                        "the norm, the square root of that sum, that max_norm limits.")  # fmt: skip
         return hint(name, f"with {what}: the global norm of your result is "
                     f"{_global_norm(got):.4g}, expected {_global_norm(want):.4g}.")  # fmt: skip
     zeros = [np.zeros((2, 2)), np.zeros(3)]
