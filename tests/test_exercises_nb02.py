@@ -82,6 +82,43 @@ def test_partials_hints():
     assert "neither" in nb02.check_partials(lambda x, y: (x, y)).message
 
 
+def e_term(x, y, sign_x=1.0, sign_y=1.0):  # the partials with the e^(xy) terms' signs given
+    return 2 * x * y + sign_x * y * np.exp(x * y), x**2 + sign_y * x * np.exp(x * y)
+
+
+@pytest.mark.parametrize(
+    "wrong, which",
+    [
+        (lambda x, y: e_term(x, y, -1.0, -1.0), "e^(x y) term of df/dx and of df/dy"),
+        (lambda x, y: e_term(x, y, -1.0, 1.0), "e^(x y) term of df/dx,"),
+        (lambda x, y: e_term(x, y, 1.0, -1.0), "e^(x y) term of df/dy,"),
+        (lambda x, y: tuple(-d for d in right_partials(x, y)), "opposite sign, in every term"),
+    ],
+)
+def test_partials_names_a_sign_slip(wrong, which):
+    """An expert review: a minus on e^(xy)'s terms got 'neither partial derivative matches' (both)
+    or 'df/dy is right; df/dx is not ... needs the chain rule' (one), though the chain rule was
+    done; the hint now says which term's sign is off."""
+    feedback = nb02.check_partials(wrong)
+    assert feedback.status == "hint" and which in feedback.message, feedback
+    assert "neither" not in feedback.message and "np." not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda x, y: (2 * x * y - y * np.exp(-x * y), x**2 - x * np.exp(-x * y)),  # e^(-xy) read
+        lambda x, y: (-2 * x * y + y * np.exp(x * y), -(x**2) + x * np.exp(x * y)),  # x^2 y's sign
+        lambda x, y: (2 * x * y - np.exp(x * y), x**2 - np.exp(x * y)),  # a minus, no chain factor
+        lambda x, y: (e_term(x, y, -1.0)[0], x**2 + np.exp(x * y)),  # a minus, a factor lost
+        lambda x, y: (-right_partials(x, y)[0], right_partials(x, y)[1]),  # one partial negated
+    ],
+)
+def test_partials_sign_hints_only_for_those_slips(wrong):
+    feedback = nb02.check_partials(wrong)
+    assert feedback.status == "hint" and "sign" not in feedback.message, feedback
+
+
 def test_partials_not_done():
     assert nb02.check_partials(stub).status == "not done"
 

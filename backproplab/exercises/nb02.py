@@ -191,6 +191,22 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
             "and y, so the chain rule multiplies e^(x y) by the exponent's own partial "
             "derivative, the one in the variable you differentiate in",
         )
+    right = {"df/dx": close(dx, want_dx), "df/dy": close(dy, want_dy)}
+    flipped = {"df/dx": close(dx, want_dx - 2 * y * e), "df/dy": close(dy, want_dy - 2 * x * e)}
+    if all(right[d] or flipped[d] for d in right):  # (both right was answered above)
+        which = " and of ".join(d for d in flipped if flipped[d])
+        return hint(
+            exercise,
+            f"the x^2 y terms are right, and so is the size of the e^(x y) term of {which}, but "
+            "not its sign: e^u is its own derivative, with no minus sign (e^(-u) would bring "
+            "one), and the chain rule multiplies it by the exponent's partial derivative as it is",
+        )
+    if close(dx, -want_dx) and close(dy, -want_dy):
+        return hint(
+            exercise,
+            "both partial derivatives have the opposite sign, in every term: return the partials "
+            "of f itself, not of -f",
+        )
     if close(dx, want_dx):
         return hint(
             exercise,
