@@ -7,7 +7,7 @@ from exercise_helpers import grade_one_exercise, our_words
 
 import backproplab as bl
 from backproplab import nn
-from backproplab.exercises import nb13, numeric_gradient
+from backproplab.exercises import _eval_mode, nb13, numeric_gradient
 
 
 def stub(*args):
@@ -341,10 +341,10 @@ def test_eval_reference_agrees_with_the_layer_and_finite_differences(index):
     """The check's reference (the engine through a graph of primitives) against two others:
     nn.BatchNorm1d in evaluation mode with backward(), and central differences of
     L = sum(g * o) on a numpy forward pass written here."""
-    label, case = nb13._eval_cases()[index]
-    g, x, gamma, mean, var = (np.asarray(case[k], dtype=np.float64) for k in nb13.EVAL_INPUTS)
-    eps = nb13.EPS
-    dx, dgamma, dbeta = nb13._engine_eval_grads(case, eps)
+    label, case = _eval_mode._eval_cases()[index]
+    g, x, gamma, mean, var = (np.asarray(case[k], dtype=np.float64) for k in _eval_mode.EVAL_INPUTS)
+    eps = _eval_mode.EPS
+    dx, dgamma, dbeta = _eval_mode._engine_eval_grads(case, eps)
 
     by_layer = by_the_layer(g, x, gamma, mean, var, eps)  # nn.BatchNorm1d in eval mode
     for got, want in zip(by_layer, (dx, dgamma, dbeta)):
@@ -359,7 +359,7 @@ def test_eval_reference_agrees_with_the_layer_and_finite_differences(index):
 
 
 def test_eval_cases_are_what_the_docstring_promises():
-    (_, big), (_, one), (_, small) = nb13._eval_cases()
+    (_, big), (_, one), (_, small) = _eval_mode._eval_cases()
     assert big["x"].shape == (5, 5) and one["x"].shape == (1, 3)
     assert 0.0 in big["running_var"] and 0.0 in big["gamma"] and np.any(big["gamma"] < 0)
     assert all(value.dtype == np.float32 for value in small.values())

@@ -1,6 +1,7 @@
 """What notebook 13's checks share: the engine's reference gradients of a normalization, the
 learner's three results read and compared, one hint for each way the pieces go wrong. (The
-checks themselves, and the wrong answers each recognises, are in ``nb13.py``.)"""
+checks themselves, and the wrong answers each recognises, are in ``nb13.py`` and, for evaluation
+mode, ``_eval_mode.py``.)"""
 
 from __future__ import annotations
 
