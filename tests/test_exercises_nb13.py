@@ -8,6 +8,7 @@ from exercise_helpers import grade_one_exercise, our_words
 import backproplab as bl
 from backproplab import nn
 from backproplab.exercises import _eval_mode, nb13, numeric_gradient
+from backproplab.exercises._draws import draw
 
 
 def stub(*args):
@@ -15,10 +16,12 @@ def stub(*args):
 
 
 def norm_backward(g, x, gamma, eps, axis, ddof=0, centre=True, spread=True, n_scale=True,
-                  gamma_first=True):  # fmt: skip
-    """The compact formula over ``axis``, with switches for the mistakes."""
+                  gamma_first=True, floor=False):  # fmt: skip
+    """The compact formula over ``axis``, with switches for the mistakes (``floor``: eps as a
+    floor under the variance, not added to it)."""
     mu = x.mean(axis=axis, keepdims=True)
-    sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + eps)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    sigma = np.sqrt(np.maximum(var, eps) if floor else var + eps)
     x_hat = (x - mu) / sigma
     reduce = np.mean if n_scale else np.sum
     gh = g * gamma if gamma_first else g
@@ -36,8 +39,13 @@ def bn(g, x, gamma, eps, **mistake):
     return norm_backward(g, x, gamma, eps, axis=0, **mistake)
 
 
-def bn_node_by_node(g, x, gamma, eps):
-    # the same gradient, step by step through the graph (mu, centred, var, sigma, x_hat)
+def bn_node_by_node(g, x, gamma, eps, var_count=0, square=2.0, root=0.5, mu_sign=1.0,
+                    mu_count=None, sigma_sign=1.0, mu_axis=0, sigma_axis=0, mu_by_mean=False):  # fmt: skip
+    """The same gradient, step by step through the graph (mu, centred, var, sigma, x_hat), with
+    switches for the slips of a walk: the variance's derivative over ``var_count`` examples
+    (0: N), the square's factor 2 (``square``), the root's 1/2 (``root``), the signs of the
+    gradients through mu and sigma, the count mu's gradient is divided by (None: N), the axes
+    their sums run over, and ``mu_by_mean``: mu's gradient as a mean over ``mu_axis``."""
     n = len(x)
     mu = x.mean(axis=0)
     centred = x - mu
@@ -45,12 +53,19 @@ def bn_node_by_node(g, x, gamma, eps):
     sigma = np.sqrt(var + eps)
     x_hat = centred / sigma
     d_x_hat = g * gamma
-    d_sigma = -(d_x_hat * centred).sum(axis=0) / sigma**2
-    d_var = d_sigma / (2 * sigma)
-    d_centred = d_x_hat / sigma + d_var * 2 * centred / n
-    d_mu = -d_centred.sum(axis=0)
-    dx = d_centred + d_mu / n
+    d_sigma = -sigma_sign * (d_x_hat * centred / sigma**2).sum(axis=sigma_axis, keepdims=True)
+    d_var = d_sigma * root / sigma
+    d_centred = d_x_hat / sigma + d_var * square * centred / (var_count or n)
+    if mu_by_mean:
+        dx = d_centred - mu_sign * d_centred.mean(axis=mu_axis, keepdims=True)
+    else:
+        d_mu = -mu_sign * d_centred.sum(axis=mu_axis, keepdims=True)
+        dx = d_centred + d_mu / (mu_count or n)
     return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+
+
+def walk(**slips):
+    return lambda g, x, gamma, eps: bn_node_by_node(g, x, gamma, eps, **slips)
 
 
 @pytest.mark.parametrize("solution", [bn, bn_node_by_node])
@@ -175,7 +190,10 @@ def without_one_over_sigma(g, x, gamma, eps):
         (lambda g, x, gamma, eps: bn(g, x, gamma, eps)[:2], "three arrays"),
         (notebook_eps(0), "use the eps it is given"),
         (eps_outside_sqrt, "under the square root"),
-        (g_means_over_features, "dx is not yet"),
+        (
+            g_means_over_features,
+            "your sums run along each example's features",
+        ),  # was 'dx is not yet'
         (variance_term_unscaled, "dx is not yet"),
         (centring_g_in_place, "in place"),
         (with_shape(1, lambda g, x, dgamma: dgamma[None]), "should have shape (4,)"),
@@ -187,6 +205,89 @@ def test_batch_norm_backward_hints(wrong, words):
     assert feedback.status == "hint" and words in feedback.message, feedback
     for code in ("mean(", "sum(", "np.", "x_hat *", "/ sigma"):
         assert code not in feedback.message
+
+
+def floor_in_dx_only(g, x, gamma, eps):  # dgamma from the right x_hat, dx from a floored one
+    dx = bn(g, x, gamma, eps, floor=True)[0]
+    return (dx, *bn(g, x, gamma, eps)[1:])
+
+
+CATCH_ALL = "dgamma and dbeta are right, dx is not yet"
+VARIANCE_PATH = "the term from the path through the batch variance"
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [  # each got the catch-all before (CATCH_ALL), or a dgamma one for the floor
+        (lambda g, x, gamma, eps: bn(g, x, gamma, eps, floor=True), "dgamma: eps is not a floor"),
+        (floor_in_dx_only, "eps is not a floor for the variance"),
+        (walk(var_count=5), f"{VARIANCE_PATH} is 6/5 times too large"),  # N - 1 for N = 6
+        (walk(square=1.0), f"{VARIANCE_PATH} is half its size"),
+        (walk(root=1.0), f"{VARIANCE_PATH} is twice its size"),
+        (walk(var_count=1), f"{VARIANCE_PATH} is 6 times too large"),
+        (walk(sigma_sign=-1.0), f"{VARIANCE_PATH} has the wrong sign"),
+        (walk(mu_sign=-1.0), "centring term (the path through the batch mean mu) has the wrong"),
+        (walk(mu_count=1), "centring term (the path through the batch mean mu) is 6 times"),
+        (walk(mu_axis=1), "path through the batch mean mu, your sum runs along each example's"),
+        (walk(mu_axis=1, mu_by_mean=True), "batch mean mu, your sum runs along each example's"),
+        (walk(sigma_axis=1), "batch variance and sigma, your sum runs along each example's"),
+        (walk(mu_axis=1, sigma_axis=1), "your sums run along each example's features"),
+    ],
+)
+def test_batch_norm_backward_slips_of_the_walk_are_named(wrong, words):
+    """A walk down section 2's graph with one slip (or eps as a floor under the variance) gets
+    the hint that names it: before, each got the catch-all that asks for the walk."""
+    feedback = nb13.check_batch_norm_backward(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    for code in ("mean(", "sum(", "np.", "x_hat *", "/ sigma", "max", "axis"):
+        assert code not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        walk(square=1.0, mu_count=1),  # two slips: no one-slip hint may claim them
+        walk(mu_sign=-1.0, sigma_sign=-1.0),
+        walk(var_count=5, mu_axis=1),
+    ],
+)
+def test_batch_norm_backward_two_slips_get_no_one_slip_hint(wrong):
+    feedback = nb13.check_batch_norm_backward(wrong)
+    assert feedback.status == "hint" and CATCH_ALL in feedback.message, feedback
+
+
+def sigma_not_squared(g, x, gamma, eps):  # dL/dsigma from c / sigma: variance term sigma times
+    mu = x.mean(axis=0)
+    sigma = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mu) / sigma
+    dx = gamma / sigma * (g - g.mean(axis=0) - sigma * x_hat * (g * x_hat).mean(axis=0))
+    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+
+
+@pytest.mark.parametrize("wrong", [sigma_not_squared, variance_term_unscaled])
+def test_batch_norm_backward_unnamed_slips_keep_the_catch_all(wrong):
+    """Slips no hint names are told the general hint, not another slip's."""
+    feedback = nb13.check_batch_norm_backward(wrong)
+    assert feedback.status == "hint" and CATCH_ALL in feedback.message, feedback
+
+
+@pytest.mark.parametrize("draw_", [16, 2024])
+def test_eps_as_a_floor_is_named_at_other_draws(draw_):
+    """The floor and the right eps agree where a variance is 0, and only there: at the grader's
+    draws too, the floor is refused and named, in both exercises that take eps."""
+    with draw(draw_):
+        for check, answer in (
+            (
+                nb13.check_batch_norm_backward,
+                lambda g, x, gamma, eps: bn(g, x, gamma, eps, floor=True),
+            ),
+            (
+                nb13.check_layer_norm_backward,
+                lambda g, x, gamma, eps: ln(g, x, gamma, eps, floor=True),
+            ),
+        ):
+            feedback = check(answer)
+            assert feedback.status == "hint" and "not a floor" in feedback.message, feedback
 
 
 def test_batch_norm_backward_not_done():
@@ -248,6 +349,7 @@ def ln_means_over_batch(g, x, gamma, eps):
             "shape",
         ),  # fmt: skip
         (swapped(ln), "in each other's place"),
+        (lambda g, x, gamma, eps: ln(g, x, gamma, eps, floor=True), "dgamma: eps is not a floor"),
     ],
 )
 def test_layer_norm_backward_hints(wrong, words):

@@ -77,7 +77,7 @@ def weight_grad_mean_over_windows(x, g, k, padding=0):
     [
         (weight_grad_fixed_3, "right with 3x3 kernels, not with a 2x2"),
         (weight_grad_channels_last_kept, "not in the order of the windows"),
-        (weight_grad_untransposed, "wrong places"),
+        (weight_grad_untransposed, "which of its axes is out_channels"),
         (weight_grad_mean_over_windows, "number of windows"),
         (lambda x, g, k, p: weight_grad(x, g, k, p) / len(x), "factor of the batch size"),
         (lambda x, g, k, p: weight_grad(x[:1], g[:1], k, p), "only the first example"),
@@ -93,6 +93,76 @@ def test_conv2d_weight_grad_hints(wrong, words):
     feedback = nb14.check_conv2d_weight_grad(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "einsum" not in our_words(feedback.message) and "sum(" not in our_words(feedback.message)
+
+
+def weight_grad_read_channel_last(x, g, k, padding=0):
+    # takes a row of im2col's output to run over (kh, kw, c), and moves c forward to match W
+    n_out, n_in = g.shape[1], x.shape[1]
+    cols = im2col(x, k, 1, padding)
+    G = g.transpose(0, 2, 3, 1).reshape(-1, n_out)
+    return (G.T @ cols).reshape(n_out, k, k, n_in).transpose(0, 3, 1, 2)
+
+
+def weight_grad_own_channel_last_cols(x, g, k, padding=0):
+    # its own im2col, on the image made channel-last (N, H, W, C): columns (kh, kw, c)
+    n_out, n_in = g.shape[1], x.shape[1]
+    image = pad(x, padding).transpose(0, 2, 3, 1)
+    cut = sliding_window_view(image, (k, k), axis=(1, 2))  # (N, OH, OW, C, k, k)
+    cols = cut.transpose(0, 1, 2, 4, 5, 3).reshape(-1, k * k * n_in)
+    G = g.transpose(0, 2, 3, 1).reshape(-1, n_out)
+    return (G.T @ cols).reshape(n_out, n_in, k, k)
+
+
+def weight_grad_loops_channel_last(x, g, k, padding=0):
+    # loops over the kernel's offsets that fill a (O, kh, kw, C) array, reshaped to W's shape
+    xp = pad(x, padding)
+    n, o, hh, ww = g.shape
+    dW = np.zeros((o, k, k, x.shape[1]))
+    for i in range(k):
+        for j in range(k):
+            dW[:, i, j, :] = np.einsum("ncpq,nopq->oc", xp[:, :, i : i + hh, j : j + ww], g)
+    return dW.reshape(o, x.shape[1], k, k)
+
+
+READ_AS = "you read a row of im2col's output as running over (kh, kw, channel)"
+LAID_OUT = "your entries run over (kh, kw, channel), the channels innermost"
+
+
+@pytest.mark.parametrize(
+    "wrong, words, not_words",
+    [  # each got 'not yet ... write dW[o, c, i, j] as a sum' before
+        (weight_grad_read_channel_last, READ_AS, LAID_OUT),
+        (weight_grad_own_channel_last_cols, LAID_OUT, READ_AS),
+        (weight_grad_loops_channel_last, LAID_OUT, READ_AS),
+        # other permutations within an output channel: told so, never the channel-last slips
+        (
+            lambda x, g, k, p: weight_grad(x, g, k, p).transpose(0, 2, 1, 3),
+            "each output channel has the right numbers, in the wrong places",
+            "(kh, kw, channel)",
+        ),
+        (
+            lambda x, g, k, p: weight_grad_read_channel_last(x, g, k, p)[..., ::-1, ::-1],
+            "each output channel has the right numbers, in the wrong places",
+            "(kh, kw, channel)",
+        ),
+        (  # channel-last and g's rows out of order: the numbers are not W's at all
+            lambda x, g, k, p: (
+                weight_grad_channels_last_kept(x, g, k, p)
+                .reshape(g.shape[1], k, k, x.shape[1])
+                .transpose(0, 3, 1, 2)
+            ),
+            "not yet with padding=0: write dW",
+            "right numbers",
+        ),
+    ],
+)
+def test_conv2d_weight_grad_channel_last_columns_are_named(wrong, words, not_words):
+    """dW computed from windows laid out (kh, kw, channel): the right numbers, permuted within
+    each output channel's weights, named as such (and other permutations not as that)."""
+    feedback = nb14.check_conv2d_weight_grad(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert not_words not in feedback.message, feedback
+    assert "einsum" not in our_words(feedback.message) and "transpose" not in feedback.message
 
 
 def test_conv2d_weight_grad_padding_mistake_is_named():

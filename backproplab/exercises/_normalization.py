@@ -26,6 +26,10 @@ UNBIASED = (
     "you used the unbiased variance (divided by the count minus 1): the forward pass normalises "
     "with the biased one, the mean of the squared deviations."
 )
+FLOOR = (
+    "eps is not a floor for the variance: it is added to it, whatever the variance's size (the "
+    "two agree only where the variance is 0)."
+)
 SWAPPED = (
     "dgamma and dbeta are in each other's place: return the three in the order (dx, dgamma, dbeta)."
 )
@@ -53,10 +57,14 @@ def _engine_norm_grads(
     return xt.grad, gt.grad, bt.grad
 
 
-def _pieces(x: np.ndarray, axis: int, ddof: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(x_hat, sigma) over ``axis``, keeping dims; ddof=1 is the unbiased variance."""
+def _pieces(
+    x: np.ndarray, axis: int, ddof: int = 0, floor: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(x_hat, sigma) over ``axis``, keeping dims; ddof=1 is the unbiased variance, ``floor``
+    a slip's sigma, the root of the larger of the variance and eps."""
     mu = x.mean(axis=axis, keepdims=True)
-    sigma = np.sqrt(x.var(axis=axis, ddof=ddof, keepdims=True) + EPS)
+    var = x.var(axis=axis, ddof=ddof, keepdims=True)
+    sigma = np.sqrt(np.maximum(var, EPS) if floor else var + EPS)
     return (x - mu) / sigma, sigma
 
 
@@ -155,6 +163,8 @@ def _compare(
             return hint(name, "dgamma is off by a factor of the batch size: add, don't average.")
         if _close(got["dgamma"], (g * _pieces(x, axis, ddof=1)[0]).sum(axis=0)):
             return hint(name, UNBIASED)
+        if _close(got["dgamma"], (g * _pieces(x, axis, floor=True)[0]).sum(axis=0)):
+            return hint(name, f"dgamma: {FLOOR}")
         if _close(got["dgamma"], (g * _pieces(x, 1 - axis)[0]).sum(axis=0)):
             return hint(
                 name,

@@ -18,7 +18,16 @@ import numpy as np
 from . import Feedback, attempt, correct, hint, result_array
 from ._draws import check_rng
 from ._eval_mode import check_batch_norm_eval_backward
-from ._normalization import NOTEBOOK_EPS, UNBIASED, _case, _close, _compare, _pieces
+from ._normalization import (
+    EPS,
+    FLOOR,
+    NOTEBOOK_EPS,
+    UNBIASED,
+    _case,
+    _close,
+    _compare,
+    _pieces,
+)
 
 __all__ = [
     "check_batch_norm_backward",
@@ -29,19 +38,51 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- batch_norm_backward
+ROW_MEAN = (
+    "on the path through the batch mean mu, your sum runs along each example's features (a "
+    "row): mu is one number per feature, computed over the batch, so what reaches it is "
+    "collected over the examples, down each column."
+)
+ROW_VARIANCE = (
+    "on the path through the batch variance and sigma, your sum runs along each example's "
+    "features (a row): each is one number per feature, computed over the batch, so what reaches "
+    "it is collected over the examples, down each column."
+)
+ROW_BOTH = (
+    "on the paths through the batch mean and the batch variance, your sums run along each "
+    "example's features (a row): both are one number per feature, computed over the batch, so "
+    "what reaches them is collected over the examples, down each column."
+)
+
+
+def _walk(case: dict[str, np.ndarray], mu_axis: int, sigma_axis: int, mean: bool) -> np.ndarray:
+    """dx by section 2's walk down the graph, node by node, with the sums that collect the
+    gradients of sigma and of mu over the axes given (0, over the batch, is right); ``mean``:
+    mu's sum over axis 1 divided by D, not by N."""
+    g, x, gamma = case["g"], case["x"], case["gamma"]
+    centred = x - x.mean(axis=0)
+    sigma = np.sqrt((centred**2).mean(axis=0) + EPS)
+    d_x_hat = g * gamma
+    d_sigma = -(d_x_hat * centred / sigma**2).sum(axis=sigma_axis, keepdims=True)
+    d_centred = d_x_hat / sigma + d_sigma / (2 * sigma) * 2 * centred / len(x)
+    d_mu = -d_centred.sum(axis=mu_axis, keepdims=True)
+    return d_centred + d_mu / (x.shape[1] if mean else len(x))
+
+
 def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, str]]:
     """Plausible wrong dx for batch norm, each with the hint that names its mistake."""
     g, x, gamma = case["g"], case["x"], case["gamma"]
     x_hat, sigma = _pieces(x, 0)
     x_hat_u, sigma_u = _pieces(x, 0, ddof=1)
+    x_hat_f, sigma_f = _pieces(x, 0, floor=True)
     n = len(x)
+    path = "the term from the path through the batch variance"
 
-    def compact(g_, x_hat_, sigma_, centre=True, spread=True, mean=np.mean):
-        out = g_.copy()
-        if centre:
-            out = out - mean(g_, axis=0, keepdims=True)
-        if spread:
-            out = out - x_hat_ * mean(g_ * x_hat_, axis=0, keepdims=True)
+    def compact(x_hat_=x_hat, sigma_=sigma, centre=1.0, spread=1.0, mean=np.mean, axes=(0, 0)):
+        """The compact formula; ``centre`` and ``spread`` scale its two last terms, ``axes``
+        are those of their means."""
+        out = g - centre * mean(g, axis=axes[0], keepdims=True)
+        out = out - spread * x_hat_ * mean(g * x_hat_, axis=axes[1], keepdims=True)
         return gamma * out / sigma_
 
     def total(a, axis, keepdims):
@@ -54,31 +95,72 @@ def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
             "too, so x reaches the output along more paths than the direct one.",
         ),
         (
-            compact(g, x_hat, sigma, centre=False),
+            compact(centre=0.0),
             "the path through the batch mean mu is missing (the centring term): every x_i "
             "moves mu, and mu is subtracted from every example.",
         ),
         (
-            compact(g, x_hat, sigma, spread=False),
+            compact(spread=0.0),
             "the path through the batch variance is missing: every x_i moves the variance, "
             "which divides every example.",
         ),
+        (compact(x_hat_u, sigma_u), UNBIASED),
+        (compact(x_hat_f, sigma_f), FLOOR),
         (
-            compact(g, x_hat_u, sigma_u),
-            UNBIASED,
-        ),
-        (
-            compact(g, x_hat, sigma, mean=total),
+            compact(mean=total),
             f"two terms are {n} times too large: sums where the formula has means (a 1/N is "
             "missing).",
         ),
         (
-            compact(g, x_hat, sigma) / gamma,
+            compact(centre=n),
+            f"the centring term (the path through the batch mean mu) is {n} times too large: "
+            "a 1/N is missing there, for mu is a mean over the batch, not a sum.",
+        ),
+        (
+            compact(spread=n),
+            f"{path} is {n} times too large: a 1/N is missing there, for the variance is a mean "
+            "over the batch, not a sum.",
+        ),
+        (
+            compact(spread=n / (n - 1)),
+            f"{path} is {n}/{n - 1} times too large: it divides by N - 1, but the variance of "
+            "the forward pass is the biased one, a mean over the N examples.",
+        ),
+        (
+            compact(centre=-1.0),
+            "the centring term (the path through the batch mean mu) has the wrong sign: mu is "
+            "subtracted from every example, and that minus stays on the gradient through it.",
+        ),
+        (
+            compact(spread=-1.0),
+            f"{path} has the wrong sign: a larger sigma makes every x_hat smaller in size, so "
+            "that path carries the minus of the division by sigma.",
+        ),
+        (
+            compact(spread=0.5),
+            f"{path} is half its size: a factor 2 is missing on that path (the variance is a "
+            "mean of squares).",
+        ),
+        (
+            compact(spread=2.0),
+            f"{path} is twice its size: on that path a factor 2 is counted once too often, or "
+            "the 1/2 that the square root brings is missing.",
+        ),
+        (compact(axes=(1, 0)), ROW_MEAN),
+        (_walk(case, 1, 0, mean=False), ROW_MEAN),
+        (_walk(case, 1, 0, mean=True), ROW_MEAN),
+        (compact(axes=(0, 1)), ROW_VARIANCE),
+        (_walk(case, 0, 1, mean=False), ROW_VARIANCE),
+        (compact(axes=(1, 1)), ROW_BOTH),
+        (_walk(case, 1, 1, mean=False), ROW_BOTH),
+        (_walk(case, 1, 1, mean=True), ROW_BOTH),
+        (
+            compact() / gamma,
             "gamma is missing from dx: the gradient reaches x_hat through "
             "o = gamma * x_hat + beta.",
         ),
         (
-            compact(g, x_hat, sigma) * sigma,
+            compact() * sigma,
             "all three terms of dx share one factor per feature, the one that dividing c by "
             "sigma brings, and yours lacks it: dx is sigma times too large.",
         ),

@@ -135,6 +135,20 @@ _ORDER = (
 )
 
 
+_READ_CHANNEL_LAST = (
+    "the right numbers, in the wrong places within each output channel's weights: you read a "
+    "row of im2col's output as running over (kh, kw, channel), the channels innermost, but "
+    "im2col lays each window out channel by channel: all kh * kw pixels of channel 0, then those "
+    "of channel 1, and so on. (im2col on a small image of two channels shows the order.)"
+)
+_LAID_OUT_CHANNEL_LAST = (
+    "the right numbers, in the wrong places within each output channel's weights: your entries "
+    "run over (kh, kw, channel), the channels innermost (windows cut channel-last), but the "
+    "weight is laid out (out_channels, in_channels, kh, kw), the channels before the kernel's "
+    "rows and columns, and a reshape keeps the entries in the order they are in."
+)
+
+
 _PACKAGE_BUT = (
     "your function lets the package (backproplab) do the work: of the package, use only im2col "
     "and col2im, and notebook 05's rule for the rest."
@@ -224,6 +238,17 @@ def _weight_grad_case(
             f"{label} the right numbers in the wrong places: a matrix of shape "
             "(in_channels * kh * kw, out_channels) does not reshape into (out_channels, "
             "in_channels, kh, kw) as it stands; which of its axes is out_channels?",
+        )
+    by_kernel = expected.reshape(o, c, -1)  # each output channel's kernel, channel by channel
+    if close(got, by_kernel.reshape(o, *kernel, c).transpose(0, 3, 1, 2)):
+        return hint(name, f"{label} {_READ_CHANNEL_LAST}")
+    if close(got, expected.transpose(0, 2, 3, 1).reshape(weight.shape)):
+        return hint(name, f"{label} {_LAID_OUT_CHANNEL_LAST}")
+    if close(np.sort(got.reshape(o, -1)), np.sort(by_kernel.reshape(o, -1))):
+        return hint(
+            name,
+            f"{label} each output channel has the right numbers, in the wrong places: which axis "
+            "of your dW is which? The weight is (out_channels, in_channels, kh, kw).",
         )
     if close(got * g[0, 0].size * len(x), expected):
         return hint(
