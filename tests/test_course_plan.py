@@ -259,9 +259,10 @@ def test_two_notebooks_of_one_name_in_two_subfolders_are_each_planned_from_their
         nbformat.write(nbformat.v4.new_notebook(cells=[first, check]), tmp_path / week / "hw.ipynb")
     assert main(["plan", str(tmp_path)]) == 0
     week1, week2 = capsys.readouterr().out.split("\n\n")[:2]
-    assert week1.startswith("hw.ipynb: Week one\n  graded: week1 (1)\n")
+    # each headed by its path in the folder: both were "hw.ipynb:", told apart by their titles only
+    assert week1.startswith("week1/hw.ipynb: Week one\n  graded: week1 (1)\n")
     assert week1.endswith("  prerequisites (first cell): none")
-    assert week2.startswith("hw.ipynb: Week two\n  graded: week2 (1)\n")
+    assert week2.startswith("week2/hw.ipynb: Week two\n  graded: week2 (1)\n")
     assert week2.endswith("  prerequisites (first cell): 01")
 
 
@@ -338,6 +339,46 @@ def test_the_teachers_engine_file_is_measured_not_a_release_copy_beside_it(tmp_p
     capsys.readouterr()
     assert main(["plan", str(tmp_path / "source")]) == 0
     assert "  engine parts that check needs: 03, 04\n" in capsys.readouterr().out
+
+
+def unmarked(text: str, number: str) -> str:
+    """mygrad.py with notebook ``number``'s solution markers taken out, its code kept: parts
+    that no stub replaces, which no check can need."""
+    lines, inside = [], False
+    for line in text.split("\n"):
+        if f"### BEGIN SOLUTION see notebook {number}," in line:
+            inside = True
+        elif inside and "### END SOLUTION" in line:
+            inside = False
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def test_each_engine_check_is_measured_on_the_engine_file_beside_its_notebook(tmp_path, capsys):
+    """week1/ and week2/ each with the teacher's mygrad.py: the plan measured both notebooks'
+    checks on the first file found (week1's), not on the one each notebook imports."""
+    engine_notebook(tmp_path / "week1", ("03",))
+    engine_notebook(tmp_path / "week2", ("05",))
+    text = (tmp_path / "week2" / "mygrad.py").read_text(encoding="utf-8")
+    (tmp_path / "week2" / "mygrad.py").write_text(unmarked(text, "04"), encoding="utf-8")
+    assert main(["plan", str(tmp_path)]) == 0
+    needs = {
+        name: fields["engine parts that check needs"]
+        for name, fields in blocks(capsys.readouterr().out).items()
+    }
+    assert needs == {"week1/engine.ipynb": "none from other notebooks", "week2/engine.ipynb": "03"}
+    (tmp_path / "week1" / "engine.ipynb").rename(tmp_path / "engine.ipynb")  # beside neither
+    assert main(["plan", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        "plan: engine.ipynb checks your engine but has no mygrad.py beside it, and the folder "
+        "has several (week1/mygrad.py and week2/mygrad.py): put the one it imports beside it\n"
+    )
+    (tmp_path / "week2" / "mygrad.py").unlink()  # the folder's only one: that one
+    assert main(["plan", str(tmp_path)]) == 0
+    shown = blocks(capsys.readouterr().out)
+    assert shown["engine.ipynb"]["engine parts that check needs"] == "none from other notebooks"
+    assert shown["week2/engine.ipynb"]["engine parts that check needs"] == "03, 04"
 
 
 def plan_of(title: str, exercises: list, **fields) -> NotebookPlan:

@@ -344,3 +344,16 @@ def test_an_error_in_no_commands_words_is_said_whole(tmp_path):
         ValueError, match="^rehearse: Notebook does not appear to be JSON: 'not json"
     ):
         rehearse(tmp_path)
+
+
+# ---------------------------------------------------------------- what mutation testing found (mutants4)
+def test_an_error_without_a_colon_is_said_whole_and_nothing_after_it(teacher, monkeypatch):
+    """An error of no command's and with no ": " in it (nothing to split off): it is said after
+    "rehearse: " as it is, with no ": " left dangling after it."""
+
+    def grade_folder(*args, **kwargs):
+        raise ValueError("the grader stopped")
+
+    monkeypatch.setattr(rehearsal_module, "grade_folder", grade_folder)
+    with pytest.raises(ValueError, match="^rehearse: the grader stopped$"):
+        rehearse(teacher)

@@ -55,7 +55,7 @@ class PlanError(ValueError):
 class NotebookPlan:
     """What one teacher notebook grades and what it needs."""
 
-    name: str  # the file name, "09_mlp_from_scratch.ipynb"
+    name: str  # its path in the folder planned, "09_mlp_from_scratch.ipynb", "week2/hw.ipynb"
     title: str  # the first heading of its first cell, "09 · An MLP from scratch"
     exercises: list[tuple[str, float]]  # (exercise, points), as the grader's reports name them
     engine_step: str | None  # "09" for a check cell calling check_step("09", mygrad)
@@ -86,13 +86,15 @@ def course_plan(folder: str | Path) -> list[NotebookPlan]:
         raise PlanError("plan: " + str(error).removeprefix("grade: ")) from None
     if not teachers:
         raise PlanError(f"plan: no graded cells (nbgrader grade_id and points) in {folder}")
-    plans = [_notebook_plan(teacher, _path(folder, teacher)) for teacher in teachers]
-    engines = {plan.engine_step for plan in plans if plan.engine_step}
-    if engines:
-        needs = _engine_needs(folder, teachers, sorted(engines))
-        for plan in plans:
-            if plan.engine_step:
-                plan.needs = needs.get(plan.engine_step)
+    plans = [_notebook_plan(teacher, _path(folder, teacher), folder) for teacher in teachers]
+    measured: dict[tuple[Path, str], list[str] | None] = {}  # (engine file, step) -> needs
+    for plan, teacher in zip(plans, teachers):
+        step = plan.engine_step
+        path = _engine_file(folder, teacher, plan.name) if step else None
+        if step and path:
+            if (path, step) not in measured:
+                measured[path, step] = _engine_needs(path, step)
+            plan.needs = measured[path, step]
     return plans
 
 
@@ -102,7 +104,7 @@ def _path(folder: Path, teacher: TeacherNotebook) -> Path:
     return (teacher.folder or folder) / teacher.name
 
 
-def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
+def _notebook_plan(teacher: TeacherNotebook, path: Path, folder: Path) -> NotebookPlan:
     notebook = nbformat.read(path, as_version=4)
     cells = notebook.cells
     first = cells[0].source if cells and cells[0].cell_type == "markdown" else ""
@@ -113,7 +115,7 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path) -> NotebookPlan:
         if found:
             step, engine_exercise = found, check.exercise
     return NotebookPlan(
-        name=teacher.name,
+        name=path.relative_to(folder).as_posix(),  # week1/hw.ipynb and week2/hw.ipynb told apart
         title=_plain(headings[0]) if headings else path.stem,
         exercises=[(check.exercise, check.points) for check in teacher.checks]
         + [(f"{item.exercise} (by hand)", item.points) for item in teacher.by_hand],
@@ -194,17 +196,27 @@ def _label(name: str) -> str:
 
 
 # ------------------------------------------------------------- what each engine check needs
-def _engine_needs(
-    folder: Path, teachers: list[TeacherNotebook], steps: list[str]
-) -> dict[str, list[str]]:
-    """For each engine step whose check passes on the folder's complete engine file, the other
-    notebooks whose parts it needs. A step left out could not be measured (no complete file)."""
-    names = sorted({module for teacher in teachers for module in teacher.modules})
-    files = [p for name in names for p in sorted(folder.rglob(f"{name}.py"))]
+def _engine_file(folder: Path, teacher: TeacherNotebook, name: str) -> Path | None:
+    """The engine file (``mygrad.py``) the notebook ``name`` imports: the teacher's, not a
+    release's copy; the one beside the notebook if several are in ``folder`` (PlanError if
+    none is beside it); None if there is none."""
+    modules = sorted(set(teacher.modules))  # the learner's own modules the notebook imports
+    files = [p for module in modules for p in sorted(folder.rglob(f"{module}.py"))]
     solved = [p for p in files if BEGIN_SOLUTION in p.read_text(encoding="utf-8")]
-    if not files:
-        return {}
-    path = (solved or files)[0]  # the teacher's file, not a release's copy beside it
+    found = solved or files  # the teacher's file, not a release's copy beside it
+    beside = [p for p in found if p.parent == (teacher.folder or folder)]
+    if len(found) > 1 and not beside:
+        several = " and ".join(p.relative_to(folder).as_posix() for p in found)
+        raise PlanError(
+            f"plan: {name} checks your engine but has no {found[0].name} beside it, and the "
+            f"folder has several ({several}): put the one it imports beside it"
+        )
+    return beside[0] if beside else found[0] if found else None
+
+
+def _engine_needs(path: Path, step: str) -> list[str] | None:
+    """The other notebooks whose parts in the engine file ``path`` the check of ``step`` needs;
+    None if it fails on the whole file (a release's stubs): not measured."""
     source = path.read_text(encoding="utf-8")
     owners = sorted(
         {
@@ -214,17 +226,15 @@ def _engine_needs(
         }
     )
 
-    def passes(text: str, step: str) -> bool:
+    def passes(text: str) -> bool:
         try:
             return check_step(step, _module(text, path)).passed
         except Exception:  # noqa: BLE001 - an engine that does not even load fails the check
             return False
 
-    needs = {}
-    for step in steps:
-        if passes(source, step):
-            needs[step] = [n for n in owners if n != step and not passes(_stubbed(source, n), step)]
-    return needs
+    if not passes(source):
+        return None
+    return [n for n in owners if n != step and not passes(_stubbed(source, n))]
 
 
 def _stubbed(source: str, number: str) -> str:
