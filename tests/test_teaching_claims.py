@@ -305,3 +305,164 @@ def test_with_the_release_as_source_no_answer_is_called_the_teachers_solution(
         problems[source] = row
     assert "the answer is the teacher's solution" in problems["notebooks"]
     assert problems["student"].endswith(",5,5,")  # every point, and no problem named
+
+
+# The page's numbers a teacher plans with (counts, points, limits), each computed again from the
+# notebooks (``course_plan``, as `plan` reads them) or from the constant that decides it. Timings
+# are not tied: they are dated runs.
+
+FLAT = re.sub(r"\s+", " ", PAGE)  # the page with its line breaks as spaces
+WORDS = {word: k for k, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split()
+)}  # fmt: skip
+
+
+def stated(pattern: str) -> list[str]:
+    """The groups of ``pattern``'s one match on the page (whitespace collapsed)."""
+    found = re.findall(pattern, FLAT)
+    assert len(found) == 1, (pattern, found)
+    return list(found[0]) if isinstance(found[0], tuple) else [found[0]]
+
+
+def number(text: str) -> int:
+    return int(text) if text.isdigit() else WORDS[text.lower()]
+
+
+def notebooks(text: str) -> set[str]:
+    """ "03, 04, 05 and 07–12" as {"03", "04", "05", "07", ..., "12"}."""
+    found = set()
+    for item in re.split(r",\s*|\s+and\s+", text):
+        first, _, last = item.partition("–")
+        found |= {f"{k:02d}" for k in range(int(first), int(last or first) + 1)}
+    return found
+
+
+@pytest.fixture(scope="module")
+def plans():
+    from backproplab.classroom.plan import course_plan
+
+    return {plan.name[:2]: plan for plan in course_plan(ROOT / "notebooks")}
+
+
+def test_the_page_counts_the_notebooks_as_plan_and_release_do(plans):
+    written = len(list((ROOT / "notebooks").glob("*.ipynb")))  # what release writes
+    assert len(plans) == written
+    for pattern in (r"\*\*What this is\.\*\* (\w+) Jupyter notebooks that teach",
+                    r"makes a learner's own copy of all (\w+) notebooks",
+                    r"without opening (\w+) notebooks:",
+                    r"It prints `wrote (\d+) student notebooks to student/`"):  # fmt: skip
+        assert [number(n) for n in stated(pattern)] == [written], pattern
+
+
+def test_the_page_names_the_notebooks_with_an_engine_check_and_its_points(plans):
+    engine = {nb for nb, plan in plans.items() if plan.engine_step}
+    assert [number(n) for n in stated(r"(\w+) notebooks also have the learner grow an engine")] == [
+        len(engine)
+    ]
+    for pattern in (r"the section at the end of notebooks ([\d, –and]+?) in which the learner",
+                    r"Notebooks ([\d, –and]+?) each end with a section \"Your engine\"",
+                    r"the `mygrad.py` that notebooks ([\d, –and]+?) import"):  # fmt: skip
+        assert notebooks(stated(pattern)[0]) == engine, pattern
+    points = {p for plan in plans.values() for e, p in plan.exercises if e == plan.engine_exercise}
+    assert [{int(n)} for n in stated(r"its check \((\d+) points\) compares their engine")] == [
+        points
+    ]
+    assert [{int(n)} for n in stated(r"`nbNN-mygrad-check`, (\d+) points\)")] == [points]
+    trains = set()  # the notebooks whose cells train the digits with the learner's engine
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = nbformat.read(path, as_version=4).cells
+        if any("trains with your engine" in c.source for c in cells if c.cell_type == "code"):
+            trains.add(path.name[:2])
+    assert notebooks(stated(r"In notebooks ([\d, and]+?) the learner's engine then trains")[0]) == (
+        trains
+    )
+
+
+def test_the_page_names_the_checks_that_give_no_points(plans):
+    challenges, replay = stated(r"the challenges of ([\d, and]+?) and (\d\d)'s optional replay")
+    with_self_checks = {nb for nb, plan in plans.items() if plan.self_checks}
+    assert notebooks(challenges) | {replay} == with_self_checks
+    assert plans[replay].self_checks == [f"nb{replay}.check_replay"]
+
+
+def test_the_points_the_page_gives_an_assignment(plans):
+    """Step 3's class of notebooks 01-03 ("graded ada: 16" for a student with every point),
+    "Over a term"'s 04 and 05, and nbgrader's grading of notebook 05."""
+    grade_line = _bash_block("### 3. Grade").split()
+    first = grade_line[grade_line.index("--notebooks") + 1 : grade_line.index("--timeout")]
+    assert first == ["01", "02", "03"]
+    assert [int(n) for n in stated(r"\(`graded ada: (\d+)`\)")] == [
+        sum(plans[nb].points for nb in first)
+    ]
+    later = plans["04"].points + plans["05"].points
+    assert [int(n) for n in stated(r"\((\d+) points for 04 and 05\)")] == [later]
+    assert [int(n) for n in stated(r"on top of the assignment's (\d+),")] == [later]
+    full, _, _, total = stated(r"scored them (\d+), (\d+) and (\d+) of (\d+),")
+    assert int(full) == int(total) == plans["05"].points  # ada handed in the teacher's notebook
+
+
+def test_the_exercises_the_page_names_by_number_are_those_of_the_notebooks():
+    """ "What the tags cannot hide" names exercises of notebooks 07 and 08 by their headings."""
+    for notebook, grade_id, pattern in [
+        ("07", "nb07-softmax_jacobian", r"08 writes out the softmax Jacobian, 07's Exercise (\d)"),
+        ("07", "nb07-sigmoid_backward", r"σ′ = σ\(1 − σ\), 07's Exercise (\d)"),
+        ("08", "nb08-stable_log_softmax", r"by their maximum, 08's Exercise (\d)"),
+        ("08", "nb08-cross_entropy_grad", r"most of notebook 08's Exercise (\d)"),
+    ]:
+        (path,) = (ROOT / "notebooks").glob(f"{notebook}_*.ipynb")
+        heading = None
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown" and (
+                found := re.search(r"^#+ .*?Exercise (\d+)", cell.source, re.M)
+            ):
+                heading = found[1]
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                break
+        assert stated(pattern) == [heading], grade_id
+
+
+def test_the_limits_the_page_states_are_the_graders(monkeypatch):
+    """The options' defaults as the command parses them, and the grader's constants."""
+    import backproplab.classroom.__main__ as cli
+    from backproplab.classroom._copies import MAX_COPIES
+    from backproplab.classroom._kernel import WALL_FACTOR
+    from backproplab.classroom._same_code import MIN_STATEMENTS
+    from backproplab.classroom.grading import MAX_NOTEBOOK_MB, Limits
+    from backproplab.exercises import _draws, nb08
+
+    parsed = []
+    monkeypatch.setattr(cli, "_grade", lambda args: parsed.append(args) or 0)
+    assert main(["grade", "submitted/", "--source", "notebooks/"]) == 0
+    (args,) = parsed
+    assert [float(n) for n in stated(r"`--timeout` \(default (\d+)\)")] == [args.timeout]
+    assert [int(n) for n in stated(r"`--memory` \(default (\d+)\)")] == [args.memory]
+    assert [int(n) for n in stated(r"`--jobs` \(default (\d+)\)")] == [args.jobs]
+    assert args.budget is None  # then Limits' default:
+    factor = number(stated(r"`--budget` \(default (\w+) times `--timeout`\)")[0])
+    assert Limits(timeout=args.timeout).notebook_seconds == factor * args.timeout
+    assert number(stated(r"after (\w+) times `--timeout` on the wall clock \(")[0]) == WALL_FACTOR
+    assert number(stated(r"(\w+) is above the slowdown we saw")[0]) == WALL_FACTOR
+    assert [int(n) for n in stated(r"a notebook over (\d+) MB")] == [MAX_NOTEBOOK_MB]
+    assert number(stated(r"At most (\w+) copies of one notebook are graded")[0]) == MAX_COPIES
+    assert number(stated(r"Only solutions of (\w+) statements or more")[0]) == MIN_STATEMENTS
+    k, most, mb = stated(r"with K = (\d+) and refuses it when the call takes more than K²/(\d) "
+                         r"bytes \((\d+) MB")  # fmt: skip
+    assert int(k) == nb08._BIG_K and nb08._MATRIX_BYTES == int(k) ** 2 // int(most)
+    assert int(mb) * 10**6 == nb08._MATRIX_BYTES
+    bounds = []
+    monkeypatch.setattr(_draws.secrets, "randbelow", lambda n: bounds.append(n) or 0)
+    _draws.fresh_draw()
+    assert stated(r"A table of answers for every draw is out of reach \(a (\w+) draws\)") == [
+        {10**9: "billion"}[bounds[0]]
+    ]
+
+
+def test_the_page_says_what_test_mygrad_checks():
+    source = (ROOT / "tests" / "test_mygrad.py").read_text(encoding="utf-8")
+    programs, percent = stated(r"agrees with the package on (\d+) random programs and trains the "
+                               r"digits to at least (\d+) %")  # fmt: skip
+    assert re.search(
+        rf'parametrize\("seed", range\({programs}\)\)\ndef test_gradients_agree', source
+    )
+    assert f">= {int(percent) / 100}" in source
