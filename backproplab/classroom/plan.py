@@ -10,8 +10,9 @@ the prerequisites the notebook states in its first cell.
 What an engine check needs is measured, not written down: for each notebook whose parts sit in
 the teacher's ``mygrad.py`` (``### BEGIN SOLUTION see notebook NN, "Your engine"``), the file is
 loaded with that notebook's parts turned into the release's stubs, and the check is run on it;
-the notebooks whose stubs make it fail are the ones it needs. This runs the teacher's own
-``mygrad.py`` in this process (about two seconds for the fourteen notebooks).
+the notebooks whose stubs make it fail are the ones it needs. Each check is measured on the file
+its notebook imports, the ``mygrad.py`` beside it. This runs the teacher's own ``mygrad.py`` in
+this process (seconds for the fourteen notebooks: docs/teaching.md gives dated runs).
 """
 
 from __future__ import annotations
