@@ -546,6 +546,10 @@ CLAIMS = [
           r"test accuracy \(printed above\) jumps around from epoch to epoch",
           r"plain\s+: (.*)\n\s+with batch norm : (.*)\n",
           lambda p, o: max(number_list(o[0])) < 0.15 and jumps(number_list(o[1]))),
+    Claim("13", r"In section 6's network the growth is mild: at initialisation its first layer's "
+          r"gradient is only a little larger than its last layer's \(printed there\)",
+          r"with batch norm\s+at initialisation: \|\|dL/dW\|\| layer 1 (\S+), layer 16 \S+, "
+          r"layer 32 (\S+);", lambda p, o: 1 < o[0] / o[1] < 3),
     Claim("13", r"which costs accuracy \(printed above\)",
           r"eval  mode, test images in batches of 5: accuracy (\S+)\n(?s:.*)"
           r"train mode, test images in batches of 5: accuracy (\S+)",
