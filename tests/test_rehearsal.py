@@ -336,14 +336,19 @@ def test_a_notebook_in_a_subfolder_is_rehearsed(tmp_path):
     )
 
 
-def test_an_error_in_no_commands_words_is_said_whole(tmp_path):
-    """A notebook that is not JSON: nbformat's words, "Notebook does not appear to be JSON: ...",
-    are no command's; all of them are said, after "rehearse: ", not only what follows a colon."""
-    (tmp_path / "hw.ipynb").write_text("not json", encoding="utf-8")
+def test_an_error_in_no_commands_words_is_said_whole(teacher, monkeypatch):
+    """An error in no command's words (nbformat's "Notebook does not appear to be JSON: ...",
+    before the source's reading named the file) is said whole, after "rehearse: ", not only
+    what follows its colon."""
+
+    def grade_folder(*args, **kwargs):
+        raise ValueError("Notebook does not appear to be JSON: 'not json'")
+
+    monkeypatch.setattr(rehearsal_module, "grade_folder", grade_folder)
     with pytest.raises(
-        ValueError, match="^rehearse: Notebook does not appear to be JSON: 'not json"
+        ValueError, match="^rehearse: Notebook does not appear to be JSON: 'not json'$"
     ):
-        rehearse(tmp_path)
+        rehearse(teacher)
 
 
 # ---------------------------------------------------------------- what mutation testing found (mutants4)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = [
     "nbgrader_metadata",
     "own_modules",
     "parse_cell",
+    "read_notebook",
+    "refuse_same_names",
     "teacher_notebook",
 ]
 
@@ -350,7 +353,10 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
     for path in sorted(folder.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        notebook = nbformat.read(path, as_version=4)
+        try:
+            notebook = read_notebook(path)
+        except ValueError as error:
+            raise ValueError(f"grade: {error}") from None
         teacher = teacher_notebook(path.name, notebook, student_modules)
         teacher.own_modules = own_modules(teacher, path.parent, student_modules)
         teacher.folder = path.parent  # where its cells run in the grader (_values.py)
@@ -369,6 +375,53 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
         if teacher.checks or teacher.by_hand:
             teachers.append(teacher)
     return teachers
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook in the file ``path``, or a ValueError "PATH is not a notebook: why" (a
+    ``.ipynb`` file holding ``[]`` or ``{}`` stopped the commands with nbformat's
+    AttributeError or ValidationError, and a traceback)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+    except ValueError:  # (not UTF-8 text, or not JSON)
+        raise ValueError(f"{path} is not a notebook: it is not JSON text") from None
+    why = ""
+    if not isinstance(data, dict):
+        why = f"its JSON is {'a list' if isinstance(data, list) else 'one value'}, not an object"
+    elif "cells" not in data and "worksheets" not in data:  # (nbformat 3's cells: worksheets)
+        why = "its JSON has no cells"
+    elif not isinstance(data.get("cells", []), list):
+        why = "its cells are not a list"
+    else:
+        try:
+            return nbformat.reads(text, as_version=4)
+        except (ValueError, TypeError, AttributeError, KeyError, nbformat.ValidationError) as error:
+            why = str(error).strip().split("\n")[0] or type(error).__name__
+    raise ValueError(f"{path} is not a notebook: {why}")
+
+
+def refuse_same_names(
+    teachers: list[TeacherNotebook], source: str | Path, command: str = "grade"
+) -> None:
+    """A ValueError if two of ``teachers`` have one file name (week1/hw.ipynb and
+    week2/hw.ipynb): the grader knows a teacher notebook by its name (a grade's ``teacher``,
+    the copies of one notebook, the scores' columns, the feedback), so a student's second hw
+    was "another copy of hw.ipynb", its points in no column."""
+    paths: dict[str, list[str]] = {}
+    for teacher in teachers:
+        path = (teacher.folder or Path(source)) / teacher.name
+        where = path.relative_to(source) if path.is_relative_to(source) else path
+        paths.setdefault(teacher.name, []).append(where.as_posix())
+    for name, found in paths.items():
+        if len(found) > 1:
+            given = "--source" if command == "grade" else "the source"
+            every = "both" if len(found) == 2 else "all"
+            raise ValueError(
+                f"{command}: the teacher's {', '.join(found[:-1])} and {found[-1]} are {every} "
+                f"named {name}, and the grader tells the teacher's notebooks apart by name: give "
+                f"one assignment's folder as {given}, or rename one"
+            )
 
 
 def matching_teacher(

@@ -67,6 +67,7 @@ from ._source import (
     load_source,
     matching_teacher,
     nbgrader_metadata,
+    refuse_same_names,
 )
 from ._staging import CHANGED, copy_writable, digest_of, folder_size, links_out_of, unchanged
 from ._steps import steps
@@ -380,6 +381,7 @@ def grade_folder(
                 f"your own, delete the line {HIDDEN_NOTE!r} where no hidden test is)"
             )
     assigned = assignment(teachers, notebooks)
+    refuse_same_names(assigned or teachers, source)  # week1/hw.ipynb and week2/hw.ipynb
     limits = limits or Limits()
     check_draw = fresh_draw() if check_draw is None else valid_draw(check_draw)
     for each in teachers:  # the checks' imports, before any student's code runs

@@ -22,7 +22,7 @@ from backproplab.exercises._draws import fresh_draw, valid_draw
 
 from ._grades import NotebookGrade
 from ._sandbox import PlatformError, require_linux
-from ._source import load_source
+from ._source import load_source, refuse_same_names
 from ._term import assignment
 from .grading import Limits, grade_folder
 from .release import _NOT_RELEASED, release
@@ -99,6 +99,7 @@ def rehearse(
             if not teachers:
                 raise FileNotFoundError(f"rehearse: no notebook with self-checks in {source}")
             chosen = assignment(teachers, notebooks) or teachers
+            refuse_same_names(chosen, source, "rehearse")
             graded = {(t.folder or source) / t.name for t in chosen}
             shutil.copytree(source, copy, ignore=lambda _, names: _NOT_RELEASED)
             release(copy, handed_in / BLANK)

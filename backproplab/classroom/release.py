@@ -425,6 +425,8 @@ def release(
     """
     import nbformat  # here, not above: see the package's __init__.py
 
+    from ._source import read_notebook  # (it imports this module)
+
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if not source_dir.is_dir():
         raise ReleaseError(f"release: {source_dir} is not a folder of notebooks")
@@ -449,9 +451,11 @@ def release(
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".ipynb":
             try:
-                student = student_notebook(
-                    nbformat.read(path, as_version=4), solution_modules, keep_answers
-                )
+                notebook = read_notebook(path)
+            except ValueError as error:  # ([] or {} in a .ipynb: nbformat's traceback)
+                raise ReleaseError(f"release: {error}") from None
+            try:
+                student = student_notebook(notebook, solution_modules, keep_answers)
             except ReleaseError as error:
                 raise ReleaseError(f"{path}: {error}") from None
             nbformat.write(student, destination)
