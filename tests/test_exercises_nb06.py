@@ -102,6 +102,19 @@ def test_gd_predicted_change_wrong(wrong, words):
     assert_hint(nb06.check_gd_predicted_change(wrong), *words)
 
 
+@pytest.mark.parametrize("own", [0.05, 0.2, 0.01])  # the check's two lrs, the notebook's
+def test_gd_predicted_change_refuses_a_learning_rate_of_its_own(own):
+    """A number written in where lr should be: at the check's first lr (0.05) alone that passed."""
+
+    def own_lr(grads, lr):
+        return right_change(grads, own)
+
+    feedback = nb06.check_gd_predicted_change(own_lr)
+    assert feedback.status == "hint"
+    if own == 0.05:
+        assert_hint(feedback, "does not change with lr", "lr = 0.2")
+
+
 # ------------------------------------------------------------------------ tiny_net_backward
 def backward(
     X, Y, W1, b1, W2, b2, relu_mask=True, factor=2.0, mean=True, transpose_W1=False, keep=False

@@ -183,6 +183,27 @@ def test_huber_loss_hints(wrong, words):
     assert "0.5 *" not in feedback.message and "delta *" not in feedback.message
 
 
+@pytest.mark.parametrize(
+    "own, words",
+    [
+        (1.2, "does not change with delta"),  # the check's first delta written in: passed
+        (0.7, "check each branch"),  # the check's second one: wrong at the first
+    ],
+)
+def test_huber_loss_refuses_a_delta_of_its_own(own, words):
+    feedback = nb12.check_huber_loss(lambda p, t, d: huber_solution(p, t, own))
+    assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+def test_huber_loss_with_delta_left_out_of_one_place_is_refused():
+    def half_own(pred, target, delta):  # delta chooses the branch; 1.2 in the linear part
+        r = (pred - target).abs()
+        return bl.where(r.data <= delta, 0.5 * r**2, 1.2 * (r - 0.5 * 1.2)).mean()
+
+    feedback = nb12.check_huber_loss(half_own)
+    assert feedback.status == "hint" and "every place where delta belongs" in feedback.message
+
+
 def test_huber_loss_cut_graph_gets_the_gradient_hint():
     def cut(pred, target, delta):  # the right value, but the graph only sees pred * 0 + constant
         return pred.sum() * 0.0 + float(numpy_huber(pred, target, delta))

@@ -89,26 +89,45 @@ def check_through_relu(through_relu: Callable[[np.ndarray, np.ndarray], np.ndarr
 def check_gd_predicted_change(
     gd_predicted_change: Callable[[Sequence[np.ndarray], float], float],
 ) -> Feedback:
-    """Check the first-order prediction of the loss change for the step -lr * grad."""
+    """Check the first-order prediction of the loss change for the step -lr * grad.
+
+    Two learning rates (0.05, then 0.2; the notebook steps with 0.01), so that a number written
+    in where lr should be cannot pass."""
     exercise = "gd_predicted_change"
     rng = check_rng(7)
     grads = [rng.standard_normal((2, 3)), rng.standard_normal(2), rng.standard_normal((1, 2))]
-    lr = 0.05
     # A linear loss sum(g * theta) has exactly these gradients and changes exactly as the first
     # order predicts: measure its change by evaluating it before and after the step.
     theta = [rng.standard_normal(g.shape) for g in grads]
     linear_loss = lambda ps: sum(float((p * g).sum()) for p, g in zip(ps, grads))
-    want = linear_loss([p - lr * g for p, g in zip(theta, grads)]) - linear_loss(theta)
+    first = None  # the prediction at the first lr
+    for lr in (0.05, 0.2):
+        want = linear_loss([p - lr * g for p, g in zip(theta, grads)]) - linear_loss(theta)
+        got = attempt_own(exercise, gd_predicted_change, grads, lr)
+        if isinstance(got, Feedback):
+            return got
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return hint(exercise, "return one number (a float): the predicted change of the loss")
+        if np.isclose(got, want):
+            first = got
+            continue
+        if first is not None and np.isclose(got, first):
+            return hint(
+                exercise,
+                f"right with lr = 0.05, but with lr = {lr:g} your prediction is the same: your "
+                "answer does not change with lr. A bigger step moves every entry further; use "
+                "the learning rate your function is given, not a number of your own",
+            )
+        return _change_hint(exercise, got, want, lr, grads)
+    return correct(exercise, "a gradient-descent step predicts a decrease of lr * |grad|^2.")
 
-    got = attempt_own(exercise, gd_predicted_change, grads, lr)
-    if isinstance(got, Feedback):
-        return got
-    try:
-        got = float(got)
-    except (TypeError, ValueError):
-        return hint(exercise, "return one number (a float): the predicted change of the loss")
-    if np.isclose(got, want):
-        return correct(exercise, "a gradient-descent step predicts a decrease of lr * |grad|^2.")
+
+def _change_hint(
+    exercise: str, got: float, want: float, lr: float, grads: Sequence[np.ndarray]
+) -> Feedback:
+    """The hint for a prediction ``got`` other than the change ``want`` of a step of ``lr``."""
     if np.isclose(got, -want):
         return hint(
             exercise,

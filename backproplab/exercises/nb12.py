@@ -223,7 +223,36 @@ def check_huber_loss(huber_loss: Callable) -> Feedback:
             "right value but a wrong gradient: did you use .data (or numpy) "
             "somewhere, cutting the graph?",
         )
-    return correct(name, "right value on both branches, and backward() matches finite differences.")
+    return _other_delta(name, huber_loss, pred, target, delta) or correct(
+        name, "right value on both branches, and backward() matches finite differences."
+    )
+
+
+_OTHER_DELTA = 0.7  # neither the notebook's 1.0 nor the first call's: three residuals inside
+
+
+def _other_delta(
+    name: str, huber_loss: Callable, pred: np.ndarray, target: np.ndarray, delta: float
+) -> Feedback | None:
+    """None if ``huber_loss`` is right with ``_OTHER_DELTA`` as well, else the hint: an answer
+    with a delta of its own (the check's first one written in) is right at that delta only."""
+    result = attempt(name, huber_loss, Tensor(pred, requires_grad=True), target.copy(),
+                     _OTHER_DELTA)  # fmt: skip
+    got = result_array(name, result, ())
+    if isinstance(got, Feedback):  # it crashed, or returned no number, at this delta only
+        return hint(name, f"right with delta = {delta}, but with delta = {_OTHER_DELTA}: "
+                    f"{got.message}")  # fmt: skip
+    if _close(got, _huber(pred, target, _OTHER_DELTA)):
+        return None
+    if _close(got, _huber(pred, target, delta)):
+        return hint(name, f"right with delta = {delta}, but with delta = {_OTHER_DELTA} your loss "
+                    "is the same: it does not change with delta. Use the delta your function "
+                    "is given, not a number of your own.")  # fmt: skip
+    return hint(
+        name,
+        f"right with delta = {delta}, but not with delta = {_OTHER_DELTA}: does every place "
+        "where delta belongs use the delta your function is given?",
+    )
 
 
 # --------------------------------------------------------------------------------- adam_step
