@@ -297,6 +297,67 @@ def test_central_difference_refuses_a_step_of_its_own_that_is_good_at_the_checks
     assert "2 * eps" not in fixed.message
 
 
+def rows_and_columns(f, w, eps):
+    """Right for a matrix only: two loops, over rows and columns, for a w of any shape."""
+    grad = np.zeros_like(w)
+    for i in range(w.shape[0]):
+        for j in range(w.shape[1]):
+            old = w[i, j]
+            w[i, j] = old + eps
+            up = f(w)
+            w[i, j] = old - eps
+            down = f(w)
+            w[i, j] = old
+            grad[i, j] = (up - down) / (2 * eps)
+    return grad
+
+
+def six_entries(f, w, eps):
+    """Right for the check's (2, 3) array only: its six entries written in."""
+    grad = np.zeros((2, 3))
+    for i in range(6):
+        old = w.flat[i]
+        w.flat[i] = old + eps
+        up = f(w)
+        w.flat[i] = old - eps
+        down = f(w)
+        w.flat[i] = old
+        grad.flat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("shaped", [rows_and_columns, six_entries])
+def test_central_difference_refuses_an_answer_for_the_checks_shape_only(shaped):
+    """The exercise asks for a w of any shape; the check passed one (2, 3) array, so answers
+    written for a matrix, or for six entries, passed."""
+    feedback = nb01.check_central_difference_gradient(shaped)
+    assert feedback.status == "hint", feedback
+    assert "not for a w of shape (2, 2, 2)" in feedback.message, feedback
+    assert "any shape" in feedback.message and "range" not in feedback.message
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 1, 3), (1, 2, 2, 1)])
+def test_central_difference_reference_for_any_shape_agrees_with_the_derivative(shape):
+    """The second shape's reference is the central difference of a loss written for any shape:
+    it agrees with that loss's derivative, cos(w) * c + sum(w**2) * w, written out here."""
+    from backproplab.exercises import _difference_inputs
+
+    w = np.random.default_rng(0).uniform(-1, 1, shape)
+    c = np.arange(1.0, w.size + 1).reshape(shape)
+    exact = np.cos(w) * c + np.sum(w**2) * w
+    assert np.allclose(_difference_inputs._central(w, 1e-5), exact, rtol=1e-8, atol=1e-9)
+
+
+def test_gradient_descent_step_refuses_an_answer_for_two_parameters_only():
+    """The check passed two parameters both times: an answer that steps the first two passed."""
+
+    def two_only(params, grads, lr):
+        return [params[0] - lr * grads[0], params[1] - lr * grads[1]]
+
+    feedback = nb01.check_gradient_descent_step(two_only)
+    assert feedback.status == "hint" and "one new array per parameter (3 here)" in feedback.message
+
+
 def test_central_difference_not_done():
     assert nb01.check_central_difference_gradient(stub).status == "not done"
 

@@ -25,6 +25,8 @@ import numpy as np
 
 from . import Feedback, attempt, correct, hint, names_used, uses_package
 from ._chain_cost import check_chain_cost
+from ._difference_inputs import loss as _loss
+from ._difference_inputs import other_inputs
 from ._difference_slips import far_off
 from ._draws import check_rng
 from ._training import (  # noqa: F401 - _network_loss_and_grads: the tests read it here
@@ -140,14 +142,9 @@ def _count_hint(exercise: str, sizes: list[int], result: object) -> Feedback:
 
 
 # --------------------------------------------------------------- the test function and counter
-def _loss(w: np.ndarray) -> float:
-    """A smooth scalar function of a (2, 3) array: sum(sin(w) * c) + (sum(w**2))**2 / 4."""
-    c = np.arange(1.0, 7.0).reshape(2, 3)
-    return float(np.sum(np.sin(w) * c) + np.sum(w**2) ** 2 / 4)
-
-
 def _exact_gradient(w: np.ndarray) -> np.ndarray:
-    """The derivative of ``_loss``, written out by hand: cos(w) * c + sum(w**2) * w."""
+    """The derivative of ``_loss`` at a (2, 3) array, written out by hand: cos(w) * c +
+    sum(w**2) * w."""
     c = np.arange(1.0, 7.0).reshape(2, 3)
     return np.cos(w) * c + np.sum(w**2) * w
 
@@ -222,13 +219,14 @@ def _common_problems(exercise: str, result: object, w: np.ndarray, eps: float) -
 def check_gradient_descent_step(fn: Callable) -> Feedback:
     """Check ``fn(params, grads, lr)``: new arrays ``p - lr * g``, the inputs left alone.
 
-    Two learning rates (0.1 and 0.5), so that a step of lr**2 or a fixed step cannot pass.
+    Two learning rates (0.1 and 0.5), so that a step of lr**2 or a fixed step cannot pass; two
+    parameters, then three, so that an answer written for two cannot either.
     """
     exercise = "gradient_descent_step"
     rng = check_rng(1)
-    for lr in (0.1, 0.5):
-        params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
-        grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    for lr, shapes in ((0.1, [(3, 4), (4,)]), (0.5, [(3, 4), (4,), (2, 3)])):
+        params = [rng.standard_normal(shape) for shape in shapes]
+        grads = [rng.standard_normal(shape) for shape in shapes]
         saved = [p.copy() for p in params]
         saved_grads = [g.copy() for g in grads]
         result = attempt(exercise, fn, params, grads, lr)
@@ -340,39 +338,10 @@ def check_central_difference_gradient(fn: Callable) -> Feedback:
             "per parameter are enough",
         )
     calls = f.calls
-    other = _other_eps(exercise, fn)
+    other = other_inputs(exercise, fn, _W0, eps)  # another eps, another shape of w
     if other is not None:
         return other
     return correct(exercise, f"{n} parameters, {calls} forward passes, error below 1e-8.")
-
-
-_OTHER_EPS = 1e-2  # a step whose truncation error (about 1e-4 here) shows in the result
-
-
-def _other_eps(exercise: str, fn: Callable) -> Feedback | None:
-    """None if ``fn`` with a step of ``_OTHER_EPS`` gives that step's central difference (worked
-    out here), else the hint: an answer with a step of its own (1e-5 written in) is right only at
-    the eps the first call used."""
-    result, _, _ = _run(exercise, fn, _OTHER_EPS)
-    if isinstance(result, Feedback):
-        return result
-    want = np.zeros_like(_W0)
-    for idx in np.ndindex(*_W0.shape):
-        step = np.zeros_like(_W0)
-        step[idx] = _OTHER_EPS
-        want[idx] = (_loss(_W0 + step) - _loss(_W0 - step)) / (2 * _OTHER_EPS)
-    try:
-        grad = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        grad = None
-    if grad is not None and grad.shape == want.shape and np.allclose(grad, want, rtol=1e-7):
-        return None
-    return hint(
-        exercise,
-        f"right at eps = 1e-05, but with eps = {_OTHER_EPS:g} your numbers are not the central "
-        "difference with that step: move each entry by exactly the eps your function is given "
-        "(not a number of your own), once up and once down",
-    )
 
 
 # ------------------------------------------------------------------------- challenge: train
