@@ -32,6 +32,36 @@ def test_input_gradient_correct():
     assert feedback.passed, feedback
 
 
+def three_layers_only(x, weights, g):
+    """Right for the check's network only: its three weight matrices unpacked, three steps back."""
+    W1, W2, W3 = weights
+    z1 = x @ W1.T
+    z2 = np.maximum(z1, 0) @ W2.T
+    z3 = np.maximum(z2, 0) @ W3.T
+    g = (g * (z3 > 0)) @ W3
+    g = (g * (z2 > 0)) @ W2
+    return (g * (z1 > 0)) @ W1
+
+
+def three_steps_back(x, weights, g):
+    """A forward pass over every layer, but three steps back, from the last layer on."""
+    zs, a = [], x
+    for W in weights:
+        zs.append(a @ W.T)
+        a = np.maximum(zs[-1], 0)
+    for k in (-1, -2, -3):
+        g = (g * (zs[k] > 0)) @ weights[k]
+    return g
+
+
+@pytest.mark.parametrize("wrong", [three_layers_only, three_steps_back])
+def test_input_gradient_refuses_an_answer_for_three_layers_only(wrong):
+    """The check passed one network of 3 layers (twice): an answer for 3 layers passed."""
+    feedback = nb10.check_input_gradient(wrong)
+    assert feedback.status == "hint", feedback
+    assert "not through a network of 2" in feedback.message and "however many" in feedback.message
+
+
 def engine_input_gradient(x, weights, g):
     x_t = Tensor(x, requires_grad=True)  # the engine does the exercise
     a = x_t

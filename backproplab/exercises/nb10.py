@@ -103,7 +103,10 @@ def check_input_gradient(input_gradient: Callable) -> Feedback:
             "tell you which side and whether it is transposed.",
         )
     if _close(got, expected):
-        return _at_the_kink(input_gradient, weights, rng.standard_normal((1, widths[-1])))
+        kink_g = rng.standard_normal((1, widths[-1]))
+        return _other_depth(input_gradient, x, weights, g) or _at_the_kink(
+            input_gradient, weights, kink_g
+        )
     every = set(range(len(weights)))
     if _close(got, _masked_only_at(x, weights, g, set(), mask_x=False)):
         return hint(
@@ -148,6 +151,28 @@ def _engine_gradient(x: np.ndarray, weights: list[np.ndarray], g: np.ndarray) ->
     a.backward(g)
     assert x_t.grad is not None  # backward() reached x_t
     return x_t.grad
+
+
+def _other_depth(
+    input_gradient: Callable, x: np.ndarray, weights: list[np.ndarray], g: np.ndarray
+) -> Feedback | None:
+    """None if ``input_gradient``, right through the check's 3 layers, is right through the first
+    2 of them as well, else the hint: an answer written for 3 layers (three weight matrices
+    unpacked, three steps back) ignores how many it is given."""
+    name = "input_gradient"
+    fewer = weights[:2]
+    g_fewer = g[:, : fewer[-1].shape[0]]  # dL/da at the second layer's output
+    result = attempt_own(name, input_gradient, x, fewer, g_fewer)
+    got = result_array(name, result, x.shape)
+    if not isinstance(got, Feedback) and _close(got, _engine_gradient(x, fewer, g_fewer)):
+        return None
+    words = (
+        f"right through {len(weights)} layers, but not through a network of {len(fewer)}: does "
+        "your function go through every layer it is given, however many?"
+    )
+    if isinstance(got, Feedback) and got.status == "hint":
+        return hint(name, f"{words} (Here: {got.message})")
+    return hint(name, words)
 
 
 def _at_the_kink(input_gradient: Callable, weights: list[np.ndarray], g: np.ndarray) -> Feedback:
