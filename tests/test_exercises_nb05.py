@@ -137,6 +137,22 @@ def test_dL_db_wrong(wrong, words):
     assert "sum" not in feedback.message
 
 
+# The notebook gives the check's sizes, N=5, D=3, M=2, and sums a batch with a row of ones: answers
+# that write in N = 5 (five ones, a loop over five rows) passed the check's one batch.
+@pytest.mark.parametrize(
+    "check, wrong",
+    [
+        (nb05.check_dL_db, lambda G: np.ones(5) @ G),
+        (nb05.check_dL_db, lambda G: sum(G[n] for n in range(5))),
+        (nb05.check_dL_dW, lambda X, G: sum(np.outer(G[n], X[n]) for n in range(5))),
+        (nb05.check_dL_dX, lambda G, W: np.array([G[n] @ W for n in range(5)])),
+    ],
+)
+def test_answers_for_a_batch_of_five_only_are_refused(check, wrong):
+    feedback = check(wrong)
+    assert_hint(feedback, "not for one of N = 6", "the batch it is given")
+
+
 # ---------------------------------------------------------------------------- dL_dW_column
 def test_dL_dW_column_right():
     assert nb05.check_dL_dW_column(lambda delta, a: delta @ a.T).passed

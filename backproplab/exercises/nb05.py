@@ -36,12 +36,12 @@ __all__ = [
 N, D, M = 5, 3, 2  # batch, inputs, outputs: all different
 
 
-def _case(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _case(seed: int = 5, n: int = N) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     rng = check_rng(seed)
-    X = rng.standard_normal((N, D))
+    X = rng.standard_normal((n, D))
     W = rng.standard_normal((M, D))  # (n_out, n_in), as the package's Linear
     b = rng.standard_normal(M)
-    G = rng.standard_normal((N, M))  # the upstream gradient dL/dZ
+    G = rng.standard_normal((n, M))  # the upstream gradient dL/dZ
     return X, W, b, G
 
 
@@ -67,6 +67,27 @@ def _call(exercise: str, fn: Callable[..., Any], want: tuple | None, *args: Any)
     return result
 
 
+_OTHER_N = 6  # a second batch: neither the first one's N = 5 nor the notebook's 2, 3 or 4
+
+
+def _other_batch(
+    exercise: str, fn: Callable[..., Any], key: str, pick: Callable[..., tuple]
+) -> Feedback | None:
+    """None if ``fn``, given ``pick(X, W, G)`` of a batch of ``_OTHER_N`` examples, returns the
+    gradient ``key`` of that batch as well; else the hint. An answer that writes in the first
+    batch's N = 5 (five ones to add the rows with, a loop over five rows) passed that batch."""
+    X, W, b, G = _case(15, _OTHER_N)
+    want = _reference(X, W, b, G)[key]
+    got = result_array(exercise, _call(exercise, fn, want.shape, *pick(X, W, G)), want.shape)
+    if not isinstance(got, Feedback) and close(got, want):
+        return None
+    return hint(
+        exercise,
+        f"right for the batch of N = {N} examples, but not for one of N = {_OTHER_N}: does your "
+        "answer use the number of examples of the first batch instead of the batch it is given?",
+    )
+
+
 def _shape_hint(exercise: str, what: str, got: tuple, want: tuple, of: str) -> Feedback:
     return hint(
         exercise,
@@ -90,7 +111,9 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     if got.shape != want.shape:
         return _shape_hint(exercise, "dL/dX", got.shape, want.shape, "X")
     if close(got, want):
-        return correct(exercise, "dL/dX = G W, shaped like X.")
+        return _other_batch(exercise, dL_dX, "X", lambda X, W, G: (G, W)) or correct(
+            exercise, "dL/dX = G W, shaped like X."
+        )
     if close(got, -want):
         return hint(exercise, "right size, wrong sign: Z grows with X where W is positive")
     if close(got * N, want):
@@ -123,7 +146,9 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     if got.shape != want.shape:
         return _shape_hint(exercise, "dL/dW", got.shape, want.shape, "W")
     if close(got, want):
-        return correct(exercise, "dL/dW = G^T X: one term per example, added up.")
+        return _other_batch(exercise, dL_dW, "W", lambda X, W, G: (X, G)) or correct(
+            exercise, "dL/dW = G^T X: one term per example, added up."
+        )
     if close(got * N, want):
         return hint(
             exercise,
@@ -156,7 +181,9 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "output column): which axis of G runs over the batch?",
         )
     if close(got, want):
-        return correct(exercise, "b is used by every row, so its gradient adds up over the batch.")
+        return _other_batch(exercise, dL_db, "b", lambda X, W, G: (G,)) or correct(
+            exercise, "b is used by every row, so its gradient adds up over the batch."
+        )
     if close(got * N, want):
         return hint(
             exercise,
