@@ -75,6 +75,20 @@ def test_linear_backward_hints(wrong, words):
     )
 
 
+@pytest.mark.parametrize(
+    "wrong",
+    [  # the first batch's 5 examples written in: five ones, or a loop over five rows
+        lambda d, A, W: (d.T @ A, np.ones(5) @ d, d @ W),
+        lambda d, A, W: (sum(np.outer(d[n], A[n]) for n in range(5)), d.sum(axis=0), d @ W),
+    ],
+)
+def test_linear_backward_for_a_batch_of_five_only_is_refused(wrong):
+    """The check called with one batch of 5: answers written for it passed."""
+    feedback = nb09.check_linear_backward(wrong)
+    assert feedback.status == "hint" and "not for one of 7" in feedback.message, feedback
+    assert "the batch it is given" in feedback.message
+
+
 def test_linear_backward_not_done():
     assert nb09.check_linear_backward(stub).status == "not done"
 

@@ -102,7 +102,9 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         got[key] = checked
     wrong = [key for key in expected if not close(got[key], expected[key])]
     if not wrong:
-        return correct(name, "dW, db and dA_prev all match finite differences.")
+        return _other_batch(linear_backward, rng, W, n) or correct(
+            name, "dW, db and dA_prev all match finite differences."
+        )
     if "db" in wrong and any(close(got["db"], row) for row in delta):  # right for N = 1 only
         return hint(name, "db is one example's error only: every example of the batch used the "
                     "same bias, so their contributions add up.")  # fmt: skip
@@ -119,6 +121,39 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
     return hint(name, f"{', '.join(wrong)} not yet right (the others are), though the shapes "
                 "are: which error and which input meet in each, and is every factor the one "
                 "the forward pass used?")  # fmt: skip
+
+
+def _other_batch(
+    linear_backward: Callable, rng: np.random.Generator, W: np.ndarray, n: int
+) -> Feedback | None:
+    """None if ``linear_backward``, right on the first batch of ``n`` examples, is right on a
+    batch of 7 as well; else the hint. An answer that writes in the first batch's size (five
+    ones to add the rows of delta with) passed that batch."""
+    name = "linear_backward"
+    A = rng.standard_normal((7, W.shape[1]))
+    delta = rng.standard_normal((7, W.shape[0]))
+    loss = lambda A_, W_, b_: float((delta * (A_ @ W_.T + b_)).sum())  # dL/dZ = delta
+    b = np.zeros(W.shape[0])
+    expected = (
+        numeric_gradient(lambda v: loss(A, v, b), W),
+        numeric_gradient(lambda v: loss(A, W, v), b),
+        numeric_gradient(lambda v: loss(v, W, b), A),
+    )
+    result = attempt_own(name, linear_backward, delta, A, W)
+    if (
+        isinstance(result, (tuple, list))
+        and len(result) == 3
+        and all(
+            np.shape(r) == e.shape and close(np.asarray(r, float), e)
+            for r, e in zip(result, expected)
+        )
+    ):
+        return None
+    return hint(
+        name,
+        f"right for the batch of {n} examples, but not for one of 7: does your answer use the "
+        "number of examples of the first batch instead of the batch it is given?",
+    )
 
 
 def check_hidden_delta(hidden_delta: Callable) -> Feedback:
