@@ -204,6 +204,13 @@ def test_binary_cross_entropy_grad_wrong(wrong, words):
     assert_hint(nb07.check_binary_cross_entropy_grad(wrong), *words)
 
 
+def test_binary_cross_entropy_grad_for_a_batch_of_eight_only_is_refused():
+    """The check called with one batch of 8 (the size its hints name): a division by 8 written in
+    passed."""
+    feedback = nb07.check_binary_cross_entropy_grad(lambda p, y: (p - y) / (p * (1 - p)) / 8)
+    assert_hint(feedback, "not for one of 5", "the batch it is given")
+
+
 # ------------------------------------------------------------------------------ gelu_backward
 erf = np.vectorize(math.erf)
 

@@ -230,7 +230,9 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
     if isinstance(got, Feedback):
         return got
     if close(got, expected, rtol=1e-4):
-        return correct(name, "matches finite differences of the mean BCE, also near p = 0 and 1.")
+        return _other_batch(binary_cross_entropy_grad, rng, p.size) or correct(
+            name, "matches finite differences of the mean BCE, also near p = 0 and 1."
+        )
     if close(got, expected * p.size, rtol=1e-4):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
     if close(got, -expected, rtol=1e-4) or close(got, -expected * p.size, rtol=1e-4):
@@ -259,6 +261,29 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
             "gradient there really is large",
         )
     return hint(name, "not yet: differentiate each of the two log terms by p, then average.")
+
+
+def _other_batch(
+    binary_cross_entropy_grad: Callable, rng: np.random.Generator, n: int
+) -> Feedback | None:
+    """None if ``binary_cross_entropy_grad``, right for the first batch of ``n`` probabilities,
+    is right for a batch of 5 as well; else the hint. An answer that writes in the first batch's
+    size (a division by 8, the size the hints name) passed that batch."""
+    name = "binary_cross_entropy_grad"
+    p, y = rng.uniform(0.12, 0.88, size=5), np.array([1.0, 0.0, 0.0, 1.0, 1.0])
+
+    def loss(q: np.ndarray) -> float:
+        return float(np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q))))
+
+    expected = numeric_gradient(loss, p, eps=1e-8)
+    got = result_array(name, attempt_own(name, binary_cross_entropy_grad, p, y), p.shape)
+    if not isinstance(got, Feedback) and close(got, expected, rtol=1e-4):
+        return None
+    return hint(
+        name,
+        f"right for the batch of {n} probabilities, but not for one of 5: does your answer use "
+        "the size of the first batch instead of the batch it is given?",
+    )
 
 
 _erf = np.vectorize(math.erf)
