@@ -209,6 +209,31 @@ def test_stack_input_gradient_always_residual_is_caught_on_the_plain_stack():
     assert feedback.status == "hint" and "residual=False" in feedback.message, feedback
 
 
+def skip_of_four(g, J_F):
+    """The skip path's identity written with the check's width, 4."""
+    return g @ (np.eye(4) + J_F)
+
+
+def stack_with_skips_of_four(g, jacobians, residual):
+    for J in reversed(jacobians):
+        g = g @ (np.eye(4) + J) if residual else g @ J
+    return g
+
+
+@pytest.mark.parametrize(
+    "check, wrong",
+    [
+        (nb11.check_residual_vjp, skip_of_four),
+        (nb11.check_stack_input_gradient, stack_with_skips_of_four),
+    ],
+)
+def test_an_identity_of_the_checks_width_is_refused(check, wrong):
+    """Both checks used vectors of 4 entries only: an identity matrix of size 4 passed."""
+    feedback = check(wrong)
+    assert feedback.status == "hint", feedback
+    assert "not for vectors of 6" in feedback.message and "width" in feedback.message
+
+
 def test_stack_input_gradient_not_done():
     assert nb11.check_stack_input_gradient(stub).status == "not done"
 

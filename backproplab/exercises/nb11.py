@@ -68,7 +68,11 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     if isinstance(got, Feedback):
         return got
     if _close(got, expected):
-        return correct(name, "matches backward() through H = F(x) + x.")
+        J_wide, g_wide = rng.standard_normal((_WIDER, _WIDER)), rng.standard_normal(_WIDER)
+        wide = _engine_input_grad(g_wide, [(J_wide, True)])
+        return _wider(name, residual_vjp, (g_wide, J_wide), wide, n) or correct(
+            name, "matches backward() through H = F(x) + x."
+        )
     if _close(got, g @ J):
         return hint(
             name,
@@ -97,6 +101,26 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
             "round: which index of J_F belongs to x?",
         )
     return hint(name, "not yet: write dL/dx_j as a sum over i of dL/dH_i * dH_i/dx_j.")
+
+
+_WIDER = 6  # a second width: not the checks' first (4), nor the notebook's (2, 3 and 32)
+
+
+def _wider(
+    name: str, fn: Callable, args: tuple, expected: np.ndarray, width: int
+) -> Feedback | None:
+    """None if ``fn(*args)``, whose vectors have ``_WIDER`` entries, gives ``expected``; else the
+    hint. An answer that writes in the first call's ``width`` (an identity matrix of that size
+    for the skip path) is right at that width only."""
+    got = result_array(name, attempt_own(name, fn, *args), expected.shape)
+    if not isinstance(got, Feedback) and _close(got, expected):
+        return None
+    return hint(
+        name,
+        f"right for vectors of {width} entries, but not for vectors of {_WIDER}: does your "
+        "answer use a size of its own (of the identity matrix, say) instead of the width of "
+        "the g it is given?",
+    )
 
 
 # ---------------------------------------------------------------------- stack_input_gradient
@@ -167,6 +191,13 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
             f"not yet {label}: get one block right first (the previous exercise), "
             "then repeat it block by block.",
         )
+    wide = [rng.standard_normal((_WIDER, _WIDER)) * 0.5 for _ in range(2)]
+    g_wide = rng.standard_normal(_WIDER)
+    for residual in (False, True):
+        expected = _engine_input_grad(g_wide, [(J, residual) for J in wide])
+        verdict = _wider(name, stack_input_gradient, (g_wide, wide, residual), expected, n)
+        if verdict is not None:
+            return verdict
     empty = _empty_stack(name, stack_input_gradient, g)
     if empty is not None:
         return empty
