@@ -842,3 +842,39 @@ def test_hints_no_answer_reached_before_the_coverage_sweep():
     assert feedback.message == "right value, but the gradient does not reach pred."
     feedback = nb12.check_silu_vjp(lambda g, out, x: ("text",))
     assert feedback.status == "hint" and "is a str, not an array of numbers" in feedback.message
+
+
+def _mygrad_with(old, new, name):
+    """The teacher's notebooks/mygrad.py with one change: a learner's engine."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py").read_text()
+    assert text.count(old) == 1, old
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    exec(compile(text.replace(old, new), f"{name}.py", "exec"), module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize(
+    "old, new, words",
+    [  # the check tried one setting, the one written in here: these passed
+        (
+            "m[...] = beta1 * m + (1 - beta1) * p.grad",
+            "m[...] = 0.9 * m + (1 - 0.9) * p.grad",  # the usual beta1, in the average only
+            "is a number of your own used where a setting belongs",
+        ),
+        ("beta1, beta2 = self.betas", "beta1, beta2 = 0.9, 0.99", "does not change with betas"),
+        ("(np.sqrt(v_hat) + self.eps)", "(np.sqrt(v_hat) + 1e-3)", "does not change with eps"),
+        ("p.data -= self.lr * m_hat", "p.data -= 0.1 * m_hat", "does not change with lr"),
+    ],
+)
+def test_mygrad_adam_with_a_number_of_its_own_is_refused(old, new, words):
+    from backproplab.exercises.mygrad import check_step
+
+    feedback = check_step("12", _mygrad_with(old, new, "mygrad_own_number"))
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "Adam(lr=0.05, betas=(0.8, 0.95), eps=0.01)" in feedback.message

@@ -13,8 +13,15 @@ from ._calls import _arrays, _call, _Stop
 
 
 def _check_optimizer(
-    exercise: str, engine: ModuleType, name: str, settings: dict, rng: np.random.Generator
+    exercise: str,
+    engine: ModuleType,
+    name: str,
+    settings: dict,
+    rng: np.random.Generator,
+    before: dict | None = None,
 ) -> None:
+    """``engine.fit``'s path with ``settings`` against the rule; ``before``: the settings of a
+    call it passed, so that a number of its own where a setting belongs is named."""
     params = [rng.standard_normal((2, 3)), rng.standard_normal(3)]
     rows = [[rng.uniform(0.5, 2, size=p.shape) for p in params] for _ in range(4)]
     params.append(rng.standard_normal(2))  # no coefficient: the loss leaves it out, grad None
@@ -41,6 +48,9 @@ def _check_optimizer(
                     wrong = _update_rule(name, settings, params, rows, variant)[t]
                 if all(np.allclose(g, w, equal_nan=True) for g, w in zip(got, wrong)):
                     raise _Stop(hint(exercise, f"{what}, step {t + 1}: {label}"))
+        if before is not None:
+            raise _Stop(hint(exercise, f"{what}, step {t + 1}: " + _own_number(
+                name, settings, before, params, rows, got, t)))  # fmt: skip
         if len(got) == len(right) and all(close(g, w) for g, w in zip(got[:-1], right[:-1])):
             raise _Stop(
                 hint(
@@ -52,6 +62,35 @@ def _check_optimizer(
         raise _Stop(hint(exercise, f"{what}: the parameters after step {t + 1} are off"))
     if isinstance(engine, ModuleType) and isinstance(getattr(engine, "Tensor", None), type):
         _unused_first(exercise, engine, name, settings, what)
+
+
+def _own_number(
+    name: str, settings: dict, before: dict, params: list, rows: list, got: list, t: int
+) -> str:
+    """What an optimizer right with the settings ``before`` and wrong with ``settings`` did: a
+    step ``got`` (step t + 1) that does not change with one setting (beta1 and beta2 apart), or
+    a number of its own somewhere."""
+    for key, value in settings.items():
+        olds = [(key, before[key], before[key])]
+        if key == "betas":  # each beta on its own: 0.9 written in for beta1, say
+            (b1, b2), (o1, o2) = value, before[key]
+            olds = [("beta1", (o1, b2), o1), ("beta2", (b1, o2), o2), (key, (o1, o2), (o1, o2))]
+        for label, old, shown in olds:
+            if old == value:
+                continue
+            with np.errstate(all="ignore"):
+                wrong = _update_rule(name, {**settings, key: old}, params, rows)[t]
+            if len(got) == len(wrong) and all(close(g, w) for g, w in zip(got, wrong)):
+                return (
+                    f"your step does not change with {label}: it moves as with {label}={shown}, "
+                    f"the value of the call before; use the {label} the optimizer is given, "
+                    "not a number of your own"
+                )
+    shown = ", ".join(f"{k}={v}" for k, v in before.items())
+    return (
+        f"right with {shown}, but not with these settings: is a number of your own used where "
+        "a setting belongs (in the update or in the bias correction)?"
+    )
 
 
 def _unused_first(exercise: str, engine: ModuleType, name: str, settings: dict, what: str) -> None:

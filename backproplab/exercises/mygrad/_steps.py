@@ -223,6 +223,9 @@ def _step_09(exercise: str, engine: ModuleType, own_op: Any) -> None:
     _initial_weights(exercise, engine)
     for lr, momentum in ((0.1, 0.0), (0.05, 0.9)):  # two rates: the step must use its lr
         _check_optimizer(exercise, engine, "SGD", {"lr": lr, "momentum": momentum}, rng)
+    # another momentum than the notebook's 0.9, and another lr: none written in passes
+    other = {"lr": 0.02, "momentum": 0.5}
+    _check_optimizer(exercise, engine, "SGD", other, rng, {"lr": 0.05, "momentum": 0.9})
 
 
 def _layer_shapes(
@@ -323,6 +326,8 @@ def _step_12(exercise: str, engine: ModuleType, own_op: Any) -> None:
     rng = check_rng(12)
     settings = {"lr": 0.1, "betas": (0.9, 0.99), "eps": 1e-3}
     _check_optimizer(exercise, engine, "Adam", settings, rng)
+    other = {"lr": 0.05, "betas": (0.8, 0.95), "eps": 1e-2}  # nor the defaults: none written in
+    _check_optimizer(exercise, engine, "Adam", other, rng, settings)
     if not own_op and callable(getattr(engine, "own_op", None)):
         own_op = _call(exercise, engine.own_op)  # the name mygrad.own_op() returns
     if not own_op or not isinstance(own_op, str):
