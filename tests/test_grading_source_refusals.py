@@ -116,3 +116,18 @@ def test_a_file_of_the_source_that_is_no_notebook_is_named(tmp_path, capsys, tex
     err = capsys.readouterr().err
     assert err.startswith(f"{command}: {course / 'notes.ipynb'} is not a notebook: {why}"), err
     assert err.count("\n") == 1, err
+
+
+def test_release_of_an_assignment_speaks_for_itself(tmp_path, capsys):
+    """``release --notebooks`` reads the source as grade does, and printed its errors as
+    "release: grade: ... is not a notebook"."""
+    course = tmp_path / "course"
+    _hw(course, "week1")
+    (course / "notes.ipynb").write_text("[]", encoding="utf-8")
+    argv = ["release", str(course), str(tmp_path / "student"), "--notebooks", "hw"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"release: {course / 'notes.ipynb'} is not a notebook: its JSON is a list, not an object\n"
+    )

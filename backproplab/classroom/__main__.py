@@ -38,7 +38,7 @@ def _release(args: argparse.Namespace) -> int:
             }
         written = release(args.source, args.target, args.keep_answers, chosen)
     except ValueError as error:  # a ReleaseError, or --notebooks naming no notebook of the source
-        message = str(error)
+        message = str(error).removeprefix("grade: ")  # load_source speaks for grade
         print(message if message.startswith("release:") else f"release: {message}", file=sys.stderr)
         return 1
     except OSError as error:
