@@ -5,10 +5,13 @@ The check is ``nb10.check_clip_gradients``. Its cases: a global norm above max_n
 exactly at it, then all-zero gradients (no division by a norm of 0). The expected arrays are worked
 out here from the gradients (one factor, min(1, max_norm / norm)), never by the learner's function.
 The wrong answers that get a specific hint: the inputs changed or handed back, gradients scaled up
-to max_norm, every entry clipped on its own, every array clipped on its own, and three slips with
+to max_norm, every entry clipped on its own, every array clipped on its own, and four slips with
 squares: the sum of the squares taken for the norm, a factor that is the square of the right one
-(squared norms compared, and their ratio kept), and the sum of the squares brought down to
-max_norm.
+(squared norms compared, and their ratio kept), the sum of the squares brought down to max_norm,
+and the sum of the squares compared with max_norm but the right factor kept. That last one is
+wrong only for a max_norm between the norm and its square: with the check's norm of about 14, at
+max_norm 50 it scales the gradients up (a norm below 1 would go unclipped between its square and
+itself); two more calls, at 0.9 and 1.1 times the square, tell it from scaling up always.
 """
 
 from __future__ import annotations
@@ -43,13 +46,29 @@ def _clipped_arrays(
     return got
 
 
+def _clips_above_the_square(
+    clip_gradients: Callable, grads: list[np.ndarray], total: float
+) -> bool:
+    """Whether ``clip_gradients`` shrinks ``grads`` exactly when max_norm is below the square of
+    their global norm ``total``: brought to max_norm at 0.9 total², left alone at 1.1 total²."""
+    for max_norm, factor in ((0.9 * total**2, 0.9 * total), (1.1 * total**2, 1.0)):
+        with np.errstate(all="ignore"):
+            result = attempt("", clip_gradients, [g.copy() for g in grads], max_norm)
+        if not isinstance(result, (list, tuple)) or len(result) != len(grads):
+            return False
+        got = _clipped_arrays("", result, grads)
+        if isinstance(got, Feedback) or not all(_close(a, g * factor) for a, g in zip(got, grads)):
+            return False
+    return True
+
+
 def check_clip_gradients(clip_gradients: Callable) -> Feedback:
     """``clip_gradients(grads, max_norm)``: new arrays, all scaled by one factor so that their
     global norm (all entries of all arrays together) is at most ``max_norm``."""
     name = "clip_gradients"
     rng = check_rng(13)
     grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal(4), rng.standard_normal((2, 4))]
-    total = _global_norm(grads)  # about 11
+    total = _global_norm(grads)  # about 14
     cases = [  # (max_norm, what it tests): above the norm, below it, exactly at it
         (2.0, "a global norm above max_norm"),
         (50.0, "a global norm below max_norm"),
@@ -76,6 +95,12 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
         if all(_close(a, b) for a, b in zip(got, want)):
             continue
         if max_norm > total and _close(_global_norm(got), max_norm):
+            if _clips_above_the_square(clip_gradients, grads, total):
+                return hint(name, f"with {what} you scaled the gradients up to max_norm: their "
+                            f"global norm, {total:.3g}, is below max_norm, {max_norm:.3g}, but "
+                            f"its square, {total**2:.3g}, is above it. Did you compare the sum "
+                            "of the squares with max_norm? It is the norm, the square root of "
+                            "that sum, that max_norm limits.")  # fmt: skip
             return hint(name, f"with {what} you scaled the gradients up to max_norm: clipping only "
                         "ever shrinks them.")  # fmt: skip
         if all(_close(a, np.clip(g, -max_norm, max_norm)) for a, g in zip(got, grads)):
