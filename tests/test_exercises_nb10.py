@@ -471,6 +471,24 @@ def clip_by_the_rms(grads, max_norm):  # the root of the mean of the squares, no
     return [g * min(1.0, max_norm / rms) for g in grads]
 
 
+def clip_compares_squares(grads, max_norm):  # the sum of the squares compared, the factor right
+    total_sq = sum((g**2).sum() for g in grads)
+    scale = max_norm / np.sqrt(total_sq) if total_sq > max_norm else 1.0
+    return [g * scale for g in grads]
+
+
+def clip_compares_with_the_square(grads, max_norm):  # the norm compared with max_norm squared
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    scale = max_norm / total if total > max_norm**2 else 1.0
+    return [g * scale for g in grads]
+
+
+def clip_compares_the_wrong_way(grads, max_norm):  # scales when the norm is below max_norm
+    total = np.sqrt(sum((g**2).sum() for g in grads))
+    scale = max_norm / total if total < max_norm else 1.0
+    return [g * scale for g in grads]
+
+
 def clip_by_math_sqrt(grads, max_norm):  # Python floats: 1.0 / 0.0 raises, as numpy's does not
     total = math.sqrt(sum(float((g**2).sum()) for g in grads))
     return [g * min(1.0, max_norm / total) for g in grads]
@@ -501,7 +519,7 @@ def test_clip_gradients_accepts_pytorchs_small_guard():
         (clip_sum_of_norms, "global norm of your result"),
         (lambda grads, m: grads[0] * 0.5, "list of 3 arrays"),
         (clip_returns_the_inputs, "the arrays you were given"),
-        (clip_inverted, "global norm of your result"),
+        (clip_inverted, "you left the gradients as they were"),  # at 2: was a bare norm
         (clip_by_the_largest, "global norm of your result"),
         (clip_squared_norm, "the square root of that sum"),  # was a bare 'global norm 0.1434'
         # two more square slips that got that bare number ('0.2867', '1.414'): found trying the
@@ -509,12 +527,34 @@ def test_clip_gradients_accepts_pytorchs_small_guard():
         (clip_in_squares, "the square of the factor"),
         (clip_the_sum_of_squares, "brought the sum of the squares down to max_norm"),
         (clip_by_the_rms, "global norm of your result"),  # no square slip: the general hint
+        # a task's read of the hints: this was told only 'clipping only ever shrinks them'
+        (clip_compares_squares, "compare the sum of the squares with max_norm"),
+        # its mirror passed: max_norm 2, 50 and the norm (14) are all outside (sqrt 14, 14)
+        (clip_compares_with_the_square, "compare the norm with the square of max_norm"),
+        (clip_compares_the_wrong_way, "you left the gradients as they were"),  # was a bare norm
     ],
 )
 def test_clip_gradients_hints(wrong, words):
     feedback = nb10.check_clip_gradients(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "min(" not in feedback.message and "sqrt" not in feedback.message
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [  # the comparison's own slips are named only where a probe finds them
+        (clip_always, "clipping only ever shrinks them"),  # scales up at any max_norm
+        (clip_compares_the_wrong_way, "be scaled down to it."),  # never shrinks
+        (clip_in_squares, "the square of the factor"),
+        (clip_the_sum_of_squares, "brought the sum of the squares down to max_norm"),
+        (clip_squared_norm, "the square root of that sum"),
+    ],
+)
+def test_clip_gradients_square_comparison_hints_do_not_misfire(wrong, words):
+    feedback = nb10.check_clip_gradients(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "compare the sum of the squares with max_norm" not in feedback.message, feedback
+    assert "compare the norm with the square of max_norm" not in feedback.message, feedback
 
 
 def test_clip_gradients_names_a_crash_on_zero_gradients():

@@ -2,16 +2,19 @@
 one factor so that their global norm (all entries of all arrays together) is at most max_norm.
 
 The check is ``nb10.check_clip_gradients``. Its cases: a global norm above max_norm, below it,
-exactly at it, then all-zero gradients (no division by a norm of 0). The expected arrays are worked
-out here from the gradients (one factor, min(1, max_norm / norm)), never by the learner's function.
-The wrong answers that get a specific hint: the inputs changed or handed back, gradients scaled up
-to max_norm, every entry clipped on its own, every array clipped on its own, and four slips with
-squares: the sum of the squares taken for the norm, a factor that is the square of the right one
-(squared norms compared, and their ratio kept), the sum of the squares brought down to max_norm,
-and the sum of the squares compared with max_norm but the right factor kept. That last one is
-wrong only for a max_norm between the norm and its square: with the check's norm of about 14, at
-max_norm 50 it scales the gradients up (a norm below 1 would go unclipped between its square and
-itself); two more calls, at 0.9 and 1.1 times the square, tell it from scaling up always.
+exactly at it, twice it, then all-zero gradients (no division by a norm of 0). The expected arrays
+are worked out here from the gradients (one factor, min(1, max_norm / norm)), never by the
+learner's function. The wrong answers that get a specific hint: the inputs changed or handed back,
+gradients scaled up to max_norm, gradients left alone above max_norm, every entry clipped on its
+own, every array clipped on its own, and five slips with squares: the sum of the squares taken for
+the norm, a factor that is the square of the right one (squared norms compared, and their ratio
+kept), the sum of the squares brought down to max_norm, and both comparisons with a square on one
+side only, the right factor kept. The sum of the squares compared with max_norm is wrong only for
+a max_norm between the norm and its square (with the check's norm of about 14, at 50 it scales the
+gradients up; a norm below 1 would go unclipped between its square and itself); the norm compared
+with max_norm's square, only for a norm between max_norm and its square (the case twice max_norm).
+Two more calls, at 0.9 and 1.1 times the square (the square root), tell each from a slip that
+always scales or never does.
 """
 
 from __future__ import annotations
@@ -46,17 +49,18 @@ def _clipped_arrays(
     return got
 
 
-def _clips_above_the_square(
-    clip_gradients: Callable, grads: list[np.ndarray], total: float
-) -> bool:
-    """Whether ``clip_gradients`` shrinks ``grads`` exactly when max_norm is below the square of
-    their global norm ``total``: brought to max_norm at 0.9 total², left alone at 1.1 total²."""
-    for max_norm, factor in ((0.9 * total**2, 0.9 * total), (1.1 * total**2, 1.0)):
+def _switches_at(clip_gradients: Callable, grads: list[np.ndarray], threshold: float) -> bool:
+    """Whether ``clip_gradients`` brings the global norm of ``grads`` to max_norm (one factor,
+    up or down) for a max_norm of 0.9 ``threshold`` and leaves them alone at 1.1 ``threshold``:
+    its comparison switches there, not at their norm."""
+    total = _global_norm(grads)
+    for max_norm, scaled in ((0.9 * threshold, True), (1.1 * threshold, False)):
         with np.errstate(all="ignore"):
             result = attempt("", clip_gradients, [g.copy() for g in grads], max_norm)
         if not isinstance(result, (list, tuple)) or len(result) != len(grads):
             return False
         got = _clipped_arrays("", result, grads)
+        factor = max_norm / total if scaled else 1.0
         if isinstance(got, Feedback) or not all(_close(a, g * factor) for a, g in zip(got, grads)):
             return False
     return True
@@ -69,10 +73,11 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
     rng = check_rng(13)
     grads = [rng.standard_normal((4, 3)) * 3, rng.standard_normal(4), rng.standard_normal((2, 4))]
     total = _global_norm(grads)  # about 14
-    cases = [  # (max_norm, what it tests): above the norm, below it, exactly at it
-        (2.0, "a global norm above max_norm"),
+    cases = [  # (max_norm, what it tests): above the norm, below it, exactly at it, and a norm
+        (2.0, "a global norm above max_norm"),  # between max_norm and max_norm's square
         (50.0, "a global norm below max_norm"),
         (total, "a global norm exactly at max_norm"),
+        (total / 2, "a global norm twice max_norm"),
     ]
     for max_norm, what in cases:
         originals = [g.copy() for g in grads]
@@ -95,7 +100,7 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
         if all(_close(a, b) for a, b in zip(got, want)):
             continue
         if max_norm > total and _close(_global_norm(got), max_norm):
-            if _clips_above_the_square(clip_gradients, grads, total):
+            if _switches_at(clip_gradients, grads, total**2):
                 return hint(name, f"with {what} you scaled the gradients up to max_norm: their "
                             f"global norm, {total:.3g}, is below max_norm, {max_norm:.3g}, but "
                             f"its square, {total**2:.3g}, is above it. Did you compare the sum "
@@ -103,6 +108,14 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
                             "that sum, that max_norm limits.")  # fmt: skip
             return hint(name, f"with {what} you scaled the gradients up to max_norm: clipping only "
                         "ever shrinks them.")  # fmt: skip
+        if max_norm < total and all(_close(a, g) for a, g in zip(got, grads)):
+            left = (f"with {what} you left the gradients as they were, but their global norm, "
+                    f"{total:.3g}, is above max_norm, {max_norm:.3g}: they must be scaled down "
+                    "to it.")  # fmt: skip
+            if _switches_at(clip_gradients, grads, np.sqrt(total)):
+                left += (f" Their norm is below max_norm's square, {max_norm**2:.3g}: did you "
+                         "compare the norm with the square of max_norm?")  # fmt: skip
+            return hint(name, left)
         if all(_close(a, np.clip(g, -max_norm, max_norm)) for a, g in zip(got, grads)):
             return hint(name, "you clipped every entry on its own: that changes the gradient's "
                         "direction. Scale all of it by one factor.")  # fmt: skip
