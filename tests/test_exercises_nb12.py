@@ -428,6 +428,82 @@ def test_adam_step_eps_slips_nearby_are_not_told_eps_squared_went_under(outside)
     assert "under the root" not in feedback.message, feedback
 
 
+@pytest.mark.parametrize(
+    "outside, number",
+    [(lambda eps: eps**2, "1e-16"), (np.sqrt, "0.0001"), (lambda eps: 2 * eps, "2e-08")],
+    ids=["eps squared", "root of eps", "twice eps"],
+)
+def test_adam_step_names_the_number_added_after_the_root(outside, number):
+    """A task's read of the hints: eps squared or its root added after the root were told the
+    catch-all 'every parameter should move by about lr'. Only the gradient of 3 eps shows the
+    number; the hint says which it was, and which eps Adam adds."""
+    feedback = nb12.check_adam_step(
+        lambda *args: adam_eps_squared_under_the_root(*args, outside=outside)
+    )
+    assert feedback.status == "hint", feedback
+    assert f"{number} added after the root" in feedback.message, feedback
+    assert "the eps it is given, 1e-08" in feedback.message, feedback
+    assert "sqrt" not in feedback.message and "eps**2" not in feedback.message
+
+
+def adam_still_where_v_is_small(p, g, m, v, t, lr, beta1, beta2, eps):
+    """Adam that leaves a parameter where it is when its corrected v is below eps: wrong only at
+    the gradient of 3 eps, like a number added after the root, but no number gives its step."""
+    new_p, m, v = adam_solution(p, g, m, v, t, lr, beta1, beta2, eps)
+    return np.where(v / (1 - beta2**t) < eps, p, new_p), m, v
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (lambda *args: adam_variant(*args, eps_inside=True), "eps went under the root"),
+        (adam_eps_squared_under_the_root, "eps squared under the root"),
+        (lambda *args: adam_variant(*args, eps_sign=-1.0), "never smaller"),
+        (adam_with_the_correction_in_lr, "folded the bias correction"),
+        (adam_without_eps, "not finite"),
+        (adam_still_where_v_is_small, "should move by about lr"),
+    ],
+)
+def test_adam_step_other_eps_slips_are_not_told_a_number_added_after_the_root(wrong, words):
+    feedback = nb12.check_adam_step(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "the eps it is given" not in feedback.message, feedback
+
+
+def test_adam_step_eps_of_its_own_is_named_with_the_number_added():
+    feedback = nb12.check_adam_step(lambda *args: adam_with_numbers_of_its_own(*args, which="eps"))
+    assert "a number of your own" in feedback.message, feedback
+    assert "1e-08 added after the root" in feedback.message, feedback  # eps is 1e-06 there
+
+
+def adam_with_corrections(p, g, m, v, t, lr, beta1, beta2, eps, m_by=None, v_by=None, k=0):
+    """Adam whose bias corrections divide by 1 - ``m_by`` (``v_by``) to the power t + ``k``:
+    another average's beta, or the count of another step."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    with np.errstate(all="ignore"):
+        m_hat = m / (1 - (m_by or beta1) ** (t + k))
+        v_hat = v / (1 - (v_by or beta2) ** (t + k))
+        return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+@pytest.mark.parametrize(
+    "slip, words",
+    [  # a task's read of the hints: all four were told 'every parameter should move by about lr'
+        ({"k": 1}, "that of the next step"),  # t counted up once more before the correction
+        ({"v_by": 0.9}, "uses the other one's beta"),  # beta1 in both (the check's first 0.9)
+        ({"m_by": 0.999}, "uses the other one's beta"),  # beta2 in both
+        ({"m_by": 0.999, "v_by": 0.9}, "uses the other one's beta"),  # swapped
+        ({"k": -1}, "divided by zero"),  # nearby, named before: the steps counted from 0
+        ({"k": 2}, "should move by about lr"),
+    ],
+)
+def test_adam_step_names_a_correction_with_another_step_or_beta(slip, words):
+    feedback = nb12.check_adam_step(lambda *args: adam_with_corrections(*args, **slip))
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "beta1**t" not in feedback.message and "t + 1" not in feedback.message
+
+
 def adam_returning_corrected(p, g, m, v, t, lr, beta1, beta2, eps, which="both"):
     """Adam whose p is right but which hands back m_hat and/or v_hat as the new averages."""
     new_p, m, v = adam_solution(p, g, m, v, t, lr, beta1, beta2, eps)

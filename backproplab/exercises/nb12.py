@@ -432,6 +432,20 @@ def _adam_steps(
             ):
                 return hint(name, f"m and v are right, but at t={t} only one of the two averages "
                             "was bias-corrected in the step: both start at 0.")  # fmt: skip
+            other_betas = (  # one beta in both corrections, or the two swapped
+                (m_hat, new_v / (1 - beta1**t)),
+                (new_m / (1 - beta2**t), v_hat),
+                (new_m / (1 - beta2**t), new_v / (1 - beta1**t)),
+            )
+            if any(_close(new_p, p - lr * a / (np.sqrt(b) + eps)) for a, b in other_betas):
+                return hint(name, f"m and v are right, but at t={t} an average's bias correction "
+                            "uses the other one's beta: each is divided by the sum of its own "
+                            "weights, m's made with beta1, v's with beta2.")  # fmt: skip
+            if _close(new_p, p - lr * (new_m / (1 - beta1 ** (t + 1)))
+                      / (np.sqrt(new_v / (1 - beta2 ** (t + 1))) + eps)):  # fmt: skip
+                return hint(name, f"m and v are right, but at t={t} the bias correction is that "
+                            "of the next step: t is already the number of this step, 1 at the "
+                            "first, with nothing to add to it.")  # fmt: skip
             wrong_corrections = (  # 1 - beta to the power t read as (1 - beta)^t, or multiplied
                 (new_m / (1 - beta1) ** t, new_v / (1 - beta2) ** t),
                 (new_m * (1 - beta1**t), new_v * (1 - beta2**t)),
@@ -440,6 +454,13 @@ def _adam_steps(
                 return hint(name, f"m and v are right, but at t={t} the bias correction is off: "
                             "each average is divided by the sum of the weights it has given the "
                             "gradients so far (section 3).")  # fmt: skip
+            with np.errstate(all="ignore"):  # the number after the root, from g[1] = 3 eps
+                added = lr * m_hat[1] / (p[1] - new_p[1]) - np.sqrt(v_hat[1])
+            if 0 < added < np.inf and _close(new_p, p - lr * m_hat / (np.sqrt(v_hat) + added)):
+                return hint(name, f"m and v are right, and at t={t} the step nearly is, except "
+                            "for a parameter whose gradients are about as small as eps: your step "
+                            f"is Adam's with {added:.2g} added after the root, where Adam adds "
+                            f"the eps it is given, {eps:g}.")  # fmt: skip
             return hint(
                 name,
                 f"m and v are right; the step at t={t} is not: every parameter "
