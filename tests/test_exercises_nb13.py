@@ -194,7 +194,7 @@ def without_one_over_sigma(g, x, gamma, eps):
             g_means_over_features,
             "your sums run along each example's features",
         ),  # was 'dx is not yet'
-        (variance_term_unscaled, "dx is not yet"),
+        (variance_term_unscaled, "lacks the factor gamma over sigma"),  # was 'dx is not yet'
         (centring_g_in_place, "in place"),
         (with_shape(1, lambda g, x, dgamma: dgamma[None]), "should have shape (4,)"),
         (swapped(bn), "in each other's place"),  # was 'dbeta not yet right: beta is added'
@@ -264,11 +264,70 @@ def sigma_not_squared(g, x, gamma, eps):  # dL/dsigma from c / sigma: variance t
     return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
 
 
-@pytest.mark.parametrize("wrong", [sigma_not_squared, variance_term_unscaled])
-def test_batch_norm_backward_unnamed_slips_keep_the_catch_all(wrong):
-    """Slips no hint names are told the general hint, not another slip's."""
+@pytest.mark.parametrize(
+    "wrong, words",
+    [
+        (sigma_not_squared, f"{VARIANCE_PATH} is sigma times too large, feature by feature"),
+        (variance_term_unscaled, f"{VARIANCE_PATH} lacks the factor gamma over sigma"),
+    ],
+)
+def test_batch_norm_backward_variance_term_slips_are_named(wrong, words):
+    """Two slips on the path through the variance that got the catch-all are named: dL/dsigma
+    from c over sigma (not sigma squared), and that term without the gamma over sigma the other
+    two share."""
     feedback = nb13.check_batch_norm_backward(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    for code in ("mean(", "sum(", "np.", "x_hat *", "/ sigma", "max", "axis"):
+        assert code not in feedback.message
+
+
+def two_slips_on_the_variance_path(g, x, gamma, eps):  # c over sigma, and gamma over sigma lost
+    mu = x.mean(axis=0)
+    sigma = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mu) / sigma
+    dx = gamma / sigma * (g - g.mean(axis=0)) - sigma * x_hat * (g * x_hat).mean(axis=0)
+    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+
+
+def test_batch_norm_backward_both_variance_term_slips_get_no_one_slip_hint():
+    feedback = nb13.check_batch_norm_backward(two_slips_on_the_variance_path)
     assert feedback.status == "hint" and CATCH_ALL in feedback.message, feedback
+
+
+def own_eps(axis, number=1e-3):
+    # ignores its eps argument and uses a number of its own: the check's first eps
+    return lambda g, x, gamma, eps: norm_backward(g, x, gamma, number, axis=axis)
+
+
+def eps_in_dx_only(axis):
+    # dgamma uses the eps it is given, dx the check's first eps, written in
+    def wrong(g, x, gamma, eps):
+        dx = norm_backward(g, x, gamma, 1e-3, axis=axis)[0]
+        return (dx, *norm_backward(g, x, gamma, eps, axis=axis)[1:])
+
+    return wrong
+
+
+def eps_doubled(axis):  # right where eps is 1e-3 only: 2 eps - 1e-3 in place of eps
+    return lambda g, x, gamma, eps: norm_backward(g, x, gamma, 2 * eps - 1e-3, axis=axis)
+
+
+@pytest.mark.parametrize(
+    "check, axis",
+    [(nb13.check_batch_norm_backward, 0), (nb13.check_layer_norm_backward, 1)],
+    ids=["batch norm", "layer norm"],
+)
+def test_an_eps_written_in_is_refused(check, axis):
+    """The checks called with eps = 1e-3 only: an answer with 1e-3 written in passed. A second
+    call with eps = 0.02 names it."""
+    feedback = check(own_eps(axis))
+    assert feedback.status == "hint", feedback
+    assert "with eps = 0.02 your dx is the same: it does not change with eps" in feedback.message
+    feedback = check(eps_in_dx_only(axis))
+    assert feedback.status == "hint" and "your dx is the same" in feedback.message, feedback
+    feedback = check(eps_doubled(axis))
+    assert feedback.status == "hint", feedback
+    assert "dx is not with eps = 0.02: does every place where eps belongs" in feedback.message
 
 
 @pytest.mark.parametrize("draw_", [16, 2024])
@@ -589,6 +648,23 @@ def test_batch_norm_eval_backward_hints(wrong, words):
         assert code not in feedback.message, feedback
 
 
+def test_batch_norm_eval_backward_refuses_an_eps_written_in():
+    """Called with eps = 1e-3 only, the check passed an answer with 1e-3 written in for eps."""
+
+    def own_eps(g, x, gamma, running_mean, running_var, eps):
+        return bn_eval(g, x, gamma, running_mean, running_var, 1e-3)
+
+    def eps_in_dgamma_only(g, x, gamma, running_mean, running_var, eps):
+        dx, _, dbeta = bn_eval(g, x, gamma, running_mean, running_var, eps)
+        return dx, bn_eval(g, x, gamma, running_mean, running_var, 1e-3)[1], dbeta
+
+    feedback = check_eval(own_eps)
+    assert feedback.status == "hint", feedback
+    assert "with eps = 0.02 your dx is the same: it does not change with eps" in feedback.message
+    feedback = check_eval(eps_in_dgamma_only)
+    assert feedback.status == "hint" and "your dgamma is the same" in feedback.message, feedback
+
+
 def test_batch_norm_eval_backward_mean_over_the_batch():
     # both sums replaced by means: the first of them named
     def means(g, x, gamma, running_mean, running_var, eps):
@@ -721,6 +797,9 @@ def folding_in_place(linear, bn):
         (folding_weight_in_place, "linear.weight changed"),
         (mean_not_scaled, "which terms"),
         (lambda linear, bn: fold(linear, bn)[0], "two arrays"),
+        # the check's eps written in: right for its batch norm, not for another eps
+        (lambda linear, bn: fold(linear, bn, eps=0.1), "your W and b are the same"),
+        (lambda linear, bn: fold(linear, bn, eps=3 * bn.eps - 0.2), "every place where eps"),
     ],
 )
 def test_fold_batch_norm_hints(wrong, words):

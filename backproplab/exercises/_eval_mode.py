@@ -16,7 +16,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import Feedback, attempt_own, close, correct, hint
 from ._draws import check_rng
-from ._normalization import EPS, NOTEBOOK_EPS, SWAPPED, _three
+from ._normalization import EPS, NOTEBOOK_EPS, OTHER_EPS, SWAPPED, _other_eps_message, _three
 
 EVAL_INPUTS = ("g", "x", "gamma", "running_mean", "running_var")  # the arguments, before eps
 EPS_UNDER_SQRT = "eps belongs under the square root, added to the running variance."
@@ -192,6 +192,19 @@ def _eval_hint(
     return None
 
 
+def _other_eps(name: str, fn: Callable, case: dict[str, np.ndarray]) -> Feedback | None:
+    """None if ``fn``, right with EPS on ``case``, is right with OTHER_EPS too, else the hint:
+    an answer with a number written in for eps is right at that eps only."""
+    n, d = case["x"].shape
+    result = attempt_own(name, fn, *(case[k] for k in EVAL_INPUTS), OTHER_EPS)
+    got = _three(name, result, {"dx": (n, d), "dgamma": (d,), "dbeta": (d,)}, "the batch")
+    if isinstance(got, Feedback):  # it crashed, or its shapes changed, at this eps only
+        return hint(name, f"right with eps = {EPS:g}, but with eps = {OTHER_EPS:g}: {got.message}")
+    expected, first = _engine_eval_grads(case, OTHER_EPS), _engine_eval_grads(case, EPS)
+    message = _other_eps_message(got, expected, first, lambda a, b: close(a, b, 1e-6, 1e-9))
+    return None if message is None else hint(name, message)
+
+
 def check_batch_norm_eval_backward(batch_norm_eval_backward: Callable) -> Feedback:
     """``batch_norm_eval_backward(g, x, gamma, running_mean, running_var, eps)`` ->
     ``(dx, dgamma, dbeta)`` for batch norm in evaluation mode,
@@ -200,7 +213,8 @@ def check_batch_norm_eval_backward(batch_norm_eval_backward: Callable) -> Feedba
     float32 inputs give float32 gradients (as the engine's do). The reference is the engine's
     backward through that graph of primitives."""
     name = "batch_norm_eval_backward"
-    for label, case in _eval_cases():
+    cases = _eval_cases()
+    for label, case in cases:
         n, d = case["x"].shape
         result = attempt_own(name, batch_norm_eval_backward, *(case[k] for k in EVAL_INPUTS), EPS)
         if isinstance(result, Feedback):
@@ -224,6 +238,9 @@ def check_batch_norm_eval_backward(batch_norm_eval_backward: Callable) -> Feedba
                         "inputs' dtype, float32 in and float32 out, as the engine does (somewhere "
                         "your code makes a float64 array).",
                     )
+    feedback = _other_eps(name, batch_norm_eval_backward, cases[0][1])  # the batch of 5
+    if feedback is not None:
+        return feedback
     return correct(
         name,
         "dx, dgamma and dbeta match the engine's backward through the evaluation-mode graph: a "

@@ -22,6 +22,7 @@ from . import (
 
 EPS = 1e-3  # the eps the learner's function gets: not the notebook's, so an eps of its own shows
 NOTEBOOK_EPS = 1e-5  # the notebook's EPS, a global an answer may use instead of its argument
+OTHER_EPS = 0.02  # a second call's eps, after EPS: an answer with EPS written in is the same there
 UNBIASED = (
     "you used the unbiased variance (divided by the count minus 1): the forward pass normalises "
     "with the biased one, the mean of the squared deviations."
@@ -187,3 +188,37 @@ def _compare(
         "dgamma and dbeta are right, dx is not yet: derive it node by node (section 2), then "
         "compare your one expression with the node-by-node version on the same numbers.",
     )
+
+
+def _other_eps_message(
+    got: dict[str, np.ndarray], expected: tuple, first: tuple, same: Callable
+) -> str | None:
+    """What is wrong with (dx, dgamma, dbeta) ``got`` at OTHER_EPS, from an answer right at EPS,
+    or None if right: ``expected`` is the reference at OTHER_EPS, ``first`` the one at EPS."""
+    for key, want, before in zip(("dx", "dgamma", "dbeta"), expected, first):
+        if same(got[key], want):
+            continue
+        if same(got[key], before):
+            return (
+                f"right with eps = {EPS:g}, but with eps = {OTHER_EPS:g} your {key} is the same: "
+                "it does not change with eps. Use the eps your function is given, not a number "
+                "of your own."
+            )
+        return (
+            f"right with eps = {EPS:g}, but {key} is not with eps = {OTHER_EPS:g}: does every "
+            "place where eps belongs use the eps your function is given?"
+        )
+    return None
+
+
+def _other_eps(name: str, fn: Callable, case: dict[str, np.ndarray], axis: int) -> Feedback | None:
+    """None if ``fn``, right with EPS on ``case``, is right with OTHER_EPS too, else the hint."""
+    g, x, gamma = case["g"], case["x"], case["gamma"]
+    n, d = x.shape
+    result = attempt(name, fn, g.copy(), x.copy(), gamma.copy(), OTHER_EPS)
+    got = _three(name, result, {"dx": (n, d), "dgamma": (d,), "dbeta": (d,)}, "the batch")
+    if isinstance(got, Feedback):  # it crashed, or its shapes changed, at this eps only
+        return hint(name, f"right with eps = {EPS:g}, but with eps = {OTHER_EPS:g}: {got.message}")
+    expected = _engine_norm_grads(g, x, gamma, axis, eps=OTHER_EPS)
+    message = _other_eps_message(got, expected, _engine_norm_grads(g, x, gamma, axis), _close)
+    return None if message is None else hint(name, message)

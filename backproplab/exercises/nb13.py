@@ -26,6 +26,7 @@ from ._normalization import (
     _case,
     _close,
     _compare,
+    _other_eps,
     _pieces,
 )
 
@@ -146,6 +147,16 @@ def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
             f"{path} is twice its size: on that path a factor 2 is counted once too often, or "
             "the 1/2 that the square root brings is missing.",
         ),
+        (
+            compact(spread=sigma),
+            f"{path} is sigma times too large, feature by feature: on that path, how does c "
+            "divided by sigma change as sigma changes? Its derivative divides by sigma squared.",
+        ),
+        (
+            compact(spread=sigma / gamma),
+            f"{path} lacks the factor gamma over sigma that the other two terms share: that "
+            "path too reaches the output through x_hat (c divided by sigma), then gamma.",
+        ),
         (compact(axes=(1, 0)), ROW_MEAN),
         (_walk(case, 1, 0, mean=False), ROW_MEAN),
         (_walk(case, 1, 0, mean=True), ROW_MEAN),
@@ -174,9 +185,13 @@ def check_batch_norm_backward(batch_norm_backward: Callable) -> Feedback:
     name = "batch_norm_backward"
     rng = check_rng(130)
     for n, d in ((6, 4), (2, 3)):  # N = 2: the smallest batch, where every term is large
-        feedback = _compare(name, batch_norm_backward, _case(rng, n, d, 0), 0, _batch_norm_wrong_dx)
+        case = _case(rng, n, d, 0)
+        feedback = _compare(name, batch_norm_backward, case, 0, _batch_norm_wrong_dx)
         if feedback is not None:
             return feedback
+    feedback = _other_eps(name, batch_norm_backward, case, 0)  # a number written in for eps
+    if feedback is not None:
+        return feedback
     return correct(
         name,
         "dx, dgamma and dbeta match the engine's backward through mean, variance, sqrt and "
@@ -241,9 +256,13 @@ def check_layer_norm_backward(layer_norm_backward: Callable) -> Feedback:
     name = "layer_norm_backward"
     rng = check_rng(131)
     for n, d in ((5, 4), (3, 2)):
-        feedback = _compare(name, layer_norm_backward, _case(rng, n, d, 1), 1, _layer_norm_wrong_dx)
+        case = _case(rng, n, d, 1)
+        feedback = _compare(name, layer_norm_backward, case, 1, _layer_norm_wrong_dx)
         if feedback is not None:
             return feedback
+    feedback = _other_eps(name, layer_norm_backward, case, 1)  # a number written in for eps
+    if feedback is not None:
+        return feedback
     return correct(
         name,
         "dx, dgamma and dbeta match the engine's backward through each example's mean and "
@@ -258,7 +277,8 @@ def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
 
     The reference is numpy on the layers' arrays: gamma * (z - running_mean) /
     sqrt(running_var + eps) + beta with z = x W^T + b. The batch norm here has eps = 0.1, so that
-    forgetting eps shows, and running statistics far from 0 and 1."""
+    forgetting eps shows, and running statistics far from 0 and 1; a second one, alike but for
+    its eps of 0.03, refuses an eps written in."""
     from ..nn import BatchNorm1d, Linear  # here: nn imports this package's siblings
 
     name = "fold_batch_norm"
@@ -312,7 +332,9 @@ def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
     expected = gamma * (z - mean) / np.sqrt(var + bn.eps) + beta
     got = x @ W.T + b
     if _close(got, expected):
-        return correct(name, "x W^T + b equals the two layers in evaluation mode.")
+        return _fold_other_eps(name, fold_batch_norm, linear, bn, x, (W, b)) or correct(
+            name, "x W^T + b equals the two layers in evaluation mode."
+        )
     scale = gamma / np.sqrt(var + bn.eps)
     if _close(W, w0 * scale[:, None]):
         if _close(b, scale * b0 + beta):
@@ -343,3 +365,42 @@ def check_fold_batch_norm(fold_batch_norm: Callable) -> Feedback:
         "not yet: each output unit o of the Linear layer is scaled by its own factor: which "
         "axis of W belongs to o?",
     )
+
+
+_FOLD_OTHER_EPS = 0.03  # neither the first batch norm's 0.1 nor the notebook's 1e-5
+
+
+def _fold_other_eps(
+    name: str, fold_batch_norm: Callable, linear, bn, x: np.ndarray, first: tuple
+) -> Feedback | None:
+    """None if ``fold_batch_norm``, right for ``bn``, is right for a batch norm alike but for
+    its eps as well, else the hint: an answer with a number written in for eps is right for one
+    eps only. ``first`` is its (W, b) for ``bn``."""
+    from ..nn import BatchNorm1d
+
+    other = BatchNorm1d(len(bn.running_var), eps=_FOLD_OTHER_EPS)
+    other.weight.data, other.bias.data = bn.weight.data.copy(), bn.bias.data.copy()
+    other.running_mean[:], other.running_var[:] = bn.running_mean, bn.running_var
+    other.eval()
+    at = f"right for a batch norm with eps = {bn.eps:g}, but for one with eps = {_FOLD_OTHER_EPS:g}"
+    result = attempt(name, fold_batch_norm, linear, other)
+    if isinstance(result, Feedback):
+        return hint(name, f"{at}: {result.message}")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return hint(name, f"{at}, your function does not return two arrays (W, b).")
+    arrays = []
+    for value, want, key in zip(result, first, "Wb"):
+        array = result_array(name, value, want.shape, key)
+        if isinstance(array, Feedback):  # no array, or another shape, at this eps only
+            return hint(name, f"{at}: {array.message}")
+        arrays.append(array)
+    W, b = arrays
+    scale = other.weight.data / np.sqrt(other.running_var + _FOLD_OTHER_EPS)
+    z = x @ linear.weight.data.T + linear.bias.data
+    if _close(x @ W.T + b, scale * (z - other.running_mean) + other.bias.data):
+        return None
+    if _close(W, first[0]) and _close(b, first[1]):
+        return hint(name, f"{at} your W and b are the same: they do not change with eps. Take "
+                    "eps from the layer, not a number of your own.")  # fmt: skip
+    return hint(name, f"{at}, x W^T + b is not the two layers: does every place where eps "
+                "belongs take it from the layer?")  # fmt: skip
