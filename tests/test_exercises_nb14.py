@@ -669,3 +669,35 @@ def test_the_challenge_says_what_its_check_refuses():
     ]
     for words in ("`im2col` and `col2im`", "`bl.max_pool2d` included", "refuses"):
         assert words in task, words
+
+
+# ------------------------------------------------- sizes written in: the notebook's x and W's
+NOTEBOOK_X_SHAPE, NOTEBOOK_W_SHAPE = (2, 3, 5, 6), (4, 3, 3, 3)  # the sizes of its x and W
+
+
+def weight_grad_sizes_written_in(x, g, k, padding=0):  # the notebook's 4 and 3 channels
+    n_out, n_in = NOTEBOOK_W_SHAPE[:2]
+    return weight_grad(x, g, k, padding).reshape(n_out, n_in, k, k)
+
+
+def input_grad_x_shape_written_in(g, weight, padding=0):  # col2im told the notebook's x.shape
+    n_out, _, kh, kw = weight.shape
+    dcols = g.transpose(0, 2, 3, 1).reshape(-1, n_out) @ weight.reshape(n_out, -1)
+    return col2im(dcols, NOTEBOOK_X_SHAPE, (kh, kw), 1, padding)
+
+
+@pytest.mark.parametrize(
+    "check, wrong",
+    [
+        (nb14.check_conv2d_weight_grad, weight_grad_sizes_written_in),
+        (nb14.check_conv2d_input_grad, input_grad_x_shape_written_in),
+    ],
+    ids=["weight grad", "input grad"],
+)
+def test_sizes_of_the_notebooks_arrays_written_in_are_refused(check, wrong):
+    """Every case had the notebook's sizes (2 images of 3 channels, 5x6, 4 output channels), so
+    an answer with those written in passed; a last case of other sizes says so."""
+    feedback = check(wrong)
+    assert feedback.status == "hint", feedback
+    assert "not for 3 images of 2 channels, 7x4 pixels, and 5 output channels" in feedback.message
+    assert "is a size fixed somewhere in your code" in feedback.message, feedback

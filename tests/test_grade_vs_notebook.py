@@ -40,7 +40,8 @@ MYGRAD = (ROOT / "notebooks" / "mygrad.py").read_text()
 
 # notebook -> {exercise function: a wrong answer of the exercise tests, the test it comes from
 # named above it (picked by the sweep among those whose verdicts agree, short ones first)}
-# tests/test_exercises_nb13.py's compact formula, with switches for the mistakes (both norms)
+# tests/test_exercises_nb13.py's compact formula, with switches for the mistakes (both norms),
+# less the original's later `floor` switch (eps as a floor under the variance), unused here
 NORM_BACKWARD = (
     "def norm_backward(g, x, gamma, eps, axis, ddof=0, centre=True, spread=True, n_scale=True,\n"
     "                  gamma_first=True):  # fmt: skip\n"

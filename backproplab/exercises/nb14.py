@@ -52,20 +52,26 @@ def _input_grad_fd(g: np.ndarray, x: np.ndarray, weight: np.ndarray, padding: in
     return numeric_gradient(lambda v: float((g * _conv(v, weight, padding)).sum()), x)
 
 
+# (N, C, H, W, out_channels): a batch of 2 images with 3 channels, 5x6 (not square), and 4 output
+# channels (out != in), the sizes of the notebook's x and W; then other sizes, all changed at once
+_SIZES = (2, 3, 5, 6, 4)
+_OTHER_SIZES = (3, 2, 7, 4, 5)
+
+
 def _inputs(
-    rng: np.random.Generator, padding: int, kernel: tuple[int, int] = (3, 3)
+    rng: np.random.Generator, padding: int, kernel: tuple[int, int] = (3, 3), sizes=_SIZES
 ) -> dict[str, np.ndarray]:
-    """A batch of 2 images with 3 channels, 5x6 (not square), a (4, 3, kh, kw) weight
-    (out != in)."""
-    x = rng.standard_normal((2, 3, 5, 6))
-    weight = rng.standard_normal((4, 3, *kernel))
+    """Images x of ``sizes``' (N, C, H, W), a (out_channels, C, kh, kw) weight, and g."""
+    x = rng.standard_normal(sizes[:4])
+    weight = rng.standard_normal((sizes[4], sizes[1], *kernel))
     g = rng.standard_normal(_conv(x, weight, padding).shape)
     return {"x": x, "weight": weight, "g": g}
 
 
 # (kernel, padding) of each case: 3x3 without and with padding, then one more kernel, where an
-# answer that fixed the kernel's size (3, or kh for kw) stops working, and last a padding of 2,
-# where an answer that pads (or crops) by 1 whenever padding is not 0 stops working
+# answer that fixed the kernel's size (3, or kh for kw) stops working, a padding of 2, where an
+# answer that pads (or crops) by 1 whenever padding is not 0 stops working, and last
+# _OTHER_SIZES, where an answer that fixed a size of the images or the channels stops working
 _CASES = (((3, 3), 0), ((3, 3), 1))
 _WIDE_PADDING = ((3, 3), 2)
 
@@ -78,7 +84,11 @@ def _unordered(g: np.ndarray) -> np.ndarray:
     return g.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
-def _label(kernel: tuple[int, int], padding: int) -> str:
+def _label(kernel: tuple[int, int], padding: int, sizes=_SIZES) -> str:
+    if sizes != _SIZES:
+        return (
+            f"with images of shape {sizes[:4]}, {sizes[4]} output channels and padding={padding}:"
+        )
     return (
         f"with padding={padding}:"
         if kernel == (3, 3)
@@ -107,10 +117,26 @@ def _padded_case(name: str, feedback: Feedback) -> Feedback:
                 f"{feedback.message})")  # fmt: skip
 
 
+def _other_sizes(name: str, feedback: Feedback) -> Feedback:
+    """A failure on the last case, after the others passed: say that only the sizes changed."""
+    if feedback.status != "hint":
+        return feedback
+    n, c, h, w, o = _OTHER_SIZES
+    return hint(
+        name,
+        f"right for 2 images of 3 channels, 5x6 pixels, and 4 output channels, not for {n} images "
+        f"of {c} channels, {h}x{w} pixels, and {o} output channels: is a size fixed somewhere in "
+        "your code (perhaps taken from one of the notebook's arrays, which have the first "
+        f"sizes) instead of from the arguments? (Here: {feedback.message})",
+    )
+
+
 def _after_first(name: str, feedback: Feedback, k: int, kernel, padding: int) -> Feedback:
     """The hint of case ``k`` (0-based) when it failed, with the cases before it passed."""
     if k == 0:
         return feedback
+    if k == 4:
+        return _other_sizes(name, feedback)
     return _padded_case(name, feedback) if k == 1 else _other_case(name, feedback, kernel, padding)
 
 
@@ -160,13 +186,15 @@ def _case_by_case(
 ) -> Feedback:
     """Check a convolution's gradient ``fn``: refused if the package does more than im2col and
     col2im, then ``one_case`` (None if right, else the hint) on each case in turn: 3x3 kernels
-    with padding 0 and 1, ``other_kernel`` with padding 1, a 3x3 kernel with padding 2. The
-    first case that fails gives its hint, saying what changed from the cases that passed."""
+    with padding 0 and 1, ``other_kernel`` with padding 1, a 3x3 kernel with padding 2, and a
+    3x3 kernel with padding 1 at _OTHER_SIZES. The first case that fails gives its hint, saying
+    what changed from the cases that passed."""
     if uses_package(fn, (im2col, col2im)):
         return hint(name, _PACKAGE_BUT)
     rng = check_rng(seed)
-    for k, (kernel, padding) in enumerate((*_CASES, (other_kernel, 1), _WIDE_PADDING)):
-        feedback = one_case(name, fn, rng, kernel, padding)
+    cases = [(*case, _SIZES) for case in (*_CASES, (other_kernel, 1), _WIDE_PADDING)]
+    for k, (kernel, padding, sizes) in enumerate([*cases, ((3, 3), 1, _OTHER_SIZES)]):
+        feedback = one_case(name, fn, rng, kernel, padding, sizes)
         if feedback is not None:
             return _after_first(name, feedback, k, kernel, padding)
     return correct(name, "matches finite differences, with and without padding.")
@@ -182,10 +210,10 @@ def check_conv2d_weight_grad(conv2d_weight_grad: Callable) -> Feedback:
 
 
 def _weight_grad_case(
-    name: str, conv2d_weight_grad: Callable, rng: np.random.Generator, kernel, padding: int
+    name: str, conv2d_weight_grad: Callable, rng: np.random.Generator, kernel, padding: int, sizes
 ) -> Feedback | None:
     """One case of check_conv2d_weight_grad: None if right, else the hint."""
-    case = _inputs(rng, padding, kernel)
+    case = _inputs(rng, padding, kernel, sizes)
     x, weight, g = case["x"], case["weight"], case["g"]
     expected = _weight_grad_fd(g, x, weight, padding)
     passed = {key: value.copy() for key, value in case.items()}
@@ -210,7 +238,7 @@ def _weight_grad_case(
         return changed
     if close(got, expected):
         return None
-    label = _label(kernel, padding)
+    label = _label(kernel, padding, sizes)
     if close(got, -expected):
         return hint(name, f"{label} right size, wrong sign: nothing in a convolution flips one.")
     first = _weight_grad_fd(g[:1], x[:1], weight, padding)
@@ -229,7 +257,8 @@ def _weight_grad_case(
             "weight[o, c, i, j] met x at offset (i, j) from each output position.",
         )
     if close(got.transpose(0, 1, 3, 2), expected):
-        return hint(name, f"{label} the two spatial axes of dW are swapped (the image is 5x6).")
+        h, w = x.shape[2:]
+        return hint(name, f"{label} the two spatial axes of dW are swapped (the image is {h}x{w}).")
     if close(got, _weight_grad_fd(_unordered(g), x, weight, padding)):
         return hint(name, f"{label} {_ORDER}")
     if close(got, expected.reshape(len(weight), -1).T.reshape(weight.shape)):
@@ -256,7 +285,7 @@ def _weight_grad_case(
             f"{label} dW is too small by the number of windows (N * OH * OW): every window used "
             "the same weight, so their contributions add up, with no mean.",
         )
-    if padding == 1 and kernel == (3, 3):
+    if padding == 1 and kernel == (3, 3) and sizes == _SIZES:
         return hint(
             name,
             f"{label} right without padding, not with it: the forward pass padded x before "
@@ -279,10 +308,10 @@ def check_conv2d_input_grad(conv2d_input_grad: Callable) -> Feedback:
 
 
 def _input_grad_case(
-    name: str, conv2d_input_grad: Callable, rng: np.random.Generator, kernel, padding: int
+    name: str, conv2d_input_grad: Callable, rng: np.random.Generator, kernel, padding: int, sizes
 ) -> Feedback | None:
     """One case of check_conv2d_input_grad: None if right, else the hint."""
-    case = _inputs(rng, padding, kernel)
+    case = _inputs(rng, padding, kernel, sizes)
     x, weight, g = case["x"], case["weight"], case["g"]
     expected = _input_grad_fd(g, x, weight, padding)
     passed = {key: value.copy() for key, value in case.items()}
@@ -295,21 +324,21 @@ def _input_grad_case(
         ):  # col2im got a size for x that is not x's: the padding was not taken off
             return hint(
                 name,
-                f"{_label(kernel, padding)} the size you recovered for x is not x's: the output "
-                "came from x with its border of padding, so x itself is smaller by the padding "
-                f"on both sides. (Here: {result.message})",
+                f"{_label(kernel, padding, sizes)} the size you recovered for x is not x's: the "
+                "output came from x with its border of padding, so x itself is smaller by the "
+                f"padding on both sides. (Here: {result.message})",
             )
         return result
     got = result_array(name, result, what="dx")
     if isinstance(got, Feedback):
         return got
-    label = _label(kernel, padding)
+    label = _label(kernel, padding, sizes)
     n, c, h, w = x.shape
     if got.shape == (n, weight.shape[0], h, w):
         return hint(
             name,
-            f"{label} dx has one channel per output channel (4), but x has 3: going "
-            "backward, the weight's in- and out-channel axes trade places.",
+            f"{label} dx has one channel per output channel ({weight.shape[0]}), but x has {c}: "
+            "going backward, the weight's in- and out-channel axes trade places.",
         )
     if got.shape == (n, c, h + 2 * padding, w + 2 * padding) and padding:
         return hint(
