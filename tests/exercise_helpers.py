@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 # the sentence a crash's hint ends with: the learner's own line of code (exercises._crash)
 _QUOTED_LINE = re.compile(r" The line that raised it: `[^`]*`\.")
@@ -165,3 +168,15 @@ def grade_students(tmp_path, teacher, students: dict, files: dict | None = None,
     # left open, the loops were freed later in whatever test ran then ("unclosed event loop")
     with ThreadPoolExecutor(jobs) as pool:
         return dict(pool.map(closing_its_event_loop(grade), list(students)))
+
+
+def mygrad_with(old: str, new: str, name: str):
+    """The teacher's notebooks/mygrad.py with one change, loaded as the module ``name``: a
+    learner's engine with that mistake."""
+    text = (Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py").read_text()
+    assert text.count(old) == 1, old
+    spec = importlib.util.spec_from_loader(name, loader=None)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and friends look modules up by name
+    exec(compile(text.replace(old, new), f"{name}.py", "exec"), module.__dict__)
+    return module

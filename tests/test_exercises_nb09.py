@@ -3,7 +3,7 @@ are "not done", and no hint gives the answer away."""
 
 import numpy as np
 import pytest
-from exercise_helpers import grade_one_exercise, hint_asserter, our_words
+from exercise_helpers import grade_one_exercise, hint_asserter, mygrad_with, our_words
 
 import backproplab as bl
 from backproplab.exercises import nb09
@@ -719,26 +719,11 @@ def test_mlp_backward_hints_no_answer_reached(wrong, words):
     assert feedback.status == "hint" and words in feedback.message, feedback
 
 
-def _mygrad_with(old, new, name):
-    """The teacher's notebooks/mygrad.py with one change: a learner's engine."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py").read_text()
-    assert text.count(old) == 1, old
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    exec(compile(text.replace(old, new), f"{name}.py", "exec"), module.__dict__)
-    return module
-
-
 def test_mygrad_sgd_with_the_notebooks_momentum_written_in_is_refused():
     """Momentum read as a switch, the notebook's 0.9 written in: the check tried 0 and 0.9 only."""
     from backproplab.exercises.mygrad import check_step
 
-    engine = _mygrad_with(
+    engine = mygrad_with(
         "                v *= self.momentum\n",
         "                v *= 0.9 if self.momentum else 0.0\n",
         "mygrad_momentum_switch",

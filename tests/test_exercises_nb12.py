@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from exercise_helpers import mygrad_with
 
 import backproplab as bl
 from backproplab.exercises import nb12
@@ -920,21 +921,6 @@ def test_hints_no_answer_reached_before_the_coverage_sweep():
     assert feedback.status == "hint" and "is a str, not an array of numbers" in feedback.message
 
 
-def _mygrad_with(old, new, name):
-    """The teacher's notebooks/mygrad.py with one change: a learner's engine."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parent.parent / "notebooks" / "mygrad.py").read_text()
-    assert text.count(old) == 1, old
-    spec = importlib.util.spec_from_loader(name, loader=None)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    exec(compile(text.replace(old, new), f"{name}.py", "exec"), module.__dict__)
-    return module
-
-
 @pytest.mark.parametrize(
     "old, new, words",
     [  # the check tried one setting, the one written in here: these passed
@@ -951,6 +937,6 @@ def _mygrad_with(old, new, name):
 def test_mygrad_adam_with_a_number_of_its_own_is_refused(old, new, words):
     from backproplab.exercises.mygrad import check_step
 
-    feedback = check_step("12", _mygrad_with(old, new, "mygrad_own_number"))
+    feedback = check_step("12", mygrad_with(old, new, "mygrad_own_number"))
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "Adam(lr=0.05, betas=(0.8, 0.95), eps=0.01)" in feedback.message

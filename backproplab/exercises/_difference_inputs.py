@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import Feedback, attempt, hint
+from . import Feedback, attempt, hint, numeric_gradient
 
 _OTHER_EPS = 1e-2  # a step whose truncation error (about 1e-4 here) shows in the result
 _OTHER_W = np.array([[[0.4, -0.9], [1.1, 0.2]], [[-0.6, 0.7], [0.3, -1.3]]])  # 3 axes, 8 entries
@@ -27,16 +27,6 @@ def loss(w: np.ndarray) -> float:
     return float(np.sum(np.sin(w) * c) + np.sum(w**2) ** 2 / 4)
 
 
-def _central(w: np.ndarray, eps: float) -> np.ndarray:
-    """The central difference of ``loss`` at ``w`` with step ``eps``, entry by entry."""
-    want = np.zeros_like(w)
-    for idx in np.ndindex(*w.shape):
-        step = np.zeros_like(w)
-        step[idx] = eps
-        want[idx] = (loss(w + step) - loss(w - step)) / (2 * eps)
-    return want
-
-
 def _agrees(fn: Callable, exercise: str, w: np.ndarray, eps: float) -> Feedback | bool:
     """Whether ``fn`` at a copy of ``w`` with ``eps`` gives the central difference (a crash or a
     stub: its Feedback)."""
@@ -47,7 +37,7 @@ def _agrees(fn: Callable, exercise: str, w: np.ndarray, eps: float) -> Feedback 
         grad = np.asarray(result, dtype=float)
     except (TypeError, ValueError):
         return False
-    want = _central(w, eps)
+    want = numeric_gradient(loss, w, eps)  # the central difference, entry by entry
     return grad.shape == want.shape and np.allclose(grad, want, rtol=1e-7)
 
 
