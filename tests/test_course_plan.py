@@ -409,3 +409,69 @@ def test_the_markdown_table_row_by_row():
         "| 02 · B | c (2) | 2 | c | none from other notebooks | 01 |",
         "| **Course total** | 3 exercises in 2 notebooks | **3.5** | | | |",
     ]
+
+
+# ---------------------------------------------------------------- what mutation testing found (mutants5)
+def imports(path: Path, source: str) -> None:
+    """``path`` with a plain cell ``source`` (not graded) after its first."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(1, nbformat.v4.new_code_cell(source))
+    nbformat.write(notebook, path)
+
+
+def test_only_a_notebook_that_checks_the_engine_looks_for_its_engine_file(tmp_path, capsys):
+    """A notebook that imports mygrad and checks nothing of it needs no mygrad.py beside it
+    (several elsewhere in the folder: the plan refused it); one that checks the engine and has
+    none beside it is refused, named by its path in the folder, not its file name."""
+    engine_notebook(tmp_path / "week1", ("03",))
+    engine_notebook(tmp_path / "week2", ("05",))
+    write(tmp_path / "reader.ipynb", "# Reader")
+    imports(tmp_path / "reader.ipynb", "import mygrad")
+    assert main(["plan", str(tmp_path)]) == 0
+    assert blocks(capsys.readouterr().out)["reader.ipynb"]["your engine"] == "no"
+    engine_notebook(tmp_path / "week3", ("04",))
+    (tmp_path / "week3" / "mygrad.py").unlink()
+    assert main(["plan", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.startswith(
+        "plan: week3/engine.ipynb checks your engine but has no mygrad.py beside it, and the "
+        "folder has several (week1/mygrad.py and week2/mygrad.py): "
+    )
+
+
+def test_the_engine_is_measured_on_mygrad_not_another_module_of_solutions_beside_it(
+    tmp_path, capsys
+):
+    """A notebook importing the teacher's helpers.py (a solution in it) beside mygrad.py: its
+    engine check was run on helpers.py, the first name in order, and was "not measured"."""
+    engine_notebook(tmp_path / "course", ("05",))
+    helpers = "def h(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+    (tmp_path / "course" / "helpers.py").write_text(helpers, encoding="utf-8")
+    imports(tmp_path / "course" / "engine.ipynb", "import helpers")
+    assert main(["plan", str(tmp_path / "course")]) == 0
+    assert "  engine parts that check needs: 03, 04\n" in capsys.readouterr().out
+
+
+def test_a_release_copy_beside_the_notebook_is_not_the_teachers_engine_file(tmp_path, capsys):
+    """The teacher's mygrad.py in lib/, a release's copy beside the notebook: the teacher's is
+    measured, not the copy (its stubs fail every check: "not measured")."""
+    engine_notebook(tmp_path / "source", ("05",))
+    assert main(["release", str(tmp_path / "source"), str(tmp_path / "student")]) == 0
+    (tmp_path / "source" / "lib").mkdir()
+    (tmp_path / "source" / "mygrad.py").rename(tmp_path / "source" / "lib" / "mygrad.py")
+    shutil.copy(tmp_path / "student" / "mygrad.py", tmp_path / "source" / "mygrad.py")
+    capsys.readouterr()
+    assert main(["plan", str(tmp_path / "source")]) == 0
+    assert "  engine parts that check needs: 03, 04\n" in capsys.readouterr().out
+
+
+def test_a_part_the_engine_runs_as_it_loads_is_needed_by_every_check(tmp_path, capsys):
+    """A part of notebook 15 that mygrad.py runs as it loads, beside a line that reads the
+    file's own path: with its stub the file does not load, and every check needs it, a later
+    notebook's part as well as an earlier one's (a file that did not load counted as passing)."""
+    engine_notebook(tmp_path / "course", ("05",))
+    engine = tmp_path / "course" / "mygrad.py"
+    part = '### BEGIN SOLUTION see notebook 15, "Your engine"\nSCALE = 1.0\n### END SOLUTION\n'
+    text = engine.read_text(encoding="utf-8") + "\n" + part + "HERE = (__file__, SCALE)\n"
+    engine.write_text(text, encoding="utf-8")
+    assert main(["plan", str(tmp_path / "course")]) == 0
+    assert "  engine parts that check needs: 03, 04, 15\n" in capsys.readouterr().out

@@ -362,3 +362,50 @@ def test_an_error_without_a_colon_is_said_whole_and_nothing_after_it(teacher, mo
     monkeypatch.setattr(rehearsal_module, "grade_folder", grade_folder)
     with pytest.raises(ValueError, match="^rehearse: the grader stopped$"):
         rehearse(teacher)
+
+
+# ---------------------------------------------------------------- what mutation testing found (mutants5)
+def _grade(student: str, notebook: str, *checks: CheckResult, problems=()) -> NotebookGrade:
+    return NotebookGrade(student, notebook, list(checks), list(problems), notebook)
+
+
+def test_each_line_reads_its_own_notebooks_grades_past_an_exercise_marked_by_hand():
+    """Three blind spots: only the blank release's first grade was read (hw2's line showed "-",
+    its check's points for nothing and its slow cell went unsaid), an exercise marked by hand
+    before a checked one ended its notebook's lines (``break`` for ``continue``), and no line
+    had a score that differs from the points (the text could have said points for score)."""
+    answers = [
+        _graded("your answers", ("hw-a", 1, "correct")),
+        _grade("your answers", "hw2.ipynb", CheckResult("essay", 2, 0, "by hand"),
+               CheckResult("hw2-b", 4, 1.5, "partial", "a quarter of it")),
+    ]  # fmt: skip
+    blank = [
+        _graded("the blank release", ("hw-a", 0, "not done")),
+        _grade("the blank release", "hw2.ipynb", CheckResult("essay", 2, 0, "by hand"),
+               CheckResult("hw2-b", 4, 0.5, "partial"), problems=["cell 3 ran longer than 60 s"]),
+    ]  # fmt: skip
+    assert rehearsal_text(Rehearsal(answers=answers, blank=blank)) == (
+        "hw.ipynb:\n"
+        "  hw-a: your answers 1 of 1, the blank release 0\n"
+        "hw2.ipynb:\n"
+        "  essay: marked by hand (2), not rehearsed\n"
+        "  hw2-b: your answers 1.5 of 4, the blank release 0.5\n"
+        "\n"
+        "3 to fix before class:\n"
+        "- hw2.ipynb (the blank release): cell 3 ran longer than 60 s\n"
+        "- hw2-b: your own answer scored 1.5 of 4 (partial): a quarter of it\n"
+        "- hw2-b: the blank release scored 0.5 of 4: the check gives points for an exercise "
+        "nobody answered (its verdict: partial)"
+    )
+
+
+def test_draw_0_is_given_to_repeat_a_rehearsal():
+    """A draw is a whole number from 0 up: 0 is one, and was the one draw not said; a
+    rehearsal without a draw (the notebook's own inputs) says none."""
+    answers = _graded("your answers", ("hw-a", 0, "hint"))
+    blank = _graded("the blank release", ("hw-a", 0, "not done"))
+    text = rehearsal_text(Rehearsal(answers=[answers], blank=[blank], draw=0))
+    assert text.endswith("\n\n(checks' inputs drawn with --check-draw 0: rehearse with it to see "
+                         "these again)")  # fmt: skip
+    # None: the notebook's own inputs (no draw to give)
+    assert rehearsal_text(Rehearsal(answers=[answers], blank=[blank])).endswith(" (hint): ")

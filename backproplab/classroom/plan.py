@@ -198,13 +198,16 @@ def _label(name: str) -> str:
 
 # ------------------------------------------------------------- what each engine check needs
 def _engine_file(folder: Path, teacher: TeacherNotebook, name: str) -> Path | None:
-    """The engine file (``mygrad.py``) the notebook ``name`` imports: the teacher's, not a
-    release's copy; the one beside the notebook if several are in ``folder`` (PlanError if
-    none is beside it); None if there is none."""
+    """The engine file (``mygrad.py``) the notebook ``name`` imports: the teacher's, with its
+    "Your engine" parts, not a release's copy or another module of solutions; the one beside
+    the notebook if several are in ``folder`` (PlanError if none is beside it); None if there
+    is none."""
     modules = sorted(set(teacher.modules))  # the learner's own modules the notebook imports
     files = [p for module in modules for p in sorted(folder.rglob(f"{module}.py"))]
-    solved = [p for p in files if BEGIN_SOLUTION in p.read_text(encoding="utf-8")]
-    found = solved or files  # the teacher's file, not a release's copy beside it
+    texts = {p: p.read_text(encoding="utf-8") for p in files}
+    solved = [p for p in files if BEGIN_SOLUTION in texts[p]]
+    engines = [p for p in solved if _PART.search(texts[p])]  # not another module of solutions
+    found = engines or solved or files  # the teacher's file, not a release's copy beside it
     beside = [p for p in found if p.parent == (teacher.folder or folder)]
     if len(found) > 1 and not beside:
         several = " and ".join(p.relative_to(folder).as_posix() for p in found)
