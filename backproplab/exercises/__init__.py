@@ -53,6 +53,7 @@ __all__ = [
     "close",
     "correct",
     "elementwise_slope",
+    "estimated",
     "hint",
     "is_pair",
     "names_used",
@@ -257,6 +258,38 @@ def close(a: npt.ArrayLike, b: npt.ArrayLike, rtol: float = 1e-5, atol: float = 
     tolerances.
     """
     return bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+# How far from an exact float64 reference a derived answer may land, as a fraction of the
+# gradient's largest entry. Measured on notebook 13's checks (200 draws, the compact formula and
+# the node-by-node walk): honest answers agree to 5e-15 or better; central differences of the
+# forward pass land at 1e-11 or further whatever h (1e-4 to 1e-7), float64 being what it is.
+DERIVED = 1e-12
+
+
+def estimated(exercise: str, got: Any, want: Any) -> Feedback | None:
+    """A hint when ``got``, already within ``close`` of an exact float64 reference ``want`` (the
+    engine's backward, a closed form), agrees with it only as an estimate by finite differences
+    does: by more than ``DERIVED`` of the largest entry of ``want``. None when it agrees to
+    rounding. ``got`` and ``want`` are arrays, or tuples of arrays (dx, dgamma, dbeta) compared
+    pair by pair. Only for float64 cases: a float32 case keeps its own tolerance."""
+    pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
+    worst = 0.0  # the largest error, as a fraction of its array's largest entry
+    for mine, exact in pairs:
+        mine, exact = np.asarray(mine, dtype=np.float64), np.asarray(exact, dtype=np.float64)
+        error = float(np.max(np.abs(mine - exact), initial=0.0))
+        scale = float(np.max(np.abs(exact), initial=0.0))
+        if error > DERIVED * scale + 1e-300:
+            worst = max(worst, error / scale if scale > 0 else 1.0)
+    if worst == 0.0:
+        return None
+    digits = max(int(-np.log10(worst)), 1)
+    return hint(
+        exercise,
+        f"your numbers agree with the gradient only to about {digits} digits, as an estimate by "
+        "finite differences does: the exercise asks for the exact gradient, derived (notebook "
+        "01: an estimate takes n forward passes, and is still not exact)",
+    )
 
 
 def elementwise_slope(

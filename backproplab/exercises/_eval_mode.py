@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt_own, close, correct, hint
+from . import Feedback, attempt_own, close, correct, estimated, hint
 from ._draws import check_rng
 from ._normalization import EPS, NOTEBOOK_EPS, OTHER_EPS, SWAPPED, _other_eps_message, _three
 
@@ -228,6 +228,9 @@ def check_batch_norm_eval_backward(batch_norm_eval_backward: Callable) -> Feedba
         message = _eval_hint(got, case, rtol, atol)
         if message is not None:
             return hint(name, at + message)
+        derived = estimated(name, tuple(got.values()), _engine_eval_grads(case, EPS))
+        if derived is not None and not float32:  # right to 8 or 10 digits only: an estimate
+            return derived
         if float32:
             for key, value in zip(("dx", "dgamma", "dbeta"), result):
                 dtype = np.asarray(value).dtype

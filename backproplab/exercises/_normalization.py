@@ -15,6 +15,7 @@ from . import (
     attempt,
     changed_input,
     close,
+    estimated,
     hint,
     result_array,
     uses_package,
@@ -178,8 +179,8 @@ def _compare(
         if _close(got["dgamma"], (g * x).sum(axis=0)):
             return hint(name, "dgamma: gamma multiplies the normalised x_hat, not x itself.")
         return hint(name, "dgamma not yet right: what does gamma multiply in the forward pass?")
-    if _close(got["dx"], expected["dx"]):
-        return None
+    if _close(got["dx"], expected["dx"]):  # right, as far as an estimate can tell: derived?
+        return estimated(name, tuple(got.values()), tuple(expected.values()))
     for candidate, message in wrong_dx(case):
         if _close(got["dx"], candidate):
             return hint(name, message)

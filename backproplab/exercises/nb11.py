@@ -24,6 +24,7 @@ from . import (
     changed_input,
     close,
     correct,
+    estimated,
     hint,
     names_used,
     result_array,
@@ -70,8 +71,10 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
     if _close(got, expected):
         J_wide, g_wide = rng.standard_normal((_WIDER, _WIDER)), rng.standard_normal(_WIDER)
         wide = _engine_input_grad(g_wide, [(J_wide, True)])
-        return _wider(name, residual_vjp, (g_wide, J_wide), wide, n) or correct(
-            name, "matches backward() through H = F(x) + x."
+        return (
+            estimated(name, got, expected)  # to 8 or 10 digits only: an estimate, not derived
+            or _wider(name, residual_vjp, (g_wide, J_wide), wide, n)
+            or correct(name, "matches backward() through H = F(x) + x.")
         )
     if _close(got, g @ J):
         return hint(
@@ -145,7 +148,10 @@ def check_stack_input_gradient(stack_input_gradient: Callable) -> Feedback:
         got = result_array(name, result, (n,))
         if isinstance(got, Feedback):
             return got
-        if _close(got, expected):
+        if _close(got, expected):  # and to rounding, as a derived answer is
+            derived = estimated(name, got, expected)
+            if derived is not None:
+                return derived
             continue
         label = f"with {len(jacobians)} blocks and residual={residual}"
         other = _engine_input_grad(g, [(J, not residual) for J in jacobians])
