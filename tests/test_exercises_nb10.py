@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from exercise_helpers import our_words
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, our_words
 
 from backproplab import Tensor
 from backproplab.exercises import nb10
@@ -608,3 +608,19 @@ def test_trainable_init_hints(wrong, words):
     feedback = nb10.check_trainable_init(wrong)
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "sqrt" not in feedback.message and "48" not in feedback.message
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_input_gradient_refuses_an_estimate_by_finite_differences(h):
+    def estimated(x, weights, g):  # central differences of a forward pass of its own
+        def forward(a):
+            for W in weights:
+                a = np.maximum(a @ W.T, 0)
+            return a
+
+        return estimated_vjp(forward, g, [x], 0, h)
+
+    feedback = nb10.check_input_gradient(estimated)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )

@@ -3,7 +3,7 @@ are "not done", and no hint gives the answer away."""
 
 import numpy as np
 import pytest
-from exercise_helpers import our_words
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, our_words
 
 import backproplab as bl
 from backproplab.exercises import nb11
@@ -473,3 +473,33 @@ def test_a_stack_answer_wrong_only_for_no_blocks_is_told_where_the_next_cell_sta
 def test_a_residual_block_whose_gradients_miss_the_parameters_gets_a_hint(answer, words):
     feedback = nb11.check_residual_block(answer)
     assert feedback.status == "hint" and words in feedback.message, feedback
+
+
+# A finite-difference answer at a point of its own (here x = 1): a linear map's central
+# differences are exact only up to rounding divided by h, 8 to 11 digits. (At x = 0, or with a
+# step of 1, they are exact to rounding: a linear map's numbers cannot tell them apart.)
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_residual_vjp_refuses_an_estimate_by_finite_differences(h):
+    def estimated(g, J):
+        return estimated_vjp(lambda x: J @ x + x, g, [np.ones(len(g))], 0, h)
+
+    feedback = nb11.check_residual_vjp(estimated)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_stack_input_gradient_refuses_an_estimate_by_finite_differences(h):
+    def estimated(g, jacobians, residual):
+        def forward(x):
+            for J in jacobians:
+                x = J @ x + x if residual else J @ x
+            return x
+
+        return estimated_vjp(forward, g, [np.ones(len(g))], 0, h)
+
+    feedback = nb11.check_stack_input_gradient(estimated)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )

@@ -3,7 +3,7 @@ are "not done", and no hint gives the answer away."""
 
 import numpy as np
 import pytest
-from exercise_helpers import grade_one_exercise, our_words
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, grade_one_exercise, our_words
 
 import backproplab as bl
 from backproplab import nn
@@ -849,3 +849,58 @@ def test_a_fold_with_the_right_weight_and_a_bias_wrong_in_no_known_way_gets_the_
     feedback = nb13.check_fold_batch_norm(fold_bias_off)
     assert feedback.status == "hint"
     assert feedback.message == "W is right, b is not yet: expand gamma * (z - mean) / s + beta."
+
+
+# ------------------------------------------------------- answers estimated by finite differences
+def normalized(x, gamma, eps, axis):
+    """The forward pass over ``axis`` (0: batch norm, 1: layer norm), without beta."""
+    mu = x.mean(axis=axis, keepdims=True)
+    return gamma * (x - mu) / np.sqrt(((x - mu) ** 2).mean(axis=axis, keepdims=True) + eps)
+
+
+def estimated_norm_backward(axis, h, only_dx=False):
+    """dx, dgamma and dbeta by central differences of the forward pass (``only_dx``: dx alone,
+    dgamma and dbeta written out): right to 8 or 10 digits, and no backward pass derived."""
+
+    def answer(g, x, gamma, eps):
+        dx = estimated_vjp(lambda v: normalized(v, gamma, eps, axis), g, [x], 0, h)
+        if only_dx:
+            x_hat = normalized(x, np.ones_like(gamma), eps, axis)
+            return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+        dgamma = estimated_vjp(lambda v: normalized(x, v, eps, axis), g, [gamma], 0, h)
+        dbeta = estimated_vjp(lambda v: g * 0 + v, g, [np.zeros_like(gamma)], 0, h)
+        return dx, dgamma, dbeta
+
+    return answer
+
+
+@pytest.mark.parametrize("h", [1e-4, 1e-5, 1e-6])
+@pytest.mark.parametrize("only_dx", [False, True])
+@pytest.mark.parametrize(
+    "check, axis", [(nb13.check_batch_norm_backward, 0), (nb13.check_layer_norm_backward, 1)]
+)
+def test_norm_backward_refuses_an_estimate_by_finite_differences(check, axis, only_dx, h):
+    feedback = check(estimated_norm_backward(axis, h, only_dx))
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
+
+
+def estimated_eval_backward(h):
+    def answer(g, x, gamma, running_mean, running_var, eps):
+        def forward(x, gamma, beta):
+            return gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+
+        arrays = [np.asarray(a, dtype=np.float64) for a in (x, gamma, np.zeros_like(gamma))]
+        grads = (estimated_vjp(forward, g, arrays, k, h) for k in range(3))
+        return tuple(grad.astype(x.dtype) for grad in grads)
+
+    return answer
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_batch_norm_eval_backward_refuses_an_estimate_by_finite_differences(h):
+    feedback = check_eval(estimated_eval_backward(h))
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
