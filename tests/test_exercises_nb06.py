@@ -3,7 +3,7 @@ the mistake without giving the code, stubs are "not done"."""
 
 import numpy as np
 import pytest
-from exercise_helpers import hint_asserter, stub
+from exercise_helpers import ESTIMATE_WORDS, hint_asserter, stub
 
 from backproplab.exercises import nb06
 
@@ -30,6 +30,18 @@ def test_no_module_function_answers_an_exercise():
 def test_through_relu_right():
     assert nb06.check_through_relu(lambda dL_dh, z1: dL_dh * (z1 > 0)).passed
     assert nb06.check_through_relu(lambda dL_dh, z1: np.where(z1 > 0, dL_dh, 0.0)).passed
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_through_relu_refuses_an_estimate_by_finite_differences(h):
+    # differences to the left of z1: 0 at the kink, as the convention, so only the digits tell
+    def estimated(dL_dh, z1):
+        return dL_dh * (np.maximum(z1, 0) - np.maximum(z1 - h, 0)) / h
+
+    feedback = nb06.check_through_relu(estimated)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
 
 
 def zero_in_place(dL_dh, z1):
