@@ -66,9 +66,13 @@ class TeacherNotebook:
     grade_ids: set[str]  # of every nbgrader cell (solutions and checks): a submission's fingerprint
     functions: list[str]  # the functions the solution cells define: the learner's answers
     setup: list[ast.stmt]  # imports and definitions of its other code cells, run in the grader
-    modules: list[str] = field(default_factory=list)  # the learner's own .py modules it imports
+    # the names it binds the learner's own .py modules to (``mg`` for ``import mygrad as mg``):
+    # the check cells' proxies; the files are ``module_files``
+    modules: list[str] = field(default_factory=list)
     # exercise -> the long solution regions of its cell or of the learner's module (_same_code.py)
     solutions: dict[str, list[Region]] = field(default_factory=dict)
+    # each of ``modules`` -> the module it names (``mg`` -> ``mygrad``)
+    module_of: dict[str, str] = field(default_factory=dict)
     # the teacher's own .py modules beside the notebook that its cells import (checks of their
     # own): name -> file, imported in the grader from there, never from the student's folder
     own_modules: dict[str, Path] = field(default_factory=dict)
@@ -100,6 +104,12 @@ class TeacherNotebook:
     @property
     def points(self) -> float:
         return sum(check.points for check in self.checks) + sum(c.points for c in self.by_hand)
+
+    @property
+    def module_files(self) -> list[str]:
+        """The learner's modules it imports, as their files are named (``mygrad``, for
+        ``mygrad.py``, whatever name the notebook binds it to)."""
+        return list(dict.fromkeys(self.module_of.get(name, name) for name in self.modules))
 
 
 def nbgrader_metadata(cell: Any) -> dict:
@@ -139,6 +149,7 @@ def teacher_notebook(
     assigned: dict[str, int] = {}
     in_solutions: dict[str, tuple[int, str]] = {}
     cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
+    module_of: dict[str, str] = {}
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
     locked: dict[str, str] = {}
@@ -179,6 +190,7 @@ def teacher_notebook(
                     for alias in node.names:
                         if alias.name in student_modules:
                             modules.append(alias.asname or alias.name)
+                            module_of[alias.asname or alias.name] = alias.name
                         else:
                             setup.append(ast.copy_location(ast.Import([alias]), node))
                 elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
@@ -195,6 +207,7 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned, teacher.in_solutions = assigned, in_solutions
+    teacher.module_of = module_of
     teacher.by_hand, teacher.locked, teacher.answers = by_hand, locked, answer_ids
     answers = [item for item in by_hand if item.stub is not None]
     if answers:  # an answer left as the release hands it out scores 0: that version of it
@@ -361,7 +374,7 @@ def load_source(folder: str | Path) -> list[TeacherNotebook]:
         teacher.own_modules = own_modules(teacher, path.parent, student_modules)
         teacher.folder = path.parent  # where its cells run in the grader (_values.py)
         exercises = [check.exercise for check in teacher.checks]
-        for module in teacher.modules:  # the teacher's mygrad.py beside it: its solutions
+        for module in teacher.module_files:  # the teacher's mygrad.py beside it: its solutions
             if (path.parent / f"{module}.py").is_file():
                 teacher.solutions |= module_solutions(path.parent / f"{module}.py", exercises)
         where = path.relative_to(folder).as_posix()  # a release in the source: student/05...

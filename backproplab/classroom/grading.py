@@ -282,7 +282,8 @@ def _compare_with_solutions(
     stays."""
     if not teacher.solutions:
         return
-    modules = {m: read_module(folder, m) for m in teacher.modules} if folder is not None else {}
+    files = teacher.module_files
+    modules = {m: read_module(folder, m) for m in files} if folder is not None else {}
     try:
         found = {m: code for m, code in modules.items() if code is not None}
         grade.for_teacher += copied_exercises(teacher.solutions, cells, found)

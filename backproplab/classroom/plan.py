@@ -202,7 +202,7 @@ def _engine_file(folder: Path, teacher: TeacherNotebook, name: str) -> Path | No
     "Your engine" parts, not a release's copy or another module of solutions; the one beside
     the notebook if several are in ``folder`` (PlanError if none is beside it); None if there
     is none."""
-    modules = sorted(set(teacher.modules))  # the learner's own modules the notebook imports
+    modules = sorted(teacher.module_files)  # the learner's own modules the notebook imports
     files = [p for module in modules for p in sorted(folder.rglob(f"{module}.py"))]
     texts = {p: p.read_text(encoding="utf-8") for p in files}
     solved = [p for p in files if BEGIN_SOLUTION in texts[p]]
