@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from exercise_helpers import hint_asserter, stub
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, hint_asserter, stub
 
 import backproplab as bl
 from backproplab.exercises import nb07, uses_package
@@ -290,3 +290,65 @@ def test_a_missing_return_is_named():
 def test_sigmoid_backward_matching_no_known_mistake_gets_the_general_hint():
     # (coverage sweep: no wrong answer fell through to the last hint)
     assert_hint(nb07.check_sigmoid_backward(lambda g, out: 2.0 * g), "not yet: differentiate")
+
+
+# Finite-difference answers: central differences of a forward pass of the answer's own, right to
+# 8-11 digits, within close() of the gradient. The references are exact now (closed forms), so
+# the checks tell them from derived answers (exercises.estimated) instead of calling them right.
+def _sigmoid_by_tanh(x):  # no exponential or logarithm: the check's hint for those stays silent
+    return 0.5 * (1 + np.tanh(x / 2))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+_erf = np.vectorize(math.erf)
+
+
+def _estimated_sigmoid_backward(h):
+    def sigmoid_backward(g, out):
+        lo, hi = np.full(out.shape, -40.0), np.full(out.shape, 40.0)
+        for _ in range(200):  # x recovered from out by bisection
+            mid = (lo + hi) / 2
+            below = _sigmoid_by_tanh(mid) < out
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        return estimated_vjp(_sigmoid_by_tanh, g, [(lo + hi) / 2], 0, h)
+
+    return nb07.check_sigmoid_backward, sigmoid_backward
+
+
+def _estimated_softmax_jacobian(h):
+    def softmax_jacobian(a):  # row i: the vjp of the i-th unit vector
+        return np.array([estimated_vjp(_softmax, e, [np.log(a)], 0, h) for e in np.eye(a.size)])
+
+    return nb07.check_softmax_jacobian, softmax_jacobian
+
+
+def _estimated_bce_grad(h):
+    def binary_cross_entropy_grad(p, y):
+        def loss(q):
+            return np.mean(-(y * np.log(q) + (1 - y) * np.log(1 - q)))
+
+        return estimated_vjp(loss, 1.0, [p], 0, h)
+
+    return nb07.check_binary_cross_entropy_grad, binary_cross_entropy_grad
+
+
+def _estimated_gelu_backward(h):
+    def gelu_backward(g, x):
+        return estimated_vjp(lambda v: 0.5 * v * (1 + _erf(v / np.sqrt(2))), g, [x], 0, h)
+
+    return nb07.check_gelu_backward, gelu_backward
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+@pytest.mark.parametrize(
+    "estimate",
+    [_estimated_sigmoid_backward, _estimated_softmax_jacobian, _estimated_bce_grad,
+     _estimated_gelu_backward],
+)  # fmt: skip
+def test_a_finite_difference_answer_is_refused_with_the_estimate_hint(estimate, h):
+    check, answer = estimate(h)
+    assert_hint(check(answer), *ESTIMATE_WORDS)

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pytest
-from exercise_helpers import hint_asserter, stub
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, hint_asserter, stub
 
 import backproplab as bl
 from backproplab.exercises import nb08
@@ -443,3 +443,47 @@ def _log_softmax_rows(z):
 def test_stable_log_softmax_wrong_in_no_known_way_gets_the_general_hints(answer, words):
     assert nb08.check_stable_log_softmax(_log_softmax_rows).passed
     assert_hint(nb08.check_stable_log_softmax(answer), words)
+
+
+# Finite-difference answers: central differences of a forward pass of the answer's own, right to
+# 8-11 digits, within close() of the gradient. The references are exact now (closed forms), so
+# the checks tell them from derived answers (exercises.estimated) instead of calling them right.
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _estimated_softmax_vjp(g, a, h):
+    return estimated_vjp(_softmax, g, [np.log(a)], 0, h)
+
+
+def _estimated_cross_entropy_grad(logits, labels, h):
+    q = np.eye(logits.shape[1])[labels]
+    return _estimated_smoothing_grad(logits, q, h)
+
+
+def _estimated_smoothing_grad(logits, q, h):
+    def loss(z):  # the mean cross-entropy, with the row's maximum shifted out
+        shifted = z - z.max(axis=1, keepdims=True)
+        return -(q * (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))).sum(1).mean()
+
+    return estimated_vjp(loss, 1.0, [logits], 0, h)
+
+
+def _estimated_label_smoothing_grad(logits, labels, eps, h):
+    k = logits.shape[1]
+    return _estimated_smoothing_grad(logits, (1 - eps) * np.eye(k)[labels] + eps / k, h)
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+@pytest.mark.parametrize(
+    "check, estimate",
+    [
+        (nb08.check_softmax_vjp, _estimated_softmax_vjp),
+        (nb08.check_cross_entropy_grad, _estimated_cross_entropy_grad),
+        (nb08.check_label_smoothing_grad, _estimated_label_smoothing_grad),
+    ],
+    ids=["softmax_vjp", "cross_entropy_grad", "label_smoothing_grad"],
+)
+def test_a_finite_difference_answer_is_refused_with_the_estimate_hint(check, estimate, h):
+    assert_hint(check(lambda *args: estimate(*args, h)), *ESTIMATE_WORDS)

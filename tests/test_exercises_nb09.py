@@ -3,7 +3,14 @@ are "not done", and no hint gives the answer away."""
 
 import numpy as np
 import pytest
-from exercise_helpers import grade_one_exercise, hint_asserter, mygrad_with, our_words
+from exercise_helpers import (
+    ESTIMATE_WORDS,
+    estimated_vjp,
+    grade_one_exercise,
+    hint_asserter,
+    mygrad_with,
+    our_words,
+)
 
 import backproplab as bl
 from backproplab.exercises import nb09
@@ -732,3 +739,20 @@ def test_mygrad_sgd_with_the_notebooks_momentum_written_in_is_refused():
     assert feedback.status == "hint", feedback
     assert "SGD(lr=0.02, momentum=0.5)" in feedback.message
     assert "does not change with momentum" in feedback.message
+
+
+# A finite-difference answer: Z recovered from H, then central differences of the forward pass,
+# right to 8-11 digits. The reference is exact now (the engine's backward), so the check tells
+# it from a derived answer (exercises.estimated) instead of calling it right.
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_sigmoid_hidden_delta_refuses_an_estimate_by_finite_differences(h):
+    def estimated(delta_out, W2, H):
+        def forward(Z):
+            return (1 / (1 + np.exp(-Z))) @ W2.T
+
+        return estimated_vjp(forward, delta_out, [np.log(H / (1 - H))], 0, h)
+
+    feedback = nb09.check_sigmoid_hidden_delta(estimated)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from exercise_helpers import mygrad_with
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, mygrad_with
 
 import backproplab as bl
 from backproplab.exercises import nb12
@@ -940,3 +940,17 @@ def test_mygrad_adam_with_a_number_of_its_own_is_refused(old, new, words):
     feedback = check_step("12", mygrad_with(old, new, "mygrad_own_number"))
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "Adam(lr=0.05, betas=(0.8, 0.95), eps=0.01)" in feedback.message
+
+
+# A finite-difference answer: central differences of x * sigmoid(x), right to 8-11 digits. The
+# reference is exact now (the engine's backward), so the check tells it from a derived answer
+# (exercises.estimated) instead of calling it right.
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_silu_vjp_refuses_an_estimate_by_finite_differences(h):
+    def estimated(g, out, x):
+        return (estimated_vjp(lambda v: v / (1 + np.exp(-v)), g, [x], 0, h),)
+
+    feedback = nb12.check_silu_vjp(estimated)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
