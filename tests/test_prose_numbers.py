@@ -294,8 +294,8 @@ CLAIMS = [
     Claim("06", r"moves an entry of \$W_1\$ by up to (\S+) \(printed above\)",
           r"largest change of an entry of W_1 in this step: (\S+)"),
     # ------------------------------------------------------------------------------------- 07
-    Claim("07", r"compares with finite differences at (\d+) points, including",
-          r"matches finite differences of GELU at (\d+) points"),
+    Claim("07", r"compares with the exact derivative at\s+(\d+) points, including",
+          r"matches the exact derivative of GELU at (\d+) points"),
     Claim("07", r"(Four) points, the middle (two) within `bl.gradcheck`'s",
           r"(?m)^\s*(\S+)\s+[01]\.00\s+\d\.\d\d$",  # the x of each row of the kink table
           lambda p, o: len(o) == p[0] and sum(abs(x) < 1e-6 for x in o) == p[1]

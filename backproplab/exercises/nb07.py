@@ -71,7 +71,7 @@ def check_sigmoid_backward(sigmoid_backward: Callable) -> Feedback:
         )
     if close(got, expected):
         return estimated(name, got, expected) or correct(  # right to 8-11 digits only: estimated
-            name, "matches finite differences of sigmoid at 15 points."
+            name, "matches the exact derivative of sigmoid at 15 points."
         )
     if close(got * g, expected) or close(got, expected / g):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")
@@ -203,7 +203,7 @@ def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
             return hint(name, "the diagonal is right; check the sign and size of the off-diagonal.")
         return hint(name, "not yet: differentiate e^{z_i} / sum_k e^{z_k} by z_j, once for i = j "
                     "and once for i != j (quotient rule).")  # fmt: skip
-    return correct(name, "matches the finite-difference Jacobian, also for ties and a far lead.")
+    return correct(name, "matches the exact Jacobian, also for ties and a far lead.")
 
 
 def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feedback:
@@ -226,7 +226,7 @@ def check_binary_cross_entropy_grad(binary_cross_entropy_grad: Callable) -> Feed
         return (
             estimated(name, got, expected)  # to 8 or 10 digits only: an estimate, not derived
             or _other_batch(binary_cross_entropy_grad, rng, p.size)
-            or correct(name, "matches finite differences of the mean BCE, also near p = 0 and 1.")
+            or correct(name, "matches the exact gradient of the mean BCE, also near p = 0 and 1.")
         )
     if close(got, expected * p.size, rtol=1e-4):
         return hint(name, "right shape, but off by a factor of the batch size (L is a mean).")
@@ -300,7 +300,7 @@ def check_gelu_backward(gelu_backward: Callable) -> Feedback:
         return got
     if close(got, expected):
         return estimated(name, got, expected) or correct(  # right to 8-11 digits only: estimated
-            name, "matches finite differences of GELU at 12 points."
+            name, "matches the exact derivative of GELU at 12 points."
         )
     if close(got, expected / g):
         return hint(name, "right local slope, but the upstream gradient g is not multiplied in.")

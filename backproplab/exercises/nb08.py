@@ -140,9 +140,7 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
     big = _big_matrix(name, softmax_vjp)
     if big is not None:
         return big
-    return correct(
-        name, "matches finite differences of g . softmax(z), also for ties and a far lead."
-    )
+    return correct(name, "matches the exact vjp of softmax, also for ties and a far lead.")
 
 
 def _big_matrix(name: str, softmax_vjp: Callable) -> Feedback | None:
@@ -356,7 +354,7 @@ def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
         missing = estimated(name, got, expected) or _classes_missing(name, cross_entropy_grad)
         if missing is not None:
             return missing
-        return correct(name, "matches finite differences, also for logits near 1000 and a tie.")
+        return correct(name, "matches the exact gradient, also for logits near 1000 and a tie.")
     with np.errstate(divide="ignore", invalid="ignore"):
         wrt_probs = -one_hot / probs
     rows = np.isfinite(wrt_probs).all(axis=1)  # rows where no probability underflowed to 0

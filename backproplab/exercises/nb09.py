@@ -228,7 +228,7 @@ def check_sigmoid_hidden_delta(sigmoid_hidden_delta: Callable) -> Feedback:
         return got
     if close(got, expected):
         return estimated(name, got, expected) or correct(  # to 8-11 digits only: estimated
-            name, "matches finite differences through W2 and the sigmoid."
+            name, "matches backward() through W2 and the sigmoid."
         )
     through_weights = delta_out @ W2
     if close(got, through_weights) or close(got, through_weights * (H > 0)):

@@ -78,7 +78,7 @@ def check_silu_vjp(silu_vjp: Callable) -> Feedback:
         return got
     if _close(got, expected, rtol=1e-5):
         return estimated(name, got, expected) or correct(  # to 8-11 digits only: estimated
-            name, "matches finite differences of x * sigmoid(x) at 12 points, 0 and ±30 among them."
+            name, "matches backward() through x * sigmoid(x) at 12 points, 0 and ±30 among them."
         )
     s = _sigmoid(x)
     at = _not_a_number_only_at(got, expected, x)
