@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 from exercise_helpers import grade_students
 
 from backproplab.classroom.plan import course_plan
@@ -56,3 +57,26 @@ def test_the_grader_compares_the_renamed_modules_file_with_the_teachers_solution
     assert (grades["solved"].score, grades["blank"].score) == (2, 0)
     assert any(note.startswith(COPIED) for note in grades["solved"].for_teacher)
     assert not grades["blank"].for_teacher
+
+
+@pytest.mark.parametrize(
+    "student, file, said",
+    [
+        ("alone", None, "the check needs mygrad.py handed in beside the notebook, with run in it"),
+        ("broken", "return 1\n", "mygrad.py is not Python: SyntaxError: 'return' outside function"),
+    ],
+)
+def test_the_grader_names_the_renamed_modules_file_when_it_is_missing_or_not_python(
+    tmp_path, student, file, said
+):
+    """A student of that notebook without mygrad.py, or with one that does not compile, was told
+    "mg.run was not found: the check needs mg.py handed in beside the notebook": the kernel
+    looked for the bound name's file (so a mygrad.py with a syntax error was "not handed in"
+    too) and the grader's message named it (found by grading such students)."""
+    teacher = engine_notebook("import mygrad as mg", "mg")
+    files = {"teacher": {"mygrad.py": ENGINE.read_text(encoding="utf-8")}}
+    files[student] = {} if file is None else {"mygrad.py": file}
+    grades = grade_students(tmp_path, teacher, {student: teacher}, files)
+    [check] = grades[student].checks
+    assert check.score == 0
+    assert f"your engine raised NameError: mg.run was not found: {said}" in check.message

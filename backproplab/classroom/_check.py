@@ -284,6 +284,7 @@ def evaluate_check(
     for name in teacher.functions:
         namespace[name] = Proxy(session, name)
     session.exercises = frozenset(teacher.functions)
+    session.module_of = teacher.module_of  # the files of the learner's modules the names bind
     for name in teacher.modules:
         namespace[name] = ModuleProxy(session, name)
     session.package_calls, session.package_uses = [], []

@@ -201,32 +201,34 @@ def _errstate(sent: Any) -> dict[str, Any]:
     return {k: v for k, v in sent.items() if k in known and v in modes}
 
 
-def call(namespace: dict, name: str, request_text: str) -> None:
-    """Call ``namespace[name]`` on the request's arguments; display the reply (see module doc)."""
-    _display(lambda: _call(namespace, name, request_text))
+def call(namespace: dict, name: str, request_text: str, file: str = "") -> None:
+    """Call ``namespace[name]`` on the request's arguments; display the reply (see module doc).
+    ``file``, here and below: the file of the learner's module of ``name`` ("mygrad.py" for
+    "mg.run" after ``import mygrad as mg``), read when the function is missing."""
+    _display(lambda: _call(namespace, name, request_text, file))
 
 
-def names(namespace: dict, name: str) -> None:
+def names(namespace: dict, name: str, file: str = "") -> None:
     """Display the names the code of ``namespace[name]`` uses, by the rule the checks apply in a
     notebook (``exercises.names_used``), and for each of them that is a global of the function,
     the ``__module__`` of its value (what a check reads of ``fn.__globals__``)."""
-    _display(lambda: _names(namespace, name))
+    _display(lambda: _names(namespace, name, file))
 
 
 def uses_package(
-    namespace: dict, name: str, allowed_text: str, global_tensors: bool = False
+    namespace: dict, name: str, allowed_text: str, global_tensors: bool = False, file: str = ""
 ) -> None:
     """Display the verdict of ``exercises.uses_package`` on ``namespace[name]`` (the package
     functions named in ``allowed_text``, [[module, qualname], ...], allowed, and the tensors
     among its globals if ``global_tensors``), and what of the package its code uses when it
     does."""
-    _display(lambda: _uses_package(namespace, name, allowed_text, global_tensors is True))
+    _display(lambda: _uses_package(namespace, name, allowed_text, global_tensors is True, file))
 
 
-def parameters(namespace: dict, name: str, count: int) -> None:
+def parameters(namespace: dict, name: str, count: int, file: str = "") -> None:
     """Display the names of the parameters of ``namespace[name]`` that receive its first
     ``count`` positional arguments (``exercises._crash.parameter_names``)."""
-    _display(lambda: _parameters(namespace, name, count))
+    _display(lambda: _parameters(namespace, name, count, file))
 
 
 def package_function(module: Any, qualname: Any) -> Any:
@@ -263,33 +265,34 @@ def _find(namespace: dict, name: str) -> Any:
     return fn if callable(fn) else None
 
 
-def _missing(namespace: dict, name: str) -> dict[str, Any]:
+def _missing(namespace: dict, name: str, file: str = "") -> dict[str, Any]:
     """The reply for a function the student's kernel does not have; for one of the learner's
     module ("mygrad.run") whose module the notebook could not import, what is wrong with its
-    file: not handed in, or not Python (compiled here, never run)."""
+    ``file`` (the module's name and .py without one): not handed in, or not Python (compiled
+    here, never run)."""
     module, _, _ = name.rpartition(".")
     if not module:  # a function renamed by a typo: the closest of the notebook's, as Python says
         functions = [key for key, value in namespace.items() if inspect.isfunction(value)]
         return {"status": "missing", "close": difflib.get_close_matches(name, functions, 3)}
     if module in namespace:
         return {"status": "missing"}
-    path = f"{module}.py"  # beside the notebook, where its import looked first
+    path = file or f"{module}.py"  # beside the notebook, where its import looked first
     if not os.path.isfile(path):
         return {"status": "missing", "module": "not handed in"}
     try:
-        with open(path, "rb") as file:
-            compile(file.read(), path, "exec")
+        with open(path, "rb") as source:
+            compile(source.read(), path, "exec")
     except Exception as error:  # noqa: BLE001 - SyntaxError; ValueError for a NUL byte, ...
         return {"status": "missing", "module": f"{type(error).__name__}: {error}"}
     return {"status": "missing", "module": "not imported"}
 
 
-def _names(namespace: dict, name: str) -> dict[str, Any]:
+def _names(namespace: dict, name: str, file: str = "") -> dict[str, Any]:
     from ..exercises import names_used
 
     fn = _find(namespace, name)
     if fn is None:
-        return _missing(namespace, name)
+        return _missing(namespace, name, file)
     used = sorted(names_used(fn))
     scope = getattr(fn, "__globals__", None)
     scope = scope if isinstance(scope, dict) else {}
@@ -297,24 +300,24 @@ def _names(namespace: dict, name: str) -> dict[str, Any]:
     return {"status": "ok", "names": used, "globals": modules}
 
 
-def _parameters(namespace: dict, name: str, count: int) -> dict[str, Any]:
+def _parameters(namespace: dict, name: str, count: int, file: str = "") -> dict[str, Any]:
     from ..exercises._crash import parameter_names
 
     fn = _find(namespace, name)
     if fn is None:
-        return _missing(namespace, name)
+        return _missing(namespace, name, file)
     return {"status": "ok", "names": parameter_names(fn, count)}
 
 
 def _uses_package(
-    namespace: dict, name: str, allowed_text: str, global_tensors: bool
+    namespace: dict, name: str, allowed_text: str, global_tensors: bool, file: str = ""
 ) -> dict[str, Any]:
     from ..exercises import uses_package as verdict_of
     from ..exercises._reading import _global_tensors, _package_uses
 
     fn = _find(namespace, name)
     if fn is None:
-        return _missing(namespace, name)
+        return _missing(namespace, name, file)
     allowed = tuple(package_function(*pair) for pair in wire.loads(allowed_text))
     uses = verdict_of(fn, allowed, global_tensors)
     allowed += _global_tensors(fn) if global_tensors else ()
@@ -344,11 +347,11 @@ def _failing_shapes(error: BaseException) -> list[list[int]]:
     return [[int(n) for n in shape] for shape in shapes if shape]
 
 
-def _call(namespace: dict, name: str, request_text: str) -> dict[str, Any]:
+def _call(namespace: dict, name: str, request_text: str, file: str = "") -> dict[str, Any]:
     request = wire.loads(request_text)
     fn = _find(namespace, name)
     if fn is None:
-        return _missing(namespace, name)
+        return _missing(namespace, name, file)
     nodes = _rebuild(request["nodes"])
     arrays = [(t.data, t.data.copy()) for t in nodes]  # each tensor's array as sent, and a copy
     decode = wire.Decoder(tensor=lambda i: nodes[i], function=_Remote)

@@ -82,14 +82,14 @@ class Budget:
         return ""
 
 
-def _module_trouble(reply: dict, module: str, attribute: str) -> str:
-    """Why the learner's ``module`` has no ``attribute`` in the kernel, from its reply."""
+def _module_trouble(reply: dict, file: str, attribute: str) -> str:
+    """Why the learner's module in ``file`` has no ``attribute`` in the kernel, from its reply."""
     trouble = str(reply.get("module", ""))
     if trouble == "not imported":  # it compiles: the notebook's cell importing it raised
-        return f"{module}.py is there, but the notebook's import of it failed (run it to see why)"
+        return f"{file} is there, but the notebook's import of it failed (run it to see why)"
     if trouble and trouble != "not handed in":  # a SyntaxError, with its file and line
-        return f"{module}.py is not Python: {trouble}"
-    return f"the check needs {module}.py handed in beside the notebook, with {attribute} in it"
+        return f"{file} is not Python: {trouble}"
+    return f"the check needs {file} handed in beside the notebook, with {attribute} in it"
 
 
 class Session:
@@ -103,6 +103,8 @@ class Session:
         self.broken = ""  # why the kernel cannot be used any more ("" while it can)
         self.errstate = np.geterr()  # numpy's error state outside the checks
         self.exercises: frozenset[str] = frozenset()  # the functions the checks ask for
+        # the learner's modules by the names the notebook binds them to: "mg" -> "mygrad"
+        self.module_of: dict[str, str] = {}
         self.deepest = 0  # the deepest nesting of calls of the last call, in the kernel
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
@@ -155,7 +157,8 @@ class Session:
             for t in nodes
         ]
         self.deepest = 0
-        reply = self._ask(name, f"call(globals(), {name!r}, {wire.dumps(request)!r})", functions)
+        file, text = self._file(name), wire.dumps(request)
+        reply = self._ask(name, f"call(globals(), {name!r}, {text!r}, file={file!r})", functions)
         deepest = reply.get("deepest")  # the calls it nested, counted in the kernel
         self.deepest = deepest if isinstance(deepest, int) and not isinstance(deepest, bool) else 0
         try:
@@ -168,7 +171,7 @@ class Session:
     def names(self, name: str) -> tuple[set[str], dict[str, str]]:
         """The names the code of the student's function ``name`` uses (``names_used``, run in
         the kernel), and the ``__module__`` of the value of each that is a global of it."""
-        reply = self._ask(name, f"names(globals(), {name!r})", [])
+        reply = self._ask(name, f"names(globals(), {name!r}, file={self._file(name)!r})", [])
         used, modules = reply.get("names"), reply.get("globals")
         if not (isinstance(used, list) and all(isinstance(n, str) for n in used)) or not (
             isinstance(modules, dict) and all(isinstance(m, str) for m in modules.values())
@@ -179,7 +182,9 @@ class Session:
     def parameter_names(self, name: str, count: int) -> list[str | None]:
         """The names of the parameters of the student's function ``name`` that receive its
         first ``count`` positional arguments, read in the kernel."""
-        reply = self._ask(name, f"parameters(globals(), {name!r}, {int(count)})", [])
+        file = self._file(name)
+        request = f"parameters(globals(), {name!r}, {int(count)}, file={file!r})"
+        reply = self._ask(name, request, [])
         names = reply.get("names")
         if not (
             isinstance(names, list)
@@ -194,7 +199,8 @@ class Session:
         the package functions in ``allowed`` (sent by module and qualname) and the tensors among
         its globals if ``global_tensors``; what it found is added to ``package_uses``."""
         named = wire.dumps([_package_name(f) for f in allowed])
-        request = f"uses_package(globals(), {name!r}, {named!r}, {bool(global_tensors)})"
+        request = f"uses_package(globals(), {name!r}, {named!r}, {bool(global_tensors)}, "
+        request += f"file={self._file(name)!r})"
         reply = self._ask(name, request, [])
         uses, found = reply.get("uses"), reply.get("package")
         if not isinstance(uses, bool) or not (
@@ -203,6 +209,13 @@ class Session:
             raise GradingStop(f"unreadable reply for the package {name} uses")
         self.package_uses += [label for label in found if label not in self.package_uses]
         return uses
+
+    def _file(self, name: str) -> str:
+        """The file of the learner's module of the function ``name`` ("mygrad.py" for "mg.run"
+        after ``import mygrad as mg``; "" for a function of the notebook): each request names
+        it, for the kernel to read when the function is missing."""
+        module = name.rpartition(".")[0]
+        return f"{self.module_of.get(module, module)}.py" if module else ""
 
     def _ask(self, name: str, request: str, functions: list[Callable]) -> dict:
         """Run ``request`` (a call of the kernel helper) in the kernel; its reply, read."""
@@ -240,7 +253,7 @@ class Session:
         if status == "missing":
             module, _, attribute = name.rpartition(".")
             if module:  # a function of the learner's own module: what is wrong with the module
-                trouble = _module_trouble(reply, module, attribute)
+                trouble = _module_trouble(reply, self._file(name), attribute)
                 raise NameError(f"{name} was not found: {trouble}")
             # the student's notebook has no function of that name (a release whose stub took
             # the def line too, a typo): their answer, never the teacher's check, failed
