@@ -3,7 +3,7 @@ the mistake without giving the code, stubs are "not done"."""
 
 import numpy as np
 import pytest
-from exercise_helpers import grade_one_exercise, hint_asserter, stub
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, grade_one_exercise, hint_asserter, stub
 
 from backproplab.exercises import nb05
 
@@ -262,3 +262,53 @@ def test_bilinear_grads_right_written_out_passes_and_its_negation_has_the_wrong_
 def test_bilinear_grads_with_text_for_an_array_is_told_so():
     feedback = nb05.check_bilinear_grads(lambda *a: ("dU", *_bilinear_right(*a)[1:]))
     assert_hint(feedback, "dU is a str, not an array of numbers")
+
+
+# Finite-difference answers: central differences of a forward pass of the answer's own. These
+# maps are linear (bilinear for the challenge), so an estimate with a LARGE step is exact to
+# rounding and still passes; the usual small steps, h = 1e-5 and 1e-6, leave rounding errors of
+# 1e-16 / h, right to 8-11 digits only, and the exact references (closed forms) tell those from
+# a derived answer (exercises.estimated). db, a sum of five terms per entry, is the closest
+# call: measured over 200 points, h = 1e-5 lands within the gate's 1e-12 at 4 of them (1e-6 at
+# none); the point here (seed 2) is not one of those, seeds 0 and 1 are.
+def _estimated(h):
+    rng = np.random.default_rng(0)
+    point = lambda *shape: rng.standard_normal(shape)  # where the answer estimates: any point
+
+    def x_grad(G, W):
+        return estimated_vjp(lambda X: X @ W.T, G, [point(len(G), W.shape[1])], 0, h)
+
+    def w_grad(X, G):
+        return estimated_vjp(lambda W: X @ W.T, G, [point(G.shape[1], X.shape[1])], 0, h)
+
+    def b_grad(G):
+        own = np.random.default_rng(2)  # the measured points: seed s draws X W^T, then b
+        XWt = own.standard_normal(G.shape)  # X W^T at some X and W: b is added to it
+        return estimated_vjp(lambda b: XWt + b, G, [own.standard_normal(G.shape[1])], 0, h)
+
+    def column(delta, a):
+        return estimated_vjp(lambda W: W @ a, delta, [point(len(delta), len(a))], 0, h)
+
+    def bilinear(U, A, V, g):
+        def s(U, A, V):
+            return np.einsum("nd,de,ne->n", U, A, V)
+
+        return tuple(estimated_vjp(s, g, [U, A, V], k, h) for k in range(3))
+
+    return [
+        (nb05.check_dL_dX, x_grad),
+        (nb05.check_dL_dW, w_grad),
+        (nb05.check_dL_db, b_grad),
+        (nb05.check_dL_dW_column, column),
+        (nb05.check_bilinear_grads, bilinear),
+    ]
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+@pytest.mark.parametrize("which", range(5))
+def test_a_finite_difference_answer_is_refused_with_the_estimate_hint(which, h):
+    check, answer = _estimated(h)[which]
+    feedback = check(answer)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )

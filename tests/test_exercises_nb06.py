@@ -3,7 +3,7 @@ the mistake without giving the code, stubs are "not done"."""
 
 import numpy as np
 import pytest
-from exercise_helpers import ESTIMATE_WORDS, hint_asserter, stub
+from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, hint_asserter, stub
 
 from backproplab.exercises import nb06
 
@@ -298,3 +298,20 @@ def _one_output_changed(index, change):
 def test_tiny_net_backward_hints_no_answer_reached(answer, words):
     # (coverage sweep: these four hints were reached by no answer)
     assert_hint(nb06.check_tiny_net_backward(answer), words)
+
+
+# A finite-difference answer to the challenge: central differences of a forward pass of the
+# answer's own. The network is piecewise linear and the loss quadratic, so an estimate with a
+# LARGE step is exact to rounding and still passes; the usual small steps, h = 1e-5 and 1e-6,
+# leave rounding errors of 1e-16 / h of the loss, right to 8-11 digits only, and the exact
+# reference (the engine's backward) tells those from a derived answer (exercises.estimated).
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+def test_tiny_net_backward_refuses_an_estimate_by_finite_differences(h):
+    def loss(X, Y, W1, b1, W2, b2):
+        y_hat = np.maximum(X @ W1.T + b1, 0) @ W2.T + b2
+        return ((y_hat - Y) ** 2).sum(axis=1).mean()
+
+    def tiny_net_backward(*params):
+        return tuple(estimated_vjp(loss, 1.0, list(params), k, h) for k in (2, 3, 4, 5))
+
+    assert_hint(nb06.check_tiny_net_backward(tiny_net_backward), *ESTIMATE_WORDS)

@@ -756,3 +756,84 @@ def test_sigmoid_hidden_delta_refuses_an_estimate_by_finite_differences(h):
     assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
         feedback
     )
+
+
+# Finite-difference answers to linear_backward, hidden_delta and mlp_backward: central
+# differences of a forward pass of the answer's own. These layers are linear or piecewise linear
+# (and the loss quadratic or smooth), so an estimate with a LARGE step is exact to rounding and
+# still passes; the usual small steps, h = 1e-5 and 1e-6, leave rounding errors of 1e-16 / h of
+# the loss, right to 8-11 digits only, and the exact references (the engine's backward) tell
+# those from a derived answer (exercises.estimated).
+def _estimated_linear_backward(h):
+    def linear_backward(delta, A, W):
+        def forward(A_, W_, b_):
+            return A_ @ W_.T + b_
+
+        inputs = [A, W, np.zeros(W.shape[0])]
+        return tuple(estimated_vjp(forward, delta, inputs, k, h) for k in (1, 2, 0))
+
+    return nb09.check_linear_backward, linear_backward
+
+
+def _estimated_hidden_delta(h):
+    def hidden_delta(delta_next, W_next, Z):
+        estimate = estimated_vjp(lambda Z_: np.maximum(Z_, 0) @ W_next.T, delta_next, [Z], 0, h)
+        estimate[Z == 0] = 0.0  # the differences straddle the kink there: slope 0 written in
+        return estimate
+
+    return nb09.check_hidden_delta, hidden_delta
+
+
+def _mlp_loss_from(layer, Z, Ws, bs, labels):  # mean cross-entropy, run on from layer's Z
+    for k in range(layer, 3):
+        Z = np.maximum(Z, 0) @ Ws[k].T + bs[k]
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(labels)), labels].mean()
+
+
+def _mlp_loss(Ws, bs, X, labels):
+    return _mlp_loss_from(1, X @ Ws[0].T + bs[0], Ws, bs, labels)
+
+
+def _estimated_mlp_backward(h):
+    def mlp_backward(Ws, bs, X, labels):
+        grads = {}
+        for k in range(3):
+            grads[f"W{k + 1}"] = estimated_vjp(
+                lambda W, k=k: _mlp_loss([*Ws[:k], W, *Ws[k + 1 :]], bs, X, labels),
+                1.0,
+                [Ws[k]],
+                0,
+                h,
+            )
+            grads[f"b{k + 1}"] = estimated_vjp(
+                lambda b, k=k: _mlp_loss(Ws, [*bs[:k], b, *bs[k + 1 :]], X, labels),
+                1.0,
+                [bs[k]],
+                0,
+                h,
+            )
+        A, Zs = X, []
+        for W, b in zip(Ws, bs):
+            Zs.append(A @ W.T + b)
+            A = np.maximum(Zs[-1], 0)
+        for k in range(3):  # dL/dZ of layer k + 1: the network run on from its Z
+            grads[f"D{k + 1}"] = estimated_vjp(
+                lambda Z, k=k: _mlp_loss_from(k + 1, Z, Ws, bs, labels), 1.0, [Zs[k]], 0, h
+            )
+        return _mlp_loss(Ws, bs, X, labels), grads
+
+    return nb09.check_mlp_backward, mlp_backward
+
+
+@pytest.mark.parametrize("h", [1e-5, 1e-6])
+@pytest.mark.parametrize(
+    "estimate", [_estimated_linear_backward, _estimated_hidden_delta, _estimated_mlp_backward]
+)
+def test_a_finite_difference_answer_is_refused_with_the_estimate_hint(estimate, h):
+    check, answer = estimate(h)
+    feedback = check(answer)
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )

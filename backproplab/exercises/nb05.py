@@ -9,9 +9,11 @@ weights W of shape (M, D) = (n_out, n_in) and the upstream gradient G = dL/dZ of
 * ``bilinear_grads(U, A, V, g)``, the challenge: all gradients of the batched bilinear form
   s_n = u_n^T A v_n, given g = dL/ds.
 
-Every expected answer is a central finite difference of a loss written out in plain numpy here
-(``L = sum(G * Z)`` has dL/dZ = G exactly), never the learner's function and never a package
-function. Shapes are all different, so a transposed or swapped answer cannot pass by accident.
+Every expected answer is a closed form written out in plain numpy here (G W, G^T X, the column
+sums of G, ...), exact to rounding, so that an answer estimated by finite differences, right to
+8-11 digits only, is told from a derived one by ``estimated``; never the learner's function and
+never a package function. Shapes are all different, so a transposed or swapped answer cannot
+pass by accident.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import Feedback, attempt_own, close, correct, hint, numeric_gradient, result_array
+from . import Feedback, attempt_own, close, correct, estimated, hint, result_array
 from ._crash import PRODUCT_ADVICE
 from ._draws import check_rng
 
@@ -46,16 +48,8 @@ def _case(seed: int = 5, n: int = N) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _reference(X, W, b, G) -> dict[str, np.ndarray]:
-    """dL/dX, dL/dW, dL/db by finite differences of L = sum(G * (X W^T + b)), whose dL/dZ is G."""
-
-    def loss(X, W, b):
-        return float((G * (X @ W.T + b)).sum())
-
-    return {
-        "X": numeric_gradient(lambda v: loss(v, W, b), X),
-        "W": numeric_gradient(lambda v: loss(X, v, b), W),
-        "b": numeric_gradient(lambda v: loss(X, W, v), b),
-    }
+    """dL/dX, dL/dW, dL/db of Z = X W^T + b given G = dL/dZ, in closed form: exact to rounding."""
+    return {"X": G @ W, "W": G.T @ X, "b": G.sum(axis=0)}
 
 
 def _call(exercise: str, fn: Callable[..., Any], want: tuple | None, *args: Any) -> Any:
@@ -111,8 +105,10 @@ def check_dL_dX(dL_dX: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     if got.shape != want.shape:
         return _shape_hint(exercise, "dL/dX", got.shape, want.shape, "X")
     if close(got, want):
-        return _other_batch(exercise, dL_dX, "X", lambda X, W, G: (G, W)) or correct(
-            exercise, "dL/dX = G W, shaped like X."
+        return (
+            estimated(exercise, got, want)  # to 8-11 digits only: estimated
+            or _other_batch(exercise, dL_dX, "X", lambda X, W, G: (G, W))
+            or correct(exercise, "dL/dX = G W, shaped like X.")
         )
     if close(got, -want):
         return hint(exercise, "right size, wrong sign: Z grows with X where W is positive")
@@ -146,8 +142,10 @@ def check_dL_dW(dL_dW: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedba
     if got.shape != want.shape:
         return _shape_hint(exercise, "dL/dW", got.shape, want.shape, "W")
     if close(got, want):
-        return _other_batch(exercise, dL_dW, "W", lambda X, W, G: (X, G)) or correct(
-            exercise, "dL/dW = G^T X: one term per example, added up."
+        return (
+            estimated(exercise, got, want)  # to 8-11 digits only: estimated
+            or _other_batch(exercise, dL_dW, "W", lambda X, W, G: (X, G))
+            or correct(exercise, "dL/dW = G^T X: one term per example, added up.")
         )
     if close(got * N, want):
         return hint(
@@ -181,8 +179,10 @@ def check_dL_db(dL_db: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "output column): which axis of G runs over the batch?",
         )
     if close(got, want):
-        return _other_batch(exercise, dL_db, "b", lambda X, W, G: (G,)) or correct(
-            exercise, "b is used by every row, so its gradient adds up over the batch."
+        return (
+            estimated(exercise, got, want)  # to 8-11 digits only: estimated
+            or _other_batch(exercise, dL_db, "b", lambda X, W, G: (G,))
+            or correct(exercise, "b is used by every row, so its gradient adds up over the batch.")
         )
     if close(got * N, want):
         return hint(
@@ -205,8 +205,7 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
     n_out, n_in = 10, 128  # the last layer of notebook 09's digits network
     delta = rng.standard_normal((n_out, 1))
     a = rng.standard_normal((n_in, 1))
-    W = rng.standard_normal((n_out, n_in))
-    want = numeric_gradient(lambda v: float((delta * (v @ a)).sum()), W)  # dL/dz = delta
+    want = delta @ a.T  # closed form, exact: dL/dw_ij = delta_i a_j
     got = result_array(exercise, _call(exercise, dL_dW_column, want.shape, delta, a))
     if isinstance(got, Feedback):
         return got
@@ -223,7 +222,9 @@ def check_dL_dW_column(dL_dW_column: Callable[[np.ndarray, np.ndarray], np.ndarr
             "w_ij gets its own entry, so the result is a whole matrix",
         )
     if close(got, want):
-        return correct(exercise, "the outer product delta a^T, shape (10, 128).")
+        return estimated(exercise, got, want) or correct(  # to 8-11 digits only: estimated
+            exercise, "the outer product delta a^T, shape (10, 128)."
+        )
     return hint(exercise, "right shape, wrong numbers: entry (i, j) is how z_i depends on w_ij")
 
 
@@ -235,25 +236,22 @@ def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
     U, A, V = rng.standard_normal((n, d)), rng.standard_normal((d, e)), rng.standard_normal((n, e))
     g = rng.standard_normal(n)
 
-    def loss(U, A, V):  # sum_n g_n s_n, whose gradient with respect to s is g
-        return float(sum(g[k] * U[k] @ A @ V[k] for k in range(n)))
+    def grads(g: np.ndarray) -> dict[str, np.ndarray]:  # of L = sum_n g_n s_n, closed forms
+        return {
+            "dU": g[:, None] * (V @ A.T),
+            "dA": U.T @ (g[:, None] * V),
+            "dV": g[:, None] * (U @ A),
+        }
 
-    want = {
-        "dU": numeric_gradient(lambda v: loss(v, A, V), U),
-        "dA": numeric_gradient(lambda v: loss(U, v, V), A),
-        "dV": numeric_gradient(lambda v: loss(U, A, v), V),
-    }
+    want = grads(g)
     got = _call(exercise, bilinear_grads, None, U, A, V, g)
     if isinstance(got, Feedback):
         return got
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         return hint(exercise, "return a tuple of three arrays: (dU, dA, dV)")
-    unweighted = {  # the same sums with every g_n = 1: the upstream gradient forgotten
-        "dU": numeric_gradient(lambda v: float((v @ A * V).sum()), U),
-        "dA": numeric_gradient(lambda v: float((U @ v * V).sum()), A),
-        "dV": numeric_gradient(lambda v: float((U @ A * v).sum()), V),
-    }
+    unweighted = grads(np.ones(n))  # every g_n = 1: the upstream gradient forgotten
     variables = {"dU": U, "dA": A, "dV": V}
+    mine = []
     for (name, w), value in zip(want.items(), got):
         value = result_array(exercise, value, what=name)
         if isinstance(value, Feedback):
@@ -265,6 +263,7 @@ def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
                 f"{name} has shape {value.shape}; it must have the shape of {name[1:]}, {shape}",
             )
         if close(value, w):
+            mine.append(value)
             continue
         if close(value, unweighted[name]):
             return hint(
@@ -281,4 +280,8 @@ def check_bilinear_grads(bilinear_grads: Callable[..., tuple]) -> Feedback:
             f"{name} is not right yet: write s_n as a double sum over i and j, differentiate one "
             "entry, then find the product whose shape fits",
         )
-    return correct(exercise, "all three gradients of the bilinear form are right.")
+    return estimated(
+        exercise, tuple(mine), tuple(want.values())
+    ) or correct(  # 8-11 digits: estimated
+        exercise, "all three gradients of the bilinear form are right."
+    )

@@ -12,8 +12,9 @@ Three exercises:
   batch, with the loss L = mean over the examples of sum((y_hat - y) ** 2), returned as
   ``(dW1, db1, dW2, db2)``.
 
-Expected answers are central finite differences of a forward pass written out here in numpy, or
-the measured change of a loss; never the learner's function, and no function here can be called
+Expected answers are exact: a closed form, the engine's backward (``estimated`` then tells an
+answer estimated by finite differences, right to 8-11 digits only, from a derived one), or the
+measured change of a loss; never the learner's function, and no function here can be called
 with an exercise's signature to answer it.
 """
 
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..tensor import Tensor
 from . import (
     Feedback,
     attempt_own,
@@ -31,7 +33,6 @@ from . import (
     correct,
     estimated,
     hint,
-    numeric_gradient,
     result_array,
 )
 from ._draws import check_rng
@@ -169,9 +170,9 @@ def _change_hint(
 
 def _random_network(seed: int, n: int = 4, n_in: int = 2, n_hidden: int = 5, n_out: int = 3):
     """A batch and a network in which every hidden unit is on for some examples and off for
-    others, none within 0.1 of the kink (finite differences need that). The sizes all differ,
-    and n_out is neither 2 nor n, so that a mean over every entry of y_hat (a factor n_out),
-    a forgotten 2 and a forgotten 1/N each give a different answer."""
+    others, none within 0.1 of the kink (where an estimate by finite differences would straddle
+    it). The sizes all differ, and n_out is neither 2 nor n, so that a mean over every entry of
+    y_hat (a factor n_out), a forgotten 2 and a forgotten 1/N each give a different answer."""
     rng = check_rng(seed)
     while True:
         X = rng.standard_normal((n, n_in))
@@ -186,25 +187,16 @@ def _random_network(seed: int, n: int = 4, n_in: int = 2, n_hidden: int = 5, n_o
             return X, Y, W1, b1, W2, b2
 
 
-def _differences(
-    X: np.ndarray, Y: np.ndarray, weights: list[np.ndarray], on: np.ndarray | None = None
-) -> list[np.ndarray]:
+def _exact(X: np.ndarray, Y: np.ndarray, weights: list[np.ndarray]) -> list[np.ndarray]:
     """The gradient of the mean squared error with respect to each of ``weights``
-    (W1, b1, W2, b2), by central finite differences of the forward pass. Given ``on``, the
-    units that are on, each ReLU keeps that state: the linear piece of the network at this point,
-    whose gradient is the network's where a unit sits exactly at the kink (and counts as off)."""
-
-    def loss(ws: list[np.ndarray]) -> float:
-        W1, b1, W2, b2 = ws
-        z1 = X @ W1.T + b1
-        y_hat = (np.maximum(z1, 0) if on is None else z1 * on) @ W2.T + b2
-        return float(((y_hat - Y) ** 2).sum(axis=1).mean())
-
-    grads = []
-    for k, w in enumerate(weights):
-        swap = lambda v, k=k: loss([v if i == k else u for i, u in enumerate(weights)])
-        grads.append(numeric_gradient(swap, w))
-    return grads
+    (W1, b1, W2, b2), by the engine's backward: exact to rounding, so that ``estimated`` tells an
+    answer estimated by finite differences from a derived one. Its ReLU counts a unit exactly at
+    the kink as off (slope 0), the convention the exercise asks for."""
+    W1, b1, W2, b2 = params = [Tensor(w, requires_grad=True) for w in weights]
+    y_hat = (Tensor(X) @ W1.T + b1).relu() @ W2.T + b2
+    (((y_hat - Tensor(Y)) ** 2).sum(axis=1).mean()).backward()
+    assert all(p.grad is not None for p in params)  # backward() reached every parameter
+    return [np.asarray(p.grad, dtype=np.float64) for p in params]
 
 
 def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback:
@@ -218,7 +210,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
         X, Y, W1, b1, W2, b2 = params = _random_network(seed, **other)
         n = len(X)
 
-        want = _differences(X, Y, [W1, b1, W2, b2])
+        want = _exact(X, Y, [W1, b1, W2, b2])
         got = attempt_own(exercise, tiny_net_backward, *params)
         if isinstance(got, Feedback):
             return got
@@ -230,6 +222,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                 return hint(exercise, "all four gradients are right, but not in the order asked "
                             "for: return (dW1, db1, dW2, db2)")  # fmt: skip
         sizes = f"a batch of {n}, {W1.shape[1]} inputs, {len(b1)} hidden units, {len(b2)} outputs"
+        arrays = {}
         for name, g, w in zip(names[::-1], got[::-1], want[::-1]):  # from the loss backwards
             g = result_array(exercise, g, what=name)
             if isinstance(g, Feedback):
@@ -253,6 +246,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                     f"parameter, {w.shape}",
                 )
             if close(g, w, rtol=1e-4, atol=1e-6):
+                arrays[name] = g
                 continue
             if other:
                 return hint(
@@ -300,6 +294,10 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                 f"with {sizes}, {name} disagrees with finite differences (everything after it, "
                 "closer to the loss, is right): check that step",
             )
+        mine = tuple(arrays[name] for name in names)
+        estimate = estimated(exercise, mine, tuple(want))  # to 8-11 digits only: estimated
+        if estimate is not None:
+            return estimate
     return _at_the_kink(tiny_net_backward)
 
 
@@ -309,16 +307,14 @@ def _at_the_kink(tiny_net_backward: Callable[..., tuple]) -> Feedback:
     exercise = "tiny_net_backward"
     X, Y, W1, b1, W2, b2 = params = _random_network(3)
     X[0], W1[0], b1[0] = (1.0, -1.0), (0.5, 0.5), 0.0  # z1[0, 0] = 0.5 - 0.5 + 0, exactly
-    want = _differences(X, Y, [W1, b1, W2, b2], on=X @ W1.T + b1 > 0)
+    want = _exact(X, Y, [W1, b1, W2, b2])
     got = attempt_own(exercise, tiny_net_backward, *params)
     if isinstance(got, Feedback):
         return got
     if not isinstance(got, (tuple, list)) or len(got) != 4:
         return hint(exercise, "return a tuple of four arrays: (dW1, db1, dW2, db2)")
     if all(close(np.asarray(g, dtype=float), w, rtol=1e-4, atol=1e-6) for g, w in zip(got, want)):
-        return correct(
-            exercise, "all four gradients match finite differences on three random batches."
-        )
+        return correct(exercise, "all four gradients match backward() on three random batches.")
     return hint(
         exercise,
         "right on three random batches, but not on one where a hidden unit's z1 is exactly 0 for "

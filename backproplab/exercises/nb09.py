@@ -1,10 +1,10 @@
 """Self-checks for notebook 09, an MLP from scratch.
 
 Code is batch-first, as in ``bl.nn.Linear``: a batch holds one example per row, a weight W has
-shape (n_out, n_in), and a layer computes Z = A W^T + b. Expected answers are central finite
-differences of numpy forward passes written here, or, for the sigmoid's delta, the engine's
+shape (n_out, n_in), and a layer computes Z = A W^T + b. Expected answers are the engine's
 backward (exact to rounding: an answer estimated by finite differences, right to 8-11 digits
-only, is told from a derived one by ``estimated``), never the learner's code. An answer that
+only, is told from a derived one by ``estimated``), never the learner's code; the replay's
+gradients are compared with central differences of a numpy forward pass. An answer that
 calls the package is refused, and so is one that changes its inputs in place.
 """
 
@@ -51,6 +51,16 @@ _MEAN_TWICE = (
 )
 
 
+def _linear_grads(delta: np.ndarray, A: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple:
+    """(dW, db, dA) of L = sum(delta * Z), Z = A W^T + b (a loss whose dL/dZ is exactly delta),
+    by the engine's backward: exact to rounding."""
+    leaves = [Tensor(x, requires_grad=True) for x in (W, b, A)]
+    W_t, b_t, A_t = leaves
+    (A_t @ W_t.T + b_t).backward(delta)
+    assert all(x.grad is not None for x in leaves)  # backward() reached every input
+    return tuple(np.asarray(x.grad, dtype=np.float64) for x in leaves)
+
+
 def check_linear_backward(linear_backward: Callable) -> Feedback:
     """``linear_backward(delta, A_prev, W)`` -> ``(dW, db, dA_prev)`` for Z = A_prev W^T + b,
     given delta = dL/dZ of shape (N, n_out)."""
@@ -62,15 +72,7 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
     b = rng.standard_normal(n_out)
     delta = rng.standard_normal((n, n_out))
 
-    # L = sum(delta * Z) is a loss whose gradient with respect to Z is exactly delta
-    def loss(A_: np.ndarray, W_: np.ndarray, b_: np.ndarray) -> float:
-        return float((delta * (A_ @ W_.T + b_)).sum())
-
-    expected = {
-        "dW": numeric_gradient(lambda v: loss(A, v, b), W),
-        "db": numeric_gradient(lambda v: loss(A, W, v), b),
-        "dA_prev": numeric_gradient(lambda v: loss(v, W, b), A),
-    }
+    expected = dict(zip(("dW", "db", "dA_prev"), _linear_grads(delta, A, W, b)))
     result = attempt_own(name, linear_backward, delta, A, W)
     if isinstance(result, Feedback):
         return result
@@ -105,8 +107,11 @@ def check_linear_backward(linear_backward: Callable) -> Feedback:
         got[key] = checked
     wrong = [key for key in expected if not close(got[key], expected[key])]
     if not wrong:
-        return _other_batch(linear_backward, rng, W, n) or correct(
-            name, "dW, db and dA_prev all match finite differences."
+        mine = (got["dW"], got["db"], got["dA_prev"])
+        return (
+            estimated(name, mine, tuple(expected.values()))  # to 8-11 digits only: estimated
+            or _other_batch(linear_backward, rng, W, n)
+            or correct(name, "dW, db and dA_prev all match backward().")
         )
     if "db" in wrong and any(close(got["db"], row) for row in delta):  # right for N = 1 only
         return hint(name, "db is one example's error only: every example of the batch used the "
@@ -135,13 +140,7 @@ def _other_batch(
     name = "linear_backward"
     A = rng.standard_normal((7, W.shape[1]))
     delta = rng.standard_normal((7, W.shape[0]))
-    loss = lambda A_, W_, b_: float((delta * (A_ @ W_.T + b_)).sum())  # dL/dZ = delta
-    b = np.zeros(W.shape[0])
-    expected = (
-        numeric_gradient(lambda v: loss(A, v, b), W),
-        numeric_gradient(lambda v: loss(A, W, v), b),
-        numeric_gradient(lambda v: loss(v, W, b), A),
-    )
+    expected = _linear_grads(delta, A, W, np.zeros(W.shape[0]))
     result = attempt_own(name, linear_backward, delta, A, W)
     if (
         isinstance(result, (tuple, list))
@@ -170,16 +169,17 @@ def check_hidden_delta(hidden_delta: Callable) -> Feedback:
     W_next = rng.standard_normal((n_next, width))
     delta_next = rng.standard_normal((n, n_next))
 
-    def loss(Z_: np.ndarray) -> float:
-        return float((delta_next * (np.maximum(Z_, 0) @ W_next.T)).sum())
-
-    expected = numeric_gradient(loss, Z)
-    expected[Z == 0] = 0.0  # central differences straddle the kink; the slope there is 0
+    Z_t = Tensor(Z, requires_grad=True)
+    (Z_t.relu() @ Tensor(W_next).T).backward(delta_next)  # the engine: exact, slope 0 at z = 0
+    assert Z_t.grad is not None  # backward() reached Z
+    expected = Z_t.grad
     got = result_array(name, attempt_own(name, hidden_delta, delta_next, W_next, Z), Z.shape)
     if isinstance(got, Feedback):
         return got
     if close(got, expected):
-        return correct(name, "matches finite differences through the weights and the ReLU.")
+        return estimated(name, got, expected) or correct(  # to 8-11 digits only: estimated
+            name, "matches backward() through the weights and the ReLU."
+        )
     through_weights = delta_next @ W_next
     if close(got[Z != 0], expected[Z != 0]):
         return hint(
