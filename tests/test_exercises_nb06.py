@@ -292,7 +292,7 @@ def _one_output_changed(index, change):
         (_one_output_changed(3, lambda g, n: np.append(g, 0.0)), "db2 has shape (4,); it must"),
         (_one_output_changed(3, lambda g, n: g / n), "db2 is 4 times too small: L is a mean"),
         (_one_output_changed(3, lambda g, n: -g), "db2 has the wrong sign"),
-        (_one_output_changed(2, lambda g, n: g + 1.0), "dW2 disagrees with finite differences"),
+        (_one_output_changed(2, lambda g, n: g + 1.0), "dW2 disagrees with backward()"),
     ],
 )
 def test_tiny_net_backward_hints_no_answer_reached(answer, words):

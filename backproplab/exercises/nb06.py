@@ -252,7 +252,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                 return hint(
                     exercise,
                     f"right on two batches of 4 examples, but with {sizes}, {name} disagrees "
-                    "with finite differences: does your function write in a number (the batch "
+                    "with backward(): does your function write in a number (the batch "
                     "size, a layer's width) instead of reading it from the shapes of its inputs?",
                 )
             if close(g, w * n, rtol=1e-4, atol=1e-6):
@@ -291,7 +291,7 @@ def check_tiny_net_backward(tiny_net_backward: Callable[..., tuple]) -> Feedback
                 )
             return hint(
                 exercise,
-                f"with {sizes}, {name} disagrees with finite differences (everything after it, "
+                f"with {sizes}, {name} disagrees with backward() (everything after it, "
                 "closer to the loss, is right): check that step",
             )
         mine = tuple(arrays[name] for name in names)
