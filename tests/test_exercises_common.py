@@ -892,3 +892,15 @@ def test_notebook_12s_training_run_with_forward_misspelt_is_a_hint():
 
     told = nb12.check_training_run(train_digits)
     assert told.status == "hint" and "FixedSoftsign must define forward()" in told.message, told
+
+
+def test_estimated_does_not_fault_rounding_where_the_gradient_is_zero():
+    """A reference array of zeros (a whole gradient, or one of a tuple) has no scale of its own:
+    an honest answer's 1e-17 there was told it 'agrees only to about 1 digits'."""
+    from backproplab.exercises import estimated
+
+    assert estimated("x", np.array([1e-17, 0.0]), np.zeros(2)) is None
+    assert estimated("x", (np.ones(2), np.array([1e-17])), (np.ones(2), np.zeros(1))) is None
+    # measured against the other arrays, an estimate's error there is still seen
+    wrong = estimated("x", (np.ones(2), np.array([1e-9])), (np.ones(2), np.zeros(1)))
+    assert wrong is not None and "about 9 digits" in wrong.message

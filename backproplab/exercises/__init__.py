@@ -273,14 +273,17 @@ def estimated(exercise: str, got: Any, want: Any) -> Feedback | None:
     does: by more than ``DERIVED`` of the largest entry of ``want``. None when it agrees to
     rounding. ``got`` and ``want`` are arrays, or tuples of arrays (dx, dgamma, dbeta) compared
     pair by pair. Only for float64 cases: a float32 case keeps its own tolerance."""
-    pairs = zip(got, want) if isinstance(want, tuple) else [(got, want)]
+    pairs = list(zip(got, want)) if isinstance(want, tuple) else [(got, want)]
+    arrays = [(np.asarray(m, dtype=np.float64), np.asarray(e, dtype=np.float64)) for m, e in pairs]
+    largest = max(float(np.max(np.abs(e), initial=0.0)) for _, e in arrays)
     worst = 0.0  # the largest error, as a fraction of its array's largest entry
-    for mine, exact in pairs:
-        mine, exact = np.asarray(mine, dtype=np.float64), np.asarray(exact, dtype=np.float64)
+    for mine, exact in arrays:
         error = float(np.max(np.abs(mine - exact), initial=0.0))
-        scale = float(np.max(np.abs(exact), initial=0.0))
-        if error > DERIVED * scale + 1e-300:
-            worst = max(worst, error / scale if scale > 0 else 1.0)
+        # an array of zeros is measured against the gradient's other arrays (its rounding has
+        # nothing of its own to be a fraction of); all zeros: nothing to tell an estimate by
+        scale = float(np.max(np.abs(exact), initial=0.0)) or largest
+        if scale > 0 and error > DERIVED * scale:
+            worst = max(worst, error / scale)
     if worst == 0.0:
         return None
     digits = max(int(-np.log10(worst)), 1)
