@@ -343,11 +343,22 @@ def _estimated_gelu_backward(h):
     return nb07.check_gelu_backward, gelu_backward
 
 
+def _estimated_leaky_relu_backward(h):
+    def leaky_relu_backward(g, x, slope):
+        def leaky(v):
+            return np.where(v > 0, v, slope * v)
+
+        estimate = estimated_vjp(leaky, g, [x], 0, h)
+        return np.where(x == 0, slope * g, estimate)  # the kink by the notebook's convention
+
+    return nb07.check_leaky_relu_backward, leaky_relu_backward
+
+
 @pytest.mark.parametrize("h", [1e-5, 1e-6])
 @pytest.mark.parametrize(
     "estimate",
     [_estimated_sigmoid_backward, _estimated_softmax_jacobian, _estimated_bce_grad,
-     _estimated_gelu_backward],
+     _estimated_gelu_backward, _estimated_leaky_relu_backward],
 )  # fmt: skip
 def test_a_finite_difference_answer_is_refused_with_the_estimate_hint(estimate, h):
     check, answer = estimate(h)
