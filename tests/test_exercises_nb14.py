@@ -473,6 +473,32 @@ def test_max_pool2d_backward_tied_shares_of_opposite_signs_are_rejected():
     assert feedback.status == "hint" and "opposite sign" in feedback.message, feedback
 
 
+@pytest.mark.parametrize(
+    "steps", [(1, -1), (1, 0), (0, -1)], ids=["central", "forward", "backward"]
+)
+def test_max_pool2d_backward_estimated_by_differences_is_refused_at_the_ties(steps):
+    # The check's reference is itself an estimate (no ties there, where one is right to about 11
+    # digits), so an answer estimated the same way passes those cases. The tied windows refuse
+    # it: nudging one of two tied entries moves the max one way only, so an estimate hands each
+    # tied entry g/2 (central), g (forward) or 0 (backward), and the window passes on 2g, 2g, 0.
+    up, down = steps
+
+    def estimated_by_differences(g, x, k):
+        def loss(v):
+            return float((g * pool_windows(v, k).max(axis=(3, 5))).sum())
+
+        dx, h = np.zeros_like(x), 1e-6
+        for i in np.ndindex(x.shape):
+            hi, lo = x.copy(), x.copy()
+            hi[i] += up * h
+            lo[i] += down * h
+            dx[i] = (loss(hi) - loss(lo)) / ((up - down) * h)
+        return dx
+
+    feedback = nb14.check_max_pool2d_backward(estimated_by_differences)
+    assert feedback.status == "hint" and "add up to more (or less)" in feedback.message, feedback
+
+
 def test_max_pool2d_backward_not_done():
     assert nb14.check_max_pool2d_backward(stub).status == "not done"
 
