@@ -904,3 +904,20 @@ def test_estimated_does_not_fault_rounding_where_the_gradient_is_zero():
     # measured against the other arrays, an estimate's error there is still seen
     wrong = estimated("x", (np.ones(2), np.array([1e-9])), (np.ones(2), np.zeros(1)))
     assert wrong is not None and "about 9 digits" in wrong.message
+
+
+def test_roughly_names_an_imprecise_computation_and_nothing_further_off():
+    from backproplab.exercises import roughly
+
+    exact = np.array([[1.5, -2.0], [0.25, 3.0]])
+    in_float32 = exact.astype(np.float32) * np.float32(1 + 3e-7)  # the rule, rounded to float32
+    feedback = roughly("f", in_float32, exact)
+    assert (
+        feedback is not None
+        and "only to about" in feedback.message
+        and "float32" in feedback.message
+    )
+    assert roughly("f", exact * 1.001, exact) is None  # 1e-3 off: a wrong rule is not excused
+    assert roughly("f", exact + 0.01, exact) is None
+    assert roughly("f", exact[0], exact) is None  # another shape: not for this hint
+    assert roughly("f", exact, exact) is None  # right to rounding: nothing to say

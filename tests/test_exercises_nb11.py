@@ -44,6 +44,19 @@ def test_shape_mistakes_get_the_shapes_by_name(check, wrong, words):
         assert code not in our_words(feedback.message), feedback
 
 
+def test_residual_vjp_computed_in_float32_is_told_so_not_sent_to_the_sum():
+    # the right rule in float32 misses the check's tolerance (1e-6): it was told "not yet: write
+    # dL/dx_j as a sum ...", a search for a mistake its formula does not have
+    def in_float32(g, J_F):
+        g32 = g.astype(np.float32)
+        return (g32 @ J_F.astype(np.float32) + g32).astype(np.float64)
+
+    feedback = nb11.check_residual_vjp(in_float32)
+    assert feedback.status == "hint", feedback
+    assert all(word in feedback.message for word in (*ESTIMATE_WORDS, "float32")), feedback
+    assert "sum over i" not in feedback.message
+
+
 def test_residual_vjp_correct():
     feedback = nb11.check_residual_vjp(lambda g, J: g @ J + g)
     assert feedback.passed, feedback

@@ -318,6 +318,62 @@ def test_conv2d_input_grad_not_done():
     assert nb14.check_conv2d_input_grad(stub).status == "not done"
 
 
+# ------------------------------------------------ estimates and float32 (exact references)
+def conv_forward(x, weight, padding):  # what a learner who did notebook 01 would write
+    kh, kw = weight.shape[2:]
+    return np.einsum("ncpqij,ocij->nopq", windows(pad(x, padding), kh, kw), weight)
+
+
+def central_differences(f, at, h=1e-6):  # notebook 01's, written by the learner
+    grad = np.zeros_like(at)
+    for i in np.ndindex(at.shape):
+        up, down = at.copy(), at.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+def weight_grad_estimated(x, g, k, padding=0):  # central differences at a random weight
+    w = np.random.default_rng(0).standard_normal((g.shape[1], x.shape[1], k, k))
+    return central_differences(lambda v: float((g * conv_forward(x, v, padding)).sum()), w)
+
+
+def input_grad_estimated(g, weight, padding=0):  # central differences at random images
+    kh, kw = weight.shape[2:]
+    n, _, oh, ow = g.shape
+    shape = (n, weight.shape[1], oh + kh - 1 - 2 * padding, ow + kw - 1 - 2 * padding)
+    x = np.random.default_rng(0).standard_normal(shape)
+    return central_differences(lambda v: float((g * conv_forward(v, weight, padding)).sum()), x)
+
+
+def weight_grad_float32(x, g, k, padding=0):  # the formula, computed in float32
+    return weight_grad(x.astype(np.float32), g.astype(np.float32), k, padding).astype(np.float64)
+
+
+def input_grad_float32(g, weight, padding=0):
+    return input_grad(g.astype(np.float32), weight.astype(np.float32), padding).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    "check, answer",
+    [
+        (nb14.check_conv2d_weight_grad, weight_grad_estimated),
+        (nb14.check_conv2d_input_grad, input_grad_estimated),
+        (nb14.check_conv2d_weight_grad, weight_grad_float32),
+        (nb14.check_conv2d_input_grad, input_grad_float32),
+    ],
+    ids=["dW estimated", "dx estimated", "dW float32", "dx float32"],
+)
+def test_an_estimate_or_a_float32_computation_is_told_from_a_derived_gradient(check, answer):
+    # the references are exact (no longer finite differences), so the gate of the other
+    # derivation checks applies: close, but only to 7-11 digits; the hint says why, at once
+    feedback = check(answer)
+    assert feedback.status == "hint", feedback
+    assert "only to about" in feedback.message and "float32" in feedback.message, feedback
+    assert "right with" not in feedback.message  # not blamed on a size fixed in the code
+
+
 # ------------------------------------------------------------------------ max_pool2d_backward
 def pool_windows(a, k):
     n, c, h, w = a.shape
@@ -476,18 +532,19 @@ def test_max_pool2d_backward_tied_shares_of_opposite_signs_are_rejected():
 @pytest.mark.parametrize(
     "steps", [(1, -1), (1, 0), (0, -1)], ids=["central", "forward", "backward"]
 )
-def test_max_pool2d_backward_estimated_by_differences_is_refused_at_the_ties(steps):
-    # The check's reference is itself an estimate (no ties there, where one is right to about 11
-    # digits), so an answer estimated the same way passes those cases. The tied windows refuse
-    # it: nudging one of two tied entries moves the max one way only, so an estimate hands each
-    # tied entry g/2 (central), g (forward) or 0 (backward), and the window passes on 2g, 2g, 0.
+@pytest.mark.parametrize("h", [1e-4, 1e-6])
+def test_max_pool2d_backward_estimated_by_differences_is_refused(steps, h):
+    # Without ties an estimate agrees with g routed to the maxima only to 8-11 digits (the gate
+    # of the other derivation checks). At the ties it would fail anyway: nudging one of two tied
+    # entries moves the max one way only, so an estimate hands each tied entry g/2 (central), g
+    # (forward) or 0 (backward), and the window passes on 2g, 2g or 0.
     up, down = steps
 
     def estimated_by_differences(g, x, k):
         def loss(v):
             return float((g * pool_windows(v, k).max(axis=(3, 5))).sum())
 
-        dx, h = np.zeros_like(x), 1e-6
+        dx = np.zeros_like(x)
         for i in np.ndindex(x.shape):
             hi, lo = x.copy(), x.copy()
             hi[i] += up * h
@@ -496,7 +553,15 @@ def test_max_pool2d_backward_estimated_by_differences_is_refused_at_the_ties(ste
         return dx
 
     feedback = nb14.check_max_pool2d_backward(estimated_by_differences)
-    assert feedback.status == "hint" and "add up to more (or less)" in feedback.message, feedback
+    assert feedback.status == "hint" and "only to about" in feedback.message, feedback
+
+
+def test_max_pool2d_backward_with_g_carried_in_float32_is_told_so():
+    def in_float32(g, x, k):  # the right routing, of g rounded to float32
+        return max_pool_backward_first(g.astype(np.float32), x, k).astype(np.float64)
+
+    feedback = nb14.check_max_pool2d_backward(in_float32)
+    assert feedback.status == "hint" and "float32" in feedback.message, feedback
 
 
 def test_max_pool2d_backward_not_done():

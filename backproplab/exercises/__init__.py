@@ -54,6 +54,7 @@ __all__ = [
     "correct",
     "elementwise_slope",
     "estimated",
+    "roughly",
     "hint",
     "is_pair",
     "names_used",
@@ -294,6 +295,19 @@ def estimated(exercise: str, got: Any, want: Any) -> Feedback | None:
         "for the exact gradient, derived and computed in float64 (notebook 01: an estimate "
         "takes n forward passes, and is still not exact)",
     )
+
+
+def roughly(exercise: str, got: Any, want: Any) -> Feedback | None:
+    """``estimated``'s hint for an answer that ``close`` refused but that agrees with the exact
+    reference ``want`` to within 1e-4 of its largest entry: the right rule computed in float32,
+    or estimated with a poor step, rather than a wrong rule. A check asks it last, before its
+    catch-all "not yet" (which would send the learner to look for a mistake in the formula).
+    None when the answer is further off."""
+    mine, exact = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    scale = float(np.max(np.abs(exact), initial=0.0))
+    if mine.shape != exact.shape or not np.all(np.abs(mine - exact) <= 1e-4 * scale):
+        return None
+    return estimated(exercise, got, want)
 
 
 def elementwise_slope(

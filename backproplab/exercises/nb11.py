@@ -28,6 +28,7 @@ from . import (
     hint,
     names_used,
     result_array,
+    roughly,
 )
 from ._draws import check_rng
 
@@ -103,7 +104,9 @@ def check_residual_vjp(residual_vjp: Callable) -> Feedback:
             "both paths are there, but the Jacobian is applied the wrong way "
             "round: which index of J_F belongs to x?",
         )
-    return hint(name, "not yet: write dL/dx_j as a sum over i of dL/dH_i * dH_i/dx_j.")
+    return roughly(name, got, expected) or hint(
+        name, "not yet: write dL/dx_j as a sum over i of dL/dH_i * dH_i/dx_j."
+    )
 
 
 _WIDER = 6  # a second width: not the checks' first (4), nor the notebook's (2, 3 and 32)
