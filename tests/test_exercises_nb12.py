@@ -5,6 +5,7 @@ import ctypes
 import sys
 import threading
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -545,6 +546,109 @@ def test_adam_step_refuses_numbers_of_its_own_for_the_settings(which):
     feedback = nb12.check_adam_step(lambda *args: adam_with_numbers_of_its_own(*args, which=which))
     assert feedback.status == "hint" and "a number of your own" in feedback.message, feedback
     assert "sqrt" not in feedback.message and "beta1**t" not in feedback.message
+
+
+def adam_stepping_by(p, g, m, v, t, lr, beta1, beta2, eps, step=None):
+    """Adam with m and v right, and p moved by lr times ``step(g, m, v, m_hat, v_hat, t, b1, b2,
+    eps)``: the slips a learner makes in the update of p."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    with np.errstate(all="ignore"):
+        return p - lr * step(g, m, v, m_hat, v_hat, t, beta1, beta2, eps), m, v
+
+
+# the slips below got the catch-all 'every parameter should move by about lr' on main
+G_ALONE = "this step's gradient alone"
+ROOT_SIDE = "wrong side of a square root"
+SQUARED = "second moment itself, a squared gradient"
+UPDATE_SLIPS = {
+    "g for m_hat": (lambda g, m, v, mh, vh, t, b1, b2, eps: g / (np.sqrt(vh) + eps), G_ALONE),
+    "v's correction after the root": (
+        lambda g, m, v, mh, vh, t, b1, b2, eps: mh / (np.sqrt(v) / (1 - b2**t) + eps),
+        ROOT_SIDE,
+    ),
+    "m's correction under a root": (
+        lambda g, m, v, mh, vh, t, b1, b2, eps: m / np.sqrt(1 - b1**t) / (np.sqrt(vh) + eps),
+        ROOT_SIDE,
+    ),
+    "both": (
+        lambda g, m, v, mh, vh, t, b1, b2, eps: (
+            m / np.sqrt(1 - b1**t) / (np.sqrt(v) / (1 - b2**t) + eps)
+        ),
+        ROOT_SIDE,
+    ),
+    "the denominator squared": (
+        lambda g, m, v, mh, vh, t, b1, b2, eps: mh / (np.sqrt(vh) + eps) ** 2,
+        SQUARED,
+    ),
+    "no root, eps squared": (lambda g, m, v, mh, vh, t, b1, b2, eps: mh / (vh + eps**2), SQUARED),
+}
+
+
+@pytest.mark.parametrize("slip", UPDATE_SLIPS)
+def test_adam_step_names_slips_in_the_update_of_p(slip):
+    step, words = UPDATE_SLIPS[slip]
+    feedback = nb12.check_adam_step(lambda *args: adam_stepping_by(*args, step=step))
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    for code in ("sqrt", "beta1**t", "m_hat", "v_hat", "**"):
+        assert code not in feedback.message
+
+
+def test_adam_step_with_the_correction_split_around_the_root_is_right():
+    # the root of v over the root of its correction: v_hat's root, written the other way
+    def split(g, m, v, mh, vh, t, b1, b2, eps):
+        return mh / (np.sqrt(v) / np.sqrt(1 - b2**t) + eps)
+
+    feedback = nb12.check_adam_step(lambda *args: adam_stepping_by(*args, step=split))
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        no_bias_correction,
+        adam_with_the_correction_in_lr,
+        adam_eps_squared_under_the_root,
+        *(partial(adam_variant, **slip) for slip in (
+            {"eps_inside": True}, {"corrected": "m"}, {"corrected": "v"},
+            {"correction": "power of 1 - beta"}, {"correction": "multiplied"},
+        )),
+        *(partial(adam_with_corrections, **slip) for slip in (
+            {"k": 1}, {"v_by": 0.9}, {"m_by": 0.999},
+        )),
+    ],
+)  # fmt: skip
+def test_adam_step_neighbouring_slips_keep_their_own_hints(wrong):
+    feedback = nb12.check_adam_step(wrong)
+    assert feedback.status == "hint", feedback
+    for words in (G_ALONE, ROOT_SIDE, SQUARED):
+        assert words not in feedback.message, feedback
+
+
+def adam_without_eps_guarded(p, g, m, v, t, lr, beta1, beta2, eps):
+    """Adam with no eps, the 0 / 0 of a gradient of 0 kept out by where."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+    with np.errstate(all="ignore"):
+        return p - lr * np.where(v_hat > 0, m_hat / np.sqrt(v_hat), 0), m, v
+
+
+def adam_stepping_once(p, g, m, v, t, lr, beta1, beta2, eps):
+    """Adam's first step, then p handed back as it was."""
+    new_p, m, v = adam_solution(p, g, m, v, t, lr, beta1, beta2, eps)
+    return (new_p if t == 1 else p.copy()), m, v
+
+
+@pytest.mark.parametrize("wrong", [adam_without_eps_guarded, adam_stepping_once])
+def test_adam_step_names_no_number_after_the_root_where_none_was_added(wrong):
+    """The check's '0 < added < inf' was thought to change nothing: without '0 <' the answer
+    without eps is told that -1.3e-23 (rounding) was added after the root, without '< inf' the
+    one that stops stepping that inf was."""
+    feedback = nb12.check_adam_step(wrong)
+    assert feedback.status == "hint", feedback
+    assert "added after the root" not in feedback.message, feedback
 
 
 # ---------------------------------------------------------------- train_digits (challenge)

@@ -429,10 +429,16 @@ def _adam_steps(
                     "used the averages from before this step's gradient (0 at the first step): "
                     "update m and v first, then step with the new ones.",
                 )
-            if _close(new_p, p - lr * m_hat / (v_hat + eps)):
-                return hint(name, f"m and v are right, but at t={t} the step divides by the "
-                            "second moment itself, which has the scale of a squared gradient: "
-                            "Adam divides by its square root.")  # fmt: skip
+            squared = (v_hat + eps, (np.sqrt(v_hat) + eps) ** 2, v_hat + eps**2)  # no root, or
+            if any(_close(new_p, p - lr * m_hat / d) for d in squared):  # the root squared again
+                return hint(name, f"m and v are right, but at t={t} the step divides by a number "
+                            "of the scale of the second moment itself, a squared gradient (its "
+                            "root left out, or squared again): Adam divides by its square "
+                            "root.")  # fmt: skip
+            if _close(new_p, p - lr * g / (np.sqrt(v_hat) + eps)):  # m_hat is g at t = 1 only
+                return hint(name, f"m and v are right, but at t={t} the step is driven by this "
+                            "step's gradient alone: Adam moves along the bias-corrected first "
+                            "moment, the running average that smooths the gradients.")  # fmt: skip
             if _close(new_p, p - lr * m_hat / (np.sqrt(new_v) + eps)) or _close(
                 new_p, p - lr * new_m / (np.sqrt(v_hat) + eps)
             ):
@@ -452,6 +458,16 @@ def _adam_steps(
                 return hint(name, f"m and v are right, but at t={t} the bias correction is that "
                             "of the next step: t is already the number of this step, 1 at the "
                             "first, with nothing to add to it.")  # fmt: skip
+            misplaced = (  # v's correction after the root, m's under one, or both
+                (m_hat, np.sqrt(new_v) / (1 - beta2**t)),
+                (new_m / np.sqrt(1 - beta1**t), np.sqrt(v_hat)),
+                (new_m / np.sqrt(1 - beta1**t), np.sqrt(new_v) / (1 - beta2**t)),
+            )
+            if any(_close(new_p, p - lr * a / (b + eps)) for a, b in misplaced):
+                return hint(name, f"m and v are right, but at t={t} a bias correction is on the "
+                            "wrong side of a square root: v is divided by its correction before "
+                            "the root is taken, and m, which is not under a root, by its "
+                            "correction itself.")  # fmt: skip
             wrong_corrections = (  # 1 - beta to the power t read as (1 - beta)^t, or multiplied
                 (new_m / (1 - beta1) ** t, new_v / (1 - beta2) ** t),
                 (new_m * (1 - beta1**t), new_v * (1 - beta2**t)),
@@ -462,6 +478,8 @@ def _adam_steps(
                             "gradients so far (section 3).")  # fmt: skip
             with np.errstate(all="ignore"):  # the number after the root, from g[1] = 3 eps
                 added = lr * m_hat[1] / (p[1] - new_p[1]) - np.sqrt(v_hat[1])
+            # not a number added: 0 give or take rounding (no eps, its 0 / 0 kept out another
+            # way: a step of lr where eps sets it), or inf (p not moved)
             if 0 < added < np.inf and _close(new_p, p - lr * m_hat / (np.sqrt(v_hat) + added)):
                 return hint(name, f"m and v are right, and at t={t} the step nearly is, except "
                             "for a parameter whose gradients are about as small as eps: your step "
