@@ -471,6 +471,16 @@ def clip_by_the_rms(grads, max_norm):  # the root of the mean of the squares, no
     return [g * min(1.0, max_norm / rms) for g in grads]
 
 
+def clip_by_a_mean_in_each_array(grads, max_norm):  # each array's mean square, added up
+    total = np.sqrt(sum(np.mean(g**2) for g in grads))
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
+def clip_by_a_mean_over_the_arrays(grads, max_norm):  # the arrays' sums of squares, averaged
+    total = np.sqrt(np.mean([np.sum(g**2) for g in grads]))
+    return [g * min(1.0, max_norm / total) for g in grads]
+
+
 def clip_compares_squares(grads, max_norm):  # the sum of the squares compared, the factor right
     total_sq = sum((g**2).sum() for g in grads)
     scale = max_norm / np.sqrt(total_sq) if total_sq > max_norm else 1.0
@@ -526,7 +536,11 @@ def test_clip_gradients_accepts_pytorchs_small_guard():
         # expert review's sum of squares for the norm, which already had its hint
         (clip_in_squares, "the square of the factor"),
         (clip_the_sum_of_squares, "brought the sum of the squares down to max_norm"),
-        (clip_by_the_rms, "global norm of your result"),  # no square slip: the general hint
+        # the three means below were told only 'the global norm of your result is 9.798' (6.76,
+        # 3.464) on main: found by task SLIPS
+        (clip_by_the_rms, "it averages the squares"),
+        (clip_by_a_mean_in_each_array, "it averages the squares"),
+        (clip_by_a_mean_over_the_arrays, "it averages the squares"),
         # a task's read of the hints: this was told only 'clipping only ever shrinks them'
         (clip_compares_squares, "compare the sum of the squares with max_norm"),
         # its mirror passed: max_norm 2, 50 and the norm (14) are all outside (sqrt 14, 14)
@@ -555,6 +569,22 @@ def test_clip_gradients_square_comparison_hints_do_not_misfire(wrong, words):
     assert feedback.status == "hint" and words in feedback.message, feedback
     assert "compare the sum of the squares with max_norm" not in feedback.message, feedback
     assert "compare the norm with the square of max_norm" not in feedback.message, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong, words",
+    [  # norms of another kind, smaller or larger than the global one, keep their hints
+        (clip_by_the_largest, "global norm of your result"),
+        (clip_sum_of_norms, "global norm of your result"),
+        (clip_each, "on its own; the norm to limit"),
+        (clip_squared_norm, "the square root of that sum"),
+        (clip_the_sum_of_squares, "brought the sum of the squares down to max_norm"),
+    ],
+)
+def test_clip_gradients_mean_of_squares_hint_does_not_misfire(wrong, words):
+    feedback = nb10.check_clip_gradients(wrong)
+    assert feedback.status == "hint" and words in feedback.message, feedback
+    assert "it averages the squares" not in feedback.message, feedback
 
 
 def test_clip_gradients_names_a_crash_on_zero_gradients():

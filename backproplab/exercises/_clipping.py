@@ -9,12 +9,13 @@ gradients scaled up to max_norm, gradients left alone above max_norm, every entr
 own, every array clipped on its own, and five slips with squares: the sum of the squares taken for
 the norm, a factor that is the square of the right one (squared norms compared, and their ratio
 kept), the sum of the squares brought down to max_norm, and both comparisons with a square on one
-side only, the right factor kept. The sum of the squares compared with max_norm is wrong only for
-a max_norm between the norm and its square (with the check's norm of about 14, at 50 it scales the
-gradients up; a norm below 1 would go unclipped between its square and itself); the norm compared
-with max_norm's square, only for a norm between max_norm and its square (the case twice max_norm).
-Two more calls, at 0.9 and 1.1 times the square (the square root), tell each from a slip that
-always scales or never does.
+side only, the right factor kept; and a norm from a mean of the squares where their sum belongs
+(over all the entries, over the arrays, or within each). The sum of the squares compared with
+max_norm is wrong only for a max_norm between the norm and its square (with the check's norm of
+about 14, at 50 it scales the gradients up; a norm below 1 would go unclipped between its square
+and itself); the norm compared with max_norm's square, only for a norm between max_norm and its
+square (the case twice max_norm). Two more calls, at 0.9 and 1.1 times the square (the square
+root), tell each from a slip that always scales or never does.
 """
 
 from __future__ import annotations
@@ -141,6 +142,16 @@ def check_clip_gradients(clip_gradients: Callable) -> Feedback:
             return hint(name, f"with {what}: your result's global norm is the square root of "
                         "max_norm: you brought the sum of the squares down to max_norm. It is "
                         "the norm, the square root of that sum, that max_norm limits.")  # fmt: skip
+        # a mean of the squares where their sum is asked for: over all the entries (a root mean
+        # square), over the arrays, or within each array
+        means = [total / np.sqrt(sum(g.size for g in grads)), total / np.sqrt(len(grads)),
+                 np.sqrt(sum(float((g**2).mean()) for g in grads))]  # fmt: skip
+        if factor < 1 and any(all(_close(a, g * min(1.0, max_norm / norm))
+                                  for a, g in zip(got, grads)) for norm in means):  # fmt: skip
+            return hint(name, f"with {what}: your norm is smaller than the global norm, "
+                        f"{total:.3g}: it averages the squares, where the global norm adds up "
+                        "the squares of all the entries of all the arrays, then takes the "
+                        "square root of that sum.")  # fmt: skip
         return hint(name, f"with {what}: the global norm of your result is "
                     f"{_global_norm(got):.4g}, expected {_global_norm(want):.4g}.")  # fmt: skip
     zeros = [np.zeros((2, 2)), np.zeros(3)]
