@@ -1,6 +1,8 @@
 """Self-checks of notebook 13: a correct answer passes, typical mistakes get their hint, stubs
 are "not done", and no hint gives the answer away."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 from exercise_helpers import ESTIMATE_WORDS, estimated_vjp, grade_one_exercise, our_words
@@ -292,6 +294,61 @@ def two_slips_on_the_variance_path(g, x, gamma, eps):  # c over sigma, and gamma
 def test_batch_norm_backward_both_variance_term_slips_get_no_one_slip_hint():
     feedback = nb13.check_batch_norm_backward(two_slips_on_the_variance_path)
     assert feedback.status == "hint" and CATCH_ALL in feedback.message, feedback
+
+
+def bn_by_section_2(g, x, gamma, eps, axis=0, inside=False, direct=False):
+    """dx by section 2's lines: dL/dv as the notebook writes it, a sum of g_hat c times
+    -1 / (2 sigma^3) with sigma after the sum (``inside``: in it), over ``axis`` (1: along each
+    example's features, the slip); ``direct``: dL/dmu by its direct path alone, as the notebook
+    has it once the variance's path drops out."""
+    n = len(x)
+    centred = x - x.mean(axis=0)
+    sigma = np.sqrt((centred**2).mean(axis=0) + eps)
+    g_hat = g * gamma
+    if inside:
+        d_v = -(g_hat * centred / (2 * sigma**3)).sum(axis=axis, keepdims=True)
+    else:
+        d_v = -(g_hat * centred).sum(axis=axis, keepdims=True) / (2 * sigma**3)
+    d_c = g_hat / sigma + d_v * 2 * centred / n
+    d_mu = -(g_hat / sigma if direct else d_c).sum(axis=0, keepdims=True)
+    return d_c + d_mu / n, (g * centred / sigma).sum(axis=0), g.sum(axis=0)
+
+
+def sigma_after_a_row_mean(g, x, gamma, eps):  # the compact formula, c = sigma x_hat put back
+    mu = x.mean(axis=0)
+    sigma = np.sqrt(x.var(axis=0) + eps)
+    x_hat = (x - mu) / sigma
+    spread = x_hat * (g * (x - mu)).mean(axis=1, keepdims=True) / sigma
+    dx = gamma / sigma * (g - g.mean(axis=0) - spread)
+    return dx, (g * x_hat).sum(axis=0), g.sum(axis=0)
+
+
+SECTION_2 = [{"inside": i, "direct": d} for i in (False, True) for d in (False, True)]
+
+
+@pytest.mark.parametrize("way", SECTION_2)
+def test_batch_norm_backward_by_section_2s_lines_is_right(way):
+    feedback = nb13.check_batch_norm_backward(lambda *args: bn_by_section_2(*args, **way))
+    assert feedback.passed, feedback
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        *(partial(bn_by_section_2, axis=1, **way) for way in SECTION_2),
+        sigma_after_a_row_mean,
+    ],
+    ids=["sigma after", "sigma after, mu direct", "sigma in", "sigma in, mu direct", "compact"],
+)
+def test_batch_norm_backward_names_the_sum_along_a_row_with_sigma_taken_out(wrong):
+    """Task SLIPS: dL/dv summed along each example's features, sigma after that sum (or in it,
+    or mu's gradient by its direct path), got the catch-all on main; it is the slip of a sum
+    along a row on the variance's path, and gets that hint."""
+    feedback = nb13.check_batch_norm_backward(wrong)
+    assert feedback.status == "hint", feedback
+    assert "batch variance and sigma, your sum runs along each example's" in feedback.message
+    for code in ("mean(", "sum(", "np.", "x_hat *", "/ sigma", "axis"):
+        assert code not in feedback.message
 
 
 def own_eps(axis, number=1e-3):

@@ -56,17 +56,25 @@ ROW_BOTH = (
 )
 
 
-def _walk(case: dict[str, np.ndarray], mu_axis: int, sigma_axis: int, mean: bool) -> np.ndarray:
+def _walk(
+    case: dict[str, np.ndarray], mu_axis: int, sigma_axis: int, mean: bool, inside: int = 2,
+    direct: bool = False,
+) -> np.ndarray:  # fmt: skip
     """dx by section 2's walk down the graph, node by node, with the sums that collect the
     gradients of sigma and of mu over the axes given (0, over the batch, is right); ``mean``:
-    mu's sum over axis 1 divided by D, not by N."""
+    mu's sum over axis 1 divided by D, not by N; ``inside``: the power of sigma inside sigma's
+    sum, 2 as section 2's table has it, 0 as its dL/dv (sigma after the sum), 3 all of dL/dv's
+    (one number per feature, sigma may go in or out of a sum down a column, not one along a row);
+    ``direct``: mu's gradient by the direct path alone, as section 2 has it once the variance's
+    path drops out (it does when sigma's sum runs down the columns)."""
     g, x, gamma = case["g"], case["x"], case["gamma"]
     centred = x - x.mean(axis=0)
     sigma = np.sqrt((centred**2).mean(axis=0) + EPS)
     d_x_hat = g * gamma
-    d_sigma = -(d_x_hat * centred / sigma**2).sum(axis=sigma_axis, keepdims=True)
+    d_sigma = -(d_x_hat * centred / sigma**inside).sum(axis=sigma_axis, keepdims=True)
+    d_sigma = d_sigma / sigma ** (2 - inside)
     d_centred = d_x_hat / sigma + d_sigma / (2 * sigma) * 2 * centred / len(x)
-    d_mu = -d_centred.sum(axis=mu_axis, keepdims=True)
+    d_mu = -(d_x_hat / sigma if direct else d_centred).sum(axis=mu_axis, keepdims=True)
     return d_centred + d_mu / (x.shape[1] if mean else len(x))
 
 
@@ -88,6 +96,9 @@ def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
 
     def total(a, axis, keepdims):
         return a.sum(axis=axis, keepdims=keepdims)
+
+    # the variance's term with a mean along each row, of g times c, sigma taken out after it
+    row_spread = x_hat * (g * x_hat * sigma).mean(axis=1, keepdims=True) / sigma
 
     return [
         (
@@ -158,13 +169,20 @@ def _batch_norm_wrong_dx(case: dict[str, np.ndarray]) -> list[tuple[np.ndarray, 
             "path too reaches the output through x_hat (c divided by sigma), then gamma.",
         ),
         (compact(axes=(1, 0)), ROW_MEAN),
-        (_walk(case, 1, 0, mean=False), ROW_MEAN),
-        (_walk(case, 1, 0, mean=True), ROW_MEAN),
         (compact(axes=(0, 1)), ROW_VARIANCE),
-        (_walk(case, 0, 1, mean=False), ROW_VARIANCE),
+        (gamma / sigma * (g - g.mean(axis=0) - row_spread), ROW_VARIANCE),
         (compact(axes=(1, 1)), ROW_BOTH),
-        (_walk(case, 1, 1, mean=False), ROW_BOTH),
-        (_walk(case, 1, 1, mean=True), ROW_BOTH),
+        *(  # section 2's walk with a sum along a row, sigma in it or out, mu by its direct path
+            (_walk(case, mu_axis, sigma_axis, mean, inside, direct), message)
+            for mu_axis, sigma_axis, message in (
+                (1, 0, ROW_MEAN),
+                (0, 1, ROW_VARIANCE),
+                (1, 1, ROW_BOTH),
+            )
+            for mean in ((False, True) if mu_axis == 1 else (False,))
+            for inside in (2, 0, 3)
+            for direct in (False, True)
+        ),
         (
             compact() / gamma,
             "gamma is missing from dx: the gradient reaches x_hat through "
