@@ -351,6 +351,35 @@ def test_batch_norm_backward_names_the_sum_along_a_row_with_sigma_taken_out(wron
         assert code not in feedback.message
 
 
+def in_float32(answer):
+    """``answer`` computed in float32 (its inputs cast), its three results handed back as float64."""
+
+    def wrong(g, x, gamma, eps):
+        g, x, gamma = (a.astype(np.float32) for a in (g, x, gamma))
+        return tuple(a.astype(np.float64) for a in answer(g, x, gamma, np.float32(eps)))
+
+    return wrong
+
+
+@pytest.mark.parametrize(
+    "check, answer",
+    [
+        (nb13.check_batch_norm_backward, bn),
+        (nb13.check_batch_norm_backward, bn_node_by_node),
+        (nb13.check_layer_norm_backward, lambda g, x, gamma, eps: ln(g, x, gamma, eps)),
+    ],
+)
+def test_norm_backward_in_float32_is_told_its_precision(check, answer):
+    """Task SLIPS: the batch-norm solution in float32 was told 'dbeta not yet right: beta is
+    added to every example's output' (dbeta's rounding at an entry near 0.1, held to the exact
+    reference entry by entry, before the gate that names an estimate was reached)."""
+    feedback = check(in_float32(answer))
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
+    assert "float32" in feedback.message and "dbeta" not in feedback.message, feedback
+
+
 def own_eps(axis, number=1e-3):
     # ignores its eps argument and uses a number of its own: the check's first eps
     return lambda g, x, gamma, eps: norm_backward(g, x, gamma, number, axis=axis)
