@@ -651,6 +651,23 @@ def test_adam_step_names_no_number_after_the_root_where_none_was_added(wrong):
     assert "added after the root" not in feedback.message, feedback
 
 
+def adam_without_eps_nan_to_num(p, g, m, v, t, lr, beta1, beta2, eps):
+    """Adam with no eps, the 0 / 0 made 0 after the fact."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    with np.errstate(all="ignore"):
+        step = np.nan_to_num(m / (1 - beta1**t) / np.sqrt(v / (1 - beta2**t)))
+    return p - lr * step, m, v
+
+
+@pytest.mark.parametrize("wrong", [adam_without_eps_guarded, adam_without_eps_nan_to_num])
+def test_adam_step_without_eps_is_told_that_eps_is_missing(wrong):
+    # it got the catch-all "every parameter should move by about lr", which it does
+    feedback = nb12.check_adam_step(wrong)
+    assert feedback.status == "hint", feedback
+    assert "leaves eps out" in feedback.message and "after the root" in feedback.message, feedback
+
+
 # ---------------------------------------------------------------- train_digits (challenge)
 def make_training(
     vjp_right=True, zero_grad=True, lr=0.1, returns_model=True, vjp=None, backward=None, halves=1

@@ -238,13 +238,21 @@ def _adam_steps(
                             "gradients so far (section 3).")  # fmt: skip
             with np.errstate(all="ignore"):  # the number after the root, from g[1] = 3 eps
                 added = lr * m_hat[1] / (p[1] - new_p[1]) - np.sqrt(v_hat[1])
-            # not a number added: 0 give or take rounding (no eps, its 0 / 0 kept out another
-            # way: a step of lr where eps sets it), or inf (p not moved)
-            if 0 < added < np.inf and _close(new_p, p - lr * m_hat / (np.sqrt(v_hat) + added)):
+                bare = np.where(v_hat > 0, m_hat / np.sqrt(v_hat), 0.0)  # no eps, no 0 / 0
+            # a number added, not the rounding of a step without one (about 1e-15 of the root;
+            # eps squared, 1e-16, is 3e-9 of it) nor inf (p not moved)
+            if 1e-12 * np.sqrt(v_hat[1]) < added < np.inf and _close(
+                new_p, p - lr * m_hat / (np.sqrt(v_hat) + added)
+            ):
                 return hint(name, f"m and v are right, and at t={t} the step nearly is, except "
                             "for a parameter whose gradients are about as small as eps: your step "
                             f"is Adam's with {added:.2g} added after the root, where Adam adds "
                             f"the eps it is given, {eps:g}.")  # fmt: skip
+            if _close(new_p, p - lr * bare):
+                return hint(name, f"m and v are right, and at t={t} the step nearly is, except "
+                            "for a parameter whose gradients are about as small as eps: your step "
+                            "leaves eps out, and moves it by lr. Adam adds eps after the root, "
+                            "which keeps the steps of such tiny gradients small.")  # fmt: skip
             return hint(
                 name,
                 f"m and v are right; the step at t={t} is not: every parameter "
