@@ -17,7 +17,6 @@ from backproplab.exercises import (
     call_measured,
     close,
     correct,
-    elementwise_slope,
     hint,
     not_done,
     numeric_gradient,
@@ -190,12 +189,6 @@ def test_close_default_and_custom_tolerances():
 
 
 # ------------------------------------------------------------------- central differences
-def test_elementwise_slope_matches_known_derivatives():
-    x = np.array([-1.3, 0.2, 0.9, 2.4])
-    assert np.allclose(elementwise_slope(np.sin, x), np.cos(x), atol=1e-9)
-    assert np.allclose(elementwise_slope(lambda t: t**3, x), 3 * x**2, atol=1e-8)
-
-
 def test_numeric_gradient_matches_a_hand_derivative():
     # f(W) = sum(sin(W) * C): df/dW = cos(W) * C, entry by entry
     rng = np.random.default_rng(0)

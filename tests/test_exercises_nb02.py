@@ -6,7 +6,7 @@ import sympy as sp
 from sympy import lambdify
 
 import backproplab as bl
-from backproplab.exercises import _steepest, elementwise_slope, nb02
+from backproplab.exercises import _steepest, nb02
 
 
 def stub(*args):
@@ -420,7 +420,7 @@ def test_the_written_out_derivatives_agree_with_sympy_and_central_differences():
     for check, expr in cases:
         exact = sp.lambdify(t, sp.diff(expr, t), "numpy")
         f = sp.lambdify(t, expr, "numpy")
-        assert np.allclose(exact(x), elementwise_slope(f, x), rtol=1e-7)
+        assert np.allclose(exact(x), (f(x + 1e-6) - f(x - 1e-6)) / 2e-6, rtol=1e-7)
         assert check(exact).passed, check.__name__
     f2 = t**2 * s + sp.exp(t * s)
     dx, dy = (sp.lambdify((t, s), sp.diff(f2, v), "numpy") for v in (t, s))

@@ -16,7 +16,9 @@ raises: it returns a ``Feedback``, which displays as one line (text and HTML).
 
 The helpers every check shares: ``attempt`` (call the learner's function), ``result_array`` (its
 result as a float array of the right shape, or a hint), ``close`` (agreement within a tolerance),
-and ``elementwise_slope`` / ``numeric_gradient`` (central differences, the reference answers).
+``numeric_gradient`` (central differences: the reference of a check whose function has no
+closed form here, as notebook 03's graphs), and ``estimated`` / ``roughly`` (an answer that
+agrees with an exact reference only as an estimate, or a computation in float32, does).
 ``names_used`` and ``uses_package`` (what an answer's code uses, read without running it) are
 in ``_reading.py``, ``call_measured`` (the memory a call of it takes) in ``_memory.py``, and
 what ``attempt`` says when the learner's code crashes (a shape error in words) in ``_crash.py``.
@@ -52,7 +54,6 @@ __all__ = [
     "check_rng",
     "close",
     "correct",
-    "elementwise_slope",
     "estimated",
     "roughly",
     "hint",
@@ -308,17 +309,6 @@ def roughly(exercise: str, got: Any, want: Any) -> Feedback | None:
     if mine.shape != exact.shape or not np.all(np.abs(mine - exact) <= 1e-4 * scale):
         return None
     return estimated(exercise, got, want)
-
-
-def elementwise_slope(
-    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, eps: float = 1e-6
-) -> np.ndarray:
-    """f'(x) at every entry of ``x`` for an elementwise ``f``, by central differences.
-
-    (f(x + eps) - f(x - eps)) / (2 eps): two calls of f for the whole array, since each output
-    entry depends on its own input entry only. Shape of ``x``.
-    """
-    return (f(x + eps) - f(x - eps)) / (2 * eps)
 
 
 def numeric_gradient(

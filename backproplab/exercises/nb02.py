@@ -53,7 +53,7 @@ _POINTS = np.array([-1.7, -0.6, 0.3, 0.9, 2.2])  # away from 0, where some wrong
 # Names that find a derivative for the learner: the notebook's `slope` and the package's difference
 # quotients, and (as sympy's or numpy's, not a function of the learner's own) `diff`, `lambdify`
 # and `gradient`.
-_SLOPES = {"slope", "elementwise_slope", "numeric_gradient"}
+_SLOPES = {"slope", "numeric_gradient"}
 _TOOLS = {"diff", "lambdify", "gradient"}
 
 
