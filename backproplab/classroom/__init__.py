@@ -11,10 +11,10 @@ its engine check needs; ``release`` (release.py) replaces each solution between 
 markers by a stub and clears the stored outputs that may show one (_dependence.py); ``grade``
 (grading.py) runs each submitted notebook in a sandboxed kernel (_sandbox.py, _kernel.py) and
 judges the learner's functions with the teacher's checks (_source.py) in its own process
-(_check.py; _session.py, _wire.py and _kernel_side.py carry the data between the two); the scores
-and feedback are written by _reports.py. ``rehearse`` (rehearsal.py) grades your own answers
-and the untouched release before class: every check must give the first all its points and the
-second none.
+(_check.py; _session.py, _wire.py, _kernel_side.py and _kernel_values.py carry the data between
+the two); the scores and feedback are written by _reports.py. ``rehearse`` (rehearsal.py) grades
+your own answers and the untouched release before class: every check must give the first all its
+points and the second none.
 Neither needs nbgrader; the notebooks also work with it (see docs/teaching.md), and
 nbgrader_support.py makes ``nbgrader autograde`` score the checks by their verdict.
 """

@@ -22,7 +22,8 @@ import numpy as np
 from ..exercises import RemoteFunction
 from . import _wire as wire
 from ._kernel import WALL_FACTOR, Kernel, KernelDied
-from ._kernel_side import CALLBACK_PROMPT, REPLY_MIME, package_function
+from ._kernel_side import REPLY_MIME, package_function
+from ._kernel_values import CALLBACK_PROMPT
 from ._returned import (
     FromStudent,
     _exception,
