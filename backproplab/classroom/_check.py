@@ -20,6 +20,7 @@ from backproplab.exercises._crash import teachers_code
 from backproplab.exercises._draws import draw
 
 from ._grades import CheckResult
+from ._learner_classes import ungradable
 from ._parse import compile_tree
 from ._session import FromStudent, GradingStop, ModuleProxy, Proxy, Session
 from ._source import TeacherCheck, TeacherNotebook, binds, cell_code, parse_cell
@@ -296,6 +297,9 @@ def evaluate_check(
             "grader cannot do: their functions run in their kernel, where it stays as they "
             "wrote it (a right answer would fail); test it another way"
         )
+        return result
+    result.message = ungradable(check, teacher)  # Tensor(...) of the learner's mygrad.py
+    if result.message:
         return result
     feedback: Any = None
     partial: float | None = None  # the points a cell that ends in a number gives (nbgrader)

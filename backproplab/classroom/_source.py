@@ -73,6 +73,10 @@ class TeacherNotebook:
     solutions: dict[str, list[Region]] = field(default_factory=dict)
     # each of ``modules`` -> the module it names (``mg`` -> ``mygrad``)
     module_of: dict[str, str] = field(default_factory=dict)
+    # the names it imports from the learner's modules -> what they name (``T`` -> ``mygrad.Tensor``
+    # for ``from mygrad import Tensor as T``): a check using a class cannot be graded
+    # (_learner_classes.py)
+    imported: dict[str, str] = field(default_factory=dict)
     # the teacher's own .py modules beside the notebook that its cells import (checks of their
     # own): name -> file, imported in the grader from there, never from the student's folder
     own_modules: dict[str, Path] = field(default_factory=dict)
@@ -150,6 +154,7 @@ def teacher_notebook(
     in_solutions: dict[str, tuple[int, str]] = {}
     cells: list[tuple[int, ast.Module, str]] = []  # (code cell number, code, "solution"/"check"/"")
     module_of: dict[str, str] = {}
+    imported: dict[str, str] = {}
     number = 0  # code cells counted from 1, as the teacher's reports count them
     by_hand: list[ByHand] = []
     locked: dict[str, str] = {}
@@ -195,6 +200,8 @@ def teacher_notebook(
                             setup.append(ast.copy_location(ast.Import([alias]), node))
                 elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
                     functions += [alias.asname or alias.name for alias in node.names]
+                    for alias in node.names:
+                        imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
                 elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
                     setup.append(node)
                 elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -207,7 +214,7 @@ def teacher_notebook(
     solutions = {exercise: r for exercise, r in solutions.items() if exercise in graded and r}
     teacher = TeacherNotebook(name, checks, grade_ids, functions, setup, modules, solutions)
     teacher.assigned, teacher.in_solutions = assigned, in_solutions
-    teacher.module_of = module_of
+    teacher.module_of, teacher.imported = module_of, imported
     teacher.by_hand, teacher.locked, teacher.answers = by_hand, locked, answer_ids
     answers = [item for item in by_hand if item.stub is not None]
     if answers:  # an answer left as the release hands it out scores 0: that version of it

@@ -4,8 +4,10 @@
 title, its graded exercises and their points (read as ``grade`` reads them, with
 ``load_source``), the checks its cells call that no graded cell does (a challenge with a
 self-check only), its total, whether it checks the learner's own engine (a check cell calling
-``check_step("NN", mygrad)``), which other notebooks' "Your engine" parts that check needs, and
-the prerequisites the notebook states in its first cell.
+``check_step("NN", mygrad)``), which other notebooks' "Your engine" parts that check needs, the
+prerequisites the notebook states in its first cell, and the checks no command can grade (one
+using a class of the learner's module, ``Tensor(...)`` after ``from mygrad import Tensor``:
+_learner_classes.py).
 
 What an engine check needs is measured, not written down: for each notebook whose parts sit in
 the teacher's ``mygrad.py`` (``### BEGIN SOLUTION see notebook NN, "Your engine"``), the file is
@@ -27,6 +29,7 @@ from types import ModuleType
 import nbformat
 
 from ..exercises.mygrad import STEPS, check_step  # the engine checks the notebooks run
+from ._learner_classes import ungradable
 from ._parse import parse
 from ._source import TeacherNotebook, load_source
 from .release import BEGIN_SOLUTION, END_SOLUTION, strip_solutions
@@ -66,6 +69,8 @@ class NotebookPlan:
     # checks its cells call that no graded cell calls ("nb12.check_training_run"): the learner
     # sees their verdicts, the grader gives them no points
     self_checks: list[str] = field(default_factory=list)
+    # checks no command can grade, one line each (a check using the learner's Tensor class)
+    ungradable: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -125,6 +130,9 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path, folder: Path) -> Notebo
         needs=None,
         prerequisites=_prerequisites(first),
         self_checks=_self_checks(cells),
+        ungradable=[
+            f"{c.exercise}: {why}" for c in teacher.checks if (why := ungradable(c, teacher))
+        ],
     )
 
 
@@ -312,6 +320,9 @@ def plan_text(plans: list[NotebookPlan]) -> str:
         out += _wrap([f"{name} ({points:g})" for name, points in plan.exercises], "  graded: ")
         if plan.self_checks:
             out += _wrap(plan.self_checks, "  self-check only, not graded: ")
+        for line in plan.ungradable:  # (a long line: wrapped between words)
+            first, rest = "  cannot be graded: ", "    "
+            out += textwrap.wrap(line, WIDTH, initial_indent=first, subsequent_indent=rest)
         out.append(f"  total: {_points(plan.points)}")
         engine, needs = _engine(plan)
         out.append(f"  your engine: {engine}")
@@ -347,6 +358,7 @@ def plan_markdown(plans: list[NotebookPlan]) -> str:
         graded = ", ".join(f"{name} ({points:g})" for name, points in plan.exercises)
         if plan.self_checks:
             graded += f"; self-check only, not graded: {', '.join(plan.self_checks)}"
+        graded += "".join(f"; cannot be graded: {line}" for line in plan.ungradable)
         row = [plan.title, graded, f"{plan.points:g}", engine, needs or "", stated]
         rows.append("| " + " | ".join(cell(text) for text in row) + " |")
     exercises = sum(len(plan.exercises) for plan in plans)
