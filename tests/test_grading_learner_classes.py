@@ -7,7 +7,8 @@ solved engine too, with "the kernel helper failed: AttributeError: 'Tensor' obje
 attribute 'op'" (found by grading a solved and a wrong engine, and rehearsing, in that style);
 ``plan`` said nothing. Now every command says, in one line, which cell uses which class and what
 to write instead. The same engine tested through ``from mygrad import run`` (data in, data out)
-is graded: the solved engine gets the points, a wrong one does not.
+is graded: the solved engine gets the points, a wrong one does not, and so it is when the check
+cell imports the engine itself.
 """
 
 from __future__ import annotations
@@ -114,6 +115,35 @@ def test_a_check_of_the_engines_functions_is_planned_and_graded(tmp_path):
     files["wrong"] = {"mygrad.py": WRONG}
     grades = grade_students(tmp_path / "g", teacher, {"solved": teacher, "wrong": teacher}, files)
     assert (grades["solved"].score, grades["wrong"].score) == (2, 0)
+
+
+STEP_CHECK = """import mygrad
+from backproplab.exercises.mygrad import check_step
+check_step("03", mygrad)"""
+
+
+def test_a_check_cell_that_imports_the_engine_itself_is_graded(tmp_path):
+    """nbgrader's test cells often import what they test: `from mygrad import run` or
+    `import mygrad` in the check cell itself failed in the grader for every student
+    ("ModuleNotFoundError: No module named 'mygrad'", found by grading that style); they bind
+    the proxies, as in a cell above the check."""
+    files = {"teacher": {"mygrad.py": SOLVED}, "solved": {"mygrad.py": SOLVED}}
+    files["wrong"] = {"mygrad.py": WRONG}
+    for label, check in (("run", f"from mygrad import run\n{RUN_CHECK}"), ("step", STEP_CHECK)):
+        teacher = engine_notebook("", check)
+        grades = grade_students(
+            tmp_path / label, teacher, {"solved": teacher, "wrong": teacher}, files
+        )
+        results = [grades[student].checks[0] for student in ("solved", "wrong")]
+        assert [(r.score, r.status) for r in results] == [(2, "correct"), (0, "hint")], results
+    [plan] = course_plan(source(tmp_path / "source", engine_notebook("", STEP_CHECK)))
+    assert (plan.engine_step, plan.needs) == ("03", [])  # measured on the mygrad.py beside it
+
+
+def test_a_check_cell_that_imports_the_class_itself_is_named_too(tmp_path):
+    teacher = engine_notebook("", f"from mygrad import Tensor\n{TENSOR_CHECK}")
+    [plan] = course_plan(source(tmp_path / "source", teacher))
+    assert plan.ungradable == [f"mul: {SAID.format(name='Tensor')}"]
 
 
 def test_the_rehearsal_names_the_cell_and_the_class(tmp_path):

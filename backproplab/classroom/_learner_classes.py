@@ -35,8 +35,7 @@ def _classes_used(check: TeacherCheck, teacher: TeacherNotebook) -> list[str]:
     calls, as it names them ("Tensor", "mg.Tensor")."""
     if teacher.folder is None:
         return []
-    modules = {*teacher.module_files, *(n.partition(".")[0] for n in teacher.imported.values())}
-    classes = {m: _module_classes(teacher.folder / f"{m}.py") for m in modules}
+    classes = {m: _module_classes(teacher.folder / f"{m}.py") for m in teacher.learner_modules}
     functions = {s.name: s for s in teacher.setup if isinstance(s, ast.FunctionDef)}
     tree = parse_cell(check.source)
     code: list[ast.AST] = [tree] if tree is not None else []

@@ -21,6 +21,7 @@ import nbformat
 
 from ._by_hand import ByHand, is_by_hand
 from ._dependence import notebook_names, runs_without_solutions
+from ._learner_imports import bind, check_imports, learner_import
 from ._parse import parse
 from ._same_code import Region, module_solutions, regions_of
 
@@ -48,6 +49,9 @@ class TeacherCheck:
     points: float
     source: str
     cell: int = 0  # its code cell's number, counted from 1
+    # its own imports of the learner's modules (``from mygrad import run``), run in the student's
+    # kernel at its place (_learner_imports.py)
+    imports: str = ""
     # the names it reads (itself, or through the teacher's functions it calls) that the teacher's
     # other cells give a value: the grader runs those cells for them (_check.py)
     needs: set[str] = field(default_factory=set)
@@ -110,6 +114,12 @@ class TeacherNotebook:
         return sum(check.points for check in self.checks) + sum(c.points for c in self.by_hand)
 
     @property
+    def learner_modules(self) -> set[str]:
+        """The learner's modules its cells import, either way (``import mygrad``, ``from mygrad
+        import run``), as their files are named."""
+        return {*self.module_of.values(), *(v.partition(".")[0] for v in self.imported.values())}
+
+    @property
     def module_files(self) -> list[str]:
         """The learner's modules it imports, as their files are named (``mygrad``, for
         ``mygrad.py``, whatever name the notebook binds it to)."""
@@ -147,7 +157,9 @@ def teacher_notebook(
     learner's own engine): the notebook's imports of them are not run in the grader; what they
     bring in is reached through proxies, like the solution cells' functions.
     """
-    checks, grade_ids, functions, modules = [], set(), [], []
+    checks, grade_ids = [], set()
+    functions: list[str] = []
+    modules: list[str] = []
     solutions: dict[str, list[Region]] = {}
     setup: list[ast.stmt] = []
     assigned: dict[str, int] = {}
@@ -177,6 +189,10 @@ def teacher_notebook(
             points = _points(name, meta, "check")
             checks.append(TeacherCheck(str(meta["grade_id"]), points, cell.source, number))
             cells.append((number, tree or ast.Module([], []), "check"))
+            own = check_imports(tree, student_modules)  # bound as in a cell above it
+            for node in own:
+                bind(node, modules, module_of, functions, imported)
+            checks[-1].imports = "\n".join(ast.unparse(node) for node in own)
         elif meta.get("solution"):
             cells.append((number, tree or ast.Module([], []), "solution"))
             if meta.get("grade_id"):
@@ -193,15 +209,13 @@ def teacher_notebook(
             for node in tree.body:
                 if isinstance(node, ast.Import):
                     for alias in node.names:
+                        one = ast.copy_location(ast.Import([alias]), node)
                         if alias.name in student_modules:
-                            modules.append(alias.asname or alias.name)
-                            module_of[alias.asname or alias.name] = alias.name
+                            bind(one, modules, module_of, functions, imported)
                         else:
-                            setup.append(ast.copy_location(ast.Import([alias]), node))
-                elif isinstance(node, ast.ImportFrom) and node.module in student_modules:
-                    functions += [alias.asname or alias.name for alias in node.names]
-                    for alias in node.names:
-                        imported[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                            setup.append(one)
+                elif learner_import(node, student_modules):
+                    bind(node, modules, module_of, functions, imported)
                 elif isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
                     setup.append(node)
                 elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):

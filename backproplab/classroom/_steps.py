@@ -2,12 +2,13 @@
 the teacher's checks is evaluated (in the grader, at the place of its check cell).
 
 A check cell is never run in the kernel: the teacher's check is evaluated instead, once, where
-the submission has it (at the end if the student deleted it). A read-only cell (nbgrader's
-``locked: true``) runs as the teacher wrote it, as nbgrader's autograde restores it: a student
-who edits ``scale = 2.0`` into ``scale = 3.0`` changes nothing, and the teacher is told; so is
-a teacher whose read-only cell a student deleted (it is not put back, as in nbgrader). A
-notebook without one of the teacher's exercise cells (made from an earlier release, before the
-exercise was added) is named in the row.
+the submission has it (at the end if the student deleted it), after its imports of the learner's
+module (``from mygrad import run``, the teacher's line) run in the kernel. A read-only cell
+(nbgrader's ``locked: true``) runs as the teacher wrote it, as nbgrader's autograde restores it:
+a student who edits ``scale = 2.0`` into ``scale = 3.0`` changes nothing, and the teacher is
+told; so is a teacher whose read-only cell a student deleted (it is not put back, as in
+nbgrader). A notebook without one of the teacher's exercise cells (made from an earlier
+release, before the exercise was added) is named in the row.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def steps(
         if grade_id in checks:
             if any(step is checks[grade_id] for _, step in plan):
                 grade.problems.append(f"cell {index + 1} repeats the check {grade_id}: ignored")
-            else:
-                plan.append((index, checks[grade_id]))
+            else:  # (its imports of the learner's module, the teacher's line, run in the kernel)
+                plan += [(index, checks[grade_id].imports), (index, checks[grade_id])]
             continue  # a check cell is never run in the kernel
         if meta.get("grade") and all(grade_id != item.grade_id for item in teacher.by_hand):
             what = f"graded cell {grade_id!r}" if grade_id else "graded cell without a grade_id"
@@ -53,7 +54,8 @@ def steps(
             )
             source = teacher.locked[grade_id]
         plan.append((index, source))
-    plan += [(len(notebook.cells), c) for c in teacher.checks if all(s is not c for _, s in plan)]
+    for check in [c for c in teacher.checks if all(s is not c for _, s in plan)]:
+        plan += [(len(notebook.cells), check.imports), (len(notebook.cells), check)]
     handed_in = {str(nbgrader_metadata(cell).get("grade_id", "")) for cell in notebook.cells}
     for grade_id in sorted(set(teacher.locked) - handed_in):  # (nbgrader does not put it back)
         grade.for_teacher.append(f"the read-only cell {grade_id} is missing: it did not run")

@@ -238,7 +238,7 @@ def _grade_into(
                         "the kernel stayed stuck: the remaining cells were not run"
                     )
                     stopped = True
-                answer = _answer_id(notebook.cells[index], teacher)
+                answer = _answer_id(notebook.cells[index : index + 1], teacher)
                 # the error that stopped the cell, said once (a cell can show thousands of
                 # tracebacks, get_ipython().showtraceback() in a loop, each of megabytes)
                 for ename, evalue in run.errors[-1:]:
@@ -268,9 +268,10 @@ def _grade_into(
 _CELL_FILE = re.compile(r"\(\d+\.py, line")  # "(1988705971.py, line 6)": a SyntaxError's
 
 
-def _answer_id(cell: dict, teacher: TeacherNotebook) -> str:
-    """The grade_id of a solution cell of ``teacher`` (the student's own code), else ""."""
-    grade_id = str(nbgrader_metadata(cell).get("grade_id", ""))
+def _answer_id(cells: list, teacher: TeacherNotebook) -> str:
+    """The grade_id of the solution cell of ``teacher`` in ``cells`` (one, the student's own
+    code), else "" (none: the imports of a check run after the last cell)."""
+    grade_id = str(nbgrader_metadata(cells[0]).get("grade_id", "")) if cells else ""
     return grade_id if grade_id in teacher.answers else ""
 
 
