@@ -158,14 +158,16 @@ def test_a_student_whose_tensor_is_the_packages_scores_nothing(tmp_path):
     """A mygrad.py whose Tensor is backproplab's (its objects would cross as the package's
     Tensors, and the check would run on the package's engine in the grader): the check that
     makes one is refused for every student before any kernel is asked, and the engine's run,
-    now built on the package's Tensor, is answered by calling the package (scored 0)."""
+    now built on the package's Tensor, is answered by calling the package (scored 0), whether
+    the check imports run above it or in its own cell (run in the kernel, then)."""
     cheat = SOLVED + "\nfrom backproplab import Tensor  # noqa: E402\n"
     files = {"teacher": {"mygrad.py": SOLVED}, "cheat": {"mygrad.py": cheat}}
-    for imports, check, status in (
-        ("from mygrad import Tensor", TENSOR_CHECK, "error"),
-        ("from mygrad import run", RUN_CHECK, "package"),
+    for label, imports, check, status in (
+        ("class", "from mygrad import Tensor", TENSOR_CHECK, "error"),
+        ("run", "from mygrad import run", RUN_CHECK, "package"),
+        ("own cell", "", f"from mygrad import run\n{RUN_CHECK}", "package"),
     ):
         teacher = engine_notebook(imports, check)
-        grades = grade_students(tmp_path / status, teacher, {"cheat": teacher}, files)
+        grades = grade_students(tmp_path / label, teacher, {"cheat": teacher}, files)
         [result] = grades["cheat"].checks
         assert (result.score, result.status) == (0, status), result.message
