@@ -16,7 +16,7 @@ __all__ = ["bind", "check_imports", "learner_import"]
 def learner_import(statement: ast.stmt, learner_modules: Collection[str]) -> bool:
     """Whether ``statement`` imports the learner's own modules only."""
     if isinstance(statement, ast.ImportFrom):
-        return not statement.level and statement.module in learner_modules
+        return statement.module in learner_modules
     return isinstance(statement, ast.Import) and all(
         alias.name in learner_modules for alias in statement.names
     )
