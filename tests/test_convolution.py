@@ -113,6 +113,72 @@ def test_col2im_is_the_adjoint_of_im2col(n, c, h, w, kh, kw, sh, sw, ph, pw, see
     np.testing.assert_allclose(np.sum(cols * other), np.sum(x * back), rtol=1e-10, atol=1e-10)
 
 
+def naive_im2col(x, k, s, p):
+    """The windows cut out one by one, each flattened (channel, row, column): one row each."""
+    (kh, kw), (sh, sw), (ph, pw) = k, s, p
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    rows = [xp[n, :, r * sh : r * sh + kh, c * sw : c * sw + kw].ravel()
+            for n in range(len(x)) for r in range(oh) for c in range(ow)]  # fmt: skip
+    return np.array(rows).reshape(len(rows), x.shape[1] * kh * kw)
+
+
+def naive_col2im(cols, x_shape, k, s, p):
+    """Each row added onto the pixels of its window, window by window; the padding cut off."""
+    (kh, kw), (sh, sw), (ph, pw) = k, s, p
+    n_images, channels, height, width = x_shape
+    xp = np.zeros((n_images, channels, height + 2 * ph, width + 2 * pw), dtype=cols.dtype)
+    oh, ow = (height + 2 * ph - kh) // sh + 1, (width + 2 * pw - kw) // sw + 1
+    rows = iter(cols)
+    for n in range(n_images):
+        for r in range(oh):
+            for c in range(ow):
+                window = next(rows).reshape(channels, kh, kw)
+                xp[n, :, r * sh : r * sh + kh, c * sw : c * sw + kw] += window
+    return xp[:, :, ph : ph + height, pw : pw + width]
+
+
+@given(
+    n=st.integers(1, 3),
+    c=st.integers(1, 3),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    sh=st.integers(1, 3),
+    sw=st.integers(1, 3),
+    ph=st.integers(0, 2),
+    pw=st.integers(0, 2),
+)
+def test_im2col_and_col2im_match_the_loops_exactly(n, c, h, w, kh, kw, sh, sw, ph, pw):
+    # im2col picks the windows out by an index, col2im adds offset by offset: both against the
+    # loops, over padding 0, strides above 1, 1x1 kernels and a single image (N = 1)
+    assume(kh <= h + 2 * ph and kw <= w + 2 * pw)
+    k, s, p = (kh, kw), (sh, sw), (ph, pw)
+    rng = np.random.default_rng(n * 1000 + h * 100 + w * 10 + kh)
+    x = rng.standard_normal((n, c, h, w))
+    np.testing.assert_array_equal(bl.im2col(x, k, s, p), naive_im2col(x, k, s, p))
+    # whole numbers: their sums are exact in any order, so the two must agree to the last bit
+    cols = rng.integers(-9, 10, naive_im2col(x, k, s, p).shape).astype(float)
+    np.testing.assert_array_equal(
+        bl.col2im(cols, x.shape, k, s, p), naive_col2im(cols, x.shape, k, s, p)
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_col2im_adds_up_every_image_of_a_batch_larger_than_its_blocks(dtype):
+    # col2im works through a batch a few images at a time (about 512 kB of cols each): nine
+    # 8-channel 16x16 images (1.3 MB of float64 cols) take several blocks, the last one short
+    x_shape, k, s, p = (9, 8, 16, 16), (3, 3), (1, 1), (1, 1)
+    x = np.arange(np.prod(x_shape), dtype=dtype).reshape(x_shape)
+    cols = bl.im2col(x, k, s, p)
+    np.testing.assert_array_equal(cols, naive_im2col(x, k, s, p))
+    signs = np.random.default_rng(0).choice(np.array([-1, 1], dtype=dtype), size=cols.shape)
+    back = bl.col2im(cols * signs, x_shape, k, s, p)
+    assert back.dtype == dtype and back.flags.c_contiguous
+    np.testing.assert_array_equal(back, naive_col2im(cols * signs, x_shape, k, s, p))
+
+
 # -------------------------------------------------------------------------------- conv2d
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CONFIGS)
 def test_conv2d_matches_the_loops(x_shape, w_shape, stride, padding):
