@@ -171,17 +171,22 @@ def col2im(
 
 # ------------------------------------------------------------------------------- conv2d row
 def _conv2d(x, w, *bias, stride, padding):
-    """Forward: im2col, then one matmul. Keeps ``cols`` for the backward pass (dW = G^T cols)."""
+    """Forward: im2col, then one matmul. ``cols`` is not kept for the backward pass: it is
+    kh * kw times the size of x, which the graph keeps anyway, and the vjp copies it again."""
     cols = im2col(x, w.shape[2:], stride, padding)  # (N*OH*OW, C*kh*kw)
     out = cols @ w.reshape(len(w), -1).T  # (N*OH*OW, C*kh*kw) @ (C*kh*kw, O) -> (N*OH*OW, O)
     if bias:  # one bias per output channel; "safe": a float64 bias is not rounded into float32
         np.add(out, bias[0], out=out, casting="safe")
     oh, ow = output_size(x.shape[2:], w.shape[2:], stride, padding)
     out = out.reshape(len(x), oh, ow, len(w)).transpose(0, 3, 1, 2)  # NHWC -> NCHW
-    return np.ascontiguousarray(out), cols
+    return np.ascontiguousarray(out)
 
 
-def _conv2d_vjp(g, cols, x, w, *bias, stride, padding):
+def _conv2d_vjp(g, out, x, w, *bias, stride, padding):
+    # cols again, rather than kept from the forward pass: notebook 14's 13 layers kept 31 MB of
+    # cols through every training step, fresh memory each time (2.6 million page faults in its
+    # training cell); copying them twice costs less
+    cols = im2col(x, w.shape[2:], stride, padding)  # (N*OH*OW, C*kh*kw), as in the forward
     G = g.transpose(0, 2, 3, 1).reshape(-1, len(w))  # (N*OH*OW, O): one row per window, as cols
     dw = (G.T @ cols).reshape(w.shape)  # dL/dW = G^T cols (notebook 05), back to (O, C, kh, kw)
     # dL/dcols = G W, (N*OH*OW, C*kh*kw), then the windows back onto pixels: only if x needs it
@@ -232,7 +237,7 @@ def _window_error(x, kernel, stride, padding=(0, 0)) -> str:
 
 # fmt: off
 # fused for speed and for the lesson: im2col + matmul forward, the matmul rule + col2im backward
-conv2d_op = Op("conv2d", _conv2d, _conv2d_vjp, _conv2d_error, saves=True)
+conv2d_op = Op("conv2d", _conv2d, _conv2d_vjp, _conv2d_error)
 # fmt: on
 
 
