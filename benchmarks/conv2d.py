@@ -43,27 +43,31 @@ REPEATS = 31  # blocks per variant (3 with --quick)
 
 # ----------------------------------------------------------------------- hand-written numpy
 def numpy_im2col(x: np.ndarray, k: int, pad: int) -> np.ndarray:
-    """Windows of x (N, C, H, W), stride 1, as rows (N*OH*OW, C*k*k) ordered (c, i, j); the
-    padded copy is channels last, as the package's (a batch of 64 is one of its blocks)."""
+    """Windows of x (N, C, H, W), stride 1, as rows (N*OH*OW, C*k*k) ordered (c, i, j), picked
+    out of the zero-padded images by one index, as the package's im2col does."""
     n, c, h, w = x.shape
-    xp = np.zeros((n, h + 2 * pad, w + 2 * pad, c), dtype=x.dtype)
-    xp[:, pad : pad + h, pad : pad + w] = x.transpose(0, 2, 3, 1)
-    oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
-    cols = np.empty((n, oh, ow, c, k, k), dtype=x.dtype)
-    for i in range(k):
-        for j in range(k):
-            cols[..., i, j] = xp[:, i : i + oh, j : j + ow]
-    return cols.reshape(n * oh * ow, c * k * k)
+    hp, wp = h + 2 * pad, w + 2 * pad
+    oh, ow = hp - k + 1, wp - k + 1
+    xp = np.zeros((n, c, hp, wp), dtype=x.dtype)
+    xp[:, :, pad : pad + h, pad : pad + w] = x
+    r, q, ch, i, j = np.ix_(range(oh), range(ow), range(c), range(k), range(k))
+    index = (ch * hp + r + i) * wp + q + j  # (OH, OW, C, k, k) positions in one padded image
+    return np.take(xp.reshape(n, -1), index.reshape(oh * ow, -1), axis=1).reshape(n * oh * ow, -1)
 
 
 def numpy_col2im(cols: np.ndarray, shape: tuple, k: int, pad: int) -> np.ndarray:
+    """Adds each window back, kernel offset by offset, a few images at a time (about 512 kB of
+    cols, which stays in the cache from one offset to the next), as the package's col2im."""
     n, c, h, w = shape
     oh, ow = h + 2 * pad - k + 1, w + 2 * pad - k + 1
     cols = cols.reshape(n, oh, ow, c, k, k)
     xp = np.zeros((n, h + 2 * pad, w + 2 * pad, c), dtype=cols.dtype)
-    for i in range(k):
-        for j in range(k):
-            xp[:, i : i + oh, j : j + ow] += cols[..., i, j]
+    per_block = max(1, 2**19 // cols[:1].nbytes)
+    for block in range(0, n, per_block):
+        images = slice(block, block + per_block)
+        for i in range(k):
+            for j in range(k):
+                xp[images, i : i + oh, j : j + ow] += cols[images, ..., i, j]
     return np.ascontiguousarray(xp[:, pad : pad + h, pad : pad + w].transpose(0, 3, 1, 2))
 
 
