@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import backproplab as bl
@@ -150,6 +150,9 @@ def naive_col2im(cols, x_shape, k, s, p):
     ph=st.integers(0, 2),
     pw=st.integers(0, 2),
 )
+@example(n=1, c=2, h=5, w=6, kh=1, kw=1, sh=1, sw=1, ph=0, pw=0)  # N = 1, 1x1, no padding
+@example(n=2, c=3, h=7, w=5, kh=3, kw=2, sh=2, sw=3, ph=0, pw=1)  # strides above 1
+@example(n=1, c=1, h=1, w=1, kh=3, kw=3, sh=2, sw=1, ph=1, pw=1)  # all but one pixel padding
 def test_im2col_and_col2im_match_the_loops_exactly(n, c, h, w, kh, kw, sh, sw, ph, pw):
     # im2col picks the windows out by an index, col2im adds offset by offset: both against the
     # loops, over padding 0, strides above 1, 1x1 kernels and a single image (N = 1)
