@@ -1,9 +1,13 @@
 """Shared test settings: hypothesis profile (deterministic, modest example counts), every test
-starting the package's shared generator afresh, and a pytest-xdist worker's garbage collected
-before it says it has finished."""
+starting the package's shared generator afresh, a pytest-xdist worker's garbage collected
+before it says it has finished, and the wheel ``pip install /path/to/clone`` builds (built once,
+for the tests of an installed package)."""
 
 import gc
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +21,28 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("backproplab")
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel ``pip install /path/to/clone`` builds and installs."""
+    folder = tmp_path_factory.mktemp("wheel")
+    root = Path(__file__).resolve().parents[1]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "--no-deps",
+        "-w",
+        str(folder),
+        str(root),
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (found,) = folder.glob("backproplab-*.whl")
+    return found
 
 
 @pytest.fixture(autouse=True)

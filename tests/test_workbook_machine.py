@@ -25,27 +25,6 @@ NOTEBOOKS = ROOT / "notebooks"
 SHIPPED = sorted(p.name for p in NOTEBOOKS.iterdir() if p.suffix in (".ipynb", ".py"))
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """The wheel ``pip install /path/to/clone`` builds and installs."""
-    folder = tmp_path_factory.mktemp("wheel")
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "-q",
-        "--no-deps",
-        "-w",
-        str(folder),
-        str(ROOT),
-    ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    assert run.returncode == 0, run.stderr[-2000:]
-    (found,) = folder.glob("backproplab-*.whl")
-    return found
-
-
 def test_the_wheel_holds_the_solved_notebooks_and_mygrad_and_nothing_else_of_that_folder(wheel):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
