@@ -666,6 +666,9 @@ def test_adam_step_without_eps_is_told_that_eps_is_missing(wrong):
     feedback = nb12.check_adam_step(wrong)
     assert feedback.status == "hint", feedback
     assert "leaves eps out" in feedback.message and "after the root" in feedback.message, feedback
+    # what that parameter did (its Adam step, at a gradient of 3 eps, is 0.75 lr: shortened by
+    # eps, not made small, as the hint said before)
+    assert "moves by the whole lr" in feedback.message, feedback
 
 
 # ---------------------------------------------------------------- train_digits (challenge)

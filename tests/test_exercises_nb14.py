@@ -402,6 +402,8 @@ def max_pool_backward_shared(g, x, k, share=True):
 def test_max_pool2d_backward_correct(solution):
     feedback = nb14.check_max_pool2d_backward(solution)
     assert feedback.passed, feedback
+    # the convolution checks' words: the reference is exact where no entries tie
+    assert "matches the exact gradient where no entries tie" in feedback.message, feedback
 
 
 def max_pool_backward_by_windows(g, x, k):

@@ -294,7 +294,7 @@ def estimated(exercise: str, got: Any, want: Any) -> Feedback | None:
         f"your numbers agree with the gradient only to about {digits} digits, as an estimate by "
         "finite differences does (or a computation in float32, to about 7): the exercise asks "
         "for the exact gradient, derived and computed in float64 (notebook 01: an estimate "
-        "takes n forward passes, and is still not exact)",
+        "takes n forward passes, and is still not exact).",
     )
 
 

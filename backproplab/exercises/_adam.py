@@ -251,8 +251,9 @@ def _adam_steps(
             if _close(new_p, p - lr * bare):
                 return hint(name, f"m and v are right, and at t={t} the step nearly is, except "
                             "for a parameter whose gradients are about as small as eps: your step "
-                            "leaves eps out, and moves it by lr. Adam adds eps after the root, "
-                            "which keeps the steps of such tiny gradients small.")  # fmt: skip
+                            "leaves eps out, so that parameter moves by the whole lr. Adam adds "
+                            "eps after the root, which shortens the steps of gradients that "
+                            "small.")  # fmt: skip
             return hint(
                 name,
                 f"m and v are right; the step at t={t} is not: every parameter "

@@ -201,6 +201,6 @@ def check_max_pool2d_backward(max_pool2d_backward: Callable) -> Feedback:
         return wrong
     return correct(
         name,
-        "g goes to each window's maximum, with 2x2 and 3x3 windows, and windows with tied "
-        "maxima pass on exactly g.",
+        "matches the exact gradient where no entries tie, with 2x2 and 3x3 windows, and "
+        "windows with tied maxima pass on exactly g.",
     )

@@ -141,7 +141,7 @@ def check_leaky_relu_backward(leaky_relu_backward: Callable) -> Feedback:
                 name, "right local slope, but the upstream gradient g is not multiplied in."
             )
         return hint(name, "not yet: leaky ReLU is two straight lines; what is each line's slope?")
-    return correct(name, "the slope of each line times g, and the convention at 0.")
+    return correct(name, "matches the exact gradient on both sides, and the convention at 0.")
 
 
 def check_softmax_jacobian(softmax_jacobian: Callable) -> Feedback:
