@@ -292,7 +292,7 @@ def evaluate_check(
     session.module_of = teacher.module_of  # the files of the learner's modules the names bind
     for name in teacher.modules:
         namespace[name] = ModuleProxy(session, name)
-    session.package_calls, session.package_uses = [], []
+    session.package_calls, session.package_uses, session.origins = [], [], []
     result = CheckResult(check.exercise, check.points, 0.0, "error")
     replaced = sorted(_replaces(tree) & set(teacher.functions)) if tree else []
     if replaced:  # nbgrader's `del squares`, to see that sum_of_squares uses it

@@ -148,6 +148,7 @@ class Kernel:
 
     def __init__(self, cwd: Path, memory_mb: int) -> None:
         self.token = secrets.token_hex(16)
+        self.cwd = cwd  # the student's folder (the learner's modules are in it: _runtime_code.py)
         self.sockets = tempfile.mkdtemp(prefix="backproplab-kernel-")
         self.km = SandboxKernelManager(
             kernel_name="python3", transport="ipc", ip=os.path.join(self.sockets, "kernel")

@@ -36,6 +36,7 @@ import numpy as np
 from ..exercises._crash import _array_shape, _locals, failing_line
 from . import _wire as wire
 from ._kernel_values import _jacobians, _rebuild, _Remote
+from ._runtime_code import origins
 
 if TYPE_CHECKING:
     from ..exercises._memory import PeakMemory
@@ -275,6 +276,9 @@ def _call(namespace: dict, name: str, request_text: str, file: str = "") -> dict
     switched_off: list[bool] = []  # the function called sys.setprofile (and may have put it back)
 
     nesting = [0, 0]  # the calls the student's call has open now, and the most it had at once
+    # a function of the learner's module: each code it runs, and its globals' __name__, by id
+    # (where the engine was written: _runtime_code.py)
+    ran: dict[int, tuple[Any, Any]] | None = {} if file else None
 
     def profile(frame, event, arg):
         if event == "c_call" and arg is sys.setprofile and frame.f_code not in own:
@@ -286,6 +290,8 @@ def _call(namespace: dict, name: str, request_text: str, file: str = "") -> dict
         nesting[0] += 1
         nesting[1] = max(nesting)
         code = frame.f_code
+        if ran is not None and id(code) not in ran:
+            ran[id(code)] = code, frame.f_globals.get("__name__")
         if code in own or not code.co_filename.startswith(_PACKAGE):
             return
         caller = frame.f_back
@@ -356,6 +362,8 @@ def _call(namespace: dict, name: str, request_text: str, file: str = "") -> dict
     if memory is not None:
         reply["peak_bytes"] = memory.peak_bytes
     reply["deepest"] = nesting[1]
+    if ran is not None:
+        reply["origins"] = origins(list(ran.values()), str(request.get("folder", "")))
     reply["package_calls"] = forbidden
     reply["profiler_removed"] = tampered
     sent = {id(t): i for i, t in enumerate(nodes)}

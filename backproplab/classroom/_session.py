@@ -107,6 +107,10 @@ class Session:
         # the learner's modules by the names the notebook binds them to: "mg" -> "mygrad"
         self.module_of: dict[str, str] = {}
         self.deepest = 0  # the deepest nesting of calls of the last call, in the kernel
+        # the code the learner's module ran during the current check that is not Python's or a
+        # library's, as the kernel found it (_runtime_code.py), and the folder it started in
+        self.origins: list = []
+        self.folder = str(getattr(kernel, "cwd", ""))
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         """The student's function ``name`` called in the kernel on ``args`` and ``kwargs``."""
@@ -145,7 +149,7 @@ class Session:
         # what the check changed of numpy's error state (np.errstate(over="raise") around a
         # call): the student's function runs under it, as in the learner's notebook
         request["errstate"] = {k: v for k, v in np.geterr().items() if self.errstate.get(k) != v}
-        request.update(extra)
+        request.update(extra, folder=self.folder)
         request["nodes"] = [
             {
                 "data": wire.array_to_text(t.data),
@@ -162,6 +166,9 @@ class Session:
         reply = self._ask(name, f"call(globals(), {name!r}, {text!r}, file={file!r})", functions)
         deepest = reply.get("deepest")  # the calls it nested, counted in the kernel
         self.deepest = deepest if isinstance(deepest, int) and not isinstance(deepest, bool) else 0
+        for found in reply.get("origins") or []:
+            if found not in self.origins:
+                self.origins.append(found)
         try:
             return self._result(name, reply, nodes, functions, args, given), reply
         except FromStudent:  # the student's function raised it: not a reply we cannot read

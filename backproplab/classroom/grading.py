@@ -58,6 +58,7 @@ from ._copies import best_copies, copies, file_names, not_graded
 from ._grades import CheckResult, NotebookGrade
 from ._kernel import Kernel, KernelDied, closing_its_event_loop
 from ._reports import ScoresFile, feedback_status, feedback_text, scores_csv, scores_table
+from ._runtime_code import not_written
 from ._same_code import copied_exercises, read_module
 from ._sandbox import require_linux
 from ._session import Budget, Session
@@ -204,6 +205,8 @@ def _grade_into(
                         )
                     else:
                         results[step.grade_id] = evaluate_check(step, teacher, session, grade.draw)
+                        handed_in = path.parent if folder is not None else None  # for the teacher
+                        grade.for_teacher += not_written(step.exercise, session.origins, handed_in)
                         if session.broken:  # said once: on the check's line if it is its own
                             if session.broken != results[step.grade_id].message:
                                 grade.problems.append(session.broken)

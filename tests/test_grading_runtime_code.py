@@ -1,0 +1,213 @@
+"""An engine the checks ran that was not written in the mygrad.py handed in (_runtime_code.py).
+
+Last session's adversary pass found that a mygrad.py of two lines running a solved mygrad.py
+from elsewhere (``exec`` of its text) scored full marks with nothing said to the teacher: its
+text holds no solution, so the same-code comparison found nothing. The grader now names, for the
+teacher, the code a check ran that is not in the files handed in; the score stays. A student's
+own engine, however it is written (functions, classes, decorators, ``functools.partial``, a
+lambda bound to a name, a dataclass, a helper from a second file handed in), is not named."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from exercise_helpers import grade_students
+
+from backproplab.classroom import _runtime_code
+from backproplab.classroom._runtime_code import not_written, origins
+
+ENGINE = Path(__file__).resolve().parents[1] / "notebooks" / "mygrad.py"
+SOLVED = ENGINE.read_text(encoding="utf-8")
+NOTE = "nb05-mygrad: the engine the check ran is not all written in the files handed in: "
+
+
+def engine_notebook() -> nbformat.NotebookNode:
+    """A notebook that checks step 05 of the learner's engine (2 points)."""
+    notebook = nbformat.v4.new_notebook()
+    setup = "import mygrad\nfrom backproplab.exercises.mygrad import check_step"
+    check = nbformat.v4.new_code_cell('check_step("05", mygrad)')
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "nb05-mygrad-check", "points": 2}
+    notebook.cells = [nbformat.v4.new_markdown_cell("# engine"), nbformat.v4.new_code_cell(setup)]
+    notebook.cells.append(check)
+    return notebook
+
+
+def runtime_notes(grade) -> list[str]:
+    return [note for note in grade.for_teacher if note.startswith(NOTE)]
+
+
+def replaced(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+# Copies of the solved engine, each that someone could have written in mygrad.py themselves.
+STYLES = replaced(
+    SOLVED,
+    "import itertools\n",
+    "import collections\nimport dataclasses\nimport functools\nimport itertools\n",
+)
+STYLES = replaced(
+    STYLES,
+    "\ndef own_op():",
+    '''
+@dataclasses.dataclass
+class _Visit:
+    count: int = 0
+
+
+_Pair = collections.namedtuple("_Pair", "root order")
+
+
+def _counted(fn):
+    """A decorator of my own: counts the calls (a dataclass and a namedtuple made in them)."""
+
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        _Visit(1)
+        return _Pair(args[0], fn(*args, **kwargs)).order
+
+    return inner
+
+
+def own_op():''',
+)
+STYLES = replaced(STYLES, "\ndef toposort(root):", "\n@_counted\ndef toposort(root):")
+# a lambda bound to a name, and a function of functools.partial
+STYLES = replaced(
+    STYLES,
+    'def as_tensor(x):\n    """``x`` itself if it is a Tensor, else a constant Tensor holding it (no '
+    'gradient)."""\n    return x if isinstance(x, Tensor) else Tensor(x)\n',
+    "as_tensor = lambda x: x if isinstance(x, Tensor) else Tensor(x)  # noqa: E731\n",
+)
+# sum_to_shape from a second file handed in beside it, through functools.partial
+HELPERS = 'import numpy as np\n\n\ndef sum_down(g, shape, axis0=0):\n    """Mine."""\n'
+HELPERS += "    if g.shape == shape:\n        return g\n"
+HELPERS += "    g = g.sum(axis=tuple(range(axis0, g.ndim - len(shape))))\n"
+HELPERS += "    ones = tuple(i for i, n in enumerate(shape) if n == 1)\n"
+HELPERS += "    return g.sum(axis=ones, keepdims=True)\n"
+start = STYLES.index("def sum_to_shape(g, shape):")
+end = STYLES.index("# ----", start)
+STYLES = STYLES[:start] + "sum_to_shape = functools.partial(sum_down, axis0=0)\n\n\n" + STYLES[end:]
+STYLES = replaced(
+    STYLES, "import numpy as np\n", "import numpy as np\nfrom helpers import sum_down\n"
+)
+
+
+def test_an_engine_written_in_the_files_handed_in_is_not_named(tmp_path):
+    teacher = engine_notebook()
+    files = {
+        "teacher": {"mygrad.py": SOLVED},
+        "solved": {"mygrad.py": SOLVED},  # the teacher's text, in the file: same code, not this
+        "styles": {"mygrad.py": STYLES, "helpers.py": HELPERS},
+    }
+    students = {"solved": teacher, "styles": teacher}
+    grades = grade_students(tmp_path, teacher, students, files)
+    assert [grades[s].score for s in students] == [2, 2], {s: grades[s].checks for s in students}
+    assert [runtime_notes(grades[s]) for s in students] == [[], []]
+
+
+def running(how: str) -> str:
+    """A mygrad.py that runs the clone's solved notebooks/mygrad.py ``how``."""
+    path = repr(str(ENGINE))
+    if how == "exec":
+        return f"exec(open({path}).read())\n"
+    if how == "runpy":
+        return (
+            "import runpy\n\nsolved = runpy.run_path(" + path + ")\n"
+            "globals().update({k: v for k, v in solved.items() if not k.startswith('__')})\n"
+        )
+    return (  # importlib of the file
+        "import importlib.util\n\n"
+        f"spec = importlib.util.spec_from_file_location('solved', {path})\n"
+        "solved = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(solved)\n"
+        "run = solved.run\n"
+    )
+
+
+def test_an_engine_run_from_a_solved_file_elsewhere_is_named_and_keeps_its_score(tmp_path):
+    teacher = engine_notebook()
+    files = {"teacher": {"mygrad.py": SOLVED}}
+    students = {}
+    for how in ("exec", "runpy", "importlib"):
+        files[how] = {"mygrad.py": running(how)}
+        students[how] = teacher
+    grades = grade_students(tmp_path, teacher, students, files)
+    for how in students:
+        assert grades[how].score == 2, (how, grades[how].checks)  # the points stay
+        [note] = runtime_notes(grades[how])
+        assert "run (" in note, note
+        if how == "exec":  # text compiled at run time
+            assert "compiled from text at run time" in note, note
+        else:  # the clone's file
+            assert f"from {os.path.realpath(ENGINE)}" in note, note
+        # never in the student's feedback: for_teacher only
+        assert not any(NOTE in p for p in grades[how].problems)
+
+
+def test_code_of_the_solved_files_the_package_installs_is_named(tmp_path, monkeypatch):
+    """The wheel installs the solved mygrad.py inside the package (backproplab/notebooks/), whose
+    other files the kernel leaves to the call recorder: that one is named. (Unit test: this
+    checkout has no installed notebooks; a package folder stands in for it.)"""
+    package = tmp_path / "site" / "backproplab"
+    (package / "notebooks").mkdir(parents=True)
+    monkeypatch.setattr(_runtime_code, "_PACKAGE", str(package) + os.sep)
+    monkeypatch.setattr(_runtime_code, "_SOLVED", str(package / "notebooks") + os.sep)
+    codes = []
+    for file in (package / "notebooks" / "mygrad.py", package / "ops.py"):
+        file.write_text("def run():\n    return 1\n")
+        namespace: dict = {}
+        exec(compile(file.read_text(), str(file), "exec"), namespace)
+        codes.append((namespace["run"].__code__, "mygrad"))
+    found = origins(codes, str(tmp_path / "student"))
+    assert found == [[str(package / "notebooks" / "mygrad.py"), 1, "run", "run"]]
+    [note] = not_written("nb05-mygrad", found, tmp_path / "student")
+    assert note == NOTE + "run (the solved mygrad.py the package installs)"
+
+
+def test_a_handed_in_file_is_read_for_each_functions_first_line(tmp_path):
+    """Code the kernel says is in the student's folder is looked up in the file as handed in:
+    a function must start at its line (a decorator's line for a decorated one)."""
+    (tmp_path / "mygrad.py").write_text(
+        "import functools\n\n\n@functools.cache\ndef run(x):\n    f = lambda y: [y for _ in x]\n"
+        "    return f(x)\n\n\nclass T:\n    def m(self):\n        return (i for i in ())\n"
+    )
+    written = [
+        ["mygrad.py", 4, "run", "run"],
+        ["mygrad.py", 6, "<lambda>", "run.<locals>.<lambda>"],
+        ["mygrad.py", 6, "<listcomp>", "run.<locals>.<lambda>.<locals>.<listcomp>"],
+        ["mygrad.py", 10, "T", "T"],
+        ["mygrad.py", 11, "m", "T.m"],
+        ["mygrad.py", 12, "<genexpr>", "T.m.<locals>.<genexpr>"],
+        ["mygrad.py", 1, "<module>", "<module>"],
+    ]
+    assert not_written("nb05-mygrad", written, tmp_path) == []
+    padded = ["mygrad.py", 5, "run", "run"]  # compiled under the file's name, one line off
+    missing = ["helpers.py", 1, "f", "f"]
+    outside = ["../mygrad.py", 4, "run", "run"]
+    [note] = not_written("nb05-mygrad", [padded, missing, outside, "junk"], tmp_path)
+    assert note == NOTE + (
+        "run (mygrad.py has no run starting at line 5), f (helpers.py, not handed in), "
+        "run (../mygrad.py, not handed in) and 1 more"
+    )
+
+
+@pytest.mark.parametrize("kernel_folder", ["", "/nowhere"])
+def test_text_compiled_at_run_time_is_named_and_a_librarys_generated_code_is_not(kernel_folder):
+    import collections
+    import dataclasses
+
+    namespace: dict = {}
+    exec("def run():\n    return 1\n", namespace)
+    point = dataclasses.make_dataclass("Point", ["x"])
+    pair = collections.namedtuple("Pair", "a b")
+    ran = [
+        (namespace["run"].__code__, "mygrad"),
+        (point.__init__.__code__, "mygrad"),
+        (pair.__new__.__code__, pair.__new__.__globals__.get("__name__")),
+        (dataclasses.fields.__code__, "dataclasses"),  # the standard library's
+    ]
+    assert origins(ran, kernel_folder) == [["<string>", 1, "run", "run"]]
