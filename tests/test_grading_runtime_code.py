@@ -211,3 +211,57 @@ def test_text_compiled_at_run_time_is_named_and_a_librarys_generated_code_is_not
         (dataclasses.fields.__code__, "dataclasses"),  # the standard library's
     ]
     assert origins(ran, kernel_folder) == [["<string>", 1, "run", "run"]]
+
+
+def test_code_of_a_library_in_any_site_packages_is_not_named(tmp_path, monkeypatch):
+    """Debian's python3-numpy is in /usr/lib/python3/dist-packages, a folder on sys.path that
+    sysconfig does not name: its code is a library's, not code from elsewhere."""
+    library = tmp_path / "dist-packages" / "lib.py"
+    library.parent.mkdir()
+    library.write_text("def f():\n    return 1\n")
+    namespace: dict = {}
+    exec(compile(library.read_text(), str(library), "exec"), namespace)
+    ran = [(namespace["f"].__code__, "lib")]
+    assert origins(ran, str(tmp_path / "student")) == [[str(library), 1, "f", "f"]]
+    monkeypatch.setattr("sys.path", [*__import__("sys").path, str(library.parent)])
+    assert origins(ran, str(tmp_path / "student")) == []
+
+
+def evading(how: str) -> dict[str, str]:
+    """The files of a student out for marks who runs the solved engine ``how``, knowing that
+    the grader looks for code from elsewhere."""
+    path = repr(str(ENGINE))
+    if how == "wrapped":  # a run of their own that calls the solution's, kept out of sight
+        code = f"_solved: dict = {{}}\nexec(open({path}).read(), _solved)\n\n\n"
+        code += "def run(*args, **kwargs):\n    return _solved['run'](*args, **kwargs)\n"
+    elif how == "renamed":  # compiled under the handed-in file's own name
+        code = f"exec(compile(open({path}).read(), __file__, 'exec'))\n"
+    elif how == "rewritten":  # the kernel's copy of mygrad.py replaced by the solution
+        code = "import pathlib\nimport sys\n\n"
+        code += f"pathlib.Path(__file__).write_text(open({path}).read())\n"
+        code += "del sys.modules[__name__]\nfrom mygrad import run  # noqa: E402\n"
+    else:  # "written": the solution written to a file of its own beside it, and imported
+        code = f"import pathlib\n\npathlib.Path('solved.py').write_text(open({path}).read())\n"
+        code += "from solved import run  # noqa: E402\n"
+    return {"mygrad.py": code}
+
+
+def test_an_engine_from_elsewhere_is_named_however_the_module_hides_it(tmp_path):
+    """Four ways around the note a student could try (adversary pass): each is named. (What
+    still passes is in docs/teaching.md, "Answers that are the teacher's solution".)"""
+    teacher = engine_notebook()
+    files = {"teacher": {"mygrad.py": SOLVED}}
+    students = {}
+    for how in ("wrapped", "renamed", "rewritten", "written"):
+        files[how], students[how] = evading(how), teacher
+    grades = grade_students(tmp_path, teacher, students, files)
+    said = {
+        "wrapped": "compiled from text at run time",
+        "renamed": "mygrad.py has no run starting at line ",
+        "rewritten": "mygrad.py has no run starting at line ",
+        "written": "(solved.py, not handed in)",
+    }
+    for how in students:
+        assert grades[how].score == 2, (how, grades[how].checks)
+        [note] = runtime_notes(grades[how])
+        assert said[how] in note, (how, note)

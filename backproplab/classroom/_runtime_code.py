@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import os
 import site
+import sys
 import sysconfig
 from pathlib import Path
 from types import CodeType
@@ -33,15 +34,22 @@ _SOLVED = _PACKAGE + "notebooks" + os.sep  # the solved notebooks and mygrad.py 
 
 
 def _library_folders() -> tuple[str, ...]:
+    """Where Python's and the installed libraries' files are: the standard library, each
+    site-packages (Debian's numpy is in /usr/lib/python3/dist-packages, not in sysconfig's)."""
     paths = sysconfig.get_paths()
     folders = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
-    folders.add(site.getusersitepackages())
+    folders |= {*site.getsitepackages(), site.getusersitepackages()}
+    folders |= {p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")}
     return tuple(os.path.realpath(f) + os.sep for f in folders)
 
 
 def _generated_by_a_library(code: CodeType, module: Any) -> bool:
-    """Code a library compiled from its own text: dataclasses' methods, namedtuple's __new__."""
-    return code.co_qualname.startswith("__create_fn__.") or str(module).startswith("namedtuple_")
+    """Code a library compiled from its own text: dataclasses' methods (``__init__``...),
+    namedtuple's ``__new__`` (a lambda)."""
+    name = code.co_name
+    if code.co_qualname == f"__create_fn__.<locals>.{name}":
+        return name.startswith("__") and name.endswith("__")
+    return str(module).startswith("namedtuple_") and code.co_qualname == "<lambda>"
 
 
 def origins(ran: list[tuple[CodeType, Any]], folder: str) -> list[list[Any]]:
