@@ -9,6 +9,7 @@ lambda bound to a name, a dataclass, a helper from a second file handed in), is 
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -163,35 +164,73 @@ def test_code_of_the_solved_files_the_package_installs_is_named(tmp_path, monkey
         exec(compile(file.read_text(), str(file), "exec"), namespace)
         codes.append((namespace["run"].__code__, "mygrad"))
     found = origins(codes, str(tmp_path / "student"))
-    assert found == [[str(package / "notebooks" / "mygrad.py"), 1, "run", "run"]]
+    assert [entry[:4] for entry in found] == [
+        [str(package / "notebooks" / "mygrad.py"), 1, "run", "run"]
+    ]
     [note] = not_written("nb05-mygrad", found, tmp_path / "student")
     assert note == NOTE + "run (the solved mygrad.py the package installs)"
 
 
-def test_a_handed_in_file_is_read_for_each_functions_first_line(tmp_path):
+def codes_of(text: str, file: Path) -> list:
+    """Every code object of ``text`` compiled as ``file`` and run (as the kernel's import does),
+    with its module's name: what the kernel's call recorder sees."""
+    namespace: dict = {"__name__": "mygrad"}
+    top = compile(text, str(file), "exec", dont_inherit=True)
+    exec(top, namespace)
+    codes, found = [top], []
+    while codes:
+        code = codes.pop()
+        found.append((code, "mygrad"))
+        codes += [c for c in code.co_consts if isinstance(c, type(top))]
+    return found
+
+
+MODULE = """import functools
+
+
+@functools.cache
+def run(x):
+    f = lambda y: [y for _ in x]
+    return f(x)
+
+
+class T:
+    def m(self):
+        return (i for i in ())
+"""
+
+
+def test_a_handed_in_file_is_read_for_each_functions_first_line_and_bytecode(tmp_path):
     """Code the kernel says is in the student's folder is looked up in the file as handed in:
-    a function must start at its line (a decorator's line for a decorated one)."""
-    (tmp_path / "mygrad.py").write_text(
-        "import functools\n\n\n@functools.cache\ndef run(x):\n    f = lambda y: [y for _ in x]\n"
-        "    return f(x)\n\n\nclass T:\n    def m(self):\n        return (i for i in ())\n"
-    )
-    written = [
-        ["mygrad.py", 4, "run", "run"],
-        ["mygrad.py", 6, "<lambda>", "run.<locals>.<lambda>"],
-        ["mygrad.py", 6, "<listcomp>", "run.<locals>.<lambda>.<locals>.<listcomp>"],
-        ["mygrad.py", 10, "T", "T"],
-        ["mygrad.py", 11, "m", "T.m"],
-        ["mygrad.py", 12, "<genexpr>", "T.m.<locals>.<genexpr>"],
-        ["mygrad.py", 1, "<module>", "<module>"],
+    a function (lambda, class, comprehension) must start at its line there (a decorator's
+    line for a decorated one) and compile to the same bytecode."""
+    file = tmp_path / "mygrad.py"
+    file.write_text(MODULE)
+    written = origins(codes_of(MODULE, file), str(tmp_path))
+    assert sorted((e[0], e[1], e[2]) for e in written) == [
+        ("mygrad.py", 1, "<module>"),
+        ("mygrad.py", 4, "run"),
+        ("mygrad.py", 6, "<lambda>"),
+        ("mygrad.py", 6, "<listcomp>"),
+        ("mygrad.py", 10, "T"),
+        ("mygrad.py", 11, "m"),
+        ("mygrad.py", 12, "<genexpr>"),
     ]
     assert not_written("nb05-mygrad", written, tmp_path) == []
-    padded = ["mygrad.py", 5, "run", "run"]  # compiled under the file's name, one line off
-    missing = ["helpers.py", 1, "f", "f"]
-    outside = ["../mygrad.py", 4, "run", "run"]
-    [note] = not_written("nb05-mygrad", [padded, missing, outside, "junk"], tmp_path)
+    # other code compiled under the file's name: its def lines where the file has them
+    padded = MODULE.replace("return f(x)", "return x").replace("in ())", "in (1,))")
+    other = origins(codes_of(padded, file), str(tmp_path))
+    moved = origins(codes_of("\n" + MODULE, file), str(tmp_path))  # one line down
+    [note] = not_written("nb05-mygrad", other, tmp_path)
+    assert "run (other code than mygrad.py's run of line 4)" in note, note
+    assert "T.m (other code than mygrad.py's m of line 11)" in note, note
+    [note] = not_written("nb05-mygrad", moved, tmp_path)
+    assert "T (mygrad.py has no T starting at line 11)" in note, note
+    missing = ["helpers.py", 1, "f", "f", "x"]
+    outside = ["../mygrad.py", 4, "run", "run", "x"]
+    [note] = not_written("nb05-mygrad", [missing, outside, "junk"], tmp_path)
     assert note == NOTE + (
-        "run (mygrad.py has no run starting at line 5), f (helpers.py, not handed in), "
-        "run (../mygrad.py, not handed in) and 1 more"
+        "f (helpers.py, not handed in), run (../mygrad.py, not handed in), unreadable (junk)"
     )
 
 
@@ -210,7 +249,7 @@ def test_text_compiled_at_run_time_is_named_and_a_librarys_generated_code_is_not
         (pair.__new__.__code__, pair.__new__.__globals__.get("__name__")),
         (dataclasses.fields.__code__, "dataclasses"),  # the standard library's
     ]
-    assert origins(ran, kernel_folder) == [["<string>", 1, "run", "run"]]
+    assert [entry[:4] for entry in origins(ran, kernel_folder)] == [["<string>", 1, "run", "run"]]
 
 
 def test_code_of_a_library_in_any_site_packages_is_not_named(tmp_path, monkeypatch):
@@ -222,7 +261,7 @@ def test_code_of_a_library_in_any_site_packages_is_not_named(tmp_path, monkeypat
     namespace: dict = {}
     exec(compile(library.read_text(), str(library), "exec"), namespace)
     ran = [(namespace["f"].__code__, "lib")]
-    assert origins(ran, str(tmp_path / "student")) == [[str(library), 1, "f", "f"]]
+    assert [e[:4] for e in origins(ran, str(tmp_path / "student"))] == [[str(library), 1, "f", "f"]]
     monkeypatch.setattr("sys.path", [*__import__("sys").path, str(library.parent)])
     assert origins(ran, str(tmp_path / "student")) == []
 
@@ -240,24 +279,52 @@ def evading(how: str) -> dict[str, str]:
         code = "import pathlib\nimport sys\n\n"
         code += f"pathlib.Path(__file__).write_text(open({path}).read())\n"
         code += "del sys.modules[__name__]\nfrom mygrad import run  # noqa: E402\n"
+    elif how == "padded":  # and with a def (lambda...) at each line the solution has one
+        code = padding(SOLVED) + f"exec(compile(open({path}).read(), __file__, 'exec'))\n"
     else:  # "written": the solution written to a file of its own beside it, and imported
         code = f"import pathlib\n\npathlib.Path('solved.py').write_text(open({path}).read())\n"
         code += "from solved import run  # noqa: E402\n"
     return {"mygrad.py": code}
 
 
+def padding(text: str) -> str:
+    """Lines that start a function, class, lambda or comprehension of each name where ``text``
+    has one (a decorated function's at its decorator's line), the other lines comments."""
+    expressions = {
+        ast.Lambda: "lambda: 0",
+        ast.ListComp: "[0 for _ in ()]",
+        ast.GeneratorExp: "(0 for _ in ())",
+        ast.SetComp: "{0 for _ in ()}",
+        ast.DictComp: "{0: 0 for _ in ()}",
+    }
+    defs: dict[int, str] = {}
+    uses: dict[int, list[str]] = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defs[min([node.lineno, *(d.lineno for d in node.decorator_list)])] = node.name
+        elif type(node) in expressions:
+            uses.setdefault(node.lineno, []).append(expressions[type(node)])
+    lines = ["#"] * len(text.splitlines())
+    for number in {*defs, *uses}:
+        default = f"({', '.join(uses[number])},)" if number in uses else "()"
+        line = f"def {defs[number]}(_={default}): pass" if number in defs else f"_ = {default}"
+        lines[number - 1] = line
+    return "\n".join(lines) + "\n"
+
+
 def test_an_engine_from_elsewhere_is_named_however_the_module_hides_it(tmp_path):
-    """Four ways around the note a student could try (adversary pass): each is named. (What
+    """Five ways around the note a student could try (adversary pass): each is named. (What
     still passes is in docs/teaching.md, "Answers that are the teacher's solution".)"""
     teacher = engine_notebook()
     files = {"teacher": {"mygrad.py": SOLVED}}
     students = {}
-    for how in ("wrapped", "renamed", "rewritten", "written"):
+    for how in ("wrapped", "renamed", "padded", "rewritten", "written"):
         files[how], students[how] = evading(how), teacher
     grades = grade_students(tmp_path, teacher, students, files)
     said = {
         "wrapped": "compiled from text at run time",
         "renamed": "mygrad.py has no run starting at line ",
+        "padded": "(other code than mygrad.py's run of line ",
         "rewritten": "mygrad.py has no run starting at line ",
         "written": "(solved.py, not handed in)",
     }

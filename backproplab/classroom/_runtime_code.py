@@ -6,18 +6,20 @@ workbook command, a clone's ``notebooks/``: ``exec`` of its text, ``runpy``, ``i
 no solution in its text, and scored full marks with nothing said. So while a check calls a
 function of the learner's module, the kernel notes each piece of code that runs (the call
 recorder of _kernel_side.py sees them all): ``origins`` keeps those that are neither Python's
-nor a library's nor the package's, where they come from. The grader then asks of each one the
-kernel says is in the student's folder whether the file handed in (its copy, which no kernel
-ran in) has that function's ``def`` (or ``lambda``, ``class``...) at that line: ``not_written``.
-Code compiled from text at run time, code of a file outside the folder, and code whose line
-in the handed-in file is not its start are named for the teacher; the score stays (a teacher
-reads a surprising answer). What code from a library writes at run time (the ``__init__`` of a
+nor a library's nor the package's, where they come from, with a digest of its bytecode. The
+grader then looks each one the kernel says is in the student's folder up in the file handed in
+(its copy, which no kernel ran in), compiled, never run: ``not_written``. Code compiled from
+text at run time, code of a file outside the folder, code that no function (``lambda``,
+``class``...) of the file handed in starts at its line, or that compiles to other bytecode
+there, is named for the teacher (so are the padded def lines of a solution compiled under the
+file's name, and a ``__pycache__`` of other code); the score stays (a teacher reads a
+surprising answer). What code from a library writes at run time (the ``__init__`` of a
 dataclass, a namedtuple's ``__new__``) is the library's. docs/teaching.md says what still passes.
 """
 
 from __future__ import annotations
 
-import ast
+import hashlib
 import os
 import site
 import sys
@@ -29,6 +31,7 @@ from typing import Any
 __all__ = ["MAX_REPORTED", "not_written", "origins"]
 
 MAX_REPORTED = 20  # pieces of code named in one reply (an engine has some 40 functions)
+MAX_MODULE_BYTES = 2**20  # a learner's engine file is some 15 kB
 _PACKAGE = str(Path(__file__).resolve().parents[1]) + os.sep
 _SOLVED = _PACKAGE + "notebooks" + os.sep  # the solved notebooks and mygrad.py a wheel holds
 
@@ -53,9 +56,10 @@ def _generated_by_a_library(code: CodeType, module: Any) -> bool:
 
 
 def origins(ran: list[tuple[CodeType, Any]], folder: str) -> list[list[Any]]:
-    """[file, first line, name, qualified name] of each code of ``ran`` (code, its globals'
-    ``__name__``) that is not Python's, a library's or the package's: its file relative to
-    ``folder`` (the student's, where the kernel started) when it is in it, else as compiled."""
+    """[file, first line, name, qualified name, ``fingerprint``] of each code of ``ran`` (code,
+    its globals' ``__name__``) that is not Python's, a library's or the package's: its file
+    relative to ``folder`` (the student's, where the kernel started) when it is in it, else as
+    compiled."""
     libraries = _library_folders()
     inside = os.path.realpath(folder) + os.sep if folder else ""
     found = []
@@ -71,33 +75,46 @@ def origins(ran: list[tuple[CodeType, Any]], folder: str) -> list[list[Any]]:
             name = real
         elif real.startswith((_PACKAGE, *libraries)):
             continue
-        found.append([name, code.co_firstlineno, code.co_name, code.co_qualname])
+        found.append([name, code.co_firstlineno, code.co_name, code.co_qualname, fingerprint(code)])
         if len(found) == MAX_REPORTED:
             break
     return found
 
 
-def _starts(path: Path) -> set[tuple[int, str]]:
-    """(first line, code name) of each function, lambda, class, comprehension of the file."""
+def fingerprint(code: CodeType) -> str:
+    """What ``code`` does, as this Python compiled it: a digest of its bytecode, constants and
+    names (not of its file or lines), after the Python version and optimization level that
+    compiled it (another compiles other bytecode)."""
+    constants = [_constant(c) for c in code.co_consts if not isinstance(c, CodeType)]
+    names = code.co_names, code.co_varnames, code.co_freevars, code.co_cellvars
+    digest = hashlib.sha256(repr((code.co_code, constants, names)).encode()).hexdigest()[:16]
+    return f"{_COMPILER}:{digest}"
+
+
+_COMPILER = f"{sys.implementation.cache_tag}-O{sys.flags.optimize}"
+
+
+def _constant(value: Any) -> Any:
+    if isinstance(value, frozenset):  # (its order is the process's hashing of strings)
+        return sorted(map(repr, value))
+    return tuple(map(_constant, value)) if isinstance(value, tuple) else repr(value)
+
+
+def _compiled(path: Path) -> dict[tuple[int, str], set[str]]:
+    """(first line, name) -> the fingerprints of the code objects of the file ``path``
+    (compiled here as an import compiles it, never run); {} if it is not Python or too long."""
     try:
-        tree = ast.parse(path.read_bytes())
-    except (SyntaxError, ValueError, OSError, RecursionError):
-        return set()
-    kinds: dict[type[ast.expr], str] = {
-        ast.Lambda: "<lambda>",
-        ast.ListComp: "<listcomp>",
-        ast.SetComp: "<setcomp>",
-        ast.DictComp: "<dictcomp>",
-        ast.GeneratorExp: "<genexpr>",
-    }
-    starts = {(1, "<module>")}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            lines = [node.lineno, *(d.lineno for d in node.decorator_list)]
-            starts.add((min(lines), node.name))
-        elif isinstance(node, ast.expr) and type(node) in kinds:
-            starts.add((node.lineno, kinds[type(node)]))
-    return starts
+        if path.stat().st_size > MAX_MODULE_BYTES:
+            return {}
+        codes = [compile(path.read_bytes(), str(path), "exec", dont_inherit=True)]
+    except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+        return {}
+    found: dict[tuple[int, str], set[str]] = {}
+    while codes:
+        code = codes.pop()
+        found.setdefault((code.co_firstlineno, code.co_name), set()).add(fingerprint(code))
+        codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+    return found
 
 
 def not_written(exercise: str, reported: Any, handed_in: Path | None) -> list[str]:
@@ -106,13 +123,13 @@ def not_written(exercise: str, reported: Any, handed_in: Path | None) -> list[st
     []."""
     if not reported:
         return []
-    starts: dict[str, set[tuple[int, str]]] = {}
+    compiled: dict[str, dict[tuple[int, str], set[str]]] = {}
     said = []
     for entry in reported if isinstance(reported, list) else [reported]:
-        if not (isinstance(entry, list) and len(entry) == 4):
+        if not (isinstance(entry, list) and len(entry) == 5):
             said.append(f"unreadable ({str(entry)[:60]})")
             continue
-        file, line, name, qualname = (str(e) for e in entry)
+        file, line, name, qualname, digest = (str(e) for e in entry)
         if os.path.isabs(file) or file.startswith("<"):
             said.append(f"{qualname} ({_where(file)})")
             continue
@@ -120,10 +137,14 @@ def not_written(exercise: str, reported: Any, handed_in: Path | None) -> list[st
         if path is None or ".." in Path(file).parts or not path.is_file() or path.is_symlink():
             said.append(f"{qualname} ({file}, not handed in)")
             continue
-        if file not in starts:
-            starts[file] = _starts(path)
-        if (int(line) if line.isdigit() else -1, name) not in starts[file]:
+        if file not in compiled:
+            compiled[file] = _compiled(path)
+        found = compiled[file].get((int(line) if line.isdigit() else -1, name))
+        if found is None:
             said.append(f"{qualname} ({file} has no {name} starting at line {line})")
+        elif digest.partition(":")[0] == _COMPILER and digest not in found:
+            # (a kernel of another Python compiles other bytecode: there the line is all)
+            said.append(f"{qualname} (other code than {file}'s {name} of line {line})")
     if not said:
         return []
     more = f" and {len(said) - 3} more" if len(said) > 3 else ""
