@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import os
+import py_compile
+import sys
 from pathlib import Path
 
 import nbformat
@@ -332,3 +334,32 @@ def test_an_engine_from_elsewhere_is_named_however_the_module_hides_it(tmp_path)
         assert grades[how].score == 2, (how, grades[how].checks)
         [note] = runtime_notes(grades[how])
         assert said[how] in note, (how, note)
+
+
+def test_a_pycache_of_the_solution_beside_the_release_is_named(tmp_path):
+    """The adversary pass's sixth try: the student release's mygrad.py (stubs, no solution in
+    its text) with a __pycache__ of the solved file compiled as an unchecked-hash .pyc, which
+    Python imports without reading the source. It scored full marks, the same-code comparison
+    finding nothing; the bytecode the check ran is not the file's, and is named."""
+    from backproplab.classroom.grading import Limits, grade_notebook, load_source
+    from backproplab.classroom.release import strip_solutions
+
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(engine_notebook(), tmp_path / "teacher" / "a.ipynb")
+    (tmp_path / "teacher" / "mygrad.py").write_text(SOLVED)
+    student = tmp_path / "student"
+    (student / "__pycache__").mkdir(parents=True)
+    nbformat.write(engine_notebook(), student / "a.ipynb")
+    (student / "mygrad.py").write_text(strip_solutions(SOLVED))
+    (tmp_path / "solved.py").write_text(SOLVED)
+    py_compile.compile(
+        str(tmp_path / "solved.py"),
+        cfile=str(student / "__pycache__" / f"mygrad.{sys.implementation.cache_tag}.pyc"),
+        dfile=str(student / "mygrad.py"),
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    source = load_source(tmp_path / "teacher")
+    grade = grade_notebook(student / "a.ipynb", "ada", source, Limits(timeout=60), folder=student)
+    assert grade.score == 2, grade.checks  # the solution ran
+    [note] = runtime_notes(grade)
+    assert "(other code than mygrad.py's __init__ of line " in note, note
