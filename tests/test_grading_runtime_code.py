@@ -363,3 +363,22 @@ def test_a_pycache_of_the_solution_beside_the_release_is_named(tmp_path):
     assert grade.score == 2, grade.checks  # the solution ran
     [note] = runtime_notes(grade)
     assert "(other code than mygrad.py's __init__ of line " in note, note
+
+
+def test_a_function_the_check_imports_from_mygrad_is_watched_too(tmp_path):
+    """A teacher's check that imports the engine's function (``from mygrad import run``) calls
+    it by that name, as a function of the notebook: the kernel noted nothing for it (found while
+    reading how the grader names a learner's module)."""
+    teacher = nbformat.v4.new_notebook()
+    check = nbformat.v4.new_code_cell(
+        "from mygrad import run\n\n"
+        'values, grads, order = run([("add", 0, 1, {})], [1.0, 2.0])\n'
+        "assert float(values[-1]) == 3.0"
+    )
+    check.metadata["nbgrader"] = {"grade": True, "grade_id": "nb05-mygrad-check", "points": 2}
+    teacher.cells = [nbformat.v4.new_markdown_cell("# engine"), check]
+    files = {"teacher": {"mygrad.py": SOLVED}, "exec": {"mygrad.py": running("exec")}}
+    grades = grade_students(tmp_path, teacher, {"exec": teacher}, files)
+    assert grades["exec"].score == 2, grades["exec"].checks
+    [note] = runtime_notes(grades["exec"])
+    assert "run (compiled from text at run time, as <string>)" in note, note

@@ -290,6 +290,7 @@ def evaluate_check(
         namespace[name] = Proxy(session, name)
     session.exercises = frozenset(teacher.functions)
     session.module_of = teacher.module_of  # the files of the learner's modules the names bind
+    session.imported = teacher.imported
     for name in teacher.modules:
         namespace[name] = ModuleProxy(session, name)
     session.package_calls, session.package_uses, session.origins = [], [], []

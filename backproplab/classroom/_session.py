@@ -104,8 +104,10 @@ class Session:
         self.broken = ""  # why the kernel cannot be used any more ("" while it can)
         self.errstate = np.geterr()  # numpy's error state outside the checks
         self.exercises: frozenset[str] = frozenset()  # the functions the checks ask for
-        # the learner's modules by the names the notebook binds them to: "mg" -> "mygrad"
+        # the learner's modules by the names the notebook binds them to: "mg" -> "mygrad", and
+        # the names it imports from them: "run" -> "mygrad.run"
         self.module_of: dict[str, str] = {}
+        self.imported: dict[str, str] = {}
         self.deepest = 0  # the deepest nesting of calls of the last call, in the kernel
         # the code the learner's module ran during the current check that is not Python's or a
         # library's, as the kernel found it (_runtime_code.py), and the folder it started in
@@ -221,8 +223,9 @@ class Session:
     def _file(self, name: str) -> str:
         """The file of the learner's module of the function ``name`` ("mygrad.py" for "mg.run"
         after ``import mygrad as mg``; "" for a function of the notebook): each request names
-        it, for the kernel to read when the function is missing."""
-        module = name.rpartition(".")[0]
+        it, for the kernel to read when the function is missing (and to note the code it runs:
+        _runtime_code.py; "mygrad.py" too for a ``run`` the check imports from it)."""
+        module = name.rpartition(".")[0] or self.imported.get(name, "").rpartition(".")[0]
         return f"{self.module_of.get(module, module)}.py" if module else ""
 
     def _ask(self, name: str, request: str, functions: list[Callable]) -> dict:
