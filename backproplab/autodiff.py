@@ -186,11 +186,11 @@ def _bad_seed(root: Tensor, grad: object, seed: np.ndarray) -> Exception:
         )
     if grad is None:
         return ValueError(
-            f"backward: {_label(root)} has shape {root.shape}; pass a gradient of that shape "
+            f"backward: {_label(root, True)} has shape {root.shape}; pass a gradient of that shape "
             f"(L.backward(g)) or reduce it to a scalar first (e.g. L.sum())"
         )
     return ValueError(
-        f"backward: the gradient has shape {seed.shape} but {_label(root)} has shape "
+        f"backward: the gradient has shape {seed.shape} but {_label(root, True)} has shape "
         f"{root.shape}; they must match"
     )
 
@@ -267,7 +267,7 @@ def _check_held(order: list[Tensor], accumulate: bool) -> None:
             )
         if t.op is None and t.grad is not None and np.shape(t.grad) != t.shape:
             raise ValueError(
-                f"backward: {_label(t)} has shape {t.shape} but holds a gradient of shape "
+                f"backward: {_label(t, True)} has shape {t.shape} but holds a gradient of shape "
                 f"{np.shape(t.grad)} (set by hand?); set its .grad to None, or to an array of its "
                 f"shape, before backward()"
             )
@@ -379,9 +379,11 @@ def _shapes(node: Tensor) -> str:
     return ", ".join(str(t.shape) for t in node.inputs)
 
 
-def _label(t: Tensor) -> str:
+def _label(t: Tensor, shape_said: bool = False) -> str:
+    """How a message names ``t``: its name, the op that made it, or else its shape (unless the
+    message states the shape itself: "a tensor of shape (3,) has shape (3,)" said it twice)."""
     if t.name:
         return f"'{t.name}'"
     if t.op is not None:
         return f"the output of '{t.op.name}'"
-    return f"a tensor of shape {t.shape}"
+    return "an unnamed tensor" if shape_said else f"a tensor of shape {t.shape}"

@@ -129,6 +129,17 @@ def test_backward_on_a_non_scalar():
         r"^backward: the gradient has shape \(4,\) but the output of 'mul' has shape \(3, 4\)",
         lambda: (t(3, 4) * 2).backward(np.ones(4)),
     )
+    # an unnamed leaf: its shape once ("a tensor of shape (3,) has shape (3,)" said it twice)
+    raises_one_line(
+        ValueError,
+        r"^backward: an unnamed tensor has shape \(3,\); pass a gradient of that shape",
+        lambda: bl.Tensor(np.ones(3), requires_grad=True).backward(),
+    )
+    raises_one_line(
+        ValueError,
+        r"^backward: the gradient has shape \(4,\) but an unnamed tensor has shape \(3,\)",
+        lambda: bl.Tensor(np.ones(3), requires_grad=True).backward(np.ones(4)),
+    )
 
 
 def test_backward_without_anything_to_differentiate():
