@@ -272,10 +272,15 @@ def _leaves(root: Tensor) -> list[Tensor]:
     return [t for t in toposort(root) if t.op is None]
 
 
-def _leaf_names(root: Tensor) -> dict[int, str]:
+def _leaf_names(root: Tensor, caller: str) -> dict[int, str]:
     """Symbol names for leaves that need a gradient (``Tensor.name``, else input1, input2...,
     skipping names a leaf already has). Two leaves whose entries would be the same symbol (a
     vector x has x_1, x_2: a scalar called x_1 clashes) are refused."""
+    if not isinstance(root, Tensor):  # L.item() or L.data: only the tensor holds the graph
+        raise TypeError(
+            f"{caller}: got a {type(root).__name__}, not a Tensor; pass the tensor itself "
+            f"(L, not L.item() or L.data): its graph is what is traced"
+        )
     leaves = [t for t in _leaves(root) if t.requires_grad]
     taken = {t.name for t in leaves if t.name}
     names: dict[int, str] = {}  # id(leaf) -> its symbol name
@@ -284,7 +289,7 @@ def _leaf_names(root: Tensor) -> dict[int, str]:
         if t.name:
             if t.name in names.values():
                 raise ValueError(
-                    f"to_sympy: two different tensors are both called '{t.name}'; give "
+                    f"{caller}: two different tensors are both called '{t.name}'; give "
                     f"them different names (they would become the same symbol)"
                 )
             names[id(t)] = t.name
@@ -299,7 +304,7 @@ def _leaf_names(root: Tensor) -> dict[int, str]:
             other = owner.setdefault(s.name, names[id(t)])
             if other != names[id(t)]:
                 raise ValueError(
-                    f"to_sympy: the tensors called '{other}' and '{names[id(t)]}' would both "
+                    f"{caller}: the tensors called '{other}' and '{names[id(t)]}' would both "
                     f"have an entry called {s.name}; rename one of them"
                 )
     return names
@@ -334,7 +339,7 @@ def to_sympy(root: Tensor) -> sp.Expr | sp.Matrix:
     for a matrix called x); numbers stay numbers. A scalar root gives an expression, a
     vector or matrix root a sympy Matrix.
     """
-    return _as_sympy(_trace(root, _leaf_names(root))[id(root)])
+    return _as_sympy(_trace(root, _leaf_names(root, "to_sympy"))[id(root)])
 
 
 def _as_sympy(a: np.ndarray) -> sp.Expr | sp.Matrix:
@@ -345,9 +350,9 @@ def _as_sympy(a: np.ndarray) -> sp.Expr | sp.Matrix:
 def gradients(root: Tensor) -> dict[str, sp.Expr | sp.Matrix]:
     """d(root)/d(leaf) for every leaf that needs a gradient, by ``sympy.diff`` of the traced
     formula: an expression for a scalar leaf, a Matrix shaped like the leaf otherwise."""
+    names = _leaf_names(root, "gradients")
     if root.size != 1:
         raise ValueError(f"gradients: the root has shape {root.shape}; reduce it to a scalar first")
-    names = _leaf_names(root)
     expr = _trace(root, names)[id(root)].reshape(())[()]
     out = {}
     for t in _leaves(root):
@@ -390,7 +395,7 @@ def check_backward(
     well: a sympy form (``register``) unlike its op's forward would otherwise differentiate
     another function, and could "agree" with a vjp that is just as wrong.
     """
-    names = _leaf_names(root)
+    names = _leaf_names(root, "check_backward")
     leaves = {names[id(t)]: t for t in _leaves(root) if id(t) in names}
     formulas = gradients(root) if derivation is None else dict(derivation)
     unknown = sorted(set(formulas) - set(leaves))

@@ -432,3 +432,14 @@ def test_check_backward_catches_a_wrong_rule_on_small_float32_gradients():
         assert symbolic.check_backward(L).ok
     finally:
         del symbolic.SYMPY_OPS["double_square"]
+
+
+@pytest.mark.parametrize("caller", ["to_sympy", "gradients", "check_backward"])
+@pytest.mark.parametrize("given", [2.5, np.array(2.5)], ids=["L.item()", "L.data"])
+def test_a_root_that_is_no_tensor_is_named_in_one_line(caller, given):
+    """It was AttributeError: 'float' object has no attribute 'inputs'."""
+    with pytest.raises(
+        TypeError, match=rf"^{caller}: got a (float|ndarray), not a Tensor; pass"
+    ) as info:
+        getattr(symbolic, caller)(given)
+    assert "\n" not in str(info.value)
