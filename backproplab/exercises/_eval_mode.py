@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..tensor import Tensor
-from . import Feedback, attempt_own, close, correct, estimated, hint
+from . import Feedback, attempt_own, close, correct, estimated, hint, roughly
 from ._draws import check_rng
 from ._normalization import EPS, NOTEBOOK_EPS, OTHER_EPS, SWAPPED, _other_eps_message, _three
 
@@ -147,6 +147,10 @@ def _eval_hint(
     def same(a: np.ndarray, b: np.ndarray) -> bool:
         return close(a, b, rtol=rtol, atol=atol)
 
+    def estimate(key: str) -> str | None:  # asked before a catch-all: an estimate, not a slip
+        found = roughly(key, got[key], expected[key])
+        return None if found is None else f"{key}: {found.message}"
+
     expected = dict(zip(("dx", "dgamma", "dbeta"), _engine_eval_grads(case, EPS)))
     n = len(case["x"])
     for key in ("dx", "dgamma", "dbeta"):
@@ -172,7 +176,7 @@ def _eval_hint(
         for candidate, message in wrong_dx:
             if same(got["dx"], candidate):
                 return message
-        return (
+        return estimate("dx") or (
             "dx not yet right: in evaluation mode, which routes from x to o in section 1's "
             "graph are still there, and what does each node on them multiply by?"
         )
@@ -184,11 +188,13 @@ def _eval_hint(
         for candidate, message in wrong_x_hat:
             if same(got["dgamma"], (g * candidate).sum(axis=0)):
                 return message
-        return "dgamma not yet right: what does gamma multiply in the forward pass?"
+        return estimate("dgamma") or (
+            "dgamma not yet right: what does gamma multiply in the forward pass?"
+        )
     if not same(got["dbeta"], expected["dbeta"]):
         if n > 1 and same(got["dbeta"] * n, expected["dbeta"]):
             return "dbeta is off by a factor of the batch size: add, don't average."
-        return "dbeta not yet right: beta is added to every example's output."
+        return estimate("dbeta") or "dbeta not yet right: beta is added to every example's output."
     return None
 
 

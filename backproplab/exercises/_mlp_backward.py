@@ -11,7 +11,17 @@ import numpy as np
 
 from ..functional import log_softmax
 from ..tensor import Tensor
-from . import Feedback, attempt, close, correct, estimated, hint, result_array, uses_package
+from . import (
+    Feedback,
+    attempt,
+    close,
+    correct,
+    estimated,
+    hint,
+    result_array,
+    roughly,
+    uses_package,
+)
 from ._draws import check_rng
 
 # ------------------------------------------------------------------------- the challenge
@@ -36,6 +46,9 @@ def _why_wrong(key: str, got: np.ndarray, want: np.ndarray, n: int, true_class: 
                 "enters once, at the output error.")  # fmt: skip
     if close(got, -want):
         return f"{key} has the wrong sign."
+    rough = roughly(key, got, want)  # an estimate, not a slip: no step to look at
+    if rough is not None:
+        return f"{key}: {rough.message}"
     if kind == "D" and key != "D3":
         return (f"{key} is not yet right (the tensors before it are): two links of the chain, "
                 "the weights of the layer above, then the ReLU of this layer.")  # fmt: skip

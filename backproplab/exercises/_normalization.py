@@ -18,6 +18,7 @@ from . import (
     estimated,
     hint,
     result_array,
+    roughly,
     uses_package,
 )
 
@@ -187,7 +188,7 @@ def _compare(
     for candidate, message in wrong_dx(case):
         if _close(got["dx"], candidate):
             return hint(name, message)
-    return hint(
+    return roughly(name, got["dx"], expected["dx"]) or hint(
         name,
         "dgamma and dbeta are right, dx is not yet: derive it node by node (section 2), then "
         "compare your one expression with the node-by-node version on the same numbers.",

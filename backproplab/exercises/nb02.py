@@ -81,6 +81,14 @@ def _exact(got: np.ndarray, want: np.ndarray) -> bool:
     return bool(np.allclose(got, want, rtol=1e-11, atol=1e-13))
 
 
+def _roughly(got: np.ndarray, want: np.ndarray) -> bool:
+    """Agreement to 1e-3 of the largest entry, which ``close`` refused: a slope measured with a
+    poor step (central differences with h = 1e-2, forward ones with h = 1e-4 or 1e-6, off by
+    up to 3e-4 where these curves bend hardest, at x = 2.2), not a wrong rule: each slip the
+    checks name is off by more than a tenth somewhere. Asked just before the catch-all hint."""
+    return bool(np.all(np.abs(got - want) <= 1e-3 * np.max(np.abs(want))))
+
+
 def _measured(exercise: str, got: np.ndarray, want: np.ndarray) -> Feedback:
     """The hint for an answer close to the derivative but not equal to it."""
     digits = int(-np.log10(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300))))
@@ -147,6 +155,8 @@ def check_d_sin_of_square(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             "you evaluated the outer derivative at x; the outer function sees the inner "
             "function's value, not x",
         )
+    if _roughly(got, want):
+        return _shortcut(exercise, fn) or _measured(exercise, got, want)
     return hint(
         exercise,
         "not yet: name the outer function and the inner function, differentiate each, then "
@@ -207,6 +217,9 @@ def check_partials(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Feedback:
             "both partial derivatives have the opposite sign, in every term: return the partials "
             "of f itself, not of -f",
         )
+    both, want = np.concatenate([dx, dy]), np.concatenate([want_dx, want_dy])
+    if _roughly(both, want):  # one of them, or both, outside close(): measured, not derived
+        return _shortcut(exercise, fn) or _measured(exercise, both, want)
     if close(dx, want_dx):
         return hint(
             exercise,
@@ -283,6 +296,8 @@ def check_two_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
                 "dL/d(that variable) times d(that variable)/dx, and in L = u * v neither dL/du "
                 "nor dL/dv is 1",
             )
+    if _roughly(got, want):
+        return _shortcut(exercise, fn) or _measured(exercise, got, want)
     return hint(
         exercise,
         "not yet: for each path from x to L, multiply the derivatives along it; then combine "
@@ -345,6 +360,8 @@ def check_three_paths(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
         )
     if close(got, paths["x -> a -> L"] * paths["x -> a -> b -> L"] * paths["x -> b -> L"]):
         return hint(exercise, "the paths' contributions do not multiply with each other")
+    if _roughly(got, want):
+        return _shortcut(exercise, fn) or _measured(exercise, got, want)
     return hint(
         exercise,
         "not yet: draw the graph x -> a -> b -> L with every edge, write each edge's local "

@@ -32,6 +32,7 @@ from . import (
     hint,
     names_used,
     result_array,
+    roughly,
 )
 from ._draws import check_rng
 
@@ -133,7 +134,9 @@ def check_softmax_vjp(softmax_vjp: Callable) -> Feedback:
                 "you kept only the i = j term of the sum, as if a_j moved with z_j alone: the "
                 "-a_i a_j part of every J_ij (the shared denominator) is missing.",
             )
-        return hint(name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j).")
+        return roughly(name, got, expected) or hint(
+            name, "not yet: write out sum_i g_i J_ij with J_ij = a_i (1[i = j] - a_j)."
+        )
     if names_used(softmax_vjp) & _SQUARE_MATRIX:
         return hint(name, _K_BY_K)
     big = _big_matrix(name, softmax_vjp)
@@ -331,7 +334,9 @@ def _grad_hints(name: str, got: np.ndarray, expected: np.ndarray, logits, labels
             "them finite changed the softmax (clipping the logits does): which change of a "
             "row's logits does softmax not see?",
         )
-    return hint(name, "not yet: derive dL/dz for one example first, then average over the batch.")
+    return roughly(name, got, expected) or hint(
+        name, "not yet: derive dL/dz for one example first, then average over the batch."
+    )
 
 
 def check_cross_entropy_grad(cross_entropy_grad: Callable) -> Feedback:
