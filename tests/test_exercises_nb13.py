@@ -382,6 +382,21 @@ def test_norm_backward_in_float32_is_told_its_precision(check, answer):
     assert "float32" in feedback.message and "dbeta" not in feedback.message, feedback
 
 
+@pytest.mark.parametrize(
+    "slip", [dict(centre=False), dict(spread=False), dict(n_scale=False), dict(ddof=1)]
+)
+def test_batch_norm_backward_in_float32_with_a_slip_is_told_its_precision_first(slip):
+    """Such an answer was told "dbeta not yet right: beta is added to every example's output"
+    (dbeta's float32 rounding, held to the exact reference, before dx's slip was looked at),
+    sending the learner to a right dbeta. Told its precision first (naming dbeta), the slip's own
+    hint follows once the answer is in float64."""
+    feedback = nb13.check_batch_norm_backward(in_float32(partial(bn, **slip)))
+    assert feedback.status == "hint" and all(w in feedback.message for w in ESTIMATE_WORDS), (
+        feedback
+    )
+    assert feedback.message.startswith("dbeta: ") and "not yet right" not in feedback.message
+
+
 def own_eps(axis, number=1e-3):
     # ignores its eps argument and uses a number of its own: the check's first eps
     return lambda g, x, gamma, eps: norm_backward(g, x, gamma, number, axis=axis)

@@ -165,7 +165,9 @@ def _compare(
     if not _close(got["dbeta"], expected["dbeta"]):
         if _close(got["dbeta"] * n, expected["dbeta"]):
             return hint(name, "dbeta is off by a factor of the batch size: add, don't average.")
-        return hint(name, "dbeta not yet right: beta is added to every example's output.")
+        return _rough(name, "dbeta", got, expected) or hint(
+            name, "dbeta not yet right: beta is added to every example's output."
+        )
     if not _close(got["dgamma"], expected["dgamma"]):
         if _close(got["dgamma"] * n, expected["dgamma"]):
             return hint(name, "dgamma is off by a factor of the batch size: add, don't average.")
@@ -184,7 +186,9 @@ def _compare(
             return hint(name, "eps belongs under the square root, added to the variance.")
         if _close(got["dgamma"], (g * x).sum(axis=0)):
             return hint(name, "dgamma: gamma multiplies the normalised x_hat, not x itself.")
-        return hint(name, "dgamma not yet right: what does gamma multiply in the forward pass?")
+        return _rough(name, "dgamma", got, expected) or hint(
+            name, "dgamma not yet right: what does gamma multiply in the forward pass?"
+        )
     for candidate, message in wrong_dx(case):
         if _close(got["dx"], candidate):
             return hint(name, message)
@@ -193,6 +197,13 @@ def _compare(
         "dgamma and dbeta are right, dx is not yet: derive it node by node (section 2), then "
         "compare your one expression with the node-by-node version on the same numbers.",
     )
+
+
+def _rough(name: str, key: str, got: dict, expected: dict) -> Feedback | None:
+    """``roughly``'s hint for one piece, naming it: an answer in float32 (or estimated) whose
+    other pieces hold a slip as well is told about its precision first, not "not yet right"."""
+    found = roughly(name, got[key], expected[key])
+    return None if found is None else hint(name, f"{key}: {found.message}")
 
 
 def _other_eps_message(
