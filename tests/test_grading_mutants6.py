@@ -295,6 +295,15 @@ def test_a_check_reading_attributes_of_values_is_planned(tmp_path):
     assert ungradable_of(folder) == []
 
 
+def test_only_the_top_level_classes_of_the_teachers_module_are_the_learners(tmp_path):
+    """The classes are the module's top-level ``class`` statements (_learner_classes.py): a
+    class made inside a function is none, though a function of the module has its name."""
+    engine = ENGINE + "\n\ndef helper():\n    class run:\n        pass\n\n    return run\n"
+    check = "assert run(1.0) == 1.0"
+    folder = teachers_folder(tmp_path, "from mygrad import run", check, engine)
+    assert ungradable_of(folder) == []
+
+
 def test_a_teachers_module_that_does_not_compile_names_no_class(tmp_path):
     """The teacher's mygrad.py mid-edit, not Python: no class of it is known (and the plan is
     made, with no error)."""
