@@ -347,9 +347,10 @@ def test_without_the_teachers_folder_no_class_is_known():
 
 
 def test_a_check_cells_other_imports_are_not_the_learners():
-    """A check cell's imports of other modules (``import math``, ``from os import path``,
-    ``import math, mygrad``) are not imports of the learner's modules: none of their names is
-    the learner's, and none runs in the student's kernel in the check's place."""
+    """A check cell's imports of other modules (``import math``, ``from os import path``, and
+    math in ``import math, mygrad``) are not imports of the learner's modules: none of their
+    names is the learner's, and none runs in the student's kernel in the check's place. The
+    mygrad of ``import math, mygrad`` is (it ran in the grader: no such module there)."""
     import nbformat
 
     from backproplab.classroom._source import teacher_notebook
@@ -360,4 +361,4 @@ def test_a_check_cells_other_imports_are_not_the_learners():
     teacher = teacher_notebook("a.ipynb", nbformat.v4.new_notebook(cells=[cell]), {"mygrad"})
     assert teacher.learner_modules == {"mygrad"}
     assert teacher.functions == ["run"]
-    assert teacher.checks[0].imports == "from mygrad import run"
+    assert teacher.checks[0].imports == "import mygrad\nfrom mygrad import run"

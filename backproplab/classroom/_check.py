@@ -21,7 +21,7 @@ from backproplab.exercises._draws import draw
 
 from ._grades import CheckResult
 from ._learner_classes import ungradable
-from ._learner_imports import learner_import
+from ._learner_imports import split_imports
 from ._parse import compile_tree
 from ._session import FromStudent, GradingStop, ModuleProxy, Proxy, Session
 from ._source import TeacherCheck, TeacherNotebook, binds, cell_code, parse_cell
@@ -282,7 +282,7 @@ def evaluate_check(
     tree = parse_cell(check.source)
     if tree is not None and check.imports:  # `from mygrad import run`: run in the kernel, and
         # the names it binds are proxies here
-        tree.body = [s for s in tree.body if not learner_import(s, teacher.learner_modules)]
+        tree.body = split_imports(tree.body, teacher.learner_modules)[1]
     code = _reached(tree, teacher) if tree is not None else []
     asserts, makes_feedback = _nbgrader_style(code), _makes_feedback(code, namespace)
     why = give_values(check, teacher, namespace)  # x_test = ... of the teacher's other cells

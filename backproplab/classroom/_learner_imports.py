@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection
 
-__all__ = ["bind", "check_imports", "learner_import"]
+__all__ = ["bind", "check_imports", "learner_import", "split_imports"]
 
 
 def learner_import(statement: ast.stmt, learner_modules: Collection[str]) -> bool:
@@ -41,7 +41,25 @@ def bind(
             module_of[bound] = alias.name
 
 
+def split_imports(
+    body: list[ast.stmt], learner_modules: Collection[str]
+) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """A check cell's statements as (the imports of the learner's modules, the rest). One
+    ``import math, mygrad`` is split name by name, as in a cell above the check: left whole, it
+    ran in the grader, where there is no mygrad (every student scored 0)."""
+    learner: list[ast.stmt] = []
+    rest: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, ast.Import) and not learner_import(statement, learner_modules):
+            mine = [alias for alias in statement.names if alias.name in learner_modules]
+            others = [alias for alias in statement.names if alias.name not in learner_modules]
+            learner += [ast.copy_location(ast.Import(mine), statement)] if mine else []
+            rest.append(ast.copy_location(ast.Import(others), statement))
+        else:
+            (learner if learner_import(statement, learner_modules) else rest).append(statement)
+    return learner, rest
+
+
 def check_imports(tree: ast.Module | None, learner_modules: Collection[str]) -> list[ast.stmt]:
     """The imports of the learner's modules among a check cell's statements."""
-    body = tree.body if tree is not None else []
-    return [statement for statement in body if learner_import(statement, learner_modules)]
+    return split_imports(tree.body if tree is not None else [], learner_modules)[0]
