@@ -22,6 +22,7 @@ from backproplab.exercises._draws import draw
 from ._grades import CheckResult
 from ._learner_classes import ungradable
 from ._learner_imports import split_imports
+from ._learner_objects import LearnerObject, kept_line
 from ._parse import compile_tree
 from ._session import FromStudent, GradingStop, ModuleProxy, Proxy, Session
 from ._source import TeacherCheck, TeacherNotebook, binds, cell_code, parse_cell
@@ -332,6 +333,9 @@ def evaluate_check(
             feedback = (correct if partial == check.points else hint)(check.exercise, given)
         elif asserts and not makes_feedback and not isinstance(feedback, Feedback):
             feedback = correct(check.exercise, "every test of the check passed.")
+    except LearnerObject as kept:  # mygrad.as_tensor(x): its Tensor cannot leave the kernel
+        result.message = kept_line(check.cell, teacher.name, kept.name, kept.qualname, kept.file)
+        return result
     except GradingStop as stop:
         timed_out = "longer than" in str(stop) or "budget" in str(stop)
         result.status, result.message = ("timeout" if timed_out else "error"), str(stop)

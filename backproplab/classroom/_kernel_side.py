@@ -36,6 +36,7 @@ import numpy as np
 from ..exercises._crash import _array_shape, _locals, failing_line
 from . import _wire as wire
 from ._kernel_values import _jacobians, _rebuild, _Remote
+from ._learner_objects import learner_class
 from ._runtime_code import origins
 
 if TYPE_CHECKING:
@@ -367,10 +368,14 @@ def _call(namespace: dict, name: str, request_text: str, file: str = "") -> dict
     reply["package_calls"] = forbidden
     reply["profiler_removed"] = tampered
     sent = {id(t): i for i, t in enumerate(nodes)}
+    from ..tensor import Tensor as nodes_class  # (as _rebuild: imported once the call is over)
+
     leaves = [(i, t) for i, t in enumerate(nodes) if t.op is None and t.requires_grad]
     made: list = []
 
     def tensor(t):
+        if not isinstance(t, nodes_class):  # a learner's Tensor: not the package's, not data
+            raise wire.WireError(f"a value of type {type(t).__name__} cannot be sent")
         if id(t) in sent:
             return {"ref": sent[id(t)]}
         made.append(t)
@@ -393,6 +398,7 @@ def _call(namespace: dict, name: str, request_text: str, file: str = "") -> dict
     except wire.WireError:  # not data (a set, an object of the student's class...): the check
         reply["result"] = None  # gets a stand-in of the same type name, as its hint names it
         reply["unsendable"] = type(result).__name__
+        reply["learner_object"] = learner_class(result, str(request.get("folder", "")))
     reply["given_after"] = [wire.array_to_text(array) for array in given]  # as the call left them
     reply["tensors_after"] = {  # the check's tensors whose .data the call changed
         str(i): {"data": wire.array_to_text(np.asarray(t.data)), "same": t.data is array}

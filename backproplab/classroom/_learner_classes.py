@@ -13,12 +13,13 @@ teacher's notebook it calls, reads it (``Tensor``, ``mg.Tensor``). ``plan`` list
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from ._parse import parse
 from ._source import TeacherCheck, TeacherNotebook, parse_cell
 
-__all__ = ["ungradable"]
+__all__ = ["names_used", "ungradable"]
 
 
 def _module_classes(path: Path) -> set[str]:
@@ -33,9 +34,18 @@ def _module_classes(path: Path) -> set[str]:
 def _classes_used(check: TeacherCheck, teacher: TeacherNotebook) -> list[str]:
     """The learner's classes the check reads, itself or through the teacher's functions it
     calls, as it names them ("Tensor", "mg.Tensor")."""
+    return names_used(check, teacher, _module_classes)
+
+
+def names_used(
+    check: TeacherCheck, teacher: TeacherNotebook, members: Callable[[Path], Collection[str]]
+) -> list[str]:
+    """The names of the learner's modules among ``members`` of each (read from the teacher's
+    file of it) that the check reads, itself or through the teacher's functions it calls, as
+    it names them ("Tensor", "mg.Tensor")."""
     if teacher.folder is None:
         return []
-    classes = {m: _module_classes(teacher.folder / f"{m}.py") for m in teacher.learner_modules}
+    classes = {m: members(teacher.folder / f"{m}.py") for m in teacher.learner_modules}
     functions = {s.name: s for s in teacher.setup if isinstance(s, ast.FunctionDef)}
     tree = parse_cell(check.source)
     code: list[ast.AST] = [tree] if tree is not None else []

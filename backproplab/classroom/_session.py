@@ -24,6 +24,7 @@ from . import _wire as wire
 from ._kernel import WALL_FACTOR, Kernel, KernelDied
 from ._kernel_side import REPLY_MIME, package_function
 from ._kernel_values import CALLBACK_PROMPT
+from ._learner_objects import LearnerObject
 from ._returned import (
     FromStudent,
     _exception,
@@ -317,6 +318,9 @@ class Session:
             shapes = shapes if isinstance(shapes, list) else []
             shapes = tuple(tuple(s) for s in shapes if isinstance(s, list) and _is_shape(s))
             raise _exception(error_type, str(reply.get("error", "")), line, raised_in, shapes)
+        learner = reply.get("learner_object")  # an object of the learner's class: kept there
+        if isinstance(learner, list) and len(learner) == 2:
+            raise LearnerObject(name, str(learner[0]), str(learner[1]))
         if reply.get("unsendable"):
             return _stand_in(str(reply["unsendable"]))
         return decode(reply["result"])

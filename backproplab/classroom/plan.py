@@ -30,6 +30,7 @@ import nbformat
 
 from ..exercises.mygrad import STEPS, check_step  # the engine checks the notebooks run
 from ._learner_classes import ungradable
+from ._learner_objects import returned
 from ._parse import parse
 from ._source import TeacherNotebook, load_source
 from .release import BEGIN_SOLUTION, END_SOLUTION, strip_solutions
@@ -131,7 +132,9 @@ def _notebook_plan(teacher: TeacherNotebook, path: Path, folder: Path) -> Notebo
         prerequisites=_prerequisites(first),
         self_checks=_self_checks(cells),
         ungradable=[
-            f"{c.exercise}: {why}" for c in teacher.checks if (why := ungradable(c, teacher))
+            f"{c.exercise}: {why}"
+            for c in teacher.checks
+            if (why := ungradable(c, teacher) or returned(c, teacher))
         ],
     )
 

@@ -1,0 +1,133 @@
+"""Three gaps on the teacher's side, each reproduced first by grading in that style.
+
+1. A teacher's check that calls a function of the learner's engine which returns an object of
+   the learner's class (``mygrad.as_tensor(x)``: a mygrad Tensor) scored every student 0, the
+   solved engine too, with "the kernel helper failed: AttributeError: 'Tensor' object has no
+   attribute 'op'". Now ``grade`` and ``rehearse`` say in one line which cell, that the object
+   stays in the kernel and what to write instead, and ``plan`` says it for the functions whose
+   ``return`` makes one of the module's classes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from exercise_helpers import grade_students
+
+from backproplab.classroom import Limits, rehearse
+from backproplab.classroom.plan import course_plan, plan_text
+
+ENGINE = Path(__file__).resolve().parents[1] / "notebooks" / "mygrad.py"
+SOLVED = ENGINE.read_text(encoding="utf-8")
+
+
+def one_check(setup: str, check: str, points: int = 2) -> nbformat.NotebookNode:
+    """A teacher notebook: a heading, a setup cell, one check cell (its code cell 2)."""
+    cell = nbformat.v4.new_code_cell(check)
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "eng-check", "points": points}
+    cells = [nbformat.v4.new_markdown_cell("# engine"), nbformat.v4.new_code_cell(setup), cell]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+# ---- 1. a learner's object returned to a check ----
+
+KEPT = (
+    "code cell 2 of the teacher's a.ipynb calls {name}, which {verb} a Tensor of the learner's "
+    "mygrad.py, an object that stays in the student's kernel (the grader gets data only): every "
+    "answer would score 0; have the check call functions that return data (a number, an array "
+    'such as the Tensor\'s .data), as `check_step("NN", mygrad)` does after `import mygrad`'
+)
+AS_TENSOR = "t = {name}(np.array([1.0, 2.0]))\nassert np.allclose(t.data, [1.0, 2.0])"
+IN_A_LIST = "[t] = {name}()\nassert t is not None"
+RUN = """values, grads, order = mygrad.run([("mul", 0, 0, {})], [np.array([1.0, 2.0])])
+assert np.allclose(grads[0], [2.0, 4.0])"""
+
+
+@pytest.mark.parametrize(
+    "setup, check, name",
+    [
+        ("from mygrad import as_tensor", AS_TENSOR, "as_tensor"),
+        ("import mygrad as mg", AS_TENSOR, "mg.as_tensor"),
+        ("import mygrad", AS_TENSOR, "mygrad.node"),  # node(data, inputs, vjp) -> Tensor(...)
+    ],
+)
+def test_the_plan_names_a_call_that_returns_the_learners_tensor(tmp_path, setup, check, name):
+    if name == "mygrad.node":
+        check = "t = mygrad.node(np.ones(2), (), None)\nassert t.data.shape == (2,)"
+    (tmp_path / "src").mkdir()
+    nbformat.write(one_check(f"import numpy as np\n{setup}", check.format(name=name)),
+                   tmp_path / "src" / "a.ipynb")  # fmt: skip
+    (tmp_path / "src" / "mygrad.py").write_text(SOLVED)
+    [plan] = course_plan(tmp_path / "src")
+    assert plan.ungradable == [f"eng: {KEPT.format(name=name, verb='returns')}"]
+    assert "cannot be graded: eng: code cell 2" in plan_text([plan])
+
+
+def test_the_plan_says_nothing_of_a_check_of_data_in_data_out(tmp_path):
+    (tmp_path / "src").mkdir()
+    nbformat.write(
+        one_check("import numpy as np\nimport mygrad", RUN), tmp_path / "src" / "a.ipynb"
+    )
+    (tmp_path / "src" / "mygrad.py").write_text(SOLVED)
+    [plan] = course_plan(tmp_path / "src")
+    assert plan.ungradable == []
+
+
+def test_grading_a_check_that_gets_the_learners_tensor_back_says_why_in_one_line(tmp_path):
+    """Every engine, solved or not, got "the kernel helper failed" before; a check of the same
+    engine through data (``mygrad.run``) is graded as before (an honest student: 2 points, no
+    note), and so is a notebook function returning an object of the notebook's own class (a
+    wrong answer the check's hint names, no note for the teacher)."""
+    checks = {
+        "as_tensor": ("from mygrad import as_tensor", AS_TENSOR.format(name="as_tensor")),
+        "toposort": ("import mygrad", IN_A_LIST.format(name="mygrad.own_list")),
+        "run": ("import mygrad", RUN),
+    }
+    own_list = "\n\ndef own_list():\n    return [Tensor(np.ones(1))]\n"
+    for label, (setup, check) in checks.items():
+        teacher = one_check(f"import numpy as np\n{setup}", check)
+        files = {"teacher": {"mygrad.py": SOLVED + own_list}, "s": {"mygrad.py": SOLVED + own_list}}
+        [grade] = grade_students(tmp_path / label, teacher, {"s": teacher}, files).values()
+        [result] = grade.checks
+        if label == "run":
+            assert (result.score, result.status) == (2, "correct"), result.message
+            assert grade.problems == [] and grade.for_teacher == []
+            continue
+        name = "as_tensor" if label == "as_tensor" else "mygrad.own_list"
+        said = KEPT.format(name=name, verb="returned")
+        assert (result.score, result.status, result.message) == (0, "error", said)
+        assert grade.problems == [f"eng: {said}"]
+
+
+def test_a_notebook_object_returned_is_still_the_students_wrong_answer(tmp_path):
+    notebooks = []
+    for answer in (
+        "def make():\n    return []",
+        "class Thing:\n    pass\n\n\ndef make():\n    return Thing()",
+    ):
+        notebook = one_check(answer, "assert make() == []")
+        notebook.cells[1].metadata["nbgrader"] = {
+            "solution": True,
+            "grade": False,
+            "grade_id": "make",
+        }
+        notebooks.append(notebook)
+    [grade] = grade_students(tmp_path, notebooks[0], {"s": notebooks[1]}).values()
+    [result] = grade.checks
+    assert (result.score, result.status) == (0, "hint"), result.message
+    assert "stays in the student's kernel" not in result.message
+    assert "kernel helper" not in result.message
+
+
+def test_the_rehearsal_names_the_cell(tmp_path):
+    (tmp_path / "src").mkdir()
+    teacher = one_check(
+        "import numpy as np\nimport mygrad", AS_TENSOR.format(name="mygrad.as_tensor")
+    )
+    nbformat.write(teacher, tmp_path / "src" / "a.ipynb")
+    (tmp_path / "src" / "mygrad.py").write_text(SOLVED)
+    rehearsal = rehearse(tmp_path / "src", limits=Limits(timeout=60, memory_mb=2048), check_draw=1)
+    said = KEPT.format(name="mygrad.as_tensor", verb="returned")
+    assert rehearsal.problems() == [f"eng: your own answer scored 0 of 2 (error): {said}"]
