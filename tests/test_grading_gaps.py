@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import py_compile
+import sys
 from pathlib import Path
 
 import nbformat
@@ -131,3 +133,70 @@ def test_the_rehearsal_names_the_cell(tmp_path):
     rehearsal = rehearse(tmp_path / "src", limits=Limits(timeout=60, memory_mb=2048), check_draw=1)
     said = KEPT.format(name="mygrad.as_tensor", verb="returned")
     assert rehearsal.problems() == [f"eng: your own answer scored 0 of 2 (error): {said}"]
+
+
+# ---- 2. compiled Python handed in ----
+
+
+def engine_check() -> nbformat.NotebookNode:
+    """Notebook 05's check of the learner's engine, 2 points."""
+    check = 'from backproplab.exercises.mygrad import check_step\ncheck_step("05", mygrad)'
+    return one_check("import mygrad", check)
+
+
+def compiled(text: str, beside: Path, into: Path) -> None:
+    """``text`` compiled as an unchecked-hash .pyc at ``into``, made as if from ``beside``:
+    Python imports it without looking at the source beside it."""
+    made = into.parent / "made.py"
+    into.parent.mkdir(parents=True, exist_ok=True)
+    made.write_text(text)
+    py_compile.compile(
+        str(made),
+        cfile=str(into),
+        dfile=str(beside),
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    made.unlink()
+
+
+def test_compiled_python_handed_in_is_left_out_of_the_kernels_copy(tmp_path):
+    """The release's stubs in mygrad.py with a ``__pycache__`` of the solution scored 2 of 2
+    (the adversary pass before: the points stayed, a note named it); a ``mygrad.pyc`` of the
+    solution alone, with no mygrad.py, scored 2 as well. The kernel's working copy now leaves
+    compiled Python out: they score what the stubs and no engine score. An honest student's
+    own ``__pycache__`` (left by running their notebook) changes nothing: 2 points, no note."""
+    from backproplab.classroom.grading import Limits, grade_notebook, load_source
+    from backproplab.classroom.release import strip_solutions
+
+    (tmp_path / "teacher").mkdir()
+    nbformat.write(engine_check(), tmp_path / "teacher" / "a.ipynb")
+    (tmp_path / "teacher" / "mygrad.py").write_text(SOLVED)
+    cache = f"__pycache__/mygrad.{sys.implementation.cache_tag}.pyc"
+    stubs = strip_solutions(SOLVED)
+    assert stubs != SOLVED
+    students = {
+        "stubs": {"mygrad.py": stubs},
+        "stubs+cache": {"mygrad.py": stubs, cache: SOLVED},
+        "pyc only": {"mygrad.pyc": SOLVED},
+        "honest": {"mygrad.py": SOLVED},
+        "honest+cache": {"mygrad.py": SOLVED, cache: SOLVED},
+    }
+    source = load_source(tmp_path / "teacher")
+    grades = {}
+    for student, files in students.items():
+        folder = tmp_path / student
+        folder.mkdir()
+        nbformat.write(engine_check(), folder / "a.ipynb")
+        for name, text in files.items():
+            if name.endswith(".pyc"):
+                compiled(text, folder / "mygrad.py", folder / name)
+            else:
+                (folder / name).write_text(text)
+        limits = Limits(timeout=60)
+        grades[student] = grade_notebook(folder / "a.ipynb", student, source, limits, folder=folder)
+    scores = {student: grade.score for student, grade in grades.items()}
+    assert scores == {"stubs": 0, "stubs+cache": 0, "pyc only": 0, "honest": 2, "honest+cache": 2}
+    for student in ("stubs+cache", "honest+cache"):  # the compiled file is still handed in
+        assert (tmp_path / student / cache).is_file()
+    assert grades["honest+cache"].for_teacher == grades["honest"].for_teacher == []
+    assert grades["honest+cache"].problems == grades["honest"].problems == []

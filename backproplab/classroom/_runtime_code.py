@@ -12,9 +12,10 @@ grader then looks each one the kernel says is in the student's folder up in the 
 text at run time, code of a file outside the folder, code that no function (``lambda``,
 ``class``...) of the file handed in starts at its line, or that compiles to other bytecode
 there, is named for the teacher (so are the padded def lines of a solution compiled under the
-file's name, and a ``__pycache__`` of other code); the score stays (a teacher reads a
-surprising answer). What code from a library writes at run time (the ``__init__`` of a
-dataclass, a namedtuple's ``__new__``) is the library's. docs/teaching.md says what still passes.
+file's name; a ``__pycache__`` never reaches the kernel: _staging.py); the score stays (a
+teacher reads a surprising answer). What code from a library writes at run time (the
+``__init__`` of a dataclass, a namedtuple's ``__new__``) is the library's. docs/teaching.md says
+what still passes.
 """
 
 from __future__ import annotations

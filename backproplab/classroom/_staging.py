@@ -19,9 +19,11 @@ from pathlib import Path
 
 __all__ = [
     "CHANGED",
+    "compiled_code",
     "copy_writable",
     "digest_of",
     "folder_size",
+    "leaving_out",
     "links_out_of",
     "special_files",
     "unchanged",
@@ -153,6 +155,21 @@ def links_out_of(folder: Path) -> Callable[[str, list[str]], list[str]]:
         return [n for n, p in paths if p.is_symlink() and root not in p.resolve().parents]
 
     return ignore
+
+
+def compiled_code(directory: str, names: list[str]) -> list[str]:
+    """A ``copytree`` filter leaving out compiled Python (``__pycache__`` folders, ``.pyc``
+    files): never the student's work, and Python runs it in place of the ``.py`` beside it. A
+    submission of the release's stubs in mygrad.py with a ``__pycache__`` of the solved file
+    compiled as an unchecked-hash .pyc scored full marks (an adversary pass); without it the
+    kernel compiles the files handed in."""
+    return [n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))]
+
+
+def leaving_out(folder: Path) -> Callable[[str, list[str]], list[str]]:
+    """The filter of the kernel's working copy of ``folder``: links out of it, compiled Python."""
+    links = links_out_of(folder)
+    return lambda directory, names: [*links(directory, names), *compiled_code(directory, names)]
 
 
 def folder_size(folder: Path) -> int:

@@ -70,7 +70,7 @@ from ._source import (
     nbgrader_metadata,
     refuse_same_names,
 )
-from ._staging import CHANGED, copy_writable, digest_of, folder_size, links_out_of, unchanged
+from ._staging import CHANGED, copy_writable, digest_of, folder_size, leaving_out, unchanged
 from ._steps import steps
 from ._tampering import changed_checks
 from ._term import Merge, assignment, exercises_of, not_assigned, refuse_to_overwrite
@@ -179,7 +179,7 @@ def _grade_into(
         workdir = Path(scratch) / "work"
         cwd = workdir
         if folder is not None and folder.is_dir() and folder_size(folder) < 2**30:
-            copy_writable(folder, workdir, ignore=links_out_of(folder))
+            copy_writable(folder, workdir, ignore=leaving_out(folder))
             cwd = workdir / path.parent.relative_to(folder)
         else:
             workdir.mkdir()
