@@ -6,6 +6,15 @@
    attribute 'op'". Now ``grade`` and ``rehearse`` say in one line which cell, that the object
    stays in the kernel and what to write instead, and ``plan`` says it for the functions whose
    ``return`` makes one of the module's classes.
+2. The release's stubs in mygrad.py handed in with a ``__pycache__`` of the solution scored full
+   marks (named for the teacher, the points kept). Compiled Python is never the student's work:
+   the kernel's copy of the folder leaves it out, and the stubs score what stubs score.
+3. The solved engine run from a notebook cell (``exec`` into the module or the notebook,
+   ``runpy``, ``run_cell``...) was named for the teacher already, as code run from mygrad.py is;
+   so was an honest student's function of the engine replaced by one written in a cell, as
+   "from /tmp/ipykernel_.../....py". Code the kernel ran from one of the notebook's cells is now
+   looked up in that cell (not named when it is there), and the solved engine pasted into a
+   cell is found by the same-code comparison instead.
 """
 
 from __future__ import annotations
@@ -200,3 +209,134 @@ def test_compiled_python_handed_in_is_left_out_of_the_kernels_copy(tmp_path):
         assert (tmp_path / student / cache).is_file()
     assert grades["honest+cache"].for_teacher == grades["honest"].for_teacher == []
     assert grades["honest+cache"].problems == grades["honest"].problems == []
+
+
+# ---- 3. the solved engine run from a notebook cell ----
+
+NOTE = "eng: the engine the check ran is not all written in the files handed in: "
+STEP = 'from backproplab.exercises.mygrad import check_step\ncheck_step("05", mygrad)'
+RUN_IMPORTED = RUN.replace("mygrad.run(", "run(")
+PATH = repr(str(ENGINE))
+CELLS = {  # name -> (the setup cell, the check, the student's cell after the setup)
+    "exec into the module": ("import mygrad", STEP, f"exec(open({PATH}).read(), mygrad.__dict__)"),
+    "exec into the notebook": (
+        "import numpy as np\nfrom mygrad import run",
+        RUN_IMPORTED,
+        f"exec(open({PATH}).read())",
+    ),
+    "notebook as the module": (
+        "import mygrad",
+        STEP,
+        f"import sys\n\nexec(open({PATH}).read())\nmygrad = sys.modules['__main__']",
+    ),
+    "runpy into the notebook": (
+        "import numpy as np\nfrom mygrad import run",
+        RUN_IMPORTED,
+        f"import runpy\n\nglobals().update(runpy.run_path({PATH}))",
+    ),
+    "a module compiled as mygrad.py": (
+        "import mygrad",
+        STEP,
+        "import sys\nimport types\n\nsolved = types.ModuleType('mygrad')\n"
+        f"exec(compile(open({PATH}).read(), mygrad.__file__, 'exec'), solved.__dict__)\n"
+        "sys.modules['mygrad'] = mygrad = solved",
+    ),
+    "mygrad.py rewritten and reloaded": (
+        "import mygrad",
+        STEP,
+        f"import importlib\nimport pathlib\n\npathlib.Path(mygrad.__file__).write_text(open({PATH})"
+        ".read())\nmygrad = importlib.reload(mygrad)",
+    ),
+    "run as a cell": (
+        "import numpy as np\nfrom mygrad import run",
+        RUN_IMPORTED,
+        f"get_ipython().run_cell(open({PATH}).read())",
+    ),
+    "run as a cell of the notebook's name": (  # named after the setup cell, by ipykernel's rule
+        "import numpy as np\nfrom mygrad import run",
+        RUN_IMPORTED,
+        "import os\n\nfrom ipykernel.compiler import get_file_name\n\n"
+        "os.environ['IPYKERNEL_CELL_NAME'] = get_file_name('import numpy as np\\nfrom mygrad import run')\n"
+        f"get_ipython().run_cell(open({PATH}).read())\ndel os.environ['IPYKERNEL_CELL_NAME']",
+    ),
+}
+OWN = {  # honest: the student's own engine, with a cell of theirs that reloads or patches it
+    "reloaded": ("import mygrad", STEP, "import importlib\n\nmygrad = importlib.reload(mygrad)"),
+    "patched in a cell": (
+        "import mygrad",
+        STEP,
+        "%config Completer.use_jedi = False\nimport numpy as np\n\n_toposort = mygrad.toposort\n\n\n"
+        "def toposort(root):\n    np.asarray(0.0)\n    return _toposort(root)\n\n\n"
+        "mygrad.toposort = toposort",
+    ),
+}
+
+
+def cell_notebooks(cases: dict) -> tuple[dict, dict]:
+    """The teacher's notebook and the student's (one cell more) of each case."""
+    teachers, students = {}, {}
+    for name, (setup, check, cell) in cases.items():
+        teachers[name] = one_check(setup, check)
+        students[name] = one_check(setup, check)
+        students[name].cells.insert(2, nbformat.v4.new_code_cell(cell))
+    return teachers, students
+
+
+def test_the_solved_engine_run_from_a_notebook_cell_is_named(tmp_path):
+    """Each cell runs the clone's solved mygrad.py beside the release's stubs: each scores 2
+    and is named for the teacher (the score stays, as for code run from mygrad.py itself:
+    tests/test_grading_runtime_code.py). A cell given the name of one of the notebook's own
+    cells is named as well: the code is looked up in that cell."""
+    from backproplab.classroom.release import strip_solutions
+
+    teachers, students = cell_notebooks(CELLS)
+    for name in CELLS:
+        files = {"teacher": {"mygrad.py": SOLVED}, "s": {"mygrad.py": strip_solutions(SOLVED)}}
+        folder = tmp_path / name.replace(" ", "_")
+        [grade] = grade_students(folder, teachers[name], {"s": students[name]}, files).values()
+        assert grade.score == 2, (name, grade.checks)
+        [note] = [n for n in grade.for_teacher if n.startswith(NOTE)]
+        assert "run (" in note, (name, note)
+        assert grade.problems == [], name
+
+
+def test_an_engine_of_the_students_own_patched_in_a_cell_is_not_named(tmp_path):
+    """An honest student's cell that reloads their engine, or replaces one of its functions by
+    one written in the notebook (a %config line above it, and ``np.asarray`` in it, which IPython
+    compiles to other bytecode than the cell compiled whole): 2 points, no note (the patched
+    one was named "toposort (from /tmp/ipykernel_.../....py)" before)."""
+    teachers, students = cell_notebooks(OWN)
+    for name in OWN:
+        files = {"teacher": {"mygrad.py": SOLVED}, "s": {"mygrad.py": SOLVED}}
+        folder = tmp_path / name.replace(" ", "_")
+        [grade] = grade_students(folder, teachers[name], {"s": students[name]}, files).values()
+        assert grade.score == 2, (name, grade.checks)
+        assert grade.for_teacher == [] and grade.problems == [], name
+
+
+def test_the_solved_engine_pasted_into_a_cell_is_the_teachers_solution(tmp_path):
+    """Code written in a notebook cell is the student's writing, not named as run from
+    elsewhere; the solved mygrad.py pasted into a cell that puts it into the module (named
+    before as "from /tmp/ipykernel_.../....py") is the teacher's solution instead, found in the
+    notebook's cells as it is in mygrad.py. The release's stubs with the release's cells are not
+    (no note: the comparison finds nothing for an honest student of the release)."""
+    from backproplab.classroom.release import strip_solutions
+
+    paste = SOLVED + (
+        "\n\nmygrad.__dict__.update({k: v for k, v in dict(globals()).items() "
+        "if not k.startswith('_') and k != 'mygrad'})\n"
+    )
+    teacher = engine_check()
+    teacher.cells[2].metadata["nbgrader"]["grade_id"] = "nb05-mygrad-check"
+    pasted = nbformat.from_dict(teacher)
+    pasted.cells = [*teacher.cells[:2], nbformat.v4.new_code_cell(paste), teacher.cells[2]]
+    stubs = strip_solutions(SOLVED)
+    files = {"teacher": {"mygrad.py": SOLVED}, "pasted": {"mygrad.py": stubs}}
+    files["stubs"] = {"mygrad.py": stubs}
+    grades = grade_students(tmp_path, teacher, {"pasted": pasted, "stubs": teacher}, files)
+    assert (grades["pasted"].score, grades["stubs"].score) == (2, 0)
+    assert grades["pasted"].for_teacher == [
+        "nb05-mygrad: the answer in mygrad.py and the notebook's cells is the teacher's solution "
+        "(the same code, comments and spacing aside)"
+    ]
+    assert grades["stubs"].for_teacher == []

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from ._runtime_code import cell_number
 from ._sandbox import (
     SandboxKernelManager,
     cpu_seconds,
@@ -149,6 +150,7 @@ class Kernel:
     def __init__(self, cwd: Path, memory_mb: int) -> None:
         self.token = secrets.token_hex(16)
         self.cwd = cwd  # the student's folder (the learner's modules are in it: _runtime_code.py)
+        self.cells: dict[str, str] = {}  # the code it was sent, by ipykernel's name of each cell
         self.sockets = tempfile.mkdtemp(prefix="backproplab-kernel-")
         self.km = SandboxKernelManager(
             kernel_name="python3", transport="ipc", ip=os.path.join(self.sockets, "kernel")
@@ -245,6 +247,7 @@ class Kernel:
         fill the grader's memory, which has no limit). Raises KernelDied when the kernel dies on
         the way.
         """
+        self.cells[cell_number(code)] = code  # (a cell's code is named after it: _runtime_code)
         start, cpu_start = time.monotonic(), self.cpu_time()
         # stop_on_error=False: after a cell's error the kernel would drop the requests reaching
         # it soon after (a race with ipykernel 6's 0 s window), and the next cell, never run,

@@ -19,11 +19,12 @@ import ast
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._learner_classes import names_used
 from ._parse import parse
-from ._source import TeacherCheck, TeacherNotebook
+
+if TYPE_CHECKING:  # (the kernel imports this module: never nbformat, which _source needs)
+    from ._source import TeacherCheck, TeacherNotebook
 
 __all__ = ["LearnerObject", "kept_line", "learner_class", "returned", "returns_learner_object"]
 
@@ -134,6 +135,8 @@ def returned(check: TeacherCheck, teacher: TeacherNotebook) -> str:
     """``plan``'s line for a check that calls a function of the learner's module whose
     ``return`` makes one of its classes (``returns_learner_object`` of the teacher's file),
     itself or through the teacher's functions it calls; "" for any other."""
+    from ._learner_classes import names_used
+
     made: dict[str, dict[str, str]] = {}
 
     def members(path: Path) -> dict[str, str]:

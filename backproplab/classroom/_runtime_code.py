@@ -15,13 +15,18 @@ there, is named for the teacher (so are the padded def lines of a solution compi
 file's name; a ``__pycache__`` never reaches the kernel: _staging.py); the score stays (a
 teacher reads a surprising answer). What code from a library writes at run time (the
 ``__init__`` of a dataclass, a namedtuple's ``__new__``) is the library's. docs/teaching.md says
-what still passes.
+what still passes. Code from one of the notebook's cells (ipykernel names its file after a hash
+of the cell's text) is looked up, the same way, in the cell the grader sent (``Kernel.cells``):
+a function of the student's engine replaced by one written in a cell is theirs; code run under
+a cell's name that the cell does not hold is named.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
+import re
 import site
 import sys
 import sysconfig
@@ -29,7 +34,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-__all__ = ["MAX_REPORTED", "not_written", "origins"]
+__all__ = ["MAX_REPORTED", "cell_number", "not_written", "origins"]
 
 MAX_REPORTED = 20  # pieces of code named in one reply (an engine has some 40 functions)
 MAX_MODULE_BYTES = 2**20  # a learner's engine file is some 15 kB
@@ -101,13 +106,23 @@ def _constant(value: Any) -> Any:
     return tuple(map(_constant, value)) if isinstance(value, tuple) else repr(value)
 
 
-def _compiled(path: Path) -> dict[tuple[int, str], set[str]]:
-    """(first line, name) -> the fingerprints of the code objects of the file ``path``
-    (compiled here as an import compiles it, never run); {} if it is not Python or too long."""
+def _compiled(path: Path | str) -> dict[tuple[int, str], set[str]]:
+    """(first line, name) -> the fingerprints of the code objects of the file ``path`` (compiled
+    here as an import compiles it, never run), or of a notebook cell's code (as IPython compiles
+    it: %magic lines turned into Python, each statement on its own, which changes the bytecode
+    of ``np.exp(x)`` in a function when ``np`` is imported by another statement of the file);
+    {} if it is not Python or too long."""
     try:
-        if path.stat().st_size > MAX_MODULE_BYTES:
+        if isinstance(path, str):
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            tree = ast.parse(TransformerManager().transform_cell(path))
+            statements = [ast.Module([statement], []) for statement in tree.body]
+            codes = [compile(s, "<cell>", "exec", dont_inherit=True) for s in statements]
+        elif path.stat().st_size > MAX_MODULE_BYTES:
             return {}
-        codes = [compile(path.read_bytes(), str(path), "exec", dont_inherit=True)]
+        else:
+            codes = [compile(path.read_bytes(), str(path), "exec", dont_inherit=True)]
     except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
         return {}
     found: dict[tuple[int, str], set[str]] = {}
@@ -118,10 +133,23 @@ def _compiled(path: Path) -> dict[tuple[int, str], set[str]]:
     return found
 
 
-def not_written(exercise: str, reported: Any, handed_in: Path | None) -> list[str]:
+def cell_number(code: str) -> str:
+    """The number ipykernel names the file of a cell of ``code`` after
+    (``/tmp/ipykernel_<pid>/<number>.py``): a hash of its text."""
+    from ipykernel.compiler import get_tmp_hash_seed, murmur2_x86
+
+    return str(murmur2_x86(code, get_tmp_hash_seed()))
+
+
+_CELL = re.compile(r"ipykernel_\d+[/\\](\d+)\.py")
+
+
+def not_written(
+    exercise: str, reported: Any, handed_in: Path | None, cells: dict[str, str] | None = None
+) -> list[str]:
     """The note for the teacher on ``exercise`` when code of the kernel's reply (``origins``)
-    was not written in the files of ``handed_in`` (the student's folder as handed in), else
-    []."""
+    was not written in the files of ``handed_in`` (the student's folder as handed in) or in the
+    notebook's cells the grader ran (``cells``: ``Kernel.cells``), else []."""
     if not reported:
         return []
     compiled: dict[str, dict[tuple[int, str], set[str]]] = {}
@@ -131,6 +159,14 @@ def not_written(exercise: str, reported: Any, handed_in: Path | None) -> list[st
             said.append(f"unreadable ({str(entry)[:60]})")
             continue
         file, line, name, qualname, digest = (str(e) for e in entry)
+        cell = _CELL.search(file)
+        code = (cells or {}).get(cell.group(1)) if cell else None
+        if code is not None:  # a function of the notebook's own, written in one of its cells
+            if file not in compiled:
+                compiled[file] = _compiled(code)
+            found = compiled[file].get((int(line) if line.isdigit() else -1, name))
+            if found is not None and (digest.partition(":")[0] != _COMPILER or digest in found):
+                continue  # (else a cell's name given to other code: os.environ's cell name)
         if os.path.isabs(file) or file.startswith("<"):
             said.append(f"{qualname} ({_where(file)})")
             continue

@@ -9,7 +9,8 @@ spacing, blank lines, line breaks, redundant parentheses and the kind of quotes 
 renamed variables do. A solution region (the lines between ``### BEGIN SOLUTION`` and ``### END
 SOLUTION``, found by the release's own ``solution_regions``) is found in a student's code when its
 statements appear, in order and one after the other, in a block of the student's code (a function's
-body, a loop's, the cell itself).
+body, a loop's, the cell itself). A module's solution is looked for in the module handed in, and
+in the module with the notebook's cells (pasted into a cell that puts it into the module).
 
 A short answer often has one sensible form (``return upstream * b, upstream * a``), so students who
 never saw the solution write it too: only regions of at least ``MIN_STATEMENTS`` statements (those
@@ -125,8 +126,11 @@ def copied_exercises(
     for exercise, regions in solutions.items():
         module = exercise.split("-", 1)[-1]
         blocks = module_blocks.get(module, notebook)
+        where = f" in {module}.py" if module in module_blocks else ""
+        if module in module_blocks and not all(_found(r, blocks) for r in regions):
+            # the module's solution pasted into a cell that puts it into the module
+            blocks, where = [*blocks, *notebook], f" in {module}.py and the notebook's cells"
         if regions and all(_found(region, blocks) for region in regions):
-            where = f" in {module}.py" if module in module_blocks else ""
             notes.append(
                 f"{exercise}: the answer{where} is the teacher's solution "
                 "(the same code, comments and spacing aside)"

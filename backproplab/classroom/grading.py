@@ -206,7 +206,8 @@ def _grade_into(
                     else:
                         results[step.grade_id] = evaluate_check(step, teacher, session, grade.draw)
                         handed_in = path.parent if folder is not None else None  # for the teacher
-                        grade.for_teacher += not_written(step.exercise, session.origins, handed_in)
+                        ran = session.origins, handed_in, session.kernel.cells
+                        grade.for_teacher += not_written(step.exercise, *ran)
                         if session.broken:  # said once: on the check's line if it is its own
                             if session.broken != results[step.grade_id].message:
                                 grade.problems.append(session.broken)
