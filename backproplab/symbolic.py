@@ -411,6 +411,7 @@ def check_backward(
             f"root was computed; run the forward pass and backward() again first"
         )
     double = all(np.asarray(leaves[n].grad).dtype == np.float64 for n in formulas)
+    least = np.float64 if double else np.float32  # a float64 leaf's gradient may pass float32
     rtol = (1e-7 if double else 1e-4) if rtol is None else rtol
     scaled, atol = atol is None, (1e-10 if double else 1e-6) if atol is None else atol
     point = {}  # symbol name -> value: your formulas may use plain or real symbols
@@ -431,7 +432,8 @@ def check_backward(
         assert t.grad is not None  # leaves without a gradient were refused above
         if scaled:  # but never below what float64 (or 32) rounding does where terms cancel
             size = max((_rounding_scale(e, point) for e in entries), default=0.0)
-            leaf_atol = max(leaf_atol, ROUNDING_FACTOR * float(np.finfo(t.grad.dtype).eps) * size)
+            eps = max(np.finfo(t.grad.dtype).eps, np.finfo(least).eps)  # its arithmetic's
+            leaf_atol = max(leaf_atol, ROUNDING_FACTOR * float(eps) * size)
         agrees = bool(np.allclose(t.grad, want, rtol=rtol, atol=leaf_atol))
         rows.append((name, formula, want, t.grad, agrees))
         leaf_atols[name] = leaf_atol
