@@ -39,6 +39,8 @@ def parse(source: str) -> ast.Module:
     return _converted(lambda: ast.parse(source))
 
 
-def compile_tree(tree: ast.Module | ast.Expression, filename: str, mode: str) -> CodeType:
-    """``compile(tree, filename, mode)`` for a syntax tree, safe in threads."""
-    return _converted(lambda: compile(tree, filename, mode))
+def compile_tree(
+    tree: ast.Module | ast.Expression, filename: str, mode: str, dont_inherit: bool = False
+) -> CodeType:
+    """``compile(tree, filename, mode, dont_inherit=...)`` for a syntax tree, safe in threads."""
+    return _converted(lambda: compile(tree, filename, mode, dont_inherit=dont_inherit))

@@ -34,6 +34,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from ._parse import compile_tree, parse
+
 __all__ = ["MAX_REPORTED", "cell_number", "not_written", "origins"]
 
 MAX_REPORTED = 20  # pieces of code named in one reply (an engine has some 40 functions)
@@ -116,9 +118,9 @@ def _compiled(path: Path | str) -> dict[tuple[int, str], set[str]]:
         if isinstance(path, str):
             from IPython.core.inputtransformer2 import TransformerManager
 
-            tree = ast.parse(TransformerManager().transform_cell(path))
+            tree = parse(TransformerManager().transform_cell(path))  # (through the lock)
             statements = [ast.Module([statement], []) for statement in tree.body]
-            codes = [compile(s, "<cell>", "exec", dont_inherit=True) for s in statements]
+            codes = [compile_tree(s, "<cell>", "exec", dont_inherit=True) for s in statements]
         elif path.stat().st_size > MAX_MODULE_BYTES:
             return {}
         else:
